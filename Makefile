@@ -1,0 +1,28 @@
+# The two commands a new user needs:
+#   make run    set up whatever is missing (environments, database, demo portfolio, model) and start Settle
+#   make test   the whole test suite (what CI runs, through .ci/run)
+.PHONY: run test setup train lint validate bench
+
+PY_APP := .venv-app/bin/python
+
+run: setup
+	$(PY_APP) -m bot run
+
+test: setup
+	$(PY_APP) -m bot train
+	$(PY_APP) -m pytest -q
+
+setup:
+	@scripts/envs.sh
+
+train: setup
+	$(PY_APP) -m bot train
+
+lint: setup
+	.venv-app/bin/ruff check bot actions tests bench
+
+validate: setup
+	.venv-rasa/bin/rasa data validate --domain domain.yml --data data
+
+bench: setup
+	$(PY_APP) bench/run.py

@@ -1,0 +1,79 @@
+"""Accounts as the debtor hears about them. Every figure comes from the ledger (TONE-2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
+from bot.db.models import Account, AccountStatus, Conversation
+from bot.money import format_cents
+
+
+class NotVerified(Exception):
+    """Debt information was asked for on a conversation that has not passed verification (ID-1)."""
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    account_ref_masked: str
+    creditor: str
+    balance: str
+    status: str
+
+
+def mask_reference(account_ref: str) -> str:
+    """Only the last four characters of a reference are ever shown."""
+    return f"ending {account_ref[-4:]}"
+
+
+def verified_accounts(session: Session, conversation_id: str) -> list[Account]:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or conversation.verified_at is None or conversation.debtor_id is None:
+        raise NotVerified(conversation_id)  # ID-1: no debt information before verification
+    accounts = list(
+        session.scalars(
+            select(Account).where(Account.debtor_id == conversation.debtor_id).order_by(Account.account_ref)
+        )
+    )
+    # The account the debtor named comes first.
+    return sorted(accounts, key=lambda a: a.id != conversation.account_id)
+
+
+def opening_disclosure(session: Session, conversation_id: str, now: datetime | None = None) -> list[str]:
+    """DISC-1: the first message of a conversation that conveys debt information starts with the
+    debt-collector disclosure. Returns it (once per conversation) or nothing."""
+    verified_accounts(session, conversation_id)  # ID-1: only ever for a verified debtor
+    conversation = session.get(Conversation, conversation_id)
+    if conversation.disclosure_given_at is not None:
+        return []
+    conversation.disclosure_given_at = now or datetime.now(timezone.utc)
+    audit.record(session, "disclosure_given", rule_id="DISC-1", conversation_id=conversation_id,
+                 account_id=conversation.account_id)
+    return [DEBT_COLLECTOR_DISCLOSURE]
+
+
+def balance_messages(session: Session, conversation_id: str, now: datetime | None = None) -> list[str]:
+    """The balance reply: the debt-collector disclosure first if this conversation has not had it (DISC-1),
+    then each account's creditor, masked reference and balance, read from the ledger."""
+    accounts = verified_accounts(session, conversation_id)
+    conversation = session.get(Conversation, conversation_id)
+    messages = opening_disclosure(session, conversation_id, now)
+    lines = []
+    for account in accounts:
+        status_note = "" if account.status == AccountStatus.ACTIVE else f" (status: {account.status})"
+        lines.append(
+            f"Your balance with {account.creditor} (account {mask_reference(account.account_ref)}) "
+            f"is {format_cents(account.balance_cents, account.currency)}{status_note}."
+        )
+    if not lines:
+        lines.append("I couldn't find an open balance for you.")
+    messages.append("\n".join(lines))
+    messages.append("What would you like to do next? You can say 'payment plan', 'pay now' or 'talk to a person'.")
+    audit.record(session, "balance_disclosed", rule_id="ID-1", conversation_id=conversation_id,
+                 account_id=conversation.account_id, detail={"accounts": len(accounts)})
+    return messages

@@ -1,0 +1,32 @@
+"""Audit events: every consumer-facing decision leaves a record, with the rule ID that fired."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.db.models import AuditEvent
+
+
+def record(
+    session: Session,
+    kind: str,
+    *,
+    rule_id: str | None = None,
+    conversation_id: str | None = None,
+    account_id: str | None = None,
+    actor: str = "system",
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        kind=kind,
+        rule_id=rule_id,
+        conversation_id=conversation_id,
+        account_id=account_id,
+        actor=actor,
+        detail=detail,
+    )
+    session.add(event)
+    session.flush()
+    return event

@@ -1,0 +1,71 @@
+"""`python -m bot run`: migrate, load the demo portfolio, train if the data changed, and start everything."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import time
+
+from bot.config import PROJECT_ROOT, Settings
+from bot.db import get_engine
+from bot.db.migrate import upgrade
+from bot.portfolio_import import import_accounts
+from bot.stack import Stack, StackConfig
+from bot.training import ensure_model
+
+DEMO_PORTFOLIO = PROJECT_ROOT / "data" / "demo_portfolio.csv"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("run", help="start Rasa, the action server and the gateway on embedded defaults")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
+    parser.add_argument("--no-demo", action="store_true", help="do not load the demo portfolio")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+    if not args.no_demo:
+        result = import_accounts(get_engine(settings.database_url), DEMO_PORTFOLIO)
+        print(f"settle: demo portfolio loaded ({result.rows} accounts)")
+    model = ensure_model()
+    tracker = os.environ.get("TRACKER_STORE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+    config = StackConfig(
+        database_url=settings.database_url, tracker_store_url=tracker, model=model,
+        log_dir=PROJECT_ROOT / "var" / "log", gateway_port=args.port,
+        rasa_port=int(os.environ.get("RASA_PORT", "5005")),
+        action_port=int(os.environ.get("ACTION_PORT", "5055")),
+        rasa_token=settings.rasa_token or StackConfig.__dataclass_fields__["rasa_token"].default_factory(),
+    )
+    stack = Stack(config)
+    print("settle: starting the action server, Rasa and the gateway (Rasa takes ~30 s to load)...")
+    stack.start()
+    print(f"""
+settle is running. The gateway is at {config.gateway_url} (logs in var/log/).
+  Chat in this terminal:   .venv-app/bin/python -m bot chat
+  Or over HTTP:            curl -s {config.gateway_url}/webhooks/rest/webhook \\
+                             -H 'content-type: application/json' -d '{{"sender":"me","message":"what do I owe?"}}'
+  Demo debtor: account SET-100001, date of birth 03/14/1979, SSN last four 1234 (ZIP 90210).
+Press Ctrl-C to stop.""")
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        while not stopping:
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    print(f"settle: {name} stopped unexpectedly (exit {process.returncode}); see var/log/{name}.log")
+                    stopping = True
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("settle: stopping")
+        stack.stop()
+    return 0

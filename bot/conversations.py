@@ -1,0 +1,61 @@
+"""Conversations and their messages. A message is stored before it is processed (inbound) and as soon as
+it is produced (outbound), so nothing a debtor says is lost if a later step fails."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.db.models import Conversation, Message
+
+
+def get_or_create(session: Session, channel: str, external_id: str) -> Conversation:
+    """The conversation for this channel address, created on first contact."""
+    query = select(Conversation).where(Conversation.channel == channel, Conversation.external_id == external_id)
+    conversation = session.scalar(query)
+    if conversation is not None:
+        return conversation
+    conversation = Conversation(channel=channel, external_id=external_id)
+    try:
+        with session.begin_nested():
+            session.add(conversation)
+    except IntegrityError:
+        # Two first messages raced; the other one created it.
+        conversation = session.scalars(query).one()
+    return conversation
+
+
+def record_message(
+    session: Session,
+    conversation: Conversation,
+    *,
+    direction: str,
+    sender_role: str,
+    text: str,
+    payload: dict[str, Any] | None = None,
+    status: str = "received",
+) -> Message:
+    now = datetime.now(timezone.utc)
+    message = Message(
+        conversation_id=conversation.id,
+        direction=direction,
+        sender_role=sender_role,
+        text=text,
+        payload=payload,
+        status=status,
+        created_at=now,
+    )
+    conversation.last_activity_at = now
+    session.add(message)
+    session.flush()
+    return message
+
+
+def history(session: Session, conversation_id: str) -> list[Message]:
+    return list(
+        session.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
+    )

@@ -1,0 +1,63 @@
+"""The trained Rasa model: named by a hash of everything that shapes it, so it is retrained only when the
+configuration, domain or training data change, and every test in a run shares the one model."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT
+
+MODEL_INPUTS = ("config.yml", "domain.yml", "data")
+
+
+def rasa_executable() -> Path:
+    return Path(os.environ.get("SETTLE_RASA_BIN", PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"))
+
+
+def fingerprint(root: Path = PROJECT_ROOT) -> str:
+    digest = hashlib.sha256()
+    for name in MODEL_INPUTS:
+        path = root / name
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix not in (".yml", ".yaml") or "__pycache__" in file.parts:
+                continue
+            digest.update(str(file.relative_to(root)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def model_path(root: Path = PROJECT_ROOT) -> Path:
+    return root / "models" / f"settle-{fingerprint(root)}.tar.gz"
+
+
+def ensure_model(root: Path = PROJECT_ROOT, quiet: bool = False) -> Path:
+    """Train unless a model for exactly these inputs exists already."""
+    target = model_path(root)
+    if target.exists():
+        return target
+    if not quiet:
+        print(f"settle: training the Rasa model ({target.name}); this takes a few minutes on 2 cores",
+              file=sys.stderr)
+    env = {**os.environ, **rasa_environment()}
+    subprocess.run(
+        [str(rasa_executable()), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+         "--out", str(target.parent), "--fixed-model-name", target.name.removesuffix(".tar.gz")],
+        cwd=root, env=env, check=True,
+        stdout=subprocess.DEVNULL if quiet else None,
+    )
+    return target
+
+
+def rasa_environment() -> dict[str, str]:
+    """Environment for any Rasa process: no telemetry calls out, quiet TensorFlow."""
+    return {
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "PYTHONWARNINGS": "ignore",
+    }

@@ -1,0 +1,67 @@
+"""What a verified debtor hears about their account (ID-1, DISC-1, TONE-2)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from bot import accounts, conversations
+from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
+from bot.db import session_scope
+from bot.db.models import AuditEvent
+from tests.conftest import add_debtor
+
+
+def _verified_conversation(session, debtor, account):
+    conv = conversations.get_or_create(session, "rest", "web-1")
+    conv.debtor_id, conv.account_id, conv.verified_at = debtor.id, account.id, datetime.now(timezone.utc)
+    return conv
+
+
+def test_no_debt_information_before_verification(engine):
+    """ID-1: an unverified conversation gets nothing about the debt."""
+    with session_scope(engine) as session:
+        add_debtor(session)
+        conv = conversations.get_or_create(session, "rest", "web-1")
+        with pytest.raises(accounts.NotVerified):
+            accounts.balance_messages(session, conv.id)
+
+
+def test_balance_comes_after_the_disclosure_with_ledger_figures(engine):
+    """DISC-1 before the balance; the figure is the ledger's to the cent (TONE-2); the reference is masked."""
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session, balance_cents=123456)
+        conv = _verified_conversation(session, debtor, account)
+        messages = accounts.balance_messages(session, conv.id)
+    assert messages[0] == DEBT_COLLECTOR_DISCLOSURE
+    assert "attempt to collect a debt" in messages[0] and "will be used for that purpose" in messages[0]
+    assert "$1,234.56" in messages[1] and "Acme Bank" in messages[1]
+    assert "ending 0001" in messages[1] and "SET-100001" not in messages[1]
+    assert "talk to a person" in messages[-1]  # always a next step
+
+
+def test_the_disclosure_is_given_once_per_conversation(engine):
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session)
+        conv = _verified_conversation(session, debtor, account)
+        accounts.balance_messages(session, conv.id)
+        again = accounts.balance_messages(session, conv.id)
+        assert DEBT_COLLECTOR_DISCLOSURE not in again
+        kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.rule_id == "DISC-1")).all()
+        assert kinds == ["disclosure_given"]
+
+
+def test_every_account_of_the_debtor_is_listed_named_one_first(engine):
+    from bot.db.models import Account
+
+    with session_scope(engine) as session:
+        debtor, first = add_debtor(session, account_ref="SET-100009", balance_cents=1)
+        second = Account(debtor_id=debtor.id, account_ref="SET-100003", creditor="Northwind Credit Union",
+                         balance_cents=2500000)
+        session.add(second)
+        session.flush()
+        conv = _verified_conversation(session, debtor, first)
+        text = accounts.balance_messages(session, conv.id)[1]
+    assert text.index("$0.01") < text.index("$25,000.00")
