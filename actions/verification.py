@@ -87,7 +87,9 @@ class ValidateVerifyForm(FormValidationAction):
     async def validate_id_dob(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        dob = identity.parse_dob(str(value or ""))
+        if value is None:  # a slot cleared before the form started, not an answer
+            return {"id_dob": None}
+        dob = identity.parse_dob(str(value))
         if dob is None:
             dispatcher.utter_message(text=ASK_DOB_AGAIN)
             return {"id_dob": None}
@@ -96,7 +98,9 @@ class ValidateVerifyForm(FormValidationAction):
     async def validate_id_secret(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        secret = identity.parse_secret(str(value or ""))
+        if value is None:  # a slot cleared before the form started, not an answer
+            return {"id_secret": None}
+        secret = identity.parse_secret(str(value))
         if secret is None:
             dispatcher.utter_message(text=ASK_SECRET_AGAIN)
             return {"id_secret": None}
@@ -105,7 +109,9 @@ class ValidateVerifyForm(FormValidationAction):
     async def validate_id_locator(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        locator = identity.parse_locator(str(value or ""))
+        if value is None:  # a slot cleared before the form started, not an answer
+            return {"id_locator": None}
+        locator = identity.parse_locator(str(value))
         if locator is None:
             dispatcher.utter_message(text=ASK_LOCATOR_AGAIN)
             return {"id_locator": None}

@@ -240,7 +240,8 @@ class IdentityService:
         if not locator:
             return []
         if _ACCOUNT_REF.fullmatch(locator):
-            account = session.scalar(select(Account).where(func.upper(Account.account_ref) == locator.upper()))
+            # References are stored upper-cased by the importer, so the unique index serves this lookup.
+            account = session.scalar(select(Account).where(Account.account_ref == locator.upper()))
             if account is not None:
                 return [account.debtor]
             # A reference that is not ours may still be a name-less typo: nothing matches.

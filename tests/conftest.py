@@ -96,3 +96,39 @@ def add_debtor(
     session.add(account)
     session.flush()
     return debtor, account
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def trained_model():
+    """The one model of this run: trained once (by `make test` before pytest, or here) and shared."""
+    from bot.training import ensure_model
+
+    return ensure_model(quiet=True)
+
+
+@pytest.fixture(scope="session")
+def running_stack(trained_model, tmp_path_factory):
+    """The three real processes (action server, Rasa, gateway) on loopback, with the demo portfolio."""
+    from bot.config import PROJECT_ROOT
+    from bot.portfolio_import import import_accounts
+    from bot.stack import Stack, StackConfig
+
+    workdir = tmp_path_factory.mktemp("stack")
+    database_url = f"sqlite:///{workdir / 'app.db'}"
+    upgrade(database_url)
+    import_accounts(get_engine(database_url), PROJECT_ROOT / "data" / "demo_portfolio.csv")
+    config = StackConfig(
+        database_url=database_url, tracker_store_url=f"sqlite:///{workdir / 'tracker.db'}", model=trained_model,
+        log_dir=workdir / "log", gateway_port=free_port(), rasa_port=free_port(), action_port=free_port(),
+    )
+    stack = Stack(config).start()
+    yield stack
+    stack.stop()

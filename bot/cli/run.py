@@ -7,9 +7,12 @@ import os
 import signal
 import time
 
+from sqlalchemy import func, select
+
 from bot.config import PROJECT_ROOT, Settings
-from bot.db import get_engine
+from bot.db import get_engine, session_scope
 from bot.db.migrate import upgrade
+from bot.db.models import Account
 from bot.portfolio_import import import_accounts
 from bot.stack import Stack, StackConfig
 from bot.training import ensure_model
@@ -27,8 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     upgrade(settings.database_url)
-    if not args.no_demo:
-        result = import_accounts(get_engine(settings.database_url), DEMO_PORTFOLIO)
+    engine = get_engine(settings.database_url)
+    with session_scope(engine) as session:
+        has_accounts = session.scalar(select(func.count(Account.id))) > 0
+    # Only into an empty database: re-importing would put demo balances back and undo what happened since.
+    if not args.no_demo and not has_accounts:
+        result = import_accounts(engine, DEMO_PORTFOLIO)
         print(f"settle: demo portfolio loaded ({result.rows} accounts)")
     model = ensure_model()
     tracker = os.environ.get("TRACKER_STORE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot import conversations
 from bot.db import session_scope
+from bot.db.models import Conversation, Message
 from bot.gateway.rasa_client import RasaUnavailable
 
 router = APIRouter()
@@ -43,8 +44,6 @@ def _store_inbound(engine: Any, sender: str, text: str) -> tuple[str, int]:
 
 def _store_replies(engine: Any, conversation_id: str, inbound_id: int, replies: list[dict[str, Any]],
                    inbound_status: str) -> None:
-    from bot.db.models import Conversation, Message
-
     with session_scope(engine) as session:
         conversation = session.get(Conversation, conversation_id)
         inbound = session.get(Message, inbound_id)
@@ -72,8 +71,8 @@ async def rest_webhook(body: RestMessage, request: Request) -> JSONResponse:
             # The message is already stored; it is marked so that nothing is silently lost.
             replies = [{"text": UNAVAILABLE_REPLY}]
             status = "unprocessed"
-    outgoing = [{**{k: v for k, v in r.items() if k != "recipient_id"}, "recipient_id": body.sender}
+    # Rasa's shape, addressed back to the caller's own sender id (ours stays internal).
+    outgoing = [{"recipient_id": body.sender, **{k: v for k, v in r.items() if k != "recipient_id"}}
                 for r in replies]
     await run_in_threadpool(_store_replies, state.engine, conversation_id, inbound_id, outgoing, status)
-    return JSONResponse([{"recipient_id": r["recipient_id"], **{k: v for k, v in r.items()
-                                                               if k != "recipient_id"}} for r in outgoing])
+    return JSONResponse(outgoing)

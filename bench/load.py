@@ -1,0 +1,397 @@
+"""Load: scripted conversations through a REST webhook at fixed concurrency levels.
+
+Two targets, driven the same way:
+  settle    the full stack (gateway -> Rasa -> action server) from bot.stack, on a throwaway SQLite app
+            database holding the demo portfolio and a throwaway SQLite tracker store;
+  baseline  a bare `rasa run` serving the bot `rasa init` makes (the moodbot), with Rasa's defaults
+            (in-memory tracker store, no action server): what Rasa alone costs on this machine.
+Everything listens on, and all traffic goes to, 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import math
+import os
+import secrets
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.common import LOOPBACK, PROJECT_ROOT, free_ports, percentile
+from bot.gateway.rest_channel import UNAVAILABLE_REPLY
+
+WEBHOOK = "/webhooks/rest/webhook"
+TURN_TIMEOUT_S = 120.0  # far above any healthy turn; a slower one is a failure, not a data point
+MIN_TURNS_PER_LEVEL = 100
+CONVERSATIONS_PER_WORKER = 3  # each concurrent sender runs several conversations back to back
+STARTUP_TIMEOUT_S = 300.0
+ERROR_SAMPLES = 5
+
+
+class TargetError(RuntimeError):
+    """A load target could not be started."""
+
+
+@dataclass(frozen=True)
+class Script:
+    name: str
+    turns: tuple[str, ...]
+    check_turn: int  # index of the turn whose reply must contain `expect`
+    expect: str
+    degraded: str | None = None  # text of a 200 reply that still means the turn failed
+
+
+SETTLE_SCRIPT = Script(
+    name="settle",
+    turns=("hi", "what do I owe?", "03/14/1979", "1234", "SET-100001", "thanks, bye"),
+    check_turn=4,  # after the account number: the disclosure and the balance
+    expect="$1,234.56",
+    # The gateway answers 200 with this when Rasa fails or times out, so a status check alone would miss it.
+    degraded=UNAVAILABLE_REPLY,
+)
+# Same length as Settle's script so a level sends the same number of turns to both targets.
+MOODBOT_SCRIPT = Script(
+    name="moodbot",
+    turns=("hi", "I am sad", "yes", "great", "are you a bot?", "bye"),
+    check_turn=1,
+    expect="Did that help you?",
+)
+
+
+def default_conversations(concurrency: int, script: Script) -> int:
+    """At least MIN_TURNS_PER_LEVEL turns, and CONVERSATIONS_PER_WORKER conversations per sender so that
+    every level reaches a steady state rather than measuring one burst."""
+    return max(math.ceil(MIN_TURNS_PER_LEVEL / len(script.turns)), CONVERSATIONS_PER_WORKER * concurrency)
+
+
+@dataclass
+class LevelResult:
+    concurrency: int
+    conversations: int
+    turns: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)  # successful turns only
+    turn_errors: int = 0  # non-200, exception, timeout or degraded reply
+    failed_checks: int = 0  # conversations whose check turn answered without the expected text
+    error_samples: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return self.turn_errors + self.failed_checks
+
+    @property
+    def turns_per_s(self) -> float:
+        return self.turns / self.seconds if self.seconds else math.nan
+
+    def latency(self, pct: float) -> float:
+        return percentile(self.latencies_ms, pct)
+
+    def note(self, message: str) -> None:
+        if len(self.error_samples) < ERROR_SAMPLES:
+            self.error_samples.append(message)
+
+    def summary(self) -> dict[str, Any]:
+        latencies = self.latencies_ms
+        return {
+            "concurrency": self.concurrency,
+            "conversations": self.conversations,
+            "turns": self.turns,
+            "seconds": round(self.seconds, 3),
+            "turns_per_s": round(self.turns_per_s, 3),
+            "latency_ms": {
+                **{f"p{p}": round(self.latency(p), 1) for p in (50, 95, 99)},
+                "mean": round(sum(latencies) / len(latencies), 1) if latencies else None,
+                "max": round(max(latencies), 1) if latencies else None,
+            },
+            "errors": self.errors,
+            "turn_errors": self.turn_errors,
+            "failed_checks": self.failed_checks,
+            "error_samples": self.error_samples,
+        }
+
+
+@dataclass
+class ProcessMemory:
+    role: str
+    pid: int
+    peak_rss_mib: float | None  # VmHWM: the most resident memory the process ever had
+    rss_mib: float | None  # VmRSS at the end of the run
+
+
+@dataclass
+class TargetResult:
+    name: str
+    script: Script
+    startup_s: float
+    levels: list[LevelResult]
+    memory: list[ProcessMemory]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "script": list(self.script.turns),
+            "startup_s": round(self.startup_s, 1),
+            "levels": [level.summary() for level in self.levels],
+            "memory": [vars(m) for m in self.memory],
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Driving conversations
+
+
+async def _conversation(client: httpx.AsyncClient, script: Script, sender: str, result: LevelResult) -> None:
+    """One scripted conversation. A failed turn is counted and the script carries on with its next message;
+    a failed check turn counts once, as a failed turn, not again as a failed check."""
+    checked = None  # None: the check turn got no reply to check
+    for index, text in enumerate(script.turns):
+        result.turns += 1
+        start = time.perf_counter()
+        try:
+            response = await client.post(WEBHOOK, json={"sender": sender, "message": text})
+            elapsed_ms = (time.perf_counter() - start) * 1000
+            if response.status_code != 200:
+                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
+            reply = " ".join(str(message.get("text") or "") for message in response.json())
+        except Exception as exc:  # noqa: BLE001 - any failure of a turn is a counted error, not a crash
+            result.turn_errors += 1
+            result.note(f"{sender} turn {index + 1} {text!r}: {type(exc).__name__}: {exc}")
+            continue
+        if script.degraded and script.degraded in reply:
+            result.turn_errors += 1
+            result.note(f"{sender} turn {index + 1} {text!r}: degraded reply: {reply[:200]}")
+            continue
+        result.latencies_ms.append(elapsed_ms)
+        if index == script.check_turn:
+            checked = script.expect in reply
+            if not checked:
+                result.note(f"{sender} turn {index + 1} {text!r}: no {script.expect!r} in: {reply[:300]}")
+    if checked is False:
+        result.failed_checks += 1
+
+
+async def run_level(
+    base_url: str, script: Script, concurrency: int, conversations: int, tag: str
+) -> LevelResult:
+    """`conversations` conversations, `concurrency` in flight at any time, each with its own sender."""
+    result = LevelResult(concurrency=concurrency, conversations=conversations)
+    numbers = iter(range(conversations))  # shared by the workers; asyncio runs one at a time, so no lock
+
+    # trust_env=False: no proxy from the environment may carry loopback traffic anywhere else.
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=TURN_TIMEOUT_S, limits=limits,
+                                 trust_env=False) as client:
+
+        async def worker() -> None:
+            for number in numbers:
+                await _conversation(client, script, f"bench-{tag}-c{concurrency}-{number}", result)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - start
+    return result
+
+
+async def drive(base_url: str, script: Script, levels: list[tuple[int, int]], tag: str,
+                progress: Callable[[str], None]) -> list[LevelResult]:
+    # One untimed conversation first: the first turns build TensorFlow graphs and open database
+    # connections, a one-off cost that is not what a turn costs.
+    warmup = await run_level(base_url, script, 1, 1, f"{tag}-warmup")
+    if warmup.errors:
+        progress(f"{script.name}: warm-up conversation failed: " + "; ".join(warmup.error_samples))
+    results = []
+    for concurrency, conversations in levels:
+        result = await run_level(base_url, script, concurrency, conversations, tag)
+        progress(f"{script.name}: N={concurrency}: {result.turns} turns in {result.seconds:.1f}s, "
+                 f"{result.errors} errors")
+        results.append(result)
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory
+
+
+def _status_kib(pid: int, key: str) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return float(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _children_map() -> dict[int, list[int]]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name in parentheses may hold spaces; the parent pid is the 2nd field after it.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def peak_memory(roots: dict[str, int]) -> list[ProcessMemory]:
+    """VmHWM and VmRSS of each process and of every process below it (a server may fork workers)."""
+    children = _children_map()
+    found = []
+    for role, root in roots.items():
+        stack = [(role, root)]
+        while stack:
+            name, pid = stack.pop()
+            hwm, rss = _status_kib(pid, "VmHWM"), _status_kib(pid, "VmRSS")
+            found.append(ProcessMemory(name, pid, hwm / 1024 if hwm else None, rss / 1024 if rss else None))
+            stack.extend((f"{role} (child {child})", child) for child in children.get(pid, []))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Targets
+
+
+def run_settle(levels: list[tuple[int, int]], log_dir: Path, tag: str,
+               progress: Callable[[str], None]) -> TargetResult:
+    """The full stack on free loopback ports with throwaway SQLite databases; always stopped afterwards."""
+    from bot.db import get_engine
+    from bot.db.migrate import upgrade
+    from bot.portfolio_import import import_accounts
+    from bot.stack import Stack, StackConfig
+    from bot.training import model_path
+
+    model = model_path()
+    if not model.exists():
+        raise SystemExit(f"bench: no trained model at {model}; run `python -m bot train` first")
+    with tempfile.TemporaryDirectory(prefix="settle-bench-") as tmp:
+        app_url = f"sqlite:///{Path(tmp) / 'app.db'}"
+        upgrade(app_url)
+        engine = get_engine(app_url)
+        import_accounts(engine, PROJECT_ROOT / "data" / "demo_portfolio.csv")
+        engine.dispose()  # the gateway and the action server open their own connections
+
+        gateway_port, rasa_port, action_port = free_ports(3)
+        config = StackConfig(
+            database_url=app_url,
+            tracker_store_url=f"sqlite:///{Path(tmp) / 'tracker.db'}",
+            model=model,
+            log_dir=log_dir / "settle",
+            host=LOOPBACK,
+            gateway_port=gateway_port,
+            rasa_port=rasa_port,
+            action_port=action_port,
+        )
+        stack = Stack(config)
+        try:
+            progress(f"settle: starting the stack (logs in {config.log_dir})")
+            start = time.perf_counter()
+            stack.start(timeout=STARTUP_TIMEOUT_S)
+            startup = time.perf_counter() - start
+            results = asyncio.run(drive(config.gateway_url, SETTLE_SCRIPT, levels, tag, progress))
+            memory = peak_memory({name: process.pid for name, process in stack.processes.items()})
+        finally:
+            stack.stop()
+    return TargetResult("Settle full stack", SETTLE_SCRIPT, startup, results, memory)
+
+
+def baseline_dir(rasa_version: str) -> Path:
+    cache = Path(os.environ.get("SETTLE_CACHE", Path.home() / ".cache" / "settle"))
+    return cache / "bench" / f"rasa-init-{rasa_version}"
+
+
+def ensure_baseline_model(rasa_bin: Path, project: Path, log_dir: Path, env: dict[str, str],
+                          progress: Callable[[str], None]) -> Path:
+    """`rasa init`'s project and trained model, made once and reused by later runs."""
+    project.mkdir(parents=True, exist_ok=True)
+    # A lock, so that two benchmark runs started together do not both train into one directory.
+    with open(project.parent / f".{project.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        models = sorted((project / "models").glob("*.tar.gz"))
+        if not models:
+            log = log_dir / "rasa-init.log"
+            log_dir.mkdir(parents=True, exist_ok=True)
+            progress(f"baseline: `rasa init` in {project} (trains the moodbot once; log in {log})")
+            with log.open("wb") as out:
+                subprocess.run([str(rasa_bin), "init", "--no-prompt", "--init-dir", str(project)],
+                               cwd=project, env=env, stdout=out, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, check=True)
+            models = sorted((project / "models").glob("*.tar.gz"))
+            if not models:
+                raise TargetError(f"`rasa init` trained no model; see {log}")
+    return models[-1]
+
+
+@contextmanager
+def _process(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as out:
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _wait_ready(process: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise TargetError(f"bare Rasa exited with {process.returncode}; see {log}")
+        try:
+            response = httpx.get(url, timeout=2.0, trust_env=False)
+            if response.status_code == 200 and response.json().get("model_id"):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TargetError(f"bare Rasa was not ready within {STARTUP_TIMEOUT_S:.0f}s; see {log}")
+
+
+def run_baseline(rasa_bin: Path, rasa_version: str, levels: list[tuple[int, int]], log_dir: Path, tag: str,
+                 progress: Callable[[str], None]) -> TargetResult:
+    from bot.training import rasa_environment
+
+    env = {**os.environ, **rasa_environment()}  # RASA_TELEMETRY_ENABLED=false among others
+    project = baseline_dir(rasa_version)
+    model = ensure_baseline_model(rasa_bin, project, log_dir, env, progress)
+
+    # Only the REST channel: rasa init's credentials.yml also declares a `rasa:` channel pointing at
+    # localhost:5002, which nothing here needs.
+    credentials = project / "bench-credentials.yml"
+    credentials.write_text("rest:\n")
+    (port,) = free_ports(1)
+    token = secrets.token_urlsafe(24)
+    log = log_dir / "baseline-rasa.log"
+    # The same flags bot.stack gives Settle's Rasa, minus its endpoints: rasa init's endpoints.yml
+    # configures nothing, so Rasa uses its in-memory tracker and lock stores.
+    argv = [str(rasa_bin), "run", "--model", str(model), "--credentials", str(credentials),
+            "--interface", LOOPBACK, "--port", str(port), "--enable-api", "--auth-token", token]
+    base_url = f"http://{LOOPBACK}:{port}"
+    progress(f"baseline: starting bare Rasa on {base_url} (log in {log})")
+    start = time.perf_counter()
+    with _process(argv, project, env, log) as process:
+        _wait_ready(process, f"{base_url}/status?token={token}", log)
+        startup = time.perf_counter() - start
+        results = asyncio.run(drive(base_url, MOODBOT_SCRIPT, levels, tag, progress))
+        memory = peak_memory({"rasa": process.pid})
+    return TargetResult("bare Rasa (rasa init)", MOODBOT_SCRIPT, startup, results, memory)

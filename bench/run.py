@@ -1,0 +1,229 @@
+"""Settle's benchmark. From the project root, with the app environment:
+
+    .venv-app/bin/python bench/run.py                  # NLU scores, then load (Settle vs bare Rasa)
+    .venv-app/bin/python bench/run.py --nlu            # NLU scores only
+    .venv-app/bin/python bench/run.py --load --concurrency 1,3 --conversations 2
+
+See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+# Run as a script, so only bench/ is on sys.path; the project root makes `bench` and `bot` importable.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
+    OUT_DIR,
+    PROJECT_ROOT,
+    fmt,
+    table,
+    timestamp,
+    use_rasa_environment,
+)
+
+if TYPE_CHECKING:
+    from bench.load import Script, TargetResult
+
+TARGETS = ("settle", "baseline")
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def settle_model(train: bool) -> Path:
+    from bot.training import ensure_model, model_path
+
+    model = model_path()
+    if model.exists():
+        return model
+    if not train:
+        raise SystemExit(f"bench: no trained model at {model} (--no-train given); run `python -m bot train`")
+    return ensure_model()
+
+
+def run_nlu(rasa_python: Path, csvs: list[Path], train: bool, out: Path) -> int:
+    from bot.training import rasa_environment
+
+    model = settle_model(train)
+    argv = [str(rasa_python), str(PROJECT_ROOT / "bench" / "nlu_score.py"), "--model", str(model),
+            "--json", str(out)]
+    for csv in csvs:
+        argv += ["--csv", str(csv)]
+    progress(f"NLU: scoring {model.name} with {rasa_python}")
+    # The scorer prints its own tables; its output goes straight to ours.
+    return subprocess.run(argv, cwd=PROJECT_ROOT, env={**os.environ, **rasa_environment()}).returncode
+
+
+def rasa_version(rasa_python: Path) -> str:
+    # Package metadata, not `import rasa`: that takes seconds and the answer only names a directory.
+    return subprocess.run(
+        [str(rasa_python), "-c", "from importlib.metadata import version; print(version('rasa'))"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
+
+def load_tables(results: list[TargetResult]) -> str:
+    parts = []
+    for result in results:
+        rows = [
+            [level.concurrency, level.conversations, level.turns, fmt(level.seconds),
+             fmt(level.turns_per_s, 2), fmt(level.latency(50), 0), fmt(level.latency(95), 0),
+             fmt(level.latency(99), 0), level.errors]
+            for level in result.levels
+        ]
+        parts.append(table(
+            ["N", "convs", "turns", "seconds", "turns/s", "p50 ms", "p95 ms", "p99 ms", "errors"], rows,
+            title=f"Load: {result.name}, script {' / '.join(result.script.turns)} "
+                  f"(ready after {result.startup_s:.0f}s)",
+        ))
+        for level in result.levels:
+            if level.errors:
+                parts.append(f"  N={level.concurrency}: {level.turn_errors} failed turns, "
+                             f"{level.failed_checks} conversations without {result.script.expect!r}; e.g.")
+                parts.extend(f"    {sample}" for sample in level.error_samples)
+        parts.append("")
+        parts.append(table(
+            ["process", "pid", "peak RSS MiB", "RSS now MiB"],
+            [[m.role, m.pid, fmt(m.peak_rss_mib, 0), fmt(m.rss_mib, 0)] for m in result.memory]
+            + [["total", "", fmt(sum(m.peak_rss_mib or 0 for m in result.memory), 0),
+                fmt(sum(m.rss_mib or 0 for m in result.memory), 0)]],
+            title=f"Memory: {result.name} (peak = VmHWM over the process's life, model loading included)",
+        ))
+        parts.append("")
+    return "\n".join(parts)
+
+
+def comparison_table(settle: TargetResult, baseline: TargetResult) -> str:
+    by_n = {level.concurrency: level for level in baseline.levels}
+    rows = []
+    for level in settle.levels:
+        base = by_n.get(level.concurrency)
+        if base is None:
+            continue
+        rows.append([
+            level.concurrency,
+            fmt(level.turns_per_s, 2), fmt(base.turns_per_s, 2),
+            f"{level.turns_per_s / base.turns_per_s:.2f}x" if base.turns_per_s else "-",
+            fmt(level.latency(95), 0), fmt(base.latency(95), 0),
+            f"{level.latency(95) / base.latency(95):.2f}x" if base.latency(95) else "-",
+            level.errors, base.errors,
+        ])
+    peak = [sum(m.peak_rss_mib or 0 for m in r.memory) for r in (settle, baseline)]
+    return "\n".join([
+        table(["N", "Settle turns/s", "Rasa turns/s", "Settle/Rasa", "Settle p95 ms", "Rasa p95 ms",
+               "Settle/Rasa p95", "Settle err", "Rasa err"], rows,
+              title="Settle full stack vs bare Rasa (rasa init's moodbot)"),
+        f"Peak resident memory, all processes: Settle {peak[0]:.0f} MiB, bare Rasa {peak[1]:.0f} MiB",
+    ])
+
+
+def parse_levels(text: str) -> list[int]:
+    try:
+        levels = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected numbers like 1,20, got {text!r}") from None
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError("concurrency levels must be 1 or more")
+    return levels
+
+
+def run_load(args: argparse.Namespace, rasa_python: Path, stamp: str) -> int:
+    from bench.load import (
+        MOODBOT_SCRIPT,
+        SETTLE_SCRIPT,
+        TargetError,
+        default_conversations,
+        run_baseline,
+        run_settle,
+    )
+    from bot.stack import StackError
+    from bot.training import rasa_executable
+
+    def plan(script: Script) -> list[tuple[int, int]]:
+        return [(n, args.conversations or default_conversations(n, script)) for n in args.concurrency]
+
+    log_dir = OUT_DIR / "logs" / stamp
+    results = {}
+    failed_targets = []
+    started = time.perf_counter()
+    if "settle" in args.targets:
+        settle_model(not args.no_train)  # trains first if needed (and allowed), outside the timed part
+    runs = {
+        "settle": lambda: run_settle(plan(SETTLE_SCRIPT), log_dir, stamp, progress),
+        "baseline": lambda: run_baseline(rasa_executable(), rasa_version(rasa_python), plan(MOODBOT_SCRIPT),
+                                         log_dir, stamp, progress),
+    }
+    for name in TARGETS:
+        if name not in args.targets:
+            continue
+        try:
+            results[name] = runs[name]()
+        except (StackError, TargetError, subprocess.CalledProcessError, OSError) as exc:
+            # One target failing to start should not cost the other's figures; the status still says so.
+            progress(f"{name}: could not run: {exc}")
+            failed_targets.append(name)
+    progress(f"load: done in {time.perf_counter() - started:.0f}s")
+
+    print()
+    print(load_tables(list(results.values())))
+    if len(results) == 2:
+        print(comparison_table(results["settle"], results["baseline"]))
+
+    out = OUT_DIR / f"load-{stamp}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"kind": "load", "time": stamp,
+                               "targets": {k: r.summary() for k, r in results.items()}}, indent=2) + "\n")
+    print(f"\nLoad results written to {out}")
+    failed = failed_targets or any(level.errors for r in results.values() for level in r.levels)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Settle's benchmark: NLU scores and load. "
+                                                 "With neither --nlu nor --load, runs both.")
+    parser.add_argument("--nlu", action="store_true", help="score intent classification on held-out CSVs")
+    parser.add_argument("--load", action="store_true",
+                        help="drive scripted conversations at fixed concurrency")
+    parser.add_argument("--csv", type=Path, action="append", dest="csvs", default=[],
+                        help="held-out CSV for --nlu (repeatable; default "
+                             "bench/data/external_heldout.csv and own_heldout.csv)")
+    parser.add_argument("--concurrency", type=parse_levels, default=[1, 20],
+                        help="comma-separated concurrency levels for --load (default 1,20)")
+    parser.add_argument("--conversations", type=int, default=None,
+                        help="conversations per level (default: 100+ turns, 3 conversations per concurrent "
+                             "sender)")
+    parser.add_argument("--targets", type=lambda t: [x for x in t.split(",") if x], default=list(TARGETS),
+                        help="which load targets: settle,baseline (default both)")
+    parser.add_argument("--no-train", action="store_true",
+                        help="stop if the Settle model is not trained, instead of training it")
+    args = parser.parse_args(argv)
+    unknown = set(args.targets) - set(TARGETS)
+    if unknown:
+        parser.error(f"unknown target(s): {', '.join(sorted(unknown))}; choose from {', '.join(TARGETS)}")
+    if args.conversations is not None and args.conversations < 1:
+        parser.error("--conversations must be 1 or more")
+    both = not args.nlu and not args.load
+
+    rasa_python = use_rasa_environment()
+    stamp = timestamp()
+    status = 0
+    if args.nlu or both:
+        status |= run_nlu(rasa_python, args.csvs, not args.no_train, OUT_DIR / f"nlu-{stamp}.json")
+        print()
+    if args.load or both:
+        status |= run_load(args, rasa_python, stamp)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Whole conversations over HTTP through the gateway, with the real Rasa server and action server."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
+from bot.db import get_engine, session_scope
+from bot.db.models import AuditEvent, Conversation, Message
+
+pytestmark = pytest.mark.integration
+
+DEBT_HINTS = re.compile(r"debt|\$|acme|owe|balance with|SET-", re.IGNORECASE)
+
+
+class Chat:
+    def __init__(self, stack) -> None:
+        self.url = f"{stack.config.gateway_url}/webhooks/rest/webhook"
+        self.sender = f"itest-{secrets.token_hex(6)}"
+
+    def say(self, text: str) -> list[str]:
+        response = httpx.post(self.url, json={"sender": self.sender, "message": text}, timeout=60)
+        assert response.status_code == 200
+        replies = response.json()
+        assert all(r["recipient_id"] == self.sender for r in replies)
+        return [r.get("text", "") for r in replies]
+
+
+def test_greet_ask_balance_verify_and_hear_the_balance(running_stack):
+    """ID-1, ID-2, DISC-1: nothing about the debt until verified; then the disclosure, then the ledger figure."""
+    chat = Chat(running_stack)
+    greeting = " ".join(chat.say("hi"))
+    assert "automated assistant" in greeting  # DISC-4
+
+    before = chat.say("what do I owe?")
+    assert not DEBT_HINTS.search(" ".join(before)), before
+    assert "date of birth" in " ".join(before)
+
+    assert "Social Security" in " ".join(chat.say("03/14/1979"))
+    assert "account number" in " ".join(chat.say("1234"))
+    answer = chat.say("SET-100001")
+    assert answer[0] == DEBT_COLLECTOR_DISCLOSURE
+    assert "$1,234.56" in answer[1] and "Acme Bank" in answer[1] and "ending 0001" in answer[1]
+
+    again = chat.say("how much is my balance")
+    assert DEBT_COLLECTOR_DISCLOSURE not in again and "$1,234.56" in " ".join(again)
+
+    with session_scope(get_engine(running_stack.config.database_url)) as session:
+        conv = session.scalars(select(Conversation).where(Conversation.external_id == chat.sender)).one()
+        messages = session.scalars(select(Message).where(Message.conversation_id == conv.id)).all()
+        inbound = [m.text for m in messages if m.direction == "in"]
+        assert inbound == ["hi", "what do I owe?", "03/14/1979", "1234", "SET-100001", "how much is my balance"]
+        assert all(m.status == "processed" for m in messages if m.direction == "in")
+        assert any("$1,234.56" in m.text for m in messages if m.direction == "out")
+
+
+def test_three_failures_lock_out_even_the_right_answers(running_stack):
+    """ID-3: 3 wrong dates of birth, then the correct one: still refused; a person is offered."""
+    chat = Chat(running_stack)
+    chat.say("whats my balance")
+    for wrong in ("01/01/1970", "02/02/1970", "03/03/1970"):
+        chat.say(wrong)
+        chat.say("5678")
+        last = chat.say("SET-100002")
+    assert "24 hours" in " ".join(last) and "talk to a person" in " ".join(last)
+
+    retry = chat.say("what do I owe")
+    assert "24 hours" in " ".join(retry)
+    assert not DEBT_HINTS.search(" ".join(retry))
+
+    # A new conversation with the correct details is refused too: the lock is on the account.
+    other = Chat(running_stack)
+    other.say("balance")
+    other.say("11/02/1985")
+    other.say("5678")
+    refused = other.say("SET-100002")
+    assert "24 hours" in " ".join(refused) and "$" not in " ".join(refused)
+
+    with session_scope(get_engine(running_stack.config.database_url)) as session:
+        assert session.scalars(select(AuditEvent).where(AuditEvent.kind == "identity_locked")).first() is not None
+
+
+def test_the_bot_says_it_is_automated_and_keeps_verifying(running_stack):
+    """DISC-4 mid-verification, then the form carries on."""
+    chat = Chat(running_stack)
+    chat.say("how much do i owe")
+    reply = " ".join(chat.say("am I talking to a real person?"))
+    assert "not a person" in reply and "date of birth" in reply
+
+
+def test_compliance_requests_are_answered_and_recorded_before_verification(running_stack):
+    chat = Chat(running_stack)
+    reply = " ".join(chat.say("you have the wrong number, i dont know this person"))
+    assert "wrong person" in reply and not DEBT_HINTS.search(reply)
+    with session_scope(get_engine(running_stack.config.database_url)) as session:
+        kinds = session.scalars(select(AuditEvent.rule_id).where(AuditEvent.kind == "wrong_party_reported")).all()
+    assert "ID-4" in kinds
+
+
+def test_nonsense_gets_a_helpful_reprompt(running_stack):
+    reply = " ".join(Chat(running_stack).say("asdkjh qwe zzz"))
+    assert "talk to a person" in reply

@@ -1,0 +1,49 @@
+"""The gateway's REST channel without a running Rasa: the message is stored first and nothing is lost."""
+
+from __future__ import annotations
+
+import socket
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import Conversation, Message
+from bot.gateway.app import create_app
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_message_is_stored_even_when_rasa_is_down(sqlite_engine, sqlite_url):
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}")
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/webhooks/rest/webhook", json={"sender": "web-1", "message": "what do I owe?"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body[0]["recipient_id"] == "web-1" and "try again" in body[0]["text"]
+    with session_scope(sqlite_engine) as session:
+        conv = session.scalars(select(Conversation)).one()
+        inbound, outbound = session.scalars(select(Message).order_by(Message.id)).all()
+    assert conv.external_id == "web-1" and conv.id != "web-1"  # the conversation id is opaque, ours
+    assert (inbound.text, inbound.status, inbound.direction) == ("what do I owe?", "unprocessed", "in")
+    assert outbound.direction == "out" and outbound.sender_role == "bot"
+
+
+def test_an_empty_message_gets_a_helpful_prompt(sqlite_url):
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}")
+    with TestClient(create_app(settings)) as client:
+        body = client.post("/webhooks/rest/webhook", json={"sender": "web-1", "message": "  "}).json()
+    assert "balance" in body[0]["text"]
+
+
+def test_malformed_requests_get_a_clear_error(sqlite_url):
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}")
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/webhooks/rest/webhook", json={"message": "hi"}).status_code == 422
+        assert client.post("/webhooks/rest/webhook", content=b"not json",
+                           headers={"content-type": "application/json"}).status_code == 422
