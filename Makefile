@@ -22,7 +22,7 @@ lint: setup
 	.venv-app/bin/ruff check bot actions tests bench
 
 validate: setup
-	.venv-rasa/bin/rasa data validate --domain domain.yml --data data
+	.venv-rasa/bin/rasa data validate --domain domain --data data
 
 bench: setup
 	$(PY_APP) bench/run.py

@@ -84,38 +84,34 @@ class ValidateVerifyForm(FormValidationAction):
             extra["id_locator"] = found.account_ref
         return extra
 
+    def _validated(self, slot: str, value: Any, parsed: str | None, reprompt: str,
+                   dispatcher: CollectingDispatcher) -> dict[str, Any]:
+        if value is None:  # a slot cleared before the form started, not an answer
+            return {slot: None}
+        if parsed is None:
+            dispatcher.utter_message(text=reprompt)
+            return {slot: None}
+        if slot == "id_locator":
+            return {slot: parsed}
+        return {slot: parsed, **self._opportunistic(str(value), slot)}
+
     async def validate_id_dob(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value is None:  # a slot cleared before the form started, not an answer
-            return {"id_dob": None}
-        dob = identity.parse_dob(str(value))
-        if dob is None:
-            dispatcher.utter_message(text=ASK_DOB_AGAIN)
-            return {"id_dob": None}
-        return {"id_dob": dob.isoformat(), **self._opportunistic(str(value), "id_dob")}
+        dob = identity.parse_dob(str(value or ""))
+        return self._validated("id_dob", value, dob.isoformat() if dob else None, ASK_DOB_AGAIN, dispatcher)
 
     async def validate_id_secret(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value is None:  # a slot cleared before the form started, not an answer
-            return {"id_secret": None}
-        secret = identity.parse_secret(str(value))
-        if secret is None:
-            dispatcher.utter_message(text=ASK_SECRET_AGAIN)
-            return {"id_secret": None}
-        return {"id_secret": secret[1], **self._opportunistic(str(value), "id_secret")}
+        secret = identity.parse_secret(str(value or ""))
+        return self._validated("id_secret", value, secret[1] if secret else None, ASK_SECRET_AGAIN, dispatcher)
 
     async def validate_id_locator(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        if value is None:  # a slot cleared before the form started, not an answer
-            return {"id_locator": None}
-        locator = identity.parse_locator(str(value))
-        if locator is None:
-            dispatcher.utter_message(text=ASK_LOCATOR_AGAIN)
-            return {"id_locator": None}
-        return {"id_locator": locator}
+        locator = identity.parse_locator(str(value or ""))
+        return self._validated("id_locator", value, locator, ASK_LOCATOR_AGAIN, dispatcher)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events = await super().run(dispatcher, tracker, domain)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT
 
-MODEL_INPUTS = ("config.yml", "domain.yml", "data")
+MODEL_INPUTS = ("config.yml", "domain", "data")
 
 
 def rasa_executable() -> Path:
@@ -45,7 +45,7 @@ def ensure_model(root: Path = PROJECT_ROOT, quiet: bool = False) -> Path:
               file=sys.stderr)
     env = {**os.environ, **rasa_environment()}
     subprocess.run(
-        [str(rasa_executable()), "train", "--config", "config.yml", "--domain", "domain.yml", "--data", "data",
+        [str(rasa_executable()), "train", "--config", "config.yml", "--domain", "domain", "--data", "data",
          "--out", str(target.parent), "--fixed-model-name", target.name.removesuffix(".tar.gz")],
         cwd=root, env=env, check=True,
         stdout=subprocess.DEVNULL if quiet else None,

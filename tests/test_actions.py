@@ -18,7 +18,20 @@ from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
 from bot.db import session_scope
 from tests.conftest import add_debtor
 
-DOMAIN = yaml.safe_load((Path(__file__).resolve().parent.parent / "domain.yml").read_text())
+
+def _load_domain() -> dict[str, Any]:
+    """The domain as Rasa hands it to actions: the files of domain/ merged."""
+    merged: dict[str, Any] = {}
+    for path in sorted((Path(__file__).resolve().parent.parent / "domain").glob("*.yml")):
+        for key, value in (yaml.safe_load(path.read_text()) or {}).items():
+            if isinstance(value, dict):
+                merged.setdefault(key, {}).update(value)
+            elif isinstance(value, list):
+                merged.setdefault(key, []).extend(value)
+    return merged
+
+
+DOMAIN = _load_domain()
 
 
 @pytest.fixture

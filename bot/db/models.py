@@ -98,6 +98,12 @@ class Account(Base):
     balance_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     status: Mapped[str] = mapped_column(String(20), default=AccountStatus.ACTIVE)
+    # Compliance facts about the debt, set by the operator (import or console), read by the gates.
+    state: Mapped[str | None] = mapped_column(String(2))  # US state for state overlays (FREQ-1)
+    time_barred: Mapped[bool] = mapped_column(Boolean, default=False)  # TBD-1
+    legal_action_permitted: Mapped[bool] = mapped_column(Boolean, default=False)  # TONE-1 exception
+    validation_period_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # DSP-2, DSP-3
+    collection_paused_reason: Mapped[str | None] = mapped_column(String(40))  # VUL-2 hardship pause
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -132,7 +138,10 @@ class Message(Base):
     sender_role: Mapped[str] = mapped_column(String(10))  # debtor | bot | agent | system
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # received | processed | unprocessed (inbound); sent | blocked (outbound)
     status: Mapped[str] = mapped_column(String(20), default="received")
+    rule_ids: Mapped[list[str] | None] = mapped_column(JSON)  # the compliance rules that fired on it
+    intent: Mapped[str | None] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -161,3 +170,99 @@ class VerificationAttempt(Base):
     account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Dispute(Base):
+    """A debtor's dispute (DSP-1). While open, the account is on hold (DSP-2) until a person records
+    that verification was sent."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("dsp"))
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # all | amount | not_mine | already_paid
+    disputed_cents: Mapped[int] = mapped_column(BigInteger)
+    statement: Mapped[str | None] = mapped_column(Text)  # the debtor's own words, redacted
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | verified | withdrawn
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    verification_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verified_by: Mapped[str | None] = mapped_column(String(60))
+
+
+class ContactPreference(Base):
+    """What a channel address (a phone number, an email) may receive: opt-outs cover one channel (OPT-3),
+    and a wrong-party report suppresses the address for every debt (ID-4)."""
+
+    __tablename__ = "contact_preferences"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_contact_preference_channel_address"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200))
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opted_out_via: Mapped[str | None] = mapped_column(String(60))
+    opted_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    wrong_party_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ID-5: consumer texted from it
+    inconvenient_times: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # TIME-1
+
+
+class ScheduledMessage(Base):
+    """A bot-initiated message (reminder, notice, campaign). The outbound gate sends, defers or blocks it;
+    nothing is dropped silently: a blocked one keeps its rule IDs."""
+
+    __tablename__ = "scheduled_messages"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("out"))
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | blocked | cancelled
+    rule_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Plan(Base):
+    """An installment plan the debtor agreed to (PLAN-1, PLAN-2). The terms are stored as shown."""
+
+    __tablename__ = "plans"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pln"))
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # plan | settlement | pay_in_full
+    frequency: Mapped[str | None] = mapped_column(String(20))
+    balance_cents: Mapped[int] = mapped_column(BigInteger)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    fee_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    installment_count: Mapped[int] = mapped_column(Integer)
+    terms_text: Mapped[str] = mapped_column(Text)
+    # awaiting_first_payment | active | completed | cancelled | broken
+    status: Mapped[str] = mapped_column(String(30), default="awaiting_first_payment")
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consent_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    installments: Mapped[list[Installment]] = relationship(back_populates="plan", order_by="Installment.number")
+
+
+class Installment(Base):
+    __tablename__ = "installments"
+    __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_installment_plan_number"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ins"))
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    due_date: Mapped[date] = mapped_column(Date)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")  # scheduled | paid | missed | cancelled
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    plan: Mapped[Plan] = relationship(back_populates="installments")

@@ -1,0 +1,251 @@
+"""Text checks on every outbound message: banned claims (TONE-1, TBD-1), the opt-out line (OPT-1), no "reply
+CANCEL" instructions (OPT-2), and the "from a debt collector" notice (DISC-2).
+
+The phrase list lives in policy/banned_phrases.yml so compliance can maintain it; this module loads and applies it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE, FROM_DEBT_COLLECTOR
+
+DEFAULT_BANNED_PHRASES_PATH = Path(__file__).resolve().parents[2] / "policy" / "banned_phrases.yml"
+
+# OPT-1: the exact line every bot-initiated SMS or email ends with.
+OPT_OUT_LINE = "Reply STOP to opt out."
+# DISC-2: the notice that starts every later communication.
+DEBT_COLLECTOR_NOTICE = FROM_DEBT_COLLECTOR
+
+_FLAGS = ("lawful_legal_action", "time_barred")
+
+
+class BannedPhrasesError(ValueError):
+    """policy/banned_phrases.yml is wrong; the message names the category and field."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule_id: str  # "TONE-1", "TBD-1", "OPT-2"
+    category: str  # e.g. "legal_action"
+    phrase: str  # the text that matched, as written in the message
+    span: tuple[int, int] = (0, 0)  # where, in the message as given
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    rule_id: str
+    description: str
+    patterns: tuple[re.Pattern[str], ...]
+    allowed_when: str | None = None
+    only_when: str | None = None
+
+
+@dataclass(frozen=True)
+class BannedPhrases:
+    categories: tuple[Category, ...]
+
+
+def parse_banned_phrases(data: Any, source: str = "banned_phrases") -> BannedPhrases:
+    """Validate already-parsed YAML; errors name the category and field."""
+    if not isinstance(data, dict) or data.get("version") != 1:
+        raise BannedPhrasesError(f"{source}: version: must be 1")
+    raw = data.get("categories")
+    if not isinstance(raw, list) or not raw:
+        raise BannedPhrasesError(f"{source}: categories: must be a non-empty list")
+    categories, seen = [], set()
+    for index, entry in enumerate(raw):
+        where = f"{source}: categories[{index}]"
+        if not isinstance(entry, dict):
+            raise BannedPhrasesError(f"{where}: must be a mapping")
+        if isinstance(entry.get("id"), str):
+            where = f"{source}: categories[{index}] ({entry['id']})"
+        unknown = sorted(set(entry) - {"id", "rule_id", "description", "patterns", "allowed_when", "only_when"})
+        if unknown:
+            raise BannedPhrasesError(f"{where}.{unknown[0]}: unknown field")
+        for field in ("id", "rule_id", "description"):
+            if not isinstance(entry.get(field), str) or not entry[field].strip():
+                raise BannedPhrasesError(f"{where}.{field}: missing or not text")
+        if entry["id"] in seen:
+            raise BannedPhrasesError(f"{where}.id: duplicate category id")
+        seen.add(entry["id"])
+        if not re.fullmatch(r"[A-Z]+-\d+", entry["rule_id"]):
+            raise BannedPhrasesError(f"{where}.rule_id: must look like TONE-1, got {entry['rule_id']!r}")
+        for field in ("allowed_when", "only_when"):
+            if entry.get(field) is not None and entry[field] not in _FLAGS:
+                raise BannedPhrasesError(f"{where}.{field}: must be one of {', '.join(_FLAGS)}, got {entry[field]!r}")
+        patterns = entry.get("patterns")
+        if not isinstance(patterns, list) or not patterns:
+            raise BannedPhrasesError(f"{where}.patterns: must be a non-empty list of regexes")
+        compiled = []
+        for number, pattern in enumerate(patterns):
+            if not isinstance(pattern, str) or not pattern:
+                raise BannedPhrasesError(f"{where}.patterns[{number}]: must be a non-empty regex string")
+            try:
+                compiled.append(re.compile(pattern, re.IGNORECASE))
+            except re.error as exc:
+                raise BannedPhrasesError(f"{where}.patterns[{number}]: bad regex {pattern!r}: {exc}") from exc
+        categories.append(Category(entry["id"], entry["rule_id"], entry["description"].strip(), tuple(compiled),
+                                   entry.get("allowed_when"), entry.get("only_when")))
+    return BannedPhrases(tuple(categories))
+
+
+def load_banned_phrases(path: str | Path = DEFAULT_BANNED_PHRASES_PATH) -> BannedPhrases:
+    """Load and validate policy/banned_phrases.yml (TONE-1, TBD-1)."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise BannedPhrasesError(f"{path.name}: not valid YAML: {exc}") from exc
+    return parse_banned_phrases(data, path.name)
+
+
+@lru_cache(maxsize=1)
+def default_banned_phrases() -> BannedPhrases:
+    return load_banned_phrases(DEFAULT_BANNED_PHRASES_PATH)
+
+
+# --- normalisation, with a map from each normalised character back to the message as given ---
+_QUOTES = {"\u2018": "'", "\u2019": "'", "\u201b": "'", "\u2032": "'", "\u201c": '"', "\u201d": '"'}
+_INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+# Simple look-alike swaps inside words ($ue, arr3st, j@il); digits-only tokens such as $50.00 are left alone.
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l"}
+_TOKEN = re.compile(r"[A-Za-z0-9@$!|]+")
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """NFKC, straight quotes, invisible characters dropped (s\u200bue is "sue"), whitespace runs collapsed to one
+    space. Case is left to the regexes. Returns the text and, for each of its characters, the original index."""
+    chars: list[str] = []
+    origin: list[int] = []
+    for index, ch in enumerate(text):
+        if ch in _INVISIBLE:
+            continue
+        for folded in unicodedata.normalize("NFKC", _QUOTES.get(ch, ch)):
+            folded = _QUOTES.get(folded, folded)
+            if folded.isspace():
+                if chars and chars[-1] == " ":
+                    continue
+                folded = " "
+            chars.append(folded)
+            origin.append(index)
+    return "".join(chars), origin
+
+
+def _deleet(text: str) -> str:
+    def swap(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if sum(c.isalpha() for c in token) < 2 or not any(c in _LEET for c in token):
+            return token
+        last = len(token) - 1
+        return "".join(_LEET[c] if c in _LEET and (i < last or c.isdigit()) else c for i, c in enumerate(token))
+
+    return _TOKEN.sub(swap, text)
+
+
+def _applies(category: Category, *, time_barred: bool, lawful_legal_action: bool) -> bool:
+    if category.only_when == "time_barred" and not time_barred:
+        return False
+    # TONE-1: legal action may be mentioned only when lawful and intended. TBD-1: a time-barred debt cannot be
+    # lawfully sued on, so the flag never applies there.
+    if category.allowed_when == "lawful_legal_action" and lawful_legal_action and not time_barred:
+        return False
+    return True
+
+
+# OPT-2: CANCEL is an opt-out keyword, so the bot never asks anyone to send it for anything else.
+_CANCEL_INSTRUCTION = re.compile(
+    r"\b(?:reply|replying|text|texting|send|sending|respond|responding|type|typing|write|writing|answer|enter)"
+    r"\s+(?:back\s+)?(?:with\s+)?(?:the\s+word\s+)?[\"'\u201c\u2018]?cancel\b",
+    re.IGNORECASE,
+)
+
+
+def lint(text: str, *, time_barred: bool = False, lawful_legal_action: bool = False,
+         phrases: BannedPhrases | None = None) -> list[Violation]:
+    """TONE-1 / TBD-1 / OPT-2: every banned claim in an outbound message, in order of appearance.
+
+    time_barred: the debt is past the statute of limitations: no mention of suit, court or legal action at all.
+    lawful_legal_action: the account is flagged as one where legal action is lawful and intended; suing and
+    garnishing may then be mentioned (ignored on time-barred debts). An empty list means the text is clean.
+    """
+    policy = phrases or default_banned_phrases()
+    plain, origin = _normalise(text)
+    variants = (plain, _deleet(plain))  # same length, so one map serves both
+
+    def original(span: tuple[int, int]) -> tuple[int, int]:
+        return origin[span[0]], origin[span[1] - 1] + 1
+
+    found: list[Violation] = []
+    for category in policy.categories:
+        if not _applies(category, time_barred=time_barred, lawful_legal_action=lawful_legal_action):
+            continue
+        spans = [m.span() for variant in variants for pattern in category.patterns
+                 for m in pattern.finditer(variant) if m.end() > m.start()]
+        for span in _merge(spans):
+            start, end = original(span)
+            found.append(Violation(category.rule_id, category.id, text[start:end], (start, end)))
+    cancels = [m.span() for variant in variants for m in _CANCEL_INSTRUCTION.finditer(variant)]
+    for span in _merge(cancels):
+        start, end = original(span)
+        found.append(Violation("OPT-2", "cancel_instruction", text[start:end], (start, end)))
+    return sorted(found, key=lambda v: (v.span, v.rule_id, v.category))
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """One violation per stretch of text, however many patterns hit it."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def mentions_cancel_instruction(text: str) -> bool:
+    """OPT-2: does the text tell the debtor to reply or text CANCEL? (CANCEL would opt them out.)"""
+    plain, _ = _normalise(text)
+    return bool(_CANCEL_INSTRUCTION.search(plain) or _CANCEL_INSTRUCTION.search(_deleet(plain)))
+
+
+# OPT-1: the opt-out line in any case or spacing, with or without its full stop.
+_OPT_OUT_RE = re.compile(r"\s*\breply\s+stop\s+to\s+opt[\s-]?out\b\.?", re.IGNORECASE)
+
+
+def with_opt_out_line(text: str) -> str:
+    """OPT-1: the text ending in "Reply STOP to opt out." exactly once. Idempotent; an existing line anywhere in
+    the text is moved to the end rather than repeated."""
+    body = _OPT_OUT_RE.sub("", text).strip()
+    if not body:
+        return OPT_OUT_LINE
+    if body[-1] not in ".!?":
+        body += "."
+    return f"{body} {OPT_OUT_LINE}"
+
+
+def has_opt_out_line(text: str) -> bool:
+    """OPT-1 template lint: ends with the opt-out line, and has it only once."""
+    return text.rstrip().endswith(OPT_OUT_LINE) and len(_OPT_OUT_RE.findall(text)) == 1
+
+
+_NOTICE_RE = re.compile(r"\s*\bthis\s+message\s+is\s+from\s+a\s+debt\s+collector\b\.?", re.IGNORECASE)
+
+
+def with_debt_collector_notice(text: str) -> str:
+    """DISC-2: the text starting with "This message is from a debt collector." exactly once. Idempotent.
+
+    A message that already opens with the full DISC-1 disclosure ("This is a debt collector. ...") already says
+    it and is returned unchanged."""
+    if text.lstrip().lower().startswith(DEBT_COLLECTOR_DISCLOSURE.lower()):
+        return text.strip()
+    body = _NOTICE_RE.sub("", text).strip()
+    return f"{DEBT_COLLECTOR_NOTICE} {body}" if body else DEBT_COLLECTOR_NOTICE

@@ -1,0 +1,306 @@
+"""TONE-1 / TBD-1 banned-claim lint, OPT-1 opt-out line, OPT-2 no "reply CANCEL", DISC-2 debt collector notice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.compliance import tone
+from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
+from bot.compliance.tone import (
+    OPT_OUT_LINE,
+    BannedPhrasesError,
+    has_opt_out_line,
+    lint,
+    load_banned_phrases,
+    mentions_cancel_instruction,
+    parse_banned_phrases,
+    with_debt_collector_notice,
+    with_opt_out_line,
+)
+
+# What the bot and agents legitimately say (VOICE.md register). None of it may be flagged.
+LEGITIMATE = [
+    "You have the right to dispute this debt.",
+    "No, I'm not a person. I'm an automated assistant.",
+    "Say 'talk to a person' any time to reach someone on our team.",
+    "You can say 'balance', 'payment plan', 'pay now' or 'talk to a person'.",
+    "Reply STOP to opt out.",
+    "This message is from a debt collector.",
+    DEBT_COLLECTOR_DISCLOSURE,
+    "Got it. I've noted that you dispute this debt, and we've paused collection on it while we check.",
+    "We'll send you what we find in writing.",
+    "I'm sorry things are hard right now. We can pause reminders, set a smaller plan, or connect you with a person. "
+    "What would help most?",
+    "Thanks for telling me. Losing a job is hard. Would a smaller monthly payment help?",
+    "Your balance is $412.50. Would you like to pay now or set up a payment plan?",
+    "Your plan: 3 payments of $50.00, on Friday, March 6, Friday, April 3 and Friday, May 1. No fees.",
+    "Your next payment of $50.00 is due Friday, March 6. Reply 1 to pay now, or 2 to talk to a person.",
+    "You can dispute this debt until Monday, April 6. You don't have to pay now while we check.",
+    "Thanks for telling me. I've noted that you have an attorney. Please send their name and phone number to "
+    "help@settle.example, and we'll deal with them from now on.",
+    "Thanks for telling me. I've noted it for our team. If you have your case number, please send it to "
+    "help@settle.example.",
+    "I'm so sorry for your loss. I've noted it, and a person on our team will handle this with care.",
+    "Sorry for the mix-up. I've noted that we reached the wrong person. You don't need to do anything.",
+    "You're opted out and won't get more texts from us. Reply START to opt back in.",
+    "For your safety, please don't type your card number here. Use the secure payment link instead.",
+    "Here is your secure payment link: https://pay.settle.example/p/7Hk3. It works any time.",
+    "What is your date of birth? For example: 03/14/1979.",
+    "Thanks. What are the last 4 digits of your Social Security number?",
+    "Sorry, I didn't catch that. You can say 'balance', 'payment plan', 'pay now' or 'talk to a person'.",
+    "If you can't pay right now, that's okay. We can set up a smaller plan, pause reminders, or connect you with a "
+    "person.",
+    "Pick a date that suits you, and we'll set up the plan.",
+    "No judgment here. Let's find a plan that works for you.",
+    "Your payment went through. Thanks! Your new balance is $362.50.",
+    "We won't charge a fee to pay online.",
+    "Want a reminder the day before each payment? Reply YES or NO.",
+    "I can't change the amount here, but a person on our team can. Want me to connect you?",
+    "Your account is on hold while we look into your dispute. We'll write to you with what we find.",
+    "You can pay the full balance, or choose 2, 3 or 6 monthly payments.",
+    "We've stopped reminders for this debt, as you asked.",
+    "If you're thinking about harming yourself, please call or text 988 now.",
+    "Federal law gives you the right to ask us to stop contacting you.",
+    "Paying in full is one option. A payment plan is another. Take your time.",
+    "Hi, I'm an automated assistant. How can I help with your account today?",
+    "You can also dispute by mail. We'll give you the address.",
+    "Our team is here Monday to Friday, 9 a.m. to 5 p.m. Eastern. Say 'talk to a person' to reach them.",
+    "To cancel a scheduled payment, say 'change plan' or talk to a person.",
+    "Hello! Your first payment of $25.00 is set for Friday, March 6. Say 'change date' to move it.",
+]
+
+# Bad agent replies (or bad templates) and the category each must be caught under.
+RED_TEAM = [
+    ("If you don't pay, you could be arrested.", "arrest_jail_crime"),
+    ("Not paying a debt is a crime in this state.", "arrest_jail_crime"),
+    ("We will contact the police about this.", "arrest_jail_crime"),
+    ("You could go to jail for ignoring us.", "arrest_jail_crime"),
+    ("There is a warrant pending in your name.", "arrest_jail_crime"),
+    ("We may press charges for fraud.", "arrest_jail_crime"),
+    ("You could be arr3sted for this.", "arrest_jail_crime"),
+    ("We will sue you if we don't hear back.", "legal_action"),
+    ("We're preparing a lawsuit against you.", "legal_action"),
+    ("Your wages will be garnished next month.", "legal_action"),
+    ("We can seize your car.", "legal_action"),
+    ("Legal action will be taken against you.", "legal_action"),
+    ("We will take you to court.", "legal_action"),
+    ("Expect a summons at your door.", "legal_action"),
+    ("We'll freeze your bank account.", "legal_action"),
+    ("We filed suit yesterday.", "legal_action"),
+    ("We will $ue you.", "legal_action"),
+    ("Our attorney will be in touch.", "false_attorney_or_government"),
+    ("This matter has been referred to a law firm.", "false_attorney_or_government"),
+    ("This is a notice from a government agency.", "false_attorney_or_government"),
+    ("We're working with the IRS on your case.", "false_attorney_or_government"),
+    ("A federal agent has been assigned to your case.", "false_attorney_or_government"),
+    ("I'm a lawyer handling your account.", "false_attorney_or_government"),
+    ("Our legal department is reviewing your file.", "false_attorney_or_government"),
+    ("FINAL NOTICE: pay your balance.", "fake_deadline"),
+    ("Act now to avoid further consequences.", "fake_deadline"),
+    ("You must pay within 48 hours.", "fake_deadline"),
+    ("This offer is good today only.", "fake_deadline"),
+    ("This is your last chance to settle.", "fake_deadline"),
+    ("Urgent: respond immediately.", "fake_deadline"),
+    ("Time is running out to resolve this.", "fake_deadline"),
+    ("You have to pay today or else.", "fake_deadline"),
+    ("Not paying will ruin your credit.", "credit_consequences"),
+    ("Your credit score will drop by 100 points.", "credit_consequences"),
+    ("We will report you to the credit bureaus.", "credit_consequences"),
+    ("This will destroy your credit.", "credit_consequences"),
+    ("You'll never get a mortgage again.", "credit_consequences"),
+    ("Pay your damn bill.", "profanity"),
+    ("Stop ignoring us, you deadbeat.", "profanity"),
+    ("This is bullshit, just pay.", "profanity"),
+    ("What the f*ck is taking so long?", "profanity"),
+    ("Don't be an idiot about this.", "profanity"),
+    ("Reply CANCEL to stop your autopay.", "cancel_instruction"),
+]
+
+
+@pytest.mark.parametrize("text", LEGITIMATE)
+def test_TONE_1_legitimate_bot_sentences_are_not_flagged(text):
+    assert lint(text) == []
+
+
+@pytest.mark.parametrize("text", LEGITIMATE)
+def test_TBD_1_legitimate_bot_sentences_are_clean_on_time_barred_debts_too(text):
+    assert lint(text, time_barred=True) == []
+
+
+@pytest.mark.parametrize(("text", "category"), RED_TEAM)
+def test_TONE_1_red_team_replies_are_flagged_with_the_right_category(text, category):
+    categories = {violation.category for violation in lint(text)}
+    assert category in categories, (text, categories)
+
+
+def test_TONE_1_red_team_and_legitimate_lists_are_big_enough():
+    assert len(LEGITIMATE) >= 40 and len(RED_TEAM) >= 40
+    assert {category for _, category in RED_TEAM} >= {
+        "arrest_jail_crime", "legal_action", "false_attorney_or_government", "fake_deadline",
+        "credit_consequences", "profanity", "cancel_instruction"}
+
+
+def test_TONE_1_what_if_i_dont_pay_answer_has_zero_hits():
+    answer = ("If you can't pay right now, that's okay. We can pause reminders, set a smaller plan, or connect you "
+              "with a person. What would help most?")
+    assert lint(answer) == []
+
+
+def test_TONE_1_violation_names_rule_category_and_phrase_as_written():
+    (violation,) = lint("Honestly, we WILL Sue You.")
+    assert violation.rule_id == "TONE-1"
+    assert violation.category == "legal_action"
+    assert violation.phrase == "Sue"
+    assert "Honestly, we WILL Sue You."[slice(*violation.span)] == "Sue"
+
+
+@pytest.mark.parametrize("text", ["We will sue you", "We SUED them", "Suing is next", "They sues", "a law suit",
+                                  "lawsuits were filed", "We may garnish", "garnishment order", "seizure of assets",
+                                  "We will s\u200bue you", "We\u2019ll sue"])
+def test_TONE_1_plural_verb_and_simple_obfuscated_forms_are_caught(text):
+    assert any(v.category == "legal_action" for v in lint(text)), text
+
+
+def test_TONE_1_one_violation_per_phrase_even_if_several_patterns_match():
+    violations = lint("Our legal department will call.")
+    assert [v.category for v in violations] == ["false_attorney_or_government"]
+
+
+def test_TONE_1_lawful_legal_action_flag_allows_suit_wording_but_nothing_else():
+    assert lint("If we can't agree a plan, we may file a lawsuit.", lawful_legal_action=True) == []
+    assert lint("We may garnish your wages after a court judgment.", lawful_legal_action=True) == []
+    assert {v.category for v in lint("We'll sue and you'll go to jail.", lawful_legal_action=True)} == {
+        "arrest_jail_crime"}
+
+
+def test_TBD_1_will_you_sue_me_on_a_time_barred_debt_is_never_a_threat():
+    for reply in ["We will not sue you.", "We can't take you to court over this.", "No legal action is planned."]:
+        violations = lint(reply, time_barred=True)
+        assert any(v.rule_id == "TBD-1" for v in violations), reply
+    good = "I can't answer that here, but a person on our team can help. Say 'talk to a person'."
+    assert lint(good, time_barred=True) == []
+
+
+def test_TBD_1_time_barred_overrides_the_lawful_legal_action_flag():
+    violations = lint("We may take legal action.", time_barred=True, lawful_legal_action=True)
+    assert {(v.rule_id, v.category) for v in violations} == {
+        ("TBD-1", "time_barred_litigation"), ("TONE-1", "legal_action")}
+
+
+def test_TBD_1_court_and_suit_are_only_banned_outright_on_time_barred_debts():
+    assert all(v.rule_id != "TBD-1" for v in lint("We will not sue you."))
+
+
+# --- OPT-1 ---
+
+def test_OPT_1_opt_out_line_is_added_once():
+    assert with_opt_out_line("Your payment is due Friday, March 6") == (
+        "Your payment is due Friday, March 6. Reply STOP to opt out.")
+    assert with_opt_out_line("Hi!") == "Hi! Reply STOP to opt out."
+    assert with_opt_out_line("") == OPT_OUT_LINE
+
+
+def test_OPT_1_opt_out_line_is_never_doubled():
+    once = with_opt_out_line("Your plan is set.")
+    assert with_opt_out_line(once) == once
+    assert with_opt_out_line("reply stop to opt out. Your plan is set.") == once
+    assert with_opt_out_line("Your plan is set. Reply STOP to opt-out") == once
+
+
+@given(st.text(max_size=200))
+def test_OPT_1_with_opt_out_line_is_idempotent_and_ends_with_the_line_once(text):
+    result = with_opt_out_line(text)
+    assert has_opt_out_line(result)
+    assert with_opt_out_line(result) == result
+
+
+def test_OPT_1_template_lint_detects_missing_or_doubled_line():
+    assert not has_opt_out_line("Your plan is set.")
+    assert not has_opt_out_line("Reply STOP to opt out. Your plan is set. Reply STOP to opt out.")
+    assert has_opt_out_line("Your plan is set. Reply STOP to opt out.")
+
+
+# --- OPT-2: never "reply CANCEL" ---
+
+@pytest.mark.parametrize("text", ["Reply CANCEL to stop your autopay.", "Text CANCEL to end the plan.",
+                                  "text cancel to skip this month", "Reply with \u201cCANCEL\u201d to undo.",
+                                  "Send the word CANCEL to stop the payment."])
+def test_OPT_2_instructions_to_reply_cancel_are_detected(text):
+    assert mentions_cancel_instruction(text)
+    assert any(v.rule_id == "OPT-2" for v in lint(text))
+
+
+@pytest.mark.parametrize("text", ["To cancel a scheduled payment, say 'change plan'.", "Reply STOP to opt out.",
+                                  "We can cancel the payment for you.", "Your plan was cancelled as you asked."])
+def test_OPT_2_other_mentions_of_cancel_are_fine(text):
+    assert not mentions_cancel_instruction(text)
+
+
+# --- DISC-2 ---
+
+def test_DISC_2_notice_is_prefixed_once():
+    assert with_debt_collector_notice("Your payment is due Friday.") == (
+        "This message is from a debt collector. Your payment is due Friday.")
+    once = with_debt_collector_notice("Your payment is due Friday.")
+    assert with_debt_collector_notice(once) == once
+    assert with_debt_collector_notice("Your payment is due Friday. This message is from a debt collector.") == once
+
+
+def test_DISC_2_a_message_opening_with_the_disc_1_disclosure_is_left_alone():
+    text = f"{DEBT_COLLECTOR_DISCLOSURE} Your balance is $412.50."
+    assert with_debt_collector_notice(text) == text
+
+
+def test_DISC_2_and_OPT_1_compose_in_either_order():
+    body = "Your payment of $50.00 is due Friday, March 6"
+    expected = "This message is from a debt collector. Your payment of $50.00 is due Friday, March 6. " + OPT_OUT_LINE
+    assert with_opt_out_line(with_debt_collector_notice(body)) == expected
+    assert with_debt_collector_notice(with_opt_out_line(body)) == expected
+    assert lint(expected) == []
+
+
+# --- the policy file ---
+
+def test_TONE_1_policy_file_covers_every_required_category():
+    policy = load_banned_phrases()
+    by_id = {category.id: category for category in policy.categories}
+    assert set(by_id) >= {"arrest_jail_crime", "legal_action", "time_barred_litigation",
+                          "false_attorney_or_government", "fake_deadline", "credit_consequences", "profanity"}
+    assert by_id["legal_action"].allowed_when == "lawful_legal_action"
+    assert by_id["time_barred_litigation"].rule_id == "TBD-1" and by_id["time_barred_litigation"].only_when
+    assert all(c.rule_id in {"TONE-1", "TBD-1"} for c in policy.categories)
+
+
+def _category(**overrides: object) -> dict:
+    return {"id": "x", "rule_id": "TONE-1", "description": "d", "patterns": [r"\bx\b"], **overrides}
+
+
+@pytest.mark.parametrize(("category", "message"), [
+    (_category(patterns=["(unclosed"]), r"categories\[0\] \(x\)\.patterns\[0\]: bad regex"),
+    (_category(patterns=[]), r"\(x\)\.patterns"),
+    (_category(rule_id="tone one"), r"\(x\)\.rule_id"),
+    (_category(allowed_when="always"), r"\(x\)\.allowed_when"),
+    (_category(only_when="weekends"), r"\(x\)\.only_when"),
+    (_category(colour="red"), r"\(x\)\.colour: unknown field"),
+    ({"rule_id": "TONE-1", "description": "d", "patterns": ["x"]}, r"categories\[0\]\.id"),
+])
+def test_TONE_1_policy_errors_name_the_category_and_field(category, message):
+    with pytest.raises(BannedPhrasesError, match=message):
+        parse_banned_phrases({"version": 1, "categories": [category]})
+
+
+def test_TONE_1_policy_file_errors_name_the_file(tmp_path: Path):
+    path = tmp_path / "banned_phrases.yml"
+    path.write_text("version: 1\ncategories: [\n", encoding="utf-8")
+    with pytest.raises(BannedPhrasesError, match=r"banned_phrases\.yml: not valid YAML"):
+        load_banned_phrases(path)
+
+
+def test_TONE_1_lint_accepts_a_custom_policy():
+    policy = parse_banned_phrases({"version": 1, "categories": [_category(id="test", patterns=[r"\bwidget\b"])]})
+    assert [v.category for v in lint("A WIDGET!", phrases=policy)] == ["test"]
+    assert tone.default_banned_phrases() is tone.default_banned_phrases()  # loaded once
