@@ -1,30 +1,23 @@
-"""Answers to requests that need a verified debtor (ID-1): balance, pay now, plan, disputes."""
+"""Answers to requests that need a verified debtor (ID-1): balance, pay now, plans, disputes, dispute rights."""
 
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from actions.context import engine
 from actions.verification import LOCKED_MESSAGE
 from bot import accounts, disputes
+from bot.compliance import holds
 from bot.db import session_scope
 
 PAY_NOT_YET = (
     "I can't take payments in this chat yet. Please don't send card details here. "
     "Say 'talk to a person' and someone on our team can help you pay."
 )
-PLAN_NOT_YET = (
-    "I can't set up a payment plan in this chat yet. Say 'talk to a person' and someone on our team "
-    "can work out a plan with you."
-)
-DISPUTE_NOTED = (
-    "Got it. I've noted that you dispute this debt, and we've paused collection on it while we check. "
-    "We'll send you what we find in writing. Say 'talk to a person' if you'd like to talk it through."
-)
-NOTHING_TO_DISPUTE = "I couldn't find an open account to dispute. Say 'talk to a person' and someone can help."
 
 
 class ActionAnswerRequest(Action):
@@ -35,32 +28,39 @@ class ActionAnswerRequest(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         request = tracker.get_slot("pending_request") or tracker.latest_message.get("intent", {}).get("name")
+        done = [SlotSet("pending_request", None)]
         if tracker.get_slot("verification_status") == "locked":
             dispatcher.utter_message(text=LOCKED_MESSAGE)
-            return [SlotSet("pending_request", None)]
+            return done
         if not tracker.get_slot("verified"):
-            return [SlotSet("pending_request", None)]
+            return done
+        if request in ("dispute_debt", "already_paid"):
+            # The dispute form asks what is disputed; already_paid answers that itself.
+            kind = [SlotSet("dispute_kind", "already_paid")] if request == "already_paid" else []
+            return done + kind + [FollowupAction("dispute_form")]
+        if request in ("request_payment_plan", "ask_plan_status"):
+            from actions import plans  # the plan conversation owns these
+
+            entry = plans.start_after_verification if request == "request_payment_plan" else plans.answer_plan_status
+            return done + await entry(dispatcher, tracker, domain)
         try:
             with session_scope(engine()) as session:
                 for text in self._answer(session, tracker.sender_id, request):
                     dispatcher.utter_message(text=text)
         except accounts.NotVerified:
             dispatcher.utter_message(response="utter_verification_stopped")
-            return [SlotSet("verified", False), SlotSet("pending_request", None)]
-        return [SlotSet("pending_request", None)]
+            return done + [SlotSet("verified", False)]
+        return done
 
     @staticmethod
-    def _answer(session: object, conversation_id: str, request: str | None) -> list[str]:
-        if request == "check_balance" or request is None:
-            return accounts.balance_messages(session, conversation_id)
-        # Every answer below is about the debt, so the disclosure comes first if not yet given (DISC-1).
-        opening = accounts.opening_disclosure(session, conversation_id)
+    def _answer(session: Session, conversation_id: str, request: str | None) -> list[str]:
+        if request == "ask_must_pay":
+            # DSP-3: the right to dispute and, in the validation period, its end date; never urgency.
+            return accounts.opening_disclosure(session, conversation_id) + [
+                disputes.must_i_pay_answer(session, conversation_id)]
         if request == "pay_now":
-            return opening + [PAY_NOT_YET]
-        if request == "request_payment_plan":
-            return opening + [PLAN_NOT_YET]
-        if request in ("dispute_debt", "already_paid"):
-            kind = "already_paid" if request == "already_paid" else "all"
-            disputed = disputes.record_dispute(session, conversation_id, kind)
-            return opening + [DISPUTE_NOTED if disputed else NOTHING_TO_DISPUTE]
+            opening = accounts.opening_disclosure(session, conversation_id)
+            held = [holds.hold_rule(session, a) for a in accounts.verified_accounts(session, conversation_id)]
+            reason = next((r for r in held if r), None) if held and all(held) else None
+            return opening + [holds.HOLD_MESSAGES[reason] if reason else PAY_NOT_YET]
         return accounts.balance_messages(session, conversation_id)

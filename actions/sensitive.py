@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -29,3 +32,61 @@ class ActionHandleSensitive(Action):
         for text in replies:
             dispatcher.utter_message(text=text)
         return [SlotSet("pending_request", None)]
+
+
+_DONT_HAVE = ("don't have", "dont have", "don't know", "dont know", "not sure", "no idea", "idk", "none")
+
+
+def _clean(value: object) -> str | None:
+    text = str(value or "").strip()
+    if not text or any(p in text.lower() for p in _DONT_HAVE):
+        return "unknown"
+    return text[:120]
+
+
+class ValidateAttorneyForm(FormValidationAction):
+    """CEASE-2: the attorney's name and phone, nothing else."""
+
+    def name(self) -> str:
+        return "validate_attorney_form"
+
+    async def validate_attorney_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                     domain: DomainDict) -> dict[str, Any]:
+        return {"attorney_name": None if value is None else _clean(value)}
+
+    async def validate_attorney_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      domain: DomainDict) -> dict[str, Any]:
+        if value is None:
+            return {"attorney_phone": None}
+        digits = re.sub(r"\D", "", str(value))
+        if len(digits) in (10, 11):
+            return {"attorney_phone": "+" + (digits if len(digits) == 11 else "1" + digits)}
+        return {"attorney_phone": _clean(value) if _clean(value) == "unknown" else str(value)[:40]}
+
+
+class ValidateBankruptcyForm(FormValidationAction):
+    """CEASE-3: only the case number."""
+
+    def name(self) -> str:
+        return "validate_bankruptcy_form"
+
+    async def validate_bankruptcy_case_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                              domain: DomainDict) -> dict[str, Any]:
+        if value is None:
+            return {"bankruptcy_case_number": None}
+        match = re.search(r"\b\d{1,2}[-:]?\d{3,6}\b", str(value))
+        return {"bankruptcy_case_number": match.group(0) if match else _clean(value)}
+
+
+class ActionCaptureDetails(Action):
+    def name(self) -> str:
+        return "action_capture_details"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        fields = ("attorney_name", "attorney_phone", "bankruptcy_case_number")
+        values = {f: tracker.get_slot(f) for f in fields if tracker.get_slot(f) not in (None, "unknown")}
+        intent = "bankruptcy" if tracker.get_slot("bankruptcy_case_number") else "attorney_represented"
+        with session_scope(engine()) as session:
+            sensitive_requests.capture(session, tracker.sender_id, intent, values)
+        dispatcher.utter_message(text="Thank you. A person on our team will take it from here.")
+        return [SlotSet(f, None) for f in fields]

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit
-from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
+from bot.compliance import validation_notice
+from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE, FROM_DEBT_COLLECTOR
 from bot.db.models import Account, AccountStatus, Conversation
 from bot.money import format_cents
 
@@ -45,16 +46,28 @@ def verified_accounts(session: Session, conversation_id: str) -> list[Account]:
 
 
 def opening_disclosure(session: Session, conversation_id: str, now: datetime | None = None) -> list[str]:
-    """DISC-1: the first message of a conversation that conveys debt information starts with the
-    debt-collector disclosure. Returns it (once per conversation) or nothing."""
-    verified_accounts(session, conversation_id)  # ID-1: only ever for a verified debtor
+    """The disclosure owed before the first debt information of a session, or nothing if already given.
+
+    DISC-1: the first debt-revealing message of a conversation carries the full debt-collector disclosure.
+    DISC-2: a later session (after an idle hour) says it is from a debt collector.
+    DISC-5: if this chat is the first communication about the debt, the validation notice is queued."""
+    now = now or datetime.now(timezone.utc)
+    accounts = verified_accounts(session, conversation_id)  # ID-1: only ever for a verified debtor
     conversation = session.get(Conversation, conversation_id)
-    if conversation.disclosure_given_at is not None:
+    session_start = conversation.session_started_at or conversation.started_at
+    given = conversation.disclosure_given_at
+    if given is not None and given >= session_start:
         return []
-    conversation.disclosure_given_at = now or datetime.now(timezone.utc)
-    audit.record(session, "disclosure_given", rule_id="DISC-1", conversation_id=conversation_id,
+    conversation.disclosure_given_at = now
+    for account in accounts:
+        validation_notice.queue_if_first_contact(session, account, conversation_id, now)
+    if given is None:
+        audit.record(session, "disclosure_given", rule_id="DISC-1", conversation_id=conversation_id,
+                     account_id=conversation.account_id)
+        return [DEBT_COLLECTOR_DISCLOSURE]
+    audit.record(session, "disclosure_given", rule_id="DISC-2", conversation_id=conversation_id,
                  account_id=conversation.account_id)
-    return [DEBT_COLLECTOR_DISCLOSURE]
+    return [FROM_DEBT_COLLECTOR]
 
 
 def balance_messages(session: Session, conversation_id: str, now: datetime | None = None) -> list[str]:

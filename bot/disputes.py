@@ -1,32 +1,132 @@
-"""Debt disputes (DSP-1): recorded with the time and the disputed portion, and the account put on hold."""
+"""Debt disputes (DSP-1 to DSP-3).
+
+A dispute typed into the chat is a written dispute (comment 38-1.iii). It is recorded with the time and the
+disputed portion, confirmed in writing, and holds the account: no payment ask, link, plan offer or urgency on it,
+from anyone, until a person records that verification was sent (DSP-2; the outbound gate enforces the hold)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit
-from bot.accounts import verified_accounts
-from bot.db.models import AccountStatus
+from bot.accounts import mask_reference, verified_accounts
+from bot.db.models import Account, AccountStatus, Dispute
+from bot.money import format_cents
 
-DISPUTE_KINDS = ("all", "amount", "not_mine", "already_paid")
+ALL, AMOUNT, NOT_MINE, ALREADY_PAID = "all", "amount", "not_mine", "already_paid"
+DISPUTE_KINDS = (ALL, AMOUNT, NOT_MINE, ALREADY_PAID)
 
 
-def record_dispute(session: Session, conversation_id: str, kind: str, now: datetime | None = None) -> list[str]:
-    """Record a dispute of the whole balance on each of the verified debtor's open accounts; returns the
-    masked references. A typed dispute is a written one (comment 38-1.iii)."""
+_KIND_WORDS = (
+    (ALREADY_PAID, r"\b(4|four|already paid|paid|paid it|paid off|settled)\b"),
+    (NOT_MINE, r"\b(3|three|not mine|not my|never had|don'?t know (?:this|it)|identity|fraud|someone else)\b"),
+    (AMOUNT, r"\b(2|two|amount|too (?:much|high)|wrong (?:amount|number|figure)|fees?|interest|charged twice)\b"),
+    (ALL, r"\b(1|one|all|everything|whole|entire|all of it)\b"),
+)
+
+KIND_CHOICES = (
+    (ALL, "All of it"),
+    (AMOUNT, "The amount is wrong"),
+    (NOT_MINE, "It's not mine"),
+    (ALREADY_PAID, "I already paid"),
+)
+
+
+def parse_kind(text: str) -> str | None:
+    """What the debtor disputes, from a typed answer, a digit (SMS numbered choice) or a button title."""
+    lowered = text.lower().strip()
+    for kind, title in KIND_CHOICES:
+        if lowered == title.lower():
+            return kind
+    for kind, pattern in _KIND_WORDS:
+        if re.search(pattern, lowered):
+            return kind
+    return None
+
+
+@dataclass(frozen=True)
+class DisputeReceipt:
+    dispute_id: str
+    account: str  # masked reference
+    disputed: str  # formatted amount
+    recorded_at: datetime
+
+
+def record_dispute(session: Session, conversation_id: str, kind: str, *, correct_cents: int | None = None,
+                   statement: str | None = None, now: datetime | None = None) -> list[DisputeReceipt]:
+    """DSP-1: record a dispute on each of the verified debtor's collectible accounts. For an 'amount' dispute
+    the disputed portion is the balance less what the debtor says is right (all of it if they don't say)."""
     if kind not in DISPUTE_KINDS:
         raise ValueError(f"unknown dispute kind {kind!r}; expected one of {DISPUTE_KINDS}")
     now = now or datetime.now(timezone.utc)
-    disputed = []
+    receipts = []
     for account in verified_accounts(session, conversation_id):
-        if account.status != AccountStatus.ACTIVE:
+        if account.status not in (AccountStatus.ACTIVE, AccountStatus.DISPUTED):
             continue
-        # DSP-2: the account is on hold (no payment asks, links or plans) until verification is sent.
-        account.status = AccountStatus.DISPUTED
+        portion = account.balance_cents
+        if kind == AMOUNT and correct_cents is not None and 0 <= correct_cents < account.balance_cents:
+            portion = account.balance_cents - correct_cents
+        dispute = Dispute(account_id=account.id, conversation_id=conversation_id, kind=kind, disputed_cents=portion,
+                          statement=statement, created_at=now)
+        session.add(dispute)
+        account.status = AccountStatus.DISPUTED  # DSP-2: on hold until verification is sent
+        session.flush()
         audit.record(session, "dispute_recorded", rule_id="DSP-1", conversation_id=conversation_id,
                      account_id=account.id, actor="debtor",
-                     detail={"kind": kind, "disputed_cents": account.balance_cents, "at": now.isoformat()})
-        disputed.append(account.account_ref)
-    return disputed
+                     detail={"dispute_id": dispute.id, "kind": kind, "disputed_cents": portion,
+                             "at": now.isoformat()})
+        receipts.append(DisputeReceipt(dispute.id, mask_reference(account.account_ref),
+                                       format_cents(portion, account.currency), now))
+    return receipts
+
+
+def confirmation(receipts: list[DisputeReceipt]) -> str:
+    """DSP-1: the written confirmation, with what is disputed and when it was recorded."""
+    when = receipts[0].recorded_at.strftime("%B %-d, %Y")
+    disputed = "; ".join(f"{r.disputed} on the account {r.account}" for r in receipts)
+    return (f"Got it. On {when} I recorded your dispute of {disputed}. We've paused collection on it while we "
+            "check, and we'll send you what we find in writing. You don't need to pay the disputed amount "
+            "while we check.")
+
+
+def must_i_pay_answer(session: Session, conversation_id: str, now: datetime | None = None) -> str:
+    """DSP-3: 'do I have to pay now?' gets the right to dispute and, in the validation period, its end date."""
+    now = now or datetime.now(timezone.utc)
+    accounts = verified_accounts(session, conversation_id)
+    if any(_open_dispute(session, a) for a in accounts):
+        return ("No. You've disputed this debt, so we won't ask you to pay it until we send you what we find, "
+                "in writing. Say 'talk to a person' if you have questions.")
+    ends = [a.validation_period_ends_at for a in accounts if a.validation_period_ends_at and
+            a.validation_period_ends_at > now]
+    if ends:
+        return (f"You have the right to dispute this debt. If you dispute it by {min(ends):%A, %B %-d, %Y}, "
+                "we'll stop collecting until we send you proof of it. Say 'dispute' to dispute it, or ask me "
+                "anything else.")
+    return ("You have the right to dispute this debt at any time. Say 'dispute' to dispute it, or 'talk to a "
+            "person' if you have questions.")
+
+
+def _open_dispute(session: Session, account: Account) -> bool:
+    return session.scalar(select(Dispute.id).where(Dispute.account_id == account.id, Dispute.status == "open")
+                          .limit(1)) is not None
+
+
+def record_verification_sent(session: Session, dispute_id: str, *, by: str, now: datetime | None = None) -> Dispute:
+    """A person records that verification went out by a 1006.42 method; the hold lifts when no dispute is open."""
+    dispute = session.get(Dispute, dispute_id)
+    if dispute is None:
+        raise LookupError(f"no dispute {dispute_id}")
+    dispute.status, dispute.verification_sent_at, dispute.verified_by = "verified", now or datetime.now(
+        timezone.utc), by
+    session.flush()
+    account = session.get(Account, dispute.account_id)
+    if not _open_dispute(session, account) and account.status == AccountStatus.DISPUTED:
+        account.status = AccountStatus.ACTIVE
+    audit.record(session, "dispute_verification_sent", rule_id="DSP-2", account_id=account.id, actor=by,
+                 detail={"dispute_id": dispute_id})
+    return dispute

@@ -65,3 +65,50 @@ def test_every_account_of_the_debtor_is_listed_named_one_first(engine):
         conv = _verified_conversation(session, debtor, first)
         text = accounts.balance_messages(session, conv.id)[1]
     assert text.index("$0.01") < text.index("$25,000.00")
+
+
+def test_DISC_2_a_later_session_says_it_is_from_a_debt_collector(engine):
+    from datetime import timedelta
+
+    from bot.compliance.disclosures import FROM_DEBT_COLLECTOR
+    from bot.db.models import Conversation
+
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session)
+        conv = _verified_conversation(session, debtor, account)
+        first = accounts.opening_disclosure(session, conv.id)
+        later = datetime.now(timezone.utc) + timedelta(hours=2)
+        session.get(Conversation, conv.id).session_started_at = later
+        second = accounts.opening_disclosure(session, conv.id, now=later)
+        third = accounts.opening_disclosure(session, conv.id, now=later)
+    assert first == [DEBT_COLLECTOR_DISCLOSURE] and second == [FROM_DEBT_COLLECTOR] and third == []
+
+
+def test_DISC_5_a_first_chat_queues_the_validation_notice_within_five_days(engine):
+    from datetime import timedelta
+
+    from bot.db.models import Account, ScheduledMessage
+
+    now = datetime.now(timezone.utc)
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session)
+        conv = _verified_conversation(session, debtor, account)
+        accounts.opening_disclosure(session, conv.id, now=now)
+        notice = session.scalars(select(ScheduledMessage).where(ScheduledMessage.kind == "validation_notice")).one()
+        ends = session.get(Account, account.id).validation_period_ends_at
+    assert notice.not_before <= now + timedelta(days=5) and notice.status == "pending"
+    assert "$1,234.56" in notice.text and "dispute" in notice.text
+    assert ends > now + timedelta(days=30)
+
+
+def test_DISC_5_no_notice_is_queued_when_the_operator_already_sent_one(engine):
+    from datetime import timedelta
+
+    from bot.db.models import ScheduledMessage
+
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session)
+        account.validation_period_ends_at = datetime.now(timezone.utc) + timedelta(days=10)
+        conv = _verified_conversation(session, debtor, account)
+        accounts.opening_disclosure(session, conv.id)
+        assert session.scalars(select(ScheduledMessage)).all() == []

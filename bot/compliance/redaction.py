@@ -73,6 +73,11 @@ _DASH = r"\-\u2010-\u2015\u2212"
 # Invisible characters are separators too, so a pasted number with a zero-width space still matches.
 _SEP = rf"[\s{_DASH}./_\u00ad\u200b-\u200d\u2060\ufeff]"
 MAX_SEPARATOR_CHARS = 4
+# Card numbers start with a network's digit: 2 and 5 Mastercard, 3 Amex/Diners/JCB, 4 Visa, 6 Discover/UnionPay.
+# Requiring it halves the chance that an unrelated run of digits (a date and a ZIP typed together) passes Luhn.
+CARD_FIRST_DIGITS = frozenset({2, 3, 4, 5, 6})
+_GLUED_TO_LETTERS = re.compile(r"[^\W\d_][-_.]?\Z")
+_DATE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\Z")
 _RUN = re.compile(rf"\d(?:{_SEP}{{0,{MAX_SEPARATOR_CHARS}}}\d)*")
 _ONLY_SEPS = re.compile(rf"{_SEP}*")
 
@@ -139,7 +144,8 @@ def redact(text: str, carry: str = "") -> Redaction:
     # PCI-2 across split messages: only windows that cross the join count; the rest were checked one by one.
     redact_previous_tail = False
     carried = _digits(carry)[-MAX_CARRY_DIGITS:]
-    if carried and runs and _ONLY_SEPS.fullmatch(text, 0, runs[0].start()):
+    # A message that opens with a date ("02/02/1970") is answering a question, not finishing a card number.
+    if carried and runs and _ONLY_SEPS.fullmatch(text, 0, runs[0].start()) and not _DATE.match(runs[0].group()):
         joined = carried + run_digits[0][:MAX_CARRY_DIGITS]
         if _has_card_window(joined, join=len(carried)):
             redact_previous_tail = True
@@ -165,8 +171,7 @@ def redact(text: str, carry: str = "") -> Redaction:
 
     redacted = _replace(text, [(s, e) for s, e, _ in findings])
     found = {kind for _, _, kind in findings}
-    tail = _trailing_run(redacted)
-    next_carry = "".join(str(d) for d in _digits(tail.group()))[-MAX_CARRY_DIGITS:] if tail else ""
+    next_carry = "".join(str(d) for d in _digits(_carry_part(redacted)))[-MAX_CARRY_DIGITS:]
     return Redaction(redacted, tuple(k for k in KINDS if k in found), redact_previous_tail, next_carry)
 
 
@@ -197,7 +202,7 @@ def _has_card_window(digits: list[int], join: int | None = None) -> bool:
         first = max(0, end - CARD_MAX_DIGITS)
         last = end - CARD_MIN_DIGITS if join is None else min(end - CARD_MIN_DIGITS, join - 1)
         for start in range(first, last + 1):
-            if (sums[end] - sums[start]) % 10 == 0:
+            if digits[start] in CARD_FIRST_DIGITS and (sums[end] - sums[start]) % 10 == 0:
                 return True
     return False
 
@@ -207,6 +212,18 @@ def _trailing_run(text: str) -> re.Match[str] | None:
     if last is not None and _ONLY_SEPS.fullmatch(text, last.end()):
         return last
     return None
+
+
+def _carry_part(text: str) -> str:
+    """The trailing digits that could begin a card number finished in the next message. Digits glued to letters
+    ("SET-100002", "AB123456") end a reference, so that first group is left out."""
+    tail = _trailing_run(text)
+    if tail is None:
+        return ""
+    if _GLUED_TO_LETTERS.search(text, 0, tail.start()):
+        separator = re.search(_SEP, tail.group())
+        return tail.group()[separator.end():] if separator else ""
+    return tail.group()
 
 
 class _Spans:

@@ -1,20 +1,22 @@
 """Compliance-critical requests: opt-out, cease, attorney, bankruptcy, deceased, wrong person, hardship and
-asking for a person. Each is recorded with its rule ID and answered without revealing anything about a debt,
-so the same reply is safe before and after verification.
+asking for a person. Each is recorded with its rule ID, takes effect on the accounts it concerns, and is answered
+without revealing anything about a debt, so the same reply is safe before and after verification.
 
-Not yet built here (see the README's compliance status): the account status changes, attorney and case-number
-capture, channel suppression and the live handoff queue. Today each request is recorded as an audit event
-for the team to act on, and the debtor is told honestly how to reach a person."""
+Which accounts a request concerns: the verified debtor's; over SMS before verification, every account of that
+phone number (the stricter reading: a cease typed from a number stops contact on what that number is about);
+otherwise none yet, and the handoff carries the request to a person who matches it."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit
-from bot.db.models import Conversation
+from bot import audit, contact_preferences, handoff
+from bot.db.models import Account, AccountStatus, Conversation, Debtor, ScheduledMessage
 
 
 @dataclass(frozen=True)
@@ -22,64 +24,126 @@ class SensitiveRule:
     rule_id: str
     event: str
     reply: str
+    handoff_reason: str | None = None
 
 
 RULES: dict[str, SensitiveRule] = {
     # OPT-3: the confirmation carries nothing else (no balance, no link).
-    "opt_out": SensitiveRule("OPT-2", "opt_out_requested",
-                             "You're opted out and won't get more texts from us. Reply START to opt back in."),
+    "opt_out": SensitiveRule("OPT-2", "opt_out_requested", ""),
     "cease_contact": SensitiveRule(
         "CEASE-1", "cease_requested",
-        "Understood. I've recorded your request that we stop contacting you. "
-        "A person on our team will review it. You can reach them at {support}."),
+        "Understood. We'll stop contacting you. A person on our team will confirm this in writing.", "cease"),
     "attorney_represented": SensitiveRule(
         "CEASE-2", "attorney_reported",
-        "Thanks for telling me. I've noted that you have an attorney. Please send their name and phone "
-        "number to {support}, and we'll deal with them from now on."),
+        "Thanks for telling me. We'll contact your attorney instead of you.", "attorney"),
     "bankruptcy": SensitiveRule(
         "CEASE-3", "bankruptcy_reported",
-        "Thanks for telling me. I've noted it for our team. If you have your case number, "
-        "please send it to {support}."),
+        "Thanks for telling me. We've stopped collection, and a person on our team will review it.", "bankruptcy"),
     "deceased": SensitiveRule(
         "CEASE-4", "deceased_reported",
-        "I'm so sorry for your loss. I've noted it, and a person on our team will handle this with care. "
-        "You can reach them at {support}."),
+        "I'm so sorry for your loss. You don't need to do anything now. A person on our team will handle this "
+        "with care and can help the family or executor. You can reach them at {support}.", "deceased"),
     "wrong_person": SensitiveRule(
         "ID-4", "wrong_party_reported",
-        "Sorry for the mix-up. I've noted that we reached the wrong person. You don't need to do anything."),
+        "Sorry for the mix-up. We won't contact this number about it again. You don't need to do anything."),
     "hardship": SensitiveRule(
         "VUL-2", "hardship_reported",
-        "I'm sorry things are hard right now. A person on our team can talk through options with you. "
-        "You can reach them at {support}."),
+        "I'm sorry things are hard right now. We've paused reminders. A person on our team can talk through "
+        "options with you, like a smaller plan. Say 'talk to a person' to reach them, or {support}."),
     "request_human": SensitiveRule(
-        "HO-1", "handoff_requested",
-        "You can reach a person on our team at {support}. I've noted that you asked."),
+        "HO-1", "human_requested",
+        "I've asked a person on our team to pick this up. They'll reply here. You can also reach them at "
+        "{support}.", "request_human"),
 }
+
+# Statuses that end collection; an account already further along (paid, closed) keeps its status.
+_ENDING_STATUS = {"cease_contact": AccountStatus.CEASED, "attorney_represented": AccountStatus.ATTORNEY,
+                  "bankruptcy": AccountStatus.BANKRUPT}
+_PAUSE_REASON = {"hardship": "hardship", "deceased": "deceased_reported"}
 
 # VUL-2: self-harm cues get the crisis line, whatever else the message says.
 _CRISIS_CUES = re.compile(
-    r"\b(kill myself|suicid\w*|end it all|end my life|can'?t go on|don'?t want to (?:live|be here)|"
-    r"hurt myself|self[- ]harm|no reason to live)\b",
+    r"\b(kill(?:ing)? myself|suicid\w*|end it all|end my life|can'?t go on|don'?t want to (?:live|be here)|"
+    r"hurt(?:ing)? myself|self[- ]harm|no reason to live|better off dead)\b",
     re.IGNORECASE,
 )
 CRISIS_LINE = "If you're thinking about harming yourself, please call or text 988 (Suicide & Crisis Lifeline) now."
-# VUL-1: military cues are flagged for a person.
+# VUL-1: military cues are flagged for a person; the bot never mentions a commanding officer.
 _MILITARY_CUES = re.compile(r"\b(deployed|deployment|active duty|military|army|navy|marines?|air force|"
-                            r"national guard|servicemember|soldier)\b", re.IGNORECASE)
+                            r"national guard|servicemember|service member|soldier|scra)\b", re.IGNORECASE)
 
 
-def handle(session: Session, conversation_id: str, intent: str, text: str, support_contact: str) -> list[str]:
-    """Record the request with its rule ID and return the reply to send."""
+def accounts_in_scope(session: Session, conversation: Conversation | None) -> list[Account]:
+    if conversation is None:
+        return []
+    if conversation.verified_at is not None and conversation.debtor_id:
+        return list(session.scalars(select(Account).where(Account.debtor_id == conversation.debtor_id)))
+    if conversation.channel == "sms":
+        return list(session.scalars(select(Account).join(Debtor).where(Debtor.phone == conversation.external_id)))
+    return []
+
+
+def _cancel_scheduled(session: Session, accounts: list[Account], rule_id: str) -> None:
+    if not accounts:
+        return
+    for message in session.scalars(select(ScheduledMessage).where(
+        ScheduledMessage.account_id.in_([a.id for a in accounts]), ScheduledMessage.status == "pending",
+        ScheduledMessage.kind.not_in(["cease_confirmation", "validation_notice"]),
+    )):
+        message.status, message.rule_ids, message.reason = "cancelled", [rule_id], "collection stopped"
+
+
+def handle(session: Session, conversation_id: str, intent: str, text: str, support_contact: str,
+           now: datetime | None = None) -> list[str]:
+    """Apply the request's rule and return the replies to send (never anything about a debt)."""
+    now = now or datetime.now(timezone.utc)
     rule = RULES[intent]
     conversation = session.get(Conversation, conversation_id)
-    account_id = conversation.account_id if conversation is not None else None
-    audit.record(session, rule.event, rule_id=rule.rule_id, conversation_id=conversation_id,
-                 account_id=account_id, actor="debtor", detail={"intent": intent})
-    replies = []
+    accounts = accounts_in_scope(session, conversation)
+    account_id = accounts[0].id if accounts else None
+    audit.record(session, rule.event, rule_id=rule.rule_id, conversation_id=conversation_id, account_id=account_id,
+                 actor="debtor", detail={"intent": intent, "accounts": [a.id for a in accounts]})
+    replies: list[str] = []
+
     if _CRISIS_CUES.search(text):
         audit.record(session, "crisis_cue", rule_id="VUL-2", conversation_id=conversation_id, account_id=account_id)
         replies.append(CRISIS_LINE)
+        handoff.request(session, conversation_id, "crisis", rule_id="VUL-2", account_id=account_id)
     if _MILITARY_CUES.search(text):
-        audit.record(session, "military_cue", rule_id="VUL-1", conversation_id=conversation_id, account_id=account_id)
+        audit.record(session, "military_cue", rule_id="VUL-1", conversation_id=conversation_id,
+                     account_id=account_id)
+        handoff.request(session, conversation_id, "military", rule_id="VUL-1", account_id=account_id)
+
+    if intent == "opt_out":
+        # OPT-2: plain phrasing opts out just like the keyword; OPT-3: exactly one confirmation.
+        contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
+                                    via="natural language", conversation_id=conversation_id, now=now)
+        from bot.gateway.pipeline import stop_reply  # the one wording for every opt-out
+
+        return [stop_reply(conversation.channel)]
+    if intent == "wrong_person":
+        contact_preferences.mark_wrong_party(session, conversation.channel, conversation.external_id,
+                                             conversation_id=conversation_id, now=now)
+    if intent in _ENDING_STATUS:
+        for account in accounts:
+            if account.status in (AccountStatus.ACTIVE, AccountStatus.DISPUTED):
+                account.status = _ENDING_STATUS[intent]
+        _cancel_scheduled(session, accounts, rule.rule_id)
+    if intent in _PAUSE_REASON:
+        for account in accounts:
+            account.collection_paused_reason = _PAUSE_REASON[intent]
+        _cancel_scheduled(session, accounts, rule.rule_id)
+    if rule.handoff_reason:
+        handoff.request(session, conversation_id, rule.handoff_reason, rule_id=rule.rule_id, account_id=account_id)
     replies.append(rule.reply.format(support=support_contact))
     return replies
+
+
+def capture(session: Session, conversation_id: str, intent: str, details: dict[str, str]) -> None:
+    """Store only what the rule allows: an attorney's name and phone (CEASE-2), a case number (CEASE-3)."""
+    allowed = {"attorney_represented": {"attorney_name", "attorney_phone"},
+               "bankruptcy": {"bankruptcy_case_number"}}[intent]
+    kept = {k: v for k, v in details.items() if k in allowed and v}
+    handoff.add_details(session, conversation_id, kept)
+    audit.record(session, "details_captured", rule_id=RULES[intent].rule_id, conversation_id=conversation_id,
+                 detail={"fields": sorted(kept)})

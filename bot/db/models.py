@@ -81,11 +81,12 @@ class AccountStatus:
     ACTIVE = "active"
     DISPUTED = "disputed"
     CEASED = "ceased"
+    ATTORNEY = "attorney"
     BANKRUPT = "bankrupt"
     DECEASED = "deceased"
     PAID = "paid"
     CLOSED = "closed"
-    ALL = (ACTIVE, DISPUTED, CEASED, BANKRUPT, DECEASED, PAID, CLOSED)
+    ALL = (ACTIVE, DISPUTED, CEASED, ATTORNEY, BANKRUPT, DECEASED, PAID, CLOSED)
 
 
 class Account(Base):
@@ -125,6 +126,8 @@ class Conversation(Base):
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disclosure_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A new session starts after an idle hour (as Rasa's does); DISC-2 repeats the notice in each one.
+    session_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -205,6 +208,8 @@ class ContactPreference(Base):
     opted_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     wrong_party_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ID-5: consumer texted from it
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ID-5: TCPA prior express consent
+    reassigned_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ID-5: FCC RND says not reassigned
     inconvenient_times: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # TIME-1
 
 
@@ -266,3 +271,20 @@ class Installment(Base):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     plan: Mapped[Plan] = relationship(back_populates="installments")
+
+
+class Handoff(Base):
+    """A conversation waiting for a person (HO-1), with why, which rule sent it, and only what that rule allows
+    to be captured (an attorney's contact, a bankruptcy case number)."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("hof"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"))
+    reason: Mapped[str] = mapped_column(String(40))
+    rule_id: Mapped[str | None] = mapped_column(String(20))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="waiting")  # waiting | claimed | resolved
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

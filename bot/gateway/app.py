@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from bot.config import Settings
 from bot.db import get_engine
 from bot.gateway import rest_channel
+from bot.gateway.pipeline import Pipeline
 from bot.gateway.rasa_client import RasaClient
 
 
@@ -18,9 +19,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.rasa = RasaClient(settings.rasa_url)
+        rasa = RasaClient(settings.rasa_url)
+        app.state.pipeline = Pipeline(app.state.engine, rasa, settings)
         yield
-        await app.state.rasa.close()
+        await rasa.close()
 
     app = FastAPI(title="Settle gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings

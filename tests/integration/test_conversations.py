@@ -96,7 +96,7 @@ def test_the_bot_says_it_is_automated_and_keeps_verifying(running_stack):
 def test_compliance_requests_are_answered_and_recorded_before_verification(running_stack):
     chat = Chat(running_stack)
     reply = " ".join(chat.say("you have the wrong number, i dont know this person"))
-    assert "wrong person" in reply and not DEBT_HINTS.search(reply)
+    assert "mix-up" in reply and "won't contact this number" in reply and not DEBT_HINTS.search(reply)
     with session_scope(get_engine(running_stack.config.database_url)) as session:
         kinds = session.scalars(select(AuditEvent.rule_id).where(AuditEvent.kind == "wrong_party_reported")).all()
     assert "ID-4" in kinds

@@ -1,0 +1,93 @@
+"""Disputes (DSP-1 to DSP-3): the dispute form and its record. The rules live in bot/disputes.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.context import engine
+from bot import accounts, disputes
+from bot.db import session_scope
+from bot.plans.affordability import parse_affordability
+
+DONT_KNOW = "unknown"
+
+
+class ActionAskDisputeKind(Action):
+    """Buttons on the web; the same choices numbered in the text so a digit works over SMS."""
+
+    def name(self) -> str:
+        return "action_ask_dispute_kind"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        lines = "\n".join(f"{i}. {title}" for i, (_, title) in enumerate(disputes.KIND_CHOICES, start=1))
+        dispatcher.utter_message(
+            text=f"I'm sorry about the trouble. What do you dispute?\n{lines}",
+            buttons=[{"title": title, "payload": title} for _, title in disputes.KIND_CHOICES],
+        )
+        return []
+
+
+class ValidateDisputeForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_dispute_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        # Only a dispute of the amount asks what the right amount is.
+        if tracker.get_slot("dispute_kind") == disputes.AMOUNT:
+            return ["dispute_kind", "dispute_correct_amount"]
+        return ["dispute_kind"]
+
+    async def validate_dispute_kind(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> dict[str, Any]:
+        if value is None:
+            return {"dispute_kind": None}
+        kind = value if value in disputes.DISPUTE_KINDS else disputes.parse_kind(str(value))
+        if kind is None:
+            dispatcher.utter_message(text="Sorry, I didn't catch that. Please pick 1, 2, 3 or 4.")
+        return {"dispute_kind": kind}
+
+    async def validate_dispute_correct_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                              domain: DomainDict) -> dict[str, Any]:
+        if value is None:
+            return {"dispute_correct_amount": None}
+        text = str(value).lower()
+        if any(p in text for p in ("don't know", "dont know", "not sure", "no idea", "unsure", "idk")):
+            return {"dispute_correct_amount": DONT_KNOW}
+        amount = parse_affordability(text).amount_cents
+        if amount is None:
+            dispatcher.utter_message(text="Sorry, I didn't catch that. Please type an amount like $500, "
+                                          "or say 'I don't know'.")
+            return {"dispute_correct_amount": None}
+        return {"dispute_correct_amount": str(amount)}
+
+
+class ActionRecordDispute(Action):
+    def name(self) -> str:
+        return "action_record_dispute"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        kind = tracker.get_slot("dispute_kind")
+        clear = [SlotSet("dispute_kind", None), SlotSet("dispute_correct_amount", None)]
+        if kind not in disputes.DISPUTE_KINDS:
+            return clear
+        correct = tracker.get_slot("dispute_correct_amount")
+        correct_cents = int(correct) if correct and correct.isdigit() else None
+        statement = next((e.get("text") for e in reversed(tracker.events) if e.get("event") == "user"), None)
+        with session_scope(engine()) as session:
+            opening = accounts.opening_disclosure(session, tracker.sender_id)
+            receipts = disputes.record_dispute(session, tracker.sender_id, kind, correct_cents=correct_cents,
+                                               statement=statement)
+        for text in opening:
+            dispatcher.utter_message(text=text)
+        if receipts:
+            dispatcher.utter_message(text=disputes.confirmation(receipts))
+        else:
+            dispatcher.utter_message(text="I couldn't find an open account to dispute. Say 'talk to a person' "
+                                          "and someone can help.")
+        return clear

@@ -1,0 +1,66 @@
+"""Holds: what stops collection on an account, and what a message on a held account may not say.
+
+One place decides whether an account may be asked for money: an open dispute (DSP-2), a cease notice
+(CEASE-1), an attorney (CEASE-2), a bankruptcy (CEASE-3), a death (CEASE-4) or a hardship pause (VUL-2)."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Account, AccountStatus, Dispute
+
+# The rule each non-collectible status stands for.
+STATUS_RULES = {
+    AccountStatus.DISPUTED: "DSP-2",
+    AccountStatus.CEASED: "CEASE-1",
+    "attorney": "CEASE-2",
+    AccountStatus.BANKRUPT: "CEASE-3",
+    AccountStatus.DECEASED: "CEASE-4",
+}
+
+# DSP-2 / DSP-3: payment asks, links, plan offers and urgency, whoever writes them (bot template or agent).
+_PAYMENT_ASK = re.compile(
+    r"\b(pay\s*now|pay\s+(?:it|this|that|the\s+(?:balance|rest|full)|today|online|us)|make\s+a\s+payment|"
+    r"payment\s+plans?|installments?|instal{1,2}ments?|settle\s+(?:it|this|today|for)|settlement\s+offer|"
+    r"payment\s+link|checkout|due\s+(?:today|now|immediately)|as\s+soon\s+as\s+possible|right\s+away|"
+    r"don'?t\s+wait|act\s+(?:now|fast)|before\s+it'?s\s+too\s+late|within\s+\d+\s*(?:hours?|days?))\b"
+    r"|/pay/",
+    re.IGNORECASE,
+)
+
+
+def is_payment_ask(text: str) -> bool:
+    return bool(_PAYMENT_ASK.search(text))
+
+
+def hold_rule(session: Session, account: Account) -> str | None:
+    """The rule that holds this account, or None when it may be collected on."""
+    open_dispute = session.scalar(
+        select(Dispute.id).where(Dispute.account_id == account.id, Dispute.status == "open").limit(1)
+    )
+    if open_dispute is not None:
+        return "DSP-2"
+    if account.status in STATUS_RULES:
+        return STATUS_RULES[account.status]
+    if account.collection_paused_reason:
+        return "VUL-2"
+    if account.status != AccountStatus.ACTIVE:
+        return "ACCOUNT-CLOSED"
+    return None
+
+
+# What a debtor hears when they ask to pay or plan on a held account: the reason, never a payment ask.
+HOLD_MESSAGES = {
+    "DSP-2": "This account is on hold while we look into your dispute, so there's nothing to pay right now. "
+             "We'll send you what we find in writing.",
+    "CEASE-1": "You've asked us to stop contacting you about this account, so I can't take payments on it here. "
+               "Say 'talk to a person' if you'd like help.",
+    "CEASE-2": "Your attorney is handling this account, so please talk to them about it.",
+    "CEASE-3": "This account is part of a bankruptcy, so we're not collecting on it.",
+    "CEASE-4": "A person on our team is handling this account. Say 'talk to a person' to reach them.",
+    "VUL-2": "We've paused collection on this account for now. Say 'talk to a person' to talk through options.",
+    "ACCOUNT-CLOSED": "There's nothing to pay on this account.",
+}

@@ -1,0 +1,80 @@
+"""Who may be contacted where. An opt-out covers one channel address for every debt (OPT-3); a wrong-party
+report suppresses the address for every debt (ID-4); START re-enables only what STOP turned off."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot.db.models import ContactPreference, ScheduledMessage
+
+
+def _preference(session: Session, channel: str, address: str) -> ContactPreference:
+    query = select(ContactPreference).where(ContactPreference.channel == channel, ContactPreference.address == address)
+    preference = session.scalar(query)
+    if preference is None:
+        preference = ContactPreference(channel=channel, address=address)
+        session.add(preference)
+        session.flush()
+    return preference
+
+
+def _cancel_pending(session: Session, channel: str, address: str, rule_id: str, reason: str) -> int:
+    pending = session.scalars(select(ScheduledMessage).where(
+        ScheduledMessage.channel == channel, ScheduledMessage.address == address,
+        ScheduledMessage.status == "pending")).all()
+    for message in pending:
+        message.status, message.rule_ids, message.reason = "cancelled", [rule_id], reason
+    return len(pending)
+
+
+def opt_out(session: Session, channel: str, address: str, *, via: str, conversation_id: str | None = None,
+            now: datetime | None = None) -> None:
+    """OPT-3: suppress this channel address across all debts; pending bot-initiated messages are cancelled."""
+    now = now or datetime.now(timezone.utc)
+    preference = _preference(session, channel, address)
+    preference.opted_out_at, preference.opted_out_via, preference.opted_in_at = now, via, None
+    cancelled = _cancel_pending(session, channel, address, "OPT-3", "opted out")
+    audit.record(session, "opted_out", rule_id="OPT-3", conversation_id=conversation_id, actor="debtor",
+                 detail={"channel": channel, "via": via, "cancelled_messages": cancelled})
+
+
+def opt_in(session: Session, channel: str, address: str, *, conversation_id: str | None = None,
+           now: datetime | None = None) -> None:
+    """OPT-3: only a consumer-sent START re-enables the channel."""
+    preference = _preference(session, channel, address)
+    preference.opted_out_at, preference.opted_in_at = None, now or datetime.now(timezone.utc)
+    audit.record(session, "opted_in", rule_id="OPT-3", conversation_id=conversation_id, actor="debtor",
+                 detail={"channel": channel})
+
+
+def mark_wrong_party(session: Session, channel: str, address: str, *, conversation_id: str | None = None,
+                     now: datetime | None = None) -> None:
+    """ID-4: the address reached someone else; nothing about any debt goes there again."""
+    preference = _preference(session, channel, address)
+    preference.wrong_party_at = now or datetime.now(timezone.utc)
+    cancelled = _cancel_pending(session, channel, address, "ID-4", "wrong party")
+    audit.record(session, "wrong_party_marked", rule_id="ID-4", conversation_id=conversation_id,
+                 detail={"channel": channel, "cancelled_messages": cancelled})
+
+
+def record_inbound(session: Session, channel: str, address: str, now: datetime | None = None) -> None:
+    """ID-5: a consumer texting from a number is one of the grounds for texting it back within 60 days."""
+    _preference(session, channel, address).last_inbound_at = now or datetime.now(timezone.utc)
+
+
+def suppression(session: Session, channel: str, address: str) -> str | None:
+    """The rule that stops bot-initiated messages to this address, if any."""
+    preference = session.scalar(
+        select(ContactPreference).where(ContactPreference.channel == channel, ContactPreference.address == address)
+    )
+    if preference is None:
+        return None
+    if preference.wrong_party_at is not None:
+        return "ID-4"
+    if preference.opted_out_at is not None:
+        return "OPT-3"
+    return None

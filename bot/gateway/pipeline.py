@@ -1,0 +1,169 @@
+"""Where every inbound message goes, whatever the channel: the compliance gate first, then Rasa, then the
+outbound gate, with each message stored before it is processed and each reply as it is produced.
+
+  1. redact card numbers and SSNs before anything is stored, logged or parsed (PCI-2);
+  2. store the message (the redacted text), then act on STOP / START / HELP without NLU (OPT-2, OPT-3);
+  3. ask Rasa; 4. pass every reply through the outbound gate (TONE-1, TBD-1, DSP-2, CEASE-*); a blocked reply is
+     stored as blocked with its rule IDs and the debtor gets a safe reply instead, never silence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from bot import audit, contact_preferences, conversations
+from bot.compliance import keywords, outbound_gate, redaction
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import Conversation, Message
+from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+
+SESSION_IDLE = timedelta(minutes=60)  # matches session_expiration_time in domain/conversation.yml
+
+EMPTY_MESSAGE_REPLY = (
+    "Sorry, I didn't catch that. You can say 'balance', 'payment plan', 'pay now' or 'talk to a person'."
+)
+UNAVAILABLE_REPLY = (
+    "Sorry, I'm having trouble right now. Your message is saved. "
+    "Please try again in a few minutes, or say 'talk to a person'."
+)
+CARD_WARNING = (
+    "For your safety, please don't send card details in chat. I've removed them. "
+    "To pay, say 'pay now' and I'll send you a secure link."
+)
+
+
+def stop_reply(channel: str) -> str:
+    # OPT-3: one confirmation with nothing else in it: no balance, no link, no other ask.
+    if channel == "sms":
+        return "You're unsubscribed and won't get more texts from us. Reply START to resubscribe."
+    return "You're unsubscribed from messages on this channel. Type START to resubscribe."
+
+
+def start_reply(channel: str) -> str:
+    return "You're subscribed again. Reply STOP at any time to opt out." if channel == "sms" else \
+        "You're subscribed again. Type STOP at any time to opt out."
+
+
+def help_reply(settings: Settings) -> str:
+    # OPT-2: HELP gives the company name, a support contact and how to stop.
+    return (f"{settings.business_name}: for help, contact {settings.support_contact}. "
+            "Reply STOP to opt out.")
+
+
+@dataclass
+class _Received:
+    conversation_id: str
+    message_id: int
+    text: str
+    replies: list[str] | None  # answered here, without NLU
+    prefix: list[str]  # said before Rasa's replies
+
+
+class Pipeline:
+    def __init__(self, engine: Engine, rasa: RasaClient, settings: Settings) -> None:
+        self.engine, self.rasa, self.settings = engine, rasa, settings
+        # PCI-2: trailing digits of each conversation's last message, to catch a card split over two messages.
+        # Held in memory only, never stored or logged.
+        self._carry: dict[str, str] = {}
+
+    async def handle(self, channel: str, external_id: str, raw_text: str,
+                     metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        received = await run_in_threadpool(self._receive, channel, external_id, raw_text)
+        status = "processed"
+        if received.replies is not None:
+            replies: list[dict[str, Any]] = [{"text": t} for t in received.replies]
+        else:
+            try:
+                replies = await self.rasa.send(received.conversation_id, received.text,
+                                               {"channel": channel, **(metadata or {})})
+            except RasaUnavailable:
+                # The message is already stored; marked so that nothing is silently lost.
+                replies, status = [{"text": UNAVAILABLE_REPLY}], "unprocessed"
+            replies = [{"text": t} for t in received.prefix] + replies
+        return await run_in_threadpool(self._send, received, replies, status)
+
+    def _receive(self, channel: str, external_id: str, raw_text: str) -> _Received:
+        now = datetime.now(timezone.utc)
+        with session_scope(self.engine) as session:
+            conversation = conversations.get_or_create(session, channel, external_id)
+            if conversation.session_started_at is None or now - conversation.last_activity_at > SESSION_IDLE:
+                conversation.session_started_at = now
+            found = redaction.redact(raw_text, self._carry.get(conversation.id, ""))
+            self._carry[conversation.id] = found.carry
+            rule_ids = ["PCI-2"] if found.kinds else None
+            if found.redact_previous_tail:
+                self._redact_previous(session, conversation)
+            message = conversations.record_message(
+                session, conversation, direction="in", sender_role="debtor", text=found.text, status="received")
+            message.rule_ids = rule_ids
+            if found.kinds:
+                audit.record(session, "inbound_redacted", rule_id="PCI-2", conversation_id=conversation.id,
+                             detail={"kinds": list(found.kinds)})
+            if channel == "sms":
+                contact_preferences.record_inbound(session, channel, external_id, now)
+
+            replies = self._keyword(session, conversation, found.text)
+            if replies is None and not found.text.strip():
+                replies = [EMPTY_MESSAGE_REPLY]
+            prefix = [CARD_WARNING] if "card" in found.kinds else []
+            return _Received(conversation.id, message.id, found.text, replies, prefix)
+
+    def _keyword(self, session: Session, conversation: Conversation, text: str) -> list[str] | None:
+        word = keywords.classify(text)
+        if word == keywords.STOP:
+            contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
+                                        via=f"keyword:{text.strip()[:20]}", conversation_id=conversation.id)
+            return [stop_reply(conversation.channel)]
+        if word == keywords.START:
+            contact_preferences.opt_in(session, conversation.channel, conversation.external_id,
+                                       conversation_id=conversation.id)
+            return [start_reply(conversation.channel)]
+        if word == keywords.HELP:
+            return [help_reply(self.settings)]
+        return None
+
+    @staticmethod
+    def _redact_previous(session: Session, conversation: Conversation) -> None:
+        """PCI-2: this message completed a card number begun in the previous one; scrub that one too."""
+        previous = session.scalar(
+            select(Message).where(Message.conversation_id == conversation.id, Message.direction == "in")
+            .order_by(Message.id.desc()).limit(1)
+        )
+        if previous is not None:
+            previous.text = redaction.redact_trailing_digits(previous.text)
+            previous.rule_ids = sorted(set(previous.rule_ids or []) | {"PCI-2"})
+            audit.record(session, "inbound_redacted", rule_id="PCI-2", conversation_id=conversation.id,
+                         detail={"kinds": ["card"], "split_message": True})
+
+    def _send(self, received: _Received, replies: list[dict[str, Any]], status: str) -> list[dict[str, Any]]:
+        """Every reply passes the outbound gate; what may not go out is stored as blocked, with its rules."""
+        with session_scope(self.engine) as session:
+            conversation = session.get(Conversation, received.conversation_id)
+            session.get(Message, received.message_id).status = status
+            sent: list[dict[str, Any]] = []
+            for reply in replies:
+                text = reply.get("text", "")
+                verdict = outbound_gate.check_reply(session, conversation, text)
+                extra = {k: v for k, v in reply.items() if k not in ("recipient_id", "text")} or None
+                stored = conversations.record_message(
+                    session, conversation, direction="out", sender_role="bot", text=text, payload=extra,
+                    status="sent" if verdict.allowed else "blocked")
+                if not verdict.allowed:
+                    stored.rule_ids = list(verdict.rule_ids)
+                    audit.record(session, "outbound_blocked", rule_id=verdict.rule_ids[0],
+                                 conversation_id=conversation.id,
+                                 detail={"rules": list(verdict.rule_ids), "reasons": list(verdict.reasons)})
+                    continue
+                sent.append(reply)
+            if not sent:
+                # Never a dead end: something safe always goes back.
+                conversations.record_message(session, conversation, direction="out", sender_role="bot",
+                                             text=outbound_gate.SAFE_REPLY, status="sent")
+                sent.append({"text": outbound_gate.SAFE_REPLY})
+            return sent

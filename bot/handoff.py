@@ -1,0 +1,47 @@
+"""The handoff queue: conversations that need a person (HO-1). Flags pass along, secrets never do: a handoff
+carries the reason, the rule and only what that rule allows to be captured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot.db.models import Handoff
+
+# Who waits least: a crisis or a legal stop before a general request.
+PRIORITY = {"crisis": 3, "bankruptcy": 2, "attorney": 2, "deceased": 2, "cease": 2, "military": 2,
+            "hardship": 1, "chargeback": 1}
+
+
+def request(session: Session, conversation_id: str, reason: str, *, rule_id: str | None = None,
+            account_id: str | None = None, details: dict[str, Any] | None = None) -> Handoff:
+    """Queue the conversation for a person, once: a second request adds to the waiting one."""
+    waiting = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
+                                                   Handoff.status == "waiting"))
+    priority = PRIORITY.get(reason, 0)
+    if waiting is not None:
+        waiting.priority = max(waiting.priority, priority)
+        waiting.details = {**(waiting.details or {}), **(details or {}), "reasons": sorted(
+            set((waiting.details or {}).get("reasons", [waiting.reason])) | {reason})}
+        return waiting
+    handoff = Handoff(conversation_id=conversation_id, account_id=account_id, reason=reason, rule_id=rule_id,
+                      priority=priority, details=details)
+    session.add(handoff)
+    session.flush()
+    audit.record(session, "handoff_requested", rule_id=rule_id or "HO-1", conversation_id=conversation_id,
+                 account_id=account_id, detail={"reason": reason})
+    return handoff
+
+
+def add_details(session: Session, conversation_id: str, details: dict[str, Any]) -> None:
+    waiting = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
+                                                   Handoff.status == "waiting"))
+    if waiting is not None:
+        waiting.details = {**(waiting.details or {}), **details}
+
+
+def waiting_count(session: Session) -> int:
+    return session.scalar(select(func.count(Handoff.id)).where(Handoff.status == "waiting")) or 0
