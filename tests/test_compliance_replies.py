@@ -117,14 +117,30 @@ def test_ID_4_a_wrong_person_marks_the_number_and_cancels_what_was_scheduled(eng
         assert session.get(ScheduledMessage, reminder.id).status == "cancelled"
 
 
-def test_VUL_2_hardship_pauses_collection_and_self_harm_cues_get_988(engine):
+def test_VUL_2_hardship_pauses_collection_and_offers_a_person(engine):
     with session_scope(engine) as session:
         conv, account = _verified(session)
-        replies = sensitive_requests.handle(session, conv.id, "hardship", "i lost my job, i cant go on", "x")
+        replies = sensitive_requests.handle(session, conv.id, "hardship", "i lost my job", "x")
         assert session.get(Account, account.id).collection_paused_reason == "hardship"
         assert holds.hold_rule(session, session.get(Account, account.id)) == "VUL-2"
+    assert "talk to a person" in replies[-1]
+
+
+@pytest.mark.parametrize("text", ["i cant go on", "I want to end my life", "thinking about killing myself",
+                                  "i'd be better off dead"])
+def test_VUL_2_self_harm_cues_get_988_and_a_person_whatever_the_intent(engine, text):
+    with session_scope(engine) as session:
+        conv, account = _verified(session)
+        replies = sensitive_requests.crisis_cue(session, conv.id, text)
         assert session.scalars(select(Handoff.reason)).one() == "crisis"
-    assert "988" in replies[0] and "talk to a person" in replies[-1]
+        assert session.get(Account, account.id).collection_paused_reason == "hardship"
+    assert replies == [sensitive_requests.CRISIS_LINE] and "988" in replies[0]
+
+
+def test_VUL_2_ordinary_messages_get_no_crisis_line(sqlite_engine):
+    with session_scope(sqlite_engine) as session:
+        conv = conversations.get_or_create(session, "rest", "web-1")
+        assert sensitive_requests.crisis_cue(session, conv.id, "can i go on a payment plan") == []
 
 
 def test_VUL_1_military_cues_are_flagged_and_handed_off(sqlite_engine):

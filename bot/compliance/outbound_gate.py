@@ -8,6 +8,7 @@ A message that may not go out is recorded with the rule IDs by the caller; none 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot import contact_preferences
 from bot.compliance import contact_window, frequency, holds, tone
-from bot.db.models import Account, ContactPreference, Conversation, Debtor, ScheduledMessage
+from bot.db.models import Account, ContactPreference, Conversation, Debtor, Dispute, Plan, ScheduledMessage
 
 SAFE_REPLY = "Sorry, I can't help with that here. You can say 'balance' or 'talk to a person'."
 ID5_WINDOW = timedelta(days=60)
@@ -61,12 +62,38 @@ def _content_rules(session: Session, text: str, accounts: Sequence[Account]) -> 
     return list(dict.fromkeys(rule_ids)), reasons
 
 
-def check_reply(session: Session, conversation: Conversation | None, text: str) -> Verdict:
+def check_reply(session: Session, conversation: Conversation | None, text: str, sender_role: str = "bot") -> Verdict:
     """A reply inside a session the consumer started (TIME-2: any hour), from the bot or an agent."""
-    rule_ids, reasons = _content_rules(session, text, _accounts_of(session, conversation))
+    accounts = _accounts_of(session, conversation)
+    rule_ids, reasons = _content_rules(session, text, accounts)
+    if sender_role == "agent":
+        # TONE-2: an agent's figures must be the ledger's; a typed-in amount is not sent.
+        typed = [a for a in _amounts(text) if a not in _ledger_figures(session, accounts)]
+        if typed:
+            rule_ids.append("TONE-2")
+            reasons.append("amount not in the ledger: " + ", ".join(f"{c / 100:.2f}" for c in typed))
     if rule_ids:
         return Verdict(False, text, tuple(rule_ids), reasons=tuple(reasons))
     return Verdict(True, text)
+
+
+_AMOUNT = re.compile(r"\$\s?(\d{1,3}(?:,\d{3})*|\d+)(?:\.(\d{2}))?")
+
+
+def _amounts(text: str) -> list[int]:
+    return [int(m.group(1).replace(",", "")) * 100 + int(m.group(2) or 0) for m in _AMOUNT.finditer(text)]
+
+
+def _ledger_figures(session: Session, accounts: Sequence[Account]) -> set[int]:
+    """Every figure the ledger holds for these accounts: balances, disputed portions, plan amounts."""
+    ids = [a.id for a in accounts]
+    figures = {a.balance_cents for a in accounts}
+    if ids:
+        figures |= set(session.scalars(select(Dispute.disputed_cents).where(Dispute.account_id.in_(ids))))
+        plans = session.scalars(select(Plan).where(Plan.account_id.in_(ids))).all()
+        figures |= {p.total_cents for p in plans} | {p.fee_cents for p in plans}
+        figures |= {i.amount_cents for p in plans for i in p.installments}
+    return figures
 
 
 def check_initiated(session: Session, message: ScheduledMessage, now: datetime | None = None) -> Verdict:

@@ -73,6 +73,22 @@ _MILITARY_CUES = re.compile(r"\b(deployed|deployment|active duty|military|army|n
                             r"national guard|servicemember|service member|soldier|scra)\b", re.IGNORECASE)
 
 
+def crisis_cue(session: Session, conversation_id: str, text: str) -> list[str]:
+    """VUL-2: a self-harm cue gets the crisis line and a person, whatever the NLU makes of the message.
+    Called by the inbound gate on every message, before NLU."""
+    if not _CRISIS_CUES.search(text):
+        return []
+    conversation = session.get(Conversation, conversation_id)
+    accounts = accounts_in_scope(session, conversation)
+    account_id = accounts[0].id if accounts else None
+    for account in accounts:
+        account.collection_paused_reason = account.collection_paused_reason or "hardship"
+    _cancel_scheduled(session, accounts, "VUL-2")
+    audit.record(session, "crisis_cue", rule_id="VUL-2", conversation_id=conversation_id, account_id=account_id)
+    handoff.request(session, conversation_id, "crisis", rule_id="VUL-2", account_id=account_id)
+    return [CRISIS_LINE]
+
+
 def accounts_in_scope(session: Session, conversation: Conversation | None) -> list[Account]:
     if conversation is None:
         return []
@@ -105,10 +121,6 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
                  actor="debtor", detail={"intent": intent, "accounts": [a.id for a in accounts]})
     replies: list[str] = []
 
-    if _CRISIS_CUES.search(text):
-        audit.record(session, "crisis_cue", rule_id="VUL-2", conversation_id=conversation_id, account_id=account_id)
-        replies.append(CRISIS_LINE)
-        handoff.request(session, conversation_id, "crisis", rule_id="VUL-2", account_id=account_id)
     if _MILITARY_CUES.search(text):
         audit.record(session, "military_cue", rule_id="VUL-1", conversation_id=conversation_id,
                      account_id=account_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import secrets
 from datetime import date, datetime, timezone
 from typing import Any
@@ -28,8 +29,9 @@ def utcnow() -> datetime:
 
 
 def new_id(prefix: str) -> str:
-    """Opaque, unguessable ids: nothing about a row can be inferred from its id."""
-    return f"{prefix}_{secrets.token_hex(12)}"
+    """Opaque, unguessable ids (100 random bits): nothing about a row can be inferred from its id. Base32 letters,
+    so an id never holds a long run of decimal digits that a card-number scan could mistake for a PAN (PCI-3)."""
+    return f"{prefix}_{base64.b32encode(secrets.token_bytes(15)).decode().lower()[:20]}"
 
 
 class UTCDateTime(TypeDecorator):

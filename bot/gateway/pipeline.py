@@ -2,7 +2,8 @@
 outbound gate, with each message stored before it is processed and each reply as it is produced.
 
   1. redact card numbers and SSNs before anything is stored, logged or parsed (PCI-2);
-  2. store the message (the redacted text), then act on STOP / START / HELP without NLU (OPT-2, OPT-3);
+  2. store the message (the redacted text), then act on STOP / START / HELP without NLU (OPT-2, OPT-3) and
+     answer self-harm cues with the crisis line whatever the NLU makes of them (VUL-2);
   3. ask Rasa; 4. pass every reply through the outbound gate (TONE-1, TBD-1, DSP-2, CEASE-*); a blocked reply is
      stored as blocked with its rule IDs and the debtor gets a safe reply instead, never silence."""
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot import audit, contact_preferences, conversations
-from bot.compliance import keywords, outbound_gate, redaction
+from bot.compliance import keywords, outbound_gate, redaction, sensitive_requests
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, Message
@@ -32,6 +33,7 @@ UNAVAILABLE_REPLY = (
     "Sorry, I'm having trouble right now. Your message is saved. "
     "Please try again in a few minutes, or say 'talk to a person'."
 )
+# PCI-1: card data is never taken in chat; the debtor is pointed at the hosted payment page instead.
 CARD_WARNING = (
     "For your safety, please don't send card details in chat. I've removed them. "
     "To pay, say 'pay now' and I'll send you a secure link."
@@ -111,7 +113,8 @@ class Pipeline:
             replies = self._keyword(session, conversation, found.text)
             if replies is None and not found.text.strip():
                 replies = [EMPTY_MESSAGE_REPLY]
-            prefix = [CARD_WARNING] if "card" in found.kinds else []
+            prefix = sensitive_requests.crisis_cue(session, conversation.id, found.text)  # VUL-2, before NLU
+            prefix += [CARD_WARNING] if "card" in found.kinds else []
             return _Received(conversation.id, message.id, found.text, replies, prefix)
 
     def _keyword(self, session: Session, conversation: Conversation, text: str) -> list[str] | None:

@@ -18,10 +18,15 @@ pytestmark = pytest.mark.integration
 DEBT_HINTS = re.compile(r"debt|\$|acme|owe|balance with|SET-", re.IGNORECASE)
 
 
+def _letters() -> str:
+    """Random letters for test names and senders: no digit runs for the card scan to trip on."""
+    return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(10))
+
+
 class Chat:
     def __init__(self, stack) -> None:
         self.url = f"{stack.config.gateway_url}/webhooks/rest/webhook"
-        self.sender = f"itest-{secrets.token_hex(6)}"
+        self.sender = f"itest-{_letters()}"
 
     def say(self, text: str) -> list[str]:
         response = httpx.post(self.url, json={"sender": self.sender, "message": text}, timeout=60)
