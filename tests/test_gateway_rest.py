@@ -47,3 +47,23 @@ def test_malformed_requests_get_a_clear_error(sqlite_url):
         assert client.post("/webhooks/rest/webhook", json={"message": "hi"}).status_code == 422
         assert client.post("/webhooks/rest/webhook", content=b"not json",
                            headers={"content-type": "application/json"}).status_code == 422
+
+
+def test_a_digit_picks_the_numbered_button_of_the_last_bot_message(sqlite_engine, sqlite_url):
+    """Buttons are shortcuts: over SMS they are numbered, and typing the number picks that button."""
+    from bot import conversations
+    from bot.gateway.pipeline import Pipeline
+
+    with session_scope(sqlite_engine) as session:
+        conv = conversations.get_or_create(session, "sms", "+15555550101")
+        conversations.record_message(session, conv, direction="out", sender_role="bot", text="Pick one",
+                                     payload={"buttons": [{"title": "All of it", "payload": "All of it"},
+                                                          {"title": "Not mine", "payload": "/choose{\"x\":2}"}]},
+                                     status="sent")
+    pipeline = Pipeline(sqlite_engine, rasa=None, settings=Settings(database_url=sqlite_url))
+    received = pipeline._receive("sms", "+15555550101", "2")
+    assert received.text == '/choose{"x":2}'
+    assert pipeline._receive("sms", "+15555550101", "7").text == "7"  # no such choice: plain text
+    with session_scope(sqlite_engine) as session:
+        stored = session.scalars(select(Message.text).where(Message.direction == "in")).all()
+    assert stored == ["2", "7"]  # the transcript keeps what the debtor typed

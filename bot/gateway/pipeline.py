@@ -9,6 +9,7 @@ outbound gate, with each message stored before it is processed and each reply as
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -113,9 +114,10 @@ class Pipeline:
             replies = self._keyword(session, conversation, found.text)
             if replies is None and not found.text.strip():
                 replies = [EMPTY_MESSAGE_REPLY]
+            nlu_text = self._choice(session, conversation, message.id, found.text) or found.text
             prefix = sensitive_requests.crisis_cue(session, conversation.id, found.text)  # VUL-2, before NLU
             prefix += [CARD_WARNING] if "card" in found.kinds else []
-            return _Received(conversation.id, message.id, found.text, replies, prefix)
+            return _Received(conversation.id, message.id, nlu_text, replies, prefix)
 
     def _keyword(self, session: Session, conversation: Conversation, text: str) -> list[str] | None:
         word = keywords.classify(text)
@@ -130,6 +132,24 @@ class Pipeline:
         if word == keywords.HELP:
             return [help_reply(self.settings)]
         return None
+
+    @staticmethod
+    def _choice(session: Session, conversation: Conversation, inbound_id: int, text: str) -> str | None:
+        """A bare digit picks that numbered button of the bot's last message (how SMS shows buttons); the
+        debtor's digit is what is stored, the button's payload is what Rasa gets."""
+        match = re.fullmatch(r"\s*#?\s*(\d{1,2})\s*[.)]?\s*", text)
+        if not match:
+            return None
+        last = session.scalar(
+            select(Message).where(Message.conversation_id == conversation.id, Message.direction == "out",
+                                  Message.id < inbound_id, Message.status == "sent")
+            .order_by(Message.id.desc()).limit(1)
+        )
+        buttons = (last.payload or {}).get("buttons") if last is not None else None
+        index = int(match.group(1)) - 1
+        if not buttons or not 0 <= index < len(buttons):
+            return None
+        return str(buttons[index].get("payload") or buttons[index].get("title") or "")
 
     @staticmethod
     def _redact_previous(session: Session, conversation: Conversation) -> None:
