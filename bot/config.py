@@ -25,6 +25,8 @@ class Settings:
     support_contact: str = "support@example.com"
     lockout_failures: int = 3
     lockout_hours: int = 24
+    # After this long without a message a conversation starts a new session and the debtor verifies again (ID-1).
+    session_idle_minutes: int = 60
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,4 +40,5 @@ class Settings:
             support_contact=env.get("SUPPORT_CONTACT", cls.support_contact),
             lockout_failures=int(env.get("ID_LOCKOUT_FAILURES", cls.lockout_failures)),
             lockout_hours=int(env.get("ID_LOCKOUT_HOURS", cls.lockout_hours)),
+            session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", cls.session_idle_minutes)),
         )

@@ -67,3 +67,21 @@ def test_a_digit_picks_the_numbered_button_of_the_last_bot_message(sqlite_engine
     with session_scope(sqlite_engine) as session:
         stored = session.scalars(select(Message.text).where(Message.direction == "in")).all()
     assert stored == ["2", "7"]  # the transcript keeps what the debtor typed
+
+
+def test_ID_1_an_idle_conversation_must_verify_again(sqlite_engine, sqlite_url):
+    """After the configured idle time the database forgets the verification and Rasa starts a new session."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot import conversations
+    from bot.gateway.pipeline import Pipeline
+
+    with session_scope(sqlite_engine) as session:
+        conv = conversations.get_or_create(session, "sms", "+15555550101")
+        conv.verified_at = conv.session_started_at = datetime.now(timezone.utc) - timedelta(hours=2)
+        conv.last_activity_at = datetime.now(timezone.utc) - timedelta(minutes=31)
+    pipeline = Pipeline(sqlite_engine, rasa=None, settings=Settings(database_url=sqlite_url, session_idle_minutes=30))
+    assert pipeline._receive("sms", "+15555550101", "balance").new_session
+    assert not pipeline._receive("sms", "+15555550101", "again").new_session
+    with session_scope(sqlite_engine) as session:
+        assert session.get(Conversation, conv.id).verified_at is None

@@ -25,8 +25,6 @@ from bot.db import session_scope
 from bot.db.models import Conversation, Message
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable
 
-SESSION_IDLE = timedelta(minutes=60)  # matches session_expiration_time in domain/conversation.yml
-
 EMPTY_MESSAGE_REPLY = (
     "Sorry, I didn't catch that. You can say 'balance', 'payment plan', 'pay now' or 'talk to a person'."
 )
@@ -66,6 +64,7 @@ class _Received:
     text: str
     replies: list[str] | None  # answered here, without NLU
     prefix: list[str]  # said before Rasa's replies
+    new_session: bool = False  # idle too long: Rasa starts a fresh session (slots reset) before this message
 
 
 class Pipeline:
@@ -83,6 +82,9 @@ class Pipeline:
             replies: list[dict[str, Any]] = [{"text": t} for t in received.replies]
         else:
             try:
+                if received.new_session:
+                    # ID-1: Rasa forgets the verification too (carry_over_slots_to_new_session is false).
+                    await self.rasa.send(received.conversation_id, "/session_start", {"channel": channel})
                 replies = await self.rasa.send(received.conversation_id, received.text,
                                                {"channel": channel, **(metadata or {})})
             except RasaUnavailable:
@@ -95,8 +97,14 @@ class Pipeline:
         now = datetime.now(timezone.utc)
         with session_scope(self.engine) as session:
             conversation = conversations.get_or_create(session, channel, external_id)
-            if conversation.session_started_at is None or now - conversation.last_activity_at > SESSION_IDLE:
+            idle = now - conversation.last_activity_at > timedelta(minutes=self.settings.session_idle_minutes)
+            new_session = conversation.session_started_at is not None and idle
+            if conversation.session_started_at is None or idle:
                 conversation.session_started_at = now
+            if new_session and conversation.verified_at is not None:
+                # A phone or a browser left alone may be in other hands now: verify again (ID-1).
+                conversation.verified_at = None
+                audit.record(session, "verification_expired", rule_id="ID-1", conversation_id=conversation.id)
             found = redaction.redact(raw_text, self._carry.get(conversation.id, ""))
             self._carry[conversation.id] = found.carry
             rule_ids = ["PCI-2"] if found.kinds else None
@@ -117,7 +125,7 @@ class Pipeline:
             nlu_text = self._choice(session, conversation, message.id, found.text) or found.text
             prefix = sensitive_requests.crisis_cue(session, conversation.id, found.text)  # VUL-2, before NLU
             prefix += [CARD_WARNING] if "card" in found.kinds else []
-            return _Received(conversation.id, message.id, nlu_text, replies, prefix)
+            return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session)
 
     def _keyword(self, session: Session, conversation: Conversation, text: str) -> list[str] | None:
         word = keywords.classify(text)
