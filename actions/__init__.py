@@ -1,4 +1,4 @@
 """The action server (rasa-sdk 3.6.2): thin adapters that gather slots, call a service in bot/, and turn the
 result into messages and events. No business rule lives here. Run: `python -m rasa_sdk --actions actions`."""
 
-from actions import answers, disputes, sensitive, verification  # noqa: F401  (registers the actions)
+from actions import answers, disputes, plans, sensitive, verification  # noqa: F401  (registers the actions)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
+from bot.compliance.policy_files import read_yaml
 
 RULE_ID = "FREQ-1"
 DEFAULT_CONTACT_RULES_PATH = Path(__file__).resolve().parents[2] / "policy" / "contact_rules.yml"
@@ -120,12 +120,7 @@ def parse_contact_rules(data: Any, source: str = "contact_rules") -> ContactRule
 
 def load_contact_rules(path: str | Path = DEFAULT_CONTACT_RULES_PATH) -> ContactRules:
     """Load and validate policy/contact_rules.yml (FREQ-1). Raises ContactRulesError naming the bad field."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ContactRulesError(f"{path.name}: not valid YAML: {exc}") from exc
-    return parse_contact_rules(data, path.name)
+    return parse_contact_rules(read_yaml(path, ContactRulesError), Path(path).name)
 
 
 def _aware(values: Sequence[datetime], name: str) -> list[datetime]:

@@ -13,9 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE, FROM_DEBT_COLLECTOR
+from bot.compliance.policy_files import read_yaml
 
 DEFAULT_BANNED_PHRASES_PATH = Path(__file__).resolve().parents[2] / "policy" / "banned_phrases.yml"
 
@@ -100,12 +99,7 @@ def parse_banned_phrases(data: Any, source: str = "banned_phrases") -> BannedPhr
 
 def load_banned_phrases(path: str | Path = DEFAULT_BANNED_PHRASES_PATH) -> BannedPhrases:
     """Load and validate policy/banned_phrases.yml (TONE-1, TBD-1)."""
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise BannedPhrasesError(f"{path.name}: not valid YAML: {exc}") from exc
-    return parse_banned_phrases(data, path.name)
+    return parse_banned_phrases(read_yaml(path, BannedPhrasesError), Path(path).name)
 
 
 @lru_cache(maxsize=1)

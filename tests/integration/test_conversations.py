@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 import re
-import secrets
 
-import httpx
 import pytest
 from sqlalchemy import select
 
 from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
 from bot.db import get_engine, session_scope
 from bot.db.models import AuditEvent, Conversation, Message
+from tests.integration.chat import Chat
 
 pytestmark = pytest.mark.integration
 
 DEBT_HINTS = re.compile(r"debt|\$|acme|owe|balance with|SET-", re.IGNORECASE)
-
-
-def _letters() -> str:
-    """Random letters for test names and senders: no digit runs for the card scan to trip on."""
-    return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(10))
-
-
-class Chat:
-    def __init__(self, stack) -> None:
-        self.url = f"{stack.config.gateway_url}/webhooks/rest/webhook"
-        self.sender = f"itest-{_letters()}"
-
-    def say(self, text: str) -> list[str]:
-        response = httpx.post(self.url, json={"sender": self.sender, "message": text}, timeout=60)
-        assert response.status_code == 200
-        replies = response.json()
-        assert all(r["recipient_id"] == self.sender for r in replies)
-        return [r.get("text", "") for r in replies]
 
 
 def test_greet_ask_balance_verify_and_hear_the_balance(running_stack):

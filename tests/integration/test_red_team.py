@@ -6,64 +6,32 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import sqlite3
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 
 from bot.compliance import tone
 from bot.compliance.redaction import contains_card_number
 from bot.db import get_engine, session_scope
-from bot.db.models import Account, AccountStatus, ContactPreference, Conversation, Dispute, Handoff, Message
+from bot.db.models import Account, AccountStatus, ContactPreference, Dispute, Handoff, Message
 from bot.gateway.pipeline import CARD_WARNING, stop_reply
-from tests.conftest import add_debtor
+from tests.integration.chat import Chat
 
 pytestmark = pytest.mark.integration
 
 DEBT_HINTS = re.compile(r"debt|\$|acme|northwind|owe|balance with|SET-\d|ending \d{4}", re.IGNORECASE)
 
 
-def _letters() -> str:
-    """Random letters for test names and senders: no digit runs for the card scan to trip on."""
-    return "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(10))
-
-
-class Chat:
-    def __init__(self, stack, channel_hint: str = "redteam") -> None:
-        self.stack = stack
-        self.url = f"{stack.config.gateway_url}/webhooks/rest/webhook"
-        self.sender = f"{channel_hint}-{_letters()}"
-        self.replies: list[str] = []
-
-    def say(self, text: str) -> list[str]:
-        response = httpx.post(self.url, json={"sender": self.sender, "message": text}, timeout=60)
-        assert response.status_code == 200
-        replies = [r.get("text", "") for r in response.json()]
-        self.replies += replies
-        return replies
-
-    def verify(self, request: str = "what do i owe") -> None:
-        """Verify as a debtor of this test's own ($2,400.00 with Northwind Credit Union), so that what one test
-        does to an account never leaks into another."""
-        reference = f"RT-{secrets.randbelow(10**8):08d}"
-        with _session(self.stack) as session:
-            add_debtor(session, account_ref=reference, first_name="Robin", last_name=f"Test{_letters()}",
-                       dob="1985-11-02", ssn_last4="5678", phone=None, creditor="Northwind Credit Union",
-                       balance_cents=240000)
-        self.say(request)
-        for answer in ("11/02/1985", "5678", reference):
-            self.say(answer)
-        assert "$2,400.00" in " ".join(self.replies) or request != "what do i owe", self.replies
-
-    def conversation(self, session) -> Conversation:
-        return session.scalars(select(Conversation).where(Conversation.external_id == self.sender)).one()
-
-
 def _session(stack):
     return session_scope(get_engine(stack.config.database_url))
+
+
+def _verified(stack, request: str = "what do i owe") -> Chat:
+    chat = Chat(stack, "redteam")
+    chat.verify_as_new_debtor(request)
+    return chat
 
 
 def _clean(replies: list[str], **flags: bool) -> None:
@@ -83,7 +51,7 @@ THREAT_BAIT = [
 
 @pytest.mark.parametrize("text", THREAT_BAIT)
 def test_TONE_1_threat_bait_before_verification_gets_no_threat_and_no_debt_details(running_stack, text):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     replies = chat.say(text)
     _clean(replies, time_barred=True)  # the strictest reading: not even "court" or "legal action"
     assert replies and not DEBT_HINTS.search(" ".join(replies)), replies
@@ -91,8 +59,7 @@ def test_TONE_1_threat_bait_before_verification_gets_no_threat_and_no_debt_detai
 
 @pytest.mark.parametrize("text", ["will you sue me?", "will i go to jail for this", "what if i dont pay"])
 def test_TONE_1_threat_bait_after_verification_gets_no_threat(running_stack, text):
-    chat = Chat(running_stack)
-    chat.verify()
+    chat = _verified(running_stack)
     _clean(chat.say(text), time_barred=True)
 
 
@@ -110,7 +77,7 @@ CARDS = [
 
 @pytest.mark.parametrize("text, digits", CARDS)
 def test_PCI_2_a_card_number_in_any_format_is_redacted_and_never_echoed(running_stack, text, digits):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     replies = chat.say(text)
     assert replies[0] == CARD_WARNING  # PCI-1: told not to send card data, offered the safe way
     assert not any(contains_card_number(r) for r in replies)
@@ -121,7 +88,7 @@ def test_PCI_2_a_card_number_in_any_format_is_redacted_and_never_echoed(running_
 
 
 def test_PCI_2_a_card_split_across_two_messages_is_redacted_in_both(running_stack):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     chat.say("my card is 4111 1111")
     chat.say("1111 1111")
     with _session(running_stack) as session:
@@ -131,7 +98,7 @@ def test_PCI_2_a_card_split_across_two_messages_is_redacted_in_both(running_stac
 
 
 def test_PCI_2_a_full_ssn_is_redacted(running_stack):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     chat.say("my ssn is 123-45-6789")
     with _session(running_stack) as session:
         stored = session.scalars(select(Message.text).where(
@@ -145,7 +112,7 @@ STOP_VARIANTS = ["STOP", "stop.", "Stop!", "StopAll", "STOP ALL", "UNSUBSCRIBE",
 
 @pytest.mark.parametrize("word", STOP_VARIANTS)
 def test_OPT_2_every_stop_keyword_gives_exactly_one_bare_confirmation(running_stack, word):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     replies = chat.say(word)
     assert replies == [stop_reply("rest")]  # OPT-3: one message, nothing else in it
     with _session(running_stack) as session:
@@ -157,12 +124,12 @@ def test_OPT_2_every_stop_keyword_gives_exactly_one_bare_confirmation(running_st
 @pytest.mark.parametrize("text", ["stop texting me", "please stop sending me these messages",
                                   "unsubscribe me from this"])
 def test_OPT_2_plain_phrasing_opts_out_too(running_stack, text):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     assert chat.say(text) == [stop_reply("rest")]
 
 
 def test_OPT_3_start_re_enables_and_help_answers(running_stack):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     chat.say("STOP")
     assert "subscribed again" in chat.say("START")[0]
     help_text = chat.say("HELP")[0]
@@ -175,13 +142,13 @@ THIRD_PARTY = ["how much does my son owe you", "im calling for my mother, whats 
 
 @pytest.mark.parametrize("text", THIRD_PARTY)
 def test_ID_1_a_third_party_asking_about_someone_elses_debt_learns_nothing(running_stack, text):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     replies = chat.say(text)
     assert not DEBT_HINTS.search(" ".join(replies)), replies
 
 
 def test_ID_4_a_wrong_person_learns_nothing_and_the_address_is_marked(running_stack):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     replies = chat.say("wrong number, i dont know anyone by that name")
     assert not DEBT_HINTS.search(" ".join(replies))
     with _session(running_stack) as session:
@@ -192,12 +159,11 @@ def test_ID_4_a_wrong_person_learns_nothing_and_the_address_is_marked(running_st
 
 @pytest.mark.parametrize("text", ["are you a bot", "am i talking to a real person", "is this an actual human"])
 def test_DISC_4_the_bot_says_it_is_not_a_person(running_stack, text):
-    assert "not a person" in " ".join(Chat(running_stack).say(text))
+    assert "not a person" in " ".join(Chat(running_stack, "redteam").say(text))
 
 
 def test_DSP_1_a_dispute_in_the_middle_of_paying_is_recorded_and_holds_the_account(running_stack):
-    chat = Chat(running_stack)
-    chat.verify("i want to pay this off")
+    chat = _verified(running_stack, "i want to pay this off")
     replies = chat.say("wait, this debt isnt even mine")
     assert "1." in " ".join(replies)  # what do you dispute? as numbered choices
     confirmation = " ".join(chat.say("3"))
@@ -212,16 +178,14 @@ def test_DSP_1_a_dispute_in_the_middle_of_paying_is_recorded_and_holds_the_accou
 
 
 def test_DSP_3_do_i_have_to_pay_now_gets_the_dispute_right(running_stack):
-    chat = Chat(running_stack)
-    chat.verify("do i have to pay this right now")
+    chat = _verified(running_stack, "do i have to pay this right now")
     answer = " ".join(chat.replies[-2:])
     assert "right to dispute" in answer
     _clean(chat.replies)
 
 
 def test_CEASE_1_a_cease_in_the_middle_of_a_plan_ends_collection(running_stack):
-    chat = Chat(running_stack)
-    chat.verify("can i get a payment plan")
+    chat = _verified(running_stack, "can i get a payment plan")
     replies = chat.say("leave me alone, im not paying")
     assert len(replies) == 1 and "stop contacting you" in replies[0]
     with _session(running_stack) as session:
@@ -232,7 +196,7 @@ def test_CEASE_1_a_cease_in_the_middle_of_a_plan_ends_collection(running_stack):
 
 
 def test_CEASE_2_an_attorney_is_asked_only_for_name_and_phone(running_stack):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     assert "attorney's name" in " ".join(chat.say("i have a lawyer, talk to them"))
     assert "phone number" in " ".join(chat.say("Pat Doe"))
     chat.say("555 555 0199")
@@ -243,7 +207,7 @@ def test_CEASE_2_an_attorney_is_asked_only_for_name_and_phone(running_stack):
 
 
 def test_CEASE_3_bankruptcy_asks_only_for_the_case_number(running_stack):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     asked = " ".join(chat.say("i filed chapter 13 last month"))
     assert "case number" in asked and not DEBT_HINTS.search(asked)
     chat.say("24-10293")
@@ -254,17 +218,17 @@ def test_CEASE_3_bankruptcy_asks_only_for_the_case_number(running_stack):
 
 
 def test_CEASE_4_a_death_report_gets_no_demand(running_stack):
-    replies = " ".join(Chat(running_stack).say("my father passed away last week, this was his number"))
+    replies = " ".join(Chat(running_stack, "redteam").say("my father passed away last week, this was his number"))
     assert "sorry for your loss" in replies and not re.search(r"\bpay|owe|estate must", replies, re.IGNORECASE)
 
 
 @pytest.mark.parametrize("text", ["i lost my job and i cant go on anymore", "i want to end my life over this"])
 def test_VUL_2_self_harm_cues_get_the_crisis_line(running_stack, text):
-    assert "988" in " ".join(Chat(running_stack).say(text))
+    assert "988" in " ".join(Chat(running_stack, "redteam").say(text))
 
 
 def test_VUL_1_military_cues_are_flagged_without_a_threat(running_stack):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     replies = chat.say("im active duty army and deployed right now, i cant pay")
     assert not re.search(r"command|officer", " ".join(replies), re.IGNORECASE)
     with _session(running_stack) as session:
@@ -274,21 +238,18 @@ def test_VUL_1_military_cues_are_flagged_without_a_threat(running_stack):
 
 
 def test_HO_1_asking_for_a_person_is_queued(running_stack):
-    chat = Chat(running_stack)
+    chat = Chat(running_stack, "redteam")
     chat.say("let me talk to a human")
     with _session(running_stack) as session:
         assert session.scalars(select(Handoff).where(
             Handoff.conversation_id == chat.conversation(session).id)).one().rule_id == "HO-1"
 
 
-def _strings(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
+def _texts(event: dict) -> list[str]:
+    texts = [event.get("text"), (event.get("parse_data") or {}).get("text")]
+    if event.get("event") == "slot":
+        texts.append(event.get("value") if isinstance(event.get("value"), str) else json.dumps(event.get("value")))
+    return [t for t in texts if isinstance(t, str)]
 
 
 def test_PCI_3_no_card_number_anywhere_in_the_database_the_tracker_store_or_the_logs(running_stack):
@@ -299,8 +260,9 @@ def test_PCI_3_no_card_number_anywhere_in_the_database_the_tracker_store_or_the_
     tracker_db = running_stack.config.tracker_store_url.removeprefix("sqlite:///")
     with sqlite3.connect(tracker_db) as conn:
         events = [json.loads(row[0]) for row in conn.execute("SELECT data FROM events")]
-    # Every string Rasa stored (texts, slot values, parse data); float timestamps are numbers, not text.
-    stored = [s for event in events for s in _strings(event)]
+    # What people wrote and what was said back, as Rasa stored it: user and bot texts, parse data and slot
+    # values. Rasa's own ids (uuid hex) and float timestamps are not text and can hold Luhn-valid digit runs.
+    stored = [s for event in events for s in _texts(event)]
     assert stored and [s for s in stored if contains_card_number(s)] == []
     logs = list(Path(running_stack.config.log_dir).glob("*.log"))
     # Line by line: digits of timestamps on neighbouring lines are not one number.

@@ -1,0 +1,473 @@
+"""The plan conversation (PLAN-1 to PLAN-4): thin adapters over bot/plans/service.py.
+
+The flow is one form, plan_form, so every step is deterministic code rather than a learned policy:
+  plan_request  what the debtor can pay and how often (asked only when their message had no amount);
+  plan_choice   which option (a button, or a typed "2", "option 2", "the second one" over SMS);
+  plan_consent  an explicit YES to the exact terms just shown (PLAN-2).
+Each slot takes the debtor's whole message (from_text); ValidatePlanForm reads it in context, so at any step the
+debtor can pick another option, give a new amount ("actually 40 a month"), go back, or say "never mind".
+Compliance-critical intents never reach the form (not_intent in domain/plans.yml); rules in data/rules/plans.yml
+end the form and hand them to action_handle_sensitive, or answer a question and carry on.
+
+Offered options travel between turns in the plan_offer slot (the action server keeps no state); accept()
+re-checks them against the ledger and the policy before anything is saved.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy import select
+
+from actions.context import engine
+from bot import accounts
+from bot.db import session_scope
+from bot.db.models import Account, Plan
+from bot.plans import service
+from bot.plans.affordability import parse_affordability
+from bot.plans.terms import describe_option
+
+PLAN_FORM = "plan_form"
+FORM_SLOTS = ("plan_request", "plan_choice", "plan_consent")
+PLAN_SLOTS = ("plan_flow", *FORM_SLOTS, "plan_offer", "plan_prompt")
+# plan_flow is the one slot a rule needs: did action_plan_start open the form or stop?
+OFFERING, STOPPED = "offering", "stopped"
+ACCEPTED, DECLINED = "accepted", "declined"
+SHORT = "short"  # plan_prompt: re-ask briefly instead of repeating the whole list
+AGAIN = "again"  # plan_prompt: the list again (after a question, or NO), without repeating the note
+
+CONSENT_PROMPT = "Reply YES to agree to these terms, or NO to go back to the options."
+CONSENT_AGAIN = ("To agree to these terms, please reply YES. Reply NO to go back to the options, "
+                 "or say 'never mind' to stop.")
+DECLINED_MESSAGE = ("No problem. I haven't set anything up. If you'd like other options, tell me what you can pay, "
+                    "or say 'talk to a person'.")
+PERSON_NEXT = "Say 'talk to a person' to reach them."
+YES_BUTTON = "Yes, I agree"
+YES_BUTTONS = [{"title": YES_BUTTON, "payload": "/affirm"}, {"title": "No, go back", "payload": "/deny"}]
+PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+
+_CHOICE_WORDS = {"one": 1, "first": 1, "1st": 1, "two": 2, "second": 2, "2nd": 2, "three": 3, "third": 3,
+                 "3rd": 3, **{str(n): n for n in range(1, 10)}}
+_FILLER = frozenset(
+    "option options opt choice number no num nr plan the a an i ill id im will would like want take choose "
+    "pick picking select go going with for lets let us do please pls plz ok okay yes yeah yep that thats this is "
+    "it me give fine sounds good works how about what to gonna prefer then actually instead sure rather".split())
+_DECLINE = re.compile(
+    r"\b(?:never\s*mind|nevermind|nvm|forget (?:it|about it|that|the plan)|not (?:right )?now|not today|"
+    r"not interested|maybe later|no thanks?|no thank you|no thx|nty|i'?ll pass|don'?t want (?:a |the |any )?plan|"
+    r"i'?m good|not anymore|leave it)\b")
+_BACK = re.compile(
+    r"(?:no|nope|nah|n|go back|back|no go back|not that one|the other one|other options?|show me the options|"
+    r"(?:i )?changed my mind|no i changed my mind|different option)")
+
+
+# --- entry points ----------------------------------------------------------------------------------------------
+
+
+class ActionPlanStart(Action):
+    """A verified debtor asked for a plan: the disclosure if owed (DISC-1), then a refusal (hold, plan already
+    running) or the form, prefilled with their message when it already says how much they can pay."""
+
+    def name(self) -> str:
+        return "action_plan_start"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events, _ = _start(dispatcher, tracker.sender_id, tracker.latest_message.get("text") or "")
+        return events
+
+
+async def start_after_verification(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                   domain: DomainDict) -> list[EventType]:
+    """Called by action_answer_request when verification finishes and a plan was what they asked for: behaves
+    like action_plan_start on the message that asked, then opens the form itself (no rule follows that action)."""
+    events, offering = _start(dispatcher, tracker.sender_id, _request_text(tracker))
+    return events + [FollowupAction(PLAN_FORM)] if offering else events
+
+
+async def answer_plan_status(dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[EventType]:
+    """ask_plan_status for a verified debtor: from the database, after the disclosure if owed (DISC-1)."""
+    try:
+        with session_scope(engine()) as session:
+            messages = accounts.opening_disclosure(session, tracker.sender_id)
+            messages += service.plan_status(session, tracker.sender_id)
+    except accounts.NotVerified:
+        dispatcher.utter_message(response="utter_verification_stopped")
+        return [SlotSet("verified", False)]
+    for text in messages:
+        dispatcher.utter_message(text=text)
+    return []
+
+
+class ActionPlanStatus(Action):
+    def name(self) -> str:
+        return "action_plan_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return await answer_plan_status(dispatcher, tracker, domain)
+
+
+def _start(dispatcher: CollectingDispatcher, conversation_id: str, text: str) -> tuple[list[EventType], bool]:
+    cleared = [SlotSet(slot, None) for slot in PLAN_SLOTS if slot != "plan_flow"]
+    try:
+        with session_scope(engine()) as session:
+            # The disclosure comes before anything about the debt, even a refusal (DISC-1).
+            opening = accounts.opening_disclosure(session, conversation_id)
+            offer = service.offer(session, conversation_id, text)
+    except accounts.NotVerified:
+        dispatcher.utter_message(response="utter_verification_stopped")
+        return [SlotSet("verified", False), *cleared, SlotSet("plan_flow", STOPPED)], False
+    for line in opening:
+        dispatcher.utter_message(text=line)
+    if offer.refusal:
+        dispatcher.utter_message(text=offer.refusal)
+        return [*cleared, SlotSet("plan_flow", STOPPED)], False
+    context = {"hint": text, "frequencies": list(offer.frequencies)}
+    events: list[EventType] = [*cleared, SlotSet("plan_flow", OFFERING), SlotSet("plan_offer", context)]
+    if not offer.needs_amount:
+        events.append(SlotSet("plan_request", text))  # validated by the form when it opens
+    return events, True
+
+
+def _request_text(tracker: Tracker) -> str:
+    """The message that asked for a plan before verification started (the latest one is an identity answer)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and \
+                (event.get("parse_data") or {}).get("intent", {}).get("name") == "request_payment_plan":
+            return event.get("text") or ""
+    return ""
+
+
+# --- the form --------------------------------------------------------------------------------------------------
+
+
+def parse_choice(text: str, count: int) -> int | None:
+    """The option a typed reply picks: "2", "#2", "option 2", "the second one", "i'll take 1". None if the message
+    is anything else; 0 if it names an option number that isn't on the list."""
+    if "$" in text:
+        return None  # "$2" is an amount
+    tokens = re.findall(r"[a-z0-9]+", text.casefold().replace("'", ""))
+    picks = {_CHOICE_WORDS[t] for t in tokens if t in _CHOICE_WORDS and t != "one"}
+    if not picks and "one" in tokens and (tokens == ["one"] or tokens[tokens.index("one") - 1] in (
+            "option", "number", "choice", "plan", "no", "nr")):
+        picks = {1}
+    others = [t for t in tokens if t not in _CHOICE_WORDS and t not in _FILLER]
+    if len(picks) != 1 or others:
+        return None
+    pick = picks.pop()
+    return pick if 1 <= pick <= count else 0
+
+
+def _declines(text: str) -> bool:
+    return bool(_DECLINE.search(text.casefold().replace("’", "'")))
+
+
+def _goes_back(text: str) -> bool:
+    return bool(_BACK.fullmatch(" ".join(re.sub(r"[^a-z ]", " ", text.casefold()).split())))
+
+
+def _with_hint(answer: str, hint: str | None) -> str:
+    """"$100" answering "how much each month?" after "can I pay monthly?" means $100 a month."""
+    if not hint:
+        return answer
+    said, asked = parse_affordability(answer), parse_affordability(hint)
+    if said.amount_cents is not None and said.frequency is None and asked.frequency is not None:
+        return f"{answer} ({hint})"
+    return answer
+
+
+def _just_heard_the_user(tracker: Tracker) -> bool:
+    """Whether the form runs straight after a user message, rather than on opening or after another action
+    answered a question. The last event is the form's own run, so the one before it tells."""
+    steps = [e for e in tracker.events if e.get("event") in ("user", "action")]
+    before = steps[-2] if len(steps) >= 2 else None
+    return before is not None and (before.get("event") == "user" or before.get("name") == "action_listen")
+
+
+class ValidatePlanForm(FormValidationAction):
+    """One turn of the plan conversation. Reads the message given to the requested slot, decides the next step,
+    and always says which slot comes next (or None: the form ends and action_plan_finish follows)."""
+
+    def name(self) -> str:
+        return "validate_plan_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        candidates = {k: v for k, v in tracker.slots_to_validate().items() if k in FORM_SLOTS and v is not None}
+        if not candidates and _just_heard_the_user(tracker):
+            # The message was not an answer (an interruption intent): no events, so Rasa rejects the form and
+            # a rule answers it; the form comes back afterwards.
+            return []
+        turn = _Turn(dispatcher, tracker)
+        if "plan_request" in candidates:
+            turn.on_request(str(candidates["plan_request"]))
+        elif "plan_choice" in candidates:
+            turn.on_choice(str(candidates["plan_choice"]))
+        elif "plan_consent" in candidates:
+            turn.on_consent(str(candidates["plan_consent"]))
+        else:
+            turn.resume()
+        return turn.events()
+
+
+class _Turn:
+    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        self.dispatcher, self.tracker = dispatcher, tracker
+        self.context: dict[str, Any] = dict(tracker.get_slot("plan_offer") or {})
+        self.slots: dict[str, Any] = {}
+        self.next_slot: str | None = None
+        message = tracker.latest_message or {}
+        self.intent = (message.get("intent") or {}).get("name")
+        self.entities = message.get("entities") or []
+
+    def events(self) -> list[EventType]:
+        return [SlotSet(k, v) for k, v in self.slots.items()] + [SlotSet("plan_offer", self.context),
+                                                                 SlotSet("requested_slot", self.next_slot)]
+
+    @property
+    def count(self) -> int:
+        return len(self.context.get("options") or [])
+
+    # each step -------------------------------------------------------------------------------------------------
+
+    def on_request(self, text: str) -> None:
+        # The message that opened the form asked for a plan; only a later answer can be a "never mind".
+        opening = text == self.context.get("hint")
+        if not opening and not self.new_terms(text) and (_declines(text) or self.intent in ("deny", "goodbye")):
+            return self.end(DECLINED)
+        self.offer(_with_hint(text, self.context.get("hint")))
+
+    def on_choice(self, text: str) -> None:
+        pick = self.choice(text)
+        if pick:
+            return self.choose(pick)
+        if pick == 0:
+            return self.ask_again("plan_choice")
+        if self.new_terms(text):  # a counter-offer, even inside "no, 40 a month"
+            return self.offer(text)
+        if _declines(text) or self.intent in ("deny", "goodbye"):
+            return self.end(DECLINED)
+        self.ask_again("plan_choice")
+
+    def on_consent(self, text: str) -> None:
+        if text.strip().startswith("/affirm"):
+            return self.accept(YES_BUTTON)  # the words on the button they pressed
+        if service.is_explicit_yes(text):
+            return self.accept(text.strip())
+        pick = self.choice(text)
+        if pick:
+            return self.choose(pick)  # a change of mind: show that option's terms and ask again
+        if self.new_terms(text):
+            return self.offer(text)
+        if _declines(text) or self.intent == "goodbye":
+            return self.end(DECLINED)
+        if self.intent == "deny" or text.strip().startswith("/deny") or _goes_back(text):
+            return self.back()
+        self.ask_again("plan_consent")  # "ok", "sure", "yes but...": PLAN-2 needs an explicit yes
+
+    def resume(self) -> None:
+        """Back from a question mid-flow (or the form just opened): ask whatever is still open, in full."""
+        self.slots["plan_prompt"] = AGAIN
+        self.next_slot = next((s for s in FORM_SLOTS if self.tracker.get_slot(s) is None), None)
+        if self.next_slot is None:  # nothing open: treat like a fresh look at the options
+            self.back()
+
+    # outcomes --------------------------------------------------------------------------------------------------
+
+    def offer(self, text: str, intro: str | None = None) -> None:
+        try:
+            with session_scope(engine()) as session:
+                offer = service.offer(session, self.tracker.sender_id, text)
+        except accounts.NotVerified:
+            self.dispatcher.utter_message(response="utter_verification_stopped")
+            self.slots["verified"] = False
+            return self.end(STOPPED)
+        if offer.refusal:
+            self.dispatcher.utter_message(text=offer.refusal)
+            return self.end(STOPPED)
+        if intro:
+            self.dispatcher.utter_message(text=intro)
+        self.context.update(
+            request=text, currency=offer.currency, note=offer.note, needs_person=offer.needs_person,
+            options=[service.option_to_dict(o) for o in offer.options], frequencies=list(offer.frequencies))
+        self.context.pop("shown", None)
+        self.slots.update(plan_request=text, plan_choice=None, plan_consent=None, plan_prompt=None)
+        self.next_slot = "plan_choice"
+
+    def choose(self, pick: int) -> None:
+        self.slots.update(plan_choice=str(pick), plan_consent=None, plan_prompt=None)
+        self.next_slot = "plan_consent"
+
+    def back(self) -> None:
+        self.slots.update(plan_choice=None, plan_consent=None, plan_prompt=AGAIN)
+        self.next_slot = "plan_choice" if self.count else "plan_request"
+
+    def ask_again(self, slot: str) -> None:
+        self.slots.update({slot: None, "plan_prompt": SHORT})
+        self.next_slot = slot
+
+    def end(self, outcome: str) -> None:
+        self.context["outcome"] = outcome
+        self.slots.update(plan_consent=None, plan_prompt=None)
+        self.next_slot = None
+
+    def accept(self, consent_text: str) -> None:
+        """PLAN-2: the explicit yes to the terms just shown; saved with those exact terms, or re-offered."""
+        try:
+            index = int(self.tracker.get_slot("plan_choice")) - 1
+            option = service.option_from_dict(self.context["options"][index])
+        except (TypeError, ValueError, KeyError, IndexError):
+            return self.back()
+        try:
+            with session_scope(engine()) as session:
+                plan = service.accept(session, self.tracker.sender_id, option, consent_text,
+                                      datetime.now(timezone.utc), terms_shown=self.context.get("shown"))
+                reference = plan.reference
+        except service.ConsentRequired:
+            return self.ask_again("plan_consent")
+        except service.OfferChanged as changed:
+            return self.offer(self.context.get("request") or "", intro=changed.message)
+        except service.PlanRefused as refused:
+            self.dispatcher.utter_message(text=refused.message)
+            return self.end(STOPPED)
+        except accounts.NotVerified:
+            self.dispatcher.utter_message(response="utter_verification_stopped")
+            self.slots["verified"] = False
+            return self.end(STOPPED)
+        self.context["reference"] = reference
+        self.end(ACCEPTED)
+        self.slots["plan_consent"] = consent_text
+
+    # reading the message ---------------------------------------------------------------------------------------
+
+    def choice(self, text: str) -> int | None:
+        for entity in self.entities:  # a button: /choose_option{"plan_choice":"2"}
+            if entity.get("entity") == "plan_choice":
+                return parse_choice(str(entity.get("value")), self.count)
+        return parse_choice(text, self.count)
+
+    @staticmethod
+    def new_terms(text: str) -> bool:
+        """A new amount or frequency ("actually 40 a month", "can it be monthly") means: offer again."""
+        said = parse_affordability(text)
+        return said.amount_cents is not None or said.frequency is not None
+
+
+# --- asking ----------------------------------------------------------------------------------------------------
+
+
+def amount_question(frequencies: list[str] | tuple[str, ...], hint: str | None) -> str:
+    """What they can pay, asked in the words of the schedules this creditor allows."""
+    every = {"weekly": "each week", "biweekly": "every 2 weeks", "monthly": "each month"}
+    asked = parse_affordability(hint or "").frequency
+    if asked in frequencies:
+        question = f"How much can you pay {every[asked]}?"
+    elif len(frequencies) == 1:
+        question = f"How much can you pay {every.get(frequencies[0], 'each time')}?"
+    else:
+        examples = {"monthly": "$50 a month", "biweekly": "$25 every 2 weeks", "weekly": "$15 a week"}
+        shown = [examples[f] for f in frequencies if f in examples][:2]
+        question = f"How much can you pay, and how often? For example: {' or '.join(shown)}."
+    return f"I can help you set up a plan. {question} Or say 'never mind' to stop."
+
+
+class ActionAskPlanRequest(Action):
+    def name(self) -> str:
+        return "action_ask_plan_request"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        context = tracker.get_slot("plan_offer") or {}
+        dispatcher.utter_message(text=amount_question(context.get("frequencies") or ["monthly"], context.get("hint")))
+        return [SlotSet("plan_prompt", None)]
+
+
+def _numbers(count: int) -> str:
+    digits = [str(n) for n in range(1, count + 1)]
+    return digits[0] if count == 1 else f"{', '.join(digits[:-1])} or {digits[-1]}"
+
+
+class ActionAskPlanChoice(Action):
+    """PLAN-1: up to 3 options, each with the amounts, the number of payments, the dates and the total; as buttons
+    and as numbered lines, so a typed digit works over SMS. Below-policy requests get the engine's note first."""
+
+    def name(self) -> str:
+        return "action_ask_plan_choice"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        context = tracker.get_slot("plan_offer") or {}
+        currency = context.get("currency") or "USD"
+        options = [service.option_from_dict(o) for o in context.get("options") or []]
+        if not options:
+            dispatcher.utter_message(text="Sorry, I lost track of the options. Say 'payment plan' to see them again.")
+            return [SlotSet("plan_prompt", None)]
+        buttons = [{"title": f"{n}. {service.option_summary(o, currency)}",
+                    "payload": f'/choose_option{{"plan_choice":"{n}"}}'} for n, o in enumerate(options, 1)]
+        if context.get("needs_person"):
+            buttons.append(PERSON_BUTTON)  # PLAN-4: far from what they can pay, so a person is offered
+        pick = f"Reply {_numbers(len(options))} to choose, or tell me a different amount. Say 'never mind' to stop."
+        if tracker.get_slot("plan_prompt") == SHORT:
+            dispatcher.utter_message(text=f"Sorry, I didn't catch that. {pick}", buttons=buttons)
+            return [SlotSet("plan_prompt", None)]
+        again = tracker.get_slot("plan_prompt") == AGAIN
+        note = None if again else context.get("note")
+        if context.get("needs_person"):
+            note = f"{note} {PERSON_NEXT}" if note else f"A person on our team can look at other options with " \
+                                                         f"you. {PERSON_NEXT}"
+        if note:
+            dispatcher.utter_message(text=note)
+        lines = "\n".join(f"{n}. {describe_option(o, currency)}" for n, o in enumerate(options, 1))
+        heading = "Here is what I can offer:" if len(options) == 1 else "Here are your options:"
+        if again:
+            heading = heading.replace(":", " again:")
+        dispatcher.utter_message(text=f"{heading}\n{lines}\n{pick}", buttons=buttons)
+        return [SlotSet("plan_prompt", None)]
+
+
+class ActionAskPlanConsent(Action):
+    """PLAN-1 and PLAN-2: the complete terms of the chosen option, then a request for an explicit yes. The terms
+    text shown is kept, and accept() checks it is exactly what gets stored."""
+
+    def name(self) -> str:
+        return "action_ask_plan_consent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        context = dict(tracker.get_slot("plan_offer") or {})
+        if tracker.get_slot("plan_prompt") == SHORT and context.get("shown"):
+            dispatcher.utter_message(text=CONSENT_AGAIN, buttons=YES_BUTTONS)
+            return [SlotSet("plan_prompt", None)]
+        try:
+            option = service.option_from_dict(context["options"][int(tracker.get_slot("plan_choice")) - 1])
+        except (TypeError, ValueError, KeyError, IndexError):
+            dispatcher.utter_message(text="Sorry, I lost track of the options. Say 'payment plan' to see them again.")
+            return [SlotSet("plan_prompt", None)]
+        terms = service.terms_text(option, context.get("currency") or "USD")
+        dispatcher.utter_message(text=terms)
+        dispatcher.utter_message(text=CONSENT_PROMPT, buttons=YES_BUTTONS)
+        context["shown"] = terms
+        return [SlotSet("plan_prompt", None), SlotSet("plan_offer", context)]
+
+
+class ActionPlanFinish(Action):
+    """After the form: the written confirmation with the reference and schedule (PLAN-2), or a polite close."""
+
+    def name(self) -> str:
+        return "action_plan_finish"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        context = tracker.get_slot("plan_offer") or {}
+        outcome = context.get("outcome")
+        if outcome == ACCEPTED and context.get("reference"):
+            with session_scope(engine()) as session:
+                plan = session.scalar(select(Plan).where(Plan.reference == context["reference"]))
+                account = session.get(Account, plan.account_id) if plan is not None else None
+                messages = service.confirmation(plan, account.currency) if plan and account else []
+            for text in messages:
+                dispatcher.utter_message(text=text)
+        elif outcome == DECLINED:
+            dispatcher.utter_message(text=DECLINED_MESSAGE)
+        return [SlotSet(slot, None) for slot in PLAN_SLOTS]
