@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot.cli import chat, import_accounts, migrate, run, train
+from bot.cli import chat, check_policies, import_accounts, migrate, run, train
 
-COMMANDS = [run, import_accounts, migrate, train, chat]
+COMMANDS = [run, import_accounts, migrate, train, chat, check_policies]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sys
 import time
 
 from sqlalchemy import func, select
 
+from bot.cli import check_policies
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import get_engine, session_scope
 from bot.db.migrate import upgrade
@@ -29,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    policy_problems = check_policies.problems()
+    if policy_problems:  # a bad policy file stops the start, with the field named
+        for problem in policy_problems:
+            print(f"settle: {problem}", file=sys.stderr)
+        return 2
     upgrade(settings.database_url)
     engine = get_engine(settings.database_url)
     with session_scope(engine) as session:
@@ -54,7 +61,8 @@ settle is running. The gateway is at {config.gateway_url} (logs in var/log/).
   Chat in this terminal:   .venv-app/bin/python -m bot chat
   Or over HTTP:            curl -s {config.gateway_url}/webhooks/rest/webhook \\
                              -H 'content-type: application/json' -d '{{"sender":"me","message":"what do I owe?"}}'
-  Demo debtor: account SET-100001, date of birth 03/14/1979, SSN last four 1234 (ZIP 90210).
+  Demo debtors: SET-100001, born 03/14/1979, SSN last four 1234 (balance);
+                SET-100026, born 05/20/1983, SSN last four 2468 (try "I can pay $150 a month").
 Press Ctrl-C to stop.""")
     stopping = False
 
