@@ -8,7 +8,6 @@ today in the debtor's time zone, so the tests assert what the policy allows on t
 from __future__ import annotations
 
 import re
-import secrets
 from typing import Any
 
 import httpx
@@ -19,6 +18,7 @@ from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
 from bot.db import get_engine, session_scope
 from bot.db.models import Account, AuditEvent, Conversation, Debtor, Installment, Plan
 from bot.plans import describe_option, load_policy, parse_affordability, propose, service
+from tests.integration.chat import letters
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +28,7 @@ class Chat:
 
     def __init__(self, stack) -> None:
         self.url = f"{stack.config.gateway_url}/webhooks/rest/webhook"
-        self.sender = f"itest-plan-{secrets.token_hex(6)}"
+        self.sender = f"itest-plan-{letters()}"
         self.replies: list[dict[str, Any]] = []
 
     def say(self, text: str) -> list[str]:
@@ -122,3 +122,23 @@ def test_PLAN_4_northwind_counter_offer_below_policy_then_never_mind(running_sta
     with session_scope(get_engine(running_stack.config.database_url)) as session:
         account = session.scalars(select(Account).where(Account.account_ref == "SET-100017")).one()
         assert session.scalars(select(Plan).where(Plan.account_id == account.id)).first() is None
+
+
+def test_PLAN_1_the_demo_example_150_a_month_on_2400_is_16_payments_agreed_and_stored(running_stack):
+    """Issue 3's example on the demo data: SET-100026 owes $2,400.00 to Woodgrove Bank (default policy)."""
+    chat = Chat(running_stack)
+    chat.say("i can pay $150 a month")
+    chat.say("05/20/1983")
+    chat.say("2468")
+    offered = " ".join(chat.say("SET-100026"))
+    assert "16 monthly payments" in offered and "$150.00" in offered and "$2,400.00" in offered
+    assert chat.buttons(), "the options are buttons on the web too"
+    terms = " ".join(chat.say("1"))
+    assert "No fees" in terms and "YES" in terms
+    confirmed = " ".join(chat.say("YES"))
+    reference = re.search(r"PLN-[A-Z0-9]{6}", confirmed).group(0)
+    with session_scope(get_engine(running_stack.config.database_url)) as session:
+        plan = session.scalars(select(Plan).where(Plan.reference == reference)).one()
+        amounts = [i.amount_cents for i in plan.installments]
+    assert (plan.installment_count, plan.total_cents, plan.status) == (16, 240000, "awaiting_first_payment")
+    assert amounts == [15000] * 16
