@@ -10,6 +10,7 @@ run: setup
 
 test: setup
 	$(PY_APP) -m bot train
+	bash scripts/browser.sh
 	$(PY_APP) -m pytest -q
 
 setup:
@@ -19,7 +20,7 @@ train: setup
 	$(PY_APP) -m bot train
 
 lint: setup
-	.venv-app/bin/ruff check bot actions tests bench
+	.venv-app/bin/ruff check bot actions tests bench stripe_standin
 
 validate: setup
 	.venv-rasa/bin/rasa data validate --domain domain --data data

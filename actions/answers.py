@@ -11,13 +11,7 @@ from sqlalchemy.orm import Session
 from actions.context import engine
 from actions.verification import LOCKED_MESSAGE
 from bot import accounts, disputes
-from bot.compliance import holds
 from bot.db import session_scope
-
-PAY_NOT_YET = (
-    "I can't take payments in this chat yet. Please don't send card details here. "
-    "Say 'talk to a person' and someone on our team can help you pay."
-)
 
 
 class ActionAnswerRequest(Action):
@@ -38,6 +32,10 @@ class ActionAnswerRequest(Action):
             # The dispute form asks what is disputed; already_paid answers that itself.
             kind = [SlotSet("dispute_kind", "already_paid")] if request == "already_paid" else []
             return done + kind + [FollowupAction("dispute_form")]
+        if request == "pay_now":
+            from actions import payments  # the payment conversation owns this: amount, yes, link (PCI-1, DSP-2)
+
+            return done + await payments.start_pay_now(dispatcher, tracker, domain)
         if request in ("request_payment_plan", "ask_plan_status"):
             from actions import plans  # the plan conversation owns these
 
@@ -58,9 +56,4 @@ class ActionAnswerRequest(Action):
             # DSP-3: the right to dispute and, in the validation period, its end date; never urgency.
             return accounts.opening_disclosure(session, conversation_id) + [
                 disputes.must_i_pay_answer(session, conversation_id)]
-        if request == "pay_now":
-            opening = accounts.opening_disclosure(session, conversation_id)
-            held = [holds.hold_rule(session, a) for a in accounts.verified_accounts(session, conversation_id)]
-            reason = next((r for r in held if r), None) if held and all(held) else None
-            return opening + [holds.HOLD_MESSAGES[reason] if reason else PAY_NOT_YET]
         return accounts.balance_messages(session, conversation_id)

@@ -25,10 +25,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 
-from actions.context import engine
+from actions.context import engine, settings
 from bot import accounts
 from bot.db import session_scope
 from bot.db.models import Account, Plan
+from bot.payments import service as payments
 from bot.plans import service
 from bot.plans.affordability import parse_affordability
 from bot.plans.terms import describe_option
@@ -466,6 +467,11 @@ class ActionPlanFinish(Action):
                 plan = session.scalar(select(Plan).where(Plan.reference == context["reference"]))
                 account = session.get(Account, plan.account_id) if plan is not None else None
                 messages = service.confirmation(plan, account.currency) if plan and account else []
+                # What happens next is the first payment's own secure link, not a promise of one (PCI-1).
+                first = payments.first_payment_message(session, plan, tracker.sender_id, settings()) \
+                    if messages else None
+                if first:
+                    messages[-1] = first
             for text in messages:
                 dispatcher.utter_message(text=text)
         elif outcome == DECLINED:

@@ -11,6 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import engine, settings
+from bot.agents import escalation
+from bot.agents.hours import AgentHours
 from bot.compliance import sensitive_requests
 from bot.db import session_scope
 
@@ -27,10 +29,12 @@ class ActionHandleSensitive(Action):
         with session_scope(engine()) as session:
             replies = sensitive_requests.handle(
                 session, tracker.sender_id, intent, tracker.latest_message.get("text") or "",
-                settings().support_contact,
+                settings().support_contact, hours=AgentHours.parse(settings().agent_hours),
             )
-        for text in replies:
-            dispatcher.utter_message(text=text)
+            # HO-1: outside agent hours the last reply offers callback times; over SMS they become numbered lines.
+            buttons = escalation.offer_buttons(session, tracker.sender_id) if intent == "request_human" else []
+        for number, text in enumerate(replies, start=1):
+            dispatcher.utter_message(text=text, buttons=buttons if number == len(replies) and buttons else None)
         return [SlotSet("pending_request", None)]
 
 

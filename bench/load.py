@@ -283,7 +283,7 @@ def run_settle(levels: list[tuple[int, int]], log_dir: Path, tag: str,
         import_accounts(engine, PROJECT_ROOT / "data" / "demo_portfolio.csv")
         engine.dispose()  # the gateway and the action server open their own connections
 
-        gateway_port, rasa_port, action_port = free_ports(3)
+        gateway_port, rasa_port, action_port, stripe_port = free_ports(4)
         config = StackConfig(
             database_url=app_url,
             tracker_store_url=f"sqlite:///{Path(tmp) / 'tracker.db'}",
@@ -293,6 +293,7 @@ def run_settle(levels: list[tuple[int, int]], log_dir: Path, tag: str,
             gateway_port=gateway_port,
             rasa_port=rasa_port,
             action_port=action_port,
+            stripe_port=stripe_port,  # never the default port a running `make run` may hold
         )
         stack = Stack(config)
         try:

@@ -13,14 +13,18 @@ from bot.db.models import Handoff
 
 # Who waits least: a crisis or a legal stop before a general request.
 PRIORITY = {"crisis": 3, "bankruptcy": 2, "attorney": 2, "deceased": 2, "cease": 2, "military": 2,
-            "hardship": 1, "chargeback": 1}
+            "hardship": 1, "chargeback": 1, "dispute": 1, "verification_lockout": 1}
+# A conversation has at most one open handoff: while a person owns it (claimed), a new request (a crisis cue, a
+# chargeback) is added to theirs rather than queued for someone else.
+OPEN_STATUSES = ("waiting", "claimed")
 
 
 def request(session: Session, conversation_id: str, reason: str, *, rule_id: str | None = None,
             account_id: str | None = None, details: dict[str, Any] | None = None) -> Handoff:
-    """Queue the conversation for a person, once: a second request adds to the waiting one."""
+    """Queue the conversation for a person, once: a second request adds to the open one (waiting or claimed)."""
     waiting = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
-                                                   Handoff.status == "waiting"))
+                                                   Handoff.status.in_(OPEN_STATUSES))
+                             .order_by(Handoff.created_at.desc()).limit(1))
     priority = PRIORITY.get(reason, 0)
     if waiting is not None:
         waiting.priority = max(waiting.priority, priority)
@@ -38,7 +42,8 @@ def request(session: Session, conversation_id: str, reason: str, *, rule_id: str
 
 def add_details(session: Session, conversation_id: str, details: dict[str, Any]) -> None:
     waiting = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
-                                                   Handoff.status == "waiting"))
+                                                   Handoff.status.in_(OPEN_STATUSES))
+                             .order_by(Handoff.created_at.desc()).limit(1))
     if waiting is not None:
         waiting.details = {**(waiting.details or {}), **details}
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from bot import audit, conversations
@@ -61,8 +61,8 @@ def describe(message: ScheduledMessage, verdict: outbound_gate.Verdict) -> str:
 
 def process_due(engine: Engine, transport: Transport, now: datetime | None = None,
                 dry_run: bool = False) -> RunSummary:
-    """Send, defer or block every pending message that is due. Each message is decided in its own transaction,
-    locked where the database can (two runners never send one message twice)."""
+    """Send, defer or block every pending message that is due. Each message is claimed and decided in its own
+    transaction, so two runners never send one message twice. A transport failure rolls the claim back to pending."""
     now = now or datetime.now(timezone.utc)
     with session_scope(engine) as session:
         due = session.scalars(select(ScheduledMessage.id).where(
@@ -70,34 +70,54 @@ def process_due(engine: Engine, transport: Transport, now: datetime | None = Non
             .order_by(ScheduledMessage.not_before)).all()
     sent = deferred = blocked = 0
     for message_id in due:
-        with session_scope(engine) as session:
-            query = select(ScheduledMessage).where(ScheduledMessage.id == message_id,
-                                                   ScheduledMessage.status == "pending")
-            if engine.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            message = session.scalar(query)
-            if message is None:
-                continue  # another runner took it
-            verdict = outbound_gate.check_initiated(session, message, now)
-            if dry_run:
-                print(describe(message, verdict))
-                session.rollback()
-                continue
-            if verdict.allowed:
-                message.text = verdict.text  # with the DISC-2 notice and OPT-1 line
-                transport(message.channel, message.address, verdict.text)
-                message.status, message.sent_at = "sent", now
-                sent += 1
-            elif verdict.defer_until is not None:
-                message.not_before, message.rule_ids = verdict.defer_until, list(verdict.rule_ids)
-                message.reason = "; ".join(verdict.reasons)
-                audit.record(session, "outbound_deferred", rule_id=verdict.rule_ids[0], account_id=message.account_id,
-                             detail={"message_id": message.id, "until": verdict.defer_until.isoformat()})
-                deferred += 1
-            else:
-                message.status, message.rule_ids = "blocked", list(verdict.rule_ids)
-                message.reason = "; ".join(verdict.reasons)
-                audit.record(session, "outbound_blocked", rule_id=verdict.rule_ids[0], account_id=message.account_id,
-                             detail={"message_id": message.id, "rules": list(verdict.rule_ids)})
-                blocked += 1
+        if not dry_run and not _claim(engine, message_id):
+            continue  # another runner took it
+        try:
+            decided = _decide(engine, transport, message_id, now, dry_run)
+        except BaseException:
+            _unclaim(engine, message_id)  # e.g. the provider is down: it stays queued for the next run
+            raise
+        sent, deferred, blocked = sent + (decided == "sent"), deferred + (decided == "deferred"), \
+            blocked + (decided == "blocked")
     return RunSummary(sent, deferred, blocked)
+
+
+def _claim(engine: Engine, message_id: str) -> bool:
+    """One winner per message on any database: the runner whose UPDATE flips pending to sending sends it. Its own
+    short transaction, so that no write lock is held while the message is sent (SQLite has a single writer)."""
+    with session_scope(engine) as session:
+        return session.execute(update(ScheduledMessage).where(
+            ScheduledMessage.id == message_id, ScheduledMessage.status == "pending").values(status="sending")
+        ).rowcount == 1
+
+
+def _unclaim(engine: Engine, message_id: str) -> None:
+    with session_scope(engine) as session:
+        session.execute(update(ScheduledMessage).where(
+            ScheduledMessage.id == message_id, ScheduledMessage.status == "sending").values(status="pending"))
+
+
+def _decide(engine: Engine, transport: Transport, message_id: str, now: datetime, dry_run: bool) -> str | None:
+    with session_scope(engine) as session:
+        message = session.get(ScheduledMessage, message_id)
+        verdict = outbound_gate.check_initiated(session, message, now)
+        if dry_run:
+            print(describe(message, verdict))
+            session.rollback()
+            return None
+        if verdict.allowed:
+            message.text = verdict.text  # with the DISC-2 notice and OPT-1 line
+            transport(message.channel, message.address, verdict.text)
+            message.status, message.sent_at = "sent", now
+            return "sent"
+        if verdict.defer_until is not None:
+            message.status, message.not_before = "pending", verdict.defer_until
+            message.rule_ids, message.reason = list(verdict.rule_ids), "; ".join(verdict.reasons)
+            audit.record(session, "outbound_deferred", rule_id=verdict.rule_ids[0], account_id=message.account_id,
+                         detail={"message_id": message.id, "until": verdict.defer_until.isoformat()})
+            return "deferred"
+        message.status, message.rule_ids = "blocked", list(verdict.rule_ids)
+        message.reason = "; ".join(verdict.reasons)
+        audit.record(session, "outbound_blocked", rule_id=verdict.rule_ids[0], account_id=message.account_id,
+                     detail={"message_id": message.id, "rules": list(verdict.rule_ids)})
+        return "blocked"

@@ -1,4 +1,5 @@
-"""Starts and stops Settle's three processes: the action server, the Rasa server and the gateway.
+"""Starts and stops Settle's three processes: the action server, the Rasa server and the gateway, and a fourth,
+the local Stripe stand-in (stripe_standin/), when no STRIPE_SECRET_KEY is set.
 Used by `python -m bot run`, the integration tests and bench/. Everything listens on loopback."""
 
 from __future__ import annotations
@@ -29,6 +30,18 @@ class StackConfig:
     host: str = "127.0.0.1"
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     extra_env: dict[str, str] = field(default_factory=dict)
+    # The Stripe stand-in: started when this is True, or (None) when the environment has no STRIPE_SECRET_KEY.
+    stripe_standin: bool | None = None
+    stripe_port: int = 12111  # stripe_standin.DEFAULT_PORT, where bot.payments looks for it by default
+    stripe_webhook_secret: str = field(default_factory=lambda: "whsec_" + secrets.token_urlsafe(24))
+
+    @property
+    def with_standin(self) -> bool:
+        return self.stripe_standin if self.stripe_standin is not None else not os.environ.get("STRIPE_SECRET_KEY")
+
+    @property
+    def stripe_url(self) -> str:
+        return f"http://{self.host}:{self.stripe_port}"
 
     @property
     def gateway_url(self) -> str:
@@ -64,6 +77,9 @@ class Stack:
             "TRACKER_STORE_URL": c.tracker_store_url,
             "SANIC_HOST": c.host,  # the action server binds loopback only
             "PYTHONPATH": str(PROJECT_ROOT),
+            "GATEWAY_URL": c.gateway_url,  # pay links point here unless PUBLIC_BASE_URL says otherwise
+            **({"STRIPE_API_BASE": c.stripe_url, "STRIPE_WEBHOOK_SECRET": c.stripe_webhook_secret}
+               if c.with_standin else {}),
             **c.extra_env,
         }
 
@@ -75,26 +91,45 @@ class Stack:
             start_new_session=True,
         )
 
-    def start(self, timeout: float = 300.0) -> Stack:
+    def _commands(self) -> dict[str, tuple[list[str], str]]:
+        """Each process: how it starts and the URL that answers 200 when it is ready, in start order."""
         c = self.config
-        if not c.model.exists():
-            raise StackError(f"no trained model at {c.model}; run `python -m bot train`")
-        self._spawn("actions", [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(c.action_port)])
-        self._spawn("rasa", [str(rasa_executable()), "run", "--model", str(c.model),
-                             "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                             "--interface", c.host, "--port", str(c.rasa_port),
-                             "--enable-api", "--auth-token", c.rasa_token])
-        self._spawn("gateway", [sys.executable, "-m", "uvicorn", "--factory", "bot.gateway.app:create_app",
-                                "--host", c.host, "--port", str(c.gateway_port), "--log-level", "warning"])
+        commands: dict[str, tuple[list[str], str]] = {}
+        if c.with_standin:
+            commands["stripe"] = ([sys.executable, "-m", "stripe_standin", "--host", c.host, "--port",
+                                   str(c.stripe_port), "--webhook-url", f"{c.gateway_url}/webhooks/stripe"],
+                                  f"{c.stripe_url}/healthz")
+        commands["actions"] = ([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(c.action_port)],
+                               f"{c.action_url}/health")
+        commands["rasa"] = ([str(rasa_executable()), "run", "--model", str(c.model), "--endpoints", "endpoints.yml",
+                             "--credentials", "credentials.yml", "--interface", c.host, "--port", str(c.rasa_port),
+                             "--enable-api", "--auth-token", c.rasa_token],
+                            f"{c.rasa_url}/status?token={c.rasa_token}")
+        commands["gateway"] = ([sys.executable, "-m", "uvicorn", "--factory", "bot.gateway.app:create_app",
+                                "--host", c.host, "--port", str(c.gateway_port), "--log-level", "warning"],
+                               f"{c.gateway_url}/healthz")
+        return commands
+
+    def start(self, timeout: float = 300.0) -> Stack:
+        if not self.config.model.exists():
+            raise StackError(f"no trained model at {self.config.model}; run `python -m bot train`")
+        commands = self._commands()
+        for name, (argv, _) in commands.items():
+            self._spawn(name, argv)  # all at once: Rasa's slow start overlaps the others'
         try:
-            self._wait(f"{c.action_url}/health", "actions", timeout)
-            self._wait(f"{c.rasa_url}/status?token={c.rasa_token}", "rasa", timeout, needs_model=True)
-            self._wait(f"{c.gateway_url}/healthz", "gateway", timeout)
+            for name, (_, url) in commands.items():
+                self._wait(url, name, timeout, needs_model=name == "rasa")
         except BaseException:
             self.stop()
             raise
         return self
+
+    def restart(self, name: str, timeout: float = 300.0) -> None:
+        """Stop one process and start it again the way `start` did (crash and recovery tests)."""
+        argv, url = self._commands()[name]
+        self.stop(name)
+        self._spawn(name, argv)
+        self._wait(url, name, timeout, needs_model=name == "rasa")
 
     def _wait(self, url: str, name: str, timeout: float, needs_model: bool = False) -> None:
         deadline = time.monotonic() + timeout

@@ -128,6 +128,7 @@ def running_stack(trained_model, tmp_path_factory):
     config = StackConfig(
         database_url=database_url, tracker_store_url=f"sqlite:///{workdir / 'tracker.db'}", model=trained_model,
         log_dir=workdir / "log", gateway_port=free_port(), rasa_port=free_port(), action_port=free_port(),
+        stripe_standin=True, stripe_port=free_port(),  # the Stripe stand-in is the 4th process
     )
     stack = Stack(config).start()
     yield stack

@@ -152,3 +152,41 @@ def test_TONE_2_an_agent_reply_with_a_typed_in_figure_is_not_sent(engine):
         right = outbound_gate.check_reply(session, conv, "Your balance is $1,234.56.", sender_role="agent")
     assert not wrong.allowed and wrong.rule_ids == ("TONE-2",)
     assert right.allowed
+
+
+def test_DISC_3_a_first_contact_text_stays_neutral_and_one_that_is_not_is_blocked(engine):
+    with session_scope(engine) as session:
+        account, neutral = _setup(session, text="Hi, this is Settle Services. Please reply when you have a moment.")
+        neutral.kind = "first_contact"
+        leaky = outbound_queue.schedule(session, account_id=account.id, channel="sms", address=PHONE,
+                                        kind="first_contact", text="You owe Acme Bank $1,234.56.",
+                                        not_before=NOON_PACIFIC)
+    outbound_queue.process_due(engine, outbound_queue.local_transport(engine), now=NOON_PACIFIC)
+    with session_scope(engine) as session:
+        sent = session.get(ScheduledMessage, neutral.id)
+        blocked = session.get(ScheduledMessage, leaky.id)
+    assert sent.status == "sent" and "debt collector" not in sent.text.lower()
+    assert blocked.status == "blocked" and "DISC-3" in blocked.rule_ids
+
+
+def test_two_runners_at_once_send_a_message_once(engine):
+    """The queue's claim has one winner on SQLite and PostgreSQL alike, even while the first runner is sending."""
+    import threading
+    import time
+
+    with session_scope(engine) as session:
+        _setup(session)
+    deliveries: list[str] = []
+
+    def slow_transport(channel: str, address: str, text: str) -> str:
+        deliveries.append(text)
+        time.sleep(0.3)  # the other runner looks while this one is still sending
+        return "ok"
+
+    runs = [threading.Thread(target=outbound_queue.process_due, args=(engine, slow_transport),
+                             kwargs={"now": NOON_PACIFIC}) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert len(deliveries) == 1

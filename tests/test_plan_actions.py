@@ -176,7 +176,8 @@ async def test_PLAN_2_accept_states_the_terms_asks_for_yes_saves_and_confirms_in
     assert len(saved) == 1 and saved[0].terms_text == service.terms_text(option) and saved[0].consent_text == "YES"
     assert texts[0] == f"Thank you. Your plan is set up. Your reference is {saved[0].reference}."
     assert texts[1] == saved[0].terms_text  # the schedule, in writing
-    assert "we'll send you a link to make your first payment of $150.00" in texts[2]
+    # PCI-1: what happens next is the first payment's own secure link (bot/payments), not a promise of one.
+    assert "your first payment of $150.00 is due" in texts[2] and "/pay/" in texts[2]
     assert all(flow.slots[s] is None for s in plans.PLAN_SLOTS) and not flow.active
 
 

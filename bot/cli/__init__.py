@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
-from bot.cli import chat, check_policies, import_accounts, migrate, run, train
+from bot.cli import (
+    charge_installments,
+    chat,
+    check_policies,
+    create_user,
+    import_accounts,
+    migrate,
+    run,
+    send_reminders,
+    train,
+)
 
-COMMANDS = [run, import_accounts, migrate, train, chat, check_policies]
+COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
+            charge_installments]

@@ -21,6 +21,11 @@ from bot import contact_preferences
 from bot.compliance import contact_window, frequency, holds, tone
 from bot.db.models import Account, ContactPreference, Conversation, Debtor, Dispute, Plan, ScheduledMessage
 
+# DISC-3: messages sent before anyone is verified convey nothing about a debt, so they carry no DISC-2 notice and
+# must not mention a debt, an amount or a creditor.
+CONTENT_NEUTRAL_KINDS = frozenset({"first_contact"})
+_DEBT_CONTENT = re.compile(r"\b(debts?|owe[sd]?|owing|balance|collect\w*|past due|overdue|account ending)\b|\$\s?\d",
+                           re.IGNORECASE)
 SAFE_REPLY = "Sorry, I can't help with that here. You can say 'balance' or 'talk to a person'."
 ID5_WINDOW = timedelta(days=60)
 
@@ -116,6 +121,11 @@ def check_initiated(session: Session, message: ScheduledMessage, now: datetime |
                 and message.kind not in ("cease_confirmation", "dispute_verification"):
             rule_ids.append(held)
             reasons.append(f"account on hold ({held})")
+    if message.kind in CONTENT_NEUTRAL_KINDS and (
+            _DEBT_CONTENT.search(message.text) or (account is not None and account.creditor.lower() in
+                                                   message.text.lower())):
+        rule_ids.append("DISC-3")
+        reasons.append("a content-neutral first message mentions a debt, an amount or the creditor")
     content_rules, content_reasons = _content_rules(session, message.text, [account] if account else [])
     rule_ids += [r for r in content_rules if r not in rule_ids]
     reasons += content_reasons
@@ -143,7 +153,11 @@ def check_initiated(session: Session, message: ScheduledMessage, now: datetime |
             defer = contact_window.next_allowed(cap.next_allowed, zones, inconvenient) if cap.next_allowed else None
             return Verdict(False, message.text, ("FREQ-1",), defer_until=defer, reasons=(cap.reason,))
 
-    text = tone.with_debt_collector_notice(message.text) if account is not None else message.text  # DISC-2
+    if message.kind in CONTENT_NEUTRAL_KINDS:
+        # DISC-3: whoever holds the phone may not be the debtor; a first contact says nothing about a debt.
+        text = message.text
+    else:
+        text = tone.with_debt_collector_notice(message.text) if account is not None else message.text  # DISC-2
     if message.channel == "sms":
         text = tone.with_opt_out_line(text)  # OPT-1
     return Verdict(True, text)

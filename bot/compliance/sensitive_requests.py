@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences, handoff
+from bot.agents import escalation
+from bot.agents.hours import AgentHours
 from bot.db.models import Account, AccountStatus, Conversation, Debtor, ScheduledMessage
 
 
@@ -50,6 +52,8 @@ RULES: dict[str, SensitiveRule] = {
         "VUL-2", "hardship_reported",
         "I'm sorry things are hard right now. We've paused reminders. A person on our team can talk through "
         "options with you, like a smaller plan. Say 'talk to a person' to reach them, or {support}."),
+    # Its rule and audit event are used as they are; the reply actually sent is written by
+    # bot/agents/escalation.next_steps (the expected wait from the live queue, or callback times outside hours).
     "request_human": SensitiveRule(
         "HO-1", "human_requested",
         "I've asked a person on our team to pick this up. They'll reply here. You can also reach them at "
@@ -110,8 +114,9 @@ def _cancel_scheduled(session: Session, accounts: list[Account], rule_id: str) -
 
 
 def handle(session: Session, conversation_id: str, intent: str, text: str, support_contact: str,
-           now: datetime | None = None) -> list[str]:
-    """Apply the request's rule and return the replies to send (never anything about a debt)."""
+           now: datetime | None = None, hours: AgentHours | None = None) -> list[str]:
+    """Apply the request's rule and return the replies to send (never anything about a debt). `hours`: when
+    people are there to pick up (AGENT_HOURS); None means always."""
     now = now or datetime.now(timezone.utc)
     rule = RULES[intent]
     conversation = session.get(Conversation, conversation_id)
@@ -145,6 +150,13 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
         for account in accounts:
             account.collection_paused_reason = _PAUSE_REASON[intent]
         _cancel_scheduled(session, accounts, rule.rule_id)
+    if intent == "request_human":
+        # HO-1: say what happens next and the expected wait from the live queue, or outside agent hours offer
+        # callback times (bot/agents/escalation.py); the handoff says why (a lockout, ID-3; a dispute, DSP-1).
+        reason, rule_id = escalation.reason_for_request(session, conversation, accounts, now)
+        queued = handoff.request(session, conversation_id, reason, rule_id=rule_id, account_id=account_id)
+        text, _buttons = escalation.next_steps(session, queued, hours or AgentHours.parse(""), support_contact, now)
+        return replies + [text]
     if rule.handoff_reason:
         handoff.request(session, conversation_id, rule.handoff_reason, rule_id=rule.rule_id, account_id=account_id)
     replies.append(rule.reply.format(support=support_contact))

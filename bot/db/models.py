@@ -288,5 +288,204 @@ class Handoff(Base):
     rule_id: Mapped[str | None] = mapped_column(String(20))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), default="waiting")  # waiting | claimed | resolved
+    # waiting | claimed (a person owns the conversation: the bot is silent) | returned (handed back to the bot)
+    # | resolved (with an outcome code). Changed only by single-statement updates in bot/agents/queue.py.
+    status: Mapped[str] = mapped_column(String(20), default="waiting", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(30))  # bot/agents/queue.py OUTCOMES
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the debtor asked to be contacted
+
+
+# --- payments (bot/payments/) ------------------------------------------------------------------------------------
+# Money is integer cents. Only processor ids and a card's brand and last four are ever stored (PCI-3).
+
+
+class PayLink(Base):
+    """A short link of ours (/pay/<token>) for one payment: bound to one account and one amount, single use,
+    expiring. The token itself is never stored, only its hash, so a database read cannot be turned into links."""
+
+    __tablename__ = "pay_links"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pl"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
+    plan_id: Mapped[str | None] = mapped_column(ForeignKey("plans.id"))
+    installment_id: Mapped[str | None] = mapped_column(ForeignKey("installments.id"))
+    purpose: Mapped[str] = mapped_column(String(20))  # balance | amount | settlement | installment
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # The balance when the link was made: a full-balance or settlement link is void once it has changed.
+    balance_cents: Mapped[int] = mapped_column(BigInteger)
+    save_card: Mapped[bool] = mapped_column(Boolean, default=False)  # a plan's first payment: card kept for autopay
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | paid | cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Checkout Session creation is retried with the same idempotency key (link id + attempt) and the same
+    # parameters, so a timed-out creation that Stripe did perform is found again rather than made twice.
+    checkout_attempt: Mapped[int] = mapped_column(Integer, default=0)
+    checkout_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255))
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Payment(Base):
+    """One attempt to take money: a Checkout Session (a pay link) or an off-session charge (autopay)."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pay"))
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
+    pay_link_id: Mapped[str | None] = mapped_column(ForeignKey("pay_links.id"), index=True)
+    plan_id: Mapped[str | None] = mapped_column(ForeignKey("plans.id"))
+    installment_id: Mapped[str | None] = mapped_column(ForeignKey("installments.id"), index=True)
+    method: Mapped[str] = mapped_column(String(20))  # checkout | autopay
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # pending | succeeded | failed | held (DSP-2: money received, not applied) | expired
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255))
+    stripe_payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    card_brand: Mapped[str | None] = mapped_column(String(20))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    applied_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure_code: Mapped[str | None] = mapped_column(String(60))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LedgerEntry(Base):
+    """Every change to an account's balance after import. `reference` is unique: the same PaymentIntent (or the
+    same refund level) can never change the ledger twice, whatever the order or number of webhook deliveries."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    payment_id: Mapped[str | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # payment | refund | settlement
+    amount_cents: Mapped[int] = mapped_column(BigInteger)  # the change to the balance: a payment is negative
+    balance_after_cents: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StripeEvent(Base):
+    """Webhook events already handled, by Stripe's event id: a redelivery is answered and ignored."""
+
+    __tablename__ = "stripe_events"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(80))
+    object_id: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(60))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StripeCustomer(Base):
+    """The Stripe Customer of a debtor, made when a plan's first payment saves a card."""
+
+    __tablename__ = "stripe_customers"
+
+    debtor_id: Mapped[str] = mapped_column(ForeignKey("debtors.id"), primary_key=True)
+    stripe_customer_id: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AutopayAuthorisation(Base):
+    """PLAN-2: the debtor's authorisation to charge a saved card on a plan's due dates, with the exact words they
+    agreed to on the payment page. Only an active one is ever charged."""
+
+    __tablename__ = "autopay_authorisations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("apa"))
+    plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    source_payment_id: Mapped[str] = mapped_column(ForeignKey("payments.id"), unique=True)
+    stripe_customer_id: Mapped[str] = mapped_column(String(255))
+    stripe_payment_method_id: Mapped[str] = mapped_column(String(255))
+    card_brand: Mapped[str | None] = mapped_column(String(20))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    authorisation_text: Mapped[str] = mapped_column(Text)
+    authorised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active | revoked | stopped
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_reason: Mapped[str | None] = mapped_column(String(60))
+
+
+class DebitNotice(Base):
+    """PLAN-3: the notice sent before an off-session debit (attempt 1: the advance notice; attempt 2: the decline
+    message that names the retry date). The scheduler charges only when it went out 3-10 business days before."""
+
+    __tablename__ = "debit_notices"
+    __table_args__ = (UniqueConstraint("installment_id", "attempt", name="uq_debit_notice_installment_attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    installment_id: Mapped[str] = mapped_column(ForeignKey("installments.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    debit_on: Mapped[date] = mapped_column(Date)
+    scheduled_message_id: Mapped[str] = mapped_column(ForeignKey("scheduled_messages.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- the agent console (bot/agents/) -------------------------------------------------------------------------------
+
+
+class User(Base):
+    """A person who signs in to the console (REC-2: role-based access). Only an Argon2 hash of the password."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("usr"))
+    username: Mapped[str] = mapped_column(String(60), unique=True)  # stored lower-case
+    display_name: Mapped[str] = mapped_column(String(100))  # what the debtor sees on an agent's reply
+    role: Mapped[str] = mapped_column(String(20))  # agent | supervisor | compliance
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgentSession(Base):
+    """A signed-in console session, server side: the cookie holds a random token, this row only its SHA-256, so
+    a database read cannot be turned into a session. Each session has its own CSRF token."""
+
+    __tablename__ = "agent_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgentNote(Base):
+    """A private note on a conversation: staff only, never sent to the debtor. Redacted like any message (PCI-2)."""
+
+    __tablename__ = "agent_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    handoff_id: Mapped[str | None] = mapped_column(ForeignKey("handoffs.id"))
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,7 +5,11 @@ outbound gate, with each message stored before it is processed and each reply as
   2. store the message (the redacted text), then act on STOP / START / HELP without NLU (OPT-2, OPT-3) and
      answer self-harm cues with the crisis line whatever the NLU makes of them (VUL-2);
   3. ask Rasa; 4. pass every reply through the outbound gate (TONE-1, TBD-1, DSP-2, CEASE-*); a blocked reply is
-     stored as blocked with its rule IDs and the debtor gets a safe reply instead, never silence."""
+     stored as blocked with its rule IDs and the debtor gets a safe reply instead, never silence.
+
+While a person owns the conversation (a claimed handoff, bot/agents/queue.py) step 3 is skipped and the bot says
+nothing: the message is stored and shown to the agent's console, and only the gate's own answers go back (STOP,
+START, HELP, the crisis line, the card warning). Two fallbacks in a row hand the conversation to a person (HO-1)."""
 
 from __future__ import annotations
 
@@ -18,11 +22,15 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot import audit, contact_preferences, conversations
+from bot import agents, audit, contact_preferences, conversations
+from bot.agents import escalation
+from bot.agents import queue as agent_queue
+from bot.agents.hours import AgentHours
 from bot.compliance import keywords, outbound_gate, redaction, sensitive_requests
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, Message
+from bot.gateway.live import LiveHub
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable
 
 EMPTY_MESSAGE_REPLY = (
@@ -33,6 +41,12 @@ UNAVAILABLE_REPLY = (
     "Please try again in a few minutes, or say 'talk to a person'."
 )
 # PCI-1: card data is never taken in chat; the debtor is pointed at the hosted payment page instead.
+# Requests whose rule must act even while a person owns the conversation; a confident reading is required
+# because no one confirms it in the dialogue.
+OWNED_RULE_INTENTS = frozenset({"opt_out", "cease_contact", "attorney_represented", "bankruptcy", "deceased",
+                                "wrong_person", "hardship"})
+OWNED_RULE_CONFIDENCE = 0.8
+
 CARD_WARNING = (
     "For your safety, please don't send card details in chat. I've removed them. "
     "To pay, say 'pay now' and I'll send you a secure link."
@@ -65,11 +79,13 @@ class _Received:
     replies: list[str] | None  # answered here, without NLU
     prefix: list[str]  # said before Rasa's replies
     new_session: bool = False  # idle too long: Rasa starts a fresh session (slots reset) before this message
+    agent_owned: bool = False  # a person owns the conversation: no Rasa, no bot reply of its own
 
 
 class Pipeline:
-    def __init__(self, engine: Engine, rasa: RasaClient, settings: Settings) -> None:
-        self.engine, self.rasa, self.settings = engine, rasa, settings
+    def __init__(self, engine: Engine, rasa: RasaClient, settings: Settings, hub: LiveHub | None = None) -> None:
+        self.engine, self.rasa, self.settings, self.hub = engine, rasa, settings, hub
+        self.hours = AgentHours.parse(settings.agent_hours)
         # PCI-2: trailing digits of each conversation's last message, to catch a card split over two messages.
         # Held in memory only, never stored or logged.
         self._carry: dict[str, str] = {}
@@ -78,7 +94,12 @@ class Pipeline:
                      metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         received = await run_in_threadpool(self._receive, channel, external_id, raw_text)
         status = "processed"
-        if received.replies is not None:
+        if received.agent_owned:
+            # A person answers, but a legal request typed to them still takes effect (CEASE-*, OPT-3, ID-4, VUL-2).
+            replies = [{"text": t} for t in (received.replies or [])]
+            if keywords.classify(received.text) is None:  # STOP/START/HELP were answered already
+                replies += [{"text": t} for t in await self._rules_while_owned(received)]
+        elif received.replies is not None:
             replies: list[dict[str, Any]] = [{"text": t} for t in received.replies]
         else:
             try:
@@ -91,7 +112,34 @@ class Pipeline:
                 # The message is already stored; marked so that nothing is silently lost.
                 replies, status = [{"text": UNAVAILABLE_REPLY}], "unprocessed"
             replies = [{"text": t} for t in received.prefix] + replies
-        return await run_in_threadpool(self._send, received, replies, status)
+        sent = await run_in_threadpool(self._send, received, replies, status)
+        if self.hub is not None:
+            # Wake the consoles showing this conversation or the queue (they re-read the database).
+            await self.hub.publish(agents.conversation_topic(received.conversation_id), {"type": "changed"})
+            await self.hub.publish(agents.QUEUE_TOPIC, {"type": "changed"})
+        return sent
+
+    async def _rules_while_owned(self, received: _Received) -> list[str]:
+        """Classify the message (NLU only, no dialogue) and apply a compliance-critical request's rule without a bot
+        reply of its own; only an opt-out is confirmed, once (OPT-3). The agent sees the audit trail in the console."""
+        try:
+            parsed = await self.rasa.parse(received.text)
+        except RasaUnavailable:
+            return []
+        intent = parsed.get("intent") or {}
+        if intent.get("name") not in OWNED_RULE_INTENTS or intent.get("confidence", 0) < OWNED_RULE_CONFIDENCE:
+            return []
+
+        def apply() -> list[str]:
+            with session_scope(self.engine) as session:
+                replies = sensitive_requests.handle(session, received.conversation_id, intent["name"], received.text,
+                                                    self.settings.support_contact)
+                audit.record(session, "rule_applied_while_agent_owned", rule_id=sensitive_requests.RULES[
+                    intent["name"]].rule_id, conversation_id=received.conversation_id,
+                    detail={"intent": intent["name"], "confidence": intent.get("confidence")})
+                return replies if intent["name"] == "opt_out" else []
+
+        return await run_in_threadpool(apply)
 
     def _receive(self, channel: str, external_id: str, raw_text: str) -> _Received:
         now = datetime.now(timezone.utc)
@@ -120,12 +168,18 @@ class Pipeline:
                 contact_preferences.record_inbound(session, channel, external_id, now)
 
             replies = self._keyword(session, conversation, found.text)
-            if replies is None and not found.text.strip():
+            owned = agent_queue.owner(session, conversation.id) is not None
+            if replies is None and not found.text.strip() and not owned:
                 replies = [EMPTY_MESSAGE_REPLY]
             nlu_text = self._choice(session, conversation, message.id, found.text) or found.text
+            if replies is None and not owned:  # HO-1: a callback time picked from the bot's offer
+                replies = escalation.callback_pick(session, conversation, nlu_text, self.settings.support_contact)
             prefix = sensitive_requests.crisis_cue(session, conversation.id, found.text)  # VUL-2, before NLU
             prefix += [CARD_WARNING] if "card" in found.kinds else []
-            return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session)
+            if owned:
+                # A person answers now: nothing goes to Rasa, and only the gate's own answers go back.
+                replies, prefix = (replies or []) + prefix, []
+            return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned)
 
     def _keyword(self, session: Session, conversation: Conversation, text: str) -> list[str] | None:
         word = keywords.classify(text)
@@ -177,6 +231,9 @@ class Pipeline:
         with session_scope(self.engine) as session:
             conversation = session.get(Conversation, received.conversation_id)
             session.get(Message, received.message_id).status = status
+            if not received.agent_owned:  # HO-1: a second fallback in a row goes to a person
+                replies = escalation.after_fallbacks(session, conversation, received.message_id, replies,
+                                                     self.hours, self.settings.support_contact)
             sent: list[dict[str, Any]] = []
             for reply in replies:
                 text = reply.get("text", "")
@@ -192,8 +249,8 @@ class Pipeline:
                                  detail={"rules": list(verdict.rule_ids), "reasons": list(verdict.reasons)})
                     continue
                 sent.append(reply)
-            if not sent:
-                # Never a dead end: something safe always goes back.
+            if not sent and not received.agent_owned:
+                # Never a dead end: something safe always goes back (an agent answers an owned conversation).
                 conversations.record_message(session, conversation, direction="out", sender_role="bot",
                                              text=outbound_gate.SAFE_REPLY, status="sent")
                 sent.append({"text": outbound_gate.SAFE_REPLY})

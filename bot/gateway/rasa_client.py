@@ -12,7 +12,8 @@ class RasaUnavailable(Exception):
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 30.0, token: str = "") -> None:
+        self._token = token
         self._client = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout,
@@ -30,6 +31,17 @@ class RasaClient:
         if response.status_code != 200:
             raise RasaUnavailable(f"Rasa answered {response.status_code}")
         return list(response.json())
+
+    async def parse(self, text: str) -> dict[str, Any]:
+        """NLU only, no dialogue: what the message means, for conversations a person owns."""
+        try:
+            response = await self._client.post("/model/parse", params={"token": self._token} if self._token else None,
+                                               json={"text": text})
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(str(exc)) from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"Rasa answered {response.status_code}")
+        return dict(response.json())
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -43,9 +43,10 @@ UNPAID_INSTALLMENT = ("scheduled", "missed")
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 REFERENCE_LENGTH = 6
 
-# Payments are a later feature. The terms say how paying will work without inventing a link (PLAN-2: no
-# recurring debit is being authorised here, so nothing is taken automatically).
-HOW_TO_PAY = "We'll send you a link to make each payment. Nothing is taken from your account automatically."
+# PLAN-2: agreeing to a plan authorises no recurring debit; automatic payments are a separate choice, with their own
+# authorisation text, on the first payment's page (bot/payments).
+HOW_TO_PAY = ("We'll send you a link to make each payment. Nothing is taken from your account automatically "
+              "unless you choose automatic payments on the first payment page.")
 HOW_TO_PAY_ONCE = "We'll send you a link to make this payment. Nothing is taken from your account automatically."
 ASK_A_PERSON = "Say 'talk to a person' if you have questions."
 _COUNTED = {"weekly": "weekly payments", "biweekly": "payments every 2 weeks", "monthly": "monthly payments"}
@@ -298,7 +299,7 @@ def plan_status(session: Session, conversation_id: str, today: date | None = Non
             messages.append(f"Your payment of {amount} due {due} hasn't been recorded yet. "
                             "If you've paid it, thank you; it can take a few days to show.")
         else:
-            link = " We'll send you a link to pay it." if plan.status == "awaiting_first_payment" else ""
+            link = " Say 'pay now' for a link to pay it." if plan.status == "awaiting_first_payment" else ""
             messages.append(f"Next payment: {amount} on {due}.{link}")
         left = sum(i.amount_cents for i in unpaid)
         count = f"{len(unpaid)} payment{'s' if len(unpaid) != 1 else ''}"

@@ -81,7 +81,8 @@ def test_PLAN_2_ask_before_verification_counter_offer_questions_mid_flow_and_agr
     assert terms[0] == service.terms_text(option) and "Reply YES to agree to these terms" in terms[1]
     confirmed = chat.say("YES")
     reference = re.search(r"PLN-[A-Z2-9]{6}", confirmed[0]).group(0)
-    assert confirmed[1] == terms[0] and "link to make your first payment" in confirmed[2]
+    # PCI-1: what happens next is the first payment's own secure link (bot/payments).
+    assert confirmed[1] == terms[0] and "your first payment of" in confirmed[2] and "/pay/" in confirmed[2]
 
     with session_scope(get_engine(running_stack.config.database_url)) as session:
         plan = session.scalars(select(Plan).where(Plan.reference == reference)).one()

@@ -1,0 +1,318 @@
+"""Pay now (PCI-1, DSP-2, TONE-2): thin adapters over bot/payments/service.py.
+
+action_answer_request calls start_pay_now() when a verified debtor asks to pay. A held account gets the hold's
+reason and nothing else (DSP-2: no link, no ask). Otherwise payment_form runs:
+  payment_amount   which amount: a button (full balance, the plan's next payment, a settlement the policy allows)
+                   or a typed amount ("$200", "the full balance"), each checked against the ledger;
+  payment_confirm  the amount said back exactly, and an explicit yes;
+then action_payment_finish sends a short link of ours (single use, expiring, bound to the account and amount).
+The card is typed only on Stripe's hosted page, never in the chat (PCI-1).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.context import engine, settings
+from bot import accounts
+from bot.db import session_scope
+from bot.money import format_cents
+from bot.payments import service
+from bot.plans.service import is_explicit_yes
+
+PAYMENT_FORM = "payment_form"
+FORM_SLOTS = ("payment_amount", "payment_confirm")
+PAYMENT_SLOTS = (*FORM_SLOTS, "payment_offer", "payment_prompt")
+ACCEPTED, DECLINED, STOPPED = "accepted", "declined", "stopped"
+SHORT = "short"
+
+DECLINED_MESSAGE = ("No problem. Nothing has been charged. Say 'pay now' any time, or 'talk to a person' if you "
+                    "need help.")
+PLAN_INSTEAD = "It sounds like you'd like to pay over time. Say 'payment plan' and I'll show you the options."
+FINISH_PLAN_FIRST = ("Let's finish setting up your plan first. Once it's set up, I'll send you a secure link for "
+                     "the first payment.")
+YES_BUTTONS = [{"title": "Yes, send the link", "payload": "/affirm"}, {"title": "No, change it", "payload": "/deny"}]
+_DECLINE = re.compile(r"\b(?:never\s*mind|nevermind|nvm|cancel|forget it|not now|not today|no thanks?|"
+                      r"maybe later|i'?ll pass|don'?t want to pay)\b")
+_OK = re.compile(r"(?:ok|okay|sure|correct|right|that'?s right|yes please|yep|yeah|yup|sounds good|go ahead|"
+                 r"send it|send the link|please do)(?: (?:please|thanks|thank you))?")
+_NO = re.compile(r"(?:no|nope|nah|n|wrong|not right|change it|different amount|go back)")
+_CHOICE_PAYLOAD = re.compile(r'"payment_choice"\s*:\s*"(\w+)"')
+
+
+async def start_pay_now(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    """A verified debtor asked to pay: the disclosure if owed (DISC-1), then the reason nothing can be paid, or
+    the amount question (prefilled when their message already said how much)."""
+    active = (tracker.active_loop or {}).get("name")
+    if active == "plan_form":
+        dispatcher.utter_message(text=FINISH_PLAN_FIRST)
+        return []
+    cleared = [SlotSet(slot, None) for slot in PAYMENT_SLOTS]
+    request = _request_text(tracker)
+    try:
+        with session_scope(engine()) as session:
+            opening = accounts.opening_disclosure(session, tracker.sender_id)
+            options = service.pay_options(session, tracker.sender_id)
+    except accounts.NotVerified:
+        dispatcher.utter_message(response="utter_verification_stopped")
+        return [SlotSet("verified", False), *cleared]
+    for line in opening:
+        dispatcher.utter_message(text=line)
+    if options.refusal:
+        dispatcher.utter_message(text=options.refusal)  # DSP-2 and other holds: the reason, never a link
+        return cleared
+    events: list[EventType] = [*cleared, SlotSet("payment_offer", {})]
+    understood = service.understand(options, request)
+    if understood.choice is not None or understood.problem:
+        events.append(SlotSet("payment_amount", request))  # validated by the form when it opens
+    return [*events, FollowupAction(PAYMENT_FORM)]
+
+
+def _request_text(tracker: Tracker) -> str:
+    """The message that asked to pay ("I want to pay $200"), even when verification came in between."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and \
+                (event.get("parse_data") or {}).get("intent", {}).get("name") == "pay_now":
+            return event.get("text") or ""
+    return ""
+
+
+def _just_heard_the_user(tracker: Tracker) -> bool:
+    steps = [e for e in tracker.events if e.get("event") in ("user", "action")]
+    before = steps[-2] if len(steps) >= 2 else None
+    return before is not None and (before.get("event") == "user" or before.get("name") == "action_listen")
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9$.' ]", " ", text.casefold().replace("’", "'")).split())
+
+
+class ValidatePaymentForm(FormValidationAction):
+    """One turn of the payment conversation; always says which slot comes next (None: the form ends)."""
+
+    def name(self) -> str:
+        return "validate_payment_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        candidates = {k: v for k, v in tracker.slots_to_validate().items() if k in FORM_SLOTS and v is not None}
+        if not candidates and _just_heard_the_user(tracker):
+            return []  # an interruption: a rule answers it and the form comes back
+        turn = _Turn(dispatcher, tracker)
+        if "payment_amount" in candidates:
+            turn.on_amount(str(candidates["payment_amount"]))
+        elif "payment_confirm" in candidates:
+            turn.on_confirm(str(candidates["payment_confirm"]))
+        else:
+            turn.next_slot = next((s for s in FORM_SLOTS if tracker.get_slot(s) is None), None)
+        return turn.events()
+
+
+class _Turn:
+    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        self.dispatcher, self.tracker = dispatcher, tracker
+        self.context: dict[str, Any] = dict(tracker.get_slot("payment_offer") or {})
+        self.slots: dict[str, Any] = {}
+        self.next_slot: str | None = None
+        message = tracker.latest_message or {}
+        self.intent = (message.get("intent") or {}).get("name")
+        self.entities = message.get("entities") or []
+
+    def events(self) -> list[EventType]:
+        return [SlotSet(k, v) for k, v in self.slots.items()] + [SlotSet("payment_offer", self.context),
+                                                                 SlotSet("requested_slot", self.next_slot)]
+
+    def options(self) -> service.PayOptions | None:
+        """Read from the ledger at every step (TONE-2): a balance that changed mid-conversation is never missed."""
+        try:
+            with session_scope(engine()) as session:
+                return service.pay_options(session, self.tracker.sender_id)
+        except accounts.NotVerified:
+            self.dispatcher.utter_message(response="utter_verification_stopped")
+            self.slots["verified"] = False
+            self.end(STOPPED)
+            return None
+
+    def on_amount(self, text: str) -> None:
+        options = self.options()
+        if options is None:
+            return
+        if options.refusal:
+            self.dispatcher.utter_message(text=options.refusal)
+            return self.end(STOPPED)
+        said = _plain(text)
+        if self.intent in ("deny", "goodbye") or _DECLINE.search(said):
+            return self.end(DECLINED)
+        if self.intent == "request_payment_plan":
+            self.dispatcher.utter_message(text=PLAN_INSTEAD)
+            return self.end(STOPPED)
+        if "?" in text and not re.search(r"[0-9]", text):
+            return self.ask_again("payment_amount")  # a question, not an amount: the options again
+        understood = service.understand(options, text, self.picked(text, options))
+        if understood.wants_plan:
+            self.dispatcher.utter_message(text=PLAN_INSTEAD)
+            return self.end(STOPPED)
+        if understood.problem:
+            self.dispatcher.utter_message(text=understood.problem)
+            return self.ask_again("payment_amount")
+        if understood.choice is None:
+            return self.ask_again("payment_amount")
+        self.choose(understood.choice)
+
+    def on_confirm(self, text: str) -> None:
+        said = _plain(text)
+        if text.strip().startswith("/affirm") or self.intent == "affirm" or is_explicit_yes(text) or \
+                _OK.fullmatch(said):
+            return self.send_link()
+        if _DECLINE.search(said) or self.intent == "goodbye":
+            return self.end(DECLINED)
+        options = self.options()
+        if options is None:
+            return
+        understood = service.understand(options, text, self.picked(text, options))
+        if understood.choice is not None:
+            return self.choose(understood.choice)  # a different amount: confirm that one instead
+        if understood.problem:
+            self.dispatcher.utter_message(text=understood.problem)
+            return self.back()
+        if text.strip().startswith("/deny") or self.intent == "deny" or _NO.fullmatch(said):
+            return self.back()
+        self.ask_again("payment_confirm")
+
+    def picked(self, text: str, options: service.PayOptions) -> str | None:
+        """A button: /choose_option{"payment_choice":"balance"}; or a typed digit picking the nth option."""
+        for entity in self.entities:
+            if entity.get("entity") == "payment_choice":
+                return str(entity.get("value"))
+        match = _CHOICE_PAYLOAD.search(text)
+        if match:
+            return match.group(1)
+        digit = re.fullmatch(r"\s*#?\s*([1-9])\s*[.)]?\s*", text)
+        if digit and int(digit.group(1)) <= len(options.choices):
+            return options.choices[int(digit.group(1)) - 1].kind
+        return None
+
+    def choose(self, choice: service.PayChoice) -> None:
+        self.context["choice"] = {"kind": choice.kind, "amount_cents": choice.amount_cents,
+                                  "installment_id": choice.installment_id, "plan_id": choice.plan_id,
+                                  "settles_cents": choice.settles_cents}
+        self.slots.update(payment_amount=str(choice.amount_cents), payment_confirm=None, payment_prompt=None)
+        self.next_slot = "payment_confirm"
+
+    def back(self) -> None:
+        self.context.pop("choice", None)
+        self.slots.update(payment_amount=None, payment_confirm=None, payment_prompt=None)
+        self.next_slot = "payment_amount"
+
+    def ask_again(self, slot: str) -> None:
+        self.slots.update({slot: None, "payment_prompt": SHORT})
+        self.next_slot = slot
+
+    def end(self, outcome: str) -> None:
+        self.context["outcome"] = outcome
+        self.slots.update(payment_prompt=None)
+        self.next_slot = None
+
+    def send_link(self) -> None:
+        """PCI-1: the link to the hosted page, made only now, after the yes, and checked against the ledger."""
+        data = self.context.get("choice") or {}
+        try:
+            choice = service.PayChoice(kind=data["kind"], amount_cents=int(data["amount_cents"]), label="",
+                                       installment_id=data.get("installment_id"), plan_id=data.get("plan_id"),
+                                       settles_cents=data.get("settles_cents"))
+        except (KeyError, TypeError, ValueError):
+            return self.back()
+        try:
+            with session_scope(engine()) as session:
+                link = service.create_pay_link(session, self.tracker.sender_id, choice, settings())
+        except service.PaymentRefused as refused:
+            self.dispatcher.utter_message(text=refused.message)
+            return self.end(STOPPED)
+        except accounts.NotVerified:
+            self.dispatcher.utter_message(response="utter_verification_stopped")
+            self.slots["verified"] = False
+            return self.end(STOPPED)
+        self.context["link_message"] = link.message
+        self.slots["payment_confirm"] = "yes"
+        self.end(ACCEPTED)
+
+
+class ActionAskPaymentAmount(Action):
+    """The options, from the ledger, as buttons and numbered lines (a typed digit works over SMS)."""
+
+    def name(self) -> str:
+        return "action_ask_payment_amount"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        try:
+            with session_scope(engine()) as session:
+                options = service.pay_options(session, tracker.sender_id)
+        except accounts.NotVerified:
+            dispatcher.utter_message(response="utter_verification_stopped")
+            return [SlotSet("verified", False)]
+        if options.refusal:
+            dispatcher.utter_message(text=options.refusal)
+            return [SlotSet("payment_prompt", None)]
+        buttons = [{"title": f"{n}. {c.label}", "payload": f'/choose_option{{"payment_choice":"{c.kind}"}}'}
+                   for n, c in enumerate(options.choices, 1)]
+        numbers = ", ".join(str(n) for n in range(1, len(buttons))) + f" or {len(buttons)}" if len(buttons) > 1 \
+            else "1"
+        pick = f"Reply {numbers}, or type an amount like $50. Say 'never mind' to stop."
+        if tracker.get_slot("payment_prompt") == SHORT:
+            dispatcher.utter_message(text=f"Sorry, I didn't catch that. {pick}", buttons=buttons)
+        else:
+            balance = format_cents(options.balance_cents, options.currency)
+            lines = "\n".join(b["title"] for b in buttons)
+            dispatcher.utter_message(text=f"Your balance with {options.creditor} is {balance}. How much would you "
+                                          f"like to pay?\n{lines}\n{pick}", buttons=buttons)
+        return [SlotSet("payment_prompt", None)]
+
+
+class ActionAskPaymentConfirm(Action):
+    """The exact amount, said back, before any link is made."""
+
+    def name(self) -> str:
+        return "action_ask_payment_confirm"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        data = (tracker.get_slot("payment_offer") or {}).get("choice") or {}
+        try:
+            with session_scope(engine()) as session:
+                options = service.pay_options(session, tracker.sender_id)
+        except accounts.NotVerified:
+            dispatcher.utter_message(response="utter_verification_stopped")
+            return [SlotSet("verified", False)]
+        if not data or options.refusal:
+            dispatcher.utter_message(text=options.refusal or "Sorry, I lost track of the amount. Say 'pay now' to "
+                                                              "start again.")
+            return [SlotSet("payment_prompt", None)]
+        choice = service.PayChoice(kind=data["kind"], amount_cents=int(data["amount_cents"]), label="",
+                                   installment_id=data.get("installment_id"), settles_cents=data.get("settles_cents"))
+        if tracker.get_slot("payment_prompt") == SHORT:
+            text = f"To get your secure link for {format_cents(choice.amount_cents, options.currency)}, " \
+                   "reply YES. Or tell me a different amount, or say 'never mind'."
+        else:
+            text = service.confirmation_question(options, choice)
+        dispatcher.utter_message(text=text, buttons=YES_BUTTONS)
+        return [SlotSet("payment_prompt", None)]
+
+
+class ActionPaymentFinish(Action):
+    """After the form: the link (PCI-1), or a polite close. The slots are cleared either way."""
+
+    def name(self) -> str:
+        return "action_payment_finish"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        context = tracker.get_slot("payment_offer") or {}
+        outcome = context.get("outcome")
+        if outcome == ACCEPTED and context.get("link_message"):
+            dispatcher.utter_message(text=context["link_message"])
+        elif outcome == DECLINED:
+            dispatcher.utter_message(text=DECLINED_MESSAGE)
+        return [SlotSet(slot, None) for slot in PAYMENT_SLOTS]

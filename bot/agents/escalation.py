@@ -1,0 +1,144 @@
+"""What the bot says and records when a conversation goes to a person (HO-1).
+
+* The reply says what happens next and how long it should take, from the live queue: the people ahead, the
+  recent handling time and who is working now (`queue.expected_wait_minutes`).
+* Outside agent hours (AGENT_HOURS) it offers a few callback times instead; the debtor picks one by tapping it or
+  typing its number (over SMS the buttons are numbered lines), and the time is stored on the handoff.
+* Two fallbacks in a row ("Sorry, I didn't catch that" twice) queue a handoff: the debtor is not left going round
+  in circles (VOICE.md: never a dead end).
+* Why they asked, for the person who picks it up: locked out of verification (ID-3) or in a dispute (DSP-1).
+
+Everything here is worded before verification too, so it never mentions a debt (ID-1, DISC-3)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot import handoff as handoff_queue
+from bot.agents import queue
+from bot.agents.hours import AgentHours
+from bot.db.models import Account, AuditEvent, Conversation, Dispute, Handoff, Message
+
+CALLBACK_PAYLOAD = "callback"
+_CALLBACK_PICK = re.compile(rf"{CALLBACK_PAYLOAD} ([1-9])")
+DOMAIN_FILE = Path(__file__).resolve().parents[2] / "domain" / "conversation.yml"
+FALLBACK_RESPONSES = ("utter_default", "utter_out_of_scope")
+
+
+@lru_cache(maxsize=1)
+def fallback_texts() -> frozenset[str]:
+    """The bot's "I didn't get that" replies, read from the Rasa domain so a rewording there is followed here.
+    (Rasa's REST output carries no intent, so the gateway recognises a fallback by its words.)"""
+    data = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8")) or {}
+    responses = data.get("responses") or {}
+    return frozenset(variant["text"] for name in FALLBACK_RESPONSES for variant in responses.get(name, [])
+                     if isinstance(variant, dict) and variant.get("text"))
+
+
+def reason_for_request(session: Session, conversation: Conversation | None, accounts: list[Account],
+                       now: datetime | None = None) -> tuple[str, str]:
+    """Why a debtor who asks for a person needs one: (handoff reason, rule ID)."""
+    now = now or datetime.now(timezone.utc)
+    if conversation is not None and conversation.verified_at is None:
+        locked = session.scalar(select(AuditEvent.id).where(
+            AuditEvent.conversation_id == conversation.id,
+            AuditEvent.kind.in_(("identity_locked", "identity_locked_attempt")),
+            AuditEvent.at > now - timedelta(hours=24)).limit(1))
+        if locked is not None:
+            return "verification_lockout", "ID-3"  # they cannot get past the lock alone; a person can help
+    if accounts and session.scalar(select(Dispute.id).where(
+            Dispute.account_id.in_([a.id for a in accounts]), Dispute.status == "open").limit(1)) is not None:
+        return "dispute", "DSP-1"
+    return "request_human", "HO-1"
+
+
+def next_steps(session: Session, handoff: Handoff, hours: AgentHours, support_contact: str,
+               now: datetime | None = None) -> tuple[str, list[dict[str, str]]]:
+    """The reply after queueing a handoff, and its buttons (callback times outside agent hours)."""
+    now = now or datetime.now(timezone.utc)
+    conversation = session.get(Conversation, handoff.conversation_id)
+    if hours.is_open(now):
+        if (handoff.details or {}).get("callback_offer"):
+            # Someone is here now: an earlier offer of callback times no longer stands.
+            handoff.details = {k: v for k, v in handoff.details.items() if k != "callback_offer"}
+        ahead = queue.position(session, handoff)
+        wait = queue.wait_phrase(queue.expected_wait_minutes(session, handoff, now))
+        line = ("You're next in line" if ahead == 0 else "There's 1 person ahead of you" if ahead == 1
+                else f"There are {ahead} people ahead of you")
+        where = "by text" if conversation is not None and conversation.channel == "sms" else "right here"
+        return (f"I've asked a person on our team to join. {line}, and the wait is {wait}. They'll reply {where}. "
+                f"You can also reach them at {support_contact}."), []
+    windows = hours.callback_windows(now)
+    handoff.details = {**(handoff.details or {}), "callback_offered_at": now.isoformat(), "callback_offer": [
+        {"start": w.start.isoformat(), "end": w.end.isoformat(), "label": w.label} for w in windows]}
+    text = (f"Our team is away right now. They're here {hours.describe()}. You can also reach them at "
+            f"{support_contact}. When should a person get back to you? Choose a time:")
+    buttons = [{"title": w.label, "payload": f"{CALLBACK_PAYLOAD} {n}"} for n, w in enumerate(windows, start=1)]
+    return text, buttons
+
+
+def offer_buttons(session: Session, conversation_id: str) -> list[dict[str, str]]:
+    """The callback times still on offer in this conversation, as buttons (none once one is picked)."""
+    handoff = queue.open_handoff(session, conversation_id)
+    details = (handoff.details or {}) if handoff is not None else {}
+    if details.get("callback"):
+        return []
+    return [{"title": o["label"], "payload": f"{CALLBACK_PAYLOAD} {n}"}
+            for n, o in enumerate(details.get("callback_offer") or [], start=1)]
+
+
+def callback_pick(session: Session, conversation: Conversation, text: str, support_contact: str,
+                  now: datetime | None = None) -> list[str] | None:
+    """The debtor picked one of the offered callback times (tapped, or typed its number, which the pipeline
+    maps to the button): store it on the handoff. None if the message is not a pick."""
+    match = _CALLBACK_PICK.fullmatch((text or "").strip().lower())
+    if not match:
+        return None
+    now = now or datetime.now(timezone.utc)
+    handoff = queue.open_handoff(session, conversation.id)
+    offer = (handoff.details or {}).get("callback_offer") if handoff is not None else None
+    index = int(match.group(1)) - 1
+    if not offer or index >= len(offer):
+        return [f"Sorry, I can't book that time now. Say 'talk to a person' to see the times, or reach our team at "
+                f"{support_contact}."]
+    choice = offer[index]
+    handoff.callback_at = datetime.fromisoformat(choice["start"])
+    handoff.details = {**(handoff.details or {}), "callback": choice["label"],
+                       "callback_window": [choice["start"], choice["end"]]}
+    audit.record(session, "callback_requested", rule_id="HO-1", actor="debtor", conversation_id=conversation.id,
+                 account_id=handoff.account_id,
+                 detail={"handoff_id": handoff.id, "start": choice["start"], "end": choice["end"]})
+    return [f"Thanks. A person will get back to you {choice['label']}. Until then, I'm here if you need me."]
+
+
+def after_fallbacks(session: Session, conversation: Conversation, inbound_id: int, replies: list[dict[str, Any]],
+                    hours: AgentHours, support_contact: str,
+                    now: datetime | None = None) -> list[dict[str, Any]]:
+    """If this turn's reply is a fallback and so was the bot's last one, hand the conversation to a person and
+    say so instead of a second "I didn't catch that". Otherwise the replies, unchanged."""
+    texts = fallback_texts()
+    hits = [i for i, reply in enumerate(replies) if reply.get("text") in texts]
+    if not hits:
+        return replies
+    previous = session.scalar(select(Message.text).where(
+        Message.conversation_id == conversation.id, Message.direction == "out", Message.sender_role == "bot",
+        Message.status == "sent", Message.id < inbound_id).order_by(Message.id.desc()).limit(1))
+    if previous not in texts or queue.open_handoff(session, conversation.id) is not None:
+        return replies
+    account_id = conversation.account_id if conversation.verified_at is not None else None
+    queued = handoff_queue.request(session, conversation.id, "repeated_fallback", rule_id="HO-1",
+                                   account_id=account_id)
+    text, buttons = next_steps(session, queued, hours, support_contact, now)
+    escalated: dict[str, Any] = {"text": f"Sorry, I'm still not getting it. {text}"}
+    if buttons:
+        escalated["buttons"] = buttons
+    return [r for i, r in enumerate(replies) if i not in hits] + [escalated]

@@ -1,0 +1,393 @@
+"""The handoff queue as people work it (HO-1): who waits, who owns what, and every change of hands.
+
+A conversation belongs to the bot unless a handoff of it is `claimed`: then the person who claimed it owns it
+and the bot says nothing (bot/gateway/pipeline.py asks `owner`). Every change of status is one UPDATE whose
+WHERE clause names the status it expects, so two people racing for the same conversation cannot both win: the
+database serialises the two statements and the second finds nothing to change (`Conflict`), on SQLite and on
+PostgreSQL alike. Nothing is read-then-written.
+
+    waiting --claim--> claimed --hand_back--> returned (the bot answers again)
+       ^                  |  \\--resolve--> resolved (with an outcome code)
+       +----release-------+  (reassign: a supervisor gives it to someone else, waiting or claimed)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot import audit, contact_preferences
+from bot.agents import auth, users
+from bot.compliance import holds
+from bot.db.models import (
+    Account,
+    ContactPreference,
+    Conversation,
+    Debtor,
+    Dispute,
+    Handoff,
+    Message,
+    Payment,
+    Plan,
+    User,
+)
+from bot.money import format_cents
+
+WAITING, CLAIMED, RETURNED, RESOLVED = "waiting", "claimed", "returned", "resolved"
+OPEN = (WAITING, CLAIMED)
+# How a person closes a conversation. "handed_back" is set by hand_back, not chosen.
+OUTCOMES = {
+    "promise_to_pay": "Promise to pay",
+    "plan_set": "Plan set",
+    "dispute_logged": "Dispute logged",
+    "callback": "Callback arranged",
+    "no_contact": "No contact",
+    "wrong_party": "Wrong party",
+    "other": "Other",
+}
+REASON_LABELS = {
+    "request_human": "Asked for a person", "repeated_fallback": "Bot did not understand twice",
+    "crisis": "Crisis cue", "hardship": "Hardship", "military": "Military", "attorney": "Attorney",
+    "bankruptcy": "Bankruptcy", "deceased": "Deceased", "cease": "Cease contact", "chargeback": "Card chargeback",
+    "dispute": "Dispute needs a person", "verification_lockout": "Locked out of verification",
+}
+# The expected wait the bot quotes: recent handling times, or this when there are none yet.
+DEFAULT_HANDLE_MINUTES = 8.0
+HANDLE_SAMPLE = 20
+
+
+class QueueError(Exception):
+    """Base of what a queue action can refuse; the message is safe to show to the person."""
+
+
+class NotFound(QueueError):
+    pass
+
+
+class Conflict(QueueError):
+    """Someone else changed it first (a second claim, a stale page)."""
+
+
+class Forbidden(QueueError):
+    """This person's role or ownership does not allow it."""
+
+
+# --- reading ------------------------------------------------------------------------------------------------------
+
+def open_handoff(session: Session, conversation_id: str) -> Handoff | None:
+    """The conversation's handoff that is still waiting or owned, if any."""
+    return session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
+                                                Handoff.status.in_(OPEN))
+                          .order_by(Handoff.created_at.desc()).limit(1))
+
+
+def owner(session: Session, conversation_id: str) -> Handoff | None:
+    """The claimed handoff if a person owns the conversation now (the bot must then stay silent)."""
+    return session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
+                                                Handoff.status == CLAIMED).limit(1))
+
+
+def get(session: Session, handoff_id: str) -> Handoff:
+    handoff = session.get(Handoff, handoff_id, populate_existing=True)
+    if handoff is None:
+        raise NotFound("That conversation is not in the queue.")
+    return handoff
+
+
+def waiting(session: Session, limit: int = 200) -> list[Handoff]:
+    """Highest priority first (a crisis before a legal stop before a general request), then longest wait."""
+    return list(session.scalars(select(Handoff).where(Handoff.status == WAITING)
+                                .order_by(Handoff.priority.desc(), Handoff.created_at, Handoff.id).limit(limit)))
+
+
+def claimed(session: Session, user_id: str | None = None, limit: int = 200) -> list[Handoff]:
+    query = select(Handoff).where(Handoff.status == CLAIMED)
+    if user_id is not None:
+        query = query.where(Handoff.claimed_by == user_id)
+    return list(session.scalars(query.order_by(Handoff.claimed_at, Handoff.id).limit(limit)))
+
+
+def recently_closed(session: Session, user_id: str | None = None, limit: int = 20) -> list[Handoff]:
+    query = select(Handoff).where(Handoff.status.in_((RETURNED, RESOLVED)))
+    if user_id is not None:
+        query = query.where(Handoff.resolved_by == user_id)
+    return list(session.scalars(query.order_by(Handoff.resolved_at.desc()).limit(limit)))
+
+
+def position(session: Session, handoff: Handoff) -> int:
+    """How many waiting handoffs a person will pick up before this one."""
+    return session.scalar(select(func.count(Handoff.id)).where(
+        Handoff.status == WAITING, Handoff.id != handoff.id,
+        or_(Handoff.priority > handoff.priority,
+            and_(Handoff.priority == handoff.priority, Handoff.created_at < handoff.created_at)))) or 0
+
+
+def average_handle_minutes(session: Session, now: datetime | None = None) -> float:
+    """Mean time from claim to close over the latest handoffs of the past week (a simple, honest estimate)."""
+    now = now or datetime.now(timezone.utc)
+    rows = session.execute(select(Handoff.claimed_at, Handoff.resolved_at).where(
+        Handoff.claimed_at.is_not(None), Handoff.resolved_at.is_not(None),
+        Handoff.resolved_at > now - timedelta(days=7)).order_by(Handoff.resolved_at.desc()).limit(HANDLE_SAMPLE)).all()
+    durations = [max(1.0, min(60.0, (done - start).total_seconds() / 60)) for start, done in rows]
+    return sum(durations) / len(durations) if durations else DEFAULT_HANDLE_MINUTES
+
+
+def expected_wait_minutes(session: Session, handoff: Handoff, now: datetime | None = None) -> int:
+    """(people ahead + 1) x average handling time / people working now, rounded up to 5 minutes."""
+    ahead = position(session, handoff)
+    workers = max(1, auth.online_workers(session, now))
+    minutes = (ahead + 1) * average_handle_minutes(session, now) / workers
+    return max(5, math.ceil(minutes / 5) * 5)
+
+
+def wait_phrase(minutes: int) -> str:
+    return f"about {minutes} minutes" if minutes <= 60 else "more than an hour"
+
+
+def waiting_fingerprint(session: Session) -> tuple[Any, ...]:
+    """Changes whenever the queue does: the console compares it to know when to redraw without reloading."""
+    rows = session.execute(select(Handoff.id, Handoff.status, Handoff.priority, Handoff.claimed_by)
+                           .where(Handoff.status.in_(OPEN)).order_by(Handoff.id)).all()
+    latest = session.scalar(select(func.max(Handoff.resolved_at)))
+    return tuple(tuple(r) for r in rows) + ((str(latest),) if latest else ())
+
+
+# --- changing hands -----------------------------------------------------------------------------------------------
+
+def _change(session: Session, handoff_id: str, expect: Any, **values: Any) -> Handoff:
+    """One UPDATE ... WHERE id = :id AND <expect>; exactly one row or Conflict."""
+    result = session.execute(update(Handoff).where(Handoff.id == handoff_id, expect).values(**values)
+                             .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        get(session, handoff_id)  # NotFound if it never existed
+        raise Conflict("Someone else has changed this conversation. The page shows where it stands now.")
+    return get(session, handoff_id)
+
+
+def claim(session: Session, handoff_id: str, user: User, now: datetime | None = None) -> Handoff:
+    """Take a waiting conversation; exactly one of several simultaneous claims wins, the others get Conflict."""
+    if not users.can_work(user):
+        raise Forbidden("Your role cannot take conversations.")
+    now = now or datetime.now(timezone.utc)
+    handoff = _change(session, handoff_id, Handoff.status == WAITING, status=CLAIMED, claimed_by=user.id,
+                      claimed_at=now)
+    audit.record(session, "handoff_claimed", rule_id="HO-1", actor=users.actor(user),
+                 conversation_id=handoff.conversation_id, account_id=handoff.account_id,
+                 detail={"handoff_id": handoff.id})
+    return handoff
+
+
+def release(session: Session, handoff_id: str, user: User) -> Handoff:
+    """Put an owned conversation back in the queue (the bot still answers while it waits)."""
+    handoff = get(session, handoff_id)
+    handoff = _change(session, handoff_id, _owned_by(user, handoff), status=WAITING, claimed_by=None,
+                      claimed_at=None)
+    audit.record(session, "handoff_released", rule_id="HO-1", actor=users.actor(user),
+                 conversation_id=handoff.conversation_id, detail={"handoff_id": handoff.id})
+    return handoff
+
+
+def reassign(session: Session, handoff_id: str, supervisor: User, to: User, now: datetime | None = None) -> Handoff:
+    """A supervisor gives a waiting or owned conversation to someone (who then owns it)."""
+    if not users.can_reassign(supervisor):
+        raise Forbidden("Only a supervisor can reassign conversations.")
+    if not users.can_work(to):
+        raise Forbidden(f"{to.display_name} cannot take conversations.")
+    now = now or datetime.now(timezone.utc)
+    before = get(session, handoff_id)
+    previous = before.claimed_by
+    expect = Handoff.status == WAITING if previous is None else and_(Handoff.status == CLAIMED,
+                                                                     Handoff.claimed_by == previous)
+    handoff = _change(session, handoff_id, expect, status=CLAIMED, claimed_by=to.id, claimed_at=now)
+    audit.record(session, "handoff_reassigned", rule_id="HO-1", actor=users.actor(supervisor),
+                 conversation_id=handoff.conversation_id,
+                 detail={"handoff_id": handoff.id, "from": previous, "to": to.id})
+    return handoff
+
+
+def _owned_by(user: User, handoff: Handoff) -> Any:
+    """The owner may close their conversation; a supervisor may close anyone's."""
+    if not users.can_work(user):
+        raise Forbidden("Your role cannot close conversations.")
+    if handoff.claimed_by != user.id and not users.can_reassign(user):
+        raise Forbidden("This conversation belongs to someone else.")
+    return and_(Handoff.status == CLAIMED, Handoff.claimed_by == handoff.claimed_by)
+
+
+def hand_back(session: Session, handoff_id: str, user: User, now: datetime | None = None) -> Handoff:
+    """The bot answers the debtor's next message again (the caller tells the debtor so)."""
+    now = now or datetime.now(timezone.utc)
+    handoff = get(session, handoff_id)
+    handoff = _change(session, handoff_id, _owned_by(user, handoff), status=RETURNED, resolved_at=now,
+                      resolved_by=user.id, outcome="handed_back")
+    audit.record(session, "handoff_returned", rule_id="HO-1", actor=users.actor(user),
+                 conversation_id=handoff.conversation_id, detail={"handoff_id": handoff.id})
+    return handoff
+
+
+def resolve(session: Session, handoff_id: str, user: User, outcome: str, *, callback_at: datetime | None = None,
+            now: datetime | None = None) -> Handoff:
+    """Close with an outcome code; the bot answers any later message. A wrong party is also marked on the
+    address, so nothing about the debt goes there again (ID-4)."""
+    if outcome not in OUTCOMES:
+        raise QueueError("Pick an outcome.")
+    if outcome == "callback" and callback_at is None:
+        raise QueueError("A callback needs a date and time.")
+    if callback_at is not None and callback_at.tzinfo is None:
+        raise QueueError("A callback time needs a time zone.")
+    now = now or datetime.now(timezone.utc)
+    handoff = get(session, handoff_id)
+    values: dict[str, Any] = {"status": RESOLVED, "resolved_at": now, "resolved_by": user.id, "outcome": outcome}
+    if outcome == "callback":
+        values["callback_at"] = callback_at
+    handoff = _change(session, handoff_id, _owned_by(user, handoff), **values)
+    conversation = session.get(Conversation, handoff.conversation_id)
+    if outcome == "wrong_party" and conversation is not None:
+        contact_preferences.mark_wrong_party(session, conversation.channel, conversation.external_id,
+                                             conversation_id=conversation.id, now=now)
+    audit.record(session, "handoff_resolved", rule_id="HO-1", actor=users.actor(user),
+                 conversation_id=handoff.conversation_id, account_id=handoff.account_id,
+                 detail={"handoff_id": handoff.id, "outcome": outcome,
+                         "callback_at": callback_at.isoformat() if callback_at else None})
+    return handoff
+
+
+# --- what the console shows -------------------------------------------------------------------------------------
+
+@dataclass
+class Summary:
+    """A queue row's view of the bot conversation so far."""
+
+    channel: str
+    verified: bool
+    debtor_messages: int
+    bot_messages: int
+    blocked: int
+    last_debtor_text: str
+    reasons: list[str]
+    captured: dict[str, Any]
+    callback: str | None = None
+    waited_minutes: int = 0
+    recent: list[str] = field(default_factory=list)
+
+
+_INTERNAL_DETAILS = {"reasons", "callback_offer", "callback_offered_at", "callback", "callback_window"}
+
+
+def summary(session: Session, handoff: Handoff, now: datetime | None = None) -> Summary:
+    now = now or datetime.now(timezone.utc)
+    conversation = session.get(Conversation, handoff.conversation_id)
+    counts = dict(session.execute(select(Message.sender_role, func.count(Message.id)).where(
+        Message.conversation_id == handoff.conversation_id).group_by(Message.sender_role)).all())
+    blocked = session.scalar(select(func.count(Message.id)).where(
+        Message.conversation_id == handoff.conversation_id, Message.status == "blocked")) or 0
+    recent = list(session.scalars(select(Message.text).where(
+        Message.conversation_id == handoff.conversation_id, Message.direction == "in")
+        .order_by(Message.id.desc()).limit(3)))
+    details = handoff.details or {}
+    reasons = list(dict.fromkeys([handoff.reason, *details.get("reasons", [])]))
+    return Summary(
+        channel=conversation.channel if conversation else "?",
+        verified=bool(conversation and conversation.verified_at),
+        debtor_messages=counts.get("debtor", 0), bot_messages=counts.get("bot", 0), blocked=blocked,
+        last_debtor_text=(recent[0] if recent else "")[:140],
+        reasons=[REASON_LABELS.get(r, r.replace("_", " ")) for r in reasons],
+        captured={k: v for k, v in details.items() if k not in _INTERNAL_DETAILS},
+        callback=details.get("callback"),
+        waited_minutes=int((now - handoff.created_at).total_seconds() // 60),
+        recent=[t[:140] for t in reversed(recent)],
+    )
+
+
+@dataclass
+class AccountView:
+    reference: str
+    creditor: str
+    balance: str
+    status: str
+    hold: str | None
+    flags: list[str]
+    validation_ends: datetime | None
+    plans: list[dict[str, Any]]
+    payments: list[dict[str, Any]]
+    disputes: list[dict[str, Any]]
+
+
+@dataclass
+class Panel:
+    verified: bool
+    debtor_name: str | None
+    accounts: list[AccountView]
+    contact_flags: list[str]
+    note: str | None = None
+
+
+def account_panel(session: Session, handoff: Handoff) -> Panel:
+    """Balance, plans, payments, disputes and flags for the person handling the conversation. Staff may see
+    them; the debtor may hear them only once verified, so the panel says so when they are not (ID-1)."""
+    conversation = session.get(Conversation, handoff.conversation_id)
+    verified = bool(conversation and conversation.verified_at and conversation.debtor_id)
+    debtor_id = conversation.debtor_id if conversation else None
+    accounts: list[Account] = []
+    if debtor_id:
+        accounts = list(session.scalars(select(Account).where(Account.debtor_id == debtor_id)
+                                        .order_by(Account.account_ref)))
+    elif handoff.account_id:
+        account = session.get(Account, handoff.account_id)
+        accounts = [account] if account else []
+    elif conversation is not None and conversation.channel == "sms":
+        accounts = list(session.scalars(select(Account).join(Debtor).where(Debtor.phone == conversation.external_id)
+                                        .order_by(Account.account_ref)))
+    debtor = session.get(Debtor, accounts[0].debtor_id) if accounts else None
+    note = None
+    if not verified:
+        note = ("Not verified in this conversation: confirm who you are talking to before you say anything about "
+                "a debt (ID-1)." if accounts else "Not verified, and no account is linked yet.")
+    views = [_account_view(session, a) for a in accounts]
+    flags: list[str] = []
+    if conversation is not None:
+        preference = session.scalar(select(ContactPreference).where(
+            ContactPreference.channel == conversation.channel,
+            ContactPreference.address == conversation.external_id))
+        if preference is not None and preference.opted_out_at:
+            flags.append("Opted out on this channel (OPT-3)")
+        if preference is not None and preference.wrong_party_at:
+            flags.append("Marked wrong party (ID-4)")
+    return Panel(verified, f"{debtor.first_name} {debtor.last_name}" if debtor else None, views, flags, note)
+
+
+def _account_view(session: Session, account: Account) -> AccountView:
+    flags = []
+    if account.time_barred:
+        flags.append("Time-barred: no mention of suit, court or legal action (TBD-1)")
+    if account.legal_action_permitted:
+        flags.append("Legal action permitted")
+    if account.collection_paused_reason:
+        flags.append(f"Collection paused: {account.collection_paused_reason.replace('_', ' ')} (VUL-2)")
+    plans = [{"reference": p.reference, "kind": p.kind, "status": p.status.replace("_", " "),
+              "total": format_cents(p.total_cents, account.currency), "count": p.installment_count,
+              "next_due": next((i.due_date for i in p.installments if i.status == "scheduled"), None)}
+             for p in session.scalars(select(Plan).where(Plan.account_id == account.id).order_by(Plan.created_at))]
+    disputes = [{"kind": d.kind.replace("_", " "), "amount": format_cents(d.disputed_cents, account.currency),
+                 "status": d.status, "at": d.created_at}
+                for d in session.scalars(select(Dispute).where(Dispute.account_id == account.id)
+                                         .order_by(Dispute.created_at))]
+    return AccountView(
+        reference=account.account_ref, creditor=account.creditor,
+        balance=format_cents(account.balance_cents, account.currency), status=account.status,
+        hold=holds.hold_rule(session, account), flags=flags, validation_ends=account.validation_period_ends_at,
+        plans=plans, payments=_payments(session, account), disputes=disputes)
+
+
+def _payments(session: Session, account: Account) -> list[dict[str, Any]]:
+    rows = session.scalars(select(Payment).where(Payment.account_id == account.id)
+                           .order_by(Payment.created_at.desc()).limit(10))
+    return [{"reference": p.reference, "amount": format_cents(p.amount_cents, p.currency), "status": p.status,
+             "card": f"{p.card_brand or 'card'} ending {p.card_last4}" if p.card_last4 else None, "at": p.created_at}
+            for p in rows]
+

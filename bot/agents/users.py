@@ -1,0 +1,168 @@
+"""Console users and what each role may do (REC-2: role-based access).
+
+- agent: sees the waiting queue and their own conversations; claims, replies, notes, hands back, resolves.
+- supervisor: everything an agent may do, on every conversation, and reassigns.
+- compliance: reads every conversation, the account panel and the notes (and adds notes); never claims or
+  replies, so a reviewer can never speak to a debtor by accident.
+
+Passwords are hashed with Argon2id (argon2-cffi, the OWASP-recommended algorithm); the hash carries its own
+parameters, so raising them later rehashes each password at its next login."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot.db.models import Handoff, User
+
+AGENT, SUPERVISOR, COMPLIANCE = "agent", "supervisor", "compliance"
+ROLES = (AGENT, SUPERVISOR, COMPLIANCE)
+MIN_PASSWORD_LENGTH = 12  # NIST 800-63B asks for at least 8; staff see debtors' records, so more
+MAX_PASSWORD_LENGTH = 256  # hashing a megabyte "password" would be a cheap way to burn CPU
+# Brute force: after this many wrong passwords in a row the account waits, whoever tries.
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,59}$")
+
+_hasher = PasswordHasher()  # Argon2id with the library's current defaults (RFC 9106 low-memory profile)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so a wrong name costs as long as a wrong password (no user
+    enumeration by timing). Made on first use: the action server imports this module and never logs anyone in."""
+    return _hasher.hash("settle-no-such-user-placeholder")
+
+
+class UserError(ValueError):
+    """A user cannot be created as asked; the message says why."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise UserError(f"the password may have at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def normalise_username(username: str) -> str:
+    return unicodedata.normalize("NFKC", username or "").strip().lower()
+
+
+def create_user(session: Session, username: str, password: str, role: str, *, display_name: str | None = None,
+                created_by: str = "cli") -> User:
+    """A new console user. The username is case-insensitive; the display name is what debtors see."""
+    name = normalise_username(username)
+    if not _USERNAME.match(name):
+        raise UserError("a username is 2-60 characters: letters, digits, '.', '_' or '-'")
+    if role not in ROLES:
+        raise UserError(f"the role must be one of {', '.join(ROLES)}")
+    check_password_strength(password)
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise UserError(f"a user named {name!r} already exists")
+    shown = (display_name or username).strip()[:100] or name
+    user = User(username=name, display_name=shown, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    audit.record(session, "user_created", rule_id="REC-2", actor=created_by,
+                 detail={"user_id": user.id, "username": name, "role": role})
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    check_password_strength(password)
+    user.password_hash = hash_password(password)
+    user.failed_logins, user.locked_until = 0, None
+
+
+def authenticate(session: Session, username: str, password: str, now: datetime | None = None) -> User | None:
+    """The user, if the password is theirs and the account is active and not locked; None otherwise (and the
+    caller says only "wrong username or password", whichever it was)."""
+    now = now or datetime.now(timezone.utc)
+    name = normalise_username(username)
+    user = session.scalar(select(User).where(User.username == name)) if _USERNAME.match(name) else None
+    if len(password) > MAX_PASSWORD_LENGTH:
+        password = password[:MAX_PASSWORD_LENGTH]
+    if user is None:
+        _verify(_dummy_hash(), password)
+        audit.record(session, "login_failed", rule_id="REC-2", actor="unknown", detail={"reason": "unknown user"})
+        return None
+    locked = user.locked_until is not None and user.locked_until > now
+    ok = _verify(user.password_hash, password)
+    if not user.active or locked or not ok:
+        if not ok and not locked:
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until, user.failed_logins = now + LOCKOUT, 0
+        reason = "inactive" if not user.active else "locked" if locked else "wrong password"
+        audit.record(session, "login_failed", rule_id="REC-2", actor=actor(user), detail={"reason": reason})
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    audit.record(session, "login_succeeded", rule_id="REC-2", actor=actor(user))
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def actor(user: User) -> str:
+    """How a user appears in the audit trail."""
+    return f"{user.role}:{user.username}"[:60]
+
+
+def by_username(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == normalise_username(username)))
+
+
+def assignable(session: Session) -> list[User]:
+    """Who a supervisor can hand a conversation to: active agents and supervisors."""
+    return list(session.scalars(select(User).where(User.active.is_(True), User.role.in_((AGENT, SUPERVISOR)))
+                                .order_by(func.lower(User.display_name))))
+
+
+# --- what each role may do (the console checks these on every request, not only in the templates) ----------------
+
+def can_work(user: User) -> bool:
+    """Claim, reply, hand back, resolve: people who talk to debtors."""
+    return user.active and user.role in (AGENT, SUPERVISOR)
+
+
+def can_reassign(user: User) -> bool:
+    return user.active and user.role == SUPERVISOR
+
+
+def sees_everything(user: User) -> bool:
+    """Supervisors see every queue; compliance reviews every conversation (read only)."""
+    return user.active and user.role in (SUPERVISOR, COMPLIANCE)
+
+
+def can_view(user: User, handoff: Handoff) -> bool:
+    """An agent sees what is waiting and what they own or last owned; not a colleague's open conversation."""
+    if not user.active:
+        return False
+    if sees_everything(user):
+        return True
+    return handoff.status == "waiting" or user.id in (handoff.claimed_by, handoff.resolved_by)
+
+
+def can_reply(user: User, handoff: Handoff) -> bool:
+    """Only the person who owns the conversation writes in it (one voice at a time)."""
+    return can_work(user) and handoff.status == "claimed" and handoff.claimed_by == user.id

@@ -1,0 +1,56 @@
+"""`python -m bot create-user NAME --role agent|supervisor|compliance`: a console user (REC-2).
+
+The password is asked for twice without echo, or read from standard input with --password-stdin (one line; for
+scripts), never taken as an argument, where it would end up in the shell history and the process list."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from sqlalchemy import inspect
+
+from bot.agents import users
+from bot.config import Settings
+from bot.db import get_engine, session_scope
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("create-user", help="create an agent console user (prompts for the password)")
+    parser.add_argument("name", help="the username to log in with (letters, digits, '.', '_', '-')")
+    parser.add_argument("--role", required=True, choices=users.ROLES,
+                        help="agent: works the queue; supervisor: also sees every queue and reassigns; "
+                             "compliance: reads every conversation, never writes to debtors")
+    parser.add_argument("--display-name", help="the name debtors see on this person's replies (default: NAME)")
+    parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    parser.set_defaults(handler=handle)
+
+
+def _password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        print("error: the passwords do not match", file=sys.stderr)
+        return None
+    return first
+
+
+def handle(args: argparse.Namespace) -> int:
+    engine = get_engine(Settings.from_env().database_url)
+    if not inspect(engine).has_table("users"):
+        print("error: the database has no users table yet; run `python -m bot migrate` first", file=sys.stderr)
+        return 2
+    password = _password(args.password_stdin)
+    if password is None:
+        return 2
+    try:
+        with session_scope(engine) as session:
+            user = users.create_user(session, args.name, password, args.role, display_name=args.display_name)
+            summary = f"created {user.role} {user.username!r} (shown to debtors as {user.display_name!r})"
+    except users.UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(summary)
+    return 0

@@ -1,0 +1,603 @@
+"""The agent console at /agent: server-rendered pages (Jinja2, autoescaped), plain JS, no build step.
+
+Auth (REC-2): a stranger gets the login page and nothing else: every page and stream resolves the session cookie
+first (bot/agents/auth.py: server-side sessions, Argon2 passwords), and every action checks the role and the
+ownership again in bot/agents/ (the templates only hide buttons; they are not the check). Every POST needs the
+session's CSRF token and, when the browser sends an Origin, our own origin; the login form uses a double-submit
+token. Pages are never cached and never framed (Content-Security-Policy, X-Frame-Options).
+
+Live updates: Server-Sent Events. A stream subscribes to the live hub's console topics (bot/agents/__init__.py)
+and re-reads the database whenever something is published there, or every few seconds anyway, so updates made
+by another process (the action server queueing a handoff, a webhook, another gateway worker) show up too. It
+sends rendered HTML fragments; the page swaps them in."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from bot import agents, audit, sms
+from bot.agents import auth, canned, notes, queue, replies, users
+from bot.agents.auth import SignedIn
+from bot.agents.hours import AgentHours
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import AgentNote, Conversation, Handoff, Message, User
+from bot.gateway.live import LiveHub, SubscriberLagged
+
+router = APIRouter(prefix="/agent", include_in_schema=False)
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=str(HERE.parent / "templates"))
+STATIC = HERE / "static"
+POLL_SECONDS = 5.0  # the database is re-read at least this often on a stream, whatever the hub says
+KEEPALIVE_SECONDS = 15.0
+FETCH_HEADER = "x-requested-with"  # the console's JS asks for JSON results instead of a redirect
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+                               "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+NOTICES = {  # what a redirect may tell the page (codes only: nothing the request wrote is echoed back)
+    "claimed": "You own this conversation now. The bot stays quiet until you hand it back or resolve it.",
+    "released": "Back in the queue. The bot answers while it waits.",
+    "reassigned": "Reassigned.",
+    "handed_back": "Handed back. The bot answers the debtor's next message.",
+    "resolved": "Resolved.",
+    "sent": "Sent.",
+    "blocked": "Not sent: the outbound gate blocked it. The rules are shown on the message.",
+    "noted": "Note added.",
+}
+
+
+# --- plumbing -----------------------------------------------------------------------------------------------------
+
+@dataclass
+class _App:
+    settings: Settings
+    engine: Any
+    hub: LiveHub | None
+    zone: ZoneInfo
+
+    @property
+    def idle(self) -> timedelta:
+        return timedelta(minutes=max(1, self.settings.agent_session_idle_minutes))
+
+
+def _app(request: Request) -> _App:
+    settings: Settings = request.app.state.settings
+    return _App(settings, request.app.state.engine, getattr(request.app.state, "live", None),
+                AgentHours.parse(settings.agent_hours).zone)
+
+
+def _when(value: datetime | None, zone: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(zone)
+    return f"{local:%b} {local.day}, {local:%H:%M}"
+
+
+def _base(app: _App) -> dict[str, Any]:
+    """What every template needs, for whole pages and for the fragments a stream sends alike."""
+    return {"business_name": app.settings.business_name, "notices": NOTICES, "when": lambda v: _when(v, app.zone),
+            "zone_label": AgentHours.parse(app.settings.agent_hours).zone_label}
+
+
+def _fragment(app: _App, name: str, context: dict[str, Any]) -> str:
+    return templates.get_template(f"console/{name}").render(**_base(app), **context)
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    response = templates.TemplateResponse(request, f"console/{name}", {**_base(_app(request)), **context},
+                                          status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or _app(request).settings.public_base_url.startswith("https://")
+
+
+def _resolve(app: _App, token: str | None) -> SignedIn | None:
+    with session_scope(app.engine) as session:
+        return auth.resolve(session, token, idle=app.idle)
+
+
+async def _signed_in(request: Request) -> SignedIn | None:
+    return await run_in_threadpool(_resolve, _app(request), request.cookies.get(auth.COOKIE))
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser names the page a POST came from; it must be ours (a second wall behind the CSRF token)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # not a browser (or a very old one): the CSRF token still has to match
+    ours = {f"{request.url.scheme}://{request.url.netloc}"}
+    public = _app(request).settings.public_base_url
+    if public:
+        parts = urlsplit(public)
+        ours.add(f"{parts.scheme}://{parts.netloc}")
+    return origin.rstrip("/") in ours
+
+
+def _wants_json(request: Request) -> bool:
+    return request.headers.get(FETCH_HEADER, "").lower() == "fetch"
+
+
+def _refuse(request: Request, status: int, text: str) -> Response:
+    if _wants_json(request) or request.method == "GET" and "text/event-stream" in request.headers.get("accept", ""):
+        return JSONResponse({"ok": False, "error": text}, status_code=status, headers=SECURITY_HEADERS)
+    return _render(request, "error.html", {"status": status, "text": text}, status_code=status)
+
+
+def _audit(app: _App, kind: str, **fields: Any) -> None:
+    with session_scope(app.engine) as session:
+        audit.record(session, kind, rule_id="REC-2", **fields)
+
+
+async def _guard_post(request: Request) -> tuple[SignedIn, Any] | Response:
+    """Who is posting, and their form, if the session, the origin and the CSRF token all check out."""
+    app = _app(request)
+    signed = await _signed_in(request)
+    if signed is None:
+        return _refuse(request, 401, "Please log in again.")
+    if not _same_origin(request):
+        await run_in_threadpool(_audit, app, "csrf_rejected", actor=users.actor(signed.user),
+                                detail={"path": request.url.path, "why": "origin"})
+        return _refuse(request, 403, "This form came from another site, so it was refused.")
+    form = await request.form()
+    given = form.get("csrf_token") or request.headers.get("x-csrf-token")
+    if not auth.csrf_ok(signed.csrf_token, str(given) if given else None):
+        await run_in_threadpool(_audit, app, "csrf_rejected", actor=users.actor(signed.user),
+                                detail={"path": request.url.path, "why": "token"})
+        return _refuse(request, 403, "This form has expired. Reload the page and try again.")
+    return signed, form
+
+
+def _login_redirect(request: Request) -> RedirectResponse:
+    return RedirectResponse("/agent/login", status_code=303, headers={"Cache-Control": "no-store"})
+
+
+def _done(request: Request, handoff_id: str | None, notice: str, **extra: Any) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"ok": True, "notice": NOTICES.get(notice, ""), **extra}, headers=SECURITY_HEADERS)
+    target = f"/agent/h/{handoff_id}?notice={notice}" if handoff_id else f"/agent?notice={notice}"
+    return RedirectResponse(target, status_code=303)
+
+
+def _queue_error(request: Request, exc: queue.QueueError) -> Response:
+    status = 404 if isinstance(exc, queue.NotFound) else 409 if isinstance(exc, queue.Conflict) else \
+        403 if isinstance(exc, queue.Forbidden) else 400
+    return _refuse(request, status, str(exc))
+
+
+# --- static -------------------------------------------------------------------------------------------------------
+
+@router.get("/static/{name}")
+async def console_static(name: str) -> Response:
+    files = {"console.js": "application/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
+    if name not in files:
+        return Response(status_code=404)
+    return FileResponse(STATIC / name, media_type=files[name], headers={"Cache-Control": "no-cache"})
+
+
+# --- login --------------------------------------------------------------------------------------------------------
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_page(request: Request) -> Response:
+    if await _signed_in(request) is not None:
+        return RedirectResponse("/agent", status_code=303)
+    return _login_form(request)
+
+
+def _login_form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = _render(request, "login.html", {"csrf_token": token, "error": error}, status_code=status_code)
+    response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/agent",
+                        secure=_secure(request), max_age=3600)
+    return response
+
+
+def _login(app: _App, username: str, password: str) -> tuple[str, SignedIn] | None:
+    with session_scope(app.engine) as session:
+        user = users.authenticate(session, username, password)
+        if user is None:
+            return None
+        return auth.start(session, user, lifetime=timedelta(hours=max(1, app.settings.agent_session_max_hours)))
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    app = _app(request)
+    form = await request.form()
+    # Login CSRF: a double-submit token, so another site cannot sign this browser in as someone else.
+    if not _same_origin(request) or not auth.csrf_ok(request.cookies.get(auth.LOGIN_CSRF_COOKIE),
+                                                     str(form.get("csrf_token") or "")):
+        return _login_form(request, "The login form expired. Please try again.", status_code=403)
+    started = await run_in_threadpool(_login, app, str(form.get("username") or ""), str(form.get("password") or ""))
+    if started is None:
+        # One message for every failure: no telling a wrong name from a wrong password or a locked account.
+        return _login_form(request, "Wrong username or password.", status_code=401)
+    token, _signed = started
+    response = RedirectResponse("/agent", status_code=303)
+    response.set_cookie(auth.COOKIE, token, httponly=True, samesite="strict", path="/agent", secure=_secure(request),
+                        max_age=max(1, app.settings.agent_session_max_hours) * 3600)
+    response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/agent")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    guard = await _guard_post(request)
+    if isinstance(guard, Response):
+        return guard
+    signed, _form = guard
+
+    def end() -> None:
+        with session_scope(_app(request).engine) as session:
+            auth.end(session, signed)
+
+    await run_in_threadpool(end)
+    response = RedirectResponse("/agent/login", status_code=303)
+    response.delete_cookie(auth.COOKIE, path="/agent")
+    return response
+
+
+# --- the queue ----------------------------------------------------------------------------------------------------
+
+def _queue_context(app: _App, signed: SignedIn) -> dict[str, Any]:
+    user = signed.user
+    now = datetime.now(timezone.utc)
+    with session_scope(app.engine) as session:
+        names = {u.id: u.display_name for u in session.scalars(select(User))}
+        sections = [("Waiting", "waiting", queue.waiting(session)),
+                    ("Yours", "mine", queue.claimed(session, user.id))]
+        if users.sees_everything(user):
+            sections.append(("Owned by others", "others",
+                             [h for h in queue.claimed(session) if h.claimed_by != user.id]))
+            sections.append(("Recently closed", "closed", queue.recently_closed(session)))
+        else:
+            sections.append(("You closed recently", "closed", queue.recently_closed(session, user.id, limit=10)))
+        rows = {key: [(h, queue.summary(session, h, now)) for h in handoffs] for _, key, handoffs in sections}
+    return {"sections": [(title, key) for title, key, _ in sections], "rows": rows, "names": names,
+            "user": user, "csrf_token": signed.csrf_token, "can_work": users.can_work(user),
+            "reason_labels": queue.REASON_LABELS, "outcomes": queue.OUTCOMES}
+
+
+@router.get("", response_class=HTMLResponse)
+async def queue_page(request: Request) -> Response:
+    signed = await _signed_in(request)
+    if signed is None:
+        return _login_redirect(request)
+    context = await run_in_threadpool(_queue_context, _app(request), signed)
+    return _render(request, "queue.html", {**context, "notice": request.query_params.get("notice")})
+
+
+@router.get("/events/queue")
+async def queue_events(request: Request) -> Response:
+    signed = await _signed_in(request)
+    if signed is None:
+        return _refuse(request, 401, "Please log in again.")
+    app = _app(request)
+
+    def render(current: SignedIn) -> dict[str, str]:
+        return {"queue": _fragment(app, "_queue_sections.html", _queue_context(app, current))}
+
+    return _stream(request, [agents.QUEUE_TOPIC], render)
+
+
+# --- one conversation ---------------------------------------------------------------------------------------------
+
+def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[str, Any]:
+    user = signed.user
+    with session_scope(app.engine) as session:
+        handoff = queue.get(session, handoff_id)
+        if not users.can_view(user, handoff):
+            raise queue.Forbidden("This conversation belongs to someone else.")
+        conversation = session.get(Conversation, handoff.conversation_id)
+        messages = list(session.scalars(select(Message).where(Message.conversation_id == conversation.id)
+                                        .order_by(Message.id)))
+        names = {u.id: u.display_name for u in session.scalars(select(User))}
+        context = {
+            "handoff": handoff, "conversation": conversation, "messages": messages,
+            "notes": notes.for_conversation(session, conversation.id),
+            "summary": queue.summary(session, handoff), "panel": queue.account_panel(session, handoff),
+            "names": names, "user": user, "csrf_token": signed.csrf_token,
+            "can_work": users.can_work(user), "can_reply": users.can_reply(user, handoff),
+            "can_reassign": users.can_reassign(user),
+            "can_close": users.can_work(user) and handoff.status == queue.CLAIMED and (
+                handoff.claimed_by == user.id or users.can_reassign(user)),
+            "assignable": users.assignable(session) if users.can_reassign(user) else [],
+            "outcomes": queue.OUTCOMES, "reason_labels": queue.REASON_LABELS,
+            "canned": [(c.id, c.title, c.render(user.display_name)) for c in canned.default()],
+        }
+    return context
+
+
+@router.get("/h/{handoff_id}", response_class=HTMLResponse)
+async def conversation_page(request: Request, handoff_id: str) -> Response:
+    signed = await _signed_in(request)
+    if signed is None:
+        return _login_redirect(request)
+    app = _app(request)
+    try:
+        context = await run_in_threadpool(_conversation_context, app, signed, handoff_id)
+    except queue.QueueError as exc:
+        return _queue_error(request, exc)
+    if context["user"].role == users.COMPLIANCE:
+        # REC-2: reviewers read redacted transcripts (everything stored is redacted); each read is logged.
+        await run_in_threadpool(_audit, app, "transcript_viewed", actor=users.actor(signed.user),
+                                conversation_id=context["conversation"].id)
+    return _render(request, "conversation.html", {**context, "notice": request.query_params.get("notice")})
+
+
+@router.get("/h/{handoff_id}/events")
+async def conversation_events(request: Request, handoff_id: str) -> Response:
+    signed = await _signed_in(request)
+    if signed is None:
+        return _refuse(request, 401, "Please log in again.")
+    app = _app(request)
+    try:
+        after = int(request.query_params.get("after", "0"))
+        notes_after = int(request.query_params.get("notes_after", "0"))
+    except ValueError:
+        return _refuse(request, 400, "Bad position.")
+    seen = {"message": after, "note": notes_after}
+
+    def render(current: SignedIn) -> dict[str, Any]:
+        context = _conversation_context(app, current, handoff_id)
+        new_messages = [m for m in context["messages"] if m.id > seen["message"]]
+        new_notes = [n for n in context["notes"] if n.id > seen["note"]]
+        if new_messages:
+            seen["message"] = new_messages[-1].id
+        if new_notes:
+            seen["note"] = new_notes[-1].id
+        return {
+            "messages": [{"id": m.id, "html": _fragment(app, "_message.html", {**context, "m": m})}
+                         for m in new_messages],
+            "notes": [{"id": n.id, "html": _fragment(app, "_note.html", {**context, "n": n})} for n in new_notes],
+            "status": _fragment(app, "_status.html", context),
+            "actions": _fragment(app, "_actions.html", context),
+            "panel": _fragment(app, "_panel.html", context),
+        }
+
+    conversation_id = await run_in_threadpool(_conversation_of, app, handoff_id)
+    if conversation_id is None:
+        return _refuse(request, 404, "That conversation is not in the queue.")
+    return _stream(request, [agents.conversation_topic(conversation_id)], render)
+
+
+def _conversation_of(app: _App, handoff_id: str) -> str | None:
+    with session_scope(app.engine) as session:
+        return session.scalar(select(Handoff.conversation_id).where(Handoff.id == handoff_id))
+
+
+def _stream(request: Request, topics: list[str], render: Any) -> StreamingResponse:
+    """SSE: after each nudge from the hub (or every POLL_SECONDS) re-render; send what changed. The session is
+    checked again each time, so logging out or being disabled ends the stream."""
+    app = _app(request)
+    token = request.cookies.get(auth.COOKIE)
+
+    async def events() -> AsyncIterator[str]:
+        wake = asyncio.Event()
+        pumps = []
+        async with _Subscriptions(app.hub, topics) as subscriptions:
+            for subscription in subscriptions:
+                pumps.append(asyncio.create_task(_pump(subscription, wake)))
+            sent: dict[str, str] = {}
+            quiet_since = asyncio.get_running_loop().time()
+            try:
+                while not await request.is_disconnected():
+                    wake.clear()  # before reading: a nudge that lands while we read brings another read
+                    current = await run_in_threadpool(_resolve, app, token)
+                    if current is None:
+                        yield _sse("logout", {"url": "/agent/login"})
+                        return
+                    try:
+                        parts = await run_in_threadpool(render, current)
+                    except queue.QueueError as exc:
+                        yield _sse("gone", {"error": str(exc)})
+                        return
+                    for name, value in parts.items():
+                        if isinstance(value, list):
+                            for item in value:
+                                yield _sse(name[:-1], item)
+                        elif sent.get(name) != value:
+                            sent[name] = value
+                            yield _sse(name, {"html": value})
+                    now = asyncio.get_running_loop().time()
+                    if now - quiet_since > KEEPALIVE_SECONDS:
+                        quiet_since = now
+                        yield ": keepalive\n\n"
+                    with suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(wake.wait(), POLL_SECONDS)
+                    await asyncio.sleep(0.05)  # a burst of nudges becomes one re-read
+            finally:
+                for pump in pumps:
+                    pump.cancel()
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={**SECURITY_HEADERS, "X-Accel-Buffering": "no"})
+
+
+class _Subscriptions:
+    """Subscribe to several hub topics at once (none without a hub: the stream then only polls)."""
+
+    def __init__(self, hub: LiveHub | None, topics: list[str]) -> None:
+        self.managers = [hub.subscribe(t) for t in topics] if hub is not None else []
+
+    async def __aenter__(self) -> list[Any]:
+        return [await m.__aenter__() for m in self.managers]
+
+    async def __aexit__(self, *exc: Any) -> None:
+        for manager in reversed(self.managers):
+            await manager.__aexit__(*exc)
+
+
+async def _pump(subscription: Any, wake: asyncio.Event) -> None:
+    try:
+        async for _event in subscription:
+            wake.set()
+    except SubscriberLagged:
+        wake.set()  # fell behind: the next poll re-reads everything anyway
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+# --- actions ------------------------------------------------------------------------------------------------------
+
+async def _act(request: Request, handoff_id: str, work: Any, notice: str) -> Response:
+    """Run one queue action for the signed-in user in a transaction, wake the consoles, then redirect."""
+    guard = await _guard_post(request)
+    if isinstance(guard, Response):
+        return guard
+    signed, form = guard
+    app = _app(request)
+
+    def run() -> tuple[str, Any]:
+        with session_scope(app.engine) as session:
+            user = session.get(User, signed.user.id)
+            result = work(session, user, form)
+            handoff = queue.get(session, handoff_id)
+            return handoff.conversation_id, result
+
+    try:
+        conversation_id, result = await run_in_threadpool(run)
+    except queue.QueueError as exc:
+        return _queue_error(request, exc)
+    if isinstance(result, replies.Outgoing):
+        await _deliver(request, result)
+    else:
+        await replies.notify(app.hub, conversation_id)
+    return _done(request, handoff_id, notice)
+
+
+async def _deliver(request: Request, outgoing: replies.Outgoing) -> None:
+    from bot.gateway import sms_channel  # made on first use, with the app's Twilio sender (None: local outbox)
+
+    app = _app(request)
+    sender = sms_channel.get_channel(request.app).sender if outgoing.channel == sms.CHANNEL else None
+    await replies.deliver(outgoing, engine=app.engine, hub=app.hub, sms_sender=sender,
+                          max_segments=app.settings.sms_max_segments)
+
+
+@router.post("/h/{handoff_id}/claim")
+async def claim(request: Request, handoff_id: str) -> Response:
+    return await _act(request, handoff_id, lambda s, u, f: queue.claim(s, handoff_id, u), "claimed")
+
+
+@router.post("/h/{handoff_id}/release")
+async def release(request: Request, handoff_id: str) -> Response:
+    return await _act(request, handoff_id, lambda s, u, f: queue.release(s, handoff_id, u), "released")
+
+
+@router.post("/h/{handoff_id}/reassign")
+async def reassign(request: Request, handoff_id: str) -> Response:
+    def work(session: Any, user: User, form: Any) -> Handoff:
+        target = session.get(User, str(form.get("user_id") or ""))
+        if target is None:
+            raise queue.QueueError("Pick who should take it.")
+        return queue.reassign(session, handoff_id, user, target)
+
+    return await _act(request, handoff_id, work, "reassigned")
+
+
+@router.post("/h/{handoff_id}/handback")
+async def hand_back(request: Request, handoff_id: str) -> Response:
+    def work(session: Any, user: User, form: Any) -> replies.Outgoing | None:
+        handoff = queue.hand_back(session, handoff_id, user)
+        return replies.record_bot_notice(session, handoff)
+
+    return await _act(request, handoff_id, work, "handed_back")
+
+
+@router.post("/h/{handoff_id}/resolve")
+async def resolve(request: Request, handoff_id: str) -> Response:
+    app = _app(request)
+
+    def work(session: Any, user: User, form: Any) -> Handoff:
+        callback_at = None
+        raw = str(form.get("callback_at") or "").strip()
+        if raw:
+            try:
+                callback_at = datetime.fromisoformat(raw).replace(tzinfo=app.zone)  # entered in the console's zone
+            except ValueError as exc:
+                raise queue.QueueError("Give the callback as a date and time.") from exc
+        return queue.resolve(session, handoff_id, user, str(form.get("outcome") or ""), callback_at=callback_at)
+
+    return await _act(request, handoff_id, work, "resolved")
+
+
+@router.post("/h/{handoff_id}/reply")
+async def reply(request: Request, handoff_id: str) -> Response:
+    guard = await _guard_post(request)
+    if isinstance(guard, Response):
+        return guard
+    signed, form = guard
+    app = _app(request)
+
+    def run() -> replies.Outgoing:
+        with session_scope(app.engine) as session:
+            user = session.get(User, signed.user.id)
+            return replies.record_reply(session, handoff_id, user, str(form.get("text") or ""))
+
+    try:
+        outgoing = await run_in_threadpool(run)
+    except queue.QueueError as exc:
+        return _queue_error(request, exc)
+    except replies.ReplyError as exc:
+        return _refuse(request, 400, str(exc))
+    await _deliver(request, outgoing)
+    if not outgoing.allowed:
+        if _wants_json(request):
+            return JSONResponse({"ok": False, "blocked": True, "rule_ids": list(outgoing.rule_ids),
+                                 "reasons": list(outgoing.reasons),
+                                 "error": "Not sent: " + ", ".join(outgoing.rule_ids)},
+                                status_code=422, headers=SECURITY_HEADERS)
+        return _done(request, handoff_id, "blocked")
+    return _done(request, handoff_id, "sent", message_id=outgoing.message_id)
+
+
+@router.post("/h/{handoff_id}/notes")
+async def add_note(request: Request, handoff_id: str) -> Response:
+    guard = await _guard_post(request)
+    if isinstance(guard, Response):
+        return guard
+    signed, form = guard
+    app = _app(request)
+
+    def run() -> AgentNote:
+        with session_scope(app.engine) as session:
+            user = session.get(User, signed.user.id)
+            return notes.add(session, queue.get(session, handoff_id), user, str(form.get("text") or ""))
+
+    try:
+        note = await run_in_threadpool(run)
+    except queue.QueueError as exc:
+        return _queue_error(request, exc)
+    except notes.NoteForbidden as exc:
+        return _refuse(request, 403, str(exc))
+    except notes.NoteError as exc:
+        return _refuse(request, 400, str(exc))
+    await replies.notify(app.hub, note.conversation_id)
+    return _done(request, handoff_id, "noted")

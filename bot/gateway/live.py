@@ -1,0 +1,134 @@
+"""Live fan-out of conversation events to whoever is watching a conversation right now: the debtor's widget
+tabs, the agent console. Anything that stores a message the debtor should see (the web channel's replies, an
+agent's reply, a bot-initiated notice) publishes it here under the conversation's id, which is the topic the
+widget listens on; other listeners use topics of their own (the console's are in bot/agents/__init__.py).
+
+`LiveHub` is the interface; `InProcessHub` serves one gateway process. With several gateway workers a Redis
+pub/sub hub takes its place (publish = PUBLISH on a channel per conversation, subscribe = SUBSCRIBE to it),
+which is why events are plain JSON-ready dicts and why a subscriber must cope with missing some: a widget that
+falls behind is disconnected and rebuilds from the database on reconnect, so the hub never has to be reliable.
+
+Event shapes (the web channel forwards them to the widget as they are):
+  {"type": "message", "id": <Message.id>, "role": "debtor"|"bot"|"agent"|"system", "text": str,
+   "buttons"?: [{"title", "payload"}], "client_id"?: str, "agent_name"?: str, "at": ISO 8601}
+  {"type": "typing", "on": bool}
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from bot.db.models import Message
+
+Event = dict[str, Any]
+
+
+class SubscriberLagged(Exception):
+    """The subscriber did not keep up and events were dropped; it should resync from the database."""
+
+
+class Subscription(ABC):
+    """Events of one conversation, in publish order, from the moment of subscribing."""
+
+    @abstractmethod
+    def __aiter__(self) -> AsyncIterator[Event]: ...
+
+
+class LiveHub(ABC):
+    @abstractmethod
+    async def publish(self, conversation_id: str, event: Event) -> None:
+        """Deliver the event to every current subscriber of the conversation (none: dropped, by design)."""
+
+    @abstractmethod
+    def subscribe(self, conversation_id: str) -> Any:
+        """An async context manager yielding a `Subscription`; leaving it unsubscribes."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook: a Redis hub closes its connections here
+        """Release resources at shutdown."""
+
+
+class _QueueSubscription(Subscription):
+    _LAGGED = object()
+
+    def __init__(self, max_events: int) -> None:
+        self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=max_events)
+
+    def offer(self, event: Event) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # A stuck socket must not grow memory without bound: drop its backlog and tell it to resync.
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(self._LAGGED)
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        while True:
+            event = await self.queue.get()
+            if event is self._LAGGED:
+                raise SubscriberLagged()
+            yield event
+
+
+class InProcessHub(LiveHub):
+    """One process, no I/O. Publish from the event loop's thread (sync code: `anyio.from_thread.run`)."""
+
+    def __init__(self, max_events_per_subscriber: int = 500) -> None:
+        self._subscribers: dict[str, set[_QueueSubscription]] = {}
+        self._max_events = max_events_per_subscriber
+
+    async def publish(self, conversation_id: str, event: Event) -> None:
+        for subscription in list(self._subscribers.get(conversation_id, ())):
+            subscription.offer(event)
+
+    @asynccontextmanager
+    async def subscribe(self, conversation_id: str) -> AsyncIterator[Subscription]:
+        subscription = _QueueSubscription(self._max_events)
+        self._subscribers.setdefault(conversation_id, set()).add(subscription)
+        try:
+            yield subscription
+        finally:
+            watchers = self._subscribers.get(conversation_id)
+            if watchers is not None:
+                watchers.discard(subscription)
+                if not watchers:
+                    del self._subscribers[conversation_id]
+
+    def watchers(self, conversation_id: str) -> int:
+        """How many subscribers a conversation has here (e.g. is the debtor's widget open)."""
+        return len(self._subscribers.get(conversation_id, ()))
+
+
+def shown_to_debtor(message: Message) -> bool:
+    """What the debtor's own transcript shows: everything they sent, and what was actually sent to them
+    (a reply the outbound gate blocked was never said, so it is never shown)."""
+    return message.direction == "in" or message.status == "sent"
+
+
+def message_event(message: Message) -> Event:
+    """The one shape of a stored message on the live path and in the widget's history."""
+    payload = message.payload or {}
+    event: Event = {
+        "type": "message",
+        "id": message.id,
+        "role": message.sender_role,
+        "text": message.text,
+        "at": message.created_at.isoformat() if message.created_at else None,
+    }
+    if message.direction == "in":
+        # A button click stores the payload (what Rasa needs) and keeps the title (what the debtor chose).
+        if payload.get("title"):
+            event["text"] = payload["title"]
+        if payload.get("client_id"):
+            event["client_id"] = payload["client_id"]
+    else:
+        if payload.get("buttons"):
+            event["buttons"] = [{"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+                                for b in payload["buttons"]]
+        if message.sender_role == "agent" and payload.get("agent_name"):
+            event["agent_name"] = str(payload["agent_name"])
+    return event

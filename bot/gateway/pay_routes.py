@@ -1,0 +1,127 @@
+"""Pay links in the browser: GET /pay/<token> creates a Checkout Session and redirects there (303); the pages
+Stripe sends the debtor back to (done, cancelled); and pushing payment messages to live channels.
+
+PCI-1: the card is typed on Stripe's hosted page (the local stand-in in the demo), never on ours; these pages
+only ever show an amount, a receipt number and what to do next."""
+
+from __future__ import annotations
+
+import logging
+from html import escape as _escape
+from typing import Any
+
+import stripe
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from bot import sms
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import Conversation, Message
+from bot.gateway import live
+from bot.payments import service
+from bot.payments.stripe_client import build_client
+
+log = logging.getLogger("settle.pay")
+
+
+def escape(text: str) -> str:
+    """Text content only (never inside an attribute), so apostrophes stay readable."""
+    return _escape(text, quote=False)
+router = APIRouter()
+
+UNAVAILABLE = ("Sorry, we couldn't open the secure payment page just now. Nothing was charged. Please try this "
+               "same link again in a few minutes, or say 'talk to a person' in the chat.")
+
+
+def stripe_client(app: Any) -> stripe.StripeClient:
+    """One SDK client per gateway (it keeps its HTTP connections), built from the settings on first use."""
+    client = getattr(app.state, "stripe_client", None)
+    if client is None:
+        client = app.state.stripe_client = build_client(app.state.settings)
+    return client
+
+
+def _page(title: str, heading: str, body: str, status: int = 200) -> HTMLResponse:
+    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1"><title>{escape(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1a1f36;
+line-height:1.5}}a.button{{display:inline-block;background:#635bff;color:#fff;padding:.6rem 1rem;border-radius:4px;
+text-decoration:none}}</style></head><body><h1>{escape(heading)}</h1>{body}</body></html>"""
+    return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store",
+                                                           "Referrer-Policy": "no-referrer"})
+
+
+@router.get("/pay/done")
+async def pay_done(request: Request, session_id: str = "") -> Response:
+    """Stripe's success_url. The payment is applied here too if the webhook has not arrived yet (the same
+    idempotent path), so the debtor sees the result at once and the ledger still changes only once."""
+    app = request.app
+    delivered = service.Delivered()
+    if session_id:
+        try:
+            delivered = await run_in_threadpool(service.sync_checkout_session, app.state.engine, stripe_client(app),
+                                                app.state.settings, session_id)
+        except (service.CheckoutUnavailable, stripe.StripeError):
+            log.warning("could not check Checkout Session %s on the success page", session_id)
+    await deliver(app, delivered)
+    summary = await run_in_threadpool(service.session_summary, app.state.engine, session_id) if session_id else None
+    if summary is None:
+        return _page("Payment", "Thank you", "<p>If you paid, your receipt will be in the chat shortly.</p>")
+    if summary["status"] == "succeeded":
+        body = (f"<p>We received your payment of <strong>{escape(summary['amount'])}</strong>. Receipt number: "
+                f"<strong>{escape(summary['reference'])}</strong>.</p><p>Your receipt is in the chat too. You can "
+                f"close this page.</p>")
+    elif summary["status"] == "held":
+        body = "<p>We received your payment. A person on our team will review it and write to you.</p>"
+    else:
+        body = (f"<p>Your payment of {escape(summary['amount'])} is being processed. Your receipt will be in the "
+                f"chat when it's done.</p>")
+    return _page("Payment received", "Thank you", body)
+
+
+@router.get("/pay/{token}")
+async def pay_link(request: Request, token: str, cancelled: str | None = None) -> Response:
+    """Follow a pay link: a fresh (or the still-open) Checkout Session for exactly this link's amount."""
+    if cancelled:
+        return _page("Payment", "No payment was made",
+                     f"<p>You left the payment page, so nothing was charged.</p><p><a class=\"button\" "
+                     f"href=\"/pay/{_escape(token)}\">Go back to pay</a></p><p>Or say 'talk to a person' in the "
+                     f"chat.</p>")
+    app = request.app
+    try:
+        url = await run_in_threadpool(service.open_checkout, app.state.engine, stripe_client(app),
+                                      app.state.settings, token)
+    except service.LinkProblem as problem:
+        return _page("Payment", "We can't open this payment", f"<p>{escape(problem.message)}</p>", problem.status)
+    except service.CheckoutUnavailable:
+        # Stripe answered 5xx or not at all (after the SDK's own retries): nothing was recorded twice, and the
+        # same link retries with the same idempotency key.
+        return _page("Payment", "Please try again in a few minutes", f"<p>{escape(UNAVAILABLE)}</p>", 503)
+    return RedirectResponse(url, status_code=303)
+
+
+async def deliver(app: Any, delivered: service.Delivered) -> None:
+    """Messages a payment stored for the debtor (receipts): pushed to an open web widget now, and sent as a text
+    when Twilio is configured. Without Twilio the stored message is the SMS outbox the demo phone shows."""
+    if not delivered.messages:
+        return
+    hub: live.LiveHub | None = getattr(app.state, "live", None)
+    settings: Settings = app.state.settings
+    for conversation_id, message_id in delivered.messages:
+        with session_scope(app.state.engine) as session:
+            message = session.get(Message, message_id)
+            conversation = session.get(Conversation, conversation_id)
+            event = live.message_event(message) if message is not None else None
+            channel = conversation.channel if conversation is not None else None
+            address = conversation.external_id if conversation is not None else None
+            text = message.text if message is not None else ""
+        if hub is not None and event is not None:
+            await hub.publish(conversation_id, event)
+        if channel == sms.CHANNEL and address:
+            sender = sms.sender_from_settings(settings)
+            if sender is not None:
+                results = await run_in_threadpool(sms.send_text, sender, address, text, settings.sms_max_segments)
+                await run_in_threadpool(sms.record_delivery, app.state.engine, conversation_id, message_id, address,
+                                        results, settings.sms_max_segments)

@@ -1,0 +1,297 @@
+"""The SMS channel: Twilio's webhooks, and the one function every inbound text goes through (the demo phone calls
+it too).
+
+POST /webhooks/twilio/webhook (Rasa's path, so a Twilio number set up for Rasa carries over):
+  1. X-Twilio-Signature is checked with Twilio's RequestValidator against PUBLIC_BASE_URL + path and the form
+     fields; anything else gets 403 and an "sms_signature_rejected" audit event. Without Twilio keys there is
+     nothing to check against, so every request is refused (the demo phone needs no webhook).
+  2. A replayed MessageSid changes nothing: the SID is kept on the stored inbound Message (payload["twilio"])
+     and looked up in that number's conversation; SIDs being processed right now are held in memory.
+  3. Twilio gets an empty <Response/> at once; the text goes through Pipeline.handle("sms", From, Body) (stored
+     first, then STOP/HELP/START, Rasa and the outbound gate) in a background task, and the replies go out
+     through the REST API from a worker thread (bot/sms.py: split, retried, with a status callback).
+POST /webhooks/twilio/status: Twilio's delivery reports, signature-checked the same way, recorded on the stored
+  reply (payload["sms"]).
+
+Texts from one number are handled one at a time, in order (a lock per number), which also lets us find the rows
+the pipeline stored for this text."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
+from sqlalchemy import Engine, func, select
+from starlette.concurrency import run_in_threadpool
+from twilio.request_validator import RequestValidator, get_signature_algorithm
+
+from bot import audit, conversations, sms
+from bot.agents import queue as agent_queue
+from bot.compliance import outbound_gate, redaction
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import Conversation, Message
+from bot.gateway.pipeline import Pipeline
+
+log = logging.getLogger("settle.sms")
+router = APIRouter()
+
+CHANNEL = sms.CHANNEL
+WEBHOOK_PATH = "/webhooks/twilio/webhook"
+STATUS_PATH = sms.STATUS_PATH
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+# Twilio caps an inbound text at 1600 characters; anything longer is processed in part and kept whole.
+MAX_PROCESSED_CHARS = 1600
+# PCI-1: a picture could be a card or an ID; say we can't read it and what to do instead.
+MEDIA_REPLY = ("Sorry, I can't open pictures or files sent by text. Please type your message instead, or say "
+               "'talk to a person'. For your safety, please don't send photos of cards or IDs.")
+_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
+
+
+def truncate_for_processing(text: str, limit: int = MAX_PROCESSED_CHARS) -> str:
+    """The first `limit` characters, cut at a space when there is one, and never ending in a partial digit
+    run (PCI-2: half a card number would slip past the card scan and be stored)."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return re.sub(r"[\d\s./-]+$", "", cut).rstrip()
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One text as Twilio (or the demo phone) hands it over."""
+
+    from_number: str
+    body: str
+    message_sid: str | None = None
+    num_media: int = 0
+    media_types: tuple[str, ...] = ()
+
+
+class SmsChannel:
+    """Per app: the pipeline, the Twilio sender (None: local outbox) and the per-number locks."""
+
+    def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings,
+                 sender: sms.TwilioSender | None) -> None:
+        self.engine, self.pipeline, self.settings, self.sender = engine, pipeline, settings, sender
+        self.max_segments = settings.sms_max_segments
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._in_flight: set[str] = set()
+
+    # --- signatures ----------------------------------------------------------------------------------------
+
+    def signed_url(self, request: Request) -> str:
+        """The URL Twilio signed: ours as Twilio sees it (PUBLIC_BASE_URL), not as the proxy hands it to us."""
+        if not self.settings.public_base_url:
+            return str(request.url)
+        query = f"?{request.url.query}" if request.url.query else ""
+        return f"{self.settings.public_base_url.rstrip('/')}{request.url.path}{query}"
+
+    def signature_valid(self, request: Request, form: Any) -> bool:
+        token = self.settings.twilio_auth_token
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not token or not signature:
+            return False
+        algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
+        return RequestValidator(token).validate(self.signed_url(request), form, signature, algorithm)
+
+    def reject(self, request: Request, form: Mapping[str, Any]) -> None:
+        reason = "twilio not configured" if not self.settings.twilio_auth_token else (
+            "no signature" if not request.headers.get("X-Twilio-Signature") else "signature mismatch")
+        with session_scope(self.engine) as session:
+            audit.record(session, "sms_signature_rejected", actor="unknown", detail={
+                "path": request.url.path, "reason": reason,
+                "client": request.client.host if request.client else None,
+                "message_sid": str(form.get("MessageSid") or "")[:64] or None,
+            })
+        log.warning("refused a Twilio webhook on %s: %s", request.url.path, reason)
+
+    # --- replays ---------------------------------------------------------------------------------------------
+
+    def claim(self, message_sid: str) -> bool:
+        """False if this SID is being processed right now (a replay racing the original)."""
+        if message_sid in self._in_flight:
+            return False
+        self._in_flight.add(message_sid)
+        return True
+
+    def release(self, message_sid: str) -> None:
+        self._in_flight.discard(message_sid)
+
+    def seen(self, from_number: str, message_sid: str) -> bool:
+        """Already stored: an inbound message of this number's conversation carries the SID."""
+        with session_scope(self.engine) as session:
+            conversation_id = session.scalar(select(Conversation.id).where(
+                Conversation.channel == CHANNEL, Conversation.external_id == from_number))
+            if conversation_id is None:
+                return False
+            found = session.scalar(select(Message.id).where(
+                Message.conversation_id == conversation_id, Message.direction == "in",
+                Message.payload["twilio"]["message_sid"].as_string() == message_sid).limit(1))
+            return found is not None
+
+    # --- the one way in ----------------------------------------------------------------------------------------
+
+    async def receive(self, inbound: Inbound) -> list[dict[str, Any]]:
+        """Store and answer one text, then send the answers (Twilio) or leave them in the local outbox.
+        Returns the replies as sent (with numbered choices), [] for a replay."""
+        lock = self._locks.get(inbound.from_number)
+        if lock is None:
+            lock = self._locks[inbound.from_number] = asyncio.Lock()
+        async with lock:
+            if inbound.message_sid and await run_in_threadpool(self.seen, inbound.from_number, inbound.message_sid):
+                return []  # another gateway worker took it first
+            before = await run_in_threadpool(self._last_message_id, inbound.from_number)
+            body = inbound.body or ""
+            text = truncate_for_processing(body)
+            replies = await self.pipeline.handle(CHANNEL, inbound.from_number, text)
+            stored = await run_in_threadpool(self._after_pipeline, inbound, before, body != text, replies)
+            await self._deliver(inbound.from_number, stored)
+            return [{"text": sms.sms_text(r.get("text", ""), r.get("buttons")), "message_id": mid}
+                    for r, mid in stored]
+
+    def _last_message_id(self, from_number: str) -> int:
+        with session_scope(self.engine) as session:
+            return session.scalar(select(func.coalesce(func.max(Message.id), 0)).join(
+                Conversation, Conversation.id == Message.conversation_id).where(
+                Conversation.channel == CHANNEL, Conversation.external_id == from_number)) or 0
+
+    def _after_pipeline(self, inbound: Inbound, before: int, truncated: bool,
+                        replies: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int | None]]:
+        """Tag the stored inbound row (SID, media, full text) and pair each reply with its stored row."""
+        with session_scope(self.engine) as session:
+            conversation = conversations.get_or_create(session, CHANNEL, inbound.from_number)
+            rows = session.scalars(select(Message).where(
+                Message.conversation_id == conversation.id, Message.id > before).order_by(Message.id)).all()
+            incoming = next((m for m in rows if m.direction == "in"), None)
+            if incoming is not None:
+                twilio: dict[str, Any] = {"message_sid": inbound.message_sid}
+                if inbound.num_media:
+                    # Only how many and what kind: a picture's URL could lead to a photo of a card (PCI-3).
+                    twilio.update(num_media=inbound.num_media, media_types=list(inbound.media_types))
+                if truncated:
+                    # PCI-2: the whole text is kept, redacted the same way as the part that was processed.
+                    twilio.update(truncated_for_processing=True,
+                                  full_text=redaction.redact(inbound.body).text, full_length=len(inbound.body))
+                incoming.payload = {**(incoming.payload or {}), "twilio": twilio}
+            outgoing = [m for m in rows if m.direction == "out" and m.status == "sent"]
+            paired: list[tuple[dict[str, Any], int | None]] = []
+            for reply in replies:
+                match = next((m for m in outgoing if m.text == reply.get("text", "")), None)
+                if match is not None:
+                    outgoing.remove(match)
+                paired.append((reply, match.id if match is not None else None))
+            # While a person owns the conversation the bot adds nothing of its own (bot/agents/queue.py).
+            if inbound.num_media and not (inbound.body or "").strip() and \
+                    agent_queue.owner(session, conversation.id) is None:
+                verdict = outbound_gate.check_reply(session, conversation, MEDIA_REPLY)
+                if verdict.allowed:
+                    note = conversations.record_message(session, conversation, direction="out", sender_role="bot",
+                                                        text=MEDIA_REPLY, status="sent")
+                    paired.append(({"text": MEDIA_REPLY}, note.id))
+            return paired
+
+    async def _deliver(self, to: str, stored: list[tuple[dict[str, Any], int | None]]) -> None:
+        if self.sender is None:
+            return  # no keys: the replies are stored, and the demo phone shows them (the local outbox)
+        conversation_id = await run_in_threadpool(self._conversation_id, to)
+        for reply, message_id in stored:
+            text = sms.sms_text(reply.get("text", ""), reply.get("buttons"))
+            # The sync SDK (with its retries and backoff sleeps) runs in a worker thread, never on the event loop.
+            results = await run_in_threadpool(sms.send_text, self.sender, to, text, self.max_segments)
+            if message_id is not None and conversation_id is not None:
+                await run_in_threadpool(sms.record_delivery, self.engine, conversation_id, message_id, to,
+                                        results, self.max_segments)
+
+    def _conversation_id(self, to: str) -> str | None:
+        with session_scope(self.engine) as session:
+            return session.scalar(select(Conversation.id).where(
+                Conversation.channel == CHANNEL, Conversation.external_id == to))
+
+    async def process(self, inbound: Inbound) -> None:
+        """The webhook's background task: never raises (the 200 is long gone), always releases the SID."""
+        try:
+            await self.receive(inbound)
+        except Exception:
+            log.exception("an inbound SMS (%s) failed after it was accepted", inbound.message_sid)
+        finally:
+            if inbound.message_sid:
+                self.release(inbound.message_sid)
+
+
+def get_channel(app: FastAPI) -> SmsChannel:
+    """The app's SMS channel, made on first use (the pipeline only exists once the app has started)."""
+    channel = getattr(app.state, "sms_channel", None)
+    if channel is None:
+        settings: Settings = app.state.settings
+        channel = SmsChannel(app.state.engine, app.state.pipeline, settings, sms.sender_from_settings(settings))
+        app.state.sms_channel = channel
+    return channel
+
+
+def _twiml() -> Response:
+    return Response(EMPTY_TWIML, media_type="application/xml")
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(0, int(str(value or "0").strip()))
+    except ValueError:
+        return 0
+
+
+@router.post(WEBHOOK_PATH)
+async def twilio_webhook(request: Request, background: BackgroundTasks) -> Response:
+    channel = get_channel(request.app)
+    form = await request.form()
+    if not channel.signature_valid(request, form):
+        await run_in_threadpool(channel.reject, request, form)
+        return Response("Forbidden", status_code=403, media_type="text/plain")
+    from_number = str(form.get("From") or "").strip()
+    sid = str(form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    if not _PHONE.match(from_number) or not sid:
+        return Response("From and MessageSid are required", status_code=400, media_type="text/plain")
+    if not channel.claim(sid):
+        return _twiml()
+    if await run_in_threadpool(channel.seen, from_number, sid):
+        channel.release(sid)
+        await run_in_threadpool(_audit_replay, channel.engine, sid)
+        return _twiml()
+    num_media = _int(form.get("NumMedia"))
+    inbound = Inbound(from_number, str(form.get("Body") or ""), sid, num_media,
+                      tuple(str(form.get(f"MediaContentType{i}") or "") for i in range(min(num_media, 10))))
+    background.add_task(channel.process, inbound)  # runs after the response is sent
+    return _twiml()
+
+
+def _audit_replay(engine: Engine, sid: str) -> None:
+    with session_scope(engine) as session:
+        audit.record(session, "sms_replay_ignored", detail={"message_sid": sid[:64]})
+
+
+@router.post(STATUS_PATH)
+async def twilio_status(request: Request) -> Response:
+    channel = get_channel(request.app)
+    form = await request.form()
+    if not channel.signature_valid(request, form):
+        await run_in_threadpool(channel.reject, request, form)
+        return Response("Forbidden", status_code=403, media_type="text/plain")
+    sid = str(form.get("MessageSid") or form.get("SmsSid") or "").strip()
+    status = str(form.get("MessageStatus") or form.get("SmsStatus") or "").strip()
+    to = str(form.get("To") or "").strip()
+    if not sid or not status or not to:
+        return Response("MessageSid, MessageStatus and To are required", status_code=400, media_type="text/plain")
+    error_code = _int(form.get("ErrorCode")) or None
+    found = await run_in_threadpool(sms.record_status, channel.engine, to, sid, status, error_code)
+    if not found:
+        log.info("status %s for an unknown message %s", status, sid)
+    return Response(status_code=204)

@@ -1,0 +1,453 @@
+/*
+ * Settle web chat widget. Embed with one tag, no build step:
+ *   <script src="https://chat.example.com/widget.js" async></script>
+ * It finds the gateway from its own src, draws itself inside a shadow root (the host page's CSS cannot break it,
+ * and its CSS cannot leak into the page), and talks to the gateway over a WebSocket with a session token that
+ * the server issued. Bot text is only ever put in the page as text nodes, never parsed as HTML: no XSS.
+ */
+(function () {
+  "use strict";
+  if (window.__settleWidgetLoaded) return;
+  window.__settleWidgetLoaded = true;
+
+  // --- where the gateway is ---------------------------------------------------------------------------------
+  var script = document.currentScript;
+  if (!script) {
+    var tags = document.querySelectorAll("script[src]");
+    for (var i = tags.length - 1; i >= 0; i--) {
+      if (/\/widget\.js(\?|#|$)/.test(tags[i].src)) { script = tags[i]; break; }
+    }
+  }
+  var ORIGIN = new URL(script ? script.src : "/widget.js", location.href).origin;
+  var WS_ORIGIN = ORIGIN.replace(/^http/, "ws");
+  var KEY = "settle.widget:" + ORIGIN + ":";
+
+  // localStorage may be off (privacy modes): the widget then lives as long as the page.
+  var memoryStore = {};
+  function load(name) {
+    try { return JSON.parse(localStorage.getItem(KEY + name)); } catch (e) { return memoryStore[name] || null; }
+  }
+  function save(name, value) {
+    memoryStore[name] = value;
+    try {
+      if (value === null) localStorage.removeItem(KEY + name);
+      else localStorage.setItem(KEY + name, JSON.stringify(value));
+    } catch (e) { /* memory only */ }
+  }
+  function loadSession(name) { try { return sessionStorage.getItem(KEY + name); } catch (e) { return null; } }
+  function saveSession(name, value) {
+    try { if (value) sessionStorage.setItem(KEY + name, value); else sessionStorage.removeItem(KEY + name); }
+    catch (e) { /* ignore */ }
+  }
+
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // --- DOM ----------------------------------------------------------------------------------------------------
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") node.textContent = attrs[name];
+      else if (name === "hidden") node.hidden = !!attrs[name];
+      else node.setAttribute(name, attrs[name]);
+    });
+    (children || []).forEach(function (child) { node.appendChild(child); });
+    return node;
+  }
+
+  var host = el("div", { id: "settle-chat-widget" });
+  host.style.display = "none"; // until the stylesheet is in, so nothing flashes unstyled
+  var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  var css = el("link", { rel: "stylesheet", href: ORIGIN + "/widget.css" });
+  css.addEventListener("load", function () { host.style.display = ""; });
+  css.addEventListener("error", function () { host.style.display = ""; });
+
+  var launcher = el("button", {
+    type: "button", "class": "launcher", "aria-label": "Open chat", "aria-expanded": "false",
+    "aria-controls": "settle-panel"
+  }, [el("span", { "class": "launcher-icon", "aria-hidden": "true", text: "\uD83D\uDCAC" }),
+      el("span", { "class": "launcher-label", text: "Chat" }),
+      el("span", { "class": "badge", hidden: true, "aria-hidden": "true" })]);
+  var badge = launcher.querySelector(".badge");
+
+  var title = el("h2", { id: "settle-title", "class": "title", text: "Chat with us" });
+  var closeButton = el("button", { type: "button", "class": "close", "aria-label": "Close chat" },
+                       [el("span", { "aria-hidden": "true", text: "\u00D7" })]);
+  var header = el("header", { "class": "header" }, [
+    el("div", { "class": "heading" }, [
+      title,
+      // DISC-4: it says it is automated, up front.
+      el("p", { "class": "subtitle", text: "Automated assistant, not a person" })
+    ]),
+    closeButton
+  ]);
+  // Stays in the page when empty (CSS collapses it): a live region that appears with its text is often not read.
+  var status = el("div", { "class": "status", role: "status", "aria-live": "polite" });
+  var log = el("div", {
+    "class": "messages", role: "log", "aria-live": "polite", "aria-relevant": "additions",
+    "aria-label": "Chat messages", tabindex: "0"
+  });
+  var intro = el("p", {
+    "class": "intro",
+    text: "Hi, I'm an automated assistant. How can I help? You can type 'balance', 'payment plan' " +
+          "or 'talk to a person'."
+  });
+  log.appendChild(intro);
+  var typing = el("div", { "class": "typing", hidden: true }, [
+    el("span", { "class": "sr-only", text: "The assistant is typing" }),
+    el("span", { "class": "dot", "aria-hidden": "true" }),
+    el("span", { "class": "dot", "aria-hidden": "true" }),
+    el("span", { "class": "dot", "aria-hidden": "true" })
+  ]);
+  var choices = el("div", { "class": "choices", role: "group", "aria-label": "Suggested replies", hidden: true });
+  var input = el("textarea", {
+    id: "settle-input", "class": "input", rows: "1", maxlength: "2000", autocomplete: "off",
+    placeholder: "Type a message", "aria-label": "Type your message"
+  });
+  var sendButton = el("button", { type: "submit", "class": "send", "aria-label": "Send message" },
+                      [el("span", { text: "Send" })]);
+  var form = el("form", { "class": "composer" }, [
+    el("label", { "for": "settle-input", "class": "sr-only", text: "Type your message" }), input, sendButton
+  ]);
+  var panel = el("section", {
+    id: "settle-panel", "class": "panel", role: "dialog", "aria-modal": "false",
+    "aria-labelledby": "settle-title", hidden: true
+  }, [header, status, log, typing, choices, form]);
+
+  root.appendChild(css);
+  root.appendChild(launcher);
+  root.appendChild(panel);
+
+  function mount() { document.body.appendChild(host); }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+
+  // --- rendering ----------------------------------------------------------------------------------------------
+  // Only https links become links, and only as href set on an <a> built here; the rest is text.
+  var LINK = /https:\/\/[^\s<>"']+/g;
+  function appendLinked(parent, text) {
+    var last = 0, match;
+    LINK.lastIndex = 0;
+    while ((match = LINK.exec(text)) !== null) {
+      var url = match[0].replace(/[.,;:!?)\]]+$/, "");
+      if (match.index > last) parent.appendChild(document.createTextNode(text.slice(last, match.index)));
+      var a = el("a", { href: url, target: "_blank", rel: "noopener noreferrer", text: url });
+      parent.appendChild(a);
+      last = match.index + url.length;
+      LINK.lastIndex = last;
+    }
+    if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  var WHO = { debtor: "You", bot: "Assistant", system: "Notice" };
+  function bubble(message, pending) {
+    var role = message.role || "bot";
+    var node = el("div", { "class": "msg msg-" + role + (pending ? " pending" : "") });
+    if (message.id != null) node.setAttribute("data-id", String(message.id));
+    if (message.client_id) node.setAttribute("data-client-id", message.client_id);
+    if (role === "agent") {
+      // A person has taken over: say who, visibly (DISC-4: the bot never passes for a person, nor a person for a bot).
+      node.appendChild(el("span", { "class": "who", text: message.agent_name ? "Agent " + message.agent_name : "Agent" }));
+    } else {
+      node.appendChild(el("span", { "class": "sr-only", text: (WHO[role] || "Assistant") + ": " }));
+    }
+    var body = el("p", { "class": "text" });
+    appendLinked(body, String(message.text || ""));
+    node.appendChild(body);
+    if (pending) node.appendChild(el("span", { "class": "state", text: "Sending\u2026" }));
+    return node;
+  }
+
+  function showChoices(buttons) {
+    while (choices.firstChild) choices.removeChild(choices.firstChild);
+    (buttons || []).forEach(function (b) {
+      var button = el("button", { type: "button", "class": "choice", text: b.title || b.payload });
+      button.addEventListener("click", function (event) {
+        send(b.payload || b.title, b.title || null);
+        // The choices are gone now: a keyboard user (detail 0) carries on in the composer, not on <body>.
+        if (event.detail === 0) input.focus();
+      });
+      choices.appendChild(button);
+    });
+    choices.hidden = !(buttons && buttons.length);
+  }
+
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+  function firstPendingNode() { return log.querySelector(".msg.pending"); }
+
+  // --- state --------------------------------------------------------------------------------------------------
+  var token = load("token");
+  var pending = load("pending") || []; // messages not yet echoed by the server, in order: resent until they are
+  var seen = {};                       // server message ids on screen
+  var ws = null, ready = false, attempt = 0, retryTimer = null, unread = 0, everConnected = false;
+  var sessionNotice = null;            // shown above a new chat when the previous one ended
+  var heartbeat = null, pongDue = 0, creating = false;
+  var isOpen = false;
+
+  function addServerMessage(message) {
+    if (message.id != null && seen[message.id]) return false;
+    if (message.id != null) seen[message.id] = true;
+    if (intro.parentNode) intro.parentNode.removeChild(intro);
+    var mine = message.client_id ? log.querySelector('.msg.pending[data-client-id="' + cssEscape(message.client_id) + '"]') : null;
+    var node = bubble(message, false);
+    if (mine) {
+      log.replaceChild(node, mine); // the stored (redacted) text replaces what was typed
+      dropPending(message.client_id);
+    } else {
+      log.insertBefore(node, firstPendingNode()); // server order first; our unsent messages stay last
+    }
+    if (message.role !== "debtor") {
+      setTyping(false);
+      if (!isOpen) { unread += 1; updateBadge(); }
+    }
+    showChoices(message.buttons);
+    scrollDown();
+    return true;
+  }
+
+  function cssEscape(value) { return window.CSS && CSS.escape ? CSS.escape(value) : value.replace(/"/g, '\\"'); }
+
+  function dropPending(clientId) {
+    pending = pending.filter(function (p) { return p.client_id !== clientId; });
+    save("pending", pending);
+  }
+
+  function renderHistory(messages) {
+    log.setAttribute("aria-busy", "true"); // one rebuild, not an announcement per old message
+    Array.prototype.slice.call(log.querySelectorAll(".msg")).forEach(function (n) { n.parentNode.removeChild(n); });
+    seen = {};
+    var lastButtons = null;
+    if (sessionNotice) log.appendChild(bubble({ role: "system", text: sessionNotice }, false));
+    messages.forEach(function (m) {
+      if (m.id != null) seen[m.id] = true;
+      log.appendChild(bubble(m, false));
+      lastButtons = m.buttons || null;
+    });
+    if (messages.length && intro.parentNode) intro.parentNode.removeChild(intro);
+    // What the server already has is delivered; the rest is shown as still sending and goes out again.
+    var stored = {};
+    messages.forEach(function (m) { if (m.client_id) stored[m.client_id] = true; });
+    pending = pending.filter(function (p) { return !stored[p.client_id]; });
+    save("pending", pending);
+    pending.forEach(function (p) { log.appendChild(bubble({ role: "debtor", text: p.title || p.text, client_id: p.client_id }, true)); });
+    if (!log.querySelector(".msg") && !intro.parentNode) log.appendChild(intro);
+    showChoices(pending.length ? null : lastButtons);
+    log.removeAttribute("aria-busy");
+    scrollDown();
+  }
+
+  function setTyping(on) { typing.hidden = !on; if (on) scrollDown(); }
+  function setStatus(text) { if (status.textContent !== (text || "")) status.textContent = text || ""; }
+  function updateBadge() {
+    badge.textContent = unread > 9 ? "9+" : String(unread);
+    badge.hidden = unread === 0;
+    launcher.setAttribute("aria-label", unread ? "Open chat, " + unread + " new" : "Open chat");
+  }
+
+  // --- the connection ----------------------------------------------------------------------------------------
+  function createSession() {
+    return fetch(ORIGIN + "/widget/session", { method: "POST", credentials: "omit", cache: "no-store" })
+      .then(function (r) { if (!r.ok) throw new Error("session " + r.status); return r.json(); })
+      .then(function (body) { token = body.token; save("token", token); });
+  }
+
+  function scheduleReconnect() {
+    if (retryTimer) return;
+    // Backoff with jitter, so a restarted gateway is not hit by every widget at the same instant.
+    var delay = Math.min(15000, 500 * Math.pow(2, attempt)) * (0.75 + Math.random() * 0.5);
+    attempt += 1;
+    retryTimer = setTimeout(function () { retryTimer = null; connect(); }, delay);
+  }
+
+  function startHeartbeat(socket) {
+    stopHeartbeat();
+    // A socket can die without a close event (a laptop asleep, a dropped network): ping, and give up on silence.
+    heartbeat = setInterval(function () {
+      if (ws !== socket || socket.readyState !== WebSocket.OPEN) { stopHeartbeat(); return; }
+      if (pongDue && Date.now() > pongDue) {
+        // Do not wait for a closing handshake that may never finish: treat it as dropped now.
+        socket.onclose = null;
+        try { socket.close(); } catch (e) { /* already closing */ }
+        closed(socket, 1006);
+        return;
+      }
+      if (!pongDue) { pongDue = Date.now() + 10000; socket.send(JSON.stringify({ type: "ping" })); }
+    }, 25000);
+  }
+  function stopHeartbeat() { if (heartbeat) clearInterval(heartbeat); heartbeat = null; pongDue = 0; }
+
+  function connect() {
+    if (ws && (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING)) return;
+    if (!token) {
+      if (creating) return;
+      creating = true;
+      createSession().then(function () { creating = false; connect(); },
+                           function () { creating = false; setStatus(offlineText()); scheduleReconnect(); });
+      return;
+    }
+    var socket = new WebSocket(WS_ORIGIN + "/widget/ws?token=" + encodeURIComponent(token));
+    ws = socket;
+    socket.onmessage = function (event) {
+      if (ws !== socket) return; // a socket already given up on
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      onFrame(frame);
+    };
+    socket.onopen = function () { startHeartbeat(socket); };
+    socket.onclose = function (event) { closed(socket, event.code); };
+  }
+
+  function closed(socket, code) {
+    if (ws !== socket) return;
+    ws = null; ready = false;
+    stopHeartbeat();
+    setTyping(false);
+    if (code === 4403) {
+      setStatus("Sorry, chat isn't available on this site."); // WIDGET_ORIGINS leaves this page out: no retries
+      return;
+    }
+    if (code === 4401) {
+      // The session is over (expired, or unknown to the server): start a new one; the old chat is not shown.
+      var hadChat = !!log.querySelector(".msg:not(.pending)");
+      token = null; save("token", null);
+      if (hadChat) notice("Your earlier chat has ended. This is a new chat.");
+      attempt = Math.max(attempt, 1);
+    } else if (isOpen || pending.length) {
+      setStatus(offlineText());
+    }
+    scheduleReconnect();
+  }
+
+  function offlineText() {
+    return "Reconnecting\u2026 Anything you send now goes out when we're back.";
+  }
+
+  function notice(text) {
+    sessionNotice = text;
+    renderHistory([]);
+  }
+
+  function onFrame(frame) {
+    switch (frame.type) {
+      case "session":
+        token = frame.token; save("token", token);
+        if (frame.name) title.textContent = frame.name;
+        break;
+      case "history":
+        renderHistory(frame.messages || []);
+        ready = true; attempt = 0; everConnected = true;
+        setStatus("");
+        flush();
+        break;
+      case "message":
+        addServerMessage(frame);
+        break;
+      case "typing":
+        setTyping(!!frame.on);
+        break;
+      case "pong":
+        pongDue = 0;
+        break;
+      case "error":
+        if (frame.code === "busy" && frame.client_id) {
+          setTimeout(function () { resend(frame.client_id); }, 3000);
+        } else if (frame.code === "bad_message" && frame.client_id) {
+          dropPending(frame.client_id); // it would be refused again; say why instead of retrying forever
+          var node = log.querySelector('.msg.pending[data-client-id="' + cssEscape(frame.client_id) + '"] .state');
+          if (node) node.textContent = frame.text || "Not sent.";
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  function transmit(item) {
+    if (!ws || !ready || ws.readyState !== WebSocket.OPEN) return false;
+    var frame = { type: "message", text: item.text, client_id: item.client_id };
+    if (item.title) frame.title = item.title;
+    ws.send(JSON.stringify(frame));
+    return true;
+  }
+
+  function resend(clientId) {
+    pending.forEach(function (p) { if (p.client_id === clientId) transmit(p); });
+  }
+
+  function flush() {
+    // At least once: everything not yet echoed goes (again); the server ignores a client_id it has stored.
+    pending.forEach(function (p) { transmit(p); });
+    if (pending.length && ws && ready) setTyping(true);
+  }
+
+  function send(text, titleText) {
+    text = String(text || "");
+    if (!text.trim()) return;
+    var item = { client_id: newClientId(), text: text, title: titleText || null };
+    pending.push(item);
+    save("pending", pending);
+    if (intro.parentNode) intro.parentNode.removeChild(intro);
+    log.appendChild(bubble({ role: "debtor", text: titleText || text, client_id: item.client_id }, true));
+    showChoices(null);
+    scrollDown();
+    if (transmit(item)) setTyping(true);
+    else { setStatus(offlineText()); connect(); }
+  }
+
+  // --- opening and closing --------------------------------------------------------------------------------------
+  function open() {
+    isOpen = true;
+    panel.hidden = false;
+    launcher.hidden = true;
+    launcher.setAttribute("aria-expanded", "true");
+    unread = 0; updateBadge();
+    saveSession("open", "1");
+    if (!ws) { if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; } connect(); }
+    if (!ready) setStatus(everConnected ? offlineText() : "Connecting\u2026");
+    scrollDown();
+    input.focus();
+  }
+
+  function close() {
+    isOpen = false;
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    saveSession("open", null);
+    launcher.focus(); // focus returns to what opened it
+  }
+
+  launcher.addEventListener("click", open);
+  closeButton.addEventListener("click", close);
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { event.preventDefault(); close(); }
+  });
+  input.addEventListener("keydown", function (event) {
+    // Enter sends, Shift+Enter is a new line; not while an input method is composing a character.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  form.addEventListener("submit", function (event) { event.preventDefault(); submit(); });
+  function submit() {
+    var text = input.value;
+    if (!text.trim()) return;
+    input.value = "";
+    send(text, null);
+    input.focus();
+  }
+  window.addEventListener("online", function () {
+    if (!ws) { if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; } attempt = 0; connect(); }
+  });
+
+  // A returning visitor with a session reconnects at once (an agent's reply can arrive while the panel is
+  // closed); a first-time visitor gets a session only when they open the chat.
+  if (token) connect();
+  if (loadSession("open")) {
+    if (document.body) open(); else document.addEventListener("DOMContentLoaded", open);
+  }
+})();

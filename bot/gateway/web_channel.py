@@ -1,0 +1,411 @@
+"""The web chat widget's edge: the script and its stylesheet, the demo page, session tokens and the WebSocket.
+
+Rasa's socketio channel lets a client name any session and loses replies, so the gateway owns this edge:
+  * POST /widget/session: the server creates the conversation (channel "web", a random external id) and returns a
+    token signed with WIDGET_SECRET (HMAC-SHA256 over the id and the expiry). The client never names a
+    conversation; it can only present a token.
+  * WS /widget/ws?token=...: a bad or expired token is accepted and closed at once with 4401, nothing sent.
+    Otherwise the server sends a fresh token, then the history from the database (so a reload or a reconnect
+    resumes), then live events of the conversation from the hub (bot replies, the debtor's messages from another
+    tab, later an agent's replies). Chat messages carry their database id, so the client de-duplicates by id.
+  * {"type": "message", "text", "client_id", "title"?} from the client goes through Pipeline.handle. The client
+    resends what it has not seen echoed back (at least once); the client_id, kept in the stored message's
+    payload, makes the second delivery a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import re
+import secrets
+import time
+import weakref
+from collections import OrderedDict
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, WebSocket
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine, func, select
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from bot import conversations
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import Conversation, Message
+from bot.gateway.live import LiveHub, SubscriberLagged, message_event, shown_to_debtor
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+CHANNEL = "web"
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+TOKEN_VERSION = "v1"
+CLOSE_UNAUTHORIZED = 4401  # the token is missing, forged or expired: get a new session
+CLOSE_FORBIDDEN_ORIGIN = 4403  # the page embedding the widget is not in WIDGET_ORIGINS
+CLOSE_RESYNC = 4408  # fell behind the live feed: reconnect and take the history again
+MAX_TEXT = 5000  # as the REST channel
+MAX_TITLE = 200
+MAX_IN_FLIGHT = 10  # messages of one conversation waiting for the bot; beyond this the client retries later
+HISTORY_LIMIT = 200
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+# --- tokens -----------------------------------------------------------------------------------------------------
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _signature(secret: str, body: str) -> str:
+    return _b64(hmac.new(secret.encode(), body.encode(), hashlib.sha256).digest())
+
+
+def sign_token(secret: str, external_id: str, expires_at: int) -> str:
+    """`v1.<external id>.<expiry, unix seconds>.<HMAC-SHA256 of the first three parts>`."""
+    body = f"{TOKEN_VERSION}.{external_id}.{expires_at}"
+    return f"{body}.{_signature(secret, body)}"
+
+
+def verify_token(secret: str, token: str | None, now: float | None = None) -> str | None:
+    """The external id the token was issued for, or None if it is malformed, forged or expired."""
+    if not token or len(token) > 512:
+        return None
+    parts = token.split(".")
+    if len(parts) != 4 or parts[0] != TOKEN_VERSION or not parts[2].isdigit():
+        return None
+    body = ".".join(parts[:3])
+    if not hmac.compare_digest(_signature(secret, body), parts[3]):
+        return None
+    if int(parts[2]) <= (time.time() if now is None else now):
+        return None
+    return parts[1] or None
+
+
+def new_external_id() -> str:
+    """160 random bits in base32 letters: unguessable, and no long digit runs for the card scan (PCI-3)."""
+    return "w" + base64.b32encode(secrets.token_bytes(20)).decode().lower().rstrip("=")
+
+
+# --- the channel ------------------------------------------------------------------------------------------------
+
+@dataclass
+class _Connection:
+    websocket: WebSocket
+    lock: asyncio.Lock
+
+    async def send(self, frame: dict[str, Any]) -> bool:
+        """Send one frame; False once the socket is gone (the caller stops)."""
+        async with self.lock:
+            if self.websocket.application_state != WebSocketState.CONNECTED:
+                return False
+            try:
+                await self.websocket.send_text(json.dumps(frame))
+                return True
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                return False
+
+
+class WebChannel:
+    """One per app: the per-conversation order of processing, the in-memory dedupe, the hub."""
+
+    def __init__(self, engine: Engine, settings: Settings, hub: LiveHub) -> None:
+        self.engine, self.settings, self.hub = engine, settings, hub
+        # Without a configured key, tokens are good for this process only (tests, throwaway runs).
+        self.secret = settings.widget_secret or secrets.token_urlsafe(32)
+        self.ttl = max(60, settings.widget_token_ttl_minutes * 60)
+        # One conversation's messages are processed in arrival order, one at a time (two tabs, resends).
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._in_flight: dict[str, int] = {}
+        # Recently handled client ids per conversation: the fast path of dedupe (the database is the sure one).
+        self._seen: OrderedDict[str, OrderedDict[str, dict[str, Any]]] = OrderedDict()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.pipeline: Any = None  # app.state.pipeline, made by the app's lifespan
+
+    # tokens and sessions
+
+    def issue_token(self, external_id: str) -> dict[str, Any]:
+        expires_at = int(time.time()) + self.ttl
+        return {"token": sign_token(self.secret, external_id, expires_at), "expires_at": expires_at}
+
+    def create_session(self) -> dict[str, Any]:
+        external_id = new_external_id()
+        with session_scope(self.engine) as session:
+            conversations.get_or_create(session, CHANNEL, external_id)
+        return self.issue_token(external_id)
+
+    def origin_allowed(self, origin: str | None) -> bool:
+        allowed = self.settings.widget_origins
+        # No Origin header: not a browser page (a script or a test); tokens still gate everything.
+        return "*" in allowed or origin is None or origin.rstrip("/") in allowed
+
+    # the socket
+
+    async def serve(self, websocket: WebSocket) -> None:
+        # Accept before refusing: a close before the handshake reaches the browser as a bare 1006, and the client
+        # must be able to tell "get a new session" (4401) from a network drop (reconnect with the same token).
+        await websocket.accept()
+        if not self.origin_allowed(websocket.headers.get("origin")):
+            await websocket.close(code=CLOSE_FORBIDDEN_ORIGIN)
+            return
+        external_id = verify_token(self.secret, websocket.query_params.get("token"))
+        conversation_id = await run_in_threadpool(self._conversation_id, external_id) if external_id else None
+        if external_id is None or conversation_id is None:
+            await websocket.close(code=CLOSE_UNAUTHORIZED)
+            return
+
+        connection = _Connection(websocket, asyncio.Lock())
+        async with self.hub.subscribe(conversation_id) as events:
+            # Subscribed before reading the history, so nothing published in between is missed.
+            await connection.send({"type": "session", **self.issue_token(external_id),
+                                   "name": self.settings.business_name})
+            history = await run_in_threadpool(self._history, conversation_id)
+            await connection.send({"type": "history", "messages": history})
+            # Something published while the history was read may come again live: the client de-duplicates by id.
+            helpers = [asyncio.create_task(self._forward(events, connection)),
+                       asyncio.create_task(self._renew(connection, external_id))]
+            try:
+                await self._read(connection, conversation_id, external_id)
+            finally:
+                for task in helpers:
+                    task.cancel()
+                for task in helpers:
+                    with suppress(asyncio.CancelledError):
+                        await task
+
+    async def _read(self, connection: _Connection, conversation_id: str, external_id: str) -> None:
+        while True:
+            frame = await connection.websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                return
+            raw = frame.get("text") if frame.get("text") is not None else (frame.get("bytes") or b"").decode(
+                "utf-8", "replace")
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                data = None
+            if not isinstance(data, dict):
+                await connection.send({"type": "error", "code": "bad_frame", "text": "Expected a JSON object."})
+                continue
+            kind = data.get("type")
+            if kind == "ping":
+                await connection.send({"type": "pong"})
+            elif kind == "message":
+                await self._accept_message(connection, conversation_id, external_id, data)
+            else:
+                await connection.send({"type": "error", "code": "bad_frame", "text": "Unknown frame type."})
+
+    async def _accept_message(self, connection: _Connection, conversation_id: str, external_id: str,
+                              data: dict[str, Any]) -> None:
+        text, client_id, title = data.get("text"), data.get("client_id"), data.get("title")
+        if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
+            await connection.send({"type": "error", "code": "bad_message", "text": "A client_id is required."})
+            return
+        if not isinstance(text, str) or len(text) > MAX_TEXT or (title is not None and (
+                not isinstance(title, str) or len(title) > MAX_TITLE)):
+            await connection.send({"type": "error", "code": "bad_message", "client_id": client_id,
+                                   "text": f"Messages can be up to {MAX_TEXT} characters."})
+            return
+        if self._in_flight.get(conversation_id, 0) >= MAX_IN_FLIGHT:
+            await connection.send({"type": "error", "code": "busy", "client_id": client_id,
+                                   "text": "One moment, I'm still answering your last messages."})
+            return
+        self._in_flight[conversation_id] = self._in_flight.get(conversation_id, 0) + 1
+        # Its own task: a socket that drops mid-answer must not cancel the answer (another tab, or this one
+        # after reconnecting, still gets it).
+        task = asyncio.create_task(self._process(conversation_id, external_id, text, client_id, title or None))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, conversation_id: str, external_id: str, text: str, client_id: str,
+                       title: str | None) -> None:
+        try:
+            lock = self._locks.get(conversation_id)
+            if lock is None:
+                lock = self._locks[conversation_id] = asyncio.Lock()
+            async with lock:
+                duplicate = self._seen.get(conversation_id, {}).get(client_id) or await run_in_threadpool(
+                    self._stored, conversation_id, client_id)
+                if duplicate is not None:
+                    # Already handled: echo the stored message so the client marks it delivered; nothing reruns.
+                    await self.hub.publish(conversation_id, duplicate)
+                    return
+                before = await run_in_threadpool(self._last_id, conversation_id)
+                await self.hub.publish(conversation_id, {"type": "typing", "on": True})
+                try:
+                    if self.pipeline is None:
+                        raise RuntimeError("the pipeline is not running")
+                    await self.pipeline.handle(CHANNEL, external_id, text)
+                except Exception:
+                    log.exception("web message of %s failed", conversation_id)
+                finally:
+                    # Whatever got stored (the message, the replies; even after a failure) goes out, by id.
+                    events = await run_in_threadpool(self._collect, conversation_id, before, client_id, title)
+                    for event in events:
+                        await self.hub.publish(conversation_id, event)
+                    await self.hub.publish(conversation_id, {"type": "typing", "on": False})
+                    self._remember(conversation_id, client_id, events)
+        finally:
+            left = self._in_flight.get(conversation_id, 1) - 1
+            if left > 0:
+                self._in_flight[conversation_id] = left
+            else:
+                self._in_flight.pop(conversation_id, None)
+
+    def _remember(self, conversation_id: str, client_id: str, events: list[dict[str, Any]]) -> None:
+        stored = next((e for e in events if e.get("client_id") == client_id), None)
+        if stored is None:
+            return
+        seen = self._seen.setdefault(conversation_id, OrderedDict())
+        self._seen.move_to_end(conversation_id)
+        seen[client_id] = stored
+        while len(seen) > 200:
+            seen.popitem(last=False)
+        while len(self._seen) > 10_000:
+            self._seen.popitem(last=False)
+
+    async def _forward(self, events: Any, connection: _Connection) -> None:
+        try:
+            async for event in events:
+                if not await connection.send(event):
+                    return
+        except SubscriberLagged:
+            with suppress(RuntimeError, OSError):
+                await connection.websocket.close(code=CLOSE_RESYNC)
+
+    async def _renew(self, connection: _Connection, external_id: str) -> None:
+        # A widget that stays connected keeps its session: the token lives TTL after it was last connected.
+        while True:
+            await asyncio.sleep(self.ttl / 2)
+            if not await connection.send({"type": "session", **self.issue_token(external_id),
+                                          "name": self.settings.business_name}):
+                return
+
+    # database work (run in the thread pool)
+
+    def _conversation_id(self, external_id: str) -> str | None:
+        with session_scope(self.engine) as session:
+            return session.scalar(select(Conversation.id).where(Conversation.channel == CHANNEL,
+                                                                Conversation.external_id == external_id))
+
+    def _history(self, conversation_id: str) -> list[dict[str, Any]]:
+        with session_scope(self.engine) as session:
+            rows = session.scalars(
+                select(Message).where(Message.conversation_id == conversation_id)
+                .order_by(Message.id.desc()).limit(HISTORY_LIMIT * 2)
+            ).all()
+            events = [message_event(m) for m in reversed(rows) if shown_to_debtor(m)][-HISTORY_LIMIT:]
+        # Only the newest message's buttons are still a live choice.
+        for event in events[:-1]:
+            event.pop("buttons", None)
+        return events
+
+    def _last_id(self, conversation_id: str) -> int:
+        with session_scope(self.engine) as session:
+            return session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id)) or 0
+
+    def _stored(self, conversation_id: str, client_id: str) -> dict[str, Any] | None:
+        """The debtor's message already stored under this client id, as an event."""
+        with session_scope(self.engine) as session:
+            rows = session.scalars(
+                select(Message).where(Message.conversation_id == conversation_id, Message.direction == "in",
+                                      Message.payload.is_not(None))
+                .order_by(Message.id.desc()).limit(500)
+            )
+            for message in rows:
+                if (message.payload or {}).get("client_id") == client_id:
+                    return message_event(message)
+        return None
+
+    def _collect(self, conversation_id: str, after_id: int, client_id: str, title: str | None
+                 ) -> list[dict[str, Any]]:
+        """The messages stored since `after_id`; the debtor's one is tagged with its client id (the dedupe key,
+        kept with the message so it survives restarts) and the button title they chose."""
+        with session_scope(self.engine) as session:
+            rows = session.scalars(
+                select(Message).where(Message.conversation_id == conversation_id, Message.id > after_id)
+                .order_by(Message.id)
+            ).all()
+            inbound = next((m for m in rows if m.direction == "in" and not (m.payload or {}).get("client_id")), None)
+            if inbound is not None:
+                inbound.payload = {**(inbound.payload or {}), "client_id": client_id,
+                                   **({"title": title} if title else {})}
+                session.flush()
+            return [message_event(m) for m in rows if shown_to_debtor(m)]
+
+
+def channel_for(app: Any) -> WebChannel:
+    web = getattr(app.state, "web_channel", None)
+    if web is None:
+        web = app.state.web_channel = WebChannel(app.state.engine, app.state.settings, app.state.live)
+    web.pipeline = getattr(app.state, "pipeline", None)
+    return web
+
+
+# --- routes -----------------------------------------------------------------------------------------------------
+
+def _cors(request: Request, response: Response) -> Response:
+    """The widget runs on the creditor's pages, another origin: let allowed pages call the session endpoint."""
+    origin = request.headers.get("origin")
+    if origin and channel_for(request.app).origin_allowed(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response
+
+
+@router.post("/widget/session")
+async def widget_session(request: Request) -> Response:
+    web = channel_for(request.app)
+    if not web.origin_allowed(request.headers.get("origin")):
+        return JSONResponse({"detail": "This site may not embed the chat."}, status_code=403)
+    # Whatever the body says is ignored: the server alone picks the conversation.
+    issued = await run_in_threadpool(web.create_session)
+    return _cors(request, JSONResponse(issued, headers={"Cache-Control": "no-store"}))
+
+
+@router.options("/widget/session")
+async def widget_session_preflight(request: Request) -> Response:
+    response = _cors(request, Response(status_code=204))
+    response.headers["Access-Control-Allow-Methods"] = "POST"
+    response.headers["Access-Control-Allow-Headers"] = "content-type"
+    response.headers["Access-Control-Max-Age"] = "600"
+    return response
+
+
+@router.websocket("/widget/ws")
+async def widget_ws(websocket: WebSocket) -> None:
+    await channel_for(websocket.app).serve(websocket)
+
+
+# No build step: the files are served as they are. Short cache, so a fix reaches embedded pages soon.
+_ASSET_HEADERS = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"}
+
+
+@router.get("/widget.js", include_in_schema=False)
+async def widget_js() -> FileResponse:
+    return FileResponse(STATIC / "widget.js", media_type="application/javascript; charset=utf-8",
+                        headers=_ASSET_HEADERS)
+
+
+@router.get("/widget.css", include_in_schema=False)
+async def widget_css() -> FileResponse:
+    return FileResponse(STATIC / "widget.css", media_type="text/css; charset=utf-8", headers=_ASSET_HEADERS)
+
+
+@router.get("/", include_in_schema=False, response_class=HTMLResponse)
+async def demo_page(request: Request) -> HTMLResponse:
+    widget_src = str(request.url_for("widget_js"))
+    return templates.TemplateResponse(request, "demo.html", {"widget_src": widget_src})

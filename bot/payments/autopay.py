@@ -1,0 +1,459 @@
+"""Autopay for plans: the card saved at a plan's first payment is charged off-session on each later due date.
+
+Rules and policy (COMPLIANCE.md PLAN-2, PLAN-3, DSP-2; README "Payments"):
+- Only with an active authorisation (PLAN-2): the debtor ticked the exact authorisation text on the payment page
+  of the plan's first payment; its copy is in their receipt. A chargeback or a person stops it.
+- Never early (PLAN-3): an installment is charged on or after its due date in the debtor's own time zone, never
+  before; installments due before the authorisation are left for the debtor to pay by link.
+- Notice (PLAN-3): a debit more than 5 days after the authorisation needs a notice sent 3 to 10 business days
+  before it. The scheduler queues the notice 7 business days ahead (through the outbound queue and its gate) and
+  charges only when the notice actually went out in that window; if it went out late, the debit waits until it
+  is 3 business days old (later, never earlier); if it is over 10 business days old, a new one is sent.
+- Never twice: each attempt has its own Payment row with a unique idempotency key
+  ("autopay-<installment>-<attempt>"), claimed under a row lock on the installment (PostgreSQL FOR UPDATE SKIP
+  LOCKED; SQLite serialises writers), and Stripe gets the same key on every retry. Two schedulers at once: one
+  claims, the other skips; a claim left pending by a crash is re-driven with the same key after 5 minutes, so
+  Stripe answers with the charge it already made.
+- Decline or authentication required: the debtor gets a message with a pay-now link for that installment. A
+  decline is retried once, AUTOPAY_RETRY_BUSINESS_DAYS (3) business days later; the message names that date and
+  is the retry's PLAN-3 notice. Authentication required is not retried off-session (it would fail again): the
+  link is the way to pay. If the retry fails too, or the authentication case is still unpaid on that date, the
+  installment is marked missed and the debtor gets a last link; the plan goes on with its next date.
+- Holds (DSP-2, CEASE-*, VUL-2): nothing is charged on a held account.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+import stripe
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from bot import audit, outbound_queue
+from bot.compliance import holds
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import (
+    Account,
+    AutopayAuthorisation,
+    Conversation,
+    DebitNotice,
+    Debtor,
+    Installment,
+    PayLink,
+    Payment,
+    Plan,
+    ScheduledMessage,
+)
+from bot.payments import service, texts
+from bot.plans.service import debtor_today
+
+log = logging.getLogger("settle.autopay")
+
+NO_NOTICE_WITHIN_DAYS = 5  # PLAN-3: a debit more than 5 days after the authorisation needs a notice
+NOTICE_MIN_BUSINESS_DAYS, NOTICE_MAX_BUSINESS_DAYS = 3, 10
+NOTICE_TARGET_BUSINESS_DAYS = 7  # inside 3-10, with room for quiet hours and frequency caps to defer it
+NOTICE_LOOKAHEAD_DAYS = 16  # calendar days ahead to queue notices (10 business days and a weekend or two)
+NOTICE_HOUR = time(10, 0)  # debtor's local time; the gate still applies TIME-1 and FREQ-1
+STALE_CLAIM = timedelta(minutes=5)
+MAX_ATTEMPTS = 2
+
+
+def authorise(session: Session, payment: Payment, link: PayLink, received: service.Received, settings: Settings,
+              now: datetime) -> AutopayAuthorisation | None:
+    """PLAN-2: the debtor paid a plan's first payment and ticked the authorisation: keep it, with the exact text
+    they agreed to, and queue the PLAN-3 notices that are already due."""
+    existing = session.scalar(select(AutopayAuthorisation).where(AutopayAuthorisation.source_payment_id
+                                                                 == payment.id))
+    if existing is not None:
+        return existing
+    plan = session.get(Plan, link.plan_id)
+    if plan is None:
+        return None
+    text = received.consent_text or service.authorisation_text(session, link, settings)
+    auth = AutopayAuthorisation(plan_id=plan.id, account_id=payment.account_id, source_payment_id=payment.id,
+                                stripe_customer_id=received.customer_id,
+                                stripe_payment_method_id=received.payment_method_id,
+                                card_brand=received.card_brand, card_last4=received.card_last4,
+                                authorisation_text=text, authorised_at=now)
+    session.add(auth)
+    session.flush()
+    audit.record(session, "autopay_authorised", rule_id="PLAN-2", account_id=payment.account_id,
+                 conversation_id=payment.conversation_id,
+                 detail={"plan": plan.reference, "authorisation_id": auth.id, "payment_id": payment.id})
+    schedule_notices(session, settings, now, plan_id=plan.id)
+    return auth
+
+
+def stop(session: Session, plan_id: str, reason: str, actor: str = "system", now: datetime | None = None) -> bool:
+    """Stop autopay on a plan (the debtor revoked it through a person, or a chargeback). Pending notices for it
+    are cancelled. Returns whether anything was active."""
+    now = now or datetime.now(timezone.utc)
+    auth = service.active_autopay(session, plan_id)
+    if auth is None:
+        return False
+    auth.status, auth.stopped_at, auth.stopped_reason = "revoked" if actor != "system" else "stopped", now, reason
+    notices = session.scalars(select(DebitNotice).join(Installment, Installment.id == DebitNotice.installment_id)
+                              .where(Installment.plan_id == plan_id)).all()
+    for notice in notices:
+        message = session.get(ScheduledMessage, notice.scheduled_message_id)
+        if message is not None and message.status == "pending" and message.kind == "debit_notice":
+            message.status, message.reason = "cancelled", f"autopay stopped: {reason}"
+    audit.record(session, "autopay_stopped", rule_id="PLAN-2", account_id=auth.account_id, actor=actor,
+                 detail={"plan_id": plan_id, "reason": reason})
+    return True
+
+
+# --- PLAN-3 notices ----------------------------------------------------------------------------------------------
+
+
+def schedule_notices(session: Session, settings: Settings, now: datetime, plan_id: str | None = None) -> int:
+    """Queue the notice for each autopay installment due soon that needs one and has none yet."""
+    query = select(AutopayAuthorisation).where(AutopayAuthorisation.status == "active")
+    if plan_id is not None:
+        query = query.where(AutopayAuthorisation.plan_id == plan_id)
+    queued = 0
+    for auth in session.scalars(query).all():
+        plan = session.get(Plan, auth.plan_id)
+        account = session.get(Account, plan.account_id)
+        if plan.status != "active" or holds.hold_rule(session, account) is not None:
+            continue  # DSP-2 and the other holds: no debit, so no notice of one
+        debtor = session.get(Debtor, account.debtor_id)
+        today = debtor_today(debtor, now)
+        authorised_on = debtor_today(debtor, auth.authorised_at)
+        for installment in plan.installments:
+            if installment.status != "scheduled" or installment.due_date < authorised_on or \
+                    installment.due_date > today + timedelta(days=NOTICE_LOOKAHEAD_DAYS):
+                continue
+            if not needs_notice(installment.due_date, authorised_on):
+                continue
+            if session.scalar(select(DebitNotice.id).where(DebitNotice.installment_id == installment.id,
+                                                           DebitNotice.attempt == 1)) is not None:
+                continue
+            _queue_notice(session, auth, plan, account, debtor, installment, today, now, None)
+            queued += 1
+    return queued
+
+
+def needs_notice(debit_on: date, authorised_on: date) -> bool:
+    return (debit_on - authorised_on).days > NO_NOTICE_WITHIN_DAYS
+
+
+def _queue_notice(session: Session, auth: AutopayAuthorisation, plan: Plan, account: Account, debtor: Debtor,
+                  installment: Installment, today: date, now: datetime, existing: DebitNotice | None) -> None:
+    send_on = max(texts.add_business_days(installment.due_date, -NOTICE_TARGET_BUSINESS_DAYS), today)
+    debit_on = max(installment.due_date, texts.add_business_days(send_on, NOTICE_MIN_BUSINESS_DAYS))
+    zone = service.zone_of(debtor)
+    not_before = max(datetime.combine(send_on, NOTICE_HOUR, tzinfo=zone).astimezone(timezone.utc), now)
+    text = texts.debit_notice(amount_cents=min(installment.amount_cents, account.balance_cents),
+                              currency=account.currency, debit_on=debit_on,
+                              card=texts.card_label(auth.card_brand, auth.card_last4) or "card",
+                              plan_reference=plan.reference, number=installment.number, count=plan.installment_count)
+    message = _schedule(session, account, plan.conversation_id, "debit_notice", text, not_before)
+    if message is None:
+        return
+    if existing is None:
+        session.add(DebitNotice(installment_id=installment.id, attempt=1, debit_on=debit_on,
+                                scheduled_message_id=message.id))
+    else:
+        existing.debit_on, existing.scheduled_message_id = debit_on, message.id
+    audit.record(session, "debit_notice_queued", rule_id="PLAN-3", account_id=account.id,
+                 detail={"installment_id": installment.id, "debit_on": debit_on.isoformat(),
+                         "send_on": send_on.isoformat()})
+    session.flush()
+
+
+def notice_state(session: Session, notice: DebitNotice | None, today: date, zone: Any) -> str:
+    """PLAN-3 for one debit: "ok" (sent 3-10 business days ago and the debit date has come), "wait", "stale"
+    (sent more than 10 business days ago), "blocked" (the gate stopped it: no notice, no debit) or "missing"."""
+    if notice is None:
+        return "missing"
+    message = session.get(ScheduledMessage, notice.scheduled_message_id)
+    if message is None or message.status in ("blocked", "cancelled"):
+        return "blocked"
+    if message.status != "sent" or message.sent_at is None:
+        return "wait"
+    sent_on = message.sent_at.astimezone(zone).date()
+    age = texts.business_days_between(sent_on, today)
+    if age > NOTICE_MAX_BUSINESS_DAYS:
+        return "stale"
+    if age < NOTICE_MIN_BUSINESS_DAYS or today < notice.debit_on:
+        return "wait"
+    return "ok"
+
+
+# --- the scheduler -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunSummary:
+    outcomes: dict[str, int] = field(default_factory=dict)
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, installment_id: str, outcome: str) -> None:
+        key = outcome.split(":", 1)[0]
+        self.outcomes[key] = self.outcomes.get(key, 0) + 1
+        self.lines.append(f"{installment_id}: {outcome}")
+
+
+def charge_due(engine: Engine, client: stripe.StripeClient, settings: Settings, now: datetime | None = None,
+               dry_run: bool = False) -> RunSummary:
+    """One scheduler pass: queue PLAN-3 notices, then charge every autopay installment that is due."""
+    now = now or datetime.now(timezone.utc)
+    summary = RunSummary()
+    if not dry_run:
+        with session_scope(engine) as session:
+            schedule_notices(session, settings, now)
+    with session_scope(engine) as session:
+        # A day's margin for time zones: each installment is checked against its debtor's own date below.
+        candidates = session.scalars(
+            select(Installment.id).join(Plan, Plan.id == Installment.plan_id)
+            .join(AutopayAuthorisation, AutopayAuthorisation.plan_id == Plan.id)
+            .where(Plan.status == "active", AutopayAuthorisation.status == "active",
+                   Installment.status == "scheduled", Installment.due_date <= (now + timedelta(days=1)).date())
+            .order_by(Installment.due_date, Installment.id)).all()
+    for installment_id in dict.fromkeys(candidates):
+        try:
+            outcome = charge_installment(engine, client, settings, installment_id, now, dry_run)
+        except Exception:  # one bad installment must not stop the others; it is retried next run
+            log.exception("autopay failed for installment %s", installment_id)
+            outcome = "error"
+        summary.add(installment_id, outcome)
+    return summary
+
+
+@dataclass
+class _Claim:
+    payment_id: str
+    params: dict[str, Any]
+    key: str
+
+
+def charge_installment(engine: Engine, client: stripe.StripeClient, settings: Settings, installment_id: str,
+                       now: datetime, dry_run: bool = False) -> str:
+    """Charge one installment if everything allows it; returns what happened (for the run's summary)."""
+    try:
+        with session_scope(engine) as session:
+            claim = _claim(session, engine, settings, installment_id, now)
+            if dry_run:
+                session.rollback()
+                return f"would charge {claim.params['amount']} cents" if isinstance(claim, _Claim) else claim
+    except (IntegrityError, OperationalError):
+        return "taken"  # another scheduler claimed this attempt at the same moment (SQLite: a write conflict)
+    if not isinstance(claim, _Claim):
+        return claim
+    try:
+        intent = client.v1.payment_intents.create(params=claim.params, options={"idempotency_key": claim.key})
+    except stripe.CardError as exc:
+        error = exc.error
+        intent = getattr(error, "payment_intent", None)
+        with session_scope(engine) as session:
+            payment = session.get(Payment, claim.payment_id)
+            code = getattr(error, "decline_code", None) or exc.code or "card_declined"  # the bank's reason
+            record_failure(session, payment, code, exc.user_message or str(exc),
+                           intent.id if intent is not None else None, settings, now)
+        return f"declined:{code}"
+    except stripe.InvalidRequestError as exc:
+        # The saved card can't be used any more (detached, removed): like a decline, without a retry.
+        with session_scope(engine) as session:
+            record_failure(session, session.get(Payment, claim.payment_id), "authentication_required"
+                           if exc.code == "authentication_required" else "payment_method_unusable", str(exc), None,
+                           settings, now)
+        return f"unusable:{exc.code}"
+    except stripe.StripeError as exc:
+        # 5xx, timeouts, network: unknown whether Stripe acted. The claim stays pending and is re-driven later
+        # with the same idempotency key, so Stripe answers with what it did (never a second charge).
+        log.warning("Stripe unavailable for installment %s: %s", installment_id, exc)
+        return "stripe_unavailable"
+    if intent.status != "succeeded":
+        with session_scope(engine) as session:
+            record_failure(session, session.get(Payment, claim.payment_id), "authentication_required",
+                           f"payment status {intent.status}", intent.id, settings, now)
+        return f"declined:{intent.status}"
+    from bot.payments import webhooks
+
+    webhooks.apply_intent(engine, client, settings, intent.to_dict(), None)
+    return "charged"
+
+
+def _claim(session: Session, engine: Engine, settings: Settings, installment_id: str, now: datetime) -> _Claim | str:
+    query = select(Installment).where(Installment.id == installment_id, Installment.status == "scheduled")
+    if engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)  # another scheduler has it: skip, don't wait
+    installment = session.scalar(query)
+    if installment is None:
+        return "taken"
+    plan = session.get(Plan, installment.plan_id)
+    account = session.get(Account, plan.account_id)
+    debtor = session.get(Debtor, account.debtor_id)
+    auth = service.active_autopay(session, plan.id)
+    if auth is None or plan.status != "active":
+        return "no_autopay"
+    today = debtor_today(debtor, now)
+    zone = service.zone_of(debtor)
+    if installment.due_date > today:
+        return "not_due"  # PLAN-3: never early
+    if installment.due_date < debtor_today(debtor, auth.authorised_at):
+        return "due_before_authorisation"  # not covered by what the debtor authorised: paid by link instead
+    rule = holds.hold_rule(session, account)
+    if rule is not None:
+        return f"held:{rule}"  # DSP-2, CEASE-*, VUL-2: nothing is charged on a held account
+    attempts = session.scalars(select(Payment).where(Payment.installment_id == installment.id,
+                                                     Payment.method == "autopay").order_by(Payment.attempt)).all()
+    last = attempts[-1] if attempts else None
+    if last is not None and last.status == "pending":
+        if now - last.updated_at < STALE_CLAIM:
+            return "in_flight"
+        return _as_claim(last, plan, account, installment)  # re-driven with the same key after a crash
+    if last is not None and last.status in ("succeeded", "held"):
+        return "done"
+    attempt = 1
+    if last is not None:  # failed
+        retryable = last.failure_code not in ("authentication_required", "payment_method_unusable") and \
+            last.attempt < MAX_ATTEMPTS
+        if not retryable:
+            deadline = texts.add_business_days(last.updated_at.astimezone(zone).date(),
+                                               settings.autopay_retry_business_days)
+            if last.attempt < MAX_ATTEMPTS and today < deadline:
+                return "waiting_for_debtor"
+            return mark_missed(session, installment, plan, account, settings, now)
+        attempt = last.attempt + 1
+    authorised_on = debtor_today(debtor, auth.authorised_at)
+    if attempt > 1 or needs_notice(installment.due_date, authorised_on):
+        notice = session.scalar(select(DebitNotice).where(DebitNotice.installment_id == installment.id,
+                                                          DebitNotice.attempt == attempt))
+        state = notice_state(session, notice, today, zone)
+        if state == "missing" and attempt == 1:
+            _queue_notice(session, auth, plan, account, debtor, installment, today, now, None)
+            return "notice_queued"
+        if state == "stale" and attempt == 1:
+            _queue_notice(session, auth, plan, account, debtor, installment, today, now, notice)
+            return "notice_renewed"
+        if state == "stale" or state == "missing":
+            return mark_missed(session, installment, plan, account, settings, now)
+        if state != "ok":
+            return f"notice_{state}"  # PLAN-3: no debit without its notice in the window
+    amount = min(installment.amount_cents, account.balance_cents)
+    if amount <= 0:
+        installment.status = "cancelled"
+        return "nothing_owed"
+    payment = Payment(reference=service.new_reference(session), account_id=account.id,
+                      conversation_id=plan.conversation_id, plan_id=plan.id, installment_id=installment.id,
+                      method="autopay", attempt=attempt, idempotency_key=f"autopay-{installment.id}-{attempt}",
+                      amount_cents=amount, currency=account.currency, stripe_customer_id=auth.stripe_customer_id,
+                      stripe_payment_method_id=auth.stripe_payment_method_id, card_brand=auth.card_brand,
+                      card_last4=auth.card_last4, created_at=now, updated_at=now)  # the run's clock: claim age
+    session.add(payment)
+    session.flush()  # the unique idempotency key: a second scheduler's claim fails here
+    audit.record(session, "autopay_attempt", rule_id="PLAN-3", account_id=account.id,
+                 detail={"installment_id": installment.id, "attempt": attempt, "amount_cents": amount})
+    return _as_claim(payment, plan, account, installment)
+
+
+def _as_claim(payment: Payment, plan: Plan, account: Account, installment: Installment) -> _Claim:
+    params = {
+        "amount": payment.amount_cents, "currency": payment.currency.lower(),
+        "customer": payment.stripe_customer_id, "payment_method": payment.stripe_payment_method_id,
+        "off_session": True, "confirm": True, "payment_method_types": ["card"],
+        "description": f"Plan {plan.reference} payment {installment.number} of {plan.installment_count}",
+        "metadata": {"account_id": account.id, "plan_id": plan.id, "installment_id": installment.id,
+                     "payment_id": payment.id, "attempt": str(payment.attempt)},
+    }
+    return _Claim(payment.id, params, payment.idempotency_key)
+
+
+def record_failure(session: Session, payment: Payment, code: str, message: str, intent_id: str | None,
+                   settings: Settings, now: datetime) -> None:
+    """A declined off-session charge (from the API's answer or the payment_failed webhook, whichever comes
+    first; the second finds it done): the debtor gets a pay-now link and the retry or missed date."""
+    payment = session.scalars(select(Payment).where(Payment.id == payment.id)
+                              .execution_options(populate_existing=True)).one()
+    if payment.status != "pending":
+        return
+    payment.status, payment.failure_code, payment.failure_message = "failed", code, message[:500]
+    payment.stripe_payment_intent_id = payment.stripe_payment_intent_id or intent_id
+    installment = session.get(Installment, payment.installment_id)
+    plan = session.get(Plan, installment.plan_id)
+    account = session.get(Account, plan.account_id)
+    debtor = session.get(Debtor, account.debtor_id)
+    today = debtor_today(debtor, now)
+    audit.record(session, "autopay_declined", account_id=account.id, conversation_id=plan.conversation_id,
+                 detail={"installment_id": installment.id, "attempt": payment.attempt, "code": code})
+    session.flush()
+    if payment.attempt >= MAX_ATTEMPTS:
+        mark_missed(session, installment, plan, account, settings, now)
+        return
+    retry_on = texts.add_business_days(today, settings.autopay_retry_business_days)
+    retryable = code not in ("authentication_required", "payment_method_unusable")
+    link = _link(session, installment, settings, now, retry_on, debtor)
+    if link is None:
+        return
+    text = texts.autopay_declined(amount_cents=payment.amount_cents, currency=payment.currency,
+                                  due=installment.due_date, reason=texts.decline_reason(code), url=link.url,
+                                  retry_on=retry_on if retryable else None,
+                                  missed_on=None if retryable else retry_on)
+    message = _schedule(session, account, plan.conversation_id, "autopay_declined", text, now)
+    if message is not None and retryable:
+        # This message names the retry date: it is the retry's PLAN-3 notice.
+        session.add(DebitNotice(installment_id=installment.id, attempt=payment.attempt + 1, debit_on=retry_on,
+                                scheduled_message_id=message.id))
+        session.flush()
+
+
+def mark_missed(session: Session, installment: Installment, plan: Plan, account: Account, settings: Settings,
+                now: datetime) -> str:
+    installment.status = "missed"
+    audit.record(session, "installment_missed", account_id=account.id, conversation_id=plan.conversation_id,
+                 detail={"installment_id": installment.id, "plan": plan.reference, "number": installment.number})
+    debtor = session.get(Debtor, account.debtor_id)
+    link = _link(session, installment, settings, now, debtor_today(debtor, now) + timedelta(days=7), debtor)
+    if link is not None:
+        text = texts.missed(amount_cents=min(installment.amount_cents, account.balance_cents),
+                            currency=account.currency, due=installment.due_date, url=link.url)
+        _schedule(session, account, plan.conversation_id, "installment_missed", text, now)
+    return "missed"
+
+
+def _link(session: Session, installment: Installment, settings: Settings, now: datetime, until: date,
+          debtor: Debtor) -> service.NewLink | None:
+    """A pay-now link for the installment, valid until the end of `until` in the debtor's zone."""
+    end = datetime.combine(until + timedelta(days=1), time(0, 0), tzinfo=service.zone_of(debtor))
+    ttl = max(end.astimezone(timezone.utc) - now, timedelta(hours=settings.pay_link_ttl_hours))
+    try:
+        return service.installment_link(session, installment, settings, now, ttl)
+    except service.PaymentRefused as refused:
+        # DSP-2 and the other holds: no link and no ask; the audit says why.
+        audit.record(session, "autopay_link_refused", rule_id=refused.rule_id,
+                     detail={"installment_id": installment.id})
+        return None
+
+
+# --- messages --------------------------------------------------------------------------------------------------
+
+
+def queue_message(session: Session, payment: Payment, text: str, kind: str, now: datetime) -> None:
+    """Receipts and notices for autopay: bot-initiated, so through the outbound queue and its gate."""
+    account = session.get(Account, payment.account_id)
+    plan = session.get(Plan, payment.plan_id) if payment.plan_id else None
+    _schedule(session, account, payment.conversation_id or (plan.conversation_id if plan else None), kind, text, now)
+
+
+def _schedule(session: Session, account: Account, conversation_id: str | None, kind: str, text: str,
+              not_before: datetime) -> ScheduledMessage | None:
+    """On the channel the debtor used for the plan (its conversation), else a text to their phone."""
+    conversation = session.get(Conversation, conversation_id) if conversation_id else None
+    if conversation is not None:
+        channel, address = conversation.channel, conversation.external_id
+    else:
+        debtor = session.get(Debtor, account.debtor_id)
+        if not debtor.phone:
+            audit.record(session, "payment_message_undelivered", account_id=account.id, detail={"kind": kind})
+            return None
+        channel, address = "sms", debtor.phone
+    return outbound_queue.schedule(session, account_id=account.id, channel=channel, address=address, kind=kind,
+                                   text=text, not_before=not_before)

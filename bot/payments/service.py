@@ -1,0 +1,894 @@
+"""Payments: what a verified debtor may pay, our pay links, Checkout Sessions, the ledger and receipts.
+
+The flow (COMPLIANCE.md PCI-1..3, PLAN-2, PLAN-3, DSP-2; autopay is in autopay.py, webhooks in webhooks.py):
+  1. pay_options(): what this debtor can pay now, read from the ledger (TONE-2): the full balance, a plan's next
+     payment, a settlement the policy allows, or an amount they name. A held account gets the hold's reason and
+     nothing to pay (DSP-2, CEASE-*, VUL-2).
+  2. create_pay_link(): a short link of ours, /pay/<token>: single use, expiring (PAY_LINK_TTL_HOURS), bound to the
+     account and the amount; the token is random and only its hash is stored. Card data never enters a chat
+     (PCI-1): the debtor pays on Stripe's hosted page.
+  3. open_checkout(): following the link creates a Checkout Session (mode payment, the amount from our ledger,
+     metadata naming the account, the link and the installment) and redirects there. A plan's first payment
+     saves the card for later off-session charges (setup_future_usage=off_session) with the debtor's explicit
+     authorisation on the page (PLAN-2). The session is created with an idempotency key per link attempt and the
+     same parameters each time, so a timeout or a 500 followed by a retry never makes a second session.
+  4. apply_payment(): the ledger changes exactly once per PaymentIntent (a unique ledger reference, under row
+     locks), whatever the order or number of webhook deliveries; a payment for a held account is kept for a
+     person and never applied (DSP-2, 1006.30(c)). The debtor gets a receipt on their channel.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import stripe
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot import audit, conversations, handoff
+from bot.accounts import verified_accounts
+from bot.compliance import holds, outbound_gate, tone
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import (
+    Account,
+    AccountStatus,
+    AutopayAuthorisation,
+    Conversation,
+    Debtor,
+    Installment,
+    LedgerEntry,
+    PayLink,
+    Payment,
+    Plan,
+    StripeCustomer,
+)
+from bot.money import format_cents, parse_dollars
+from bot.payments import texts
+from bot.plans.policy import load_policy
+from bot.plans.service import OPEN_STATUSES, debtor_today, open_plan
+
+log = logging.getLogger("settle.payments")
+
+MIN_PAYMENT_CENTS = 100  # $1.00: Stripe's floor is $0.50; a smaller payment is almost always a typing slip
+UNPAID = ("scheduled", "missed")
+# Stripe needs a Checkout Session to live 30 minutes at least; a few more keep a retry inside the bound.
+SESSION_MIN_LIFETIME = timedelta(minutes=35)
+SESSION_MAX_LIFETIME = timedelta(hours=24)
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# The choice on a plan's first payment page (PLAN-2). Stripe limits a label to 50 characters, an option to 100.
+AUTOPAY_KEY, AUTOPAY_YES, AUTOPAY_NO = "autopay", "yes", "no"
+AUTOPAY_FIELD = {
+    "key": AUTOPAY_KEY, "type": "dropdown", "optional": False,
+    "label": {"type": "custom", "custom": "Later plan payments"},
+    "dropdown": {"options": [
+        {"label": "Take them from this card on their due dates", "value": AUTOPAY_YES},
+        {"label": "I'll pay each one with a link", "value": AUTOPAY_NO},
+    ]},
+}
+AUTOPAY_PREFIX = "If you choose to have later payments taken from this card: "
+
+
+class PaymentRefused(Exception):
+    """No link may be made (a hold, nothing owed, an amount out of range), in words fit for the debtor."""
+
+    def __init__(self, message: str, rule_id: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.rule_id = message, rule_id
+
+
+class LinkProblem(Exception):
+    """A pay link that cannot be used now; `status` is the HTTP status for the page that says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class CheckoutUnavailable(Exception):
+    """Stripe did not answer (5xx, timeout, network): nothing was charged, the link still works."""
+
+
+# --- 1. what can be paid -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PayChoice:
+    kind: str  # balance | installment | settlement | amount
+    amount_cents: int
+    label: str
+    installment_id: str | None = None
+    plan_id: str | None = None
+    settles_cents: int | None = None  # settlement: the balance it settles in full
+
+
+@dataclass(frozen=True)
+class PayOptions:
+    account_id: str | None
+    creditor: str = ""
+    currency: str = "USD"
+    balance_cents: int = 0
+    choices: tuple[PayChoice, ...] = ()
+    refusal: str | None = None
+    rule_id: str | None = None
+    plan_reference: str | None = None
+
+    def choice(self, kind: str) -> PayChoice | None:
+        return next((c for c in self.choices if c.kind == kind), None)
+
+
+def pay_options(session: Session, conversation_id: str) -> PayOptions:
+    """What the verified debtor of this conversation can pay now, from the ledger (TONE-2), or why nothing.
+
+    Raises bot.accounts.NotVerified before verification (ID-1)."""
+    accounts = verified_accounts(session, conversation_id)
+    conversation = session.get(Conversation, conversation_id)
+    account = next((a for a in accounts if a.id == conversation.account_id), accounts[0] if accounts else None)
+    if account is None:
+        return PayOptions(None, refusal=f"I couldn't find an open account for you. {texts.ASK_A_PERSON}")
+    rule = holds.hold_rule(session, account)
+    if rule is not None:
+        # DSP-2, CEASE-*, VUL-2: the reason, never a payment ask or a link.
+        audit.record(session, "payment_refused", rule_id=rule, conversation_id=conversation_id,
+                     account_id=account.id, detail={"reason": "hold"})
+        return PayOptions(account.id, account.creditor, account.currency, account.balance_cents,
+                          refusal=holds.HOLD_MESSAGES.get(rule, holds.HOLD_MESSAGES["ACCOUNT-CLOSED"]), rule_id=rule)
+    if account.balance_cents <= 0:
+        return PayOptions(account.id, account.creditor, account.currency, 0,
+                          refusal="There's nothing to pay on this account.")
+    currency, balance = account.currency, account.balance_cents
+    choices: list[PayChoice] = []
+    plan = open_plan(session, account.id)
+    if plan is not None:
+        nxt = next((i for i in plan.installments if i.status in UNPAID), None)
+        if nxt is not None:
+            amount = min(nxt.amount_cents, balance)
+            choices.append(PayChoice("installment", amount, f"Next plan payment: {format_cents(amount, currency)}",
+                                     installment_id=nxt.id, plan_id=plan.id))
+    choices.append(PayChoice("balance", balance, f"Full balance: {format_cents(balance, currency)}"))
+    if plan is None:
+        # A settlement the creditor's policy allows (PLAN-1: no fee). The account's age is not known, so only
+        # offers without an age condition apply, as in the plan engine.
+        offer = load_policy().for_creditor(account.creditor).settlement_offer(balance, None)
+        floor = offer.floor_cents(balance) if offer is not None else None
+        if floor is not None and MIN_PAYMENT_CENTS <= floor < balance:
+            choices.append(PayChoice("settlement", floor, f"Settle for {format_cents(floor, currency)}",
+                                     settles_cents=balance))
+    return PayOptions(account.id, account.creditor, currency, balance, tuple(choices),
+                      plan_reference=plan.reference if plan is not None else None)
+
+
+_WORDS = {
+    "balance": re.compile(r"\b(full|whole|entire|all|everything|everythin|total|balance|in full|off|payoff)\b"),
+    "settlement": re.compile(r"\b(settle|settlement|settling|discount|lump sum)\b"),
+    "installment": re.compile(r"\b(next|installment|instalment|plan payment|this month|monthly payment|due)\b"),
+}
+_AMOUNT = re.compile(r"\$?\s*([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?\b")
+_PLAN_WORDS = re.compile(r"\b(a|per|each|every)\s+(month|week|wk|mo|two weeks|2 weeks|other week|fortnight)\b|"
+                         r"\b(monthly|weekly|biweekly|bi-weekly)\b(?!\s*payment)")
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What a debtor's answer to "how much?" means: a choice, an amount out of range (with why), a plan, or
+    nothing recognisable."""
+
+    choice: PayChoice | None = None
+    problem: str | None = None
+    wants_plan: bool = False
+
+
+def understand(options: PayOptions, text: str, picked: str | None = None) -> Understood:
+    """"the full balance", "settle", "my next payment", "$200", "200.50", a button (picked = its kind)."""
+    if picked:
+        choice = options.choice(picked)
+        return Understood(choice) if choice else Understood()
+    said = " ".join((text or "").casefold().replace("’", "'").split())
+    if _PLAN_WORDS.search(said):
+        return Understood(wants_plan=True)
+    match = _AMOUNT.search(said)
+    if match is not None:
+        try:
+            cents = parse_dollars(f"{match.group(1)}.{match.group(2) or '0'}")
+        except ValueError:
+            return Understood()
+        return _amount_choice(options, cents)
+    for kind in ("settlement", "installment", "balance"):
+        if _WORDS[kind].search(said) and options.choice(kind) is not None:
+            return Understood(options.choice(kind))
+    return Understood()
+
+
+def _amount_choice(options: PayOptions, cents: int) -> Understood:
+    money = lambda c: format_cents(c, options.currency)  # noqa: E731
+    if cents < MIN_PAYMENT_CENTS:
+        return Understood(problem=f"The smallest payment I can take is {money(MIN_PAYMENT_CENTS)}.")
+    if cents > options.balance_cents:
+        return Understood(problem=f"That's more than your balance of {money(options.balance_cents)}.")
+    for kind in ("balance", "installment"):
+        choice = options.choice(kind)
+        if choice is not None and choice.amount_cents == cents:
+            return Understood(choice)
+    return Understood(PayChoice("amount", cents, f"{money(cents)} toward your balance"))
+
+
+def confirmation_question(options: PayOptions, choice: PayChoice) -> str:
+    """The amount, said back exactly, before any link is made (the debtor confirms it)."""
+    money = lambda c: format_cents(c, options.currency)  # noqa: E731
+    if choice.kind == "balance":
+        what = f"You'd like to pay your full balance of {money(choice.amount_cents)}."
+    elif choice.kind == "installment":
+        what = f"You'd like to pay your next plan payment of {money(choice.amount_cents)}."
+    elif choice.kind == "settlement":
+        what = (f"You'd like to settle this account for {money(choice.amount_cents)} in one payment. Once it's paid, "
+                f"your balance of {money(choice.settles_cents or options.balance_cents)} is settled in full.")
+    else:
+        left = options.balance_cents - choice.amount_cents
+        what = f"You'd like to pay {money(choice.amount_cents)}. Your balance after it will be {money(left)}."
+    return f"{what} Is that right? Reply YES for your secure payment link, or tell me a different amount."
+
+
+# --- 2. pay links ------------------------------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    """Base32, not hex: the stored hash never holds a long digit run a card-number scan would flag (PCI-3)."""
+    return base64.b32encode(hashlib.sha256(token.encode()).digest()).decode().lower().rstrip("=")
+
+
+def new_token() -> str:
+    """100 random bits, letters and digits 2-7 only: short to type, unguessable, and no digit runs."""
+    return base64.b32encode(secrets.token_bytes(15)).decode().lower()[:20]
+
+
+@dataclass(frozen=True)
+class NewLink:
+    link_id: str
+    url: str
+    message: str
+
+
+def create_pay_link(session: Session, conversation_id: str, choice: PayChoice, settings: Settings,
+                    now: datetime | None = None, ttl: timedelta | None = None) -> NewLink:
+    """A single-use, expiring link bound to the conversation's account and this amount (PCI-1: a hosted page).
+
+    Re-checks everything against the ledger at this moment: the hold (DSP-2), the balance, the installment.
+    Raises PaymentRefused, or bot.accounts.NotVerified (ID-1)."""
+    now = now or datetime.now(timezone.utc)
+    accounts = verified_accounts(session, conversation_id)
+    conversation = session.get(Conversation, conversation_id)
+    account = next((a for a in accounts if a.id == conversation.account_id), accounts[0] if accounts else None)
+    if account is None:
+        raise PaymentRefused(f"I couldn't find an open account for you. {texts.ASK_A_PERSON}")
+    account = _lock(session, Account, account.id)
+    return _make_link(session, account, conversation_id, choice, settings, now, ttl)
+
+
+def _make_link(session: Session, account: Account, conversation_id: str | None, choice: PayChoice,
+               settings: Settings, now: datetime, ttl: timedelta | None) -> NewLink:
+    rule = holds.hold_rule(session, account)
+    if rule is not None:
+        audit.record(session, "pay_link_refused", rule_id=rule, conversation_id=conversation_id,
+                     account_id=account.id, detail={"reason": "hold"})
+        raise PaymentRefused(holds.HOLD_MESSAGES.get(rule, holds.HOLD_MESSAGES["ACCOUNT-CLOSED"]), rule)
+    if not MIN_PAYMENT_CENTS <= choice.amount_cents <= account.balance_cents:
+        raise PaymentRefused(f"Your balance is {format_cents(account.balance_cents, account.currency)}, so I "
+                             "can't make a link for that amount. Tell me another amount, or say 'talk to a person'.")
+    if choice.kind == "balance" and choice.amount_cents != account.balance_cents:
+        raise PaymentRefused("Your balance has just changed. Say 'pay now' to see it again.")
+    if choice.kind == "settlement" and choice.settles_cents != account.balance_cents:
+        raise PaymentRefused("Your balance has just changed, so that settlement no longer applies. Say 'pay now' "
+                             "to see your options again.")
+    save_card, plan = False, None
+    if choice.kind == "installment":
+        installment = session.get(Installment, choice.installment_id)
+        plan = session.get(Plan, installment.plan_id) if installment is not None else None
+        if installment is None or plan is None or plan.account_id != account.id or \
+                installment.status not in UNPAID or plan.status not in OPEN_STATUSES:
+            raise PaymentRefused("That plan payment is already done or has changed. Say 'my plan' to check it.")
+        # The card is saved for autopay only at the plan's first payment, and only with the debtor's explicit
+        # authorisation on the payment page (PLAN-2).
+        save_card = plan.status == "awaiting_first_payment" and _active_autopay(session, plan.id) is None
+    # One live link per account: an older unused one is cancelled, so two links can't both be paid.
+    session.execute(update(PayLink).where(PayLink.account_id == account.id, PayLink.status == "active",
+                                          PayLink.stripe_checkout_session_id.is_(None))
+                    .values(status="cancelled"))
+    token = new_token()
+    expires_at = now + (ttl or timedelta(hours=settings.pay_link_ttl_hours))
+    link = PayLink(token_hash=hash_token(token), account_id=account.id, conversation_id=conversation_id,
+                   plan_id=plan.id if plan is not None else None, installment_id=choice.installment_id,
+                   purpose=choice.kind, amount_cents=choice.amount_cents, currency=account.currency,
+                   balance_cents=account.balance_cents, save_card=save_card, created_at=now, expires_at=expires_at)
+    session.add(link)
+    session.flush()
+    audit.record(session, "pay_link_created", rule_id="PCI-1", conversation_id=conversation_id,
+                 account_id=account.id, detail={"pay_link_id": link.id, "purpose": choice.kind,
+                                                "amount_cents": choice.amount_cents, "save_card": save_card})
+    url = f"{settings.pay_base_url}/pay/{token}"
+    message = texts.pay_link(choice.amount_cents, account.currency, url,
+                             texts.link_expiry(expires_at, _zone(session.get(Debtor, account.debtor_id))),
+                             autopay=save_card)
+    return NewLink(link.id, url, message)
+
+
+def first_payment_message(session: Session, plan: Plan, conversation_id: str, settings: Settings,
+                          now: datetime | None = None) -> str | None:
+    """The plan confirmation's "what happens next": the first payment's own link (PCI-1), valid until the end of
+    its due date, on which the debtor may also authorise autopay for the rest (PLAN-2). None if no link can be
+    made (the caller keeps the plain wording)."""
+    now = now or datetime.now(timezone.utc)
+    first = next((i for i in plan.installments if i.status in UNPAID), None)
+    if first is None:
+        return None
+    account = session.get(Account, plan.account_id)
+    zone = _zone(session.get(Debtor, account.debtor_id))
+    end_of_due = datetime.combine(first.due_date + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    ttl = min(max(end_of_due.astimezone(timezone.utc) - now, timedelta(hours=settings.pay_link_ttl_hours)),
+              timedelta(days=31))
+    choice = PayChoice("installment", min(first.amount_cents, account.balance_cents), "", installment_id=first.id,
+                       plan_id=plan.id)
+    try:
+        link = _make_link(session, _lock(session, Account, account.id), conversation_id, choice, settings, now, ttl)
+    except PaymentRefused:
+        return None
+    return (f"What happens next: your first payment of {format_cents(choice.amount_cents, account.currency)} is due "
+            f"{texts.format_date(first.due_date)}. {link.message} Say 'my plan' any time to check it, or 'talk to a "
+            f"person' with questions.")
+
+
+def installment_link(session: Session, installment: Installment, settings: Settings, now: datetime,
+                     ttl: timedelta) -> NewLink:
+    """A link for one plan payment, made without a chat (autopay's decline and missed-payment messages)."""
+    plan = session.get(Plan, installment.plan_id)
+    account = _lock(session, Account, plan.account_id)
+    amount = min(installment.amount_cents, account.balance_cents)
+    choice = PayChoice("installment", amount, "", installment_id=installment.id, plan_id=plan.id)
+    return _make_link(session, account, plan.conversation_id, choice, settings, now, ttl)
+
+
+# --- 3. Checkout ---------------------------------------------------------------------------------------------
+
+
+def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Settings, token: str,
+                  now: datetime | None = None) -> str:
+    """The debtor followed /pay/<token>: the hosted page's URL to redirect to (303).
+
+    Raises LinkProblem (unknown, used, replaced, expired, changed, held) or CheckoutUnavailable (Stripe down:
+    the debtor is told to try the same link again; nothing was recorded or charged)."""
+    now = now or datetime.now(timezone.utc)
+    with session_scope(engine) as session:
+        link = session.scalar(_locked(select(PayLink).where(PayLink.token_hash == hash_token(token)), engine))
+        if link is None:
+            raise LinkProblem(404, "This payment link isn't valid. Say 'pay now' in the chat to get a new one.")
+        link_id, session_id = link.id, link.stripe_checkout_session_id
+    fresh = False
+    if session_id:
+        found = _retrieve_session(client, session_id)
+        if found is not None and found.status == "open" and found.url:
+            return found.url  # the same session again: one link, one payment
+        if found is not None and found.status == "complete":
+            sync_checkout_session(engine, client, settings, session_id)
+            raise LinkProblem(410, "This payment is already done. Thank you. Your receipt is in the chat.")
+        fresh = True  # expired (or unknown to Stripe): a new attempt, with a new key
+    with session_scope(engine) as session:
+        link = session.scalar(_locked(select(PayLink).where(PayLink.id == link_id), engine))
+        prepared = _checkout_params(session, link, token, settings, now, fresh)
+        customer_needed = link.save_card
+        debtor_id = session.get(Account, link.account_id).debtor_id
+    if isinstance(prepared, LinkProblem):
+        raise prepared  # after the commit, so the audit of a refusal (DSP-2) is kept
+    params, attempt = prepared
+    customer_id = _customer_for(engine, client, debtor_id) if customer_needed else None
+    if customer_id:
+        params["customer"] = customer_id
+    try:
+        created = client.v1.checkout.sessions.create(params=params,
+                                                     options={"idempotency_key": f"checkout-{link_id}-{attempt}"})
+    except (stripe.APIError, stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        _audit_unavailable(engine, link_id, exc)
+        raise CheckoutUnavailable(str(exc)) from exc
+    except stripe.StripeError as exc:
+        log.error("Stripe refused a Checkout Session for pay link %s: %s", link_id, exc)
+        _audit_unavailable(engine, link_id, exc)
+        raise CheckoutUnavailable(str(exc)) from exc
+    _record_session(engine, link_id, created.id, created.url)
+    return created.url
+
+
+def _checkout_params(session: Session, link: PayLink, token: str, settings: Settings, now: datetime,
+                     fresh: bool) -> tuple[dict[str, Any], int] | LinkProblem:
+    """Checks the link against the ledger now, then the session's parameters: the same on every retry of one
+    attempt (the expiry is fixed when the attempt starts), so the idempotency key can be reused safely."""
+    if link.status == "paid":
+        return LinkProblem(410, "This payment is already done. Thank you.")
+    if link.status == "cancelled":
+        return LinkProblem(410, "This link was replaced by a newer one. Please use the latest link, or say 'pay now' "
+                                "in the chat to get a new one.")
+    if now >= link.expires_at:
+        return LinkProblem(410, "This payment link has expired. Say 'pay now' in the chat to get a new one.")
+    account = _lock(session, Account, link.account_id)
+    rule = holds.hold_rule(session, account)
+    if rule is not None:
+        audit.record(session, "checkout_refused", rule_id=rule, conversation_id=link.conversation_id,
+                     account_id=account.id, detail={"pay_link_id": link.id, "reason": "hold"})  # DSP-2
+        return LinkProblem(403, "We can't take a payment on this account right now. Please check the chat or say "
+                                "'talk to a person' there.")
+    changed = LinkProblem(409, "Your balance has changed since this link was made. Say 'pay now' in the chat to "
+                               "get a new link.")
+    if link.purpose in ("balance", "settlement") and account.balance_cents != link.balance_cents:
+        return changed
+    if link.amount_cents > account.balance_cents:
+        return changed
+    if link.installment_id:
+        installment = session.get(Installment, link.installment_id)
+        if installment is None or installment.status not in UNPAID:
+            return LinkProblem(410, "This plan payment is already done. Thank you.")
+    if fresh or link.checkout_expires_at is None or link.checkout_expires_at < now + SESSION_MIN_LIFETIME:
+        link.checkout_attempt += 1
+        link.checkout_expires_at = max(min(link.expires_at, now + SESSION_MAX_LIFETIME), now + SESSION_MIN_LIFETIME)
+        link.checkout_expires_at = link.checkout_expires_at.replace(microsecond=0)
+    base = settings.pay_base_url
+    metadata = {"account_id": link.account_id, "pay_link_id": link.id, "purpose": link.purpose}
+    if link.installment_id:
+        metadata.update(installment_id=link.installment_id, plan_id=link.plan_id or "")
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "line_items": [{"quantity": 1, "price_data": {
+            "currency": link.currency.lower(), "unit_amount": link.amount_cents,
+            # A neutral name (DISC-3): the page may be seen by whoever holds the phone.
+            "product_data": {"name": f"{settings.business_name} payment"}}}],
+        "success_url": f"{base}/pay/done?session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": f"{base}/pay/{token}?cancelled=1",
+        "client_reference_id": link.id,
+        "expires_at": int(link.checkout_expires_at.timestamp()),
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata, "description": f"{settings.business_name} payment"},
+        "payment_method_types": ["card"],
+    }
+    if link.save_card:
+        # PLAN-2: the later payments are charged to this card only if the debtor chooses "yes" on the payment page,
+        # next to the exact authorisation text. It is a choice, never a condition of paying (Reg E 1005.10(e):
+        # no compulsory use of preauthorised transfers). Stripe's own reuse wording is hidden: ours replaces it.
+        params["payment_intent_data"]["setup_future_usage"] = "off_session"
+        params["consent_collection"] = {"payment_method_reuse_agreement": {"position": "hidden"}}
+        params["custom_fields"] = [AUTOPAY_FIELD]
+        params["custom_text"] = {"submit": {"message": AUTOPAY_PREFIX + authorisation_text(session, link,
+                                                                                           settings)}}
+    return params, link.checkout_attempt
+
+
+def authorisation_text(session: Session, link: PayLink, settings: Settings) -> str:
+    """PLAN-2: the autopay authorisation for the plan's payments after this one, as shown on the payment page."""
+    plan = session.get(Plan, link.plan_id)
+    later = [i for i in plan.installments if i.id != link.installment_id and i.status in UNPAID]
+    if not later:
+        return f"I agree to pay {format_cents(link.amount_cents, link.currency)} now."
+    amounts = sorted({i.amount_cents for i in later})
+    amount_text = format_cents(amounts[0], link.currency) if len(amounts) == 1 else \
+        f"{format_cents(amounts[0], link.currency)} to {format_cents(amounts[-1], link.currency)}"
+    return texts.authorisation(business=settings.business_name, support=settings.support_contact,
+                               plan_reference=plan.reference, count=len(later), amount_text=amount_text,
+                               first_due=later[0].due_date, last_due=later[-1].due_date)
+
+
+def _customer_for(engine: Engine, client: stripe.StripeClient, debtor_id: str) -> str:
+    """The debtor's Stripe Customer, made once (idempotency key per debtor) and remembered."""
+    with session_scope(engine) as session:
+        known = session.get(StripeCustomer, debtor_id)
+        if known is not None:
+            return known.stripe_customer_id
+    try:
+        customer = client.v1.customers.create(params={"metadata": {"debtor_id": debtor_id}},
+                                              options={"idempotency_key": f"customer-{debtor_id}"})
+    except (stripe.APIError, stripe.APIConnectionError, stripe.RateLimitError) as exc:
+        raise CheckoutUnavailable(str(exc)) from exc
+    try:
+        with session_scope(engine) as session:
+            session.add(StripeCustomer(debtor_id=debtor_id, stripe_customer_id=customer.id))
+    except IntegrityError:
+        pass  # another request stored it (the idempotency key gave both the same customer)
+    return customer.id
+
+
+def _record_session(engine: Engine, link_id: str, session_id: str, url: str | None) -> None:
+    """The session and its pending payment, once: a concurrent click that got the same session (the same
+    idempotency key) finds them already recorded."""
+    try:
+        with session_scope(engine) as session:
+            link = session.get(PayLink, link_id)
+            link.stripe_checkout_session_id, link.checkout_url = session_id, url
+            if session.scalar(select(Payment.id).where(Payment.stripe_checkout_session_id == session_id)) is None:
+                session.add(_payment_for_link(session, link, session_id))
+    except IntegrityError:
+        pass
+
+
+def _payment_for_link(session: Session, link: PayLink, session_id: str | None) -> Payment:
+    return Payment(reference=new_reference(session), account_id=link.account_id,
+                   conversation_id=link.conversation_id, pay_link_id=link.id, plan_id=link.plan_id,
+                   installment_id=link.installment_id, method="checkout", amount_cents=link.amount_cents,
+                   currency=link.currency, stripe_checkout_session_id=session_id)
+
+
+def _audit_unavailable(engine: Engine, link_id: str, exc: Exception) -> None:
+    with session_scope(engine) as session:
+        link = session.get(PayLink, link_id)
+        audit.record(session, "checkout_unavailable", conversation_id=link.conversation_id,
+                     account_id=link.account_id, detail={"pay_link_id": link_id, "error": type(exc).__name__,
+                                                         "status": getattr(exc, "http_status", None)})
+
+
+def _retrieve_session(client: stripe.StripeClient, session_id: str) -> Any:
+    try:
+        return client.v1.checkout.sessions.retrieve(session_id)
+    except stripe.InvalidRequestError:
+        return None
+    except stripe.StripeError as exc:
+        raise CheckoutUnavailable(str(exc)) from exc
+
+
+def sync_checkout_session(engine: Engine, client: stripe.StripeClient, settings: Settings,
+                          session_id: str) -> Delivered:
+    """The success page's check: if Stripe says the session is paid, apply it now (the same idempotent path the
+    webhook takes), so the ledger is right even before the webhook arrives."""
+    found = _retrieve_session(client, session_id)
+    if found is None or found.status != "complete" or found.payment_status != "paid" or not found.payment_intent:
+        return Delivered()
+    from bot.payments import webhooks  # the webhook handler owns turning Stripe objects into ledger calls
+
+    intent = client.v1.payment_intents.retrieve(found.payment_intent)
+    return webhooks.apply_intent(engine, client, settings, intent.to_dict(), found.to_dict())
+
+
+def session_summary(engine: Engine, session_id: str) -> dict[str, Any] | None:
+    """For the success page: the amount and whether it is applied, by session id (an unguessable id)."""
+    with session_scope(engine) as session:
+        payment = session.scalar(select(Payment).where(Payment.stripe_checkout_session_id == session_id))
+        if payment is None:
+            return None
+        return {"amount": format_cents(payment.amount_cents, payment.currency), "status": payment.status,
+                "reference": payment.reference}
+
+
+# --- 4. the ledger -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Delivered:
+    """Messages stored for the debtor by a ledger change, for the gateway to push to live channels."""
+
+    messages: list[tuple[str, int]] = field(default_factory=list)  # (conversation_id, message id)
+
+    def extend(self, other: Delivered) -> None:
+        self.messages += other.messages
+
+
+@dataclass(frozen=True)
+class Received:
+    """A successful payment as Stripe reports it."""
+
+    payment_intent_id: str
+    amount_cents: int
+    currency: str
+    charge_id: str | None = None
+    customer_id: str | None = None
+    payment_method_id: str | None = None
+    card_brand: str | None = None
+    card_last4: str | None = None
+    saved_for_later: bool = False  # setup_future_usage=off_session on the PaymentIntent
+    consented: bool = False  # the debtor chose autopay on the payment page (PLAN-2)
+    consent_text: str | None = None  # the authorisation text as the payment page showed it
+
+
+def apply_payment(session: Session, payment: Payment, received: Received, settings: Settings,
+                  now: datetime | None = None) -> Delivered:
+    """Apply a successful payment to the ledger, exactly once per PaymentIntent (PLAN and DSP-2 rules inside).
+
+    Idempotent: the payment row is locked and checked, and the ledger entry's reference ("payment:<pi>") is
+    unique, so a concurrent or repeated call changes nothing and sends no second receipt."""
+    now = now or datetime.now(timezone.utc)
+    payment = _lock(session, Payment, payment.id)
+    if payment.applied_at is not None or payment.status in ("succeeded", "held"):
+        return Delivered()
+    account = _lock(session, Account, payment.account_id)
+    payment.stripe_payment_intent_id = received.payment_intent_id
+    payment.stripe_charge_id = received.charge_id or payment.stripe_charge_id
+    payment.stripe_customer_id = received.customer_id or payment.stripe_customer_id
+    payment.stripe_payment_method_id = received.payment_method_id or payment.stripe_payment_method_id
+    payment.card_brand, payment.card_last4 = received.card_brand, received.card_last4  # PCI-3: no more than this
+    rule = holds.hold_rule(session, account)
+    if received.amount_cents != payment.amount_cents or received.currency.upper() != payment.currency.upper():
+        return _hold(session, payment, account, "AMOUNT", "amount_mismatch", now,
+                     {"expected": payment.amount_cents, "received": received.amount_cents})
+    if rule is not None and rule != "ACCOUNT-CLOSED":
+        # DSP-2 (1006.30(c)): never apply a payment to a disputed debt; CEASE-*/VUL-2: a person decides.
+        return _hold(session, payment, account, rule, "payment_on_hold", now, {"rule": rule})
+    amount = received.amount_cents - payment.refunded_cents  # a refund that arrived first is netted out
+    applied = max(0, min(amount, account.balance_cents))
+    entry = LedgerEntry(account_id=account.id, payment_id=payment.id, kind="payment", amount_cents=-applied,
+                        balance_after_cents=account.balance_cents - applied,
+                        reference=f"payment:{received.payment_intent_id}", created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(entry)
+    except IntegrityError:
+        # Applied by another delivery in the meantime: nothing more to do, and no second receipt.
+        payment.status = "succeeded"
+        return Delivered()
+    account.balance_cents -= applied
+    payment.status, payment.applied_at, payment.applied_cents = "succeeded", now, applied
+    delivered = Delivered()
+    link = session.get(PayLink, payment.pay_link_id) if payment.pay_link_id else None
+    if link is not None:
+        link.status, link.used_at = "paid", now
+    if applied < amount:
+        # More than the balance arrived (two links paid at once): the excess goes to a person to refund.
+        audit.record(session, "overpayment", account_id=account.id, conversation_id=payment.conversation_id,
+                     detail={"payment_id": payment.id, "excess_cents": amount - applied})
+        _ask_person(session, payment, account, "overpayment", None, {"excess_cents": amount - applied})
+    settled = False
+    if link is not None and link.purpose == "settlement" and account.balance_cents > 0:
+        # The creditor accepted this sum in full settlement: the rest of the balance is written off.
+        rest = account.balance_cents
+        session.add(LedgerEntry(account_id=account.id, payment_id=payment.id, kind="settlement", amount_cents=-rest,
+                                balance_after_cents=0, reference=f"settlement:{received.payment_intent_id}",
+                                created_at=now))
+        account.balance_cents, settled = 0, True
+    _advance_plan(session, payment, account, now)
+    if account.balance_cents == 0:
+        account.status = AccountStatus.PAID
+    audit.record(session, "payment_applied", account_id=account.id, conversation_id=payment.conversation_id,
+                 detail={"payment_id": payment.id, "reference": payment.reference, "applied_cents": applied,
+                         "method": payment.method, "settled": settled})
+    debtor = session.get(Debtor, account.debtor_id)
+    lines = [texts.receipt(amount_cents=received.amount_cents, currency=account.currency,
+                           paid_on=debtor_today(debtor, now), card=texts.card_label(received.card_brand,
+                                                                                   received.card_last4),
+                           reference=payment.reference, balance_cents=account.balance_cents,
+                           creditor=account.creditor)]
+    if settled:
+        lines.append(texts.settled(account.creditor))
+    authorisation = None
+    if link is not None and link.save_card and received.saved_for_later and received.consented \
+            and received.payment_method_id and received.customer_id and account.balance_cents > 0:
+        from bot.payments import autopay  # autopay builds on this module
+
+        authorisation = autopay.authorise(session, payment, link, received, settings, now)
+    lines.append(_advance_line(session, payment, account) or "")  # after authorise: it names the card used next
+    if authorisation is not None:
+        lines.append(texts.autopay_on(card=texts.card_label(received.card_brand, received.card_last4) or "card",
+                                      authorisation=authorisation.authorisation_text))
+    delivered.extend(tell_debtor(session, payment, " ".join(line for line in lines if line), "payment_receipt",
+                                 now))
+    return delivered
+
+
+def _hold(session: Session, payment: Payment, account: Account, rule: str, reason: str, now: datetime,
+          detail: dict[str, Any]) -> Delivered:
+    """Money that may not be applied: kept as held, audited with its rule, and handed to a person."""
+    payment.status = "held"
+    audit.record(session, "payment_held", rule_id=rule if rule != "AMOUNT" else None, account_id=account.id,
+                 conversation_id=payment.conversation_id,
+                 detail={"payment_id": payment.id, "amount_cents": payment.amount_cents, "reason": reason, **detail})
+    _ask_person(session, payment, account, reason, rule if rule != "AMOUNT" else None, detail)
+    link = session.get(PayLink, payment.pay_link_id) if payment.pay_link_id else None
+    if link is not None:
+        link.status, link.used_at = "paid", now  # used: the money arrived, even though it is not applied
+    if rule in ("DSP-2", "VUL-2"):
+        # Acknowledged without any payment ask (DSP-2); CEASE-* accounts get no message at all (CEASE-1).
+        return tell_debtor(session, payment, texts.held(payment.amount_cents, payment.currency), "payment_held", now)
+    return Delivered()
+
+
+def _ask_person(session: Session, payment: Payment, account: Account, reason: str, rule_id: str | None,
+                detail: dict[str, Any]) -> None:
+    conversation_id = payment.conversation_id or _latest_conversation(session, account)
+    if conversation_id is None:
+        return  # audited by the caller; there is no conversation to queue for a person
+    handoff.request(session, conversation_id, reason, rule_id=rule_id, account_id=account.id,
+                    details={"payment_id": payment.id, "payment_reference": payment.reference, **detail})
+
+
+def _latest_conversation(session: Session, account: Account) -> str | None:
+    return session.scalar(select(Conversation.id).where(Conversation.debtor_id == account.debtor_id)
+                          .order_by(Conversation.last_activity_at.desc()).limit(1))
+
+
+def _advance_plan(session: Session, payment: Payment, account: Account, now: datetime) -> None:
+    """A paid installment advances its plan: the first payment makes it active, the last completes it. A payment
+    that clears the balance completes the plan and cancels what is left (never charge past zero)."""
+    plan = session.get(Plan, payment.plan_id) if payment.plan_id else open_plan(session, account.id)
+    if plan is None or plan.status not in OPEN_STATUSES:
+        return
+    if payment.installment_id:
+        installment = session.get(Installment, payment.installment_id)
+        if installment is not None and installment.status in UNPAID:
+            installment.status, installment.paid_at = "paid", now
+    if account.balance_cents == 0:
+        for installment in plan.installments:
+            if installment.status in UNPAID:
+                installment.status = "cancelled"
+    if all(i.status in ("paid", "cancelled") for i in plan.installments):
+        plan.status = "completed"
+    elif payment.installment_id and plan.status == "awaiting_first_payment":
+        plan.status = "active"
+    session.flush()
+
+
+def _advance_line(session: Session, payment: Payment, account: Account) -> str | None:
+    installment = session.get(Installment, payment.installment_id) if payment.installment_id else None
+    if installment is None:
+        return None
+    plan = session.get(Plan, installment.plan_id)
+    nxt = next((i for i in plan.installments if i.status in UNPAID), None)
+    auth = _active_autopay(session, plan.id)
+    return texts.plan_progress(number=installment.number, count=plan.installment_count, reference=plan.reference,
+                               next_amount=min(nxt.amount_cents, account.balance_cents) if nxt else None,
+                               next_due=nxt.due_date if nxt else None, currency=account.currency,
+                               autopay_card=texts.card_label(auth.card_brand, auth.card_last4) if auth else None)
+
+
+def apply_refund(session: Session, payment: Payment, refunded_total_cents: int, charge_id: str, settings: Settings,
+                 now: datetime | None = None) -> Delivered:
+    """A refund (Stripe reports the charge's cumulative amount_refunded): the balance goes back up by what was
+    newly refunded, once per refund level (unique reference), and only for money that had been applied."""
+    now = now or datetime.now(timezone.utc)
+    payment = _lock(session, Payment, payment.id)
+    delta = refunded_total_cents - payment.refunded_cents
+    if delta <= 0:
+        return Delivered()
+    account = _lock(session, Account, payment.account_id)
+    payment.refunded_cents = refunded_total_cents
+    if payment.applied_at is None:
+        # Not applied (held for a person, or the success event is still to come): nothing to reverse; apply
+        # will net the refund out if the payment arrives later.
+        audit.record(session, "refund_recorded", account_id=account.id, detail={"payment_id": payment.id,
+                                                                                "refunded_cents": delta})
+        return Delivered()
+    credit = min(delta, payment.applied_cents)
+    entries = [LedgerEntry(account_id=account.id, payment_id=payment.id, kind="refund", amount_cents=credit,
+                           balance_after_cents=account.balance_cents + credit,
+                           reference=f"refund:{charge_id}:{refunded_total_cents}", created_at=now)]
+    link = session.get(PayLink, payment.pay_link_id) if payment.pay_link_id else None
+    fully = refunded_total_cents >= payment.amount_cents
+    if fully and link is not None and link.purpose == "settlement":
+        writeoff = session.scalar(select(LedgerEntry).where(LedgerEntry.payment_id == payment.id,
+                                                            LedgerEntry.kind == "settlement"))
+        if writeoff is not None:  # no payment, no settlement: the written-off part comes back too
+            back = -writeoff.amount_cents
+            entries.append(LedgerEntry(account_id=account.id, payment_id=payment.id, kind="settlement",
+                                       amount_cents=back, balance_after_cents=account.balance_cents + credit + back,
+                                       reference=f"settlement-reversed:{charge_id}", created_at=now))
+    try:
+        with session.begin_nested():
+            session.add_all(entries)
+    except IntegrityError:
+        return Delivered()
+    account.balance_cents += sum(e.amount_cents for e in entries)
+    if account.balance_cents > 0 and account.status == AccountStatus.PAID:
+        account.status = AccountStatus.ACTIVE
+    if fully and payment.installment_id:
+        installment = session.get(Installment, payment.installment_id)
+        if installment is not None and installment.status == "paid":
+            installment.status, installment.paid_at = "scheduled", None
+            plan = session.get(Plan, installment.plan_id)
+            if plan.status == "completed":
+                plan.status = "active"
+    audit.record(session, "refund_applied", account_id=account.id, conversation_id=payment.conversation_id,
+                 detail={"payment_id": payment.id, "refunded_cents": credit})
+    text = texts.refund(amount_cents=delta, currency=account.currency,
+                        card=texts.card_label(payment.card_brand, payment.card_last4),
+                        balance_cents=account.balance_cents, creditor=account.creditor)
+    return tell_debtor(session, payment, text, "refund_receipt", now)
+
+
+def flag_chargeback(session: Session, payment: Payment | None, account_id: str | None, dispute: dict[str, Any],
+                    now: datetime | None = None) -> None:
+    """charge.dispute.created: the cardholder's bank took the money back (a chargeback). That is not a debt
+    dispute (DSP-1 is the debtor telling us the debt is wrong): the ledger is not touched, a person is asked to
+    look (handoff reason "chargeback"), and autopay on that plan stops until they do."""
+    now = now or datetime.now(timezone.utc)
+    account = session.get(Account, payment.account_id if payment is not None else account_id or "")
+    detail = {"dispute_id": dispute.get("id"), "amount_cents": dispute.get("amount"),
+              "reason": dispute.get("reason"), "charge_id": dispute.get("charge")}
+    audit.record(session, "chargeback", account_id=account.id if account else None,
+                 conversation_id=payment.conversation_id if payment else None,
+                 detail={**detail, "payment_id": payment.id if payment else None})
+    if account is None:
+        return
+    if payment is not None:
+        _ask_person(session, payment, account, "chargeback", None, detail)
+        if payment.plan_id:
+            auth = _active_autopay(session, payment.plan_id)
+            if auth is not None:
+                auth.status, auth.stopped_at, auth.stopped_reason = "stopped", now, "chargeback"
+    else:
+        conversation_id = _latest_conversation(session, account)
+        if conversation_id is not None:
+            handoff.request(session, conversation_id, "chargeback", account_id=account.id, details=detail)
+
+
+# --- messages to the debtor --------------------------------------------------------------------------------------
+
+
+def tell_debtor(session: Session, payment: Payment, text: str, kind: str, now: datetime) -> Delivered:
+    """A receipt or notice about a payment, on the debtor's channel.
+
+    A Checkout payment answers something the debtor just did, so it is stored straight into the conversation the
+    link was sent in (the gate still checks it: TONE-1, DSP-2), with the debt-collector notice (DISC-2); the
+    gateway then pushes it to the live channel. An autopay message is bot-initiated: it goes through the outbound
+    queue and its gate (TIME-1, FREQ-1, OPT-3, ID-5)."""
+    if payment.method == "autopay":
+        from bot.payments import autopay
+
+        autopay.queue_message(session, payment, text, kind, now)
+        return Delivered()
+    conversation = session.get(Conversation, payment.conversation_id) if payment.conversation_id else None
+    if conversation is None:
+        audit.record(session, "payment_message_undelivered", account_id=payment.account_id,
+                     detail={"payment_id": payment.id, "kind": kind})
+        return Delivered()
+    text = tone.with_debt_collector_notice(text)  # DISC-2: it may arrive outside the session that asked
+    verdict = outbound_gate.check_reply(session, conversation, text)
+    message = conversations.record_message(session, conversation, direction="out", sender_role="bot", text=text,
+                                           payload={"kind": kind, "payment_reference": payment.reference},
+                                           status="sent" if verdict.allowed else "blocked")
+    if not verdict.allowed:
+        message.rule_ids = list(verdict.rule_ids)
+        audit.record(session, "outbound_blocked", rule_id=verdict.rule_ids[0], conversation_id=conversation.id,
+                     detail={"rules": list(verdict.rule_ids), "kind": kind})
+        return Delivered()
+    return Delivered([(conversation.id, message.id)])
+
+
+# --- helpers -----------------------------------------------------------------------------------------------------
+
+
+def new_reference(session: Session) -> str:
+    """A receipt number a person can read out: "PAY-7KQ4XW" (no 0/O or 1/I/L)."""
+    while True:
+        reference = "PAY-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+        if session.scalar(select(Payment.id).where(Payment.reference == reference)) is None:
+            return reference
+
+
+def _active_autopay(session: Session, plan_id: str) -> AutopayAuthorisation | None:
+    return session.scalar(select(AutopayAuthorisation).where(AutopayAuthorisation.plan_id == plan_id,
+                                                             AutopayAuthorisation.status == "active")
+                          .order_by(AutopayAuthorisation.authorised_at.desc()).limit(1))
+
+
+def active_autopay(session: Session, plan_id: str) -> AutopayAuthorisation | None:
+    return _active_autopay(session, plan_id)
+
+
+def _locked(query: Any, engine_or_session: Engine | Session) -> Any:
+    """FOR UPDATE where the database has row locks (PostgreSQL); SQLite serialises writers instead."""
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return query.with_for_update() if bind.dialect.name == "postgresql" else query
+
+
+def _lock(session: Session, model: Any, key: str) -> Any:
+    """The row, locked for the rest of the transaction (PostgreSQL) and read fresh."""
+    query = _locked(select(model).where(model.__mapper__.primary_key[0] == key), session)
+    return session.scalars(query.execution_options(populate_existing=True)).one()
+
+
+def _zone(debtor: Debtor | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(debtor.timezone) if debtor is not None and debtor.timezone else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def zone_of(debtor: Debtor | None) -> ZoneInfo:
+    return _zone(debtor)

@@ -1,0 +1,231 @@
+"""The agent console over HTTP (no Rasa needed): a stranger gets only the login page, logins and every POST need
+their CSRF token, roles and ownership are checked on the server (REC-2), and the handoff works end to end through
+the gateway: owned conversations get no bot reply, hand back lets the bot answer again (HO-1)."""
+
+from __future__ import annotations
+
+import re
+import socket
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot import conversations, handoff
+from bot.agents import auth, queue, users
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import AgentNote, AuditEvent, Handoff, Message
+from bot.gateway.app import create_app
+from bot.gateway.pipeline import UNAVAILABLE_REPLY
+from tests.conftest import add_debtor
+
+PASSWORD = "correct horse battery"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def client(sqlite_engine, sqlite_url):
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}",
+                        widget_secret="test-secret")
+    with session_scope(sqlite_engine) as session:
+        for name, role in (("ana", "agent"), ("ben", "agent"), ("sue", "supervisor"), ("cat", "compliance")):
+            users.create_user(session, name, PASSWORD, role, display_name=name.capitalize())
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _login(client: TestClient, name: str) -> str:
+    """Log in as this user (a fresh cookie jar); returns the session's CSRF token."""
+    client.cookies.clear()
+    page = client.get("/agent/login")
+    response = client.post("/agent/login", data={"username": name, "password": PASSWORD,
+                                                  "csrf_token": CSRF.search(page.text).group(1)})
+    assert response.status_code == 200 and response.url.path == "/agent", response.text[:300]
+    return CSRF.search(response.text).group(1)
+
+
+def _queued(sqlite_engine, external_id: str = "rest-debtor", channel: str = "rest") -> str:
+    with session_scope(sqlite_engine) as session:
+        conversation = conversations.get_or_create(session, channel, external_id)
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                     text="let me talk to a person")
+        return handoff.request(session, conversation.id, "request_human", rule_id="HO-1").id
+
+
+@pytest.mark.parametrize("path", ["/agent", "/agent/h/hof_anything", "/agent/h/hof_anything?x=1"])
+def test_REC_2_a_stranger_gets_nothing_but_the_login_page(client, sqlite_engine, path):
+    _queued(sqlite_engine)
+    response = client.get(path)
+    assert response.status_code == 200 and response.url.path == "/agent/login"
+    assert "Log in" in response.text and "let me talk to a person" not in response.text
+    assert response.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in \
+        response.headers["content-security-policy"]
+
+
+def test_REC_2_a_stranger_gets_no_stream_and_no_action(client, sqlite_engine):
+    handoff_id = _queued(sqlite_engine)
+    assert client.get("/agent/events/queue").status_code == 401
+    assert client.get(f"/agent/h/{handoff_id}/events").status_code == 401
+    for action in ("claim", "reply", "notes", "handback", "resolve", "release", "reassign"):
+        response = client.post(f"/agent/h/{handoff_id}/{action}", data={"text": "hi", "csrf_token": "guess"},
+                               follow_redirects=False)
+        assert response.status_code == 401, action
+    with session_scope(sqlite_engine) as session:
+        assert session.get(Handoff, handoff_id).status == "waiting"
+
+
+def test_a_wrong_password_gets_one_message_and_no_session(client):
+    page = client.get("/agent/login")
+    response = client.post("/agent/login", data={"username": "ana", "password": "nope nope nope",
+                                                  "csrf_token": CSRF.search(page.text).group(1)})
+    assert response.status_code == 401 and "Wrong username or password." in response.text
+    assert auth.COOKIE not in client.cookies
+
+
+def test_login_without_its_csrf_token_is_refused(client):
+    client.get("/agent/login")
+    response = client.post("/agent/login", data={"username": "ana", "password": PASSWORD, "csrf_token": "forged"})
+    assert response.status_code == 403 and auth.COOKIE not in client.cookies
+
+
+def test_REC_2_csrf_less_posts_are_refused(client, sqlite_engine):
+    handoff_id = _queued(sqlite_engine)
+    token = _login(client, "ana")
+    for data in ({}, {"csrf_token": "not-the-token"}):
+        response = client.post(f"/agent/h/{handoff_id}/claim", data=data, follow_redirects=False)
+        assert response.status_code == 403
+    # The right token from another site (an Origin that is not ours) is refused too.
+    response = client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token},
+                           headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert response.status_code == 403
+    with session_scope(sqlite_engine) as session:
+        assert session.get(Handoff, handoff_id).status == "waiting"
+        kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.kind == "csrf_rejected")).all()
+    assert len(kinds) == 3
+    assert client.post("/agent/logout", data={}, follow_redirects=False).status_code == 403  # logout too
+
+
+def test_REC_2_an_agent_cannot_write_in_another_agents_conversation(client, sqlite_engine):
+    handoff_id = _queued(sqlite_engine)
+    token = _login(client, "ana")
+    assert client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token}).status_code == 200
+    token = _login(client, "ben")
+    assert client.get(f"/agent/h/{handoff_id}").status_code == 403  # not even to read
+    response = client.post(f"/agent/h/{handoff_id}/reply", data={"csrf_token": token, "text": "Hi, I'm Ben."},
+                           follow_redirects=False)
+    assert response.status_code == 403
+    for action in ("handback", "release"):
+        assert client.post(f"/agent/h/{handoff_id}/{action}", data={"csrf_token": token},
+                           follow_redirects=False).status_code == 403
+    assert client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token},
+                       follow_redirects=False).status_code == 409  # already taken: a clean refusal
+    with session_scope(sqlite_engine) as session:
+        assert session.scalars(select(Message).where(Message.sender_role == "agent")).all() == []
+        assert session.get(Handoff, handoff_id).status == "claimed"
+
+
+def test_REC_2_a_compliance_user_reads_but_cannot_claim_or_reply(client, sqlite_engine):
+    handoff_id = _queued(sqlite_engine)
+    token = _login(client, "ana")
+    client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+    token = _login(client, "cat")
+    page = client.get(f"/agent/h/{handoff_id}")
+    assert page.status_code == 200 and "let me talk to a person" in page.text and 'id="compose"' not in page.text
+    assert client.post(f"/agent/h/{handoff_id}/reply", data={"csrf_token": token, "text": "Hello"},
+                       follow_redirects=False).status_code == 403
+    assert client.post(f"/agent/h/{handoff_id}/resolve", data={"csrf_token": token, "outcome": "other"},
+                       follow_redirects=False).status_code == 403
+    other = _queued(sqlite_engine, "rest-other")
+    assert client.post(f"/agent/h/{other}/claim", data={"csrf_token": token},
+                       follow_redirects=False).status_code == 403
+    # Reviewers may leave private notes; each transcript they open is logged (REC-2).
+    assert client.post(f"/agent/h/{handoff_id}/notes", data={"csrf_token": token, "text": "Reviewed."}).status_code \
+        == 200
+    with session_scope(sqlite_engine) as session:
+        assert session.scalars(select(Message).where(Message.sender_role == "agent")).all() == []
+        assert session.scalars(select(AgentNote.text)).all() == ["Reviewed."]
+        assert session.scalars(select(AuditEvent).where(AuditEvent.kind == "transcript_viewed")).first()
+
+
+def test_HO_1_the_whole_handoff_through_the_gateway(client, sqlite_engine):
+    """A debtor on the REST channel asks for a person (queued here as the action server would); an agent takes
+    it, so the next message gets no bot reply; the agent replies (gated), a blocked reply shows its rules, a
+    note stays private; the agent hands back and the bot is asked again (Rasa is down here: the 'trouble'
+    reply proves the message went to it)."""
+    say = {"sender": "debtor-one", "message": "hello"}
+    assert client.post("/webhooks/rest/webhook", json=say).json()[0]["text"] == UNAVAILABLE_REPLY
+    with session_scope(sqlite_engine) as session:
+        debtor, account = add_debtor(session, balance_cents=50000)
+        conversation = conversations.get_or_create(session, "rest", "debtor-one")
+        handoff_id = handoff.request(session, conversation.id, "request_human", rule_id="HO-1").id
+
+    token = _login(client, "ana")
+    queue_page = client.get("/agent")
+    assert f'data-handoff-id="{handoff_id}"' in queue_page.text and "Asked for a person" in queue_page.text
+    taken = client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+    assert taken.url.path == f"/agent/h/{handoff_id}" and 'id="compose"' in taken.text
+
+    assert client.post("/webhooks/rest/webhook", json={**say, "message": "anyone there?"}).json() == []
+
+    fetch = {"X-Requested-With": "fetch"}
+    sent = client.post(f"/agent/h/{handoff_id}/reply", data={"csrf_token": token, "text": "Hi, I'm Ana."},
+                       headers=fetch)
+    assert sent.status_code == 200 and sent.json()["ok"]
+    blocked = client.post(f"/agent/h/{handoff_id}/reply", headers=fetch,
+                          data={"csrf_token": token, "text": "We will garnish your wages."})
+    assert blocked.status_code == 422 and blocked.json()["rule_ids"] == ["TONE-1"]
+    assert client.post(f"/agent/h/{handoff_id}/notes", data={"csrf_token": token, "text": "Wants a call"},
+                       headers=fetch).json()["ok"]
+    page = client.get(f"/agent/h/{handoff_id}")
+    assert "Hi, I&#39;m Ana." in page.text and "Blocked, not sent: TONE-1" in page.text
+    assert "anyone there?" in page.text and "Wants a call" in page.text
+
+    back = client.post(f"/agent/h/{handoff_id}/handback", data={"csrf_token": token})
+    assert back.status_code == 200 and "Handed back" in back.text
+    assert client.post("/webhooks/rest/webhook", json={**say, "message": "thanks"}).json()[0]["text"] == \
+        UNAVAILABLE_REPLY
+    with session_scope(sqlite_engine) as session:
+        rows = session.scalars(select(Message).where(Message.conversation_id == conversation.id)
+                               .order_by(Message.id)).all()
+        assert [(m.sender_role, m.status) for m in rows if m.direction == "out"][1:] == [
+            ("agent", "sent"), ("agent", "blocked"), ("bot", "sent"), ("bot", "sent")]
+        assert rows[-3].text.startswith("You're back with our automated assistant")
+        assert session.get(Handoff, handoff_id).status == "returned"
+        del debtor, account
+
+
+def test_a_supervisor_sees_every_queue_and_reassigns(client, sqlite_engine):
+    handoff_id = _queued(sqlite_engine)
+    token = _login(client, "ana")
+    client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+    token = _login(client, "ben")
+    assert f'data-handoff-id="{handoff_id}"' not in client.get("/agent").text  # Ana's, not Ben's to see
+    token = _login(client, "sue")
+    assert f'data-handoff-id="{handoff_id}"' in client.get("/agent").text
+    with session_scope(sqlite_engine) as session:
+        ben = users.by_username(session, "ben")
+    response = client.post(f"/agent/h/{handoff_id}/reassign", data={"csrf_token": token, "user_id": ben.id})
+    assert response.status_code == 200
+    with session_scope(sqlite_engine) as session:
+        assert session.get(Handoff, handoff_id).claimed_by == ben.id
+    token = _login(client, "ben")
+    response = client.post(f"/agent/h/{handoff_id}/resolve", data={"csrf_token": token, "outcome": "promise_to_pay"})
+    assert response.status_code == 200
+    with session_scope(sqlite_engine) as session:
+        assert session.get(Handoff, handoff_id).outcome == "promise_to_pay"
+        assert queue.owner(session, session.get(Handoff, handoff_id).conversation_id) is None
+
+
+def test_logging_out_ends_the_session(client, sqlite_engine):
+    token = _login(client, "ana")
+    cookie = client.cookies.get(auth.COOKIE)
+    assert client.post("/agent/logout", data={"csrf_token": token}).url.path == "/agent/login"
+    client.cookies.set(auth.COOKIE, cookie, path="/agent")
+    assert client.get("/agent").url.path == "/agent/login"

@@ -1,0 +1,239 @@
+"""Escalation (HO-1): what the bot says when a person is asked for (the expected wait from the live queue, or
+callback times outside agent hours), two fallbacks in a row, why the person is needed (ID-3 lockout, DSP-1
+dispute), and ownership in the pipeline: while a person owns a conversation the bot says nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot import audit, conversations, disputes, handoff
+from bot.agents import canned, escalation, queue, users
+from bot.agents.hours import DAYS, AgentHours, AgentHoursError
+from bot.compliance import sensitive_requests
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import AuditEvent, Conversation, Handoff, Message
+from bot.gateway.live import InProcessHub
+from bot.gateway.pipeline import Pipeline
+from tests.conftest import add_debtor
+
+PASSWORD = "correct horse battery"
+SUPPORT = "help@example.com"
+# A Monday, 15:00 UTC = 10:00 in New York.
+MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+OFFICE = AgentHours.parse("mon-fri 09:00-17:00 America/New_York")
+
+
+# --- agent hours --------------------------------------------------------------------------------------------------
+
+def test_agent_hours_are_read_in_their_own_time_zone():
+    assert OFFICE.is_open(MONDAY)
+    assert not OFFICE.is_open(MONDAY + timedelta(hours=8))  # 18:00 in New York
+    assert not OFFICE.is_open(MONDAY - timedelta(days=1))  # Sunday
+    assert OFFICE.describe() == "Monday to Friday, 9 AM to 5 PM Eastern time"
+    assert AgentHours.parse("").always and AgentHours.parse("always").is_open(MONDAY)
+    two = AgentHours.parse("mon-fri 09:00-17:00, sat 10:00-14:00 America/Chicago")
+    assert two.describe() == "Monday to Friday, 9 AM to 5 PM; Saturday, 10 AM to 2 PM Central time"
+
+
+@pytest.mark.parametrize("spec", ["mon-fri 09:00-17:00", "mon-fri 17:00-09:00 UTC", "someday 09:00-17:00 UTC",
+                                  "mon-fri 9-5 UTC", "mon-fri 09:00-17:00 Mars/Olympus"])
+def test_bad_agent_hours_are_refused_with_a_reason(spec):
+    with pytest.raises(AgentHoursError, match="AGENT_HOURS"):
+        AgentHours.parse(spec)
+
+
+def test_callback_windows_are_the_next_blocks_of_opening_hours():
+    friday_evening = datetime(2026, 11, 27, 23, 30, tzinfo=timezone.utc)  # 18:30 Friday in New York
+    windows = OFFICE.callback_windows(friday_evening)
+    assert [w.label for w in windows] == [
+        "Monday, November 30, 9 AM to 1 PM Eastern time",
+        "Monday, November 30, 1 PM to 5 PM Eastern time",
+        "Tuesday, December 1, 9 AM to 1 PM Eastern time",
+    ]
+    assert windows[0].start == datetime(2026, 11, 30, 14, 0, tzinfo=timezone.utc)
+
+
+# --- what the bot says --------------------------------------------------------------------------------------------
+
+def _conversation(session, external_id: str = "w-esc", channel: str = "web") -> Conversation:
+    return conversations.get_or_create(session, channel, external_id)
+
+
+def test_HO_1_asking_for_a_person_says_what_happens_next_and_the_expected_wait(engine):
+    with session_scope(engine) as session:
+        for n in range(2):
+            handoff.request(session, _conversation(session, f"ahead{n}").id, "request_human")
+        conversation = _conversation(session)
+        replies = sensitive_requests.handle(session, conversation.id, "request_human", "a person please", SUPPORT,
+                                            hours=OFFICE, now=MONDAY + timedelta(hours=1))
+        queued = session.scalars(select(Handoff).where(Handoff.conversation_id == conversation.id)).one()
+    assert replies == ["I've asked a person on our team to join. There are 2 people ahead of you, and the wait is "
+                       "about 25 minutes. They'll reply right here. You can also reach them at help@example.com."]
+    assert (queued.reason, queued.rule_id, queued.status) == ("request_human", "HO-1", "waiting")
+
+
+def test_HO_1_outside_agent_hours_the_bot_offers_callback_times_and_records_the_pick(engine):
+    evening = MONDAY + timedelta(hours=9)  # 19:00 in New York
+    with session_scope(engine) as session:
+        conversation = _conversation(session, "+15555550101", "sms")
+        replies = sensitive_requests.handle(session, conversation.id, "request_human", "agent", SUPPORT,
+                                            hours=OFFICE, now=evening)
+        buttons = escalation.offer_buttons(session, conversation.id)
+        assert "away right now" in replies[0] and "Monday to Friday, 9 AM to 5 PM Eastern time" in replies[0]
+        assert [b["title"] for b in buttons][0] == "Tuesday, November 24, 9 AM to 1 PM Eastern time"
+        assert [b["payload"] for b in buttons] == ["callback 1", "callback 2", "callback 3"]
+        picked = escalation.callback_pick(session, conversation, "callback 2", SUPPORT, now=evening)
+        queued = queue.open_handoff(session, conversation.id)
+        event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "callback_requested")).one()
+        assert escalation.offer_buttons(session, conversation.id) == []  # picked: no longer on offer
+    assert picked == ["Thanks. A person will get back to you Tuesday, November 24, 1 PM to 5 PM Eastern time. "
+                      "Until then, I'm here if you need me."]
+    assert queued.callback_at == datetime(2026, 11, 24, 18, 0, tzinfo=timezone.utc)
+    assert event.rule_id == "HO-1" and queued.details["callback"].startswith("Tuesday")
+
+
+def test_ID_3_a_locked_out_debtor_who_asks_for_help_is_queued_as_a_lockout(engine):
+    with session_scope(engine) as session:
+        conversation = _conversation(session)
+        audit.record(session, "identity_locked", rule_id="ID-3", conversation_id=conversation.id)
+        sensitive_requests.handle(session, conversation.id, "request_human", "help me", SUPPORT)
+        queued = queue.open_handoff(session, conversation.id)
+    assert (queued.reason, queued.rule_id) == ("verification_lockout", "ID-3")
+
+
+def test_DSP_1_a_debtor_in_a_dispute_who_asks_for_a_person_is_queued_as_a_dispute(engine):
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session)
+        conversation = _conversation(session)
+        conversation.debtor_id, conversation.account_id, conversation.verified_at = debtor.id, account.id, MONDAY
+        disputes.record_dispute(session, conversation.id, "not_mine")
+        sensitive_requests.handle(session, conversation.id, "request_human", "I need a person", SUPPORT)
+        queued = queue.open_handoff(session, conversation.id)
+    assert (queued.reason, queued.rule_id, queued.account_id) == ("dispute", "DSP-1", account.id)
+
+
+# --- the pipeline: two fallbacks, ownership -----------------------------------------------------------------------
+
+class FakeRasa:
+    """Stands in for the Rasa server: answers with the given texts and remembers what it was asked."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+        self.asked: list[str] = []
+        self.parsed: list[str] = []
+
+    async def parse(self, text: str) -> dict[str, Any]:
+        """NLU only (conversations a person owns): nothing compliance-critical in these tests' messages."""
+        self.parsed.append(text)
+        return {"text": text, "intent": {"name": "out_of_scope", "confidence": 0.99}}
+
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        self.asked.append(text)
+        answer = self.answers.pop(0) if self.answers else "OK."
+        return [answer] if isinstance(answer, dict) else [{"text": answer}]
+
+    async def close(self) -> None:
+        return None
+
+
+def _closed_now() -> str:
+    """Agent hours that are closed today, whatever today is."""
+    return f"{DAYS[(datetime.now(timezone.utc).weekday() + 2) % 7]} 09:00-17:00 UTC"
+
+
+def _pipeline(sqlite_url: str, rasa: FakeRasa, agent_hours: str = "") -> Pipeline:
+    settings = Settings(database_url=sqlite_url, support_contact=SUPPORT, agent_hours=agent_hours)
+    from bot.db import get_engine
+
+    return Pipeline(get_engine(sqlite_url), rasa, settings, hub=InProcessHub())  # type: ignore[arg-type]
+
+
+def _say(pipeline: Pipeline, text: str, sender: str = "p1", channel: str = "rest") -> list[str]:
+    return [r["text"] for r in asyncio.run(pipeline.handle(channel, sender, text))]
+
+
+def test_HO_1_two_fallbacks_in_a_row_hand_the_conversation_to_a_person(sqlite_engine, sqlite_url):
+    fallback = sorted(escalation.fallback_texts())[0]
+    pipeline = _pipeline(sqlite_url, FakeRasa(fallback, fallback, fallback))
+    assert _say(pipeline, "blorp") == [fallback]
+    second = _say(pipeline, "zzzt")
+    assert len(second) == 1 and second[0].startswith("Sorry, I'm still not getting it. I've asked a person")
+    assert "wait is about" in second[0]
+    assert _say(pipeline, "qqq") == [fallback]  # already queued: no second handoff, no repeated promise
+    with session_scope(sqlite_engine) as session:
+        queued = session.scalars(select(Handoff)).one()
+    assert (queued.reason, queued.rule_id) == ("repeated_fallback", "HO-1")
+
+
+def test_HO_1_after_two_fallbacks_outside_hours_a_typed_number_books_the_callback(sqlite_engine, sqlite_url):
+    fallback = sorted(escalation.fallback_texts())[0]
+    pipeline = _pipeline(sqlite_url, FakeRasa(fallback, fallback), agent_hours=_closed_now())
+    _say(pipeline, "blorp", channel="sms", sender="+15555550199")
+    offer = _say(pipeline, "zzzt", channel="sms", sender="+15555550199")
+    assert "When should a person get back to you?" in offer[0]
+    picked = _say(pipeline, "1", channel="sms", sender="+15555550199")  # the first numbered choice
+    assert picked[0].startswith("Thanks. A person will get back to you")
+    assert pipeline.rasa.asked == ["blorp", "zzzt"]  # the pick never reached Rasa
+    with session_scope(sqlite_engine) as session:
+        assert session.scalars(select(Handoff)).one().callback_at is not None
+
+
+def test_HO_1_while_a_person_owns_the_conversation_the_bot_says_nothing(sqlite_engine, sqlite_url):
+    rasa = FakeRasa("Hi! I'm the bot.", "Hi! I'm the bot again.")
+    pipeline = _pipeline(sqlite_url, rasa)
+    _say(pipeline, "hello", channel="sms", sender="+15555550101")
+    with session_scope(sqlite_engine) as session:
+        conversation_id = session.scalars(select(Conversation.id)).one()
+        agent = users.create_user(session, "ana", PASSWORD, "agent")
+        queued = handoff.request(session, conversation_id, "request_human", rule_id="HO-1")
+        queue.claim(session, queued.id, agent)
+
+    assert _say(pipeline, "what's my balance? card 4111 1111 1111 1111", channel="sms",
+                sender="+15555550101") == ["For your safety, please don't send card details in chat. I've removed "
+                                           "them. To pay, say 'pay now' and I'll send you a secure link."]
+    assert _say(pipeline, "are you there?", channel="sms", sender="+15555550101") == []
+    assert _say(pipeline, "HELP", channel="sms", sender="+15555550101")[0].startswith("Settle Services: for help")
+    assert rasa.asked == ["hello"]  # nothing reached Rasa's dialogue while Ana owned it
+    assert rasa.parsed == ["what's my balance? card [REDACTED]", "are you there?"]  # NLU only, redacted
+    with session_scope(sqlite_engine) as session:
+        inbound = session.scalars(select(Message.text).where(Message.direction == "in").order_by(Message.id)).all()
+        assert "4111" not in " ".join(inbound)  # PCI-2: still redacted
+        assert "are you there?" in inbound
+        queue.hand_back(session, queued.id, session.get(type(agent), agent.id))
+    assert _say(pipeline, "hi", channel="sms", sender="+15555550101") == ["Hi! I'm the bot again."]
+    assert rasa.asked == ["hello", "hi"]
+
+
+def test_the_pipeline_wakes_the_console_after_each_message(sqlite_engine, sqlite_url):
+    pipeline = _pipeline(sqlite_url, FakeRasa("Hello."))
+
+    async def run() -> list[dict[str, Any]]:
+        async with pipeline.hub.subscribe("console:queue") as events:
+            await pipeline.handle("rest", "p9", "hi")
+            return [await asyncio.wait_for(events.__aiter__().__anext__(), 1)]
+
+    assert asyncio.run(run()) == [{"type": "changed"}]
+
+
+# --- canned responses ---------------------------------------------------------------------------------------------
+
+def test_TONE_1_TONE_2_every_canned_response_passes_the_lint_at_load():
+    loaded = canned.load()
+    assert len(loaded) >= 5 and len({c.id for c in loaded}) == len(loaded)
+    assert "Ana" in next(c for c in loaded if c.id == "greeting").render("Ana")
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("Pay now or we will sue you.", "TONE-1"),
+    ("Your balance is $200.", "TONE-2"),
+    ("Hi {name}", "placeholder"),
+])
+def test_a_canned_response_with_a_banned_claim_an_amount_or_an_unknown_placeholder_is_refused(text, problem):
+    with pytest.raises(canned.CannedError, match=problem):
+        canned.parse({"responses": [{"id": "bad", "title": "Bad", "text": text}]})

@@ -1,0 +1,221 @@
+"""The queue people work (HO-1), on SQLite and PostgreSQL: ordering, a single winner when two people claim at once,
+and every change of hands (release, reassign, hand back, resolve with an outcome)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, update
+
+from bot import conversations, handoff
+from bot.agents import queue, users
+from bot.db import session_scope
+from bot.db.models import AuditEvent, ContactPreference, Handoff, User
+from tests.conftest import add_debtor
+
+PASSWORD = "correct horse battery"
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+
+
+def _people(session) -> dict[str, User]:
+    return {name: users.create_user(session, name, PASSWORD, role) for name, role in
+            (("ana", "agent"), ("ben", "agent"), ("sue", "supervisor"), ("cat", "compliance"))}
+
+
+def _queued(session, external_id: str, reason: str = "request_human", at: datetime = NOW,
+            channel: str = "web") -> Handoff:
+    conversation = conversations.get_or_create(session, channel, external_id)
+    queued = handoff.request(session, conversation.id, reason, rule_id="HO-1")
+    queued.created_at = at
+    session.flush()
+    return queued
+
+
+def test_HO_1_the_queue_is_ordered_by_priority_then_by_wait(engine):
+    with session_scope(engine) as session:
+        general_old = _queued(session, "w1", at=NOW - timedelta(minutes=30))
+        general_new = _queued(session, "w2", at=NOW - timedelta(minutes=5))
+        crisis = _queued(session, "w3", "crisis", at=NOW - timedelta(minutes=1))
+        attorney = _queued(session, "w4", "attorney", at=NOW - timedelta(minutes=2))
+        hardship = _queued(session, "w5", "hardship", at=NOW - timedelta(minutes=40))
+        order = [h.id for h in queue.waiting(session)]
+        assert order == [crisis.id, attorney.id, hardship.id, general_old.id, general_new.id]
+        assert queue.position(session, general_new) == 4 and queue.position(session, crisis) == 0
+
+
+@pytest.mark.parametrize("attempts", [2, 4])
+def test_HO_1_simultaneous_claims_have_exactly_one_winner(engine, attempts):
+    """Several agents press "Take" at the same instant: one owns it, the others get a clean Conflict."""
+    with session_scope(engine) as session:
+        agents = [users.create_user(session, f"agent{n}", PASSWORD, "agent").id for n in range(attempts)]
+        handoff_id = _queued(session, "race").id
+    barrier = threading.Barrier(attempts)
+    outcomes: dict[str, str] = {}
+
+    def attempt(user_id: str) -> None:
+        try:
+            with session_scope(engine) as session:
+                user = session.get(User, user_id)
+                barrier.wait(timeout=10)
+                queue.claim(session, handoff_id, user)
+            outcomes[user_id] = "won"
+        except queue.Conflict:
+            outcomes[user_id] = "conflict"
+        except Exception as exc:  # pragma: no cover - what the test exists to catch
+            outcomes[user_id] = f"error: {exc!r}"
+
+    threads = [threading.Thread(target=attempt, args=(a,)) for a in agents]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes.values()) == ["conflict"] * (attempts - 1) + ["won"]
+    winner = next(u for u, o in outcomes.items() if o == "won")
+    with session_scope(engine) as session:
+        row = session.get(Handoff, handoff_id)
+        assert (row.status, row.claimed_by) == ("claimed", winner)
+        claims = session.scalars(select(AuditEvent).where(AuditEvent.kind == "handoff_claimed")).all()
+        assert len(claims) == 1
+
+
+def test_a_stale_second_claim_fails_cleanly_and_changes_nothing(engine):
+    with session_scope(engine) as session:
+        people = _people(session)
+        queued = _queued(session, "w1")
+        queue.claim(session, queued.id, people["ana"])
+        with pytest.raises(queue.Conflict):
+            queue.claim(session, queued.id, people["ben"])
+        assert queue.get(session, queued.id).claimed_by == people["ana"].id
+        with pytest.raises(queue.NotFound):
+            queue.claim(session, "hof_nosuchthing", people["ben"])
+
+
+def test_REC_2_compliance_cannot_take_a_conversation(engine):
+    with session_scope(engine) as session:
+        people = _people(session)
+        queued = _queued(session, "w1")
+        with pytest.raises(queue.Forbidden):
+            queue.claim(session, queued.id, people["cat"])
+        assert queue.get(session, queued.id).status == "waiting"
+
+
+def test_the_owner_releases_hands_back_or_resolves_and_the_bot_owns_it_again(engine):
+    with session_scope(engine) as session:
+        people = _people(session)
+        first = _queued(session, "w1")
+        conversation_id = first.conversation_id
+        queue.claim(session, first.id, people["ana"])
+        assert queue.owner(session, conversation_id).id == first.id
+        with pytest.raises(queue.Forbidden):
+            queue.hand_back(session, first.id, people["ben"])  # not ben's
+        queue.release(session, first.id, people["ana"])
+        assert queue.owner(session, conversation_id) is None and queue.get(session, first.id).status == "waiting"
+        queue.claim(session, first.id, people["ben"])
+        returned = queue.hand_back(session, first.id, people["ben"], now=NOW)
+        assert (returned.status, returned.outcome, returned.resolved_by) == ("returned", "handed_back",
+                                                                             people["ben"].id)
+        assert queue.owner(session, conversation_id) is None
+        with pytest.raises(queue.Conflict):
+            queue.hand_back(session, first.id, people["ben"])  # already handed back
+
+
+def test_resolve_needs_a_known_outcome_and_a_time_for_a_callback(engine):
+    with session_scope(engine) as session:
+        people = _people(session)
+        queued = _queued(session, "w1")
+        queue.claim(session, queued.id, people["ana"])
+        with pytest.raises(queue.QueueError, match="outcome"):
+            queue.resolve(session, queued.id, people["ana"], "paid_in_full_promise")
+        with pytest.raises(queue.QueueError, match="callback"):
+            queue.resolve(session, queued.id, people["ana"], "callback")
+        when = NOW + timedelta(days=1)
+        done = queue.resolve(session, queued.id, people["ana"], "callback", callback_at=when, now=NOW)
+        assert (done.status, done.outcome, done.callback_at, done.resolved_at) == ("resolved", "callback", when, NOW)
+        event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "handoff_resolved")).one()
+        assert event.rule_id == "HO-1" and event.actor == "agent:ana" and event.detail["outcome"] == "callback"
+
+
+def test_ID_4_resolving_as_wrong_party_suppresses_the_address(engine):
+    with session_scope(engine) as session:
+        people = _people(session)
+        queued = _queued(session, "+15555550123", channel="sms")
+        queue.claim(session, queued.id, people["ana"])
+        queue.resolve(session, queued.id, people["ana"], "wrong_party")
+        preference = session.scalar(select(ContactPreference).where(ContactPreference.address == "+15555550123"))
+        assert preference.wrong_party_at is not None
+
+
+def test_only_a_supervisor_reassigns_and_the_new_owner_then_owns_it(engine):
+    with session_scope(engine) as session:
+        people = _people(session)
+        queued = _queued(session, "w1")
+        with pytest.raises(queue.Forbidden):
+            queue.reassign(session, queued.id, people["ana"], people["ben"])
+        queue.reassign(session, queued.id, people["sue"], people["ana"])  # from the waiting queue
+        assert queue.get(session, queued.id).claimed_by == people["ana"].id
+        queue.reassign(session, queued.id, people["sue"], people["ben"])  # from one agent to another
+        assert queue.get(session, queued.id).claimed_by == people["ben"].id
+        with pytest.raises(queue.Forbidden):
+            queue.reassign(session, queued.id, people["sue"], people["cat"])  # compliance never owns one
+        # A supervisor may also close anyone's conversation.
+        assert queue.resolve(session, queued.id, people["sue"], "other").status == "resolved"
+
+
+def test_a_new_request_while_a_person_owns_it_joins_their_handoff(engine):
+    """A crisis cue (VUL-2) or a chargeback while an agent is talking goes to that agent, not to the queue."""
+    with session_scope(engine) as session:
+        people = _people(session)
+        queued = _queued(session, "w1")
+        queue.claim(session, queued.id, people["ana"])
+        again = handoff.request(session, queued.conversation_id, "crisis", rule_id="VUL-2")
+        assert again.id == queued.id and again.priority == handoff.PRIORITY["crisis"]
+        assert "crisis" in again.details["reasons"]
+        assert queue.waiting(session) == []
+
+
+def test_the_expected_wait_grows_with_the_queue_and_shrinks_with_people_working(engine):
+    with session_scope(engine) as session:
+        people = _people(session)
+        # Recent handling: two handoffs of 20 minutes each.
+        for n in range(2):
+            done = _queued(session, f"done{n}")
+            session.execute(update(Handoff).where(Handoff.id == done.id).values(
+                status="resolved", claimed_at=NOW - timedelta(minutes=40), resolved_at=NOW - timedelta(minutes=20)))
+        first = _queued(session, "w1", at=NOW - timedelta(minutes=3))
+        third = _queued(session, "w3", at=NOW - timedelta(minutes=1))
+        _queued(session, "w2", at=NOW - timedelta(minutes=2))
+        assert queue.average_handle_minutes(session, NOW) == 20
+        assert queue.expected_wait_minutes(session, first, NOW) == 20  # next in line, nobody online: 1 x 20
+        assert queue.expected_wait_minutes(session, third, NOW) == 60  # two ahead
+        from bot.agents import auth
+
+        for name in ("ana", "ben"):
+            auth.start(session, people[name], lifetime=timedelta(hours=8), now=NOW - timedelta(minutes=1))
+        assert queue.expected_wait_minutes(session, third, NOW) == 30  # two people working
+        assert queue.wait_phrase(30) == "about 30 minutes" and queue.wait_phrase(90) == "more than an hour"
+
+
+def test_the_summary_and_the_account_panel_show_what_the_person_needs(engine):
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session, balance_cents=240000)
+        conversation = conversations.get_or_create(session, "web", "w1")
+        conversation.debtor_id, conversation.account_id, conversation.verified_at = debtor.id, account.id, NOW
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                     text="can I talk to someone")
+        queued = handoff.request(session, conversation.id, "request_human", rule_id="HO-1", account_id=account.id)
+        summary = queue.summary(session, queued)
+        panel = queue.account_panel(session, queued)
+    assert summary.verified and summary.debtor_messages == 1 and summary.last_debtor_text == "can I talk to someone"
+    assert summary.reasons == ["Asked for a person"]
+    assert panel.verified and panel.note is None and panel.debtor_name == "Jordan Rivera"
+    assert [a.balance for a in panel.accounts] == ["$2,400.00"]
+
+
+def test_ID_1_the_panel_warns_when_the_debtor_is_not_verified(engine):
+    with session_scope(engine) as session:
+        add_debtor(session, phone="+15555550101")
+        queued = _queued(session, "+15555550101", channel="sms")
+        panel = queue.account_panel(session, queued)
+    assert not panel.verified and "ID-1" in panel.note and len(panel.accounts) == 1

@@ -1,0 +1,130 @@
+"""The pure parts of payments: reading "how much?", the calendar PLAN-3 counts in, pay link tokens, and the
+wording the debtor gets (TONE-1 clean, figures exact, no card ask: PCI-1)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.compliance import tone
+from bot.compliance.redaction import contains_card_number
+from bot.payments import service, texts
+
+OPTIONS = service.PayOptions(
+    "acc_1", "Acme Bank", "USD", 240000,
+    (service.PayChoice("installment", 15000, "", installment_id="ins_1", plan_id="pln_1"),
+     service.PayChoice("balance", 240000, ""),
+     service.PayChoice("settlement", 192000, "", settles_cents=240000)))
+
+
+@pytest.mark.parametrize("said, kind, cents", [
+    ("the full balance", "balance", 240000),
+    ("pay it all off", "balance", 240000),
+    ("$2,400.00", "balance", 240000),
+    ("settle", "settlement", 192000),
+    ("i'd like the settlement", "settlement", 192000),
+    ("my next payment", "installment", 15000),
+    ("150", "installment", 15000),
+    ("$200", "amount", 20000),
+    ("200.5", "amount", 20050),
+    ("i can pay 75 today", "amount", 7500),
+])
+def test_what_the_debtor_says_they_will_pay(said, kind, cents):
+    understood = service.understand(OPTIONS, said)
+    assert understood.choice is not None and (understood.choice.kind, understood.choice.amount_cents) == (kind, cents)
+
+
+@pytest.mark.parametrize("said, problem", [("$5000", "more than your balance of $2,400.00"),
+                                           ("$0.50", "smallest payment I can take is $1.00")])
+def test_TONE_2_an_amount_out_of_range_is_refused_with_the_ledgers_figure(said, problem):
+    assert problem in service.understand(OPTIONS, said).problem
+
+
+@pytest.mark.parametrize("said", ["$150 a month", "50 every week", "can i do 40 per month"])
+def test_a_monthly_amount_is_a_plan_not_a_payment(said):
+    assert service.understand(OPTIONS, said).wants_plan
+
+
+def test_a_button_picks_its_choice_and_nonsense_picks_nothing():
+    assert service.understand(OPTIONS, "", picked="settlement").choice.amount_cents == 192000
+    assert service.understand(OPTIONS, "", picked="bogus").choice is None
+    assert service.understand(OPTIONS, "purple monkey").choice is None
+
+
+@given(st.integers(min_value=service.MIN_PAYMENT_CENTS, max_value=240000))
+def test_any_typed_amount_within_the_balance_is_taken_to_the_cent(cents):
+    said = f"${cents // 100:,}.{cents % 100:02d}"
+    assert service.understand(OPTIONS, said).choice.amount_cents == cents
+
+
+def test_pay_link_tokens_are_short_opaque_and_only_their_hash_is_kept():
+    tokens = {service.new_token() for _ in range(200)}
+    assert len(tokens) == 200 and all(len(t) == 20 and t.isalnum() and t.islower() for t in tokens)
+    hashed = service.hash_token("abc")
+    assert hashed != "abc" and len(hashed) <= 64 and not contains_card_number(hashed)  # PCI-3
+
+
+@pytest.mark.parametrize("start, end, days", [
+    (date(2026, 3, 2), date(2026, 3, 5), 3),  # Monday to Thursday
+    (date(2026, 3, 6), date(2026, 3, 9), 1),  # Friday to Monday
+    (date(2026, 3, 6), date(2026, 3, 6), 0),
+    (date(2026, 3, 2), date(2026, 3, 16), 10),
+])
+def test_PLAN_3_business_days_are_counted_after_the_start_up_to_the_end(start, end, days):
+    assert texts.business_days_between(start, end) == days
+
+
+def test_PLAN_3_adding_business_days_skips_weekends_both_ways():
+    assert texts.add_business_days(date(2026, 3, 6), 3) == date(2026, 3, 11)
+    assert texts.add_business_days(date(2026, 3, 16), -7) == date(2026, 3, 5)
+
+
+def test_link_expiry_is_said_in_the_debtors_own_time():
+    zone = ZoneInfo("America/Los_Angeles")
+    assert texts.link_expiry(datetime(2026, 3, 6, 23, 5, tzinfo=timezone.utc), zone) == \
+        "Friday, March 6, 2026 at 3:05 PM"
+    assert texts.link_expiry(datetime(2026, 3, 7, 8, 0, tzinfo=timezone.utc), zone) == \
+        "at the end of Friday, March 6, 2026"
+
+
+def _every_message() -> list[str]:
+    card = texts.card_label("visa", "4242")
+    return [
+        texts.pay_link(15000, "USD", "https://x.example/pay/abc", "Friday, March 6", autopay=True),
+        texts.receipt(amount_cents=15000, currency="USD", paid_on=date(2026, 3, 6), card=card, reference="PAY-7K",
+                      balance_cents=225000, creditor="Acme Bank"),
+        texts.plan_progress(number=1, count=16, reference="PLN-1", next_amount=15000, next_due=date(2026, 4, 6),
+                            currency="USD", autopay_card=card),
+        texts.authorisation(business="Settle Services", support="help@example.com", plan_reference="PLN-1",
+                            count=15, amount_text="$150.00", first_due=date(2026, 4, 6), last_due=date(2027, 6, 6)),
+        texts.debit_notice(amount_cents=15000, currency="USD", debit_on=date(2026, 4, 6), card=card,
+                           plan_reference="PLN-1", number=2, count=16),
+        texts.autopay_declined(amount_cents=15000, currency="USD", due=date(2026, 4, 6),
+                               reason=texts.decline_reason("insufficient_funds"), url="https://x.example/pay/abc",
+                               retry_on=date(2026, 4, 9), missed_on=None),
+        texts.missed(amount_cents=15000, currency="USD", due=date(2026, 4, 6), url="https://x.example/pay/abc"),
+        texts.refund(amount_cents=5000, currency="USD", card=card, balance_cents=10000, creditor="Acme Bank"),
+        texts.held(15000, "USD"),
+        texts.async_failed(15000, "USD"),
+        service.confirmation_question(service.PayOptions("a", "Acme", "USD", 240000), service.PayChoice(
+            "settlement", 192000, "", settles_cents=240000)),
+    ]
+
+
+@pytest.mark.parametrize("text", _every_message())
+def test_TONE_1_payment_messages_make_no_banned_claim_and_never_ask_for_a_card(text):
+    assert tone.lint(text) == []
+    assert "card number" not in text.lower() and "cvc" not in text.lower()  # PCI-1
+    assert not contains_card_number(text)  # PCI-3: only the last four
+
+
+def test_DSP_2_the_held_payment_note_is_not_a_payment_ask():
+    from bot.compliance.holds import is_payment_ask
+
+    assert not is_payment_ask(texts.held(15000, "USD"))
+    # The autopay notice names the plan, so the gate holds it if the account goes on hold before it is sent.
+    assert is_payment_ask(_every_message()[4])

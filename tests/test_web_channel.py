@@ -1,0 +1,326 @@
+"""The web widget's edge without a running Rasa (replies are the "trouble" message, which is fine for transport):
+signed session tokens, a server-chosen conversation, history on connect, dedupe of resent messages, live fan-out."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from starlette.websockets import WebSocketDisconnect
+
+from bot import conversations
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import Conversation, Message
+from bot.gateway.app import create_app
+from bot.gateway.live import InProcessHub, message_event
+from bot.gateway.pipeline import UNAVAILABLE_REPLY
+from bot.gateway.web_channel import sign_token, verify_token
+
+SECRET = "test-secret-for-widget-tokens"
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def settings(sqlite_engine, sqlite_url) -> Settings:
+    return Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}", widget_secret=SECRET)
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _session(client: TestClient) -> str:
+    response = client.post("/widget/session")
+    assert response.status_code == 200
+    return response.json()["token"]
+
+
+def _until(ws, predicate) -> list[dict[str, Any]]:
+    """Frames up to and including the first one the predicate accepts."""
+    frames = []
+    while True:
+        frame = ws.receive_json()
+        frames.append(frame)
+        if predicate(frame):
+            return frames
+
+
+def _opening(ws, token: str) -> list[dict[str, Any]]:
+    """Read the opening frames of a connection: a renewed token for the same session, then the history."""
+    first = ws.receive_json()
+    assert first["type"] == "session" and verify_token(SECRET, first["token"]) == verify_token(SECRET, token)
+    history = ws.receive_json()
+    assert history["type"] == "history"
+    return history["messages"]
+
+
+def _connect(client: TestClient, token: str, query: str = ""):
+    return client.websocket_connect(f"/widget/ws?token={token}{query}")
+
+
+def _say(ws, text: str, client_id: str, **extra: Any) -> list[dict[str, Any]]:
+    """Send a message and read until the bot has answered it (typing off)."""
+    ws.send_json({"type": "message", "text": text, "client_id": client_id, **extra})
+    return _until(ws, lambda f: f["type"] == "typing" and f["on"] is False)
+
+
+def _messages(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [f for f in frames if f["type"] == "message"]
+
+
+def _refused_with(client: TestClient, url: str, code: int = 4401, **kwargs: Any) -> None:
+    with client.websocket_connect(url, **kwargs) as ws, pytest.raises(WebSocketDisconnect) as closed:
+        ws.receive_json()  # the first thing that arrives is the close: no frame before it
+    assert closed.value.code == code
+
+
+# --- tokens -----------------------------------------------------------------------------------------------------
+
+def test_a_signed_token_verifies_and_any_change_breaks_it():
+    expires = int(time.time()) + 600
+    token = sign_token(SECRET, "wabc", expires)
+    assert verify_token(SECRET, token) == "wabc"
+    version, external_id, expiry, signature = token.split(".")
+    assert verify_token("another-secret", token) is None
+    assert verify_token(SECRET, f"{version}.wabd.{expiry}.{signature}") is None  # someone else's session
+    assert verify_token(SECRET, f"{version}.{external_id}.{expires + 86400}.{signature}") is None  # extended
+    assert verify_token(SECRET, f"{version}.{external_id}.{expiry}.{signature[:-2]}AA") is None
+    assert verify_token(SECRET, f"v2.{external_id}.{expiry}.{signature}") is None
+    for junk in (None, "", "abc", "v1..1.x", "v1.a.b.c", "." * 3, "v1.w." + "9" * 600 + ".x"):
+        assert verify_token(SECRET, junk) is None
+
+
+def test_an_expired_token_is_refused():
+    token = sign_token(SECRET, "wabc", 1_000)
+    assert verify_token(SECRET, token, now=999) == "wabc"
+    assert verify_token(SECRET, token, now=1_000) is None
+    assert verify_token(SECRET, token) is None
+
+
+# --- sessions: the server picks the conversation ---------------------------------------------------------------
+
+def test_the_server_creates_the_conversation_whatever_the_client_asks(client, sqlite_engine):
+    first = client.post("/widget/session", json={"external_id": "mine", "sender": "mine", "conversation": "x"})
+    second = client.post("/widget/session", json={"external_id": "mine"})
+    ids = [verify_token(SECRET, r.json()["token"]) for r in (first, second)]
+    assert ids[0] != ids[1] and "mine" not in ids and all(i and len(i) >= 30 for i in ids)
+    assert first.json()["expires_at"] > time.time() + 60 * 50  # WIDGET_TOKEN_TTL_MINUTES, 60 by default
+    with session_scope(sqlite_engine) as session:
+        rows = session.scalars(select(Conversation)).all()
+    assert sorted(c.external_id for c in rows) == sorted(ids) and {c.channel for c in rows} == {"web"}
+
+
+def test_forged_expired_and_missing_tokens_are_closed_with_4401(client, sqlite_engine):
+    token = _session(client)
+    external_id = verify_token(SECRET, token)
+    expiry = int(time.time()) + 600
+    _refused_with(client, "/widget/ws")
+    _refused_with(client, "/widget/ws?token=nonsense")
+    _refused_with(client, f"/widget/ws?token={sign_token('guessed-secret', external_id, expiry)}")
+    _refused_with(client, f"/widget/ws?token={sign_token(SECRET, external_id, int(time.time()) - 1)}")
+    # Properly signed, but for a conversation the server never created (e.g. the database was reset).
+    _refused_with(client, f"/widget/ws?token={sign_token(SECRET, 'wnosuchsession', expiry)}")
+
+
+def test_the_client_cannot_pick_another_conversation(client, sqlite_engine):
+    with session_scope(sqlite_engine) as session:
+        other = conversations.get_or_create(session, "web", "wsomeoneelse")
+        conversations.record_message(session, other, direction="out", sender_role="bot", text="their secret",
+                                     status="sent")
+        other_id = other.id
+    token = _session(client)
+    with _connect(client, token, f"&external_id=wsomeoneelse&conversation={other_id}&sender=wsomeoneelse") as ws:
+        history = _opening(ws, token)
+        frames = _say(ws, "hi", "c-1", external_id="wsomeoneelse", conversation=other_id)
+    assert history == [] and "their secret" not in str(frames)
+    with session_scope(sqlite_engine) as session:
+        mine = session.scalars(select(Conversation).where(Conversation.external_id == verify_token(SECRET, token)))
+        assert [m.text for m in conversations.history(session, mine.one().id)][0] == "hi"
+        assert [m.text for m in conversations.history(session, other_id)] == ["their secret"]
+
+
+def test_only_allowed_sites_may_embed_the_widget(sqlite_engine, sqlite_url):
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}",
+                        widget_secret=SECRET, widget_origins=("https://northwind.example",))
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/widget/session", headers={"origin": "https://evil.example"}).status_code == 403
+        allowed = client.post("/widget/session", headers={"origin": "https://northwind.example"})
+        assert allowed.status_code == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://northwind.example"
+        token = allowed.json()["token"]
+        _refused_with(client, f"/widget/ws?token={token}", code=4403, headers={"origin": "https://evil.example"})
+        with client.websocket_connect(f"/widget/ws?token={token}",
+                                      headers={"origin": "https://northwind.example"}) as ws:
+            assert ws.receive_json()["type"] == "session"
+
+
+# --- the conversation over the socket --------------------------------------------------------------------------
+
+def test_a_message_goes_through_the_pipeline_and_the_reply_comes_back(client, sqlite_engine):
+    token = _session(client)
+    with _connect(client, token) as ws:
+        history = _opening(ws, token)
+        frames = _say(ws, "what do I owe?", "c-1")
+    assert history == []
+    assert frames[0] == {"type": "typing", "on": True}
+    echo, reply = _messages(frames)
+    assert (echo["role"], echo["text"], echo["client_id"]) == ("debtor", "what do I owe?", "c-1")
+    assert (reply["role"], reply["text"]) == ("bot", UNAVAILABLE_REPLY)
+    assert reply["id"] > echo["id"]
+    with session_scope(sqlite_engine) as session:
+        inbound = session.scalars(select(Message).where(Message.direction == "in")).one()
+        assert inbound.payload == {"client_id": "c-1"} and inbound.id == echo["id"]
+
+
+def test_history_on_connect_resumes_the_conversation(client):
+    token = _session(client)
+    with _connect(client, token) as ws:
+        _opening(ws, token)
+        said = _messages(_say(ws, "hi", "c-1") + _say(ws, "what do I owe?", "c-2"))
+    with _connect(client, token) as ws:  # a reload: same token, new socket
+        history = _opening(ws, token)
+    assert history == said
+    assert [m["role"] for m in history] == ["debtor", "bot", "debtor", "bot"]
+    assert [m["id"] for m in history] == sorted(m["id"] for m in history)  # monotonically increasing ids
+
+
+def test_the_history_shows_what_was_sent_with_only_the_last_buttons(client, sqlite_engine):
+    token = _session(client)
+    buttons = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+    with session_scope(sqlite_engine) as session:
+        conv = session.scalars(select(Conversation)).one()
+        record = conversations.record_message
+        record(session, conv, direction="out", sender_role="bot", text="Old question", payload={"buttons": buttons},
+               status="sent")
+        blocked = record(session, conv, direction="out", sender_role="bot", text="a threat", status="blocked")
+        blocked.rule_ids = ["TONE-1"]
+        record(session, conv, direction="in", sender_role="debtor", text="/affirm",
+               payload={"client_id": "c-9", "title": "Yes"})
+        record(session, conv, direction="out", sender_role="agent", text="Hi, I'm Pat. See https://example.com/x.",
+               payload={"agent_name": "Pat"}, status="sent")
+        record(session, conv, direction="out", sender_role="bot", text="New question", payload={"buttons": buttons},
+               status="sent")
+    with _connect(client, token) as ws:
+        history = _opening(ws, token)
+    assert [m["text"] for m in history] == ["Old question", "Yes", "Hi, I'm Pat. See https://example.com/x.",
+                                            "New question"]  # the blocked reply was never said
+    assert "buttons" not in history[0] and history[-1]["buttons"] == buttons
+    assert history[1]["client_id"] == "c-9" and history[2]["agent_name"] == "Pat"
+
+
+def test_a_button_click_sends_the_payload_and_shows_the_title(client, sqlite_engine):
+    token = _session(client)
+    with _connect(client, token) as ws:
+        _opening(ws, token)
+        echo = _messages(_say(ws, "/affirm", "c-1", title="Yes, that's right"))[0]
+    assert echo["text"] == "Yes, that's right"
+    with session_scope(sqlite_engine) as session:
+        inbound = session.scalars(select(Message).where(Message.direction == "in")).one()
+    assert inbound.text == "/affirm" and inbound.payload["title"] == "Yes, that's right"
+
+
+def test_a_resent_client_message_is_processed_once(settings, sqlite_engine):
+    with TestClient(create_app(settings)) as client:
+        token = _session(client)
+        with _connect(client, token) as ws:
+            _opening(ws, token)
+            first = _messages(_say(ws, "hi", "c-1"))
+            ws.send_json({"type": "message", "text": "hi", "client_id": "c-1"})  # a resend
+            again = ws.receive_json()
+            ws.send_json({"type": "ping"})
+            assert ws.receive_json() == {"type": "pong"}  # and nothing else came: no second answer
+    assert again == first[0]
+    # A restarted gateway has an empty memory: the client id stored with the message still stops a rerun.
+    with TestClient(create_app(settings)) as client, _connect(client, token) as ws:
+        history = _opening(ws, token)
+        ws.send_json({"type": "message", "text": "hi", "client_id": "c-1"})
+        assert ws.receive_json() == first[0]
+    assert history == first
+    with session_scope(sqlite_engine) as session:
+        assert session.scalars(select(Message.text).where(Message.direction == "in")).all() == ["hi"]
+
+
+def test_a_second_tab_sees_the_messages_and_replies(client):
+    token = _session(client)
+    with _connect(client, token) as tab_a, _connect(client, token) as tab_b:
+        _opening(tab_a, token)
+        _opening(tab_b, token)
+        sent = _messages(_say(tab_a, "hi", "c-1"))
+        seen = _messages(_until(tab_b, lambda f: f["type"] == "typing" and f["on"] is False))
+    assert seen == sent and [m["role"] for m in seen] == ["debtor", "bot"]
+
+
+def test_anything_published_to_the_conversation_reaches_the_widget(client, sqlite_engine):
+    """How the agent console talks to the debtor: store the message, then publish it on the hub."""
+    token = _session(client)
+    with _connect(client, token) as ws:
+        _opening(ws, token)
+        with session_scope(sqlite_engine) as session:
+            conv = session.scalars(select(Conversation)).one()
+            stored = conversations.record_message(session, conv, direction="out", sender_role="agent",
+                                                  text="Hi, this is Pat.", payload={"agent_name": "Pat"},
+                                                  status="sent")
+            event, conversation_id = message_event(stored), conv.id
+        client.portal.call(client.app.state.live.publish, conversation_id, event)
+        pushed = ws.receive_json()
+    assert pushed["role"] == "agent" and pushed["agent_name"] == "Pat" and pushed["text"] == "Hi, this is Pat."
+
+
+def test_bad_frames_get_an_error_and_the_socket_stays_open(client):
+    token = _session(client)
+    with _connect(client, token) as ws:
+        _opening(ws, token)
+        ws.send_text("not json")
+        assert ws.receive_json()["code"] == "bad_frame"
+        ws.send_json({"type": "message", "text": "hi"})  # no client id
+        assert ws.receive_json()["code"] == "bad_message"
+        ws.send_json({"type": "message", "text": "x" * 5001, "client_id": "c-1"})
+        assert ws.receive_json() == {"type": "error", "code": "bad_message", "client_id": "c-1",
+                                     "text": "Messages can be up to 5000 characters."}
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json() == {"type": "pong"}
+
+
+async def test_the_hub_fans_out_per_conversation_and_drops_a_stuck_subscriber():
+    hub = InProcessHub(max_events_per_subscriber=2)
+    async with hub.subscribe("cnv_a") as a, hub.subscribe("cnv_b") as b:
+        await hub.publish("cnv_a", {"type": "typing", "on": True})
+        assert hub.watchers("cnv_a") == 1
+        assert await anext_of(a) == {"type": "typing", "on": True}
+        for n in range(3):
+            await hub.publish("cnv_b", {"type": "typing", "on": bool(n)})
+        from bot.gateway.live import SubscriberLagged
+
+        with pytest.raises(SubscriberLagged):
+            await anext_of(b)
+    assert hub.watchers("cnv_a") == 0
+
+
+async def anext_of(subscription) -> dict[str, Any]:
+    return await subscription.__aiter__().__anext__()
+
+
+# --- what the browser loads ------------------------------------------------------------------------------------
+
+def test_the_widget_and_the_demo_page_are_served(client):
+    script = client.get("/widget.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("application/javascript")
+    assert "innerHTML" not in script.text  # bot text only ever becomes text nodes
+    assert client.get("/widget.css").headers["content-type"].startswith("text/css")
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.text.count("<script") == 1 and '<script src="/widget.js" async></script>' in page.text
+    assert "SET-100001" in page.text and "03/14/1979" in page.text and "1234" in page.text
+
