@@ -87,7 +87,7 @@ def test_PLAN_1_the_terms_show_total_count_every_amount_and_date_and_fees(engine
     assert terms.splitlines()[1:-1] == describe_schedule(option)
     assert "Total: $2,400.00" in terms and "No fees." in terms and "16 monthly payments" in terms
     assert "Then $150.00 every month until Monday, June 7, 2027 (payments 4 to 16)." in terms
-    assert "link" in terms and "Nothing is taken from your account automatically." in terms
+    assert "link" in terms and "Nothing is taken from your account automatically unless you choose" in terms
 
 
 @pytest.mark.parametrize("words", ["ok", "sure", "sounds good", "", "yes but can I pay later", "no", "maybe"])
@@ -227,7 +227,7 @@ def test_plan_status_answers_from_the_database(engine, conv):
     with session_scope(engine) as session:
         lines = service.plan_status(session, conv, TODAY)
         assert lines[0].startswith(f"Your plan {reference}: 16 monthly payments of $150.00")
-        assert lines[1] == "Next payment: $150.00 on Friday, March 6, 2026. We'll send you a link to pay it."
+        assert lines[1] == "Next payment: $150.00 on Friday, March 6, 2026. Say 'pay now' for a link to pay it."
         assert lines[2].startswith("Left to pay on this plan: $2,400.00 (16 payments).")
         first = session.scalars(select(Installment).where(Installment.number == 1)).one()
         first.status = "paid"
