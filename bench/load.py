@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 
 from bench.common import LOOPBACK, PROJECT_ROOT, free_ports, percentile
-from bot.gateway.rest_channel import UNAVAILABLE_REPLY
+from bot.gateway.pipeline import UNAVAILABLE_REPLY
 
 WEBHOOK = "/webhooks/rest/webhook"
 TURN_TIMEOUT_S = 120.0  # far above any healthy turn; a slower one is a failure, not a data point
