@@ -12,7 +12,6 @@ The card is typed only on Stripe's hosted page, never in the chat (PCI-1).
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -20,6 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import engine, settings
+from actions.form_turn import FormTurn
 from bot import accounts
 from bot.db import session_scope
 from bot.money import format_cents
@@ -113,19 +113,8 @@ class ValidatePaymentForm(FormValidationAction):
         return turn.events()
 
 
-class _Turn:
-    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        self.dispatcher, self.tracker = dispatcher, tracker
-        self.context: dict[str, Any] = dict(tracker.get_slot("payment_offer") or {})
-        self.slots: dict[str, Any] = {}
-        self.next_slot: str | None = None
-        message = tracker.latest_message or {}
-        self.intent = (message.get("intent") or {}).get("name")
-        self.entities = message.get("entities") or []
-
-    def events(self) -> list[EventType]:
-        return [SlotSet(k, v) for k, v in self.slots.items()] + [SlotSet("payment_offer", self.context),
-                                                                 SlotSet("requested_slot", self.next_slot)]
+class _Turn(FormTurn):
+    context_slot = "payment_offer"
 
     def options(self) -> service.PayOptions | None:
         """Read from the ledger at every step (TONE-2): a balance that changed mid-conversation is never missed."""

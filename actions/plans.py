@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -26,6 +25,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy import select
 
 from actions.context import engine, settings
+from actions.form_turn import FormTurn
 from bot import accounts
 from bot.db import session_scope
 from bot.db.models import Account, Plan
@@ -216,19 +216,8 @@ class ValidatePlanForm(FormValidationAction):
         return turn.events()
 
 
-class _Turn:
-    def __init__(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        self.dispatcher, self.tracker = dispatcher, tracker
-        self.context: dict[str, Any] = dict(tracker.get_slot("plan_offer") or {})
-        self.slots: dict[str, Any] = {}
-        self.next_slot: str | None = None
-        message = tracker.latest_message or {}
-        self.intent = (message.get("intent") or {}).get("name")
-        self.entities = message.get("entities") or []
-
-    def events(self) -> list[EventType]:
-        return [SlotSet(k, v) for k, v in self.slots.items()] + [SlotSet("plan_offer", self.context),
-                                                                 SlotSet("requested_slot", self.next_slot)]
+class _Turn(FormTurn):
+    context_slot = "plan_offer"
 
     @property
     def count(self) -> int:

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from sqlalchemy import inspect
 
 from bot import outbound_queue, sms
+from bot.cli.time_option import parse_now
 from bot.config import Settings
 from bot.db import get_engine
 from bot.payments import autopay
@@ -39,14 +40,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def parse_now(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date and time: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give a time zone offset, e.g. {value}-05:00 or {value}Z")
-    return parsed.astimezone(timezone.utc)
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import datetime, timezone
 
 from sqlalchemy import inspect
 
 from bot import reminders, sms
+from bot.cli.time_option import parse_now
 from bot.config import Settings
 from bot.db import get_engine
 
@@ -36,15 +36,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=handle)
 
 
-def parse_now(value: str) -> datetime:
-    """An ISO time with its offset ("Z" accepted); a bare time would be ambiguous across the debtors' zones."""
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date and time: {value!r}") from None
-    if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give a time zone offset, e.g. {value}-08:00 or {value}Z")
-    return parsed.astimezone(timezone.utc)
 
 
 def handle(args: argparse.Namespace) -> int:
