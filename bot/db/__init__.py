@@ -47,3 +47,9 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# Every session seals what it stores into the transcript chain and raises review flags (REC-1). Imported here, the
+# one module every process uses to reach the database, so that no process can write a message without it.
+import bot.records.flags  # noqa: E402,F401
+import bot.records.transcript  # noqa: E402,F401

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -73,6 +74,8 @@ class Debtor(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # REC-3: the debtor asked for deletion; what the law lets go went then, the rest goes at the end of retention.
+    erasure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     accounts: Mapped[list[Account]] = relationship(back_populates="debtor")
 
@@ -131,6 +134,10 @@ class Conversation(Base):
     # A new session starts after an idle hour (as Rasa's does); DISC-2 repeats the notice in each one.
     session_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The head of this conversation's hash chain (bot/records/transcript.py): how many entries it has and the last
+    # entry's hash, so that deleting the newest entries is caught as surely as editing any of them (REC-1).
+    transcript_seq: Mapped[int] = mapped_column(Integer, default=0)
+    transcript_head: Mapped[str | None] = mapped_column(String(64))
 
 
 class Message(Base):
@@ -147,6 +154,7 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(20), default="received")
     rule_ids: Mapped[list[str] | None] = mapped_column(JSON)  # the compliance rules that fired on it
     intent: Mapped[str | None] = mapped_column(String(60))
+    intent_confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -457,6 +465,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # agent | supervisor | compliance
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # REC-2: reading transcripts unredacted is a permission of its own, granted person by person, never by role.
+    can_view_unredacted: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -489,3 +499,82 @@ class AgentNote(Base):
     author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- compliance records (bot/records/) -----------------------------------------------------------------------------
+
+
+class TranscriptEntry(Base):
+    """One fact of a conversation's record, never updated or deleted except by the retention purge (REC-1): a message
+    as first stored, a later change to it (delivery status, NLU reading, redaction, rules), or an audit event.
+    Each entry's hash covers the one before it in the same conversation (bot/records/transcript.py)."""
+
+    __tablename__ = "transcript_entries"
+    __table_args__ = (UniqueConstraint("conversation_id", "seq", name="uq_transcript_conversation_seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # message | change | event
+    message_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    audit_event_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ConversationFlag(Base):
+    """Why a reviewer should look at a conversation, raised automatically as it happens (bot/records/flags.py)."""
+
+    __tablename__ = "conversation_flags"
+    __table_args__ = (Index("ix_conversation_flags_flag_conversation", "flag", "conversation_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    flag: Mapped[str] = mapped_column(String(30))
+    rule_id: Mapped[str | None] = mapped_column(String(20))
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    audit_event_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ConversationReview(Base):
+    """Where a compliance review of one conversation stands (bot/records/review.py)."""
+
+    __tablename__ = "conversation_reviews"
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), default="unreviewed")  # unreviewed | reviewed | escalated
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ReviewAnnotation(Base):
+    """A reviewer's note on a conversation (or on one message of it); staff only, redacted like a message."""
+
+    __tablename__ = "review_annotations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(Integer)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20), default="note")  # note | escalation
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DataSubjectRequest(Base):
+    """A debtor's request to see or delete their data (REC-3), with the date the law says it must be answered by."""
+
+    __tablename__ = "data_subject_requests"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("dsr"))
+    debtor_id: Mapped[str] = mapped_column(ForeignKey("debtors.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # access | deletion
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | completed
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_by: Mapped[str | None] = mapped_column(String(60))
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
