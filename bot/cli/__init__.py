@@ -12,7 +12,8 @@ from bot.cli import (
     run,
     send_reminders,
     train,
+    verify_transcripts,
 )
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
-            charge_installments]
+            charge_installments, verify_transcripts]

@@ -53,6 +53,7 @@ class Report:
     conversations: int = 0
     entries: int = 0
     problems: list[Problem] = field(default_factory=list)
+    checked: set[str] = field(default_factory=set)
 
     @property
     def intact(self) -> bool:
@@ -135,6 +136,7 @@ def verify(session: Session, conversation_ids: Iterable[str] | None = None) -> R
     for conversation in session.scalars(query):
         check = check_conversation(session, conversation)
         report.conversations += 1
+        report.checked.add(conversation.id)
         report.entries += check.entries
         report.problems.extend(check.problems)
     return report
