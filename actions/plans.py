@@ -455,12 +455,11 @@ class ActionPlanFinish(Action):
             with session_scope(engine()) as session:
                 plan = session.scalar(select(Plan).where(Plan.reference == context["reference"]))
                 account = session.get(Account, plan.account_id) if plan is not None else None
-                messages = service.confirmation(plan, account.currency) if plan and account else []
-                # What happens next is the first payment's own secure link, not a promise of one (PCI-1).
-                first = payments.first_payment_message(session, plan, tracker.sender_id, settings()) \
-                    if messages else None
-                if first:
-                    messages[-1] = first
+                messages: list[str] = []
+                if plan is not None and account is not None:
+                    # What happens next is the first payment's own secure link, not a promise of one (PCI-1).
+                    first = payments.first_payment_message(session, plan, tracker.sender_id, settings())
+                    messages = service.confirmation(plan, account.currency, next_step=first)
             for text in messages:
                 dispatcher.utter_message(text=text)
         elif outcome == DECLINED:

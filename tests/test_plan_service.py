@@ -325,3 +325,16 @@ def test_PLAN_1_button_titles_keep_the_count_and_the_amounts():
     assert service.option_summary(plan(25000, 25000, 15000)) == "3 monthly payments of $250.00 (last $150.00)"
     assert service.option_summary(plan(24000, 19637, 19636, 19636)) == \
         "4 monthly payments of $196.36 to $240.00"
+
+
+def test_REC_3_a_plan_the_bot_alone_set_up_is_confirmed_with_an_offer_of_a_person_to_review_it(engine, conv):
+    """GDPR 22(3): the confirmation ends with a plain offer of human review, also when a pay link is the next step."""
+    with session_scope(engine) as session:
+        plan = service.accept(session, conv, service.offer(session, conv, "$150 a month", today=TODAY).options[0],
+                              "YES", NOW)
+        default = service.confirmation(plan)
+        with_link = service.confirmation(plan, next_step="Pay your first $150.00 here: https://example.test/pay/x")
+    assert default[-1] == with_link[-1] == (
+        "Our assistant set this plan up. If you'd like a person to review it, say 'talk to a person'.")
+    assert with_link[2].startswith("Pay your first $150.00 here") and len(with_link) == len(default) == 4
+    assert all(tone.lint(text) == [] for text in default)

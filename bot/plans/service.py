@@ -249,15 +249,21 @@ def accept(session: Session, conversation_id: str, option: PlanOption, consent_t
     return plan
 
 
-def confirmation(plan: Plan, currency: str = "USD") -> list[str]:
-    """The written confirmation after PLAN-2 consent: the reference, the schedule as agreed, what happens next."""
+# REC-3 (GDPR 22(3)): the bot alone decided this plan, so the debtor is offered a person to look at it again.
+HUMAN_REVIEW_OFFER = "Our assistant set this plan up. If you'd like a person to review it, say 'talk to a person'."
+
+
+def confirmation(plan: Plan, currency: str = "USD", next_step: str | None = None) -> list[str]:
+    """The written confirmation after PLAN-2 consent: the reference, the schedule as agreed, what happens next
+    (`next_step`, e.g. the first payment's link, replaces the default), and the offer of a person (REC-3)."""
     first = plan.installments[0]
     return [
         f"Thank you. Your plan is set up. Your reference is {plan.reference}.",
         plan.terms_text,
-        f"What happens next: we'll send you a link to make your first payment of "
+        next_step or f"What happens next: we'll send you a link to make your first payment of "
         f"{format_cents(first.amount_cents, currency)}, due {format_date(first.due_date)}. "
         "Say 'my plan' any time to check it, or 'talk to a person' with questions.",
+        HUMAN_REVIEW_OFFER,
     ]
 
 
