@@ -20,7 +20,7 @@ train: setup
 	$(PY_APP) -m bot train
 
 lint: setup
-	.venv-app/bin/ruff check bot actions tests bench stripe_standin
+	.venv-app/bin/ruff check bot actions tests bench stripe_standin rasa_extensions
 
 validate: setup
 	.venv-rasa/bin/rasa data validate --domain domain --data data

@@ -20,6 +20,7 @@ from bot.db import session_scope
 from bot.db.models import AuditEvent, Conversation, Handoff, Message
 from bot.gateway.live import InProcessHub
 from bot.gateway.pipeline import Pipeline
+from bot.gateway.rasa_client import RasaTurn
 from tests.conftest import add_debtor
 
 PASSWORD = "correct horse battery"
@@ -133,10 +134,10 @@ class FakeRasa:
         self.parsed.append(text)
         return {"text": text, "intent": {"name": "out_of_scope", "confidence": 0.99}}
 
-    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
         self.asked.append(text)
         answer = self.answers.pop(0) if self.answers else "OK."
-        return [answer] if isinstance(answer, dict) else [{"text": answer}]
+        return RasaTurn([answer] if isinstance(answer, dict) else [{"text": answer}], "out_of_scope", 0.42)
 
     async def close(self) -> None:
         return None
@@ -169,6 +170,14 @@ def test_HO_1_two_fallbacks_in_a_row_hand_the_conversation_to_a_person(sqlite_en
     with session_scope(sqlite_engine) as session:
         queued = session.scalars(select(Handoff)).one()
     assert (queued.reason, queued.rule_id) == ("repeated_fallback", "HO-1")
+
+
+def test_REC_1_each_inbound_message_is_stored_with_what_the_nlu_read_it_as(sqlite_engine, sqlite_url):
+    pipeline = _pipeline(sqlite_url, FakeRasa("OK."))
+    _say(pipeline, "hello there")
+    with session_scope(sqlite_engine) as session:
+        inbound = session.scalars(select(Message).where(Message.direction == "in")).one()
+    assert (inbound.text, inbound.intent, inbound.intent_confidence) == ("hello there", "out_of_scope", 0.42)
 
 
 def test_HO_1_after_two_fallbacks_outside_hours_a_typed_number_books_the_callback(sqlite_engine, sqlite_url):

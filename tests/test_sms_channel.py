@@ -17,6 +17,7 @@ from bot.db import get_engine, session_scope
 from bot.db.models import AuditEvent, ContactPreference, Conversation, Message, ScheduledMessage
 from bot.gateway.app import create_app
 from bot.gateway.pipeline import EMPTY_MESSAGE_REPLY, stop_reply
+from bot.gateway.rasa_client import RasaTurn
 from bot.gateway.sms_channel import EMPTY_TWIML, MAX_PROCESSED_CHARS, MEDIA_REPLY, STATUS_PATH, WEBHOOK_PATH
 from tests.conftest import add_debtor
 from tests.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn, message_sid, sign
@@ -32,9 +33,9 @@ class ScriptedRasa:
         self.answer = answer or (lambda text: [{"text": f"You said: {text}"}])
         self.asked: list[str] = []
 
-    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
         self.asked.append(text)
-        return [dict(r, recipient_id=conversation_id) for r in self.answer(text)]
+        return RasaTurn([dict(r, recipient_id=conversation_id) for r in self.answer(text)])
 
     async def close(self) -> None:
         pass

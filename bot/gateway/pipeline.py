@@ -31,7 +31,7 @@ from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, Message
 from bot.gateway.live import LiveHub
-from bot.gateway.rasa_client import RasaClient, RasaUnavailable
+from bot.gateway.rasa_client import RasaClient, RasaTurn, RasaUnavailable
 
 EMPTY_MESSAGE_REPLY = (
     "Sorry, I didn't catch that. You can say 'balance', 'payment plan', 'pay now' or 'talk to a person'."
@@ -94,11 +94,13 @@ class Pipeline:
                      metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         received = await run_in_threadpool(self._receive, channel, external_id, raw_text)
         status = "processed"
+        reading = RasaTurn()  # what the NLU made of the message, kept with it (REC-1); none without NLU
         if received.agent_owned:
             # A person answers, but a legal request typed to them still takes effect (CEASE-*, OPT-3, ID-4, VUL-2).
             replies = [{"text": t} for t in (received.replies or [])]
             if keywords.classify(received.text) is None:  # STOP/START/HELP were answered already
-                replies += [{"text": t} for t in await self._rules_while_owned(received)]
+                reading = await self._rules_while_owned(received)
+                replies += reading.replies
         elif received.replies is not None:
             replies: list[dict[str, Any]] = [{"text": t} for t in received.replies]
         else:
@@ -106,29 +108,32 @@ class Pipeline:
                 if received.new_session:
                     # ID-1: Rasa forgets the verification too (carry_over_slots_to_new_session is false).
                     await self.rasa.send(received.conversation_id, "/session_start", {"channel": channel})
-                replies = await self.rasa.send(received.conversation_id, received.text,
+                reading = await self.rasa.send(received.conversation_id, received.text,
                                                {"channel": channel, **(metadata or {})})
+                replies = reading.replies
             except RasaUnavailable:
                 # The message is already stored; marked so that nothing is silently lost.
                 replies, status = [{"text": UNAVAILABLE_REPLY}], "unprocessed"
             replies = [{"text": t} for t in received.prefix] + replies
-        sent = await run_in_threadpool(self._send, received, replies, status)
+        sent = await run_in_threadpool(self._send, received, replies, status, reading)
         if self.hub is not None:
             # Wake the consoles showing this conversation or the queue (they re-read the database).
             await self.hub.publish(agents.conversation_topic(received.conversation_id), {"type": "changed"})
             await self.hub.publish(agents.QUEUE_TOPIC, {"type": "changed"})
         return sent
 
-    async def _rules_while_owned(self, received: _Received) -> list[str]:
+    async def _rules_while_owned(self, received: _Received) -> RasaTurn:
         """Classify the message (NLU only, no dialogue) and apply a compliance-critical request's rule without a bot
-        reply of its own; only an opt-out is confirmed, once (OPT-3). The agent sees the audit trail in the console."""
+        reply of its own; only an opt-out is confirmed, once (OPT-3). The agent sees the audit trail in the console.
+        The reading is returned with the replies, to be stored with the message (REC-1)."""
         try:
             parsed = await self.rasa.parse(received.text)
         except RasaUnavailable:
-            return []
+            return RasaTurn()
         intent = parsed.get("intent") or {}
+        reading = RasaTurn([], intent.get("name"), intent.get("confidence"))
         if intent.get("name") not in OWNED_RULE_INTENTS or intent.get("confidence", 0) < OWNED_RULE_CONFIDENCE:
-            return []
+            return reading
 
         def apply() -> list[str]:
             with session_scope(self.engine) as session:
@@ -139,7 +144,8 @@ class Pipeline:
                     detail={"intent": intent["name"], "confidence": intent.get("confidence")})
                 return replies if intent["name"] == "opt_out" else []
 
-        return await run_in_threadpool(apply)
+        replies = await run_in_threadpool(apply)
+        return RasaTurn([{"text": t} for t in replies], reading.intent, reading.confidence)
 
     def _receive(self, channel: str, external_id: str, raw_text: str) -> _Received:
         now = datetime.now(timezone.utc)
@@ -226,11 +232,15 @@ class Pipeline:
             audit.record(session, "inbound_redacted", rule_id="PCI-2", conversation_id=conversation.id,
                          detail={"kinds": ["card"], "split_message": True})
 
-    def _send(self, received: _Received, replies: list[dict[str, Any]], status: str) -> list[dict[str, Any]]:
+    def _send(self, received: _Received, replies: list[dict[str, Any]], status: str,
+              reading: RasaTurn) -> list[dict[str, Any]]:
         """Every reply passes the outbound gate; what may not go out is stored as blocked, with its rules."""
         with session_scope(self.engine) as session:
             conversation = session.get(Conversation, received.conversation_id)
-            session.get(Message, received.message_id).status = status
+            inbound = session.get(Message, received.message_id)
+            inbound.status = status
+            if reading.intent is not None:
+                inbound.intent, inbound.intent_confidence = reading.intent, reading.confidence
             if not received.agent_owned:  # HO-1: a second fallback in a row goes to a person
                 replies = escalation.after_fallbacks(session, conversation, received.message_id, replies,
                                                      self.hours, self.settings.support_contact)

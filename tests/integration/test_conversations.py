@@ -43,6 +43,9 @@ def test_greet_ask_balance_verify_and_hear_the_balance(running_stack):
         assert inbound == ["hi", "what do I owe?", "03/14/1979", "1234", "SET-100001", "how much is my balance"]
         assert all(m.status == "processed" for m in messages if m.direction == "in")
         assert any("$1,234.56" in m.text for m in messages if m.direction == "out")
+        # REC-1: the record keeps what the NLU read each message as, from the same pass that answered it.
+        asked = next(m for m in messages if m.text == "what do I owe?")
+        assert asked.intent == "check_balance" and 0.5 < asked.intent_confidence <= 1.0
 
 
 def test_three_failures_lock_out_even_the_right_answers(running_stack):
