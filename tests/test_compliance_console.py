@@ -108,3 +108,21 @@ def test_REC_2_a_reviewer_cannot_claim_or_reply(client, sqlite_engine):
         assert response.status_code in (403, 409), (action, response.status_code)
     with session_scope(sqlite_engine) as session:
         assert session.scalar(select(Handoff.status)) == "waiting"
+
+
+def test_REC_2_create_user_grants_the_unredacted_view_only_to_compliance(sqlite_engine, sqlite_url, monkeypatch,
+                                                                          capsys):
+    import io
+
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["create-user", "rex", "--role", "agent", "--unredacted", "--password-stdin"]) == 2
+    assert "compliance users only" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["create-user", "lee", "--role", "compliance", "--unredacted", "--password-stdin"]) == 0
+    assert "may read transcripts unredacted" in capsys.readouterr().out
+    with session_scope(sqlite_engine) as session:
+        assert users.by_username(session, "lee").can_view_unredacted
+        assert users.by_username(session, "rex") is None
