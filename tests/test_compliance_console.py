@@ -126,3 +126,25 @@ def test_REC_2_create_user_grants_the_unredacted_view_only_to_compliance(sqlite_
     with session_scope(sqlite_engine) as session:
         assert users.by_username(session, "lee").can_view_unredacted
         assert users.by_username(session, "rex") is None
+
+
+def test_REC_1_the_printable_transcript_shows_the_chain_check_and_catches_a_hand_edit(client, sqlite_engine):
+    import sqlalchemy as sa
+
+    conversation_id = _conversation_id(sqlite_engine)
+    _login(client, "cat")
+    page = client.get(f"/compliance/c/{conversation_id}/print")
+    assert page.status_code == 200 and "chain intact" in page.text and "head hash" in page.text
+    assert "DSP-1" in page.text and "/agent/static/print.css" in page.text
+    assert client.get("/agent/static/print.css").status_code == 200
+    with sqlite_engine.begin() as conn:
+        conn.execute(sa.text("UPDATE messages SET text = 'all fine'"))
+    broken = client.get(f"/compliance/c/{conversation_id}/print")
+    assert "chain BROKEN" in broken.text and "edited outside the record" in broken.text
+    assert [d for (d,) in _details(sqlite_engine)] == ["html", "html"]
+
+
+def _details(sqlite_engine) -> list[tuple[str]]:
+    with session_scope(sqlite_engine) as session:
+        return [(e.detail["format"],) for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.kind == "transcript_exported").order_by(AuditEvent.id))]

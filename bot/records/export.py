@@ -77,3 +77,11 @@ def as_csv(session: Session, user: User, conversation_ids: list[str], *, unredac
             writer.writerow({**item, "conversation_id": conversation_id, "rule_ids": " ".join(item["rule_ids"])})
     _audit_export(session, user, conversation_ids, "csv", unredacted)
     return out.getvalue()
+
+
+def printable_record(session: Session, user: User, conversation_id: str, *, unredacted: bool = False) -> dict[str, Any]:
+    """The record for the printable transcript (HTML, print stylesheet), audited as an export."""
+    _allowed(user, unredacted)
+    record = conversation_record(session, conversation_id, unredacted=unredacted)
+    _audit_export(session, user, [conversation_id], "html", unredacted)
+    return record

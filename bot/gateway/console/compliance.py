@@ -151,3 +151,24 @@ async def export_search(request: Request, fmt: str) -> Response:
     return Response(body, media_type="text/csv" if fmt == "csv" else "application/json",
                     headers={**routes.SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"',
                              "Cache-Control": "no-store"})
+
+
+@router.get("/c/{conversation_id}/print", response_class=HTMLResponse)
+async def printable(request: Request, conversation_id: str) -> Response:
+    """A transcript fit for a regulator: events inline, the hash-chain check and head hash, a print stylesheet."""
+    signed = await _reviewer(request)
+    if isinstance(signed, Response):
+        return signed
+
+    def load() -> dict[str, Any] | None:
+        with session_scope(routes._app(request).engine) as session:
+            try:
+                return export.printable_record(session, signed.user, conversation_id)
+            except LookupError:
+                return None
+
+    record = await run_in_threadpool(load)
+    if record is None:
+        return routes._refuse(request, 404, "No such conversation.")
+    return routes._render(request, "compliance_print.html", {"record": record, "labels": LABELS,
+                                                             "printed_by": signed.user.username})

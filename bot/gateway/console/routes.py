@@ -193,7 +193,8 @@ def _queue_error(request: Request, exc: queue.QueueError) -> Response:
 
 @router.get("/static/{name}")
 async def console_static(name: str) -> Response:
-    files = {"console.js": "application/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
+    files = {"console.js": "application/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8",
+             "print.css": "text/css; charset=utf-8"}
     if name not in files:
         return Response(status_code=404)
     return FileResponse(STATIC / name, media_type=files[name], headers={"Cache-Control": "no-cache"})
