@@ -148,3 +148,15 @@ def _details(sqlite_engine) -> list[tuple[str]]:
     with session_scope(sqlite_engine) as session:
         return [(e.detail["format"],) for e in session.scalars(
             select(AuditEvent).where(AuditEvent.kind == "transcript_exported").order_by(AuditEvent.id))]
+
+
+def test_the_kpi_dashboard_shows_each_definition_its_figures_and_an_svg_chart(client, sqlite_engine):
+    _login(client, "cat")
+    page = client.get("/compliance/kpi")
+    assert page.status_code == 200
+    assert "Handoff rate: 100.0%" in page.text and "Containment rate: 0.0%" in page.text
+    assert "1 of 1." in page.text and page.text.count('<svg class="chart" role="img"') == 6
+    assert "finished without a person" in page.text
+    assert client.get("/compliance/kpi", params={"from": "2026-12-02", "to": "2026-12-01"}).status_code == 400
+    _login(client, "ana")
+    assert client.get("/compliance/kpi").status_code == 403
