@@ -10,9 +10,10 @@ from bot.cli import (
     import_accounts,
     migrate,
     run,
+    seed_demo_history,
     send_reminders,
     train,
 )
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
-            charge_installments]
+            charge_installments, seed_demo_history]
