@@ -10,10 +10,11 @@ from bot.cli import (
     import_accounts,
     migrate,
     run,
+    seed_demo_history,
     send_reminders,
     train,
     verify_transcripts,
 )
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
-            charge_installments, verify_transcripts]
+            charge_installments, verify_transcripts, seed_demo_history]

@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="agent: works the queue; supervisor: also sees every queue and reassigns; "
                              "compliance: reads every conversation, never writes to debtors")
     parser.add_argument("--display-name", help="the name debtors see on this person's replies (default: NAME)")
+    parser.add_argument("--unredacted", action="store_true",
+                        help="compliance only: may read transcripts unredacted (REC-2; each such view is logged)")
     parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     parser.set_defaults(handler=handle)
 
@@ -42,13 +44,19 @@ def handle(args: argparse.Namespace) -> int:
     if not inspect(engine).has_table("users"):
         print("error: the database has no users table yet; run `python -m bot migrate` first", file=sys.stderr)
         return 2
+    if args.unredacted and args.role != "compliance":
+        print("error: --unredacted is for compliance users only", file=sys.stderr)
+        return 2
     password = _password(args.password_stdin)
     if password is None:
         return 2
     try:
         with session_scope(engine) as session:
             user = users.create_user(session, args.name, password, args.role, display_name=args.display_name)
+            user.can_view_unredacted = args.unredacted  # REC-2: granted person by person, never by role
             summary = f"created {user.role} {user.username!r} (shown to debtors as {user.display_name!r})"
+            if args.unredacted:
+                summary += ", may read transcripts unredacted"
     except users.UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

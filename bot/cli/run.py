@@ -16,6 +16,7 @@ from bot.db import get_engine, session_scope
 from bot.db.migrate import upgrade
 from bot.db.models import Account
 from bot.portfolio_import import import_accounts
+from bot.records import demo_history
 from bot.stack import Stack, StackConfig
 from bot.training import ensure_model
 
@@ -44,6 +45,8 @@ def handle(args: argparse.Namespace) -> int:
     if not args.no_demo and not has_accounts:
         result = import_accounts(engine, DEMO_PORTFOLIO)
         print(f"settle: demo portfolio loaded ({result.rows} accounts)")
+        with session_scope(engine) as session:  # past conversations for the compliance console
+            print(f"settle: demo history: {demo_history.seed(session)} conversations added")
     model = ensure_model()
     tracker = os.environ.get("TRACKER_STORE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
     config = StackConfig(

@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.live = live.InProcessHub()
     app.include_router(web_channel.router)  # /widget.js, /widget/session, /widget/ws and the demo page /
     app.include_router(console.router)  # the agent console: /agent (login, queue, conversations, live updates)
+    app.include_router(console.compliance.router)  # the compliance console: /compliance (REC-2)
     app.include_router(pay_routes.router)  # /pay/<token> -> Stripe Checkout, and its return pages
     app.include_router(stripe_webhook.router)  # POST /webhooks/stripe (signed events)
 

@@ -193,7 +193,8 @@ def _queue_error(request: Request, exc: queue.QueueError) -> Response:
 
 @router.get("/static/{name}")
 async def console_static(name: str) -> Response:
-    files = {"console.js": "application/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8"}
+    files = {"console.js": "application/javascript; charset=utf-8", "console.css": "text/css; charset=utf-8",
+             "print.css": "text/css; charset=utf-8"}
     if name not in files:
         return Response(status_code=404)
     return FileResponse(STATIC / name, media_type=files[name], headers={"Cache-Control": "no-cache"})
@@ -238,7 +239,8 @@ async def login(request: Request) -> Response:
         return _login_form(request, "Wrong username or password.", status_code=401)
     token, _signed = started
     response = RedirectResponse("/agent", status_code=303)
-    response.set_cookie(auth.COOKIE, token, httponly=True, samesite="strict", path="/agent", secure=_secure(request),
+    # Path "/": one login serves the agent console (/agent) and the compliance console (/compliance).
+    response.set_cookie(auth.COOKIE, token, httponly=True, samesite="strict", path="/", secure=_secure(request),
                         max_age=max(1, app.settings.agent_session_max_hours) * 3600)
     response.delete_cookie(auth.LOGIN_CSRF_COOKIE, path="/agent")
     return response
@@ -257,7 +259,7 @@ async def logout(request: Request) -> Response:
 
     await run_in_threadpool(end)
     response = RedirectResponse("/agent/login", status_code=303)
-    response.delete_cookie(auth.COOKIE, path="/agent")
+    response.delete_cookie(auth.COOKIE, path="/")
     return response
 
 

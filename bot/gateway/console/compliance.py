@@ -1,0 +1,201 @@
+"""The compliance console at /compliance (REC-2): search, read (redacted), review and export conversations.
+
+Same login, session and CSRF as the agent console (routes.py). Role compliance only: an agent or a supervisor gets
+403, and nothing here can reply, claim or change a conversation's state. Every view, export and action is audited
+by the services in bot/records/."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from bot import audit
+from bot.agents import users
+from bot.db import session_scope
+from bot.gateway.console import routes
+from bot.gateway.console.kpi_chart import line_chart
+from bot.records import export, kpi, review, search
+from bot.records.flags import FLAGS, LABELS
+
+router = APIRouter(prefix="/compliance", include_in_schema=False)
+ROLE = "compliance"
+FILTER_FIELDS = ("account_ref", "phone", "channel", "intent", "outcome", "flag", "review_status")
+
+
+async def _reviewer(request: Request) -> Any:
+    signed = await routes._signed_in(request)
+    if signed is None:
+        return routes._login_redirect(request)
+    if signed.user.role != ROLE:
+        return routes._refuse(request, 403, "The compliance console is for compliance reviewers only.")
+    return signed
+
+
+def _day(value: str | None, plus: int = 0) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc) + timedelta(days=plus) if value else None
+    except ValueError:
+        return None
+
+
+def _filters(params: Any) -> search.Filters:
+    given = {k: (params.get(k) or "").strip() or None for k in FILTER_FIELDS}
+    return search.Filters(started_from=_day(params.get("from")), started_to=_day(params.get("to"), plus=1), **given)
+
+
+@router.get("", response_class=HTMLResponse)
+async def list_page(request: Request) -> Response:
+    signed = await _reviewer(request)
+    if isinstance(signed, Response):
+        return signed
+    filters = _filters(request.query_params)
+    page = int(request.query_params.get("page", "1") or 1) if request.query_params.get("page", "1").isdigit() else 1
+
+    def load() -> search.Page:
+        with session_scope(routes._app(request).engine) as session:
+            return search.search(session, filters, page=page)
+
+    result = await run_in_threadpool(load)
+    return routes._render(request, "compliance_list.html", {
+        "user": signed.user, "csrf_token": signed.csrf_token, "result": result, "params": request.query_params,
+        "flags": FLAGS, "labels": LABELS, "query": str(request.query_params), "notice": None})
+
+
+@router.get("/c/{conversation_id}", response_class=HTMLResponse)
+async def conversation_page(request: Request, conversation_id: str) -> Response:
+    signed = await _reviewer(request)
+    if isinstance(signed, Response):
+        return signed
+    unredacted = request.query_params.get("unredacted") == "1"
+    if unredacted and not signed.user.can_view_unredacted:
+        return routes._refuse(request, 403, "Reading a transcript unredacted needs a separate permission.")
+
+    def load() -> dict[str, Any] | None:
+        with session_scope(routes._app(request).engine) as session:
+            try:
+                record = export.conversation_record(session, conversation_id, unredacted=unredacted)
+            except LookupError:
+                return None
+            audit.record(session, "transcript_viewed_unredacted" if unredacted else "transcript_viewed",
+                         conversation_id=conversation_id, actor=users.actor(signed.user), detail={"rule": "REC-2"})
+            return record
+
+    record = await run_in_threadpool(load)
+    if record is None:
+        return routes._refuse(request, 404, "No such conversation.")
+    return routes._render(request, "compliance_conversation.html", {
+        "user": signed.user, "csrf_token": signed.csrf_token, "record": record, "labels": LABELS,
+        "notice": None, "saved": request.query_params.get("saved")})
+
+
+@router.post("/c/{conversation_id}/{action}")
+async def act(request: Request, conversation_id: str, action: str) -> Response:
+    if action not in ("reviewed", "reopen", "annotate", "escalate"):
+        return routes._refuse(request, 404, "No such action.")
+    signed = await _reviewer(request)
+    if isinstance(signed, Response):
+        return signed
+    guarded = await routes._guard_post(request)
+    if isinstance(guarded, Response):
+        return guarded
+    _, form = guarded
+    text = str(form.get("text") or "")
+
+    def work() -> str | None:
+        with session_scope(routes._app(request).engine) as session:
+            user = session.merge(signed.user)
+            try:
+                if action == "reviewed":
+                    review.mark_reviewed(session, user, conversation_id)
+                elif action == "reopen":
+                    review.reopen(session, user, conversation_id)
+                elif action == "annotate":
+                    review.annotate(session, user, conversation_id, text)
+                else:
+                    review.escalate(session, user, conversation_id, text)
+            except review.ReviewError as exc:
+                return str(exc)
+            return None
+
+    error = await run_in_threadpool(work)
+    if error:
+        return routes._refuse(request, 400, error)
+    return RedirectResponse(f"/compliance/c/{conversation_id}?saved={action}", status_code=303)
+
+
+@router.get("/export.{fmt}")
+async def export_search(request: Request, fmt: str) -> Response:
+    signed = await _reviewer(request)
+    if isinstance(signed, Response):
+        return signed
+    if fmt not in ("csv", "json"):
+        return routes._refuse(request, 404, "Exports are CSV or JSON.")
+    one = request.query_params.get("conversation")
+
+    def build() -> str | None:
+        with session_scope(routes._app(request).engine) as session:
+            ids = [one] if one else search.all_ids(session, _filters(request.query_params))
+            writer = export.as_csv if fmt == "csv" else export.as_json
+            try:
+                return writer(session, signed.user, ids)
+            except LookupError:
+                return None
+
+    body = await run_in_threadpool(build)
+    if body is None:
+        return routes._refuse(request, 404, "No such conversation.")
+    name = f"transcript-{one or 'search'}.{fmt}"
+    return Response(body, media_type="text/csv" if fmt == "csv" else "application/json",
+                    headers={**routes.SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})
+
+
+@router.get("/c/{conversation_id}/print", response_class=HTMLResponse)
+async def printable(request: Request, conversation_id: str) -> Response:
+    """A transcript fit for a regulator: events inline, the hash-chain check and head hash, a print stylesheet."""
+    signed = await _reviewer(request)
+    if isinstance(signed, Response):
+        return signed
+
+    def load() -> dict[str, Any] | None:
+        with session_scope(routes._app(request).engine) as session:
+            try:
+                return export.printable_record(session, signed.user, conversation_id)
+            except LookupError:
+                return None
+
+    record = await run_in_threadpool(load)
+    if record is None:
+        return routes._refuse(request, 404, "No such conversation.")
+    return routes._render(request, "compliance_print.html", {"record": record, "labels": LABELS,
+                                                             "printed_by": signed.user.username})
+
+
+@router.get("/kpi", response_class=HTMLResponse)
+async def kpi_page(request: Request) -> Response:
+    """The KPI dashboard for a date range (default: the last 7 days up to today), charts drawn as inline SVG."""
+    signed = await _reviewer(request)
+    if isinstance(signed, Response):
+        return signed
+    today = datetime.now(timezone.utc).date()
+    try:
+        start = date.fromisoformat(request.query_params.get("from") or (today - timedelta(days=6)).isoformat())
+        last = date.fromisoformat(request.query_params.get("to") or today.isoformat())
+    except ValueError:
+        return routes._refuse(request, 400, "Dates are YYYY-MM-DD.")
+    if last < start or (last - start).days > 366:
+        return routes._refuse(request, 400, "Pick a range of one day to a year, with the start first.")
+
+    def load() -> list[kpi.Kpi]:
+        with session_scope(routes._app(request).engine) as session:
+            return kpi.compute(session, start, last + timedelta(days=1))
+
+    figures = await run_in_threadpool(load)
+    charts = {k.key: line_chart(k.label, k.series) for k in figures}
+    return routes._render(request, "compliance_kpi.html", {
+        "user": signed.user, "csrf_token": signed.csrf_token, "figures": figures, "charts": charts,
+        "start": start, "last": last, "notice": None})

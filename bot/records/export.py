@@ -1,0 +1,87 @@
+"""Export of a conversation for review or a regulator (REC-2): JSON and CSV, redacted unless the caller holds the
+unredacted permission. Each export is audited as "transcript_exported" (not chained: exporting is not an edit)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import audit
+from bot.agents import users
+from bot.db.models import AuditEvent, Conversation, ConversationFlag, Message, User
+from bot.records import verification
+from bot.records.review import status_of
+from bot.records.review_redaction import for_review
+from bot.records.transcript import RECORD_ACCESS_EVENTS
+
+CSV_COLUMNS = ("conversation_id", "at", "type", "sender_role", "status", "intent", "rule_ids", "text")
+
+
+def conversation_record(session: Session, conversation_id: str, *, unredacted: bool = False) -> dict[str, Any]:
+    """Messages and conversation events in time order, the flags, the review status and the chain check."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise LookupError(f"No conversation {conversation_id}.")
+    show = (lambda t: t or "") if unredacted else for_review
+    items: list[dict[str, Any]] = []
+    for m in session.scalars(select(Message).where(Message.conversation_id == conversation.id)):
+        items.append({"at": m.created_at.isoformat(), "type": "message", "sender_role": m.sender_role,
+                      "status": m.status, "intent": m.intent, "rule_ids": list(m.rule_ids or []),
+                      "text": show(m.text)})
+    for e in session.scalars(select(AuditEvent).where(AuditEvent.conversation_id == conversation.id,
+                                                      AuditEvent.kind.not_in(RECORD_ACCESS_EVENTS))):
+        items.append({"at": e.at.isoformat(), "type": "event", "sender_role": e.actor, "status": e.kind,
+                      "intent": None, "rule_ids": [e.rule_id] if e.rule_id else [], "text": ""})
+    items.sort(key=lambda i: i["at"])
+    check = verification.check_conversation(session, conversation)
+    flags = [{"flag": f.flag, "rule_id": f.rule_id, "at": f.at.isoformat()} for f in session.scalars(
+        select(ConversationFlag).where(ConversationFlag.conversation_id == conversation.id))]
+    return {"conversation_id": conversation.id, "channel": conversation.channel,
+            "started_at": conversation.started_at.isoformat(), "redacted": not unredacted,
+            "review_status": status_of(session, conversation.id), "flags": flags, "items": items,
+            "chain": {"intact": check.intact, "entries": check.entries, "head": check.head,
+                      "problems": [str(p) for p in check.problems]}}
+
+
+def _audit_export(session: Session, user: User, conversation_ids: list[str], fmt: str, unredacted: bool) -> None:
+    for conversation_id in conversation_ids:
+        audit.record(session, "transcript_exported", conversation_id=conversation_id,
+                     actor=users.actor(user), detail={"rule": "REC-2", "format": fmt, "unredacted": unredacted})
+
+
+def _allowed(user: User, unredacted: bool) -> None:
+    if unredacted and not user.can_view_unredacted:
+        raise PermissionError("Exporting unredacted transcripts needs the unredacted-view permission (REC-2).")
+
+
+def as_json(session: Session, user: User, conversation_ids: list[str], *, unredacted: bool = False) -> str:
+    _allowed(user, unredacted)
+    records = [conversation_record(session, c, unredacted=unredacted) for c in conversation_ids]
+    _audit_export(session, user, conversation_ids, "json", unredacted)
+    return json.dumps({"conversations": records}, indent=2)
+
+
+def as_csv(session: Session, user: User, conversation_ids: list[str], *, unredacted: bool = False) -> str:
+    _allowed(user, unredacted)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for conversation_id in conversation_ids:
+        record = conversation_record(session, conversation_id, unredacted=unredacted)
+        for item in record["items"]:
+            writer.writerow({**item, "conversation_id": conversation_id, "rule_ids": " ".join(item["rule_ids"])})
+    _audit_export(session, user, conversation_ids, "csv", unredacted)
+    return out.getvalue()
+
+
+def printable_record(session: Session, user: User, conversation_id: str, *, unredacted: bool = False) -> dict[str, Any]:
+    """The record for the printable transcript (HTML, print stylesheet), audited as an export."""
+    _allowed(user, unredacted)
+    record = conversation_record(session, conversation_id, unredacted=unredacted)
+    _audit_export(session, user, [conversation_id], "html", unredacted)
+    return record

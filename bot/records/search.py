@@ -1,0 +1,117 @@
+"""Search of conversations for review (REC-2): filters combined with AND, newest first, paginated.
+
+Every filter is an EXISTS or a join on an indexed column (conversations by start time, flags, messages and
+handoffs by conversation id), and a page's review statuses and flags are loaded in two queries, not per row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.orm import Session
+
+from bot.db.models import Account, Conversation, ConversationFlag, ConversationReview, Debtor, Handoff, Message
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Filters:
+    started_from: datetime | None = None  # inclusive
+    started_to: datetime | None = None  # exclusive
+    account_ref: str | None = None
+    phone: str | None = None
+    channel: str | None = None
+    intent: str | None = None
+    outcome: str | None = None  # a handoff's outcome code
+    agent_id: str | None = None  # the user who claimed or resolved a handoff
+    flag: str | None = None
+    review_status: str | None = None  # unreviewed | reviewed | escalated
+
+
+@dataclass(frozen=True)
+class Row:
+    conversation_id: str
+    channel: str
+    started_at: datetime
+    account_ref: str | None
+    review_status: str
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _filtered(f: Filters) -> Select:
+    query = select(Conversation.id)
+    if f.started_from:
+        query = query.where(Conversation.started_at >= f.started_from)
+    if f.started_to:
+        query = query.where(Conversation.started_at < f.started_to)
+    if f.channel:
+        query = query.where(Conversation.channel == f.channel)
+    if f.account_ref:
+        query = query.where(exists().where(Account.id == Conversation.account_id,
+                                           func.upper(Account.account_ref) == f.account_ref.strip().upper()))
+    if f.phone:
+        query = query.where((Conversation.external_id == f.phone.strip()) | exists().where(
+            Debtor.id == Conversation.debtor_id, Debtor.phone == f.phone.strip()))
+    if f.intent:
+        query = query.where(exists().where(Message.conversation_id == Conversation.id, Message.intent == f.intent))
+    if f.outcome or f.agent_id:
+        handoff = exists().where(Handoff.conversation_id == Conversation.id)
+        if f.outcome:
+            handoff = handoff.where(Handoff.outcome == f.outcome)
+        if f.agent_id:
+            handoff = handoff.where((Handoff.claimed_by == f.agent_id) | (Handoff.resolved_by == f.agent_id))
+        query = query.where(handoff)
+    if f.flag:
+        query = query.where(exists().where(ConversationFlag.conversation_id == Conversation.id,
+                                           ConversationFlag.flag == f.flag))
+    if f.review_status:
+        reviewed = exists().where(ConversationReview.conversation_id == Conversation.id,
+                                  ConversationReview.status != "unreviewed")
+        if f.review_status == "unreviewed":
+            query = query.where(~reviewed)
+        else:
+            query = query.where(exists().where(ConversationReview.conversation_id == Conversation.id,
+                                               ConversationReview.status == f.review_status))
+    return query
+
+
+def search(session: Session, filters: Filters, *, page: int = 1, page_size: int = PAGE_SIZE) -> Page:
+    page = max(1, page)
+    ids = _filtered(filters)
+    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    rows = session.execute(
+        select(Conversation.id, Conversation.channel, Conversation.started_at, Account.account_ref)
+        .outerjoin(Account, Account.id == Conversation.account_id)
+        .where(Conversation.id.in_(ids))
+        .order_by(Conversation.started_at.desc(), Conversation.id)
+        .limit(page_size).offset((page - 1) * page_size)).all()
+    found = [r.id for r in rows]
+    statuses = dict(session.execute(select(ConversationReview.conversation_id, ConversationReview.status)
+                                    .where(ConversationReview.conversation_id.in_(found))).all())
+    flags: dict[str, list[str]] = {}
+    for conversation_id, flag in session.execute(
+            select(ConversationFlag.conversation_id, ConversationFlag.flag).distinct()
+            .where(ConversationFlag.conversation_id.in_(found)).order_by(ConversationFlag.flag)):
+        flags.setdefault(conversation_id, []).append(flag)
+    return Page(rows=[Row(r.id, r.channel, r.started_at, r.account_ref, statuses.get(r.id, "unreviewed"),
+                          flags.get(r.id, [])) for r in rows], total=total, page=page, page_size=page_size)
+
+
+def all_ids(session: Session, filters: Filters, limit: int = 10_000) -> list[str]:
+    """Every matching conversation id (for exporting a search result), newest first, capped."""
+    return list(session.scalars(select(Conversation.id).where(Conversation.id.in_(_filtered(filters)))
+                                .order_by(Conversation.started_at.desc(), Conversation.id).limit(limit)))

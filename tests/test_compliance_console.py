@@ -1,0 +1,162 @@
+"""REC-2: the compliance console over HTTP: role compliance only, redacted by default, every view and action
+audited, no reply/claim for a reviewer, exports as downloads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot import audit, conversations, handoff
+from bot.agents import users
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import AuditEvent, Handoff
+from bot.gateway.app import create_app
+from tests.test_agents_console import PASSWORD, _closed_port, _login
+
+
+@pytest.fixture
+def client(sqlite_engine, sqlite_url):
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}",
+                        widget_secret="test-secret")
+    with session_scope(sqlite_engine) as session:
+        for name, role in (("ana", "agent"), ("sue", "supervisor"), ("cat", "compliance")):
+            users.create_user(session, name, PASSWORD, role, display_name=name.capitalize())
+        conversation = conversations.get_or_create(session, "sms", "+15555550101")
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                     text="not my debt, born 03/14/1979")
+        audit.record(session, "dispute_recorded", rule_id="DSP-1", conversation_id=conversation.id)
+        handoff.request(session, conversation.id, "request_human", rule_id="HO-1")
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _conversation_id(sqlite_engine) -> str:
+    with session_scope(sqlite_engine) as session:
+        return session.scalar(select(Handoff.conversation_id))
+
+
+def _kinds(sqlite_engine, prefix: str) -> list[tuple[str, str]]:
+    with session_scope(sqlite_engine) as session:
+        return [(e.kind, e.actor) for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.kind.like(f"{prefix}%")).order_by(AuditEvent.id))]
+
+
+def test_REC_2_an_agent_and_a_supervisor_cannot_reach_the_compliance_console(client, sqlite_engine):
+    conversation_id = _conversation_id(sqlite_engine)
+    for name in ("ana", "sue"):
+        _login(client, name)
+        for path in ("/compliance", f"/compliance/c/{conversation_id}", "/compliance/export.csv"):
+            assert client.get(path).status_code == 403, (name, path)
+    client.cookies.clear()
+    assert client.get("/compliance").url.path == "/agent/login"
+
+
+def test_REC_2_a_reviewer_finds_the_dispute_reads_it_redacted_and_the_view_is_audited(client, sqlite_engine):
+    conversation_id = _conversation_id(sqlite_engine)
+    _login(client, "cat")
+    listing = client.get("/compliance", params={"flag": "dispute"})
+    assert listing.status_code == 200 and f"/compliance/c/{conversation_id}" in listing.text
+    assert "1 conversation " in listing.text
+    assert "0 conversations" in client.get("/compliance", params={"flag": "cease"}).text
+    page = client.get(f"/compliance/c/{conversation_id}")
+    assert page.status_code == 200 and "chain intact" in page.text and "DSP-1" in page.text
+    assert "03/14/1979" not in page.text and "[hidden]" in page.text
+    assert _kinds(sqlite_engine, "transcript_") == [("transcript_viewed", "compliance:cat")]
+
+
+def test_REC_2_the_unredacted_view_is_refused_without_the_permission_and_logged_with_it(client, sqlite_engine):
+    conversation_id = _conversation_id(sqlite_engine)
+    _login(client, "cat")
+    assert client.get(f"/compliance/c/{conversation_id}", params={"unredacted": "1"}).status_code == 403
+    with session_scope(sqlite_engine) as session:
+        users.by_username(session, "cat").can_view_unredacted = True
+    _login(client, "cat")
+    page = client.get(f"/compliance/c/{conversation_id}", params={"unredacted": "1"})
+    assert page.status_code == 200 and "03/14/1979" in page.text
+    assert _kinds(sqlite_engine, "transcript_viewed") == [("transcript_viewed_unredacted", "compliance:cat")]
+
+
+def test_REC_2_a_reviewer_annotates_marks_reviewed_and_exports(client, sqlite_engine):
+    conversation_id = _conversation_id(sqlite_engine)
+    token = _login(client, "cat")
+    assert client.post(f"/compliance/c/{conversation_id}/reviewed", data={"csrf_token": "guess"}).status_code == 403
+    noted = client.post(f"/compliance/c/{conversation_id}/annotate", data={"csrf_token": token, "text": "Checked."})
+    assert noted.status_code == 200 and "Saved." in noted.text
+    reviewed = client.post(f"/compliance/c/{conversation_id}/reviewed", data={"csrf_token": token})
+    assert '<strong id="review-status">reviewed</strong>' in reviewed.text
+    assert "1 conversation " in client.get("/compliance", params={"review_status": "reviewed"}).text
+    download = client.get("/compliance/export.json", params={"conversation": conversation_id})
+    assert download.headers["content-disposition"].startswith("attachment")
+    assert json.loads(download.text)["conversations"][0]["review_status"] == "reviewed"
+    csv_search = client.get("/compliance/export.csv", params={"flag": "dispute"})
+    assert csv_search.text.startswith("conversation_id,at,type") and "DSP-1" in csv_search.text
+    assert [k for k, _ in _kinds(sqlite_engine, "review_")] == ["review_annotated", "review_marked"]
+    assert len(_kinds(sqlite_engine, "transcript_exported")) == 2
+
+
+def test_REC_2_a_reviewer_cannot_claim_or_reply(client, sqlite_engine):
+    with session_scope(sqlite_engine) as session:
+        handoff_id = session.scalar(select(Handoff.id))
+    token = _login(client, "cat")
+    for action in ("claim", "reply"):
+        response = client.post(f"/agent/h/{handoff_id}/{action}", data={"csrf_token": token, "text": "hi"},
+                               follow_redirects=False)
+        assert response.status_code in (403, 409), (action, response.status_code)
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(Handoff.status)) == "waiting"
+
+
+def test_REC_2_create_user_grants_the_unredacted_view_only_to_compliance(sqlite_engine, sqlite_url, monkeypatch,
+                                                                          capsys):
+    import io
+
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["create-user", "rex", "--role", "agent", "--unredacted", "--password-stdin"]) == 2
+    assert "compliance users only" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["create-user", "lee", "--role", "compliance", "--unredacted", "--password-stdin"]) == 0
+    assert "may read transcripts unredacted" in capsys.readouterr().out
+    with session_scope(sqlite_engine) as session:
+        assert users.by_username(session, "lee").can_view_unredacted
+        assert users.by_username(session, "rex") is None
+
+
+def test_REC_1_the_printable_transcript_shows_the_chain_check_and_catches_a_hand_edit(client, sqlite_engine):
+    import sqlalchemy as sa
+
+    conversation_id = _conversation_id(sqlite_engine)
+    _login(client, "cat")
+    page = client.get(f"/compliance/c/{conversation_id}/print")
+    assert page.status_code == 200 and "chain intact" in page.text and "head hash" in page.text
+    assert "DSP-1" in page.text and "/agent/static/print.css" in page.text
+    assert client.get("/agent/static/print.css").status_code == 200
+    with sqlite_engine.begin() as conn:
+        conn.execute(sa.text("UPDATE messages SET text = 'all fine'"))
+    broken = client.get(f"/compliance/c/{conversation_id}/print")
+    assert "chain BROKEN" in broken.text and "edited outside the record" in broken.text
+    assert [d for (d,) in _details(sqlite_engine)] == ["html", "html"]
+
+
+def _details(sqlite_engine) -> list[tuple[str]]:
+    with session_scope(sqlite_engine) as session:
+        return [(e.detail["format"],) for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.kind == "transcript_exported").order_by(AuditEvent.id))]
+
+
+def test_the_kpi_dashboard_shows_each_definition_its_figures_and_an_svg_chart(client, sqlite_engine):
+    _login(client, "cat")
+    page = client.get("/compliance/kpi")
+    assert page.status_code == 200
+    assert "Handoff rate: 100.0%" in page.text and "Containment rate: 0.0%" in page.text
+    assert "1 of 1." in page.text and page.text.count('<svg class="chart" role="img"') == 6
+    assert "finished without a person" in page.text
+    assert client.get("/compliance/kpi", params={"from": "2026-12-02", "to": "2026-12-01"}).status_code == 400
+    _login(client, "ana")
+    assert client.get("/compliance/kpi").status_code == 403

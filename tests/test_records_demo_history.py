@@ -1,0 +1,42 @@
+"""The demo history: yesterday's disputed conversation is findable, its chain intact, an agent reply blocked by
+TONE-1 is flagged, and seeding twice adds nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Engine
+
+from bot.db import session_scope
+from bot.records import demo_history, search, verification
+from tests.conftest import add_debtor
+
+
+def test_demo_history_has_yesterdays_dispute_a_tone_1_block_and_is_idempotent(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        for i in range(4):
+            add_debtor(session, account_ref=f"SET-10000{i}", phone=f"+1555555010{i}")
+        assert demo_history.seed(session) == 4
+        assert demo_history.seed(session) == 0
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    with session_scope(engine) as session:
+        yesterday = search.Filters(flag="dispute", started_from=today - timedelta(days=1), started_to=today)
+        assert len(search.search(session, yesterday).rows) == 1
+        assert len(search.search(session, search.Filters(flag="cease")).rows) == 1
+        blocked = search.search(session, search.Filters(flag="banned_phrase")).rows
+        assert len(blocked) == 1 and "blocked" in blocked[0].flags
+        assert search.search(session, search.Filters()).total == 4
+        assert verification.verify(session).intact
+
+
+def test_seed_demo_history_command_on_the_demo_portfolio(sqlite_engine, sqlite_url, monkeypatch, capsys) -> None:
+    from bot.__main__ import main
+    from bot.cli.run import DEMO_PORTFOLIO
+    from bot.portfolio_import import import_accounts
+
+    import_accounts(sqlite_engine, DEMO_PORTFOLIO)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    assert main(["seed-demo-history"]) == 0
+    assert "4 conversations added" in capsys.readouterr().out
+    assert main(["seed-demo-history"]) == 0
+    assert "already there" in capsys.readouterr().out

@@ -1,0 +1,133 @@
+"""REC-2: reviewer search, actions, redaction for review and export, each audited with the reviewer."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import Engine, select
+
+from bot import audit, conversations
+from bot.agents import users
+from bot.db import session_scope
+from bot.db.models import AuditEvent, ConversationFlag
+from bot.records import export, review, search
+from bot.records.review_redaction import for_review
+from tests.conftest import add_debtor
+
+STRONG = "correct horse battery staple 9"
+
+
+def _setup(engine: Engine) -> tuple[str, str, str]:
+    """A disputed conversation on account SET-100001 and a plain one; returns their ids and the reviewer's."""
+    with session_scope(engine) as session:
+        _, account = add_debtor(session)
+        disputed = conversations.get_or_create(session, "sms", "+15555550101")
+        disputed.account_id = account.id
+        disputed.started_at = datetime.now(timezone.utc) - timedelta(days=1)
+        message = conversations.record_message(session, disputed, direction="in", sender_role="debtor",
+                                               text="this is not my debt, my DOB is 03/14/1979, mail me at a@b.co")
+        message.intent = "dispute_debt"
+        audit.record(session, "dispute_recorded", rule_id="DSP-1", conversation_id=disputed.id,
+                     account_id=account.id)
+        plain = conversations.get_or_create(session, "web", "widget-7")
+        conversations.record_message(session, plain, direction="in", sender_role="debtor", text="hi")
+        reviewer = users.create_user(session, "rita", STRONG, "compliance")
+        return disputed.id, plain.id, reviewer.id
+
+
+def test_search_finds_yesterdays_disputed_conversation_by_flag_account_phone_and_intent(engine: Engine) -> None:
+    disputed, plain, _ = _setup(engine)
+    since = datetime.now(timezone.utc) - timedelta(days=2)
+    with session_scope(engine) as session:
+        assert search.search(session, search.Filters()).total == 2
+        for filters in (search.Filters(flag="dispute"), search.Filters(account_ref="set-100001"),
+                        search.Filters(phone="+15555550101"), search.Filters(intent="dispute_debt"),
+                        search.Filters(channel="sms", started_from=since,
+                                       started_to=datetime.now(timezone.utc) - timedelta(hours=1))):
+            page = search.search(session, filters)
+            assert [r.conversation_id for r in page.rows] == [disputed], filters
+        row = search.search(session, search.Filters(flag="dispute")).rows[0]
+        assert row.flags == ["dispute", "rule_fired"] and row.account_ref == "SET-100001"
+        assert row.review_status == "unreviewed"
+        assert [r.conversation_id for r in search.search(session, search.Filters(channel="web")).rows] == [plain]
+        second = search.search(session, search.Filters(), page=2, page_size=1)
+        assert second.pages == 2 and len(second.rows) == 1
+
+
+def test_marking_reviewed_is_audited_with_the_reviewer_and_filters_by_status(engine: Engine) -> None:
+    disputed, plain, reviewer_id = _setup(engine)
+    with session_scope(engine) as session:
+        reviewer = users.by_username(session, "rita")
+        review.mark_reviewed(session, reviewer, disputed)
+        review.annotate(session, reviewer, disputed, "  Checked: validation notice went out.  ")
+    with session_scope(engine) as session:
+        reviewed = search.search(session, search.Filters(review_status="reviewed")).rows
+        unreviewed = search.search(session, search.Filters(review_status="unreviewed")).rows
+        events = list(session.scalars(select(AuditEvent).where(AuditEvent.kind.like("review_%"))
+                                      .order_by(AuditEvent.id)))
+        flags = list(session.scalars(select(ConversationFlag.flag).where(ConversationFlag.conversation_id == disputed)))
+    assert [r.conversation_id for r in reviewed] == [disputed]
+    assert [r.conversation_id for r in unreviewed] == [plain]
+    assert [(e.kind, e.actor) for e in events] == [("review_marked", "compliance:rita"),
+                                                  ("review_annotated", "compliance:rita")]
+    assert sorted(flags) == ["dispute", "rule_fired"]  # reviewing raises no flag of its own
+
+
+def test_escalation_needs_a_reason_and_a_reviewer_role(engine: Engine) -> None:
+    disputed, _, _ = _setup(engine)
+    with session_scope(engine) as session:
+        reviewer = users.by_username(session, "rita")
+        agent = users.create_user(session, "alex", STRONG, "agent")
+        with pytest.raises(review.ReviewError, match="Write a note first"):
+            review.escalate(session, reviewer, disputed, "   ")
+        with pytest.raises(review.ReviewError, match="compliance"):
+            review.mark_reviewed(session, agent, disputed)
+        review.escalate(session, reviewer, disputed, "Possible FDCPA issue, legal to look")
+        assert review.status_of(session, disputed) == "escalated"
+        review.reopen(session, reviewer, disputed)
+        assert review.status_of(session, disputed) == "unreviewed"
+
+
+def test_redaction_for_review_masks_dates_emails_phones_and_digits() -> None:
+    text = "DOB 03/14/1979, zip 90210, call +1 555 555 0101 or a@b.co, pay https://x.test/pay/tok_abc123 SET-100001"
+    shown = for_review(text)
+    for secret in ("03/14/1979", "90210", "555 555 0101", "a@b.co", "tok_abc123", "100001"):
+        assert secret not in shown
+    assert shown.startswith("DOB [hidden], zip [hidden]") and for_review(shown) == shown
+    assert for_review("I can pay $50 on Friday") == "I can pay $50 on Friday"
+
+
+def test_export_is_redacted_by_default_shows_the_chain_and_is_audited(engine: Engine) -> None:
+    disputed, _, _ = _setup(engine)
+    with session_scope(engine) as session:
+        reviewer = users.by_username(session, "rita")
+        data = json.loads(export.as_json(session, reviewer, [disputed]))
+        rows = list(csv.DictReader(io.StringIO(export.as_csv(session, reviewer, [disputed]))))
+        with pytest.raises(PermissionError, match="REC-2"):
+            export.as_json(session, reviewer, [disputed], unredacted=True)
+    record = data["conversations"][0]
+    assert record["redacted"] and record["chain"]["intact"] and record["chain"]["head"]
+    assert "03/14/1979" not in json.dumps(data) and "a@b.co" not in json.dumps(data)
+    assert [i["type"] for i in record["items"]] == ["message", "event"]
+    assert record["items"][1]["rule_ids"] == ["DSP-1"] and record["flags"][0]["flag"] == "dispute"
+    assert [r["type"] for r in rows] == ["message", "event"] and rows[1]["rule_ids"] == "DSP-1"
+    with session_scope(engine) as session:
+        exports = list(session.scalars(select(AuditEvent.detail).where(AuditEvent.kind == "transcript_exported")))
+    assert [e["format"] for e in exports] == ["json", "csv"]
+
+
+def test_exported_chain_check_reports_a_message_edited_by_hand(engine: Engine) -> None:
+    """REC-1: the export shows the chain is broken after a row is edited outside the record."""
+    disputed, _, _ = _setup(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE messages SET text = 'all fine' WHERE conversation_id = :c"), {"c": disputed})
+    with session_scope(engine) as session:
+        reviewer = users.by_username(session, "rita")
+        reviewer.can_view_unredacted = True
+        record = json.loads(export.as_json(session, reviewer, [disputed], unredacted=True))["conversations"][0]
+    assert not record["chain"]["intact"] and record["chain"]["problems"]
