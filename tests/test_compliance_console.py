@@ -160,3 +160,13 @@ def test_the_kpi_dashboard_shows_each_definition_its_figures_and_an_svg_chart(cl
     assert client.get("/compliance/kpi", params={"from": "2026-12-02", "to": "2026-12-01"}).status_code == 400
     _login(client, "ana")
     assert client.get("/compliance/kpi").status_code == 403
+
+
+def test_the_search_filters_by_the_agent_who_took_the_handoff(client, sqlite_engine):
+    from bot.agents import queue
+
+    with session_scope(sqlite_engine) as session:
+        queue.claim(session, session.scalar(select(Handoff.id)), users.by_username(session, "ana"))
+    _login(client, "cat")
+    assert "1 conversation " in client.get("/compliance", params={"agent": "ana"}).text
+    assert "0 conversations" in client.get("/compliance", params={"agent": "nobody"}).text

@@ -42,9 +42,14 @@ def _day(value: str | None, plus: int = 0) -> datetime | None:
         return None
 
 
-def _filters(params: Any) -> search.Filters:
+def _filters(session: Any, params: Any) -> search.Filters:
     given = {k: (params.get(k) or "").strip() or None for k in FILTER_FIELDS}
-    return search.Filters(started_from=_day(params.get("from")), started_to=_day(params.get("to"), plus=1), **given)
+    agent_name = (params.get("agent") or "").strip()
+    agent = users.by_username(session, agent_name) if agent_name else None
+    # An unknown agent matches nothing rather than being dropped from the search.
+    agent_id = (agent.id if agent else "unknown") if agent_name else None
+    return search.Filters(started_from=_day(params.get("from")), started_to=_day(params.get("to"), plus=1),
+                          agent_id=agent_id, **given)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -52,12 +57,11 @@ async def list_page(request: Request) -> Response:
     signed = await _reviewer(request)
     if isinstance(signed, Response):
         return signed
-    filters = _filters(request.query_params)
     page = int(request.query_params.get("page", "1") or 1) if request.query_params.get("page", "1").isdigit() else 1
 
     def load() -> search.Page:
         with session_scope(routes._app(request).engine) as session:
-            return search.search(session, filters, page=page)
+            return search.search(session, _filters(session, request.query_params), page=page)
 
     result = await run_in_threadpool(load)
     return routes._render(request, "compliance_list.html", {
@@ -138,7 +142,7 @@ async def export_search(request: Request, fmt: str) -> Response:
 
     def build() -> str | None:
         with session_scope(routes._app(request).engine) as session:
-            ids = [one] if one else search.all_ids(session, _filters(request.query_params))
+            ids = [one] if one else search.all_ids(session, _filters(session, request.query_params))
             writer = export.as_csv if fmt == "csv" else export.as_json
             try:
                 return writer(session, signed.user, ids)
