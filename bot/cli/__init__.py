@@ -9,6 +9,7 @@ from bot.cli import (
     create_user,
     import_accounts,
     migrate,
+    purge,
     run,
     send_reminders,
     train,
@@ -16,4 +17,4 @@ from bot.cli import (
 )
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
-            charge_installments, verify_transcripts]
+            charge_installments, verify_transcripts, purge]
