@@ -7,6 +7,7 @@ from bot.cli import (
     chat,
     check_policies,
     create_user,
+    data_request,
     import_accounts,
     migrate,
     purge,
@@ -17,4 +18,5 @@ from bot.cli import (
 )
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
-            charge_installments, verify_transcripts, purge]
+            charge_installments, verify_transcripts, purge,
+            data_request]
