@@ -124,7 +124,7 @@ def test_rec1_purge_dry_run_prints_what_would_go_and_changes_nothing(db_url: str
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"would purge debtor {debtor_id}: accounts SET-1; conversations {conversation_id};" in result.stdout
     assert "messages 2" in result.stdout and "retention ended 2029-01-10" in result.stdout
-    assert "dry run: 1 debtors would purge" in result.stdout
+    assert "dry run: 1 debtors would be purged" in result.stdout
     assert _counts(engine, conversation_id) == before
     with session_scope(engine) as session:
         debtor = session.get(Debtor, debtor_id)

@@ -45,11 +45,12 @@ def handle(args: argparse.Namespace) -> int:
         found = retention.candidates(session, policy, now)
         session.expunge_all()
     verb = "would purge" if args.dry_run else "purged"
+    total = f"{len(found)} debtors would be purged" if args.dry_run else f"{len(found)} debtors purged"
     for candidate in found:
         if not args.dry_run:
             with session_scope(engine) as session:
                 retention.purge(session, candidate, now, actor="purge")
         print(f"{verb} {_describe(candidate)}")
-    print(f"{'dry run: ' if args.dry_run else ''}{len(found)} debtors {verb} "
+    print(f"{'dry run: ' if args.dry_run else ''}{total} "
           f"(retention {policy.years_after_last_activity} years after the last collection activity)")
     return 0
