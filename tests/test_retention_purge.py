@@ -23,6 +23,7 @@ from bot.db.models import (
     Debtor,
     Message,
     Plan,
+    ScheduledMessage,
     TranscriptEntry,
 )
 from bot.records import retention, verification
@@ -50,6 +51,9 @@ def _debtor_with_history(engine: Engine, ref: str, phone: str, at: datetime) -> 
         session.flush()
         session.add(Message(conversation_id=conversation.id, direction="out", sender_role="bot",
                             text="You owe $1,234.56.", status="sent", created_at=at))
+        session.add(ScheduledMessage(account_id=account.id, channel="sms", address=phone, kind="reminder",
+                                     text="Your payment is due.", not_before=at, status="sent", sent_at=at,
+                                     created_at=at))
         session.flush()
         return debtor.id, conversation.id
 
@@ -105,6 +109,17 @@ def test_rec1_an_expired_debtor_is_a_candidate_but_a_recent_one_is_not(engine: E
     assert found[0].counts["messages"] == 2
 
 
+def test_rec1_a_reminder_sent_last_year_keeps_an_old_debtors_records(engine: Engine) -> None:
+    _debtor_with_history(engine, "SET-1", "+15555550101", LONG_AGO)
+    with session_scope(engine) as session:
+        account = session.scalar(select(Account).where(Account.account_ref == "SET-1"))
+        session.add(ScheduledMessage(account_id=account.id, channel="sms", address="+15555550101", kind="reminder",
+                                     text="Reminder.", not_before=NOW - timedelta(days=365), status="sent",
+                                     sent_at=NOW - timedelta(days=365)))
+    with session_scope(engine) as session:
+        assert retention.candidates(session, POLICY, NOW) == []
+
+
 def test_rec1_a_debtor_with_an_open_plan_is_never_purged_however_old(engine: Engine) -> None:
     _debtor_with_history(engine, "SET-1", "+15555550101", LONG_AGO)
     with session_scope(engine) as session:
@@ -151,6 +166,8 @@ def test_rec1_purge_removes_an_expired_debtors_conversations_and_pii_but_not_a_r
         [event] = session.scalars(select(AuditEvent).where(AuditEvent.kind == "retention_purged")).all()
         assert event.rule_id == "REC-1" and event.detail["messages"] == 2 and event.detail["conversations"] == 1
         assert "what do I owe" not in str(event.detail) and "Jordan" not in str(event.detail)
+        sent = {m.address: m.text for m in session.scalars(select(ScheduledMessage))}
+        assert sent == {"purged": "", "+15555550102": "Your payment is due."}
     # Run again: nothing is left to purge.
     again = _run(db_url, "purge", "--now", "2030-06-01T12:00:00Z")
     assert "0 debtors purged" in again.stdout

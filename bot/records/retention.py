@@ -3,7 +3,8 @@ collection activity on a debtor's accounts (12 CFR 1006.100 asks for 3), then de
 
 A debtor with an open plan or an open dispute is never expired, however old the activity. The purge keeps the
 conversation rows (plans, payments and disputes point at them) but deletes their messages, transcript entries,
-flags, reviews, notes, annotations and audit events, and seals each one as purged: an HMAC, keyed like the
+flags, reviews, notes, annotations and audit events, blanks the text and address of the bot-initiated messages, the
+dispute statements and the handoff details, and seals each one as purged: an HMAC, keyed like the
 transcript chain, over its id, the chain's final length and head and the purge time. So the verifier can tell a
 purge from rows deleted by hand, and nobody without the key can pass a deletion off as a purge."""
 
@@ -29,11 +30,13 @@ from bot.db.models import (
     ConversationReview,
     Debtor,
     Dispute,
+    Handoff,
     LedgerEntry,
     Message,
     Payment,
     Plan,
     ReviewAnnotation,
+    ScheduledMessage,
     TranscriptEntry,
 )
 from bot.records.transcript import hmac_key
@@ -101,8 +104,8 @@ def _conversation_ids(session: Session, debtor_id: str, account_ids: list[str]) 
 
 
 def last_activity(session: Session, debtor: Debtor) -> datetime:
-    """The latest collection activity on this debtor: messages, payments, plans, disputes, ledger entries and audit
-    events of its accounts and conversations; the account's placement when nothing else happened."""
+    """The latest collection activity on this debtor: messages, sent reminders, payments, plans, disputes, ledger
+    entries and audit events of its accounts and conversations; the account's placement when nothing else happened."""
     account_ids = list(session.scalars(select(Account.id).where(Account.debtor_id == debtor.id)))
     conversation_ids = _conversation_ids(session, debtor.id, account_ids)
     moments: list[datetime | None] = [debtor.created_at]
@@ -110,7 +113,8 @@ def last_activity(session: Session, debtor: Debtor) -> datetime:
         moments.append(session.scalar(select(func.max(Account.created_at)).where(Account.id.in_(account_ids))))
         for column, owner in ((Payment.updated_at, Payment.account_id), (Payment.created_at, Payment.account_id),
                               (Plan.created_at, Plan.account_id), (Dispute.created_at, Dispute.account_id),
-                              (LedgerEntry.created_at, LedgerEntry.account_id), (AuditEvent.at, AuditEvent.account_id)):
+                              (LedgerEntry.created_at, LedgerEntry.account_id), (AuditEvent.at, AuditEvent.account_id),
+                              (ScheduledMessage.sent_at, ScheduledMessage.account_id)):
             moments.append(session.scalar(select(func.max(column)).where(owner.in_(account_ids))))
     if conversation_ids:
         for column, owner in ((Message.created_at, Message.conversation_id),
@@ -194,9 +198,17 @@ def purge(session: Session, candidate: Candidate, now: datetime, actor: str = "s
         conversation.purge_seal = purge_seal(conversation.id, conversation.transcript_seq,
                                              conversation.transcript_head, now)
         conversation.external_id = f"purged-{conversation.id}"  # it held the phone number or session
+    for handoff in session.scalars(select(Handoff).where(Handoff.conversation_id.in_(conversation_ids))):
+        handoff.details = None  # what the rule let be captured: an attorney's contact, a case number
     if account_ids:
         for dispute in session.scalars(select(Dispute).where(Dispute.account_id.in_(account_ids))):
             dispute.statement = None  # the debtor's own words
+        for message in session.scalars(select(ScheduledMessage).where(ScheduledMessage.account_id.in_(account_ids))):
+            # Bot-initiated messages held the phone number or email and the text; the row stays for the debit
+            # notices that point at it.
+            message.address, message.text = PURGED_NAME, ""
+            if message.status == "pending":
+                message.status, message.rule_ids, message.reason = "cancelled", [RULE_ID], "retention ended"
     debtor.first_name = debtor.last_name = PURGED_NAME
     debtor.dob, debtor.ssn_last4, debtor.zip = PURGED_DOB, "0000", "00000"
     debtor.phone = debtor.email = None
