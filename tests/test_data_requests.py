@@ -129,6 +129,7 @@ def test_rec3_verify_transcripts_stays_intact_after_a_deletion_request(engine: E
     (("delete", "--phone", "5555550101"), "not an E.164 phone number"),
     (("delete", "--phone", "+15555550999"), "no debtor has the phone number +15555550999"),
     (("delete", "--account", "SET-7", "--out", "x.json"), "--out applies to export only"),
+    (("delete", "--account", "SET-7", "--actor", "x" * 61), "--actor must be 1 to 60 characters"),
 ])
 def test_rec3_a_bad_request_is_refused_clearly_and_changes_nothing(db_url: str, args: tuple[str, ...],
                                                                    message: str) -> None:

@@ -219,3 +219,17 @@ def test_rec1_a_message_written_to_a_purged_conversation_is_reported(engine: Eng
     with session_scope(engine) as session:
         report = verification.verify(session)
     assert f"{conversation_id} purge: messages written after the purge" in [str(p) for p in report.problems]
+
+
+def test_rec1_a_message_arriving_after_the_listing_stops_that_debtors_purge(engine: Engine) -> None:
+    debtor_id, conversation_id = _debtor_with_history(engine, "SET-1", "+15555550101", LONG_AGO)
+    with session_scope(engine) as session:
+        [candidate] = retention.candidates(session, POLICY, NOW)
+    with session_scope(engine) as session:
+        conversations.record_message(session, session.get(Conversation, conversation_id), direction="in",
+                                     sender_role="debtor", text="I want to pay")
+    with session_scope(engine) as session, pytest.raises(retention.StillRetained, match="new collection activity"):
+        retention.purge(session, candidate, NOW)
+    assert _counts(engine, conversation_id)[0] == 3
+    with session_scope(engine) as session:
+        assert session.get(Debtor, debtor_id).purged_at is None

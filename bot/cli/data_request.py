@@ -29,6 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    if not 0 < len(args.actor.strip()) <= 60:
+        print("settle: --actor must be 1 to 60 characters", file=sys.stderr)
+        return 2
     if args.out is not None and args.action != "export":
         print("settle: --out applies to export only", file=sys.stderr)
         return 2

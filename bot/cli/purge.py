@@ -45,12 +45,18 @@ def handle(args: argparse.Namespace) -> int:
         found = retention.candidates(session, policy, now)
         session.expunge_all()
     verb = "would purge" if args.dry_run else "purged"
-    total = f"{len(found)} debtors would be purged" if args.dry_run else f"{len(found)} debtors purged"
+    skipped = 0
     for candidate in found:
         if not args.dry_run:
-            with session_scope(engine) as session:
-                retention.purge(session, candidate, now, actor="purge")
+            try:
+                with session_scope(engine) as session:
+                    retention.purge(session, candidate, now, actor="purge")
+            except retention.StillRetained as exc:
+                skipped += 1
+                print(f"skipped {exc}")
+                continue
         print(f"{verb} {_describe(candidate)}")
+    total = f"{len(found)} debtors would be purged" if args.dry_run else f"{len(found) - skipped} debtors purged"
     print(f"{'dry run: ' if args.dry_run else ''}{total} "
           f"(retention {policy.years_after_last_activity} years after the last collection activity)")
     return 0

@@ -53,6 +53,10 @@ class RetentionPolicyError(ValueError):
     pass
 
 
+class StillRetained(ValueError):
+    """The debtor is no longer expired (new activity, an open plan or dispute): the purge leaves it whole."""
+
+
 @dataclass(frozen=True)
 class RetentionPolicy:
     years_after_last_activity: int
@@ -147,6 +151,19 @@ def _counts(session: Session, account_ids: list[str], conversation_ids: list[str
     }
 
 
+def _open_matter(session: Session, account_ids: list[str]) -> str | None:
+    """An open plan or an open dispute keeps the records, however old the last activity."""
+    if not account_ids:
+        return None
+    if session.scalar(select(func.count()).select_from(Plan).where(
+            Plan.account_id.in_(account_ids), Plan.status.in_(OPEN_PLAN_STATUSES))):
+        return "an open plan"
+    if session.scalar(select(func.count()).select_from(Dispute).where(
+            Dispute.account_id.in_(account_ids), Dispute.status.in_(OPEN_DISPUTE_STATUSES))):
+        return "an open dispute"
+    return None
+
+
 def candidates(session: Session, policy: RetentionPolicy, now: datetime) -> list[Candidate]:
     """Every debtor whose retention has ended at `now` (REC-1): last activity more than the policy's years ago,
     no open plan, no open dispute, not purged already."""
@@ -157,11 +174,7 @@ def candidates(session: Session, policy: RetentionPolicy, now: datetime) -> list
         accounts = list(session.scalars(select(Account).where(Account.debtor_id == debtor.id)
                                         .order_by(Account.account_ref)))
         account_ids = [a.id for a in accounts]
-        if account_ids and session.scalar(select(func.count()).select_from(Plan).where(
-                Plan.account_id.in_(account_ids), Plan.status.in_(OPEN_PLAN_STATUSES))):
-            continue
-        if account_ids and session.scalar(select(func.count()).select_from(Dispute).where(
-                Dispute.account_id.in_(account_ids), Dispute.status.in_(OPEN_DISPUTE_STATUSES))):
+        if _open_matter(session, account_ids):
             continue
         latest = last_activity(session, debtor)
         ends = add_years(latest, policy.years_after_last_activity)
@@ -186,6 +199,12 @@ def purge(session: Session, candidate: Candidate, now: datetime, actor: str = "s
     if debtor is None or debtor.purged_at is not None:
         raise ValueError(f"debtor {candidate.debtor_id} does not exist or is purged already")
     account_ids = list(session.scalars(select(Account.id).where(Account.debtor_id == debtor.id)))
+    # Checked again inside this transaction: a message or a plan may have arrived since the candidates were listed.
+    reason = _open_matter(session, account_ids)
+    if reason is None and last_activity(session, debtor) > candidate.last_activity_at:
+        reason = "new collection activity"
+    if reason is not None:
+        raise StillRetained(f"debtor {debtor.id} has {reason} since it was listed; not purged")
     conversation_ids = _conversation_ids(session, debtor.id, account_ids)
     counts = _counts(session, account_ids, conversation_ids)
     if conversation_ids:
