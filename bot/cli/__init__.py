@@ -7,8 +7,10 @@ from bot.cli import (
     chat,
     check_policies,
     create_user,
+    data_request,
     import_accounts,
     migrate,
+    purge,
     run,
     seed_demo_history,
     send_reminders,
@@ -17,4 +19,4 @@ from bot.cli import (
 )
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
-            charge_installments, verify_transcripts, seed_demo_history]
+            charge_installments, verify_transcripts, seed_demo_history, purge, data_request]

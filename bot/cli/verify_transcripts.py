@@ -1,7 +1,8 @@
 """`python -m bot verify-transcripts [--conversation ID] [--json]`: check the hash-chained transcript record (REC-1).
 
 Prints each problem with where and what, then a summary line; exits 0 when every chain is intact, 1 when any
-problem is found (an edited, inserted or deleted message, audit event or entry), 2 when it cannot check."""
+problem is found (an edited, inserted or deleted message, audit event or entry), 2 when it cannot check.
+Conversations emptied by the retention purge are counted as purged, not as intact or broken."""
 
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     if args.json:
         print(json.dumps({"intact": report.intact, "conversations": report.conversations, "entries": report.entries,
+                          "purged": report.purged,
                           "problems": [{"conversation_id": p.conversation_id, "where": p.where, "what": p.what}
                                        for p in report.problems]}, indent=2))
     else:
@@ -45,5 +47,6 @@ def handle(args: argparse.Namespace) -> int:
             print(f"PROBLEM {problem}")
         verdict = "intact" if report.intact else "NOT INTACT"
         print(f"{verdict}: {report.conversations} conversations, {report.entries} entries, "
-              f"{len(report.problems)} problems")
+              f"{len(report.problems)} problems"
+              + (f", {len(report.purged)} purged at the end of retention (REC-1)" if report.purged else ""))
     return 0 if report.intact else 1

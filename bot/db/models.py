@@ -76,6 +76,8 @@ class Debtor(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # REC-3: the debtor asked for deletion; what the law lets go went then, the rest goes at the end of retention.
     erasure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # REC-1: retention ended and the personal data was anonymised (bot/records/retention.py).
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     accounts: Mapped[list[Account]] = relationship(back_populates="debtor")
 
@@ -138,6 +140,10 @@ class Conversation(Base):
     # entry's hash, so that deleting the newest entries is caught as surely as editing any of them (REC-1).
     transcript_seq: Mapped[int] = mapped_column(Integer, default=0)
     transcript_head: Mapped[str | None] = mapped_column(String(64))
+    # REC-1: the retention purge deleted this conversation's record; the seal (an HMAC over the id, the chain's
+    # final length and head and the purge time) lets the verifier tell a purge from a deletion by hand.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purge_seal: Mapped[str | None] = mapped_column(String(64))
 
 
 class Message(Base):

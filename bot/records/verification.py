@@ -3,10 +3,14 @@
 For each conversation it checks that the chain is whole (entries 1..n, each hash recomputes and names the one
 before, the last is the head kept on the conversation), and that the working tables agree with it: every message
 and every chained audit event has its entry and still reads as its entries say. So an edited, inserted or deleted
-row in `messages`, `audit_events` or `transcript_entries` is reported, with where and what."""
+row in `messages`, `audit_events` or `transcript_entries` is reported, with where and what.
+
+A conversation the retention purge emptied (REC-1, bot/records/retention.py) is reported as purged, neither intact
+nor broken: its seal must recompute, and nothing may have been written to it since."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import AuditEvent, Conversation, Message, TranscriptEntry
+from bot.records.retention import purge_seal
 from bot.records.transcript import (
     GENESIS,
     RECORD_ACCESS_EVENTS,
@@ -42,6 +47,7 @@ class ChainCheck:
     entries: int = 0
     head: str | None = None
     problems: list[Problem] = field(default_factory=list)
+    purged: bool = False
 
     @property
     def intact(self) -> bool:
@@ -54,6 +60,7 @@ class Report:
     entries: int = 0
     problems: list[Problem] = field(default_factory=list)
     checked: set[str] = field(default_factory=set)
+    purged: list[str] = field(default_factory=list)
 
     @property
     def intact(self) -> bool:
@@ -63,6 +70,10 @@ class Report:
 def check_conversation(session: Session, conversation: Conversation) -> ChainCheck:
     result = ChainCheck(conversation.id, head=conversation.transcript_head)
     problem = result.problems.append
+    if conversation.purged_at is not None:
+        result.purged = True
+        _check_purged(session, conversation, problem)
+        return result
     entries = list(session.scalars(
         select(TranscriptEntry).where(TranscriptEntry.conversation_id == conversation.id)
         .order_by(TranscriptEntry.seq)))
@@ -128,6 +139,22 @@ def _check_events(session: Session, conversation_id: str, entries: list[Transcri
         problem(Problem(conversation_id, f"audit event {event_id}", "not in the record (inserted outside it)"))
 
 
+def _check_purged(session: Session, conversation: Conversation, problem: Any) -> None:
+    seal = purge_seal(conversation.id, conversation.transcript_seq, conversation.transcript_head,
+                      conversation.purged_at)
+    if conversation.purge_seal is None or not hmac.compare_digest(seal, conversation.purge_seal):
+        problem(Problem(conversation.id, "purge", "marked purged without a valid purge seal"))
+    left = {
+        "transcript entries": select(TranscriptEntry.id).where(TranscriptEntry.conversation_id == conversation.id),
+        "messages": select(Message.id).where(Message.conversation_id == conversation.id),
+        "audit events": select(AuditEvent.id).where(AuditEvent.conversation_id == conversation.id,
+                                                    AuditEvent.kind.not_in(RECORD_ACCESS_EVENTS)),
+    }
+    for what, query in left.items():
+        if session.scalar(query.limit(1)) is not None:
+            problem(Problem(conversation.id, "purge", f"{what} written after the purge"))
+
+
 def verify(session: Session, conversation_ids: Iterable[str] | None = None) -> Report:
     report = Report()
     query = select(Conversation).order_by(Conversation.started_at, Conversation.id)
@@ -137,6 +164,8 @@ def verify(session: Session, conversation_ids: Iterable[str] | None = None) -> R
         check = check_conversation(session, conversation)
         report.conversations += 1
         report.checked.add(conversation.id)
+        if check.purged:
+            report.purged.append(conversation.id)
         report.entries += check.entries
         report.problems.extend(check.problems)
     return report

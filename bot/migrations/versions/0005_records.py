@@ -99,9 +99,12 @@ def upgrade() -> None:
     with op.batch_alter_table('conversations', schema=None) as batch_op:
         batch_op.add_column(sa.Column("transcript_seq", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column('transcript_head', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('purged_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('purge_seal', sa.String(length=64), nullable=True))
 
     with op.batch_alter_table('debtors', schema=None) as batch_op:
         batch_op.add_column(sa.Column('erasure_requested_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('purged_at', sa.DateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.add_column(sa.Column('intent_confidence', sa.Float(), nullable=True))
@@ -122,9 +125,12 @@ def downgrade() -> None:
         batch_op.drop_column('intent_confidence')
 
     with op.batch_alter_table('debtors', schema=None) as batch_op:
+        batch_op.drop_column('purged_at')
         batch_op.drop_column('erasure_requested_at')
 
     with op.batch_alter_table('conversations', schema=None) as batch_op:
+        batch_op.drop_column('purge_seal')
+        batch_op.drop_column('purged_at')
         batch_op.drop_column('transcript_head')
         batch_op.drop_column('transcript_seq')
 
