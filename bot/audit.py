@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,8 +19,10 @@ def record(
     account_id: str | None = None,
     actor: str = "system",
     detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
+        at=at or datetime.now(timezone.utc),
         kind=kind,
         rule_id=rule_id,
         conversation_id=conversation_id,

@@ -38,7 +38,7 @@ def opt_out(session: Session, channel: str, address: str, *, via: str, conversat
     preference = _preference(session, channel, address)
     preference.opted_out_at, preference.opted_out_via, preference.opted_in_at = now, via, None
     cancelled = _cancel_pending(session, channel, address, "OPT-3", "opted out")
-    audit.record(session, "opted_out", rule_id="OPT-3", conversation_id=conversation_id, actor="debtor",
+    audit.record(session, "opted_out", rule_id="OPT-3", conversation_id=conversation_id, actor="debtor", at=now,
                  detail={"channel": channel, "via": via, "cancelled_messages": cancelled})
 
 

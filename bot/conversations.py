@@ -38,8 +38,9 @@ def record_message(
     text: str,
     payload: dict[str, Any] | None = None,
     status: str = "received",
+    at: datetime | None = None,
 ) -> Message:
-    now = datetime.now(timezone.utc)
+    now = at or datetime.now(timezone.utc)
     message = Message(
         conversation_id=conversation.id,
         direction=direction,

@@ -77,7 +77,7 @@ def record_dispute(session: Session, conversation_id: str, kind: str, *, correct
         account.status = AccountStatus.DISPUTED  # DSP-2: on hold until verification is sent
         session.flush()
         audit.record(session, "dispute_recorded", rule_id="DSP-1", conversation_id=conversation_id,
-                     account_id=account.id, actor="debtor",
+                     account_id=account.id, actor="debtor", at=now,
                      detail={"dispute_id": dispute.id, "kind": kind, "disputed_cents": portion,
                              "at": now.isoformat()})
         receipts.append(DisputeReceipt(dispute.id, mask_reference(account.account_ref),

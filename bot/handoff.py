@@ -3,6 +3,7 @@ carries the reason, the rule and only what that rule allows to be captured."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,7 +21,8 @@ OPEN_STATUSES = ("waiting", "claimed")
 
 
 def request(session: Session, conversation_id: str, reason: str, *, rule_id: str | None = None,
-            account_id: str | None = None, details: dict[str, Any] | None = None) -> Handoff:
+            account_id: str | None = None, details: dict[str, Any] | None = None,
+            now: datetime | None = None) -> Handoff:
     """Queue the conversation for a person, once: a second request adds to the open one (waiting or claimed)."""
     waiting = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
                                                    Handoff.status.in_(OPEN_STATUSES))
@@ -31,12 +33,13 @@ def request(session: Session, conversation_id: str, reason: str, *, rule_id: str
         waiting.details = {**(waiting.details or {}), **(details or {}), "reasons": sorted(
             set((waiting.details or {}).get("reasons", [waiting.reason])) | {reason})}
         return waiting
+    now = now or datetime.now(timezone.utc)
     handoff = Handoff(conversation_id=conversation_id, account_id=account_id, reason=reason, rule_id=rule_id,
-                      priority=priority, details=details)
+                      priority=priority, details=details, created_at=now)
     session.add(handoff)
     session.flush()
     audit.record(session, "handoff_requested", rule_id=rule_id or "HO-1", conversation_id=conversation_id,
-                 account_id=account_id, detail={"reason": reason})
+                 account_id=account_id, detail={"reason": reason}, at=now)
     return handoff
 
 

@@ -1,7 +1,7 @@
 """Demo history for the compliance console: a handful of past conversations, made through the real services
-(disputes, opt-out, handoff, the outbound gate on an agent's reply), so their chain and flags are real. Then the
-conversations' start is dated yesterday or earlier (a change of Conversation.started_at is not part of the
-transcript). Idempotent: it does nothing when the history is already there."""
+(disputes, opt-out, handoff, the outbound gate on an agent's reply), so their chain and flags are real. Each
+conversation is dated yesterday or earlier, each message and event a minute after the one before. Idempotent: it
+does nothing when the history is already there."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences, conversations, disputes, handoff
 from bot.compliance import outbound_gate
-from bot.db.models import Account, Conversation, Debtor
+from bot.db.models import Account, Conversation, Debtor, Message
 
 PREFIX = "demo-history-"
 
@@ -26,43 +26,55 @@ def seed(session: Session, now: datetime | None = None) -> int:
     if len(accounts) < 4:
         return 0
     made = []
+    clock: dict[str, datetime] = {}
+
+    def at(conversation: Conversation) -> datetime:
+        """Each step of a demo conversation a minute after the one before, from its start."""
+        clock[conversation.id] = clock[conversation.id] + timedelta(minutes=1)
+        return clock[conversation.id]
 
     def start(account: Account, name: str, days_ago: int) -> Conversation:
         conversation = conversations.get_or_create(session, "rest", PREFIX + name)
         conversation.debtor_id, conversation.account_id = account.debtor_id, account.id
         conversation.started_at = now - timedelta(days=days_ago, hours=2)
+        clock[conversation.id] = conversation.started_at
         made.append(conversation)
         return conversation
 
-    def verified(conversation: Conversation) -> None:
-        conversation.verified_at = conversation.started_at + timedelta(minutes=1)
-        audit.record(session, "identity_verified", rule_id="ID-1", conversation_id=conversation.id,
-                     account_id=conversation.account_id)
+    def said(conversation: Conversation, **fields: object) -> Message:
+        return conversations.record_message(session, conversation, at=at(conversation), **fields)  # type: ignore[arg-type]
 
-    said = conversations.record_message
+    def verified(conversation: Conversation) -> None:
+        conversation.verified_at = at(conversation)
+        audit.record(session, "identity_verified", rule_id="ID-1", conversation_id=conversation.id,
+                     account_id=conversation.account_id, at=conversation.verified_at)
+
     c = start(accounts[0], "dispute", 1)
-    said(session, c, direction="in", sender_role="debtor", text="I don't think I owe this")
+    said(c, direction="in", sender_role="debtor", text="what do I owe?")
     verified(c)
-    disputes.record_dispute(session, c.id, "all", statement="I don't think I owe this")
-    said(session, c, direction="out", sender_role="bot", text="Thanks. I've noted your dispute.", status="sent")
+    said(c, direction="in", sender_role="debtor", text="I don't think I owe this")
+    receipts = disputes.record_dispute(session, c.id, "all", statement="I don't think I owe this", now=at(c))
+    said(c, direction="out", sender_role="bot", text=disputes.confirmation(receipts), status="sent")
 
     c = start(accounts[1], "cease", 1)
-    said(session, c, direction="in", sender_role="debtor", text="stop contacting me")
+    said(c, direction="in", sender_role="debtor", text="STOP")
     phone = session.scalar(select(Debtor.phone).where(Debtor.id == accounts[1].debtor_id)) or PREFIX + "cease"
-    contact_preferences.opt_out(session, "sms", phone, via="chat", conversation_id=c.id)
+    contact_preferences.opt_out(session, "sms", phone, via="keyword:STOP", conversation_id=c.id, now=at(c))
+    said(c, direction="out", sender_role="bot", status="sent",
+         text="You're unsubscribed and won't get more texts from us. Reply START to resubscribe.")
 
     c = start(accounts[2], "handoff", 2)
-    said(session, c, direction="in", sender_role="debtor", text="let me talk to a person")
-    handoff.request(session, c.id, "request_human", rule_id="HO-1")
+    said(c, direction="in", sender_role="debtor", text="let me talk to a person")
+    handoff.request(session, c.id, "request_human", rule_id="HO-1", now=at(c))
     reply = "If you don't pay we will have you arrested."
     verdict = outbound_gate.check_reply(session, c, reply, sender_role="agent")
-    message = said(session, c, direction="out", sender_role="agent", text=reply,
+    message = said(c, direction="out", sender_role="agent", text=reply,
                    status="sent" if verdict.allowed else "blocked")
     message.rule_ids = list(verdict.rule_ids) or None
 
     c = start(accounts[3], "balance", 3)
-    said(session, c, direction="in", sender_role="debtor", text="what do I owe?")
+    said(c, direction="in", sender_role="debtor", text="what do I owe?")
     verified(c)
-    said(session, c, direction="out", sender_role="bot", text="Here is your balance.", status="sent")
+    said(c, direction="out", sender_role="bot", text="Here is your balance.", status="sent")
     session.flush()
     return len(made)
