@@ -86,6 +86,7 @@ def test_REC_2_a_reviewer_annotates_marks_reviewed_and_exports(client, sqlite_en
     assert client.post(f"/compliance/c/{conversation_id}/reviewed", data={"csrf_token": "guess"}).status_code == 403
     noted = client.post(f"/compliance/c/{conversation_id}/annotate", data={"csrf_token": token, "text": "Checked."})
     assert noted.status_code == 200 and "Saved." in noted.text
+    assert "cat" in noted.text and ": Checked.</li>" in noted.text  # the note is shown with the record, by author
     reviewed = client.post(f"/compliance/c/{conversation_id}/reviewed", data={"csrf_token": token})
     assert '<strong id="review-status">reviewed</strong>' in reviewed.text
     assert "1 conversation " in client.get("/compliance", params={"review_status": "reviewed"}).text

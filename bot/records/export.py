@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot import audit
 from bot.agents import users
-from bot.db.models import AuditEvent, Conversation, ConversationFlag, Message, User
+from bot.db.models import AuditEvent, Conversation, ConversationFlag, Message, ReviewAnnotation, User
 from bot.records import verification
 from bot.records.review import status_of
 from bot.records.review_redaction import for_review
@@ -41,9 +41,15 @@ def conversation_record(session: Session, conversation_id: str, *, unredacted: b
     check = verification.check_conversation(session, conversation)
     flags = [{"flag": f.flag, "rule_id": f.rule_id, "at": f.at.isoformat()} for f in session.scalars(
         select(ConversationFlag).where(ConversationFlag.conversation_id == conversation.id))]
+    # Reviewers' notes and escalations: staff work on the record, shown with it and exported with it (REC-2).
+    notes = [{"at": n.created_at.isoformat(), "kind": n.kind, "author": users.actor(session.get(User, n.author_id)),
+              "message_id": n.message_id, "text": show(n.text)}
+             for n in session.scalars(
+                 select(ReviewAnnotation).where(ReviewAnnotation.conversation_id == conversation.id)
+                 .order_by(ReviewAnnotation.created_at, ReviewAnnotation.id))]
     return {"conversation_id": conversation.id, "channel": conversation.channel,
             "started_at": conversation.started_at.isoformat(), "redacted": not unredacted,
-            "review_status": status_of(session, conversation.id), "flags": flags, "items": items,
+            "review_status": status_of(session, conversation.id), "flags": flags, "items": items, "notes": notes,
             "chain": {"intact": check.intact, "entries": check.entries, "head": check.head,
                       "problems": [str(p) for p in check.problems]}}
 
