@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from bot.config import PROJECT_ROOT
-from bot.training import rasa_environment, rasa_executable
+from bot.training import rasa_environment, rasa_server_command
 
 
 @dataclass
@@ -101,7 +101,7 @@ class Stack:
                                   f"{c.stripe_url}/healthz")
         commands["actions"] = ([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(c.action_port)],
                                f"{c.action_url}/health")
-        commands["rasa"] = ([str(rasa_executable()), "run", "--model", str(c.model), "--endpoints", "endpoints.yml",
+        commands["rasa"] = ([*rasa_server_command(), "run", "--model", str(c.model), "--endpoints", "endpoints.yml",
                              "--credentials", "credentials.yml", "--interface", c.host, "--port", str(c.rasa_port),
                              "--enable-api", "--auth-token", c.rasa_token],
                             f"{c.rasa_url}/status?token={c.rasa_token}")
