@@ -215,30 +215,75 @@ def _sequential_graph_runner() -> str:
     return "sequential graph runner"
 
 
-def _memoised_past_states() -> str:
-    """Each prediction asks for the tracker's past states once per policy (RulePolicy, MemoizationPolicy), and each
-    time Rasa replays the whole conversation to build them. The states depend only on the events, which are only
-    ever appended, so they are kept on the tracker, keyed by the arguments and by the number and last of the events,
-    and handed out as copies (featurizers delete keys from the states they get)."""
+class _History:
+    """Where one reading of a tracker's past states got to: the events read, a tracker replayed up to them, the
+    states of every turn before the last, and the reading's two loop variables at that point."""
+
+    def __init__(self, tracker: Any) -> None:
+        self.events: list[Any] = []
+        self.replayed = tracker.init_copy()
+        self.states: list[Any] = []
+        self.last_ml_action: Any = None
+        self.turn_was_hidden = False
+
+
+def _incremental_past_states() -> str:
+    """Each prediction asks for the tracker's past states once or more per policy (RulePolicy, MemoizationPolicy),
+    and Rasa answers each time by replaying the whole conversation from its first event. Events are only ever
+    added, so the replay is kept on the tracker and continued from where it stopped: the states of the turns
+    before are the same, only the new turns are read. If the events read before are not the start of the events
+    now (an undo or restart took some away), it starts over. The loop is Rasa's `states_for_tracker_history`,
+    step for step; states are handed out as copies (featurizers delete keys from what they get)."""
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+    from rasa.shared.core.events import ActionExecuted
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    original = DialogueStateTracker.past_states
+    def read(domain: Any, history: _History, tr: Any, hide_rule_turn: bool, omit_unset_slots: bool,
+             ignore_rule_only_turns: bool, rule_only_data: Any, states: list[Any]) -> None:
+        # The body of Domain.states_for_tracker_history's loop, for one prior tracker.
+        if ignore_rule_only_turns:
+            if not history.turn_was_hidden:
+                history.last_ml_action = domain._get_prev_action_sub_state(tr)
+            if not tr.followup_action and not tr.latest_action_name == tr.active_loop_name:
+                history.turn_was_hidden = hide_rule_turn
+            if history.turn_was_hidden:
+                return
+        state = domain.get_active_state(tr, omit_unset_slots=omit_unset_slots)
+        if ignore_rule_only_turns:
+            domain._remove_rule_only_features(state, rule_only_data)
+            if states:
+                domain._substitute_rule_only_user_input(state, states[-1])
+            if history.last_ml_action:
+                state[PREVIOUS_ACTION] = history.last_ml_action
+        states.append(domain._clean_state(state))
 
     def past_states(self: DialogueStateTracker, domain: Any, omit_unset_slots: bool = False,
                     ignore_rule_only_turns: bool = False, rule_only_data: dict[str, Any] | None = None) -> list:
-        events = self.events
-        at = (len(events), id(events[-1]) if events else None)
+        applied = self.applied_events()
         key = (id(domain), omit_unset_slots, ignore_rule_only_turns, id(rule_only_data) if rule_only_data else None)
-        memo = self.__dict__.get("_settle_past_states")
-        if memo is None or memo[0] != at:  # new events since: what was kept describes an older conversation
-            memo = self.__dict__["_settle_past_states"] = (at, {})
-        states = memo[1].get(key)
-        if states is None:
-            states = memo[1][key] = original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        kept = self.__dict__.setdefault("_settle_histories", {})
+        history = kept.get(key)
+        seen = len(history.events) if history is not None else 0
+        if history is None or seen > len(applied) or any(
+                a is not b for a, b in zip(history.events, applied, strict=False)):
+            history = kept[key] = _History(self)
+            seen = 0
+        for event in applied[seen:]:
+            if isinstance(event, ActionExecuted):
+                read(domain, history, history.replayed, event.hide_rule_turn, omit_unset_slots,
+                     ignore_rule_only_turns, rule_only_data, history.states)
+            history.replayed.update(event)
+        history.events = applied
+        # The last turn (the tracker as it is now) is read on copies: the next call continues from before it.
+        final = _History.__new__(_History)
+        final.last_ml_action, final.turn_was_hidden = history.last_ml_action, history.turn_was_hidden
+        states = list(history.states)
+        read(domain, final, history.replayed, False, omit_unset_slots, ignore_rule_only_turns, rule_only_data,
+             states)
         return [{name: dict(sub_state) for name, sub_state in state.items()} for state in states]
 
     DialogueStateTracker.past_states = past_states
-    return "memoised past states"
+    return "incremental past states"
 
 
 def _rule_matching_stops_at_longest_rule() -> str:
@@ -354,5 +399,5 @@ def _concrete_prediction_function() -> str:
 
 
 PATCHES = (_compiled_action_response_schema, _event_types_by_name, _pooled_endpoint_sessions,
-           _sequential_graph_runner, _memoised_past_states, _rule_matching_stops_at_longest_rule,
+           _sequential_graph_runner, _incremental_past_states, _rule_matching_stops_at_longest_rule,
            _lighter_feature_combining, _concrete_prediction_function)

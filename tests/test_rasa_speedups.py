@@ -26,21 +26,30 @@ def _run_in_rasa(script: str, *args: str) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
-def test_the_model_reads_every_held_out_message_the_same_with_the_speedups(trained_model, tmp_path: Path):
-    out = tmp_path / "readings.json"
+@pytest.fixture(scope="module")
+def report(trained_model, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One run of the check script (loading the model takes a while) for the tests below."""
+    out = tmp_path_factory.mktemp("speedups") / "report.json"
     _run_in_rasa("speedups_check.py", str(trained_model), str(PROJECT_ROOT / "bench" / "data" / "own_heldout.csv"),
                  "200", str(out))
-    found = json.loads(out.read_text())
+    return json.loads(out.read_text())
+
+
+def test_the_model_reads_every_held_out_message_the_same_with_the_speedups(report: dict):
+    found = report
     assert len(found["applied"]) >= 8
     assert len(found["before"]) == 200
     assert found["after"] == found["before"]  # intent, confidence (5 places) and the top 3 of the ranking
 
 
-def test_an_action_servers_answer_is_accepted_or_refused_exactly_as_rasa_does(trained_model, tmp_path: Path):
-    out = tmp_path / "readings.json"
-    _run_in_rasa("speedups_check.py", str(trained_model), str(PROJECT_ROOT / "bench" / "data" / "own_heldout.csv"),
-                 "1", str(out))
-    answers = json.loads(out.read_text())["answers"]
+def test_past_states_read_incrementally_equal_rasas_at_every_step_of_every_story(report: dict):
+    states = report["past_states"]
+    assert states["trackers"] > 100 and states["compared"] > 1000
+    assert states["mismatched"] == 0
+
+
+def test_an_action_servers_answer_is_accepted_or_refused_exactly_as_rasa_does(report: dict):
+    answers = report["answers"]
     assert {a["rasa"] for a in answers} == {True, False}  # both kinds are tried
     assert [a["settle"] for a in answers] == [a["rasa"] for a in answers]
 

@@ -56,6 +56,35 @@ def action_answers() -> list[tuple[dict, bool]]:
     return out
 
 
+def past_states_agree(agent) -> dict:
+    """Replays every training story event by event and compares the (incremental) past states at each step with
+    Rasa's own states_for_tracker_history, for the argument combinations the policies use."""
+    from rasa.shared.core.generator import TrainingDataGenerator
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.importers.importer import TrainingDataImporter
+
+    domain = agent.domain
+    policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                  if type(node._component).__name__ == "RulePolicy")
+    rule_only = policy._get_rule_only_data()  # what the policies pass when they read the past states
+    importer = TrainingDataImporter.load_from_config(str(ROOT / "config.yml"), str(ROOT / "domain"),
+                                                     [str(ROOT / "data")])
+    stories = importer.get_stories()
+    trackers = TrainingDataGenerator(stories, domain, augmentation_factor=0, use_story_concatenation=False).generate()
+    variants = [(False, False, None), (True, False, None), (False, True, rule_only), (True, True, rule_only)]
+    compared = mismatched = 0
+    for source in trackers:
+        tracker = DialogueStateTracker(source.sender_id, domain.slots)
+        for event in source.events:
+            tracker.update(event)
+            for omit, ignore, data in variants:
+                ours = tracker.past_states(domain, omit, ignore, data)
+                rasas = domain.states_for_tracker_history(tracker, omit, ignore, data)
+                compared += 1
+                mismatched += ours != rasas
+    return {"trackers": len(trackers), "compared": compared, "mismatched": mismatched}
+
+
 def main() -> None:
     import structlog
 
@@ -82,7 +111,9 @@ def main() -> None:
             checked.append({"sample": sample, "rasa": accepted, "settle": True})
         except Exception:  # noqa: BLE001 - any refusal
             checked.append({"sample": sample, "rasa": accepted, "settle": False})
-    out.write_text(json.dumps({"applied": applied, "before": before, "after": after, "answers": checked}))
+    states = past_states_agree(agent)
+    out.write_text(json.dumps({"applied": applied, "before": before, "after": after, "answers": checked,
+                               "past_states": states}))
 
 
 if __name__ == "__main__":
