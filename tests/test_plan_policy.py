@@ -12,6 +12,7 @@ from bot.plans.policy import (
     DownPayment,
     PolicyError,
     SettlementOffer,
+    current_policy,
     load_policy,
     parse_policy,
 )
@@ -72,6 +73,15 @@ def test_creditor_lookup_ignores_case_and_spacing_and_falls_back_to_default():
     assert book.for_creditor("  acme   BANK ") is book.for_creditor("Acme Bank")
     assert book.for_creditor("Contoso Card Services") is book.default
     assert book.for_creditor(None) is book.default
+
+
+def test_the_running_policy_is_read_once_and_again_when_the_file_changes(tmp_path, monkeypatch):
+    path = write_policy(tmp_path, GOOD_DEFAULT, monkeypatch)
+    first = current_policy(path)
+    assert current_policy(path) is first  # unchanged file: not parsed again
+    (tmp_path / path).write_text(GOOD_DEFAULT.replace("25.00", "30.00"), encoding="utf-8")
+    changed = current_policy(path)
+    assert changed is not first and changed.default.min_installment_cents == 3000
 
 
 def test_dollars_become_exact_cents_without_float_error(tmp_path, monkeypatch):

@@ -54,7 +54,7 @@ from bot.db.models import (
 )
 from bot.money import format_cents, parse_dollars
 from bot.payments import texts
-from bot.plans.policy import load_policy
+from bot.plans.policy import current_policy
 from bot.plans.service import OPEN_STATUSES, debtor_today, open_plan
 
 log = logging.getLogger("settle.payments")
@@ -158,7 +158,7 @@ def pay_options(session: Session, conversation_id: str) -> PayOptions:
     if plan is None:
         # A settlement the creditor's policy allows (PLAN-1: no fee). The account's age is not known, so only
         # offers without an age condition apply, as in the plan engine.
-        offer = load_policy().for_creditor(account.creditor).settlement_offer(balance, None)
+        offer = current_policy().for_creditor(account.creditor).settlement_offer(balance, None)
         floor = offer.floor_cents(balance) if offer is not None else None
         if floor is not None and MIN_PAYMENT_CENTS <= floor < balance:
             choices.append(PayChoice("settlement", floor, f"Settle for {format_cents(floor, currency)}",

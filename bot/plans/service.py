@@ -32,7 +32,7 @@ from bot.money import format_cents
 from bot.plans.affordability import Affordability, parse_affordability
 from bot.plans.engine import Installment as PlannedInstallment
 from bot.plans.engine import PlanOption, propose
-from bot.plans.policy import Fee, PlanPolicy, load_policy
+from bot.plans.policy import Fee, PlanPolicy, current_policy
 from bot.plans.terms import describe_option, describe_schedule, format_date
 
 # A plan in one of these states is still running: a second one on the same account is refused.
@@ -362,7 +362,7 @@ def _conversation_account(session: Session, conversation_id: str, lock: bool = F
 
 
 def _policy(account: Account) -> PlanPolicy:
-    return load_policy().for_creditor(account.creditor)
+    return current_policy().for_creditor(account.creditor)
 
 
 def _asked(wanted: Affordability) -> dict[str, Any]:
