@@ -1,10 +1,13 @@
 """Load: scripted conversations through a REST webhook at fixed concurrency levels.
 
-Two targets, driven the same way:
-  settle    the full stack (gateway -> Rasa -> action server) from bot.stack, on a throwaway SQLite app
-            database holding the demo portfolio and a throwaway SQLite tracker store;
-  baseline  a bare `rasa run` serving the bot `rasa init` makes (the moodbot), with Rasa's defaults
-            (in-memory tracker store, no action server): what Rasa alone costs on this machine.
+Three targets, driven the same way:
+  embedded    Settle's full stack as `make run` starts it (gateway -> Rasa -> action server, and the Stripe
+              stand-in), on throwaway SQLite databases holding a generated portfolio (bench/scripts.py);
+  production  the production topology (bot/stack.py): PostgreSQL for the app and the tracker store, Redis for
+              Rasa's lock store and the live hub, two Rasa instances with conversations pinned by the gateway,
+              two gateway workers; throwaway PostgreSQL databases, dropped afterwards;
+  baseline    a bare `rasa run` serving the bot `rasa init` makes (the moodbot), with Rasa's defaults
+              (in-memory tracker store, no action server): what Rasa alone costs on this machine.
 Everything listens on, and all traffic goes to, 127.0.0.1.
 """
 
@@ -26,9 +29,9 @@ from typing import Any
 
 import httpx
 
-from bench.common import LOOPBACK, PROJECT_ROOT, free_ports, percentile
+from bench.common import LOOPBACK, free_ports, percentile
 from bench.http1 import Connection
-from bot.gateway.pipeline import UNAVAILABLE_REPLY
+from bench.scripts import MOODBOT_SCRIPT, SETTLE_SCRIPT, Script, write_portfolio
 
 WEBHOOK = "/webhooks/rest/webhook"
 TURN_TIMEOUT_S = 120.0  # far above any healthy turn; a slower one is a failure, not a data point
@@ -36,42 +39,19 @@ MIN_TURNS_PER_LEVEL = 100
 CONVERSATIONS_PER_WORKER = 3  # each concurrent sender runs several conversations back to back
 STARTUP_TIMEOUT_S = 300.0
 ERROR_SAMPLES = 5
+PG_ADMIN_URL = os.environ.get("SETTLE_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+PRODUCTION_RASA_INSTANCES = 2
+PRODUCTION_GATEWAY_WORKERS = 2
 
 
 class TargetError(RuntimeError):
     """A load target could not be started."""
 
 
-@dataclass(frozen=True)
-class Script:
-    name: str
-    turns: tuple[str, ...]
-    check_turn: int  # index of the turn whose reply must contain `expect`
-    expect: str
-    degraded: str | None = None  # text of a 200 reply that still means the turn failed
-
-
-SETTLE_SCRIPT = Script(
-    name="settle",
-    turns=("hi", "what do I owe?", "03/14/1979", "1234", "SET-100001", "thanks, bye"),
-    check_turn=4,  # after the account number: the disclosure and the balance
-    expect="$1,234.56",
-    # The gateway answers 200 with this when Rasa fails or times out, so a status check alone would miss it.
-    degraded=UNAVAILABLE_REPLY,
-)
-# Same length as Settle's script so a level sends the same number of turns to both targets.
-MOODBOT_SCRIPT = Script(
-    name="moodbot",
-    turns=("hi", "I am sad", "yes", "great", "are you a bot?", "bye"),
-    check_turn=1,
-    expect="Did that help you?",
-)
-
-
 def default_conversations(concurrency: int, script: Script) -> int:
     """At least MIN_TURNS_PER_LEVEL turns, and CONVERSATIONS_PER_WORKER conversations per sender so that
     every level reaches a steady state rather than measuring one burst."""
-    return max(math.ceil(MIN_TURNS_PER_LEVEL / len(script.turns)), CONVERSATIONS_PER_WORKER * concurrency)
+    return max(math.ceil(MIN_TURNS_PER_LEVEL / script.turns_per_conversation), CONVERSATIONS_PER_WORKER * concurrency)
 
 
 @dataclass
@@ -139,7 +119,7 @@ class TargetResult:
     def summary(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "script": list(self.script.turns),
+            "script": self.script.summary,
             "startup_s": round(self.startup_s, 1),
             "levels": [level.summary() for level in self.levels],
             "memory": [vars(m) for m in self.memory],
@@ -150,11 +130,13 @@ class TargetResult:
 # Driving conversations
 
 
-async def _conversation(connection: Connection, script: Script, sender: str, result: LevelResult) -> None:
-    """One scripted conversation. A failed turn is counted and the script carries on with its next message;
-    a failed check turn counts once, as a failed turn, not again as a failed check."""
-    checked = None  # None: the check turn got no reply to check
-    for index, text in enumerate(script.turns):
+async def _conversation(connection: Connection, script: Script, number: int, sender: str,
+                        result: LevelResult) -> None:
+    """Conversation `number` of the script. A failed turn is counted and the script carries on with its next
+    message; a failed check turn counts once, as a failed turn, not again as a failed check."""
+    conversation = script.conversation(number)
+    failed_check = False
+    for index, text in enumerate(conversation.turns):
         result.turns += 1
         start = time.perf_counter()
         try:
@@ -172,27 +154,27 @@ async def _conversation(connection: Connection, script: Script, sender: str, res
             result.note(f"{sender} turn {index + 1} {text!r}: degraded reply: {reply[:200]}")
             continue
         result.latencies_ms.append(elapsed_ms)
-        if index == script.check_turn:
-            checked = script.expect in reply
-            if not checked:
-                result.note(f"{sender} turn {index + 1} {text!r}: no {script.expect!r} in: {reply[:300]}")
-    if checked is False:
+        expected = conversation.checks.get(index)
+        if expected is not None and expected not in reply:
+            failed_check = True
+            result.note(f"{sender} turn {index + 1} {text!r}: no {expected!r} in: {reply[:300]}")
+    if failed_check:
         result.failed_checks += 1
 
 
-async def run_level(
-    base_url: str, script: Script, concurrency: int, conversations: int, tag: str
-) -> LevelResult:
-    """`conversations` conversations, `concurrency` in flight at any time, each with its own sender."""
+async def run_level(base_url: str, script: Script, concurrency: int, conversations: int, tag: str,
+                    first: int = 0) -> LevelResult:
+    """Conversations first .. first+conversations-1, `concurrency` in flight at any time, each with its own
+    sender (and, for Settle, its own debtor)."""
     result = LevelResult(concurrency=concurrency, conversations=conversations)
-    numbers = iter(range(conversations))  # shared by the workers; asyncio runs one at a time, so no lock
+    numbers = iter(range(first, first + conversations))  # shared by the workers; asyncio: no lock needed
     url = httpx.URL(base_url)  # loopback only: no proxy, no TLS
 
     async def worker() -> None:
         connection = Connection(url.host, url.port or 80, TURN_TIMEOUT_S)
         try:
             for number in numbers:
-                await _conversation(connection, script, f"bench-{tag}-c{concurrency}-{number}", result)
+                await _conversation(connection, script, number, f"bench-{tag}-{number}", result)
         finally:
             await connection.close()
 
@@ -202,16 +184,26 @@ async def run_level(
     return result
 
 
+WARMUP_CONVERSATIONS = 2
+
+
+def conversations_needed(levels: list[tuple[int, int]]) -> int:
+    """How many distinct conversations (and so bench debtors) a run of these levels plays."""
+    return WARMUP_CONVERSATIONS + sum(conversations for _, conversations in levels)
+
+
 async def drive(base_url: str, script: Script, levels: list[tuple[int, int]], tag: str,
                 progress: Callable[[str], None]) -> list[LevelResult]:
-    # One untimed conversation first: the first turns build TensorFlow graphs and open database
-    # connections, a one-off cost that is not what a turn costs.
-    warmup = await run_level(base_url, script, 1, 1, f"{tag}-warmup")
+    # Untimed conversations first: the first turns build TensorFlow graphs and open database connections, a
+    # one-off cost that is not what a turn costs.
+    warmup = await run_level(base_url, script, 1, WARMUP_CONVERSATIONS, tag)
     if warmup.errors:
         progress(f"{script.name}: warm-up conversation failed: " + "; ".join(warmup.error_samples))
     results = []
+    first = WARMUP_CONVERSATIONS
     for concurrency, conversations in levels:
-        result = await run_level(base_url, script, concurrency, conversations, tag)
+        result = await run_level(base_url, script, concurrency, conversations, tag, first)
+        first += conversations
         progress(f"{script.name}: N={concurrency}: {result.turns} turns in {result.seconds:.1f}s, "
                  f"{result.errors} errors")
         results.append(result)
@@ -265,48 +257,102 @@ def peak_memory(roots: dict[str, int]) -> list[ProcessMemory]:
 # Targets
 
 
-def run_settle(levels: list[tuple[int, int]], log_dir: Path, tag: str,
+def _run_stack(name: str, config: Any, levels: list[tuple[int, int]], tag: str,
                progress: Callable[[str], None]) -> TargetResult:
-    """The full stack on free loopback ports with throwaway SQLite databases; always stopped afterwards."""
+    from bot.stack import Stack
+
+    stack = Stack(config)
+    try:
+        progress(f"{name}: starting the stack (logs in {config.log_dir})")
+        start = time.perf_counter()
+        stack.start(timeout=STARTUP_TIMEOUT_S)
+        startup = time.perf_counter() - start
+        results = asyncio.run(drive(config.gateway_url, SETTLE_SCRIPT, levels, f"{tag}-{name}", progress))
+        memory = peak_memory({process_name: process.pid for process_name, process in stack.processes.items()})
+    finally:
+        stack.stop()
+    return TargetResult(f"Settle {name}", SETTLE_SCRIPT, startup, results, memory)
+
+
+def run_embedded(levels: list[tuple[int, int]], log_dir: Path, tag: str,
+                 progress: Callable[[str], None]) -> TargetResult:
+    """The full stack on its embedded defaults, on free loopback ports with throwaway SQLite databases."""
     from bot.db import get_engine
     from bot.db.migrate import upgrade
     from bot.portfolio_import import import_accounts
-    from bot.stack import Stack, StackConfig
+    from bot.stack import StackConfig
     from bot.training import model_path
 
-    model = model_path()
-    if not model.exists():
-        raise SystemExit(f"bench: no trained model at {model}; run `python -m bot train` first")
     with tempfile.TemporaryDirectory(prefix="settle-bench-") as tmp:
         app_url = f"sqlite:///{Path(tmp) / 'app.db'}"
         upgrade(app_url)
         engine = get_engine(app_url)
-        import_accounts(engine, PROJECT_ROOT / "data" / "demo_portfolio.csv")
+        import_accounts(engine, write_portfolio(Path(tmp) / "portfolio.csv", conversations_needed(levels)))
         engine.dispose()  # the gateway and the action server open their own connections
-
         gateway_port, rasa_port, action_port, stripe_port = free_ports(4)
         config = StackConfig(
-            database_url=app_url,
-            tracker_store_url=f"sqlite:///{Path(tmp) / 'tracker.db'}",
-            model=model,
-            log_dir=log_dir / "settle",
-            host=LOOPBACK,
-            gateway_port=gateway_port,
-            rasa_port=rasa_port,
-            action_port=action_port,
-            stripe_port=stripe_port,  # never the default port a running `make run` may hold
+            database_url=app_url, tracker_store_url=f"sqlite:///{Path(tmp) / 'tracker.db'}", model=model_path(),
+            log_dir=log_dir / "embedded", host=LOOPBACK, gateway_port=gateway_port, rasa_port=rasa_port,
+            action_port=action_port, stripe_port=stripe_port,  # never the ports a running `make run` may hold
         )
-        stack = Stack(config)
-        try:
-            progress(f"settle: starting the stack (logs in {config.log_dir})")
-            start = time.perf_counter()
-            stack.start(timeout=STARTUP_TIMEOUT_S)
-            startup = time.perf_counter() - start
-            results = asyncio.run(drive(config.gateway_url, SETTLE_SCRIPT, levels, tag, progress))
-            memory = peak_memory({name: process.pid for name, process in stack.processes.items()})
-        finally:
-            stack.stop()
-    return TargetResult("Settle full stack", SETTLE_SCRIPT, startup, results, memory)
+        return _run_stack("embedded", config, levels, tag, progress)
+
+
+@contextmanager
+def _throwaway_postgres(admin_url: str, names: list[str]) -> Iterator[list[str]]:
+    """Databases made for this run and dropped after it, whatever happens."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        raise TargetError(f"PostgreSQL is not reachable at {admin_url}: {exc}") from exc
+    base = admin_url.rsplit("/", 1)[0]
+    try:
+        yield [f"{base}/{name}" for name in names]
+    finally:
+        with admin.connect() as connection:
+            for name in names:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run_production(levels: list[tuple[int, int]], log_dir: Path, tag: str,
+                   progress: Callable[[str], None]) -> TargetResult:
+    """The production topology on this machine's PostgreSQL and Redis (PG_ADMIN_URL, REDIS_URL)."""
+    import redis
+
+    from bot.db import get_engine
+    from bot.db.migrate import upgrade
+    from bot.portfolio_import import import_accounts
+    from bot.stack import StackConfig
+    from bot.training import model_path
+
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        raise TargetError(f"Redis is not reachable at {redis_url}: {exc}") from exc
+    suffix = secrets.token_hex(4)
+    names = [f"settle_bench_{suffix}", f"settle_bench_{suffix}_tracker"]
+    with _throwaway_postgres(PG_ADMIN_URL, names) as (app_url, tracker_url), \
+            tempfile.TemporaryDirectory(prefix="settle-bench-") as tmp:
+        upgrade(app_url)
+        engine = get_engine(app_url)
+        import_accounts(engine, write_portfolio(Path(tmp) / "portfolio.csv", conversations_needed(levels)))
+        engine.dispose()
+        gateway_port, action_port, stripe_port = free_ports(3)
+        config = StackConfig(
+            database_url=app_url, tracker_store_url=tracker_url.replace("postgresql+psycopg2://", "postgresql://"),
+            model=model_path(), log_dir=log_dir / "production", host=LOOPBACK, gateway_port=gateway_port,
+            action_port=action_port, stripe_port=stripe_port, rasa_instances=PRODUCTION_RASA_INSTANCES,
+            gateway_workers=PRODUCTION_GATEWAY_WORKERS, redis_url=redis_url,
+        )
+        return _run_stack("production", config, levels, tag, progress)
 
 
 def baseline_dir(rasa_version: str) -> Path:

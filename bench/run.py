@@ -31,9 +31,14 @@ from bench.common import (  # noqa: E402
 )
 
 if TYPE_CHECKING:
-    from bench.load import Script, TargetResult
+    from bench.load import TargetResult
+    from bench.scripts import Script
 
-TARGETS = ("settle", "baseline")
+TARGETS = ("embedded", "production", "baseline")
+TARGET_N = 20  # the issue's targets are set at 20 concurrent conversations
+TARGET_RATIO = 3.0  # full-stack turns/s at least 3x the bare Rasa server's
+TARGET_P95_MS = 1000.0
+TARGET_RASA_RSS_MIB = 1.2 * 1024  # "the Rasa server under 1.2 GB resident"
 
 
 def progress(message: str) -> None:
@@ -83,13 +88,12 @@ def load_tables(results: list[TargetResult]) -> str:
         ]
         parts.append(table(
             ["N", "convs", "turns", "seconds", "turns/s", "p50 ms", "p95 ms", "p99 ms", "errors"], rows,
-            title=f"Load: {result.name}, script {' / '.join(result.script.turns)} "
-                  f"(ready after {result.startup_s:.0f}s)",
+            title=f"Load: {result.name}, script {result.script.summary} (ready after {result.startup_s:.0f}s)",
         ))
         for level in result.levels:
             if level.errors:
                 parts.append(f"  N={level.concurrency}: {level.turn_errors} failed turns, "
-                             f"{level.failed_checks} conversations without {result.script.expect!r}; e.g.")
+                             f"{level.failed_checks} conversations missing an expected reply; e.g.")
                 parts.extend(f"    {sample}" for sample in level.error_samples)
         parts.append("")
         parts.append(table(
@@ -103,28 +107,58 @@ def load_tables(results: list[TargetResult]) -> str:
     return "\n".join(parts)
 
 
-def comparison_table(settle: TargetResult, baseline: TargetResult) -> str:
-    by_n = {level.concurrency: level for level in baseline.levels}
+def comparison_table(results: dict[str, TargetResult]) -> str:
+    """Each Settle topology against the bare Rasa server, level by level."""
+    baseline = results.get("baseline")
+    if baseline is None:
+        return ""
+    base_by_n = {level.concurrency: level for level in baseline.levels}
     rows = []
-    for level in settle.levels:
-        base = by_n.get(level.concurrency)
-        if base is None:
+    for name in ("embedded", "production"):
+        if name not in results:
             continue
-        rows.append([
-            level.concurrency,
-            fmt(level.turns_per_s, 2), fmt(base.turns_per_s, 2),
-            f"{level.turns_per_s / base.turns_per_s:.2f}x" if base.turns_per_s else "-",
-            fmt(level.latency(95), 0), fmt(base.latency(95), 0),
-            f"{level.latency(95) / base.latency(95):.2f}x" if base.latency(95) else "-",
-            level.errors, base.errors,
-        ])
-    peak = [sum(m.peak_rss_mib or 0 for m in r.memory) for r in (settle, baseline)]
+        for level in results[name].levels:
+            base = base_by_n.get(level.concurrency)
+            if base is None:
+                continue
+            rows.append([
+                name, level.concurrency, fmt(level.turns_per_s, 2), fmt(base.turns_per_s, 2),
+                f"{level.turns_per_s / base.turns_per_s:.2f}x" if base.turns_per_s else "-",
+                fmt(level.latency(50), 0), fmt(level.latency(95), 0), fmt(level.latency(99), 0),
+                fmt(base.latency(95), 0), level.errors, base.errors,
+            ])
+    peaks = {name: sum(m.peak_rss_mib or 0 for m in r.memory) for name, r in results.items()}
     return "\n".join([
-        table(["N", "Settle turns/s", "Rasa turns/s", "Settle/Rasa", "Settle p95 ms", "Rasa p95 ms",
-               "Settle/Rasa p95", "Settle err", "Rasa err"], rows,
-              title="Settle full stack vs bare Rasa (rasa init's moodbot)"),
-        f"Peak resident memory, all processes: Settle {peak[0]:.0f} MiB, bare Rasa {peak[1]:.0f} MiB",
+        table(["Settle", "N", "turns/s", "bare Rasa turns/s", "ratio", "p50 ms", "p95 ms", "p99 ms",
+               "bare p95 ms", "errors", "bare errors"], rows,
+              title="Settle full stack vs bare Rasa (rasa init's moodbot), same run"),
+        "Peak resident memory, all processes: " + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in peaks.items()),
     ])
+
+
+def verdicts(results: dict[str, TargetResult]) -> str:
+    """The issue's targets at N=20, each met or not, with the measured figure."""
+    baseline = results.get("baseline")
+    base = next((lv for lv in baseline.levels if lv.concurrency == TARGET_N), None) if baseline else None
+    lines = [f"Targets at N={TARGET_N} (issue 9):"]
+    for name in ("embedded", "production"):
+        result = results.get(name)
+        level = next((lv for lv in result.levels if lv.concurrency == TARGET_N), None) if result else None
+        if level is None:
+            continue
+        checks = []
+        if base is not None and base.turns_per_s:
+            ratio = level.turns_per_s / base.turns_per_s
+            checks.append((f"throughput {ratio:.2f}x bare Rasa (>= {TARGET_RATIO:.0f}x)", ratio >= TARGET_RATIO))
+        p95 = level.latency(95)
+        checks.append((f"p95 {p95:.0f} ms (< {TARGET_P95_MS:.0f})", p95 < TARGET_P95_MS))
+        checks.append((f"{level.errors} errors (none)", level.errors == 0))
+        rasa = [m for m in result.memory if m.role.startswith("rasa") and "child" not in m.role]
+        worst = max((m.peak_rss_mib or 0 for m in rasa), default=0)
+        checks.append((f"Rasa server peak {worst:.0f} MiB (< {TARGET_RASA_RSS_MIB:.0f})", worst < TARGET_RASA_RSS_MIB))
+        for text, met in checks:
+            lines.append(f"  {name:10s} {'met ' if met else 'MISSED'}  {text}")
+    return "\n".join(lines)
 
 
 def parse_levels(text: str) -> list[int]:
@@ -138,14 +172,8 @@ def parse_levels(text: str) -> list[int]:
 
 
 def run_load(args: argparse.Namespace, rasa_python: Path, stamp: str) -> int:
-    from bench.load import (
-        MOODBOT_SCRIPT,
-        SETTLE_SCRIPT,
-        TargetError,
-        default_conversations,
-        run_baseline,
-        run_settle,
-    )
+    from bench.load import TargetError, default_conversations, run_baseline, run_embedded, run_production
+    from bench.scripts import MOODBOT_SCRIPT, SETTLE_SCRIPT
     from bot.stack import StackError
     from bot.training import rasa_executable
 
@@ -153,13 +181,14 @@ def run_load(args: argparse.Namespace, rasa_python: Path, stamp: str) -> int:
         return [(n, args.conversations or default_conversations(n, script)) for n in args.concurrency]
 
     log_dir = OUT_DIR / "logs" / stamp
-    results = {}
+    results: dict[str, TargetResult] = {}
     failed_targets = []
     started = time.perf_counter()
-    if "settle" in args.targets:
+    if {"embedded", "production"} & set(args.targets):
         settle_model(not args.no_train)  # trains first if needed (and allowed), outside the timed part
     runs = {
-        "settle": lambda: run_settle(plan(SETTLE_SCRIPT), log_dir, stamp, progress),
+        "embedded": lambda: run_embedded(plan(SETTLE_SCRIPT), log_dir, stamp, progress),
+        "production": lambda: run_production(plan(SETTLE_SCRIPT), log_dir, stamp, progress),
         "baseline": lambda: run_baseline(rasa_executable(), rasa_version(rasa_python), plan(MOODBOT_SCRIPT),
                                          log_dir, stamp, progress),
     }
@@ -169,15 +198,17 @@ def run_load(args: argparse.Namespace, rasa_python: Path, stamp: str) -> int:
         try:
             results[name] = runs[name]()
         except (StackError, TargetError, subprocess.CalledProcessError, OSError) as exc:
-            # One target failing to start should not cost the other's figures; the status still says so.
+            # One target failing to start should not cost the others' figures; the status still says so.
             progress(f"{name}: could not run: {exc}")
             failed_targets.append(name)
     progress(f"load: done in {time.perf_counter() - started:.0f}s")
 
     print()
     print(load_tables(list(results.values())))
-    if len(results) == 2:
-        print(comparison_table(results["settle"], results["baseline"]))
+    if "baseline" in results and len(results) > 1:
+        print(comparison_table(results))
+        print()
+    print(verdicts(results))
 
     out = OUT_DIR / f"load-{stamp}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -197,13 +228,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", type=Path, action="append", dest="csvs", default=[],
                         help="held-out CSV for --nlu (repeatable; default "
                              "bench/data/external_heldout.csv and own_heldout.csv)")
-    parser.add_argument("--concurrency", type=parse_levels, default=[1, 20],
-                        help="comma-separated concurrency levels for --load (default 1,20)")
+    parser.add_argument("--concurrency", type=parse_levels, default=[1, 20, 100],
+                        help="comma-separated concurrency levels for --load (default 1,20,100)")
     parser.add_argument("--conversations", type=int, default=None,
                         help="conversations per level (default: 100+ turns, 3 conversations per concurrent "
                              "sender)")
     parser.add_argument("--targets", type=lambda t: [x for x in t.split(",") if x], default=list(TARGETS),
-                        help="which load targets: settle,baseline (default both)")
+                        help="which load targets: embedded,production,baseline (default all three)")
     parser.add_argument("--no-train", action="store_true",
                         help="stop if the Settle model is not trained, instead of training it")
     args = parser.parse_args(argv)

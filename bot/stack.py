@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from bot.config import PROJECT_ROOT
-from bot.training import rasa_environment, rasa_server_command
+from bot.training import rasa_server_command, rasa_server_environment
 
 
 @dataclass
@@ -69,7 +69,7 @@ class Stack:
         c = self.config
         return {
             **os.environ,
-            **rasa_environment(),
+            **rasa_server_environment(),  # every process here serves: TensorFlow on one thread
             "DATABASE_URL": c.database_url,
             "RASA_URL": c.rasa_url,
             "RASA_TOKEN": c.rasa_token,

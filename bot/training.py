@@ -67,3 +67,10 @@ def rasa_environment() -> dict[str, str]:
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
         "PYTHONWARNINGS": "ignore",
     }
+
+
+def rasa_server_environment() -> dict[str, str]:
+    """For a serving Rasa: TensorFlow on one thread. A parse is a fraction of a millisecond of arithmetic, less than
+    handing it to a thread pool costs, and the other processes need the other core."""
+    return {**rasa_environment(), "TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1",
+            "OMP_NUM_THREADS": "1"}
