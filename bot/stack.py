@@ -145,7 +145,8 @@ class Stack:
             commands["stripe"] = ([sys.executable, "-m", "stripe_standin", "--host", c.host, "--port",
                                    str(c.stripe_port), "--webhook-url", f"{c.gateway_url}/webhooks/stripe"],
                                   f"{c.stripe_url}/healthz")
-        commands["actions"] = ([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(c.action_port)],
+        # actions/__main__.py: rasa-sdk's server plus the journal that keeps a re-run turn from repeating side effects.
+        commands["actions"] = ([sys.executable, "-m", "actions", "--port", str(c.action_port)],
                                f"{c.action_url}/health")
         for name, url in zip(c.rasa_names, c.rasa_urls, strict=True):
             port = url.rsplit(":", 1)[1]
