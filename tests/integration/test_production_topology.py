@@ -285,3 +285,55 @@ def test_the_default_stack_is_still_one_rasa_named_rasa():
     with pytest.raises(ValueError, match="redis_url"):
         StackConfig(database_url="sqlite://", tracker_store_url="sqlite://", model=PROJECT_ROOT / "m",
                     log_dir=PROJECT_ROOT / "var" / "log", rasa_instances=2)
+
+
+def test_widget_tabs_on_any_worker_hear_the_reply_and_a_resend_is_answered_once(production_stack):
+    """Six tabs of one widget conversation (their sockets spread over the two gateway workers; all on one has
+    odds of 1 in 32): each hears the bot's reply, published by whichever worker processed the message (Redis
+    hub); the token one worker issued is good on the other (shared widget secret). The same message sent from two
+    tabs at once, as a resend after a reconnect would be, is stored and answered once (the conversation lock is
+    in Redis, so the two workers' database dedupe cannot both miss)."""
+    import asyncio
+
+    import websockets
+
+    stack = production_stack
+    token = httpx.post(f"{stack.config.gateway_url}/widget/session", timeout=10).json()["token"]
+    url = stack.config.gateway_url.replace("http://", "ws://") + f"/widget/ws?token={token}"
+
+    async def frames_until(socket, predicate) -> list[dict]:  # noqa: ANN001
+        seen = []
+        while True:
+            frame = json.loads(await asyncio.wait_for(socket.recv(), 60))
+            seen.append(frame)
+            if predicate(frame):
+                return seen
+
+    async def scenario() -> None:
+        tabs = [await websockets.connect(url) for _ in range(6)]
+        try:
+            for tab in tabs:
+                await frames_until(tab, lambda f: f["type"] == "history")
+            await tabs[0].send(json.dumps({"type": "message", "text": "hi", "client_id": "c-hi"}))
+            for tab in tabs:
+                heard = await frames_until(tab, lambda f: f["type"] == "message" and f["role"] == "bot")
+                assert "automated assistant" in heard[-1]["text"]
+            twice = {"type": "message", "text": "what do I owe?", "client_id": "c-owe"}
+            await asyncio.gather(tabs[1].send(json.dumps(twice)), tabs[2].send(json.dumps(twice)))
+            for tab in tabs:
+                await frames_until(tab, lambda f: f["type"] == "message" and f["role"] == "bot")
+            await asyncio.sleep(1.0)  # let the second copy finish being recognised as a duplicate
+        finally:
+            for tab in tabs:
+                await tab.close()
+
+    asyncio.run(scenario())
+    with session_scope(get_engine(stack.config.database_url)) as session:
+        inbound = session.scalars(select(Message).join(Conversation).where(
+            Conversation.channel == "web", Message.direction == "in").order_by(Message.id)).all()
+        assert [m.text for m in inbound] == ["hi", "what do I owe?"]
+        owe = inbound[1]
+        replies = session.scalars(select(Message).where(Message.conversation_id == owe.conversation_id,
+                                                        Message.direction == "out", Message.id > owe.id)).all()
+        texts = [m.text for m in replies]
+        assert texts and len(texts) == len(set(texts)), texts
