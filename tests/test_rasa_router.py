@@ -172,14 +172,28 @@ async def test_when_every_instance_refuses_the_caller_hears_at_once():
         await client.close()
 
 
-async def test_failures_that_may_pass_are_retried_until_the_budget_runs_out():
+async def test_failures_that_may_pass_are_retried_but_not_forever():
+    """Two tries per instance at most: a turn that fails everywhere is given up in well under the budget."""
     instances = Instances(A, B)
     instances.state = {A: "500", B: "500"}
-    client = instances.client(retry_seconds=1.0)
+    client = instances.client(retry_seconds=30.0)
+    try:
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(RasaUnavailable):
+            await client.send("conv-5", "hi", {}, message_id="1")
+        assert len(instances.calls) == 4 and asyncio.get_running_loop().time() - started < 2.0
+    finally:
+        await client.close()
+
+
+async def test_the_budget_bounds_the_retries():
+    instances = Instances(A, B, C, D)
+    instances.state = dict.fromkeys(instances.state, "500")
+    client = instances.client(retry_seconds=0.1)
     try:
         with pytest.raises(RasaUnavailable):
             await client.send("conv-5", "hi", {}, message_id="1")
-        assert len(instances.calls) > 2  # more than one pass over the two instances
+        assert len(instances.calls) == 4  # one pass, then no time left for the backoff
     finally:
         await client.close()
 

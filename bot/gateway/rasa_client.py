@@ -5,8 +5,8 @@ A turn is sent with the id of the stored inbound message (`message_id`). Rasa ke
 channel inside Rasa (rasa_extensions/settle_channel.py) answers a message id it has already handled by replaying
 the replies that followed it, without running the turn again. That is what makes a retry safe: when an instance
 refuses the connection, drops it mid-turn (killed), answers 5xx or times out, the same turn goes to the next
-instance on the ring with the same message id, within `retry_seconds`. Whether the first instance had saved the
-turn or not, the debtor gets one answer, and the tracker holds the message once.
+instance on the ring with the same message id, within `retry_seconds` and at most twice per instance. Whether
+the first instance had saved the turn or not, the debtor gets one answer, and the tracker holds the message once.
 
 When every instance refuses the connection there is nothing to fail over to, and the caller hears so at once
 (the pipeline then stores the message as "unprocessed" and says so): waiting for a Rasa to come back is not
@@ -111,12 +111,15 @@ class RasaClient:
                     params: dict[str, str] | None = None) -> dict[str, Any]:
         self._ensure_probe()
         deadline = time.monotonic() + self._retry_seconds
+        # Failures that reached an instance (dropped, 5xx, timeout): two per instance at most, so that a turn that
+        # fails everywhere (a bug, the action server down) is given up quickly rather than run over and over.
+        failures_left = 2 * len(self.router.urls)
         backoff = 0.2
         while True:
             refused_all, last = True, "no Rasa instance configured"
             for url in self.router.candidates(key):
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or failures_left <= 0:
                     break
                 try:
                     data = await self._attempt(url, method, path, body, params, min(self._timeout, remaining))
@@ -126,6 +129,7 @@ class RasaClient:
                     continue
                 except _Failed as exc:
                     refused_all, last = False, str(exc)
+                    failures_left -= 1
                     if not retry:
                         raise RasaUnavailable(last) from exc
                     log.warning("Rasa %s failed (%s); trying the next instance", url, exc)
@@ -134,7 +138,7 @@ class RasaClient:
                 return data
             # Nobody is listening: nothing to wait for. Otherwise the failure may pass (a lock held by a killed
             # instance expires, an instance finishes loading): try again while the budget lasts.
-            if refused_all or time.monotonic() + backoff >= deadline:
+            if refused_all or failures_left <= 0 or time.monotonic() + backoff >= deadline:
                 raise RasaUnavailable(last)
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 2.0)
