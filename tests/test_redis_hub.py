@@ -109,3 +109,15 @@ async def test_two_workers_locks_serialise_one_conversation():
         for locks in workers:
             await locks.close()
     assert state == {"inside": 0, "most": 1, "done": 20}
+
+
+async def test_subscribing_without_redis_fails_cleanly_and_leaves_nothing_behind():
+    """A widget whose worker cannot reach Redis is refused (it reconnects later); no half-made subscription stays."""
+    hub = RedisHub("redis://127.0.0.1:1/0")
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - redis-py's ConnectionError, whatever its module
+            async with hub.subscribe("conv-7"):
+                pass
+        assert hub._subscribers == {} and hub._confirmed == {}
+    finally:
+        await hub.close()

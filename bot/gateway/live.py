@@ -149,26 +149,34 @@ class RedisHub(LiveHub):
         subscription = _QueueSubscription(self._max_events)
         channel = self._prefix + conversation_id
         async with self._changes:
-            watchers = self._subscribers.setdefault(conversation_id, set())
-            watchers.add(subscription)
-            if channel not in self._confirmed:
-                self._confirmed[channel] = asyncio.get_running_loop().create_future()
-                await self._ensure_reader()
-                await self._pubsub.subscribe(channel)
-            confirmed = self._confirmed[channel]
+            self._subscribers.setdefault(conversation_id, set()).add(subscription)
+            try:
+                if channel not in self._confirmed:
+                    self._confirmed[channel] = asyncio.get_running_loop().create_future()
+                    await self._ensure_reader()
+                    await self._pubsub.subscribe(channel)
+                confirmed = self._confirmed[channel]
+            except BaseException:  # Redis unreachable: leave nothing half-subscribed behind
+                await self._leave(conversation_id, channel, subscription)
+                raise
         try:
             await asyncio.wait_for(asyncio.shield(confirmed), 5.0)
             yield subscription
         finally:
             async with self._changes:
-                watchers = self._subscribers.get(conversation_id)
-                if watchers is not None:
-                    watchers.discard(subscription)
-                    if not watchers:
-                        del self._subscribers[conversation_id]
-                        self._confirmed.pop(channel, None)
-                        with contextlib.suppress(Exception):
-                            await self._pubsub.unsubscribe(channel)
+                await self._leave(conversation_id, channel, subscription)
+
+    async def _leave(self, conversation_id: str, channel: str, subscription: _QueueSubscription) -> None:
+        watchers = self._subscribers.get(conversation_id)
+        if watchers is None:
+            return
+        watchers.discard(subscription)
+        if not watchers:
+            del self._subscribers[conversation_id]
+            self._confirmed.pop(channel, None)
+            if self._pubsub is not None:
+                with contextlib.suppress(Exception):
+                    await self._pubsub.unsubscribe(channel)
 
     async def _ensure_reader(self) -> None:
         if self._pubsub is None:
