@@ -7,7 +7,7 @@ from functools import lru_cache
 from sqlalchemy import Engine
 
 from bot.config import Settings
-from bot.db import get_engine
+from bot.db import get_engine, session_scope
 from bot.db.models import Conversation
 from bot.identity import IdentityService
 
@@ -30,8 +30,20 @@ def identity_service() -> IdentityService:
     return IdentityService(max_failures=s.lockout_failures, lockout=timedelta(hours=s.lockout_hours))
 
 
-def phone_of(conversation: Conversation | None) -> str | None:
-    """Over SMS the phone number narrows the debtor down; other channels need a locator."""
-    if conversation is not None and conversation.channel == SMS_CHANNEL:
-        return conversation.external_id
-    return None
+@lru_cache(maxsize=4096)
+def _channel_address(database_url: str, conversation_id: str) -> tuple[str, str] | None:
+    with session_scope(get_engine(database_url)) as session:
+        conversation = session.get(Conversation, conversation_id)
+        return (conversation.channel, conversation.external_id) if conversation is not None else None
+
+
+def phone_of(sender_id: str) -> str | None:
+    """Over SMS the phone number narrows the debtor down; other channels need a locator. A conversation's channel
+    and address never change, so the answer is kept: a form asks several times a turn (rasa-sdk calls
+    required_slots more than once)."""
+    found = _channel_address(settings().database_url, sender_id)
+    if found is None:
+        _channel_address.cache_clear()  # not stored (yet): ask again next time rather than remember "none"
+        return None
+    channel, address = found
+    return address if channel == SMS_CHANNEL else None

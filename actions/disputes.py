@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import engine
+from actions.forms import DeclaredForm
 from bot import accounts, disputes
 from bot.db import session_scope
 from bot.plans.affordability import parse_affordability
@@ -32,7 +33,7 @@ class ActionAskDisputeKind(Action):
         return []
 
 
-class ValidateDisputeForm(FormValidationAction):
+class ValidateDisputeForm(DeclaredForm, FormValidationAction):
     def name(self) -> str:
         return "validate_dispute_form"
 

@@ -20,6 +20,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import engine, settings
 from actions.form_turn import FormTurn
+from actions.forms import DeclaredForm
 from bot import accounts
 from bot.db import session_scope
 from bot.money import format_cents
@@ -93,7 +94,7 @@ def _plain(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9$.' ]", " ", text.casefold().replace("’", "'")).split())
 
 
-class ValidatePaymentForm(FormValidationAction):
+class ValidatePaymentForm(DeclaredForm, FormValidationAction):
     """One turn of the payment conversation; always says which slot comes next (None: the form ends)."""
 
     def name(self) -> str:

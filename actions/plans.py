@@ -26,6 +26,7 @@ from sqlalchemy import select
 
 from actions.context import engine, settings
 from actions.form_turn import FormTurn
+from actions.forms import DeclaredForm
 from bot import accounts
 from bot.db import session_scope
 from bot.db.models import Account, Plan
@@ -191,7 +192,7 @@ def _just_heard_the_user(tracker: Tracker) -> bool:
     return before is not None and (before.get("event") == "user" or before.get("name") == "action_listen")
 
 
-class ValidatePlanForm(FormValidationAction):
+class ValidatePlanForm(DeclaredForm, FormValidationAction):
     """One turn of the plan conversation. Reads the message given to the requested slot, decides the next step,
     and always says which slot comes next (or None: the form ends and action_plan_finish follows)."""
 

@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import engine, settings
+from actions.forms import DeclaredForm
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
 from bot.compliance import sensitive_requests
@@ -48,7 +49,7 @@ def _clean(value: object) -> str | None:
     return text[:120]
 
 
-class ValidateAttorneyForm(FormValidationAction):
+class ValidateAttorneyForm(DeclaredForm, FormValidationAction):
     """CEASE-2: the attorney's name and phone, nothing else."""
 
     def name(self) -> str:
@@ -68,7 +69,7 @@ class ValidateAttorneyForm(FormValidationAction):
         return {"attorney_phone": _clean(value) if _clean(value) == "unknown" else str(value)[:40]}
 
 
-class ValidateBankruptcyForm(FormValidationAction):
+class ValidateBankruptcyForm(DeclaredForm, FormValidationAction):
     """CEASE-3: only the case number."""
 
     def name(self) -> str:

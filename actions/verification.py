@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.context import engine, identity_service, phone_of
+from actions.forms import DeclaredForm
 from bot import identity
 from bot.db import session_scope
-from bot.db.models import Conversation
 
 ID_SLOTS = ("id_dob", "id_secret", "id_locator")
 
@@ -56,7 +56,7 @@ class ActionRequestVerification(Action):
                 *[SlotSet(s, None) for s in ID_SLOTS]]
 
 
-class ValidateVerifyForm(FormValidationAction):
+class ValidateVerifyForm(DeclaredForm, FormValidationAction):
     def name(self) -> str:
         return "validate_verify_form"
 
@@ -65,8 +65,7 @@ class ValidateVerifyForm(FormValidationAction):
     ) -> list[str]:
         if tracker.get_slot("verification_status") == "locked":
             return []
-        with session_scope(engine()) as session:
-            phone = phone_of(session.get(Conversation, tracker.sender_id))
+        phone = phone_of(tracker.sender_id)
         # Over SMS the phone number finds the account; elsewhere the debtor names it.
         return ["id_dob", "id_secret"] if phone else list(domain_slots)
 
@@ -125,8 +124,8 @@ class ValidateVerifyForm(FormValidationAction):
         return events + self._check(dispatcher, tracker, values)
 
     def _check(self, dispatcher: CollectingDispatcher, tracker: Tracker, values: dict[str, Any]) -> list[EventType]:
+        phone = phone_of(tracker.sender_id)
         with session_scope(engine()) as session:
-            phone = phone_of(session.get(Conversation, tracker.sender_id))
             result = identity_service().verify(
                 session, tracker.sender_id,
                 dob=date.fromisoformat(values["id_dob"]), secret=values["id_secret"],

@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from bench.common import LOOPBACK, PROJECT_ROOT, free_ports, percentile
+from bench.http1 import Connection
 from bot.gateway.pipeline import UNAVAILABLE_REPLY
 
 WEBHOOK = "/webhooks/rest/webhook"
@@ -149,7 +150,7 @@ class TargetResult:
 # Driving conversations
 
 
-async def _conversation(client: httpx.AsyncClient, script: Script, sender: str, result: LevelResult) -> None:
+async def _conversation(connection: Connection, script: Script, sender: str, result: LevelResult) -> None:
     """One scripted conversation. A failed turn is counted and the script carries on with its next message;
     a failed check turn counts once, as a failed turn, not again as a failed check."""
     checked = None  # None: the check turn got no reply to check
@@ -157,11 +158,11 @@ async def _conversation(client: httpx.AsyncClient, script: Script, sender: str, 
         result.turns += 1
         start = time.perf_counter()
         try:
-            response = await client.post(WEBHOOK, json={"sender": sender, "message": text})
+            status, body = await connection.post_json(WEBHOOK, {"sender": sender, "message": text})
             elapsed_ms = (time.perf_counter() - start) * 1000
-            if response.status_code != 200:
-                raise RuntimeError(f"HTTP {response.status_code}: {response.text[:200]}")
-            reply = " ".join(str(message.get("text") or "") for message in response.json())
+            if status != 200:
+                raise RuntimeError(f"HTTP {status}: {str(body)[:200]}")
+            reply = " ".join(str(message.get("text") or "") for message in body)
         except Exception as exc:  # noqa: BLE001 - any failure of a turn is a counted error, not a crash
             result.turn_errors += 1
             result.note(f"{sender} turn {index + 1} {text!r}: {type(exc).__name__}: {exc}")
@@ -185,19 +186,19 @@ async def run_level(
     """`conversations` conversations, `concurrency` in flight at any time, each with its own sender."""
     result = LevelResult(concurrency=concurrency, conversations=conversations)
     numbers = iter(range(conversations))  # shared by the workers; asyncio runs one at a time, so no lock
+    url = httpx.URL(base_url)  # loopback only: no proxy, no TLS
 
-    # trust_env=False: no proxy from the environment may carry loopback traffic anywhere else.
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, timeout=TURN_TIMEOUT_S, limits=limits,
-                                 trust_env=False) as client:
-
-        async def worker() -> None:
+    async def worker() -> None:
+        connection = Connection(url.host, url.port or 80, TURN_TIMEOUT_S)
+        try:
             for number in numbers:
-                await _conversation(client, script, f"bench-{tag}-c{concurrency}-{number}", result)
+                await _conversation(connection, script, f"bench-{tag}-c{concurrency}-{number}", result)
+        finally:
+            await connection.close()
 
-        start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        result.seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    result.seconds = time.perf_counter() - start
     return result
 
 

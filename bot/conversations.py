@@ -39,7 +39,10 @@ def record_message(
     payload: dict[str, Any] | None = None,
     status: str = "received",
     at: datetime | None = None,
+    flush: bool = True,
 ) -> Message:
+    """Adds the message to the session. flush=False leaves the INSERT (and its transcript entry) to the next flush,
+    for a caller storing several messages at once that does not need their ids yet."""
     now = at or datetime.now(timezone.utc)
     message = Message(
         conversation_id=conversation.id,
@@ -52,7 +55,8 @@ def record_message(
     )
     conversation.last_activity_at = now
     session.add(message)
-    session.flush()
+    if flush:
+        session.flush()
     return message
 
 

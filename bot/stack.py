@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 from bot.config import PROJECT_ROOT
-from bot.training import rasa_environment, rasa_executable
+from bot.training import rasa_environment, rasa_server_command
 
 
 @dataclass
@@ -150,7 +150,7 @@ class Stack:
                                f"{c.action_url}/health")
         for name, url in zip(c.rasa_names, c.rasa_urls, strict=True):
             port = url.rsplit(":", 1)[1]
-            commands[name] = ([str(rasa_executable()), "run", "--model", str(c.model), "--endpoints", c.endpoints_file,
+            commands[name] = ([*rasa_server_command(), "run", "--model", str(c.model), "--endpoints", c.endpoints_file,
                                "--credentials", "credentials.yml", "--interface", c.host, "--port", port,
                                "--enable-api", "--auth-token", c.rasa_token],
                               f"{url}/status?token={c.rasa_token}")

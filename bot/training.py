@@ -18,6 +18,12 @@ def rasa_executable() -> Path:
     return Path(os.environ.get("SETTLE_RASA_BIN", PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"))
 
 
+def rasa_server_command() -> list[str]:
+    """The Rasa server's command line up to the `rasa` subcommand: the `rasa` CLI of the Rasa environment with
+    Settle's speedups applied first (rasa_extensions/speedups.py)."""
+    return [str(rasa_executable().parent / "python"), "-m", "rasa_extensions"]
+
+
 def fingerprint(root: Path = PROJECT_ROOT) -> str:
     digest = hashlib.sha256()
     for name in MODEL_INPUTS:

@@ -44,7 +44,8 @@ def _contact_rules() -> frequency.ContactRules:
     return frequency.load_contact_rules()
 
 
-def _accounts_of(session: Session, conversation: Conversation | None) -> list[Account]:
+def accounts_of(session: Session, conversation: Conversation | None) -> list[Account]:
+    """The accounts whose rules apply to a conversation's replies (none before the debtor is known)."""
     if conversation is None or conversation.debtor_id is None:
         return []
     return list(session.scalars(select(Account).where(Account.debtor_id == conversation.debtor_id)))
@@ -67,9 +68,12 @@ def _content_rules(session: Session, text: str, accounts: Sequence[Account]) -> 
     return list(dict.fromkeys(rule_ids)), reasons
 
 
-def check_reply(session: Session, conversation: Conversation | None, text: str, sender_role: str = "bot") -> Verdict:
-    """A reply inside a session the consumer started (TIME-2: any hour), from the bot or an agent."""
-    accounts = _accounts_of(session, conversation)
+def check_reply(session: Session, conversation: Conversation | None, text: str, sender_role: str = "bot",
+                accounts: Sequence[Account] | None = None) -> Verdict:
+    """A reply inside a session the consumer started (TIME-2: any hour), from the bot or an agent. `accounts`:
+    `accounts_of(session, conversation)` when the caller checks several replies of one turn."""
+    if accounts is None:
+        accounts = accounts_of(session, conversation)
     rule_ids, reasons = _content_rules(session, text, accounts)
     if sender_role == "agent":
         # TONE-2: an agent's figures must be the ledger's; a typed-in amount is not sent.

@@ -171,7 +171,19 @@ def lint(text: str, *, time_barred: bool = False, lawful_legal_action: bool = Fa
     lawful_legal_action: the account is flagged as one where legal action is lawful and intended; suing and
     garnishing may then be mentioned (ignored on time-barred debts). An empty list means the text is clean.
     """
-    policy = phrases or default_banned_phrases()
+    if phrases is None:
+        return list(_lint_with_default_phrases(text, time_barred, lawful_legal_action))
+    return _lint(text, time_barred, lawful_legal_action, phrases)
+
+
+@lru_cache(maxsize=4096)
+def _lint_with_default_phrases(text: str, time_barred: bool, lawful_legal_action: bool) -> tuple[Violation, ...]:
+    # The bot's replies are mostly the same few hundred texts and every check is a pure function of the text and
+    # the two flags; scanning a reply against every pattern cost a millisecond of each turn.
+    return tuple(_lint(text, time_barred, lawful_legal_action, default_banned_phrases()))
+
+
+def _lint(text: str, time_barred: bool, lawful_legal_action: bool, policy: BannedPhrases) -> list[Violation]:
     plain, origin = _normalise(text)
     variants = (plain, _deleet(plain))  # same length, so one map serves both
 

@@ -168,8 +168,10 @@ class Pipeline:
             if found.redact_previous_tail and previous is not None:
                 self._redact_previous(session, conversation, previous)
             message = conversations.record_message(
-                session, conversation, direction="in", sender_role="debtor", text=found.text, status="received")
-            message.rule_ids = rule_ids
+                session, conversation, direction="in", sender_role="debtor", text=found.text, status="received",
+                flush=False)
+            message.rule_ids = rule_ids  # before the INSERT: stored with the message, not as a later change
+            session.flush()
             if found.kinds:
                 audit.record(session, "inbound_redacted", rule_id="PCI-2", conversation_id=conversation.id,
                              detail={"kinds": list(found.kinds)})
@@ -250,13 +252,14 @@ class Pipeline:
                 replies = escalation.after_fallbacks(session, conversation, received.message_id, replies,
                                                      self.hours, self.settings.support_contact)
             sent: list[dict[str, Any]] = []
+            accounts = outbound_gate.accounts_of(session, conversation) if replies else []
             for reply in replies:
                 text = reply.get("text", "")
-                verdict = outbound_gate.check_reply(session, conversation, text)
+                verdict = outbound_gate.check_reply(session, conversation, text, accounts=accounts)
                 extra = {k: v for k, v in reply.items() if k not in ("recipient_id", "text")} or None
                 stored = conversations.record_message(
                     session, conversation, direction="out", sender_role="bot", text=text, payload=extra,
-                    status="sent" if verdict.allowed else "blocked")
+                    status="sent" if verdict.allowed else "blocked", flush=False)  # one flush for the turn's replies
                 if not verdict.allowed:
                     stored.rule_ids = list(verdict.rule_ids)
                     audit.record(session, "outbound_blocked", rule_id=verdict.rule_ids[0],

@@ -1,0 +1,358 @@
+"""Faster paths through rasa 3.6.21 that keep its behaviour, applied by the launcher (rasa_extensions/__main__.py)
+before Rasa starts. Each was found with py-spy under bench/ load; its docstring says what it removes.
+tests/test_rasa_speedups.py checks each against Rasa's own code.
+
+rasa 3.6.21 is pinned and is the last open-source release, so these target that one version and are not applied to
+any other (a Rasa upgrade must re-check them)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+RASA_VERSION = "3.6.21"
+
+
+def apply() -> list[str]:
+    """Install every speedup; returns their names."""
+    import rasa
+
+    if rasa.__version__ != RASA_VERSION:
+        logger.warning("rasa %s is not %s: Settle's speedups are not applied", rasa.__version__, RASA_VERSION)
+        return []
+    return [patch() for patch in PATCHES]
+
+
+def action_response_validator() -> Callable[[Any], None]:
+    """A check of an action server's answer that accepts and refuses exactly what Rasa's schema does.
+
+    Rasa calls `jsonschema.validate(result, schema)` on every answer: that re-checks the schema against the JSON
+    Schema meta-schema and builds a new validator each time, then tries each event against all 23 event schemas of
+    a `oneOf`. That was a third of the Rasa server's CPU per turn. Here the validator is built once, and each event
+    is first checked against the one branch whose `event` constant it names (no other branch can match it). Only
+    when that fast check fails does the full validator run, so a bad answer raises the very error Rasa raises."""
+    from jsonschema import validators
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.utils.schemas.events import EVENT_SCHEMA
+
+    schema = RemoteAction.action_response_format_spec()
+    full = validators.validator_for(schema)(schema)
+    base = {key: value for key, value in EVENT_SCHEMA.items() if key != "oneOf"}
+    by_event: dict[str, Any] = {}
+    for branch in EVENT_SCHEMA["oneOf"]:
+        name = branch["properties"]["event"]["const"]
+        by_event[name] = validators.validator_for(base)({**base, "allOf": [branch]})
+    responses = validators.validator_for(schema)(schema["properties"]["responses"])
+
+    def fast_ok(result: Any) -> bool:
+        if not isinstance(result, dict):
+            return False
+        events = result.get("events", [])
+        if not isinstance(events, list) or not responses.is_valid(result.get("responses", [])):
+            return False
+        for event in events:
+            branch = by_event.get(event.get("event")) if isinstance(event, dict) else None
+            if branch is None or not branch.is_valid(event):
+                return False
+        return True
+
+    def validate(result: Any) -> None:
+        if not fast_ok(result):
+            full.validate(result)
+
+    return validate
+
+
+def _compiled_action_response_schema() -> str:
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    validate = action_response_validator()
+
+    def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+        try:
+            validate(result)
+            return True
+        except ValidationError as e:  # Rasa's own wording
+            e.message += (
+                f". Failed to validate Action server response from API, "
+                f"make sure your response from the Action endpoint is valid. "
+                f"For more information about the format visit "
+                f"{DOCS_BASE_URL}/custom-actions"
+            )
+            raise e
+
+    RemoteAction._validate_action_result = _validate_action_result
+    return "compiled action response schema"
+
+
+def _event_types_by_name() -> str:
+    """`Event.resolve_by_type` walks every Event subclass (with an `inspect.isabstract` check each) for every event
+    it deserialises: 5% of the Rasa server's CPU, for a table that is fixed once Rasa is imported. The table is
+    built on first use, in Rasa's own search order, and rebuilt once when a name is missing (a class imported
+    later)."""
+    import rasa.shared.utils.common
+    from rasa.shared.core.events import Event
+
+    original = Event.resolve_by_type
+    table: dict[str, type] = {}
+
+    def build() -> None:
+        table.clear()
+        for cls in rasa.shared.utils.common.all_subclasses(Event):
+            table.setdefault(cls.type_name, cls)
+
+    def resolve_by_type(type_name: str, default: type | None = None) -> type | None:
+        found = table.get(type_name)
+        if found is None:
+            build()
+            found = table.get(type_name)
+        return found if found is not None else original(type_name, default)
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+    return "event types by name"
+
+
+class _KeptSession:
+    """What `async with endpoint.session()` gets: the endpoint's long-lived aiohttp session, not closed on exit."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> Any:
+        return self._session
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def _pooled_endpoint_sessions() -> str:
+    """`EndpointConfig.request` opens a new aiohttp session, and so a new TCP connection, for every call to the action
+    server (several per turn) and closes it after. One session per endpoint and event loop keeps connections alive
+    between calls. Idle connections are dropped after 2 s, well before the action server's own 5 s keep-alive ends,
+    so a request never races the server closing its side."""
+    import asyncio
+
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    sessions: dict[tuple[str, str, int], aiohttp.ClientSession] = {}
+
+    def session(self: EndpointConfig) -> _KeptSession:
+        # Keyed by what configures a session (not the object: Rasa copies endpoint configs).
+        key = (repr(sorted(self.headers.items())), repr(sorted(self.basic_auth.items())),
+               id(asyncio.get_running_loop()))
+        kept = sessions.get(key)
+        if kept is None or kept.closed:
+            auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                    if self.basic_auth else None)
+            kept = sessions[key] = aiohttp.ClientSession(
+                headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=2.0),
+            )
+        return _KeptSession(kept)
+
+    EndpointConfig.session = session
+    return "pooled endpoint sessions"
+
+
+def _sequential_graph_runner() -> str:
+    """Every NLU parse and every action prediction runs Rasa's model graph through `dask.get`, which rebuilds the
+    minimal schema and a dask task graph and schedules it through dask's local executor each time: about a millisecond
+    a call, several calls a turn. The graph is small and runs on one thread anyway, so it is run in a topological
+    order worked out once per set of targets. Each node gets the same inputs as under dask (a node's output is
+    `(name, value)`, a missing input is passed as its bare name) and the result has the same shape."""
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def plan(self: DaskGraphRunner, targets: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
+        plans = self.__dict__.setdefault("_settle_plans", {})
+        found = plans.get(targets)
+        if found is None:
+            schema = self._graph_schema.minimal_graph_schema(list(targets))
+            order: list[tuple[str, tuple[str, ...]]] = []
+            done: set[str] = set()
+
+            def visit(name: str, path: frozenset[str]) -> None:
+                if name in done or name not in schema.nodes:
+                    return
+                if name in path:
+                    raise GraphRunError(f"the graph has a cycle through '{name}'")
+                needs = tuple(schema.nodes[name].needs.values())
+                for need in needs:
+                    visit(need, path | {name})
+                done.add(name)
+                order.append((name, needs))
+
+            for target in targets:
+                visit(target, frozenset())
+            found = plans[targets] = order
+        return found
+
+    def run(self: DaskGraphRunner, inputs: dict[str, Any] | None = None,
+            targets: list[str] | None = None) -> dict[str, Any]:
+        run_targets = tuple(targets if targets else self._graph_schema.target_names)
+        steps = plan(self, run_targets)
+        values: dict[str, Any] = {}
+        for input_name, input_value in (inputs or {}).items():
+            if isinstance(input_value, str) and input_value in self._graph_schema.nodes:
+                raise GraphRunError(
+                    f"Input value '{input_value}' clashes with a node name. Make sure that none of the input names "
+                    f"passed to the `run` method are the same as node names in the graph schema.")
+            values[input_name] = (input_name, input_value)
+        try:
+            for name, needs in steps:
+                values[name] = self._instantiated_nodes[name](*(values.get(need, need) for need in needs))
+        except RuntimeError as e:
+            raise GraphRunError("Error running runner.") from e
+        return dict(values[target] if target in values else (target, None) for target in run_targets)
+
+    DaskGraphRunner.run = run
+    return "sequential graph runner"
+
+
+def _memoised_past_states() -> str:
+    """Each prediction asks for the tracker's past states once per policy (RulePolicy, MemoizationPolicy), and each
+    time Rasa replays the whole conversation to build them. The states depend only on the events, which are only
+    ever appended, so they are kept on the tracker, keyed by the arguments and by the number and last of the events,
+    and handed out as copies (featurizers delete keys from the states they get)."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    original = DialogueStateTracker.past_states
+
+    def past_states(self: DialogueStateTracker, domain: Any, omit_unset_slots: bool = False,
+                    ignore_rule_only_turns: bool = False, rule_only_data: dict[str, Any] | None = None) -> list:
+        events = self.events
+        at = (len(events), id(events[-1]) if events else None)
+        key = (id(domain), omit_unset_slots, ignore_rule_only_turns, id(rule_only_data) if rule_only_data else None)
+        memo = self.__dict__.get("_settle_past_states")
+        if memo is None or memo[0] != at:  # new events since: what was kept describes an older conversation
+            memo = self.__dict__["_settle_past_states"] = (at, {})
+        states = memo[1].get(key)
+        if states is None:
+            states = memo[1][key] = original(self, domain, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+        return [{name: dict(sub_state) for name, sub_state in state.items()} for state in states]
+
+    DialogueStateTracker.past_states = past_states
+    return "memoised past states"
+
+
+def _rule_matching_stops_at_longest_rule() -> str:
+    """RulePolicy finds the rules that fit the conversation by checking every rule (280 here) against every turn of
+    the conversation, newest first, parsing and reversing each rule's states again at every check, although a rule
+    of k turns is satisfied by any turn older than its k-th (Rasa's own check answers True there without looking).
+    Here each rule's states are parsed and reversed once per model, and the search stops at the length of the
+    longest rule still in the running. The checks themselves are Rasa's, in Rasa's order; the set is the same."""
+    from rasa.core.policies.rule_policy import RulePolicy
+    from rasa.shared.core.constants import PREVIOUS_ACTION
+
+    def reversed_rules(self: RulePolicy, lookup: dict[str, str]) -> dict[str, list[Any]]:
+        kept = self.__dict__.setdefault("_settle_reversed_rules", {})
+        found = kept.get(id(lookup))
+        if found is None or found[0] is not lookup or len(found[1]) != len(lookup):
+            found = kept[id(lookup)] = (lookup, {key: list(reversed(self._rule_key_to_state(key))) for key in lookup})
+        return found[1]
+
+    def applicable(rule_states: list[Any], turn_index: int, conversation_state: Any) -> bool:
+        # RulePolicy._is_rule_applicable, given the rule's states already reversed.
+        if turn_index >= len(rule_states):
+            return True
+        current_previous_action = conversation_state.get(PREVIOUS_ACTION)
+        rule_previous_action = rule_states[turn_index].get(PREVIOUS_ACTION)
+        if not rule_previous_action and not current_previous_action:
+            return True
+        if not rule_previous_action or not current_previous_action:
+            return False
+        return RulePolicy._does_rule_match_state(rule_states[turn_index], conversation_state)
+
+    def _get_possible_keys(self: RulePolicy, lookup: dict[str, str], states: list[Any]) -> set[str]:
+        rules = reversed_rules(self, lookup)
+        possible_keys = set(lookup.keys())
+        for i, state in enumerate(reversed(states)):
+            if not possible_keys or i >= max(len(rules[key]) for key in possible_keys):
+                break
+            possible_keys = {key for key in possible_keys if applicable(rules[key], i, state)}
+        return possible_keys
+
+    RulePolicy._get_possible_keys = _get_possible_keys
+    return "rule matching stops at the longest rule"
+
+
+def _lighter_feature_combining() -> str:
+    """Before DIET sees a message, Rasa joins each featurizer's sparse features: it deep-copies the first (36 calls to
+    `copy.deepcopy` a message) and appends the others with `scipy.sparse.hstack`, whose generality (block matrices,
+    format checks) costs a tenth of a millisecond for two one-row matrices. The copy is now made directly and two
+    COO matrices are joined by concatenating their entries, the same entries, order, shape and dtype as hstack's."""
+    import numpy as np
+    import scipy.sparse
+    from rasa.shared.nlu.training_data.features import Features
+    from rasa.shared.nlu.training_data.message import Message
+
+    def hstack_pair(left: Any, right: Any) -> Any:
+        if left.shape[0] != right.shape[0]:
+            return scipy.sparse.hstack([left, right])  # scipy's own error for a mismatch
+        left, right = left.tocoo(), right.tocoo()
+        return scipy.sparse.coo_matrix(
+            (np.concatenate([left.data, right.data]).astype(np.result_type(left.dtype, right.dtype), copy=False),
+             (np.concatenate([left.row, right.row]), np.concatenate([left.col, right.col + left.shape[1]]))),
+            shape=(left.shape[0], left.shape[1] + right.shape[1]))
+
+    original_combine = Features._combine_sparse_features
+
+    def _combine_sparse_features(self: Features, additional_features: Features) -> None:
+        if self.features.shape[0] != additional_features.features.shape[0]:
+            return original_combine(self, additional_features)  # Rasa's error message
+        self.features = hstack_pair(self.features, additional_features.features)
+        self._cached_fingerprint = None
+
+    def _combine_features(features: list[Features], featurizers: list[str]) -> Features | None:
+        combined = None
+        for f in features:
+            if combined is None:
+                combined = Features(f.features.copy(), f.type, f.attribute, featurizers)
+            else:
+                combined.combine_with_features(f)
+        return combined
+
+    Features._combine_sparse_features = _combine_sparse_features
+    Message._combine_features = staticmethod(_combine_features)
+    return "lighter feature combining"
+
+
+def _concrete_prediction_function() -> str:
+    """DIET's prediction step is a `tf.function` with a fixed input signature, yet each call goes through the
+    function's dispatch (canonicalising the arguments, looking up the trace): more time than the computation. The
+    one concrete function that signature allows is looked up once and called directly: 1.4 ms down to 0.8 ms per
+    parse here. Eager mode and the first call (which builds the function) are left to Rasa."""
+    import weakref
+
+    from rasa.shared.constants import DIAGNOSTIC_DATA
+    from rasa.utils.tensorflow import models
+
+    original = models.RasaModel._rasa_predict
+    concrete: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()  # Keras tracks its own attributes
+
+    def _rasa_predict(self: models.RasaModel, batch_in: Any) -> dict[str, Any]:
+        function = concrete.get(self)
+        if function is None:
+            outputs = original(self, batch_in)
+            if not self._run_eagerly and self._tf_predict_step is not None:
+                concrete[self] = self._tf_predict_step.get_concrete_function(*self._dynamic_signature(batch_in))
+            return outputs
+        self._training = False
+        outputs = models.tf_utils.sync_to_numpy_or_python_type(function(batch_in))
+        if DIAGNOSTIC_DATA in outputs:
+            outputs[DIAGNOSTIC_DATA] = self._empty_lists_to_none_in_dict(outputs[DIAGNOSTIC_DATA])
+        return outputs
+
+    models.RasaModel._rasa_predict = _rasa_predict
+    return "concrete prediction function"
+
+
+PATCHES = (_compiled_action_response_schema, _event_types_by_name, _pooled_endpoint_sessions,
+           _sequential_graph_runner, _memoised_past_states, _rule_matching_stops_at_longest_rule,
+           _lighter_feature_combining, _concrete_prediction_function)

@@ -1,0 +1,119 @@
+"""Rasa's SQL tracker store, keeping each conversation's tracker between its turns.
+
+Rasa's SQLTrackerStore rebuilds a conversation from the database at every message: it selects every event of the
+latest session, parses each from JSON and replays them into a new tracker; to save, it counts the stored events
+again and inserts the rest through the ORM. That was a quarter of the Rasa server's CPU per turn.
+
+The gateway sends each conversation to one Rasa instance (bot/gateway/rasa_router.py), so this store keeps the
+tracker it saved, in memory, for that conversation's next message. Before handing a kept tracker out it asks the
+database for the conversation's newest event id: if anything else wrote to the conversation since (another instance
+during a failover, Rasa's HTTP API), the tracker is rebuilt from the database as Rasa would. What is written is
+exactly what SQLTrackerStore writes (the same rows, columns and JSON); the database stays the record.
+
+A kept tracker is taken out of the cache while a message is processed and put back only when it is saved, so a turn
+that fails half-way leaves nothing half-done behind. A turn that starts a new session is not kept, because Rasa's
+own reading of the database starts at the latest session start.
+
+endpoints.yml:  tracker_store: {type: rasa_extensions.tracker_store.KeptSQLTrackerStore, url: <SQLAlchemy URL>}
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CACHE_SIZE = 1000  # conversations; a short conversation's tracker is tens of kilobytes
+
+
+@dataclass
+class _Kept:
+    tracker: DialogueStateTracker
+    stored: int  # how many of tracker.events are in the database
+    newest_id: int | None  # the conversation's newest event row when it was saved
+
+
+class KeptSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            # One connection kept (Rasa serves on one thread) instead of one opened per query, in WAL mode, which
+            # survives a crash of the process without an fsync at every commit (see bot/db/__init__.py).
+            self.engine.dispose()
+            self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.SingletonThreadPool,
+                                           connect_args={"timeout": 30})
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self._cache_size = cache_size
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        self._stored: dict[str, int] = {}  # trackers handed out: how many of their events are stored
+        events = self.SQLEvent.__table__
+        self._newest_id = sa.select(sa.func.max(events.c.id)).where(events.c.sender_id == sa.bindparam("sender"))
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        kept = self._kept.pop(sender_id, None)
+        if kept is not None:
+            with self.session_scope() as session:
+                fresh = session.execute(self._newest_id, {"sender": sender_id}).scalar() == kept.newest_id
+            if fresh:
+                self._stored[sender_id] = kept.stored
+                return kept.tracker
+        tracker = await super().retrieve(sender_id)
+        if len(self._stored) > 10 * self._cache_size:  # read but never saved (Rasa's HTTP API): forget, save counts
+            self._stored.clear()
+        self._stored[sender_id] = len(tracker.events) if tracker is not None else 0
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        await self.stream_events(tracker)
+        sender_id = tracker.sender_id
+        stored = self._stored.pop(sender_id, None)
+        events = list(tracker.events)
+        with self.session_scope() as session:
+            if stored is None or stored > len(events):  # not handed out by retrieve: count as Rasa does
+                stored = len(list(self._additional_events(session, tracker)))
+                stored = len(events) - stored
+            new = events[stored:]
+            if new:
+                session.execute(self.SQLEvent.__table__.insert(), [_row(sender_id, event) for event in new])
+            newest_id = session.execute(self._newest_id, {"sender": sender_id}).scalar()
+            session.commit()
+        if any(isinstance(event, SessionStarted) for event in new):
+            # Rasa reads a conversation from its latest session start on, so this tracker holds events a reading
+            # would not (at least the action_session_start before it): the next turn reads it as Rasa does.
+            return
+        self._kept[sender_id] = _Kept(tracker, len(events), newest_id)
+        self._kept.move_to_end(sender_id)
+        while len(self._kept) > self._cache_size:
+            self._kept.popitem(last=False)
+
+
+def _row(sender_id: str, event: Any) -> dict[str, Any]:
+    """The row SQLTrackerStore.save writes for an event."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,105 @@
+"""Run in the Rasa environment by tests/test_rasa_speedups.py: drives rasa_extensions.tracker_store.KeptSQLTrackerStore
+and Rasa's own SQLTrackerStore through the same turns and writes what the test asserts as JSON
+(argv: output JSON file, working directory for the SQLite files)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+
+def turn(text: str, intent: str, reply: str) -> list:
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+
+    return [UserUttered(text, {"name": intent, "confidence": 0.99}), ActionExecuted("utter_x"), BotUttered(reply),
+            ActionExecuted("action_listen")]
+
+
+def session_start() -> list:
+    from rasa.shared.core.events import ActionExecuted, SessionStarted
+
+    return [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")]
+
+
+def rows(path: Path) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT sender_id, type_name, intent_name, action_name, data FROM events "
+                          "ORDER BY id").fetchall()
+
+
+def dump(tracker) -> list[dict]:
+    return [event.as_dict() for event in tracker.events]
+
+
+async def scenario(work: Path) -> dict:
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from rasa_extensions.tracker_store import KeptSQLTrackerStore
+
+    domain = Domain.load(str(ROOT / "domain"))
+    kept = KeptSQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'kept.db'}")
+    plain = SQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'plain.db'}")
+    other = KeptSQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'kept.db'}")  # a second Rasa instance
+    found: dict = {}
+
+    async def both_turns(sender: str, steps: list[list]) -> None:
+        for step in steps:
+            for store in (kept, plain):
+                tracker = await store.retrieve(sender) or DialogueStateTracker(sender, domain.slots)
+                tracker.update_with_events(step, domain, override_timestamp=False)
+                await store.save(tracker)
+            time.sleep(0.002)  # distinct timestamps, as real turns have
+
+    # Turn 1 starts the session, turns 2-3 continue it: both stores write the same rows.
+    await both_turns("c1", [session_start() + turn("hi", "greet", "Hello"), turn("what do I owe?", "check_balance",
+                                                                              "First, your date of birth?"),
+                            turn("03/14/1979", "inform_identity", "Thanks")])
+    found["same_rows_as_rasa"] = rows(work / "kept.db") == rows(work / "plain.db")
+
+    first = await kept.retrieve("c1")
+    found["same_events_as_rasa_reading"] = dump(first) == dump(await plain.retrieve("c1"))
+    await kept.save(first)
+    found["kept_between_turns"] = (await kept.retrieve("c1")) is first
+    # A turn that fails before it is saved leaves nothing behind: the next reading comes from the database.
+    first.update_with_events(turn("half", "greet", "never saved"), domain, override_timestamp=False)
+    again = await kept.retrieve("c1")
+    found["unsaved_turn_is_not_kept"] = again is not first and dump(again) == dump(await plain.retrieve("c1"))
+    await kept.save(again)
+
+    # Another instance writes to the conversation (a failover): the kept tracker is not used.
+    elsewhere = await other.retrieve("c1")
+    elsewhere.update_with_events(turn("from the other instance", "greet", "Hi again"), domain, override_timestamp=False)
+    await other.save(elsewhere)
+    reread = await kept.retrieve("c1")
+    found["write_elsewhere_is_seen"] = reread is not again and dump(reread) == dump(elsewhere)
+
+    # A new session in a later turn: the next reading starts at it, as Rasa's does.
+    await kept.save(reread)
+    reread.update_with_events(session_start() + turn("hello again", "greet", "Welcome back"), domain,
+                              override_timestamp=False)
+    await kept.save(reread)
+    after_session = await kept.retrieve("c1")
+    rasa_reading = await SQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'kept.db'}").retrieve("c1")
+    found["new_session_read_as_rasa_does"] = after_session is not reread and dump(after_session) == dump(rasa_reading)
+    return found
+
+
+def main() -> None:
+    logging.disable(logging.WARNING)
+    out, work = Path(sys.argv[1]), Path(sys.argv[2])
+    work.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(asyncio.run(scenario(work))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""Settle's Rasa speedups (rasa_extensions/speedups.py) and kept tracker store (rasa_extensions/tracker_store.py)
+change how fast Rasa answers, never what it answers. Each check runs in the Rasa environment, against Rasa's own code
+on the same input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.training import rasa_environment, rasa_executable, rasa_server_command
+
+pytestmark = pytest.mark.integration
+
+RASA_PYTHON = rasa_executable().parent / "python"
+
+
+def _run_in_rasa(script: str, *args: str) -> None:
+    result = subprocess.run([str(RASA_PYTHON), str(PROJECT_ROOT / "tests" / "rasa_env" / script), *args],
+                            cwd=PROJECT_ROOT, env={**os.environ, **rasa_environment()}, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_the_model_reads_every_held_out_message_the_same_with_the_speedups(trained_model, tmp_path: Path):
+    out = tmp_path / "readings.json"
+    _run_in_rasa("speedups_check.py", str(trained_model), str(PROJECT_ROOT / "bench" / "data" / "own_heldout.csv"),
+                 "200", str(out))
+    found = json.loads(out.read_text())
+    assert len(found["applied"]) >= 8
+    assert len(found["before"]) == 200
+    assert found["after"] == found["before"]  # intent, confidence (5 places) and the top 3 of the ranking
+
+
+def test_an_action_servers_answer_is_accepted_or_refused_exactly_as_rasa_does(trained_model, tmp_path: Path):
+    out = tmp_path / "readings.json"
+    _run_in_rasa("speedups_check.py", str(trained_model), str(PROJECT_ROOT / "bench" / "data" / "own_heldout.csv"),
+                 "1", str(out))
+    answers = json.loads(out.read_text())["answers"]
+    assert {a["rasa"] for a in answers} == {True, False}  # both kinds are tried
+    assert [a["settle"] for a in answers] == [a["rasa"] for a in answers]
+
+
+def test_every_test_story_passes_under_the_rasa_launcher_with_the_speedups(trained_model, tmp_path: Path):
+    """The dialogue (rules, forms, memoization) predicts the same actions through `python -m rasa_extensions`."""
+    result = subprocess.run([*rasa_server_command(), "test", "core", "--model", str(trained_model), "--stories",
+                             "tests/stories", "--out", str(tmp_path), "--fail-on-prediction-errors"],
+                            cwd=PROJECT_ROOT, env={**os.environ, **rasa_environment()}, capture_output=True,
+                            text=True, timeout=900)
+    failed = (tmp_path / "failed_test_stories.yml").read_text()
+    assert result.returncode == 0, failed + result.stdout[-3000:] + result.stderr[-3000:]
+    assert "None of the test stories failed" in failed
+
+
+def test_the_kept_tracker_store_writes_and_reads_what_rasas_sql_store_does(tmp_path: Path):
+    out = tmp_path / "store.json"
+    _run_in_rasa("tracker_store_check.py", str(out), str(tmp_path / "db"))
+    found = json.loads(out.read_text())
+    assert found == {
+        "same_rows_as_rasa": True,  # the same event rows as SQLTrackerStore for the same turns
+        "same_events_as_rasa_reading": True,  # and a reading of them gives the same tracker
+        "kept_between_turns": True,  # the next turn gets the saved tracker without reading the database
+        "unsaved_turn_is_not_kept": True,  # a turn that failed before saving leaves nothing half-done
+        "write_elsewhere_is_seen": True,  # another Rasa instance wrote meanwhile: read from the database
+        "new_session_read_as_rasa_does": True,  # a new session: the next reading starts at it, as Rasa's does
+    }
