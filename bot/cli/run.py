@@ -10,6 +10,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ from bot.db.models import Account
 from bot.portfolio_import import import_accounts
 from bot.production import ProductionSetupError, prepare, urls_from_env
 from bot.records import demo_history
-from bot.stack import Stack, StackConfig
+from bot.stack import Stack, StackConfig, StackError
 from bot.training import ensure_model
 
 DEMO_PORTFOLIO = PROJECT_ROOT / "data" / "demo_portfolio.csv"
@@ -107,11 +108,20 @@ Press Ctrl-C to stop.""")
         stopping = True
 
     signal.signal(signal.SIGTERM, _stop)
+    restarting: dict[str, threading.Thread] = {}
     try:
         while not stopping:
-            for name, process in stack.processes.items():
-                if process.poll() is not None:
-                    print(f"settle: {name} stopped unexpectedly (exit {process.returncode}); see var/log/{name}.log")
+            for name, process in list(stack.processes.items()):
+                if process.poll() is None or (name in restarting and restarting[name].is_alive()):
+                    continue
+                print(f"settle: {name} stopped unexpectedly (exit {process.returncode}); see var/log/{name}.log")
+                if len(config.rasa_names) > 1 and name in config.rasa_names:
+                    # One of several Rasa instances: the others serve its conversations (the gateway fails them
+                    # over) while it is started again; they move back once it answers.
+                    print(f"settle: restarting {name}; the other Rasa instances serve its conversations meanwhile")
+                    restarting[name] = threading.Thread(target=_restart, args=(stack, name), daemon=True)
+                    restarting[name].start()
+                else:
                     stopping = True
             time.sleep(1)
     except KeyboardInterrupt:
@@ -120,3 +130,11 @@ Press Ctrl-C to stop.""")
         print("settle: stopping")
         stack.stop()
     return 0
+
+
+def _restart(stack: Stack, name: str) -> None:
+    try:
+        stack.start_one(name)
+        print(f"settle: {name} is back")
+    except StackError as exc:
+        print(f"settle: {name} did not come back: {exc}", file=sys.stderr)
