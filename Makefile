@@ -1,12 +1,17 @@
 # The two commands a new user needs:
 #   make run    set up whatever is missing (environments, database, demo portfolio, model) and start Settle
 #   make test   the whole test suite (what CI runs, through .ci/run)
-.PHONY: run test setup train lint validate bench
+# And the production topology on this machine (PostgreSQL and Redis, see README "Production topology"):
+#   make run-production
+.PHONY: run run-production test setup train lint validate bench
 
 PY_APP := .venv-app/bin/python
 
 run: setup
 	$(PY_APP) -m bot run
+
+run-production: setup
+	$(PY_APP) -m bot run --production
 
 test: setup
 	$(PY_APP) -m bot train

@@ -45,6 +45,14 @@ class Settings:
     database_url: str = field(default_factory=_default_database_url)
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
+    # Several Rasa instances (RASA_URLS, comma-separated): each conversation is pinned to one by a hash ring
+    # (bot/gateway/rasa_router.py). Empty: just rasa_url.
+    rasa_urls: tuple[str, ...] = ()
+    # How long one turn may keep failing over between instances before the debtor hears "having trouble".
+    rasa_retry_seconds: float = 45.0
+    # Redis (production): the live hub across gateway workers and the per-conversation lock of the channels.
+    # Empty: both stay in the process (one gateway worker).
+    redis_url: str = ""
     # Neutral name used before verification (DISC-3): never the creditor's name.
     business_name: str = "Settle Services"
     support_contact: str = "support@example.com"
@@ -91,6 +99,11 @@ class Settings:
     autopay_retry_business_days: int = 3
 
     @property
+    def rasa_instances(self) -> tuple[str, ...]:
+        """The Rasa base URLs the gateway routes between (one in the embedded default)."""
+        return self.rasa_urls or (self.rasa_url,)
+
+    @property
     def pay_base_url(self) -> str:
         """The address a debtor's browser reaches the gateway at: pay links and Checkout's return pages."""
         return (self.public_base_url or self.gateway_url).rstrip("/")
@@ -103,6 +116,9 @@ class Settings:
             database_url=env.get("DATABASE_URL") or _default_database_url(),
             rasa_url=env.get("RASA_URL", cls.rasa_url).rstrip("/"),
             rasa_token=env.get("RASA_TOKEN", ""),
+            rasa_urls=_split(env.get("RASA_URLS", "")),
+            rasa_retry_seconds=float(env.get("RASA_RETRY_SECONDS", cls.rasa_retry_seconds)),
+            redis_url=env.get("REDIS_URL", "").strip(),
             business_name=env.get("BUSINESS_NAME", cls.business_name),
             support_contact=env.get("SUPPORT_CONTACT", cls.support_contact),
             lockout_failures=int(env.get("ID_LOCKOUT_FAILURES", cls.lockout_failures)),

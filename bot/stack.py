@@ -1,11 +1,22 @@
 """Starts and stops Settle's three processes: the action server, the Rasa server and the gateway, and a fourth,
 the local Stripe stand-in (stripe_standin/), when no STRIPE_SECRET_KEY is set.
-Used by `python -m bot run`, the integration tests and bench/. Everything listens on loopback."""
+Used by `python -m bot run`, the integration tests and bench/. Everything listens on loopback.
+
+The production topology is the same processes, more of them: `rasa_instances` Rasa servers (same model, same
+tracker store, ports rasa_port, rasa_port + 1, ... unless `rasa_ports` names them) and a gateway with
+`gateway_workers` uvicorn workers, which pins each conversation to one Rasa (bot/gateway/rasa_router.py). Both
+need `redis_url`: Rasa's lock store (rasa_extensions/lock_store.py, through endpoints.production.yml) and the
+gateway's live hub and conversation locks then live in Redis, so that every process sees the others' work.
+
+Process names: "actions", "gateway", "stripe", and "rasa" for one Rasa instance (as before, so existing callers
+keep working) or "rasa-0", "rasa-1", ... for several. `restart(name)` stops one cleanly and starts it again;
+`kill(name)` is a crash (SIGKILL to its whole process group, nothing flushed, nothing released)."""
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -34,6 +45,21 @@ class StackConfig:
     stripe_standin: bool | None = None
     stripe_port: int = 12111  # stripe_standin.DEFAULT_PORT, where bot.payments looks for it by default
     stripe_webhook_secret: str = field(default_factory=lambda: "whsec_" + secrets.token_urlsafe(24))
+    # Production topology (see the module docstring). Several Rasa instances or gateway workers need redis_url.
+    rasa_instances: int = 1
+    gateway_workers: int = 1
+    redis_url: str | None = None
+    rasa_ports: tuple[int, ...] = ()  # one per instance; empty: rasa_port, rasa_port + 1, ...
+
+    def __post_init__(self) -> None:
+        if self.rasa_instances < 1 or self.gateway_workers < 1:
+            raise ValueError("rasa_instances and gateway_workers must be at least 1")
+        if self.rasa_ports and len(self.rasa_ports) != self.rasa_instances:
+            raise ValueError("rasa_ports must name one port per Rasa instance")
+        if (self.rasa_instances > 1 or self.gateway_workers > 1) and not self.redis_url:
+            # An in-memory lock store cannot keep two Rasa instances out of one conversation, and an in-process
+            # hub cannot reach a widget on another worker.
+            raise ValueError("several Rasa instances or gateway workers need redis_url")
 
     @property
     def with_standin(self) -> bool:
@@ -49,7 +75,23 @@ class StackConfig:
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.host}:{self.rasa_port}"
+        """The first (or only) Rasa instance."""
+        return self.rasa_urls[0]
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        ports = self.rasa_ports or tuple(self.rasa_port + i for i in range(self.rasa_instances))
+        return [f"http://{self.host}:{port}" for port in ports]
+
+    @property
+    def rasa_names(self) -> list[str]:
+        """The Rasa processes' names, in the order of rasa_urls (the gateway's instance index)."""
+        return ["rasa"] if self.rasa_instances == 1 else [f"rasa-{i}" for i in range(self.rasa_instances)]
+
+    @property
+    def endpoints_file(self) -> str:
+        """Rasa's endpoints: the embedded default's in-memory lock store, or the Redis one."""
+        return "endpoints.production.yml" if self.redis_url else "endpoints.yml"
 
     @property
     def action_url(self) -> str:
@@ -72,6 +114,10 @@ class Stack:
             **rasa_server_environment(),  # every process here serves: TensorFlow on one thread
             "DATABASE_URL": c.database_url,
             "RASA_URL": c.rasa_url,
+            "RASA_URLS": ",".join(c.rasa_urls),
+            # Only the stack's own choice counts: a REDIS_URL in .env must not turn the embedded default into a
+            # half-production one (and endpoints.production.yml reads it).
+            "REDIS_URL": c.redis_url or "",
             "RASA_TOKEN": c.rasa_token,
             "ACTION_ENDPOINT_URL": f"{c.action_url}/webhook",
             "TRACKER_STORE_URL": c.tracker_store_url,
@@ -99,14 +145,18 @@ class Stack:
             commands["stripe"] = ([sys.executable, "-m", "stripe_standin", "--host", c.host, "--port",
                                    str(c.stripe_port), "--webhook-url", f"{c.gateway_url}/webhooks/stripe"],
                                   f"{c.stripe_url}/healthz")
-        commands["actions"] = ([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(c.action_port)],
+        # actions/__main__.py: rasa-sdk's server plus the journal that keeps a re-run turn from repeating side effects.
+        commands["actions"] = ([sys.executable, "-m", "actions", "--port", str(c.action_port)],
                                f"{c.action_url}/health")
-        commands["rasa"] = ([*rasa_server_command(), "run", "--model", str(c.model), "--endpoints", "endpoints.yml",
-                             "--credentials", "credentials.yml", "--interface", c.host, "--port", str(c.rasa_port),
-                             "--enable-api", "--auth-token", c.rasa_token],
-                            f"{c.rasa_url}/status?token={c.rasa_token}")
+        for name, url in zip(c.rasa_names, c.rasa_urls, strict=True):
+            port = url.rsplit(":", 1)[1]
+            commands[name] = ([*rasa_server_command(), "run", "--model", str(c.model), "--endpoints", c.endpoints_file,
+                               "--credentials", "credentials.yml", "--interface", c.host, "--port", port,
+                               "--enable-api", "--auth-token", c.rasa_token],
+                              f"{url}/status?token={c.rasa_token}")
+        workers = ["--workers", str(c.gateway_workers)] if c.gateway_workers > 1 else []
         commands["gateway"] = ([sys.executable, "-m", "uvicorn", "--factory", "bot.gateway.app:create_app",
-                                "--host", c.host, "--port", str(c.gateway_port), "--log-level", "warning"],
+                                "--host", c.host, "--port", str(c.gateway_port), "--log-level", "warning", *workers],
                                f"{c.gateway_url}/healthz")
         return commands
 
@@ -118,7 +168,7 @@ class Stack:
             self._spawn(name, argv)  # all at once: Rasa's slow start overlaps the others'
         try:
             for name, (_, url) in commands.items():
-                self._wait(url, name, timeout, needs_model=name == "rasa")
+                self._wait(url, name, timeout, needs_model=self._is_rasa(name))
         except BaseException:
             self.stop()
             raise
@@ -128,8 +178,24 @@ class Stack:
         """Stop one process and start it again the way `start` did (crash and recovery tests)."""
         argv, url = self._commands()[name]
         self.stop(name)
+        self.start_one(name, timeout)
+
+    def start_one(self, name: str, timeout: float = 300.0) -> None:
+        """Start one process (after `kill` or `stop`) and wait until it is ready."""
+        argv, url = self._commands()[name]
         self._spawn(name, argv)
-        self._wait(url, name, timeout, needs_model=name == "rasa")
+        self._wait(url, name, timeout, needs_model=self._is_rasa(name))
+
+    def kill(self, name: str) -> None:
+        """A crash: SIGKILL to the process and everything it started (its process group), then reap it. Nothing
+        is flushed or released: locks it held stay until their lease runs out, requests in flight are cut."""
+        process = self.processes[name]
+        if process.poll() is None:
+            with_group(process, signal.SIGKILL)
+        process.wait()
+
+    def _is_rasa(self, name: str) -> bool:
+        return name in self.config.rasa_names
 
     def _wait(self, url: str, name: str, timeout: float, needs_model: bool = False) -> None:
         deadline = time.monotonic() + timeout
@@ -147,11 +213,13 @@ class Stack:
         raise StackError(f"{name} did not become ready within {timeout:.0f}s; see {self.config.log_dir / name}.log")
 
     def stop(self, name: str | None = None) -> None:
+        """A clean stop: SIGTERM to each process's group (uvicorn's workers with their supervisor), SIGKILL after
+        20 s. The signal goes while the leader is unreaped, so its group id cannot have been reused."""
         names = [name] if name else list(self.processes)
         for key in names:
             process = self.processes.get(key)
             if process is not None and process.poll() is None:
-                process.terminate()
+                with_group(process, signal.SIGTERM)
         for key in names:
             process = self.processes.get(key)
             if process is None:
@@ -159,7 +227,7 @@ class Stack:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                with_group(process, signal.SIGKILL)
                 process.wait()
 
     def __enter__(self) -> Stack:
@@ -167,3 +235,11 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def with_group(process: subprocess.Popen, sig: int) -> None:
+    """Send `sig` to the process group a stack process leads (start_new_session), if any of it is left."""
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass

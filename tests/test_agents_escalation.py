@@ -129,12 +129,13 @@ class FakeRasa:
         self.asked: list[str] = []
         self.parsed: list[str] = []
 
-    async def parse(self, text: str) -> dict[str, Any]:
+    async def parse(self, text: str, conversation_id: str | None = None) -> dict[str, Any]:
         """NLU only (conversations a person owns): nothing compliance-critical in these tests' messages."""
         self.parsed.append(text)
         return {"text": text, "intent": {"name": "out_of_scope", "confidence": 0.99}}
 
-    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any],
+                   message_id: str | None = None) -> RasaTurn:
         self.asked.append(text)
         answer = self.answers.pop(0) if self.answers else "OK."
         return RasaTurn([answer] if isinstance(answer, dict) else [{"text": answer}], "out_of_scope", 0.42)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import Conversation, Message
+from bot.db.models import AuditEvent, Conversation, Message
 from bot.gateway.app import create_app
 
 
@@ -85,3 +85,21 @@ def test_ID_1_an_idle_conversation_must_verify_again(sqlite_engine, sqlite_url):
     assert not pipeline._receive("sms", "+15555550101", "again").new_session
     with session_scope(sqlite_engine) as session:
         assert session.get(Conversation, conv.id).verified_at is None
+
+
+def test_PCI_2_a_card_split_over_two_messages_is_caught_whichever_worker_takes_each(engine, db_url):
+    """Two gateway workers (two pipelines) share only the database: the second half of a card number, taken by the
+    other worker, still completes the first half, and both stored messages are redacted. The carry comes from the
+    previous stored message, not from one worker's memory (which also forgot it at every restart)."""
+    from bot.gateway.pipeline import Pipeline
+
+    first_worker = Pipeline(engine, rasa=None, settings=Settings(database_url=db_url))
+    second_worker = Pipeline(engine, rasa=None, settings=Settings(database_url=db_url))
+    first_worker._receive("web", "wsplit", "my card is 4242 4242")
+    second_worker._receive("web", "wsplit", "4242 4242 thanks")
+    with session_scope(engine) as session:
+        stored = session.scalars(select(Message).where(Message.direction == "in").order_by(Message.id)).all()
+        assert [m.text for m in stored] == ["my card is [REDACTED]", "[REDACTED] thanks"]
+        assert all(m.rule_ids == ["PCI-2"] for m in stored)
+        split = session.scalars(select(AuditEvent).where(AuditEvent.kind == "inbound_redacted")).all()
+        assert any((e.detail or {}).get("split_message") for e in split)

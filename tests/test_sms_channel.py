@@ -33,7 +33,8 @@ class ScriptedRasa:
         self.answer = answer or (lambda text: [{"text": f"You said: {text}"}])
         self.asked: list[str] = []
 
-    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any],
+                   message_id: str | None = None) -> RasaTurn:
         self.asked.append(text)
         return RasaTurn([dict(r, recipient_id=conversation_id) for r in self.answer(text)])
 

@@ -1,4 +1,8 @@
-"""`python -m bot run`: migrate, load the demo portfolio, train if the data changed, and start everything."""
+"""`python -m bot run`: migrate, load the demo portfolio, train if the data changed, and start everything.
+
+`--production` starts the production topology on this machine: PostgreSQL for the app and the tracker store,
+Redis for Rasa's lock store and the gateway's live hub, `--rasa-instances` Rasa servers with each conversation
+pinned to one, and a gateway with `--gateway-workers` workers (bot/production.py, bot/stack.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 
 from sqlalchemy import func, select
@@ -16,8 +21,9 @@ from bot.db import get_engine, session_scope
 from bot.db.migrate import upgrade
 from bot.db.models import Account
 from bot.portfolio_import import import_accounts
+from bot.production import ProductionSetupError, prepare, urls_from_env
 from bot.records import demo_history
-from bot.stack import Stack, StackConfig
+from bot.stack import Stack, StackConfig, StackError
 from bot.training import ensure_model
 
 DEMO_PORTFOLIO = PROJECT_ROOT / "data" / "demo_portfolio.csv"
@@ -27,6 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("run", help="start Rasa, the action server and the gateway on embedded defaults")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
     parser.add_argument("--no-demo", action="store_true", help="do not load the demo portfolio")
+    parser.add_argument("--production", action="store_true",
+                        help="PostgreSQL (DATABASE_URL, TRACKER_STORE_URL) and Redis (REDIS_URL), several Rasa "
+                             "instances and gateway workers; the databases are created if missing")
+    parser.add_argument("--rasa-instances", type=int, default=None,
+                        help="Rasa servers with --production (default 2; ports RASA_PORT, RASA_PORT+1, ...)")
+    parser.add_argument("--gateway-workers", type=int, default=None,
+                        help="gateway worker processes with --production (default 2)")
     parser.set_defaults(handler=handle)
 
 
@@ -37,8 +50,24 @@ def handle(args: argparse.Namespace) -> int:
         for problem in policy_problems:
             print(f"settle: {problem}", file=sys.stderr)
         return 2
-    upgrade(settings.database_url)
-    engine = get_engine(settings.database_url)
+    if not args.production and (args.rasa_instances or args.gateway_workers):
+        print("settle: --rasa-instances and --gateway-workers need --production (Redis and PostgreSQL)",
+              file=sys.stderr)
+        return 2
+    redis_url: str | None = None
+    database_url = settings.database_url
+    tracker = os.environ.get("TRACKER_STORE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
+    if args.production:
+        urls = urls_from_env()
+        try:
+            for done in prepare(urls):
+                print(f"settle: {done}")
+        except ProductionSetupError as exc:
+            print(f"settle: {exc}", file=sys.stderr)
+            return 2
+        database_url, tracker, redis_url = urls.database_url, urls.tracker_store_url, urls.redis_url
+    upgrade(database_url)
+    engine = get_engine(database_url)
     with session_scope(engine) as session:
         has_accounts = session.scalar(select(func.count(Account.id))) > 0
     # Only into an empty database: re-importing would put demo balances back and undo what happened since.
@@ -48,15 +77,20 @@ def handle(args: argparse.Namespace) -> int:
         with session_scope(engine) as session:  # past conversations for the compliance console
             print(f"settle: demo history: {demo_history.seed(session)} conversations added")
     model = ensure_model()
-    tracker = os.environ.get("TRACKER_STORE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
     config = StackConfig(
-        database_url=settings.database_url, tracker_store_url=tracker, model=model,
+        database_url=database_url, tracker_store_url=tracker, model=model,
         log_dir=PROJECT_ROOT / "var" / "log", gateway_port=args.port,
         rasa_port=int(os.environ.get("RASA_PORT", "5005")),
         action_port=int(os.environ.get("ACTION_PORT", "5055")),
         rasa_token=settings.rasa_token or StackConfig.__dataclass_fields__["rasa_token"].default_factory(),
+        redis_url=redis_url,
+        rasa_instances=(args.rasa_instances or 2) if args.production else 1,
+        gateway_workers=(args.gateway_workers or 2) if args.production else 1,
     )
     stack = Stack(config)
+    if args.production:
+        print(f"settle: production topology: {config.rasa_instances} Rasa instances "
+              f"({', '.join(config.rasa_urls)}), {config.gateway_workers} gateway workers, Redis at {redis_url}")
     print("settle: starting the action server, Rasa and the gateway (Rasa takes ~30 s to load)...")
     stack.start()
     print(f"""
@@ -74,11 +108,20 @@ Press Ctrl-C to stop.""")
         stopping = True
 
     signal.signal(signal.SIGTERM, _stop)
+    restarting: dict[str, threading.Thread] = {}
     try:
         while not stopping:
-            for name, process in stack.processes.items():
-                if process.poll() is not None:
-                    print(f"settle: {name} stopped unexpectedly (exit {process.returncode}); see var/log/{name}.log")
+            for name, process in list(stack.processes.items()):
+                if process.poll() is None or (name in restarting and restarting[name].is_alive()):
+                    continue
+                print(f"settle: {name} stopped unexpectedly (exit {process.returncode}); see var/log/{name}.log")
+                if len(config.rasa_names) > 1 and name in config.rasa_names:
+                    # One of several Rasa instances: the others serve its conversations (the gateway fails them
+                    # over) while it is started again; they move back once it answers.
+                    print(f"settle: restarting {name}; the other Rasa instances serve its conversations meanwhile")
+                    restarting[name] = threading.Thread(target=_restart, args=(stack, name), daemon=True)
+                    restarting[name].start()
+                else:
                     stopping = True
             time.sleep(1)
     except KeyboardInterrupt:
@@ -87,3 +130,11 @@ Press Ctrl-C to stop.""")
         print("settle: stopping")
         stack.stop()
     return 0
+
+
+def _restart(stack: Stack, name: str) -> None:
+    try:
+        stack.start_one(name)
+        print(f"settle: {name} is back")
+    except StackError as exc:
+        print(f"settle: {name} did not come back: {exc}", file=sys.stderr)

@@ -11,7 +11,9 @@ API
     at the end of the previous message, so the caller must rewrite that stored message with
     ``redact_trailing_digits(previous_text)``. ``Redaction.carry``: digits (at most 18, never a complete card
     number) to pass as ``carry`` with the next message of the same conversation; "" if the message does not end
-    in digits. Keep it in memory with the conversation and never log it: it can be part of a card number.
+    in digits. Never log it: it can be part of a card number.
+``carry_of(redacted_text) -> str``: the same carry, worked out again from a message's redacted text as stored
+    (the gateway does this with the previous stored message, so that no worker has to remember it).
 ``redact_trailing_digits(text) -> str``: ``text`` with its trailing digit run replaced by ``REDACTED``.
 ``contains_card_number(text) -> bool``: whether ``text`` holds a card number by the rule below (PCI-3 scans).
 ``luhn_valid(digits) -> bool``: the Luhn checksum of a string of decimal digits (any length).
@@ -171,8 +173,13 @@ def redact(text: str, carry: str = "") -> Redaction:
 
     redacted = _replace(text, [(s, e) for s, e, _ in findings])
     found = {kind for _, _, kind in findings}
-    next_carry = "".join(str(d) for d in _digits(_carry_part(redacted)))[-MAX_CARRY_DIGITS:]
-    return Redaction(redacted, tuple(k for k in KINDS if k in found), redact_previous_tail, next_carry)
+    return Redaction(redacted, tuple(k for k in KINDS if k in found), redact_previous_tail, carry_of(redacted))
+
+
+def carry_of(redacted_text: str) -> str:
+    """The carry ``redact`` returned for the message whose redacted text this is: its trailing digits that could
+    begin a card number finished in the next message ("" if none)."""
+    return "".join(str(d) for d in _digits(_carry_part(redacted_text)))[-MAX_CARRY_DIGITS:]
 
 
 def _digits(s: str) -> list[int]:

@@ -9,7 +9,17 @@ from fastapi import FastAPI
 
 from bot.config import Settings
 from bot.db import get_engine
-from bot.gateway import console, demo_phone, live, pay_routes, rest_channel, sms_channel, stripe_webhook, web_channel
+from bot.gateway import (
+    console,
+    conversation_lock,
+    demo_phone,
+    live,
+    pay_routes,
+    rest_channel,
+    sms_channel,
+    stripe_webhook,
+    web_channel,
+)
 from bot.gateway.pipeline import Pipeline
 from bot.gateway.rasa_client import RasaClient
 
@@ -19,11 +29,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rasa = RasaClient(settings.rasa_url, token=settings.rasa_token)
+        # One Rasa, or several with each conversation pinned to one (bot/gateway/rasa_router.py).
+        rasa = RasaClient(settings.rasa_instances, token=settings.rasa_token,
+                          retry_seconds=settings.rasa_retry_seconds)
         # The hub lets the pipeline wake the agent console; an owned conversation skips Rasa (bot/agents/).
         app.state.pipeline = Pipeline(app.state.engine, rasa, settings, hub=app.state.live)
         yield
         await rasa.close()
+        await app.state.live.close()
+        await app.state.conversation_locks.close()
 
     app = FastAPI(title="Settle gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
@@ -31,8 +45,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rest_channel.router)
     app.include_router(sms_channel.router)  # /webhooks/twilio/webhook and /webhooks/twilio/status
     app.include_router(demo_phone.router)  # /phone, only without Twilio keys
-    # Live fan-out to open widgets (and later the agent console); Redis pub/sub replaces it across workers.
-    app.state.live = live.InProcessHub()
+    # Live fan-out to open widgets and the consoles, and the per-conversation lock of the web and SMS channels: in
+    # this process by default, in Redis with REDIS_URL (several gateway workers: each must see the others' work).
+    app.state.live = live.RedisHub(settings.redis_url) if settings.redis_url else live.InProcessHub()
+    app.state.conversation_locks = conversation_lock.for_settings(settings.redis_url)
     app.include_router(web_channel.router)  # /widget.js, /widget/session, /widget/ws and the demo page /
     app.include_router(console.router)  # the agent console: /agent (login, queue, conversations, live updates)
     app.include_router(console.compliance.router)  # the compliance console: /compliance (REC-2)

@@ -86,9 +86,6 @@ class Pipeline:
     def __init__(self, engine: Engine, rasa: RasaClient, settings: Settings, hub: LiveHub | None = None) -> None:
         self.engine, self.rasa, self.settings, self.hub = engine, rasa, settings, hub
         self.hours = AgentHours.parse(settings.agent_hours)
-        # PCI-2: trailing digits of each conversation's last message, to catch a card split over two messages.
-        # Held in memory only, never stored or logged.
-        self._carry: dict[str, str] = {}
 
     async def handle(self, channel: str, external_id: str, raw_text: str,
                      metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -105,11 +102,14 @@ class Pipeline:
             replies: list[dict[str, Any]] = [{"text": t} for t in received.replies]
         else:
             try:
+                # The stored message's id goes with it: a turn retried on another Rasa instance is answered once.
+                message_id = str(received.message_id)
                 if received.new_session:
                     # ID-1: Rasa forgets the verification too (carry_over_slots_to_new_session is false).
-                    await self.rasa.send(received.conversation_id, "/session_start", {"channel": channel})
+                    await self.rasa.send(received.conversation_id, "/session_start", {"channel": channel},
+                                         message_id=f"{message_id}-session")
                 reading = await self.rasa.send(received.conversation_id, received.text,
-                                               {"channel": channel, **(metadata or {})})
+                                               {"channel": channel, **(metadata or {})}, message_id=message_id)
                 replies = reading.replies
             except RasaUnavailable:
                 # The message is already stored; marked so that nothing is silently lost.
@@ -127,7 +127,7 @@ class Pipeline:
         reply of its own; only an opt-out is confirmed, once (OPT-3). The agent sees the audit trail in the console.
         The reading is returned with the replies, to be stored with the message (REC-1)."""
         try:
-            parsed = await self.rasa.parse(received.text)
+            parsed = await self.rasa.parse(received.text, received.conversation_id)
         except RasaUnavailable:
             return RasaTurn()
         intent = parsed.get("intent") or {}
@@ -159,11 +159,14 @@ class Pipeline:
                 # A phone or a browser left alone may be in other hands now: verify again (ID-1).
                 conversation.verified_at = None
                 audit.record(session, "verification_expired", rule_id="ID-1", conversation_id=conversation.id)
-            found = redaction.redact(raw_text, self._carry.get(conversation.id, ""))
-            self._carry[conversation.id] = found.carry
+            # PCI-2: a card split over two messages. The previous message's trailing digits come from its stored
+            # (redacted) text, not from memory: any gateway worker may take the next message, and a restart
+            # forgets nothing.
+            previous = self._previous_inbound(session, conversation)
+            found = redaction.redact(raw_text, redaction.carry_of(previous.text) if previous is not None else "")
             rule_ids = ["PCI-2"] if found.kinds else None
-            if found.redact_previous_tail:
-                self._redact_previous(session, conversation)
+            if found.redact_previous_tail and previous is not None:
+                self._redact_previous(session, conversation, previous)
             message = conversations.record_message(
                 session, conversation, direction="in", sender_role="debtor", text=found.text, status="received",
                 flush=False)
@@ -222,17 +225,19 @@ class Pipeline:
         return str(buttons[index].get("payload") or buttons[index].get("title") or "")
 
     @staticmethod
-    def _redact_previous(session: Session, conversation: Conversation) -> None:
-        """PCI-2: this message completed a card number begun in the previous one; scrub that one too."""
-        previous = session.scalar(
+    def _previous_inbound(session: Session, conversation: Conversation) -> Message | None:
+        return session.scalar(
             select(Message).where(Message.conversation_id == conversation.id, Message.direction == "in")
             .order_by(Message.id.desc()).limit(1)
         )
-        if previous is not None:
-            previous.text = redaction.redact_trailing_digits(previous.text)
-            previous.rule_ids = sorted(set(previous.rule_ids or []) | {"PCI-2"})
-            audit.record(session, "inbound_redacted", rule_id="PCI-2", conversation_id=conversation.id,
-                         detail={"kinds": ["card"], "split_message": True})
+
+    @staticmethod
+    def _redact_previous(session: Session, conversation: Conversation, previous: Message) -> None:
+        """PCI-2: this message completed a card number begun in the previous one; scrub that one too."""
+        previous.text = redaction.redact_trailing_digits(previous.text)
+        previous.rule_ids = sorted(set(previous.rule_ids or []) | {"PCI-2"})
+        audit.record(session, "inbound_redacted", rule_id="PCI-2", conversation_id=conversation.id,
+                     detail={"kinds": ["card"], "split_message": True})
 
     def _send(self, received: _Received, replies: list[dict[str, Any]], status: str,
               reading: RasaTurn) -> list[dict[str, Any]]:

@@ -1,14 +1,42 @@
-"""Talks to the Rasa server's REST channel on loopback."""
+"""Talks to the Rasa server's REST channel on loopback: one instance (the embedded default) or several, each
+conversation pinned to one of them by a consistent-hash ring (bot/gateway/rasa_router.py).
+
+A turn is sent with the id of the stored inbound message (`message_id`). Rasa keeps it on the user event, and our
+channel inside Rasa (rasa_extensions/settle_channel.py) answers a message id it has already handled by replaying
+the replies that followed it, without running the turn again. That is what makes a retry safe: when an instance
+refuses the connection, drops it mid-turn (killed), answers 5xx or times out, the same turn goes to the next
+instance on the ring with the same message id, within `retry_seconds` and at most twice per instance. Whether
+the first instance had saved the turn or not, the debtor gets one answer, and the tracker holds the message once.
+
+When every instance refuses the connection there is nothing to fail over to, and the caller hears so at once
+(the pipeline then stores the message as "unprocessed" and says so): waiting for a Rasa to come back is not
+worth keeping a debtor waiting half a minute.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from bot.gateway.rasa_router import RasaRouter
+
+log = logging.getLogger(__name__)
+
 # Our channel inside Rasa (rasa_extensions/settle_channel.py): Rasa's REST answer plus the NLU reading.
 WEBHOOK = "/webhooks/settle/webhook"
+PROBE_TIMEOUT = 2.0
+
+# Which instance (its index in the configured list) answered the last turn of the current request: the REST
+# channel shows it in a response header, so tests and operators can see where a conversation is pinned.
+answered_by: ContextVar[int | None] = ContextVar("rasa_answered_by", default=None)
 
 
 class RasaUnavailable(Exception):
@@ -24,39 +52,146 @@ class RasaTurn:
     confidence: float | None = None
 
 
+class _Refused(Exception):
+    """The instance is not there (connection refused): mark it down and try the next."""
+
+
+class _Failed(Exception):
+    """This attempt failed in a way another attempt may not (reset, timeout, 5xx)."""
+
+
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float = 30.0, token: str = "") -> None:
+    def __init__(self, base_url: str | Sequence[str], timeout: float = 30.0, token: str = "",
+                 retry_seconds: float = 45.0, probe_interval: float = 1.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        self.router = RasaRouter(urls)
         self._token = token
+        self._timeout = timeout
+        self._retry_seconds = retry_seconds
+        self._probe_interval = probe_interval
+        self._probe: asyncio.Task[None] | None = None
         self._client = httpx.AsyncClient(
-            base_url=base_url,
             timeout=timeout,
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            transport=transport,
         )
 
-    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any]) -> RasaTurn:
-        try:
-            response = await self._client.post(
-                WEBHOOK,
-                json={"sender": conversation_id, "message": text, "metadata": metadata},
-            )
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(str(exc)) from exc
-        if response.status_code != 200:
-            raise RasaUnavailable(f"Rasa answered {response.status_code}")
-        body = response.json()
-        nlu = body.get("nlu") or {}
-        return RasaTurn(list(body.get("messages") or []), nlu.get("intent"), nlu.get("confidence"))
+    # --- the two calls ------------------------------------------------------------------------------------------
 
-    async def parse(self, text: str) -> dict[str, Any]:
-        """NLU only, no dialogue: what the message means, for conversations a person owns."""
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any],
+                   message_id: str | None = None) -> RasaTurn:
+        """One turn of the conversation. With a `message_id` a failed attempt is retried on the next instance
+        (Rasa replays a turn it already handled); without one only a refused connection fails over, because a
+        turn that may have run must not run twice."""
+        body: dict[str, Any] = {"sender": conversation_id, "message": text, "metadata": metadata}
+        if message_id is not None:
+            body["message_id"] = message_id
+        data = await self._call(conversation_id, "POST", WEBHOOK, body, retry=message_id is not None)
+        nlu = data.get("nlu") or {}
+        return RasaTurn(list(data.get("messages") or []), nlu.get("intent"), nlu.get("confidence"))
+
+    async def parse(self, text: str, conversation_id: str | None = None) -> dict[str, Any]:
+        """NLU only, no dialogue: what the message means, for conversations a person owns. Nothing is written,
+        so any instance will do and every failure may be retried elsewhere."""
+        return await self._call(conversation_id or text, "POST", "/model/parse", {"text": text}, retry=True,
+                                params={"token": self._token} if self._token else None)
+
+    async def close(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._probe
+            self._probe = None
+        await self._client.aclose()
+
+    # --- failover -----------------------------------------------------------------------------------------------
+
+    async def _call(self, key: str, method: str, path: str, body: dict[str, Any], retry: bool,
+                    params: dict[str, str] | None = None) -> dict[str, Any]:
+        self._ensure_probe()
+        deadline = time.monotonic() + self._retry_seconds
+        # Failures that reached an instance (dropped, 5xx, timeout): two per instance at most, so that a turn that
+        # fails everywhere (a bug, the action server down) is given up quickly rather than run over and over.
+        failures_left = 2 * len(self.router.urls)
+        backoff = 0.2
+        while True:
+            refused_all, last = True, "no Rasa instance configured"
+            for url in self.router.candidates(key):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or failures_left <= 0:
+                    break
+                try:
+                    data = await self._attempt(url, method, path, body, params, min(self._timeout, remaining))
+                except _Refused as exc:
+                    self.router.mark_down(url)
+                    last = str(exc)
+                    continue
+                except _Failed as exc:
+                    refused_all, last = False, str(exc)
+                    failures_left -= 1
+                    if not retry:
+                        raise RasaUnavailable(last) from exc
+                    log.warning("Rasa %s failed (%s); trying the next instance", url, exc)
+                    continue
+                answered_by.set(self.router.index(url))
+                return data
+            # Nobody is listening: nothing to wait for. Otherwise the failure may pass (a lock held by a killed
+            # instance expires, an instance finishes loading): try again while the budget lasts.
+            if refused_all or failures_left <= 0 or time.monotonic() + backoff >= deadline:
+                raise RasaUnavailable(last)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 2.0)
+
+    async def _attempt(self, url: str, method: str, path: str, body: dict[str, Any],
+                       params: dict[str, str] | None, timeout: float) -> dict[str, Any]:
         try:
-            response = await self._client.post("/model/parse", params={"token": self._token} if self._token else None,
-                                               json={"text": text})
-        except httpx.HTTPError as exc:
-            raise RasaUnavailable(str(exc)) from exc
+            response = await self._client.request(method, url + path, json=body, params=params, timeout=timeout)
+        except httpx.ConnectError as exc:
+            raise _Refused(f"{url}: {exc or 'connection refused'}") from exc
+        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            # The connection was dropped mid-request: the process most likely died. Mark it down now rather than
+            # send it the next turn too; the probe brings it back as soon as /status answers.
+            self.router.mark_down(url)
+            raise _Failed(f"{url}: connection lost ({exc.__class__.__name__})") from exc
+        except httpx.HTTPError as exc:  # timeouts and the rest
+            raise _Failed(f"{url}: {exc.__class__.__name__}") from exc
+        if response.status_code == 503:  # our channel: no model loaded yet
+            self.router.mark_down(url)
+            raise _Failed(f"{url}: Rasa answered 503")
+        if response.status_code >= 500:
+            raise _Failed(f"{url}: Rasa answered {response.status_code}")
         if response.status_code != 200:
+            # A 4xx is our request's fault: another instance would say the same.
             raise RasaUnavailable(f"Rasa answered {response.status_code}")
         return dict(response.json())
 
-    async def close(self) -> None:
-        await self._client.aclose()
+    # --- health probe -------------------------------------------------------------------------------------------
+
+    def _ensure_probe(self) -> None:
+        """Start the probe on first use (it needs the running event loop). One instance has no failover target,
+        so the embedded default runs no probe at all."""
+        if self._probe is None and len(self.router.urls) > 1:
+            self._probe = asyncio.get_running_loop().create_task(self._probe_loop())
+
+    async def _probe_loop(self) -> None:
+        while True:
+            await asyncio.gather(*(self.probe(url) for url in self.router.urls))
+            await asyncio.sleep(self._probe_interval)
+
+    async def probe(self, url: str) -> bool | None:
+        """Ask one instance's /status. Up (True) only with a model loaded; down (False) when it refuses or has no
+        model; a probe that times out (a busy instance) changes nothing (None)."""
+        params = {"token": self._token} if self._token else None
+        try:
+            response = await self._client.get(f"{url}/status", params=params, timeout=PROBE_TIMEOUT)
+            up = response.status_code == 200 and bool(response.json().get("model_id"))
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
+            up = False
+        except (httpx.HTTPError, ValueError):
+            return None
+        was_up = self.router.is_up(url)
+        (self.router.mark_up if up else self.router.mark_down)(url)
+        if up != was_up:
+            log.warning("Rasa %s is %s", url, "up again" if up else "down")
+        return up

@@ -9,9 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from bot.gateway.rasa_client import answered_by
+
 router = APIRouter()
 
 CHANNEL = "rest"
+RASA_INSTANCE_HEADER = "X-Settle-Rasa-Instance"
 
 
 class RestMessage(BaseModel):
@@ -22,7 +25,11 @@ class RestMessage(BaseModel):
 
 @router.post("/webhooks/rest/webhook")
 async def rest_webhook(body: RestMessage, request: Request) -> JSONResponse:
+    answered_by.set(None)
     replies = await request.app.state.pipeline.handle(CHANNEL, body.sender, body.message)
+    # Which Rasa instance answered (its index in RASA_URLS), when one did: where the conversation is pinned.
+    instance = answered_by.get()
+    headers = {RASA_INSTANCE_HEADER: str(instance)} if instance is not None else None
     # Rasa's shape, addressed back to the caller's own sender id (ours stays internal).
     return JSONResponse([{"recipient_id": body.sender, **{k: v for k, v in r.items() if k != "recipient_id"}}
-                         for r in replies])
+                         for r in replies], headers=headers)

@@ -18,10 +18,8 @@ the pipeline stored for this text."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +35,7 @@ from bot.compliance import outbound_gate, redaction
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, Message
+from bot.gateway.conversation_lock import ConversationLocks, InProcessLocks
 from bot.gateway.pipeline import Pipeline
 
 log = logging.getLogger("settle.sms")
@@ -81,10 +80,14 @@ class SmsChannel:
     """Per app: the pipeline, the Twilio sender (None: local outbox) and the per-number locks."""
 
     def __init__(self, engine: Engine, pipeline: Pipeline, settings: Settings,
-                 sender: sms.TwilioSender | None) -> None:
+                 sender: sms.TwilioSender | None, locks: ConversationLocks | None = None) -> None:
         self.engine, self.pipeline, self.settings, self.sender = engine, pipeline, settings, sender
         self.max_segments = settings.sms_max_segments
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # One number's texts one at a time, across gateway workers too: the SID check below and the SID tag after
+        # the pipeline are a check-then-tag, safe only under this lock (bot/gateway/conversation_lock.py).
+        self.locks: ConversationLocks = locks or InProcessLocks()
+        # This worker's SIDs being processed: a fast refusal of a replay racing its original on the same worker
+        # (on another worker the lock and the stored SID catch it).
         self._in_flight: set[str] = set()
 
     # --- signatures ----------------------------------------------------------------------------------------
@@ -144,10 +147,7 @@ class SmsChannel:
     async def receive(self, inbound: Inbound) -> list[dict[str, Any]]:
         """Store and answer one text, then send the answers (Twilio) or leave them in the local outbox.
         Returns the replies as sent (with numbered choices), [] for a replay."""
-        lock = self._locks.get(inbound.from_number)
-        if lock is None:
-            lock = self._locks[inbound.from_number] = asyncio.Lock()
-        async with lock:
+        async with self.locks.hold(f"sms:{inbound.from_number}"):
             if inbound.message_sid and await run_in_threadpool(self.seen, inbound.from_number, inbound.message_sid):
                 return []  # another gateway worker took it first
             before = await run_in_threadpool(self._last_message_id, inbound.from_number)
@@ -233,7 +233,8 @@ def get_channel(app: FastAPI) -> SmsChannel:
     channel = getattr(app.state, "sms_channel", None)
     if channel is None:
         settings: Settings = app.state.settings
-        channel = SmsChannel(app.state.engine, app.state.pipeline, settings, sms.sender_from_settings(settings))
+        channel = SmsChannel(app.state.engine, app.state.pipeline, settings, sms.sender_from_settings(settings),
+                             getattr(app.state, "conversation_locks", None))
         app.state.sms_channel = channel
     return channel
 

@@ -24,7 +24,6 @@ import logging
 import re
 import secrets
 import time
-import weakref
 from collections import OrderedDict
 from contextlib import suppress
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from bot import conversations
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, Message
+from bot.gateway.conversation_lock import ConversationLocks, InProcessLocks
 from bot.gateway.live import LiveHub, SubscriberLagged, message_event, shown_to_debtor
 
 log = logging.getLogger(__name__)
@@ -122,15 +122,20 @@ class _Connection:
 class WebChannel:
     """One per app: the per-conversation order of processing, the in-memory dedupe, the hub."""
 
-    def __init__(self, engine: Engine, settings: Settings, hub: LiveHub) -> None:
+    def __init__(self, engine: Engine, settings: Settings, hub: LiveHub,
+                 locks: ConversationLocks | None = None) -> None:
         self.engine, self.settings, self.hub = engine, settings, hub
         # Without a configured key, tokens are good for this process only (tests, throwaway runs).
         self.secret = settings.widget_secret or secrets.token_urlsafe(32)
         self.ttl = max(60, settings.widget_token_ttl_minutes * 60)
-        # One conversation's messages are processed in arrival order, one at a time (two tabs, resends).
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # One conversation's messages are processed one at a time (two tabs, resends), across gateway workers
+        # too: the dedupe below is check-then-tag, safe only under this lock (bot/gateway/conversation_lock.py).
+        self.locks: ConversationLocks = locks or InProcessLocks()
+        # Backpressure for one socket's burst; per worker, as a socket lives on one worker.
         self._in_flight: dict[str, int] = {}
-        # Recently handled client ids per conversation: the fast path of dedupe (the database is the sure one).
+        # Recently handled client ids per conversation: the fast path of dedupe, the database is the sure one. A
+        # cache of facts already in the database (an id is added only once its message is tagged there), so a
+        # worker that lacks an entry just asks the database: it is never wrong with several workers.
         self._seen: OrderedDict[str, OrderedDict[str, dict[str, Any]]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self.pipeline: Any = None  # app.state.pipeline, made by the app's lifespan
@@ -233,10 +238,7 @@ class WebChannel:
     async def _process(self, conversation_id: str, external_id: str, text: str, client_id: str,
                        title: str | None) -> None:
         try:
-            lock = self._locks.get(conversation_id)
-            if lock is None:
-                lock = self._locks[conversation_id] = asyncio.Lock()
-            async with lock:
+            async with self.locks.hold(f"web:{conversation_id}"):
                 duplicate = self._seen.get(conversation_id, {}).get(client_id) or await run_in_threadpool(
                     self._stored, conversation_id, client_id)
                 if duplicate is not None:
@@ -258,6 +260,10 @@ class WebChannel:
                         await self.hub.publish(conversation_id, event)
                     await self.hub.publish(conversation_id, {"type": "typing", "on": False})
                     self._remember(conversation_id, client_id, events)
+        except Exception:
+            # The conversation's lock could not be had (Redis down, or held past the wait): nothing was stored;
+            # the widget resends what it has not seen echoed.
+            log.exception("web message of %s was not taken", conversation_id)
         finally:
             left = self._in_flight.get(conversation_id, 1) - 1
             if left > 0:
@@ -350,7 +356,8 @@ class WebChannel:
 def channel_for(app: Any) -> WebChannel:
     web = getattr(app.state, "web_channel", None)
     if web is None:
-        web = app.state.web_channel = WebChannel(app.state.engine, app.state.settings, app.state.live)
+        web = app.state.web_channel = WebChannel(app.state.engine, app.state.settings, app.state.live,
+                                                 getattr(app.state, "conversation_locks", None))
     web.pipeline = getattr(app.state, "pipeline", None)
     return web
 
