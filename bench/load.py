@@ -345,11 +345,12 @@ def run_production(levels: list[tuple[int, int]], log_dir: Path, tag: str,
         engine = get_engine(app_url)
         import_accounts(engine, write_portfolio(Path(tmp) / "portfolio.csv", conversations_needed(levels)))
         engine.dispose()
-        gateway_port, action_port, stripe_port = free_ports(3)
+        gateway_port, action_port, stripe_port, *rasa_ports = free_ports(3 + PRODUCTION_RASA_INSTANCES)
         config = StackConfig(
             database_url=app_url, tracker_store_url=tracker_url.replace("postgresql+psycopg2://", "postgresql://"),
             model=model_path(), log_dir=log_dir / "production", host=LOOPBACK, gateway_port=gateway_port,
-            action_port=action_port, stripe_port=stripe_port, rasa_instances=PRODUCTION_RASA_INSTANCES,
+            action_port=action_port, stripe_port=stripe_port, rasa_ports=tuple(rasa_ports),
+            rasa_instances=PRODUCTION_RASA_INSTANCES,
             gateway_workers=PRODUCTION_GATEWAY_WORKERS, redis_url=redis_url,
         )
         return _run_stack("production", config, levels, tag, progress)
