@@ -398,6 +398,57 @@ def _concrete_prediction_function() -> str:
     return "concrete prediction function"
 
 
+# NLU graph nodes whose reading of a message depends on its text alone (and the model and domain): no tracker, no
+# metadata.
+TEXT_ONLY_NLU = frozenset({
+    "NLUMessageConverter", "RegexMessageHandler", "DomainProvider", "WhitespaceTokenizer", "RegexFeaturizer",
+    "LexicalSyntacticFeaturizer", "CountVectorsFeaturizer", "DIETClassifier", "FallbackClassifier",
+    "LogisticRegressionClassifier", "EntitySynonymMapper", "MiniLMSentenceFeaturizer",
+})
+PARSES_KEPT = 10_000
+
+
+def _parse_results_kept_by_text() -> str:
+    """The same words get the same reading: a model whose NLU components read only the text (TEXT_ONLY_NLU) gives
+    the same parse for the same text every time, and people send the same short texts again and again ("yes", "1",
+    "hi", "thanks"). The last PARSES_KEPT readings are kept per loaded model and handed out as copies. A pipeline
+    with any other component (one that could look at the tracker or the metadata) is always run."""
+    import copy
+    from collections import OrderedDict
+
+    from rasa.core.processor import MessageProcessor
+
+    original = MessageProcessor._parse_message_with_graph
+    text_only: dict[int, bool] = {}
+    kept: OrderedDict[tuple[int, str, bool], dict[str, Any]] = OrderedDict()
+
+    def is_text_only(self: MessageProcessor) -> bool:
+        runner = self.graph_runner
+        found = text_only.get(id(runner))
+        if found is None:
+            schema = runner._graph_schema.minimal_graph_schema([self.model_metadata.nlu_target])
+            found = text_only[id(runner)] = all(node.uses.__name__ in TEXT_ONLY_NLU
+                                                for node in schema.nodes.values())
+        return found
+
+    def _parse_message_with_graph(self: MessageProcessor, message: Any, tracker: Any,
+                                  only_output_properties: bool = True) -> dict[str, Any]:
+        if not isinstance(message.text, str) or not is_text_only(self):
+            return original(self, message, tracker, only_output_properties)
+        key = (id(self.graph_runner), message.text, only_output_properties)
+        parsed = kept.get(key)
+        if parsed is None:
+            parsed = kept[key] = original(self, message, tracker, only_output_properties)
+            if len(kept) > PARSES_KEPT:
+                kept.popitem(last=False)
+        else:
+            kept.move_to_end(key)
+        return copy.deepcopy(parsed)
+
+    MessageProcessor._parse_message_with_graph = _parse_message_with_graph
+    return "parse results kept by text"
+
+
 PATCHES = (_compiled_action_response_schema, _event_types_by_name, _pooled_endpoint_sessions,
            _sequential_graph_runner, _incremental_past_states, _rule_matching_stops_at_longest_rule,
-           _lighter_feature_combining, _concrete_prediction_function)
+           _lighter_feature_combining, _concrete_prediction_function, _parse_results_kept_by_text)

@@ -40,6 +40,8 @@ def test_the_model_reads_every_held_out_message_the_same_with_the_speedups(repor
     assert len(found["applied"]) >= 8
     assert len(found["before"]) == 200
     assert found["after"] == found["before"]  # intent, confidence (5 places) and the top 3 of the ranking
+    assert found["again"] == found["before"]  # read a second time, from the readings kept by text
+    assert found["kept_reading_unharmed"]  # a caller changing its copy does not change what the next one gets
 
 
 def test_past_states_read_incrementally_equal_rasas_at_every_step_of_every_story(report: dict):

@@ -103,6 +103,12 @@ def main() -> None:
 
     applied = speedups.apply()
     after = readings(agent, texts)
+    again = readings(agent, texts)  # the same texts once more: now from the kept readings
+    loop = asyncio.new_event_loop()
+    handed_out = loop.run_until_complete(agent.parse_message(texts[0]))
+    handed_out["intent"]["name"] = "changed by a caller"
+    unharmed = loop.run_until_complete(agent.parse_message(texts[0]))["intent"]["name"] != "changed by a caller"
+    loop.close()
     validate = speedups.action_response_validator()
     checked = []
     for sample, accepted in answers:
@@ -112,8 +118,8 @@ def main() -> None:
         except Exception:  # noqa: BLE001 - any refusal
             checked.append({"sample": sample, "rasa": accepted, "settle": False})
     states = past_states_agree(agent)
-    out.write_text(json.dumps({"applied": applied, "before": before, "after": after, "answers": checked,
-                               "past_states": states}))
+    out.write_text(json.dumps({"applied": applied, "before": before, "after": after, "again": again,
+                               "kept_reading_unharmed": unharmed, "answers": checked, "past_states": states}))
 
 
 if __name__ == "__main__":
