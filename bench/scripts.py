@@ -1,9 +1,10 @@
 """The scripted conversations the load generator plays, and the debtors Settle's script needs.
 
 Settle's script is what a debtor does end to end: greet, ask what they owe, verify (date of birth, SSN last 4,
-account number), hear the balance, ask for a plan at $150 a month, pick the first option, agree with YES and get
-the first payment's link, say goodbye. Each conversation is a different debtor of a generated portfolio and words
-its requests in one of a few ways, so that no two conversations are the same text to the NLU or the database.
+account number), hear the balance, ask for a plan at $100 to $300 a month, pick the first option, agree and get the
+first payment's link, say goodbye. Each conversation is a different debtor of a generated portfolio and words its
+requests in one of several ways (the amount too), so the NLU and the database see what real traffic would show
+them: dates, SSN digits and account numbers never repeat, greetings, "1" and "yes" often do.
 
 The baseline plays the bot `rasa init` makes (the moodbot) with its own six-turn script."""
 
@@ -18,13 +19,17 @@ from pathlib import Path
 
 from bot.gateway.pipeline import UNAVAILABLE_REPLY
 
-BENCH_CREDITOR = "Woodgrove Bank"  # the default plan policy: $150 a month on $2,400.00 is 16 payments
+BENCH_CREDITOR = "Woodgrove Bank"  # the default plan policy ($150 a month on $2,400.00 is 16 payments)
 BENCH_BALANCE = "2400.00"
-GREETINGS = ("hi", "hello", "hey there", "good morning")
-BALANCE_ASKS = ("what do I owe?", "how much do i owe", "what's my balance", "can you tell me my balance")
-PLAN_ASKS = ("I can pay $150 a month", "can i do 150 a month", "could I pay $150 monthly")
-GOODBYES = ("thanks, bye", "thank you, goodbye", "bye")
-
+GREETINGS = ("hi", "hello", "hey there", "good morning", "hi, I got your letter", "hello?", "hey",
+             "good afternoon", "hi there")
+BALANCE_ASKS = ("what do I owe?", "how much do i owe", "what's my balance", "can you tell me my balance",
+                "how much is my bill", "what is the amount due", "whats my balance", "what do i owe you guys",
+                "I want to know how much I owe")
+PLAN_ASKS = ("I can pay ${amount} a month", "can i do {amount} a month", "could I pay ${amount} monthly",
+             "i can afford ${amount} per month", "what about ${amount} a month")
+AGREEMENTS = ("YES", "yes", "Yes", "yes I agree")
+GOODBYES = ("thanks, bye", "thank you, goodbye", "bye", "ok thanks", "that's all, thank you")
 
 @dataclass(frozen=True)
 class Conversation:
@@ -74,14 +79,16 @@ def write_portfolio(path: Path, count: int) -> Path:
 
 class SettleScript(Script):
     def __init__(self) -> None:
-        super().__init__("settle", "hi / what do I owe? / DOB / SSN last 4 / account / $150 a month / 1 / YES / bye",
-                         9, UNAVAILABLE_REPLY)
+        super().__init__("settle", "hi / what do I owe? / DOB / SSN last 4 / account / $100-300 a month / 1 / YES / "
+                                   "bye, each in one of several wordings", 9, UNAVAILABLE_REPLY)
 
     def conversation(self, number: int) -> Conversation:
         debtor = bench_debtor(number)
         pick = random.Random(-number - 1)
+        amount = pick.randrange(100, 310, 10)  # $100 to $300 a month on $2,400.00: 8 to 24 payments
         turns = (pick.choice(GREETINGS), pick.choice(BALANCE_ASKS), debtor.dob.strftime("%m/%d/%Y"),
-                 debtor.ssn_last4, debtor.account_ref, pick.choice(PLAN_ASKS), "1", "YES", pick.choice(GOODBYES))
+                 debtor.ssn_last4, debtor.account_ref, pick.choice(PLAN_ASKS).format(amount=amount), "1",
+                 pick.choice(AGREEMENTS), pick.choice(GOODBYES))
         # The balance once verified; the plan's first payment link once agreed (PLAN-2, PCI-1).
         return Conversation(turns, {4: "$2,400.00", 7: "/pay/"})
 
