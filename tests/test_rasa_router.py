@@ -1,14 +1,16 @@
 """The gateway's consistent-hash ring over Rasa instances (bot/gateway/rasa_router.py) and the client's failover
-(bot/gateway/rasa_client.py), without a Rasa: instances are stood in for by an httpx mock transport."""
+(bot/gateway/rasa_client.py), without a Rasa: instances are stood in for by small HTTP servers on loopback that
+answer, refuse connections (nothing listening), drop the connection without an answer (a process killed
+mid-turn), or answer 500."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
+from collections.abc import AsyncIterator
 
-import httpx
 import pytest
+from aiohttp import web
 
 from bot.gateway.rasa_client import RasaClient, RasaUnavailable, answered_by
 from bot.gateway.rasa_router import HashRing, RasaRouter
@@ -82,36 +84,83 @@ def test_a_down_node_is_skipped_and_its_conversations_move_back_when_it_is_up():
 
 
 class Instances:
-    """Stand-ins for Rasa instances behind one mock transport: each URL is up, refusing, or failing."""
+    """Stand-ins for Rasa instances, one HTTP server each on a free loopback port: each is up, refusing, dying or
+    answering 500 (`await set(url, state)`). `calls` are the turns and parses that reached an instance."""
 
-    def __init__(self, *urls: str) -> None:
-        self.state = {url: "up" for url in urls}
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.urls: list[str] = []
+        self.state: dict[str, str] = {}
         self.calls: list[tuple[str, dict]] = []
+        self._runner: web.AppRunner | None = None
+        self._sites: dict[str, web.TCPSite | None] = {}
 
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        base = f"{request.url.scheme}://{request.url.host}:{request.url.port}"
-        state = self.state[base]
-        if request.url.path == "/status":
-            if state in ("refused", "dies"):  # a killed process refuses the probe too
-                raise httpx.ConnectError("connection refused", request=request)
-            return httpx.Response(200, json={"model_id": "m"})
-        self.calls.append((base, json.loads(request.content)))
-        if state == "refused":
-            raise httpx.ConnectError("connection refused", request=request)
-        if state == "dies":  # killed mid-turn: the connection drops without an answer
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response", request=request)
+    async def start(self) -> Instances:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        for _ in range(self.count):
+            site = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await site.start()
+            url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+            self.urls.append(url)
+            self.state[url] = "up"
+            self._sites[url] = site
+        return self
+
+    async def set(self, url: str, state: str) -> None:
+        """refused: nothing listens on the port; any other state listens again."""
+        site = self._sites[url]
+        if state == "refused" and site is not None:
+            await site.stop()
+            self._sites[url] = None
+        elif state != "refused" and site is None:
+            port = int(url.rsplit(":", 1)[1])
+            self._sites[url] = site = web.TCPSite(self._runner, "127.0.0.1", port, reuse_address=True)
+            await site.start()
+        self.state[url] = state
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        url = f"http://127.0.0.1:{request.transport.get_extra_info('sockname')[1]}"
+        state = self.state[url]
+        if request.path != "/status":
+            self.calls.append((url, await request.json()))
+        if state == "dies":  # killed mid-turn: the connection drops without an answer (the probe's too)
+            request.transport.close()
+            raise asyncio.CancelledError
+        if request.path == "/status":
+            return web.json_response({"model_id": "m"})
         if state == "500":
-            return httpx.Response(500, json={})
-        return httpx.Response(200, json={"messages": [{"text": f"from {base}"}],
-                                         "nlu": {"intent": "greet", "confidence": 0.9}})
+            return web.json_response({}, status=500)
+        return web.json_response({"messages": [{"text": f"from {url}"}],
+                                  "nlu": {"intent": "greet", "confidence": 0.9}})
 
     def client(self, retry_seconds: float = 5.0) -> RasaClient:
-        return RasaClient(list(self.state), retry_seconds=retry_seconds, probe_interval=0.05,
-                          transport=httpx.MockTransport(self.handler))
+        return RasaClient(list(self.urls), retry_seconds=retry_seconds, probe_interval=0.05)
 
 
-async def test_a_turn_goes_to_the_conversations_instance_with_the_stored_message_id():
-    instances = Instances(A, B)
+@pytest.fixture
+async def start() -> AsyncIterator:
+    """`await start(n)`: n stand-in instances, stopped after the test."""
+    started: list[Instances] = []
+
+    async def make(count: int) -> Instances:
+        found = await Instances(count).start()
+        started.append(found)
+        return found
+
+    yield make
+    for found in started:
+        await found.stop()
+
+
+async def test_a_turn_goes_to_the_conversations_instance_with_the_stored_message_id(start):
+    instances = await start(2)
     client = instances.client()
     try:
         turn = await client.send("conv-1", "hi", {"channel": "rest"}, message_id="17")
@@ -125,43 +174,45 @@ async def test_a_turn_goes_to_the_conversations_instance_with_the_stored_message
 
 
 @pytest.mark.parametrize("failure", ["refused", "dies", "500"])
-async def test_a_failed_turn_is_retried_on_the_next_instance_with_the_same_message_id(failure):
+async def test_a_failed_turn_is_retried_on_the_next_instance_with_the_same_message_id(start, failure):
     """Refused, dropped mid-turn (a killed Rasa) or 5xx: the same turn, same message id, on the next instance,
     whose replay check answers it once (rasa_extensions/settle_channel.py)."""
-    instances = Instances(A, B, C)
+    instances = await start(3)
     client = instances.client()
     try:
         home = client.router.ring.node_for("conv-2")
-        instances.state[home] = failure
+        await instances.set(home, failure)
         turn = await client.send("conv-2", "hi", {}, message_id="42")
         second = client.router.ring.preference("conv-2")[1]
         assert turn.replies == [{"text": f"from {second}"}]
-        assert [(url, body["message_id"]) for url, body in instances.calls] == [(home, "42"), (second, "42")]
+        reached = [(home, "42")] if failure != "refused" else []  # a refused turn never reached its instance
+        assert [(url, body["message_id"]) for url, body in instances.calls] == reached + [(second, "42")]
         # A refused or dropped connection marks the instance down: the next turn goes straight to the failover.
         assert client.router.is_up(home) is (failure == "500")
     finally:
         await client.close()
 
 
-async def test_without_a_message_id_only_a_refused_connection_fails_over():
+async def test_without_a_message_id_only_a_refused_connection_fails_over(start):
     """A turn that may have run must not run twice: with no id to replay by, a dropped connection is final."""
-    instances = Instances(A, B)
+    instances = await start(2)
     client = instances.client()
     try:
         home = client.router.ring.node_for("conv-3")
-        instances.state[home] = "dies"
+        await instances.set(home, "dies")
         with pytest.raises(RasaUnavailable):
             await client.send("conv-3", "hi", {})
-        instances.state[home] = "refused"
+        await instances.set(home, "refused")
         assert (await client.send("conv-3", "hi", {})).replies  # never reached the instance: safe to move
     finally:
         await client.close()
 
 
-async def test_when_every_instance_refuses_the_caller_hears_at_once():
+async def test_when_every_instance_refuses_the_caller_hears_at_once(start):
     """Nothing to fail over to: no waiting out the retry budget (the debtor gets the 'trouble' reply now)."""
-    instances = Instances(A, B)
-    instances.state = {A: "refused", B: "refused"}
+    instances = await start(2)
+    for url in instances.urls:
+        await instances.set(url, "refused")
     client = instances.client(retry_seconds=30.0)
     try:
         started = asyncio.get_running_loop().time()
@@ -172,10 +223,11 @@ async def test_when_every_instance_refuses_the_caller_hears_at_once():
         await client.close()
 
 
-async def test_failures_that_may_pass_are_retried_but_not_forever():
+async def test_failures_that_may_pass_are_retried_but_not_forever(start):
     """Two tries per instance at most: a turn that fails everywhere is given up in well under the budget."""
-    instances = Instances(A, B)
-    instances.state = {A: "500", B: "500"}
+    instances = await start(2)
+    for url in instances.urls:
+        await instances.set(url, "500")
     client = instances.client(retry_seconds=30.0)
     try:
         started = asyncio.get_running_loop().time()
@@ -186,9 +238,10 @@ async def test_failures_that_may_pass_are_retried_but_not_forever():
         await client.close()
 
 
-async def test_the_budget_bounds_the_retries():
-    instances = Instances(A, B, C, D)
-    instances.state = dict.fromkeys(instances.state, "500")
+async def test_the_budget_bounds_the_retries(start):
+    instances = await start(4)
+    for url in instances.urls:
+        await instances.set(url, "500")
     client = instances.client(retry_seconds=0.1)
     try:
         with pytest.raises(RasaUnavailable):
@@ -198,15 +251,15 @@ async def test_the_budget_bounds_the_retries():
         await client.close()
 
 
-async def test_the_probe_brings_a_recovered_instance_back_and_its_conversations_with_it():
-    instances = Instances(A, B)
+async def test_the_probe_brings_a_recovered_instance_back_and_its_conversations_with_it(start):
+    instances = await start(2)
     client = instances.client()
     try:
         home = client.router.ring.node_for("conv-6")
-        instances.state[home] = "refused"
+        await instances.set(home, "refused")
         await client.send("conv-6", "hi", {}, message_id="1")
         assert not client.router.is_up(home)
-        instances.state[home] = "up"  # restarted, model loaded: /status answers with a model id
+        await instances.set(home, "up")  # restarted, model loaded: /status answers with a model id
         for _ in range(100):
             if client.router.is_up(home):
                 break
@@ -218,23 +271,24 @@ async def test_the_probe_brings_a_recovered_instance_back_and_its_conversations_
         await client.close()
 
 
-async def test_parse_fails_over_too():
+async def test_parse_fails_over_too(start):
     """Agent-owned conversations are classified by /model/parse: any instance will do."""
-    instances = Instances(A, B)
+    instances = await start(2)
     client = instances.client()
     try:
         home = client.router.ring.node_for("conv-7")
-        instances.state[home] = "refused"
+        await instances.set(home, "refused")
         parsed = await client.parse("stop texting me", "conv-7")
         assert parsed["messages"]  # the stand-in answers every POST alike
-        assert [url for url, _ in instances.calls] == [home, client.router.ring.preference("conv-7")[1]]
+        assert [url for url, _ in instances.calls] == [client.router.ring.preference("conv-7")[1]]
     finally:
         await client.close()
 
 
-async def test_one_instance_runs_no_probe():
+async def test_one_instance_runs_no_probe(start):
     """The embedded default: nothing to fail over to, so no background probe either."""
-    client = RasaClient(A, transport=httpx.MockTransport(Instances(A).handler))
+    instances = await start(1)
+    client = RasaClient(instances.urls[0])
     try:
         await client.send("conv-8", "hi", {}, message_id="1")
         assert client._probe is None

@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 
 from bot.gateway.rasa_router import RasaRouter
 
@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 # Our channel inside Rasa (rasa_extensions/settle_channel.py): Rasa's REST answer plus the NLU reading.
 WEBHOOK = "/webhooks/settle/webhook"
 PROBE_TIMEOUT = 2.0
+# Idle connections are closed before Rasa's server (Sanic: 5 s) closes its side, so a turn is never sent on a
+# connection that is being closed, which would look like a Rasa that died.
+KEEPALIVE_SECONDS = 3.0
 
 # Which instance (its index in the configured list) answered the last turn of the current request: the REST
 # channel shows it in a response header, so tests and operators can see where a conversation is pinned.
@@ -62,8 +65,7 @@ class _Failed(Exception):
 
 class RasaClient:
     def __init__(self, base_url: str | Sequence[str], timeout: float = 30.0, token: str = "",
-                 retry_seconds: float = 45.0, probe_interval: float = 1.0,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 retry_seconds: float = 45.0, probe_interval: float = 1.0) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         self.router = RasaRouter(urls)
         self._token = token
@@ -71,11 +73,17 @@ class RasaClient:
         self._retry_seconds = retry_seconds
         self._probe_interval = probe_interval
         self._probe: asyncio.Task[None] | None = None
-        self._client = httpx.AsyncClient(
-            timeout=timeout,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
-            transport=transport,
-        )
+        # aiohttp, not httpx: with 20 turns in flight httpx spent 2 ms of CPU per request managing its pool, aiohttp
+        # 0.15 ms (measured on this machine), and every turn makes one.
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        # Made on first use, inside the running event loop, as aiohttp requires.
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=200, keepalive_timeout=KEEPALIVE_SECONDS),
+                timeout=aiohttp.ClientTimeout(total=self._timeout))
+        return self._session
 
     # --- the two calls ------------------------------------------------------------------------------------------
 
@@ -103,7 +111,8 @@ class RasaClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._probe
             self._probe = None
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
     # --- failover -----------------------------------------------------------------------------------------------
 
@@ -146,25 +155,28 @@ class RasaClient:
     async def _attempt(self, url: str, method: str, path: str, body: dict[str, Any],
                        params: dict[str, str] | None, timeout: float) -> dict[str, Any]:
         try:
-            response = await self._client.request(method, url + path, json=body, params=params, timeout=timeout)
-        except httpx.ConnectError as exc:
-            raise _Refused(f"{url}: {exc or 'connection refused'}") from exc
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            async with self._client().request(method, url + path, json=body, params=params,
+                                              timeout=aiohttp.ClientTimeout(total=timeout)) as response:
+                status = response.status
+                data = await response.json(content_type=None) if status == 200 else None
+        except aiohttp.ClientConnectorError as exc:
+            raise _Refused(f"{url}: {exc.os_error or 'connection refused'}") from exc
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, aiohttp.ClientPayloadError) as exc:
             # The connection was dropped mid-request: the process most likely died. Mark it down now rather than
             # send it the next turn too; the probe brings it back as soon as /status answers.
             self.router.mark_down(url)
             raise _Failed(f"{url}: connection lost ({exc.__class__.__name__})") from exc
-        except httpx.HTTPError as exc:  # timeouts and the rest
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:  # timeouts, unreadable answers
             raise _Failed(f"{url}: {exc.__class__.__name__}") from exc
-        if response.status_code == 503:  # our channel: no model loaded yet
+        if status == 503:  # our channel: no model loaded yet
             self.router.mark_down(url)
             raise _Failed(f"{url}: Rasa answered 503")
-        if response.status_code >= 500:
-            raise _Failed(f"{url}: Rasa answered {response.status_code}")
-        if response.status_code != 200:
+        if status >= 500:
+            raise _Failed(f"{url}: Rasa answered {status}")
+        if status != 200:
             # A 4xx is our request's fault: another instance would say the same.
-            raise RasaUnavailable(f"Rasa answered {response.status_code}")
-        return dict(response.json())
+            raise RasaUnavailable(f"Rasa answered {status}")
+        return dict(data)
 
     # --- health probe -------------------------------------------------------------------------------------------
 
@@ -184,11 +196,12 @@ class RasaClient:
         model; a probe that times out (a busy instance) changes nothing (None)."""
         params = {"token": self._token} if self._token else None
         try:
-            response = await self._client.get(f"{url}/status", params=params, timeout=PROBE_TIMEOUT)
-            up = response.status_code == 200 and bool(response.json().get("model_id"))
-        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError):
+            async with self._client().get(f"{url}/status", params=params,
+                                          timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT)) as response:
+                up = response.status == 200 and bool((await response.json(content_type=None)).get("model_id"))
+        except (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
             up = False
-        except (httpx.HTTPError, ValueError):
+        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError, AttributeError):
             return None
         was_up = self.router.is_up(url)
         (self.router.mark_up if up else self.router.mark_down)(url)
