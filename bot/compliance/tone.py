@@ -185,7 +185,9 @@ def _lint_with_default_phrases(text: str, time_barred: bool, lawful_legal_action
 
 def _lint(text: str, time_barred: bool, lawful_legal_action: bool, policy: BannedPhrases) -> list[Violation]:
     plain, origin = _normalise(text)
-    variants = (plain, _deleet(plain))  # same length, so one map serves both
+    deleeted = _deleet(plain)
+    # Same length, so one map serves both; usually nothing was swapped, and one scan finds what two would.
+    variants = (plain,) if deleeted == plain else (plain, deleeted)
 
     def original(span: tuple[int, int]) -> tuple[int, int]:
         return origin[span[0]], origin[span[1] - 1] + 1
