@@ -184,7 +184,11 @@ async def run_level(base_url: str, script: Script, concurrency: int, conversatio
     return result
 
 
-WARMUP_CONVERSATIONS = 2
+# Untimed conversations before the first level, with debtors and words of their own (never replayed later): a
+# fresh process builds TensorFlow graphs, opens database connections and fills its caches in its first turns, a
+# one-off cost that is not what a turn of a running server costs. Both targets get the same warm-up.
+WARMUP_CONVERSATIONS = 20
+WARMUP_CONCURRENCY = 5
 
 
 def conversations_needed(levels: list[tuple[int, int]]) -> int:
@@ -194,9 +198,7 @@ def conversations_needed(levels: list[tuple[int, int]]) -> int:
 
 async def drive(base_url: str, script: Script, levels: list[tuple[int, int]], tag: str,
                 progress: Callable[[str], None]) -> list[LevelResult]:
-    # Untimed conversations first: the first turns build TensorFlow graphs and open database connections, a
-    # one-off cost that is not what a turn costs.
-    warmup = await run_level(base_url, script, 1, WARMUP_CONVERSATIONS, tag)
+    warmup = await run_level(base_url, script, WARMUP_CONCURRENCY, WARMUP_CONVERSATIONS, tag)
     if warmup.errors:
         progress(f"{script.name}: warm-up conversation failed: " + "; ".join(warmup.error_samples))
     results = []
@@ -434,7 +436,7 @@ def run_baseline(rasa_bin: Path, rasa_version: str, levels: list[tuple[int, int]
     # The same flags bot.stack gives Settle's Rasa, minus its endpoints: rasa init's endpoints.yml
     # configures nothing, so Rasa uses its in-memory tracker and lock stores.
     argv = [str(rasa_bin), "run", "--model", str(model), "--credentials", str(credentials),
-            "--interface", LOOPBACK, "--port", str(port), "--enable-api", "--auth-token", token]
+            "--interface", LOOPBACK, "--port", str(port), "--enable-api", f"--auth-token={token}"]
     base_url = f"http://{LOOPBACK}:{port}"
     progress(f"baseline: starting bare Rasa on {base_url} (log in {log})")
     start = time.perf_counter()

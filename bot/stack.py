@@ -152,7 +152,7 @@ class Stack:
             port = url.rsplit(":", 1)[1]
             commands[name] = ([*rasa_server_command(), "run", "--model", str(c.model), "--endpoints", c.endpoints_file,
                                "--credentials", "credentials.yml", "--interface", c.host, "--port", port,
-                               "--enable-api", "--auth-token", c.rasa_token],
+                               "--enable-api", f"--auth-token={c.rasa_token}"],  # one argument: it may start with -
                               f"{url}/status?token={c.rasa_token}")
         workers = ["--workers", str(c.gateway_workers)] if c.gateway_workers > 1 else []
         commands["gateway"] = ([sys.executable, "-m", "uvicorn", "--factory", "bot.gateway.app:create_app",
