@@ -9,6 +9,7 @@ from rasa_extensions import speedups
 
 if __name__ == "__main__":
     speedups.apply()
+    speedups.serving_gc()
     from rasa.__main__ import main
 
     sys.argv[0] = "rasa"
