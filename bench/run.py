@@ -196,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="drive scripted conversations at fixed concurrency")
     parser.add_argument("--csv", type=Path, action="append", dest="csvs", default=[],
                         help="held-out CSV for --nlu (repeatable; default "
-                             "bench/data/external_heldout.csv and own_heldout.csv)")
+                             "bench/data/external_heldout.csv and own_heldout_v2.csv)")
     parser.add_argument("--concurrency", type=parse_levels, default=[1, 20],
                         help="comma-separated concurrency levels for --load (default 1,20)")
     parser.add_argument("--conversations", type=int, default=None,
