@@ -12,8 +12,10 @@ In a pipeline (see bench/configs/):
 
     - name: rasa_extensions.sentence_encoder.MiniLMSentenceFeaturizer
 
-It adds one 384-wide *sentence* feature to each message's text and no sequence features, so put it next to
-featurisers that give DIET its sequence features (count vectors), or give DIET sentence features alone.
+It adds the 384-wide embedding as the *sentence* feature of each message's text and, unless
+`sequence_features: false`, one 384-wide row per token (from a tokenizer earlier in the pipeline) as its
+sequence features: DIET will not train without sequence features, though with
+`number_of_transformer_layers: 0` its intent prediction reads the sentence feature only.
 """
 
 from __future__ import annotations
@@ -81,49 +83,56 @@ class WordPieceTokenizer:
         self.cls_id = self.vocab["[CLS]"]
         self.sep_id = self.vocab["[SEP]"]
         self.unk_id = self.vocab["[UNK]"]
-        self._cache: dict[str, list[int]] = {}  # word -> ids: chat messages reuse a small vocabulary
+        # word -> (piece ids, where each piece starts in the word): chat messages reuse a small vocabulary
+        self._cache: dict[str, tuple[list[int], list[int]]] = {}
 
-    def normalize(self, text: str) -> str:
-        out = []
-        for char in text:
+    def normalize(self, text: str) -> tuple[str, list[int]]:
+        """The normalised text, and for each of its characters the index of the character of `text` it came
+        from (so pieces can be mapped back onto Rasa's tokens)."""
+        out: list[str] = []
+        source: list[int] = []
+        for index, char in enumerate(text):
             cp = ord(char)
             if cp == 0 or cp == 0xFFFD or _is_control(char):
                 continue
             if _is_whitespace(char):
-                out.append(" ")
+                mapped = " "
             elif _is_cjk(cp):
-                out.append(f" {char} ")
+                mapped = f" {char} "
             else:
-                out.append(char)
-        # strip_accents is unset in tokenizer.json, so it follows lowercase=True: NFD, drop combining marks.
-        text = unicodedata.normalize("NFD", "".join(out))
-        return "".join(c for c in text if unicodedata.category(c) != "Mn").lower()
+                # strip_accents is unset in tokenizer.json, so it follows lowercase=True: NFD, drop
+                # combining marks, then lower-case; done per character, as the Rust normaliser does.
+                decomposed = unicodedata.normalize("NFD", char)
+                mapped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower()
+            out.append(mapped)
+            source.extend([index] * len(mapped))
+        return "".join(out), source
 
     @staticmethod
-    def pre_tokenize(text: str) -> list[str]:
-        words: list[str] = []
-        for chunk in text.split():
-            current = []
-            for char in chunk:
-                if _is_punctuation(char):
-                    if current:
-                        words.append("".join(current))
-                        current = []
-                    words.append(char)
-                else:
-                    current.append(char)
-            if current:
-                words.append("".join(current))
+    def pre_tokenize(text: str) -> list[tuple[str, int]]:
+        """Words and their start in `text`: split on whitespace, each punctuation character a word."""
+        words: list[tuple[str, int]] = []
+        start = None
+        for index, char in enumerate(text + " "):
+            if char.isspace() or _is_punctuation(char):  # isspace: Unicode White_Space, like the Rust code
+                if start is not None:
+                    words.append((text[start:index], start))
+                    start = None
+                if index < len(text) and not char.isspace():
+                    words.append((char, index))
+            elif start is None:
+                start = index
         return words
 
-    def _word_ids(self, word: str) -> list[int]:
+    def _word_pieces(self, word: str) -> tuple[list[int], list[int]]:
         cached = self._cache.get(word)
         if cached is not None:
             return cached
+        ids: list[int] = []
+        starts: list[int] = []
         if len(word) > MAX_CHARS_PER_WORD:
-            ids = [self.unk_id]
+            ids, starts = [self.unk_id], [0]
         else:
-            ids = []
             start = 0
             while start < len(word):
                 end = len(word)
@@ -135,20 +144,31 @@ class WordPieceTokenizer:
                         break
                     end -= 1
                 if piece_id is None:  # no piece matches: the whole word is unknown, not just the rest
-                    ids = [self.unk_id]
+                    ids, starts = [self.unk_id], [0]
                     break
                 ids.append(piece_id)
+                starts.append(start)
                 start = end
         if len(self._cache) < 50_000:
-            self._cache[word] = ids
-        return ids
+            self._cache[word] = (ids, starts)
+        return ids, starts
+
+    def encode_with_offsets(self, text: str, max_length: int = MAX_SEQ_LENGTH) -> tuple[list[int], list[int]]:
+        """[CLS] pieces [SEP] (pieces truncated so the whole fits in max_length), and for each id the index
+        in `text` of the character its piece starts at (-1 for [CLS] and [SEP])."""
+        normalized, source = self.normalize(text)
+        ids: list[int] = []
+        offsets: list[int] = []
+        for word, word_start in self.pre_tokenize(normalized):
+            piece_ids, piece_starts = self._word_pieces(word)
+            ids.extend(piece_ids)
+            offsets.extend(source[word_start + start] for start in piece_starts)
+        keep = max_length - 2
+        return [self.cls_id, *ids[:keep], self.sep_id], [-1, *offsets[:keep], -1]
 
     def encode(self, text: str, max_length: int = MAX_SEQ_LENGTH) -> list[int]:
         """[CLS] pieces [SEP], the pieces truncated so the whole fits in max_length."""
-        ids: list[int] = []
-        for word in self.pre_tokenize(self.normalize(text)):
-            ids.extend(self._word_ids(word))
-        return [self.cls_id, *ids[: max_length - 2], self.sep_id]
+        return self.encode_with_offsets(text, max_length)[0]
 
 
 # ------------------------------------------------------------------------------------------------ encoder
@@ -211,8 +231,9 @@ class MiniLMEncoder:
         self.hidden = self.word_embeddings.shape[1]
         self.head_dim = self.hidden // NUM_HEADS
 
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """ids, mask: [batch, length] -> mean-pooled, L2-normalised [batch, hidden]."""
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """ids, mask: [batch, length] -> (mean-pooled, L2-normalised [batch, hidden]; the last layer's
+        states [batch, length, hidden])."""
         batch, length = ids.shape
         x = _layer_norm(self.word_embeddings[ids] + self.position_embeddings[:length], *self.embedding_norm)
         # Padding positions get a large negative score, so softmax gives them ~0 weight (as HF does).
@@ -231,32 +252,56 @@ class MiniLMEncoder:
             x = _layer_norm(ff + x, *layer["ln2"])
         summed = (x * mask[:, :, None]).sum(1)
         pooled = summed / np.maximum(mask.sum(1, keepdims=True), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12), x
 
-    def _tf_forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _tf_forward(self, ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The same computation as _forward, as one TensorFlow graph: TensorFlow is loaded in the Rasa
         server anyway, and its oneDNN kernels with no per-operation Python overhead take about a third
         less time per message than numpy's OpenBLAS on our 2 cores (bench/README.md)."""
         if self._tf_graph is None:
             self._tf_graph = _build_tf_graph(self)
-        return self._tf_graph(ids.astype(np.int32), mask).numpy()
+        pooled, hidden = self._tf_graph(ids.astype(np.int32), mask)
+        return pooled.numpy(), hidden.numpy()
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """[len(texts), 384] float32. Texts are batched by length so little time goes on padding."""
-        encoded = [self.tokenizer.encode(text, self.max_seq_length) for text in texts]
-        out = np.zeros((len(texts), self.hidden), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(encoded[i]))
+        return self.encode_with_tokens(texts, None, batch_size)[0]
+
+    def encode_with_tokens(
+        self, texts: Sequence[str], token_spans: Sequence[Sequence[tuple[int, int]]] | None, batch_size: int = 32,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Sentence vectors [len(texts), 384], and if token_spans (per text, (start, end) character spans
+        of its tokens, e.g. Rasa's) are given, per text a [tokens, 384] matrix: for each token, the mean of
+        the last layer's states of the word pieces that start inside it (zeros for a token with none, such
+        as one past the 256-piece limit)."""
+        encoded = [self.tokenizer.encode_with_offsets(text, self.max_seq_length) for text in texts]
+        sentences = np.zeros((len(texts), self.hidden), dtype=np.float32)
+        tokens: list[np.ndarray] = [np.zeros((0, self.hidden), dtype=np.float32)] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encoded[i][0]))
+        forward = self._tf_forward if self.backend == "tensorflow" else self._forward
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]
-            length = max(len(encoded[i]) for i in chunk)
+            length = max(len(encoded[i][0]) for i in chunk)
             ids = np.zeros((len(chunk), length), dtype=np.int64)
             mask = np.zeros((len(chunk), length), dtype=np.float32)
             for row, i in enumerate(chunk):
-                ids[row, : len(encoded[i])] = encoded[i]
-                mask[row, : len(encoded[i])] = 1.0
-            forward = self._tf_forward if self.backend == "tensorflow" else self._forward
-            out[chunk] = forward(ids, mask)
-        return out
+                ids[row, : len(encoded[i][0])] = encoded[i][0]
+                mask[row, : len(encoded[i][0])] = 1.0
+            pooled, hidden = forward(ids, mask)
+            sentences[chunk] = pooled
+            if token_spans is not None:
+                for row, i in enumerate(chunk):
+                    tokens[i] = _pool_tokens(hidden[row], np.asarray(encoded[i][1]), token_spans[i])
+        return sentences, tokens
+
+
+def _pool_tokens(hidden: np.ndarray, offsets: np.ndarray, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    out = np.zeros((len(spans), hidden.shape[-1]), dtype=np.float32)
+    for t, (start, end) in enumerate(spans):
+        inside = (offsets >= start) & (offsets < end)  # [CLS]/[SEP] have offset -1: never inside
+        if inside.any():
+            out[t] = hidden[: len(offsets)][inside].mean(0)
+    return out
 
 
 def _build_tf_graph(encoder: MiniLMEncoder) -> Any:
@@ -291,7 +336,7 @@ def _build_tf_graph(encoder: MiniLMEncoder) -> Any:
             x = layer_norm(tf.matmul(ff, layer["ff2_w"]) + layer["ff2_b"] + x, *layer["ln2"])
         x = tf.reshape(x, [batch, length, hidden])
         pooled = tf.reduce_sum(x * mask[:, :, None], 1) / tf.maximum(tf.reduce_sum(mask, 1, keepdims=True), 1e-9)
-        return tf.math.l2_normalize(pooled, axis=1, epsilon=1e-24)
+        return tf.math.l2_normalize(pooled, axis=1, epsilon=1e-24), x
 
     return forward
 
@@ -303,7 +348,9 @@ try:  # the Rasa environment has Rasa; the app environment (lint, the tokenizer 
     from rasa.engine.recipes.default_recipe import DefaultV1Recipe
     from rasa.engine.storage.resource import Resource
     from rasa.engine.storage.storage import ModelStorage
+    from rasa.nlu.constants import TOKENS_NAMES
     from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+    from rasa.nlu.tokenizers.tokenizer import Tokenizer
     from rasa.shared.nlu.constants import TEXT
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -325,6 +372,10 @@ if DenseFeaturizer is not None:
                 "batch_size": 32,  # training data only; a live message is always encoded alone
                 # numpy is the plain reference; tensorflow runs the same maths as one graph, faster.
                 "backend": "tensorflow",
+                # One 384-d row per Rasa token (the mean of its word pieces' last-layer states). DIET refuses
+                # to train without some sequence features; next to count vectors, which give them already,
+                # turn this off.
+                "sequence_features": True,
             }
 
         @classmethod
@@ -333,6 +384,10 @@ if DenseFeaturizer is not None:
                 raise ValueError(f"max_seq_length must be between 3 and {MAX_SEQ_LENGTH}")
             if config["backend"] not in BACKENDS:
                 raise ValueError(f"backend must be one of {BACKENDS}")
+
+        @classmethod
+        def required_components(cls) -> list[type]:
+            return [Tokenizer]  # the token spans for the sequence features
 
         @staticmethod
         def required_packages() -> list[str]:
@@ -353,9 +408,14 @@ if DenseFeaturizer is not None:
             with_text = [m for m in messages if m.get(TEXT)]
             if not with_text:
                 return
-            vectors = self.encoder.encode([m.get(TEXT) for m in with_text], int(self._config["batch_size"]))
-            for message, vector in zip(with_text, vectors, strict=True):
-                self.add_features_to_message(sequence=None, sentence=vector[None, :], attribute=TEXT,
+            spans = None
+            if self._config["sequence_features"]:
+                spans = [[(t.start, t.end) for t in m.get(TOKENS_NAMES[TEXT], [])] for m in with_text]
+            sentences, sequences = self.encoder.encode_with_tokens(
+                [m.get(TEXT) for m in with_text], spans, int(self._config["batch_size"]))
+            for i, message in enumerate(with_text):
+                sequence = sequences[i] if spans is not None and len(spans[i]) else None
+                self.add_features_to_message(sequence=sequence, sentence=sentences[i][None, :], attribute=TEXT,
                                              message=message)
 
         def process_training_data(self, training_data: TrainingData) -> TrainingData:

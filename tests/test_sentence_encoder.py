@@ -41,6 +41,18 @@ for backend in ("numpy", "tensorflow"):
         "cos_batched": ((batched * expected).sum(1)).tolist(),
         "norms": np.linalg.norm(alone, axis=1).tolist(),
     }
+
+# Offsets map word pieces back onto the text, so a Rasa token gets the states of its own pieces.
+from rasa_extensions.sentence_encoder import WordPieceTokenizer, default_model_dir
+tokenizer = WordPieceTokenizer(default_model_dir() / "vocab.txt")
+text = "Héllo, SET-100001 owes\u00a0$5?"
+ids, offsets = tokenizer.encode_with_offsets(text)
+vocab = {i: t for t, i in tokenizer.vocab.items()}
+result["offsets"] = [[vocab[i], text[o] if o >= 0 else None] for i, o in zip(ids, offsets)]
+encoder = MiniLMEncoder(backend="numpy")
+_, tokens = encoder.encode_with_tokens(["i owe money", "ok"], [[(0, 1), (2, 5), (6, 11), (40, 44)], [(0, 2)]])
+result["token_shapes"] = [list(t.shape) for t in tokens]
+result["token_row_nonzero"] = [[bool(row.any()) for row in t] for t in tokens]
 print("RESULT " + json.dumps(result))
 """
 
@@ -80,3 +92,19 @@ def test_embeddings_match_sentence_transformers(encoder_result: dict, backend: s
         assert min(encoder_result[backend][key]) > 0.999, (key, encoder_result[backend][key])
     # mean pooling then L2 normalisation: unit vectors
     assert all(abs(norm - 1.0) < 1e-4 for norm in encoder_result[backend]["norms"])
+
+
+def test_word_pieces_map_back_to_the_characters_they_start_at(encoder_result: dict) -> None:
+    pieces = encoder_result["offsets"]
+    assert pieces[0] == ["[CLS]", None] and pieces[-1] == ["[SEP]", None]
+    # accents stripped and lower-cased, but the offset still points at the original character
+    assert ["hello", "H"] in pieces
+    assert [",", ","] in pieces and ["$", "$"] in pieces and ["?", "?"] in pieces
+    for piece, char in pieces[1:-1]:
+        assert piece.removeprefix("##")[0] == char.lower() or piece == "hello"
+
+
+def test_each_token_gets_the_mean_of_its_pieces_states(encoder_result: dict) -> None:
+    assert encoder_result["token_shapes"] == [[4, 384], [1, 384]]
+    # the fourth span covers no piece: a zero row rather than a wrong one
+    assert encoder_result["token_row_nonzero"] == [[True, True, True, False], [True]]
