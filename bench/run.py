@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="drive scripted conversations at fixed concurrency")
     parser.add_argument("--csv", type=Path, action="append", dest="csvs", default=[],
                         help="held-out CSV for --nlu (repeatable; default "
-                             "bench/data/external_heldout.csv and own_heldout.csv)")
+                             "bench/data/external_heldout.csv and own_heldout_v2.csv)")
     parser.add_argument("--concurrency", type=parse_levels, default=[1, 20, 100],
                         help="comma-separated concurrency levels for --load (default 1,20,100)")
     parser.add_argument("--conversations", type=int, default=None,
@@ -235,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
                              "sender)")
     parser.add_argument("--targets", type=lambda t: [x for x in t.split(",") if x], default=list(TARGETS),
                         help="which load targets: embedded,production,baseline (default all three)")
+    parser.add_argument("--compare", type=Path, nargs="+", metavar="CONFIG",
+                        help="with --nlu: train each of these pipeline configs on the same data (config.yml "
+                             "is one) and compare them on the held-out sets (bench/README.md)")
+    parser.add_argument("--retrain", action="store_true",
+                        help="with --compare: train again even if a model for these inputs exists")
     parser.add_argument("--no-train", action="store_true",
                         help="stop if the Settle model is not trained, instead of training it")
     args = parser.parse_args(argv)
@@ -248,6 +253,14 @@ def main(argv: list[str] | None = None) -> int:
     rasa_python = use_rasa_environment()
     stamp = timestamp()
     status = 0
+    if args.compare:
+        if not args.nlu or args.load:
+            parser.error("--compare goes with --nlu only")
+        from bench.nlu_compare import compare
+        from bench.nlu_score import DEFAULT_CSVS
+
+        return compare(args.compare, args.csvs or list(DEFAULT_CSVS), rasa_python, args.retrain,
+                       OUT_DIR / f"nlu-compare-{stamp}.json", progress)
     if args.nlu or both:
         status |= run_nlu(rasa_python, args.csvs, not args.no_train, OUT_DIR / f"nlu-{stamp}.json")
         print()

@@ -30,7 +30,7 @@ def _run_in_rasa(script: str, *args: str) -> None:
 def report(trained_model, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """One run of the check script (loading the model takes a while) for the tests below."""
     out = tmp_path_factory.mktemp("speedups") / "report.json"
-    _run_in_rasa("speedups_check.py", str(trained_model), str(PROJECT_ROOT / "bench" / "data" / "own_heldout.csv"),
+    _run_in_rasa("speedups_check.py", str(trained_model), str(PROJECT_ROOT / "bench" / "data" / "own_heldout_v2.csv"),
                  "200", str(out))
     return json.loads(out.read_text())
 
