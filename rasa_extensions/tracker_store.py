@@ -19,6 +19,7 @@ endpoints.yml:  tracker_store: {type: rasa_extensions.tracker_store.KeptSQLTrack
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import OrderedDict
@@ -47,8 +48,8 @@ class KeptSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
-            # One connection kept (Rasa serves on one thread) instead of one opened per query, in WAL mode, which
-            # survives a crash of the process without an fsync at every commit (see bot/db/__init__.py).
+            # One connection kept per thread instead of one opened per query, in WAL mode, which survives a crash of
+            # the process without an fsync at every commit (see bot/db/__init__.py).
             self.engine.dispose()
             self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.SingletonThreadPool,
                                            connect_args={"timeout": 30})
@@ -62,13 +63,10 @@ class KeptSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         kept = self._kept.pop(sender_id, None)
-        if kept is not None:
-            with self.session_scope() as session:
-                fresh = session.execute(self._newest_id, {"sender": sender_id}).scalar() == kept.newest_id
-            if fresh:
-                self._stored[sender_id] = kept.stored
-                return kept.tracker
-        tracker = await super().retrieve(sender_id)
+        if kept is not None and await asyncio.to_thread(self._newest, sender_id) == kept.newest_id:
+            self._stored[sender_id] = kept.stored
+            return kept.tracker
+        tracker = await asyncio.to_thread(self._read, sender_id)
         if len(self._stored) > 10 * self._cache_size:  # read but never saved (Rasa's HTTP API): forget, save counts
             self._stored.clear()
         self._stored[sender_id] = len(tracker.events) if tracker is not None else 0
@@ -77,18 +75,9 @@ class KeptSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
-        stored = self._stored.pop(sender_id, None)
         events = list(tracker.events)
-        with self.session_scope() as session:
-            if stored is None or stored > len(events):  # not handed out by retrieve: count as Rasa does
-                stored = len(list(self._additional_events(session, tracker)))
-                stored = len(events) - stored
-            new = events[stored:]
-            if new:
-                session.execute(self.SQLEvent.__table__.insert(), [_row(sender_id, event) for event in new])
-            newest_id = session.execute(self._newest_id, {"sender": sender_id}).scalar()
-            session.commit()
-        if any(isinstance(event, SessionStarted) for event in new):
+        stored, newest_id = await asyncio.to_thread(self._write, tracker, events, self._stored.pop(sender_id, None))
+        if any(isinstance(event, SessionStarted) for event in events[stored:]):
             # Rasa reads a conversation from its latest session start on, so this tracker holds events a reading
             # would not (at least the action_session_start before it): the next turn reads it as Rasa does.
             return
@@ -96,6 +85,36 @@ class KeptSQLTrackerStore(SQLTrackerStore):
         self._kept.move_to_end(sender_id)
         while len(self._kept) > self._cache_size:
             self._kept.popitem(last=False)
+
+    # The database work, on a worker thread: Rasa's server is one event loop, and a query waiting on the database
+    # (a commit waiting for the disk) must not stop every other conversation, nor the renewal of their locks.
+
+    def _newest(self, sender_id: str) -> int | None:
+        with self.session_scope() as session:
+            return session.execute(self._newest_id, {"sender": sender_id}).scalar()
+
+    def _read(self, sender_id: str) -> DialogueStateTracker | None:
+        """SQLTrackerStore._retrieve's reading: the events of the latest session, replayed."""
+        with self.session_scope() as session:
+            rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+            events = [json.loads(row.data) for row in rows]
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    def _write(self, tracker: DialogueStateTracker, events: list[Any], stored: int | None) -> tuple[int, int | None]:
+        """Insert the events past `stored` (counted as Rasa does when not known); returns that count and the
+        conversation's newest event id after the insert."""
+        sender_id = tracker.sender_id
+        with self.session_scope() as session:
+            if stored is None or stored > len(events):  # not handed out by retrieve: count as Rasa does
+                stored = len(events) - len(list(self._additional_events(session, tracker)))
+            new = events[stored:]
+            if new:
+                session.execute(self.SQLEvent.__table__.insert(), [_row(sender_id, event) for event in new])
+            newest_id = session.execute(self._newest_id, {"sender": sender_id}).scalar()
+            session.commit()
+        return stored, newest_id
 
 
 def _row(sender_id: str, event: Any) -> dict[str, Any]:
