@@ -30,7 +30,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # One Rasa, or several with each conversation pinned to one (bot/gateway/rasa_router.py).
-        rasa = RasaClient(settings.rasa_instances, token=settings.rasa_token,
+        # A turn still running is waited for up to the whole budget: its instance holds the conversation's lock, so
+        # another instance could only wait for it too, and a retry under load only adds to the load. Failover is
+        # for instances that refuse, drop the connection (died) or answer 5xx.
+        rasa = RasaClient(settings.rasa_instances, token=settings.rasa_token, timeout=settings.rasa_retry_seconds,
                           retry_seconds=settings.rasa_retry_seconds)
         # The hub lets the pipeline wake the agent console; an owned conversation skips Rasa (bot/agents/).
         app.state.pipeline = Pipeline(app.state.engine, rasa, settings, hub=app.state.live)
