@@ -143,11 +143,13 @@ class _KeptSession:
         return None
 
 
-def _pooled_endpoint_sessions() -> str:
-    """`EndpointConfig.request` opens a new aiohttp session, and so a new TCP connection, for every call to the action
-    server (several per turn) and closes it after. One session per endpoint and event loop keeps connections alive
-    between calls. Idle connections are dropped after 2 s, well before the action server's own 5 s keep-alive ends,
-    so a request never races the server closing its side."""
+def _one_session_per_endpoint() -> str:
+    """`EndpointConfig.request` builds a new aiohttp session (a connector, cookie jar, timeouts) for every call to the
+    action server, several per turn, and tears it down after. One session per endpoint and event loop is kept
+    instead. Its connections are not kept alive between calls (force_close): a call sent on a kept connection just
+    as the action server closed it failed to write ("Can not write request body", seen under load), and Rasa does
+    not retry an action call, so the turn lost its replies. A new loopback connection per call is cheap; the session
+    was the cost."""
     import asyncio
 
     import aiohttp
@@ -165,12 +167,12 @@ def _pooled_endpoint_sessions() -> str:
                     if self.basic_auth else None)
             kept = sessions[key] = aiohttp.ClientSession(
                 headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
-                connector=aiohttp.TCPConnector(keepalive_timeout=2.0),
+                connector=aiohttp.TCPConnector(force_close=True),
             )
         return _KeptSession(kept)
 
     EndpointConfig.session = session
-    return "pooled endpoint sessions"
+    return "one session per endpoint"
 
 
 def _sequential_graph_runner() -> str:
@@ -462,6 +464,6 @@ def _parse_results_kept_by_text() -> str:
     return "parse results kept by text"
 
 
-PATCHES = (_compiled_action_response_schema, _event_types_by_name, _pooled_endpoint_sessions,
+PATCHES = (_compiled_action_response_schema, _event_types_by_name, _one_session_per_endpoint,
            _sequential_graph_runner, _incremental_past_states, _rule_matching_stops_at_longest_rule,
            _lighter_feature_combining, _concrete_prediction_function, _parse_results_kept_by_text)
