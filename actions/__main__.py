@@ -5,20 +5,15 @@ run an action's side effects twice. Otherwise the same as `python -m rasa_sdk --
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import logging
 import os
-import threading
 import zlib
-from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from rasa_sdk import utils
 from rasa_sdk.constants import DEFAULT_SERVER_PORT
 from rasa_sdk.endpoint import create_app
-from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -35,33 +30,6 @@ def _action_call(request: Request) -> dict[str, Any] | None:
         return request.json
     except (ValueError, zlib.error):
         return None  # the endpoint itself answers 400
-
-
-ACTION_THREADS = 8
-
-
-def run_actions_on_threads(threads: int = ACTION_THREADS) -> None:
-    """Each action call runs on one of `threads` worker threads, in an event loop of that thread's own.
-
-    Actions reach the database synchronously (bot/ is plain Python). With PostgreSQL each statement waits for a round
-    trip, and on one event loop the action server ran one call at a time and waited through every one of them: in
-    the production benchmark at 100 conversations it was busy waiting on PostgreSQL and turns queued behind it for
-    over 45 s. On threads the waits overlap (the GIL is released while a thread waits). A conversation has at most
-    one call in flight (Rasa holds its lock), and the journal stays on the main loop."""
-    pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="action")
-    local = threading.local()
-    original: Callable[[ActionExecutor, dict[str, Any]], Awaitable[Any]] = ActionExecutor.run
-
-    def on_this_thread(executor: ActionExecutor, action_call: dict[str, Any]) -> Any:
-        loop = getattr(local, "loop", None)
-        if loop is None:
-            loop = local.loop = asyncio.new_event_loop()
-        return loop.run_until_complete(original(executor, action_call))
-
-    async def run(self: ActionExecutor, action_call: dict[str, Any]) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(pool, on_this_thread, self, action_call)
-
-    ActionExecutor.run = run
 
 
 def install_journal(app: Sanic, journal: ActionJournal) -> None:
@@ -97,7 +65,6 @@ def main() -> None:
     args = parser.parse_args()
     utils.configure_colored_logging(args.loglevel)
     utils.update_sanic_log_level()
-    run_actions_on_threads()
     app = create_app("actions")
     install_journal(app, ActionJournal())
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
