@@ -3,8 +3,10 @@ PCI-3: a Luhn scan of what is stored finds 0 hits."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from bot.compliance.redaction import (
@@ -12,6 +14,7 @@ from bot.compliance.redaction import (
     REDACTED,
     Redaction,
     contains_card_number,
+    is_calendar_date,
     luhn_valid,
     redact,
     redact_trailing_digits,
@@ -290,17 +293,26 @@ def test_pci2_property_any_card_inserted_anywhere_is_never_left(typed, prefix, s
     assert "card" in result.kinds
 
 
+def _opening_run(text: str) -> str:
+    """The digits and separators a message opens with (after leading separators), as the redactor reads them."""
+    sep = r"[\s\-\u2010-\u2015\u2212./_\u00ad\u200b-\u200d\u2060\ufeff]"
+    match = re.match(rf"{sep}*(\d(?:{sep}{{0,4}}\d)*)", text)
+    return match.group(1) if match else ""
+
+
 @settings(deadline=None)
 @given(typed=typed_cards(separators=tuple(s for s in _SEPARATORS if s != "/")), prefix=texts, suffix=texts,
        data=st.data())
 def test_pci2_property_card_split_across_two_messages_is_never_left(typed, prefix, suffix, data):
     """Two documented limits: a first part glued to letters ("ref4111") is read as the end of a reference, and a
-    second part shaped like a date ("12/27/2025") as a date, so neither joins across messages."""
+    second part that opens with a calendar date ("11.11.25") as a date, so neither joins across messages."""
     card, formatted = typed
     digit_ends = [i + 1 for i, ch in enumerate(formatted[:-1]) if ch.isdigit()]
     cut = data.draw(st.sampled_from(digit_ends))
+    second_text = formatted[cut:] + suffix
+    assume(not is_calendar_date(_opening_run(second_text)))
     first = redact(prefix + " " + formatted[:cut])
-    second = redact(formatted[cut:] + suffix, carry=first.carry)
+    second = redact(second_text, carry=first.carry)
     stored_first = redact_trailing_digits(first.text) if second.redact_previous_tail else first.text
     assert not contains_card_number(stored_first + second.text)
     assert not contains_card_number(stored_first + " " + second.text)
@@ -343,6 +355,32 @@ def test_pci2_identity_answers_in_a_row_are_never_taken_for_a_card(previous, mes
     first = redact(previous)
     second = redact(message, carry=first.carry)
     assert (first.text, second.text, second.redact_previous_tail) == (previous, message, False)
+
+
+def test_pci2_a_card_finished_by_something_date_shaped_but_no_date_is_joined():
+    """Found by the property test above: "0000.8/00" has a date's shape but no month 0 or day 0 exists."""
+    first = redact(" 20000000")
+    second = redact("0000.8/00", carry=first.carry)
+    assert second.redact_previous_tail and "card" in second.kinds
+    assert not contains_card_number(redact_trailing_digits(first.text) + second.text)
+
+
+@pytest.mark.parametrize("run, is_date", [
+    ("02/02/1970", True), ("12/31/24", True), ("31.12.2024", True), ("1985-11-02", True), ("2024-12-31", True),
+    ("0000.8/00", False), ("13/13/2024", False), ("00/12/2024", False), ("12/32/2024", False),
+    ("1850-01-01", False), ("2024-13-01", False), ("123/12/24", False), ("12/12/124", False), ("4111", False),
+])
+def test_pci2_only_a_calendar_date_is_exempt_from_the_split_card_join(run, is_date):
+    assert is_calendar_date(run) is is_date
+
+
+def test_pci2_a_birth_date_after_a_number_is_not_taken_for_the_end_of_a_card():
+    """The digits of this phone number and this date together hold a Luhn-valid window across the join (the same
+    digits without the date's slashes are joined as a card); the date of birth is an answer, not a card's end."""
+    first = redact("call me on 555 555 0100")
+    assert redact("02021970", carry=first.carry).redact_previous_tail
+    second = redact("02/02/1970", carry=first.carry)
+    assert (second.text, second.redact_previous_tail) == ("02/02/1970", False)
 
 
 @pytest.mark.parametrize("text", ["03/14/1979 90210", "dob 12/25/1985 zip 90210", "1985-11-02 90210 5678"])

@@ -17,6 +17,7 @@ API
 ``redact_trailing_digits(text) -> str``: ``text`` with its trailing digit run replaced by ``REDACTED``.
 ``contains_card_number(text) -> bool``: whether ``text`` holds a card number by the rule below (PCI-3 scans).
 ``luhn_valid(digits) -> bool``: the Luhn checksum of a string of decimal digits (any length).
+``is_calendar_date(run) -> bool``: whether a digit run is a date ("02/02/1970"), which a split card never joins.
 
 What is redacted
 ----------------
@@ -36,10 +37,13 @@ What is redacted
   ZIP+4, a routing number or a reference. A 4-digit "last four" is never redacted on its own.
 * Split messages: if the previous message ended in a digit run (``carry``) and this one begins with one and
   together they hold a Luhn-valid 13-19 digit window crossing the join, this message's leading run is redacted
-  and ``redact_previous_tail`` is set.
+  and ``redact_previous_tail`` is set. A leading run that is a calendar date ("02/02/1970", month 1-12, day 1-31)
+  is an answer to a question (date of birth), not the end of a card number, and is not joined.
 
 Not covered (known limits)
 --------------------------
+* A card number split so that its second part, with what follows, reads as a calendar date ("4111 1111 1111"
+  then "11.11.25") is not joined; it needs a debtor typing separators inside a four-digit group.
 * A card number in 3 or more messages: only the join of two consecutive messages is checked; ``carry`` holds
   the previous message's own trailing digits, not earlier ones.
 * If the first fragment holds a Luhn-valid window by itself, it is redacted as a card on its own, carries
@@ -79,7 +83,7 @@ MAX_SEPARATOR_CHARS = 4
 # Requiring it halves the chance that an unrelated run of digits (a date and a ZIP typed together) passes Luhn.
 CARD_FIRST_DIGITS = frozenset({2, 3, 4, 5, 6})
 _GLUED_TO_LETTERS = re.compile(r"[^\W\d_][-_.]?\Z")
-_DATE = re.compile(r"\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\Z")
+_DATE = re.compile(r"(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4})\Z")
 _RUN = re.compile(rf"\d(?:{_SEP}{{0,{MAX_SEPARATOR_CHARS}}}\d)*")
 _ONLY_SEPS = re.compile(rf"{_SEP}*")
 
@@ -147,7 +151,7 @@ def redact(text: str, carry: str = "") -> Redaction:
     redact_previous_tail = False
     carried = _digits(carry)[-MAX_CARRY_DIGITS:]
     # A message that opens with a date ("02/02/1970") is answering a question, not finishing a card number.
-    if carried and runs and _ONLY_SEPS.fullmatch(text, 0, runs[0].start()) and not _DATE.match(runs[0].group()):
+    if carried and runs and _ONLY_SEPS.fullmatch(text, 0, runs[0].start()) and not is_calendar_date(runs[0].group()):
         joined = carried + run_digits[0][:MAX_CARRY_DIGITS]
         if _has_card_window(joined, join=len(carried)):
             redact_previous_tail = True
@@ -180,6 +184,26 @@ def carry_of(redacted_text: str) -> str:
     """The carry ``redact`` returned for the message whose redacted text this is: its trailing digits that could
     begin a card number finished in the next message ("" if none)."""
     return "".join(str(d) for d in _digits(_carry_part(redacted_text)))[-MAX_CARRY_DIGITS:]
+
+
+def is_calendar_date(run: str) -> bool:
+    """Whether a digit run is a calendar date (M/D/Y, D/M/Y or Y-M-D, 2- or 4-digit years 1900-2099). Only a real
+    date is exempt from the join with the previous message, so "0000.8/00" finishing a card number is not."""
+    match = _DATE.match(run)
+    if match is None:
+        return False
+    first, second, third = match.groups()
+
+    def is_year(part: str) -> bool:
+        return len(part) == 2 or (len(part) == 4 and 1900 <= int(part) <= 2099)
+
+    if len(first) == 4:
+        return is_year(first) and 1 <= int(second) <= 12 and 1 <= int(third) <= 31 and len(third) <= 2
+    if len(first) > 2:
+        return False
+    month_or_day = (int(first), int(second))
+    return (is_year(third) and all(1 <= n <= 31 for n in month_or_day)
+            and any(n <= 12 for n in month_or_day))
 
 
 def _digits(s: str) -> list[int]:
