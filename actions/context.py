@@ -30,20 +30,25 @@ def identity_service() -> IdentityService:
     return IdentityService(max_failures=s.lockout_failures, lockout=timedelta(hours=s.lockout_hours))
 
 
+class _NotStored(LookupError):
+    """No conversation with this id (yet). Raised, not returned: lru_cache keeps answers, never exceptions."""
+
+
 @lru_cache(maxsize=4096)
-def _channel_address(database_url: str, conversation_id: str) -> tuple[str, str] | None:
+def _channel_address(database_url: str, conversation_id: str) -> tuple[str, str]:
     with session_scope(get_engine(database_url)) as session:
         conversation = session.get(Conversation, conversation_id)
-        return (conversation.channel, conversation.external_id) if conversation is not None else None
+        if conversation is None:
+            raise _NotStored(conversation_id)
+        return conversation.channel, conversation.external_id
 
 
 def phone_of(sender_id: str) -> str | None:
     """Over SMS the phone number narrows the debtor down; other channels need a locator. A conversation's channel
     and address never change, so the answer is kept: a form asks several times a turn (rasa-sdk calls
-    required_slots more than once)."""
-    found = _channel_address(settings().database_url, sender_id)
-    if found is None:
-        _channel_address.cache_clear()  # not stored (yet): ask again next time rather than remember "none"
+    required_slots more than once). A conversation not stored yet is asked about again next time."""
+    try:
+        channel, address = _channel_address(settings().database_url, sender_id)
+    except _NotStored:
         return None
-    channel, address = found
     return address if channel == SMS_CHANNEL else None

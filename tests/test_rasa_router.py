@@ -121,6 +121,10 @@ class Instances:
             await site.start()
         self.state[url] = state
 
+    async def set_all(self, state: str) -> None:
+        for url in self.urls:
+            await self.set(url, state)
+
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
@@ -211,8 +215,7 @@ async def test_without_a_message_id_only_a_refused_connection_fails_over(start):
 async def test_when_every_instance_refuses_the_caller_hears_at_once(start):
     """Nothing to fail over to: no waiting out the retry budget (the debtor gets the 'trouble' reply now)."""
     instances = await start(2)
-    for url in instances.urls:
-        await instances.set(url, "refused")
+    await instances.set_all("refused")
     client = instances.client(retry_seconds=30.0)
     try:
         started = asyncio.get_running_loop().time()
@@ -226,8 +229,7 @@ async def test_when_every_instance_refuses_the_caller_hears_at_once(start):
 async def test_failures_that_may_pass_are_retried_but_not_forever(start):
     """Two tries per instance at most: a turn that fails everywhere is given up in well under the budget."""
     instances = await start(2)
-    for url in instances.urls:
-        await instances.set(url, "500")
+    await instances.set_all("500")
     client = instances.client(retry_seconds=30.0)
     try:
         started = asyncio.get_running_loop().time()
@@ -240,8 +242,7 @@ async def test_failures_that_may_pass_are_retried_but_not_forever(start):
 
 async def test_the_budget_bounds_the_retries(start):
     instances = await start(4)
-    for url in instances.urls:
-        await instances.set(url, "500")
+    await instances.set_all("500")
     client = instances.client(retry_seconds=0.1)
     try:
         with pytest.raises(RasaUnavailable):

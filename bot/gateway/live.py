@@ -71,12 +71,11 @@ class _QueueSubscription(Subscription):
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             # A stuck socket must not grow memory without bound: drop its backlog and tell it to resync.
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(self._LAGGED)
+            self.lag()
 
     def lag(self) -> None:
-        """Tell the subscriber it missed events (the Redis connection dropped): it resyncs."""
+        """Tell the subscriber it missed events (its queue overflowed, or the Redis connection dropped): it drops
+        what it has not read and resyncs."""
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(self._LAGGED)

@@ -261,8 +261,9 @@ class WebChannel:
                     await self.hub.publish(conversation_id, {"type": "typing", "on": False})
                     self._remember(conversation_id, client_id, events)
         except Exception:
-            # The conversation's lock could not be had (Redis down, or held past the wait): nothing was stored;
-            # the widget resends what it has not seen echoed.
+            # Nobody awaits this task, so a failure is logged here: most often the conversation's lock could not be
+            # had (Redis down, or held past the wait) and nothing was stored; the widget resends what it has not seen
+            # echoed.
             log.exception("web message of %s was not taken", conversation_id)
         finally:
             left = self._in_flight.get(conversation_id, 1) - 1
