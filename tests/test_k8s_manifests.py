@@ -1,0 +1,170 @@
+"""deploy/k8s (README "Operations"): the production overlay rendered with kustomize (`kubectl kustomize`, the kustomize
+built into kubectl, here from Debian's `kubectl` package) and every object checked against the Kubernetes schema with
+kubernetes-validate (strict: an unknown field fails too), then against what the code expects: the hash ring's
+RASA_URLS names each pod of the Rasa StatefulSet through its headless Service, the probes hit /readyz and /healthz,
+the CronJobs run the `bot` commands that are jobs, every secret file the processes read is in the example."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from bot import jobs
+from bot.config import PROJECT_ROOT
+
+K8S = PROJECT_ROOT / "deploy" / "k8s"
+OVERLAY = Path("overlays") / "production"
+KUBERNETES_VERSION = "1.32.0"  # kubectl's own version here; CronJob batch/v1 and HPA autoscaling/v2 are GA since 1.23
+
+
+def render(tree: Path = K8S) -> list[dict[str, Any]]:
+    """The production overlay as kustomize builds it, from a copy of `tree` with secrets.env made from the example
+    (a real one is never committed)."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl (with its built-in kustomize) is not installed: apt-get install kubectl")
+    work = Path(__file__).parent / ".k8s-render"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        shutil.copytree(tree, work)
+        shutil.copy(work / OVERLAY / "secrets.env.example", work / OVERLAY / "secrets.env")
+        built = subprocess.run([kubectl, "kustomize", str(work / OVERLAY)], capture_output=True, text=True,
+                               timeout=60)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert built.returncode == 0, built.stderr
+    return [doc for doc in yaml.safe_load_all(built.stdout) if doc]
+
+
+def schema_errors(docs: list[dict[str, Any]]) -> list[str]:
+    errors = []
+    for doc in docs:
+        try:
+            kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError) as exc:
+            errors.append(f"{doc.get('kind')}/{doc.get('metadata', {}).get('name')}: {exc}")
+    return errors
+
+
+@pytest.fixture(scope="module")
+def docs() -> list[dict[str, Any]]:
+    return render()
+
+
+def one(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind}/{name}: {len(found)} found"
+    return found[0]
+
+
+def container(workload: dict[str, Any]) -> dict[str, Any]:
+    spec = workload["spec"]
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"] if workload["kind"] == "CronJob" else spec["template"]["spec"]
+    return pod["containers"][0]
+
+
+def test_the_production_overlay_renders_and_matches_the_kubernetes_schema(docs):
+    """Mutation tried: `containerPort: "http"` in base/gateway.yaml -> the Deployment failed the schema (a string
+    where an integer goes); `podManagementPolicy` misspelt in base/rasa.yaml -> failed as an unknown field."""
+    assert schema_errors(docs) == []
+    kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
+    assert {("StatefulSet", "rasa"), ("Deployment", "gateway"), ("Deployment", "actions"),
+            ("HorizontalPodAutoscaler", "gateway"), ("Namespace", "settle")} <= kinds
+    assert all(d["metadata"].get("namespace") == "settle" for d in docs if d["kind"] != "Namespace")
+
+
+def test_a_broken_manifest_fails_the_schema_check(docs):
+    """The check itself can fail: a replica count given as text, a probe with a field Kubernetes does not have."""
+    broken = copy.deepcopy(docs)
+    one(broken, "StatefulSet", "rasa")["spec"]["replicas"] = "three"
+    container(one(broken, "Deployment", "gateway"))["readinessProbe"]["httpGet"]["route"] = "/readyz"
+    errors = schema_errors(broken)
+    assert len(errors) == 2 and errors[0].startswith(("StatefulSet/rasa", "Deployment/gateway"))
+
+
+def test_the_hash_ring_names_every_rasa_pod_through_the_headless_service(docs):
+    """bot/gateway/rasa_router.py pins conversations to the URLs in RASA_URLS: they must be the StatefulSet's pods,
+    in ordinal order, by <pod>.<headless service>:<port>. Mutation tried: the overlay's RASA_URLS patch removed
+    (3 replicas, 2 URLs) -> failed."""
+    rasa = one(docs, "StatefulSet", "rasa")
+    service = one(docs, "Service", rasa["spec"]["serviceName"])
+    assert service["spec"]["clusterIP"] == "None"
+    assert service["spec"]["selector"].items() <= rasa["spec"]["template"]["metadata"]["labels"].items()
+    port = service["spec"]["ports"][0]["port"]
+    urls = one(docs, "ConfigMap", "settle-config")["data"]["RASA_URLS"].split(",")
+    assert urls == [f"http://rasa-{i}.{service['metadata']['name']}:{port}" for i in range(rasa["spec"]["replicas"])]
+
+
+def test_probes_use_readyz_and_healthz_and_the_autoscaler_targets_the_gateway(docs):
+    gateway = container(one(docs, "Deployment", "gateway"))
+    assert gateway["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert gateway["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    actions = container(one(docs, "Deployment", "actions"))
+    assert (actions["readinessProbe"]["httpGet"]["path"], actions["livenessProbe"]["httpGet"]["path"]) == \
+        ("/readyz", "/health")
+    rasa = container(one(docs, "StatefulSet", "rasa"))
+    assert "model_id" in rasa["readinessProbe"]["exec"]["command"]
+    target = one(docs, "HorizontalPodAutoscaler", "gateway")["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", "gateway")
+
+
+def test_only_the_gateway_runs_prometheus_multiprocess_mode_on_a_writable_directory(docs):
+    """prometheus-client in multiprocess mode writes its samples to PROMETHEUS_MULTIPROC_DIR: a pod that has it must
+    mount that path writable (its root file system is read-only), and single-process pods must not have it.
+    Mutation tried: PROMETHEUS_MULTIPROC_DIR back in settle-config (every pod) -> failed for the action server."""
+    config = one(docs, "ConfigMap", "settle-config")["data"]
+    assert "PROMETHEUS_MULTIPROC_DIR" not in config
+    for workload in (d for d in docs if d["kind"] in ("Deployment", "StatefulSet", "CronJob")):
+        env = {e["name"]: e.get("value") for e in container(workload).get("env", [])}
+        mounts = {m["mountPath"] for m in container(workload).get("volumeMounts", [])}
+        if workload["metadata"]["name"] == "gateway":
+            assert env["PROMETHEUS_MULTIPROC_DIR"] in mounts
+        else:
+            assert "PROMETHEUS_MULTIPROC_DIR" not in env, workload["metadata"]["name"]
+
+
+def test_the_cronjobs_run_every_job_command_one_at_a_time(docs):
+    """Mutation tried: the job-pod.yaml patch's target changed to kind Job -> no image, no Forbid: failed."""
+    cronjobs = [d for d in docs if d["kind"] == "CronJob"]
+    assert {tuple(container(c)["args"][:3]) for c in cronjobs} == {("python", "-m", "bot")}
+    assert {container(c)["args"][3] for c in cronjobs} == set(jobs.JOBS)
+    assert all(c["spec"]["concurrencyPolicy"] == "Forbid" for c in cronjobs)
+    assert all(container(c)["image"].endswith("/gateway:0.1.0") for c in cronjobs)
+
+
+def test_only_the_gateway_reaches_rasa_and_only_rasa_reaches_the_action_server(docs):
+    policies = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+    deny = policies["default-deny-ingress"]
+    assert deny["podSelector"] == {} and deny["policyTypes"] == ["Ingress"] and "ingress" not in deny
+    to_rasa = [p for p in policies.values()
+               if p["podSelector"].get("matchLabels") == {"app.kubernetes.io/name": "rasa"}]
+    assert [[peer for rule in p["ingress"] for peer in rule["from"]] for p in to_rasa] == \
+        [[{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}}]]
+    to_actions = [p for p in policies.values()
+                  if p["podSelector"].get("matchLabels") == {"app.kubernetes.io/name": "actions"}]
+    peers = [peer for p in to_actions for rule in p["ingress"] for peer in rule["from"]]
+    pods = [peer["podSelector"] for peer in peers if "podSelector" in peer]
+    assert pods == [{"matchLabels": {"app.kubernetes.io/name": "rasa"}}]
+    assert all("podSelector" in peer or peer["namespaceSelector"]["matchLabels"] == {"settle.io/monitoring": "true"}
+               for peer in peers)  # Prometheus' namespace only, to scrape /metrics
+
+
+def test_every_secret_file_a_process_reads_is_in_the_generated_secret(docs):
+    """No real value is committed: the Secret comes from secrets.env (ignored by git), made from the example.
+    Mutation tried: `metrics_token` removed from secrets.env.example -> failed (a pod would stop at start)."""
+    secret = next(d for d in docs if d["kind"] == "Secret")
+    assert secret["metadata"]["name"].startswith("settle-secrets-")  # the generator's hashed name
+    files = one(docs, "ConfigMap", "settle-secret-files")["data"]
+    assert {path.removeprefix("/run/secrets/") for path in files.values()} <= set(secret["data"])
+    rasa = one(docs, "StatefulSet", "rasa")["spec"]["template"]["spec"]
+    mounted = next(v for v in rasa["volumes"] if v["name"] == "secrets")["secret"]
+    assert mounted["secretName"] == secret["metadata"]["name"]
+    assert {item["key"] for item in mounted["items"]} == {"rasa_token", "tracker_store_url", "redis_url"}
+    assert "secrets.env" in (K8S / OVERLAY / ".gitignore").read_text().split()
