@@ -1,0 +1,107 @@
+"""Pages a debtor keeps or checks, no login:
+
+- /notices/<token>: the validation notice (DISC-5) as a printable page, from the signed link in its email
+  (bot/mail/links.py: the token names one queued notice and this purpose). It shows the facts stored with the notice
+  when it was sent (ScheduledMessage.document), rendered by the same fragment as the email. A bad token gets a 400
+  page, an unknown notice a 404; neither says anything about anyone.
+- /transcripts/check: paste or upload a copy of a conversation ("email me a copy", bot/records/transcript_copy.py)
+  and see whether it matches the stored hash-chained record (REC-1) or was altered. It only ever answers
+  intact / altered / not found: it shows nothing of the record itself."""
+
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from bot.compliance import notice_document
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import ScheduledMessage
+from bot.mail import compose, links
+from bot.mail.transport import CHECK_PATH, notice_view
+from bot.records import transcript_copy
+
+router = APIRouter()
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+# No script; the check form posts here only.
+PAGE_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+MAX_UPLOAD = transcript_copy.MAX_COPY_CHARS
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["content-security-policy"] = PAGE_CSP
+    response.headers["cache-control"] = "no-store"
+    response.headers["referrer-policy"] = "no-referrer"  # the token is the key to the page
+    return response
+
+
+def _notice(engine: Engine, notice_id: str) -> dict[str, Any] | None:
+    with session_scope(engine) as session:
+        message = session.get(ScheduledMessage, notice_id)
+        if message is None or message.kind != notice_document.KIND or not message.document:
+            return None
+        return dict(message.document)
+
+
+@router.get("/notices/{token}", response_class=HTMLResponse, include_in_schema=False)
+async def notice_page(request: Request, token: str) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    notice_id = links.notice_of(settings.email_link_secret, token) if len(token) <= 600 else None
+    if notice_id is None:
+        return _page(request, "notice.html", {"state": "invalid"}, status_code=400)
+    document = await run_in_threadpool(_notice, request.app.state.engine, notice_id)
+    if document is None:
+        return _page(request, "notice.html", {"state": "missing"}, status_code=404)
+    view = notice_view(settings, document)
+    return _page(request, "notice.html", {"state": "ok", "n": view, "body": compose.notice_html(view)})
+
+
+@router.get(CHECK_PATH, response_class=HTMLResponse, include_in_schema=False)
+async def check_form(request: Request) -> HTMLResponse:
+    return _page(request, "transcript_check.html", {"result": None, "error": None})
+
+
+def _check(engine: Engine, pasted: str) -> transcript_copy.CopyCheck:
+    with session_scope(engine) as session:
+        return transcript_copy.check(session, pasted)
+
+
+@router.post(CHECK_PATH, response_class=HTMLResponse, include_in_schema=False)
+async def check_copy(request: Request) -> HTMLResponse:
+    """The pasted text (field "copy") or the uploaded file (field "file": the saved email or a text file)."""
+    form = await request.form(max_files=1, max_fields=4)
+    pasted, upload = form.get("copy"), form.get("file")
+    text = pasted if isinstance(pasted, str) else ""
+    if isinstance(upload, UploadFile) and upload.filename:
+        raw = await upload.read(MAX_UPLOAD * 4 + 1)
+        if len(raw) > MAX_UPLOAD * 4:
+            return _page(request, "transcript_check.html", {"result": None, "error": "too_big"}, status_code=413)
+        text = _file_text(raw)
+    if len(text) > MAX_UPLOAD:
+        return _page(request, "transcript_check.html", {"result": None, "error": "too_big"}, status_code=413)
+    try:
+        result = await run_in_threadpool(_check, request.app.state.engine, text)
+    except transcript_copy.NotACopy:
+        return _page(request, "transcript_check.html", {"result": None, "error": "not_a_copy", "copy": text[:2000]},
+                     status_code=400)
+    return _page(request, "transcript_check.html", {"result": result, "error": None})
+
+
+def _file_text(raw: bytes) -> str:
+    """A saved email (.eml: its text part, decoded) or a plain text file."""
+    if b"\nContent-Type:" in raw[:20000] or raw.lower().startswith((b"content-type:", b"mime-version:")):
+        message = message_from_bytes(raw, policy=policy.default)
+        part = message.get_body(preferencelist=("plain",))
+        if part is not None:
+            return str(part.get_content())
+    return raw.decode("utf-8", "replace")

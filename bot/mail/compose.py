@@ -1,0 +1,118 @@
+"""A queued message as an email: a subject by kind, a plain-text part and an HTML part from the templates in
+bot/mail/templates (autoescaped: the message's words are text, never markup), the opt-out link in both and in
+List-Unsubscribe (RFC 8058 one-click), and a Message-ID the outbox stores with the message.
+
+A message that is a document (the validation notice, DISC-5) is rendered from its facts (ScheduledMessage.document,
+bot/compliance/notice_document.py) with validation_notice_body.txt / .html inside the email; `notice_html` renders
+the same fragment for the printable page, so the email and the page the debtor keeps say the same."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from datetime import date, datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, parseaddr
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from bot.money import format_cents
+
+_env = Environment(loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
+                   autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+
+# Plain words (VOICE.md); nothing here that a subject line shown on a lock screen should not say.
+SUBJECTS = {
+    "validation_notice": "Your validation notice: what we have on file and your rights",
+    "debit_notice": "Your next automatic payment",
+    "transcript_copy": "A copy of your chat with us",
+    "receipt": "Your receipt",
+    "plan_confirmation": "Your payment plan",
+}
+DEFAULT_SUBJECT = "A message about your account"
+
+
+def message_id(domain: str) -> str:
+    """A unique Message-ID of letters only: make_msgid's long digit runs can pass a Luhn check, and the PCI-3 scan
+    of the database and logs (tests/sensitive_scan.py) would then rightly call it a card number."""
+    return f"<{_letters(26)}@{domain}>"
+
+
+def _letters(n: int) -> str:
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(n))
+
+
+def subject_for(kind: str) -> str:
+    return SUBJECTS.get(kind, DEFAULT_SUBJECT)
+
+
+def paragraphs(text: str) -> list[str]:
+    """The message as the gate approved it, its blank lines splitting paragraphs (the OPT-1 line stays: the footer
+    adds the link)."""
+    return [p.strip() for p in text.split("\n\n") if p.strip()]
+
+
+REPLY_PREFIX = re.compile(r"^\s*((re|aw|fwd?)\s*:\s*)+", re.IGNORECASE)
+
+
+def reply_subject(subject: str) -> str:
+    """"Re: <their subject>", once ("Re: Re: Re:" is noise)."""
+    bare = REPLY_PREFIX.sub("", subject).strip()
+    return f"Re: {bare}" if bare else DEFAULT_SUBJECT
+
+
+def _spelled(iso: str) -> str:
+    day = date.fromisoformat(iso[:10])
+    return f"{day:%B} {day.day}, {day.year}"  # VOICE.md: dates spelled out
+
+
+def notice_view(document: dict[str, Any], *, business_name: str, collector_address: str, support_contact: str,
+                online_url: str) -> dict[str, Any]:
+    """The validation notice's facts as the templates show them: amounts with cents and the currency sign, dates
+    spelled out, and the collector's details from the settings (`collector_address`: lines separated by ";")."""
+    money = {k[:-len("_cents")]: format_cents(v, document.get("currency", "USD"))
+             for k, v in document.items() if k.endswith("_cents")}
+    return {**document, **money, "collector_name": business_name, "collector_contact": support_contact,
+            "collector_address": [line.strip() for line in collector_address.split(";") if line.strip()],
+            "online_url": online_url, "cfpb_url": "www.cfpb.gov/debt-collection",
+            **{k: _spelled(document[k]) for k in ("itemization_date", "sent_on", "ends_on")}}
+
+
+def notice_html(view: dict[str, Any]) -> Markup:
+    """The notice's HTML fragment (no page around it), for the printable page."""
+    return Markup(_env.get_template("validation_notice_body.html").render(n=view))
+
+
+def build(*, kind: str, text: str, to: str, sender: str, business_name: str, support_contact: str,
+          opt_out_url: str, now: datetime | None = None, subject: str | None = None,
+          in_reply_to: str | None = None, references: str | None = None, notice: dict[str, Any] | None = None,
+          notice_url: str | None = None, transcript: str | None = None, check_url: str | None = None) -> EmailMessage:
+    """The email for one message; `text` is what the outbound gate approved (DISC-2 notice, OPT-1 line). A reply in
+    an email conversation passes its thread: `subject` ("Re: ..."), `in_reply_to` and `references` (RFC 5322).
+    `notice`: a validation notice's facts as `notice_view` shows them, with `notice_url` its printable copy.
+    `transcript`: a copy of a conversation (bot/records/transcript_copy.py), word for word, with `check_url`."""
+    values = {"subject": subject or subject_for(kind), "paragraphs": paragraphs(text), "business_name": business_name,
+              "support_contact": support_contact, "opt_out_url": opt_out_url, "reply_keyword": "STOP",
+              "n": notice, "notice_url": notice_url, "transcript": transcript, "check_url": check_url}
+    message = EmailMessage()
+    message["Subject"] = values["subject"]
+    name, address = parseaddr(sender)
+    message["From"] = formataddr((name or business_name, address))
+    message["To"] = to
+    message["Date"] = format_datetime(now or datetime.now(timezone.utc))
+    message["Message-ID"] = message_id(address.rsplit("@", 1)[-1] or "settle.invalid")
+    if in_reply_to:  # the debtor's mail client shows the answer under what they wrote
+        message["In-Reply-To"] = in_reply_to
+        message["References"] = " ".join(dict.fromkeys(f"{references or ''} {in_reply_to}".split()))
+    # EMAIL-2: mail clients show their own "Unsubscribe" from these; the link's POST opts out (RFC 8058).
+    message["List-Unsubscribe"] = f"<{opt_out_url}>, <mailto:{address}?subject=unsubscribe>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(_env.get_template("email.txt").render(values))
+    message.add_alternative(_env.get_template("email.html").render(values), subtype="html")
+    message.set_boundary(_letters(30))  # the library's is a long run of digits: see message_id()
+    return message

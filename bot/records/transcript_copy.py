@@ -1,0 +1,165 @@
+"""REC-1, issue 17: "email me a copy". A verified debtor asks, in the chat, for the conversation by email; the copy
+is the conversation as the hash-chained record holds it (bot/records/transcript.py) up to that moment, with the
+record's chain head then (the number of entries and the last entry's hash). Anyone holding the copy can paste it
+at /transcripts/check: `check` finds the entry the copy names, confirms its hash is the chain head the copy states
+and that the stored chain is whole (bot/records/verification.py), renders the conversation again from the record,
+and compares it with the copy line by line. One changed character makes it "altered".
+
+The copy is rendered only from transcript entries, never from the working tables, so what `render` wrote when the
+copy was sent is what it writes at every check. Blocked replies (never shown to the debtor) are not in it; the
+texts are as stored (redacted: no card number or SSN digits, PCI-2).
+
+The email itself goes through the outbox's queue like any email (bot/messaging: TIME-1, opt-out, caps); the copy
+travels as the queued message's document, so the gate's DISC-2 and OPT-1 lines go on the covering text and never
+change the copy."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot import audit, contact_preferences
+from bot.db.models import Conversation, Debtor, TranscriptEntry
+from bot.messaging import outbox
+from bot.records.transcript import messages_as_recorded
+from bot.records.verification import check_conversation
+
+KIND = "transcript_copy"
+CHANNEL = "email"
+BEGIN = "----- BEGIN SETTLE TRANSCRIPT -----"
+END = "----- END SETTLE TRANSCRIPT -----"
+MAX_COPY_CHARS = 400_000  # what the check page reads at most (a long chat is far below)
+
+_ASKS = re.compile(r"\s*(please\s+)?(e-?mail|send)\s+me\s+(a\s+)?copy(\s+of\s+(this|the|our|my)\s+"
+                   r"(chat|conversation|transcript))?(\s+please)?\s*[.!]?\s*", re.IGNORECASE)
+_HEADER = re.compile(r"Conversation: (\S+)\nEntries: (\d+)\nChain head: ([0-9a-f]{64})")
+
+COVER = ("Here is a copy of your chat with us, as our record holds it. Keep it if you like. The code at its end "
+         "(the chain head) lets anyone check that nobody changed a word of it.")
+SENT_REPLY = ("I'll email a copy of this chat to {address}. It comes with a code that shows nobody changed it. "
+              "What would you like to do next?")
+NOT_VERIFIED_REPLY = "I can email you a copy once we've confirmed who you are. What's your date of birth?"
+NO_EMAIL_REPLY = ("We don't have an email address for you, so I can't email a copy. You can say 'talk to a person' "
+                  "to ask for one another way.")
+SUPPRESSED_REPLY = ("You asked us not to email {address}, so I can't send a copy there. You can say 'talk to a "
+                    "person' to ask for one another way.")
+
+
+def asks_for_copy(text: str) -> bool:
+    """The debtor's words (or the button) that ask for the copy: "email me a copy", "send me a copy of this chat"."""
+    return bool(_ASKS.fullmatch(text))
+
+
+def _masked(address: str) -> str:
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def render(session: Session, conversation: Conversation, upto_seq: int) -> str:
+    """The copy of the conversation's record up to entry `upto_seq`: header, messages, footer."""
+    entries = session.scalars(select(TranscriptEntry).where(
+        TranscriptEntry.conversation_id == conversation.id, TranscriptEntry.seq <= upto_seq)
+        .order_by(TranscriptEntry.seq)).all()
+    head = entries[-1].hash if entries else ""
+    messages = messages_as_recorded(entries)
+    debtor = session.get(Debtor, conversation.debtor_id) if conversation.debtor_id else None
+    zone = ZoneInfo(debtor.timezone if debtor else "UTC")
+    lines = [BEGIN, f"Conversation: {conversation.id}", f"Entries: {len(entries)}", f"Chain head: {head}", ""]
+    for message_id in sorted(messages):
+        data = messages[message_id]
+        if data["direction"] == "out" and data["status"] != "sent":
+            continue  # held by a rule: never shown to the debtor
+        who = "You" if data["direction"] == "in" else "Settle" if data["sender_role"] == "bot" else "Settle (a person)"
+        at = datetime.fromisoformat(data["created_at"]).astimezone(zone)
+        first, *rest = (data["text"] or "").splitlines() or [""]
+        lines.append(f"[{at:%Y-%m-%d %H:%M %Z}] {who}: {first}")
+        lines += [f"    {line}" for line in rest]
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def request_copy(session: Session, conversation: Conversation, now: datetime) -> list[str]:
+    """Queue the copy for the verified debtor's email address; the reply says what happens (or why not)."""
+    if conversation.verified_at is None or conversation.debtor_id is None:
+        return [NOT_VERIFIED_REPLY]
+    debtor = session.get(Debtor, conversation.debtor_id)
+    address = (debtor.email or "").strip().lower()
+    if not address:
+        return [NO_EMAIL_REPLY]
+    if contact_preferences.suppression(session, CHANNEL, address):
+        return [SUPPRESSED_REPLY.format(address=_masked(address))]
+    session.flush()  # the request itself is sealed into the record first: the copy includes it
+    upto = session.scalar(select(func.max(TranscriptEntry.seq)).where(
+        TranscriptEntry.conversation_id == conversation.id)) or 0
+    queued = outbox.schedule(session, account_id=conversation.account_id, channel=CHANNEL, address=address,
+                             kind=KIND, text=COVER, not_before=now)
+    queued.document = {"transcript": render(session, conversation, upto), "conversation_id": conversation.id,
+                       "entries": upto}
+    audit.record(session, "transcript_copy_queued", rule_id="REC-1", conversation_id=conversation.id,
+                 account_id=conversation.account_id, detail={"message_id": queued.id, "entries": upto})
+    return [SENT_REPLY.format(address=_masked(address))]
+
+
+class NotACopy(ValueError):
+    """What was pasted holds no Settle transcript (no BEGIN ... END block)."""
+
+
+@dataclass(frozen=True)
+class CopyCheck:
+    status: str  # intact | altered | no_record | record_broken
+    conversation_id: str | None = None
+    entries: int | None = None
+    detail: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.status == "intact"
+
+
+def _lines(text: str) -> list[str]:
+    """What is compared: the lines of the block, without line-end differences, trailing spaces or blank lines a
+    mail program may add or drop (they carry no words)."""
+    return [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n") if line.strip()]
+
+
+def extract(pasted: str) -> str:
+    """The copy's block out of whatever was pasted or uploaded (a whole email, with quoting marks or not)."""
+    text = pasted.replace("\r\n", "\n").replace("\r", "\n")
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise NotACopy("no Settle transcript found: paste everything from the BEGIN line to the END line")
+    block = text[start:end + len(END)]
+    return "\n".join(line[2:] if line.startswith("> ") else line for line in block.split("\n"))
+
+
+def check(session: Session, pasted: str) -> CopyCheck:
+    """Does this copy match the stored record? Raises NotACopy when there is no copy in it."""
+    block = extract(pasted)
+    header = _HEADER.search("\n".join(_lines(block)[1:4]))
+    if header is None:
+        return CopyCheck("altered", detail="the lines naming the conversation and the chain head were changed")
+    conversation_id, entries, head = header.group(1), int(header.group(2)), header.group(3)
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or entries < 1:
+        return CopyCheck("no_record", detail="no conversation in our records has this id")
+    entry = session.scalar(select(TranscriptEntry).where(TranscriptEntry.conversation_id == conversation_id,
+                                                         TranscriptEntry.seq == entries))
+    if entry is None or entry.hash != head:
+        return CopyCheck("altered", conversation_id, entries,
+                         "the chain head in the copy is not the record's at that entry")
+    chain = check_conversation(session, conversation)
+    if not chain.intact:
+        return CopyCheck("record_broken", conversation_id, entries,
+                         "our stored record fails its own check; a person will look into it")
+    expected, given = _lines(render(session, conversation, entries)), _lines(block)
+    if expected != given:
+        where = next((i for i, (a, b) in enumerate(zip(expected, given, strict=False)) if a != b),
+                     min(len(expected), len(given)))
+        return CopyCheck("altered", conversation_id, entries,
+                         f"line {where + 1} of the copy differs from the record")
+    return CopyCheck("intact", conversation_id, entries, "every line matches the record and its chain head")
