@@ -1,14 +1,21 @@
 # The two commands a new user needs:
 #   make run    set up whatever is missing (environments, database, demo portfolio, model) and start Settle
-#   make test   the whole test suite (what CI runs, through .ci/run)
+#   make test   the whole test suite (what CI runs, through .ci/run); make test-fast skips Rasa and the browser
 # And the production topology on this machine (PostgreSQL and Redis, see README "Production topology"):
 #   make run-production
-.PHONY: run run-production test setup train lint validate bench
+# And in containers (README "Containers"; podman as root, not part of `make test`):
+#   make test-containers
+.PHONY: run run-production test test-fast test-containers setup train lint validate bench
 
 PY_APP := .venv-app/bin/python
+# Test files run on two processes (pytest-xdist), one file's tests on one process so that a module's stack starts
+# once: the suite spends much of its time waiting on Rasa and the browser, and the other core is idle meanwhile.
+# PYTEST_WORKERS= runs them in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 
+# The embedded demo: demo phone on, REST channel open to loopback clients only (README "Security").
 run: setup
-	$(PY_APP) -m bot run
+	SETTLE_MODE=embedded $(PY_APP) -m bot run
 
 run-production: setup
 	$(PY_APP) -m bot run --production
@@ -16,7 +23,16 @@ run-production: setup
 test: setup
 	$(PY_APP) -m bot train
 	bash scripts/browser.sh
-	$(PY_APP) -m pytest -q
+	$(PY_APP) -m pytest -q $(PYTEST_WORKERS)
+
+# The edit-test loop: everything but Rasa and the browser (no training, no chromium), a few minutes.
+test-fast: setup
+	$(PY_APP) -m pytest -q $(PYTEST_WORKERS) -m "not integration and not browser and not containers"
+
+# Builds the images, runs deploy/compose.production.yml with podman-compose, a conversation through the TLS proxy
+# with a Rasa container killed mid-turn, then tears it down (tests/containers/). About 15 minutes from cold.
+test-containers: setup train
+	$(PY_APP) -m pytest -q -s -m containers tests/containers
 
 setup:
 	@scripts/envs.sh

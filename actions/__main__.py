@@ -1,6 +1,7 @@
 """`python -m actions [--port 5055]`: rasa-sdk's action server for this package, with the action journal
 (actions/journal.py) in front of its webhook, so that a turn re-run after a Rasa instance died mid-turn does not
-run an action's side effects twice. Otherwise the same as `python -m rasa_sdk --actions actions`."""
+run an action's side effects twice, and /readyz and /metrics (actions/ops.py) beside rasa-sdk's /health.
+Otherwise the same as `python -m rasa_sdk --actions actions`."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.journal import ActionJournal, call_key
+from actions.ops import install_ops
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ def main() -> None:
     utils.configure_colored_logging(args.loglevel)
     utils.update_sanic_log_level()
     app = create_app("actions")
+    install_ops(app)  # /readyz, /metrics and the action timings, beside rasa-sdk's /health
     install_journal(app, ActionJournal())
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
     logger.info(f"Action endpoint is up and running on http://{host}:{args.port}")

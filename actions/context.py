@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.db import get_engine, session_scope
 from bot.db.models import Conversation
-from bot.identity import IdentityService
+from bot.identity import AttemptLimit, IdentityService
 
 SMS_CHANNEL = "sms"
 
@@ -23,11 +23,19 @@ def engine() -> Engine:
     return get_engine(settings().database_url)
 
 
+@lru_cache(maxsize=1)
+def attempt_limit() -> AttemptLimit:
+    """Identity checks per account (RATE_LIMIT_VERIFICATION), one counter set for the process (or Redis)."""
+    s = settings()
+    return AttemptLimit(s.rate_limit_verification, s.redis_url)
+
+
 def identity_service() -> IdentityService:
     from datetime import timedelta
 
     s = settings()
-    return IdentityService(max_failures=s.lockout_failures, lockout=timedelta(hours=s.lockout_hours))
+    return IdentityService(max_failures=s.lockout_failures, lockout=timedelta(hours=s.lockout_hours),
+                           attempts=attempt_limit())
 
 
 class _NotStored(LookupError):

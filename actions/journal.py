@@ -82,8 +82,18 @@ class ActionJournal:
             if answer is not None:
                 return answer
             # The first run failed: nothing happened that needs protecting; this one runs (and is tracked).
-        self._running[key] = asyncio.get_running_loop().create_future()
+        future = self._running[key] = asyncio.get_running_loop().create_future()
+        owner = asyncio.current_task()
+        if owner is not None:
+            # The action server (Sanic) cancels a request's handler when its connection is lost, and then `finish`
+            # never comes: a retry of that call (Rasa sends it again, rasa_extensions/action_retry.py) must not
+            # wait for a run that is gone. When the task ends without finishing, the call counts as failed.
+            owner.add_done_callback(lambda _task: self._abandoned(key, future))
         return None
+
+    def _abandoned(self, key: str, future: asyncio.Future[dict[str, Any] | None]) -> None:
+        if self._running.get(key) is future and not future.done():
+            self.finish(key, None)
 
     def finish(self, key: str, answer: dict[str, Any] | None) -> None:
         running = self._running.pop(key, None)

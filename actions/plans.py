@@ -30,6 +30,7 @@ from actions.forms import DeclaredForm
 from bot import accounts
 from bot.db import session_scope
 from bot.db.models import Account, Plan
+from bot.messaging import copies
 from bot.payments import service as payments
 from bot.plans import service
 from bot.plans.affordability import parse_affordability
@@ -461,6 +462,8 @@ class ActionPlanFinish(Action):
                     # What happens next is the first payment's own secure link, not a promise of one (PCI-1).
                     first = payments.first_payment_message(session, plan, tracker.sender_id, settings())
                     messages = service.confirmation(plan, account.currency, next_step=first)
+                    copies.email_copy(session, account, copies.PLAN_CONFIRMATION, "\n\n".join(messages),
+                                      datetime.now(timezone.utc))  # a copy to keep, with E-SIGN consent
             for text in messages:
                 dispatcher.utter_message(text=text)
         elif outcome == DECLINED:

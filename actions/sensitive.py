@@ -9,13 +9,34 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
 
 from actions.context import engine, settings
 from actions.forms import DeclaredForm
+from bot import handoff
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
-from bot.compliance import sensitive_requests
+from bot.compliance import person_request, sensitive_requests
 from bot.db import session_scope
+from bot.db.models import Conversation
+
+# VUL-2 + HO-1 in one message: the hardship reply would offer the person already being fetched, so this short
+# acknowledgement comes before the handoff's own reply instead. Content-neutral (DISC-3): said before verification too.
+HARDSHIP_WITH_PERSON = "Thanks for telling me. I'm sorry things are hard right now."
+DETAILS_THANKS = "Thank you. A person on our team will take it from here."
+
+
+def _hardship_and_person(session: Session, conversation_id: str, text: str, support: str,
+                         hours: AgentHours) -> list[str]:
+    """VUL-2: pause and record the hardship; HO-1: queue a real handoff, marked as hardship so the person knows
+    why, and say what happens next (the wait, or callback times outside agent hours)."""
+    sensitive_requests.handle(session, conversation_id, "hardship", text, support, hours=hours)
+    accounts = sensitive_requests.accounts_in_scope(session, session.get(Conversation, conversation_id))
+    handoff.request(session, conversation_id, "hardship", rule_id="VUL-2",
+                    account_id=accounts[0].id if accounts else None)
+    # The text has been read once (the VUL-1 military cue) by the hardship call; the request itself needs none.
+    return [HARDSHIP_WITH_PERSON] + sensitive_requests.handle(session, conversation_id, "request_human", "", support,
+                                                             hours=hours)
 
 
 class ActionHandleSensitive(Action):
@@ -27,13 +48,18 @@ class ActionHandleSensitive(Action):
         if intent not in sensitive_requests.RULES:
             dispatcher.utter_message(response="utter_default")
             return []
+        text = tracker.latest_message.get("text") or ""
+        hours = AgentHours.parse(settings().agent_hours)
+        # One intent per message from the NLU; the message's words may carry a second rule (VUL-2 with HO-1).
+        intents = person_request.rule_intents(intent, text)
         with session_scope(engine()) as session:
-            replies = sensitive_requests.handle(
-                session, tracker.sender_id, intent, tracker.latest_message.get("text") or "",
-                settings().support_contact, hours=AgentHours.parse(settings().agent_hours),
-            )
+            if intents == ("hardship", "request_human"):
+                replies = _hardship_and_person(session, tracker.sender_id, text, settings().support_contact, hours)
+            else:
+                replies = sensitive_requests.handle(session, tracker.sender_id, intent, text,
+                                                    settings().support_contact, hours=hours)
             # HO-1: outside agent hours the last reply offers callback times; over SMS they become numbered lines.
-            buttons = escalation.offer_buttons(session, tracker.sender_id) if intent == "request_human" else []
+            buttons = escalation.offer_buttons(session, tracker.sender_id) if "request_human" in intents else []
         for number, text in enumerate(replies, start=1):
             dispatcher.utter_message(text=text, buttons=buttons if number == len(replies) and buttons else None)
         return [SlotSet("pending_request", None)]
@@ -93,5 +119,5 @@ class ActionCaptureDetails(Action):
         intent = "bankruptcy" if tracker.get_slot("bankruptcy_case_number") else "attorney_represented"
         with session_scope(engine()) as session:
             sensitive_requests.capture(session, tracker.sender_id, intent, values)
-        dispatcher.utter_message(text="Thank you. A person on our team will take it from here.")
+        dispatcher.utter_message(text=DETAILS_THANKS)
         return [SlotSet(f, None) for f in fields]

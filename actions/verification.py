@@ -22,6 +22,12 @@ LOCKED_MESSAGE = (
     "for the next 24 hours. Say 'talk to a person' and someone on our team can help."
 )
 RETRY_MESSAGE = "Sorry, I couldn't confirm those details. Let's try once more."
+# Too many checks for these details (RATE_LIMIT_VERIFICATION): nothing was checked. Said for any details, existing
+# or not, so it tells a stranger nothing (ID-2).
+THROTTLED_MESSAGE = "I can't check those details again just yet. Please try again in {minutes}."
+# Neutral wording: no "debt", creditor or amount before verification (DISC-3).
+VERIFY_FIRST = "I can help with that. First I need to confirm who you are."
+VERIFY_START = "Thanks. Let me confirm who you are."
 ASK_DOB_AGAIN = "Sorry, I didn't catch that date. Please type it like this: 03/14/1979."
 ASK_SECRET_AGAIN = (
     "Sorry, I didn't catch that. Please type the last 4 digits of your Social Security number, "
@@ -30,6 +36,11 @@ ASK_SECRET_AGAIN = (
 ASK_LOCATOR_AGAIN = (
     "Sorry, I didn't catch that. Please type the account number from our letter (like SET-100001), "
     "or your first and last name."
+)
+# ID-2: a ZIP verifies only beside the account reference, so a name there is not enough.
+ASK_REFERENCE_AGAIN = (
+    "With a ZIP code I also need the account number from our letter (like SET-100001). If you don't have it, "
+    "type the last 4 digits of your Social Security number instead."
 )
 
 
@@ -48,10 +59,9 @@ class ActionRequestVerification(Action):
             dispatcher.utter_message(text=LOCKED_MESSAGE)
             return [SlotSet("verification_status", "locked"), SlotSet("pending_request", None)]
         if request:
-            # Neutral wording: no "debt", creditor or amount before verification (DISC-3).
-            dispatcher.utter_message(text="I can help with that. First I need to confirm who you are.")
+            dispatcher.utter_message(text=VERIFY_FIRST)
         else:
-            dispatcher.utter_message(text="Thanks. Let me confirm who you are.")
+            dispatcher.utter_message(text=VERIFY_START)
         return [SlotSet("verification_status", "pending"), SlotSet("pending_request", request),
                 *[SlotSet(s, None) for s in ID_SLOTS]]
 
@@ -65,9 +75,11 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
     ) -> list[str]:
         if tracker.get_slot("verification_status") == "locked":
             return []
-        phone = phone_of(tracker.sender_id)
-        # Over SMS the phone number finds the account; elsewhere the debtor names it.
-        return ["id_dob", "id_secret"] if phone else list(domain_slots)
+        # The locator is asked for only when the answers so far make no accepted factor set (ID-2): over SMS the
+        # phone finds the record beside an SSN tail, but a ZIP still needs the account reference.
+        if phone_of(tracker.sender_id) and _completing_locators(tracker) == frozenset():
+            return ["id_dob", "id_secret"]
+        return list(domain_slots)
 
     @staticmethod
     def _opportunistic(text: str, skip: str) -> dict[str, Any]:
@@ -109,7 +121,18 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
     async def validate_id_locator(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        locator = identity.parse_locator(str(value or ""))
+        text = str(value or "")
+        locator = identity.parse_locator(text)
+        if value is not None and _completing_locators(tracker) == {identity.Factor.ACCOUNT_REF}:
+            # A ZIP was given, so only the account reference completes the check (ID-2).
+            if locator and identity.answers_to_factors(dob=None, secret=None, locator=locator, phone=None).account_ref:
+                return {"id_locator": locator}
+            secret = identity.parse_secret(text)
+            if secret and secret[0] == "ssn_last4":
+                # The debtor took the offer of the SSN's last four instead; the locator is asked again.
+                return {"id_locator": None, "id_secret": secret[1]}
+            dispatcher.utter_message(text=ASK_REFERENCE_AGAIN)
+            return {"id_locator": None}
         return self._validated("id_locator", value, locator, ASK_LOCATOR_AGAIN, dispatcher)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -124,21 +147,57 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
         return events + self._check(dispatcher, tracker, values)
 
     def _check(self, dispatcher: CollectingDispatcher, tracker: Tracker, values: dict[str, Any]) -> list[EventType]:
-        phone = phone_of(tracker.sender_id)
+        factors = identity.answers_to_factors(
+            dob=date.fromisoformat(values["id_dob"]), secret=values["id_secret"], locator=values["id_locator"],
+            phone=phone_of(tracker.sender_id),
+        )
+        if not identity.is_sufficient(factors.kinds()):
+            # required_slots asks for what an accepted set needs, so this is only a stale slot: ask again.
+            return [SlotSet("id_locator", None), SlotSet("requested_slot", "id_locator")]
         with session_scope(engine()) as session:
-            result = identity_service().verify(
-                session, tracker.sender_id,
-                dob=date.fromisoformat(values["id_dob"]), secret=values["id_secret"],
-                phone=phone, locator=None if phone else values["id_locator"],
-            )
+            result = identity_service().verify(session, tracker.sender_id, factors)
         # The factors are dropped from the tracker as soon as they have been checked.
         cleared = [SlotSet(slot, None) for slot in ID_SLOTS]
         if result.status == identity.VERIFIED:
             return cleared + [SlotSet("verified", True), SlotSet("verification_status", "verified"),
                               SlotSet("requested_slot", None)]
         if result.status == identity.LOCKED:
+            # Only this conversation's own third failure gets here; a locked person answers as FAILED below,
+            # word for word what a record that does not exist gets (ID-3).
             # Fill nothing further: the form ends and action_answer_request says why (ID-3).
             return cleared + [SlotSet("verification_status", "locked"), SlotSet("requested_slot", None)]
-        dispatcher.utter_message(text=RETRY_MESSAGE)
+        if result.status == identity.THROTTLED:
+            minutes = max(1, -(-result.retry_after // 60))
+            dispatcher.utter_message(text=THROTTLED_MESSAGE.format(
+                minutes="a minute" if minutes == 1 else f"{minutes} minutes"))
+        else:
+            dispatcher.utter_message(text=RETRY_MESSAGE)
         first = "id_dob"
         return cleared + [SlotSet("requested_slot", first)]
+
+
+class ActionAskIdLocator(Action):
+    """Asks for what finds the record, naming only what would verify with the answers so far (ID-2)."""
+
+    def name(self) -> str:
+        return "action_ask_id_locator"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        only_reference = _completing_locators(tracker) == {identity.Factor.ACCOUNT_REF}
+        dispatcher.utter_message(response="utter_ask_id_reference" if only_reference else "utter_ask_id_locator")
+        return []
+
+
+def _completing_locators(tracker: Tracker) -> frozenset[identity.Factor]:
+    """Which locators would complete an accepted factor set with the date of birth and secret given so far."""
+    secret = tracker.get_slot("id_secret")
+    # The date of birth is always asked for, so it counts as given here.
+    given = identity.answers_to_factors(
+        dob=None, secret=str(secret) if secret else None, locator=None, phone=phone_of(tracker.sender_id)
+    ).kinds() | {identity.Factor.DOB}
+    if not secret:
+        # The secret is not known yet: ask for a locator unless the phone may do (it does beside an SSN tail).
+        if identity.Factor.PHONE in given:
+            return frozenset()
+        return frozenset({identity.Factor.ACCOUNT_REF, identity.Factor.FULL_NAME})
+    return identity.completing_locators(given)

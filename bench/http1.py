@@ -19,8 +19,9 @@ class HTTPError(Exception):
 class Connection:
     """One kept-alive connection to host:port; reopened on demand. Not for concurrent use."""
 
-    def __init__(self, host: str, port: int, timeout: float) -> None:
+    def __init__(self, host: str, port: int, timeout: float, headers: dict[str, str] | None = None) -> None:
         self.host, self.port, self.timeout = host, port, timeout
+        self.extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -29,7 +30,7 @@ class Connection:
         sent once more on a new connection; any other failure raises HTTPError."""
         payload = json.dumps(body).encode()
         request = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nContent-Type: application/json\r\n"
-                   f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload
+                   f"Content-Length: {len(payload)}\r\n{self.extra}\r\n").encode() + payload
         reused = self._writer is not None
         try:
             return await asyncio.wait_for(self._exchange(request), self.timeout)

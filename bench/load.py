@@ -42,6 +42,10 @@ ERROR_SAMPLES = 5
 PG_ADMIN_URL = os.environ.get("SETTLE_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 PRODUCTION_RASA_INSTANCES = 2
 PRODUCTION_GATEWAY_WORKERS = 2
+# Every conversation of the benchmark comes from 127.0.0.1, far above the gateway's default per-IP limit (README
+# "Security"), so the benchmark's own stacks raise it, here and out loud, rather than being exempt in the code.
+# The per-conversation limit stays the default: a scripted conversation's turns fit in it.
+BENCH_RATE_LIMIT_PER_IP = "1000000/minute"
 
 
 class TargetError(RuntimeError):
@@ -163,7 +167,7 @@ async def _conversation(connection: Connection, script: Script, number: int, sen
 
 
 async def run_level(base_url: str, script: Script, concurrency: int, conversations: int, tag: str,
-                    first: int = 0) -> LevelResult:
+                    first: int = 0, token: str = "") -> LevelResult:
     """Conversations first .. first+conversations-1, `concurrency` in flight at any time, each with its own
     sender (and, for Settle, its own debtor)."""
     result = LevelResult(concurrency=concurrency, conversations=conversations)
@@ -171,7 +175,9 @@ async def run_level(base_url: str, script: Script, concurrency: int, conversatio
     url = httpx.URL(base_url)  # loopback only: no proxy, no TLS
 
     async def worker() -> None:
-        connection = Connection(url.host, url.port or 80, TURN_TIMEOUT_S)
+        # Settle in production mode: the REST channel needs its bearer token (README "Security").
+        connection = Connection(url.host, url.port or 80, TURN_TIMEOUT_S,
+                                {"Authorization": f"Bearer {token}"} if token else None)
         try:
             for number in numbers:
                 await _conversation(connection, script, number, f"bench-{tag}-{number}", result)
@@ -197,14 +203,14 @@ def conversations_needed(levels: list[tuple[int, int]]) -> int:
 
 
 async def drive(base_url: str, script: Script, levels: list[tuple[int, int]], tag: str,
-                progress: Callable[[str], None]) -> list[LevelResult]:
-    warmup = await run_level(base_url, script, WARMUP_CONCURRENCY, WARMUP_CONVERSATIONS, tag)
+                progress: Callable[[str], None], token: str = "") -> list[LevelResult]:
+    warmup = await run_level(base_url, script, WARMUP_CONCURRENCY, WARMUP_CONVERSATIONS, tag, token=token)
     if warmup.errors:
         progress(f"{script.name}: warm-up conversation failed: " + "; ".join(warmup.error_samples))
     results = []
     first = WARMUP_CONVERSATIONS
     for concurrency, conversations in levels:
-        result = await run_level(base_url, script, concurrency, conversations, tag, first)
+        result = await run_level(base_url, script, concurrency, conversations, tag, first, token=token)
         first += conversations
         progress(f"{script.name}: N={concurrency}: {result.turns} turns in {result.seconds:.1f}s, "
                  f"{result.errors} errors")
@@ -269,7 +275,8 @@ def _run_stack(name: str, config: Any, levels: list[tuple[int, int]], tag: str,
         start = time.perf_counter()
         stack.start(timeout=STARTUP_TIMEOUT_S)
         startup = time.perf_counter() - start
-        results = asyncio.run(drive(config.gateway_url, SETTLE_SCRIPT, levels, f"{tag}-{name}", progress))
+        results = asyncio.run(drive(config.gateway_url, SETTLE_SCRIPT, levels, f"{tag}-{name}", progress,
+                                    token=config.rest_api_token))
         memory = peak_memory({process_name: process.pid for process_name, process in stack.processes.items()})
     finally:
         stack.stop()
@@ -296,6 +303,7 @@ def run_embedded(levels: list[tuple[int, int]], log_dir: Path, tag: str,
             database_url=app_url, tracker_store_url=f"sqlite:///{Path(tmp) / 'tracker.db'}", model=model_path(),
             log_dir=log_dir / "embedded", host=LOOPBACK, gateway_port=gateway_port, rasa_port=rasa_port,
             action_port=action_port, stripe_port=stripe_port,  # never the ports a running `make run` may hold
+            extra_env={"RATE_LIMIT_PER_IP": BENCH_RATE_LIMIT_PER_IP},
         )
         return _run_stack("embedded", config, levels, tag, progress)
 
@@ -354,6 +362,8 @@ def run_production(levels: list[tuple[int, int]], log_dir: Path, tag: str,
             action_port=action_port, stripe_port=stripe_port, rasa_ports=tuple(rasa_ports),
             rasa_instances=PRODUCTION_RASA_INSTANCES,
             gateway_workers=PRODUCTION_GATEWAY_WORKERS, redis_url=redis_url,
+            # Production mode: the REST channel is on only with a token, which the load generator sends.
+            rest_api_token=secrets.token_urlsafe(24), extra_env={"RATE_LIMIT_PER_IP": BENCH_RATE_LIMIT_PER_IP},
         )
         return _run_stack("production", config, levels, tag, progress)
 

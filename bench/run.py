@@ -174,8 +174,11 @@ def parse_levels(text: str) -> list[int]:
 def run_load(args: argparse.Namespace, rasa_python: Path, stamp: str) -> int:
     from bench.load import TargetError, default_conversations, run_baseline, run_embedded, run_production
     from bench.scripts import MOODBOT_SCRIPT, SETTLE_SCRIPT
+    from bot.records.listeners import register_flush_listeners
     from bot.stack import StackError
     from bot.training import rasa_executable
+
+    register_flush_listeners()  # the Settle targets write their portfolio from this process (REC-1 hooks)
 
     def plan(script: Script) -> list[tuple[int, int]]:
         return [(n, args.conversations or default_conversations(n, script)) for n in args.concurrency]

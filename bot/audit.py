@@ -7,7 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.db.models import AuditEvent
+
+# The record every outbound message the gate stops leaves (bot/messaging): /metrics counts it by rule ID.
+OUTBOUND_BLOCKED = "outbound_blocked"
 
 
 def record(
@@ -32,4 +36,6 @@ def record(
     )
     session.add(event)
     session.flush()
+    if kind == OUTBOUND_BLOCKED:
+        metrics.count_blocked(session, (detail or {}).get("rules") or [rule_id or "unknown"])
     return event

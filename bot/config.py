@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,12 +37,42 @@ def persisted_secret(path: Path) -> str:
     return value
 
 
+EMBEDDED, PRODUCTION = "embedded", "production"
+
+
+def _mode(value: str | None) -> str:
+    """SETTLE_MODE: "embedded" only when asked for (`make run`, `python -m bot run`, the test stack); anything
+    else, unset included, is production, where nothing demo-only is served."""
+    return EMBEDDED if (value or "").strip().lower() == EMBEDDED else PRODUCTION
+
+
+def _secret_setting(env: Mapping[str, str], name: str) -> str:
+    """A secret from NAME, or from the file NAME_FILE names (a secret store's mount), so it need not sit in a
+    command line or in the environment of every process."""
+    value = env.get(name, "").strip()
+    path = env.get(f"{name}_FILE", "").strip()
+    if not value and path:
+        value = Path(path).read_text().strip()
+    return value
+
+
 def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
 
 
 @dataclass(frozen=True)
 class Settings:
+    # "embedded" (the demo `make run` starts: demo-only routes on, the REST channel open to loopback clients) or
+    # "production" (the default: no demo routes, the REST channel only with REST_API_TOKEN). README "Security".
+    mode: str = PRODUCTION
+    # The REST channel's bearer token (an integration API). In production mode the channel is off without one.
+    rest_api_token: str = ""
+    # Rate limits (bot/gateway/rate_limit.py), in the `limits` notation "N/second|minute|hour|day": every request
+    # per client IP, the messages of one conversation, and identity checks per account (bot/identity.py). Kept in
+    # memory, or in Redis with REDIS_URL.
+    rate_limit_per_ip: str = "600/minute"
+    rate_limit_per_conversation: str = "30/minute"
+    rate_limit_verification: str = "10/hour"
     database_url: str = field(default_factory=_default_database_url)
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = ""
@@ -97,6 +128,29 @@ class Settings:
     gateway_url: str = "http://127.0.0.1:8000"  # where pay links point when PUBLIC_BASE_URL is not set
     pay_link_ttl_hours: int = 24
     autopay_retry_business_days: int = 3
+    # Email (bot/mail/). SMTP_URL: smtp://user:pass@host:587 (STARTTLS, required off loopback) or smtps://host:465
+    # (implicit TLS). Empty: email stays queued, undelivered, and says so; `make run` points it at its local server.
+    smtp_url: str = ""
+    smtp_timeout_seconds: float = 15.0
+    email_from: str = "notices@settle.test"  # the sender, and the address replies (STOP) come back to
+    # Signs the opt-out links; from_env keeps a random one in var/email_link_secret when EMAIL_LINK_SECRET is unset.
+    email_link_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    demo_mailbox: bool = True  # /mailbox, the local server's mail: embedded mode only
+    # The mail provider's webhook signing key (Mailgun's "HTTP webhook signing key"): POST /webhooks/email/mailgun
+    # (delivered, bounced, complained) and .../mailgun/inbound (replies) accept only events signed with it. Empty in
+    # production: both answer 503. The embedded default keeps a random one in var/email_webhook_secret, which the
+    # local mail server signs the replies it forwards with.
+    email_webhook_secret: str = ""
+    # /metrics (bot/gateway/ops_routes.py): with a token, only for `Authorization: Bearer <token>`; empty: open.
+    metrics_token: str = ""
+    # DISC-5: the mailing address the validation notice gives for disputes and requests (1006.34(c)(1)), lines
+    # separated by ";". The default is the demo's made-up address; production sets its own.
+    collector_address: str = "PO Box 1000; Springfield, IL 62701"
+
+    @property
+    def embedded(self) -> bool:
+        """The local demo: the demo phone (and any other demo-only page) exists only here."""
+        return self.mode == EMBEDDED
 
     @property
     def rasa_instances(self) -> tuple[str, ...]:
@@ -115,7 +169,13 @@ class Settings:
         return cls(
             database_url=env.get("DATABASE_URL") or _default_database_url(),
             rasa_url=env.get("RASA_URL", cls.rasa_url).rstrip("/"),
-            rasa_token=env.get("RASA_TOKEN", ""),
+            mode=_mode(env.get("SETTLE_MODE")),
+            rest_api_token=_secret_setting(env, "REST_API_TOKEN"),
+            rate_limit_per_ip=env.get("RATE_LIMIT_PER_IP", "").strip() or cls.rate_limit_per_ip,
+            rate_limit_per_conversation=(env.get("RATE_LIMIT_PER_CONVERSATION", "").strip()
+                                         or cls.rate_limit_per_conversation),
+            rate_limit_verification=env.get("RATE_LIMIT_VERIFICATION", "").strip() or cls.rate_limit_verification,
+            rasa_token=_secret_setting(env, "RASA_TOKEN"),
             rasa_urls=_split(env.get("RASA_URLS", "")),
             rasa_retry_seconds=float(env.get("RASA_RETRY_SECONDS", cls.rasa_retry_seconds)),
             redis_url=env.get("REDIS_URL", "").strip(),
@@ -151,4 +211,15 @@ class Settings:
             gateway_url=env.get("GATEWAY_URL", cls.gateway_url).rstrip("/"),
             pay_link_ttl_hours=int(env.get("PAY_LINK_TTL_HOURS", cls.pay_link_ttl_hours)),
             autopay_retry_business_days=int(env.get("AUTOPAY_RETRY_BUSINESS_DAYS", cls.autopay_retry_business_days)),
+            smtp_url=_secret_setting(env, "SMTP_URL"),
+            smtp_timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", cls.smtp_timeout_seconds)),
+            email_from=env.get("EMAIL_FROM", "").strip() or cls.email_from,
+            collector_address=env.get("COLLECTOR_ADDRESS", "").strip() or cls.collector_address,
+            email_link_secret=_secret_setting(env, "EMAIL_LINK_SECRET")
+            or persisted_secret(PROJECT_ROOT / "var" / "email_link_secret"),
+            email_webhook_secret=_secret_setting(env, "EMAIL_WEBHOOK_SECRET") or (
+                persisted_secret(PROJECT_ROOT / "var" / "email_webhook_secret")
+                if _mode(env.get("SETTLE_MODE")) == EMBEDDED else ""),
+            demo_mailbox=env.get("DEMO_MAILBOX", "1").strip().lower() not in ("0", "false", "no", "off"),
+            metrics_token=_secret_setting(env, "METRICS_TOKEN"),
         )

@@ -61,6 +61,16 @@ def mark_wrong_party(session: Session, channel: str, address: str, *, conversati
                  detail={"channel": channel, "cancelled_messages": cancelled})
 
 
+def mark_bounced(session: Session, channel: str, address: str, *, reason: str, now: datetime | None = None) -> None:
+    """EMAIL-1: a mail server refused the address for good (5xx): nothing more is sent to it on that channel;
+    what was queued for it is cancelled. Another channel (the phone) is not touched."""
+    preference = _preference(session, channel, address)
+    preference.bounced_at = now or datetime.now(timezone.utc)
+    cancelled = _cancel_pending(session, channel, address, "EMAIL-1", "address bounced")
+    audit.record(session, "address_bounced", rule_id="EMAIL-1", at=now,
+                 detail={"channel": channel, "reason": reason[:300], "cancelled_messages": cancelled})
+
+
 def record_inbound(session: Session, channel: str, address: str, now: datetime | None = None) -> None:
     """ID-5: a consumer texting from a number is one of the grounds for texting it back within 60 days."""
     _preference(session, channel, address).last_inbound_at = now or datetime.now(timezone.utc)
@@ -77,4 +87,15 @@ def suppression(session: Session, channel: str, address: str) -> str | None:
         return "ID-4"
     if preference.opted_out_at is not None:
         return "OPT-3"
+    if preference.bounced_at is not None:
+        return "EMAIL-1"
     return None
+
+
+def revoke_inconvenient_times(session: Session, channel: str, address: str, *, conversation_id: str | None = None,
+                              now: datetime | None = None) -> None:
+    """TIME-2: the consumer said a time they had marked inconvenient is fine after all."""
+    preference = _preference(session, channel, address)
+    revoked, preference.inconvenient_times = preference.inconvenient_times, None
+    audit.record(session, "inconvenient_time_revoked", rule_id="TIME-2", conversation_id=conversation_id,
+                 actor="debtor", at=now, detail={"channel": channel, "revoked": revoked})

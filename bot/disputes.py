@@ -99,8 +99,9 @@ def must_i_pay_answer(session: Session, conversation_id: str, now: datetime | No
     now = now or datetime.now(timezone.utc)
     accounts = verified_accounts(session, conversation_id)
     if any(_open_dispute(session, a) for a in accounts):
-        return ("No. You've disputed this debt, so we won't ask you to pay it until we send you what we find, "
-                "in writing. Say 'talk to a person' if you have questions.")
+        # Not "ask you to pay it": DSP-2 takes those words for a payment ask on the held account and blocks them.
+        return ("No. You've disputed this debt, so we won't ask you for any payment on it until we send you what "
+                "we find, in writing. Say 'talk to a person' if you have questions.")
     ends = [a.validation_period_ends_at for a in accounts if a.validation_period_ends_at and
             a.validation_period_ends_at > now]
     if ends:

@@ -1,19 +1,37 @@
 """Right-party verification (ID-1, ID-2, ID-3).
 
-Nothing about a debt is said before the debtor proves who they are with two knowledge factors,
-date of birth plus the last four of their SSN or their ZIP, and something that finds the account:
-over SMS the phone number, over web chat the account reference or their full name. Factors are checked
-together and the answer is only ever "matched" or "not matched": no single factor is confirmed (ID-2).
-Three failed checks within 24 hours lock debt disclosure for that account and conversation (ID-3).
+Nothing about a debt is said before the debtor proves who they are with one of the factor sets in
+ACCEPTED_FACTOR_SETS: date of birth plus the last four of their SSN plus something that finds the record (the
+phone an SMS came from, the account reference or their full name), or date of birth plus ZIP plus the account
+reference. Factors are checked together and the answer is only ever "matched" or "not matched": no single
+factor is confirmed (ID-2).
+
+The third failed check within 24 hours locks the conversation and every person it was checked against for a
+fixed 24 hours from that third failure (ID-3). A locked person answers exactly as a record that does not exist,
+so the lockout tells a stranger nothing.
+
+Identity checks are also rate limited per account (AttemptLimit, RATE_LIMIT_VERIFICATION, README "Security"):
+every check, whatever its outcome, counts against each locator it names (the account reference, the phone, the
+full name), keyed by a hash of the locator as given, before anything is looked up. So the limit holds however many
+conversations (sender ids) a caller opens, and being refused says nothing about whether such a record exists.
+The gateway cannot do this: it sees text, and only this check knows which account a message is about.
 """
 
 from __future__ import annotations
 
+import enum
+import hashlib
+import math
 import re
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import func, or_, select
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import audit
@@ -54,14 +72,52 @@ _NAME_PREFIX = re.compile(
 _NAME = re.compile(r"^[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*)+$")
 
 
+class Factor(enum.Enum):
+    """One kind of verification factor."""
+
+    DOB = "dob"
+    SSN_LAST4 = "ssn_last4"
+    ZIP = "zip"
+    ACCOUNT_REF = "account_ref"
+    FULL_NAME = "full_name"
+    PHONE = "phone"  # the number an SMS came from, known to the channel rather than typed
+
+
+# ID-2: the only factor sets that verify; a caller may give more, never less. Each pairs two knowledge factors
+# with something that finds the record. A ZIP is printed on every envelope and a phone or a name finds the
+# record without knowing anything, so ZIP counts as the second factor only beside the account reference, as in
+# the rule book's "DOB + ZIP + account reference"; DOB + ZIP + phone and DOB + ZIP + name do not verify.
+ACCEPTED_FACTOR_SETS: tuple[frozenset[Factor], ...] = (
+    frozenset({Factor.DOB, Factor.SSN_LAST4, Factor.PHONE}),
+    frozenset({Factor.DOB, Factor.SSN_LAST4, Factor.ACCOUNT_REF}),
+    frozenset({Factor.DOB, Factor.SSN_LAST4, Factor.FULL_NAME}),
+    frozenset({Factor.DOB, Factor.ZIP, Factor.ACCOUNT_REF}),
+)
+
+
+def is_sufficient(given: Iterable[Factor]) -> bool:
+    """Whether these kinds of factor, all matching, would verify someone (ID-2)."""
+    kinds = frozenset(given)
+    return any(accepted <= kinds for accepted in ACCEPTED_FACTOR_SETS)
+
+
+class InsufficientFactors(ValueError):
+    """verify() was given fewer factors than any accepted set: a caller's bug, so nothing was checked."""
+
+
 @dataclass(frozen=True)
 class Factors:
-    """What a debtor's message offers towards verification. Never logged or stored."""
+    """Verification factors, from one message or gathered by the form. Never logged or stored."""
 
     dob: date | None = None
     ssn_last4: str | None = None
     zip: str | None = None
     account_ref: str | None = None
+    full_name: str | None = None
+    phone: str | None = None
+
+    def kinds(self) -> frozenset[Factor]:
+        return frozenset(Factor(f.name) for f in fields(self) if getattr(self, f.name))
 
 
 def parse_dob(text: str, today: date | None = None) -> date | None:
@@ -134,128 +190,252 @@ def parse_locator(text: str) -> str | None:
     return None
 
 
+def answers_to_factors(
+    *, dob: date | None, secret: str | None, locator: str | None, phone: str | None
+) -> Factors:
+    """The form's answers as factors: a secret of four digits is the SSN's last four and of five a ZIP; a locator
+    is an account reference (as parse_locator gives it) or else a full name."""
+    is_ref = bool(locator and _ACCOUNT_REF.fullmatch(locator))
+    return Factors(
+        dob=dob,
+        ssn_last4=secret if secret and len(secret) == 4 else None,
+        zip=secret if secret and len(secret) == 5 else None,
+        account_ref=locator.upper() if locator and is_ref else None,
+        full_name=locator if locator and not is_ref else None,
+        phone=phone,
+    )
+
+
+def completing_locators(given: Iterable[Factor]) -> frozenset[Factor]:
+    """The locators (account reference or full name) that, added to these factors, make an accepted set (ID-2).
+    Empty when the factors are enough already or when no locator would make them so."""
+    kinds = frozenset(given)
+    if is_sufficient(kinds):
+        return frozenset()
+    return frozenset(k for k in (Factor.ACCOUNT_REF, Factor.FULL_NAME) if is_sufficient(kinds | {k}))
+
+
 @dataclass(frozen=True)
 class VerificationResult:
-    status: str  # "verified" | "failed" | "locked"
+    """All a caller may learn from a check. A failure, whether a factor was wrong, no such record exists or the
+    person is locked, is the same FAILED with the same count, so it never tells which (ID-2, ID-3)."""
+
+    status: str  # "verified" | "failed" | "locked" (the conversation is locked) | "throttled" (not checked)
     debtor_id: str | None = None
     account_ids: tuple[str, ...] = ()
-    failures: int = 0
+    failures: int = 0  # this conversation's failures towards its lock
+    retry_after: int = 0  # throttled: seconds until these locators may be checked again
 
 
-VERIFIED, FAILED, LOCKED = "verified", "failed", "locked"
+VERIFIED, FAILED, LOCKED, THROTTLED = "verified", "failed", "locked", "throttled"
+
+
+class AttemptLimit:
+    """At most `rate` identity checks ("10/hour") per locator, counted in this process's memory or in Redis
+    (shared by every action server) with `redis_url`."""
+
+    NAMESPACE = "settle-id"
+
+    def __init__(self, rate: str, redis_url: str = "") -> None:
+        self.item = parse(rate)
+        self.strategy = SlidingWindowCounterRateLimiter(storage_from_string(redis_url or "memory://"))
+
+    @staticmethod
+    def keys(factors: Factors) -> list[str]:
+        """One key per locator given, hashed: the counters hold no reference, phone or name."""
+        locators = {"ref": (factors.account_ref or "").upper(), "phone": factors.phone or "",
+                    "name": " ".join(_name_parts(factors.full_name)) if factors.full_name else ""}
+        return [f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
+                for kind, value in sorted(locators.items()) if value]
+
+    def hit(self, factors: Factors) -> int | None:
+        """Count one check against every locator; None if all allow it, else the seconds until they would."""
+        keys = self.keys(factors)
+        if all(self.strategy.test(self.item, self.NAMESPACE, key) for key in keys):
+            for key in keys:
+                self.strategy.hit(self.item, self.NAMESPACE, key)
+            return None
+        resets = [self.strategy.get_window_stats(self.item, self.NAMESPACE, key).reset_time for key in keys]
+        return max(1, math.ceil(max(resets) - time.time()))
+
+
+def lock_ends(
+    failures: Iterable[datetime], *, max_failures: int = 3, window: timedelta = timedelta(hours=24),
+    lockout: timedelta = timedelta(hours=24),
+) -> datetime | None:
+    """When the latest lock these failure times started ends, or None if they started none (ID-3).
+
+    A lock starts at the `max_failures`-th failure within `window` and lasts a fixed `lockout` from that failure:
+    failures during a lock neither extend it nor count towards the next one, so a stranger who keeps trying
+    cannot keep the real debtor locked out for ever."""
+    ends: datetime | None = None
+    recent: list[datetime] = []
+    for at in sorted(failures):
+        if ends is not None and at < ends:
+            continue
+        recent = [earlier for earlier in recent if earlier > at - window] + [at]
+        if len(recent) >= max_failures:
+            ends, recent = at + lockout, []
+    return ends
 
 
 class IdentityService:
     """Checks identity factors against the ledger's debtor records and keeps the lockout (ID-3)."""
 
-    def __init__(self, max_failures: int = 3, lockout: timedelta = timedelta(hours=24)) -> None:
+    def __init__(
+        self, max_failures: int = 3, lockout: timedelta = timedelta(hours=24), window: timedelta = timedelta(hours=24),
+        attempts: AttemptLimit | None = None,
+    ) -> None:
         self.max_failures = max_failures
         self.lockout = lockout
+        self.window = window
+        self.attempts = attempts  # checks per account (the action server always passes one: actions/context.py)
 
-    def _failures(
-        self, session: Session, conversation_id: str, account_ids: list[str], now: datetime
-    ) -> int:
-        clauses = [VerificationAttempt.conversation_id == conversation_id]
-        if account_ids:
-            clauses.append(VerificationAttempt.account_id.in_(account_ids))
-        return session.scalar(
-            select(func.count(VerificationAttempt.id)).where(
-                or_(*clauses),
-                VerificationAttempt.succeeded.is_(False),
-                VerificationAttempt.at > now - self.lockout,
-            )
-        ) or 0
+    def _failure_times(
+        self, session: Session, now: datetime, *, conversation_id: str | None = None, debtor_id: str | None = None
+    ) -> list[datetime]:
+        # The conversation's own tally is its rows without a debtor; a person's is theirs from any conversation.
+        # The whole history is read (a person has a handful of rows) so the fixed-lock replay is exact.
+        query = select(VerificationAttempt.at).where(
+            VerificationAttempt.succeeded.is_(False), VerificationAttempt.at <= now
+        )
+        if debtor_id is not None:
+            query = query.where(VerificationAttempt.debtor_id == debtor_id)
+        else:
+            query = query.where(VerificationAttempt.conversation_id == conversation_id,
+                                VerificationAttempt.debtor_id.is_(None))
+        return list(session.scalars(query))
+
+    def _lock_ends(self, times: list[datetime]) -> datetime | None:
+        return lock_ends(times, max_failures=self.max_failures, window=self.window, lockout=self.lockout)
+
+    def _locked(self, times: list[datetime], now: datetime) -> bool:
+        ends = self._lock_ends(times)
+        return ends is not None and now < ends
 
     def is_locked(self, session: Session, conversation_id: str, now: datetime | None = None) -> bool:
-        """Whether this conversation is locked out (ID-3), before any new factors are given."""
+        """Whether this conversation is locked out (ID-3), before any new factors are given. Only the
+        conversation's own failures decide it, so asking says nothing about any person's lock."""
         now = now or datetime.now(timezone.utc)
-        conversation = session.get(Conversation, conversation_id)
-        account_ids = [conversation.account_id] if conversation and conversation.account_id else []
-        return self._failures(session, conversation_id, account_ids, now) >= self.max_failures
+        return self._locked(self._failure_times(session, now, conversation_id=conversation_id), now)
+
+    def person_locked(self, session: Session, debtor_id: str, now: datetime | None = None) -> bool:
+        """Whether this person is locked out (ID-3): for staff and tests, never for telling a caller."""
+        now = now or datetime.now(timezone.utc)
+        return self._locked(self._failure_times(session, now, debtor_id=debtor_id), now)
 
     def verify(
-        self,
-        session: Session,
-        conversation_id: str,
-        *,
-        dob: date,
-        secret: str,
-        phone: str | None = None,
-        locator: str | None = None,
-        now: datetime | None = None,
+        self, session: Session, conversation_id: str, factors: Factors, *, now: datetime | None = None
     ) -> VerificationResult:
-        """Check all factors at once. `phone` (SMS) or `locator` (account ref or full name) finds the
-        candidates; DOB plus last-4 SSN or ZIP must both match one debtor (ID-2)."""
+        """Check all factors at once: they must include an accepted set (ID-2) and every one given must match
+        one person. Raises InsufficientFactors, checking nothing, when they include no accepted set."""
+        if not is_sufficient(factors.kinds()):
+            raise InsufficientFactors(sorted(kind.value for kind in factors.kinds()))
         now = now or datetime.now(timezone.utc)
-        candidates = self._candidates(session, phone=phone, locator=locator)
-        # Failures count against every account the locator pointed at, so a fresh conversation
-        # cannot be used to keep guessing at the same account (ID-3).
-        candidate_accounts = [a.id for d in candidates for a in d.accounts]
-        if self._failures(session, conversation_id, candidate_accounts, now) >= self.max_failures:
+        if self.is_locked(session, conversation_id, now):
             audit.record(session, "identity_locked_attempt", rule_id="ID-3", conversation_id=conversation_id)
             return VerificationResult(LOCKED, failures=self.max_failures)
+        wait = self.attempts.hit(factors) if self.attempts is not None else None
+        if wait is not None:
+            # Nothing was looked up or compared, and no failure is counted: the same answer for any locator.
+            audit.record(session, "identity_rate_limited", conversation_id=conversation_id,
+                         detail={"retry_after": wait})
+            return VerificationResult(THROTTLED, retry_after=wait)
 
-        # Four digits are the SSN's last four, five are a ZIP: one never stands in for the other.
-        matches = [
-            d for d in candidates
-            if d.dob == dob and secret == (d.ssn_last4 if len(secret) == 4 else d.zip)
-        ]
-        if len(matches) == 1:
-            debtor = matches[0]
-            accounts = self._accounts_for(debtor, locator)
-            session.add(VerificationAttempt(
-                conversation_id=conversation_id, account_id=accounts[0].id if accounts else None,
-                succeeded=True, at=now,
-            ))
-            conversation = session.get(Conversation, conversation_id)
-            if conversation is not None:
-                conversation.debtor_id = debtor.id
-                conversation.account_id = accounts[0].id if accounts else None
-                conversation.verified_at = now
-            audit.record(session, "identity_verified", rule_id="ID-2", conversation_id=conversation_id,
-                         account_id=accounts[0].id if accounts else None)
-            return VerificationResult(VERIFIED, debtor.id, tuple(a.id for a in accounts))
+        candidates = self._candidates(session, factors)
+        locked = {d.id for d in candidates if self.person_locked(session, d.id, now)}
+        matches = [d for d in candidates if _matches(d, factors)]
+        if len(matches) == 1 and matches[0].id not in locked:
+            return self._verified(session, conversation_id, matches[0], factors, now)
 
-        for account_id in candidate_accounts or [None]:
-            session.add(VerificationAttempt(
-                conversation_id=conversation_id, account_id=account_id, succeeded=False, at=now
-            ))
+        # A failure counts once for the conversation and once for each person it was checked against, however
+        # many accounts they have; a person already locked gets no row, so their lock stays fixed (ID-3).
+        session.add(VerificationAttempt(conversation_id=conversation_id, succeeded=False, at=now))
+        for debtor in candidates:
+            if debtor.id not in locked:
+                session.add(VerificationAttempt(conversation_id=conversation_id, debtor_id=debtor.id,
+                                                succeeded=False, at=now))
         session.flush()
-        failures = self._failures(session, conversation_id, candidate_accounts, now)
+        for debtor_id in sorted(locked):
+            audit.record(session, "identity_locked_attempt", rule_id="ID-3", conversation_id=conversation_id,
+                         detail={"debtor_id": debtor_id})
+        for debtor in candidates:
+            ends = self._lock_ends(self._failure_times(session, now, debtor_id=debtor.id))
+            if debtor.id not in locked and ends == now + self.lockout:
+                audit.record(session, "identity_locked", rule_id="ID-3", conversation_id=conversation_id,
+                             detail={"debtor_id": debtor.id, "until": ends.isoformat()})
+        times = self._failure_times(session, now, conversation_id=conversation_id)
+        failures = sum(1 for at in times if at > now - self.window)
         # The record says that a check failed, never which factor was wrong (ID-2).
         audit.record(session, "identity_verification_failed", rule_id="ID-2", conversation_id=conversation_id,
                      detail={"failures": failures, "ambiguous": len(matches) > 1})
-        if failures >= self.max_failures:
-            for account_id in candidate_accounts or [None]:
-                audit.record(session, "identity_locked", rule_id="ID-3", conversation_id=conversation_id,
-                             account_id=account_id,
-                             detail={"until": (now + self.lockout).isoformat(), "failures": failures})
+        ends = self._lock_ends(times)
+        if ends == now + self.lockout:
+            audit.record(session, "identity_locked", rule_id="ID-3", conversation_id=conversation_id,
+                         detail={"until": ends.isoformat(), "failures": failures})
             return VerificationResult(LOCKED, failures=failures)
         return VerificationResult(FAILED, failures=failures)
 
-    @staticmethod
-    def _candidates(session: Session, *, phone: str | None, locator: str | None) -> list[Debtor]:
-        if phone:
-            return list(session.scalars(select(Debtor).where(Debtor.phone == phone)))
-        if not locator:
-            return []
-        if _ACCOUNT_REF.fullmatch(locator):
-            # References are stored upper-cased by the importer, so the unique index serves this lookup.
-            account = session.scalar(select(Account).where(Account.account_ref == locator.upper()))
-            if account is not None:
-                return [account.debtor]
-            # A reference that is not ours may still be a name-less typo: nothing matches.
-            return []
-        first, _, last = locator.partition(" ")
-        last = last.split()[-1] if last.split() else ""
-        return list(session.scalars(select(Debtor).where(
-            func.lower(Debtor.first_name) == first.lower(), func.lower(Debtor.last_name) == last.lower()
-        )))
+    def _verified(
+        self, session: Session, conversation_id: str, debtor: Debtor, factors: Factors, now: datetime
+    ) -> VerificationResult:
+        accounts = _accounts_for(debtor, factors.account_ref)
+        account_id = accounts[0].id if accounts else None
+        session.add(VerificationAttempt(conversation_id=conversation_id, debtor_id=debtor.id, account_id=account_id,
+                                        succeeded=True, at=now))
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is not None:
+            conversation.debtor_id = debtor.id
+            conversation.account_id = account_id
+            conversation.verified_at = now
+        audit.record(session, "identity_verified", rule_id="ID-2", conversation_id=conversation_id,
+                     account_id=account_id)
+        return VerificationResult(VERIFIED, debtor.id, tuple(a.id for a in accounts))
 
     @staticmethod
-    def _accounts_for(debtor: Debtor, locator: str | None) -> list[Account]:
-        accounts = sorted(debtor.accounts, key=lambda a: a.account_ref)
-        if locator and _ACCOUNT_REF.fullmatch(locator):
-            named = [a for a in accounts if a.account_ref.upper() == locator.upper()]
-            return named + [a for a in accounts if a not in named]
-        return accounts
+    def _candidates(session: Session, factors: Factors) -> list[Debtor]:
+        """Everyone any locator given points at; _matches then holds each to every factor."""
+        found: dict[str, Debtor] = {}
+        if factors.phone:
+            found.update((d.id, d) for d in session.scalars(select(Debtor).where(Debtor.phone == factors.phone)))
+        if factors.account_ref:
+            # References are stored upper-cased by the importer, so the unique index serves this lookup.
+            account = session.scalar(select(Account).where(Account.account_ref == factors.account_ref.upper()))
+            if account is not None:
+                found[account.debtor.id] = account.debtor
+        if factors.full_name:
+            first, last = _name_parts(factors.full_name)
+            found.update((d.id, d) for d in session.scalars(select(Debtor).where(
+                func.lower(Debtor.first_name) == first, func.lower(Debtor.last_name) == last
+            )))
+        return sorted(found.values(), key=lambda d: d.id)
+
+
+def _name_parts(full_name: str) -> tuple[str, str]:
+    words = full_name.lower().split()
+    return (words[0], words[-1]) if len(words) > 1 else (full_name.lower(), "")
+
+
+def _matches(debtor: Debtor, factors: Factors) -> bool:
+    """Every factor given matches this person; one that was not given is not checked."""
+    checks = {
+        Factor.DOB: lambda: debtor.dob == factors.dob,
+        Factor.SSN_LAST4: lambda: debtor.ssn_last4 == factors.ssn_last4,
+        # Four digits are the SSN's last four and five a ZIP: one never stands in for the other.
+        Factor.ZIP: lambda: (debtor.zip or "")[:5] == factors.zip,
+        Factor.ACCOUNT_REF: lambda: any(
+            a.account_ref.upper() == (factors.account_ref or "").upper() for a in debtor.accounts),
+        Factor.FULL_NAME: lambda: _name_parts(factors.full_name or "") == (
+            debtor.first_name.lower(), debtor.last_name.lower()),
+        Factor.PHONE: lambda: debtor.phone == factors.phone,
+    }
+    return all(checks[kind]() for kind in factors.kinds())
+
+
+def _accounts_for(debtor: Debtor, account_ref: str | None) -> list[Account]:
+    accounts = sorted(debtor.accounts, key=lambda a: a.account_ref)
+    if account_ref:
+        named = [a for a in accounts if a.account_ref.upper() == account_ref.upper()]
+        return named + [a for a in accounts if a not in named]
+    return accounts
+

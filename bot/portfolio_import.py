@@ -39,6 +39,19 @@ COLUMNS = (
     "balance",
 )
 OPTIONAL = frozenset({"phone", "email"})
+# EMAIL-2, 1006.22(f)(3): optional columns (a file may leave them out): the email is one the employer provided, and
+# the employer forbids collection email there. yes/no (true/false, 1/0); empty is no. A file without a column leaves
+# what Settle knows of it as it was.
+FLAG_COLUMNS = ("email_work", "email_employer_forbids")
+# DISC-5, 1006.34(c)(2): optional columns for the validation notice's itemization (its date, YYYY-MM-DD; the amount
+# owed then, dollars; the interest, the fees and the payments or credits since, dollars; empty interest or fees is 0)
+# and the debtor's mailing address (lines separated by ";"). payments_since is a check only: the notice works it out
+# from the balance, so it must agree. A file without these columns, or a row with them empty, keeps what is stored.
+ITEMIZATION_COLUMNS = ("itemization_date", "itemization_balance", "interest_since", "fees_since", "payments_since")
+ADDRESS_COLUMN = "postal_address"
+NOTICE_COLUMNS = (*ITEMIZATION_COLUMNS, ADDRESS_COLUMN)
+MAX_ADDRESS_LINES, MAX_ADDRESS_LINE = 6, 100
+_YES, _NO = frozenset({"yes", "y", "true", "1"}), frozenset({"", "no", "n", "false", "0"})
 # Longest values the database columns hold; PostgreSQL enforces these and SQLite does not,
 # so checking here keeps the two backends behaving the same.
 MAX_LENGTH = {"account_ref": 64, "first_name": 100, "last_name": 100, "email": 254, "creditor": 200}
@@ -97,6 +110,11 @@ class PortfolioRow:
     timezone: str
     creditor: str
     balance_cents: int
+    email_work: bool | None = None  # None: the file has no such column
+    email_employer_forbids: bool | None = None
+    # (itemization_date, itemization_cents, interest_since_cents, fees_since_cents); None: none given, keep stored
+    itemization: tuple[date, int, int, int] | None = None
+    postal_address: str | None = None  # lines joined by "\n"; None: none given, keep what is stored
 
     def debtor_key(self) -> tuple[str, str, date, str]:
         return _debtor_key(self.first_name, self.last_name, self.dob, self.ssn_last4)
@@ -251,8 +269,10 @@ def _check_header(header: list[str], line: int) -> list[RowError]:
                     "status is managed in Settle; remove the column",
                 )
             )
-        elif name not in COLUMNS:
-            errors.append(RowError(line, "header", f"unexpected column {name!r}; the columns are: {expected}"))
+        elif name not in COLUMNS and name not in FLAG_COLUMNS and name not in NOTICE_COLUMNS:
+            optional = ", ".join((*FLAG_COLUMNS, *NOTICE_COLUMNS))
+            errors.append(RowError(line, "header", f"unexpected column {name!r}; the columns are: {expected} "
+                                   f"(optional: {optional})"))
     for name in COLUMNS:
         if name not in seen:
             errors.append(RowError(line, "header", f"missing column {name!r}; the columns are: {expected}"))
@@ -289,6 +309,14 @@ class _RowValidator:
                 clean[field] = None
                 continue
             clean[field] = value
+        for field in FLAG_COLUMNS:
+            flag = values.get(field)
+            if flag is None:
+                clean[field] = None
+            elif flag.strip().lower() in _YES | _NO:
+                clean[field] = flag.strip().lower() in _YES
+            else:
+                fail(field, f"must be yes or no, got {flag.strip()[:20]!r}")
 
         ref = clean["account_ref"]
         if ref is not None:
@@ -329,10 +357,13 @@ class _RowValidator:
             else:
                 if clean["balance"] > MAX_CENTS:
                     fail("balance", "is too large")
+        balance = clean["balance"] if isinstance(clean["balance"], int) else None
+        itemization = self._itemization(values, balance, fail)
+        address = self._address(values.get(ADDRESS_COLUMN), fail)
 
         if problems:
             # Report a row's problems left to right, as the columns appear in the format.
-            errors.extend(sorted(problems, key=lambda problem: COLUMNS.index(problem.field)))
+            errors.extend(sorted(problems, key=lambda problem: _ORDER.index(problem.field)))
             return None
         return PortfolioRow(
             line=line,
@@ -347,7 +378,76 @@ class _RowValidator:
             timezone=clean["timezone"],
             creditor=clean["creditor"],
             balance_cents=clean["balance"],
+            email_work=clean["email_work"],
+            email_employer_forbids=clean["email_employer_forbids"],
+            itemization=itemization,
+            postal_address=address,
         )
+
+    def _itemization(self, values: dict[str, str], balance: int | None,
+                     fail: Callable[[str, str], None]) -> tuple[date, int, int, int] | None:
+        """DISC-5: the itemization columns of one row, checked: a real date not in the future, amounts of zero or
+        more, and figures that add up to the balance. None when the row gives none (keep what is stored)."""
+        given = {name: (values.get(name) or "").strip() for name in ITEMIZATION_COLUMNS}
+        if not any(given.values()):
+            return None
+        for name in ("itemization_date", "itemization_balance"):
+            if not given[name]:
+                fail(name, "is required when the row gives an itemization (" + ", ".join(
+                    n for n in ITEMIZATION_COLUMNS if given[n]) + ")")
+        when: date | None = None
+        if given["itemization_date"]:
+            try:
+                if not _DATE.fullmatch(given["itemization_date"]):
+                    raise ValueError
+                when = date.fromisoformat(given["itemization_date"])
+            except ValueError:
+                fail("itemization_date", f"must be a date written YYYY-MM-DD, got {given['itemization_date']!r}")
+            else:
+                if when > self.today:
+                    fail("itemization_date", f"{when.isoformat()} is in the future")
+                    when = None
+        cents: dict[str, int | None] = {}
+        for name in ITEMIZATION_COLUMNS[1:]:
+            try:
+                cents[name] = parse_dollars(given[name]) if given[name] else 0
+            except ValueError as exc:
+                fail(name, str(exc))
+                cents[name] = None
+            else:
+                if cents[name] > MAX_CENTS:
+                    fail(name, "is too large")
+                    cents[name] = None
+        if when is None or None in cents.values() or not given["itemization_balance"] or balance is None:
+            return None
+        then, interest, fees = cents["itemization_balance"], cents["interest_since"], cents["fees_since"]
+        owed = then + interest + fees
+        if given["payments_since"] and owed - cents["payments_since"] != balance:
+            fail("itemization_balance", f"does not add up: {_dollars(then)} + interest {_dollars(interest)} + fees "
+                 f"{_dollars(fees)} - payments {_dollars(cents['payments_since'])} is "
+                 f"{_dollars(owed - cents['payments_since'])}, not the balance {_dollars(balance)}")
+            return None
+        if owed < balance:
+            fail("itemization_balance", f"does not add up: the balance {_dollars(balance)} is more than "
+                 f"{_dollars(then)} + interest {_dollars(interest)} + fees {_dollars(fees)} = {_dollars(owed)}")
+            return None
+        return when, then, interest, fees
+
+    @staticmethod
+    def _address(text: str | None, fail: Callable[[str, str], None]) -> str | None:
+        """The mailing address, lines separated by ";" in the file, stored one per line. None: not given."""
+        lines = [line.strip() for line in (text or "").split(";") if line.strip()]
+        if not lines:
+            return None
+        if _CONTROL.search(text or ""):
+            fail(ADDRESS_COLUMN, "contains a line break or other control character; separate lines with ';'")
+        elif len(lines) > MAX_ADDRESS_LINES:
+            fail(ADDRESS_COLUMN, f"has {len(lines)} lines; at most {MAX_ADDRESS_LINES} are allowed")
+        elif any(len(line) > MAX_ADDRESS_LINE for line in lines):
+            fail(ADDRESS_COLUMN, f"has a line longer than {MAX_ADDRESS_LINE} characters")
+        else:
+            return "\n".join(lines)
+        return None
 
     def _dob(self, text: str, fail: Callable[[str, str], None]) -> date | None:
         try:
@@ -382,11 +482,19 @@ def _zone_problem(name: str) -> str | None:
     return None
 
 
+_ORDER = (*COLUMNS, *FLAG_COLUMNS, *NOTICE_COLUMNS)  # a row's problems are reported in this order
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents / 100:,.2f}" if cents < 10**15 else f"{cents} cents"
+
+
 # ---------------------------------------------------------------------------------------------
 # Writing
 
-_CONTACT = ("zip", "phone", "email", "timezone")  # updated from the latest row for a person
-_ACCOUNT_FIELDS = ("debtor_id", "creditor", "balance_cents")  # what an import may change on an account
+_CONTACT = ("zip", "phone", "email", "timezone", *FLAG_COLUMNS, ADDRESS_COLUMN)  # from the latest row for a person
+_ITEMIZATION = ("itemization_date", "itemization_cents", "interest_since_cents", "fees_since_cents")
+_ACCOUNT_FIELDS = ("debtor_id", "creditor", "balance_cents", *_ITEMIZATION)  # what an import may change
 _SCAN_ALL_SSNS = 1000
 
 DebtorKey = tuple[str, str, date, str]
@@ -505,8 +613,12 @@ def _plan(session: Session, rows: list[PortfolioRow], now: datetime) -> _Plan:
     new_debtors: dict[DebtorKey, dict[str, Any]] = {}
     wanted_contact: dict[str, tuple[Any, ...]] = {}
     for row, key in zip(rows, keys, strict=True):
-        contact = (row.zip, row.phone, row.email, row.timezone)
         known = existing_debtors.get(key)
+        # A flag or an address the file does not give keeps what is stored (False, None for a new debtor).
+        stored_kept = known[1][4:] if known is not None else (False, False, None)
+        kept = tuple(stored if given is None else given for given, stored in
+                     zip((row.email_work, row.email_employer_forbids, row.postal_address), stored_kept, strict=True))
+        contact = (row.zip, row.phone, row.email, row.timezone, *kept)
         if known is not None:
             debtor_ids[key] = known[0]
             wanted_contact[known[0]] = contact
@@ -534,8 +646,10 @@ def _plan(session: Session, rows: list[PortfolioRow], now: datetime) -> _Plan:
     # Accounts, by account_ref. Status is never touched: an import neither reopens nor closes.
     new_accounts, changed_accounts = [], []
     for row, key in zip(rows, keys, strict=True):
-        values = (debtor_ids[key], row.creditor, row.balance_cents)
         known = existing_accounts.get(row.account_ref)
+        # DISC-5: an itemization the file does not give keeps what is stored (none for a new account).
+        itemization = row.itemization or (known[1][3:] if known is not None else (None, None, 0, 0))
+        values = (debtor_ids[key], row.creditor, row.balance_cents, *itemization)
         if known is None:
             new_accounts.append(
                 {

@@ -10,7 +10,7 @@ Each run:
   3. queues the rest as ScheduledMessages (kinds installment_reminder, missed_payment, first_contact; channel sms
      to Debtor.phone) with an id derived from what the message is about, so a re-run or two runs at once never
      queue the same reminder twice (the primary key refuses it);
-  4. hands them to bot.outbound_queue.process_due, where the outbound gate sends, defers (TIME-1, FREQ-1) or
+  4. hands them to bot.messaging.queue.process_due, where the outbound gate sends, defers (TIME-1, FREQ-1) or
      blocks (OPT-3, ID-4, ID-5, holds, TONE-1) each one at send time, adds the DISC-2 notice and the OPT-1 line,
      and records the outcome.
 --dry-run does the same decisions in one transaction that is rolled back, printing for every debtor what would be
@@ -41,6 +41,7 @@ from bot.compliance.holds import hold_rule
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import (
+    HANDED_OVER,
     Account,
     AutopayAuthorisation,
     Conversation,
@@ -50,8 +51,9 @@ from bot.db.models import (
     Plan,
     ScheduledMessage,
 )
+from bot.messaging import outbox
+from bot.messaging.queue import RunSummary, Transport, process_due
 from bot.money import format_cents
-from bot.outbound_queue import RunSummary, Transport, process_due
 from bot.plans.service import OPEN_STATUSES
 from bot.plans.terms import format_date
 from bot.sms import SmsUnavailable
@@ -263,7 +265,7 @@ def _existing(session: Session, candidate: Candidate) -> ScheduledMessage | None
     if found is None and candidate.kind == FIRST_CONTACT:
         found = session.scalar(select(ScheduledMessage).where(
             ScheduledMessage.kind == FIRST_CONTACT, ScheduledMessage.address == candidate.address,
-            ScheduledMessage.status.in_(("pending", "sent"))).limit(1))
+            ScheduledMessage.status.in_(("pending", *HANDED_OVER))).limit(1))
     return found
 
 
@@ -289,7 +291,7 @@ def explain(verdict: outbound_gate.Verdict, debtor: Debtor, now: datetime) -> st
 
 
 def _skip_existing(existing: ScheduledMessage, debtor: Debtor) -> str:
-    if existing.status == "sent" and existing.sent_at is not None:
+    if existing.status in HANDED_OVER and existing.sent_at is not None:
         return f"already sent on {_local(existing.sent_at, debtor)}"
     if existing.status == "pending":
         rules = f" ({', '.join(existing.rule_ids)})" if existing.rule_ids else ""
@@ -307,7 +309,7 @@ def decide(session: Session, candidates: Sequence[Candidate], now: datetime, *, 
             continue
         message_id = message_id_for(candidate.kind, *candidate.key)
         existing = _existing(session, candidate)
-        if existing is not None and existing.status in ("pending", "sent"):
+        if existing is not None and existing.status in ("pending", *HANDED_OVER):
             outcomes.append(Outcome(candidate, "skipped", _skip_existing(existing, candidate.debtor), existing.id))
             continue
         if existing is not None:
@@ -347,23 +349,20 @@ def _probe(candidate: Candidate, now: datetime) -> ScheduledMessage:
 
 def _queue(session: Session, message_id: str, candidate: Candidate, now: datetime,
            savepoint: bool = True) -> ScheduledMessage | None:
-    """bot.outbound_queue.schedule(), with the idempotent id (schedule() always draws a random one). A run that
+    """outbox.schedule() with the idempotent id. A run that
     lost the race to another gets None. The dry run flushes without a savepoint: with pysqlite, a savepoint opened
     before any other write is committed by its release, and the dry run's rollback could not undo it."""
-    message = ScheduledMessage(id=message_id, account_id=candidate.account.id, channel="sms",
-                               address=candidate.address, kind=candidate.kind, text=candidate.text,
-                               not_before=now)
+    def queue() -> ScheduledMessage:
+        return outbox.schedule(session, account_id=candidate.account.id, channel="sms", address=candidate.address,
+                               kind=candidate.kind, text=candidate.text, not_before=now, message_id=message_id)
+
     if not savepoint:
-        session.add(message)
-        session.flush()
-        return message
+        return queue()
     try:
         with session.begin_nested():
-            session.add(message)
-            session.flush()
+            return queue()
     except IntegrityError:
         return None
-    return message
 
 
 def cancel_stale(session: Session, settings: Settings, now: datetime) -> list[ScheduledMessage]:
@@ -495,8 +494,8 @@ def _report_results(engine: Engine, report: Report, say: Callable[[str], None]) 
                 continue
             debtor = outcome.zone
             rules = ", ".join(message.rule_ids or [])
-            if message.status == "sent":
-                result = "sent"
+            if message.status in HANDED_OVER:
+                result = message.status
             elif message.status == "pending" and rules:
                 result = f"deferred to {_local(message.not_before, debtor)} ({rules}: {message.reason})"
             elif message.status == "pending":

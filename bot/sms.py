@@ -16,11 +16,12 @@
   "error_code"}]}; Twilio's status callbacks move it forward, never back. Message.status stays "sent" (passed the
   outbound gate), because the pipeline finds the buttons a digit picks by that status.
 - no keys: nothing leaves the machine. Replies are already stored by the pipeline and reminders are recorded in
-  the number's conversation (bot.outbound_queue.local_transport): the local outbox the demo phone shows.
+  the number's conversation (bot.messaging.queue.local_transport): the local outbox the demo phone shows.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -37,11 +38,12 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
-from bot import audit, contact_preferences, conversations
+from bot import audit, contact_preferences
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import ContactPreference, Conversation, Message
-from bot.outbound_queue import Transport, local_transport
+from bot.messaging import outbox
+from bot.messaging.queue import Transport, local_transport
 
 log = logging.getLogger("settle.sms")
 
@@ -394,14 +396,33 @@ def record_status(engine: Engine, to: str, sid: str, status: str, error_code: in
     return False
 
 
+class SmsCourier:
+    """The outbox's courier for SMS (bot/messaging/delivery.py): a sent message as a text (buttons as numbered
+    lines, an agent's name before their words), through Twilio in a worker thread, its SIDs kept on the message."""
+
+    def __init__(self, engine: Engine, sender: TwilioSender, max_segments: int) -> None:
+        self.engine, self.sender, self.max_segments = engine, sender, _max_segments(max_segments)
+
+    async def deliver(self, posted: outbox.Posted) -> None:
+        said = f"{posted.sender_name}: {posted.text}" if posted.sender_name else posted.text
+        body = sms_text(said, posted.buttons)
+        results = await asyncio.to_thread(send_text, self.sender, posted.address, body, self.max_segments)
+        if posted.message_id is not None and posted.conversation_id is not None:
+            await asyncio.to_thread(record_delivery, self.engine, posted.conversation_id, posted.message_id,
+                                    posted.address, results, self.max_segments)
+        if not any(r.ok for r in results):
+            log.warning("an SMS (message %s) was not accepted by Twilio", posted.message_id)
+
+
 class SmsUnavailable(RuntimeError):
     """Twilio could not be reached after every retry; the bot-initiated message stays queued for the next run."""
 
 
 def sms_transport(engine: Engine, settings: Settings, sender: TwilioSender | None = None) -> Transport:
-    """The outbound queue's transport (bot.outbound_queue.process_due): SMS through Twilio when configured,
+    """The outbound queue's transport (bot.messaging.queue.process_due): SMS through Twilio when configured,
     recorded in the number's conversation either way (the thread, the demo phone and status callbacks use it).
-    Other channels (email, mail) and SMS without keys go to the local outbox.
+    Other channels (email) and SMS without keys go to the local outbox; letters never reach a transport (the queue
+    puts them in the print queue).
 
     A message Twilio could not take at all (network, 5xx) raises SmsUnavailable, so process_due leaves it pending
     and nothing is marked sent that was not; a final refusal (4xx) is recorded as failed and not retried."""
@@ -409,18 +430,17 @@ def sms_transport(engine: Engine, settings: Settings, sender: TwilioSender | Non
     local = local_transport(engine)
     max_segments = _max_segments(settings.sms_max_segments)
 
-    def send(channel: str, address: str, text: str) -> str:
+    def send(channel: str, address: str, text: str, kind: str = "reminder",
+             document: dict[str, Any] | None = None) -> str:
         if channel != CHANNEL or sender is None:
-            return local(channel, address, text)
+            return local(channel, address, text, kind)
         results = send_text(sender, address, text, max_segments)
         if results and not any(r.ok for r in results) and results[-1].transient:
             raise SmsUnavailable(results[-1].error or "Twilio unreachable")
         with session_scope(engine) as session:
-            conversation = conversations.get_or_create(session, channel, address)
-            message = conversations.record_message(session, conversation, direction="out", sender_role="bot",
-                                                   text=text, status="sent",
-                                                   payload={"sms": _sms_record(results, max_segments)})
-            _audit_failures(session, conversation.id, message.id, address, results, inside_queue=True)
+            message = outbox.record_sent(session, channel, address, text, kind=kind,
+                                         payload={"sms": _sms_record(results, max_segments)})
+            _audit_failures(session, message.conversation_id, message.id, address, results, inside_queue=True)
             first = next((r.sid for r in results if r.sid), None)
             return first or f"failed-{message.id}"
 

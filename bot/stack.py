@@ -1,5 +1,6 @@
 """Starts and stops Settle's three processes: the action server, the Rasa server and the gateway, and a fourth,
-the local Stripe stand-in (stripe_standin/), when no STRIPE_SECRET_KEY is set.
+the local Stripe stand-in (stripe_standin/), when no STRIPE_SECRET_KEY is set (keeping its objects in
+`stripe_state` when that names a file).
 Used by `python -m bot run`, the integration tests and bench/. Everything listens on loopback.
 
 The production topology is the same processes, more of them: `rasa_instances` Rasa servers (same model, same
@@ -14,18 +15,24 @@ keep working) or "rasa-0", "rasa-1", ... for several. `restart(name)` stops one 
 
 from __future__ import annotations
 
+import logging
 import os
+import queue
 import secrets
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from bot.config import PROJECT_ROOT
+from bot.logging_setup import PRIVATE_UMASK, LineRedactor, PrivateRotatingFileHandler
 from bot.training import rasa_server_command, rasa_server_environment
 
 
@@ -44,12 +51,24 @@ class StackConfig:
     # The Stripe stand-in: started when this is True, or (None) when the environment has no STRIPE_SECRET_KEY.
     stripe_standin: bool | None = None
     stripe_port: int = 12111  # stripe_standin.DEFAULT_PORT, where bot.payments looks for it by default
+    # The SQLite file the stand-in keeps its objects in across restarts (`run`: var/stripe-standin.db). None: in
+    # memory only, so a stack started without one (tests, bench) never touches var/.
+    stripe_state: Path | None = None
     stripe_webhook_secret: str = field(default_factory=lambda: "whsec_" + secrets.token_urlsafe(24))
     # Production topology (see the module docstring). Several Rasa instances or gateway workers need redis_url.
     rasa_instances: int = 1
     gateway_workers: int = 1
     redis_url: str | None = None
     rasa_ports: tuple[int, ...] = ()  # one per instance; empty: rasa_port, rasa_port + 1, ...
+    # SETTLE_MODE for the gateway (README "Security"): None picks "production" for the production topology (a
+    # redis_url) and "embedded" otherwise; the REST channel then needs rest_api_token in production.
+    mode: str | None = None
+    rest_api_token: str = ""
+    # The embedded default's local mail server (bot/mail/server.py, process "mail"): every process gets SMTP_URL
+    # pointing at it, and /mailbox shows what it received. Off unless asked for (`run` asks, when no SMTP_URL is
+    # set), so that tests and bench starting stacks side by side never compete for its port.
+    local_mail: bool = False
+    mail_port: int = 2525
 
     def __post_init__(self) -> None:
         if self.rasa_instances < 1 or self.gateway_workers < 1:
@@ -60,6 +79,10 @@ class StackConfig:
             # An in-memory lock store cannot keep two Rasa instances out of one conversation, and an in-process
             # hub cannot reach a widget on another worker.
             raise ValueError("several Rasa instances or gateway workers need redis_url")
+
+    @property
+    def settle_mode(self) -> str:
+        return self.mode or ("production" if self.redis_url else "embedded")
 
     @property
     def with_standin(self) -> bool:
@@ -94,6 +117,10 @@ class StackConfig:
         return "endpoints.production.yml" if self.redis_url else "endpoints.yml"
 
     @property
+    def local_smtp_url(self) -> str:
+        return f"smtp://{self.host}:{self.mail_port}"
+
+    @property
     def action_url(self) -> str:
         return f"http://{self.host}:{self.action_port}"
 
@@ -106,6 +133,7 @@ class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.processes: dict[str, subprocess.Popen] = {}
+        self.log_handlers: dict[str, logging.Handler] = {}
 
     def _env(self) -> dict[str, str]:
         c = self.config
@@ -119,6 +147,8 @@ class Stack:
             # half-production one (and endpoints.production.yml reads it).
             "REDIS_URL": c.redis_url or "",
             "RASA_TOKEN": c.rasa_token,
+            "SETTLE_MODE": c.settle_mode,
+            **({"REST_API_TOKEN": c.rest_api_token} if c.rest_api_token else {}),
             "ACTION_ENDPOINT_URL": f"{c.action_url}/webhook",
             "TRACKER_STORE_URL": c.tracker_store_url,
             "SANIC_HOST": c.host,  # the action server binds loopback only
@@ -126,24 +156,35 @@ class Stack:
             "GATEWAY_URL": c.gateway_url,  # pay links point here unless PUBLIC_BASE_URL says otherwise
             **({"STRIPE_API_BASE": c.stripe_url, "STRIPE_WEBHOOK_SECRET": c.stripe_webhook_secret}
                if c.with_standin else {}),
+            **({"SMTP_URL": c.local_smtp_url} if c.local_mail else {}),
             **c.extra_env,
         }
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        self.config.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.config.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        self.processes[name] = subprocess.Popen(
-            argv, cwd=PROJECT_ROOT, env=self._env(), stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+        # Each process's output goes through a pipe to var/log/<name>.log: every line redacted (card numbers, SSNs,
+        # dates of birth, bot/logging_setup.py; one split over lines too, _pump), the file 0600 and rotated. The
+        # process itself runs with umask 077, so the databases and files it creates (Rasa's tracker store, the app
+        # database) are owner-only too.
+        self.config.log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handler = self.log_handlers.get(name)
+        if handler is None:
+            handler = self.log_handlers[name] = PrivateRotatingFileHandler(self.config.log_dir / f"{name}.log",
+                                                                           fmt="%(message)s")
+        process = subprocess.Popen(
+            argv, cwd=PROJECT_ROOT, env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True, umask=PRIVATE_UMASK,
         )
+        self.processes[name] = process
+        threading.Thread(target=_pump, args=(name, process.stdout, handler), name=f"log-{name}", daemon=True).start()
 
     def _commands(self) -> dict[str, tuple[list[str], str]]:
         """Each process: how it starts and the URL that answers 200 when it is ready, in start order."""
         c = self.config
         commands: dict[str, tuple[list[str], str]] = {}
         if c.with_standin:
+            state = ["--state", str(c.stripe_state)] if c.stripe_state is not None else []
             commands["stripe"] = ([sys.executable, "-m", "stripe_standin", "--host", c.host, "--port",
-                                   str(c.stripe_port), "--webhook-url", f"{c.gateway_url}/webhooks/stripe"],
+                                   str(c.stripe_port), "--webhook-url", f"{c.gateway_url}/webhooks/stripe", *state],
                                   f"{c.stripe_url}/healthz")
         # actions/__main__.py: rasa-sdk's server plus the journal that keeps a re-run turn from repeating side effects.
         commands["actions"] = ([sys.executable, "-m", "actions", "--port", str(c.action_port)],
@@ -152,11 +193,17 @@ class Stack:
             port = url.rsplit(":", 1)[1]
             commands[name] = ([*rasa_server_command(), "run", "--model", str(c.model), "--endpoints", c.endpoints_file,
                                "--credentials", "credentials.yml", "--interface", c.host, "--port", port,
-                               "--enable-api", f"--auth-token={c.rasa_token}"],  # one argument: it may start with -
+                               # The API token reaches Rasa as RASA_TOKEN in its environment (_env), never in
+                               # argv, which any local user can read (rasa_extensions/auth.py adds it in-process).
+                               "--enable-api"],
                               f"{url}/status?token={c.rasa_token}")
+        if c.local_mail:
+            commands["mail"] = ([sys.executable, "-m", "bot.mail.server", "--host", c.host, "--port", str(c.mail_port)],
+                                c.local_smtp_url)
         workers = ["--workers", str(c.gateway_workers)] if c.gateway_workers > 1 else []
-        commands["gateway"] = ([sys.executable, "-m", "uvicorn", "--factory", "bot.gateway.app:create_app",
-                                "--host", c.host, "--port", str(c.gateway_port), "--log-level", "warning", *workers],
+        # bot/gateway/serve.py: uvicorn with Settle's redacting logging configuration, JSON lines at INFO.
+        commands["gateway"] = ([sys.executable, "-m", "bot.gateway.serve",
+                                "--host", c.host, "--port", str(c.gateway_port), "--log-level", "info", *workers],
                                f"{c.gateway_url}/healthz")
         return commands
 
@@ -203,6 +250,11 @@ class Stack:
             process = self.processes[name]
             if process.poll() is not None:
                 raise StackError(f"{name} exited with {process.returncode}; see {self.config.log_dir / name}.log")
+            if url.startswith("smtp://"):  # the local mail server: ready when it takes connections
+                if _accepts(url):
+                    return
+                time.sleep(0.5)
+                continue
             try:
                 response = httpx.get(url, timeout=2.0)
                 if response.status_code == 200 and (not needs_model or response.json().get("model_id")):
@@ -235,6 +287,52 @@ class Stack:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _accepts(url: str) -> bool:
+    host, port = url.removeprefix("smtp://").rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=2.0):
+            return True
+    except OSError:
+        return False
+
+
+HOLD_SECONDS = 0.2  # how long a line ending in digits waits for the next one (LineRedactor) before it is written
+
+
+def _pump(name: str, stream: Any, handler: logging.Handler) -> None:
+    """Copy one process's output to its log through the redacting handler, until it exits. Lines are redacted
+    together where a number may run across a break (a card number in a wrapped repr or traceback): a line ending
+    in digits waits up to HOLD_SECONDS for the next; any other line is written at once."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def read() -> None:  # its own thread, so that a held line is written after HOLD_SECONDS even if none follows
+        with stream:
+            for raw in iter(stream.readline, b""):
+                lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
+        lines.put(None)
+
+    threading.Thread(target=read, name=f"log-read-{name}", daemon=True).start()
+    redactor = LineRedactor()
+    while True:
+        try:
+            line = lines.get(timeout=HOLD_SECONDS if redactor.held else None)
+        except queue.Empty:
+            _write(name, handler, redactor.flush())
+            continue
+        if line is None:
+            _write(name, handler, redactor.flush())
+            return
+        _write(name, handler, redactor.feed(line))
+
+
+def _write(name: str, handler: logging.Handler, lines: list[str]) -> None:
+    for line in lines:
+        try:
+            handler.handle(logging.LogRecord(name, logging.INFO, "", 0, line, None, None))
+        except Exception:  # a full disk must not block the process on a full pipe: keep reading
+            pass
 
 
 def with_group(process: subprocess.Popen, sig: int) -> None:

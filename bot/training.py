@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -41,10 +42,24 @@ def model_path(root: Path = PROJECT_ROOT) -> Path:
     return root / "models" / f"settle-{fingerprint(root)}.tar.gz"
 
 
+def model_cache() -> Path:
+    """Trained models shared by every clone on this machine, keyed like the environments (scripts/envs.sh)."""
+    return Path(os.environ.get("SETTLE_CACHE", Path.home() / ".cache" / "settle")) / "models"
+
+
 def ensure_model(root: Path = PROJECT_ROOT, quiet: bool = False) -> Path:
-    """Train unless a model for exactly these inputs exists already."""
+    """Train unless a model for exactly these inputs exists already, here or in the machine's model cache (a fresh
+    clone with unchanged training data starts in seconds instead of retraining for minutes)."""
     target = model_path(root)
+    cached = model_cache() / target.name
     if target.exists():
+        _share(target, cached)
+        return target
+    if cached.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _copy(cached, target)
+        if not quiet:
+            print(f"settle: using the trained model {target.name} from {cached.parent}", file=sys.stderr)
         return target
     if not quiet:
         print(f"settle: training the Rasa model ({target.name}); this takes a few minutes on 2 cores",
@@ -56,7 +71,25 @@ def ensure_model(root: Path = PROJECT_ROOT, quiet: bool = False) -> Path:
         cwd=root, env=env, check=True,
         stdout=subprocess.DEVNULL if quiet else None,
     )
+    _share(target, cached)
     return target
+
+
+def _share(model: Path, cached: Path) -> None:
+    if cached.exists():
+        return
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        _copy(model, cached)
+    except OSError:  # a read-only or full cache costs the next clone a training run, nothing more
+        pass
+
+
+def _copy(source: Path, target: Path) -> None:
+    """Copy through a temporary name, so a reader never sees half a model."""
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    shutil.copyfile(source, partial)
+    os.replace(partial, target)
 
 
 def rasa_environment() -> dict[str, str]:

@@ -7,7 +7,7 @@ reading it made on the way:
 
     POST /webhooks/settle/webhook  {"sender", "message", "metadata", "message_id"?}
     -> {"messages": [{"recipient_id", "text", ...}], "nlu": {"intent": "check_balance", "confidence": 0.97},
-        "replayed": false}
+        "active_loop": "plan_form" | null, "replayed": false}
 
 Exactly once per message id. The gateway sends the id of the inbound message it stored, and Rasa keeps it on the
 user event. If the tracker already holds a user event with that id, the turn ran before (on this instance or
@@ -16,6 +16,25 @@ not run again; the replies that followed that event and its NLU reading are sent
 The check and the turn happen under the conversation's lock, so a retry that races the first attempt (an instance
 that is slow rather than dead) waits for it and then replays. A turn that died before its tracker was saved left
 nothing in the tracker store, so the retry runs it for the first time.
+
+PCI-2, a card number split over two messages: the first fragment reached Rasa as it was, and the gateway learns it
+was part of a card only from the next message. It then rewrites its own copy and asks this channel to do the same
+in Rasa's tracker store, before it sends the next message:
+
+    POST /webhooks/settle/redact  (Authorization: Bearer <Rasa's auth token>)  {"sender", "message_id", "text"}
+    -> {"rewritten": <events changed>}
+
+Every user event with that message id gets `text` (the gateway's redacted text), and what the redaction removed is
+scrubbed from the events that followed it (slots filled from the text, replies; rasa_extensions/event_redaction.py),
+in every session, under the conversation's lock, by the tracker store (KeptSQLTrackerStore.rewrite_events: Rasa's
+own `save` only appends). It changes the record, so it takes the token Rasa's HTTP API takes (auth.py) and
+refuses everyone (403) when there is none. A message id Rasa never saw (the
+message was answered by the gateway, or a person owned the conversation) rewrites nothing. A tracker store that
+cannot rewrite stored events answers 409, so that the gateway records the failure instead of believing it done.
+
+Only the gateway may use it: every call needs Rasa's API token (`Authorization: Bearer <token>`, or Rasa's
+`?token=`), else 401, and with no token configured nothing gets in (auth.py). credentials.yml enables no other
+channel, so no local process can drive a conversation around the gateway's gates.
 """
 
 from __future__ import annotations
@@ -31,6 +50,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from rasa_extensions import auth
+from rasa_extensions.event_redaction import redact_user_message
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +89,13 @@ def find_turn(tracker: DialogueStateTracker, message_id: str, text: str
     return None, []
 
 
+def innermost_store(store: Any) -> Any:
+    """The tracker store the agent's wrappers (FailSafeTrackerStore, AwaitableTrackerStore) hold."""
+    while hasattr(store, "_tracker_store"):
+        store = store._tracker_store
+    return store
+
+
 class SettleInput(RestInput):
     @classmethod
     def name(cls) -> str:
@@ -75,12 +104,22 @@ class SettleInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("settle_webhook", __name__)
 
+        token = auth.api_token()
+
+        def refused(request: Request) -> HTTPResponse | None:
+            if auth.authorised(request.headers.get("authorization"), request.args.get("token"), token):
+                return None
+            return response.json({"error": "unauthorized", "message": "Rasa's API token is required."}, status=401)
+
         @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        async def health(request: Request) -> HTTPResponse:
+            return refused(request) or response.json({"status": "ok"})
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            denied = refused(request)
+            if denied is not None:
+                return denied
             sender_id = await self._extract_sender(request)
             text = self._extract_message(request)
             agent = request.app.ctx.agent
@@ -103,7 +142,7 @@ class SettleInput(RestInput):
                         logger.info("replayed message %s of %s (%d replies)", message.message_id, sender_id,
                                     len(replies))
                         return response.json({"messages": collector.messages, "nlu": reading(done.parse_data),
-                                              "replayed": True})
+                                              "active_loop": tracker.active_loop_name, "replayed": True})
                 await processor._update_tracker_session(tracker, collector, message.metadata)
                 await processor._handle_message_with_tracker(message, tracker)
                 nlu = reading(tracker.latest_message.parse_data if tracker.latest_message else None)
@@ -112,6 +151,31 @@ class SettleInput(RestInput):
                 await processor._run_prediction_loop(collector, tracker)
                 await processor.run_anonymization_pipeline(tracker)
                 await processor.save_tracker(tracker)
-            return response.json({"messages": collector.messages, "nlu": nlu, "replayed": False})
+            # The form still asking its questions, if any: the gateway adds nothing of its own mid-form.
+            return response.json({"messages": collector.messages, "nlu": nlu, "active_loop": tracker.active_loop_name,
+                                  "replayed": False})
+
+        @webhook.route("/redact", methods=["POST"])
+        async def redact(request: Request) -> HTTPResponse:
+            """PCI-2: rewrite a message the gateway redacted after it was handled (see the module docstring)."""
+            if refused(request) is not None:  # it changes the record: the gateway only (auth.py)
+                return response.json({"error": "not authorised"}, status=403)
+            body = request.json if isinstance(request.json, dict) else {}
+            sender, message_id, text = body.get("sender"), body.get("message_id"), body.get("text")
+            if not (isinstance(sender, str) and sender and isinstance(text, str)
+                    and isinstance(message_id, (str, int)) and str(message_id)):
+                return response.json({"error": "sender, message_id and text are required"}, status=400)
+            agent = request.app.ctx.agent
+            if agent is None or not agent.is_ready():
+                return response.json({"error": "no model loaded"}, status=503)
+            store = innermost_store(agent.tracker_store)
+            if not hasattr(store, "rewrite_events"):
+                return response.json({"error": f"{type(store).__name__} cannot rewrite stored events"}, status=409)
+            async with agent.lock_store.lock(sender):
+                rewritten = await store.rewrite_events(
+                    sender, lambda events: redact_user_message(events, str(message_id), text))
+            # Never the text: it is what was redacted from.
+            logger.info("PCI-2: rewrote %d events of %s after message %s", rewritten, sender, message_id)
+            return response.json({"rewritten": rewritten})
 
         return webhook

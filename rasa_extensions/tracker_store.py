@@ -8,7 +8,9 @@ The gateway sends each conversation to one Rasa instance (bot/gateway/rasa_route
 tracker it saved, in memory, for that conversation's next message. Before handing a kept tracker out it asks the
 database for the conversation's newest event id: if anything else wrote to the conversation since (another instance
 during a failover, Rasa's HTTP API), the tracker is rebuilt from the database as Rasa would. What is written is
-exactly what SQLTrackerStore writes (the same rows, columns and JSON); the database stays the record.
+exactly what SQLTrackerStore writes (the same rows, columns and JSON); the database stays the record. The one
+exception is `rewrite_events`, which changes stored events in place (PCI-2: a card number split over two messages)
+and forgets the kept tracker.
 
 A kept tracker is taken out of the cache while a message is processed and put back only when it is saved, so a turn
 that fails half-way leaves nothing half-done behind. A turn that starts a new session is not kept, because Rasa's
@@ -23,6 +25,7 @@ import asyncio
 import json
 import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +89,20 @@ class KeptSQLTrackerStore(SQLTrackerStore):
         while len(self._kept) > self._cache_size:
             self._kept.popitem(last=False)
 
+    async def rewrite_events(self, sender_id: str,
+                             rewrite: Callable[[list[dict[str, Any]]], dict[int, dict[str, Any]]]) -> int:
+        """Replace stored events of a conversation in place, in every session (PCI-2: a message found afterwards to
+        hold the start of a card number, rasa_extensions/event_redaction.py). `rewrite` gets the stored events as
+        dicts, oldest first, and returns the new dict of each event it changed, by index. The rows keep their ids,
+        order and other columns. Returns how many were rewritten. Call under the conversation's lock.
+
+        Rasa's own `save` cannot do this: SQLTrackerStore (and this store) only insert the events past those already
+        stored, so a changed old event never reaches the database. The conversation's kept tracker, which holds
+        the old text, is forgotten, so its next turn reads the rewritten events."""
+        changed = await asyncio.to_thread(self._rewrite, sender_id, rewrite)
+        self._kept.pop(sender_id, None)
+        return changed
+
     # The database work, on a worker thread: Rasa's server is one event loop, and a query waiting on the database
     # (a commit waiting for the disk) must not stop every other conversation, nor the renewal of their locks.
 
@@ -115,6 +132,17 @@ class KeptSQLTrackerStore(SQLTrackerStore):
             newest_id = session.execute(self._newest_id, {"sender": sender_id}).scalar()
             session.commit()
         return stored, newest_id
+
+    def _rewrite(self, sender_id: str, rewrite: Callable[[list[dict[str, Any]]], dict[int, dict[str, Any]]]) -> int:
+        events = self.SQLEvent.__table__
+        with self.session_scope() as session:
+            rows = session.execute(sa.select(events.c.id, events.c.data).where(events.c.sender_id == sender_id)
+                                   .order_by(events.c.id)).all()
+            new = rewrite([json.loads(row.data) for row in rows])
+            for index, event in new.items():
+                session.execute(events.update().where(events.c.id == rows[index].id).values(data=json.dumps(event)))
+            session.commit()
+        return len(new)
 
 
 def _row(sender_id: str, event: Any) -> dict[str, Any]:

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Creates, or reuses, the project's two Python 3.10 environments from the pinned lock files:
+# Creates, or reuses, the project's two Python 3.10 environments from the hash-pinned lock files:
 #   rasa: the Rasa server (rasa 3.6.21 pins Python <3.11, SQLAlchemy <1.5, TensorFlow 2.12)
 #   app:  the gateway and the action server (rasa-sdk 3.6.2, SQLAlchemy 2, FastAPI, stripe, twilio)
 # An environment lives in $SETTLE_CACHE/venvs/<name>-<hash of its lock file>, so a changed lock file
 # builds a fresh one and an unchanged one is reused; .venv-rasa and .venv-app point at the current ones.
+# The two are built at the same time by uv (about a minute each on 2 cores, against pip's several), itself
+# installed once from requirements/uv.lock; with SETTLE_INSTALLER=pip, or when uv cannot be installed, pip does it.
+# Every file installed must match a sha256 in the lock (--require-hashes). scripts/lock.sh writes the locks.
+#   scripts/envs.sh [rasa] [app]   build those (default both)
+#   scripts/envs.sh --print-uv     install uv if needed and print its path
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,20 +33,44 @@ find_python310() {
     return 1
 }
 
+ensure_uv() {
+    # uv in a venv of its own, keyed by its lock; prints its path, or fails (the caller falls back to pip).
+    local lock="$ROOT/requirements/uv.lock" dir
+    dir="$CACHE/tools/uv-$(sha256sum "$lock" | cut -c1-12)"
+    (
+        flock 9
+        if [ ! -f "$dir/.complete" ]; then
+            rm -rf "$dir"
+            "$PYTHON310" -m venv "$dir" >&2
+            "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock" >&2
+            touch "$dir/.complete"
+        fi
+    ) 9>"$CACHE/.uv.lock" || return 1
+    echo "$dir/bin/uv"
+}
+
 ensure_env() {
     local name="$1" lock="$ROOT/requirements/$1.lock" python="$2"
-    local hash dir
+    local hash dir started
     hash="$( (cat "$lock"; "$python" -c 'import sys; print(sys.version)') | sha256sum | cut -c1-12)"
     dir="$CACHE/venvs/$name-$hash"
     (
         flock 9
         if [ ! -f "$dir/.complete" ]; then
-            echo "settle: creating the $name environment in $dir (first run only; takes a few minutes)" >&2
+            started=$SECONDS
+            echo "settle: creating the $name environment with ${UV:-pip} (first run only; about 30 s with uv," \
+                 "4-6 with pip)" >&2
             rm -rf "$dir"
             "$python" -m venv "$dir"
-            "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.0"
-            "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$lock"
+            if [ -n "$UV" ]; then
+                # No --compile-bytecode: it compiles all of TensorFlow; the first start compiles only what it imports.
+                "$UV" pip install --quiet --python "$dir/bin/python" --require-hashes --no-deps -r "$lock"
+            else
+                "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+                    -r "$lock"
+            fi
             touch "$dir/.complete"
+            echo "settle: the $name environment is ready ($((SECONDS - started)) s)" >&2
         fi
     ) 9>"$CACHE/venvs/.$name.lock"
     ln -sfn "$dir" "$ROOT/.venv-$name"
@@ -56,6 +85,20 @@ MSG
     exit 1
 }
 
-for name in "${@:-rasa app}"; do
-    for n in $name; do ensure_env "$n" "$PYTHON310"; done
+UV=""
+if [ "${1:-}" = "--print-uv" ]; then
+    ensure_uv
+    exit
+fi
+if [ "${SETTLE_INSTALLER:-uv}" = "uv" ]; then
+    UV="$(ensure_uv)" || { echo "settle: could not install uv; installing with pip instead" >&2; UV=""; }
+fi
+
+# Both environments at once: each is mostly download and unpacking, which overlap well.
+pids=()
+for name in ${@:-rasa app}; do
+    ensure_env "$name" "$PYTHON310" & pids+=($!)
 done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+exit $status

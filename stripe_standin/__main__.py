@@ -1,14 +1,17 @@
 """`python -m stripe_standin`: serve the stand-in on loopback. The webhook secret comes from
-STRIPE_WEBHOOK_SECRET (the gateway checks signatures with the same one)."""
+STRIPE_WEBHOOK_SECRET (the gateway checks signatures with the same one). `--state FILE` keeps the objects in that
+SQLite file across restarts (`python -m bot run` passes var/stripe-standin.db); without it they live in memory."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 import uvicorn
 
 from stripe_standin import DEFAULT_PORT, create_app
+from stripe_standin.store import StoreError
 
 
 def main() -> None:
@@ -18,9 +21,15 @@ def main() -> None:
     parser.add_argument("--webhook-url", default=os.environ.get("STANDIN_WEBHOOK_URL"),
                         help="where events are POSTed (the gateway's /webhooks/stripe)")
     parser.add_argument("--public-url", default=None, help="the address browsers reach the checkout page at")
+    parser.add_argument("--state", default=None, metavar="FILE",
+                        help="a SQLite file to keep customers, cards, sessions, payments... in across restarts "
+                             "(made if missing, 0600); without it everything is in memory")
     args = parser.parse_args()
-    app = create_app(webhook_url=args.webhook_url, webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
-                     public_url=args.public_url)
+    try:
+        app = create_app(webhook_url=args.webhook_url, webhook_secret=os.environ.get("STRIPE_WEBHOOK_SECRET") or None,
+                         public_url=args.public_url, state_path=args.state)
+    except StoreError as exc:
+        sys.exit(f"stripe_standin: {exc}")
     # Access logs show paths only (never a form body), so no card number reaches the log (PCI-3).
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 

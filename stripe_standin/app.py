@@ -12,6 +12,11 @@ time. A result is kept once the request began executing; a parameter error is no
 
 Hosted page: GET/POST /checkout/{id}, POST /checkout/{id}/authenticate (the 3-D Secure test step).
 
+State: in memory, and with `state_path` (`--state`; `make run` uses var/stripe-standin.db) also in a SQLite file
+(store.py), saved after every request and loaded at start: customers, payment methods, sessions, intents, charges,
+refunds, disputes, setup intents and idempotency results (for 24 hours, like Stripe's) outlive a restart, so the
+customer and card ids Settle's database remembers stay good. Webhook events, the request log and faults do not.
+
 Test knobs (not Stripe's; loopback tools for the test suite), JSON in and out:
   POST /_standin/faults {"method", "path" (prefix), "mode": "error"|"hang", "status": 500, "seconds", "times",
                          "when": "before"|"after"}: the next matching calls fail or hang. "before" fails before
@@ -34,10 +39,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import re
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -48,7 +56,10 @@ from starlette.routing import Route
 
 from stripe_standin import forms, page
 from stripe_standin.state import ApiError, State, as_bool, not_found
+from stripe_standin.store import Store
 from stripe_standin.webhooks import Deliverer
+
+IDEMPOTENCY_SECONDS = 24 * 3600  # Stripe removes a key's result once it is at least 24 hours old
 
 Handler = Callable[[State, dict[str, Any], re.Match[str], "Call"], dict[str, Any]]
 
@@ -77,6 +88,7 @@ class _Saved:
     path: str
     status: int
     body: dict[str, Any]
+    at: float = 0.0  # when it was kept (time.time())
 
 
 ROUTES: list[tuple[str, re.Pattern[str], Handler]] = [
@@ -110,11 +122,16 @@ def _error(status: int, type_: str, message: str, **extra: Any) -> JSONResponse:
                         headers={"Request-Id": "req_standin"})
 
 
+def _key_scope(api_key: str, idempotency_key: str) -> str:
+    """Idempotency keys are per API key; the state file keeps a digest of the API key, not the key."""
+    return f"{hashlib.sha256(api_key.encode()).hexdigest()[:16]}:{idempotency_key}"
+
+
 class StandIn:
     """One stand-in server: its state, its faults, its idempotency records and its request log."""
 
     def __init__(self, *, webhook_url: str | None, webhook_secret: str | None, api_key: str | None = None,
-                 public_url: str | None = None) -> None:
+                 public_url: str | None = None, state_path: str | Path | None = None) -> None:
         self.deliverer = Deliverer(url=webhook_url, secret=webhook_secret)
         self.state = State(self.deliverer)
         self.api_key = api_key
@@ -123,6 +140,17 @@ class StandIn:
         self.saved: dict[str, _Saved] = {}
         self.key_locks: dict[str, asyncio.Lock] = {}
         self.requests: list[dict[str, Any]] = []
+        self.store = Store(state_path) if state_path else None
+        if self.store is not None:
+            kept = self.store.load()
+            self.state.restore(kept)
+            oldest = time.time() - IDEMPOTENCY_SECONDS
+            self.saved = {k: _Saved(**v) for k, v in kept.get("idempotency", {}).items() if v["at"] >= oldest}
+
+    def persist(self) -> None:
+        """With a state file: write what this request changed (nothing, if it changed nothing)."""
+        if self.store is not None:
+            self.store.save({**self.state.collections(), "idempotency": {k: asdict(v) for k, v in self.saved.items()}})
 
     # --- the API -----------------------------------------------------------------------------------------------
 
@@ -159,9 +187,10 @@ class StandIn:
             status, body = self._run(handler, params, match, call)
         else:
             headers["Idempotency-Key"] = idempotency_key
-            lock = self.key_locks.setdefault(f"{key}:{idempotency_key}", asyncio.Lock())
+            scope = _key_scope(key, idempotency_key)
+            lock = self.key_locks.setdefault(scope, asyncio.Lock())
             async with lock:  # one request per key at a time; the later one sees the first one's result
-                saved = self.saved.get(f"{key}:{idempotency_key}")
+                saved = self.saved.get(scope)
                 fingerprint = forms.fingerprint(params)
                 if saved is not None and (saved.fingerprint != fingerprint or saved.path != path):
                     record["status"] = 400
@@ -176,11 +205,12 @@ class StandIn:
                     status, body = self._run(handler, params, match, call)
                     if status < 400 or body.pop("_saved", True):
                         # A copy: a replay answers what the first call answered, not the object as it is now.
-                        self.saved[f"{key}:{idempotency_key}"] = _Saved(fingerprint, method, path, status,
-                                                                        copy.deepcopy(body))
+                        self.saved[scope] = _Saved(fingerprint, method, path, status, copy.deepcopy(body),
+                                                   at=time.time())
         body.pop("_saved", None)
         response = JSONResponse(body, status_code=status, headers=headers)  # serialised now, as it is now
         record["status"] = status
+        self.persist()  # before answering (and before an "after" fault): what was done is kept
         if fault is not None and fault.when == "after":
             record["fault"] = fault.mode
             if fault.mode == "hang":
@@ -219,7 +249,9 @@ class StandIn:
         if request.method == "GET":
             if private.get("pending_pm"):
                 return HTMLResponse(page.challenge(session))
-            return HTMLResponse(page.checkout_form(session, private["product"]))
+            known = self.state.prefilled_email(session)
+            return HTMLResponse(page.checkout_form(session, private["product"], email=known,
+                                                   email_locked=known is not None))
         form = await request.form()
         outcome = self.state.pay_session(
             session_id, number=str(form.get("card_number", "")), exp=str(form.get("exp", "")),
@@ -238,16 +270,17 @@ class StandIn:
         session = self.state.sessions[session_id]
         return self._after_attempt(session, self.state.session_private[session_id], outcome)
 
-    @staticmethod
-    def _after_attempt(session: dict[str, Any], private: dict[str, Any], outcome: Any) -> Response:
+    def _after_attempt(self, session: dict[str, Any], private: dict[str, Any], outcome: Any) -> Response:
         if outcome.kind == "succeeded":
             return RedirectResponse(outcome.redirect, status_code=303)
         if outcome.kind == "requires_action":
             return HTMLResponse(page.challenge(session))
         if session["status"] != "open":
             return HTMLResponse(page.closed(session))
+        known = self.state.prefilled_email(session)
         return HTMLResponse(page.checkout_form(session, private["product"], outcome.message,
-                                               email=private.get("email"), name=private.get("name")),
+                                               email=known or private.get("email"), name=private.get("name"),
+                                               email_locked=known is not None),
                             status_code=402 if outcome.kind == "declined" else 400)
 
     # --- test knobs --------------------------------------------------------------------------------------------
@@ -316,22 +349,38 @@ class StandIn:
 
 
 def create_app(*, webhook_url: str | None = None, webhook_secret: str | None = None, api_key: str | None = None,
-               public_url: str | None = None) -> Starlette:
+               public_url: str | None = None, state_path: str | Path | None = None) -> Starlette:
+    """The stand-in. `state_path`: the SQLite file its objects are kept in and loaded from (made if missing);
+    None keeps them in memory only (a fresh test account each time, as the tests' in-process stand-ins use)."""
     standin = StandIn(webhook_url=webhook_url, webhook_secret=webhook_secret, api_key=api_key,
-                      public_url=public_url)
+                      public_url=public_url, state_path=state_path)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await standin.deliverer.start()
         yield
         await standin.deliverer.stop()
+        if standin.store is not None:
+            standin.store.close()
+
+    def persisting(endpoint: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        """The page and the knobs change objects too (a payment, an expiry seen on the way): kept before answering.
+        The API saves inside `api`, before its "after" faults."""
+
+        async def run(request: Request) -> Response:
+            try:
+                return await endpoint(request)
+            finally:
+                standin.persist()
+
+        return run
 
     app = Starlette(lifespan=lifespan, routes=[
         Route("/healthz", standin.health),
         Route("/v1/{path:path}", standin.api, methods=["GET", "POST", "DELETE"]),
-        Route("/checkout/{id}", standin.checkout_page, methods=["GET", "POST"]),
-        Route("/checkout/{id}/authenticate", standin.authenticate_page, methods=["POST"]),
-        Route("/_standin/{action:path}", standin.control, methods=["GET", "POST", "DELETE"]),
+        Route("/checkout/{id}", persisting(standin.checkout_page), methods=["GET", "POST"]),
+        Route("/checkout/{id}/authenticate", persisting(standin.authenticate_page), methods=["POST"]),
+        Route("/_standin/{action:path}", persisting(standin.control), methods=["GET", "POST", "DELETE"]),
     ])
     app.state.standin = standin
     return app

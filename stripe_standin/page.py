@@ -37,7 +37,10 @@ def _page(title: str, body: str) -> str:
 
 
 def checkout_form(session: dict[str, Any], product: str, error: str | None = None,
-                  email: str | None = None, name: str | None = None) -> str:
+                  email: str | None = None, name: str | None = None, email_locked: bool = False) -> str:
+    """The payment form. Like Checkout, it starts empty but for the email Stripe already has (the session's
+    customer_email, or the email of its Customer), which is then shown read-only; after a failed attempt the
+    email and name typed come back, never the card."""
     mode = session["mode"]
     heading = escape(product)
     amount = (f"<div class=\"amount\" data-testid=\"amount\">{_money(session['amount_total'], session['currency'])}"
@@ -49,17 +52,19 @@ def checkout_form(session: dict[str, Any], product: str, error: str | None = Non
                f"required><label for=\"consent\" style=\"margin:0\">{agreement}</label></div>") if needs_consent else ""
     fields = ""
     for custom in session.get("custom_fields") or []:
-        label = escape(custom["label"]["custom"] or custom["key"])
-        name = f"field_{escape(custom['key'])}"
+        # The key names the form field only: the person sees the label Stripe requires, never the key.
+        label = escape(custom["label"]["custom"])
+        control = f"field_{escape(custom['key'])}"  # not `name`: that is the name on card typed before
         required = "" if custom["optional"] else " required"
         if custom["dropdown"] is not None:
             choices = "".join(f"<option value=\"{escape(o['value'])}\">{escape(o['label'])}</option>"
                               for o in custom["dropdown"]["options"])
-            fields += (f"<label for=\"{name}\">{label}</label><select id=\"{name}\" name=\"{name}\"{required}>"
+            fields += (f"<label for=\"{control}\">{label}</label>"
+                       f"<select id=\"{control}\" name=\"{control}\"{required}>"
                        f"<option value=\"\">Choose one</option>{choices}</select>")
         else:
-            fields += (f"<label for=\"{name}\">{label}</label>"
-                       f"<input type=\"text\" id=\"{name}\" name=\"{name}\"{required}>")
+            fields += (f"<label for=\"{control}\">{label}</label>"
+                       f"<input type=\"text\" id=\"{control}\" name=\"{control}\"{required}>")
     reuse = ""
     position = ((session.get("consent_collection") or {}).get("payment_method_reuse_agreement") or {}).get("position")
     if position and position != "hidden":
@@ -69,12 +74,13 @@ def checkout_form(session: dict[str, Any], product: str, error: str | None = Non
     submit_note = f"<p class=\"note\">{escape(submit['message'])}</p>" if submit.get("message") else ""
     problem = f"<div class=\"error\" role=\"alert\">{escape(error)}</div>" if error else ""
     button = f"Pay {_money(session['amount_total'], session['currency'])}" if mode == "payment" else "Save card"
+    readonly = " readonly" if email_locked else ""
     cancel = (f"<p class=\"note\"><a href=\"{escape(session['cancel_url'])}\">&larr; Back</a></p>"
               if session.get("cancel_url") else "")
     body = f"""
 <h1>{heading}</h1>{amount}{problem}
 <form method="post" action="/checkout/{escape(session['id'])}" autocomplete="off">
-  <label for="email">Email</label><input type="email" id="email" name="email" value="{escape(email or '')}">
+  <label for="email">Email</label><input type="email" id="email" name="email" value="{escape(email or '')}"{readonly}>
   <label for="card_number">Card number</label>
   <input type="text" id="card_number" name="card_number" inputmode="numeric" placeholder="1234 1234 1234 1234"
          required>

@@ -1,6 +1,7 @@
 """The stand-in's memory and its bank: customers, payment methods, Checkout Sessions, PaymentIntents, charges,
-refunds and disputes, and what happens when a test card is charged. Everything is in memory (a restart forgets
-it, like a fresh Stripe test account) and runs on the server's one event loop, so no locks are needed."""
+refunds and disputes, and what happens when a test card is charged. It all runs on the server's one event loop,
+so no locks are needed. The objects live in memory; with a state file (store.py) the app saves them after every
+request and loads them at start, so a restart forgets nothing, as Stripe would not (`collections`, `restore`)."""
 
 from __future__ import annotations
 
@@ -94,6 +95,22 @@ class State:
     saved_with_authentication: set[str] = field(default_factory=set)
     session_private: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    # What a state file keeps: every object, and what the stand-in knows about them besides (not the events).
+    KEPT = ("customers", "payment_methods", "sessions", "intents", "charges", "refunds", "disputes", "setup_intents",
+            "behaviour", "session_private")
+
+    def collections(self) -> dict[str, dict[str, Any]]:
+        """Everything to keep, by collection and id (live references: the store serialises them at once)."""
+        kept: dict[str, dict[str, Any]] = {name: getattr(self, name) for name in self.KEPT}
+        kept["saved_with_authentication"] = dict.fromkeys(self.saved_with_authentication, True)
+        return kept
+
+    def restore(self, collections: dict[str, dict[str, Any]]) -> None:
+        """Take back what `collections` gave (at start, before any request)."""
+        for name in self.KEPT:
+            getattr(self, name).update(collections.get(name, {}))
+        self.saved_with_authentication.update(collections.get("saved_with_authentication", {}))
+
     def emit(self, type_: str, obj: dict[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
         event = objects.event(type_=type_, obj=obj, idempotency_key=idempotency_key)
         self.deliverer.enqueue(event)
@@ -184,6 +201,12 @@ class State:
         fields = params.get("custom_fields") or []
         if not isinstance(fields, list) or any(not isinstance(f, dict) or not f.get("key") for f in fields):
             raise invalid("Each custom field needs a key", "custom_fields")
+        for index, spec in enumerate(fields):  # Stripe requires the label the person sees (50 characters at most)
+            label = (spec.get("label") or {}).get("custom")
+            if not label:
+                raise missing(f"custom_fields[{index}][label][custom]")
+            if len(label) > 50:
+                raise invalid("The label can be at most 50 characters long.", f"custom_fields[{index}][label][custom]")
         reuse = ((consent.get("payment_method_reuse_agreement") or {}).get("position")
                  or ("auto" if future or mode == "setup" else None))
         tos_message = ((custom.get("terms_of_service_acceptance") or {}).get("message")) or None
@@ -229,6 +252,14 @@ class State:
         session.update(status="expired", url=None)
         self.emit("checkout.session.expired", session, key)
 
+    def prefilled_email(self, session: dict[str, Any]) -> str | None:
+        """The email Checkout shows filled in and read-only: the session's customer_email, else its Customer's
+        email. None: the person types one."""
+        if session.get("customer_email"):
+            return session["customer_email"]
+        customer = self.customers.get(session.get("customer") or "")
+        return (customer or {}).get("email") or None
+
     def pay_session(self, session_id: str, *, number: str, exp: str, cvc: str, name: str | None,
                     postal_code: str | None, email: str | None, consent: bool,
                     fields: dict[str, str] | None = None) -> Outcome:
@@ -236,6 +267,7 @@ class State:
         session = self.session(session_id)
         if session["status"] != "open":
             return Outcome("invalid", "This checkout is no longer open.")
+        email = self.prefilled_email(session) or email  # a read-only field on the page
         if (session.get("consent_collection") or {}).get("terms_of_service") == "required" and not consent:
             return Outcome("invalid", "Please tick the box to agree before you pay.", field="consent")
         fields = fields or {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +15,14 @@ from sqlalchemy import Engine
 from bot.db import get_engine
 from bot.db.migrate import upgrade
 from bot.db.models import Base
+from bot.records.listeners import register_flush_listeners
+
+if TYPE_CHECKING:
+    from bot.stack import Stack
+
+# The test process is a process like any other: the records layer's flush listeners (REC-1 transcript, review flags)
+# go on before any test writes (tests/test_flush_listeners.py checks every real entry point does the same).
+register_flush_listeners()
 
 PG_ADMIN_URL = os.environ.get("SETTLE_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
@@ -92,10 +102,28 @@ def add_debtor(
                     zip=zip_code, phone=phone, email=None, timezone="America/Los_Angeles")
     session.add(debtor)
     session.flush()
-    account = Account(debtor_id=debtor.id, account_ref=account_ref, creditor=creditor, balance_cents=balance_cents)
+    # DISC-5: an itemization the validation notice can state (the last statement, before a $25 late fee).
+    account = Account(debtor_id=debtor.id, account_ref=account_ref, creditor=creditor, balance_cents=balance_cents,
+                      itemization_date=date(2026, 6, 30), itemization_cents=max(balance_cents - 2500, 0),
+                      fees_since_cents=min(2500, balance_cents))
     session.add(account)
     session.flush()
     return debtor, account
+
+
+MAIL_FROM = "notices@settle.test"
+
+
+@pytest.fixture
+def mail_server(sqlite_engine: Engine) -> Iterator[str]:
+    """Settle's local mail server (bot/mail/server.py) on a free loopback port, keeping what it receives in the test
+    database (replies to MAIL_FROM go to Settle's inbound side); yields its SMTP_URL."""
+    from bot.mail.server import MailboxHandler, start
+
+    port = free_port()
+    controller = start(MailboxHandler(sqlite_engine, MAIL_FROM), port=port)
+    yield f"smtp://127.0.0.1:{port}"
+    controller.stop()
 
 
 def free_port() -> int:
@@ -116,20 +144,58 @@ def trained_model():
 
 @pytest.fixture(scope="session")
 def running_stack(trained_model, tmp_path_factory):
-    """The three real processes (action server, Rasa, gateway) on loopback, with the demo portfolio."""
-    from bot.config import PROJECT_ROOT
-    from bot.portfolio_import import import_accounts
-    from bot.stack import Stack, StackConfig
+    """The real processes (action server, Rasa, gateway, Stripe stand-in) on loopback, with the demo portfolio and
+    its history loaded as `make run` loads them (bot.demo.load): the tests see what a new user sees."""
+    stack = start_demo_stack(trained_model, tmp_path_factory.mktemp("stack"))
+    yield stack
+    stack.stop()
 
-    workdir = tmp_path_factory.mktemp("stack")
+
+def start_demo_stack(trained_model: Path, workdir: Path, **config: Any) -> Stack:
+    """A new stack on a new database holding `make run`'s demo data, as after `rm var/settle.db; make run`.
+    `config`: more StackConfig fields (e.g. the local mail server)."""
+    from bot import demo
+    from bot.stack import StackConfig
+
     database_url = f"sqlite:///{workdir / 'app.db'}"
     upgrade(database_url)
-    import_accounts(get_engine(database_url), PROJECT_ROOT / "data" / "demo_portfolio.csv")
+    assert demo.load(get_engine(database_url)) is not None
     config = StackConfig(
         database_url=database_url, tracker_store_url=f"sqlite:///{workdir / 'tracker.db'}", model=trained_model,
         log_dir=workdir / "log", gateway_port=free_port(), rasa_port=free_port(), action_port=free_port(),
         stripe_standin=True, stripe_port=free_port(),  # the Stripe stand-in is the 4th process
+        stripe_state=workdir / "stripe-standin.db",  # kept like `make run` keeps it, but in this run's folder
+        **config,
     )
-    stack = Stack(config).start()
-    yield stack
-    stack.stop()
+    from bot.stack import Stack
+
+    return Stack(config).start()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the trained model is an integration test whatever its file says, so `make test-fast`
+    (-m "not integration and not browser") never trains or starts Rasa."""
+    for item in items:
+        if {"trained_model", "running_stack"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Issue 18: after the suite, no card number and no SSN in any database or log the tests' processes wrote (the
+    running stacks' app and tracker databases and process logs, every SQLite file under pytest's temporary
+    directory). The tests type both at the system all the time; keeping one anywhere fails the run."""
+    from tests.sensitive_scan import PLANTED, describe, scan_tree
+
+    if hasattr(session.config, "workerinput"):
+        return  # a pytest-xdist worker: the controller scans every worker's folder (under its own) once all are done
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    controller = bool(getattr(session.config.option, "numprocesses", None))
+    if factory is None or (session.testscollected == 0 and not controller):
+        return
+    found = scan_tree(factory.getbasetemp(), skip=PLANTED)
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = f"PCI-3/issue 18: a card number or SSN was kept in {len(found)} place(s):\n{describe(found)}"
+        if reporter is not None:
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

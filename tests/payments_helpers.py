@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,6 +38,16 @@ class PayEnv:
     standin: ServerThread
     gateway: ServerThread
     client: stripe.StripeClient
+    state_path: Path  # the stand-in's state file, in the test's own folder
+
+    def restart_standin(self) -> None:
+        """Stop the stand-in and start a new one on the same port and state file, as stopping and starting `make
+        run` does: the objects come back from the file; webhook events still pending would be dropped (none are:
+        it waits for them first)."""
+        self.idle()
+        port = self.standin.port
+        self.standin.stop()
+        self.standin = start_standin(self.state_path, port, self.gateway.url)
 
     # --- the stand-in's knobs ----------------------------------------------------------------------------------
 
@@ -73,10 +84,21 @@ class PayEnv:
         return response.headers["location"].rsplit("/", 1)[1]
 
 
+def start_standin(state_path: Path, port: int | None = None, gateway_url: str | None = None) -> ServerThread:
+    """A stand-in keeping its objects in `state_path` (as `make run`'s does in var/), sending webhooks to the
+    gateway once there is one."""
+    standin = ServerThread(create_standin(webhook_secret=WEBHOOK_SECRET, state_path=state_path), port=port).start()
+    if gateway_url:
+        httpx.post(f"{standin.url}/_standin/webhooks/endpoint",
+                   json={"url": f"{gateway_url}/webhooks/stripe", "secret": WEBHOOK_SECRET}).raise_for_status()
+    return standin
+
+
 @pytest.fixture(name="pay_env")
-def pay_env_fixture(engine: Engine) -> Iterator[PayEnv]:
+def pay_env_fixture(engine: Engine, tmp_path: Path) -> Iterator[PayEnv]:
     """Import it as `pay_env_fixture` (noqa: F401); tests ask for `pay_env`."""
-    standin = ServerThread(create_standin(webhook_secret=WEBHOOK_SECRET)).start()
+    state_path = tmp_path / "stripe-standin.db"
+    standin = start_standin(state_path)
     port = free_port()
     settings = Settings(database_url=str(engine.url.render_as_string(hide_password=False)),
                         stripe_api_base=standin.url, stripe_webhook_secret=WEBHOOK_SECRET,
@@ -85,22 +107,28 @@ def pay_env_fixture(engine: Engine) -> Iterator[PayEnv]:
     gateway = ServerThread(create_gateway(settings), port=port).start()
     httpx.post(f"{standin.url}/_standin/webhooks/endpoint",
                json={"url": f"{gateway.url}/webhooks/stripe", "secret": WEBHOOK_SECRET})
-    env = PayEnv(engine, settings, standin, gateway, build_client(settings))
+    env = PayEnv(engine, settings, standin, gateway, build_client(settings), state_path)
     yield env
     gateway.stop()
-    standin.stop()
+    env.standin.stop()
 
 
 def verified_debtor(engine: Engine, balance_cents: int = 50000, creditor: str = "Acme Bank",
                     channel: str = "rest") -> tuple[str, str]:
-    """A debtor with one account and a verified conversation: (conversation id, account id)."""
+    """A debtor with one account, chatting now in a verified conversation: (conversation id, account id).
+
+    The debtor's "pay now" is stored as just received, so a receipt answers a live session (TIME-2) whatever the
+    wall clock says; without it the receipt is a bot-initiated contact and TIME-1 holds it outside 08:00-20:59."""
+    now = datetime.now(timezone.utc)
     with session_scope(engine) as session:
         debtor, account = add_debtor(session, account_ref=f"PT-{secrets.token_hex(4)}", balance_cents=balance_cents,
                                      creditor=creditor)
         conversation = Conversation(channel=channel, external_id=f"pay-{secrets.token_hex(6)}", debtor_id=debtor.id,
-                                    account_id=account.id, verified_at=datetime.now(timezone.utc))
+                                    account_id=account.id, verified_at=now, last_activity_at=now)
         session.add(conversation)
         session.flush()
+        session.add(Message(conversation_id=conversation.id, direction="in", sender_role="debtor", text="pay now",
+                            status="received", created_at=now))
         return conversation.id, account.id
 
 

@@ -29,6 +29,18 @@ def test_no_debt_information_before_verification(engine):
             accounts.balance_messages(session, conv.id)
 
 
+def test_ID_1_a_conversation_that_knows_its_debtor_but_is_not_verified_gets_nothing(engine):
+    """ID-1: the guard holds where it can fire: the conversation names the debtor and account (a verification
+    that expired, or a match still being checked) but `verified_at` is empty. Mutation tried: checking only
+    `debtor_id` in `verified_accounts` -> the balance was read out."""
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session)
+        conv = conversations.get_or_create(session, "rest", "web-known")
+        conv.debtor_id, conv.account_id = debtor.id, account.id
+        with pytest.raises(accounts.NotVerified):
+            accounts.balance_messages(session, conv.id)
+
+
 def test_balance_comes_after_the_disclosure_with_ledger_figures(engine):
     """DISC-1 before the balance; the figure is the ledger's to the cent (TONE-2); the reference is masked."""
     with session_scope(engine) as session:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -9,13 +10,25 @@ import pytest
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from actions import context
 from actions.answers import ActionAnswerRequest
-from actions.verification import LOCKED_MESSAGE, RETRY_MESSAGE, ActionRequestVerification, ValidateVerifyForm
+from actions.sensitive import HARDSHIP_WITH_PERSON, ActionHandleSensitive
+from actions.verification import (
+    ASK_REFERENCE_AGAIN,
+    LOCKED_MESSAGE,
+    RETRY_MESSAGE,
+    ActionAskIdLocator,
+    ActionRequestVerification,
+    ValidateVerifyForm,
+)
 from bot import conversations
+from bot.compliance import person_request, sensitive_requests
 from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
 from bot.db import session_scope
+from bot.db.models import Account, AuditEvent, Conversation, Handoff
+from bot.identity import IdentityService, answers_to_factors
 from tests.conftest import add_debtor
 
 
@@ -111,6 +124,94 @@ async def test_third_failure_ends_the_form_locked_and_the_answer_says_so(convers
         {k: e[k] for k in ("event", "name", "value")} for e in events if e["event"] == "slot"]
 
 
+def _conversation_id(sqlite_engine, channel: str, address: str) -> str:
+    with session_scope(sqlite_engine) as session:
+        return conversations.get_or_create(session, channel, address).id
+
+
+async def test_id2_over_sms_an_ssn_tail_needs_no_locator(conversation_id, sqlite_engine):
+    """ID-2: DOB + SSN tail + the phone the SMS came from is an accepted set."""
+    sms = _conversation_id(sqlite_engine, "sms", "+15555550101")
+    set_slots, _ = await _validate(sms, {"id_dob": "1979-03-14"}, {"id_secret": "1234"}, "1234")
+    assert set_slots["verified"] is True
+
+
+async def test_id2_over_sms_a_zip_also_needs_the_account_reference(conversation_id, sqlite_engine):
+    """ID-2 (reviewer's gap): DOB + ZIP + phone no longer verifies; the form asks for the account number, and only
+    for it, then verifies.
+
+    Mutation tried: adding {DOB, ZIP, PHONE} back into ACCEPTED_FACTOR_SETS; the form verified on the ZIP and
+    this test failed."""
+    sms = _conversation_id(sqlite_engine, "sms", "+15555550101")
+    set_slots, _ = await _validate(sms, {"id_dob": "1979-03-14"}, {"id_secret": "90210"}, "90210")
+    # No requested_slot of its own: Rasa's form then asks for the next unfilled slot in domain order, id_locator.
+    assert "verified" not in set_slots and "requested_slot" not in set_slots and set_slots["id_secret"] == "90210"
+
+    dispatcher = CollectingDispatcher()
+    await ActionAskIdLocator().run(dispatcher, _tracker(sms, {"id_dob": "1979-03-14", "id_secret": "90210"}), DOMAIN)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_id_reference"]
+
+    slots = {"id_dob": "1979-03-14", "id_secret": "90210"}
+    set_slots, _ = await _validate(sms, slots, {"id_locator": "SET-100001"}, "SET-100001")
+    assert set_slots["verified"] is True
+
+
+async def test_id2_on_the_web_a_zip_and_a_name_are_not_enough(conversation_id):
+    """ID-2 (reviewer's gap): DOB + ZIP + full name is refused: the name is asked again as the account number,
+    with the SSN tail offered instead, and taking that offer keeps the form going.
+
+    Mutation tried: adding {DOB, ZIP, FULL_NAME} into ACCEPTED_FACTOR_SETS; the name was taken and verified."""
+    slots = {"id_dob": "1979-03-14", "id_secret": "90210"}
+    set_slots, messages = await _validate(conversation_id, slots, {"id_locator": "Jordan Rivera"}, "Jordan Rivera")
+    assert messages == [ASK_REFERENCE_AGAIN] and set_slots["id_locator"] is None and "verified" not in set_slots
+
+    set_slots, messages = await _validate(conversation_id, slots, {"id_locator": "1234"}, "1234")
+    assert set_slots["id_secret"] == "1234" and set_slots["id_locator"] is None and messages == []
+
+    dispatcher = CollectingDispatcher()
+    await ActionAskIdLocator().run(dispatcher, _tracker(conversation_id, {"id_secret": "1234"}), DOMAIN)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_ask_id_locator"]
+    set_slots, _ = await _validate(conversation_id, {"id_dob": "1979-03-14", "id_secret": "1234"},
+                                   {"id_locator": "Jordan Rivera"}, "Jordan Rivera")
+    assert set_slots["verified"] is True
+
+
+async def test_id3_a_locked_account_gets_the_reply_a_made_up_one_gets(conversation_id, sqlite_engine):
+    """ID-3: after the person is locked from another conversation, a caller with the right answers sees, turn by
+    turn, exactly what a caller naming an account that does not exist sees: the same words and the same slots.
+
+    Mutation tried: IdentityService.verify returning LOCKED when a candidate person is locked; the first turn
+    differed (the form ended 'locked' for the real account, RETRY_MESSAGE for the made-up one)."""
+    service = IdentityService()
+    with session_scope(sqlite_engine) as session:
+        for day in (1, 2, 3):
+            service.verify(session, conversation_id, answers_to_factors(
+                dob=date(1970, 1, day), secret="1234", locator="SET-100001", phone=None))
+    real = _conversation_id(sqlite_engine, "rest", "web-real")
+    made_up = _conversation_id(sqlite_engine, "rest", "web-made-up")
+    slots = {"id_dob": "1979-03-14", "id_secret": "1234"}
+    for _ in range(3):
+        seen_real = await _validate(real, slots, {"id_locator": "SET-100001"}, "SET-100001")
+        seen_made_up = await _validate(made_up, slots, {"id_locator": "SET-424242"}, "SET-424242")
+        assert seen_real == seen_made_up
+    assert seen_real[0]["verification_status"] == "locked"  # each conversation's own third failure
+
+
+async def test_the_prompts_ask_for_what_verifies_and_say_nothing_about_a_debt():
+    """ID-2 / DISC-3: the ZIP prompt says the account number is needed too; no verification prompt mentions a
+    debt, a creditor or an amount."""
+    responses = DOMAIN["responses"]
+    secret = responses["utter_ask_id_secret"][0]["text"]
+    assert "ZIP" in secret and "account number" in secret
+    assert "name" not in responses["utter_ask_id_reference"][0]["text"]
+    texts = [responses[name][0]["text"] for name in ("utter_ask_id_dob", "utter_ask_id_secret",
+                                                      "utter_ask_id_locator", "utter_ask_id_reference")]
+    texts += [RETRY_MESSAGE, LOCKED_MESSAGE, ASK_REFERENCE_AGAIN]
+    for text in texts:
+        assert not any(word in text.lower() for word in ("debt", "owe", "balance", "$", "acme", "collect"))
+    assert "action_ask_id_locator" in DOMAIN["actions"]
+
+
 async def test_after_verification_the_balance_follows_the_disclosure(conversation_id):
     """DISC-1 and the ledger's figure."""
     await _validate(conversation_id, {"id_dob": "1979-03-14", "id_secret": "1234"},
@@ -127,3 +228,62 @@ async def test_before_verification_nothing_about_a_debt_is_said(conversation_id)
     await ActionRequestVerification().run(dispatcher, _tracker(conversation_id, {}, intent="check_balance"), DOMAIN)
     text = " ".join(m["text"] for m in dispatcher.messages).lower()
     assert "debt" not in text and "$" not in text and "acme" not in text
+
+
+# --- VUL-2 + HO-1 in one message ---------------------------------------------------------------------------------
+
+HARDSHIP_AND_PERSON = "I lost my job and can't pay anything right now, can I talk to a real person?"
+
+
+async def _handle_sensitive(conversation_id: str, intent: str, text: str) -> list[str]:
+    dispatcher = CollectingDispatcher()
+    tracker = Tracker(conversation_id, {}, {"intent": {"name": intent}, "text": text},
+                      [{"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}], False, None,
+                      {}, "action_listen")
+    await ActionHandleSensitive().run(dispatcher, tracker, DOMAIN)
+    return [m["text"] for m in dispatcher.messages]
+
+
+@pytest.mark.parametrize("intent", ["hardship", "request_human"])
+async def test_VUL_2_HO_1_hardship_and_a_person_in_one_message_pauses_and_queues_a_handoff(
+        conversation_id, sqlite_engine, intent):
+    """Whichever of the two the NLU reads, the debtor gets the hardship pause (VUL-2) and a real handoff (HO-1),
+    not "say 'talk to a person'". Mutation tried: the action calling only sensitive_requests.handle for the NLU's
+    intent (no person_request.rule_intents) -> no handoff for hardship, no pause for request_human."""
+    with session_scope(sqlite_engine) as session:
+        conversation = session.get(Conversation, conversation_id)
+        account = session.scalars(select(Account)).one()
+        conversation.debtor_id, conversation.account_id = account.debtor_id, account.id
+        conversation.verified_at = datetime.now(timezone.utc)
+    replies = await _handle_sensitive(conversation_id, intent, HARDSHIP_AND_PERSON)
+    with session_scope(sqlite_engine) as session:
+        handoff = session.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id)).one()
+        assert handoff.status == "waiting" and handoff.reason == "hardship" and handoff.rule_id == "VUL-2"
+        assert "request_human" in handoff.details["reasons"]
+        assert session.scalars(select(Account)).one().collection_paused_reason == "hardship"
+        kinds = set(session.scalars(select(AuditEvent.kind).where(AuditEvent.conversation_id == conversation_id)))
+        assert {"hardship_reported", "human_requested", "handoff_requested"} <= kinds
+    assert replies[0] == HARDSHIP_WITH_PERSON
+    assert not any("Say 'talk to a person' to reach" in r for r in replies)  # no "ask again" for a person asked for
+    assert "a person on our team" in replies[-1]
+
+
+async def test_HO_1_hardship_alone_still_only_offers_a_person(conversation_id, sqlite_engine):
+    replies = await _handle_sensitive(conversation_id, "hardship", "i lost my job")
+    with session_scope(sqlite_engine) as session:
+        assert session.scalars(select(Handoff)).all() == []
+    assert replies == [sensitive_requests.RULES["hardship"].reply.format(support=context.settings().support_contact)]
+
+
+@pytest.mark.parametrize(("intent", "text", "expected"), [
+    ("hardship", HARDSHIP_AND_PERSON, ("hardship", "request_human")),
+    ("hardship", "i'm in the hospital, let me speak to someone", ("hardship", "request_human")),
+    ("hardship", "got laid off. agent please", ("hardship", "request_human")),
+    ("hardship", "my manager let me go last week", ("hardship",)),
+    ("hardship", "i lost my job", ("hardship",)),
+    ("request_human", "human please, i'm unemployed and can’t afford it", ("hardship", "request_human")),
+    ("request_human", "talk to a person", ("request_human",)),
+    ("check_balance", "what do i owe, real person please", ("check_balance",)),
+])
+def test_VUL_2_HO_1_rule_intents_reads_the_other_half_of_the_message(intent, text, expected):
+    assert person_request.rule_intents(intent, text) == expected

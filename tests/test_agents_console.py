@@ -32,12 +32,13 @@ def _closed_port() -> int:
 
 @pytest.fixture
 def client(sqlite_engine, sqlite_url):
+    # Embedded mode from a loopback client: the REST channel is open to it, as in the demo.
     settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}",
-                        widget_secret="test-secret")
+                        widget_secret="test-secret", mode="embedded")
     with session_scope(sqlite_engine) as session:
         for name, role in (("ana", "agent"), ("ben", "agent"), ("sue", "supervisor"), ("cat", "compliance")):
             users.create_user(session, name, PASSWORD, role, display_name=name.capitalize())
-    with TestClient(create_app(settings)) as test_client:
+    with TestClient(create_app(settings), client=("127.0.0.1", 50000)) as test_client:
         yield test_client
 
 
@@ -180,7 +181,8 @@ def test_HO_1_the_whole_handoff_through_the_gateway(client, sqlite_engine):
     assert sent.status_code == 200 and sent.json()["ok"]
     blocked = client.post(f"/agent/h/{handoff_id}/reply", headers=fetch,
                           data={"csrf_token": token, "text": "We will garnish your wages."})
-    assert blocked.status_code == 422 and blocked.json()["rule_ids"] == ["TONE-1"]
+    # TONE-1 for the threat; ID-1 because the conversation is not verified and the words are about a debt.
+    assert blocked.status_code == 422 and blocked.json()["rule_ids"] == ["TONE-1", "ID-1"]
     assert client.post(f"/agent/h/{handoff_id}/notes", data={"csrf_token": token, "text": "Wants a call"},
                        headers=fetch).json()["ok"]
     page = client.get(f"/agent/h/{handoff_id}")
@@ -229,3 +231,39 @@ def test_logging_out_ends_the_session(client, sqlite_engine):
     assert client.post("/agent/logout", data={"csrf_token": token}).url.path == "/agent/login"
     client.cookies.set(auth.COOKIE, cookie, path="/agent")
     assert client.get("/agent").url.path == "/agent/login"
+
+
+def test_HO_1_the_available_away_switch_over_http(client, sqlite_engine):
+    """The header's switch stores the choice and sends the agent back to their own page only; a bad value is a 400,
+    a compliance reviewer (who never takes conversations) gets 403 and has no switch. Mutation tried: the route
+    storing `wanted == "0"` -> "Away" never shows after switching away and the first assertion on it fails."""
+    token = _login(client, "ana")
+    assert 'aria-checked="true"' in client.get("/agent").text
+    handoff_id = _queued(sqlite_engine)
+    moved = client.post("/agent/availability", data={"available": "0", "csrf_token": token,
+                                                      "next": f"/agent/h/{handoff_id}"}, follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == f"/agent/h/{handoff_id}"
+    page = client.get("/agent").text
+    assert 'aria-checked="false"' in page and ">Away<" in page
+    elsewhere = client.post("/agent/availability", data={"available": "1", "csrf_token": token,
+                                                          "next": "https://evil.example/agent"}, follow_redirects=False)
+    assert elsewhere.headers["location"] == "/agent"
+    assert client.post("/agent/availability", data={"available": "maybe", "csrf_token": token}).status_code == 400
+    assert client.post("/agent/availability", data={"available": "0"}).status_code == 403  # no CSRF token
+    with session_scope(sqlite_engine) as session:
+        assert users.by_username(session, "ana").available is True
+    reviewer = _login(client, "cat")
+    assert 'id="availability"' not in client.get("/agent").text
+    assert client.post("/agent/availability", data={"available": "1", "csrf_token": reviewer}).status_code == 403
+
+
+def test_the_queue_shows_waits_as_people_read_them(client, sqlite_engine):
+    """The tester saw "3019 min". Mutation tried: the template back on `s.waited_minutes ~ " min"` -> fails."""
+    from datetime import datetime, timedelta, timezone
+
+    old = _queued(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        session.get(Handoff, old).created_at = datetime.now(timezone.utc) - timedelta(minutes=3019)
+    _login(client, "ana")
+    row = re.search(rf'data-handoff-id="{old}".*?</tr>', client.get("/agent").text, re.S).group(0)
+    assert ">2 days<" in row and "3019" not in row

@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from bot import audit, conversations, disputes, handoff
-from bot.agents import canned, escalation, queue, users
+from bot.agents import auth, canned, escalation, queue, users
 from bot.agents.hours import DAYS, AgentHours, AgentHoursError
 from bot.compliance import sensitive_requests
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import AuditEvent, Conversation, Handoff, Message
 from bot.gateway.live import InProcessHub
-from bot.gateway.pipeline import Pipeline
+from bot.gateway.pipeline import CARD_WARNING, Pipeline
 from bot.gateway.rasa_client import RasaTurn
 from tests.conftest import add_debtor
 
@@ -66,8 +66,16 @@ def _conversation(session, external_id: str = "w-esc", channel: str = "web") -> 
     return conversations.get_or_create(session, channel, external_id)
 
 
+def _available_agent(session, now: datetime, name: str = "ana") -> Any:
+    """An agent with the console open (a session seen at `now`), available unless switched away."""
+    agent = users.create_user(session, name, PASSWORD, "agent")
+    auth.start(session, agent, lifetime=timedelta(hours=8), now=now)
+    return agent
+
+
 def test_HO_1_asking_for_a_person_says_what_happens_next_and_the_expected_wait(engine):
     with session_scope(engine) as session:
+        _available_agent(session, MONDAY + timedelta(hours=1))
         for n in range(2):
             handoff.request(session, _conversation(session, f"ahead{n}").id, "request_human")
         conversation = _conversation(session)
@@ -77,6 +85,41 @@ def test_HO_1_asking_for_a_person_says_what_happens_next_and_the_expected_wait(e
     assert replies == ["I've asked a person on our team to join. There are 2 people ahead of you, and the wait is "
                        "about 25 minutes. They'll reply right here. You can also reach them at help@example.com."]
     assert (queued.reason, queued.rule_id, queued.status) == ("request_human", "HO-1", "waiting")
+
+
+def test_HO_1_in_agent_hours_with_no_one_available_the_bot_says_so_instead_of_quoting_a_wait(engine):
+    """Mutation tried: `expected_wait_minutes` counting every signed-in worker again (dropping the
+    `User.available` filter) -> the away agent counts and the bot quotes "about 10 minutes": this test fails."""
+    now = MONDAY + timedelta(hours=1)  # 11:00 in New York: open
+    with session_scope(engine) as session:
+        away = _available_agent(session, now)
+        users.set_available(session, away, False, now=now)
+        conversation = _conversation(session, "+15555550101", "sms")
+        replies = sensitive_requests.handle(session, conversation.id, "request_human", "agent", SUPPORT,
+                                            hours=OFFICE, now=now)
+        buttons = escalation.offer_buttons(session, conversation.id)
+        # Back from lunch: the next request is quoted a wait again, and the earlier callback offer is withdrawn.
+        users.set_available(session, away, True, now=now)
+        again = sensitive_requests.handle(session, conversation.id, "request_human", "agent", SUPPORT,
+                                          hours=OFFICE, now=now)
+        after = escalation.offer_buttons(session, conversation.id)
+    assert replies == ["I've asked a person on our team to join, but no one is available right now, so I can't say "
+                       "how long it will be. They'll reply by text as soon as someone is free. You can also reach "
+                       "them at help@example.com. Or choose a time for a person to get back to you:"]
+    assert "wait is" not in replies[0]
+    assert [b["title"] for b in buttons] == ["Monday, November 23, 11 AM to 3 PM Eastern time",
+                                             "Monday, November 23, 3 PM to 5 PM Eastern time",
+                                             "Tuesday, November 24, 9 AM to 1 PM Eastern time"]
+    assert "the wait is about" in again[0] and after == []
+
+
+def test_HO_1_with_agent_hours_unset_and_no_one_available_there_is_no_callback_to_offer(engine):
+    with session_scope(engine) as session:
+        conversation = _conversation(session)
+        queued = handoff.request(session, conversation.id, "request_human")
+        text, buttons = escalation.next_steps(session, queued, AgentHours.parse(""), SUPPORT, MONDAY)
+    assert text.startswith("I've asked a person on our team to join, but no one is available right now")
+    assert text.endswith("You can also reach them at help@example.com.") and buttons == []
 
 
 def test_HO_1_outside_agent_hours_the_bot_offers_callback_times_and_records_the_pick(engine):
@@ -157,10 +200,12 @@ def _pipeline(sqlite_url: str, rasa: FakeRasa, agent_hours: str = "") -> Pipelin
 
 
 def _say(pipeline: Pipeline, text: str, sender: str = "p1", channel: str = "rest") -> list[str]:
-    return [r["text"] for r in asyncio.run(pipeline.handle(channel, sender, text))]
+    return [p.text for p in asyncio.run(pipeline.handle(channel, sender, text)).sent]
 
 
 def test_HO_1_two_fallbacks_in_a_row_hand_the_conversation_to_a_person(sqlite_engine, sqlite_url):
+    with session_scope(sqlite_engine) as session:
+        _available_agent(session, datetime.now(timezone.utc))
     fallback = sorted(escalation.fallback_texts())[0]
     pipeline = _pipeline(sqlite_url, FakeRasa(fallback, fallback, fallback))
     assert _say(pipeline, "blorp") == [fallback]
@@ -205,8 +250,7 @@ def test_HO_1_while_a_person_owns_the_conversation_the_bot_says_nothing(sqlite_e
         queue.claim(session, queued.id, agent)
 
     assert _say(pipeline, "what's my balance? card 4111 1111 1111 1111", channel="sms",
-                sender="+15555550101") == ["For your safety, please don't send card details in chat. I've removed "
-                                           "them. To pay, say 'pay now' and I'll send you a secure link."]
+                sender="+15555550101") == [CARD_WARNING]
     assert _say(pipeline, "are you there?", channel="sms", sender="+15555550101") == []
     assert _say(pipeline, "HELP", channel="sms", sender="+15555550101")[0].startswith("Settle Services: for help")
     assert rasa.asked == ["hello"]  # nothing reached Rasa's dialogue while Ana owned it

@@ -187,13 +187,16 @@ def test_the_expected_wait_grows_with_the_queue_and_shrinks_with_people_working(
         third = _queued(session, "w3", at=NOW - timedelta(minutes=1))
         _queued(session, "w2", at=NOW - timedelta(minutes=2))
         assert queue.average_handle_minutes(session, NOW) == 20
-        assert queue.expected_wait_minutes(session, first, NOW) == 20  # next in line, nobody online: 1 x 20
-        assert queue.expected_wait_minutes(session, third, NOW) == 60  # two ahead
         from bot.agents import auth
 
-        for name in ("ana", "ben"):
-            auth.start(session, people[name], lifetime=timedelta(hours=8), now=NOW - timedelta(minutes=1))
+        assert queue.expected_wait_minutes(session, first, NOW) is None  # nobody available: no figure at all
+        auth.start(session, people["ana"], lifetime=timedelta(hours=8), now=NOW - timedelta(minutes=1))
+        assert queue.expected_wait_minutes(session, first, NOW) == 20  # next in line, one person: 1 x 20
+        assert queue.expected_wait_minutes(session, third, NOW) == 60  # two ahead
+        auth.start(session, people["ben"], lifetime=timedelta(hours=8), now=NOW - timedelta(minutes=1))
         assert queue.expected_wait_minutes(session, third, NOW) == 30  # two people working
+        users.set_available(session, people["ben"], False, now=NOW)
+        assert queue.expected_wait_minutes(session, third, NOW) == 60  # Ben stepped away
         assert queue.wait_phrase(30) == "about 30 minutes" and queue.wait_phrase(90) == "more than an hour"
 
 

@@ -14,7 +14,9 @@ from bot import contact_preferences, conversations, disputes, handoff, sms
 from bot.agents import queue, replies, users
 from bot.db import session_scope
 from bot.db.models import AuditEvent, Message
+from bot.gateway.couriers import WidgetCourier
 from bot.gateway.live import InProcessHub
+from bot.messaging.delivery import Couriers
 from tests.conftest import add_debtor
 
 PASSWORD = "correct horse battery"
@@ -44,7 +46,7 @@ def test_TONE_1_TONE_2_a_banned_claim_or_a_typed_in_figure_is_blocked_with_its_r
         outgoing = replies.record_reply(session, queued.id, agent, text)
         stored = session.get(Message, outgoing.message_id)
         event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "outbound_blocked")).one()
-    assert not outgoing.allowed and rule in outgoing.rule_ids and outgoing.reasons
+    assert not outgoing.sent and rule in outgoing.rule_ids and outgoing.reasons
     assert (stored.status, stored.sender_role, stored.direction) == ("blocked", "agent", "out")
     assert rule in stored.rule_ids and stored.payload["agent_id"] == agent.id
     assert event.actor == "agent:ana" and rule in event.detail["rules"]
@@ -55,7 +57,7 @@ def test_TONE_2_the_ledger_figure_goes_out_attributed_to_the_agent(engine):
         queued, agent, _account, _conversation = _owned(session)
         outgoing = replies.record_reply(session, queued.id, agent, "Your balance is $1,234.56. How can I help?")
         stored = session.get(Message, outgoing.message_id)
-    assert outgoing.allowed and outgoing.rule_ids == ()
+    assert outgoing.sent and outgoing.rule_ids == ()
     assert (stored.status, stored.sender_role, stored.payload["agent_name"]) == ("sent", "agent", "Ana")
     assert outgoing.event["role"] == "agent" and outgoing.event["agent_name"] == "Ana"
 
@@ -65,7 +67,7 @@ def test_DSP_2_an_agent_cannot_ask_for_payment_on_a_disputed_account(engine):
         queued, agent, _account, conversation = _owned(session)
         disputes.record_dispute(session, conversation.id, "all")
         outgoing = replies.record_reply(session, queued.id, agent, "Can you make a payment today?")
-    assert not outgoing.allowed and "DSP-2" in outgoing.rule_ids
+    assert not outgoing.sent and "DSP-2" in outgoing.rule_ids
 
 
 def test_PCI_2_a_card_number_in_a_reply_is_never_sent_or_stored(engine):
@@ -73,7 +75,7 @@ def test_PCI_2_a_card_number_in_a_reply_is_never_sent_or_stored(engine):
         queued, agent, _account, _conversation = _owned(session)
         outgoing = replies.record_reply(session, queued.id, agent, "Is your card 4111 1111 1111 1111?")
         stored = session.get(Message, outgoing.message_id)
-    assert not outgoing.allowed and "PCI-2" in outgoing.rule_ids
+    assert not outgoing.sent and "PCI-2" in outgoing.rule_ids
     assert "4111" not in stored.text and "[REDACTED]" in stored.text
 
 
@@ -84,8 +86,8 @@ def test_OPT_3_nothing_goes_to_an_opted_out_number_until_the_consumer_writes_aga
         blocked = replies.record_reply(session, queued.id, agent, "Are you still there?")
         conversations.record_message(session, conversation, direction="in", sender_role="debtor", text="hello?")
         allowed = replies.record_reply(session, queued.id, agent, "Yes, I'm here. How can I help?")
-    assert not blocked.allowed and blocked.rule_ids == ("OPT-3",)
-    assert allowed.allowed
+    assert not blocked.sent and blocked.rule_ids == ("OPT-3",)
+    assert allowed.sent
 
 
 def test_only_the_owner_can_write_and_compliance_never_can(engine):
@@ -115,7 +117,7 @@ def test_the_hand_back_notice_drops_the_payment_words_on_a_held_account(engine):
         disputes.record_dispute(session, conversation.id, "all")
         returned = queue.hand_back(session, queued.id, agent)
         notice = replies.record_bot_notice(session, returned)
-    assert notice.allowed and notice.text == replies.HANDED_BACK_NEUTRAL
+    assert notice.sent and notice.text == replies.HANDED_BACK_NEUTRAL
 
 
 def test_an_allowed_web_reply_is_published_to_the_widget_and_wakes_the_console(sqlite_engine):
@@ -127,7 +129,8 @@ def test_an_allowed_web_reply_is_published_to_the_widget_and_wakes_the_console(s
         hub = InProcessHub()
         seen: list[dict] = []
         async with hub.subscribe(conversation.id) as widget, hub.subscribe(f"console:{conversation.id}") as console:
-            await replies.deliver(outgoing, engine=sqlite_engine, hub=hub, sms_sender=None)
+            await Couriers({"web": WidgetCourier(hub)}).deliver([outgoing])
+            await replies.notify(hub, conversation.id)
             seen.append(await asyncio.wait_for(widget.__aiter__().__anext__(), 1))
             seen.append(await asyncio.wait_for(console.__aiter__().__anext__(), 1))
         return seen
@@ -151,7 +154,10 @@ def test_an_allowed_sms_reply_goes_out_through_the_sms_sender_with_the_agents_na
         queued, agent, _account, _conversation = _owned(session, channel="sms", external_id="+15555550101")
         outgoing = replies.record_reply(session, queued.id, agent, "Hi, this is Ana from our team.")
     sender = _FakeSender()
-    asyncio.run(replies.deliver(outgoing, engine=sqlite_engine, hub=None, sms_sender=sender))  # type: ignore[arg-type]
-    assert sender.sent == [("+15555550101", "Ana: Hi, this is Ana from our team.")]
+    courier = sms.SmsCourier(sqlite_engine, sender, 10)  # type: ignore[arg-type]
+    asyncio.run(Couriers({"sms": courier}).deliver([outgoing]))
+    # DISC-2: a person's text says it is from a debt collector too, after the name it is signed with.
+    assert sender.sent == [
+        ("+15555550101", "Ana: This message is from a debt collector. Hi, this is Ana from our team.")]
     with session_scope(sqlite_engine) as session:
         assert session.get(Message, outgoing.message_id).payload["sms"]["status"] == "queued"

@@ -139,11 +139,30 @@ def test_create_user_command_reads_the_password_from_stdin(sqlite_engine, sqlite
     assert "at least" in capsys.readouterr().err
 
 
-def test_online_workers_counts_recent_agents_and_supervisors_only(sqlite_engine):
+def test_available_workers_counts_recent_available_agents_and_supervisors_only(sqlite_engine):
     with session_scope(sqlite_engine) as session:
         lifetime = timedelta(hours=8)
         for name, role in (("a1", "agent"), ("s1", "supervisor"), ("c1", "compliance")):
             auth.start(session, users.create_user(session, name, PASSWORD, role), lifetime=lifetime, now=NOW)
         stale = users.create_user(session, "a2", PASSWORD, "agent")
         auth.start(session, stale, lifetime=lifetime, now=NOW - timedelta(hours=2))
-        assert auth.online_workers(session, now=NOW + timedelta(minutes=5)) == 2
+        assert auth.available_workers(session, now=NOW + timedelta(minutes=5)) == 2
+        users.set_available(session, users.by_username(session, "s1"), False, now=NOW)
+        assert auth.available_workers(session, now=NOW + timedelta(minutes=5)) == 1
+
+
+def test_HO_1_the_available_away_switch_is_stored_audited_and_only_for_people_who_take_conversations(sqlite_engine):
+    """Mutation tried: `set_available` returning before it stores the value -> the first assertion fails."""
+    with session_scope(sqlite_engine) as session:
+        agent = users.create_user(session, "ana", PASSWORD, "agent")
+        reviewer = users.create_user(session, "cat", PASSWORD, "compliance")
+        assert agent.available  # a new user starts available, as everyone did before the switch existed
+        users.set_available(session, agent, False, now=NOW)
+        users.set_available(session, agent, False, now=NOW + timedelta(minutes=1))  # no change: no second event
+        with pytest.raises(users.UserError):
+            users.set_available(session, reviewer, True, now=NOW)
+    with session_scope(sqlite_engine) as session:
+        stored = session.scalar(select(User).where(User.username == "ana"))
+        events = session.scalars(select(AuditEvent).where(AuditEvent.kind == "availability_changed")).all()
+        assert (stored.available, stored.available_changed_at) == (False, NOW)
+        assert [(e.rule_id, e.actor, e.detail) for e in events] == [("HO-1", "agent:ana", {"available": False})]

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select
 
+from actions import sensitive as sensitive_actions
+from actions import verification
 from bot import contact_preferences, conversations, disputes
-from bot.compliance import holds, sensitive_requests
+from bot.agents import replies as agent_replies
+from bot.compliance import holds, neutral, outbound_gate, sensitive_requests
+from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Account, AccountStatus, AuditEvent, Dispute, Handoff, ScheduledMessage
+from bot.gateway import pipeline
 from bot.gateway.pipeline import stop_reply
 from tests.conftest import add_debtor
 
@@ -152,6 +160,45 @@ def test_VUL_1_military_cues_are_flagged_and_handed_off(sqlite_engine):
     assert not any("command" in r.lower() for r in replies)
 
 
+@pytest.mark.parametrize("text", ["I can\u2019t go on", "I want to die", "giving up on everything",
+                                  "I'll die before I pay"])
+def test_VUL_2_crisis_cue_uses_the_shared_patterns_curly_apostrophes_and_all(engine, text):
+    """VUL-2: the phrasings the reviewer found missing now get 988 and a person (patterns in cues.py)."""
+    with session_scope(engine) as session:
+        conv, account = _verified(session)
+        assert sensitive_requests.crisis_cue(session, conv.id, text) == [sensitive_requests.CRISIS_LINE]
+        assert session.get(Account, account.id).collection_paused_reason == "hardship"
+
+
+def test_VUL_1_a_military_cue_in_any_message_is_flagged_handed_off_and_answered_once(engine):
+    """VUL-1: military_cue (for the inbound gate, any intent) flags with VUL-1, hands off as "military" and
+    answers once per conversation, never mentioning a command. Mutation tried: `_flag_military` returned True
+    without checking for an earlier `military_cue` event: the second message was answered again and audited
+    twice, and this test failed."""
+    with session_scope(engine) as session:
+        conv, account = _verified(session)
+        replies = sensitive_requests.military_cue(session, conv.id, "I\u2019m stationed in Germany", "help@x.com")
+        again = sensitive_requests.military_cue(session, conv.id, "still deployed, sorry", "help@x.com")
+        none = sensitive_requests.military_cue(session, conv.id, "an army of bill collectors", "help@x.com")
+        events = session.scalars(select(AuditEvent).where(AuditEvent.kind == "military_cue")).all()
+        assert [(e.rule_id, e.account_id) for e in events] == [("VUL-1", account.id)]
+        handoff_row = session.scalars(select(Handoff)).one()
+        assert (handoff_row.reason, handoff_row.rule_id) == ("military", "VUL-1")
+        # Flagging does not pause collection: whether the SCRA applies is a person's call.
+        assert session.get(Account, account.id).collection_paused_reason is None
+    assert replies == [sensitive_requests.MILITARY_REPLY.format(support="help@x.com")] and again == [] and none == []
+    assert "command" not in replies[0].lower() and not any(word in replies[0] for word in DEBT_WORDS)
+
+
+def test_VUL_1_the_intent_handler_and_the_inbound_gate_flag_a_message_once(sqlite_engine):
+    """VUL-1: handle() reuses the same flag, so a message seen by both records one military_cue event."""
+    with session_scope(sqlite_engine) as session:
+        conv = conversations.get_or_create(session, "rest", "web-1")
+        sensitive_requests.military_cue(session, conv.id, "I'm on active duty", "x")
+        sensitive_requests.handle(session, conv.id, "hardship", "I'm on active duty", "x")
+        assert len(session.scalars(select(AuditEvent).where(AuditEvent.kind == "military_cue")).all()) == 1
+
+
 def test_DSP_1_a_dispute_is_recorded_with_time_and_portion_and_holds_the_account(engine):
     """DSP-1: recorded with timestamp and disputed portion, confirmed in writing; DSP-2: the account is held."""
     with session_scope(engine) as session:
@@ -181,5 +228,124 @@ def test_DSP_3_do_i_have_to_pay_gets_the_dispute_right_and_its_end_date(engine):
         disputes.record_dispute(session, conv.id, "all", now=NOW)
         after = disputes.must_i_pay_answer(session, conv.id, now=NOW)
     assert "right to dispute" in answer and "December 12, 2026" in answer
-    assert "won't ask you to pay" in after
+    assert "won't ask you for any payment" in after
     assert "48" not in answer + after and "immediately" not in answer + after  # no overshadowing
+
+
+# --- DISC-3: everything that can be said before verification ---------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+# Responses Rasa can only utter to a verified debtor, and why. Every other response, and every variation not
+# conditioned on `verified: true`, can reach whoever holds the phone.
+VERIFIED_ONLY_RESPONSES = {
+    "utter_ask_dispute_correct_amount": "dispute_form starts only when verified (data/rules/disputes.yml, "
+                                        "actions/answers.py)",
+}
+# Texts said before verification by code this change may not edit (bot/gateway/pipeline.py,
+# bot/compliance/outbound_gate.py, bot/agents/): known DISC-3 gaps, reported to their owners and listed in
+# docs/compliance.md. Not silently skipped: the test fails once one of them is neutral, so it moves to the checked set.
+
+
+def _verified_only(variation: dict) -> bool:
+    return any(c.get("type") == "slot" and c.get("name") == "verified" and c.get("value") is True
+               for c in variation.get("condition") or [])
+
+
+def _unverified_domain_texts() -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for path in sorted((ROOT / "domain").glob("*.yml")):
+        for name, variations in ((yaml.safe_load(path.read_text()) or {}).get("responses") or {}).items():
+            if name in VERIFIED_ONLY_RESPONSES:
+                continue
+            for n, variation in enumerate(variations):
+                if not _verified_only(variation):
+                    texts[f"{path.name}:{name}[{n}]"] = " ".join(
+                        [variation.get("text") or ""] + [b["title"] for b in variation.get("buttons") or []])
+    return texts
+
+
+def _widget_intro() -> str:
+    script = (ROOT / "bot" / "gateway" / "static" / "widget.js").read_text()
+    match = re.search(r'"class": "intro",\s*text:\s*((?:"[^"]*"\s*\+?\s*)+)', script)
+    assert match, "the widget's intro text was not found"
+    return "".join(re.findall(r'"([^"]*)"', match.group(1)))
+
+
+def test_DISC_3_everything_said_before_verification_is_content_neutral(sqlite_engine):
+    """DISC-3 / ID-1: every bot text that can reach someone before right-party verification (every domain response
+    variation not conditioned on `verified: true`, every sensitive-request reply, the action prompts, the web
+    widget's intro, the gateway's own neutral replies, and what sensitive_requests.handle actually says to an
+    unverified web chat and to an unverified phone that has an account) passes one detector,
+    bot/compliance/neutral.debt_content: no debt, collection, balance, payment, plan, amount or creditor.
+
+    Mutations tried: "balance" put back in utter_greet's unverified variation -> fails on
+    conversation.yml:utter_greet[1]; the `verified` condition removed from utter_default's menu variation -> fails;
+    sensitive_requests.handle choosing `verified_reply` regardless of verification -> fails on
+    handle:bankruptcy:rest and handle:hardship:sms."""
+    texts = _unverified_domain_texts()
+    assert "conversation.yml:utter_greet[1]" in texts  # the greeting a stranger gets is in the set
+    for intent, rule in sensitive_requests.RULES.items():
+        texts[f"RULES[{intent}].reply"] = rule.reply
+    texts |= {
+        "CRISIS_LINE": sensitive_requests.CRISIS_LINE,
+        "verification.VERIFY_FIRST": verification.VERIFY_FIRST, "verification.VERIFY_START": verification.VERIFY_START,
+        "verification.LOCKED_MESSAGE": verification.LOCKED_MESSAGE,
+        "verification.RETRY_MESSAGE": verification.RETRY_MESSAGE,
+        "verification.ASK_DOB_AGAIN": verification.ASK_DOB_AGAIN,
+        "verification.ASK_SECRET_AGAIN": verification.ASK_SECRET_AGAIN,
+        "verification.ASK_LOCATOR_AGAIN": verification.ASK_LOCATOR_AGAIN,
+        "sensitive.HARDSHIP_WITH_PERSON": sensitive_actions.HARDSHIP_WITH_PERSON,
+        "sensitive.DETAILS_THANKS": sensitive_actions.DETAILS_THANKS,
+        "widget.js intro": _widget_intro(),
+        "pipeline.UNAVAILABLE_REPLY": pipeline.UNAVAILABLE_REPLY,
+        "pipeline.stop_reply": pipeline.stop_reply("sms") + " " + pipeline.stop_reply("rest"),
+        "pipeline.start_reply": pipeline.start_reply("sms") + " " + pipeline.start_reply("rest"),
+        "pipeline.help_reply": pipeline.help_reply(Settings()),
+        "agents.replies.HANDED_BACK_NEUTRAL": agent_replies.HANDED_BACK_NEUTRAL,
+        "pipeline.EMPTY_MESSAGE_REPLY": pipeline.EMPTY_MESSAGE_REPLY,
+        "pipeline.CARD_WARNING": pipeline.CARD_WARNING,
+        "outbound_gate.SAFE_REPLY": outbound_gate.SAFE_REPLY,
+    }
+    # What the requests really answer when nobody is verified: on the web (no account in scope) and over SMS from
+    # a number that has an account (accounts in scope, paused or ceased, but still not verified).
+    creditors = ["Acme Bank"]
+    for channel, address in (("rest", "web-neutral"), ("sms", "+15555550101")):
+        for intent in sensitive_requests.RULES:
+            with session_scope(sqlite_engine) as session:
+                add_debtor(session)
+                conv = conversations.get_or_create(session, channel, address)
+                replies = sensitive_requests.handle(session, conv.id, intent, "text", "help@example.com", now=NOW)
+            texts[f"handle:{intent}:{channel}"] = " ".join(replies)
+            _empty_tables(sqlite_engine)
+
+    revealing = {name: found for name, text in texts.items() if (found := neutral.debt_content(text, creditors))}
+    assert revealing == {}, revealing
+    assert set(VERIFIED_ONLY_RESPONSES) <= set(_all_response_names())
+
+
+def _all_response_names() -> list[str]:
+    return [name for path in (ROOT / "domain").glob("*.yml")
+            for name in ((yaml.safe_load(path.read_text()) or {}).get("responses") or {})]
+
+
+def _empty_tables(engine) -> None:
+    from tests.conftest import _empty
+
+    _empty(engine)
+
+
+@pytest.mark.parametrize("text", [
+    "Hi, I'm an automated assistant. You can say 'balance', 'payment plan', 'pay now' or 'talk to a person'.",
+    "Thanks for telling me. We've stopped collection, and a person on our team will review it.",
+    "A person on our team can talk through options with you, like a smaller plan.",
+    "Your account ending 0001 with Acme Bank is $1,234.56.", "You owe 200 dollars.", "I note that you dispute it.",
+])
+def test_DISC_3_the_detector_catches_what_the_review_found(text):
+    assert not neutral.is_neutral(text, ["Acme Bank"])
+
+
+def test_DISC_3_a_verified_debtor_gets_the_fuller_wording(engine):
+    with session_scope(engine) as session:
+        conv, _ = _verified(session)
+        replies = sensitive_requests.handle(session, conv.id, "bankruptcy", "i filed chapter 7", "x", now=NOW)
+    assert replies == [sensitive_requests.RULES["bankruptcy"].verified_reply]

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select
 
-from bot import conversations, outbound_queue
+from bot import conversations
 from bot.config import PROJECT_ROOT
 from bot.db import get_engine, session_scope
 from bot.db.models import AuditEvent, DataSubjectRequest, Debtor, Dispute, Message, ScheduledMessage
+from bot.messaging import outbox
+from bot.messaging import queue as outbound_queue
 from bot.records import data_requests
 from tests.conftest import add_debtor
 
@@ -82,7 +84,7 @@ def test_rec3_deletion_keeps_the_dispute_record_and_blocks_further_outbound_mess
     engine = get_engine(db_url)
     debtor_id, account_id, conversation_id = _debtor(engine)
     with session_scope(engine) as session:
-        queued = outbound_queue.schedule(session, account_id=account_id, channel="sms", address=PHONE,
+        queued = outbox.schedule(session, account_id=account_id, channel="sms", address=PHONE,
                                          kind="reminder", text="Reminder.", not_before=NOON_PACIFIC)
     result = _run(db_url, "delete", "--phone", PHONE, "--actor", "dpo")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -103,9 +105,9 @@ def test_rec3_deletion_keeps_the_dispute_record_and_blocks_further_outbound_mess
         [request] = session.scalars(select(DataSubjectRequest)).all()
         assert (request.kind, request.status) == ("deletion", "completed")
         assert session.scalar(select(AuditEvent).where(AuditEvent.kind == "data_request_deletion")).rule_id == "REC-3"
-        later_sms = outbound_queue.schedule(session, account_id=account_id, channel="sms", address=PHONE,
+        later_sms = outbox.schedule(session, account_id=account_id, channel="sms", address=PHONE,
                                             kind="reminder", text="Reminder.", not_before=NOON_PACIFIC)
-        later_email = outbound_queue.schedule(session, account_id=account_id, channel="email",
+        later_email = outbox.schedule(session, account_id=account_id, channel="email",
                                               address="jordan@example.com", kind="reminder",
                                               text="A payment is due.", not_before=NOON_PACIFIC)
     outbound_queue.process_due(engine, outbound_queue.local_transport(engine), now=NOON_PACIFIC)

@@ -1,4 +1,5 @@
-"""The gateway's REST channel without a running Rasa: the message is stored first and nothing is lost."""
+"""The gateway's REST channel without a running Rasa: the message is stored first and nothing is lost. These run
+in embedded mode from a loopback client, as the demo does; tests/test_access.py covers who may call it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ from bot.db import session_scope
 from bot.db.models import AuditEvent, Conversation, Message
 from bot.gateway.app import create_app
 
+LOOPBACK_CLIENT = ("127.0.0.1", 50000)
+
+
+def _client(settings: Settings) -> TestClient:
+    return TestClient(create_app(settings), client=LOOPBACK_CLIENT)
+
 
 def _closed_port() -> int:
     with socket.socket() as s:
@@ -20,8 +27,8 @@ def _closed_port() -> int:
 
 
 def test_a_message_is_stored_even_when_rasa_is_down(sqlite_engine, sqlite_url):
-    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}")
-    with TestClient(create_app(settings)) as client:
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}", mode="embedded")
+    with _client(settings) as client:
         response = client.post("/webhooks/rest/webhook", json={"sender": "web-1", "message": "what do I owe?"})
     assert response.status_code == 200
     body = response.json()
@@ -35,15 +42,16 @@ def test_a_message_is_stored_even_when_rasa_is_down(sqlite_engine, sqlite_url):
 
 
 def test_an_empty_message_gets_a_helpful_prompt(sqlite_url):
-    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}")
-    with TestClient(create_app(settings)) as client:
+    """A prompt that helps anyone (DISC-3: whoever sends it may not be the debtor, so it names no balance)."""
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}", mode="embedded")
+    with _client(settings) as client:
         body = client.post("/webhooks/rest/webhook", json={"sender": "web-1", "message": "  "}).json()
-    assert "balance" in body[0]["text"]
+    assert "talk to a person" in body[0]["text"] and "balance" not in body[0]["text"]
 
 
 def test_malformed_requests_get_a_clear_error(sqlite_url):
-    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}")
-    with TestClient(create_app(settings)) as client:
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}", mode="embedded")
+    with _client(settings) as client:
         assert client.post("/webhooks/rest/webhook", json={"message": "hi"}).status_code == 422
         assert client.post("/webhooks/rest/webhook", content=b"not json",
                            headers={"content-type": "application/json"}).status_code == 422
@@ -95,11 +103,28 @@ def test_PCI_2_a_card_split_over_two_messages_is_caught_whichever_worker_takes_e
 
     first_worker = Pipeline(engine, rasa=None, settings=Settings(database_url=db_url))
     second_worker = Pipeline(engine, rasa=None, settings=Settings(database_url=db_url))
-    first_worker._receive("web", "wsplit", "my card is 4242 4242")
-    second_worker._receive("web", "wsplit", "4242 4242 thanks")
+    first = first_worker._receive("web", "wsplit", "my card is 4242 4242")
+    second = second_worker._receive("web", "wsplit", "4242 4242 thanks")
+    assert first.redacted_previous is None
+    # What Pipeline.handle has Rasa rewrite in its tracker store before the second message reaches it.
+    assert second.redacted_previous == (first.message_id, "my card is [REDACTED]")
     with session_scope(engine) as session:
         stored = session.scalars(select(Message).where(Message.direction == "in").order_by(Message.id)).all()
         assert [m.text for m in stored] == ["my card is [REDACTED]", "[REDACTED] thanks"]
         assert all(m.rule_ids == ["PCI-2"] for m in stored)
         split = session.scalars(select(AuditEvent).where(AuditEvent.kind == "inbound_redacted")).all()
         assert any((e.detail or {}).get("split_message") for e in split)
+
+
+def test_PCI_2_a_split_card_that_rasa_cannot_rewrite_is_audited(sqlite_engine, sqlite_url):
+    """Rasa down when the second half comes: the fragment it was sent may still be in its tracker store, and the
+    audit trail says so (with the message's id, never its digits)."""
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}", mode="embedded")
+    with _client(settings) as client:
+        for text in ("my card is 4242 4242", "4242 4242"):
+            assert client.post("/webhooks/rest/webhook", json={"sender": "web-9", "message": text}).status_code == 200
+    with session_scope(sqlite_engine) as session:
+        first = session.scalars(select(Message).where(Message.direction == "in").order_by(Message.id)).first()
+        failed = session.scalars(select(AuditEvent).where(AuditEvent.kind == "tracker_redaction_failed")).one()
+        assert (failed.rule_id, failed.detail["message_id"]) == ("PCI-2", first.id)
+        assert "4242" not in str(failed.detail)

@@ -7,10 +7,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from bot import contact_preferences, conversations, disputes, outbound_queue
+from bot import contact_preferences, conversations, disputes
 from bot.compliance import outbound_gate
 from bot.db import session_scope
 from bot.db.models import Account, AccountStatus, ContactPreference, Message, ScheduledMessage
+from bot.messaging import outbox
+from bot.messaging import queue as outbound_queue
 from tests.conftest import add_debtor
 
 PHONE = "+15555550101"  # a 555 number has no area-code zone: the debtor's America/Los_Angeles decides
@@ -22,7 +24,7 @@ def _setup(session, *, consent=True, text="Your payment of $50.00 is due on Frid
     _, account = add_debtor(session, **debtor)
     if consent:
         session.add(ContactPreference(channel="sms", address=PHONE, last_inbound_at=NOON_PACIFIC - timedelta(days=3)))
-    message = outbound_queue.schedule(session, account_id=account.id, channel="sms", address=PHONE,
+    message = outbox.schedule(session, account_id=account.id, channel="sms", address=PHONE,
                                       kind="reminder", text=text, not_before=NOON_PACIFIC - timedelta(hours=1))
     return account, message
 
@@ -59,7 +61,7 @@ def test_FREQ_1_a_fourth_sms_in_seven_days_is_held_back(engine):
     with session_scope(engine) as session:
         account, _ = _setup(session)
         for days in (1, 3, 5):
-            old = outbound_queue.schedule(session, account_id=account.id, channel="sms", address=PHONE,
+            old = outbox.schedule(session, account_id=account.id, channel="sms", address=PHONE,
                                           kind="reminder", text="old", not_before=NOON_PACIFIC)
             old.status, old.sent_at = "sent", NOON_PACIFIC - timedelta(days=days)
     summary = _run(engine, NOON_PACIFIC)
@@ -72,12 +74,12 @@ def test_FREQ_1_a_fourth_sms_in_seven_days_is_held_back(engine):
 def test_OPT_3_after_stop_the_next_sms_is_blocked_but_email_is_unaffected(engine):
     with session_scope(engine) as session:
         account, sms = _setup(session)
-        email = outbound_queue.schedule(session, account_id=account.id, channel="email",
+        email = outbox.schedule(session, account_id=account.id, channel="email",
                                         address="jordan@example.com", kind="reminder",
                                         text="A payment is due Friday.", not_before=NOON_PACIFIC)
         contact_preferences.opt_out(session, "sms", PHONE, via="keyword:STOP")
         assert session.get(ScheduledMessage, sms.id).status == "cancelled"
-        later = outbound_queue.schedule(session, account_id=account.id, channel="sms", address=PHONE,
+        later = outbox.schedule(session, account_id=account.id, channel="sms", address=PHONE,
                                         kind="reminder", text="Reminder.", not_before=NOON_PACIFIC)
     summary = _run(engine, NOON_PACIFIC)
     with session_scope(engine) as session:
@@ -105,6 +107,21 @@ def test_DSP_2_a_payment_reminder_on_a_disputed_account_is_blocked(engine):
     assert _run(engine, NOON_PACIFIC).blocked == 1
     with session_scope(engine) as session:
         assert session.get(ScheduledMessage, message.id).rule_ids == ["DSP-2"]
+
+
+def test_DSP_3_the_answer_to_must_i_pay_after_a_dispute_is_not_taken_for_a_payment_ask(engine):
+    """Issue 21 (the README's dispute walkthrough): "do I have to pay now?" after a dispute said "we won't ask you
+    to pay it", which DSP-2 read as a payment ask on the held account, so the debtor got SAFE_REPLY instead.
+    Mutation: that wording back in bot/disputes.py fails this test."""
+    with session_scope(engine) as session:
+        _, account = add_debtor(session)
+        conv = conversations.get_or_create(session, "rest", "web-1")
+        conv.debtor_id, conv.account_id, conv.verified_at = account.debtor_id, account.id, NOON_PACIFIC
+        disputes.record_dispute(session, conv.id, "all", now=NOON_PACIFIC)
+        answer = disputes.must_i_pay_answer(session, conv.id, now=NOON_PACIFIC)
+        verdict = outbound_gate.check_reply(session, conv, answer, now=NOON_PACIFIC)
+    assert answer.startswith("No. You've disputed this debt")
+    assert verdict.allowed, verdict
 
 
 @pytest.mark.parametrize("status, rule", [(AccountStatus.CEASED, "CEASE-1"), (AccountStatus.ATTORNEY, "CEASE-2"),
@@ -158,7 +175,7 @@ def test_DISC_3_a_first_contact_text_stays_neutral_and_one_that_is_not_is_blocke
     with session_scope(engine) as session:
         account, neutral = _setup(session, text="Hi, this is Settle Services. Please reply when you have a moment.")
         neutral.kind = "first_contact"
-        leaky = outbound_queue.schedule(session, account_id=account.id, channel="sms", address=PHONE,
+        leaky = outbox.schedule(session, account_id=account.id, channel="sms", address=PHONE,
                                         kind="first_contact", text="You owe Acme Bank $1,234.56.",
                                         not_before=NOON_PACIFIC)
     outbound_queue.process_due(engine, outbound_queue.local_transport(engine), now=NOON_PACIFIC)
@@ -178,7 +195,7 @@ def test_two_runners_at_once_send_a_message_once(engine):
         _setup(session)
     deliveries: list[str] = []
 
-    def slow_transport(channel: str, address: str, text: str) -> str:
+    def slow_transport(channel: str, address: str, text: str, kind: str) -> str:
         deliveries.append(text)
         time.sleep(0.3)  # the other runner looks while this one is still sending
         return "ok"

@@ -10,24 +10,31 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from bot import disputes, outbound_queue
+from bot import contact_preferences, disputes
 from bot.db import session_scope
 from bot.db.models import (
+    Account,
     AuditEvent,
     AutopayAuthorisation,
     DebitNotice,
+    Debtor,
     Installment,
     LedgerEntry,
     Payment,
     Plan,
     ScheduledMessage,
+    StripeCustomer,
 )
-from bot.payments import autopay, service, texts
+from bot.messaging import queue as outbound_queue
+from bot.payments import autopay, texts
+from bot.payments.autopay_authorisation import active_autopay
+from bot.plans.service import debtor_today, debtor_zone
 from tests.payments_helpers import (
     CARD_3DS,
     add_plan,
     balance,
     bot_messages,
+    ledger_count,
     link_for,
     pay_env_fixture,  # noqa: F401 - the pay_env fixture
     verified_debtor,
@@ -51,15 +58,24 @@ def run_day(env, day: date) -> dict[str, int]:
 def with_autopay(env, card: str = "4242 4242 4242 4242", **pay: object) -> tuple[str, str, str, list[date]]:
     """A plan of 3 monthly payments whose first payment was made today with autopay authorised."""
     conversation_id, account_id = verified_debtor(env.engine, balance_cents=3 * AMOUNT)
-    today = service.debtor_today(None, datetime.now(timezone.utc)) - timedelta(days=1)
+    texted_us(env.engine, account_id)
+    today = debtor_today(None, datetime.now(timezone.utc)) - timedelta(days=1)
     plan_id = add_plan(env.engine, conversation_id, account_id, [AMOUNT] * 3, today)
     outcome = env.pay(env.checkout(link_for(env, conversation_id, "installment")), card,
                       fields={"autopay": "yes"}, **pay)
     assert outcome["kind"] == "succeeded"
     with session_scope(env.engine) as session:
         dues = [i.due_date for i in session.get(Plan, plan_id).installments]
-        assert service.active_autopay(session, plan_id) is not None
+        assert active_autopay(session, plan_id) is not None
     return conversation_id, account_id, plan_id, dues
+
+
+def texted_us(engine, account_id: str, at_: datetime | None = None) -> str:
+    """The debtor texted us from their phone (ID-5, and EMAIL-1's safe harbour for a PLAN-3 notice by text)."""
+    with session_scope(engine) as session:
+        phone = session.get(Debtor, session.get(Account, account_id).debtor_id).phone
+        contact_preferences.record_inbound(session, "sms", phone, at_ or datetime.now(timezone.utc))
+        return phone
 
 
 def installment(env, plan_id: str, number: int) -> Installment:
@@ -92,7 +108,7 @@ def test_PLAN_3_a_notice_goes_out_3_to_10_business_days_before_and_the_charge_co
         notice = session.scalars(select(DebitNotice).where(DebitNotice.installment_id == second.id)).one()
         message = session.get(ScheduledMessage, notice.scheduled_message_id)
         assert message.status == "sent" and message.kind == "debit_notice"
-        sent_on = message.sent_at.astimezone(service.zone_of(None)).date()
+        sent_on = message.sent_at.astimezone(debtor_zone(None)).date()
     assert 3 <= texts.business_days_between(sent_on, dues[1]) <= 10
     assert "we'll take $150.00 from your Visa card ending 4242" in message.text and "payment 2 of 3" in message.text
     assert "talk to a person" in message.text  # how to stop it
@@ -176,6 +192,62 @@ def test_a_claim_left_by_a_crashed_scheduler_is_redriven_with_the_same_key_and_c
     calls = intents_for(pay_env, second.id)
     assert [c["replayed"] for c in calls] == [False, True]  # Stripe answered with the charge it had made
     assert balance(pay_env.engine, account_id) == AMOUNT
+
+
+def test_a_plan_goes_on_after_the_stand_in_restarts_the_saved_card_is_charged_once(pay_env):
+    """Issue 21: the stand-in forgot everything on restart, so the customer and card Settle's database remembers
+    were "No such customer" to it and the plan's next charge failed. Now it keeps them in its state file."""
+    conversation_id, account_id, plan_id, dues = with_autopay(pay_env)
+    card = saved_card(pay_env, plan_id)
+    with session_scope(pay_env.engine) as session:
+        customer_id = session.scalars(select(AutopayAuthorisation.stripe_customer_id)
+                                      .where(AutopayAuthorisation.plan_id == plan_id)).one()
+    entries = ledger_count(pay_env.engine, account_id)
+    pay_env.restart_standin()  # mid-plan: payment 1 made, 2 and 3 to come off-session
+    assert pay_env.knob("GET", "requests")["requests"] == []  # a new stand-in, asked nothing yet
+    day = dues[1] - timedelta(days=14)
+    while day < dues[1]:  # the daily runs before: the PLAN-3 notice goes out
+        assert "charged" not in run_day(pay_env, day)
+        day += timedelta(days=1)
+    assert run_day(pay_env, dues[1]) == {"charged": 1}
+    second = installment(pay_env, plan_id, 2)
+    [call] = intents_for(pay_env, second.id)
+    assert call["status"] == 200 and not call["replayed"]
+    intent = pay_env.client.v1.payment_intents.retrieve(payments_for(pay_env, second.id)[0].stripe_payment_intent_id)
+    assert (intent.customer, intent.payment_method, intent.status) == (customer_id, card, "succeeded")
+    assert pay_env.client.v1.payment_methods.retrieve(card).customer == customer_id  # still attached
+    assert second.status == "paid" and balance(pay_env.engine, account_id) == AMOUNT
+    assert ledger_count(pay_env.engine, account_id) == entries + 1  # once
+    assert run_day(pay_env, dues[1]) == {} and ledger_count(pay_env.engine, account_id) == entries + 1
+
+
+def test_a_plans_first_payment_link_opens_and_pays_after_the_stand_in_restarts(pay_env):
+    """Before issue 21 this link answered 503 after a restart: its session was gone, and the new one named the
+    debtor's Stripe customer (kept in Settle's database), which the stand-in no longer knew."""
+    conversation_id, account_id = verified_debtor(pay_env.engine, balance_cents=3 * AMOUNT)
+    plan_id = add_plan(pay_env.engine, conversation_id, account_id, [AMOUNT] * 3, date.today())
+    url = link_for(pay_env, conversation_id, "installment")
+    first = pay_env.checkout(url)  # the debtor opened it (the customer was made), then the stand-in stopped
+    pay_env.restart_standin()
+    assert pay_env.checkout(url) == first  # the same open session
+    pay_env.client.v1.checkout.sessions.expire(first)  # as after a day: the next visit makes a new session
+    pay_env.idle()
+    second = pay_env.checkout(url)
+    checkout = pay_env.client.v1.checkout.sessions.retrieve(second)
+    with session_scope(pay_env.engine) as session:
+        [remembered] = session.scalars(select(StripeCustomer.stripe_customer_id)).all()
+    assert second != first and checkout.customer == remembered
+    assert pay_env.requests("/v1/customers") == []  # the customer Settle remembers, not a new one
+    assert pay_env.pay(second, fields={"autopay": "yes"})["kind"] == "succeeded"
+    assert balance(pay_env.engine, account_id) == 2 * AMOUNT and ledger_count(pay_env.engine, account_id) == 1
+    with session_scope(pay_env.engine) as session:
+        auth = active_autopay(session, plan_id)
+        assert auth is not None and auth.stripe_customer_id == remembered
+
+
+def payments_for(env, installment_id: str) -> list[Payment]:
+    with session_scope(env.engine) as session:
+        return list(session.scalars(select(Payment).where(Payment.installment_id == installment_id)))
 
 
 def test_a_decline_sends_a_pay_now_link_retries_once_then_marks_the_payment_missed(pay_env):

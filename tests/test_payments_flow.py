@@ -31,6 +31,7 @@ from bot.db.models import (
     StripeEvent,
 )
 from bot.payments import service
+from bot.payments.autopay_authorisation import active_autopay
 from tests.payments_helpers import (
     CARD_3DS,
     CARD_DECLINED,
@@ -356,7 +357,7 @@ def test_PLAN_2_a_plans_first_payment_turns_autopay_on_only_when_the_debtor_choo
         plan = session.get(Plan, plan_id)
         assert plan.status == "active" and [i.status for i in plan.installments] == ["paid", "scheduled",
                                                                                      "scheduled"]
-        auth = service.active_autopay(session, plan_id)
+        auth = active_autopay(session, plan_id)
         assert auth is not None and auth.card_last4 == "4242"
         assert shown.endswith(auth.authorisation_text) and auth.authorisation_text.startswith("I authorise")
         audit = session.scalars(select(AuditEvent).where(AuditEvent.kind == "autopay_authorised")).one()
@@ -373,7 +374,7 @@ def test_PLAN_2_saying_no_to_autopay_still_pays_and_the_card_is_not_kept(pay_env
     assert pay_env.pay(session_id, fields={"autopay": "no"})["kind"] == "succeeded"
     assert balance(pay_env.engine, account_id) == 30000
     with session_scope(pay_env.engine) as session:
-        assert service.active_autopay(session, plan_id) is None
+        assert active_autopay(session, plan_id) is None
         assert session.get(Plan, plan_id).status == "active"
     intent = pay_env.client.v1.payment_intents.retrieve(
         pay_env.client.v1.checkout.sessions.retrieve(session_id).payment_intent)

@@ -181,6 +181,33 @@ async def test_PLAN_2_accept_states_the_terms_asks_for_yes_saves_and_confirms_in
     assert all(flow.slots[s] is None for s in plans.PLAN_SLOTS) and not flow.active
 
 
+@pytest.mark.parametrize("agreed", [True, False])
+async def test_EMAIL_1_the_plan_confirmation_is_also_queued_as_an_email_copy_only_with_esign_consent(db, acme, agreed):
+    """The confirmation stays in the chat; with E-SIGN consent to email a copy to keep is queued (sent by the queue
+    through the gate: tests/test_email_copies.py). Mutation tried: ActionPlanFinish without the copies.email_copy
+    call -> no copy queued, fails."""
+    from bot.compliance import esign
+    from bot.db.models import Conversation, Debtor, ScheduledMessage
+
+    with session_scope(db) as session:
+        debtor = session.get(Debtor, session.get(Conversation, acme).debtor_id)
+        debtor.email = "jordan.rivera@example.com"
+        if agreed:
+            esign.record(session, debtor.id, debtor.email, "Email me?", "Yes", True, datetime.now(timezone.utc),
+                         via="web")
+    flow = FormTurns(acme)
+    await flow.start("i can do 150 a month")
+    await flow.say("1", "choose_option")
+    texts = await flow.say("YES", "affirm")
+    with session_scope(db) as session:
+        copies = session.scalars(select(ScheduledMessage).where(ScheduledMessage.kind == "plan_confirmation")).all()
+        assert [(c.channel, c.address, c.status) for c in copies] == \
+            ([("email", "jordan.rivera@example.com", "pending")] if agreed else [])
+        if agreed:
+            assert copies[0].text == "\n\n".join(texts)
+            assert texts[0].startswith("Thank you. Your plan is set up.")
+
+
 async def test_PLAN_2_a_button_press_is_consent_in_the_words_on_the_button(db, acme):
     flow = FormTurns(acme)
     await flow.start("$150 a month")

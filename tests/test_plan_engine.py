@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.plans.affordability import Affordability, parse_affordability
-from bot.plans.engine import PlanOption, Proposal, propose
+from bot.plans.engine import propose
+from bot.plans.options import PlanOption, Proposal
 from bot.plans.policy import DEFAULT_POLICY_PATH, PlanPolicy, load_policy, parse_policy
 from bot.plans.terms import describe_option, describe_schedule, format_date
 

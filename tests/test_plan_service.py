@@ -15,7 +15,7 @@ from bot.compliance import outbound_gate, tone
 from bot.db import session_scope
 from bot.db.models import Account, AccountStatus, AuditEvent, Conversation, Debtor, Dispute, Installment, Plan
 from bot.plans import service
-from bot.plans.engine import Installment as PlannedInstallment
+from bot.plans.options import Installment as PlannedInstallment
 from bot.plans.terms import describe_option, describe_schedule
 from tests.conftest import add_debtor
 

@@ -86,10 +86,10 @@ def problems(path_or_file: object) -> list[RowError]:
 def test_demo_portfolio_imports_every_account(engine):
     result = import_accounts(engine, DEMO)
 
-    assert (result.rows, result.debtors_created, result.debtors_updated) == (26, 25, 0)
-    assert (result.accounts_created, result.accounts_updated) == (26, 0)
-    assert count(engine, Debtor) == 25
-    assert count(engine, Account) == 26
+    assert (result.rows, result.debtors_created, result.debtors_updated) == (30, 29, 0)
+    assert (result.accounts_created, result.accounts_updated) == (30, 0)
+    assert count(engine, Debtor) == 29
+    assert count(engine, Account) == 30
     with session_scope(engine) as session:
         assert set(session.scalars(sa.select(Account.status))) == {AccountStatus.ACTIVE}
         # One person, two creditors: one debtor row with both accounts.
@@ -102,11 +102,11 @@ def test_demo_portfolio_imports_every_account(engine):
         assert len(events) == 1
         assert events[0].detail == {
             "file": "demo_portfolio.csv",
-            "rows": 26,
-            "debtors_created": 25,
+            "rows": 30,
+            "debtors_created": 29,
             "debtors_updated": 0,
             "debtors_unchanged": 0,
-            "accounts_created": 26,
+            "accounts_created": 30,
             "accounts_updated": 0,
             "accounts_unchanged": 0,
         }
@@ -175,8 +175,8 @@ def test_reimporting_the_same_file_changes_nothing(engine):
 
     again = import_accounts(engine, DEMO)
 
-    assert (again.debtors_created, again.debtors_updated, again.debtors_unchanged) == (0, 0, 25)
-    assert (again.accounts_created, again.accounts_updated, again.accounts_unchanged) == (0, 0, 26)
+    assert (again.debtors_created, again.debtors_updated, again.debtors_unchanged) == (0, 0, 29)
+    assert (again.accounts_created, again.accounts_updated, again.accounts_unchanged) == (0, 0, 30)
     after = snapshot(engine)
     assert after["debtors"] == before["debtors"]
     assert after["accounts"] == before["accounts"]
@@ -195,7 +195,7 @@ def test_an_updated_balance_is_applied_and_status_is_kept(engine, tmp_path):
 
     result = import_accounts(engine, path)
 
-    assert (result.accounts_created, result.accounts_updated, result.accounts_unchanged) == (0, 1, 25)
+    assert (result.accounts_created, result.accounts_updated, result.accounts_unchanged) == (0, 1, 29)
     jordan = account(engine, "SET-100001")
     assert jordan.balance_cents == 100000
     assert jordan.status == AccountStatus.DISPUTED  # an import never reopens or closes accounts
@@ -208,7 +208,7 @@ def test_a_partial_file_leaves_other_accounts_alone(engine, tmp_path):
     result = import_accounts(engine, write(tmp_path, HEADER, line()))
 
     assert (result.rows, result.accounts_created, result.debtors_created) == (1, 1, 1)
-    assert count(engine, Account) == 27
+    assert count(engine, Account) == 31
 
 
 def test_same_person_in_any_letter_case_is_one_debtor_with_the_latest_contact_details(engine, tmp_path):
@@ -252,7 +252,7 @@ def test_contact_details_change_on_a_later_import(engine, tmp_path):
     result = import_accounts(engine, write(tmp_path, HEADER, moved))
 
     assert (result.debtors_created, result.debtors_updated, result.accounts_updated) == (0, 1, 0)
-    assert count(engine, Debtor) == 25
+    assert count(engine, Debtor) == 29
     debtor = account(engine, "SET-100001").debtor
     assert (debtor.first_name, debtor.zip, debtor.phone, debtor.timezone) == (
         "Jordan",
@@ -341,7 +341,7 @@ def test_a_dry_run_counts_but_writes_nothing(engine):
 
     result = import_accounts(engine, DEMO, dry_run=True)
 
-    assert (result.dry_run, result.debtors_created, result.accounts_created) == (True, 25, 26)
+    assert (result.dry_run, result.debtors_created, result.accounts_created) == (True, 29, 30)
     assert snapshot(engine) == before
 
 
@@ -580,11 +580,11 @@ def test_cli_imports_and_prints_a_summary(engine, database_url, capsys):
 
     out, err = capsys.readouterr()
     assert out.strip() == (
-        "Imported 26 rows from demo_portfolio.csv: 25 debtors created, 0 updated, 0 unchanged; "
-        "26 accounts created, 0 updated, 0 unchanged."
+        "Imported 30 rows from demo_portfolio.csv: 29 debtors created, 0 updated, 0 unchanged; "
+        "30 accounts created, 0 updated, 0 unchanged."
     )
     assert err == ""
-    assert count(engine, Account) == 26
+    assert count(engine, Account) == 30
 
 
 def test_cli_lists_every_problem_and_imports_nothing(engine, database_url, capsys, tmp_path):
@@ -606,8 +606,8 @@ def test_cli_dry_run_reports_without_writing(engine, database_url, capsys):
     assert run_cli(str(DEMO), "--dry-run") == 0
 
     out, _ = capsys.readouterr()
-    assert out.startswith("Dry run: read 26 rows from demo_portfolio.csv and found no problems; nothing was written.")
-    assert "25 debtors created" in out and "26 accounts created" in out
+    assert out.startswith("Dry run: read 30 rows from demo_portfolio.csv and found no problems; nothing was written.")
+    assert "29 debtors created" in out and "30 accounts created" in out
     assert count(engine, Account) == 0
     assert count(engine, AuditEvent) == 0
 

@@ -78,4 +78,6 @@ def test_the_kept_tracker_store_writes_and_reads_what_rasas_sql_store_does(tmp_p
         "unsaved_turn_is_not_kept": True,  # a turn that failed before saving leaves nothing half-done
         "write_elsewhere_is_seen": True,  # another Rasa instance wrote meanwhile: read from the database
         "new_session_read_as_rasa_does": True,  # a new session: the next reading starts at it, as Rasa's does
+        "rewrite_in_place": True,  # PCI-2: a rewritten event keeps its row (id, order, columns); only data changes
+        "rewrite_forgets_the_kept_tracker": True,  # and the next reading has the rewritten text, as Rasa reads it
     }

@@ -14,8 +14,9 @@ from tests.conftest import add_debtor
 
 def test_demo_history_has_yesterdays_dispute_a_tone_1_block_and_is_idempotent(engine: Engine) -> None:
     with session_scope(engine) as session:
-        for i in range(4):
-            add_debtor(session, account_ref=f"SET-10000{i}", phone=f"+1555555010{i}")
+        add_debtor(session, account_ref="SET-100001")  # not reserved for the history: left alone
+        for i, ref in enumerate(demo_history.HISTORY_ACCOUNTS):
+            add_debtor(session, account_ref=ref, phone=f"+1555555019{i}")
         assert demo_history.seed(session) == 4
         assert demo_history.seed(session) == 0
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -31,7 +32,7 @@ def test_demo_history_has_yesterdays_dispute_a_tone_1_block_and_is_idempotent(en
 
 def test_seed_demo_history_command_on_the_demo_portfolio(sqlite_engine, sqlite_url, monkeypatch, capsys) -> None:
     from bot.__main__ import main
-    from bot.cli.run import DEMO_PORTFOLIO
+    from bot.demo import DEMO_PORTFOLIO
     from bot.portfolio_import import import_accounts
 
     import_accounts(sqlite_engine, DEMO_PORTFOLIO)

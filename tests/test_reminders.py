@@ -28,7 +28,7 @@ from bot.db.models import (
     Plan,
     ScheduledMessage,
 )
-from bot.outbound_queue import local_transport
+from bot.messaging.queue import local_transport
 from tests.conftest import add_debtor
 from tests.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn
 
@@ -345,7 +345,8 @@ def test_the_command_dry_run_prints_and_writes_nothing(sqlite_engine, sqlite_url
     assert "Sent 1, deferred 0, blocked 0." in capsys.readouterr().out
 
 
-def test_the_command_refuses_a_time_without_a_zone_and_a_stray_segment(capsys):
+def test_the_command_refuses_a_time_without_a_zone_and_a_stray_segment(sqlite_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)  # a refused run is still a recorded run: never the project's var/
     with pytest.raises(SystemExit):
         main(["send-reminders", "--now", "2026-03-03T12:00:00"])
     assert "give a time zone offset" in capsys.readouterr().err

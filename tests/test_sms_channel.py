@@ -4,14 +4,15 @@ Rasa are in tests/integration/test_sms.py."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot import outbound_queue
 from bot.config import Settings
 from bot.db import get_engine, session_scope
 from bot.db.models import AuditEvent, ContactPreference, Conversation, Message, ScheduledMessage
@@ -19,7 +20,10 @@ from bot.gateway.app import create_app
 from bot.gateway.pipeline import EMPTY_MESSAGE_REPLY, stop_reply
 from bot.gateway.rasa_client import RasaTurn
 from bot.gateway.sms_channel import EMPTY_TWIML, MAX_PROCESSED_CHARS, MEDIA_REPLY, STATUS_PATH, WEBHOOK_PATH
+from bot.messaging import outbox
+from bot.messaging import queue as outbound_queue
 from tests.conftest import add_debtor
+from tests.held_rasa import HeldRasa, eventually
 from tests.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn, message_sid, sign
 
 PUBLIC = "https://settle.example.com"
@@ -32,11 +36,17 @@ class ScriptedRasa:
     def __init__(self, answer: Callable[[str], list[dict[str, Any]]] | None = None) -> None:
         self.answer = answer or (lambda text: [{"text": f"You said: {text}"}])
         self.asked: list[str] = []
+        self.parsed: list[str] = []
 
     async def send(self, conversation_id: str, text: str, metadata: dict[str, Any],
                    message_id: str | None = None) -> RasaTurn:
         self.asked.append(text)
         return RasaTurn([dict(r, recipient_id=conversation_id) for r in self.answer(text)])
+
+    async def parse(self, text: str, conversation_id: str) -> dict[str, Any]:
+        """NLU only (after an opt-out the rules still read each text): no intent the rules act on."""
+        self.parsed.append(text)
+        return {"intent": {"name": "greet", "confidence": 0.9}}
 
     async def close(self) -> None:
         pass
@@ -166,7 +176,7 @@ def test_OPT_3_stop_over_sms_gets_one_confirmation_and_suppresses_the_number(gat
     client, rasa = gateway()
     with session_scope(get_engine(db_url)) as session:
         _, account = add_debtor(session, phone=PHONE)
-        outbound_queue.schedule(session, account_id=account.id, channel="sms", address=PHONE, kind="reminder",
+        outbox.schedule(session, account_id=account.id, channel="sms", address=PHONE, kind="reminder",
                                 text="A payment is due Friday.", not_before=account.created_at)
     Phone(client).text("Stop")
     assert rasa.asked == []  # OPT-2: handled before NLU
@@ -300,7 +310,7 @@ def test_a_forged_status_callback_is_refused(gateway, db_url, twilio):
 
 @pytest.fixture
 def demo(db_url):
-    with TestClient(create_app(_settings(db_url, None))) as client:
+    with TestClient(create_app(_settings(db_url, None, mode="embedded"))) as client:
         rasa = ScriptedRasa(lambda text: [{"text": "Pick one", "buttons": [
             {"title": "Balance", "payload": "/balance"}, {"title": "Talk to a person", "payload": "/human"}]}]
             if text == "hi" else [{"text": f"Got {text}"}])
@@ -346,9 +356,21 @@ def test_the_demo_phone_needs_json_and_its_header(demo):
 
 
 def test_the_demo_phone_is_off_when_twilio_is_configured(gateway):
-    client, _ = gateway()
+    client, _ = gateway(mode="embedded")
     assert client.get("/phone").status_code == 404
     assert _demo_send(client, PHONE, "hi").status_code == 404
+
+
+@pytest.mark.parametrize("mode", ["production", None])
+def test_the_demo_phone_does_not_exist_in_production_mode_even_without_twilio_keys(db_url, mode):
+    """Production mode (set, or the dataclass default) serves no demo phone, keys or not: it would read and write
+    any number's thread with no login. Mutation tried: `enabled()` without `settings.embedded and` -> the page, the
+    thread of any number and the send route all answer 200 here, and this test fails."""
+    settings = _settings(db_url, None, **({"mode": mode} if mode else {}))
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/phone").status_code == 404
+        assert client.get("/phone/api/thread", params={"number": PHONE}).status_code == 404
+        assert _demo_send(client, PHONE, "hi").status_code == 404
 
 
 def test_a_reminder_without_keys_shows_on_the_demo_phone(demo, db_url):
@@ -367,3 +389,132 @@ def test_a_replay_racing_the_original_is_dropped_while_the_original_is_in_flight
     assert channel.claim("SM-racing") and not channel.claim("SM-racing")
     channel.release("SM-racing")
     assert channel.claim("SM-racing")
+
+
+# --- rapid texts: folded, each stored first, a replay still ignored ---------------------------------------------
+
+
+def _inbound(db_url: str) -> list[Message]:
+    return [m for m in _messages(db_url) if m.direction == "in"]
+
+
+def test_texts_sent_while_a_turn_runs_are_stored_at_once_and_answered_as_one_turn(gateway, db_url, twilio):
+    """Text 1's Rasa turn is slow; texts 2 and 3 arrive meanwhile over signed webhooks. Each is stored (with its SID)
+    while the turn runs, then 2 and 3 go to Rasa as one turn, and the answers reach Twilio in order.
+    Mutation tried: the number's lock held around the whole pipeline call again (as before issue 18's fix) -> texts
+    2 and 3 are not stored while text 1's turn runs, and this test fails (then three turns, not two)."""
+    client, _ = gateway()
+    rasa = client.app.state.pipeline.rasa = HeldRasa()
+    phone = Phone(client)
+    with ThreadPoolExecutor(3) as pool:
+        try:
+            first = pool.submit(phone.text, "hello")
+            assert rasa.started.wait(10)
+            later = [pool.submit(phone.text, text) for text in ("i lost my job", "can we make a plan")]
+            assert eventually(lambda: len(_inbound(db_url)) == 3), "texts 2 and 3 waited for text 1's turn"
+            assert rasa.asked == ["hello"]
+        finally:
+            rasa.release.set()
+        assert [f.result(30).status_code for f in [first, *later]] == [200] * 3
+
+    inbound = _inbound(db_url)
+    joined = "\n".join(m.text for m in inbound[1:])  # in the order stored, whichever webhook ran first
+    assert sorted(joined.split("\n")) == ["can we make a plan", "i lost my job"]
+    assert rasa.asked == ["hello", joined]
+    assert [m["body"] for m in twilio.messages] == ["You said: hello", f"You said: {joined}"]
+    assert [m.status for m in inbound] == ["processed", "folded", "processed"]
+    assert all(m.payload["twilio"]["message_sid"].startswith("SM") for m in inbound)
+    with session_scope(get_engine(db_url)) as session:
+        fold = session.scalars(select(AuditEvent).where(AuditEvent.kind == "messages_folded")).one()
+        assert fold.detail == {"into": inbound[2].id, "messages": [inbound[1].id]}
+
+
+def test_a_replay_racing_its_original_on_another_worker_is_ignored_while_the_original_is_answered(gateway, db_url,
+                                                                                                     twilio):
+    """Twilio's retry of a text reaches the channel while the original's turn still runs, past the in-memory claim
+    (another worker's memory): it waits on the number's lock, finds the SID stored with the text, and is dropped at
+    once. Mutation tried: the SID written after the turn (no tag at store) -> the copy is stored a second time and
+    waits to be folded, and this test fails."""
+    from bot.gateway.sms_channel import Inbound, get_channel
+
+    client, _ = gateway()
+    rasa = client.app.state.pipeline.rasa = HeldRasa()
+    channel = get_channel(client.app)
+    text = Inbound(PHONE, "what do I owe?", message_sid())
+
+    async def race() -> tuple[list[dict[str, Any]], bool, list[dict[str, Any]]]:
+        original = asyncio.create_task(channel.receive(text))
+        while not rasa.started.is_set():
+            await asyncio.sleep(0.01)
+        try:
+            replay = await asyncio.wait_for(channel.receive(text), 5)
+        finally:
+            rasa.release.set()
+        return replay, original.done(), await original
+
+    replay, original_done_before, answered = client.portal.call(race)
+    assert replay == [] and not original_done_before
+    assert [r["text"] for r in answered] == ["You said: what do I owe?"]
+    assert [m.text for m in _inbound(db_url)] == ["what do I owe?"] and rasa.asked == ["what do I owe?"]
+    assert [m["body"] for m in twilio.messages] == ["You said: what do I owe?"]
+
+
+def test_a_picture_sent_while_a_turn_runs_is_tagged_when_stored_and_answered_at_once(gateway, db_url, twilio):
+    """The media tag is stored with the text (not after its answer); a picture alone needs no Rasa turn, so it is
+    answered at once (the pipeline's empty-message prompt, then the picture reply), not after the running turn."""
+    client, _ = gateway()
+    rasa = client.app.state.pipeline.rasa = HeldRasa()
+    phone = Phone(client)
+    with ThreadPoolExecutor(2) as pool:
+        try:
+            first = pool.submit(phone.text, "hello")
+            assert rasa.started.wait(10)
+            picture = pool.submit(phone.text, "", NumMedia="1", MediaContentType0="image/png")
+            assert picture.result(30).status_code == 200
+            assert _inbound(db_url)[1].payload["twilio"]["media_types"] == ["image/png"]
+            assert [m["body"] for m in twilio.messages] == [EMPTY_MESSAGE_REPLY, MEDIA_REPLY]
+        finally:
+            rasa.release.set()
+        assert first.result(30).status_code == 200
+    assert [m["body"] for m in twilio.messages][-1] == "You said: hello"
+
+
+# --- rate limits: a signed text is never refused (Twilio would not send it again) -------------------------------
+
+
+def test_a_burst_over_the_conversation_limit_is_stored_whole_and_its_stop_honoured(gateway, db_url, twilio):
+    """Issue 18: 6 signed texts in a burst against a 2/minute per-conversation limit: every one gets 200 and is
+    stored (under its MessageSid), the STOP among them opts the number out at once, and each text over the limit is
+    audited. Mutation tried: the webhook answering `too_many(limited)` again when over the limit -> texts 3..6 get
+    429 and are never stored, the STOP is lost, this test fails."""
+    client, rasa = gateway(rate_limit_per_conversation="2/minute")
+    phone = Phone(client)
+    bodies = ["hi", "are you there", "hello??", "STOP", "my lawyer is Jane Roe", "why no answer"]
+    sids = [message_sid() for _ in bodies]
+    statuses = [phone.text(body, sid).status_code for body, sid in zip(bodies, sids, strict=True)]
+    assert statuses == [200] * 6
+    inbound = [m for m in _messages(db_url) if m.direction == "in"]
+    assert [m.text for m in inbound] == bodies
+    assert [m.payload["twilio"]["message_sid"] for m in inbound] == sids
+    assert stop_reply("sms") in [m["body"] for m in twilio.messages]
+    with session_scope(get_engine(db_url)) as session:
+        preference = session.scalars(select(ContactPreference).where(ContactPreference.address == PHONE)).one()
+        assert preference.opted_out_at is not None
+        over = session.scalars(select(AuditEvent).where(AuditEvent.kind == "sms_rate_limited")).all()
+        assert [e.detail["message_sid"] for e in over] == sids[2:]
+    assert "STOP" not in rasa.asked + rasa.parsed  # OPT-2: answered without NLU, over the limit or not
+    assert rasa.parsed == bodies[4:]  # OPT-3: after the STOP, the rules alone read what follows
+
+
+def test_signed_texts_pass_the_per_ip_limit_and_unsigned_junk_meets_it(gateway, db_url):
+    """Twilio posts every number's texts from a few addresses: a signed text is not counted per IP, a refused
+    signature is (403, then 429 over the limit, without an audit row each). Mutation tried: app.py without
+    `signed_paths` (the middleware counting the webhook again) -> the 3rd signed text gets 429, this test fails."""
+    client, _ = gateway(rate_limit_per_ip="2/minute")
+    phone = Phone(client)
+    assert [phone.text(f"text {i}").status_code for i in range(4)] == [200] * 4
+    assert len([m for m in _messages(db_url) if m.direction == "in"]) == 4
+    junk = [phone.post(phone.fields("STOP"), signature="forged").status_code for _ in range(3)]
+    assert junk == [403, 403, 429]
+    assert _audit_kinds(db_url).count("sms_signature_rejected") == 2
+    assert client.get("/widget.js").status_code == 429  # every other route is still counted by the middleware

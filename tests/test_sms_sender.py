@@ -11,10 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import conversations, outbound_queue, sms
+from bot import conversations, sms
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import AuditEvent, ContactPreference, Message, ScheduledMessage
+from bot.messaging import outbox
+from bot.messaging import queue as outbound_queue
 from tests.conftest import add_debtor
 from tests.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn
 
@@ -184,7 +186,7 @@ def _queue_reminder(engine) -> str:
     with session_scope(engine) as session:
         _, account = add_debtor(session, phone=PHONE)
         session.add(ContactPreference(channel="sms", address=PHONE, last_inbound_at=NOON_PACIFIC - timedelta(days=2)))
-        return outbound_queue.schedule(session, account_id=account.id, channel="sms", address=PHONE,
+        return outbox.schedule(session, account_id=account.id, channel="sms", address=PHONE,
                                        kind="installment_reminder", text="Your payment of $50.00 is due Friday.",
                                        not_before=NOON_PACIFIC).id
 

@@ -284,3 +284,174 @@ def test_the_hosted_page_takes_a_test_card_and_never_echoes_or_keeps_it(standin)
                        client.v1.checkout.sessions.retrieve(session.id).to_dict()])
     for number in ("4242424242424242", "4000000000000002", "4111111111111111"):  # PCI-3: brand and last four only
         assert number not in dump and " ".join(number[i:i + 4] for i in range(0, 16, 4)) not in dump
+
+
+# --- the state file: a restart forgets nothing (issue 21) ------------------------------------------------------
+
+
+def _start(state_path: Path | None, port: int | None = None,
+           hook: ServerThread | None = None) -> tuple[ServerThread, stripe.StripeClient]:
+    server = ServerThread(create_app(webhook_url=f"{hook.url}/hook" if hook else None, webhook_secret=SECRET,
+                                     state_path=state_path), port=port).start()
+    client = stripe.StripeClient("sk_test_x", base_addresses={"api": server.url},
+                                 http_client=stripe.RequestsClient(timeout=5), max_network_retries=0)
+    return server, client
+
+
+def test_a_restarted_stand_in_has_every_object_and_idempotent_result_from_its_state_file(tmp_path):
+    receiver = Receiver()
+    hook = ServerThread(receiver.app).start()
+    state = tmp_path / "var" / "stripe-standin.db"
+    server, client = _start(state, hook=hook)
+    try:
+        session = paid_plan_session(server, client)
+        intent = client.v1.payment_intents.retrieve(session.payment_intent)
+        refund = client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 500},
+                                          options={"idempotency_key": "refund-1"})
+        dispute = knob(server, "POST", f"charges/{intent.latest_charge}/dispute", {"reason": "fraudulent"})
+        assert knob(server, "GET", "webhooks/idle")["idle"]
+        before = {"session": session.to_dict(), "intent": intent.to_dict(), "refund": refund.to_dict(),
+                  "charge": client.v1.charges.retrieve(intent.latest_charge).to_dict(),
+                  "method": client.v1.payment_methods.retrieve(intent.payment_method).to_dict(),
+                  "customer": client.v1.customers.retrieve(session.customer).to_dict()}
+    finally:
+        server.stop()
+    assert state.stat().st_mode & 0o777 == 0o600 and state.parent.stat().st_mode & 0o777 == 0o700
+    raw = state.read_bytes()
+    assert b"4242424242424242" not in raw and b"4242 4242 4242 4242" not in raw  # PCI-3: last four only
+
+    server, client = _start(state, port=server.port, hook=hook)
+    try:
+        after = {"session": client.v1.checkout.sessions.retrieve(session.id).to_dict(),
+                 "intent": client.v1.payment_intents.retrieve(intent.id).to_dict(),
+                 "refund": client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 500},
+                                                    options={"idempotency_key": "refund-1"}).to_dict(),
+                 "charge": client.v1.charges.retrieve(intent.latest_charge).to_dict(),
+                 "method": client.v1.payment_methods.retrieve(intent.payment_method).to_dict(),
+                 "customer": client.v1.customers.retrieve(session.customer).to_dict()}
+        assert after == before
+        assert after["charge"]["disputed"] and after["charge"]["amount_refunded"] == 500 and dispute["id"]
+        [replay] = [r for r in knob(server, "GET", "requests")["requests"] if r["idempotency_key"] == "refund-1"]
+        assert replay["replayed"]  # the same key after the restart: Stripe's first answer, no second refund
+        # The saved card is still the customer's: the next plan payment is charged off-session.
+        charged = client.v1.payment_intents.create(params={
+            "amount": 2500, "currency": "usd", "customer": session.customer, "payment_method": intent.payment_method,
+            "off_session": True, "confirm": True})
+        assert charged.status == "succeeded"
+        assert knob(server, "GET", "events")["events"][0]["type"] == "payment_intent.created"  # events: new only
+    finally:
+        server.stop()
+
+    elsewhere, other = _start(tmp_path / "other.db")  # another file, or none: another, empty test account
+    memory, fresh = _start(None)
+    try:
+        for client_ in (other, fresh):
+            with pytest.raises(stripe.InvalidRequestError, match="No such customer"):
+                client_.v1.customers.retrieve(session.customer)
+    finally:
+        elsewhere.stop()
+        memory.stop()
+        hook.stop()
+
+
+def test_a_file_that_is_not_a_stand_in_state_file_is_refused_at_start(tmp_path):
+    from stripe_standin import store
+
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database at all " * 100)
+    with pytest.raises(store.StoreError, match="not a Stripe stand-in state file"):
+        create_app(state_path=junk)
+    newer = tmp_path / "newer.db"
+    store.Store(newer).close()
+    import sqlite3
+
+    with sqlite3.connect(newer) as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'format'")
+    with pytest.raises(store.StoreError, match="format 99"):
+        create_app(state_path=newer)
+
+
+def test_make_run_gives_the_stand_in_process_its_state_file_and_it_survives_a_restart(tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import time
+
+    from bot.cli.run import standin_state_path
+    from bot.config import PROJECT_ROOT
+    from bot.stack import Stack, StackConfig
+    from stripe_standin.testing import free_port
+
+    assert standin_state_path() == PROJECT_ROOT / "var" / "stripe-standin.db"
+    monkeypatch.setenv("STRIPE_STANDIN_STATE", str(tmp_path / "elsewhere.db"))
+    assert standin_state_path() == tmp_path / "elsewhere.db"
+    state = tmp_path / "stripe-standin.db"
+    base = {"database_url": "sqlite://", "tracker_store_url": "sqlite://", "model": tmp_path / "m",
+            "log_dir": tmp_path / "log", "stripe_standin": True, "stripe_port": free_port()}
+    assert "--state" not in Stack(StackConfig(**base))._commands()["stripe"][0]  # tests, bench: memory only
+    argv, health = Stack(StackConfig(**base, stripe_state=state))._commands()["stripe"]
+    assert argv[argv.index("--state") + 1] == str(state)
+
+    def run() -> subprocess.Popen:
+        process = subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(health, timeout=1).status_code == 200:
+                    return process
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        process.kill()
+        raise AssertionError(process.stderr.read().decode())
+
+    url = health.removesuffix("/healthz")
+    client = stripe.StripeClient("sk_test_settle_standin", base_addresses={"api": url}, max_network_retries=0)
+    process = run()
+    try:
+        customer = client.v1.customers.create(params={"metadata": {"debtor_id": "dbt_1"}})
+    finally:
+        process.send_signal(signal.SIGTERM)  # `make run` stopped with Ctrl-C
+        process.wait(timeout=30)
+    process = run()
+    try:
+        assert client.v1.customers.retrieve(customer.id).metadata["debtor_id"] == "dbt_1"
+        second = client.v1.customers.create(params={"metadata": {"debtor_id": "dbt_2"}})
+    finally:
+        process.send_signal(signal.SIGKILL)  # a crash: what was answered before it is kept all the same
+        process.wait(timeout=30)
+    process = run()
+    try:
+        assert [client.v1.customers.retrieve(c.id).id for c in (customer, second)] == [customer.id, second.id]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# --- the hosted page as a payer first sees it ---------------------------------------------------------------------
+
+
+def _input(html: str, name: str) -> str:
+    return re.search(rf'<input[^>]*name="{name}"[^>]*>', html).group(0)
+
+
+def test_the_page_fills_in_only_the_email_stripe_already_has_and_never_the_name(standin):
+    server, client, receiver = standin
+    plain = httpx.get(client.v1.checkout.sessions.create(params=session_params()).url, timeout=10).text
+    assert 'value=""' in _input(plain, "email") and "readonly" not in _input(plain, "email")
+    customer = client.v1.customers.create(params={"email": "robin@example.com", "metadata": {"debtor_id": "d"}})
+    field = {"key": "autopay", "type": "dropdown", "label": {"type": "custom", "custom": "Later payments"},
+             "dropdown": {"options": [{"label": "Yes", "value": "yes"}, {"label": "No", "value": "no"}]}}
+    known = client.v1.checkout.sessions.create(params=session_params(customer=customer.id, custom_fields=[field]))
+    html = httpx.get(known.url, timeout=10).text
+    email = _input(html, "email")
+    assert 'value="robin@example.com"' in email and "readonly" in email  # Checkout: prefilled, not editable
+    assert 'value=""' in _input(html, "name") and "field_autopay" not in _input(html, "name")
+    given = client.v1.checkout.sessions.create(params=session_params(customer_email="sam@example.com"))
+    assert 'value="sam@example.com"' in _input(httpx.get(given.url, timeout=10).text, "email")
+    paid = httpx.post(known.url, data={"email": "other@example.com", "card_number": "4242 4242 4242 4242",
+                                       "exp": "12 / 34", "cvc": "123", "field_autopay": "no"},
+                      timeout=10, follow_redirects=False)
+    assert paid.status_code == 303
+    assert client.v1.checkout.sessions.retrieve(known.id).customer_details.email == "robin@example.com"
+    with pytest.raises(stripe.InvalidRequestError) as unlabelled:  # Stripe requires the label a person reads
+        client.v1.checkout.sessions.create(params=session_params(custom_fields=[{**field, "label": {}}]))
+    assert unlabelled.value.param == "custom_fields[0][label][custom]"

@@ -263,6 +263,28 @@ def test_DISC_2_and_OPT_1_compose_in_either_order():
     assert lint(expected) == []
 
 
+@pytest.mark.parametrize("text", [
+    "We will contact your commanding officer about this debt.",
+    "Pay now or we'll call the Army.",
+    "We can notify your chain of command.",
+    "Your command will hear about this.",
+    "We will tell your first sergeant.",
+    "Non-payment could mean a court-martial.",
+    "This could cost you your security clearance.",
+])
+def test_VUL_1_threats_to_contact_a_servicemembers_command_are_flagged(text):
+    """VUL-1 (never threaten to contact the consumer's command), enforced by TONE-1's military_command
+    category. Mutation tried: the category's `commanding officer` and `chain of command` patterns deleted from
+    policy/banned_phrases.yml: the first and third cases failed."""
+    assert "military_command" in {v.category for v in lint(text)}
+
+
+@pytest.mark.parametrize("text", ["What's your unit number for the mailing address?",
+                                  "Thanks for telling me. A person on our team will look into it."])
+def test_VUL_1_ordinary_sentences_are_not_flagged_as_military_threats(text):
+    assert lint(text) == []
+
+
 # --- the policy file ---
 
 def test_TONE_1_policy_file_covers_every_required_category():

@@ -13,15 +13,25 @@ from sqlalchemy import select
 from starlette.websockets import WebSocketDisconnect
 
 from bot import conversations
+from bot.compliance import redaction
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import Conversation, Message
+from bot.db.models import AuditEvent, Conversation, Message
 from bot.gateway.app import create_app
-from bot.gateway.live import InProcessHub, message_event
+from bot.gateway.live import InProcessHub
 from bot.gateway.pipeline import UNAVAILABLE_REPLY
 from bot.gateway.web_channel import sign_token, verify_token
+from bot.messaging.events import message_event
+from bot.records import verification
+from tests.held_rasa import HeldRasa, eventually
 
 SECRET = "test-secret-for-widget-tokens"
+
+
+def _tampered(token: str) -> str:
+    """The token with its last two characters changed: always different (a fixed "AA" equals the real ending one
+    run in 4096, and the test then fails for nothing)."""
+    return token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
 
 
 def _closed_port() -> int:
@@ -96,7 +106,7 @@ def test_a_signed_token_verifies_and_any_change_breaks_it():
     assert verify_token("another-secret", token) is None
     assert verify_token(SECRET, f"{version}.wabd.{expiry}.{signature}") is None  # someone else's session
     assert verify_token(SECRET, f"{version}.{external_id}.{expires + 86400}.{signature}") is None  # extended
-    assert verify_token(SECRET, f"{version}.{external_id}.{expiry}.{signature[:-2]}AA") is None
+    assert verify_token(SECRET, f"{version}.{external_id}.{expiry}.{_tampered(signature)}") is None
     assert verify_token(SECRET, f"v2.{external_id}.{expiry}.{signature}") is None
     for junk in (None, "", "abc", "v1..1.x", "v1.a.b.c", "." * 3, "v1.w." + "9" * 600 + ".x"):
         assert verify_token(SECRET, junk) is None
@@ -164,6 +174,66 @@ def test_only_allowed_sites_may_embed_the_widget(sqlite_engine, sqlite_url):
         with client.websocket_connect(f"/widget/ws?token={token}",
                                       headers={"origin": "https://northwind.example"}) as ws:
             assert ws.receive_json()["type"] == "session"
+
+
+# --- "End chat": the session's token stops working ------------------------------------------------------------
+
+def _end(client: TestClient, token: str | None, **headers: str):
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
+    return client.post("/widget/session/end", headers=headers)
+
+
+def test_ending_a_session_revokes_its_token_and_keeps_the_record(client, sqlite_engine):
+    """A copied token can neither read the history nor send once the person ended the chat.
+    Mutation tried: dropping the `~ended` condition in `WebChannel._live_conversation_id` -> the old token connected
+    again and got the history (the 4401 assertion failed)."""
+    token = _session(client)
+    with _connect(client, token) as ws:
+        _opening(ws, token)
+        _say(ws, "hi", "c-1")
+    ended = _end(client, token)
+    assert ended.status_code == 200 and ended.json() == {"ended": True}
+    _refused_with(client, f"/widget/ws?token={token}")  # no history for the old token
+    again = _end(client, token)
+    assert again.status_code == 401 and token not in again.text
+    with session_scope(sqlite_engine) as session:
+        conversation = session.scalars(select(Conversation)).one()
+        assert [m.text for m in conversations.history(session, conversation.id)][0] == "hi"  # REC-1: kept
+        events = session.scalars(select(AuditEvent).where(AuditEvent.kind == "web_session_ended")).all()
+        assert [(e.conversation_id, e.actor) for e in events] == [(conversation.id, "debtor")]
+        assert verification.verify(session).intact  # the end is sealed into the conversation's chain too
+    fresh = _session(client)  # a new chat starts as any other
+    with _connect(client, fresh) as ws:
+        assert _opening(ws, fresh) == []
+
+
+def test_an_open_socket_of_an_ended_session_is_closed_with_4410(client):
+    """The other tab (or the copy) that is connected right now is cut off, and cannot send after.
+    Mutation tried: forwarding the "ended" event like any other in `WebChannel._forward` -> the socket stayed open
+    and the frame arrived instead of the close."""
+    token = _session(client)
+    with _connect(client, token) as other_tab:
+        _opening(other_tab, token)
+        assert _end(client, token).status_code == 200
+        with pytest.raises(WebSocketDisconnect) as closed:
+            other_tab.receive_json()
+    assert closed.value.code == 4410
+
+
+def test_ending_needs_a_good_token_and_an_allowed_site(sqlite_engine, sqlite_url):
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}",
+                        widget_secret=SECRET, widget_origins=("https://northwind.example",))
+    with TestClient(create_app(settings)) as client:
+        token = client.post("/widget/session", headers={"origin": "https://northwind.example"}).json()["token"]
+        for refused in (_end(client, None), _end(client, "nonsense"), _end(client, _tampered(token)),
+                        client.post("/widget/session/end", headers={"authorization": f"Basic {token}"})):
+            assert refused.status_code == 401 and refused.json()["detail"].startswith("This chat session is not valid")
+        assert _end(client, token, origin="https://evil.example").status_code == 403
+        preflight = client.options("/widget/session/end", headers={"origin": "https://northwind.example"})
+        assert "authorization" in preflight.headers["access-control-allow-headers"]
+        ended = _end(client, token, origin="https://northwind.example")
+        assert ended.status_code == 200 and ended.headers["access-control-allow-origin"] == "https://northwind.example"
 
 
 # --- the conversation over the socket --------------------------------------------------------------------------
@@ -252,6 +322,31 @@ def test_a_resent_client_message_is_processed_once(settings, sqlite_engine):
         assert session.scalars(select(Message.text).where(Message.direction == "in")).all() == ["hi"]
 
 
+def test_a_client_id_that_looks_like_a_card_number_is_never_stored_as_sent(settings, sqlite_engine):
+    """PCI-3: a client id is the client's to choose; one holding a card number (or an SSN) is stored as its digest.
+    The socket still hears the id it sent, and a resend is still recognised, before and after a restart.
+    Mutation tried: storing the id as sent -> the card number was in messages.payload."""
+    card_id, ssn_id = "4111111111111111", "123-45-6789"
+    with TestClient(create_app(settings)) as client:
+        token = _session(client)
+        with _connect(client, token) as ws:
+            _opening(ws, token)
+            echoes = [_messages(_say(ws, "hi", card_id))[0], _messages(_say(ws, "and?", ssn_id))[0]]
+            ws.send_json({"type": "message", "text": "hi", "client_id": card_id})  # a resend
+            assert ws.receive_json() == echoes[0]
+    assert [e["client_id"] for e in echoes] == [card_id, ssn_id]
+    with TestClient(create_app(settings)) as client, _connect(client, token) as ws:
+        _opening(ws, token)
+        ws.send_json({"type": "message", "text": "hi", "client_id": card_id})
+        assert ws.receive_json() == echoes[0]
+    with session_scope(sqlite_engine) as session:
+        stored = session.scalars(select(Message).where(Message.direction == "in")).all()
+    assert [m.text for m in stored] == ["hi", "and?"]
+    kept = [m.payload["client_id"] for m in stored]
+    assert len(set(kept)) == 2 and all(k.startswith("sealed-") for k in kept)
+    assert not any(redaction.contains_card_number(k) or "6789" in k for k in kept)
+
+
 def test_a_second_tab_sees_the_messages_and_replies(client):
     token = _session(client)
     with _connect(client, token) as tab_a, _connect(client, token) as tab_b:
@@ -324,3 +419,55 @@ def test_the_widget_and_the_demo_page_are_served(client):
     assert page.text.count("<script") == 1 and '<script src="/widget.js" async></script>' in page.text
     assert "SET-100001" in page.text and "03/14/1979" in page.text and "1234" in page.text
 
+
+
+def test_PCI_2_a_card_number_in_a_button_title_is_stored_redacted(client, sqlite_engine):
+    """PCI-2 on every stored field: the title the widget sends with a click is stored redacted, like the text.
+    Mutation tried: storing `title` as sent in `WebChannel._tag` -> the whole number sat in the payload column."""
+    token = _session(client)
+    with _connect(client, token) as ws:
+        _opening(ws, token)
+        echo = _messages(_say(ws, "/affirm", "c-1", title="4242 4242 4242 4242"))[0]
+    assert "4242 4242" not in echo["text"]
+    with session_scope(sqlite_engine) as session:
+        inbound = session.scalars(select(Message).where(Message.direction == "in")).one()
+    assert "4242" not in inbound.payload["title"] and "[REDACTED]" in inbound.payload["title"]
+
+
+def test_messages_sent_quickly_from_the_widget_are_stored_at_once_and_folded(client, sqlite_engine):
+    """While the first message's Rasa turn is slow, two more (and a resend of one of them) are sent: each is stored
+    and echoed at once, the resend is not stored again, the two go to Rasa as one turn, and "typing" stays on until
+    the last answer. Mutation tried: the conversation's lock held around the whole pipeline call again -> messages
+    2 and 3 are not stored while the first turn runs, and this test fails."""
+    rasa = client.app.state.pipeline.rasa = HeldRasa()
+    token = _session(client)
+
+    def inbound() -> list[Message]:
+        with session_scope(sqlite_engine) as session:
+            return list(session.scalars(select(Message).where(Message.direction == "in").order_by(Message.id)))
+
+    with _connect(client, token) as ws:
+        _opening(ws, token)
+        try:
+            ws.send_json({"type": "message", "text": "hello", "client_id": "c-1"})
+            assert rasa.started.wait(10)
+            for text, client_id in (("i lost my job", "c-2"), ("i lost my job", "c-2"), ("a plan?", "c-3")):
+                ws.send_json({"type": "message", "text": text, "client_id": client_id})
+            assert eventually(lambda: len(inbound()) == 3), "messages 2 and 3 waited for the first turn"
+            assert rasa.asked == ["hello"]
+        finally:
+            rasa.release.set()
+        frames = _until(ws, lambda f: f["type"] == "typing" and f["on"] is False)
+        ws.send_json({"type": "ping"})
+        assert ws.receive_json() == {"type": "pong"}  # nothing after "typing off": every answer came before it
+
+    said = _messages(frames)
+    assert [m["client_id"] for m in said if m["role"] == "debtor"] == ["c-1", "c-2", "c-2", "c-3"]  # resend echoed
+    assert rasa.asked == ["hello", "i lost my job\na plan?"]
+    assert [m["text"] for m in said if m["role"] == "bot"] == ["You said: hello", "You said: i lost my job\na plan?"]
+    assert [(m.text, m.status, m.payload) for m in inbound()] == [
+        ("hello", "processed", {"client_id": "c-1"}), ("i lost my job", "folded", {"client_id": "c-2"}),
+        ("a plan?", "processed", {"client_id": "c-3"})]
+    with session_scope(sqlite_engine) as session:
+        assert session.scalars(select(AuditEvent.kind).where(AuditEvent.kind == "messages_folded")).all() == [
+            "messages_folded"]

@@ -25,7 +25,8 @@ COOKIE = "settle_agent"
 LOGIN_CSRF_COOKIE = "settle_agent_login"
 # last_seen_at is written at most this often: a console polling every few seconds must not write every time.
 TOUCH_EVERY = timedelta(seconds=60)
-# Someone who used the console this recently counts as available (the expected wait the bot quotes).
+# Someone who switched to "available" counts toward the wait the bot quotes only while their console is open: a
+# page polls every few seconds, so a session unseen this long is a closed tab or a forgotten switch.
 ONLINE_WINDOW = timedelta(minutes=15)
 
 
@@ -86,13 +87,14 @@ def csrf_ok(expected: str | None, given: str | None) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
 
-def online_workers(session: Session, now: datetime | None = None) -> int:
-    """People who can pick up a handoff and used the console in the last quarter hour."""
+def available_workers(session: Session, now: datetime | None = None) -> int:
+    """People who can pick up a handoff, said they are available (the console's switch) and have the console
+    open (a session seen in the last quarter hour)."""
     now = now or datetime.now(timezone.utc)
     rows = session.scalars(
         select(AgentSession.user_id).join(User, User.id == AgentSession.user_id).where(
             AgentSession.revoked_at.is_(None), AgentSession.expires_at > now,
-            AgentSession.last_seen_at > now - ONLINE_WINDOW, User.active.is_(True),
+            AgentSession.last_seen_at > now - ONLINE_WINDOW, User.active.is_(True), User.available.is_(True),
             User.role.in_((users.AGENT, users.SUPERVISOR)))
     ).all()
     return len(set(rows))

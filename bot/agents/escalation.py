@@ -1,7 +1,8 @@
 """What the bot says and records when a conversation goes to a person (HO-1).
 
 * The reply says what happens next and how long it should take, from the live queue: the people ahead, the
-  recent handling time and who is working now (`queue.expected_wait_minutes`).
+  recent handling time and who is available now (`queue.expected_wait_minutes`). Within agent hours but with
+  nobody switched to "available" in the console, it says so plainly and offers callback times: no made-up wait.
 * Outside agent hours (AGENT_HOURS) it offers a few callback times instead; the debtor picks one by tapping it or
   typing its number (over SMS the buttons are numbered lines), and the time is stored on the handoff.
 * Two fallbacks in a row ("Sorry, I didn't catch that" twice) queue a handoff: the debtor is not left going round
@@ -66,24 +67,39 @@ def next_steps(session: Session, handoff: Handoff, hours: AgentHours, support_co
     """The reply after queueing a handoff, and its buttons (callback times outside agent hours)."""
     now = now or datetime.now(timezone.utc)
     conversation = session.get(Conversation, handoff.conversation_id)
+    where = "by text" if conversation is not None and conversation.channel == "sms" else "right here"
     if hours.is_open(now):
+        minutes = queue.expected_wait_minutes(session, handoff, now)
+        if minutes is None:
+            # Opening hours, but nobody has switched to "available": no wait we could quote would be true.
+            buttons = _offer_callbacks(handoff, hours, now)
+            text = (f"I've asked a person on our team to join, but no one is available right now, so I can't say "
+                    f"how long it will be. They'll reply {where} as soon as someone is free. You can also reach "
+                    f"them at {support_contact}.")
+            return (text + " Or choose a time for a person to get back to you:" if buttons else text), buttons
         if (handoff.details or {}).get("callback_offer"):
             # Someone is here now: an earlier offer of callback times no longer stands.
             handoff.details = {k: v for k, v in handoff.details.items() if k != "callback_offer"}
         ahead = queue.position(session, handoff)
-        wait = queue.wait_phrase(queue.expected_wait_minutes(session, handoff, now))
         line = ("You're next in line" if ahead == 0 else "There's 1 person ahead of you" if ahead == 1
                 else f"There are {ahead} people ahead of you")
-        where = "by text" if conversation is not None and conversation.channel == "sms" else "right here"
-        return (f"I've asked a person on our team to join. {line}, and the wait is {wait}. They'll reply {where}. "
-                f"You can also reach them at {support_contact}."), []
-    windows = hours.callback_windows(now)
-    handoff.details = {**(handoff.details or {}), "callback_offered_at": now.isoformat(), "callback_offer": [
-        {"start": w.start.isoformat(), "end": w.end.isoformat(), "label": w.label} for w in windows]}
+        return (f"I've asked a person on our team to join. {line}, and the wait is {queue.wait_phrase(minutes)}. "
+                f"They'll reply {where}. You can also reach them at {support_contact}."), []
+    buttons = _offer_callbacks(handoff, hours, now)
     text = (f"Our team is away right now. They're here {hours.describe()}. You can also reach them at "
             f"{support_contact}. When should a person get back to you? Choose a time:")
-    buttons = [{"title": w.label, "payload": f"{CALLBACK_PAYLOAD} {n}"} for n, w in enumerate(windows, start=1)]
     return text, buttons
+
+
+def _offer_callbacks(handoff: Handoff, hours: AgentHours, now: datetime) -> list[dict[str, str]]:
+    """Store the next few callback windows on the handoff (the debtor's pick is checked against them) and return
+    them as buttons. None when someone is always there (AGENT_HOURS unset): there is no later to offer."""
+    windows = hours.callback_windows(now)
+    if not windows:
+        return []
+    handoff.details = {**(handoff.details or {}), "callback_offered_at": now.isoformat(), "callback_offer": [
+        {"start": w.start.isoformat(), "end": w.end.isoformat(), "label": w.label} for w in windows]}
+    return [{"title": w.label, "payload": f"{CALLBACK_PAYLOAD} {n}"} for n, w in enumerate(windows, start=1)]
 
 
 def offer_buttons(session: Session, conversation_id: str) -> list[dict[str, str]]:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences
 from bot.agents import auth, users
-from bot.compliance import holds
+from bot.compliance import esign, holds
 from bot.db.models import (
     Account,
     ContactPreference,
@@ -34,8 +34,10 @@ from bot.db.models import (
     Message,
     Payment,
     Plan,
+    ScheduledMessage,
     User,
 )
+from bot.messaging import queue as outbound_queue
 from bot.money import format_cents
 
 WAITING, CLAIMED, RETURNED, RESOLVED = "waiting", "claimed", "returned", "resolved"
@@ -105,6 +107,11 @@ def waiting(session: Session, limit: int = 200) -> list[Handoff]:
                                 .order_by(Handoff.priority.desc(), Handoff.created_at, Handoff.id).limit(limit)))
 
 
+def waiting_count(session: Session) -> int:
+    """How many handoffs wait for a person now (settle_handoffs_waiting on /metrics)."""
+    return int(session.scalar(select(func.count()).select_from(Handoff).where(Handoff.status == WAITING)) or 0)
+
+
 def claimed(session: Session, user_id: str | None = None, limit: int = 200) -> list[Handoff]:
     query = select(Handoff).where(Handoff.status == CLAIMED)
     if user_id is not None:
@@ -137,10 +144,13 @@ def average_handle_minutes(session: Session, now: datetime | None = None) -> flo
     return sum(durations) / len(durations) if durations else DEFAULT_HANDLE_MINUTES
 
 
-def expected_wait_minutes(session: Session, handoff: Handoff, now: datetime | None = None) -> int:
-    """(people ahead + 1) x average handling time / people working now, rounded up to 5 minutes."""
+def expected_wait_minutes(session: Session, handoff: Handoff, now: datetime | None = None) -> int | None:
+    """(people ahead + 1) x average handling time / people available now, rounded up to 5 minutes; None when no
+    one is available, since any figure would then be made up (the bot says no one is free instead)."""
+    workers = auth.available_workers(session, now)
+    if workers == 0:
+        return None
     ahead = position(session, handoff)
-    workers = max(1, auth.online_workers(session, now))
     minutes = (ahead + 1) * average_handle_minutes(session, now) / workers
     return max(5, math.ceil(minutes / 5) * 5)
 
@@ -316,6 +326,7 @@ class AccountView:
     plans: list[dict[str, Any]]
     payments: list[dict[str, Any]]
     disputes: list[dict[str, Any]]
+    notices: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -381,7 +392,18 @@ def _account_view(session: Session, account: Account) -> AccountView:
         reference=account.account_ref, creditor=account.creditor,
         balance=format_cents(account.balance_cents, account.currency), status=account.status,
         hold=holds.hold_rule(session, account), flags=flags, validation_ends=account.validation_period_ends_at,
-        plans=plans, payments=_payments(session, account), disputes=disputes)
+        plans=plans, payments=_payments(session, account), disputes=disputes, notices=_notices(session, account))
+
+
+def _notices(session: Session, account: Account) -> list[dict[str, Any]]:
+    """The notices the law requires (DISC-5) and how each went: by email, or queued for post and not sent
+    (EMAIL-1), so nobody tells the debtor a letter went out when it did not."""
+    rows = session.scalars(select(ScheduledMessage).where(
+        ScheduledMessage.account_id == account.id, ScheduledMessage.kind.in_(esign.REQUIRED_DISCLOSURES))
+        .order_by(ScheduledMessage.created_at))
+    return [{"kind": m.kind.replace("_", " "), "channel": "post" if m.channel == outbound_queue.MAIL else m.channel,
+             "status": outbound_queue.status_phrase(m), "reason": m.reason, "at": m.sent_at or m.created_at}
+            for m in rows]
 
 
 def _payments(session: Session, account: Account) -> list[dict[str, Any]]:

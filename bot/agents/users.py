@@ -123,6 +123,19 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def set_available(session: Session, user: User, available: bool, now: datetime | None = None) -> None:
+    """The console's available / away switch (HO-1: only available people count toward the wait the bot quotes).
+    Audited, so a supervisor can see when the queue had nobody on it."""
+    if not can_work(user):
+        raise UserError("only people who take conversations can be available or away")
+    if user.available == available:
+        return
+    now = now or datetime.now(timezone.utc)
+    user.available, user.available_changed_at = available, now
+    audit.record(session, "availability_changed", rule_id="HO-1", actor=actor(user),
+                 detail={"available": available}, at=now)
+
+
 def actor(user: User) -> str:
     """How a user appears in the audit trail."""
     return f"{user.role}:{user.username}"[:60]

@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 
 from sqlalchemy import inspect
 
-from bot import outbound_queue, sms
 from bot.cli.time_option import parse_now
 from bot.config import Settings
 from bot.db import get_engine
+from bot.mail import transport as mail_transport
+from bot.messaging import queue as outbound_queue
 from bot.payments import autopay
 from bot.payments.stripe_client import api_base, build_client, uses_standin
 
@@ -54,7 +55,7 @@ def handle(args: argparse.Namespace) -> int:
     client = build_client(settings)
     if uses_standin(settings):
         print(f"(no STRIPE_SECRET_KEY: charging through the local Stripe stand-in at {api_base(settings)})")
-    transport = sms.sms_transport(engine, settings)
+    transport = mail_transport.outbound_transport(engine, settings)  # email by SMTP_URL, texts by Twilio
     try:
         while True:
             now = args.now or datetime.now(timezone.utc)

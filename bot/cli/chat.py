@@ -8,6 +8,8 @@ import secrets
 
 import httpx
 
+from bot.config import Settings
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("chat", help="chat with the running bot in this terminal")
@@ -18,7 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     print("Type a message (Ctrl-D to quit). Try: what do I owe?")
-    with httpx.Client(base_url=args.url, timeout=60) as client:
+    # The REST channel needs REST_API_TOKEN when one is set (always in production mode; README "Security").
+    token = Settings.from_env().rest_api_token
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=args.url, timeout=60, headers=headers) as client:
         while True:
             try:
                 text = input("you> ")
@@ -29,6 +34,9 @@ def handle(args: argparse.Namespace) -> int:
                 response = client.post("/webhooks/rest/webhook", json={"sender": args.sender, "message": text})
             except httpx.HTTPError as exc:
                 print(f"(could not reach the gateway at {args.url}: {exc}; is `make run` running?)")
+                continue
+            if response.status_code != 200:
+                print(f"(the gateway answered {response.status_code}: {response.text[:200]})")
                 continue
             for reply in response.json():
                 print(f"bot> {reply.get('text', '')}")

@@ -12,21 +12,17 @@ import signal
 import sys
 import threading
 import time
-
-from sqlalchemy import func, select
+from pathlib import Path
 
 from bot.cli import check_policies
 from bot.config import PROJECT_ROOT, Settings
-from bot.db import get_engine, session_scope
+from bot.db import get_engine
 from bot.db.migrate import upgrade
-from bot.db.models import Account
-from bot.portfolio_import import import_accounts
+from bot.demo import load
+from bot.logging_setup import PRIVATE_UMASK, make_private
 from bot.production import ProductionSetupError, prepare, urls_from_env
-from bot.records import demo_history
 from bot.stack import Stack, StackConfig, StackError
 from bot.training import ensure_model
-
-DEMO_PORTFOLIO = PROJECT_ROOT / "data" / "demo_portfolio.csv"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,6 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    # var/ holds the databases (identity answers, transcripts), secrets and logs: everything created from here on,
+    # by this process or the ones it starts, is owner-only, and what an older version left 0644 is tightened.
+    os.umask(PRIVATE_UMASK)
+    make_private(PROJECT_ROOT / "var")
     settings = Settings.from_env()
     policy_problems = check_policies.problems()
     if policy_problems:  # a bad policy file stops the start, with the field named
@@ -67,16 +67,12 @@ def handle(args: argparse.Namespace) -> int:
             return 2
         database_url, tracker, redis_url = urls.database_url, urls.tracker_store_url, urls.redis_url
     upgrade(database_url)
-    engine = get_engine(database_url)
-    with session_scope(engine) as session:
-        has_accounts = session.scalar(select(func.count(Account.id))) > 0
-    # Only into an empty database: re-importing would put demo balances back and undo what happened since.
-    if not args.no_demo and not has_accounts:
-        result = import_accounts(engine, DEMO_PORTFOLIO)
-        print(f"settle: demo portfolio loaded ({result.rows} accounts)")
-        with session_scope(engine) as session:  # past conversations for the compliance console
-            print(f"settle: demo history: {demo_history.seed(session)} conversations added")
+    loaded = None if args.no_demo else load(get_engine(database_url))  # only into a database without accounts
+    if loaded is not None:
+        print(f"settle: demo portfolio loaded ({loaded.accounts} accounts)")
+        print(f"settle: demo history: {loaded.history_conversations} conversations added")
     model = ensure_model()
+    mode = "production" if args.production else (settings.mode if os.environ.get("SETTLE_MODE") else "embedded")
     config = StackConfig(
         database_url=database_url, tracker_store_url=tracker, model=model,
         log_dir=PROJECT_ROOT / "var" / "log", gateway_port=args.port,
@@ -84,8 +80,17 @@ def handle(args: argparse.Namespace) -> int:
         action_port=int(os.environ.get("ACTION_PORT", "5055")),
         rasa_token=settings.rasa_token or StackConfig.__dataclass_fields__["rasa_token"].default_factory(),
         redis_url=redis_url,
+        # The embedded demo (`make run`) unless SETTLE_MODE says otherwise; the production topology always runs in
+        # production mode: no demo phone, the REST channel only with REST_API_TOKEN (README "Security").
+        mode=mode,
+        rest_api_token=settings.rest_api_token,
         rasa_instances=(args.rasa_instances or 2) if args.production else 1,
         gateway_workers=(args.gateway_workers or 2) if args.production else 1,
+        # The stand-in remembers the customers and cards this database refers to across restarts, as Stripe would.
+        stripe_state=standin_state_path(),
+        # No SMTP_URL in the embedded demo: a local mail server on loopback, read at /mailbox (README "Email").
+        local_mail=mode == "embedded" and not settings.smtp_url,
+        mail_port=int(os.environ.get("LOCAL_SMTP_PORT", "2525")),
     )
     stack = Stack(config)
     if args.production:
@@ -93,13 +98,18 @@ def handle(args: argparse.Namespace) -> int:
               f"({', '.join(config.rasa_urls)}), {config.gateway_workers} gateway workers, Redis at {redis_url}")
     print("settle: starting the action server, Rasa and the gateway (Rasa takes ~30 s to load)...")
     stack.start()
+    if config.settle_mode != "embedded" and not settings.rest_api_token:
+        print("settle: production mode: the REST channel is off (set REST_API_TOKEN to use it) and there is no "
+              "demo phone")
     print(f"""
 settle is running. The gateway is at {config.gateway_url} (logs in var/log/).
   Chat in this terminal:   .venv-app/bin/python -m bot chat
   Or over HTTP:            curl -s {config.gateway_url}/webhooks/rest/webhook \\
                              -H 'content-type: application/json' -d '{{"sender":"me","message":"what do I owe?"}}'
+  Emails Settle sends:     {config.gateway_url}/mailbox{"" if config.local_mail else " (off: SMTP_URL is set)"}
   Demo debtors: SET-100001, born 03/14/1979, SSN last four 1234 (balance);
-                SET-100026, born 05/20/1983, SSN last four 2468 (try "I can pay $150 a month").
+                SET-100026, born 05/20/1983, SSN last four 2468 (try "I can pay $150 a month");
+                SET-100014, born 11/11/1987, SSN last four 2233 (try "this isn't mine"). README: Walkthroughs.
 Press Ctrl-C to stop.""")
     stopping = False
 
@@ -130,6 +140,12 @@ Press Ctrl-C to stop.""")
         print("settle: stopping")
         stack.stop()
     return 0
+
+
+def standin_state_path() -> Path:
+    """Where the Stripe stand-in keeps its objects: STRIPE_STANDIN_STATE, else var/stripe-standin.db."""
+    named = os.environ.get("STRIPE_STANDIN_STATE", "").strip()
+    return Path(named).expanduser().absolute() if named else PROJECT_ROOT / "var" / "stripe-standin.db"
 
 
 def _restart(stack: Stack, name: str) -> None:

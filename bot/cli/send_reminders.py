@@ -14,6 +14,7 @@ from bot import reminders, sms
 from bot.cli.time_option import parse_now
 from bot.config import Settings
 from bot.db import get_engine
+from bot.mail import transport as mail_transport
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -58,7 +59,7 @@ def handle(args: argparse.Namespace) -> int:
     if not inspect(engine).has_table("scheduled_messages"):
         print("error: the database has no tables yet; run `python -m bot migrate` first", file=sys.stderr)
         return 2
-    transport = sms.sms_transport(engine, settings)
+    transport = mail_transport.outbound_transport(engine, settings)  # email by SMTP_URL, texts by Twilio
     if not sms.twilio_configured(settings) and not args.dry_run:
         print("(no Twilio keys: texts go to the local outbox; see them at /phone)")
     try:

@@ -124,11 +124,12 @@ def _in_window(local: datetime) -> bool:
     return WINDOW_START <= local.time().replace(tzinfo=None) < WINDOW_END
 
 
-def _allowed(now: datetime, zones: tuple[ZoneInfo, ...], inconvenient: Sequence[InconvenientTime]) -> bool:
+def _allowed(now: datetime, zones: tuple[ZoneInfo, ...], inconvenient: Sequence[InconvenientTime],
+             window: bool = True) -> bool:
     for tz in zones:
         local = now.astimezone(tz)
         # TIME-1: inside 08:00-20:59 in every candidate zone.
-        if not _in_window(local):
+        if window and not _in_window(local):
             return False
         # TIME-1: not in a block the consumer marked inconvenient (read in this zone unless it names its own).
         if any(block.zone is None and block.covers(local) for block in inconvenient):
@@ -137,14 +138,16 @@ def _allowed(now: datetime, zones: tuple[ZoneInfo, ...], inconvenient: Sequence[
                    for block in inconvenient)
 
 
-def allowed_now(now_utc: datetime, zones: Sequence[str], inconvenient: Sequence[InconvenientTime] = ()) -> bool:
-    """TIME-1: may the bot start a message (SMS, email, reminder) at now_utc? Judge this at send time."""
+def allowed_now(now_utc: datetime, zones: Sequence[str], inconvenient: Sequence[InconvenientTime] = (),
+                window: bool = True) -> bool:
+    """TIME-1: may the bot start a message (SMS, email, reminder) at now_utc? Judge this at send time.
+    window=False judges only the consumer's inconvenient times (TIME-2: a reply in a session they started)."""
     _require_aware(now_utc, "now_utc")
-    return _allowed(now_utc, _zones(zones), inconvenient)
+    return _allowed(now_utc, _zones(zones), inconvenient, window)
 
 
 def next_allowed(now_utc: datetime, zones: Sequence[str],
-                 inconvenient: Sequence[InconvenientTime] = ()) -> datetime | None:
+                 inconvenient: Sequence[InconvenientTime] = (), window: bool = True) -> datetime | None:
     """TIME-1: the earliest aware UTC time >= now_utc when a bot-initiated send is allowed.
 
     None if there is none within SEARCH_HORIZON (8 days): the zones do not overlap, or every day is blocked.
@@ -154,14 +157,14 @@ def next_allowed(now_utc: datetime, zones: Sequence[str],
     _require_aware(now_utc, "now_utc")
     tzs = _zones(zones)
     now = now_utc.astimezone(UTC)
-    if _allowed(now, tzs, inconvenient):
+    if _allowed(now, tzs, inconvenient, window):
         return now
     candidate = now.replace(second=0, microsecond=0) + _MINUTE
     limit = now + SEARCH_HORIZON
     while candidate <= limit:
-        if _allowed(candidate, tzs, inconvenient):
+        if _allowed(candidate, tzs, inconvenient, window):
             return candidate
-        candidate = _skip_outside_window(candidate, tzs)
+        candidate = _skip_outside_window(candidate, tzs) if window else candidate + _MINUTE
     return None
 
 

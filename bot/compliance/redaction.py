@@ -48,8 +48,9 @@ Not covered (known limits)
   the previous message's own trailing digits, not earlier ones.
 * If the first fragment holds a Luhn-valid window by itself, it is redacted as a card on its own, carries
   nothing, and the few digits that finish the number in the next message are kept (never a whole number).
-* The previous fragment (at most 18 digits, never a whole number) has already reached the NLU and logs by the
-  time the next message completes it; only the stored message can be rewritten.
+* The previous fragment (at most 18 digits, never a whole number) has already reached the NLU by the time the next
+  message completes it. The gateway rewrites the stored message and has Rasa rewrite it in its tracker store
+  (bot/gateway/pipeline.py ``_redact_previous_in_rasa``); what Rasa's NLU saw at the time cannot be unseen.
 * Numbers written in words, or with commas, parentheses, "+" or more than 4 characters between digits.
 * False positives are accepted (compliance first). Each 13-19 digit window passes Luhn 1 time in 10, and every
   window of a run is checked, so a non-card run of 13-17 digits (a bank account, a tracking number, or a phone

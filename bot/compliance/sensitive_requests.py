@@ -1,6 +1,7 @@
 """Compliance-critical requests: opt-out, cease, attorney, bankruptcy, deceased, wrong person, hardship and
-asking for a person. Each is recorded with its rule ID, takes effect on the accounts it concerns, and is answered
-without revealing anything about a debt, so the same reply is safe before and after verification.
+asking for a person. Each is recorded with its rule ID and takes effect on the accounts it concerns. Until the
+conversation is verified the reply reveals nothing about a debt, collection, a plan or a payment (DISC-3, ID-1:
+whoever holds the phone may not be the debtor); a verified debtor may get a fuller `verified_reply`.
 
 Which accounts a request concerns: the verified debtor's; over SMS before verification, every account of that
 phone number (the stricter reading: a cease typed from a number stops contact on what that number is about);
@@ -8,7 +9,6 @@ otherwise none yet, and the handoff carries the request to a person who matches 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -18,15 +18,17 @@ from sqlalchemy.orm import Session
 from bot import audit, contact_preferences, handoff
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
-from bot.db.models import Account, AccountStatus, Conversation, Debtor, ScheduledMessage
+from bot.compliance import cues, keywords
+from bot.db.models import Account, AccountStatus, AuditEvent, Conversation, Debtor, ScheduledMessage
 
 
 @dataclass(frozen=True)
 class SensitiveRule:
     rule_id: str
     event: str
-    reply: str
+    reply: str  # DISC-3: content-neutral, the wording before verification (tests/test_compliance_replies.py)
     handoff_reason: str | None = None
+    verified_reply: str | None = None  # the fuller wording for a verified debtor, if any
 
 
 RULES: dict[str, SensitiveRule] = {
@@ -40,7 +42,8 @@ RULES: dict[str, SensitiveRule] = {
         "Thanks for telling me. We'll contact your attorney instead of you.", "attorney"),
     "bankruptcy": SensitiveRule(
         "CEASE-3", "bankruptcy_reported",
-        "Thanks for telling me. We've stopped collection, and a person on our team will review it.", "bankruptcy"),
+        "Thanks for telling me. A person on our team will review it.", "bankruptcy",
+        verified_reply="Thanks for telling me. We've stopped collection, and a person on our team will review it."),
     "deceased": SensitiveRule(
         "CEASE-4", "deceased_reported",
         "I'm so sorry for your loss. You don't need to do anything now. A person on our team will handle this "
@@ -50,8 +53,10 @@ RULES: dict[str, SensitiveRule] = {
         "Sorry for the mix-up. We won't contact this number about it again. You don't need to do anything."),
     "hardship": SensitiveRule(
         "VUL-2", "hardship_reported",
-        "I'm sorry things are hard right now. We've paused reminders. A person on our team can talk through "
-        "options with you, like a smaller plan. Say 'talk to a person' to reach them, or {support}."),
+        "I'm sorry things are hard right now. A person on our team can help. Say 'talk to a person' to reach "
+        "them, or {support}.",
+        verified_reply="I'm sorry things are hard right now. We've paused reminders. A person on our team can talk "
+        "through options with you, like a smaller plan. Say 'talk to a person' to reach them, or {support}."),
     # Its rule and audit event are used as they are; the reply actually sent is written by
     # bot/agents/escalation.next_steps (the expected wait from the live queue, or callback times outside hours).
     "request_human": SensitiveRule(
@@ -65,22 +70,18 @@ _ENDING_STATUS = {"cease_contact": AccountStatus.CEASED, "attorney_represented":
                   "bankruptcy": AccountStatus.BANKRUPT}
 _PAUSE_REASON = {"hardship": "hardship", "deceased": "deceased_reported"}
 
-# VUL-2: self-harm cues get the crisis line, whatever else the message says.
-_CRISIS_CUES = re.compile(
-    r"\b(kill(?:ing)? myself|suicid\w*|end it all|end my life|can'?t go on|don'?t want to (?:live|be here)|"
-    r"hurt(?:ing)? myself|self[- ]harm|no reason to live|better off dead)\b",
-    re.IGNORECASE,
-)
 CRISIS_LINE = "If you're thinking about harming yourself, please call or text 988 (Suicide & Crisis Lifeline) now."
-# VUL-1: military cues are flagged for a person; the bot never mentions a commanding officer.
-_MILITARY_CUES = re.compile(r"\b(deployed|deployment|active duty|military|army|navy|marines?|air force|"
-                            r"national guard|servicemember|service member|soldier|scra)\b", re.IGNORECASE)
+# VUL-1: what a debtor who mentions military service is told. It says nothing about a debt (safe before
+# verification) and never mentions a commanding officer or their command.
+MILITARY_REPLY = ("Thanks for telling me. If you or your family serve in the military, you may have extra "
+                  "protections. A person on our team will look into it and get back to you. You can also reach "
+                  "them at {support}.")
 
 
 def crisis_cue(session: Session, conversation_id: str, text: str) -> list[str]:
     """VUL-2: a self-harm cue gets the crisis line and a person, whatever the NLU makes of the message.
-    Called by the inbound gate on every message, before NLU."""
-    if not _CRISIS_CUES.search(text):
+    Called by the inbound gate on every message, before NLU. The cues are in bot/compliance/cues.py."""
+    if not cues.is_crisis(text):
         return []
     conversation = session.get(Conversation, conversation_id)
     accounts = accounts_in_scope(session, conversation)
@@ -91,6 +92,34 @@ def crisis_cue(session: Session, conversation_id: str, text: str) -> list[str]:
     audit.record(session, "crisis_cue", rule_id="VUL-2", conversation_id=conversation_id, account_id=account_id)
     handoff.request(session, conversation_id, "crisis", rule_id="VUL-2", account_id=account_id)
     return [CRISIS_LINE]
+
+
+def military_cue(session: Session, conversation_id: str, text: str, support_contact: str) -> list[str]:
+    """VUL-1: a military cue in any message is flagged (audit event `military_cue`, which raises a review flag)
+    and handed to a person (reason "military"); the debtor is told so once per conversation. Meant for the
+    inbound gate on every message, before NLU, next to crisis_cue. Returns [] when there is no cue, or when this
+    conversation was already flagged (no repeated audit events or replies while they talk about a deployment)."""
+    if not cues.military_cue(text):
+        return []
+    conversation = session.get(Conversation, conversation_id)
+    accounts = accounts_in_scope(session, conversation)
+    if not _flag_military(session, conversation_id, accounts[0].id if accounts else None):
+        return []
+    return [MILITARY_REPLY.format(support=support_contact)]
+
+
+def _flag_military(session: Session, conversation_id: str, account_id: str | None) -> bool:
+    """VUL-1: flag and hand off, once per conversation; False when it was flagged already. Collection is not
+    paused here: whether the SCRA applies (interest cap, default judgments) is for the person to decide."""
+    already = session.scalar(select(AuditEvent.id).where(AuditEvent.conversation_id == conversation_id,
+                                                         AuditEvent.kind == "military_cue").limit(1))
+    if already is not None:
+        # A new handoff still gets asked for if the earlier one was resolved; handoff.request adds to an open one.
+        handoff.request(session, conversation_id, "military", rule_id="VUL-1", account_id=account_id)
+        return False
+    audit.record(session, "military_cue", rule_id="VUL-1", conversation_id=conversation_id, account_id=account_id)
+    handoff.request(session, conversation_id, "military", rule_id="VUL-1", account_id=account_id)
+    return True
 
 
 def accounts_in_scope(session: Session, conversation: Conversation | None) -> list[Account]:
@@ -126,18 +155,15 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
                  actor="debtor", detail={"intent": intent, "accounts": [a.id for a in accounts]})
     replies: list[str] = []
 
-    if _MILITARY_CUES.search(text):
-        audit.record(session, "military_cue", rule_id="VUL-1", conversation_id=conversation_id,
-                     account_id=account_id)
-        handoff.request(session, conversation_id, "military", rule_id="VUL-1", account_id=account_id)
+    if cues.military_cue(text):
+        _flag_military(session, conversation_id, account_id)  # VUL-1, the same as in the inbound gate
 
     if intent == "opt_out":
         # OPT-2: plain phrasing opts out just like the keyword; OPT-3: exactly one confirmation.
         contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
                                     via="natural language", conversation_id=conversation_id, now=now)
-        from bot.gateway.pipeline import stop_reply  # the one wording for every opt-out
 
-        return [stop_reply(conversation.channel)]
+        return [keywords.stop_reply(conversation.channel)]  # the one wording for every opt-out
     if intent == "wrong_person":
         contact_preferences.mark_wrong_party(session, conversation.channel, conversation.external_id,
                                              conversation_id=conversation_id, now=now)
@@ -159,7 +185,8 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
         return replies + [text]
     if rule.handoff_reason:
         handoff.request(session, conversation_id, rule.handoff_reason, rule_id=rule.rule_id, account_id=account_id)
-    replies.append(rule.reply.format(support=support_contact))
+    verified = conversation is not None and conversation.verified_at is not None
+    replies.append(((verified and rule.verified_reply) or rule.reply).format(support=support_contact))  # DISC-3
     return replies
 
 

@@ -1,6 +1,7 @@
 """DISC-5: when a chat is the initial communication about a debt, the validation notice (1006.34) is queued
-within 5 days in a form the consumer can keep (a chat bubble does not count). The notice also fixes the end
-of the validation period that DSP-2 and DSP-3 use."""
+within 5 days in a form the consumer can keep (a chat bubble does not count): the document of
+bot/compliance/notice_document.py. The notice also fixes the end of the validation period that DSP-2 and DSP-3
+use (bot/compliance/validation_period.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit
+from bot.compliance import esign, notice_document
+from bot.compliance.validation_period import validation_period
 from bot.db.models import Account, Debtor, ScheduledMessage
-from bot.money import format_cents
+from bot.messaging import outbox
 
 DUE_WITHIN = timedelta(days=5)
-# Reg F: the validation period ends 30 days after the consumer receives the notice; receipt is assumed
-# 5 business days after sending (1006.34(b)(5)), so 30 + 7 calendar days is the conservative end.
-VALIDATION_PERIOD = timedelta(days=37)
 
 
 def queue_if_first_contact(session: Session, account: Account, conversation_id: str, now: datetime) -> bool:
@@ -29,16 +29,22 @@ def queue_if_first_contact(session: Session, account: Account, conversation_id: 
     if existing is not None:
         return False
     debtor = session.get(Debtor, account.debtor_id)
-    channel, address = ("email", debtor.email) if debtor.email else ("mail", f"{debtor.first_name} "
-                                                                             f"{debtor.last_name}, {debtor.zip}")
-    ends = now + VALIDATION_PERIOD
-    session.add(ScheduledMessage(
-        account_id=account.id, channel=channel, address=address, kind="validation_notice", not_before=now,
-        text=(f"Validation notice. {account.creditor} says you owe {format_cents(account.balance_cents)} on the "
-              f"account ending {account.account_ref[-4:]}. You have the right to dispute all or part of this debt. "
-              f"If you dispute it by {ends:%B %-d, %Y}, we must stop collection until we send you verification."),
-    ))
-    account.validation_period_ends_at = ends
+    # By email when we have an address (bot/mail: sent only when a mail server accepted it, EMAIL-3, and only with
+    # the debtor's E-SIGN consent, EMAIL-1: bot/compliance/esign.py), else by post: the print queue.
+    channel, address = ("email", debtor.email.strip().lower()) if debtor.email and debtor.email.strip() else \
+        ("mail", esign.postal_address(debtor))
+    # Written now as if sent now; the queue writes it again as of the moment it really goes (notice_document.prepare)
+    # and moves the period with it. Until then the period is at least this long.
+    try:
+        document = notice_document.build(session, account, now)
+        text = notice_document.summary(document)
+    except notice_document.NoticeNotReady:
+        document = None  # the queue holds it with DISC-5 and the reason when it is due
+        text = f"Validation notice for the account {notice_document.masked_reference(account.account_ref)}."
+    queued = outbox.schedule(session, account_id=account.id, channel=channel, address=address,
+                             kind="validation_notice", not_before=now, text=text)
+    queued.document, queued.created_at = document, now  # the E-SIGN answer's wait counts from `now` (esign.gate)
+    account.validation_period_ends_at = validation_period(now, debtor.timezone).ends_at
     audit.record(session, "validation_notice_queued", rule_id="DISC-5", conversation_id=conversation_id,
                  account_id=account.id, detail={"channel": channel, "due_by": (now + DUE_WITHIN).isoformat()})
     return True

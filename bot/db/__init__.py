@@ -11,8 +11,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 _engines: dict[str, Engine] = {}
 # One session factory per engine: `sessionmaker()` makes a new Session subclass, and SQLAlchemy then copies every
-# session event listener (the transcript and flag hooks below) onto it, a cost paid per unit of work otherwise.
+# session event listener (the transcript and flag hooks, the guard below) onto it, a cost paid per unit of work
+# otherwise.
 _factories: dict[Engine, sessionmaker[Session]] = {}
+
+
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def get_engine(url: str) -> Engine:
@@ -26,7 +30,10 @@ def get_engine(url: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 30}, pool_size=40, max_overflow=10)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True)
+            # A connection attempt gives up after CONNECT_TIMEOUT_SECONDS: a database that is unreachable (packets
+            # dropped, not refused) must not hold a request, or a readiness check (bot/health.py), for minutes.
+            connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if url.startswith("postgresql") else {}
+            engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
         _engines[url] = engine
     return engine
 
@@ -41,6 +48,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+class FlushListenersMissing(RuntimeError):
+    """A session tried to write before the process registered the records layer's flush listeners."""
+
+
+# Every session seals what it stores into the transcript chain and raises review flags (REC-1). Those listeners live
+# in bot/records, a domain service this core module must not import, so each process registers them at its start
+# (bot.records.listeners.register_flush_listeners, which marks it here). Until it has, no session may write: a
+# process that forgot fails at its first write instead of storing messages the transcript never sees.
+_listeners_registered = False
+
+
+def mark_flush_listeners_registered() -> None:
+    """Called by bot.records.listeners once its listeners are on Session."""
+    global _listeners_registered
+    _listeners_registered = True
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_without_listeners(_session: Session, _flush_context: object, _instances: object) -> None:
+    if not _listeners_registered:
+        raise FlushListenersMissing(
+            "no transcript or flag listeners on this process's sessions (REC-1): call "
+            "bot.records.listeners.register_flush_listeners() at process start (docs/architecture.md)")
 
 
 @contextmanager
@@ -58,9 +90,3 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-# Every session seals what it stores into the transcript chain and raises review flags (REC-1). Imported here, the
-# one module every process uses to reach the database, so that no process can write a message without it.
-import bot.records.flags  # noqa: E402,F401
-import bot.records.transcript  # noqa: E402,F401

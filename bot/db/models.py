@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -71,6 +72,13 @@ class Debtor(Base):
     zip: Mapped[str] = mapped_column(String(10))
     phone: Mapped[str | None] = mapped_column(String(20), index=True)
     email: Mapped[str | None] = mapped_column(String(254))
+    # EMAIL-2, 1006.22(f)(3): the email on file is one the employer provided (the import says so), and whether the
+    # employer forbids collection email there. A work address gets email only once the debtor wrote from it or
+    # agreed to it (its email contact preference: last_inbound_at, consent_at); never where the employer forbids.
+    email_work: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    email_employer_forbids: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The mailing address (lines joined by newlines) a validation notice by post goes to (DISC-5, EMAIL-1).
+    postal_address: Mapped[str | None] = mapped_column(Text)
     timezone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -111,6 +119,14 @@ class Account(Base):
     time_barred: Mapped[bool] = mapped_column(Boolean, default=False)  # TBD-1
     legal_action_permitted: Mapped[bool] = mapped_column(Boolean, default=False)  # TONE-1 exception
     validation_period_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # DSP-2, DSP-3
+    # DISC-5, 1006.34(b)(3) and (c)(2): the itemization date the creditor gave (e.g. the last statement date), the
+    # amount owed then, and the interest and fees charged since; what was paid or credited since is what explains
+    # the rest of the balance (bot/compliance/notice_document.py). Without an itemization date no notice can be
+    # written: it is held (DISC-5).
+    itemization_date: Mapped[date | None] = mapped_column(Date)
+    itemization_cents: Mapped[int | None] = mapped_column(BigInteger)
+    interest_since_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    fees_since_cents: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     collection_paused_reason: Mapped[str | None] = mapped_column(String(40))  # VUL-2 hardship pause
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -180,13 +196,16 @@ class AuditEvent(Base):
 
 
 class VerificationAttempt(Base):
-    """Each completed identity check (ID-3 counts the failures)."""
+    """Each completed identity check. ID-3 counts a failure once against the conversation it happened in (the
+    row without a debtor) and once against each person it was checked against (a row per debtor), so a person
+    with several accounts is not locked sooner."""
 
     __tablename__ = "verification_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
     account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    debtor_id: Mapped[str | None] = mapped_column(ForeignKey("debtors.id"), index=True)
     succeeded: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -227,6 +246,7 @@ class ContactPreference(Base):
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ID-5: TCPA prior express consent
     reassigned_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ID-5: FCC RND says not reassigned
     inconvenient_times: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # TIME-1
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # EMAIL-1: a mail server refused it for good
 
 
 class ScheduledMessage(Base):
@@ -242,11 +262,43 @@ class ScheduledMessage(Base):
     kind: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | sent | blocked | cancelled
+    # pending | sending | sent | delivered (the provider said so) | blocked | cancelled | bounced (refused for good,
+    # by the server or later by the provider) | failed (gave up retrying)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
     rule_ids: Mapped[list[str] | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # temporary delivery failures
+    provider_id: Mapped[str | None] = mapped_column(String(250), index=True)  # an email's Message-ID
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the provider reported it delivered
+    # A notice that is a document (the validation notice): its facts as sent, from which the email's HTML and the
+    # printable page are rendered (bot/compliance/notice_document.py).
+    document: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+# A queued message that left: "sent" (a server accepted it) or "delivered" (the provider reported it delivered).
+HANDED_OVER = ("sent", "delivered")
+
+
+class EsignConsent(Base):
+    """EMAIL-1 (1006.42, E-SIGN): the debtor's answer to whether required notices may come by email to one address,
+    in the conversation ("chat": the question and answer messages) or by the box on the payment-done page ("web"):
+    the exact question asked and the exact words of the answer, with when."""
+
+    __tablename__ = "esign_consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    debtor_id: Mapped[str] = mapped_column(ForeignKey("debtors.id"), index=True)
+    address: Mapped[str] = mapped_column(String(254))
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"), nullable=True)
+    question_message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    question: Mapped[str] = mapped_column(Text)
+    answer_message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    answer: Mapped[str] = mapped_column(Text)
+    consented: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    via: Mapped[str] = mapped_column(String(10), default="chat", server_default="chat")
 
 
 class Plan(Base):
@@ -477,6 +529,10 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # HO-1: the available / away switch in the console header. Only an available person who is signed in counts
+    # toward the wait the bot quotes a debtor; with nobody available the bot says so instead of guessing.
+    available: Mapped[bool] = mapped_column(Boolean, default=True)
+    available_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AgentSession(Base):
@@ -584,3 +640,51 @@ class DataSubjectRequest(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handled_by: Mapped[str | None] = mapped_column(String(60))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class MailboxMessage(Base):
+    """A message the embedded local mail server received (bot/mail/server.py): what Settle sent, as the demo
+    mailbox (/mailbox) shows it, and replies to Settle. Embedded default only; a real relay keeps none."""
+
+    __tablename__ = "mailbox_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    mail_from: Mapped[str] = mapped_column(String(254))
+    rcpt_to: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str | None] = mapped_column(String(300))
+    message_id: Mapped[str | None] = mapped_column(String(250))
+    raw: Mapped[str] = mapped_column(Text)
+
+
+class EmailMessage(Base):
+    """An email Settle handed to a mail server, by its Message-ID: a provider's delivery events name it
+    (bot/mail/webhooks.py), and a reply in a live email conversation continues its thread (In-Reply-To)."""
+
+    __tablename__ = "email_messages"
+    __table_args__ = (UniqueConstraint("message_id", name="uq_email_messages_message_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(250))  # as sent, with its angle brackets
+    address: Mapped[str] = mapped_column(String(254))
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"), index=True)
+    message_row_id: Mapped[int | None] = mapped_column(Integer)  # the messages row it carried
+    kind: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))  # sent | delivered | bounced | complained
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class JobRun(Base):
+    """One run of a scheduled job (send-reminders, charge-installments, purge): jobs are short-lived processes, so
+    what they did is kept here, and /metrics reads it (settle_job_runs_total, bot/jobs.py)."""
+
+    __tablename__ = "job_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(40), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed
+    exit_code: Mapped[int | None] = mapped_column(Integer)

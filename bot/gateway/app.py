@@ -13,8 +13,13 @@ from bot.gateway import (
     console,
     conversation_lock,
     demo_phone,
+    document_routes,
+    email_routes,
+    hardening,
     live,
+    ops_routes,
     pay_routes,
+    rate_limit,
     rest_channel,
     sms_channel,
     stripe_webhook,
@@ -22,10 +27,12 @@ from bot.gateway import (
 )
 from bot.gateway.pipeline import Pipeline
 from bot.gateway.rasa_client import RasaClient
+from bot.records.listeners import register_flush_listeners
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    register_flush_listeners()  # REC-1: every message this process stores is sealed in the transcript chain
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,10 +51,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Settle gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
+    hardening.install(app)  # short errors that never echo input, security headers, a body size limit (issue 18)
     app.state.engine = get_engine(settings.database_url)
+    # Rate limits (README "Security"): every request per client IP here, each message per conversation in the
+    # channels; in memory, or in Redis with REDIS_URL so that every worker counts together.
+    app.state.rate_limiter = rate_limit.RateLimiter.for_settings(settings)
+    # Twilio's inbound webhook counts per IP only what fails its signature check: a signed text refused is lost.
+    app.add_middleware(rate_limit.PerIpLimit, limiter=app.state.rate_limiter,
+                       signed_paths=frozenset({sms_channel.WEBHOOK_PATH}), exempt_paths=ops_routes.PATHS)
+    app.add_middleware(ops_routes.WebhookFailures)  # a refused webhook is counted, rate limited (429) ones too
+    # Outermost: every log line of a request, the rate limiter's and hardening's included, has its request id.
+    app.add_middleware(ops_routes.RequestContext)
     app.include_router(rest_channel.router)
     app.include_router(sms_channel.router)  # /webhooks/twilio/webhook and /webhooks/twilio/status
-    app.include_router(demo_phone.router)  # /phone, only without Twilio keys
+    app.include_router(demo_phone.router)  # /phone: embedded mode only, and never with Twilio keys
     # Live fan-out to open widgets and the consoles, and the per-conversation lock of the web and SMS channels: in
     # this process by default, in Redis with REDIS_URL (several gateway workers: each must see the others' work).
     app.state.live = live.RedisHub(settings.redis_url) if settings.redis_url else live.InProcessHub()
@@ -57,9 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console.compliance.router)  # the compliance console: /compliance (REC-2)
     app.include_router(pay_routes.router)  # /pay/<token> -> Stripe Checkout, and its return pages
     app.include_router(stripe_webhook.router)  # POST /webhooks/stripe (signed events)
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(email_routes.router)  # /email/opt-out/<token> (EMAIL-2); /mailbox: embedded mode only
+    app.include_router(ops_routes.router)  # /healthz, /readyz, /metrics (README "Operations")
+    app.include_router(document_routes.router)  # /notices/<token> (DISC-5), /transcripts/check (REC-1)
     return app

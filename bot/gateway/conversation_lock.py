@@ -1,8 +1,10 @@
-"""One conversation's messages are handled one at a time, whichever gateway worker receives them.
+"""One conversation's messages are taken one at a time, whichever gateway worker receives them.
 
 The web and SMS channels de-duplicate a resent message (the widget's client_id, Twilio's MessageSid) by looking
-it up in the database, and tag the stored message with it after the pipeline has run: check, process, tag. That
-is only safe if no second copy can run the same sequence at the same time. In one process an asyncio.Lock per
+it up in the database, and store the message with it (Pipeline.accept's tag, in the same INSERT): check, then
+store-with-the-tag. That is only safe if no second copy can run the same sequence at the same time. The lock is
+released once the message is stored; its answer is awaited outside it, so messages arriving meanwhile are stored
+and folded into one Rasa turn (bot/gateway/pipeline.py). In one process an asyncio.Lock per
 conversation ensures it; with several workers (two tabs on two workers, a Twilio retry landing on the other
 worker, a widget that reconnects elsewhere) the lock must be shared, so with REDIS_URL it is a Redis lease
 (rasa_extensions/redis_lease.py: SET NX PX with a token, renewed while held, compare-and-delete release).

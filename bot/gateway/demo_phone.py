@@ -1,10 +1,13 @@
 """A local demo phone at GET /phone: pick a number from the demo portfolio (or type one), text the bot, read the
-thread. Only without Twilio keys, where the texts the bot sends stay in the local outbox (the stored messages)
-and nothing leaves the machine; DEMO_PHONE=0 turns it off.
+thread. Only in the embedded demo (SETTLE_MODE=embedded, which `make run` sets) and only without Twilio keys,
+where the texts the bot sends stay in the local outbox (the stored messages) and nothing leaves the machine;
+DEMO_PHONE=0 turns it off there too. In production mode it does not exist (404), keys or not: it reads and
+writes any number's thread without a login.
 
 A text typed here goes through SmsChannel.receive(), the same function a signed Twilio webhook reaches, so it is
 stored, gated and answered exactly like a real SMS, and counts as the debtor texting from that number (ID-5).
-Anyone who can reach this page can text as any number, hence: never with Twilio configured, and the POST needs a
+Anyone who can reach this page can text as any number, hence: never in production, never with Twilio
+configured, each text counts against that number's per-conversation rate limit, and the POST needs a
 JSON body and a custom header, so another site cannot send a text from a visitor's browser (no CORS preflight
 would pass)."""
 
@@ -17,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +28,7 @@ from bot import sms
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, Debtor, Message
+from bot.gateway.rate_limit import too_many
 from bot.gateway.sms_channel import CHANNEL, Inbound, get_channel
 
 router = APIRouter()
@@ -35,7 +39,7 @@ _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 def enabled(settings: Settings) -> bool:
-    return settings.demo_phone and not sms.twilio_configured(settings)
+    return settings.embedded and settings.demo_phone and not sms.twilio_configured(settings)
 
 
 def _require_enabled(request: Request) -> None:
@@ -114,9 +118,16 @@ async def phone_send(request: Request) -> JSONResponse:
     if request.headers.get("x-demo-phone") != "1" or \
             not request.headers.get("content-type", "").startswith("application/json"):
         return JSONResponse({"error": "Send JSON with the X-Demo-Phone header."}, status_code=400)
-    body = PhoneText.model_validate(await request.json())
+    try:  # not JSON, not UTF-8, or not the shape: the caller's mistake (400), never a 500 or an echo of it
+        body = PhoneText.model_validate_json(await request.body())
+    except ValidationError:
+        return JSONResponse({"error": "Send JSON like {\"number\": \"+15555550101\", \"text\": \"hi\"}."},
+                            status_code=400)
     number = normalise_number(body.number)
     if number is None:
         return JSONResponse({"error": "Type a phone number like +15555550101."}, status_code=400)
+    limited = await request.app.state.rate_limiter.conversation(CHANNEL, number)
+    if limited is not None:
+        return too_many(limited)
     replies = await get_channel(request.app).receive(Inbound(number, body.text))
     return JSONResponse({"number": number, "replies": [r["text"] for r in replies]})

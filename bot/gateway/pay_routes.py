@@ -7,6 +7,7 @@ only ever show an amount, a receipt number and what to do next."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timezone
 from html import escape as _escape
 from typing import Any
 
@@ -15,12 +16,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot import sms
-from bot.config import Settings
+from bot.compliance import esign
 from bot.db import session_scope
-from bot.db.models import Conversation, Message
-from bot.gateway import live
-from bot.payments import service
+from bot.gateway.couriers import couriers_for
+from bot.payments import autopay_authorisation, service
+from bot.payments.messages import Delivered
 from bot.payments.stripe_client import build_client
 
 log = logging.getLogger("settle.pay")
@@ -58,7 +58,7 @@ async def pay_done(request: Request, session_id: str = "") -> Response:
     """Stripe's success_url. The payment is applied here too if the webhook has not arrived yet (the same
     idempotent path), so the debtor sees the result at once and the ledger still changes only once."""
     app = request.app
-    delivered = service.Delivered()
+    delivered = Delivered()
     if session_id:
         try:
             delivered = await run_in_threadpool(service.sync_checkout_session, app.state.engine, stripe_client(app),
@@ -73,12 +73,45 @@ async def pay_done(request: Request, session_id: str = "") -> Response:
         body = (f"<p>We received your payment of <strong>{escape(summary['amount'])}</strong>. Receipt number: "
                 f"<strong>{escape(summary['reference'])}</strong>.</p><p>Your receipt is in the chat too. You can "
                 f"close this page.</p>")
+        body += await run_in_threadpool(_esign_form, app.state.engine, session_id)
     elif summary["status"] == "held":
         body = "<p>We received your payment. A person on our team will review it and write to you.</p>"
     else:
         body = (f"<p>Your payment of {escape(summary['amount'])} is being processed. Your receipt will be in the "
                 f"chat when it's done.</p>")
     return _page("Payment received", "Thank you", body)
+
+
+def _esign_form(engine: Any, session_id: str) -> str:
+    """EMAIL-1: when this payment set up autopay, a box to get the PLAN-3 notices by email (E-SIGN consent)."""
+    with session_scope(engine) as session:
+        words = autopay_authorisation.esign_offer(session, session_id)
+    if words is None:
+        return ""
+    return (f'<h2>Notices about your plan</h2><form method="post" action="/pay/notices">'
+            f'<input type="hidden" name="session_id" value="{_escape(session_id)}">'
+            f'<p><label><input type="checkbox" name="esign" value="yes"> {escape(words)}</label></p>'
+            f'<p>If you leave it empty, we\'ll text them to you if you\'ve texted us, or we can\'t take later '
+            f'payments automatically.</p><button type="submit">{escape(esign.WEB_SAVE)}</button></form>')
+
+
+@router.post("/pay/notices")
+async def pay_notices(request: Request) -> Response:
+    """The E-SIGN box's answer: stored word for word (EMAIL-1); a session without a box to answer changes nothing."""
+    form = await request.form()
+    session_id, ticked = str(form.get("session_id") or ""), form.get("esign") == "yes"
+
+    def save() -> bool:
+        with session_scope(request.app.state.engine) as session:
+            return autopay_authorisation.record_esign(session, session_id, ticked, datetime.now(timezone.utc)) \
+                is not None
+
+    if not await run_in_threadpool(save):
+        return _page("Notices", "Nothing to change", "<p>There is no choice to make on this page. You can close "
+                     "it.</p>", 404)
+    said = ("We'll email the notices about your plan. You can ask for paper copies, or stop emails, at any time."
+            if ticked else "We won't email the notices about your plan.")
+    return _page("Notices", "Saved", f"<p>{escape(said)} You can close this page.</p>")
 
 
 @router.get("/pay/{token}")
@@ -102,26 +135,8 @@ async def pay_link(request: Request, token: str, cancelled: str | None = None) -
     return RedirectResponse(url, status_code=303)
 
 
-async def deliver(app: Any, delivered: service.Delivered) -> None:
-    """Messages a payment stored for the debtor (receipts): pushed to an open web widget now, and sent as a text
-    when Twilio is configured. Without Twilio the stored message is the SMS outbox the demo phone shows."""
-    if not delivered.messages:
-        return
-    hub: live.LiveHub | None = getattr(app.state, "live", None)
-    settings: Settings = app.state.settings
-    for conversation_id, message_id in delivered.messages:
-        with session_scope(app.state.engine) as session:
-            message = session.get(Message, message_id)
-            conversation = session.get(Conversation, conversation_id)
-            event = live.message_event(message) if message is not None else None
-            channel = conversation.channel if conversation is not None else None
-            address = conversation.external_id if conversation is not None else None
-            text = message.text if message is not None else ""
-        if hub is not None and event is not None:
-            await hub.publish(conversation_id, event)
-        if channel == sms.CHANNEL and address:
-            sender = sms.sender_from_settings(settings)
-            if sender is not None:
-                results = await run_in_threadpool(sms.send_text, sender, address, text, settings.sms_max_segments)
-                await run_in_threadpool(sms.record_delivery, app.state.engine, conversation_id, message_id, address,
-                                        results, settings.sms_max_segments)
+async def deliver(app: Any, delivered: Delivered) -> None:
+    """Messages a payment posted for the debtor (receipts): handed to the couriers (an open widget, Twilio).
+    Without Twilio the stored message is the SMS outbox the demo phone shows."""
+    await couriers_for(app).deliver(delivered.posted)
+

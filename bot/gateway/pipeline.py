@@ -9,11 +9,32 @@ outbound gate, with each message stored before it is processed and each reply as
 
 While a person owns the conversation (a claimed handoff, bot/agents/queue.py) step 3 is skipped and the bot says
 nothing: the message is stored and shown to the agent's console, and only the gate's own answers go back (STOP,
-START, HELP, the crisis line, the card warning). Two fallbacks in a row hand the conversation to a person (HO-1)."""
+START, HELP, the crisis line, the card warning). Two fallbacks in a row hand the conversation to a person (HO-1).
+
+Rapid messages are folded. One conversation has one Rasa turn running at a time in this process; a message for
+Rasa that arrives while one runs is stored at once (as every message) and waits, and when the running turn ends
+the messages that waited go to Rasa together as one turn: their texts joined, one line each, sent with the id of
+the last of them. The debtor who sends three lines quickly gets one answer to all three, in order, and no message
+waits in Rasa's lock queue (where, 20 deep, some outwaited the gateway's RASA_RETRY_SECONDS and were answered
+"trouble right now"). The last message of a fold carries the turn's replies and the NLU reading of the joined text
+(the NLU pass that answered it, REC-1); the others are stored as "folded", with no reading of their own, and an
+audit event names them. A button payload (a digit picked from the bot's buttons) is never joined: it is a turn of
+its own. Everything answered before Rasa (STOP, START, HELP, the crisis line, empty messages, a callback pick) is
+answered for each message at once, never held back by a running turn.
+
+Two steps, so a channel can hold its per-conversation lock (bot/gateway/conversation_lock.py) only as long as its
+replay check needs it: `accept` stores the message, with the channel's tag (a Twilio MessageSid, the widget's client
+id) in the same INSERT, and puts it in line; the `Pending` it returns is awaited, outside the lock, for the result.
+A channel that held its lock around the whole turn would keep the next message out of the line until the turn ended,
+and nothing would ever fold. `handle` is both steps at once, for a channel with no replay check (REST)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
+import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -26,15 +47,25 @@ from bot import agents, audit, contact_preferences, conversations
 from bot.agents import escalation
 from bot.agents import queue as agent_queue
 from bot.agents.hours import AgentHours
-from bot.compliance import keywords, outbound_gate, redaction, sensitive_requests
+from bot.compliance import esign, keywords, outbound_gate, redaction, sensitive_requests
+from bot.compliance.keywords import help_reply, opted_out_reply, start_reply, stop_reply
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import Conversation, Message
+from bot.db.models import ContactPreference, Conversation, Message
 from bot.gateway.live import LiveHub
 from bot.gateway.rasa_client import RasaClient, RasaTurn, RasaUnavailable
+from bot.logging_setup import conversation_id_var
+from bot.messaging import outbox
+from bot.messaging.outbox import Draft, Posted
+from bot.metrics import TURN_SECONDS
+from bot.records import transcript_copy
 
-EMPTY_MESSAGE_REPLY = (
-    "Sorry, I didn't catch that. You can say 'balance', 'payment plan', 'pay now' or 'talk to a person'."
+__all__ = ["Pending", "Pipeline", "TurnResult", "help_reply", "start_reply", "stop_reply"]  # wording lives in keywords
+
+log = logging.getLogger(__name__)
+
+EMPTY_MESSAGE_REPLY = (  # DISC-3: said to anyone, so it names no debt, balance or payment
+    "Sorry, I didn't catch that. Tell me in a few words what you need, or say 'talk to a person'."
 )
 UNAVAILABLE_REPLY = (
     "Sorry, I'm having trouble right now. Your message is saved. "
@@ -47,28 +78,11 @@ OWNED_RULE_INTENTS = frozenset({"opt_out", "cease_contact", "attorney_represente
                                 "wrong_person", "hardship"})
 OWNED_RULE_CONFIDENCE = 0.8
 
-CARD_WARNING = (
+INCONVENIENT_TIME_REVOKED = "Thanks, we'll keep talking now. How can I help?"
+CARD_WARNING = (  # PCI-1; DISC-3: it may reach someone not yet verified, so it names no payment or debt
     "For your safety, please don't send card details in chat. I've removed them. "
-    "To pay, say 'pay now' and I'll send you a secure link."
+    "We never take card details here; we only ever send a secure link of ours."
 )
-
-
-def stop_reply(channel: str) -> str:
-    # OPT-3: one confirmation with nothing else in it: no balance, no link, no other ask.
-    if channel == "sms":
-        return "You're unsubscribed and won't get more texts from us. Reply START to resubscribe."
-    return "You're unsubscribed from messages on this channel. Type START to resubscribe."
-
-
-def start_reply(channel: str) -> str:
-    return "You're subscribed again. Reply STOP at any time to opt out." if channel == "sms" else \
-        "You're subscribed again. Type STOP at any time to opt out."
-
-
-def help_reply(settings: Settings) -> str:
-    # OPT-2: HELP gives the company name, a support contact and how to stop.
-    return (f"{settings.business_name}: for help, contact {settings.support_contact}. "
-            "Reply STOP to opt out.")
 
 
 @dataclass
@@ -80,47 +94,225 @@ class _Received:
     prefix: list[str]  # said before Rasa's replies
     new_session: bool = False  # idle too long: Rasa starts a fresh session (slots reset) before this message
     agent_owned: bool = False  # a person owns the conversation: no Rasa, no bot reply of its own
+    opted_out: bool = False  # OPT-3: this address opted out; the consumer gets one answer, rules still apply
+    # PCI-2: the previous message held the start of a card number finished here; its id and its redacted text
+    redacted_previous: tuple[int, str] | None = None
+
+
+@dataclass
+class _Queued:
+    """A message for Rasa waiting for its conversation's turn, and where its result goes."""
+
+    received: _Received
+    channel: str
+    metadata: dict[str, Any] | None
+    done: asyncio.Future[TurnResult]
+
+
+def _folds(batch: list[_Queued]) -> list[list[_Queued]]:
+    """The waiting messages as turns, in order: plain texts run together are one turn; a button payload (Rasa's
+    "/intent{...}" syntax, which only works alone) is a turn of its own."""
+    groups: list[list[_Queued]] = []
+    for queued in batch:
+        alone = queued.received.text.startswith("/")
+        if alone or not groups or groups[-1][-1].received.text.startswith("/"):
+            groups.append([queued])
+        else:
+            groups[-1].append(queued)
+    return groups
+
+
+def _time_turn(answer: asyncio.Future[Any], channel: str, started: float) -> None:
+    """settle_turn_seconds{channel}: from the message's arrival to its answer (bot/metrics.py)."""
+    def observe(done: asyncio.Future[Any]) -> None:
+        if not done.cancelled():
+            TURN_SECONDS.labels(channel=channel).observe(time.monotonic() - started)
+
+    answer.add_done_callback(observe)
+
+
+@dataclass
+class TurnResult:
+    """One inbound message and what was said back: the stored message's id, every reply as the outbox posted it
+    (sent, deferred or blocked), and the Rasa instance that answered (None when Rasa was not asked)."""
+
+    conversation_id: str
+    inbound_id: int
+    replies: list[Posted]
+    instance: int | None = None
+
+    @property
+    def sent(self) -> list[Posted]:
+        return [p for p in self.replies if p.sent]
+
+
+@dataclass
+class Pending:
+    """A message stored and in line for its answer: the stored message's id at once, the TurnResult when awaited.
+    The answer is worked out whether or not anyone awaits it (the message is stored: it is answered)."""
+
+    conversation_id: str
+    inbound_id: int
+    result: asyncio.Future[TurnResult]
+
+    def __await__(self) -> Generator[Any, None, TurnResult]:
+        # Shielded: a caller that goes away (a dropped socket) cancels its wait, never the answer.
+        return asyncio.shield(self.result).__await__()
 
 
 class Pipeline:
     def __init__(self, engine: Engine, rasa: RasaClient, settings: Settings, hub: LiveHub | None = None) -> None:
         self.engine, self.rasa, self.settings, self.hub = engine, rasa, settings, hub
         self.hours = AgentHours.parse(settings.agent_hours)
+        # Per conversation with a Rasa turn running: the messages for Rasa waiting for it (see the docstring).
+        self._waiting: dict[str, list[_Queued]] = {}
+        self._drainers: set[asyncio.Task[Any]] = set()  # strong references: the loop keeps weak ones
 
     async def handle(self, channel: str, external_id: str, raw_text: str,
-                     metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        received = await run_in_threadpool(self._receive, channel, external_id, raw_text)
-        status = "processed"
+                     metadata: dict[str, Any] | None = None) -> TurnResult:
+        """Store one message and answer it: `accept`, then await the result."""
+        return await (await self.accept(channel, external_id, raw_text, metadata))
+
+    async def accept(self, channel: str, external_id: str, raw_text: str, metadata: dict[str, Any] | None = None,
+                     tag: dict[str, Any] | None = None) -> Pending:
+        """Store the message (redacted; `tag` merged into its payload in the same INSERT, so whoever checks for the
+        tag afterwards finds it; the caller redacts what it puts there) and put it in line for its answer. Returns
+        once it is stored and in line, before the answer: the caller may release its lock, then await."""
+        started = time.monotonic()
+        received = await run_in_threadpool(self._receive, channel, external_id, raw_text, tag)
+        # Every log line of this request from here on, and of the tasks it starts, names the conversation.
+        conversation_id_var.set(received.conversation_id)
+        if received.redacted_previous is not None:
+            await self._redact_previous_in_rasa(received)
+        loop = asyncio.get_running_loop()
+        if received.agent_owned or received.opted_out or received.replies is not None:
+            # Answered here, at once, whatever turn is running (a task: answered even if nobody awaits it).
+            answer = loop.create_task(self._answer_here(channel, received))
+            self._drainers.add(answer)
+            answer.add_done_callback(self._drainers.discard)
+            _time_turn(answer, channel, started)
+            return Pending(received.conversation_id, received.message_id, answer)
+        # For Rasa: in turn with the conversation's other messages, folded with those that arrive meanwhile.
+        queued = _Queued(received, channel, metadata, loop.create_future())
+        _time_turn(queued.done, channel, started)
+        waiting = self._waiting.get(received.conversation_id)
+        if waiting is None:
+            waiting = self._waiting[received.conversation_id] = []
+            # A task of its own: the turns go on (and the waiting messages are answered) even if this caller goes.
+            drainer = loop.create_task(self._drain(received.conversation_id))
+            self._drainers.add(drainer)
+            drainer.add_done_callback(self._drainers.discard)
+        waiting.append(queued)
+        return Pending(received.conversation_id, received.message_id, queued.done)
+
+    async def _answer_here(self, channel: str, received: _Received) -> TurnResult:
+        """A message answered without a dialogue turn: by the gate (STOP/START/HELP, crisis, empty), or with the
+        rules only, while a person owns the conversation or the consumer opted out."""
         reading = RasaTurn()  # what the NLU made of the message, kept with it (REC-1); none without NLU
-        if received.agent_owned:
-            # A person answers, but a legal request typed to them still takes effect (CEASE-*, OPT-3, ID-4, VUL-2).
+        if received.agent_owned or (received.opted_out and received.replies is None):
+            # A person answers, or the consumer opted out (OPT-3: one answer), but a legal request typed in still
+            # takes effect (CEASE-*, OPT-3, ID-4, VUL-2).
             replies = [{"text": t} for t in (received.replies or [])]
             if keywords.classify(received.text) is None:  # STOP/START/HELP were answered already
                 reading = await self._rules_while_owned(received)
                 replies += reading.replies
-        elif received.replies is not None:
-            replies: list[dict[str, Any]] = [{"text": t} for t in received.replies]
+            if received.opted_out and not received.agent_owned:
+                replies = replies or [{"text": opted_out_reply(channel)}]
         else:
-            try:
-                # The stored message's id goes with it: a turn retried on another Rasa instance is answered once.
-                message_id = str(received.message_id)
-                if received.new_session:
-                    # ID-1: Rasa forgets the verification too (carry_over_slots_to_new_session is false).
-                    await self.rasa.send(received.conversation_id, "/session_start", {"channel": channel},
-                                         message_id=f"{message_id}-session")
-                reading = await self.rasa.send(received.conversation_id, received.text,
-                                               {"channel": channel, **(metadata or {})}, message_id=message_id)
-                replies = reading.replies
-            except RasaUnavailable:
-                # The message is already stored; marked so that nothing is silently lost.
-                replies, status = [{"text": UNAVAILABLE_REPLY}], "unprocessed"
-            replies = [{"text": t} for t in received.prefix] + replies
-        sent = await run_in_threadpool(self._send, received, replies, status, reading)
+            replies = [{"text": t} for t in received.replies or []]
+        return await self._deliver(received, replies, "processed", reading)
+
+    async def _drain(self, conversation_id: str) -> None:
+        """Run the conversation's waiting messages, a fold at a time, until none is left."""
+        waiting = self._waiting[conversation_id]
+        try:
+            while waiting:
+                # In the order they were stored (their receiving ran in threads, and may have finished out of it).
+                batch = sorted(waiting, key=lambda queued: queued.received.message_id)
+                waiting.clear()
+                for group in _folds(batch):
+                    try:
+                        results = await self._turn(group)
+                    except Exception as exc:  # noqa: BLE001 - handed to each waiting caller, who raises it
+                        for queued in group:
+                            if not queued.done.done():
+                                queued.done.set_exception(exc)
+                        continue
+                    for queued, result in zip(group, results, strict=True):
+                        if not queued.done.done():
+                            queued.done.set_result(result)
+        finally:
+            # Nothing awaits between the last check and here: a message arriving now starts a new drainer.
+            del self._waiting[conversation_id]
+            for queued in waiting:  # only if this task was cancelled (shutdown)
+                if not queued.done.done():
+                    queued.done.cancel()
+
+    async def _turn(self, group: list[_Queued]) -> list[TurnResult]:
+        """One Rasa turn for a fold of messages (one or more, in order); returns each message's result."""
+        last = group[-1]
+        received, channel = last.received, last.channel
+        # PCI-2: a message of the fold may have finished a card number begun in the one before it, after that one was
+        # received: the earlier one goes to Rasa as it is stored now, redacted.
+        redacted = {q.received.redacted_previous[0]: q.received.redacted_previous[1]
+                    for q in group if q.received.redacted_previous is not None}
+        text = "\n".join(redacted.get(q.received.message_id, q.received.text) for q in group)
+        status = "processed"
+        reading = RasaTurn()
+        try:
+            # The stored message's id goes with it: a turn retried on another Rasa instance is answered once.
+            message_id = str(received.message_id)
+            if any(q.received.new_session for q in group):
+                # ID-1: Rasa forgets the verification too (carry_over_slots_to_new_session is false).
+                await self.rasa.send(received.conversation_id, "/session_start", {"channel": channel},
+                                     message_id=f"{group[0].received.message_id}-session")
+            reading = await self.rasa.send(received.conversation_id, text,
+                                           {"channel": channel, **(last.metadata or {})}, message_id=message_id)
+            replies = reading.replies
+        except RasaUnavailable:
+            # The messages are already stored; marked so that nothing is silently lost.
+            replies, status = [{"text": UNAVAILABLE_REPLY}], "unprocessed"
+        results = []
+        folded = [q.received.message_id for q in group[:-1]]
+        for queued in group[:-1]:  # their own gate prefixes (a card warning), then the answer to them all
+            results.append(await self._deliver(
+                queued.received, [{"text": t} for t in queued.received.prefix],
+                "folded" if status == "processed" else status, RasaTurn(), folded_into=received.message_id))
+        replies = [{"text": t} for t in received.prefix] + replies
+        results.append(await self._deliver(received, replies, status, reading, folded=folded))
+        return results
+
+    async def _deliver(self, received: _Received, replies: list[dict[str, Any]], status: str, reading: RasaTurn,
+                       folded: list[int] | None = None, folded_into: int | None = None) -> TurnResult:
+        posted = await run_in_threadpool(self._send, received, replies, status, reading, folded, folded_into)
+        # What happened, never what was said (the JSON line adds the request and conversation ids).
+        log.info("message %s %s: %d replies (%s), Rasa instance %s", received.message_id, status, len(posted),
+                 ", ".join(p.status for p in posted) or "none", reading.instance)
         if self.hub is not None:
             # Wake the consoles showing this conversation or the queue (they re-read the database).
             await self.hub.publish(agents.conversation_topic(received.conversation_id), {"type": "changed"})
             await self.hub.publish(agents.QUEUE_TOPIC, {"type": "changed"})
-        return sent
+        return TurnResult(received.conversation_id, received.message_id, posted, reading.instance)
+
+    async def _redact_previous_in_rasa(self, received: _Received) -> None:
+        """PCI-2: the previous message went to Rasa before anyone knew it began a card number, and Rasa's tracker
+        store keeps it (the user event, slots filled from it). Rasa rewrites it as stored here, before this message
+        reaches it, whatever happens to this one (answered here, a person owns the conversation). If Rasa cannot,
+        the failure is audited: the fragment (never a whole number) then stays in the tracker store."""
+        message_id, text = received.redacted_previous
+        try:
+            await self.rasa.redact_message(received.conversation_id, str(message_id), text)
+        except RasaUnavailable as exc:
+            detail = {"message_id": message_id, "error": str(exc)[:200]}
+        else:
+            return
+
+        def record() -> None:
+            with session_scope(self.engine) as session:
+                audit.record(session, "tracker_redaction_failed", rule_id="PCI-2",
+                             conversation_id=received.conversation_id, detail=detail)
+
+        await run_in_threadpool(record)
 
     async def _rules_while_owned(self, received: _Received) -> RasaTurn:
         """Classify the message (NLU only, no dialogue) and apply a compliance-critical request's rule without a bot
@@ -147,7 +339,8 @@ class Pipeline:
         replies = await run_in_threadpool(apply)
         return RasaTurn([{"text": t} for t in replies], reading.intent, reading.confidence)
 
-    def _receive(self, channel: str, external_id: str, raw_text: str) -> _Received:
+    def _receive(self, channel: str, external_id: str, raw_text: str,
+                 tag: dict[str, Any] | None = None) -> _Received:
         now = datetime.now(timezone.utc)
         with session_scope(self.engine) as session:
             conversation = conversations.get_or_create(session, channel, external_id)
@@ -165,17 +358,19 @@ class Pipeline:
             previous = self._previous_inbound(session, conversation)
             found = redaction.redact(raw_text, redaction.carry_of(previous.text) if previous is not None else "")
             rule_ids = ["PCI-2"] if found.kinds else None
+            redacted_previous = None
             if found.redact_previous_tail and previous is not None:
                 self._redact_previous(session, conversation, previous)
+                redacted_previous = (previous.id, previous.text)
             message = conversations.record_message(
                 session, conversation, direction="in", sender_role="debtor", text=found.text, status="received",
-                flush=False)
+                payload=dict(tag) if tag else None, flush=False)
             message.rule_ids = rule_ids  # before the INSERT: stored with the message, not as a later change
             session.flush()
             if found.kinds:
                 audit.record(session, "inbound_redacted", rule_id="PCI-2", conversation_id=conversation.id,
                              detail={"kinds": list(found.kinds)})
-            if channel == "sms":
+            if channel in ("sms", "email"):  # ID-5 for a phone; for an email, the debtor wrote from it (EMAIL-2)
                 contact_preferences.record_inbound(session, channel, external_id, now)
 
             replies = self._keyword(session, conversation, found.text)
@@ -185,12 +380,35 @@ class Pipeline:
             nlu_text = self._choice(session, conversation, message.id, found.text) or found.text
             if replies is None and not owned:  # HO-1: a callback time picked from the bot's offer
                 replies = escalation.callback_pick(session, conversation, nlu_text, self.settings.support_contact)
-            prefix = sensitive_requests.crisis_cue(session, conversation.id, found.text)  # VUL-2, before NLU
+            if replies is None and outbound_gate.revokes_inconvenient_time(session, conversation, message.id,
+                                                                                  found.text):
+                replies = [INCONVENIENT_TIME_REVOKED]  # TIME-2: the consumer says now is fine after all
+            if replies is None and not owned:  # EMAIL-1: the answer to the E-SIGN question, word for word
+                replies = esign.answer(session, conversation, message, now)
+            if replies is None and not owned and transcript_copy.asks_for_copy(nlu_text):
+                replies = transcript_copy.request_copy(session, conversation, now)  # "email me a copy"
+            crisis = sensitive_requests.crisis_cue(session, conversation.id, found.text)  # VUL-2, before NLU
+            # VUL-1: a military cue in any message, whatever the NLU makes of it: flagged and handed to a person.
+            prefix = sensitive_requests.military_cue(session, conversation.id, found.text,
+                                                     self.settings.support_contact)
             prefix += [CARD_WARNING] if "card" in found.kinds else []
+            if crisis and not owned and replies is None:
+                # VUL-2: crisis first. The 988 line and a person, and nothing from the dialogue (no plan offer).
+                replies, prefix = crisis + prefix, []
+            else:
+                prefix = crisis + prefix
             if owned:
                 # A person answers now: nothing goes to Rasa, and only the gate's own answers go back.
                 replies, prefix = (replies or []) + prefix, []
-            return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned)
+            opted_out = self._opted_out(session, conversation)
+            return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned, opted_out,
+                             redacted_previous)
+
+    @staticmethod
+    def _opted_out(session: Session, conversation: Conversation) -> bool:
+        return session.scalar(select(ContactPreference.opted_out_at).where(
+            ContactPreference.channel == conversation.channel,
+            ContactPreference.address == conversation.external_id)) is not None
 
     def _keyword(self, session: Session, conversation: Conversation, text: str) -> list[str] | None:
         word = keywords.classify(text)
@@ -198,7 +416,7 @@ class Pipeline:
             contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
                                         via=f"keyword:{text.strip()[:20]}", conversation_id=conversation.id)
             return [stop_reply(conversation.channel)]
-        if word == keywords.START:
+        if word == keywords.START and conversation.channel != "email":  # a From line is easy to forge (OPT-3)
             contact_preferences.opt_in(session, conversation.channel, conversation.external_id,
                                        conversation_id=conversation.id)
             return [start_reply(conversation.channel)]
@@ -240,36 +458,39 @@ class Pipeline:
                      detail={"kinds": ["card"], "split_message": True})
 
     def _send(self, received: _Received, replies: list[dict[str, Any]], status: str,
-              reading: RasaTurn) -> list[dict[str, Any]]:
-        """Every reply passes the outbound gate; what may not go out is stored as blocked, with its rules."""
+              reading: RasaTurn, folded: list[int] | None = None, folded_into: int | None = None) -> list[Posted]:
+        """Every reply goes through the outbox (bot/messaging): what may not go out is stored as blocked, with its
+        rules; what must wait is queued. `folded`: the earlier messages this one's turn answered too;
+        `folded_into`: this message is one of those, answered with the message of that id."""
         with session_scope(self.engine) as session:
             conversation = session.get(Conversation, received.conversation_id)
             inbound = session.get(Message, received.message_id)
             inbound.status = status
             if reading.intent is not None:
                 inbound.intent, inbound.intent_confidence = reading.intent, reading.confidence
+            if folded:
+                audit.record(session, "messages_folded", conversation_id=conversation.id,
+                             detail={"into": received.message_id, "messages": folded})
+            if folded_into is not None:  # answered by the turn of a later message: nothing of its own to add
+                return outbox.post_replies(session, conversation, [
+                    Draft(r.get("text", "")) for r in replies], window=timedelta(
+                        minutes=self.settings.session_idle_minutes)) if replies else []
             if not received.agent_owned:  # HO-1: a second fallback in a row goes to a person
                 replies = escalation.after_fallbacks(session, conversation, received.message_id, replies,
                                                      self.hours, self.settings.support_contact)
-            sent: list[dict[str, Any]] = []
-            accounts = outbound_gate.accounts_of(session, conversation) if replies else []
-            for reply in replies:
-                text = reply.get("text", "")
-                verdict = outbound_gate.check_reply(session, conversation, text, accounts=accounts)
-                extra = {k: v for k, v in reply.items() if k not in ("recipient_id", "text")} or None
-                stored = conversations.record_message(
-                    session, conversation, direction="out", sender_role="bot", text=text, payload=extra,
-                    status="sent" if verdict.allowed else "blocked", flush=False)  # one flush for the turn's replies
-                if not verdict.allowed:
-                    stored.rule_ids = list(verdict.rule_ids)
-                    audit.record(session, "outbound_blocked", rule_id=verdict.rule_ids[0],
-                                 conversation_id=conversation.id,
-                                 detail={"rules": list(verdict.rule_ids), "reasons": list(verdict.reasons)})
-                    continue
-                sent.append(reply)
-            if not sent and not received.agent_owned:
+                # EMAIL-1: the E-SIGN question before a notice goes by email, but never mid-form or after a choice
+                # offered with buttons: the debtor's "1" or "YES" there answers the form, not this question.
+                if reading.active_loop is None and not any(r.get("buttons") for r in replies):
+                    question = esign.question_due(session, conversation)
+                    replies = replies + [question] if question else replies
+            window = timedelta(minutes=self.settings.session_idle_minutes)
+            stop = stop_reply(conversation.channel)
+            drafts = [Draft(r.get("text", ""), outbox.OPT_OUT_CONFIRMATION if r.get("text") == stop else "reply",
+                            payload={k: v for k, v in r.items() if k not in ("recipient_id", "text")} or None)
+                      for r in replies]
+            posted = outbox.post_replies(session, conversation, drafts, window=window)
+            if not any(p.sent for p in posted) and not received.agent_owned and not received.opted_out:
                 # Never a dead end: something safe always goes back (an agent answers an owned conversation).
-                conversations.record_message(session, conversation, direction="out", sender_role="bot",
-                                             text=outbound_gate.SAFE_REPLY, status="sent")
-                sent.append({"text": outbound_gate.SAFE_REPLY})
-            return sent
+                posted += outbox.post_replies(session, conversation, [Draft(outbound_gate.SAFE_REPLY)],
+                                              window=window)
+            return posted

@@ -27,11 +27,14 @@ from typing import Any
 import aiohttp
 
 from bot.gateway.rasa_router import RasaRouter
+from bot.metrics import RASA_FAILURES, RASA_REQUEST_SECONDS
 
 log = logging.getLogger(__name__)
 
 # Our channel inside Rasa (rasa_extensions/settle_channel.py): Rasa's REST answer plus the NLU reading.
 WEBHOOK = "/webhooks/settle/webhook"
+# PCI-2: rewrite a message already handled, in Rasa's tracker store (a card number split over two messages).
+REDACT = "/webhooks/settle/redact"
 PROBE_TIMEOUT = 2.0
 # Idle connections are closed before Rasa's server (Sanic: 5 s) closes its side, so a turn is never sent on a
 # connection that is being closed, which would look like a Rasa that died.
@@ -45,6 +48,10 @@ answered_by: ContextVar[int | None] = ContextVar("rasa_answered_by", default=Non
 class RasaUnavailable(Exception):
     """Rasa did not answer in time or answered with an error."""
 
+    def __init__(self, message: str, reason: str = "error") -> None:
+        super().__init__(message)
+        self.reason = reason  # the settle_rasa_failures_total label
+
 
 @dataclass(frozen=True)
 class RasaTurn:
@@ -53,6 +60,8 @@ class RasaTurn:
     replies: list[dict[str, Any]] = field(default_factory=list)
     intent: str | None = None
     confidence: float | None = None
+    instance: int | None = None  # which of RASA_URLS answered: where the conversation is pinned
+    active_loop: str | None = None  # the form still asking its questions after this turn, if any
 
 
 class _Refused(Exception):
@@ -62,6 +71,10 @@ class _Refused(Exception):
 class _Failed(Exception):
     """This attempt failed in a way another attempt may not (reset, timeout, 5xx)."""
 
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # the settle_rasa_failures_total label
+
 
 class RasaClient:
     def __init__(self, base_url: str | Sequence[str], timeout: float = 30.0, token: str = "",
@@ -69,6 +82,8 @@ class RasaClient:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         self.router = RasaRouter(urls)
         self._token = token
+        # Our channel inside Rasa answers only with the API token (rasa_extensions/settle_channel.py).
+        self._auth = {"Authorization": f"Bearer {token}"} if token else None
         self._timeout = timeout
         self._retry_seconds = retry_seconds
         self._probe_interval = probe_interval
@@ -85,7 +100,7 @@ class RasaClient:
                 timeout=aiohttp.ClientTimeout(total=self._timeout))
         return self._session
 
-    # --- the two calls ------------------------------------------------------------------------------------------
+    # --- the calls ------------------------------------------------------------------------------------------
 
     async def send(self, conversation_id: str, text: str, metadata: dict[str, Any],
                    message_id: str | None = None) -> RasaTurn:
@@ -95,15 +110,28 @@ class RasaClient:
         body: dict[str, Any] = {"sender": conversation_id, "message": text, "metadata": metadata}
         if message_id is not None:
             body["message_id"] = message_id
-        data = await self._call(conversation_id, "POST", WEBHOOK, body, retry=message_id is not None)
+        data = await self._call(conversation_id, "POST", WEBHOOK, body, retry=message_id is not None,
+                                headers=self._auth)
         nlu = data.get("nlu") or {}
-        return RasaTurn(list(data.get("messages") or []), nlu.get("intent"), nlu.get("confidence"))
+        return RasaTurn(list(data.get("messages") or []), nlu.get("intent"), nlu.get("confidence"),
+                        answered_by.get(), data.get("active_loop") or None)
 
     async def parse(self, text: str, conversation_id: str | None = None) -> dict[str, Any]:
         """NLU only, no dialogue: what the message means, for conversations a person owns. Nothing is written,
         so any instance will do and every failure may be retried elsewhere."""
         return await self._call(conversation_id or text, "POST", "/model/parse", {"text": text}, retry=True,
                                 params={"token": self._token} if self._token else None)
+
+    async def redact_message(self, conversation_id: str, message_id: str, text: str) -> int:
+        """PCI-2: the message stored as `message_id` turned out to hold the start of a card number (the next message
+        finished it); Rasa replaces it with `text`, the redacted text, in its tracker store: the user event and what
+        followed it (slots filled from it, replies). Returns how many events were rewritten (0 when Rasa never saw
+        the message). Rewriting twice changes nothing, so every failure may be retried elsewhere; it goes to the
+        instance the conversation is pinned to, which forgets the tracker it kept in memory."""
+        data = await self._call(conversation_id, "POST", REDACT,
+                                {"sender": conversation_id, "message_id": message_id, "text": text}, retry=True,
+                                headers=self._auth)
+        return int(data.get("rewritten") or 0)
 
     async def close(self) -> None:
         if self._probe is not None:
@@ -117,7 +145,7 @@ class RasaClient:
     # --- failover -----------------------------------------------------------------------------------------------
 
     async def _call(self, key: str, method: str, path: str, body: dict[str, Any], retry: bool,
-                    params: dict[str, str] | None = None) -> dict[str, Any]:
+                    params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
         self._ensure_probe()
         deadline = time.monotonic() + self._retry_seconds
         # Failures that reached an instance (dropped, 5xx, timeout): two per instance at most, so that a turn that
@@ -131,7 +159,8 @@ class RasaClient:
                 if remaining <= 0 or failures_left <= 0:
                     break
                 try:
-                    data = await self._attempt(url, method, path, body, params, min(self._timeout, remaining))
+                    data = await self._attempt(url, method, path, body, params, min(self._timeout, remaining),
+                                               headers)
                 except _Refused as exc:
                     self.router.mark_down(url)
                     last = str(exc)
@@ -153,9 +182,26 @@ class RasaClient:
             backoff = min(backoff * 2, 2.0)
 
     async def _attempt(self, url: str, method: str, path: str, body: dict[str, Any],
-                       params: dict[str, str] | None, timeout: float) -> dict[str, Any]:
+                       params: dict[str, str] | None, timeout: float,
+                       headers: dict[str, str] | None = None) -> dict[str, Any]:
+        """One call to one instance, timed and, when it fails, counted by reason (settle_rasa_*, bot/metrics.py)."""
+        started = time.monotonic()
         try:
-            async with self._client().request(method, url + path, json=body, params=params,
+            return await self._request(url, method, path, body, params, timeout, headers)
+        except _Refused:
+            RASA_FAILURES.labels(instance=url, reason="refused").inc()
+            raise
+        except (_Failed, RasaUnavailable) as exc:
+            RASA_FAILURES.labels(instance=url, reason=getattr(exc, "reason", "error")).inc()
+            raise
+        finally:
+            RASA_REQUEST_SECONDS.labels(instance=url).observe(time.monotonic() - started)
+
+    async def _request(self, url: str, method: str, path: str, body: dict[str, Any],
+                       params: dict[str, str] | None, timeout: float,
+                       headers: dict[str, str] | None) -> dict[str, Any]:
+        try:
+            async with self._client().request(method, url + path, json=body, params=params, headers=headers,
                                               timeout=aiohttp.ClientTimeout(total=timeout)) as response:
                 status = response.status
                 data = await response.json(content_type=None) if status == 200 else None
@@ -165,17 +211,18 @@ class RasaClient:
             # The connection was dropped mid-request: the process most likely died. Mark it down now rather than
             # send it the next turn too; the probe brings it back as soon as /status answers.
             self.router.mark_down(url)
-            raise _Failed(f"{url}: connection lost ({exc.__class__.__name__})") from exc
+            raise _Failed(f"{url}: connection lost ({exc.__class__.__name__})", "lost") from exc
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:  # timeouts, unreadable answers
-            raise _Failed(f"{url}: {exc.__class__.__name__}") from exc
+            reason = "timeout" if isinstance(exc, asyncio.TimeoutError) else "bad_answer"
+            raise _Failed(f"{url}: {exc.__class__.__name__}", reason) from exc
         if status == 503:  # our channel: no model loaded yet
             self.router.mark_down(url)
-            raise _Failed(f"{url}: Rasa answered 503")
+            raise _Failed(f"{url}: Rasa answered 503", "no_model")
         if status >= 500:
-            raise _Failed(f"{url}: Rasa answered {status}")
+            raise _Failed(f"{url}: Rasa answered {status}", "server_error")
         if status != 200:
             # A 4xx is our request's fault: another instance would say the same.
-            raise RasaUnavailable(f"Rasa answered {status}")
+            raise RasaUnavailable(f"Rasa answered {status}", "client_error")
         return dict(data)
 
     # --- health probe -------------------------------------------------------------------------------------------
@@ -190,6 +237,11 @@ class RasaClient:
         while True:
             await asyncio.gather(*(self.probe(url) for url in self.router.urls))
             await asyncio.sleep(self._probe_interval)
+
+    async def ready_instances(self) -> list[str]:
+        """The instances answering /status with a model loaded, asked now, all at once (the gateway's /readyz)."""
+        answers = await asyncio.gather(*(self.probe(url) for url in self.router.urls))
+        return [url for url, up in zip(self.router.urls, answers, strict=True) if up]
 
     async def probe(self, url: str) -> bool | None:
         """Ask one instance's /status. Up (True) only with a model loaded; down (False) when it refuses or has no

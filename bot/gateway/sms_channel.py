@@ -7,14 +7,18 @@ POST /webhooks/twilio/webhook (Rasa's path, so a Twilio number set up for Rasa c
      nothing to check against, so every request is refused (the demo phone needs no webhook).
   2. A replayed MessageSid changes nothing: the SID is kept on the stored inbound Message (payload["twilio"])
      and looked up in that number's conversation; SIDs being processed right now are held in memory.
-  3. Twilio gets an empty <Response/> at once; the text goes through Pipeline.handle("sms", From, Body) (stored
+  3. A number texting faster than RATE_LIMIT_PER_CONVERSATION is not refused (Twilio never sends an inbound text
+     again after a 4xx): its texts are taken like any other and an "sms_rate_limited" audit event names each one
+     over the limit. The per-IP limit counts only requests whose signature is refused (429 over it).
+  4. Twilio gets an empty <Response/> at once; the text goes through the pipeline ("sms", From, Body: stored
      first, then STOP/HELP/START, Rasa and the outbound gate) in a background task, and the replies go out
      through the REST API from a worker thread (bot/sms.py: split, retried, with a status callback).
 POST /webhooks/twilio/status: Twilio's delivery reports, signature-checked the same way, recorded on the stored
   reply (payload["sms"]).
 
-Texts from one number are handled one at a time, in order (a lock per number), which also lets us find the rows
-the pipeline stored for this text."""
+Texts from one number are taken one at a time, in order (a lock per number, held while the SID is checked and the
+text stored with it), and answered like any channel's: texts that arrive while the number's Rasa turn runs are
+folded into one turn (bot/gateway/pipeline.py). The answers go out in the order they were given."""
 
 from __future__ import annotations
 
@@ -22,21 +26,26 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Request, Response
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from bot import audit, conversations, sms
+from bot import audit, sms
 from bot.agents import queue as agent_queue
-from bot.compliance import outbound_gate, redaction
+from bot.compliance import redaction
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, Message
 from bot.gateway.conversation_lock import ConversationLocks, InProcessLocks
-from bot.gateway.pipeline import Pipeline
+from bot.gateway.pipeline import Pipeline, TurnResult
+from bot.gateway.rate_limit import IP, Refusal, too_many
+from bot.messaging import outbox
+from bot.messaging.delivery import Couriers
+from bot.messaging.outbox import Draft, Posted
 
 log = logging.getLogger("settle.sms")
 router = APIRouter()
@@ -83,9 +92,16 @@ class SmsChannel:
                  sender: sms.TwilioSender | None, locks: ConversationLocks | None = None) -> None:
         self.engine, self.pipeline, self.settings, self.sender = engine, pipeline, settings, sender
         self.max_segments = settings.sms_max_segments
-        # One number's texts one at a time, across gateway workers too: the SID check below and the SID tag after
-        # the pipeline are a check-then-tag, safe only under this lock (bot/gateway/conversation_lock.py).
+        # The outbox's SMS courier; without keys there is none and the stored replies are the local outbox.
+        self.courier = sms.SmsCourier(engine, sender, self.max_segments) if sender is not None else None
+        self.couriers = Couriers({CHANNEL: self.courier})
+        # One number's texts taken one at a time, across gateway workers too: the SID check and the store of the
+        # text with its SID are a check-then-tag, safe only under this lock (bot/gateway/conversation_lock.py). It
+        # is not held while the text is answered, so texts arriving meanwhile are stored and folded.
         self.locks: ConversationLocks = locks or InProcessLocks()
+        # This worker's answers to one number go to Twilio one text's answers at a time, in the order the answers
+        # came (waiters on an asyncio.Lock are served first come, first served).
+        self._sending = InProcessLocks()
         # This worker's SIDs being processed: a fast refusal of a replay racing its original on the same worker
         # (on another worker the lock and the stored SID catch it).
         self._in_flight: set[str] = set()
@@ -146,76 +162,46 @@ class SmsChannel:
 
     async def receive(self, inbound: Inbound) -> list[dict[str, Any]]:
         """Store and answer one text, then send the answers (Twilio) or leave them in the local outbox.
-        Returns the replies as sent (with numbered choices), [] for a replay."""
+        Returns the replies as sent (with numbered choices), [] for a replay or a text folded into a later one's
+        turn (that one's answer is the answer to both)."""
+        body = inbound.body or ""
+        text = truncate_for_processing(body)
         async with self.locks.hold(f"sms:{inbound.from_number}"):
             if inbound.message_sid and await run_in_threadpool(self.seen, inbound.from_number, inbound.message_sid):
                 return []  # another gateway worker took it first
-            before = await run_in_threadpool(self._last_message_id, inbound.from_number)
-            body = inbound.body or ""
-            text = truncate_for_processing(body)
-            replies = await self.pipeline.handle(CHANNEL, inbound.from_number, text)
-            stored = await run_in_threadpool(self._after_pipeline, inbound, before, body != text, replies)
-            await self._deliver(inbound.from_number, stored)
-            return [{"text": sms.sms_text(r.get("text", ""), r.get("buttons")), "message_id": mid}
-                    for r, mid in stored]
+            pending = await self.pipeline.accept(CHANNEL, inbound.from_number, text,
+                                                 tag={"twilio": self._twilio_tag(inbound, body != text)})
+        result = await pending
+        # Nothing awaited between the answer and the lock: the answers' order is kept.
+        async with self._sending.hold(inbound.from_number):
+            media = await run_in_threadpool(self._media_reply, inbound, result)
+            sent = result.sent + [p for p in media if p.sent]
+            await self.couriers.deliver(sent)
+        return [{"text": sms.sms_text(p.text, p.buttons), "message_id": p.message_id} for p in sent]
 
-    def _last_message_id(self, from_number: str) -> int:
+    @staticmethod
+    def _twilio_tag(inbound: Inbound, truncated: bool) -> dict[str, Any]:
+        """What the stored text keeps of Twilio's webhook: the SID (the replay check), media, the whole text."""
+        twilio: dict[str, Any] = {"message_sid": inbound.message_sid}
+        if inbound.num_media:
+            # Only how many and what kind: a picture's URL could lead to a photo of a card (PCI-3).
+            twilio.update(num_media=inbound.num_media, media_types=list(inbound.media_types))
+        if truncated:
+            # PCI-2: the whole text is kept, redacted the same way as the part that was processed.
+            twilio.update(truncated_for_processing=True,
+                          full_text=redaction.redact(inbound.body).text, full_length=len(inbound.body))
+        return twilio
+
+    def _media_reply(self, inbound: Inbound, result: TurnResult) -> list[Posted]:
+        """A picture sent alone is told pictures cannot be read."""
+        if not inbound.num_media or (inbound.body or "").strip():
+            return []
         with session_scope(self.engine) as session:
-            return session.scalar(select(func.coalesce(func.max(Message.id), 0)).join(
-                Conversation, Conversation.id == Message.conversation_id).where(
-                Conversation.channel == CHANNEL, Conversation.external_id == from_number)) or 0
-
-    def _after_pipeline(self, inbound: Inbound, before: int, truncated: bool,
-                        replies: list[dict[str, Any]]) -> list[tuple[dict[str, Any], int | None]]:
-        """Tag the stored inbound row (SID, media, full text) and pair each reply with its stored row."""
-        with session_scope(self.engine) as session:
-            conversation = conversations.get_or_create(session, CHANNEL, inbound.from_number)
-            rows = session.scalars(select(Message).where(
-                Message.conversation_id == conversation.id, Message.id > before).order_by(Message.id)).all()
-            incoming = next((m for m in rows if m.direction == "in"), None)
-            if incoming is not None:
-                twilio: dict[str, Any] = {"message_sid": inbound.message_sid}
-                if inbound.num_media:
-                    # Only how many and what kind: a picture's URL could lead to a photo of a card (PCI-3).
-                    twilio.update(num_media=inbound.num_media, media_types=list(inbound.media_types))
-                if truncated:
-                    # PCI-2: the whole text is kept, redacted the same way as the part that was processed.
-                    twilio.update(truncated_for_processing=True,
-                                  full_text=redaction.redact(inbound.body).text, full_length=len(inbound.body))
-                incoming.payload = {**(incoming.payload or {}), "twilio": twilio}
-            outgoing = [m for m in rows if m.direction == "out" and m.status == "sent"]
-            paired: list[tuple[dict[str, Any], int | None]] = []
-            for reply in replies:
-                match = next((m for m in outgoing if m.text == reply.get("text", "")), None)
-                if match is not None:
-                    outgoing.remove(match)
-                paired.append((reply, match.id if match is not None else None))
-            # While a person owns the conversation the bot adds nothing of its own (bot/agents/queue.py).
-            if inbound.num_media and not (inbound.body or "").strip() and \
-                    agent_queue.owner(session, conversation.id) is None:
-                verdict = outbound_gate.check_reply(session, conversation, MEDIA_REPLY)
-                if verdict.allowed:
-                    note = conversations.record_message(session, conversation, direction="out", sender_role="bot",
-                                                        text=MEDIA_REPLY, status="sent")
-                    paired.append(({"text": MEDIA_REPLY}, note.id))
-            return paired
-
-    async def _deliver(self, to: str, stored: list[tuple[dict[str, Any], int | None]]) -> None:
-        if self.sender is None:
-            return  # no keys: the replies are stored, and the demo phone shows them (the local outbox)
-        conversation_id = await run_in_threadpool(self._conversation_id, to)
-        for reply, message_id in stored:
-            text = sms.sms_text(reply.get("text", ""), reply.get("buttons"))
-            # The sync SDK (with its retries and backoff sleeps) runs in a worker thread, never on the event loop.
-            results = await run_in_threadpool(sms.send_text, self.sender, to, text, self.max_segments)
-            if message_id is not None and conversation_id is not None:
-                await run_in_threadpool(sms.record_delivery, self.engine, conversation_id, message_id, to,
-                                        results, self.max_segments)
-
-    def _conversation_id(self, to: str) -> str | None:
-        with session_scope(self.engine) as session:
-            return session.scalar(select(Conversation.id).where(
-                Conversation.channel == CHANNEL, Conversation.external_id == to))
+            conversation = session.get(Conversation, result.conversation_id)
+            if agent_queue.owner(session, conversation.id) is not None:
+                return []  # while a person owns the conversation the bot adds nothing of its own
+            window = timedelta(minutes=self.settings.session_idle_minutes)
+            return [outbox.post_reply(session, conversation, Draft(MEDIA_REPLY), window=window)]
 
     async def process(self, inbound: Inbound) -> None:
         """The webhook's background task: never raises (the 200 is long gone), always releases the SID."""
@@ -253,8 +239,13 @@ def _int(value: Any) -> int:
 @router.post(WEBHOOK_PATH)
 async def twilio_webhook(request: Request, background: BackgroundTasks) -> Response:
     channel = get_channel(request.app)
+    limiter = request.app.state.rate_limiter
     form = await request.form()
     if not channel.signature_valid(request, form):
+        # The per-IP limit is counted here, not in the middleware (app.py): only for what Twilio did not sign.
+        over = await limiter.hit(IP, request.client.host if request.client else "unknown")
+        if over is not None:  # a flood of junk: refused before it costs an audit row each
+            return too_many(over)
         await run_in_threadpool(channel.reject, request, form)
         return Response("Forbidden", status_code=403, media_type="text/plain")
     from_number = str(form.get("From") or "").strip()
@@ -267,11 +258,25 @@ async def twilio_webhook(request: Request, background: BackgroundTasks) -> Respo
         channel.release(sid)
         await run_in_threadpool(_audit_replay, channel.engine, sid)
         return _twiml()
+    # Per conversation (README "Security"), but never a refusal: Twilio does not send an inbound text again after a
+    # 4xx (it logs error 11200), and the text may be a STOP or "my lawyer is ...". A number over the limit has its
+    # texts stored and answered like the others, in turn (receive: one text of a number at a time, STOP/HELP
+    # answered without Rasa), and the burst is audited so that a person can see it.
+    limited = await limiter.conversation(CHANNEL, from_number)
+    if limited is not None:
+        await run_in_threadpool(_audit_over_limit, channel.engine, sid, limited)
     num_media = _int(form.get("NumMedia"))
     inbound = Inbound(from_number, str(form.get("Body") or ""), sid, num_media,
                       tuple(str(form.get(f"MediaContentType{i}") or "") for i in range(min(num_media, 10))))
     background.add_task(channel.process, inbound)  # runs after the response is sent
     return _twiml()
+
+
+def _audit_over_limit(engine: Engine, sid: str, limited: Refusal) -> None:
+    """A text taken in over the per-conversation limit; the SID names the stored message (payload["twilio"])."""
+    with session_scope(engine) as session:
+        audit.record(session, "sms_rate_limited", detail={"message_sid": sid[:64], "limit": limited.limit,
+                                                          "retry_after": limited.retry_after})
 
 
 def _audit_replay(engine: Engine, sid: str) -> None:

@@ -8,9 +8,14 @@ Rasa's socketio channel lets a client name any session and loses replies, so the
     Otherwise the server sends a fresh token, then the history from the database (so a reload or a reconnect
     resumes), then live events of the conversation from the hub (bot replies, the debtor's messages from another
     tab, later an agent's replies). Chat messages carry their database id, so the client de-duplicates by id.
-  * {"type": "message", "text", "client_id", "title"?} from the client goes through Pipeline.handle. The client
-    resends what it has not seen echoed back (at least once); the client_id, kept in the stored message's
-    payload, makes the second delivery a no-op.
+  * {"type": "message", "text", "client_id", "title"?} from the client goes through the pipeline. The client
+    resends what it has not seen echoed back (at least once); the client_id, stored with the message (same
+    INSERT), makes the second delivery a no-op. The message is echoed once stored, and answered later: messages
+    sent while the conversation's turn runs are folded into one turn (bot/gateway/pipeline.py).
+  * POST /widget/session/end (the token as a Bearer credential): the person ended the chat ("End chat"). Tokens are
+    stateless, so the end is recorded as an audit event on the conversation (sealed into its transcript, REC-1)
+    and every later lookup of the session refuses it: a copied token can no longer read the history or send.
+    Open sockets of the session, on any worker, hear it on the hub and are closed with 4410.
 """
 
 from __future__ import annotations
@@ -37,12 +42,14 @@ from sqlalchemy import Engine, func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from bot import conversations
+from bot import audit, conversations
+from bot.compliance import redaction
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import Conversation, Message
+from bot.db.models import AuditEvent, Conversation, Message
 from bot.gateway.conversation_lock import ConversationLocks, InProcessLocks
-from bot.gateway.live import LiveHub, SubscriberLagged, message_event, shown_to_debtor
+from bot.gateway.live import LiveHub, SubscriberLagged
+from bot.messaging.events import message_event, shown_to_debtor
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +64,15 @@ TOKEN_VERSION = "v1"
 CLOSE_UNAUTHORIZED = 4401  # the token is missing, forged or expired: get a new session
 CLOSE_FORBIDDEN_ORIGIN = 4403  # the page embedding the widget is not in WIDGET_ORIGINS
 CLOSE_RESYNC = 4408  # fell behind the live feed: reconnect and take the history again
+CLOSE_ENDED = 4410  # the person ended this chat (here or in another tab): forget it, do not start a new one yet
+CLOSE_TOO_BIG = 1009  # a frame over MAX_FRAME_BYTES (WebSocket's "message too big")
+ENDED_EVENT = "web_session_ended"  # the audit event that revokes a web session's tokens
 MAX_TEXT = 5000  # as the REST channel
 MAX_TITLE = 200
 MAX_IN_FLIGHT = 10  # messages of one conversation waiting for the bot; beyond this the client retries later
 HISTORY_LIMIT = 200
+# One frame: a message of MAX_TEXT characters and a title, JSON-escaped (up to 6 bytes a character), with room.
+MAX_FRAME_BYTES = 64 * 1024
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -100,6 +112,40 @@ def new_external_id() -> str:
     return "w" + base64.b32encode(secrets.token_bytes(20)).decode().lower().rstrip("=")
 
 
+# --- frames -----------------------------------------------------------------------------------------------------
+
+TOO_BIG = object()  # parse_frame's answer for a frame over MAX_FRAME_BYTES
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads pairs the halves it can; these are the rest
+
+
+def parse_frame(frame: dict[str, Any]) -> Any:
+    """A received text or binary frame's JSON value; None if it is not JSON (invalid UTF-8 is replaced, a nesting
+    deeper than the decoder's recursion limit is not JSON either), TOO_BIG over MAX_FRAME_BYTES (a text frame:
+    characters, a backstop to uvicorn's byte limit)."""
+    text, data = frame.get("text"), frame.get("bytes")
+    if len(text if text is not None else data or b"") > MAX_FRAME_BYTES:
+        return TOO_BIG
+    raw = text if text is not None else (data or b"").decode("utf-8", "replace")
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, dict):
+        # A lone surrogate ("\ud800", half an emoji a browser cut) cannot be stored as UTF-8: the message would
+        # fail after it was accepted and the widget resend it forever. It becomes U+FFFD, as invalid UTF-8 does.
+        value = {k: _LONE_SURROGATE.sub("\ufffd", v) if isinstance(v, str) else v for k, v in value.items()}
+    return value
+
+
+def stored_client_id(client_id: str) -> str:
+    """PCI-3: the client id as it is stored. The widget's own ids hold no digits, but another client's may look like a
+    card number or an SSN (a random UUID does, 1 time in 200): such an id is stored as its digest, never as sent."""
+    if not redaction.redact(client_id).kinds:
+        return client_id
+    digest = base64.b32encode(hashlib.sha256(client_id.encode()).digest()).decode().lower().rstrip("=")
+    return f"sealed-{digest[:26]}"
+
+
 # --- the channel ------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -118,6 +164,11 @@ class _Connection:
             except (WebSocketDisconnect, RuntimeError, OSError):
                 return False
 
+    async def close(self, code: int) -> None:
+        async with self.lock:
+            with suppress(RuntimeError, OSError):
+                await self.websocket.close(code=code)
+
 
 class WebChannel:
     """One per app: the per-conversation order of processing, the in-memory dedupe, the hub."""
@@ -128,9 +179,14 @@ class WebChannel:
         # Without a configured key, tokens are good for this process only (tests, throwaway runs).
         self.secret = settings.widget_secret or secrets.token_urlsafe(32)
         self.ttl = max(60, settings.widget_token_ttl_minutes * 60)
-        # One conversation's messages are processed one at a time (two tabs, resends), across gateway workers
-        # too: the dedupe below is check-then-tag, safe only under this lock (bot/gateway/conversation_lock.py).
+        # One conversation's messages are taken one at a time (two tabs, resends), across gateway workers too: the
+        # dedupe below is check-then-store-with-the-tag, safe only under this lock (bot/gateway/conversation_lock.py).
+        # It is not held while the message is answered, so messages sent meanwhile are stored and folded.
         self.locks: ConversationLocks = locks or InProcessLocks()
+        # This worker publishes one conversation's answers one message at a time, in the order they came.
+        self._sending = InProcessLocks()
+        # Messages of a conversation stored and not yet answered here: "typing" goes off when none is left.
+        self._answering: dict[str, int] = {}
         # Backpressure for one socket's burst; per worker, as a socket lives on one worker.
         self._in_flight: dict[str, int] = {}
         # Recently handled client ids per conversation: the fast path of dedupe, the database is the sure one. A
@@ -139,6 +195,7 @@ class WebChannel:
         self._seen: OrderedDict[str, OrderedDict[str, dict[str, Any]]] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self.pipeline: Any = None  # app.state.pipeline, made by the app's lifespan
+        self.limiter: Any = None  # app.state.rate_limiter: each message counts against its conversation's limit
 
     # tokens and sessions
 
@@ -151,6 +208,18 @@ class WebChannel:
         with session_scope(self.engine) as session:
             conversations.get_or_create(session, CHANNEL, external_id)
         return self.issue_token(external_id)
+
+    def end_session(self, token: str | None) -> str | None:
+        """Revoke the session this token belongs to; the conversation id, or None if the token is no longer good.
+        The conversation and its record stay (REC-1): only the way in is shut."""
+        external_id = verify_token(self.secret, token)
+        if external_id is None:
+            return None
+        with session_scope(self.engine) as session:
+            conversation_id = self._live_conversation_id(session, external_id)
+            if conversation_id is not None:
+                audit.record(session, ENDED_EVENT, conversation_id=conversation_id, actor="debtor")
+            return conversation_id
 
     def origin_allowed(self, origin: str | None) -> bool:
         allowed = self.settings.widget_origins
@@ -196,12 +265,12 @@ class WebChannel:
             frame = await connection.websocket.receive()
             if frame["type"] == "websocket.disconnect":
                 return
-            raw = frame.get("text") if frame.get("text") is not None else (frame.get("bytes") or b"").decode(
-                "utf-8", "replace")
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                data = None
+            data = parse_frame(frame)
+            if data is TOO_BIG:
+                # A chat message is at most MAX_TEXT characters: far more is not a widget. 1009, as uvicorn's
+                # ws_max_size (serve.py) would answer it, before the bytes are even buffered.
+                await connection.close(CLOSE_TOO_BIG)
+                return
             if not isinstance(data, dict):
                 await connection.send({"type": "error", "code": "bad_frame", "text": "Expected a JSON object."})
                 continue
@@ -228,6 +297,12 @@ class WebChannel:
             await connection.send({"type": "error", "code": "busy", "client_id": client_id,
                                    "text": "One moment, I'm still answering your last messages."})
             return
+        refusal = await self.limiter.conversation(CHANNEL, external_id) if self.limiter is not None else None
+        if refusal is not None:  # the widget sends it again after retry_after seconds
+            await connection.send({"type": "error", "code": "rate_limited", "client_id": client_id,
+                                   "retry_after": refusal.retry_after,
+                                   "text": f"Too many messages. Please wait {refusal.retry_after} seconds."})
+            return
         self._in_flight[conversation_id] = self._in_flight.get(conversation_id, 0) + 1
         # Its own task: a socket that drops mid-answer must not cancel the answer (another tab, or this one
         # after reconnecting, still gets it).
@@ -237,45 +312,77 @@ class WebChannel:
 
     async def _process(self, conversation_id: str, external_id: str, text: str, client_id: str,
                        title: str | None) -> None:
+        answering = False
+        key = stored_client_id(client_id)  # what is stored and looked up; the socket hears the id it sent
         try:
             async with self.locks.hold(f"web:{conversation_id}"):
-                duplicate = self._seen.get(conversation_id, {}).get(client_id) or await run_in_threadpool(
-                    self._stored, conversation_id, client_id)
+                if await run_in_threadpool(self._conversation_id, external_id) is None:
+                    return  # ended while this waited: the socket is being closed (4410), nothing more is taken
+                duplicate = self._seen.get(conversation_id, {}).get(key) or await run_in_threadpool(
+                    self._stored, conversation_id, key)
                 if duplicate is not None:
-                    # Already handled: echo the stored message so the client marks it delivered; nothing reruns.
-                    await self.hub.publish(conversation_id, duplicate)
+                    # Already taken: echo the stored message so the client marks it delivered; nothing reruns.
+                    await self.hub.publish(conversation_id, {**duplicate, "client_id": client_id})
                     return
                 before = await run_in_threadpool(self._last_id, conversation_id)
+                self._answering[conversation_id] = self._answering.get(conversation_id, 0) + 1
+                answering = True
                 await self.hub.publish(conversation_id, {"type": "typing", "on": True})
+                pending = None
                 try:
                     if self.pipeline is None:
                         raise RuntimeError("the pipeline is not running")
-                    await self.pipeline.handle(CHANNEL, external_id, text)
+                    pending = await self.pipeline.accept(CHANNEL, external_id, text, tag=self._tag(key, title))
+                    echo = await run_in_threadpool(self._event, pending.inbound_id)
+                    # Echoed under the lock, so the tabs see the messages in the order they were stored.
+                    await self.hub.publish(conversation_id, {**echo, "client_id": client_id})
+                    self._remember(conversation_id, key, echo)
                 except Exception:
                     log.exception("web message of %s failed", conversation_id)
-                finally:
-                    # Whatever got stored (the message, the replies; even after a failure) goes out, by id.
-                    events = await run_in_threadpool(self._collect, conversation_id, before, client_id, title)
-                    for event in events:
-                        await self.hub.publish(conversation_id, event)
-                    await self.hub.publish(conversation_id, {"type": "typing", "on": False})
-                    self._remember(conversation_id, client_id, events)
+            # The lock is free: the next message is stored (and folded) while this one is answered.
+            try:
+                if pending is None:
+                    raise RuntimeError("not taken")
+                events = [p.event for p in (await pending).sent]
+            except Exception:
+                if pending is not None:
+                    log.exception("web message of %s failed", conversation_id)
+                events = None
+            # Nothing awaited between the answer and the lock: the answers' order is kept.
+            async with self._sending.hold(conversation_id):
+                if events is None:  # whatever got stored (the message, perhaps replies) still goes out, by id
+                    events = await run_in_threadpool(self._collect, conversation_id, before)
+                # The widget is this channel's courier: its tabs hear the turn on the conversation's topic.
+                for event in events:
+                    await self.hub.publish(conversation_id, event)
+                answering = False
+                await self._answered(conversation_id)
         except Exception:
             # Nobody awaits this task, so a failure is logged here: most often the conversation's lock could not be
             # had (Redis down, or held past the wait) and nothing was stored; the widget resends what it has not seen
             # echoed.
             log.exception("web message of %s was not taken", conversation_id)
         finally:
+            if answering:
+                with suppress(Exception):
+                    await self._answered(conversation_id)
             left = self._in_flight.get(conversation_id, 1) - 1
             if left > 0:
                 self._in_flight[conversation_id] = left
             else:
                 self._in_flight.pop(conversation_id, None)
 
-    def _remember(self, conversation_id: str, client_id: str, events: list[dict[str, Any]]) -> None:
-        stored = next((e for e in events if e.get("client_id") == client_id), None)
-        if stored is None:
+    async def _answered(self, conversation_id: str) -> None:
+        """One message fewer waiting for its answer; the typing dots go when none is left (a fold's earlier
+        messages are answered with its last one)."""
+        left = self._answering.get(conversation_id, 1) - 1
+        if left > 0:
+            self._answering[conversation_id] = left
             return
+        self._answering.pop(conversation_id, None)
+        await self.hub.publish(conversation_id, {"type": "typing", "on": False})
+
+    def _remember(self, conversation_id: str, client_id: str, stored: dict[str, Any]) -> None:
         seen = self._seen.setdefault(conversation_id, OrderedDict())
         self._seen.move_to_end(conversation_id)
         seen[client_id] = stored
@@ -287,6 +394,12 @@ class WebChannel:
     async def _forward(self, events: Any, connection: _Connection) -> None:
         try:
             async for event in events:
+                if event.get("type") == "ended":
+                    # Ended in another tab or by a copy of the token: this socket may not read or send any more.
+                    async with connection.lock:
+                        with suppress(RuntimeError, OSError):
+                            await connection.websocket.close(code=CLOSE_ENDED)
+                    return
                 if not await connection.send(event):
                     return
         except SubscriberLagged:
@@ -305,8 +418,15 @@ class WebChannel:
 
     def _conversation_id(self, external_id: str) -> str | None:
         with session_scope(self.engine) as session:
-            return session.scalar(select(Conversation.id).where(Conversation.channel == CHANNEL,
-                                                                Conversation.external_id == external_id))
+            return self._live_conversation_id(session, external_id)
+
+    @staticmethod
+    def _live_conversation_id(session: Any, external_id: str) -> str | None:
+        """The web conversation of this session, unless the person ended it."""
+        ended = select(AuditEvent.id).where(AuditEvent.conversation_id == Conversation.id,
+                                            AuditEvent.kind == ENDED_EVENT).exists()
+        return session.scalar(select(Conversation.id).where(Conversation.channel == CHANNEL,
+                                                            Conversation.external_id == external_id, ~ended))
 
     def _history(self, conversation_id: str) -> list[dict[str, Any]]:
         with session_scope(self.engine) as session:
@@ -337,20 +457,23 @@ class WebChannel:
                     return message_event(message)
         return None
 
-    def _collect(self, conversation_id: str, after_id: int, client_id: str, title: str | None
-                 ) -> list[dict[str, Any]]:
-        """The messages stored since `after_id`; the debtor's one is tagged with its client id (the dedupe key,
-        kept with the message so it survives restarts) and the button title they chose."""
+    @staticmethod
+    def _tag(client_id: str, title: str | None) -> dict[str, Any]:
+        """What the debtor's message is stored with: its client id (the dedupe key, kept with the message so it
+        survives restarts) and the button title they chose (redacted like the text: PCI-2)."""
+        return {"client_id": client_id, **({"title": redaction.redact(title).text} if title else {})}
+
+    def _event(self, inbound_id: int) -> dict[str, Any]:
+        with session_scope(self.engine) as session:
+            return message_event(session.get(Message, inbound_id))
+
+    def _collect(self, conversation_id: str, after_id: int) -> list[dict[str, Any]]:
+        """The messages stored since `after_id`, as events."""
         with session_scope(self.engine) as session:
             rows = session.scalars(
                 select(Message).where(Message.conversation_id == conversation_id, Message.id > after_id)
                 .order_by(Message.id)
             ).all()
-            inbound = next((m for m in rows if m.direction == "in" and not (m.payload or {}).get("client_id")), None)
-            if inbound is not None:
-                inbound.payload = {**(inbound.payload or {}), "client_id": client_id,
-                                   **({"title": title} if title else {})}
-                session.flush()
             return [message_event(m) for m in rows if shown_to_debtor(m)]
 
 
@@ -360,6 +483,7 @@ def channel_for(app: Any) -> WebChannel:
         web = app.state.web_channel = WebChannel(app.state.engine, app.state.settings, app.state.live,
                                                  getattr(app.state, "conversation_locks", None))
     web.pipeline = getattr(app.state, "pipeline", None)
+    web.limiter = getattr(app.state, "rate_limiter", None)
     return web
 
 
@@ -384,13 +508,44 @@ async def widget_session(request: Request) -> Response:
     return _cors(request, JSONResponse(issued, headers={"Cache-Control": "no-store"}))
 
 
-@router.options("/widget/session")
-async def widget_session_preflight(request: Request) -> Response:
+def _preflight(request: Request, allow_headers: str) -> Response:
+    """CORS preflight for a widget POST from an embedding site."""
     response = _cors(request, Response(status_code=204))
     response.headers["Access-Control-Allow-Methods"] = "POST"
-    response.headers["Access-Control-Allow-Headers"] = "content-type"
+    response.headers["Access-Control-Allow-Headers"] = allow_headers
     response.headers["Access-Control-Max-Age"] = "600"
     return response
+
+
+@router.options("/widget/session")
+async def widget_session_preflight(request: Request) -> Response:
+    return _preflight(request, "content-type")
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return credential.strip() or None
+
+
+@router.post("/widget/session/end")
+async def widget_session_end(request: Request) -> Response:
+    """"End chat": the token stops working everywhere, at once. Nothing of the token is echoed or logged."""
+    web = channel_for(request.app)
+    if not web.origin_allowed(request.headers.get("origin")):
+        return JSONResponse({"detail": "This site may not embed the chat."}, status_code=403)
+    conversation_id = await run_in_threadpool(web.end_session, _bearer(request))
+    if conversation_id is None:
+        return _cors(request, JSONResponse({"detail": "This chat session is not valid. It may have ended already."},
+                                           status_code=401, headers={"WWW-Authenticate": "Bearer"}))
+    await web.hub.publish(conversation_id, {"type": "ended"})
+    return _cors(request, JSONResponse({"ended": True}, headers={"Cache-Control": "no-store"}))
+
+
+@router.options("/widget/session/end")
+async def widget_session_end_preflight(request: Request) -> Response:
+    return _preflight(request, "authorization")
 
 
 @router.websocket("/widget/ws")

@@ -2,13 +2,15 @@
 
 Rules and policy (COMPLIANCE.md PLAN-2, PLAN-3, DSP-2; README "Payments"):
 - Only with an active authorisation (PLAN-2): the debtor ticked the exact authorisation text on the payment page
-  of the plan's first payment; its copy is in their receipt. A chargeback or a person stops it.
+  of the plan's first payment; its copy is in their receipt (recorded by autopay_authorisation.py when the
+  ledger applies that payment). A chargeback or a person stops it.
 - Never early (PLAN-3): an installment is charged on or after its due date in the debtor's own time zone, never
   before; installments due before the authorisation are left for the debtor to pay by link.
 - Notice (PLAN-3): a debit more than 5 days after the authorisation needs a notice sent 3 to 10 business days
-  before it. The scheduler queues the notice 7 business days ahead (through the outbound queue and its gate) and
-  charges only when the notice actually went out in that window; if it went out late, the debit waits until it
-  is 3 business days old (later, never earlier); if it is over 10 business days old, a new one is sent.
+  before it. The scheduler queues the notice 7 business days ahead (through the outbound queue and its gate; the
+  notices are in autopay_authorisation.py) and charges only when the notice actually went out in that window;
+  if it went out late, the debit waits until it is 3 business days old (later, never earlier); if it is over 10
+  business days old, a new one is sent.
 - Never twice: each attempt has its own Payment row with a unique idempotency key
   ("autopay-<installment>-<attempt>"), claimed under a row lock on the installment (PostgreSQL FOR UPDATE SKIP
   LOCKED; SQLite serialises writers), and Stripe gets the same key on every retry. Two schedulers at once: one
@@ -34,67 +36,43 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot import audit, outbound_queue
+from bot import audit
 from bot.compliance import holds
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import (
     Account,
     AutopayAuthorisation,
-    Conversation,
     DebitNotice,
     Debtor,
     Installment,
-    PayLink,
     Payment,
     Plan,
     ScheduledMessage,
 )
-from bot.payments import service, texts
-from bot.plans.service import debtor_today
+from bot.payments import payment_intents, service, texts
+from bot.payments.autopay_authorisation import (
+    active_autopay,
+    needs_notice,
+    notice_state,
+    queue_notice,
+    schedule_notices,
+)
+from bot.payments.ledger import lock_row, new_reference
+from bot.payments.messages import schedule_for_account as _schedule
+from bot.plans.service import debtor_today, debtor_zone
 
 log = logging.getLogger("settle.autopay")
 
-NO_NOTICE_WITHIN_DAYS = 5  # PLAN-3: a debit more than 5 days after the authorisation needs a notice
-NOTICE_MIN_BUSINESS_DAYS, NOTICE_MAX_BUSINESS_DAYS = 3, 10
-NOTICE_TARGET_BUSINESS_DAYS = 7  # inside 3-10, with room for quiet hours and frequency caps to defer it
-NOTICE_LOOKAHEAD_DAYS = 16  # calendar days ahead to queue notices (10 business days and a weekend or two)
-NOTICE_HOUR = time(10, 0)  # debtor's local time; the gate still applies TIME-1 and FREQ-1
 STALE_CLAIM = timedelta(minutes=5)
 MAX_ATTEMPTS = 2
-
-
-def authorise(session: Session, payment: Payment, link: PayLink, received: service.Received, settings: Settings,
-              now: datetime) -> AutopayAuthorisation | None:
-    """PLAN-2: the debtor paid a plan's first payment and ticked the authorisation: keep it, with the exact text
-    they agreed to, and queue the PLAN-3 notices that are already due."""
-    existing = session.scalar(select(AutopayAuthorisation).where(AutopayAuthorisation.source_payment_id
-                                                                 == payment.id))
-    if existing is not None:
-        return existing
-    plan = session.get(Plan, link.plan_id)
-    if plan is None:
-        return None
-    text = received.consent_text or service.authorisation_text(session, link, settings)
-    auth = AutopayAuthorisation(plan_id=plan.id, account_id=payment.account_id, source_payment_id=payment.id,
-                                stripe_customer_id=received.customer_id,
-                                stripe_payment_method_id=received.payment_method_id,
-                                card_brand=received.card_brand, card_last4=received.card_last4,
-                                authorisation_text=text, authorised_at=now)
-    session.add(auth)
-    session.flush()
-    audit.record(session, "autopay_authorised", rule_id="PLAN-2", account_id=payment.account_id,
-                 conversation_id=payment.conversation_id,
-                 detail={"plan": plan.reference, "authorisation_id": auth.id, "payment_id": payment.id})
-    schedule_notices(session, settings, now, plan_id=plan.id)
-    return auth
 
 
 def stop(session: Session, plan_id: str, reason: str, actor: str = "system", now: datetime | None = None) -> bool:
     """Stop autopay on a plan (the debtor revoked it through a person, or a chargeback). Pending notices for it
     are cancelled. Returns whether anything was active."""
     now = now or datetime.now(timezone.utc)
-    auth = service.active_autopay(session, plan_id)
+    auth = active_autopay(session, plan_id)
     if auth is None:
         return False
     auth.status, auth.stopped_at, auth.stopped_reason = "revoked" if actor != "system" else "stopped", now, reason
@@ -107,84 +85,6 @@ def stop(session: Session, plan_id: str, reason: str, actor: str = "system", now
     audit.record(session, "autopay_stopped", rule_id="PLAN-2", account_id=auth.account_id, actor=actor,
                  detail={"plan_id": plan_id, "reason": reason})
     return True
-
-
-# --- PLAN-3 notices ----------------------------------------------------------------------------------------------
-
-
-def schedule_notices(session: Session, settings: Settings, now: datetime, plan_id: str | None = None) -> int:
-    """Queue the notice for each autopay installment due soon that needs one and has none yet."""
-    query = select(AutopayAuthorisation).where(AutopayAuthorisation.status == "active")
-    if plan_id is not None:
-        query = query.where(AutopayAuthorisation.plan_id == plan_id)
-    queued = 0
-    for auth in session.scalars(query).all():
-        plan = session.get(Plan, auth.plan_id)
-        account = session.get(Account, plan.account_id)
-        if plan.status != "active" or holds.hold_rule(session, account) is not None:
-            continue  # DSP-2 and the other holds: no debit, so no notice of one
-        debtor = session.get(Debtor, account.debtor_id)
-        today = debtor_today(debtor, now)
-        authorised_on = debtor_today(debtor, auth.authorised_at)
-        for installment in plan.installments:
-            if installment.status != "scheduled" or installment.due_date < authorised_on or \
-                    installment.due_date > today + timedelta(days=NOTICE_LOOKAHEAD_DAYS):
-                continue
-            if not needs_notice(installment.due_date, authorised_on):
-                continue
-            if session.scalar(select(DebitNotice.id).where(DebitNotice.installment_id == installment.id,
-                                                           DebitNotice.attempt == 1)) is not None:
-                continue
-            _queue_notice(session, auth, plan, account, debtor, installment, today, now, None)
-            queued += 1
-    return queued
-
-
-def needs_notice(debit_on: date, authorised_on: date) -> bool:
-    return (debit_on - authorised_on).days > NO_NOTICE_WITHIN_DAYS
-
-
-def _queue_notice(session: Session, auth: AutopayAuthorisation, plan: Plan, account: Account, debtor: Debtor,
-                  installment: Installment, today: date, now: datetime, existing: DebitNotice | None) -> None:
-    send_on = max(texts.add_business_days(installment.due_date, -NOTICE_TARGET_BUSINESS_DAYS), today)
-    debit_on = max(installment.due_date, texts.add_business_days(send_on, NOTICE_MIN_BUSINESS_DAYS))
-    zone = service.zone_of(debtor)
-    not_before = max(datetime.combine(send_on, NOTICE_HOUR, tzinfo=zone).astimezone(timezone.utc), now)
-    text = texts.debit_notice(amount_cents=min(installment.amount_cents, account.balance_cents),
-                              currency=account.currency, debit_on=debit_on,
-                              card=texts.card_label(auth.card_brand, auth.card_last4) or "card",
-                              plan_reference=plan.reference, number=installment.number, count=plan.installment_count)
-    message = _schedule(session, account, plan.conversation_id, "debit_notice", text, not_before)
-    if message is None:
-        return
-    if existing is None:
-        session.add(DebitNotice(installment_id=installment.id, attempt=1, debit_on=debit_on,
-                                scheduled_message_id=message.id))
-    else:
-        existing.debit_on, existing.scheduled_message_id = debit_on, message.id
-    audit.record(session, "debit_notice_queued", rule_id="PLAN-3", account_id=account.id,
-                 detail={"installment_id": installment.id, "debit_on": debit_on.isoformat(),
-                         "send_on": send_on.isoformat()})
-    session.flush()
-
-
-def notice_state(session: Session, notice: DebitNotice | None, today: date, zone: Any) -> str:
-    """PLAN-3 for one debit: "ok" (sent 3-10 business days ago and the debit date has come), "wait", "stale"
-    (sent more than 10 business days ago), "blocked" (the gate stopped it: no notice, no debit) or "missing"."""
-    if notice is None:
-        return "missing"
-    message = session.get(ScheduledMessage, notice.scheduled_message_id)
-    if message is None or message.status in ("blocked", "cancelled"):
-        return "blocked"
-    if message.status != "sent" or message.sent_at is None:
-        return "wait"
-    sent_on = message.sent_at.astimezone(zone).date()
-    age = texts.business_days_between(sent_on, today)
-    if age > NOTICE_MAX_BUSINESS_DAYS:
-        return "stale"
-    if age < NOTICE_MIN_BUSINESS_DAYS or today < notice.debit_on:
-        return "wait"
-    return "ok"
 
 
 # --- the scheduler -----------------------------------------------------------------------------------------------
@@ -275,9 +175,7 @@ def charge_installment(engine: Engine, client: stripe.StripeClient, settings: Se
             record_failure(session, session.get(Payment, claim.payment_id), "authentication_required",
                            f"payment status {intent.status}", intent.id, settings, now)
         return f"declined:{intent.status}"
-    from bot.payments import webhooks
-
-    webhooks.apply_intent(engine, client, settings, intent.to_dict(), None)
+    payment_intents.apply_intent(engine, client, settings, intent.to_dict(), None)
     return "charged"
 
 
@@ -291,11 +189,11 @@ def _claim(session: Session, engine: Engine, settings: Settings, installment_id:
     plan = session.get(Plan, installment.plan_id)
     account = session.get(Account, plan.account_id)
     debtor = session.get(Debtor, account.debtor_id)
-    auth = service.active_autopay(session, plan.id)
+    auth = active_autopay(session, plan.id)
     if auth is None or plan.status != "active":
         return "no_autopay"
     today = debtor_today(debtor, now)
-    zone = service.zone_of(debtor)
+    zone = debtor_zone(debtor)
     if installment.due_date > today:
         return "not_due"  # PLAN-3: never early
     if installment.due_date < debtor_today(debtor, auth.authorised_at):
@@ -329,10 +227,10 @@ def _claim(session: Session, engine: Engine, settings: Settings, installment_id:
                                                           DebitNotice.attempt == attempt))
         state = notice_state(session, notice, today, zone)
         if state == "missing" and attempt == 1:
-            _queue_notice(session, auth, plan, account, debtor, installment, today, now, None)
+            queue_notice(session, auth, plan, account, debtor, installment, today, now, None)
             return "notice_queued"
         if state == "stale" and attempt == 1:
-            _queue_notice(session, auth, plan, account, debtor, installment, today, now, notice)
+            queue_notice(session, auth, plan, account, debtor, installment, today, now, notice)
             return "notice_renewed"
         if state == "stale" or state == "missing":
             return mark_missed(session, installment, plan, account, settings, now)
@@ -342,7 +240,7 @@ def _claim(session: Session, engine: Engine, settings: Settings, installment_id:
     if amount <= 0:
         installment.status = "cancelled"
         return "nothing_owed"
-    payment = Payment(reference=service.new_reference(session), account_id=account.id,
+    payment = Payment(reference=new_reference(session), account_id=account.id,
                       conversation_id=plan.conversation_id, plan_id=plan.id, installment_id=installment.id,
                       method="autopay", attempt=attempt, idempotency_key=f"autopay-{installment.id}-{attempt}",
                       amount_cents=amount, currency=account.currency, stripe_customer_id=auth.stripe_customer_id,
@@ -371,8 +269,9 @@ def record_failure(session: Session, payment: Payment, code: str, message: str, 
                    settings: Settings, now: datetime) -> None:
     """A declined off-session charge (from the API's answer or the payment_failed webhook, whichever comes
     first; the second finds it done): the debtor gets a pay-now link and the retry or missed date."""
-    payment = session.scalars(select(Payment).where(Payment.id == payment.id)
-                              .execution_options(populate_existing=True)).one()
+    # Locked: the scheduler and the payment_failed webhook may both get here at once; the second waits, then sees
+    # the payment failed already, so the installment is marked missed (and the debtor told) once.
+    payment = lock_row(session, Payment, payment.id)
     if payment.status != "pending":
         return
     payment.status, payment.failure_code, payment.failure_message = "failed", code, message[:500]
@@ -422,7 +321,7 @@ def mark_missed(session: Session, installment: Installment, plan: Plan, account:
 def _link(session: Session, installment: Installment, settings: Settings, now: datetime, until: date,
           debtor: Debtor) -> service.NewLink | None:
     """A pay-now link for the installment, valid until the end of `until` in the debtor's zone."""
-    end = datetime.combine(until + timedelta(days=1), time(0, 0), tzinfo=service.zone_of(debtor))
+    end = datetime.combine(until + timedelta(days=1), time(0, 0), tzinfo=debtor_zone(debtor))
     ttl = max(end.astimezone(timezone.utc) - now, timedelta(hours=settings.pay_link_ttl_hours))
     try:
         return service.installment_link(session, installment, settings, now, ttl)
@@ -434,26 +333,3 @@ def _link(session: Session, installment: Installment, settings: Settings, now: d
 
 
 # --- messages --------------------------------------------------------------------------------------------------
-
-
-def queue_message(session: Session, payment: Payment, text: str, kind: str, now: datetime) -> None:
-    """Receipts and notices for autopay: bot-initiated, so through the outbound queue and its gate."""
-    account = session.get(Account, payment.account_id)
-    plan = session.get(Plan, payment.plan_id) if payment.plan_id else None
-    _schedule(session, account, payment.conversation_id or (plan.conversation_id if plan else None), kind, text, now)
-
-
-def _schedule(session: Session, account: Account, conversation_id: str | None, kind: str, text: str,
-              not_before: datetime) -> ScheduledMessage | None:
-    """On the channel the debtor used for the plan (its conversation), else a text to their phone."""
-    conversation = session.get(Conversation, conversation_id) if conversation_id else None
-    if conversation is not None:
-        channel, address = conversation.channel, conversation.external_id
-    else:
-        debtor = session.get(Debtor, account.debtor_id)
-        if not debtor.phone:
-            audit.record(session, "payment_message_undelivered", account_id=account.id, detail={"kind": kind})
-            return None
-        channel, address = "sms", debtor.phone
-    return outbound_queue.schedule(session, account_id=account.id, channel=channel, address=address, kind=kind,
-                                   text=text, not_before=not_before)

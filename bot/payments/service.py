@@ -1,6 +1,6 @@
-"""Payments: what a verified debtor may pay, our pay links, Checkout Sessions, the ledger and receipts.
+"""Payments: what a verified debtor may pay, our pay links and Checkout Sessions.
 
-The flow (COMPLIANCE.md PCI-1..3, PLAN-2, PLAN-3, DSP-2; autopay is in autopay.py, webhooks in webhooks.py):
+The flow (COMPLIANCE.md PCI-1..3, PLAN-2, PLAN-3, DSP-2):
   1. pay_options(): what this debtor can pay now, read from the ledger (TONE-2): the full balance, a plan's next
      payment, a settlement the policy allows, or an amount they name. A held account gets the hold's reason and
      nothing to pay (DSP-2, CEASE-*, VUL-2).
@@ -12,9 +12,13 @@ The flow (COMPLIANCE.md PCI-1..3, PLAN-2, PLAN-3, DSP-2; autopay is in autopay.p
      saves the card for later off-session charges (setup_future_usage=off_session) with the debtor's explicit
      authorisation on the page (PLAN-2). The session is created with an idempotency key per link attempt and the
      same parameters each time, so a timeout or a 500 followed by a retry never makes a second session.
-  4. apply_payment(): the ledger changes exactly once per PaymentIntent (a unique ledger reference, under row
-     locks), whatever the order or number of webhook deliveries; a payment for a held account is kept for a
-     person and never applied (DSP-2, 1006.30(c)). The debtor gets a receipt on their channel.
+  4. The payment lands in the ledger (ledger.apply_payment) exactly once per PaymentIntent, whichever reports it
+     first: a webhook (webhooks.py), the success page (sync_checkout_session, through payment_intents.py) or the
+     autopay scheduler (autopay.py). A payment for a held account is kept for a person and never applied (DSP-2,
+     1006.30(c)). The debtor gets a receipt on their channel.
+
+The modules, each importing only those to its right: webhooks -> autopay -> service -> payment_intents -> ledger ->
+autopay_authorisation -> messages, texts.
 """
 
 from __future__ import annotations
@@ -24,58 +28,44 @@ import hashlib
 import logging
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import stripe
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import audit, conversations, handoff
+from bot import audit
 from bot.accounts import verified_accounts
-from bot.compliance import holds, outbound_gate, tone
+from bot.compliance import holds
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import (
     Account,
-    AccountStatus,
-    AutopayAuthorisation,
     Conversation,
     Debtor,
     Installment,
-    LedgerEntry,
     PayLink,
     Payment,
     Plan,
     StripeCustomer,
 )
 from bot.money import format_cents, parse_dollars
-from bot.payments import texts
+from bot.payments import payment_intents, texts
+from bot.payments.autopay_authorisation import AUTOPAY_FIELD, AUTOPAY_PREFIX, active_autopay, authorisation_text
+from bot.payments.ledger import for_update, lock_row, payment_for_link
+from bot.payments.messages import Delivered
 from bot.plans.policy import current_policy
-from bot.plans.service import OPEN_STATUSES, debtor_today, open_plan
+from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, debtor_zone, open_plan
 
 log = logging.getLogger("settle.payments")
 
 MIN_PAYMENT_CENTS = 100  # $1.00: Stripe's floor is $0.50; a smaller payment is almost always a typing slip
-UNPAID = ("scheduled", "missed")
 # Stripe needs a Checkout Session to live 30 minutes at least; a few more keep a retry inside the bound.
 SESSION_MIN_LIFETIME = timedelta(minutes=35)
 SESSION_MAX_LIFETIME = timedelta(hours=24)
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-# The choice on a plan's first payment page (PLAN-2). Stripe limits a label to 50 characters, an option to 100.
-AUTOPAY_KEY, AUTOPAY_YES, AUTOPAY_NO = "autopay", "yes", "no"
-AUTOPAY_FIELD = {
-    "key": AUTOPAY_KEY, "type": "dropdown", "optional": False,
-    "label": {"type": "custom", "custom": "Later plan payments"},
-    "dropdown": {"options": [
-        {"label": "Take them from this card on their due dates", "value": AUTOPAY_YES},
-        {"label": "I'll pay each one with a link", "value": AUTOPAY_NO},
-    ]},
-}
-AUTOPAY_PREFIX = "If you choose to have later payments taken from this card: "
 
 
 class PaymentRefused(Exception):
@@ -149,7 +139,7 @@ def pay_options(session: Session, conversation_id: str) -> PayOptions:
     choices: list[PayChoice] = []
     plan = open_plan(session, account.id)
     if plan is not None:
-        nxt = next((i for i in plan.installments if i.status in UNPAID), None)
+        nxt = next((i for i in plan.installments if i.status in UNPAID_INSTALLMENT), None)
         if nxt is not None:
             amount = min(nxt.amount_cents, balance)
             choices.append(PayChoice("installment", amount, f"Next plan payment: {format_cents(amount, currency)}",
@@ -269,7 +259,7 @@ def create_pay_link(session: Session, conversation_id: str, choice: PayChoice, s
     account = next((a for a in accounts if a.id == conversation.account_id), accounts[0] if accounts else None)
     if account is None:
         raise PaymentRefused(f"I couldn't find an open account for you. {texts.ASK_A_PERSON}")
-    account = _lock(session, Account, account.id)
+    account = lock_row(session, Account, account.id)
     return _make_link(session, account, conversation_id, choice, settings, now, ttl)
 
 
@@ -293,11 +283,11 @@ def _make_link(session: Session, account: Account, conversation_id: str | None, 
         installment = session.get(Installment, choice.installment_id)
         plan = session.get(Plan, installment.plan_id) if installment is not None else None
         if installment is None or plan is None or plan.account_id != account.id or \
-                installment.status not in UNPAID or plan.status not in OPEN_STATUSES:
+                installment.status not in UNPAID_INSTALLMENT or plan.status not in OPEN_STATUSES:
             raise PaymentRefused("That plan payment is already done or has changed. Say 'my plan' to check it.")
         # The card is saved for autopay only at the plan's first payment, and only with the debtor's explicit
         # authorisation on the payment page (PLAN-2).
-        save_card = plan.status == "awaiting_first_payment" and _active_autopay(session, plan.id) is None
+        save_card = plan.status == "awaiting_first_payment" and active_autopay(session, plan.id) is None
     # One live link per account: an older unused one is cancelled, so two links can't both be paid.
     session.execute(update(PayLink).where(PayLink.account_id == account.id, PayLink.status == "active",
                                           PayLink.stripe_checkout_session_id.is_(None))
@@ -315,7 +305,7 @@ def _make_link(session: Session, account: Account, conversation_id: str | None, 
                                                 "amount_cents": choice.amount_cents, "save_card": save_card})
     url = f"{settings.pay_base_url}/pay/{token}"
     message = texts.pay_link(choice.amount_cents, account.currency, url,
-                             texts.link_expiry(expires_at, _zone(session.get(Debtor, account.debtor_id))),
+                             texts.link_expiry(expires_at, debtor_zone(session.get(Debtor, account.debtor_id))),
                              autopay=save_card)
     return NewLink(link.id, url, message)
 
@@ -326,18 +316,18 @@ def first_payment_message(session: Session, plan: Plan, conversation_id: str, se
     its due date, on which the debtor may also authorise autopay for the rest (PLAN-2). None if no link can be
     made (the caller keeps the plain wording)."""
     now = now or datetime.now(timezone.utc)
-    first = next((i for i in plan.installments if i.status in UNPAID), None)
+    first = next((i for i in plan.installments if i.status in UNPAID_INSTALLMENT), None)
     if first is None:
         return None
     account = session.get(Account, plan.account_id)
-    zone = _zone(session.get(Debtor, account.debtor_id))
+    zone = debtor_zone(session.get(Debtor, account.debtor_id))
     end_of_due = datetime.combine(first.due_date + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     ttl = min(max(end_of_due.astimezone(timezone.utc) - now, timedelta(hours=settings.pay_link_ttl_hours)),
               timedelta(days=31))
     choice = PayChoice("installment", min(first.amount_cents, account.balance_cents), "", installment_id=first.id,
                        plan_id=plan.id)
     try:
-        link = _make_link(session, _lock(session, Account, account.id), conversation_id, choice, settings, now, ttl)
+        link = _make_link(session, lock_row(session, Account, account.id), conversation_id, choice, settings, now, ttl)
     except PaymentRefused:
         return None
     return (f"What happens next: your first payment of {format_cents(choice.amount_cents, account.currency)} is due "
@@ -349,7 +339,7 @@ def installment_link(session: Session, installment: Installment, settings: Setti
                      ttl: timedelta) -> NewLink:
     """A link for one plan payment, made without a chat (autopay's decline and missed-payment messages)."""
     plan = session.get(Plan, installment.plan_id)
-    account = _lock(session, Account, plan.account_id)
+    account = lock_row(session, Account, plan.account_id)
     amount = min(installment.amount_cents, account.balance_cents)
     choice = PayChoice("installment", amount, "", installment_id=installment.id, plan_id=plan.id)
     return _make_link(session, account, plan.conversation_id, choice, settings, now, ttl)
@@ -366,7 +356,7 @@ def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Setting
     the debtor is told to try the same link again; nothing was recorded or charged)."""
     now = now or datetime.now(timezone.utc)
     with session_scope(engine) as session:
-        link = session.scalar(_locked(select(PayLink).where(PayLink.token_hash == hash_token(token)), engine))
+        link = session.scalar(for_update(select(PayLink).where(PayLink.token_hash == hash_token(token)), engine))
         if link is None:
             raise LinkProblem(404, "This payment link isn't valid. Say 'pay now' in the chat to get a new one.")
         link_id, session_id = link.id, link.stripe_checkout_session_id
@@ -380,7 +370,7 @@ def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Setting
             raise LinkProblem(410, "This payment is already done. Thank you. Your receipt is in the chat.")
         fresh = True  # expired (or unknown to Stripe): a new attempt, with a new key
     with session_scope(engine) as session:
-        link = session.scalar(_locked(select(PayLink).where(PayLink.id == link_id), engine))
+        link = session.scalar(for_update(select(PayLink).where(PayLink.id == link_id), engine))
         prepared = _checkout_params(session, link, token, settings, now, fresh)
         customer_needed = link.save_card
         debtor_id = session.get(Account, link.account_id).debtor_id
@@ -415,7 +405,7 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
                                 "in the chat to get a new one.")
     if now >= link.expires_at:
         return LinkProblem(410, "This payment link has expired. Say 'pay now' in the chat to get a new one.")
-    account = _lock(session, Account, link.account_id)
+    account = lock_row(session, Account, link.account_id)
     rule = holds.hold_rule(session, account)
     if rule is not None:
         audit.record(session, "checkout_refused", rule_id=rule, conversation_id=link.conversation_id,
@@ -430,7 +420,7 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         return changed
     if link.installment_id:
         installment = session.get(Installment, link.installment_id)
-        if installment is None or installment.status not in UNPAID:
+        if installment is None or installment.status not in UNPAID_INSTALLMENT:
             return LinkProblem(410, "This plan payment is already done. Thank you.")
     if fresh or link.checkout_expires_at is None or link.checkout_expires_at < now + SESSION_MIN_LIFETIME:
         link.checkout_attempt += 1
@@ -461,23 +451,8 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         params["payment_intent_data"]["setup_future_usage"] = "off_session"
         params["consent_collection"] = {"payment_method_reuse_agreement": {"position": "hidden"}}
         params["custom_fields"] = [AUTOPAY_FIELD]
-        params["custom_text"] = {"submit": {"message": AUTOPAY_PREFIX + authorisation_text(session, link,
-                                                                                           settings)}}
+        params["custom_text"] = {"submit": {"message": AUTOPAY_PREFIX + authorisation_text(session, link, settings)}}
     return params, link.checkout_attempt
-
-
-def authorisation_text(session: Session, link: PayLink, settings: Settings) -> str:
-    """PLAN-2: the autopay authorisation for the plan's payments after this one, as shown on the payment page."""
-    plan = session.get(Plan, link.plan_id)
-    later = [i for i in plan.installments if i.id != link.installment_id and i.status in UNPAID]
-    if not later:
-        return f"I agree to pay {format_cents(link.amount_cents, link.currency)} now."
-    amounts = sorted({i.amount_cents for i in later})
-    amount_text = format_cents(amounts[0], link.currency) if len(amounts) == 1 else \
-        f"{format_cents(amounts[0], link.currency)} to {format_cents(amounts[-1], link.currency)}"
-    return texts.authorisation(business=settings.business_name, support=settings.support_contact,
-                               plan_reference=plan.reference, count=len(later), amount_text=amount_text,
-                               first_due=later[0].due_date, last_due=later[-1].due_date)
 
 
 def _customer_for(engine: Engine, client: stripe.StripeClient, debtor_id: str) -> str:
@@ -507,16 +482,9 @@ def _record_session(engine: Engine, link_id: str, session_id: str, url: str | No
             link = session.get(PayLink, link_id)
             link.stripe_checkout_session_id, link.checkout_url = session_id, url
             if session.scalar(select(Payment.id).where(Payment.stripe_checkout_session_id == session_id)) is None:
-                session.add(_payment_for_link(session, link, session_id))
+                session.add(payment_for_link(session, link, session_id))
     except IntegrityError:
         pass
-
-
-def _payment_for_link(session: Session, link: PayLink, session_id: str | None) -> Payment:
-    return Payment(reference=new_reference(session), account_id=link.account_id,
-                   conversation_id=link.conversation_id, pay_link_id=link.id, plan_id=link.plan_id,
-                   installment_id=link.installment_id, method="checkout", amount_cents=link.amount_cents,
-                   currency=link.currency, stripe_checkout_session_id=session_id)
 
 
 def _audit_unavailable(engine: Engine, link_id: str, exc: Exception) -> None:
@@ -543,10 +511,8 @@ def sync_checkout_session(engine: Engine, client: stripe.StripeClient, settings:
     found = _retrieve_session(client, session_id)
     if found is None or found.status != "complete" or found.payment_status != "paid" or not found.payment_intent:
         return Delivered()
-    from bot.payments import webhooks  # the webhook handler owns turning Stripe objects into ledger calls
-
     intent = client.v1.payment_intents.retrieve(found.payment_intent)
-    return webhooks.apply_intent(engine, client, settings, intent.to_dict(), found.to_dict())
+    return payment_intents.apply_intent(engine, client, settings, intent.to_dict(), found.to_dict())
 
 
 def session_summary(engine: Engine, session_id: str) -> dict[str, Any] | None:
@@ -557,338 +523,3 @@ def session_summary(engine: Engine, session_id: str) -> dict[str, Any] | None:
             return None
         return {"amount": format_cents(payment.amount_cents, payment.currency), "status": payment.status,
                 "reference": payment.reference}
-
-
-# --- 4. the ledger -----------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Delivered:
-    """Messages stored for the debtor by a ledger change, for the gateway to push to live channels."""
-
-    messages: list[tuple[str, int]] = field(default_factory=list)  # (conversation_id, message id)
-
-    def extend(self, other: Delivered) -> None:
-        self.messages += other.messages
-
-
-@dataclass(frozen=True)
-class Received:
-    """A successful payment as Stripe reports it."""
-
-    payment_intent_id: str
-    amount_cents: int
-    currency: str
-    charge_id: str | None = None
-    customer_id: str | None = None
-    payment_method_id: str | None = None
-    card_brand: str | None = None
-    card_last4: str | None = None
-    saved_for_later: bool = False  # setup_future_usage=off_session on the PaymentIntent
-    consented: bool = False  # the debtor chose autopay on the payment page (PLAN-2)
-    consent_text: str | None = None  # the authorisation text as the payment page showed it
-
-
-def apply_payment(session: Session, payment: Payment, received: Received, settings: Settings,
-                  now: datetime | None = None) -> Delivered:
-    """Apply a successful payment to the ledger, exactly once per PaymentIntent (PLAN and DSP-2 rules inside).
-
-    Idempotent: the payment row is locked and checked, and the ledger entry's reference ("payment:<pi>") is
-    unique, so a concurrent or repeated call changes nothing and sends no second receipt."""
-    now = now or datetime.now(timezone.utc)
-    payment = _lock(session, Payment, payment.id)
-    if payment.applied_at is not None or payment.status in ("succeeded", "held"):
-        return Delivered()
-    account = _lock(session, Account, payment.account_id)
-    payment.stripe_payment_intent_id = received.payment_intent_id
-    payment.stripe_charge_id = received.charge_id or payment.stripe_charge_id
-    payment.stripe_customer_id = received.customer_id or payment.stripe_customer_id
-    payment.stripe_payment_method_id = received.payment_method_id or payment.stripe_payment_method_id
-    payment.card_brand, payment.card_last4 = received.card_brand, received.card_last4  # PCI-3: no more than this
-    rule = holds.hold_rule(session, account)
-    if received.amount_cents != payment.amount_cents or received.currency.upper() != payment.currency.upper():
-        return _hold(session, payment, account, "AMOUNT", "amount_mismatch", now,
-                     {"expected": payment.amount_cents, "received": received.amount_cents})
-    if rule is not None and rule != "ACCOUNT-CLOSED":
-        # DSP-2 (1006.30(c)): never apply a payment to a disputed debt; CEASE-*/VUL-2: a person decides.
-        return _hold(session, payment, account, rule, "payment_on_hold", now, {"rule": rule})
-    amount = received.amount_cents - payment.refunded_cents  # a refund that arrived first is netted out
-    applied = max(0, min(amount, account.balance_cents))
-    entry = LedgerEntry(account_id=account.id, payment_id=payment.id, kind="payment", amount_cents=-applied,
-                        balance_after_cents=account.balance_cents - applied,
-                        reference=f"payment:{received.payment_intent_id}", created_at=now)
-    try:
-        with session.begin_nested():
-            session.add(entry)
-    except IntegrityError:
-        # Applied by another delivery in the meantime: nothing more to do, and no second receipt.
-        payment.status = "succeeded"
-        return Delivered()
-    account.balance_cents -= applied
-    payment.status, payment.applied_at, payment.applied_cents = "succeeded", now, applied
-    delivered = Delivered()
-    link = session.get(PayLink, payment.pay_link_id) if payment.pay_link_id else None
-    if link is not None:
-        link.status, link.used_at = "paid", now
-    if applied < amount:
-        # More than the balance arrived (two links paid at once): the excess goes to a person to refund.
-        audit.record(session, "overpayment", account_id=account.id, conversation_id=payment.conversation_id,
-                     detail={"payment_id": payment.id, "excess_cents": amount - applied})
-        _ask_person(session, payment, account, "overpayment", None, {"excess_cents": amount - applied})
-    settled = False
-    if link is not None and link.purpose == "settlement" and account.balance_cents > 0:
-        # The creditor accepted this sum in full settlement: the rest of the balance is written off.
-        rest = account.balance_cents
-        session.add(LedgerEntry(account_id=account.id, payment_id=payment.id, kind="settlement", amount_cents=-rest,
-                                balance_after_cents=0, reference=f"settlement:{received.payment_intent_id}",
-                                created_at=now))
-        account.balance_cents, settled = 0, True
-    _advance_plan(session, payment, account, now)
-    if account.balance_cents == 0:
-        account.status = AccountStatus.PAID
-    audit.record(session, "payment_applied", account_id=account.id, conversation_id=payment.conversation_id,
-                 detail={"payment_id": payment.id, "reference": payment.reference, "applied_cents": applied,
-                         "method": payment.method, "settled": settled})
-    debtor = session.get(Debtor, account.debtor_id)
-    lines = [texts.receipt(amount_cents=received.amount_cents, currency=account.currency,
-                           paid_on=debtor_today(debtor, now), card=texts.card_label(received.card_brand,
-                                                                                   received.card_last4),
-                           reference=payment.reference, balance_cents=account.balance_cents,
-                           creditor=account.creditor)]
-    if settled:
-        lines.append(texts.settled(account.creditor))
-    authorisation = None
-    if link is not None and link.save_card and received.saved_for_later and received.consented \
-            and received.payment_method_id and received.customer_id and account.balance_cents > 0:
-        from bot.payments import autopay  # autopay builds on this module
-
-        authorisation = autopay.authorise(session, payment, link, received, settings, now)
-    lines.append(_advance_line(session, payment, account) or "")  # after authorise: it names the card used next
-    if authorisation is not None:
-        lines.append(texts.autopay_on(card=texts.card_label(received.card_brand, received.card_last4) or "card",
-                                      authorisation=authorisation.authorisation_text))
-    delivered.extend(tell_debtor(session, payment, " ".join(line for line in lines if line), "payment_receipt",
-                                 now))
-    return delivered
-
-
-def _hold(session: Session, payment: Payment, account: Account, rule: str, reason: str, now: datetime,
-          detail: dict[str, Any]) -> Delivered:
-    """Money that may not be applied: kept as held, audited with its rule, and handed to a person."""
-    payment.status = "held"
-    audit.record(session, "payment_held", rule_id=rule if rule != "AMOUNT" else None, account_id=account.id,
-                 conversation_id=payment.conversation_id,
-                 detail={"payment_id": payment.id, "amount_cents": payment.amount_cents, "reason": reason, **detail})
-    _ask_person(session, payment, account, reason, rule if rule != "AMOUNT" else None, detail)
-    link = session.get(PayLink, payment.pay_link_id) if payment.pay_link_id else None
-    if link is not None:
-        link.status, link.used_at = "paid", now  # used: the money arrived, even though it is not applied
-    if rule in ("DSP-2", "VUL-2"):
-        # Acknowledged without any payment ask (DSP-2); CEASE-* accounts get no message at all (CEASE-1).
-        return tell_debtor(session, payment, texts.held(payment.amount_cents, payment.currency), "payment_held", now)
-    return Delivered()
-
-
-def _ask_person(session: Session, payment: Payment, account: Account, reason: str, rule_id: str | None,
-                detail: dict[str, Any]) -> None:
-    conversation_id = payment.conversation_id or _latest_conversation(session, account)
-    if conversation_id is None:
-        return  # audited by the caller; there is no conversation to queue for a person
-    handoff.request(session, conversation_id, reason, rule_id=rule_id, account_id=account.id,
-                    details={"payment_id": payment.id, "payment_reference": payment.reference, **detail})
-
-
-def _latest_conversation(session: Session, account: Account) -> str | None:
-    return session.scalar(select(Conversation.id).where(Conversation.debtor_id == account.debtor_id)
-                          .order_by(Conversation.last_activity_at.desc()).limit(1))
-
-
-def _advance_plan(session: Session, payment: Payment, account: Account, now: datetime) -> None:
-    """A paid installment advances its plan: the first payment makes it active, the last completes it. A payment
-    that clears the balance completes the plan and cancels what is left (never charge past zero)."""
-    plan = session.get(Plan, payment.plan_id) if payment.plan_id else open_plan(session, account.id)
-    if plan is None or plan.status not in OPEN_STATUSES:
-        return
-    if payment.installment_id:
-        installment = session.get(Installment, payment.installment_id)
-        if installment is not None and installment.status in UNPAID:
-            installment.status, installment.paid_at = "paid", now
-    if account.balance_cents == 0:
-        for installment in plan.installments:
-            if installment.status in UNPAID:
-                installment.status = "cancelled"
-    if all(i.status in ("paid", "cancelled") for i in plan.installments):
-        plan.status = "completed"
-    elif payment.installment_id and plan.status == "awaiting_first_payment":
-        plan.status = "active"
-    session.flush()
-
-
-def _advance_line(session: Session, payment: Payment, account: Account) -> str | None:
-    installment = session.get(Installment, payment.installment_id) if payment.installment_id else None
-    if installment is None:
-        return None
-    plan = session.get(Plan, installment.plan_id)
-    nxt = next((i for i in plan.installments if i.status in UNPAID), None)
-    auth = _active_autopay(session, plan.id)
-    return texts.plan_progress(number=installment.number, count=plan.installment_count, reference=plan.reference,
-                               next_amount=min(nxt.amount_cents, account.balance_cents) if nxt else None,
-                               next_due=nxt.due_date if nxt else None, currency=account.currency,
-                               autopay_card=texts.card_label(auth.card_brand, auth.card_last4) if auth else None)
-
-
-def apply_refund(session: Session, payment: Payment, refunded_total_cents: int, charge_id: str, settings: Settings,
-                 now: datetime | None = None) -> Delivered:
-    """A refund (Stripe reports the charge's cumulative amount_refunded): the balance goes back up by what was
-    newly refunded, once per refund level (unique reference), and only for money that had been applied."""
-    now = now or datetime.now(timezone.utc)
-    payment = _lock(session, Payment, payment.id)
-    delta = refunded_total_cents - payment.refunded_cents
-    if delta <= 0:
-        return Delivered()
-    account = _lock(session, Account, payment.account_id)
-    payment.refunded_cents = refunded_total_cents
-    if payment.applied_at is None:
-        # Not applied (held for a person, or the success event is still to come): nothing to reverse; apply
-        # will net the refund out if the payment arrives later.
-        audit.record(session, "refund_recorded", account_id=account.id, detail={"payment_id": payment.id,
-                                                                                "refunded_cents": delta})
-        return Delivered()
-    credit = min(delta, payment.applied_cents)
-    entries = [LedgerEntry(account_id=account.id, payment_id=payment.id, kind="refund", amount_cents=credit,
-                           balance_after_cents=account.balance_cents + credit,
-                           reference=f"refund:{charge_id}:{refunded_total_cents}", created_at=now)]
-    link = session.get(PayLink, payment.pay_link_id) if payment.pay_link_id else None
-    fully = refunded_total_cents >= payment.amount_cents
-    if fully and link is not None and link.purpose == "settlement":
-        writeoff = session.scalar(select(LedgerEntry).where(LedgerEntry.payment_id == payment.id,
-                                                            LedgerEntry.kind == "settlement"))
-        if writeoff is not None:  # no payment, no settlement: the written-off part comes back too
-            back = -writeoff.amount_cents
-            entries.append(LedgerEntry(account_id=account.id, payment_id=payment.id, kind="settlement",
-                                       amount_cents=back, balance_after_cents=account.balance_cents + credit + back,
-                                       reference=f"settlement-reversed:{charge_id}", created_at=now))
-    try:
-        with session.begin_nested():
-            session.add_all(entries)
-    except IntegrityError:
-        return Delivered()
-    account.balance_cents += sum(e.amount_cents for e in entries)
-    if account.balance_cents > 0 and account.status == AccountStatus.PAID:
-        account.status = AccountStatus.ACTIVE
-    if fully and payment.installment_id:
-        installment = session.get(Installment, payment.installment_id)
-        if installment is not None and installment.status == "paid":
-            installment.status, installment.paid_at = "scheduled", None
-            plan = session.get(Plan, installment.plan_id)
-            if plan.status == "completed":
-                plan.status = "active"
-    audit.record(session, "refund_applied", account_id=account.id, conversation_id=payment.conversation_id,
-                 detail={"payment_id": payment.id, "refunded_cents": credit})
-    text = texts.refund(amount_cents=delta, currency=account.currency,
-                        card=texts.card_label(payment.card_brand, payment.card_last4),
-                        balance_cents=account.balance_cents, creditor=account.creditor)
-    return tell_debtor(session, payment, text, "refund_receipt", now)
-
-
-def flag_chargeback(session: Session, payment: Payment | None, account_id: str | None, dispute: dict[str, Any],
-                    now: datetime | None = None) -> None:
-    """charge.dispute.created: the cardholder's bank took the money back (a chargeback). That is not a debt
-    dispute (DSP-1 is the debtor telling us the debt is wrong): the ledger is not touched, a person is asked to
-    look (handoff reason "chargeback"), and autopay on that plan stops until they do."""
-    now = now or datetime.now(timezone.utc)
-    account = session.get(Account, payment.account_id if payment is not None else account_id or "")
-    detail = {"dispute_id": dispute.get("id"), "amount_cents": dispute.get("amount"),
-              "reason": dispute.get("reason"), "charge_id": dispute.get("charge")}
-    audit.record(session, "chargeback", account_id=account.id if account else None,
-                 conversation_id=payment.conversation_id if payment else None,
-                 detail={**detail, "payment_id": payment.id if payment else None})
-    if account is None:
-        return
-    if payment is not None:
-        _ask_person(session, payment, account, "chargeback", None, detail)
-        if payment.plan_id:
-            auth = _active_autopay(session, payment.plan_id)
-            if auth is not None:
-                auth.status, auth.stopped_at, auth.stopped_reason = "stopped", now, "chargeback"
-    else:
-        conversation_id = _latest_conversation(session, account)
-        if conversation_id is not None:
-            handoff.request(session, conversation_id, "chargeback", account_id=account.id, details=detail)
-
-
-# --- messages to the debtor --------------------------------------------------------------------------------------
-
-
-def tell_debtor(session: Session, payment: Payment, text: str, kind: str, now: datetime) -> Delivered:
-    """A receipt or notice about a payment, on the debtor's channel.
-
-    A Checkout payment answers something the debtor just did, so it is stored straight into the conversation the
-    link was sent in (the gate still checks it: TONE-1, DSP-2), with the debt-collector notice (DISC-2); the
-    gateway then pushes it to the live channel. An autopay message is bot-initiated: it goes through the outbound
-    queue and its gate (TIME-1, FREQ-1, OPT-3, ID-5)."""
-    if payment.method == "autopay":
-        from bot.payments import autopay
-
-        autopay.queue_message(session, payment, text, kind, now)
-        return Delivered()
-    conversation = session.get(Conversation, payment.conversation_id) if payment.conversation_id else None
-    if conversation is None:
-        audit.record(session, "payment_message_undelivered", account_id=payment.account_id,
-                     detail={"payment_id": payment.id, "kind": kind})
-        return Delivered()
-    text = tone.with_debt_collector_notice(text)  # DISC-2: it may arrive outside the session that asked
-    verdict = outbound_gate.check_reply(session, conversation, text)
-    message = conversations.record_message(session, conversation, direction="out", sender_role="bot", text=text,
-                                           payload={"kind": kind, "payment_reference": payment.reference},
-                                           status="sent" if verdict.allowed else "blocked")
-    if not verdict.allowed:
-        message.rule_ids = list(verdict.rule_ids)
-        audit.record(session, "outbound_blocked", rule_id=verdict.rule_ids[0], conversation_id=conversation.id,
-                     detail={"rules": list(verdict.rule_ids), "kind": kind})
-        return Delivered()
-    return Delivered([(conversation.id, message.id)])
-
-
-# --- helpers -----------------------------------------------------------------------------------------------------
-
-
-def new_reference(session: Session) -> str:
-    """A receipt number a person can read out: "PAY-7KQ4XW" (no 0/O or 1/I/L)."""
-    while True:
-        reference = "PAY-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-        if session.scalar(select(Payment.id).where(Payment.reference == reference)) is None:
-            return reference
-
-
-def _active_autopay(session: Session, plan_id: str) -> AutopayAuthorisation | None:
-    return session.scalar(select(AutopayAuthorisation).where(AutopayAuthorisation.plan_id == plan_id,
-                                                             AutopayAuthorisation.status == "active")
-                          .order_by(AutopayAuthorisation.authorised_at.desc()).limit(1))
-
-
-def active_autopay(session: Session, plan_id: str) -> AutopayAuthorisation | None:
-    return _active_autopay(session, plan_id)
-
-
-def _locked(query: Any, engine_or_session: Engine | Session) -> Any:
-    """FOR UPDATE where the database has row locks (PostgreSQL); SQLite serialises writers instead."""
-    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
-    return query.with_for_update() if bind.dialect.name == "postgresql" else query
-
-
-def _lock(session: Session, model: Any, key: str) -> Any:
-    """The row, locked for the rest of the transaction (PostgreSQL) and read fresh."""
-    query = _locked(select(model).where(model.__mapper__.primary_key[0] == key), session)
-    return session.scalars(query.execution_options(populate_existing=True)).one()
-
-
-def _zone(debtor: Debtor | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(debtor.timezone) if debtor is not None and debtor.timezone else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def zone_of(debtor: Debtor | None) -> ZoneInfo:
-    return _zone(debtor)

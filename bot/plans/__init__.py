@@ -6,7 +6,8 @@ loads the account, converts "today" into the debtor's time zone, and records con
 """
 
 from bot.plans.affordability import Affordability, parse_affordability
-from bot.plans.engine import Installment, PlanOption, Proposal, propose
+from bot.plans.engine import propose
+from bot.plans.options import Installment, PlanOption, Proposal
 from bot.plans.policy import (
     DEFAULT_POLICY_PATH,
     DownPayment,

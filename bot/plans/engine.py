@@ -40,13 +40,13 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
 
 from bot.money import format_cents
 from bot.plans.affordability import Affordability
-from bot.plans.policy import FREQUENCIES, Fee, PlanPolicy
+from bot.plans.options import Installment, PlanOption, Proposal
+from bot.plans.policy import FREQUENCIES, PlanPolicy
 from bot.plans.terms import format_date
 
 # Mirrors bot.db.models.AccountStatus.ACTIVE without importing the database layer into pure domain code.
@@ -76,60 +76,6 @@ _REFUSALS = {
     "closed": "This account is closed, so there's no plan to set up.",
 }
 _NEXT_STEP = "If you have questions, you can talk to a person."
-
-
-@dataclass(frozen=True)
-class Installment:
-    number: int
-    due: date
-    amount_cents: int
-
-
-@dataclass(frozen=True)
-class PlanOption:
-    """One offer. kind: "plan" | "settlement" | "pay_in_full"; frequency is None for a single payment."""
-
-    kind: str
-    frequency: str | None
-    installments: tuple[Installment, ...]
-    total_cents: int
-    fee_cents: int
-    balance_cents: int
-    matches_request: bool = False
-    fees: tuple[Fee, ...] = ()
-
-    @property
-    def count(self) -> int:
-        return len(self.installments)
-
-    @property
-    def first_due(self) -> date:
-        return self.installments[0].due
-
-    @property
-    def last_due(self) -> date:
-        return self.installments[-1].due
-
-    @property
-    def discount_cents(self) -> int:
-        """How much less than the balance a settlement is (0 for other kinds)."""
-        return self.balance_cents - self.total_cents if self.kind == "settlement" else 0
-
-    @property
-    def amounts(self) -> tuple[int, ...]:
-        return tuple(i.amount_cents for i in self.installments)
-
-
-@dataclass(frozen=True)
-class Proposal:
-    """The options to offer, or a refusal. needs_person: hand off (PLAN-4), the offer is far from the request."""
-
-    balance_cents: int
-    options: tuple[PlanOption, ...] = ()
-    refusal: str | None = None
-    note: str | None = None
-    needs_person: bool = False
-    policy_name: str = ""
 
 
 def propose(

@@ -30,8 +30,9 @@ from bot.compliance.holds import HOLD_MESSAGES, hold_rule
 from bot.db.models import Account, AccountStatus, Conversation, Debtor, Installment, Plan
 from bot.money import format_cents
 from bot.plans.affordability import Affordability, parse_affordability
-from bot.plans.engine import Installment as PlannedInstallment
-from bot.plans.engine import PlanOption, propose
+from bot.plans.engine import propose
+from bot.plans.options import Installment as PlannedInstallment
+from bot.plans.options import PlanOption
 from bot.plans.policy import Fee, PlanPolicy, current_policy
 from bot.plans.terms import describe_option, describe_schedule, format_date
 
@@ -117,11 +118,15 @@ def is_explicit_yes(text: str) -> bool:
 def debtor_today(debtor: Debtor | None, now: datetime | None = None) -> date:
     """Today in the debtor's own time zone: due dates are their calendar days, not the server's."""
     now = now or datetime.now(timezone.utc)
+    return now.astimezone(debtor_zone(debtor)).date()
+
+
+def debtor_zone(debtor: Debtor | None) -> ZoneInfo:
+    """The debtor's own time zone; UTC if none is known or it is not a real zone."""
     try:
-        zone = ZoneInfo(debtor.timezone) if debtor is not None and debtor.timezone else timezone.utc
+        return ZoneInfo(debtor.timezone) if debtor is not None and debtor.timezone else ZoneInfo("UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        zone = timezone.utc
-    return now.astimezone(zone).date()
+        return ZoneInfo("UTC")
 
 
 def terms_text(option: PlanOption, currency: str = "USD") -> str:

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
 
 from bot.money import format_cents
-
-if TYPE_CHECKING:  # engine imports format_date from here; the types are only needed by the type checker
-    from bot.plans.engine import Installment, PlanOption
+from bot.plans.options import Installment, PlanOption
 
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",

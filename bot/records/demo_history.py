@@ -1,7 +1,11 @@
 """Demo history for the compliance console: a handful of past conversations, made through the real services
 (disputes, opt-out, handoff, the outbound gate on an agent's reply), so their chain and flags are real. Each
 conversation is dated yesterday or earlier, each message and event a minute after the one before. Idempotent: it
-does nothing when the history is already there."""
+does nothing when the history is already there.
+
+It uses only the demo portfolio's rows reserved for it (HISTORY_ACCOUNTS), never the accounts the README's
+walkthroughs name: a dispute holds its account and a STOP suppresses its phone, so on SET-100001 (the README's
+balance and pay-now account) the walkthroughs could not be done (issue 21)."""
 
 from __future__ import annotations
 
@@ -15,16 +19,22 @@ from bot.compliance import outbound_gate
 from bot.db.models import Account, Conversation, Debtor, Message
 
 PREFIX = "demo-history-"
+# data/demo_portfolio.csv's rows for the history, in the order the conversations below use them: dispute, cease,
+# handoff with a blocked agent reply, balance. tests/test_demo_data.py checks the README names none of them.
+HISTORY_ACCOUNTS = ("SET-100027", "SET-100028", "SET-100029", "SET-100030")
 
 
 def seed(session: Session, now: datetime | None = None) -> int:
-    """Create the demo history; returns how many conversations it made (0 when present or no demo accounts)."""
+    """Create the demo history; returns how many conversations it made (0 when present or when the reserved demo
+    accounts are not all there)."""
     now = now or datetime.now(timezone.utc)
     if session.scalar(select(Conversation.id).where(Conversation.external_id.like(f"{PREFIX}%")).limit(1)):
         return 0
-    accounts = list(session.scalars(select(Account).order_by(Account.account_ref).limit(4)))
-    if len(accounts) < 4:
+    by_ref = {account.account_ref: account
+              for account in session.scalars(select(Account).where(Account.account_ref.in_(HISTORY_ACCOUNTS)))}
+    if len(by_ref) < len(HISTORY_ACCOUNTS):
         return 0
+    accounts = [by_ref[ref] for ref in HISTORY_ACCOUNTS]
     made = []
     clock: dict[str, datetime] = {}
 

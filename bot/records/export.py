@@ -20,6 +20,17 @@ from bot.records.review_redaction import for_review
 from bot.records.transcript import RECORD_ACCESS_EVENTS
 
 CSV_COLUMNS = ("conversation_id", "at", "type", "sender_role", "status", "intent", "rule_ids", "text")
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) sends data away, =cmd|...
+# runs a program); fullwidth forms too, and after spaces, which some spreadsheets skip.
+FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+
+
+def csv_cell(value: Any) -> Any:
+    """A debtor's (or anyone's) text as a CSV cell that a spreadsheet shows and never evaluates: a leading "'"
+    before a formula character (OWASP's CSV injection advice). Other values are unchanged."""
+    if isinstance(value, str) and value.lstrip(" ")[:1] in FORMULA_STARTS:
+        return "'" + value
+    return value
 
 
 def conversation_record(session: Session, conversation_id: str, *, unredacted: bool = False) -> dict[str, Any]:
@@ -80,7 +91,8 @@ def as_csv(session: Session, user: User, conversation_ids: list[str], *, unredac
     for conversation_id in conversation_ids:
         record = conversation_record(session, conversation_id, unredacted=unredacted)
         for item in record["items"]:
-            writer.writerow({**item, "conversation_id": conversation_id, "rule_ids": " ".join(item["rule_ids"])})
+            row = {**item, "conversation_id": conversation_id, "rule_ids": " ".join(item["rule_ids"])}
+            writer.writerow({column: csv_cell(row.get(column)) for column in CSV_COLUMNS})
     _audit_export(session, user, conversation_ids, "csv", unredacted)
     return out.getvalue()
 

@@ -1,7 +1,8 @@
 """Automatic review flags: what makes a compliance reviewer look at a conversation, raised as it happens.
 
-Like the transcript chain, flags are written by an `after_flush` hook, so every path that stores a message or an
-audit event raises them; the console filters on them (bot/records/search.py).
+Like the transcript chain, flags are written by an `after_flush` hook (`raise_flags`, registered by
+bot/records/listeners.py at each process's start), so every path that stores a message or an audit event raises
+them; the console filters on them (bot/records/search.py).
 
 - rule_fired: a compliance rule changed what happened (a gate blocked, deferred or redacted; a hold; a crisis cue),
   as opposed to a rule applied as a matter of course (a disclosure given, an identity verified);
@@ -16,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import insert, inspect
 from sqlalchemy.orm import Session
 
 from bot.db.models import AuditEvent, ConversationFlag, Message
@@ -65,8 +66,7 @@ def for_message(sender_role: str, status: str, rule_ids: list[str] | None) -> li
     return flags
 
 
-@event.listens_for(Session, "after_flush")
-def _raise_flags(session: Session, _flush_context: Any) -> None:
+def raise_flags(session: Session, _flush_context: Any) -> None:
     now = datetime.now(timezone.utc)
     rows: list[dict[str, Any]] = []
     for obj in list(session.new) + list(session.dirty):

@@ -90,9 +90,10 @@ def _filtered(f: Filters) -> Select:
 
 
 def search(session: Session, filters: Filters, *, page: int = 1, page_size: int = PAGE_SIZE) -> Page:
-    page = max(1, page)
     ids = _filtered(filters)
     total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    # Past the last page shows the last page: an offset past 2**63 would not even reach the database (a 500).
+    page = min(max(1, page), max(1, -(-total // page_size)))
     rows = session.execute(
         select(Conversation.id, Conversation.channel, Conversation.started_at, Account.account_ref)
         .outerjoin(Account, Account.id == Conversation.account_id)

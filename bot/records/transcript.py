@@ -1,10 +1,11 @@
 """The transcript record (REC-1): every message and every conversation event, append-only, hash-chained per
 conversation.
 
-Nothing calls this module to write: an `after_flush` hook on every SQLAlchemy session appends an entry whenever a
-Message is stored or changed (delivery status, NLU reading, redaction, rules) and whenever an audit event about a
-conversation is recorded, in the same transaction. So no code path (gateway, action server, scheduler, console,
-CLI) can store a message without sealing it.
+Nothing calls this module to write: an `after_flush` hook on every SQLAlchemy session (`seal`, put on Session by
+bot/records/listeners.py at each process's start) appends an entry whenever a Message is stored or changed
+(delivery status, NLU reading, redaction, rules) and whenever an audit event about a conversation is recorded, in
+the same transaction. So no code path (gateway, action server, scheduler, console, CLI) can store a message without
+sealing it; a process that forgot to register refuses to write at all (bot/db: FlushListenersMissing).
 
 Each entry's hash is an HMAC-SHA256 over the previous entry's hash and the entry's canonical JSON, keyed with
 TRANSCRIPT_HMAC_KEY. The conversation row keeps the chain's length and head, so deleting the newest entries is
@@ -18,11 +19,12 @@ import hmac
 import json
 import os
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.orm import Session
 
 from bot.config import PROJECT_ROOT, persisted_secret
@@ -66,6 +68,17 @@ def event_snapshot(audit: AuditEvent) -> dict[str, Any]:
             "detail": audit.detail, "at": _plain(audit.at)}
 
 
+def messages_as_recorded(entries: Iterable[TranscriptEntry]) -> dict[int, dict[str, Any]]:
+    """Each message as the record says it reads after these entries (its first entry, then its changes)."""
+    recorded: dict[int, dict[str, Any]] = {}
+    for entry in entries:
+        if entry.kind == "message" and entry.message_id is not None:
+            recorded[entry.message_id] = dict(entry.data)
+        elif entry.kind == "change" and entry.message_id in recorded:
+            recorded[entry.message_id].update(entry.data)
+    return recorded
+
+
 def entry_hash(prev_hash: str, conversation_id: str, seq: int, kind: str, message_id: int | None,
                audit_event_id: int | None, at: datetime, data: dict[str, Any]) -> str:
     body = json.dumps(
@@ -94,8 +107,7 @@ def _pending_entries(session: Session) -> dict[str, list[tuple[str, int | None, 
     return pending
 
 
-@event.listens_for(Session, "after_flush")
-def _seal(session: Session, _flush_context: Any) -> None:
+def seal(session: Session, _flush_context: Any) -> None:
     pending = _pending_entries(session)
     if not pending:
         return

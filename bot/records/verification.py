@@ -26,6 +26,7 @@ from bot.records.transcript import (
     entry_hash,
     event_snapshot,
     message_snapshot,
+    messages_as_recorded,
 )
 
 
@@ -103,12 +104,7 @@ def check_conversation(session: Session, conversation: Conversation) -> ChainChe
 
 
 def _check_messages(session: Session, conversation_id: str, entries: list[TranscriptEntry], problem: Any) -> None:
-    recorded: dict[int, dict[str, Any]] = {}
-    for entry in entries:
-        if entry.kind == "message" and entry.message_id is not None:
-            recorded[entry.message_id] = dict(entry.data)
-        elif entry.kind == "change" and entry.message_id in recorded:
-            recorded[entry.message_id].update(entry.data)
+    recorded = messages_as_recorded(entries)
     rows = {m.id: m for m in session.scalars(select(Message).where(Message.conversation_id == conversation_id))}
     for message_id, expected in recorded.items():
         message = rows.pop(message_id, None)

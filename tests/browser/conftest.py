@@ -4,7 +4,10 @@ browser download is not used), and a way to restart just the gateway of the runn
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -21,6 +24,10 @@ def chromium() -> Iterator[object]:
     path = shutil.which("chromium")
     if path is None:
         pytest.fail("Debian's chromium is not installed: run `bash scripts/browser.sh` (make test does)")
+    from playwright.sync_api import expect
+
+    # A bot's answer takes a few seconds on 2 cores shared by two test processes; expect()'s 5 s was too tight.
+    expect.set_options(timeout=20_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
         yield browser
@@ -52,3 +59,30 @@ def start_gateway(stack, timeout: float = 120.0) -> None:
     argv, url = stack._commands()["gateway"]
     stack._spawn("gateway", argv)
     stack._wait(url, "gateway", timeout)
+
+
+@contextmanager
+def serve_gateway(database_url: str) -> Iterator[str]:
+    """Only the gateway, in a thread, on this database: the consoles need no Rasa (nothing listens at its URL)."""
+    import uvicorn
+
+    from bot.config import Settings
+    from bot.gateway.app import create_app
+    from tests.conftest import free_port
+
+    port = free_port()
+    settings = Settings(database_url=database_url, rasa_url=f"http://127.0.0.1:{free_port()}", widget_secret="t")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=1)
+        # A page still open holds the console's event stream, which a graceful shutdown waits on for good.
+        server.force_exit = True
+        thread.join(timeout=10)

@@ -5,20 +5,15 @@ transcript, which says "chain intact". Only the gateway runs (in a thread, on SQ
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
 from bot import audit, conversations
 from bot.agents import users
-from bot.config import Settings
 from bot.db import session_scope
-from bot.gateway.app import create_app
-from tests.conftest import free_port
+from tests.browser.conftest import serve_gateway
 
 pytestmark = [pytest.mark.browser]
 
@@ -34,17 +29,8 @@ def console_url(sqlite_engine, sqlite_url) -> Iterator[str]:
         audit.record(session, "dispute_recorded", rule_id="DSP-1", conversation_id=disputed.id)
         calm = conversations.get_or_create(session, "web", "widget-1")
         conversations.record_message(session, calm, direction="in", sender_role="debtor", text="hello")
-    port = free_port()
-    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{free_port()}", widget_secret="t")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_gateway(sqlite_url) as url:
+        yield url
 
 
 def test_REC_2_a_reviewer_finds_reads_annotates_marks_reviewed_and_exports_in_the_browser(new_page, console_url):
@@ -72,3 +58,35 @@ def test_REC_2_a_reviewer_finds_reads_annotates_marks_reviewed_and_exports_in_th
     assert exported["conversations"][0]["review_status"] == "reviewed"
     page.get_by_role("link", name="Printable transcript").click()
     expect(page.locator("#chain")).to_contain_text("chain intact")
+
+
+def test_REC_2_the_compliance_console_is_headed_as_such_and_its_search_form_is_a_labelled_grid(new_page,
+                                                                                              console_url):
+    """The tester found the pages headed "Agent console" and the search as a column of boxes down the page.
+    Mutation tried: the `.filters` grid rule removed from console.css -> From and To stack and the test fails."""
+    page = new_page(1280, 800)
+    page.goto(console_url + "/agent/login")
+    page.get_by_label("Username").fill("cat")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(console_url + "/compliance")
+    banner = page.get_by_role("banner")
+    expect(banner.get_by_role("link", name="Settle Services · Compliance review")).to_be_visible()
+    expect(banner).not_to_contain_text("Agent console")
+    expect(page).to_have_title("Search · Settle Services compliance review")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Compliance review")
+    form = page.get_by_role("search", name="Filter conversations")
+    boxes = {}
+    for name in ("From", "To", "Account", "Phone", "Channel", "Intent", "Agent (username)", "Outcome", "Flag",
+                 "Review"):
+        field = form.get_by_label(name, exact=True)
+        expect(field).to_be_visible()
+        expect(form.get_by_text(name, exact=True)).to_be_visible()  # the label's words are on screen
+        boxes[name] = field.bounding_box()
+    # Side by side at desktop width: one row holds several fields, each labelled above its box.
+    assert abs(boxes["From"]["y"] - boxes["To"]["y"]) < 4 and boxes["To"]["x"] > boxes["From"]["x"] + 100
+    assert abs(boxes["From"]["y"] - boxes["Phone"]["y"]) < 4
+    rows = {round(b["y"]) for b in boxes.values()}
+    assert len(rows) <= 3, rows
+    label_box = form.get_by_text("From", exact=True).bounding_box()
+    assert label_box["y"] + label_box["height"] <= boxes["From"]["y"] + 1

@@ -7,6 +7,7 @@ authorization cases: a stranger, another agent, a compliance reviewer and a POST
 from __future__ import annotations
 
 import json
+import re
 import secrets
 
 import pytest
@@ -63,14 +64,20 @@ def _widget_conversation(page: Page, stack) -> tuple[str, str]:
     return conversation_id, handoff_id
 
 
-def _debtor_asks_for_a_person(debtor: Page, stack) -> tuple[str, str]:
+def _debtor_asks_for_a_person(debtor: Page, stack, someone_available: bool = True) -> tuple[str, str]:
     debtor.goto(stack.config.gateway_url + "/")
     debtor.get_by_role("button", name="Open chat").click()
     _say(debtor, "I want to talk to a person")
     chat = debtor.get_by_role("log", name="Chat messages")
-    # What happens next, and how long: from the live queue (AGENT_HOURS unset: people are always there).
+    # What happens next, and how long: from the live queue (AGENT_HOURS unset: the team's hours are always), and
+    # only if someone has switched to "available" in the console; otherwise the bot says no one is.
     expect(chat).to_contain_text("I've asked a person on our team to join")
-    expect(chat).to_contain_text("the wait is about")
+    if someone_available:
+        # How long depends on who else waits in this stack's queue (other tests' debtors too): a wait is quoted.
+        expect(chat).to_contain_text(re.compile(r"the wait is (about \d+ minutes|more than an hour)"))
+    else:
+        expect(chat).to_contain_text("no one is available right now, so I can't say how long it will be")
+        assert "the wait is" not in chat.inner_text()
     return _widget_conversation(debtor, stack)
 
 
@@ -147,6 +154,8 @@ def test_HO_1_a_debtor_asks_for_a_person_an_agent_takes_it_replies_and_hands_bac
 
 def test_REC_2_who_may_do_what_in_the_console(running_stack, new_page, people):
     stack = running_stack
+    agent = new_page()
+    _log_in(agent, stack, people["agent"])  # someone available, so the debtor is quoted a wait
     debtor = new_page()
     _conversation_id, handoff_id = _debtor_asks_for_a_person(debtor, stack)
     url = f"{stack.config.gateway_url}/agent/h/{handoff_id}"
@@ -160,8 +169,6 @@ def test_REC_2_who_may_do_what_in_the_console(running_stack, new_page, people):
     assert stranger.request.post(f"{url}/claim", form={"csrf_token": "x"}, max_redirects=0).status == 401
 
     # Ana takes it; a POST without its CSRF token is refused, with it the same request works.
-    agent = new_page()
-    _log_in(agent, stack, people["agent"])
     agent.goto(url)
     assert agent.request.post(f"{url}/claim", form={}, max_redirects=0).status == 403
     agent.get_by_role("button", name="Take this conversation").click()
@@ -196,3 +203,23 @@ def test_REC_2_who_may_do_what_in_the_console(running_stack, new_page, people):
                                                              Message.sender_role == "agent")).all()
     assert written == ["Hello again."]
     expect(debtor.locator(".msg-agent")).to_have_count(1)
+
+
+def test_HO_1_with_every_agent_away_the_debtor_hears_no_one_is_available_until_one_switches_back(
+        running_stack, new_page, people):
+    """The switch in the header decides what the debtor is told, across the three processes (the action server
+    words the reply). Mutation tried: `expected_wait_minutes` back on `max(1, workers)` -> the first debtor is
+    quoted "the wait is about 10 minutes" with everyone away, and the test fails."""
+    stack = running_stack
+    with session_scope(get_engine(stack.config.database_url)) as session:
+        for person in users.assignable(session):  # earlier tests' sessions are still open: everyone steps away
+            users.set_available(session, person, False)
+    agent = new_page()
+    _log_in(agent, stack, people["agent"])
+    expect(agent.get_by_role("switch", name="Away")).to_have_attribute("aria-checked", "false")
+
+    _debtor_asks_for_a_person(new_page(), stack, someone_available=False)
+
+    agent.get_by_role("switch", name="Away").click()
+    expect(agent.get_by_role("switch", name="Available")).to_have_attribute("aria-checked", "true")
+    _debtor_asks_for_a_person(new_page(), stack, someone_available=True)

@@ -16,9 +16,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot import contact_preferences
 from bot.config import PROJECT_ROOT
-from bot.db.models import Account, Installment, Payment, Plan
-from bot.payments import service, texts
+from bot.db.models import Account, Debtor, Installment, Payment, Plan
+from bot.payments import texts
+from bot.payments.autopay_authorisation import active_autopay
 from tests.integration.chat import Chat
 
 pytestmark = pytest.mark.integration
@@ -104,7 +106,12 @@ def test_PLAN_3_a_plan_starts_with_a_link_and_the_scheduler_charges_the_next_ins
         plan = session.scalars(select(Plan).where(Plan.account_id == account.id)).one()
         second = session.scalars(select(Installment).where(Installment.plan_id == plan.id,
                                                            Installment.number == 2)).one()
-        assert service.active_autopay(session, plan.id) is not None
+        assert active_autopay(session, plan.id) is not None
+        # EMAIL-1: the PLAN-3 notice must go where the debtor can keep it, never as a chat bubble: by text to a
+        # number they texted us from (the safe harbour; they have no email address).
+        debtor = session.get(Debtor, account.debtor_id)
+        debtor.phone = "+15555550177"
+        contact_preferences.record_inbound(session, "sms", debtor.phone, datetime.now(timezone.utc))
 
     env = {**os.environ, "DATABASE_URL": running_stack.config.database_url,
            "STRIPE_API_BASE": running_stack.config.stripe_url, "PYTHONPATH": str(PROJECT_ROOT)}

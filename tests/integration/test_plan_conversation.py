@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.compliance import esign
 from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
 from bot.db import get_engine, session_scope
 from bot.db.models import Account, AuditEvent, Conversation, Debtor, Installment, Plan
@@ -108,8 +109,10 @@ def test_PLAN_4_northwind_counter_offer_below_policy_then_never_mind(running_sta
     chat.say("01/19/1999")
     chat.say("8899")
     status = chat.say("SET-100017")
-    assert status == [DEBT_COLLECTOR_DISCLOSURE, "You don't have a plan with us right now. Your balance with "
-                      "Northwind Credit Union is $415.00. Say 'payment plan' if you'd like to set one up."]
+    assert status[:2] == [DEBT_COLLECTOR_DISCLOSURE, "You don't have a plan with us right now. Your balance with "
+                          "Northwind Credit Union is $415.00. Say 'payment plan' if you'd like to set one up."]
+    # EMAIL-1: the first verified turn that asks nothing else ends with the E-SIGN question for the waiting notice.
+    assert len(status) == 3 and esign.QUESTION_MARK in status[2]
     offered = chat.say("can i do 20 a week")
     proposal = expected(running_stack, "SET-100017", "can i do 20 a week")
     assert proposal.note and proposal.note in " ".join(offered)

@@ -48,6 +48,9 @@ pytestmark = pytest.mark.integration
 REDIS_URL = os.environ.get("SETTLE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DEBTORS = 8
 DOB, SSN = "11/02/1985", "5678"
+# The production topology runs in production mode: the REST channel needs this token (README "Security").
+REST_TOKEN = secrets.token_urlsafe(24)
+REST_AUTH = {"Authorization": f"Bearer {REST_TOKEN}"}
 
 
 @dataclass
@@ -62,7 +65,7 @@ class Debtor:
     def say(self, text: str) -> list[str]:
         self.said.append(text)
         response = httpx.post(f"{self.gateway_url}/webhooks/rest/webhook", json={"sender": self.sender,
-                              "message": text}, timeout=90)
+                              "message": text}, headers=REST_AUTH, timeout=90)
         assert response.status_code == 200, response.text
         replies = [r.get("text", "") for r in response.json()]
         header = response.headers.get(RASA_INSTANCE_HEADER)
@@ -100,7 +103,7 @@ def production_stack(trained_model, tmp_path_factory):
         database_url=app_url, tracker_store_url=tracker_url, model=trained_model,
         log_dir=tmp_path_factory.mktemp("production") / "log", gateway_port=free_port(),
         rasa_instances=2, rasa_ports=(free_port(), free_port()), gateway_workers=2, redis_url=REDIS_URL,
-        action_port=free_port(), stripe_standin=True, stripe_port=free_port(),
+        action_port=free_port(), stripe_standin=True, stripe_port=free_port(), rest_api_token=REST_TOKEN,
     )
     stack = Stack(config)
     try:
@@ -258,8 +261,9 @@ def test_rasa_replays_a_message_id_it_has_already_handled(production_stack):
     url = f"{stack.config.rasa_urls[0]}/webhooks/settle/webhook"
     sender = f"replay-{letters()}"
     body = {"sender": sender, "message": "hi", "metadata": {"channel": "rest"}, "message_id": "replay-1"}
-    first = httpx.post(url, json=body, timeout=60).json()
-    second = httpx.post(url, json=body, timeout=60).json()
+    auth = {"Authorization": f"Bearer {stack.config.rasa_token}"}  # the channel answers only the gateway
+    first = httpx.post(url, json=body, headers=auth, timeout=60).json()
+    second = httpx.post(url, json=body, headers=auth, timeout=60).json()
     assert first["replayed"] is False and second["replayed"] is True
     assert [m["text"] for m in second["messages"]] == [m["text"] for m in first["messages"]] != []
     assert second["nlu"] == first["nlu"]
@@ -272,8 +276,28 @@ def test_rasa_replays_a_message_id_it_has_already_handled(production_stack):
         tracker.dispose()
     assert users == 1
     # A new id is a new turn.
-    third = httpx.post(url, json={**body, "message_id": "replay-2"}, timeout=60).json()
+    third = httpx.post(url, json={**body, "message_id": "replay-2"}, headers=auth, timeout=60).json()
     assert third["replayed"] is False
+
+
+def test_production_mode_rest_channel_needs_its_token_and_has_no_demo_phone(production_stack):
+    """The production topology runs in production mode (README "Security"): the REST channel answers only with
+    `Authorization: Bearer <REST_API_TOKEN>` (401 otherwise, on either worker), and there is no demo phone though
+    no Twilio keys are set. Mutation tried: StackConfig.settle_mode always "embedded" -> the gateway answers the
+    tokenless call from loopback with 200 and /phone with 200, this test fails."""
+    gateway = production_stack.config.gateway_url
+    sender = f"prod-noauth-{letters()}"
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {REST_TOKEN}"}):
+        for _ in range(2):  # two calls: both workers, most likely
+            response = httpx.post(f"{gateway}/webhooks/rest/webhook", json={"sender": sender, "message": "hi"},
+                                  headers=headers, timeout=30)
+            assert response.status_code == 401
+    with session_scope(get_engine(production_stack.config.database_url)) as session:
+        assert session.scalars(select(Conversation).where(Conversation.external_id == sender)).first() is None
+    for path in ("/phone", "/phone/api/thread?number=%2B15555550101"):
+        assert httpx.get(f"{gateway}{path}", timeout=30).status_code == 404
+    assert httpx.post(f"{gateway}/phone/api/send", json={"number": "+15555550101", "text": "hi"},
+                      headers={"X-Demo-Phone": "1"}, timeout=30).status_code == 404
 
 
 def test_the_default_stack_is_still_one_rasa_named_rasa():

@@ -9,10 +9,11 @@ import re
 import sqlite3
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.compliance import tone
+from bot.compliance import neutral, tone
 from bot.compliance.redaction import contains_card_number
 from bot.db import get_engine, session_scope
 from bot.db.models import Account, AccountStatus, ContactPreference, Dispute, Handoff, Message
@@ -95,6 +96,78 @@ def test_PCI_2_a_card_split_across_two_messages_is_redacted_in_both(running_stac
         stored = session.scalars(select(Message.text).where(
             Message.conversation_id == chat.conversation(session).id, Message.direction == "in")).all()
     assert not contains_card_number(" ".join(stored)) and all("REDACTED" in s for s in stored)
+
+
+def _tracker_events(stack, sender_id: str) -> list[dict]:
+    """One conversation's events as Rasa's tracker store keeps them (every session), read from its database."""
+    tracker_db = stack.config.tracker_store_url.removeprefix("sqlite:///")
+    with sqlite3.connect(tracker_db) as conn:
+        return [json.loads(row[0]) for row in conn.execute(
+            "SELECT data FROM events WHERE sender_id = ? ORDER BY id", (sender_id,))]
+
+
+def _strings(value, key: str = "") -> list[str]:
+    """Every string value in an event, but Rasa's own ids (hex model ids, the gateway's message ids)."""
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _strings(v, k)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v, key)]
+    return [value] if isinstance(value, str) and key not in ("model_id", "message_id") else []
+
+
+@pytest.mark.parametrize("before", [[], ["what do i owe"]], ids=["first-message", "answering-the-date-of-birth"])
+def test_PCI_2_a_card_split_across_two_messages_leaves_no_fragment_in_rasas_tracker_store(running_stack, before):
+    """The first fragment reaches Rasa before the second shows it is part of a card; the gateway then has Rasa
+    rewrite it in its tracker store (Pipeline._redact_previous_in_rasa -> POST /webhooks/settle/redact ->
+    KeptSQLTrackerStore.rewrite_events). Answering the verification form's date-of-birth question, the fragment also
+    filled the `id_dob` slot (from_text): the SlotSet stays in the tracker even though validation clears it.
+
+    Mutations tried, each making this test fail: (1) deleting the `_redact_previous_in_rasa` call from
+    Pipeline.handle: the user event still reads "my card is 4111 1111" in both cases; (2) in
+    rasa_extensions/event_redaction.py rewriting only the user event (`range(targets[0], targets[0] + 1)`): the
+    `id_dob` SlotSet keeps "4111 1111" in the date-of-birth case."""
+    chat = Chat(running_stack, "redteam")
+    for text in before:
+        chat.say(text)
+    chat.say("my card is 4111 1111")
+    replies = chat.say("1111 1111")
+    assert replies and replies[0] == CARD_WARNING  # the conversation goes on; PCI-1 warning first
+    with _session(running_stack) as session:
+        conversation_id = chat.conversation(session).id
+        first = session.scalars(select(Message).where(
+            Message.conversation_id == conversation_id, Message.direction == "in")
+            .order_by(Message.id)).all()[len(before)]
+        first_id, first_text = str(first.id), first.text
+    assert first_text == "my card is [REDACTED]"
+    events = _tracker_events(running_stack, conversation_id)
+    user_event = [e for e in events if e.get("event") == "user" and e.get("message_id") == first_id]
+    assert [e["text"] for e in user_event] == [first_text] and user_event[0]["parse_data"]["text"] == first_text
+    if before:  # the fragment answered the form's question: the slot extraction was rewritten too
+        filled = [e["value"] for e in events if e.get("event") == "slot" and e.get("name") == "id_dob" and e["value"]]
+        assert filled[0] == first_text  # (the second message, asked again, fills it as "[REDACTED]")
+    stored = [s for event in events for s in _strings(event)]
+    said = " ".join(e.get("text") or "" for e in events if e.get("event") == "user")  # as if one message
+    assert stored and not contains_card_number(said)
+    assert [s for s in stored if contains_card_number(s) or "4111" in s or "41111111" in re.sub(r"\D", "", s)] == []
+
+
+def test_PCI_2_only_the_gateway_may_rewrite_rasas_tracker_store(running_stack):
+    """The rewrite changes the record, so it takes Rasa's auth token, like Rasa's HTTP API."""
+    chat = Chat(running_stack, "redteam")
+    chat.say("hello there")
+    with _session(running_stack) as session:
+        conversation_id = chat.conversation(session).id
+        message_id = session.scalars(select(Message.id).where(
+            Message.conversation_id == conversation_id, Message.direction == "in")).one()
+    url = f"{running_stack.config.rasa_url}/webhooks/settle/redact"
+    body = {"sender": conversation_id, "message_id": str(message_id), "text": "[REDACTED]"}
+    for params in ({}, {"token": "not-the-token"}):
+        assert httpx.post(url, json=body, params=params, timeout=30).status_code == 403
+    assert [e["text"] for e in _tracker_events(running_stack, conversation_id) if e.get("event") == "user"] == [
+        "hello there"]
+    token = {"token": running_stack.config.rasa_token}
+    assert httpx.post(url, json={"sender": conversation_id}, params=token, timeout=30).status_code == 400
+    assert httpx.post(url, json={**body, "message_id": "0"}, params=token, timeout=30).json() == {"rewritten": 0}
 
 
 def test_PCI_2_a_full_ssn_is_redacted(running_stack):
@@ -243,6 +316,38 @@ def test_HO_1_asking_for_a_person_is_queued(running_stack):
     with _session(running_stack) as session:
         assert session.scalars(select(Handoff).where(
             Handoff.conversation_id == chat.conversation(session).id)).one().rule_id == "HO-1"
+
+
+@pytest.mark.parametrize("verified", [True, False], ids=["verified", "unverified"])
+def test_VUL_2_HO_1_hardship_and_a_request_for_a_person_pause_and_hand_off(running_stack, verified):
+    """One message, two rules: the hardship pause (VUL-2) and a real handoff (HO-1), not "say 'talk to a person'".
+    Before verification the reply still reveals nothing (DISC-3)."""
+    chat = Chat(running_stack, "redteam")
+    reference = chat.verify_as_new_debtor() if verified else None
+    replies = chat.say("I lost my job and can't pay anything right now, can I talk to a real person?")
+    assert not any("Say 'talk to a person' to reach" in r for r in replies), replies
+    assert "a person on our team" in " ".join(replies), replies
+    with _session(running_stack) as session:
+        handoff = session.scalars(select(Handoff).where(
+            Handoff.conversation_id == chat.conversation(session).id)).one()
+        assert handoff.reason == "hardship" and handoff.rule_id == "VUL-2" and handoff.status == "waiting"
+        assert "request_human" in handoff.details["reasons"]
+        if verified:
+            account = session.scalars(select(Account).where(Account.account_ref == reference)).one()
+            assert account.collection_paused_reason == "hardship"
+    if not verified:
+        assert not DEBT_HINTS.search(" ".join(replies)) and not neutral.debt_content(" ".join(replies)), replies
+
+
+def test_DISC_3_the_menu_names_balance_and_plans_only_after_verification(running_stack):
+    """DISC-3: the greeting and the fallback a stranger gets are content-neutral; the verified debtor's name the
+    balance, a plan and paying (a Rasa response variation on the `verified` slot)."""
+    chat = Chat(running_stack, "redteam")
+    before = chat.say("hi") + chat.say("purple monkey dishwasher")
+    assert before and all(neutral.is_neutral(r) for r in before), before
+    chat.verify_as_new_debtor()
+    after = " ".join(chat.say("hi"))
+    assert "'balance'" in after and "'payment plan'" in after, after
 
 
 def _texts(event: dict) -> list[str]:

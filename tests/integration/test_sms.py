@@ -49,6 +49,7 @@ def sms_gateway(running_stack):
     with TwilioStandIn() as twilio:
         settings = Settings(
             database_url=running_stack.config.database_url, rasa_url=running_stack.config.rasa_url,
+            rasa_token=running_stack.config.rasa_token,
             twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, twilio_from_number=FROM_NUMBER,
             twilio_api_url=twilio.url, public_base_url=PUBLIC, sms_retry_backoff_seconds=0.0)
         with TestClient(create_app(settings)) as client:

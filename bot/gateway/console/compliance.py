@@ -23,6 +23,7 @@ from bot.records.flags import FLAGS, LABELS
 
 router = APIRouter(prefix="/compliance", include_in_schema=False)
 ROLE = "compliance"
+KPI_FIRST_YEAR, KPI_LAST_YEAR = 1900, 2999
 FILTER_FIELDS = ("account_ref", "phone", "channel", "intent", "outcome", "flag", "review_status")
 
 
@@ -36,9 +37,11 @@ async def _reviewer(request: Request) -> Any:
 
 
 def _day(value: str | None, plus: int = 0) -> datetime | None:
+    """A search bound; none for a value that is not a date, or for the day after 9999-12-31 ("to" the last day
+    there is: no upper bound), rather than an OverflowError's 500."""
     try:
         return datetime.fromisoformat(value).replace(tzinfo=timezone.utc) + timedelta(days=plus) if value else None
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
@@ -191,6 +194,8 @@ async def kpi_page(request: Request) -> Response:
         last = date.fromisoformat(request.query_params.get("to") or today.isoformat())
     except ValueError:
         return routes._refuse(request, 400, "Dates are YYYY-MM-DD.")
+    if not (KPI_FIRST_YEAR <= start.year and last.year <= KPI_LAST_YEAR):  # the day after must exist (no overflow)
+        return routes._refuse(request, 400, f"Pick dates from {KPI_FIRST_YEAR} to {KPI_LAST_YEAR}.")
     if last < start or (last - start).days > 366:
         return routes._refuse(request, 400, "Pick a range of one day to a year, with the start first.")
 

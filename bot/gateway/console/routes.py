@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import suppress
@@ -31,14 +32,17 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from bot import agents, audit, sms
+from bot import agents, audit
 from bot.agents import auth, canned, notes, queue, replies, users
 from bot.agents.auth import SignedIn
 from bot.agents.hours import AgentHours
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import AgentNote, Conversation, Handoff, Message, User
+from bot.durations import human_age, human_ago
+from bot.gateway.couriers import couriers_for
 from bot.gateway.live import LiveHub, SubscriberLagged
+from bot.messaging.outbox import Posted
 
 router = APIRouter(prefix="/agent", include_in_schema=False)
 
@@ -64,6 +68,8 @@ NOTICES = {  # what a redirect may tell the page (codes only: nothing the reques
     "resolved": "Resolved.",
     "sent": "Sent.",
     "blocked": "Not sent: the outbound gate blocked it. The rules are shown on the message.",
+    "deferred": "Queued, not sent yet: the debtor's session is over and it is outside their contact window or cap. "
+                "It goes out when the rules allow.",
     "noted": "Note added.",
 }
 
@@ -97,8 +103,11 @@ def _when(value: datetime | None, zone: ZoneInfo) -> str:
 
 def _base(app: _App) -> dict[str, Any]:
     """What every template needs, for whole pages and for the fragments a stream sends alike."""
+    now = datetime.now(timezone.utc)
     return {"business_name": app.settings.business_name, "notices": NOTICES, "when": lambda v: _when(v, app.zone),
-            "zone_label": AgentHours.parse(app.settings.agent_hours).zone_label}
+            "zone_label": AgentHours.parse(app.settings.agent_hours).zone_label,
+            # Waits and ages as people read them ("5 min", "2 h 10 min", "2 days"): bot/durations.py.
+            "age": lambda v: human_age(v, now) if v else "", "ago": lambda v: human_ago(v, now) if v else ""}
 
 
 def _fragment(app: _App, name: str, context: dict[str, Any]) -> str:
@@ -153,6 +162,12 @@ def _audit(app: _App, kind: str, **fields: Any) -> None:
         audit.record(session, kind, rule_id="REC-2", **fields)
 
 
+def _route_template(request: Request) -> str:
+    """The route ("/agent/h/{handoff_id}/reply"), not the path as sent: an audit row must not keep whatever the
+    caller put in the URL (issue 18: a card number there ended up in audit_events.detail)."""
+    return str(getattr(request.scope.get("route"), "path", None) or "?")
+
+
 async def _guard_post(request: Request) -> tuple[SignedIn, Any] | Response:
     """Who is posting, and their form, if the session, the origin and the CSRF token all check out."""
     app = _app(request)
@@ -161,13 +176,13 @@ async def _guard_post(request: Request) -> tuple[SignedIn, Any] | Response:
         return _refuse(request, 401, "Please log in again.")
     if not _same_origin(request):
         await run_in_threadpool(_audit, app, "csrf_rejected", actor=users.actor(signed.user),
-                                detail={"path": request.url.path, "why": "origin"})
+                                detail={"path": _route_template(request), "why": "origin"})
         return _refuse(request, 403, "This form came from another site, so it was refused.")
     form = await request.form()
     given = form.get("csrf_token") or request.headers.get("x-csrf-token")
     if not auth.csrf_ok(signed.csrf_token, str(given) if given else None):
         await run_in_threadpool(_audit, app, "csrf_rejected", actor=users.actor(signed.user),
-                                detail={"path": request.url.path, "why": "token"})
+                                detail={"path": _route_template(request), "why": "token"})
         return _refuse(request, 403, "This form has expired. Reload the page and try again.")
     return signed, form
 
@@ -280,6 +295,7 @@ def _queue_context(app: _App, signed: SignedIn) -> dict[str, Any]:
             sections.append(("You closed recently", "closed", queue.recently_closed(session, user.id, limit=10)))
         rows = {key: [(h, queue.summary(session, h, now)) for h in handoffs] for _, key, handoffs in sections}
     return {"sections": [(title, key) for title, key, _ in sections], "rows": rows, "names": names,
+            "waiting_ids": [h.id for h, _summary in rows["waiting"]],
             "user": user, "csrf_token": signed.csrf_token, "can_work": users.can_work(user),
             "reason_labels": queue.REASON_LABELS, "outcomes": queue.OUTCOMES}
 
@@ -306,6 +322,37 @@ async def queue_events(request: Request) -> Response:
     return _stream(request, [agents.QUEUE_TOPIC], render)
 
 
+# --- available / away ---------------------------------------------------------------------------------------------
+
+_BACK_TO = re.compile(r"^/agent(?:/h/[A-Za-z0-9_-]{1,60})?$")  # only our own pages: no open redirect
+
+
+@router.post("/availability")
+async def availability(request: Request) -> Response:
+    """The header's switch: only available people count toward the wait the bot quotes a debtor (HO-1)."""
+    guard = await _guard_post(request)
+    if isinstance(guard, Response):
+        return guard
+    signed, form = guard
+    wanted = str(form.get("available") or "")
+    if wanted not in ("1", "0"):
+        return _refuse(request, 400, "Say available (1) or away (0).")
+    app = _app(request)
+
+    def run() -> None:
+        with session_scope(app.engine) as session:
+            users.set_available(session, session.get(User, signed.user.id), wanted == "1")
+
+    try:
+        await run_in_threadpool(run)
+    except users.UserError as exc:
+        return _refuse(request, 403, f"Not changed: {exc}.")
+    if _wants_json(request):
+        return JSONResponse({"ok": True, "available": wanted == "1"}, headers=SECURITY_HEADERS)
+    back = str(form.get("next") or "/agent")
+    return RedirectResponse(back if _BACK_TO.match(back) else "/agent", status_code=303)
+
+
 # --- one conversation ---------------------------------------------------------------------------------------------
 
 def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[str, Any]:
@@ -318,7 +365,11 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
         messages = list(session.scalars(select(Message).where(Message.conversation_id == conversation.id)
                                         .order_by(Message.id)))
         names = {u.id: u.display_name for u in session.scalars(select(User))}
+        waiting = queue.waiting(session)
         context = {
+            # Beside the conversation: the person's other open ones, and what waits (the new-arrival alert).
+            "mine": [(h, queue.summary(session, h)) for h in queue.claimed(session, user.id)],
+            "waiting_ids": [h.id for h in waiting],
             "handoff": handoff, "conversation": conversation, "messages": messages,
             "notes": notes.for_conversation(session, conversation.id),
             "summary": queue.summary(session, handoff), "panel": queue.account_panel(session, handoff),
@@ -379,6 +430,7 @@ async def conversation_events(request: Request, handoff_id: str) -> Response:
             "status": _fragment(app, "_status.html", context),
             "actions": _fragment(app, "_actions.html", context),
             "panel": _fragment(app, "_panel.html", context),
+            "mine": _fragment(app, "_mine.html", context),
         }
 
     conversation_id = await run_in_threadpool(_conversation_of, app, handoff_id)
@@ -487,20 +539,10 @@ async def _act(request: Request, handoff_id: str, work: Any, notice: str) -> Res
         conversation_id, result = await run_in_threadpool(run)
     except queue.QueueError as exc:
         return _queue_error(request, exc)
-    if isinstance(result, replies.Outgoing):
-        await _deliver(request, result)
-    else:
-        await replies.notify(app.hub, conversation_id)
+    if isinstance(result, Posted):
+        await couriers_for(request.app).deliver([result])
+    await replies.notify(app.hub, conversation_id)
     return _done(request, handoff_id, notice)
-
-
-async def _deliver(request: Request, outgoing: replies.Outgoing) -> None:
-    from bot.gateway import sms_channel  # made on first use, with the app's Twilio sender (None: local outbox)
-
-    app = _app(request)
-    sender = sms_channel.get_channel(request.app).sender if outgoing.channel == sms.CHANNEL else None
-    await replies.deliver(outgoing, engine=app.engine, hub=app.hub, sms_sender=sender,
-                          max_segments=app.settings.sms_max_segments)
 
 
 @router.post("/h/{handoff_id}/claim")
@@ -526,7 +568,7 @@ async def reassign(request: Request, handoff_id: str) -> Response:
 
 @router.post("/h/{handoff_id}/handback")
 async def hand_back(request: Request, handoff_id: str) -> Response:
-    def work(session: Any, user: User, form: Any) -> replies.Outgoing | None:
+    def work(session: Any, user: User, form: Any) -> Posted | None:
         handoff = queue.hand_back(session, handoff_id, user)
         return replies.record_bot_notice(session, handoff)
 
@@ -558,7 +600,7 @@ async def reply(request: Request, handoff_id: str) -> Response:
     signed, form = guard
     app = _app(request)
 
-    def run() -> replies.Outgoing:
+    def run() -> Posted:
         with session_scope(app.engine) as session:
             user = session.get(User, signed.user.id)
             return replies.record_reply(session, handoff_id, user, str(form.get("text") or ""))
@@ -569,8 +611,18 @@ async def reply(request: Request, handoff_id: str) -> Response:
         return _queue_error(request, exc)
     except replies.ReplyError as exc:
         return _refuse(request, 400, str(exc))
-    await _deliver(request, outgoing)
-    if not outgoing.allowed:
+    await couriers_for(request.app).deliver([outgoing])
+    await replies.notify(app.hub, outgoing.conversation_id)
+    if outgoing.status == "deferred":
+        # TIME-1 / FREQ-1 / TIME-2: the debtor's session is over and now is not a time to start a contact.
+        when = f"{outgoing.not_before:%Y-%m-%d %H:%M} UTC" if outgoing.not_before else "later"
+        if _wants_json(request):
+            return JSONResponse({"ok": True, "deferred": True, "rule_ids": list(outgoing.rule_ids),
+                                 "reasons": list(outgoing.reasons), "not_before": when,
+                                 "notice": f"Queued: it goes at {when} ({', '.join(outgoing.rule_ids)})."},
+                                headers=SECURITY_HEADERS)
+        return _done(request, handoff_id, "deferred")
+    if not outgoing.sent:
         if _wants_json(request):
             return JSONResponse({"ok": False, "blocked": True, "rule_ids": list(outgoing.rule_ids),
                                  "reasons": list(outgoing.reasons),

@@ -1,6 +1,9 @@
 /*
  * Settle web chat widget. Embed with one tag, no build step:
  *   <script src="https://chat.example.com/widget.js" async></script>
+ * Optional attributes on that tag: data-title="Help with your account" (the header's title), data-colour="#1f5f4a"
+ * (or data-color; #rgb or #rrggbb, used only if white text on it keeps WCAG's 4.5:1, else the default),
+ * data-position="left" (or "right", the default).
  * It finds the gateway from its own src, draws itself inside a shadow root (the host page's CSS cannot break it,
  * and its CSS cannot leak into the page), and talks to the gateway over a WebSocket with a session token that
  * the server issued. Bot text is only ever put in the page as text nodes, never parsed as HTML: no XSS.
@@ -22,6 +25,41 @@
   var WS_ORIGIN = ORIGIN.replace(/^http/, "ws");
   var KEY = "settle.widget:" + ORIGIN + ":";
 
+  // --- the embedding page's options -------------------------------------------------------------------------
+  function attr(name) { return script ? script.getAttribute(name) : null; }
+  function luminance(hex) {
+    return [0, 2, 4].reduce(function (sum, at, i) {
+      var c = parseInt(hex.substr(at, 2), 16) / 255;
+      c = c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+      return sum + c * [0.2126, 0.7152, 0.0722][i];
+    }, 0);
+  }
+  // "#abc" or "#aabbcc" -> "#aabbcc"; anything else -> null.
+  function hexColour(value) {
+    var m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(String(value || "").trim());
+    if (!m) return null;
+    var h = m[1].toLowerCase();
+    return "#" + (h.length === 3 ? h.replace(/./g, "$&$&") : h);
+  }
+  function darker(hex) { // the hover shade: 25% towards black, which only raises white text's contrast
+    return "#" + [0, 2, 4].map(function (at) {
+      return ("0" + Math.round(parseInt(hex.substr(at, 2), 16) * 0.75).toString(16)).slice(-2);
+    }).join("");
+  }
+  var options = (function () {
+    var raw = attr("data-colour") || attr("data-color");
+    var colour = hexColour(raw);
+    // White text sits on the colour (header, launcher, the person's bubbles, Send): below 4.5:1 it is not used.
+    if (colour && 1.05 / (luminance(colour.slice(1)) + 0.05) < 4.5) {
+      if (window.console) console.warn("Settle chat: data-colour " + colour + " is too light for white text; using the default.");
+      colour = null;
+    } else if (raw && !colour && window.console) {
+      console.warn("Settle chat: data-colour must be #rgb or #rrggbb; using the default.");
+    }
+    var titleText = String(attr("data-title") || "").replace(/\s+/g, " ").trim().slice(0, 60);
+    return { colour: colour, title: titleText || null, left: String(attr("data-position") || "").trim().toLowerCase() === "left" };
+  })();
+
   // localStorage may be off (privacy modes): the widget then lives as long as the page.
   var memoryStore = {};
   function load(name) {
@@ -30,7 +68,8 @@
   function save(name, value) {
     memoryStore[name] = value;
     try {
-      if (value === null) localStorage.removeItem(KEY + name);
+      // Nothing kept is not kept as an empty value: after "End chat" the device holds nothing of ours.
+      if (value === null || (Array.isArray(value) && !value.length)) localStorage.removeItem(KEY + name);
       else localStorage.setItem(KEY + name, JSON.stringify(value));
     } catch (e) { /* memory only */ }
   }
@@ -40,11 +79,12 @@
     catch (e) { /* ignore */ }
   }
 
+  // Letters only (22 of them, about 100 random bits): a UUID's digit runs look like a card number 1 time in 200,
+  // and the id is stored with the message (PCI-3).
   function newClientId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var bytes = new Uint8Array(16);
+    var bytes = new Uint8Array(22);
     crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+    return Array.prototype.map.call(bytes, function (b) { return String.fromCharCode(97 + (b % 26)); }).join("");
   }
 
   // --- DOM ----------------------------------------------------------------------------------------------------
@@ -59,7 +99,30 @@
     return node;
   }
 
+  function chatIcon() {
+    // Inline, not an emoji: a browser without an emoji font would draw a missing-glyph box.
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("class", "launcher-icon");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    var path = document.createElementNS(NS, "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H10l-5 4v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z" +
+                           "M7 8.5h10v1.5H7zM7 11.5h7V13H7z");
+    path.setAttribute("fill-rule", "evenodd");
+    svg.appendChild(path);
+    return svg;
+  }
+
   var host = el("div", { id: "settle-chat-widget" });
+  if (options.left) host.setAttribute("data-position", "left");
+  if (options.colour) {
+    // Custom properties cross into the shadow root, and the host's own style beats the sheet's :host rule.
+    host.style.setProperty("--accent", options.colour);
+    host.style.setProperty("--accent-dark", darker(options.colour.slice(1)));
+  }
   host.style.display = "none"; // until the stylesheet is in, so nothing flashes unstyled
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   var css = el("link", { rel: "stylesheet", href: ORIGIN + "/widget.css" });
@@ -69,12 +132,13 @@
   var launcher = el("button", {
     type: "button", "class": "launcher", "aria-label": "Open chat", "aria-expanded": "false",
     "aria-controls": "settle-panel"
-  }, [el("span", { "class": "launcher-icon", "aria-hidden": "true", text: "\uD83D\uDCAC" }),
+  }, [chatIcon(),
       el("span", { "class": "launcher-label", text: "Chat" }),
       el("span", { "class": "badge", hidden: true, "aria-hidden": "true" })]);
   var badge = launcher.querySelector(".badge");
 
-  var title = el("h2", { id: "settle-title", "class": "title", text: "Chat with us" });
+  var title = el("h2", { id: "settle-title", "class": "title", text: options.title || "Chat with us" });
+  var endButton = el("button", { type: "button", "class": "end-chat", text: "End chat" });
   var closeButton = el("button", { type: "button", "class": "close", "aria-label": "Close chat" },
                        [el("span", { "aria-hidden": "true", text: "\u00D7" })]);
   var header = el("header", { "class": "header" }, [
@@ -83,7 +147,19 @@
       // DISC-4: it says it is automated, up front.
       el("p", { "class": "subtitle", text: "Automated assistant, not a person" })
     ]),
+    endButton,
     closeButton
+  ]);
+  // "End chat" asks first: it cannot be undone on this device.
+  var keepButton = el("button", { type: "button", "class": "confirm-keep", text: "Keep chatting" });
+  var confirmEndButton = el("button", { type: "button", "class": "confirm-end", text: "Yes, end chat" });
+  var confirmBox = el("div", {
+    "class": "confirm", role: "alertdialog", "aria-labelledby": "settle-confirm-text", hidden: true
+  }, [
+    el("p", { id: "settle-confirm-text",
+              text: "End this chat? It will be cleared from this device and can't be opened again here. " +
+                    "We keep our own record of it." }),
+    el("div", { "class": "confirm-actions" }, [keepButton, confirmEndButton])
   ]);
   // Stays in the page when empty (CSS collapses it): a live region that appears with its text is often not read.
   var status = el("div", { "class": "status", role: "status", "aria-live": "polite" });
@@ -91,10 +167,11 @@
     "class": "messages", role: "log", "aria-live": "polite", "aria-relevant": "additions",
     "aria-label": "Chat messages", tabindex: "0"
   });
+  // DISC-3: shown before anyone is verified, so it says nothing about a balance, a plan or a payment.
   var intro = el("p", {
     "class": "intro",
-    text: "Hi, I'm an automated assistant. How can I help? You can type 'balance', 'payment plan' " +
-          "or 'talk to a person'."
+    text: "Hi, I'm an automated assistant. What can I help you with today? Tell me in a few words, " +
+          "or type 'talk to a person'."
   });
   log.appendChild(intro);
   var typing = el("div", { "class": "typing", hidden: true }, [
@@ -116,7 +193,7 @@
   var panel = el("section", {
     id: "settle-panel", "class": "panel", role: "dialog", "aria-modal": "false",
     "aria-labelledby": "settle-title", hidden: true
-  }, [header, status, log, typing, choices, form]);
+  }, [header, confirmBox, status, log, typing, choices, form]);
 
   root.appendChild(css);
   root.appendChild(launcher);
@@ -186,6 +263,8 @@
   var sessionNotice = null;            // shown above a new chat when the previous one ended
   var heartbeat = null, pongDue = 0, creating = false;
   var isOpen = false;
+  var generation = 0;                  // bumped by "End chat": a session asked for before it is not used
+  var waitingForPerson = false;        // after "End chat": no new session until the person writes or reopens
 
   function addServerMessage(message) {
     if (message.id != null && seen[message.id]) return false;
@@ -249,9 +328,10 @@
 
   // --- the connection ----------------------------------------------------------------------------------------
   function createSession() {
+    var asked = generation;
     return fetch(ORIGIN + "/widget/session", { method: "POST", credentials: "omit", cache: "no-store" })
       .then(function (r) { if (!r.ok) throw new Error("session " + r.status); return r.json(); })
-      .then(function (body) { token = body.token; save("token", token); });
+      .then(function (body) { if (asked === generation) { token = body.token; save("token", token); } });
   }
 
   function scheduleReconnect() {
@@ -284,7 +364,8 @@
     if (!token) {
       if (creating) return;
       creating = true;
-      createSession().then(function () { creating = false; connect(); },
+      var asked = generation;
+      createSession().then(function () { creating = false; if (asked === generation) connect(); },
                            function () { creating = false; setStatus(offlineText()); scheduleReconnect(); });
       return;
     }
@@ -305,6 +386,11 @@
     ws = null; ready = false;
     stopHeartbeat();
     setTyping(false);
+    if (code === 4410) {
+      // Ended in another tab (or from another copy of this session): forget it here too, and wait for the person.
+      forget("This chat was ended. You can start a new one any time.");
+      return;
+    }
     if (code === 4403) {
       setStatus("Sorry, chat isn't available on this site."); // WIDGET_ORIGINS leaves this page out: no retries
       return;
@@ -334,7 +420,7 @@
     switch (frame.type) {
       case "session":
         token = frame.token; save("token", token);
-        if (frame.name) title.textContent = frame.name;
+        if (frame.name && !options.title) title.textContent = frame.name; // the embedding page's title wins
         break;
       case "history":
         renderHistory(frame.messages || []);
@@ -354,6 +440,9 @@
       case "error":
         if (frame.code === "busy" && frame.client_id) {
           setTimeout(function () { resend(frame.client_id); }, 3000);
+        } else if (frame.code === "rate_limited" && frame.client_id) {
+          // Too many messages in this conversation just now: send it again once the limit allows.
+          setTimeout(function () { resend(frame.client_id); }, 1000 * Math.max(1, frame.retry_after || 5));
         } else if (frame.code === "bad_message" && frame.client_id) {
           dropPending(frame.client_id); // it would be refused again; say why instead of retrying forever
           var node = log.querySelector('.msg.pending[data-client-id="' + cssEscape(frame.client_id) + '"] .state');
@@ -386,6 +475,7 @@
   function send(text, titleText) {
     text = String(text || "");
     if (!text.trim()) return;
+    waitingForPerson = false;
     var item = { client_id: newClientId(), text: text, title: titleText || null };
     pending.push(item);
     save("pending", pending);
@@ -394,12 +484,66 @@
     showChoices(null);
     scrollDown();
     if (transmit(item)) setTyping(true);
-    else { setStatus(offlineText()); connect(); }
+    else { setStatus(everConnected ? offlineText() : "Connecting\u2026"); connect(); }
   }
+
+  // --- "End chat" -------------------------------------------------------------------------------------------------
+  function clearStored() {
+    memoryStore = {};
+    [window.localStorage, window.sessionStorage].forEach(function (store) {
+      try {
+        for (var i = store.length - 1; i >= 0; i--) {
+          var name = store.key(i);
+          if (name && name.indexOf(KEY) === 0) store.removeItem(name);
+        }
+      } catch (e) { /* storage off: nothing was kept */ }
+    });
+  }
+
+  function forget(noticeText) {
+    // Drop the session and everything kept of it on this device; a new one starts when the person next writes.
+    generation += 1;
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+    stopHeartbeat();
+    if (ws) {
+      var socket = ws;
+      ws = null;
+      socket.onclose = null; socket.onmessage = null;
+      try { socket.close(1000); } catch (e) { /* already closed */ }
+    }
+    ready = false; creating = false; attempt = 0; everConnected = false; waitingForPerson = true;
+    token = null; pending = []; unread = 0;
+    clearStored();
+    setTyping(false);
+    setStatus("");
+    updateBadge();
+    sessionNotice = noticeText;
+    renderHistory([]);
+    log.appendChild(intro); // a fresh start: the greeting again, under the notice
+  }
+
+  function endChat() {
+    var ended = token;
+    forget("Chat ended and cleared from this device. You can start a new one any time.");
+    hideConfirm();
+    if (ended) {
+      // keepalive: the server hears it even if the page is being left. If it does not (offline), nothing on this
+      // device holds the token any more, and it expires on its own (WIDGET_TOKEN_TTL_MINUTES).
+      fetch(ORIGIN + "/widget/session/end", {
+        method: "POST", headers: { "Authorization": "Bearer " + ended }, credentials: "omit", cache: "no-store",
+        keepalive: true
+      }).catch(function () { /* see above */ });
+    }
+    input.focus();
+  }
+
+  function showConfirm() { confirmBox.hidden = false; keepButton.focus(); }
+  function hideConfirm() { confirmBox.hidden = true; }
 
   // --- opening and closing --------------------------------------------------------------------------------------
   function open() {
     isOpen = true;
+    waitingForPerson = false;
     panel.hidden = false;
     launcher.hidden = true;
     launcher.setAttribute("aria-expanded", "true");
@@ -413,6 +557,7 @@
 
   function close() {
     isOpen = false;
+    hideConfirm();
     panel.hidden = true;
     launcher.hidden = false;
     launcher.setAttribute("aria-expanded", "false");
@@ -422,8 +567,14 @@
 
   launcher.addEventListener("click", open);
   closeButton.addEventListener("click", close);
+  endButton.addEventListener("click", showConfirm);
+  keepButton.addEventListener("click", function () { hideConfirm(); endButton.focus(); });
+  confirmEndButton.addEventListener("click", endChat);
   panel.addEventListener("keydown", function (event) {
-    if (event.key === "Escape") { event.preventDefault(); close(); }
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    // Escape backs out of the question first, then closes the panel.
+    if (!confirmBox.hidden) { hideConfirm(); endButton.focus(); } else close();
   });
   input.addEventListener("keydown", function (event) {
     // Enter sends, Shift+Enter is a new line; not while an input method is composing a character.
@@ -441,7 +592,9 @@
     input.focus();
   }
   window.addEventListener("online", function () {
-    if (!ws) { if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; } attempt = 0; connect(); }
+    if (ws || waitingForPerson) return;
+    if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; }
+    attempt = 0; connect();
   });
 
   // A returning visitor with a session reconnects at once (an agent's reply can arrive while the panel is

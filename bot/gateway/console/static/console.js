@@ -4,7 +4,11 @@
  *    fragments (new messages and notes by id, and the status, actions, account panel and queue as a whole);
  *  - replies and notes go by fetch, so the page stays put and a blocked reply shows its rule IDs next to the
  *    text the agent can still edit;
- *  - a canned reply fills the reply box for editing.
+ *  - a canned reply fills the reply box for editing;
+ *  - new-conversation alerts: the tab title counts arrivals in the queue the agent has not looked at yet
+ *    ("(2) Queue · Settle agent console"); a sound and a desktop notification are opt-in (localStorage);
+ *  - keyboard shortcuts (t take, c reply box, Ctrl/Cmd+Enter send or resolve, r resolve, q queue, ? help); single
+ *    keys never fire while the agent types in a field.
  */
 (function () {
   "use strict";
@@ -47,7 +51,8 @@
         handle(data);
       });
     }
-    on("queue", function (data) { swap("queue", data.html); });
+    on("queue", function (data) { swap("queue", data.html); checkArrivals(); });
+    on("mine", function (data) { swap("mine", data.html); checkArrivals(); });
     on("message", function (data) { append("transcript", data); });
     on("note", function (data) { append("notes", data); });
     on("status", function (data) { swap("status", data.html); });
@@ -101,14 +106,151 @@
     });
   });
 
-  // Ctrl/Cmd+Enter sends the reply.
+  // --- keyboard shortcuts (listed in the "?" dialog, base.html, and in the README) ------------------------------
+  var dialog = document.getElementById("shortcuts");
+  var helpButton = document.getElementById("help-button");
+
+  function toggleHelp() {
+    if (!dialog || !dialog.showModal) return;
+    if (dialog.open) dialog.close(); else dialog.showModal();
+  }
+  if (dialog && helpButton) {
+    helpButton.hidden = false;
+    helpButton.addEventListener("click", toggleHelp);
+  }
+
+  function typing(target) {
+    if (!target || !target.tagName) return false;
+    var tag = target.tagName.toLowerCase();
+    return tag === "input" || tag === "textarea" || tag === "select" || target.isContentEditable;
+  }
+
+  function submit(form) {
+    if (form.requestSubmit) form.requestSubmit(); else form.dispatchEvent(new Event("submit", { cancelable: true }));
+  }
+
+  function clickFirst(selector) {
+    var element = document.querySelector(selector);
+    if (!element) return false;
+    element.click();
+    return true;
+  }
+
   document.addEventListener("keydown", function (event) {
-    if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.id === "reply-text") {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      // The one shortcut that works while typing: it sends what was typed (or resolves with the chosen outcome).
+      var form = event.target.closest ? event.target.closest("form") : null;
+      if (form && (form.id === "compose" || form.id === "resolve-form")) { event.preventDefault(); submit(form); }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey || event.isComposing || typing(event.target)) return;
+    if (dialog && dialog.open && event.key !== "?") return; // Esc closes the dialog by itself
+    if (event.key === "?") {
       event.preventDefault();
-      var form = document.getElementById("compose");
-      if (form.requestSubmit) form.requestSubmit(); else form.dispatchEvent(new Event("submit", { cancelable: true }));
+      toggleHelp();
+    } else if (event.key === "t") {
+      // This conversation's "Take" button, or on the queue the first waiting row's (highest priority).
+      if (clickFirst("#claim") || clickFirst('[data-section="waiting"] button.claim')) event.preventDefault();
+    } else if (event.key === "c") {
+      var box = document.getElementById("reply-text");
+      if (box) { event.preventDefault(); box.focus(); }
+    } else if (event.key === "r") {
+      var outcome = document.querySelector('#resolve-form select[name="outcome"]');
+      if (outcome) { event.preventDefault(); outcome.scrollIntoView({ block: "center" }); outcome.focus(); }
+    } else if (event.key === "q" && body.getAttribute("data-page") !== "queue") {
+      location.href = "/agent";
     }
   });
+
+  // --- new-conversation alerts ----------------------------------------------------------------------------------
+  var baseTitle = document.title;
+  var known = null; // ids seen waiting since this page loaded
+  var unseen = {}; // arrivals since the agent last touched the page, while they still wait
+  var PREFS = { sound: "settle.console.alert.sound", desktop: "settle.console.alert.desktop" };
+  var audio = null;
+
+  function pref(name) {
+    try { return localStorage.getItem(PREFS[name]) === "on"; } catch (e) { return false; }
+  }
+
+  function setPref(name, on) {
+    try { localStorage.setItem(PREFS[name], on ? "on" : "off"); } catch (e) { /* private mode: not kept */ }
+  }
+
+  function showCount() {
+    var count = Object.keys(unseen).length;
+    document.title = count ? "(" + count + ") " + baseTitle : baseTitle;
+  }
+
+  function beep() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return;
+    try {
+      audio = audio || new Context();
+      if (audio.state === "suspended") audio.resume();
+      var tone = audio.createOscillator();
+      var gain = audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.value = 0.08;
+      tone.connect(gain);
+      gain.connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.18);
+    } catch (e) { /* no audio device: the title still counts */ }
+  }
+
+  function alertAgent(count) {
+    if (pref("sound")) beep();
+    if (pref("desktop") && window.Notification && Notification.permission === "granted") {
+      // Only a count: nothing about the debtor leaves the page for the operating system's notification centre.
+      var notice = new Notification("New conversation waiting",
+                                    { body: count + " new in the queue", tag: "settle-queue" });
+      notice.onclick = function () { window.focus(); notice.close(); };
+    }
+  }
+
+  function checkArrivals() {
+    var holder = document.querySelector("[data-waiting]");
+    if (!holder) return;
+    var ids = holder.getAttribute("data-waiting").split(" ").filter(Boolean);
+    var waitingNow = {};
+    ids.forEach(function (id) { waitingNow[id] = true; });
+    Object.keys(unseen).forEach(function (id) { if (!waitingNow[id]) delete unseen[id]; }); // taken meanwhile
+    if (known === null) { known = waitingNow; showCount(); return; }
+    var fresh = ids.filter(function (id) { return !known[id]; });
+    fresh.forEach(function (id) { known[id] = true; unseen[id] = true; });
+    showCount();
+    if (fresh.length) alertAgent(Object.keys(unseen).length);
+  }
+
+  function looked() {
+    if (Object.keys(unseen).length) { unseen = {}; showCount(); }
+  }
+
+  checkArrivals();
+  document.addEventListener("pointerdown", looked);
+  document.addEventListener("keydown", looked);
+  document.addEventListener("visibilitychange", function () { if (!document.hidden) looked(); });
+
+  var alerts = document.getElementById("alerts");
+  if (alerts) {
+    alerts.hidden = false; // without the script there are no alerts to set
+    var sound = document.getElementById("alert-sound");
+    var desktop = document.getElementById("alert-desktop");
+    sound.checked = pref("sound");
+    desktop.checked = pref("desktop") && !!window.Notification && Notification.permission === "granted";
+    sound.addEventListener("change", function () {
+      setPref("sound", sound.checked);
+      if (sound.checked) beep(); // a sample, and the click unlocks audio for this page
+    });
+    desktop.addEventListener("change", function () {
+      if (!desktop.checked || !window.Notification) { desktop.checked = false; setPref("desktop", false); return; }
+      Notification.requestPermission().then(function (permission) {
+        desktop.checked = permission === "granted";
+        setPref("desktop", desktop.checked);
+      });
+    });
+  }
 
   // --- canned replies -----------------------------------------------------------------------------------------
   document.addEventListener("change", function (event) {

@@ -1,0 +1,133 @@
+"""What a debtor's words tell us about them: self-harm (VUL-2) and military service (VUL-1).
+
+Pure functions of the text, with no database, so the inbound gate can ask them about every message before the NLU
+(whatever intent Rasa picks) and tests can table them. The session-level handling (audit, handoff, the reply the
+debtor sees) is in bot/compliance/sensitive_requests.py; every cue pattern lives here and only here.
+
+Matching is done on `normalise(text)`: NFKC, case folded, invisible characters dropped, apostrophes of every
+typographic kind removed ("can’t", "can't" and "cant" are all "cant"), and every other run of punctuation or
+whitespace made one space ("end-it-all" is "end it all"). Patterns are therefore written in lower case, without
+apostrophes, with single spaces.
+
+VUL-2 decisions (stricter reading where it is ambiguous, per COMPLIANCE.md):
+- Debt or money "killing me" ("this debt is killing me", "these fees are killing me") is hardship, not a crisis:
+  it is left to the NLU's hardship intent, which pauses collection and offers a person.
+- Dying rather than paying ("I'll die before I pay", "I'd rather die than pay this") is treated as a crisis: it
+  may be a figure of speech, but a wrong 988 line costs little and a missed one may cost a life.
+- "Hurt myself" is a crisis even when it might mean an injury ("I hurt myself at work"); a person sorts it out.
+- Not crisis cues: a death in the family (bereavement, the deceased intent), "my phone died", "dead tired",
+  "dying to pay this off", "I give up on this plan", "I want to end it" (usually the plan; "end it all" is one).
+
+VUL-1 decisions: any mention of serving, a deployment, a base posting, orders or the SCRA, for the debtor or a
+family member, is a cue (SCRA protection can reach dependants and run past discharge, and a person decides).
+Bare "army", "navy" and "marine" are not, because of "an army of collectors", "navy blue" and "marine biology";
+they count in service phrasing ("in the army", "US Navy", "I'm a marine").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Apostrophe look-alikes people's phones and keyboards produce: ’ ‘ ‛ ′ ʼ ` ´ ＇ and the ASCII one.
+_APOSTROPHES = "'\u2019\u2018\u201b\u2032\u02bc`\u00b4\uff07"
+_DROP = str.maketrans("", "", _APOSTROPHES + "\u00ad\u200b\u200c\u200d\u2060\ufeff")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def normalise(text: str) -> str:
+    """The text as the cue patterns see it: NFKC, case folded, no apostrophes, single spaces between words."""
+    # Apostrophes go before NFKC too: NFKC turns ´ into a space and a combining accent.
+    folded = unicodedata.normalize("NFKC", text.translate(_DROP)).casefold().translate(_DROP)
+    return _NOT_WORD.sub(" ", folded).strip()
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+# VUL-2: self-harm and suicide as people text it. Each line is one way of saying it; keep negatives in mind
+# (tests/test_cues.py) when adding one.
+_I_WILL = r"(?:ill|i will|i would|id|i should|i might as well|i may as well|let me)"
+CRISIS_PATTERNS: list[str] = [
+    r"\bkill(?:ing|ed)? my ?self\b",
+    r"\bsuicid\w*",
+    r"\bunalive\b",
+    r"(?<!\d)(?<!\d )\bkms\b",  # "kill myself"; not "50 kms"
+    r"\bend(?:ing)? (?:it all|my life|my own life)\b",
+    r"\btak(?:e|ing) my (?:own )?life\b",
+    # "can't go on" but not "can't go on a trip / vacation / the website"
+    r"\b(?:cant|cannot|can not) go on\b(?! (?:a|an|the|my|your|vacation|holiday|trips?|line|online|leave)\b)",
+    r"\b(?:cant|cannot|can not) (?:do|take) (?:this|it) any ?more\b",
+    r"\b(?:cant|cannot|can not) (?:live|keep living|keep going) like this\b",
+    r"\b(?:dont|do not|no longer|never) (?:want|wanna) (?:to )?(?:live|be alive|be here|exist|wake up)\b",
+    r"\b(?:hope|pray) i (?:dont|do not|never) wake up\b",
+    r"\b(?:hurt|hurting|harm|harming|cut|cutting|hang|hanging|shoot|shooting|stab|stabbing|drown|drowning|"
+    r"poison|poisoning|starve|starving) my ?self\b",
+    r"\bself ?harm\w*",
+    r"\boverdos(?:e|ed|ing)\b",
+    r"\bslit(?:ting)? my wrists?\b",
+    r"\bjump(?:ing)? off (?:a|the) (?:bridge|building|roof)\b",
+    r"\b(?:take|taking|took|swallow|swallowing|swallowed) (?:all|a bottle|a whole bottle) (?:of )?(?:my |the )?pills\b",
+    r"\bno (?:reason|point) (?:to|in) (?:live|living|go on|going on|being alive|be alive)\b",
+    r"\bnothing (?:left )?to live for\b",
+    r"\bnot worth living\b|\blifes? (?:is )?(?:not|isnt) worth (?:it|living)\b",
+    r"\bbetter off (?:dead|without me)\b",
+    r"\bwish i (?:was|were) dead\b",
+    r"\bwish i (?:wasnt|werent|was not|were not) (?:alive|here|around)\b",
+    r"\bwish i (?:had|d) never been born\b",
+    r"\b(?:want|wanna|wanted|wants|ready|deserve|deserves) (?:to )?(?:just )?die\b",
+    # "I'm going to die" but not "my phone is about to die": the speaker is the subject.
+    r"\b(?:i|im|i am|ill|i will)\b (?:\w+ ){0,2}?(?:going to|gonna|about to|planning to|plan to|fixing to) "
+    r"(?:just )?die\b",
+    rf"\b(?:rather|{_I_WILL}) (?:just )?(?:die|be dead)\b",
+    r"\b(?:giv(?:e|ing)|gave|given) up on (?:everything|life|living|myself)\b",
+    r"\b(?:tired of|done with|sick of) (?:living|life|being alive)\b",
+    r"\bdone living\b",
+]
+_CRISIS = _compile(CRISIS_PATTERNS)
+
+
+def is_crisis(text: str) -> bool:
+    """VUL-2: the message carries a self-harm or suicide cue, so the debtor gets 988 and a person."""
+    return _CRISIS.search(normalise(text)) is not None
+
+
+# VUL-1: military service, for the debtor or a family member.
+_BRANCH = r"(?:army|navy|marines?|marine corps|air force|coast guard|national guard|air national guard|space force|" \
+          r"military|armed forces|army reserves?|navy reserves?|naval reserves?)"
+MILITARY_PATTERNS: list[str] = [
+    r"\bactive duty\b",
+    r"\bdeploy(?:ed|ing|ment|ments)\b",
+    r"\b(?:getting|got|being|been) (?:re)?deployed\b",
+    r"\bstationed\b",
+    r"\bscra\b",
+    r"\bservice ?members? civil relief\b|\bsoldiers and sailors\b",
+    r"(?<!customer )\bservice ?members?\b",
+    r"\bmilitary\b",
+    rf"\b(?:in|join|joined|joining|enlist|enlisted|enlisting|serve|served|serving|with|from|leave) (?:in )?"
+    rf"(?:the )?(?:us |u s )?{_BRANCH}\b",
+    rf"\b(?:us|u s) {_BRANCH}\b",
+    r"\b(?:in|join|joined|joining) the reserves\b",  # not "money in reserve"
+    r"\b(?:air force|coast guard|national guard|space force|marine corps|armed forces|usmc|usaf|usn|uscg)\b",
+    r"\b(?:im|i am|hes|he is|shes|she is|theyre|they are|was|is) (?:a |an )?(?:us )?(?:soldier|sailor|airman|"
+    r"marine(?! biolog)|guardsman|reservist|national guardsman|navy seal|veteran|service ?member)\b",
+    r"\b(?:army|navy|naval|military|marine) (?:base|post|orders|pay|unit|reserves?|reservist|officer)\b",
+    r"\bair (?:force )?base\b",
+    r"\bon (?:the )?base\b|\bbase housing\b",
+    r"\bveterans?\b",
+    r"\b(?:military|deployment|pcs|tdy) orders\b",
+    r"(?<!\d)(?<!\d )\bpcs(?:ing|ed)?\b",
+    r"\bpermanent change of station\b",
+    r"\btdy\b",
+    r"\bbasic training\b",
+    r"\bcommanding officer\b|\bchain of command\b|\bfirst sergeant\b|\bmy command\b",
+    r"\bsoldiers?\b(?! on\b)",
+    r"\b(?:sailors?|airmen|guardsmen|reservists?)\b",
+]
+_MILITARY = _compile(MILITARY_PATTERNS)
+
+
+def military_cue(text: str) -> bool:
+    """VUL-1: the message says the debtor (or their family) serves or served: flag it and hand off to a person."""
+    return _MILITARY.search(normalise(text)) is not None

@@ -1,0 +1,35 @@
+"""The gateway's couriers for the outbox (bot/messaging/delivery.py): the widget's live push, Twilio and SMTP. Made per
+app, from the app's live hub and its SMS channel's sender (None without Twilio keys: the local outbox)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.gateway.live import LiveHub
+from bot.mail.courier import EmailCourier
+from bot.messaging.delivery import Couriers
+from bot.messaging.outbox import Posted
+
+
+class WidgetCourier:
+    """A sent message pushed to the debtor's open widget tabs (the conversation's topic); a widget that is not open
+    reads it from its history on the next visit."""
+
+    def __init__(self, hub: LiveHub) -> None:
+        self.hub = hub
+
+    async def deliver(self, posted: Posted) -> None:
+        if posted.conversation_id is not None and posted.event:
+            await self.hub.publish(posted.conversation_id, posted.event)
+
+
+def couriers_for(app: Any) -> Couriers:
+    from bot.gateway import sms_channel  # made on first use, once the app's pipeline exists
+
+    hub: LiveHub | None = getattr(app.state, "live", None)
+    settings = app.state.settings
+    return Couriers({"web": WidgetCourier(hub) if hub is not None else None,
+                     "sms": sms_channel.get_channel(app).courier,
+                     # Without SMTP_URL an email conversation's replies stay stored, undelivered (as texts without
+                     # Twilio keys): the conversation and the console show them.
+                     "email": EmailCourier(app.state.engine, settings) if settings.smtp_url else None})
