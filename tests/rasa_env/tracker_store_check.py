@@ -91,6 +91,29 @@ async def scenario(work: Path) -> dict:
     after_session = await kept.retrieve("c1")
     rasa_reading = await SQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'kept.db'}").retrieve("c1")
     found["new_session_read_as_rasa_does"] = after_session is not reread and dump(after_session) == dump(rasa_reading)
+
+    # PCI-2: a message rewritten in place after its turn (a card number split over two messages).
+    from rasa.shared.core.events import SlotSet, UserUttered
+
+    from rasa_extensions.event_redaction import redact_user_message
+
+    await both_turns("c2", [session_start() + turn("hi", "greet", "Hello")])
+    fragment = [UserUttered("my card is 4111 1111", {"name": "inform_identity", "confidence": 0.9}, message_id="7"),
+                SlotSet("id_dob", "my card is 4111 1111"), *turn("x", "greet", "Hello")[1:]]
+    await both_turns("c2", [fragment])
+    kept_tracker = await kept.retrieve("c2")
+    await kept.save(kept_tracker)
+    before = rows(work / "kept.db")
+    rewritten = await kept.rewrite_events("c2", lambda events: redact_user_message(events, "7",
+                                                                                   "my card is [REDACTED]"))
+    after = rows(work / "kept.db")
+    found["rewrite_in_place"] = (rewritten == 2 and len(after) == len(before)
+                                 and [r[:4] for r in after] == [r[:4] for r in before]
+                                 and "4111" in str(before) and "4111" not in str(after))
+    reading = await kept.retrieve("c2")
+    rasa_reading = await SQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'kept.db'}").retrieve("c2")
+    found["rewrite_forgets_the_kept_tracker"] = (reading is not kept_tracker and dump(reading) == dump(rasa_reading)
+                                                 and reading.get_slot("id_dob") == "my card is [REDACTED]")
     return found
 
 

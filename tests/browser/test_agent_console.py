@@ -1,0 +1,234 @@
+"""The agent console as a person uses it, in headless Chromium against the real gateway on SQLite (no Rasa: the
+console does not need it; conversations are queued through the same service the bot uses, bot/handoff.py):
+
+* the available / away switch in the header (HO-1: only available people count toward the wait a debtor is told);
+* the tab title counts conversations that arrive while the tab is open, "(1) Queue · ...";
+* keyboard shortcuts: t takes, Ctrl+Enter sends, r then Ctrl+Enter resolves, ? shows the list, and a single key
+  typed into a text box stays text;
+* the agent's open conversations beside the current one, side by side at desktop width, stacked on a phone."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from bot import conversations, handoff
+from bot.agents import auth, users
+from bot.db import session_scope
+from tests.browser.conftest import serve_gateway
+
+pytestmark = [pytest.mark.browser]
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def console_url(sqlite_engine, sqlite_url) -> Iterator[str]:
+    with session_scope(sqlite_engine) as session:
+        users.create_user(session, "ana", PASSWORD, "agent", display_name="Ana")
+    with serve_gateway(sqlite_url) as url:
+        yield url
+
+
+def _queue(engine, external_id: str, text: str = "can I talk to someone", reason: str = "request_human") -> str:
+    """A debtor on the web widget asks for a person (the debtor's message makes their session live, so a reply
+    goes out at once)."""
+    with session_scope(engine) as session:
+        conversation = conversations.get_or_create(session, "web", external_id)
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor", text=text)
+        return handoff.request(session, conversation.id, reason, rule_id="HO-1").id
+
+
+def _log_in(page: Page, url: str) -> None:
+    page.goto(url + "/agent/login")
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+
+
+def test_HO_1_the_available_away_switch_is_in_the_header_and_sticks(new_page, console_url, sqlite_engine):
+    """Mutation tried: `set_available` returning before it stores the value -> the header still says Available
+    after the click and the test fails at the first "Away"."""
+    page = new_page()
+    _log_in(page, console_url)
+    switch = page.get_by_role("switch", name="Available")
+    expect(switch).to_be_visible()
+    expect(switch).to_have_attribute("aria-checked", "true")
+    switch.click()
+    away = page.get_by_role("switch", name="Away")
+    expect(away).to_have_attribute("aria-checked", "false")
+    expect(page.get_by_role("banner")).to_contain_text("Away")
+    page.reload()
+    expect(page.get_by_role("switch", name="Away")).to_be_visible()
+    with session_scope(sqlite_engine) as session:
+        # Signed in and looking at the console, but away: nobody counts toward a debtor's wait.
+        assert auth.available_workers(session) == 0
+    page.get_by_role("switch", name="Away").click()
+    expect(page.get_by_role("switch", name="Available")).to_have_attribute("aria-checked", "true")
+    with session_scope(sqlite_engine) as session:
+        assert auth.available_workers(session) == 1
+
+
+def test_HO_1_a_conversation_entering_the_queue_shows_in_the_tab_title(new_page, console_url, sqlite_engine):
+    """Mutation tried: `checkArrivals` no longer called from the queue stream's handler -> the title never gains
+    its "(1) " and the test fails."""
+    _queue(sqlite_engine, "already-waiting")
+    page = new_page()
+    _log_in(page, console_url)
+    expect(page).to_have_title("Queue · Settle Services agent console")  # what waited before is not "new"
+    first = _queue(sqlite_engine, "new-1")
+    expect(page.locator(f'tr[data-handoff-id="{first}"]')).to_be_visible(timeout=15_000)  # the stream, no reload
+    expect(page).to_have_title("(1) Queue · Settle Services agent console")
+    _queue(sqlite_engine, "new-2")
+    expect(page).to_have_title("(2) Queue · Settle Services agent console", timeout=15_000)
+    page.get_by_role("heading", name="Queue").click()  # the agent looks: the count clears
+    expect(page).to_have_title("Queue · Settle Services agent console")
+    # Sound and desktop notices are opt-in, and off until turned on.
+    page.get_by_text("Alerts").click()
+    expect(page.get_by_label("Sound")).not_to_be_checked()
+    expect(page.get_by_label("Desktop notification")).not_to_be_checked()
+    page.get_by_label("Sound").check()
+    page.reload()
+    page.get_by_text("Alerts").click()
+    expect(page.get_by_label("Sound")).to_be_checked()  # kept in this browser's localStorage
+
+
+# Records what the page asks of the browser's real Notification and Web Audio objects (they still run), so the test
+# sees the alert the operating system and the speakers get.
+ALERT_RECORDER = """
+(() => {
+  window.__alerts = [];
+  const RealNotification = window.Notification;
+  class RecordedNotification extends RealNotification {
+    constructor(title, options) {
+      super(title, options);
+      window.__alerts.push({kind: "desktop", title: title, body: (options || {}).body || ""});
+    }
+  }
+  window.Notification = RecordedNotification;
+  const realStart = OscillatorNode.prototype.start;
+  OscillatorNode.prototype.start = function (...args) {
+    window.__alerts.push({kind: "sound", hz: this.frequency.value});
+    return realStart.apply(this, args);
+  };
+})();
+"""
+
+
+def _recorded_alerts(page: Page, at_least: int, timeout: float = 10.0) -> list[dict]:
+    """The recorder's list once it holds `at_least` entries (or at the timeout). Polled from here: the console's
+    CSP forbids the eval that wait_for_function would need."""
+    deadline = time.monotonic() + timeout
+    alerts = page.evaluate("window.__alerts")
+    while len(alerts) < at_least and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+        alerts = page.evaluate("window.__alerts")
+    return alerts
+
+
+def test_HO_1_sound_and_desktop_notification_fire_for_a_new_conversation_once_turned_on(
+        chromium, console_url, sqlite_engine):
+    """With both alerts off nothing sounds and nothing pops up; turned on, a conversation entering the queue plays
+    the tone and shows "New conversation waiting", with a count and nothing about the debtor.
+    Mutation tried: `if (pref("sound")) beep();` removed from alertAgent -> no sound is recorded and the test fails."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        context.grant_permissions(["notifications"], origin=console_url)
+        context.add_init_script(ALERT_RECORDER)
+        page = context.new_page()
+        _log_in(page, console_url)
+        _queue(sqlite_engine, "quiet-1")
+        expect(page).to_have_title("(1) Queue · Settle Services agent console", timeout=15_000)
+        assert page.evaluate("window.__alerts") == []  # both off: the title counts, nothing else
+        page.get_by_text("Alerts").click()
+        page.get_by_label("Sound").check()  # plays a sample tone: the click is what lets a page make sound
+        page.get_by_label("Desktop notification").check()
+        expect(page.get_by_label("Desktop notification")).to_be_checked()
+        page.reload()  # the recorder starts afresh; the choices are kept in this browser
+        expect(page).to_have_title("Queue · Settle Services agent console")
+        _queue(sqlite_engine, "loud-1", text="I want to talk to a person about SET-100001")
+        expect(page).to_have_title("(1) Queue · Settle Services agent console", timeout=15_000)
+        alerts = _recorded_alerts(page, at_least=2)
+        assert {"kind": "sound", "hz": 880} in alerts
+        assert {"kind": "desktop", "title": "New conversation waiting", "body": "1 new in the queue"} in alerts
+        assert "SET-100001" not in str(alerts)  # nothing about the debtor reaches the notification centre
+    finally:
+        context.close()
+
+
+def test_HO_1_keyboard_shortcuts_take_send_and_resolve(new_page, console_url, sqlite_engine):
+    """Mutation tried: dropping the `typing(event.target)` check -> the "t" typed into the note box takes the
+    conversation (the page reloads, the note box loses "to do") and the test fails there."""
+    handoff_id = _queue(sqlite_engine, "keys")
+    page = new_page()
+    _log_in(page, console_url)
+    page.goto(f"{console_url}/agent/h/{handoff_id}")
+    note = page.get_by_label("Note")
+    note.click()
+    page.keyboard.type("to do")
+    expect(note).to_have_value("to do")  # a letter typed into a box is text, not a shortcut
+    page.wait_for_timeout(500)
+    expect(page.locator("#status .state")).to_have_text("waiting")
+
+    note.blur()
+    page.keyboard.press("?")
+    help_dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(help_dialog).to_be_visible()
+    expect(help_dialog).to_contain_text("Take this conversation")
+    page.keyboard.press("Escape")
+    expect(help_dialog).to_be_hidden()
+
+    # Taking reloads the page: the next key must reach the new page once its script listens, not the old one.
+    with page.expect_navigation(url=re.compile(r"notice=claimed"), wait_until="load"):
+        page.keyboard.press("t")
+    box = page.get_by_role("textbox", name="Reply to the debtor")
+    expect(box).to_be_visible()
+    expect(page.locator("#status .state")).to_have_text("claimed")
+    page.keyboard.press("c")
+    expect(box).to_be_focused()
+    page.keyboard.type("Hi, this is Ana. How can I help?")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#transcript .msg-agent")).to_contain_text("Hi, this is Ana.", timeout=15_000)
+    expect(box).to_have_value("")
+    page.wait_for_load_state("load")
+
+    page.locator("body").click()
+    page.keyboard.press("r")
+    outcome = page.get_by_label("Outcome")
+    expect(outcome).to_be_focused()
+    outcome.select_option("other")
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_role("status")).to_have_text("Resolved.")
+
+
+@pytest.mark.parametrize(("width", "height", "side_by_side"), [(1280, 800, True), (390, 844, False)])
+def test_the_agents_open_conversations_are_listed_beside_the_current_one(new_page, console_url, sqlite_engine,
+                                                                         width, height, side_by_side):
+    """Mutation tried: the phone media query's `grid-template-columns: 1fr` removed -> at 390 px the list stays a
+    column beside the transcript and the stacked case fails."""
+    first = _queue(sqlite_engine, "side-1", text="I lost my job")
+    second = _queue(sqlite_engine, "side-2", text="wrong number", reason="hardship")
+    page = new_page(width, height)
+    _log_in(page, console_url)
+    for handoff_id in (first, second):
+        page.goto(console_url + "/agent")
+        page.locator(f'tr[data-handoff-id="{handoff_id}"]').get_by_role("button", name="Take").click()
+        expect(page.get_by_role("textbox", name="Reply to the debtor")).to_be_visible()
+    side = page.get_by_role("navigation", name="Your open conversations")
+    expect(side.get_by_role("listitem")).to_have_count(2)
+    expect(side.locator('[aria-current="page"]')).to_have_text("Hardship")  # the one open now
+    expect(side).to_contain_text("I lost my job")
+    nav_box = side.bounding_box()
+    talk_box = page.locator("section.talk").bounding_box()
+    if side_by_side:
+        assert nav_box["x"] + nav_box["width"] <= talk_box["x"] and abs(nav_box["y"] - talk_box["y"]) < 5
+    else:
+        assert nav_box["y"] + nav_box["height"] <= talk_box["y"] and nav_box["width"] > 300
+    side.get_by_role("link", name="Asked for a person").click()
+    expect(page).to_have_url(f"{console_url}/agent/h/{first}")
+    expect(page.locator("#transcript")).to_contain_text("I lost my job")
