@@ -223,8 +223,12 @@ def test_the_agents_open_conversations_are_listed_beside_the_current_one(new_pag
     expect(side.get_by_role("listitem")).to_have_count(2)
     expect(side.locator('[aria-current="page"]')).to_have_text("Hardship")  # the one open now
     expect(side).to_contain_text("I lost my job")
-    nav_box = side.bounding_box()
-    talk_box = page.locator("section.talk").bounding_box()
+    # Both boxes in one evaluation: the live updates swap the list in, and a box read between two separate calls
+    # can belong to an element already replaced (bounding_box() then answers None).
+    nav_box, talk_box = page.evaluate("""() => ['nav.mine', 'section.talk'].map(sel => {
+        const r = document.querySelector(sel).getBoundingClientRect();
+        return {x: r.x, y: r.y, width: r.width, height: r.height};
+    })""")
     if side_by_side:
         assert nav_box["x"] + nav_box["width"] <= talk_box["x"] and abs(nav_box["y"] - talk_box["y"]) < 5
     else:
