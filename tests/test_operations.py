@@ -263,7 +263,8 @@ def test_the_stack_gateway_writes_json_lines_with_request_and_conversation_ids(r
     assert all({"timestamp", "level", "logger", "message"} <= set(entry) for entry in entries)
     turn = [e for e in mine if e["logger"] == "bot.gateway.pipeline" and e["level"] == "INFO"]
     assert turn and turn[0]["conversation_id"] == conversation_id, mine
-    assert "4242" not in log.read_text()
+    logged = log.read_text().replace(" ", "")
+    assert CARD.replace(" ", "") not in logged  # the whole number: random request ids hold "4242" now and then
 
 
 @pytest.fixture(scope="module")
@@ -350,7 +351,8 @@ def test_the_gateway_logs_json_lines_with_ids_and_keeps_them_redacted(two_worker
     assert all({"timestamp", "level", "logger", "message"} <= set(entry) for entry in entries)
     turn = [e for e in entries if e.get("request_id") == "req-json-1" and e["logger"] == "bot.gateway.pipeline"]
     assert turn and turn[0]["level"] == "INFO" and turn[0]["conversation_id"] == conversation_id, entries[-5:]
-    assert "4242" not in text
+    # The card's digits in any spacing, not "4242" alone: random request ids hold those four now and then.
+    assert CARD.replace(" ", "") not in text.replace(" ", "") and CARD not in text
 
 
 def test_a_log_line_with_a_card_number_is_redacted_in_json():
