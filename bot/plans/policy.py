@@ -233,6 +233,16 @@ def _build(name: str, fields: dict[str, Any]) -> PlanPolicy:
     )
 
 
+def check_override(raw: object, path: str) -> list[str]:
+    """The problems in a set of plan-policy fields given elsewhere (a segment's plan variant, policy/segments.yml),
+    by the same checks as a creditor override here; empty when they are valid."""
+    if not isinstance(raw, dict):
+        return [f"{path}: must be a mapping of plan-policy fields, got {_show(raw)}"]
+    problems: list[str] = []
+    _check_fields(raw, path, problems)
+    return problems
+
+
 def _check_fields(raw: dict[Any, Any], path: str, problems: list[str]) -> dict[str, Any]:
     """Check each field that is present; returns the converted values of the good ones."""
     out: dict[str, Any] = {}
