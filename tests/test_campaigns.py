@@ -77,9 +77,9 @@ def test_a_dry_run_says_who_would_get_what_and_why_not_and_writes_nothing(sqlite
 
 
 def test_a_run_goes_through_the_outbox_records_the_variant_and_never_repeats(sqlite_engine):
-    """OPT-3, CEASE-1 and TIME-1 apply to campaign messages as to any other. Mutations tried: campaigns.run
-    sending through the transport directly instead of outbox.schedule + process_due (the opted-out address got
-    it); the recipient row without its variant (results had nobody)."""
+    """OPT-3 and CEASE-1 apply to campaign messages as to any other. Mutations tried: "campaign" left out of
+    outbound_gate.CONTENT_NEUTRAL_KINDS (the DISC-2 debt-collector notice went on a message whose reader may not be
+    the debtor); the recipient row without its variant (no variant recorded)."""
     with session_scope(sqlite_engine) as session:
         _people(session)
         key = _campaign(session)

@@ -46,7 +46,7 @@ def test_a_valid_edit_replaces_the_file_and_records_who_changed_what(sqlite_engi
 
 
 def test_an_invalid_edit_is_refused_with_its_field_and_changes_nothing(sqlite_engine, paths):
-    """Mutation tried: os.replace before the check -> the broken file was in place when the refusal came."""
+    """Mutation tried: the check skipped (`found = []`) -> the broken file was saved."""
     before = policy_edits.read("plan_policy", paths)
     with session_scope(sqlite_engine) as session, pytest.raises(policy_edits.PolicyEditRefused) as refused:
         policy_edits.save(session, "plan_policy", before.replace("max_term_months: 24", "max_term_months: 999"),
@@ -58,7 +58,8 @@ def test_an_invalid_edit_is_refused_with_its_field_and_changes_nothing(sqlite_en
 
 def test_FREQ_1_lowering_the_cap_under_a_segments_weekly_messages_is_refused(sqlite_engine, paths):
     """The edit is checked with the other files: segments.yml asks for 2 a week in some segments, so a cap of 1 is
-    refused, naming the segment. Mutation tried: checking only the edited file -> the cap of 1 was saved."""
+    refused, naming the segment. Mutation tried: segments checked against the shipped contact rules instead of
+    the edited ones -> the cap of 1 was saved."""
     before = policy_edits.read("contact_rules", paths)
     with session_scope(sqlite_engine) as session, pytest.raises(policy_edits.PolicyEditRefused) as refused:
         policy_edits.save(session, "contact_rules", before.replace("sms_per_7_days: 3", "sms_per_7_days: 1"),
