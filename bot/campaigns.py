@@ -379,6 +379,15 @@ def accounts_reached(session: Session, campaign_id: str) -> set[str]:
                                       ScheduledMessage.status.in_(HANDED_OVER))))
 
 
+def messages_sent(session: Session, campaign_id: str, lo: datetime, hi: datetime) -> int:
+    """This campaign's own messages the outbox handed to a channel in [lo, hi)."""
+    return session.scalar(select(func.count()).select_from(CampaignRecipient)
+                          .join(ScheduledMessage, ScheduledMessage.id == CampaignRecipient.scheduled_message_id)
+                          .where(CampaignRecipient.campaign_id == campaign_id,
+                                 ScheduledMessage.status.in_(HANDED_OVER), ScheduledMessage.sent_at >= lo,
+                                 ScheduledMessage.sent_at < hi)) or 0
+
+
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 

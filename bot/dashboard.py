@@ -34,8 +34,8 @@ DEFINITIONS = {
                        "filled by the debtor feedback table when it exists."),
     "breakdowns": ("By segment, campaign and channel", "A segment's row counts the conversations of its accounts' "
                    "debtors (known once a debtor is verified) and the segment each account is in today; a "
-                   "campaign's row counts the debtors its messages reached; a channel's row, the conversations on "
-                   "that channel."),
+                   "campaign's row counts the debtors its messages reached, and its own messages; a channel's row, "
+                   "the conversations and messages on that channel."),
 }
 
 
@@ -170,7 +170,7 @@ def compute(session: Session, start: date, end: date, book: segments.SegmentBook
         ids = campaigns.accounts_reached(session, campaign.id)
         board.groups.append(Group("campaign", campaign.name, kpi.compute(
             session, start, end, debtor_ids=_debtors(session, ids)),
-            _messages_sent(session, lo, hi, accounts=ids) if ids else 0))
+            campaigns.messages_sent(session, campaign.id, lo, hi)))
     for channel in ("web", "sms", "email"):
         board.groups.append(Group("channel", channel, kpi.compute(session, start, end, channel=channel),
                                   _messages_sent(session, lo, hi, channel=channel)))
