@@ -47,6 +47,7 @@ KIND = "campaign"  # the outbox's message kind (content-neutral: outbound_gate.C
 CHANNELS = ("sms", "email")
 METRICS = (("reply", "Reply"), ("verification", "Verification"), ("promise", "Promise to pay"),
            ("payment", "Payment"))
+EVENTS = {"reply": "replies", "verification": "verifications", "promise": "promises", "payment": "payments"}
 MAX_VARIANTS = 4
 MAX_TEXT = {"sms": 320, "email": 2000}  # two SMS segments at most; the gate adds the opt-out line
 PLACEHOLDERS = {"business", "support"}
@@ -367,7 +368,8 @@ def results(session: Session, campaign: Campaign, now: datetime | None = None) -
         for other in variants[1:]:
             comparison = experiments.two_proportion_test(base.counts[key], base.sent, other.counts[key], other.sent)
             comparisons[key].append(comparison)
-            sentences.append(experiments.verdict(f"variant {base.name}", f"variant {other.name}", label, comparison))
+            sentences.append(experiments.verdict(f"variant {base.name}", f"variant {other.name}", label, comparison,
+                                                 EVENTS[key]))
     return Results(campaign, variants, sentences, comparisons)
 
 

@@ -65,14 +65,14 @@ def _pct(rate: float | None) -> str:
     return "no one yet" if rate is None else f"{rate * 100:.1f}%"
 
 
-def verdict(name_a: str, name_b: str, what: str, comparison: Comparison) -> str:
-    """One sentence an operator can act on."""
+def verdict(name_a: str, name_b: str, what: str, comparison: Comparison, events: str | None = None) -> str:
+    """One sentence an operator can act on; `events` names what is counted, in the plural ("replies")."""
     c = comparison
     rates = f"{name_a} {_pct(c.rate_a)} ({c.successes_a} of {c.total_a}), {name_b} {_pct(c.rate_b)} " \
             f"({c.successes_b} of {c.total_b})"
     if not c.enough_data:
         return (f"{what}: {rates}. Too little data to tell: each variant needs at least {MIN_PER_ARM} people and "
-                f"{MIN_EVENTS} {what.lower()}s between them.")
+                f"{MIN_EVENTS} {events or what.lower() + 's'} between them.")
     if c.p_value is None:
         return f"{what}: {rates}. No difference at all between the variants."
     if c.significant:

@@ -177,3 +177,4 @@ def test_results_count_what_followed_each_variant_within_the_window(sqlite_engin
     assert (b.sent, b.counts["reply"], b.counts["payment"], b.paid_cents) == (2, 1, 1, 5000)
     assert any(s.startswith("Payment: variant A 0.0% (0 of 2), variant B 50.0% (1 of 2). Too little data")
                for s in found.sentences)
+    assert any(s.endswith("at least 30 people and 5 replies between them.") for s in found.sentences)

@@ -13,17 +13,19 @@ def line_chart(title: str, series: list[tuple[date, float | None]]) -> str:
     """An accessible SVG: role img with a title; days without data leave a gap in the line."""
     n = max(1, len(series) - 1)
     points: list[list[str]] = [[]]
-    for i, (_day, rate) in enumerate(series):
+    dots = ""
+    for i, (day, rate) in enumerate(series):
         if rate is None:
             points.append([])
             continue
         x = PAD + i * (WIDTH - 2 * PAD) / n
         y = HEIGHT - PAD - rate * (HEIGHT - 2 * PAD)
         points[-1].append(f"{x:.1f},{y:.1f}")
+        # Each day's value on hover (and to a screen reader), so the line can be read, not only seen.
+        dots += (f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="#1f5fa8"><title>{day.isoformat()}: '
+                 f'{rate * 100:.1f}%</title></circle>')
     lines = "".join(f'<polyline fill="none" stroke="#1f5fa8" stroke-width="2" points="{" ".join(p)}"/>'
                     for p in points if len(p) > 1)
-    dots = "".join(f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="2.5" fill="#1f5fa8"/>'
-                   for group in points for p in group)
     first = series[0][0].isoformat() if series else ""
     last = series[-1][0].isoformat() if series else ""
     return (f'<svg class="chart" role="img" aria-label="{escape(title)} per day" viewBox="0 0 {WIDTH} {HEIGHT}" '
@@ -36,7 +38,7 @@ def line_chart(title: str, series: list[tuple[date, float | None]]) -> str:
             f'{lines}{dots}</svg>')
 
 
-BAR_WIDTH, BAR_ROW, BAR_LABEL = 460, 22, 150
+BAR_WIDTH, BAR_ROW, BAR_LABEL = 560, 22, 230
 
 
 def bar_chart(title: str, rows: list[tuple[str, float | None]], *, percent: bool = True) -> str:
@@ -51,7 +53,7 @@ def bar_chart(title: str, rows: list[tuple[str, float | None]], *, percent: bool
         shown = "no data" if value is None else (f"{value * 100:.1f}%" if percent else f"{value:,.0f}")
         width = 0 if value is None else max(1.0, value / top * plot)
         parts.append(f'<text x="{BAR_LABEL - 6}" y="{y + 13}" font-size="11" text-anchor="end">'
-                     f'{escape(label[:24])}</text>'
+                     f'{escape(label[:38])}</text>'
                      f'<rect x="{BAR_LABEL}" y="{y + 2}" width="{width:.1f}" height="{BAR_ROW - 8}" fill="#1f5fa8">'
                      f'<title>{escape(label)}: {shown}</title></rect>'
                      f'<text x="{BAR_LABEL + width + 4:.1f}" y="{y + 13}" font-size="11">{shown}</text>')
