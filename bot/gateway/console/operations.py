@@ -27,7 +27,8 @@ from bot.mail import transport as mail_transport
 from bot.records import kpi
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # a portfolio of ~100,000 accounts; more goes through `python -m bot import-accounts`
+# A portfolio of ~100,000 accounts; a bigger one goes through `python -m bot import-accounts`.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_LISTED = 500  # accounts listed on the segment page; the CSV export has them all
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 NOTICES = {"created": "Campaign created. Try a dry run first: it shows who would get what, and why not.",
@@ -98,8 +99,8 @@ async def upload(request: Request) -> Response:
         return await _upload_page(request, signed, {"errors": ["Choose a CSV file to upload."]}, 400)
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        return await _upload_page(request, signed, {"errors": [
-            f"The file is over {MAX_UPLOAD_BYTES // 1024 // 1024} MB; import it with `python -m bot import-accounts`."]}, 413)
+        too_big = f"The file is over {MAX_UPLOAD_BYTES // 1024 // 1024} MB; import it with `python -m bot import-accounts`."
+        return await _upload_page(request, signed, {"errors": [too_big]}, 413)
     named = io.BytesIO(data)
     named.name = (file.filename or "upload.csv")[-100:]
 
