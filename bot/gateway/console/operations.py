@@ -99,7 +99,8 @@ async def upload(request: Request) -> Response:
         return await _upload_page(request, signed, {"errors": ["Choose a CSV file to upload."]}, 400)
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        too_big = f"The file is over {MAX_UPLOAD_BYTES // 1024 // 1024} MB; import it with `python -m bot import-accounts`."
+        too_big = (f"The file is over {MAX_UPLOAD_BYTES // 1024 // 1024} MB; "
+                   "import it with `python -m bot import-accounts`.")
         return await _upload_page(request, signed, {"errors": [too_big]}, 413)
     named = io.BytesIO(data)
     named.name = (file.filename or "upload.csv")[-100:]
