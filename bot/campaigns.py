@@ -295,7 +295,7 @@ def _settle(engine: Engine, report: Report) -> None:
             elif message.status == "pending":
                 decision.action = "deferred"
                 decision.why = f"until {message.not_before:%Y-%m-%d %H:%M} UTC ({rules}: {message.reason})" \
-                    if rules else f"waiting ({message.reason or 'queued'})"
+                    if rules else f"queued for {message.not_before:%Y-%m-%d %H:%M} UTC, the campaign's start"
             else:
                 decision.action, decision.why = message.status, f"{rules}: {message.reason}"
 

@@ -48,8 +48,8 @@ def _people(session) -> None:
     session.add(ContactPreference(channel="email", address="two@example.com", opted_out_at=NOON_LA))
 
 
-def _campaign(session, name: str = "Hello", channel: str = "email", book=None) -> str:
-    return campaigns.create(session, book or _book(), name=name, segment="everyone", channel=channel,
+def _campaign(session, name: str = "Hello", channel: str = "email", book=None, segment: str = "everyone") -> str:
+    return campaigns.create(session, book or _book(), name=name, segment=segment, channel=channel,
                             texts=[HELLO_A, HELLO_B], starts_at=NOON_LA, result_days=14, actor="operator:olga").id
 
 
@@ -178,3 +178,28 @@ def test_results_count_what_followed_each_variant_within_the_window(sqlite_engin
     assert any(s.startswith("Payment: variant A 0.0% (0 of 2), variant B 50.0% (1 of 2). Too little data")
                for s in found.sentences)
     assert any(s.endswith("at least 30 people and 5 replies between them.") for s in found.sentences)
+
+
+def test_the_run_campaign_command_dry_runs_then_runs_and_the_job_finds_due_campaigns(sqlite_engine, sqlite_url,
+                                                                                     monkeypatch, capsys):
+    """`python -m bot run-campaign`: the scheduled job (--due) runs what has started and not run yet, once."""
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("SMTP_URL", "")
+    with session_scope(sqlite_engine) as session:
+        _people(session)
+        _campaign(session, "Hello", channel="sms", book=segments.load_segments(), segment="everyone_else")
+    at = "2026-12-01T12:00:00-08:00"
+    assert main(["run-campaign", "Hello", "--dry-run", "--now", at]) == 0
+    dry = capsys.readouterr().out
+    assert dry.startswith("Dry run: campaign 'Hello'") and "CMP-1 (***0001) variant" in dry and "ID-5" in dry
+    assert _counts(sqlite_engine) == (0, 0)
+    assert main(["run-campaign", "--due", "--now", "2026-11-30T12:00:00-08:00"]) == 0
+    assert capsys.readouterr().out.strip().endswith("no campaign is due")  # it starts on Dec 1
+    assert main(["run-campaign", "--due", "--now", at]) == 0
+    ran = capsys.readouterr().out
+    assert "campaign 'Hello'" in ran and "Sent 0, deferred 0, blocked 3." in ran
+    assert main(["run-campaign", "--due", "--now", at]) == 0
+    assert "no campaign is due" in capsys.readouterr().out
+    assert main(["run-campaign"]) == 2
