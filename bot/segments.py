@@ -297,6 +297,31 @@ def _treatment(raw: object, where: str, problems: list[str], variants: set[str],
     return Treatment(tuple(channels), per_week, str(variant))
 
 
+_loaded: dict[str, tuple[tuple[int, int], SegmentBook]] = {}
+
+
+def current_segments(path: str | Path = DEFAULT_SEGMENTS_PATH) -> SegmentBook:
+    """load_segments, read again only when the file changed (its modification time or size): plan offers ask."""
+    stat = Path(path).stat()
+    key, stamp = str(path), (stat.st_mtime_ns, stat.st_size)
+    found = _loaded.get(key)
+    if found is None or found[0] != stamp:
+        found = _loaded[key] = (stamp, load_segments(path))
+    return found[1]
+
+
+def plan_variant_for(session: Session, account: Account, now: datetime | None = None) -> dict[str, Any]:
+    """The plan-policy fields of the variant the account's segment gets ({} when segments.yml cannot be read: the
+    creditor's policy as it is; check-policies and `run` report the file)."""
+    try:
+        book = current_segments()
+    except (SegmentsError, OSError):
+        return {}
+    debtor = session.get(Debtor, account.debtor_id)
+    facts = facts_for(session, [(account, debtor)], now or datetime.now(timezone.utc))[0]
+    return dict(book.plan_variants.get(assign(book, facts).segment.treatment.plan_variant) or {})
+
+
 # --- the accounts --------------------------------------------------------------------------------------------------
 
 def age_days(account: Account, now: datetime) -> int:

@@ -112,3 +112,24 @@ def test_a_balance_band_includes_both_of_its_ends(balance, low, high):
     facts = segments.AccountFacts("acc", "REF", "C", balance, 10, "never_paid", None, ("sms",))
     expected = (low is None or balance >= low) and (high is None or balance <= high)
     assert segment.check(facts)[0] is expected
+
+
+def test_a_segments_plan_variant_changes_only_what_the_creditor_left_to_the_default(sqlite_engine):
+    """"More lenient terms for low-value debtors": the low-balance segment's `lenient` variant ($15 installments,
+    36 months) applies to a creditor without its own terms; Northwind's own 12 months and Acme's own $30 and 36
+    months stay. Mutations tried: the creditor's fields laid under the variant instead of over it (Northwind got
+    36 months); plan_variant_for returning {} (the Woodgrove account kept $25)."""
+    from bot.plans.service import policy_for
+
+    with session_scope(sqlite_engine) as session:
+        _, woodgrove = add_debtor(session, account_ref="VAR-1", ssn_last4="0011", creditor="Woodgrove Bank",
+                                  balance_cents=19_999, phone="+15555550111")
+        _, northwind = add_debtor(session, account_ref="VAR-2", ssn_last4="0012", creditor="Northwind Credit Union",
+                                  balance_cents=41_500, phone="+15555550112")
+        _, acme = add_debtor(session, account_ref="VAR-3", ssn_last4="0013", creditor="Acme Bank",
+                             balance_cents=30_000, phone="+15555550113")
+        _, large = add_debtor(session, account_ref="VAR-4", ssn_last4="0014", creditor="Woodgrove Bank",
+                              balance_cents=150_000, phone="+15555550114")
+        terms = {a.account_ref: (p.min_installment_cents, p.max_term_months)
+                 for a in (woodgrove, northwind, acme, large) for p in [policy_for(session, a)]}
+    assert terms == {"VAR-1": (1500, 36), "VAR-2": (1500, 12), "VAR-3": (3000, 36), "VAR-4": (2500, 24)}
