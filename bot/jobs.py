@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.db import session_scope
 from bot.db.models import JobRun
 
-JOBS = frozenset({"send-reminders", "charge-installments", "purge"})
+JOBS = frozenset({"send-reminders", "charge-installments", "purge", "run-campaign"})
 RUNNING, OK, FAILED = "running", "ok", "failed"
 
 

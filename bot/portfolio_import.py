@@ -505,6 +505,7 @@ def import_accounts(
     path_or_file: str | os.PathLike[str] | IO[bytes] | IO[str],
     *,
     dry_run: bool = False,
+    actor: str = "portfolio_import",
 ) -> ImportResult:
     """Validate the file, then upsert its debtors and accounts in one transaction.
 
@@ -522,7 +523,7 @@ def import_accounts(
         audit.record(
             session,
             AUDIT_KIND,
-            actor="portfolio_import",
+            actor=actor,
             detail={"file": _file_name(path_or_file), **asdict(result, dict_factory=_counts)},
         )
     return result

@@ -151,16 +151,21 @@ def _details(sqlite_engine) -> list[tuple[str]]:
             select(AuditEvent).where(AuditEvent.kind == "transcript_exported").order_by(AuditEvent.id))]
 
 
-def test_the_kpi_dashboard_shows_each_definition_its_figures_and_an_svg_chart(client, sqlite_engine):
+def test_the_kpi_dashboard_moved_to_ops_where_a_reviewer_still_reads_each_definition_and_chart(client, sqlite_engine):
+    """Issue 20: the KPIs moved to the operations console; the old address leads there and reviewers still read it.
+    Mutation tried: reads_dashboard allowing operators only -> the reviewer's dashboard is a 403."""
     _login(client, "cat")
-    page = client.get("/compliance/kpi")
+    moved = client.get("/compliance/kpi", params={"from": "2026-12-01"}, follow_redirects=False)
+    assert moved.status_code == 303 and moved.headers["location"] == "/ops/dashboard?from=2026-12-01"
+    page = client.get("/ops/dashboard")
     assert page.status_code == 200
     assert "Handoff rate: 100.0%" in page.text and "Containment rate: 0.0%" in page.text
     assert "1 of 1." in page.text and page.text.count('<svg class="chart" role="img"') == 6
     assert "finished without a person" in page.text
-    assert client.get("/compliance/kpi", params={"from": "2026-12-02", "to": "2026-12-01"}).status_code == 400
+    assert client.get("/ops/dashboard", params={"from": "2026-12-02", "to": "2026-12-01"}).status_code == 400
+    assert client.get("/ops").status_code == 403  # the rest of /ops is the operators'
     _login(client, "ana")
-    assert client.get("/compliance/kpi").status_code == 403
+    assert client.get("/ops/dashboard").status_code == 403
 
 
 def test_the_search_filters_by_the_agent_who_took_the_handoff(client, sqlite_engine):

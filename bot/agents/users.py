@@ -4,6 +4,8 @@
 - supervisor: everything an agent may do, on every conversation, and reassigns.
 - compliance: reads every conversation, the account panel and the notes (and adds notes); never claims or
   replies, so a reviewer can never speak to a debtor by accident.
+- operator: runs collections operations at /ops (portfolio uploads, segments, policy edits, campaigns, the KPI
+  dashboard); sees no conversation and never claims or replies.
 
 Passwords are hashed with Argon2id (argon2-cffi, the OWASP-recommended algorithm); the hash carries its own
 parameters, so raising them later rehashes each password at its next login."""
@@ -23,8 +25,8 @@ from sqlalchemy.orm import Session
 from bot import audit
 from bot.db.models import Handoff, User
 
-AGENT, SUPERVISOR, COMPLIANCE = "agent", "supervisor", "compliance"
-ROLES = (AGENT, SUPERVISOR, COMPLIANCE)
+AGENT, SUPERVISOR, COMPLIANCE, OPERATOR = "agent", "supervisor", "compliance", "operator"
+ROLES = (AGENT, SUPERVISOR, COMPLIANCE, OPERATOR)
 MIN_PASSWORD_LENGTH = 12  # NIST 800-63B asks for at least 8; staff see debtors' records, so more
 MAX_PASSWORD_LENGTH = 256  # hashing a megabyte "password" would be a cheap way to burn CPU
 # Brute force: after this many wrong passwords in a row the account waits, whoever tries.
@@ -167,9 +169,19 @@ def sees_everything(user: User) -> bool:
     return user.active and user.role in (SUPERVISOR, COMPLIANCE)
 
 
+def can_operate(user: User) -> bool:
+    """Portfolio uploads, policy edits and campaigns at /ops: operators only (a campaign speaks to many debtors)."""
+    return user.active and user.role == OPERATOR
+
+
+def reads_dashboard(user: User) -> bool:
+    """The KPI dashboard moved to /ops; compliance still reads it (it used to be theirs), read only."""
+    return user.active and user.role in (OPERATOR, COMPLIANCE)
+
+
 def can_view(user: User, handoff: Handoff) -> bool:
     """An agent sees what is waiting and what they own or last owned; not a colleague's open conversation."""
-    if not user.active:
+    if not user.active or user.role == OPERATOR:
         return False
     if sees_everything(user):
         return True

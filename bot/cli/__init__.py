@@ -12,6 +12,7 @@ from bot.cli import (
     migrate,
     purge,
     run,
+    run_campaign,
     seed_demo_history,
     send_reminders,
     train,
@@ -19,4 +20,4 @@ from bot.cli import (
 )
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
-            charge_installments, verify_transcripts, seed_demo_history, purge, data_request]
+            charge_installments, verify_transcripts, seed_demo_history, purge, data_request, run_campaign]

@@ -1,4 +1,5 @@
-"""`python -m bot check-policies`: validate the operator's policy files; `run` does this before starting."""
+"""`python -m bot check-policies`: validate the operator's policy files; `run` does this before starting. The checks
+themselves live in bot/policy_edits.py, which the operations console's editor runs too."""
 
 from __future__ import annotations
 
@@ -6,45 +7,39 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.agents.canned import DEFAULT_CANNED_PATH, CannedError
-from bot.agents.canned import load as load_canned
-from bot.compliance.frequency import DEFAULT_CONTACT_RULES_PATH, ContactRulesError, load_contact_rules
-from bot.compliance.tone import DEFAULT_BANNED_PHRASES_PATH, BannedPhrasesError, load_banned_phrases
-from bot.plans.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
-from bot.records.retention import DEFAULT_RETENTION_PATH, RetentionPolicyError, load_retention_policy
+from bot.agents.canned import DEFAULT_CANNED_PATH
+from bot.compliance.frequency import DEFAULT_CONTACT_RULES_PATH
+from bot.compliance.tone import DEFAULT_BANNED_PHRASES_PATH
+from bot.plans.policy import DEFAULT_POLICY_PATH
+from bot.policy_edits import PolicyPaths
+from bot.policy_edits import problems as policy_problems
+from bot.records.retention import DEFAULT_RETENTION_PATH
+from bot.segments import DEFAULT_SEGMENTS_PATH
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("check-policies",
-                            help="validate policy/*.yml (plans, contact, banned phrases, canned replies, retention)")
+                            help="validate policy/*.yml (plans, contact, banned phrases, canned replies, retention, "
+                                 "segments)")
     parser.add_argument("--plans", type=Path, default=DEFAULT_POLICY_PATH)
     parser.add_argument("--contact-rules", type=Path, default=DEFAULT_CONTACT_RULES_PATH)
     parser.add_argument("--banned-phrases", type=Path, default=DEFAULT_BANNED_PHRASES_PATH)
     parser.add_argument("--canned-responses", type=Path, default=DEFAULT_CANNED_PATH)
     parser.add_argument("--retention", type=Path, default=DEFAULT_RETENTION_PATH)
+    parser.add_argument("--segments", type=Path, default=DEFAULT_SEGMENTS_PATH)
     parser.set_defaults(handler=handle)
 
 
 def problems(plans: Path = DEFAULT_POLICY_PATH, contact_rules: Path = DEFAULT_CONTACT_RULES_PATH,
              banned_phrases: Path = DEFAULT_BANNED_PHRASES_PATH, canned: Path = DEFAULT_CANNED_PATH,
-             retention: Path = DEFAULT_RETENTION_PATH) -> list[str]:
+             retention: Path = DEFAULT_RETENTION_PATH, segments: Path = DEFAULT_SEGMENTS_PATH) -> list[str]:
     """Every problem in the policy files, each naming its file and field; empty when all are valid."""
-    found = []
-    for load, path, error in ((load_policy, plans, PolicyError), (load_contact_rules, contact_rules, ContactRulesError),
-                              (load_banned_phrases, banned_phrases, BannedPhrasesError),
-                              (load_canned, canned, CannedError),
-                              (load_retention_policy, retention, RetentionPolicyError)):
-        try:
-            load(path)
-        except error as exc:
-            found.append(str(exc))
-        except OSError as exc:
-            found.append(f"{path}: cannot read the file: {exc.strerror or exc}")
-    return found
+    return policy_problems(PolicyPaths(plans, contact_rules, banned_phrases, canned, retention, segments))
 
 
 def handle(args: argparse.Namespace) -> int:
-    found = problems(args.plans, args.contact_rules, args.banned_phrases, args.canned_responses, args.retention)
+    found = problems(args.plans, args.contact_rules, args.banned_phrases, args.canned_responses, args.retention,
+                     args.segments)
     for problem in found:
         print(f"settle: {problem}", file=sys.stderr)
     if not found:

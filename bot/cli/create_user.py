@@ -1,4 +1,4 @@
-"""`python -m bot create-user NAME --role agent|supervisor|compliance`: a console user (REC-2).
+"""`python -m bot create-user NAME --role agent|supervisor|compliance|operator`: a console user (REC-2).
 
 The password is asked for twice without echo, or read from standard input with --password-stdin (one line; for
 scripts), never taken as an argument, where it would end up in the shell history and the process list."""
@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("name", help="the username to log in with (letters, digits, '.', '_', '-')")
     parser.add_argument("--role", required=True, choices=users.ROLES,
                         help="agent: works the queue; supervisor: also sees every queue and reassigns; "
-                             "compliance: reads every conversation, never writes to debtors")
+                             "compliance: reads every conversation, never writes to debtors; "
+                             "operator: the operations console at /ops (portfolios, segments, campaigns, KPIs)")
     parser.add_argument("--display-name", help="the name debtors see on this person's replies (default: NAME)")
     parser.add_argument("--unredacted", action="store_true",
                         help="compliance only: may read transcripts unredacted (REC-2; each such view is logged)")

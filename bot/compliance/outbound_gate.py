@@ -12,7 +12,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -34,7 +33,7 @@ from bot.db.models import (
 
 # DISC-3: messages sent before anyone is verified convey nothing about a debt, so they carry no DISC-2 notice and
 # must not mention a debt, an amount or a creditor.
-CONTENT_NEUTRAL_KINDS = frozenset({"first_contact"})
+CONTENT_NEUTRAL_KINDS = frozenset({"first_contact", "campaign"})  # campaign: bot/campaigns.py
 SAFE_REPLY = "Sorry, I can't help with that here. You can say 'talk to a person'."  # DISC-3: said to anyone
 ID5_WINDOW = timedelta(days=60)
 CAPPED_CHANNELS = ("sms", "email")  # FREQ-1: each channel counted on its own
@@ -53,9 +52,8 @@ class Verdict:
     reroute: tuple[str, str] | None = None  # (channel, address) it must go by instead (EMAIL-1: by post)
 
 
-@lru_cache(maxsize=1)
 def _contact_rules() -> frequency.ContactRules:
-    return frequency.load_contact_rules()
+    return frequency.current_contact_rules()
 
 
 def accounts_of(session: Session, conversation: Conversation | None) -> list[Account]:

@@ -520,7 +520,7 @@ class User(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("usr"))
     username: Mapped[str] = mapped_column(String(60), unique=True)  # stored lower-case
     display_name: Mapped[str] = mapped_column(String(100))  # what the debtor sees on an agent's reply
-    role: Mapped[str] = mapped_column(String(20))  # agent | supervisor | compliance
+    role: Mapped[str] = mapped_column(String(20))  # agent | supervisor | compliance | operator
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # REC-2: reading transcripts unredacted is a permission of its own, granted person by person, never by role.
@@ -688,3 +688,38 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed
     exit_code: Mapped[int | None] = mapped_column(Integer)
+
+
+class Campaign(Base):
+    """An outreach campaign (bot/campaigns.py): one segment, one channel, a message with variants, a start time.
+    Its messages go through the outbox like any other bot-initiated message."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cmp"))
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    segment: Mapped[str] = mapped_column(String(60))  # a segment name from policy/segments.yml
+    channel: Mapped[str] = mapped_column(String(10))  # sms | email
+    variants: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{"name": "A", "text": "..."}, ...]
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the scheduled job sends it from then on
+    result_days: Mapped[int] = mapped_column(Integer, default=14)  # outcomes counted within N days of the send
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")  # scheduled | run
+    created_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CampaignRecipient(Base):
+    """One account's place in a campaign: the variant drawn at random for it (recorded once, never redrawn) and
+    the queued message, or why it got none."""
+
+    __tablename__ = "campaign_recipients"
+    __table_args__ = (UniqueConstraint("campaign_id", "account_id", name="uq_campaign_recipients_account"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    variant: Mapped[str | None] = mapped_column(String(20))  # None: skipped before any draw
+    scheduled_message_id: Mapped[str | None] = mapped_column(ForeignKey("scheduled_messages.id"))
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

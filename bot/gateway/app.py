@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_channel.router)  # /widget.js, /widget/session, /widget/ws and the demo page /
     app.include_router(console.router)  # the agent console: /agent (login, queue, conversations, live updates)
     app.include_router(console.compliance.router)  # the compliance console: /compliance (REC-2)
+    app.include_router(console.operations.router)  # the operations console: /ops (portfolio, campaigns, KPIs)
     app.include_router(pay_routes.router)  # /pay/<token> -> Stripe Checkout, and its return pages
     app.include_router(stripe_webhook.router)  # POST /webhooks/stripe (signed events)
     app.include_router(email_routes.router)  # /email/opt-out/<token> (EMAIL-2); /mailbox: embedded mode only

@@ -32,6 +32,8 @@ SUBJECTS = {
     "transcript_copy": "A copy of your chat with us",
     "receipt": "Your receipt",
     "plan_confirmation": "Your payment plan",
+    # DISC-3: a campaign's reader may not be the debtor, so its subject says nothing about an account or a debt.
+    "campaign": "A message for you",
 }
 DEFAULT_SUBJECT = "A message about your account"
 

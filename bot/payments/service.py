@@ -37,7 +37,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, segments
 from bot.accounts import verified_accounts
 from bot.compliance import holds
 from bot.config import Settings
@@ -148,7 +148,8 @@ def pay_options(session: Session, conversation_id: str) -> PayOptions:
     if plan is None:
         # A settlement the creditor's policy allows (PLAN-1: no fee). The account's age is not known, so only
         # offers without an age condition apply, as in the plan engine.
-        offer = current_policy().for_creditor(account.creditor).settlement_offer(balance, None)
+        offer = current_policy().for_creditor(account.creditor, segments.plan_variant_for(session, account)) \
+            .settlement_offer(balance, None)
         floor = offer.floor_cents(balance) if offer is not None else None
         if floor is not None and MIN_PAYMENT_CENTS <= floor < balance:
             choices.append(PayChoice("settlement", floor, f"Settle for {format_cents(floor, currency)}",

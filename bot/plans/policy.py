@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -129,15 +129,27 @@ class PolicyBook:
     source: str
     default: PlanPolicy
     creditors: Mapping[str, PlanPolicy]
+    # The checked fields as written, so a segment's plan variant can be laid between the default and a creditor's
+    # own terms (for_creditor).
+    default_fields: Mapping[str, Any] = field(default_factory=dict)
+    creditor_fields: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
-    def for_creditor(self, name: str | None) -> PlanPolicy:
-        """The creditor's policy, matched ignoring case and extra spaces; the default for anyone else."""
+    def for_creditor(self, name: str | None, variant: Mapping[str, Any] | None = None) -> PlanPolicy:
+        """The creditor's policy, matched ignoring case and extra spaces; the default for anyone else. With a
+        segment's plan variant (policy/segments.yml), its fields replace the default's, but never the creditor's
+        own: a creditor's term is its mandate, a variant only changes what the creditor left to the default."""
+        policy = self.default
         if name:
             wanted = _creditor_key(name)
-            for creditor, policy in self.creditors.items():
-                if _creditor_key(creditor) == wanted:
-                    return policy
-        return self.default
+            policy = next((p for c, p in self.creditors.items() if _creditor_key(c) == wanted), self.default)
+        if not variant:
+            return policy
+        problems: list[str] = []
+        fields = _check_fields(dict(variant), "plan_variant", problems)
+        if problems:
+            raise PolicyError(self.source, problems)
+        own = self.creditor_fields.get(policy.name, {}) if policy is not self.default else {}
+        return _build(policy.name, {**self.default_fields, **fields, **own})
 
 
 _loaded: dict[str, tuple[tuple[int, int], PolicyBook]] = {}
@@ -217,7 +229,8 @@ def parse_policy(data: object, source: str = "<policy>") -> PolicyBook:
         raise PolicyError(source, problems)
     default = _build("default", default_fields)
     creditors = {name: _build(name, {**default_fields, **fields}) for name, fields in overrides.items()}
-    return PolicyBook(source=source, default=default, creditors=creditors)
+    return PolicyBook(source=source, default=default, creditors=creditors, default_fields=default_fields,
+                      creditor_fields=overrides)
 
 
 def _build(name: str, fields: dict[str, Any]) -> PlanPolicy:
@@ -231,6 +244,16 @@ def _build(name: str, fields: dict[str, Any]) -> PlanPolicy:
         settlement=fields.get("settlement") or (),
         fees=fields.get("fees") or (),
     )
+
+
+def check_override(raw: object, path: str) -> list[str]:
+    """The problems in a set of plan-policy fields given elsewhere (a segment's plan variant, policy/segments.yml),
+    by the same checks as a creditor override here; empty when they are valid."""
+    if not isinstance(raw, dict):
+        return [f"{path}: must be a mapping of plan-policy fields, got {_show(raw)}"]
+    problems: list[str] = []
+    _check_fields(raw, path, problems)
+    return problems
 
 
 def _check_fields(raw: dict[Any, Any], path: str, problems: list[str]) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, segments
 from bot.accounts import verified_accounts
 from bot.compliance.holds import HOLD_MESSAGES, hold_rule
 from bot.db.models import Account, AccountStatus, Conversation, Debtor, Installment, Plan
@@ -175,7 +175,7 @@ def offer(session: Session, conversation_id: str, text: str, today: date | None 
                      refusal=f"I couldn't find an open account for you. {ASK_A_PERSON}")
     debtor = session.get(Debtor, account.debtor_id)
     today = today or debtor_today(debtor)
-    policy = _policy(account)
+    policy = policy_for(session, account)
     base: dict[str, Any] = {
         "conversation_id": conversation_id, "account_id": account.id, "creditor": account.creditor,
         "currency": account.currency, "balance_cents": account.balance_cents, "today": today,
@@ -231,7 +231,7 @@ def accept(session: Session, conversation_id: str, option: PlanOption, consent_t
     today = debtor_today(session.get(Debtor, account.debtor_id), now)
     if not option.installments or option.first_due < today:
         raise OfferChanged("The dates in those options have passed, so here are new ones.")
-    problem = _check_option(option, _policy(account), account.balance_cents)
+    problem = _check_option(option, policy_for(session, account), account.balance_cents)
     if problem is not None:
         raise OfferChanged(f"Those terms no longer work ({problem}), so here are new options.")
     terms = terms_text(option, account.currency)
@@ -366,8 +366,10 @@ def _conversation_account(session: Session, conversation_id: str, lock: bool = F
     return account
 
 
-def _policy(account: Account) -> PlanPolicy:
-    return current_policy().for_creditor(account.creditor)
+def policy_for(session: Session, account: Account) -> PlanPolicy:
+    """The creditor's plan policy with the plan variant of the account's segment (policy/segments.yml: e.g. more
+    lenient terms for low balances) laid over what the creditor left to the default."""
+    return current_policy().for_creditor(account.creditor, segments.plan_variant_for(session, account))
 
 
 def _asked(wanted: Affordability) -> dict[str, Any]:

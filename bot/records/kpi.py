@@ -1,17 +1,18 @@
-"""The six KPIs of the compliance dashboard for a date range [start, end) in UTC, each with its definition, its
+"""The six KPIs of the operations dashboard for a date range [start, end) in UTC, each with its definition, its
 numerator and denominator, and a per-day series for the charts. Conversation KPIs count conversations by the day
-they started."""
+they started. bot/records/dashboard.py adds the dollars, DSO and the breakdowns by segment, campaign and channel."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Account, Conversation, ConversationFlag, Handoff, Installment, Payment
+from bot.db.models import Account, Conversation, ConversationFlag, Handoff, Installment, Payment, Plan
 
 DEFINITIONS = {
     "recovery_rate": ("Recovery rate", "Cents applied to accounts in the range (succeeded payments, by applied "
@@ -62,13 +63,20 @@ def _kpi(key: str, per_day: dict[date, list[int]], days: list[date]) -> Kpi:
     return Kpi(key, label, definition, num, den, series)
 
 
-def compute(session: Session, start: date, end: date) -> list[Kpi]:
-    """The six KPIs for start <= day < end."""
+def compute(session: Session, start: date, end: date, *, channel: str | None = None,
+            debtor_ids: Collection[str] | None = None) -> list[Kpi]:
+    """The six KPIs for start <= day < end; only conversations on `channel`, or of the debtors `debtor_ids` (a
+    segment's or a campaign's, known once verified), when given. With either filter, the promise-to-pay figure
+    counts the installments of those conversations' accounts only."""
     lo, hi = _bounds(start, end)
     days = _days(start, end)
-    rows = session.execute(select(Conversation.id, Conversation.started_at, Conversation.verified_at,
-                                  Conversation.account_id)
-                           .where(Conversation.started_at >= lo, Conversation.started_at < hi)).all()
+    query = select(Conversation.id, Conversation.started_at, Conversation.verified_at, Conversation.account_id) \
+        .where(Conversation.started_at >= lo, Conversation.started_at < hi)
+    if channel is not None:
+        query = query.where(Conversation.channel == channel)
+    if debtor_ids is not None:
+        query = query.where(Conversation.debtor_id.in_(list(debtor_ids)))
+    rows = session.execute(query).all()
     ids = [r.id for r in rows]
     handed = set(session.scalars(select(Handoff.conversation_id).where(Handoff.conversation_id.in_(ids))))
     disputed = set(session.scalars(select(ConversationFlag.conversation_id).where(
@@ -90,8 +98,11 @@ def compute(session: Session, start: date, end: date) -> list[Kpi]:
         by_kind["recovery_rate"][p.applied_at.astimezone(timezone.utc).date()][0] += p.applied_cents
     total_applied = sum(p.applied_cents for p in applied)
     recovery_den = total_applied + sum(balances.values())
-    installments = session.execute(select(Installment.due_date, Installment.status).where(
-        Installment.due_date >= start, Installment.due_date < end, Installment.status.in_(("paid", "missed")))).all()
+    due = select(Installment.due_date, Installment.status).where(
+        Installment.due_date >= start, Installment.due_date < end, Installment.status.in_(("paid", "missed")))
+    if channel is not None or debtor_ids is not None:
+        due = due.join(Plan, Plan.id == Installment.plan_id).where(Plan.account_id.in_(accounts))
+    installments = session.execute(due).all()
     for i in installments:
         by_kind["ptp_kept_rate"][i.due_date][0] += int(i.status == "paid")
         by_kind["ptp_kept_rate"][i.due_date][1] += 1

@@ -18,7 +18,7 @@ from bot.compliance import esign
 from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
 from bot.db import get_engine, session_scope
 from bot.db.models import Account, AuditEvent, Conversation, Debtor, Installment, Plan
-from bot.plans import describe_option, load_policy, parse_affordability, propose, service
+from bot.plans import describe_option, parse_affordability, propose, service
 from tests.integration.chat import letters
 
 pytestmark = pytest.mark.integration
@@ -47,8 +47,9 @@ def expected(stack, account_ref: str, said: str):
     with session_scope(get_engine(stack.config.database_url)) as session:
         account = session.scalars(select(Account).where(Account.account_ref == account_ref)).one()
         today = service.debtor_today(session.get(Debtor, account.debtor_id))
-        return propose(account.balance_cents, load_policy().for_creditor(account.creditor),
-                       parse_affordability(said), today=today)
+        # The policy the service uses: the creditor's, with the account's segment's plan variant (issue 20).
+        return propose(account.balance_cents, service.policy_for(session, account), parse_affordability(said),
+                       today=today)
 
 
 def test_PLAN_2_ask_before_verification_counter_offer_questions_mid_flow_and_agree(running_stack):

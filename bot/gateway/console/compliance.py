@@ -6,7 +6,7 @@ by the services in bot/records/."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,13 +17,11 @@ from bot import audit
 from bot.agents import users
 from bot.db import session_scope
 from bot.gateway.console import routes
-from bot.gateway.console.kpi_chart import line_chart
-from bot.records import export, kpi, review, search
+from bot.records import export, review, search
 from bot.records.flags import FLAGS, LABELS
 
 router = APIRouter(prefix="/compliance", include_in_schema=False)
 ROLE = "compliance"
-KPI_FIRST_YEAR, KPI_LAST_YEAR = 1900, 2999
 FILTER_FIELDS = ("account_ref", "phone", "channel", "intent", "outcome", "flag", "review_status")
 
 
@@ -182,29 +180,11 @@ async def printable(request: Request, conversation_id: str) -> Response:
                                                              "printed_by": signed.user.username})
 
 
-@router.get("/kpi", response_class=HTMLResponse)
+@router.get("/kpi")
 async def kpi_page(request: Request) -> Response:
-    """The KPI dashboard for a date range (default: the last 7 days up to today), charts drawn as inline SVG."""
+    """The KPIs moved to the operations console (/ops/dashboard), which reviewers still read; old links land there."""
     signed = await _reviewer(request)
     if isinstance(signed, Response):
         return signed
-    today = datetime.now(timezone.utc).date()
-    try:
-        start = date.fromisoformat(request.query_params.get("from") or (today - timedelta(days=6)).isoformat())
-        last = date.fromisoformat(request.query_params.get("to") or today.isoformat())
-    except ValueError:
-        return routes._refuse(request, 400, "Dates are YYYY-MM-DD.")
-    if not (KPI_FIRST_YEAR <= start.year and last.year <= KPI_LAST_YEAR):  # the day after must exist (no overflow)
-        return routes._refuse(request, 400, f"Pick dates from {KPI_FIRST_YEAR} to {KPI_LAST_YEAR}.")
-    if last < start or (last - start).days > 366:
-        return routes._refuse(request, 400, "Pick a range of one day to a year, with the start first.")
-
-    def load() -> list[kpi.Kpi]:
-        with session_scope(routes._app(request).engine) as session:
-            return kpi.compute(session, start, last + timedelta(days=1))
-
-    figures = await run_in_threadpool(load)
-    charts = {k.key: line_chart(k.label, k.series) for k in figures}
-    return routes._render(request, "compliance_kpi.html", {
-        "user": signed.user, "csrf_token": signed.csrf_token, "figures": figures, "charts": charts,
-        "start": start, "last": last, "notice": None})
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/ops/dashboard{query}", status_code=303)

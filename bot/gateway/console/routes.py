@@ -305,6 +305,8 @@ async def queue_page(request: Request) -> Response:
     signed = await _signed_in(request)
     if signed is None:
         return _login_redirect(request)
+    if signed.user.role == users.OPERATOR:  # operators work at /ops; the queue's conversations are not theirs
+        return RedirectResponse("/ops", status_code=303)
     context = await run_in_threadpool(_queue_context, _app(request), signed)
     return _render(request, "queue.html", {**context, "notice": request.query_params.get("notice")})
 
@@ -314,6 +316,8 @@ async def queue_events(request: Request) -> Response:
     signed = await _signed_in(request)
     if signed is None:
         return _refuse(request, 401, "Please log in again.")
+    if signed.user.role == users.OPERATOR:
+        return _refuse(request, 403, "The queue is for agents, supervisors and compliance.")
     app = _app(request)
 
     def render(current: SignedIn) -> dict[str, str]:

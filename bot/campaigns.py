@@ -1,0 +1,397 @@
+"""Campaigns and experiments: one segment, one channel (sms or email), a message with variants, a start time.
+
+A run finds the segment's accounts (bot/segments.py), skips those the segment's treatment or the campaign itself
+rules out (and says why), draws a variant for each of the rest at random (recorded once in campaign_recipients,
+never redrawn), and queues the message through the outbox (`outbox.schedule`), where the outbound gate sends,
+defers (TIME-1 quiet hours, FREQ-1 caps) or blocks (OPT-3 opt-outs, ID-4, ID-5, holds, DISC-3) each one at send
+time and records the rule. A dry run makes the same decisions in a transaction that is rolled back.
+
+Campaign messages are content-neutral (DISC-3): whoever holds the phone or mailbox may not be the debtor, so a
+variant names no debt, amount or creditor; it is checked when the campaign is made and again by the gate (the kind
+is in outbound_gate.CONTENT_NEUTRAL_KINDS). Results per variant count what followed a sent message within the
+campaign's window: a reply, a verification, a promise (a plan agreed) and a payment, compared with the
+two-proportion z-test (bot/experiments.py)."""
+
+from __future__ import annotations
+
+import random
+import re
+import string
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from bot import audit, experiments, segments
+from bot.compliance import neutral, outbound_gate, tone
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import (
+    HANDED_OVER,
+    Account,
+    Campaign,
+    CampaignRecipient,
+    Conversation,
+    Message,
+    Payment,
+    Plan,
+    ScheduledMessage,
+)
+from bot.messaging import outbox
+from bot.messaging.queue import RunSummary, Transport, process_due
+from bot.reminders import explain, message_id_for
+
+KIND = "campaign"  # the outbox's message kind (content-neutral: outbound_gate.CONTENT_NEUTRAL_KINDS)
+CHANNELS = ("sms", "email")
+METRICS = (("reply", "Reply"), ("verification", "Verification"), ("promise", "Promise to pay"),
+           ("payment", "Payment"))
+EVENTS = {"reply": "replies", "verification": "verifications", "promise": "promises", "payment": "payments"}
+MAX_VARIANTS = 4
+MAX_TEXT = {"sms": 320, "email": 2000}  # two SMS segments at most; the gate adds the opt-out line
+PLACEHOLDERS = {"business", "support"}
+_VARIANT_NAMES = "ABCD"
+_rng = random.SystemRandom()  # assignment must not be predictable from anything the operator controls
+
+
+class CampaignError(ValueError):
+    """A campaign cannot be made or run as asked; `problems` says why, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+# --- making one -----------------------------------------------------------------------------------------------------
+
+def _placeholder_problems(text: str, where: str) -> list[str]:
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError:
+        return [f"{where}: a stray {{ or }}; write {{{{ or }}}} for a brace"]
+    unknown = sorted(names - PLACEHOLDERS)
+    return [f"{where}: unknown placeholder {{{n}}}; use {{business}} or {{support}}" for n in unknown]
+
+
+def check_variant(text: str, channel: str, creditors: Sequence[str], where: str) -> list[str]:
+    """Every reason a variant's text may not go out, in words an operator can fix."""
+    if not text.strip():
+        return [f"{where}: empty"]
+    if len(text) > MAX_TEXT.get(channel, 320):
+        return [f"{where}: {len(text)} characters; at most {MAX_TEXT.get(channel, 320)} for {channel}"]
+    problems = _placeholder_problems(text, where)
+    if problems:
+        return problems
+    sample = text.format(business="Settle", support="support")
+    found = neutral.debt_content(sample, creditors)
+    if found:
+        problems.append(f"{where}: mentions {', '.join(repr(f) for f in found)}; a campaign message must not name a "
+                        "debt, an amount or a creditor, because whoever reads it may not be the debtor (DISC-3)")
+    for violation in tone.lint(sample):
+        problems.append(f"{where}: {violation.category} {violation.phrase!r} ({violation.rule_id})")
+    return problems
+
+
+def create(session: Session, book: segments.SegmentBook, *, name: str, segment: str, channel: str,
+           texts: Sequence[str], starts_at: datetime, result_days: int, actor: str) -> Campaign:
+    """A new campaign, checked whole: every problem is reported at once, nothing is stored when there is one."""
+    problems: list[str] = []
+    name = (name or "").strip()
+    if not 1 <= len(name) <= 100:
+        problems.append("name: 1-100 characters")
+    elif session.scalar(select(Campaign.id).where(func.lower(Campaign.name) == name.lower())) is not None:
+        problems.append(f"name: a campaign called {name!r} already exists")
+    chosen = book.by_name(segment)
+    if chosen is None:
+        problems.append(f"segment: no segment {segment!r} in segments.yml")
+    if channel not in CHANNELS:
+        problems.append("channel: sms or email")
+    elif chosen is not None and channel not in chosen.treatment.channels:
+        allowed = ", ".join(chosen.treatment.channels) or "none (no outreach)"
+        problems.append(f"channel: the {chosen.name} segment's treatment allows {allowed}, not {channel}")
+    texts = [t.strip() for t in texts if t and t.strip()]
+    if not 2 <= len(texts) <= MAX_VARIANTS:
+        problems.append(f"variants: an experiment needs 2 to {MAX_VARIANTS} variants with text")
+    creditors = list(session.scalars(select(Account.creditor).distinct()))
+    for i, text in enumerate(texts[:MAX_VARIANTS]):
+        problems += check_variant(text, channel, creditors, f"variant {_VARIANT_NAMES[i]}")
+    if starts_at.tzinfo is None or starts_at.utcoffset() is None:
+        problems.append("starts: a time with its zone")
+    if isinstance(result_days, bool) or not isinstance(result_days, int) or not 1 <= result_days <= 90:
+        problems.append("results window: 1 to 90 days")
+    if problems:
+        raise CampaignError(problems)
+    campaign = Campaign(name=name, segment=segment, channel=channel, starts_at=starts_at.astimezone(timezone.utc),
+                        variants=[{"name": _VARIANT_NAMES[i], "text": t} for i, t in enumerate(texts)],
+                        result_days=result_days, created_by=actor[:60])
+    session.add(campaign)
+    session.flush()
+    audit.record(session, "campaign_created", actor=actor,
+                 detail={"campaign_id": campaign.id, "name": name, "segment": segment, "channel": channel,
+                         "variants": campaign.variants, "starts_at": campaign.starts_at.isoformat()})
+    return campaign
+
+
+def by_name_or_id(session: Session, key: str) -> Campaign | None:
+    return session.get(Campaign, key) or session.scalar(select(Campaign).where(func.lower(Campaign.name) ==
+                                                                               key.strip().lower()))
+
+
+def due(session: Session, now: datetime) -> list[Campaign]:
+    """Campaigns whose start has come and that have not run yet (what the scheduled job runs)."""
+    return list(session.scalars(select(Campaign).where(Campaign.status == "scheduled", Campaign.starts_at <= now)
+                                .order_by(Campaign.starts_at)))
+
+
+def render(text: str, settings: Settings) -> str:
+    return text.format(business=settings.business_name, support=settings.support_contact)
+
+
+# --- running one ----------------------------------------------------------------------------------------------------
+
+@dataclass
+class Decision:
+    """What became (or would become) of one account of the segment."""
+
+    account_ref: str
+    address: str  # masked, for the page and the log
+    variant: str | None
+    action: str  # skipped | queued | would-send | would-defer | would-block | sent | deferred | blocked | ...
+    why: str = ""
+    message_id: str | None = None
+
+
+@dataclass
+class Report:
+    campaign: str
+    dry_run: bool
+    decisions: list[Decision] = field(default_factory=list)
+    summary: RunSummary | None = None
+
+    def lines(self) -> list[str]:
+        head = f"{'Dry run: ' if self.dry_run else ''}campaign {self.campaign!r}"
+        body = [f"  {d.account_ref} ({d.address}) {('variant ' + d.variant + ' ') if d.variant else ''}"
+                f"{d.action}{': ' + d.why if d.why else ''}" for d in self.decisions]
+        tail = []
+        if self.summary is not None:
+            s = self.summary
+            tail = [f"Sent {s.sent}, deferred {s.deferred}, blocked {s.blocked}."]
+        return [head, *(body or ["  nobody in the segment"]), *tail]
+
+
+def mask(channel: str, address: str | None) -> str:
+    if not address:
+        return f"no {'phone' if channel == 'sms' else 'email'}"
+    if channel == "email":
+        local, _, domain = address.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return f"***{address[-4:]}"
+
+
+def _recent_campaign_messages(session: Session, account_id: str, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(ScheduledMessage).where(
+        ScheduledMessage.account_id == account_id, ScheduledMessage.kind == KIND,
+        ScheduledMessage.status.in_(("pending", "sending", *HANDED_OVER)),
+        ScheduledMessage.created_at > now - timedelta(days=7))) or 0
+
+
+def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transport, *, now: datetime | None = None,
+        dry_run: bool = False, actor: str = "system", choose: Callable[[Sequence[str]], str] | None = None,
+        book: segments.SegmentBook | None = None) -> Report:
+    """Decide, queue and send one campaign; a dry run decides and writes nothing. `choose` draws a variant (random
+    by default; a test passes its own to know the split)."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    choose = choose or _rng.choice
+    book = book or segments.load_segments()
+    session = Session(engine, expire_on_commit=False)
+    try:
+        campaign = by_name_or_id(session, campaign_key)
+        if campaign is None:
+            raise CampaignError([f"no campaign {campaign_key!r}"])
+        report = Report(campaign.name, dry_run)
+        segment = book.by_name(campaign.segment)
+        if segment is None:
+            raise CampaignError([f"segment {campaign.segment!r} is no longer in segments.yml"])
+        names = [v["name"] for v in campaign.variants]
+        texts = {v["name"]: render(v["text"], settings) for v in campaign.variants}
+        already = {r.account_id: r for r in session.scalars(select(CampaignRecipient).where(
+            CampaignRecipient.campaign_id == campaign.id))}
+        taken: dict[str, str] = {}
+        for assignment in segments.assign_all(session, book, now, segment=campaign.segment):
+            facts = assignment.facts
+            address = facts.addresses.get(campaign.channel)
+            decision = Decision(facts.account_ref, mask(campaign.channel, address), None, "skipped")
+            report.decisions.append(decision)
+            earlier = already.get(facts.account_id)
+            if earlier is not None:
+                decision.variant = earlier.variant
+                decision.why = "already in this campaign"
+                continue
+            if campaign.channel not in segment.treatment.channels:
+                decision.why = f"the {segment.name} segment is not contacted by {campaign.channel}"
+                continue
+            if address is None:
+                decision.why = f"no {'phone number' if campaign.channel == 'sms' else 'email address'} on file"
+                continue
+            key = address.strip().lower()
+            if key in taken:
+                decision.why = f"same address as {taken[key]}: one message per address"
+                continue
+            recent = _recent_campaign_messages(session, facts.account_id, now)
+            if recent >= segment.treatment.per_7_days:
+                decision.why = (f"the {segment.name} segment gets at most {segment.treatment.per_7_days} campaign "
+                                f"message(s) per 7 days; {recent} already")
+                continue
+            taken[key] = facts.account_ref
+            variant = choose(names)
+            message = outbox.schedule(session, account_id=facts.account_id, channel=campaign.channel,
+                                      address=address, kind=KIND, text=texts[variant],
+                                      not_before=max(now, campaign.starts_at),
+                                      message_id=message_id_for(KIND, campaign.id, facts.account_id))
+            session.add(CampaignRecipient(campaign_id=campaign.id, account_id=facts.account_id, variant=variant,
+                                          scheduled_message_id=message.id, assigned_at=now))
+            decision.variant, decision.message_id = variant, message.id
+            if not dry_run:
+                decision.action = "queued"
+                continue
+            verdict = outbound_gate.check_initiated(session, message, max(now, campaign.starts_at))
+            if verdict.allowed:
+                message.status, message.sent_at = "sent", now  # counted by FREQ-1 for the next (rolled back)
+            decision.action = "would-send" if verdict.allowed else (
+                "would-defer" if verdict.defer_until else "would-block")
+            account = session.get(Account, facts.account_id)
+            decision.why = explain(verdict, account.debtor, now) if not verdict.allowed else \
+                f"variant {variant}: {verdict.text}"
+            session.flush()
+        if dry_run:
+            session.rollback()
+            return report
+        campaign.status, campaign.last_run_at = "run", now
+        audit.record(session, "campaign_run", actor=actor,
+                     detail={"campaign_id": campaign.id, "queued": sum(d.action == "queued" for d in report.decisions),
+                             "skipped": sum(d.action == "skipped" for d in report.decisions)})
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    report.summary = process_due(engine, transport, now=now, channels=(campaign.channel,))
+    _settle(engine, report)
+    return report
+
+
+def _settle(engine: Engine, report: Report) -> None:
+    """What the outbox did with each message queued this run: sent, deferred (until when, which rule) or blocked."""
+    with session_scope(engine) as session:
+        for decision in report.decisions:
+            if decision.action != "queued" or decision.message_id is None:
+                continue
+            message = session.get(ScheduledMessage, decision.message_id)
+            rules = ", ".join(message.rule_ids or [])
+            if message.status in HANDED_OVER:
+                decision.action, decision.why = "sent", ""
+            elif message.status == "pending":
+                decision.action = "deferred"
+                decision.why = f"until {message.not_before:%Y-%m-%d %H:%M} UTC ({rules}: {message.reason})" \
+                    if rules else f"queued for {message.not_before:%Y-%m-%d %H:%M} UTC, the campaign's start"
+            else:
+                decision.action, decision.why = message.status, f"{rules}: {message.reason}"
+
+
+# --- results ----------------------------------------------------------------------------------------------------------
+
+@dataclass
+class VariantResult:
+    name: str
+    text: str
+    assigned: int = 0
+    sent: int = 0
+    counts: dict[str, int] = field(default_factory=lambda: {k: 0 for k, _ in METRICS})
+    paid_cents: int = 0
+
+
+@dataclass
+class Results:
+    campaign: Campaign
+    variants: list[VariantResult]
+    sentences: list[str]
+    comparisons: dict[str, list[experiments.Comparison]]
+
+
+def results(session: Session, campaign: Campaign, now: datetime | None = None) -> Results:
+    """Per variant: people assigned, messages sent, and of those sent, how many replied, verified, promised
+    (agreed a plan) and paid within the campaign's window after their message; then each variant against the
+    first, metric by metric."""
+    now = now or datetime.now(timezone.utc)
+    by_name = {v["name"]: VariantResult(v["name"], v["text"]) for v in campaign.variants}
+    rows = session.execute(select(CampaignRecipient, ScheduledMessage, Account)
+                           .join(ScheduledMessage, ScheduledMessage.id == CampaignRecipient.scheduled_message_id)
+                           .join(Account, Account.id == CampaignRecipient.account_id)
+                           .where(CampaignRecipient.campaign_id == campaign.id)).all()
+    window = timedelta(days=campaign.result_days)
+    for recipient, message, account in rows:
+        result = by_name.get(recipient.variant or "")
+        if result is None:
+            continue
+        result.assigned += 1
+        if message.status not in HANDED_OVER or message.sent_at is None:
+            continue
+        result.sent += 1
+        start, end = message.sent_at, min(message.sent_at + window, now)
+        hit = {
+            "reply": session.scalar(select(Message.id).join(Conversation, Conversation.id == Message.conversation_id)
+                                    .where(Conversation.channel == message.channel,
+                                           func.lower(Conversation.external_id) == message.address.lower(),
+                                           Message.direction == "in", Message.created_at > start,
+                                           Message.created_at <= end).limit(1)),
+            "verification": session.scalar(select(Conversation.id).where(
+                Conversation.debtor_id == account.debtor_id, Conversation.verified_at > start,
+                Conversation.verified_at <= end).limit(1)),
+            "promise": session.scalar(select(Plan.id).where(Plan.account_id == account.id, Plan.created_at > start,
+                                                            Plan.created_at <= end).limit(1)),
+        }
+        paid = session.scalar(select(func.coalesce(func.sum(Payment.applied_cents), 0)).where(
+            Payment.account_id == account.id, Payment.status == "succeeded", Payment.applied_at > start,
+            Payment.applied_at <= end)) or 0
+        hit["payment"] = paid or None
+        result.paid_cents += int(paid)
+        for key, found in hit.items():
+            result.counts[key] += found is not None
+    variants = list(by_name.values())
+    sentences: list[str] = []
+    comparisons: dict[str, list[experiments.Comparison]] = {}
+    base = variants[0]
+    for key, label in METRICS:
+        comparisons[key] = []
+        for other in variants[1:]:
+            comparison = experiments.two_proportion_test(base.counts[key], base.sent, other.counts[key], other.sent)
+            comparisons[key].append(comparison)
+            sentences.append(experiments.verdict(f"variant {base.name}", f"variant {other.name}", label, comparison,
+                                                 EVENTS[key]))
+    return Results(campaign, variants, sentences, comparisons)
+
+
+def accounts_reached(session: Session, campaign_id: str) -> set[str]:
+    """The accounts a campaign's message reached (sent), for the dashboard's per-campaign figures."""
+    return set(session.scalars(select(CampaignRecipient.account_id)
+                               .join(ScheduledMessage, ScheduledMessage.id == CampaignRecipient.scheduled_message_id)
+                               .where(CampaignRecipient.campaign_id == campaign_id,
+                                      ScheduledMessage.status.in_(HANDED_OVER))))
+
+
+def messages_sent(session: Session, campaign_id: str, lo: datetime, hi: datetime) -> int:
+    """This campaign's own messages the outbox handed to a channel in [lo, hi)."""
+    return session.scalar(select(func.count()).select_from(CampaignRecipient)
+                          .join(ScheduledMessage, ScheduledMessage.id == CampaignRecipient.scheduled_message_id)
+                          .where(CampaignRecipient.campaign_id == campaign_id,
+                                 ScheduledMessage.status.in_(HANDED_OVER), ScheduledMessage.sent_at >= lo,
+                                 ScheduledMessage.sent_at < hi)) or 0
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_name(campaign: Campaign) -> str:
+    return _SAFE_NAME.sub("-", campaign.name)[:60] or "campaign"

@@ -1,0 +1,381 @@
+"""The operations console at /ops: portfolio uploads, segments, policy edits, campaigns and the KPI dashboard.
+
+Same login, session and CSRF as the agent console (routes.py). Role operator only, except the dashboard, which
+compliance reviewers read too (it used to be on their console). Everything here is an adapter: the work is done by
+bot/portfolio_import.py, bot/segments.py, bot/policy_edits.py, bot/campaigns.py and bot/dashboard.py."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from bot import campaigns, dashboard, policy_edits, portfolio_import, segments
+from bot.agents import users
+from bot.agents.auth import SignedIn
+from bot.db import session_scope
+from bot.db.models import AuditEvent, Campaign
+from bot.gateway.console import routes
+from bot.gateway.console.kpi_chart import bar_chart, line_chart
+from bot.mail import transport as mail_transport
+from bot.records import kpi
+
+router = APIRouter(prefix="/ops", include_in_schema=False)
+# A portfolio of ~100,000 accounts; a bigger one goes through `python -m bot import-accounts`.
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_LISTED = 500  # accounts listed on the segment page; the CSV export has them all
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+NOTICES = {"created": "Campaign created. Try a dry run first: it shows who would get what, and why not.",
+           "saved": "Saved. The change is in the audit trail below."}
+
+
+async def _operator(request: Request, *, dashboard_reader: bool = False) -> SignedIn | Response:
+    signed = await routes._signed_in(request)
+    if signed is None:
+        return routes._login_redirect(request)
+    allowed = users.reads_dashboard(signed.user) if dashboard_reader else users.can_operate(signed.user)
+    if not allowed:
+        return routes._refuse(request, 403, "The operations console is for operators.")
+    return signed
+
+
+def _page(request: Request, signed: SignedIn, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    return routes._render(request, name, {"user": signed.user, "csrf_token": signed.csrf_token, "notice": None,
+                                          "ops_notice": NOTICES.get(request.query_params.get("notice") or ""),
+                                          **context}, status_code=status_code)
+
+
+def _engine(request: Request) -> Any:
+    return routes._app(request).engine
+
+
+# --- home: upload and segments ----------------------------------------------------------------------------------
+
+def _segment_context(request: Request, segment: str | None) -> dict[str, Any]:
+    problem = None
+    try:
+        book = segments.load_segments()
+    except segments.SegmentsError as exc:
+        return {"segments_problem": str(exc), "counts": [], "listed": [], "segment": None, "total": 0}
+    with session_scope(_engine(request)) as session:
+        assignments = segments.assign_all(session, book)
+    chosen = book.by_name(segment) if segment else None
+    if segment and chosen is None:
+        problem = f"No segment {segment!r}."
+    listed = [a for a in assignments if chosen is not None and a.segment.name == chosen.name]
+    return {"segments_problem": problem, "counts": segments.counts(book, assignments), "segment": chosen,
+            "listed": listed[:MAX_LISTED], "more": max(0, len(listed) - MAX_LISTED), "total": len(assignments),
+            "variants": book.plan_variants}
+
+
+@router.get("", response_class=HTMLResponse)
+async def home(request: Request) -> Response:
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    context = await run_in_threadpool(_segment_context, request, request.query_params.get("segment"))
+    return _page(request, signed, "ops_home.html", {**context, "upload": None})
+
+
+@router.post("/portfolio", response_class=HTMLResponse)
+async def upload(request: Request) -> Response:
+    """A portfolio CSV through the same import as `python -m bot import`: every row checked first, then all of it in
+    one transaction, or nothing; each problem shown with its line."""
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    guarded = await routes._guard_post(request)
+    if isinstance(guarded, Response):
+        return guarded
+    _, form = guarded
+    file = form.get("portfolio")
+    if not isinstance(file, UploadFile) or not file.filename:
+        return await _upload_page(request, signed, {"errors": ["Choose a CSV file to upload."]}, 400)
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        too_big = (f"The file is over {MAX_UPLOAD_BYTES // 1024 // 1024} MB; "
+                   "import it with `python -m bot import-accounts`.")
+        return await _upload_page(request, signed, {"errors": [too_big]}, 413)
+    named = io.BytesIO(data)
+    named.name = (file.filename or "upload.csv")[-100:]
+
+    def work() -> dict[str, Any]:
+        try:
+            result = portfolio_import.import_accounts(_engine(request), named, actor=users.actor(signed.user))
+        except portfolio_import.PortfolioImportError as exc:
+            return {"errors": [str(e) for e in exc.errors], "summary": str(exc)}
+        return {"result": result}
+
+    outcome = await run_in_threadpool(work)
+    return await _upload_page(request, signed, outcome, 400 if "errors" in outcome else 200)
+
+
+async def _upload_page(request: Request, signed: SignedIn, upload_state: dict[str, Any], status: int) -> Response:
+    context = await run_in_threadpool(_segment_context, request, None)
+    return _page(request, signed, "ops_home.html", {**context, "upload": upload_state}, status_code=status)
+
+
+@router.get("/segments.csv")
+async def segments_csv(request: Request) -> Response:
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+
+    def build() -> str | None:
+        try:
+            book = segments.load_segments()
+        except segments.SegmentsError:
+            return None
+        with session_scope(_engine(request)) as session:
+            return segments.as_csv(segments.assign_all(session, book, segment=request.query_params.get("segment")))
+
+    body = await run_in_threadpool(build)
+    if body is None:
+        return routes._refuse(request, 409, "segments.yml has problems; fix it under Policies first.")
+    return _download(body, "segments.csv", "text/csv")
+
+
+def _download(body: str, name: str, media: str) -> Response:
+    return Response(body, media_type=media, headers={**routes.SECURITY_HEADERS,
+                                                     "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+# --- policies -------------------------------------------------------------------------------------------------------
+
+def _policy_context(request: Request, name: str) -> dict[str, Any]:
+    with session_scope(_engine(request)) as session:
+        trail = list(session.scalars(select(AuditEvent).where(AuditEvent.kind == policy_edits.AUDIT_KIND)
+                                     .order_by(AuditEvent.id.desc()).limit(20)))
+        session.expunge_all()
+    return {"name": name, "title": policy_edits.EDITABLE[name], "editable": policy_edits.EDITABLE,
+            "trail": trail, "problems": []}
+
+
+@router.get("/policies/{name}", response_class=HTMLResponse)
+async def policy_page(request: Request, name: str) -> Response:
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    if name not in policy_edits.EDITABLE:
+        return routes._refuse(request, 404, "No such policy file.")
+    context = await run_in_threadpool(_policy_context, request, name)
+    text = await run_in_threadpool(policy_edits.read, name)
+    return _page(request, signed, "ops_policy.html", {**context, "text": text})
+
+
+@router.post("/policies/{name}", response_class=HTMLResponse)
+async def policy_save(request: Request, name: str) -> Response:
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    if name not in policy_edits.EDITABLE:
+        return routes._refuse(request, 404, "No such policy file.")
+    guarded = await routes._guard_post(request)
+    if isinstance(guarded, Response):
+        return guarded
+    _, form = guarded
+    text = str(form.get("text") or "")
+
+    def work() -> list[str]:
+        try:
+            with session_scope(_engine(request)) as session:
+                policy_edits.save(session, name, text, actor=users.actor(signed.user))
+        except policy_edits.PolicyEditRefused as exc:
+            return exc.problems
+        return []
+
+    problems = await run_in_threadpool(work)
+    if not problems:
+        return RedirectResponse(f"/ops/policies/{name}?notice=saved", status_code=303)
+    context = await run_in_threadpool(_policy_context, request, name)
+    # The text as typed stays in the box, so nothing the operator wrote is lost.
+    return _page(request, signed, "ops_policy.html", {**context, "text": text, "problems": problems},
+                 status_code=400)
+
+
+# --- campaigns ------------------------------------------------------------------------------------------------------
+
+def _campaigns_context(request: Request) -> dict[str, Any]:
+    with session_scope(_engine(request)) as session:
+        found = list(session.scalars(select(Campaign).order_by(Campaign.created_at.desc())))
+        session.expunge_all()
+    try:
+        names = [(s.name, s.label, s.treatment.channels) for s in segments.load_segments().segments]
+    except segments.SegmentsError:
+        names = []
+    return {"campaigns": found, "segment_names": names, "problems": [], "form": {}}
+
+
+@router.get("/campaigns", response_class=HTMLResponse)
+async def campaigns_page(request: Request) -> Response:
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    context = await run_in_threadpool(_campaigns_context, request)
+    return _page(request, signed, "ops_campaigns.html", context)
+
+
+def _starts(value: str) -> datetime | None:
+    """The form's start (a local datetime-local value read as UTC, or empty for now)."""
+    if not value.strip():
+        return datetime.now(timezone.utc)
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+@router.post("/campaigns", response_class=HTMLResponse)
+async def campaign_create(request: Request) -> Response:
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    guarded = await routes._guard_post(request)
+    if isinstance(guarded, Response):
+        return guarded
+    _, form = guarded
+    fields = {k: str(form.get(k) or "") for k in ("name", "segment", "channel", "starts_at", "result_days",
+                                                  "variant_a", "variant_b", "variant_c")}
+    starts = _starts(fields["starts_at"])
+    days = int(fields["result_days"]) if fields["result_days"].strip().isdigit() else -1
+
+    def work() -> tuple[str | None, list[str]]:
+        if starts is None:
+            return None, ["starts: a date and time, YYYY-MM-DDTHH:MM (UTC)"]
+        try:
+            with session_scope(_engine(request)) as session:
+                made = campaigns.create(session, segments.load_segments(), name=fields["name"],
+                                        segment=fields["segment"], channel=fields["channel"],
+                                        texts=[fields["variant_a"], fields["variant_b"], fields["variant_c"]],
+                                        starts_at=starts, result_days=days, actor=users.actor(signed.user))
+                return made.id, []
+        except campaigns.CampaignError as exc:
+            return None, exc.problems
+        except segments.SegmentsError as exc:
+            return None, [str(exc)]
+
+    made, problems = await run_in_threadpool(work)
+    if made is not None:
+        return RedirectResponse(f"/ops/campaigns/{made}?notice=created", status_code=303)
+    context = await run_in_threadpool(_campaigns_context, request)
+    return _page(request, signed, "ops_campaigns.html", {**context, "problems": problems, "form": fields},
+                 status_code=400)
+
+
+def _campaign_context(request: Request, campaign_id: str) -> dict[str, Any] | None:
+    with session_scope(_engine(request)) as session:
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            return None
+        found = campaigns.results(session, campaign)
+        session.expunge_all()
+    return {"campaign": campaign, "results": found, "metrics": campaigns.METRICS, "report": None}
+
+
+@router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
+async def campaign_page(request: Request, campaign_id: str) -> Response:
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    context = await run_in_threadpool(_campaign_context, request, campaign_id)
+    if context is None:
+        return routes._refuse(request, 404, "No such campaign.")
+    return _page(request, signed, "ops_campaign.html", context)
+
+
+@router.post("/campaigns/{campaign_id}/{action}", response_class=HTMLResponse)
+async def campaign_run(request: Request, campaign_id: str, action: str) -> Response:
+    """Dry run (decides, writes nothing) or run now (queues through the outbox and sends what the gate allows)."""
+    if action not in ("dry-run", "run"):
+        return routes._refuse(request, 404, "No such action.")
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    guarded = await routes._guard_post(request)
+    if isinstance(guarded, Response):
+        return guarded
+    app = routes._app(request)
+
+    def work() -> campaigns.Report | str:
+        transport = mail_transport.outbound_transport(app.engine, app.settings)
+        try:
+            return campaigns.run(app.engine, app.settings, campaign_id, transport, dry_run=action == "dry-run",
+                                 actor=users.actor(signed.user))
+        except (campaigns.CampaignError, segments.SegmentsError) as exc:
+            return str(exc)
+
+    report = await run_in_threadpool(work)
+    if isinstance(report, str):
+        return routes._refuse(request, 409, report)
+    context = await run_in_threadpool(_campaign_context, request, campaign_id)
+    if context is None:
+        return routes._refuse(request, 404, "No such campaign.")
+    return _page(request, signed, "ops_campaign.html", {**context, "report": report})
+
+
+# --- dashboard ------------------------------------------------------------------------------------------------------
+
+def _range(request: Request) -> tuple[date, date] | str:
+    today = datetime.now(timezone.utc).date()
+    try:
+        start = date.fromisoformat(request.query_params.get("from") or (today - timedelta(days=29)).isoformat())
+        last = date.fromisoformat(request.query_params.get("to") or today.isoformat())
+    except ValueError:
+        return "Dates are YYYY-MM-DD."
+    if not (FIRST_YEAR <= start.year and last.year <= LAST_YEAR):  # the day after must exist (no overflow)
+        return f"Pick dates from {FIRST_YEAR} to {LAST_YEAR}."
+    if last < start or (last - start).days > 366:
+        return "Pick a range of one day to a year, with the start first."
+    return start, last
+
+
+def _board(request: Request, start: date, last: date) -> dashboard.Dashboard:
+    try:
+        book: segments.SegmentBook | None = segments.load_segments()
+    except segments.SegmentsError:
+        book = None
+    with session_scope(_engine(request)) as session:
+        return dashboard.compute(session, start, last + timedelta(days=1), book)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard_page(request: Request) -> Response:
+    signed = await _operator(request, dashboard_reader=True)
+    if isinstance(signed, Response):
+        return signed
+    picked = _range(request)
+    if isinstance(picked, str):
+        return routes._refuse(request, 400, picked)
+    start, last = picked
+    board = await run_in_threadpool(_board, request, start, last)
+    groups = [board.overall, *board.groups]
+    charts = {key: bar_chart(f"{label} by segment, campaign and channel",
+                             [(f"{g.kind}: {g.name}" if g.kind != "overall" else "All", g.rate(key))
+                              for g in groups])
+              for key, (label, _definition) in kpi.DEFINITIONS.items()}
+    trends = {k.key: line_chart(k.label, k.series) for k in board.overall.kpis}
+    sent_chart = bar_chart("Messages sent by segment, campaign and channel",
+                           [(f"{g.kind}: {g.name}" if g.kind != "overall" else "All", float(g.messages_sent))
+                            for g in groups], percent=False)
+    return _page(request, signed, "ops_dashboard.html", {
+        "board": board, "groups": groups, "charts": charts, "trends": trends, "sent_chart": sent_chart,
+        "kpi_definitions": kpi.DEFINITIONS, "definitions": dashboard.DEFINITIONS, "dollars": dashboard.dollars,
+        "start": start, "last": last, "query": str(request.query_params)})
+
+
+@router.get("/dashboard.csv")
+async def dashboard_csv(request: Request) -> Response:
+    signed = await _operator(request, dashboard_reader=True)
+    if isinstance(signed, Response):
+        return signed
+    picked = _range(request)
+    if isinstance(picked, str):
+        return routes._refuse(request, 400, picked)
+    board = await run_in_threadpool(_board, request, *picked)
+    return _download(dashboard.as_csv(board), f"dashboard-{picked[0]}-{picked[1]}.csv", "text/csv")

@@ -1,0 +1,205 @@
+"""Issue 20 item 4: campaigns with variants through the one outbox. A dry run says who would get which variant and
+why not, and writes nothing; a run queues through the outbox, where the gate's rules apply (opt-outs, holds, ID-5,
+quiet hours) and each held message says why; the variant drawn is recorded; results per variant count replies,
+verifications, promises and payments within the window."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from bot import campaigns, conversations, segments
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import (
+    AccountStatus,
+    AuditEvent,
+    CampaignRecipient,
+    ContactPreference,
+    Payment,
+    ScheduledMessage,
+)
+from bot.messaging.queue import local_transport
+from tests.conftest import add_debtor
+
+NOON_LA = datetime(2026, 12, 1, 20, 0, tzinfo=timezone.utc)
+NIGHT_LA = datetime(2026, 12, 2, 7, 0, tzinfo=timezone.utc)  # 23:00 in Los Angeles
+SETTINGS = Settings(business_name="Settle Services", support_contact="help@settle.test")
+HELLO_A = "Hello from {business}. Please reply to this email when you have a moment."
+HELLO_B = "Hi, it's {business}. We have a personal business matter to discuss; reply here or write to {support}."
+
+
+def _book(per_7_days: int = 1, channels: tuple[str, ...] = ("sms", "email")) -> segments.SegmentBook:
+    return segments.parse_segments({"version": 1, "plan_variants": {"standard": {}}, "segments": [
+        {"name": "everyone", "label": "Everyone", "when": {},
+         "treatment": {"channels": list(channels), "per_7_days": per_7_days, "plan_variant": "standard"}}]},
+        "segments.yml", 3)
+
+
+def _people(session) -> None:
+    for ref, ssn, email in (("CMP-1", "0001", "one@example.com"), ("CMP-2", "0002", "two@example.com"),
+                            ("CMP-3", "0003", None), ("CMP-4", "0004", "four@example.com")):
+        debtor, account = add_debtor(session, account_ref=ref, ssn_last4=ssn, phone=f"+1555555{ssn}")
+        debtor.email = email
+        if ref == "CMP-4":
+            account.status = AccountStatus.CEASED
+    session.add(ContactPreference(channel="email", address="two@example.com", opted_out_at=NOON_LA))
+
+
+def _campaign(session, name: str = "Hello", channel: str = "email", book=None, segment: str = "everyone") -> str:
+    return campaigns.create(session, book or _book(), name=name, segment=segment, channel=channel,
+                            texts=[HELLO_A, HELLO_B], starts_at=NOON_LA, result_days=14, actor="operator:olga").id
+
+
+def _counts(engine) -> tuple[int, int]:
+    with session_scope(engine) as session:
+        return (session.scalar(select(func.count()).select_from(ScheduledMessage)),
+                session.scalar(select(func.count()).select_from(CampaignRecipient)))
+
+
+def test_a_dry_run_says_who_would_get_what_and_why_not_and_writes_nothing(sqlite_engine):
+    """Mutation tried: the dry run's rollback replaced by a commit -> its messages were left queued."""
+    with session_scope(sqlite_engine) as session:
+        _people(session)
+        key = _campaign(session)
+    report = campaigns.run(sqlite_engine, SETTINGS, key, local_transport(sqlite_engine), now=NOON_LA,
+                           dry_run=True, book=_book(), choose=lambda names: names[1])
+    by_ref = {d.account_ref: d for d in report.decisions}
+    assert by_ref["CMP-1"].action == "would-send" and by_ref["CMP-1"].variant == "B"
+    assert "Hi, it's Settle Services." in by_ref["CMP-1"].why and "help@settle.test" in by_ref["CMP-1"].why
+    assert by_ref["CMP-2"].action == "would-block" and "OPT-3" in by_ref["CMP-2"].why
+    assert (by_ref["CMP-3"].action, by_ref["CMP-3"].why) == ("skipped", "no email address on file")
+    assert by_ref["CMP-4"].action == "would-block" and "CEASE-1" in by_ref["CMP-4"].why
+    assert by_ref["CMP-1"].address == "o***@example.com"
+    assert _counts(sqlite_engine) == (0, 0)
+
+
+def test_a_run_goes_through_the_outbox_records_the_variant_and_never_repeats(sqlite_engine):
+    """OPT-3 and CEASE-1 apply to campaign messages as to any other. Mutations tried: "campaign" left out of
+    outbound_gate.CONTENT_NEUTRAL_KINDS (the DISC-2 debt-collector notice went on a message whose reader may not be
+    the debtor); the recipient row without its variant (no variant recorded)."""
+    with session_scope(sqlite_engine) as session:
+        _people(session)
+        key = _campaign(session)
+    transport = local_transport(sqlite_engine)
+    report = campaigns.run(sqlite_engine, SETTINGS, key, transport, now=NOON_LA, book=_book(),
+                           choose=lambda names: names[0])
+    by_ref = {d.account_ref: d for d in report.decisions}
+    assert by_ref["CMP-1"].action == "sent"
+    assert by_ref["CMP-2"].action == "blocked" and by_ref["CMP-2"].why.startswith("OPT-3")
+    assert by_ref["CMP-4"].action == "blocked" and "CEASE-1" in by_ref["CMP-4"].why
+    with session_scope(sqlite_engine) as session:
+        recipients = {r.account_id: r.variant for r in session.scalars(select(CampaignRecipient))}
+        sent = session.scalar(select(ScheduledMessage).where(ScheduledMessage.address == "one@example.com"))
+        assert set(recipients.values()) == {"A"} and len(recipients) == 3
+        # DISC-3: content-neutral, so no debt-collector notice; OPT-1: the opt-out line is added by the gate.
+        assert sent.kind == "campaign" and sent.text.startswith("Hello from Settle Services.")
+        assert "debt" not in sent.text.lower() and "STOP" in sent.text
+        assert session.scalar(select(AuditEvent.actor).where(AuditEvent.kind == "campaign_run")) == "system"
+    again = campaigns.run(sqlite_engine, SETTINGS, key, transport, now=NOON_LA + timedelta(days=8), book=_book())
+    assert {d.action for d in again.decisions if d.account_ref != "CMP-3"} == {"skipped"}
+    assert all(d.why == "already in this campaign" for d in again.decisions if d.account_ref != "CMP-3")
+
+
+def test_TIME_1_a_campaign_run_at_night_is_deferred_to_the_morning_and_says_so(sqlite_engine):
+    with session_scope(sqlite_engine) as session:
+        _people(session)
+        key = _campaign(session)
+    report = campaigns.run(sqlite_engine, SETTINGS, key, local_transport(sqlite_engine), now=NIGHT_LA, book=_book())
+    first = next(d for d in report.decisions if d.account_ref == "CMP-1")
+    assert first.action == "deferred" and "TIME-1" in first.why
+
+
+def test_ID_5_a_campaign_text_to_a_number_without_consent_is_held_and_says_why(sqlite_engine):
+    with session_scope(sqlite_engine) as session:
+        _people(session)
+        session.add(ContactPreference(channel="sms", address="+15555550003", consent_at=NOON_LA))
+        key = _campaign(session, channel="sms")
+    report = campaigns.run(sqlite_engine, SETTINGS, key, local_transport(sqlite_engine), now=NOON_LA, book=_book())
+    by_ref = {d.account_ref: d for d in report.decisions}
+    assert by_ref["CMP-3"].action == "sent"  # consent on file
+    assert by_ref["CMP-1"].action == "blocked" and "ID-5" in by_ref["CMP-1"].why
+
+
+def test_the_segments_weekly_allowance_holds_a_second_campaign(sqlite_engine):
+    """Mutation tried: the per_7_days check removed -> the second campaign's message went out."""
+    with session_scope(sqlite_engine) as session:
+        _people(session)
+        first, second = _campaign(session, "First"), _campaign(session, "Second")
+    transport = local_transport(sqlite_engine)
+    campaigns.run(sqlite_engine, SETTINGS, first, transport, now=NOON_LA, book=_book())
+    report = campaigns.run(sqlite_engine, SETTINGS, second, transport, now=NOON_LA + timedelta(days=1), book=_book())
+    one = next(d for d in report.decisions if d.account_ref == "CMP-1")
+    assert one.action == "skipped" and "at most 1 campaign message(s) per 7 days; 1 already" in one.why
+
+
+@pytest.mark.parametrize(("texts", "channel", "expected"), [
+    (["You owe $120 on your account.", HELLO_B], "email", "DISC-3"),
+    (["Hello {name}", HELLO_B], "email", "unknown placeholder {name}"),
+    ([HELLO_A], "email", "2 to 4 variants"),
+    ([HELLO_A, HELLO_B], "sms", "not sms"),
+])
+def test_a_campaign_that_could_break_a_rule_is_refused_when_made(sqlite_engine, texts, channel, expected):
+    """DISC-3: whoever reads a campaign message may not be the debtor. Mutation tried: check_variant without the
+    neutral.debt_content check -> the "You owe $120" variant was accepted."""
+    with session_scope(sqlite_engine) as session, pytest.raises(campaigns.CampaignError) as refused:
+        campaigns.create(session, _book(channels=("email",)), name="X", segment="everyone", channel=channel,
+                         texts=texts, starts_at=NOON_LA, result_days=14, actor="operator:olga")
+    assert expected in str(refused.value)
+
+
+def test_results_count_what_followed_each_variant_within_the_window(sqlite_engine):
+    """Mutation tried: the window's end dropped -> the payment 20 days later counted for a 14-day campaign."""
+    with session_scope(sqlite_engine) as session:
+        for i in range(4):
+            debtor, _ = add_debtor(session, account_ref=f"RES-{i}", ssn_last4=f"00{i}9", phone=None)
+            debtor.email = f"r{i}@example.com"
+        key = _campaign(session)
+    picks = iter(["A", "A", "B", "B"])
+    campaigns.run(sqlite_engine, SETTINGS, key, local_transport(sqlite_engine), now=NOON_LA, book=_book(),
+                  choose=lambda names: next(picks))
+    with session_scope(sqlite_engine) as session:
+        recipients = {r.account_id: r.variant for r in session.scalars(select(CampaignRecipient))}
+        b_accounts = [a for a, v in recipients.items() if v == "B"]
+        reply = conversations.get_or_create(session, "email", next(
+            m.address for m in session.scalars(select(ScheduledMessage)) if m.account_id == b_accounts[0]))
+        conversations.record_message(session, reply, direction="in", sender_role="debtor", text="yes?",
+                                     at=NOON_LA + timedelta(hours=2))
+        session.add(Payment(reference="PAYRES1", account_id=b_accounts[0], method="checkout", amount_cents=5000,
+                            status="succeeded", applied_cents=5000, applied_at=NOON_LA + timedelta(days=3)))
+        session.add(Payment(reference="PAYRES2", account_id=b_accounts[1], method="checkout", amount_cents=5000,
+                            status="succeeded", applied_cents=5000, applied_at=NOON_LA + timedelta(days=20)))
+        found = campaigns.results(session, campaigns.by_name_or_id(session, key), now=NOON_LA + timedelta(days=30))
+    a, b = found.variants
+    assert (a.sent, a.counts["reply"], a.counts["payment"]) == (2, 0, 0)
+    assert (b.sent, b.counts["reply"], b.counts["payment"], b.paid_cents) == (2, 1, 1, 5000)
+    assert any(s.startswith("Payment: variant A 0.0% (0 of 2), variant B 50.0% (1 of 2). Too little data")
+               for s in found.sentences)
+    assert any(s.endswith("at least 30 people and 5 replies between them.") for s in found.sentences)
+
+
+def test_the_run_campaign_command_dry_runs_then_runs_and_the_job_finds_due_campaigns(sqlite_engine, sqlite_url,
+                                                                                     monkeypatch, capsys):
+    """`python -m bot run-campaign`: the scheduled job (--due) runs what has started and not run yet, once."""
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("SMTP_URL", "")
+    with session_scope(sqlite_engine) as session:
+        _people(session)
+        _campaign(session, "Hello", channel="sms", book=segments.load_segments(), segment="everyone_else")
+    at = "2026-12-01T12:00:00-08:00"
+    assert main(["run-campaign", "Hello", "--dry-run", "--now", at]) == 0
+    dry = capsys.readouterr().out
+    assert dry.startswith("Dry run: campaign 'Hello'") and "CMP-1 (***0001) variant" in dry and "ID-5" in dry
+    assert _counts(sqlite_engine) == (0, 0)
+    assert main(["run-campaign", "--due", "--now", "2026-11-30T12:00:00-08:00"]) == 0
+    assert capsys.readouterr().out.strip().endswith("no campaign is due")  # it starts on Dec 1
+    assert main(["run-campaign", "--due", "--now", at]) == 0
+    ran = capsys.readouterr().out
+    assert "campaign 'Hello'" in ran and "Sent 0, deferred 0, blocked 3." in ran
+    assert main(["run-campaign", "--due", "--now", at]) == 0
+    assert "no campaign is due" in capsys.readouterr().out
+    assert main(["run-campaign"]) == 2

@@ -1,0 +1,73 @@
+"""Issue 20 item 6: the operations dashboard's own figures (the six KPIs stay in bot/records/kpi.py and are tested
+there): DSO as defined on the page, the breakdown by channel and campaign, the feedback hook and the CSV export."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from bot import conversations, dashboard
+from bot.db import session_scope
+from bot.db.models import Campaign, LedgerEntry
+from tests.conftest import add_debtor
+
+START, END = date(2026, 11, 1), date(2026, 12, 1)  # 30 days
+IN_RANGE = datetime(2026, 11, 10, 18, 0, tzinfo=timezone.utc)
+
+
+def test_DSO_is_outstanding_over_placed_times_the_days(sqlite_engine):
+    """$600 placed in the range ($400 still owed after a $200 payment) plus $1,000 placed before it and still owed:
+    DSO = ($400 + $1,000) / $600 x 30 = 70 days. Mutation tried: the ledger's sign flipped (payments added to the
+    balance at placement instead of undone) -> placed $200, DSO 210."""
+    with session_scope(sqlite_engine) as session:
+        _, new = add_debtor(session, account_ref="DSO-1", ssn_last4="0001", balance_cents=40_000)
+        new.created_at = IN_RANGE
+        session.add(LedgerEntry(account_id=new.id, kind="payment", amount_cents=-20_000, balance_after_cents=40_000,
+                                reference="dso-pay-1"))
+        _, old = add_debtor(session, account_ref="DSO-2", ssn_last4="0002", balance_cents=100_000)
+        old.created_at = datetime(2026, 1, 5, tzinfo=timezone.utc)
+        session.flush()
+        figure = dashboard.dso(session, START, END)
+    assert (figure.outstanding_cents, figure.placed_cents, figure.range_days) == (140_000, 60_000, 30)
+    assert figure.days == 70.0
+
+
+def test_no_placement_means_no_DSO_and_no_feedback_source_means_no_feedback_yet(sqlite_engine):
+    with session_scope(sqlite_engine) as session:
+        board = dashboard.compute(session, START, END)
+    assert board.dso.days is None and board.feedback is None
+
+
+def test_the_feedback_hook_fills_the_figure_when_a_source_is_registered(sqlite_engine):
+    seen = []
+
+    def source(session, lo, hi):
+        seen.append((lo, hi))
+        return dashboard.FeedbackFigure(4.25, 8)
+
+    dashboard.set_feedback_source(source)
+    try:
+        with session_scope(sqlite_engine) as session:
+            board = dashboard.compute(session, START, END)
+    finally:
+        dashboard.set_feedback_source(None)
+    assert board.feedback == dashboard.FeedbackFigure(4.25, 8)
+    assert seen == [(datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 12, 1, tzinfo=timezone.utc))]
+
+
+def test_breakdowns_by_channel_and_campaign_and_a_csv_no_spreadsheet_runs(sqlite_engine):
+    """Mutation tried: kpi.compute ignoring `channel` -> the sms row counted the web conversation too."""
+    with session_scope(sqlite_engine) as session:
+        for channel, address in (("sms", "+15555550101"), ("web", "widget-1")):
+            conversation = conversations.get_or_create(session, channel, address)
+            conversation.started_at = IN_RANGE
+        session.add(Campaign(name="=cmd|calc", segment="everyone_else", channel="email",
+                             variants=[{"name": "A", "text": "Hi"}, {"name": "B", "text": "Hello"}],
+                             starts_at=IN_RANGE, created_by="operator:olga"))
+        session.flush()
+        board = dashboard.compute(session, START, END)
+        body = dashboard.as_csv(board)
+    rows = {(g.kind, g.name): g for g in board.groups}
+    assert board.overall.conversations == 2
+    assert rows[("channel", "sms")].conversations == 1 and rows[("channel", "web")].conversations == 1
+    assert rows[("campaign", "=cmd|calc")].messages_sent == 0
+    assert "campaign,'=cmd|calc," in body and "\ncampaign,=cmd" not in body

@@ -1,0 +1,106 @@
+"""Issue 20 item 1: the operations console over HTTP. Its own role (created by `python -m bot create-user --role
+operator`), the same login as the other consoles; a portfolio upload shows each bad row with its line and imports
+nothing; a refused policy edit keeps the text as typed; exports are downloads that no spreadsheet runs."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from bot.agents import users
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import Account, AuditEvent
+from bot.gateway.app import create_app
+from tests.test_agents_console import PASSWORD, _closed_port
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+HEADER = "account_ref,first_name,last_name,dob,ssn_last4,zip,phone,email,timezone,creditor,balance\n"
+GOOD = "OPS-1,Ada,Lane,1980-01-02,1111,90210,+15555550111,ada@example.com,America/Los_Angeles,Acme Bank,120.00\n"
+BAD = "OPS-2,Bo,Park,1981-02-03,2222,90210,+15555550112,bo@example.com,America/Los_Angeles,=HYPERLINK(1),12x\n"
+
+
+@pytest.fixture
+def client(sqlite_engine, sqlite_url, monkeypatch):
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["create-user", "olga", "--role", "operator", "--password-stdin"]) == 0
+    with session_scope(sqlite_engine) as session:
+        users.create_user(session, "ana", PASSWORD, "agent")
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}", widget_secret="t")
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _login(client: TestClient, name: str) -> tuple[str, str]:
+    client.cookies.clear()
+    page = client.get("/agent/login")
+    response = client.post("/agent/login", data={"username": name, "password": PASSWORD,
+                                                  "csrf_token": CSRF.search(page.text).group(1)})
+    return response.url.path, CSRF.search(response.text).group(1)
+
+
+def _upload(client: TestClient, token: str, body: str):
+    return client.post("/ops/portfolio", data={"csrf_token": token},
+                       files={"portfolio": ("portfolio.csv", body.encode(), "text/csv")})
+
+
+def test_an_operator_lands_on_ops_and_the_other_roles_do_not_get_in(client):
+    """REC-2. Mutations tried: queue_page without the operator redirect (the operator landed on the agent queue);
+    can_operate allowing every active user (the agent reached /ops)."""
+    where, _ = _login(client, "olga")
+    assert where == "/ops"
+    assert client.get("/compliance").status_code == 403
+    where, _ = _login(client, "ana")
+    assert where == "/agent"
+    for path in ("/ops", "/ops/campaigns", "/ops/policies/plan_policy", "/ops/segments.csv", "/ops/dashboard"):
+        assert client.get(path).status_code == 403, path
+
+
+def test_a_bad_row_is_shown_with_its_line_and_nothing_is_imported(client, sqlite_engine):
+    """Mutation tried: the page listing only the summary -> the line of the bad row was not on it."""
+    _, token = _login(client, "olga")
+    refused = _upload(client, token, HEADER + GOOD + BAD)
+    assert refused.status_code == 400
+    assert "line 3: balance:" in refused.text and "nothing was imported" in refused.text
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Account)) == 0
+    accepted = _upload(client, token, HEADER + GOOD + BAD.replace(",12x", ",12.00"))
+    assert accepted.status_code == 200 and "Imported 2 rows: 2 new accounts" in accepted.text
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(AuditEvent.actor).where(AuditEvent.kind == "portfolio_imported")) == \
+            "operator:olga"
+    export = client.get("/ops/segments.csv")
+    assert export.headers["content-disposition"] == 'attachment; filename="segments.csv"'
+    assert "OPS-2,'=HYPERLINK(1),12.00" in export.text  # CSV injection guarded
+    assert client.post("/ops/portfolio", data={"csrf_token": "wrong"},
+                       files={"portfolio": ("p.csv", b"x", "text/csv")}).status_code == 403
+
+
+def test_a_refused_policy_edit_keeps_the_text_and_names_the_problem(client):
+    _, token = _login(client, "olga")
+    page = client.get("/ops/policies/contact_rules")
+    assert page.status_code == 200 and "sms_per_7_days: 3" in page.text
+    typed = page.text.split('class="code">', 1)[1].split("</textarea>", 1)[0]
+    response = client.post("/ops/policies/contact_rules",
+                           data={"csrf_token": token, "text": "version: 2\ndefaults: {}\n"})
+    assert response.status_code == 400 and "Not saved." in response.text
+    assert "contact_rules.yml: version: must be 1" in response.text and "version: 2" in response.text
+    assert client.get("/ops/policies/contact_rules").text.count("sms_per_7_days: 3") == typed.count(
+        "sms_per_7_days: 3")
+    assert client.get("/ops/policies/passwords").status_code == 404
+
+
+def test_a_campaign_that_names_a_debt_is_refused_on_the_page(client):
+    _, token = _login(client, "olga")
+    response = client.post("/ops/campaigns", data={
+        "csrf_token": token, "name": "Owe", "segment": "everyone_else", "channel": "email", "result_days": "14",
+        "variant_a": "Your debt of $50 is overdue.", "variant_b": "Hello from {business}."})
+    assert response.status_code == 400 and "DISC-3" in response.text
+    assert "Your debt of $50 is overdue." in response.text  # what was typed stays in the form
