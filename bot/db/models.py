@@ -688,3 +688,30 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str] = mapped_column(String(20), default="running")  # running | ok | failed
     exit_code: Mapped[int | None] = mapped_column(Integer)
+
+
+# --- debtor feedback and propensity to pay (bot/feedback.py, bot/propensity.py) --------------------------------------
+
+
+class FeedbackRequest(Base):
+    """The one question asked at the end of a conversation (bot/feedback.py): when it was asked and by whose end
+    (the bot's goodbye or an agent's resolve), and the debtor's answer: a score of 1-5 and an optional comment
+    (stored redacted, like every inbound message). At most one per conversation (the unique constraint)."""
+
+    __tablename__ = "feedback_requests"
+    __table_args__ = (UniqueConstraint("conversation_id", name="uq_feedback_requests_conversation"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("fbk"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    ended_by: Mapped[str] = mapped_column(String(10))  # bot | agent
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    handoff_id: Mapped[str | None] = mapped_column(ForeignKey("handoffs.id"))
+    intent: Mapped[str | None] = mapped_column(String(60))  # what the conversation was about (its last request)
+    question_message_id: Mapped[int] = mapped_column(Integer)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    score: Mapped[int | None] = mapped_column(Integer)
+    score_message_id: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+    comment_message_id: Mapped[int | None] = mapped_column(Integer)
