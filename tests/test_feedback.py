@@ -90,7 +90,8 @@ def test_no_question_over_a_pending_choice_after_small_talk_or_without_a_goodbye
 
 
 def _opt_out(session, conversation, account):
-    contact_preferences.opt_out(session, "sms", PHONE, via="keyword:STOP", conversation_id=conversation.id)
+    # Outside this conversation (Twilio's own STOP handling, an email's unsubscribe link): only the address knows.
+    contact_preferences.opt_out(session, "sms", PHONE, via="twilio")
 
 
 def _said(intent: str, text: str = "it doesn't matter what they typed"):
@@ -110,7 +111,7 @@ def _crisis(session, conversation, account):
 
 
 EXCLUSIONS = [
-    pytest.param(_opt_out, "OPT-3", id="OPT-3-opted-out-by-STOP"),
+    pytest.param(_opt_out, "OPT-3", id="OPT-3-address-opted-out-elsewhere"),
     pytest.param(_said("opt_out", "stop texting me"), "OPT-3", id="OPT-3-opted-out-in-words"),
     pytest.param(_said("wrong_person"), "ID-4", id="ID-4-wrong-party"),
     pytest.param(_said("cease_contact"), "CEASE-1", id="CEASE-1-cease-in-the-chat"),
@@ -130,10 +131,10 @@ def test_OPT_3_ID_4_CEASE_1_4_VUL_2_no_question_on_such_a_conversation(engine, h
     """No feedback question on an opted-out (OPT-3), wrong-party (ID-4), ceased (CEASE-1), represented (CEASE-2),
     bankrupt (CEASE-3), deceased (CEASE-4) or crisis (VUL-2) conversation, whether it was said in the chat or set on
     the account; the skip is audited with the rule.
-    Mutations tried: removing the suppression check -> OPT-3-opted-out-by-STOP fails (ID-4 too: the event check then
-    answers for it, with ID-4); removing the event check -> the in-the-chat cases of CEASE and VUL-2 answer with the
-    status rule or are asked (VUL-2, opted-out-in-words with START after it is not covered: see the docstring of
-    bot/feedback.py); removing the account status check -> the account-* cases fail."""
+    Mutations tried: removing the suppression check -> OPT-3-address-opted-out-elsewhere is asked (the other cases
+    are caught by their events too); removing the event check -> opted-out-in-words, deceased-in-the-chat and the
+    crisis cue are asked (a cease, attorney or bankruptcy said in the chat also sets the account's status, which
+    rules it out with the same rule); removing the account status check -> the four account-* cases are asked."""
     with session_scope(engine) as session:
         conversation, account = _ended_conversation(session)
         happened(session, conversation, account)
