@@ -300,3 +300,25 @@ def test_a_deferred_question_is_cancelled_not_kept(engine):
         assert feedback.after_bot_turn(session, conversation, "goodbye", choice_pending=False, now=NOON_LA) is None
         assert _not_asked_rules(session, conversation.id) == ["TIME-1"]
         assert outbox.consumer_started(session, conversation, NOON_LA)
+
+
+def test_the_feedback_report_command_prints_each_grouping(sqlite_engine, sqlite_url, monkeypatch, capsys):
+    """`python -m bot feedback-report`: the tables a person reads, and the same figures as JSON."""
+    import json
+
+    from bot.__main__ import main
+
+    with session_scope(sqlite_engine) as session:
+        conversation = _asked(session, channel="web")
+        answer = _say(session, conversation, "3", NOON_LA + timedelta(minutes=1))
+        feedback.take_score(session, conversation, answer, answer.created_at)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    assert main(["feedback-report"]) == 0
+    out = capsys.readouterr().out
+    assert "Debtor feedback (all time)" in out and "By channel" in out and "By agent" in out
+    assert [line.split() for line in out.splitlines() if line.strip().startswith(("web", "check_balance"))] == [
+        ["web", "1", "1", "3.00", "100%", "0"], ["check_balance", "1", "1", "3.00", "100%", "0"]]
+    assert main(["feedback-report", "--json", "--days", "36500"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["overall"] == {"asked": 1, "answered": 1, "mean_score": 3.0, "response_rate": 1.0, "comments": 0}
+    assert main(["feedback-report", "--days", "0"]) == 2

@@ -8,6 +8,7 @@ from bot.cli import (
     check_policies,
     create_user,
     data_request,
+    feedback_report,
     import_accounts,
     migrate,
     purge,
@@ -19,4 +20,4 @@ from bot.cli import (
 )
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
-            charge_installments, verify_transcripts, seed_demo_history, purge, data_request]
+            charge_installments, verify_transcripts, seed_demo_history, purge, data_request, feedback_report]
