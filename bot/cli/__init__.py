@@ -11,6 +11,7 @@ from bot.cli import (
     feedback_report,
     import_accounts,
     migrate,
+    propensity,
     purge,
     run,
     seed_demo_history,
@@ -20,4 +21,5 @@ from bot.cli import (
 )
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
-            charge_installments, verify_transcripts, seed_demo_history, purge, data_request, feedback_report]
+            charge_installments, verify_transcripts, seed_demo_history, purge, data_request, feedback_report,
+            propensity]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -715,3 +716,23 @@ class FeedbackRequest(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     comment: Mapped[str | None] = mapped_column(Text)
     comment_message_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class PropensityModel(Base):
+    """A trained propensity-to-pay model (bot/propensity.py): the fitted, calibrated estimator (joblib bytes; written
+    and read only by Settle itself), with its version, when it was trained, on how much history, and how good it was
+    (cross-validated AUC, Brier score, reliability table, the features that drive it). The newest one is used."""
+
+    __tablename__ = "propensity_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(20), unique=True)
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    history_as_of: Mapped[datetime] = mapped_column(UTCDateTime)  # features up to here, payments after it the label
+    horizon_days: Mapped[int] = mapped_column(Integer)
+    accounts: Mapped[int] = mapped_column(Integer)
+    positives: Mapped[int] = mapped_column(Integer)
+    cv_auc: Mapped[float] = mapped_column(Float)
+    brier: Mapped[float] = mapped_column(Float)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)  # features, reliability table, drivers
+    estimator: Mapped[bytes] = mapped_column(LargeBinary)

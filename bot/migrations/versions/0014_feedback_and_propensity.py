@@ -45,10 +45,27 @@ def upgrade() -> None:
     with op.batch_alter_table('feedback_requests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_feedback_requests_agent_id'), ['agent_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_feedback_requests_asked_at'), ['asked_at'], unique=False)
+    op.create_table(
+        'propensity_models',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('version', sa.String(length=20), nullable=False),
+        sa.Column('trained_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('history_as_of', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('horizon_days', sa.Integer(), nullable=False),
+        sa.Column('accounts', sa.Integer(), nullable=False),
+        sa.Column('positives', sa.Integer(), nullable=False),
+        sa.Column('cv_auc', sa.Float(), nullable=False),
+        sa.Column('brier', sa.Float(), nullable=False),
+        sa.Column('report', sa.JSON(), nullable=False),
+        sa.Column('estimator', sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('version'),
+    )
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_table('propensity_models')
     with op.batch_alter_table('feedback_requests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_feedback_requests_asked_at'))
         batch_op.drop_index(batch_op.f('ix_feedback_requests_agent_id'))
