@@ -1,6 +1,7 @@
-"""Debtor feedback over SMS: signed Twilio webhooks in, the real twilio SDK out to the local stand-in
-(tests/twilio_standin.py), Rasa replaced by a scripted stand-in that reads intents as Rasa's NLU would, as in
-tests/test_sms_channel.py. The rules themselves are tested in tests/test_feedback.py."""
+"""Debtor feedback through the gateway: over SMS (signed Twilio webhooks in, the real twilio SDK out to the local
+stand-in, tests/twilio_standin.py; Rasa replaced by a scripted stand-in that reads intents as Rasa's NLU would, as in
+tests/test_sms_channel.py), and after an agent resolves a conversation in the console. The rules themselves are
+tested in tests/test_feedback.py."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot import conversations, feedback
+from bot import conversations, feedback, handoff
 from bot.compliance.sensitive_requests import CRISIS_LINE
+from bot.config import Settings
 from bot.db import get_engine, session_scope
 from bot.db.models import AuditEvent, FeedbackRequest
 from bot.gateway.app import create_app
@@ -150,3 +152,51 @@ def test_OPT_3_VUL_2_no_question_by_text_on_an_opted_out_or_crisis_conversation(
     assert _requests(db_url) == []
     with session_scope(get_engine(db_url)) as session:
         assert rule_id in session.scalars(select(AuditEvent.rule_id).where(AuditEvent.kind == "feedback_not_asked"))
+
+
+def test_an_agents_resolve_asks_the_debtor_and_the_score_counts_for_that_agent(sqlite_engine):
+    """The agent's end, through the console: Ana resolves, the debtor (still in their session, REST channel) gets
+    the question, and their "5" is thanked before NLU (Rasa is down here: anything sent to it would get the
+    'trouble' reply) and counted for Ana.
+    Mutation tried: not calling `feedback.after_resolve` in the console's resolve route -> no question is stored
+    and the first assertion fails."""
+    from tests.test_agents_console import _login
+
+    settings_client = _console(sqlite_engine)
+    with settings_client as client:
+        now = datetime.now(timezone.utc)
+        with session_scope(sqlite_engine) as session:
+            debtor, account = add_debtor(session, phone=None, zip_code="00000")
+            debtor.timezone = _daytime_zone(now)
+            conversation = conversations.get_or_create(session, "rest", "feedback-debtor")
+            conversation.debtor_id, conversation.account_id, conversation.verified_at = debtor.id, account.id, now
+            conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                         text="let me talk to a person")
+            handoff_id = handoff.request(session, conversation.id, "request_human", rule_id="HO-1",
+                                         account_id=account.id).id
+        token = _login(client, "ana")
+        assert client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token}).status_code == 200
+        resolved = client.post(f"/agent/h/{handoff_id}/resolve", data={"csrf_token": token, "outcome": "plan_set"})
+        assert resolved.status_code == 200
+        with session_scope(sqlite_engine) as session:
+            [request] = session.scalars(select(FeedbackRequest)).all()
+            assert (request.ended_by, request.handoff_id, request.intent) == ("agent", handoff_id, "request_human")
+        answer = client.post("/webhooks/rest/webhook", json={"sender": "feedback-debtor", "message": "5"}).json()
+        assert [r["text"] for r in answer] == [feedback.THANKS_FOR_SCORE]
+        with session_scope(sqlite_engine) as session:
+            assert feedback.feedback_report(session).by_agent == {
+                "Ana": feedback.FeedbackFigures(asked=1, answered=1, mean_score=5.0, response_rate=1.0)}
+
+
+def _console(sqlite_engine) -> TestClient:
+    """The gateway with the agent console, in embedded mode from a loopback client (the REST channel open), as
+    tests/test_agents_console.py starts it, with Ana as an agent."""
+    from bot.agents import users
+    from tests.test_agents_console import PASSWORD, _closed_port
+
+    url = str(sqlite_engine.url)
+    with session_scope(sqlite_engine) as session:
+        users.create_user(session, "ana", PASSWORD, "agent", display_name="Ana")
+    settings = Settings(database_url=url, rasa_url=f"http://127.0.0.1:{_closed_port()}", widget_secret="test-secret",
+                        mode="embedded")
+    return TestClient(create_app(settings), client=("127.0.0.1", 50000))
