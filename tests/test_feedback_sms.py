@@ -200,3 +200,28 @@ def _console(sqlite_engine) -> TestClient:
     settings = Settings(database_url=url, rasa_url=f"http://127.0.0.1:{_closed_port()}", widget_secret="test-secret",
                         mode="embedded")
     return TestClient(create_app(settings), client=("127.0.0.1", 50000))
+
+
+def test_the_question_comes_by_email_after_goodbye_in_the_debtors_thread(sqlite_engine, mail_server):
+    """Email is the same pipeline: the goodbye and the question go back by email (the local SMTP server), and the
+    score the debtor emails back is thanked by email.
+    Mutation tried: not calling `feedback.after_bot_turn` in the pipeline -> no question email, fails."""
+    from tests.test_email import EMAIL
+    from tests.test_email_conversation import app_for, body, emails_to_debtor, post_reply, reply_mime
+
+    now = datetime.now(timezone.utc)
+    with session_scope(sqlite_engine) as session:
+        debtor, account = add_debtor(session, phone=None, zip_code="00000")
+        debtor.email, debtor.timezone = EMAIL, _daytime_zone(now)
+        conversation = conversations.get_or_create(session, "email", EMAIL)
+        conversation.debtor_id, conversation.account_id = debtor.id, account.id
+        conversation.verified_at = conversation.session_started_at = now
+    with app_for(sqlite_engine, mail_server) as client:
+        client.app.state.pipeline.rasa = ReadingRasa()
+        for number, words in enumerate(("what do I owe?", "bye", "4")):
+            assert post_reply(client, reply_mime(words, message_id=f"<r{number}@example.com>")).status_code == 200
+    said = [body(e) for e in emails_to_debtor(sqlite_engine)]
+    assert any(feedback.QUESTION in text for text in said)
+    assert feedback.THANKS_FOR_SCORE in said[-1]
+    [request] = _requests(str(sqlite_engine.url))
+    assert (request.channel, request.score) == ("email", 4)
