@@ -199,20 +199,26 @@ def _request(session: Session, conversation_id: str) -> FeedbackRequest | None:
     return session.scalar(select(FeedbackRequest).where(FeedbackRequest.conversation_id == conversation_id))
 
 
+def parse_score(text: str) -> tuple[int, str] | None:
+    """"4" -> (4, ""); "5/5 quick" -> (5, "quick"); "1 - too slow" -> (1, "too slow"); anything that does not open
+    with a lone 1-5 ("45", "0", "four", "$5") -> None."""
+    match = _SCORE.fullmatch(text)
+    return (int(match.group(1)), match.group(2).strip()) if match else None
+
+
 def take_score(session: Session, conversation: Conversation, inbound: Message,
                now: datetime | None = None) -> list[str] | None:
     """A score (1-5, maybe with words after it) typed right after the question, within SCORE_WAIT: stored, and the
     replies to send. None when the message is not that answer (it then goes on as any message does)."""
     now = now or datetime.now(timezone.utc)
-    match = _SCORE.fullmatch(inbound.text)
-    request = _request(session, conversation.id) if match else None
+    parsed = parse_score(inbound.text)
+    request = _request(session, conversation.id) if parsed else None
     if request is None or request.score is not None or now - request.asked_at > SCORE_WAIT:
         return None
     last = _last_sent(session, conversation.id, before=inbound.id)
     if last is None or last.id != request.question_message_id:
         return None  # something was said since: the digit answers that, not this question
-    request.score, request.score_message_id, request.answered_at = int(match.group(1)), inbound.id, now
-    words = match.group(2).strip()
+    (request.score, words), request.score_message_id, request.answered_at = parsed, inbound.id, now
     if words:
         request.comment, request.comment_message_id = words[:COMMENT_LIMIT], inbound.id
     audit.record(session, "feedback_answered", conversation_id=conversation.id, actor="debtor",

@@ -322,3 +322,21 @@ def test_the_feedback_report_command_prints_each_grouping(sqlite_engine, sqlite_
     document = json.loads(capsys.readouterr().out)
     assert document["overall"] == {"asked": 1, "answered": 1, "mean_score": 3.0, "response_rate": 1.0, "comments": 0}
     assert main(["feedback-report", "--days", "0"]) == 2
+
+
+@given(st.text(max_size=30))
+def test_a_score_is_a_lone_1_to_5_at_the_start_and_nothing_else(text):
+    parsed = feedback.parse_score(text)
+    if parsed is not None:
+        score, words = parsed
+        assert 1 <= score <= 5 and text.strip().startswith(str(score))
+        assert not text.strip()[1:2].isdigit()  # "45" is not a 4
+        assert words == words.strip() and len(words) < len(text)
+
+
+@given(st.integers(min_value=-100, max_value=100), st.sampled_from(["", ".", "!", " thanks", "/5", ", ok"]))
+def test_only_1_to_5_are_scores(number, tail):
+    parsed = feedback.parse_score(f"{number}{tail}")
+    assert (parsed is not None) == (1 <= number <= 5)
+    if parsed is not None:
+        assert parsed[0] == number
