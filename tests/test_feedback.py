@@ -15,7 +15,7 @@ from bot import contact_preferences, conversations, feedback
 from bot.agents import queue, users
 from bot.compliance import sensitive_requests
 from bot.db import session_scope
-from bot.db.models import AccountStatus, AuditEvent, FeedbackRequest, Handoff, Message
+from bot.db.models import AccountStatus, AuditEvent, ConversationFlag, FeedbackRequest, Handoff, Message
 from bot.messaging import outbox
 from tests.conftest import add_debtor
 
@@ -153,11 +153,16 @@ def test_TIME_1_TIME_2_no_question_outside_the_window_or_the_session(engine, now
     debtor's session is over: a survey does not start a contact.
     Mutations tried: dropping the allowed_now check -> the 3 AM case is asked; dropping the consumer_started check
     -> the session-over case goes through the outbox as a contact (TIME-1 then defers and the queue is cancelled,
-    but this test's rule assertion fails)."""
+    but this test's rule assertion fails); "feedback_not_asked" left out of ROUTINE_EVENTS (bot/records/flags.py) ->
+    a "rule fired" review flag is raised and the flag assertion fails."""
     with session_scope(engine) as session:
         conversation, _ = _ended_conversation(session, now=now - timedelta(hours=2) if rule_id == "TIME-2" else now)
         assert feedback.after_bot_turn(session, conversation, "goodbye", choice_pending=False, now=now) is None
         assert _not_asked_rules(session, conversation.id) == [rule_id]
+        session.flush()
+        # A skipped survey is routine: recorded in the transcript, but no review flag for a reviewer to clear.
+        assert session.scalars(select(ConversationFlag).where(
+            ConversationFlag.conversation_id == conversation.id)).all() == []
 
 
 def _asked(session, channel: str = "sms"):
