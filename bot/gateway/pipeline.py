@@ -7,6 +7,10 @@ outbound gate, with each message stored before it is processed and each reply as
   3. ask Rasa; 4. pass every reply through the outbound gate (TONE-1, TBD-1, DSP-2, CEASE-*); a blocked reply is
      stored as blocked with its rule IDs and the debtor gets a safe reply instead, never silence.
 
+At the end of a conversation (a goodbye to the bot after a request, with no form or choice pending) the outbox
+posts one feedback question after the turn's replies, and a score typed next is answered before NLU
+(bot/feedback.py says when, and when never).
+
 While a person owns the conversation (a claimed handoff, bot/agents/queue.py) step 3 is skipped and the bot says
 nothing: the message is stored and shown to the agent's console, and only the gate's own answers go back (STOP,
 START, HELP, the crisis line, the card warning). Two fallbacks in a row hand the conversation to a person (HO-1).
