@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import campaigns, segments
+from bot import campaigns, feedback, segments
 from bot.db.models import HANDED_OVER, Account, Campaign, LedgerEntry, ScheduledMessage
 from bot.money import format_cents
 from bot.records import kpi
@@ -31,7 +31,7 @@ DEFINITIONS = {
     "messages_sent": ("Messages sent", "Bot-initiated messages (reminders, notices, campaign messages) that the "
                       "outbox handed to a channel in the range."),
     "feedback_score": ("Feedback score", "Debtors' answers to the end-of-conversation question (1-5), averaged; "
-                       "filled by the debtor feedback table when it exists."),
+                       "questions asked in the range and answered."),
     "breakdowns": ("By segment, campaign and channel", "A segment's row counts the conversations of its accounts' "
                    "debtors (known once a debtor is verified) and the segment each account is in today; a "
                    "campaign's row counts the debtors its messages reached, and its own messages; a channel's row, "
@@ -39,30 +39,23 @@ DEFINITIONS = {
 }
 
 
-# --- the feedback hook ---------------------------------------------------------------------------------------------
+# --- debtor feedback ------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class FeedbackFigure:
-    """What a feedback source reports for a range: the mean answer (1-5) and how many answers it is over."""
+    """The mean answer (1-5) to the end-of-conversation question in a range, and how many answers it is over."""
 
     average: float
     answers: int
 
 
-# (session, range start, range end) -> the figure, or None when there is no feedback in the range.
-FeedbackSource = Callable[[Session, datetime, datetime], FeedbackFigure | None]
-_feedback_source: FeedbackSource | None = None
-
-
-def set_feedback_source(source: FeedbackSource | None) -> None:
-    """HOOK for debtor feedback (issue 20 item 5): the feedback service registers its figure here at process start;
-    until one does (or when it has no answers in the range) the dashboard says "no feedback yet"."""
-    global _feedback_source
-    _feedback_source = source
-
-
 def feedback_score(session: Session, lo: datetime, hi: datetime) -> FeedbackFigure | None:
-    return _feedback_source(session, lo, hi) if _feedback_source is not None else None
+    """bot/feedback.py's figure for questions asked in [lo, hi); None (the page says "no feedback yet") when no
+    question asked then was answered."""
+    figures = feedback.overall_feedback_score(session, since=lo, until=hi)
+    if not figures.answered or figures.mean_score is None:
+        return None
+    return FeedbackFigure(average=figures.mean_score, answers=figures.answered)
 
 
 # --- figures -------------------------------------------------------------------------------------------------------

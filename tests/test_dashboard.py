@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 
 from bot import conversations, dashboard
 from bot.db import session_scope
-from bot.db.models import Campaign, LedgerEntry
+from bot.db.models import Campaign, Conversation, FeedbackRequest, LedgerEntry
 from tests.conftest import add_debtor
 
 START, END = date(2026, 11, 1), date(2026, 12, 1)  # 30 days
@@ -31,27 +31,29 @@ def test_DSO_is_outstanding_over_placed_times_the_days(sqlite_engine):
     assert figure.days == 70.0
 
 
-def test_no_placement_means_no_DSO_and_no_feedback_source_means_no_feedback_yet(sqlite_engine):
+def test_no_placement_means_no_DSO_and_no_answers_means_no_feedback_yet(sqlite_engine):
     with session_scope(sqlite_engine) as session:
         board = dashboard.compute(session, START, END)
     assert board.dso.days is None and board.feedback is None
 
 
-def test_the_feedback_hook_fills_the_figure_when_a_source_is_registered(sqlite_engine):
-    seen = []
-
-    def source(session, lo, hi):
-        seen.append((lo, hi))
-        return dashboard.FeedbackFigure(4.25, 8)
-
-    dashboard.set_feedback_source(source)
-    try:
-        with session_scope(sqlite_engine) as session:
-            board = dashboard.compute(session, START, END)
-    finally:
-        dashboard.set_feedback_source(None)
-    assert board.feedback == dashboard.FeedbackFigure(4.25, 8)
-    assert seen == [(datetime(2026, 11, 1, tzinfo=timezone.utc), datetime(2026, 12, 1, tzinfo=timezone.utc))]
+def test_the_feedback_score_is_the_mean_answer_to_questions_asked_in_the_range(sqlite_engine):
+    """Mutation tried: feedback_score without the range (since/until dropped) -> the answer from before the range
+    counts and the mean is 3.0, not 4.0."""
+    asked = [(datetime(2026, 11, 10, 15, tzinfo=timezone.utc), 5), (datetime(2026, 11, 20, 15, tzinfo=timezone.utc), 3),
+             (datetime(2026, 11, 25, 15, tzinfo=timezone.utc), None),  # asked, never answered
+             (datetime(2026, 10, 5, 15, tzinfo=timezone.utc), 1)]  # before the range
+    with session_scope(sqlite_engine) as session:
+        for n, (at, score) in enumerate(asked):
+            conversation = Conversation(channel="sms", external_id=f"+1555555019{n}")
+            session.add(conversation)
+            session.flush()
+            session.add(FeedbackRequest(conversation_id=conversation.id, channel="sms", ended_by="bot",
+                                        question_message_id=n + 1, asked_at=at, score=score,
+                                        answered_at=None if score is None else at))
+    with session_scope(sqlite_engine) as session:
+        board = dashboard.compute(session, START, END)
+    assert board.feedback == dashboard.FeedbackFigure(4.0, 2)
 
 
 def test_breakdowns_by_channel_and_campaign_and_a_csv_no_spreadsheet_runs(sqlite_engine):

@@ -8,8 +8,10 @@ from bot.cli import (
     check_policies,
     create_user,
     data_request,
+    feedback_report,
     import_accounts,
     migrate,
+    propensity,
     purge,
     run,
     run_campaign,
@@ -20,4 +22,5 @@ from bot.cli import (
 )
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
-            charge_installments, verify_transcripts, seed_demo_history, purge, data_request, run_campaign]
+            charge_installments, verify_transcripts, seed_demo_history, purge, data_request, run_campaign,
+            feedback_report, propensity]

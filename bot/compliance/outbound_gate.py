@@ -244,6 +244,17 @@ def _zones(session: Session, channel: str, address: str, debtor_id: str | None) 
                                           debtor.zip if debtor else None)
 
 
+def conversation_zones(session: Session, conversation: Conversation) -> tuple[str, ...]:
+    """TIME-1: every zone the person in this conversation may be in (their debtor's zone and ZIP once known, the
+    number's area code for a text)."""
+    return _zones(session, conversation.channel, conversation.external_id, conversation.debtor_id)
+
+
+def inconvenient_times(preference: ContactPreference | None) -> list[contact_window.InconvenientTime]:
+    """TIME-1: the times this address's consumer marked inconvenient."""
+    return _inconvenient(preference)
+
+
 def _ledger_figures(session: Session, accounts: Sequence[Account]) -> set[int]:
     """Every figure the ledger holds for these accounts: balances, disputed portions, plan amounts."""
     ids = [a.id for a in accounts]

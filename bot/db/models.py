@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -723,3 +724,50 @@ class CampaignRecipient(Base):
     scheduled_message_id: Mapped[str | None] = mapped_column(ForeignKey("scheduled_messages.id"))
     skip_reason: Mapped[str | None] = mapped_column(Text)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- debtor feedback and propensity to pay (bot/feedback.py, bot/propensity.py) --------------------------------------
+
+
+class FeedbackRequest(Base):
+    """The one question asked at the end of a conversation (bot/feedback.py): when it was asked and by whose end
+    (the bot's goodbye or an agent's resolve), and the debtor's answer: a score of 1-5 and an optional comment
+    (stored redacted, like every inbound message). At most one per conversation (the unique constraint)."""
+
+    __tablename__ = "feedback_requests"
+    __table_args__ = (UniqueConstraint("conversation_id", name="uq_feedback_requests_conversation"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("fbk"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    channel: Mapped[str] = mapped_column(String(20))
+    ended_by: Mapped[str] = mapped_column(String(10))  # bot | agent
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    handoff_id: Mapped[str | None] = mapped_column(ForeignKey("handoffs.id"))
+    intent: Mapped[str | None] = mapped_column(String(60))  # what the conversation was about (its last request)
+    question_message_id: Mapped[int] = mapped_column(Integer)
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    score: Mapped[int | None] = mapped_column(Integer)
+    score_message_id: Mapped[int | None] = mapped_column(Integer)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+    comment_message_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class PropensityModel(Base):
+    """A trained propensity-to-pay model (bot/propensity.py): the fitted, calibrated estimator (joblib bytes; written
+    and read only by Settle itself), with its version, when it was trained, on how much history, and how good it was
+    (cross-validated AUC, Brier score, reliability table, the features that drive it). The newest one is used."""
+
+    __tablename__ = "propensity_models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(String(20), unique=True)
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    history_as_of: Mapped[datetime] = mapped_column(UTCDateTime)  # features up to here, payments after it the label
+    horizon_days: Mapped[int] = mapped_column(Integer)
+    accounts: Mapped[int] = mapped_column(Integer)
+    positives: Mapped[int] = mapped_column(Integer)
+    cv_auc: Mapped[float] = mapped_column(Float)
+    brier: Mapped[float] = mapped_column(Float)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)  # features, reliability table, drivers
+    estimator: Mapped[bytes] = mapped_column(LargeBinary)

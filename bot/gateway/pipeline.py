@@ -7,6 +7,10 @@ outbound gate, with each message stored before it is processed and each reply as
   3. ask Rasa; 4. pass every reply through the outbound gate (TONE-1, TBD-1, DSP-2, CEASE-*); a blocked reply is
      stored as blocked with its rule IDs and the debtor gets a safe reply instead, never silence.
 
+At the end of a conversation (a goodbye to the bot after a request, with no form or choice pending) the outbox
+posts one feedback question after the turn's replies, and a score typed next is answered before NLU
+(bot/feedback.py says when, and when never).
+
 While a person owns the conversation (a claimed handoff, bot/agents/queue.py) step 3 is skipped and the bot says
 nothing: the message is stored and shown to the agent's console, and only the gate's own answers go back (STOP,
 START, HELP, the crisis line, the card warning). Two fallbacks in a row hand the conversation to a person (HO-1).
@@ -43,7 +47,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot import agents, audit, contact_preferences, conversations
+from bot import agents, audit, contact_preferences, conversations, feedback
 from bot.agents import escalation
 from bot.agents import queue as agent_queue
 from bot.agents.hours import AgentHours
@@ -97,6 +101,7 @@ class _Received:
     opted_out: bool = False  # OPT-3: this address opted out; the consumer gets one answer, rules still apply
     # PCI-2: the previous message held the start of a card number finished here; its id and its redacted text
     redacted_previous: tuple[int, str] | None = None
+    feedback_comment: bool = False  # may be the comment after a feedback score (bot/feedback.py): NLU decides
 
 
 @dataclass
@@ -184,6 +189,8 @@ class Pipeline:
         conversation_id_var.set(received.conversation_id)
         if received.redacted_previous is not None:
             await self._redact_previous_in_rasa(received)
+        if received.feedback_comment and received.replies is None:
+            await self._comment_or_request(received)
         loop = asyncio.get_running_loop()
         if received.agent_owned or received.opted_out or received.replies is not None:
             # Answered here, at once, whatever turn is running (a task: answered even if nobody awaits it).
@@ -314,6 +321,25 @@ class Pipeline:
 
         await run_in_threadpool(record)
 
+    async def _comment_or_request(self, received: _Received) -> None:
+        """The message after the invitation to comment on a feedback score: a comment (stored, thanked, answered here)
+        unless the NLU reads it as a request of its own, which then goes to the dialogue as any message does."""
+        try:
+            parsed = await self.rasa.parse(received.text, received.conversation_id)
+        except RasaUnavailable:
+            parsed = {}
+        intent = parsed.get("intent") or {}
+        if not feedback.is_comment(intent.get("name"), intent.get("confidence")):
+            return
+
+        def store() -> list[str]:
+            with session_scope(self.engine) as session:
+                message = session.get(Message, received.message_id)
+                message.intent, message.intent_confidence = intent.get("name"), intent.get("confidence")
+                return feedback.take_comment(session, received.conversation_id, received.message_id, received.text)
+
+        received.replies = await run_in_threadpool(store)
+
     async def _rules_while_owned(self, received: _Received) -> RasaTurn:
         """Classify the message (NLU only, no dialogue) and apply a compliance-critical request's rule without a bot
         reply of its own; only an opt-out is confirmed, once (OPT-3). The agent sees the audit trail in the console.
@@ -392,6 +418,10 @@ class Pipeline:
             prefix = sensitive_requests.military_cue(session, conversation.id, found.text,
                                                      self.settings.support_contact)
             prefix += [CARD_WARNING] if "card" in found.kinds else []
+            comment = False
+            if replies is None and not owned and not crisis:  # the answer to the feedback question, before NLU
+                replies = feedback.take_score(session, conversation, message, now)
+                comment = replies is None and feedback.comment_due(session, conversation, message, now)
             if crisis and not owned and replies is None:
                 # VUL-2: crisis first. The 988 line and a person, and nothing from the dialogue (no plan offer).
                 replies, prefix = crisis + prefix, []
@@ -402,7 +432,7 @@ class Pipeline:
                 replies, prefix = (replies or []) + prefix, []
             opted_out = self._opted_out(session, conversation)
             return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned, opted_out,
-                             redacted_previous)
+                             redacted_previous, comment)
 
     @staticmethod
     def _opted_out(session: Session, conversation: Conversation) -> bool:
@@ -493,4 +523,10 @@ class Pipeline:
                 # Never a dead end: something safe always goes back (an agent answers an owned conversation).
                 posted += outbox.post_replies(session, conversation, [Draft(outbound_gate.SAFE_REPLY)],
                                               window=window)
+            if not received.agent_owned and status == "processed" and any(p.sent for p in posted):
+                # The bot's end of a conversation: one feedback question, never over a pending form or choice.
+                pending = reading.active_loop is not None or any(r.get("buttons") for r in replies)
+                asked = feedback.after_bot_turn(session, conversation, reading.intent, choice_pending=pending,
+                                                window=window)
+                posted += [asked] if asked is not None else []
             return posted

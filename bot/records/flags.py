@@ -35,6 +35,7 @@ ROUTINE_EVENTS = frozenset({
     "handoff_returned", "handoff_resolved", "human_requested", "callback_requested", "note_added",
     "pay_link_created", "plan_offered", "plan_created", "payment_applied", "autopay_authorised", "opted_in",
     "dispute_verification_sent", "details_captured",
+    "feedback_asked", "feedback_not_asked", "feedback_answered", "feedback_commented",  # bot/feedback.py: routine
 })
 EVENT_FLAGS = {
     "dispute_recorded": DISPUTE,

@@ -32,7 +32,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from bot import agents, audit
+from bot import agents, audit, feedback
 from bot.agents import auth, canned, notes, queue, replies, users
 from bot.agents.auth import SignedIn
 from bot.agents.hours import AgentHours
@@ -583,7 +583,7 @@ async def hand_back(request: Request, handoff_id: str) -> Response:
 async def resolve(request: Request, handoff_id: str) -> Response:
     app = _app(request)
 
-    def work(session: Any, user: User, form: Any) -> Handoff:
+    def work(session: Any, user: User, form: Any) -> Posted | None:
         callback_at = None
         raw = str(form.get("callback_at") or "").strip()
         if raw:
@@ -591,7 +591,9 @@ async def resolve(request: Request, handoff_id: str) -> Response:
                 callback_at = datetime.fromisoformat(raw).replace(tzinfo=app.zone)  # entered in the console's zone
             except ValueError as exc:
                 raise queue.QueueError("Give the callback as a date and time.") from exc
-        return queue.resolve(session, handoff_id, user, str(form.get("outcome") or ""), callback_at=callback_at)
+        handoff = queue.resolve(session, handoff_id, user, str(form.get("outcome") or ""), callback_at=callback_at)
+        # The agent's end of the conversation: the feedback question, if the debtor is still there and may be asked.
+        return feedback.after_resolve(session, handoff, window=timedelta(minutes=app.settings.session_idle_minutes))
 
     return await _act(request, handoff_id, work, "resolved")
 
