@@ -5,7 +5,7 @@
 #   make run-production
 # And in containers (README "Containers"; podman as root, not part of `make test`):
 #   make test-containers
-.PHONY: run run-production test test-fast test-containers setup train lint validate bench
+.PHONY: run run-production test test-fast test-containers setup train lint validate bench audit
 
 PY_APP := .venv-app/bin/python
 # Test files run on two processes (pytest-xdist), one file's tests on one process so that a module's stack starts
@@ -39,6 +39,10 @@ setup:
 
 train: setup
 	$(PY_APP) -m bot train
+
+# pip-audit on both environments' locks (scripts/audit.sh; needs PyPI's JSON API or OSV on the network).
+audit: setup
+	bash scripts/audit.sh
 
 lint: setup
 	.venv-app/bin/ruff check bot actions tests bench stripe_standin rasa_extensions

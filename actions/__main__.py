@@ -1,7 +1,10 @@
 """`python -m actions [--port 5055]`: rasa-sdk's action server for this package, with the action journal
 (actions/journal.py) in front of its webhook, so that a turn re-run after a Rasa instance died mid-turn does not
 run an action's side effects twice, and /readyz and /metrics (actions/ops.py) beside rasa-sdk's /health.
-Otherwise the same as `python -m rasa_sdk --actions actions`."""
+Otherwise the same as `python -m rasa_sdk --actions actions`, less two things: rasa-sdk's answer to a failed
+action echoes the whole call (the tracker, with whatever the debtor typed) in its error body, and its server starts
+a worker process per call of `run`; here a failure answers with the action's name only and the server is one
+process (the journal and the metrics live in it)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import Any
 from rasa_sdk import utils
 from rasa_sdk.constants import DEFAULT_SERVER_PORT
 from rasa_sdk.endpoint import create_app
+from rasa_sdk.executor import ActionExecutor
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -60,6 +64,35 @@ def install_journal(app: Sanic, journal: ActionJournal) -> None:
         journal.finish(key, json.loads(answer.body) if answer.status == 200 and answer.body else None)
 
 
+def install_error_answer(app: Sanic) -> None:
+    """Replace rasa-sdk's catch-all, whose 500 body holds the request (the whole tracker). Rasa logs an action
+    server's error body, so that would put a debtor's words, card number included, in Rasa's log. Sanic refuses a
+    second handler for the same exception, so rasa-sdk's is swapped in place; if a new rasa-sdk stops registering
+    one, this fails at start rather than leaving its answer in place unnoticed."""
+
+    async def failed(request: Request, exception: Exception) -> HTTPResponse:
+        call = _action_call(request)
+        action = str(call.get("next_action") or "unknown")[:80] if isinstance(call, dict) else "unknown"
+        logger.error("action %s failed: %s", action, type(exception).__name__)  # no message: it may hold input
+        return response.json({"error": "action failed", "action_name": action}, status=500)
+
+    handlers = app.error_handler.cached_handlers
+    if (Exception, None) not in handlers:
+        raise RuntimeError("rasa-sdk registers no catch-all error handler any more: review install_error_answer")
+    handlers[(Exception, None)] = failed
+
+
+def build_app() -> Sanic:
+    """rasa-sdk's app with this package's actions, the error answer, ops endpoints and the journal."""
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    app = create_app(executor)
+    install_error_answer(app)
+    install_ops(app)  # /readyz, /metrics and the action timings, beside rasa-sdk's /health
+    install_journal(app, ActionJournal())
+    return app
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-p", "--port", type=int, default=DEFAULT_SERVER_PORT)
@@ -67,12 +100,10 @@ def main() -> None:
     args = parser.parse_args()
     utils.configure_colored_logging(args.loglevel)
     utils.update_sanic_log_level()
-    app = create_app("actions")
-    install_ops(app)  # /readyz, /metrics and the action timings, beside rasa-sdk's /health
-    install_journal(app, ActionJournal())
+    app = build_app()
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
     logger.info(f"Action endpoint is up and running on http://{host}:{args.port}")
-    app.run(host, args.port, workers=1)
+    app.run(host=host, port=args.port, single_process=True, access_log=False, motd=False)
 
 
 if __name__ == "__main__":

@@ -1,15 +1,23 @@
-"""Settings from the environment (python-dotenv reads `.env`; `.env.example` documents every key)."""
+"""Settings from the environment (python-dotenv reads `.env`; `.env.example` documents every key).
+
+`Environment` (pydantic-settings) says what each variable may hold and checks it, so a wrong value stops the start
+with the variable's name and the expected form (`SettingsError`) instead of a traceback from deep inside; `Settings`
+is what the code reads, built from it by `Settings.from_env()` or directly in tests."""
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 from dotenv import load_dotenv
+from pydantic import AfterValidator, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +62,111 @@ def _secret_setting(env: Mapping[str, str], name: str) -> str:
     if not value and path:
         value = Path(path).read_text().strip()
     return value
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, named with the form it needs. `python -m bot` prints it and exits 2."""
+
+
+_RATE = re.compile(r"^\d+\s*/\s*(second|minute|hour|day)s?$")
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://\S+$")
+
+
+def _rate(value: str) -> str:
+    if not _RATE.match(value.strip()):
+        raise ValueError("a rate")
+    return value
+
+
+def _url(value: str) -> str:
+    if not _URL.match(value.strip()):
+        raise ValueError("a URL")
+    return value
+
+
+Rate = Annotated[str, AfterValidator(_rate)]
+Url = Annotated[str, AfterValidator(_url)]
+
+# Never echoed in an error: they may hold a password or a key.
+_SECRET_VARIABLES = frozenset({"DATABASE_URL", "SMTP_URL", "REDIS_URL", "TWILIO_AUTH_TOKEN", "STRIPE_SECRET_KEY",
+                               "STRIPE_WEBHOOK_SECRET", "WIDGET_SECRET"})
+
+
+class Environment(BaseSettings):
+    """Every variable Settle reads, its type and its expected form (the description, quoted in errors). Unset or
+    empty means the default of `Settings`. Secrets that may come from a file (NAME_FILE) are read by
+    `_secret_setting`, not here."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, case_sensitive=True)
+
+    DATABASE_URL: Url | None = Field(None, description="a database URL, e.g. postgresql://user@host/settle")
+    RASA_URL: Url | None = Field(None, description="a URL, e.g. http://127.0.0.1:5005")
+    RASA_URLS: str | None = Field(None, description="comma-separated URLs")
+    RASA_RETRY_SECONDS: float | None = Field(None, gt=0, description="a number of seconds above 0, e.g. 45")
+    REDIS_URL: Url | None = Field(None, description="a Redis URL, e.g. redis://127.0.0.1:6379/0")
+    SETTLE_MODE: str | None = Field(None, description='"embedded" or "production"')
+    RATE_LIMIT_PER_IP: Rate | None = Field(None, description='a rate "N/second|minute|hour|day", e.g. 600/minute')
+    RATE_LIMIT_PER_CONVERSATION: Rate | None = Field(None, description='a rate "N/unit", e.g. 30/minute')
+    RATE_LIMIT_VERIFICATION: Rate | None = Field(None, description='a rate "N/unit", e.g. 10/hour')
+    BUSINESS_NAME: str | None = Field(None, description="a name")
+    SUPPORT_CONTACT: str | None = Field(None, description="an address or number")
+    ID_LOCKOUT_FAILURES: int | None = Field(None, ge=1, description="a whole number of at least 1, e.g. 3")
+    ID_LOCKOUT_HOURS: int | None = Field(None, ge=1, description="a whole number of hours, e.g. 24")
+    WIDGET_SECRET: str | None = Field(None, description="a random string")
+    WIDGET_TOKEN_TTL_MINUTES: int | None = Field(None, ge=1, description="a whole number of minutes, e.g. 60")
+    WIDGET_ORIGINS: str | None = Field(None, description='"*" or comma-separated origins')
+    SESSION_IDLE_MINUTES: int | None = Field(None, ge=1, description="a whole number of minutes, e.g. 60")
+    TWILIO_ACCOUNT_SID: str | None = Field(None, description="an account SID (AC...)")
+    TWILIO_AUTH_TOKEN: str | None = Field(None, description="the auth token")
+    TWILIO_FROM_NUMBER: str | None = Field(None, description="a phone number, e.g. +15005550006")
+    PUBLIC_BASE_URL: Url | None = Field(None, description="a URL, e.g. https://settle.example.com")
+    TWILIO_API_URL: Url | None = Field(None, description="a URL")
+    TWILIO_TIMEOUT_SECONDS: float | None = Field(None, gt=0, description="a number of seconds above 0, e.g. 10")
+    SMS_SEND_ATTEMPTS: int | None = Field(None, ge=1, description="a whole number of at least 1, e.g. 3")
+    SMS_RETRY_BACKOFF_SECONDS: float | None = Field(None, ge=0, description="a number of seconds, e.g. 0.5")
+    SMS_MAX_SEGMENTS: int | None = Field(None, ge=1, description="a whole number of at least 1, e.g. 10")
+    DEMO_PHONE: bool | None = Field(None, description="1 or 0 (true/false, yes/no, on/off)")
+    REMINDER_DAYS_AHEAD: int | None = Field(None, ge=0, description="a whole number of days, e.g. 3")
+    AGENT_HOURS: str | None = Field(None, description='hours, e.g. "mon-fri 09:00-17:00 America/New_York"')
+    AGENT_SESSION_IDLE_MINUTES: int | None = Field(None, ge=1, description="a whole number of minutes, e.g. 60")
+    AGENT_SESSION_MAX_HOURS: int | None = Field(None, ge=1, description="a whole number of hours, e.g. 12")
+    STRIPE_SECRET_KEY: str | None = Field(None, description="a secret key (sk_...)")
+    STRIPE_WEBHOOK_SECRET: str | None = Field(None, description="a signing secret (whsec_...)")
+    STRIPE_API_BASE: Url | None = Field(None, description="a URL")
+    STRIPE_TIMEOUT_SECONDS: float | None = Field(None, gt=0, description="a number of seconds above 0, e.g. 10")
+    STRIPE_MAX_NETWORK_RETRIES: int | None = Field(None, ge=0, description="a whole number, e.g. 2")
+    GATEWAY_URL: Url | None = Field(None, description="a URL, e.g. http://127.0.0.1:8000")
+    PAY_LINK_TTL_HOURS: int | None = Field(None, ge=1, description="a whole number of hours, e.g. 24")
+    AUTOPAY_RETRY_BUSINESS_DAYS: int | None = Field(None, ge=0, description="a whole number of days, e.g. 3")
+    SMTP_TIMEOUT_SECONDS: float | None = Field(None, gt=0, description="a number of seconds above 0, e.g. 15")
+    EMAIL_FROM: str | None = Field(None, description="an email address")
+    COLLECTOR_ADDRESS: str | None = Field(None, description='address lines separated by ";"')
+    DEMO_MAILBOX: bool | None = Field(None, description="1 or 0 (true/false, yes/no, on/off)")
+
+
+def read_environment(env: Mapping[str, str] | None = None) -> Environment:
+    """The checked environment (pydantic-settings reads the process's, unless `env` is given), or SettingsError
+    naming every wrong variable and its expected form."""
+    shown_env = os.environ if env is None else env
+    try:
+        if env is None:
+            return Environment()
+        return Environment.model_validate({name: value for name, value in env.items()
+                                           if name in Environment.model_fields and value.strip()})
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors():
+            name = str(problem["loc"][0])
+            expected = Environment.model_fields[name].description
+            shown = "(not shown: it may hold a secret)" if name in _SECRET_VARIABLES else repr(shown_env.get(name))
+            problems.append(f"{name} must be {expected}; it is {shown}")
+        raise SettingsError("Settle cannot start: " + "; ".join(problems)) from None
+
+
+def check_environment() -> Environment:
+    """`.env` loaded, then every variable checked: what a process calls first, so a wrong value stops it at once."""
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    return read_environment()
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -164,62 +277,65 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        load_dotenv(PROJECT_ROOT / ".env", override=False)
+        e = check_environment()
         env = os.environ
+
+        def given(value: object, default: object) -> object:
+            return default if value is None else value
+
         return cls(
-            database_url=env.get("DATABASE_URL") or _default_database_url(),
-            rasa_url=env.get("RASA_URL", cls.rasa_url).rstrip("/"),
-            mode=_mode(env.get("SETTLE_MODE")),
+            database_url=e.DATABASE_URL or _default_database_url(),
+            rasa_url=given(e.RASA_URL, cls.rasa_url).rstrip("/"),
+            mode=_mode(e.SETTLE_MODE),
             rest_api_token=_secret_setting(env, "REST_API_TOKEN"),
-            rate_limit_per_ip=env.get("RATE_LIMIT_PER_IP", "").strip() or cls.rate_limit_per_ip,
-            rate_limit_per_conversation=(env.get("RATE_LIMIT_PER_CONVERSATION", "").strip()
-                                         or cls.rate_limit_per_conversation),
-            rate_limit_verification=env.get("RATE_LIMIT_VERIFICATION", "").strip() or cls.rate_limit_verification,
+            rate_limit_per_ip=given(e.RATE_LIMIT_PER_IP, cls.rate_limit_per_ip).strip(),
+            rate_limit_per_conversation=given(e.RATE_LIMIT_PER_CONVERSATION, cls.rate_limit_per_conversation).strip(),
+            rate_limit_verification=given(e.RATE_LIMIT_VERIFICATION, cls.rate_limit_verification).strip(),
             rasa_token=_secret_setting(env, "RASA_TOKEN"),
-            rasa_urls=_split(env.get("RASA_URLS", "")),
-            rasa_retry_seconds=float(env.get("RASA_RETRY_SECONDS", cls.rasa_retry_seconds)),
-            redis_url=env.get("REDIS_URL", "").strip(),
-            business_name=env.get("BUSINESS_NAME", cls.business_name),
-            support_contact=env.get("SUPPORT_CONTACT", cls.support_contact),
-            lockout_failures=int(env.get("ID_LOCKOUT_FAILURES", cls.lockout_failures)),
-            lockout_hours=int(env.get("ID_LOCKOUT_HOURS", cls.lockout_hours)),
-            widget_secret=env.get("WIDGET_SECRET") or persisted_secret(PROJECT_ROOT / "var" / "widget_secret"),
-            widget_token_ttl_minutes=int(env.get("WIDGET_TOKEN_TTL_MINUTES", cls.widget_token_ttl_minutes)),
-            widget_origins=_split(env.get("WIDGET_ORIGINS", "*")) or ("*",),
-            session_idle_minutes=int(env.get("SESSION_IDLE_MINUTES", cls.session_idle_minutes)),
-            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
-            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
-            twilio_from_number=env.get("TWILIO_FROM_NUMBER", ""),
-            public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
-            twilio_api_url=env.get("TWILIO_API_URL", "").rstrip("/"),
-            twilio_timeout_seconds=float(env.get("TWILIO_TIMEOUT_SECONDS", cls.twilio_timeout_seconds)),
-            sms_send_attempts=int(env.get("SMS_SEND_ATTEMPTS", cls.sms_send_attempts)),
-            sms_retry_backoff_seconds=float(env.get("SMS_RETRY_BACKOFF_SECONDS", cls.sms_retry_backoff_seconds)),
-            sms_max_segments=int(env.get("SMS_MAX_SEGMENTS", cls.sms_max_segments)),
-            demo_phone=env.get("DEMO_PHONE", "1").strip().lower() not in ("0", "false", "no", "off"),
-            reminder_days_ahead=int(env.get("REMINDER_DAYS_AHEAD", cls.reminder_days_ahead)),
-            agent_hours=env.get("AGENT_HOURS", "").strip(),
-            agent_session_idle_minutes=int(env.get("AGENT_SESSION_IDLE_MINUTES", cls.agent_session_idle_minutes)),
-            agent_session_max_hours=int(env.get("AGENT_SESSION_MAX_HOURS", cls.agent_session_max_hours)),
-            stripe_secret_key=env.get("STRIPE_SECRET_KEY", "").strip(),
-            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET", "").strip() or (
-                "" if env.get("STRIPE_SECRET_KEY", "").strip()
+            rasa_urls=_split(e.RASA_URLS or ""),
+            rasa_retry_seconds=given(e.RASA_RETRY_SECONDS, cls.rasa_retry_seconds),
+            redis_url=(e.REDIS_URL or "").strip(),
+            business_name=given(e.BUSINESS_NAME, cls.business_name),
+            support_contact=given(e.SUPPORT_CONTACT, cls.support_contact),
+            lockout_failures=given(e.ID_LOCKOUT_FAILURES, cls.lockout_failures),
+            lockout_hours=given(e.ID_LOCKOUT_HOURS, cls.lockout_hours),
+            widget_secret=e.WIDGET_SECRET or persisted_secret(PROJECT_ROOT / "var" / "widget_secret"),
+            widget_token_ttl_minutes=given(e.WIDGET_TOKEN_TTL_MINUTES, cls.widget_token_ttl_minutes),
+            widget_origins=_split(e.WIDGET_ORIGINS or "*") or ("*",),
+            session_idle_minutes=given(e.SESSION_IDLE_MINUTES, cls.session_idle_minutes),
+            twilio_account_sid=e.TWILIO_ACCOUNT_SID or "",
+            twilio_auth_token=e.TWILIO_AUTH_TOKEN or "",
+            twilio_from_number=e.TWILIO_FROM_NUMBER or "",
+            public_base_url=(e.PUBLIC_BASE_URL or "").rstrip("/"),
+            twilio_api_url=(e.TWILIO_API_URL or "").rstrip("/"),
+            twilio_timeout_seconds=given(e.TWILIO_TIMEOUT_SECONDS, cls.twilio_timeout_seconds),
+            sms_send_attempts=given(e.SMS_SEND_ATTEMPTS, cls.sms_send_attempts),
+            sms_retry_backoff_seconds=given(e.SMS_RETRY_BACKOFF_SECONDS, cls.sms_retry_backoff_seconds),
+            sms_max_segments=given(e.SMS_MAX_SEGMENTS, cls.sms_max_segments),
+            demo_phone=given(e.DEMO_PHONE, True),
+            reminder_days_ahead=given(e.REMINDER_DAYS_AHEAD, cls.reminder_days_ahead),
+            agent_hours=(e.AGENT_HOURS or "").strip(),
+            agent_session_idle_minutes=given(e.AGENT_SESSION_IDLE_MINUTES, cls.agent_session_idle_minutes),
+            agent_session_max_hours=given(e.AGENT_SESSION_MAX_HOURS, cls.agent_session_max_hours),
+            stripe_secret_key=(e.STRIPE_SECRET_KEY or "").strip(),
+            stripe_webhook_secret=(e.STRIPE_WEBHOOK_SECRET or "").strip() or (
+                "" if (e.STRIPE_SECRET_KEY or "").strip()
                 else "whsec_" + persisted_secret(PROJECT_ROOT / "var" / "stripe_standin_webhook_secret")),
-            stripe_api_base=env.get("STRIPE_API_BASE", "").rstrip("/"),
-            stripe_timeout_seconds=float(env.get("STRIPE_TIMEOUT_SECONDS", cls.stripe_timeout_seconds)),
-            stripe_max_network_retries=int(env.get("STRIPE_MAX_NETWORK_RETRIES", cls.stripe_max_network_retries)),
-            gateway_url=env.get("GATEWAY_URL", cls.gateway_url).rstrip("/"),
-            pay_link_ttl_hours=int(env.get("PAY_LINK_TTL_HOURS", cls.pay_link_ttl_hours)),
-            autopay_retry_business_days=int(env.get("AUTOPAY_RETRY_BUSINESS_DAYS", cls.autopay_retry_business_days)),
+            stripe_api_base=(e.STRIPE_API_BASE or "").rstrip("/"),
+            stripe_timeout_seconds=given(e.STRIPE_TIMEOUT_SECONDS, cls.stripe_timeout_seconds),
+            stripe_max_network_retries=given(e.STRIPE_MAX_NETWORK_RETRIES, cls.stripe_max_network_retries),
+            gateway_url=given(e.GATEWAY_URL, cls.gateway_url).rstrip("/"),
+            pay_link_ttl_hours=given(e.PAY_LINK_TTL_HOURS, cls.pay_link_ttl_hours),
+            autopay_retry_business_days=given(e.AUTOPAY_RETRY_BUSINESS_DAYS, cls.autopay_retry_business_days),
             smtp_url=_secret_setting(env, "SMTP_URL"),
-            smtp_timeout_seconds=float(env.get("SMTP_TIMEOUT_SECONDS", cls.smtp_timeout_seconds)),
-            email_from=env.get("EMAIL_FROM", "").strip() or cls.email_from,
-            collector_address=env.get("COLLECTOR_ADDRESS", "").strip() or cls.collector_address,
+            smtp_timeout_seconds=given(e.SMTP_TIMEOUT_SECONDS, cls.smtp_timeout_seconds),
+            email_from=(e.EMAIL_FROM or "").strip() or cls.email_from,
+            collector_address=(e.COLLECTOR_ADDRESS or "").strip() or cls.collector_address,
             email_link_secret=_secret_setting(env, "EMAIL_LINK_SECRET")
             or persisted_secret(PROJECT_ROOT / "var" / "email_link_secret"),
             email_webhook_secret=_secret_setting(env, "EMAIL_WEBHOOK_SECRET") or (
                 persisted_secret(PROJECT_ROOT / "var" / "email_webhook_secret")
-                if _mode(env.get("SETTLE_MODE")) == EMBEDDED else ""),
-            demo_mailbox=env.get("DEMO_MAILBOX", "1").strip().lower() not in ("0", "false", "no", "off"),
+                if _mode(e.SETTLE_MODE) == EMBEDDED else ""),
+            demo_mailbox=given(e.DEMO_MAILBOX, True),
             metrics_token=_secret_setting(env, "METRICS_TOKEN"),
         )

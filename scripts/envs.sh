@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Creates, or reuses, the project's two Python 3.10 environments from the hash-pinned lock files:
-#   rasa: the Rasa server (rasa 3.6.21 pins Python <3.11, SQLAlchemy <1.5, TensorFlow 2.12)
-#   app:  the gateway and the action server (rasa-sdk 3.6.2, SQLAlchemy 2, FastAPI, stripe, twilio)
-# An environment lives in $SETTLE_CACHE/venvs/<name>-<hash of its lock file>, so a changed lock file
+# Creates, or reuses, the project's two environments from the hash-pinned lock files:
+#   rasa: the Rasa server, Python 3.10 (rasa 3.6.21, the last open-source release, pins Python <3.11,
+#         SQLAlchemy <1.5, TensorFlow 2.12): requirements/rasa.lock
+#   app:  the gateway, the action server and the jobs, Python 3.12 (the newest rasa-sdk, SQLAlchemy 2, FastAPI,
+#         stripe, twilio): requirements/app.lock, plus the development and test tools of requirements/dev.lock
+# An environment lives in $SETTLE_CACHE/venvs/<name>-<hash of its lock files>, so a changed lock file
 # builds a fresh one and an unchanged one is reused; .venv-rasa and .venv-app point at the current ones.
 # The two are built at the same time by uv (about a minute each on 2 cores, against pip's several), itself
 # installed once from requirements/uv.lock; with SETTLE_INSTALLER=pip, or when uv cannot be installed, pip does it.
@@ -15,17 +17,18 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${SETTLE_CACHE:-$HOME/.cache/settle}"
 mkdir -p "$CACHE/venvs"
 
-find_python310() {
-    local candidate
-    for candidate in "${SETTLE_PYTHON310:-}" python3.10; do
+# find_python MINOR: a CPython 3.MINOR executable: $SETTLE_PYTHON3<MINOR>, python3.MINOR on the PATH, or pyenv's newest.
+find_python() {
+    local minor="$1" candidate override="SETTLE_PYTHON3$1"
+    for candidate in "${!override:-}" "python3.$minor"; do
         if [ -n "$candidate" ] && command -v "$candidate" >/dev/null 2>&1 \
-            && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
+            && "$candidate" -c "import sys; sys.exit(sys.version_info[:2] != (3, $minor))" 2>/dev/null; then
             command -v "$candidate"; return 0
         fi
     done
     if command -v pyenv >/dev/null 2>&1; then
         local version
-        for version in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.10\.[0-9]+$' | sort -t. -k3 -n -r); do
+        for version in $(pyenv versions --bare 2>/dev/null | grep -E "^3\.$minor\.[0-9]+\$" | sort -t. -k3 -n -r); do
             candidate="$(pyenv prefix "$version")/bin/python"
             if [ -x "$candidate" ]; then echo "$candidate"; return 0; fi
         done
@@ -50,9 +53,13 @@ ensure_uv() {
 }
 
 ensure_env() {
-    local name="$1" lock="$ROOT/requirements/$1.lock" python="$2"
-    local hash dir started
-    hash="$( (cat "$lock"; "$python" -c 'import sys; print(sys.version)') | sha256sum | cut -c1-12)"
+    local name="$1" python="$2" hash dir started locks=()
+    if [ "$name" = app ]; then
+        locks=("$ROOT/requirements/app.lock" "$ROOT/requirements/dev.lock")
+    else
+        locks=("$ROOT/requirements/$name.lock")
+    fi
+    hash="$( (cat "${locks[@]}"; "$python" -c 'import sys; print(sys.version)') | sha256sum | cut -c1-12)"
     dir="$CACHE/venvs/$name-$hash"
     (
         flock 9
@@ -62,12 +69,14 @@ ensure_env() {
                  "4-6 with pip)" >&2
             rm -rf "$dir"
             "$python" -m venv "$dir"
+            local requirements=()
+            for lock in "${locks[@]}"; do requirements+=(-r "$lock"); done
             if [ -n "$UV" ]; then
                 # No --compile-bytecode: it compiles all of TensorFlow; the first start compiles only what it imports.
-                "$UV" pip install --quiet --python "$dir/bin/python" --require-hashes --no-deps -r "$lock"
+                "$UV" pip install --quiet --python "$dir/bin/python" --require-hashes --no-deps "${requirements[@]}"
             else
                 "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
-                    -r "$lock"
+                    "${requirements[@]}"
             fi
             touch "$dir/.complete"
             echo "settle: the $name environment is ready ($((SECONDS - started)) s)" >&2
@@ -76,14 +85,17 @@ ensure_env() {
     ln -sfn "$dir" "$ROOT/.venv-$name"
 }
 
-PYTHON310="$(find_python310)" || {
-    cat >&2 <<'MSG'
-settle: no Python 3.10 found. rasa 3.6.21 runs only on Python 3.10.
-  Install one (for example `pyenv install 3.10.13`, or your system's python3.10 package),
-  or point SETTLE_PYTHON310 at a python3.10 executable, then run this again.
+no_python() {
+    cat >&2 <<MSG
+settle: no Python 3.$1 found. $2
+  Install one (for example \`pyenv install 3.$1\`, or your system's python3.$1 package),
+  or point SETTLE_PYTHON3$1 at a python3.$1 executable, then run this again.
 MSG
     exit 1
 }
+
+PYTHON310="$(find_python 10)" || no_python 10 "rasa 3.6.21, the last open-source release, runs only on Python 3.10."
+PYTHON312="$(find_python 12)" || no_python 12 "The gateway, the action server and the jobs run on Python 3.12."
 
 UV=""
 if [ "${1:-}" = "--print-uv" ]; then
@@ -97,7 +109,8 @@ fi
 # Both environments at once: each is mostly download and unpacking, which overlap well.
 pids=()
 for name in ${@:-rasa app}; do
-    ensure_env "$name" "$PYTHON310" & pids+=($!)
+    if [ "$name" = app ]; then python="$PYTHON312"; else python="$PYTHON310"; fi
+    ensure_env "$name" "$python" & pids+=($!)
 done
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done

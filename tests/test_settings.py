@@ -1,0 +1,72 @@
+"""Settings from the environment (bot/config.py): a wrong value stops the start with the variable's name and the
+form it needs, never a traceback, and never the value of a secret."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.config import Settings, SettingsError, read_environment
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_unset_and_empty_variables_take_the_defaults(monkeypatch):
+    monkeypatch.setenv("ID_LOCKOUT_FAILURES", "")
+    monkeypatch.delenv("RATE_LIMIT_PER_IP", raising=False)
+    settings = Settings.from_env()
+    assert settings.lockout_failures == Settings.lockout_failures == 3
+    assert settings.rate_limit_per_ip == "600/minute"
+
+
+def test_given_values_are_read_with_their_types(monkeypatch):
+    monkeypatch.setenv("ID_LOCKOUT_FAILURES", "5")
+    monkeypatch.setenv("RASA_RETRY_SECONDS", "12.5")
+    monkeypatch.setenv("DEMO_PHONE", "off")
+    monkeypatch.setenv("RATE_LIMIT_VERIFICATION", "4/hour")
+    settings = Settings.from_env()
+    assert (settings.lockout_failures, settings.rasa_retry_seconds) == (5, 12.5)
+    assert settings.demo_phone is False and settings.rate_limit_verification == "4/hour"
+
+
+def test_a_wrong_value_names_the_variable_and_the_expected_form():
+    """Mutation tried: the description dropped from the message -> the expected form is missing and this fails."""
+    with pytest.raises(SettingsError) as raised:
+        read_environment({"ID_LOCKOUT_FAILURES": "three", "RATE_LIMIT_PER_IP": "lots"})
+    message = str(raised.value)
+    assert "ID_LOCKOUT_FAILURES must be a whole number of at least 1, e.g. 3; it is 'three'" in message
+    assert 'RATE_LIMIT_PER_IP must be a rate "N/second|minute|hour|day", e.g. 600/minute' in message
+
+
+def test_a_wrong_secret_is_named_but_never_shown():
+    """PCI-3: a database URL holds a password. Mutation tried: secrets echoed like other values -> this fails."""
+    with pytest.raises(SettingsError) as raised:
+        read_environment({"DATABASE_URL": "postgres user:hunter2 at db"})
+    assert "DATABASE_URL must be a database URL" in str(raised.value)
+    assert "hunter2" not in str(raised.value)
+
+
+@given(st.text(max_size=12))
+def test_any_text_for_a_number_is_either_a_number_or_a_settings_error(text):
+    try:
+        environment = read_environment({"SMS_MAX_SEGMENTS": text})
+    except SettingsError as error:
+        assert "SMS_MAX_SEGMENTS must be" in str(error)
+    else:
+        value = environment.SMS_MAX_SEGMENTS
+        assert value is None or (isinstance(value, int) and value >= 1)
+
+
+def test_the_command_line_says_what_is_wrong_and_exits_2():
+    env = {**os.environ, "ID_LOCKOUT_HOURS": "a day"}
+    done = subprocess.run([sys.executable, "-m", "bot", "check-policies"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert "ID_LOCKOUT_HOURS must be a whole number of hours, e.g. 24; it is 'a day'" in done.stderr
+    assert "Traceback" not in done.stderr
