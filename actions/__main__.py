@@ -82,9 +82,21 @@ def install_error_answer(app: Sanic) -> None:
     handlers[(Exception, None)] = failed
 
 
+class Rasa36ActionExecutor(ActionExecutor):
+    """rasa-sdk's executor for Rasa 3.6's calls. With `enable_selective_domain` (endpoints.yml) Rasa 3.6 sends the
+    domain only to the actions that declare they need it (the form validators); newer rasa-sdk expects every call to
+    carry the domain or a digest of one it has (Rasa Pro's protocol) and answers 449 otherwise, which Rasa 3.6 takes
+    as a failed action. A call without either gets an empty domain, as rasa-sdk 3.6 gave it."""
+
+    def update_and_return_domain(self, payload: dict[str, Any], action_name: str) -> dict[str, Any]:
+        if payload.get("domain") is None and not self.is_domain_digest_valid(payload.get("domain_digest")):
+            return {}
+        return super().update_and_return_domain(payload, action_name)
+
+
 def build_app() -> Sanic:
     """rasa-sdk's app with this package's actions, the error answer, ops endpoints and the journal."""
-    executor = ActionExecutor()
+    executor = Rasa36ActionExecutor()
     executor.register_package("actions")
     app = create_app(executor)
     install_error_answer(app)

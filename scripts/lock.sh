@@ -24,6 +24,9 @@ for name in app dev rasa; do
         --add) source_file="$name.in"; args=(); grep -E '^[A-Za-z0-9]' "$name.lock" | cut -d' ' -f1 >"$name.lock.new" ;;
         *) source_file="$name.lock"; args=(--no-deps); rm -f "$name.lock.new" ;;
     esac
+    # The app's locks take wheels only: the images have no compiler (a pin with no wheel for 3.12, such as
+    # multidict 5.2, built on a developer's machine and then failed in the image build).
+    if [ "$name" != rasa ]; then args+=(--only-binary :all:); fi
     "$UV" pip compile --quiet "$source_file" "${args[@]}" --generate-hashes --python-version "$python" --no-header \
         -o "$name.lock.new"
     mv "$name.lock.new" "$name.lock"
