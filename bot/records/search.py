@@ -108,10 +108,11 @@ def search(session: Session, filters: Filters, *, page: int = 1, page_size: int 
     total = min(total, COUNT_LIMIT)
     # Past the last page shows the last page (when the count is exact).
     page = min(max(1, page), _MAX_PAGE if more else max(1, -(-total // page_size)))
+    # The filters on the page's own query, not `id IN (the filtered ids)`: a self-join that PostgreSQL answers by
+    # reading every conversation before it can sort them; this way it walks the start-time index and stops at a page.
     rows = session.execute(
-        select(Conversation.id, Conversation.channel, Conversation.started_at, Account.account_ref)
+        ids.with_only_columns(Conversation.id, Conversation.channel, Conversation.started_at, Account.account_ref)
         .outerjoin(Account, Account.id == Conversation.account_id)
-        .where(Conversation.id.in_(ids))
         .order_by(Conversation.started_at.desc(), Conversation.id)
         .limit(page_size).offset((page - 1) * page_size)).all()
     found = [r.id for r in rows]
@@ -128,5 +129,5 @@ def search(session: Session, filters: Filters, *, page: int = 1, page_size: int 
 
 def all_ids(session: Session, filters: Filters, limit: int = 10_000) -> list[str]:
     """Every matching conversation id (for exporting a search result), newest first, capped."""
-    return list(session.scalars(select(Conversation.id).where(Conversation.id.in_(_filtered(filters)))
-                                .order_by(Conversation.started_at.desc(), Conversation.id).limit(limit)))
+    return list(session.scalars(_filtered(filters).order_by(Conversation.started_at.desc(), Conversation.id)
+                                .limit(limit)))
