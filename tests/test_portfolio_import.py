@@ -644,7 +644,7 @@ def person(n: int, **changes: str) -> str:
 def test_a_file_of_many_batches_imports_every_row_and_counts_each_person_once(engine, tmp_path, small_batches):
     """The same person on rows 2 and 10 (batches 1 and 3) is one debtor, created once, with row 10's details;
     a dry run says exactly what the import then does. Mutation tried: `ours = False` (a debtor this import created
-    in an earlier batch treated as one that existed before): debtors_unchanged became 1, the counts failed."""
+    in an earlier batch treated as one that existed before): debtors_updated became 1, the counts failed."""
     rows = [person(n) for n in range(1, 9)] + [line(account_ref="SET-959999", first_name="p1", ssn_last4="0001",
                                                     phone="", zip="99501", timezone="America/Anchorage")]
     path = write(tmp_path, HEADER, *rows)
@@ -702,8 +702,8 @@ def test_a_failure_in_a_later_batch_leaves_nothing_behind(engine, tmp_path, monk
 def test_every_bad_row_of_a_long_file_is_reported_with_its_line_and_nothing_is_written(engine, tmp_path,
                                                                                         small_batches):
     """Rows are checked as the file streams past, before any batch is written: a bad row at the end is found, and a
-    duplicate whose two lines are batches apart names both. Mutation tried: writing each batch as it was checked
-    (one reading instead of two): rows 2-7 were written before line 12's problem was found."""
+    duplicate whose two lines are batches apart names both. Mutation tried: no checking reading (rows written as
+    they are read): no PortfolioImportError, the bad rows were skipped and the rest imported."""
     before = snapshot(engine)
     rows = [person(n) for n in range(1, 11)]
     rows[1] = person(2, dob="1990-02-30")
