@@ -50,10 +50,11 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 1000  # conversations; a short conversation's tracker is tens of kilobytes
-# Events Rasa works on at least, once a conversation is long: about 25 turns of this bot, far more than the policies
-# read (MemoizationPolicy's max_history is 4 turns, the longest rule a few) and than any action looks back for (a
-# request made before verification, actions/plans.py and payments.py: a handful of turns).
-DEFAULT_WINDOW = 200
+# Events Rasa works on at least, once a conversation is long: about 13 turns of this bot, three times what the
+# policies read (MemoizationPolicy's max_history is 4 turns, the longest rule a few) and more than any action looks
+# back for (a request made before verification, actions/plans.py and payments.py: up to 6 turns). 200 left a turn at
+# message 1,000 at 1.76x the CPU of one at message 1 (Rasa works on 200-400 events then); 80: docs/performance.md.
+DEFAULT_WINDOW = 80
 
 
 @dataclass
