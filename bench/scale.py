@@ -98,7 +98,9 @@ def write_accounts(path: Path, count: int, bad_rows: int = 0) -> Path:
             if number % 10 != 1:  # accounts 0 and 1 are one person's, then 10 and 11, ...
                 person = number
             ref = "SCL-000000" if bad_rows and number == count - 1 else f"SCL-{number:06d}"
-            dob = date(1940, 1, 1) + timedelta(days=(person * 7919) % 20000)
+            # (date of birth, SSN last 4) repeats only every 2,190,000 people (lcm of 21,900 days and 10,000), as
+            # real people's nearly never do: the import looks debtors up by that pair.
+            dob = date(1940, 1, 1) + timedelta(days=(person * 7919) % 21900)
             writer.writerow([ref, "Scale", f"Debtor{person}", "1990-02-30" if number in bad else dob.isoformat(),
                              f"{person * 37 % 10000:04d}", f"{10000 + person % 89999:05d}",
                              f"+1555{person % 10_000_000:07d}", f"debtor{person}@example.com", zones[person % 4],
