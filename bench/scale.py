@@ -175,7 +175,7 @@ def import_report(results: list[tuple[ImportRun, ImportRun]]) -> str:
     text = table(["accounts", "import s", "vs first", "rows/s", "peak RSS MiB", "accounts stored",
                   "bad file s", "problems listed", "stored after bad", "bad peak RSS MiB"], rows,
                  title="\nImport (python -m bot import-accounts, PostgreSQL, a throwaway database per file)")
-    example = next((bad.output.splitlines() for _good, bad in results if bad.output), [])
+    example = next((bad.output.splitlines() for _good, bad in reversed(results) if bad.output), [])
     return text + "\n" + "\n".join(["problems reported for the bad file of the last size:", *example[-8:]])
 
 
