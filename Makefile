@@ -5,7 +5,7 @@
 #   make run-production
 # And in containers (README "Containers"; podman as root, not part of `make test`):
 #   make test-containers
-.PHONY: run run-production test test-fast test-containers setup train lint validate bench audit
+.PHONY: run run-production test test-fast test-containers setup train lint validate bench bench-scale audit
 
 PY_APP := .venv-app/bin/python
 # Test files run on two processes (pytest-xdist), one file's tests on one process so that a module's stack starts
@@ -52,3 +52,13 @@ validate: setup
 
 bench: setup
 	$(PY_APP) bench/run.py
+
+# Issue 22: a turn at message 1, 100 and 1,000 of one conversation (before and after the tracker window, about 20
+# minutes), then import and the compliance console's queries on PostgreSQL as the data grows (bench/README.md "Scale";
+# 10 million messages take a long while to generate on 2 cores: SCALE_MESSAGES=100000,1000000 for a shorter run).
+SCALE_ACCOUNTS ?= 100000,1000000
+SCALE_MESSAGES ?= 100000,10000000
+bench-scale: setup train
+	$(PY_APP) bench/long_conversation.py
+	$(PY_APP) bench/scale.py import --accounts $(SCALE_ACCOUNTS)
+	$(PY_APP) bench/scale.py queries --messages $(SCALE_MESSAGES) --explain

@@ -16,6 +16,16 @@ A kept tracker is taken out of the cache while a message is processed and put ba
 that fails half-way leaves nothing half-done behind. A turn that starts a new session is not kept, because Rasa's
 own reading of the database starts at the latest session start.
 
+A long conversation is handed to Rasa as a window of its latest events (issue 22). Rasa's per-turn work grows with
+the tracker: each action call sends every event of the session to the action server and back, and tracker copies
+replay them. Once a tracker holds more than twice `window` events, the tracker handed out starts, like a new session
+of Rasa's own, with `action_session_start`, `session_started`, the slots as they stand and `action_listen`, followed by
+at least the latest `window` events, cut where a user message begins a turn and no form is active. The policies look
+at the last few turns (MemoizationPolicy's max_history, the longest rule), which the window holds, with the same
+slots, so they see the same states and predict the same. Nothing is lost: the synthetic opening is never written
+(only events past those stored are), every event stays in the table, and the gateway's transcript keeps every
+message. SETTLE_TRACKER_WINDOW sets the window (events; 0: never cut, Rasa's own behaviour).
+
 endpoints.yml:  tracker_store: {type: rasa_extensions.tracker_store.KeptSQLTrackerStore, url: <SQLAlchemy URL>}
 """
 
@@ -24,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,13 +42,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_SIZE = 1000  # conversations; a short conversation's tracker is tens of kilobytes
+# Events Rasa works on at least, once a conversation is long: about 13 turns of this bot, three times what the
+# policies read (MemoizationPolicy's max_history is 4 turns, the longest rule a few) and more than any action looks
+# back for (a request made before verification, actions/plans.py and payments.py: up to 6 turns). 200 left a turn at
+# message 1,000 at 1.76x the CPU of one at message 1 (Rasa works on 200-400 events then); 80: docs/performance.md.
+DEFAULT_WINDOW = 80
 
 
 @dataclass
@@ -48,8 +65,10 @@ class _Kept:
 
 
 class KeptSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE, window: int | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self._window = int(os.environ.get("SETTLE_TRACKER_WINDOW") or DEFAULT_WINDOW) if window is None else window
         if self.engine.dialect.name == "sqlite":
             # One connection kept per thread instead of one opened per query, in WAL mode, which survives a crash of
             # the process without an fsync at every commit (see bot/db/__init__.py).
@@ -67,13 +86,47 @@ class KeptSQLTrackerStore(SQLTrackerStore):
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         kept = self._kept.pop(sender_id, None)
         if kept is not None and await asyncio.to_thread(self._newest, sender_id) == kept.newest_id:
-            self._stored[sender_id] = kept.stored
-            return kept.tracker
+            tracker = self._windowed(kept.tracker)
+            # Every event of a cut tracker is stored (its opening never is, and never needs to be).
+            self._stored[sender_id] = kept.stored if tracker is kept.tracker else len(tracker.events)
+            return tracker
         tracker = await asyncio.to_thread(self._read, sender_id)
         if len(self._stored) > 10 * self._cache_size:  # read but never saved (Rasa's HTTP API): forget, save counts
             self._stored.clear()
+        if tracker is not None:
+            tracker = self._windowed(tracker)
         self._stored[sender_id] = len(tracker.events) if tracker is not None else 0
         return tracker
+
+    def _windowed(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
+        """The tracker itself, or (past twice the window) one that opens as a new session with the slots and active
+        loop as they stand and goes on with the latest events from a turn's start (see the module docstring)."""
+        if not self._window or self.domain is None or len(tracker.events) <= 2 * self._window:
+            return tracker
+        events = list(tracker.events)
+        latest = len(events) - self._window  # the cut is here or before it, so the window holds `window` events
+        # Where a turn could start the window: a user message after action_listen, with no form active then.
+        reading = DialogueStateTracker.from_events(tracker.sender_id, [], self.domain.slots)
+        cuts = []
+        for index, event in enumerate(events):
+            if index and isinstance(event, UserUttered) and isinstance(events[index - 1], ActionExecuted) \
+                    and events[index - 1].action_name == ACTION_LISTEN_NAME and reading.active_loop_name is None:
+                cuts.append(index)
+            reading.update(event)
+        before = [index for index in cuts if index <= latest]
+        if not before:  # no turn starts outside a form early enough: cut at a later turn
+            return tracker
+        cut = before[-1]
+        head = DialogueStateTracker.from_events(tracker.sender_id, events[:cut], self.domain.slots)
+        stamp = events[cut].timestamp
+        opening: list[Event] = [ActionExecuted(ACTION_SESSION_START_NAME, timestamp=stamp),
+                                SessionStarted(timestamp=stamp)]
+        opening += [SlotSet(name, slot.value, timestamp=stamp) for name, slot in head.slots.items()
+                    if slot.value != slot.initial_value]
+        opening.append(ActionExecuted(ACTION_LISTEN_NAME, timestamp=stamp))
+        if cut <= len(opening):  # the cut would not make the tracker shorter
+            return tracker
+        return DialogueStateTracker.from_events(tracker.sender_id, opening + events[cut:], self.domain.slots)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)

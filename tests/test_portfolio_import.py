@@ -626,3 +626,112 @@ def test_cli_unmigrated_database_says_to_migrate(monkeypatch, capsys, tmp_path):
     assert run_cli(str(DEMO)) == 2
 
     assert "python -m bot migrate" in capsys.readouterr().err
+
+
+# --- files larger than a batch (issue 22: streamed, written in batches, still all or nothing) -----------------------
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of 3 rows, so that a file of a dozen lines crosses several, as a million-row file crosses hundreds."""
+    monkeypatch.setattr("bot.portfolio_import.BATCH_ROWS", 3)
+
+
+def person(n: int, **changes: str) -> str:
+    return line(account_ref=f"SET-95{n:04d}", first_name=f"P{n}", ssn_last4=f"{n:04d}", phone="", **changes)
+
+
+def test_a_file_of_many_batches_imports_every_row_and_counts_each_person_once(engine, tmp_path, small_batches):
+    """The same person on rows 2 and 10 (batches 1 and 3) is one debtor, created once, with row 10's details;
+    a dry run says exactly what the import then does. Mutation tried: `ours = False` (a debtor this import created
+    in an earlier batch treated as one that existed before): debtors_updated became 1, the counts failed."""
+    rows = [person(n) for n in range(1, 9)] + [line(account_ref="SET-959999", first_name="p1", ssn_last4="0001",
+                                                    phone="", zip="99501", timezone="America/Anchorage")]
+    path = write(tmp_path, HEADER, *rows)
+
+    dry = import_accounts(engine, path, dry_run=True)
+    result = import_accounts(engine, path)
+
+    assert (result.rows, result.debtors_created, result.debtors_updated, result.debtors_unchanged) == (9, 8, 0, 0)
+    assert (result.accounts_created, result.accounts_updated, result.accounts_unchanged) == (9, 0, 0)
+    assert dry == type(result)(**{**vars(result), "dry_run": True})
+    assert count(engine, Debtor) == 8 and count(engine, Account) == 9
+    both = account(engine, "SET-959999").debtor
+    assert both.id == account(engine, "SET-950001").debtor.id
+    assert (both.zip, both.timezone) == ("99501", "America/Anchorage")  # the latest row's details
+
+
+def test_a_reimport_across_batches_counts_a_changed_person_once(engine, tmp_path, small_batches):
+    """A person who existed before, named on rows in two batches with new details, is one debtor updated; the others
+    are unchanged. Mutation tried: noting every sighting, not the first (insert without ON CONFLICT DO NOTHING):
+    the second sighting failed on the primary key."""
+    import_accounts(engine, write(tmp_path, HEADER, *(person(n) for n in range(1, 8)), name="first.csv"))
+    again = [person(n) for n in range(1, 8)]
+    again[0] = person(1, zip="10001")
+    again.append(line(account_ref="SET-958888", first_name="P1", ssn_last4="0001", phone="", zip="10001"))
+
+    result = import_accounts(engine, write(tmp_path, HEADER, *again, name="second.csv"))
+
+    assert (result.debtors_created, result.debtors_updated, result.debtors_unchanged) == (0, 1, 6)
+    assert (result.accounts_created, result.accounts_unchanged) == (1, 7)
+    assert account(engine, "SET-958888").debtor.zip == "10001"
+
+
+def test_a_failure_in_a_later_batch_leaves_nothing_behind(engine, tmp_path, monkeypatch, small_batches):
+    """Batches are written in one transaction: the third batch failing undoes the first two. Mutation tried: a
+    commit after each batch: the first two batches' accounts stayed and the snapshot differed."""
+    import bot.portfolio_import as portfolio_import
+
+    before = snapshot(engine)
+    real, calls = portfolio_import._write_batch, []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("connection lost")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(portfolio_import, "_write_batch", failing)
+    with pytest.raises(RuntimeError):
+        import_accounts(engine, write(tmp_path, HEADER, *(person(n) for n in range(1, 10))))
+
+    assert len(calls) == 3
+    assert snapshot(engine) == before
+
+
+def test_every_bad_row_of_a_long_file_is_reported_with_its_line_and_nothing_is_written(engine, tmp_path,
+                                                                                        small_batches):
+    """Rows are checked as the file streams past, before any batch is written: a bad row at the end is found, and a
+    duplicate whose two lines are batches apart names both. Mutation tried: no checking reading (rows written as
+    they are read): no PortfolioImportError, the bad rows were skipped and the rest imported."""
+    before = snapshot(engine)
+    rows = [person(n) for n in range(1, 11)]
+    rows[1] = person(2, dob="1990-02-30")
+    rows.append(person(1, balance="5.00"))  # line 12: account_ref of line 2 again
+
+    with pytest.raises(PortfolioImportError) as caught:
+        import_accounts(engine, write(tmp_path, HEADER, *rows))
+
+    assert [(e.line, e.field) for e in caught.value.errors] == [(2, "account_ref"), (3, "dob"),
+                                                                (12, "account_ref")]
+    assert "also on line 12" in caught.value.errors[0].reason
+    assert snapshot(engine) == before
+
+
+class _OneWayStream(io.BytesIO):
+    """A pipe or an upload: readable once, no seeking."""
+
+    def seekable(self) -> bool:
+        return False
+
+    def seek(self, *args, **kwargs):  # noqa: ANN002, ANN003
+        raise io.UnsupportedOperation("not seekable")
+
+
+def test_a_stream_that_cannot_seek_is_imported_whole(engine, small_batches):
+    """The import reads a file twice; a stream that cannot go back is copied to a temporary file first."""
+    text = "\n".join([HEADER, *(person(n) for n in range(1, 8))]) + "\n"
+
+    result = import_accounts(engine, _OneWayStream(text.encode("utf-8")))
+
+    assert (result.rows, result.accounts_created) == (7, 7)

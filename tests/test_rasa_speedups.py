@@ -80,4 +80,10 @@ def test_the_kept_tracker_store_writes_and_reads_what_rasas_sql_store_does(tmp_p
         "new_session_read_as_rasa_does": True,  # a new session: the next reading starts at it, as Rasa's does
         "rewrite_in_place": True,  # PCI-2: a rewritten event keeps its row (id, order, columns); only data changes
         "rewrite_forgets_the_kept_tracker": True,  # and the next reading has the rewritten text, as Rasa reads it
+        # Issue 22: a long conversation is handed to Rasa as a window of its latest turns, opened like a session.
+        "window_same_states_as_rasa": True,  # the policies see the same last states as in Rasa's whole reading
+        "window_same_slots_as_rasa": True,  # every slot and the active form as they stand
+        "window_keeps_every_event": True,  # the database holds every event Rasa's own store holds
+        "window_bounds_the_tracker": True,  # the tracker was cut, and stays near the window however long it gets
+        "window_zero_is_rasas_reading": True,  # SETTLE_TRACKER_WINDOW=0: no cut, Rasa's behaviour
     }

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from bot import audit, conversations
 from bot.agents import users
 from bot.db import session_scope
-from bot.db.models import AuditEvent, ConversationFlag
+from bot.db.models import AuditEvent, Conversation, ConversationFlag
 from bot.records import export, review, search
 from bot.records.review_redaction import for_review
 from tests.conftest import add_debtor
@@ -131,3 +131,24 @@ def test_exported_chain_check_reports_a_message_edited_by_hand(engine: Engine) -
         reviewer.can_view_unredacted = True
         record = json.loads(export.as_json(session, reviewer, [disputed], unredacted=True))["conversations"][0]
     assert not record["chain"]["intact"] and record["chain"]["problems"]
+
+
+def test_a_broad_search_counts_to_a_thousand_and_says_more_pages_still_open(engine: Engine) -> None:
+    """Issue 22: counting every match of a broad search reads every matching conversation, which grows with the
+    record; past COUNT_LIMIT the page says "more than" and any page still opens, newest first. A narrow search still
+    gets its exact count. Mutation tried: pages clamped to the capped count (20) as for an exact one: page 21 showed
+    page 20's rows, not the oldest three. (The LIMIT in the count is a cost, not a behaviour: bench/scale.py.)"""
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Conversation.__table__), [
+            {"id": f"cnv_bulk{n:05d}", "channel": "web", "external_id": f"widget-bulk-{n}",
+             "started_at": start + timedelta(minutes=n), "last_activity_at": start + timedelta(minutes=n),
+             "transcript_seq": 0} for n in range(search.COUNT_LIMIT + 3)])
+    with session_scope(engine) as session:
+        broad = search.search(session, search.Filters())
+        last = search.search(session, search.Filters(), page=21)
+        narrow = search.search(session, search.Filters(started_from=start + timedelta(minutes=1000)))
+    assert (broad.total, broad.more) == (search.COUNT_LIMIT, True)
+    assert broad.rows[0].conversation_id == f"cnv_bulk{search.COUNT_LIMIT + 2:05d}"  # the newest
+    assert [r.conversation_id for r in last.rows] == [f"cnv_bulk{n:05d}" for n in (2, 1, 0)]
+    assert (narrow.total, narrow.more, narrow.pages) == (3, False, 1)

@@ -64,6 +64,8 @@ class Base(DeclarativeBase):
 
 class Debtor(Base):
     __tablename__ = "debtors"
+    # The portfolio import finds a batch's people by date of birth and SSN last 4 (migration 0016).
+    __table_args__ = (Index("ix_debtors_dob_ssn_last4", "dob", "ssn_last4"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("dbt"))
     first_name: Mapped[str] = mapped_column(String(100))
@@ -140,7 +142,14 @@ class Conversation(Base):
     (the REST sender, the phone number, the widget session)."""
 
     __tablename__ = "conversations"
-    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_conversation_channel_external"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id", name="uq_conversation_channel_external"),
+        # The compliance search and the KPIs at scale (migration 0016): by start time, address, debtor, account.
+        Index("ix_conversations_started_at", "started_at"),
+        Index("ix_conversations_external_id", "external_id"),
+        Index("ix_conversations_debtor_id", "debtor_id"),
+        Index("ix_conversations_account_id", "account_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("cnv"))
     channel: Mapped[str] = mapped_column(String(20))
@@ -165,7 +174,9 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_id_id", "conversation_id", "id"),)
+    __table_args__ = (Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+                      # The compliance search's intent filter, one probe per conversation (migration 0016).
+                      Index("ix_messages_conversation_id_intent", "conversation_id", "intent"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
@@ -329,7 +340,8 @@ class Plan(Base):
 
 class Installment(Base):
     __tablename__ = "installments"
-    __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_installment_plan_number"),)
+    __table_args__ = (UniqueConstraint("plan_id", "number", name="uq_installment_plan_number"),
+                      Index("ix_installments_due_date", "due_date"))  # the promise-to-pay KPI (migration 0016)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("ins"))
     plan_id: Mapped[str] = mapped_column(ForeignKey("plans.id"), index=True)

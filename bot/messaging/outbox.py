@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, conversations
@@ -79,8 +79,11 @@ class Posted:
 def consumer_started(session: Session, conversation: Conversation, now: datetime,
                      window: timedelta = REPLY_WINDOW) -> bool:
     """TIME-2: the consumer wrote within the window, so a message now answers them (any hour)."""
-    last_in = session.scalar(select(func.max(Message.created_at)).where(
-        Message.conversation_id == conversation.id, Message.direction == "in"))
+    # The newest inbound message by id, read backwards along (conversation_id, id): a turn reads one or two rows,
+    # not the whole conversation as max(created_at) did (issue 22). Messages are stored in order, so it is the
+    # latest one.
+    last_in = session.scalar(select(Message.created_at).where(
+        Message.conversation_id == conversation.id, Message.direction == "in").order_by(Message.id.desc()).limit(1))
     return last_in is not None and now - last_in <= window
 
 

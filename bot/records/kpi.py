@@ -70,17 +70,19 @@ def compute(session: Session, start: date, end: date, *, channel: str | None = N
     counts the installments of those conversations' accounts only."""
     lo, hi = _bounds(start, end)
     days = _days(start, end)
-    query = select(Conversation.id, Conversation.started_at, Conversation.verified_at, Conversation.account_id) \
-        .where(Conversation.started_at >= lo, Conversation.started_at < hi)
+    in_range = [Conversation.started_at >= lo, Conversation.started_at < hi]
     if channel is not None:
-        query = query.where(Conversation.channel == channel)
+        in_range.append(Conversation.channel == channel)
     if debtor_ids is not None:
-        query = query.where(Conversation.debtor_id.in_(list(debtor_ids)))
-    rows = session.execute(query).all()
-    ids = [r.id for r in rows]
-    handed = set(session.scalars(select(Handoff.conversation_id).where(Handoff.conversation_id.in_(ids))))
+        in_range.append(Conversation.debtor_id.in_(list(debtor_ids)))
+    rows = session.execute(select(Conversation.id, Conversation.started_at, Conversation.verified_at,
+                                  Conversation.account_id).where(*in_range)).all()
+    # The range's conversations as a subquery, not their ids bound one by one: PostgreSQL joins along the indexes
+    # (migration 0016) instead of receiving thousands of parameters per query (bench/scale.py).
+    conversations = select(Conversation.id).where(*in_range)
+    handed = set(session.scalars(select(Handoff.conversation_id).where(Handoff.conversation_id.in_(conversations))))
     disputed = set(session.scalars(select(ConversationFlag.conversation_id).where(
-        ConversationFlag.conversation_id.in_(ids), ConversationFlag.flag == "dispute")))
+        ConversationFlag.conversation_id.in_(conversations), ConversationFlag.flag == "dispute")))
     by_kind: dict[str, dict[date, list[int]]] = {k: defaultdict(lambda: [0, 0]) for k in DEFINITIONS}
     for r in rows:
         day = r.started_at.astimezone(timezone.utc).date()
@@ -89,7 +91,7 @@ def compute(session: Session, start: date, end: date, *, channel: str | None = N
                          ("containment_rate", r.id not in handed)):
             by_kind[key][day][0] += int(hit)
             by_kind[key][day][1] += 1
-    accounts = {r.account_id for r in rows if r.account_id}
+    accounts = select(Conversation.account_id).where(*in_range, Conversation.account_id.is_not(None))
     balances = dict(session.execute(select(Account.id, Account.balance_cents).where(Account.id.in_(accounts))).all())
     applied = session.execute(select(Payment.account_id, Payment.applied_cents, Payment.applied_at).where(
         Payment.account_id.in_(accounts), Payment.status == "succeeded", Payment.applied_at >= lo,

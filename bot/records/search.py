@@ -1,7 +1,9 @@
 """Search of conversations for review (REC-2): filters combined with AND, newest first, paginated.
 
-Every filter is an EXISTS or a join on an indexed column (conversations by start time, flags, messages and
-handoffs by conversation id), and a page's review statuses and flags are loaded in two queries, not per row."""
+Every filter is an EXISTS or a join on an indexed column (conversations by start time, address, debtor and account,
+flags, messages and handoffs by conversation id; migration 0016), matches are counted up to COUNT_LIMIT, and a page's
+review statuses and flags are loaded in two queries, not per row: a page costs the same on ten thousand
+conversations as on a million (bench/scale.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,10 @@ from sqlalchemy.orm import Session
 from bot.db.models import Account, Conversation, ConversationFlag, ConversationReview, Debtor, Handoff, Message
 
 PAGE_SIZE = 50
+# Matches are counted exactly up to here; past it the page says "more than 1000". Counting every match of a broad
+# search reads every matching conversation, which grows with the record (bench/scale.py); a page does not.
+COUNT_LIMIT = 1000
+_MAX_PAGE = 2**62 // PAGE_SIZE  # an offset past 2**63 would not even reach the database (a 500)
 
 
 @dataclass(frozen=True)
@@ -43,9 +49,10 @@ class Row:
 @dataclass(frozen=True)
 class Page:
     rows: list[Row]
-    total: int
+    total: int  # exact, or COUNT_LIMIT when `more`
     page: int
     page_size: int
+    more: bool = False  # more than COUNT_LIMIT conversations match
 
     @property
     def pages(self) -> int:
@@ -61,11 +68,16 @@ def _filtered(f: Filters) -> Select:
     if f.channel:
         query = query.where(Conversation.channel == f.channel)
     if f.account_ref:
-        query = query.where(exists().where(Account.id == Conversation.account_id,
-                                           func.upper(Account.account_ref) == f.account_ref.strip().upper()))
+        # References are stored upper-cased (bot/portfolio_import.py), so the unique index finds the account.
+        query = query.where(Conversation.account_id.in_(
+            select(Account.id).where(Account.account_ref == f.account_ref.strip().upper())))
     if f.phone:
-        query = query.where((Conversation.external_id == f.phone.strip()) | exists().where(
-            Debtor.id == Conversation.debtor_id, Debtor.phone == f.phone.strip()))
+        # Two index lookups (the channel address, the debtor's phone) rather than an OR that reads every row.
+        phone = f.phone.strip()
+        query = query.where(Conversation.id.in_(
+            select(Conversation.id).where(Conversation.external_id == phone).union(
+                select(Conversation.id).join(Debtor, Debtor.id == Conversation.debtor_id)
+                .where(Debtor.phone == phone))))
     if f.intent:
         query = query.where(exists().where(Message.conversation_id == Conversation.id, Message.intent == f.intent))
     if f.outcome or f.agent_id:
@@ -91,13 +103,16 @@ def _filtered(f: Filters) -> Select:
 
 def search(session: Session, filters: Filters, *, page: int = 1, page_size: int = PAGE_SIZE) -> Page:
     ids = _filtered(filters)
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
-    # Past the last page shows the last page: an offset past 2**63 would not even reach the database (a 500).
-    page = min(max(1, page), max(1, -(-total // page_size)))
+    total = session.scalar(select(func.count()).select_from(ids.limit(COUNT_LIMIT + 1).subquery())) or 0
+    more = total > COUNT_LIMIT
+    total = min(total, COUNT_LIMIT)
+    # Past the last page shows the last page (when the count is exact).
+    page = min(max(1, page), _MAX_PAGE if more else max(1, -(-total // page_size)))
+    # The filters on the page's own query, not `id IN (the filtered ids)`: a self-join that PostgreSQL answers by
+    # reading every conversation before it can sort them; this way it walks the start-time index and stops at a page.
     rows = session.execute(
-        select(Conversation.id, Conversation.channel, Conversation.started_at, Account.account_ref)
+        ids.with_only_columns(Conversation.id, Conversation.channel, Conversation.started_at, Account.account_ref)
         .outerjoin(Account, Account.id == Conversation.account_id)
-        .where(Conversation.id.in_(ids))
         .order_by(Conversation.started_at.desc(), Conversation.id)
         .limit(page_size).offset((page - 1) * page_size)).all()
     found = [r.id for r in rows]
@@ -109,10 +124,10 @@ def search(session: Session, filters: Filters, *, page: int = 1, page_size: int 
             .where(ConversationFlag.conversation_id.in_(found)).order_by(ConversationFlag.flag)):
         flags.setdefault(conversation_id, []).append(flag)
     return Page(rows=[Row(r.id, r.channel, r.started_at, r.account_ref, statuses.get(r.id, "unreviewed"),
-                          flags.get(r.id, [])) for r in rows], total=total, page=page, page_size=page_size)
+                          flags.get(r.id, [])) for r in rows], total=total, page=page, page_size=page_size, more=more)
 
 
 def all_ids(session: Session, filters: Filters, limit: int = 10_000) -> list[str]:
     """Every matching conversation id (for exporting a search result), newest first, capped."""
-    return list(session.scalars(select(Conversation.id).where(Conversation.id.in_(_filtered(filters)))
-                                .order_by(Conversation.started_at.desc(), Conversation.id).limit(limit)))
+    return list(session.scalars(_filtered(filters).order_by(Conversation.started_at.desc(), Conversation.id)
+                                .limit(limit)))

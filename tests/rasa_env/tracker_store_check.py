@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import sys
 import time
@@ -115,7 +116,77 @@ async def scenario(work: Path) -> dict:
     rasa_reading = await SQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'kept.db'}").retrieve("c2")
     found["rewrite_forgets_the_kept_tracker"] = (reading is not kept_tracker and dump(reading) == dump(rasa_reading)
                                                  and reading.get_slot("id_dob") == "my card is [REDACTED]")
+
+    found.update(await windowed_scenario(work, domain))
     return found
+
+
+def long_conversation(turns: int) -> list[list]:
+    """Turns of every shape a conversation has: a slot set once at the start and never again (verified), plain
+    replies, and a form that stays open for seven turns (a cut must never fall inside it)."""
+    from rasa.shared.core.events import ActionExecuted, ActiveLoop, BotUttered, SlotSet, UserUttered
+
+    steps: list[list] = [session_start() + turn("hi", "greet", "Hello")[:2] + [
+        SlotSet("verified", True), BotUttered("Hello"), ActionExecuted("action_listen")]]
+    for number in range(turns):
+        kind = number % 20
+        if kind < 12:
+            steps.append(turn(f"hello {number}", "greet", "Hello") if kind % 2 else
+                         turn(f"are you a bot {number}", "bot_challenge", "I am a bot"))
+        elif kind == 12:
+            steps.append([UserUttered(f"what do I owe {number}", {"name": "check_balance", "confidence": 0.9}),
+                          ActionExecuted("verify_form"), ActiveLoop("verify_form"), SlotSet("requested_slot", "id_dob"),
+                          BotUttered("Your date of birth?"), ActionExecuted("action_listen")])
+        elif kind < 19:
+            steps.append([UserUttered(f"not sure {number}", {"name": "inform_identity", "confidence": 0.9}),
+                          ActionExecuted("verify_form"), SlotSet("requested_slot", "id_dob"),
+                          BotUttered("Your date of birth?"), ActionExecuted("action_listen")])
+        else:
+            steps.append([UserUttered(f"03/{number % 28 + 1:02d}/1979", {"name": "inform_identity", "confidence": 0.9}),
+                          ActionExecuted("verify_form"), SlotSet("id_dob", f"1979-03-{number % 28 + 1:02d}"),
+                          ActiveLoop(None), SlotSet("requested_slot", None), BotUttered("Thanks"),
+                          ActionExecuted("action_listen")])
+    return steps
+
+
+async def windowed_scenario(work: Path, domain) -> dict:
+    """A long conversation through a kept store with a small window, beside Rasa's own store: after every turn the
+    windowed tracker must give the policies the same states (the last turns, with the same slots) as Rasa's whole
+    reading, and the database must hold every event Rasa's store holds."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from rasa_extensions.tracker_store import KeptSQLTrackerStore
+
+    window = 40  # events: at least five turns of these, more than the 8 states compared
+    kept = KeptSQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'window.db'}", window=window)
+    whole = KeptSQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'whole.db'}", window=0)
+    plain = SQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'window-plain.db'}")
+    same_states, same_slots, longest, cuts = True, True, 0, 0
+    for step in long_conversation(80):
+        trackers = []
+        for store in (kept, whole, plain):
+            tracker = await store.retrieve("w") or DialogueStateTracker("w", domain.slots)
+            trackers.append(tracker)
+        windowed, full = trackers[0], trackers[2]
+        if full.events:
+            # The policies read the last turns' states (MemoizationPolicy: 4 turns; rules: a few): 8 states here.
+            same_states &= windowed.past_states(domain)[-8:] == full.past_states(domain)[-8:]
+            if not same_states and os.environ.get("DEBUG_WINDOW"):
+                print(windowed.past_states(domain)[-8:], full.past_states(domain)[-8:], sep="\n")
+                raise SystemExit(1)
+            same_slots &= windowed.current_slot_values() == full.current_slot_values()
+            same_slots &= windowed.active_loop_name == full.active_loop_name
+            cuts += len(windowed.events) < len(trackers[1].events)
+        for store, tracker in zip((kept, whole, plain), trackers, strict=True):
+            tracker.update_with_events(step, domain, override_timestamp=False)
+            await store.save(tracker)
+        longest = max(longest, len(windowed.events))
+        time.sleep(0.002)
+    return {"window_same_states_as_rasa": same_states, "window_same_slots_as_rasa": same_slots,
+            "window_keeps_every_event": rows(work / "window.db") == rows(work / "window-plain.db"),
+            "window_bounds_the_tracker": cuts > 0 and longest <= 2 * window + 20,
+            "window_zero_is_rasas_reading": rows(work / "whole.db") == rows(work / "window-plain.db")}
 
 
 def main() -> None:
