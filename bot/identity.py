@@ -34,7 +34,7 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, language
 from bot.db.models import Account, Conversation, Debtor, VerificationAttempt
 
 _MONTHS = {
@@ -388,6 +388,7 @@ class IdentityService:
             conversation.debtor_id = debtor.id
             conversation.account_id = account_id
             conversation.verified_at = now
+            language.on_verified(session, conversation, debtor)
         audit.record(session, "identity_verified", rule_id="ID-2", conversation_id=conversation_id,
                      account_id=account_id)
         return VerificationResult(VERIFIED, debtor.id, tuple(a.id for a in accounts))

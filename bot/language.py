@@ -176,8 +176,6 @@ def observe(session: Session, conversation: Conversation, text: str, now: dateti
         set_language(session, conversation, named, confirmed=True, now=now)
         alone = only_names_a_language(text) or plain(text) in _ANSWERS[named]
         return Observation(named, named != language, (wording.say("language_now", named),) if alone else ())
-    if conversation.language is None:
-        conversation.language = language  # fixed from the first message on, so a stored default is visible
     if conversation.language_confirmed_at is not None:
         return Observation(language)
     reading = detect(text)
@@ -190,3 +188,12 @@ def observe(session: Session, conversation: Conversation, text: str, now: dateti
         conversation.language_asked_at = now or datetime.now(timezone.utc)
         return Observation(language, prefix=(wording.say("language_question", language),))
     return Observation(language)
+
+
+def on_verified(session: Session, conversation: Conversation, debtor: Debtor) -> None:
+    """The conversation now knows its debtor: a language the debtor used here becomes theirs; a conversation with
+    no language of its own yet (only short replies so far) takes the one the debtor used before."""
+    if conversation.language:
+        debtor.language = conversation.language
+    elif debtor.language:
+        conversation.language = debtor.language

@@ -115,3 +115,12 @@ def test_OPT_3_ALTO_as_the_first_text_of_a_number_is_confirmed_in_spanish(client
     Phone(test_client).text("Alto.")
     assert [m["body"] for m in twilio.messages] == [keywords.stop_reply("sms", "es")]
     assert rasa.asked == [] and rasa.parsed == []
+
+
+def test_en_espanol_alone_is_confirmed_in_spanish_without_a_dialogue_turn(client, db_url):
+    """Mutation tried: observe()'s replies ignored by the pipeline ("en espanol" went to Rasa)."""
+    test_client, rasa, twilio = client
+    Phone(test_client).text("en espanol")
+    Phone(test_client).text("ok")
+    assert [m["body"] for m in twilio.messages] == [wording.say("language_now", "es"), "[es] ok"]
+    assert rasa.asked == [("ok", "es")]
