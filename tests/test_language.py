@@ -4,7 +4,6 @@ detection does not undo, and the language kept on the contact and the debtor."""
 
 from __future__ import annotations
 
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select

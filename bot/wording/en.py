@@ -37,6 +37,32 @@ TEXTS: dict[str, str] = {
     # PCI-1: a picture could be a card or an ID (bot/gateway/sms_channel.py).
     "media_reply": ("Sorry, I can't open pictures or files sent by text. Please type your message instead, or say "
                     "'talk to a person'. For your safety, please don't send photos of cards or IDs."),
+    # Verification (actions/verification.py). DISC-3: neutral wording, no "debt", creditor or amount before it.
+    "verify_locked": ("Sorry, I couldn't confirm your details. For your security, I can't share account details in "
+                      "chat for the next 24 hours. Say 'talk to a person' and someone on our team can help."),
+    "verify_retry": "Sorry, I couldn't confirm those details. Let's try once more.",
+    # ID-2: said for any details, existing or not, so it tells a stranger nothing.
+    "verify_throttled": "I can't check those details again just yet. Please try again in {minutes}.",
+    "minute_one": "a minute",
+    "minutes_many": "{count} minutes",
+    "verify_first": "I can help with that. First I need to confirm who you are.",
+    "verify_start": "Thanks. Let me confirm who you are.",
+    "ask_dob_again": "Sorry, I didn't catch that date. Please type it like this: 03/14/1979.",
+    "ask_secret_again": ("Sorry, I didn't catch that. Please type the last 4 digits of your Social Security number, "
+                         "or your 5-digit ZIP code."),
+    "ask_locator_again": ("Sorry, I didn't catch that. Please type the account number from our letter (like "
+                          "SET-100001), or your first and last name."),
+    # ID-2: a ZIP verifies only beside the account reference, so a name there is not enough.
+    "ask_reference_again": ("With a ZIP code I also need the account number from our letter (like SET-100001). If "
+                            "you don't have it, type the last 4 digits of your Social Security number instead."),
+    # The balance (bot/accounts.py): read from the ledger, after the DISC-1/DISC-2 disclosure.
+    "balance_line": "Your balance with {creditor} (account {reference}) is {amount}{status}.",
+    "balance_status": " (status: {status})",
+    "no_balance": "I couldn't find an open balance for you.",
+    "balance_next": "What would you like to do next? You can say 'payment plan', 'pay now' or 'talk to a person'.",
+    "status_active": "active", "status_disputed": "disputed", "status_ceased": "ceased",
+    "status_attorney": "attorney", "status_bankrupt": "bankrupt", "status_deceased": "deceased",
+    "status_paid": "paid", "status_closed": "closed",
     # The language of the conversation (bot/language.py).
     "language_question": "¿Prefiere español? Responda ESPAÑOL. / Prefer English? Reply ENGLISH.",
     "language_now": "OK, we'll continue in English. Say 'en español' any time to switch.",

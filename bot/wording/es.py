@@ -22,7 +22,7 @@ TEXTS: dict[str, str] = {
     "opted_out_reply_other": ("Usted pidió no recibir mensajes, así que esta es nuestra única respuesta. Escriba "
                               "START si quiere respuestas aquí otra vez."),
     # OPT-2: the company, a contact and how to stop.
-    "help_reply": ("{business}: para recibir ayuda, comuníquese con {support}. Responda ALTO para no recibir más "
+    "help_reply": ("{business}: si necesita ayuda, use este contacto: {support}. Responda ALTO si ya no quiere "
                    "mensajes."),
     # VUL-2: 988 in Spanish: call and press 2, or text AYUDA to 988 (988 Lifeline en español).
     "crisis_line": ("Si está pensando en hacerse daño, llame al 988 y oprima 2 para hablar en español, o mande la "
@@ -36,6 +36,30 @@ TEXTS: dict[str, str] = {
                      "datos de tarjeta; solo le mandamos un enlace seguro nuestro."),
     "media_reply": ("Perdón, no puedo abrir fotos ni archivos que llegan por texto. Escriba su mensaje, o escriba "
                     "'hablar con una persona'. Por su seguridad, no mande fotos de tarjetas ni de identificaciones."),
+    "verify_locked": ("Perdón, no pude confirmar sus datos. Por su seguridad, no puedo dar detalles de la cuenta "
+                      "por chat en las próximas 24 horas. Escriba 'hablar con una persona' y alguien de nuestro "
+                      "equipo le puede ayudar."),
+    "verify_retry": "Perdón, no pude confirmar esos datos. Intentemos una vez más.",
+    "verify_throttled": "Todavía no puedo revisar esos datos otra vez. Intente de nuevo en {minutes}.",
+    "minute_one": "un minuto",
+    "minutes_many": "{count} minutos",
+    "verify_first": "Le puedo ayudar con eso. Primero necesito confirmar quién es usted.",
+    "verify_start": "Gracias. Déjeme confirmar quién es usted.",
+    "ask_dob_again": "Perdón, no entendí la fecha. Escríbala así, con mes, día y año: 03/14/1979.",
+    "ask_secret_again": ("Perdón, no le entendí. Escriba los últimos 4 números de su Seguro Social, o su código "
+                         "postal de 5 números."),
+    "ask_locator_again": ("Perdón, no le entendí. Escriba el número de cuenta de nuestra carta (como SET-100001), "
+                          "o su nombre y apellido."),
+    "ask_reference_again": ("Con el código postal también necesito el número de cuenta de nuestra carta (como "
+                            "SET-100001). Si no lo tiene, escriba los últimos 4 números de su Seguro Social."),
+    "balance_line": "Su saldo con {creditor} (cuenta {reference}) es {amount}{status}.",
+    "balance_status": " (estado: {status})",
+    "no_balance": "No encontré un saldo abierto a su nombre.",
+    "balance_next": ("¿Qué quiere hacer ahora? Puede escribir 'plan de pagos', 'pagar ahora' o 'hablar con una "
+                     "persona'."),
+    "status_active": "activa", "status_disputed": "en disputa", "status_ceased": "sin contacto",
+    "status_attorney": "con abogado", "status_bankrupt": "en bancarrota", "status_deceased": "fallecido",
+    "status_paid": "pagada", "status_closed": "cerrada",
     "language_question": "¿Prefiere español? Responda ESPAÑOL. / Prefer English? Reply ENGLISH.",
     "language_now": "Claro, seguimos en español. Escriba 'English' cuando quiera cambiar.",
 }
