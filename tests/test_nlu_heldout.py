@@ -68,7 +68,8 @@ def test_own_heldout_covers_every_intent_and_out_of_scope() -> None:
 
 
 def test_spanish_heldout_shares_no_row_with_training_data_and_covers_every_intent() -> None:
-    """Mutation tried: "si" (a held-out affirm) left in data/nlu/chitchat.yml's training rows: fails."""
+    """Mutation tried: the first version of the set, whose "hola", "si", "no" and "adios" are English training
+    rows too: this test listed those four."""
     training = _training_examples()
     rows = _rows(SPANISH_HELDOUT)
     leaked = [(text, training[_norm(text)]) for text, _ in rows if _norm(text) in training]
