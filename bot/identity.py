@@ -48,6 +48,16 @@ _MONTHS = {
         start=1,
     )
     for name in names
+} | {  # Spanish (issue 23): "14 de marzo de 1979"
+    name: number
+    for number, names in enumerate(
+        [
+            ("enero", "ene"), ("febrero",), ("marzo",), ("abril", "abr"), ("mayo",), ("junio",), ("julio",),
+            ("agosto", "ago"), ("septiembre", "setiembre"), ("octubre",), ("noviembre",), ("diciembre", "dic"),
+        ],
+        start=1,
+    )
+    for name in names
 }
 _MONTH = r"(?P<month_name>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
@@ -59,8 +69,9 @@ _DATE_PATTERNS = [
     re.compile(r"\b(?P<month>\d{1,2})[-/.](?P<day>\d{1,2})[-/.]" + _YEAR + r"\b"),
     # March 14 1979, mar 14th, 79
     re.compile(r"\b" + _MONTH + r"\s+" + _DAY + r",?\s+(?:of\s+)?" + _YEAR + r"\b", re.IGNORECASE),
-    # 14 March 1979, 14th of march 1979
-    re.compile(r"\b" + _DAY + r"\s+(?:of\s+)?" + _MONTH + r",?\s+" + _YEAR + r"\b", re.IGNORECASE),
+    # 14 March 1979, 14th of march 1979, 14 de marzo de 1979
+    re.compile(r"\b" + _DAY + r"\s+(?:of\s+|de\s+)?" + _MONTH + r",?\s+(?:de(?:l)?\s+)?" + _YEAR + r"\b",
+               re.IGNORECASE),
     # 03141979 (eight digits, US order)
     re.compile(r"\b(?P<month>\d{2})(?P<day>\d{2})(?P<year>(?:19|20)\d{2})\b"),
 ]
