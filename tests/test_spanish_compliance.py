@@ -73,3 +73,12 @@ def test_TBD_1_a_time_barred_debt_never_mentions_a_lawsuit_in_spanish():
 def test_every_spanish_text_of_ours_passes_the_tone_lint():
     for key, text in wording.CATALOGUES["es"].items():
         assert tone.lint(text) == [], key
+
+
+def test_OPT_2_no_text_asks_for_a_spanish_opt_out_word_for_anything_else():
+    """CANCELAR and BAJA opt out, so "responda CANCELAR para cancelar su plan" would end every text; saying how to
+    opt out is fine. Mutation tried: the Spanish half of _CANCEL_INSTRUCTION removed (the first line passed)."""
+    assert tone.mentions_cancel_instruction("Responda CANCELAR para cancelar su plan.")
+    assert tone.mentions_cancel_instruction("Escriba baja para cambiar la fecha")
+    assert not tone.mentions_cancel_instruction(wording.say("opt_out_line", "es"))
+    assert not any(tone.mentions_cancel_instruction(text) for text in wording.CATALOGUES["es"].values())

@@ -15,8 +15,8 @@ TEXTS: dict[str, str] = {
     # OPT-3: one confirmation with nothing else in it.
     "stop_reply_sms": "Ya no le enviaremos más mensajes de texto. Responda START si quiere recibirlos otra vez.",
     "stop_reply_other": "Ya no le enviaremos más mensajes por este medio. Escriba START si quiere recibirlos otra vez.",
-    "start_reply_sms": "Va a recibir nuestros mensajes otra vez. Responda ALTO cuando quiera dejar de recibirlos.",
-    "start_reply_other": "Va a recibir nuestros mensajes otra vez. Escriba ALTO cuando quiera dejar de recibirlos.",
+    "start_reply_sms": "Va a recibir nuestros mensajes otra vez. Responda ALTO si ya no quiere mensajes.",
+    "start_reply_other": "Va a recibir nuestros mensajes otra vez. Escriba ALTO si ya no quiere mensajes.",
     "opted_out_reply_sms": ("Usted pidió no recibir mensajes, así que esta es nuestra única respuesta. Responda START "
                             "si quiere respuestas aquí otra vez."),
     "opted_out_reply_other": ("Usted pidió no recibir mensajes, así que esta es nuestra única respuesta. Escriba "
