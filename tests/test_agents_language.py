@@ -1,5 +1,6 @@
 """Agents and the debtor's language (issue 23): a Spanish conversation goes to someone who speaks Spanish when one is
-available, the queue and the conversation show the language, and every canned reply exists in both languages."""
+available, the queue and the conversation show the language, and every canned reply exists in both languages.
+On SQLite only: the rule is plain Python over rows, and tests/test_agents_queue.py runs the queue on both databases."""
 
 from __future__ import annotations
 
@@ -23,9 +24,9 @@ def _spanish_handoff(session) -> Handoff:
 
 
 def test_HO_1_an_english_only_agent_cannot_take_a_spanish_conversation_while_a_spanish_speaker_is_available(
-        engine):
+        sqlite_engine):
     """Mutation tried: _check_language not called from claim() (the English-only agent took it)."""
-    with session_scope(engine) as session:
+    with session_scope(sqlite_engine) as session:
         ana = users.create_user(session, "ana", PASSWORD, "agent")  # English only (no languages recorded)
         lupe = users.create_user(session, "lupe", PASSWORD, "agent")
         lupe.languages = ["en", "es"]
@@ -41,10 +42,10 @@ def test_HO_1_an_english_only_agent_cannot_take_a_spanish_conversation_while_a_s
         assert queue.claim(session, waiting.id, lupe, now=NOW + timedelta(minutes=1)).claimed_by == lupe.id
 
 
-def test_HO_1_with_no_spanish_speaker_available_anyone_may_take_it(engine):
+def test_HO_1_with_no_spanish_speaker_available_anyone_may_take_it(sqlite_engine):
     """An answer in English beats no answer. Mutation tried: the refusal without looking for a colleague (nobody
     could take it)."""
-    with session_scope(engine) as session:
+    with session_scope(sqlite_engine) as session:
         ana = users.create_user(session, "ana", PASSWORD, "agent")
         lupe = users.create_user(session, "lupe", PASSWORD, "agent")
         lupe.languages = ["es"]

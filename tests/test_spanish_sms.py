@@ -1,7 +1,8 @@
 """A whole SMS conversation in Spanish, through signed Twilio webhooks and the real twilio SDK against the local
 stand-in (tests/twilio_standin.py), Rasa replaced by a scripted stand-in that records what it was told (as in
 tests/test_sms_channel.py). The debtor writes in Spanish, the conversation and the contact follow, AYUDA and ALTO
-are answered before NLU in Spanish (OPT-2, OPT-3), and after ALTO the number gets one answer and no reminder."""
+are answered before NLU in Spanish (OPT-2, OPT-3), and after ALTO the number gets one answer and no reminder.
+On SQLite only (the keyword path is the English one's, which tests/test_sms_channel.py runs on both databases)."""
 
 from __future__ import annotations
 
@@ -46,9 +47,10 @@ class RecordingRasa:
 
 
 @pytest.fixture
-def client(db_url: str) -> Iterator[tuple[TestClient, RecordingRasa, TwilioStandIn]]:
+def client(sqlite_url: str, sqlite_engine: Any) -> Iterator[tuple[TestClient, RecordingRasa, TwilioStandIn]]:
+    # sqlite_engine empties the session's SQLite database first (sqlite_url alone keeps earlier tests' rows).
     with TwilioStandIn() as twilio:
-        settings = Settings(database_url=db_url, rasa_url="http://127.0.0.1:9", public_base_url=PUBLIC,
+        settings = Settings(database_url=sqlite_url, rasa_url="http://127.0.0.1:9", public_base_url=PUBLIC,
                             twilio_timeout_seconds=1.0, sms_retry_backoff_seconds=0.0,
                             twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
                             twilio_from_number=FROM_NUMBER, twilio_api_url=twilio.url)
@@ -58,11 +60,11 @@ def client(db_url: str) -> Iterator[tuple[TestClient, RecordingRasa, TwilioStand
             yield test_client, rasa, twilio
 
 
-def test_OPT_2_OPT_3_a_spanish_sms_conversation_ending_in_ALTO(client, db_url):
+def test_OPT_2_OPT_3_a_spanish_sms_conversation_ending_in_ALTO(client, sqlite_url):
     """Mutation tried: "alto" removed from SPANISH_STOP_KEYWORDS (ALTO went to Rasa and nothing was opted out);
     the detector's verdict not kept on the conversation (Rasa was told "en")."""
     test_client, rasa, twilio = client
-    engine = get_engine(db_url)
+    engine = get_engine(sqlite_url)
     with session_scope(engine) as session:
         _, account = add_debtor(session, phone=PHONE)
         outbox.schedule(session, account_id=account.id, channel="sms", address=PHONE, kind="reminder",
@@ -96,7 +98,7 @@ def test_OPT_2_OPT_3_a_spanish_sms_conversation_ending_in_ALTO(client, db_url):
         assert session.scalars(select(ScheduledMessage.status)).all() == ["cancelled"]  # OPT-3
 
 
-def test_OPT_2_the_english_STOP_works_in_a_spanish_conversation_and_is_answered_in_english(client, db_url):
+def test_OPT_2_the_english_STOP_works_in_a_spanish_conversation_and_is_answered_in_english(client, sqlite_url):
     """Mutation tried: "stop" dropped from the keywords when the conversation is Spanish (STOP went to Rasa)."""
     test_client, rasa, twilio = client
     phone = Phone(test_client)
@@ -104,11 +106,11 @@ def test_OPT_2_the_english_STOP_works_in_a_spanish_conversation_and_is_answered_
     phone.text("STOP")
     assert [m["body"] for m in twilio.messages][-1] == keywords.stop_reply("sms", "en")
     assert [text for text, _ in rasa.asked] == ["necesito hacer un plan de pagos"]
-    with session_scope(get_engine(db_url)) as session:
+    with session_scope(get_engine(sqlite_url)) as session:
         assert session.scalars(select(ContactPreference.opted_out_at)).one() is not None
 
 
-def test_OPT_3_ALTO_as_the_first_text_of_a_number_is_confirmed_in_spanish(client, db_url):
+def test_OPT_3_ALTO_as_the_first_text_of_a_number_is_confirmed_in_spanish(client, sqlite_url):
     """A keyword is answered in its own language, even before the conversation has one.
     Mutation tried: the keyword's language ignored (the conversation's English default answered ALTO)."""
     test_client, rasa, twilio = client
@@ -117,7 +119,7 @@ def test_OPT_3_ALTO_as_the_first_text_of_a_number_is_confirmed_in_spanish(client
     assert rasa.asked == [] and rasa.parsed == []
 
 
-def test_en_espanol_alone_is_confirmed_in_spanish_without_a_dialogue_turn(client, db_url):
+def test_en_espanol_alone_is_confirmed_in_spanish_without_a_dialogue_turn(client, sqlite_url):
     """Mutation tried: observe()'s replies ignored by the pipeline ("en espanol" went to Rasa)."""
     test_client, rasa, twilio = client
     Phone(test_client).text("en espanol")
