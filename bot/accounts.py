@@ -82,7 +82,7 @@ def balance_messages(session: Session, conversation_id: str, now: datetime | Non
         status_note = "" if account.status == AccountStatus.ACTIVE else wording.say(
             "balance_status", speaks, status=wording.say(f"status_{account.status}", speaks))
         lines.append(wording.say("balance_line", speaks, creditor=account.creditor,
-                                 reference=mask_reference(account.account_ref),
+                                 last4=account.account_ref[-4:],
                                  amount=money(account.balance_cents, account.currency, speaks), status=status_note))
     if not lines:
         lines.append(wording.say("no_balance", speaks))

@@ -82,3 +82,25 @@ def test_OPT_2_no_text_asks_for_a_spanish_opt_out_word_for_anything_else():
     assert tone.mentions_cancel_instruction("Escriba baja para cambiar la fecha")
     assert not tone.mentions_cancel_instruction(wording.say("opt_out_line", "es"))
     assert not any(tone.mentions_cancel_instruction(text) for text in wording.CATALOGUES["es"].values())
+
+
+@pytest.mark.parametrize("text,kind", [("Toda la deuda", "all"), ("la cantidad esta mal", "amount"),
+                                       ("No es mía", "not_mine"), ("ya la pague", "already_paid"),
+                                       ("me cobraron de mas", "amount"), ("3", "not_mine")])
+def test_DSP_1_a_spanish_answer_to_what_is_disputed_is_understood(text, kind):
+    """Mutation tried: the Spanish rows of _KIND_WORDS deleted (all but the titles and the digit failed)."""
+    from bot import disputes
+
+    assert disputes.parse_kind(text) == kind
+
+
+def test_DSP_1_the_dispute_confirmation_in_spanish_names_the_amount_the_account_and_the_date():
+    from datetime import datetime, timezone
+
+    from bot import disputes
+
+    receipt = disputes.DisputeReceipt("dsp_x", "ending 0001", "$1,234.56", datetime(2026, 12, 6, tzinfo=timezone.utc))
+    said = disputes.confirmation([receipt], "es")
+    assert "El 6 de diciembre de 2026 anoté su disputa de $1,234.56 en la cuenta que termina en 0001" in said
+    assert "No tiene que pagar la cantidad en disputa" in said  # DSP-2 in Spanish
+    assert disputes.confirmation([receipt]).startswith("Got it. On December 6, 2026 I recorded your dispute")

@@ -56,13 +56,33 @@ TEXTS: dict[str, str] = {
     "ask_reference_again": ("With a ZIP code I also need the account number from our letter (like SET-100001). If "
                             "you don't have it, type the last 4 digits of your Social Security number instead."),
     # The balance (bot/accounts.py): read from the ledger, after the DISC-1/DISC-2 disclosure.
-    "balance_line": "Your balance with {creditor} (account {reference}) is {amount}{status}.",
+    "balance_line": "Your balance with {creditor} (account ending {last4}) is {amount}{status}.",
     "balance_status": " (status: {status})",
     "no_balance": "I couldn't find an open balance for you.",
     "balance_next": "What would you like to do next? You can say 'payment plan', 'pay now' or 'talk to a person'.",
     "status_active": "active", "status_disputed": "disputed", "status_ceased": "ceased",
     "status_attorney": "attorney", "status_bankrupt": "bankrupt", "status_deceased": "deceased",
     "status_paid": "paid", "status_closed": "closed",
+    # Disputes (bot/disputes.py, actions/disputes.py): DSP-1 to DSP-3.
+    "dispute_kind_all": "All of it",
+    "dispute_kind_amount": "The amount is wrong",
+    "dispute_kind_not_mine": "It's not mine",
+    "dispute_kind_already_paid": "I already paid",
+    "dispute_ask_kind": "I'm sorry about the trouble. What do you dispute?\n{choices}",
+    "dispute_kind_again": "Sorry, I didn't catch that. Please pick 1, 2, 3 or 4.",
+    "dispute_amount_again": "Sorry, I didn't catch that. Please type an amount like $500, or say 'I don't know'.",
+    "dispute_no_account": "I couldn't find an open account to dispute. Say 'talk to a person' and someone can help.",
+    "dispute_item": "{amount} on the account ending {last4}",
+    "dispute_recorded": ("Got it. On {when} I recorded your dispute of {disputed}. We've paused collection on it "
+                         "while we check, and we'll send you what we find in writing. You don't need to pay the "
+                         "disputed amount while we check."),
+    # DSP-2: not "ask you to pay it" (the gate takes those words for a payment ask on the held account).
+    "must_pay_disputed": ("No. You've disputed this debt, so we won't ask you for any payment on it until we send "
+                          "you what we find, in writing. Say 'talk to a person' if you have questions."),
+    "must_pay_until": ("You have the right to dispute this debt. If you dispute it by {date}, we'll stop collecting "
+                       "until we send you proof of it. Say 'dispute' to dispute it, or ask me anything else."),
+    "must_pay_any_time": ("You have the right to dispute this debt at any time. Say 'dispute' to dispute it, or "
+                          "'talk to a person' if you have questions."),
     # The language of the conversation (bot/language.py).
     "language_question": "¿Prefiere español? Responda ESPAÑOL. / Prefer English? Reply ENGLISH.",
     "language_now": "OK, we'll continue in English. Say 'en español' any time to switch.",

@@ -52,7 +52,7 @@ TEXTS: dict[str, str] = {
                           "o su nombre y apellido."),
     "ask_reference_again": ("Con el código postal también necesito el número de cuenta de nuestra carta (como "
                             "SET-100001). Si no lo tiene, escriba los últimos 4 números de su Seguro Social."),
-    "balance_line": "Su saldo con {creditor} (cuenta {reference}) es {amount}{status}.",
+    "balance_line": "Su saldo con {creditor} (cuenta que termina en {last4}) es {amount}{status}.",
     "balance_status": " (estado: {status})",
     "no_balance": "No encontré un saldo abierto a su nombre.",
     "balance_next": ("¿Qué quiere hacer ahora? Puede escribir 'plan de pagos', 'pagar ahora' o 'hablar con una "
@@ -60,6 +60,27 @@ TEXTS: dict[str, str] = {
     "status_active": "activa", "status_disputed": "en disputa", "status_ceased": "sin contacto",
     "status_attorney": "con abogado", "status_bankrupt": "en bancarrota", "status_deceased": "fallecido",
     "status_paid": "pagada", "status_closed": "cerrada",
+    "dispute_kind_all": "Toda la deuda",
+    "dispute_kind_amount": "La cantidad está mal",
+    "dispute_kind_not_mine": "No es mía",
+    "dispute_kind_already_paid": "Ya la pagué",
+    "dispute_ask_kind": "Siento mucho el problema. ¿Qué parte no reconoce?\n{choices}",
+    "dispute_kind_again": "Perdón, no le entendí. Escriba 1, 2, 3 o 4.",
+    "dispute_amount_again": "Perdón, no le entendí. Escriba una cantidad como $500, o escriba 'no sé'.",
+    "dispute_no_account": ("No encontré una cuenta abierta para disputar. Escriba 'hablar con una persona' y alguien "
+                           "le puede ayudar."),
+    "dispute_item": "{amount} en la cuenta que termina en {last4}",
+    "dispute_recorded": ("Listo. El {when} anoté su disputa de {disputed}. Paramos el cobro mientras revisamos, y le "
+                         "mandamos por escrito lo que encontremos. No tiene que pagar la cantidad en disputa mientras "
+                         "revisamos."),
+    "must_pay_disputed": ("No. Usted disputó esta deuda, así que no le vamos a pedir ningún pago hasta que le "
+                          "mandemos por escrito lo que encontremos. Escriba 'hablar con una persona' si tiene "
+                          "preguntas."),
+    "must_pay_until": ("Usted tiene derecho a disputar esta deuda. Si la disputa a más tardar el {date}, dejamos de "
+                       "cobrar hasta que le mandemos la prueba. Escriba 'disputa' para disputarla, o pregúnteme otra "
+                       "cosa."),
+    "must_pay_any_time": ("Usted tiene derecho a disputar esta deuda cuando quiera. Escriba 'disputa' para "
+                          "disputarla, o 'hablar con una persona' si tiene preguntas."),
     "language_question": "¿Prefiere español? Responda ESPAÑOL. / Prefer English? Reply ENGLISH.",
     "language_now": "Claro, seguimos en español. Escriba 'English' cuando quiera cambiar.",
 }
