@@ -61,8 +61,8 @@ RED_TEAM_ES = {
 
 @pytest.mark.parametrize("text", sorted(RED_TEAM_ES))
 def test_TONE_1_banned_claims_are_caught_in_spanish(text):
-    """Mutation tried: the Spanish patterns of arrest_jail_crime deleted from policy/banned_phrases.yml (the arrest
-    and jail lines passed)."""
+    """Mutation tried: the Spanish arrest pattern deleted from policy/banned_phrases.yml (the arrest line
+    passed)."""
     assert [v.rule_id for v in tone.lint(text)][:1] == [RED_TEAM_ES[text]], text
 
 
@@ -88,7 +88,7 @@ def test_OPT_2_no_text_asks_for_a_spanish_opt_out_word_for_anything_else():
                                        ("No es mía", "not_mine"), ("ya la pague", "already_paid"),
                                        ("me cobraron de mas", "amount"), ("3", "not_mine")])
 def test_DSP_1_a_spanish_answer_to_what_is_disputed_is_understood(text, kind):
-    """Mutation tried: the Spanish rows of _KIND_WORDS deleted (all but the titles and the digit failed)."""
+    """Mutation tried: the Spanish already-paid row of _KIND_WORDS deleted ("ya la pague" failed)."""
     from bot import disputes
 
     assert disputes.parse_kind(text) == kind

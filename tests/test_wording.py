@@ -106,7 +106,7 @@ def test_spanish_is_plain_by_the_fernandez_huerta_formula():
     """VOICE.md: plain words, short sentences. Each Spanish text of six words or more scores at least 60
     (Fernandez-Huerta; "normal", about grade 8) and their mean at least 75. The disclosures are measured too.
     Mutation tried: the crisis line rewritten in long formal sentences ("En caso de que se encuentre usted
-    considerando...") scored 41 and failed."""
+    considerando...") scored 23 and failed."""
     textstat.set_lang("es")
     scores = {}
     for name, text in _spanish_texts().items():
