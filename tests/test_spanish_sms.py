@@ -99,7 +99,7 @@ def test_OPT_2_OPT_3_a_spanish_sms_conversation_ending_in_ALTO(client, sqlite_ur
 
 
 def test_OPT_2_the_english_STOP_works_in_a_spanish_conversation_and_is_answered_in_english(client, sqlite_url):
-    """Mutation tried: "stop" dropped from the keywords when the conversation is Spanish (STOP went to Rasa)."""
+    """Mutation tried: "stop" removed from STOP_KEYWORDS (the STOP went to Rasa and was not confirmed)."""
     test_client, rasa, twilio = client
     phone = Phone(test_client)
     phone.text("necesito hacer un plan de pagos")
