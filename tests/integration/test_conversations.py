@@ -103,8 +103,9 @@ def test_nonsense_gets_a_helpful_reprompt(running_stack):
 def test_a_conversation_in_spanish_is_verified_and_hears_its_balance_in_spanish(running_stack):
     """Issue 23, with the real Rasa and action server: the debtor's Spanish switches the conversation, the slot
     carries it to Rasa (domain/ responses pick their Spanish variation), verification asks in Spanish, and the
-    balance comes after the Spanish DISC-1 disclosure. Mutation tried: actions/language.language_of ignoring the
-    message's metadata (the slot stayed "en" and the prompts came in English)."""
+    balance comes after the Spanish DISC-1 disclosure; a dispute is taken and confirmed in Spanish.
+    Mutation tried: actions/language.language_of ignoring the message's metadata (the slot stayed "en" and the
+    prompts came in English)."""
     from bot import wording
 
     chat = Chat(running_stack)
@@ -117,3 +118,8 @@ def test_a_conversation_in_spanish_is_verified_and_hears_its_balance_in_spanish(
     assert answer[0] == wording.say("debt_collector_disclosure", "es")
     assert "Su saldo con Acme Bank (cuenta que termina en 0001) es $1,234.56." in answer[1]
     assert "plan de pagos" in answer[2]
+    # A dispute in Spanish (DSP-1): the choices, a digit picks one, the confirmation with a Spanish date.
+    asked = " ".join(chat.say("esa deuda no es mia"))
+    assert "¿Qué parte no reconoce?" in asked and "3. No es mía" in asked, asked
+    recorded = " ".join(chat.say("3"))
+    assert "anoté su disputa de $1,234.56 en la cuenta que termina en 0001" in recorded, recorded
