@@ -2,7 +2,7 @@
 slots, call a service in bot/, and turn the result into messages and events. No business rule lives here. Run:
 `python -m actions` (rasa-sdk's server with the action journal, actions/journal.py)."""
 
-from actions import answers, disputes, plans, sensitive, verification  # noqa: F401  (registers the actions)
+from actions import answers, disputes, language, plans, sensitive, verification  # noqa: F401  (registers the actions)
 from bot.records.listeners import register_flush_listeners
 
 # rasa-sdk loads this package to start the action server (`python -m actions`, or `python -m rasa_sdk --actions

@@ -9,7 +9,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions.context import engine
-from actions.verification import LOCKED_MESSAGE
+from actions.language import say
 from bot import accounts, disputes
 from bot.db import session_scope
 
@@ -24,7 +24,7 @@ class ActionAnswerRequest(Action):
         request = tracker.get_slot("pending_request") or tracker.latest_message.get("intent", {}).get("name")
         done = [SlotSet("pending_request", None)]
         if tracker.get_slot("verification_status") == "locked":
-            dispatcher.utter_message(text=LOCKED_MESSAGE)
+            dispatcher.utter_message(text=say("verify_locked", tracker))
             return done
         if not tracker.get_slot("verified"):
             return done

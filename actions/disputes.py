@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import engine
 from actions.forms import DeclaredForm
+from actions.language import language_of, say
 from bot import accounts, disputes
 from bot.db import session_scope
 from bot.plans.affordability import parse_affordability
@@ -25,11 +26,10 @@ class ActionAskDisputeKind(Action):
         return "action_ask_dispute_kind"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        lines = "\n".join(f"{i}. {title}" for i, (_, title) in enumerate(disputes.KIND_CHOICES, start=1))
-        dispatcher.utter_message(
-            text=f"I'm sorry about the trouble. What do you dispute?\n{lines}",
-            buttons=[{"title": title, "payload": title} for _, title in disputes.KIND_CHOICES],
-        )
+        choices = disputes.kind_choices(language_of(tracker))
+        lines = "\n".join(f"{i}. {title}" for i, (_, title) in enumerate(choices, start=1))
+        dispatcher.utter_message(text=say("dispute_ask_kind", tracker, choices=lines),
+                                 buttons=[{"title": title, "payload": title} for _, title in choices])
         return []
 
 
@@ -50,7 +50,7 @@ class ValidateDisputeForm(DeclaredForm, FormValidationAction):
             return {"dispute_kind": None}
         kind = value if value in disputes.DISPUTE_KINDS else disputes.parse_kind(str(value))
         if kind is None:
-            dispatcher.utter_message(text="Sorry, I didn't catch that. Please pick 1, 2, 3 or 4.")
+            dispatcher.utter_message(text=say("dispute_kind_again", tracker))
         return {"dispute_kind": kind}
 
     async def validate_dispute_correct_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -58,12 +58,12 @@ class ValidateDisputeForm(DeclaredForm, FormValidationAction):
         if value is None:
             return {"dispute_correct_amount": None}
         text = str(value).lower()
-        if any(p in text for p in ("don't know", "dont know", "not sure", "no idea", "unsure", "idk")):
+        if any(p in text for p in ("don't know", "dont know", "not sure", "no idea", "unsure", "idk", "no se",
+                                   "no sé", "ni idea", "no estoy seguro", "no estoy segura")):
             return {"dispute_correct_amount": DONT_KNOW}
         amount = parse_affordability(text).amount_cents
         if amount is None:
-            dispatcher.utter_message(text="Sorry, I didn't catch that. Please type an amount like $500, "
-                                          "or say 'I don't know'.")
+            dispatcher.utter_message(text=say("dispute_amount_again", tracker))
             return {"dispute_correct_amount": None}
         return {"dispute_correct_amount": str(amount)}
 
@@ -87,8 +87,7 @@ class ActionRecordDispute(Action):
         for text in opening:
             dispatcher.utter_message(text=text)
         if receipts:
-            dispatcher.utter_message(text=disputes.confirmation(receipts))
+            dispatcher.utter_message(text=disputes.confirmation(receipts, language_of(tracker)))
         else:
-            dispatcher.utter_message(text="I couldn't find an open account to dispute. Say 'talk to a person' "
-                                          "and someone can help.")
+            dispatcher.utter_message(text=say("dispute_no_account", tracker))
         return clear

@@ -12,37 +12,22 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import engine, identity_service, phone_of
 from actions.forms import DeclaredForm
-from bot import identity
+from actions.language import say
+from bot import identity, wording
 from bot.db import session_scope
 
 ID_SLOTS = ("id_dob", "id_secret", "id_locator")
 
-LOCKED_MESSAGE = (
-    "Sorry, I couldn't confirm your details. For your security, I can't share account details in chat "
-    "for the next 24 hours. Say 'talk to a person' and someone on our team can help."
-)
-RETRY_MESSAGE = "Sorry, I couldn't confirm those details. Let's try once more."
-# Too many checks for these details (RATE_LIMIT_VERIFICATION): nothing was checked. Said for any details, existing
-# or not, so it tells a stranger nothing (ID-2).
-THROTTLED_MESSAGE = "I can't check those details again just yet. Please try again in {minutes}."
-# Neutral wording: no "debt", creditor or amount before verification (DISC-3).
-VERIFY_FIRST = "I can help with that. First I need to confirm who you are."
-VERIFY_START = "Thanks. Let me confirm who you are."
-ASK_DOB_AGAIN = "Sorry, I didn't catch that date. Please type it like this: 03/14/1979."
-ASK_SECRET_AGAIN = (
-    "Sorry, I didn't catch that. Please type the last 4 digits of your Social Security number, "
-    "or your 5-digit ZIP code."
-)
-ASK_LOCATOR_AGAIN = (
-    "Sorry, I didn't catch that. Please type the account number from our letter (like SET-100001), "
-    "or your first and last name."
-)
-# ID-2: a ZIP verifies only beside the account reference, so a name there is not enough.
-ASK_REFERENCE_AGAIN = (
-    "With a ZIP code I also need the account number from our letter (like SET-100001). If you don't have it, "
-    "type the last 4 digits of your Social Security number instead."
-)
-
+# The English texts, by their old names (the wording itself is in bot/wording/, one catalogue per language).
+LOCKED_MESSAGE = wording.say("verify_locked")
+RETRY_MESSAGE = wording.say("verify_retry")
+THROTTLED_MESSAGE = wording.say("verify_throttled")
+VERIFY_FIRST = wording.say("verify_first")
+VERIFY_START = wording.say("verify_start")
+ASK_DOB_AGAIN = wording.say("ask_dob_again")
+ASK_SECRET_AGAIN = wording.say("ask_secret_again")
+ASK_LOCATOR_AGAIN = wording.say("ask_locator_again")
+ASK_REFERENCE_AGAIN = wording.say("ask_reference_again")
 
 class ActionRequestVerification(Action):
     """Remembers what was asked and starts the check, unless this conversation is locked out (ID-3)."""
@@ -56,12 +41,9 @@ class ActionRequestVerification(Action):
         with session_scope(engine()) as session:
             locked = identity_service().is_locked(session, tracker.sender_id)
         if locked:
-            dispatcher.utter_message(text=LOCKED_MESSAGE)
+            dispatcher.utter_message(text=say("verify_locked", tracker))
             return [SlotSet("verification_status", "locked"), SlotSet("pending_request", None)]
-        if request:
-            dispatcher.utter_message(text=VERIFY_FIRST)
-        else:
-            dispatcher.utter_message(text=VERIFY_START)
+        dispatcher.utter_message(text=say("verify_first" if request else "verify_start", tracker))
         return [SlotSet("verification_status", "pending"), SlotSet("pending_request", request),
                 *[SlotSet(s, None) for s in ID_SLOTS]]
 
@@ -110,13 +92,15 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         dob = identity.parse_dob(str(value or ""))
-        return self._validated("id_dob", value, dob.isoformat() if dob else None, ASK_DOB_AGAIN, dispatcher)
+        return self._validated("id_dob", value, dob.isoformat() if dob else None, say("ask_dob_again", tracker),
+                              dispatcher)
 
     async def validate_id_secret(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         secret = identity.parse_secret(str(value or ""))
-        return self._validated("id_secret", value, secret[1] if secret else None, ASK_SECRET_AGAIN, dispatcher)
+        return self._validated("id_secret", value, secret[1] if secret else None, say("ask_secret_again", tracker),
+                              dispatcher)
 
     async def validate_id_locator(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -131,9 +115,9 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
             if secret and secret[0] == "ssn_last4":
                 # The debtor took the offer of the SSN's last four instead; the locator is asked again.
                 return {"id_locator": None, "id_secret": secret[1]}
-            dispatcher.utter_message(text=ASK_REFERENCE_AGAIN)
+            dispatcher.utter_message(text=say("ask_reference_again", tracker))
             return {"id_locator": None}
-        return self._validated("id_locator", value, locator, ASK_LOCATOR_AGAIN, dispatcher)
+        return self._validated("id_locator", value, locator, say("ask_locator_again", tracker), dispatcher)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events = await super().run(dispatcher, tracker, domain)
@@ -168,10 +152,10 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
             return cleared + [SlotSet("verification_status", "locked"), SlotSet("requested_slot", None)]
         if result.status == identity.THROTTLED:
             minutes = max(1, -(-result.retry_after // 60))
-            dispatcher.utter_message(text=THROTTLED_MESSAGE.format(
-                minutes="a minute" if minutes == 1 else f"{minutes} minutes"))
+            wait = say("minute_one", tracker) if minutes == 1 else say("minutes_many", tracker, count=minutes)
+            dispatcher.utter_message(text=say("verify_throttled", tracker, minutes=wait))
         else:
-            dispatcher.utter_message(text=RETRY_MESSAGE)
+            dispatcher.utter_message(text=say("verify_retry", tracker))
         first = "id_dob"
         return cleared + [SlotSet("requested_slot", first)]
 

@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, language, wording
 from bot.compliance import validation_notice
-from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE, FROM_DEBT_COLLECTOR
+from bot.compliance.disclosures import debt_collector_disclosure, from_debt_collector
 from bot.db.models import Account, AccountStatus, Conversation
-from bot.money import format_cents
+from bot.wording.formats import money
 
 
 class NotVerified(Exception):
@@ -64,10 +64,10 @@ def opening_disclosure(session: Session, conversation_id: str, now: datetime | N
     if given is None:
         audit.record(session, "disclosure_given", rule_id="DISC-1", conversation_id=conversation_id,
                      account_id=conversation.account_id)
-        return [DEBT_COLLECTOR_DISCLOSURE]
+        return [debt_collector_disclosure(language.current(session, conversation))]
     audit.record(session, "disclosure_given", rule_id="DISC-2", conversation_id=conversation_id,
                  account_id=conversation.account_id)
-    return [FROM_DEBT_COLLECTOR]
+    return [from_debt_collector(language.current(session, conversation))]
 
 
 def balance_messages(session: Session, conversation_id: str, now: datetime | None = None) -> list[str]:
@@ -76,17 +76,18 @@ def balance_messages(session: Session, conversation_id: str, now: datetime | Non
     accounts = verified_accounts(session, conversation_id)
     conversation = session.get(Conversation, conversation_id)
     messages = opening_disclosure(session, conversation_id, now)
+    speaks = language.current(session, conversation)
     lines = []
     for account in accounts:
-        status_note = "" if account.status == AccountStatus.ACTIVE else f" (status: {account.status})"
-        lines.append(
-            f"Your balance with {account.creditor} (account {mask_reference(account.account_ref)}) "
-            f"is {format_cents(account.balance_cents, account.currency)}{status_note}."
-        )
+        status_note = "" if account.status == AccountStatus.ACTIVE else wording.say(
+            "balance_status", speaks, status=wording.say(f"status_{account.status}", speaks))
+        lines.append(wording.say("balance_line", speaks, creditor=account.creditor,
+                                 last4=account.account_ref[-4:],
+                                 amount=money(account.balance_cents, account.currency, speaks), status=status_note))
     if not lines:
-        lines.append("I couldn't find an open balance for you.")
+        lines.append(wording.say("no_balance", speaks))
     messages.append("\n".join(lines))
-    messages.append("What would you like to do next? You can say 'payment plan', 'pay now' or 'talk to a person'.")
+    messages.append(wording.say("balance_next", speaks))
     audit.record(session, "balance_disclosed", rule_id="ID-1", conversation_id=conversation_id,
                  account_id=conversation.account_id, detail={"accounts": len(accounts)})
     return messages

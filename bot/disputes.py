@@ -7,16 +7,18 @@ from anyone, until a person records that verification was sent (DSP-2; the outbo
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, language, wording
 from bot.accounts import mask_reference, verified_accounts
-from bot.db.models import Account, AccountStatus, Dispute
+from bot.db.models import Account, AccountStatus, Conversation, Dispute
 from bot.money import format_cents
+from bot.wording import formats
 
 ALL, AMOUNT, NOT_MINE, ALREADY_PAID = "all", "amount", "not_mine", "already_paid"
 DISPUTE_KINDS = (ALL, AMOUNT, NOT_MINE, ALREADY_PAID)
@@ -27,22 +29,29 @@ _KIND_WORDS = (
     (NOT_MINE, r"\b(3|three|not mine|not my|never had|don'?t know (?:this|it)|identity|fraud|someone else)\b"),
     (AMOUNT, r"\b(2|two|amount|too (?:much|high)|wrong (?:amount|number|figure)|fees?|interest|charged twice)\b"),
     (ALL, r"\b(1|one|all|everything|whole|entire|all of it)\b"),
+    # Spanish (issue 23), accents dropped before matching.
+    (ALREADY_PAID, r"\b(ya (?:la |lo )?pague|pagada|pagado|liquide)\b"),
+    (NOT_MINE, r"\b(no es mi[ao]|no la conozco|no lo conozco|nunca (?:la |lo )?(?:tuve|saque|abri)|fraude)\b"),
+    (AMOUNT, r"\b(cantidad|monto|de mas|cobraron doble|cargos?|intereses)\b"),
+    (ALL, r"\b(toda|todo|todas)\b"),
 )
 
-KIND_CHOICES = (
-    (ALL, "All of it"),
-    (AMOUNT, "The amount is wrong"),
-    (NOT_MINE, "It's not mine"),
-    (ALREADY_PAID, "I already paid"),
-)
+KIND_CHOICES = tuple((kind, wording.say(f"dispute_kind_{kind}")) for kind in DISPUTE_KINDS)
+
+
+def kind_choices(speaks: str | None) -> tuple[tuple[str, str], ...]:
+    """The four choices in the debtor's language, in the order the digits pick them."""
+    return tuple((kind, wording.say(f"dispute_kind_{kind}", speaks)) for kind in DISPUTE_KINDS)
 
 
 def parse_kind(text: str) -> str | None:
     """What the debtor disputes, from a typed answer, a digit (SMS numbered choice) or a button title."""
-    lowered = text.lower().strip()
-    for kind, title in KIND_CHOICES:
-        if lowered == title.lower():
-            return kind
+    lowered = "".join(c for c in unicodedata.normalize("NFKD", text.lower().strip())
+                      if not unicodedata.combining(c))
+    for speaks in wording.LANGUAGES:
+        for kind, title in kind_choices(speaks):
+            if text.lower().strip() == title.lower() or lowered == title.lower():
+                return kind
     for kind, pattern in _KIND_WORDS:
         if re.search(pattern, lowered):
             return kind
@@ -85,31 +94,27 @@ def record_dispute(session: Session, conversation_id: str, kind: str, *, correct
     return receipts
 
 
-def confirmation(receipts: list[DisputeReceipt]) -> str:
+def confirmation(receipts: list[DisputeReceipt], speaks: str | None = wording.ENGLISH) -> str:
     """DSP-1: the written confirmation, with what is disputed and when it was recorded."""
-    when = receipts[0].recorded_at.strftime("%B %-d, %Y")
-    disputed = "; ".join(f"{r.disputed} on the account {r.account}" for r in receipts)
-    return (f"Got it. On {when} I recorded your dispute of {disputed}. We've paused collection on it while we "
-            "check, and we'll send you what we find in writing. You don't need to pay the disputed amount "
-            "while we check.")
+    when = formats.long_date(receipts[0].recorded_at.date(), speaks, weekday=False)
+    disputed = "; ".join(wording.say("dispute_item", speaks, amount=r.disputed, last4=r.account[-4:])
+                         for r in receipts)
+    return wording.say("dispute_recorded", speaks, when=when, disputed=disputed)
 
 
 def must_i_pay_answer(session: Session, conversation_id: str, now: datetime | None = None) -> str:
     """DSP-3: 'do I have to pay now?' gets the right to dispute and, in the validation period, its end date."""
     now = now or datetime.now(timezone.utc)
     accounts = verified_accounts(session, conversation_id)
+    conversation = session.get(Conversation, conversation_id)
+    speaks = language.current(session, conversation) if conversation is not None else None
     if any(_open_dispute(session, a) for a in accounts):
-        # Not "ask you to pay it": DSP-2 takes those words for a payment ask on the held account and blocks them.
-        return ("No. You've disputed this debt, so we won't ask you for any payment on it until we send you what "
-                "we find, in writing. Say 'talk to a person' if you have questions.")
+        return wording.say("must_pay_disputed", speaks)
     ends = [a.validation_period_ends_at for a in accounts if a.validation_period_ends_at and
             a.validation_period_ends_at > now]
     if ends:
-        return (f"You have the right to dispute this debt. If you dispute it by {min(ends):%A, %B %-d, %Y}, "
-                "we'll stop collecting until we send you proof of it. Say 'dispute' to dispute it, or ask me "
-                "anything else.")
-    return ("You have the right to dispute this debt at any time. Say 'dispute' to dispute it, or 'talk to a "
-            "person' if you have questions.")
+        return wording.say("must_pay_until", speaks, date=formats.long_date(min(ends).date(), speaks))
+    return wording.say("must_pay_any_time", speaks)
 
 
 def _open_dispute(session: Session, account: Account) -> bool:

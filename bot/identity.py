@@ -34,7 +34,7 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, language
 from bot.db.models import Account, Conversation, Debtor, VerificationAttempt
 
 _MONTHS = {
@@ -44,6 +44,16 @@ _MONTHS = {
             ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
             ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
             ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"), ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+} | {  # Spanish (issue 23): "14 de marzo de 1979"
+    name: number
+    for number, names in enumerate(
+        [
+            ("enero", "ene"), ("febrero",), ("marzo",), ("abril", "abr"), ("mayo",), ("junio",), ("julio",),
+            ("agosto", "ago"), ("septiembre", "setiembre"), ("octubre",), ("noviembre",), ("diciembre", "dic"),
         ],
         start=1,
     )
@@ -59,8 +69,9 @@ _DATE_PATTERNS = [
     re.compile(r"\b(?P<month>\d{1,2})[-/.](?P<day>\d{1,2})[-/.]" + _YEAR + r"\b"),
     # March 14 1979, mar 14th, 79
     re.compile(r"\b" + _MONTH + r"\s+" + _DAY + r",?\s+(?:of\s+)?" + _YEAR + r"\b", re.IGNORECASE),
-    # 14 March 1979, 14th of march 1979
-    re.compile(r"\b" + _DAY + r"\s+(?:of\s+)?" + _MONTH + r",?\s+" + _YEAR + r"\b", re.IGNORECASE),
+    # 14 March 1979, 14th of march 1979, 14 de marzo de 1979
+    re.compile(r"\b" + _DAY + r"\s+(?:of\s+|de\s+)?" + _MONTH + r",?\s+(?:de(?:l)?\s+)?" + _YEAR + r"\b",
+               re.IGNORECASE),
     # 03141979 (eight digits, US order)
     re.compile(r"\b(?P<month>\d{2})(?P<day>\d{2})(?P<year>(?:19|20)\d{2})\b"),
 ]
@@ -388,6 +399,7 @@ class IdentityService:
             conversation.debtor_id = debtor.id
             conversation.account_id = account_id
             conversation.verified_at = now
+            language.on_verified(session, conversation, debtor)
         audit.record(session, "identity_verified", rule_id="ID-2", conversation_id=conversation_id,
                      account_id=account_id)
         return VerificationResult(VERIFIED, debtor.id, tuple(a.id for a in accounts))

@@ -201,11 +201,14 @@ async def test_the_prompts_ask_for_what_verifies_and_say_nothing_about_a_debt():
     """ID-2 / DISC-3: the ZIP prompt says the account number is needed too; no verification prompt mentions a
     debt, a creditor or an amount."""
     responses = DOMAIN["responses"]
-    secret = responses["utter_ask_id_secret"][0]["text"]
+    secret = responses["utter_ask_id_secret"][-1]["text"]  # the English; the Spanish variation comes first
     assert "ZIP" in secret and "account number" in secret
-    assert "name" not in responses["utter_ask_id_reference"][0]["text"]
-    texts = [responses[name][0]["text"] for name in ("utter_ask_id_dob", "utter_ask_id_secret",
-                                                      "utter_ask_id_locator", "utter_ask_id_reference")]
+    spanish = responses["utter_ask_id_secret"][0]["text"]
+    assert "código postal" in spanish and "número de cuenta" in spanish
+    assert "name" not in responses["utter_ask_id_reference"][-1]["text"]
+    assert "nombre" not in responses["utter_ask_id_reference"][0]["text"]
+    texts = [responses[name][-1]["text"] for name in ("utter_ask_id_dob", "utter_ask_id_secret",
+                                                       "utter_ask_id_locator", "utter_ask_id_reference")]
     texts += [RETRY_MESSAGE, LOCKED_MESSAGE, ASK_REFERENCE_AGAIN]
     for text in texts:
         assert not any(word in text.lower() for word in ("debt", "owe", "balance", "$", "acme", "collect"))

@@ -290,4 +290,6 @@ def test_TONE_1_TONE_2_every_canned_response_passes_the_lint_at_load():
 ])
 def test_a_canned_response_with_a_banned_claim_an_amount_or_an_unknown_placeholder_is_refused(text, problem):
     with pytest.raises(canned.CannedError, match=problem):
-        canned.parse({"responses": [{"id": "bad", "title": "Bad", "text": text}]})
+        canned.parse({"responses": [{"id": "bad", "title": "Bad", "text": text, "text_es": "Hola."}]})
+    with pytest.raises(canned.CannedError, match=problem):  # the Spanish is held to the same checks
+        canned.parse({"responses": [{"id": "bad", "title": "Bad", "text": "Hello.", "text_es": text}]})

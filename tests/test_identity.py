@@ -440,3 +440,13 @@ def test_id3_guessing_during_a_lock_does_not_keep_the_real_debtor_out(engine):
         assert service.person_locked(session, debtor.id, now=T + 25 * H)
         assert service.verify(session, _conversation(session, "owner").id, _right(),
                               now=T + 26 * H).status == VERIFIED
+
+
+@pytest.mark.parametrize("text", ["naci el 14 de marzo de 1979", "14 de Marzo del 79", "14 marzo 1979",
+                                  "mi fecha es 03/14/1979"])
+def test_ID_2_a_spanish_date_of_birth_is_read(text):
+    """Issue 23: the Spanish prompt asks for month, day and year; a date written out in Spanish is read too.
+    Mutation tried: "marzo" left out of _MONTHS (the written-out dates were not found)."""
+    from datetime import date as _date
+
+    assert parse_dob(text, today=_date(2026, 12, 6)) == _date(1979, 3, 14)

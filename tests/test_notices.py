@@ -493,3 +493,30 @@ def test_FREQ_1_REC_1_the_copy_the_debtor_asked_for_is_not_held_by_the_daily_cap
     assert kinds == {"validation_notice": "sent", "transcript_copy": "sent"}
     assert outbound_queue.process_due(sqlite_engine, transport, now=NOON_LA).deferred == 1
     assert queued(sqlite_engine, reminder_id).rule_ids == ["FREQ-1"]
+
+
+def test_DISC_5_a_spanish_speaking_debtor_gets_the_spanish_notice_with_the_english_one(sqlite_engine, mail_server):
+    """1006.34(d)(3)(vi)(B): the complete Spanish notice goes in the same email as the English one, same facts,
+    dates in Spanish; the English stays whole. Mutation tried: `languages` always ["en"] in notice_document.build
+    (no Spanish in the email: fails)."""
+    account_id = debtor_with_email(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        session.get(Account, account_id).debtor.language = "es"
+    queue_notice(sqlite_engine, account_id)
+    summary = outbound_queue.process_due(
+        sqlite_engine, email_transport(sqlite_engine, settings_for(sqlite_engine, mail_server)), now=NOON_LA)
+    assert summary.sent == 1
+    with session_scope(sqlite_engine) as session:
+        email = message_from_string(session.scalars(select(MailboxMessage.raw)).one(), policy=policy.default)
+        sent = session.scalars(select(ScheduledMessage).where(ScheduledMessage.kind == "validation_notice")).one()
+        assert sent.document["languages"] == ["en", "es"]
+        assert "Validation notice." in sent.text and "Aviso de validación." in sent.text
+    for part in (email.get_body(("plain",)).get_content(), email.get_body(("html",)).get_content()):
+        english, _, spanish = part.partition("AVISO EN ESPAÑOL")
+        assert "How can you dispute the debt?" in english and "by January 8, 2027" in english
+        for seen in ("Settle Services es un cobrador de deudas", "Acme Bank", "termina en 0001",
+                     "Al 30 de junio de 2026, usted debía", "$1,209.56", "$25.00", "$1,234.56",
+                     "¿Cómo puede impugnar la deuda?", "a más tardar el 8 de enero de 2027",
+                     "acreedor original", "www.cfpb.gov/debt-collection", "¿Cómo quiere responder?",
+                     "Esta deuda no es mía", "La cantidad está mal"):
+            assert seen in spanish, seen

@@ -90,6 +90,11 @@ def csrf_ok(expected: str | None, given: str | None) -> bool:
 def available_workers(session: Session, now: datetime | None = None) -> int:
     """People who can pick up a handoff, said they are available (the console's switch) and have the console
     open (a session seen in the last quarter hour)."""
+    return len(available_worker_ids(session, now))
+
+
+def available_worker_ids(session: Session, now: datetime | None = None) -> set[str]:
+    """The ids of the people available_workers counts."""
     now = now or datetime.now(timezone.utc)
     rows = session.scalars(
         select(AgentSession.user_id).join(User, User.id == AgentSession.user_id).where(
@@ -97,4 +102,4 @@ def available_workers(session: Session, now: datetime | None = None) -> int:
             AgentSession.last_seen_at > now - ONLINE_WINDOW, User.active.is_(True), User.available.is_(True),
             User.role.in_((users.AGENT, users.SUPERVISOR)))
     ).all()
-    return len(set(rows))
+    return set(rows)

@@ -27,9 +27,12 @@ class Canned:
     id: str
     title: str
     text: str
+    text_es: str = ""  # the same reply in Spanish (required in the file: every reply exists in both languages)
 
-    def render(self, agent_name: str) -> str:
-        return self.text.replace("{agent}", agent_name)
+    def render(self, agent_name: str, language: str | None = "en") -> str:
+        """The reply in the conversation's language, with the agent's name."""
+        text = self.text_es if language == "es" and self.text_es else self.text
+        return text.replace("{agent}", agent_name)
 
 
 def parse(data: Any, source: str = "canned_responses") -> tuple[Canned, ...]:
@@ -41,28 +44,31 @@ def parse(data: Any, source: str = "canned_responses") -> tuple[Canned, ...]:
         where = f"{source}: responses[{number}]"
         if not isinstance(entry, dict):
             raise CannedError(f"{where}: expected a mapping with id, title and text")
-        item_id, title, text = (str(entry.get(k) or "").strip() for k in ("id", "title", "text"))
+        item_id, title, text, text_es = (str(entry.get(k) or "").strip() for k in ("id", "title", "text", "text_es"))
         if not re.fullmatch(r"[a-z0-9_]{1,40}", item_id):
             raise CannedError(f"{where}.id: use 1-40 lower-case letters, digits or '_'")
         if item_id in seen:
             raise CannedError(f"{where}.id: {item_id!r} is used twice")
-        if not title or not text:
-            raise CannedError(f"{where} ({item_id}): title and text are required")
-        unknown = set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS
-        if unknown:
-            raise CannedError(f"{where} ({item_id}).text: unknown placeholder {{{sorted(unknown)[0]}}}; "
-                              f"only {{agent}} is filled in")
-        sample = text.replace("{agent}", "Alex")
-        violations = tone.lint(sample)
-        if violations:
-            first = violations[0]
-            raise CannedError(f"{where} ({item_id}).text: {first.rule_id} {first.category}: {first.phrase!r}")
-        if _AMOUNT.search(sample):
-            raise CannedError(f"{where} ({item_id}).text: TONE-2: no amounts in a canned reply; figures come from "
-                              "the ledger")
+        if not title or not text or not text_es:
+            raise CannedError(f"{where} ({item_id}): title, text and text_es (the Spanish) are required")
+        for field_name, value in (("text", text), ("text_es", text_es)):
+            _check_text(f"{where} ({item_id}).{field_name}", value)
         seen.add(item_id)
-        found.append(Canned(item_id, title[:60], text))
+        found.append(Canned(item_id, title[:60], text, text_es))
     return tuple(found)
+
+
+def _check_text(where: str, text: str) -> None:
+    unknown = set(_PLACEHOLDER.findall(text)) - PLACEHOLDERS
+    if unknown:
+        raise CannedError(f"{where}: unknown placeholder {{{sorted(unknown)[0]}}}; only {{agent}} is filled in")
+    sample = text.replace("{agent}", "Alex")
+    violations = tone.lint(sample)  # the banned claims in English and Spanish (policy/banned_phrases.yml)
+    if violations:
+        first = violations[0]
+        raise CannedError(f"{where}: {first.rule_id} {first.category}: {first.phrase!r}")
+    if _AMOUNT.search(sample):
+        raise CannedError(f"{where}: TONE-2: no amounts in a canned reply; figures come from the ledger")
 
 
 def load(path: str | Path = DEFAULT_CANNED_PATH) -> tuple[Canned, ...]:

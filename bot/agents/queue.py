@@ -187,11 +187,34 @@ def _change(session: Session, handoff_id: str, expect: Any, **values: Any) -> Ha
     return get(session, handoff_id)
 
 
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+
+
+def conversation_language(session: Session, handoff: Handoff) -> str:
+    conversation = session.get(Conversation, handoff.conversation_id)
+    return (conversation.language if conversation is not None else None) or "en"
+
+
+def _check_language(session: Session, handoff_id: str, user: User, now: datetime) -> None:
+    """A conversation in a language the person does not speak goes to a colleague who does, when one is available
+    (signed in, switched to available): the debtor is answered in their language. With nobody available who
+    speaks it, anyone may take it (an answer in English beats no answer)."""
+    language = conversation_language(session, get(session, handoff_id))
+    if users.speaks(user, language):
+        return
+    available = auth.available_worker_ids(session, now) - {user.id}
+    colleagues = session.scalars(select(User).where(User.id.in_(available))).all() if available else []
+    if any(users.speaks(colleague, language) for colleague in colleagues):
+        raise Forbidden(f"This conversation is in {LANGUAGE_NAMES.get(language, language)}, and a colleague who "
+                        f"speaks it is available. Leave it for them.")
+
+
 def claim(session: Session, handoff_id: str, user: User, now: datetime | None = None) -> Handoff:
     """Take a waiting conversation; exactly one of several simultaneous claims wins, the others get Conflict."""
     if not users.can_work(user):
         raise Forbidden("Your role cannot take conversations.")
     now = now or datetime.now(timezone.utc)
+    _check_language(session, handoff_id, user, now)
     handoff = _change(session, handoff_id, Handoff.status == WAITING, status=CLAIMED, claimed_by=user.id,
                       claimed_at=now)
     audit.record(session, "handoff_claimed", rule_id="HO-1", actor=users.actor(user),
@@ -217,6 +240,7 @@ def reassign(session: Session, handoff_id: str, supervisor: User, to: User, now:
     if not users.can_work(to):
         raise Forbidden(f"{to.display_name} cannot take conversations.")
     now = now or datetime.now(timezone.utc)
+    _check_language(session, handoff_id, to, now)
     before = get(session, handoff_id)
     previous = before.claimed_by
     expect = Handoff.status == WAITING if previous is None else and_(Handoff.status == CLAIMED,
@@ -283,6 +307,7 @@ class Summary:
 
     channel: str
     verified: bool
+    language: str  # the debtor's language ("en", "es"), shown so the person answers in it
     debtor_messages: int
     bot_messages: int
     blocked: int
@@ -312,6 +337,7 @@ def summary(session: Session, handoff: Handoff, now: datetime | None = None) -> 
     return Summary(
         channel=conversation.channel if conversation else "?",
         verified=bool(conversation and conversation.verified_at),
+        language=LANGUAGE_NAMES.get((conversation.language if conversation else None) or "en", "English"),
         debtor_messages=counts.get("debtor", 0), bot_messages=counts.get("bot", 0), blocked=blocked,
         last_debtor_text=(recent[0] if recent else "")[:140],
         reasons=[REASON_LABELS.get(r, r.replace("_", " ")) for r in reasons],

@@ -191,3 +191,12 @@ def can_view(user: User, handoff: Handoff) -> bool:
 def can_reply(user: User, handoff: Handoff) -> bool:
     """Only the person who owns the conversation writes in it (one voice at a time)."""
     return can_work(user) and handoff.status == "claimed" and handoff.claimed_by == user.id
+
+
+def languages(user: User) -> tuple[str, ...]:
+    """The languages the person answers debtors in; English when none are recorded."""
+    return tuple(user.languages or ("en",))
+
+
+def speaks(user: User, language: str | None) -> bool:
+    return (language or "en") in languages(user)

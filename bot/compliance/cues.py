@@ -87,10 +87,41 @@ CRISIS_PATTERNS: list[str] = [
 ]
 _CRISIS = _compile(CRISIS_PATTERNS)
 
+# VUL-2 in Spanish, as US Spanish speakers text it: matched on the normalised text with its accents dropped ("dano"
+# and "daño", "mas" and "más" are one). Same decisions as in English: the debt "killing me" ("esta deuda me esta
+# matando") is hardship, not a crisis; "me muero de hambre / de risa / de pena" are figures of speech; a death in the
+# family ("se murio mi mama") is bereavement; "no puedo mas de $50" is about money.
+SPANISH_CRISIS_PATTERNS: list[str] = [
+    r"\bmatarme\b|\bme (?:voy a|quiero|pienso|podria|deberia) matar\b|\bme mato\b(?! (?:trabajando|de))",
+    r"\bquitarme la vida\b|\bme (?:voy a|quiero) quitar la vida\b",
+    r"\b(?:acabar|terminar) con (?:mi vida|todo)\b",
+    r"\b(?:me quiero|quiero|me voy a|ya me quiero) morir\b|\bquiero morirme\b|\bmorirme ya\b",
+    r"\b(?:no|ya no) (?:quiero|tengo ganas de|deseo) (?:seguir )?(?:vivir|viviendo|despertar|estar aqui|existir)\b",
+    r"\bno (?:vale|tiene sentido) (?:la pena )?(?:seguir )?(?:vivir|viviendo)\b|\bno tengo (?:razon|razones|nada) "
+    r"(?:para|por) (?:vivir|seguir)\b",
+    r"\b(?:hacerme|me voy a hacer|me quiero hacer) dano\b|\blastimarme\b|\bme (?:voy a|quiero) lastimar\b",
+    r"\bcortarme las venas\b|\bme (?:corto|corte|voy a cortar) las venas\b",
+    r"\bahorcarme\b|\bme (?:voy a|quiero) ahorcar\b|\bdispararme\b|\bpegarme un tiro\b|\bme pego un tiro\b",
+    r"\b(?:tirarme|aventarme|lanzarme|me (?:voy a|quiero) (?:tirar|aventar|lanzar)) (?:de|del|desde) "
+    r"(?:un|una|el|la) (?:puente|edificio|techo|azotea|ventana)\b",
+    r"\bsobredosis\b|\btomarme (?:todas )?(?:las|mis) pastillas\b",
+    r"\b(?:estarian|estarias|estaria|estan) mejor sin mi\b|\bmejor (?:estar )?muert[oa]\b",
+    r"\bojala (?:me muriera|me muera|estuviera muert[oa]|no despertar|no haber nacido)\b",
+    r"\bya no aguanto (?:mas|esta vida|vivir)\b|\bno puedo (?:mas|seguir asi|seguir viviendo)\b(?! (?:de|que)\b)",
+    r"\bsuicid\w*",
+]
+_CRISIS_SPANISH = _compile(SPANISH_CRISIS_PATTERNS)
+
+
+def _without_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
 
 def is_crisis(text: str) -> bool:
-    """VUL-2: the message carries a self-harm or suicide cue, so the debtor gets 988 and a person."""
-    return _CRISIS.search(normalise(text)) is not None
+    """VUL-2: the message carries a self-harm or suicide cue, in English or Spanish, so the debtor gets 988 (in
+    their language: bot/wording) and a person."""
+    plain = normalise(text)
+    return _CRISIS.search(plain) is not None or _CRISIS_SPANISH.search(_without_accents(plain)) is not None
 
 
 # VUL-1: military service, for the debtor or a family member.

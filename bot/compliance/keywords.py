@@ -1,53 +1,85 @@
-"""SMS keywords handled before NLU (OPT-2): a whole message that is one of these words, in any case and with any
-punctuation, is acted on directly. Natural phrasing ("stop texting me") goes through NLU to the same service."""
+"""SMS keywords handled before NLU (OPT-2): a whole message that is one of these words, in any case, with or
+without accents and with any punctuation, is acted on directly. Natural phrasing ("stop texting me", "ya no me
+manden mensajes") goes through NLU to the same service.
+
+The Spanish keywords (ALTO, PARAR, BAJA, CANCELAR, AYUDA) work alongside the English ones, which always work
+whatever the conversation's language. A keyword is answered in its own language (ALTO in Spanish, STOP in English),
+so the confirmation is in words the sender just used; the wording is in bot/wording/."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
+from bot import wording
 from bot.config import Settings
 
 # OPT-2: 47 CFR 64.1200(a)(10)-(12), CTIA, Twilio Advanced Opt-Out.
 STOP_KEYWORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"})
 START_KEYWORDS = frozenset({"start", "unstop"})
 HELP_KEYWORDS = frozenset({"help", "info"})
+# OPT-2 in Spanish: "any reasonable means" (FCC 24-24) includes the words a Spanish speaker texts.
+SPANISH_STOP_KEYWORDS = frozenset({"alto", "parar", "baja", "cancelar"})
+SPANISH_HELP_KEYWORDS = frozenset({"ayuda"})
 
 STOP, START, HELP = "stop", "start", "help"
 
 
+def _word(text: str) -> str:
+    """The message as one bare word: accents dropped ("Bajá" is "baja"), then anything not a letter."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return re.sub(r"[^a-z]", "", plain)
+
+
 def classify(text: str) -> str | None:
-    """STOP, START or HELP when the whole message is that keyword ("Stop.", "OPT OUT", "stop all"), else None."""
-    word = re.sub(r"[^a-z]", "", text.lower())
+    """STOP, START or HELP when the whole message is that keyword ("Stop.", "OPT OUT", "¡ALTO!"), else None."""
     if len(text) > 40:
         return None  # a sentence, not a keyword: NLU decides
-    if word in STOP_KEYWORDS:
+    word = _word(text)
+    if word in STOP_KEYWORDS or word in SPANISH_STOP_KEYWORDS:
         return STOP
     if word in START_KEYWORDS:
         return START
-    if word in HELP_KEYWORDS:
+    if word in HELP_KEYWORDS or word in SPANISH_HELP_KEYWORDS:
         return HELP
     return None
 
 
-def stop_reply(channel: str) -> str:
+def language_of(text: str) -> str | None:
+    """The language a keyword message is in: "es" for a Spanish keyword, "en" for an English one, else None."""
+    if len(text) > 40:
+        return None
+    word = _word(text)
+    if word in SPANISH_STOP_KEYWORDS or word in SPANISH_HELP_KEYWORDS:
+        return wording.SPANISH
+    if word in STOP_KEYWORDS or word in START_KEYWORDS or word in HELP_KEYWORDS:
+        return wording.ENGLISH
+    return None
+
+
+def _per_channel(key: str, channel: str, language: str | None) -> str:
+    return wording.say(f"{key}_{'sms' if channel == 'sms' else 'other'}", language)
+
+
+def stop_reply(channel: str, language: str | None = wording.ENGLISH) -> str:
     # OPT-3: one confirmation with nothing else in it: no balance, no link, no other ask.
-    if channel == "sms":
-        return "You're unsubscribed and won't get more texts from us. Reply START to resubscribe."
-    return "You're unsubscribed from messages on this channel. Type START to resubscribe."
+    return _per_channel("stop_reply", channel, language)
 
 
-def start_reply(channel: str) -> str:
-    return "You're subscribed again. Reply STOP at any time to opt out." if channel == "sms" else \
-        "You're subscribed again. Type STOP at any time to opt out."
+def stop_replies(channel: str) -> frozenset[str]:
+    """The OPT-3 confirmation in every language (how the pipeline recognises it among replies)."""
+    return frozenset(stop_reply(channel, language) for language in wording.LANGUAGES)
 
 
-def opted_out_reply(channel: str) -> str:
+def start_reply(channel: str, language: str | None = wording.ENGLISH) -> str:
+    return _per_channel("start_reply", channel, language)
+
+
+def opted_out_reply(channel: str, language: str | None = wording.ENGLISH) -> str:
     # OPT-3: the one answer a consumer who writes in after STOP gets; nothing more until START.
-    start = "Reply START" if channel == "sms" else "Type START"
-    return f"You're unsubscribed, so this is our only reply. {start} if you want answers here again."
+    return _per_channel("opted_out_reply", channel, language)
 
 
-def help_reply(settings: Settings) -> str:
+def help_reply(settings: Settings, language: str | None = wording.ENGLISH) -> str:
     # OPT-2: HELP gives the company name, a support contact and how to stop.
-    return (f"{settings.business_name}: for help, contact {settings.support_contact}. "
-            "Reply STOP to opt out.")
+    return wording.say("help_reply", language, business=settings.business_name, support=settings.support_contact)

@@ -6,6 +6,9 @@ reads it learns nothing (a message that conveys nothing about a debt is not a "c
 The outbound gate uses it for content-neutral first contacts, for a person's words before verification, and for
 any talk of the debt on a ceased account.
 
+Spanish is read with the same pattern: deuda, debe, saldo, cobro, pago, plan, mensualidad, cuota, cantidad,
+disputa, acreedor... ("cuenta" on its own is allowed like "account").
+
 Deliberately allowed: "account" on its own (verification asks for the account number from our letter), and words
 the consumer brought into the conversation that a rule obliges us to answer, such as "attorney" (CEASE-2) and
 "bankruptcy case number" (CEASE-3): echoing them tells the reader nothing they did not say."""
@@ -22,6 +25,11 @@ _DEBT_TERMS = re.compile(
       | pay|pays|paying|paid|payments?|payoff|repa\w+|instal(?:l)?ments?|plans?|amounts?|fees?
       | disput\w*|settlements?|charged[ -]off|garnish\w*|lawsuits?|legal\ action
       | credit\ (?:report|score|bureau|file|rating|history)|account\ (?:ending|balance)
+      | deudas?|debe[sn]?|debo|debemos|adeud\w*|saldos?|cobr\w*|vencid\w*|atrasad\w*|morosi\w*
+      | acreedor(?:es|a)?|prestamos?|préstamos?|facturas?|cuentas?\ (?:pendientes?|por\ pagar)
+      | pag(?:o|os|ar|ue|ues|ado|ada|ados|adas|ando|a|as|an|amos|ara|aremos)|mensualidad(?:es)?|cuotas?
+      | planes|cantidad(?:es)?|cargos?|disputa\w*|demandas?|embargo\w*|acuerdo\ de\ pago
+      | informe\ de\ cr[eé]dito|historial\ de\ cr[eé]dito
     )\b
     | [$€£]\s?\d | \b\d[\d,]*(?:\.\d\d)?\s?(?:dollars|usd)\b""",
     re.IGNORECASE | re.VERBOSE,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.compliance.validation_period import validation_period
 from bot.db.models import Account, Debtor, ScheduledMessage
 from bot.money import format_cents
+from bot.wording import formats
 
 KIND = "validation_notice"
 CFPB_URL = "www.cfpb.gov/debt-collection"
@@ -46,6 +47,9 @@ def build(session: Session, account: Account, sent_at: datetime) -> dict[str, An
         raise NoticeNotReady("the itemization does not add up to the balance: the balance is higher than the "
                              "amount on the itemization date plus interest and fees")
     period = validation_period(sent_at, debtor.timezone)
+    # A Spanish-speaking debtor gets the complete Spanish notice with the English one, in the same message
+    # (1006.34(d)(3)(vi)(B): a translation only alongside the English).
+    languages = ["en", "es"] if debtor.language == "es" else ["en"]
     address = [line.strip() for line in (debtor.postal_address or "").splitlines() if line.strip()]
     return {
         "consumer_name": f"{debtor.first_name} {debtor.last_name}",
@@ -65,6 +69,7 @@ def build(session: Session, account: Account, sent_at: datetime) -> dict[str, An
         "received_on": period.received_on.isoformat(),
         "ends_on": period.ends_on.isoformat(),
         "ends_at": period.ends_at.isoformat(),
+        "languages": languages,
     }
 
 
@@ -72,10 +77,17 @@ def summary(document: dict[str, Any]) -> str:
     """The notice in two sentences: the message's text, which the outbound gate checks and the conversation keeps;
     the email and the printable page carry the whole document."""
     ends = datetime.fromisoformat(document["ends_on"])
-    return (f"Validation notice. {document['creditor']} says you owe "
-            f"{format_cents(document['current_cents'], document['currency'])} on the account "
-            f"{document['account']}. You have the right to dispute all or part of this debt. If you dispute it by "
-            f"{ends:%B} {ends.day}, {ends.year}, we must stop collection until we send you verification.")
+    amount = format_cents(document["current_cents"], document["currency"])
+    english = (f"Validation notice. {document['creditor']} says you owe {amount} on the account "
+               f"{document['account']}. You have the right to dispute all or part of this debt. If you dispute it by "
+               f"{ends:%B} {ends.day}, {ends.year}, we must stop collection until we send you verification.")
+    if "es" not in document.get("languages", ["en"]):
+        return english
+    spanish = (f"Aviso de validación. {document['creditor']} dice que usted debe {amount} en la cuenta que termina "
+               f"en {document['account_ref'][-4:]}. Usted tiene derecho a impugnar toda la deuda o parte de ella. Si "
+               f"la impugna a más tardar el {formats.long_date(ends.date(), 'es', weekday=False)}, debemos dejar de "
+               f"cobrar hasta que le enviemos una verificación.")
+    return f"{english}\n\n{spanish}"
 
 
 def prepare(session: Session, message: ScheduledMessage, now: datetime) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit, contact_preferences, handoff
+from bot import audit, contact_preferences, handoff, wording
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
 from bot.compliance import cues, keywords
@@ -70,7 +70,7 @@ _ENDING_STATUS = {"cease_contact": AccountStatus.CEASED, "attorney_represented":
                   "bankruptcy": AccountStatus.BANKRUPT}
 _PAUSE_REASON = {"hardship": "hardship", "deceased": "deceased_reported"}
 
-CRISIS_LINE = "If you're thinking about harming yourself, please call or text 988 (Suicide & Crisis Lifeline) now."
+CRISIS_LINE = wording.say("crisis_line")  # the English one; crisis_cue answers in the conversation's language
 # VUL-1: what a debtor who mentions military service is told. It says nothing about a debt (safe before
 # verification) and never mentions a commanding officer or their command.
 MILITARY_REPLY = ("Thanks for telling me. If you or your family serve in the military, you may have extra "
@@ -91,7 +91,7 @@ def crisis_cue(session: Session, conversation_id: str, text: str) -> list[str]:
     _cancel_scheduled(session, accounts, "VUL-2")
     audit.record(session, "crisis_cue", rule_id="VUL-2", conversation_id=conversation_id, account_id=account_id)
     handoff.request(session, conversation_id, "crisis", rule_id="VUL-2", account_id=account_id)
-    return [CRISIS_LINE]
+    return [wording.say("crisis_line", conversation.language if conversation is not None else None)]
 
 
 def military_cue(session: Session, conversation_id: str, text: str, support_contact: str) -> list[str]:
@@ -163,7 +163,7 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
         contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
                                     via="natural language", conversation_id=conversation_id, now=now)
 
-        return [keywords.stop_reply(conversation.channel)]  # the one wording for every opt-out
+        return [keywords.stop_reply(conversation.channel, conversation.language)]  # one wording per language
     if intent == "wrong_person":
         contact_preferences.mark_wrong_party(session, conversation.channel, conversation.external_id,
                                              conversation_id=conversation_id, now=now)

@@ -158,7 +158,11 @@ def _applies(category: Category, *, time_barred: bool, lawful_legal_action: bool
 # OPT-2: CANCEL is an opt-out keyword, so the bot never asks anyone to send it for anything else.
 _CANCEL_INSTRUCTION = re.compile(
     r"\b(?:reply|replying|text|texting|send|sending|respond|responding|type|typing|write|writing|answer|enter)"
-    r"\s+(?:back\s+)?(?:with\s+)?(?:the\s+word\s+)?[\"'\u201c\u2018]?cancel\b",
+    r"\s+(?:back\s+)?(?:with\s+)?(?:the\s+word\s+)?[\"'\u201c\u2018]?cancel\b"
+    # Spanish: CANCELAR and BAJA opt out too (bot/compliance/keywords.py), so "responda CANCELAR para cancelar el
+    # plan" would end every text instead.
+    r"|\b(?:responda|responde|conteste|contesta|escriba|escribe|mande|manda|envie|envia|textee)\s+"
+    r"(?:la\s+palabra\s+)?[\"'\u201c\u2018]?(?:cancelar|baja|parar|alto)\b(?!\s+(?:para\s+no|si\s+ya\s+no))",
     re.IGNORECASE,
 )
 

@@ -89,6 +89,9 @@ class Debtor(Base):
     erasure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # REC-1: retention ended and the personal data was anonymised (bot/records/retention.py).
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the debtor chose or wrote in ("en", "es"; None: not known, English): reminders, notices and
+    # receipts follow it (bot/language.py).
+    language: Mapped[str | None] = mapped_column(String(5))
 
     accounts: Mapped[list[Account]] = relationship(back_populates="debtor")
 
@@ -170,6 +173,12 @@ class Conversation(Base):
     # final length and head and the purge time) lets the verifier tell a purge from a deletion by hand.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purge_seal: Mapped[str | None] = mapped_column(String(64))
+    # The conversation's language (bot/language.py): None until the debtor's words or choice say ("en" then).
+    language: Mapped[str | None] = mapped_column(String(5))
+    # Chosen by the debtor ("en español", the answer to the language question): detection no longer switches it.
+    language_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The bilingual question was asked and not yet answered.
+    language_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Message(Base):
@@ -259,6 +268,7 @@ class ContactPreference(Base):
     reassigned_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # ID-5: FCC RND says not reassigned
     inconvenient_times: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # TIME-1
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # EMAIL-1: a mail server refused it for good
+    language: Mapped[str | None] = mapped_column(String(5))  # the language last used from this address
 
 
 class ScheduledMessage(Base):
@@ -546,6 +556,8 @@ class User(Base):
     # toward the wait the bot quotes a debtor; with nobody available the bot says so instead of guessing.
     available: Mapped[bool] = mapped_column(Boolean, default=True)
     available_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The languages the person answers debtors in ("en", "es"); a Spanish conversation goes to one who has "es".
+    languages: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class AgentSession(Base):

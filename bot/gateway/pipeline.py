@@ -47,7 +47,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot import agents, audit, contact_preferences, conversations, feedback
+from bot import agents, audit, contact_preferences, conversations, feedback, language, wording
 from bot.agents import escalation
 from bot.agents import queue as agent_queue
 from bot.agents.hours import AgentHours
@@ -68,25 +68,18 @@ __all__ = ["Pending", "Pipeline", "TurnResult", "help_reply", "start_reply", "st
 
 log = logging.getLogger(__name__)
 
-EMPTY_MESSAGE_REPLY = (  # DISC-3: said to anyone, so it names no debt, balance or payment
-    "Sorry, I didn't catch that. Tell me in a few words what you need, or say 'talk to a person'."
-)
-UNAVAILABLE_REPLY = (
-    "Sorry, I'm having trouble right now. Your message is saved. "
-    "Please try again in a few minutes, or say 'talk to a person'."
-)
-# PCI-1: card data is never taken in chat; the debtor is pointed at the hosted payment page instead.
+# The gate's own answers, in English; each is said in the conversation's language (bot/wording/).
+EMPTY_MESSAGE_REPLY = wording.say("empty_message_reply")  # DISC-3: said to anyone, so it names no debt
+UNAVAILABLE_REPLY = wording.say("unavailable_reply")
 # Requests whose rule must act even while a person owns the conversation; a confident reading is required
 # because no one confirms it in the dialogue.
 OWNED_RULE_INTENTS = frozenset({"opt_out", "cease_contact", "attorney_represented", "bankruptcy", "deceased",
                                 "wrong_person", "hardship"})
 OWNED_RULE_CONFIDENCE = 0.8
 
-INCONVENIENT_TIME_REVOKED = "Thanks, we'll keep talking now. How can I help?"
-CARD_WARNING = (  # PCI-1; DISC-3: it may reach someone not yet verified, so it names no payment or debt
-    "For your safety, please don't send card details in chat. I've removed them. "
-    "We never take card details here; we only ever send a secure link of ours."
-)
+INCONVENIENT_TIME_REVOKED = wording.say("inconvenient_time_revoked")
+# PCI-1: card data is never taken in chat; DISC-3: it may reach someone not yet verified, so it names no debt.
+CARD_WARNING = wording.say("card_warning")
 
 
 @dataclass
@@ -102,6 +95,7 @@ class _Received:
     # PCI-2: the previous message held the start of a card number finished here; its id and its redacted text
     redacted_previous: tuple[int, str] | None = None
     feedback_comment: bool = False  # may be the comment after a feedback score (bot/feedback.py): NLU decides
+    language: str = wording.ENGLISH  # the conversation's language after this message (bot/language.py)
 
 
 @dataclass
@@ -224,7 +218,7 @@ class Pipeline:
                 reading = await self._rules_while_owned(received)
                 replies += reading.replies
             if received.opted_out and not received.agent_owned:
-                replies = replies or [{"text": opted_out_reply(channel)}]
+                replies = replies or [{"text": opted_out_reply(channel, received.language)}]
         else:
             replies = [{"text": t} for t in received.replies or []]
         return await self._deliver(received, replies, "processed", reading)
@@ -274,11 +268,12 @@ class Pipeline:
                 await self.rasa.send(received.conversation_id, "/session_start", {"channel": channel},
                                      message_id=f"{group[0].received.message_id}-session")
             reading = await self.rasa.send(received.conversation_id, text,
-                                           {"channel": channel, **(last.metadata or {})}, message_id=message_id)
+                                           {"channel": channel, "language": received.language,
+                                            **(last.metadata or {})}, message_id=message_id)
             replies = reading.replies
         except RasaUnavailable:
             # The messages are already stored; marked so that nothing is silently lost.
-            replies, status = [{"text": UNAVAILABLE_REPLY}], "unprocessed"
+            replies, status = [{"text": wording.say("unavailable_reply", received.language)}], "unprocessed"
         results = []
         folded = [q.received.message_id for q in group[:-1]]
         for queued in group[:-1]:  # their own gate prefixes (a card warning), then the answer to them all
@@ -401,14 +396,20 @@ class Pipeline:
 
             replies = self._keyword(session, conversation, found.text)
             owned = agent_queue.owner(session, conversation.id) is not None
+            # The debtor's language, from their own words (a keyword is answered in its own language above).
+            observed = language.observe(session, conversation, found.text, now) if replies is None else None
+            speaks = observed.language if observed is not None else language.current(session, conversation)
             if replies is None and not found.text.strip() and not owned:
-                replies = [EMPTY_MESSAGE_REPLY]
+                replies = [wording.say("empty_message_reply", speaks)]
             nlu_text = self._choice(session, conversation, message.id, found.text) or found.text
+            if replies is None and not owned and observed is not None and observed.replies:
+                replies = list(observed.replies)  # "en español" alone: confirmed, nothing for the dialogue
             if replies is None and not owned:  # HO-1: a callback time picked from the bot's offer
                 replies = escalation.callback_pick(session, conversation, nlu_text, self.settings.support_contact)
             if replies is None and outbound_gate.revokes_inconvenient_time(session, conversation, message.id,
                                                                                   found.text):
-                replies = [INCONVENIENT_TIME_REVOKED]  # TIME-2: the consumer says now is fine after all
+                # TIME-2: the consumer says now is fine after all
+                replies = [wording.say("inconvenient_time_revoked", speaks)]
             if replies is None and not owned:  # EMAIL-1: the answer to the E-SIGN question, word for word
                 replies = esign.answer(session, conversation, message, now)
             if replies is None and not owned and transcript_copy.asks_for_copy(nlu_text):
@@ -417,7 +418,8 @@ class Pipeline:
             # VUL-1: a military cue in any message, whatever the NLU makes of it: flagged and handed to a person.
             prefix = sensitive_requests.military_cue(session, conversation.id, found.text,
                                                      self.settings.support_contact)
-            prefix += [CARD_WARNING] if "card" in found.kinds else []
+            prefix += [wording.say("card_warning", speaks)] if "card" in found.kinds else []
+            prefix += list(observed.prefix) if observed is not None and replies is None and not owned else []
             comment = False
             if replies is None and not owned and not crisis:  # the answer to the feedback question, before NLU
                 replies = feedback.take_score(session, conversation, message, now)
@@ -432,7 +434,7 @@ class Pipeline:
                 replies, prefix = (replies or []) + prefix, []
             opted_out = self._opted_out(session, conversation)
             return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned, opted_out,
-                             redacted_previous, comment)
+                             redacted_previous, comment, speaks)
 
     @staticmethod
     def _opted_out(session: Session, conversation: Conversation) -> bool:
@@ -441,17 +443,23 @@ class Pipeline:
             ContactPreference.address == conversation.external_id)) is not None
 
     def _keyword(self, session: Session, conversation: Conversation, text: str) -> list[str] | None:
+        """OPT-2: STOP/START/HELP and their Spanish twins, answered in the keyword's language (START is English
+        only: the conversation's language then)."""
         word = keywords.classify(text)
+        if word is None:
+            return None
+        speaks = keywords.language_of(text) if word != keywords.START else None
+        speaks = speaks or language.current(session, conversation)
         if word == keywords.STOP:
             contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
                                         via=f"keyword:{text.strip()[:20]}", conversation_id=conversation.id)
-            return [stop_reply(conversation.channel)]
+            return [stop_reply(conversation.channel, speaks)]
         if word == keywords.START and conversation.channel != "email":  # a From line is easy to forge (OPT-3)
             contact_preferences.opt_in(session, conversation.channel, conversation.external_id,
                                        conversation_id=conversation.id)
-            return [start_reply(conversation.channel)]
+            return [start_reply(conversation.channel, speaks)]
         if word == keywords.HELP:
-            return [help_reply(self.settings)]
+            return [help_reply(self.settings, speaks)]
         return None
 
     @staticmethod
@@ -514,8 +522,8 @@ class Pipeline:
                     question = esign.question_due(session, conversation)
                     replies = replies + [question] if question else replies
             window = timedelta(minutes=self.settings.session_idle_minutes)
-            stop = stop_reply(conversation.channel)
-            drafts = [Draft(r.get("text", ""), outbox.OPT_OUT_CONFIRMATION if r.get("text") == stop else "reply",
+            stops = keywords.stop_replies(conversation.channel)  # OPT-3's confirmation, in either language
+            drafts = [Draft(r.get("text", ""), outbox.OPT_OUT_CONFIRMATION if r.get("text") in stops else "reply",
                             payload={k: v for k, v in r.items() if k not in ("recipient_id", "text")} or None)
                       for r in replies]
             posted = outbox.post_replies(session, conversation, drafts, window=window)

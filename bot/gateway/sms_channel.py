@@ -34,7 +34,7 @@ from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator, get_signature_algorithm
 
-from bot import audit, sms
+from bot import audit, language, sms, wording
 from bot.agents import queue as agent_queue
 from bot.compliance import redaction
 from bot.config import Settings
@@ -57,8 +57,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 # Twilio caps an inbound text at 1600 characters; anything longer is processed in part and kept whole.
 MAX_PROCESSED_CHARS = 1600
 # PCI-1: a picture could be a card or an ID; say we can't read it and what to do instead.
-MEDIA_REPLY = ("Sorry, I can't open pictures or files sent by text. Please type your message instead, or say "
-               "'talk to a person'. For your safety, please don't send photos of cards or IDs.")
+MEDIA_REPLY = wording.say("media_reply")  # the English; said in the conversation's language
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164
 
 
@@ -201,7 +200,8 @@ class SmsChannel:
             if agent_queue.owner(session, conversation.id) is not None:
                 return []  # while a person owns the conversation the bot adds nothing of its own
             window = timedelta(minutes=self.settings.session_idle_minutes)
-            return [outbox.post_reply(session, conversation, Draft(MEDIA_REPLY), window=window)]
+            text = wording.say("media_reply", language.current(session, conversation))
+            return [outbox.post_reply(session, conversation, Draft(text), window=window)]
 
     async def process(self, inbound: Inbound) -> None:
         """The webhook's background task: never raises (the 200 is long gone), always releases the SID."""

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from bot.money import format_cents
+from bot.wording import formats
 
 _env = Environment(loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
                    autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
@@ -81,7 +82,10 @@ def notice_view(document: dict[str, Any], *, business_name: str, collector_addre
     return {**document, **money, "collector_name": business_name, "collector_contact": support_contact,
             "collector_address": [line.strip() for line in collector_address.split(";") if line.strip()],
             "online_url": online_url, "cfpb_url": "www.cfpb.gov/debt-collection",
-            **{k: _spelled(document[k]) for k in ("itemization_date", "sent_on", "ends_on")}}
+            **{k: _spelled(document[k]) for k in ("itemization_date", "sent_on", "ends_on")},
+            # The Spanish notice (DISC-5, 1006.34(d)(3)(vi)(B)) shows the same dates spelled out in Spanish.
+            "es": {k: formats.long_date(date.fromisoformat(document[k][:10]), "es", weekday=False)
+                   for k in ("itemization_date", "sent_on", "ends_on")}}
 
 
 def notice_html(view: dict[str, Any]) -> Markup:

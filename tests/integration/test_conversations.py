@@ -98,3 +98,28 @@ def test_compliance_requests_are_answered_and_recorded_before_verification(runni
 def test_nonsense_gets_a_helpful_reprompt(running_stack):
     reply = " ".join(Chat(running_stack).say("asdkjh qwe zzz"))
     assert "talk to a person" in reply
+
+
+def test_a_conversation_in_spanish_is_verified_and_hears_its_balance_in_spanish(running_stack):
+    """Issue 23, with the real Rasa and action server: the debtor's Spanish switches the conversation, the slot
+    carries it to Rasa (domain/ responses pick their Spanish variation), verification asks in Spanish, and the
+    balance comes after the Spanish DISC-1 disclosure; a dispute is taken and confirmed in Spanish.
+    Mutation tried: actions/language.language_of ignoring the message's metadata (the slot stayed "en" and the
+    prompts came in English)."""
+    from bot import wording
+
+    chat = Chat(running_stack)
+    before = " ".join(chat.say("hola, quiero saber cuanto debo"))
+    assert not DEBT_HINTS.search(before), before
+    assert "fecha de nacimiento" in before
+    assert "Seguro Social" in " ".join(chat.say("03/14/1979"))
+    assert "número de cuenta" in " ".join(chat.say("1234"))
+    answer = chat.say("SET-100001")
+    assert answer[0] == wording.say("debt_collector_disclosure", "es")
+    assert "Su saldo con Acme Bank (cuenta que termina en 0001) es $1,234.56." in answer[1]
+    assert "plan de pagos" in answer[2]
+    # A dispute in Spanish (DSP-1): the choices, a digit picks one, the confirmation with a Spanish date.
+    asked = " ".join(chat.say("esa deuda no es mia"))
+    assert "¿Qué parte no reconoce?" in asked and "3. No es mía" in asked, asked
+    recorded = " ".join(chat.say("3"))
+    assert "anoté su disputa de $1,234.56 en la cuenta que termina en 0001" in recorded, recorded

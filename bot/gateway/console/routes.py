@@ -384,7 +384,8 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
                 handoff.claimed_by == user.id or users.can_reassign(user)),
             "assignable": users.assignable(session) if users.can_reassign(user) else [],
             "outcomes": queue.OUTCOMES, "reason_labels": queue.REASON_LABELS,
-            "canned": [(c.id, c.title, c.render(user.display_name)) for c in canned.default()],
+            "canned": [(c.id, c.title, c.render(user.display_name, conversation.language))
+                       for c in canned.default()],
         }
     return context
 

@@ -1,7 +1,7 @@
 """scale indexes: what a million-account import and the compliance console on ten million messages look up
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-06 11:30:00
 
 Every index here is there because a query that runs per batch, per page or per turn otherwise scans a table that
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0016'
-down_revision: Union[str, Sequence[str], None] = '0012'
+down_revision: Union[str, Sequence[str], None] = '0015'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,199 @@
+"""The language of a conversation, English or Spanish, from the debtor's own words.
+
+- Asked for by name ("English please", "en español", "in spanish", "hablo ingles"): switched at once and kept;
+  detection never switches a language the debtor chose (it may be a Spanish speaker quoting an English letter).
+- Otherwise read by a statistical detector (lingua, restricted to English and Spanish: bilingual n-gram models,
+  offline, about 0.7 s to load the two models on first use). Only a message with enough words to judge switches
+  anything: "si", "ok", "no", digits, dates, an amount or a name never do (they read the same in both languages,
+  and a date or "1" picks a button).
+- Sure (the winning language's confidence at least SURE): the conversation switches. Unsure (at least LEANS but
+  under SURE) and leaning away from the current language: the bilingual question is asked once
+  ("¿Prefiere español? / Prefer English?") and its answer decides.
+- The language is kept on the conversation, on the contact address (ContactPreference) and, once the
+  conversation knows its debtor, on the debtor: reminders, notices and receipts follow the debtor's language, a
+  new conversation from the same address starts in it, and the agent's console shows it.
+
+Plain Python over the session: no Rasa, no HTTP. The gateway's pipeline calls observe() on every inbound message.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import wording
+from bot.db.models import ContactPreference, Conversation, Debtor
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
+
+ENGLISH, SPANISH = wording.ENGLISH, wording.SPANISH
+SURE = 0.90  # lingua's relative confidence, English vs Spanish (the two add up to 1)
+LEANS = 0.70
+MIN_WORDS = 2  # one word is never enough: "no", "si", "hola", "ok", "cancel" are either language
+MIN_LETTERS = 7
+
+_EXPLICIT = {
+    SPANISH: re.compile(
+        r"^(?:(?:en|in) )?(?:espanol|spanish)(?: (?:por favor|porfa|please|pls|plz))?$"
+        r"|\b(?:en|in) (?:espanol|spanish)\b"
+        r"|\b(?:hablo|habla|hablas|hablan|speak|talk|write) (?:en )?(?:espanol|spanish)\b"
+        r"|\bspanish please\b|\bespanol por favor\b"),
+    ENGLISH: re.compile(
+        r"^(?:(?:en|in) )?(?:english|ingles)(?: (?:por favor|porfa|please|pls|plz))?$"
+        r"|\b(?:en|in) (?:english|ingles)\b"
+        r"|\b(?:hablo|habla|hablas|hablan|speak|talk|write) (?:en )?(?:english|ingles)\b"
+        r"|\benglish please\b|\bingles por favor\b"),
+}
+_NAMES = re.compile(r"\b(?:espanol|spanish|english|ingles)\b")
+# Answers to the language question that name a language without asking for it in a sentence.
+_ANSWERS = {SPANISH: {"espanol", "spanish", "es", "si", "sii", "1"}, ENGLISH: {"english", "ingles", "en", "2"}}
+# A whole message that names a language and nothing else: the answer is the confirmation alone, no dialogue turn.
+_ONLY_A_LANGUAGE = re.compile(
+    r"^(?:(?:en|in) )?(?:espanol|spanish|english|ingles)(?: (?:por favor|porfa|please|pls|plz))?$")
+
+
+def plain(text: str) -> str:
+    """Lower case, accents dropped ("Español" is "espanol", as many type it), punctuation as single spaces."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    return re.sub(r"[\W_]+", " ", folded).strip()
+
+
+def asked_for(text: str) -> str | None:
+    """The language the message asks for by name ("English please", "en español"), else None."""
+    words = plain(text)
+    if len(_NAMES.findall(words)) > 1:
+        return None  # "do you speak english or spanish?" asks for neither
+    hits = [language for language, pattern in _EXPLICIT.items() if pattern.search(words)]
+    return hits[0] if len(hits) == 1 else None
+
+
+def only_names_a_language(text: str) -> bool:
+    return bool(_ONLY_A_LANGUAGE.match(plain(text)))
+
+
+def judgeable(text: str) -> bool:
+    """Enough words to tell the two languages apart: digits, dates, amounts and one-word replies are not."""
+    words = [w for w in plain(text).split() if w.isalpha()]
+    return len(words) >= MIN_WORDS and sum(len(w) for w in words) >= MIN_LETTERS
+
+
+@lru_cache(maxsize=1)
+def _detector() -> LanguageDetector:
+    from lingua import Language, LanguageDetectorBuilder  # 0.7 s of model loading, paid once and only when used
+
+    return LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.SPANISH).build()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the detector makes of a message: the likelier language and how sure (None: not judgeable)."""
+
+    language: str | None
+    confidence: float = 0.0
+
+    @property
+    def sure(self) -> bool:
+        return self.language is not None and self.confidence >= SURE
+
+
+def detect(text: str) -> Reading:
+    if not judgeable(text):
+        return Reading(None)
+    values = _detector().compute_language_confidence_values(text)
+    if not values or values[0].value <= 0:
+        return Reading(None)
+    top = values[0]
+    return Reading(SPANISH if top.language.name == "SPANISH" else ENGLISH, float(top.value))
+
+
+@dataclass(frozen=True)
+class Observation:
+    """What one inbound message did to the conversation's language, and what to say about it (if anything)."""
+
+    language: str  # the conversation's language after this message
+    switched: bool = False
+    replies: tuple[str, ...] = ()  # said instead of a dialogue turn (the message only named a language)
+    prefix: tuple[str, ...] = ()  # said before the dialogue's answer (the language question)
+
+
+def current(session: Session, conversation: Conversation) -> str:
+    """The conversation's language; a new one starts in its address's or its debtor's language, else English."""
+    if conversation.language:
+        return conversation.language
+    remembered = contact_language(session, conversation.channel, conversation.external_id)
+    if remembered is None and conversation.debtor_id:
+        debtor = session.get(Debtor, conversation.debtor_id)
+        remembered = debtor.language if debtor is not None else None
+    return remembered or ENGLISH
+
+
+def contact_language(session: Session, channel: str, address: str) -> str | None:
+    return session.scalar(select(ContactPreference.language).where(
+        ContactPreference.channel == channel, ContactPreference.address == address))
+
+
+def for_debtor(session: Session, debtor_id: str | None) -> str:
+    """The language bot-initiated messages to a debtor are written in (reminders, notices, receipts)."""
+    debtor = session.get(Debtor, debtor_id) if debtor_id else None
+    return wording.language_or_default(debtor.language if debtor is not None else None)
+
+
+def set_language(session: Session, conversation: Conversation, language: str, *, confirmed: bool,
+                 now: datetime | None = None) -> None:
+    """Keep `language` on the conversation, its contact address and its debtor (when known)."""
+    now = now or datetime.now(timezone.utc)
+    conversation.language = language
+    conversation.language_asked_at = None
+    if confirmed:
+        conversation.language_confirmed_at = now
+    preference = session.scalar(select(ContactPreference).where(
+        ContactPreference.channel == conversation.channel, ContactPreference.address == conversation.external_id))
+    if preference is None:
+        preference = ContactPreference(channel=conversation.channel, address=conversation.external_id)
+        session.add(preference)
+    preference.language = language
+    if conversation.debtor_id:
+        debtor = session.get(Debtor, conversation.debtor_id)
+        if debtor is not None:
+            debtor.language = language
+
+
+def observe(session: Session, conversation: Conversation, text: str, now: datetime | None = None) -> Observation:
+    """Read one inbound message for its language: switch, ask, or leave the conversation as it is."""
+    language = current(session, conversation)
+    named = asked_for(text)
+    if conversation.language_asked_at is not None and named is None:
+        named = next((lang for lang, answers in _ANSWERS.items() if plain(text) in answers), None)
+    if named is not None:
+        set_language(session, conversation, named, confirmed=True, now=now)
+        alone = only_names_a_language(text) or plain(text) in _ANSWERS[named]
+        return Observation(named, named != language, (wording.say("language_now", named),) if alone else ())
+    if conversation.language_confirmed_at is not None:
+        return Observation(language)
+    reading = detect(text)
+    if reading.language is None or reading.language == language:
+        return Observation(language)
+    if reading.sure:
+        set_language(session, conversation, reading.language, confirmed=False, now=now)
+        return Observation(reading.language, switched=True)
+    if reading.confidence >= LEANS and conversation.language_asked_at is None:
+        conversation.language_asked_at = now or datetime.now(timezone.utc)
+        return Observation(language, prefix=(wording.say("language_question", language),))
+    return Observation(language)
+
+
+def on_verified(session: Session, conversation: Conversation, debtor: Debtor) -> None:
+    """The conversation now knows its debtor: a language the debtor used here becomes theirs; a conversation with
+    no language of its own yet (only short replies so far) takes the one the debtor used before."""
+    if conversation.language:
+        debtor.language = conversation.language
+    elif debtor.language:
+        conversation.language = debtor.language

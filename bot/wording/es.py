@@ -1,0 +1,86 @@
+"""Spanish (US): the texts the Python side sends, under the keys of bot/wording/en.py. VOICE.md holds in Spanish
+too: "usted", short sentences, everyday words (tests/test_wording.py measures each text with Fernandez-Huerta).
+The keywords stay the ones a phone recognises: ALTO, AYUDA, and START (no Spanish one is standard)."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, str] = {
+    # DISC-1 (1006.18(e)(1)), in the wording of the CFPB's Spanish model validation notice.
+    "debt_collector_disclosure": ("Esta es una comunicación de un cobrador de deudas. Es un intento de cobrar una "
+                                  "deuda, y cualquier información que obtengamos se usará para ese fin."),
+    # DISC-2 (1006.18(e)(2)).
+    "from_debt_collector": "Este mensaje es de un cobrador de deudas.",
+    # OPT-1: the English keyword still works (bot/compliance/keywords.py); the line names the Spanish one.
+    "opt_out_line": "Responda ALTO para no recibir más mensajes.",
+    # OPT-3: one confirmation with nothing else in it.
+    "stop_reply_sms": "Ya no le enviaremos más mensajes de texto. Responda START si quiere recibirlos otra vez.",
+    "stop_reply_other": "Ya no le enviaremos más mensajes por este medio. Escriba START si quiere recibirlos otra vez.",
+    "start_reply_sms": "Va a recibir nuestros mensajes otra vez. Responda ALTO si ya no quiere mensajes.",
+    "start_reply_other": "Va a recibir nuestros mensajes otra vez. Escriba ALTO si ya no quiere mensajes.",
+    "opted_out_reply_sms": ("Usted pidió no recibir mensajes, así que esta es nuestra única respuesta. Responda START "
+                            "si quiere respuestas aquí otra vez."),
+    "opted_out_reply_other": ("Usted pidió no recibir mensajes, así que esta es nuestra única respuesta. Escriba "
+                              "START si quiere respuestas aquí otra vez."),
+    # OPT-2: the company, a contact and how to stop.
+    "help_reply": ("{business}: si necesita ayuda, use este contacto: {support}. Responda ALTO si ya no quiere "
+                   "mensajes."),
+    # VUL-2: 988 in Spanish: call and press 2, or text AYUDA to 988 (988 Lifeline en español).
+    "crisis_line": ("Si está pensando en hacerse daño, llame al 988 y oprima 2 para hablar en español, o mande la "
+                    "palabra AYUDA por texto al 988 (Lifeline en español). Es gratis y a toda hora."),
+    "empty_message_reply": ("Perdón, no le entendí. Dígame en pocas palabras qué necesita, o escriba 'hablar con "
+                            "una persona'."),
+    "unavailable_reply": ("Perdón, tenemos un problema en este momento. Guardamos su mensaje. Intente otra vez en "
+                          "unos minutos, o escriba 'hablar con una persona'."),
+    "inconvenient_time_revoked": "Gracias, seguimos hablando ahora. ¿En qué le puedo ayudar?",
+    "card_warning": ("Por su seguridad, no mande datos de su tarjeta por chat. Ya los borré. Aquí nunca pedimos "
+                     "datos de tarjeta; solo le mandamos un enlace seguro nuestro."),
+    "media_reply": ("Perdón, no puedo abrir fotos ni archivos que llegan por texto. Escriba su mensaje, o escriba "
+                    "'hablar con una persona'. Por su seguridad, no mande fotos de tarjetas ni de identificaciones."),
+    "verify_locked": ("Perdón, no pude confirmar sus datos. Por su seguridad, no puedo dar detalles de la cuenta "
+                      "por chat en las próximas 24 horas. Escriba 'hablar con una persona' y alguien de nuestro "
+                      "equipo le puede ayudar."),
+    "verify_retry": "Perdón, no pude confirmar esos datos. Intentemos una vez más.",
+    "verify_throttled": "Todavía no puedo revisar esos datos otra vez. Intente de nuevo en {minutes}.",
+    "minute_one": "un minuto",
+    "minutes_many": "{count} minutos",
+    "verify_first": "Le puedo ayudar con eso. Primero necesito confirmar quién es usted.",
+    "verify_start": "Gracias. Déjeme confirmar quién es usted.",
+    "ask_dob_again": "Perdón, no entendí la fecha. Escríbala así, con mes, día y año: 03/14/1979.",
+    "ask_secret_again": ("Perdón, no le entendí. Escriba los últimos 4 números de su Seguro Social, o su código "
+                         "postal de 5 números."),
+    "ask_locator_again": ("Perdón, no le entendí. Escriba el número de cuenta de nuestra carta (como SET-100001), "
+                          "o su nombre y apellido."),
+    "ask_reference_again": ("Con el código postal también necesito el número de cuenta de nuestra carta (como "
+                            "SET-100001). Si no lo tiene, escriba los últimos 4 números de su Seguro Social."),
+    "balance_line": "Su saldo con {creditor} (cuenta que termina en {last4}) es {amount}{status}.",
+    "balance_status": " (estado: {status})",
+    "no_balance": "No encontré un saldo abierto a su nombre.",
+    "balance_next": ("¿Qué quiere hacer ahora? Puede escribir 'plan de pagos', 'pagar ahora' o 'hablar con una "
+                     "persona'."),
+    "status_active": "activa", "status_disputed": "en disputa", "status_ceased": "sin contacto",
+    "status_attorney": "con abogado", "status_bankrupt": "en bancarrota", "status_deceased": "fallecido",
+    "status_paid": "pagada", "status_closed": "cerrada",
+    "dispute_kind_all": "Toda la deuda",
+    "dispute_kind_amount": "La cantidad está mal",
+    "dispute_kind_not_mine": "No es mía",
+    "dispute_kind_already_paid": "Ya la pagué",
+    "dispute_ask_kind": "Siento mucho el problema. ¿Qué parte no reconoce?\n{choices}",
+    "dispute_kind_again": "Perdón, no le entendí. Escriba 1, 2, 3 o 4.",
+    "dispute_amount_again": "Perdón, no le entendí. Escriba una cantidad como $500, o escriba 'no sé'.",
+    "dispute_no_account": ("No encontré una cuenta abierta para disputar. Escriba 'hablar con una persona' y alguien "
+                           "le puede ayudar."),
+    "dispute_item": "{amount} en la cuenta que termina en {last4}",
+    "dispute_recorded": ("Listo. El {when} anoté su disputa de {disputed}. Paramos el cobro mientras revisamos, y le "
+                         "mandamos por escrito lo que encontremos. No tiene que pagar la cantidad en disputa mientras "
+                         "revisamos."),
+    "must_pay_disputed": ("No. Usted disputó esta deuda, así que no le vamos a pedir ningún pago hasta que le "
+                          "mandemos por escrito lo que encontremos. Escriba 'hablar con una persona' si tiene "
+                          "preguntas."),
+    "must_pay_until": ("Usted tiene derecho a disputar esta deuda. Si la disputa a más tardar el {date}, dejamos de "
+                       "cobrar hasta que le mandemos la prueba. Escriba 'disputa' para disputarla, o pregúnteme otra "
+                       "cosa."),
+    "must_pay_any_time": ("Usted tiene derecho a disputar esta deuda cuando quiera. Escriba 'disputa' para "
+                          "disputarla, o 'hablar con una persona' si tiene preguntas."),
+    "language_question": "¿Prefiere español? Responda ESPAÑOL. / Prefer English? Reply ENGLISH.",
+    "language_now": "Claro, seguimos en español. Escriba 'English' cuando quiera cambiar.",
+}
