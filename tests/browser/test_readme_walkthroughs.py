@@ -138,12 +138,12 @@ def create_user(stack, command: str) -> str:
     """Run the README's create-user command on the stack's database; the password comes on standard input, since
     there is no terminal to type it twice into. Returns the username."""
     argv = shlex.split(command)
-    assert argv[:4] == [".venv-app/bin/python", "-m", "bot", "create-user"], command
+    assert argv[:2] == ["bin/settle", "create-user"], command  # README "The command line"
     result = subprocess.run([*argv, "--password-stdin"], cwd=PROJECT_ROOT, input=PASSWORD + "\n", text=True,
                             capture_output=True, timeout=120,
                             env={**os.environ, "DATABASE_URL": stack.config.database_url})
     assert result.returncode == 0, result.stderr
-    return argv[4]
+    return argv[2]
 
 
 def log_in(page: Page, stack, username: str) -> None:

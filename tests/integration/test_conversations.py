@@ -38,7 +38,8 @@ def test_greet_ask_balance_verify_and_hear_the_balance(running_stack):
 
     with session_scope(get_engine(running_stack.config.database_url)) as session:
         conv = session.scalars(select(Conversation).where(Conversation.external_id == chat.sender)).one()
-        messages = session.scalars(select(Message).where(Message.conversation_id == conv.id)).all()
+        messages = session.scalars(select(Message).where(Message.conversation_id == conv.id)
+                                   .order_by(Message.id)).all()  # in the order sent: no index decides it
         inbound = [m.text for m in messages if m.direction == "in"]
         assert inbound == ["hi", "what do I owe?", "03/14/1979", "1234", "SET-100001", "how much is my balance"]
         assert all(m.status == "processed" for m in messages if m.direction == "in")
