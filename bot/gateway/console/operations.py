@@ -45,6 +45,14 @@ async def _operator(request: Request, *, dashboard_reader: bool = False) -> Sign
     return signed
 
 
+async def _operator_post(request: Request) -> tuple[SignedIn, Any] | Response:
+    """An operator's form post: the role first (403 for anyone else), then the origin and CSRF checks."""
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    return await routes._guard_post(request, signed)
+
+
 def _page(request: Request, signed: SignedIn, name: str, context: dict[str, Any], status_code: int = 200) -> Response:
     return routes._render(request, name, {"user": signed.user, "csrf_token": signed.csrf_token, "notice": None,
                                           "ops_notice": NOTICES.get(request.query_params.get("notice") or ""),
@@ -87,13 +95,10 @@ async def home(request: Request) -> Response:
 async def upload(request: Request) -> Response:
     """A portfolio CSV through the same import as `python -m bot import`: every row checked first, then all of it in
     one transaction, or nothing; each problem shown with its line."""
-    signed = await _operator(request)
-    if isinstance(signed, Response):
-        return signed
-    guarded = await routes._guard_post(request)
+    guarded = await _operator_post(request)
     if isinstance(guarded, Response):
         return guarded
-    _, form = guarded
+    signed, form = guarded
     file = form.get("portfolio")
     if not isinstance(file, UploadFile) or not file.filename:
         return await _upload_page(request, signed, {"errors": ["Choose a CSV file to upload."]}, 400)
@@ -176,7 +181,7 @@ async def policy_save(request: Request, name: str) -> Response:
         return signed
     if name not in policy_edits.EDITABLE:
         return routes._refuse(request, 404, "No such policy file.")
-    guarded = await routes._guard_post(request)
+    guarded = await routes._guard_post(request, signed)
     if isinstance(guarded, Response):
         return guarded
     _, form = guarded
@@ -233,13 +238,10 @@ def _starts(value: str) -> datetime | None:
 
 @router.post("/campaigns", response_class=HTMLResponse)
 async def campaign_create(request: Request) -> Response:
-    signed = await _operator(request)
-    if isinstance(signed, Response):
-        return signed
-    guarded = await routes._guard_post(request)
+    guarded = await _operator_post(request)
     if isinstance(guarded, Response):
         return guarded
-    _, form = guarded
+    signed, form = guarded
     fields = {k: str(form.get(k) or "") for k in ("name", "segment", "channel", "starts_at", "result_days",
                                                   "variant_a", "variant_b", "variant_c")}
     starts = _starts(fields["starts_at"])
@@ -294,12 +296,10 @@ async def campaign_run(request: Request, campaign_id: str, action: str) -> Respo
     """Dry run (decides, writes nothing) or run now (queues through the outbox and sends what the gate allows)."""
     if action not in ("dry-run", "run"):
         return routes._refuse(request, 404, "No such action.")
-    signed = await _operator(request)
-    if isinstance(signed, Response):
-        return signed
-    guarded = await routes._guard_post(request)
+    guarded = await _operator_post(request)
     if isinstance(guarded, Response):
         return guarded
+    signed, _ = guarded
     app = routes._app(request)
 
     def work() -> campaigns.Report | str:

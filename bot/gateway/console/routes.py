@@ -168,10 +168,11 @@ def _route_template(request: Request) -> str:
     return str(getattr(request.scope.get("route"), "path", None) or "?")
 
 
-async def _guard_post(request: Request) -> tuple[SignedIn, Any] | Response:
-    """Who is posting, and their form, if the session, the origin and the CSRF token all check out."""
+async def _guard_post(request: Request, signed: SignedIn | None = None) -> tuple[SignedIn, Any] | Response:
+    """Who is posting, and their form, if the session, the origin and the CSRF token all check out. A caller that
+    has already looked the session up (to check a role) passes it, so it is not read twice."""
     app = _app(request)
-    signed = await _signed_in(request)
+    signed = signed or await _signed_in(request)
     if signed is None:
         return _refuse(request, 401, "Please log in again.")
     if not _same_origin(request):
