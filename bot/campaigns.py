@@ -204,8 +204,7 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     choose = choose or _rng.choice
     book = book or segments.load_segments()
-    session = Session(engine, expire_on_commit=False)
-    try:
+    with session_scope(engine, rehearsal=dry_run) as session:  # a dry run decides everything, then rolls back
         campaign = by_name_or_id(session, campaign_key)
         if campaign is None:
             raise CampaignError([f"no campaign {campaign_key!r}"])
@@ -265,18 +264,11 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
                 f"variant {variant}: {verdict.text}"
             session.flush()
         if dry_run:
-            session.rollback()
             return report
         campaign.status, campaign.last_run_at = "run", now
         audit.record(session, "campaign_run", actor=actor,
                      detail={"campaign_id": campaign.id, "queued": sum(d.action == "queued" for d in report.decisions),
                              "skipped": sum(d.action == "skipped" for d in report.decisions)})
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
     report.summary = process_due(engine, transport, now=now, channels=(campaign.channel,))
     _settle(engine, report)
     return report

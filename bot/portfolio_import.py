@@ -650,7 +650,7 @@ def import_accounts(
     source = _Source(path_or_file)
     try:
         rows = _check(source)
-        with session_scope(engine) as session:
+        with session_scope(engine, rehearsal=dry_run) as session:  # a dry run writes, then rolls back
             now = utcnow()
             tally = _Tally()
             with source.text() as lines:
@@ -663,25 +663,16 @@ def import_accounts(
                 if batch:
                     _write_batch(session, batch, now, tally)
             result = tally.result(session, rows, dry_run)
-            if dry_run:
-                raise _DryRun(result)  # session_scope rolls back
-            audit.record(
-                session,
-                AUDIT_KIND,
-                actor=actor,
-                detail={"file": _file_name(path_or_file), **asdict(result, dict_factory=_counts)},
-            )
+            if not dry_run:
+                audit.record(
+                    session,
+                    AUDIT_KIND,
+                    actor=actor,
+                    detail={"file": _file_name(path_or_file), **asdict(result, dict_factory=_counts)},
+                )
         return result
-    except _DryRun as done:
-        return done.result
     finally:
         source.close()
-
-
-class _DryRun(Exception):
-    def __init__(self, result: ImportResult) -> None:
-        super().__init__("dry run: rolled back")
-        self.result = result
 
 
 def _counts(items: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -425,8 +425,7 @@ def run(engine: Engine, settings: Settings, transport: Transport, *, now: dateti
 
     what = f"first-contact campaign ({segment})" if campaign else "installment reminders"
     say(f"{'Dry run: ' if dry_run else ''}{what} at {now:%Y-%m-%d %H:%M} UTC")
-    session = Session(engine, expire_on_commit=False)
-    try:
+    with session_scope(engine, rehearsal=dry_run) as session:  # a dry run decides everything, then rolls back
         if campaign:
             if campaign not in CAMPAIGNS:
                 raise ValueError(f"unknown campaign {campaign!r}; known: {', '.join(CAMPAIGNS)}")
@@ -454,15 +453,6 @@ def run(engine: Engine, settings: Settings, transport: Transport, *, now: dateti
             else:  # the gate's verdict: "send now", "defer to ... (why)", "block (rules: why)"
                 words = f"would {outcome.detail}"
             say(f"  {outcome.label} [{outcome.candidate.about}] {words}")
-        if dry_run:
-            session.rollback()
-        else:
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
     if dry_run:
         say("Already queued and due now (what the gate would do):")
         with session_scope(engine) as session:

@@ -76,15 +76,19 @@ def _refuse_writes_without_listeners(_session: Session, _flush_context: object, 
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A unit of work: commit on success, roll back on any error."""
+def session_scope(engine: Engine, *, rehearsal: bool = False) -> Iterator[Session]:
+    """A unit of work: commit on success, roll back on any error. A rehearsal (a command's dry run) does all the
+    work, so every count and verdict is exactly the real one, and rolls it back at the end."""
     factory = _factories.get(engine)
     if factory is None:
         factory = _factories[engine] = sessionmaker(bind=engine, expire_on_commit=False)
     session = factory()
     try:
         yield session
-        session.commit()
+        if rehearsal:
+            session.rollback()
+        else:
+            session.commit()
     except BaseException:
         session.rollback()
         raise
