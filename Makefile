@@ -23,10 +23,12 @@ run-production: setup
 test: setup
 	$(PY_APP) -m bot train
 	bash scripts/browser.sh
+	bash scripts/kubectl.sh >/dev/null
 	$(PY_APP) -m pytest -q $(PYTEST_WORKERS)
 
 # The edit-test loop: everything but Rasa and the browser (no training, no chromium), a few minutes.
 test-fast: setup
+	bash scripts/kubectl.sh >/dev/null
 	$(PY_APP) -m pytest -q $(PYTEST_WORKERS) -m "not integration and not browser and not containers"
 
 # Builds the images, runs deploy/compose.production.yml with podman-compose, a conversation through the TLS proxy
