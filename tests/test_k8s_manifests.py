@@ -7,6 +7,7 @@ the CronJobs run the `bot` commands that are jobs, every secret file the process
 
 from __future__ import annotations
 
+import argparse
 import copy
 import os
 import re
@@ -15,6 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import kubernetes_validate
 import pytest
@@ -91,7 +93,9 @@ def test_the_production_overlay_renders_and_matches_the_kubernetes_schema(docs):
     assert schema_errors(docs) == []
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
     assert {("StatefulSet", "rasa"), ("Deployment", "gateway"), ("Deployment", "actions"),
-            ("HorizontalPodAutoscaler", "gateway"), ("Namespace", "settle")} <= kinds
+            ("HorizontalPodAutoscaler", "gateway"), ("Namespace", "settle"), ("Ingress", "gateway"), ("Job", "migrate"),
+            ("PodDisruptionBudget", "rasa"), ("PodDisruptionBudget", "gateway"),
+            ("PodDisruptionBudget", "actions")} <= kinds
     assert all(d["metadata"].get("namespace") == "settle" for d in docs if d["kind"] != "Namespace")
 
 
@@ -156,6 +160,8 @@ def test_the_cronjobs_run_every_job_command_one_at_a_time(docs):
 
 def test_only_the_gateway_reaches_rasa_and_only_rasa_reaches_the_action_server(docs):
     policies = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+    # Ingress rules only: the migrate Job, its waiting init containers and the CronJobs reach PostgreSQL outside.
+    assert all(p["policyTypes"] == ["Ingress"] for p in policies.values())
     deny = policies["default-deny-ingress"]
     assert deny["podSelector"] == {} and deny["policyTypes"] == ["Ingress"] and "ingress" not in deny
     to_rasa = [p for p in policies.values()
@@ -214,3 +220,137 @@ def test_every_object_names_the_application_it_is_part_of(docs):
                   if d["kind"] not in ("Namespace", "Secret")
                   and d["metadata"].get("labels", {}).get("app.kubernetes.io/part-of") != "settle"]
     assert unlabelled == []
+
+
+def pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
+    spec = workload["spec"]
+    template = spec["jobTemplate"]["spec"]["template"] if workload["kind"] == "CronJob" else spec["template"]
+    return template["spec"]
+
+
+INGRESS_CONTROLLER = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}},
+                      "podSelector": {"matchLabels": {"app.kubernetes.io/name": "ingress-nginx"}}}
+PROMETHEUS = {"namespaceSelector": {"matchLabels": {"settle.io/monitoring": "true"}}}
+
+
+def test_the_ingress_controller_reaches_only_the_gateway(docs):
+    """The gateway takes connections from the ingress controller's pods and Prometheus, on its port only; no other
+    policy lets the controller in. Mutation tried: the controller's peer added to actions-from-rasa-only -> failed."""
+    policies = [d["spec"] for d in docs if d["kind"] == "NetworkPolicy"]
+    gateway = {"matchLabels": {"app.kubernetes.io/name": "gateway"}}
+    admitting_controller = [p["podSelector"] for p in policies for rule in p.get("ingress", [])
+                            for peer in rule.get("from", [{}]) if peer == INGRESS_CONTROLLER or peer == {}]
+    assert admitting_controller == [gateway]  # `{}` or a rule with no `from` would admit everyone
+    to_gateway = [rule for p in policies if p["podSelector"] == gateway for rule in p["ingress"]]
+    assert sorted((peer == INGRESS_CONTROLLER, [port["port"] for port in rule["ports"]])
+                  for rule in to_gateway for peer in rule["from"]) == [(False, [8000]), (True, [8000])]
+    assert [peer for rule in to_gateway for peer in rule["from"] if peer != INGRESS_CONTROLLER] == [PROMETHEUS]
+    pod = container(one(docs, "Deployment", "gateway"))
+    assert pod["ports"] == [{"name": "http", "containerPort": 8000}]
+
+
+# Gateway paths the Ingress does not route, and why: the kubelet and Prometheus reach the pods directly; the demo
+# page and the embedded demo's phone and mailbox are not for production.
+NOT_PUBLIC = {"/healthz", "/readyz", "/metrics", "/"}
+NOT_PUBLIC_PREFIXES = ("/phone", "/mailbox")
+
+
+def route_paths(routes: list[Any], prefix: str = "") -> set[str]:
+    """Every path an app serves: this FastAPI keeps an included router as one entry (original_router) until the
+    first request; the test asserts that well-known paths are found, so a change there fails rather than hides."""
+    paths: set[str] = set()
+    for route in routes:
+        if hasattr(route, "original_router"):
+            paths |= route_paths(route.original_router.routes, prefix + route.include_context.prefix)
+        elif hasattr(route, "path"):
+            paths.add(prefix + route.path)
+    return paths
+
+
+def routed(path: str, rules: list[dict[str, Any]]) -> bool:
+    """Kubernetes' Ingress matching: Exact is the whole path; Prefix matches whole path elements (/pay matches /pay
+    and /pay/x, not /payx)."""
+    for rule in rules:
+        if rule["pathType"] == "Exact" and path == rule["path"]:
+            return True
+        prefix = [part for part in rule["path"].split("/") if part]
+        if rule["pathType"] == "Prefix" and [part for part in path.split("/") if part][:len(prefix)] == prefix:
+            return True
+    return False
+
+
+def test_the_ingress_serves_every_public_gateway_path_over_tls_on_the_public_host(docs):
+    """Every path the gateway serves is routed (webhooks, widget, pay links, notices, consoles), except the probes,
+    /metrics and the embedded demo's pages; TLS from the Secret settle-tls for the host of PUBLIC_BASE_URL (the one
+    in pay links and Twilio's signatures). Mutations tried: the /widget.js rule removed -> failed naming it; a
+    catch-all `/` Prefix rule added -> failed naming /metrics."""
+    from bot.config import Settings
+    from bot.gateway.app import create_app
+
+    ingress = one(docs, "Ingress", "gateway")["spec"]
+    host = urlparse(one(docs, "ConfigMap", "settle-config")["data"]["PUBLIC_BASE_URL"]).hostname
+    assert [rule["host"] for rule in ingress["rules"]] == [host]
+    assert ingress["tls"] == [{"hosts": [host], "secretName": "settle-tls"}]
+    paths = ingress["rules"][0]["http"]["paths"]
+    service = one(docs, "Service", "gateway")
+    assert {(p["backend"]["service"]["name"], p["backend"]["service"]["port"]["name"]) for p in paths} == \
+        {("gateway", service["spec"]["ports"][0]["name"])}
+    app = create_app(Settings(database_url="sqlite://", rasa_url="http://127.0.0.1:9", widget_secret="x",
+                              mode="production"))
+    served = route_paths(app.routes) - {"/openapi.json"}
+    assert {"/webhooks/twilio/webhook", "/webhooks/stripe", "/widget.js", "/widget/ws", "/agent/login"} <= served
+    wrongly = {path for path in served
+               if routed(path, paths) != (path not in NOT_PUBLIC and not path.startswith(NOT_PUBLIC_PREFIXES))}
+    assert wrongly == set()
+
+
+def test_the_migrate_job_runs_bot_migrate_with_the_gateways_image_and_secrets(docs):
+    """One Job runs the release's migration; the gateway and action server pods wait in an init container until the
+    schema is their image's (`bot migrate --wait`), with that pod's image and the same configuration and secret
+    files. Mutations tried: the Job's envFrom without settle-secret-files -> failed; the actions init container in
+    the gateway image -> failed."""
+    from bot.cli import COMMANDS, migrate
+
+    def parsed(args: list[str]) -> Any:
+        assert args[:3] == ["python", "-m", "bot"]
+        parser = argparse.ArgumentParser()
+        sub = parser.add_subparsers(dest="command", required=True)
+        for command in COMMANDS:
+            command.register(sub)
+        return parser.parse_args(args[3:])
+
+    job = one(docs, "Job", "migrate")
+    gateway = one(docs, "Deployment", "gateway")
+    run = container(job)
+    command = parsed(run["args"])
+    assert (command.handler, command.wait) == (migrate.handle, None)
+    assert run["image"] == container(gateway)["image"]
+    assert run["envFrom"] == container(gateway)["envFrom"]
+    assert pod_spec(job)["restartPolicy"] == "Never" and job["spec"]["ttlSecondsAfterFinished"] > 0
+    secrets = next(d for d in docs if d["kind"] == "Secret")["metadata"]["name"]
+    for workload in (job, gateway, one(docs, "Deployment", "actions")):
+        volumes = {v["name"]: v for v in pod_spec(workload)["volumes"]}
+        assert volumes["secrets"]["secret"]["secretName"] == secrets
+    for workload in (gateway, one(docs, "Deployment", "actions")):
+        [wait] = pod_spec(workload)["initContainers"]
+        command = parsed(wait["args"])
+        assert command.handler == migrate.handle and command.wait >= 300
+        main = container(workload)
+        assert (wait["image"], wait["envFrom"]) == (main["image"], main["envFrom"])
+        assert {m["mountPath"] for m in wait["volumeMounts"]} >= {"/run/secrets", "/tmp"}
+        assert wait["securityContext"] == main["securityContext"]
+
+
+def test_disruption_budgets_keep_a_rasa_a_gateway_and_an_action_server_serving(docs):
+    """A node drain takes at most one pod of each at a time, whatever the replica count: at least one Rasa instance
+    stays for the hash ring. Mutation tried: the Rasa budget's maxUnavailable 3 (all three pods) -> failed."""
+    budgets = [d for d in docs if d["kind"] == "PodDisruptionBudget"]
+    smallest = {"rasa": one(docs, "StatefulSet", "rasa")["spec"]["replicas"],
+                "actions": one(docs, "Deployment", "actions")["spec"]["replicas"],
+                "gateway": one(docs, "HorizontalPodAutoscaler", "gateway")["spec"]["minReplicas"]}
+    kinds = {"rasa": "StatefulSet", "actions": "Deployment", "gateway": "Deployment"}
+    for name, replicas in smallest.items():
+        labels = one(docs, kinds[name], name)["spec"]["template"]["metadata"]["labels"]
+        [budget] = [b["spec"] for b in budgets if b["spec"]["selector"]["matchLabels"].items() <= labels.items()]
+        kept = budget["minAvailable"] if "minAvailable" in budget else replicas - budget["maxUnavailable"]
+        assert isinstance(kept, int) and 1 <= kept < replicas, name  # never zero left, and a drain can proceed

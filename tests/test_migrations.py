@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from bot.config import PROJECT_ROOT
 from bot.db import get_engine
 from bot.db.migrate import upgrade
 from bot.db.models import Base
@@ -33,3 +38,25 @@ def test_a_populated_foundation_database_upgrades_to_head(tmp_path):
     with engine.connect() as conn:
         row = conn.execute(sa.text("SELECT time_barred, legal_action_permitted FROM accounts")).one()
     assert tuple(row) == (0, 0)
+
+
+def _migrate(url: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "bot", "migrate", *args], cwd=PROJECT_ROOT,
+                            env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def test_a_pod_waits_for_the_release_migration_before_it_starts(tmp_path):
+    """deploy/k8s: the gateway's and action server's init container runs `migrate --wait` while the Job `migrate`
+    upgrades the database; it lets the pod start only once the schema is this code's head. Mutation tried:
+    is_current() comparing with the first revision instead of the heads -> the waiter returned at once."""
+    url = f"sqlite:///{tmp_path / 'release.db'}"
+    upgrade(url, "0001")  # the previous release's schema
+    gave_up = _migrate(url, "--wait", "0")
+    assert gave_up.wait(timeout=120) == 1
+    assert "older than this code" in gave_up.stderr.read()
+    waiter = _migrate(url, "--wait", "120")
+    assert "migrate: waiting: the database schema is older" in waiter.stderr.readline()  # it looked, and waits
+    upgrade(url)  # the Job's `python -m bot migrate`
+    assert waiter.wait(timeout=60) == 0
+    assert "schema is current" in waiter.stdout.read()

@@ -1,15 +1,30 @@
-"""Bring a database to the newest schema through Alembic."""
+"""Bring a database to the newest schema through Alembic, or tell whether it is there."""
 
 from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from bot.config import PROJECT_ROOT
+from bot.db import get_engine
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def _config(database_url: str) -> Config:
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "bot" / "migrations"))
     config.attributes["database_url"] = database_url
-    command.upgrade(config, revision)
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    command.upgrade(_config(database_url), revision)
+
+
+def is_current(database_url: str) -> bool:
+    """Whether the database's schema is this code's newest (its Alembic head): what a pod of a new release waits
+    for while the release's migration runs elsewhere (deploy/k8s: the `migrate` Job)."""
+    heads = set(ScriptDirectory.from_config(_config(database_url)).get_heads())
+    with get_engine(database_url).connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
