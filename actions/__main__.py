@@ -4,18 +4,24 @@ run an action's side effects twice, and /readyz and /metrics (actions/ops.py) be
 Otherwise the same as `python -m rasa_sdk --actions actions`, less two things: rasa-sdk's answer to a failed
 action echoes the whole call (the tracker, with whatever the debtor typed) in its error body, and its server starts
 a worker process per call of `run`; here a failure answers with the action's name only and the server is one
-process (the journal and the metrics live in it)."""
+process (the journal and the metrics live in it).
+
+Logs go through Settle's one logging configuration (bot/logging_setup.py), as the gateway's do: one JSON object a
+line on stderr by default (`--log-format text`, or LOG_FORMAT, for plain lines; `--loglevel` or LOG_LEVEL), every
+line redacted (card numbers, SSNs, dates of birth), and each line logged during an action call carrying the call's
+conversation id (its tracker's sender_id), action name and a request id (install_log_context)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import logging.config
 import os
+import uuid
 import zlib
 from typing import Any
 
-from rasa_sdk import utils
 from rasa_sdk.constants import DEFAULT_SERVER_PORT
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
@@ -24,7 +30,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.journal import ActionJournal, call_key
-from actions.ops import install_ops
+from actions.ops import action_label, install_ops
+from bot.logging_setup import (
+    FORMATTERS,
+    action_var,
+    conversation_id_var,
+    install_excepthooks,
+    logging_config,
+    redact_text,
+    request_id_var,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +51,28 @@ def _action_call(request: Request) -> dict[str, Any] | None:
         return request.json
     except (ValueError, zlib.error):
         return None  # the endpoint itself answers 400
+
+
+def install_log_context(app: Sanic) -> None:
+    """Every line logged while an action call is handled (rasa-sdk's, the actions', the journal's, the error
+    answer's) names its conversation and action in the JSON log (bot/logging_setup.JsonFormatter). Installed first:
+    its request middleware runs before the others and its response middleware after them. Set for every request,
+    and cleared after it, since Sanic handles a connection's successive requests in one task (one context)."""
+
+    @app.middleware("request")
+    async def set_log_context(request: Request) -> None:
+        call = _action_call(request) if request.method == "POST" and request.path == "/webhook" else None
+        tracker = call.get("tracker") if isinstance(call, dict) else None
+        sender = tracker.get("sender_id") if isinstance(tracker, dict) else None
+        request_id_var.set(uuid.uuid4().hex[:16] if call is not None else None)
+        conversation_id_var.set(str(sender)[:100] if sender else None)
+        action_var.set(action_label(call) if call is not None else None)
+
+    @app.middleware("response")
+    async def clear_log_context(request: Request, answer: HTTPResponse) -> None:
+        request_id_var.set(None)
+        conversation_id_var.set(None)
+        action_var.set(None)
 
 
 def install_journal(app: Sanic, journal: ActionJournal) -> None:
@@ -71,8 +108,7 @@ def install_error_answer(app: Sanic) -> None:
     one, this fails at start rather than leaving its answer in place unnoticed."""
 
     async def failed(request: Request, exception: Exception) -> HTTPResponse:
-        call = _action_call(request)
-        action = str(call.get("next_action") or "unknown")[:80] if isinstance(call, dict) else "unknown"
+        action = action_label(_action_call(request))
         logger.error("action %s failed: %s", action, type(exception).__name__)  # no message: it may hold input
         return response.json({"error": "action failed", "action_name": action}, status=500)
 
@@ -80,6 +116,21 @@ def install_error_answer(app: Sanic) -> None:
     if (Exception, None) not in handlers:
         raise RuntimeError("rasa-sdk registers no catch-all error handler any more: review install_error_answer")
     handlers[(Exception, None)] = failed
+
+    @app.middleware("response")
+    async def redact_refusal(request: Request, answer: HTTPResponse) -> None:
+        """rasa-sdk's own refusals (400 rejected, 404 no such action, 449 no domain) repeat the action name the call
+        gave, which may be anything, and Rasa logs the body: redacted like a log line. Changed in place: a response
+        middleware that returns one stops the others (the metrics, the log context)."""
+        if request.path != "/webhook" or answer.status not in (400, 404, 449) or not answer.body:
+            return
+        try:
+            body = json.loads(answer.body)
+        except ValueError:
+            return
+        if isinstance(body, dict):
+            answer.body = json.dumps({key: redact_text(value) if isinstance(value, str) else value
+                                      for key, value in body.items()}).encode()
 
 
 class Rasa36ActionExecutor(ActionExecutor):
@@ -99,19 +150,32 @@ def build_app() -> Sanic:
     executor = Rasa36ActionExecutor()
     executor.register_package("actions")
     app = create_app(executor)
+    install_log_context(app)
     install_error_answer(app)
     install_ops(app)  # /readyz, /metrics and the action timings, beside rasa-sdk's /health
     install_journal(app, ActionJournal())
     return app
 
 
+def configure_logging(level: str, fmt: str) -> None:
+    """Settle's handler on the root logger; Sanic's loggers (which rasa-sdk would cut off from the root) send their
+    warnings and errors to it too."""
+    config = logging_config(level, fmt=fmt)
+    config["loggers"].update({name: {"level": "WARNING", "handlers": [], "propagate": True}
+                              for name in ("sanic.root", "sanic.error", "sanic.access", "sanic.server",
+                                           "sanic.websockets")})
+    logging.config.dictConfig(config)
+    logging.captureWarnings(True)  # rasa-sdk's version warning, and any other, as a JSON line too
+    install_excepthooks()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-p", "--port", type=int, default=DEFAULT_SERVER_PORT)
-    parser.add_argument("--loglevel", default="INFO")
+    parser.add_argument("--loglevel", default=os.environ.get("LOG_LEVEL", "INFO"))
+    parser.add_argument("--log-format", choices=sorted(FORMATTERS), default=os.environ.get("LOG_FORMAT", "json"))
     args = parser.parse_args()
-    utils.configure_colored_logging(args.loglevel)
-    utils.update_sanic_log_level()
+    configure_logging(args.loglevel.upper(), args.log_format)
     app = build_app()
     host = os.environ.get("SANIC_HOST", "127.0.0.1")
     logger.info(f"Action endpoint is up and running on http://{host}:{args.port}")

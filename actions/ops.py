@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 import zlib
+from typing import Any
 
 from sanic import Sanic, response
 from sanic.request import Request
@@ -17,14 +19,25 @@ from sanic.response import HTTPResponse
 
 from actions.context import engine
 from bot import health, metrics
+from bot.logging_setup import redact_text
+
+logger = logging.getLogger(__name__)
+
+
+def action_label(call: dict[str, Any] | None) -> str:
+    """The call's action name for an answer, a metric or a log line: redacted before it is cut to length (a number
+    cut in half would no longer be recognised as one), since a caller may send anything there."""
+    name = call.get("next_action") if isinstance(call, dict) else None
+    return redact_text(str(name or "unknown"))[:80]
 
 
 def _action_name(request: Request) -> str:
     try:
         body = zlib.decompress(request.body) if request.headers.get("Content-Encoding") == "deflate" else request.body
-        return str(json.loads(body).get("next_action") or "unknown")[:80]
-    except (ValueError, zlib.error, AttributeError):
+        call = json.loads(body)
+    except (ValueError, zlib.error):
         return "unknown"
+    return action_label(call if isinstance(call, dict) else None)
 
 
 def install_ops(app: Sanic) -> None:
@@ -42,9 +55,12 @@ def install_ops(app: Sanic) -> None:
         if started is None:
             return
         name, at = started
-        metrics.ACTION_SECONDS.labels(action=name).observe(time.monotonic() - at)
+        seconds = time.monotonic() - at
+        metrics.ACTION_SECONDS.labels(action=name).observe(seconds)
         if answer.status >= 400:
             metrics.ACTION_FAILURES.labels(action=name).inc()
+        # One line per call, as the gateway logs one per message: what ran and how it went, never what was said.
+        logger.info("action %s answered %s in %d ms", name, answer.status, seconds * 1000)
 
     @app.get("/readyz")
     async def readyz(_: Request) -> HTTPResponse:

@@ -11,8 +11,9 @@
   its own loggers go through the same handler) and for ``configure``; ``fmt="json"`` writes one JSON object a line
   (``JsonFormatter``: timestamp, level, logger, message, and request_id / conversation_id when known), the gateway's
   default (bot/gateway/serve.py).
-- ``request_id_var`` and ``conversation_id_var``: the context variables the JSON lines read those ids from; the
-  gateway's middleware sets the first for each request (bot/gateway/ops_routes.py), the pipeline the second.
+- ``request_id_var``, ``conversation_id_var`` and ``action_var``: the context variables the JSON lines read those
+  from; the gateway's middleware sets the first for each request (bot/gateway/ops_routes.py), the pipeline the
+  second; the action server all three for each action call (its sender_id and next_action: actions/__main__.py).
 - ``configure(level, log_file)``: applies it in this process, and sends uncaught exceptions (main thread and
   others) through logging too, so they are redacted like the rest.
 - ``PrivateRotatingFileHandler``: a RotatingFileHandler whose files are created 0600.
@@ -188,12 +189,14 @@ class RedactingFormatter(logging.Formatter):
 
 request_id_var: ContextVar[str | None] = ContextVar("settle_request_id", default=None)
 conversation_id_var: ContextVar[str | None] = ContextVar("settle_conversation_id", default=None)
+action_var: ContextVar[str | None] = ContextVar("settle_action", default=None)
 
 
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: timestamp (UTC, ISO 8601), level, logger, message, the request and conversation ids
-    where known (context variables), and the traceback as one string. Built from what RedactingFilter left (message
-    and traceback redacted), and the finished line redacted once more, as RedactingFormatter does."""
+    and the action being run where known (context variables), and the traceback as one string. Built from what
+    RedactingFilter left (message and traceback redacted), and the finished line redacted once more, as
+    RedactingFormatter does."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -207,6 +210,9 @@ class JsonFormatter(logging.Formatter):
             line["request_id"] = request_id
         if conversation_id:
             line["conversation_id"] = conversation_id
+        action = action_var.get()
+        if action:
+            line["action"] = action
         if record.exc_info and not record.exc_text:
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
