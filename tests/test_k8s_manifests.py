@@ -3,7 +3,10 @@ built into kubectl: Debian's kubernetes-client, which scripts/kubectl.sh install
 when it has one: both must give the same objects) and every object checked against the Kubernetes schema with
 kubernetes-validate (strict: an unknown field fails too), then against what the code expects: the hash ring's
 RASA_URLS names each pod of the Rasa StatefulSet through its headless Service, the probes hit /readyz and /healthz,
-the CronJobs run the `bot` commands that are jobs, every secret file the processes read is in the example."""
+the CronJobs run the `bot` commands that are jobs, every secret file the processes read is in the example, the
+Ingress routes exactly the gateway's public paths, the migrate Job and the pods that wait for it run real `bot
+migrate` command lines, the disruption budgets keep pods serving, and the network policies admit only what they
+should."""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ from bot.config import PROJECT_ROOT
 
 K8S = PROJECT_ROOT / "deploy" / "k8s"
 OVERLAY = Path("overlays") / "production"
-KUBERNETES_VERSION = "1.32.0"  # kubectl's own version here; CronJob batch/v1 and HPA autoscaling/v2 are GA since 1.23
+KUBERNETES_VERSION = "1.32.0"  # a current release; CronJob batch/v1 and HPA autoscaling/v2 are GA since 1.23
 
 
 def project_kubectl() -> str:
