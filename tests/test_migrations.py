@@ -60,3 +60,15 @@ def test_a_pod_waits_for_the_release_migration_before_it_starts(tmp_path):
     upgrade(url)  # the Job's `python -m bot migrate`
     assert waiter.wait(timeout=60) == 0
     assert "schema is current" in waiter.stdout.read()
+
+
+def test_waiting_for_an_unreachable_database_names_it_without_its_url():
+    """The init container's log says why a pod waits, never the URL (it carries the password). Mutation tried: the
+    URL added to the reason -> failed."""
+    from tests.conftest import free_port
+
+    url = f"postgresql+psycopg2://settle:pw-not-for-logs@127.0.0.1:{free_port()}/settle"
+    waiter = _migrate(url, "--wait", "1")
+    assert waiter.wait(timeout=120) == 1
+    said = waiter.stderr.read() + waiter.stdout.read()
+    assert "the database is not reachable (OperationalError)" in said and "pw-not-for-logs" not in said

@@ -28,6 +28,7 @@ def handle(args: argparse.Namespace) -> int:
         upgrade(database_url)
         return 0
     deadline = time.monotonic() + args.wait
+    said = ""
     while True:
         try:
             if is_current(database_url):
@@ -39,5 +40,7 @@ def handle(args: argparse.Namespace) -> int:
         if time.monotonic() >= deadline:
             print(f"migrate: gave up waiting after {args.wait:g} s: {reason}", file=sys.stderr, flush=True)
             return 1
-        print(f"migrate: waiting: {reason}", file=sys.stderr, flush=True)
+        if reason != said:  # once per change, not every poll
+            print(f"migrate: waiting: {reason}", file=sys.stderr, flush=True)
+            said = reason
         time.sleep(POLL_SECONDS)
