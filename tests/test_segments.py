@@ -65,7 +65,7 @@ def test_each_account_lands_in_the_first_segment_it_fits_with_the_reason(sqlite_
 
 def _file(**changes) -> dict:
     data = {"version": 1, "plan_variants": {"standard": {}},
-            "segments": [{"name": "all", "label": "All", "when": {},
+            "segments": [{"name": "all", "label": "All", "priority": 1, "when": {},
                           "treatment": {"channels": ["sms"], "per_7_days": 1, "plan_variant": "standard"}}]}
     data["segments"][0]["treatment"].update(changes)
     return data
