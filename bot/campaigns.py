@@ -15,7 +15,7 @@ Campaign messages are content-neutral (DISC-3): whoever holds the phone or mailb
 variant names no debt, amount or creditor; it is checked when the campaign is made and again by the gate (the kind
 is in outbound_gate.CONTENT_NEUTRAL_KINDS). Results per variant count what followed a sent message within the
 campaign's window: a reply, a verification, a promise (a plan agreed) and a payment, compared with the
-two-proportion z-test (bot/experiments.py)."""
+two-proportion z-test, corrected with Holm–Bonferroni when three or more variants are compared (bot/experiments.py)."""
 
 from __future__ import annotations
 
@@ -449,10 +449,11 @@ def results(session: Session, campaign: Campaign, now: datetime | None = None) -
     comparisons: dict[str, list[experiments.Comparison]] = {}
     base = variants[0]
     for key, label in METRICS:
-        comparisons[key] = []
-        for other in variants[1:]:
-            comparison = experiments.two_proportion_test(base.counts[key], base.sent, other.counts[key], other.sent)
-            comparisons[key].append(comparison)
+        # One family per metric: each variant against the first, corrected together (Holm–Bonferroni).
+        comparisons[key] = experiments.corrected([
+            experiments.two_proportion_test(base.counts[key], base.sent, other.counts[key], other.sent)
+            for other in variants[1:]])
+        for other, comparison in zip(variants[1:], comparisons[key], strict=True):
             sentences.append(experiments.verdict(f"variant {base.name}", f"variant {other.name}", label, comparison,
                                                  EVENTS[key]))
     return Results(campaign, variants, sentences, comparisons)
