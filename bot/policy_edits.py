@@ -121,16 +121,9 @@ def save(session: Session, name: str, text: str, *, actor: str, paths: PolicyPat
     before = read(name, paths, session)
     if text == before:
         return Saved(name, sha(before), sha(before), "", changed=False, version=version)
-    with tempfile.TemporaryDirectory(prefix="settle-policy-") as tmp:
-        # The whole set as it would be: every editable document in force, this one replaced by the new text.
-        candidate = paths
-        for other in EDITABLE:
-            copy = Path(tmp) / paths.of(other).name
-            copy.write_text(text if other == name else read(other, paths, session), encoding="utf-8")
-            candidate = candidate.replaced(other, copy)
-        found = problems(candidate)
-        if found:
-            raise PolicyEditRefused([p.replace(f"{tmp}/", "") for p in found])
+    found = problems_in_force(session, paths, edited=(name, text))
+    if found:
+        raise PolicyEditRefused(found)
     diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), text.splitlines(keepends=True),
                                         f"{target.name} (before)", f"{target.name} (after)"))
     row = policy_store.store(session, name, text, actor=actor)
@@ -139,6 +132,22 @@ def save(session: Session, name: str, text: str, *, actor: str, paths: PolicyPat
                          "after_sha256": row.sha256, "diff": diff[:MAX_DIFF_CHARS],
                          "diff_truncated": len(diff) > MAX_DIFF_CHARS})
     return Saved(name, sha(before), row.sha256, diff, version=row.version)
+
+
+def problems_in_force(session: Session, paths: PolicyPaths | None = None,
+                      edited: tuple[str, str] | None = None) -> list[str]:
+    """`problems` of the whole set in force: the editable documents' versions in the database (or their shipped
+    files), the rest from `paths`; with `edited` (name, text), as it would be with that text saved. Each problem
+    names the document by its file name."""
+    paths = paths or PolicyPaths()
+    with tempfile.TemporaryDirectory(prefix="settle-policy-") as tmp:
+        candidate = paths
+        for name in EDITABLE:
+            copy = Path(tmp) / paths.of(name).name
+            text = edited[1] if edited is not None and edited[0] == name else read(name, paths, session)
+            copy.write_text(text, encoding="utf-8")
+            candidate = candidate.replaced(name, copy)
+        return [p.replace(f"{tmp}/", "") for p in problems(candidate)]
 
 
 def in_force(session: Session, name: str) -> tuple[int, str]:

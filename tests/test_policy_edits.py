@@ -112,3 +112,21 @@ def test_check_policies_runs_the_same_checks(paths, capsys):
     paths.segments.write_text(paths.segments.read_text().replace("per_7_days: 2", "per_7_days: 9"))
     assert main(["check-policies", "--segments", str(paths.segments)]) == 2
     assert "above the rule book's cap of 3" in capsys.readouterr().err
+
+
+def test_check_policies_in_force_checks_the_saved_versions_with_a_new_file(sqlite_engine, sqlite_url, paths,
+                                                                            monkeypatch, capsys):
+    """A release lowers the file's cap to 2 while a segments version saved at /ops sends 3 a week: the files alone
+    pass, the set in force does not. Mutation tried: --in-force reading the shipped segments file -> exit 0."""
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    with session_scope(sqlite_engine) as session:
+        text = policy_edits.read("segments", paths, session).replace("per_7_days: 2", "per_7_days: 3")
+        policy_edits.save(session, "segments", text, actor="operator:olga", paths=paths)
+    paths.contact_rules.write_text(paths.contact_rules.read_text().replace("sms_per_7_days: 3", "sms_per_7_days: 2"))
+    assert main(["check-policies", "--contact-rules", str(paths.contact_rules)]) == 0
+    capsys.readouterr()
+    assert main(["check-policies", "--in-force", "--contact-rules", str(paths.contact_rules)]) == 2
+    err = capsys.readouterr().err
+    assert "settle: segments.yml: segments[" in err and "above the rule book's cap of 2" in err
