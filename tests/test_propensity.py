@@ -198,7 +198,7 @@ def test_too_little_history_is_refused_with_the_counts_and_nothing_is_stored(sql
         # Without a model, the segments order (tests/test_outreach_order.py).
         assert outreach_order.basis(session).kind == outreach_order.SEGMENTS
     assert main(["propensity", "show"]) == 1
-    assert "No propensity model yet" in capsys.readouterr().err
+    assert "No propensity model yet" in (err := capsys.readouterr().err) and "ordered by segment priority" in err
 
 
 def test_features_see_only_what_had_happened_by_the_snapshot(sqlite_engine):

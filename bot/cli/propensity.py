@@ -56,7 +56,7 @@ def handle(args: argparse.Namespace) -> int:
             model = propensity.current(session)
             if model is None:
                 print("No propensity model yet: run `python -m bot propensity train`. Until then outreach and the "
-                      "agents' queue keep their usual order.", file=sys.stderr)
+                      "agents' queue are ordered by segment priority (segments.yml).", file=sys.stderr)
                 return 1
             print(render(model))
         return 0
