@@ -57,6 +57,7 @@ EVENTS = {"reply": "replies", "verification": "verifications", "promise": "promi
 MAX_VARIANTS = 4
 MAX_REPEAT_DAYS = 90
 MAX_SPAN = timedelta(days=366)  # a recurring campaign ends within a year of its start
+ROUND_LAG = timedelta(hours=2)  # how late after its time a round still counts as sent at its time
 MAX_TEXT = {"sms": 320, "email": 2000}  # two SMS segments at most; the gate adds the opt-out line
 PLACEHOLDERS = {"business", "support"}
 _VARIANT_NAMES = "ABCD"
@@ -279,10 +280,13 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
         # in the campaign keeps the variant drawn the first time (the experiment compares people, not messages).
         round_ = (campaign.rounds or 0) + 1 if campaign.repeat_days else 1
         report.round = round_
-        # The round's own time: when it fell due (the job runs a little after), or now for a run ahead of it. The
-        # segment's weekly allowance counts back from it, so a weekly round is not refused for the job's lag.
+        # The round's own time: when it fell due, if the job runs within ROUND_LAG after (it runs every 30
+        # minutes), else now. The segment's weekly allowance counts back from it, so a weekly round is not refused
+        # for the job's few minutes of lag, and a round run late never counts as older than it is.
         scheduled = campaign.next_run_at or campaign.starts_at
-        round_at = scheduled if scheduled <= now else now
+        round_at = scheduled if now - ROUND_LAG <= scheduled <= now else now
+        this_round = set(session.scalars(select(CampaignSend.account_id).where(
+            CampaignSend.campaign_id == campaign.id, CampaignSend.round == round_)))
         taken: dict[str, str] = {}
         members = segments.assign_all(session, book, now, segment=campaign.segment)
         # The order in force (bot/outreach_order.py): who comes first when the caps or shared addresses bite.
@@ -297,9 +301,7 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
                 if not campaign.repeat_days or earlier.variant is None:
                     decision.why = "already in this campaign"
                     continue
-                if session.scalar(select(CampaignSend.id).where(
-                        CampaignSend.campaign_id == campaign.id, CampaignSend.account_id == facts.account_id,
-                        CampaignSend.round == round_)) is not None:
+                if facts.account_id in this_round:
                     decision.why = f"already sent round {round_}"
                     continue
             if campaign.channel not in segment.treatment.channels:

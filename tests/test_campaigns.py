@@ -321,3 +321,21 @@ def test_three_variants_are_compared_with_a_correction_for_the_two_comparisons(s
     assert "could be chance (p = 0.045, 0.090 after the Holm–Bonferroni correction for the 2 variants" in b_reply
     raw, _ = found.comparisons["reply"]
     assert raw.p_value < 0.05 < raw.adjusted_p and not raw.significant
+
+
+def test_a_campaign_run_late_counts_its_messages_from_when_they_were_sent(sqlite_engine):
+    """A one-off due on Dec 1 but run on Dec 11 (the job was down): its message counts in the segment's weekly
+    allowance from Dec 11, so a second campaign on Dec 12 is held. Mutation tried: the round's time always taken
+    from the schedule (no ROUND_LAG) -> the message counted as 10 days old and the second one went out."""
+    late = NOON_LA + timedelta(days=10)
+    with session_scope(sqlite_engine) as session:
+        _people(session)
+        first = _campaign(session, "First")
+        second = campaigns.create(session, _book(), name="Second", segment="everyone", channel="email",
+                                  texts=[HELLO_A, HELLO_B], starts_at=late + timedelta(days=1), result_days=14,
+                                  actor="operator:olga").id
+    transport = local_transport(sqlite_engine)
+    campaigns.run(sqlite_engine, SETTINGS, first, transport, now=late, book=_book())
+    report = campaigns.run(sqlite_engine, SETTINGS, second, transport, now=late + timedelta(days=1), book=_book())
+    one = next(d for d in report.decisions if d.account_ref == "CMP-1")
+    assert one.action == "skipped" and "at most 1 campaign message(s) per 7 days; 1 already" in one.why
