@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot import contact_preferences, policy_store
 from bot.compliance import frequency
-from bot.compliance.holds import hold_rule
+from bot.compliance.holds import hold_rules
 from bot.compliance.policy_files import read_yaml
 from bot.db.models import Account, Debtor, Installment, Payment, Plan
 from bot.money import format_cents, parse_dollars
@@ -352,6 +352,11 @@ def age_days(account: Account, now: datetime) -> int:
     return max(0, (now.astimezone(timezone.utc).date() - start).days)
 
 
+def _address_key(channel: str, address: str) -> str:
+    """How contact preferences store an address: email lower-cased, phone numbers as they are (E.164)."""
+    return address.strip().lower() if channel == "email" else address
+
+
 def facts_for(session: Session, accounts: Iterable[tuple[Account, Debtor]], now: datetime) -> list[AccountFacts]:
     pairs = list(accounts)
     ids = [a.id for a, _ in pairs]
@@ -359,16 +364,19 @@ def facts_for(session: Session, accounts: Iterable[tuple[Account, Debtor]], now:
                                                                 Payment.status == "succeeded")))
     missed = set(session.scalars(select(Plan.account_id).join(Installment, Installment.plan_id == Plan.id).where(
         Plan.account_id.in_(ids), Installment.status == "missed")))
+    # In bulk (a few queries, not a few per account): the whole portfolio is assigned for the /ops page and the
+    # campaigns, and the reminders' candidates for the order without a model.
+    holds = hold_rules(session, [a for a, _ in pairs])
+    blocked = {c: contact_preferences.suppressions(session, c, [_address_key(c, a) for _, d in pairs
+                                                                 if (a := getattr(d, field))])
+               for c, field in (("sms", "phone"), ("email", "email"))}
     found = []
     for account, debtor in pairs:
         history = "broken" if account.id in missed else "paying" if account.id in paid else "never_paid"
         addresses = {c: a for c, a in (("sms", debtor.phone), ("email", debtor.email)) if a}
-        reachable = tuple(c for c, a in addresses.items()
-                          if contact_preferences.suppression(session, c, a.strip().lower() if c == "email" else a)
-                          is None)
+        reachable = tuple(c for c, a in addresses.items() if blocked[c].get(_address_key(c, a)) is None)
         found.append(AccountFacts(account.id, account.account_ref, account.creditor, account.balance_cents,
-                                  age_days(account, now), history, hold_rule(session, account), reachable,
-                                  addresses))
+                                  age_days(account, now), history, holds[account.id], reachable, addresses))
     return found
 
 
