@@ -43,10 +43,12 @@ def basis(session: Session) -> Basis:
     except (segments.SegmentsError, OSError):
         return Basis(USUAL, "No propensity model trained, and the segments have problems (see Policies): the usual "
                             "order (account reference; in the agents' queue, urgency and wait).")
-    return Basis(SEGMENTS, "No propensity model trained (`python -m bot propensity train` stores one once there is "
-                           "enough history): ordered by segment priority, highest first (the priority column above, "
-                           "from segments.yml), then the usual order (account reference; in the agents' queue, "
-                           "urgency and wait).")
+    refused = propensity.last_refusal(session)
+    why = (f"the last training, on {refused.at:%Y-%m-%d}, found too little history" if refused is not None
+           else "`python -m bot propensity train` stores one once there is enough history")
+    return Basis(SEGMENTS, f"No propensity model trained ({why}): ordered by segment priority, highest first (the "
+                           "priority column above, from segments.yml), then the usual order (account reference; in "
+                           "the agents' queue, urgency and wait).")
 
 
 def ranks(session: Session, account_ids: Iterable[str | None], now: datetime | None = None

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from bot import audit
 from bot.db.models import (
     Account,
+    AuditEvent,
     Dispute,
     Installment,
     LedgerEntry,
@@ -230,6 +231,22 @@ def train(session: Session, now: datetime | None = None, *, horizon: timedelta =
     audit.record(session, "propensity_model_trained", detail={"version": model.version, "cv_auc": model.cv_auc,
                                                               "accounts": model.accounts}, at=now)
     return model
+
+
+REFUSED_KIND = "propensity_training_refused"
+
+
+def record_refusal(session: Session, refusal: NotEnoughHistory, at: datetime | None = None) -> None:
+    """Note that training was refused for too little history (train's own transaction rolled back), so that /ops can
+    say why outreach is ordered without a model."""
+    audit.record(session, REFUSED_KIND, detail={"why": str(refusal)}, at=at)
+
+
+def last_refusal(session: Session) -> AuditEvent | None:
+    """The latest refused training, if none succeeded after it."""
+    event = session.scalar(select(AuditEvent).where(AuditEvent.kind == REFUSED_KIND)
+                           .order_by(AuditEvent.id.desc()).limit(1))
+    return event if event is not None and current(session) is None else None
 
 
 def current(session: Session) -> PropensityModel | None:

@@ -195,8 +195,11 @@ def test_too_little_history_is_refused_with_the_counts_and_nothing_is_stored(sql
         assert session.scalar(select(func.count(PropensityModel.id))) == 0
         with pytest.raises(propensity.NotEnoughHistory, match="at least 1000 of each"):
             propensity.train(session, NOW, min_accounts=10, min_per_class=1000)
-        # Without a model, the segments order (tests/test_outreach_order.py).
-        assert outreach_order.basis(session).kind == outreach_order.SEGMENTS
+        # Without a model, the segments order (tests/test_outreach_order.py), and /ops says why.
+        said = outreach_order.basis(session)
+        assert said.kind == outreach_order.SEGMENTS
+        assert "No propensity model trained (the last training, on 2026-12-01, found too little history)" in \
+            said.statement
     assert main(["propensity", "show"]) == 1
     assert "No propensity model yet" in (err := capsys.readouterr().err) and "ordered by segment priority" in err
 

@@ -71,5 +71,7 @@ def handle(args: argparse.Namespace) -> int:
             print(render(model))
     except propensity.NotEnoughHistory as exc:
         print(str(exc), file=sys.stderr)
+        with session_scope(engine) as session:
+            propensity.record_refusal(session, exc, now)
         return 2
     return 0
