@@ -339,3 +339,34 @@ def test_a_campaign_run_late_counts_its_messages_from_when_they_were_sent(sqlite
     report = campaigns.run(sqlite_engine, SETTINGS, second, transport, now=late + timedelta(days=1), book=_book())
     one = next(d for d in report.decisions if d.account_ref == "CMP-1")
     assert one.action == "skipped" and "at most 1 campaign message(s) per 7 days; 1 already" in one.why
+
+
+def test_both_schedulers_run_the_due_campaign_rounds_with_a_command_the_cli_accepts():
+    """The compose scheduler's SCHEDULE (deploy/images/scheduler.py splits an entry's arguments at ':') and the k8s
+    CronJobs each run `run-campaign --due`, and every job they run parses as a `python -m bot` command."""
+    import argparse
+    import importlib.util
+    from pathlib import Path
+
+    import yaml
+
+    from bot.cli import COMMANDS
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("scheduler", root / "deploy/images/scheduler.py")
+    scheduler = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(scheduler)
+    compose = yaml.safe_load((root / "deploy/compose.production.yml").read_text())
+    entries = scheduler.parse(compose["services"]["scheduler"]["environment"]["SCHEDULE"])
+    compose_jobs = [name.split(":") for name in entries]
+    cron_jobs = [doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["args"][3:]
+                 for doc in yaml.safe_load_all((root / "deploy/k8s/base/jobs.yaml").read_text())
+                 if doc and doc.get("kind") == "CronJob"]
+    assert ["run-campaign", "--due"] in compose_jobs and ["run-campaign", "--due"] in cron_jobs
+    assert scheduler.parse(scheduler.DEFAULT_SCHEDULE) == entries
+    parser = argparse.ArgumentParser(prog="settle")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.register(sub)
+    for job in compose_jobs + cron_jobs:
+        assert parser.parse_args(job).command == job[0]
