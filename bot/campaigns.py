@@ -1,4 +1,9 @@
-"""Campaigns and experiments: one segment, one channel (sms or email), a message with variants, a start time.
+"""Campaigns and experiments: one segment, one channel (sms or email), a message with variants, a schedule.
+
+The schedule is once (at the start) or a round every `repeat_days` days from the start until an end; `due` lists
+what the scheduled job (`python -m bot run-campaign --due`) runs. Each round goes to the segment as it is then; a
+person keeps the variant drawn the first time, gets at most one message per round (campaign_sends), and every
+message still passes the outbox's gate, so the rule book's caps (FREQ-1) hold across rounds and campaigns.
 
 A run finds the segment's accounts (bot/segments.py), skips those the segment's treatment or the campaign itself
 rules out (and says why), draws a variant for each of the rest at random (recorded once in campaign_recipients,
@@ -10,7 +15,7 @@ Campaign messages are content-neutral (DISC-3): whoever holds the phone or mailb
 variant names no debt, amount or creditor; it is checked when the campaign is made and again by the gate (the kind
 is in outbound_gate.CONTENT_NEUTRAL_KINDS). Results per variant count what followed a sent message within the
 campaign's window: a reply, a verification, a promise (a plan agreed) and a payment, compared with the
-two-proportion z-test (bot/experiments.py)."""
+two-proportion z-test, corrected with Holm–Bonferroni when three or more variants are compared (bot/experiments.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bot import audit, experiments, segments
+from bot import audit, experiments, outreach_order, segments
 from bot.compliance import neutral, outbound_gate, tone
 from bot.config import Settings
 from bot.db import session_scope
@@ -33,6 +38,7 @@ from bot.db.models import (
     Account,
     Campaign,
     CampaignRecipient,
+    CampaignSend,
     Conversation,
     Message,
     Payment,
@@ -49,6 +55,9 @@ METRICS = (("reply", "Reply"), ("verification", "Verification"), ("promise", "Pr
            ("payment", "Payment"))
 EVENTS = {"reply": "replies", "verification": "verifications", "promise": "promises", "payment": "payments"}
 MAX_VARIANTS = 4
+MAX_REPEAT_DAYS = 90
+MAX_SPAN = timedelta(days=366)  # a recurring campaign ends within a year of its start
+ROUND_LAG = timedelta(hours=2)  # how late after its time a round still counts as sent at its time
 MAX_TEXT = {"sms": 320, "email": 2000}  # two SMS segments at most; the gate adds the opt-out line
 PLACEHOLDERS = {"business", "support"}
 _VARIANT_NAMES = "ABCD"
@@ -94,8 +103,10 @@ def check_variant(text: str, channel: str, creditors: Sequence[str], where: str)
 
 
 def create(session: Session, book: segments.SegmentBook, *, name: str, segment: str, channel: str,
-           texts: Sequence[str], starts_at: datetime, result_days: int, actor: str) -> Campaign:
-    """A new campaign, checked whole: every problem is reported at once, nothing is stored when there is one."""
+           texts: Sequence[str], starts_at: datetime, result_days: int, actor: str,
+           repeat_days: int | None = None, ends_at: datetime | None = None) -> Campaign:
+    """A new campaign, checked whole: every problem is reported at once, nothing is stored when there is one.
+    `repeat_days`: a round every so many days from `starts_at`, the last no later than `ends_at` (required then)."""
     problems: list[str] = []
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
@@ -120,17 +131,62 @@ def create(session: Session, book: segments.SegmentBook, *, name: str, segment: 
         problems.append("starts: a time with its zone")
     if isinstance(result_days, bool) or not isinstance(result_days, int) or not 1 <= result_days <= 90:
         problems.append("results window: 1 to 90 days")
+    problems += _schedule_problems(starts_at, repeat_days, ends_at)
     if problems:
         raise CampaignError(problems)
     campaign = Campaign(name=name, segment=segment, channel=channel, starts_at=starts_at.astimezone(timezone.utc),
                         variants=[{"name": _VARIANT_NAMES[i], "text": t} for i, t in enumerate(texts)],
-                        result_days=result_days, created_by=actor[:60])
+                        result_days=result_days, created_by=actor[:60], repeat_days=repeat_days,
+                        ends_at=ends_at.astimezone(timezone.utc) if ends_at and repeat_days else None,
+                        next_run_at=starts_at.astimezone(timezone.utc), rounds=0)
     session.add(campaign)
     session.flush()
     audit.record(session, "campaign_created", actor=actor,
                  detail={"campaign_id": campaign.id, "name": name, "segment": segment, "channel": channel,
-                         "variants": campaign.variants, "starts_at": campaign.starts_at.isoformat()})
+                         "variants": campaign.variants, "starts_at": campaign.starts_at.isoformat(),
+                         "repeat_days": repeat_days, "ends_at": campaign.ends_at.isoformat() if campaign.ends_at
+                         else None})
     return campaign
+
+
+def _schedule_problems(starts_at: datetime, repeat_days: int | None, ends_at: datetime | None) -> list[str]:
+    if repeat_days is None:
+        return []
+    if isinstance(repeat_days, bool) or not isinstance(repeat_days, int) or not 1 <= repeat_days <= MAX_REPEAT_DAYS:
+        return [f"repeat: every 1 to {MAX_REPEAT_DAYS} days"]
+    if ends_at is None or ends_at.tzinfo is None or ends_at.utcoffset() is None:
+        return ["ends: a recurring campaign needs an end, a time with its zone"]
+    if starts_at.tzinfo is not None and starts_at.utcoffset() is not None:
+        if ends_at < starts_at:
+            return ["ends: after the start"]
+        if ends_at - starts_at > MAX_SPAN:
+            return [f"ends: at most {MAX_SPAN.days} days after the start"]
+    return []
+
+
+def schedule_words(campaign: Campaign) -> str:
+    """The schedule in a sentence for the pages and the job's log."""
+    start = f"{campaign.starts_at:%Y-%m-%d %H:%M} UTC"
+    if not campaign.repeat_days:
+        return f"Once, from {start}."
+    every = {1: "every day", 7: "every week"}.get(campaign.repeat_days, f"every {campaign.repeat_days} days")
+    until = f" until {campaign.ends_at:%Y-%m-%d %H:%M} UTC" if campaign.ends_at else ""
+    nxt = (f" Next round: {campaign.next_run_at:%Y-%m-%d %H:%M} UTC." if campaign.status == "scheduled"
+           and campaign.next_run_at else " No round left.")
+    return f"{every.capitalize()} at {campaign.starts_at:%H:%M} UTC from {start}{until}; {campaign.rounds} " \
+           f"round{'' if campaign.rounds == 1 else 's'} run.{nxt}"
+
+
+def next_round_after(campaign: Campaign, now: datetime) -> datetime | None:
+    """When the round after one run at `now` is due: the first time on the schedule after `now` (rounds missed while
+    the job was down are not caught up in a burst), or None when that is past the end (or the campaign is once)."""
+    if not campaign.repeat_days:
+        return None
+    step = timedelta(days=campaign.repeat_days)
+    due_at = campaign.next_run_at or campaign.starts_at
+    if due_at <= now:
+        due_at += step * ((now - due_at) // step + 1)
+    return None if campaign.ends_at is not None and due_at > campaign.ends_at else due_at
 
 
 def by_name_or_id(session: Session, key: str) -> Campaign | None:
@@ -139,9 +195,11 @@ def by_name_or_id(session: Session, key: str) -> Campaign | None:
 
 
 def due(session: Session, now: datetime) -> list[Campaign]:
-    """Campaigns whose start has come and that have not run yet (what the scheduled job runs)."""
-    return list(session.scalars(select(Campaign).where(Campaign.status == "scheduled", Campaign.starts_at <= now)
-                                .order_by(Campaign.starts_at)))
+    """Campaigns with a round due: a one-off whose start has come and that has not run, a recurring one whose next
+    round has come and whose end has not passed (what the scheduled job runs)."""
+    when = func.coalesce(Campaign.next_run_at, Campaign.starts_at)
+    return list(session.scalars(select(Campaign).where(Campaign.status == "scheduled", when <= now)
+                                .order_by(when, Campaign.id)))
 
 
 def render(text: str, settings: Settings) -> str:
@@ -168,9 +226,11 @@ class Report:
     dry_run: bool
     decisions: list[Decision] = field(default_factory=list)
     summary: RunSummary | None = None
+    round: int = 1
 
     def lines(self) -> list[str]:
-        head = f"{'Dry run: ' if self.dry_run else ''}campaign {self.campaign!r}"
+        head = f"{'Dry run: ' if self.dry_run else ''}campaign {self.campaign!r}" + (
+            f", round {self.round}" if self.round > 1 else "")
         body = [f"  {d.account_ref} ({d.address}) {('variant ' + d.variant + ' ') if d.variant else ''}"
                 f"{d.action}{': ' + d.why if d.why else ''}" for d in self.decisions]
         tail = []
@@ -203,8 +263,8 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
     by default; a test passes its own to know the split)."""
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     choose = choose or _rng.choice
-    book = book or segments.load_segments()
     with session_scope(engine, rehearsal=dry_run) as session:  # a dry run decides everything, then rolls back
+        book = book or segments.active_segments(session)
         campaign = by_name_or_id(session, campaign_key)
         if campaign is None:
             raise CampaignError([f"no campaign {campaign_key!r}"])
@@ -216,8 +276,21 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
         texts = {v["name"]: render(v["text"], settings) for v in campaign.variants}
         already = {r.account_id: r for r in session.scalars(select(CampaignRecipient).where(
             CampaignRecipient.campaign_id == campaign.id))}
+        # A one-off campaign has one round; each run of a recurring one is the next round, and a person already
+        # in the campaign keeps the variant drawn the first time (the experiment compares people, not messages).
+        round_ = (campaign.rounds or 0) + 1 if campaign.repeat_days else 1
+        report.round = round_
+        # The round's own time: when it fell due, if the job runs within ROUND_LAG after (it runs every 30
+        # minutes), else now. The segment's weekly allowance counts back from it, so a weekly round is not refused
+        # for the job's few minutes of lag, and a round run late never counts as older than it is.
+        scheduled = campaign.next_run_at or campaign.starts_at
+        round_at = scheduled if now - ROUND_LAG <= scheduled <= now else now
+        this_round = set(session.scalars(select(CampaignSend.account_id).where(
+            CampaignSend.campaign_id == campaign.id, CampaignSend.round == round_)))
         taken: dict[str, str] = {}
-        for assignment in segments.assign_all(session, book, now, segment=campaign.segment):
+        members = segments.assign_all(session, book, now, segment=campaign.segment)
+        # The order in force (bot/outreach_order.py): who comes first when the caps or shared addresses bite.
+        for assignment in outreach_order.order(session, members, lambda a: a.facts.account_id, now):
             facts = assignment.facts
             address = facts.addresses.get(campaign.channel)
             decision = Decision(facts.account_ref, mask(campaign.channel, address), None, "skipped")
@@ -225,8 +298,12 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
             earlier = already.get(facts.account_id)
             if earlier is not None:
                 decision.variant = earlier.variant
-                decision.why = "already in this campaign"
-                continue
+                if not campaign.repeat_days or earlier.variant is None:
+                    decision.why = "already in this campaign"
+                    continue
+                if facts.account_id in this_round:
+                    decision.why = f"already sent round {round_}"
+                    continue
             if campaign.channel not in segment.treatment.channels:
                 decision.why = f"the {segment.name} segment is not contacted by {campaign.channel}"
                 continue
@@ -237,19 +314,25 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
             if key in taken:
                 decision.why = f"same address as {taken[key]}: one message per address"
                 continue
-            recent = _recent_campaign_messages(session, facts.account_id, now)
+            recent = _recent_campaign_messages(session, facts.account_id, round_at)
             if recent >= segment.treatment.per_7_days:
                 decision.why = (f"the {segment.name} segment gets at most {segment.treatment.per_7_days} campaign "
                                 f"message(s) per 7 days; {recent} already")
                 continue
             taken[key] = facts.account_ref
-            variant = choose(names)
+            variant = earlier.variant if earlier is not None and earlier.variant else choose(names)
+            # Round 1 keeps the id it always had; later rounds add theirs (the same round queued twice hits the key).
+            key_parts = (campaign.id, facts.account_id) + ((f"round {round_}",) if round_ > 1 else ())
             message = outbox.schedule(session, account_id=facts.account_id, channel=campaign.channel,
                                       address=address, kind=KIND, text=texts[variant],
                                       not_before=max(now, campaign.starts_at),
-                                      message_id=message_id_for(KIND, campaign.id, facts.account_id))
-            session.add(CampaignRecipient(campaign_id=campaign.id, account_id=facts.account_id, variant=variant,
-                                          scheduled_message_id=message.id, assigned_at=now))
+                                      message_id=message_id_for(KIND, *key_parts))
+            message.created_at = round_at
+            if earlier is None:
+                session.add(CampaignRecipient(campaign_id=campaign.id, account_id=facts.account_id,
+                                              variant=variant, scheduled_message_id=message.id, assigned_at=now))
+            session.add(CampaignSend(campaign_id=campaign.id, account_id=facts.account_id, round=round_,
+                                     scheduled_message_id=message.id))
             decision.variant, decision.message_id = variant, message.id
             if not dry_run:
                 decision.action = "queued"
@@ -265,9 +348,13 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
             session.flush()
         if dry_run:
             return report
-        campaign.status, campaign.last_run_at = "run", now
+        campaign.last_run_at, campaign.rounds = now, round_
+        following = next_round_after(campaign, now)
+        campaign.status, campaign.next_run_at = ("scheduled", following) if following else ("run", None)
         audit.record(session, "campaign_run", actor=actor,
-                     detail={"campaign_id": campaign.id, "queued": sum(d.action == "queued" for d in report.decisions),
+                     detail={"campaign_id": campaign.id, "round": round_,
+                             "next_run_at": following.isoformat() if following else None,
+                             "queued": sum(d.action == "queued" for d in report.decisions),
                              "skipped": sum(d.action == "skipped" for d in report.decisions)})
     report.summary = process_due(engine, transport, now=now, channels=(campaign.channel,))
     _settle(engine, report)
@@ -318,17 +405,25 @@ def results(session: Session, campaign: Campaign, now: datetime | None = None) -
     first, metric by metric."""
     now = now or datetime.now(timezone.utc)
     by_name = {v["name"]: VariantResult(v["name"], v["text"]) for v in campaign.variants}
-    rows = session.execute(select(CampaignRecipient, ScheduledMessage, Account)
-                           .join(ScheduledMessage, ScheduledMessage.id == CampaignRecipient.scheduled_message_id)
-                           .join(Account, Account.id == CampaignRecipient.account_id)
+    rows = session.execute(select(CampaignRecipient, Account).join(Account, Account.id == CampaignRecipient.account_id)
                            .where(CampaignRecipient.campaign_id == campaign.id)).all()
+    # Each person's first message that went out, whichever round it was: outcomes count from there.
+    first_sent: dict[str, ScheduledMessage] = {}
+    for account_id, message in session.execute(
+            select(CampaignSend.account_id, ScheduledMessage)
+            .join(ScheduledMessage, ScheduledMessage.id == CampaignSend.scheduled_message_id)
+            .where(CampaignSend.campaign_id == campaign.id, ScheduledMessage.status.in_(HANDED_OVER),
+                   ScheduledMessage.sent_at.is_not(None))
+            .order_by(ScheduledMessage.sent_at, ScheduledMessage.id)).all():
+        first_sent.setdefault(account_id, message)
     window = timedelta(days=campaign.result_days)
-    for recipient, message, account in rows:
+    for recipient, account in rows:
         result = by_name.get(recipient.variant or "")
         if result is None:
             continue
         result.assigned += 1
-        if message.status not in HANDED_OVER or message.sent_at is None:
+        message = first_sent.get(account.id)
+        if message is None:
             continue
         result.sent += 1
         start, end = message.sent_at, min(message.sent_at + window, now)
@@ -356,28 +451,29 @@ def results(session: Session, campaign: Campaign, now: datetime | None = None) -
     comparisons: dict[str, list[experiments.Comparison]] = {}
     base = variants[0]
     for key, label in METRICS:
-        comparisons[key] = []
-        for other in variants[1:]:
-            comparison = experiments.two_proportion_test(base.counts[key], base.sent, other.counts[key], other.sent)
-            comparisons[key].append(comparison)
+        # One family per metric: each variant against the first, corrected together (Holm–Bonferroni).
+        comparisons[key] = experiments.corrected([
+            experiments.two_proportion_test(base.counts[key], base.sent, other.counts[key], other.sent)
+            for other in variants[1:]])
+        for other, comparison in zip(variants[1:], comparisons[key], strict=True):
             sentences.append(experiments.verdict(f"variant {base.name}", f"variant {other.name}", label, comparison,
                                                  EVENTS[key]))
     return Results(campaign, variants, sentences, comparisons)
 
 
 def accounts_reached(session: Session, campaign_id: str) -> set[str]:
-    """The accounts a campaign's message reached (sent), for the dashboard's per-campaign figures."""
-    return set(session.scalars(select(CampaignRecipient.account_id)
-                               .join(ScheduledMessage, ScheduledMessage.id == CampaignRecipient.scheduled_message_id)
-                               .where(CampaignRecipient.campaign_id == campaign_id,
+    """The accounts a campaign's message (of any round) reached (sent), for the dashboard's per-campaign figures."""
+    return set(session.scalars(select(CampaignSend.account_id)
+                               .join(ScheduledMessage, ScheduledMessage.id == CampaignSend.scheduled_message_id)
+                               .where(CampaignSend.campaign_id == campaign_id,
                                       ScheduledMessage.status.in_(HANDED_OVER))))
 
 
 def messages_sent(session: Session, campaign_id: str, lo: datetime, hi: datetime) -> int:
-    """This campaign's own messages the outbox handed to a channel in [lo, hi)."""
-    return session.scalar(select(func.count()).select_from(CampaignRecipient)
-                          .join(ScheduledMessage, ScheduledMessage.id == CampaignRecipient.scheduled_message_id)
-                          .where(CampaignRecipient.campaign_id == campaign_id,
+    """This campaign's own messages, every round's, the outbox handed to a channel in [lo, hi)."""
+    return session.scalar(select(func.count()).select_from(CampaignSend)
+                          .join(ScheduledMessage, ScheduledMessage.id == CampaignSend.scheduled_message_id)
+                          .where(CampaignSend.campaign_id == campaign_id,
                                  ScheduledMessage.status.in_(HANDED_OVER), ScheduledMessage.sent_at >= lo,
                                  ScheduledMessage.sent_at < hi)) or 0
 

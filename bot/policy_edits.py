@@ -1,30 +1,30 @@
-"""The operator's policy files (policy/*.yml): the one list of checks `python -m bot check-policies` runs, and
-editing a file from the operations console with those same checks and an audit trail of who changed what.
+"""The operator's policy documents: the one list of checks `python -m bot check-policies` runs, and editing a
+document from the operations console with those same checks and an audit trail of who changed what.
 
-An edit is checked as the whole set would be with it in place (a contact-rules cap lowered under a segment's
-weekly messages fails, as it would at the next check-policies), then written atomically (a temporary file in the
-same directory, renamed over the old one), so a reader sees the old file or the new one, never half of either. The
-plan policy and the contact rules are re-read by their users when the file changes (mtime and size)."""
+An edit is checked as the whole set in force would be with it in place (a contact-rules cap lowered under a
+segment's weekly messages fails, as it would at the next check-policies), then stored as the document's new
+version in the database (bot/policy_store.py), where every process (gateway replicas, action servers, jobs) reads
+it on its next use; the shipped files under policy/ are the seed, in force until the first edit. The version the
+operator started from is checked too, so two operators editing at once cannot silently undo each other."""
 
 from __future__ import annotations
 
 import difflib
-import hashlib
-import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, policy_store
 from bot.agents.canned import DEFAULT_CANNED_PATH, CannedError
 from bot.agents.canned import load as load_canned
 from bot.compliance.frequency import DEFAULT_CONTACT_RULES_PATH, ContactRulesError, load_contact_rules
 from bot.compliance.tone import DEFAULT_BANNED_PHRASES_PATH, BannedPhrasesError, load_banned_phrases
 from bot.plans.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
+from bot.policy_store import sha256 as sha
 from bot.records.retention import DEFAULT_RETENTION_PATH, RetentionPolicyError, load_retention_policy
 from bot.segments import DEFAULT_SEGMENTS_PATH, SegmentsError, load_segments
 
@@ -67,7 +67,7 @@ class Saved:
     after_sha256: str
     diff: str
     changed: bool = True
-    lines: list[str] = field(default_factory=list)
+    version: int = 0
 
 
 def problems(paths: PolicyPaths | None = None) -> list[str]:
@@ -93,19 +93,19 @@ def problems(paths: PolicyPaths | None = None) -> list[str]:
     return found
 
 
-def read(name: str, paths: PolicyPaths | None = None) -> str:
+def read(name: str, paths: PolicyPaths | None = None, session: Session | None = None) -> str:
+    """The document's text in force: the newest version saved at /ops (with a session), else the shipped file."""
     if name not in EDITABLE:
         raise KeyError(name)
-    return (paths or PolicyPaths()).of(name).read_text(encoding="utf-8")
+    row = policy_store.newest(session, name) if session is not None else None
+    return row.text if row is not None else (paths or PolicyPaths()).of(name).read_text(encoding="utf-8")
 
 
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def save(session: Session, name: str, text: str, *, actor: str, paths: PolicyPaths | None = None) -> Saved:
-    """Check the new text as part of the whole set, then replace the file and record who changed what. Raises
-    PolicyEditRefused (nothing written, nothing recorded) when any check fails."""
+def save(session: Session, name: str, text: str, *, actor: str, paths: PolicyPaths | None = None,
+         base_version: int | None = None) -> Saved:
+    """Check the new text as part of the whole set in force, then store it as the document's new version and record
+    who changed what. Raises PolicyEditRefused (nothing stored, nothing recorded) when any check fails, or when
+    `base_version` (the version the operator's text was edited from) is no longer the one in force."""
     if name not in EDITABLE:
         raise KeyError(name)
     paths = paths or PolicyPaths()
@@ -113,27 +113,47 @@ def save(session: Session, name: str, text: str, *, actor: str, paths: PolicyPat
     text = text.replace("\r\n", "\n")
     if len(text.encode("utf-8")) > MAX_BYTES:
         raise PolicyEditRefused([f"{target.name}: the text is over {MAX_BYTES // 1000} kB"])
-    before = target.read_text(encoding="utf-8")
+    version, _ = policy_store.stamp(session, name)
+    if base_version is not None and base_version != version:
+        raise PolicyEditRefused([f"{target.name}: version {version} was saved by someone else while you edited "
+                                 f"version {base_version}; your text is kept below: open the page again to see "
+                                 "theirs, then make your change again"])
+    before = read(name, paths, session)
     if text == before:
-        return Saved(name, _sha(before), _sha(before), "", changed=False)
-    handle, candidate = tempfile.mkstemp(prefix=f".{target.stem}-", suffix=".yml", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        found = problems(paths.replaced(name, Path(candidate)))
-        if found:
-            raise PolicyEditRefused([p.replace(candidate, str(target)).replace(Path(candidate).name, target.name)
-                                        for p in found])
-        diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), text.splitlines(keepends=True),
-                                            f"{target.name} (before)", f"{target.name} (after)"))
-        saved = Saved(name, _sha(before), _sha(text), diff)
-        # Recorded in the caller's transaction before the file moves: a failed rename rolls the record back.
-        audit.record(session, AUDIT_KIND, actor=actor,
-                     detail={"file": target.name, "before_sha256": saved.before_sha256,
-                             "after_sha256": saved.after_sha256, "diff": diff[:MAX_DIFF_CHARS],
-                             "diff_truncated": len(diff) > MAX_DIFF_CHARS})
-        os.replace(candidate, target)
-        return saved
-    finally:
-        if os.path.exists(candidate):
-            os.unlink(candidate)
+        return Saved(name, sha(before), sha(before), "", changed=False, version=version)
+    found = problems_in_force(session, paths, edited=(name, text))
+    if found:
+        raise PolicyEditRefused(found)
+    diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), text.splitlines(keepends=True),
+                                        f"{target.name} (before)", f"{target.name} (after)"))
+    row = policy_store.store(session, name, text, actor=actor)
+    audit.record(session, AUDIT_KIND, actor=actor,
+                 detail={"file": target.name, "version": row.version, "before_sha256": sha(before),
+                         "after_sha256": row.sha256, "diff": diff[:MAX_DIFF_CHARS],
+                         "diff_truncated": len(diff) > MAX_DIFF_CHARS})
+    return Saved(name, sha(before), row.sha256, diff, version=row.version)
+
+
+def problems_in_force(session: Session, paths: PolicyPaths | None = None,
+                      edited: tuple[str, str] | None = None) -> list[str]:
+    """`problems` of the whole set in force: the editable documents' versions in the database (or their shipped
+    files), the rest from `paths`; with `edited` (name, text), as it would be with that text saved. Each problem
+    names the document by its file name."""
+    paths = paths or PolicyPaths()
+    with tempfile.TemporaryDirectory(prefix="settle-policy-") as tmp:
+        candidate = paths
+        for name in EDITABLE:
+            copy = Path(tmp) / paths.of(name).name
+            text = edited[1] if edited is not None and edited[0] == name else read(name, paths, session)
+            copy.write_text(text, encoding="utf-8")
+            candidate = candidate.replaced(name, copy)
+        return [p.replace(f"{tmp}/", "") for p in problems(candidate)]
+
+
+def in_force(session: Session, name: str) -> tuple[int, str]:
+    """(version, a sentence saying which version of the document is in force, by whom and since when)."""
+    row = policy_store.newest(session, name)
+    if row is None:
+        return policy_store.SHIPPED, "In force: the shipped file (no edit saved yet)."
+    return row.version, (f"In force: version {row.version}, saved by {row.created_by} on "
+                         f"{row.created_at:%Y-%m-%d %H:%M} UTC, in every process.")

@@ -17,21 +17,21 @@ feature is added only with a line in one of the two.
 Too little history. Under MIN_ACCOUNTS accounts, or under MIN_PER_CLASS that paid or did not, `train` refuses
 (NotEnoughHistory, with the counts), nothing is stored, and the orders stay as they were without a model.
 
-How the order uses it. `order` sorts what it is given by the newest stored model's probability, highest first
-(a stable sort: equal scores keep the order they came in); with no model it changes nothing. The reminders job
-orders its candidates so (bot/reminders.py), and the agents' queue orders handoffs of the same priority that
-arrived within QUEUE_BUCKET of each other so (bot/agents/queue.py): a person who waited longer is never passed by
-more than that, and priority (a crisis, a legal stop) always comes first."""
+How the order uses it. bot/outreach_order.py sorts by the newest stored model's probability, highest first (a
+stable sort: equal scores keep the order they came in); with no model, by the segments' priority instead. The
+reminders job and campaigns order their candidates so, and the agents' queue orders handoffs of the same priority
+that arrived within QUEUE_BUCKET of each other so (bot/agents/queue.py): a person who waited longer is never passed
+by more than that, and priority (a crisis, a legal stop) always comes first."""
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from bot import audit
 from bot.db.models import (
     Account,
+    AuditEvent,
     Dispute,
     Installment,
     LedgerEntry,
@@ -79,8 +80,6 @@ MIN_PER_CLASS = 20
 CV_FOLDS = 5
 RELIABILITY_BINS = 5
 QUEUE_BUCKET = timedelta(minutes=5)
-
-T = TypeVar("T")
 
 
 class NotEnoughHistory(Exception):
@@ -204,7 +203,7 @@ def train(session: Session, now: datetime | None = None, *, horizon: timedelta =
             f"Not enough history to learn from: {len(data.labels)} accounts placed at least {horizon.days} days ago "
             f"with a balance then (at least {min_accounts} needed), {positives} of them paid in the "
             f"{horizon.days} days after and {negatives} did not (at least {min_per_class} of each needed). No model "
-            "was stored: outreach and the agents' queue keep their usual order.")
+            "was stored: outreach and the agents' queue are ordered by segment priority (segments.yml).")
     features, labels = np.array(data.rows), np.array(data.labels)
     folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=0)
     out_of_fold = cross_val_predict(_estimator(), features, labels, cv=folds, method="predict_proba")[:, 1]
@@ -234,6 +233,22 @@ def train(session: Session, now: datetime | None = None, *, horizon: timedelta =
     return model
 
 
+REFUSED_KIND = "propensity_training_refused"
+
+
+def record_refusal(session: Session, refusal: NotEnoughHistory, at: datetime | None = None) -> None:
+    """Note that training was refused for too little history (train's own transaction rolled back), so that /ops can
+    say why outreach is ordered without a model."""
+    audit.record(session, REFUSED_KIND, detail={"why": str(refusal)}, at=at)
+
+
+def last_refusal(session: Session) -> AuditEvent | None:
+    """The latest refused training, if none succeeded after it."""
+    event = session.scalar(select(AuditEvent).where(AuditEvent.kind == REFUSED_KIND)
+                           .order_by(AuditEvent.id.desc()).limit(1))
+    return event if event is not None and current(session) is None else None
+
+
 def current(session: Session) -> PropensityModel | None:
     """The newest stored model, or None when none was ever trained."""
     return session.scalar(select(PropensityModel).order_by(PropensityModel.id.desc()).limit(1))
@@ -261,16 +276,6 @@ def scores(session: Session, account_ids: Sequence[str], now: datetime | None = 
     names = list(features)
     probabilities = estimator.predict_proba([features[n] for n in names])[:, 1]
     return {name: float(p) for name, p in zip(names, probabilities, strict=True)}
-
-
-def order(session: Session, items: Sequence[T], account_of: Callable[[T], str | None],
-          now: datetime | None = None) -> list[T]:
-    """The items, highest propensity first (stable: ties and items without an account keep their order, after
-    those with a score); unchanged when no model is stored."""
-    found = scores(session, [a for a in (account_of(i) for i in items) if a], now)
-    if not found:
-        return list(items)
-    return sorted(items, key=lambda item: -found.get(account_of(item) or "", -1.0))
 
 
 def queue_bucket(created_at: datetime) -> int:

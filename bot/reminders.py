@@ -34,7 +34,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import audit, propensity
+from bot import audit, outreach_order
 from bot.compliance import outbound_gate
 from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
 from bot.compliance.holds import hold_rule
@@ -437,8 +437,8 @@ def run(engine: Engine, settings: Settings, transport: Transport, *, now: dateti
                 say(f"  {message.id} {message.kind}: {'would cancel' if dry_run else 'cancelled'} "
                     "(installment no longer due, plan not open or on autopay)")
             candidates = installment_candidates(session, settings, now)
-        # Highest propensity to pay first when a model is stored (bot/propensity.py); otherwise the order above.
-        candidates = propensity.order(session, candidates, lambda c: c.account.id, now)
+        # The order in force (bot/outreach_order.py): propensity to pay with a model, else segment priority.
+        candidates = outreach_order.order(session, candidates, lambda c: c.account.id, now)
         report.outcomes = decide(session, candidates, now, dry_run=dry_run)
         # Worded now, while the rows are loaded (a dry run's rollback expires them).
         if not report.outcomes:

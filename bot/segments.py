@@ -16,12 +16,13 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import contact_preferences
+from bot import contact_preferences, policy_store
 from bot.compliance import frequency
-from bot.compliance.holds import hold_rule
+from bot.compliance.holds import hold_rules
 from bot.compliance.policy_files import read_yaml
 from bot.db.models import Account, Debtor, Installment, Payment, Plan
 from bot.money import format_cents, parse_dollars
@@ -33,6 +34,7 @@ CHANNELS = ("sms", "email")
 HISTORIES = ("paying", "broken", "never_paid")
 REACHABLE = (*CHANNELS, "none")
 CONDITIONS = ("hold", "reachable", "payment_history", "balance", "age_days")
+MAX_PRIORITY = 100
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 
 
@@ -61,6 +63,7 @@ class Segment:
     payment_history: tuple[str, ...] = ()
     balance: tuple[int | None, int | None] = (None, None)  # cents, inclusive
     age_days: tuple[int | None, int | None] = (None, None)
+    priority: int = 0  # higher first: outreach and the agents' queue order by it when no propensity model is stored
 
     def check(self, facts: AccountFacts) -> tuple[bool, list[str]]:
         """Whether the account meets every condition, and each condition said with the account's own value."""
@@ -207,7 +210,7 @@ def _segment(raw: object, where: str, problems: list[str], variants: set[str],
         return None
     before = len(problems)
     for key in raw:
-        if key not in ("name", "label", "when", "treatment"):
+        if key not in ("name", "label", "priority", "when", "treatment"):
             problems.append(f"{where}.{key}: unknown field")
     name = raw.get("name")
     if not isinstance(name, str) or not _NAME.match(name):
@@ -215,6 +218,10 @@ def _segment(raw: object, where: str, problems: list[str], variants: set[str],
     label = raw.get("label", name)
     if not isinstance(label, str) or not label.strip() or len(label) > 100:
         problems.append(f"{where}.label: a short text (1-100 characters)")
+    priority = raw.get("priority")
+    if not isinstance(priority, int) or isinstance(priority, bool) or not 0 <= priority <= MAX_PRIORITY:
+        problems.append(f"{where}.priority: a whole number from 0 to {MAX_PRIORITY} (higher is contacted first, and "
+                        "served first among equals in the agents' queue, while no propensity model is stored)")
     when = raw.get("when") or {}
     if not isinstance(when, dict):
         problems.append(f"{where}.when: must be a mapping of conditions")
@@ -232,7 +239,7 @@ def _segment(raw: object, where: str, problems: list[str], variants: set[str],
     treatment = _treatment(raw.get("treatment"), f"{where}.treatment", problems, variants, cap)
     if len(problems) > before or treatment is None:
         return None
-    return Segment(name, label.strip(), treatment, hold, reachable, history, balance, age)
+    return Segment(name, label.strip(), treatment, hold, reachable, history, balance, age, priority)
 
 
 def _choices(value: object, allowed: Sequence[str], where: str, problems: list[str]) -> tuple[str, ...]:
@@ -310,11 +317,26 @@ def current_segments(path: str | Path = DEFAULT_SEGMENTS_PATH) -> SegmentBook:
     return found[1]
 
 
+def segments_from_text(text: str, source: str = "segments.yml") -> SegmentBook:
+    """Parse and check a segments document's text (the FREQ-1 cap is checked when it is saved: bot/policy_edits)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SegmentsError(source, [f"not valid YAML: {exc}"]) from exc
+    return parse_segments(data, source)
+
+
+def active_segments(session: Session) -> SegmentBook:
+    """The segments in force in every process: the newest version saved at /ops, or the shipped file
+    (bot/policy_store.py). Raises SegmentsError when the shipped file is unusable."""
+    return policy_store.active(session, "segments", segments_from_text, current_segments)
+
+
 def plan_variant_for(session: Session, account: Account, now: datetime | None = None) -> dict[str, Any]:
     """The plan-policy fields of the variant the account's segment gets ({} when segments.yml cannot be read: the
     creditor's policy as it is; check-policies and `run` report the file)."""
     try:
-        book = current_segments()
+        book = active_segments(session)
     except (SegmentsError, OSError):
         return {}
     debtor = session.get(Debtor, account.debtor_id)
@@ -330,6 +352,11 @@ def age_days(account: Account, now: datetime) -> int:
     return max(0, (now.astimezone(timezone.utc).date() - start).days)
 
 
+def _address_key(channel: str, address: str) -> str:
+    """How contact preferences store an address: email lower-cased, phone numbers as they are (E.164)."""
+    return address.strip().lower() if channel == "email" else address
+
+
 def facts_for(session: Session, accounts: Iterable[tuple[Account, Debtor]], now: datetime) -> list[AccountFacts]:
     pairs = list(accounts)
     ids = [a.id for a, _ in pairs]
@@ -337,16 +364,19 @@ def facts_for(session: Session, accounts: Iterable[tuple[Account, Debtor]], now:
                                                                 Payment.status == "succeeded")))
     missed = set(session.scalars(select(Plan.account_id).join(Installment, Installment.plan_id == Plan.id).where(
         Plan.account_id.in_(ids), Installment.status == "missed")))
+    # In bulk (a few queries, not a few per account): the whole portfolio is assigned for the /ops page and the
+    # campaigns, and the reminders' candidates for the order without a model.
+    holds = hold_rules(session, [a for a, _ in pairs])
+    blocked = {c: contact_preferences.suppressions(session, c, [_address_key(c, a) for _, d in pairs
+                                                                 if (a := getattr(d, field))])
+               for c, field in (("sms", "phone"), ("email", "email"))}
     found = []
     for account, debtor in pairs:
         history = "broken" if account.id in missed else "paying" if account.id in paid else "never_paid"
         addresses = {c: a for c, a in (("sms", debtor.phone), ("email", debtor.email)) if a}
-        reachable = tuple(c for c, a in addresses.items()
-                          if contact_preferences.suppression(session, c, a.strip().lower() if c == "email" else a)
-                          is None)
+        reachable = tuple(c for c, a in addresses.items() if blocked[c].get(_address_key(c, a)) is None)
         found.append(AccountFacts(account.id, account.account_ref, account.creditor, account.balance_cents,
-                                  age_days(account, now), history, hold_rule(session, account), reachable,
-                                  addresses))
+                                  age_days(account, now), history, holds[account.id], reachable, addresses))
     return found
 
 
@@ -381,11 +411,11 @@ def as_csv(assignments: Sequence[Assignment]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["account_ref", "creditor", "balance", "age_days", "payment_history", "hold", "reachable",
-                     "segment", "reason", "channels", "per_7_days", "plan_variant"])
+                     "segment", "reason", "channels", "per_7_days", "plan_variant", "priority"])
     for a in assignments:
         f, t = a.facts, a.segment.treatment
         writer.writerow([csv_cell(v) for v in (
             f.account_ref, f.creditor, f"{f.balance_cents / 100:.2f}", f.age_days, f.payment_history,
             f.hold_rule or "", " ".join(f.reachable) or "none", a.segment.name, a.reason,
-            " ".join(t.channels) or "none", t.per_7_days, t.plan_variant)])
+            " ".join(t.channels) or "none", t.per_7_days, t.plan_variant, a.segment.priority)])
     return out.getvalue()

@@ -44,3 +44,62 @@ def test_swapping_the_variants_flips_z_and_keeps_p(sa, na, sb, nb):
 def test_impossible_counts_are_refused(counts):
     with pytest.raises(ValueError):
         experiments.two_proportion_test(*counts)
+
+
+# --- several variants: Holm–Bonferroni -----------------------------------------------------------------------------
+
+P_VALUES = st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=1, max_size=8)
+
+
+def _holm_step_down(p_values: list[float], alpha: float) -> set[int]:
+    """Holm's procedure as written in the textbook: sorted ascending, reject H(k) while p(k) < alpha / (m - k + 1)
+    (k from 1); stop at the first that is not."""
+    m, rejected = len(p_values), set()
+    for k, index in enumerate(sorted(range(m), key=lambda i: p_values[i]), start=1):
+        if not p_values[index] * (m - k + 1) < alpha:
+            break
+        rejected.add(index)
+    return rejected
+
+
+@given(P_VALUES, st.floats(0.001, 0.2))
+def test_holm_rejects_exactly_what_the_step_down_procedure_rejects(p_values, alpha):
+    """Mutation tried: each p multiplied by its rank instead of (m - rank + 1) -> the smallest p was not corrected
+    and hypothesis found a set the step-down procedure does not reject."""
+    adjusted = experiments.holm(p_values)
+    assert {i for i, a in enumerate(adjusted) if a < alpha} == _holm_step_down(p_values, alpha)
+
+
+@given(P_VALUES)
+def test_holm_adjusted_values_are_bounded_and_keep_the_order(p_values):
+    """Mutation tried: no running maximum -> a larger p got a smaller adjusted value."""
+    adjusted = experiments.holm(p_values)
+    m = len(p_values)
+    for p, a in zip(p_values, adjusted, strict=True):
+        assert p <= a <= min(1.0, m * p) + 1e-12  # never below the raw p, never above plain Bonferroni
+    for i in range(m):
+        for j in range(m):
+            if p_values[i] <= p_values[j]:
+                assert adjusted[i] <= adjusted[j]
+    if m == 1:
+        assert adjusted == p_values  # one comparison: nothing to correct
+
+
+def test_three_variants_a_difference_that_is_real_alone_may_be_chance_among_several():
+    """B against A: p = 0.032 alone, below 0.05; with C compared too (p = 0.5), Holm's 2 x 0.032 = 0.064 is not below
+    0.05, so the sentence says it could be chance, and quotes both p-values. Mutation tried: `significant` reading
+    the raw p-value -> 'The difference is real'."""
+    b = experiments.two_proportion_test(40, 200, 58, 200)
+    c = experiments.two_proportion_test(40, 200, 45, 200)
+    assert b.significant and 0.03 < b.p_value < 0.04
+    b_corrected, c_corrected = experiments.corrected([b, c])
+    assert b_corrected.adjusted_p == pytest.approx(2 * b.p_value) and b_corrected.family == 2
+    assert not b_corrected.significant
+    sentence = experiments.verdict("variant A", "variant B", "Reply", b_corrected, "replies")
+    assert "could be chance" in sentence
+    assert f"p = {b.p_value:.3f}, {2 * b.p_value:.3f} after the Holm–Bonferroni correction for the 2 variants" \
+        in sentence
+    # Too little data is not tested, so it does not count in the family.
+    small = experiments.two_proportion_test(1, 10, 9, 10)
+    alone, untouched = experiments.corrected([b, small])
+    assert alone.adjusted_p is None and alone.significant and untouched == small

@@ -72,3 +72,36 @@ def test_waiting_for_an_unreachable_database_names_it_without_its_url():
     assert waiter.wait(timeout=120) == 1
     said = waiter.stderr.read() + waiter.stdout.read()
     assert "the database is not reachable (OperationalError)" in said and "pw-not-for-logs" not in said
+
+
+def test_a_campaign_run_before_0017_keeps_its_sends_and_its_round(tmp_path):
+    """0017 backfills campaign_sends from the recipients' messages (round 1) and counts a run campaign's round, so
+    the dashboard's messages sent and the results still find them. Mutation tried: the backfill INSERT removed ->
+    no campaign_sends row."""
+    url = f"sqlite:///{tmp_path / 'campaigns.db'}"
+    upgrade(url, "0016")
+    engine = get_engine(url)
+    day = "'2026-12-01 12:00:00'"
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO debtors (id, first_name, last_name, dob, ssn_last4, zip, timezone, "
+                             f"created_at, updated_at) VALUES ('dbt_1', 'A', 'B', '1980-01-01', '1234', '10001', "
+                             f"'America/New_York', {day}, {day})"))
+        conn.execute(sa.text("INSERT INTO accounts (id, debtor_id, account_ref, creditor, balance_cents, currency, "
+                             f"status, created_at, updated_at) VALUES ('acc_1', 'dbt_1', 'SET-1', 'C', 100, 'USD', "
+                             f"'active', {day}, {day})"))
+        conn.execute(sa.text("INSERT INTO scheduled_messages (id, account_id, channel, address, kind, text, "
+                             f"not_before, status, created_at) VALUES ('out_1', 'acc_1', 'email', 'a@example.com', "
+                             f"'campaign', 'Hello', {day}, 'sent', {day})"))
+        conn.execute(sa.text("INSERT INTO campaigns (id, name, segment, channel, variants, starts_at, result_days, "
+                             f"status, created_by, created_at) VALUES ('cmp_1', 'Old', 'everyone_else', 'email', "
+                             f"'[]', {day}, 14, 'run', 'operator:olga', {day}), ('cmp_2', 'Later', 'everyone_else', "
+                             f"'email', '[]', {day}, 14, 'scheduled', 'operator:olga', {day})"))
+        conn.execute(sa.text("INSERT INTO campaign_recipients (campaign_id, account_id, variant, "
+                             f"scheduled_message_id, assigned_at) VALUES ('cmp_1', 'acc_1', 'A', 'out_1', {day})"))
+    upgrade(url)
+    with engine.connect() as conn:
+        sends = conn.execute(sa.text("SELECT campaign_id, account_id, round, scheduled_message_id "
+                                     "FROM campaign_sends")).all()
+        rounds = dict(conn.execute(sa.text("SELECT id, rounds FROM campaigns")).all())
+    assert [tuple(s) for s in sends] == [("cmp_1", "acc_1", 1, "out_1")]
+    assert rounds == {"cmp_1": 1, "cmp_2": 0}

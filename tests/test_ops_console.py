@@ -104,3 +104,32 @@ def test_a_campaign_that_names_a_debt_is_refused_on_the_page(client):
         "variant_a": "Your debt of $50 is overdue.", "variant_b": "Hello from {business}."})
     assert response.status_code == 400 and "DISC-3" in response.text
     assert "Your debt of $50 is overdue." in response.text  # what was typed stays in the form
+
+
+def test_a_saved_edit_is_in_force_and_a_stale_form_cannot_undo_it(client):
+    """The page names the version in force; a form opened before someone else's save is refused (the text kept).
+    Mutation tried: the hidden base_version not posted back (`base_version` ignored) -> the stale form's save
+    became version 2 and undid the first edit."""
+    import html
+
+    _, token = _login(client, "olga")
+    page = client.get("/ops/policies/contact_rules")
+    assert "In force: the shipped file (no edit saved yet)." in page.text
+    typed = html.unescape(page.text.split('class="code">', 1)[1].split("</textarea>", 1)[0])
+    base = re.search(r'name="base_version" value="(\d+)"', page.text).group(1)
+    first = client.post("/ops/policies/contact_rules", data={
+        "csrf_token": token, "base_version": base, "text": typed.replace("sms_per_day: 1", "sms_per_day: 1 ")})
+    assert first.status_code == 200 and "In force: version 1, saved by operator:olga" in first.text
+    stale = client.post("/ops/policies/contact_rules", data={
+        "csrf_token": token, "base_version": base, "text": typed.replace("sms_per_7_days: 3", "sms_per_7_days: 2")})
+    assert stale.status_code == 400 and "version 1 was saved by someone else while you edited version 0" in stale.text
+    assert "sms_per_7_days: 2" in stale.text  # what was typed is still in the box
+
+
+def test_the_home_page_says_which_order_is_in_force(client):
+    """Without a propensity model: the segments' priority, shown per segment."""
+    _login(client, "olga")
+    page = client.get("/ops")
+    said = page.text.split('id="order-in-force">', 1)[1].split("</p>", 1)[0]
+    assert "No propensity model trained" in said and "ordered by segment priority, highest first" in said
+    assert re.search(r"High balance, recent[^<]*</a></td><td>90</td>", page.text)

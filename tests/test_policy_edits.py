@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot import policy_edits
 from bot.db import session_scope
-from bot.db.models import AuditEvent
-from bot.plans.policy import current_policy
+from bot.db.models import AuditEvent, PolicyVersion
+from bot.plans.policy import active_policy
 
 
 @pytest.fixture
@@ -32,28 +32,34 @@ def _trail(engine) -> list[AuditEvent]:
     return rows
 
 
-def test_a_valid_edit_replaces_the_file_and_records_who_changed_what(sqlite_engine, paths):
+def test_a_valid_edit_becomes_the_version_in_force_and_records_who_changed_what(engine, paths):
     before = policy_edits.read("plan_policy", paths)
     edited = before.replace("min_installment: 25.00", "min_installment: 20.00")
-    with session_scope(sqlite_engine) as session:
+    with session_scope(engine) as session:
+        assert active_policy(session).default.min_installment_cents == 2500  # the shipped file: the seed
         saved = policy_edits.save(session, "plan_policy", edited, actor="operator:olga", paths=paths)
-    assert paths.plans.read_text() == edited
-    assert current_policy(paths.plans).default.min_installment_cents == 2000  # read again: the file changed
-    (event,) = _trail(sqlite_engine)
+    assert paths.plans.read_text() == before  # the shipped file stays the seed; the database holds the edit
+    with session_scope(engine) as session:
+        assert active_policy(session).default.min_installment_cents == 2000
+        assert policy_edits.read("plan_policy", paths, session) == edited
+        assert policy_edits.in_force(session, "plan_policy")[0] == saved.version == 1
+    (event,) = _trail(engine)
     assert event.actor == "operator:olga" and event.detail["file"] == "plan_policy.yml"
+    assert event.detail["version"] == 1
     assert "-  min_installment: 25.00\n+  min_installment: 20.00" in event.detail["diff"]
     assert event.detail["after_sha256"] == saved.after_sha256 != saved.before_sha256
 
 
 def test_an_invalid_edit_is_refused_with_its_field_and_changes_nothing(sqlite_engine, paths):
-    """Mutation tried: the check skipped (`found = []`) -> the broken file was saved."""
+    """Mutation tried: the check skipped (`found = []`) -> the broken text was stored."""
     before = policy_edits.read("plan_policy", paths)
     with session_scope(sqlite_engine) as session, pytest.raises(policy_edits.PolicyEditRefused) as refused:
         policy_edits.save(session, "plan_policy", before.replace("max_term_months: 24", "max_term_months: 999"),
                           actor="operator:olga", paths=paths)
-    assert any("plan_policy.yml" in p and "default.max_term_months" in p for p in refused.value.problems)
+    assert any(p.startswith("plan_policy.yml") and "default.max_term_months" in p for p in refused.value.problems)
     assert paths.plans.read_text() == before and _trail(sqlite_engine) == []
-    assert not list(paths.plans.parent.glob(".plan_policy-*"))  # no temporary file left behind
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count(PolicyVersion.id))) == 0
 
 
 def test_FREQ_1_lowering_the_cap_under_a_segments_weekly_messages_is_refused(sqlite_engine, paths):
@@ -68,9 +74,59 @@ def test_FREQ_1_lowering_the_cap_under_a_segments_weekly_messages_is_refused(sql
     assert paths.contact_rules.read_text() == before
 
 
+def test_FREQ_1_the_check_uses_the_versions_in_force_not_the_shipped_files(sqlite_engine, paths):
+    """A segments version saved at /ops with 3 a week in one segment, then the cap lowered to 2: refused, because the
+    segments in force (the database's, not the shipped file's 2 a week) ask for 3.
+    Mutation tried: the candidate set built from the shipped files (`read(other, paths)` without the session) ->
+    the cap of 2 was saved under a segment that sends 3."""
+    with session_scope(sqlite_engine) as session:
+        segments_text = policy_edits.read("segments", paths, session).replace("per_7_days: 2", "per_7_days: 3")
+        policy_edits.save(session, "segments", segments_text, actor="operator:olga", paths=paths)
+    rules = policy_edits.read("contact_rules", paths)
+    with session_scope(sqlite_engine) as session, pytest.raises(policy_edits.PolicyEditRefused) as refused:
+        policy_edits.save(session, "contact_rules", rules.replace("sms_per_7_days: 3", "sms_per_7_days: 2"),
+                          actor="operator:olga", paths=paths)
+    assert any("above the rule book's cap of 2" in p for p in refused.value.problems)
+
+
+def test_an_edit_made_from_an_older_version_is_refused_and_keeps_the_newer_one(sqlite_engine, paths):
+    """Two operators open version 0; the first saves (version 1); the second's save names version 0 and is refused,
+    so the first one's change is not silently undone. Mutation tried: the base_version comparison removed -> the
+    second save became version 2."""
+    before = policy_edits.read("plan_policy", paths)
+    with session_scope(sqlite_engine) as session:
+        policy_edits.save(session, "plan_policy", before.replace("min_installment: 25.00", "min_installment: 20.00"),
+                          actor="operator:olga", paths=paths, base_version=0)
+    with session_scope(sqlite_engine) as session, pytest.raises(policy_edits.PolicyEditRefused) as refused:
+        policy_edits.save(session, "plan_policy", before.replace("max_term_months: 24", "max_term_months: 18"),
+                          actor="operator:omar", paths=paths, base_version=0)
+    assert "version 1 was saved by someone else while you edited version 0" in refused.value.problems[0]
+    with session_scope(sqlite_engine) as session:
+        assert active_policy(session).default.min_installment_cents == 2000
+        assert policy_edits.in_force(session, "plan_policy")[0] == 1
+
+
 def test_check_policies_runs_the_same_checks(paths, capsys):
     from bot.__main__ import main
 
     paths.segments.write_text(paths.segments.read_text().replace("per_7_days: 2", "per_7_days: 9"))
     assert main(["check-policies", "--segments", str(paths.segments)]) == 2
     assert "above the rule book's cap of 3" in capsys.readouterr().err
+
+
+def test_check_policies_in_force_checks_the_saved_versions_with_a_new_file(sqlite_engine, sqlite_url, paths,
+                                                                            monkeypatch, capsys):
+    """A release lowers the file's cap to 2 while a segments version saved at /ops sends 3 a week: the files alone
+    pass, the set in force does not. Mutation tried: --in-force reading the shipped segments file -> exit 0."""
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    with session_scope(sqlite_engine) as session:
+        text = policy_edits.read("segments", paths, session).replace("per_7_days: 2", "per_7_days: 3")
+        policy_edits.save(session, "segments", text, actor="operator:olga", paths=paths)
+    paths.contact_rules.write_text(paths.contact_rules.read_text().replace("sms_per_7_days: 3", "sms_per_7_days: 2"))
+    assert main(["check-policies", "--contact-rules", str(paths.contact_rules)]) == 0
+    capsys.readouterr()
+    assert main(["check-policies", "--in-force", "--contact-rules", str(paths.contact_rules)]) == 2
+    err = capsys.readouterr().err
+    assert "settle: segments.yml: segments[" in err and "above the rule book's cap of 2" in err

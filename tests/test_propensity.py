@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot import propensity, reminders
+from bot import outreach_order, propensity, reminders
 from bot.__main__ import main
 from bot.agents import queue
 from bot.config import Settings
@@ -117,7 +117,7 @@ def test_propensity_train_finds_the_planted_signal_and_prints_its_auc(sqlite_eng
     stored version.
     Mutations tried: labelling with payments *before* the snapshot instead of after -> the AUC threshold fails;
     not reordering the agents' queue (`if ranked` never true) -> the queue assertion fails; not calling
-    `propensity.order` in bot/reminders.py -> GEN-09001 (account_ref order) comes first."""
+    `outreach_order.order` in bot/reminders.py -> GEN-09001 (account_ref order) comes first."""
     with session_scope(sqlite_engine) as session:
         _history(session, 600)
     monkeypatch.setenv("DATABASE_URL", sqlite_url)
@@ -150,7 +150,7 @@ def test_propensity_train_finds_the_planted_signal_and_prints_its_auc(sqlite_eng
         good = _account(session, 9002, kept=4, verified=2, placed_days=60)
         poor = _account(session, 9001, broken=3, disputed=True, placed_days=60)
         session.flush()
-        assert propensity.order(session, [poor.id, good.id, "unknown"], lambda a: a, NOW) == [
+        assert outreach_order.order(session, [poor.id, good.id, "unknown"], lambda a: a, NOW) == [
             good.id, poor.id, "unknown"]
         probability = propensity.scores(session, [good.id, poor.id], NOW)
         assert 0 <= probability[poor.id] < probability[good.id] <= 1
@@ -190,16 +190,18 @@ def test_too_little_history_is_refused_with_the_counts_and_nothing_is_stored(sql
     assert main(["propensity", "train", "--now", NOW.isoformat()]) == 2
     err = capsys.readouterr().err
     assert "Not enough history to learn from: 60 accounts" in err and "at least 200 needed" in err
-    assert "keep their usual order" in err
+    assert "ordered by segment priority" in err
     with session_scope(sqlite_engine) as session:
         assert session.scalar(select(func.count(PropensityModel.id))) == 0
         with pytest.raises(propensity.NotEnoughHistory, match="at least 1000 of each"):
             propensity.train(session, NOW, min_accounts=10, min_per_class=1000)
-        # Without a model, nothing is reordered.
-        ids = list(session.scalars(select(Account.id).order_by(Account.account_ref)))
-        assert propensity.order(session, ids, lambda a: a, NOW) == ids
+        # Without a model, the segments order (tests/test_outreach_order.py), and /ops says why.
+        said = outreach_order.basis(session)
+        assert said.kind == outreach_order.SEGMENTS
+        assert "No propensity model trained (the last training, on 2026-12-01, found too little history)" in \
+            said.statement
     assert main(["propensity", "show"]) == 1
-    assert "No propensity model yet" in capsys.readouterr().err
+    assert "No propensity model yet" in (err := capsys.readouterr().err) and "ordered by segment priority" in err
 
 
 def test_features_see_only_what_had_happened_by_the_snapshot(sqlite_engine):

@@ -65,7 +65,7 @@ def test_each_account_lands_in_the_first_segment_it_fits_with_the_reason(sqlite_
 
 def _file(**changes) -> dict:
     data = {"version": 1, "plan_variants": {"standard": {}},
-            "segments": [{"name": "all", "label": "All", "when": {},
+            "segments": [{"name": "all", "label": "All", "priority": 1, "when": {},
                           "treatment": {"channels": ["sms"], "per_7_days": 1, "plan_variant": "standard"}}]}
     data["segments"][0]["treatment"].update(changes)
     return data
@@ -82,6 +82,9 @@ def test_FREQ_1_a_segment_may_not_ask_for_more_messages_than_the_rule_book_allow
 @pytest.mark.parametrize(("data", "expected"), [
     (_file(plan_variant="generous"), "segments[0].treatment.plan_variant: one of the plan_variants (standard)"),
     (_file(channels=["fax"]), "segments[0].treatment.channels: a list of sms, email"),
+    ({**_file(), "segments": [{k: v for k, v in _file()["segments"][0].items() if k != "priority"}]},
+     "segments[0].priority: a whole number from 0 to 100"),
+    ({**_file(), "segments": [{**_file()["segments"][0], "priority": 101}]}, "segments[0].priority"),
     ({**_file(), "plan_variants": {"standard": {"max_term_months": 999}}}, "plan_variants.standard.max_term_months"),
     ({**_file(), "segments": [{"name": "big", "label": "Big", "when": {"balance": {"min": 10}},
                                "treatment": {"channels": [], "per_7_days": 0, "plan_variant": "standard"}}]},

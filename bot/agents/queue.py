@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import audit, contact_preferences, propensity
+from bot import audit, contact_preferences, outreach_order, propensity
 from bot.agents import auth, users
 from bot.compliance import esign, holds
 from bot.db.models import (
@@ -102,16 +102,16 @@ def get(session: Session, handoff_id: str) -> Handoff:
 
 
 def waiting(session: Session, limit: int = 200) -> list[Handoff]:
-    """Highest priority first (a crisis before a legal stop before a general request), then longest wait; with a
-    propensity model stored, handoffs of one priority that arrived within propensity.QUEUE_BUCKET of each other are
-    ordered by propensity to pay, highest first (bot/propensity.py). The wait quoted to a debtor (`position`)
-    counts by arrival, so it may be off by those few minutes."""
+    """Highest priority first (a crisis before a legal stop before a general request), then longest wait; handoffs
+    of one priority that arrived within propensity.QUEUE_BUCKET of each other are in the order in force
+    (bot/outreach_order.py: propensity to pay with a model stored, else the segment's priority), highest first.
+    The wait quoted to a debtor (`position`) counts by arrival, so it may be off by those few minutes."""
     rows = list(session.scalars(select(Handoff).where(Handoff.status == WAITING)
                                 .order_by(Handoff.priority.desc(), Handoff.created_at, Handoff.id).limit(limit)))
-    ranked = propensity.scores(session, [h.account_id for h in rows if h.account_id])
+    _, ranked = outreach_order.ranks(session, [h.account_id for h in rows])
     if ranked:
         rows.sort(key=lambda h: (-h.priority, propensity.queue_bucket(h.created_at),
-                                 -ranked.get(h.account_id or "", -1.0)))
+                                 -ranked.get(h.account_id or "", -math.inf)))
     return rows
 
 

@@ -56,7 +56,7 @@ def handle(args: argparse.Namespace) -> int:
             model = propensity.current(session)
             if model is None:
                 print("No propensity model yet: run `python -m bot propensity train`. Until then outreach and the "
-                      "agents' queue keep their usual order.", file=sys.stderr)
+                      "agents' queue are ordered by segment priority (segments.yml).", file=sys.stderr)
                 return 1
             print(render(model))
         return 0
@@ -71,5 +71,7 @@ def handle(args: argparse.Namespace) -> int:
             print(render(model))
     except propensity.NotEnoughHistory as exc:
         print(str(exc), file=sys.stderr)
+        with session_scope(engine) as session:
+            propensity.record_refusal(session, exc, now)
         return 2
     return 0

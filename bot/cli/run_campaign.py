@@ -1,6 +1,7 @@
 """`python -m bot run-campaign NAME [--dry-run] [--now ISO]` or `python -m bot run-campaign --due`: send a campaign
-(bot/campaigns.py) through the outbox. --due runs every campaign whose start has come and that has not run yet:
-the scheduled job. --dry-run prints who would get which variant, or why not, and writes nothing."""
+(bot/campaigns.py) through the outbox. --due runs every campaign with a round due (a one-off whose start has come,
+or a recurring one's next round): the scheduled job. --dry-run prints who would get which variant, or why not,
+and writes nothing."""
 
 from __future__ import annotations
 
@@ -24,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "frequency caps, opt-outs, holds and ID-5 apply, and each skipped or held message says why. Without Twilio "
         "keys the texts go to the local outbox (/phone); email goes to SMTP_URL (the local mail server: /mailbox).")
     parser.add_argument("campaign", nargs="?", help="the campaign's name (or id)")
-    parser.add_argument("--due", action="store_true", help="run every campaign whose start has come (the job)")
+    parser.add_argument("--due", action="store_true",
+                        help="run every campaign with a round due: a one-off whose start has come, a recurring "
+                        "campaign's next round (the scheduled job)")
     parser.add_argument("--dry-run", action="store_true", help="print who would get what and why not; write nothing")
     parser.add_argument("--now", type=parse_now, metavar="ISO",
                         help="judge everything at this time, e.g. 2026-03-06T12:00:00-08:00 (default: now)")
@@ -60,4 +63,8 @@ def handle(args: argparse.Namespace) -> int:
             return 2
         for line in report.lines():
             print(line)
+        if not args.dry_run:
+            with session_scope(engine) as session:
+                found = campaigns.by_name_or_id(session, key)
+                print(f"  schedule: {campaigns.schedule_words(found)}" if found else "")
     return 0

@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import yaml
+from sqlalchemy.orm import Session
+
+from bot import policy_store
 from bot.compliance.policy_files import read_yaml
 
 RULE_ID = "FREQ-1"
@@ -130,6 +134,20 @@ def current_contact_rules(path: str | Path = DEFAULT_CONTACT_RULES_PATH) -> Cont
     if found is None or found[0] != stamp:
         found = _loaded[key] = (stamp, load_contact_rules(path))
     return found[1]
+
+
+def active_contact_rules(session: Session) -> ContactRules:
+    """The contact rules in force in every process: the newest version saved at /ops, or the shipped file
+    (bot/policy_store.py). The outbound gate asks for every message."""
+    return policy_store.active(session, "contact_rules", contact_rules_from_text, current_contact_rules)
+
+
+def contact_rules_from_text(text: str, source: str = "contact_rules.yml") -> ContactRules:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ContactRulesError(f"{source}: not valid YAML: {exc}") from exc
+    return parse_contact_rules(data, source)
 
 
 def load_contact_rules(path: str | Path = DEFAULT_CONTACT_RULES_PATH) -> ContactRules:

@@ -52,8 +52,8 @@ class Verdict:
     reroute: tuple[str, str] | None = None  # (channel, address) it must go by instead (EMAIL-1: by post)
 
 
-def _contact_rules() -> frequency.ContactRules:
-    return frequency.current_contact_rules()
+def _contact_rules(session: Session) -> frequency.ContactRules:
+    return frequency.active_contact_rules(session)
 
 
 def accounts_of(session: Session, conversation: Conversation | None) -> list[Account]:
@@ -326,7 +326,7 @@ def check_initiated(session: Session, message: ScheduledMessage, now: datetime |
         return Verdict(False, message.text, ("TIME-1",), defer_until=when, reasons=("outside 08:00-20:59 local",))
     if message.channel in CAPPED_CHANNELS and message.kind not in REQUESTED_KINDS:  # FREQ-1 (EMAIL-3 for email)
         cap = frequency.check_sms_cap(_texts_to_person(session, message, debtor), now, zones[0],
-                                      residence_state(debtor, account), _contact_rules())
+                                      residence_state(debtor, account), _contact_rules(session))
         if not cap.allowed:
             defer = contact_window.next_allowed(cap.next_allowed, zones, inconvenient) if cap.next_allowed else None
             return Verdict(False, message.text, ("FREQ-1",), defer_until=defer, reasons=(cap.reason,))

@@ -732,6 +732,12 @@ class Campaign(Base):
     created_by: Mapped[str] = mapped_column(String(60))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Recurring (bot/campaigns.py): a round every repeat_days days from starts_at, the last one no later than
+    # ends_at; next_run_at is when the next round is due (None: one round, due at starts_at).
+    repeat_days: Mapped[int | None] = mapped_column(Integer)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rounds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # rounds run so far
 
 
 class CampaignRecipient(Base):
@@ -748,6 +754,40 @@ class CampaignRecipient(Base):
     scheduled_message_id: Mapped[str | None] = mapped_column(ForeignKey("scheduled_messages.id"))
     skip_reason: Mapped[str | None] = mapped_column(Text)
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CampaignSend(Base):
+    """One message of one round of a campaign to one account (a recurring campaign sends a round every few days;
+    the recipient's variant stays the one drawn the first time). At most one per account and round."""
+
+    __tablename__ = "campaign_sends"
+    __table_args__ = (UniqueConstraint("campaign_id", "account_id", "round", name="uq_campaign_sends_round"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    scheduled_message_id: Mapped[str] = mapped_column(ForeignKey("scheduled_messages.id"))
+
+
+# --- policy documents shared by every process (bot/policy_store.py) -------------------------------------------------
+
+
+class PolicyVersion(Base):
+    """An operator's version of a policy document (plan policy, contact rules, segments), saved from /ops after the
+    check-policies checks. The newest version of a document is in force in every process; with none, the shipped
+    file under policy/ is. Who changed what is also in the audit trail (policy_edited, with the diff)."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_policy_versions_name_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(40))  # plan_policy | contact_rules | segments
+    version: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per document (0 is the shipped file)
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # --- debtor feedback and propensity to pay (bot/feedback.py, bot/propensity.py) --------------------------------------

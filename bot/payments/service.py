@@ -57,7 +57,7 @@ from bot.payments import payment_intents, texts
 from bot.payments.autopay_authorisation import AUTOPAY_FIELD, AUTOPAY_PREFIX, active_autopay, authorisation_text
 from bot.payments.ledger import for_update, lock_row, payment_for_link
 from bot.payments.messages import Delivered
-from bot.plans.policy import current_policy
+from bot.plans.policy import active_policy
 from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, debtor_zone, open_plan
 
 log = logging.getLogger("settle.payments")
@@ -148,7 +148,7 @@ def pay_options(session: Session, conversation_id: str) -> PayOptions:
     if plan is None:
         # A settlement the creditor's policy allows (PLAN-1: no fee). The account's age is not known, so only
         # offers without an age condition apply, as in the plan engine.
-        offer = current_policy().for_creditor(account.creditor, segments.plan_variant_for(session, account)) \
+        offer = active_policy(session).for_creditor(account.creditor, segments.plan_variant_for(session, account)) \
             .settlement_offer(balance, None)
         floor = offer.floor_cents(balance) if offer is not None else None
         if floor is not None and MIN_PAYMENT_CENTS <= floor < balance:

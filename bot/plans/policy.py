@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from sqlalchemy.orm import Session
 
+from bot import policy_store
 from bot.money import parse_dollars
 
 FREQUENCIES = ("weekly", "biweekly", "monthly")
@@ -173,6 +175,18 @@ def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> PolicyBook:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyError(source, [f"cannot read the file: {exc.strerror or exc}"]) from exc
+    return policy_from_text(text, source)
+
+
+def active_policy(session: Session) -> PolicyBook:
+    """The plan policy in force in every process: the newest version saved at /ops, or the shipped file
+    (bot/policy_store.py). Every plan offer asks."""
+    return policy_store.active(session, "plan_policy", lambda text: policy_from_text(text, "plan_policy.yml"),
+                               current_policy)
+
+
+def policy_from_text(text: str, source: str = "<policy>") -> PolicyBook:
+    """Parse and check a policy document's text. Raises PolicyError listing every problem."""
     loader = _PolicyLoader(text)
     try:
         data = loader.get_single_data()

@@ -33,7 +33,7 @@ from bot.plans.affordability import Affordability, parse_affordability
 from bot.plans.engine import propose
 from bot.plans.options import Installment as PlannedInstallment
 from bot.plans.options import PlanOption
-from bot.plans.policy import Fee, PlanPolicy, current_policy
+from bot.plans.policy import Fee, PlanPolicy, active_policy
 from bot.plans.terms import describe_option, describe_schedule, format_date
 
 # A plan in one of these states is still running: a second one on the same account is refused.
@@ -369,7 +369,7 @@ def _conversation_account(session: Session, conversation_id: str, lock: bool = F
 def policy_for(session: Session, account: Account) -> PlanPolicy:
     """The creditor's plan policy with the plan variant of the account's segment (policy/segments.yml: e.g. more
     lenient terms for low balances) laid over what the creditor left to the default."""
-    return current_policy().for_creditor(account.creditor, segments.plan_variant_for(session, account))
+    return active_policy(session).for_creditor(account.creditor, segments.plan_variant_for(session, account))
 
 
 def _asked(wanted: Affordability) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 image; deploy/compose.production.yml's `scheduler`): each job is `python -m bot <command>` run every so many
 seconds, one at a time, each in a fresh process (so a job that leaks or crashes takes nothing else with it).
 
-    SCHEDULE="charge-installments=900 send-reminders=900 purge=86400"   (the default; seconds between starts)
+    SCHEDULE="charge-installments=900 send-reminders=900 purge=86400 run-campaign:--due=1800"
+                                        (the default; seconds between starts; `:` separates a command's arguments)
 
 Each job's output goes to this service's log with its exit status; a failed job is retried at its next time. A
 second scheduler at once is harmless (autopay, the outbound queue and purge each take their rows under locks,
@@ -20,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_SCHEDULE = "charge-installments=900 send-reminders=900 purge=86400"
+DEFAULT_SCHEDULE = "charge-installments=900 send-reminders=900 purge=86400 run-campaign:--due=1800"
 HEARTBEAT = Path(os.environ.get("SCHEDULER_HEARTBEAT", "/tmp/settle-scheduler.heartbeat"))
 
 
@@ -73,7 +74,7 @@ def main(argv: list[str]) -> int:
             time.sleep(min(wait, 1.0))
             continue
         started = time.monotonic()
-        result = subprocess.run([sys.executable, "-m", "bot", name], check=False)
+        result = subprocess.run([sys.executable, "-m", "bot", *name.split(":")], check=False)
         print(f"settle-scheduler: {name} exited {result.returncode} after {time.monotonic() - started:.1f} s",
               flush=True)
         due[name] = started + jobs[name]

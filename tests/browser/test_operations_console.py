@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -64,11 +64,14 @@ def upload(page: Page, body: str, tmp_path, name: str) -> None:
     page.get_by_role("button", name="Upload").click()
 
 
-def new_campaign(page: Page, name: str, channel: str) -> None:
+def new_campaign(page: Page, name: str, channel: str, repeat: str = "Once", ends: str = "") -> None:
     page.get_by_role("navigation", name="Operations").get_by_role("link", name="Campaigns").click()
     page.get_by_label("Name").fill(name)
     page.get_by_label("Segment").select_option("low_balance")
     page.get_by_label("Channel").select_option(channel)
+    page.get_by_label("Repeat").select_option(label=repeat)
+    if ends:
+        page.get_by_label("Ends (UTC").fill(ends)
     page.get_by_label("Variant A").fill("Hello from {business}. Please reply when you have a moment.")
     page.get_by_label("Variant B").fill("Hi, it's {business}: we have a personal business matter for you. "
                                         "Reply here or write to {support}.")
@@ -104,8 +107,12 @@ def test_an_operator_loads_a_portfolio_segments_it_runs_campaigns_and_watches_th
     upload(page, portfolio(zone, "80.00"), tmp_path, "fixed.csv")
     expect(page.get_by_role("status")).to_have_text("Imported 4 rows: 4 new accounts, 0 updated, 0 unchanged.")
     low = page.locator("#segment-counts tr", has_text="Low balance")
-    expect(low.locator("td").nth(1)).to_have_text("3")
-    expect(low.locator("td").nth(2)).to_have_text("$260.00")
+    expect(low.locator("td").nth(1)).to_have_text("40")  # its priority (segments.yml)
+    expect(low.locator("td").nth(2)).to_have_text("3")
+    expect(low.locator("td").nth(3)).to_have_text("$260.00")
+    # No propensity model yet: the segment rules order outreach and the queue, and the page says so.
+    expect(page.locator("#order-in-force")).to_contain_text("No propensity model trained")
+    expect(page.locator("#order-in-force")).to_contain_text("ordered by segment priority, highest first")
     page.get_by_role("link", name="Low balance (under $500)").click()
     accounts = page.locator("#segment-accounts")
     expect(accounts).to_contain_text("OPS-4")
@@ -144,3 +151,16 @@ def test_an_operator_loads_a_portfolio_segments_it_runs_campaigns_and_watches_th
     with page.expect_download() as download:
         page.get_by_role("link", name="Export (CSV)").click()
     assert "campaign,Winter hello," in open(download.value.path()).read()
+
+    # A weekly campaign: the page shows its schedule and when the next round is due (run-campaign --due runs it).
+    start = datetime.now(timezone.utc)
+    new_campaign(page, "Weekly hello", "email", repeat="Every week",
+                 ends=(start + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M"))
+    schedule = page.locator("#campaign-schedule")
+    expect(schedule).to_contain_text("Every week at")
+    expect(schedule).to_contain_text("0 rounds run. Next round:")
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.locator("#campaign-report").locator("tr", has_text="OPS-1")).to_contain_text("would-")
+    page.get_by_role("navigation", name="Operations").get_by_role("link", name="Campaigns").click()
+    expect(page.locator("#campaign-list tr", has_text="Weekly hello")).to_contain_text("Every week at")
+    expect(page.locator("#campaign-list tr", has_text="Winter hello")).to_contain_text("Once, from")

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from bot import campaigns, dashboard, policy_edits, portfolio_import, segments
+from bot import campaigns, dashboard, outreach_order, policy_edits, portfolio_import, segments
 from bot.agents import users
 from bot.agents.auth import SignedIn
 from bot.db import session_scope
@@ -31,6 +31,8 @@ router = APIRouter(prefix="/ops", include_in_schema=False)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_LISTED = 500  # accounts listed on the segment page; the CSV export has them all
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+REPEATS = (("", "Once"), ("1", "Every day"), ("7", "Every week"), ("14", "Every two weeks"),
+           ("30", "Every 30 days"))
 NOTICES = {"created": "Campaign created. Try a dry run first: it shows who would get what, and why not.",
            "saved": "Saved. The change is in the audit trail below."}
 
@@ -67,19 +69,21 @@ def _engine(request: Request) -> Any:
 
 def _segment_context(request: Request, segment: str | None) -> dict[str, Any]:
     problem = None
-    try:
-        book = segments.load_segments()
-    except segments.SegmentsError as exc:
-        return {"segments_problem": str(exc), "counts": [], "listed": [], "segment": None, "total": 0}
     with session_scope(_engine(request)) as session:
+        try:
+            book = segments.active_segments(session)
+        except segments.SegmentsError as exc:
+            return {"segments_problem": str(exc), "counts": [], "listed": [], "segment": None, "total": 0,
+                    "order_basis": outreach_order.basis(session)}
         assignments = segments.assign_all(session, book)
+        order_basis = outreach_order.basis(session)
     chosen = book.by_name(segment) if segment else None
     if segment and chosen is None:
         problem = f"No segment {segment!r}."
     listed = [a for a in assignments if chosen is not None and a.segment.name == chosen.name]
     return {"segments_problem": problem, "counts": segments.counts(book, assignments), "segment": chosen,
             "listed": listed[:MAX_LISTED], "more": max(0, len(listed) - MAX_LISTED), "total": len(assignments),
-            "variants": book.plan_variants}
+            "variants": book.plan_variants, "order_basis": order_basis}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -133,11 +137,11 @@ async def segments_csv(request: Request) -> Response:
         return signed
 
     def build() -> str | None:
-        try:
-            book = segments.load_segments()
-        except segments.SegmentsError:
-            return None
         with session_scope(_engine(request)) as session:
+            try:
+                book = segments.active_segments(session)
+            except segments.SegmentsError:
+                return None
             return segments.as_csv(segments.assign_all(session, book, segment=request.query_params.get("segment")))
 
     body = await run_in_threadpool(build)
@@ -157,9 +161,11 @@ def _policy_context(request: Request, name: str) -> dict[str, Any]:
     with session_scope(_engine(request)) as session:
         trail = list(session.scalars(select(AuditEvent).where(AuditEvent.kind == policy_edits.AUDIT_KIND)
                                      .order_by(AuditEvent.id.desc()).limit(20)))
+        version, in_force = policy_edits.in_force(session, name)
+        text = policy_edits.read(name, session=session)
         session.expunge_all()
     return {"name": name, "title": policy_edits.EDITABLE[name], "editable": policy_edits.EDITABLE,
-            "trail": trail, "problems": []}
+            "trail": trail, "problems": [], "in_force": in_force, "base_version": version, "text": text}
 
 
 @router.get("/policies/{name}", response_class=HTMLResponse)
@@ -170,8 +176,7 @@ async def policy_page(request: Request, name: str) -> Response:
     if name not in policy_edits.EDITABLE:
         return routes._refuse(request, 404, "No such policy file.")
     context = await run_in_threadpool(_policy_context, request, name)
-    text = await run_in_threadpool(policy_edits.read, name)
-    return _page(request, signed, "ops_policy.html", {**context, "text": text})
+    return _page(request, signed, "ops_policy.html", context)
 
 
 @router.post("/policies/{name}", response_class=HTMLResponse)
@@ -186,11 +191,13 @@ async def policy_save(request: Request, name: str) -> Response:
         return guarded
     _, form = guarded
     text = str(form.get("text") or "")
+    base = str(form.get("base_version") or "")
+    base_version = int(base) if base.isdigit() else None
 
     def work() -> list[str]:
         try:
             with session_scope(_engine(request)) as session:
-                policy_edits.save(session, name, text, actor=users.actor(signed.user))
+                policy_edits.save(session, name, text, actor=users.actor(signed.user), base_version=base_version)
         except policy_edits.PolicyEditRefused as exc:
             return exc.problems
         return []
@@ -199,8 +206,10 @@ async def policy_save(request: Request, name: str) -> Response:
     if not problems:
         return RedirectResponse(f"/ops/policies/{name}?notice=saved", status_code=303)
     context = await run_in_threadpool(_policy_context, request, name)
-    # The text as typed stays in the box, so nothing the operator wrote is lost.
-    return _page(request, signed, "ops_policy.html", {**context, "text": text, "problems": problems},
+    # The text as typed stays in the box, so nothing the operator wrote is lost; so does the version it was edited
+    # from, so that after a clash a second save fails too until the operator has seen the newer version.
+    keep = {"base_version": base_version} if base_version is not None else {}
+    return _page(request, signed, "ops_policy.html", {**context, "text": text, "problems": problems, **keep},
                  status_code=400)
 
 
@@ -210,11 +219,12 @@ def _campaigns_context(request: Request) -> dict[str, Any]:
     with session_scope(_engine(request)) as session:
         found = list(session.scalars(select(Campaign).order_by(Campaign.created_at.desc())))
         session.expunge_all()
-    try:
-        names = [(s.name, s.label, s.treatment.channels) for s in segments.load_segments().segments]
-    except segments.SegmentsError:
-        names = []
-    return {"campaigns": found, "segment_names": names, "problems": [], "form": {}}
+        try:
+            names = [(s.name, s.label, s.treatment.channels) for s in segments.active_segments(session).segments]
+        except segments.SegmentsError:
+            names = []
+    return {"campaigns": found, "segment_names": names, "problems": [], "form": {},
+            "schedules": {c.id: campaigns.schedule_words(c) for c in found}, "repeats": REPEATS}
 
 
 @router.get("/campaigns", response_class=HTMLResponse)
@@ -243,19 +253,25 @@ async def campaign_create(request: Request) -> Response:
         return guarded
     signed, form = guarded
     fields = {k: str(form.get(k) or "") for k in ("name", "segment", "channel", "starts_at", "result_days",
-                                                  "variant_a", "variant_b", "variant_c")}
+                                                  "variant_a", "variant_b", "variant_c", "repeat_days", "ends_at")}
     starts = _starts(fields["starts_at"])
     days = int(fields["result_days"]) if fields["result_days"].strip().isdigit() else -1
+    repeat = fields["repeat_days"].strip()
+    repeat_days = None if not repeat else int(repeat) if repeat.isdigit() else -1
+    ends = _starts(fields["ends_at"]) if fields["ends_at"].strip() else None
 
     def work() -> tuple[str | None, list[str]]:
         if starts is None:
             return None, ["starts: a date and time, YYYY-MM-DDTHH:MM (UTC)"]
+        if fields["ends_at"].strip() and ends is None:
+            return None, ["ends: a date and time, YYYY-MM-DDTHH:MM (UTC)"]
         try:
             with session_scope(_engine(request)) as session:
-                made = campaigns.create(session, segments.load_segments(), name=fields["name"],
+                made = campaigns.create(session, segments.active_segments(session), name=fields["name"],
                                         segment=fields["segment"], channel=fields["channel"],
                                         texts=[fields["variant_a"], fields["variant_b"], fields["variant_c"]],
-                                        starts_at=starts, result_days=days, actor=users.actor(signed.user))
+                                        starts_at=starts, result_days=days, actor=users.actor(signed.user),
+                                        repeat_days=repeat_days, ends_at=ends)
                 return made.id, []
         except campaigns.CampaignError as exc:
             return None, exc.problems
@@ -277,7 +293,8 @@ def _campaign_context(request: Request, campaign_id: str) -> dict[str, Any] | No
             return None
         found = campaigns.results(session, campaign)
         session.expunge_all()
-    return {"campaign": campaign, "results": found, "metrics": campaigns.METRICS, "report": None}
+    return {"campaign": campaign, "results": found, "metrics": campaigns.METRICS, "report": None,
+            "schedule": campaigns.schedule_words(campaign)}
 
 
 @router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
@@ -336,11 +353,11 @@ def _range(request: Request) -> tuple[date, date] | str:
 
 
 def _board(request: Request, start: date, last: date) -> dashboard.Dashboard:
-    try:
-        book: segments.SegmentBook | None = segments.load_segments()
-    except segments.SegmentsError:
-        book = None
     with session_scope(_engine(request)) as session:
+        try:
+            book: segments.SegmentBook | None = segments.active_segments(session)
+        except segments.SegmentsError:
+            book = None
         return dashboard.compute(session, start, last + timedelta(days=1), book)
 
 
