@@ -152,3 +152,47 @@ def test_a_broad_search_counts_to_a_thousand_and_says_more_pages_still_open(engi
     assert broad.rows[0].conversation_id == f"cnv_bulk{search.COUNT_LIMIT + 2:05d}"  # the newest
     assert [r.conversation_id for r in last.rows] == [f"cnv_bulk{n:05d}" for n in (2, 1, 0)]
     assert (narrow.total, narrow.more, narrow.pages) == (3, False, 1)
+
+
+def test_the_count_of_a_flag_or_outcome_search_is_the_number_of_conversations_its_pages_list(engine: Engine) -> None:
+    """Issue 22: a flag or handoff-outcome search counts from that table's own index (bot/records/search.py
+    `_counted`), the pages still walk the conversations. Whatever the filters, the count must be the pages' rows: a
+    conversation flagged twice or handed off twice is one match, and the other filters still apply. Mutation tried:
+    the count's `.distinct()` removed: 20 counted where the pages list 17."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from bot.db.models import Handoff
+
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    outcomes = ("callback", "paid", "dispute")
+    with session_scope(engine) as session:
+        agents = [users.create_user(session, name, STRONG, "agent").id for name in ("ana", "ben")]
+    rng = __import__("random").Random(22)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(Conversation.__table__), [
+            {"id": f"cnv_count{n:03d}", "channel": ("web", "sms")[n % 2], "external_id": f"count-{n}",
+             "started_at": start + timedelta(hours=n), "last_activity_at": start + timedelta(hours=n),
+             "transcript_seq": 0} for n in range(60)])
+        connection.execute(sa.insert(ConversationFlag.__table__), [
+            {"conversation_id": f"cnv_count{rng.randrange(60):03d}", "flag": rng.choice(("dispute", "crisis")),
+             "at": start} for _ in range(50)])
+        connection.execute(sa.insert(Handoff.__table__), [
+            {"id": f"hof_count{n:03d}", "conversation_id": f"cnv_count{rng.randrange(60):03d}", "reason": "asked",
+             "priority": 0, "status": "resolved", "created_at": start, "outcome": rng.choice(outcomes),
+             "claimed_by": rng.choice(agents), "resolved_by": rng.choice(agents)} for n in range(50)])
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(flag=st.sampled_from((None, "dispute", "crisis")), outcome=st.sampled_from((None, *outcomes)),
+           agent=st.sampled_from((None, *agents)), channel=st.sampled_from((None, "web", "sms")),
+           after=st.sampled_from((None, 0, 20, 45)))
+    def count_matches_pages(flag: str | None, outcome: str | None, agent: str | None, channel: str | None,
+                            after: int | None) -> None:
+        filters = search.Filters(flag=flag, outcome=outcome, agent_id=agent, channel=channel,
+                                 started_from=None if after is None else start + timedelta(hours=after))
+        with session_scope(engine) as session:
+            page = search.search(session, filters, page_size=100)
+            listed = search.all_ids(session, filters)
+        assert page.total == len(page.rows) == len(listed) and not page.more, filters
+
+    count_matches_pages()

@@ -369,6 +369,8 @@ class Handoff(Base):
     to be captured (an attorney's contact, a bankruptcy case number)."""
 
     __tablename__ = "handoffs"
+    # The compliance search's outcome filter counts from here (bot/records/search.py; migration 0020).
+    __table_args__ = (Index("ix_handoffs_outcome_conversation", "outcome", "conversation_id"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("hof"))
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)

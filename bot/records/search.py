@@ -7,7 +7,7 @@ conversations as on a million (bench/scale.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import Select, exists, func, select
@@ -101,9 +101,27 @@ def _filtered(f: Filters) -> Select:
     return query
 
 
+def _counted(f: Filters) -> Select:
+    """The matching conversation ids to count, read from the rarest table the filters name. A flag or a handoff
+    outcome is rare (1.5% and 0.5% of conversations in bench/scale.py's record): counting from its own index reads
+    at most COUNT_LIMIT + 1 of its entries, where counting from the conversations reads them newest first until
+    that many match (66,000 of them at 10 million messages)."""
+    if f.flag:
+        return (_filtered(replace(f, flag=None))
+                .join(ConversationFlag, ConversationFlag.conversation_id == Conversation.id)
+                .where(ConversationFlag.flag == f.flag).distinct())
+    if f.outcome:
+        handoff = Handoff.outcome == f.outcome
+        if f.agent_id:
+            handoff &= (Handoff.claimed_by == f.agent_id) | (Handoff.resolved_by == f.agent_id)
+        return (_filtered(replace(f, outcome=None, agent_id=None))
+                .join(Handoff, Handoff.conversation_id == Conversation.id).where(handoff).distinct())
+    return _filtered(f)
+
+
 def search(session: Session, filters: Filters, *, page: int = 1, page_size: int = PAGE_SIZE) -> Page:
     ids = _filtered(filters)
-    total = session.scalar(select(func.count()).select_from(ids.limit(COUNT_LIMIT + 1).subquery())) or 0
+    total = session.scalar(select(func.count()).select_from(_counted(filters).limit(COUNT_LIMIT + 1).subquery())) or 0
     more = total > COUNT_LIMIT
     total = min(total, COUNT_LIMIT)
     # Past the last page shows the last page (when the count is exact).
