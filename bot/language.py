@@ -146,6 +146,17 @@ def for_debtor(session: Session, debtor_id: str | None) -> str:
     return wording.language_or_default(debtor.language if debtor is not None else None)
 
 
+def for_contact(session: Session, channel: str, address: str | None, debtor_id: str | None) -> str:
+    """The language of a bot-initiated message (reminder, notice, receipt, campaign) to this address about this
+    debtor: the debtor's (set_language keeps it current in every conversation), else the one last used from the
+    address, else English. Its body and its DISC-2 and OPT-1 lines (bot/compliance/outbound_gate.py) all use it."""
+    debtor = session.get(Debtor, debtor_id) if debtor_id else None
+    if debtor is not None and debtor.language:
+        return wording.language_or_default(debtor.language)
+    remembered = contact_language(session, channel, address) if address else None
+    return wording.language_or_default(remembered)
+
+
 def set_language(session: Session, conversation: Conversation, language: str, *, confirmed: bool,
                  now: datetime | None = None) -> None:
     """Keep `language` on the conversation, its contact address and its debtor (when known)."""

@@ -26,7 +26,8 @@ MIN_WORDS = 6  # a fragment ("en disputa") has no reading level of its own; it i
 SAMPLE = {"business": "Settle", "support": "support@example.com", "minutes": "5 minutos", "count": "5",
           "creditor": "Acme Bank", "last4": "0001", "amount": "$1,234.56", "status": "", "choices": "1. Toda la deuda",
           "when": "6 de diciembre de 2026", "disputed": "$1,234.56 en la cuenta que termina en 0001",
-          "date": "viernes, 8 de enero de 2027"}
+          "date": "viernes, 8 de enero de 2027", "number": "2", "reference": "K7M2QX",
+          "due": "viernes, 8 de enero de 2027"}
 # Said before verification (DISC-3): content-neutral in every language.
 NEUTRAL_KEYS = ("stop_reply_sms", "stop_reply_other", "start_reply_sms", "start_reply_other", "opted_out_reply_sms",
                 "opted_out_reply_other", "help_reply", "crisis_line", "empty_message_reply", "unavailable_reply",

@@ -86,4 +86,14 @@ TEXTS: dict[str, str] = {
     # The language of the conversation (bot/language.py).
     "language_question": "¿Prefiere español? Responda ESPAÑOL. / Prefer English? Reply ENGLISH.",
     "language_now": "OK, we'll continue in English. Say 'en español' any time to switch.",
+    # Reminders (bot/reminders.py): the gate adds DISC-2 and OPT-1 in the same language.
+    "reminder_installment": ("Hi, this is {business}. Payment {number} of {count} on your plan {reference}, {amount}, "
+                             "is due on {due}. To pay, reply 'pay now' and we'll send a secure link. Questions? Reply "
+                             "'talk to a person'."),
+    "reminder_missed": ("Hi, this is {business}. We haven't received payment {number} of {count} on your plan "
+                        "{reference}, {amount}, which was due on {due}. If you've paid it, thank you. If not, reply "
+                        "'pay now' for a secure link, or 'talk to a person' to talk about your plan."),
+    # DISC-3: nothing about a debt, nothing that names the creditor or the debtor.
+    "first_contact": ("Hello, this is an automated message from {business}. We'd like to talk with you about a "
+                      "personal business matter. Please reply to this text, or contact us at {support}."),
 }

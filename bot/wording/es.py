@@ -83,4 +83,13 @@ TEXTS: dict[str, str] = {
                           "disputarla, o 'hablar con una persona' si tiene preguntas."),
     "language_question": "¿Prefiere español? Responda ESPAÑOL. / Prefer English? Reply ENGLISH.",
     "language_now": "Claro, seguimos en español. Escriba 'English' cuando quiera cambiar.",
+    "reminder_installment": ("Hola, le escribe {business}. El pago {number} de {count} de su plan {reference}, de "
+                             "{amount}, vence el {due}. Para pagar, responda 'pagar ahora' y le mandamos un enlace "
+                             "seguro. ¿Tiene preguntas? Responda 'hablar con una persona'."),
+    "reminder_missed": ("Hola, le escribe {business}. No nos ha llegado el pago {number} de {count} de su plan "
+                        "{reference}, de {amount}, que vencía el {due}. Si ya lo pagó, gracias. Si no, responda "
+                        "'pagar ahora' para recibir un enlace seguro, o 'hablar con una persona' para hablar de su "
+                        "plan."),
+    "first_contact": ("Hola, este es un mensaje automático de {business}. Queremos hablar con usted de un asunto "
+                      "personal. Responda a este mensaje, o escríbanos a {support}."),
 }
