@@ -36,6 +36,17 @@ NEUTRAL_KEYS = ("stop_reply_sms", "stop_reply_other", "start_reply_sms", "start_
                 "ask_secret_again", "ask_locator_again", "ask_reference_again")
 
 
+class _Sample(dict):
+    """SAMPLE, and a short word for any other placeholder (a figure or a name the debtor reads)."""
+
+    def __missing__(self, key: str) -> str:
+        return "$50.00"
+
+
+def _fill(text: str) -> str:
+    return text.format_map(_Sample(SAMPLE)) if _placeholders(text) else text
+
+
 def _placeholders(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
@@ -113,7 +124,7 @@ def test_spanish_is_plain_by_the_fernandez_huerta_formula():
     for name, text in _spanish_texts().items():
         if "Prefer English" in text:
             text = text.split(" / ")[0]  # the bilingual question: its Spanish half
-        filled = text.format(**SAMPLE) if _placeholders(text) else text
+        filled = _fill(text)
         if len(filled.split()) >= MIN_WORDS:
             scores[name] = textstat.fernandez_huerta(filled)
     assert len(scores) >= 40
@@ -126,8 +137,7 @@ def test_spanish_is_plain_by_the_fernandez_huerta_formula():
 def test_DISC_3_what_may_be_said_before_verification_is_neutral_in_spanish_too(key):
     """Mutation tried: "sobre su deuda" added to the Spanish verify_start (fails: neutral.debt_content reads
     Spanish)."""
-    text = wording.say(key, "es")
-    filled = text.format(**SAMPLE) if _placeholders(text) else text
+    filled = _fill(wording.say(key, "es"))
     assert neutral.debt_content(filled) == [], (key, filled)
 
 

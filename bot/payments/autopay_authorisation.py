@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, language, wording
 from bot.compliance import esign, holds
 from bot.config import Settings
 from bot.db.models import (
@@ -66,14 +66,17 @@ def authorisation_text(session: Session, link: PayLink, settings: Settings) -> s
     """PLAN-2: the autopay authorisation for the plan's payments after this one, as shown on the payment page."""
     plan = session.get(Plan, link.plan_id)
     later = [i for i in plan.installments if i.id != link.installment_id and i.status in UNPAID_INSTALLMENT]
+    account = session.get(Account, plan.account_id)
+    speaks = language.for_debtor(session, account.debtor_id if account is not None else None)
     if not later:
-        return f"I agree to pay {format_cents(link.amount_cents, link.currency)} now."
+        return wording.say("authorisation_now", speaks, amount=format_cents(link.amount_cents, link.currency))
     amounts = sorted({i.amount_cents for i in later})
     amount_text = format_cents(amounts[0], link.currency) if len(amounts) == 1 else \
-        f"{format_cents(amounts[0], link.currency)} to {format_cents(amounts[-1], link.currency)}"
+        wording.say("amount_range", speaks, low=format_cents(amounts[0], link.currency),
+                    high=format_cents(amounts[-1], link.currency))
     return texts.authorisation(business=settings.business_name, support=settings.support_contact,
                                plan_reference=plan.reference, count=len(later), amount_text=amount_text,
-                               first_due=later[0].due_date, last_due=later[-1].due_date)
+                               first_due=later[0].due_date, last_due=later[-1].due_date, language=speaks)
 
 
 def active_autopay(session: Session, plan_id: str) -> AutopayAuthorisation | None:
@@ -184,10 +187,12 @@ def queue_notice(session: Session, auth: AutopayAuthorisation, plan: Plan, accou
     debit_on = max(installment.due_date, texts.add_business_days(send_on, NOTICE_MIN_BUSINESS_DAYS))
     zone = debtor_zone(debtor)
     not_before = max(datetime.combine(send_on, NOTICE_HOUR, tzinfo=zone).astimezone(timezone.utc), now)
+    speaks = language.for_debtor(session, debtor.id)
+    card = texts.card_label(auth.card_brand, auth.card_last4, speaks) or texts.card_word(speaks)
     text = texts.debit_notice(amount_cents=min(installment.amount_cents, account.balance_cents),
-                              currency=account.currency, debit_on=debit_on,
-                              card=texts.card_label(auth.card_brand, auth.card_last4) or "card",
-                              plan_reference=plan.reference, number=installment.number, count=plan.installment_count)
+                              currency=account.currency, debit_on=debit_on, card=card,
+                              plan_reference=plan.reference, number=installment.number, count=plan.installment_count,
+                              language=speaks)
     message = schedule_for_account(session, account, plan.conversation_id, "debit_notice", text, not_before)
     if message is None:
         return

@@ -96,4 +96,103 @@ TEXTS: dict[str, str] = {
     # DISC-3: nothing about a debt, nothing that names the creditor or the debtor.
     "first_contact": ("Hello, this is an automated message from {business}. We'd like to talk with you about a "
                       "personal business matter. Please reply to this text, or contact us at {support}."),
+    # Payments (bot/payments/texts.py): receipts and notices. PCI-1: a link of ours, never card details in chat.
+    "no_cards_in_chat": "Please don't send card details in chat.",
+    "pay_ask_a_person": "Say 'talk to a person' if you need help.",
+    "expiry_time": "{date} at {time}",
+    "expiry_midnight": "at the end of {date}",
+    "pay_link": ("Here's your secure link to pay {amount}: {url} It works once and expires {expires}. Please don't "
+                 "send card details in chat."),
+    "pay_link_autopay": ("On the payment page you can also choose to have your later plan payments taken from the "
+                         "same card on their due dates, or to pay each one with a link."),
+    "receipt": ("Thank you. We received your payment of {amount} on {date}{paid_with}. Your balance with {creditor} "
+                "is now {balance}. Receipt number: {reference}."),
+    "receipt_paid_with": " with your {card}",
+    "settled": "Your account with {creditor} is now settled in full. Thank you.",
+    "progress_done": "Payment {number} of {count} on plan {reference} is done.",
+    "progress_complete": "Your plan is complete. Thank you.",
+    "progress_next": "Next payment: {amount} on {date}.",
+    "progress_autopay": "We'll take it from your {card}.",
+    "progress_link": "We'll send you a link before then.",
+    "autopay_on": "Automatic payments are on for your {card}. Your authorisation, for your records: {authorisation}",
+    # PLAN-2 (Reg E 1005.10(b), Nacha WEB): what is charged, when, and how to stop it.
+    "authorisation": ("I authorise {business} to charge this card for the rest of plan {reference}: {payments} of "
+                      "{amount}, on each due date from {first} to {last}, and to keep the card on file for them. I "
+                      "will get a notice before each payment. I can stop this at any time by saying 'talk to a "
+                      "person' in the chat or writing to {support} at least 3 business days before a payment."),
+    "authorisation_one": "payment",
+    "authorisation_many": "{count} payments",
+    # PLAN-3: names the payment plan, so the gate holds it if the account goes on hold (DSP-2).
+    "debit_notice": ("A reminder: on {date} we'll take {amount} from your {card} for your payment plan {reference} "
+                     "(payment {number} of {count}). To stop automatic payments, say 'talk to a person' at least 3 "
+                     "business days before."),
+    "autopay_declined": ("Your automatic payment of {amount} due {due} didn't go through: {reason} Nothing was "
+                         "taken. You can pay it with this secure link: {url}"),
+    "autopay_retry": "If you don't, we'll try your card again on {date}.",
+    "autopay_missed_on": "If it isn't paid by {date}, we'll mark it as missed.",
+    "missed": ("We couldn't collect your plan payment of {amount} due {due}, so it's marked as missed. You can still "
+               "pay it with this secure link: {url}"),
+    "decline_authentication_required": "your bank wants you to confirm this payment yourself.",
+    "decline_insufficient_funds": "your bank said there wasn't enough money available.",
+    "decline_expired_card": "your card has expired.",
+    "decline_other": "your bank declined it.",
+    "refund": ("We've refunded {amount}{to}. Your balance with {creditor} is now {balance}. It can take 5 to 10 days "
+               "to show on your statement."),
+    "refund_to": " to your {card}",
+    # DSP-2: money for a disputed debt is acknowledged, not applied, and never followed by an ask.
+    "payment_held": ("We received a payment of {amount}. Because we're looking into your dispute, we haven't applied "
+                     "it to this account. A person on our team will review it and write to you."),
+    "async_failed": ("Your payment of {amount} didn't go through, so nothing was taken. Say 'pay now' to get a new "
+                     "link."),
+    "card_label": "{brand} card ending {last4}",
+    "card_label_plain": "card ending {last4}",
+    "card_word": "card",
+    "authorisation_now": "I agree to pay {amount} now.",
+    "amount_range": "{low} to {high}",
+    # Why nothing can be paid on a held account (bot/compliance/holds.py): never a payment ask (DSP-2, CEASE-*).
+    "hold_DSP-2": ("This account is on hold while we look into your dispute, so there's nothing to pay right now. "
+                   "We'll send you what we find in writing."),
+    "hold_CEASE-1": ("You've asked us to stop contacting you about this account, so I can't take payments on it here. "
+                     "Say 'talk to a person' if you'd like help."),
+    "hold_CEASE-2": "Your attorney is handling this account, so please talk to them about it.",
+    "hold_CEASE-3": "This account is part of a bankruptcy, so we're not collecting on it.",
+    "hold_CEASE-4": "A person on our team is handling this account. Say 'talk to a person' to reach them.",
+    "hold_VUL-2": "We've paused collection on this account for now. Say 'talk to a person' to talk through options.",
+    "hold_ACCOUNT-CLOSED": "There's nothing to pay on this account.",
+    # Pay now (bot/payments/service.py, actions/payments.py).
+    "pay_no_account": "I couldn't find an open account for you. Say 'talk to a person' if you need help.",
+    "pay_choice_installment": "Next plan payment: {amount}",
+    "pay_choice_balance": "Full balance: {amount}",
+    "pay_choice_settlement": "Settle for {amount}",
+    "pay_choice_amount": "{amount} toward your balance",
+    "pay_too_small": "The smallest payment I can take is {amount}.",
+    "pay_too_big": "That's more than your balance of {amount}.",
+    "pay_confirm_balance": "You'd like to pay your full balance of {amount}.",
+    "pay_confirm_installment": "You'd like to pay your next plan payment of {amount}.",
+    "pay_confirm_settlement": ("You'd like to settle this account for {amount} in one payment. Once it's paid, your "
+                               "balance of {balance} is settled in full."),
+    "pay_confirm_amount": "You'd like to pay {amount}. Your balance after it will be {left}.",
+    "pay_confirm_ask": "Is that right? Reply YES for your secure payment link, or tell me a different amount.",
+    "pay_refused_amount": ("Your balance is {balance}, so I can't make a link for that amount. Tell me another "
+                           "amount, or say 'talk to a person'."),
+    "pay_balance_changed": "Your balance has just changed. Say 'pay now' to see it again.",
+    "pay_settlement_changed": ("Your balance has just changed, so that settlement no longer applies. Say 'pay now' "
+                               "to see your options again."),
+    "pay_installment_changed": "That plan payment is already done or has changed. Say 'my plan' to check it.",
+    "first_payment_next": ("What happens next: your first payment of {amount} is due {date}. {link} Say 'my plan' "
+                           "any time to check it, or 'talk to a person' with questions."),
+    "or": "or",
+    "sorry_again": "Sorry, I didn't catch that.",
+    "pay_declined": ("No problem. Nothing has been charged. Say 'pay now' any time, or 'talk to a person' if you "
+                     "need help."),
+    "pay_plan_instead": "It sounds like you'd like to pay over time. Say 'payment plan' and I'll show you the options.",
+    "pay_finish_plan_first": ("Let's finish setting up your plan first. Once it's set up, I'll send you a secure link "
+                              "for the first payment."),
+    "pay_yes_button": "Yes, send the link",
+    "pay_no_button": "No, change it",
+    "pay_pick": "Reply {numbers}, or type an amount like $50. Say 'never mind' to stop.",
+    "pay_how_much": "Your balance with {creditor} is {balance}. How much would you like to pay?",
+    "pay_lost_track": "Sorry, I lost track of the amount. Say 'pay now' to start again.",
+    "pay_confirm_again": ("To get your secure link for {amount}, reply YES. Or tell me a different amount, or say "
+                          "'never mind'."),
 }

@@ -92,4 +92,100 @@ TEXTS: dict[str, str] = {
                         "plan."),
     "first_contact": ("Hola, este es un mensaje automático de {business}. Queremos hablar con usted de un asunto "
                       "personal. Responda a este mensaje, o escríbanos a {support}."),
+    "no_cards_in_chat": "No mande datos de su tarjeta por chat.",
+    "pay_ask_a_person": "Escriba 'hablar con una persona' si necesita ayuda.",
+    "expiry_time": "el {date} a las {time}",
+    "expiry_midnight": "al final del {date}",
+    "pay_link": ("Este es su enlace seguro para pagar {amount}: {url} Sirve una sola vez y vence {expires}. No mande "
+                 "datos de su tarjeta por chat."),
+    "pay_link_autopay": ("En la página de pago también puede elegir que los otros pagos del plan se cobren a la "
+                         "misma tarjeta en su fecha, o pagar cada uno con un enlace."),
+    "receipt": ("Gracias. Recibimos su pago de {amount} el {date}{paid_with}. Su saldo con {creditor} ahora es "
+                "{balance}. Número de recibo: {reference}."),
+    "receipt_paid_with": " con su {card}",
+    "settled": "Su cuenta con {creditor} ya está pagada por completo. Gracias.",
+    "progress_done": "Ya quedó el pago {number} de {count} del plan {reference}.",
+    "progress_complete": "Su plan está completo. Gracias.",
+    "progress_next": "Próximo pago: {amount} el {date}.",
+    "progress_autopay": "Lo vamos a cobrar de su {card}.",
+    "progress_link": "Le mandamos un enlace antes de esa fecha.",
+    "autopay_on": ("Los pagos automáticos están activos con su {card}. Su autorización, para que la guarde: "
+                   "{authorisation}"),
+    "authorisation": ("Autorizo a {business} a cobrar a esta tarjeta el resto del plan {reference}: {payments} de "
+                      "{amount}, en cada fecha de pago del {first} al {last}, y a guardar la tarjeta para esos "
+                      "pagos. Voy a recibir un aviso antes de cada pago. Puedo parar esto cuando quiera si escribo "
+                      "'hablar con una persona' en el chat o si le escribo a {support} por lo menos 3 días hábiles "
+                      "antes de un pago."),
+    "authorisation_one": "un pago",
+    "authorisation_many": "{count} pagos",
+    "debit_notice": ("Le recordamos: el {date} vamos a cobrar {amount} de su {card} para su plan de pagos "
+                     "{reference} (pago {number} de {count}). Para parar los pagos automáticos, escriba 'hablar con "
+                     "una persona' por lo menos 3 días hábiles antes."),
+    "autopay_declined": ("Su pago automático de {amount} del {due} no se pudo hacer: {reason} No se cobró nada. "
+                         "Puede pagarlo con este enlace seguro: {url}"),
+    "autopay_retry": "Si no lo paga, vamos a intentar con su tarjeta otra vez el {date}.",
+    "autopay_missed_on": "Si no se paga a más tardar el {date}, lo vamos a marcar como no pagado.",
+    "missed": ("No pudimos cobrar su pago del plan de {amount} del {due}, así que quedó como no pagado. Todavía "
+               "puede pagarlo con este enlace seguro: {url}"),
+    "decline_authentication_required": "su banco pide que usted mismo confirme este pago.",
+    "decline_insufficient_funds": "su banco dijo que no había suficiente dinero.",
+    "decline_expired_card": "su tarjeta está vencida.",
+    "decline_other": "su banco no lo aceptó.",
+    "refund": ("Le devolvimos {amount}{to}. Su saldo con {creditor} ahora es {balance}. Puede tardar de 5 a 10 "
+               "días en verse en su estado de cuenta."),
+    "refund_to": " a su {card}",
+    "payment_held": ("Recibimos un pago de {amount}. Como estamos revisando su disputa, no lo pusimos en esta "
+                     "cuenta. Una persona de nuestro equipo lo va a revisar y le va a escribir."),
+    "async_failed": ("Su pago de {amount} no se pudo hacer, así que no se cobró nada. Escriba 'pagar ahora' para "
+                     "recibir un enlace nuevo."),
+    "card_label": "tarjeta {brand} que termina en {last4}",
+    "card_label_plain": "tarjeta que termina en {last4}",
+    "card_word": "tarjeta",
+    "authorisation_now": "Acepto pagar {amount} ahora.",
+    "amount_range": "de {low} a {high}",
+    "hold_DSP-2": ("Esta cuenta está en pausa mientras revisamos su disputa, así que no hay nada que pagar por "
+                   "ahora. Le mandamos por escrito lo que encontremos."),
+    "hold_CEASE-1": ("Usted nos pidió no contactarle sobre esta cuenta, así que aquí no puedo recibir pagos de ella. "
+                     "Escriba 'hablar con una persona' si quiere ayuda."),
+    "hold_CEASE-2": "Su abogado se encarga de esta cuenta, así que hable con su abogado sobre ella.",
+    "hold_CEASE-3": "Esta cuenta es parte de una bancarrota, así que no la estamos cobrando.",
+    "hold_CEASE-4": ("Una persona de nuestro equipo se encarga de esta cuenta. Escriba 'hablar con una persona' para "
+                     "hablar con ella."),
+    "hold_VUL-2": "Por ahora paramos el cobro de esta cuenta. Escriba 'hablar con una persona' para ver sus opciones.",
+    "hold_ACCOUNT-CLOSED": "No hay nada que pagar en esta cuenta.",
+    "pay_no_account": "No encontré una cuenta abierta a su nombre. Escriba 'hablar con una persona' si necesita ayuda.",
+    "pay_choice_installment": "Próximo pago del plan: {amount}",
+    "pay_choice_balance": "Saldo completo: {amount}",
+    "pay_choice_settlement": "Cerrar la cuenta con {amount}",
+    "pay_choice_amount": "{amount} para su saldo",
+    "pay_too_small": "El pago más pequeño que puedo recibir es de {amount}.",
+    "pay_too_big": "Eso es más que su saldo de {amount}.",
+    "pay_confirm_balance": "Quiere pagar su saldo completo de {amount}.",
+    "pay_confirm_installment": "Quiere hacer su próximo pago del plan, de {amount}.",
+    "pay_confirm_settlement": ("Quiere cerrar esta cuenta con un solo pago de {amount}. Cuando lo pague, su saldo de "
+                               "{balance} queda pagado por completo."),
+    "pay_confirm_amount": "Quiere pagar {amount}. Después de este pago, su saldo va a ser {left}.",
+    "pay_confirm_ask": "¿Es correcto? Responda SÍ para recibir su enlace seguro de pago, o dígame otra cantidad.",
+    "pay_refused_amount": ("Su saldo es {balance}, así que no puedo hacer un enlace por esa cantidad. Dígame otra "
+                           "cantidad, o escriba 'hablar con una persona'."),
+    "pay_balance_changed": "Su saldo acaba de cambiar. Escriba 'pagar ahora' para verlo otra vez.",
+    "pay_settlement_changed": ("Su saldo acaba de cambiar, así que ese acuerdo ya no aplica. Escriba 'pagar ahora' "
+                               "para ver sus opciones otra vez."),
+    "pay_installment_changed": "Ese pago del plan ya está hecho o cambió. Escriba 'mi plan' para revisarlo.",
+    "first_payment_next": ("Lo que sigue: su primer pago de {amount} vence el {date}. {link} Escriba 'mi plan' "
+                           "cuando quiera para revisarlo, o 'hablar con una persona' si tiene preguntas."),
+    "or": "o",
+    "sorry_again": "Perdón, no le entendí.",
+    "pay_declined": ("Está bien. No se cobró nada. Escriba 'pagar ahora' cuando quiera, o 'hablar con una persona' si "
+                     "necesita ayuda."),
+    "pay_plan_instead": ("Parece que quiere pagar poco a poco. Escriba 'plan de pagos' y le muestro las opciones."),
+    "pay_finish_plan_first": ("Primero terminemos de hacer su plan. Cuando esté listo, le mando un enlace seguro para "
+                              "el primer pago."),
+    "pay_yes_button": "Sí, mándeme el enlace",
+    "pay_no_button": "No, quiero cambiarlo",
+    "pay_pick": "Responda {numbers}, o escriba una cantidad como $50. Escriba 'olvídelo' para parar.",
+    "pay_how_much": "Su saldo con {creditor} es {balance}. ¿Cuánto quiere pagar?",
+    "pay_lost_track": "Perdón, perdí la cantidad. Escriba 'pagar ahora' para empezar otra vez.",
+    "pay_confirm_again": ("Para recibir su enlace seguro por {amount}, responda SÍ. O dígame otra cantidad, o "
+                          "escriba 'olvídelo'."),
 }
