@@ -64,7 +64,7 @@ async def start_pay_now(dispatcher: CollectingDispatcher, tracker: Tracker, doma
     the amount question (prefilled when their message already said how much)."""
     active = (tracker.active_loop or {}).get("name")
     if active == "plan_form":
-        dispatcher.utter_message(text=say(tracker, "pay_finish_plan_first"))
+        dispatcher.utter_message(text=say("pay_finish_plan_first", tracker))
         return []
     cleared = [SlotSet(slot, None) for slot in PAYMENT_SLOTS]
     request = _request_text(tracker)
@@ -152,13 +152,13 @@ class _Turn(FormTurn):
         if self.intent in ("deny", "goodbye") or _DECLINE.search(said):
             return self.end(DECLINED)
         if self.intent == "request_payment_plan":
-            self.dispatcher.utter_message(text=say(self.tracker, "pay_plan_instead"))
+            self.dispatcher.utter_message(text=say("pay_plan_instead", self.tracker))
             return self.end(STOPPED)
         if "?" in text and not re.search(r"[0-9]", text):
             return self.ask_again("payment_amount")  # a question, not an amount: the options again
         understood = service.understand(options, text, self.picked(text, options))
         if understood.wants_plan:
-            self.dispatcher.utter_message(text=say(self.tracker, "pay_plan_instead"))
+            self.dispatcher.utter_message(text=say("pay_plan_instead", self.tracker))
             return self.end(STOPPED)
         if understood.problem:
             self.dispatcher.utter_message(text=understood.problem)
@@ -264,13 +264,13 @@ class ActionAskPaymentAmount(Action):
             return [SlotSet("payment_prompt", None)]
         buttons = [{"title": f"{n}. {c.label}", "payload": f'/choose_option{{"payment_choice":"{c.kind}"}}'}
                    for n, c in enumerate(options.choices, 1)]
-        pick = say(tracker, "pay_pick", numbers=numbers_text(len(buttons), language_of(tracker)))
+        pick = say("pay_pick", tracker, numbers=numbers_text(len(buttons), language_of(tracker)))
         if tracker.get_slot("payment_prompt") == SHORT:
-            dispatcher.utter_message(text=f"{say(tracker, 'sorry_again')} {pick}", buttons=buttons)
+            dispatcher.utter_message(text=f"{say('sorry_again', tracker)} {pick}", buttons=buttons)
         else:
             balance = format_cents(options.balance_cents, options.currency)
             lines = "\n".join(b["title"] for b in buttons)
-            ask = say(tracker, "pay_how_much", creditor=options.creditor, balance=balance)
+            ask = say("pay_how_much", tracker, creditor=options.creditor, balance=balance)
             dispatcher.utter_message(text=f"{ask}\n{lines}\n{pick}", buttons=buttons)
         return [SlotSet("payment_prompt", None)]
 
@@ -290,12 +290,12 @@ class ActionAskPaymentConfirm(Action):
             dispatcher.utter_message(response="utter_verification_stopped")
             return [SlotSet("verified", False)]
         if not data or options.refusal:
-            dispatcher.utter_message(text=options.refusal or say(tracker, "pay_lost_track"))
+            dispatcher.utter_message(text=options.refusal or say("pay_lost_track", tracker))
             return [SlotSet("payment_prompt", None)]
         choice = service.PayChoice(kind=data["kind"], amount_cents=int(data["amount_cents"]), label="",
                                    installment_id=data.get("installment_id"), settles_cents=data.get("settles_cents"))
         if tracker.get_slot("payment_prompt") == SHORT:
-            text = say(tracker, "pay_confirm_again", amount=format_cents(choice.amount_cents, options.currency))
+            text = say("pay_confirm_again", tracker, amount=format_cents(choice.amount_cents, options.currency))
         else:
             text = service.confirmation_question(options, choice)
         dispatcher.utter_message(text=text, buttons=yes_buttons(language_of(tracker)))
@@ -314,5 +314,5 @@ class ActionPaymentFinish(Action):
         if outcome == ACCEPTED and context.get("link_message"):
             dispatcher.utter_message(text=context["link_message"])
         elif outcome == DECLINED:
-            dispatcher.utter_message(text=say(tracker, "pay_declined"))
+            dispatcher.utter_message(text=say("pay_declined", tracker))
         return [SlotSet(slot, None) for slot in PAYMENT_SLOTS]
