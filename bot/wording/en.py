@@ -302,4 +302,28 @@ TEXTS: dict[str, str] = {
     "plan_ask_how_often": "How much can you pay, and how often? For example: {examples}.",
     "plan_example_monthly": "$50 a month", "plan_example_biweekly": "$25 every 2 weeks",
     "plan_example_weekly": "$15 a week",
+    # Replies to sensitive requests (bot/compliance/sensitive_requests.py, actions/sensitive.py). DISC-3: said to
+    # anyone, so they name no debt; the _verified ones only after verification.
+    "cease_reply": "Understood. We'll stop contacting you. A person on our team will confirm this in writing.",
+    "attorney_reply": "Thanks for telling me. We'll contact your attorney instead of you.",
+    "bankruptcy_reply": "Thanks for telling me. A person on our team will review it.",
+    "bankruptcy_reply_verified": ("Thanks for telling me. We've stopped collection, and a person on our team will "
+                                  "review it."),
+    "deceased_reply": ("I'm so sorry for your loss. You don't need to do anything now. A person on our team will "
+                       "handle this with care and can help the family or executor. You can reach them at {support}."),
+    "wrong_person_reply": ("Sorry for the mix-up. We won't contact this number about it again. You don't need to do "
+                           "anything."),
+    "hardship_reply": ("I'm sorry things are hard right now. A person on our team can help. Say 'talk to a person' to "
+                       "reach them, or {support}."),
+    "hardship_reply_verified": ("I'm sorry things are hard right now. We've paused reminders. A person on our team "
+                                "can talk through options with you, like a smaller plan. Say 'talk to a person' to "
+                                "reach them, or {support}."),
+    "request_human_reply": ("I've asked a person on our team to pick this up. They'll reply here. You can also reach "
+                            "them at {support}."),
+    # VUL-1: nothing about a debt, and never a word about a commanding officer or their command.
+    "military_reply": ("Thanks for telling me. If you or your family serve in the military, you may have extra "
+                       "protections. A person on our team will look into it and get back to you. You can also reach "
+                       "them at {support}."),
+    "hardship_with_person": "Thanks for telling me. I'm sorry things are hard right now.",
+    "details_thanks": "Thank you. A person on our team will take it from here.",
 }

@@ -297,4 +297,27 @@ TEXTS: dict[str, str] = {
     "plan_ask_how_often": "¿Cuánto puede pagar, y cada cuándo? Por ejemplo: {examples}.",
     "plan_example_monthly": "$50 al mes", "plan_example_biweekly": "$25 cada 2 semanas",
     "plan_example_weekly": "$15 a la semana",
+    "cease_reply": ("Entendido. Vamos a dejar de contactarle. Una persona de nuestro equipo se lo va a confirmar por "
+                    "escrito."),
+    "attorney_reply": "Gracias por decirme. Vamos a hablar con su abogado en lugar de hablar con usted.",
+    "bankruptcy_reply": "Gracias por decirme. Una persona de nuestro equipo lo va a revisar.",
+    "bankruptcy_reply_verified": ("Gracias por decirme. Paramos el cobro, y una persona de nuestro equipo lo va a "
+                                  "revisar."),
+    "deceased_reply": ("Lo siento mucho por su pérdida. No tiene que hacer nada ahora. Una persona de nuestro equipo "
+                       "se va a encargar de esto con cuidado y puede ayudar a la familia o al albacea. Puede hablar "
+                       "con esa persona en {support}."),
+    "wrong_person_reply": ("Perdón por la confusión. No vamos a volver a escribir a este número sobre esto. No tiene "
+                           "que hacer nada."),
+    "hardship_reply": ("Siento mucho que las cosas estén difíciles. Una persona de nuestro equipo le puede ayudar. "
+                       "Escriba 'hablar con una persona' para hablar con alguien, o escriba a {support}."),
+    "hardship_reply_verified": ("Siento mucho que las cosas estén difíciles. Paramos los recordatorios. Una persona de "
+                                "nuestro equipo puede ver opciones con usted, como un plan más pequeño. Escriba "
+                                "'hablar con una persona' para hablar con alguien, o escriba a {support}."),
+    "request_human_reply": ("Le pedí a una persona de nuestro equipo que le atienda. Le va a responder aquí. También "
+                            "puede escribir a {support}."),
+    "military_reply": ("Gracias por decirme. Si usted o su familia están en las fuerzas armadas, puede tener más "
+                       "protecciones. Una persona de nuestro equipo lo va a revisar y le va a responder. También "
+                       "puede escribir a {support}."),
+    "hardship_with_person": "Gracias por decirme. Siento mucho que las cosas estén difíciles.",
+    "details_thanks": "Gracias. Una persona de nuestro equipo se va a encargar de esto.",
 }
