@@ -326,4 +326,12 @@ TEXTS: dict[str, str] = {
                        "them at {support}."),
     "hardship_with_person": "Thanks for telling me. I'm sorry things are hard right now.",
     "details_thanks": "Thank you. A person on our team will take it from here.",
+    # EMAIL-1 (E-SIGN, 15 U.S.C. 7001(c)): the consent question and its answers (bot/compliance/esign.py).
+    "esign_question": ("Can we email you the notices the law says we must send, like your validation notice, at "
+                       "{address}? You'll need a device that opens email and web pages, and you can keep or print "
+                       "them. You can still ask for paper copies for free, or stop emails, at any time."),
+    "esign_yes_button": "Yes, email them", "esign_no_button": "No, send them by post",
+    "esign_consented": ("Thanks. We'll email your notices to {address}. You can also say 'email me a copy' to get "
+                        "this chat by email."),
+    "esign_declined": "No problem. We'll send your notices by post.",
 }

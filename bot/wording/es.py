@@ -320,4 +320,13 @@ TEXTS: dict[str, str] = {
                        "puede escribir a {support}."),
     "hardship_with_person": "Gracias por decirme. Siento mucho que las cosas estén difíciles.",
     "details_thanks": "Gracias. Una persona de nuestro equipo se va a encargar de esto.",
+    # The marker "avisos que la ley nos pide enviar" finds the question (esign.QUESTION_MARKS): keep it word for word.
+    "esign_question": ("¿Le podemos mandar por email los avisos que la ley nos pide enviar, como su aviso de "
+                       "validación, a {address}? Necesita un aparato que abra emails y páginas web, y puede guardarlos "
+                       "o imprimirlos. Igual puede pedir copias en papel gratis, o dejar de recibir emails, cuando "
+                       "quiera."),
+    "esign_yes_button": "Sí, por email", "esign_no_button": "No, por correo postal",
+    "esign_consented": ("Gracias. Vamos a mandar sus avisos por email a {address}. También puede escribir 'mándeme "
+                        "una copia' para recibir este chat por email."),
+    "esign_declined": "Está bien. Le mandamos sus avisos por correo postal.",
 }
