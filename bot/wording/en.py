@@ -334,4 +334,10 @@ TEXTS: dict[str, str] = {
     "esign_consented": ("Thanks. We'll email your notices to {address}. You can also say 'email me a copy' to get "
                         "this chat by email."),
     "esign_declined": "No problem. We'll send your notices by post.",
+    # Debtor feedback (bot/feedback.py): one short question at the end, a digit to answer.
+    "feedback_question": ("Before you go: how did we do today? Reply with a number from 1 (poor) to 5 (great). You can "
+                          "add a few words too."),
+    "feedback_thanks_score": ("Thanks for your answer. If you'd like to tell us more, type it now. Or just say what "
+                              "else you need."),
+    "feedback_thanks_comment": "Thanks for telling us. You can message again any time.",
 }

@@ -329,4 +329,9 @@ TEXTS: dict[str, str] = {
     "esign_consented": ("Gracias. Vamos a mandar sus avisos por email a {address}. También puede escribir 'mándeme "
                         "una copia' para recibir este chat por email."),
     "esign_declined": "Está bien. Le mandamos sus avisos por correo postal.",
+    "feedback_question": ("Antes de irse: ¿cómo le atendimos hoy? Responda con un número del 1 (mal) al 5 (muy bien). "
+                          "Si quiere, puede agregar unas palabras."),
+    "feedback_thanks_score": ("Gracias por su respuesta. Si quiere contarnos más, escríbalo ahora. O díganos qué más "
+                              "necesita."),
+    "feedback_thanks_comment": "Gracias por contarnos. Nos puede escribir otra vez cuando quiera.",
 }
