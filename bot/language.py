@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import wording
@@ -155,6 +155,15 @@ def for_contact(session: Session, channel: str, address: str | None, debtor_id: 
         return wording.language_or_default(debtor.language)
     remembered = contact_language(session, channel, address) if address else None
     return wording.language_or_default(remembered)
+
+
+def for_address(session: Session, channel: str, address: str) -> str:
+    """The language of a message to an address whose debtor the caller does not know (an email's template): the
+    debtor with that phone or email address, else the address's own, as for_contact reads them."""
+    column = Debtor.phone if channel == "sms" else func.lower(Debtor.email)
+    wanted = address if channel == "sms" else address.strip().lower()
+    debtor_id = session.scalar(select(Debtor.id).where(column == wanted, Debtor.language.is_not(None)).limit(1))
+    return for_contact(session, channel, address, debtor_id)
 
 
 def set_language(session: Session, conversation: Conversation, language: str, *, confirmed: bool,

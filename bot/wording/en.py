@@ -340,4 +340,22 @@ TEXTS: dict[str, str] = {
     "feedback_thanks_score": ("Thanks for your answer. If you'd like to tell us more, type it now. Or just say what "
                               "else you need."),
     "feedback_thanks_comment": "Thanks for telling us. You can message again any time.",
+    # Email (bot/mail/compose.py and its templates): subjects by kind, and the words around every message. EMAIL-2:
+    # the opt-out keyword and link in every email.
+    "subject_validation_notice": "Your validation notice: what we have on file and your rights",
+    "subject_debit_notice": "Your next automatic payment",
+    "subject_transcript_copy": "A copy of your chat with us",
+    "subject_receipt": "Your receipt",
+    "subject_plan_confirmation": "Your payment plan",
+    "subject_campaign": "A message for you",
+    "subject_default": "A message about your account",
+    "email_questions": "Questions? Reply to this email or write to {support}. You can also talk to a person.",
+    "email_check_lead": "Check that this copy was not changed: paste it at",
+    "email_opt_out_lead": "Don't want these emails? Reply {keyword} to opt out, or open this link:",
+    "email_opt_out_html_lead": "Don't want these emails? Reply",
+    "email_opt_out_html_mid": "to opt out, or",
+    "email_opt_out_html_link": "stop emails from us",
+    "email_stops_only": "This stops email only. It costs nothing, and texts (if you get them) are not affected.",
+    "email_keep_lead": "Keep or print this notice:",
+    "email_keep_link": "open the printable copy",
 }

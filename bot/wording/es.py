@@ -334,4 +334,23 @@ TEXTS: dict[str, str] = {
     "feedback_thanks_score": ("Gracias por su respuesta. Si quiere contarnos más, escríbalo ahora. O díganos qué más "
                               "necesita."),
     "feedback_thanks_comment": "Gracias por contarnos. Nos puede escribir otra vez cuando quiera.",
+    "subject_validation_notice": "Su aviso de validación: lo que tenemos registrado y sus derechos",
+    "subject_debit_notice": "Su próximo pago automático",
+    "subject_transcript_copy": "Una copia de su chat con nosotros",
+    "subject_receipt": "Su recibo",
+    "subject_plan_confirmation": "Su plan de pagos",
+    "subject_campaign": "Un mensaje para usted",
+    "subject_default": "Un mensaje sobre su cuenta",
+    "email_questions": ("¿Tiene preguntas? Responda a este email o escriba a {support}. También puede hablar con una "
+                        "persona."),
+    "email_check_lead": "Para ver que nadie cambió esta copia, péguela en",
+    "email_opt_out_lead": ("¿No quiere recibir estos emails? Responda {keyword} para no recibir más, o abra este "
+                           "enlace:"),
+    "email_opt_out_html_lead": "¿No quiere recibir estos emails? Responda",
+    "email_opt_out_html_mid": "para no recibir más, o",
+    "email_opt_out_html_link": "deje de recibir nuestros emails",
+    "email_stops_only": ("Esto solo detiene los emails. No cuesta nada, y no cambia los mensajes de texto (si los "
+                         "recibe)."),
+    "email_keep_lead": "Guarde o imprima este aviso:",
+    "email_keep_link": "abra la copia para imprimir",
 }
