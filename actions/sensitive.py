@@ -68,7 +68,8 @@ class ActionHandleSensitive(Action):
         return [SlotSet("pending_request", None)]
 
 
-_DONT_HAVE = ("don't have", "dont have", "don't know", "dont know", "not sure", "no idea", "idk", "none")
+_DONT_HAVE = ("don't have", "dont have", "don't know", "dont know", "not sure", "no idea", "idk", "none",
+              "no lo tengo", "no tengo", "no sé", "no se", "ni idea", "no estoy seguro", "no estoy segura")
 
 
 def _clean(value: object) -> str | None:

@@ -358,4 +358,31 @@ TEXTS: dict[str, str] = {
     "email_stops_only": "This stops email only. It costs nothing, and texts (if you get them) are not affected.",
     "email_keep_lead": "Keep or print this notice:",
     "email_keep_link": "open the printable copy",
+    # A person (HO-1: bot/agents/escalation.py, hours.py, queue.py): what happens next, the wait, callback times.
+    "callback_label": "{date}, {start} to {end} {zone}",
+    "hours_always": "every day, at any time",
+    "hours_day_range": "{first} to {last}",
+    "hours_span": "{days}, {start} to {end}",
+    "hours_zone": "{spans} {zone}",
+    "wait_minutes": "about {minutes} minutes", "wait_hour": "more than an hour",
+    "handoff_where_sms": "by text", "handoff_where_chat": "right here",
+    "handoff_none_free": ("I've asked a person on our team to join, but no one is available right now, so I can't say "
+                          "how long it will be. They'll reply {where} as soon as someone is free. You can also reach "
+                          "them at {support}."),
+    "handoff_choose_time": "Or choose a time for a person to get back to you:",
+    "handoff_next": "You're next in line", "handoff_one_ahead": "There's 1 person ahead of you",
+    "handoff_many_ahead": "There are {count} people ahead of you",
+    "handoff_queued": ("I've asked a person on our team to join. {line}, and the wait is {wait}. They'll reply "
+                       "{where}. You can also reach them at {support}."),
+    "handoff_away": ("Our team is away right now. They're here {hours}. You can also reach them at {support}. When "
+                     "should a person get back to you? Choose a time:"),
+    "callback_unavailable": ("Sorry, I can't book that time now. Say 'talk to a person' to see the times, or reach our "
+                             "team at {support}."),
+    "callback_booked": "Thanks. A person will get back to you {label}. Until then, I'm here if you need me.",
+    "still_not_getting_it": "Sorry, I'm still not getting it. {text}",
+    "day_0": "Monday", "day_1": "Tuesday", "day_2": "Wednesday", "day_3": "Thursday", "day_4": "Friday",
+    "day_5": "Saturday", "day_6": "Sunday",
+    "zone_new_york": "Eastern time", "zone_detroit": "Eastern time", "zone_chicago": "Central time",
+    "zone_denver": "Mountain time", "zone_phoenix": "Arizona time", "zone_los_angeles": "Pacific time",
+    "zone_anchorage": "Alaska time", "zone_honolulu": "Hawaii time", "zone_utc": "UTC",
 }

@@ -353,4 +353,30 @@ TEXTS: dict[str, str] = {
                          "recibe)."),
     "email_keep_lead": "Guarde o imprima este aviso:",
     "email_keep_link": "abra la copia para imprimir",
+    "callback_label": "{date}, de {start} a {end}, {zone}",
+    "hours_always": "todos los días, a cualquier hora",
+    "hours_day_range": "de {first} a {last}",
+    "hours_span": "{days}, de {start} a {end}",
+    "hours_zone": "{spans}, {zone}",
+    "wait_minutes": "unos {minutes} minutos", "wait_hour": "más de una hora",
+    "handoff_where_sms": "por mensaje de texto", "handoff_where_chat": "aquí mismo",
+    "handoff_none_free": ("Le pedí a una persona de nuestro equipo que le atienda, pero ahora no hay nadie libre, así "
+                          "que no sé cuánto va a tardar. Le va a responder {where} en cuanto alguien esté libre. "
+                          "También puede escribir a {support}."),
+    "handoff_choose_time": "O elija una hora para que una persona le responda:",
+    "handoff_next": "Usted es el siguiente", "handoff_one_ahead": "Hay 1 persona antes que usted",
+    "handoff_many_ahead": "Hay {count} personas antes que usted",
+    "handoff_queued": ("Le pedí a una persona de nuestro equipo que le atienda. {line}, y la espera es de {wait}. Le "
+                       "va a responder {where}. También puede escribir a {support}."),
+    "handoff_away": ("Nuestro equipo no está ahora. Atiende {hours}. También puede escribir a {support}. ¿Cuándo "
+                     "quiere que una persona le responda? Elija una hora:"),
+    "callback_unavailable": ("Perdón, ya no puedo apartar esa hora. Escriba 'hablar con una persona' para ver las "
+                             "horas, o escriba a nuestro equipo a {support}."),
+    "callback_booked": "Gracias. Una persona le va a responder el {label}. Mientras tanto, aquí estoy si me necesita.",
+    "still_not_getting_it": "Perdón, todavía no le entiendo. {text}",
+    "day_0": "lunes", "day_1": "martes", "day_2": "miércoles", "day_3": "jueves", "day_4": "viernes",
+    "day_5": "sábado", "day_6": "domingo",
+    "zone_new_york": "hora del Este", "zone_detroit": "hora del Este", "zone_chicago": "hora del Centro",
+    "zone_denver": "hora de la Montaña", "zone_phoenix": "hora de Arizona", "zone_los_angeles": "hora del Pacífico",
+    "zone_anchorage": "hora de Alaska", "zone_honolulu": "hora de Hawái", "zone_utc": "UTC",
 }
