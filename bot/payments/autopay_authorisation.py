@@ -45,15 +45,22 @@ from bot.plans.service import UNPAID_INSTALLMENT, debtor_today, debtor_zone
 
 # The choice on a plan's first payment page (PLAN-2). Stripe limits a label to 50 characters, an option to 100.
 AUTOPAY_KEY, AUTOPAY_YES, AUTOPAY_NO = "autopay", "yes", "no"
-AUTOPAY_FIELD = {
-    "key": AUTOPAY_KEY, "type": "dropdown", "optional": False,
-    "label": {"type": "custom", "custom": "Later plan payments"},
-    "dropdown": {"options": [
-        {"label": "Take them from this card on their due dates", "value": AUTOPAY_YES},
-        {"label": "I'll pay each one with a link", "value": AUTOPAY_NO},
-    ]},
-}
-AUTOPAY_PREFIX = "If you choose to have later payments taken from this card: "
+def autopay_field(language: str | None = None) -> dict[str, Any]:
+    """The dropdown on Stripe's page, in the debtor's language (bot/wording/: autopay_*)."""
+    return {
+        "key": AUTOPAY_KEY, "type": "dropdown", "optional": False,
+        "label": {"type": "custom", "custom": wording.say("autopay_field_label", language)},
+        "dropdown": {"options": [
+            {"label": wording.say("autopay_option_yes", language), "value": AUTOPAY_YES},
+            {"label": wording.say("autopay_option_no", language), "value": AUTOPAY_NO},
+        ]},
+    }
+
+
+AUTOPAY_FIELD = autopay_field()  # the English one
+# What the page shows before the authorisation text; taken off again, in either language, to store the text alone.
+AUTOPAY_PREFIX = wording.say("autopay_prefix")
+AUTOPAY_PREFIXES = wording.every_language("autopay_prefix")
 
 NO_NOTICE_WITHIN_DAYS = 5  # PLAN-3: a debit more than 5 days after the authorisation needs a notice
 NOTICE_MIN_BUSINESS_DAYS, NOTICE_MAX_BUSINESS_DAYS = 3, 10

@@ -55,7 +55,7 @@ from bot.db.models import (
 )
 from bot.money import format_cents, parse_dollars
 from bot.payments import payment_intents, texts
-from bot.payments.autopay_authorisation import AUTOPAY_FIELD, AUTOPAY_PREFIX, active_autopay, authorisation_text
+from bot.payments.autopay_authorisation import active_autopay, authorisation_text, autopay_field
 from bot.payments.ledger import for_update, lock_row, payment_for_link
 from bot.payments.messages import Delivered
 from bot.plans.policy import current_policy
@@ -79,11 +79,32 @@ class PaymentRefused(Exception):
 
 
 class LinkProblem(Exception):
-    """A pay link that cannot be used now; `status` is the HTTP status for the page that says why."""
+    """A pay link that cannot be used now; `status` is the HTTP status for the page that says why, in `language`
+    (the link's conversation's, or its debtor's; English when the link is unknown)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, language: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.language = status, message, language
+
+
+def _problem(status: int, key: str, language: str | None) -> LinkProblem:
+    return LinkProblem(status, wording.say(key, language), language)
+
+
+def link_language(session: Session, link: PayLink) -> str:
+    """The language of the pages around a pay link: its conversation's, else its debtor's (bot/language.py)."""
+    conversation = session.get(Conversation, link.conversation_id) if link.conversation_id else None
+    if conversation is not None and conversation.language:
+        return languages.current(session, conversation)
+    account = session.get(Account, link.account_id)
+    return languages.for_debtor(session, account.debtor_id if account is not None else None)
+
+
+def token_language(engine: Engine, token: str) -> str:
+    """The pages' language for a pay link by its token; English when the token is unknown."""
+    with session_scope(engine) as session:
+        link = session.scalar(select(PayLink).where(PayLink.token_hash == hash_token(token)))
+        return link_language(session, link) if link is not None else wording.ENGLISH
 
 
 class CheckoutUnavailable(Exception):
@@ -365,8 +386,9 @@ def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Setting
     with session_scope(engine) as session:
         link = session.scalar(for_update(select(PayLink).where(PayLink.token_hash == hash_token(token)), engine))
         if link is None:
-            raise LinkProblem(404, "This payment link isn't valid. Say 'pay now' in the chat to get a new one.")
+            raise _problem(404, "pay_page_invalid", None)
         link_id, session_id = link.id, link.stripe_checkout_session_id
+        speaks = link_language(session, link)
     fresh = False
     if session_id:
         found = _retrieve_session(client, session_id)
@@ -374,7 +396,7 @@ def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Setting
             return found.url  # the same session again: one link, one payment
         if found is not None and found.status == "complete":
             sync_checkout_session(engine, client, settings, session_id)
-            raise LinkProblem(410, "This payment is already done. Thank you. Your receipt is in the chat.")
+            raise _problem(410, "pay_page_done_receipt", speaks)
         fresh = True  # expired (or unknown to Stripe): a new attempt, with a new key
     with session_scope(engine) as session:
         link = session.scalar(for_update(select(PayLink).where(PayLink.id == link_id), engine))
@@ -405,22 +427,20 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
                      fresh: bool) -> tuple[dict[str, Any], int] | LinkProblem:
     """Checks the link against the ledger now, then the session's parameters: the same on every retry of one
     attempt (the expiry is fixed when the attempt starts), so the idempotency key can be reused safely."""
+    speaks = link_language(session, link)
     if link.status == "paid":
-        return LinkProblem(410, "This payment is already done. Thank you.")
+        return _problem(410, "pay_page_done", speaks)
     if link.status == "cancelled":
-        return LinkProblem(410, "This link was replaced by a newer one. Please use the latest link, or say 'pay now' "
-                                "in the chat to get a new one.")
+        return _problem(410, "pay_page_replaced", speaks)
     if now >= link.expires_at:
-        return LinkProblem(410, "This payment link has expired. Say 'pay now' in the chat to get a new one.")
+        return _problem(410, "pay_page_expired", speaks)
     account = lock_row(session, Account, link.account_id)
     rule = holds.hold_rule(session, account)
     if rule is not None:
         audit.record(session, "checkout_refused", rule_id=rule, conversation_id=link.conversation_id,
                      account_id=account.id, detail={"pay_link_id": link.id, "reason": "hold"})  # DSP-2
-        return LinkProblem(403, "We can't take a payment on this account right now. Please check the chat or say "
-                                "'talk to a person' there.")
-    changed = LinkProblem(409, "Your balance has changed since this link was made. Say 'pay now' in the chat to "
-                               "get a new link.")
+        return _problem(403, "pay_page_held", speaks)
+    changed = _problem(409, "pay_page_changed", speaks)
     if link.purpose in ("balance", "settlement") and account.balance_cents != link.balance_cents:
         return changed
     if link.amount_cents > account.balance_cents:
@@ -428,7 +448,7 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
     if link.installment_id:
         installment = session.get(Installment, link.installment_id)
         if installment is None or installment.status not in UNPAID_INSTALLMENT:
-            return LinkProblem(410, "This plan payment is already done. Thank you.")
+            return _problem(410, "pay_page_plan_done", speaks)
     if fresh or link.checkout_expires_at is None or link.checkout_expires_at < now + SESSION_MIN_LIFETIME:
         link.checkout_attempt += 1
         link.checkout_expires_at = max(min(link.expires_at, now + SESSION_MAX_LIFETIME), now + SESSION_MIN_LIFETIME)
@@ -450,6 +470,8 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata, "description": f"{settings.business_name} payment"},
         "payment_method_types": ["card"],
+        # Stripe's own page in the debtor's language: Latin American Spanish is the one US Spanish speakers read.
+        "locale": "es-419" if speaks == wording.SPANISH else "en",
     }
     if link.save_card:
         # PLAN-2: the later payments are charged to this card only if the debtor chooses "yes" on the payment page,
@@ -457,8 +479,9 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         # no compulsory use of preauthorised transfers). Stripe's own reuse wording is hidden: ours replaces it.
         params["payment_intent_data"]["setup_future_usage"] = "off_session"
         params["consent_collection"] = {"payment_method_reuse_agreement": {"position": "hidden"}}
-        params["custom_fields"] = [AUTOPAY_FIELD]
-        params["custom_text"] = {"submit": {"message": AUTOPAY_PREFIX + authorisation_text(session, link, settings)}}
+        params["custom_fields"] = [autopay_field(speaks)]
+        params["custom_text"] = {"submit": {"message": wording.say("autopay_prefix", speaks) +
+                                            authorisation_text(session, link, settings)}}
     return params, link.checkout_attempt
 
 
@@ -528,5 +551,7 @@ def session_summary(engine: Engine, session_id: str) -> dict[str, Any] | None:
         payment = session.scalar(select(Payment).where(Payment.stripe_checkout_session_id == session_id))
         if payment is None:
             return None
+        link = session.get(PayLink, payment.pay_link_id) if payment.pay_link_id else None
         return {"amount": format_cents(payment.amount_cents, payment.currency), "status": payment.status,
-                "reference": payment.reference}
+                "reference": payment.reference,
+                "language": link_language(session, link) if link is not None else wording.ENGLISH}

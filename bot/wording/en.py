@@ -385,4 +385,35 @@ TEXTS: dict[str, str] = {
     "zone_new_york": "Eastern time", "zone_detroit": "Eastern time", "zone_chicago": "Central time",
     "zone_denver": "Mountain time", "zone_phoenix": "Arizona time", "zone_los_angeles": "Pacific time",
     "zone_anchorage": "Alaska time", "zone_honolulu": "Hawaii time", "zone_utc": "UTC",
+    # Stripe's hosted page (PLAN-2: the autopay choice beside its authorisation; Stripe limits a label to 50
+    # characters, an option to 100) and our pages around a pay link (bot/gateway/pay_routes.py, LinkProblem).
+    "autopay_field_label": "Later plan payments",
+    "autopay_option_yes": "Take them from this card on their due dates",
+    "autopay_option_no": "I'll pay each one with a link",
+    "autopay_prefix": "If you choose to have later payments taken from this card: ",
+    "pay_page_invalid": "This payment link isn't valid. Say 'pay now' in the chat to get a new one.",
+    "pay_page_done_receipt": "This payment is already done. Thank you. Your receipt is in the chat.",
+    "pay_page_done": "This payment is already done. Thank you.",
+    "pay_page_replaced": ("This link was replaced by a newer one. Please use the latest link, or say 'pay now' in the "
+                          "chat to get a new one."),
+    "pay_page_expired": "This payment link has expired. Say 'pay now' in the chat to get a new one.",
+    "pay_page_held": ("We can't take a payment on this account right now. Please check the chat or say 'talk to a "
+                      "person' there."),
+    "pay_page_changed": ("Your balance has changed since this link was made. Say 'pay now' in the chat to get a new "
+                         "link."),
+    "pay_page_plan_done": "This plan payment is already done. Thank you.",
+    "page_title_payment": "Payment", "page_title_received": "Payment received", "page_thank_you": "Thank you",
+    "page_receipt_soon": "If you paid, your receipt will be in the chat shortly.",
+    "page_received": "We received your payment of {amount}. Receipt number: {reference}.",
+    "page_receipt_in_chat": "Your receipt is in the chat too. You can close this page.",
+    "page_held": "We received your payment. A person on our team will review it and write to you.",
+    "page_processing": "Your payment of {amount} is being processed. Your receipt will be in the chat when it's done.",
+    "page_no_payment": "No payment was made",
+    "page_left": "You left the payment page, so nothing was charged.",
+    "page_go_back": "Go back to pay",
+    "page_or_person": "Or say 'talk to a person' in the chat.",
+    "page_cant_open": "We can't open this payment",
+    "page_try_again": "Please try again in a few minutes",
+    "page_unavailable": ("Sorry, we couldn't open the secure payment page just now. Nothing was charged. Please try "
+                         "this same link again in a few minutes, or say 'talk to a person' in the chat."),
 }

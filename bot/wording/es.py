@@ -379,4 +379,33 @@ TEXTS: dict[str, str] = {
     "zone_new_york": "hora del Este", "zone_detroit": "hora del Este", "zone_chicago": "hora del Centro",
     "zone_denver": "hora de la Montaña", "zone_phoenix": "hora de Arizona", "zone_los_angeles": "hora del Pacífico",
     "zone_anchorage": "hora de Alaska", "zone_honolulu": "hora de Hawái", "zone_utc": "UTC",
+    "autopay_field_label": "Los otros pagos del plan",
+    "autopay_option_yes": "Cobrarlos a esta tarjeta en su fecha",
+    "autopay_option_no": "Voy a pagar cada uno con un enlace",
+    "autopay_prefix": "Si elige que los otros pagos se cobren a esta tarjeta: ",
+    "pay_page_invalid": "Este enlace de pago no sirve. Escriba 'pagar ahora' en el chat para recibir uno nuevo.",
+    "pay_page_done_receipt": "Este pago ya está hecho. Gracias. Su recibo está en el chat.",
+    "pay_page_done": "Este pago ya está hecho. Gracias.",
+    "pay_page_replaced": ("Este enlace se cambió por uno más nuevo. Use el último enlace, o escriba 'pagar ahora' en "
+                          "el chat para recibir uno nuevo."),
+    "pay_page_expired": "Este enlace de pago ya venció. Escriba 'pagar ahora' en el chat para recibir uno nuevo.",
+    "pay_page_held": ("Por ahora no podemos recibir pagos en esta cuenta. Revise el chat o escriba 'hablar con una "
+                      "persona' ahí."),
+    "pay_page_changed": ("Su saldo cambió desde que se hizo este enlace. Escriba 'pagar ahora' en el chat para "
+                         "recibir un enlace nuevo."),
+    "pay_page_plan_done": "Este pago del plan ya está hecho. Gracias.",
+    "page_title_payment": "Pago", "page_title_received": "Pago recibido", "page_thank_you": "Gracias",
+    "page_receipt_soon": "Si ya pagó, su recibo va a llegar al chat en un momento.",
+    "page_received": "Recibimos su pago de {amount}. Número de recibo: {reference}.",
+    "page_receipt_in_chat": "Su recibo también está en el chat. Ya puede cerrar esta página.",
+    "page_held": "Recibimos su pago. Una persona de nuestro equipo lo va a revisar y le va a escribir.",
+    "page_processing": "Su pago de {amount} está en proceso. Su recibo va a llegar al chat cuando esté listo.",
+    "page_no_payment": "No se hizo ningún pago",
+    "page_left": "Usted salió de la página de pago, así que no se cobró nada.",
+    "page_go_back": "Volver a pagar",
+    "page_or_person": "O escriba 'hablar con una persona' en el chat.",
+    "page_cant_open": "No podemos abrir este pago",
+    "page_try_again": "Intente otra vez en unos minutos",
+    "page_unavailable": ("Perdón, ahora no pudimos abrir la página segura de pago. No se cobró nada. Intente con este "
+                         "mismo enlace en unos minutos, o escriba 'hablar con una persona' en el chat."),
 }
