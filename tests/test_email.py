@@ -487,3 +487,16 @@ def test_EMAIL_1_an_english_debtor_is_still_asked_in_english(sqlite_engine):
         asked = esign.question_due(session, conversation)
     assert asked["text"] == esign.QUESTION.format(address=esign.masked(EMAIL))
     assert [b["title"] for b in asked["buttons"]] == [esign.YES_TITLE, esign.NO_TITLE]
+
+
+def test_REC_1_a_copy_of_the_chat_is_asked_for_and_answered_in_spanish(sqlite_engine):
+    """"mándeme una copia" (the words the Spanish E-SIGN reply suggests) asks for the copy; the answer is in the
+    conversation's language."""
+    from bot.records import transcript_copy
+
+    assert transcript_copy.asks_for_copy("mándeme una copia") and transcript_copy.asks_for_copy("envieme una copia")
+    with session_scope(sqlite_engine) as session:
+        conversation = conversations.get_or_create(session, "web", "copy-es")
+        conversation.language = "es"
+        replies = transcript_copy.request_copy(session, conversation, NOON_LA)
+    assert replies == [wording.say("copy_not_verified", "es")]

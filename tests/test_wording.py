@@ -34,14 +34,17 @@ NEUTRAL_KEYS = ("stop_reply_sms", "stop_reply_other", "start_reply_sms", "start_
                 "opted_out_reply_other", "help_reply", "crisis_line", "empty_message_reply", "unavailable_reply",
                 "inconvenient_time_revoked", "card_warning", "media_reply", "language_question", "language_now",
                 "verify_locked", "verify_retry", "verify_throttled", "verify_first", "verify_start", "ask_dob_again",
-                "ask_secret_again", "ask_locator_again", "ask_reference_again")
+                "ask_secret_again", "ask_locator_again", "ask_reference_again", "safe_reply", "copy_not_verified",
+                "first_contact", "cease_reply", "attorney_reply", "bankruptcy_reply", "deceased_reply",
+                "wrong_person_reply", "hardship_reply", "request_human_reply", "military_reply",
+                "hardship_with_person", "handoff_none_free", "handoff_queued", "handoff_away")
 
 
 class _Sample(dict):
-    """SAMPLE, and a short word for any other placeholder (a figure or a name the debtor reads)."""
+    """SAMPLE, and a short neutral word for any other placeholder (it names no debt: DISC-3 checks the rest)."""
 
     def __missing__(self, key: str) -> str:
-        return "$50.00"
+        return "hoy"
 
 
 def _fill(text: str) -> str:

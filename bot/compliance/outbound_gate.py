@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bot import contact_preferences, language
+from bot import contact_preferences, language, wording
 from bot.compliance import amounts, contact_window, esign, frequency, holds, neutral, redaction, residence, tone
 from bot.db.models import (
     HANDED_OVER,
@@ -34,7 +34,7 @@ from bot.db.models import (
 # DISC-3: messages sent before anyone is verified convey nothing about a debt, so they carry no DISC-2 notice and
 # must not mention a debt, an amount or a creditor.
 CONTENT_NEUTRAL_KINDS = frozenset({"first_contact", "campaign"})  # campaign: bot/campaigns.py
-SAFE_REPLY = "Sorry, I can't help with that here. You can say 'talk to a person'."  # DISC-3: said to anyone
+SAFE_REPLY = wording.say("safe_reply")  # DISC-3: said to anyone; the English (each language: bot/wording/)
 ID5_WINDOW = timedelta(days=60)
 CAPPED_CHANNELS = ("sms", "email")  # FREQ-1: each channel counted on its own
 # FREQ-1 guards against unsolicited messages (comment 14(a)-1.i); what the consumer asked for in the chat (a copy of

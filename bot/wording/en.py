@@ -416,4 +416,16 @@ TEXTS: dict[str, str] = {
     "page_try_again": "Please try again in a few minutes",
     "page_unavailable": ("Sorry, we couldn't open the secure payment page just now. Nothing was charged. Please try "
                          "this same link again in a few minutes, or say 'talk to a person' in the chat."),
+    # A copy of the chat by email (REC-1: bot/records/transcript_copy.py).
+    "copy_cover": ("Here is a copy of your chat with us, as our record holds it. Keep it if you like. The code at its "
+                   "end (the chain head) lets anyone check that nobody changed a word of it."),
+    "copy_sent": ("I'll email a copy of this chat to {address}. It comes with a code that shows nobody changed it. "
+                  "What would you like to do next?"),
+    "copy_not_verified": "I can email you a copy once we've confirmed who you are. What's your date of birth?",
+    "copy_no_email": ("We don't have an email address for you, so I can't email a copy. You can say 'talk to a "
+                      "person' to ask for one another way."),
+    "copy_suppressed": ("You asked us not to email {address}, so I can't send a copy there. You can say 'talk to a "
+                        "person' to ask for one another way."),
+    # The gateway's never-a-dead-end reply when nothing else could go (DISC-3: said to anyone).
+    "safe_reply": "Sorry, I can't help with that here. You can say 'talk to a person'.",
 }

@@ -408,4 +408,15 @@ TEXTS: dict[str, str] = {
     "page_try_again": "Intente otra vez en unos minutos",
     "page_unavailable": ("Perdón, ahora no pudimos abrir la página segura de pago. No se cobró nada. Intente con este "
                          "mismo enlace en unos minutos, o escriba 'hablar con una persona' en el chat."),
+    "copy_cover": ("Aquí tiene una copia de su chat con nosotros, tal como está en nuestro registro. Guárdela si "
+                   "quiere. El código al final sirve para que cualquiera vea que nadie cambió ni una palabra."),
+    "copy_sent": ("Le voy a mandar por email una copia de este chat a {address}. Lleva un código que muestra que "
+                  "nadie la cambió. ¿Qué quiere hacer ahora?"),
+    "copy_not_verified": ("Le puedo mandar una copia por email cuando confirmemos quién es usted. ¿Cuál es su fecha "
+                          "de nacimiento?"),
+    "copy_no_email": ("No tenemos un email suyo, así que no puedo mandarle una copia. Puede escribir 'hablar con una "
+                      "persona' para pedirla de otra forma."),
+    "copy_suppressed": ("Usted nos pidió no escribir a {address}, así que no puedo mandar una copia ahí. Puede "
+                        "escribir 'hablar con una persona' para pedirla de otra forma."),
+    "safe_reply": "Perdón, aquí no puedo ayudarle con eso. Puede escribir 'hablar con una persona'.",
 }
