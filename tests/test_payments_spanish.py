@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import date
 
 import httpx
+from sqlalchemy import select
 
 from bot import wording
 from bot.db import session_scope
-from bot.db.models import Conversation, Debtor
+from bot.db.models import Conversation, Debtor, EsignConsent
 from bot.payments import service
 from bot.payments.autopay_authorisation import active_autopay
 from tests.payments_helpers import (
@@ -110,3 +111,30 @@ def test_the_pages_around_a_spanish_debtors_pay_link_are_in_spanish(pay_env):
     assert "Recibimos su pago de <strong>$50.00</strong>. Número de recibo: <strong>" in done
     used = pay_env.follow(url)
     assert used.status_code == 410 and "Este pago ya está hecho. Gracias." in used.text
+
+
+def test_EMAIL_1_the_esign_box_after_a_spanish_autopay_is_in_spanish_and_stored_word_for_word(pay_env):
+    """The payment-done page's E-SIGN box (the PLAN-3 notices by email) in the debtor's language, and the answer
+    stored with the Spanish words the debtor saw."""
+    conversation_id, account_id = verified_debtor(pay_env.engine, balance_cents=45000)
+    _spanish(pay_env.engine, conversation_id)
+    with session_scope(pay_env.engine) as session:
+        debtor = session.get(Debtor, session.get(Conversation, conversation_id).debtor_id)
+        debtor.email = "ana@example.com"
+    add_plan(pay_env.engine, conversation_id, account_id, [15000, 15000, 15000], date.today())
+    with session_scope(pay_env.engine) as session:
+        options = service.pay_options(session, conversation_id, "es")
+        url = service.create_pay_link(session, conversation_id, options.choice("installment"), pay_env.settings,
+                                      language="es").url
+    session_id = pay_env.checkout(url)
+    pay_env.pay(session_id, fields={"autopay": "yes"})
+    done = httpx.get(f"{pay_env.gateway.url}/pay/done?session_id={session_id}", timeout=30).text
+    assert "Avisos sobre su plan" in done and "Mándenme por email los avisos" in done
+    assert "Guardar mi respuesta" in done
+    saved = httpx.post(f"{pay_env.gateway.url}/pay/notices", data={"session_id": session_id, "esign": "yes"},
+                       timeout=30).text
+    assert "Le vamos a mandar por email los avisos sobre su plan." in saved
+    with session_scope(pay_env.engine) as session:
+        consent = session.scalars(select(EsignConsent)).one()
+        assert consent.consented and consent.question.startswith("Mándenme por email los avisos")
+        assert consent.answer == 'Marcó la casilla y luego oprimió "Guardar mi respuesta"'

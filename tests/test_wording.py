@@ -181,11 +181,6 @@ NOT_IN_THE_CATALOGUE = {
     ("bot/reminders.py", "Already queued and due now"): "the operator's report of send-reminders",
     ("bot/reminders.py", "Twilio could not be reached"): "the operator's report of send-reminders",
     ("bot/campaigns.py", "Promise to pay"): "a column of the operator's campaign results",
-    # Still English (the report says so): the E-SIGN box on the payment-done page, stored word for word.
-    ("bot/compliance/esign.py", "Email me the notices"): "the payment-done page's E-SIGN box",
-    ("bot/compliance/esign.py", "Save my choice"): "the payment-done page's E-SIGN box",
-    ("bot/compliance/esign.py", "Ticked the box"): "the record of the payment-done page's answer",
-    ("bot/compliance/esign.py", "Left the box empty"): "the record of the payment-done page's answer",
 }
 
 

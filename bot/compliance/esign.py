@@ -37,12 +37,17 @@ REQUIRED_DISCLOSURES = frozenset({"validation_notice", "dispute_verification", "
 # PLAN-3's notice falls back to a text (no print-and-mail provider could post it in its 3-10 business days).
 BY_TEXT_INSTEAD = frozenset({"debit_notice"})
 # The box on the payment-done page when the plan's first payment set up autopay (bot/gateway/pay_routes.py).
-WEB_CHECKBOX = ("Email me the notices the law says we must send about this plan, like the notice before each card "
-                "payment, at {address}. I have a device that opens email and web pages, and I can keep or print "
-                "them. I can ask for paper copies for free, or stop emails, at any time.")
-WEB_SAVE = "Save my choice"
-WEB_TICKED = f"Ticked the box, then pressed \"{WEB_SAVE}\""
-WEB_UNTICKED = f"Left the box empty, then pressed \"{WEB_SAVE}\""
+# Its words are in bot/wording/ (esign_web_*), in the debtor's language; these names hold the English.
+WEB_CHECKBOX = wording.say("esign_web_checkbox")
+WEB_SAVE = wording.say("esign_web_save")
+WEB_TICKED = wording.say("esign_web_ticked", save=WEB_SAVE)
+WEB_UNTICKED = wording.say("esign_web_unticked", save=WEB_SAVE)
+
+
+def web_answer(ticked: bool, language: str | None) -> str:
+    """What the debtor did with the box, in the words of the page they saw (stored with the consent)."""
+    save = wording.say("esign_web_save", language)
+    return wording.say("esign_web_ticked" if ticked else "esign_web_unticked", language, save=save)
 ANSWER_WAIT = timedelta(hours=1)  # how long a notice waits for an answer before it goes by post
 # The question, its buttons and replies are in bot/wording/ (esign_*), asked in the conversation's language; these
 # names hold the English. QUESTION_MARKS find the question among the bot's messages, in either language.

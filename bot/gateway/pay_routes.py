@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from bot import wording
-from bot.compliance import esign
 from bot.db import session_scope
 from bot.gateway.couriers import couriers_for
 from bot.payments import autopay_authorisation, service
@@ -81,7 +80,7 @@ async def pay_done(request: Request, session_id: str = "") -> Response:
         reference = f"<strong>{escape(summary['reference'])}</strong>"
         body = (f"<p>{_say('page_received', speaks, amount=amount, reference=reference)}</p>"
                 f"<p>{_say('page_receipt_in_chat', speaks)}</p>")
-        body += await run_in_threadpool(_esign_form, app.state.engine, session_id)
+        body += await run_in_threadpool(_esign_form, app.state.engine, session_id, speaks)
     elif summary["status"] == "held":
         body = f"<p>{_say('page_held', speaks)}</p>"
     else:
@@ -90,17 +89,17 @@ async def pay_done(request: Request, session_id: str = "") -> Response:
                  language=speaks)
 
 
-def _esign_form(engine: Any, session_id: str) -> str:
+def _esign_form(engine: Any, session_id: str, speaks: str | None = None) -> str:
     """EMAIL-1: when this payment set up autopay, a box to get the PLAN-3 notices by email (E-SIGN consent)."""
     with session_scope(engine) as session:
         words = autopay_authorisation.esign_offer(session, session_id)
     if words is None:
         return ""
-    return (f'<h2>Notices about your plan</h2><form method="post" action="/pay/notices">'
+    return (f'<h2>{_say("page_notices_heading", speaks)}</h2><form method="post" action="/pay/notices">'
             f'<input type="hidden" name="session_id" value="{_escape(session_id)}">'
             f'<p><label><input type="checkbox" name="esign" value="yes"> {escape(words)}</label></p>'
-            f'<p>If you leave it empty, we\'ll text them to you if you\'ve texted us, or we can\'t take later '
-            f'payments automatically.</p><button type="submit">{escape(esign.WEB_SAVE)}</button></form>')
+            f'<p>{_say("page_notices_if_empty", speaks)}</p>'
+            f'<button type="submit">{_say("esign_web_save", speaks)}</button></form>')
 
 
 @router.post("/pay/notices")
@@ -114,12 +113,16 @@ async def pay_notices(request: Request) -> Response:
             return autopay_authorisation.record_esign(session, session_id, ticked, datetime.now(timezone.utc)) \
                 is not None
 
+    summary = await run_in_threadpool(service.session_summary, request.app.state.engine, session_id) \
+        if session_id else None
+    speaks = summary["language"] if summary else None
+    title = wording.say("page_notices_title", speaks)
     if not await run_in_threadpool(save):
-        return _page("Notices", "Nothing to change", "<p>There is no choice to make on this page. You can close "
-                     "it.</p>", 404)
-    said = ("We'll email the notices about your plan. You can ask for paper copies, or stop emails, at any time."
-            if ticked else "We won't email the notices about your plan.")
-    return _page("Notices", "Saved", f"<p>{escape(said)} You can close this page.</p>")
+        return _page(title, wording.say("page_nothing_to_change", speaks), f"<p>{_say('page_no_choice', speaks)}</p>",
+                     404, language=speaks)
+    said = _say("page_saved_yes" if ticked else "page_saved_no", speaks)
+    return _page(title, wording.say("page_saved", speaks), f"<p>{said} {_say('page_close', speaks)}</p>",
+                 language=speaks)
 
 
 @router.get("/pay/{token}")

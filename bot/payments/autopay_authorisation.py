@@ -137,7 +137,8 @@ def esign_offer(session: Session, checkout_session_id: str) -> str | None:
     said = esign.decision(session, debtor.id, debtor.email)
     if said is not None and said.consented:
         return None
-    return esign.WEB_CHECKBOX.format(address=esign.masked(esign.normal(debtor.email)))
+    return wording.say("esign_web_checkbox", language.for_debtor(session, debtor.id),
+                       address=esign.masked(esign.normal(debtor.email)))
 
 
 def record_esign(session: Session, checkout_session_id: str, ticked: bool, now: datetime) -> EsignConsent | None:
@@ -148,8 +149,9 @@ def record_esign(session: Session, checkout_session_id: str, ticked: bool, now: 
         return None
     payment = session.scalar(select(Payment).where(Payment.stripe_checkout_session_id == checkout_session_id))
     debtor = session.get(Debtor, session.get(Account, payment.account_id).debtor_id)
-    return esign.record(session, debtor.id, debtor.email, question, esign.WEB_TICKED if ticked else esign.WEB_UNTICKED,
-                        ticked, now, via="web", conversation_id=payment.conversation_id, account_id=payment.account_id)
+    answer = esign.web_answer(ticked, language.for_debtor(session, debtor.id))
+    return esign.record(session, debtor.id, debtor.email, question, answer, ticked, now, via="web",
+                        conversation_id=payment.conversation_id, account_id=payment.account_id)
 
 
 # --- PLAN-3 notices ----------------------------------------------------------------------------------------------

@@ -428,4 +428,21 @@ TEXTS: dict[str, str] = {
                         "person' to ask for one another way."),
     # The gateway's never-a-dead-end reply when nothing else could go (DISC-3: said to anyone).
     "safe_reply": "Sorry, I can't help with that here. You can say 'talk to a person'.",
+    # EMAIL-1 on the payment-done page (bot/gateway/pay_routes.py): the box, stored word for word when answered.
+    "esign_web_checkbox": ("Email me the notices the law says we must send about this plan, like the notice before "
+                           "each card payment, at {address}. I have a device that opens email and web pages, and I "
+                           "can keep or print them. I can ask for paper copies for free, or stop emails, at any "
+                           "time."),
+    "esign_web_save": "Save my choice",
+    "esign_web_ticked": 'Ticked the box, then pressed "{save}"',
+    "esign_web_unticked": 'Left the box empty, then pressed "{save}"',
+    "page_notices_heading": "Notices about your plan",
+    "page_notices_if_empty": ("If you leave it empty, we'll text them to you if you've texted us, or we can't take "
+                              "later payments automatically."),
+    "page_notices_title": "Notices", "page_nothing_to_change": "Nothing to change", "page_saved": "Saved",
+    "page_no_choice": "There is no choice to make on this page. You can close it.",
+    "page_saved_yes": ("We'll email the notices about your plan. You can ask for paper copies, or stop emails, at any "
+                       "time."),
+    "page_saved_no": "We won't email the notices about your plan.",
+    "page_close": "You can close this page.",
 }

@@ -419,4 +419,20 @@ TEXTS: dict[str, str] = {
     "copy_suppressed": ("Usted nos pidió no escribir a {address}, así que no puedo mandar una copia ahí. Puede "
                         "escribir 'hablar con una persona' para pedirla de otra forma."),
     "safe_reply": "Perdón, aquí no puedo ayudarle con eso. Puede escribir 'hablar con una persona'.",
+    "esign_web_checkbox": ("Mándenme por email los avisos que la ley les pide enviar sobre este plan, como el aviso "
+                           "antes de cada pago con tarjeta, a {address}. Tengo un aparato que abre emails y páginas "
+                           "web, y puedo guardarlos o imprimirlos. Puedo pedir copias en papel gratis, o dejar de "
+                           "recibir emails, cuando quiera."),
+    "esign_web_save": "Guardar mi respuesta",
+    "esign_web_ticked": 'Marcó la casilla y luego oprimió "{save}"',
+    "esign_web_unticked": 'Dejó la casilla vacía y luego oprimió "{save}"',
+    "page_notices_heading": "Avisos sobre su plan",
+    "page_notices_if_empty": ("Si la deja vacía, se los mandamos por texto si usted nos ha escrito por texto, o no "
+                              "podemos cobrar solos los otros pagos."),
+    "page_notices_title": "Avisos", "page_nothing_to_change": "No hay nada que cambiar", "page_saved": "Listo",
+    "page_no_choice": "No hay nada que elegir en esta página. Ya puede cerrarla.",
+    "page_saved_yes": ("Le vamos a mandar por email los avisos sobre su plan. Puede pedir copias en papel, o dejar de "
+                       "recibir emails, cuando quiera."),
+    "page_saved_no": "No le vamos a mandar por email los avisos sobre su plan.",
+    "page_close": "Ya puede cerrar esta página.",
 }
