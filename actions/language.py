@@ -37,3 +37,8 @@ class ActionReadLanguage(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         language = language_of(tracker)
         return [] if tracker.get_slot("language") == language else [SlotSet("language", language)]
+
+
+def numbers_text(count: int, language: str | None) -> str:
+    """"1, 2 or 3" / "1, 2 o 3": the choices a debtor can type (bot/wording)."""
+    return wording.numbers(count, language)

@@ -12,6 +12,7 @@ The card is typed only on Stripe's hosted page, never in the chat (PCI-1).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -21,7 +22,8 @@ from rasa_sdk.types import DomainDict
 from actions.context import engine, settings
 from actions.form_turn import FormTurn
 from actions.forms import DeclaredForm
-from bot import accounts
+from actions.language import language_of, numbers_text, say
+from bot import accounts, wording
 from bot.db import session_scope
 from bot.money import format_cents
 from bot.payments import service
@@ -33,17 +35,27 @@ PAYMENT_SLOTS = (*FORM_SLOTS, "payment_offer", "payment_prompt")
 ACCEPTED, DECLINED, STOPPED = "accepted", "declined", "stopped"
 SHORT = "short"
 
-DECLINED_MESSAGE = ("No problem. Nothing has been charged. Say 'pay now' any time, or 'talk to a person' if you "
-                    "need help.")
-PLAN_INSTEAD = "It sounds like you'd like to pay over time. Say 'payment plan' and I'll show you the options."
-FINISH_PLAN_FIRST = ("Let's finish setting up your plan first. Once it's set up, I'll send you a secure link for "
-                     "the first payment.")
-YES_BUTTONS = [{"title": "Yes, send the link", "payload": "/affirm"}, {"title": "No, change it", "payload": "/deny"}]
+# The words are in bot/wording/ under these keys, one text per language.
+DECLINED_MESSAGE = wording.say("pay_declined")  # the English ones, by their old names
+PLAN_INSTEAD = wording.say("pay_plan_instead")
+FINISH_PLAN_FIRST = wording.say("pay_finish_plan_first")
+
+
+def yes_buttons(language: str | None) -> list[dict[str, str]]:
+    return [{"title": wording.say("pay_yes_button", language), "payload": "/affirm"},
+            {"title": wording.say("pay_no_button", language), "payload": "/deny"}]
+
+
+YES_BUTTONS = yes_buttons(None)
+# English, and Spanish as people text it (accents dropped by _plain: "si", "olvidelo").
 _DECLINE = re.compile(r"\b(?:never\s*mind|nevermind|nvm|cancel|forget it|not now|not today|no thanks?|"
-                      r"maybe later|i'?ll pass|don'?t want to pay)\b")
+                      r"maybe later|i'?ll pass|don'?t want to pay|no gracias|ahorita no|ahora no|mejor no|"
+                      r"olvidelo|olvidalo|dejelo|dejalo|hoy no|no quiero pagar)\b")
 _OK = re.compile(r"(?:ok|okay|sure|correct|right|that'?s right|yes please|yep|yeah|yup|sounds good|go ahead|"
-                 r"send it|send the link|please do)(?: (?:please|thanks|thank you))?")
-_NO = re.compile(r"(?:no|nope|nah|n|wrong|not right|change it|different amount|go back)")
+                 r"send it|send the link|please do|si|claro|correcto|esta bien|dale|de acuerdo|si por favor|"
+                 r"mandelo|mandemelo|envielo|si mandelo)(?: (?:please|thanks|thank you|por favor|gracias))?")
+_NO = re.compile(r"(?:no|nope|nah|n|wrong|not right|change it|different amount|go back|esta mal|no es correcto|"
+                 r"otra cantidad|cambiarlo|cambiar)")
 _CHOICE_PAYLOAD = re.compile(r'"payment_choice"\s*:\s*"(\w+)"')
 
 
@@ -52,14 +64,14 @@ async def start_pay_now(dispatcher: CollectingDispatcher, tracker: Tracker, doma
     the amount question (prefilled when their message already said how much)."""
     active = (tracker.active_loop or {}).get("name")
     if active == "plan_form":
-        dispatcher.utter_message(text=FINISH_PLAN_FIRST)
+        dispatcher.utter_message(text=say("pay_finish_plan_first", tracker))
         return []
     cleared = [SlotSet(slot, None) for slot in PAYMENT_SLOTS]
     request = _request_text(tracker)
     try:
         with session_scope(engine()) as session:
             opening = accounts.opening_disclosure(session, tracker.sender_id)
-            options = service.pay_options(session, tracker.sender_id)
+            options = service.pay_options(session, tracker.sender_id, language_of(tracker))
     except accounts.NotVerified:
         dispatcher.utter_message(response="utter_verification_stopped")
         return [SlotSet("verified", False), *cleared]
@@ -91,7 +103,8 @@ def _just_heard_the_user(tracker: Tracker) -> bool:
 
 
 def _plain(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9$.' ]", " ", text.casefold().replace("’", "'")).split())
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^a-z0-9$.' ]", " ", folded.replace("’", "'")).split())
 
 
 class ValidatePaymentForm(DeclaredForm, FormValidationAction):
@@ -121,7 +134,7 @@ class _Turn(FormTurn):
         """Read from the ledger at every step (TONE-2): a balance that changed mid-conversation is never missed."""
         try:
             with session_scope(engine()) as session:
-                return service.pay_options(session, self.tracker.sender_id)
+                return service.pay_options(session, self.tracker.sender_id, language_of(self.tracker))
         except accounts.NotVerified:
             self.dispatcher.utter_message(response="utter_verification_stopped")
             self.slots["verified"] = False
@@ -139,13 +152,13 @@ class _Turn(FormTurn):
         if self.intent in ("deny", "goodbye") or _DECLINE.search(said):
             return self.end(DECLINED)
         if self.intent == "request_payment_plan":
-            self.dispatcher.utter_message(text=PLAN_INSTEAD)
+            self.dispatcher.utter_message(text=say("pay_plan_instead", self.tracker))
             return self.end(STOPPED)
         if "?" in text and not re.search(r"[0-9]", text):
             return self.ask_again("payment_amount")  # a question, not an amount: the options again
         understood = service.understand(options, text, self.picked(text, options))
         if understood.wants_plan:
-            self.dispatcher.utter_message(text=PLAN_INSTEAD)
+            self.dispatcher.utter_message(text=say("pay_plan_instead", self.tracker))
             return self.end(STOPPED)
         if understood.problem:
             self.dispatcher.utter_message(text=understood.problem)
@@ -219,7 +232,8 @@ class _Turn(FormTurn):
             return self.back()
         try:
             with session_scope(engine()) as session:
-                link = service.create_pay_link(session, self.tracker.sender_id, choice, settings())
+                link = service.create_pay_link(session, self.tracker.sender_id, choice, settings(),
+                                               language=language_of(self.tracker))
         except service.PaymentRefused as refused:
             self.dispatcher.utter_message(text=refused.message)
             return self.end(STOPPED)
@@ -241,7 +255,7 @@ class ActionAskPaymentAmount(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         try:
             with session_scope(engine()) as session:
-                options = service.pay_options(session, tracker.sender_id)
+                options = service.pay_options(session, tracker.sender_id, language_of(tracker))
         except accounts.NotVerified:
             dispatcher.utter_message(response="utter_verification_stopped")
             return [SlotSet("verified", False)]
@@ -250,16 +264,14 @@ class ActionAskPaymentAmount(Action):
             return [SlotSet("payment_prompt", None)]
         buttons = [{"title": f"{n}. {c.label}", "payload": f'/choose_option{{"payment_choice":"{c.kind}"}}'}
                    for n, c in enumerate(options.choices, 1)]
-        numbers = ", ".join(str(n) for n in range(1, len(buttons))) + f" or {len(buttons)}" if len(buttons) > 1 \
-            else "1"
-        pick = f"Reply {numbers}, or type an amount like $50. Say 'never mind' to stop."
+        pick = say("pay_pick", tracker, numbers=numbers_text(len(buttons), language_of(tracker)))
         if tracker.get_slot("payment_prompt") == SHORT:
-            dispatcher.utter_message(text=f"Sorry, I didn't catch that. {pick}", buttons=buttons)
+            dispatcher.utter_message(text=f"{say('sorry_again', tracker)} {pick}", buttons=buttons)
         else:
             balance = format_cents(options.balance_cents, options.currency)
             lines = "\n".join(b["title"] for b in buttons)
-            dispatcher.utter_message(text=f"Your balance with {options.creditor} is {balance}. How much would you "
-                                          f"like to pay?\n{lines}\n{pick}", buttons=buttons)
+            ask = say("pay_how_much", tracker, creditor=options.creditor, balance=balance)
+            dispatcher.utter_message(text=f"{ask}\n{lines}\n{pick}", buttons=buttons)
         return [SlotSet("payment_prompt", None)]
 
 
@@ -273,22 +285,20 @@ class ActionAskPaymentConfirm(Action):
         data = (tracker.get_slot("payment_offer") or {}).get("choice") or {}
         try:
             with session_scope(engine()) as session:
-                options = service.pay_options(session, tracker.sender_id)
+                options = service.pay_options(session, tracker.sender_id, language_of(tracker))
         except accounts.NotVerified:
             dispatcher.utter_message(response="utter_verification_stopped")
             return [SlotSet("verified", False)]
         if not data or options.refusal:
-            dispatcher.utter_message(text=options.refusal or "Sorry, I lost track of the amount. Say 'pay now' to "
-                                                              "start again.")
+            dispatcher.utter_message(text=options.refusal or say("pay_lost_track", tracker))
             return [SlotSet("payment_prompt", None)]
         choice = service.PayChoice(kind=data["kind"], amount_cents=int(data["amount_cents"]), label="",
                                    installment_id=data.get("installment_id"), settles_cents=data.get("settles_cents"))
         if tracker.get_slot("payment_prompt") == SHORT:
-            text = f"To get your secure link for {format_cents(choice.amount_cents, options.currency)}, " \
-                   "reply YES. Or tell me a different amount, or say 'never mind'."
+            text = say("pay_confirm_again", tracker, amount=format_cents(choice.amount_cents, options.currency))
         else:
             text = service.confirmation_question(options, choice)
-        dispatcher.utter_message(text=text, buttons=YES_BUTTONS)
+        dispatcher.utter_message(text=text, buttons=yes_buttons(language_of(tracker)))
         return [SlotSet("payment_prompt", None)]
 
 
@@ -304,5 +314,5 @@ class ActionPaymentFinish(Action):
         if outcome == ACCEPTED and context.get("link_message"):
             dispatcher.utter_message(text=context["link_message"])
         elif outcome == DECLINED:
-            dispatcher.utter_message(text=DECLINED_MESSAGE)
+            dispatcher.utter_message(text=say("pay_declined", tracker))
         return [SlotSet(slot, None) for slot in PAYMENT_SLOTS]

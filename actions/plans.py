@@ -16,6 +16,7 @@ re-checks them against the ledger and the policy before anything is saved.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timezone
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -27,7 +28,8 @@ from sqlalchemy import select
 from actions.context import engine, settings
 from actions.form_turn import FormTurn
 from actions.forms import DeclaredForm
-from bot import accounts
+from actions.language import language_of, numbers_text, say
+from bot import accounts, wording
 from bot.db import session_scope
 from bot.db.models import Account, Plan
 from bot.messaging import copies
@@ -45,29 +47,46 @@ ACCEPTED, DECLINED = "accepted", "declined"
 SHORT = "short"  # plan_prompt: re-ask briefly instead of repeating the whole list
 AGAIN = "again"  # plan_prompt: the list again (after a question, or NO), without repeating the note
 
-CONSENT_PROMPT = "Reply YES to agree to these terms, or NO to go back to the options."
-CONSENT_AGAIN = ("To agree to these terms, please reply YES. Reply NO to go back to the options, "
-                 "or say 'never mind' to stop.")
-DECLINED_MESSAGE = ("No problem. I haven't set anything up. If you'd like other options, tell me what you can pay, "
-                    "or say 'talk to a person'.")
-PERSON_NEXT = "Say 'talk to a person' to reach them."
-YES_BUTTON = "Yes, I agree"
-YES_BUTTONS = [{"title": YES_BUTTON, "payload": "/affirm"}, {"title": "No, go back", "payload": "/deny"}]
-PERSON_BUTTON = {"title": "Talk to a person", "payload": "/request_human"}
+# The words are in bot/wording/ (one catalogue per language); these names hold the English, for the tests.
+CONSENT_PROMPT = wording.say("plan_consent_prompt")
+CONSENT_AGAIN = wording.say("plan_consent_again")
+DECLINED_MESSAGE = wording.say("plan_declined")
+PERSON_NEXT = wording.say("plan_person_next")
+YES_BUTTON = wording.say("plan_yes_button")
 
+
+def yes_buttons(language: str | None) -> list[dict[str, str]]:
+    return [{"title": wording.say("plan_yes_button", language), "payload": "/affirm"},
+            {"title": wording.say("plan_no_button", language), "payload": "/deny"}]
+
+
+def person_button(language: str | None) -> dict[str, str]:
+    return {"title": wording.say("plan_person_button", language), "payload": "/request_human"}
+
+
+YES_BUTTONS = yes_buttons(None)
+PERSON_BUTTON = person_button(None)
+
+# English, and Spanish as people text it (accents dropped first: "la primera", "opcion 2", "olvidelo").
 _CHOICE_WORDS = {"one": 1, "first": 1, "1st": 1, "two": 2, "second": 2, "2nd": 2, "three": 3, "third": 3,
-                 "3rd": 3, **{str(n): n for n in range(1, 10)}}
+                 "3rd": 3, "uno": 1, "una": 1, "primera": 1, "primero": 1, "dos": 2, "segunda": 2, "segundo": 2,
+                 "tres": 3, "tercera": 3, "tercero": 3, **{str(n): n for n in range(1, 10)}}
 _FILLER = frozenset(
     "option options opt choice number no num nr plan the a an i ill id im will would like want take choose "
     "pick picking select go going with for lets let us do please pls plz ok okay yes yeah yep that thats this is "
-    "it me give fine sounds good works how about what to gonna prefer then actually instead sure rather".split())
+    "it me give fine sounds good works how about what to gonna prefer then actually instead sure rather "
+    "opcion opciones la el lo los las numero quiero quisiera tomo escojo elijo prefiero me doy si por favor "
+    "porfa esa ese esta este de mejor entonces bueno".split())
 _DECLINE = re.compile(
     r"\b(?:never\s*mind|nevermind|nvm|forget (?:it|about it|that|the plan)|not (?:right )?now|not today|"
     r"not interested|maybe later|no thanks?|no thank you|no thx|nty|i'?ll pass|don'?t want (?:a |the |any )?plan|"
-    r"i'?m good|not anymore|leave it)\b")
+    r"i'?m good|not anymore|leave it|"
+    r"olvidelo|olvidalo|dejelo|dejalo|ahorita no|ahora no|hoy no|no gracias|mejor no|no me interesa|"
+    r"no quiero (?:un |el |ningun )?plan)\b")
 _BACK = re.compile(
     r"(?:no|nope|nah|n|go back|back|no go back|not that one|the other one|other options?|show me the options|"
-    r"(?:i )?changed my mind|no i changed my mind|different option)")
+    r"(?:i )?changed my mind|no i changed my mind|different option|"
+    r"volver|regresar|no quiero volver|otra opcion|otras opciones|esa no|cambie de opinion)")
 
 
 # --- entry points ----------------------------------------------------------------------------------------------
@@ -81,7 +100,8 @@ class ActionPlanStart(Action):
         return "action_plan_start"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        events, _ = _start(dispatcher, tracker.sender_id, tracker.latest_message.get("text") or "")
+        events, _ = _start(dispatcher, tracker.sender_id, tracker.latest_message.get("text") or "",
+                           language_of(tracker))
         return events
 
 
@@ -89,7 +109,7 @@ async def start_after_verification(dispatcher: CollectingDispatcher, tracker: Tr
                                    domain: DomainDict) -> list[EventType]:
     """Called by action_answer_request when verification finishes and a plan was what they asked for: behaves
     like action_plan_start on the message that asked, then opens the form itself (no rule follows that action)."""
-    events, offering = _start(dispatcher, tracker.sender_id, _request_text(tracker))
+    events, offering = _start(dispatcher, tracker.sender_id, _request_text(tracker), language_of(tracker))
     return events + [FollowupAction(PLAN_FORM)] if offering else events
 
 
@@ -99,7 +119,7 @@ async def answer_plan_status(dispatcher: CollectingDispatcher, tracker: Tracker,
     try:
         with session_scope(engine()) as session:
             messages = accounts.opening_disclosure(session, tracker.sender_id)
-            messages += service.plan_status(session, tracker.sender_id)
+            messages += service.plan_status(session, tracker.sender_id, language=language_of(tracker))
     except accounts.NotVerified:
         dispatcher.utter_message(response="utter_verification_stopped")
         return [SlotSet("verified", False)]
@@ -116,13 +136,14 @@ class ActionPlanStatus(Action):
         return await answer_plan_status(dispatcher, tracker, domain)
 
 
-def _start(dispatcher: CollectingDispatcher, conversation_id: str, text: str) -> tuple[list[EventType], bool]:
+def _start(dispatcher: CollectingDispatcher, conversation_id: str, text: str,
+           language: str | None = None) -> tuple[list[EventType], bool]:
     cleared = [SlotSet(slot, None) for slot in PLAN_SLOTS if slot != "plan_flow"]
     try:
         with session_scope(engine()) as session:
             # The disclosure comes before anything about the debt, even a refusal (DISC-1).
             opening = accounts.opening_disclosure(session, conversation_id)
-            offer = service.offer(session, conversation_id, text)
+            offer = service.offer(session, conversation_id, text, language=language)
     except accounts.NotVerified:
         dispatcher.utter_message(response="utter_verification_stopped")
         return [SlotSet("verified", False), *cleared, SlotSet("plan_flow", STOPPED)], False
@@ -155,7 +176,7 @@ def parse_choice(text: str, count: int) -> int | None:
     is anything else; 0 if it names an option number that isn't on the list."""
     if "$" in text:
         return None  # "$2" is an amount
-    tokens = re.findall(r"[a-z0-9]+", text.casefold().replace("'", ""))
+    tokens = re.findall(r"[a-z0-9]+", _fold(text).replace("'", ""))
     picks = {_CHOICE_WORDS[t] for t in tokens if t in _CHOICE_WORDS and t != "one"}
     if not picks and "one" in tokens and (tokens == ["one"] or tokens[tokens.index("one") - 1] in (
             "option", "number", "choice", "plan", "no", "nr")):
@@ -167,12 +188,17 @@ def parse_choice(text: str, count: int) -> int | None:
     return pick if 1 <= pick <= count else 0
 
 
+def _fold(text: str) -> str:
+    """Lower case, accents dropped ("Olvídelo" is "olvidelo", as many type it)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
 def _declines(text: str) -> bool:
-    return bool(_DECLINE.search(text.casefold().replace("’", "'")))
+    return bool(_DECLINE.search(_fold(text).replace("’", "'")))
 
 
 def _goes_back(text: str) -> bool:
-    return bool(_BACK.fullmatch(" ".join(re.sub(r"[^a-z ]", " ", text.casefold()).split())))
+    return bool(_BACK.fullmatch(" ".join(re.sub(r"[^a-z ]", " ", _fold(text)).split())))
 
 
 def _with_hint(answer: str, hint: str | None) -> str:
@@ -248,7 +274,7 @@ class _Turn(FormTurn):
 
     def on_consent(self, text: str) -> None:
         if text.strip().startswith("/affirm"):
-            return self.accept(YES_BUTTON)  # the words on the button they pressed
+            return self.accept(wording.say("plan_yes_button", language_of(self.tracker)))  # the button's words
         if service.is_explicit_yes(text):
             return self.accept(text.strip())
         pick = self.choice(text)
@@ -274,7 +300,7 @@ class _Turn(FormTurn):
     def offer(self, text: str, intro: str | None = None) -> None:
         try:
             with session_scope(engine()) as session:
-                offer = service.offer(session, self.tracker.sender_id, text)
+                offer = service.offer(session, self.tracker.sender_id, text, language=language_of(self.tracker))
         except accounts.NotVerified:
             self.dispatcher.utter_message(response="utter_verification_stopped")
             self.slots["verified"] = False
@@ -318,7 +344,8 @@ class _Turn(FormTurn):
         try:
             with session_scope(engine()) as session:
                 plan = service.accept(session, self.tracker.sender_id, option, consent_text,
-                                      datetime.now(timezone.utc), terms_shown=self.context.get("shown"))
+                                      datetime.now(timezone.utc), terms_shown=self.context.get("shown"),
+                                      language=language_of(self.tracker))
                 reference = plan.reference
         except service.ConsentRequired:
             return self.ask_again("plan_consent")
@@ -353,19 +380,23 @@ class _Turn(FormTurn):
 # --- asking ----------------------------------------------------------------------------------------------------
 
 
-def amount_question(frequencies: list[str] | tuple[str, ...], hint: str | None) -> str:
+def amount_question(frequencies: list[str] | tuple[str, ...], hint: str | None, language: str | None = None) -> str:
     """What they can pay, asked in the words of the schedules this creditor allows."""
-    every = {"weekly": "each week", "biweekly": "every 2 weeks", "monthly": "each month"}
+    known = ("weekly", "biweekly", "monthly")
+
+    def say(key: str, **values: object) -> str:
+        return wording.say(key, language, **values)
+
     asked = parse_affordability(hint or "").frequency
     if asked in frequencies:
-        question = f"How much can you pay {every[asked]}?"
+        question = say("plan_ask_each", every=say(f"plan_each_{asked}"))
     elif len(frequencies) == 1:
-        question = f"How much can you pay {every.get(frequencies[0], 'each time')}?"
+        only = frequencies[0] if frequencies[0] in known else "other"
+        question = say("plan_ask_each", every=say(f"plan_each_{only}"))
     else:
-        examples = {"monthly": "$50 a month", "biweekly": "$25 every 2 weeks", "weekly": "$15 a week"}
-        shown = [examples[f] for f in frequencies if f in examples][:2]
-        question = f"How much can you pay, and how often? For example: {' or '.join(shown)}."
-    return f"I can help you set up a plan. {question} Or say 'never mind' to stop."
+        shown = [say(f"plan_example_{f}") for f in frequencies if f in known][:2]
+        question = say("plan_ask_how_often", examples=f" {say('or')} ".join(shown))
+    return say("plan_amount_intro", question=question)
 
 
 class ActionAskPlanRequest(Action):
@@ -374,13 +405,9 @@ class ActionAskPlanRequest(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         context = tracker.get_slot("plan_offer") or {}
-        dispatcher.utter_message(text=amount_question(context.get("frequencies") or ["monthly"], context.get("hint")))
+        dispatcher.utter_message(text=amount_question(context.get("frequencies") or ["monthly"], context.get("hint"),
+                                                      language_of(tracker)))
         return [SlotSet("plan_prompt", None)]
-
-
-def _numbers(count: int) -> str:
-    digits = [str(n) for n in range(1, count + 1)]
-    return digits[0] if count == 1 else f"{', '.join(digits[:-1])} or {digits[-1]}"
 
 
 class ActionAskPlanChoice(Action):
@@ -393,29 +420,27 @@ class ActionAskPlanChoice(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         context = tracker.get_slot("plan_offer") or {}
         currency = context.get("currency") or "USD"
+        speaks = language_of(tracker)
         options = [service.option_from_dict(o) for o in context.get("options") or []]
         if not options:
-            dispatcher.utter_message(text="Sorry, I lost track of the options. Say 'payment plan' to see them again.")
+            dispatcher.utter_message(text=say("plan_lost_track", tracker))
             return [SlotSet("plan_prompt", None)]
-        buttons = [{"title": f"{n}. {service.option_summary(o, currency)}",
+        buttons = [{"title": f"{n}. {service.option_summary(o, currency, speaks)}",
                     "payload": f'/choose_option{{"plan_choice":"{n}"}}'} for n, o in enumerate(options, 1)]
         if context.get("needs_person"):
-            buttons.append(PERSON_BUTTON)  # PLAN-4: far from what they can pay, so a person is offered
-        pick = f"Reply {_numbers(len(options))} to choose, or tell me a different amount. Say 'never mind' to stop."
+            buttons.append(person_button(speaks))  # PLAN-4: far from what they can pay, so a person is offered
+        pick = say("plan_pick", tracker, numbers=numbers_text(len(options), speaks))
         if tracker.get_slot("plan_prompt") == SHORT:
-            dispatcher.utter_message(text=f"Sorry, I didn't catch that. {pick}", buttons=buttons)
+            dispatcher.utter_message(text=f"{say('sorry_again', tracker)} {pick}", buttons=buttons)
             return [SlotSet("plan_prompt", None)]
         again = tracker.get_slot("plan_prompt") == AGAIN
         note = None if again else context.get("note")
         if context.get("needs_person"):
-            note = f"{note} {PERSON_NEXT}" if note else f"A person on our team can look at other options with " \
-                                                         f"you. {PERSON_NEXT}"
+            note = " ".join((note or say("plan_person_note", tracker), say("plan_person_next", tracker)))
         if note:
             dispatcher.utter_message(text=note)
-        lines = "\n".join(f"{n}. {describe_option(o, currency)}" for n, o in enumerate(options, 1))
-        heading = "Here is what I can offer:" if len(options) == 1 else "Here are your options:"
-        if again:
-            heading = heading.replace(":", " again:")
+        lines = "\n".join(f"{n}. {describe_option(o, currency, speaks)}" for n, o in enumerate(options, 1))
+        heading = say(f"plan_heading_{'one' if len(options) == 1 else 'many'}{'_again' if again else ''}", tracker)
         dispatcher.utter_message(text=f"{heading}\n{lines}\n{pick}", buttons=buttons)
         return [SlotSet("plan_prompt", None)]
 
@@ -429,17 +454,18 @@ class ActionAskPlanConsent(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         context = dict(tracker.get_slot("plan_offer") or {})
+        speaks = language_of(tracker)
         if tracker.get_slot("plan_prompt") == SHORT and context.get("shown"):
-            dispatcher.utter_message(text=CONSENT_AGAIN, buttons=YES_BUTTONS)
+            dispatcher.utter_message(text=say("plan_consent_again", tracker), buttons=yes_buttons(speaks))
             return [SlotSet("plan_prompt", None)]
         try:
             option = service.option_from_dict(context["options"][int(tracker.get_slot("plan_choice")) - 1])
         except (TypeError, ValueError, KeyError, IndexError):
-            dispatcher.utter_message(text="Sorry, I lost track of the options. Say 'payment plan' to see them again.")
+            dispatcher.utter_message(text=say("plan_lost_track", tracker))
             return [SlotSet("plan_prompt", None)]
-        terms = service.terms_text(option, context.get("currency") or "USD")
+        terms = service.terms_text(option, context.get("currency") or "USD", speaks)
         dispatcher.utter_message(text=terms)
-        dispatcher.utter_message(text=CONSENT_PROMPT, buttons=YES_BUTTONS)
+        dispatcher.utter_message(text=say("plan_consent_prompt", tracker), buttons=yes_buttons(speaks))
         context["shown"] = terms
         return [SlotSet("plan_prompt", None), SlotSet("plan_offer", context)]
 
@@ -460,12 +486,14 @@ class ActionPlanFinish(Action):
                 messages: list[str] = []
                 if plan is not None and account is not None:
                     # What happens next is the first payment's own secure link, not a promise of one (PCI-1).
-                    first = payments.first_payment_message(session, plan, tracker.sender_id, settings())
-                    messages = service.confirmation(plan, account.currency, next_step=first)
+                    speaks = language_of(tracker)
+                    first = payments.first_payment_message(session, plan, tracker.sender_id, settings(),
+                                                           language=speaks)
+                    messages = service.confirmation(plan, account.currency, next_step=first, language=speaks)
                     copies.email_copy(session, account, copies.PLAN_CONFIRMATION, "\n\n".join(messages),
                                       datetime.now(timezone.utc))  # a copy to keep, with E-SIGN consent
             for text in messages:
                 dispatcher.utter_message(text=text)
         elif outcome == DECLINED:
-            dispatcher.utter_message(text=DECLINED_MESSAGE)
+            dispatcher.utter_message(text=say("plan_declined", tracker))
         return [SlotSet(slot, None) for slot in PLAN_SLOTS]

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from actions.context import engine, settings
 from actions.forms import DeclaredForm
-from bot import handoff
+from actions.language import say
+from bot import handoff, wording
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
 from bot.compliance import person_request, sensitive_requests
@@ -22,8 +23,8 @@ from bot.db.models import Conversation
 
 # VUL-2 + HO-1 in one message: the hardship reply would offer the person already being fetched, so this short
 # acknowledgement comes before the handoff's own reply instead. Content-neutral (DISC-3): said before verification too.
-HARDSHIP_WITH_PERSON = "Thanks for telling me. I'm sorry things are hard right now."
-DETAILS_THANKS = "Thank you. A person on our team will take it from here."
+HARDSHIP_WITH_PERSON = wording.say("hardship_with_person")  # the English ones (bot/wording/ has each language)
+DETAILS_THANKS = wording.say("details_thanks")
 
 
 def _hardship_and_person(session: Session, conversation_id: str, text: str, support: str,
@@ -35,7 +36,9 @@ def _hardship_and_person(session: Session, conversation_id: str, text: str, supp
     handoff.request(session, conversation_id, "hardship", rule_id="VUL-2",
                     account_id=accounts[0].id if accounts else None)
     # The text has been read once (the VUL-1 military cue) by the hardship call; the request itself needs none.
-    return [HARDSHIP_WITH_PERSON] + sensitive_requests.handle(session, conversation_id, "request_human", "", support,
+    conversation = session.get(Conversation, conversation_id)
+    said = wording.say("hardship_with_person", conversation.language if conversation is not None else None)
+    return [said] + sensitive_requests.handle(session, conversation_id, "request_human", "", support,
                                                              hours=hours)
 
 
@@ -65,7 +68,8 @@ class ActionHandleSensitive(Action):
         return [SlotSet("pending_request", None)]
 
 
-_DONT_HAVE = ("don't have", "dont have", "don't know", "dont know", "not sure", "no idea", "idk", "none")
+_DONT_HAVE = ("don't have", "dont have", "don't know", "dont know", "not sure", "no idea", "idk", "none",
+              "no lo tengo", "no tengo", "no sé", "no se", "ni idea", "no estoy seguro", "no estoy segura")
 
 
 def _clean(value: object) -> str | None:
@@ -119,5 +123,5 @@ class ActionCaptureDetails(Action):
         intent = "bankruptcy" if tracker.get_slot("bankruptcy_case_number") else "attorney_represented"
         with session_scope(engine()) as session:
             sensitive_requests.capture(session, tracker.sender_id, intent, values)
-        dispatcher.utter_message(text=DETAILS_THANKS)
+        dispatcher.utter_message(text=say("details_thanks", tracker))
         return [SlotSet(f, None) for f in fields]

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import audit, contact_preferences
+from bot import audit, contact_preferences, wording
 from bot.compliance import contact_window, outbound_gate, sensitive_requests
 from bot.db.models import (
     AccountStatus,
@@ -54,11 +54,10 @@ from bot.messaging.outbox import Draft, Posted
 
 KIND = "feedback_ask"
 # VOICE.md: plain, one idea, a next step. DISC-3: it says nothing about a debt, so it may go to anyone.
-QUESTION = ("Before you go: how did we do today? Reply with a number from 1 (poor) to 5 (great). "
-            "You can add a few words too.")
-THANKS_FOR_SCORE = ("Thanks for your answer. If you'd like to tell us more, type it now. "
-                    "Or just say what else you need.")
-THANKS_FOR_COMMENT = "Thanks for telling us. You can message again any time."
+# The words are in bot/wording/ (feedback_*), said in the conversation's language; these names hold the English.
+QUESTION = wording.say("feedback_question")
+THANKS_FOR_SCORE = wording.say("feedback_thanks_score")
+THANKS_FOR_COMMENT = wording.say("feedback_thanks_comment")
 SCORE_WAIT = timedelta(minutes=30)  # after the question, a bare digit is its answer for this long
 COMMENT_WAIT = timedelta(minutes=15)  # after the thanks, the next message is the comment for this long
 COMMENT_LIMIT = 1000
@@ -166,7 +165,8 @@ def ask(session: Session, conversation: Conversation, *, ended_by: str, intent: 
         audit.record(session, "feedback_not_asked", rule_id=refused.rule_id, conversation_id=conversation.id,
                      detail={"reason": refused.reason, "ended_by": ended_by}, at=now)
         return None
-    posted = outbox.post_reply(session, conversation, Draft(QUESTION, KIND), now=now, window=window)
+    question = wording.say("feedback_question", conversation.language)
+    posted = outbox.post_reply(session, conversation, Draft(question, KIND), now=now, window=window)
     if posted.status == outbox.DEFERRED and posted.queued_id:
         # A survey is worth asking only now: what the gate would send later is cancelled, not kept.
         queued = session.get(ScheduledMessage, posted.queued_id)
@@ -223,7 +223,7 @@ def take_score(session: Session, conversation: Conversation, inbound: Message,
         request.comment, request.comment_message_id = words[:COMMENT_LIMIT], inbound.id
     audit.record(session, "feedback_answered", conversation_id=conversation.id, actor="debtor",
                  detail={"score": request.score, "comment": bool(words)}, at=now)
-    return [THANKS_FOR_COMMENT if words else THANKS_FOR_SCORE]
+    return [wording.say("feedback_thanks_comment" if words else "feedback_thanks_score", conversation.language)]
 
 
 def comment_due(session: Session, conversation: Conversation, inbound: Message,
@@ -237,7 +237,7 @@ def comment_due(session: Session, conversation: Conversation, inbound: Message,
     if request.answered_at is None or now - request.answered_at > COMMENT_WAIT:
         return False
     last = _last_sent(session, conversation.id, before=inbound.id)
-    return last is not None and last.text == THANKS_FOR_SCORE
+    return last is not None and last.text in wording.every_language("feedback_thanks_score")
 
 
 def is_comment(intent: str | None, confidence: float | None) -> bool:
@@ -254,7 +254,8 @@ def take_comment(session: Session, conversation_id: str, inbound_id: int, text: 
         return []
     request.comment, request.comment_message_id = text.strip()[:COMMENT_LIMIT], inbound_id
     audit.record(session, "feedback_commented", conversation_id=conversation_id, actor="debtor", at=now)
-    return [THANKS_FOR_COMMENT]
+    conversation = session.get(Conversation, conversation_id)
+    return [wording.say("feedback_thanks_comment", conversation.language if conversation is not None else None)]
 
 
 # --- what the answers say -----------------------------------------------------------------------------------------

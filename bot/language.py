@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import wording
@@ -144,6 +144,26 @@ def for_debtor(session: Session, debtor_id: str | None) -> str:
     """The language bot-initiated messages to a debtor are written in (reminders, notices, receipts)."""
     debtor = session.get(Debtor, debtor_id) if debtor_id else None
     return wording.language_or_default(debtor.language if debtor is not None else None)
+
+
+def for_contact(session: Session, channel: str, address: str | None, debtor_id: str | None) -> str:
+    """The language of a bot-initiated message (reminder, notice, receipt, campaign) to this address about this
+    debtor: the debtor's (set_language keeps it current in every conversation), else the one last used from the
+    address, else English. Its body and its DISC-2 and OPT-1 lines (bot/compliance/outbound_gate.py) all use it."""
+    debtor = session.get(Debtor, debtor_id) if debtor_id else None
+    if debtor is not None and debtor.language:
+        return wording.language_or_default(debtor.language)
+    remembered = contact_language(session, channel, address) if address else None
+    return wording.language_or_default(remembered)
+
+
+def for_address(session: Session, channel: str, address: str) -> str:
+    """The language of a message to an address whose debtor the caller does not know (an email's template): the
+    debtor with that phone or email address, else the address's own, as for_contact reads them."""
+    column = Debtor.phone if channel == "sms" else func.lower(Debtor.email)
+    wanted = address if channel == "sms" else address.strip().lower()
+    debtor_id = session.scalar(select(Debtor.id).where(column == wanted, Debtor.language.is_not(None)).limit(1))
+    return for_contact(session, channel, address, debtor_id)
 
 
 def set_language(session: Session, conversation: Conversation, language: str, *, confirmed: bool,

@@ -34,9 +34,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import audit, outreach_order
+from bot import audit, language, outreach_order, wording
 from bot.compliance import outbound_gate
-from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
+from bot.compliance.disclosures import debt_collector_disclosure
 from bot.compliance.holds import hold_rule
 from bot.config import Settings
 from bot.db import session_scope
@@ -53,10 +53,10 @@ from bot.db.models import (
 )
 from bot.messaging import outbox
 from bot.messaging.queue import RunSummary, Transport, process_due
-from bot.money import format_cents
 from bot.plans.service import OPEN_STATUSES
 from bot.plans.terms import format_date
 from bot.sms import SmsUnavailable
+from bot.wording import formats
 
 INSTALLMENT_REMINDER = "installment_reminder"
 MISSED_PAYMENT = "missed_payment"
@@ -64,29 +64,20 @@ FIRST_CONTACT = "first_contact"
 REMINDER_KINDS = (INSTALLMENT_REMINDER, MISSED_PAYMENT)
 CAMPAIGNS = ("first-contact",)
 
-# Every bot-initiated text's words. VOICE.md: plain, short, always a next step; figures from the ledger (TONE-2);
-# no urgency, threats or guilt (TONE-1). The gate adds "This message is from a debt collector." (DISC-2) to the
-# two debt texts and "Reply STOP to opt out." (OPT-1) to all three.
+# Every bot-initiated text's words, by the catalogue key (bot/wording/, one text per language). VOICE.md: plain,
+# short, always a next step; figures from the ledger (TONE-2); no urgency, threats or guilt (TONE-1). The gate adds
+# the DISC-2 notice to the two debt texts and the OPT-1 line to all three, in the same language.
 TEMPLATES = {
-    INSTALLMENT_REMINDER: (
-        "Hi, this is {business}. Payment {number} of {count} on your plan {reference}, {amount}, is due on "
-        "{due}. To pay, reply 'pay now' and we'll send a secure link. Questions? Reply 'talk to a person'."
-    ),
-    MISSED_PAYMENT: (
-        "Hi, this is {business}. We haven't received payment {number} of {count} on your plan {reference}, "
-        "{amount}, which was due on {due}. If you've paid it, thank you. If not, reply 'pay now' for a secure "
-        "link, or 'talk to a person' to talk about your plan."
-    ),
+    INSTALLMENT_REMINDER: "reminder_installment",
+    MISSED_PAYMENT: "reminder_missed",
     # DISC-3: nothing about a debt, nothing that names the creditor or the debtor.
-    FIRST_CONTACT: (
-        "Hello, this is an automated message from {business}. We'd like to talk with you about a personal "
-        "business matter. Please reply to this text, or contact us at {support}."
-    ),
+    FIRST_CONTACT: "first_contact",
 }
 
 
-def render(kind: str, settings: Settings, **values: str) -> str:
-    return TEMPLATES[kind].format(business=settings.business_name, support=settings.support_contact, **values)
+def render(kind: str, settings: Settings, language: str | None = None, **values: str) -> str:
+    return wording.say(TEMPLATES[kind], language, business=settings.business_name,
+                       support=settings.support_contact, **values)
 
 
 # --- candidates ---------------------------------------------------------------------------------------------------
@@ -189,11 +180,13 @@ def _installment_candidate(session: Session, settings: Settings, kind: str, inst
     if not debtor.phone:
         candidate.skip = "no phone number on file"
         return candidate
-    text = render(kind, settings, number=str(installment.number), count=str(plan.installment_count),
-                  reference=plan.reference, amount=format_cents(installment.amount_cents, account.currency),
-                  due=format_date(installment.due_date))
+    # The debtor's language, as the gate will read it for the DISC-2 and OPT-1 lines (bot/language.py).
+    speaks = language.for_contact(session, "sms", debtor.phone, debtor.id)
+    text = render(kind, settings, speaks, number=str(installment.number), count=str(plan.installment_count),
+                  reference=plan.reference, amount=formats.money(installment.amount_cents, account.currency, speaks),
+                  due=formats.long_date(installment.due_date, speaks))
     # DISC-1: the first message with debt information carries the full disclosure.
-    candidate.text = text if _disclosed(session, debtor.id) else f"{DEBT_COLLECTOR_DISCLOSURE} {text}"
+    candidate.text = text if _disclosed(session, debtor.id) else f"{debt_collector_disclosure(speaks)} {text}"
     return candidate
 
 
@@ -230,7 +223,8 @@ def first_contact_candidates(session: Session, settings: Settings, creditor: str
             candidate.skip = why
         else:
             taken[debtor.phone] = account.account_ref
-            candidate.text = render(FIRST_CONTACT, settings)
+            candidate.text = render(FIRST_CONTACT, settings, language.for_contact(session, "sms", debtor.phone,
+                                                                                  debtor.id))
     return found
 
 

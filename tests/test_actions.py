@@ -23,8 +23,8 @@ from actions.verification import (
     ActionRequestVerification,
     ValidateVerifyForm,
 )
-from bot import conversations
-from bot.compliance import person_request, sensitive_requests
+from bot import conversations, wording
+from bot.compliance import neutral, person_request, sensitive_requests
 from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
 from bot.db import session_scope
 from bot.db.models import Account, AuditEvent, Conversation, Handoff
@@ -276,6 +276,25 @@ async def test_HO_1_hardship_alone_still_only_offers_a_person(conversation_id, s
     with session_scope(sqlite_engine) as session:
         assert session.scalars(select(Handoff)).all() == []
     assert replies == [sensitive_requests.RULES["hardship"].reply.format(support=context.settings().support_contact)]
+
+
+@pytest.mark.parametrize(("intent", "key"), [("cease_contact", "cease_reply"), ("hardship", "hardship_reply"),
+                                              ("wrong_person", "wrong_person_reply"), ("deceased", "deceased_reply")])
+async def test_CEASE_VUL_2_ID_4_a_spanish_conversation_gets_the_reply_to_its_request_in_spanish(
+        conversation_id, sqlite_engine, intent, key):
+    """The conversation's language decides the reply; the rule applied is the same (issue 23). Mutation tried:
+    sensitive_requests.handle saying the reply with language None (the English reply: failed)."""
+    with session_scope(sqlite_engine) as session:
+        session.get(Conversation, conversation_id).language = "es"
+    replies = await _handle_sensitive(conversation_id, intent, "ya no me llamen")
+    assert replies == [wording.say(key, "es", support=context.settings().support_contact)]
+    assert replies[0] != wording.say(key, "en", support=context.settings().support_contact)
+    assert neutral.debt_content(replies[0]) == []  # DISC-3: still nothing about a debt before verification
+
+
+async def test_an_english_conversation_still_gets_the_english_reply(conversation_id, sqlite_engine):
+    replies = await _handle_sensitive(conversation_id, "cease_contact", "stop calling me")
+    assert replies == [sensitive_requests.RULES["cease_contact"].reply]
 
 
 @pytest.mark.parametrize(("intent", "text", "expected"), [

@@ -293,3 +293,23 @@ def test_a_canned_response_with_a_banned_claim_an_amount_or_an_unknown_placehold
         canned.parse({"responses": [{"id": "bad", "title": "Bad", "text": text, "text_es": "Hola."}]})
     with pytest.raises(canned.CannedError, match=problem):  # the Spanish is held to the same checks
         canned.parse({"responses": [{"id": "bad", "title": "Bad", "text": "Hello.", "text_es": text}]})
+
+
+def test_HO_1_a_spanish_conversation_gets_the_hours_callback_times_and_the_booking_in_spanish(engine):
+    """What happens next, the team's hours, the callback times and their booking follow the conversation's
+    language (issue 23). Mutation tried: next_steps' hours.describe() without the language (English hours inside
+    the Spanish sentence: failed)."""
+    evening = MONDAY + timedelta(hours=9)  # 19:00 in New York
+    with session_scope(engine) as session:
+        conversation = _conversation(session, "+15555550101", "sms")
+        conversation.language = "es"
+        replies = sensitive_requests.handle(session, conversation.id, "request_human", "una persona por favor",
+                                            SUPPORT, hours=OFFICE, now=evening)
+        buttons = escalation.offer_buttons(session, conversation.id)
+        picked = escalation.callback_pick(session, conversation, "callback 2", SUPPORT, now=evening)
+    assert replies == ["Nuestro equipo no está ahora. Atiende de lunes a viernes, de 9 a.m. a 5 p.m., hora del Este. "
+                       "También puede escribir a help@example.com. ¿Cuándo quiere que una persona le responda? Elija "
+                       "una hora:"]
+    assert buttons[0]["title"] == "martes, 24 de noviembre, de 9 a.m. a 1 p.m., hora del Este"
+    assert picked == ["Gracias. Una persona le va a responder el martes, 24 de noviembre, de 1 p.m. a 5 p.m., hora "
+                      "del Este. Mientras tanto, aquí estoy si me necesita."]

@@ -14,11 +14,13 @@ from bot import campaigns, conversations, segments
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import (
+    Account,
     AccountStatus,
     AuditEvent,
     Campaign,
     CampaignRecipient,
     ContactPreference,
+    Debtor,
     Payment,
     ScheduledMessage,
 )
@@ -102,6 +104,25 @@ def test_a_run_goes_through_the_outbox_records_the_variant_and_never_repeats(sql
     again = campaigns.run(sqlite_engine, SETTINGS, key, transport, now=NOON_LA + timedelta(days=8), book=_book())
     assert {d.action for d in again.decisions if d.account_ref != "CMP-3"} == {"skipped"}
     assert all(d.why == "already in this campaign" for d in again.decisions if d.account_ref != "CMP-3")
+
+
+def test_OPT_1_a_spanish_speaking_debtor_gets_the_campaign_with_the_spanish_opt_out_line(sqlite_engine):
+    """The gate ends a campaign message with the opt-out line of the debtor's language (bot/language.py,
+    for_contact). Mutation tried: the gate's with_opt_out_line(text, speaks) without `speaks` (failed: the
+    Spanish speaker got "Reply STOP to opt out.")."""
+    with session_scope(sqlite_engine) as session:
+        _people(session)
+        session.scalar(select(Debtor).join(Account).where(Account.account_ref == "CMP-1")).language = "es"
+        key = _campaign(session)
+        add_debtor(session, account_ref="CMP-5", ssn_last4="0005", phone="+15555550005")[0].email = "five@example.com"
+    campaigns.run(sqlite_engine, SETTINGS, key, local_transport(sqlite_engine), now=NOON_LA, book=_book(),
+                  choose=lambda names: names[0])
+    with session_scope(sqlite_engine) as session:
+        spanish = session.scalar(select(ScheduledMessage).where(ScheduledMessage.address == "one@example.com"))
+        english = session.scalar(select(ScheduledMessage).where(ScheduledMessage.address == "five@example.com"))
+        assert spanish.status == english.status == "sent"
+        assert spanish.text.endswith("Responda ALTO para no recibir más mensajes.") and "STOP" not in spanish.text
+        assert english.text.endswith("Reply STOP to opt out.")
 
 
 def test_TIME_1_a_campaign_run_at_night_is_deferred_to_the_morning_and_says_so(sqlite_engine):

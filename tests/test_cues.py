@@ -190,3 +190,72 @@ def test_VUL_1_and_VUL_2_replies_pass_the_tone_lint_and_never_mention_a_command(
     for reply in (MILITARY_REPLY.format(support="help@example.com"), CRISIS_LINE):
         assert tone.lint(reply) == []
         assert "command" not in reply.lower() and "officer" not in reply.lower()
+
+
+# VUL-1 in Spanish, as US Spanish speakers text it: no accents, Spanglish, family members.
+SPANISH_MILITARY_POSITIVES = [
+    "mi esposo está en el ejército",
+    "mi esposo esta en el ejercito",
+    "Soy veterano de la marina",
+    "estoy desplegado en Alemania hasta marzo",
+    "a mi hijo lo deployaron el mes pasado",
+    "mi esposo esta en el army y no puedo pagar",
+    "vivimos en la base militar",
+    "ahorita estoy en la base",
+    "soy militar activo",
+    "me mandaron ordenes de despliegue",
+    "mi hija está en la Guardia Nacional",
+    "sirvo en la fuerza aérea",
+    "mi esposo es soldado",
+    "está en la reserva del ejército",
+    "mi papa es veterano",
+    "me uni a los marines",
+]
+SPANISH_MILITARY_NEGATIVES = [
+    "un ejército de cobradores me llama todos los días",
+    "Marina es mi hermana y me ayuda a pagar",
+    "la base de datos tiene mi dirección vieja",
+    "tengo una reserva en el hotel",
+    "quiero pagar la base de mi deuda",
+    "me desespero con tantas llamadas",
+    "no puedo pagar este mes",
+]
+
+
+@pytest.mark.parametrize("text", SPANISH_MILITARY_POSITIVES)
+def test_VUL_1_spanish_military_phrasings_are_cues(text):
+    """VUL-1 in Spanish (issue 23). Mutation tried: military_cue without the SPANISH_MILITARY_PATTERNS search
+    (every Spanish phrasing but the ones with an English word such as "army" missed)."""
+    assert military_cue(text)
+
+
+@pytest.mark.parametrize("text", SPANISH_MILITARY_NEGATIVES)
+def test_VUL_1_everyday_spanish_uses_of_military_words_are_not_cues(text):
+    assert not military_cue(text)
+
+
+def test_VUL_1_a_spanish_military_cue_is_flagged_handed_off_and_answered_in_spanish(sqlite_engine):
+    """Through the inbound gate's call (sensitive_requests.military_cue): the same flag and handoff as in English,
+    and the reply in the conversation's language, still never mentioning a command."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from bot import conversations, wording
+    from bot.compliance import sensitive_requests
+    from bot.db import session_scope
+    from bot.db.models import AuditEvent, Handoff
+    from tests.conftest import add_debtor
+
+    with session_scope(sqlite_engine) as session:
+        debtor, account = add_debtor(session)
+        conv = conversations.get_or_create(session, "rest", "web-es")
+        conv.debtor_id, conv.account_id, conv.verified_at = debtor.id, account.id, datetime.now(timezone.utc)
+        conv.language = "es"
+        replies = sensitive_requests.military_cue(session, conv.id, "mi esposo esta desplegado", "help@x.com")
+        assert [e.rule_id for e in session.scalars(select(AuditEvent).where(AuditEvent.kind == "military_cue"))] \
+            == ["VUL-1"]
+        assert session.scalars(select(Handoff)).one().reason == "military"
+    assert replies == [wording.say("military_reply", "es", support="help@x.com")]
+    assert "fuerzas armadas" in replies[0] and "comandante" not in replies[0] and "mando" not in replies[0]
+    assert tone.lint(replies[0]) == []

@@ -19,11 +19,19 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
-from bot import contact_preferences, conversations
+from bot import contact_preferences, conversations, wording
 from bot.compliance import esign, validation_notice
 from bot.config import PROJECT_ROOT, Settings
 from bot.db import session_scope
-from bot.db.models import Account, AuditEvent, ContactPreference, MailboxMessage, Message, ScheduledMessage
+from bot.db.models import (
+    Account,
+    AuditEvent,
+    ContactPreference,
+    EsignConsent,
+    MailboxMessage,
+    Message,
+    ScheduledMessage,
+)
 from bot.gateway.app import create_app
 from bot.mail import links, smtp
 from bot.mail.server import free_port, start
@@ -437,3 +445,58 @@ def test_EMAIL_1_PLAN_3_a_bounced_pre_debit_notice_stops_the_debit_and_is_never_
         assert (message.status, message.sent_at, message.rule_ids) == ("bounced", None, ["EMAIL-1"])
         said = session.scalars(select(Message.text).where(Message.direction == "out", Message.status == "sent")).all()
     assert not any("from your Visa card ending 4242" in text and "payment 2 of 3" in text for text in said)
+
+
+# --- the E-SIGN question in the debtor's language (issue 23) -----------------------------------------------------
+
+
+def test_EMAIL_1_a_spanish_speaking_debtor_is_asked_in_spanish_and_their_si_is_recorded_word_for_word(sqlite_engine):
+    """The question, its buttons and the reply follow the conversation's language; the consent stores the Spanish
+    question and answer exactly (E-SIGN). Mutation tried: QUESTION_MARKS without the Spanish marker (the "sí" was not
+    taken as an answer to the question and nothing was recorded: failed)."""
+    account_id = debtor_with_email(sqlite_engine, consent=False)
+    queue_notice(sqlite_engine, account_id)
+    with session_scope(sqlite_engine) as session:
+        account = session.get(Account, account_id)
+        conversation = conversations.get_or_create(session, "web", f"es-{account.id}")
+        conversation.debtor_id, conversation.account_id, conversation.verified_at = account.debtor_id, account.id, \
+            NOON_LA
+        conversation.language = "es"
+        asked = esign.question_due(session, conversation)
+        assert asked["text"].startswith("¿Le podemos mandar por email los avisos que la ley nos pide enviar")
+        assert [b["title"] for b in asked["buttons"]] == ["Sí, por email", "No, por correo postal"]
+        conversations.record_message(session, conversation, direction="out", sender_role="bot", text=asked["text"],
+                                     status="sent", at=NOON_LA)
+        inbound = conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                               text="Sí", at=NOON_LA)
+        replies = esign.answer(session, conversation, inbound, NOON_LA)
+        consent = session.scalars(select(EsignConsent)).one()
+        assert (consent.consented, consent.question, consent.answer) == (True, asked["text"], "Sí")
+        assert esign.question_due(session, conversation) is None  # answered: not asked again
+    assert replies == [wording.say("esign_consented", "es", address=esign.masked(EMAIL))]
+
+
+def test_EMAIL_1_an_english_debtor_is_still_asked_in_english(sqlite_engine):
+    account_id = debtor_with_email(sqlite_engine, consent=False)
+    queue_notice(sqlite_engine, account_id)
+    with session_scope(sqlite_engine) as session:
+        account = session.get(Account, account_id)
+        conversation = conversations.get_or_create(session, "web", f"en-{account.id}")
+        conversation.debtor_id, conversation.account_id, conversation.verified_at = account.debtor_id, account.id, \
+            NOON_LA
+        asked = esign.question_due(session, conversation)
+    assert asked["text"] == esign.QUESTION.format(address=esign.masked(EMAIL))
+    assert [b["title"] for b in asked["buttons"]] == [esign.YES_TITLE, esign.NO_TITLE]
+
+
+def test_REC_1_a_copy_of_the_chat_is_asked_for_and_answered_in_spanish(sqlite_engine):
+    """"mándeme una copia" (the words the Spanish E-SIGN reply suggests) asks for the copy; the answer is in the
+    conversation's language."""
+    from bot.records import transcript_copy
+
+    assert transcript_copy.asks_for_copy("mándeme una copia") and transcript_copy.asks_for_copy("envieme una copia")
+    with session_scope(sqlite_engine) as session:
+        conversation = conversations.get_or_create(session, "web", "copy-es")
+        conversation.language = "es"
+        replies = transcript_copy.request_copy(session, conversation, NOON_LA)
+    assert replies == [wording.say("copy_not_verified", "es")]

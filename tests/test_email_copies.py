@@ -124,3 +124,32 @@ def test_EMAIL_2_EMAIL_3_after_an_email_opt_out_no_copy_goes(sqlite_engine, mail
         copy = session.get(ScheduledMessage, copy_id)
         assert (copy.status, copy.rule_ids) == ("blocked", ["OPT-3"])
     assert _emails(sqlite_engine) == []
+
+
+def test_DISC_2_OPT_1_EMAIL_2_a_spanish_speaking_debtors_email_copy_is_all_in_spanish(sqlite_engine, mail_server):
+    """The body (the confirmation in the debtor's language), the gate's DISC-2 and OPT-1 lines, the subject, the
+    footer and the HTML's lang follow the language kept on the debtor (issue 23). Mutation tried: the transport's
+    compose.build without `language` (English subject and footer around a Spanish body: failed)."""
+    with session_scope(sqlite_engine) as session:
+        debtor, account = add_debtor(session, balance_cents=30000)
+        debtor.language = "es"
+        _agree_to_email(session, debtor, NOON_LA - timedelta(days=1))
+        account_id = account.id
+    plan_id = add_plan(sqlite_engine, None, account_id, [10000] * 3, date(2026, 12, 20))
+    with session_scope(sqlite_engine) as session:
+        text = "\n\n".join(plans.confirmation(session.get(Plan, plan_id), "USD", language="es"))
+        copies.email_copy(session, session.get(Account, account_id), copies.PLAN_CONFIRMATION, text, NOON_LA)
+    transport = outbound_transport(sqlite_engine, settings_for(sqlite_engine, mail_server))
+    assert outbound_queue.process_due(sqlite_engine, transport, now=NOON_LA).sent == 1
+    with session_scope(sqlite_engine) as session:
+        [raw] = session.scalars(select(MailboxMessage.raw)).all()
+    email = message_from_string(raw, policy=policy.default)
+    body = email.get_body(("plain",)).get_content()
+    html = email.get_body(("html",)).get_content()
+    assert str(email["Subject"]) == "Su plan de pagos"
+    assert body.startswith("Este mensaje es de un cobrador de deudas.")  # DISC-2
+    assert "Gracias. Su plan está listo. Su referencia es PLN-" in body
+    assert "Responda ALTO para no recibir más mensajes." in body  # OPT-1
+    assert "¿No quiere recibir estos emails? Responda ALTO" in body and "/email/opt-out/" in body  # EMAIL-2
+    assert '<html lang="es">' in html and "deje de recibir nuestros emails" in html
+    assert "Reply STOP" not in body and "Questions?" not in body and "Don't want" not in html

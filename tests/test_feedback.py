@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import contact_preferences, conversations, feedback
+from bot import contact_preferences, conversations, feedback, wording
 from bot.agents import queue, users
 from bot.compliance import sensitive_requests
 from bot.db import session_scope
@@ -345,3 +345,34 @@ def test_only_1_to_5_are_scores(number, tail):
     assert (parsed is not None) == (1 <= number <= 5)
     if parsed is not None:
         assert parsed[0] == number
+
+
+# --- the debtor's language (issue 23) -----------------------------------------------------------------------------
+
+
+def test_a_spanish_conversation_is_asked_thanked_and_invited_to_comment_in_spanish(engine):
+    """The question and both thanks follow the conversation's language, and the Spanish invitation still opens the
+    comment. Mutations tried: ask() posting feedback.QUESTION (the English question: failed); comment_due comparing
+    with the English THANKS_FOR_SCORE only (the Spanish comment was not taken: failed)."""
+    with session_scope(engine) as session:
+        conversation, _ = _ended_conversation(session)
+        conversation.language = "es"
+        posted = feedback.after_bot_turn(session, conversation, "goodbye", choice_pending=False, now=NOON_LA)
+        assert posted.sent and posted.text == wording.say("feedback_question", "es")
+        assert posted.text.startswith("Antes de irse: ¿cómo le atendimos hoy?")
+        score = _say(session, conversation, "5", NOON_LA + timedelta(minutes=1))
+        thanks = feedback.take_score(session, conversation, score, score.created_at)
+        assert thanks == [wording.say("feedback_thanks_score", "es")]
+        conversations.record_message(session, conversation, direction="out", sender_role="bot", status="sent",
+                                     text=thanks[0], at=NOON_LA + timedelta(minutes=1, seconds=1))
+        comment = _say(session, conversation, "me atendieron rapido", NOON_LA + timedelta(minutes=2))
+        assert feedback.comment_due(session, conversation, comment, comment.created_at)
+        assert feedback.take_comment(session, conversation.id, comment.id, comment.text) == [
+            wording.say("feedback_thanks_comment", "es")]
+
+
+def test_an_english_conversation_is_still_asked_in_english(engine):
+    with session_scope(engine) as session:
+        conversation, _ = _ended_conversation(session)
+        posted = feedback.after_bot_turn(session, conversation, "goodbye", choice_pending=False, now=NOON_LA)
+        assert posted.text == feedback.QUESTION

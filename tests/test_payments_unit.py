@@ -91,35 +91,52 @@ def test_link_expiry_is_said_in_the_debtors_own_time():
         "at the end of Friday, March 6, 2026"
 
 
-def _every_message() -> list[str]:
-    card = texts.card_label("visa", "4242")
+def _every_message(language: str = "en") -> list[str]:
+    card = texts.card_label("visa", "4242", language)
+    lang = {"language": language}
     return [
-        texts.pay_link(15000, "USD", "https://x.example/pay/abc", "Friday, March 6", autopay=True),
+        texts.pay_link(15000, "USD", "https://x.example/pay/abc", "Friday, March 6", autopay=True, **lang),
         texts.receipt(amount_cents=15000, currency="USD", paid_on=date(2026, 3, 6), card=card, reference="PAY-7K",
-                      balance_cents=225000, creditor="Acme Bank"),
+                      balance_cents=225000, creditor="Acme Bank", **lang),
         texts.plan_progress(number=1, count=16, reference="PLN-1", next_amount=15000, next_due=date(2026, 4, 6),
-                            currency="USD", autopay_card=card),
+                            currency="USD", autopay_card=card, **lang),
         texts.authorisation(business="Settle Services", support="help@example.com", plan_reference="PLN-1",
-                            count=15, amount_text="$150.00", first_due=date(2026, 4, 6), last_due=date(2027, 6, 6)),
+                            count=15, amount_text="$150.00", first_due=date(2026, 4, 6), last_due=date(2027, 6, 6),
+                            **lang),
         texts.debit_notice(amount_cents=15000, currency="USD", debit_on=date(2026, 4, 6), card=card,
-                           plan_reference="PLN-1", number=2, count=16),
+                           plan_reference="PLN-1", number=2, count=16, **lang),
         texts.autopay_declined(amount_cents=15000, currency="USD", due=date(2026, 4, 6),
-                               reason=texts.decline_reason("insufficient_funds"), url="https://x.example/pay/abc",
-                               retry_on=date(2026, 4, 9), missed_on=None),
-        texts.missed(amount_cents=15000, currency="USD", due=date(2026, 4, 6), url="https://x.example/pay/abc"),
-        texts.refund(amount_cents=5000, currency="USD", card=card, balance_cents=10000, creditor="Acme Bank"),
-        texts.held(15000, "USD"),
-        texts.async_failed(15000, "USD"),
-        service.confirmation_question(service.PayOptions("a", "Acme", "USD", 240000), service.PayChoice(
-            "settlement", 192000, "", settles_cents=240000)),
+                               reason=texts.decline_reason("insufficient_funds", language),
+                               url="https://x.example/pay/abc", retry_on=date(2026, 4, 9), missed_on=None, **lang),
+        texts.missed(amount_cents=15000, currency="USD", due=date(2026, 4, 6), url="https://x.example/pay/abc",
+                     **lang),
+        texts.refund(amount_cents=5000, currency="USD", card=card, balance_cents=10000, creditor="Acme Bank", **lang),
+        texts.held(15000, "USD", language),
+        texts.async_failed(15000, "USD", language),
+        service.confirmation_question(service.PayOptions("a", "Acme", "USD", 240000, language=language),
+                                      service.PayChoice("settlement", 192000, "", settles_cents=240000)),
     ]
 
 
-@pytest.mark.parametrize("text", _every_message())
+@pytest.mark.parametrize("text", _every_message() + _every_message("es"))
 def test_TONE_1_payment_messages_make_no_banned_claim_and_never_ask_for_a_card(text):
     assert tone.lint(text) == []
     assert "card number" not in text.lower() and "cvc" not in text.lower()  # PCI-1
+    assert "número de tarjeta" not in text.lower()
     assert not contains_card_number(text)  # PCI-3: only the last four
+
+
+def test_receipts_and_notices_are_in_spanish_with_spanish_dates_and_us_money():
+    """Issue 23: the same facts in the debtor's language; the money keeps the US format a Spanish-speaking debtor
+    in the US sees on their own statements ("$2,250.00")."""
+    receipt, progress = _every_message("es")[1:3]
+    assert receipt == ("Gracias. Recibimos su pago de $150.00 el viernes, 6 de marzo de 2026 con su tarjeta Visa que "
+                       "termina en 4242. Su saldo con Acme Bank ahora es $2,250.00. Número de recibo: PAY-7K.")
+    assert "Próximo pago: $150.00 el lunes, 6 de abril de 2026." in progress
+    zone = ZoneInfo("America/Los_Angeles")
+    assert texts.link_expiry(datetime(2026, 3, 6, 23, 5, tzinfo=timezone.utc), zone, "es") == \
+        "el viernes, 6 de marzo de 2026 a las 3:05 p.m."
+    assert all(not any(word in text for word in ("Thank", "payment", " the ")) for text in _every_message("es"))
 
 
 def test_DSP_2_the_held_payment_note_is_not_a_payment_ask():
@@ -128,3 +145,16 @@ def test_DSP_2_the_held_payment_note_is_not_a_payment_ask():
     assert not is_payment_ask(texts.held(15000, "USD"))
     # The autopay notice names the plan, so the gate holds it if the account goes on hold before it is sent.
     assert is_payment_ask(_every_message()[4])
+    assert not is_payment_ask(texts.held(15000, "USD", "es"))
+
+
+@pytest.mark.parametrize("text", ["Su pago vence hoy, pague ahora.", "Le ofrecemos un plan de pagos.",
+                                  "Responda 'pagar ahora' para recibir un enlace seguro.",
+                                  "Puede hacer un pago con su tarjeta.", "Pague lo antes posible."])
+def test_DSP_2_a_spanish_payment_ask_is_one(text):
+    """The gate holds payment asks on a disputed account (DSP-2): a Spanish ask must count as one too.
+    Mutation tried: the Spanish half of holds._PAYMENT_ASK removed (all five failed)."""
+    from bot.compliance.holds import is_payment_ask
+
+    assert is_payment_ask(text)
+    assert is_payment_ask(_every_message("es")[4])  # the Spanish PLAN-3 notice names the plan too

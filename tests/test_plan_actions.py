@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions import context, plans
-from bot import conversations
+from bot import conversations, wording
 from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
 from bot.db import session_scope
 from bot.db.models import Account, AccountStatus, Conversation, Dispute, Plan
@@ -435,3 +435,59 @@ def test_the_domain_declares_every_plan_action():
                                         plans.ActionPlanStatus)}
     assert actions <= set(DOMAIN["actions"])
     assert DOMAIN["forms"]["plan_form"]["required_slots"] == list(plans.FORM_SLOTS)
+
+
+# --- the debtor's language (issue 23) -------------------------------------------------------------------------
+
+
+def spanish(engine, conversation_id: str, flow: FormTurns) -> None:
+    """The gateway keeps the language on the conversation and sends it to Rasa, which sets the `language` slot."""
+    with session_scope(engine) as session:
+        session.get(Conversation, conversation_id).language = "es"
+    flow.slots["language"] = "es"
+
+
+async def test_PLAN_1_PLAN_2_a_spanish_speaking_debtor_gets_options_terms_and_confirmation_in_spanish(db, acme):
+    """The whole plan conversation in Spanish: options, buttons, the complete terms with Spanish dates and US money,
+    an explicit "sí" (PLAN-2), the stored terms as shown, and the written confirmation.
+    Mutations tried: ActionAskPlanConsent's terms_text without the language (the English terms: failed);
+    "si" taken out of service._YES (the "Sí" was asked again and nothing saved: failed)."""
+    flow = FormTurns(acme)
+    spanish(db, acme, flow)
+    texts = await flow.start("puedo pagar 150 al mes")
+    assert texts[0] == wording.say("debt_collector_disclosure", "es")  # DISC-1, in Spanish
+    listing = texts[-1]
+    assert listing.startswith("Estas son sus opciones:\n1. 16 pagos mensuales de $150.00, del ")
+    assert "Responda 1, 2 o 3 para elegir" in listing
+    assert flow.buttons()[0]["title"].startswith("1. 16 pagos mensuales de $150.00")
+    texts = await flow.say("la primera", "choose_option")
+    terms, prompt = texts
+    assert " de 2026" in terms and "Total: $2,400.00. No hay cargos." in terms and "\n1. " in terms
+    assert not any(word in terms for word in ("January", "March", "payments", "Total: $2,400.00. No fees."))
+    assert prompt == wording.say("plan_consent_prompt", "es")
+    assert [b["title"] for b in flow.buttons()] == ["Sí, acepto", "No, quiero volver"]
+    texts = await flow.say("Sí", "affirm")
+    [saved] = plans_in(db)
+    assert saved.terms_text == terms and saved.consent_text == "Sí"  # PLAN-2: stored exactly as shown
+    assert texts[0] == f"Gracias. Su plan está listo. Su referencia es {saved.reference}."
+    assert texts[1] == terms
+    assert texts[2].startswith("Lo que sigue: su primer pago de $150.00 vence el ") and "/pay/" in texts[2]
+    assert "Este es su enlace seguro para pagar $150.00" in texts[2]
+    assert texts[3] == wording.say("plan_human_review", "es")  # REC-3
+
+
+async def test_PLAN_2_in_spanish_ok_is_not_consent_and_olvidelo_ends_the_plan(db, acme):
+    flow = FormTurns(acme)
+    spanish(db, acme, flow)
+    await flow.start("puedo pagar 150 al mes")
+    await flow.say("1", "choose_option")
+    assert await flow.say("ok", "affirm") == [wording.say("plan_consent_again", "es")]
+    assert plans_in(db) == []
+    assert await flow.say("olvídelo", "deny") == [wording.say("plan_declined", "es")]
+    assert plans_in(db) == []
+
+
+async def test_an_english_debtor_still_gets_the_plan_in_english(db, acme):
+    flow = FormTurns(acme)
+    texts = await flow.start("i can do 150 a month")
+    assert texts[-1].startswith("Here are your options:\n1. 16 monthly payments of $150.00, from ")

@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot import contact_preferences, reminders, sms
+from bot import contact_preferences, reminders, sms, wording
 from bot.__main__ import main
 from bot.cli.send_reminders import parse_now
-from bot.compliance import tone
+from bot.compliance import neutral, tone
 from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
 from bot.config import Settings
 from bot.db import session_scope
@@ -278,10 +278,11 @@ def test_DISC_3_the_first_contact_template_says_nothing_about_a_debt():
     assert not tone.lint(text) and tone.has_opt_out_line(tone.with_opt_out_line(text))
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
 @pytest.mark.parametrize("kind", sorted(reminders.TEMPLATES))
-def test_TONE_1_OPT_2_no_template_carries_a_banned_claim(kind):
-    text = reminders.render(kind, Settings(), number="2", count="6", reference="K7M2QX", amount="$50.00",
-                            due="Thursday, March 5, 2026")
+def test_TONE_1_OPT_2_no_template_carries_a_banned_claim(kind, language):
+    text = reminders.render(kind, Settings(), language, number="2", count="6", reference="K7M2QX",
+                            amount="$50.00", due="Thursday, March 5, 2026")
     assert tone.lint(text) == [] and "{" not in text
 
 
@@ -397,3 +398,34 @@ def test_a_plan_on_autopay_gets_no_reminder_from_here(engine, db_url):
     assert _scheduled(engine) == []
     assert [o.detail for o in report.outcomes] == [
         "autopay is on: the payment texts come from charge-installments (PLAN-3 notice, decline, missed)"]
+
+
+# --- the debtor's language (issue 23) -------------------------------------------------------------------------
+
+
+def test_DISC_1_OPT_1_a_spanish_speaking_debtor_gets_the_reminder_and_its_lines_in_spanish(engine, db_url):
+    """The language kept on the debtor decides the body, the date, the DISC-1 disclosure and the OPT-1 line.
+    Mutation tried: render() given None instead of the debtor's language (the body came out in English and this
+    failed); the gate's with_opt_out_line(text, speaks) without `speaks` (the English line; failed)."""
+    with session_scope(engine) as session:
+        debtor, account = _debtor(session)
+        debtor.language = "es"
+        plan = _plan(session, account)
+        english_debtor, english_account = _debtor(session)
+        _plan(session, english_account)
+    _run(engine, db_url, NOON)
+    spanish, english = (m for m in sorted(_scheduled(engine), key=lambda m: m.address != debtor.phone))
+    assert spanish.text.startswith(wording.say("debt_collector_disclosure", "es"))
+    assert f"El pago 1 de 1 de su plan {plan.reference}, de $50.00, vence el jueves, 5 de marzo de 2026." \
+        in spanish.text
+    assert spanish.text.endswith("Responda ALTO para no recibir más mensajes.")
+    assert tone.has_opt_out_line(spanish.text, "es") and "STOP" not in spanish.text
+    assert english.text.startswith(DEBT_COLLECTOR_DISCLOSURE) and "Thursday, March 5, 2026" in english.text
+    assert tone.has_opt_out_line(english.text, "en")
+
+
+def test_DISC_3_the_first_contact_text_is_neutral_and_in_the_language_of_the_address():
+    for language in ("en", "es"):
+        text = reminders.render(reminders.FIRST_CONTACT, Settings(), language)
+        assert neutral.debt_content(text) == [] and not tone.lint(text), (language, text)
+    assert "Queremos hablar con usted" in reminders.render(reminders.FIRST_CONTACT, Settings(), "es")

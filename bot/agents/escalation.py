@@ -23,7 +23,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, wording
 from bot import handoff as handoff_queue
 from bot.agents import queue
 from bot.agents.hours import AgentHours
@@ -67,34 +67,37 @@ def next_steps(session: Session, handoff: Handoff, hours: AgentHours, support_co
     """The reply after queueing a handoff, and its buttons (callback times outside agent hours)."""
     now = now or datetime.now(timezone.utc)
     conversation = session.get(Conversation, handoff.conversation_id)
-    where = "by text" if conversation is not None and conversation.channel == "sms" else "right here"
+    speaks = conversation.language if conversation is not None else None  # the conversation's (bot/language.py)
+
+    def say(key: str, **values: object) -> str:
+        return wording.say(key, speaks, **values)
+
+    where = say("handoff_where_sms" if conversation is not None and conversation.channel == "sms"
+                else "handoff_where_chat")
     if hours.is_open(now):
         minutes = queue.expected_wait_minutes(session, handoff, now)
         if minutes is None:
             # Opening hours, but nobody has switched to "available": no wait we could quote would be true.
-            buttons = _offer_callbacks(handoff, hours, now)
-            text = (f"I've asked a person on our team to join, but no one is available right now, so I can't say "
-                    f"how long it will be. They'll reply {where} as soon as someone is free. You can also reach "
-                    f"them at {support_contact}.")
-            return (text + " Or choose a time for a person to get back to you:" if buttons else text), buttons
+            buttons = _offer_callbacks(handoff, hours, now, speaks)
+            text = say("handoff_none_free", where=where, support=support_contact)
+            return (f"{text} {say('handoff_choose_time')}" if buttons else text), buttons
         if (handoff.details or {}).get("callback_offer"):
             # Someone is here now: an earlier offer of callback times no longer stands.
             handoff.details = {k: v for k, v in handoff.details.items() if k != "callback_offer"}
         ahead = queue.position(session, handoff)
-        line = ("You're next in line" if ahead == 0 else "There's 1 person ahead of you" if ahead == 1
-                else f"There are {ahead} people ahead of you")
-        return (f"I've asked a person on our team to join. {line}, and the wait is {queue.wait_phrase(minutes)}. "
-                f"They'll reply {where}. You can also reach them at {support_contact}."), []
-    buttons = _offer_callbacks(handoff, hours, now)
-    text = (f"Our team is away right now. They're here {hours.describe()}. You can also reach them at "
-            f"{support_contact}. When should a person get back to you? Choose a time:")
-    return text, buttons
+        line = say("handoff_next") if ahead == 0 else say("handoff_one_ahead") if ahead == 1 else \
+            say("handoff_many_ahead", count=ahead)
+        return say("handoff_queued", line=line, wait=queue.wait_phrase(minutes, speaks), where=where,
+                   support=support_contact), []
+    buttons = _offer_callbacks(handoff, hours, now, speaks)
+    return say("handoff_away", hours=hours.describe(speaks), support=support_contact), buttons
 
 
-def _offer_callbacks(handoff: Handoff, hours: AgentHours, now: datetime) -> list[dict[str, str]]:
+def _offer_callbacks(handoff: Handoff, hours: AgentHours, now: datetime,
+                     language: str | None = None) -> list[dict[str, str]]:
     """Store the next few callback windows on the handoff (the debtor's pick is checked against them) and return
     them as buttons. None when someone is always there (AGENT_HOURS unset): there is no later to offer."""
-    windows = hours.callback_windows(now)
+    windows = hours.callback_windows(now, language=language)
     if not windows:
         return []
     handoff.details = {**(handoff.details or {}), "callback_offered_at": now.isoformat(), "callback_offer": [
@@ -124,8 +127,7 @@ def callback_pick(session: Session, conversation: Conversation, text: str, suppo
     offer = (handoff.details or {}).get("callback_offer") if handoff is not None else None
     index = int(match.group(1)) - 1
     if not offer or index >= len(offer):
-        return [f"Sorry, I can't book that time now. Say 'talk to a person' to see the times, or reach our team at "
-                f"{support_contact}."]
+        return [wording.say("callback_unavailable", conversation.language, support=support_contact)]
     choice = offer[index]
     handoff.callback_at = datetime.fromisoformat(choice["start"])
     handoff.details = {**(handoff.details or {}), "callback": choice["label"],
@@ -133,7 +135,7 @@ def callback_pick(session: Session, conversation: Conversation, text: str, suppo
     audit.record(session, "callback_requested", rule_id="HO-1", actor="debtor", conversation_id=conversation.id,
                  account_id=handoff.account_id,
                  detail={"handoff_id": handoff.id, "start": choice["start"], "end": choice["end"]})
-    return [f"Thanks. A person will get back to you {choice['label']}. Until then, I'm here if you need me."]
+    return [wording.say("callback_booked", conversation.language, label=choice["label"])]
 
 
 def after_fallbacks(session: Session, conversation: Conversation, inbound_id: int, replies: list[dict[str, Any]],
@@ -154,7 +156,7 @@ def after_fallbacks(session: Session, conversation: Conversation, inbound_id: in
     queued = handoff_queue.request(session, conversation.id, "repeated_fallback", rule_id="HO-1",
                                    account_id=account_id)
     text, buttons = next_steps(session, queued, hours, support_contact, now)
-    escalated: dict[str, Any] = {"text": f"Sorry, I'm still not getting it. {text}"}
+    escalated: dict[str, Any] = {"text": wording.say("still_not_getting_it", conversation.language, text=text)}
     if buttons:
         escalated["buttons"] = buttons
     return [r for i, r in enumerate(replies) if i not in hits] + [escalated]

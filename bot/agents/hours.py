@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import wording
+from bot.wording import formats
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # How debtors say US zones (VOICE.md: everyday words); other zones are shown by their IANA name.
@@ -69,16 +72,25 @@ def _clock(text: str) -> time:
     return time(hours, minutes)
 
 
-def clock_label(moment: time) -> str:
-    """9 AM, 12:30 PM (VOICE.md: everyday words)."""
+def clock_label(moment: time, language: str | None = None) -> str:
+    """9 AM, 12:30 PM; "9 a.m." in Spanish (VOICE.md: everyday words)."""
     hour = moment.hour % 12 or 12
-    suffix = "AM" if moment.hour < 12 else "PM"
-    return f"{hour} {suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d} {suffix}"
+    suffix = ("AM", "PM") if language != wording.SPANISH else ("a.m.", "p.m.")
+    suffix_now = suffix[moment.hour >= 12]
+    return f"{hour} {suffix_now}" if moment.minute == 0 else f"{hour}:{moment.minute:02d} {suffix_now}"
 
 
-def date_label(day: date) -> str:
-    """Monday, March 9 (VOICE.md: dates are spelled out)."""
+def date_label(day: date, language: str | None = None) -> str:
+    """Monday, March 9 / lunes, 9 de marzo (VOICE.md: dates are spelled out)."""
+    if language == wording.SPANISH:
+        return formats.long_date(day, language).rsplit(" de ", 1)[0]
     return f"{DAY_NAMES[day.weekday()]}, {day:%B} {day.day}"
+
+
+def _zone_label(zone: ZoneInfo, language: str | None) -> str:
+    if language == wording.SPANISH and zone.key in ZONE_NAMES:
+        return wording.say(f"zone_{zone.key.split('/')[-1].lower()}", language)
+    return ZONE_NAMES.get(zone.key, zone.key)
 
 
 @dataclass(frozen=True)
@@ -140,7 +152,7 @@ class AgentHours:
                     found.append((max(start, local), end))
         return found
 
-    def callback_windows(self, now: datetime, count: int = 3) -> list[CallbackWindow]:
+    def callback_windows(self, now: datetime, count: int = 3, language: str | None = None) -> list[CallbackWindow]:
         """The next few blocks of opening hours a person could get back to the debtor in (HO-1: a callback)."""
         windows: list[CallbackWindow] = []
         for start, end in self._openings(now):
@@ -150,24 +162,28 @@ class AgentHours:
             while start < end and len(windows) < count:
                 block_end = min(end, start + MAX_BLOCK)
                 if block_end - start >= timedelta(minutes=30):
-                    label = (f"{date_label(start.date())}, {clock_label(start.time())} to "
-                             f"{clock_label(block_end.time())} {self.zone_label}")
+                    label = wording.say("callback_label", language, date=date_label(start.date(), language),
+                                        start=clock_label(start.time(), language),
+                                        end=clock_label(block_end.time(), language),
+                                        zone=_zone_label(self.zone, language))
                     windows.append(CallbackWindow(start, block_end, label))
                 start = block_end
             if len(windows) >= count:
                 break
         return windows
 
-    def describe(self) -> str:
-        """Monday to Friday, 9 AM to 5 PM Eastern time."""
+    def describe(self, language: str | None = None) -> str:
+        """Monday to Friday, 9 AM to 5 PM Eastern time / de lunes a viernes, de 9 a.m. a 5 p.m., hora del Este."""
         if self.always:
-            return "every day, at any time"
+            return wording.say("hours_always", language)
+        names = DAY_NAMES if language != wording.SPANISH else tuple(wording.say(f"day_{n}", language) for n in range(7))
         parts = []
         for span in self.spans:
             days = sorted(span.days)
             if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
-                day_text = f"{DAY_NAMES[days[0]]} to {DAY_NAMES[days[-1]]}"
+                day_text = wording.say("hours_day_range", language, first=names[days[0]], last=names[days[-1]])
             else:
-                day_text = ", ".join(DAY_NAMES[d] for d in days)
-            parts.append(f"{day_text}, {clock_label(span.start)} to {clock_label(span.end)}")
-        return "; ".join(parts) + f" {self.zone_label}"
+                day_text = ", ".join(names[d] for d in days)
+            parts.append(wording.say("hours_span", language, days=day_text, start=clock_label(span.start, language),
+                                     end=clock_label(span.end, language)))
+        return wording.say("hours_zone", language, spans="; ".join(parts), zone=_zone_label(self.zone, language))

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import audit, contact_preferences, outreach_order, propensity
+from bot import audit, contact_preferences, outreach_order, propensity, wording
 from bot.agents import auth, users
 from bot.compliance import esign, holds
 from bot.db.models import (
@@ -163,8 +163,9 @@ def expected_wait_minutes(session: Session, handoff: Handoff, now: datetime | No
     return max(5, math.ceil(minutes / 5) * 5)
 
 
-def wait_phrase(minutes: int) -> str:
-    return f"about {minutes} minutes" if minutes <= 60 else "more than an hour"
+def wait_phrase(minutes: int, language: str | None = None) -> str:
+    return wording.say("wait_minutes", language, minutes=minutes) if minutes <= 60 else \
+        wording.say("wait_hour", language)
 
 
 def waiting_fingerprint(session: Session) -> tuple[Any, ...]:

@@ -21,7 +21,8 @@ VUL-2 decisions (stricter reading where it is ambiguous, per COMPLIANCE.md):
 VUL-1 decisions: any mention of serving, a deployment, a base posting, orders or the SCRA, for the debtor or a
 family member, is a cue (SCRA protection can reach dependants and run past discharge, and a person decides).
 Bare "army", "navy" and "marine" are not, because of "an army of collectors", "navy blue" and "marine biology";
-they count in service phrasing ("in the army", "US Navy", "I'm a marine").
+they count in service phrasing ("in the army", "US Navy", "I'm a marine"). The Spanish cues follow the same
+decisions (SPANISH_MILITARY_PATTERNS).
 """
 
 from __future__ import annotations
@@ -158,7 +159,33 @@ MILITARY_PATTERNS: list[str] = [
 ]
 _MILITARY = _compile(MILITARY_PATTERNS)
 
+# VUL-1 in Spanish, as US Spanish speakers text it (Spanglish too: "mi esposo esta en el army", "lo deployaron"),
+# matched on the normalised text with its accents dropped. Same decisions as in English: a branch counts in service
+# phrasing ("en el ejercito", "de la marina"), not alone ("un ejercito de cobradores", "Marina" is a name); "la base"
+# only where someone lives or is posted ("estoy en la base", not "la base de datos").
+_RAMA = r"(?:ejercito|armada|marina|fuerza aerea|fuerzas aereas|guardia nacional|guardia costera|" \
+        r"infanteria de marina|marines|army|navy|air force|national guard|coast guard|military)"
+SPANISH_MILITARY_PATTERNS: list[str] = [
+    rf"\b(?:en|del|de la|de los|para|con|dentro de|sirvo en|servi en|sirve en|sirvio en|me uni a|se unio a|"
+    rf"entre a|entro a|enlistado en|enlistada en|alistado en|alistada en) (?:el |la |los |las )?(?:us |u s )?{_RAMA}\b",
+    r"\ben (?:la|las) reservas?\b",
+    r"\bmilitar(?:es)?\b|\bfuerzas armadas\b",
+    r"\b(?:soy|es|era|fue|fui|somos|son|sigo siendo|sigue siendo) (?:un |una )?(?:soldad[oa]|veteran[oa]|reservista|"
+    r"marine|sargento|marinero de la armada)\b",
+    r"\bsoldad[oa]s?\b",
+    r"\bveteran[oa]s?\b",
+    r"\bdesplegad[oa]s?\b|\bdespliegue\b|\b(?:me|lo|la|nos|los|las) (?:van a |vana )?(?:desplegar|desplegaron|"
+    r"despliegan|deployaron|deployan|van a deployar)\b|\bdeployad[oa]\b",
+    r"\bbase (?:militar|aerea|naval)\b|\b(?:estoy|esta|estamos|estan|vivo|vive|vivimos|viven) en (?:la|una) "
+    r"base\b(?! de\b)",
+    r"\bordenes (?:militares|de despliegue|de traslado)\b",
+    r"\bentrenamiento basico\b",
+]
+_MILITARY_SPANISH = _compile(SPANISH_MILITARY_PATTERNS)
+
 
 def military_cue(text: str) -> bool:
-    """VUL-1: the message says the debtor (or their family) serves or served: flag it and hand off to a person."""
-    return _MILITARY.search(normalise(text)) is not None
+    """VUL-1: the message says the debtor (or their family) serves or served, in English or Spanish: flag it and
+    hand off to a person."""
+    plain = normalise(text)
+    return _MILITARY.search(plain) is not None or _MILITARY_SPANISH.search(_without_accents(plain)) is not None

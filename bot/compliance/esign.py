@@ -23,10 +23,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, wording
 from bot.db.models import Account, ContactPreference, Conversation, Debtor, EsignConsent, Message, ScheduledMessage
 
 CHANNEL = "email"
@@ -37,25 +37,41 @@ REQUIRED_DISCLOSURES = frozenset({"validation_notice", "dispute_verification", "
 # PLAN-3's notice falls back to a text (no print-and-mail provider could post it in its 3-10 business days).
 BY_TEXT_INSTEAD = frozenset({"debit_notice"})
 # The box on the payment-done page when the plan's first payment set up autopay (bot/gateway/pay_routes.py).
-WEB_CHECKBOX = ("Email me the notices the law says we must send about this plan, like the notice before each card "
-                "payment, at {address}. I have a device that opens email and web pages, and I can keep or print "
-                "them. I can ask for paper copies for free, or stop emails, at any time.")
-WEB_SAVE = "Save my choice"
-WEB_TICKED = f"Ticked the box, then pressed \"{WEB_SAVE}\""
-WEB_UNTICKED = f"Left the box empty, then pressed \"{WEB_SAVE}\""
-ANSWER_WAIT = timedelta(hours=1)  # how long a notice waits for an answer before it goes by post
-QUESTION_MARK = "notices the law says we must send"  # what finds the question among the bot's messages
-QUESTION = ("Can we email you the notices the law says we must send, like your validation notice, at {address}? "
-            "You'll need a device that opens email and web pages, and you can keep or print them. You can still "
-            "ask for paper copies for free, or stop emails, at any time.")
-YES_TITLE, NO_TITLE = "Yes, email them", "No, send them by post"
-BUTTONS = ({"title": YES_TITLE, "payload": "yes"}, {"title": NO_TITLE, "payload": "no"})
-CONSENTED_REPLY = ("Thanks. We'll email your notices to {address}. You can also say 'email me a copy' to get "
-                   "this chat by email.")
-DECLINED_REPLY = "No problem. We'll send your notices by post."
+# Its words are in bot/wording/ (esign_web_*), in the debtor's language; these names hold the English.
+WEB_CHECKBOX = wording.say("esign_web_checkbox")
+WEB_SAVE = wording.say("esign_web_save")
+WEB_TICKED = wording.say("esign_web_ticked", save=WEB_SAVE)
+WEB_UNTICKED = wording.say("esign_web_unticked", save=WEB_SAVE)
 
-_YES = re.compile(r"\s*(yes|yeah|yep|y|ok|okay|sure|yes,? email them)[\s.!]*", re.IGNORECASE)
-_NO = re.compile(r"\s*(no|nope|n|no thanks|no,? send them by post|by post|post|mail)[\s.!]*", re.IGNORECASE)
+
+def web_answer(ticked: bool, language: str | None) -> str:
+    """What the debtor did with the box, in the words of the page they saw (stored with the consent)."""
+    save = wording.say("esign_web_save", language)
+    return wording.say("esign_web_ticked" if ticked else "esign_web_unticked", language, save=save)
+ANSWER_WAIT = timedelta(hours=1)  # how long a notice waits for an answer before it goes by post
+# The question, its buttons and replies are in bot/wording/ (esign_*), asked in the conversation's language; these
+# names hold the English. QUESTION_MARKS find the question among the bot's messages, in either language.
+QUESTION_MARK = "notices the law says we must send"
+QUESTION_MARKS = (QUESTION_MARK, "avisos que la ley nos pide enviar")
+QUESTION = wording.say("esign_question")
+YES_TITLE, NO_TITLE = wording.say("esign_yes_button"), wording.say("esign_no_button")
+BUTTONS = ({"title": YES_TITLE, "payload": "yes"}, {"title": NO_TITLE, "payload": "no"})
+CONSENTED_REPLY = wording.say("esign_consented")
+DECLINED_REPLY = wording.say("esign_declined")
+
+_YES = re.compile(r"\s*(yes|yeah|yep|y|ok|okay|sure|yes,? email them|s[ií]|claro|s[ií],? por (?:e-?mail|correo "
+                  r"electr[oó]nico)|por (?:e-?mail|correo electr[oó]nico))[\s.!]*", re.IGNORECASE)
+_NO = re.compile(r"\s*(no|nope|n|no thanks|no,? send them by post|by post|post|mail|no gracias|"
+                 r"no,? por correo(?: postal)?|por correo postal|por correo|en papel)[\s.!]*", re.IGNORECASE)
+
+
+def buttons(language: str | None) -> list[dict[str, str]]:
+    return [{"title": wording.say("esign_yes_button", language), "payload": "yes"},
+            {"title": wording.say("esign_no_button", language), "payload": "no"}]
+
+
+def _is_question(text: str) -> bool:
+    return any(mark in text for mark in QUESTION_MARKS)
 
 
 def masked(address: str) -> str:
@@ -89,7 +105,8 @@ def open_question_until(session: Session, debtor_id: str, now: datetime) -> date
     """When the unanswered question put to this debtor stops waiting (ANSWER_WAIT after it was asked), or None."""
     asked = session.scalar(select(Message.created_at).join(Conversation, Conversation.id == Message.conversation_id)
                            .where(Conversation.debtor_id == debtor_id, Message.direction == "out",
-                                  Message.status == "sent", Message.text.contains(QUESTION_MARK))
+                                  Message.status == "sent",
+                                  or_(*(Message.text.contains(mark) for mark in QUESTION_MARKS)))
                            .order_by(Message.id.desc()).limit(1))
     if asked is None or now - asked >= ANSWER_WAIT:
         return None
@@ -177,10 +194,11 @@ def question_due(session: Session, conversation: Conversation) -> dict[str, obje
         return None
     asked = session.scalar(select(Message.id).where(
         Message.conversation_id == conversation.id, Message.direction == "out",
-        Message.text.contains(QUESTION_MARK)).limit(1))
+        or_(*(Message.text.contains(mark) for mark in QUESTION_MARKS))).limit(1))
     if asked is not None:
         return None
-    return {"text": QUESTION.format(address=masked(address)), "buttons": [dict(b) for b in BUTTONS]}
+    speaks = conversation.language
+    return {"text": wording.say("esign_question", speaks, address=masked(address)), "buttons": buttons(speaks)}
 
 
 def answer(session: Session, conversation: Conversation, inbound: Message, now: datetime) -> list[str] | None:
@@ -194,7 +212,7 @@ def answer(session: Session, conversation: Conversation, inbound: Message, now: 
     question = session.scalar(select(Message).where(
         Message.conversation_id == conversation.id, Message.direction == "out", Message.id < inbound.id,
         Message.status == "sent").order_by(Message.id.desc()).limit(1))
-    if question is None or QUESTION_MARK not in question.text:
+    if question is None or not _is_question(question.text):
         return None
     debtor, address = found
     record(session, debtor.id, address, question.text, said, consented, now, via="chat",
@@ -202,7 +220,9 @@ def answer(session: Session, conversation: Conversation, inbound: Message, now: 
            answer_message_id=inbound.id)
     for notice in _waiting_notices(session, debtor.id, address):
         notice.not_before = now  # goes now: by email after a yes, to the print queue after a no (the gate decides)
-    return [CONSENTED_REPLY.format(address=masked(address)) if consented else DECLINED_REPLY]
+    speaks = conversation.language
+    return [wording.say("esign_consented", speaks, address=masked(address)) if consented else
+            wording.say("esign_declined", speaks)]
 
 
 def record(session: Session, debtor_id: str, address: str, question: str, answer_words: str, consented: bool,

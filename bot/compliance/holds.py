@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import wording
 from bot.db.models import Account, AccountStatus, Dispute
 
 # The rule each non-collectible status stands for.
@@ -28,6 +29,11 @@ _PAYMENT_ASK = re.compile(
     r"payment\s+plans?|installments?|instal{1,2}ments?|settle\s+(?:it|this|today|for)|settlement\s+offer|"
     r"payment\s+link|checkout|due\s+(?:today|now|immediately)|as\s+soon\s+as\s+possible|right\s+away|"
     r"don'?t\s+wait|act\s+(?:now|fast)|before\s+it'?s\s+too\s+late|within\s+\d+\s*(?:hours?|days?))\b"
+    # The same asks in Spanish (issue 23), so a Spanish text on a held account is held too.
+    r"|\b(pagar\s+ahora|pague\s+(?:ahora|hoy|ya)|plan(?:es)?\s+de\s+pagos?|ha(?:cer|ga)\s+un\s+pago|"
+    r"enlace\s+(?:seguro\s+)?(?:de|para)\s+pag(?:o|ar)|pagos?\s+del\s+plan|mensualidad(?:es)?|abonos?|liquidar|"
+    r"vence\s+(?:hoy|ya)|lo\s+antes\s+posible|cuanto\s+antes|de\s+inmediato|no\s+espere|"
+    r"antes\s+de\s+que\s+sea\s+tarde)\b"
     r"|/pay/",
     re.IGNORECASE,
 )
@@ -71,14 +77,10 @@ def _rule(account: Account, open_dispute: bool) -> str | None:
 
 
 # What a debtor hears when they ask to pay or plan on a held account: the reason, never a payment ask.
-HOLD_MESSAGES = {
-    "DSP-2": "This account is on hold while we look into your dispute, so there's nothing to pay right now. "
-             "We'll send you what we find in writing.",
-    "CEASE-1": "You've asked us to stop contacting you about this account, so I can't take payments on it here. "
-               "Say 'talk to a person' if you'd like help.",
-    "CEASE-2": "Your attorney is handling this account, so please talk to them about it.",
-    "CEASE-3": "This account is part of a bankruptcy, so we're not collecting on it.",
-    "CEASE-4": "A person on our team is handling this account. Say 'talk to a person' to reach them.",
-    "VUL-2": "We've paused collection on this account for now. Say 'talk to a person' to talk through options.",
-    "ACCOUNT-CLOSED": "There's nothing to pay on this account.",
-}
+HOLD_MESSAGES = {rule: wording.say(f"hold_{rule}") for rule in (
+    "DSP-2", "CEASE-1", "CEASE-2", "CEASE-3", "CEASE-4", "VUL-2", "ACCOUNT-CLOSED")}  # the English ones
+
+
+def hold_message(rule: str | None, language: str | None = None) -> str:
+    """Why nothing can be paid on a held account, in the debtor's language: never a payment ask (DSP-2, CEASE-*)."""
+    return wording.say(f"hold_{rule if rule in HOLD_MESSAGES else 'ACCOUNT-CLOSED'}", language)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bot import contact_preferences
+from bot import contact_preferences, language, wording
 from bot.compliance import amounts, contact_window, esign, frequency, holds, neutral, redaction, residence, tone
 from bot.db.models import (
     HANDED_OVER,
@@ -34,7 +34,7 @@ from bot.db.models import (
 # DISC-3: messages sent before anyone is verified convey nothing about a debt, so they carry no DISC-2 notice and
 # must not mention a debt, an amount or a creditor.
 CONTENT_NEUTRAL_KINDS = frozenset({"first_contact", "campaign"})  # campaign: bot/campaigns.py
-SAFE_REPLY = "Sorry, I can't help with that here. You can say 'talk to a person'."  # DISC-3: said to anyone
+SAFE_REPLY = wording.say("safe_reply")  # DISC-3: said to anyone; the English (each language: bot/wording/)
 ID5_WINDOW = timedelta(days=60)
 CAPPED_CHANNELS = ("sms", "email")  # FREQ-1: each channel counted on its own
 # FREQ-1 guards against unsolicited messages (comment 14(a)-1.i); what the consumer asked for in the chat (a copy of
@@ -108,7 +108,8 @@ def check_reply(session: Session, conversation: Conversation | None, text: str, 
     if conversation is None:
         return Verdict(True, text)
     if sender_role == "agent" and conversation.channel in ("sms", "email") and conversation.verified_at is not None:
-        text = tone.with_debt_collector_notice(text)  # DISC-2: every text or email a person sends says it too
+        # DISC-2: every text or email a person sends says it too, in the conversation's language
+        text = tone.with_debt_collector_notice(text, conversation.language)
     return _inconvenient_time(session, conversation, preference, text, now)
 
 
@@ -331,13 +332,14 @@ def check_initiated(session: Session, message: ScheduledMessage, now: datetime |
             defer = contact_window.next_allowed(cap.next_allowed, zones, inconvenient) if cap.next_allowed else None
             return Verdict(False, message.text, ("FREQ-1",), defer_until=defer, reasons=(cap.reason,))
 
+    speaks = language.for_contact(session, message.channel, message.address, debtor.id if debtor else None)
     if message.kind in CONTENT_NEUTRAL_KINDS:
         # DISC-3: whoever holds the phone may not be the debtor; a first contact says nothing about a debt.
         text = message.text
     else:
-        text = tone.with_debt_collector_notice(message.text) if account is not None else message.text  # DISC-2
+        text = tone.with_debt_collector_notice(message.text, speaks) if account is not None else message.text  # DISC-2
     if message.channel in ("sms", "email"):
-        text = tone.with_opt_out_line(text)  # OPT-1 (an email also carries its opt-out link: bot/mail, EMAIL-2)
+        text = tone.with_opt_out_line(text, speaks)  # OPT-1 (an email also carries its opt-out link: bot/mail, EMAIL-2)
     return Verdict(True, text)
 
 

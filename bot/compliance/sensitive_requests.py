@@ -29,40 +29,29 @@ class SensitiveRule:
     reply: str  # DISC-3: content-neutral, the wording before verification (tests/test_compliance_replies.py)
     handoff_reason: str | None = None
     verified_reply: str | None = None  # the fuller wording for a verified debtor, if any
+    key: str = ""  # the replies' catalogue key (bot/wording/): the one sent is in the conversation's language
+
+
+def _rule(rule_id: str, event: str, key: str, handoff_reason: str | None = None, *,
+          verified: bool = False) -> SensitiveRule:
+    """A rule whose replies are the catalogue's `key` (and `key`_verified): English here, the debtor's language when
+    sent (handle())."""
+    return SensitiveRule(rule_id, event, wording.say(key) if key else "", handoff_reason,
+                         wording.say(f"{key}_verified") if verified else None, key)
 
 
 RULES: dict[str, SensitiveRule] = {
     # OPT-3: the confirmation carries nothing else (no balance, no link).
     "opt_out": SensitiveRule("OPT-2", "opt_out_requested", ""),
-    "cease_contact": SensitiveRule(
-        "CEASE-1", "cease_requested",
-        "Understood. We'll stop contacting you. A person on our team will confirm this in writing.", "cease"),
-    "attorney_represented": SensitiveRule(
-        "CEASE-2", "attorney_reported",
-        "Thanks for telling me. We'll contact your attorney instead of you.", "attorney"),
-    "bankruptcy": SensitiveRule(
-        "CEASE-3", "bankruptcy_reported",
-        "Thanks for telling me. A person on our team will review it.", "bankruptcy",
-        verified_reply="Thanks for telling me. We've stopped collection, and a person on our team will review it."),
-    "deceased": SensitiveRule(
-        "CEASE-4", "deceased_reported",
-        "I'm so sorry for your loss. You don't need to do anything now. A person on our team will handle this "
-        "with care and can help the family or executor. You can reach them at {support}.", "deceased"),
-    "wrong_person": SensitiveRule(
-        "ID-4", "wrong_party_reported",
-        "Sorry for the mix-up. We won't contact this number about it again. You don't need to do anything."),
-    "hardship": SensitiveRule(
-        "VUL-2", "hardship_reported",
-        "I'm sorry things are hard right now. A person on our team can help. Say 'talk to a person' to reach "
-        "them, or {support}.",
-        verified_reply="I'm sorry things are hard right now. We've paused reminders. A person on our team can talk "
-        "through options with you, like a smaller plan. Say 'talk to a person' to reach them, or {support}."),
+    "cease_contact": _rule("CEASE-1", "cease_requested", "cease_reply", "cease"),
+    "attorney_represented": _rule("CEASE-2", "attorney_reported", "attorney_reply", "attorney"),
+    "bankruptcy": _rule("CEASE-3", "bankruptcy_reported", "bankruptcy_reply", "bankruptcy", verified=True),
+    "deceased": _rule("CEASE-4", "deceased_reported", "deceased_reply", "deceased"),
+    "wrong_person": _rule("ID-4", "wrong_party_reported", "wrong_person_reply"),
+    "hardship": _rule("VUL-2", "hardship_reported", "hardship_reply", verified=True),
     # Its rule and audit event are used as they are; the reply actually sent is written by
     # bot/agents/escalation.next_steps (the expected wait from the live queue, or callback times outside hours).
-    "request_human": SensitiveRule(
-        "HO-1", "human_requested",
-        "I've asked a person on our team to pick this up. They'll reply here. You can also reach them at "
-        "{support}.", "request_human"),
+    "request_human": _rule("HO-1", "human_requested", "request_human_reply", "request_human"),
 }
 
 # Statuses that end collection; an account already further along (paid, closed) keeps its status.
@@ -73,9 +62,7 @@ _PAUSE_REASON = {"hardship": "hardship", "deceased": "deceased_reported"}
 CRISIS_LINE = wording.say("crisis_line")  # the English one; crisis_cue answers in the conversation's language
 # VUL-1: what a debtor who mentions military service is told. It says nothing about a debt (safe before
 # verification) and never mentions a commanding officer or their command.
-MILITARY_REPLY = ("Thanks for telling me. If you or your family serve in the military, you may have extra "
-                  "protections. A person on our team will look into it and get back to you. You can also reach "
-                  "them at {support}.")
+MILITARY_REPLY = wording.say("military_reply")
 
 
 def crisis_cue(session: Session, conversation_id: str, text: str) -> list[str]:
@@ -105,7 +92,8 @@ def military_cue(session: Session, conversation_id: str, text: str, support_cont
     accounts = accounts_in_scope(session, conversation)
     if not _flag_military(session, conversation_id, accounts[0].id if accounts else None):
         return []
-    return [MILITARY_REPLY.format(support=support_contact)]
+    return [wording.say("military_reply", conversation.language if conversation is not None else None,
+                        support=support_contact)]
 
 
 def _flag_military(session: Session, conversation_id: str, account_id: str | None) -> bool:
@@ -186,7 +174,9 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
     if rule.handoff_reason:
         handoff.request(session, conversation_id, rule.handoff_reason, rule_id=rule.rule_id, account_id=account_id)
     verified = conversation is not None and conversation.verified_at is not None
-    replies.append(((verified and rule.verified_reply) or rule.reply).format(support=support_contact))  # DISC-3
+    key = f"{rule.key}_verified" if verified and rule.verified_reply else rule.key
+    language = conversation.language if conversation is not None else None
+    replies.append(wording.say(key, language, support=support_contact))  # DISC-3: neutral in either language
     return replies
 
 

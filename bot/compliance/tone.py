@@ -13,7 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE, FROM_DEBT_COLLECTOR
+from bot import wording
+from bot.compliance.disclosures import FROM_DEBT_COLLECTOR
 from bot.compliance.policy_files import read_yaml
 
 DEFAULT_BANNED_PHRASES_PATH = Path(__file__).resolve().parents[2] / "policy" / "banned_phrases.yml"
@@ -229,35 +230,53 @@ def mentions_cancel_instruction(text: str) -> bool:
     return bool(_CANCEL_INSTRUCTION.search(plain) or _CANCEL_INSTRUCTION.search(_deleet(plain)))
 
 
-# OPT-1: the opt-out line in any case or spacing, with or without its full stop.
-_OPT_OUT_RE = re.compile(r"\s*\breply\s+stop\s+to\s+opt[\s-]?out\b\.?", re.IGNORECASE)
+# OPT-1: the opt-out line in any case or spacing, with or without its full stop, in either language. Both are
+# taken out before the debtor's own is put at the end, so a Spanish text never carries the English line too.
+_OPT_OUT_RES = (re.compile(r"\s*\breply\s+stop\s+to\s+opt[\s-]?out\b\.?", re.IGNORECASE),
+                re.compile(r"\s*\bresponda\s+alto\s+para\s+no\s+recibir\s+m[aá]s\s+mensajes\b\.?", re.IGNORECASE))
 
 
-def with_opt_out_line(text: str) -> str:
-    """OPT-1: the text ending in "Reply STOP to opt out." exactly once. Idempotent; an existing line anywhere in
-    the text is moved to the end rather than repeated."""
-    body = _OPT_OUT_RE.sub("", text).strip()
+def _without_opt_out_lines(text: str) -> str:
+    for pattern in _OPT_OUT_RES:
+        text = pattern.sub("", text)
+    return text
+
+
+def with_opt_out_line(text: str, language: str | None = None) -> str:
+    """OPT-1: the text ending in the opt-out line of `language` ("Reply STOP to opt out." / "Responda ALTO para no
+    recibir más mensajes.") exactly once. Idempotent; an existing line anywhere in the text is moved to the end
+    rather than repeated."""
+    line = wording.say("opt_out_line", language)
+    body = _without_opt_out_lines(text).strip()
     if not body:
-        return OPT_OUT_LINE
+        return line
     if body[-1] not in ".!?":
         body += "."
-    return f"{body} {OPT_OUT_LINE}"
+    return f"{body} {line}"
 
 
-def has_opt_out_line(text: str) -> bool:
-    """OPT-1 template lint: ends with the opt-out line, and has it only once."""
-    return text.rstrip().endswith(OPT_OUT_LINE) and len(_OPT_OUT_RE.findall(text)) == 1
+def has_opt_out_line(text: str, language: str | None = None) -> bool:
+    """OPT-1 template lint: ends with the opt-out line of `language`, and has one only once."""
+    found = sum(len(pattern.findall(text)) for pattern in _OPT_OUT_RES)
+    return text.rstrip().endswith(wording.say("opt_out_line", language)) and found == 1
 
 
-_NOTICE_RE = re.compile(r"\s*\bthis\s+message\s+is\s+from\s+a\s+debt\s+collector\b\.?", re.IGNORECASE)
+_NOTICE_RES = (re.compile(r"\s*\bthis\s+message\s+is\s+from\s+a\s+debt\s+collector\b\.?", re.IGNORECASE),
+               re.compile(r"\s*\beste\s+mensaje\s+es\s+de\s+un\s+cobrador\s+de\s+deudas\b\.?", re.IGNORECASE))
 
 
-def with_debt_collector_notice(text: str) -> str:
-    """DISC-2: the text starting with "This message is from a debt collector." exactly once. Idempotent.
+def with_debt_collector_notice(text: str, language: str | None = None) -> str:
+    """DISC-2: the text starting with "This message is from a debt collector." (or its Spanish, for `language`)
+    exactly once. Idempotent.
 
-    A message that already opens with the full DISC-1 disclosure ("This is a debt collector. ...") already says
-    it and is returned unchanged."""
-    if text.lstrip().lower().startswith(DEBT_COLLECTOR_DISCLOSURE.lower()):
+    A message that already opens with the full DISC-1 disclosure (in either language) already says it and is
+    returned unchanged."""
+    opening = text.lstrip().lower()
+    if any(opening.startswith(wording.say("debt_collector_disclosure", each).lower()) for each in wording.LANGUAGES):
         return text.strip()
-    body = _NOTICE_RE.sub("", text).strip()
-    return f"{DEBT_COLLECTOR_NOTICE} {body}" if body else DEBT_COLLECTOR_NOTICE
+    notice = wording.say("from_debt_collector", language)
+    body = text
+    for pattern in _NOTICE_RES:
+        body = pattern.sub("", body)
+    body = body.strip()
+    return f"{notice} {body}" if body else notice

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot.compliance import esign
+from bot import wording
 from bot.db import session_scope
 from bot.gateway.couriers import couriers_for
 from bot.payments import autopay_authorisation, service
@@ -31,8 +31,12 @@ def escape(text: str) -> str:
     return _escape(text, quote=False)
 router = APIRouter()
 
-UNAVAILABLE = ("Sorry, we couldn't open the secure payment page just now. Nothing was charged. Please try this "
-               "same link again in a few minutes, or say 'talk to a person' in the chat.")
+UNAVAILABLE = wording.say("page_unavailable")  # the English; the pages' words are in bot/wording/ (page_*)
+
+
+def _say(key: str, language: str | None, **values: str) -> str:
+    """A page's words, escaped; values (already HTML) are put in after the escaping."""
+    return escape(wording.say(key, language)).format(**values) if values else escape(wording.say(key, language))
 
 
 def stripe_client(app: Any) -> stripe.StripeClient:
@@ -43,8 +47,8 @@ def stripe_client(app: Any) -> stripe.StripeClient:
     return client
 
 
-def _page(title: str, heading: str, body: str, status: int = 200) -> HTMLResponse:
-    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+def _page(title: str, heading: str, body: str, status: int = 200, language: str | None = None) -> HTMLResponse:
+    html = f"""<!doctype html><html lang="{wording.language_or_default(language)}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>{escape(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1a1f36;
 line-height:1.5}}a.button{{display:inline-block;background:#635bff;color:#fff;padding:.6rem 1rem;border-radius:4px;
@@ -68,31 +72,34 @@ async def pay_done(request: Request, session_id: str = "") -> Response:
     await deliver(app, delivered)
     summary = await run_in_threadpool(service.session_summary, app.state.engine, session_id) if session_id else None
     if summary is None:
-        return _page("Payment", "Thank you", "<p>If you paid, your receipt will be in the chat shortly.</p>")
+        return _page(wording.say("page_title_payment"), wording.say("page_thank_you"),
+                     f"<p>{_say('page_receipt_soon', None)}</p>")
+    speaks = summary["language"]
     if summary["status"] == "succeeded":
-        body = (f"<p>We received your payment of <strong>{escape(summary['amount'])}</strong>. Receipt number: "
-                f"<strong>{escape(summary['reference'])}</strong>.</p><p>Your receipt is in the chat too. You can "
-                f"close this page.</p>")
-        body += await run_in_threadpool(_esign_form, app.state.engine, session_id)
+        amount = f"<strong>{escape(summary['amount'])}</strong>"
+        reference = f"<strong>{escape(summary['reference'])}</strong>"
+        body = (f"<p>{_say('page_received', speaks, amount=amount, reference=reference)}</p>"
+                f"<p>{_say('page_receipt_in_chat', speaks)}</p>")
+        body += await run_in_threadpool(_esign_form, app.state.engine, session_id, speaks)
     elif summary["status"] == "held":
-        body = "<p>We received your payment. A person on our team will review it and write to you.</p>"
+        body = f"<p>{_say('page_held', speaks)}</p>"
     else:
-        body = (f"<p>Your payment of {escape(summary['amount'])} is being processed. Your receipt will be in the "
-                f"chat when it's done.</p>")
-    return _page("Payment received", "Thank you", body)
+        body = f"<p>{_say('page_processing', speaks, amount=escape(summary['amount']))}</p>"
+    return _page(wording.say("page_title_received", speaks), wording.say("page_thank_you", speaks), body,
+                 language=speaks)
 
 
-def _esign_form(engine: Any, session_id: str) -> str:
+def _esign_form(engine: Any, session_id: str, speaks: str | None = None) -> str:
     """EMAIL-1: when this payment set up autopay, a box to get the PLAN-3 notices by email (E-SIGN consent)."""
     with session_scope(engine) as session:
         words = autopay_authorisation.esign_offer(session, session_id)
     if words is None:
         return ""
-    return (f'<h2>Notices about your plan</h2><form method="post" action="/pay/notices">'
+    return (f'<h2>{_say("page_notices_heading", speaks)}</h2><form method="post" action="/pay/notices">'
             f'<input type="hidden" name="session_id" value="{_escape(session_id)}">'
             f'<p><label><input type="checkbox" name="esign" value="yes"> {escape(words)}</label></p>'
-            f'<p>If you leave it empty, we\'ll text them to you if you\'ve texted us, or we can\'t take later '
-            f'payments automatically.</p><button type="submit">{escape(esign.WEB_SAVE)}</button></form>')
+            f'<p>{_say("page_notices_if_empty", speaks)}</p>'
+            f'<button type="submit">{_say("esign_web_save", speaks)}</button></form>')
 
 
 @router.post("/pay/notices")
@@ -106,32 +113,41 @@ async def pay_notices(request: Request) -> Response:
             return autopay_authorisation.record_esign(session, session_id, ticked, datetime.now(timezone.utc)) \
                 is not None
 
+    summary = await run_in_threadpool(service.session_summary, request.app.state.engine, session_id) \
+        if session_id else None
+    speaks = summary["language"] if summary else None
+    title = wording.say("page_notices_title", speaks)
     if not await run_in_threadpool(save):
-        return _page("Notices", "Nothing to change", "<p>There is no choice to make on this page. You can close "
-                     "it.</p>", 404)
-    said = ("We'll email the notices about your plan. You can ask for paper copies, or stop emails, at any time."
-            if ticked else "We won't email the notices about your plan.")
-    return _page("Notices", "Saved", f"<p>{escape(said)} You can close this page.</p>")
+        return _page(title, wording.say("page_nothing_to_change", speaks), f"<p>{_say('page_no_choice', speaks)}</p>",
+                     404, language=speaks)
+    said = _say("page_saved_yes" if ticked else "page_saved_no", speaks)
+    return _page(title, wording.say("page_saved", speaks), f"<p>{said} {_say('page_close', speaks)}</p>",
+                 language=speaks)
 
 
 @router.get("/pay/{token}")
 async def pay_link(request: Request, token: str, cancelled: str | None = None) -> Response:
     """Follow a pay link: a fresh (or the still-open) Checkout Session for exactly this link's amount."""
-    if cancelled:
-        return _page("Payment", "No payment was made",
-                     f"<p>You left the payment page, so nothing was charged.</p><p><a class=\"button\" "
-                     f"href=\"/pay/{_escape(token)}\">Go back to pay</a></p><p>Or say 'talk to a person' in the "
-                     f"chat.</p>")
     app = request.app
+    if cancelled:
+        speaks = await run_in_threadpool(service.token_language, app.state.engine, token)
+        return _page(wording.say("page_title_payment", speaks), wording.say("page_no_payment", speaks),
+                     f"<p>{_say('page_left', speaks)}</p><p><a class=\"button\" "
+                     f"href=\"/pay/{_escape(token)}\">{_say('page_go_back', speaks)}</a></p>"
+                     f"<p>{_say('page_or_person', speaks)}</p>", language=speaks)
     try:
         url = await run_in_threadpool(service.open_checkout, app.state.engine, stripe_client(app),
                                       app.state.settings, token)
     except service.LinkProblem as problem:
-        return _page("Payment", "We can't open this payment", f"<p>{escape(problem.message)}</p>", problem.status)
+        speaks = problem.language
+        return _page(wording.say("page_title_payment", speaks), wording.say("page_cant_open", speaks),
+                     f"<p>{escape(problem.message)}</p>", problem.status, language=speaks)
     except service.CheckoutUnavailable:
         # Stripe answered 5xx or not at all (after the SDK's own retries): nothing was recorded twice, and the
         # same link retries with the same idempotency key.
-        return _page("Payment", "Please try again in a few minutes", f"<p>{escape(UNAVAILABLE)}</p>", 503)
+        speaks = await run_in_threadpool(service.token_language, app.state.engine, token)
+        return _page(wording.say("page_title_payment", speaks), wording.say("page_try_again", speaks),
+                     f"<p>{_say('page_unavailable', speaks)}</p>", 503, language=speaks)
     return RedirectResponse(url, status_code=303)
 
 

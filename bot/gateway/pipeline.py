@@ -529,8 +529,8 @@ class Pipeline:
             posted = outbox.post_replies(session, conversation, drafts, window=window)
             if not any(p.sent for p in posted) and not received.agent_owned and not received.opted_out:
                 # Never a dead end: something safe always goes back (an agent answers an owned conversation).
-                posted += outbox.post_replies(session, conversation, [Draft(outbound_gate.SAFE_REPLY)],
-                                              window=window)
+                safe = wording.say("safe_reply", conversation.language)
+                posted += outbox.post_replies(session, conversation, [Draft(safe)], window=window)
             if not received.agent_owned and status == "processed" and any(p.sent for p in posted):
                 # The bot's end of a conversation: one feedback question, never over a pending form or choice.
                 pending = reading.active_loop is not None or any(r.get("buttons") for r in replies)

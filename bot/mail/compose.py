@@ -20,23 +20,23 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from bot import wording
 from bot.money import format_cents
 from bot.wording import formats
 
 _env = Environment(loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
                    autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
 
-# Plain words (VOICE.md); nothing here that a subject line shown on a lock screen should not say.
-SUBJECTS = {
-    "validation_notice": "Your validation notice: what we have on file and your rights",
-    "debit_notice": "Your next automatic payment",
-    "transcript_copy": "A copy of your chat with us",
-    "receipt": "Your receipt",
-    "plan_confirmation": "Your payment plan",
-    # DISC-3: a campaign's reader may not be the debtor, so its subject says nothing about an account or a debt.
-    "campaign": "A message for you",
-}
-DEFAULT_SUBJECT = "A message about your account"
+# Plain words (VOICE.md); nothing here that a subject line shown on a lock screen should not say. The words are in
+# bot/wording/ (subject_<kind>), in the debtor's language; SUBJECTS holds the English. DISC-3: a campaign's reader
+# may not be the debtor, so its subject says nothing about an account or a debt.
+SUBJECT_KINDS = ("validation_notice", "debit_notice", "transcript_copy", "receipt", "plan_confirmation", "campaign")
+SUBJECTS = {kind: wording.say(f"subject_{kind}") for kind in SUBJECT_KINDS}
+DEFAULT_SUBJECT = wording.say("subject_default")
+# The template's own words (email.txt, email.html), by their catalogue keys.
+TEMPLATE_KEYS = ("email_questions", "email_check_lead", "email_opt_out_lead", "email_opt_out_html_lead",
+                 "email_opt_out_html_mid", "email_opt_out_html_link", "email_stops_only", "email_keep_lead",
+                 "email_keep_link")
 
 
 def message_id(domain: str) -> str:
@@ -49,8 +49,8 @@ def _letters(n: int) -> str:
     return "".join(secrets.choice(string.ascii_lowercase) for _ in range(n))
 
 
-def subject_for(kind: str) -> str:
-    return SUBJECTS.get(kind, DEFAULT_SUBJECT)
+def subject_for(kind: str, language: str | None = None) -> str:
+    return wording.say(f"subject_{kind}" if kind in SUBJECTS else "subject_default", language)
 
 
 def paragraphs(text: str) -> list[str]:
@@ -96,14 +96,21 @@ def notice_html(view: dict[str, Any]) -> Markup:
 def build(*, kind: str, text: str, to: str, sender: str, business_name: str, support_contact: str,
           opt_out_url: str, now: datetime | None = None, subject: str | None = None,
           in_reply_to: str | None = None, references: str | None = None, notice: dict[str, Any] | None = None,
-          notice_url: str | None = None, transcript: str | None = None, check_url: str | None = None) -> EmailMessage:
+          notice_url: str | None = None, transcript: str | None = None, check_url: str | None = None,
+          language: str | None = None) -> EmailMessage:
     """The email for one message; `text` is what the outbound gate approved (DISC-2 notice, OPT-1 line). A reply in
     an email conversation passes its thread: `subject` ("Re: ..."), `in_reply_to` and `references` (RFC 5322).
     `notice`: a validation notice's facts as `notice_view` shows them, with `notice_url` its printable copy.
-    `transcript`: a copy of a conversation (bot/records/transcript_copy.py), word for word, with `check_url`."""
-    values = {"subject": subject or subject_for(kind), "paragraphs": paragraphs(text), "business_name": business_name,
-              "support_contact": support_contact, "opt_out_url": opt_out_url, "reply_keyword": "STOP",
-              "n": notice, "notice_url": notice_url, "transcript": transcript, "check_url": check_url}
+    `transcript`: a copy of a conversation (bot/records/transcript_copy.py), word for word, with `check_url`.
+    `language`: the debtor's (bot/language.py): the subject, the footer and the opt-out keyword are in it."""
+    speaks = wording.language_or_default(language)
+    keyword = "ALTO" if speaks == wording.SPANISH else "STOP"  # both work (bot/compliance/keywords.py)
+    words = {key.removeprefix("email_"): wording.say(key, speaks, support=support_contact, keyword=keyword)
+             for key in TEMPLATE_KEYS}
+    values = {"subject": subject or subject_for(kind, speaks), "paragraphs": paragraphs(text),
+              "business_name": business_name, "support_contact": support_contact, "opt_out_url": opt_out_url,
+              "reply_keyword": keyword, "n": notice, "notice_url": notice_url, "transcript": transcript,
+              "check_url": check_url, "t": words, "lang": speaks}
     message = EmailMessage()
     message["Subject"] = values["subject"]
     name, address = parseaddr(sender)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 from bot import audit, contact_preferences
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import EmailMessage, Message
+from bot.db.models import Conversation, EmailMessage, Message
 from bot.mail import compose, links, smtp
 from bot.mail.transport import CHANNEL, normal_address, record_email
 from bot.messaging.outbox import Posted
@@ -54,8 +54,12 @@ class EmailCourier:
     def send(self, posted: Posted) -> None:
         address = normal_address(posted.address)
         words = f"{posted.sender_name}: {posted.text}" if posted.sender_name else posted.text
+        with session_scope(self.engine) as session:  # a reply in the conversation: its language
+            conversation = session.get(Conversation, posted.conversation_id) if posted.conversation_id else None
+            speaks = conversation.language if conversation is not None else None
         message = compose.build(
-            kind=posted.kind, text=render_reply(words, posted.buttons), to=address, sender=self.settings.email_from,
+            language=speaks, kind=posted.kind, text=render_reply(words, posted.buttons), to=address,
+            sender=self.settings.email_from,
             business_name=self.settings.business_name, support_contact=self.settings.support_contact,
             opt_out_url=links.opt_out_url(self.settings.pay_base_url, self.settings.email_link_secret, address),
             **self.thread(posted.conversation_id))

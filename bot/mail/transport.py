@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from bot import sms
+from bot import language, sms
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import EmailMessage, Message
@@ -56,8 +56,11 @@ def email_transport(engine: Engine, settings: Settings) -> Transport:
         if config is None:
             raise NotConfigured("no mail server is configured (SMTP_URL); the email waits in the queue")
         notice = notice_view(settings, document) if document and document.get("notice_id") else None
+        with session_scope(engine) as session:  # the debtor's language: the subject and the footer follow it
+            speaks = language.for_address(session, CHANNEL, normal_address(address))
         message = compose.build(
-            kind=kind, text=text, to=address, sender=settings.email_from, business_name=settings.business_name,
+            language=speaks, kind=kind, text=text, to=address, sender=settings.email_from,
+            business_name=settings.business_name,
             support_contact=settings.support_contact,
             opt_out_url=links.opt_out_url(settings.pay_base_url, settings.email_link_secret, normal_address(address)),
             notice=notice, notice_url=links.notice_url(settings.pay_base_url, settings.email_link_secret,

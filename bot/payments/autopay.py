@@ -36,7 +36,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, language
 from bot.compliance import holds
 from bot.config import Settings
 from bot.db import session_scope
@@ -292,10 +292,11 @@ def record_failure(session: Session, payment: Payment, code: str, message: str, 
     link = _link(session, installment, settings, now, retry_on, debtor)
     if link is None:
         return
+    speaks = language.for_debtor(session, debtor.id)
     text = texts.autopay_declined(amount_cents=payment.amount_cents, currency=payment.currency,
-                                  due=installment.due_date, reason=texts.decline_reason(code), url=link.url,
+                                  due=installment.due_date, reason=texts.decline_reason(code, speaks), url=link.url,
                                   retry_on=retry_on if retryable else None,
-                                  missed_on=None if retryable else retry_on)
+                                  missed_on=None if retryable else retry_on, language=speaks)
     message = _schedule(session, account, plan.conversation_id, "autopay_declined", text, now)
     if message is not None and retryable:
         # This message names the retry date: it is the retry's PLAN-3 notice.
@@ -313,7 +314,8 @@ def mark_missed(session: Session, installment: Installment, plan: Plan, account:
     link = _link(session, installment, settings, now, debtor_today(debtor, now) + timedelta(days=7), debtor)
     if link is not None:
         text = texts.missed(amount_cents=min(installment.amount_cents, account.balance_cents),
-                            currency=account.currency, due=installment.due_date, url=link.url)
+                            currency=account.currency, due=installment.due_date, url=link.url,
+                            language=language.for_debtor(session, debtor.id))
         _schedule(session, account, plan.conversation_id, "installment_missed", text, now)
     return "missed"
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, language, wording
 from bot.compliance import esign, holds
 from bot.config import Settings
 from bot.db.models import (
@@ -45,15 +45,22 @@ from bot.plans.service import UNPAID_INSTALLMENT, debtor_today, debtor_zone
 
 # The choice on a plan's first payment page (PLAN-2). Stripe limits a label to 50 characters, an option to 100.
 AUTOPAY_KEY, AUTOPAY_YES, AUTOPAY_NO = "autopay", "yes", "no"
-AUTOPAY_FIELD = {
-    "key": AUTOPAY_KEY, "type": "dropdown", "optional": False,
-    "label": {"type": "custom", "custom": "Later plan payments"},
-    "dropdown": {"options": [
-        {"label": "Take them from this card on their due dates", "value": AUTOPAY_YES},
-        {"label": "I'll pay each one with a link", "value": AUTOPAY_NO},
-    ]},
-}
-AUTOPAY_PREFIX = "If you choose to have later payments taken from this card: "
+def autopay_field(language: str | None = None) -> dict[str, Any]:
+    """The dropdown on Stripe's page, in the debtor's language (bot/wording/: autopay_*)."""
+    return {
+        "key": AUTOPAY_KEY, "type": "dropdown", "optional": False,
+        "label": {"type": "custom", "custom": wording.say("autopay_field_label", language)},
+        "dropdown": {"options": [
+            {"label": wording.say("autopay_option_yes", language), "value": AUTOPAY_YES},
+            {"label": wording.say("autopay_option_no", language), "value": AUTOPAY_NO},
+        ]},
+    }
+
+
+AUTOPAY_FIELD = autopay_field()  # the English one
+# What the page shows before the authorisation text; taken off again, in either language, to store the text alone.
+AUTOPAY_PREFIX = wording.say("autopay_prefix")
+AUTOPAY_PREFIXES = wording.every_language("autopay_prefix")
 
 NO_NOTICE_WITHIN_DAYS = 5  # PLAN-3: a debit more than 5 days after the authorisation needs a notice
 NOTICE_MIN_BUSINESS_DAYS, NOTICE_MAX_BUSINESS_DAYS = 3, 10
@@ -66,14 +73,17 @@ def authorisation_text(session: Session, link: PayLink, settings: Settings) -> s
     """PLAN-2: the autopay authorisation for the plan's payments after this one, as shown on the payment page."""
     plan = session.get(Plan, link.plan_id)
     later = [i for i in plan.installments if i.id != link.installment_id and i.status in UNPAID_INSTALLMENT]
+    account = session.get(Account, plan.account_id)
+    speaks = language.for_debtor(session, account.debtor_id if account is not None else None)
     if not later:
-        return f"I agree to pay {format_cents(link.amount_cents, link.currency)} now."
+        return wording.say("authorisation_now", speaks, amount=format_cents(link.amount_cents, link.currency))
     amounts = sorted({i.amount_cents for i in later})
     amount_text = format_cents(amounts[0], link.currency) if len(amounts) == 1 else \
-        f"{format_cents(amounts[0], link.currency)} to {format_cents(amounts[-1], link.currency)}"
+        wording.say("amount_range", speaks, low=format_cents(amounts[0], link.currency),
+                    high=format_cents(amounts[-1], link.currency))
     return texts.authorisation(business=settings.business_name, support=settings.support_contact,
                                plan_reference=plan.reference, count=len(later), amount_text=amount_text,
-                               first_due=later[0].due_date, last_due=later[-1].due_date)
+                               first_due=later[0].due_date, last_due=later[-1].due_date, language=speaks)
 
 
 def active_autopay(session: Session, plan_id: str) -> AutopayAuthorisation | None:
@@ -127,7 +137,8 @@ def esign_offer(session: Session, checkout_session_id: str) -> str | None:
     said = esign.decision(session, debtor.id, debtor.email)
     if said is not None and said.consented:
         return None
-    return esign.WEB_CHECKBOX.format(address=esign.masked(esign.normal(debtor.email)))
+    return wording.say("esign_web_checkbox", language.for_debtor(session, debtor.id),
+                       address=esign.masked(esign.normal(debtor.email)))
 
 
 def record_esign(session: Session, checkout_session_id: str, ticked: bool, now: datetime) -> EsignConsent | None:
@@ -138,8 +149,9 @@ def record_esign(session: Session, checkout_session_id: str, ticked: bool, now: 
         return None
     payment = session.scalar(select(Payment).where(Payment.stripe_checkout_session_id == checkout_session_id))
     debtor = session.get(Debtor, session.get(Account, payment.account_id).debtor_id)
-    return esign.record(session, debtor.id, debtor.email, question, esign.WEB_TICKED if ticked else esign.WEB_UNTICKED,
-                        ticked, now, via="web", conversation_id=payment.conversation_id, account_id=payment.account_id)
+    answer = esign.web_answer(ticked, language.for_debtor(session, debtor.id))
+    return esign.record(session, debtor.id, debtor.email, question, answer, ticked, now, via="web",
+                        conversation_id=payment.conversation_id, account_id=payment.account_id)
 
 
 # --- PLAN-3 notices ----------------------------------------------------------------------------------------------
@@ -184,10 +196,12 @@ def queue_notice(session: Session, auth: AutopayAuthorisation, plan: Plan, accou
     debit_on = max(installment.due_date, texts.add_business_days(send_on, NOTICE_MIN_BUSINESS_DAYS))
     zone = debtor_zone(debtor)
     not_before = max(datetime.combine(send_on, NOTICE_HOUR, tzinfo=zone).astimezone(timezone.utc), now)
+    speaks = language.for_debtor(session, debtor.id)
+    card = texts.card_label(auth.card_brand, auth.card_last4, speaks) or texts.card_word(speaks)
     text = texts.debit_notice(amount_cents=min(installment.amount_cents, account.balance_cents),
-                              currency=account.currency, debit_on=debit_on,
-                              card=texts.card_label(auth.card_brand, auth.card_last4) or "card",
-                              plan_reference=plan.reference, number=installment.number, count=plan.installment_count)
+                              currency=account.currency, debit_on=debit_on, card=card,
+                              plan_reference=plan.reference, number=installment.number, count=plan.installment_count,
+                              language=speaks)
     message = schedule_for_account(session, account, plan.conversation_id, "debit_notice", text, not_before)
     if message is None:
         return

@@ -39,7 +39,7 @@ from bot.db.models import (
 )
 from bot.payments import texts
 from bot.payments.autopay_authorisation import active_autopay, authorise
-from bot.payments.messages import Delivered, tell_debtor
+from bot.payments.messages import Delivered, language_for, tell_debtor
 from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, debtor_today, open_plan
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -123,21 +123,21 @@ def apply_payment(session: Session, payment: Payment, received: Received, settin
                  detail={"payment_id": payment.id, "reference": payment.reference, "applied_cents": applied,
                          "method": payment.method, "settled": settled})
     debtor = session.get(Debtor, account.debtor_id)
+    speaks = language_for(session, payment)
+    card = texts.card_label(received.card_brand, received.card_last4, speaks)
     lines = [texts.receipt(amount_cents=received.amount_cents, currency=account.currency,
-                           paid_on=debtor_today(debtor, now), card=texts.card_label(received.card_brand,
-                                                                                   received.card_last4),
-                           reference=payment.reference, balance_cents=account.balance_cents,
-                           creditor=account.creditor)]
+                           paid_on=debtor_today(debtor, now), card=card, reference=payment.reference,
+                           balance_cents=account.balance_cents, creditor=account.creditor, language=speaks)]
     if settled:
-        lines.append(texts.settled(account.creditor))
+        lines.append(texts.settled(account.creditor, speaks))
     authorisation = None
     if link is not None and link.save_card and received.saved_for_later and received.consented \
             and received.payment_method_id and received.customer_id and account.balance_cents > 0:
         authorisation = authorise(session, payment, link, settings, now, received.consent_text)
-    lines.append(_advance_line(session, payment, account) or "")  # after authorise: it names the card used next
+    lines.append(_advance_line(session, payment, account, speaks) or "")  # after authorise: names the next card
     if authorisation is not None:
-        lines.append(texts.autopay_on(card=texts.card_label(received.card_brand, received.card_last4) or "card",
-                                      authorisation=authorisation.authorisation_text))
+        lines.append(texts.autopay_on(card=card or texts.card_word(speaks),
+                                      authorisation=authorisation.authorisation_text, language=speaks))
     delivered.extend(tell_debtor(session, payment, " ".join(line for line in lines if line), "payment_receipt",
                                  now))
     return delivered
@@ -156,7 +156,8 @@ def _hold(session: Session, payment: Payment, account: Account, rule: str, reaso
         link.status, link.used_at = "paid", now  # used: the money arrived, even though it is not applied
     if rule in ("DSP-2", "VUL-2"):
         # Acknowledged without any payment ask (DSP-2); CEASE-* accounts get no message at all (CEASE-1).
-        return tell_debtor(session, payment, texts.held(payment.amount_cents, payment.currency), "payment_held", now)
+        text = texts.held(payment.amount_cents, payment.currency, language_for(session, payment))
+        return tell_debtor(session, payment, text, "payment_held", now)
     return Delivered()
 
 
@@ -195,17 +196,18 @@ def _advance_plan(session: Session, payment: Payment, account: Account, now: dat
     session.flush()
 
 
-def _advance_line(session: Session, payment: Payment, account: Account) -> str | None:
+def _advance_line(session: Session, payment: Payment, account: Account, speaks: str) -> str | None:
     installment = session.get(Installment, payment.installment_id) if payment.installment_id else None
     if installment is None:
         return None
     plan = session.get(Plan, installment.plan_id)
     nxt = next((i for i in plan.installments if i.status in UNPAID_INSTALLMENT), None)
     auth = active_autopay(session, plan.id)
+    card = texts.card_label(auth.card_brand, auth.card_last4, speaks) if auth else None
     return texts.plan_progress(number=installment.number, count=plan.installment_count, reference=plan.reference,
                                next_amount=min(nxt.amount_cents, account.balance_cents) if nxt else None,
                                next_due=nxt.due_date if nxt else None, currency=account.currency,
-                               autopay_card=texts.card_label(auth.card_brand, auth.card_last4) if auth else None)
+                               autopay_card=card, language=speaks)
 
 
 def apply_refund(session: Session, payment: Payment, refunded_total_cents: int, charge_id: str, settings: Settings,
@@ -256,9 +258,10 @@ def apply_refund(session: Session, payment: Payment, refunded_total_cents: int, 
                 plan.status = "active"
     audit.record(session, "refund_applied", account_id=account.id, conversation_id=payment.conversation_id,
                  detail={"payment_id": payment.id, "refunded_cents": credit})
+    speaks = language_for(session, payment)
     text = texts.refund(amount_cents=delta, currency=account.currency,
-                        card=texts.card_label(payment.card_brand, payment.card_last4),
-                        balance_cents=account.balance_cents, creditor=account.creditor)
+                        card=texts.card_label(payment.card_brand, payment.card_last4, speaks),
+                        balance_cents=account.balance_cents, creditor=account.creditor, language=speaks)
     return tell_debtor(session, payment, text, "refund_receipt", now)
 
 

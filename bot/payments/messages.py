@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, language
 from bot.compliance import tone
 from bot.db.models import Account, Conversation, Debtor, Payment, Plan, ScheduledMessage
 from bot.messaging import copies, outbox
@@ -39,6 +39,15 @@ class Delivered:
         self.posted += other.posted
 
 
+def language_for(session: Session, payment: Payment) -> str:
+    """The language a payment's messages are written in: its conversation's, else the debtor's (bot/language.py)."""
+    conversation = session.get(Conversation, payment.conversation_id) if payment.conversation_id else None
+    if conversation is not None and conversation.language:
+        return language.current(session, conversation)
+    account = session.get(Account, payment.account_id)
+    return language.for_debtor(session, account.debtor_id if account is not None else None)
+
+
 def tell_debtor(session: Session, payment: Payment, text: str, kind: str, now: datetime) -> Delivered:
     """A receipt or notice about a payment, on the debtor's channel, through the outbox.
 
@@ -56,7 +65,8 @@ def tell_debtor(session: Session, payment: Payment, text: str, kind: str, now: d
         audit.record(session, "payment_message_undelivered", account_id=payment.account_id,
                      detail={"payment_id": payment.id, "kind": kind})
         return Delivered()
-    text = tone.with_debt_collector_notice(text)  # DISC-2: it may arrive outside the session that asked
+    # DISC-2: it may arrive outside the session that asked; in the language of the receipt's words
+    text = tone.with_debt_collector_notice(text, language_for(session, payment))
     draft = Draft(text, kind, payload={"payment_reference": payment.reference})
     return Delivered([outbox.post_reply(session, conversation, draft, now=now)])
 

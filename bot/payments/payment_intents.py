@@ -25,7 +25,7 @@ from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import PayLink, Payment
 from bot.payments import ledger
-from bot.payments.autopay_authorisation import AUTOPAY_KEY, AUTOPAY_PREFIX, AUTOPAY_YES
+from bot.payments.autopay_authorisation import AUTOPAY_KEY, AUTOPAY_PREFIXES, AUTOPAY_YES
 from bot.payments.ledger import Received
 from bot.payments.messages import Delivered
 
@@ -81,9 +81,14 @@ def prepare(engine: Engine, client: stripe.StripeClient, intent: dict[str, Any],
         customer_id=intent.get("customer"), payment_method_id=intent.get("payment_method"),
         card_brand=card.get("brand"), card_last4=card.get("last4"),
         saved_for_later=intent.get("setup_future_usage") == "off_session",
-        consented=autopay_chosen, consent_text=shown.removeprefix(AUTOPAY_PREFIX) if shown else None,
+        consented=autopay_chosen, consent_text=_without_prefix(shown) if shown else None,
     )
     return Prepared(intent, checkout, received)
+
+
+def _without_prefix(shown: str) -> str:
+    """The authorisation text as shown, without the page's lead-in (in whichever language it was shown)."""
+    return next((shown.removeprefix(p) for p in AUTOPAY_PREFIXES if shown.startswith(p)), shown)
 
 
 def _forget_card(client: stripe.StripeClient, payment_method_id: str) -> None:

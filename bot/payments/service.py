@@ -37,7 +37,8 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import audit, segments
+from bot import audit, segments, wording
+from bot import language as languages
 from bot.accounts import verified_accounts
 from bot.compliance import holds
 from bot.config import Settings
@@ -54,11 +55,12 @@ from bot.db.models import (
 )
 from bot.money import format_cents, parse_dollars
 from bot.payments import payment_intents, texts
-from bot.payments.autopay_authorisation import AUTOPAY_FIELD, AUTOPAY_PREFIX, active_autopay, authorisation_text
+from bot.payments.autopay_authorisation import active_autopay, authorisation_text, autopay_field
 from bot.payments.ledger import for_update, lock_row, payment_for_link
 from bot.payments.messages import Delivered
 from bot.plans.policy import active_policy
 from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, debtor_zone, open_plan
+from bot.wording import formats
 
 log = logging.getLogger("settle.payments")
 
@@ -77,11 +79,32 @@ class PaymentRefused(Exception):
 
 
 class LinkProblem(Exception):
-    """A pay link that cannot be used now; `status` is the HTTP status for the page that says why."""
+    """A pay link that cannot be used now; `status` is the HTTP status for the page that says why, in `language`
+    (the link's conversation's, or its debtor's; English when the link is unknown)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, language: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.message = status, message
+        self.status, self.message, self.language = status, message, language
+
+
+def _problem(status: int, key: str, language: str | None) -> LinkProblem:
+    return LinkProblem(status, wording.say(key, language), language)
+
+
+def link_language(session: Session, link: PayLink) -> str:
+    """The language of the pages around a pay link: its conversation's, else its debtor's (bot/language.py)."""
+    conversation = session.get(Conversation, link.conversation_id) if link.conversation_id else None
+    if conversation is not None and conversation.language:
+        return languages.current(session, conversation)
+    account = session.get(Account, link.account_id)
+    return languages.for_debtor(session, account.debtor_id if account is not None else None)
+
+
+def token_language(engine: Engine, token: str) -> str:
+    """The pages' language for a pay link by its token; English when the token is unknown."""
+    with session_scope(engine) as session:
+        link = session.scalar(select(PayLink).where(PayLink.token_hash == hash_token(token)))
+        return link_language(session, link) if link is not None else wording.ENGLISH
 
 
 class CheckoutUnavailable(Exception):
@@ -111,12 +134,13 @@ class PayOptions:
     refusal: str | None = None
     rule_id: str | None = None
     plan_reference: str | None = None
+    language: str | None = None  # the conversation's: the debtor reads every text below in it
 
     def choice(self, kind: str) -> PayChoice | None:
         return next((c for c in self.choices if c.kind == kind), None)
 
 
-def pay_options(session: Session, conversation_id: str) -> PayOptions:
+def pay_options(session: Session, conversation_id: str, language: str | None = None) -> PayOptions:
     """What the verified debtor of this conversation can pay now, from the ledger (TONE-2), or why nothing.
 
     Raises bot.accounts.NotVerified before verification (ID-1)."""
@@ -124,17 +148,17 @@ def pay_options(session: Session, conversation_id: str) -> PayOptions:
     conversation = session.get(Conversation, conversation_id)
     account = next((a for a in accounts if a.id == conversation.account_id), accounts[0] if accounts else None)
     if account is None:
-        return PayOptions(None, refusal=f"I couldn't find an open account for you. {texts.ASK_A_PERSON}")
+        return PayOptions(None, refusal=wording.say("pay_no_account", language), language=language)
     rule = holds.hold_rule(session, account)
     if rule is not None:
         # DSP-2, CEASE-*, VUL-2: the reason, never a payment ask or a link.
         audit.record(session, "payment_refused", rule_id=rule, conversation_id=conversation_id,
                      account_id=account.id, detail={"reason": "hold"})
         return PayOptions(account.id, account.creditor, account.currency, account.balance_cents,
-                          refusal=holds.HOLD_MESSAGES.get(rule, holds.HOLD_MESSAGES["ACCOUNT-CLOSED"]), rule_id=rule)
+                          refusal=holds.hold_message(rule, language), rule_id=rule, language=language)
     if account.balance_cents <= 0:
         return PayOptions(account.id, account.creditor, account.currency, 0,
-                          refusal="There's nothing to pay on this account.")
+                          refusal=holds.hold_message("ACCOUNT-CLOSED", language), language=language)
     currency, balance = account.currency, account.balance_cents
     choices: list[PayChoice] = []
     plan = open_plan(session, account.id)
@@ -142,9 +166,11 @@ def pay_options(session: Session, conversation_id: str) -> PayOptions:
         nxt = next((i for i in plan.installments if i.status in UNPAID_INSTALLMENT), None)
         if nxt is not None:
             amount = min(nxt.amount_cents, balance)
-            choices.append(PayChoice("installment", amount, f"Next plan payment: {format_cents(amount, currency)}",
+            choices.append(PayChoice("installment", amount, wording.say("pay_choice_installment", language,
+                                                                        amount=format_cents(amount, currency)),
                                      installment_id=nxt.id, plan_id=plan.id))
-    choices.append(PayChoice("balance", balance, f"Full balance: {format_cents(balance, currency)}"))
+    choices.append(PayChoice("balance", balance, wording.say("pay_choice_balance", language,
+                                                             amount=format_cents(balance, currency))))
     if plan is None:
         # A settlement the creditor's policy allows (PLAN-1: no fee). The account's age is not known, so only
         # offers without an age condition apply, as in the plan engine.
@@ -152,10 +178,11 @@ def pay_options(session: Session, conversation_id: str) -> PayOptions:
             .settlement_offer(balance, None)
         floor = offer.floor_cents(balance) if offer is not None else None
         if floor is not None and MIN_PAYMENT_CENTS <= floor < balance:
-            choices.append(PayChoice("settlement", floor, f"Settle for {format_cents(floor, currency)}",
+            choices.append(PayChoice("settlement", floor, wording.say("pay_choice_settlement", language,
+                                                                      amount=format_cents(floor, currency)),
                                      settles_cents=balance))
     return PayOptions(account.id, account.creditor, currency, balance, tuple(choices),
-                      plan_reference=plan.reference if plan is not None else None)
+                      plan_reference=plan.reference if plan is not None else None, language=language)
 
 
 _WORDS = {
@@ -202,30 +229,30 @@ def understand(options: PayOptions, text: str, picked: str | None = None) -> Und
 def _amount_choice(options: PayOptions, cents: int) -> Understood:
     money = lambda c: format_cents(c, options.currency)  # noqa: E731
     if cents < MIN_PAYMENT_CENTS:
-        return Understood(problem=f"The smallest payment I can take is {money(MIN_PAYMENT_CENTS)}.")
+        return Understood(problem=wording.say("pay_too_small", options.language, amount=money(MIN_PAYMENT_CENTS)))
     if cents > options.balance_cents:
-        return Understood(problem=f"That's more than your balance of {money(options.balance_cents)}.")
+        return Understood(problem=wording.say("pay_too_big", options.language, amount=money(options.balance_cents)))
     for kind in ("balance", "installment"):
         choice = options.choice(kind)
         if choice is not None and choice.amount_cents == cents:
             return Understood(choice)
-    return Understood(PayChoice("amount", cents, f"{money(cents)} toward your balance"))
+    return Understood(PayChoice("amount", cents, wording.say("pay_choice_amount", options.language,
+                                                             amount=money(cents))))
 
 
 def confirmation_question(options: PayOptions, choice: PayChoice) -> str:
     """The amount, said back exactly, before any link is made (the debtor confirms it)."""
     money = lambda c: format_cents(c, options.currency)  # noqa: E731
-    if choice.kind == "balance":
-        what = f"You'd like to pay your full balance of {money(choice.amount_cents)}."
-    elif choice.kind == "installment":
-        what = f"You'd like to pay your next plan payment of {money(choice.amount_cents)}."
+    speaks = options.language
+    if choice.kind in ("balance", "installment"):
+        what = wording.say(f"pay_confirm_{choice.kind}", speaks, amount=money(choice.amount_cents))
     elif choice.kind == "settlement":
-        what = (f"You'd like to settle this account for {money(choice.amount_cents)} in one payment. Once it's paid, "
-                f"your balance of {money(choice.settles_cents or options.balance_cents)} is settled in full.")
+        what = wording.say("pay_confirm_settlement", speaks, amount=money(choice.amount_cents),
+                           balance=money(choice.settles_cents or options.balance_cents))
     else:
-        left = options.balance_cents - choice.amount_cents
-        what = f"You'd like to pay {money(choice.amount_cents)}. Your balance after it will be {money(left)}."
-    return f"{what} Is that right? Reply YES for your secure payment link, or tell me a different amount."
+        what = wording.say("pay_confirm_amount", speaks, amount=money(choice.amount_cents),
+                           left=money(options.balance_cents - choice.amount_cents))
+    return f"{what} {wording.say('pay_confirm_ask', speaks)}"
 
 
 # --- 2. pay links ------------------------------------------------------------------------------------------------
@@ -249,7 +276,7 @@ class NewLink:
 
 
 def create_pay_link(session: Session, conversation_id: str, choice: PayChoice, settings: Settings,
-                    now: datetime | None = None, ttl: timedelta | None = None) -> NewLink:
+                    now: datetime | None = None, ttl: timedelta | None = None, language: str | None = None) -> NewLink:
     """A single-use, expiring link bound to the conversation's account and this amount (PCI-1: a hosted page).
 
     Re-checks everything against the ledger at this moment: the hold (DSP-2), the balance, the installment.
@@ -259,33 +286,32 @@ def create_pay_link(session: Session, conversation_id: str, choice: PayChoice, s
     conversation = session.get(Conversation, conversation_id)
     account = next((a for a in accounts if a.id == conversation.account_id), accounts[0] if accounts else None)
     if account is None:
-        raise PaymentRefused(f"I couldn't find an open account for you. {texts.ASK_A_PERSON}")
+        raise PaymentRefused(wording.say("pay_no_account", language))
     account = lock_row(session, Account, account.id)
-    return _make_link(session, account, conversation_id, choice, settings, now, ttl)
+    return _make_link(session, account, conversation_id, choice, settings, now, ttl, language)
 
 
 def _make_link(session: Session, account: Account, conversation_id: str | None, choice: PayChoice,
-               settings: Settings, now: datetime, ttl: timedelta | None) -> NewLink:
+               settings: Settings, now: datetime, ttl: timedelta | None, language: str | None = None) -> NewLink:
     rule = holds.hold_rule(session, account)
     if rule is not None:
         audit.record(session, "pay_link_refused", rule_id=rule, conversation_id=conversation_id,
                      account_id=account.id, detail={"reason": "hold"})
-        raise PaymentRefused(holds.HOLD_MESSAGES.get(rule, holds.HOLD_MESSAGES["ACCOUNT-CLOSED"]), rule)
+        raise PaymentRefused(holds.hold_message(rule, language), rule)
     if not MIN_PAYMENT_CENTS <= choice.amount_cents <= account.balance_cents:
-        raise PaymentRefused(f"Your balance is {format_cents(account.balance_cents, account.currency)}, so I "
-                             "can't make a link for that amount. Tell me another amount, or say 'talk to a person'.")
+        raise PaymentRefused(wording.say("pay_refused_amount", language,
+                                         balance=format_cents(account.balance_cents, account.currency)))
     if choice.kind == "balance" and choice.amount_cents != account.balance_cents:
-        raise PaymentRefused("Your balance has just changed. Say 'pay now' to see it again.")
+        raise PaymentRefused(wording.say("pay_balance_changed", language))
     if choice.kind == "settlement" and choice.settles_cents != account.balance_cents:
-        raise PaymentRefused("Your balance has just changed, so that settlement no longer applies. Say 'pay now' "
-                             "to see your options again.")
+        raise PaymentRefused(wording.say("pay_settlement_changed", language))
     save_card, plan = False, None
     if choice.kind == "installment":
         installment = session.get(Installment, choice.installment_id)
         plan = session.get(Plan, installment.plan_id) if installment is not None else None
         if installment is None or plan is None or plan.account_id != account.id or \
                 installment.status not in UNPAID_INSTALLMENT or plan.status not in OPEN_STATUSES:
-            raise PaymentRefused("That plan payment is already done or has changed. Say 'my plan' to check it.")
+            raise PaymentRefused(wording.say("pay_installment_changed", language))
         # The card is saved for autopay only at the plan's first payment, and only with the debtor's explicit
         # authorisation on the payment page (PLAN-2).
         save_card = plan.status == "awaiting_first_payment" and active_autopay(session, plan.id) is None
@@ -305,14 +331,14 @@ def _make_link(session: Session, account: Account, conversation_id: str | None, 
                  account_id=account.id, detail={"pay_link_id": link.id, "purpose": choice.kind,
                                                 "amount_cents": choice.amount_cents, "save_card": save_card})
     url = f"{settings.pay_base_url}/pay/{token}"
-    message = texts.pay_link(choice.amount_cents, account.currency, url,
-                             texts.link_expiry(expires_at, debtor_zone(session.get(Debtor, account.debtor_id))),
-                             autopay=save_card)
+    expires = texts.link_expiry(expires_at, debtor_zone(session.get(Debtor, account.debtor_id)), language)
+    message = texts.pay_link(choice.amount_cents, account.currency, url, expires, autopay=save_card,
+                             language=language)
     return NewLink(link.id, url, message)
 
 
 def first_payment_message(session: Session, plan: Plan, conversation_id: str, settings: Settings,
-                          now: datetime | None = None) -> str | None:
+                          now: datetime | None = None, language: str | None = None) -> str | None:
     """The plan confirmation's "what happens next": the first payment's own link (PCI-1), valid until the end of
     its due date, on which the debtor may also authorise autopay for the rest (PLAN-2). None if no link can be
     made (the caller keeps the plain wording)."""
@@ -328,12 +354,12 @@ def first_payment_message(session: Session, plan: Plan, conversation_id: str, se
     choice = PayChoice("installment", min(first.amount_cents, account.balance_cents), "", installment_id=first.id,
                        plan_id=plan.id)
     try:
-        link = _make_link(session, lock_row(session, Account, account.id), conversation_id, choice, settings, now, ttl)
+        link = _make_link(session, lock_row(session, Account, account.id), conversation_id, choice, settings, now, ttl,
+                          language)
     except PaymentRefused:
         return None
-    return (f"What happens next: your first payment of {format_cents(choice.amount_cents, account.currency)} is due "
-            f"{texts.format_date(first.due_date)}. {link.message} Say 'my plan' any time to check it, or 'talk to a "
-            f"person' with questions.")
+    return wording.say("first_payment_next", language, amount=format_cents(choice.amount_cents, account.currency),
+                       date=formats.long_date(first.due_date, language), link=link.message)
 
 
 def installment_link(session: Session, installment: Installment, settings: Settings, now: datetime,
@@ -343,7 +369,8 @@ def installment_link(session: Session, installment: Installment, settings: Setti
     account = lock_row(session, Account, plan.account_id)
     amount = min(installment.amount_cents, account.balance_cents)
     choice = PayChoice("installment", amount, "", installment_id=installment.id, plan_id=plan.id)
-    return _make_link(session, account, plan.conversation_id, choice, settings, now, ttl)
+    return _make_link(session, account, plan.conversation_id, choice, settings, now, ttl,
+                      languages.for_debtor(session, account.debtor_id))
 
 
 # --- 3. Checkout ---------------------------------------------------------------------------------------------
@@ -359,8 +386,9 @@ def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Setting
     with session_scope(engine) as session:
         link = session.scalar(for_update(select(PayLink).where(PayLink.token_hash == hash_token(token)), engine))
         if link is None:
-            raise LinkProblem(404, "This payment link isn't valid. Say 'pay now' in the chat to get a new one.")
+            raise _problem(404, "pay_page_invalid", None)
         link_id, session_id = link.id, link.stripe_checkout_session_id
+        speaks = link_language(session, link)
     fresh = False
     if session_id:
         found = _retrieve_session(client, session_id)
@@ -368,7 +396,7 @@ def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Setting
             return found.url  # the same session again: one link, one payment
         if found is not None and found.status == "complete":
             sync_checkout_session(engine, client, settings, session_id)
-            raise LinkProblem(410, "This payment is already done. Thank you. Your receipt is in the chat.")
+            raise _problem(410, "pay_page_done_receipt", speaks)
         fresh = True  # expired (or unknown to Stripe): a new attempt, with a new key
     with session_scope(engine) as session:
         link = session.scalar(for_update(select(PayLink).where(PayLink.id == link_id), engine))
@@ -399,22 +427,20 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
                      fresh: bool) -> tuple[dict[str, Any], int] | LinkProblem:
     """Checks the link against the ledger now, then the session's parameters: the same on every retry of one
     attempt (the expiry is fixed when the attempt starts), so the idempotency key can be reused safely."""
+    speaks = link_language(session, link)
     if link.status == "paid":
-        return LinkProblem(410, "This payment is already done. Thank you.")
+        return _problem(410, "pay_page_done", speaks)
     if link.status == "cancelled":
-        return LinkProblem(410, "This link was replaced by a newer one. Please use the latest link, or say 'pay now' "
-                                "in the chat to get a new one.")
+        return _problem(410, "pay_page_replaced", speaks)
     if now >= link.expires_at:
-        return LinkProblem(410, "This payment link has expired. Say 'pay now' in the chat to get a new one.")
+        return _problem(410, "pay_page_expired", speaks)
     account = lock_row(session, Account, link.account_id)
     rule = holds.hold_rule(session, account)
     if rule is not None:
         audit.record(session, "checkout_refused", rule_id=rule, conversation_id=link.conversation_id,
                      account_id=account.id, detail={"pay_link_id": link.id, "reason": "hold"})  # DSP-2
-        return LinkProblem(403, "We can't take a payment on this account right now. Please check the chat or say "
-                                "'talk to a person' there.")
-    changed = LinkProblem(409, "Your balance has changed since this link was made. Say 'pay now' in the chat to "
-                               "get a new link.")
+        return _problem(403, "pay_page_held", speaks)
+    changed = _problem(409, "pay_page_changed", speaks)
     if link.purpose in ("balance", "settlement") and account.balance_cents != link.balance_cents:
         return changed
     if link.amount_cents > account.balance_cents:
@@ -422,7 +448,7 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
     if link.installment_id:
         installment = session.get(Installment, link.installment_id)
         if installment is None or installment.status not in UNPAID_INSTALLMENT:
-            return LinkProblem(410, "This plan payment is already done. Thank you.")
+            return _problem(410, "pay_page_plan_done", speaks)
     if fresh or link.checkout_expires_at is None or link.checkout_expires_at < now + SESSION_MIN_LIFETIME:
         link.checkout_attempt += 1
         link.checkout_expires_at = max(min(link.expires_at, now + SESSION_MAX_LIFETIME), now + SESSION_MIN_LIFETIME)
@@ -444,6 +470,8 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata, "description": f"{settings.business_name} payment"},
         "payment_method_types": ["card"],
+        # Stripe's own page in the debtor's language: Latin American Spanish is the one US Spanish speakers read.
+        "locale": "es-419" if speaks == wording.SPANISH else "en",
     }
     if link.save_card:
         # PLAN-2: the later payments are charged to this card only if the debtor chooses "yes" on the payment page,
@@ -451,8 +479,9 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         # no compulsory use of preauthorised transfers). Stripe's own reuse wording is hidden: ours replaces it.
         params["payment_intent_data"]["setup_future_usage"] = "off_session"
         params["consent_collection"] = {"payment_method_reuse_agreement": {"position": "hidden"}}
-        params["custom_fields"] = [AUTOPAY_FIELD]
-        params["custom_text"] = {"submit": {"message": AUTOPAY_PREFIX + authorisation_text(session, link, settings)}}
+        params["custom_fields"] = [autopay_field(speaks)]
+        params["custom_text"] = {"submit": {"message": wording.say("autopay_prefix", speaks) +
+                                            authorisation_text(session, link, settings)}}
     return params, link.checkout_attempt
 
 
@@ -522,5 +551,7 @@ def session_summary(engine: Engine, session_id: str) -> dict[str, Any] | None:
         payment = session.scalar(select(Payment).where(Payment.stripe_checkout_session_id == session_id))
         if payment is None:
             return None
+        link = session.get(PayLink, payment.pay_link_id) if payment.pay_link_id else None
         return {"amount": format_cents(payment.amount_cents, payment.currency), "status": payment.status,
-                "reference": payment.reference}
+                "reference": payment.reference,
+                "language": link_language(session, link) if link is not None else wording.ENGLISH}

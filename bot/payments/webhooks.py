@@ -34,7 +34,7 @@ from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import AutopayAuthorisation, Payment, StripeEvent
 from bot.payments import autopay, ledger, texts
-from bot.payments.messages import Delivered, tell_debtor
+from bot.payments.messages import Delivered, language_for, tell_debtor
 from bot.payments.payment_intents import Prepared, apply_prepared, payment_for_session, payment_from_link, prepare
 
 log = logging.getLogger("settle.webhooks")
@@ -161,7 +161,7 @@ def _dispatch(session: Session, client: stripe.StripeClient, settings: Settings,
         if payment is None or payment.status != "pending":
             return "no_change", Delivered()
         payment.status, payment.failure_code = "failed", "async_payment_failed"
-        text = texts.async_failed(payment.amount_cents, payment.currency)
+        text = texts.async_failed(payment.amount_cents, payment.currency, language_for(session, payment))
         return "failed", tell_debtor(session, payment, text, "payment_failed", now)
     if kind == "checkout.session.expired":
         payment = payment_for_session(session, obj)

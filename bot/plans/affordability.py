@@ -70,6 +70,12 @@ _FREQ = [
     (r"(?<!\bin )(?<!\bwithin )(?<!\bnext )\b(?:once\s+)?(?:a|per|each|every|1)\s+(?:month|mo|mnth|mth)\b",
      "monthly"),
     (r"\b(?:monthly|mthly)\b|/\s*(?:month|mo|mth|m)\b", "monthly"),
+    # Spanish as people text it (issue 23): "150 al mes", "mensuales", "cada quincena", "50 a la semana". A
+    # quincena (twice a month) is read as biweekly, as "twice a month" is above.
+    (r"\bcada\s+(?:dos|2)\s+semanas\b|\bcada\s+(?:15|quince)\s+d[ií]as\b|\b(?:cada|por|a\s+la)\s+quincena\b"
+     r"|\bquincenal(?:es|mente)?\b|\b(?:dos|2)\s+veces\s+al\s+mes\b", "biweekly"),
+    (r"\b(?:cada|por|a\s+la|una\s+vez\s+a\s+la)\s+semana\b|\bsemanal(?:es|mente)?\b", "weekly"),
+    (r"\b(?:cada|por|al)\s+mes\b|\bmensual(?:es|mente)?\b|\bmensualidad(?:es)?\b", "monthly"),
     # Periods we don't offer: the amount with them is not a per-payment amount.
     (r"\b(?:daily|yearly|annually|quarterly|hourly)\b|\b(?:a|an|per|each|every)\s+(?:day|year|yr|hour|hr|quarter)\b"
      r"|/\s*(?:day|year|yr|hour|hr|d|h)\b|\bevery\s+[0-9]+\s+(?:days?|weeks?|wks?|months?|years?)\b", None),

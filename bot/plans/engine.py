@@ -43,6 +43,7 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from fractions import Fraction
 
+from bot import wording
 from bot.money import format_cents
 from bot.plans.affordability import Affordability
 from bot.plans.options import Installment, PlanOption, Proposal
@@ -55,10 +56,6 @@ PERIODS_PER_YEAR = {"weekly": 52, "biweekly": 26, "monthly": 12}
 _STEP_DAYS = {"weekly": 7, "biweekly": 14}
 # For each frequency, the others from most to least similar in period length.
 _CLOSEST = {"weekly": ("biweekly", "monthly"), "biweekly": ("weekly", "monthly"), "monthly": ("biweekly", "weekly")}
-_PER = {"weekly": "a week", "biweekly": "every 2 weeks", "monthly": "a month"}
-_NAMED = {"weekly": "Weekly payments", "biweekly": "Payments every 2 weeks", "monthly": "Monthly payments"}
-_EVERY = {"weekly": "every week", "biweekly": "every 2 weeks", "monthly": "every month"}
-_DAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
 # When the first payment cannot be on the requested day, the next one is at least half a period after it, so two
 # payments don't land in the same pay period.
 ANCHOR_GAP_DAYS = {"weekly": 4, "biweekly": 7, "monthly": 15}
@@ -66,16 +63,9 @@ ANCHOR_GAP_DAYS = {"weekly": 4, "biweekly": 7, "monthly": 15}
 # reasonable counter-offer, so a person should take over.
 HAND_OFF_RATIO = 2
 
-_REFUSALS = {
-    "disputed": "This account is on hold while we look into your dispute, so I can't set up a plan on it right now.",
-    "ceased": "Collection on this account has stopped, so I can't set up a plan on it.",
-    "attorney": "Your attorney is handling this account, so I can't set up a plan on it here.",
-    "bankrupt": "This account is part of a bankruptcy, so I can't set up a plan on it.",
-    "deceased": "I can't set up a plan on this account.",
-    "paid": "This account is paid off. There's nothing left to pay.",
-    "closed": "This account is closed, so there's no plan to set up.",
-}
-_NEXT_STEP = "If you have questions, you can talk to a person."
+# The words are in bot/wording/ (one catalogue per language): plan_refusal_<status>, plan_note_*, and the names
+# of frequencies and weekdays below.
+_REFUSALS = ("disputed", "ceased", "attorney", "bankrupt", "deceased", "paid", "closed")
 
 
 def propose(
@@ -86,22 +76,26 @@ def propose(
     today: date,
     account_status: str = COLLECTIBLE_STATUS,
     account_age_days: int | None = None,
+    language: str | None = None,
 ) -> Proposal:
     """Up to three compliant options for paying balance_cents, built around what the debtor said they can pay.
 
     Refuses (Proposal.refusal, no options) unless the account is collectible ("active") with something owed.
     """
+    next_step = wording.say("plan_next_step", language)
     if account_status != COLLECTIBLE_STATUS:
-        reason = _REFUSALS.get(account_status, "I can't set up a plan on this account right now.")
-        return Proposal(balance_cents, refusal=f"{reason} {_NEXT_STEP}", policy_name=policy.name)
+        reason = wording.say(f"plan_refusal_{account_status if account_status in _REFUSALS else 'other'}", language)
+        return Proposal(balance_cents, refusal=f"{reason} {next_step}", policy_name=policy.name)
     if balance_cents <= 0:
-        return Proposal(balance_cents, refusal=f"{_REFUSALS['paid']} {_NEXT_STEP}", policy_name=policy.name)
-    return _Planner(balance_cents, policy, affordability, today, account_age_days).run()
+        return Proposal(balance_cents, refusal=f"{wording.say('plan_refusal_paid', language)} {next_step}",
+                        policy_name=policy.name)
+    return _Planner(balance_cents, policy, affordability, today, account_age_days, language).run()
 
 
 class _Planner:
     def __init__(self, balance: int, policy: PlanPolicy, wanted: Affordability, today: date,
-                 account_age_days: int | None) -> None:
+                 account_age_days: int | None, language: str | None = None) -> None:
+        self.language = language
         self.balance = balance
         self.policy = policy
         self.today = today
@@ -122,10 +116,9 @@ class _Planner:
         primary = self._primary()
         down = self._down_payment()
         if primary.kind == "plan" and primary.amounts[0] == down > _regular(primary.amounts):
-            self.notes.append(f"The first payment has to be at least {_money(self._down_payment())}.")
+            self.note("plan_note_down_payment", amount=_money(self._down_payment()))
         if self.needs_person:
-            self.notes.append("That's more than you said you can pay. A person on our team can look at other "
-                              "options with you.")
+            self.note("plan_note_needs_person")
         options = [primary]
         secondary = self._secondary(primary)
         if secondary is not None:
@@ -142,8 +135,7 @@ class _Planner:
             matches = self.amount is not None and self.amount >= self.balance
             option = self._single(self._dates_for(self._preferred()[0])[0][0], matches=matches)
             if not matches:
-                self.notes.append(f"Your balance is less than the smallest plan payment of "
-                                  f"{_money(self.minimum)}, so it's one payment of {_money(self.balance)}.")
+                self.note("plan_note_one_payment", minimum=_money(self.minimum), balance=_money(self.balance))
             if self.amount is not None and self.amount < self.balance:
                 self._judge(self.balance, self.amount)
             return option
@@ -159,8 +151,8 @@ class _Planner:
             return self._nearest()
         if self.frequency is not None and self.frequency not in allowed:
             frequency = self._preferred()[0]
-            self.notes.append(f"{_NAMED[self.frequency]} aren't available for this account, so this plan has "
-                              f"a payment {_EVERY[frequency]} instead.")
+            self.note("plan_note_not_available_instead", named=self.say(f"named_{self.frequency}"),
+                      every=self.say(f"every_{frequency}"))
             return self._smallest_plan(frequency)
         frequency = self._preferred()[0]
         return self._smallest_plan(frequency, matches=self.frequency is not None)
@@ -208,19 +200,16 @@ class _Planner:
         option = self._near_plan(frequency, budget)
 
         if asked is not None and asked not in self.policy.frequencies:
-            self.notes.append(f"{_NAMED[asked]} aren't available for this account.")
+            self.note("plan_note_not_available", named=self.say(f"named_{asked}"))
         elif self.amount < self.minimum:
-            self.notes.append(f"The smallest plan payment is {_money(self.minimum)}.")
+            self.note("plan_note_minimum", amount=_money(self.minimum))
         else:
-            per = f" {_PER[asked]}" if asked else " per payment"
-            self.notes.append(f"At {_money(self.amount)}{per}, paying this off would take longer than "
-                              f"{self.policy.max_term_months} months, the longest plan we can offer.")
+            per = self.say(f"per_{asked}" if asked else "per_payment")
+            self.note("plan_note_too_long", amount=_money(self.amount), per=per,
+                      months=self.policy.max_term_months)
         regular = _money(_regular(option.amounts))
-        every = _PER[option.frequency] if option.frequency else "once"
-        if stretch <= 1:
-            self.notes.append(f"Paying {regular} {every} fits what you offered.")
-        else:
-            self.notes.append(f"The closest plan I can offer is {regular} {every}.")
+        every = self.say(f"per_{option.frequency}" if option.frequency else "per_once")
+        self.note("plan_note_fits" if stretch <= 1 else "plan_note_closest", amount=regular, every=every)
         self._judge(_regular(option.amounts), budget, first=option.amounts[0])
         return option
 
@@ -314,11 +303,17 @@ class _Planner:
             return
         day = self._anchor(frequency)
         assert day is not None
-        rest = _DAY_NAMES[day] if frequency != "monthly" else f"the {_ordinal(day)} of the month"
+        rest = self.say(f"weekdays_{day}") if frequency != "monthly" else \
+            self.say("day_of_month", day=_ordinal(day) if self.language != wording.SPANISH else day)
         if frequency == "monthly" and day > 28:
-            rest += " (or the last day of a shorter month)"
-        self.notes.append(f"The first payment has to be by {format_date(option.first_due)}, so it's due then. "
-                          f"After that, payments are on {rest}.")
+            rest += self.say("or_last_day")
+        self.note("plan_note_anchor", date=format_date(option.first_due, self.language), rest=rest)
+
+    def say(self, key: str, **values: object) -> str:
+        return wording.say(key, self.language, **values)
+
+    def note(self, key: str, **values: object) -> None:
+        self.notes.append(self.say(key, **values))
 
     # --- dates --------------------------------------------------------------------------------------------
 

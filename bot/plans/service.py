@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
@@ -24,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit, segments
+from bot import audit, segments, wording
 from bot.accounts import verified_accounts
 from bot.compliance.holds import HOLD_MESSAGES, hold_rule
 from bot.db.models import Account, AccountStatus, Conversation, Debtor, Installment, Plan
@@ -46,17 +47,20 @@ REFERENCE_LENGTH = 6
 
 # PLAN-2: agreeing to a plan authorises no recurring debit; automatic payments are a separate choice, with their own
 # authorisation text, on the first payment's page (bot/payments).
-HOW_TO_PAY = ("We'll send you a link to make each payment. Nothing is taken from your account automatically "
-              "unless you choose automatic payments on the first payment page.")
-HOW_TO_PAY_ONCE = "We'll send you a link to make this payment. Nothing is taken from your account automatically."
-ASK_A_PERSON = "Say 'talk to a person' if you have questions."
-_COUNTED = {"weekly": "weekly payments", "biweekly": "payments every 2 weeks", "monthly": "monthly payments"}
+# The words are in bot/wording/ (plan_how_to_pay, plan_how_to_pay_once, plan_ask_a_person); these are the English.
+HOW_TO_PAY = wording.say("plan_how_to_pay")
+HOW_TO_PAY_ONCE = wording.say("plan_how_to_pay_once")
+ASK_A_PERSON = wording.say("plan_ask_a_person")
+_FREQUENCIES = ("weekly", "biweekly", "monthly")
 
-# PLAN-2: only an unmistakable yes counts as consent. "ok", "sure" or "sounds good" get asked again.
+# PLAN-2: only an unmistakable yes counts as consent. "ok", "sure" or "sounds good" get asked again; so do
+# "ok", "bueno" or "esta bien" in Spanish. Accents are dropped before matching ("sí" is "si").
 _YES = re.compile(
     r"(?:yes|y|yep|yeah|yea|yup|ya|i agree|agree|agreed|i accept|accept|accepted|i consent|confirm|confirmed|"
-    r"i confirm)(?: (?:yes|i agree|agree|agreed|i accept|i confirm|confirm|please|pls|thanks|thank you|"
-    r"to (?:these|the|those) terms|i do))*"
+    r"i confirm|si|acepto|estoy de acuerdo|de acuerdo|confirmo|si acepto|si estoy de acuerdo)"
+    r"(?: (?:yes|i agree|agree|agreed|i accept|i confirm|confirm|please|pls|thanks|thank you|"
+    r"to (?:these|the|those) terms|i do|si|acepto|estoy de acuerdo|de acuerdo|confirmo|por favor|gracias|"
+    r"(?:acepto )?(?:estos|los|esos) terminos))*"
 )
 
 
@@ -109,9 +113,10 @@ class Offer:
 
 def is_explicit_yes(text: str) -> bool:
     """PLAN-2: "YES", "yes I agree", "I accept": the whole message is a yes and nothing else."""
-    if "?" in (text or ""):
+    if "?" in (text or "") or "¿" in (text or ""):
         return False  # "yes?" is a question, not consent
-    plain = re.sub(r"[^a-z0-9 ]", " ", (text or "").casefold().replace("'", "").replace("’", ""))
+    folded = "".join(c for c in unicodedata.normalize("NFKD", (text or "").casefold()) if not unicodedata.combining(c))
+    plain = re.sub(r"[^a-z0-9 ]", " ", folded.replace("'", "").replace("’", ""))
     return bool(_YES.fullmatch(" ".join(plain.split())))
 
 
@@ -129,42 +134,54 @@ def debtor_zone(debtor: Debtor | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def terms_text(option: PlanOption, currency: str = "USD") -> str:
+def terms_text(option: PlanOption, currency: str = "USD", language: str | None = None) -> str:
     """PLAN-1: the complete terms, exactly as shown to the debtor and as stored with their consent: total,
-    number of payments, each amount and date (long schedules summarised), fees ("No fees."), how to pay."""
-    lines = [describe_option(option, currency), *describe_schedule(option, currency)]
-    lines.append(HOW_TO_PAY if option.count > 1 else HOW_TO_PAY_ONCE)
+    number of payments, each amount and date (long schedules summarised), fees ("No fees."), how to pay. In the
+    debtor's language: what they agree to is what they read."""
+    lines = [describe_option(option, currency, language), *describe_schedule(option, currency, language)]
+    lines.append(wording.say("plan_how_to_pay" if option.count > 1 else "plan_how_to_pay_once", language))
     return "\n".join(lines)
 
 
-def option_summary(option: PlanOption, currency: str = "USD") -> str:
+def option_summary(option: PlanOption, currency: str = "USD", language: str | None = None) -> str:
     """A button title: short, yet with the count, how often and the amounts; the numbered line beside it has
     every detail. "13 monthly payments of $180.00 (first $240.00)"."""
+
+    def money(cents: int) -> str:
+        return format_cents(cents, currency)
+
+    def say(key: str, **values: object) -> str:
+        return wording.say(key, language, **values)
+
     if option.kind == "settlement":
-        return f"Settle for {format_cents(option.total_cents, currency)}"
+        return say("summary_settlement", amount=money(option.total_cents))
     if option.count == 1:
-        return f"One payment of {format_cents(option.total_cents, currency)}"
+        return say("summary_single", amount=money(option.total_cents))
     amounts = option.amounts
     usual = max(set(amounts), key=lambda a: (amounts.count(a), a))
-    head = f"{option.count} {_COUNTED.get(option.frequency or '', 'payments')} of "
+    counted = say(f"counted_{option.frequency}" if option.frequency in _FREQUENCIES else "counted_other")
     odd = [i for i, a in enumerate(amounts) if a != usual]
-    if not odd:
-        return head + format_cents(usual, currency)
+    head = say("summary_head", count=option.count, counted=counted,
+               amount=money(usual) if len(odd) <= 1 and odd in ([], [0], [len(amounts) - 1]) else
+               say("amount_range", low=money(min(amounts)), high=money(max(amounts))))
     if odd == [0]:
-        return f"{head}{format_cents(usual, currency)} (first {format_cents(amounts[0], currency)})"
+        return say("summary_first", head=head, amount=money(amounts[0]))
     if odd == [len(amounts) - 1]:
-        return f"{head}{format_cents(usual, currency)} (last {format_cents(amounts[-1], currency)})"
-    return f"{head}{format_cents(min(amounts), currency)} to {format_cents(max(amounts), currency)}"
+        return say("summary_last", head=head, amount=money(amounts[-1]))
+    return head
 
 
-def refusal_for_hold(rule_id: str) -> str:
+def refusal_for_hold(rule_id: str, language: str | None = None) -> str:
     """A held account gets a plain reason and a way to reach a person, and never a payment ask (DSP-2, CEASE-*)."""
-    reason = HOLD_MESSAGES.get(rule_id, "I can't set up a plan on this account right now.")
-    text = f"I can't set up a plan on this account. {reason}"
-    return text if "talk to a person" in text else f"{text} {ASK_A_PERSON}"
+    reason = wording.say(f"hold_{rule_id}", language) if rule_id in HOLD_MESSAGES else \
+        wording.say("plan_refusal_other", language)
+    text = f"{wording.say('plan_refusal_hold', language)} {reason}"
+    person = wording.say("talk_to_a_person", language)
+    return text if person in text else f"{text} {wording.say('plan_ask_a_person', language)}"
 
 
-def offer(session: Session, conversation_id: str, text: str, today: date | None = None) -> Offer:
+def offer(session: Session, conversation_id: str, text: str, today: date | None = None,
+          language: str | None = None) -> Offer:
     """Up to three plan options for the verified account of this conversation (PLAN-1, PLAN-4), or a refusal.
 
     Raises bot.accounts.NotVerified if the conversation has not passed verification (ID-1)."""
@@ -172,7 +189,7 @@ def offer(session: Session, conversation_id: str, text: str, today: date | None 
     wanted = parse_affordability(text or "")
     if account is None:
         return Offer(conversation_id, None, "", "USD", 0, today or date.today(), text or "", wanted, (),
-                     refusal=f"I couldn't find an open account for you. {ASK_A_PERSON}")
+                     refusal=wording.say("plan_no_account", language))
     debtor = session.get(Debtor, account.debtor_id)
     today = today or debtor_today(debtor)
     policy = policy_for(session, account)
@@ -185,15 +202,15 @@ def offer(session: Session, conversation_id: str, text: str, today: date | None 
     if rule is not None:
         audit.record(session, "plan_refused", rule_id=rule, conversation_id=conversation_id, account_id=account.id,
                      detail={"reason": "hold"})
-        return Offer(**base, refusal=refusal_for_hold(rule), rule_id=rule)
+        return Offer(**base, refusal=refusal_for_hold(rule, language), rule_id=rule)
     existing = open_plan(session, account.id)
     if existing is not None:
-        return Offer(**base, existing_reference=existing.reference, refusal=(
-            f"You already have a plan with us, reference {existing.reference}. Say 'my plan' to see it, or "
-            "'talk to a person' if you'd like to change it."))
+        return Offer(**base, existing_reference=existing.reference,
+                     refusal=wording.say("plan_existing", language, reference=existing.reference))
     # Account age for settlement bands: we only know when the account was imported, not how old the debt is,
     # and the engine treats an unknown age as not meeting a minimum (no guess in the debtor's disfavour or ours).
-    proposal = propose(account.balance_cents, policy, wanted, today=today, account_status=account.status)
+    proposal = propose(account.balance_cents, policy, wanted, today=today, account_status=account.status,
+                       language=language)
     if proposal.refusal:
         return Offer(**base, refusal=proposal.refusal)
     audit.record(session, "plan_offered", rule_id="PLAN-1", conversation_id=conversation_id, account_id=account.id,
@@ -204,7 +221,7 @@ def offer(session: Session, conversation_id: str, text: str, today: date | None 
 
 
 def accept(session: Session, conversation_id: str, option: PlanOption, consent_text: str, now: datetime,
-           *, terms_shown: str | None = None) -> Plan:
+           *, terms_shown: str | None = None, language: str | None = None) -> Plan:
     """PLAN-2: save the plan the debtor explicitly agreed to, with its installments, exactly as shown.
 
     Raises ConsentRequired (not an explicit yes), PlanRefused (hold, closed account, plan already running) or
@@ -213,30 +230,31 @@ def accept(session: Session, conversation_id: str, option: PlanOption, consent_t
     if now.tzinfo is None:
         raise ValueError("accept needs a timezone-aware time")
     if not is_explicit_yes(consent_text):
-        raise ConsentRequired("To agree to these terms, please reply YES.", "PLAN-2")
+        raise ConsentRequired(wording.say("plan_consent_required", language), "PLAN-2")
     account = _conversation_account(session, conversation_id, lock=True)
     if account is None:
-        raise PlanRefused(f"I couldn't find an open account for you. {ASK_A_PERSON}")
+        raise PlanRefused(wording.say("plan_no_account", language))
     rule = hold_rule(session, account)
     if rule is not None:
-        raise PlanRefused(refusal_for_hold(rule), rule)
+        raise PlanRefused(refusal_for_hold(rule, language), rule)
     if account.status != AccountStatus.ACTIVE:
-        raise PlanRefused(f"I can't set up a plan on this account. {ASK_A_PERSON}")
+        raise PlanRefused(f"{wording.say('plan_refusal_hold', language)} {wording.say('plan_ask_a_person', language)}")
     existing = open_plan(session, account.id)
     if existing is not None:
-        raise PlanRefused(f"You already have a plan with us, reference {existing.reference}. Say 'talk to a "
-                          "person' if you'd like to change it.", "PLAN-2")
+        raise PlanRefused(wording.say("plan_existing_change", language, reference=existing.reference), "PLAN-2")
     if option.balance_cents != account.balance_cents:
-        raise OfferChanged("Your balance has changed since I showed you these options, so here are new ones.")
+        raise OfferChanged(wording.say("plan_changed_balance", language))
     today = debtor_today(session.get(Debtor, account.debtor_id), now)
     if not option.installments or option.first_due < today:
-        raise OfferChanged("The dates in those options have passed, so here are new ones.")
+        raise OfferChanged(wording.say("plan_changed_dates", language))
     problem = _check_option(option, policy_for(session, account), account.balance_cents)
     if problem is not None:
-        raise OfferChanged(f"Those terms no longer work ({problem}), so here are new options.")
-    terms = terms_text(option, account.currency)
+        # The policy's reason is in the operator's words; the debtor gets new options either way.
+        raise OfferChanged(wording.say("plan_changed_terms", language))
+    # PLAN-2: the terms stored are the ones shown, in the language they were shown in.
+    terms = terms_text(option, account.currency, language)
     if terms_shown is not None and terms_shown != terms:
-        raise OfferChanged("Those terms have changed since I showed them, so here are new options.")
+        raise OfferChanged(wording.say("plan_changed_terms", language))
 
     plan = Plan(
         reference=_new_reference(session), account_id=account.id, conversation_id=conversation_id,
@@ -255,24 +273,25 @@ def accept(session: Session, conversation_id: str, option: PlanOption, consent_t
 
 
 # REC-3 (GDPR 22(3)): the bot alone decided this plan, so the debtor is offered a person to look at it again.
-HUMAN_REVIEW_OFFER = "Our assistant set this plan up. If you'd like a person to review it, say 'talk to a person'."
+HUMAN_REVIEW_OFFER = wording.say("plan_human_review")
 
 
-def confirmation(plan: Plan, currency: str = "USD", next_step: str | None = None) -> list[str]:
+def confirmation(plan: Plan, currency: str = "USD", next_step: str | None = None,
+                 language: str | None = None) -> list[str]:
     """The written confirmation after PLAN-2 consent: the reference, the schedule as agreed, what happens next
     (`next_step`, e.g. the first payment's link, replaces the default), and the offer of a person (REC-3)."""
     first = plan.installments[0]
     return [
-        f"Thank you. Your plan is set up. Your reference is {plan.reference}.",
+        wording.say("plan_set_up", language, reference=plan.reference),
         plan.terms_text,
-        next_step or f"What happens next: we'll send you a link to make your first payment of "
-        f"{format_cents(first.amount_cents, currency)}, due {format_date(first.due_date)}. "
-        "Say 'my plan' any time to check it, or 'talk to a person' with questions.",
-        HUMAN_REVIEW_OFFER,
+        next_step or wording.say("plan_next_default", language, amount=format_cents(first.amount_cents, currency),
+                                 date=format_date(first.due_date, language)),
+        wording.say("plan_human_review", language),
     ]
 
 
-def plan_status(session: Session, conversation_id: str, today: date | None = None) -> list[str]:
+def plan_status(session: Session, conversation_id: str, today: date | None = None,
+                language: str | None = None) -> list[str]:
     """Where the debtor's plans stand, from the database: what each plan is, the next payment, what is left.
 
     Raises bot.accounts.NotVerified if the conversation has not passed verification (ID-1)."""
@@ -285,36 +304,37 @@ def plan_status(session: Session, conversation_id: str, today: date | None = Non
     )) if accounts else []
     if not plans:
         # "How much is left?" with no plan still deserves the figure: the ledger balance (TONE-2).
-        balances = " ".join(f"Your balance with {a.creditor} is {format_cents(a.balance_cents, a.currency)}."
-                            for a in accounts)
+        balances = " ".join(wording.say("status_balance", language, creditor=a.creditor,
+                                        amount=format_cents(a.balance_cents, a.currency)) for a in accounts)
         collectible = any(hold_rule(session, a) is None and a.balance_cents > 0 for a in accounts)
         # On a held account even the suggestion of a plan is a payment ask (DSP-2), so only a person is offered.
-        follow = "Say 'payment plan' if you'd like to set one up." if collectible else ASK_A_PERSON
+        follow = wording.say("status_suggest_plan" if collectible else "plan_ask_a_person", language)
         if accounts:
             audit.record(session, "balance_disclosed", rule_id="ID-1", conversation_id=conversation_id,
                          account_id=accounts[0].id, detail={"accounts": len(accounts), "via": "plan_status"})
-        return [" ".join(p for p in ("You don't have a plan with us right now.", balances, follow) if p)]
+        return [" ".join(p for p in (wording.say("status_no_plan", language), balances, follow) if p)]
     messages: list[str] = []
     currencies = {a.id: a.currency for a in accounts}
     for plan in plans:
         currency = currencies.get(plan.account_id, "USD")
         summary = plan.terms_text.split("\n", 1)[0]  # describe_option's line: the plan as agreed
-        messages.append(f"Your plan {plan.reference}: {summary}")
+        messages.append(wording.say("status_plan", language, reference=plan.reference, summary=summary))
         unpaid = [i for i in plan.installments if i.status in UNPAID_INSTALLMENT]
         if not unpaid:
-            messages.append("Every payment on this plan is done. Thank you.")
+            messages.append(wording.say("status_all_done", language))
             continue
         nxt = unpaid[0]
-        amount, due = format_cents(nxt.amount_cents, currency), format_date(nxt.due_date)
+        amount, due = format_cents(nxt.amount_cents, currency), format_date(nxt.due_date, language)
         if nxt.due_date < today:
-            messages.append(f"Your payment of {amount} due {due} hasn't been recorded yet. "
-                            "If you've paid it, thank you; it can take a few days to show.")
+            messages.append(wording.say("status_not_recorded", language, amount=amount, date=due))
         else:
-            link = " Say 'pay now' for a link to pay it." if plan.status == "awaiting_first_payment" else ""
-            messages.append(f"Next payment: {amount} on {due}.{link}")
+            link = wording.say("status_pay_now", language) if plan.status == "awaiting_first_payment" else ""
+            messages.append(" ".join(p for p in (wording.say("status_next", language, amount=amount, date=due),
+                                                 link) if p))
         left = sum(i.amount_cents for i in unpaid)
-        count = f"{len(unpaid)} payment{'s' if len(unpaid) != 1 else ''}"
-        messages.append(f"Left to pay on this plan: {format_cents(left, currency)} ({count}). {ASK_A_PERSON}")
+        count = wording.say("count_one" if len(unpaid) == 1 else "count_many", language, count=len(unpaid))
+        messages.append(wording.say("status_left", language, amount=format_cents(left, currency), count=count) +
+                        " " + wording.say("plan_ask_a_person", language))
     return messages
 
 

@@ -1,8 +1,9 @@
 """Plan terms in plain words (VOICE.md), complete enough for PLAN-1: the total, the number of payments, each
 amount and date, and the fees ("No fees." when there are none).
 
-Dates are spelled out ("Friday, March 6, 2026") with our own month and day names, so the server's locale can
-never change what the debtor reads.
+Dates are spelled out ("Friday, March 6, 2026", "viernes, 6 de marzo de 2026") with our own month and day names
+(bot/wording/formats.py), so the server's locale can never change what the debtor reads. The words are in the
+catalogues of bot/wording/, one per language.
 """
 
 from __future__ import annotations
@@ -10,51 +11,51 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from bot.money import format_cents
+from bot import wording
 from bot.plans.options import Installment, PlanOption
-
-_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                "November", "December")
-_EVERY = {"weekly": "every week", "biweekly": "every 2 weeks", "monthly": "every month"}
-_COUNTED = {"weekly": "weekly payments", "biweekly": "payments every 2 weeks", "monthly": "monthly payments"}
-_AUTHORITY = {"contract": "allowed by your contract", "state_law": "allowed by state law"}
+from bot.wording import formats
 
 # Up to this many payments every line is shown; beyond it the schedule is summarised (SMS-sized, VOICE.md).
 SHOW_ALL_UP_TO = 6
 SHOW_FIRST = 3
+_AUTHORITIES = ("contract", "state_law")
 
 
-def format_date(day: date) -> str:
-    """date(2026, 3, 6) -> "Friday, March 6, 2026"."""
-    return f"{_DAY_NAMES[day.weekday()]}, {_MONTH_NAMES[day.month - 1]} {day.day}, {day.year}"
+def format_date(day: date, language: str | None = None) -> str:
+    """date(2026, 3, 6) -> "Friday, March 6, 2026" / "viernes, 6 de marzo de 2026"."""
+    return formats.long_date(day, language)
 
 
-def describe_option(option: PlanOption, currency: str = "USD") -> str:
+def describe_option(option: PlanOption, currency: str = "USD", language: str | None = None) -> str:
     """One short paragraph with the complete terms: amounts, count, first and last dates, total, fees."""
 
     def money(cents: int) -> str:
-        return format_cents(cents, currency)
+        return formats.money(cents, currency, language)
+
+    def say(key: str, **values: object) -> str:
+        return wording.say(key, language, **values)
 
     total = money(option.total_cents)
-    fees = _fees_text(option, money)
-    first = format_date(option.first_due)
+    fees = _fees_text(option, money, language)
+    first = format_date(option.first_due, language)
     if option.kind == "settlement":
-        return (f"One payment of {total} on {first} settles this account in full. That is "
-                f"{money(option.discount_cents)} less than the balance of {money(option.balance_cents)}. "
-                f"Total: {total}. {fees}")
+        return say("terms_settlement", total=total, date=first, discount=money(option.discount_cents),
+                   balance=money(option.balance_cents), fees=fees)
     if option.count == 1:
-        return f"One payment of {total} on {first}. Total: {total}. {fees}"
+        return say("terms_single", total=total, date=first, fees=fees)
     runs = _runs(option.installments)
-    counted = _COUNTED.get(option.frequency or "", "payments")
+    counted = say(f"counted_{option.frequency}" if option.frequency in ("weekly", "biweekly", "monthly")
+                  else "counted_other")
     if len(runs) == 1:
-        head = f"{option.count} {counted} of {money(runs[0][1])}"
+        head = say("terms_head_equal", count=option.count, counted=counted, amount=money(runs[0][1]))
     else:
-        head = f"{option.count} {counted}: " + ", then ".join(f"{n} of {money(a)}" for n, a in runs)
-    return f"{head}, from {first} to {format_date(option.last_due)}. Total: {total}. {fees}"
+        parts = say("terms_then").join(say("terms_run", count=n, amount=money(a)) for n, a in runs)
+        head = say("terms_head_runs", count=option.count, counted=counted, runs=parts)
+    return say("terms_plan", head=head, first=first, last=format_date(option.last_due, language), total=total,
+               fees=fees)
 
 
-def describe_schedule(option: PlanOption, currency: str = "USD") -> list[str]:
+def describe_schedule(option: PlanOption, currency: str = "USD", language: str | None = None) -> list[str]:
     """Numbered lines, one per payment ("1. Friday, March 6, 2026: $150.00").
 
     Long schedules keep the first few lines, then one line per run of equal payments ("Then $25.00 every week
@@ -62,23 +63,26 @@ def describe_schedule(option: PlanOption, currency: str = "USD") -> list[str]:
     """
     installments = option.installments
     if len(installments) <= SHOW_ALL_UP_TO:
-        return [_line(i, currency) for i in installments]
-    lines = [_line(i, currency) for i in installments[:SHOW_FIRST]]
-    every = _EVERY.get(option.frequency or "", "each time")
+        return [_line(i, currency, language) for i in installments]
+    lines = [_line(i, currency, language) for i in installments[:SHOW_FIRST]]
+    every = wording.say(f"every_{option.frequency}" if option.frequency in ("weekly", "biweekly", "monthly")
+                        else "every_other", language)
     position = SHOW_FIRST
     for count, amount in _runs(installments[SHOW_FIRST:]):
         run = installments[position:position + count]
         if count == 1:
-            lines.append(_line(run[0], currency))
+            lines.append(_line(run[0], currency, language))
         else:
-            lines.append(f"Then {format_cents(amount, currency)} {every} until {format_date(run[-1].due)} "
-                         f"(payments {run[0].number} to {run[-1].number}).")
+            lines.append(wording.say("schedule_run", language, amount=formats.money(amount, currency, language),
+                                     every=every, date=format_date(run[-1].due, language), first=run[0].number,
+                                     last=run[-1].number))
         position += count
     return lines
 
 
-def _line(installment: Installment, currency: str) -> str:
-    return f"{installment.number}. {format_date(installment.due)}: {format_cents(installment.amount_cents, currency)}"
+def _line(installment: Installment, currency: str, language: str | None = None) -> str:
+    return (f"{installment.number}. {format_date(installment.due, language)}: "
+            f"{formats.money(installment.amount_cents, currency, language)}")
 
 
 def _runs(installments: tuple[Installment, ...]) -> list[tuple[int, int]]:
@@ -92,9 +96,11 @@ def _runs(installments: tuple[Installment, ...]) -> list[tuple[int, int]]:
     return runs
 
 
-def _fees_text(option: PlanOption, money: Callable[[int], str]) -> str:
+def _fees_text(option: PlanOption, money: Callable[[int], str], language: str | None = None) -> str:
     if not option.fees:
-        return "No fees."
-    parts = [f"{fee.name} {money(fee.amount_cents)} ({_AUTHORITY.get(fee.authorised_by, fee.authorised_by)})"
+        return wording.say("no_fees", language)
+    parts = [wording.say("fee_item", language, name=fee.name, amount=money(fee.amount_cents),
+                         authority=wording.say(f"authority_{fee.authorised_by}", language)
+                         if fee.authorised_by in _AUTHORITIES else fee.authorised_by)
              for fee in option.fees]
-    return f"Includes {money(option.fee_cents)} in fees: {', '.join(parts)}."
+    return wording.say("fees", language, amount=money(option.fee_cents), items=", ".join(parts))

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import audit, contact_preferences
+from bot import audit, contact_preferences, wording
 from bot.db.models import Conversation, Debtor, TranscriptEntry
 from bot.messaging import outbox
 from bot.records.transcript import messages_as_recorded
@@ -36,18 +36,19 @@ END = "----- END SETTLE TRANSCRIPT -----"
 MAX_COPY_CHARS = 400_000  # what the check page reads at most (a long chat is far below)
 
 _ASKS = re.compile(r"\s*(please\s+)?(e-?mail|send)\s+me\s+(a\s+)?copy(\s+of\s+(this|the|our|my)\s+"
-                   r"(chat|conversation|transcript))?(\s+please)?\s*[.!]?\s*", re.IGNORECASE)
+                   r"(chat|conversation|transcript))?(\s+please)?\s*[.!]?\s*"
+                   # Spanish as people text it: "mándeme una copia", "envieme una copia del chat por email"
+                   r"|\s*(por\s+favor\s+)?(m[aá]nd[ea]me|env[ií][ea]me)\s+(una\s+)?copia(\s+(de|del)\s+(este|esta|el|la)?"
+                   r"\s*(chat|conversaci[oó]n))?(\s+por\s+(e-?mail|correo))?(\s+por\s+favor)?\s*[.!]?\s*",
+                   re.IGNORECASE)
 _HEADER = re.compile(r"Conversation: (\S+)\nEntries: (\d+)\nChain head: ([0-9a-f]{64})")
 
-COVER = ("Here is a copy of your chat with us, as our record holds it. Keep it if you like. The code at its end "
-         "(the chain head) lets anyone check that nobody changed a word of it.")
-SENT_REPLY = ("I'll email a copy of this chat to {address}. It comes with a code that shows nobody changed it. "
-              "What would you like to do next?")
-NOT_VERIFIED_REPLY = "I can email you a copy once we've confirmed who you are. What's your date of birth?"
-NO_EMAIL_REPLY = ("We don't have an email address for you, so I can't email a copy. You can say 'talk to a person' "
-                  "to ask for one another way.")
-SUPPRESSED_REPLY = ("You asked us not to email {address}, so I can't send a copy there. You can say 'talk to a "
-                    "person' to ask for one another way.")
+# The words are in bot/wording/ (copy_*), said in the conversation's language; these names hold the English.
+COVER = wording.say("copy_cover")
+SENT_REPLY = wording.say("copy_sent")
+NOT_VERIFIED_REPLY = wording.say("copy_not_verified")
+NO_EMAIL_REPLY = wording.say("copy_no_email")
+SUPPRESSED_REPLY = wording.say("copy_suppressed")
 
 
 def asks_for_copy(text: str) -> bool:
@@ -85,24 +86,25 @@ def render(session: Session, conversation: Conversation, upto_seq: int) -> str:
 
 def request_copy(session: Session, conversation: Conversation, now: datetime) -> list[str]:
     """Queue the copy for the verified debtor's email address; the reply says what happens (or why not)."""
+    speaks = conversation.language
     if conversation.verified_at is None or conversation.debtor_id is None:
-        return [NOT_VERIFIED_REPLY]
+        return [wording.say("copy_not_verified", speaks)]
     debtor = session.get(Debtor, conversation.debtor_id)
     address = (debtor.email or "").strip().lower()
     if not address:
-        return [NO_EMAIL_REPLY]
+        return [wording.say("copy_no_email", speaks)]
     if contact_preferences.suppression(session, CHANNEL, address):
-        return [SUPPRESSED_REPLY.format(address=_masked(address))]
+        return [wording.say("copy_suppressed", speaks, address=_masked(address))]
     session.flush()  # the request itself is sealed into the record first: the copy includes it
     upto = session.scalar(select(func.max(TranscriptEntry.seq)).where(
         TranscriptEntry.conversation_id == conversation.id)) or 0
     queued = outbox.schedule(session, account_id=conversation.account_id, channel=CHANNEL, address=address,
-                             kind=KIND, text=COVER, not_before=now)
+                             kind=KIND, text=wording.say("copy_cover", speaks), not_before=now)
     queued.document = {"transcript": render(session, conversation, upto), "conversation_id": conversation.id,
                        "entries": upto}
     audit.record(session, "transcript_copy_queued", rule_id="REC-1", conversation_id=conversation.id,
                  account_id=conversation.account_id, detail={"message_id": queued.id, "entries": upto})
-    return [SENT_REPLY.format(address=_masked(address))]
+    return [wording.say("copy_sent", speaks, address=_masked(address))]
 
 
 class NotACopy(ValueError):

@@ -30,3 +30,11 @@ def say(key: str, language: str | None = ENGLISH, **values: object) -> str:
 def every_language(key: str, **values: object) -> frozenset[str]:
     """The text for `key` in each language: for recognising a reply we produced (the OPT-3 confirmation)."""
     return frozenset(say(key, language, **values) for language in LANGUAGES)
+
+
+def numbers(count: int, language: str | None = ENGLISH) -> str:
+    """The numbers of `count` choices as a debtor is asked to pick one: "1", "1 or 2", "1, 2 or 3" ("1, 2 o 3")."""
+    digits = [str(n) for n in range(1, count + 1)]
+    if count <= 1:
+        return "1"
+    return f"{', '.join(digits[:-1])} {say('or', language)} {digits[-1]}"

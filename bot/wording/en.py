@@ -86,4 +86,363 @@ TEXTS: dict[str, str] = {
     # The language of the conversation (bot/language.py).
     "language_question": "¿Prefiere español? Responda ESPAÑOL. / Prefer English? Reply ENGLISH.",
     "language_now": "OK, we'll continue in English. Say 'en español' any time to switch.",
+    # Reminders (bot/reminders.py): the gate adds DISC-2 and OPT-1 in the same language.
+    "reminder_installment": ("Hi, this is {business}. Payment {number} of {count} on your plan {reference}, {amount}, "
+                             "is due on {due}. To pay, reply 'pay now' and we'll send a secure link. Questions? Reply "
+                             "'talk to a person'."),
+    "reminder_missed": ("Hi, this is {business}. We haven't received payment {number} of {count} on your plan "
+                        "{reference}, {amount}, which was due on {due}. If you've paid it, thank you. If not, reply "
+                        "'pay now' for a secure link, or 'talk to a person' to talk about your plan."),
+    # DISC-3: nothing about a debt, nothing that names the creditor or the debtor.
+    "first_contact": ("Hello, this is an automated message from {business}. We'd like to talk with you about a "
+                      "personal business matter. Please reply to this text, or contact us at {support}."),
+    # Payments (bot/payments/texts.py): receipts and notices. PCI-1: a link of ours, never card details in chat.
+    "no_cards_in_chat": "Please don't send card details in chat.",
+    "pay_ask_a_person": "Say 'talk to a person' if you need help.",
+    "expiry_time": "{date} at {time}",
+    "expiry_midnight": "at the end of {date}",
+    "pay_link": ("Here's your secure link to pay {amount}: {url} It works once and expires {expires}. Please don't "
+                 "send card details in chat."),
+    "pay_link_autopay": ("On the payment page you can also choose to have your later plan payments taken from the "
+                         "same card on their due dates, or to pay each one with a link."),
+    "receipt": ("Thank you. We received your payment of {amount} on {date}{paid_with}. Your balance with {creditor} "
+                "is now {balance}. Receipt number: {reference}."),
+    "receipt_paid_with": " with your {card}",
+    "settled": "Your account with {creditor} is now settled in full. Thank you.",
+    "progress_done": "Payment {number} of {count} on plan {reference} is done.",
+    "progress_complete": "Your plan is complete. Thank you.",
+    "progress_next": "Next payment: {amount} on {date}.",
+    "progress_autopay": "We'll take it from your {card}.",
+    "progress_link": "We'll send you a link before then.",
+    "autopay_on": "Automatic payments are on for your {card}. Your authorisation, for your records: {authorisation}",
+    # PLAN-2 (Reg E 1005.10(b), Nacha WEB): what is charged, when, and how to stop it.
+    "authorisation": ("I authorise {business} to charge this card for the rest of plan {reference}: {payments} of "
+                      "{amount}, on each due date from {first} to {last}, and to keep the card on file for them. I "
+                      "will get a notice before each payment. I can stop this at any time by saying 'talk to a "
+                      "person' in the chat or writing to {support} at least 3 business days before a payment."),
+    "authorisation_one": "payment",
+    "authorisation_many": "{count} payments",
+    # PLAN-3: names the payment plan, so the gate holds it if the account goes on hold (DSP-2).
+    "debit_notice": ("A reminder: on {date} we'll take {amount} from your {card} for your payment plan {reference} "
+                     "(payment {number} of {count}). To stop automatic payments, say 'talk to a person' at least 3 "
+                     "business days before."),
+    "autopay_declined": ("Your automatic payment of {amount} due {due} didn't go through: {reason} Nothing was "
+                         "taken. You can pay it with this secure link: {url}"),
+    "autopay_retry": "If you don't, we'll try your card again on {date}.",
+    "autopay_missed_on": "If it isn't paid by {date}, we'll mark it as missed.",
+    "missed": ("We couldn't collect your plan payment of {amount} due {due}, so it's marked as missed. You can still "
+               "pay it with this secure link: {url}"),
+    "decline_authentication_required": "your bank wants you to confirm this payment yourself.",
+    "decline_insufficient_funds": "your bank said there wasn't enough money available.",
+    "decline_expired_card": "your card has expired.",
+    "decline_other": "your bank declined it.",
+    "refund": ("We've refunded {amount}{to}. Your balance with {creditor} is now {balance}. It can take 5 to 10 days "
+               "to show on your statement."),
+    "refund_to": " to your {card}",
+    # DSP-2: money for a disputed debt is acknowledged, not applied, and never followed by an ask.
+    "payment_held": ("We received a payment of {amount}. Because we're looking into your dispute, we haven't applied "
+                     "it to this account. A person on our team will review it and write to you."),
+    "async_failed": ("Your payment of {amount} didn't go through, so nothing was taken. Say 'pay now' to get a new "
+                     "link."),
+    "card_label": "{brand} card ending {last4}",
+    "card_label_plain": "card ending {last4}",
+    "card_word": "card",
+    "authorisation_now": "I agree to pay {amount} now.",
+    "amount_range": "{low} to {high}",
+    # Why nothing can be paid on a held account (bot/compliance/holds.py): never a payment ask (DSP-2, CEASE-*).
+    "hold_DSP-2": ("This account is on hold while we look into your dispute, so there's nothing to pay right now. "
+                   "We'll send you what we find in writing."),
+    "hold_CEASE-1": ("You've asked us to stop contacting you about this account, so I can't take payments on it here. "
+                     "Say 'talk to a person' if you'd like help."),
+    "hold_CEASE-2": "Your attorney is handling this account, so please talk to them about it.",
+    "hold_CEASE-3": "This account is part of a bankruptcy, so we're not collecting on it.",
+    "hold_CEASE-4": "A person on our team is handling this account. Say 'talk to a person' to reach them.",
+    "hold_VUL-2": "We've paused collection on this account for now. Say 'talk to a person' to talk through options.",
+    "hold_ACCOUNT-CLOSED": "There's nothing to pay on this account.",
+    # Pay now (bot/payments/service.py, actions/payments.py).
+    "pay_no_account": "I couldn't find an open account for you. Say 'talk to a person' if you need help.",
+    "pay_choice_installment": "Next plan payment: {amount}",
+    "pay_choice_balance": "Full balance: {amount}",
+    "pay_choice_settlement": "Settle for {amount}",
+    "pay_choice_amount": "{amount} toward your balance",
+    "pay_too_small": "The smallest payment I can take is {amount}.",
+    "pay_too_big": "That's more than your balance of {amount}.",
+    "pay_confirm_balance": "You'd like to pay your full balance of {amount}.",
+    "pay_confirm_installment": "You'd like to pay your next plan payment of {amount}.",
+    "pay_confirm_settlement": ("You'd like to settle this account for {amount} in one payment. Once it's paid, your "
+                               "balance of {balance} is settled in full."),
+    "pay_confirm_amount": "You'd like to pay {amount}. Your balance after it will be {left}.",
+    "pay_confirm_ask": "Is that right? Reply YES for your secure payment link, or tell me a different amount.",
+    "pay_refused_amount": ("Your balance is {balance}, so I can't make a link for that amount. Tell me another "
+                           "amount, or say 'talk to a person'."),
+    "pay_balance_changed": "Your balance has just changed. Say 'pay now' to see it again.",
+    "pay_settlement_changed": ("Your balance has just changed, so that settlement no longer applies. Say 'pay now' "
+                               "to see your options again."),
+    "pay_installment_changed": "That plan payment is already done or has changed. Say 'my plan' to check it.",
+    "first_payment_next": ("What happens next: your first payment of {amount} is due {date}. {link} Say 'my plan' "
+                           "any time to check it, or 'talk to a person' with questions."),
+    "or": "or",
+    "sorry_again": "Sorry, I didn't catch that.",
+    "pay_declined": ("No problem. Nothing has been charged. Say 'pay now' any time, or 'talk to a person' if you "
+                     "need help."),
+    "pay_plan_instead": "It sounds like you'd like to pay over time. Say 'payment plan' and I'll show you the options.",
+    "pay_finish_plan_first": ("Let's finish setting up your plan first. Once it's set up, I'll send you a secure link "
+                              "for the first payment."),
+    "pay_yes_button": "Yes, send the link",
+    "pay_no_button": "No, change it",
+    "pay_pick": "Reply {numbers}, or type an amount like $50. Say 'never mind' to stop.",
+    "pay_how_much": "Your balance with {creditor} is {balance}. How much would you like to pay?",
+    "pay_lost_track": "Sorry, I lost track of the amount. Say 'pay now' to start again.",
+    "pay_confirm_again": ("To get your secure link for {amount}, reply YES. Or tell me a different amount, or say "
+                          "'never mind'."),
+    # Plans (bot/plans/terms.py, engine.py, service.py; actions/plans.py). PLAN-1: complete terms; PLAN-2: an explicit
+    # yes to them; PLAN-4: a person when the offer is far from what the debtor can pay.
+    "terms_settlement": ("One payment of {total} on {date} settles this account in full. That is {discount} less "
+                         "than the balance of {balance}. Total: {total}. {fees}"),
+    "terms_single": "One payment of {total} on {date}. Total: {total}. {fees}",
+    "terms_head_equal": "{count} {counted} of {amount}",
+    "terms_run": "{count} of {amount}",
+    "terms_then": ", then ",
+    "terms_head_runs": "{count} {counted}: {runs}",
+    "terms_plan": "{head}, from {first} to {last}. Total: {total}. {fees}",
+    "schedule_run": "Then {amount} {every} until {date} (payments {first} to {last}).",
+    "counted_weekly": "weekly payments", "counted_biweekly": "payments every 2 weeks",
+    "counted_monthly": "monthly payments", "counted_other": "payments",
+    "every_weekly": "every week", "every_biweekly": "every 2 weeks", "every_monthly": "every month",
+    "every_other": "each time",
+    "no_fees": "No fees.",
+    "fees": "Includes {amount} in fees: {items}.",
+    "fee_item": "{name} {amount} ({authority})",
+    "authority_contract": "allowed by your contract", "authority_state_law": "allowed by state law",
+    "plan_next_step": "If you have questions, you can talk to a person.",
+    "plan_refusal_disputed": ("This account is on hold while we look into your dispute, so I can't set up a plan on "
+                              "it right now."),
+    "plan_refusal_ceased": "Collection on this account has stopped, so I can't set up a plan on it.",
+    "plan_refusal_attorney": "Your attorney is handling this account, so I can't set up a plan on it here.",
+    "plan_refusal_bankrupt": "This account is part of a bankruptcy, so I can't set up a plan on it.",
+    "plan_refusal_deceased": "I can't set up a plan on this account.",
+    "plan_refusal_paid": "This account is paid off. There's nothing left to pay.",
+    "plan_refusal_closed": "This account is closed, so there's no plan to set up.",
+    "plan_refusal_other": "I can't set up a plan on this account right now.",
+    "plan_note_down_payment": "The first payment has to be at least {amount}.",
+    "plan_note_needs_person": ("That's more than you said you can pay. A person on our team can look at other "
+                               "options with you."),
+    "plan_note_one_payment": ("Your balance is less than the smallest plan payment of {minimum}, so it's one payment "
+                              "of {balance}."),
+    "plan_note_not_available_instead": ("{named} aren't available for this account, so this plan has a payment "
+                                        "{every} instead."),
+    "plan_note_not_available": "{named} aren't available for this account.",
+    "plan_note_minimum": "The smallest plan payment is {amount}.",
+    "plan_note_too_long": ("At {amount} {per}, paying this off would take longer than {months} months, the longest "
+                           "plan we can offer."),
+    "plan_note_fits": "Paying {amount} {every} fits what you offered.",
+    "plan_note_closest": "The closest plan I can offer is {amount} {every}.",
+    "plan_note_anchor": "The first payment has to be by {date}, so it's due then. After that, payments are on {rest}.",
+    "named_weekly": "Weekly payments", "named_biweekly": "Payments every 2 weeks", "named_monthly": "Monthly payments",
+    "per_weekly": "a week", "per_biweekly": "every 2 weeks", "per_monthly": "a month", "per_payment": "per payment",
+    "per_once": "once",
+    "weekdays_0": "Mondays", "weekdays_1": "Tuesdays", "weekdays_2": "Wednesdays", "weekdays_3": "Thursdays",
+    "weekdays_4": "Fridays", "weekdays_5": "Saturdays", "weekdays_6": "Sundays",
+    "day_of_month": "the {day} of the month",
+    "or_last_day": " (or the last day of a shorter month)",
+    "plan_how_to_pay": ("We'll send you a link to make each payment. Nothing is taken from your account automatically "
+                        "unless you choose automatic payments on the first payment page."),
+    "plan_how_to_pay_once": ("We'll send you a link to make this payment. Nothing is taken from your account "
+                             "automatically."),
+    "plan_ask_a_person": "Say 'talk to a person' if you have questions.",
+    "talk_to_a_person": "talk to a person",
+    "plan_refusal_hold": "I can't set up a plan on this account.",
+    "summary_settlement": "Settle for {amount}",
+    "summary_single": "One payment of {amount}",
+    "summary_head": "{count} {counted} of {amount}",
+    "summary_first": "{head} (first {amount})",
+    "summary_last": "{head} (last {amount})",
+    "plan_no_account": "I couldn't find an open account for you. Say 'talk to a person' if you have questions.",
+    "plan_existing": ("You already have a plan with us, reference {reference}. Say 'my plan' to see it, or 'talk to a "
+                      "person' if you'd like to change it."),
+    "plan_existing_change": ("You already have a plan with us, reference {reference}. Say 'talk to a person' if you'd "
+                             "like to change it."),
+    "plan_consent_required": "To agree to these terms, please reply YES.",
+    "plan_changed_balance": "Your balance has changed since I showed you these options, so here are new ones.",
+    "plan_changed_dates": "The dates in those options have passed, so here are new ones.",
+    "plan_changed_terms": "Those terms have changed since I showed them, so here are new options.",
+    # REC-3 (GDPR 22(3)): the bot alone decided this plan, so the debtor is offered a person to look at it again.
+    "plan_human_review": "Our assistant set this plan up. If you'd like a person to review it, say 'talk to a person'.",
+    "plan_set_up": "Thank you. Your plan is set up. Your reference is {reference}.",
+    "plan_next_default": ("What happens next: we'll send you a link to make your first payment of {amount}, due "
+                          "{date}. Say 'my plan' any time to check it, or 'talk to a person' with questions."),
+    "status_balance": "Your balance with {creditor} is {amount}.",
+    "status_suggest_plan": "Say 'payment plan' if you'd like to set one up.",
+    "status_no_plan": "You don't have a plan with us right now.",
+    "status_plan": "Your plan {reference}: {summary}",
+    "status_all_done": "Every payment on this plan is done. Thank you.",
+    "status_not_recorded": ("Your payment of {amount} due {date} hasn't been recorded yet. If you've paid it, thank "
+                            "you; it can take a few days to show."),
+    "status_pay_now": "Say 'pay now' for a link to pay it.",
+    "status_next": "Next payment: {amount} on {date}.",
+    "count_one": "{count} payment", "count_many": "{count} payments",
+    "status_left": "Left to pay on this plan: {amount} ({count}).",
+    "plan_consent_prompt": "Reply YES to agree to these terms, or NO to go back to the options.",
+    "plan_consent_again": ("To agree to these terms, please reply YES. Reply NO to go back to the options, or say "
+                           "'never mind' to stop."),
+    "plan_declined": ("No problem. I haven't set anything up. If you'd like other options, tell me what you can pay, "
+                      "or say 'talk to a person'."),
+    "plan_person_next": "Say 'talk to a person' to reach them.",
+    "plan_yes_button": "Yes, I agree", "plan_no_button": "No, go back", "plan_person_button": "Talk to a person",
+    "plan_lost_track": "Sorry, I lost track of the options. Say 'payment plan' to see them again.",
+    "plan_pick": "Reply {numbers} to choose, or tell me a different amount. Say 'never mind' to stop.",
+    "plan_person_note": "A person on our team can look at other options with you.",
+    "plan_heading_one": "Here is what I can offer:", "plan_heading_many": "Here are your options:",
+    "plan_heading_one_again": "Here is what I can offer again:",
+    "plan_heading_many_again": "Here are your options again:",
+    "plan_amount_intro": "I can help you set up a plan. {question} Or say 'never mind' to stop.",
+    "plan_ask_each": "How much can you pay {every}?",
+    "plan_each_weekly": "each week", "plan_each_biweekly": "every 2 weeks", "plan_each_monthly": "each month",
+    "plan_each_other": "each time",
+    "plan_ask_how_often": "How much can you pay, and how often? For example: {examples}.",
+    "plan_example_monthly": "$50 a month", "plan_example_biweekly": "$25 every 2 weeks",
+    "plan_example_weekly": "$15 a week",
+    # Replies to sensitive requests (bot/compliance/sensitive_requests.py, actions/sensitive.py). DISC-3: said to
+    # anyone, so they name no debt; the _verified ones only after verification.
+    "cease_reply": "Understood. We'll stop contacting you. A person on our team will confirm this in writing.",
+    "attorney_reply": "Thanks for telling me. We'll contact your attorney instead of you.",
+    "bankruptcy_reply": "Thanks for telling me. A person on our team will review it.",
+    "bankruptcy_reply_verified": ("Thanks for telling me. We've stopped collection, and a person on our team will "
+                                  "review it."),
+    "deceased_reply": ("I'm so sorry for your loss. You don't need to do anything now. A person on our team will "
+                       "handle this with care and can help the family or executor. You can reach them at {support}."),
+    "wrong_person_reply": ("Sorry for the mix-up. We won't contact this number about it again. You don't need to do "
+                           "anything."),
+    "hardship_reply": ("I'm sorry things are hard right now. A person on our team can help. Say 'talk to a person' to "
+                       "reach them, or {support}."),
+    "hardship_reply_verified": ("I'm sorry things are hard right now. We've paused reminders. A person on our team "
+                                "can talk through options with you, like a smaller plan. Say 'talk to a person' to "
+                                "reach them, or {support}."),
+    "request_human_reply": ("I've asked a person on our team to pick this up. They'll reply here. You can also reach "
+                            "them at {support}."),
+    # VUL-1: nothing about a debt, and never a word about a commanding officer or their command.
+    "military_reply": ("Thanks for telling me. If you or your family serve in the military, you may have extra "
+                       "protections. A person on our team will look into it and get back to you. You can also reach "
+                       "them at {support}."),
+    "hardship_with_person": "Thanks for telling me. I'm sorry things are hard right now.",
+    "details_thanks": "Thank you. A person on our team will take it from here.",
+    # EMAIL-1 (E-SIGN, 15 U.S.C. 7001(c)): the consent question and its answers (bot/compliance/esign.py).
+    "esign_question": ("Can we email you the notices the law says we must send, like your validation notice, at "
+                       "{address}? You'll need a device that opens email and web pages, and you can keep or print "
+                       "them. You can still ask for paper copies for free, or stop emails, at any time."),
+    "esign_yes_button": "Yes, email them", "esign_no_button": "No, send them by post",
+    "esign_consented": ("Thanks. We'll email your notices to {address}. You can also say 'email me a copy' to get "
+                        "this chat by email."),
+    "esign_declined": "No problem. We'll send your notices by post.",
+    # Debtor feedback (bot/feedback.py): one short question at the end, a digit to answer.
+    "feedback_question": ("Before you go: how did we do today? Reply with a number from 1 (poor) to 5 (great). You can "
+                          "add a few words too."),
+    "feedback_thanks_score": ("Thanks for your answer. If you'd like to tell us more, type it now. Or just say what "
+                              "else you need."),
+    "feedback_thanks_comment": "Thanks for telling us. You can message again any time.",
+    # Email (bot/mail/compose.py and its templates): subjects by kind, and the words around every message. EMAIL-2:
+    # the opt-out keyword and link in every email.
+    "subject_validation_notice": "Your validation notice: what we have on file and your rights",
+    "subject_debit_notice": "Your next automatic payment",
+    "subject_transcript_copy": "A copy of your chat with us",
+    "subject_receipt": "Your receipt",
+    "subject_plan_confirmation": "Your payment plan",
+    "subject_campaign": "A message for you",
+    "subject_default": "A message about your account",
+    "email_questions": "Questions? Reply to this email or write to {support}. You can also talk to a person.",
+    "email_check_lead": "Check that this copy was not changed: paste it at",
+    "email_opt_out_lead": "Don't want these emails? Reply {keyword} to opt out, or open this link:",
+    "email_opt_out_html_lead": "Don't want these emails? Reply",
+    "email_opt_out_html_mid": "to opt out, or",
+    "email_opt_out_html_link": "stop emails from us",
+    "email_stops_only": "This stops email only. It costs nothing, and texts (if you get them) are not affected.",
+    "email_keep_lead": "Keep or print this notice:",
+    "email_keep_link": "open the printable copy",
+    # A person (HO-1: bot/agents/escalation.py, hours.py, queue.py): what happens next, the wait, callback times.
+    "callback_label": "{date}, {start} to {end} {zone}",
+    "hours_always": "every day, at any time",
+    "hours_day_range": "{first} to {last}",
+    "hours_span": "{days}, {start} to {end}",
+    "hours_zone": "{spans} {zone}",
+    "wait_minutes": "about {minutes} minutes", "wait_hour": "more than an hour",
+    "handoff_where_sms": "by text", "handoff_where_chat": "right here",
+    "handoff_none_free": ("I've asked a person on our team to join, but no one is available right now, so I can't say "
+                          "how long it will be. They'll reply {where} as soon as someone is free. You can also reach "
+                          "them at {support}."),
+    "handoff_choose_time": "Or choose a time for a person to get back to you:",
+    "handoff_next": "You're next in line", "handoff_one_ahead": "There's 1 person ahead of you",
+    "handoff_many_ahead": "There are {count} people ahead of you",
+    "handoff_queued": ("I've asked a person on our team to join. {line}, and the wait is {wait}. They'll reply "
+                       "{where}. You can also reach them at {support}."),
+    "handoff_away": ("Our team is away right now. They're here {hours}. You can also reach them at {support}. When "
+                     "should a person get back to you? Choose a time:"),
+    "callback_unavailable": ("Sorry, I can't book that time now. Say 'talk to a person' to see the times, or reach our "
+                             "team at {support}."),
+    "callback_booked": "Thanks. A person will get back to you {label}. Until then, I'm here if you need me.",
+    "still_not_getting_it": "Sorry, I'm still not getting it. {text}",
+    "day_0": "Monday", "day_1": "Tuesday", "day_2": "Wednesday", "day_3": "Thursday", "day_4": "Friday",
+    "day_5": "Saturday", "day_6": "Sunday",
+    "zone_new_york": "Eastern time", "zone_detroit": "Eastern time", "zone_chicago": "Central time",
+    "zone_denver": "Mountain time", "zone_phoenix": "Arizona time", "zone_los_angeles": "Pacific time",
+    "zone_anchorage": "Alaska time", "zone_honolulu": "Hawaii time", "zone_utc": "UTC",
+    # Stripe's hosted page (PLAN-2: the autopay choice beside its authorisation; Stripe limits a label to 50
+    # characters, an option to 100) and our pages around a pay link (bot/gateway/pay_routes.py, LinkProblem).
+    "autopay_field_label": "Later plan payments",
+    "autopay_option_yes": "Take them from this card on their due dates",
+    "autopay_option_no": "I'll pay each one with a link",
+    "autopay_prefix": "If you choose to have later payments taken from this card: ",
+    "pay_page_invalid": "This payment link isn't valid. Say 'pay now' in the chat to get a new one.",
+    "pay_page_done_receipt": "This payment is already done. Thank you. Your receipt is in the chat.",
+    "pay_page_done": "This payment is already done. Thank you.",
+    "pay_page_replaced": ("This link was replaced by a newer one. Please use the latest link, or say 'pay now' in the "
+                          "chat to get a new one."),
+    "pay_page_expired": "This payment link has expired. Say 'pay now' in the chat to get a new one.",
+    "pay_page_held": ("We can't take a payment on this account right now. Please check the chat or say 'talk to a "
+                      "person' there."),
+    "pay_page_changed": ("Your balance has changed since this link was made. Say 'pay now' in the chat to get a new "
+                         "link."),
+    "pay_page_plan_done": "This plan payment is already done. Thank you.",
+    "page_title_payment": "Payment", "page_title_received": "Payment received", "page_thank_you": "Thank you",
+    "page_receipt_soon": "If you paid, your receipt will be in the chat shortly.",
+    "page_received": "We received your payment of {amount}. Receipt number: {reference}.",
+    "page_receipt_in_chat": "Your receipt is in the chat too. You can close this page.",
+    "page_held": "We received your payment. A person on our team will review it and write to you.",
+    "page_processing": "Your payment of {amount} is being processed. Your receipt will be in the chat when it's done.",
+    "page_no_payment": "No payment was made",
+    "page_left": "You left the payment page, so nothing was charged.",
+    "page_go_back": "Go back to pay",
+    "page_or_person": "Or say 'talk to a person' in the chat.",
+    "page_cant_open": "We can't open this payment",
+    "page_try_again": "Please try again in a few minutes",
+    "page_unavailable": ("Sorry, we couldn't open the secure payment page just now. Nothing was charged. Please try "
+                         "this same link again in a few minutes, or say 'talk to a person' in the chat."),
+    # A copy of the chat by email (REC-1: bot/records/transcript_copy.py).
+    "copy_cover": ("Here is a copy of your chat with us, as our record holds it. Keep it if you like. The code at its "
+                   "end (the chain head) lets anyone check that nobody changed a word of it."),
+    "copy_sent": ("I'll email a copy of this chat to {address}. It comes with a code that shows nobody changed it. "
+                  "What would you like to do next?"),
+    "copy_not_verified": "I can email you a copy once we've confirmed who you are. What's your date of birth?",
+    "copy_no_email": ("We don't have an email address for you, so I can't email a copy. You can say 'talk to a "
+                      "person' to ask for one another way."),
+    "copy_suppressed": ("You asked us not to email {address}, so I can't send a copy there. You can say 'talk to a "
+                        "person' to ask for one another way."),
+    # The gateway's never-a-dead-end reply when nothing else could go (DISC-3: said to anyone).
+    "safe_reply": "Sorry, I can't help with that here. You can say 'talk to a person'.",
+    # EMAIL-1 on the payment-done page (bot/gateway/pay_routes.py): the box, stored word for word when answered.
+    "esign_web_checkbox": ("Email me the notices the law says we must send about this plan, like the notice before "
+                           "each card payment, at {address}. I have a device that opens email and web pages, and I "
+                           "can keep or print them. I can ask for paper copies for free, or stop emails, at any "
+                           "time."),
+    "esign_web_save": "Save my choice",
+    "esign_web_ticked": 'Ticked the box, then pressed "{save}"',
+    "esign_web_unticked": 'Left the box empty, then pressed "{save}"',
+    "page_notices_heading": "Notices about your plan",
+    "page_notices_if_empty": ("If you leave it empty, we'll text them to you if you've texted us, or we can't take "
+                              "later payments automatically."),
+    "page_notices_title": "Notices", "page_nothing_to_change": "Nothing to change", "page_saved": "Saved",
+    "page_no_choice": "There is no choice to make on this page. You can close it.",
+    "page_saved_yes": ("We'll email the notices about your plan. You can ask for paper copies, or stop emails, at any "
+                       "time."),
+    "page_saved_no": "We won't email the notices about your plan.",
+    "page_close": "You can close this page.",
 }

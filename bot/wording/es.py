@@ -83,4 +83,356 @@ TEXTS: dict[str, str] = {
                           "disputarla, o 'hablar con una persona' si tiene preguntas."),
     "language_question": "¿Prefiere español? Responda ESPAÑOL. / Prefer English? Reply ENGLISH.",
     "language_now": "Claro, seguimos en español. Escriba 'English' cuando quiera cambiar.",
+    "reminder_installment": ("Hola, le escribe {business}. El pago {number} de {count} de su plan {reference}, de "
+                             "{amount}, vence el {due}. Para pagar, responda 'pagar ahora' y le mandamos un enlace "
+                             "seguro. ¿Tiene preguntas? Responda 'hablar con una persona'."),
+    "reminder_missed": ("Hola, le escribe {business}. No nos ha llegado el pago {number} de {count} de su plan "
+                        "{reference}, de {amount}, que vencía el {due}. Si ya lo pagó, gracias. Si no, responda "
+                        "'pagar ahora' para recibir un enlace seguro, o 'hablar con una persona' para hablar de su "
+                        "plan."),
+    "first_contact": ("Hola, este es un mensaje automático de {business}. Queremos hablar con usted de un asunto "
+                      "personal. Responda a este mensaje, o escríbanos a {support}."),
+    "no_cards_in_chat": "No mande datos de su tarjeta por chat.",
+    "pay_ask_a_person": "Escriba 'hablar con una persona' si necesita ayuda.",
+    "expiry_time": "el {date} a las {time}",
+    "expiry_midnight": "al final del {date}",
+    "pay_link": ("Este es su enlace seguro para pagar {amount}: {url} Sirve una sola vez y vence {expires}. No mande "
+                 "datos de su tarjeta por chat."),
+    "pay_link_autopay": ("En la página de pago también puede elegir que los otros pagos del plan se cobren a la "
+                         "misma tarjeta en su fecha, o pagar cada uno con un enlace."),
+    "receipt": ("Gracias. Recibimos su pago de {amount} el {date}{paid_with}. Su saldo con {creditor} ahora es "
+                "{balance}. Número de recibo: {reference}."),
+    "receipt_paid_with": " con su {card}",
+    "settled": "Su cuenta con {creditor} ya está pagada por completo. Gracias.",
+    "progress_done": "Ya quedó el pago {number} de {count} del plan {reference}.",
+    "progress_complete": "Su plan está completo. Gracias.",
+    "progress_next": "Próximo pago: {amount} el {date}.",
+    "progress_autopay": "Lo vamos a cobrar de su {card}.",
+    "progress_link": "Le mandamos un enlace antes de esa fecha.",
+    "autopay_on": ("Los pagos automáticos están activos con su {card}. Su autorización, para que la guarde: "
+                   "{authorisation}"),
+    "authorisation": ("Autorizo a {business} a cobrar a esta tarjeta el resto del plan {reference}: {payments} de "
+                      "{amount}, en cada fecha de pago del {first} al {last}, y a guardar la tarjeta para esos "
+                      "pagos. Voy a recibir un aviso antes de cada pago. Puedo parar esto cuando quiera si escribo "
+                      "'hablar con una persona' en el chat o si le escribo a {support} por lo menos 3 días hábiles "
+                      "antes de un pago."),
+    "authorisation_one": "un pago",
+    "authorisation_many": "{count} pagos",
+    "debit_notice": ("Le recordamos: el {date} vamos a cobrar {amount} de su {card} para su plan de pagos "
+                     "{reference} (pago {number} de {count}). Para parar los pagos automáticos, escriba 'hablar con "
+                     "una persona' por lo menos 3 días hábiles antes."),
+    "autopay_declined": ("Su pago automático de {amount} del {due} no se pudo hacer: {reason} No se cobró nada. "
+                         "Puede pagarlo con este enlace seguro: {url}"),
+    "autopay_retry": "Si no lo paga, vamos a intentar con su tarjeta otra vez el {date}.",
+    "autopay_missed_on": "Si no se paga a más tardar el {date}, lo vamos a marcar como no pagado.",
+    "missed": ("No pudimos cobrar su pago del plan de {amount} del {due}, así que quedó como no pagado. Todavía "
+               "puede pagarlo con este enlace seguro: {url}"),
+    "decline_authentication_required": "su banco pide que usted mismo confirme este pago.",
+    "decline_insufficient_funds": "su banco dijo que no había suficiente dinero.",
+    "decline_expired_card": "su tarjeta está vencida.",
+    "decline_other": "su banco no lo aceptó.",
+    "refund": ("Le devolvimos {amount}{to}. Su saldo con {creditor} ahora es {balance}. Puede tardar de 5 a 10 "
+               "días en verse en su estado de cuenta."),
+    "refund_to": " a su {card}",
+    "payment_held": ("Recibimos un pago de {amount}. Como estamos revisando su disputa, no lo pusimos en esta "
+                     "cuenta. Una persona de nuestro equipo lo va a revisar y le va a escribir."),
+    "async_failed": ("Su pago de {amount} no se pudo hacer, así que no se cobró nada. Escriba 'pagar ahora' para "
+                     "recibir un enlace nuevo."),
+    "card_label": "tarjeta {brand} que termina en {last4}",
+    "card_label_plain": "tarjeta que termina en {last4}",
+    "card_word": "tarjeta",
+    "authorisation_now": "Acepto pagar {amount} ahora.",
+    "amount_range": "entre {low} y {high}",
+    "hold_DSP-2": ("Esta cuenta está en pausa mientras revisamos su disputa, así que no hay nada que pagar por "
+                   "ahora. Le mandamos por escrito lo que encontremos."),
+    "hold_CEASE-1": ("Usted nos pidió no contactarle sobre esta cuenta, así que aquí no puedo recibir pagos de ella. "
+                     "Escriba 'hablar con una persona' si quiere ayuda."),
+    "hold_CEASE-2": "Su abogado se encarga de esta cuenta, así que hable con su abogado sobre ella.",
+    "hold_CEASE-3": "Esta cuenta es parte de una bancarrota, así que no la estamos cobrando.",
+    "hold_CEASE-4": ("Una persona de nuestro equipo se encarga de esta cuenta. Escriba 'hablar con una persona' para "
+                     "hablar con ella."),
+    "hold_VUL-2": "Por ahora paramos el cobro de esta cuenta. Escriba 'hablar con una persona' para ver sus opciones.",
+    "hold_ACCOUNT-CLOSED": "No hay nada que pagar en esta cuenta.",
+    "pay_no_account": "No encontré una cuenta abierta a su nombre. Escriba 'hablar con una persona' si necesita ayuda.",
+    "pay_choice_installment": "Próximo pago del plan: {amount}",
+    "pay_choice_balance": "Saldo completo: {amount}",
+    "pay_choice_settlement": "Cerrar la cuenta con {amount}",
+    "pay_choice_amount": "{amount} para su saldo",
+    "pay_too_small": "El pago más pequeño que puedo recibir es de {amount}.",
+    "pay_too_big": "Eso es más que su saldo de {amount}.",
+    "pay_confirm_balance": "Quiere pagar su saldo completo de {amount}.",
+    "pay_confirm_installment": "Quiere hacer su próximo pago del plan, de {amount}.",
+    "pay_confirm_settlement": ("Quiere cerrar esta cuenta con un solo pago de {amount}. Cuando lo pague, su saldo de "
+                               "{balance} queda pagado por completo."),
+    "pay_confirm_amount": "Quiere pagar {amount}. Después de este pago, su saldo va a ser {left}.",
+    "pay_confirm_ask": "¿Es correcto? Responda SÍ para recibir su enlace seguro de pago, o dígame otra cantidad.",
+    "pay_refused_amount": ("Su saldo es {balance}, así que no puedo hacer un enlace por esa cantidad. Dígame otra "
+                           "cantidad, o escriba 'hablar con una persona'."),
+    "pay_balance_changed": "Su saldo acaba de cambiar. Escriba 'pagar ahora' para verlo otra vez.",
+    "pay_settlement_changed": ("Su saldo acaba de cambiar, así que ese acuerdo ya no aplica. Escriba 'pagar ahora' "
+                               "para ver sus opciones otra vez."),
+    "pay_installment_changed": "Ese pago del plan ya está hecho o cambió. Escriba 'mi plan' para revisarlo.",
+    "first_payment_next": ("Lo que sigue: su primer pago de {amount} vence el {date}. {link} Escriba 'mi plan' "
+                           "cuando quiera para revisarlo, o 'hablar con una persona' si tiene preguntas."),
+    "or": "o",
+    "sorry_again": "Perdón, no le entendí.",
+    "pay_declined": ("Está bien. No se cobró nada. Escriba 'pagar ahora' cuando quiera, o 'hablar con una persona' si "
+                     "necesita ayuda."),
+    "pay_plan_instead": ("Parece que quiere pagar poco a poco. Escriba 'plan de pagos' y le muestro las opciones."),
+    "pay_finish_plan_first": ("Primero terminemos de hacer su plan. Cuando esté listo, le mando un enlace seguro para "
+                              "el primer pago."),
+    "pay_yes_button": "Sí, mándeme el enlace",
+    "pay_no_button": "No, quiero cambiarlo",
+    "pay_pick": "Responda {numbers}, o escriba una cantidad como $50. Escriba 'olvídelo' para parar.",
+    "pay_how_much": "Su saldo con {creditor} es {balance}. ¿Cuánto quiere pagar?",
+    "pay_lost_track": "Perdón, perdí la cantidad. Escriba 'pagar ahora' para empezar otra vez.",
+    "pay_confirm_again": ("Para recibir su enlace seguro por {amount}, responda SÍ. O dígame otra cantidad, o "
+                          "escriba 'olvídelo'."),
+    "terms_settlement": ("Un pago de {total} el {date} cierra esta cuenta por completo. Es {discount} menos que el "
+                         "saldo de {balance}. Total: {total}. {fees}"),
+    "terms_single": "Un pago de {total} el {date}. Total: {total}. {fees}",
+    "terms_head_equal": "{count} {counted} de {amount}",
+    "terms_run": "{count} de {amount}",
+    "terms_then": ", y luego ",
+    "terms_head_runs": "{count} {counted}: {runs}",
+    "terms_plan": "{head}, del {first} al {last}. Total: {total}. {fees}",
+    "schedule_run": "Luego {amount} {every} hasta el {date} (pagos {first} a {last}).",
+    "counted_weekly": "pagos semanales", "counted_biweekly": "pagos cada 2 semanas",
+    "counted_monthly": "pagos mensuales", "counted_other": "pagos",
+    "every_weekly": "cada semana", "every_biweekly": "cada 2 semanas", "every_monthly": "cada mes",
+    "every_other": "cada vez",
+    "no_fees": "No hay cargos.",
+    "fees": "Incluye {amount} en cargos: {items}.",
+    "fee_item": "{name} {amount} ({authority})",
+    "authority_contract": "lo permite su contrato", "authority_state_law": "lo permite la ley del estado",
+    "plan_next_step": "Si tiene preguntas, puede hablar con una persona.",
+    "plan_refusal_disputed": ("Esta cuenta está en pausa mientras revisamos su disputa, así que por ahora no puedo "
+                              "hacer un plan para ella."),
+    "plan_refusal_ceased": "El cobro de esta cuenta está detenido, así que no puedo hacer un plan para ella.",
+    "plan_refusal_attorney": "Su abogado se encarga de esta cuenta, así que aquí no puedo hacer un plan para ella.",
+    "plan_refusal_bankrupt": "Esta cuenta es parte de una bancarrota, así que no puedo hacer un plan para ella.",
+    "plan_refusal_deceased": "No puedo hacer un plan para esta cuenta.",
+    "plan_refusal_paid": "Esta cuenta ya está pagada. No queda nada que pagar.",
+    "plan_refusal_closed": "Esta cuenta está cerrada, así que no hay un plan que hacer.",
+    "plan_refusal_other": "Por ahora no puedo hacer un plan para esta cuenta.",
+    "plan_note_down_payment": "El primer pago tiene que ser de {amount} o más.",
+    "plan_note_needs_person": ("Eso es más de lo que usted dijo que puede pagar. Una persona de nuestro equipo puede "
+                               "ver otras opciones con usted."),
+    "plan_note_one_payment": ("Su saldo es menor que el pago más pequeño de un plan, que es de {minimum}. Así que es "
+                              "un solo pago de {balance}."),
+    "plan_note_not_available_instead": ("{named} no se pueden usar en esta cuenta, así que este plan tiene un pago "
+                                        "{every}."),
+    "plan_note_not_available": "{named} no se pueden usar en esta cuenta.",
+    "plan_note_minimum": "El pago más pequeño de un plan es de {amount}.",
+    "plan_note_too_long": ("Con {amount} {per}, pagar esto tomaría más de {months} meses. Ese es el plan más largo "
+                           "que le podemos dar."),
+    "plan_note_fits": "Pagar {amount} {every} cabe en lo que usted ofreció.",
+    "plan_note_closest": "El plan más cercano que le puedo dar es de {amount} {every}.",
+    "plan_note_anchor": ("El primer pago tiene que ser a más tardar el {date}, así que vence ese día. Después, los "
+                         "pagos son {rest}."),
+    "named_weekly": "Los pagos semanales", "named_biweekly": "Los pagos cada 2 semanas",
+    "named_monthly": "Los pagos mensuales",
+    "per_weekly": "a la semana", "per_biweekly": "cada 2 semanas", "per_monthly": "al mes", "per_payment": "por pago",
+    "per_once": "una vez",
+    "weekdays_0": "los lunes", "weekdays_1": "los martes", "weekdays_2": "los miércoles", "weekdays_3": "los jueves",
+    "weekdays_4": "los viernes", "weekdays_5": "los sábados", "weekdays_6": "los domingos",
+    "day_of_month": "el día {day} de cada mes",
+    "or_last_day": " (o el último día de un mes más corto)",
+    "plan_how_to_pay": ("Le mandamos un enlace para hacer cada pago. No cobramos nada de forma automática, a menos "
+                        "que usted elija pagos automáticos en la página del primer pago."),
+    "plan_how_to_pay_once": "Le mandamos un enlace para hacer este pago. No cobramos nada de forma automática.",
+    "plan_ask_a_person": "Escriba 'hablar con una persona' si tiene preguntas.",
+    "talk_to_a_person": "hablar con una persona",
+    "plan_refusal_hold": "No puedo hacer un plan para esta cuenta.",
+    "summary_settlement": "Cerrar la cuenta con {amount}",
+    "summary_single": "Un pago de {amount}",
+    "summary_head": "{count} {counted} de {amount}",
+    "summary_first": "{head} (el primero de {amount})",
+    "summary_last": "{head} (el último de {amount})",
+    "plan_no_account": ("No encontré una cuenta abierta a su nombre. Escriba 'hablar con una persona' si tiene "
+                        "preguntas."),
+    "plan_existing": ("Usted ya tiene un plan con nosotros, con la referencia {reference}. Escriba 'mi plan' para "
+                      "verlo, o 'hablar con una persona' si quiere cambiarlo."),
+    "plan_existing_change": ("Usted ya tiene un plan con nosotros, con la referencia {reference}. Escriba 'hablar con "
+                             "una persona' si quiere cambiarlo."),
+    "plan_consent_required": "Para aceptar estos términos, responda SÍ.",
+    "plan_changed_balance": "Su saldo cambió desde que le mostré estas opciones, así que aquí tiene opciones nuevas.",
+    "plan_changed_dates": "Las fechas de esas opciones ya pasaron, así que aquí tiene opciones nuevas.",
+    "plan_changed_terms": "Esos términos cambiaron desde que se los mostré, así que aquí tiene opciones nuevas.",
+    "plan_human_review": ("Nuestro asistente hizo este plan. Si quiere que una persona lo revise, escriba 'hablar con "
+                          "una persona'."),
+    "plan_set_up": "Gracias. Su plan está listo. Su referencia es {reference}.",
+    "plan_next_default": ("Lo que sigue: le mandamos un enlace para hacer su primer pago de {amount}, que vence el "
+                          "{date}. Escriba 'mi plan' cuando quiera para revisarlo, o 'hablar con una persona' si "
+                          "tiene preguntas."),
+    "status_balance": "Su saldo con {creditor} es {amount}.",
+    "status_suggest_plan": "Escriba 'plan de pagos' si quiere hacer uno.",
+    "status_no_plan": "Por ahora no tiene un plan con nosotros.",
+    "status_plan": "Su plan {reference}: {summary}",
+    "status_all_done": "Ya están hechos todos los pagos de este plan. Gracias.",
+    "status_not_recorded": ("Todavía no vemos su pago de {amount} que vencía el {date}. Si ya lo pagó, gracias; puede "
+                            "tardar unos días en aparecer."),
+    "status_pay_now": "Escriba 'pagar ahora' para recibir un enlace de pago.",
+    "status_next": "Próximo pago: {amount} el {date}.",
+    "count_one": "{count} pago", "count_many": "{count} pagos",
+    "status_left": "Falta pagar en este plan: {amount} ({count}).",
+    "plan_consent_prompt": "Responda SÍ para aceptar estos términos, o NO para volver a las opciones.",
+    "plan_consent_again": ("Para aceptar estos términos, responda SÍ. Responda NO para volver a las opciones, o "
+                           "escriba 'olvídelo' para parar."),
+    "plan_declined": ("Está bien. No hice ningún plan. Si quiere otras opciones, dígame cuánto puede pagar, o escriba "
+                      "'hablar con una persona'."),
+    "plan_person_next": "Escriba 'hablar con una persona' para hablar con alguien.",
+    "plan_yes_button": "Sí, acepto", "plan_no_button": "No, quiero volver",
+    "plan_person_button": "Hablar con una persona",
+    "plan_lost_track": "Perdón, perdí las opciones. Escriba 'plan de pagos' para verlas otra vez.",
+    "plan_pick": "Responda {numbers} para elegir, o dígame otra cantidad. Escriba 'olvídelo' para parar.",
+    "plan_person_note": "Una persona de nuestro equipo puede ver otras opciones con usted.",
+    "plan_heading_one": "Esto es lo que le puedo dar:", "plan_heading_many": "Estas son sus opciones:",
+    "plan_heading_one_again": "Esto es lo que le puedo dar, otra vez:",
+    "plan_heading_many_again": "Estas son sus opciones otra vez:",
+    "plan_amount_intro": "Le puedo ayudar a hacer un plan. {question} O escriba 'olvídelo' para parar.",
+    "plan_ask_each": "¿Cuánto puede pagar {every}?",
+    "plan_each_weekly": "cada semana", "plan_each_biweekly": "cada 2 semanas", "plan_each_monthly": "cada mes",
+    "plan_each_other": "cada vez",
+    "plan_ask_how_often": "¿Cuánto puede pagar, y cada cuándo? Por ejemplo: {examples}.",
+    "plan_example_monthly": "$50 al mes", "plan_example_biweekly": "$25 cada 2 semanas",
+    "plan_example_weekly": "$15 a la semana",
+    "cease_reply": ("Entendido. Vamos a dejar de contactarle. Una persona de nuestro equipo se lo va a confirmar por "
+                    "escrito."),
+    "attorney_reply": "Gracias por decirme. Vamos a hablar con su abogado en lugar de hablar con usted.",
+    "bankruptcy_reply": "Gracias por decirme. Una persona de nuestro equipo lo va a revisar.",
+    "bankruptcy_reply_verified": ("Gracias por decirme. Paramos el cobro, y una persona de nuestro equipo lo va a "
+                                  "revisar."),
+    "deceased_reply": ("Lo siento mucho por su pérdida. No tiene que hacer nada ahora. Una persona de nuestro equipo "
+                       "se va a encargar de esto con cuidado y puede ayudar a la familia o al albacea. Puede hablar "
+                       "con esa persona en {support}."),
+    "wrong_person_reply": ("Perdón por la confusión. No vamos a volver a escribir a este número sobre esto. No tiene "
+                           "que hacer nada."),
+    "hardship_reply": ("Siento mucho que las cosas estén difíciles. Una persona de nuestro equipo le puede ayudar. "
+                       "Escriba 'hablar con una persona' para hablar con alguien, o escriba a {support}."),
+    "hardship_reply_verified": ("Siento mucho que las cosas estén difíciles. Paramos los recordatorios. Una persona de "
+                                "nuestro equipo puede ver opciones con usted, como un plan más pequeño. Escriba "
+                                "'hablar con una persona' para hablar con alguien, o escriba a {support}."),
+    "request_human_reply": ("Le pedí a una persona de nuestro equipo que le atienda. Le va a responder aquí. También "
+                            "puede escribir a {support}."),
+    "military_reply": ("Gracias por decirme. Si usted o su familia están en las fuerzas armadas, puede tener más "
+                       "protecciones. Una persona de nuestro equipo lo va a revisar y le va a responder. También "
+                       "puede escribir a {support}."),
+    "hardship_with_person": "Gracias por decirme. Siento mucho que las cosas estén difíciles.",
+    "details_thanks": "Gracias. Una persona de nuestro equipo se va a encargar de esto.",
+    # The marker "avisos que la ley nos pide enviar" finds the question (esign.QUESTION_MARKS): keep it word for word.
+    "esign_question": ("¿Le podemos mandar por email los avisos que la ley nos pide enviar, como su aviso de "
+                       "validación, a {address}? Necesita un aparato que abra emails y páginas web, y puede guardarlos "
+                       "o imprimirlos. Igual puede pedir copias en papel gratis, o dejar de recibir emails, cuando "
+                       "quiera."),
+    "esign_yes_button": "Sí, por email", "esign_no_button": "No, por correo postal",
+    "esign_consented": ("Gracias. Vamos a mandar sus avisos por email a {address}. También puede escribir 'mándeme "
+                        "una copia' para recibir este chat por email."),
+    "esign_declined": "Está bien. Le mandamos sus avisos por correo postal.",
+    "feedback_question": ("Antes de irse: ¿cómo le atendimos hoy? Responda con un número del 1 (mal) al 5 (muy bien). "
+                          "Si quiere, puede agregar unas palabras."),
+    "feedback_thanks_score": ("Gracias por su respuesta. Si quiere contarnos más, escríbalo ahora. O díganos qué más "
+                              "necesita."),
+    "feedback_thanks_comment": "Gracias por contarnos. Nos puede escribir otra vez cuando quiera.",
+    "subject_validation_notice": "Su aviso de validación: lo que tenemos registrado y sus derechos",
+    "subject_debit_notice": "Su próximo pago automático",
+    "subject_transcript_copy": "Una copia de su chat con nosotros",
+    "subject_receipt": "Su recibo",
+    "subject_plan_confirmation": "Su plan de pagos",
+    "subject_campaign": "Un mensaje para usted",
+    "subject_default": "Un mensaje sobre su cuenta",
+    "email_questions": ("¿Tiene preguntas? Responda a este email o escriba a {support}. También puede hablar con una "
+                        "persona."),
+    "email_check_lead": "Para ver que nadie cambió esta copia, péguela en",
+    "email_opt_out_lead": ("¿No quiere recibir estos emails? Responda {keyword} para no recibir más, o abra este "
+                           "enlace:"),
+    "email_opt_out_html_lead": "¿No quiere recibir estos emails? Responda",
+    "email_opt_out_html_mid": "para no recibir más, o",
+    "email_opt_out_html_link": "deje de recibir nuestros emails",
+    "email_stops_only": ("Esto solo detiene los emails. No cuesta nada, y no cambia los mensajes de texto (si los "
+                         "recibe)."),
+    "email_keep_lead": "Guarde o imprima este aviso:",
+    "email_keep_link": "abra la copia para imprimir",
+    "callback_label": "{date}, de {start} a {end}, {zone}",
+    "hours_always": "todos los días, a cualquier hora",
+    "hours_day_range": "de {first} a {last}",
+    "hours_span": "{days}, de {start} a {end}",
+    "hours_zone": "{spans}, {zone}",
+    "wait_minutes": "unos {minutes} minutos", "wait_hour": "más de una hora",
+    "handoff_where_sms": "por mensaje de texto", "handoff_where_chat": "aquí mismo",
+    "handoff_none_free": ("Le pedí a una persona de nuestro equipo que le atienda, pero ahora no hay nadie libre, así "
+                          "que no sé cuánto va a tardar. Le va a responder {where} en cuanto alguien esté libre. "
+                          "También puede escribir a {support}."),
+    "handoff_choose_time": "O elija una hora para que una persona le responda:",
+    "handoff_next": "Usted es el siguiente", "handoff_one_ahead": "Hay 1 persona antes que usted",
+    "handoff_many_ahead": "Hay {count} personas antes que usted",
+    "handoff_queued": ("Le pedí a una persona de nuestro equipo que le atienda. {line}, y la espera es de {wait}. Le "
+                       "va a responder {where}. También puede escribir a {support}."),
+    "handoff_away": ("Nuestro equipo no está ahora. Atiende {hours}. También puede escribir a {support}. ¿Cuándo "
+                     "quiere que una persona le responda? Elija una hora:"),
+    "callback_unavailable": ("Perdón, ya no puedo apartar esa hora. Escriba 'hablar con una persona' para ver las "
+                             "horas, o escriba a nuestro equipo a {support}."),
+    "callback_booked": "Gracias. Una persona le va a responder el {label}. Mientras tanto, aquí estoy si me necesita.",
+    "still_not_getting_it": "Perdón, todavía no le entiendo. {text}",
+    "day_0": "lunes", "day_1": "martes", "day_2": "miércoles", "day_3": "jueves", "day_4": "viernes",
+    "day_5": "sábado", "day_6": "domingo",
+    "zone_new_york": "hora del Este", "zone_detroit": "hora del Este", "zone_chicago": "hora del Centro",
+    "zone_denver": "hora de la Montaña", "zone_phoenix": "hora de Arizona", "zone_los_angeles": "hora del Pacífico",
+    "zone_anchorage": "hora de Alaska", "zone_honolulu": "hora de Hawái", "zone_utc": "UTC",
+    "autopay_field_label": "Los otros pagos del plan",
+    "autopay_option_yes": "Cobrarlos a esta tarjeta en su fecha",
+    "autopay_option_no": "Voy a pagar cada uno con un enlace",
+    "autopay_prefix": "Si elige que los otros pagos se cobren a esta tarjeta: ",
+    "pay_page_invalid": "Este enlace de pago no sirve. Escriba 'pagar ahora' en el chat para recibir uno nuevo.",
+    "pay_page_done_receipt": "Este pago ya está hecho. Gracias. Su recibo está en el chat.",
+    "pay_page_done": "Este pago ya está hecho. Gracias.",
+    "pay_page_replaced": ("Este enlace se cambió por uno más nuevo. Use el último enlace, o escriba 'pagar ahora' en "
+                          "el chat para recibir uno nuevo."),
+    "pay_page_expired": "Este enlace de pago ya venció. Escriba 'pagar ahora' en el chat para recibir uno nuevo.",
+    "pay_page_held": ("Por ahora no podemos recibir pagos en esta cuenta. Revise el chat o escriba 'hablar con una "
+                      "persona' ahí."),
+    "pay_page_changed": ("Su saldo cambió desde que se hizo este enlace. Escriba 'pagar ahora' en el chat para "
+                         "recibir un enlace nuevo."),
+    "pay_page_plan_done": "Este pago del plan ya está hecho. Gracias.",
+    "page_title_payment": "Pago", "page_title_received": "Pago recibido", "page_thank_you": "Gracias",
+    "page_receipt_soon": "Si ya pagó, su recibo va a llegar al chat en un momento.",
+    "page_received": "Recibimos su pago de {amount}. Número de recibo: {reference}.",
+    "page_receipt_in_chat": "Su recibo también está en el chat. Ya puede cerrar esta página.",
+    "page_held": "Recibimos su pago. Una persona de nuestro equipo lo va a revisar y le va a escribir.",
+    "page_processing": "Su pago de {amount} está en proceso. Su recibo va a llegar al chat cuando esté listo.",
+    "page_no_payment": "No se hizo ningún pago",
+    "page_left": "Usted salió de la página de pago, así que no se cobró nada.",
+    "page_go_back": "Volver a pagar",
+    "page_or_person": "O escriba 'hablar con una persona' en el chat.",
+    "page_cant_open": "No podemos abrir este pago",
+    "page_try_again": "Intente otra vez en unos minutos",
+    "page_unavailable": ("Perdón, ahora no pudimos abrir la página segura de pago. No se cobró nada. Intente con este "
+                         "mismo enlace en unos minutos, o escriba 'hablar con una persona' en el chat."),
+    "copy_cover": ("Aquí tiene una copia de su chat con nosotros, tal como está en nuestro registro. Guárdela si "
+                   "quiere. El código al final sirve para que cualquiera vea que nadie cambió ni una palabra."),
+    "copy_sent": ("Le voy a mandar por email una copia de este chat a {address}. Lleva un código que muestra que "
+                  "nadie la cambió. ¿Qué quiere hacer ahora?"),
+    "copy_not_verified": ("Le puedo mandar una copia por email cuando confirmemos quién es usted. ¿Cuál es su fecha "
+                          "de nacimiento?"),
+    "copy_no_email": ("No tenemos un email suyo, así que no puedo mandarle una copia. Puede escribir 'hablar con una "
+                      "persona' para pedirla de otra forma."),
+    "copy_suppressed": ("Usted nos pidió no escribir a {address}, así que no puedo mandar una copia ahí. Puede "
+                        "escribir 'hablar con una persona' para pedirla de otra forma."),
+    "safe_reply": "Perdón, aquí no puedo ayudarle con eso. Puede escribir 'hablar con una persona'.",
+    "esign_web_checkbox": ("Mándenme por email los avisos que la ley les pide enviar sobre este plan, como el aviso "
+                           "antes de cada pago con tarjeta, a {address}. Tengo un aparato que abre emails y páginas "
+                           "web, y puedo guardarlos o imprimirlos. Puedo pedir copias en papel gratis, o dejar de "
+                           "recibir emails, cuando quiera."),
+    "esign_web_save": "Guardar mi respuesta",
+    "esign_web_ticked": 'Marcó la casilla y luego oprimió "{save}"',
+    "esign_web_unticked": 'Dejó la casilla vacía y luego oprimió "{save}"',
+    "page_notices_heading": "Avisos sobre su plan",
+    "page_notices_if_empty": ("Si la deja vacía, se los mandamos por texto si usted nos ha escrito por texto, o no "
+                              "podemos cobrar solos los otros pagos."),
+    "page_notices_title": "Avisos", "page_nothing_to_change": "No hay nada que cambiar", "page_saved": "Listo",
+    "page_no_choice": "No hay nada que elegir en esta página. Ya puede cerrarla.",
+    "page_saved_yes": ("Le vamos a mandar por email los avisos sobre su plan. Puede pedir copias en papel, o dejar de "
+                       "recibir emails, cuando quiera."),
+    "page_saved_no": "No le vamos a mandar por email los avisos sobre su plan.",
+    "page_close": "Ya puede cerrar esta página.",
 }

@@ -1,7 +1,7 @@
 """search count index: the compliance search counts handoff outcomes from their own index
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-06 14:00:00
 
 The search by handoff outcome counted its matches by reading conversations newest first until 1,001 matched (6.2x
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0020'
-down_revision: Union[str, Sequence[str], None] = '0016'
+down_revision: Union[str, Sequence[str], None] = '0017'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
