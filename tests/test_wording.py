@@ -181,6 +181,7 @@ NOT_IN_THE_CATALOGUE = {
     ("bot/reminders.py", "Already queued and due now"): "the operator's report of send-reminders",
     ("bot/reminders.py", "Twilio could not be reached"): "the operator's report of send-reminders",
     ("bot/campaigns.py", "Promise to pay"): "a column of the operator's campaign results",
+    ("bot/campaigns.py", " No round left"): "the campaign's schedule on the operator's /ops pages",
 }
 
 
