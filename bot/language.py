@@ -126,13 +126,18 @@ class Observation:
 
 def current(session: Session, conversation: Conversation) -> str:
     """The conversation's language; a new one starts in its address's or its debtor's language, else English."""
+    return known(session, conversation) or ENGLISH
+
+
+def known(session: Session, conversation: Conversation) -> str | None:
+    """The conversation's own language, else its address's, else its debtor's; None when none is known."""
     if conversation.language:
         return conversation.language
     remembered = contact_language(session, conversation.channel, conversation.external_id)
     if remembered is None and conversation.debtor_id:
         debtor = session.get(Debtor, conversation.debtor_id)
         remembered = debtor.language if debtor is not None else None
-    return remembered or ENGLISH
+    return remembered
 
 
 def contact_language(session: Session, channel: str, address: str) -> str | None:
