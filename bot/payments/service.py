@@ -37,7 +37,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import audit, segments
+from bot import audit, segments, wording
 from bot.accounts import verified_accounts
 from bot.compliance import holds
 from bot.config import Settings
@@ -444,6 +444,8 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata, "description": f"{settings.business_name} payment"},
         "payment_method_types": ["card"],
+        # Stripe's page in the debtor's language; not known yet: the browser's ("auto").
+        "locale": checkout_locale(session.get(Debtor, account.debtor_id)),
     }
     if link.save_card:
         # PLAN-2: the later payments are charged to this card only if the debtor chooses "yes" on the payment page,
@@ -454,6 +456,12 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         params["custom_fields"] = [AUTOPAY_FIELD]
         params["custom_text"] = {"submit": {"message": AUTOPAY_PREFIX + authorisation_text(session, link, settings)}}
     return params, link.checkout_attempt
+
+
+def checkout_locale(debtor: Debtor | None) -> str:
+    """Stripe Checkout's `locale` for a debtor: the language Settle speaks with them ("en", "es"), else "auto"."""
+    spoken = debtor.language if debtor is not None else None
+    return spoken if spoken in wording.LANGUAGES else "auto"
 
 
 def _customer_for(engine: Engine, client: stripe.StripeClient, debtor_id: str) -> str:

@@ -216,3 +216,33 @@ def test_a_plans_first_payment_page_fills_in_nothing_and_chooses_nothing_for_the
         pay_env.client.v1.payment_intents.retrieve(
             pay_env.client.v1.checkout.sessions.retrieve(checkout.id).payment_intent).payment_method)
     assert method.billing_details.name == "Robin Test" and method.customer == checkout.customer
+
+
+def test_a_spanish_speaking_debtor_gets_stripes_page_in_spanish_whatever_the_browser_says(pay_env, new_page):
+    """Issue 23: Settle asks Stripe Checkout for locale "es" when the debtor speaks Spanish, and the page a payer
+    sees is in Spanish on an English browser; a debtor whose language is not known gets "auto" (the browser's).
+    Mutation tried: checkout_locale returning "auto" always (the page came in English)."""
+    conversation_id, account_id = verified_debtor(pay_env.engine, balance_cents=30000)
+    with session_scope(pay_env.engine) as session:
+        session.get(Account, account_id).debtor.language = "es"
+    page = new_page(locale="en-US")
+    page.goto(link_for(pay_env, conversation_id, amount=12550))
+    assert page.url.startswith(pay_env.standin.url + "/checkout/")
+    checkout = pay_env.client.v1.checkout.sessions.retrieve(page.url.rsplit("/", 1)[1])
+    assert checkout.locale == "es"
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    for label in ("Correo electrónico", "Número de tarjeta", "Vencimiento (MM / AA)", "Nombre en la tarjeta",
+                  "Código postal"):
+        expect(page.get_by_label(label, exact=True)).to_have_value("")
+    page.get_by_label("Número de tarjeta").fill("4000 0000 0000 0002")
+    page.get_by_label("Vencimiento (MM / AA)").fill("12 / 34")
+    page.get_by_label("CVC").fill("123")
+    page.get_by_role("button", name="Pagar $125.50").click()
+    expect(page.get_by_role("alert")).to_have_text("Su tarjeta fue rechazada.")
+
+    unknown_id, _ = verified_debtor(pay_env.engine, balance_cents=30000)  # no language known: the browser's
+    spanish_browser = new_page(locale="es-US")
+    spanish_browser.goto(link_for(pay_env, unknown_id, amount=5000))
+    checkout = pay_env.client.v1.checkout.sessions.retrieve(spanish_browser.url.rsplit("/", 1)[1])
+    assert checkout.locale == "auto"
+    expect(spanish_browser.get_by_role("button", name="Pagar $50.00")).to_be_visible()
