@@ -3,11 +3,15 @@ under test is the interface, and the gateway's language detection runs before Ra
 
 * a browser set to Spanish gets the demo page and every label of the widget in Spanish before anything is said;
 * a browser set to English whose person writes in Spanish sees the widget switch to Spanish, keep it across a
-  reload, and switch back when they ask for English.
+  reload, and switch back when they ask for English;
+* with the real three processes (Rasa, the action server, the gateway): a whole conversation held in Spanish in
+  the widget, step by step (SPANISH_CONVERSATION).
 
 What a person sees on screen is asserted: names of buttons and text boxes, placeholders, headings and statuses."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -98,3 +102,60 @@ def test_the_widget_follows_the_conversation_into_spanish_and_back(new_page, gat
     expect(page.get_by_role("dialog")).to_have_attribute("lang", "en")
     expect(page.get_by_role("button", name="End chat")).to_be_visible()
     expect(page.locator(".msg-debtor .sr-only").first).to_have_text("You: ")
+
+
+# --- a whole conversation in Spanish, with the real bot ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """What the person types, and what must then be on screen in the chat (each text, in order of the list)."""
+
+    say: str
+    shows: tuple[str, ...]
+    never: tuple[str, ...] = ()  # what must not be on screen after this step
+
+
+# Issue 23's conversation, one step a line: the plan, the pay link and the dispute's follow-ups are added here as
+# their Spanish wording lands (bot/wording/es.py, domain/), e.g.
+#   Step("quiero un plan de pagos", ("...",)), Step("pagar ahora", ("https://",)).
+SPANISH_CONVERSATION = [
+    # DISC-3 / ID-1: nothing about a debt before the person is verified, and the question in Spanish
+    Step("hola, quiero saber cuanto debo", ("¿Cuál es su fecha de nacimiento?",), never=("$", "Acme Bank")),
+    Step("03/14/1979", ("últimos 4 números de su Seguro Social",), never=("$",)),
+    Step("1234", ("¿Y cuál es su número de cuenta de nuestra carta?",), never=("$",)),
+    # DISC-1 in Spanish before the balance, then the balance and what to do next
+    Step("SET-100001", ("Esta es una comunicación de un cobrador de deudas.",
+                        "Su saldo con Acme Bank (cuenta que termina en 0001) es $1,234.56.", "plan de pagos")),
+    # DSP-1: a dispute, in Spanish, confirmed with the amount
+    Step("esa deuda no es mia", ("¿Qué parte no reconoce?", "No es mía")),
+    Step("3", ("anoté su disputa de $1,234.56 en la cuenta que termina en 0001",)),
+]
+
+
+def test_a_whole_conversation_in_spanish_in_the_widget(running_stack, new_page):
+    """Verify and balance (and a dispute) in Spanish on a Spanish browser, every bot answer and every label of the
+    widget in Spanish on screen, and nothing of the English interface. Mutation tried: the server's
+    WebChannel._language saying "en" after a turn (the widget relabelled itself in English after the first answer:
+    the log "Mensajes del chat" was gone)."""
+    page = new_page(locale="es-US")
+    page.goto(running_stack.config.gateway_url + "/")
+    expect(page.get_by_role("heading", name="¿Preguntas sobre su cuenta?")).to_be_visible()
+    page.get_by_role("button", name="Abrir el chat").click()
+    _spanish_interface(page)
+    chat = page.get_by_role("log", name="Mensajes del chat")
+    for step in SPANISH_CONVERSATION:
+        answered = page.locator(".msg-bot").count()
+        _say(page, "Escriba su mensaje", step.say)
+        expect(page.locator(".msg-bot")).not_to_have_count(answered, timeout=60_000)
+        for text in step.shows:
+            expect(chat).to_contain_text(text, timeout=60_000)
+        expect(page.locator(".typing")).to_be_hidden(timeout=60_000)
+        said = chat.inner_text()
+        assert [text for text in step.never if text in said] == [], (step.say, said)
+        _spanish_interface(page)
+    widget = page.locator(HOST).inner_text()
+    for english in ("Type a message", "Chat with us", "Automated assistant", "End chat", "Send"):
+        assert english not in widget
+    page.reload()  # the conversation and its language come back from the server
+    _spanish_interface(page)
+    expect(chat).to_contain_text("Su saldo con Acme Bank")
