@@ -16,8 +16,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from bot import wording
 from bot.compliance import esign
 from bot.db import session_scope
+from bot.gateway import texts
 from bot.gateway.couriers import couriers_for
 from bot.payments import autopay_authorisation, service
 from bot.payments.messages import Delivered
@@ -31,8 +33,6 @@ def escape(text: str) -> str:
     return _escape(text, quote=False)
 router = APIRouter()
 
-UNAVAILABLE = ("Sorry, we couldn't open the secure payment page just now. Nothing was charged. Please try this "
-               "same link again in a few minutes, or say 'talk to a person' in the chat.")
 
 
 def stripe_client(app: Any) -> stripe.StripeClient:
@@ -43,8 +43,18 @@ def stripe_client(app: Any) -> stripe.StripeClient:
     return client
 
 
-def _page(title: str, heading: str, body: str, status: int = 200) -> HTMLResponse:
-    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+async def _words(request: Request, *, session_id: str | None = None,
+                 token: str | None = None) -> tuple[str, dict[str, str]]:
+    """The pages' language: the debtor's (by the link or its Checkout Session), else the browser's; and its texts
+    (bot/gateway/texts/<language>.json, "pay")."""
+    known = await run_in_threadpool(service.debtor_language, request.app.state.engine, session_id=session_id,
+                                    token=token)
+    lang = known if known in wording.LANGUAGES else texts.preferred(request.headers.get("accept-language"))
+    return lang, texts.section("pay", lang)
+
+
+def _page(title: str, heading: str, body: str, status: int = 200, lang: str = "en") -> HTMLResponse:
+    html = f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>{escape(title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1a1f36;
 line-height:1.5}}a.button{{display:inline-block;background:#635bff;color:#fff;padding:.6rem 1rem;border-radius:4px;
@@ -67,19 +77,19 @@ async def pay_done(request: Request, session_id: str = "") -> Response:
             log.warning("could not check Checkout Session %s on the success page", session_id)
     await deliver(app, delivered)
     summary = await run_in_threadpool(service.session_summary, app.state.engine, session_id) if session_id else None
+    lang, t = await _words(request, session_id=session_id or None)
     if summary is None:
-        return _page("Payment", "Thank you", "<p>If you paid, your receipt will be in the chat shortly.</p>")
+        return _page(t["payment"], t["thank_you"], f"<p>{escape(t['if_paid'])}</p>", lang=lang)
     if summary["status"] == "succeeded":
-        body = (f"<p>We received your payment of <strong>{escape(summary['amount'])}</strong>. Receipt number: "
-                f"<strong>{escape(summary['reference'])}</strong>.</p><p>Your receipt is in the chat too. You can "
-                f"close this page.</p>")
+        received = escape(t["received"]).replace("{amount}", f"<strong>{escape(summary['amount'])}</strong>") \
+            .replace("{reference}", f"<strong>{escape(summary['reference'])}</strong>")
+        body = f"<p>{received}</p><p>{escape(t['receipt_in_chat'])}</p>"
         body += await run_in_threadpool(_esign_form, app.state.engine, session_id)
     elif summary["status"] == "held":
-        body = "<p>We received your payment. A person on our team will review it and write to you.</p>"
+        body = f"<p>{escape(t['held'])}</p>"
     else:
-        body = (f"<p>Your payment of {escape(summary['amount'])} is being processed. Your receipt will be in the "
-                f"chat when it's done.</p>")
-    return _page("Payment received", "Thank you", body)
+        body = f"<p>{escape(t['processing'].format(amount=summary['amount']))}</p>"
+    return _page(t["received_title"], t["thank_you"], body, lang=lang)
 
 
 def _esign_form(engine: Any, session_id: str) -> str:
@@ -118,20 +128,22 @@ async def pay_notices(request: Request) -> Response:
 async def pay_link(request: Request, token: str, cancelled: str | None = None) -> Response:
     """Follow a pay link: a fresh (or the still-open) Checkout Session for exactly this link's amount."""
     if cancelled:
-        return _page("Payment", "No payment was made",
-                     f"<p>You left the payment page, so nothing was charged.</p><p><a class=\"button\" "
-                     f"href=\"/pay/{_escape(token)}\">Go back to pay</a></p><p>Or say 'talk to a person' in the "
-                     f"chat.</p>")
+        lang, t = await _words(request, token=token)
+        return _page(t["payment"], t["no_payment"],
+                     f"<p>{escape(t['left'])}</p><p><a class=\"button\" href=\"/pay/{_escape(token)}\">"
+                     f"{escape(t['go_back'])}</a></p><p>{escape(t['or_person'])}</p>", lang=lang)
     app = request.app
     try:
         url = await run_in_threadpool(service.open_checkout, app.state.engine, stripe_client(app),
                                       app.state.settings, token)
     except service.LinkProblem as problem:
-        return _page("Payment", "We can't open this payment", f"<p>{escape(problem.message)}</p>", problem.status)
+        lang, t = await _words(request, token=token)
+        return _page(t["payment"], t["cant_open"], f"<p>{escape(problem.message)}</p>", problem.status, lang)
     except service.CheckoutUnavailable:
         # Stripe answered 5xx or not at all (after the SDK's own retries): nothing was recorded twice, and the
         # same link retries with the same idempotency key.
-        return _page("Payment", "Please try again in a few minutes", f"<p>{escape(UNAVAILABLE)}</p>", 503)
+        lang, t = await _words(request, token=token)
+        return _page(t["payment"], t["try_later"], f"<p>{escape(t['unavailable'])}</p>", 503, lang)
     return RedirectResponse(url, status_code=303)
 
 

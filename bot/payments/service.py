@@ -524,6 +524,18 @@ def sync_checkout_session(engine: Engine, client: stripe.StripeClient, settings:
     return payment_intents.apply_intent(engine, client, settings, intent.to_dict(), found.to_dict())
 
 
+def debtor_language(engine: Engine, *, session_id: str | None = None, token: str | None = None) -> str | None:
+    """The language of the debtor a pay link (by its token) or its Checkout Session belongs to, for the pages the
+    debtor lands on; None when neither is known (the page then follows the browser)."""
+    if not session_id and not token:
+        return None
+    found = PayLink.stripe_checkout_session_id == session_id if session_id else PayLink.token_hash == hash_token(
+        token or "")
+    with session_scope(engine) as session:
+        return session.scalar(select(Debtor.language).join(Account, Account.debtor_id == Debtor.id)
+                              .join(PayLink, PayLink.account_id == Account.id).where(found).limit(1))
+
+
 def session_summary(engine: Engine, session_id: str) -> dict[str, Any] | None:
     """For the success page: the amount and whether it is applied, by session id (an unguessable id)."""
     with session_scope(engine) as session:

@@ -220,8 +220,10 @@ def test_a_plans_first_payment_page_fills_in_nothing_and_chooses_nothing_for_the
 
 def test_a_spanish_speaking_debtor_gets_stripes_page_in_spanish_whatever_the_browser_says(pay_env, new_page):
     """Issue 23: Settle asks Stripe Checkout for locale "es" when the debtor speaks Spanish, and the page a payer
-    sees is in Spanish on an English browser; a debtor whose language is not known gets "auto" (the browser's).
-    Mutation tried: checkout_locale returning "auto" always (the page came in English)."""
+    sees is in Spanish on an English browser, and so are our pages before and after it (cancelled, thank you); a
+    debtor whose language is not known gets "auto" (the browser's). Mutations tried: checkout_locale returning
+    "auto" always (the page came in English); service.debtor_language returning None (the thank-you page came in
+    English)."""
     conversation_id, account_id = verified_debtor(pay_env.engine, balance_cents=30000)
     with session_scope(pay_env.engine) as session:
         session.get(Account, account_id).debtor.language = "es"
@@ -239,6 +241,18 @@ def test_a_spanish_speaking_debtor_gets_stripes_page_in_spanish_whatever_the_bro
     page.get_by_label("CVC").fill("123")
     page.get_by_role("button", name="Pagar $125.50").click()
     expect(page.get_by_role("alert")).to_have_text("Su tarjeta fue rechazada.")
+    # Leaving the page: our page says nothing was charged, in Spanish; going back opens the same Spanish page.
+    page.get_by_role("link", name="Volver").click()
+    expect(page.get_by_role("heading", name="No se hizo ningún pago")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.get_by_role("link", name="Volver a pagar").click()
+    page.get_by_label("Número de tarjeta").fill("4242 4242 4242 4242")
+    page.get_by_label("Vencimiento (MM / AA)").fill("12 / 34")
+    page.get_by_label("CVC").fill("123")
+    page.get_by_role("button", name="Pagar $125.50").click()
+    expect(page.get_by_role("heading", name="Gracias")).to_be_visible()
+    expect(page.get_by_text("Recibimos su pago de $125.50. Número de recibo:")).to_be_visible()
+    expect(page.get_by_text("Su recibo también está en el chat.")).to_be_visible()
 
     unknown_id, _ = verified_debtor(pay_env.engine, balance_cents=30000)  # no language known: the browser's
     spanish_browser = new_page(locale="es-US")
