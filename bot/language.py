@@ -151,6 +151,21 @@ def for_debtor(session: Session, debtor_id: str | None) -> str:
     return wording.language_or_default(debtor.language if debtor is not None else None)
 
 
+def suggest(session: Session, conversation: Conversation, language: str | None) -> None:
+    """The language the debtor's device prefers (the widget's browser), before anything is said: the conversation
+    starts in it through its address, but it is not the debtor's choice: not kept on the conversation or the
+    debtor, and their own words switch it as usual. Ignored when a language is already known or we do not write
+    in it."""
+    if language not in wording.LANGUAGES or known(session, conversation) is not None:
+        return
+    preference = session.scalar(select(ContactPreference).where(
+        ContactPreference.channel == conversation.channel, ContactPreference.address == conversation.external_id))
+    if preference is None:
+        preference = ContactPreference(channel=conversation.channel, address=conversation.external_id)
+        session.add(preference)
+    preference.language = language
+
+
 def set_language(session: Session, conversation: Conversation, language: str, *, confirmed: bool,
                  now: datetime | None = None) -> None:
     """Keep `language` on the conversation, its contact address and its debtor (when known)."""

@@ -487,6 +487,30 @@ def test_a_new_chat_from_an_address_with_a_known_language_starts_in_it(client, s
         assert ws.receive_json()["language"] == "es"
 
 
+def test_a_chat_from_a_spanish_browser_starts_in_spanish_until_the_persons_words_say_otherwise(client, sqlite_engine):
+    """The widget sends the browser's language with the session request: a "hola" (too short to judge) is answered
+    in Spanish, but nothing is kept as the person's choice, and English words switch it. Anything else in the body
+    is ignored. Mutation tried: create_session not passing the browser's language on (the "hola" got English)."""
+    token = client.post("/widget/session", content=b'{"language": "es"}').json()["token"]
+    with _connect(client, token) as ws:
+        assert ws.receive_json()["type"] == "session"
+        assert ws.receive_json()["language"] == "es"
+        frames = _say(ws, "hola", "c-1")
+        assert _messages(frames)[-1]["text"] == wording.say("unavailable_reply", "es")
+        assert [f["language"] for f in frames if f["type"] == "language"] == ["es"]
+        frames = _say(ws, "hello, I would like to know how much I owe on my account please", "c-2")
+        assert _messages(frames)[-1]["text"] == UNAVAILABLE_REPLY
+    with session_scope(sqlite_engine) as session:
+        conversation = session.scalars(select(Conversation).where(
+            Conversation.external_id == verify_token(SECRET, token))).one()
+        assert conversation.language == "en" and conversation.language_confirmed_at is None
+    for body in (b'{"language": "fr"}', b"not json", b'["es"]', b'{"language": ["es"]}', b"x" * 5000):
+        token = client.post("/widget/session", content=body).json()["token"]
+        with _connect(client, token) as ws:
+            assert ws.receive_json()["type"] == "session"
+            assert ws.receive_json()["language"] is None
+
+
 def test_the_demo_page_is_in_the_browsers_language_or_the_one_asked_for(client):
     """Mutation tried: the Accept-Language ignored by texts.preferred (the Spanish browser got English)."""
     spanish = client.get("/", headers={"Accept-Language": "es-US,es;q=0.9,en;q=0.8"})

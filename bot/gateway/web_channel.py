@@ -211,10 +211,13 @@ class WebChannel:
         expires_at = int(time.time()) + self.ttl
         return {"token": sign_token(self.secret, external_id, expires_at), "expires_at": expires_at}
 
-    def create_session(self) -> dict[str, Any]:
+    def create_session(self, browser_language: str | None = None) -> dict[str, Any]:
+        """A new conversation; `browser_language` (the widget's navigator.language, when we write in it) is where it
+        starts, until the person's own words say otherwise (bot/language.suggest)."""
         external_id = new_external_id()
         with session_scope(self.engine) as session:
-            conversations.get_or_create(session, CHANNEL, external_id)
+            conversation = conversations.get_or_create(session, CHANNEL, external_id)
+            language.suggest(session, conversation, browser_language)
         return self.issue_token(external_id)
 
     def end_session(self, token: str | None) -> str | None:
@@ -526,9 +529,21 @@ async def widget_session(request: Request) -> Response:
     web = channel_for(request.app)
     if not web.origin_allowed(request.headers.get("origin")):
         return JSONResponse({"detail": "This site may not embed the chat."}, status_code=403)
-    # Whatever the body says is ignored: the server alone picks the conversation.
-    issued = await run_in_threadpool(web.create_session)
+    # The server alone picks the conversation; the body may only say the browser's language (anything else in it,
+    # or a body that is not JSON, is ignored: the widget then starts in English).
+    issued = await run_in_threadpool(web.create_session, _browser_language(await request.body()))
     return _cors(request, JSONResponse(issued, headers={"Cache-Control": "no-store"}))
+
+
+def _browser_language(body: bytes) -> str | None:
+    if not body or len(body) > 256:
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    chosen = data.get("language") if isinstance(data, dict) else None
+    return chosen if chosen in wording.LANGUAGES else None
 
 
 def _preflight(request: Request, allow_headers: str) -> Response:

@@ -63,6 +63,12 @@ def test_a_browser_in_spanish_gets_the_demo_page_and_the_widget_in_spanish(new_p
         "Hola, soy un asistente automático. ¿En qué le puedo ayudar hoy?")
     assert "Chat with us" not in page.locator(HOST).inner_text()
 
+    # A word too short to tell the language by: the chat stays in the browser's Spanish, and so does the bot (here
+    # its "trouble" answer: no Rasa runs).
+    _say(page, "Escriba su mensaje", "hola")
+    expect(page.get_by_role("log", name="Mensajes del chat")).to_contain_text("Perdón, tenemos un problema")
+    _spanish_interface(page)
+
     # "Terminar chat" asks first, in Spanish, and its answer is in Spanish too.
     page.get_by_role("button", name="Terminar chat").click()
     expect(page.get_by_role("alertdialog")).to_contain_text("¿Terminar este chat?")

@@ -404,7 +404,10 @@
   // --- the connection ----------------------------------------------------------------------------------------
   function createSession() {
     var asked = generation;
-    return fetch(ORIGIN + "/widget/session", { method: "POST", credentials: "omit", cache: "no-store" })
+    // The browser's language (or the one the server last said): the bot starts in it until the person's words say
+    // otherwise. Sent as text/plain, a simple request: no CORS preflight before the first message.
+    return fetch(ORIGIN + "/widget/session", { method: "POST", credentials: "omit", cache: "no-store",
+                                               body: JSON.stringify({ language: lang }) })
       .then(function (r) { if (!r.ok) throw new Error("session " + r.status); return r.json(); })
       .then(function (body) { if (asked === generation) { token = body.token; save("token", token); } });
   }
