@@ -419,7 +419,8 @@ def test_the_widget_and_the_demo_page_are_served(client):
     assert client.get("/widget.css").headers["content-type"].startswith("text/css")
     page = client.get("/")
     assert page.status_code == 200
-    assert page.text.count("<script") == 1 and '<script src="/widget.js" async></script>' in page.text
+    assert page.text.count("<script") == 1
+    assert '<script src="/widget.js" data-language="en" async></script>' in page.text
     assert "SET-100001" in page.text and "03/14/1979" in page.text and "1234" in page.text
 
 
@@ -516,7 +517,8 @@ def test_the_demo_page_is_in_the_browsers_language_or_the_one_asked_for(client):
     spanish = client.get("/", headers={"Accept-Language": "es-US,es;q=0.9,en;q=0.8"})
     assert spanish.headers["content-language"] == "es" and '<html lang="es">' in spanish.text
     assert "¿Preguntas sobre su cuenta?" in spanish.text and "Fecha de nacimiento" in spanish.text
-    assert "SET-100001" in spanish.text and '<script src="/widget.js" async></script>' in spanish.text
+    assert "SET-100001" in spanish.text
+    assert '<script src="/widget.js" data-language="es" async></script>' in spanish.text
     assert "Questions about your account?" not in spanish.text
     assert "Questions about your account?" in client.get("/", headers={"Accept-Language": "en-US"}).text
     assert "Questions about your account?" in client.get("/", headers={"Accept-Language": "fr, es;q=0"}).text

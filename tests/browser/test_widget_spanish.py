@@ -81,9 +81,11 @@ def test_a_browser_in_spanish_gets_the_demo_page_and_the_widget_in_spanish(new_p
     page.get_by_role("button", name="Cerrar el chat").click()
     expect(page.get_by_role("button", name="Abrir el chat")).to_be_visible()
 
-    # The English page is one link away, and the widget stays in the person's browser language.
+    # The English page is one link away; the chat ended, so nothing is known of a conversation and the widget
+    # takes the page's language (data-language) over the browser's.
     page.get_by_role("link", name="This page in English").click()
     expect(page.get_by_role("heading", name="Questions about your account?")).to_be_visible()
+    expect(page.get_by_role("button", name="Open chat")).to_be_visible()
 
 
 def test_the_widget_follows_the_conversation_into_spanish_and_back(new_page, gateway_url):

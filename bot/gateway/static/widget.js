@@ -3,7 +3,7 @@
  *   <script src="https://chat.example.com/widget.js" async></script>
  * Optional attributes on that tag: data-title="Help with your account" (the header's title), data-colour="#1f5f4a"
  * (or data-color; #rgb or #rrggbb, used only if white text on it keeps WCAG's 4.5:1, else the default),
- * data-position="left" (or "right", the default).
+ * data-position="left" (or "right", the default), data-language="es" (a page in one language; else the browser's).
  * It finds the gateway from its own src, draws itself inside a shadow root (the host page's CSS cannot break it,
  * and its CSS cannot leak into the page), and talks to the gateway over a WebSocket with a session token that
  * the server issued. Bot text is only ever put in the page as text nodes, never parsed as HTML: no XSS.
@@ -88,7 +88,8 @@
     var primary = String(tag || "").toLowerCase().split("-")[0];
     return Object.prototype.hasOwnProperty.call(TEXTS, primary) ? primary : null;
   }
-  function browserLanguage() { // the first of the person's languages that we write in
+  function browserLanguage() { // the page's own (data-language), else the first of the person's that we write in
+    if (supported(attr("data-language"))) return supported(attr("data-language"));
     var tags = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
     for (var i = 0; i < tags.length; i++) { if (supported(tags[i])) return supported(tags[i]); }
     return "en";
