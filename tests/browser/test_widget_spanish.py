@@ -50,7 +50,8 @@ def _spanish_interface(page: Page) -> None:
 
 def test_a_browser_in_spanish_gets_the_demo_page_and_the_widget_in_spanish(new_page, gateway_url):
     """Mutations tried: browserLanguage() returning "en" always (every Spanish label assertion failed); the widget
-    not sending the browser's language with the session request (the "hola" got English, and the widget followed)."""
+    not sending the browser's language with the session request (the "hola" got English, and the widget followed);
+    data-language ignored (the English page's widget came in the browser's Spanish)."""
     page = new_page(locale="es-US")
     page.goto(gateway_url + "/")
     expect(page.get_by_role("heading", name="¿Preguntas sobre su cuenta?")).to_be_visible()
