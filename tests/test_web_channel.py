@@ -442,6 +442,26 @@ def test_every_widget_and_demo_page_text_exists_in_every_language_we_write_in():
     assert same == {"launcher"}
 
 
+def test_the_interfaces_spanish_is_plain_and_says_nothing_of_a_debt_before_anyone_is_verified():
+    """VOICE.md in Spanish: every text of six words or more scores at least 60 on Fernandez-Huerta (textstat), as
+    tests/test_wording.py asks of the bot's. DISC-3: what the widget and the demo page show a stranger names no
+    debt, in either language. Mutations tried: the Spanish intro as one long formal sentence (scored 8, failed);
+    "saldo", "pagar" and "deuda" put in it (DISC-3 failed)."""
+    import textstat
+
+    from bot.compliance import neutral
+
+    textstat.set_lang("es")
+    scores = {f"{name}.{key}": textstat.fernandez_huerta(text)
+              for name, section in texts.catalogue("es").items() for key, text in section.items()
+              if len(text.split()) >= 6}
+    assert len(scores) >= 20
+    assert {key: round(score) for key, score in scores.items() if score < 60} == {}
+    for lang in wording.LANGUAGES:
+        shown = texts.section("widget", lang)
+        assert neutral.debt_content(" ".join(shown.values())) == [], lang
+
+
 def test_the_widget_script_carries_its_words_and_holds_none_of_its_own():
     """Every label the widget shows comes from the per-language texts: the script has no English literal left in a
     text, label or placeholder. Mutation tried: "Send" put back as the send button's literal text (fails)."""
