@@ -382,8 +382,11 @@ def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Setting
     if customer_id:
         params["customer"] = customer_id
     try:
-        created = client.v1.checkout.sessions.create(params=params,
-                                                     options={"idempotency_key": f"checkout-{link_id}-{attempt}"})
+        # The locale is in the key: a debtor who switches language between a failed try (Stripe may have made that
+        # session) and the next would otherwise send other parameters under the same key and be refused until the
+        # attempt runs out.
+        key = f"checkout-{link_id}-{attempt}-{params['locale']}"
+        created = client.v1.checkout.sessions.create(params=params, options={"idempotency_key": key})
     except (stripe.APIError, stripe.APIConnectionError, stripe.RateLimitError) as exc:
         _audit_unavailable(engine, link_id, exc)
         raise CheckoutUnavailable(str(exc)) from exc

@@ -260,3 +260,22 @@ def test_a_spanish_speaking_debtor_gets_stripes_page_in_spanish_whatever_the_bro
     checkout = pay_env.client.v1.checkout.sessions.retrieve(spanish_browser.url.rsplit("/", 1)[1])
     assert checkout.locale == "auto"
     expect(spanish_browser.get_by_role("button", name="Pagar $50.00")).to_be_visible()
+
+
+def test_a_debtor_who_switches_to_spanish_after_a_failed_try_gets_the_spanish_page(pay_env, new_page):
+    """Stripe made the session but answered 500 (so our retry and the next click reuse the attempt's idempotency
+    key); meanwhile the debtor switched to Spanish. The link still opens, in Spanish: the locale is part of the key,
+    so the new parameters are not refused as a reuse of the key. Mutation tried: the key without the locale (the
+    page said "Please try again in a few minutes", and kept saying it)."""
+    conversation_id, account_id = verified_debtor(pay_env.engine, balance_cents=30000)
+    url = link_for(pay_env, conversation_id, amount=12550)
+    httpx.post(f"{pay_env.standin.url}/_standin/faults", json={
+        "path": "/v1/checkout/sessions", "mode": "error", "status": 500, "times": 2, "when": "after"})
+    page = new_page(locale="en-US")
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Please try again in a few minutes")).to_be_visible()
+    with session_scope(pay_env.engine) as session:
+        session.get(Account, account_id).debtor.language = "es"
+    page.goto(url)
+    expect(page.get_by_role("button", name="Pagar $125.50")).to_be_visible()
+    assert page.url.startswith(pay_env.standin.url + "/checkout/")
