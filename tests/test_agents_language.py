@@ -138,6 +138,11 @@ def test_set_languages_refuses_people_who_never_answer_debtors(sqlite_engine, sq
         users.create_user(session, "cora", PASSWORD, "compliance")
     assert _cli(monkeypatch, sqlite_url, "set-languages", "cora", "es") == 2
     assert "never answers debtors" in capsys.readouterr().err
+    assert _cli(monkeypatch, sqlite_url, "create-user", "olga", "--role", "operator", "--languages", "es",
+                "--password-stdin", password=PASSWORD) == 2
+    assert "--languages is for agents and supervisors" in capsys.readouterr().err
+    with session_scope(sqlite_engine) as session:
+        assert users.by_username(session, "olga") is None
     with pytest.raises(users.UserError, match="writes only in en, es"):
         users.check_languages(["EN", "de"])
     assert users.check_languages([" ES", "en", "es"]) == ("es", "en")

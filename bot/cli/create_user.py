@@ -62,6 +62,9 @@ def handle(args: argparse.Namespace) -> int:
     if args.unredacted and args.role != "compliance":
         print("error: --unredacted is for compliance users only", file=sys.stderr)
         return 2
+    if args.languages and args.role not in (users.AGENT, users.SUPERVISOR):
+        print("error: --languages is for agents and supervisors (the people who answer debtors)", file=sys.stderr)
+        return 2
     password = _password(args.password_stdin)
     if password is None:
         return 2
