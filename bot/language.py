@@ -126,13 +126,18 @@ class Observation:
 
 def current(session: Session, conversation: Conversation) -> str:
     """The conversation's language; a new one starts in its address's or its debtor's language, else English."""
+    return known(session, conversation) or ENGLISH
+
+
+def known(session: Session, conversation: Conversation) -> str | None:
+    """The conversation's own language, else its address's, else its debtor's; None when none is known."""
     if conversation.language:
         return conversation.language
     remembered = contact_language(session, conversation.channel, conversation.external_id)
     if remembered is None and conversation.debtor_id:
         debtor = session.get(Debtor, conversation.debtor_id)
         remembered = debtor.language if debtor is not None else None
-    return remembered or ENGLISH
+    return remembered
 
 
 def contact_language(session: Session, channel: str, address: str) -> str | None:
@@ -164,6 +169,21 @@ def for_address(session: Session, channel: str, address: str) -> str:
     wanted = address if channel == "sms" else address.strip().lower()
     debtor_id = session.scalar(select(Debtor.id).where(column == wanted, Debtor.language.is_not(None)).limit(1))
     return for_contact(session, channel, address, debtor_id)
+
+
+def suggest(session: Session, conversation: Conversation, language: str | None) -> None:
+    """The language the debtor's device prefers (the widget's browser), before anything is said: the conversation
+    starts in it through its address, but it is not the debtor's choice: not kept on the conversation or the
+    debtor, and their own words switch it as usual. Ignored when a language is already known or we do not write
+    in it."""
+    if language not in wording.LANGUAGES or known(session, conversation) is not None:
+        return
+    preference = session.scalar(select(ContactPreference).where(
+        ContactPreference.channel == conversation.channel, ContactPreference.address == conversation.external_id))
+    if preference is None:
+        preference = ContactPreference(channel=conversation.channel, address=conversation.external_id)
+        session.add(preference)
+    preference.language = language
 
 
 def set_language(session: Session, conversation: Conversation, language: str, *, confirmed: bool,

@@ -240,18 +240,20 @@ class StandIn:
 
     async def checkout_page(self, request: Request) -> Response:
         session_id = request.path_params["id"]
+        accept = request.headers.get("accept-language")
         if session_id not in self.state.sessions:
-            return HTMLResponse(page.not_found(), status_code=404)
+            return HTMLResponse(page.not_found(page.language(None, accept)), status_code=404)
         session = self.state.session(session_id)
+        lang = page.language(session, accept)  # the session's locale, or with "auto" the browser's
         if session["status"] != "open":
-            return HTMLResponse(page.closed(session))
+            return HTMLResponse(page.closed(session, lang))
         private = self.state.session_private[session_id]
         if request.method == "GET":
             if private.get("pending_pm"):
-                return HTMLResponse(page.challenge(session))
+                return HTMLResponse(page.challenge(session, lang))
             known = self.state.prefilled_email(session)
             return HTMLResponse(page.checkout_form(session, private["product"], email=known,
-                                                   email_locked=known is not None))
+                                                   email_locked=known is not None, lang=lang))
         form = await request.form()
         outcome = self.state.pay_session(
             session_id, number=str(form.get("card_number", "")), exp=str(form.get("exp", "")),
@@ -259,28 +261,31 @@ class StandIn:
             postal_code=str(form.get("postal", "")).strip() or None, email=str(form.get("email", "")).strip() or None,
             consent=form.get("consent") == "yes",
             fields={k.removeprefix("field_"): str(v) for k, v in form.items() if k.startswith("field_")})
-        return self._after_attempt(session, private, outcome)
+        return self._after_attempt(session, private, outcome, lang)
 
     async def authenticate_page(self, request: Request) -> Response:
         session_id = request.path_params["id"]
+        accept = request.headers.get("accept-language")
         if session_id not in self.state.sessions:
-            return HTMLResponse(page.not_found(), status_code=404)
+            return HTMLResponse(page.not_found(page.language(None, accept)), status_code=404)
         form = await request.form()
         outcome = self.state.authenticate(session_id, form.get("result") == "complete")
         session = self.state.sessions[session_id]
-        return self._after_attempt(session, self.state.session_private[session_id], outcome)
+        return self._after_attempt(session, self.state.session_private[session_id], outcome,
+                                   page.language(session, accept))
 
-    def _after_attempt(self, session: dict[str, Any], private: dict[str, Any], outcome: Any) -> Response:
+    def _after_attempt(self, session: dict[str, Any], private: dict[str, Any], outcome: Any,
+                       lang: str = "en") -> Response:
         if outcome.kind == "succeeded":
             return RedirectResponse(outcome.redirect, status_code=303)
         if outcome.kind == "requires_action":
-            return HTMLResponse(page.challenge(session))
+            return HTMLResponse(page.challenge(session, lang))
         if session["status"] != "open":
-            return HTMLResponse(page.closed(session))
+            return HTMLResponse(page.closed(session, lang))
         known = self.state.prefilled_email(session)
         return HTMLResponse(page.checkout_form(session, private["product"], outcome.message,
                                                email=known or private.get("email"), name=private.get("name"),
-                                               email_locked=known is not None),
+                                               email_locked=known is not None, lang=lang),
                             status_code=402 if outcome.kind == "declined" else 400)
 
     # --- test knobs --------------------------------------------------------------------------------------------

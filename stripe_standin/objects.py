@@ -203,7 +203,8 @@ def checkout_session(*, mode: str, amount: int | None, currency: str | None, suc
                      cancel_url: str | None, metadata: dict[str, str], customer_id: str | None,
                      customer_creation: str | None, customer_email: str | None, client_reference_id: str | None,
                      expires_at: int, tos_required: bool, tos_message: str | None, submit_message: str | None,
-                     reuse_agreement: str | None, custom_fields: list[dict[str, Any]]) -> dict[str, Any]:
+                     reuse_agreement: str | None, custom_fields: list[dict[str, Any]],
+                     locale: str | None = None) -> dict[str, Any]:
     obj = template("checkout.session")
     cs_id = new_id("cs_test", 58)
     obj.update(
@@ -213,7 +214,7 @@ def checkout_session(*, mode: str, amount: int | None, currency: str | None, suc
         client_secret=None, consent=None, created=now(), currency=currency, custom_fields=custom_fields,
         customer=customer_id,
         customer_creation=customer_creation, customer_details=None, customer_email=customer_email,
-        expires_at=expires_at, invoice=None, livemode=False, locale=None, metadata=metadata, mode=mode,
+        expires_at=expires_at, invoice=None, livemode=False, locale=locale, metadata=metadata, mode=mode,
         payment_intent=None, payment_link=None, payment_method_collection="always" if mode == "setup" else None,
         payment_method_configuration_details=None, payment_method_options={}, payment_method_types=["card"],
         payment_status="unpaid" if mode == "payment" else "no_payment_required", phone_number_collection={

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from stripe_standin import cards, objects
+from stripe_standin import cards, objects, page
 from stripe_standin.webhooks import Deliverer
 
 MIN_AMOUNT = 50  # Stripe's minimum charge in USD cents
@@ -196,6 +196,9 @@ class State:
         future = pi_data.get("setup_future_usage") or None
         if future not in (None, "on_session", "off_session"):
             raise invalid(f"Invalid setup_future_usage: {future}", "payment_intent_data[setup_future_usage]")
+        locale = params.get("locale") or None
+        if locale is not None and locale not in page.CHECKOUT_LOCALES:
+            raise invalid(f"Invalid locale: must be one of {', '.join(page.CHECKOUT_LOCALES)}", "locale")
         consent = params.get("consent_collection") or {}
         custom = params.get("custom_text") or {}
         fields = params.get("custom_fields") or []
@@ -217,7 +220,7 @@ class State:
             customer_email=params.get("customer_email"), client_reference_id=params.get("client_reference_id"),
             expires_at=expires_at, tos_required=consent.get("terms_of_service") == "required",
             tos_message=tos_message, submit_message=(custom.get("submit") or {}).get("message") or None,
-            reuse_agreement=reuse, custom_fields=[objects.custom_field(f) for f in fields],
+            reuse_agreement=reuse, custom_fields=[objects.custom_field(f) for f in fields], locale=locale,
         )
         session["url"] = f"{base_url.rstrip('/')}/checkout/{session['id']}"
         self.sessions[session["id"]] = session

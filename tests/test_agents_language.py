@@ -4,14 +4,16 @@ On SQLite only: the rule is plain Python over rows, and tests/test_agents_queue.
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import func, select
 
 from bot import conversations, handoff, language
 from bot.agents import auth, canned, queue, users
 from bot.db import session_scope
-from bot.db.models import Handoff
+from bot.db.models import AuditEvent, Handoff
 
 PASSWORD = "correct horse battery"
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
@@ -68,3 +70,79 @@ def test_every_canned_reply_exists_in_spanish_and_the_console_offers_the_convers
         canned.parse({"responses": [{"id": "x", "title": "X", "text": "Hello."}]})
     with pytest.raises(canned.CannedError, match="TONE-1"):
         canned.parse({"responses": [{"id": "x", "title": "X", "text": "Hello.", "text_es": "Lo vamos a demandar."}]})
+
+
+def _cli(monkeypatch, sqlite_url: str, *argv: str, password: str | None = None) -> int:
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    if password is not None:
+        monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
+    return main(list(argv))
+
+
+def test_HO_1_the_languages_set_with_the_cli_are_what_routing_uses(sqlite_engine, sqlite_url, monkeypatch, capsys):
+    """create-user --languages and set-languages store what queue.claim reads, audited (REC-2) with before and after;
+    a language Settle does not write in is refused with the reason. Mutations tried: set_languages not storing
+    user.languages (fails: Lupe still had es); check_languages accepting any code (fails: kim was created with "fr")."""
+    assert _cli(monkeypatch, sqlite_url, "create-user", "ana", "--role", "agent", "--password-stdin",
+                password=PASSWORD) == 0
+    assert "answers in en" in capsys.readouterr().out
+    assert _cli(monkeypatch, sqlite_url, "create-user", "lupe", "--role", "agent", "--languages", "es,en",
+                "--password-stdin", password=PASSWORD) == 0
+    assert "answers in es, en" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:  # argparse: exit 2 with the reason, nothing created
+        _cli(monkeypatch, sqlite_url, "create-user", "kim", "--role", "agent", "--languages", "en,fr",
+             "--password-stdin", password=PASSWORD)
+    assert refused.value.code == 2 and "not fr" in capsys.readouterr().err
+    with session_scope(sqlite_engine) as session:
+        assert users.by_username(session, "kim") is None
+        assert users.languages(users.by_username(session, "lupe")) == ("es", "en")
+        created = session.scalars(select(AuditEvent).where(AuditEvent.kind == "user_created")
+                                  .order_by(AuditEvent.id)).all()
+        assert [e.detail["languages"] for e in created] == [["en"], ["es", "en"]]
+
+    # Lupe is on shift: Ana (English only) leaves the Spanish conversation to her.
+    with session_scope(sqlite_engine) as session:
+        for name in ("ana", "lupe"):
+            auth.start(session, users.by_username(session, name), lifetime=timedelta(hours=8), now=NOW)
+        waiting_id = _spanish_handoff(session).id
+    with session_scope(sqlite_engine) as session, pytest.raises(queue.Forbidden, match="in Spanish"):
+        queue.claim(session, waiting_id, users.by_username(session, "ana"), now=NOW + timedelta(minutes=1))
+
+    # Lupe's Spanish is taken away with the CLI: nobody available speaks it, so Ana may take it.
+    assert _cli(monkeypatch, sqlite_url, "set-languages", "lupe", "en") == 0
+    assert "'lupe' answers in en" in capsys.readouterr().out
+    with session_scope(sqlite_engine) as session:
+        changed = session.scalars(select(AuditEvent).where(AuditEvent.kind == "user_languages_changed")).one()
+        assert changed.rule_id == "REC-2" and changed.actor == "cli"
+        assert (changed.detail["before"], changed.detail["after"]) == (["es", "en"], ["en"])
+        ana = users.by_username(session, "ana")
+        assert queue.claim(session, waiting_id, ana, now=NOW + timedelta(minutes=2)).claimed_by == ana.id
+
+    # Setting the same again changes nothing and records nothing; bad input is refused with a reason.
+    assert _cli(monkeypatch, sqlite_url, "set-languages", "lupe", "en") == 0
+    assert "(unchanged)" in capsys.readouterr().out
+    assert _cli(monkeypatch, sqlite_url, "set-languages", "nobody", "es") == 2
+    assert "no user named 'nobody'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        _cli(monkeypatch, sqlite_url, "set-languages", "lupe", ",")
+    assert "at least one language" in capsys.readouterr().err
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.kind == "user_languages_changed")) == 1
+
+
+def test_set_languages_refuses_people_who_never_answer_debtors(sqlite_engine, sqlite_url, monkeypatch, capsys):
+    with session_scope(sqlite_engine) as session:
+        users.create_user(session, "cora", PASSWORD, "compliance")
+    assert _cli(monkeypatch, sqlite_url, "set-languages", "cora", "es") == 2
+    assert "never answers debtors" in capsys.readouterr().err
+    assert _cli(monkeypatch, sqlite_url, "create-user", "olga", "--role", "operator", "--languages", "es",
+                "--password-stdin", password=PASSWORD) == 2
+    assert "--languages is for agents and supervisors" in capsys.readouterr().err
+    with session_scope(sqlite_engine) as session:
+        assert users.by_username(session, "olga") is None
+    with pytest.raises(users.UserError, match="writes only in en, es"):
+        users.check_languages(["EN", "de"])
+    assert users.check_languages([" ES", "en", "es"]) == ("es", "en")

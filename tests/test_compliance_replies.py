@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,13 +11,13 @@ from sqlalchemy import select
 
 from actions import sensitive as sensitive_actions
 from actions import verification
-from bot import contact_preferences, conversations, disputes
+from bot import contact_preferences, conversations, disputes, wording
 from bot.agents import replies as agent_replies
 from bot.compliance import holds, neutral, outbound_gate, sensitive_requests
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Account, AccountStatus, AuditEvent, Dispute, Handoff, ScheduledMessage
-from bot.gateway import pipeline
+from bot.gateway import pipeline, texts
 from bot.gateway.pipeline import stop_reply
 from tests.conftest import add_debtor
 
@@ -265,10 +264,8 @@ def _unverified_domain_texts() -> dict[str, str]:
 
 
 def _widget_intro() -> str:
-    script = (ROOT / "bot" / "gateway" / "static" / "widget.js").read_text()
-    match = re.search(r'"class": "intro",\s*text:\s*((?:"[^"]*"\s*\+?\s*)+)', script)
-    assert match, "the widget's intro text was not found"
-    return "".join(re.findall(r'"([^"]*)"', match.group(1)))
+    """The greeting the widget shows before anything is said, in every language (bot/gateway/texts)."""
+    return " ".join(texts.section("widget", language)["intro"] for language in wording.LANGUAGES)
 
 
 def test_DISC_3_everything_said_before_verification_is_content_neutral(sqlite_engine):

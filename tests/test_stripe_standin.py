@@ -286,6 +286,45 @@ def test_the_hosted_page_takes_a_test_card_and_never_echoes_or_keeps_it(standin)
         assert number not in dump and " ".join(number[i:i + 4] for i in range(0, 16, 4)) not in dump
 
 
+
+def test_the_hosted_page_speaks_the_sessions_locale_or_with_auto_the_browsers(standin):
+    """Stripe Checkout's `locale` (issue 23): kept on the session as given, the page in it; "auto" or none: the
+    browser's language; a locale Stripe does not know is refused at creation (400 on `locale`, nothing made).
+    Mutations tried: page.language() ignoring the session's locale (the Spanish session's page came in English for
+    an English browser); the locale check removed from create_session ("xx" was accepted)."""
+    _, client, _ = standin
+    spanish = client.v1.checkout.sessions.create(params=session_params(locale="es"))
+    assert spanish.locale == "es" and client.v1.checkout.sessions.retrieve(spanish.id).locale == "es"
+    page = httpx.get(spanish.url, headers={"Accept-Language": "en-US"}, timeout=10)
+    assert '<html lang="es">' in page.text and "Número de tarjeta" in page.text and "Pagar $25.00" in page.text
+    assert "Card number" not in page.text
+    declined = httpx.post(spanish.url, data={"card_number": "4000 0000 0000 0002", "exp": "12 / 34", "cvc": "123"},
+                          headers={"Accept-Language": "en-US"}, timeout=10)
+    assert declined.status_code == 402 and "Su tarjeta fue rechazada." in declined.text
+    bad_expiry = httpx.post(spanish.url, data={"card_number": "4242 4242 4242 4242", "exp": "01 / 20", "cvc": "123"},
+                            timeout=10)
+    assert "La fecha de vencimiento de su tarjeta" in bad_expiry.text
+
+    latin = client.v1.checkout.sessions.create(params=session_params(locale="es-419"))
+    assert "Número de tarjeta" in httpx.get(latin.url, timeout=10).text
+
+    english = client.v1.checkout.sessions.create(params=session_params(locale="en"))
+    assert "Card number" in httpx.get(english.url, headers={"Accept-Language": "es-US,es"}, timeout=10).text
+
+    auto = client.v1.checkout.sessions.create(params=session_params(locale="auto"))
+    unset = client.v1.checkout.sessions.create(params=session_params())
+    assert unset.locale is None
+    for session in (auto, unset):
+        assert "Número de tarjeta" in httpx.get(session.url, headers={"Accept-Language": "es-MX,es;q=0.9"},
+                                                timeout=10).text
+        assert "Card number" in httpx.get(session.url, headers={"Accept-Language": "fr-FR"}, timeout=10).text
+        assert "Card number" in httpx.get(session.url, timeout=10).text
+
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.checkout.sessions.create(params=session_params(locale="xx"))
+    assert refused.value.param == "locale" and refused.value.http_status == 400
+
+
 # --- the state file: a restart forgets nothing (issue 21) ------------------------------------------------------
 
 

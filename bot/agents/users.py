@@ -22,7 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, wording
 from bot.db.models import Handoff, User
 
 AGENT, SUPERVISOR, COMPLIANCE, OPERATOR = "agent", "supervisor", "compliance", "operator"
@@ -64,23 +64,51 @@ def normalise_username(username: str) -> str:
 
 
 def create_user(session: Session, username: str, password: str, role: str, *, display_name: str | None = None,
-                created_by: str = "cli") -> User:
-    """A new console user. The username is case-insensitive; the display name is what debtors see."""
+                languages: list[str] | tuple[str, ...] | None = None, created_by: str = "cli") -> User:
+    """A new console user. The username is case-insensitive; the display name is what debtors see; `languages` are
+    the ones they answer debtors in (English when not given)."""
     name = normalise_username(username)
     if not _USERNAME.match(name):
         raise UserError("a username is 2-60 characters: letters, digits, '.', '_' or '-'")
     if role not in ROLES:
         raise UserError(f"the role must be one of {', '.join(ROLES)}")
     check_password_strength(password)
+    spoken = check_languages(languages) if languages is not None else None
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise UserError(f"a user named {name!r} already exists")
     shown = (display_name or username).strip()[:100] or name
-    user = User(username=name, display_name=shown, role=role, password_hash=hash_password(password))
+    user = User(username=name, display_name=shown, role=role, password_hash=hash_password(password),
+                languages=list(spoken) if spoken else None)
     session.add(user)
     session.flush()
     audit.record(session, "user_created", rule_id="REC-2", actor=created_by,
-                 detail={"user_id": user.id, "username": name, "role": role})
+                 detail={"user_id": user.id, "username": name, "role": role, "languages": list(languages_of(user))})
     return user
+
+
+def check_languages(languages: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The languages as stored: codes Settle writes in (bot/wording.LANGUAGES), each once, in the order given."""
+    spoken = tuple(dict.fromkeys(str(code).strip().lower() for code in languages if str(code).strip()))
+    if not spoken:
+        raise UserError("a person answers in at least one language")
+    unknown = [code for code in spoken if code not in wording.LANGUAGES]
+    if unknown:
+        raise UserError(f"Settle writes only in {', '.join(wording.LANGUAGES)}; not {', '.join(unknown)}")
+    return spoken
+
+
+def set_languages(session: Session, user: User, languages: list[str] | tuple[str, ...], *, changed_by: str) -> bool:
+    """The languages a person answers debtors in (HO-1's routing reads them: a Spanish conversation waits for
+    someone who has "es"). Audited with what they were and what they are; False when nothing changed."""
+    spoken = check_languages(languages)
+    before = languages_of(user)
+    if spoken == before:
+        return False
+    user.languages = list(spoken)
+    audit.record(session, "user_languages_changed", rule_id="REC-2", actor=changed_by,
+                 detail={"user_id": user.id, "username": user.username, "before": list(before),
+                         "after": list(spoken)})
+    return True
 
 
 def set_password(session: Session, user: User, password: str) -> None:
@@ -196,6 +224,9 @@ def can_reply(user: User, handoff: Handoff) -> bool:
 def languages(user: User) -> tuple[str, ...]:
     """The languages the person answers debtors in; English when none are recorded."""
     return tuple(user.languages or ("en",))
+
+
+languages_of = languages  # for code where `languages` names a parameter
 
 
 def speaks(user: User, language: str | None) -> bool:

@@ -17,10 +17,11 @@ from bot.cli import (
     run_campaign,
     seed_demo_history,
     send_reminders,
+    set_languages,
     train,
     verify_transcripts,
 )
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
             charge_installments, verify_transcripts, seed_demo_history, purge, data_request, run_campaign,
-            feedback_report, propensity]
+            feedback_report, propensity, set_languages]

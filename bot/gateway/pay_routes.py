@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot import wording
 from bot.db import session_scope
+from bot.gateway import texts
 from bot.gateway.couriers import couriers_for
 from bot.payments import autopay_authorisation, service
 from bot.payments.messages import Delivered
@@ -37,6 +38,11 @@ UNAVAILABLE = wording.say("page_unavailable")  # the English; the pages' words a
 def _say(key: str, language: str | None, **values: str) -> str:
     """A page's words, escaped; values (already HTML) are put in after the escaping."""
     return escape(wording.say(key, language)).format(**values) if values else escape(wording.say(key, language))
+
+
+def _language(request: Request, known: str | None) -> str:
+    """The pages' language: the debtor's when Settle knows it, else the browser's (Accept-Language)."""
+    return known if known in wording.LANGUAGES else texts.preferred(request.headers.get("accept-language"))
 
 
 def stripe_client(app: Any) -> stripe.StripeClient:
@@ -72,9 +78,10 @@ async def pay_done(request: Request, session_id: str = "") -> Response:
     await deliver(app, delivered)
     summary = await run_in_threadpool(service.session_summary, app.state.engine, session_id) if session_id else None
     if summary is None:
-        return _page(wording.say("page_title_payment"), wording.say("page_thank_you"),
-                     f"<p>{_say('page_receipt_soon', None)}</p>")
-    speaks = summary["language"]
+        speaks = _language(request, None)
+        return _page(wording.say("page_title_payment", speaks), wording.say("page_thank_you", speaks),
+                     f"<p>{_say('page_receipt_soon', speaks)}</p>", language=speaks)
+    speaks = _language(request, summary["language"])
     if summary["status"] == "succeeded":
         amount = f"<strong>{escape(summary['amount'])}</strong>"
         reference = f"<strong>{escape(summary['reference'])}</strong>"
@@ -115,7 +122,7 @@ async def pay_notices(request: Request) -> Response:
 
     summary = await run_in_threadpool(service.session_summary, request.app.state.engine, session_id) \
         if session_id else None
-    speaks = summary["language"] if summary else None
+    speaks = _language(request, summary["language"] if summary else None)
     title = wording.say("page_notices_title", speaks)
     if not await run_in_threadpool(save):
         return _page(title, wording.say("page_nothing_to_change", speaks), f"<p>{_say('page_no_choice', speaks)}</p>",
@@ -130,7 +137,7 @@ async def pay_link(request: Request, token: str, cancelled: str | None = None) -
     """Follow a pay link: a fresh (or the still-open) Checkout Session for exactly this link's amount."""
     app = request.app
     if cancelled:
-        speaks = await run_in_threadpool(service.token_language, app.state.engine, token)
+        speaks = _language(request, await run_in_threadpool(service.token_language, app.state.engine, token))
         return _page(wording.say("page_title_payment", speaks), wording.say("page_no_payment", speaks),
                      f"<p>{_say('page_left', speaks)}</p><p><a class=\"button\" "
                      f"href=\"/pay/{_escape(token)}\">{_say('page_go_back', speaks)}</a></p>"
@@ -139,13 +146,13 @@ async def pay_link(request: Request, token: str, cancelled: str | None = None) -
         url = await run_in_threadpool(service.open_checkout, app.state.engine, stripe_client(app),
                                       app.state.settings, token)
     except service.LinkProblem as problem:
-        speaks = problem.language
+        speaks = _language(request, problem.language)
         return _page(wording.say("page_title_payment", speaks), wording.say("page_cant_open", speaks),
-                     f"<p>{escape(problem.message)}</p>", problem.status, language=speaks)
+                     f"<p>{_say(problem.key, speaks)}</p>", problem.status, language=speaks)
     except service.CheckoutUnavailable:
         # Stripe answered 5xx or not at all (after the SDK's own retries): nothing was recorded twice, and the
         # same link retries with the same idempotency key.
-        speaks = await run_in_threadpool(service.token_language, app.state.engine, token)
+        speaks = _language(request, await run_in_threadpool(service.token_language, app.state.engine, token))
         return _page(wording.say("page_title_payment", speaks), wording.say("page_try_again", speaks),
                      f"<p>{_say('page_unavailable', speaks)}</p>", 503, language=speaks)
     return RedirectResponse(url, status_code=303)

@@ -16,6 +16,10 @@ Rasa's socketio channel lets a client name any session and loses replies, so the
     stateless, so the end is recorded as an audit event on the conversation (sealed into its transcript, REC-1)
     and every later lookup of the session refuses it: a copied token can no longer read the history or send.
     Open sockets of the session, on any worker, hear it on the hub and are closed with 4410.
+  * The language: the history frame carries the conversation's language (null while nothing has been said and
+    nothing is known: the widget keeps the browser's), and after each turn a {"type": "language"} frame says the
+    language the bot answered in, so the widget's own words follow the conversation (bot/language.py decides it).
+    The widget's words are in bot/gateway/texts/<language>.json, inlined into /widget.js.
 """
 
 from __future__ import annotations
@@ -32,21 +36,24 @@ import time
 from collections import OrderedDict
 from contextlib import suppress
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy import Engine, func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from bot import audit, conversations
+from bot import audit, conversations, language, wording
 from bot.compliance import redaction
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import AuditEvent, Conversation, Message
+from bot.gateway import texts
 from bot.gateway.conversation_lock import ConversationLocks, InProcessLocks
 from bot.gateway.live import LiveHub, SubscriberLagged
 from bot.messaging.events import message_event, shown_to_debtor
@@ -74,6 +81,7 @@ HISTORY_LIMIT = 200
 # One frame: a message of MAX_TEXT characters and a title, JSON-escaped (up to 6 bytes a character), with room.
 MAX_FRAME_BYTES = 64 * 1024
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+TEXTS_SLOT = "/*@texts*/{}"  # where /widget.js gets its words (bot/gateway/texts)
 
 
 # --- tokens -----------------------------------------------------------------------------------------------------
@@ -203,10 +211,13 @@ class WebChannel:
         expires_at = int(time.time()) + self.ttl
         return {"token": sign_token(self.secret, external_id, expires_at), "expires_at": expires_at}
 
-    def create_session(self) -> dict[str, Any]:
+    def create_session(self, browser_language: str | None = None) -> dict[str, Any]:
+        """A new conversation; `browser_language` (the widget's navigator.language, when we write in it) is where it
+        starts, until the person's own words say otherwise (bot/language.suggest)."""
         external_id = new_external_id()
         with session_scope(self.engine) as session:
-            conversations.get_or_create(session, CHANNEL, external_id)
+            conversation = conversations.get_or_create(session, CHANNEL, external_id)
+            language.suggest(session, conversation, browser_language)
         return self.issue_token(external_id)
 
     def end_session(self, token: str | None) -> str | None:
@@ -247,7 +258,8 @@ class WebChannel:
             await connection.send({"type": "session", **self.issue_token(external_id),
                                    "name": self.settings.business_name})
             history = await run_in_threadpool(self._history, conversation_id)
-            await connection.send({"type": "history", "messages": history})
+            speaks = await run_in_threadpool(self._language, conversation_id, bool(history))
+            await connection.send({"type": "history", "messages": history, "language": speaks})
             # Something published while the history was read may come again live: the client de-duplicates by id.
             helpers = [asyncio.create_task(self._forward(events, connection)),
                        asyncio.create_task(self._renew(connection, external_id))]
@@ -355,6 +367,9 @@ class WebChannel:
                 # The widget is this channel's courier: its tabs hear the turn on the conversation's topic.
                 for event in events:
                     await self.hub.publish(conversation_id, event)
+                # The language the turn was answered in: every tab's widget relabels itself if it changed.
+                speaks = await run_in_threadpool(self._language, conversation_id, True)
+                await self.hub.publish(conversation_id, {"type": "language", "language": speaks})
                 answering = False
                 await self._answered(conversation_id)
         except Exception:
@@ -440,6 +455,17 @@ class WebChannel:
             event.pop("buttons", None)
         return events
 
+    def _language(self, conversation_id: str, spoken: bool) -> str | None:
+        """What the conversation speaks. Before anything was said (`spoken` false) only a language actually known
+        (asked for, or remembered for the address or the debtor); None leaves the widget in the browser's."""
+        with session_scope(self.engine) as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                return None
+            if spoken or conversation.language:
+                return language.current(session, conversation)
+            return language.known(session, conversation)
+
     def _last_id(self, conversation_id: str) -> int:
         with session_scope(self.engine) as session:
             return session.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id)) or 0
@@ -503,9 +529,21 @@ async def widget_session(request: Request) -> Response:
     web = channel_for(request.app)
     if not web.origin_allowed(request.headers.get("origin")):
         return JSONResponse({"detail": "This site may not embed the chat."}, status_code=403)
-    # Whatever the body says is ignored: the server alone picks the conversation.
-    issued = await run_in_threadpool(web.create_session)
+    # The server alone picks the conversation; the body may only say the browser's language (anything else in it,
+    # or a body that is not JSON, is ignored: the widget then starts in English).
+    issued = await run_in_threadpool(web.create_session, _browser_language(await request.body()))
     return _cors(request, JSONResponse(issued, headers={"Cache-Control": "no-store"}))
+
+
+def _browser_language(body: bytes) -> str | None:
+    if not body or len(body) > 256:
+        return None
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    chosen = data.get("language") if isinstance(data, dict) else None
+    return chosen if chosen in wording.LANGUAGES else None
 
 
 def _preflight(request: Request, allow_headers: str) -> Response:
@@ -557,10 +595,20 @@ async def widget_ws(websocket: WebSocket) -> None:
 _ASSET_HEADERS = {"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"}
 
 
+@lru_cache(maxsize=1)
+def widget_script() -> str:
+    """widget.js with its words in every language put in (one file, one request, no build step)."""
+    source = (STATIC / "widget.js").read_text(encoding="utf-8")
+    # "</" escaped: the texts can never close a <script> that inlines the file.
+    words = json.dumps(texts.widget_texts(), ensure_ascii=False).replace("</", "<\\/")
+    if TEXTS_SLOT not in source:
+        raise RuntimeError("widget.js lost its texts slot")
+    return source.replace(TEXTS_SLOT, words, 1)
+
+
 @router.get("/widget.js", include_in_schema=False)
-async def widget_js() -> FileResponse:
-    return FileResponse(STATIC / "widget.js", media_type="application/javascript; charset=utf-8",
-                        headers=_ASSET_HEADERS)
+async def widget_js() -> Response:
+    return Response(widget_script(), media_type="application/javascript; charset=utf-8", headers=_ASSET_HEADERS)
 
 
 @router.get("/widget.css", include_in_schema=False)
@@ -569,6 +617,15 @@ async def widget_css() -> FileResponse:
 
 
 @router.get("/", include_in_schema=False, response_class=HTMLResponse)
-async def demo_page(request: Request) -> HTMLResponse:
+async def demo_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """The demo creditor's page, in the browser's language (Accept-Language) or the one `?lang=` asks for."""
     widget_src = str(request.url_for("widget_js"))
-    return templates.TemplateResponse(request, "demo.html", {"widget_src": widget_src})
+    shown = texts.preferred(request.headers.get("accept-language"), lang)
+    words = texts.section("demo", shown)
+    embed_title = Markup("<code>data-title=\"{}\"</code>").format(words["embed_title_example"])
+    response = templates.TemplateResponse(request, "demo.html", {
+        "widget_src": widget_src, "t": words, "lang": shown, "embed_title": embed_title,
+        "other": wording.SPANISH if shown == wording.ENGLISH else wording.ENGLISH})
+    response.headers["Content-Language"] = shown
+    response.headers["Vary"] = "Accept-Language"
+    return response

@@ -79,32 +79,39 @@ class PaymentRefused(Exception):
 
 
 class LinkProblem(Exception):
-    """A pay link that cannot be used now; `status` is the HTTP status for the page that says why, in `language`
-    (the link's conversation's, or its debtor's; English when the link is unknown)."""
+    """A pay link that cannot be used now; `status` is the HTTP status for the page that says why (the wording
+    `key`), in `language`: the link's conversation's, or its debtor's; None when not known (the page then follows
+    the browser)."""
 
-    def __init__(self, status: int, message: str, language: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.language = status, message, language
+    def __init__(self, status: int, key: str, language: str | None = None) -> None:
+        super().__init__(key)
+        self.status, self.key, self.language = status, key, language
+
+    @property
+    def message(self) -> str:
+        return wording.say(self.key, self.language)
 
 
 def _problem(status: int, key: str, language: str | None) -> LinkProblem:
-    return LinkProblem(status, wording.say(key, language), language)
+    return LinkProblem(status, key, language)
 
 
-def link_language(session: Session, link: PayLink) -> str:
-    """The language of the pages around a pay link: its conversation's, else its debtor's (bot/language.py)."""
+def known_link_language(session: Session, link: PayLink) -> str | None:
+    """The language of the pages around a pay link: its conversation's, else its debtor's (bot/language.py); None
+    when neither is known (a page then follows the browser, Stripe's page gets locale "auto")."""
     conversation = session.get(Conversation, link.conversation_id) if link.conversation_id else None
     if conversation is not None and conversation.language:
         return languages.current(session, conversation)
     account = session.get(Account, link.account_id)
-    return languages.for_debtor(session, account.debtor_id if account is not None else None)
+    debtor = session.get(Debtor, account.debtor_id) if account is not None else None
+    return debtor.language if debtor is not None and debtor.language in wording.LANGUAGES else None
 
 
-def token_language(engine: Engine, token: str) -> str:
-    """The pages' language for a pay link by its token; English when the token is unknown."""
+def token_language(engine: Engine, token: str) -> str | None:
+    """The pages' language for a pay link by its token; None when the token or its debtor's language is unknown."""
     with session_scope(engine) as session:
         link = session.scalar(select(PayLink).where(PayLink.token_hash == hash_token(token)))
-        return link_language(session, link) if link is not None else wording.ENGLISH
+        return known_link_language(session, link) if link is not None else None
 
 
 class CheckoutUnavailable(Exception):
@@ -388,7 +395,7 @@ def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Setting
         if link is None:
             raise _problem(404, "pay_page_invalid", None)
         link_id, session_id = link.id, link.stripe_checkout_session_id
-        speaks = link_language(session, link)
+        speaks = known_link_language(session, link)
     fresh = False
     if session_id:
         found = _retrieve_session(client, session_id)
@@ -410,8 +417,11 @@ def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Setting
     if customer_id:
         params["customer"] = customer_id
     try:
-        created = client.v1.checkout.sessions.create(params=params,
-                                                     options={"idempotency_key": f"checkout-{link_id}-{attempt}"})
+        # The locale is in the key: a debtor who switches language between a failed try (Stripe may have made that
+        # session) and the next would otherwise send other parameters under the same key and be refused until the
+        # attempt runs out.
+        key = f"checkout-{link_id}-{attempt}-{params['locale']}"
+        created = client.v1.checkout.sessions.create(params=params, options={"idempotency_key": key})
     except (stripe.APIError, stripe.APIConnectionError, stripe.RateLimitError) as exc:
         _audit_unavailable(engine, link_id, exc)
         raise CheckoutUnavailable(str(exc)) from exc
@@ -427,7 +437,7 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
                      fresh: bool) -> tuple[dict[str, Any], int] | LinkProblem:
     """Checks the link against the ledger now, then the session's parameters: the same on every retry of one
     attempt (the expiry is fixed when the attempt starts), so the idempotency key can be reused safely."""
-    speaks = link_language(session, link)
+    speaks = known_link_language(session, link)
     if link.status == "paid":
         return _problem(410, "pay_page_done", speaks)
     if link.status == "cancelled":
@@ -470,8 +480,8 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata, "description": f"{settings.business_name} payment"},
         "payment_method_types": ["card"],
-        # Stripe's own page in the debtor's language: Latin American Spanish is the one US Spanish speakers read.
-        "locale": "es-419" if speaks == wording.SPANISH else "en",
+        # Stripe's own page in the debtor's language; not known yet: the browser's ("auto").
+        "locale": checkout_locale(known_link_language(session, link)),
     }
     if link.save_card:
         # PLAN-2: the later payments are charged to this card only if the debtor chooses "yes" on the payment page,
@@ -483,6 +493,12 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         params["custom_text"] = {"submit": {"message": wording.say("autopay_prefix", speaks) +
                                             authorisation_text(session, link, settings)}}
     return params, link.checkout_attempt
+
+
+def checkout_locale(language: str | None) -> str:
+    """Stripe Checkout's `locale` for the language Settle speaks with the debtor: Latin American Spanish ("es-419",
+    the Spanish US speakers read) or English; "auto" (the browser's) when not known."""
+    return {wording.SPANISH: "es-419", wording.ENGLISH: "en"}.get(language or "", "auto")
 
 
 def _customer_for(engine: Engine, client: stripe.StripeClient, debtor_id: str) -> str:
@@ -554,4 +570,4 @@ def session_summary(engine: Engine, session_id: str) -> dict[str, Any] | None:
         link = session.get(PayLink, payment.pay_link_id) if payment.pay_link_id else None
         return {"amount": format_cents(payment.amount_cents, payment.currency), "status": payment.status,
                 "reference": payment.reference,
-                "language": link_language(session, link) if link is not None else wording.ENGLISH}
+                "language": known_link_language(session, link) if link is not None else None}

@@ -39,8 +39,10 @@ def new_page(chromium):
     """Pages in fresh browser contexts (own localStorage, i.e. a new visitor), closed after the test."""
     contexts = []
 
-    def make(width: int = 1280, height: int = 800):
-        context = chromium.new_context(viewport={"width": width, "height": height})
+    def make(width: int = 1280, height: int = 800, locale: str | None = None):
+        # locale: the browser's language (navigator.language and Accept-Language), e.g. "es-US"
+        context = chromium.new_context(viewport={"width": width, "height": height},
+                                       **({"locale": locale} if locale else {}))
         context.set_default_timeout(30_000)  # a reply can take a few seconds on 2 cores
         contexts.append(context)
         return context.new_page()

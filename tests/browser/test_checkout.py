@@ -216,3 +216,71 @@ def test_a_plans_first_payment_page_fills_in_nothing_and_chooses_nothing_for_the
         pay_env.client.v1.payment_intents.retrieve(
             pay_env.client.v1.checkout.sessions.retrieve(checkout.id).payment_intent).payment_method)
     assert method.billing_details.name == "Robin Test" and method.customer == checkout.customer
+
+
+def test_a_spanish_speaking_debtor_gets_stripes_page_in_spanish_whatever_the_browser_says(pay_env, new_page):
+    """Issue 23: Settle asks Stripe Checkout for locale "es-419" (Latin American Spanish) when the debtor speaks Spanish, and the page a payer
+    sees is in Spanish on an English browser, and so are our pages before and after it (cancelled, thank you); a
+    debtor whose language is not known gets "auto" (the browser's). Mutations tried: checkout_locale returning
+    "auto" always (the page came in English); service.known_link_language returning None (the thank-you page came
+    in English); pay_routes._language ignoring the browser (the cancelled page of an unknown debtor came in
+    English to a Spanish browser)."""
+    conversation_id, account_id = verified_debtor(pay_env.engine, balance_cents=30000)
+    with session_scope(pay_env.engine) as session:
+        session.get(Account, account_id).debtor.language = "es"
+    page = new_page(locale="en-US")
+    page.goto(link_for(pay_env, conversation_id, amount=12550))
+    assert page.url.startswith(pay_env.standin.url + "/checkout/")
+    checkout = pay_env.client.v1.checkout.sessions.retrieve(page.url.rsplit("/", 1)[1])
+    assert checkout.locale == "es-419"
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    for label in ("Correo electrónico", "Número de tarjeta", "Vencimiento (MM / AA)", "Nombre en la tarjeta",
+                  "Código postal"):
+        expect(page.get_by_label(label, exact=True)).to_have_value("")
+    page.get_by_label("Número de tarjeta").fill("4000 0000 0000 0002")
+    page.get_by_label("Vencimiento (MM / AA)").fill("12 / 34")
+    page.get_by_label("CVC").fill("123")
+    page.get_by_role("button", name="Pagar $125.50").click()
+    expect(page.get_by_role("alert")).to_have_text("Su tarjeta fue rechazada.")
+    # Leaving the page: our page says nothing was charged, in Spanish; going back opens the same Spanish page.
+    page.get_by_role("link", name="Volver").click()
+    expect(page.get_by_role("heading", name="No se hizo ningún pago")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    page.get_by_role("link", name="Volver a pagar").click()
+    page.get_by_label("Número de tarjeta").fill("4242 4242 4242 4242")
+    page.get_by_label("Vencimiento (MM / AA)").fill("12 / 34")
+    page.get_by_label("CVC").fill("123")
+    page.get_by_role("button", name="Pagar $125.50").click()
+    expect(page.get_by_role("heading", name="Gracias")).to_be_visible()
+    expect(page.get_by_text("Recibimos su pago de $125.50. Número de recibo:")).to_be_visible()
+    expect(page.get_by_text("Su recibo también está en el chat.")).to_be_visible()
+
+    unknown_id, _ = verified_debtor(pay_env.engine, balance_cents=30000)  # no language known: the browser's
+    spanish_browser = new_page(locale="es-US")
+    unknown_link = link_for(pay_env, unknown_id, amount=5000)
+    spanish_browser.goto(unknown_link)
+    checkout = pay_env.client.v1.checkout.sessions.retrieve(spanish_browser.url.rsplit("/", 1)[1])
+    assert checkout.locale == "auto"
+    expect(spanish_browser.get_by_role("button", name="Pagar $50.00")).to_be_visible()
+    # Our own page around it follows the same browser (pay_routes._language).
+    spanish_browser.goto(unknown_link + "?cancelled=1")
+    expect(spanish_browser.get_by_role("heading", name="No se hizo ningún pago")).to_be_visible()
+
+
+def test_a_debtor_who_switches_to_spanish_after_a_failed_try_gets_the_spanish_page(pay_env, new_page):
+    """Stripe made the session but answered 500 (so our retry and the next click reuse the attempt's idempotency
+    key); meanwhile the debtor switched to Spanish. The link still opens, in Spanish: the locale is part of the key,
+    so the new parameters are not refused as a reuse of the key. Mutation tried: the key without the locale (the
+    page said "Please try again in a few minutes", and kept saying it)."""
+    conversation_id, account_id = verified_debtor(pay_env.engine, balance_cents=30000)
+    url = link_for(pay_env, conversation_id, amount=12550)
+    httpx.post(f"{pay_env.standin.url}/_standin/faults", json={
+        "path": "/v1/checkout/sessions", "mode": "error", "status": 500, "times": 2, "when": "after"})
+    page = new_page(locale="en-US")
+    page.goto(url)
+    expect(page.get_by_role("heading", name="Please try again in a few minutes")).to_be_visible()
+    with session_scope(pay_env.engine) as session:
+        session.get(Account, account_id).debtor.language = "es"
+    page.goto(url)
+    expect(page.get_by_role("button", name="Pagar $125.50")).to_be_visible()
+    assert page.url.startswith(pay_env.standin.url + "/checkout/")

@@ -32,7 +32,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from bot import agents, audit, feedback
+from bot import agents, audit, feedback, wording
 from bot.agents import auth, canned, notes, queue, replies, users
 from bot.agents.auth import SignedIn
 from bot.agents.hours import AgentHours
@@ -71,6 +71,7 @@ NOTICES = {  # what a redirect may tell the page (codes only: nothing the reques
     "deferred": "Queued, not sent yet: the debtor's session is over and it is outside their contact window or cap. "
                 "It goes out when the rules allow.",
     "noted": "Note added.",
+    "languages_saved": "Languages saved.",
 }
 
 
@@ -356,6 +357,69 @@ async def availability(request: Request) -> Response:
         return JSONResponse({"ok": True, "available": wanted == "1"}, headers=SECURITY_HEADERS)
     back = str(form.get("next") or "/agent")
     return RedirectResponse(back if _BACK_TO.match(back) else "/agent", status_code=303)
+
+
+# --- the team: who answers in which language (supervisors) -------------------------------------------------------
+
+def _team_context(app: _App, signed: SignedIn) -> dict[str, Any]:
+    with session_scope(app.engine) as session:
+        people = list(session.scalars(select(User).where(User.role.in_((users.AGENT, users.SUPERVISOR)))
+                                      .order_by(User.active.desc(), User.display_name)))
+        spoken = {person.id: users.languages(person) for person in people}
+        session.expunge_all()
+    return {"people": people, "spoken": spoken, "user": signed.user, "csrf_token": signed.csrf_token,
+            "language_names": [(code, queue.LANGUAGE_NAMES.get(code, code)) for code in wording.LANGUAGES]}
+
+
+async def _supervisor(request: Request) -> SignedIn | Response:
+    signed = await _signed_in(request)
+    if signed is None:
+        return _login_redirect(request) if request.method == "GET" else _refuse(request, 401, "Please log in again.")
+    if not users.can_reassign(signed.user):
+        return _refuse(request, 403, "Only supervisors set who answers in which language.")
+    return signed
+
+
+@router.get("/team", response_class=HTMLResponse)
+async def team_page(request: Request) -> Response:
+    signed = await _supervisor(request)
+    if isinstance(signed, Response):
+        return signed
+    context = await run_in_threadpool(_team_context, _app(request), signed)
+    saved = request.query_params.get("saved")
+    return _render(request, "team.html", {**context, "notice": "languages_saved" if saved else None})
+
+
+@router.post("/team/{user_id}/languages")
+async def team_languages(request: Request, user_id: str) -> Response:
+    """A supervisor sets the languages a person answers in (issue 23): validated by bot/agents/users.py (only
+    languages Settle writes in, at least one) and audited there (REC-2) with the supervisor as the actor."""
+    signed = await _supervisor(request)
+    if isinstance(signed, Response):
+        return signed
+    guard = await _guard_post(request, signed)
+    if isinstance(guard, Response):
+        return guard
+    signed, form = guard
+    wanted = [str(value) for value in form.getlist("languages")]
+    app = _app(request)
+
+    def run() -> str | None:
+        with session_scope(app.engine) as session:
+            person = session.get(User, user_id)
+            if person is None or person.role not in (users.AGENT, users.SUPERVISOR):
+                return None
+            users.set_languages(session, person, wanted, changed_by=users.actor(signed.user))
+            return person.id
+
+    try:
+        changed = await run_in_threadpool(run)
+    except users.UserError as exc:
+        context = await run_in_threadpool(_team_context, app, signed)
+        return _render(request, "team.html", {**context, "error": f"Not changed: {exc}."}, status_code=400)
+    if changed is None:
+        return _refuse(request, 404, "There is no such agent or supervisor.")
+    return RedirectResponse(f"/agent/team?saved=1#person-{changed}", status_code=303)
 
 
 # --- one conversation ---------------------------------------------------------------------------------------------

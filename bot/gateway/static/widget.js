@@ -3,10 +3,12 @@
  *   <script src="https://chat.example.com/widget.js" async></script>
  * Optional attributes on that tag: data-title="Help with your account" (the header's title), data-colour="#1f5f4a"
  * (or data-color; #rgb or #rrggbb, used only if white text on it keeps WCAG's 4.5:1, else the default),
- * data-position="left" (or "right", the default).
+ * data-position="left" (or "right", the default), data-language="es" (a page in one language; else the browser's).
  * It finds the gateway from its own src, draws itself inside a shadow root (the host page's CSS cannot break it,
  * and its CSS cannot leak into the page), and talks to the gateway over a WebSocket with a session token that
  * the server issued. Bot text is only ever put in the page as text nodes, never parsed as HTML: no XSS.
+ * Its own words are in English and Spanish (bot/gateway/texts/<language>.json, put in below by the gateway): the
+ * browser's language until the server says the conversation's, then the conversation's (it switches with it).
  */
 (function () {
   "use strict";
@@ -79,6 +81,27 @@
     catch (e) { /* ignore */ }
   }
 
+  // --- words -------------------------------------------------------------------------------------------------
+  // {"en": {key: text}, "es": {...}}: every label, placeholder, button, status and error shown, one place per language.
+  var TEXTS = /*@texts*/{};
+  function supported(tag) {
+    var primary = String(tag || "").toLowerCase().split("-")[0];
+    return Object.prototype.hasOwnProperty.call(TEXTS, primary) ? primary : null;
+  }
+  function browserLanguage() { // the page's own (data-language), else the first of the person's that we write in
+    if (supported(attr("data-language"))) return supported(attr("data-language"));
+    var tags = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language];
+    for (var i = 0; i < tags.length; i++) { if (supported(tags[i])) return supported(tags[i]); }
+    return "en";
+  }
+  // What the server last said this conversation speaks wins over the browser's setting (kept for a reload).
+  var lang = supported(load("lang")) || browserLanguage();
+  function T(key, values) {
+    var text = (TEXTS[lang] || {})[key] || (TEXTS.en || {})[key] || key;
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
+    return text;
+  }
+
   // Letters only (22 of them, about 100 random bits): a UUID's digit runs look like a card number 1 time in 200,
   // and the id is stored with the message (PCI-3).
   function newClientId() {
@@ -130,71 +153,69 @@
   css.addEventListener("error", function () { host.style.display = ""; });
 
   var launcher = el("button", {
-    type: "button", "class": "launcher", "aria-label": "Open chat", "aria-expanded": "false",
+    type: "button", "class": "launcher", "aria-label": T("open_chat"), "aria-expanded": "false",
     "aria-controls": "settle-panel"
   }, [chatIcon(),
-      el("span", { "class": "launcher-label", text: "Chat" }),
+      el("span", { "class": "launcher-label", text: T("launcher") }),
       el("span", { "class": "badge", hidden: true, "aria-hidden": "true" })]);
   var badge = launcher.querySelector(".badge");
+  var launcherLabel = launcher.querySelector(".launcher-label");
 
-  var title = el("h2", { id: "settle-title", "class": "title", text: options.title || "Chat with us" });
-  var endButton = el("button", { type: "button", "class": "end-chat", text: "End chat" });
-  var closeButton = el("button", { type: "button", "class": "close", "aria-label": "Close chat" },
+  var serverName = null; // the business's name, from the server: the header's title unless the page set one
+  var title = el("h2", { id: "settle-title", "class": "title", text: options.title || T("title") });
+  var endButton = el("button", { type: "button", "class": "end-chat", text: T("end_chat") });
+  var closeButton = el("button", { type: "button", "class": "close", "aria-label": T("close_chat") },
                        [el("span", { "aria-hidden": "true", text: "\u00D7" })]);
   var header = el("header", { "class": "header" }, [
     el("div", { "class": "heading" }, [
       title,
       // DISC-4: it says it is automated, up front.
-      el("p", { "class": "subtitle", text: "Automated assistant, not a person" })
+      el("p", { "class": "subtitle", text: T("subtitle") })
     ]),
     endButton,
     closeButton
   ]);
   // "End chat" asks first: it cannot be undone on this device.
-  var keepButton = el("button", { type: "button", "class": "confirm-keep", text: "Keep chatting" });
-  var confirmEndButton = el("button", { type: "button", "class": "confirm-end", text: "Yes, end chat" });
+  var keepButton = el("button", { type: "button", "class": "confirm-keep", text: T("keep_chatting") });
+  var confirmEndButton = el("button", { type: "button", "class": "confirm-end", text: T("confirm_end") });
+  var confirmText = el("p", { id: "settle-confirm-text", text: T("confirm_text") });
   var confirmBox = el("div", {
     "class": "confirm", role: "alertdialog", "aria-labelledby": "settle-confirm-text", hidden: true
   }, [
-    el("p", { id: "settle-confirm-text",
-              text: "End this chat? It will be cleared from this device and can't be opened again here. " +
-                    "We keep our own record of it." }),
+    confirmText,
     el("div", { "class": "confirm-actions" }, [keepButton, confirmEndButton])
   ]);
   // Stays in the page when empty (CSS collapses it): a live region that appears with its text is often not read.
   var status = el("div", { "class": "status", role: "status", "aria-live": "polite" });
   var log = el("div", {
     "class": "messages", role: "log", "aria-live": "polite", "aria-relevant": "additions",
-    "aria-label": "Chat messages", tabindex: "0"
+    "aria-label": T("messages"), tabindex: "0"
   });
   // DISC-3: shown before anyone is verified, so it says nothing about a balance, a plan or a payment.
-  var intro = el("p", {
-    "class": "intro",
-    text: "Hi, I'm an automated assistant. What can I help you with today? Tell me in a few words, " +
-          "or type 'talk to a person'."
-  });
+  var intro = el("p", { "class": "intro", text: T("intro") });
   log.appendChild(intro);
   var typing = el("div", { "class": "typing", hidden: true }, [
-    el("span", { "class": "sr-only", text: "The assistant is typing" }),
+    el("span", { "class": "sr-only", text: T("typing") }),
     el("span", { "class": "dot", "aria-hidden": "true" }),
     el("span", { "class": "dot", "aria-hidden": "true" }),
     el("span", { "class": "dot", "aria-hidden": "true" })
   ]);
-  var choices = el("div", { "class": "choices", role: "group", "aria-label": "Suggested replies", hidden: true });
+  var choices = el("div", { "class": "choices", role: "group", "aria-label": T("suggested"), hidden: true });
   var input = el("textarea", {
     id: "settle-input", "class": "input", rows: "1", maxlength: "2000", autocomplete: "off",
-    placeholder: "Type a message", "aria-label": "Type your message"
+    placeholder: T("placeholder"), "aria-label": T("input_label")
   });
-  var sendButton = el("button", { type: "submit", "class": "send", "aria-label": "Send message" },
-                      [el("span", { text: "Send" })]);
-  var form = el("form", { "class": "composer" }, [
-    el("label", { "for": "settle-input", "class": "sr-only", text: "Type your message" }), input, sendButton
-  ]);
+  var sendText = el("span", { text: T("send") });
+  var sendButton = el("button", { type: "submit", "class": "send", "aria-label": T("send_label") }, [sendText]);
+  var inputLabel = el("label", { "for": "settle-input", "class": "sr-only", text: T("input_label") });
+  var form = el("form", { "class": "composer" }, [inputLabel, input, sendButton]);
   var panel = el("section", {
     id: "settle-panel", "class": "panel", role: "dialog", "aria-modal": "false",
     "aria-labelledby": "settle-title", hidden: true
   }, [header, confirmBox, status, log, typing, choices, form]);
 
+  launcher.setAttribute("lang", lang);
+  panel.setAttribute("lang", lang);
   root.appendChild(css);
   root.appendChild(launcher);
   root.appendChild(panel);
@@ -219,22 +240,32 @@
     if (last < text.length) parent.appendChild(document.createTextNode(text.slice(last)));
   }
 
-  var WHO = { debtor: "You", bot: "Assistant", system: "Notice" };
+  var WHO = { debtor: "who_debtor", bot: "who_bot", system: "who_system" };
+  function who(node) { // the visible "Agent Ana" or the screen reader's "You: ", in the current language
+    var role = node.getAttribute("data-role");
+    if (role === "agent") {
+      var name = node.getAttribute("data-agent");
+      return name ? T("agent_named", { name: name }) : T("agent");
+    }
+    return T(WHO[role] || "who_bot") + ": ";
+  }
   function bubble(message, pending) {
     var role = message.role || "bot";
-    var node = el("div", { "class": "msg msg-" + role + (pending ? " pending" : "") });
+    var node = el("div", { "class": "msg msg-" + role + (pending ? " pending" : ""), "data-role": role });
+    if (message.agent_name) node.setAttribute("data-agent", message.agent_name);
+    if (message.key) node.setAttribute("data-key", message.key); // a notice of the widget's own, said again on a switch
     if (message.id != null) node.setAttribute("data-id", String(message.id));
     if (message.client_id) node.setAttribute("data-client-id", message.client_id);
     if (role === "agent") {
       // A person has taken over: say who, visibly (DISC-4: the bot never passes for a person, nor a person for a bot).
-      node.appendChild(el("span", { "class": "who", text: message.agent_name ? "Agent " + message.agent_name : "Agent" }));
+      node.appendChild(el("span", { "class": "who", text: who(node) }));
     } else {
-      node.appendChild(el("span", { "class": "sr-only", text: (WHO[role] || "Assistant") + ": " }));
+      node.appendChild(el("span", { "class": "sr-only", text: who(node) }));
     }
     var body = el("p", { "class": "text" });
-    appendLinked(body, String(message.text || ""));
+    appendLinked(body, String(message.key ? T(message.key) : message.text || ""));
     node.appendChild(body);
-    if (pending) node.appendChild(el("span", { "class": "state", text: "Sending\u2026" }));
+    if (pending) node.appendChild(el("span", { "class": "state", text: T("sending") }));
     return node;
   }
 
@@ -260,7 +291,7 @@
   var pending = load("pending") || []; // messages not yet echoed by the server, in order: resent until they are
   var seen = {};                       // server message ids on screen
   var ws = null, ready = false, attempt = 0, retryTimer = null, unread = 0, everConnected = false;
-  var sessionNotice = null;            // shown above a new chat when the previous one ended
+  var sessionNotice = null;            // the key of what is shown above a new chat when the previous one ended
   var heartbeat = null, pongDue = 0, creating = false;
   var isOpen = false;
   var generation = 0;                  // bumped by "End chat": a session asked for before it is not used
@@ -299,7 +330,7 @@
     Array.prototype.slice.call(log.querySelectorAll(".msg")).forEach(function (n) { n.parentNode.removeChild(n); });
     seen = {};
     var lastButtons = null;
-    if (sessionNotice) log.appendChild(bubble({ role: "system", text: sessionNotice }, false));
+    if (sessionNotice) log.appendChild(bubble({ role: "system", key: sessionNotice }, false));
     messages.forEach(function (m) {
       if (m.id != null) seen[m.id] = true;
       log.appendChild(bubble(m, false));
@@ -319,17 +350,65 @@
   }
 
   function setTyping(on) { typing.hidden = !on; if (on) scrollDown(); }
-  function setStatus(text) { if (status.textContent !== (text || "")) status.textContent = text || ""; }
+  var statusKey = null;
+  function setStatus(key) { // a key of TEXTS, or null for none
+    statusKey = key || null;
+    var text = statusKey ? T(statusKey) : "";
+    if (status.textContent !== text) status.textContent = text;
+  }
   function updateBadge() {
     badge.textContent = unread > 9 ? "9+" : String(unread);
     badge.hidden = unread === 0;
-    launcher.setAttribute("aria-label", unread ? "Open chat, " + unread + " new" : "Open chat");
+    launcher.setAttribute("aria-label", unread ? T("open_chat_unread", { n: unread }) : T("open_chat"));
+  }
+
+  // --- the language ---------------------------------------------------------------------------------------------
+  function relabel() { // every text of the widget's own, again, in `lang`; the conversation's messages stay as said
+    launcher.setAttribute("lang", lang);
+    panel.setAttribute("lang", lang);
+    launcherLabel.textContent = T("launcher");
+    updateBadge();
+    title.textContent = options.title || serverName || T("title");
+    header.querySelector(".subtitle").textContent = T("subtitle");
+    endButton.textContent = T("end_chat");
+    closeButton.setAttribute("aria-label", T("close_chat"));
+    confirmText.textContent = T("confirm_text");
+    keepButton.textContent = T("keep_chatting");
+    confirmEndButton.textContent = T("confirm_end");
+    log.setAttribute("aria-label", T("messages"));
+    intro.textContent = T("intro");
+    typing.querySelector(".sr-only").textContent = T("typing");
+    choices.setAttribute("aria-label", T("suggested"));
+    input.setAttribute("placeholder", T("placeholder"));
+    input.setAttribute("aria-label", T("input_label"));
+    inputLabel.textContent = T("input_label");
+    sendButton.setAttribute("aria-label", T("send_label"));
+    sendText.textContent = T("send");
+    Array.prototype.forEach.call(log.querySelectorAll(".msg"), function (node) {
+      var label = node.querySelector(".who, .sr-only");
+      if (label) label.textContent = who(node);
+      var key = node.getAttribute("data-key");
+      if (key) node.querySelector(".text").textContent = T(key);
+      var state = node.querySelector(".state");
+      if (state) state.textContent = T(state.getAttribute("data-key") || "sending");
+    });
+    setStatus(statusKey);
+  }
+
+  function setLanguage(next) { // the server says what the conversation speaks now
+    next = supported(next);
+    if (!next) return;
+    save("lang", next);
+    if (next !== lang) { lang = next; relabel(); }
   }
 
   // --- the connection ----------------------------------------------------------------------------------------
   function createSession() {
     var asked = generation;
-    return fetch(ORIGIN + "/widget/session", { method: "POST", credentials: "omit", cache: "no-store" })
+    // The browser's language (or the one the server last said): the bot starts in it until the person's words say
+    // otherwise. Sent as text/plain, a simple request: no CORS preflight before the first message.
+    return fetch(ORIGIN + "/widget/session", { method: "POST", credentials: "omit", cache: "no-store",
+                                               body: JSON.stringify({ language: lang }) })
       .then(function (r) { if (!r.ok) throw new Error("session " + r.status); return r.json(); })
       .then(function (body) { if (asked === generation) { token = body.token; save("token", token); } });
   }
@@ -366,7 +445,7 @@
       creating = true;
       var asked = generation;
       createSession().then(function () { creating = false; if (asked === generation) connect(); },
-                           function () { creating = false; setStatus(offlineText()); scheduleReconnect(); });
+                           function () { creating = false; setStatus("offline"); scheduleReconnect(); });
       return;
     }
     var socket = new WebSocket(WS_ORIGIN + "/widget/ws?token=" + encodeURIComponent(token));
@@ -388,31 +467,27 @@
     setTyping(false);
     if (code === 4410) {
       // Ended in another tab (or from another copy of this session): forget it here too, and wait for the person.
-      forget("This chat was ended. You can start a new one any time.");
+      forget("ended_elsewhere");
       return;
     }
     if (code === 4403) {
-      setStatus("Sorry, chat isn't available on this site."); // WIDGET_ORIGINS leaves this page out: no retries
+      setStatus("not_available"); // WIDGET_ORIGINS leaves this page out: no retries
       return;
     }
     if (code === 4401) {
       // The session is over (expired, or unknown to the server): start a new one; the old chat is not shown.
       var hadChat = !!log.querySelector(".msg:not(.pending)");
       token = null; save("token", null);
-      if (hadChat) notice("Your earlier chat has ended. This is a new chat.");
+      if (hadChat) notice("new_chat");
       attempt = Math.max(attempt, 1);
     } else if (isOpen || pending.length) {
-      setStatus(offlineText());
+      setStatus("offline");
     }
     scheduleReconnect();
   }
 
-  function offlineText() {
-    return "Reconnecting\u2026 Anything you send now goes out when we're back.";
-  }
-
-  function notice(text) {
-    sessionNotice = text;
+  function notice(key) {
+    sessionNotice = key;
     renderHistory([]);
   }
 
@@ -420,16 +495,21 @@
     switch (frame.type) {
       case "session":
         token = frame.token; save("token", token);
+        if (frame.name) serverName = frame.name;
         if (frame.name && !options.title) title.textContent = frame.name; // the embedding page's title wins
         break;
       case "history":
+        if (frame.language) setLanguage(frame.language); // null: nothing said yet, the browser's language stands
         renderHistory(frame.messages || []);
         ready = true; attempt = 0; everConnected = true;
-        setStatus("");
+        setStatus(null);
         flush();
         break;
       case "message":
         addServerMessage(frame);
+        break;
+      case "language": // the debtor wrote in, or asked for, another language: the widget follows the conversation
+        setLanguage(frame.language);
         break;
       case "typing":
         setTyping(!!frame.on);
@@ -446,7 +526,7 @@
         } else if (frame.code === "bad_message" && frame.client_id) {
           dropPending(frame.client_id); // it would be refused again; say why instead of retrying forever
           var node = log.querySelector('.msg.pending[data-client-id="' + cssEscape(frame.client_id) + '"] .state');
-          if (node) node.textContent = frame.text || "Not sent.";
+          if (node) { node.setAttribute("data-key", "not_sent"); node.textContent = T("not_sent"); }
         }
         break;
       default:
@@ -484,7 +564,7 @@
     showChoices(null);
     scrollDown();
     if (transmit(item)) setTyping(true);
-    else { setStatus(everConnected ? offlineText() : "Connecting\u2026"); connect(); }
+    else { setStatus(everConnected ? "offline" : "connecting"); connect(); }
   }
 
   // --- "End chat" -------------------------------------------------------------------------------------------------
@@ -515,7 +595,7 @@
     token = null; pending = []; unread = 0;
     clearStored();
     setTyping(false);
-    setStatus("");
+    setStatus(null);
     updateBadge();
     sessionNotice = noticeText;
     renderHistory([]);
@@ -524,7 +604,7 @@
 
   function endChat() {
     var ended = token;
-    forget("Chat ended and cleared from this device. You can start a new one any time.");
+    forget("ended_here");
     hideConfirm();
     if (ended) {
       // keepalive: the server hears it even if the page is being left. If it does not (offline), nothing on this
@@ -550,7 +630,7 @@
     unread = 0; updateBadge();
     saveSession("open", "1");
     if (!ws) { if (retryTimer) { clearTimeout(retryTimer); retryTimer = null; } connect(); }
-    if (!ready) setStatus(everConnected ? offlineText() : "Connecting\u2026");
+    if (!ready) setStatus(everConnected ? "offline" : "connecting");
     scrollDown();
     input.focus();
   }
