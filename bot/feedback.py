@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences, wording
+from bot import language as languages
 from bot.compliance import contact_window, outbound_gate, sensitive_requests
 from bot.db.models import (
     AccountStatus,
@@ -165,7 +166,7 @@ def ask(session: Session, conversation: Conversation, *, ended_by: str, intent: 
         audit.record(session, "feedback_not_asked", rule_id=refused.rule_id, conversation_id=conversation.id,
                      detail={"reason": refused.reason, "ended_by": ended_by}, at=now)
         return None
-    question = wording.say("feedback_question", conversation.language)
+    question = wording.say("feedback_question", languages.current(session, conversation))
     posted = outbox.post_reply(session, conversation, Draft(question, KIND), now=now, window=window)
     if posted.status == outbox.DEFERRED and posted.queued_id:
         # A survey is worth asking only now: what the gate would send later is cancelled, not kept.

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot import audit, wording
 from bot import handoff as handoff_queue
+from bot import language as languages
 from bot.agents import queue
 from bot.agents.hours import AgentHours
 from bot.db.models import Account, AuditEvent, Conversation, Dispute, Handoff, Message
@@ -127,7 +128,7 @@ def callback_pick(session: Session, conversation: Conversation, text: str, suppo
     offer = (handoff.details or {}).get("callback_offer") if handoff is not None else None
     index = int(match.group(1)) - 1
     if not offer or index >= len(offer):
-        return [wording.say("callback_unavailable", conversation.language, support=support_contact)]
+        return [wording.say("callback_unavailable", languages.current(session, conversation), support=support_contact)]
     choice = offer[index]
     handoff.callback_at = datetime.fromisoformat(choice["start"])
     handoff.details = {**(handoff.details or {}), "callback": choice["label"],
@@ -135,7 +136,7 @@ def callback_pick(session: Session, conversation: Conversation, text: str, suppo
     audit.record(session, "callback_requested", rule_id="HO-1", actor="debtor", conversation_id=conversation.id,
                  account_id=handoff.account_id,
                  detail={"handoff_id": handoff.id, "start": choice["start"], "end": choice["end"]})
-    return [wording.say("callback_booked", conversation.language, label=choice["label"])]
+    return [wording.say("callback_booked", languages.current(session, conversation), label=choice["label"])]
 
 
 def after_fallbacks(session: Session, conversation: Conversation, inbound_id: int, replies: list[dict[str, Any]],
@@ -156,7 +157,8 @@ def after_fallbacks(session: Session, conversation: Conversation, inbound_id: in
     queued = handoff_queue.request(session, conversation.id, "repeated_fallback", rule_id="HO-1",
                                    account_id=account_id)
     text, buttons = next_steps(session, queued, hours, support_contact, now)
-    escalated: dict[str, Any] = {"text": wording.say("still_not_getting_it", conversation.language, text=text)}
+    speaks = languages.current(session, conversation)
+    escalated: dict[str, Any] = {"text": wording.say("still_not_getting_it", speaks, text=text)}
     if buttons:
         escalated["buttons"] = buttons
     return [r for i, r in enumerate(replies) if i not in hits] + [escalated]

@@ -22,6 +22,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences, outreach_order, propensity, wording
+from bot import language as languages
 from bot.agents import auth, users
 from bot.compliance import esign, holds
 from bot.db.models import (
@@ -193,7 +194,7 @@ LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 
 def conversation_language(session: Session, handoff: Handoff) -> str:
     conversation = session.get(Conversation, handoff.conversation_id)
-    return (conversation.language if conversation is not None else None) or "en"
+    return languages.current(session, conversation) if conversation is not None else "en"
 
 
 def _check_language(session: Session, handoff_id: str, user: User, now: datetime) -> None:
@@ -338,7 +339,7 @@ def summary(session: Session, handoff: Handoff, now: datetime | None = None) -> 
     return Summary(
         channel=conversation.channel if conversation else "?",
         verified=bool(conversation and conversation.verified_at),
-        language=LANGUAGE_NAMES.get((conversation.language if conversation else None) or "en", "English"),
+        language=LANGUAGE_NAMES.get(languages.current(session, conversation) if conversation else "en", "English"),
         debtor_messages=counts.get("debtor", 0), bot_messages=counts.get("bot", 0), blocked=blocked,
         last_debtor_text=(recent[0] if recent else "")[:140],
         reasons=[REASON_LABELS.get(r, r.replace("_", " ")) for r in reasons],

@@ -27,6 +27,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot import audit, wording
+from bot import language as languages
 from bot.db.models import Account, ContactPreference, Conversation, Debtor, EsignConsent, Message, ScheduledMessage
 
 CHANNEL = "email"
@@ -197,7 +198,7 @@ def question_due(session: Session, conversation: Conversation) -> dict[str, obje
         or_(*(Message.text.contains(mark) for mark in QUESTION_MARKS))).limit(1))
     if asked is not None:
         return None
-    speaks = conversation.language
+    speaks = languages.current(session, conversation)
     return {"text": wording.say("esign_question", speaks, address=masked(address)), "buttons": buttons(speaks)}
 
 
@@ -220,7 +221,7 @@ def answer(session: Session, conversation: Conversation, inbound: Message, now: 
            answer_message_id=inbound.id)
     for notice in _waiting_notices(session, debtor.id, address):
         notice.not_before = now  # goes now: by email after a yes, to the print queue after a no (the gate decides)
-    speaks = conversation.language
+    speaks = languages.current(session, conversation)
     return [wording.say("esign_consented", speaks, address=masked(address)) if consented else
             wording.say("esign_declined", speaks)]
 

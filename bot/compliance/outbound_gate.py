@@ -109,7 +109,7 @@ def check_reply(session: Session, conversation: Conversation | None, text: str, 
         return Verdict(True, text)
     if sender_role == "agent" and conversation.channel in ("sms", "email") and conversation.verified_at is not None:
         # DISC-2: every text or email a person sends says it too, in the conversation's language
-        text = tone.with_debt_collector_notice(text, conversation.language)
+        text = tone.with_debt_collector_notice(text, language.current(session, conversation))
     return _inconvenient_time(session, conversation, preference, text, now)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences, handoff, wording
+from bot import language as languages
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
 from bot.compliance import cues, keywords
@@ -78,7 +79,7 @@ def crisis_cue(session: Session, conversation_id: str, text: str) -> list[str]:
     _cancel_scheduled(session, accounts, "VUL-2")
     audit.record(session, "crisis_cue", rule_id="VUL-2", conversation_id=conversation_id, account_id=account_id)
     handoff.request(session, conversation_id, "crisis", rule_id="VUL-2", account_id=account_id)
-    return [wording.say("crisis_line", conversation.language if conversation is not None else None)]
+    return [wording.say("crisis_line", languages.current(session, conversation) if conversation is not None else None)]
 
 
 def military_cue(session: Session, conversation_id: str, text: str, support_contact: str) -> list[str]:
@@ -92,8 +93,8 @@ def military_cue(session: Session, conversation_id: str, text: str, support_cont
     accounts = accounts_in_scope(session, conversation)
     if not _flag_military(session, conversation_id, accounts[0].id if accounts else None):
         return []
-    return [wording.say("military_reply", conversation.language if conversation is not None else None,
-                        support=support_contact)]
+    speaks = languages.current(session, conversation) if conversation is not None else None
+    return [wording.say("military_reply", speaks, support=support_contact)]
 
 
 def _flag_military(session: Session, conversation_id: str, account_id: str | None) -> bool:
@@ -151,7 +152,8 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
         contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
                                     via="natural language", conversation_id=conversation_id, now=now)
 
-        return [keywords.stop_reply(conversation.channel, conversation.language)]  # one wording per language
+        # One wording per language.
+        return [keywords.stop_reply(conversation.channel, languages.current(session, conversation))]
     if intent == "wrong_person":
         contact_preferences.mark_wrong_party(session, conversation.channel, conversation.external_id,
                                              conversation_id=conversation_id, now=now)
@@ -175,7 +177,7 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
         handoff.request(session, conversation_id, rule.handoff_reason, rule_id=rule.rule_id, account_id=account_id)
     verified = conversation is not None and conversation.verified_at is not None
     key = f"{rule.key}_verified" if verified and rule.verified_reply else rule.key
-    language = conversation.language if conversation is not None else None
+    language = languages.current(session, conversation) if conversation is not None else None
     replies.append(wording.say(key, language, support=support_contact))  # DISC-3: neutral in either language
     return replies
 

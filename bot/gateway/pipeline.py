@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from bot import agents, audit, contact_preferences, conversations, feedback, language, wording
+from bot import language as languages
 from bot.agents import escalation
 from bot.agents import queue as agent_queue
 from bot.agents.hours import AgentHours
@@ -529,7 +530,7 @@ class Pipeline:
             posted = outbox.post_replies(session, conversation, drafts, window=window)
             if not any(p.sent for p in posted) and not received.agent_owned and not received.opted_out:
                 # Never a dead end: something safe always goes back (an agent answers an owned conversation).
-                safe = wording.say("safe_reply", conversation.language)
+                safe = wording.say("safe_reply", languages.current(session, conversation))
                 posted += outbox.post_replies(session, conversation, [Draft(safe)], window=window)
             if not received.agent_owned and status == "processed" and any(p.sent for p in posted):
                 # The bot's end of a conversation: one feedback question, never over a pending form or choice.

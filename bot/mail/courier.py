@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from bot import audit, contact_preferences
+from bot import language as languages
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, EmailMessage, Message
@@ -56,7 +57,7 @@ class EmailCourier:
         words = f"{posted.sender_name}: {posted.text}" if posted.sender_name else posted.text
         with session_scope(self.engine) as session:  # a reply in the conversation: its language
             conversation = session.get(Conversation, posted.conversation_id) if posted.conversation_id else None
-            speaks = conversation.language if conversation is not None else None
+            speaks = languages.current(session, conversation) if conversation is not None else None
         message = compose.build(
             language=speaks, kind=posted.kind, text=render_reply(words, posted.buttons), to=address,
             sender=self.settings.email_from,

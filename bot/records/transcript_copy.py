@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences, wording
+from bot import language as languages
 from bot.db.models import Conversation, Debtor, TranscriptEntry
 from bot.messaging import outbox
 from bot.records.transcript import messages_as_recorded
@@ -86,7 +87,7 @@ def render(session: Session, conversation: Conversation, upto_seq: int) -> str:
 
 def request_copy(session: Session, conversation: Conversation, now: datetime) -> list[str]:
     """Queue the copy for the verified debtor's email address; the reply says what happens (or why not)."""
-    speaks = conversation.language
+    speaks = languages.current(session, conversation)
     if conversation.verified_at is None or conversation.debtor_id is None:
         return [wording.say("copy_not_verified", speaks)]
     debtor = session.get(Debtor, conversation.debtor_id)

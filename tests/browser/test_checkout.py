@@ -219,12 +219,12 @@ def test_a_plans_first_payment_page_fills_in_nothing_and_chooses_nothing_for_the
 
 
 def test_a_spanish_speaking_debtor_gets_stripes_page_in_spanish_whatever_the_browser_says(pay_env, new_page):
-    """Issue 23: Settle asks Stripe Checkout for locale "es-419" (Latin American Spanish) when the debtor speaks Spanish, and the page a payer
-    sees is in Spanish on an English browser, and so are our pages before and after it (cancelled, thank you); a
-    debtor whose language is not known gets "auto" (the browser's). Mutations tried: checkout_locale returning
-    "auto" always (the page came in English); service.known_link_language returning None (the thank-you page came
-    in English); pay_routes._language ignoring the browser (the cancelled page of an unknown debtor came in
-    English to a Spanish browser)."""
+    """Issue 23: Settle asks Stripe Checkout for locale "es-419" (Latin American Spanish) when the debtor speaks
+    Spanish, and the page a payer sees is in Spanish on an English browser, and so are our pages before and after
+    it (cancelled, thank you); a debtor whose language is not known gets "auto" (the browser's). Mutations tried:
+    checkout_locale returning "auto" always (the page came in English); service.known_link_language returning None
+    (the thank-you page came in English); pay_routes._language ignoring the browser (the cancelled page of an
+    unknown debtor came in English to a Spanish browser)."""
     conversation_id, account_id = verified_debtor(pay_env.engine, balance_cents=30000)
     with session_scope(pay_env.engine) as session:
         session.get(Account, account_id).debtor.language = "es"

@@ -128,6 +128,9 @@ class Step:
 # Issue 23's conversation, one step a line: the plan, the pay link and the dispute's follow-ups are added here as
 # their Spanish wording lands (bot/wording/es.py, domain/), e.g.
 #   Step("quiero un plan de pagos", ("...",)), Step("pagar ahora", ("https://",)).
+# Words of the English answers that no Spanish answer has: any of them on screen is a text that missed its language.
+ENGLISH_TELLS = (" you ", "You ", "Your ", " your ", "Please", "Thank", " the ")
+
 SPANISH_CONVERSATION = [
     # DISC-3 / ID-1: nothing about a debt before the person is verified, and the question in Spanish
     Step("hola, quiero saber cuanto debo", ("¿Cuál es su fecha de nacimiento?",), never=("$", "Acme Bank")),
@@ -136,6 +139,12 @@ SPANISH_CONVERSATION = [
     # DISC-1 in Spanish before the balance, then the balance and what to do next
     Step("SET-100001", ("Esta es una comunicación de un cobrador de deudas.",
                         "Su saldo con Acme Bank (cuenta que termina en 0001) es $1,234.56.", "plan de pagos")),
+    # A plan in Spanish: how much and how often, the options, the terms, an explicit "sí" (PLAN-1, PLAN-2), and the
+    # pay link for the first payment, with Spanish dates and US money
+    Step("quiero un plan de pagos", ("Le puedo ayudar a hacer un plan.", "¿Cuánto puede pagar, y cada cuándo?")),
+    Step("$150 al mes", ("Estas son sus opciones:", "para elegir")),
+    Step("1", ("Responda SÍ para aceptar estos términos",)),
+    Step("si", ("Su plan está listo. Su referencia es PLN-", "Este es su enlace seguro para pagar $150.00")),
     # DSP-1: a dispute, in Spanish, confirmed with the amount
     Step("esa deuda no es mia", ("¿Qué parte no reconoce?", "No es mía")),
     Step("3", ("anoté su disputa de $1,234.56 en la cuenta que termina en 0001",)),
@@ -143,10 +152,11 @@ SPANISH_CONVERSATION = [
 
 
 def test_a_whole_conversation_in_spanish_in_the_widget(running_stack, new_page):
-    """Verify and balance (and a dispute) in Spanish on a Spanish browser, every bot answer and every label of the
-    widget in Spanish on screen, and nothing of the English interface. Mutation tried: the server's
-    WebChannel._language saying "en" after a turn (the widget relabelled itself in English after the first answer:
-    the log "Mensajes del chat" was gone)."""
+    """Verify, balance, a plan with its pay link, and a dispute, in Spanish on a Spanish browser, every bot answer
+    and every label of the widget in Spanish on screen, and nothing of the English interface. Mutations tried: the
+    server's WebChannel._language saying "en" after a turn (the widget relabelled itself in English after the first
+    answer: the log "Mensajes del chat" was gone); the E-SIGN question read `conversation.language` (None: the
+    language was the browser's, kept on the address) instead of language.current, and came in English."""
     page = new_page(locale="es-US")
     page.goto(running_stack.config.gateway_url + "/")
     expect(page.get_by_role("heading", name="¿Preguntas sobre su cuenta?")).to_be_visible()
@@ -162,6 +172,7 @@ def test_a_whole_conversation_in_spanish_in_the_widget(running_stack, new_page):
         expect(page.locator(".typing")).to_be_hidden(timeout=60_000)
         said = chat.inner_text()
         assert [text for text in step.never if text in said] == [], (step.say, said)
+        assert [text for text in ENGLISH_TELLS if text in said] == [], (step.say, said)
         _spanish_interface(page)
     widget = page.locator(HOST).inner_text()
     for english in ("Type a message", "Chat with us", "Automated assistant", "End chat", "Send"):

@@ -33,6 +33,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from bot import agents, audit, feedback, wording
+from bot import language as languages
 from bot.agents import auth, canned, notes, queue, replies, users
 from bot.agents.auth import SignedIn
 from bot.agents.hours import AgentHours
@@ -449,7 +450,7 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
                 handoff.claimed_by == user.id or users.can_reassign(user)),
             "assignable": users.assignable(session) if users.can_reassign(user) else [],
             "outcomes": queue.OUTCOMES, "reason_labels": queue.REASON_LABELS,
-            "canned": [(c.id, c.title, c.render(user.display_name, conversation.language))
+            "canned": [(c.id, c.title, c.render(user.display_name, languages.current(session, conversation)))
                        for c in canned.default()],
         }
     return context
