@@ -11,7 +11,9 @@ and never:
   - outside the debtor's live session (a survey never starts a contact of its own: TIME-2 covers a reply only) or
     outside 08:00-20:59 in the debtor's time zones or in a time they marked inconvenient (TIME-1: the question is
     the bot's own initiative, not an answer to what they asked);
-  - more than once per conversation (the table's unique constraint holds it even under a race);
+  - more than once per session of a conversation (the table's unique constraint holds it even under a race), or
+    within REST of the last question to this conversation: an SMS number or an email address is one conversation
+    for years, and a person who writes every week is not surveyed every week;
   - while a form or a choice is pending (the caller says so: a form active after the turn, buttons in its replies,
     or the last message a choice), so a digit typed next answers the menu or the plan pick, never this question.
 
@@ -61,6 +63,7 @@ THANKS_FOR_SCORE = wording.say("feedback_thanks_score")
 THANKS_FOR_COMMENT = wording.say("feedback_thanks_comment")
 SCORE_WAIT = timedelta(minutes=30)  # after the question, a bare digit is its answer for this long
 COMMENT_WAIT = timedelta(minutes=15)  # after the thanks, the next message is the comment for this long
+REST = timedelta(days=30)  # between two questions to one conversation: a survey, not a habit
 COMMENT_LIMIT = 1000
 
 # What a conversation is about: the debtor's last request in this session, by its NLU reading. These readings are
@@ -115,9 +118,27 @@ def refusal(session: Session, conversation: Conversation, now: datetime,
     zones = outbound_gate.conversation_zones(session, conversation)
     if not contact_window.allowed_now(now, zones, outbound_gate.inconvenient_times(preference)):
         return Refusal("TIME-1", "outside 08:00-20:59 local or in a time the debtor marked inconvenient")
-    if session.scalar(select(FeedbackRequest.id).where(FeedbackRequest.conversation_id == conversation.id)):
-        return Refusal(None, "asked once already in this conversation")
+    asked = session.execute(select(FeedbackRequest.session_started_at, FeedbackRequest.asked_at)
+                            .where(FeedbackRequest.conversation_id == conversation.id)
+                            .order_by(FeedbackRequest.asked_at.desc()).limit(1)).first()
+    if asked is not None and _same_instant(asked.session_started_at, session_of(conversation)):
+        return Refusal(None, "asked once already in this session")
+    if asked is not None and now - _aware(asked.asked_at) < REST:
+        return Refusal(None, f"asked less than {REST.days} days ago")
     return None
+
+
+def session_of(conversation: Conversation) -> datetime:
+    """The session the conversation is in now: when it started (the gateway starts one after an idle gap)."""
+    return _aware(conversation.session_started_at or conversation.started_at)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+
+
+def _same_instant(a: datetime, b: datetime) -> bool:
+    return _aware(a) == _aware(b)
 
 
 def topic(session: Session, conversation: Conversation) -> str | None:
@@ -175,10 +196,11 @@ def ask(session: Session, conversation: Conversation, *, ended_by: str, intent: 
     if not posted.sent:
         return posted
     try:
-        with session.begin_nested():  # at most one per conversation, even when two ends race
+        with session.begin_nested():  # at most one per session, even when two ends race
             session.add(FeedbackRequest(conversation_id=conversation.id, channel=conversation.channel,
                                         ended_by=ended_by, agent_id=agent_id, handoff_id=handoff_id, intent=intent,
-                                        question_message_id=posted.message_id, asked_at=now))
+                                        question_message_id=posted.message_id,
+                                        session_started_at=session_of(conversation), asked_at=now))
     except IntegrityError:
         return None
     audit.record(session, "feedback_asked", conversation_id=conversation.id,

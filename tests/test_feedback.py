@@ -75,6 +75,37 @@ def test_a_goodbye_after_a_request_gets_the_question_once_through_the_outbox(eng
         assert _not_asked_rules(session, conversation.id) == [None]
 
 
+def _new_session(session, conversation, at: datetime) -> None:
+    """The debtor comes back after the idle gap (the gateway starts a session), asks something and says goodbye."""
+    conversation.session_started_at = at - timedelta(minutes=3)
+    for text, intent, minutes in (("what do I owe now?", "check_balance", 3), ("bye", "goodbye", 1)):
+        _say(session, conversation, text, at - timedelta(minutes=minutes)).intent = intent
+    conversations.record_message(session, conversation, direction="out", sender_role="bot", text="You owe ...",
+                                 status="sent", at=at - timedelta(minutes=2))
+    session.flush()
+
+
+def test_the_same_number_is_asked_again_in_a_later_session_but_not_within_thirty_days(engine):
+    """An SMS number is one conversation for years, each visit a session of it: the question is asked at most once
+    per session and rests feedback.REST (30 days) between two asks; a visit after that is asked again. Mutations
+    tried: the REST check removed (the visit 10 days later was asked); the session key left out of the check and
+    the constraint (once per conversation: the visit 40 days later was not asked)."""
+    with session_scope(engine) as session:
+        conversation, _ = _ended_conversation(session)
+        assert feedback.after_bot_turn(session, conversation, "goodbye", choice_pending=False, now=NOON_LA)
+        soon = NOON_LA + timedelta(days=10)
+        _new_session(session, conversation, soon)
+        assert feedback.after_bot_turn(session, conversation, "goodbye", choice_pending=False, now=soon) is None
+        later = NOON_LA + timedelta(days=40)
+        _new_session(session, conversation, later)
+        asked = feedback.after_bot_turn(session, conversation, "goodbye", choice_pending=False, now=later)
+        assert asked is not None and asked.sent
+        reasons = [detail["reason"] for detail in session.scalars(select(AuditEvent.detail).where(
+            AuditEvent.conversation_id == conversation.id, AuditEvent.kind == "feedback_not_asked"))]
+        assert reasons == ["asked less than 30 days ago"]
+        assert len(session.scalars(select(FeedbackRequest)).all()) == 2
+
+
 def test_no_question_over_a_pending_choice_after_small_talk_or_without_a_goodbye(engine):
     """A form or buttons pending: a digit typed next belongs to them, so nothing is armed. A goodbye after small
     talk only ended nothing. Another intent is not an end.

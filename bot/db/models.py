@@ -798,10 +798,12 @@ class PolicyVersion(Base):
 class FeedbackRequest(Base):
     """The one question asked at the end of a conversation (bot/feedback.py): when it was asked and by whose end
     (the bot's goodbye or an agent's resolve), and the debtor's answer: a score of 1-5 and an optional comment
-    (stored redacted, like every inbound message). At most one per conversation (the unique constraint)."""
+    (stored redacted, like every inbound message). At most one per session of a conversation (the unique
+    constraint): an SMS number or an email address is one conversation for years, each visit a session of it."""
 
     __tablename__ = "feedback_requests"
-    __table_args__ = (UniqueConstraint("conversation_id", name="uq_feedback_requests_conversation"),)
+    __table_args__ = (UniqueConstraint("conversation_id", "session_started_at",
+                                       name="uq_feedback_requests_conversation_session"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("fbk"))
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
@@ -811,6 +813,10 @@ class FeedbackRequest(Base):
     handoff_id: Mapped[str | None] = mapped_column(ForeignKey("handoffs.id"))
     intent: Mapped[str | None] = mapped_column(String(60))  # what the conversation was about (its last request)
     question_message_id: Mapped[int] = mapped_column(Integer)
+    # The session it was asked in (Conversation.session_started_at then; its start when it had none). Not given
+    # (a row made outside bot/feedback.py: the demo, tests): the time it was asked, a session of its own.
+    session_started_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=lambda context: context.get_current_parameters()["asked_at"])
     asked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     score: Mapped[int | None] = mapped_column(Integer)
     score_message_id: Mapped[int | None] = mapped_column(Integer)
