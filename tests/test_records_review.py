@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from bot import audit, conversations
 from bot.agents import users
 from bot.db import session_scope
-from bot.db.models import AuditEvent, Conversation, ConversationFlag
+from bot.db.models import AuditEvent, Conversation, ConversationFlag, ConversationReview
 from bot.records import export, review, search
 from bot.records.review_redaction import for_review
 from tests.conftest import add_debtor
@@ -155,10 +155,11 @@ def test_a_broad_search_counts_to_a_thousand_and_says_more_pages_still_open(engi
 
 
 def test_the_count_of_a_flag_or_outcome_search_is_the_number_of_conversations_its_pages_list(engine: Engine) -> None:
-    """Issue 22: a flag or handoff-outcome search counts from that table's own index (bot/records/search.py
-    `_counted`), the pages still walk the conversations. Whatever the filters, the count must be the pages' rows: a
-    conversation flagged twice or handed off twice is one match, and the other filters still apply. Mutation tried:
-    the count's `.distinct()` removed: 20 counted where the pages list 17."""
+    """Issue 22: a flag, handoff-outcome or review-status search counts from that table's own index
+    (bot/records/search.py `_counted`), the pages still walk the conversations. Whatever the filters, the count must
+    be the pages' rows: a conversation flagged twice or handed off twice is one match, and the other filters still
+    apply. Mutations tried: the count's `.distinct()` removed (20 counted where the pages list 17); the review
+    status filter dropped from the count (more counted than listed)."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
@@ -181,14 +182,18 @@ def test_the_count_of_a_flag_or_outcome_search_is_the_number_of_conversations_it
             {"id": f"hof_count{n:03d}", "conversation_id": f"cnv_count{rng.randrange(60):03d}", "reason": "asked",
              "priority": 0, "status": "resolved", "created_at": start, "outcome": rng.choice(outcomes),
              "claimed_by": rng.choice(agents), "resolved_by": rng.choice(agents)} for n in range(50)])
+        connection.execute(sa.insert(ConversationReview.__table__), [
+            {"conversation_id": f"cnv_count{n:03d}", "status": rng.choice(("reviewed", "escalated", "unreviewed")),
+             "updated_at": start} for n in range(0, 60, 2)])
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(flag=st.sampled_from((None, "dispute", "crisis")), outcome=st.sampled_from((None, *outcomes)),
            agent=st.sampled_from((None, *agents)), channel=st.sampled_from((None, "web", "sms")),
-           after=st.sampled_from((None, 0, 20, 45)))
+           after=st.sampled_from((None, 0, 20, 45)),
+           review=st.sampled_from((None, "reviewed", "escalated", "unreviewed")))
     def count_matches_pages(flag: str | None, outcome: str | None, agent: str | None, channel: str | None,
-                            after: int | None) -> None:
-        filters = search.Filters(flag=flag, outcome=outcome, agent_id=agent, channel=channel,
+                            after: int | None, review: str | None) -> None:
+        filters = search.Filters(flag=flag, outcome=outcome, agent_id=agent, channel=channel, review_status=review,
                                  started_from=None if after is None else start + timedelta(hours=after))
         with session_scope(engine) as session:
             page = search.search(session, filters, page_size=100)
