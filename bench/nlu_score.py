@@ -67,6 +67,8 @@ class DatasetScore:
     per_intent: dict[str, IntentScore]
     top_confusions: list[dict[str, Any]] = field(default_factory=list)
     unknown_gold_intents: list[str] = field(default_factory=list)  # labels the model was never trained on
+    # --fallback-thresholds: the same figures had the FallbackClassifier used another threshold
+    fallback_sweep: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_rows(path: Path) -> list[tuple[str, str]]:
@@ -151,13 +153,50 @@ def report(result: DatasetScore) -> str:
         parts += ["", table(["gold", "predicted", "count"],
                             [[c["gold"], c["predicted"], c["count"]] for c in result.top_confusions],
                             title="Most frequent mistakes")]
+    if result.fallback_sweep:
+        parts += ["", table(
+            ["fallback threshold", "macro-F1", "lowest intent F1", "out_of_scope recall", "in-scope rejected"],
+            [[fmt(r["threshold"], 2), fmt(r["macro_f1_in_scope"], 3), fmt(r["min_intent_f1"], 3),
+              pct(r["out_of_scope_recall"]), pct(r["in_scope_rejected"])] for r in result.fallback_sweep],
+            title=f"Had the FallbackClassifier used another threshold (ambiguity threshold "
+                  f"{result.fallback_sweep[0]['ambiguity_threshold']})")]
     if result.unknown_gold_intents:
         parts += ["", "WARNING: labels the model does not know (they can never be predicted): "
                   + ", ".join(result.unknown_gold_intents)]
     return "\n".join(parts)
 
 
-async def run(model: Path, csvs: list[Path]) -> tuple[list[DatasetScore], str, int]:
+def classifier_ranking(parsed: dict[str, Any]) -> tuple[str, float, float]:
+    """The classifier's own top intent, its confidence and the runner-up's, before the FallbackClassifier (which
+    puts nlu_fallback in front of the classifier's ranking when it fires)."""
+    ranking = [r for r in parsed.get("intent_ranking") or [] if r.get("name") != NLU_FALLBACK]
+    if not ranking:
+        return NLU_FALLBACK, 0.0, 0.0
+    return ranking[0]["name"], ranking[0]["confidence"], ranking[1]["confidence"] if len(ranking) > 1 else 0.0
+
+
+def fallback_sweep(
+    path: Path, gold: list[str], rankings: list[tuple[str, float, float]], thresholds: list[float],
+    ambiguity: float, domain_intents: set[str],
+) -> list[dict[str, Any]]:
+    """The figures had the FallbackClassifier used each threshold (same ambiguity threshold): the classifier is
+    the same model whatever the threshold, so choosing one needs no retraining, only a tuning set."""
+    sweep = []
+    for threshold in thresholds:
+        predicted = [OUT_OF_SCOPE if top == NLU_FALLBACK or c1 < threshold or c1 - c2 < ambiguity else top
+                     for top, c1, c2 in rankings]
+        result = score(path, gold, predicted, 0, [0.0], domain_intents)
+        f1s = [s.f1 for i, s in result.per_intent.items() if i != OUT_OF_SCOPE]
+        sweep.append({"threshold": threshold, "ambiguity_threshold": ambiguity,
+                      "macro_f1_in_scope": result.macro_f1_in_scope, "min_intent_f1": min(f1s) if f1s else None,
+                      "out_of_scope_recall": result.out_of_scope_recall,
+                      "in_scope_rejected": result.in_scope_rejected})
+    return sweep
+
+
+async def run(
+    model: Path, csvs: list[Path], thresholds: list[float] | None = None, ambiguity: float = 0.05,
+) -> tuple[list[DatasetScore], str, int]:
     from rasa import __version__ as rasa_version
     from rasa.core.agent import Agent
 
@@ -175,18 +214,22 @@ async def run(model: Path, csvs: list[Path]) -> tuple[list[DatasetScore], str, i
     for path, rows in datasets:
         if not rows:
             raise SystemExit(f"nlu_score: {path} has no rows")
-        gold, predicted, timings_ms, fallbacks = [], [], [], 0
+        gold, predicted, timings_ms, fallbacks, rankings = [], [], [], 0, []
         for text, intent in rows:
             start = time.perf_counter()
             parsed = await agent.parse_message(text)
             timings_ms.append((time.perf_counter() - start) * 1000)
+            rankings.append(classifier_ranking(parsed))
             name = (parsed.get("intent") or {}).get("name") or NLU_FALLBACK
             if name == NLU_FALLBACK:
                 fallbacks += 1
                 name = OUT_OF_SCOPE
             gold.append(intent)
             predicted.append(name)
-        results.append(score(path, gold, predicted, fallbacks, timings_ms, domain_intents))
+        result = score(path, gold, predicted, fallbacks, timings_ms, domain_intents)
+        if thresholds:
+            result.fallback_sweep = fallback_sweep(path, gold, rankings, thresholds, ambiguity, domain_intents)
+        results.append(result)
     return results, rasa_version, len(warmup)
 
 
@@ -214,6 +257,11 @@ def main(argv: list[str] | None = None) -> int:
                              "default: bench/data/external_heldout.csv and own_heldout_v2.csv)")
     parser.add_argument("--json", type=Path,
                         help="where to write the results (default bench/out/nlu-<time>.json)")
+    parser.add_argument("--fallback-thresholds", type=lambda v: [float(x) for x in v.split(",")],
+                        help="also score as if the FallbackClassifier had used each of these thresholds, e.g. "
+                             "0.5,0.6,0.7 (choose on a tuning set such as own_dev.csv, never on a held-out set)")
+    parser.add_argument("--ambiguity-threshold", type=float, default=0.05,
+                        help="with --fallback-thresholds: the ambiguity threshold to apply (config.yml's)")
     args = parser.parse_args(argv)
 
     csvs = args.csvs or list(DEFAULT_CSVS)
@@ -223,7 +271,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     quiet_rasa()
-    results, rasa_version, warmup = asyncio.run(run(args.model, csvs))
+    results, rasa_version, warmup = asyncio.run(
+        run(args.model, csvs, args.fallback_thresholds, args.ambiguity_threshold))
 
     print("Predicted nlu_fallback is counted as out_of_scope: the bot re-prompts for both.\n")
     print("\n\n".join(report(r) for r in results))

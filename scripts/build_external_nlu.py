@@ -7,13 +7,16 @@ It holds CLINC150 and Banking77 utterances mapped to our intents; see ../shared/
 The split is deterministic and depends only on the text:
     held out  <=>  int(sha1(text.strip().lower()).hexdigest(), 16) % 5 == 0
 
-Held-out rows (all intents, including extra_charge_on_statement) go to bench/data/external_heldout.csv.
+Held-out rows (all intents, including extra_charge_on_statement) go to bench/data/external_heldout.csv: the
+never-tune part. Every other row is the tune side.
 Training rows go to data/nlu/external.yml, after:
   * dropping rows whose source ends with ':extra_charge_on_statement' (weak match for dispute_debt);
   * skipping rows whose text already appears in the hand-written data/nlu/*.yml files (compared
     case-insensitively, ignoring punctuation and repeated whitespace, which the tokenizer ignores too);
   * de-duplicating on the same normal form;
   * down-sampling dispute_debt to at most 160 rows, lowest sha1 first, so it does not dominate.
+The dispute_debt rows the down-sampling leaves out go to bench/data/external_tune_unused.csv: tune side, never
+trained on, so a tuning set (bench/README.md).
 
 Standard library only; runs with any Python 3.10+:
     python3 scripts/build_external_nlu.py [--check]
@@ -37,6 +40,8 @@ CSV_PATH = (ROOT / ".." / "shared" / "data" / "external_intents_dev.csv").resolv
 NLU_DIR = ROOT / "data" / "nlu"
 OUT_YML = NLU_DIR / "external.yml"
 OUT_HELDOUT = ROOT / "bench" / "data" / "external_heldout.csv"
+# Tune-side rows that the down-sampling leaves out of training: a tuning set for Banking77-style disputes.
+OUT_TUNE_UNUSED = ROOT / "bench" / "data" / "external_tune_unused.csv"
 
 HELDOUT_MODULUS = 5
 DISPUTE_CAP = 160
@@ -111,7 +116,10 @@ def read_rows(csv_path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def split(rows, hand_written):
+def split(
+    rows: list[dict[str, str]], hand_written: dict[str, str],
+) -> tuple[list[tuple[str, str]], dict[str, list[str]], Counter, list[tuple[str, str]]]:
+    """(held out, training by intent, stats, tune-side rows left out of training by the down-sampling)"""
     held_out, training, stats = [], {}, Counter()
     seen_training: set[str] = set()
     for row in rows:
@@ -134,11 +142,13 @@ def split(rows, hand_written):
         seen_training.add(key)
         training.setdefault(intent, []).append(text)
 
-    capped = training.get(DOWNSAMPLED_INTENT, [])
+    capped, unused = training.get(DOWNSAMPLED_INTENT, []), []
     if len(capped) > DISPUTE_CAP:
         stats[f"down-sampled {DOWNSAMPLED_INTENT}"] += len(capped) - DISPUTE_CAP
-        training[DOWNSAMPLED_INTENT] = sorted(capped, key=text_hash)[:DISPUTE_CAP]
-    return held_out, training, stats
+        ordered = sorted(capped, key=text_hash)
+        training[DOWNSAMPLED_INTENT] = ordered[:DISPUTE_CAP]
+        unused = [(clean_example(text), DOWNSAMPLED_INTENT) for text in ordered[DISPUTE_CAP:]]
+    return held_out, training, stats, unused
 
 
 HEADER = """\
@@ -188,11 +198,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"external data set not found: {args.csv}")
     rows = read_rows(args.csv)
     hand_written = hand_written_examples(NLU_DIR)
-    held_out, training, stats = split(rows, hand_written)
-    yml, heldout_csv = render_yaml(training), render_csv(held_out)
+    held_out, training, stats, unused = split(rows, hand_written)
+    yml, heldout_csv, unused_csv = render_yaml(training), render_csv(held_out), render_csv(unused)
 
     if args.check:
-        stale = [p for p, body in ((OUT_YML, yml), (OUT_HELDOUT, heldout_csv))
+        stale = [p for p, body in ((OUT_YML, yml), (OUT_HELDOUT, heldout_csv), (OUT_TUNE_UNUSED, unused_csv))
                  if not p.is_file() or p.read_text(encoding="utf-8") != body]
         for path in stale:
             print(f"out of date: {path.relative_to(ROOT)}")
@@ -202,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT_HELDOUT.parent.mkdir(parents=True, exist_ok=True)
     OUT_YML.write_text(yml, encoding="utf-8")
     OUT_HELDOUT.write_text(heldout_csv, encoding="utf-8")
+    OUT_TUNE_UNUSED.write_text(unused_csv, encoding="utf-8")
 
     print(f"read {len(rows)} rows from {args.csv}; {len(hand_written)} hand-written examples")
     for reason, count in sorted(stats.items()):
@@ -212,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"held out -> {OUT_HELDOUT.relative_to(ROOT)}: {len(held_out)} rows")
     for intent, count in sorted(Counter(i for _, i in held_out).items()):
         print(f"  {intent}: {count}")
+    print(f"tune side left out of training -> {OUT_TUNE_UNUSED.relative_to(ROOT)}: {len(unused)} rows")
     return 0
 
 
