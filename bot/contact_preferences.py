@@ -13,7 +13,8 @@ from bot import audit
 from bot.db.models import ContactPreference, ScheduledMessage
 
 
-def _preference(session: Session, channel: str, address: str) -> ContactPreference:
+def preference_for(session: Session, channel: str, address: str) -> ContactPreference:
+    """The address's preferences row, made (empty) when it has none yet."""
     query = select(ContactPreference).where(ContactPreference.channel == channel, ContactPreference.address == address)
     preference = session.scalar(query)
     if preference is None:
@@ -36,7 +37,7 @@ def opt_out(session: Session, channel: str, address: str, *, via: str, conversat
             now: datetime | None = None) -> None:
     """OPT-3: suppress this channel address across all debts; pending bot-initiated messages are cancelled."""
     now = now or datetime.now(timezone.utc)
-    preference = _preference(session, channel, address)
+    preference = preference_for(session, channel, address)
     preference.opted_out_at, preference.opted_out_via, preference.opted_in_at = now, via, None
     cancelled = _cancel_pending(session, channel, address, "OPT-3", "opted out")
     audit.record(session, "opted_out", rule_id="OPT-3", conversation_id=conversation_id, actor="debtor", at=now,
@@ -46,7 +47,7 @@ def opt_out(session: Session, channel: str, address: str, *, via: str, conversat
 def opt_in(session: Session, channel: str, address: str, *, conversation_id: str | None = None,
            now: datetime | None = None) -> None:
     """OPT-3: only a consumer-sent START re-enables the channel."""
-    preference = _preference(session, channel, address)
+    preference = preference_for(session, channel, address)
     preference.opted_out_at, preference.opted_in_at = None, now or datetime.now(timezone.utc)
     audit.record(session, "opted_in", rule_id="OPT-3", conversation_id=conversation_id, actor="debtor",
                  detail={"channel": channel})
@@ -55,7 +56,7 @@ def opt_in(session: Session, channel: str, address: str, *, conversation_id: str
 def mark_wrong_party(session: Session, channel: str, address: str, *, conversation_id: str | None = None,
                      now: datetime | None = None) -> None:
     """ID-4: the address reached someone else; nothing about any debt goes there again."""
-    preference = _preference(session, channel, address)
+    preference = preference_for(session, channel, address)
     preference.wrong_party_at = now or datetime.now(timezone.utc)
     cancelled = _cancel_pending(session, channel, address, "ID-4", "wrong party")
     audit.record(session, "wrong_party_marked", rule_id="ID-4", conversation_id=conversation_id,
@@ -65,7 +66,7 @@ def mark_wrong_party(session: Session, channel: str, address: str, *, conversati
 def mark_bounced(session: Session, channel: str, address: str, *, reason: str, now: datetime | None = None) -> None:
     """EMAIL-1: a mail server refused the address for good (5xx): nothing more is sent to it on that channel;
     what was queued for it is cancelled. Another channel (the phone) is not touched."""
-    preference = _preference(session, channel, address)
+    preference = preference_for(session, channel, address)
     preference.bounced_at = now or datetime.now(timezone.utc)
     cancelled = _cancel_pending(session, channel, address, "EMAIL-1", "address bounced")
     audit.record(session, "address_bounced", rule_id="EMAIL-1", at=now,
@@ -74,7 +75,7 @@ def mark_bounced(session: Session, channel: str, address: str, *, reason: str, n
 
 def record_inbound(session: Session, channel: str, address: str, now: datetime | None = None) -> None:
     """ID-5: a consumer texting from a number is one of the grounds for texting it back within 60 days."""
-    _preference(session, channel, address).last_inbound_at = now or datetime.now(timezone.utc)
+    preference_for(session, channel, address).last_inbound_at = now or datetime.now(timezone.utc)
 
 
 def suppression(session: Session, channel: str, address: str) -> str | None:
@@ -111,7 +112,7 @@ def _suppression_of(preference: ContactPreference | None) -> str | None:
 def revoke_inconvenient_times(session: Session, channel: str, address: str, *, conversation_id: str | None = None,
                               now: datetime | None = None) -> None:
     """TIME-2: the consumer said a time they had marked inconvenient is fine after all."""
-    preference = _preference(session, channel, address)
+    preference = preference_for(session, channel, address)
     revoked, preference.inconvenient_times = preference.inconvenient_times, None
     audit.record(session, "inconvenient_time_revoked", rule_id="TIME-2", conversation_id=conversation_id,
                  actor="debtor", at=now, detail={"channel": channel, "revoked": revoked})

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import wording
+from bot import contact_preferences, wording
 from bot.db.models import ContactPreference, Conversation, Debtor
 
 if TYPE_CHECKING:
@@ -178,12 +178,7 @@ def suggest(session: Session, conversation: Conversation, language: str | None) 
     in it."""
     if language not in wording.LANGUAGES or known(session, conversation) is not None:
         return
-    preference = session.scalar(select(ContactPreference).where(
-        ContactPreference.channel == conversation.channel, ContactPreference.address == conversation.external_id))
-    if preference is None:
-        preference = ContactPreference(channel=conversation.channel, address=conversation.external_id)
-        session.add(preference)
-    preference.language = language
+    contact_preferences.preference_for(session, conversation.channel, conversation.external_id).language = language
 
 
 def set_language(session: Session, conversation: Conversation, language: str, *, confirmed: bool,
@@ -194,12 +189,7 @@ def set_language(session: Session, conversation: Conversation, language: str, *,
     conversation.language_asked_at = None
     if confirmed:
         conversation.language_confirmed_at = now
-    preference = session.scalar(select(ContactPreference).where(
-        ContactPreference.channel == conversation.channel, ContactPreference.address == conversation.external_id))
-    if preference is None:
-        preference = ContactPreference(channel=conversation.channel, address=conversation.external_id)
-        session.add(preference)
-    preference.language = language
+    contact_preferences.preference_for(session, conversation.channel, conversation.external_id).language = language
     if conversation.debtor_id:
         debtor = session.get(Debtor, conversation.debtor_id)
         if debtor is not None:

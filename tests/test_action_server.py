@@ -16,6 +16,18 @@ from tests.conftest import free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 
+
+def _wait_until_healthy(port: int, server: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline and server.poll() is None, "the action server did not start"
+        time.sleep(0.3)
+
 def test_a_failed_action_answers_with_its_name_and_a_call_without_a_domain_is_served(tmp_path):
     """PCI-3: rasa-sdk's own 500 body echoes the whole call, the tracker with the debtor's words, and Rasa logs
     an action server's error body. Mutation tried: install_error_answer not called -> the card number is in the
@@ -25,15 +37,7 @@ def test_a_failed_action_answers_with_its_name_and_a_call_without_a_domain_is_se
     server = subprocess.Popen([sys.executable, "-m", "actions", "--port", str(port)], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "the action server did not start"
-            time.sleep(0.3)
+        _wait_until_healthy(port, server)
         # A tracker that is not an object makes the action fail inside rasa-sdk.
         answer = httpx.post(f"http://127.0.0.1:{port}/webhook", timeout=10,
                             json={"next_action": "action_request_verification", "tracker": "card 4242 4242 4242 4242",
@@ -77,15 +81,7 @@ def test_the_action_server_logs_json_lines_naming_conversation_and_action_and_re
     tracker = {"sender_id": "conv_logs_1", "slots": {}, "latest_message": {"text": "hi"}, "events": [],
                "paused": False, "followup_action": None, "active_loop": {}, "latest_action_name": None}
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and server.poll() is None, "the action server did not start"
-            time.sleep(0.3)
+        _wait_until_healthy(port, server)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:  # one connection: one task
             ran = client.post("/webhook", json={"next_action": "action_ask_id_locator", "tracker": tracker,
                                                 "version": "3.6.21"})
