@@ -330,7 +330,7 @@ def test_a_deferred_question_is_cancelled_not_kept(engine):
     queued copy would be cancelled. Here the inconvenient time is caught first by the window check (TIME-1)."""
     with session_scope(engine) as session:
         conversation, _ = _ended_conversation(session)
-        preference = contact_preferences._preference(session, "sms", PHONE)
+        preference = contact_preferences.preference_for(session, "sms", PHONE)
         preference.inconvenient_times = [{"weekday": None, "start": "11:00", "end": "13:00"}]
         session.flush()
         assert feedback.after_bot_turn(session, conversation, "goodbye", choice_pending=False, now=NOON_LA) is None

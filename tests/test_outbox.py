@@ -184,7 +184,7 @@ def test_TIME_2_at_an_inconvenient_time_one_answer_asks_and_the_rest_waits(sqlit
     with session_scope(sqlite_engine) as session:
         who = _recipient(session, "fresh", NOON)
         conversation = who["conversation"]
-        contact_preferences._preference(session, "sms", who["phone"]).inconvenient_times = [
+        contact_preferences.preference_for(session, "sms", who["phone"]).inconvenient_times = [
             {"weekday": None, "start": "12:00", "end": "13:00", "zone": "America/New_York"}]
         conversation.session_started_at = NOON - timedelta(minutes=2)
         conversations.record_message(session, conversation, direction="in", sender_role="debtor", text="hi",
@@ -303,14 +303,14 @@ def test_TIME_2_yes_to_the_question_lifts_the_inconvenient_time(sqlite_url):
     engine = get_engine(sqlite_url)
     with session_scope(engine) as session:
         conversation = conversations.get_or_create(session, "rest", "time2-yes")
-        contact_preferences._preference(session, "rest", "time2-yes").inconvenient_times = [
+        contact_preferences.preference_for(session, "rest", "time2-yes").inconvenient_times = [
             {"weekday": None, "start": "00:00", "end": "00:00", "zone": "UTC"}]
         conversations.record_message(session, conversation, direction="out", sender_role="bot", status="sent",
                                      text=f"Hello.\n\n{outbound_gate.INCONVENIENT_TIME_QUESTION}")
     rasa = _Rasa()
     result = asyncio.run(_pipeline(sqlite_url, rasa).handle("rest", "time2-yes", "yes"))
     with session_scope(engine) as session:
-        assert contact_preferences._preference(session, "rest", "time2-yes").inconvenient_times is None
+        assert contact_preferences.preference_for(session, "rest", "time2-yes").inconvenient_times is None
         assert session.scalar(select(AuditEvent.rule_id).where(AuditEvent.kind == "inconvenient_time_revoked")) \
             == "TIME-2"
     assert rasa.asked == [] and result.sent[0].text.startswith("Thanks, we'll keep talking now")

@@ -125,20 +125,19 @@ class Step:
     never: tuple[str, ...] = ()  # what must not be on screen after this step
 
 
-# Issue 23's conversation, one step a line: the plan, the pay link and the dispute's follow-ups are added here as
-# their Spanish wording lands (bot/wording/es.py, domain/), e.g.
-#   Step("quiero un plan de pagos", ("...",)), Step("pagar ahora", ("https://",)).
+# Issue 23's conversation, one step a line, on SET-100015 (Tomás Herrera), a demo debtor no other test uses: it
+# ends with a dispute, which holds the account for every later test on the session's shared stack.
 # Words of the English answers that no Spanish answer has: any of them on screen is a text that missed its language.
 ENGLISH_TELLS = (" you ", "You ", "Your ", " your ", "Please", "Thank", " the ")
 
 SPANISH_CONVERSATION = [
     # DISC-3 / ID-1: nothing about a debt before the person is verified, and the question in Spanish
     Step("hola, quiero saber cuanto debo", ("¿Cuál es su fecha de nacimiento?",), never=("$", "Acme Bank")),
-    Step("03/14/1979", ("últimos 4 números de su Seguro Social",), never=("$",)),
-    Step("1234", ("¿Y cuál es su número de cuenta de nuestra carta?",), never=("$",)),
+    Step("03/22/1976", ("últimos 4 números de su Seguro Social",), never=("$",)),
+    Step("4455", ("¿Y cuál es su número de cuenta de nuestra carta?",), never=("$",)),
     # DISC-1 in Spanish before the balance, then the balance and what to do next
-    Step("SET-100001", ("Esta es una comunicación de un cobrador de deudas.",
-                        "Su saldo con Acme Bank (cuenta que termina en 0001) es $1,234.56.", "plan de pagos")),
+    Step("SET-100015", ("Esta es una comunicación de un cobrador de deudas.",
+                        "Su saldo con Acme Bank (cuenta que termina en 0015) es $2,210.45.", "plan de pagos")),
     # A plan in Spanish: how much and how often, the options, the terms, an explicit "sí" (PLAN-1, PLAN-2), and the
     # pay link for the first payment, with Spanish dates and US money
     Step("quiero un plan de pagos", ("Le puedo ayudar a hacer un plan.", "¿Cuánto puede pagar, y cada cuándo?")),
@@ -147,7 +146,7 @@ SPANISH_CONVERSATION = [
     Step("si", ("Su plan está listo. Su referencia es PLN-", "Este es su enlace seguro para pagar $150.00")),
     # DSP-1: a dispute, in Spanish, confirmed with the amount
     Step("esa deuda no es mia", ("¿Qué parte no reconoce?", "No es mía")),
-    Step("3", ("anoté su disputa de $1,234.56 en la cuenta que termina en 0001",)),
+    Step("3", ("anoté su disputa de $2,210.45 en la cuenta que termina en 0015",)),
 ]
 
 
