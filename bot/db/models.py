@@ -369,7 +369,7 @@ class Handoff(Base):
     to be captured (an attorney's contact, a bankruptcy case number)."""
 
     __tablename__ = "handoffs"
-    # The compliance search's outcome filter counts from here (bot/records/search.py; migration 0020).
+    # The compliance search's outcome filter counts from here (bot/records/search.py; migration 0018).
     __table_args__ = (Index("ix_handoffs_outcome_conversation", "outcome", "conversation_id"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("hof"))
@@ -453,7 +453,7 @@ class Payment(Base):
     card_last4: Mapped[str | None] = mapped_column(String(4))
     applied_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
-    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # the recovery KPI (0020)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # the recovery KPI (0018)
     failure_code: Mapped[str | None] = mapped_column(String(60))
     failure_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -632,7 +632,7 @@ class ConversationReview(Base):
     """Where a compliance review of one conversation stands (bot/records/review.py)."""
 
     __tablename__ = "conversation_reviews"
-    # The compliance search's review-status filter counts from here (bot/records/search.py; migration 0020).
+    # The compliance search's review-status filter counts from here (bot/records/search.py; migration 0018).
     __table_args__ = (Index("ix_conversation_reviews_status_conversation", "status", "conversation_id"),)
 
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), primary_key=True)

@@ -1,7 +1,7 @@
 """feedback per session: the question is asked at most once per session of a conversation, not once ever
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06 14:50:00
 
 An SMS number or an email address is one conversation for years; with one question per conversation, a debtor was
@@ -16,8 +16,8 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0021'
-down_revision: Union[str, Sequence[str], None] = '0020'
+revision: str = '0019'
+down_revision: Union[str, Sequence[str], None] = '0018'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,7 +1,7 @@
 """search and KPI indexes: the compliance search counts handoff outcomes and review statuses from their own
 indexes; the recovery KPI reads the payments applied in its range
 
-Revision ID: 0020
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-06 14:00:00
 
@@ -16,7 +16,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0020'
+revision: str = '0018'
 down_revision: Union[str, Sequence[str], None] = '0017'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
