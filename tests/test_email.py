@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from email import message_from_string, policy
+from html import unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from bot.db.models import (
     Account,
     AuditEvent,
     ContactPreference,
+    Debtor,
     EsignConsent,
     MailboxMessage,
     Message,
@@ -273,14 +275,39 @@ def test_EMAIL_2_the_opt_out_link_confirms_on_GET_and_opts_out_only_on_POST(sqli
         assert EMAIL not in page.text
         assert email_preference(sqlite_engine) is None  # GET changes nothing (a link scanner may fetch it)
         done = client.post(url)
-        assert done.status_code == 200 and "We won't email j***@example.com again" in done.text
+        assert done.status_code == 200 and "We won't email j***@example.com again" in unescape(done.text)
         assert email_preference(sqlite_engine).opted_out_via == "email-link"
         assert client.post(url).status_code == 200  # twice: still fine, recorded once
         forged = links.opt_out_token("another-secret", "someone@example.com")
         for token in (forged, "garbage", url.rsplit("/", 1)[1] + "x"):
             bad = client.post(f"{links.PATH}{token}")
-            assert bad.status_code == 400 and "This link doesn't work" in bad.text
+            assert bad.status_code == 400 and "This link doesn't work" in unescape(bad.text)
     assert audit_kinds(sqlite_engine).count(("opted_out", "OPT-3")) == 1
+
+
+def test_EMAIL_2_the_opt_out_page_speaks_the_debtors_language_else_the_browsers(sqlite_engine, mail_server):
+    """Issue 23: a Spanish-speaking debtor's link reads Spanish before and after the button, whatever the browser;
+    an address Settle knows no language for, and a broken link, follow Accept-Language; English stays English.
+    Mutation tried: known_for_address returning None (the Spanish debtor with an English browser read English)."""
+    debtor_with_email(sqlite_engine, consent=False)
+    with session_scope(sqlite_engine) as session:
+        session.scalars(select(Debtor).where(Debtor.email == EMAIL)).one().language = "es"
+    url = links.opt_out_url("", "test-link-secret", EMAIL)
+    stranger = links.opt_out_url("", "test-link-secret", "sam@example.com")
+    english, spanish = {"Accept-Language": "en-US"}, {"Accept-Language": "es-US,es;q=0.9"}
+    with app_client(sqlite_engine, mail_server, mode="production") as client:
+        page = client.get(url, headers=english)
+        assert '<html lang="es">' in page.text and "¿No quiere más emails de nosotros?" in page.text
+        assert "Toque el botón y no vamos a mandar más emails a j***@example.com. Es gratis." in page.text
+        assert "Stop emails" not in page.text
+        done = client.post(url, headers=english)
+        assert "No vamos a mandar más emails a j***@example.com." in done.text and "We won't" not in unescape(done.text)
+        assert "¿No quiere más emails" in client.get(stranger, headers=spanish).text
+        assert "Stop emails from us?" in client.get(stranger, headers=english).text
+        broken = client.get(f"{links.PATH}garbage", headers=spanish)
+        assert broken.status_code == 400 and "Este enlace no funciona" in broken.text
+        assert broken.headers["content-language"] == "es"
+        assert "This link doesn't work" in unescape(client.get(f"{links.PATH}garbage", headers=english).text)
 
 
 def test_EMAIL_2_OPT_3_an_email_opt_out_blocks_the_next_email_and_not_the_next_sms(sqlite_engine, mail_server):

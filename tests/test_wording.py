@@ -171,13 +171,14 @@ DEBTOR_FACING = sorted({*ROOT.glob("actions/*.py"), *ROOT.glob("bot/plans/*.py")
                             "mail/courier.py", "mail/transport.py", "mail/inbound.py",
                             "compliance/esign.py", "compliance/sensitive_requests.py", "compliance/holds.py",
                             "compliance/keywords.py", "compliance/disclosures.py", "compliance/cues.py",
-                            "gateway/web_channel.py", "gateway/rate_limit.py"))})
+                            "gateway/web_channel.py", "gateway/rate_limit.py", "gateway/email_routes.py"))})
 # A sentence: a capitalised word then two or more lower-case ones ("Your plan is set up", "Say 'pay now' ...").
 SENTENCE = re.compile(r"[A-Z][a-z']+(?: [a-z'$,]+){2,}")
 # Calls whose words are for operators, logs or exceptions, never for a debtor.
 NOT_FOR_DEBTORS = {"record", "request", "info", "warning", "error", "debug", "exception", "ValueError", "TypeError",
                    "RuntimeError", "KeyError", "NotConfigured", "PolicyError", "CampaignError", "SystemExit",
-                   "compile", "AgentHoursError", "SmtpUrlError"}
+                   "compile", "AgentHoursError", "SmtpUrlError",
+                   "HTTPException"}  # a webhook's or an API's refusal: read by a provider or a developer
 # Literals that stay outside the catalogues, each with why. Keyed by file and the text's opening words.
 NOT_IN_THE_CATALOGUE = {
     ("bot/reminders.py", "Already queued and due now"): "the operator's report of send-reminders",

@@ -445,4 +445,17 @@ TEXTS: dict[str, str] = {
                        "time."),
     "page_saved_no": "We won't email the notices about your plan.",
     "page_close": "You can close this page.",
+    # The email opt-out page (EMAIL-2), a debtor's: in the address's language when Settle knows it, else the browser's.
+    "optout_title": "Stop emails",
+    "optout_invalid_heading": "This link doesn't work",
+    "optout_invalid_body": "Sorry, we couldn't read this link. It may have been cut short when it was copied.",
+    "optout_invalid_still": "You can still stop our emails: reply STOP to any email from us.",
+    "optout_done_heading": "Done: no more emails",
+    "optout_done_body": "We won't email {address} again.",
+    "optout_done_note": ("This covers email only. Texts, if you get them, are not affected: reply STOP to a text to "
+                         "stop those too. You can still write to us or ask to talk to a person."),
+    "optout_confirm_heading": "Stop emails from us?",
+    "optout_confirm_body": "Tap the button and we'll stop emailing {address}. It's free.",
+    "optout_button": "Stop emails",
+    "optout_confirm_note": "This covers email only. Texts, if you get them, are not affected.",
 }

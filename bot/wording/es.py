@@ -435,4 +435,17 @@ TEXTS: dict[str, str] = {
                        "recibir emails, cuando quiera."),
     "page_saved_no": "No le vamos a mandar por email los avisos sobre su plan.",
     "page_close": "Ya puede cerrar esta página.",
+    # La página para dejar de recibir emails (EMAIL-2).
+    "optout_title": "No más emails",
+    "optout_invalid_heading": "Este enlace no funciona",
+    "optout_invalid_body": "Lo sentimos, no pudimos leer este enlace. Puede que se cortara al copiarlo.",
+    "optout_invalid_still": "Aún puede responder a un email nuestro: escriba ALTO para no recibir más emails.",
+    "optout_done_heading": "Listo: no más emails",
+    "optout_done_body": "No vamos a mandar más emails a {address}.",
+    "optout_done_note": ("Esto es solo para los emails. Si le llegan textos, siguen igual: responda a un texto con "
+                         "ALTO para no recibir más textos. Aún puede escribirnos o pedir hablar con una persona."),
+    "optout_confirm_heading": "¿No quiere más emails de nosotros?",
+    "optout_confirm_body": "Toque el botón y no vamos a mandar más emails a {address}. Es gratis.",
+    "optout_button": "No más emails",
+    "optout_confirm_note": "Esto es solo para los emails. Si le llegan textos, siguen igual.",
 }
