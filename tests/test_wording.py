@@ -185,6 +185,7 @@ NOT_IN_THE_CATALOGUE = {
     ("bot/reminders.py", "Twilio could not be reached"): "the operator's report of send-reminders",
     ("bot/campaigns.py", "Promise to pay"): "a column of the operator's campaign results",
     ("bot/campaigns.py", " No round left"): "the campaign's schedule on the operator's /ops pages",
+    ("bot/campaigns.py", "variants: a Spanish text"): "a problem shown to the operator on the /ops campaign form",
 }
 
 
