@@ -458,4 +458,15 @@ TEXTS: dict[str, str] = {
     "optout_confirm_body": "Tap the button and we'll stop emailing {address}. It's free.",
     "optout_button": "Stop emails",
     "optout_confirm_note": "This covers email only. Texts, if you get them, are not affected.",
+    # The printable validation notice's page (/notices/<token>): the notice itself is the email's fragment.
+    "notice_page_title": "Validation notice: {creditor}, {account}",
+    "notice_page_heading": "Validation notice",
+    "notice_page_hint": ("This is the notice we sent you on {date}. Keep this page, or print it or save it as a PDF "
+                         "with your browser's Print command (Ctrl+P or \u2318P)."),
+    "notice_page_invalid_body": ("Sorry, we couldn't read this link. It may have been cut short when it was copied. "
+                                 "The full notice is also in the email we sent you."),
+    "notice_page_missing_title": "Notice not found",
+    "notice_page_missing_heading": "We can't find this notice",
+    "notice_page_missing_body": ("Sorry, this notice is not in our records any more. The full notice is also in the "
+                                 "email we sent you. You can write to us to ask for another copy."),
 }

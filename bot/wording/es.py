@@ -448,4 +448,14 @@ TEXTS: dict[str, str] = {
     "optout_confirm_body": "Toque el botón y no vamos a mandar más emails a {address}. Es gratis.",
     "optout_button": "No más emails",
     "optout_confirm_note": "Esto es solo para los emails. Si le llegan textos, siguen igual.",
+    "notice_page_title": "Aviso de validación: {creditor}, {account}",
+    "notice_page_heading": "Aviso de validación",
+    "notice_page_hint": ("Este es el aviso que le mandamos el {date}. Guarde esta página. También puede imprimirla o "
+                         "guardarla como PDF con la opción Imprimir de su navegador (Ctrl+P o \u2318P)."),
+    "notice_page_invalid_body": ("Lo sentimos, no pudimos leer este enlace. Puede que se cortara al copiarlo. El "
+                                 "aviso completo también está en el email que le mandamos."),
+    "notice_page_missing_title": "No encontramos el aviso",
+    "notice_page_missing_heading": "No encontramos este aviso",
+    "notice_page_missing_body": ("Lo sentimos, este aviso ya no está en nuestros registros. El aviso completo también "
+                                 "está en el email que le mandamos. Puede escribirnos para pedir otra copia."),
 }
