@@ -172,7 +172,7 @@ DEBTOR_FACING = sorted({*ROOT.glob("actions/*.py"), *ROOT.glob("bot/plans/*.py")
                             "compliance/esign.py", "compliance/sensitive_requests.py", "compliance/holds.py",
                             "compliance/keywords.py", "compliance/disclosures.py", "compliance/cues.py",
                             "gateway/web_channel.py", "gateway/rate_limit.py", "gateway/email_routes.py",
-                            "gateway/document_routes.py"))})
+                            "gateway/document_routes.py", "gateway/demo_phone.py"))})
 # A sentence: a capitalised word then two or more lower-case ones ("Your plan is set up", "Say 'pay now' ...").
 SENTENCE = re.compile(r"[A-Z][a-z']+(?: [a-z'$,]+){2,}")
 # Calls whose words are for operators, logs or exceptions, never for a debtor.
