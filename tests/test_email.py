@@ -428,6 +428,27 @@ def test_the_demo_mailbox_shows_sent_email_newest_first_with_the_html_sandboxed(
         assert client.get("/mailbox").status_code == 404  # demo only, like /phone
 
 
+def test_the_demo_mailbox_speaks_the_browsers_language_and_shows_the_emails_as_sent(sqlite_engine, mail_server):
+    """Issue 23: a demo page, in the browser's language or ?lang=; English stays English. Mutation tried:
+    mailbox_page ignoring Accept-Language (the Spanish browser read "Demo mailbox", failed)."""
+    account_id = debtor_with_email(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        outbox.schedule(session, account_id=account_id, channel="email", address=EMAIL, kind="reminder",
+                        text="First message.", not_before=NOON_LA)
+    outbound_queue.process_due(sqlite_engine, email_transport(sqlite_engine, settings_for(sqlite_engine, mail_server)),
+                               now=NOON_LA)
+    with app_client(sqlite_engine, mail_server) as client:
+        spanish = client.get("/mailbox", headers={"Accept-Language": "es-US,es;q=0.9"})
+        assert spanish.headers["content-language"] == "es" and '<html lang="es">' in spanish.text
+        assert "<h1>Buzón de prueba</h1>" in spanish.text and "Versión de texto" in spanish.text
+        assert f"Responder STOP (como {EMAIL})" in spanish.text and "First message." in spanish.text
+        assert f"para {EMAIL}" in spanish.text and "Demo mailbox" not in spanish.text
+        english = client.get("/mailbox", headers={"Accept-Language": "en-US"})
+        assert "<h1>Demo mailbox</h1>" in english.text and f"Reply STOP (as {EMAIL})" in english.text
+        assert "Buzón" not in english.text
+        assert "<h1>Buzón de prueba</h1>" in client.get("/mailbox?lang=es").text
+
+
 def _mailbox_ids(engine: Engine) -> list[int]:
     with session_scope(engine) as session:
         return list(session.scalars(select(MailboxMessage.id).order_by(MailboxMessage.id.desc())))

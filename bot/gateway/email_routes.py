@@ -250,12 +250,18 @@ def mailbox(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
 
 
 @router.get("/mailbox", response_class=HTMLResponse, include_in_schema=False)
-async def mailbox_page(request: Request) -> HTMLResponse:
+async def mailbox_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """A demo page, so the interface's words (bot/gateway/texts "mailbox"): the browser's language or `?lang=`. The
+    emails themselves are as sent."""
     settings = _require_mailbox(request)
     emails = await run_in_threadpool(mailbox, request.app.state.engine, settings)
-    return _page(request, "mailbox.html", {"emails": emails, "configured": bool(settings.smtp_url),
-                                           "settle_address": settings.email_from,
-                                           "replied": request.query_params.get("replied") == "1"})
+    shown = texts.preferred(request.headers.get("accept-language"), lang)
+    response = _page(request, "mailbox.html", {"emails": emails, "configured": bool(settings.smtp_url),
+                                               "settle_address": settings.email_from,
+                                               "replied": request.query_params.get("replied") == "1",
+                                               "t": texts.section("mailbox", shown), "lang": shown})
+    response.headers["content-language"] = shown
+    return response
 
 
 def _send_reply(settings: Settings, mailbox_id: int, engine: Engine) -> bool:
