@@ -492,9 +492,21 @@ def test_REC_1_the_check_page_says_intact_altered_or_asks_for_the_whole_copy(sql
         upload = client.post("/transcripts/check", files={"file": ("copy.eml", kept.raw.encode(), "message/rfc822")})
         assert upload.status_code == 200 and "Intact" in upload.text
         nothing = client.post("/transcripts/check", data={"copy": "hello"})
-        assert nothing.status_code == 400 and "couldn't find a copy" in nothing.text
+        assert nothing.status_code == 400 and "couldn&#39;t find a copy" in nothing.text
         huge = client.post("/transcripts/check", data={"copy": "x" * (transcript_copy.MAX_COPY_CHARS + 1)})
         assert huge.status_code == 413
+        # Issue 23: in the browser's language (never the record's: the page says nothing of it); English stays.
+        assert re.search(r"Line \d+ of the copy differs from the record\.", altered.text)
+        spanish = {"Accept-Language": "es-US,es;q=0.9"}
+        page = client.get("/transcripts/check", headers=spanish)
+        assert '<html lang="es">' in page.text and "Pegue la copia" in page.text and "Paste the copy" not in page.text
+        intact = client.post("/transcripts/check", data={"copy": text}, headers=spanish)
+        assert "Intacta: esta copia es igual a nuestro registro." in intact.text and "Intact:" not in intact.text
+        altered = client.post("/transcripts/check", data={"copy": text.replace("$1,234.56", "$1,234.50")},
+                              headers=spanish)
+        assert re.search(r"Cambiada: .*La línea \d+ de la copia no es igual al registro\.", altered.text, re.S)
+        nothing = client.post("/transcripts/check", data={"copy": "hello"}, headers=spanish)
+        assert "No encontramos una copia en lo que pegó." in nothing.text
 
 
 @pytest.mark.parametrize("verified,email,reply", [

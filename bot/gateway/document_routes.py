@@ -49,8 +49,9 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
 
 def _worded(request: Request, name: str, context: dict[str, Any], known: str | None = None,
             status_code: int = 200) -> HTMLResponse:
-    """A debtor's page in Settle's words (bot/wording): the notice's language when it has a Spanish one, else the
-    browser's (Accept-Language), as the pay pages."""
+    """A debtor's page in Settle's words (bot/wording): `known` (a notice's language), else the browser's
+    (Accept-Language), as the pay pages. The transcript check follows the browser: its language must not say
+    anything about the record checked."""
     speaks = known if known in wording.LANGUAGES else texts.preferred(request.headers.get("accept-language"))
 
     def w(key: str, **values: object) -> str:
@@ -86,7 +87,7 @@ async def notice_page(request: Request, token: str) -> HTMLResponse:
 
 @router.get(CHECK_PATH, response_class=HTMLResponse, include_in_schema=False)
 async def check_form(request: Request) -> HTMLResponse:
-    return _page(request, "transcript_check.html", {"result": None, "error": None})
+    return _worded(request, "transcript_check.html", {"result": None, "error": None})
 
 
 def _check(engine: Engine, pasted: str) -> transcript_copy.CopyCheck:
@@ -103,16 +104,16 @@ async def check_copy(request: Request) -> HTMLResponse:
     if isinstance(upload, UploadFile) and upload.filename:
         raw = await upload.read(MAX_UPLOAD * 4 + 1)
         if len(raw) > MAX_UPLOAD * 4:
-            return _page(request, "transcript_check.html", {"result": None, "error": "too_big"}, status_code=413)
+            return _worded(request, "transcript_check.html", {"result": None, "error": "too_big"}, status_code=413)
         text = _file_text(raw)
     if len(text) > MAX_UPLOAD:
-        return _page(request, "transcript_check.html", {"result": None, "error": "too_big"}, status_code=413)
+        return _worded(request, "transcript_check.html", {"result": None, "error": "too_big"}, status_code=413)
     try:
         result = await run_in_threadpool(_check, request.app.state.engine, text)
     except transcript_copy.NotACopy:
-        return _page(request, "transcript_check.html", {"result": None, "error": "not_a_copy", "copy": text[:2000]},
+        return _worded(request, "transcript_check.html", {"result": None, "error": "not_a_copy", "copy": text[:2000]},
                      status_code=400)
-    return _page(request, "transcript_check.html", {"result": result, "error": None})
+    return _worded(request, "transcript_check.html", {"result": result, "error": None})
 
 
 def _file_text(raw: bytes) -> str:
