@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from actions.context import engine, settings
 from actions.forms import DeclaredForm
 from actions.language import say
-from bot import handoff, wording
+from bot import handoff, language, wording
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
 from bot.compliance import person_request, sensitive_requests
@@ -37,7 +37,8 @@ def _hardship_and_person(session: Session, conversation_id: str, text: str, supp
                     account_id=accounts[0].id if accounts else None)
     # The text has been read once (the VUL-1 military cue) by the hardship call; the request itself needs none.
     conversation = session.get(Conversation, conversation_id)
-    said = wording.say("hardship_with_person", conversation.language if conversation is not None else None)
+    said = wording.say("hardship_with_person",
+                       language.current(session, conversation) if conversation is not None else None)
     return [said] + sensitive_requests.handle(session, conversation_id, "request_human", "", support,
                                                              hours=hours)
 

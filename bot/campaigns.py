@@ -15,7 +15,14 @@ Campaign messages are content-neutral (DISC-3): whoever holds the phone or mailb
 variant names no debt, amount or creditor; it is checked when the campaign is made and again by the gate (the kind
 is in outbound_gate.CONTENT_NEUTRAL_KINDS). Results per variant count what followed a sent message within the
 campaign's window: a reply, a verification, a promise (a plan agreed) and a payment, compared with the
-two-proportion z-test, corrected with Holm–Bonferroni when three or more variants are compared (bot/experiments.py)."""
+two-proportion z-test, corrected with Holm–Bonferroni when three or more variants are compared (bot/experiments.py).
+
+Each variant may carry a Spanish text ("text_es"), checked like the English one. A person whose contact language
+is Spanish (bot/language.for_contact) gets the Spanish text of their variant. When a variant has none, that person
+is skipped, "no Spanish text", listed by the dry run and the run: a debtor who asked for Spanish is not written to
+in English (a collection team would rather see the gap and add the text than send a message the reader asked not to
+get in English). A new Spanish speaker is skipped unless every variant has its Spanish text, so the random draw stays
+the same for everyone and no variant is compared on a different population."""
 
 from __future__ import annotations
 
@@ -29,7 +36,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from bot import audit, experiments, outreach_order, segments
+from bot import audit, experiments, language, outreach_order, segments, wording
 from bot.compliance import neutral, outbound_gate, tone
 from bot.config import Settings
 from bot.db import session_scope
@@ -104,9 +111,11 @@ def check_variant(text: str, channel: str, creditors: Sequence[str], where: str)
 
 def create(session: Session, book: segments.SegmentBook, *, name: str, segment: str, channel: str,
            texts: Sequence[str], starts_at: datetime, result_days: int, actor: str,
-           repeat_days: int | None = None, ends_at: datetime | None = None) -> Campaign:
+           repeat_days: int | None = None, ends_at: datetime | None = None,
+           spanish_texts: Sequence[str] = ()) -> Campaign:
     """A new campaign, checked whole: every problem is reported at once, nothing is stored when there is one.
-    `repeat_days`: a round every so many days from `starts_at`, the last no later than `ends_at` (required then)."""
+    `repeat_days`: a round every so many days from `starts_at`, the last no later than `ends_at` (required then).
+    `spanish_texts`: each variant's optional Spanish text, in the same places as `texts` (empty: none)."""
     problems: list[str] = []
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
@@ -121,12 +130,19 @@ def create(session: Session, book: segments.SegmentBook, *, name: str, segment: 
     elif chosen is not None and channel not in chosen.treatment.channels:
         allowed = ", ".join(chosen.treatment.channels) or "none (no outreach)"
         problems.append(f"channel: the {chosen.name} segment's treatment allows {allowed}, not {channel}")
-    texts = [t.strip() for t in texts if t and t.strip()]
+    given = [(t.strip() if t else "", (spanish_texts[i] if i < len(spanish_texts) else "").strip())
+             for i, t in enumerate(texts)]
+    if any(es and not en for en, es in given):
+        problems.append("variants: a Spanish text needs its English text in the same variant")
+    pairs = [(en, es) for en, es in given if en]
+    texts = [en for en, _ in pairs]
     if not 2 <= len(texts) <= MAX_VARIANTS:
         problems.append(f"variants: an experiment needs 2 to {MAX_VARIANTS} variants with text")
     creditors = list(session.scalars(select(Account.creditor).distinct()))
-    for i, text in enumerate(texts[:MAX_VARIANTS]):
+    for i, (text, spanish) in enumerate(pairs[:MAX_VARIANTS]):
         problems += check_variant(text, channel, creditors, f"variant {_VARIANT_NAMES[i]}")
+        if spanish:
+            problems += check_variant(spanish, channel, creditors, f"variant {_VARIANT_NAMES[i]} (Spanish)")
     if starts_at.tzinfo is None or starts_at.utcoffset() is None:
         problems.append("starts: a time with its zone")
     if isinstance(result_days, bool) or not isinstance(result_days, int) or not 1 <= result_days <= 90:
@@ -135,7 +151,8 @@ def create(session: Session, book: segments.SegmentBook, *, name: str, segment: 
     if problems:
         raise CampaignError(problems)
     campaign = Campaign(name=name, segment=segment, channel=channel, starts_at=starts_at.astimezone(timezone.utc),
-                        variants=[{"name": _VARIANT_NAMES[i], "text": t} for i, t in enumerate(texts)],
+                        variants=[{"name": _VARIANT_NAMES[i], "text": en, **({"text_es": es} if es else {})}
+                                  for i, (en, es) in enumerate(pairs)],
                         result_days=result_days, created_by=actor[:60], repeat_days=repeat_days,
                         ends_at=ends_at.astimezone(timezone.utc) if ends_at and repeat_days else None,
                         next_run_at=starts_at.astimezone(timezone.utc), rounds=0)
@@ -274,6 +291,7 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
             raise CampaignError([f"segment {campaign.segment!r} is no longer in segments.yml"])
         names = [v["name"] for v in campaign.variants]
         texts = {v["name"]: render(v["text"], settings) for v in campaign.variants}
+        spanish = {v["name"]: render(v["text_es"], settings) for v in campaign.variants if v.get("text_es")}
         already = {r.account_id: r for r in session.scalars(select(CampaignRecipient).where(
             CampaignRecipient.campaign_id == campaign.id))}
         # A one-off campaign has one round; each run of a recurring one is the next round, and a person already
@@ -314,6 +332,13 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
             if key in taken:
                 decision.why = f"same address as {taken[key]}: one message per address"
                 continue
+            speaks = language.for_contact(session, campaign.channel, address,
+                                          session.get(Account, facts.account_id).debtor_id)
+            lacking = [n for n in ([earlier.variant] if earlier is not None and earlier.variant else names)
+                       if n not in spanish]
+            if speaks == wording.SPANISH and lacking:
+                decision.why = f"no Spanish text (variant {', '.join(lacking)}); this person reads Spanish"
+                continue
             recent = _recent_campaign_messages(session, facts.account_id, round_at)
             if recent >= segment.treatment.per_7_days:
                 decision.why = (f"the {segment.name} segment gets at most {segment.treatment.per_7_days} campaign "
@@ -324,7 +349,8 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
             # Round 1 keeps the id it always had; later rounds add theirs (the same round queued twice hits the key).
             key_parts = (campaign.id, facts.account_id) + ((f"round {round_}",) if round_ > 1 else ())
             message = outbox.schedule(session, account_id=facts.account_id, channel=campaign.channel,
-                                      address=address, kind=KIND, text=texts[variant],
+                                      address=address, kind=KIND,
+                                      text=spanish[variant] if speaks == wording.SPANISH else texts[variant],
                                       not_before=max(now, campaign.starts_at),
                                       message_id=message_id_for(KIND, *key_parts))
             message.created_at = round_at

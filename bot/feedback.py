@@ -246,7 +246,8 @@ def take_score(session: Session, conversation: Conversation, inbound: Message,
         request.comment, request.comment_message_id = words[:COMMENT_LIMIT], inbound.id
     audit.record(session, "feedback_answered", conversation_id=conversation.id, actor="debtor",
                  detail={"score": request.score, "comment": bool(words)}, at=now)
-    return [wording.say("feedback_thanks_comment" if words else "feedback_thanks_score", conversation.language)]
+    return [wording.say("feedback_thanks_comment" if words else "feedback_thanks_score",
+                        languages.current(session, conversation))]
 
 
 def comment_due(session: Session, conversation: Conversation, inbound: Message,
@@ -278,7 +279,8 @@ def take_comment(session: Session, conversation_id: str, inbound_id: int, text: 
     request.comment, request.comment_message_id = text.strip()[:COMMENT_LIMIT], inbound_id
     audit.record(session, "feedback_commented", conversation_id=conversation_id, actor="debtor", at=now)
     conversation = session.get(Conversation, conversation_id)
-    return [wording.say("feedback_thanks_comment", conversation.language if conversation is not None else None)]
+    return [wording.say("feedback_thanks_comment",
+                        languages.current(session, conversation) if conversation is not None else None)]
 
 
 # --- what the answers say -----------------------------------------------------------------------------------------

@@ -165,10 +165,17 @@ def for_contact(session: Session, channel: str, address: str | None, debtor_id: 
 def for_address(session: Session, channel: str, address: str) -> str:
     """The language of a message to an address whose debtor the caller does not know (an email's template): the
     debtor with that phone or email address, else the address's own, as for_contact reads them."""
+    return wording.language_or_default(known_for_address(session, channel, address))
+
+
+def known_for_address(session: Session, channel: str, address: str) -> str | None:
+    """As for_address, but None when neither the address nor a debtor with it has a language (a page may then
+    follow the browser's)."""
     column = Debtor.phone if channel == "sms" else func.lower(Debtor.email)
     wanted = address if channel == "sms" else address.strip().lower()
-    debtor_id = session.scalar(select(Debtor.id).where(column == wanted, Debtor.language.is_not(None)).limit(1))
-    return for_contact(session, channel, address, debtor_id)
+    spoken = session.scalar(select(Debtor.language).where(column == wanted, Debtor.language.is_not(None)).limit(1))
+    known = spoken or contact_language(session, channel, address)
+    return known if known in wording.LANGUAGES else None
 
 
 def suggest(session: Session, conversation: Conversation, language: str | None) -> None:

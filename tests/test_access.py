@@ -135,7 +135,8 @@ def test_every_route_is_limited_per_ip_with_429_and_retry_after(sqlite_url):
     with Retry-After and a JSON body, or HTML when the client asked for HTML; another IP is not affected. The
     probes are never limited (README "Operations": a liveness probe must not fail with the limiter). Mutation
     tried: PerIpLimit passing every request on (`if refusal is None or True`) -> no 429, this test fails; the
-    probe paths not exempted -> /healthz got 429."""
+    probe paths not exempted -> /healthz got 429. Issue 23: the page and the JSON speak the browser's language
+    (Accept-Language); mutation tried: PerIpLimit not passing it on (the Spanish browser read English, failed)."""
     app = create_app(_settings(sqlite_url, rate_limit_per_ip="3/minute"))
     other = TestClient(app, client=("198.51.100.2", 50000))  # the same app, another address
     with TestClient(app, client=("198.51.100.1", 50000)) as client:
@@ -147,6 +148,10 @@ def test_every_route_is_limited_per_ip_with_429_and_retry_after(sqlite_url):
         page = client.get("/", headers={"Accept": "text/html"})
         assert page.status_code == 429 and "Too many requests" in page.text
         assert page.headers["content-type"].startswith("text/html")
+        spanish = client.get("/", headers={"Accept": "text/html", "Accept-Language": "es-MX,es;q=0.9"})
+        assert spanish.status_code == 429 and '<html lang="es">' in spanish.text
+        assert "Hay muchas solicitudes. Pruebe otra vez en" in spanish.text and "Too many" not in spanish.text
+        assert "muchas solicitudes" in client.get("/widget.js", headers={"Accept-Language": "es"}).json()["detail"]
         assert client.get("/healthz").status_code == 200 and client.get("/metrics").status_code == 200
         assert other.get("/widget.js").status_code == 200
 
@@ -286,4 +291,5 @@ def test_a_widget_conversation_is_limited_per_conversation(sqlite_url):
             ws.send_json({"type": "message", "text": "again", "client_id": "c2"})
             frame = ws.receive_json()
             assert frame["type"] == "error" and frame["code"] == "rate_limited" and frame["client_id"] == "c2"
+            assert frame["text"].startswith("Too many messages. Please wait")
             assert frame["retry_after"] >= 1

@@ -271,6 +271,20 @@ async def test_VUL_2_HO_1_hardship_and_a_person_in_one_message_pauses_and_queues
     assert "a person on our team" in replies[-1]
 
 
+async def test_VUL_2_the_hardship_handoff_speaks_the_debtors_spanish(conversation_id, sqlite_engine):
+    """bot/language.current, not conversation.language (issue 23): a verified debtor known to read Spanish, in a
+    conversation with no language of its own, hears the hardship handoff in Spanish. Mutation tried: the action
+    reading conversation.language (English, failed)."""
+    with session_scope(sqlite_engine) as session:
+        conversation = session.get(Conversation, conversation_id)
+        account = session.scalars(select(Account)).one()
+        conversation.debtor_id, conversation.account_id = account.debtor_id, account.id
+        conversation.verified_at = datetime.now(timezone.utc)
+        account.debtor.language = "es"
+    replies = await _handle_sensitive(conversation_id, "hardship", HARDSHIP_AND_PERSON)
+    assert replies[0] == wording.say("hardship_with_person", "es")
+
+
 async def test_HO_1_hardship_alone_still_only_offers_a_person(conversation_id, sqlite_engine):
     replies = await _handle_sensitive(conversation_id, "hardship", "i lost my job")
     with session_scope(sqlite_engine) as session:

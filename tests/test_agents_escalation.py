@@ -295,6 +295,21 @@ def test_a_canned_response_with_a_banned_claim_an_amount_or_an_unknown_placehold
         canned.parse({"responses": [{"id": "bad", "title": "Bad", "text": "Hello.", "text_es": text}]})
 
 
+def test_HO_1_the_next_steps_follow_the_debtors_spanish_when_the_conversation_has_no_language_of_its_own(engine):
+    """bot/language.current, not conversation.language: a new conversation of a debtor known to read Spanish is
+    told what happens next in Spanish. Mutation tried: next_steps reading conversation.language (English, failed)."""
+    evening = MONDAY + timedelta(hours=9)
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session)
+        debtor.language = "es"
+        conversation = _conversation(session, "+15555550101", "sms")
+        conversation.debtor_id, conversation.account_id = debtor.id, account.id
+        assert conversation.language is None
+        replies = sensitive_requests.handle(session, conversation.id, "request_human", "una persona por favor",
+                                            SUPPORT, hours=OFFICE, now=evening)
+    assert replies[0].startswith("Nuestro equipo no está ahora.")
+
+
 def test_HO_1_a_spanish_conversation_gets_the_hours_callback_times_and_the_booking_in_spanish(engine):
     """What happens next, the team's hours, the callback times and their booking follow the conversation's
     language (issue 23). Mutation tried: next_steps' hours.describe() without the language (English hours inside

@@ -200,6 +200,29 @@ def test_the_expected_wait_grows_with_the_queue_and_shrinks_with_people_working(
         assert queue.wait_phrase(30) == "about 30 minutes" and queue.wait_phrase(90) == "more than an hour"
 
 
+def test_the_wait_quoted_to_a_spanish_conversation_counts_only_the_people_who_speak_spanish(engine):
+    """Issue 23: a Spanish conversation goes to a colleague who speaks Spanish when one is available (claim), so
+    only they shorten its wait; with none available, anyone may take it and everyone counts. The English one counts
+    everyone who speaks English. Mutation tried: expected_wait_minutes counting every available person (the Spanish
+    conversation was quoted 10 minutes with one Spanish speaker of two, failed)."""
+    from bot.agents import auth
+
+    with session_scope(engine) as session:
+        people = _people(session)
+        users.set_languages(session, people["ana"], ["en", "es"], changed_by="supervisor:sue")
+        spanish = _queued(session, "es1", at=NOW - timedelta(minutes=2))
+        conversations.get_or_create(session, "web", "es1").language = "es"
+        english = _queued(session, "en1", at=NOW - timedelta(minutes=2))
+        # No handling history: DEFAULT_HANDLE_MINUTES each.
+        auth.start(session, people["ben"], lifetime=timedelta(hours=8), now=NOW - timedelta(minutes=1))
+        alone = queue.expected_wait_minutes(session, spanish, NOW)  # nobody speaks Spanish: Ben counts
+        assert alone == queue.expected_wait_minutes(session, english, NOW)
+        auth.start(session, people["ana"], lifetime=timedelta(hours=8), now=NOW - timedelta(minutes=1))
+        assert queue.workers_for(session, spanish, NOW) == 1 and queue.workers_for(session, english, NOW) == 2
+        assert queue.expected_wait_minutes(session, spanish, NOW) == alone  # only Ana takes it
+        assert queue.expected_wait_minutes(session, english, NOW) < alone
+
+
 def test_the_summary_and_the_account_panel_show_what_the_person_needs(engine):
     with session_scope(engine) as session:
         debtor, account = add_debtor(session, balance_cents=240000)

@@ -32,6 +32,8 @@ NIGHT_LA = datetime(2026, 12, 2, 7, 0, tzinfo=timezone.utc)  # 23:00 in Los Ange
 SETTINGS = Settings(business_name="Settle Services", support_contact="help@settle.test")
 HELLO_A = "Hello from {business}. Please reply to this email when you have a moment."
 HELLO_B = "Hi, it's {business}. We have a personal business matter to discuss; reply here or write to {support}."
+HOLA_A = "Hola, le escribe {business}. Responda a este email cuando tenga un momento."
+HOLA_B = "Hola, somos {business}. Tenemos un asunto personal que tratar; responda aquí o escriba a {support}."
 
 
 def _book(per_7_days: int = 1, channels: tuple[str, ...] = ("sms", "email")) -> segments.SegmentBook:
@@ -51,9 +53,11 @@ def _people(session) -> None:
     session.add(ContactPreference(channel="email", address="two@example.com", opted_out_at=NOON_LA))
 
 
-def _campaign(session, name: str = "Hello", channel: str = "email", book=None, segment: str = "everyone") -> str:
+def _campaign(session, name: str = "Hello", channel: str = "email", book=None, segment: str = "everyone",
+              spanish: tuple[str, ...] = ()) -> str:
     return campaigns.create(session, book or _book(), name=name, segment=segment, channel=channel,
-                            texts=[HELLO_A, HELLO_B], starts_at=NOON_LA, result_days=14, actor="operator:olga").id
+                            texts=[HELLO_A, HELLO_B], starts_at=NOON_LA, result_days=14, actor="operator:olga",
+                            spanish_texts=spanish).id
 
 
 def _counts(engine) -> tuple[int, int]:
@@ -106,14 +110,15 @@ def test_a_run_goes_through_the_outbox_records_the_variant_and_never_repeats(sql
     assert all(d.why == "already in this campaign" for d in again.decisions if d.account_ref != "CMP-3")
 
 
-def test_OPT_1_a_spanish_speaking_debtor_gets_the_campaign_with_the_spanish_opt_out_line(sqlite_engine):
-    """The gate ends a campaign message with the opt-out line of the debtor's language (bot/language.py,
-    for_contact). Mutation tried: the gate's with_opt_out_line(text, speaks) without `speaks` (failed: the
-    Spanish speaker got "Reply STOP to opt out.")."""
+def test_OPT_1_a_spanish_speaking_debtor_gets_the_spanish_text_with_the_spanish_opt_out_line(sqlite_engine):
+    """Issue 23: a variant's Spanish text goes to whoever reads Spanish (bot/language.for_contact), and the gate
+    ends it with the opt-out line of that language. Mutations tried: the gate's with_opt_out_line(text, speaks)
+    without `speaks` (failed: the Spanish speaker got "Reply STOP to opt out."); the run always queuing the English
+    text (failed: the Spanish speaker read "Hello from")."""
     with session_scope(sqlite_engine) as session:
         _people(session)
         session.scalar(select(Debtor).join(Account).where(Account.account_ref == "CMP-1")).language = "es"
-        key = _campaign(session)
+        key = _campaign(session, spanish=(HOLA_A, HOLA_B))
         add_debtor(session, account_ref="CMP-5", ssn_last4="0005", phone="+15555550005")[0].email = "five@example.com"
     campaigns.run(sqlite_engine, SETTINGS, key, local_transport(sqlite_engine), now=NOON_LA, book=_book(),
                   choose=lambda names: names[0])
@@ -122,7 +127,32 @@ def test_OPT_1_a_spanish_speaking_debtor_gets_the_campaign_with_the_spanish_opt_
         english = session.scalar(select(ScheduledMessage).where(ScheduledMessage.address == "five@example.com"))
         assert spanish.status == english.status == "sent"
         assert spanish.text.endswith("Responda ALTO para no recibir más mensajes.") and "STOP" not in spanish.text
+        assert spanish.text.startswith("Hola, le escribe Settle Services.") and "Hello" not in spanish.text
+        assert english.text.startswith("Hello from Settle Services.")
         assert english.text.endswith("Reply STOP to opt out.")
+
+
+def test_a_spanish_speaker_is_skipped_not_sent_english_when_a_variant_has_no_spanish_text(sqlite_engine):
+    """Issue 23: someone who asked for Spanish is not written to in English. With a Spanish text missing from any
+    variant, the dry run and the run list them as skipped, "no Spanish text", and send nothing; English speakers
+    get the campaign as before. Mutation tried: the skip removed (the Spanish speaker was sent "Hello from ...")."""
+    with session_scope(sqlite_engine) as session:
+        _people(session)
+        session.scalar(select(Debtor).join(Account).where(Account.account_ref == "CMP-1")).language = "es"
+        add_debtor(session, account_ref="CMP-5", ssn_last4="0005", phone="+15555550005")[0].email = "five@example.com"
+        key = _campaign(session, spanish=(HOLA_A, ""))
+    dry = {d.account_ref: d for d in campaigns.run(sqlite_engine, SETTINGS, key, local_transport(sqlite_engine),
+                                                   now=NOON_LA, dry_run=True, book=_book()).decisions}.get
+    assert (dry("CMP-1").action, dry("CMP-1").variant) == ("skipped", None)
+    assert dry("CMP-1").why.startswith("no Spanish text (variant B)")
+    assert dry("CMP-5").action == "would-send"
+    ran = {d.account_ref: d for d in campaigns.run(sqlite_engine, SETTINGS, key, local_transport(sqlite_engine),
+                                                   now=NOON_LA, book=_book(), choose=lambda names: names[0]).decisions}
+    assert ran["CMP-1"].action == "skipped" and ran["CMP-1"].why.startswith("no Spanish text")
+    assert ran["CMP-5"].action == "sent"
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(ScheduledMessage).where(ScheduledMessage.address == "one@example.com")) is None
+        assert [v.get("text_es") for v in session.get(Campaign, key).variants] == [HOLA_A, None]
 
 
 def test_TIME_1_a_campaign_run_at_night_is_deferred_to_the_morning_and_says_so(sqlite_engine):
@@ -159,16 +189,21 @@ def test_the_segments_weekly_allowance_holds_a_second_campaign(sqlite_engine):
 
 @pytest.mark.parametrize(("texts", "channel", "expected"), [
     (["You owe $120 on your account.", HELLO_B], "email", "DISC-3"),
+    (([HELLO_A, HELLO_B], ["", "Usted debe $120 en su cuenta."]), "email", "variant B (Spanish): mentions"),
+    (([HELLO_A, ""], ["", HOLA_B]), "email", "a Spanish text needs its English text"),
     (["Hello {name}", HELLO_B], "email", "unknown placeholder {name}"),
     ([HELLO_A], "email", "2 to 4 variants"),
     ([HELLO_A, HELLO_B], "sms", "not sms"),
 ])
 def test_a_campaign_that_could_break_a_rule_is_refused_when_made(sqlite_engine, texts, channel, expected):
-    """DISC-3: whoever reads a campaign message may not be the debtor. Mutation tried: check_variant without the
-    neutral.debt_content check -> the "You owe $120" variant was accepted."""
+    """DISC-3: whoever reads a campaign message may not be the debtor, in Spanish too (a variant's Spanish text is
+    checked as its English one). Mutations tried: check_variant without the neutral.debt_content check -> the
+    "You owe $120" variant was accepted; the Spanish texts not checked -> "Usted debe $120" was accepted."""
+    english, spanish = texts if isinstance(texts, tuple) else (texts, [])
     with session_scope(sqlite_engine) as session, pytest.raises(campaigns.CampaignError) as refused:
         campaigns.create(session, _book(channels=("email",)), name="X", segment="everyone", channel=channel,
-                         texts=texts, starts_at=NOON_LA, result_days=14, actor="operator:olga")
+                         texts=english, starts_at=NOON_LA, result_days=14, actor="operator:olga",
+                         spanish_texts=spanish)
     assert expected in str(refused.value)
 
 

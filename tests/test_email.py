@@ -12,6 +12,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from email import message_from_string, policy
+from html import unescape
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ from bot.db.models import (
     Account,
     AuditEvent,
     ContactPreference,
+    Debtor,
     EsignConsent,
     MailboxMessage,
     Message,
@@ -273,14 +275,39 @@ def test_EMAIL_2_the_opt_out_link_confirms_on_GET_and_opts_out_only_on_POST(sqli
         assert EMAIL not in page.text
         assert email_preference(sqlite_engine) is None  # GET changes nothing (a link scanner may fetch it)
         done = client.post(url)
-        assert done.status_code == 200 and "We won't email j***@example.com again" in done.text
+        assert done.status_code == 200 and "We won't email j***@example.com again" in unescape(done.text)
         assert email_preference(sqlite_engine).opted_out_via == "email-link"
         assert client.post(url).status_code == 200  # twice: still fine, recorded once
         forged = links.opt_out_token("another-secret", "someone@example.com")
         for token in (forged, "garbage", url.rsplit("/", 1)[1] + "x"):
             bad = client.post(f"{links.PATH}{token}")
-            assert bad.status_code == 400 and "This link doesn't work" in bad.text
+            assert bad.status_code == 400 and "This link doesn't work" in unescape(bad.text)
     assert audit_kinds(sqlite_engine).count(("opted_out", "OPT-3")) == 1
+
+
+def test_EMAIL_2_the_opt_out_page_speaks_the_debtors_language_else_the_browsers(sqlite_engine, mail_server):
+    """Issue 23: a Spanish-speaking debtor's link reads Spanish before and after the button, whatever the browser;
+    an address Settle knows no language for, and a broken link, follow Accept-Language; English stays English.
+    Mutation tried: known_for_address returning None (the Spanish debtor with an English browser read English)."""
+    debtor_with_email(sqlite_engine, consent=False)
+    with session_scope(sqlite_engine) as session:
+        session.scalars(select(Debtor).where(Debtor.email == EMAIL)).one().language = "es"
+    url = links.opt_out_url("", "test-link-secret", EMAIL)
+    stranger = links.opt_out_url("", "test-link-secret", "sam@example.com")
+    english, spanish = {"Accept-Language": "en-US"}, {"Accept-Language": "es-US,es;q=0.9"}
+    with app_client(sqlite_engine, mail_server, mode="production") as client:
+        page = client.get(url, headers=english)
+        assert '<html lang="es">' in page.text and "¿No quiere más emails de nosotros?" in page.text
+        assert "Toque el botón y no vamos a mandar más emails a j***@example.com. Es gratis." in page.text
+        assert "Stop emails" not in page.text
+        done = client.post(url, headers=english)
+        assert "No vamos a mandar más emails a j***@example.com." in done.text and "We won't" not in unescape(done.text)
+        assert "¿No quiere más emails" in client.get(stranger, headers=spanish).text
+        assert "Stop emails from us?" in client.get(stranger, headers=english).text
+        broken = client.get(f"{links.PATH}garbage", headers=spanish)
+        assert broken.status_code == 400 and "Este enlace no funciona" in broken.text
+        assert broken.headers["content-language"] == "es"
+        assert "This link doesn't work" in unescape(client.get(f"{links.PATH}garbage", headers=english).text)
 
 
 def test_EMAIL_2_OPT_3_an_email_opt_out_blocks_the_next_email_and_not_the_next_sms(sqlite_engine, mail_server):
@@ -399,6 +426,27 @@ def test_the_demo_mailbox_shows_sent_email_newest_first_with_the_html_sandboxed(
                            headers={"origin": "https://evil.example"}).status_code == 403
     with app_client(sqlite_engine, mail_server, mode="production") as client:
         assert client.get("/mailbox").status_code == 404  # demo only, like /phone
+
+
+def test_the_demo_mailbox_speaks_the_browsers_language_and_shows_the_emails_as_sent(sqlite_engine, mail_server):
+    """Issue 23: a demo page, in the browser's language or ?lang=; English stays English. Mutation tried:
+    mailbox_page ignoring Accept-Language (the Spanish browser read "Demo mailbox", failed)."""
+    account_id = debtor_with_email(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        outbox.schedule(session, account_id=account_id, channel="email", address=EMAIL, kind="reminder",
+                        text="First message.", not_before=NOON_LA)
+    outbound_queue.process_due(sqlite_engine, email_transport(sqlite_engine, settings_for(sqlite_engine, mail_server)),
+                               now=NOON_LA)
+    with app_client(sqlite_engine, mail_server) as client:
+        spanish = client.get("/mailbox", headers={"Accept-Language": "es-US,es;q=0.9"})
+        assert spanish.headers["content-language"] == "es" and '<html lang="es">' in spanish.text
+        assert "<h1>Buzón de prueba</h1>" in spanish.text and "Versión de texto" in spanish.text
+        assert f"Responder STOP (como {EMAIL})" in spanish.text and "First message." in spanish.text
+        assert f"para {EMAIL}" in spanish.text and "Demo mailbox" not in spanish.text
+        english = client.get("/mailbox", headers={"Accept-Language": "en-US"})
+        assert "<h1>Demo mailbox</h1>" in english.text and f"Reply STOP (as {EMAIL})" in english.text
+        assert "Buzón" not in english.text
+        assert "<h1>Buzón de prueba</h1>" in client.get("/mailbox?lang=es").text
 
 
 def _mailbox_ids(engine: Engine) -> list[int]:

@@ -15,7 +15,7 @@ from bot import contact_preferences, conversations, feedback, wording
 from bot.agents import queue, users
 from bot.compliance import sensitive_requests
 from bot.db import session_scope
-from bot.db.models import AccountStatus, AuditEvent, ConversationFlag, FeedbackRequest, Handoff, Message
+from bot.db.models import AccountStatus, AuditEvent, ConversationFlag, Debtor, FeedbackRequest, Handoff, Message
 from bot.messaging import outbox
 from tests.conftest import add_debtor
 
@@ -399,6 +399,22 @@ def test_a_spanish_conversation_is_asked_thanked_and_invited_to_comment_in_spani
         comment = _say(session, conversation, "me atendieron rapido", NOON_LA + timedelta(minutes=2))
         assert feedback.comment_due(session, conversation, comment, comment.created_at)
         assert feedback.take_comment(session, conversation.id, comment.id, comment.text) == [
+            wording.say("feedback_thanks_comment", "es")]
+
+
+def test_the_thanks_follow_the_debtors_spanish_when_the_conversation_has_no_language_of_its_own(engine):
+    """bot/language.current, not conversation.language (issue 23). Mutation tried: take_score and take_comment
+    reading conversation.language (both thanks in English, failed)."""
+    with session_scope(engine) as session:
+        conversation, _ = _ended_conversation(session)
+        session.get(Debtor, conversation.debtor_id).language = "es"
+        assert conversation.language is None
+        posted = feedback.after_bot_turn(session, conversation, "goodbye", choice_pending=False, now=NOON_LA)
+        assert posted.text == wording.say("feedback_question", "es")
+        score = _say(session, conversation, "4", NOON_LA + timedelta(minutes=1))
+        assert feedback.take_score(session, conversation, score, score.created_at) == [
+            wording.say("feedback_thanks_score", "es")]
+        assert feedback.take_comment(session, conversation.id, score.id, "bien") == [
             wording.say("feedback_thanks_comment", "es")]
 
 

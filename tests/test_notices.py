@@ -163,10 +163,48 @@ def test_DISC_5_the_printable_notice_opens_from_its_signed_link_and_a_bad_link_s
         opt_out_token = links.opt_out_token("test-link-secret", EMAIL)  # a genuine token for another purpose
         for bad in (forged, f"{links.NOTICE_PATH}garbage", f"{links.NOTICE_PATH}{opt_out_token}"):
             response = client.get(bad)
-            assert response.status_code == 400 and "This link doesn't work" in response.text
+            assert response.status_code == 400 and "This link doesn&#39;t work" in response.text
             assert "Acme Bank" not in response.text
         missing = client.get(links.notice_url("", "test-link-secret", "out_nosuchnotice"))
         assert missing.status_code == 404 and "Acme Bank" not in missing.text
+
+
+def test_DISC_5_the_printable_notice_of_a_spanish_speaker_speaks_spanish_and_an_english_one_stays_english(
+        sqlite_engine, mail_server):
+    """Issue 23: the page around a notice that carries the Spanish one is in Spanish (its date spelled in Spanish),
+    whatever the browser; an English-only notice stays English even for a Spanish browser; a broken link follows
+    the browser. Mutation tried: notice_page ignoring the document's languages (the Spanish notice's page read
+    "Validation notice" as its heading, failed)."""
+    from html import unescape
+
+    account_id = debtor_with_email(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        session.get(Account, account_id).debtor.language = "es"
+    spanish_id = queue_notice(sqlite_engine, account_id)
+    outbound_queue.process_due(sqlite_engine, email_transport(sqlite_engine, settings_for(sqlite_engine, mail_server)),
+                               now=NOON_LA)
+    spanish_browser = {"Accept-Language": "es-US,es;q=0.9"}
+    with app_client(sqlite_engine, mail_server, mode="production") as client:
+        page = client.get(links.notice_url("", "test-link-secret", spanish_id), headers={"Accept-Language": "en"})
+        shown = unescape(page.text)
+        assert page.status_code == 200 and '<html lang="es">' in shown
+        assert "<h1>Aviso de validación</h1>" in shown and "Este es el aviso que le mandamos el 2 de diciembre" in shown
+        assert "This is the notice we sent you" not in shown
+        broken = client.get(f"{links.NOTICE_PATH}garbage", headers=spanish_browser)
+        assert broken.status_code == 400 and "Este enlace no funciona" in broken.text
+        missing = client.get(links.notice_url("", "test-link-secret", "out_nosuchnotice"), headers=spanish_browser)
+        assert missing.status_code == 404 and "No encontramos este aviso" in missing.text
+
+
+def test_DISC_5_an_english_notice_page_stays_english_for_a_spanish_browser(sqlite_engine, mail_server):
+    from html import unescape
+
+    english_id, _ = _send_notice(sqlite_engine, mail_server)
+    with app_client(sqlite_engine, mail_server, mode="production") as client:
+        page = client.get(links.notice_url("", "test-link-secret", english_id), headers={"Accept-Language": "es"})
+        shown = unescape(page.text)
+        assert '<html lang="en">' in shown and "<h1>Validation notice</h1>" in shown
+        assert "This is the notice we sent you on" in shown and "Este es el aviso" not in shown
 
 
 def test_DISC_5_the_period_counts_from_when_the_notice_really_goes_and_the_system_uses_the_date_it_shows(
@@ -454,9 +492,21 @@ def test_REC_1_the_check_page_says_intact_altered_or_asks_for_the_whole_copy(sql
         upload = client.post("/transcripts/check", files={"file": ("copy.eml", kept.raw.encode(), "message/rfc822")})
         assert upload.status_code == 200 and "Intact" in upload.text
         nothing = client.post("/transcripts/check", data={"copy": "hello"})
-        assert nothing.status_code == 400 and "couldn't find a copy" in nothing.text
+        assert nothing.status_code == 400 and "couldn&#39;t find a copy" in nothing.text
         huge = client.post("/transcripts/check", data={"copy": "x" * (transcript_copy.MAX_COPY_CHARS + 1)})
         assert huge.status_code == 413
+        # Issue 23: in the browser's language (never the record's: the page says nothing of it); English stays.
+        assert re.search(r"Line \d+ of the copy differs from the record\.", altered.text)
+        spanish = {"Accept-Language": "es-US,es;q=0.9"}
+        page = client.get("/transcripts/check", headers=spanish)
+        assert '<html lang="es">' in page.text and "Pegue la copia" in page.text and "Paste the copy" not in page.text
+        intact = client.post("/transcripts/check", data={"copy": text}, headers=spanish)
+        assert "Intacta: esta copia es igual a nuestro registro." in intact.text and "Intact:" not in intact.text
+        altered = client.post("/transcripts/check", data={"copy": text.replace("$1,234.56", "$1,234.50")},
+                              headers=spanish)
+        assert re.search(r"Cambiada: .*La línea \d+ de la copia no es igual al registro\.", altered.text, re.S)
+        nothing = client.post("/transcripts/check", data={"copy": "hello"}, headers=spanish)
+        assert "No encontramos una copia en lo que pegó." in nothing.text
 
 
 @pytest.mark.parametrize("verified,email,reply", [

@@ -106,6 +106,29 @@ def test_a_campaign_that_names_a_debt_is_refused_on_the_page(client):
     assert "Your debt of $50 is overdue." in response.text  # what was typed stays in the form
 
 
+def test_an_operator_gives_a_variant_its_spanish_text_and_the_campaign_page_shows_which_have_none(client):
+    """Issue 23: the form's Spanish fields are stored with their variant and shown; a variant without one says its
+    Spanish speakers are skipped. Mutation tried: operations.campaign_create not passing spanish_texts (the page
+    said "No Spanish text" for variant A, failed)."""
+    import html
+
+    _, token = _login(client, "olga")
+    made = client.post("/ops/campaigns", data={
+        "csrf_token": token, "name": "Hola", "segment": "everyone_else", "channel": "email", "result_days": "14",
+        "variant_a": "Hello from {business}.", "variant_b": "Hi, it's {business}.",
+        "variant_a_es": "Hola, le escribe {business}."})
+    assert made.status_code == 200 and made.url.path.startswith("/ops/campaigns/cmp")
+    shown = html.unescape(made.text)
+    assert "Spanish: Hola, le escribe {business}." in shown
+    assert shown.count("No Spanish text: Spanish speakers are skipped.") == 1
+    refused = client.post("/ops/campaigns", data={
+        "csrf_token": token, "name": "Deuda", "segment": "everyone_else", "channel": "email", "result_days": "14",
+        "variant_a": "Hello from {business}.", "variant_b": "Hi, it's {business}.",
+        "variant_b_es": "Usted debe $50 en su cuenta."})
+    assert refused.status_code == 400 and "variant B (Spanish)" in refused.text and "DISC-3" in refused.text
+    assert "Usted debe $50 en su cuenta." in refused.text  # what was typed stays in the form
+
+
 def test_a_saved_edit_is_in_force_and_a_stale_form_cannot_undo_it(client):
     """The page names the version in force; a form opened before someone else's save is refused (the text kept).
     Mutation tried: the hidden base_version not posted back (`base_version` ignored) -> the stale form's save

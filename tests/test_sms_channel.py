@@ -5,6 +5,9 @@ Rasa are in tests/integration/test_sms.py."""
 from __future__ import annotations
 
 import asyncio
+import html
+import json
+import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -346,6 +349,25 @@ def test_ID_5_a_demo_phone_text_is_handled_like_an_sms_and_counts_as_inbound(dem
     thread = client.get("/phone/api/thread", params={"number": PHONE}).json()["messages"]
     assert [(m["direction"], m["text"]) for m in thread] == [
         ("in", "hi"), ("out", "Pick one\n1. Balance\n2. Talk to a person"), ("in", "2"), ("out", "Got /human")]
+
+
+def test_the_demo_phone_page_speaks_the_browsers_language_or_the_one_asked_for(demo):
+    """Issue 23: the page, the words its script shows and a refused number follow Accept-Language (or ?lang=);
+    English stays English. Mutation tried: phone_page ignoring Accept-Language (the Spanish browser read "Demo
+    phone", failed)."""
+    client, _ = demo
+    spanish = client.get("/phone", headers={"Accept-Language": "es-US,es;q=0.9"})
+    assert spanish.headers["content-language"] == "es" and '<html lang="es">' in spanish.text
+    assert "<h1>Teléfono de prueba</h1>" in spanish.text and 'placeholder="Mensaje de texto"' in spanish.text
+    shown = re.search(r"data-texts='([^']*)'", spanish.text).group(1)  # the words the script shows
+    assert json.loads(html.unescape(shown))["empty"] == "Aún no hay textos. Salude."
+    assert "Demo phone" not in spanish.text and "Say hi" not in spanish.text
+    english = client.get("/phone", headers={"Accept-Language": "en-US"})
+    assert "<h1>Demo phone</h1>" in english.text and "Teléfono" not in english.text
+    assert "<h1>Teléfono de prueba</h1>" in client.get("/phone?lang=es", headers={"Accept-Language": "en"}).text
+    refused = client.post("/phone/api/send", json={"number": "not a number", "text": "hola"},
+                          headers={"X-Demo-Phone": "1", "Accept-Language": "es"})
+    assert refused.json() == {"error": "Escriba un número de teléfono como +15555550101."}
 
 
 def test_the_demo_phone_needs_json_and_its_header(demo):

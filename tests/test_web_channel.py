@@ -391,6 +391,43 @@ def test_bad_frames_get_an_error_and_the_socket_stays_open(client):
         assert ws.receive_json() == {"type": "pong"}
 
 
+def test_the_widgets_protocol_errors_speak_the_conversations_language(client, sqlite_engine):
+    """Issue 23: the `text` of an error frame follows bot/language.current, not the browser's: a Spanish conversation
+    reads Spanish, an English one English. Mutation tried: WebChannel._refuse passing None for the language (the
+    Spanish conversation read "Messages can be up to 5000 characters.", failed)."""
+    spanish = client.post("/widget/session", json={"language": "es"}).json()["token"]
+    english = client.post("/widget/session", json={"language": "en"}).json()["token"]
+    seen = {}
+    for name, token in (("es", spanish), ("en", english)):
+        with _connect(client, token) as ws:
+            _opening(ws, token)
+            ws.send_json({"type": "message", "text": "x" * 5001, "client_id": "c-1"})
+            too_long = ws.receive_json()
+            ws.send_json({"type": "nonsense"})
+            seen[name] = (too_long["text"], ws.receive_json()["text"])
+    assert seen["es"] == ("Un mensaje puede tener hasta 5000 caracteres.", "Tipo de mensaje desconocido.")
+    assert seen["en"] == ("Messages can be up to 5000 characters.", "Unknown frame type.")
+
+
+def test_a_refused_widget_request_answers_in_the_browsers_language(sqlite_engine, sqlite_url):
+    """No conversation to ask (a site not allowed, a token that is not valid): the Accept-Language decides.
+    Mutation tried: _refused ignoring Accept-Language (the Spanish browser got English, failed)."""
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}",
+                        widget_secret=SECRET, widget_origins=("https://northwind.example",))
+    with TestClient(create_app(settings)) as client:
+        for lang, embed, ended in (("es-US,es;q=0.9", "Este sitio no puede mostrar el chat.",
+                                    "Esta sesión de chat no es válida. Puede que ya haya terminado."),
+                                   ("en-US", "This site may not embed the chat.",
+                                    "This chat session is not valid. It may have ended already.")):
+            refused = client.post("/widget/session", headers={"origin": "https://evil.example",
+                                                              "accept-language": lang})
+            assert refused.status_code == 403 and refused.json() == {"detail": embed}
+            invalid = client.post("/widget/session/end", headers={
+                "origin": "https://northwind.example", "authorization": "Bearer nope", "accept-language": lang})
+            assert invalid.status_code == 401 and invalid.json() == {"detail": ended}
+            assert invalid.headers["content-language"] == lang[:2]
+
+
 async def test_the_hub_fans_out_per_conversation_and_drops_a_stuck_subscriber():
     hub = InProcessHub(max_events_per_subscriber=2)
     async with hub.subscribe("cnv_a") as a, hub.subscribe("cnv_b") as b:

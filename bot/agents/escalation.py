@@ -68,7 +68,7 @@ def next_steps(session: Session, handoff: Handoff, hours: AgentHours, support_co
     """The reply after queueing a handoff, and its buttons (callback times outside agent hours)."""
     now = now or datetime.now(timezone.utc)
     conversation = session.get(Conversation, handoff.conversation_id)
-    speaks = conversation.language if conversation is not None else None  # the conversation's (bot/language.py)
+    speaks = languages.current(session, conversation) if conversation is not None else None
 
     def say(key: str, **values: object) -> str:
         return wording.say(key, speaks, **values)

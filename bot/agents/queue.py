@@ -153,10 +153,22 @@ def average_handle_minutes(session: Session, now: datetime | None = None) -> flo
     return sum(durations) / len(durations) if durations else DEFAULT_HANDLE_MINUTES
 
 
+def workers_for(session: Session, handoff: Handoff, now: datetime | None = None) -> int:
+    """The people available now who would take this conversation: those who speak its language (claim leaves it to
+    them, _check_language), or everyone available when none of them does (anyone may take it then)."""
+    available = auth.available_worker_ids(session, now)
+    if not available:
+        return 0
+    people = session.scalars(select(User).where(User.id.in_(available))).all()
+    language = conversation_language(session, handoff)
+    return sum(users.speaks(person, language) for person in people) or len(people)
+
+
 def expected_wait_minutes(session: Session, handoff: Handoff, now: datetime | None = None) -> int | None:
-    """(people ahead + 1) x average handling time / people available now, rounded up to 5 minutes; None when no
-    one is available, since any figure would then be made up (the bot says no one is free instead)."""
-    workers = auth.available_workers(session, now)
+    """(people ahead + 1) x average handling time / people available now who speak the conversation's language
+    (workers_for), rounded up to 5 minutes; None when no one is available, since any figure would then be made up
+    (the bot says no one is free instead)."""
+    workers = workers_for(session, handoff, now)
     if workers == 0:
         return None
     ahead = position(session, handoff)

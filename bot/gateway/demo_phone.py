@@ -24,10 +24,11 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
-from bot import sms
+from bot import sms, wording
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, Debtor, Message
+from bot.gateway import texts
 from bot.gateway.rate_limit import too_many
 from bot.gateway.sms_channel import CHANNEL, Inbound, get_channel
 
@@ -91,10 +92,22 @@ def thread(engine: Engine, number: str) -> list[dict[str, Any]]:
 
 
 @router.get("/phone", response_class=HTMLResponse, include_in_schema=False)
-async def phone_page(request: Request) -> HTMLResponse:
+async def phone_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """A demo page, so the interface's words (bot/gateway/texts "phone"): the browser's language or `?lang=`."""
     _require_enabled(request)
     numbers = await run_in_threadpool(demo_numbers, request.app.state.engine)
-    return templates.TemplateResponse(request, "phone.html", {"numbers": numbers})
+    shown = texts.preferred(request.headers.get("accept-language"), lang)
+    response = templates.TemplateResponse(request, "phone.html", {
+        "numbers": numbers, "t": texts.section("phone", shown), "lang": shown,
+        "other": wording.SPANISH if shown == wording.ENGLISH else wording.ENGLISH})
+    response.headers["Content-Language"] = shown
+    response.headers["Vary"] = "Accept-Language"
+    return response
+
+
+def _bad_number(request: Request) -> JSONResponse:
+    speaks = texts.preferred(request.headers.get("accept-language"))
+    return JSONResponse({"error": texts.say("phone", "bad_number", speaks)}, status_code=400)
 
 
 @router.get("/phone/api/thread", include_in_schema=False)
@@ -102,7 +115,7 @@ async def phone_thread(request: Request, number: str) -> JSONResponse:
     _require_enabled(request)
     normalised = normalise_number(number)
     if normalised is None:
-        return JSONResponse({"error": "Type a phone number like +15555550101."}, status_code=400)
+        return _bad_number(request)
     messages = await run_in_threadpool(thread, request.app.state.engine, normalised)
     return JSONResponse({"number": normalised, "messages": messages})
 
@@ -125,9 +138,9 @@ async def phone_send(request: Request) -> JSONResponse:
                             status_code=400)
     number = normalise_number(body.number)
     if number is None:
-        return JSONResponse({"error": "Type a phone number like +15555550101."}, status_code=400)
+        return _bad_number(request)
     limited = await request.app.state.rate_limiter.conversation(CHANNEL, number)
     if limited is not None:
-        return too_many(limited)
+        return too_many(limited, accept_language=request.headers.get("accept-language"))
     replies = await get_channel(request.app).receive(Inbound(number, body.text))
     return JSONResponse({"number": number, "replies": [r["text"] for r in replies]})

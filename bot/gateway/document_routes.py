@@ -21,10 +21,12 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from bot import wording
 from bot.compliance import notice_document
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import ScheduledMessage
+from bot.gateway import texts
 from bot.mail import compose, links
 from bot.mail.transport import CHECK_PATH, notice_view
 from bot.records import transcript_copy
@@ -45,6 +47,21 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     return response
 
 
+def _worded(request: Request, name: str, context: dict[str, Any], known: str | None = None,
+            status_code: int = 200) -> HTMLResponse:
+    """A debtor's page in Settle's words (bot/wording): `known` (a notice's language), else the browser's
+    (Accept-Language), as the pay pages. The transcript check follows the browser: its language must not say
+    anything about the record checked."""
+    speaks = known if known in wording.LANGUAGES else texts.preferred(request.headers.get("accept-language"))
+
+    def w(key: str, **values: object) -> str:
+        return wording.say(key, speaks, **values)
+
+    response = _page(request, name, {**context, "lang": speaks, "w": w}, status_code=status_code)
+    response.headers["content-language"] = speaks
+    return response
+
+
 def _notice(engine: Engine, notice_id: str) -> dict[str, Any] | None:
     with session_scope(engine) as session:
         message = session.get(ScheduledMessage, notice_id)
@@ -58,17 +75,19 @@ async def notice_page(request: Request, token: str) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     notice_id = links.notice_of(settings.email_link_secret, token) if len(token) <= 600 else None
     if notice_id is None:
-        return _page(request, "notice.html", {"state": "invalid"}, status_code=400)
+        return _worded(request, "notice.html", {"state": "invalid"}, status_code=400)
     document = await run_in_threadpool(_notice, request.app.state.engine, notice_id)
     if document is None:
-        return _page(request, "notice.html", {"state": "missing"}, status_code=404)
+        return _worded(request, "notice.html", {"state": "missing"}, status_code=404)
     view = notice_view(settings, document)
-    return _page(request, "notice.html", {"state": "ok", "n": view, "body": compose.notice_html(view)})
+    # A Spanish speaker's notice carries the Spanish one after the English (DISC-5): the page speaks Spanish.
+    known = wording.SPANISH if wording.SPANISH in document.get("languages", []) else wording.ENGLISH
+    return _worded(request, "notice.html", {"state": "ok", "n": view, "body": compose.notice_html(view)}, known)
 
 
 @router.get(CHECK_PATH, response_class=HTMLResponse, include_in_schema=False)
 async def check_form(request: Request) -> HTMLResponse:
-    return _page(request, "transcript_check.html", {"result": None, "error": None})
+    return _worded(request, "transcript_check.html", {"result": None, "error": None})
 
 
 def _check(engine: Engine, pasted: str) -> transcript_copy.CopyCheck:
@@ -85,16 +104,16 @@ async def check_copy(request: Request) -> HTMLResponse:
     if isinstance(upload, UploadFile) and upload.filename:
         raw = await upload.read(MAX_UPLOAD * 4 + 1)
         if len(raw) > MAX_UPLOAD * 4:
-            return _page(request, "transcript_check.html", {"result": None, "error": "too_big"}, status_code=413)
+            return _worded(request, "transcript_check.html", {"result": None, "error": "too_big"}, status_code=413)
         text = _file_text(raw)
     if len(text) > MAX_UPLOAD:
-        return _page(request, "transcript_check.html", {"result": None, "error": "too_big"}, status_code=413)
+        return _worded(request, "transcript_check.html", {"result": None, "error": "too_big"}, status_code=413)
     try:
         result = await run_in_threadpool(_check, request.app.state.engine, text)
     except transcript_copy.NotACopy:
-        return _page(request, "transcript_check.html", {"result": None, "error": "not_a_copy", "copy": text[:2000]},
+        return _worded(request, "transcript_check.html", {"result": None, "error": "not_a_copy", "copy": text[:2000]},
                      status_code=400)
-    return _page(request, "transcript_check.html", {"result": result, "error": None})
+    return _worded(request, "transcript_check.html", {"result": result, "error": None})
 
 
 def _file_text(raw: bytes) -> str:

@@ -31,10 +31,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
-from bot import contact_preferences
+from bot import contact_preferences, language, wording
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import ContactPreference, Conversation, MailboxMessage, Message
+from bot.gateway import texts
 from bot.gateway.couriers import couriers_for
 from bot.mail import inbound, links, webhooks
 from bot.mail.smtp import parse_url
@@ -62,21 +63,37 @@ def masked(address: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def _opted_out(engine: Engine, address: str) -> bool:
+def _opted_out(engine: Engine, address: str) -> tuple[bool, str | None]:
+    """Whether the address is opted out already, and its language when Settle knows it."""
     with session_scope(engine) as session:
-        return session.scalar(select(ContactPreference.opted_out_at).where(
+        done = session.scalar(select(ContactPreference.opted_out_at).where(
             ContactPreference.channel == CHANNEL, ContactPreference.address == address)) is not None
+        return done, language.known_for_address(session, CHANNEL, address)
 
 
-def _opt_out(engine: Engine, address: str) -> bool:
-    """True when this POST opted the address out; False when it already was (nothing new is recorded)."""
+def _opt_out_page(request: Request, state: str, known: str | None = None, status_code: int = 200,
+                  **context: Any) -> HTMLResponse:
+    """The opt-out page, a debtor's: the words are Settle's (bot/wording), in the address's language when known,
+    else the browser's (Accept-Language), as the pay pages do."""
+    speaks = known if known in wording.LANGUAGES else texts.preferred(request.headers.get("accept-language"))
+
+    def w(key: str, **values: object) -> str:
+        return wording.say(key, speaks, **values)
+
+    response = _page(request, "email_opt_out.html", {"state": state, "lang": speaks, "w": w, **context},
+                     status_code=status_code)
+    response.headers["content-language"] = speaks
+    return response
+
+
+def _opt_out(engine: Engine, address: str) -> str | None:
+    """Opt the address out (nothing new is recorded when it already was); its language when Settle knows it."""
     with session_scope(engine) as session:
         preference = session.scalar(select(ContactPreference).where(
             ContactPreference.channel == CHANNEL, ContactPreference.address == address))
-        if preference is not None and preference.opted_out_at is not None:
-            return False
-        contact_preferences.opt_out(session, CHANNEL, address, via="email-link")
-        return True
+        if preference is None or preference.opted_out_at is None:
+            contact_preferences.opt_out(session, CHANNEL, address, via="email-link")
+        return language.known_for_address(session, CHANNEL, address)
 
 
 def _address(request: Request, token: str) -> str | None:
@@ -89,19 +106,19 @@ def _address(request: Request, token: str) -> str | None:
 async def opt_out_page(request: Request, token: str) -> HTMLResponse:
     address = _address(request, token)
     if address is None:
-        return _page(request, "email_opt_out.html", {"state": "invalid"}, status_code=400)
-    done = await run_in_threadpool(_opted_out, request.app.state.engine, address)
-    return _page(request, "email_opt_out.html", {"state": "done" if done else "confirm", "address": masked(address),
-                                                 "action": request.url.path})
+        return _opt_out_page(request, "invalid", status_code=400)
+    done, known = await run_in_threadpool(_opted_out, request.app.state.engine, address)
+    return _opt_out_page(request, "done" if done else "confirm", known, address=masked(address),
+                         action=request.url.path)
 
 
 @router.post("/email/opt-out/{token}", response_class=HTMLResponse, include_in_schema=False)
 async def opt_out(request: Request, token: str) -> HTMLResponse:
     address = _address(request, token)
     if address is None:
-        return _page(request, "email_opt_out.html", {"state": "invalid"}, status_code=400)
-    await run_in_threadpool(_opt_out, request.app.state.engine, address)
-    return _page(request, "email_opt_out.html", {"state": "done", "address": masked(address)})
+        return _opt_out_page(request, "invalid", status_code=400)
+    known = await run_in_threadpool(_opt_out, request.app.state.engine, address)
+    return _opt_out_page(request, "done", known, address=masked(address))
 
 
 # --- the provider's delivery events ------------------------------------------------------------------------------
@@ -233,12 +250,18 @@ def mailbox(engine: Engine, settings: Settings) -> list[dict[str, Any]]:
 
 
 @router.get("/mailbox", response_class=HTMLResponse, include_in_schema=False)
-async def mailbox_page(request: Request) -> HTMLResponse:
+async def mailbox_page(request: Request, lang: str | None = None) -> HTMLResponse:
+    """A demo page, so the interface's words (bot/gateway/texts "mailbox"): the browser's language or `?lang=`. The
+    emails themselves are as sent."""
     settings = _require_mailbox(request)
     emails = await run_in_threadpool(mailbox, request.app.state.engine, settings)
-    return _page(request, "mailbox.html", {"emails": emails, "configured": bool(settings.smtp_url),
-                                           "settle_address": settings.email_from,
-                                           "replied": request.query_params.get("replied") == "1"})
+    shown = texts.preferred(request.headers.get("accept-language"), lang)
+    response = _page(request, "mailbox.html", {"emails": emails, "configured": bool(settings.smtp_url),
+                                               "settle_address": settings.email_from,
+                                               "replied": request.query_params.get("replied") == "1",
+                                               "t": texts.section("mailbox", shown), "lang": shown})
+    response.headers["content-language"] = shown
+    return response
 
 
 def _send_reply(settings: Settings, mailbox_id: int, engine: Engine) -> bool:

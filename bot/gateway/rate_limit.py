@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.config import Settings
+from bot.gateway import texts
 
 log = logging.getLogger(__name__)
 
@@ -71,13 +72,16 @@ class RateLimiter:
         return await self.hit(CONVERSATION, channel, external_id)
 
 
-def too_many(refusal: Refusal, accept: str = "") -> Response:
-    """429 with Retry-After and a short body (HTML for a browser page, JSON otherwise)."""
-    text = f"Too many requests. Please try again in {refusal.retry_after} seconds."
-    headers = {"Retry-After": str(refusal.retry_after)}
+def too_many(refusal: Refusal, accept: str = "", accept_language: str | None = None) -> Response:
+    """429 with Retry-After and a short body (HTML for a browser page, JSON otherwise), in the browser's language:
+    refused before any route runs, it knows no conversation (bot/gateway/texts "errors")."""
+    speaks = texts.preferred(accept_language)
+    text = texts.say("errors", "too_many_requests", speaks, n=refusal.retry_after)
+    headers = {"Retry-After": str(refusal.retry_after), "Content-Language": speaks}
     if "text/html" in accept:
-        return HTMLResponse(f"<!doctype html><title>Too many requests</title><p>{escape(text)}</p>",
-                            status_code=429, headers=headers)
+        title = texts.say("errors", "too_many_requests_title", speaks)
+        return HTMLResponse(f'<!doctype html><html lang="{speaks}"><meta charset="utf-8"><title>{escape(title)}'
+                            f"</title><p>{escape(text)}</p></html>", status_code=429, headers=headers)
     return JSONResponse({"error": "rate_limited", "detail": text, "retry_after": refusal.retry_after},
                         status_code=429, headers=headers)
 
@@ -110,5 +114,6 @@ class PerIpLimit:
             # Closing before accepting refuses the handshake (HTTP 403); the widget retries with backoff.
             await send({"type": "websocket.close", "code": 1008, "reason": "rate limited"})
             return
-        accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
-        await too_many(refusal, accept)(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        accept = headers.get(b"accept", b"").decode("latin-1")
+        await too_many(refusal, accept, headers.get(b"accept-language", b"").decode("latin-1"))(scope, receive, send)

@@ -74,7 +74,7 @@ def require_access(request: Request) -> None:
 async def rest_webhook(body: RestMessage, request: Request) -> Response:
     limited = await request.app.state.rate_limiter.conversation(CHANNEL, body.sender)
     if limited is not None:
-        return too_many(limited, request.headers.get("accept", ""))
+        return too_many(limited, request.headers.get("accept", ""), request.headers.get("accept-language"))
     result = await request.app.state.pipeline.handle(CHANNEL, body.sender, body.message)
     # Which Rasa instance answered (its index in RASA_URLS), when one did: where the conversation is pinned.
     headers = {RASA_INSTANCE_HEADER: str(result.instance)} if result.instance is not None else None

@@ -284,7 +284,7 @@ class WebChannel:
                 await connection.close(CLOSE_TOO_BIG)
                 return
             if not isinstance(data, dict):
-                await connection.send({"type": "error", "code": "bad_frame", "text": "Expected a JSON object."})
+                await self._refuse(connection, conversation_id, "bad_frame", "not_an_object")
                 continue
             kind = data.get("type")
             if kind == "ping":
@@ -292,28 +292,26 @@ class WebChannel:
             elif kind == "message":
                 await self._accept_message(connection, conversation_id, external_id, data)
             else:
-                await connection.send({"type": "error", "code": "bad_frame", "text": "Unknown frame type."})
+                await self._refuse(connection, conversation_id, "bad_frame", "unknown_frame")
 
     async def _accept_message(self, connection: _Connection, conversation_id: str, external_id: str,
                               data: dict[str, Any]) -> None:
         text, client_id, title = data.get("text"), data.get("client_id"), data.get("title")
         if not isinstance(client_id, str) or not CLIENT_ID.fullmatch(client_id):
-            await connection.send({"type": "error", "code": "bad_message", "text": "A client_id is required."})
+            await self._refuse(connection, conversation_id, "bad_message", "client_id_required")
             return
         if not isinstance(text, str) or len(text) > MAX_TEXT or (title is not None and (
                 not isinstance(title, str) or len(title) > MAX_TITLE)):
-            await connection.send({"type": "error", "code": "bad_message", "client_id": client_id,
-                                   "text": f"Messages can be up to {MAX_TEXT} characters."})
+            await self._refuse(connection, conversation_id, "bad_message", "too_long", {"client_id": client_id},
+                               n=MAX_TEXT)
             return
         if self._in_flight.get(conversation_id, 0) >= MAX_IN_FLIGHT:
-            await connection.send({"type": "error", "code": "busy", "client_id": client_id,
-                                   "text": "One moment, I'm still answering your last messages."})
+            await self._refuse(connection, conversation_id, "busy", "busy", {"client_id": client_id})
             return
         refusal = await self.limiter.conversation(CHANNEL, external_id) if self.limiter is not None else None
         if refusal is not None:  # the widget sends it again after retry_after seconds
-            await connection.send({"type": "error", "code": "rate_limited", "client_id": client_id,
-                                   "retry_after": refusal.retry_after,
-                                   "text": f"Too many messages. Please wait {refusal.retry_after} seconds."})
+            await self._refuse(connection, conversation_id, "rate_limited", "too_many_messages",
+                               {"client_id": client_id, "retry_after": refusal.retry_after}, n=refusal.retry_after)
             return
         self._in_flight[conversation_id] = self._in_flight.get(conversation_id, 0) + 1
         # Its own task: a socket that drops mid-answer must not cancel the answer (another tab, or this one
@@ -321,6 +319,14 @@ class WebChannel:
         task = asyncio.create_task(self._process(conversation_id, external_id, text, client_id, title or None))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _refuse(self, connection: _Connection, conversation_id: str, code: str, key: str,
+                      extra: dict[str, Any] | None = None, **values: object) -> None:
+        """An error frame: the widget acts on `code` and shows its own words; `text` is for any other reader, in the
+        conversation's language (bot/language.current)."""
+        speaks = await run_in_threadpool(self._language, conversation_id, True)
+        await connection.send({"type": "error", "code": code, **(extra or {}),
+                               "text": texts.say("errors", key, speaks, **values)})
 
     async def _process(self, conversation_id: str, external_id: str, text: str, client_id: str,
                        title: str | None) -> None:
@@ -528,11 +534,18 @@ def _cors(request: Request, response: Response) -> Response:
 async def widget_session(request: Request) -> Response:
     web = channel_for(request.app)
     if not web.origin_allowed(request.headers.get("origin")):
-        return JSONResponse({"detail": "This site may not embed the chat."}, status_code=403)
+        return _refused(request, 403, "not_embeddable")  # its body unread: the browser's Accept-Language it is
     # The server alone picks the conversation; the body may only say the browser's language (anything else in it,
     # or a body that is not JSON, is ignored: the widget then starts in English).
     issued = await run_in_threadpool(web.create_session, _browser_language(await request.body()))
     return _cors(request, JSONResponse(issued, headers={"Cache-Control": "no-store"}))
+
+
+def _refused(request: Request, status: int, key: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A refused widget request: no conversation to ask (none yet, or its token is not valid), so the browser's."""
+    speaks = texts.preferred(request.headers.get("accept-language"))
+    return JSONResponse({"detail": texts.say("errors", key, speaks)}, status_code=status,
+                        headers={**(headers or {}), "Content-Language": speaks})
 
 
 def _browser_language(body: bytes) -> str | None:
@@ -572,11 +585,10 @@ async def widget_session_end(request: Request) -> Response:
     """"End chat": the token stops working everywhere, at once. Nothing of the token is echoed or logged."""
     web = channel_for(request.app)
     if not web.origin_allowed(request.headers.get("origin")):
-        return JSONResponse({"detail": "This site may not embed the chat."}, status_code=403)
+        return _refused(request, 403, "not_embeddable")
     conversation_id = await run_in_threadpool(web.end_session, _bearer(request))
     if conversation_id is None:
-        return _cors(request, JSONResponse({"detail": "This chat session is not valid. It may have ended already."},
-                                           status_code=401, headers={"WWW-Authenticate": "Bearer"}))
+        return _cors(request, _refused(request, 401, "session_not_valid", headers={"WWW-Authenticate": "Bearer"}))
     await web.hub.publish(conversation_id, {"type": "ended"})
     return _cors(request, JSONResponse({"ended": True}, headers={"Cache-Control": "no-store"}))
 

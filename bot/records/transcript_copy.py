@@ -117,7 +117,9 @@ class CopyCheck:
     status: str  # intact | altered | no_record | record_broken
     conversation_id: str | None = None
     entries: int | None = None
-    detail: str = ""
+    detail: str = ""  # in English, for logs and operators
+    reason: str = ""  # what the page says why (bot/wording check_why_<reason>), in the reader's language
+    line: int | None = None  # the first line that differs (reason "line")
 
     @property
     def intact(self) -> bool:
@@ -145,24 +147,26 @@ def check(session: Session, pasted: str) -> CopyCheck:
     block = extract(pasted)
     header = _HEADER.search("\n".join(_lines(block)[1:4]))
     if header is None:
-        return CopyCheck("altered", detail="the lines naming the conversation and the chain head were changed")
+        return CopyCheck("altered", detail="the lines naming the conversation and the chain head were changed",
+                         reason="header")
     conversation_id, entries, head = header.group(1), int(header.group(2)), header.group(3)
     conversation = session.get(Conversation, conversation_id)
     if conversation is None or entries < 1:
-        return CopyCheck("no_record", detail="no conversation in our records has this id")
+        return CopyCheck("no_record", detail="no conversation in our records has this id", reason="unknown")
     entry = session.scalar(select(TranscriptEntry).where(TranscriptEntry.conversation_id == conversation_id,
                                                          TranscriptEntry.seq == entries))
     if entry is None or entry.hash != head:
         return CopyCheck("altered", conversation_id, entries,
-                         "the chain head in the copy is not the record's at that entry")
+                         "the chain head in the copy is not the record's at that entry", reason="head")
     chain = check_conversation(session, conversation)
     if not chain.intact:
         return CopyCheck("record_broken", conversation_id, entries,
-                         "our stored record fails its own check; a person will look into it")
+                         "our stored record fails its own check; a person will look into it", reason="broken")
     expected, given = _lines(render(session, conversation, entries)), _lines(block)
     if expected != given:
         where = next((i for i, (a, b) in enumerate(zip(expected, given, strict=False)) if a != b),
                      min(len(expected), len(given)))
         return CopyCheck("altered", conversation_id, entries,
-                         f"line {where + 1} of the copy differs from the record")
-    return CopyCheck("intact", conversation_id, entries, "every line matches the record and its chain head")
+                         f"line {where + 1} of the copy differs from the record", reason="line", line=where + 1)
+    return CopyCheck("intact", conversation_id, entries, "every line matches the record and its chain head",
+                     reason="intact")

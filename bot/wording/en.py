@@ -445,4 +445,55 @@ TEXTS: dict[str, str] = {
                        "time."),
     "page_saved_no": "We won't email the notices about your plan.",
     "page_close": "You can close this page.",
+    # The email opt-out page (EMAIL-2), a debtor's: in the address's language when Settle knows it, else the browser's.
+    "optout_title": "Stop emails",
+    "optout_invalid_heading": "This link doesn't work",
+    "optout_invalid_body": "Sorry, we couldn't read this link. It may have been cut short when it was copied.",
+    "optout_invalid_still": "You can still stop our emails: reply STOP to any email from us.",
+    "optout_done_heading": "Done: no more emails",
+    "optout_done_body": "We won't email {address} again.",
+    "optout_done_note": ("This covers email only. Texts, if you get them, are not affected: reply STOP to a text to "
+                         "stop those too. You can still write to us or ask to talk to a person."),
+    "optout_confirm_heading": "Stop emails from us?",
+    "optout_confirm_body": "Tap the button and we'll stop emailing {address}. It's free.",
+    "optout_button": "Stop emails",
+    "optout_confirm_note": "This covers email only. Texts, if you get them, are not affected.",
+    # The printable validation notice's page (/notices/<token>): the notice itself is the email's fragment.
+    "notice_page_title": "Validation notice: {creditor}, {account}",
+    "notice_page_heading": "Validation notice",
+    "notice_page_hint": ("This is the notice we sent you on {date}. Keep this page, or print it or save it as a PDF "
+                         "with your browser's Print command (Ctrl+P or \u2318P)."),
+    "notice_page_invalid_body": ("Sorry, we couldn't read this link. It may have been cut short when it was copied. "
+                                 "The full notice is also in the email we sent you."),
+    "notice_page_missing_title": "Notice not found",
+    "notice_page_missing_heading": "We can't find this notice",
+    "notice_page_missing_body": ("Sorry, this notice is not in our records any more. The full notice is also in the "
+                                 "email we sent you. You can write to us to ask for another copy."),
+    # The transcript check page (/transcripts/check, REC-1): anyone with a copy may check it; the browser's language.
+    "check_title": "Check a copy of a chat",
+    "check_intact": "Intact: this copy matches our record.",
+    "check_intact_more": "Not a word of it was changed.",
+    "check_altered": "Altered: this copy does not match our record.",
+    "check_altered_more": "Something in it was changed.",
+    "check_no_record": "Not found: this copy doesn't match any chat in our records.",
+    "check_broken": "We can't confirm this copy right now.",
+    "check_broken_more": "Our own record failed its check, so a person will look into it.",
+    "check_entries": "The copy covers {entries} entries of the record.",
+    "check_why_header": "The lines naming the conversation and the chain head were changed.",
+    "check_why_unknown": "No conversation in our records has this id.",
+    "check_why_head": "The chain head in the copy is not the record's at that entry.",
+    "check_why_broken": "Our stored record fails its own check.",
+    "check_why_line": "Line {line} of the copy differs from the record.",
+    "check_why_intact": "Every line matches the record and its chain head.",
+    "check_not_a_copy": "We couldn't find a copy in what you pasted.",
+    "check_not_a_copy_more": ("Paste everything from the line \"{begin}\" to the line \"{end}\", or upload the "
+                              "saved email."),
+    "check_too_big": "That is too long to be one of our copies.",
+    "check_too_big_more": "Paste just the part from the BEGIN line to the END line.",
+    "check_lead": ("Got a copy of a chat with us by email? Paste it here, or upload the saved email, to see whether it "
+                   "is exactly what our record holds. Anyone can check; this page shows nothing from the record "
+                   "itself."),
+    "check_paste": "Paste the copy",
+    "check_upload": "Or upload the saved email or a text file",
+    "check_button": "Check the copy",
 }

@@ -435,4 +435,53 @@ TEXTS: dict[str, str] = {
                        "recibir emails, cuando quiera."),
     "page_saved_no": "No le vamos a mandar por email los avisos sobre su plan.",
     "page_close": "Ya puede cerrar esta página.",
+    # La página para dejar de recibir emails (EMAIL-2).
+    "optout_title": "No más emails",
+    "optout_invalid_heading": "Este enlace no funciona",
+    "optout_invalid_body": "Lo sentimos, no pudimos leer este enlace. Puede que se cortara al copiarlo.",
+    "optout_invalid_still": "Aún puede responder a un email nuestro: escriba ALTO para no recibir más emails.",
+    "optout_done_heading": "Listo: no más emails",
+    "optout_done_body": "No vamos a mandar más emails a {address}.",
+    "optout_done_note": ("Esto es solo para los emails. Si le llegan textos, siguen igual: responda a un texto con "
+                         "ALTO para no recibir más textos. Aún puede escribirnos o pedir hablar con una persona."),
+    "optout_confirm_heading": "¿No quiere más emails de nosotros?",
+    "optout_confirm_body": "Toque el botón y no vamos a mandar más emails a {address}. Es gratis.",
+    "optout_button": "No más emails",
+    "optout_confirm_note": "Esto es solo para los emails. Si le llegan textos, siguen igual.",
+    "notice_page_title": "Aviso de validación: {creditor}, {account}",
+    "notice_page_heading": "Aviso de validación",
+    "notice_page_hint": ("Este es el aviso que le mandamos el {date}. Guarde esta página. También puede imprimirla o "
+                         "guardarla como PDF con la opción Imprimir de su navegador (Ctrl+P o \u2318P)."),
+    "notice_page_invalid_body": ("Lo sentimos, no pudimos leer este enlace. Puede que se cortara al copiarlo. El "
+                                 "aviso completo también está en el email que le mandamos."),
+    "notice_page_missing_title": "No encontramos el aviso",
+    "notice_page_missing_heading": "No encontramos este aviso",
+    "notice_page_missing_body": ("Lo sentimos, este aviso ya no está en nuestros registros. El aviso completo también "
+                                 "está en el email que le mandamos. Puede escribirnos para pedir otra copia."),
+    "check_title": "Revise una copia de un chat",
+    "check_intact": "Intacta: esta copia es igual a nuestro registro.",
+    "check_intact_more": "No se cambió ni una palabra.",
+    "check_altered": "Cambiada: esta copia no es igual a nuestro registro.",
+    "check_altered_more": "Algo en ella se cambió.",
+    "check_no_record": "No la encontramos: esta copia no es de ningún chat de nuestros registros.",
+    "check_broken": "Ahora no podemos confirmar esta copia.",
+    "check_broken_more": "Nuestro propio registro no pasó su revisión, así que una persona lo va a revisar.",
+    "check_entries": "La copia cubre {entries} partes del registro.",
+    "check_why_header": "Se cambiaron las líneas que dicen qué chat es y cómo termina la cadena.",
+    "check_why_unknown": "Ningún chat de nuestros registros tiene este código.",
+    "check_why_head": "El final de la cadena en la copia no es el del registro en esa parte.",
+    "check_why_broken": "Nuestro registro guardado no pasa su propia revisión.",
+    "check_why_line": "La línea {line} de la copia no es igual al registro.",
+    "check_why_intact": "Cada línea es igual al registro y al final de su cadena.",
+    "check_not_a_copy": "No encontramos una copia en lo que pegó.",
+    "check_not_a_copy_more": ("Pegue todo desde la línea \"{begin}\" hasta la línea \"{end}\", o suba el email "
+                              "guardado."),
+    "check_too_big": "Es muy largo para ser una de nuestras copias.",
+    "check_too_big_more": "Pegue solo la parte desde la línea BEGIN hasta la línea END.",
+    "check_lead": ("¿Le llegó por email una copia de un chat con nosotros? Péguela aquí, o suba el email guardado, "
+                   "para ver si es igual a nuestro registro. Cualquiera puede revisarla. Esta página no muestra nada "
+                   "del registro."),
+    "check_paste": "Pegue la copia",
+    "check_upload": "O suba el email guardado o un archivo de texto",
+    "check_button": "Revisar la copia",
 }

@@ -64,7 +64,8 @@ def upload(page: Page, body: str, tmp_path, name: str) -> None:
     page.get_by_role("button", name="Upload").click()
 
 
-def new_campaign(page: Page, name: str, channel: str, repeat: str = "Once", ends: str = "") -> None:
+def new_campaign(page: Page, name: str, channel: str, repeat: str = "Once", ends: str = "",
+                 spanish: tuple[str, ...] = ()) -> None:
     page.get_by_role("navigation", name="Operations").get_by_role("link", name="Campaigns").click()
     page.get_by_label("Name").fill(name)
     page.get_by_label("Segment").select_option("low_balance")
@@ -75,6 +76,8 @@ def new_campaign(page: Page, name: str, channel: str, repeat: str = "Once", ends
     page.get_by_label("Variant A").fill("Hello from {business}. Please reply when you have a moment.")
     page.get_by_label("Variant B").fill("Hi, it's {business}: we have a personal business matter for you. "
                                         "Reply here or write to {support}.")
+    for letter, text in zip("ABC", spanish, strict=False):  # issue 23: each variant's optional Spanish text
+        page.get_by_label(f"{letter} in Spanish (optional)").fill(text)
     page.get_by_role("button", name="Create campaign").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Campaign: {name}")
 
@@ -118,7 +121,9 @@ def test_an_operator_loads_a_portfolio_segments_it_runs_campaigns_and_watches_th
     expect(accounts).to_contain_text("OPS-4")
     expect(accounts.locator("tr", has_text="OPS-1")).to_contain_text("balance $120.00 (at most $499.99)")
 
-    new_campaign(page, "Winter hello", "email")
+    new_campaign(page, "Winter hello", "email", spanish=("Hola, le escribe {business}. Responda cuando pueda.",))
+    expect(page.get_by_text("Spanish: Hola, le escribe {business}. Responda cuando pueda.")).to_be_visible()
+    expect(page.get_by_text("No Spanish text: Spanish speakers are skipped.")).to_be_visible()  # variant B
     page.get_by_role("button", name="Dry run").click()
     report = page.locator("#campaign-report")
     expect(report.locator("tr", has_text="OPS-1")).to_contain_text("would-send")

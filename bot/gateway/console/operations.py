@@ -253,7 +253,8 @@ async def campaign_create(request: Request) -> Response:
         return guarded
     signed, form = guarded
     fields = {k: str(form.get(k) or "") for k in ("name", "segment", "channel", "starts_at", "result_days",
-                                                  "variant_a", "variant_b", "variant_c", "repeat_days", "ends_at")}
+                                                  "variant_a", "variant_b", "variant_c", "variant_a_es",
+                                                  "variant_b_es", "variant_c_es", "repeat_days", "ends_at")}
     starts = _starts(fields["starts_at"])
     days = int(fields["result_days"]) if fields["result_days"].strip().isdigit() else -1
     repeat = fields["repeat_days"].strip()
@@ -270,6 +271,8 @@ async def campaign_create(request: Request) -> Response:
                 made = campaigns.create(session, segments.active_segments(session), name=fields["name"],
                                         segment=fields["segment"], channel=fields["channel"],
                                         texts=[fields["variant_a"], fields["variant_b"], fields["variant_c"]],
+                                        spanish_texts=[fields["variant_a_es"], fields["variant_b_es"],
+                                                       fields["variant_c_es"]],
                                         starts_at=starts, result_days=days, actor=users.actor(signed.user),
                                         repeat_days=repeat_days, ends_at=ends)
                 return made.id, []

@@ -1,7 +1,11 @@
 """The words of Settle's own web interface, one file per language: texts/en.json and texts/es.json, with the same
 keys (tests/test_web_channel.py fails when one lacks a key). "widget" is every label, placeholder, button, status
 and error the chat widget shows (inlined into /widget.js, which picks the language); "demo" is the demo creditor
-page. What the bot says is elsewhere (bot/wording, domain/)."""
+page; "phone" and "mailbox" the other demo pages; "errors" the gateway's own refusals (the widget's protocol errors,
+the 429 page). Those are the interface's words, not Settle's: the widget shows its own text for each error code, the
+`text` and `detail` are for whoever reads the frame or the response, so they sit with the interface, in the
+conversation's language when there is one, else the browser's. What the bot says, and the pages only a debtor
+reaches (pay pages, the email opt-out), are in bot/wording and domain/."""
 
 from __future__ import annotations
 
@@ -22,6 +26,12 @@ def catalogue(language: str) -> dict[str, dict[str, str]]:
 
 def section(name: str, language: str | None) -> dict[str, str]:
     return catalogue(wording.language_or_default(language))[name]
+
+
+def say(name: str, key: str, language: str | None, **values: object) -> str:
+    """One text of a section in `language`, its {placeholders} filled (str.format)."""
+    text = section(name, language)[key]
+    return text.format(**values) if values else text
 
 
 def widget_texts() -> dict[str, dict[str, str]]:
