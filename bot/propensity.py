@@ -100,34 +100,46 @@ def _by_account(session: Session, query: Any) -> dict[str, Any]:
 def features_as_of(session: Session, as_of: datetime, account_ids: Sequence[str] | None = None
                    ) -> dict[str, list[float]]:
     """FEATURES of each account placed by `as_of` (all, or those named), from what had happened by then."""
-    accounts = select(Account.id, Account.created_at, Account.balance_cents).where(Account.created_at <= as_of)
-    if account_ids is not None:
-        accounts = accounts.where(Account.id.in_(list(account_ids)))
-    placed = session.execute(accounts).all()
+    named = list(account_ids) if account_ids is not None else None
+
+    def only_named(query: Any, column: Any) -> Any:
+        # Scoring a queue page or a campaign names a few accounts: every total is read for those only, never for
+        # the whole portfolio (training names none).
+        return query if named is None else query.where(column.in_(named))
+
+    placed = session.execute(only_named(select(Account.id, Account.created_at, Account.balance_cents)
+                                        .where(Account.created_at <= as_of), Account.id)).all()
     if not placed:
         return {}
-    since = _by_account(session, select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
-                        .where(LedgerEntry.created_at > as_of).group_by(LedgerEntry.account_id))
-    paid = {row[0]: row[1:] for row in session.execute(
+    since = _by_account(session, only_named(select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_cents))
+                                            .where(LedgerEntry.created_at > as_of), LedgerEntry.account_id)
+                        .group_by(LedgerEntry.account_id))
+    paid = {row[0]: row[1:] for row in session.execute(only_named(
         select(Payment.account_id, func.count(Payment.id), func.sum(Payment.amount_cents), func.max(Payment.created_at))
-        .where(Payment.status == "succeeded", Payment.created_at <= as_of).group_by(Payment.account_id)).all()}
-    kept = _by_account(session, select(Plan.account_id, func.count(Installment.id))
-                       .join(Plan, Plan.id == Installment.plan_id)
-                       .where(Installment.paid_at.is_not(None), Installment.paid_at <= as_of)
+        .where(Payment.status == "succeeded", Payment.created_at <= as_of), Payment.account_id)
+        .group_by(Payment.account_id)).all()}
+    kept = _by_account(session, only_named(select(Plan.account_id, func.count(Installment.id))
+                                           .join(Plan, Plan.id == Installment.plan_id)
+                                           .where(Installment.paid_at.is_not(None), Installment.paid_at <= as_of),
+                                           Plan.account_id)
                        .group_by(Plan.account_id))
-    broken = _by_account(session, select(Plan.account_id, func.count(Installment.id))
-                         .join(Plan, Plan.id == Installment.plan_id)
-                         .where(Installment.due_date < as_of.date(), Installment.status != "cancelled",
-                                or_(Installment.paid_at.is_(None), Installment.paid_at > as_of))
+    broken = _by_account(session, only_named(select(Plan.account_id, func.count(Installment.id))
+                                             .join(Plan, Plan.id == Installment.plan_id)
+                                             .where(Installment.due_date < as_of.date(),
+                                                    Installment.status != "cancelled",
+                                                    or_(Installment.paid_at.is_(None), Installment.paid_at > as_of)),
+                                             Plan.account_id)
                          .group_by(Plan.account_id))
-    verified = _by_account(session, select(VerificationAttempt.account_id, func.count(VerificationAttempt.id))
-                           .where(VerificationAttempt.succeeded.is_(True), VerificationAttempt.at <= as_of)
-                           .group_by(VerificationAttempt.account_id))
-    disputes = _by_account(session, select(Dispute.account_id, func.count(Dispute.id))
-                           .where(Dispute.created_at <= as_of).group_by(Dispute.account_id))
-    open_disputes = _by_account(session, select(Dispute.account_id, func.count(Dispute.id)).where(
+    verified = _by_account(session, only_named(
+        select(VerificationAttempt.account_id, func.count(VerificationAttempt.id))
+        .where(VerificationAttempt.succeeded.is_(True), VerificationAttempt.at <= as_of),
+        VerificationAttempt.account_id).group_by(VerificationAttempt.account_id))
+    disputes = _by_account(session, only_named(select(Dispute.account_id, func.count(Dispute.id))
+                                               .where(Dispute.created_at <= as_of), Dispute.account_id)
+                           .group_by(Dispute.account_id))
+    open_disputes = _by_account(session, only_named(select(Dispute.account_id, func.count(Dispute.id)).where(
         Dispute.created_at <= as_of, Dispute.status != "withdrawn",
-        or_(Dispute.verification_sent_at.is_(None), Dispute.verification_sent_at > as_of))
+        or_(Dispute.verification_sent_at.is_(None), Dispute.verification_sent_at > as_of)), Dispute.account_id)
         .group_by(Dispute.account_id))
     found: dict[str, list[float]] = {}
     for account_id, created_at, balance_cents in placed:
