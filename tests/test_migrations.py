@@ -62,6 +62,21 @@ def test_a_pod_waits_for_the_release_migration_before_it_starts(tmp_path):
     assert "schema is current" in waiter.stdout.read()
 
 
+def test_a_pod_of_the_previous_release_starts_on_a_newer_releases_schema(tmp_path):
+    """deploy/k8s: after the Job migrated for a new release, a pod of the previous one (a rollback, a restart during
+    the rollout) must not wait for a schema it cannot reach: a revision this code does not know is a newer one.
+    Mutation tried: is_current() comparing with the heads only -> the older pod waited."""
+    from bot.db.migrate import is_current
+
+    url = f"sqlite:///{tmp_path / 'newer.db'}"
+    upgrade(url)
+    with get_engine(url).begin() as connection:
+        connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))  # the next release's head
+    assert is_current(url)
+    upgrade(url.replace("newer", "older"), "0001")
+    assert not is_current(url.replace("newer", "older"))  # an older schema still waits
+
+
 def test_waiting_for_an_unreachable_database_names_it_without_its_url():
     """The init container's log says why a pod waits, never the URL (it carries the password). Mutation tried: the
     URL added to the reason -> failed."""
