@@ -70,3 +70,10 @@ def test_the_command_line_says_what_is_wrong_and_exits_2():
     assert done.returncode == 2
     assert "ID_LOCKOUT_HOURS must be a whole number of hours, e.g. 24; it is 'a day'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_every_rate_the_rate_limiter_reads_is_accepted():
+    """The check is the limiter's own parser: a rate it enforces is never refused at start. Mutation tried: the old
+    pattern "N/unit" -> '100/5 minutes' and '10 per hour' were refused."""
+    for rate in ("600/minute", "100/5 minutes", "10 per hour", "10/month"):
+        assert read_environment({"RATE_LIMIT_PER_IP": rate}).RATE_LIMIT_PER_IP == rate
