@@ -138,3 +138,19 @@ def test_EMAIL_1_the_esign_box_after_a_spanish_autopay_is_in_spanish_and_stored_
         consent = session.scalars(select(EsignConsent)).one()
         assert consent.consented and consent.question.startswith("Mándenme por email los avisos")
         assert consent.answer == 'Marcó la casilla y luego oprimió "Guardar mi respuesta"'
+
+
+def test_PLAN_2_the_authorisation_is_in_the_pages_language_when_only_the_conversation_speaks_spanish(pay_env):
+    """The lead-in and the authorisation text beside Stripe's button are one language: the link's (its
+    conversation's), even when the debtor's own language is not recorded yet. Mutation tried: authorisation_text
+    choosing the debtor's language again (a Spanish lead-in over an English "I authorize": failed)."""
+    conversation_id, account_id = verified_debtor(pay_env.engine, balance_cents=45000)
+    with session_scope(pay_env.engine) as session:
+        session.get(Conversation, conversation_id).language = "es"  # the debtor's own language stays unknown
+    add_plan(pay_env.engine, conversation_id, account_id, [15000, 15000, 15000], date.today())
+    with session_scope(pay_env.engine) as session:
+        options = service.pay_options(session, conversation_id, "es")
+        link = service.create_pay_link(session, conversation_id, options.choice("installment"), pay_env.settings,
+                                       language="es")
+    shown = pay_env.client.v1.checkout.sessions.retrieve(pay_env.checkout(link.url)).custom_text.submit.message
+    assert shown.startswith("Si elige que los otros pagos se cobren a esta tarjeta: Autorizo a ")

@@ -69,12 +69,14 @@ NOTICE_LOOKAHEAD_DAYS = 16  # calendar days ahead to queue notices (10 business 
 NOTICE_HOUR = time(10, 0)  # debtor's local time; the gate still applies TIME-1 and FREQ-1
 
 
-def authorisation_text(session: Session, link: PayLink, settings: Settings) -> str:
-    """PLAN-2: the autopay authorisation for the plan's payments after this one, as shown on the payment page."""
+def authorisation_text(session: Session, link: PayLink, settings: Settings, speaks: str | None = None) -> str:
+    """PLAN-2: the autopay authorisation for the plan's payments after this one, as shown on the payment page, in
+    `speaks` (the page's language, so the text and the words around it are one language), else the debtor's."""
     plan = session.get(Plan, link.plan_id)
     later = [i for i in plan.installments if i.id != link.installment_id and i.status in UNPAID_INSTALLMENT]
-    account = session.get(Account, plan.account_id)
-    speaks = language.for_debtor(session, account.debtor_id if account is not None else None)
+    if speaks is None:
+        account = session.get(Account, plan.account_id)
+        speaks = language.for_debtor(session, account.debtor_id if account is not None else None)
     if not later:
         return wording.say("authorisation_now", speaks, amount=format_cents(link.amount_cents, link.currency))
     amounts = sorted({i.amount_cents for i in later})

@@ -481,7 +481,7 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         "payment_intent_data": {"metadata": metadata, "description": f"{settings.business_name} payment"},
         "payment_method_types": ["card"],
         # Stripe's own page in the debtor's language; not known yet: the browser's ("auto").
-        "locale": checkout_locale(known_link_language(session, link)),
+        "locale": checkout_locale(speaks),
     }
     if link.save_card:
         # PLAN-2: the later payments are charged to this card only if the debtor chooses "yes" on the payment page,
@@ -491,7 +491,7 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         params["consent_collection"] = {"payment_method_reuse_agreement": {"position": "hidden"}}
         params["custom_fields"] = [autopay_field(speaks)]
         params["custom_text"] = {"submit": {"message": wording.say("autopay_prefix", speaks) +
-                                            authorisation_text(session, link, settings)}}
+                                            authorisation_text(session, link, settings, speaks)}}
     return params, link.checkout_attempt
 
 
