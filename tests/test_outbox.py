@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import contact_preferences, conversations, handoff
+from bot import contact_preferences, conversations, handoff, wording
 from bot.agents import queue, replies, users
 from bot.compliance import outbound_gate, sensitive_requests
 from bot.config import Settings
@@ -196,6 +196,28 @@ def test_TIME_2_at_an_inconvenient_time_one_answer_asks_and_the_rest_waits(sqlit
     assert first.sent and outbound_gate.INCONVENIENT_TIME_QUESTION in first.text
     assert second.status == "deferred" and second.rule_ids == ("TIME-2",)
     assert second.not_before == datetime(2026, 12, 2, 18, 0, tzinfo=timezone.utc)  # 13:00 in Boston
+
+
+def test_TIME_2_LANG_1_the_inconvenient_time_question_is_asked_in_spanish_and_a_si_lifts_it(sqlite_engine):
+    """TIME-2 in the conversation's language (LANG-1): a Spanish speaker writing at a time they marked inconvenient
+    gets the question in Spanish, and "sí" right after it lifts the designation. Mutations tried: the question said
+    without the language (English under a Spanish answer); the revoke check knowing only the English question."""
+    with session_scope(sqlite_engine) as session:
+        who = _recipient(session, "fresh", NOON)
+        conversation = who["conversation"]
+        conversation.language = "es"
+        contact_preferences.preference_for(session, "sms", who["phone"]).inconvenient_times = [
+            {"weekday": None, "start": "12:00", "end": "13:00", "zone": "America/New_York"}]
+        conversation.session_started_at = NOON - timedelta(minutes=2)
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor", text="hola",
+                                     at=NOON - timedelta(minutes=2))
+        first = outbox.post_reply(session, conversation, Draft("¡Hola! ¿En qué le puedo ayudar?"), now=NOON)
+        assert first.sent and first.text.endswith(wording.say("inconvenient_time_question", "es"))
+        assert outbound_gate.INCONVENIENT_TIME_QUESTION not in first.text
+        si = conversations.record_message(session, conversation, direction="in", sender_role="debtor", text="sí",
+                                          at=NOON + timedelta(minutes=1))
+        assert outbound_gate.revokes_inconvenient_time(session, conversation, si.id, "sí")
+        assert contact_preferences.preference_for(session, "sms", who["phone"]).inconvenient_times is None
 
 
 def test_ID_1_DISC_3_an_agent_says_nothing_about_a_debt_before_verification(sqlite_engine):

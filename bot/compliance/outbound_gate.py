@@ -191,9 +191,9 @@ def _reply_suppression(session: Session, conversation: Conversation, preference:
 
 
 OPT_OUT_CONFIRMATION = "opt_out_confirmation"  # the one message STOP gets (OPT-3); not the "reply once"
-# TIME-2: said with the one reply given at a time the consumer marked inconvenient.
-INCONVENIENT_TIME_QUESTION = ("You told us this is not a good time to reach you, so we'll answer the rest later. "
-                              "Reply YES if now is fine after all.")
+# TIME-2: said with the one reply given at a time the consumer marked inconvenient, in the conversation's language
+# (bot/wording: inconvenient_time_question); this name holds the English.
+INCONVENIENT_TIME_QUESTION = wording.say("inconvenient_time_question")
 
 
 def _inconvenient_time(session: Session, conversation: Conversation, preference: ContactPreference | None,
@@ -213,14 +213,16 @@ def _inconvenient_time(session: Session, conversation: Conversation, preference:
         Message.conversation_id == conversation.id, Message.direction == "out", Message.status == "sent",
         Message.created_at >= since, Message.id < (last_in or 0)))
     if not answered:
-        return Verdict(True, f"{text}\n\n{INCONVENIENT_TIME_QUESTION}" if INCONVENIENT_TIME_QUESTION not in text
-                       else text, reasons=("TIME-2: one answer at an inconvenient time",))
+        question = wording.say("inconvenient_time_question", language.current(session, conversation))
+        return Verdict(True, f"{text}\n\n{question}" if question not in text else text,
+                       reasons=("TIME-2: one answer at an inconvenient time",))
     until = contact_window.next_allowed(now, zones, inconvenient, window=False)
     return Verdict(False, text, ("TIME-2",), defer_until=until,
                    reasons=("already answered once at a time the consumer marked inconvenient",))
 
 
-_YES = re.compile(r"\s*(yes|yeah|yep|y|ok|okay|sure|it'?s fine|fine)[\s.!]*", re.IGNORECASE)
+_YES = re.compile(r"\s*(yes|yeah|yep|y|ok|okay|sure|it'?s fine|fine|s[ií]|claro|est[aá] bien)[\s.!]*",
+                  re.IGNORECASE)
 
 
 def revokes_inconvenient_time(session: Session, conversation: Conversation, inbound_id: int, text: str) -> bool:
@@ -232,7 +234,7 @@ def revokes_inconvenient_time(session: Session, conversation: Conversation, inbo
         select(Message.text).where(Message.conversation_id == conversation.id, Message.direction == "out",
                                    Message.id < inbound_id, Message.status == "sent")
         .order_by(Message.id.desc()).limit(1))
-    if last is None or INCONVENIENT_TIME_QUESTION not in last:
+    if last is None or not any(question in last for question in wording.every_language("inconvenient_time_question")):
         return False
     contact_preferences.revoke_inconvenient_times(session, conversation.channel, conversation.external_id,
                                                   conversation_id=conversation.id)

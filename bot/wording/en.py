@@ -30,6 +30,9 @@ TEXTS: dict[str, str] = {
                             "person'."),
     "unavailable_reply": ("Sorry, I'm having trouble right now. Your message is saved. "
                           "Please try again in a few minutes, or say 'talk to a person'."),
+    # TIME-2: said with the one reply given at a time the consumer marked inconvenient.
+    "inconvenient_time_question": ("You told us this is not a good time to reach you, so we'll answer the rest "
+                                   "later. Reply YES if now is fine after all."),
     "inconvenient_time_revoked": "Thanks, we'll keep talking now. How can I help?",
     # PCI-1; DISC-3.
     "card_warning": ("For your safety, please don't send card details in chat. I've removed them. "

@@ -31,6 +31,8 @@ TEXTS: dict[str, str] = {
                             "una persona'."),
     "unavailable_reply": ("Perdón, tenemos un problema en este momento. Guardamos su mensaje. Intente otra vez en "
                           "unos minutos, o escriba 'hablar con una persona'."),
+    "inconvenient_time_question": ("Usted nos dijo que no es un buen momento para hablar, así que le contestamos lo "
+                                   "demás más tarde. Responda SÍ si ahora está bien."),
     "inconvenient_time_revoked": "Gracias, seguimos hablando ahora. ¿En qué le puedo ayudar?",
     "card_warning": ("Por su seguridad, no mande datos de su tarjeta por chat. Ya los borré. Aquí nunca pedimos "
                      "datos de tarjeta; solo le mandamos un enlace seguro nuestro."),
