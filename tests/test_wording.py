@@ -172,7 +172,9 @@ DEBTOR_FACING = sorted({*ROOT.glob("actions/*.py"), *ROOT.glob("bot/plans/*.py")
                             "compliance/esign.py", "compliance/sensitive_requests.py", "compliance/holds.py",
                             "compliance/keywords.py", "compliance/disclosures.py", "compliance/cues.py",
                             "gateway/web_channel.py", "gateway/rate_limit.py", "gateway/email_routes.py",
-                            "gateway/document_routes.py", "gateway/demo_phone.py"))})
+                            "gateway/document_routes.py", "gateway/demo_phone.py", "gateway/pay_routes.py",
+                            "gateway/pipeline.py", "gateway/sms_channel.py", "compliance/outbound_gate.py",
+                            "compliance/tone.py", "compliance/notice_document.py", "records/transcript_copy.py"))})
 # A sentence: a capitalised word then two or more lower-case ones ("Your plan is set up", "Say 'pay now' ...").
 SENTENCE = re.compile(r"[A-Z][a-z']+(?: [a-z'$,]+){2,}")
 # Calls whose words are for operators, logs or exceptions, never for a debtor.
@@ -187,6 +189,10 @@ NOT_IN_THE_CATALOGUE = {
     ("bot/campaigns.py", "Promise to pay"): "a column of the operator's campaign results",
     ("bot/campaigns.py", " No round left"): "the campaign's schedule on the operator's /ops pages",
     ("bot/campaigns.py", "variants: a Spanish text"): "a problem shown to the operator on the /ops campaign form",
+    ("bot/gateway/sms_channel.py", "From and MessageSid are required"): "a refusal to Twilio, not to a debtor",
+    ("bot/gateway/sms_channel.py", "MessageSid, MessageStatus and To are"): "a refusal to Twilio, not to a debtor",
+    ("bot/records/transcript_copy.py", "no Settle transcript found"): "CopyCheck.detail, for logs; the check page "
+                                                                       "words its result from the catalogue",
 }
 
 

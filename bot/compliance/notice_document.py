@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bot import wording
 from bot.compliance.validation_period import validation_period
 from bot.db.models import Account, Debtor, ScheduledMessage
 from bot.money import format_cents
@@ -49,7 +50,7 @@ def build(session: Session, account: Account, sent_at: datetime) -> dict[str, An
     period = validation_period(sent_at, debtor.timezone)
     # A Spanish-speaking debtor gets the complete Spanish notice with the English one, in the same message
     # (1006.34(d)(3)(vi)(B): a translation only alongside the English).
-    languages = ["en", "es"] if debtor.language == "es" else ["en"]
+    languages = [wording.ENGLISH, wording.SPANISH] if debtor.language == wording.SPANISH else [wording.ENGLISH]
     address = [line.strip() for line in (debtor.postal_address or "").splitlines() if line.strip()]
     return {
         "consumer_name": f"{debtor.first_name} {debtor.last_name}",
@@ -76,18 +77,13 @@ def build(session: Session, account: Account, sent_at: datetime) -> dict[str, An
 def summary(document: dict[str, Any]) -> str:
     """The notice in two sentences: the message's text, which the outbound gate checks and the conversation keeps;
     the email and the printable page carry the whole document."""
-    ends = datetime.fromisoformat(document["ends_on"])
+    ends = datetime.fromisoformat(document["ends_on"]).date()
     amount = format_cents(document["current_cents"], document["currency"])
-    english = (f"Validation notice. {document['creditor']} says you owe {amount} on the account "
-               f"{document['account']}. You have the right to dispute all or part of this debt. If you dispute it by "
-               f"{ends:%B} {ends.day}, {ends.year}, we must stop collection until we send you verification.")
-    if "es" not in document.get("languages", ["en"]):
-        return english
-    spanish = (f"Aviso de validación. {document['creditor']} dice que usted debe {amount} en la cuenta que termina "
-               f"en {document['account_ref'][-4:]}. Usted tiene derecho a impugnar toda la deuda o parte de ella. Si "
-               f"la impugna a más tardar el {formats.long_date(ends.date(), 'es', weekday=False)}, debemos dejar de "
-               f"cobrar hasta que le enviemos una verificación.")
-    return f"{english}\n\n{spanish}"
+    # DISC-5 / LANG-1: the English, then the Spanish for a Spanish speaker (never the translation alone).
+    return "\n\n".join(
+        wording.say("notice_summary", language, creditor=document["creditor"], amount=amount,
+                    last4=document["account_ref"][-4:], ends=formats.long_date(ends, language, weekday=False))
+        for language in document.get("languages", [wording.ENGLISH]))
 
 
 def prepare(session: Session, message: ScheduledMessage, now: datetime) -> None:

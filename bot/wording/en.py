@@ -30,6 +30,10 @@ TEXTS: dict[str, str] = {
                             "person'."),
     "unavailable_reply": ("Sorry, I'm having trouble right now. Your message is saved. "
                           "Please try again in a few minutes, or say 'talk to a person'."),
+    # DISC-5: the validation notice in two sentences (the message's text; the document carries the whole notice).
+    "notice_summary": ("Validation notice. {creditor} says you owe {amount} on the account ending {last4}. You have "
+                       "the right to dispute all or part of this debt. If you dispute it by {ends}, we must stop "
+                       "collection until we send you verification."),
     # TIME-2: said with the one reply given at a time the consumer marked inconvenient.
     "inconvenient_time_question": ("You told us this is not a good time to reach you, so we'll answer the rest "
                                    "later. Reply YES if now is fine after all."),

@@ -31,6 +31,9 @@ TEXTS: dict[str, str] = {
                             "una persona'."),
     "unavailable_reply": ("Perdón, tenemos un problema en este momento. Guardamos su mensaje. Intente otra vez en "
                           "unos minutos, o escriba 'hablar con una persona'."),
+    "notice_summary": ("Aviso de validación. {creditor} dice que usted debe {amount} en la cuenta que termina en "
+                       "{last4}. Usted tiene derecho a impugnar toda la deuda o parte de ella. Si la impugna a más "
+                       "tardar el {ends}, debemos dejar de cobrar hasta que le enviemos una verificación."),
     "inconvenient_time_question": ("Usted nos dijo que no es un buen momento para hablar, así que le contestamos lo "
                                    "demás más tarde. Responda SÍ si ahora está bien."),
     "inconvenient_time_revoked": "Gracias, seguimos hablando ahora. ¿En qué le puedo ayudar?",
