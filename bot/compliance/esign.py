@@ -56,8 +56,6 @@ QUESTION_MARK = "notices the law says we must send"
 QUESTION_MARKS = (QUESTION_MARK, "avisos que la ley nos pide enviar")
 QUESTION = wording.say("esign_question")
 YES_TITLE, NO_TITLE = wording.say("esign_yes_button"), wording.say("esign_no_button")
-BUTTONS = ({"title": YES_TITLE, "payload": "yes"}, {"title": NO_TITLE, "payload": "no"})
-CONSENTED_REPLY = wording.say("esign_consented")
 DECLINED_REPLY = wording.say("esign_declined")
 
 _YES = re.compile(r"\s*(yes|yeah|yep|y|ok|okay|sure|yes,? email them|s[ií]|claro|s[ií],? por (?:e-?mail|correo "

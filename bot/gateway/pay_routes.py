@@ -32,7 +32,6 @@ def escape(text: str) -> str:
     return _escape(text, quote=False)
 router = APIRouter()
 
-UNAVAILABLE = wording.say("page_unavailable")  # the English; the pages' words are in bot/wording/ (page_*)
 
 
 def _say(key: str, language: str | None, **values: str) -> str:

@@ -78,7 +78,6 @@ OWNED_RULE_INTENTS = frozenset({"opt_out", "cease_contact", "attorney_represente
                                 "wrong_person", "hardship"})
 OWNED_RULE_CONFIDENCE = 0.8
 
-INCONVENIENT_TIME_REVOKED = wording.say("inconvenient_time_revoked")
 # PCI-1: card data is never taken in chat; DISC-3: it may reach someone not yet verified, so it names no debt.
 CARD_WARNING = wording.say("card_warning")
 

@@ -87,14 +87,6 @@ class LinkProblem(Exception):
         super().__init__(key)
         self.status, self.key, self.language = status, key, language
 
-    @property
-    def message(self) -> str:
-        return wording.say(self.key, self.language)
-
-
-def _problem(status: int, key: str, language: str | None) -> LinkProblem:
-    return LinkProblem(status, key, language)
-
 
 def known_link_language(session: Session, link: PayLink) -> str | None:
     """The language of the pages around a pay link: its conversation's, else its debtor's (bot/language.py); None
@@ -393,7 +385,7 @@ def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Setting
     with session_scope(engine) as session:
         link = session.scalar(for_update(select(PayLink).where(PayLink.token_hash == hash_token(token)), engine))
         if link is None:
-            raise _problem(404, "pay_page_invalid", None)
+            raise LinkProblem(404, "pay_page_invalid", None)
         link_id, session_id = link.id, link.stripe_checkout_session_id
         speaks = known_link_language(session, link)
     fresh = False
@@ -403,7 +395,7 @@ def open_checkout(engine: Engine, client: stripe.StripeClient, settings: Setting
             return found.url  # the same session again: one link, one payment
         if found is not None and found.status == "complete":
             sync_checkout_session(engine, client, settings, session_id)
-            raise _problem(410, "pay_page_done_receipt", speaks)
+            raise LinkProblem(410, "pay_page_done_receipt", speaks)
         fresh = True  # expired (or unknown to Stripe): a new attempt, with a new key
     with session_scope(engine) as session:
         link = session.scalar(for_update(select(PayLink).where(PayLink.id == link_id), engine))
@@ -439,18 +431,18 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
     attempt (the expiry is fixed when the attempt starts), so the idempotency key can be reused safely."""
     speaks = known_link_language(session, link)
     if link.status == "paid":
-        return _problem(410, "pay_page_done", speaks)
+        return LinkProblem(410, "pay_page_done", speaks)
     if link.status == "cancelled":
-        return _problem(410, "pay_page_replaced", speaks)
+        return LinkProblem(410, "pay_page_replaced", speaks)
     if now >= link.expires_at:
-        return _problem(410, "pay_page_expired", speaks)
+        return LinkProblem(410, "pay_page_expired", speaks)
     account = lock_row(session, Account, link.account_id)
     rule = holds.hold_rule(session, account)
     if rule is not None:
         audit.record(session, "checkout_refused", rule_id=rule, conversation_id=link.conversation_id,
                      account_id=account.id, detail={"pay_link_id": link.id, "reason": "hold"})  # DSP-2
-        return _problem(403, "pay_page_held", speaks)
-    changed = _problem(409, "pay_page_changed", speaks)
+        return LinkProblem(403, "pay_page_held", speaks)
+    changed = LinkProblem(409, "pay_page_changed", speaks)
     if link.purpose in ("balance", "settlement") and account.balance_cents != link.balance_cents:
         return changed
     if link.amount_cents > account.balance_cents:
@@ -458,7 +450,7 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
     if link.installment_id:
         installment = session.get(Installment, link.installment_id)
         if installment is None or installment.status not in UNPAID_INSTALLMENT:
-            return _problem(410, "pay_page_plan_done", speaks)
+            return LinkProblem(410, "pay_page_plan_done", speaks)
     if fresh or link.checkout_expires_at is None or link.checkout_expires_at < now + SESSION_MIN_LIFETIME:
         link.checkout_attempt += 1
         link.checkout_expires_at = max(min(link.expires_at, now + SESSION_MAX_LIFETIME), now + SESSION_MIN_LIFETIME)

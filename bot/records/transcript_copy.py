@@ -45,11 +45,9 @@ _ASKS = re.compile(r"\s*(please\s+)?(e-?mail|send)\s+me\s+(a\s+)?copy(\s+of\s+(t
 _HEADER = re.compile(r"Conversation: (\S+)\nEntries: (\d+)\nChain head: ([0-9a-f]{64})")
 
 # The words are in bot/wording/ (copy_*), said in the conversation's language; these names hold the English.
-COVER = wording.say("copy_cover")
 SENT_REPLY = wording.say("copy_sent")
 NOT_VERIFIED_REPLY = wording.say("copy_not_verified")
 NO_EMAIL_REPLY = wording.say("copy_no_email")
-SUPPRESSED_REPLY = wording.say("copy_suppressed")
 
 
 def asks_for_copy(text: str) -> bool:
