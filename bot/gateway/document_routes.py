@@ -52,7 +52,7 @@ def _worded(request: Request, name: str, context: dict[str, Any], known: str | N
     """A debtor's page in Settle's words (bot/wording): `known` (a notice's language), else the browser's
     (Accept-Language), as the pay pages. The transcript check follows the browser: its language must not say
     anything about the record checked."""
-    speaks = known if known in wording.LANGUAGES else texts.preferred(request.headers.get("accept-language"))
+    speaks = texts.page_language(known, request.headers.get("accept-language"))
 
     def w(key: str, **values: object) -> str:
         return wording.say(key, speaks, **values)

@@ -75,7 +75,7 @@ def _opt_out_page(request: Request, state: str, known: str | None = None, status
                   **context: Any) -> HTMLResponse:
     """The opt-out page, a debtor's: the words are Settle's (bot/wording), in the address's language when known,
     else the browser's (Accept-Language), as the pay pages do."""
-    speaks = known if known in wording.LANGUAGES else texts.preferred(request.headers.get("accept-language"))
+    speaks = texts.page_language(known, request.headers.get("accept-language"))
 
     def w(key: str, **values: object) -> str:
         return wording.say(key, speaks, **values)

@@ -41,7 +41,7 @@ def _say(key: str, language: str | None, **values: str) -> str:
 
 def _language(request: Request, known: str | None) -> str:
     """The pages' language: the debtor's when Settle knows it, else the browser's (Accept-Language)."""
-    return known if known in wording.LANGUAGES else texts.preferred(request.headers.get("accept-language"))
+    return texts.page_language(known, request.headers.get("accept-language"))
 
 
 def stripe_client(app: Any) -> stripe.StripeClient:

@@ -39,6 +39,11 @@ def widget_texts() -> dict[str, dict[str, str]]:
     return {language: section("widget", language) for language in wording.LANGUAGES}
 
 
+def page_language(known: str | None, accept_language: str | None) -> str:
+    """A debtor's page: the language Settle knows for them (`known`), else the browser's (Accept-Language)."""
+    return known if known in wording.LANGUAGES else preferred(accept_language)
+
+
 def preferred(accept_language: str | None, asked: str | None = None) -> str:
     """The language a page is shown in: `?lang=` when it names one we write in, else the browser's first
     Accept-Language that we write in (by quality), else English."""
