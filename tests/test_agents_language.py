@@ -146,3 +146,16 @@ def test_set_languages_refuses_people_who_never_answer_debtors(sqlite_engine, sq
     with pytest.raises(users.UserError, match="writes only in en, es"):
         users.check_languages(["EN", "de"])
     assert users.check_languages([" ES", "en", "es"]) == ("es", "en")
+
+
+def test_the_domain_refuses_languages_for_people_who_never_answer_debtors(sqlite_engine):
+    """The rule lives in bot/agents/users.py, whatever calls it (the CLI and the Team page check early with the same
+    predicate). Mutation tried: the answers_debtors check removed from set_languages -> a compliance user got
+    languages."""
+    with session_scope(sqlite_engine) as session:
+        cora = users.create_user(session, "cora", PASSWORD, "compliance")
+        with pytest.raises(users.UserError, match="never answers debtors"):
+            users.set_languages(session, cora, ["es"], changed_by="test")
+        with pytest.raises(users.UserError, match="agents and supervisors"):
+            users.create_user(session, "olga", PASSWORD, "operator", languages=["es"])
+        assert cora.languages is None

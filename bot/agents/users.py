@@ -27,6 +27,7 @@ from bot.db.models import Handoff, User
 
 AGENT, SUPERVISOR, COMPLIANCE, OPERATOR = "agent", "supervisor", "compliance", "operator"
 ROLES = (AGENT, SUPERVISOR, COMPLIANCE, OPERATOR)
+ANSWERING_ROLES = (AGENT, SUPERVISOR)  # the people who talk to debtors (answers_debtors)
 MIN_PASSWORD_LENGTH = 12  # NIST 800-63B asks for at least 8; staff see debtors' records, so more
 MAX_PASSWORD_LENGTH = 256  # hashing a megabyte "password" would be a cheap way to burn CPU
 # Brute force: after this many wrong passwords in a row the account waits, whoever tries.
@@ -73,6 +74,8 @@ def create_user(session: Session, username: str, password: str, role: str, *, di
     if role not in ROLES:
         raise UserError(f"the role must be one of {', '.join(ROLES)}")
     check_password_strength(password)
+    if languages is not None and not answers_debtors(role):
+        raise UserError("languages are for agents and supervisors (the people who answer debtors)")
     spoken = check_languages(languages) if languages is not None else None
     if session.scalar(select(User.id).where(User.username == name)) is not None:
         raise UserError(f"a user named {name!r} already exists")
@@ -100,6 +103,8 @@ def check_languages(languages: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 def set_languages(session: Session, user: User, languages: list[str] | tuple[str, ...], *, changed_by: str) -> bool:
     """The languages a person answers debtors in (HO-1's routing reads them: a Spanish conversation waits for
     someone who has "es"). Audited with what they were and what they are; False when nothing changed."""
+    if not answers_debtors(user.role):
+        raise UserError(f"{user.username!r} is a {user.role} and never answers debtors")
     spoken = check_languages(languages)
     before = languages_of(user)
     if spoken == before:
@@ -177,15 +182,20 @@ def by_username(session: Session, username: str) -> User | None:
 
 def assignable(session: Session) -> list[User]:
     """Who a supervisor can hand a conversation to: active agents and supervisors."""
-    return list(session.scalars(select(User).where(User.active.is_(True), User.role.in_((AGENT, SUPERVISOR)))
+    return list(session.scalars(select(User).where(User.active.is_(True), User.role.in_(ANSWERING_ROLES))
                                 .order_by(func.lower(User.display_name))))
 
 
 # --- what each role may do (the console checks these on every request, not only in the templates) ----------------
 
+def answers_debtors(role: str) -> bool:
+    """Agents and supervisors talk to debtors: only they work the queue and have languages."""
+    return role in ANSWERING_ROLES
+
+
 def can_work(user: User) -> bool:
     """Claim, reply, hand back, resolve: people who talk to debtors."""
-    return user.active and user.role in (AGENT, SUPERVISOR)
+    return user.active and answers_debtors(user.role)
 
 
 def can_reassign(user: User) -> bool:

@@ -62,7 +62,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.unredacted and args.role != "compliance":
         print("error: --unredacted is for compliance users only", file=sys.stderr)
         return 2
-    if args.languages and args.role not in (users.AGENT, users.SUPERVISOR):
+    if args.languages and not users.answers_debtors(args.role):
         print("error: --languages is for agents and supervisors (the people who answer debtors)", file=sys.stderr)
         return 2
     password = _password(args.password_stdin)

@@ -30,7 +30,7 @@ def handle(args: argparse.Namespace) -> int:
         if user is None:
             print(f"error: no user named {users.normalise_username(args.name)!r}", file=sys.stderr)
             return 2
-        if user.role not in (users.AGENT, users.SUPERVISOR):
+        if not users.answers_debtors(user.role):
             print(f"error: {user.username!r} is a {user.role} and never answers debtors", file=sys.stderr)
             return 2
         changed = users.set_languages(session, user, args.languages, changed_by="cli")

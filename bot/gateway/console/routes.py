@@ -364,7 +364,7 @@ async def availability(request: Request) -> Response:
 
 def _team_context(app: _App, signed: SignedIn) -> dict[str, Any]:
     with session_scope(app.engine) as session:
-        people = list(session.scalars(select(User).where(User.role.in_((users.AGENT, users.SUPERVISOR)))
+        people = list(session.scalars(select(User).where(User.role.in_(users.ANSWERING_ROLES))
                                       .order_by(User.active.desc(), User.display_name)))
         spoken = {person.id: users.languages(person) for person in people}
         session.expunge_all()
@@ -408,7 +408,7 @@ async def team_languages(request: Request, user_id: str) -> Response:
     def run() -> str | None:
         with session_scope(app.engine) as session:
             person = session.get(User, user_id)
-            if person is None or person.role not in (users.AGENT, users.SUPERVISOR):
+            if person is None or not users.answers_debtors(person.role):
                 return None
             users.set_languages(session, person, wanted, changed_by=users.actor(signed.user))
             return person.id
