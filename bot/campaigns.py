@@ -336,7 +336,7 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
                                           session.get(Account, facts.account_id).debtor_id)
             lacking = [n for n in ([earlier.variant] if earlier is not None and earlier.variant else names)
                        if n not in spanish]
-            if speaks == wording.SPANISH and lacking:
+            if speaks == wording.SPANISH and lacking:  # LANG-1: never English to someone served in Spanish
                 decision.why = f"no Spanish text (variant {', '.join(lacking)}); this person reads Spanish"
                 continue
             recent = _recent_campaign_messages(session, facts.account_id, round_at)

@@ -210,9 +210,9 @@ def conversation_language(session: Session, handoff: Handoff) -> str:
 
 
 def _check_language(session: Session, handoff_id: str, user: User, now: datetime) -> None:
-    """A conversation in a language the person does not speak goes to a colleague who does, when one is available
-    (signed in, switched to available): the debtor is answered in their language. With nobody available who
-    speaks it, anyone may take it (an answer in English beats no answer)."""
+    """HO-1 / LANG-1: a conversation in a language the person does not speak goes to a colleague who does, when one
+    is available (signed in, switched to available): the debtor is answered in their language. With nobody
+    available who speaks it, anyone may take it (an answer in English beats no answer)."""
     language = conversation_language(session, get(session, handoff_id))
     if users.speaks(user, language):
         return

@@ -45,7 +45,7 @@ def check() -> int:
 def parse(spec: str) -> dict[str, float]:
     jobs = {}
     for item in spec.split():
-        name, _, seconds = item.partition("=")
+        name, _, seconds = item.rpartition("=")  # the interval is after the last "=": arguments may hold one
         if not name or not seconds or float(seconds) <= 0:
             raise SystemExit(f"settle-scheduler: bad SCHEDULE entry {item!r}: expected command=seconds")
         jobs[name] = float(seconds)

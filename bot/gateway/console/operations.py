@@ -181,15 +181,12 @@ async def policy_page(request: Request, name: str) -> Response:
 
 @router.post("/policies/{name}", response_class=HTMLResponse)
 async def policy_save(request: Request, name: str) -> Response:
-    signed = await _operator(request)
-    if isinstance(signed, Response):
-        return signed
-    if name not in policy_edits.EDITABLE:
-        return routes._refuse(request, 404, "No such policy file.")
-    guarded = await routes._guard_post(request, signed)
+    guarded = await _operator_post(request)
     if isinstance(guarded, Response):
         return guarded
-    _, form = guarded
+    signed, form = guarded
+    if name not in policy_edits.EDITABLE:
+        return routes._refuse(request, 404, "No such policy file.")
     text = str(form.get("text") or "")
     base = str(form.get("base_version") or "")
     base_version = int(base) if base.isdigit() else None
