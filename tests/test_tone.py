@@ -211,6 +211,24 @@ def test_OPT_1_opt_out_line_is_never_doubled():
     assert with_opt_out_line("Your plan is set. Reply STOP to opt-out") == once
 
 
+def test_OPT_1_and_DISC_2_lines_are_found_as_the_catalogue_words_them_in_each_language(monkeypatch):
+    """The lines taken out before the debtor's own is added come from the wording catalogue, not a hand copy: a
+    reworded catalogue line, written sloppily (no accents, other case and spacing, no full stop), is still found once.
+    Mutation: _found_anyhow returning the old hand-written English and Spanish patterns -> the reworded lines are
+    not found and this fails."""
+    from bot import wording
+
+    monkeypatch.setitem(wording.CATALOGUES["en"], "opt_out_line", "Text STOP to opt out.")
+    monkeypatch.setitem(wording.CATALOGUES["es"], "opt_out_line", "Envíe ALTO para dejar de recibir mensajes.")
+    english, spanish = tone._found_anyhow("opt_out_line")
+    assert len(english.findall("Due Friday. text  stop to opt-out")) == 1
+    assert len(spanish.findall("Vence el viernes. ENVIE alto para dejar de recibir mensajes")) == 1
+    assert not spanish.search("Envíe sus datos para recibir mensajes.")
+    english, spanish = tone._found_anyhow("from_debt_collector")  # the catalogue as shipped
+    assert english.sub("", "THIS MESSAGE is from a debt-collector Hello").strip() == "Hello"
+    assert spanish.sub("", "este mensaje es de un cobrador de deudas hola").strip() == "hola"
+
+
 @given(st.text(max_size=200))
 def test_OPT_1_with_opt_out_line_is_idempotent_and_ends_with_the_line_once(text):
     result = with_opt_out_line(text)

@@ -230,10 +230,26 @@ def mentions_cancel_instruction(text: str) -> bool:
     return bool(_CANCEL_INSTRUCTION.search(plain) or _CANCEL_INSTRUCTION.search(_deleet(plain)))
 
 
+_ACCENTED = {"a": "aá", "e": "eé", "i": "ií", "o": "oó", "u": "uúü", "n": "nñ"}
+
+
+def _found_anyhow(key: str) -> tuple[re.Pattern[str], ...]:
+    """The catalogue's sentence `key`, in every language, as patterns that also find it re-cased, re-spaced, hyphenated
+    ("opt-out"), run together ("optout"), without its accents or without its full stop: built from the wording, so a
+    reworded line is still found and taken out."""
+    patterns = []
+    for language in wording.LANGUAGES:
+        sentence = unicodedata.normalize("NFD", wording.say(key, language))
+        plain = "".join(ch for ch in sentence if not unicodedata.combining(ch))
+        loose = ["".join(f"[{_ACCENTED[ch.lower()]}]" if ch.lower() in _ACCENTED else re.escape(ch) for ch in word)
+                 for word in re.findall(r"[^\W_]+", plain)]
+        patterns.append(re.compile(r"\s*\b" + r"[\s-]*".join(loose) + r"\b\.?", re.IGNORECASE))
+    return tuple(patterns)
+
+
 # OPT-1: the opt-out line in any case or spacing, with or without its full stop, in either language. Both are
 # taken out before the debtor's own is put at the end, so a Spanish text never carries the English line too.
-_OPT_OUT_RES = (re.compile(r"\s*\breply\s+stop\s+to\s+opt[\s-]?out\b\.?", re.IGNORECASE),
-                re.compile(r"\s*\bresponda\s+alto\s+para\s+no\s+recibir\s+m[aá]s\s+mensajes\b\.?", re.IGNORECASE))
+_OPT_OUT_RES = _found_anyhow("opt_out_line")
 
 
 def _without_opt_out_lines(text: str) -> str:
@@ -261,8 +277,7 @@ def has_opt_out_line(text: str, language: str | None = None) -> bool:
     return text.rstrip().endswith(wording.say("opt_out_line", language)) and found == 1
 
 
-_NOTICE_RES = (re.compile(r"\s*\bthis\s+message\s+is\s+from\s+a\s+debt\s+collector\b\.?", re.IGNORECASE),
-               re.compile(r"\s*\beste\s+mensaje\s+es\s+de\s+un\s+cobrador\s+de\s+deudas\b\.?", re.IGNORECASE))
+_NOTICE_RES = _found_anyhow("from_debt_collector")  # DISC-2, found the same way
 
 
 def with_debt_collector_notice(text: str, language: str | None = None) -> str:
