@@ -19,7 +19,6 @@ import logging
 import logging.config
 import os
 import uuid
-import zlib
 from typing import Any
 
 from rasa_sdk.constants import DEFAULT_SERVER_PORT
@@ -30,7 +29,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions.journal import ActionJournal, call_key
-from actions.ops import action_label, install_ops
+from actions.ops import action_call, action_label, install_ops
 from bot.logging_setup import (
     FORMATTERS,
     action_var,
@@ -44,15 +43,6 @@ from bot.logging_setup import (
 logger = logging.getLogger(__name__)
 
 
-def _action_call(request: Request) -> dict[str, Any] | None:
-    try:
-        if request.headers.get("Content-Encoding") == "deflate":  # Rasa may compress the call
-            return json.loads(zlib.decompress(request.body))
-        return request.json
-    except (ValueError, zlib.error):
-        return None  # the endpoint itself answers 400
-
-
 def install_log_context(app: Sanic) -> None:
     """Every line logged while an action call is handled (rasa-sdk's, the actions', the journal's, the error
     answer's) names its conversation and action in the JSON log (bot/logging_setup.JsonFormatter). Installed first:
@@ -61,7 +51,7 @@ def install_log_context(app: Sanic) -> None:
 
     @app.middleware("request")
     async def set_log_context(request: Request) -> None:
-        call = _action_call(request) if request.method == "POST" and request.path == "/webhook" else None
+        call = action_call(request) if request.method == "POST" and request.path == "/webhook" else None
         tracker = call.get("tracker") if isinstance(call, dict) else None
         sender = tracker.get("sender_id") if isinstance(tracker, dict) else None
         request_id_var.set(uuid.uuid4().hex[:16] if call is not None else None)
@@ -80,7 +70,7 @@ def install_journal(app: Sanic, journal: ActionJournal) -> None:
     async def answer_twice_asked(request: Request) -> HTTPResponse | None:
         if request.method != "POST" or request.path != "/webhook":
             return None
-        call = _action_call(request)
+        call = action_call(request)
         key = call_key(call) if isinstance(call, dict) else None
         if key is None:
             return None
@@ -108,7 +98,7 @@ def install_error_answer(app: Sanic) -> None:
     one, this fails at start rather than leaving its answer in place unnoticed."""
 
     async def failed(request: Request, exception: Exception) -> HTTPResponse:
-        action = action_label(_action_call(request))
+        action = action_label(action_call(request))
         logger.error("action %s failed: %s", action, type(exception).__name__)  # no message: it may hold input
         return response.json({"error": "action failed", "action_name": action}, status=500)
 

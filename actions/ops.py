@@ -31,13 +31,21 @@ def action_label(call: dict[str, Any] | None) -> str:
     return redact_text(str(name or "unknown"))[:80]
 
 
-def _action_name(request: Request) -> str:
-    try:
-        body = zlib.decompress(request.body) if request.headers.get("Content-Encoding") == "deflate" else request.body
-        call = json.loads(body)
-    except (ValueError, zlib.error):
-        return "unknown"
-    return action_label(call if isinstance(call, dict) else None)
+def action_call(request: Request) -> Any:
+    """The call's body, parsed once per request and kept on it: the log context, the timing, the journal and the
+    error answer all read it, and rasa-sdk's endpoint reads the same cached request.json (a deflated call it
+    inflates again itself). None when a deflated body is not JSON; a plain one that is not JSON raises Sanic's
+    BadRequest, as request.json does, which Sanic answers with its 400."""
+    if not hasattr(request.ctx, "action_call"):
+        try:
+            if request.headers.get("Content-Encoding") == "deflate":  # Rasa may compress the call
+                call = json.loads(zlib.decompress(request.body))
+            else:
+                call = request.json
+        except (ValueError, zlib.error):
+            call = None  # the endpoint itself answers
+        request.ctx.action_call = call
+    return request.ctx.action_call
 
 
 def install_ops(app: Sanic) -> None:
@@ -47,7 +55,7 @@ def install_ops(app: Sanic) -> None:
     @app.middleware("request")
     async def start_clock(request: Request) -> None:
         if request.method == "POST" and request.path == "/webhook":
-            request.ctx.action = (_action_name(request), time.monotonic())
+            request.ctx.action = (action_label(action_call(request)), time.monotonic())
 
     @app.middleware("response")
     async def stop_clock(request: Request, answer: HTTPResponse) -> None:

@@ -13,10 +13,15 @@ from bot import audit
 from bot.db.models import ContactPreference, ScheduledMessage
 
 
+def find(session: Session, channel: str, address: str) -> ContactPreference | None:
+    """The address's preferences row, or None when it has none (nothing is made)."""
+    return session.scalar(select(ContactPreference).where(ContactPreference.channel == channel,
+                                                          ContactPreference.address == address))
+
+
 def preference_for(session: Session, channel: str, address: str) -> ContactPreference:
     """The address's preferences row, made (empty) when it has none yet."""
-    query = select(ContactPreference).where(ContactPreference.channel == channel, ContactPreference.address == address)
-    preference = session.scalar(query)
+    preference = find(session, channel, address)
     if preference is None:
         preference = ContactPreference(channel=channel, address=address)
         session.add(preference)
@@ -80,10 +85,7 @@ def record_inbound(session: Session, channel: str, address: str, now: datetime |
 
 def suppression(session: Session, channel: str, address: str) -> str | None:
     """The rule that stops bot-initiated messages to this address, if any."""
-    preference = session.scalar(
-        select(ContactPreference).where(ContactPreference.channel == channel, ContactPreference.address == address)
-    )
-    return _suppression_of(preference)
+    return suppression_of(find(session, channel, address))
 
 
 def suppressions(session: Session, channel: str, addresses: Iterable[str]) -> dict[str, str | None]:
@@ -93,11 +95,12 @@ def suppressions(session: Session, channel: str, addresses: Iterable[str]) -> di
     for start in range(0, len(wanted), 5000):
         for preference in session.scalars(select(ContactPreference).where(
                 ContactPreference.channel == channel, ContactPreference.address.in_(wanted[start:start + 5000]))):
-            found[preference.address] = _suppression_of(preference)
+            found[preference.address] = suppression_of(preference)
     return found
 
 
-def _suppression_of(preference: ContactPreference | None) -> str | None:
+def suppression_of(preference: ContactPreference | None) -> str | None:
+    """suppression for a preferences row already read (None: no row, nothing suppressed)."""
     if preference is None:
         return None
     if preference.wrong_party_at is not None:

@@ -44,7 +44,6 @@ from bot.compliance import contact_window, outbound_gate, sensitive_requests
 from bot.db.models import (
     AccountStatus,
     AuditEvent,
-    ContactPreference,
     Conversation,
     FeedbackRequest,
     Handoff,
@@ -100,7 +99,9 @@ class Refusal:
 def refusal(session: Session, conversation: Conversation, now: datetime,
             window: timedelta = outbox.REPLY_WINDOW) -> Refusal | None:
     """The reason this conversation may not be asked now, or None when it may (see the module docstring)."""
-    suppressed = contact_preferences.suppression(session, conversation.channel, conversation.external_id)
+    # One read of the address's preferences serves both the suppression and the inconvenient times below.
+    preference = contact_preferences.find(session, conversation.channel, conversation.external_id)
+    suppressed = contact_preferences.suppression_of(preference)
     if suppressed in ("OPT-3", "ID-4"):
         return Refusal(suppressed, "the address opted out" if suppressed == "OPT-3" else "wrong party")
     kinds = set(session.scalars(select(AuditEvent.kind).where(AuditEvent.conversation_id == conversation.id,
@@ -113,8 +114,6 @@ def refusal(session: Session, conversation: Conversation, now: datetime,
             return Refusal(EXCLUDING_STATUSES[account.status], f"the account is {account.status}")
     if not outbox.consumer_started(session, conversation, now, window):
         return Refusal("TIME-2", "the debtor's session is over: a survey never starts a contact")
-    preference = session.scalar(select(ContactPreference).where(
-        ContactPreference.channel == conversation.channel, ContactPreference.address == conversation.external_id))
     zones = outbound_gate.conversation_zones(session, conversation)
     if not contact_window.allowed_now(now, zones, outbound_gate.inconvenient_times(preference)):
         return Refusal("TIME-1", "outside 08:00-20:59 local or in a time the debtor marked inconvenient")

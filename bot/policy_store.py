@@ -8,12 +8,14 @@ file under policy/ is (the seed and the default).
 Readers (bot/plans/policy.py active_policy, bot/compliance/frequency.py active_contact_rules, bot/segments.py
 active_segments) ask `active` on each use. The freshness check is one indexed query for the newest version's
 number and hash; the parsed document is kept per process by hash, so an unchanged version is not parsed again and
-an edit made by another process is seen on the next use, without a restart."""
+an edit made by another process is seen on the next use, without a restart. The shipped files are read through
+`from_file`, again only when a file changes."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -26,6 +28,8 @@ NAMES = ("plan_policy", "contact_rules", "segments")
 SHIPPED = 0  # the version number of the shipped file (no row)
 
 _parsed: dict[str, tuple[str, object]] = {}  # name -> (sha256 of the text, the parsed document)
+# (loader, path) -> ((modification time, size), the loaded document)
+_files: dict[tuple[Callable[..., object], str], tuple[tuple[int, int], object]] = {}
 
 
 def sha256(text: str) -> str:
@@ -43,6 +47,18 @@ def stamp(session: Session, name: str) -> tuple[int, str | None]:
     row = session.execute(select(PolicyVersion.version, PolicyVersion.sha256).where(PolicyVersion.name == name)
                           .order_by(PolicyVersion.version.desc()).limit(1)).first()
     return (SHIPPED, None) if row is None else (int(row[0]), str(row[1]))
+
+
+def from_file(path: str | Path, load: Callable[[str | Path], T]) -> T:
+    """`load(path)`, again only when the file changed (its modification time or size): the shipped documents are
+    read on every plan offer and every outbound message, and an unchanged file is not parsed each time. The
+    documents are frozen, so sharing one is safe."""
+    stat = Path(path).stat()
+    key, mark = (load, str(path)), (stat.st_mtime_ns, stat.st_size)
+    found = _files.get(key)
+    if found is None or found[0] != mark:
+        found = _files[key] = (mark, load(path))
+    return found[1]  # type: ignore[return-value]
 
 
 def active(session: Session, name: str, parse: Callable[[str], T], shipped: Callable[[], T]) -> T:

@@ -304,17 +304,9 @@ def _treatment(raw: object, where: str, problems: list[str], variants: set[str],
     return Treatment(tuple(channels), per_week, str(variant))
 
 
-_loaded: dict[str, tuple[tuple[int, int], SegmentBook]] = {}
-
-
 def current_segments(path: str | Path = DEFAULT_SEGMENTS_PATH) -> SegmentBook:
-    """load_segments, read again only when the file changed (its modification time or size): plan offers ask."""
-    stat = Path(path).stat()
-    key, stamp = str(path), (stat.st_mtime_ns, stat.st_size)
-    found = _loaded.get(key)
-    if found is None or found[0] != stamp:
-        found = _loaded[key] = (stamp, load_segments(path))
-    return found[1]
+    """load_segments, read again only when the file changed (bot/policy_store.from_file)."""
+    return policy_store.from_file(path, load_segments)
 
 
 def segments_from_text(text: str, source: str = "segments.yml") -> SegmentBook:

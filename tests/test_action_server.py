@@ -7,10 +7,13 @@ import os
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 
+from actions import ops
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,3 +114,20 @@ def test_the_action_server_logs_json_lines_naming_conversation_and_action_and_re
     answered = [line["message"] for line in calls if line["logger"] == "actions.ops"]
     assert len(answered) == 2 and " answered 404 in " in answered[1]  # one line per call, whatever else logs
     assert any(line["logger"] == "rasa_sdk.endpoint" and "[REDACTED]" in line["message"] for line in calls)
+
+
+def test_a_deflated_call_is_inflated_and_parsed_once_for_every_reader_of_the_request(monkeypatch):
+    """The log context, the timing, the journal and the error answer all read the call: it is inflated and parsed
+    once per request, and each gets the same parsed body. Mutation tried: action_call without keeping the body
+    on request.ctx (inflated three times: failed)."""
+    call = {"next_action": "action_ask_id_locator", "tracker": {"sender_id": "conv_once"}}
+    request = SimpleNamespace(headers={"Content-Encoding": "deflate"}, body=zlib.compress(json.dumps(call).encode()),
+                              ctx=SimpleNamespace())
+    inflated = []
+    inflate = zlib.decompress
+    monkeypatch.setattr(zlib, "decompress", lambda data: inflated.append(data) or inflate(data))
+    first = ops.action_call(request)
+    assert first == call and ops.action_call(request) is first and ops.action_call(request) is first
+    assert len(inflated) == 1
+    broken = SimpleNamespace(headers={"Content-Encoding": "deflate"}, body=b"not deflated", ctx=SimpleNamespace())
+    assert ops.action_call(broken) is None and ops.action_label(ops.action_call(broken)) == "unknown"

@@ -23,9 +23,11 @@ from bot.gateway import texts
 from bot.gateway.app import create_app
 from bot.gateway.live import InProcessHub
 from bot.gateway.pipeline import UNAVAILABLE_REPLY
-from bot.gateway.web_channel import STATIC, TEXTS_SLOT, sign_token, verify_token, widget_script
+from bot.gateway.rasa_client import RasaTurn
+from bot.gateway.web_channel import STATIC, TEXTS_SLOT, WebChannel, sign_token, verify_token, widget_script
 from bot.messaging.events import message_event
 from bot.records import verification
+from tests.conftest import add_debtor
 from tests.held_rasa import HeldRasa, eventually
 
 SECRET = "test-secret-for-widget-tokens"
@@ -567,6 +569,61 @@ def test_a_chat_from_a_spanish_browser_starts_in_spanish_until_the_persons_words
         with _connect(client, token) as ws:
             assert ws.receive_json()["type"] == "session"
             assert ws.receive_json()["language"] is None
+
+
+def test_the_language_frame_comes_after_the_first_turn_and_a_change_only(client, monkeypatch):
+    """A turn that leaves the language as it was says nothing about it, and reads no language from the database
+    (the turn's result carries it). Mutations tried: the frame published after every turn (an "es" after the
+    second "hola": failed); TurnResult.language_changed always false (no "en" after the English sentence:
+    failed); the first turn not counted (no "es" after the first "hola": failed)."""
+    reads = []
+    original = WebChannel._language
+    monkeypatch.setattr(WebChannel, "_language", lambda self, *args: reads.append(args) or original(self, *args))
+    token = client.post("/widget/session", json={"language": "es"}).json()["token"]
+    with _connect(client, token) as ws:
+        assert ws.receive_json()["type"] == "session"
+        assert ws.receive_json()["language"] == "es"
+        opened = len(reads)
+        assert [f["language"] for f in _say(ws, "hola", "c-1") if f["type"] == "language"] == ["es"]
+        assert [f["language"] for f in _say(ws, "hola", "c-2") if f["type"] == "language"] == []
+        assert len(reads) == opened
+        english = _say(ws, "hello, I would like to know how much I owe on my account please", "c-3")
+        assert [f["language"] for f in english if f["type"] == "language"] == ["en"]
+        assert [f["language"] for f in _say(ws, "thanks", "c-4") if f["type"] == "language"] == []
+
+
+class _VerifyingRasa:
+    """Answers each turn; on the second it verifies the conversation's debtor, whose language is Spanish, as the
+    action server does (bot/identity.py -> bot/language.on_verified)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine, self.turns = engine, 0
+
+    async def send(self, conversation_id: str, text: str, metadata: dict[str, Any],
+                   message_id: str | None = None) -> RasaTurn:
+        self.turns += 1
+        if self.turns == 2:
+            with session_scope(self.engine) as session:
+                conversation = session.get(Conversation, conversation_id)
+                debtor, _ = add_debtor(session)
+                debtor.language, conversation.debtor_id = "es", debtor.id
+                language.on_verified(session, conversation, debtor)
+        return RasaTurn([{"text": "Noted.", "recipient_id": conversation_id}], "inform", 0.9)
+
+    async def close(self) -> None:
+        pass
+
+
+def test_a_language_changed_during_the_turn_by_verification_reaches_the_widget(client, sqlite_engine):
+    """Nothing in the message changes the language, but verifying a debtor who speaks Spanish does: the widget
+    hears "es". Mutation tried: language_changed from the message's words only (no frame: failed)."""
+    client.app.state.pipeline.rasa = _VerifyingRasa(sqlite_engine)
+    token = _session(client)
+    with _connect(client, token) as ws:
+        assert ws.receive_json()["type"] == "session"
+        assert ws.receive_json()["language"] is None
+        assert [f["language"] for f in _say(ws, "hi", "c-1") if f["type"] == "language"] == ["en"]
+        assert [f["language"] for f in _say(ws, "ok", "c-2") if f["type"] == "language"] == ["es"]
 
 
 def test_the_demo_page_is_in_the_browsers_language_or_the_one_asked_for(client):

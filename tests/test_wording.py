@@ -152,6 +152,8 @@ def test_spanish_dates_are_spelled_out_and_money_keeps_the_us_format():
     assert formats.long_date(date(2026, 3, 6), "es") == "viernes, 6 de marzo de 2026"
     assert formats.long_date(date(2026, 3, 6), "en") == "Friday, March 6, 2026"
     assert formats.long_date(date(2026, 12, 31), "es", weekday=False) == "31 de diciembre de 2026"
+    assert formats.long_date(date(2026, 3, 6), "es", year=False) == "viernes, 6 de marzo"
+    assert formats.long_date(date(2026, 3, 6), "en", year=False) == "Friday, March 6"
     assert formats.money(123456, "USD", "es") == formats.money(123456, "USD", "en") == "$1,234.56"
 
 

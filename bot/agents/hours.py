@@ -15,7 +15,6 @@ from bot import wording
 from bot.wording import formats
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # How debtors say US zones (VOICE.md: everyday words); other zones are shown by their IANA name.
 ZONE_NAMES = {
     "America/New_York": "Eastern time", "America/Detroit": "Eastern time", "America/Chicago": "Central time",
@@ -82,9 +81,7 @@ def clock_label(moment: time, language: str | None = None) -> str:
 
 def date_label(day: date, language: str | None = None) -> str:
     """Monday, March 9 / lunes, 9 de marzo (VOICE.md: dates are spelled out)."""
-    if language == wording.SPANISH:
-        return formats.long_date(day, language).rsplit(" de ", 1)[0]
-    return f"{DAY_NAMES[day.weekday()]}, {day:%B} {day.day}"
+    return formats.long_date(day, language, year=False)
 
 
 def _zone_label(zone: ZoneInfo, language: str | None) -> str:
@@ -176,7 +173,7 @@ class AgentHours:
         """Monday to Friday, 9 AM to 5 PM Eastern time / de lunes a viernes, de 9 a.m. a 5 p.m., hora del Este."""
         if self.always:
             return wording.say("hours_always", language)
-        names = DAY_NAMES if language != wording.SPANISH else tuple(wording.say(f"day_{n}", language) for n in range(7))
+        names = tuple(formats.day_name(n, language) for n in range(7))
         parts = []
         for span in self.spans:
             days = sorted(span.days)

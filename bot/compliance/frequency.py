@@ -122,18 +122,9 @@ def parse_contact_rules(data: Any, source: str = "contact_rules") -> ContactRule
     return ContactRules(defaults=defaults, states=states)
 
 
-_loaded: dict[str, tuple[tuple[int, int], ContactRules]] = {}
-
-
 def current_contact_rules(path: str | Path = DEFAULT_CONTACT_RULES_PATH) -> ContactRules:
-    """load_contact_rules, read again only when the file changed (its modification time or size): an operator's
-    edit at /ops applies to the next message without a restart, and an unchanged file is not parsed per message."""
-    stat = Path(path).stat()
-    key, stamp = str(path), (stat.st_mtime_ns, stat.st_size)
-    found = _loaded.get(key)
-    if found is None or found[0] != stamp:
-        found = _loaded[key] = (stamp, load_contact_rules(path))
-    return found[1]
+    """load_contact_rules, read again only when the file changed (bot/policy_store.from_file)."""
+    return policy_store.from_file(path, load_contact_rules)
 
 
 def active_contact_rules(session: Session) -> ContactRules:

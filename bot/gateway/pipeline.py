@@ -96,6 +96,7 @@ class _Received:
     redacted_previous: tuple[int, str] | None = None
     feedback_comment: bool = False  # may be the comment after a feedback score (bot/feedback.py): NLU decides
     language: str = wording.ENGLISH  # the conversation's language after this message (bot/language.py)
+    switched: bool = False  # this message's words changed the conversation's language
 
 
 @dataclass
@@ -133,12 +134,16 @@ def _time_turn(answer: asyncio.Future[Any], channel: str, started: float) -> Non
 @dataclass
 class TurnResult:
     """One inbound message and what was said back: the stored message's id, every reply as the outbox posted it
-    (sent, deferred or blocked), and the Rasa instance that answered (None when Rasa was not asked)."""
+    (sent, deferred or blocked), the Rasa instance that answered (None when Rasa was not asked), and the
+    conversation's language after the answer, with whether this message or its turn changed it (the widget
+    relabels itself only then)."""
 
     conversation_id: str
     inbound_id: int
     replies: list[Posted]
     instance: int | None = None
+    language: str = wording.ENGLISH
+    language_changed: bool = False
 
     @property
     def sent(self) -> list[Posted]:
@@ -286,7 +291,7 @@ class Pipeline:
 
     async def _deliver(self, received: _Received, replies: list[dict[str, Any]], status: str, reading: RasaTurn,
                        folded: list[int] | None = None, folded_into: int | None = None) -> TurnResult:
-        posted = await run_in_threadpool(self._send, received, replies, status, reading, folded, folded_into)
+        posted, speaks = await run_in_threadpool(self._send, received, replies, status, reading, folded, folded_into)
         # What happened, never what was said (the JSON line adds the request and conversation ids).
         log.info("message %s %s: %d replies (%s), Rasa instance %s", received.message_id, status, len(posted),
                  ", ".join(p.status for p in posted) or "none", reading.instance)
@@ -294,7 +299,9 @@ class Pipeline:
             # Wake the consoles showing this conversation or the queue (they re-read the database).
             await self.hub.publish(agents.conversation_topic(received.conversation_id), {"type": "changed"})
             await self.hub.publish(agents.QUEUE_TOPIC, {"type": "changed"})
-        return TurnResult(received.conversation_id, received.message_id, posted, reading.instance)
+        # Changed by the message's words (received), or during its turn (verification: bot/language.on_verified).
+        changed = received.switched or speaks != received.language
+        return TurnResult(received.conversation_id, received.message_id, posted, reading.instance, speaks, changed)
 
     async def _redact_previous_in_rasa(self, received: _Received) -> None:
         """PCI-2: the previous message went to Rasa before anyone knew it began a card number, and Rasa's tracker
@@ -434,7 +441,7 @@ class Pipeline:
                 replies, prefix = (replies or []) + prefix, []
             opted_out = self._opted_out(session, conversation)
             return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned, opted_out,
-                             redacted_previous, comment, speaks)
+                             redacted_previous, comment, speaks, observed is not None and observed.switched)
 
     @staticmethod
     def _opted_out(session: Session, conversation: Conversation) -> bool:
@@ -496,10 +503,12 @@ class Pipeline:
                      detail={"kinds": ["card"], "split_message": True})
 
     def _send(self, received: _Received, replies: list[dict[str, Any]], status: str,
-              reading: RasaTurn, folded: list[int] | None = None, folded_into: int | None = None) -> list[Posted]:
+              reading: RasaTurn, folded: list[int] | None = None,
+              folded_into: int | None = None) -> tuple[list[Posted], str]:
         """Every reply goes through the outbox (bot/messaging): what may not go out is stored as blocked, with its
         rules; what must wait is queued. `folded`: the earlier messages this one's turn answered too;
-        `folded_into`: this message is one of those, answered with the message of that id."""
+        `folded_into`: this message is one of those, answered with the message of that id. Returns the posted
+        replies and the conversation's language after them."""
         with session_scope(self.engine) as session:
             conversation = session.get(Conversation, received.conversation_id)
             inbound = session.get(Message, received.message_id)
@@ -510,9 +519,10 @@ class Pipeline:
                 audit.record(session, "messages_folded", conversation_id=conversation.id,
                              detail={"into": received.message_id, "messages": folded})
             if folded_into is not None:  # answered by the turn of a later message: nothing of its own to add
-                return outbox.post_replies(session, conversation, [
+                posted = outbox.post_replies(session, conversation, [
                     Draft(r.get("text", "")) for r in replies], window=timedelta(
                         minutes=self.settings.session_idle_minutes)) if replies else []
+                return posted, languages.current(session, conversation)
             if not received.agent_owned:  # HO-1: a second fallback in a row goes to a person
                 replies = escalation.after_fallbacks(session, conversation, received.message_id, replies,
                                                      self.hours, self.settings.support_contact)
@@ -537,4 +547,4 @@ class Pipeline:
                 asked = feedback.after_bot_turn(session, conversation, reading.intent, choice_pending=pending,
                                                 window=window)
                 posted += [asked] if asked is not None else []
-            return posted
+            return posted, languages.current(session, conversation)

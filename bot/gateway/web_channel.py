@@ -17,8 +17,9 @@ Rasa's socketio channel lets a client name any session and loses replies, so the
     and every later lookup of the session refuses it: a copied token can no longer read the history or send.
     Open sockets of the session, on any worker, hear it on the hub and are closed with 4410.
   * The language: the history frame carries the conversation's language (null while nothing has been said and
-    nothing is known: the widget keeps the browser's), and after each turn a {"type": "language"} frame says the
-    language the bot answered in, so the widget's own words follow the conversation (bot/language.py decides it).
+    nothing is known: the widget keeps the browser's), and after a turn that changed it (and after the first turn) a
+    {"type": "language"} frame says the language the bot answered in, so the widget's own words follow the
+    conversation (bot/language.py decides it).
     The widget's words are in bot/gateway/texts/<language>.json, inlined into /widget.js.
 """
 
@@ -201,6 +202,8 @@ class WebChannel:
         # cache of facts already in the database (an id is added only once its message is tagged there), so a
         # worker that lacks an entry just asks the database: it is never wrong with several workers.
         self._seen: OrderedDict[str, OrderedDict[str, dict[str, Any]]] = OrderedDict()
+        # Conversations this worker has answered (bounded): the first answer here always says the language.
+        self._told_language: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
         self.pipeline: Any = None  # app.state.pipeline, made by the app's lifespan
         self.limiter: Any = None  # app.state.rate_limiter: each message counts against its conversation's limit
@@ -358,10 +361,12 @@ class WebChannel:
                 except Exception:
                     log.exception("web message of %s failed", conversation_id)
             # The lock is free: the next message is stored (and folded) while this one is answered.
+            result = None
             try:
                 if pending is None:
                     raise RuntimeError("not taken")
-                events = [p.event for p in (await pending).sent]
+                result = await pending
+                events = [p.event for p in result.sent]
             except Exception:
                 if pending is not None:
                     log.exception("web message of %s failed", conversation_id)
@@ -373,9 +378,15 @@ class WebChannel:
                 # The widget is this channel's courier: its tabs hear the turn on the conversation's topic.
                 for event in events:
                     await self.hub.publish(conversation_id, event)
-                # The language the turn was answered in: every tab's widget relabels itself if it changed.
-                speaks = await run_in_threadpool(self._language, conversation_id, True)
-                await self.hub.publish(conversation_id, {"type": "language", "language": speaks})
+                # The language the turn was answered in, for every tab's widget to relabel itself: when the message
+                # or its turn changed it, and on this worker's first turn of the conversation; the turn's result
+                # says which, so an unchanged language costs no database session. A turn that failed has none:
+                # the language is read as it is now.
+                if result is None:
+                    speaks = await run_in_threadpool(self._language, conversation_id, True)
+                    await self.hub.publish(conversation_id, {"type": "language", "language": speaks})
+                elif self._first_turn(conversation_id) or result.language_changed:
+                    await self.hub.publish(conversation_id, {"type": "language", "language": result.language})
                 answering = False
                 await self._answered(conversation_id)
         except Exception:
@@ -402,6 +413,16 @@ class WebChannel:
             return
         self._answering.pop(conversation_id, None)
         await self.hub.publish(conversation_id, {"type": "typing", "on": False})
+
+    def _first_turn(self, conversation_id: str) -> bool:
+        """Is this this worker's first answer in the conversation? One forgotten (the oldest of 10,000) counts as
+        first again: the language frame is then said once more, which is harmless."""
+        first = conversation_id not in self._told_language
+        self._told_language[conversation_id] = None
+        self._told_language.move_to_end(conversation_id)
+        while len(self._told_language) > 10_000:
+            self._told_language.popitem(last=False)
+        return first
 
     def _remember(self, conversation_id: str, client_id: str, stored: dict[str, Any]) -> None:
         seen = self._seen.setdefault(conversation_id, OrderedDict())

@@ -154,18 +154,9 @@ class PolicyBook:
         return _build(policy.name, {**self.default_fields, **fields, **own})
 
 
-_loaded: dict[str, tuple[tuple[int, int], PolicyBook]] = {}
-
-
 def current_policy(path: str | Path = DEFAULT_POLICY_PATH) -> PolicyBook:
-    """load_policy, read again only when the file changed (its modification time or size): every plan offer asks,
-    and parsing the YAML was a fifth of the action server's time. The book is frozen, so sharing it is safe."""
-    stat = Path(path).stat()
-    key, stamp = str(path), (stat.st_mtime_ns, stat.st_size)
-    found = _loaded.get(key)
-    if found is None or found[0] != stamp:
-        found = _loaded[key] = (stamp, load_policy(path))
-    return found[1]
+    """load_policy, read again only when the file changed (bot/policy_store.from_file)."""
+    return policy_store.from_file(path, load_policy)
 
 
 def load_policy(path: str | Path = DEFAULT_POLICY_PATH) -> PolicyBook:
