@@ -348,8 +348,7 @@ def _audit_failures(session: Session, conversation_id: str | None, message_id: i
     # Called from process_due, which holds the lock on the message being sent: opt_out() would cancel that very
     # row from a second connection and wait for ever. Record the opt-out alone; the gate blocks every later
     # text to the number on it (OPT-3).
-    preference = session.scalar(select(ContactPreference).where(
-        ContactPreference.channel == CHANNEL, ContactPreference.address == to))
+    preference = contact_preferences.find(session, CHANNEL, to)
     if preference is None:
         preference = ContactPreference(channel=CHANNEL, address=to)
         session.add(preference)

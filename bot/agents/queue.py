@@ -27,7 +27,6 @@ from bot.agents import auth, users
 from bot.compliance import esign, holds
 from bot.db.models import (
     Account,
-    ContactPreference,
     Conversation,
     Debtor,
     Dispute,
@@ -410,9 +409,7 @@ def account_panel(session: Session, handoff: Handoff) -> Panel:
     views = [_account_view(session, a) for a in accounts]
     flags: list[str] = []
     if conversation is not None:
-        preference = session.scalar(select(ContactPreference).where(
-            ContactPreference.channel == conversation.channel,
-            ContactPreference.address == conversation.external_id))
+        preference = contact_preferences.find(session, conversation.channel, conversation.external_id)
         if preference is not None and preference.opted_out_at:
             flags.append("Opted out on this channel (OPT-3)")
         if preference is not None and preference.wrong_party_at:

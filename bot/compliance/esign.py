@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot import audit, wording
+from bot import audit, contact_preferences, wording
 from bot import language as languages
-from bot.db.models import Account, ContactPreference, Conversation, Debtor, EsignConsent, Message, ScheduledMessage
+from bot.db.models import Account, Conversation, Debtor, EsignConsent, Message, ScheduledMessage
 
 CHANNEL = "email"
 ELECTRONIC = ("email", "sms")  # what 1006.42 covers here; "mail" is the post, a chat bubble is no notice at all
@@ -126,8 +126,7 @@ def safe_harbour(session: Session, channel: str, address: str) -> bool:
     """1006.6(d)(4)(i)(A): the debtor used this email address (or, for a text, this number) to write to us and has
     not opted out since."""
     address = normal(address) if channel == CHANNEL else address
-    preference = session.scalar(select(ContactPreference).where(ContactPreference.channel == channel,
-                                                                ContactPreference.address == address))
+    preference = contact_preferences.find(session, channel, address)
     return preference is not None and preference.last_inbound_at is not None and preference.opted_out_at is None
 
 

@@ -94,9 +94,8 @@ def check_reply(session: Session, conversation: Conversation | None, text: str, 
     if sender_role == "agent":
         _person_rules(session, conversation, text, accounts, rule_ids, reasons)
     # The address's preference, read once for OPT-3, ID-4 and TIME-2 (most addresses have none: one query).
-    preference = session.scalar(select(ContactPreference).where(
-        ContactPreference.channel == conversation.channel,
-        ContactPreference.address == conversation.external_id)) if conversation is not None else None
+    preference = contact_preferences.find(session, conversation.channel, conversation.external_id) \
+        if conversation is not None else None
     if preference is not None and kind != OPT_OUT_CONFIRMATION:  # OPT-3: the confirmation itself always goes
         suppressed = _reply_suppression(session, conversation, preference)
         if suppressed:
@@ -280,7 +279,9 @@ def check_initiated(session: Session, message: ScheduledMessage, now: datetime |
     rule_ids: list[str] = []
     reasons: list[str] = []
 
-    suppressed = contact_preferences.suppression(session, message.channel, message.address)
+    # One read of the address's preferences serves the suppression here and the inconvenient times below.
+    preference = contact_preferences.find(session, message.channel, message.address)
+    suppressed = contact_preferences.suppression_of(preference)
     if suppressed:
         rule_ids.append(suppressed)
         reasons.append({"OPT-3": "address opted out", "EMAIL-1": "the address bounced: a mail server refused it"}
@@ -308,7 +309,7 @@ def check_initiated(session: Session, message: ScheduledMessage, now: datetime |
         if work:
             rule_ids.append("EMAIL-2")
             reasons.append(work)
-    if message.channel == "sms" and not _id5_eligible(session, message.address, now):
+    if message.channel == "sms" and not _id5_eligible(preference, now):
         rule_ids.append("ID-5")
         reasons.append("no text from this number, consent or reassigned-number check within 60 days")
     if rule_ids:
@@ -321,8 +322,6 @@ def check_initiated(session: Session, message: ScheduledMessage, now: datetime |
     zones = contact_window.candidate_zones(debtor.timezone if debtor else None,
                                            message.address if message.channel == "sms" else None,
                                            debtor.zip if debtor else None)
-    preference = session.scalar(select(ContactPreference).where(
-        ContactPreference.channel == message.channel, ContactPreference.address == message.address))
     inconvenient = _inconvenient(preference)
     if not contact_window.allowed_now(now, zones, inconvenient):
         when = contact_window.next_allowed(now, zones, inconvenient)
@@ -388,17 +387,15 @@ def _work_address_refusal(session: Session, address: str, debtor: Debtor | None)
         return "the employer forbids email at this work address"
     if not any(d.email_work for d in owners):
         return None
-    preference = session.scalar(select(ContactPreference).where(
-        ContactPreference.channel == "email", ContactPreference.address == address))
+    preference = contact_preferences.find(session, "email", address)
     if preference is not None and (preference.last_inbound_at is not None or preference.consent_at is not None):
         return None
     return "a work address the debtor has not written from or agreed to"
 
 
-def _id5_eligible(session: Session, phone: str, now: datetime) -> bool:
-    """ID-5: texted us from it, a reassigned-number check, or consent, within 60 days (consent: on file)."""
-    preference = session.scalar(select(ContactPreference).where(
-        ContactPreference.channel == "sms", ContactPreference.address == phone))
+def _id5_eligible(preference: ContactPreference | None, now: datetime) -> bool:
+    """ID-5: texted us from the number, a reassigned-number check, or consent, within 60 days (consent: on file);
+    `preference` is the number's preferences row."""
     if preference is None:
         return False
     recent = [t for t in (preference.last_inbound_at, preference.reassigned_check_at) if t is not None]

@@ -34,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from bot import contact_preferences, language, wording
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import ContactPreference, Conversation, MailboxMessage, Message
+from bot.db.models import Conversation, MailboxMessage, Message
 from bot.gateway import texts
 from bot.gateway.couriers import couriers_for
 from bot.mail import inbound, links, webhooks
@@ -66,8 +66,8 @@ def masked(address: str) -> str:
 def _opted_out(engine: Engine, address: str) -> tuple[bool, str | None]:
     """Whether the address is opted out already, and its language when Settle knows it."""
     with session_scope(engine) as session:
-        done = session.scalar(select(ContactPreference.opted_out_at).where(
-            ContactPreference.channel == CHANNEL, ContactPreference.address == address)) is not None
+        preference = contact_preferences.find(session, CHANNEL, address)
+        done = preference is not None and preference.opted_out_at is not None
         return done, language.known_for_address(session, CHANNEL, address)
 
 
@@ -89,8 +89,7 @@ def _opt_out_page(request: Request, state: str, known: str | None = None, status
 def _opt_out(engine: Engine, address: str) -> str | None:
     """Opt the address out (nothing new is recorded when it already was); its language when Settle knows it."""
     with session_scope(engine) as session:
-        preference = session.scalar(select(ContactPreference).where(
-            ContactPreference.channel == CHANNEL, ContactPreference.address == address))
+        preference = contact_preferences.find(session, CHANNEL, address)
         if preference is None or preference.opted_out_at is None:
             contact_preferences.opt_out(session, CHANNEL, address, via="email-link")
         return language.known_for_address(session, CHANNEL, address)

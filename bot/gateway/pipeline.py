@@ -56,7 +56,7 @@ from bot.compliance import esign, keywords, outbound_gate, redaction, sensitive_
 from bot.compliance.keywords import help_reply, opted_out_reply, start_reply, stop_reply
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import ContactPreference, Conversation, Message
+from bot.db.models import Conversation, Message
 from bot.gateway.live import LiveHub
 from bot.gateway.rasa_client import RasaClient, RasaTurn, RasaUnavailable
 from bot.logging_setup import conversation_id_var
@@ -445,9 +445,8 @@ class Pipeline:
 
     @staticmethod
     def _opted_out(session: Session, conversation: Conversation) -> bool:
-        return session.scalar(select(ContactPreference.opted_out_at).where(
-            ContactPreference.channel == conversation.channel,
-            ContactPreference.address == conversation.external_id)) is not None
+        preference = contact_preferences.find(session, conversation.channel, conversation.external_id)
+        return preference is not None and preference.opted_out_at is not None
 
     def _keyword(self, session: Session, conversation: Conversation, text: str) -> list[str] | None:
         """OPT-2: STOP/START/HELP and their Spanish twins, answered in the keyword's language (START is English
