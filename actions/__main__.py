@@ -142,7 +142,7 @@ def build_app() -> Sanic:
     app = create_app(executor)
     install_log_context(app)
     install_error_answer(app)
-    install_ops(app)  # /readyz, /metrics and the action timings, beside rasa-sdk's /health
+    install_ops(app, executor.actions)  # /readyz, /metrics and the action timings, beside rasa-sdk's /health
     install_journal(app, ActionJournal())
     return app
 

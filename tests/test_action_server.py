@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -93,10 +94,15 @@ def test_the_action_server_logs_json_lines_naming_conversation_and_action_and_re
                                                     "tracker": {**tracker, "sender_id": "conv_logs_2"},
                                                     "version": "3.6.21"})
             client.get("/health")
+            scraped = client.get("/metrics").text
     finally:
         server.terminate()
         stdout, stderr = server.communicate(timeout=30)
     assert ran.status_code in (200, 500) and refused.status_code == 404
+    # A made-up action name is timed as "unregistered": whatever callers send, the series are as many as the actions.
+    # Mutation tried: the caller's (redacted) name as the label -> a series named "action_check card ...": failed.
+    labels = set(re.findall(r'^settle_action_seconds_count\{action="([^"]*)"\} 1', scraped, re.M))
+    assert labels == {"action_ask_id_locator", "unregistered"}, scraped[:2000]
     for secret in (CARD, CARD.replace(" ", ""), SSN, BIRTHDAY):
         assert secret not in stdout + stderr
         assert secret not in refused.text
