@@ -141,6 +141,23 @@ def test_PLAN_3_no_debit_until_its_notice_has_been_out_3_business_days(pay_env):
     assert balance(pay_env.engine, account_id) == AMOUNT
 
 
+def two_schedulers_at_once(env, installment_id: str, now: datetime) -> list[str]:
+    """charge_installment for one installment by two schedulers let go at the same moment: what each said."""
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def scheduler() -> None:
+        barrier.wait()
+        outcomes.append(autopay.charge_installment(env.engine, env.client, env.settings, installment_id, now))
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 def test_an_installment_run_by_two_schedulers_at_once_is_charged_once(pay_env):
     conversation_id, account_id, plan_id, dues = with_autopay(pay_env)
     day = dues[1] - timedelta(days=14)
@@ -148,19 +165,7 @@ def test_an_installment_run_by_two_schedulers_at_once_is_charged_once(pay_env):
         run_day(pay_env, day)
         day += timedelta(days=1)
     second = installment(pay_env, plan_id, 2)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def scheduler() -> None:
-        barrier.wait()
-        outcomes.append(autopay.charge_installment(pay_env.engine, pay_env.client, pay_env.settings, second.id,
-                                                   at(dues[1])))
-
-    threads = [threading.Thread(target=scheduler) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = two_schedulers_at_once(pay_env, second.id, at(dues[1]))
     assert sorted(outcomes)[0] == "charged" and sorted(outcomes)[1] in ("taken", "in_flight"), outcomes
     created = [r for r in intents_for(pay_env, second.id) if r["status"] == 200 and not r["replayed"]]
     assert len(created) == 1

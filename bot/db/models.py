@@ -532,6 +532,10 @@ class DebitNotice(Base):
     debit_on: Mapped[date] = mapped_column(Date)
     scheduled_message_id: Mapped[str] = mapped_column(ForeignKey("scheduled_messages.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The notice could not be given (notice_state "blocked"), so its debit never runs: when the scheduler queued the
+    # debtor's message saying so, with a pay-now link. Set once (the tell-once guard); the installment is missed
+    # AUTOPAY_RETRY_BUSINESS_DAYS business days later if still unpaid (bot/payments/autopay.py; migration 0020).
+    blocked_told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # --- the agent console (bot/agents/) -------------------------------------------------------------------------------

@@ -10,7 +10,10 @@ Rules and policy (COMPLIANCE.md PLAN-2, PLAN-3, DSP-2; README "Payments"):
   before it. The scheduler queues the notice 7 business days ahead (through the outbound queue and its gate; the
   notices are in autopay_authorisation.py) and charges only when the notice actually went out in that window;
   if it went out late, the debit waits until it is 3 business days old (later, never earlier); if it is over 10
-  business days old, a new one is sent.
+  business days old, a new one is sent. A notice that could not be given (the gate blocked it, it bounced or was
+  given up on) means that debit never runs: the debtor is told once (DebitNotice.blocked_told_at) that it did not,
+  with a pay-now link, and the installment is marked missed if it is still unpaid AUTOPAY_RETRY_BUSINESS_DAYS
+  business days later.
 - Never twice: each attempt has its own Payment row with a unique idempotency key
   ("autopay-<installment>-<attempt>"), claimed under a row lock on the installment (PostgreSQL FOR UPDATE SKIP
   LOCKED; SQLite serialises writers), and Stripe gets the same key on every retry. Two schedulers at once: one
@@ -32,7 +35,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import stripe
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -46,6 +49,7 @@ from bot.db.models import (
     DebitNotice,
     Debtor,
     Installment,
+    PayLink,
     Payment,
     Plan,
     ScheduledMessage,
@@ -215,8 +219,7 @@ def _claim(session: Session, engine: Engine, settings: Settings, installment_id:
         retryable = last.failure_code not in ("authentication_required", "payment_method_unusable") and \
             last.attempt < MAX_ATTEMPTS
         if not retryable:
-            deadline = texts.add_business_days(last.updated_at.astimezone(zone).date(),
-                                               settings.autopay_retry_business_days)
+            deadline = _window_end(last.updated_at.astimezone(zone).date(), settings)
             if last.attempt < MAX_ATTEMPTS and today < deadline:
                 return "waiting_for_debtor"
             return mark_missed(session, installment, plan, account, settings, now)
@@ -234,6 +237,8 @@ def _claim(session: Session, engine: Engine, settings: Settings, installment_id:
             return "notice_renewed"
         if state == "stale" or state == "missing":
             return mark_missed(session, installment, plan, account, settings, now)
+        if state == "blocked":
+            return _notice_blocked(session, notice, installment, plan, account, debtor, settings, today, now)
         if state != "ok":
             return f"notice_{state}"  # PLAN-3: no debit without its notice in the window
     amount = min(installment.amount_cents, account.balance_cents)
@@ -251,6 +256,46 @@ def _claim(session: Session, engine: Engine, settings: Settings, installment_id:
     audit.record(session, "autopay_attempt", rule_id="PLAN-3", account_id=account.id,
                  detail={"installment_id": installment.id, "attempt": attempt, "amount_cents": amount})
     return _as_claim(payment, plan, account, installment)
+
+
+def _notice_blocked(session: Session, notice: DebitNotice, installment: Installment, plan: Plan, account: Account,
+                    debtor: Debtor, settings: Settings, today: date, now: datetime) -> str:
+    """PLAN-3: the notice could not be given, so this debit never runs (nothing here charges). The debtor is told
+    once, with a pay-now link; still unpaid AUTOPAY_RETRY_BUSINESS_DAYS business days later (the window of the
+    authentication-required decline), the installment is missed. Paid by the link meanwhile, it is no longer
+    "scheduled" and the scheduler never gets here."""
+    # Tell once: only the run whose UPDATE sets the time tells (another run, or another scheduler at the same
+    # moment, finds it set), as the outbox's queue claims a message.
+    told = session.execute(update(DebitNotice).where(DebitNotice.id == notice.id, DebitNotice.blocked_told_at.is_(None))
+                           .values(blocked_told_at=now).execution_options(synchronize_session=False)).rowcount == 1
+    session.refresh(notice)  # the time it was set, by this run or an earlier one
+    zone = debtor_zone(debtor)
+    missed_on = _window_end(notice.blocked_told_at.astimezone(zone).date(), settings)
+    if told:
+        link = _link(session, installment, settings, now, missed_on, debtor)
+        message = None
+        if link is not None:
+            speaks = language.for_debtor(session, debtor.id)
+            expires = texts.link_expiry(session.get(PayLink, link.link_id).expires_at, zone, speaks)
+            text = texts.autopay_notice_blocked(amount_cents=min(installment.amount_cents, account.balance_cents),
+                                                currency=account.currency, due=installment.due_date, url=link.url,
+                                                expires=expires, missed_on=missed_on, language=speaks)
+            # Through the outbox: the gate applies quiet hours, opt-outs, holds and caps, and says why if it can't.
+            message = _schedule(session, account, plan.conversation_id, "autopay_notice_blocked", text, now)
+        audit.record(session, "autopay_notice_blocked", rule_id="PLAN-3", account_id=account.id,
+                     conversation_id=plan.conversation_id,
+                     detail={"installment_id": installment.id, "attempt": notice.attempt,
+                             "notice_message_id": notice.scheduled_message_id, "missed_on": missed_on.isoformat(),
+                             "message_id": message.id if message is not None else None})
+        return "notice_blocked:told"
+    if today < missed_on:
+        return "notice_blocked"
+    return mark_missed(session, installment, plan, account, settings, now, because="notice_blocked")
+
+
+def _window_end(day: date, settings: Settings) -> date:
+    """The date a declined or unnoticed debit's installment is retried or counts as missed, from `day`."""
+    return texts.add_business_days(day, settings.autopay_retry_business_days)
 
 
 def _as_claim(payment: Payment, plan: Plan, account: Account, installment: Installment) -> _Claim:
@@ -287,7 +332,7 @@ def record_failure(session: Session, payment: Payment, code: str, message: str, 
     if payment.attempt >= MAX_ATTEMPTS:
         mark_missed(session, installment, plan, account, settings, now)
         return
-    retry_on = texts.add_business_days(today, settings.autopay_retry_business_days)
+    retry_on = _window_end(today, settings)
     retryable = code not in ("authentication_required", "payment_method_unusable")
     link = _link(session, installment, settings, now, retry_on, debtor)
     if link is None:
@@ -306,10 +351,14 @@ def record_failure(session: Session, payment: Payment, code: str, message: str, 
 
 
 def mark_missed(session: Session, installment: Installment, plan: Plan, account: Account, settings: Settings,
-                now: datetime) -> str:
+                now: datetime, because: str | None = None) -> str:
+    """The installment is missed and the debtor gets a last link. `because` "notice_blocked": its debit never ran for
+    want of its PLAN-3 notice, which the audit names so the compliance console shows why."""
     installment.status = "missed"
-    audit.record(session, "installment_missed", account_id=account.id, conversation_id=plan.conversation_id,
-                 detail={"installment_id": installment.id, "plan": plan.reference, "number": installment.number})
+    audit.record(session, "installment_missed", rule_id="PLAN-3" if because == "notice_blocked" else None,
+                 account_id=account.id, conversation_id=plan.conversation_id,
+                 detail={"installment_id": installment.id, "plan": plan.reference, "number": installment.number,
+                         **({"because": because} if because else {})})
     debtor = session.get(Debtor, account.debtor_id)
     link = _link(session, installment, settings, now, debtor_today(debtor, now) + timedelta(days=7), debtor)
     if link is not None:

@@ -100,6 +100,15 @@ def autopay_declined(*, amount_cents: int, currency: str, due: date, reason: str
     return " ".join(parts)
 
 
+def autopay_notice_blocked(*, amount_cents: int, currency: str, due: date, url: str, expires: str, missed_on: date,
+                           language: str | None = None) -> str:
+    """PLAN-3: the debit did not run because its notice could not be given; the link, and when it counts as missed."""
+    return " ".join([wording.say("autopay_notice_blocked", language, amount=_money(amount_cents, currency, language),
+                                 due=_date(due, language), url=url, expires=expires),
+                     wording.say("autopay_missed_on", language, date=_date(missed_on, language)),
+                     wording.say("pay_ask_a_person", language)])
+
+
 def missed(*, amount_cents: int, currency: str, due: date, url: str, language: str | None = None) -> str:
     return (wording.say("missed", language, amount=_money(amount_cents, currency, language), due=_date(due, language),
                         url=url) + " " + wording.say("pay_ask_a_person", language))

@@ -135,6 +135,11 @@ TEXTS: dict[str, str] = {
                      "business days before."),
     "autopay_declined": ("Your automatic payment of {amount} due {due} didn't go through: {reason} Nothing was "
                          "taken. You can pay it with this secure link: {url}"),
+    # PLAN-3: the notice before this debit could not be given, so the debit will never run; told once.
+    "autopay_notice_blocked": ("Your automatic payment of {amount} due {due} didn't run: we couldn't give you the "
+                               "notice the law requires before we take a payment. Nothing was taken, and nothing will "
+                               "be taken automatically for it. You can pay it with this secure link: {url} It expires "
+                               "{expires}."),
     "autopay_retry": "If you don't, we'll try your card again on {date}.",
     "autopay_missed_on": "If it isn't paid by {date}, we'll mark it as missed.",
     "missed": ("We couldn't collect your plan payment of {amount} due {due}, so it's marked as missed. You can still "

@@ -128,6 +128,9 @@ TEXTS: dict[str, str] = {
                      "una persona' por lo menos 3 días hábiles antes."),
     "autopay_declined": ("Su pago automático de {amount} del {due} no se pudo hacer: {reason} No se cobró nada. "
                          "Puede pagarlo con este enlace seguro: {url}"),
+    "autopay_notice_blocked": ("Su pago automático de {amount} del {due} no se hizo: no pudimos darle el aviso que "
+                               "pide la ley antes de cobrar un pago. No se cobró nada, y no vamos a cobrar este pago "
+                               "de forma automática. Puede pagarlo con este enlace seguro: {url} Vence {expires}."),
     "autopay_retry": "Si no lo paga, vamos a intentar con su tarjeta otra vez el {date}.",
     "autopay_missed_on": "Si no se paga a más tardar el {date}, lo vamos a marcar como no pagado.",
     "missed": ("No pudimos cobrar su pago del plan de {amount} del {due}, así que quedó como no pagado. Todavía "
