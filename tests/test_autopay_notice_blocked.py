@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot import contact_preferences
 from bot.compliance import sensitive_requests
 from bot.db import session_scope
-from bot.db.models import Account, AuditEvent, DebitNotice, Debtor, Payment, ScheduledMessage
+from bot.db.models import Account, AuditEvent, DebitNotice, Debtor, Payment, Plan, ScheduledMessage
 from bot.payments import texts
 from bot.wording import formats
 from tests.payments_helpers import bot_messages, pay_env_fixture  # noqa: F401 - the pay_env fixture
@@ -155,3 +155,27 @@ def test_PLAN_3_CEASE_1_a_ceased_account_is_not_told_of_its_blocked_notice(pay_e
     assert run_day(pay_env, dues[1]) == {"held": 1}
     assert _queued_kinds(pay_env, "autopay_notice_blocked") == [] and _told(pay_env, conversation_id, TOLD_EN) == []
     assert intents_for(pay_env, installment(pay_env, plan_id, 2).id) == []
+
+
+def test_PLAN_3_a_notice_with_no_way_to_send_it_means_no_debit_and_missed_after_the_window(pay_env):
+    """A debtor Settle can no longer reach (no phone, no email address, no plan conversation): the notice cannot be
+    queued, so no debit; the scheduler says so ("notice_unsendable", where it said "notice_queued" of a notice it never
+    made) and, once the window a blocked notice gets is over, the installment is missed instead of being tried again
+    on every run for ever. Mutations tried: _claim ignoring queue_notice's answer (the old `return "notice_queued"`)
+    -> "notice_queued" on the due date and never missed, fails."""
+    _, account_id, plan_id, dues = with_autopay(pay_env)
+    with session_scope(pay_env.engine) as session:
+        debtor = session.get(Debtor, session.get(Account, account_id).debtor_id)
+        debtor.phone = debtor.email = None
+        session.get(Plan, plan_id).conversation_id = None
+    second = installment(pay_env, plan_id, 2)
+    missed_on = texts.add_business_days(dues[1], pay_env.settings.autopay_retry_business_days)
+    day = dues[1]
+    while day < missed_on:
+        assert run_day(pay_env, day) == {"notice_unsendable": 1}, day
+        day += timedelta(days=1)
+    assert installment(pay_env, plan_id, 2).status == "scheduled"
+    assert run_day(pay_env, missed_on) == {"missed": 1}
+    assert installment(pay_env, plan_id, 2).status == "missed" and intents_for(pay_env, second.id) == []
+    [(rule, detail)] = _audit(pay_env, "installment_missed")
+    assert (rule, detail["installment_id"], detail["because"]) == ("PLAN-3", second.id, "notice_blocked")

@@ -229,12 +229,15 @@ def _claim(session: Session, engine: Engine, settings: Settings, installment_id:
         notice = session.scalar(select(DebitNotice).where(DebitNotice.installment_id == installment.id,
                                                           DebitNotice.attempt == attempt))
         state = notice_state(session, notice, today, zone)
-        if state == "missing" and attempt == 1:
-            queue_notice(session, auth, plan, account, debtor, installment, today, now, None)
-            return "notice_queued"
-        if state == "stale" and attempt == 1:
-            queue_notice(session, auth, plan, account, debtor, installment, today, now, notice)
-            return "notice_renewed"
+        if state in ("missing", "stale") and attempt == 1:
+            if queue_notice(session, auth, plan, account, debtor, installment, today, now,
+                            None if state == "missing" else notice):
+                return "notice_queued" if state == "missing" else "notice_renewed"
+            # PLAN-3: no way to give the notice, so no debit; once the window a blocked notice gets is over, the
+            # installment is missed rather than tried again on every run for ever.
+            if today < _window_end(installment.due_date, settings):
+                return "notice_unsendable"
+            return mark_missed(session, installment, plan, account, settings, now, because="notice_blocked")
         if state == "stale" or state == "missing":
             return mark_missed(session, installment, plan, account, settings, now)
         if state == "blocked":

@@ -192,8 +192,9 @@ def needs_notice(debit_on: date, authorised_on: date) -> bool:
 
 
 def queue_notice(session: Session, auth: AutopayAuthorisation, plan: Plan, account: Account, debtor: Debtor,
-                 installment: Installment, today: date, now: datetime, existing: DebitNotice | None) -> None:
-    """The notice for one installment's first debit (a new one, or `existing` renewed when it went stale)."""
+                 installment: Installment, today: date, now: datetime, existing: DebitNotice | None) -> bool:
+    """The notice for one installment's first debit (a new one, or `existing` renewed when it went stale). False
+    when there is no way to send it (no conversation, phone or email address: schedule_for_account audits that)."""
     send_on = max(texts.add_business_days(installment.due_date, -NOTICE_TARGET_BUSINESS_DAYS), today)
     debit_on = max(installment.due_date, texts.add_business_days(send_on, NOTICE_MIN_BUSINESS_DAYS))
     zone = debtor_zone(debtor)
@@ -206,7 +207,7 @@ def queue_notice(session: Session, auth: AutopayAuthorisation, plan: Plan, accou
                               language=speaks)
     message = schedule_for_account(session, account, plan.conversation_id, "debit_notice", text, not_before)
     if message is None:
-        return
+        return False
     if existing is None:
         session.add(DebitNotice(installment_id=installment.id, attempt=1, debit_on=debit_on,
                                 scheduled_message_id=message.id))
@@ -216,6 +217,7 @@ def queue_notice(session: Session, auth: AutopayAuthorisation, plan: Plan, accou
                  detail={"installment_id": installment.id, "debit_on": debit_on.isoformat(),
                          "send_on": send_on.isoformat()})
     session.flush()
+    return True
 
 
 def notice_state(session: Session, notice: DebitNotice | None, today: date, zone: Any) -> str:
