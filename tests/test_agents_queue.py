@@ -294,7 +294,7 @@ def test_HO_1_a_waiting_handoff_leaves_the_queue_when_the_person_ends_the_web_ch
 def test_HO_1_a_claimed_handoff_stays_with_its_owner_who_is_told_the_person_left(engine):
     """Nothing is closed behind the agent's back: it stays theirs, their view says the person ended the chat, a
     reply is refused (it could never be read) and nothing is stored, it cannot go back to the queue, and they close
-    it themselves."""
+    it themselves (a hand back then tells nobody: the bot's notice is not written into the ended chat)."""
     ended = NOW + timedelta(minutes=3)
     with session_scope(engine) as session:
         people = _people(session)
@@ -318,8 +318,11 @@ def test_HO_1_a_claimed_handoff_stays_with_its_owner_who_is_told_the_person_left
         with pytest.raises(queue.QueueError, match="ended the chat"):
             queue.release(session, queued.id, people["ana"])
         assert queue.waiting(session) == []
-        done = queue.resolve(session, queued.id, people["ana"], "no_contact", now=ended)
-        assert (done.status, done.outcome, done.resolved_by) == ("resolved", "no_contact", people["ana"].id)
+        returned = queue.hand_back(session, queued.id, people["ana"], now=ended)
+        assert (returned.status, returned.resolved_by) == ("returned", people["ana"].id)
+        assert replies.record_bot_notice(session, returned, now=ended) is None  # nobody there to be told
+        assert session.scalars(select(Message.sender_role).where(
+            Message.conversation_id == queued.conversation_id).order_by(Message.id)).all() == ["debtor"]
 
 
 def test_HO_1_a_conversation_the_person_did_not_end_is_untouched(engine):

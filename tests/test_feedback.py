@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import contact_preferences, conversations, feedback, wording
+from bot import audit, contact_preferences, conversations, feedback, wording
 from bot.agents import queue, users
 from bot.compliance import sensitive_requests
 from bot.db import session_scope
@@ -423,3 +423,24 @@ def test_an_english_conversation_is_still_asked_in_english(engine):
         conversation, _ = _ended_conversation(session)
         posted = feedback.after_bot_turn(session, conversation, "goodbye", choice_pending=False, now=NOON_LA)
         assert posted.text == feedback.QUESTION
+
+
+def test_no_question_when_an_agent_closes_a_web_chat_the_person_ended(engine):
+    """"End chat" shut the web session: the question, stored as sent, would never be read.
+    Mutation tried: the ENDED_EVENT check removed from `refusal` -> the question is posted and the test fails."""
+    with session_scope(engine) as session:
+        conversation, account = _ended_conversation(session, channel="web")
+        ana = users.create_user(session, "ana", "a long enough password", role="agent", display_name="Ana")
+        handoff = Handoff(conversation_id=conversation.id, account_id=account.id, reason="request_human",
+                          created_at=NOON_LA - timedelta(minutes=5))
+        session.add(handoff)
+        session.flush()
+        queue.claim(session, handoff.id, ana, now=NOON_LA - timedelta(minutes=4))
+        audit.record(session, conversations.ENDED_EVENT, conversation_id=conversation.id, actor="debtor",
+                     at=NOON_LA - timedelta(minutes=1))
+        resolved = queue.resolve(session, handoff.id, ana, "plan_set", now=NOON_LA)
+        assert feedback.after_resolve(session, resolved, now=NOON_LA) is None
+        reasons = session.scalars(select(AuditEvent.detail).where(AuditEvent.conversation_id == conversation.id,
+                                                                  AuditEvent.kind == "feedback_not_asked")).all()
+        assert [r["reason"] for r in reasons] == ["the person ended the chat: no answer could come back"]
+        assert session.scalars(select(FeedbackRequest)).all() == []

@@ -76,8 +76,8 @@ def record_bot_notice(session: Session, handoff: Handoff, now: datetime | None =
     """The bot's own word after a hand back: the debtor knows they are talking to software again (DISC-4) and
     what they can do next. On a held account the wording without a payment ask is used (DSP-2, CEASE-*)."""
     conversation = session.get(Conversation, handoff.conversation_id)
-    if conversation is None:
-        return None
+    if conversation is None or conversations.ended_at(session, conversation.id) is not None:
+        return None  # the person ended the web chat: nobody is there to be told
     # DISC-3: the menu names a balance and payments, so only a verified debtor hears it.
     wordings = (HANDED_BACK_TEXT, HANDED_BACK_NEUTRAL) if conversation.verified_at is not None else ()
     text = next((t for t in wordings if outbound_gate.check_reply(session, conversation, t).allowed),
