@@ -333,3 +333,17 @@ def test_HO_1_a_conversation_the_person_did_not_end_is_untouched(engine):
         web = _queued(session, "w-still-here")
         assert queue.summary(session, text).ended_at is None and queue.summary(session, web).ended_at is None
         assert {h.id for h in queue.waiting(session)} == {text.id, web.id}
+
+
+def test_HO_1_a_request_made_after_the_person_ended_the_chat_is_never_offered(engine):
+    """The bot's turn was still running when the person pressed "End chat": the handoff it asks for is recorded
+    (the KPIs count it) and closed at once as "person left", so no agent picks up a conversation nobody is in.
+    Mutation tried: `handoff.request` no longer calling `queue.person_left` -> the handoff waits and the test fails."""
+    with session_scope(engine) as session:
+        conversation = conversations.get_or_create(session, "web", "w-ended-first")
+        audit.record(session, conversations.ENDED_EVENT, conversation_id=conversation.id, actor="debtor", at=NOW)
+        late = handoff.request(session, conversation.id, "request_human", rule_id="HO-1",
+                               now=NOW + timedelta(seconds=2))
+        assert (queue.get(session, late.id).status, queue.get(session, late.id).outcome) == ("resolved",
+                                                                                           "person_left")
+        assert queue.waiting(session) == []
