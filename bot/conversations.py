@@ -10,7 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.db.models import Conversation, Message
+from bot.db.models import AuditEvent, Conversation, Message
+
+# The person ended the conversation on their side (the web chat's "End chat", bot/gateway/web_channel.py): an audit
+# event, so it is sealed into the transcript (REC-1) and needs no column. The web session's tokens stop working, and
+# the agent console says the person has gone (bot/agents/queue.py).
+ENDED_EVENT = "web_session_ended"
 
 
 def get_or_create(session: Session, channel: str, external_id: str) -> Conversation:
@@ -64,3 +69,10 @@ def history(session: Session, conversation_id: str) -> list[Message]:
     return list(
         session.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
     )
+
+
+def ended_at(session: Session, conversation_id: str) -> datetime | None:
+    """When the person ended this conversation ("End chat"), or None while they have not."""
+    return session.scalar(select(AuditEvent.at).where(AuditEvent.conversation_id == conversation_id,
+                                                      AuditEvent.kind == ENDED_EVENT)
+                          .order_by(AuditEvent.at, AuditEvent.id).limit(1))

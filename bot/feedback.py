@@ -2,7 +2,8 @@
 
 When it is asked. At the end of a conversation that did something: the debtor says goodbye to the bot after a
 request of substance in this session (`after_bot_turn`), or an agent resolves the handoff (`after_resolve`). The
-widget's "End chat" is not an end we ask at: it revokes the session's token at once, so no answer could come back.
+widget's "End chat" is not an end we ask at: it revokes the session's token at once, so no answer could come back
+(nor after it, when an agent closes the conversation the person ended).
 The question goes through the outbox like every message (bot/messaging), as a reply in the debtor's live session,
 and never:
   - when the address opted out (OPT-3) or reached the wrong person (ID-4), now or earlier in the conversation;
@@ -38,7 +39,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot import audit, contact_preferences, wording
+from bot import audit, contact_preferences, conversations, wording
 from bot import language as languages
 from bot.compliance import contact_window, outbound_gate, sensitive_requests
 from bot.db.models import (
@@ -104,11 +105,14 @@ def refusal(session: Session, conversation: Conversation, now: datetime,
     suppressed = contact_preferences.suppression_of(preference)
     if suppressed in ("OPT-3", "ID-4"):
         return Refusal(suppressed, "the address opted out" if suppressed == "OPT-3" else "wrong party")
-    kinds = set(session.scalars(select(AuditEvent.kind).where(AuditEvent.conversation_id == conversation.id,
-                                                              AuditEvent.kind.in_(EXCLUDING_EVENTS))))
+    kinds = set(session.scalars(select(AuditEvent.kind).where(
+        AuditEvent.conversation_id == conversation.id,
+        AuditEvent.kind.in_([*EXCLUDING_EVENTS, conversations.ENDED_EVENT]))))
     for kind, rule_id in EXCLUDING_EVENTS.items():
         if kind in kinds:
             return Refusal(rule_id, f"the conversation has {kind.replace('_', ' ')}")
+    if conversations.ENDED_EVENT in kinds:  # an agent closing a web chat the person ended: nobody would read it
+        return Refusal(None, "the person ended the chat: no answer could come back")
     for account in sensitive_requests.accounts_in_scope(session, conversation):
         if account.status in EXCLUDING_STATUSES:
             return Refusal(EXCLUDING_STATUSES[account.status], f"the account is {account.status}")

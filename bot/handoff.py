@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import audit
+from bot import audit, conversations
+from bot.agents import queue
 from bot.db.models import Handoff
 
 # Who waits least: a crisis or a legal stop before a general request.
@@ -40,6 +41,9 @@ def request(session: Session, conversation_id: str, reason: str, *, rule_id: str
     session.flush()
     audit.record(session, "handoff_requested", rule_id=rule_id or "HO-1", conversation_id=conversation_id,
                  account_id=account_id, detail={"reason": reason}, at=now)
+    if conversations.ended_at(session, conversation_id) is not None:
+        # The turn that asked was still running when the person pressed "End chat": recorded, never offered.
+        queue.person_left(session, conversation_id, now=now)
     return handoff
 
 

@@ -267,3 +267,72 @@ def test_the_queue_shows_waits_as_people_read_them(client, sqlite_engine):
     _login(client, "ana")
     row = re.search(rf'data-handoff-id="{old}".*?</tr>', client.get("/agent").text, re.S).group(0)
     assert ">2 days<" in row and "3019" not in row
+
+
+def _widget_handoff(client: TestClient, sqlite_engine) -> tuple[str, str]:
+    """A debtor in the web chat widget asks for a person: (the widget's token, the handoff)."""
+    token = client.post("/widget/session").json()["token"]
+    with session_scope(sqlite_engine) as session:
+        conversation = conversations.get_or_create(session, "web", token.split(".")[1])
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                     text="can I talk to someone")
+        return token, handoff.request(session, conversation.id, "request_human", rule_id="HO-1").id
+
+
+def test_HO_1_when_the_person_presses_end_chat_the_console_hears_it_and_says_so(client, sqlite_engine):
+    """"End chat" in the widget: the consoles watching the conversation and the queue are woken (the live hub, as
+    every change), the owner's page says the person ended the chat and the reply box is off, and a reply is refused;
+    a handoff still waiting leaves the queue, closed as "person left".
+    Mutations tried: the end route no longer calling `replies.notify` -> no console topic hears it and the test
+    fails; `end_session` no longer calling `queue.person_left` -> the second handoff still waits."""
+    published: list[tuple[str, dict]] = []
+    hub = client.app.state.live
+    publish = hub.publish
+
+    async def recording(topic: str, event: dict) -> None:
+        published.append((topic, event))
+        await publish(topic, event)
+
+    hub.publish = recording
+    talking_token, talking = _widget_handoff(client, sqlite_engine)
+    waiting_token, waiting = _widget_handoff(client, sqlite_engine)
+    token = _login(client, "ana")
+    assert client.post(f"/agent/h/{talking}/claim", data={"csrf_token": token}).status_code == 200
+    page = client.get(f"/agent/h/{talking}")
+    assert "The person ended the chat" not in page.text and 'id="release"' in page.text
+    assert re.search(r'<fieldset id="compose-fields" class="compose-fields">', page.text)
+
+    published.clear()
+    assert client.post("/widget/session/end", headers={"authorization": f"Bearer {talking_token}"}).status_code \
+        == 200
+    with session_scope(sqlite_engine) as session:
+        conversation_id = session.get(Handoff, talking).conversation_id
+    assert {topic for topic, _event in published} >= {f"console:{conversation_id}", "console:queue"}
+
+    page = client.get(f"/agent/h/{talking}")
+    assert re.search(r"The person ended the chat</strong> at \w{3} \d{1,2}, \d\d:\d\d \(UTC\)\.\s+"
+                     r"Replies will not reach them on the web chat\. Close the conversation when you are done: "
+                     r"resolve it with an outcome, or hand it back\.", page.text)
+    assert '<fieldset id="compose-fields" class="compose-fields" disabled>' in page.text
+    assert "Replies are off: the person ended the web chat" in page.text
+    assert 'id="release"' not in page.text and 'id="resolve"' in page.text and 'id="handback"' in page.text
+    refused = client.post(f"/agent/h/{talking}/reply", data={"csrf_token": token, "text": "Still there?"},
+                          headers={"X-Requested-With": "fetch"})
+    assert refused.status_code == 400 and refused.json()["error"].startswith("The person ended the chat")
+    mine = client.get("/agent")
+    assert "the person ended the chat" in mine.text  # in "Yours", on the queue page
+
+    assert client.post("/widget/session/end", headers={"authorization": f"Bearer {waiting_token}"}).status_code \
+        == 200
+    with session_scope(sqlite_engine) as session:
+        assert session.get(Handoff, talking).status == "claimed"  # still Ana's: she closes it
+        assert (session.get(Handoff, waiting).status, session.get(Handoff, waiting).outcome) == (
+            "resolved", "person_left")
+        assert session.scalars(select(Message).where(Message.sender_role == "agent")).all() == []
+    assert f'data-handoff-id="{waiting}"' not in client.get("/agent").text
+    left = client.get(f"/agent/h/{waiting}")  # the agent who had it open sees where it went
+    assert left.status_code == 200 and 'It was still waiting, so it left the queue, closed as "Person left before ' \
+        'anyone took it"' in left.text and 'id="claim"' not in left.text
+    _login(client, "sue")
+    closed = client.get("/agent")
+    assert f'data-handoff-id="{waiting}"' in closed.text and "Person left before anyone took it" in closed.text

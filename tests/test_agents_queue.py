@@ -9,10 +9,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from bot import conversations, handoff
-from bot.agents import queue, users
+from bot import audit, conversations, handoff
+from bot.agents import queue, replies, users
 from bot.db import session_scope
-from bot.db.models import AuditEvent, ContactPreference, Handoff, User
+from bot.db.models import AuditEvent, ContactPreference, Conversation, Handoff, Message, User
+from bot.records import kpi
 from tests.conftest import add_debtor
 
 PASSWORD = "correct horse battery"
@@ -245,3 +246,104 @@ def test_ID_1_the_panel_warns_when_the_debtor_is_not_verified(engine):
         queued = _queued(session, "+15555550101", channel="sms")
         panel = queue.account_panel(session, queued)
     assert not panel.verified and "ID-1" in panel.note and len(panel.accounts) == 1
+
+
+# --- the person ends the web chat ("End chat") -------------------------------------------------------------------
+
+def _person_ends_the_chat(session, conversation_id: str, at: datetime) -> Handoff | None:
+    """What the web channel does on "End chat" (bot/gateway/web_channel.py, end_session): the end is recorded, then
+    the queue is told."""
+    audit.record(session, conversations.ENDED_EVENT, conversation_id=conversation_id, actor="debtor", at=at)
+    return queue.person_left(session, conversation_id, now=at)
+
+
+def test_HO_1_a_waiting_handoff_leaves_the_queue_when_the_person_ends_the_web_chat(engine):
+    """Nobody is left to pick it up: it is no longer offered, it is closed by no one as "person left", and it
+    still counts as a handoff in the KPIs (the bot did not settle that conversation on its own).
+    Mutation tried: `person_left` returning before its `_change` -> the handoff still waits and the test fails."""
+    ended = NOW + timedelta(minutes=3)
+    with session_scope(engine) as session:
+        people = _people(session)
+        left = _queued(session, "w-left")
+        stays = _queued(session, "w-stays", at=NOW + timedelta(minutes=1))
+        for conversation_id in (left.conversation_id, stays.conversation_id):  # started on the day the KPIs read
+            session.get(Conversation, conversation_id).started_at = NOW - timedelta(minutes=5)
+        closed = _person_ends_the_chat(session, left.conversation_id, ended)
+        assert closed is not None and closed.id == left.id
+        assert [h.id for h in queue.waiting(session)] == [stays.id]
+        assert queue.waiting_count(session) == 1 and queue.open_handoff(session, left.conversation_id) is None
+        row = queue.get(session, left.id)
+        assert (row.status, row.outcome, row.resolved_by, row.claimed_by, row.resolved_at) == (
+            "resolved", "person_left", None, None, ended)
+        assert queue.OUTCOME_LABELS[row.outcome] == "Person left before anyone took it"
+        assert queue.summary(session, row).ended_at == ended
+        assert [h.id for h in queue.recently_closed(session)] == [left.id]  # a supervisor sees where it went
+        assert queue.average_handle_minutes(session, ended) == queue.DEFAULT_HANDLE_MINUTES  # nobody handled it
+        event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "handoff_resolved")).one()
+        assert (event.rule_id, event.actor, event.conversation_id, event.detail) == (
+            "HO-1", "system", left.conversation_id, {"handoff_id": left.id, "outcome": "person_left"})
+        with pytest.raises(queue.Conflict):
+            queue.claim(session, left.id, people["ana"], now=ended)  # a stale "Take" finds nothing to take
+        figures = {k.key: k for k in kpi.compute(session, (NOW - timedelta(days=1)).date(),
+                                                 (NOW + timedelta(days=1)).date())}
+    # Both conversations were handed to a person; neither was contained by the bot.
+    assert (figures["handoff_rate"].numerator, figures["handoff_rate"].denominator) == (2, 2)
+    assert figures["containment_rate"].numerator == 0
+
+
+def test_HO_1_a_claimed_handoff_stays_with_its_owner_who_is_told_the_person_left(engine):
+    """Nothing is closed behind the agent's back: it stays theirs, their view says the person ended the chat, a
+    reply is refused (it could never be read) and nothing is stored, it cannot go back to the queue, and they close
+    it themselves (a hand back then tells nobody: the bot's notice is not written into the ended chat)."""
+    ended = NOW + timedelta(minutes=3)
+    with session_scope(engine) as session:
+        people = _people(session)
+        queued = _queued(session, "w-talking")
+        conversation = session.get(Conversation, queued.conversation_id)
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor", text="hi",
+                                     at=NOW)
+        queue.claim(session, queued.id, people["ana"], now=NOW)
+        assert queue.summary(session, queued).ended_at is None
+        assert _person_ends_the_chat(session, queued.conversation_id, ended) is None
+        row = queue.get(session, queued.id)
+        assert (row.status, row.claimed_by, row.outcome, row.resolved_at) == ("claimed", people["ana"].id, None,
+                                                                             None)
+        assert queue.owner(session, queued.conversation_id).id == queued.id
+        assert queue.summary(session, row).ended_at == ended
+        assert [h.id for h in queue.claimed(session, people["ana"].id)] == [queued.id]
+        with pytest.raises(replies.ReplyError, match="ended the chat"):
+            replies.record_reply(session, queued.id, people["ana"], "Are you still there?", now=ended)
+        assert session.scalars(select(Message.sender_role).where(
+            Message.conversation_id == queued.conversation_id).order_by(Message.id)).all() == ["debtor"]
+        with pytest.raises(queue.QueueError, match="ended the chat"):
+            queue.release(session, queued.id, people["ana"])
+        assert queue.waiting(session) == []
+        returned = queue.hand_back(session, queued.id, people["ana"], now=ended)
+        assert (returned.status, returned.resolved_by) == ("returned", people["ana"].id)
+        assert replies.record_bot_notice(session, returned, now=ended) is None  # nobody there to be told
+        assert session.scalars(select(Message.sender_role).where(
+            Message.conversation_id == queued.conversation_id).order_by(Message.id)).all() == ["debtor"]
+
+
+def test_HO_1_a_conversation_the_person_did_not_end_is_untouched(engine):
+    """An SMS conversation has no "End chat"; and a web chat still going keeps its handoff waiting and its
+    replies open."""
+    with session_scope(engine) as session:
+        text = _queued(session, "+15555550199", channel="sms")
+        web = _queued(session, "w-still-here")
+        assert queue.summary(session, text).ended_at is None and queue.summary(session, web).ended_at is None
+        assert {h.id for h in queue.waiting(session)} == {text.id, web.id}
+
+
+def test_HO_1_a_request_made_after_the_person_ended_the_chat_is_never_offered(engine):
+    """The bot's turn was still running when the person pressed "End chat": the handoff it asks for is recorded
+    (the KPIs count it) and closed at once as "person left", so no agent picks up a conversation nobody is in.
+    Mutation tried: `handoff.request` no longer calling `queue.person_left` -> the handoff waits and the test fails."""
+    with session_scope(engine) as session:
+        conversation = conversations.get_or_create(session, "web", "w-ended-first")
+        audit.record(session, conversations.ENDED_EVENT, conversation_id=conversation.id, actor="debtor", at=NOW)
+        late = handoff.request(session, conversation.id, "request_human", rule_id="HO-1",
+                               now=NOW + timedelta(seconds=2))
+        assert (queue.get(session, late.id).status, queue.get(session, late.id).outcome) == ("resolved",
+                                                                                           "person_left")
+        assert queue.waiting(session) == []

@@ -11,11 +11,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import contact_preferences, conversations, feedback, wording
+from bot import audit, contact_preferences, conversations, feedback, wording
 from bot.agents import queue, users
 from bot.compliance import sensitive_requests
 from bot.db import session_scope
-from bot.db.models import AccountStatus, AuditEvent, ConversationFlag, Debtor, FeedbackRequest, Handoff, Message
+from bot.db.models import (
+    AccountStatus,
+    AuditEvent,
+    ConversationFlag,
+    Debtor,
+    FeedbackRequest,
+    Handoff,
+    Message,
+    User,
+)
 from bot.messaging import outbox
 from tests.conftest import add_debtor
 
@@ -269,17 +278,22 @@ def test_the_message_after_the_thanks_is_the_comment_unless_it_is_a_request(engi
     assert not feedback.is_comment("pay_now", 0.95)
 
 
+def _taken_by_ana(session, conversation, account) -> tuple[Handoff, User]:
+    """The debtor asked for a person five minutes ago and Ana took it a minute later."""
+    ana = users.create_user(session, "ana", "a long enough password", role="agent", display_name="Ana")
+    handoff = Handoff(conversation_id=conversation.id, account_id=account.id, reason="request_human",
+                      created_at=NOON_LA - timedelta(minutes=5))
+    session.add(handoff)
+    session.flush()
+    return queue.claim(session, handoff.id, ana, now=NOON_LA - timedelta(minutes=4)), ana
+
+
 def test_an_agent_resolving_the_conversation_asks_and_the_answer_is_theirs(engine):
     """The agent's end: after resolve, the question goes on the same channel and the answer counts for that agent
     in the report (per agent, per channel, per intent)."""
     with session_scope(engine) as session:
         conversation, account = _ended_conversation(session, channel="web", intent="request_payment_plan")
-        ana = users.create_user(session, "ana", "a long enough password", role="agent", display_name="Ana")
-        handoff = Handoff(conversation_id=conversation.id, account_id=account.id, reason="request_human",
-                          created_at=NOON_LA - timedelta(minutes=5))
-        session.add(handoff)
-        session.flush()
-        queue.claim(session, handoff.id, ana, now=NOON_LA - timedelta(minutes=4))
+        handoff, ana = _taken_by_ana(session, conversation, account)
         resolved = queue.resolve(session, handoff.id, ana, "plan_set", now=NOON_LA)
         posted = feedback.after_resolve(session, resolved, now=NOON_LA)
         assert posted is not None and posted.sent and posted.channel == "web"
@@ -423,3 +437,19 @@ def test_an_english_conversation_is_still_asked_in_english(engine):
         conversation, _ = _ended_conversation(session)
         posted = feedback.after_bot_turn(session, conversation, "goodbye", choice_pending=False, now=NOON_LA)
         assert posted.text == feedback.QUESTION
+
+
+def test_no_question_when_an_agent_closes_a_web_chat_the_person_ended(engine):
+    """"End chat" shut the web session: the question, stored as sent, would never be read.
+    Mutation tried: the ENDED_EVENT check removed from `refusal` -> the question is posted and the test fails."""
+    with session_scope(engine) as session:
+        conversation, account = _ended_conversation(session, channel="web")
+        handoff, ana = _taken_by_ana(session, conversation, account)
+        audit.record(session, conversations.ENDED_EVENT, conversation_id=conversation.id, actor="debtor",
+                     at=NOON_LA - timedelta(minutes=1))
+        resolved = queue.resolve(session, handoff.id, ana, "plan_set", now=NOON_LA)
+        assert feedback.after_resolve(session, resolved, now=NOON_LA) is None
+        reasons = session.scalars(select(AuditEvent.detail).where(AuditEvent.conversation_id == conversation.id,
+                                                                  AuditEvent.kind == "feedback_not_asked")).all()
+        assert [r["reason"] for r in reasons] == ["the person ended the chat: no answer could come back"]
+        assert session.scalars(select(FeedbackRequest)).all() == []

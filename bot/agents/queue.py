@@ -9,6 +9,7 @@ PostgreSQL alike. Nothing is read-then-written.
     waiting --claim--> claimed --hand_back--> returned (the bot answers again)
        ^                  |  \\--resolve--> resolved (with an outcome code)
        +----release-------+  (reassign: a supervisor gives it to someone else, waiting or claimed)
+    waiting --the person ends the web chat--> resolved ("person_left"; a claimed one stays with its owner)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot import audit, contact_preferences, outreach_order, propensity, wording
+from bot import audit, contact_preferences, conversations, outreach_order, propensity, wording
 from bot import language as languages
 from bot.agents import auth, users
 from bot.compliance import esign, holds
@@ -52,6 +53,9 @@ OUTCOMES = {
     "wrong_party": "Wrong party",
     "other": "Other",
 }
+# Set by person_left, not chosen: the person ended the web chat before anyone took the conversation.
+PERSON_LEFT = "person_left"
+OUTCOME_LABELS = {**OUTCOMES, PERSON_LEFT: "Person left before anyone took it"}
 REASON_LABELS = {
     "request_human": "Asked for a person", "repeated_fallback": "Bot did not understand twice",
     "crisis": "Crisis cue", "hardship": "Hardship", "military": "Military", "attorney": "Attorney",
@@ -237,8 +241,12 @@ def claim(session: Session, handoff_id: str, user: User, now: datetime | None = 
 
 
 def release(session: Session, handoff_id: str, user: User) -> Handoff:
-    """Put an owned conversation back in the queue (the bot still answers while it waits)."""
+    """Put an owned conversation back in the queue (the bot still answers while it waits). Not once the person
+    ended the web chat: nobody should pick up a conversation whose person has gone (person_left)."""
     handoff = get(session, handoff_id)
+    if conversations.ended_at(session, handoff.conversation_id) is not None:
+        raise QueueError("The person ended the chat, so there is no one to put back in the queue for. "
+                         "Resolve it with an outcome or hand it back.")
     handoff = _change(session, handoff_id, _owned_by(user, handoff), status=WAITING, claimed_by=None,
                       claimed_at=None)
     audit.record(session, "handoff_released", rule_id="HO-1", actor=users.actor(user),
@@ -272,6 +280,26 @@ def _owned_by(user: User, handoff: Handoff) -> Any:
     if handoff.claimed_by != user.id and not users.can_reassign(user):
         raise Forbidden("This conversation belongs to someone else.")
     return and_(Handoff.status == CLAIMED, Handoff.claimed_by == handoff.claimed_by)
+
+
+def person_left(session: Session, conversation_id: str, now: datetime | None = None) -> Handoff | None:
+    """The person ended the web chat ("End chat"): nobody is there to pick the conversation up any more. A handoff
+    still waiting leaves the queue, closed by no one with the outcome `person_left` (it stays a handoff in the
+    KPIs: the bot did not settle the conversation on its own). A claimed one is left with its owner, who may be in
+    the middle of it: their console says the person left (Summary.ended_at) and they close it themselves.
+    The closed handoff, or None when nothing waited."""
+    handoff = open_handoff(session, conversation_id)
+    if handoff is None or handoff.status != WAITING:
+        return None
+    now = now or datetime.now(timezone.utc)
+    try:
+        handoff = _change(session, handoff.id, Handoff.status == WAITING, status=RESOLVED, resolved_at=now,
+                          outcome=PERSON_LEFT)
+    except Conflict:
+        return None  # taken this very moment: the new owner's console says the person left
+    audit.record(session, "handoff_resolved", rule_id="HO-1", conversation_id=conversation_id,
+                 account_id=handoff.account_id, detail={"handoff_id": handoff.id, "outcome": PERSON_LEFT})
+    return handoff
 
 
 def hand_back(session: Session, handoff_id: str, user: User, now: datetime | None = None) -> Handoff:
@@ -330,6 +358,7 @@ class Summary:
     callback: str | None = None
     waited_minutes: int = 0
     recent: list[str] = field(default_factory=list)
+    ended_at: datetime | None = None  # the person ended the web chat: replies cannot reach them (person_left)
 
 
 _INTERNAL_DETAILS = {"reasons", "callback_offer", "callback_offered_at", "callback", "callback_window"}
@@ -358,6 +387,7 @@ def summary(session: Session, handoff: Handoff, now: datetime | None = None) -> 
         callback=details.get("callback"),
         waited_minutes=int((now - handoff.created_at).total_seconds() // 60),
         recent=[t[:140] for t in reversed(recent)],
+        ended_at=conversations.ended_at(session, handoff.conversation_id),
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from bot import agents, audit
+from bot import agents, audit, conversations
 from bot.agents import queue, users
 from bot.compliance import outbound_gate
 from bot.db.models import Conversation, Handoff, User
@@ -34,6 +34,10 @@ HANDED_BACK_TEXT = ("You're back with our automated assistant. You can say 'bala
                     "or 'talk to a person'.")
 # On a held account the gate refuses any mention of paying (DSP-2, CEASE-*): the same news without it.
 HANDED_BACK_NEUTRAL = "You're back with our automated assistant. Say 'talk to a person' any time to reach us again."
+
+
+ENDED_TEXT = ("The person ended the chat, so a reply would not reach them on the web chat. Nothing was sent. "
+              "Add a private note if you need to, then resolve the conversation or hand it back.")
 
 
 class ReplyError(ValueError):
@@ -56,6 +60,9 @@ def record_reply(session: Session, handoff_id: str, agent: User, text: str,
     if len(text) > MAX_REPLY:
         raise ReplyError(f"A reply can be up to {MAX_REPLY} characters.")
     conversation = session.get(Conversation, handoff.conversation_id)
+    if conversations.ended_at(session, conversation.id) is not None:
+        # "End chat" shut the web session for good: a reply would be stored as sent and never read.
+        raise ReplyError(ENDED_TEXT)
     draft = Draft(text, "agent_reply", sender_role="agent", sender_name=agent.display_name,
                   payload={"agent_id": agent.id, "agent_name": agent.display_name}, actor=users.actor(agent))
     posted = outbox.post_reply(session, conversation, draft, now=now)
@@ -69,8 +76,8 @@ def record_bot_notice(session: Session, handoff: Handoff, now: datetime | None =
     """The bot's own word after a hand back: the debtor knows they are talking to software again (DISC-4) and
     what they can do next. On a held account the wording without a payment ask is used (DSP-2, CEASE-*)."""
     conversation = session.get(Conversation, handoff.conversation_id)
-    if conversation is None:
-        return None
+    if conversation is None or conversations.ended_at(session, conversation.id) is not None:
+        return None  # the person ended the web chat: nobody is there to be told
     # DISC-3: the menu names a balance and payments, so only a verified debtor hears it.
     wordings = (HANDED_BACK_TEXT, HANDED_BACK_NEUTRAL) if conversation.verified_at is not None else ()
     text = next((t for t in wordings if outbound_gate.check_reply(session, conversation, t).allowed),

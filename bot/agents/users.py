@@ -218,12 +218,14 @@ def reads_dashboard(user: User) -> bool:
 
 
 def can_view(user: User, handoff: Handoff) -> bool:
-    """An agent sees what is waiting and what they own or last owned; not a colleague's open conversation."""
+    """An agent sees what is waiting and what they own or last owned; not a colleague's open conversation. One
+    that closed while it waited (the person left: no one took or closed it) stays as visible as it was."""
     if not user.active or user.role == OPERATOR:
         return False
     if sees_everything(user):
         return True
-    return handoff.status == "waiting" or user.id in (handoff.claimed_by, handoff.resolved_by)
+    unowned = handoff.claimed_by is None and handoff.resolved_by is None
+    return handoff.status == "waiting" or unowned or user.id in (handoff.claimed_by, handoff.resolved_by)
 
 
 def can_reply(user: User, handoff: Handoff) -> bool:

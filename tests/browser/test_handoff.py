@@ -2,7 +2,8 @@
 for a person; an agent, already logged in at /agent, sees the request arrive without reloading, takes it, sees the
 debtor's next message arrive (and the bot stays quiet), replies (the debtor sees it, with the agent's name), has a
 banned claim refused with its rule, hands back, and the bot answers the debtor's next message. Then the
-authorization cases: a stranger, another agent, a compliance reviewer and a POST without its CSRF token."""
+authorization cases: a stranger, another agent, a compliance reviewer and a POST without its CSRF token; and a debtor
+who ends the chat while an agent owns it."""
 
 from __future__ import annotations
 
@@ -150,6 +151,81 @@ def test_HO_1_a_debtor_asks_for_a_person_an_agent_takes_it_replies_and_hands_bac
         agent_rows = session.scalars(select(Message).where(Message.sender_role == "agent",
                                                            Message.conversation_id == _conversation_id)).all()
     assert [(m.status, m.payload["agent_name"]) for m in agent_rows] == [("sent", "Ana"), ("blocked", "Ana")]
+
+
+ENDING_DEBTOR = ("SET-100021", "06/06/1984", "4040")  # Sofia Rossi: no other browser test uses her
+
+
+def test_HO_1_the_agent_sees_the_person_end_the_chat_and_the_reply_box_turn_off_without_a_reload(
+        running_stack, new_page, people):
+    """A verified debtor asks for a person, Ana takes it and starts a reply; the debtor presses "End chat" and
+    confirms. Ana's page, never reloaded, says the person ended the chat (with the time) and the reply box is off
+    with her draft still in it; nothing went to the debtor, and she resolves it herself.
+    Mutations tried: the console's `on("ended", ...)` handler removed (console.js) -> the line never shows and the
+    test fails at it; the end route no longer waking the consoles (`replies.notify`), with the stream's fallback
+    poll (POLL_SECONDS) raised to 120 s so only the hub can bring it -> fails the same way (with the poll at 5 s
+    it would show within 5 s anyway: tests/test_agents_console.py checks the nudge itself)."""
+    stack = running_stack
+    agent = new_page()
+    _log_in(agent, stack, people["agent"])
+    debtor = new_page()
+    debtor.goto(stack.config.gateway_url + "/")
+    debtor.get_by_role("button", name="Open chat").click()
+    chat = debtor.get_by_role("log", name="Chat messages")
+    reference, born, ssn_last4 = ENDING_DEBTOR
+    _say(debtor, "what do I owe?")
+    expect(chat).to_contain_text("date of birth")
+    _say(debtor, born)
+    expect(chat).to_contain_text("Social Security")
+    _say(debtor, ssn_last4)
+    expect(chat).to_contain_text("account number")
+    _say(debtor, reference)
+    expect(chat).to_contain_text("$199.99")
+    _say(debtor, "I want to talk to a person")
+    expect(chat).to_contain_text("I've asked a person on our team to join")
+    conversation_id, handoff_id = _widget_conversation(debtor, stack)
+
+    row = agent.locator(f'tr[data-handoff-id="{handoff_id}"]')
+    expect(row).to_be_visible(timeout=15_000)
+    row.get_by_role("button", name="Take").click()
+    box = agent.get_by_role("textbox", name="Reply to the debtor")
+    expect(box).to_be_enabled()
+    box.fill("Hi Sofia, this is Ana.")  # a draft, not sent yet
+    agent.evaluate("window.__samePage = true")  # gone if the page reloads
+    expect(agent.locator("#ended")).to_have_text("")
+
+    debtor.get_by_role("button", name="End chat", exact=True).click()
+    debtor.get_by_role("button", name="Yes, end chat").click()
+    expect(chat).not_to_contain_text("$199.99")  # cleared from the debtor's device
+
+    ended = agent.locator("#ended")
+    expect(ended).to_contain_text(re.compile(
+        r"The person ended the chat at \w{3} \d{1,2}, \d\d:\d\d \(\w+\)\.\s+Replies will not reach them on the web "
+        r"chat\. Close the conversation when you are done: resolve it with an outcome, or hand it back\."),
+        timeout=15_000)
+    expect(box).to_be_disabled()
+    expect(box).to_have_value("Hi Sofia, this is Ana.")
+    expect(agent.locator("#compose-ended")).to_have_text(
+        "Replies are off: the person ended the web chat, so nothing you send here would reach them. "
+        "A private note still works.")
+    expect(agent.get_by_role("button", name="Send")).to_be_disabled()
+    expect(agent.get_by_role("button", name="Put back in the queue")).to_have_count(0)
+    expect(agent.locator("#mine")).to_contain_text("The person ended the chat")
+    assert agent.evaluate("window.__samePage") is True
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    agent.screenshot(path=str(SCREENSHOTS / "console-person-ended.png"), full_page=True)
+
+    # Nothing was closed behind her back: she closes it.
+    agent.get_by_label("Outcome").select_option(label="No contact")
+    agent.get_by_role("button", name="Resolve").click()
+    expect(agent.get_by_role("status")).to_contain_text("Resolved.")
+    expect(agent.locator("#actions")).to_contain_text("Closed.")
+    with session_scope(get_engine(stack.config.database_url)) as session:
+        row = session.get(Handoff, handoff_id)
+        assert (row.status, row.outcome) == ("resolved", "no_contact")
+        written = session.scalars(select(Message).where(Message.conversation_id == conversation_id,
+                                                        Message.sender_role == "agent")).all()
+    assert written == []
 
 
 def test_REC_2_who_may_do_what_in_the_console(running_stack, new_page, people):

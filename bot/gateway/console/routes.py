@@ -300,7 +300,8 @@ def _queue_context(app: _App, signed: SignedIn) -> dict[str, Any]:
     return {"sections": [(title, key) for title, key, _ in sections], "rows": rows, "names": names,
             "waiting_ids": [h.id for h, _summary in rows["waiting"]],
             "user": user, "csrf_token": signed.csrf_token, "can_work": users.can_work(user),
-            "reason_labels": queue.REASON_LABELS, "outcomes": queue.OUTCOMES}
+            "reason_labels": queue.REASON_LABELS, "outcomes": queue.OUTCOMES,
+            "outcome_labels": queue.OUTCOME_LABELS}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -449,7 +450,7 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
             "can_close": users.can_work(user) and handoff.status == queue.CLAIMED and (
                 handoff.claimed_by == user.id or users.can_reassign(user)),
             "assignable": users.assignable(session) if users.can_reassign(user) else [],
-            "outcomes": queue.OUTCOMES, "reason_labels": queue.REASON_LABELS,
+            "outcomes": queue.OUTCOMES, "outcome_labels": queue.OUTCOME_LABELS, "reason_labels": queue.REASON_LABELS,
             "canned": [(c.id, c.title, c.render(user.display_name, languages.current(session, conversation)))
                        for c in canned.default()],
         }
@@ -499,6 +500,7 @@ async def conversation_events(request: Request, handoff_id: str) -> Response:
                          for m in new_messages],
             "notes": [{"id": n.id, "html": _fragment(app, "_note.html", {**context, "n": n})} for n in new_notes],
             "status": _fragment(app, "_status.html", context),
+            "ended": _fragment(app, "_ended.html", context),
             "actions": _fragment(app, "_actions.html", context),
             "panel": _fragment(app, "_panel.html", context),
             "mine": _fragment(app, "_mine.html", context),

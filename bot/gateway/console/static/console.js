@@ -2,6 +2,7 @@
  * The agent console's only script (no build step). The pages work without it (plain forms, redirects); with it:
  *  - live updates: an EventSource on the page's data-stream URL; the server sends rendered, escaped HTML
  *    fragments (new messages and notes by id, and the status, actions, account panel and queue as a whole);
+ *  - when the person ends the web chat, a line says so and the reply box turns off, without a reload;
  *  - replies and notes go by fetch, so the page stays put and a blocked reply shows its rule IDs next to the
  *    text the agent can still edit;
  *  - a canned reply fills the reply box for editing;
@@ -40,6 +41,16 @@
     return actions ? actions.getAttribute("data-can-reply") === "1" : null;
   }
 
+  function showEnded() {
+    // The person ended the web chat: the reply box goes off (what is typed stays), and says why. The server
+    // refuses such a reply anyway (bot/agents/replies.py); this keeps the agent from writing one.
+    var over = !!document.querySelector("#ended [data-ended]");
+    var fields = document.getElementById("compose-fields");
+    var why = document.getElementById("compose-ended");
+    if (fields) fields.disabled = over;
+    if (why) why.hidden = !over;
+  }
+
   // --- live updates -------------------------------------------------------------------------------------------
   var streamUrl = body.getAttribute("data-stream");
   if (streamUrl && window.EventSource) {
@@ -56,6 +67,7 @@
     on("message", function (data) { append("transcript", data); });
     on("note", function (data) { append("notes", data); });
     on("status", function (data) { swap("status", data.html); });
+    on("ended", function (data) { swap("ended", data.html); showEnded(); });
     on("panel", function (data) { swap("panel", data.html); });
     on("actions", function (data) {
       var before = canReplyNow();
