@@ -68,6 +68,9 @@ class LevelResult:
     turn_errors: int = 0  # non-200, exception, timeout or degraded reply
     failed_checks: int = 0  # conversations whose check turn answered without the expected text
     error_samples: list[str] = field(default_factory=list)
+    # CPU (user + system) each process spent per turn during this level, in ms, its workers counted with it:
+    # on 2 cores every process competes with the others, so this, not wall time, is what a change is judged by.
+    cpu_ms_per_turn: dict[str, float] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -101,6 +104,7 @@ class LevelResult:
             "turn_errors": self.turn_errors,
             "failed_checks": self.failed_checks,
             "error_samples": self.error_samples,
+            "cpu_ms_per_turn": {role: round(ms, 2) for role, ms in self.cpu_ms_per_turn.items()},
         }
 
 
@@ -203,14 +207,20 @@ def conversations_needed(levels: list[tuple[int, int]]) -> int:
 
 
 async def drive(base_url: str, script: Script, levels: list[tuple[int, int]], tag: str,
-                progress: Callable[[str], None], token: str = "") -> list[LevelResult]:
+                progress: Callable[[str], None], token: str = "",
+                roots: dict[str, int] | None = None) -> list[LevelResult]:
+    """The warm-up, then each level; with `roots` (role -> pid), the CPU each process tree spent per turn."""
     warmup = await run_level(base_url, script, WARMUP_CONCURRENCY, WARMUP_CONVERSATIONS, tag, token=token)
     if warmup.errors:
         progress(f"{script.name}: warm-up conversation failed: " + "; ".join(warmup.error_samples))
     results = []
     first = WARMUP_CONVERSATIONS
     for concurrency, conversations in levels:
+        before = cpu_seconds(roots or {}) | {LOAD_GENERATOR: _own_cpu_seconds()}
         result = await run_level(base_url, script, concurrency, conversations, tag, first, token=token)
+        after = cpu_seconds(roots or {}) | {LOAD_GENERATOR: _own_cpu_seconds()}
+        result.cpu_ms_per_turn = {role: (after[role] - before[role]) * 1000 / result.turns
+                                  for role in after if role in before and result.turns}
         first += conversations
         progress(f"{script.name}: N={concurrency}: {result.turns} turns in {result.seconds:.1f}s, "
                  f"{result.errors} errors")
@@ -261,6 +271,38 @@ def peak_memory(roots: dict[str, int]) -> list[ProcessMemory]:
     return found
 
 
+LOAD_GENERATOR = "load generator"
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of one process, in clock ticks (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of proc(5)
+
+
+def cpu_seconds(roots: dict[str, int]) -> dict[str, float]:
+    """The CPU each role's process and everything below it (a server's workers) has used so far, in seconds."""
+    children = _children_map()
+    used = {}
+    for role, root in roots.items():
+        stack, ticks = [root], 0
+        while stack:
+            pid = stack.pop()
+            ticks += _cpu_ticks(pid)
+            stack.extend(children.get(pid, []))
+        used[role] = ticks / _CLOCK_TICKS
+    return used
+
+
+def _own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
 # ---------------------------------------------------------------------------------------------
 # Targets
 
@@ -275,8 +317,9 @@ def _run_stack(name: str, config: Any, levels: list[tuple[int, int]], tag: str,
         start = time.perf_counter()
         stack.start(timeout=STARTUP_TIMEOUT_S)
         startup = time.perf_counter() - start
+        roots = {process_name: process.pid for process_name, process in stack.processes.items()}
         results = asyncio.run(drive(config.gateway_url, SETTLE_SCRIPT, levels, f"{tag}-{name}", progress,
-                                    token=config.rest_api_token))
+                                    token=config.rest_api_token, roots=roots))
         memory = peak_memory({process_name: process.pid for process_name, process in stack.processes.items()})
     finally:
         stack.stop()
@@ -453,6 +496,6 @@ def run_baseline(rasa_bin: Path, rasa_version: str, levels: list[tuple[int, int]
     with _process(argv, project, env, log) as process:
         _wait_ready(process, f"{base_url}/status?token={token}", log)
         startup = time.perf_counter() - start
-        results = asyncio.run(drive(base_url, MOODBOT_SCRIPT, levels, tag, progress))
+        results = asyncio.run(drive(base_url, MOODBOT_SCRIPT, levels, tag, progress, roots={"rasa": process.pid}))
         memory = peak_memory({"rasa": process.pid})
     return TargetResult("bare Rasa (rasa init)", MOODBOT_SCRIPT, startup, results, memory)

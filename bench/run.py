@@ -95,6 +95,15 @@ def load_tables(results: list[TargetResult]) -> str:
                 parts.append(f"  N={level.concurrency}: {level.turn_errors} failed turns, "
                              f"{level.failed_checks} conversations missing an expected reply; e.g.")
                 parts.extend(f"    {sample}" for sample in level.error_samples)
+        roles = list(dict.fromkeys(role for level in result.levels for role in level.cpu_ms_per_turn))
+        if roles:
+            parts.append("")
+            parts.append(table(
+                ["N", *roles, "all"],
+                [[level.concurrency, *(fmt(level.cpu_ms_per_turn.get(role), 1) for role in roles),
+                  fmt(sum(level.cpu_ms_per_turn.values()), 1)] for level in result.levels],
+                title=f"CPU ms per turn: {result.name} (user + system, each process with its workers)",
+            ))
         parts.append("")
         parts.append(table(
             ["process", "pid", "peak RSS MiB", "RSS now MiB"],
