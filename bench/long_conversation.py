@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sqlite3
 import sys
 import tempfile
@@ -65,27 +64,11 @@ def texts(number: int, messages: int) -> list[str]:
     return (prelude + [CYCLE[i % len(CYCLE)] for i in range(messages - PRELUDE)])[:messages]
 
 
-def _cpu_ms(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
 def cpu_by_process(roots: dict[str, int]) -> dict[str, float]:
-    from bench.load import _children_map
+    """CPU ms each process (with its workers) has used so far: bench/load.py's count, in milliseconds."""
+    from bench.load import cpu_seconds
 
-    children = _children_map()
-    totals = {}
-    for name, root in roots.items():
-        pids, total = [root], 0.0
-        while pids:
-            pid = pids.pop()
-            total += _cpu_ms(pid)
-            pids.extend(children.get(pid, []))
-        totals[name] = total
-    return totals
+    return {name: seconds * 1000 for name, seconds in cpu_seconds(roots).items()}
 
 
 @dataclass
