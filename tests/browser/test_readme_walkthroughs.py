@@ -258,6 +258,9 @@ def test_asking_for_a_person(demo_stack, new_page) -> None:
     expect(from_agent).to_contain_text(text, timeout=15_000)
     expect(from_agent.locator(".who")).to_have_text(who)
 
+    # The agent's own page shows the reply too (pushed to its transcript) before the next click: that push moves
+    # the buttons below the transcript, and a click aimed before it lands can miss (a CI run lost the hand back so).
+    expect(agent.locator("#transcript .msg-agent")).to_contain_text(text, timeout=15_000)
     [back] = hand_back.clicked
     since = replies(debtor)
     agent.get_by_role("button", name=back).click()
