@@ -16,18 +16,15 @@ from bot.db.models import Handoff
 # Who waits least: a crisis or a legal stop before a general request.
 PRIORITY = {"crisis": 3, "bankruptcy": 2, "attorney": 2, "deceased": 2, "cease": 2, "military": 2,
             "hardship": 1, "chargeback": 1, "dispute": 1, "verification_lockout": 1}
-# A conversation has at most one open handoff: while a person owns it (claimed), a new request (a crisis cue, a
-# chargeback) is added to theirs rather than queued for someone else.
-OPEN_STATUSES = ("waiting", "claimed")
+# A conversation has at most one open handoff (queue.open_handoff: waiting or claimed): while a person owns it, a
+# new request (a crisis cue, a chargeback) is added to theirs rather than queued for someone else.
 
 
 def request(session: Session, conversation_id: str, reason: str, *, rule_id: str | None = None,
             account_id: str | None = None, details: dict[str, Any] | None = None,
             now: datetime | None = None) -> Handoff:
     """Queue the conversation for a person, once: a second request adds to the open one (waiting or claimed)."""
-    waiting = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
-                                                   Handoff.status.in_(OPEN_STATUSES))
-                             .order_by(Handoff.created_at.desc()).limit(1))
+    waiting = queue.open_handoff(session, conversation_id)
     priority = PRIORITY.get(reason, 0)
     if waiting is not None:
         waiting.priority = max(waiting.priority, priority)
@@ -47,10 +44,16 @@ def request(session: Session, conversation_id: str, reason: str, *, rule_id: str
     return handoff
 
 
+def person_ended(session: Session, conversation_id: str, now: datetime | None = None) -> None:
+    """The person ended the conversation on their side (the web chat's "End chat"): recorded as an audit event on
+    it (sealed into its transcript, REC-1; conversations.ended_at reads it), and what that means for its handoff
+    (queue.person_left: a waiting one leaves the queue, a claimed one stays with its agent)."""
+    audit.record(session, conversations.ENDED_EVENT, conversation_id=conversation_id, actor="debtor", at=now)
+    queue.person_left(session, conversation_id, now=now)
+
+
 def add_details(session: Session, conversation_id: str, details: dict[str, Any]) -> None:
-    waiting = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id,
-                                                   Handoff.status.in_(OPEN_STATUSES))
-                             .order_by(Handoff.created_at.desc()).limit(1))
+    waiting = queue.open_handoff(session, conversation_id)
     if waiting is not None:
         waiting.details = {**(waiting.details or {}), **details}
 

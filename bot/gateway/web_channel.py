@@ -16,7 +16,7 @@ Rasa's socketio channel lets a client name any session and loses replies, so the
     stateless, so the end is recorded as an audit event on the conversation (sealed into its transcript, REC-1)
     and every later lookup of the session refuses it: a copied token can no longer read the history or send.
     Open sockets of the session, on any worker, hear it on the hub and are closed with 4410. The agent console
-    hears it too: what that means for the conversation's handoff is bot/agents/queue.person_left.
+    hears it too: what that means for the conversation's handoff is bot/handoff.person_ended.
   * The language: the history frame carries the conversation's language (null while nothing has been said and
     nothing is known: the widget keeps the browser's), and after a turn that changed it (and after the first turn) a
     {"type": "language"} frame says the language the bot answered in, so the widget's own words follow the
@@ -50,8 +50,8 @@ from sqlalchemy import Engine, func, select
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from bot import audit, conversations, language, wording
-from bot.agents import queue, replies
+from bot import conversations, handoff, language, wording
+from bot.agents import replies
 from bot.compliance import redaction
 from bot.config import Settings
 from bot.db import session_scope
@@ -76,7 +76,6 @@ CLOSE_FORBIDDEN_ORIGIN = 4403  # the page embedding the widget is not in WIDGET_
 CLOSE_RESYNC = 4408  # fell behind the live feed: reconnect and take the history again
 CLOSE_ENDED = 4410  # the person ended this chat (here or in another tab): forget it, do not start a new one yet
 CLOSE_TOO_BIG = 1009  # a frame over MAX_FRAME_BYTES (WebSocket's "message too big")
-ENDED_EVENT = conversations.ENDED_EVENT  # the audit event that revokes a web session's tokens
 MAX_TEXT = 5000  # as the REST channel
 MAX_TITLE = 200
 MAX_IN_FLIGHT = 10  # messages of one conversation waiting for the bot; beyond this the client retries later
@@ -234,8 +233,7 @@ class WebChannel:
         with session_scope(self.engine) as session:
             conversation_id = self._live_conversation_id(session, external_id)
             if conversation_id is not None:
-                audit.record(session, ENDED_EVENT, conversation_id=conversation_id, actor="debtor")
-                queue.person_left(session, conversation_id)
+                handoff.person_ended(session, conversation_id)
             return conversation_id
 
     def origin_allowed(self, origin: str | None) -> bool:
@@ -469,7 +467,7 @@ class WebChannel:
     def _live_conversation_id(session: Any, external_id: str) -> str | None:
         """The web conversation of this session, unless the person ended it."""
         ended = select(AuditEvent.id).where(AuditEvent.conversation_id == Conversation.id,
-                                            AuditEvent.kind == ENDED_EVENT).exists()
+                                            AuditEvent.kind == conversations.ENDED_EVENT).exists()
         return session.scalar(select(Conversation.id).where(Conversation.channel == CHANNEL,
                                                             Conversation.external_id == external_id, ~ended))
 
