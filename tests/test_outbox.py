@@ -177,18 +177,26 @@ def test_OPT_3_a_consumer_who_writes_after_stop_is_answered_once(sqlite_engine):
     assert second.status == "blocked" and second.rule_ids == ("OPT-3",)
 
 
+def _writing_at_an_inconvenient_time(session, text: str, language: str | None = None) -> tuple[dict, Any]:
+    """A recipient who marked 12:00-13:00 (Boston) inconvenient and wrote `text` two minutes before noon, in a
+    session that started then: (the recipient, their conversation)."""
+    who = _recipient(session, "fresh", NOON)
+    conversation = who["conversation"]
+    conversation.language = language
+    contact_preferences.preference_for(session, "sms", who["phone"]).inconvenient_times = [
+        {"weekday": None, "start": "12:00", "end": "13:00", "zone": "America/New_York"}]
+    conversation.session_started_at = NOON - timedelta(minutes=2)
+    conversations.record_message(session, conversation, direction="in", sender_role="debtor", text=text,
+                                 at=NOON - timedelta(minutes=2))
+    return who, conversation
+
+
 def test_TIME_2_at_an_inconvenient_time_one_answer_asks_and_the_rest_waits(sqlite_engine):
     """TIME-2: the consumer marked 12:00-13:00 inconvenient and writes at 12:00: one turn is answered, with the
     question; a second turn waits until 13:00. Mutation tried: `_inconvenient_time` returning allowed -> the second
     answer went at once."""
     with session_scope(sqlite_engine) as session:
-        who = _recipient(session, "fresh", NOON)
-        conversation = who["conversation"]
-        contact_preferences.preference_for(session, "sms", who["phone"]).inconvenient_times = [
-            {"weekday": None, "start": "12:00", "end": "13:00", "zone": "America/New_York"}]
-        conversation.session_started_at = NOON - timedelta(minutes=2)
-        conversations.record_message(session, conversation, direction="in", sender_role="debtor", text="hi",
-                                     at=NOON - timedelta(minutes=2))
+        who, conversation = _writing_at_an_inconvenient_time(session, "hi")
         first = outbox.post_reply(session, conversation, Draft("Hello! How can I help?"), now=NOON)
         conversations.record_message(session, conversation, direction="in", sender_role="debtor", text="balance",
                                      at=NOON - timedelta(minutes=1))
@@ -203,14 +211,7 @@ def test_TIME_2_LANG_1_the_inconvenient_time_question_is_asked_in_spanish_and_a_
     gets the question in Spanish, and "sí" right after it lifts the designation. Mutations tried: the question said
     without the language (English under a Spanish answer); the revoke check knowing only the English question."""
     with session_scope(sqlite_engine) as session:
-        who = _recipient(session, "fresh", NOON)
-        conversation = who["conversation"]
-        conversation.language = "es"
-        contact_preferences.preference_for(session, "sms", who["phone"]).inconvenient_times = [
-            {"weekday": None, "start": "12:00", "end": "13:00", "zone": "America/New_York"}]
-        conversation.session_started_at = NOON - timedelta(minutes=2)
-        conversations.record_message(session, conversation, direction="in", sender_role="debtor", text="hola",
-                                     at=NOON - timedelta(minutes=2))
+        who, conversation = _writing_at_an_inconvenient_time(session, "hola", language="es")
         first = outbox.post_reply(session, conversation, Draft("¡Hola! ¿En qué le puedo ayudar?"), now=NOON)
         assert first.sent and first.text.endswith(wording.say("inconvenient_time_question", "es"))
         assert outbound_gate.INCONVENIENT_TIME_QUESTION not in first.text
