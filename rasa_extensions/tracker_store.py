@@ -37,6 +37,7 @@ import logging
 import os
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,11 @@ DEFAULT_CACHE_SIZE = 1000  # conversations; a short conversation's tracker is te
 # back for (a request made before verification, actions/plans.py and payments.py: up to 6 turns). 200 left a turn at
 # message 1,000 at 1.76x the CPU of one at message 1 (Rasa works on 200-400 events then); 80: docs/performance.md.
 DEFAULT_WINDOW = 80
+# Threads the store's database work runs on, and SQLite connections kept (one per thread). They must match: with
+# more threads than SingletonThreadPool's pool_size (5 by default; asyncio's default executor has up to 6 threads on
+# 2 cores) the pool closed another thread's connection at nearly every turn, which SQLite refuses ("objects created
+# in a thread can only be used in that same thread"): a logged traceback and a new connection per turn.
+DATABASE_THREADS = 6
 
 
 @dataclass
@@ -74,9 +80,10 @@ class KeptSQLTrackerStore(SQLTrackerStore):
             # the process without an fsync at every commit (see bot/db/__init__.py).
             self.engine.dispose()
             self.engine = sa.create_engine(self.engine.url, poolclass=sa.pool.SingletonThreadPool,
-                                           connect_args={"timeout": 30})
+                                           pool_size=DATABASE_THREADS, connect_args={"timeout": 30})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        self._database = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="tracker-store")
         self._cache_size = cache_size
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
         self._stored: dict[str, int] = {}  # trackers handed out: how many of their events are stored
@@ -85,12 +92,12 @@ class KeptSQLTrackerStore(SQLTrackerStore):
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         kept = self._kept.pop(sender_id, None)
-        if kept is not None and await asyncio.to_thread(self._newest, sender_id) == kept.newest_id:
+        if kept is not None and await self._on_database_thread(self._newest, sender_id) == kept.newest_id:
             tracker = self._windowed(kept.tracker)
             # Every event of a cut tracker is stored (its opening never is, and never needs to be).
             self._stored[sender_id] = kept.stored if tracker is kept.tracker else len(tracker.events)
             return tracker
-        tracker = await asyncio.to_thread(self._read, sender_id)
+        tracker = await self._on_database_thread(self._read, sender_id)
         if len(self._stored) > 10 * self._cache_size:  # read but never saved (Rasa's HTTP API): forget, save counts
             self._stored.clear()
         if tracker is not None:
@@ -132,7 +139,8 @@ class KeptSQLTrackerStore(SQLTrackerStore):
         await self.stream_events(tracker)
         sender_id = tracker.sender_id
         events = list(tracker.events)
-        stored, newest_id = await asyncio.to_thread(self._write, tracker, events, self._stored.pop(sender_id, None))
+        stored, newest_id = await self._on_database_thread(self._write, tracker, events,
+                                                           self._stored.pop(sender_id, None))
         if any(isinstance(event, SessionStarted) for event in events[stored:]):
             # Rasa reads a conversation from its latest session start on, so this tracker holds events a reading
             # would not (at least the action_session_start before it): the next turn reads it as Rasa does.
@@ -152,9 +160,12 @@ class KeptSQLTrackerStore(SQLTrackerStore):
         Rasa's own `save` cannot do this: SQLTrackerStore (and this store) only insert the events past those already
         stored, so a changed old event never reaches the database. The conversation's kept tracker, which holds
         the old text, is forgotten, so its next turn reads the rewritten events."""
-        changed = await asyncio.to_thread(self._rewrite, sender_id, rewrite)
+        changed = await self._on_database_thread(self._rewrite, sender_id, rewrite)
         self._kept.pop(sender_id, None)
         return changed
+
+    async def _on_database_thread(self, work: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._database, work, *args)
 
     # The database work, on a worker thread: Rasa's server is one event loop, and a query waiting on the database
     # (a commit waiting for the disk) must not stop every other conversation, nor the renewal of their locks.

@@ -86,4 +86,9 @@ def test_the_kept_tracker_store_writes_and_reads_what_rasas_sql_store_does(tmp_p
         "window_keeps_every_event": True,  # the database holds every event Rasa's own store holds
         "window_bounds_the_tracker": True,  # the tracker was cut, and stays near the window however long it gets
         "window_zero_is_rasas_reading": True,  # SETTLE_TRACKER_WINDOW=0: no cut, Rasa's behaviour
+        # Many conversations at once: every turn stored, no connection closed from the wrong thread (a logged
+        # traceback and a reconnect per turn), the SQLite connections kept, one per database thread.
+        "concurrent_turns_all_stored": True,
+        "concurrent_turns_no_connection_errors": True,
+        "concurrent_turns_one_connection_per_thread": True,
     }

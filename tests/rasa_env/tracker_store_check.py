@@ -118,7 +118,49 @@ async def scenario(work: Path) -> dict:
                                                  and reading.get_slot("id_dob") == "my card is [REDACTED]")
 
     found.update(await windowed_scenario(work, domain))
+    found.update(await concurrent_scenario(work, domain))
     return found
+
+
+async def concurrent_scenario(work: Path, domain) -> dict:
+    """Many conversations' turns at once, as a loaded server has them: the store's threads each keep their own
+    SQLite connection, and none is closed from another thread (which SQLite refuses, with a logged traceback)."""
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from rasa_extensions.tracker_store import DATABASE_THREADS, KeptSQLTrackerStore
+
+    class Errors(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.ERROR)
+            self.records: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record.getMessage())
+
+    errors = Errors()
+    logging.getLogger().addHandler(errors)
+    store = KeptSQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'concurrent.db'}")
+    opened: list[int] = []
+    import sqlalchemy as sa
+
+    sa.event.listen(store.engine, "connect", lambda *_: opened.append(1))
+    senders = [f"many{n}" for n in range(4 * DATABASE_THREADS)]
+
+    async def conversation(sender: str) -> None:
+        for step in (session_start() + turn("hi", "greet", "Hello"), turn("what do I owe?", "check_balance", "DOB?"),
+                     turn("bye", "goodbye", "Bye")):
+            tracker = await store.retrieve(sender) or DialogueStateTracker(sender, domain.slots)
+            tracker.update_with_events(step, domain, override_timestamp=False)
+            await store.save(tracker)
+            store._kept.pop(sender, None)  # read from the database each turn: more work on the threads
+
+    await asyncio.gather(*(conversation(sender) for sender in senders))
+    logging.getLogger().removeHandler(errors)
+    with sqlite3.connect(work / "concurrent.db") as db:
+        users = db.execute("SELECT count(*) FROM events WHERE type_name = 'user'").fetchone()[0]
+    return {"concurrent_turns_all_stored": users == 3 * len(senders),
+            "concurrent_turns_no_connection_errors": errors.records == [],
+            "concurrent_turns_one_connection_per_thread": len(opened) <= DATABASE_THREADS}
 
 
 def long_conversation(turns: int) -> list[list]:
