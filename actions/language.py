@@ -1,6 +1,8 @@
 """The conversation's language as a slot, so domain/ responses pick their Spanish or English variation. The gateway
 decides the language (bot/language.py) and sends it with every message as metadata; this action, the `language`
-slot's custom mapping, copies it after each user message (Rasa runs it in action_extract_slots)."""
+slot's custom mapping, copies it after each user message (Rasa runs it in action_extract_slots). Under Settle's
+launcher (`python -m rasa_extensions run`) Rasa answers this mapping itself (rasa_extensions/language_slot.py, the
+same events, checked by tests/test_rasa_speedups.py) and does not call it; plain `rasa run` does."""
 
 from __future__ import annotations
 

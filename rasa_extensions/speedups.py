@@ -464,6 +464,26 @@ def _parse_results_kept_by_text() -> str:
     return "parse results kept by text"
 
 
+def _language_slot_read_in_process() -> str:
+    """The `language` slot's custom mapping answered in this process (rasa_extensions/language_slot.py), not by an
+    action server call per user message and per form activation; any other custom mapping still calls its action."""
+    from rasa.core.actions.action import ActionExtractSlots
+
+    from rasa_extensions import language_slot
+
+    original = ActionExtractSlots._run_custom_action
+
+    async def _run_custom_action(self: ActionExtractSlots, custom_action: str, output_channel: Any, nlg: Any,
+                                 tracker: Any, domain: Any) -> list[Any]:
+        if custom_action == language_slot.ACTION:
+            return language_slot.language_events(tracker)
+        return await original(self, custom_action, output_channel, nlg, tracker, domain)
+
+    ActionExtractSlots._run_custom_action = _run_custom_action
+    return "language slot read in process"
+
+
 PATCHES = (_compiled_action_response_schema, _event_types_by_name, _one_session_per_endpoint,
            _sequential_graph_runner, _incremental_past_states, _rule_matching_stops_at_longest_rule,
-           _lighter_feature_combining, _concrete_prediction_function, _parse_results_kept_by_text)
+           _lighter_feature_combining, _concrete_prediction_function, _parse_results_kept_by_text,
+           _language_slot_read_in_process)

@@ -4,12 +4,14 @@ on the same input."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.config import PROJECT_ROOT
 from bot.training import rasa_environment, rasa_executable, rasa_server_command
@@ -54,6 +56,38 @@ def test_an_action_servers_answer_is_accepted_or_refused_exactly_as_rasa_does(re
     answers = report["answers"]
     assert {a["rasa"] for a in answers} == {True, False}  # both kinds are tried
     assert [a["settle"] for a in answers] == [a["rasa"] for a in answers]
+
+
+def test_the_language_slot_read_in_rasa_gives_what_the_action_server_gives_for_every_tracker(report: dict):
+    """The `language` slot's custom mapping is answered inside Rasa (rasa_extensions/language_slot.py) instead of by
+    an action server call per message: the same events as actions/language.py's ActionReadLanguage, which plain
+    `rasa run` still calls, for trackers of every kind (the slot's value, an earlier and the latest message's
+    metadata, none, an invalid one)."""
+    from rasa_sdk import Tracker
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.language import ActionReadLanguage
+
+    cases = report["language_cases"]
+    assert len(cases) >= 100
+    changed = 0
+    for case in cases:
+        served = asyncio.run(ActionReadLanguage().run(CollectingDispatcher(), Tracker.from_dict(case["tracker"]), {}))
+        in_rasa = [{"event": e["event"], "name": e["name"], "value": e["value"]} for e in case["events"]]
+        assert in_rasa == [{"event": e["event"], "name": e["name"], "value": e["value"]} for e in served], case
+        changed += bool(served)
+    assert 0 < changed < len(cases)  # both kinds: the slot set, and left as it is
+
+
+def test_rasas_in_process_language_reading_knows_the_languages_settle_writes_in():
+    from bot import wording
+    from rasa_extensions import language_slot
+
+    domain = yaml.safe_load((PROJECT_ROOT / "domain" / "conversation.yml").read_text())
+    slot = domain["slots"][language_slot.SLOT]
+    assert language_slot.LANGUAGES == wording.LANGUAGES == tuple(slot["values"])
+    assert language_slot.DEFAULT == wording.ENGLISH == slot["initial_value"]
+    assert slot["mappings"] == [{"type": "custom", "action": language_slot.ACTION}]
 
 
 def test_every_test_story_passes_under_the_rasa_launcher_with_the_speedups(trained_model, tmp_path: Path):

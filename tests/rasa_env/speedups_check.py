@@ -85,6 +85,38 @@ def past_states_agree(agent) -> dict:
     return {"trackers": len(trackers), "compared": compared, "mismatched": mismatched}
 
 
+def language_cases(agent) -> list[dict]:
+    """The language slot's in-process reading (rasa_extensions/language_slot.py) through ActionExtractSlots, on
+    trackers of every kind the action server's ActionReadLanguage also gets: each case's tracker as the action server
+    receives it, and the events Rasa took from the in-process reading."""
+    from rasa.core.actions.action import ActionExtractSlots
+    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+
+    domain = agent.domain
+    cases = []
+    metadatas = [{"language": "es"}, {"language": "en"}, {"language": "fr"}, {"language": None}, {"language": ["es"]},
+                 {"language": "ES"}, {}, None]
+    for slot in ("en", "es", None, "__other__"):
+        for earlier in (None, {"language": "es"}, {"language": "en"}):
+            for latest in [*metadatas, "no user message"]:
+                events: list = [ActionExecuted("action_listen")]
+                if slot is not None:
+                    events.append(SlotSet("language", slot))
+                if earlier is not None:
+                    events += [UserUttered("hola", {"name": "greet", "confidence": 1.0}, metadata=earlier),
+                               ActionExecuted("action_listen")]
+                if latest != "no user message":
+                    events.append(UserUttered("what do I owe?", {"name": "check_balance", "confidence": 1.0},
+                                              metadata=latest))
+                tracker = DialogueStateTracker.from_events("case", events, domain.slots)
+                taken = asyncio.run(ActionExtractSlots(None)._run_custom_action(
+                    "action_read_language", None, None, tracker, domain))
+                cases.append({"tracker": tracker.current_state(EventVerbosity.ALL),
+                              "events": [event.as_dict() for event in taken]})
+    return cases
+
+
 def main() -> None:
     import structlog
 
@@ -118,8 +150,10 @@ def main() -> None:
         except Exception:  # noqa: BLE001 - any refusal
             checked.append({"sample": sample, "rasa": accepted, "settle": False})
     states = past_states_agree(agent)
+    languages = language_cases(agent)
     out.write_text(json.dumps({"applied": applied, "before": before, "after": after, "again": again,
-                               "kept_reading_unharmed": unharmed, "answers": checked, "past_states": states}))
+                               "kept_reading_unharmed": unharmed, "answers": checked, "past_states": states,
+                               "language_cases": languages}))
 
 
 if __name__ == "__main__":
