@@ -52,6 +52,12 @@ def test_past_states_read_incrementally_equal_rasas_at_every_step_of_every_story
     assert states["mismatched"] == 0
 
 
+def test_an_action_calls_body_reads_back_the_same_as_rasas_json_for_every_story_tracker(report: dict):
+    states = report["past_states"]
+    assert states["encoded"] == states["trackers"] > 100
+    assert states["encoded_differently"] == 0
+
+
 def test_an_action_servers_answer_is_accepted_or_refused_exactly_as_rasa_does(report: dict):
     answers = report["answers"]
     assert {a["rasa"] for a in answers} == {True, False}  # both kinds are tried

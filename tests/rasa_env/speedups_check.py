@@ -60,8 +60,10 @@ def past_states_agree(agent) -> dict:
     """Replays every training story event by event and compares the (incremental) past states at each step with
     Rasa's own states_for_tracker_history, for the argument combinations the policies use."""
     from rasa.shared.core.generator import TrainingDataGenerator
-    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
     from rasa.shared.importers.importer import TrainingDataImporter
+
+    from rasa_extensions import speedups
 
     domain = agent.domain
     policy = next(node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
@@ -72,7 +74,7 @@ def past_states_agree(agent) -> dict:
     stories = importer.get_stories()
     trackers = TrainingDataGenerator(stories, domain, augmentation_factor=0, use_story_concatenation=False).generate()
     variants = [(False, False, None), (True, False, None), (False, True, rule_only), (True, True, rule_only)]
-    compared = mismatched = 0
+    compared = mismatched = encoded = encoded_differently = 0
     for source in trackers:
         tracker = DialogueStateTracker(source.sender_id, domain.slots)
         for event in source.events:
@@ -82,7 +84,12 @@ def past_states_agree(agent) -> dict:
                 rasas = domain.states_for_tracker_history(tracker, omit, ignore, data)
                 compared += 1
                 mismatched += ours != rasas
-    return {"trackers": len(trackers), "compared": compared, "mismatched": mismatched}
+        # An action call's body, as the kept session encodes it and as Rasa's json.dumps did: the same when read.
+        state = tracker.current_state(EventVerbosity.ALL)
+        encoded += 1
+        encoded_differently += json.loads(speedups.action_call_json(state)) != json.loads(json.dumps(state))
+    return {"trackers": len(trackers), "compared": compared, "mismatched": mismatched, "encoded": encoded,
+            "encoded_differently": encoded_differently}
 
 
 def language_cases(agent) -> list[dict]:
