@@ -1,9 +1,10 @@
 """Search of conversations for review (REC-2): filters combined with AND, newest first, paginated.
 
 Every filter is an EXISTS or a join on an indexed column (conversations by start time, address, debtor and account,
-flags, messages and handoffs by conversation id; migration 0016), matches are counted up to COUNT_LIMIT, and a page's
-review statuses and flags are loaded in two queries, not per row: a page costs the same on ten thousand
-conversations as on a million (bench/scale.py)."""
+flags, messages and handoffs by conversation id; migration 0016), matches are counted up to COUNT_LIMIT, a search by
+a flag, a handoff outcome or a review status walks that filter's own index newest first (migration 0021), and a
+page's review statuses and flags are loaded in two queries, not per row: a page costs the same on a hundred thousand
+messages as on ten million (bench/scale.py)."""
 
 from __future__ import annotations
 
