@@ -225,19 +225,24 @@ SELECT :now - make_interval(secs => c * 86400.0 / :per_day) + interval '1 minute
        'ID-1', 'cnv_s' || c, 'acc_s' || (c / 2), NULL
 FROM generate_series(0, :conversations - 1) AS c;
 
-INSERT INTO handoffs (id, conversation_id, account_id, reason, rule_id, priority, status, created_at, outcome)
+-- Flags, handoffs and reviews carry their conversation's start time (bot/db/models.py, migration 0021).
+INSERT INTO handoffs (id, conversation_id, account_id, reason, rule_id, priority, status, created_at, outcome,
+                      conversation_started_at)
 SELECT 'hof_s' || c, 'cnv_s' || c, 'acc_s' || (c / 2), 'asked_for_person', 'HO-1', 0, 'resolved',
        :now - make_interval(secs => c * 86400.0 / :per_day) + interval '3 minutes',
-       (ARRAY['promise_to_pay', 'callback', 'dispute_logged'])[1 + c % 3]
+       (ARRAY['promise_to_pay', 'callback', 'dispute_logged'])[1 + c % 3],
+       :now - make_interval(secs => c * 86400.0 / :per_day)
 FROM generate_series(0, :conversations - 1, 20) AS c;
 
-INSERT INTO conversation_flags (conversation_id, flag, rule_id, at)
+INSERT INTO conversation_flags (conversation_id, flag, rule_id, at, conversation_started_at)
 SELECT 'cnv_s' || c, CASE WHEN c % 2 = 0 THEN 'dispute' ELSE 'opt_out' END, 'DSP-1',
-       :now - make_interval(secs => c * 86400.0 / :per_day) + interval '4 minutes'
+       :now - make_interval(secs => c * 86400.0 / :per_day) + interval '4 minutes',
+       :now - make_interval(secs => c * 86400.0 / :per_day)
 FROM generate_series(0, :conversations - 1, 33) AS c;
 
-INSERT INTO conversation_reviews (conversation_id, status, updated_at)
-SELECT 'cnv_s' || c, CASE WHEN c % 20 = 0 THEN 'escalated' ELSE 'reviewed' END, :now
+INSERT INTO conversation_reviews (conversation_id, status, updated_at, conversation_started_at)
+SELECT 'cnv_s' || c, CASE WHEN c % 20 = 0 THEN 'escalated' ELSE 'reviewed' END, :now,
+       :now - make_interval(secs => c * 86400.0 / :per_day)
 FROM generate_series(0, :conversations - 1, 10) AS c;
 
 INSERT INTO plans (id, reference, account_id, conversation_id, kind, frequency, balance_cents, total_cents, fee_cents,

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
+from datetime import datetime, timezone
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.orm import Session
 
 from bot.config import PROJECT_ROOT
 from bot.db import get_engine
@@ -120,3 +125,56 @@ def test_a_campaign_run_before_0017_keeps_its_sends_and_its_round(tmp_path):
         rounds = dict(conn.execute(sa.text("SELECT id, rounds FROM campaigns")).all())
     assert [tuple(s) for s in sends] == [("cmp_1", "acc_1", 1, "out_1")]
     assert rounds == {"cmp_1": 1, "cmp_2": 0}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A database with no schema yet, on each backend (for a migration's own data)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    from tests.conftest import PG_ADMIN_URL
+
+    name = f"settle_migrate_{secrets.token_hex(4)}"
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        yield url
+    finally:
+        get_engine(url).dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_flags_handoffs_and_reviews_from_before_0021_take_their_conversations_start(empty_url):
+    """0021 fills the copy of the conversation's start on existing flags, handoffs and reviews (the search pages
+    along it), then makes it required. Mutation tried: the backfill UPDATE removed -> the NOT NULL failed on the
+    existing rows."""
+    upgrade(empty_url, "0020")
+    engine = get_engine(empty_url)
+    with engine.begin() as conn:
+        for n, started in enumerate(("2026-11-01 09:00:00+00:00", "2026-11-02 10:30:00+00:00")):
+            conn.execute(sa.text("INSERT INTO conversations (id, channel, external_id, started_at, last_activity_at, "
+                                 "transcript_seq) VALUES (:id, 'web', :id, :at, :at, 0)"),
+                         {"id": f"cnv_{n}", "at": started})
+        conn.execute(sa.text("INSERT INTO conversation_flags (conversation_id, flag, at) VALUES "
+                             "('cnv_0', 'dispute', '2026-12-01'), ('cnv_1', 'dispute', '2026-12-01')"))
+        conn.execute(sa.text("INSERT INTO handoffs (id, conversation_id, reason, priority, status, created_at) "
+                             "VALUES ('hof_1', 'cnv_1', 'asked', 0, 'waiting', '2026-12-01')"))
+        conn.execute(sa.text("INSERT INTO conversation_reviews (conversation_id, status, updated_at) "
+                             "VALUES ('cnv_0', 'escalated', '2026-12-01')"))
+    upgrade(empty_url)
+    from bot.db.models import Conversation, ConversationFlag, ConversationReview, Handoff
+
+    with Session(engine) as session:
+        starts = dict(session.execute(sa.select(Conversation.id, Conversation.started_at)).all())
+        copies = [*session.execute(sa.select(ConversationFlag.conversation_id,
+                                             ConversationFlag.conversation_started_at)).all(),
+                  *session.execute(sa.select(Handoff.conversation_id, Handoff.conversation_started_at)).all(),
+                  *session.execute(sa.select(ConversationReview.conversation_id,
+                                             ConversationReview.conversation_started_at)).all()]
+    assert len(copies) == 4 and all(copy == starts[conversation] for conversation, copy in copies)
+    assert starts["cnv_1"] == datetime(2026, 11, 2, 10, 30, tzinfo=timezone.utc)

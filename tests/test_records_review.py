@@ -154,12 +154,17 @@ def test_a_broad_search_counts_to_a_thousand_and_says_more_pages_still_open(engi
     assert (narrow.total, narrow.more, narrow.pages) == (3, False, 1)
 
 
-def test_the_count_of_a_flag_or_outcome_search_is_the_number_of_conversations_its_pages_list(engine: Engine) -> None:
-    """Issue 22: a flag, handoff-outcome or review-status search counts from that table's own index
-    (bot/records/search.py `_counted`), the pages still walk the conversations. Whatever the filters, the count must
-    be the pages' rows: a conversation flagged twice or handed off twice is one match, and the other filters still
-    apply. Mutations tried: the count's `.distinct()` removed (20 counted where the pages list 17); the review
-    status filter dropped from the count (more counted than listed)."""
+def test_a_flag_or_outcome_search_lists_and_counts_what_the_conversation_search_does(engine: Engine) -> None:
+    """Issue 22: a flag, handoff-outcome or review-status search counts from that table's own index and pages along
+    its rows' copy of the conversation's start time (bot/records/search.py `_counted`, `_paged`). Whatever the
+    filters, its pages must list exactly what a walk of the conversations newest first lists (`all_ids`), in the
+    same order (started_at DESC, id, with ties), a page at a time, and the count must be the rows listed: a
+    conversation flagged twice or handed off twice is one match, the other filters still apply, and a conversation
+    re-dated after its flags, handoffs and review were written (as the demo history does) is listed at its new start.
+    Mutations tried: the count's `.distinct()` removed (20 counted where the pages list 17); the review status
+    filter dropped from the count (more counted than listed); ties ordered by conversation id descending (pages out
+    of order); the flag page's repeat check never true (a conversation listed twice); the re-dating hook removed
+    (listed at the old start); the count by flag alone without distinct (27 counted where 24 listed)."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
@@ -171,33 +176,73 @@ def test_the_count_of_a_flag_or_outcome_search_is_the_number_of_conversations_it
         agents = [users.create_user(session, name, STRONG, "agent").id for name in ("ana", "ben")]
     rng = __import__("random").Random(22)
     with engine.begin() as connection:
+        # Every third conversation starts at the same time as the one before it: ties are ordered by id.
         connection.execute(sa.insert(Conversation.__table__), [
             {"id": f"cnv_count{n:03d}", "channel": ("web", "sms")[n % 2], "external_id": f"count-{n}",
-             "started_at": start + timedelta(hours=n), "last_activity_at": start + timedelta(hours=n),
+             "started_at": start + timedelta(hours=n - n % 3 // 2), "last_activity_at": start + timedelta(hours=n),
              "transcript_seq": 0} for n in range(60)])
-        connection.execute(sa.insert(ConversationFlag.__table__), [
-            {"conversation_id": f"cnv_count{rng.randrange(60):03d}", "flag": rng.choice(("dispute", "crisis")),
-             "at": start} for _ in range(50)])
-        connection.execute(sa.insert(Handoff.__table__), [
-            {"id": f"hof_count{n:03d}", "conversation_id": f"cnv_count{rng.randrange(60):03d}", "reason": "asked",
-             "priority": 0, "status": "resolved", "created_at": start, "outcome": rng.choice(outcomes),
-             "claimed_by": rng.choice(agents), "resolved_by": rng.choice(agents)} for n in range(50)])
-        connection.execute(sa.insert(ConversationReview.__table__), [
-            {"conversation_id": f"cnv_count{n:03d}", "status": rng.choice(("reviewed", "escalated", "unreviewed")),
-             "updated_at": start} for n in range(0, 60, 2)])
+    with session_scope(engine) as session:  # through the ORM: each row takes its conversation's start as it is made
+        session.add_all([ConversationFlag(conversation_id=f"cnv_count{rng.randrange(60):03d}",
+                                          flag=rng.choice(("dispute", "crisis")), at=start) for _ in range(50)])
+        session.add_all([Handoff(id=f"hof_count{n:03d}", conversation_id=f"cnv_count{rng.randrange(60):03d}",
+                                 reason="asked", status="resolved", created_at=start, outcome=rng.choice(outcomes),
+                                 claimed_by=rng.choice(agents), resolved_by=rng.choice(agents)) for n in range(50)])
+        session.add_all([ConversationReview(conversation_id=f"cnv_count{n:03d}", updated_at=start,
+                                            status=rng.choice(("reviewed", "escalated", "unreviewed")))
+                         for n in range(0, 60, 2)])
+    with session_scope(engine) as session:  # re-dated afterwards: the oldest becomes the newest, and ties
+        for n, hours in ((0, 100), (1, 100), (59, -5), (30, 7)):
+            session.get(Conversation, f"cnv_count{n:03d}").started_at = start + timedelta(hours=hours)
 
     @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(flag=st.sampled_from((None, "dispute", "crisis")), outcome=st.sampled_from((None, *outcomes)),
            agent=st.sampled_from((None, *agents)), channel=st.sampled_from((None, "web", "sms")),
-           after=st.sampled_from((None, 0, 20, 45)),
+           after=st.sampled_from((None, 0, 20, 45)), before=st.sampled_from((None, 7, 50)),
            review=st.sampled_from((None, "reviewed", "escalated", "unreviewed")))
-    def count_matches_pages(flag: str | None, outcome: str | None, agent: str | None, channel: str | None,
-                            after: int | None, review: str | None) -> None:
+    def pages_match_the_conversation_search(flag: str | None, outcome: str | None, agent: str | None,
+                                            channel: str | None, after: int | None, before: int | None,
+                                            review: str | None) -> None:
         filters = search.Filters(flag=flag, outcome=outcome, agent_id=agent, channel=channel, review_status=review,
-                                 started_from=None if after is None else start + timedelta(hours=after))
+                                 started_from=None if after is None else start + timedelta(hours=after),
+                                 started_to=None if before is None else start + timedelta(hours=before))
         with session_scope(engine) as session:
             page = search.search(session, filters, page_size=100)
             listed = search.all_ids(session, filters)
-        assert page.total == len(page.rows) == len(listed) and not page.more, filters
+            paged = [row.conversation_id for number in range(1, -(-page.total // 4) + 1)
+                     for row in search.search(session, filters, page=number, page_size=4).rows]
+        assert [row.conversation_id for row in page.rows] == listed == paged, filters
+        assert page.total == len(listed) and not page.more, filters
 
-    count_matches_pages()
+    pages_match_the_conversation_search()
+
+
+def test_flags_handoffs_and_reviews_carry_their_conversations_start_even_when_it_is_redated(engine: Engine) -> None:
+    """Issue 22: the search by flag, outcome or review status orders by the copy of the conversation's start on the
+    filter's own rows (migration 0021), so every way such a row is written takes it (the flag hook's bulk insert, a
+    handoff request, a review), and re-dating the conversation (bot/records/demo_history.py) moves the copies.
+    Mutations tried: the copy taken from the conversation's last_activity_at instead of started_at; the re-dating
+    hook removed."""
+    from bot import handoff
+    from bot.db.models import Handoff, User
+
+    disputed, _, reviewer_id = _setup(engine)
+    with session_scope(engine) as session:
+        handoff.request(session, disputed, "request_human")
+        review.escalate(session, session.get(User, reviewer_id), disputed, "see the dispute")
+
+    def copies() -> set[datetime]:
+        with session_scope(engine) as session:
+            return {*session.scalars(select(ConversationFlag.conversation_started_at)
+                                     .where(ConversationFlag.conversation_id == disputed)),
+                    *session.scalars(select(Handoff.conversation_started_at)
+                                     .where(Handoff.conversation_id == disputed)),
+                    *session.scalars(select(ConversationReview.conversation_started_at)
+                                     .where(ConversationReview.conversation_id == disputed))}
+
+    with session_scope(engine) as session:
+        started = session.get(Conversation, disputed).started_at
+        assert session.scalar(select(sa.func.count()).where(ConversationFlag.conversation_id == disputed)) == 2
+    assert copies() == {started}
+    with session_scope(engine) as session:
+        session.get(Conversation, disputed).started_at = started - timedelta(days=30)
+    assert copies() == {started - timedelta(days=30)}

@@ -22,7 +22,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
     false,
+    inspect,
+    select,
+    update,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -369,8 +373,10 @@ class Handoff(Base):
     to be captured (an attorney's contact, a bankruptcy case number)."""
 
     __tablename__ = "handoffs"
-    # The compliance search's outcome filter counts from here (bot/records/search.py; migration 0018).
-    __table_args__ = (Index("ix_handoffs_outcome_conversation", "outcome", "conversation_id"),)
+    # The compliance search's outcome filter counts from the first (migration 0018) and walks the second newest
+    # first for its pages (bot/records/search.py; migration 0021).
+    __table_args__ = (Index("ix_handoffs_outcome_conversation", "outcome", "conversation_id"),
+                      Index("ix_handoffs_outcome_started", "outcome", "conversation_started_at", "conversation_id"))
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("hof"))
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
@@ -389,6 +395,8 @@ class Handoff(Base):
     resolved_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(String(30))  # bot/agents/queue.py OUTCOMES
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the debtor asked to be contacted
+    # A copy of the conversation's started_at (set on insert, kept in step below): the search's pages by outcome.
+    conversation_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # --- payments (bot/payments/) ------------------------------------------------------------------------------------
@@ -621,7 +629,10 @@ class ConversationFlag(Base):
     """Why a reviewer should look at a conversation, raised automatically as it happens (bot/records/flags.py)."""
 
     __tablename__ = "conversation_flags"
-    __table_args__ = (Index("ix_conversation_flags_flag_conversation", "flag", "conversation_id"),)
+    # The search by flag counts from the first and walks the second newest first for its pages (migration 0021).
+    __table_args__ = (Index("ix_conversation_flags_flag_conversation", "flag", "conversation_id"),
+                      Index("ix_conversation_flags_flag_started", "flag", "conversation_started_at",
+                            "conversation_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
@@ -630,19 +641,54 @@ class ConversationFlag(Base):
     message_id: Mapped[int | None] = mapped_column(Integer)
     audit_event_id: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # A copy of the conversation's started_at (set on insert, kept in step below): the search's pages by flag.
+    conversation_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ConversationReview(Base):
     """Where a compliance review of one conversation stands (bot/records/review.py)."""
 
     __tablename__ = "conversation_reviews"
-    # The compliance search's review-status filter counts from here (bot/records/search.py; migration 0018).
-    __table_args__ = (Index("ix_conversation_reviews_status_conversation", "status", "conversation_id"),)
+    # The compliance search's review-status filter counts from here and walks it newest first for its pages
+    # (bot/records/search.py; migration 0021, which replaced 0018's (status, conversation_id)).
+    __table_args__ = (Index("ix_conversation_reviews_status_started", "status", "conversation_started_at",
+                            "conversation_id"),)
 
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
     status: Mapped[str] = mapped_column(String(20), default="unreviewed")  # unreviewed | reviewed | escalated
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # A copy of the conversation's started_at (set on insert, kept in step below): the search's pages by status.
+    conversation_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Flags, handoffs and reviews carry their conversation's start time so that a search by flag, outcome or review
+# status reads its own index newest first and stops at a page (bot/records/search.py), instead of probing that
+# index for thousands of conversations. The copy is taken in the INSERT itself (no extra round trip) and rewritten
+# if the conversation is re-dated; bot/records/flags.py's bulk insert of flags does the same with its own subquery.
+STARTED_AT_COPIES = (Handoff, ConversationFlag, ConversationReview)
+
+
+def conversation_start(conversation_id: Any) -> Any:
+    """The conversation's started_at as a scalar subquery, for an INSERT's conversation_started_at."""
+    return select(Conversation.started_at).where(Conversation.id == conversation_id).scalar_subquery()
+
+
+def _copy_conversation_start(_mapper: Any, _connection: Any, target: Any) -> None:
+    if target.conversation_started_at is None:
+        target.conversation_started_at = conversation_start(target.conversation_id)
+
+
+def _keep_copies_in_step(_mapper: Any, connection: Any, target: Conversation) -> None:
+    if inspect(target).attrs.started_at.history.has_changes():
+        for model in STARTED_AT_COPIES:
+            connection.execute(update(model.__table__).where(model.__table__.c.conversation_id == target.id)
+                               .values(conversation_started_at=target.started_at))
+
+
+for _model in STARTED_AT_COPIES:
+    event.listen(_model, "before_insert", _copy_conversation_start)
+event.listen(Conversation, "after_update", _keep_copies_in_step)
 
 
 class ReviewAnnotation(Base):

@@ -17,10 +17,10 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import insert, inspect
+from sqlalchemy import bindparam, insert, inspect
 from sqlalchemy.orm import Session
 
-from bot.db.models import AuditEvent, ConversationFlag, Message
+from bot.db.models import AuditEvent, ConversationFlag, Message, conversation_start
 
 RULE_FIRED, BLOCKED, DISPUTE, CEASE, BANNED_PHRASE, LOCKOUT = (
     "rule_fired", "blocked", "dispute", "cease", "banned_phrase", "lockout")
@@ -85,4 +85,8 @@ def raise_flags(session: Session, _flush_context: Any) -> None:
                 rows.append({"conversation_id": obj.conversation_id, "flag": flag, "rule_id": rule_id,
                              "message_id": None, "audit_event_id": obj.id, "at": obj.at or now})
     if rows:
-        session.connection().execute(insert(ConversationFlag.__table__), rows)
+        # Each flag carries its conversation's start time (bot/db/models.py), read in the INSERT itself.
+        for row in rows:
+            row["flagged_conversation"] = row["conversation_id"]
+        session.connection().execute(insert(ConversationFlag.__table__).values(
+            conversation_started_at=conversation_start(bindparam("flagged_conversation"))), rows)

@@ -1,17 +1,18 @@
 """Search of conversations for review (REC-2): filters combined with AND, newest first, paginated.
 
 Every filter is an EXISTS or a join on an indexed column (conversations by start time, address, debtor and account,
-flags, messages and handoffs by conversation id; migration 0016), matches are counted up to COUNT_LIMIT, and a page's
-review statuses and flags are loaded in two queries, not per row: a page costs the same on ten thousand
-conversations as on a million (bench/scale.py)."""
+flags, messages and handoffs by conversation id; migration 0016), matches are counted up to COUNT_LIMIT, a search by
+a flag, a handoff outcome or a review status walks that filter's own index newest first (migration 0021), and a
+page's review statuses and flags are loaded in two queries, not per row: a page costs the same on a hundred thousand
+messages as on ten million (bench/scale.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 from sqlalchemy import Select, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from bot.db.models import Account, Conversation, ConversationFlag, ConversationReview, Debtor, Handoff, Message
 
@@ -101,41 +102,90 @@ def _filtered(f: Filters) -> Select:
     return query
 
 
+def _only(f: Filters, *names: str) -> bool:
+    """Whether `f` filters on nothing but the named fields."""
+    return not any(getattr(f, each.name) for each in fields(f) if each.name not in names)
+
+
 def _counted(f: Filters) -> Select:
     """The matching conversation ids to count, read from the rarest table the filters name. A flag, a handoff
     outcome or a review status is rare (1.5%, 0.5% and 0.5% of conversations in bench/scale.py's record):
     counting from its own index reads at most COUNT_LIMIT + 1 of its entries, where counting from the conversations
-    reads them newest first until that many match (66,000 of them for a flag at 10 million messages)."""
+    reads them newest first until that many match (66,000 of them for a flag at 10 million messages). When it is
+    the only filter, the count reads that index alone: no conversation needs probing."""
     if f.flag:
+        if _only(f, "flag"):
+            return select(ConversationFlag.conversation_id).where(ConversationFlag.flag == f.flag).distinct()
         return (_filtered(replace(f, flag=None))
                 .join(ConversationFlag, ConversationFlag.conversation_id == Conversation.id)
                 .where(ConversationFlag.flag == f.flag).distinct())
     if f.outcome:
+        if _only(f, "outcome"):
+            return select(Handoff.conversation_id).where(Handoff.outcome == f.outcome).distinct()
         handoff = Handoff.outcome == f.outcome
         if f.agent_id:
             handoff &= (Handoff.claimed_by == f.agent_id) | (Handoff.resolved_by == f.agent_id)
         return (_filtered(replace(f, outcome=None, agent_id=None))
                 .join(Handoff, Handoff.conversation_id == Conversation.id).where(handoff).distinct())
     if f.review_status and f.review_status != "unreviewed":
+        if _only(f, "review_status"):  # one review row per conversation: nothing to make distinct
+            return select(ConversationReview.conversation_id).where(ConversationReview.status == f.review_status)
         return (_filtered(replace(f, review_status=None))
                 .join(ConversationReview, ConversationReview.conversation_id == Conversation.id)
                 .where(ConversationReview.status == f.review_status))
     return _filtered(f)
 
 
+def _paged(f: Filters) -> Select:
+    """The page's query, newest first (started_at DESC, id). A search by a rare filter (a flag, a handoff outcome,
+    a review status) walks that filter's own rows newest first, along their copy of the conversation's start time
+    (migration 0021), takes each row's conversation by its key for the other filters, and stops at the page; the
+    others walk the conversations' start-time index. A conversation flagged (or handed off with that outcome) twice
+    is listed once: only its first such row counts."""
+    rows: type[ConversationFlag] | type[Handoff] | type[ConversationReview]
+    if f.flag:
+        rows, rest = ConversationFlag, replace(f, flag=None)
+        earlier = aliased(ConversationFlag)
+        match = ConversationFlag.flag == f.flag
+        repeat = exists().where(earlier.conversation_id == ConversationFlag.conversation_id, earlier.flag == f.flag,
+                                earlier.id < ConversationFlag.id)
+    elif f.outcome:
+        rows, rest = Handoff, replace(f, outcome=None, agent_id=None)
+        earlier = aliased(Handoff)
+        match, repeat_match = Handoff.outcome == f.outcome, earlier.outcome == f.outcome
+        if f.agent_id:
+            match &= (Handoff.claimed_by == f.agent_id) | (Handoff.resolved_by == f.agent_id)
+            repeat_match &= (earlier.claimed_by == f.agent_id) | (earlier.resolved_by == f.agent_id)
+        repeat = exists().where(earlier.conversation_id == Handoff.conversation_id, repeat_match,
+                                earlier.id < Handoff.id)
+    elif f.review_status and f.review_status != "unreviewed":
+        rows, rest = ConversationReview, replace(f, review_status=None)
+        match, repeat = ConversationReview.status == f.review_status, None  # one review row per conversation
+    else:
+        return _filtered(f).order_by(Conversation.started_at.desc(), Conversation.id)
+    query = _filtered(rest).join(rows, rows.conversation_id == Conversation.id).where(match)
+    if repeat is not None:
+        query = query.where(~repeat)
+    # The date range on the copy too, so that it bounds the walk along the index.
+    if f.started_from:
+        query = query.where(rows.conversation_started_at >= f.started_from)
+    if f.started_to:
+        query = query.where(rows.conversation_started_at < f.started_to)
+    return query.order_by(rows.conversation_started_at.desc(), rows.conversation_id)
+
+
 def search(session: Session, filters: Filters, *, page: int = 1, page_size: int = PAGE_SIZE) -> Page:
-    ids = _filtered(filters)
     total = session.scalar(select(func.count()).select_from(_counted(filters).limit(COUNT_LIMIT + 1).subquery())) or 0
     more = total > COUNT_LIMIT
     total = min(total, COUNT_LIMIT)
     # Past the last page shows the last page (when the count is exact).
     page = min(max(1, page), _MAX_PAGE if more else max(1, -(-total // page_size)))
     # The filters on the page's own query, not `id IN (the filtered ids)`: a self-join that PostgreSQL answers by
-    # reading every conversation before it can sort them; this way it walks the start-time index and stops at a page.
+    # reading every conversation before it can sort them; this way it walks an index newest first and stops at a page.
     rows = session.execute(
-        ids.with_only_columns(Conversation.id, Conversation.channel, Conversation.started_at, Account.account_ref)
+        _paged(filters).with_only_columns(Conversation.id, Conversation.channel, Conversation.started_at,
+                                          Account.account_ref)
         .outerjoin(Account, Account.id == Conversation.account_id)
-        .order_by(Conversation.started_at.desc(), Conversation.id)
         .limit(page_size).offset((page - 1) * page_size)).all()
     found = [r.id for r in rows]
     statuses = dict(session.execute(select(ConversationReview.conversation_id, ConversationReview.status)
