@@ -379,3 +379,31 @@ def test_ID_4_the_wrong_party_report_is_confirmed_once_and_then_nothing_goes(sql
         more = outbox.post_reply(session, conversation, Draft("Anything else?"), now=NOON + timedelta(seconds=1))
     assert confirmation.sent
     assert more.status == "blocked" and more.rule_ids == ("ID-4",)
+
+
+def test_OPT_3_a_turn_of_several_replies_after_stop_sends_one_and_reads_the_preference_once(sqlite_engine):
+    """OPT-3 over one turn's replies (post_replies): the consumer wrote after STOP, so the first reply goes and the
+    rest are blocked; the address's preference is read once for the whole turn, not once per reply. Mutation
+    tried: post_replies leaving each reply to read it (the count) and passing None for it (the OPT-3 blocks)."""
+    from sqlalchemy import event
+
+    with session_scope(sqlite_engine) as session:
+        who = _recipient(session, "opted_out", NOON)
+        conversation = who["conversation"]
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                     text="why did you text me", at=NOON - timedelta(seconds=30))
+        session.flush()
+        reads: list[str] = []
+
+        def count(_conn, _cursor, statement: str, *_args: Any) -> None:
+            if statement.lstrip().upper().startswith("SELECT") and "FROM contact_preferences" in statement:
+                reads.append(statement)
+
+        event.listen(sqlite_engine, "before_cursor_execute", count)
+        try:
+            posted = outbox.post_replies(session, conversation, [Draft("You're unsubscribed."), Draft("Anything else?"),
+                                                                 Draft("Goodbye.")], now=NOON)
+        finally:
+            event.remove(sqlite_engine, "before_cursor_execute", count)
+    assert [(p.status, p.rule_ids) for p in posted] == [("sent", ()), ("blocked", ("OPT-3",)), ("blocked", ("OPT-3",))]
+    assert len(reads) == 1

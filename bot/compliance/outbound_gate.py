@@ -80,13 +80,27 @@ def _content_rules(session: Session, text: str, accounts: Sequence[Account]) -> 
     return list(dict.fromkeys(rule_ids)), reasons
 
 
+class _Unread:
+    """`check_reply`'s `preference` when the caller has not read it."""
+
+
+UNREAD = _Unread()
+
+
+def reply_preference(session: Session, conversation: Conversation | None) -> ContactPreference | None:
+    """The address's preference that OPT-3, ID-4 and TIME-2 read for a reply (None: the address has none)."""
+    return contact_preferences.find(session, conversation.channel, conversation.external_id) \
+        if conversation is not None else None
+
+
 def check_reply(session: Session, conversation: Conversation | None, text: str, sender_role: str = "bot",
                 accounts: Sequence[Account] | None = None, *, now: datetime | None = None,
                 buttons: Sequence[dict[str, Any]] = (), sender_name: str | None = None,
-                kind: str = "reply") -> Verdict:
-    """A reply inside a session the consumer started (TIME-2: any hour), from the bot or an agent. `accounts`:
-    `accounts_of(session, conversation)` when the caller checks several replies of one turn. Everything the
-    debtor would read is checked: the text, an agent's name said with it, and the titles of buttons."""
+                kind: str = "reply", preference: ContactPreference | None | _Unread = UNREAD) -> Verdict:
+    """A reply inside a session the consumer started (TIME-2: any hour), from the bot or an agent. `accounts` and
+    `preference`: `accounts_of(session, conversation)` and `reply_preference(session, conversation)` when the caller
+    checks several replies of one turn (nothing a turn's replies do changes either). Everything the debtor would
+    read is checked: the text, an agent's name said with it, and the titles of buttons."""
     now = now or datetime.now(timezone.utc)
     if accounts is None:
         accounts = accounts_of(session, conversation)
@@ -94,8 +108,8 @@ def check_reply(session: Session, conversation: Conversation | None, text: str, 
     if sender_role == "agent":
         _person_rules(session, conversation, text, accounts, rule_ids, reasons)
     # The address's preference, read once for OPT-3, ID-4 and TIME-2 (most addresses have none: one query).
-    preference = contact_preferences.find(session, conversation.channel, conversation.external_id) \
-        if conversation is not None else None
+    if isinstance(preference, _Unread):
+        preference = reply_preference(session, conversation)
     if preference is not None and kind != OPT_OUT_CONFIRMATION:  # OPT-3: the confirmation itself always goes
         suppressed = _reply_suppression(session, conversation, preference)
         if suppressed:

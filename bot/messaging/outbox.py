@@ -104,11 +104,12 @@ def post_replies(session: Session, conversation: Conversation, drafts: Sequence[
         return [start_contact(session, conversation, draft, now=now) for draft in drafts]
     if accounts is None:
         accounts = outbound_gate.accounts_of(session, conversation)
+    preference = outbound_gate.reply_preference(session, conversation)  # once for the turn's replies
     stored: list[tuple[Draft, outbound_gate.Verdict, Message | None, ScheduledMessage | None]] = []
     for draft in drafts:
         verdict = outbound_gate.check_reply(session, conversation, draft.text, draft.sender_role, accounts,
                                             now=now, buttons=draft.buttons, sender_name=draft.sender_name,
-                                            kind=draft.kind)
+                                            kind=draft.kind, preference=preference)
         if verdict.defer_until is not None:  # TIME-2: said once at an inconvenient time; the rest waits
             queued = schedule(session, account_id=_account_id(session, conversation, accounts),
                               channel=conversation.channel, address=conversation.external_id, kind=draft.kind,
