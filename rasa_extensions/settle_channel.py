@@ -51,7 +51,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa_extensions import auth
+from rasa_extensions import auth, loop_watch
 from rasa_extensions.event_redaction import redact_user_message
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,14 @@ class SettleInput(RestInput):
             if auth.authorised(request.headers.get("authorization"), request.args.get("token"), token):
                 return None
             return response.json({"error": "unauthorized", "message": "Rasa's API token is required."}, status=401)
+
+        @webhook.listener("after_server_start")
+        async def watch_the_loop(_app: Any, loop: Any) -> None:
+            loop_watch.watch(loop)  # a blocked event loop is said in the log, with where (loop_watch.py)
+
+        @webhook.listener("before_server_stop")
+        async def stop_watching_the_loop(_app: Any, loop: Any) -> None:
+            loop_watch.unwatch(loop)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

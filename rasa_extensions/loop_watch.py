@@ -1,0 +1,78 @@
+"""Says in Rasa's log when its event loop is blocked, and where.
+
+Rasa serves every conversation on one event loop. A call that blocks it (a synchronous computation, a lock, a slow
+import) holds up every other conversation's turn and lets their Redis leases lapse (redis_lease.py). Under load
+the bench has seen the loop stand still for more than 10 s on an instance's first turns, with nothing in the log.
+
+`watch(loop)` starts a beat on the loop (a task that notes the time every BEAT_SECONDS) and a thread that checks
+it. When the beat is more than STALL_SECONDS late, the thread logs a warning with the stack of the loop's thread
+at that moment (code locations only, never values), and when the loop beats again, how long it stood still.
+If the thread itself woke far too late, the whole process (or the machine) was paused rather than the loop
+blocked, and the log says that instead: a stack taken then would point at an innocent line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+import time
+import traceback
+import weakref
+
+logger = logging.getLogger(__name__)
+
+BEAT_SECONDS = 0.25
+CHECK_SECONDS = 0.5
+STALL_SECONDS = 2.0
+_beats: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = weakref.WeakKeyDictionary()
+
+
+def watch(loop: asyncio.AbstractEventLoop, *, stall_seconds: float = STALL_SECONDS) -> bool:
+    """Watch `loop`, from its own thread (its thread's stack is the one reported), until `unwatch(loop)`. Once per
+    loop: False if it was already watched."""
+    if loop in _beats:
+        return False
+    beat = [time.monotonic()]
+    loop_thread = threading.get_ident()
+
+    async def beating() -> None:
+        while True:
+            beat[0] = time.monotonic()
+            await asyncio.sleep(BEAT_SECONDS)
+
+    task = _beats[loop] = loop.create_task(beating())
+
+    def check() -> None:
+        stalled_since: float | None = None
+        while not task.done() and not loop.is_closed():
+            before = time.monotonic()
+            time.sleep(CHECK_SECONDS)
+            now = time.monotonic()
+            paused = now - before - CHECK_SECONDS
+            late = now - beat[0]
+            if task.done():
+                break
+            if paused > stall_seconds:
+                logger.warning("the whole process was paused for %.1f s (this thread too): not a blocked event loop",
+                               paused)
+                stalled_since = None
+                continue
+            if late > stall_seconds and stalled_since is None:
+                stalled_since = beat[0]
+                frame = sys._current_frames().get(loop_thread)
+                where = "".join(traceback.format_stack(frame)) if frame is not None else "(no stack)\n"
+                logger.warning("event loop blocked for %.1f s so far; its thread is at:\n%s", late, where.rstrip())
+            elif late <= stall_seconds and stalled_since is not None:
+                logger.warning("event loop ran again after standing still for %.1f s", beat[0] - stalled_since)
+                stalled_since = None
+
+    threading.Thread(target=check, name="loop-watch", daemon=True).start()
+    return True
+
+
+def unwatch(loop: asyncio.AbstractEventLoop) -> None:
+    """Stop watching `loop` (at server stop: the beat is cancelled, and the thread ends)."""
+    task = _beats.get(loop)
+    if task is not None:
+        task.cancel()

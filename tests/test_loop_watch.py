@@ -1,0 +1,53 @@
+"""rasa_extensions/loop_watch.py: a blocked event loop in the Rasa server is said in its log, with where it was
+blocked, and when it runs again; a loop that keeps beating says nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+
+from rasa_extensions import loop_watch
+
+
+def _blocking_call_in_a_turn() -> None:
+    time.sleep(1.2)  # stands in for a synchronous computation on the loop
+
+
+async def _serve(block: bool) -> None:
+    loop_watch.watch(asyncio.get_running_loop(), stall_seconds=0.6)
+    await asyncio.sleep(0.6)
+    if block:
+        _blocking_call_in_a_turn()
+    await asyncio.sleep(1.2)  # the loop beats again: the watch says so
+    loop_watch.unwatch(asyncio.get_running_loop())
+
+
+def test_a_blocked_event_loop_is_logged_with_the_blocking_call_and_its_end(caplog: pytest.LogCaptureFixture):
+    with caplog.at_level(logging.WARNING, logger="rasa_extensions.loop_watch"):
+        asyncio.run(_serve(block=True))
+    messages = [r.getMessage() for r in caplog.records]
+    blocked = [m for m in messages if m.startswith("event loop blocked for")]
+    assert len(blocked) == 1
+    assert "_blocking_call_in_a_turn" in blocked[0] and "time.sleep(1.2)" in blocked[0]
+    assert any(m.startswith("event loop ran again after standing still for") for m in messages)
+    assert not any("whole process was paused" in m for m in messages)
+
+
+def test_a_loop_that_keeps_beating_logs_nothing_and_stops_cleanly(caplog: pytest.LogCaptureFixture):
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(_serve(block=False))
+        time.sleep(2 * loop_watch.CHECK_SECONDS)  # the watch's thread, after the loop has gone
+    assert [r.getMessage() for r in caplog.records] == []  # no stall, no "Task was destroyed but it is pending"
+
+
+def test_a_loop_is_watched_once():
+    async def twice() -> tuple[bool, bool]:
+        loop = asyncio.get_running_loop()
+        answers = loop_watch.watch(loop), loop_watch.watch(loop)
+        loop_watch.unwatch(loop)
+        return answers
+
+    assert asyncio.run(twice()) == (True, False)
