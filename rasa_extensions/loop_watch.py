@@ -8,11 +8,16 @@ the bench has seen the loop stand still for more than 10 s on an instance's firs
 it. When the beat is more than STALL_SECONDS late, the thread logs a warning with the stack of the loop's thread
 at that moment (code locations only, never values), and when the loop beats again, how long it stood still.
 If the thread itself woke far too late, the whole process (or the machine) was paused rather than the loop
-blocked, and the log says that instead: a stack taken then would point at an innocent line."""
+blocked, and the log says that instead: a stack taken then would point at an innocent line.
+
+`time_collections()` also logs every garbage collection that takes longer than GC_SLOW_SECONDS. That is what the
+stalls seen so far were (docs/performance.md): a generation-0 collection taking 2-10 s, started by an allocation
+in a turn's code, which is where the loop's stack then points."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 import threading
@@ -76,3 +81,24 @@ def unwatch(loop: asyncio.AbstractEventLoop) -> None:
     task = _beats.get(loop)
     if task is not None:
         task.cancel()
+
+
+GC_SLOW_SECONDS = 1.0
+_gc_started: list[float] = []
+
+
+def _time_collections(phase: str, info: dict[str, int]) -> None:
+    if phase == "start":
+        _gc_started[:] = [time.monotonic()]
+    elif _gc_started:
+        took = time.monotonic() - _gc_started.pop()
+        if took > GC_SLOW_SECONDS:
+            logger.warning("a garbage collection (generation %d: %d objects collected, %d uncollectable) took %.1f s",
+                           info.get("generation", -1), info.get("collected", 0), info.get("uncollectable", 0), took)
+
+
+def time_collections() -> None:
+    """Log every garbage collection that takes longer than GC_SLOW_SECONDS: it runs on whichever thread allocated
+    when it fell due, and the loop stands still while it runs (the finalizers of what it collects included)."""
+    if _time_collections not in gc.callbacks:
+        gc.callbacks.append(_time_collections)

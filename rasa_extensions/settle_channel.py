@@ -114,6 +114,7 @@ class SettleInput(RestInput):
         @webhook.listener("after_server_start")
         async def watch_the_loop(_app: Any, loop: Any) -> None:
             loop_watch.watch(loop)  # a blocked event loop is said in the log, with where (loop_watch.py)
+            loop_watch.time_collections()
 
         @webhook.listener("before_server_stop")
         async def stop_watching_the_loop(_app: Any, loop: Any) -> None:

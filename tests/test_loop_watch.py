@@ -51,3 +51,32 @@ def test_a_loop_is_watched_once():
         return answers
 
     assert asyncio.run(twice()) == (True, False)
+
+
+class _SlowToFinalize:
+    """Stands in for an object whose finalizer blocks (the stalls seen under load: docs/performance.md)."""
+
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the garbage collector frees it
+
+    def __del__(self) -> None:
+        time.sleep(1.3)
+
+
+def test_a_slow_garbage_collection_is_logged_with_its_duration(caplog: pytest.LogCaptureFixture):
+    import gc
+
+    try:
+        loop_watch.time_collections()
+        loop_watch.time_collections()  # once is enough
+        assert gc.callbacks.count(loop_watch._time_collections) == 1
+        with caplog.at_level(logging.WARNING, logger="rasa_extensions.loop_watch"):
+            gc.collect()  # nothing slow: nothing said
+            assert caplog.records == []
+            _SlowToFinalize()
+            gc.collect()
+    finally:
+        gc.callbacks.remove(loop_watch._time_collections)
+    [record] = caplog.records
+    assert record.getMessage().startswith("a garbage collection (generation 2: ")
+    assert record.getMessage().endswith(" took 1.3 s")
