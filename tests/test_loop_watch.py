@@ -78,5 +78,6 @@ def test_a_slow_garbage_collection_is_logged_with_its_duration(caplog: pytest.Lo
     finally:
         gc.callbacks.remove(loop_watch._time_collections)
     [record] = caplog.records
-    assert record.getMessage().startswith("a garbage collection (generation 2: ")
-    assert record.getMessage().endswith(" took 1.3 s")
+    message = record.getMessage()
+    assert message.startswith("a garbage collection (generation 2: ") and message.endswith(" s")
+    assert float(message.rsplit(" took ", 1)[1][:-2]) >= 1.3  # at least the finalizer's sleep (more on a busy machine)
