@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,6 +69,13 @@ def history(session: Session, conversation_id: str) -> list[Message]:
     return list(
         session.scalars(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
     )
+
+
+def ended() -> ColumnElement[bool]:
+    """SQL for "the person ended this conversation" about `Conversation.id` in a query of conversations (the web
+    channel refuses an ended session's tokens with it)."""
+    return select(AuditEvent.id).where(AuditEvent.conversation_id == Conversation.id,
+                                       AuditEvent.kind == ENDED_EVENT).exists()
 
 
 def ended_at(session: Session, conversation_id: str) -> datetime | None:

@@ -55,7 +55,7 @@ from bot.agents import replies
 from bot.compliance import redaction
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import AuditEvent, Conversation, Message
+from bot.db.models import Conversation, Message
 from bot.gateway import texts
 from bot.gateway.conversation_lock import ConversationLocks, InProcessLocks
 from bot.gateway.live import LiveHub, SubscriberLagged
@@ -466,10 +466,9 @@ class WebChannel:
     @staticmethod
     def _live_conversation_id(session: Any, external_id: str) -> str | None:
         """The web conversation of this session, unless the person ended it."""
-        ended = select(AuditEvent.id).where(AuditEvent.conversation_id == Conversation.id,
-                                            AuditEvent.kind == conversations.ENDED_EVENT).exists()
         return session.scalar(select(Conversation.id).where(Conversation.channel == CHANNEL,
-                                                            Conversation.external_id == external_id, ~ended))
+                                                            Conversation.external_id == external_id,
+                                                            ~conversations.ended()))
 
     def _history(self, conversation_id: str) -> list[dict[str, Any]]:
         with session_scope(self.engine) as session:
