@@ -324,7 +324,7 @@ def _run_stack(name: str, config: Any, levels: list[tuple[int, int]], tag: str,
         roots = {process_name: process.pid for process_name, process in stack.processes.items()}
         results = asyncio.run(drive(config.gateway_url, SETTLE_SCRIPT, levels, f"{tag}-{name}", progress,
                                     token=config.rest_api_token, roots=roots))
-        memory = peak_memory({process_name: process.pid for process_name, process in stack.processes.items()})
+        memory = peak_memory(roots)
     finally:
         stack.stop()
     return TargetResult(f"Settle {name}", SETTLE_SCRIPT, startup, results, memory)
