@@ -125,6 +125,7 @@ async def scenario(work: Path) -> dict:
 async def concurrent_scenario(work: Path, domain) -> dict:
     """Many conversations' turns at once, as a loaded server has them: the store's threads each keep their own
     SQLite connection, and none is closed from another thread (which SQLite refuses, with a logged traceback)."""
+    import sqlalchemy as sa
     from rasa.shared.core.trackers import DialogueStateTracker
 
     from rasa_extensions.tracker_store import DATABASE_THREADS, KeptSQLTrackerStore
@@ -141,8 +142,6 @@ async def concurrent_scenario(work: Path, domain) -> dict:
     logging.getLogger().addHandler(errors)
     store = KeptSQLTrackerStore(domain=domain, host=f"sqlite:///{work / 'concurrent.db'}")
     opened: list[int] = []
-    import sqlalchemy as sa
-
     sa.event.listen(store.engine, "connect", lambda *_: opened.append(1))
     senders = [f"many{n}" for n in range(4 * DATABASE_THREADS)]
 
