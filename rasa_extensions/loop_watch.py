@@ -12,7 +12,8 @@ blocked, and the log says that instead: a stack taken then would point at an inn
 
 `time_collections()` also logs every garbage collection that takes longer than GC_SLOW_SECONDS. That is what the
 stalls seen so far were (docs/performance.md): a generation-0 collection taking 2-10 s, started by an allocation
-in a turn's code, which is where the loop's stack then points."""
+in a turn's code, which is where the loop's stack then points. While such a collection runs, the watch's thread logs
+where every thread is, the collecting one marked: its stack names the finalizer holding the collection."""
 
 from __future__ import annotations
 
@@ -50,10 +51,12 @@ def watch(loop: asyncio.AbstractEventLoop, *, stall_seconds: float = STALL_SECON
 
     def check() -> None:
         stalled_since: float | None = None
+        collection_seen: tuple[float, int] | None = None
         while not task.done() and not loop.is_closed():
             before = time.monotonic()
             time.sleep(CHECK_SECONDS)
             now = time.monotonic()
+            collection_seen = _say_where_a_slow_collection_is(now, collection_seen)
             paused = now - before - CHECK_SECONDS
             late = now - beat[0]
             if task.done():
@@ -84,17 +87,37 @@ def unwatch(loop: asyncio.AbstractEventLoop) -> None:
 
 
 GC_SLOW_SECONDS = 1.0
-_gc_started: list[float] = []
+_gc_started: list[tuple[float, int]] = []  # (when, on which thread) of the collection running now
 
 
 def _time_collections(phase: str, info: dict[str, int]) -> None:
     if phase == "start":
-        _gc_started[:] = [time.monotonic()]
+        _gc_started[:] = [(time.monotonic(), threading.get_ident())]
     elif _gc_started:
-        took = time.monotonic() - _gc_started.pop()
+        took = time.monotonic() - _gc_started.pop()[0]
         if took > GC_SLOW_SECONDS:
             logger.warning("a garbage collection (generation %d: %d objects collected, %d uncollectable) took %.1f s",
                            info.get("generation", -1), info.get("collected", 0), info.get("uncollectable", 0), took)
+
+
+def _say_where_a_slow_collection_is(now: float, seen: tuple[float, int] | None) -> tuple[float, int] | None:
+    """Once per collection that has run longer than GC_SLOW_SECONDS, log where every thread is. This thread runs
+    during such a collection only because a finalizer in it released the GIL (to wait, or at a switch of Python
+    code), so the collecting thread's stack names that finalizer, or, for one written in C, the allocation it
+    interrupted. Only code locations are logged, never values."""
+    running = _gc_started[:]
+    if not running or running[0] == seen or now - running[0][0] <= GC_SLOW_SECONDS:
+        return seen
+    started, collector = running[0]
+    names = {t.ident: t.name for t in threading.enumerate()}
+    stacks = []
+    for ident, frame in sys._current_frames().items():
+        if ident != threading.get_ident():
+            mark = " (collecting)" if ident == collector else ""
+            stacks.append(f"thread {names.get(ident, ident)}{mark}:\n" + "".join(traceback.format_stack(frame)))
+    logger.warning("a garbage collection has run for %.1f s so far; the threads are at:\n%s", now - started,
+                   "\n".join(stacks).rstrip())
+    return running[0]
 
 
 def time_collections() -> None:

@@ -56,11 +56,12 @@ def test_a_loop_is_watched_once():
 class _SlowToFinalize:
     """Stands in for an object whose finalizer blocks (the stalls seen under load: docs/performance.md)."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: float = 1.3) -> None:
+        self.seconds = seconds
         self.me = self  # a reference cycle: only the garbage collector frees it
 
     def __del__(self) -> None:
-        time.sleep(1.3)
+        time.sleep(self.seconds)
 
 
 def test_a_slow_garbage_collection_is_logged_with_its_duration(caplog: pytest.LogCaptureFixture):
@@ -81,3 +82,32 @@ def test_a_slow_garbage_collection_is_logged_with_its_duration(caplog: pytest.Lo
     message = record.getMessage()
     assert message.startswith("a garbage collection (generation 2: ") and message.endswith(" s")
     assert float(message.rsplit(" took ", 1)[1][:-2]) >= 1.3  # at least the finalizer's sleep (more on a busy machine)
+
+
+def test_a_slow_collection_is_logged_while_it_runs_with_the_finalizer_that_holds_it(
+        caplog: pytest.LogCaptureFixture):
+    """The stalls under load were collections held by a finalizer: the log must name it while it runs, since once
+    the collection is over nothing shows where it was."""
+    import gc
+
+    async def serve() -> None:
+        loop_watch.watch(asyncio.get_running_loop(), stall_seconds=5)  # only the collection is to be reported
+        await asyncio.sleep(0.3)
+        _SlowToFinalize(2.4)  # long enough for the watch to look several times
+        gc.collect()  # on the loop's thread, as in a turn
+        await asyncio.sleep(0.3)
+        loop_watch.unwatch(asyncio.get_running_loop())
+
+    try:
+        loop_watch.time_collections()
+        with caplog.at_level(logging.WARNING, logger="rasa_extensions.loop_watch"):
+            asyncio.run(serve())
+    finally:
+        gc.callbacks.remove(loop_watch._time_collections)
+    messages = [r.getMessage() for r in caplog.records]
+    running = [m for m in messages if m.startswith("a garbage collection has run for")]
+    assert len(running) == 1  # once per collection, however long it runs
+    collecting = running[0].split(" (collecting):\n", 1)[1].split("\nthread ", 1)[0]
+    assert "in __del__" in collecting and "time.sleep(self.seconds)" in collecting
+    assert "thread loop-watch" not in running[0]  # the watch does not report itself
+    assert any(m.startswith("a garbage collection (generation 2: ") for m in messages)  # and its end, as before
