@@ -51,7 +51,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa_extensions import auth, loop_watch
+from rasa_extensions import auth, loop_watch, speedups
 from rasa_extensions.event_redaction import redact_user_message
 
 logger = logging.getLogger(__name__)
@@ -113,6 +113,8 @@ class SettleInput(RestInput):
 
         @webhook.listener("after_server_start")
         async def watch_the_loop(_app: Any, loop: Any) -> None:
+            collected, took = speedups.collect_loading_garbage()  # before the first message, not in a turn
+            logger.info("collected %d objects left by loading the model in %.1f s", collected, took)
             loop_watch.watch(loop)  # a blocked event loop is said in the log, with where (loop_watch.py)
             loop_watch.time_collections()
 

@@ -124,3 +124,11 @@ def test_a_conversation_in_spanish_is_verified_and_hears_its_balance_in_spanish(
     assert "¿Qué parte no reconoce?" in asked and "3. No es mía" in asked, asked
     recorded = " ".join(chat.say("3"))
     assert "anoté su disputa de $1,234.56 en la cuenta que termina en 0001" in recorded, recorded
+
+
+def test_rasa_collects_what_loading_the_model_left_before_it_serves(running_stack):
+    """The stalls of 4-41 s under load were the first garbage collection freeing what loading the model left
+    (tests/test_rasa_speedups.py): the Rasa server collects it at start, before its first message, and says so."""
+    log = (running_stack.config.log_dir / "rasa.log").read_text(encoding="utf-8")
+    said = [line for line in log.splitlines() if "objects left by loading the model in" in line]
+    assert len(said) == 1 and " collected " in said[0]

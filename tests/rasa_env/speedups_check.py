@@ -124,6 +124,15 @@ def language_cases(agent) -> list[dict]:
     return cases
 
 
+def tf_data_iterators() -> int:
+    """How many tf.data iterators the garbage collector tracks: each holds a generator's thread until freed."""
+    import gc
+
+    from tensorflow.python.data.ops import iterator_ops
+
+    return sum(isinstance(o, iterator_ops.OwnedIterator) for o in gc.get_objects())
+
+
 def main() -> None:
     import structlog
 
@@ -134,11 +143,15 @@ def main() -> None:
         texts = [row["text"] for row in csv.DictReader(handle)][: int(sys.argv[3])]
     from rasa.core.agent import Agent
 
+    from rasa_extensions import speedups
+
+    speedups.serving_gc()  # as the launcher does, before the model loads
     agent = Agent.load(model)
+    loading = {"iterators_left": tf_data_iterators()}
+    loading["collected"], _ = speedups.collect_loading_garbage()
+    loading["iterators_after_collection"] = tf_data_iterators()
     before = readings(agent, texts)
     answers = action_answers()
-
-    from rasa_extensions import speedups
 
     applied = speedups.apply()
     after = readings(agent, texts)
@@ -160,7 +173,7 @@ def main() -> None:
     languages = language_cases(agent)
     out.write_text(json.dumps({"applied": applied, "before": before, "after": after, "again": again,
                                "kept_reading_unharmed": unharmed, "answers": checked, "past_states": states,
-                               "language_cases": languages}))
+                               "language_cases": languages, "loading": loading}))
 
 
 if __name__ == "__main__":
