@@ -13,7 +13,9 @@ blocked, and the log says that instead: a stack taken then would point at an inn
 `time_collections()` also logs every garbage collection that takes longer than GC_SLOW_SECONDS. That is what the
 stalls seen so far were (docs/performance.md): a generation-0 collection taking 2-10 s, started by an allocation
 in a turn's code, which is where the loop's stack then points. While such a collection runs, the watch's thread logs
-where every thread is, the collecting one marked: its stack names the finalizer holding the collection."""
+where every thread is, the collecting one marked: its stack names the finalizer holding the collection. The one
+found that way (tf.data iterators left by loading the model) is now collected before serving
+(speedups.collect_loading_garbage)."""
 
 from __future__ import annotations
 
