@@ -184,8 +184,8 @@ def test_the_intents_read_before_0022_are_recorded_once_per_conversation_with_it
     """0022 fills conversation_intents from the messages already stored (the search by intent walks it): one row per
     conversation and intent however many messages read it, none for a message without one, each with its
     conversation's start. Mutations tried: DISTINCT removed from the backfill (the primary key refused the second
-    dispute_debt); the join taking conversations.last_activity_at (the copies were wrong); the backfill removed
-    (nothing recorded)."""
+    dispute_debt); the join taking conversations.last_activity_at (the copies were wrong); messages without an intent
+    let in (NOT NULL refused them); the backfill removed (nothing recorded)."""
     upgrade(empty_url, "0021")
     engine = get_engine(empty_url)
     with engine.begin() as conn:
