@@ -194,10 +194,13 @@ def _paged(f: Filters) -> Select:
         match, repeat = ConversationIntent.intent == f.intent, None  # one row per (conversation, intent)
     else:
         return _filtered(f).order_by(Conversation.started_at.desc(), Conversation.id)
-    query = _filtered(rest).join(rows, rows.conversation_id == Conversation.id).where(match)
+    # The date range on the copy alone: it bounds the walk along the index. Put on the conversations as well,
+    # PostgreSQL took the two ranges for independent, expected a handful of rows and hashed the week's conversations
+    # against the week's intent rows (3,441 and 1,377 at 10 million messages, 10 ms) instead of stopping at the page.
+    query = (_filtered(replace(rest, started_from=None, started_to=None))
+             .join(rows, rows.conversation_id == Conversation.id).where(match))
     if repeat is not None:
         query = query.where(~repeat)
-    # The date range on the copy too, so that it bounds the walk along the index.
     return _started_within(query, rows, f).order_by(rows.conversation_started_at.desc(), rows.conversation_id)
 
 
