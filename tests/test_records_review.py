@@ -234,6 +234,9 @@ def test_a_flag_outcome_or_intent_search_lists_and_counts_what_the_conversation_
             listed = walked(session, filters)
             assert search.all_ids(session, filters) == listed, filters
             assert search.all_ids(session, filters, limit=3) == listed[:3], filters
+            # Read 2 at a time, each batch from where the last ended: across ties (one start time, ids in order).
+            assert search.all_ids(session, filters, batch=2) == listed, filters
+            assert search.all_ids(session, filters, limit=5, batch=2) == listed[:5], filters
             paged = [row.conversation_id for number in range(1, -(-page.total // 4) + 1)
                      for row in search.search(session, filters, page=number, page_size=4).rows]
         assert [row.conversation_id for row in page.rows] == listed == paged, filters
