@@ -220,6 +220,13 @@ SELECT 'cnv_s' || (m / :per_conversation),
             + make_interval(secs => m % :per_conversation)
 FROM generate_series(0, :messages - 1) AS m;
 
+-- Which intents each conversation's messages were read as, with its start time (bot/db/models.py, migration 0022;
+-- the app writes a pair as a message gets its intent).
+INSERT INTO conversation_intents (conversation_id, intent, conversation_started_at)
+SELECT read.conversation_id, read.intent, conversations.started_at
+FROM (SELECT DISTINCT conversation_id, intent FROM messages WHERE intent IS NOT NULL) AS read
+JOIN conversations ON conversations.id = read.conversation_id;
+
 INSERT INTO audit_events (at, kind, actor, rule_id, conversation_id, account_id, detail)
 SELECT :now - make_interval(secs => c * 86400.0 / :per_day) + interval '1 minute', 'verification_passed', 'system',
        'ID-1', 'cnv_s' || c, 'acc_s' || (c / 2), NULL

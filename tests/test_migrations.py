@@ -178,3 +178,37 @@ def test_flags_handoffs_and_reviews_from_before_0021_take_their_conversations_st
                                              ConversationReview.conversation_started_at)).all()]
     assert len(copies) == 4 and all(copy == starts[conversation] for conversation, copy in copies)
     assert starts["cnv_1"] == datetime(2026, 11, 2, 10, 30, tzinfo=timezone.utc)
+
+
+def test_the_intents_read_before_0022_are_recorded_once_per_conversation_with_its_start(empty_url):
+    """0022 fills conversation_intents from the messages already stored (the search by intent walks it): one row per
+    conversation and intent however many messages read it, none for a message without one, each with its
+    conversation's start. Mutations tried: DISTINCT removed from the backfill (the primary key refused the second
+    dispute_debt); the join taking conversations.last_activity_at (the copies were wrong); messages without an intent
+    let in (NOT NULL refused them); the backfill removed (nothing recorded)."""
+    upgrade(empty_url, "0021")
+    engine = get_engine(empty_url)
+    with engine.begin() as conn:
+        for n, started in enumerate(("2026-11-01 09:00:00+00:00", "2026-11-02 10:30:00+00:00")):
+            conn.execute(sa.text("INSERT INTO conversations (id, channel, external_id, started_at, last_activity_at, "
+                                 "transcript_seq) VALUES (:id, 'web', :id, :at, '2026-12-01', 0)"),
+                         {"id": f"cnv_{n}", "at": started})
+        conn.execute(sa.text(
+            "INSERT INTO messages (conversation_id, direction, sender_role, text, status, intent, created_at) VALUES "
+            "('cnv_0', 'in', 'debtor', 'a', 'processed', 'dispute_debt', '2026-12-01'), "
+            "('cnv_0', 'out', 'bot', 'b', 'sent', NULL, '2026-12-01'), "
+            "('cnv_0', 'in', 'debtor', 'c', 'processed', 'dispute_debt', '2026-12-01'), "
+            "('cnv_0', 'in', 'debtor', 'd', 'processed', 'hardship', '2026-12-01'), "
+            "('cnv_1', 'in', 'debtor', 'e', 'processed', 'dispute_debt', '2026-12-01'), "
+            "('cnv_1', 'in', 'debtor', 'f', 'received', NULL, '2026-12-01')"))
+    upgrade(empty_url)
+    from bot.db.models import ConversationIntent
+
+    with Session(engine) as session:
+        recorded = [tuple(row) for row in session.execute(
+            sa.select(ConversationIntent.conversation_id, ConversationIntent.intent,
+                      ConversationIntent.conversation_started_at)
+            .order_by(ConversationIntent.conversation_id, ConversationIntent.intent))]
+    first, second = (datetime(2026, 11, 1, 9, tzinfo=timezone.utc), datetime(2026, 11, 2, 10, 30, tzinfo=timezone.utc))
+    assert recorded == [("cnv_0", "dispute_debt", first), ("cnv_0", "hardship", first),
+                        ("cnv_1", "dispute_debt", second)]

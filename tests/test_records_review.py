@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from bot import audit, conversations
 from bot.agents import users
@@ -154,26 +156,30 @@ def test_a_broad_search_counts_to_a_thousand_and_says_more_pages_still_open(engi
     assert (narrow.total, narrow.more, narrow.pages) == (3, False, 1)
 
 
-def test_a_flag_or_outcome_search_lists_and_counts_what_the_conversation_search_does(engine: Engine) -> None:
-    """Issue 22: a flag, handoff-outcome or review-status search counts from that table's own index and pages along
-    its rows' copy of the conversation's start time (bot/records/search.py `_counted`, `_paged`). Whatever the
-    filters, its pages must list exactly what a walk of the conversations newest first lists (`all_ids`), in the
-    same order (started_at DESC, id, with ties), a page at a time, and the count must be the rows listed: a
-    conversation flagged twice or handed off twice is one match, the other filters still apply, and a conversation
-    re-dated after its flags, handoffs and review were written (as the demo history does) is listed at its new start.
+def test_a_flag_outcome_or_intent_search_lists_and_counts_what_the_conversation_search_does(engine: Engine) -> None:
+    """Issue 22: a flag, handoff-outcome, review-status or intent search counts from that table's own index and
+    pages along its rows' copy of the conversation's start time (bot/records/search.py `_counted`, `_paged`), and
+    the export of a search result (`all_ids`) takes the pages' walk. Whatever the filters, its pages and its export
+    must list exactly what a walk of the conversations newest first lists (each filter an EXISTS on the
+    conversation, the intent one on its messages: `walked` below), in the same order (started_at DESC, id, with
+    ties), a page at a time, and the count must be the rows listed: a conversation flagged twice, handed off twice or
+    with an intent read twice is one match, the other filters still apply, a message whose intent is read again
+    differently no longer matches its old one, and a conversation re-dated after its flags, handoffs, review and
+    intents were written (as the demo history does) is listed at its new start.
     Mutations tried: the count's `.distinct()` removed (20 counted where the pages list 17); the review status
     filter dropped from the count (more counted than listed); ties ordered by conversation id descending (pages out
     of order); the flag page's repeat check never true (a conversation listed twice); the re-dating hook removed
     (listed at the old start); the count by flag alone without distinct (27 counted where 24 listed)."""
-    from hypothesis import HealthCheck, given, settings
+    from hypothesis import HealthCheck, example, given, settings
     from hypothesis import strategies as st
 
-    from bot.db.models import Handoff
+    from bot.db.models import Handoff, Message
 
     start = datetime(2026, 3, 1, tzinfo=timezone.utc)
     outcomes = ("callback", "paid", "dispute")
     with session_scope(engine) as session:
         agents = [users.create_user(session, name, STRONG, "agent").id for name in ("ana", "ben")]
+    intents = ("dispute_debt", "check_balance", "hardship")
     rng = __import__("random").Random(22)
     with engine.begin() as connection:
         # Every third conversation starts at the same time as the one before it: ties are ordered by id.
@@ -190,28 +196,60 @@ def test_a_flag_or_outcome_search_lists_and_counts_what_the_conversation_search_
         session.add_all([ConversationReview(conversation_id=f"cnv_count{n:03d}", updated_at=start,
                                             status=rng.choice(("reviewed", "escalated", "unreviewed")))
                          for n in range(0, 60, 2)])
+        # Intents as a turn stores them (bot/gateway/pipeline.py): the message first, its reading afterwards; some
+        # conversations read one intent twice, and some messages have none.
+        read = [Message(conversation_id=f"cnv_count{rng.randrange(60):03d}", direction="in", sender_role="debtor",
+                        text="hello", created_at=start) for _ in range(70)]
+        session.add_all(read)
+        session.flush()
+        for message in read:
+            message.intent = rng.choice((None, *intents))
+    with session_scope(engine) as session:  # read again differently: the old reading no longer matches
+        for message in session.scalars(select(Message).where(Message.intent.is_not(None))
+                                       .order_by(Message.id).limit(10)):
+            message.intent = rng.choice(intents)
     with session_scope(engine) as session:  # re-dated afterwards: the oldest becomes the newest, and ties
         for n, hours in ((0, 100), (1, 100), (59, -5), (30, 7)):
             session.get(Conversation, f"cnv_count{n:03d}").started_at = start + timedelta(hours=hours)
 
-    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(flag=st.sampled_from((None, "dispute", "crisis")), outcome=st.sampled_from((None, *outcomes)),
            agent=st.sampled_from((None, *agents)), channel=st.sampled_from((None, "web", "sms")),
            after=st.sampled_from((None, 0, 20, 45)), before=st.sampled_from((None, 7, 50)),
-           review=st.sampled_from((None, "reviewed", "escalated", "unreviewed")))
+           review=st.sampled_from((None, "reviewed", "escalated", "unreviewed")),
+           intent=st.sampled_from((None, *intents)))
+    # An intent with nothing but dates is counted from its index alone: too rare a draw to leave to chance.
+    @example(flag=None, outcome=None, agent=None, channel=None, after=20, before=50, review=None, intent=intents[0])
+    @example(flag=None, outcome=None, agent=None, channel=None, after=None, before=None, review=None,
+             intent=intents[1])
     def pages_match_the_conversation_search(flag: str | None, outcome: str | None, agent: str | None,
                                             channel: str | None, after: int | None, before: int | None,
-                                            review: str | None) -> None:
+                                            review: str | None, intent: str | None) -> None:
         filters = search.Filters(flag=flag, outcome=outcome, agent_id=agent, channel=channel, review_status=review,
                                  started_from=None if after is None else start + timedelta(hours=after),
-                                 started_to=None if before is None else start + timedelta(hours=before))
+                                 started_to=None if before is None else start + timedelta(hours=before),
+                                 intent=intent)
         with session_scope(engine) as session:
             page = search.search(session, filters, page_size=100)
-            listed = search.all_ids(session, filters)
+            listed = walked(session, filters)
+            assert search.all_ids(session, filters) == listed, filters
+            assert search.all_ids(session, filters, limit=3) == listed[:3], filters
+            # Read 2 at a time, each batch from where the last ended: across ties (one start time, ids in order).
+            assert search.all_ids(session, filters, batch=2) == listed, filters
+            assert search.all_ids(session, filters, limit=5, batch=2) == listed[:5], filters
             paged = [row.conversation_id for number in range(1, -(-page.total // 4) + 1)
                      for row in search.search(session, filters, page=number, page_size=4).rows]
         assert [row.conversation_id for row in page.rows] == listed == paged, filters
         assert page.total == len(listed) and not page.more, filters
+
+    def walked(session: Session, filters: search.Filters) -> list[str]:
+        """The conversations newest first, each filter an EXISTS on the conversation; the intent read from the
+        messages themselves, not from conversation_intents."""
+        query = search._filtered(replace(filters, intent=None))
+        if filters.intent:
+            query = query.where(sa.exists().where(Message.conversation_id == Conversation.id,
+                                                  Message.intent == filters.intent))
+        return list(session.scalars(query.order_by(Conversation.started_at.desc(), Conversation.id)))
 
     pages_match_the_conversation_search()
 
@@ -246,3 +284,53 @@ def test_flags_handoffs_and_reviews_carry_their_conversations_start_even_when_it
     with session_scope(engine) as session:
         session.get(Conversation, disputed).started_at = started - timedelta(days=30)
     assert copies() == {started - timedelta(days=30)}
+
+
+def test_a_conversations_intents_follow_its_messages_readings_and_its_start(engine: Engine) -> None:
+    """Issue 22: the search by intent walks conversation_intents (migration 0022), so each reading a message gets
+    puts its (conversation, intent) there once, whichever way it is stored (with the message or set on it
+    afterwards, as the gateway does), a reading replaced takes its intent off the conversation when no other message
+    has it, and re-dating the conversation moves the copy of its start. Mutations tried: the hook's INSERT removed
+    (no intent recorded); ON CONFLICT DO NOTHING removed (the second message read as dispute_debt failed on the
+    primary key); the replaced reading's DELETE removed (check_balance still listed); its NOT EXISTS check removed
+    (dispute_debt taken off while another message had it); ConversationIntent left out of the re-dating hook's
+    tables (the copy kept the old start); active_history off Message.intent (check_balance kept: the replaced
+    reading had been expired, so the hook never saw it)."""
+    from bot.db.models import ConversationIntent, Message
+
+    disputed, _, _ = _setup(engine)  # its message read as dispute_debt after it was stored
+
+    def recorded() -> list[tuple[str, datetime]]:
+        with session_scope(engine) as session:
+            return [tuple(row) for row in session.execute(
+                select(ConversationIntent.intent, ConversationIntent.conversation_started_at)
+                .where(ConversationIntent.conversation_id == disputed).order_by(ConversationIntent.intent))]
+
+    with session_scope(engine) as session:
+        started = session.get(Conversation, disputed).started_at
+        conversation = session.get(Conversation, disputed)
+        session.add(Message(conversation_id=disputed, direction="in", sender_role="debtor", text="hard times",
+                            intent="hardship"))
+        again = conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                             text="I really don't owe it")
+        again.intent = "dispute_debt"
+        balance = conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                               text="what's my balance")
+        balance.intent = "check_balance"
+        again_id, balance_id = again.id, balance.id
+    assert recorded() == [("check_balance", started), ("dispute_debt", started), ("hardship", started)]
+    with session_scope(engine) as session:
+        balance = session.get(Message, balance_id)
+        session.expire_all()  # as after a commit: its reading is no longer loaded
+        balance.intent = None  # read again as nothing
+        session.get(Message, again_id).intent = "hardship"  # the first message still reads dispute_debt
+    assert recorded() == [("dispute_debt", started), ("hardship", started)]
+    with session_scope(engine) as session:
+        first = session.scalar(select(Message).where(Message.conversation_id == disputed,
+                                                     Message.intent == "dispute_debt"))
+        first.intent = "hardship"
+        session.get(Conversation, disputed).started_at = started - timedelta(days=30)
+    assert recorded() == [("hardship", started - timedelta(days=30))]
+    with session_scope(engine) as session:
+        assert search.all_ids(session, search.Filters(intent="hardship")) == [disputed]
+        assert search.search(session, search.Filters(intent="dispute_debt")).total == 0

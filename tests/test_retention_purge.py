@@ -20,6 +20,7 @@ from bot.db.models import (
     Account,
     AuditEvent,
     Conversation,
+    ConversationIntent,
     Debtor,
     Message,
     Plan,
@@ -44,7 +45,7 @@ def _debtor_with_history(engine: Engine, ref: str, phone: str, at: datetime) -> 
         conversation.debtor_id, conversation.account_id = debtor.id, account.id
         conversation.started_at = conversation.last_activity_at = at
         session.add(Message(conversation_id=conversation.id, direction="in", sender_role="debtor",
-                            text="what do I owe?", created_at=at))
+                            text="what do I owe?", intent="check_balance", created_at=at))
         session.flush()
         session.add(AuditEvent(kind="disclosure_given", rule_id="DISC-1", conversation_id=conversation.id,
                                account_id=account.id, at=at))
@@ -157,6 +158,8 @@ def test_rec1_purge_removes_an_expired_debtors_conversations_and_pii_but_not_a_r
     assert _counts(engine, old_conversation) == (0, 0, 0)
     assert _counts(engine, new_conversation)[0] == 2
     with session_scope(engine) as session:
+        # The purged conversation's intents go with its messages: a search by intent no longer finds it.
+        assert list(session.scalars(select(ConversationIntent.conversation_id))) == [new_conversation]
         old, new = session.get(Debtor, old_debtor), session.get(Debtor, new_debtor)
         assert (old.first_name, old.last_name, old.ssn_last4, old.zip, old.phone, old.email) == \
             ("purged", "purged", "0000", "00000", None, None)

@@ -22,12 +22,16 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    delete,
     event,
+    exists,
     false,
     inspect,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -200,7 +204,9 @@ class Message(Base):
     # received | processed | unprocessed (inbound); sent | blocked (outbound)
     status: Mapped[str] = mapped_column(String(20), default="received")
     rule_ids: Mapped[list[str] | None] = mapped_column(JSON)  # the compliance rules that fired on it
-    intent: Mapped[str | None] = mapped_column(String(60))
+    # active_history: a reading replaced on an object whose old one was expired still names the old one to
+    # conversation_intents' hook below (an extra SELECT only then; a turn's message is freshly loaded).
+    intent: Mapped[str | None] = mapped_column(String(60), active_history=True)
     intent_confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -662,11 +668,27 @@ class ConversationReview(Base):
     conversation_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-# Flags, handoffs and reviews carry their conversation's start time so that a search by flag, outcome or review
-# status reads its own index newest first and stops at a page (bot/records/search.py), instead of probing that
-# index for thousands of conversations. The copy is taken in the INSERT itself (no extra round trip) and rewritten
-# if the conversation is re-dated; bot/records/flags.py's bulk insert of flags does the same with its own subquery.
-STARTED_AT_COPIES = (Handoff, ConversationFlag, ConversationReview)
+class ConversationIntent(Base):
+    """That a message of the conversation was read as this intent (one row per conversation and intent, whichever
+    message and however many): the compliance search by intent walks it newest first (bot/records/search.py;
+    migration 0022) instead of probing every conversation's messages. Written with the message's intent below."""
+
+    __tablename__ = "conversation_intents"
+    __table_args__ = (Index("ix_conversation_intents_intent_started", "intent", "conversation_started_at",
+                            "conversation_id"),)
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    intent: Mapped[str] = mapped_column(String(60), primary_key=True)
+    # A copy of the conversation's started_at (set on insert, kept in step below): the search's pages by intent.
+    conversation_started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Flags, handoffs, reviews and intents carry their conversation's start time so that a search by flag, outcome,
+# review status or intent reads its own index newest first and stops at a page (bot/records/search.py), instead of
+# probing that index for thousands of conversations. The copy is taken in the INSERT itself (no extra round trip)
+# and rewritten if the conversation is re-dated; bot/records/flags.py's bulk insert of flags and the intents' insert
+# below do the same with their own subquery.
+STARTED_AT_COPIES = (Handoff, ConversationFlag, ConversationReview, ConversationIntent)
 
 
 def conversation_start(conversation_id: Any) -> Any:
@@ -686,9 +708,33 @@ def _keep_copies_in_step(_mapper: Any, connection: Any, target: Conversation) ->
                                .values(conversation_started_at=target.started_at))
 
 
+def _record_intent(_mapper: Any, connection: Any, target: Message) -> None:
+    """A message read as an intent puts (conversation, intent) in conversation_intents, whichever code set it (a
+    turn's reading, a feedback comment's): one INSERT per reading on the turn's path, no SELECT first, a pair already
+    there left as it is. An intent read again differently takes its old one off the conversation when no other
+    message of it still has that one, so that the record says exactly what the messages do."""
+    history = inspect(target).attrs.intent.history
+    if not history.has_changes():
+        return
+    table = ConversationIntent.__table__
+    if target.intent is not None:
+        insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        connection.execute(insert(table).values(
+            conversation_id=target.conversation_id, intent=target.intent,
+            conversation_started_at=conversation_start(target.conversation_id)).on_conflict_do_nothing())
+    for old in history.deleted:
+        if old is not None and old != target.intent:
+            messages = Message.__table__
+            connection.execute(delete(table).where(
+                table.c.conversation_id == target.conversation_id, table.c.intent == old,
+                ~exists().where(messages.c.conversation_id == target.conversation_id, messages.c.intent == old)))
+
+
 for _model in STARTED_AT_COPIES:
     event.listen(_model, "before_insert", _copy_conversation_start)
 event.listen(Conversation, "after_update", _keep_copies_in_step)
+event.listen(Message, "after_insert", _record_intent)
+event.listen(Message, "after_update", _record_intent)
 
 
 class ReviewAnnotation(Base):

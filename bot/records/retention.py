@@ -27,6 +27,7 @@ from bot.db.models import (
     AuditEvent,
     Conversation,
     ConversationFlag,
+    ConversationIntent,
     ConversationReview,
     Debtor,
     Dispute,
@@ -208,7 +209,8 @@ def purge(session: Session, candidate: Candidate, now: datetime, actor: str = "s
     conversation_ids = _conversation_ids(session, debtor.id, account_ids)
     counts = _counts(session, account_ids, conversation_ids)
     if conversation_ids:
-        for model in (TranscriptEntry, ConversationFlag, ConversationReview, ReviewAnnotation, AgentNote, Message):
+        for model in (TranscriptEntry, ConversationFlag, ConversationReview, ConversationIntent, ReviewAnnotation,
+                      AgentNote, Message):
             session.execute(delete(model).where(model.conversation_id.in_(conversation_ids)))
     session.execute(delete(AuditEvent).where(or_(AuditEvent.conversation_id.in_(conversation_ids),
                                                  AuditEvent.account_id.in_(account_ids))))
