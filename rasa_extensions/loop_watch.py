@@ -58,11 +58,11 @@ def watch(loop: asyncio.AbstractEventLoop, *, stall_seconds: float = STALL_SECON
             before = time.monotonic()
             time.sleep(CHECK_SECONDS)
             now = time.monotonic()
-            collection_seen = _say_where_a_slow_collection_is(now, collection_seen)
             paused = now - before - CHECK_SECONDS
             late = now - beat[0]
             if task.done():
-                break
+                break  # an unwatched loop's thread says nothing more, about collections either
+            collection_seen = _say_where_a_slow_collection_is(now, collection_seen)
             if paused > stall_seconds:
                 logger.warning("the whole process was paused for %.1f s (this thread too): not a blocked event loop",
                                paused)
