@@ -171,3 +171,29 @@ def test_DSP_2_a_spanish_payment_ask_is_one(text):
 
     assert is_payment_ask(text)
     assert is_payment_ask(_every_message("es")[4])  # the Spanish PLAN-3 notice names the plan too
+
+
+def test_a_first_payment_link_refused_after_the_plan_is_agreed_is_logged_with_its_rule(
+        sqlite_engine, caplog: pytest.LogCaptureFixture):
+    """The plan confirmation then gives the plain "what happens next" instead of the link (PCI-1): unexpected right
+    after the yes, so the log says which rule refused it (one bench conversation in 300 got no link, and nothing
+    said why). Mutation tried: the warning removed -> nothing logged."""
+    import logging
+    from datetime import timedelta
+
+    from bot.config import Settings
+    from bot.db import session_scope
+    from bot.db.models import Account, Plan
+    from tests.payments_helpers import add_plan, verified_debtor
+
+    conversation_id, account_id = verified_debtor(sqlite_engine)
+    plan_id = add_plan(sqlite_engine, conversation_id, account_id, [25000, 25000],
+                       date.today() + timedelta(days=3))
+    with session_scope(sqlite_engine) as session:
+        session.get(Account, account_id).collection_paused_reason = "hardship"  # VUL-2: paused meanwhile
+    with caplog.at_level(logging.WARNING, logger="settle.payments"), session_scope(sqlite_engine) as session:
+        message = service.first_payment_message(session, session.get(Plan, plan_id), conversation_id,
+                                                Settings(database_url=str(sqlite_engine.url)))
+    assert message is None
+    [record] = [r for r in caplog.records if "first payment's link" in r.getMessage()]
+    assert f"plan {plan_id} was refused (VUL-2)" in record.getMessage()
