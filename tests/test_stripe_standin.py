@@ -337,6 +337,26 @@ def _start(state_path: Path | None, port: int | None = None,
     return server, client
 
 
+def test_PCI_3_the_state_file_keeps_no_idempotency_key_as_sent(tmp_path):
+    """A client's idempotency key is kept only as a digest: a CI run once failed the PCI-3 scan because an SDK
+    UUID key, kept as sent, held a Luhn-valid digit run. Mutation tried: the key kept after the API key's digest,
+    as before -> the card-shaped key below was in the file."""
+    from tests.sensitive_scan import scan_sqlite
+
+    state = tmp_path / "var" / "stripe-standin.db"
+    server, client = _start(state)
+    try:
+        first = client.v1.customers.create(options={"idempotency_key": "4242-4242-4242-4242"})
+    finally:
+        server.stop()
+    assert scan_sqlite(state) == []
+    server, client = _start(state, port=server.port)
+    try:  # the digest still finds the result after a restart
+        assert client.v1.customers.create(options={"idempotency_key": "4242-4242-4242-4242"}).id == first.id
+    finally:
+        server.stop()
+
+
 def test_a_restarted_stand_in_has_every_object_and_idempotent_result_from_its_state_file(tmp_path):
     receiver = Receiver()
     hook = ServerThread(receiver.app).start()
