@@ -149,6 +149,15 @@ def empty_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
         admin.dispose()
 
 
+def _two_conversations(conn: sa.Connection, last_activity_at: str | None) -> None:
+    """cnv_0 and cnv_1, started 2026-11-01 09:00 and 2026-11-02 10:30 UTC, raw (a migration test runs before the
+    models' tables exist); last active then, or at `last_activity_at` so that a copy taken from it shows."""
+    for n, started in enumerate(("2026-11-01 09:00:00+00:00", "2026-11-02 10:30:00+00:00")):
+        conn.execute(sa.text("INSERT INTO conversations (id, channel, external_id, started_at, last_activity_at, "
+                             "transcript_seq) VALUES (:id, 'web', :id, :at, :last, 0)"),
+                     {"id": f"cnv_{n}", "at": started, "last": last_activity_at or started})
+
+
 def test_flags_handoffs_and_reviews_from_before_0021_take_their_conversations_start(empty_url):
     """0021 fills the copy of the conversation's start on existing flags, handoffs and reviews (the search pages
     along it), then makes it required. Mutation tried: the backfill UPDATE removed -> the NOT NULL failed on the
@@ -156,10 +165,7 @@ def test_flags_handoffs_and_reviews_from_before_0021_take_their_conversations_st
     upgrade(empty_url, "0020")
     engine = get_engine(empty_url)
     with engine.begin() as conn:
-        for n, started in enumerate(("2026-11-01 09:00:00+00:00", "2026-11-02 10:30:00+00:00")):
-            conn.execute(sa.text("INSERT INTO conversations (id, channel, external_id, started_at, last_activity_at, "
-                                 "transcript_seq) VALUES (:id, 'web', :id, :at, :at, 0)"),
-                         {"id": f"cnv_{n}", "at": started})
+        _two_conversations(conn, last_activity_at=None)
         conn.execute(sa.text("INSERT INTO conversation_flags (conversation_id, flag, at) VALUES "
                              "('cnv_0', 'dispute', '2026-12-01'), ('cnv_1', 'dispute', '2026-12-01')"))
         conn.execute(sa.text("INSERT INTO handoffs (id, conversation_id, reason, priority, status, created_at) "
@@ -189,10 +195,7 @@ def test_the_intents_read_before_0022_are_recorded_once_per_conversation_with_it
     upgrade(empty_url, "0021")
     engine = get_engine(empty_url)
     with engine.begin() as conn:
-        for n, started in enumerate(("2026-11-01 09:00:00+00:00", "2026-11-02 10:30:00+00:00")):
-            conn.execute(sa.text("INSERT INTO conversations (id, channel, external_id, started_at, last_activity_at, "
-                                 "transcript_seq) VALUES (:id, 'web', :id, :at, '2026-12-01', 0)"),
-                         {"id": f"cnv_{n}", "at": started})
+        _two_conversations(conn, last_activity_at="2026-12-01")
         conn.execute(sa.text(
             "INSERT INTO messages (conversation_id, direction, sender_role, text, status, intent, created_at) VALUES "
             "('cnv_0', 'in', 'debtor', 'a', 'processed', 'dispute_debt', '2026-12-01'), "
