@@ -15,6 +15,7 @@ import stripe
 from sqlalchemy import func, select
 
 from bot import disputes
+from bot.compliance import tone, visible_codes
 from bot.compliance.redaction import contains_card_number
 from bot.db import session_scope
 from bot.db.models import (
@@ -71,6 +72,23 @@ def test_PCI_1_pay_now_full_balance_lowers_the_balance_once_and_sends_a_receipt(
     with session_scope(pay_env.engine) as session:
         assert session.get(Account, account_id).status == AccountStatus.PAID
     assert pay_env.follow(url).status_code == 410  # single use
+
+
+def test_TONE_1_a_debtor_whose_codes_were_drawn_profane_still_gets_a_clean_link_and_receipt(pay_env, monkeypatch):
+    """The link's message and the receipt carry random codes, and the outbox blocks a message with a banned word in
+    it (visible_codes). Mutations tried: create_pay_link or ledger.new_reference drawing their own codes again ->
+    the link or the receipt carried a random code, not the clean draw."""
+    tokens = iter(["aaaafuckaaaaaaaaaaaa", "b" * 20])
+    bodies = iter(["A55HAT", "7KQ4XW"])
+    monkeypatch.setattr(visible_codes, "_random_token", lambda: next(tokens))
+    monkeypatch.setattr(visible_codes, "_random_reference_body", lambda: next(bodies))
+    conversation_id, account_id = verified_debtor(pay_env.engine, balance_cents=30000)
+    url = link_for(pay_env, conversation_id, amount=10000)
+    assert url.endswith("/pay/" + "b" * 20)
+    assert pay_env.pay(pay_env.checkout(url))["kind"] == "succeeded"
+    [receipt] = _receipts(pay_env.engine, conversation_id)
+    assert "PAY-7KQ4XW" in receipt and not tone.lint(receipt)
+    assert [p.reference for p in payments_of(pay_env.engine, account_id)] == ["PAY-7KQ4XW"]
 
 
 def test_the_success_page_shows_the_receipt_number_and_applies_nothing_twice(pay_env):

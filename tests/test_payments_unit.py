@@ -61,24 +61,9 @@ def test_any_typed_amount_within_the_balance_is_taken_to_the_cent(cents):
     assert service.understand(OPTIONS, said).choice.amount_cents == cents
 
 
-def test_pay_link_tokens_are_short_opaque_and_only_their_hash_is_kept():
-    tokens = {service.new_token() for _ in range(200)}
-    assert len(tokens) == 200 and all(len(t) == 20 and t.isalnum() and t.islower() for t in tokens)
+def test_only_a_pay_link_tokens_hash_is_kept():
     hashed = service.hash_token("abc")
     assert hashed != "abc" and len(hashed) <= 64 and not contains_card_number(hashed)  # PCI-3
-
-
-def test_TONE_1_a_pay_link_token_that_spells_a_banned_word_is_drawn_again():
-    """One random token in about 100,000 contained "fuck" (seen by linting 200,000 link messages); the outbox blocks
-    such a message (TONE-1), so the debtor got no link. Mutation tried: the lint check in new_token removed -> the
-    first draw was kept."""
-    import base64
-
-    profane = base64.b32decode("AAAAFUCKAAAAAAAAAAAAAAAA")  # its token reads "aaaafuckaaaaaaaaaaaa"
-    clean = base64.b32decode("BBBBBBBBBBBBBBBBBBBBBBBB")
-    draws = iter([profane, clean])
-    assert service.new_token(lambda: next(draws)) == "b" * 20
-    assert tone.lint("https://pay.example.com/pay/aaaafuckaaaaaaaaaaaa")  # what the outbox would have blocked
 
 
 @pytest.mark.parametrize("start, end, days", [

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot import conversations
 from bot.accounts import NotVerified
-from bot.compliance import outbound_gate, tone
+from bot.compliance import outbound_gate, tone, visible_codes
 from bot.db import session_scope
 from bot.db.models import Account, AccountStatus, AuditEvent, Conversation, Debtor, Dispute, Installment, Plan
 from bot.plans import service
@@ -292,11 +292,15 @@ def test_options_survive_the_trip_between_turns():
         service.option_from_dict({"kind": "plan"})
 
 
-def test_references_are_short_and_unambiguous(sqlite_engine):
-    with session_scope(sqlite_engine) as session:
-        references = {service._new_reference(session) for _ in range(200)}
-    assert len(references) == 200 and all(REFERENCE.fullmatch(r) for r in references)
-    assert not any(c in "".join(r.removeprefix("PLN-") for r in references) for c in "01OIL")
+def test_TONE_1_a_plan_reference_that_spells_a_banned_word_is_never_given(engine, conv, monkeypatch):
+    """The plan confirmation carries the reference, and the outbox would block it (visible_codes). Mutation tried:
+    _new_reference drawing its own characters again -> the plan got a random reference, not the clean draw."""
+    bodies = iter(["DAMNED", "7KQ4XW"])
+    monkeypatch.setattr(visible_codes, "_random_reference_body", lambda: next(bodies))
+    with session_scope(engine) as session:
+        option = service.offer(session, conv, "$150 a month", today=TODAY).options[0]
+        assert service.accept(session, conv, option, "YES", NOW).reference == "PLN-7KQ4XW"
+        assert not tone.lint(service.plan_status(session, conv, TODAY)[0])
 
 
 def test_PLAN_4_and_TONE_1_nothing_said_suggests_borrowing_or_pressure(engine, conv):

@@ -14,7 +14,6 @@ payment_intents.py's job; pay links and Checkout are service.py's; the autopay s
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -24,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import audit, handoff
-from bot.compliance import holds
+from bot.compliance import holds, visible_codes
 from bot.config import Settings
 from bot.db.models import (
     Account,
@@ -41,8 +40,6 @@ from bot.payments import texts
 from bot.payments.autopay_authorisation import active_autopay, authorise
 from bot.payments.messages import Delivered, language_for, tell_debtor
 from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, debtor_today, open_plan
-
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 @dataclass(frozen=True)
@@ -296,10 +293,8 @@ def flag_chargeback(session: Session, payment: Payment | None, account_id: str |
 
 def new_reference(session: Session) -> str:
     """A receipt number a person can read out: "PAY-7KQ4XW" (no 0/O or 1/I/L)."""
-    while True:
-        reference = "PAY-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-        if session.scalar(select(Payment.id).where(Payment.reference == reference)) is None:
-            return reference
+    return visible_codes.reference(
+        "PAY-", taken=lambda r: session.scalar(select(Payment.id).where(Payment.reference == r)) is not None)
 
 
 def payment_for_link(session: Session, link: PayLink, session_id: str | None) -> Payment:

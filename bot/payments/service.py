@@ -27,8 +27,6 @@ import base64
 import hashlib
 import logging
 import re
-import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -41,7 +39,7 @@ from sqlalchemy.orm import Session
 from bot import audit, segments, wording
 from bot import language as languages
 from bot.accounts import verified_accounts
-from bot.compliance import holds, tone
+from bot.compliance import holds, visible_codes
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import (
@@ -263,16 +261,6 @@ def hash_token(token: str) -> str:
     return base64.b32encode(hashlib.sha256(token.encode()).digest()).decode().lower().rstrip("=")
 
 
-def new_token(draw: Callable[[], bytes] = lambda: secrets.token_bytes(15)) -> str:
-    """100 random bits, letters and digits 2-7 only: short to type, unguessable, and no digit runs. Drawn again when
-    the letters happen to spell a banned word: about one token in 100,000 contains "fuck", and the outbox then
-    blocks the message carrying the link (TONE-1), so the debtor would get no link at all."""
-    while True:
-        token = base64.b32encode(draw()).decode().lower()[:20]
-        if not tone.lint(token):
-            return token
-
-
 @dataclass(frozen=True)
 class NewLink:
     link_id: str
@@ -324,7 +312,7 @@ def _make_link(session: Session, account: Account, conversation_id: str | None, 
     session.execute(update(PayLink).where(PayLink.account_id == account.id, PayLink.status == "active",
                                           PayLink.stripe_checkout_session_id.is_(None))
                     .values(status="cancelled"))
-    token = new_token()
+    token = visible_codes.link_token()
     expires_at = now + (ttl or timedelta(hours=settings.pay_link_ttl_hours))
     link = PayLink(token_hash=hash_token(token), account_id=account.id, conversation_id=conversation_id,
                    plan_id=plan.id if plan is not None else None, installment_id=choice.installment_id,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import calendar
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot import audit, segments, wording
 from bot.accounts import verified_accounts
+from bot.compliance import visible_codes
 from bot.compliance.holds import HOLD_MESSAGES, hold_rule
 from bot.db.models import Account, AccountStatus, Conversation, Debtor, Installment, Plan
 from bot.money import format_cents
@@ -40,10 +40,6 @@ from bot.plans.terms import describe_option, describe_schedule, format_date
 # A plan in one of these states is still running: a second one on the same account is refused.
 OPEN_STATUSES = ("awaiting_first_payment", "active")
 UNPAID_INSTALLMENT = ("scheduled", "missed")
-
-# References are read aloud and typed from a letter: no 0/O, 1/I/L, so none can be mistaken for another.
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-REFERENCE_LENGTH = 6
 
 # PLAN-2: agreeing to a plan authorises no recurring debit; automatic payments are a separate choice, with their own
 # authorisation text, on the first payment's page (bot/payments).
@@ -397,10 +393,8 @@ def _asked(wanted: Affordability) -> dict[str, Any]:
 
 
 def _new_reference(session: Session) -> str:
-    while True:
-        reference = "PLN-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
-        if session.scalar(select(Plan.id).where(Plan.reference == reference)) is None:
-            return reference
+    return visible_codes.reference(
+        "PLN-", taken=lambda r: session.scalar(select(Plan.id).where(Plan.reference == r)) is not None)
 
 
 def _check_option(option: PlanOption, policy: PlanPolicy, balance_cents: int) -> str | None:
