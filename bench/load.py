@@ -18,6 +18,7 @@ import fcntl
 import math
 import os
 import secrets
+import shutil
 import subprocess
 import tempfile
 import time
@@ -331,7 +332,7 @@ def _run_stack(name: str, config: Any, levels: list[tuple[int, int]], tag: str,
 
 
 def run_embedded(levels: list[tuple[int, int]], log_dir: Path, tag: str,
-                 progress: Callable[[str], None]) -> TargetResult:
+                 progress: Callable[[str], None], keep_databases: bool = False) -> TargetResult:
     """The full stack on its embedded defaults, on free loopback ports with throwaway SQLite databases."""
     from bot.db import get_engine
     from bot.db.migrate import upgrade
@@ -352,12 +353,18 @@ def run_embedded(levels: list[tuple[int, int]], log_dir: Path, tag: str,
             action_port=action_port, stripe_port=stripe_port,  # never the ports a running `make run` may hold
             extra_env={"RATE_LIMIT_PER_IP": BENCH_RATE_LIMIT_PER_IP},
         )
-        return _run_stack("embedded", config, levels, tag, progress)
+        try:
+            return _run_stack("embedded", config, levels, tag, progress)
+        finally:
+            if keep_databases:  # to read what a failed turn left behind, after the run
+                for name in ("app.db", "tracker.db"):
+                    shutil.copy2(Path(tmp) / name, log_dir / "embedded" / name)
+                progress(f"embedded: databases kept in {log_dir / 'embedded'}")
 
 
 @contextmanager
-def _throwaway_postgres(admin_url: str, names: list[str]) -> Iterator[list[str]]:
-    """Databases made for this run and dropped after it, whatever happens."""
+def _throwaway_postgres(admin_url: str, names: list[str], keep: bool = False) -> Iterator[list[str]]:
+    """Databases made for this run and dropped after it, whatever happens (unless asked to keep them)."""
     import sqlalchemy as sa
 
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
@@ -372,14 +379,15 @@ def _throwaway_postgres(admin_url: str, names: list[str]) -> Iterator[list[str]]
     try:
         yield [f"{base}/{name}" for name in names]
     finally:
-        with admin.connect() as connection:
-            for name in names:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not keep:
+            with admin.connect() as connection:
+                for name in names:
+                    connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
 def run_production(levels: list[tuple[int, int]], log_dir: Path, tag: str,
-                   progress: Callable[[str], None]) -> TargetResult:
+                   progress: Callable[[str], None], keep_databases: bool = False) -> TargetResult:
     """The production topology on this machine's PostgreSQL and Redis (PG_ADMIN_URL, REDIS_URL)."""
     import redis
 
@@ -396,7 +404,9 @@ def run_production(levels: list[tuple[int, int]], log_dir: Path, tag: str,
         raise TargetError(f"Redis is not reachable at {redis_url}: {exc}") from exc
     suffix = secrets.token_hex(4)
     names = [f"settle_bench_{suffix}", f"settle_bench_{suffix}_tracker"]
-    with _throwaway_postgres(PG_ADMIN_URL, names) as (app_url, tracker_url), \
+    if keep_databases:
+        progress(f"production: keeping the databases {', '.join(names)} (drop them when done)")
+    with _throwaway_postgres(PG_ADMIN_URL, names, keep_databases) as (app_url, tracker_url), \
             tempfile.TemporaryDirectory(prefix="settle-bench-") as tmp:
         upgrade(app_url)
         engine = get_engine(app_url)

@@ -199,8 +199,8 @@ def run_load(args: argparse.Namespace, rasa_python: Path, stamp: str) -> int:
     if {"embedded", "production"} & set(args.targets):
         settle_model(not args.no_train)  # trains first if needed (and allowed), outside the timed part
     runs = {
-        "embedded": lambda: run_embedded(plan(SETTLE_SCRIPT), log_dir, stamp, progress),
-        "production": lambda: run_production(plan(SETTLE_SCRIPT), log_dir, stamp, progress),
+        "embedded": lambda: run_embedded(plan(SETTLE_SCRIPT), log_dir, stamp, progress, args.keep_databases),
+        "production": lambda: run_production(plan(SETTLE_SCRIPT), log_dir, stamp, progress, args.keep_databases),
         "baseline": lambda: run_baseline(rasa_executable(), rasa_version(rasa_python), plan(MOODBOT_SCRIPT),
                                          log_dir, stamp, progress),
     }
@@ -252,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
                              "is one) and compare them on the held-out sets (bench/README.md)")
     parser.add_argument("--retrain", action="store_true",
                         help="with --compare: train again even if a model for these inputs exists")
+    parser.add_argument("--keep-databases", action="store_true",
+                        help="keep the Settle targets' databases after a load run, to read what a failed turn left "
+                             "(embedded: copied beside its logs; production: the PostgreSQL names are printed)")
     parser.add_argument("--no-train", action="store_true",
                         help="stop if the Settle model is not trained, instead of training it")
     args = parser.parse_args(argv)
