@@ -112,7 +112,8 @@ class SettleInput(RestInput):
             return response.json({"error": "unauthorized", "message": "Rasa's API token is required."}, status=401)
 
         @webhook.listener("after_server_start")
-        async def watch_the_loop(_app: Any, loop: Any) -> None:
+        async def ready_to_serve(_app: Any, loop: Any) -> None:
+            """Before the first message: clear what loading the model left, then watch the loop."""
             collected, took = speedups.collect_loading_garbage()  # before the first message, not in a turn
             logger.info("collected %d objects left by loading the model in %.1f s", collected, took)
             loop_watch.watch(loop)  # a blocked event loop is said in the log, with where (loop_watch.py)

@@ -191,9 +191,9 @@ class Conversation(Base):
 
 class Message(Base):
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_id_id", "conversation_id", "id"),
-                      # The compliance search's intent filter, one probe per conversation (migration 0016).
-                      Index("ix_messages_conversation_id_intent", "conversation_id", "intent"))
+    # A conversation's messages in order. No index on intent: the search by intent reads conversation_intents, and
+    # one would make writing the intent after the turn a non-HOT update on PostgreSQL (migration 0023).
+    __table_args__ = (Index("ix_messages_conversation_id_id", "conversation_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
