@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from bot import contact_preferences, wording
@@ -131,13 +132,45 @@ def current(session: Session, conversation: Conversation) -> str:
 
 def known(session: Session, conversation: Conversation) -> str | None:
     """The conversation's own language, else its address's, else its debtor's; None when none is known."""
-    if conversation.language:
-        return conversation.language
-    remembered = contact_language(session, conversation.channel, conversation.external_id)
-    if remembered is None and conversation.debtor_id:
-        debtor = session.get(Debtor, conversation.debtor_id)
-        remembered = debtor.language if debtor is not None else None
-    return remembered
+    return known_for(session, [conversation])[conversation.id]
+
+
+def current_for(session: Session, conversations: Sequence[Conversation]) -> dict[str, str]:
+    """`current` of many conversations (by id) in at most two queries: the agents' queue shows each row's."""
+    return {cid: language or ENGLISH for cid, language in known_for(session, conversations).items()}
+
+
+def known_for(session: Session, conversations: Sequence[Conversation]) -> dict[str, str | None]:
+    """`known` of many conversations, by id: their own language, else their address's, else their debtor's."""
+    found: dict[str, str | None] = {c.id: c.language or None for c in conversations}
+    unknown = [c for c in conversations if not c.language]
+    if not unknown:
+        return found
+    by_address = _address_languages(session, {(c.channel, c.external_id) for c in unknown})
+    for conversation in unknown:
+        found[conversation.id] = by_address.get((conversation.channel, conversation.external_id))
+    by_debtor = _debtor_languages(session, {c.debtor_id for c in unknown if found[c.id] is None and c.debtor_id})
+    for conversation in unknown:
+        if found[conversation.id] is None and conversation.debtor_id:
+            found[conversation.id] = by_debtor.get(conversation.debtor_id)
+    return found
+
+
+def _address_languages(session: Session, addresses: set[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+    if len(addresses) == 1:  # a turn's own conversation: the plain lookup, on the (channel, address) key
+        [(channel, address)] = addresses
+        return {(channel, address): contact_language(session, channel, address)}
+    return {(channel, address): language for channel, address, language in session.execute(
+        select(ContactPreference.channel, ContactPreference.address, ContactPreference.language).where(
+            tuple_(ContactPreference.channel, ContactPreference.address).in_(addresses)))} if addresses else {}
+
+
+def _debtor_languages(session: Session, debtor_ids: set[str]) -> dict[str, str | None]:
+    if len(debtor_ids) == 1:  # session.get: a debtor this session already holds costs no query
+        debtor = session.get(Debtor, next(iter(debtor_ids)))
+        return {debtor.id: debtor.language} if debtor is not None else {}
+    return dict(session.execute(select(Debtor.id, Debtor.language).where(Debtor.id.in_(debtor_ids))).all()) \
+        if debtor_ids else {}
 
 
 def contact_language(session: Session, channel: str, address: str) -> str | None:

@@ -7,7 +7,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot import audit, conversations, handoff
 from bot.agents import queue, replies, users
@@ -238,6 +238,73 @@ def test_the_summary_and_the_account_panel_show_what_the_person_needs(engine):
     assert summary.reasons == ["Asked for a person"]
     assert panel.verified and panel.note is None and panel.debtor_name == "Jordan Rivera"
     assert [a.balance for a in panel.accounts] == ["$2,400.00"]
+
+
+def _busy_queue(session, rows: int, first: int = 0) -> list[Handoff]:
+    """`rows` waiting handoffs, each conversation with its own messages, language and ending."""
+    queued = []
+    for n in range(first, first + rows):
+        item = _queued(session, f"+1555555{n:04d}" if n % 3 == 1 else f"w-busy-{n}",
+                       channel="sms" if n % 3 == 1 else "web", at=NOW - timedelta(minutes=n))
+        conversation = session.get(Conversation, item.conversation_id)
+        for k in range(n % 5):
+            conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                         text=f"message {k} of row {n}", at=NOW)
+        conversations.record_message(session, conversation, direction="out", sender_role="bot", text="blocked one",
+                                     status="blocked" if n % 2 else "sent", at=NOW)
+        if n % 3 == 1:  # an address whose last language was Spanish
+            session.add(ContactPreference(channel="sms", address=conversation.external_id, language="es"))
+        elif n % 3 == 2:  # a debtor known to speak Spanish
+            debtor, _account = add_debtor(session, account_ref=f"SET-9{n:05d}", phone=None)
+            debtor.language, conversation.debtor_id = "es", debtor.id
+        if n % 4 == 3:
+            audit.record(session, conversations.ENDED_EVENT, conversation_id=conversation.id, actor="debtor",
+                         at=NOW + timedelta(minutes=n))
+        queued.append(item)
+    session.flush()
+    return queued
+
+
+def test_each_queue_row_shows_its_own_conversation(engine):
+    """The queue's rows are read together; each still shows its own conversation's counts, latest messages,
+    language and ending. Mutations tried: the latest messages not partitioned by conversation, and the address's
+    language looked up for the first conversation only -> rows showed another conversation's."""
+    with session_scope(engine) as session:
+        queued = _busy_queue(session, 8)
+        rows = queue.summaries(session, queued, NOW)
+        for n, item in enumerate(queued):
+            row = rows[item.id]
+            said = [f"message {k} of row {n}" for k in range(n % 5)]
+            assert (row.debtor_messages, row.bot_messages, row.blocked) == (n % 5, 1, n % 2), n
+            assert row.recent == said[-3:] and row.last_debtor_text == (said[-1] if said else ""), n
+            assert row.language == ("English" if n % 3 == 0 else "Spanish"), n
+            assert row.channel == ("sms" if n % 3 == 1 else "web"), n
+            assert row.ended_at == (NOW + timedelta(minutes=n) if n % 4 == 3 else None), n
+            assert row.waited_minutes == n
+            assert queue.summary(session, item, NOW) == row
+
+
+def test_the_queue_page_reads_the_same_number_of_queries_however_long_the_queue(engine):
+    """The page is drawn again for every agent whenever the queue changes: 200 rows once took 1,204 queries.
+    Mutation tried: each row's language read one conversation at a time -> the longer queue took more queries."""
+    def queries_for(rows: int, first: int) -> int:
+        with session_scope(engine) as session:
+            queued = _busy_queue(session, rows, first)
+            session.commit()
+            count = [0]
+
+            def tally(*_args) -> None:
+                count[0] += 1
+
+            event.listen(engine, "before_cursor_execute", tally)
+            try:
+                queue.summaries(session, queued, NOW)
+            finally:
+                event.remove(engine, "before_cursor_execute", tally)
+            return count[0]
+
+    counted = [queries_for(3, 0), queries_for(30, 3)]
+    assert counted[0] == counted[1] and counted[0] <= 8, counted
 
 
 def test_ID_1_the_panel_warns_when_the_debtor_is_not_verified(engine):

@@ -15,6 +15,7 @@ PostgreSQL alike. Nothing is read-then-written.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -365,30 +366,56 @@ _INTERNAL_DETAILS = {"reasons", "callback_offer", "callback_offered_at", "callba
 
 
 def summary(session: Session, handoff: Handoff, now: datetime | None = None) -> Summary:
+    return summaries(session, [handoff], now)[handoff.id]
+
+
+RECENT_SHOWN = 3  # the debtor's latest messages a queue row quotes
+
+
+def summaries(session: Session, handoffs: Sequence[Handoff], now: datetime | None = None) -> dict[str, Summary]:
+    """Each handoff's row (by handoff id), in a fixed number of queries however long the queue: the page is drawn
+    again for every agent whenever the queue changes."""
     now = now or datetime.now(timezone.utc)
-    conversation = session.get(Conversation, handoff.conversation_id)
-    counts = dict(session.execute(select(Message.sender_role, func.count(Message.id)).where(
-        Message.conversation_id == handoff.conversation_id).group_by(Message.sender_role)).all())
-    blocked = session.scalar(select(func.count(Message.id)).where(
-        Message.conversation_id == handoff.conversation_id, Message.status == "blocked")) or 0
-    recent = list(session.scalars(select(Message.text).where(
-        Message.conversation_id == handoff.conversation_id, Message.direction == "in")
-        .order_by(Message.id.desc()).limit(3)))
-    details = handoff.details or {}
-    reasons = list(dict.fromkeys([handoff.reason, *details.get("reasons", [])]))
-    return Summary(
-        channel=conversation.channel if conversation else "?",
-        verified=bool(conversation and conversation.verified_at),
-        language=LANGUAGE_NAMES.get(languages.current(session, conversation) if conversation else "en", "English"),
-        debtor_messages=counts.get("debtor", 0), bot_messages=counts.get("bot", 0), blocked=blocked,
-        last_debtor_text=(recent[0] if recent else "")[:140],
-        reasons=[REASON_LABELS.get(r, r.replace("_", " ")) for r in reasons],
-        captured={k: v for k, v in details.items() if k not in _INTERNAL_DETAILS},
-        callback=details.get("callback"),
-        waited_minutes=int((now - handoff.created_at).total_seconds() // 60),
-        recent=[t[:140] for t in reversed(recent)],
-        ended_at=conversations.ended_at(session, handoff.conversation_id),
-    )
+    ids = list({h.conversation_id for h in handoffs})
+    if not ids:
+        return {}
+    found = {c.id: c for c in session.scalars(select(Conversation).where(Conversation.id.in_(ids)))}
+    counts: dict[tuple[str, str], int] = {(cid, role): n for cid, role, n in session.execute(
+        select(Message.conversation_id, Message.sender_role, func.count(Message.id))
+        .where(Message.conversation_id.in_(ids)).group_by(Message.conversation_id, Message.sender_role))}
+    blocked = dict(session.execute(select(Message.conversation_id, func.count(Message.id)).where(
+        Message.conversation_id.in_(ids), Message.status == "blocked").group_by(Message.conversation_id)).all())
+    newest_first = select(Message.conversation_id, Message.text, func.row_number().over(
+        partition_by=Message.conversation_id, order_by=Message.id.desc()).label("n")).where(
+        Message.conversation_id.in_(ids), Message.direction == "in").subquery()
+    recent: dict[str, list[str]] = {}
+    for cid, text in session.execute(select(newest_first.c.conversation_id, newest_first.c.text)
+                                     .where(newest_first.c.n <= RECENT_SHOWN).order_by(newest_first.c.n)):
+        recent.setdefault(cid, []).append(text)  # newest first
+    spoken = languages.current_for(session, list(found.values()))
+    ended = conversations.ended_at_for(session, ids)
+    rows = {}
+    for handoff in handoffs:
+        cid = handoff.conversation_id
+        conversation = found.get(cid)
+        latest = recent.get(cid, [])
+        details = handoff.details or {}
+        reasons = list(dict.fromkeys([handoff.reason, *details.get("reasons", [])]))
+        rows[handoff.id] = Summary(
+            channel=conversation.channel if conversation else "?",
+            verified=bool(conversation and conversation.verified_at),
+            language=LANGUAGE_NAMES.get(spoken.get(cid, "en"), "English"),
+            debtor_messages=counts.get((cid, "debtor"), 0), bot_messages=counts.get((cid, "bot"), 0),
+            blocked=blocked.get(cid, 0),
+            last_debtor_text=(latest[0] if latest else "")[:140],
+            reasons=[REASON_LABELS.get(r, r.replace("_", " ")) for r in reasons],
+            captured={k: v for k, v in details.items() if k not in _INTERNAL_DETAILS},
+            callback=details.get("callback"),
+            waited_minutes=int((now - handoff.created_at).total_seconds() // 60),
+            recent=[t[:140] for t in reversed(latest)],
+            ended_at=ended.get(cid),
+        )
+    return rows
 
 
 @dataclass

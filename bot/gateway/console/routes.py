@@ -296,7 +296,8 @@ def _queue_context(app: _App, signed: SignedIn) -> dict[str, Any]:
             sections.append(("Recently closed", "closed", queue.recently_closed(session)))
         else:
             sections.append(("You closed recently", "closed", queue.recently_closed(session, user.id, limit=10)))
-        rows = {key: [(h, queue.summary(session, h, now)) for h in handoffs] for _, key, handoffs in sections}
+        shown = queue.summaries(session, [h for _, _, handoffs in sections for h in handoffs], now)
+        rows = {key: [(h, shown[h.id]) for h in handoffs] for _, key, handoffs in sections}
     return {"sections": [(title, key) for title, key, _ in sections], "rows": rows, "names": names,
             "waiting_ids": [h.id for h, _summary in rows["waiting"]],
             "user": user, "csrf_token": signed.csrf_token, "can_work": users.can_work(user),
@@ -437,9 +438,11 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
                                         .order_by(Message.id)))
         names = {u.id: u.display_name for u in session.scalars(select(User))}
         waiting = queue.waiting(session)
+        mine = queue.claimed(session, user.id)
+        mine_shown = queue.summaries(session, mine)
         context = {
             # Beside the conversation: the person's other open ones, and what waits (the new-arrival alert).
-            "mine": [(h, queue.summary(session, h)) for h in queue.claimed(session, user.id)],
+            "mine": [(h, mine_shown[h.id]) for h in mine],
             "waiting_ids": [h.id for h in waiting],
             "handoff": handoff, "conversation": conversation, "messages": messages,
             "notes": notes.for_conversation(session, conversation.id),
