@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import Engine
 
 from bot.db import session_scope
@@ -12,14 +13,21 @@ from bot.records import demo_history, search, verification
 from tests.conftest import add_debtor
 
 
-def test_demo_history_has_yesterdays_dispute_a_tone_1_block_and_is_idempotent(engine: Engine) -> None:
+@pytest.mark.parametrize("hour", [None, 0, 1, 23])
+def test_demo_history_has_yesterdays_dispute_a_tone_1_block_and_is_idempotent(engine: Engine, hour) -> None:
+    """Seeded at any hour, yesterday's dispute is on yesterday's date in the console's search (UTC days). Mutation
+    tried (and the bug, seen at 00:30 UTC): the start 26 hours back -> seeded at 00:00 or 01:00, the dispute was on
+    the day before yesterday."""
+    now = datetime.now(timezone.utc)
+    if hour is not None:
+        now = now.replace(hour=hour, minute=30)
     with session_scope(engine) as session:
         add_debtor(session, account_ref="SET-100001")  # not reserved for the history: left alone
         for i, ref in enumerate(demo_history.HISTORY_ACCOUNTS):
             add_debtor(session, account_ref=ref, phone=f"+1555555019{i}")
-        assert demo_history.seed(session) == 4
-        assert demo_history.seed(session) == 0
-    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        assert demo_history.seed(session, now) == 4
+        assert demo_history.seed(session, now) == 0
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     with session_scope(engine) as session:
         yesterday = search.Filters(flag="dispute", started_from=today - timedelta(days=1), started_to=today)
         assert len(search.search(session, yesterday).rows) == 1

@@ -46,7 +46,10 @@ def seed(session: Session, now: datetime | None = None) -> int:
     def start(account: Account, name: str, days_ago: int) -> Conversation:
         conversation = conversations.get_or_create(session, "rest", PREFIX + name)
         conversation.debtor_id, conversation.account_id = account.debtor_id, account.id
-        conversation.started_at = now - timedelta(days=days_ago, hours=2)
+        # On the calendar day `days_ago` before today (UTC, the day the compliance console's date filter reads),
+        # whatever the hour now: "24 hours ago" was the day before yesterday in the first hours of a UTC day.
+        day = (now - timedelta(days=days_ago)).replace(hour=0, minute=0, second=0, microsecond=0)
+        conversation.started_at = day + timedelta(hours=14)
         clock[conversation.id] = conversation.started_at
         made.append(conversation)
         return conversation
