@@ -157,20 +157,15 @@ def known_for(session: Session, conversations: Sequence[Conversation]) -> dict[s
 
 
 def _address_languages(session: Session, addresses: set[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-    if len(addresses) == 1:  # a turn's own conversation: the plain lookup, on the (channel, address) key
-        [(channel, address)] = addresses
-        return {(channel, address): contact_language(session, channel, address)}
     return {(channel, address): language for channel, address, language in session.execute(
         select(ContactPreference.channel, ContactPreference.address, ContactPreference.language).where(
-            tuple_(ContactPreference.channel, ContactPreference.address).in_(addresses)))} if addresses else {}
+            tuple_(ContactPreference.channel, ContactPreference.address).in_(addresses)))}
 
 
 def _debtor_languages(session: Session, debtor_ids: set[str]) -> dict[str, str | None]:
-    if len(debtor_ids) == 1:  # session.get: a debtor this session already holds costs no query
-        debtor = session.get(Debtor, next(iter(debtor_ids)))
-        return {debtor.id: debtor.language} if debtor is not None else {}
-    return dict(session.execute(select(Debtor.id, Debtor.language).where(Debtor.id.in_(debtor_ids))).all()) \
-        if debtor_ids else {}
+    if not debtor_ids:
+        return {}
+    return dict(session.execute(select(Debtor.id, Debtor.language).where(Debtor.id.in_(debtor_ids))).all())
 
 
 def contact_language(session: Session, channel: str, address: str) -> str | None:

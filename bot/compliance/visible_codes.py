@@ -9,11 +9,11 @@ receipt. So a code the banned-phrase list objects to is drawn again, before anyt
 
 from __future__ import annotations
 
-import base64
 import secrets
 from collections.abc import Callable
 
 from bot.compliance import tone
+from bot.db.models import opaque_token
 
 # Read aloud or typed from a receipt: no 0/O, no 1/I/L.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -26,8 +26,7 @@ def _random_reference_body() -> str:
 
 
 def _random_token() -> str:
-    # 100 random bits as base32 letters and the digits 2-7: short to type, and never a long digit run (PCI-3).
-    return base64.b32encode(secrets.token_bytes(15)).decode().lower()[:TOKEN_LENGTH]
+    return opaque_token(TOKEN_LENGTH)  # 100 random bits, short to type, never a long digit run (PCI-3)
 
 
 def _first_clean(draw: Callable[[], str], taken: Callable[[str], bool]) -> str:

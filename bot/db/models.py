@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import math
 import secrets
 from datetime import date, datetime, timezone
 from typing import Any
@@ -39,10 +40,16 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def opaque_token(length: int = 20) -> str:
+    """`length` random base32 characters (5 bits each: 100 bits at the default), lowercase letters and the digits
+    2-7, so a token never holds a long run of decimal digits that a card-number scan could mistake for a PAN (PCI-3).
+    Ids, web chat addresses and pay-link tokens are made of it."""
+    return base64.b32encode(secrets.token_bytes(math.ceil(length * 5 / 8))).decode().lower()[:length]
+
+
 def new_id(prefix: str) -> str:
-    """Opaque, unguessable ids (100 random bits): nothing about a row can be inferred from its id. Base32 letters,
-    so an id never holds a long run of decimal digits that a card-number scan could mistake for a PAN (PCI-3)."""
-    return f"{prefix}_{base64.b32encode(secrets.token_bytes(15)).decode().lower()[:20]}"
+    """Opaque, unguessable ids: nothing about a row can be inferred from its id."""
+    return f"{prefix}_{opaque_token()}"
 
 
 class UTCDateTime(TypeDecorator):

@@ -55,7 +55,7 @@ from bot.agents import replies
 from bot.compliance import redaction
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import Conversation, Message
+from bot.db.models import Conversation, Message, opaque_token
 from bot.gateway import texts
 from bot.gateway.conversation_lock import ConversationLocks, InProcessLocks
 from bot.gateway.live import LiveHub, SubscriberLagged
@@ -119,7 +119,7 @@ def verify_token(secret: str, token: str | None, now: float | None = None) -> st
 
 def new_external_id() -> str:
     """160 random bits in base32 letters: unguessable, and no long digit runs for the card scan (PCI-3)."""
-    return "w" + base64.b32encode(secrets.token_bytes(20)).decode().lower().rstrip("=")
+    return "w" + opaque_token(32)
 
 
 # --- frames -----------------------------------------------------------------------------------------------------
