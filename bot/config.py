@@ -1,8 +1,9 @@
 """Settings from the environment (python-dotenv reads `.env`; `.env.example` documents every key).
 
-`Environment` (pydantic-settings) says what each variable may hold and checks it, so a wrong value stops the start
-with the variable's name and the expected form (`SettingsError`) instead of a traceback from deep inside; `Settings`
-is what the code reads, built from it by `Settings.from_env()` or directly in tests."""
+`Settings` is what the code reads, built by `Settings.from_env()` or directly in tests. Each of its fields declares,
+once, its variable, default and expected form (`setting`); `Environment` (pydantic-settings) is made from those and
+checks what each variable holds, so a wrong value stops the start with the variable's name and the expected form
+(`SettingsError`) instead of a traceback from deep inside."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ import os
 import re
 import secrets
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, get_type_hints
 
 from dotenv import load_dotenv
 from limits import parse as parse_rate
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -87,181 +88,166 @@ def _url(value: str) -> str:
     return value
 
 
-Rate = Annotated[str, AfterValidator(_rate)]
-Url = Annotated[str, AfterValidator(_url)]
+@dataclass(frozen=True)
+class Variable:
+    """Where a setting comes from: its environment variable, the form it must hold (quoted in errors), and how it
+    is read. Declared once, on the setting's field of `Settings`; `Environment` and `Settings.from_env` follow it."""
 
-# Never echoed in an error: they may hold a password or a key.
-_SECRET_VARIABLES = frozenset({"DATABASE_URL", "SMTP_URL", "REDIS_URL", "TWILIO_AUTH_TOKEN", "STRIPE_SECRET_KEY",
-                               "STRIPE_WEBHOOK_SECRET", "WIDGET_SECRET"})
-
-
-class Environment(BaseSettings):
-    """Every variable Settle reads, its type and its expected form (the description, quoted in errors). Unset or
-    empty means the default of `Settings`. Secrets that may come from a file (NAME_FILE) are read by
-    `_secret_setting`, not here."""
-
-    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, case_sensitive=True)
-
-    DATABASE_URL: Url | None = Field(None, description="a database URL, e.g. postgresql://user@host/settle")
-    RASA_URL: Url | None = Field(None, description="a URL, e.g. http://127.0.0.1:5005")
-    RASA_URLS: str | None = Field(None, description="comma-separated URLs")
-    RASA_RETRY_SECONDS: float | None = Field(None, gt=0, description="a number of seconds above 0, e.g. 45")
-    REDIS_URL: Url | None = Field(None, description="a Redis URL, e.g. redis://127.0.0.1:6379/0")
-    SETTLE_MODE: str | None = Field(None, description='"embedded" or "production"')
-    RATE_LIMIT_PER_IP: Rate | None = Field(None, description='a rate "N/second|minute|hour|day", e.g. 600/minute')
-    RATE_LIMIT_PER_CONVERSATION: Rate | None = Field(None, description='a rate "N/unit", e.g. 30/minute')
-    RATE_LIMIT_VERIFICATION: Rate | None = Field(None, description='a rate "N/unit", e.g. 10/hour')
-    BUSINESS_NAME: str | None = Field(None, description="a name")
-    SUPPORT_CONTACT: str | None = Field(None, description="an address or number")
-    ID_LOCKOUT_FAILURES: int | None = Field(None, ge=1, description="a whole number of at least 1, e.g. 3")
-    ID_LOCKOUT_HOURS: int | None = Field(None, ge=1, description="a whole number of hours, e.g. 24")
-    WIDGET_SECRET: str | None = Field(None, description="a random string")
-    WIDGET_TOKEN_TTL_MINUTES: int | None = Field(None, ge=1, description="a whole number of minutes, e.g. 60")
-    WIDGET_ORIGINS: str | None = Field(None, description='"*" or comma-separated origins')
-    SESSION_IDLE_MINUTES: int | None = Field(None, ge=1, description="a whole number of minutes, e.g. 60")
-    TWILIO_ACCOUNT_SID: str | None = Field(None, description="an account SID (AC...)")
-    TWILIO_AUTH_TOKEN: str | None = Field(None, description="the auth token")
-    TWILIO_FROM_NUMBER: str | None = Field(None, description="a phone number, e.g. +15005550006")
-    PUBLIC_BASE_URL: Url | None = Field(None, description="a URL, e.g. https://settle.example.com")
-    TWILIO_API_URL: Url | None = Field(None, description="a URL")
-    TWILIO_TIMEOUT_SECONDS: float | None = Field(None, gt=0, description="a number of seconds above 0, e.g. 10")
-    SMS_SEND_ATTEMPTS: int | None = Field(None, ge=1, description="a whole number of at least 1, e.g. 3")
-    SMS_RETRY_BACKOFF_SECONDS: float | None = Field(None, ge=0, description="a number of seconds, e.g. 0.5")
-    SMS_MAX_SEGMENTS: int | None = Field(None, ge=1, description="a whole number of at least 1, e.g. 10")
-    DEMO_PHONE: bool | None = Field(None, description="1 or 0 (true/false, yes/no, on/off)")
-    REMINDER_DAYS_AHEAD: int | None = Field(None, ge=0, description="a whole number of days, e.g. 3")
-    AGENT_HOURS: str | None = Field(None, description='hours, e.g. "mon-fri 09:00-17:00 America/New_York"')
-    AGENT_SESSION_IDLE_MINUTES: int | None = Field(None, ge=1, description="a whole number of minutes, e.g. 60")
-    AGENT_SESSION_MAX_HOURS: int | None = Field(None, ge=1, description="a whole number of hours, e.g. 12")
-    STRIPE_SECRET_KEY: str | None = Field(None, description="a secret key (sk_...)")
-    STRIPE_WEBHOOK_SECRET: str | None = Field(None, description="a signing secret (whsec_...)")
-    STRIPE_API_BASE: Url | None = Field(None, description="a URL")
-    STRIPE_TIMEOUT_SECONDS: float | None = Field(None, gt=0, description="a number of seconds above 0, e.g. 10")
-    STRIPE_MAX_NETWORK_RETRIES: int | None = Field(None, ge=0, description="a whole number, e.g. 2")
-    GATEWAY_URL: Url | None = Field(None, description="a URL, e.g. http://127.0.0.1:8000")
-    PAY_LINK_TTL_HOURS: int | None = Field(None, ge=1, description="a whole number of hours, e.g. 24")
-    AUTOPAY_RETRY_BUSINESS_DAYS: int | None = Field(None, ge=0, description="a whole number of days, e.g. 3")
-    SMTP_TIMEOUT_SECONDS: float | None = Field(None, gt=0, description="a number of seconds above 0, e.g. 15")
-    EMAIL_FROM: str | None = Field(None, description="an email address")
-    COLLECTOR_ADDRESS: str | None = Field(None, description='address lines separated by ";"')
-    DEMO_MAILBOX: bool | None = Field(None, description="1 or 0 (true/false, yes/no, on/off)")
+    name: str
+    form: str = "a text"
+    # Never echoed in an error: it may hold a password or a key.
+    secret: bool = False
+    # May come from the file NAME_FILE names (a secret store's mount), so it need not sit in a command line or in the
+    # environment of every process; read as text, unchecked.
+    from_file: bool = False
+    # pydantic's checks beyond the type: bounds (ge, gt) and validators (_rate, _url).
+    bounds: Mapping[str, float] = field(default_factory=dict)
+    checks: tuple[AfterValidator, ...] = ()
+    # How a checked value becomes the setting's (a URL loses its trailing "/", a list is split); stripped by default.
+    clean: Callable[[Any], Any] | None = None
 
 
-def read_environment(env: Mapping[str, str] | None = None) -> Environment:
-    """The checked environment (pydantic-settings reads the process's, unless `env` is given), or SettingsError
-    naming every wrong variable and its expected form."""
-    shown_env = os.environ if env is None else env
-    try:
-        if env is None:
-            return Environment()
-        return Environment.model_validate({name: value for name, value in env.items()
-                                           if name in Environment.model_fields and value.strip()})
-    except ValidationError as error:
-        problems = []
-        for problem in error.errors():
-            name = str(problem["loc"][0])
-            expected = Environment.model_fields[name].description
-            shown = "(not shown: it may hold a secret)" if name in _SECRET_VARIABLES else repr(shown_env.get(name))
-            problems.append(f"{name} must be {expected}; it is {shown}")
-        raise SettingsError("Settle cannot start: " + "; ".join(problems)) from None
+def setting(default: Any = MISSING, *, env: str, form: str = "a text", factory: Callable[[], Any] | Any = MISSING,
+            secret: bool = False, from_file: bool = False, checks: tuple[AfterValidator, ...] = (),
+            clean: Callable[[Any], Any] | None = None, **bounds: float) -> Any:
+    """A field of `Settings` read from the environment variable `env` (unset or empty: the default)."""
+    variable = Variable(env, form, secret, from_file, bounds, checks, clean)
+    return field(default=default, default_factory=factory, metadata={"variable": variable})
 
 
-def check_environment() -> Environment:
-    """`.env` loaded, then every variable checked: what a process calls first, so a wrong value stops it at once."""
-    load_dotenv(PROJECT_ROOT / ".env", override=False)
-    return read_environment()
+def _strip_slash(value: str) -> str:
+    return value.strip().rstrip("/")
 
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
 
 
+# The checks and forms several settings share.
+URL, RATE = (AfterValidator(_url),), (AfterValidator(_rate),)
+WHOLE, POSITIVE_WHOLE, SECONDS = {"ge": 0}, {"ge": 1}, {"gt": 0}
+SWITCH = "1 or 0 (true/false, yes/no, on/off)"
+
+
 @dataclass(frozen=True)
 class Settings:
+    """What the code reads. Each field names its environment variable (`setting(env=...)`); tests build it directly."""
+
     # "embedded" (the demo `make run` starts: demo-only routes on, the REST channel open to loopback clients) or
     # "production" (the default: no demo routes, the REST channel only with REST_API_TOKEN). README "Security".
-    mode: str = PRODUCTION
+    mode: str = setting(PRODUCTION, env="SETTLE_MODE", form='"embedded" or "production"', clean=_mode)
     # The REST channel's bearer token (an integration API). In production mode the channel is off without one.
-    rest_api_token: str = ""
+    rest_api_token: str = setting("", env="REST_API_TOKEN", from_file=True)
     # Rate limits (bot/gateway/rate_limit.py), in the `limits` notation "N/second|minute|hour|day": every request
     # per client IP, the messages of one conversation, and identity checks per account (bot/identity.py). Kept in
     # memory, or in Redis with REDIS_URL.
-    rate_limit_per_ip: str = "600/minute"
-    rate_limit_per_conversation: str = "30/minute"
-    rate_limit_verification: str = "10/hour"
-    database_url: str = field(default_factory=_default_database_url)
-    rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: str = ""
+    rate_limit_per_ip: str = setting("600/minute", env="RATE_LIMIT_PER_IP", checks=RATE,
+                                     form='a rate "N/second|minute|hour|day", e.g. 600/minute')
+    rate_limit_per_conversation: str = setting("30/minute", env="RATE_LIMIT_PER_CONVERSATION", checks=RATE,
+                                               form='a rate "N/unit", e.g. 30/minute')
+    rate_limit_verification: str = setting("10/hour", env="RATE_LIMIT_VERIFICATION", checks=RATE,
+                                           form='a rate "N/unit", e.g. 10/hour')
+    database_url: str = setting(env="DATABASE_URL", factory=_default_database_url, secret=True, checks=URL,
+                                form="a database URL, e.g. postgresql://user@host/settle")
+    rasa_url: str = setting("http://127.0.0.1:5005", env="RASA_URL", checks=URL, clean=_strip_slash,
+                            form="a URL, e.g. http://127.0.0.1:5005")
+    rasa_token: str = setting("", env="RASA_TOKEN", from_file=True)
     # Several Rasa instances (RASA_URLS, comma-separated): each conversation is pinned to one by a hash ring
     # (bot/gateway/rasa_router.py). Empty: just rasa_url.
-    rasa_urls: tuple[str, ...] = ()
+    rasa_urls: tuple[str, ...] = setting((), env="RASA_URLS", form="comma-separated URLs", clean=_split)
     # How long one turn may keep failing over between instances before the debtor hears "having trouble".
-    rasa_retry_seconds: float = 45.0
+    rasa_retry_seconds: float = setting(45.0, env="RASA_RETRY_SECONDS", form="a number of seconds above 0, e.g. 45",
+                                        **SECONDS)
     # Redis (production): the live hub across gateway workers and the per-conversation lock of the channels.
     # Empty: both stay in the process (one gateway worker).
-    redis_url: str = ""
+    redis_url: str = setting("", env="REDIS_URL", secret=True, checks=URL, form="a Redis URL, e.g. redis://127.0.0.1:6379/0")
     # Neutral name used before verification (DISC-3): never the creditor's name.
-    business_name: str = "Settle Services"
-    support_contact: str = "support@example.com"
-    lockout_failures: int = 3
-    lockout_hours: int = 24
-    # Web widget: HMAC key for session tokens (empty: a random key per process), how long a token lives after the
-    # widget was last connected, and which sites may embed it ("*": any).
-    widget_secret: str = ""
-    widget_token_ttl_minutes: int = 60
-    widget_origins: tuple[str, ...] = ("*",)
+    business_name: str = setting("Settle Services", env="BUSINESS_NAME", form="a name")
+    support_contact: str = setting("support@example.com", env="SUPPORT_CONTACT", form="an address or number")
+    lockout_failures: int = setting(3, env="ID_LOCKOUT_FAILURES", form="a whole number of at least 1, e.g. 3",
+                                    **POSITIVE_WHOLE)
+    lockout_hours: int = setting(24, env="ID_LOCKOUT_HOURS", form="a whole number of hours, e.g. 24", **POSITIVE_WHOLE)
+    # Web widget: HMAC key for session tokens (from_env keeps a random one in var/widget_secret when unset), how long
+    # a token lives after the widget was last connected, and which sites may embed it ("*": any).
+    widget_secret: str = setting("", env="WIDGET_SECRET", secret=True, form="a random string")
+    widget_token_ttl_minutes: int = setting(60, env="WIDGET_TOKEN_TTL_MINUTES",
+                                            form="a whole number of minutes, e.g. 60", **POSITIVE_WHOLE)
+    widget_origins: tuple[str, ...] = setting(("*",), env="WIDGET_ORIGINS", form='"*" or comma-separated origins',
+                                              clean=lambda value: _split(value) or ("*",))
     # After this long without a message a conversation starts a new session and the debtor verifies again (ID-1).
-    session_idle_minutes: int = 60
+    session_idle_minutes: int = setting(60, env="SESSION_IDLE_MINUTES", form="a whole number of minutes, e.g. 60",
+                                        **POSITIVE_WHOLE)
     # SMS (bot/sms.py). Twilio is used only when all three keys are set; otherwise texts stay in the local outbox
     # that the demo phone (/phone) shows. PUBLIC_BASE_URL is the gateway's address as Twilio sees it: webhook
     # signatures are checked against it, and status callbacks go to it. TWILIO_API_URL points the SDK elsewhere
     # (a local stand-in in tests).
-    twilio_account_sid: str = ""
-    twilio_auth_token: str = ""
-    twilio_from_number: str = ""
-    public_base_url: str = ""
-    twilio_api_url: str = ""
-    twilio_timeout_seconds: float = 10.0
-    sms_send_attempts: int = 3
-    sms_retry_backoff_seconds: float = 0.5
-    sms_max_segments: int = 10  # per message; longer replies go as several messages split on word boundaries
-    demo_phone: bool = True  # /phone, only ever when Twilio is not configured
+    twilio_account_sid: str = setting("", env="TWILIO_ACCOUNT_SID", form="an account SID (AC...)")
+    twilio_auth_token: str = setting("", env="TWILIO_AUTH_TOKEN", secret=True, form="the auth token")
+    twilio_from_number: str = setting("", env="TWILIO_FROM_NUMBER", form="a phone number, e.g. +15005550006")
+    public_base_url: str = setting("", env="PUBLIC_BASE_URL", checks=URL, clean=_strip_slash,
+                                   form="a URL, e.g. https://settle.example.com")
+    twilio_api_url: str = setting("", env="TWILIO_API_URL", checks=URL, clean=_strip_slash, form="a URL")
+    twilio_timeout_seconds: float = setting(10.0, env="TWILIO_TIMEOUT_SECONDS",
+                                            form="a number of seconds above 0, e.g. 10", **SECONDS)
+    sms_send_attempts: int = setting(3, env="SMS_SEND_ATTEMPTS", form="a whole number of at least 1, e.g. 3",
+                                     **POSITIVE_WHOLE)
+    sms_retry_backoff_seconds: float = setting(0.5, env="SMS_RETRY_BACKOFF_SECONDS",
+                                               form="a number of seconds, e.g. 0.5", **WHOLE)
+    # Per message; longer replies go as several messages split on word boundaries.
+    sms_max_segments: int = setting(10, env="SMS_MAX_SEGMENTS", form="a whole number of at least 1, e.g. 10",
+                                    **POSITIVE_WHOLE)
+    demo_phone: bool = setting(True, env="DEMO_PHONE", form=SWITCH)  # /phone, only ever when Twilio is not configured
     # Reminders (bot/reminders.py): installments due within this many days get a reminder.
-    reminder_days_ahead: int = 3
+    reminder_days_ahead: int = setting(3, env="REMINDER_DAYS_AHEAD", form="a whole number of days, e.g. 3", **WHOLE)
     # Agent console (bot/agents/): when people are there to pick up a handoff, e.g. "mon-fri 09:00-17:00
     # America/New_York" (empty: always; outside the hours the bot offers callback times, HO-1), and how long a
     # console sign-in lasts idle and at most.
-    agent_hours: str = ""
-    agent_session_idle_minutes: int = 60
-    agent_session_max_hours: int = 12
+    agent_hours: str = setting("", env="AGENT_HOURS", form='hours, e.g. "mon-fri 09:00-17:00 America/New_York"')
+    agent_session_idle_minutes: int = setting(60, env="AGENT_SESSION_IDLE_MINUTES",
+                                              form="a whole number of minutes, e.g. 60", **POSITIVE_WHOLE)
+    agent_session_max_hours: int = setting(12, env="AGENT_SESSION_MAX_HOURS", form="a whole number of hours, e.g. 12",
+                                           **POSITIVE_WHOLE)
     # Payments (bot/payments/). With no STRIPE_SECRET_KEY, the local Stripe stand-in (stripe_standin/, started by
     # `run`) takes Stripe's place at STRIPE_API_BASE, and the webhook secret is a local one kept in var/.
-    stripe_secret_key: str = ""
-    stripe_webhook_secret: str = ""
-    stripe_api_base: str = ""  # empty: Stripe itself with a key, the stand-in's default address without one
-    stripe_timeout_seconds: float = 10.0
-    stripe_max_network_retries: int = 2  # the SDK retries 5xx, 409 and timeouts with the same idempotency key
-    gateway_url: str = "http://127.0.0.1:8000"  # where pay links point when PUBLIC_BASE_URL is not set
-    pay_link_ttl_hours: int = 24
-    autopay_retry_business_days: int = 3
+    stripe_secret_key: str = setting("", env="STRIPE_SECRET_KEY", secret=True, form="a secret key (sk_...)")
+    stripe_webhook_secret: str = setting("", env="STRIPE_WEBHOOK_SECRET", secret=True,
+                                         form="a signing secret (whsec_...)")
+    # Empty: Stripe itself with a key, the stand-in's default address without one.
+    stripe_api_base: str = setting("", env="STRIPE_API_BASE", checks=URL, clean=_strip_slash, form="a URL")
+    stripe_timeout_seconds: float = setting(10.0, env="STRIPE_TIMEOUT_SECONDS",
+                                            form="a number of seconds above 0, e.g. 10", **SECONDS)
+    # The SDK retries 5xx, 409 and timeouts with the same idempotency key.
+    stripe_max_network_retries: int = setting(2, env="STRIPE_MAX_NETWORK_RETRIES", form="a whole number, e.g. 2",
+                                              **WHOLE)
+    # Where pay links point when PUBLIC_BASE_URL is not set.
+    gateway_url: str = setting("http://127.0.0.1:8000", env="GATEWAY_URL", checks=URL, clean=_strip_slash,
+                               form="a URL, e.g. http://127.0.0.1:8000")
+    pay_link_ttl_hours: int = setting(24, env="PAY_LINK_TTL_HOURS", form="a whole number of hours, e.g. 24",
+                                      **POSITIVE_WHOLE)
+    autopay_retry_business_days: int = setting(3, env="AUTOPAY_RETRY_BUSINESS_DAYS",
+                                               form="a whole number of days, e.g. 3", **WHOLE)
     # Email (bot/mail/). SMTP_URL: smtp://user:pass@host:587 (STARTTLS, required off loopback) or smtps://host:465
     # (implicit TLS). Empty: email stays queued, undelivered, and says so; `make run` points it at its local server.
-    smtp_url: str = ""
-    smtp_timeout_seconds: float = 15.0
-    email_from: str = "notices@settle.test"  # the sender, and the address replies (STOP) come back to
+    smtp_url: str = setting("", env="SMTP_URL", from_file=True)
+    smtp_timeout_seconds: float = setting(15.0, env="SMTP_TIMEOUT_SECONDS", form="a number of seconds above 0, e.g. 15",
+                                          **SECONDS)
+    # The sender, and the address replies (STOP) come back to.
+    email_from: str = setting("notices@settle.test", env="EMAIL_FROM", form="an email address")
     # Signs the opt-out links; from_env keeps a random one in var/email_link_secret when EMAIL_LINK_SECRET is unset.
-    email_link_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    demo_mailbox: bool = True  # /mailbox, the local server's mail: embedded mode only
+    email_link_secret: str = setting(env="EMAIL_LINK_SECRET", from_file=True,
+                                     factory=lambda: secrets.token_urlsafe(32))
+    demo_mailbox: bool = setting(True, env="DEMO_MAILBOX", form=SWITCH)  # /mailbox, the local mail: embedded only
     # The mail provider's webhook signing key (Mailgun's "HTTP webhook signing key"): POST /webhooks/email/mailgun
     # (delivered, bounced, complained) and .../mailgun/inbound (replies) accept only events signed with it. Empty in
     # production: both answer 503. The embedded default keeps a random one in var/email_webhook_secret, which the
     # local mail server signs the replies it forwards with.
-    email_webhook_secret: str = ""
+    email_webhook_secret: str = setting("", env="EMAIL_WEBHOOK_SECRET", from_file=True)
     # /metrics (bot/gateway/ops_routes.py): with a token, only for `Authorization: Bearer <token>`; empty: open.
-    metrics_token: str = ""
+    metrics_token: str = setting("", env="METRICS_TOKEN", from_file=True)
     # DISC-5: the mailing address the validation notice gives for disputes and requests (1006.34(c)(1)), lines
     # separated by ";". The default is the demo's made-up address; production sets its own.
-    collector_address: str = "PO Box 1000; Springfield, IL 62701"
+    collector_address: str = setting("PO Box 1000; Springfield, IL 62701", env="COLLECTOR_ADDRESS",
+                                     form='address lines separated by ";"')
 
     @property
     def embedded(self) -> bool:
@@ -280,65 +266,75 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        e = check_environment()
-        env = os.environ
+        """Every setting from the checked environment (and NAME_FILE for secrets that may come from a file); unset or
+        empty ones keep their defaults."""
+        checked, env = check_environment(), os.environ
+        values: dict[str, Any] = {}
+        for name, variable in _variables().items():
+            raw = _secret_setting(env, variable.name) if variable.from_file else getattr(checked, variable.name)
+            if isinstance(raw, str):
+                raw = raw.strip()
+            if raw is None or raw == "":
+                continue
+            values[name] = variable.clean(raw) if variable.clean else raw
+        # Secrets Settle keeps itself in var/ when none is given, so that what was signed with them survives a restart.
+        values.setdefault("widget_secret", persisted_secret(PROJECT_ROOT / "var" / "widget_secret"))
+        values.setdefault("email_link_secret", persisted_secret(PROJECT_ROOT / "var" / "email_link_secret"))
+        if "stripe_secret_key" not in values:  # the local stand-in's webhooks
+            values.setdefault("stripe_webhook_secret",
+                              "whsec_" + persisted_secret(PROJECT_ROOT / "var" / "stripe_standin_webhook_secret"))
+        if values.get("mode") == EMBEDDED:  # the local mail server signs the replies it forwards with it
+            values.setdefault("email_webhook_secret", persisted_secret(PROJECT_ROOT / "var" / "email_webhook_secret"))
+        return cls(**values)
 
-        def given(value: object, default: object) -> object:
-            return default if value is None else value
 
-        return cls(
-            database_url=e.DATABASE_URL or _default_database_url(),
-            rasa_url=given(e.RASA_URL, cls.rasa_url).rstrip("/"),
-            mode=_mode(e.SETTLE_MODE),
-            rest_api_token=_secret_setting(env, "REST_API_TOKEN"),
-            rate_limit_per_ip=given(e.RATE_LIMIT_PER_IP, cls.rate_limit_per_ip).strip(),
-            rate_limit_per_conversation=given(e.RATE_LIMIT_PER_CONVERSATION, cls.rate_limit_per_conversation).strip(),
-            rate_limit_verification=given(e.RATE_LIMIT_VERIFICATION, cls.rate_limit_verification).strip(),
-            rasa_token=_secret_setting(env, "RASA_TOKEN"),
-            rasa_urls=_split(e.RASA_URLS or ""),
-            rasa_retry_seconds=given(e.RASA_RETRY_SECONDS, cls.rasa_retry_seconds),
-            redis_url=(e.REDIS_URL or "").strip(),
-            business_name=given(e.BUSINESS_NAME, cls.business_name),
-            support_contact=given(e.SUPPORT_CONTACT, cls.support_contact),
-            lockout_failures=given(e.ID_LOCKOUT_FAILURES, cls.lockout_failures),
-            lockout_hours=given(e.ID_LOCKOUT_HOURS, cls.lockout_hours),
-            widget_secret=e.WIDGET_SECRET or persisted_secret(PROJECT_ROOT / "var" / "widget_secret"),
-            widget_token_ttl_minutes=given(e.WIDGET_TOKEN_TTL_MINUTES, cls.widget_token_ttl_minutes),
-            widget_origins=_split(e.WIDGET_ORIGINS or "*") or ("*",),
-            session_idle_minutes=given(e.SESSION_IDLE_MINUTES, cls.session_idle_minutes),
-            twilio_account_sid=e.TWILIO_ACCOUNT_SID or "",
-            twilio_auth_token=e.TWILIO_AUTH_TOKEN or "",
-            twilio_from_number=e.TWILIO_FROM_NUMBER or "",
-            public_base_url=(e.PUBLIC_BASE_URL or "").rstrip("/"),
-            twilio_api_url=(e.TWILIO_API_URL or "").rstrip("/"),
-            twilio_timeout_seconds=given(e.TWILIO_TIMEOUT_SECONDS, cls.twilio_timeout_seconds),
-            sms_send_attempts=given(e.SMS_SEND_ATTEMPTS, cls.sms_send_attempts),
-            sms_retry_backoff_seconds=given(e.SMS_RETRY_BACKOFF_SECONDS, cls.sms_retry_backoff_seconds),
-            sms_max_segments=given(e.SMS_MAX_SEGMENTS, cls.sms_max_segments),
-            demo_phone=given(e.DEMO_PHONE, True),
-            reminder_days_ahead=given(e.REMINDER_DAYS_AHEAD, cls.reminder_days_ahead),
-            agent_hours=(e.AGENT_HOURS or "").strip(),
-            agent_session_idle_minutes=given(e.AGENT_SESSION_IDLE_MINUTES, cls.agent_session_idle_minutes),
-            agent_session_max_hours=given(e.AGENT_SESSION_MAX_HOURS, cls.agent_session_max_hours),
-            stripe_secret_key=(e.STRIPE_SECRET_KEY or "").strip(),
-            stripe_webhook_secret=(e.STRIPE_WEBHOOK_SECRET or "").strip() or (
-                "" if (e.STRIPE_SECRET_KEY or "").strip()
-                else "whsec_" + persisted_secret(PROJECT_ROOT / "var" / "stripe_standin_webhook_secret")),
-            stripe_api_base=(e.STRIPE_API_BASE or "").rstrip("/"),
-            stripe_timeout_seconds=given(e.STRIPE_TIMEOUT_SECONDS, cls.stripe_timeout_seconds),
-            stripe_max_network_retries=given(e.STRIPE_MAX_NETWORK_RETRIES, cls.stripe_max_network_retries),
-            gateway_url=given(e.GATEWAY_URL, cls.gateway_url).rstrip("/"),
-            pay_link_ttl_hours=given(e.PAY_LINK_TTL_HOURS, cls.pay_link_ttl_hours),
-            autopay_retry_business_days=given(e.AUTOPAY_RETRY_BUSINESS_DAYS, cls.autopay_retry_business_days),
-            smtp_url=_secret_setting(env, "SMTP_URL"),
-            smtp_timeout_seconds=given(e.SMTP_TIMEOUT_SECONDS, cls.smtp_timeout_seconds),
-            email_from=(e.EMAIL_FROM or "").strip() or cls.email_from,
-            collector_address=(e.COLLECTOR_ADDRESS or "").strip() or cls.collector_address,
-            email_link_secret=_secret_setting(env, "EMAIL_LINK_SECRET")
-            or persisted_secret(PROJECT_ROOT / "var" / "email_link_secret"),
-            email_webhook_secret=_secret_setting(env, "EMAIL_WEBHOOK_SECRET") or (
-                persisted_secret(PROJECT_ROOT / "var" / "email_webhook_secret")
-                if _mode(e.SETTLE_MODE) == EMBEDDED else ""),
-            demo_mailbox=given(e.DEMO_MAILBOX, True),
-            metrics_token=_secret_setting(env, "METRICS_TOKEN"),
-        )
+def _variables() -> dict[str, Variable]:
+    """Each setting's field name and variable, in declaration order."""
+    return {each.name: each.metadata["variable"] for each in fields(Settings) if "variable" in each.metadata}
+
+
+class _EnvironmentBase(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True, case_sensitive=True)
+
+
+def _environment_model() -> type[BaseSettings]:
+    """The variables Settle reads and checks (those that may come from a file are read as text by `_secret_setting`),
+    each with the type of its setting (a list is one comma-separated text) and its form as the description."""
+    hints = get_type_hints(Settings)
+    checked: dict[str, Any] = {}
+    for name, variable in _variables().items():
+        if variable.from_file:
+            continue
+        kind = hints[name] if hints[name] in (int, float, bool) else str
+        checked_kind = Annotated[kind, *variable.checks] if variable.checks else kind
+        checked[variable.name] = (checked_kind | None, Field(None, description=variable.form, **variable.bounds))
+    return create_model("Environment", __base__=_EnvironmentBase, **checked)
+
+
+Environment = _environment_model()
+_SECRET_VARIABLES = frozenset(variable.name for variable in _variables().values() if variable.secret)
+
+
+def read_environment(env: Mapping[str, str] | None = None) -> BaseSettings:
+    """The checked environment (pydantic-settings reads the process's, unless `env` is given), or SettingsError
+    naming every wrong variable and its expected form."""
+    shown_env = os.environ if env is None else env
+    try:
+        if env is None:
+            return Environment()
+        return Environment.model_validate({name: value for name, value in env.items()
+                                           if name in Environment.model_fields and value.strip()})
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors():
+            name = str(problem["loc"][0])
+            expected = Environment.model_fields[name].description
+            shown = "(not shown: it may hold a secret)" if name in _SECRET_VARIABLES else repr(shown_env.get(name))
+            problems.append(f"{name} must be {expected}; it is {shown}")
+        raise SettingsError("Settle cannot start: " + "; ".join(problems)) from None
+
+
+def check_environment() -> BaseSettings:
+    """`.env` loaded, then every variable checked: what a process calls first, so a wrong value stops it at once."""
+    load_dotenv(PROJECT_ROOT / ".env", override=False)
+    return read_environment()

@@ -4,6 +4,7 @@ form it needs, never a traceback, and never the value of a secret."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,26 @@ def test_every_rate_the_rate_limiter_reads_is_accepted():
     pattern "N/unit" -> '100/5 minutes' and '10 per hour' were refused."""
     for rate in ("600/minute", "100/5 minutes", "10 per hour", "10/month"):
         assert read_environment({"RATE_LIMIT_PER_IP": rate}).RATE_LIMIT_PER_IP == rate
+
+
+def test_every_setting_is_documented_in_env_example_and_checked_by_its_declared_form():
+    """Each setting names its variable once, on its field (bot/config.py `setting`): `.env.example` documents every
+    one (with NAME_FILE where a secret may come from a file), and a value just past a bound is refused with the
+    field's form. Mutations tried: SESSION_IDLE_MINUTES removed from .env.example; the bounds not passed to
+    `Environment`; the validators not passed -> each fails."""
+    from bot.config import Environment, _variables
+
+    documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.MULTILINE))
+    variables = _variables().values()
+    assert {variable.name for variable in variables} <= documented
+    assert {variable.name + "_FILE" for variable in variables if variable.from_file} <= documented
+    for variable in variables:
+        if not variable.from_file:
+            assert Environment.model_fields[variable.name].description == variable.form
+            # Just past the bound (1 below "ge", the bound itself for "gt"), or a text no URL or rate reads as one.
+            wrong = [str(limit - 1) for limit in [variable.bounds.get("ge")] if limit is not None]
+            wrong += [str(limit) for limit in [variable.bounds.get("gt")] if limit is not None]
+            wrong += ["-5 of them"] if variable.checks else []
+            for value in wrong:
+                with pytest.raises(SettingsError, match=f"{variable.name} must be {re.escape(variable.form)}"):
+                    read_environment({variable.name: value})
