@@ -252,6 +252,18 @@ def test_an_empty_text_gets_the_helpful_prompt(gateway, twilio):
     assert rasa.asked == [] and [m["body"] for m in twilio.messages] == [EMPTY_MESSAGE_REPLY]
 
 
+def test_empty_texts_in_a_row_get_the_prompt_each_time_and_queue_no_person(gateway, db_url, twilio):
+    """HO-1 hands a conversation to a person after two replies it did not understand; an empty text is not one (a
+    pocket dial, a blank MMS). Mutation tried: the empty prompt worded as the NLU fallback -> the second empty text
+    queued a person ("Sorry, I'm still not getting it...")."""
+    client, rasa = gateway()
+    phone = Phone(client)
+    phone.text("")
+    phone.text("   ")
+    assert rasa.asked == [] and [m["body"] for m in twilio.messages] == [EMPTY_MESSAGE_REPLY, EMPTY_MESSAGE_REPLY]
+    assert "handoff_requested" not in _audit_kinds(db_url)
+
+
 def test_a_picture_alone_gets_told_pictures_cannot_be_read_and_its_url_is_not_kept(gateway, db_url, twilio):
     client, _ = gateway()
     Phone(client).text("", NumMedia="1", MediaContentType0="image/jpeg",

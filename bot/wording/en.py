@@ -26,8 +26,10 @@ TEXTS: dict[str, str] = {
     "crisis_line": ("If you're thinking about harming yourself, please call or text 988 (Suicide & Crisis Lifeline) "
                     "now."),
     # The inbound gate's own answers (bot/gateway/pipeline.py). DISC-3: said to anyone, so they name no debt.
-    "empty_message_reply": ("Sorry, I didn't catch that. Tell me in a few words what you need, or say 'talk to a "
-                            "person'."),
+    # Not the NLU fallback's words: an empty message is not one the bot misunderstood, so two in a row queue no
+    # person (HO-1's repeated fallback, bot/agents/escalation.after_fallbacks).
+    "empty_message_reply": ("Your message came through empty. Tell me in a few words what you need, or say 'talk "
+                            "to a person'."),
     "unavailable_reply": ("Sorry, I'm having trouble right now. Your message is saved. "
                           "Please try again in a few minutes, or say 'talk to a person'."),
     # DISC-5: the validation notice in two sentences (the message's text; the document carries the whole notice).

@@ -27,7 +27,7 @@ TEXTS: dict[str, str] = {
     # VUL-2: 988 in Spanish: call and press 2, or text AYUDA to 988 (988 Lifeline en español).
     "crisis_line": ("Si está pensando en hacerse daño, llame al 988 y oprima 2 para hablar en español, o mande la "
                     "palabra AYUDA por texto al 988 (Lifeline en español). Es gratis y a toda hora."),
-    "empty_message_reply": ("Perdón, no le entendí. Dígame en pocas palabras qué necesita, o escriba 'hablar con "
+    "empty_message_reply": ("Su mensaje llegó vacío. Dígame en pocas palabras qué necesita, o escriba 'hablar con "
                             "una persona'."),
     "unavailable_reply": ("Perdón, tenemos un problema en este momento. Guardamos su mensaje. Intente otra vez en "
                           "unos minutos, o escriba 'hablar con una persona'."),
