@@ -106,6 +106,9 @@ def test_the_pages_around_a_spanish_debtors_pay_link_are_in_spanish(pay_env):
     left = httpx.get(f"{url}?cancelled=1", timeout=30).text
     assert '<html lang="es">' in left and "No se hizo ningún pago" in left and "Volver a pagar" in left
     session_id = pay_env.checkout(url)
+    # The line item Stripe's page heads with, in Spanish too (it was "Settle Services payment").
+    page = httpx.get(pay_env.follow(url).headers["location"], timeout=30).text
+    assert "Pago a Settle Services" in page and "Settle Services payment" not in page
     pay_env.pay(session_id)
     done = httpx.get(f"{pay_env.gateway.url}/pay/done?session_id={session_id}", timeout=30).text
     assert "Recibimos su pago de <strong>$50.00</strong>. Número de recibo: <strong>" in done

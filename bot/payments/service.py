@@ -461,14 +461,15 @@ def _checkout_params(session: Session, link: PayLink, token: str, settings: Sett
         "mode": "payment",
         "line_items": [{"quantity": 1, "price_data": {
             "currency": link.currency.lower(), "unit_amount": link.amount_cents,
-            # A neutral name (DISC-3): the page may be seen by whoever holds the phone.
-            "product_data": {"name": f"{settings.business_name} payment"}}}],
+            "product_data": {"name": wording.say("checkout_item", speaks, business=settings.business_name)}}}],
         "success_url": f"{base}/pay/done?session_id={{CHECKOUT_SESSION_ID}}",
         "cancel_url": f"{base}/pay/{token}?cancelled=1",
         "client_reference_id": link.id,
         "expires_at": int(link.checkout_expires_at.timestamp()),
         "metadata": metadata,
-        "payment_intent_data": {"metadata": metadata, "description": f"{settings.business_name} payment"},
+        # The description is for the collector's own Stripe dashboard: in English.
+        "payment_intent_data": {"metadata": metadata,
+                                "description": wording.say("checkout_item", business=settings.business_name)},
         "payment_method_types": ["card"],
         # Stripe's own page in the debtor's language; not known yet: the browser's ("auto").
         "locale": checkout_locale(speaks),

@@ -407,6 +407,8 @@ TEXTS: dict[str, str] = {
     "autopay_prefix": "If you choose to have later payments taken from this card: ",
     "pay_page_invalid": "This payment link isn't valid. Say 'pay now' in the chat to get a new one.",
     "pay_page_done_receipt": "This payment is already done. Thank you. Your receipt is in the chat.",
+    # The Checkout line item's name, which heads Stripe's page: neutral (DISC-3), whoever holds the phone may see it.
+    "checkout_item": "{business} payment",
     "pay_page_done": "This payment is already done. Thank you.",
     "pay_page_replaced": ("This link was replaced by a newer one. Please use the latest link, or say 'pay now' in the "
                           "chat to get a new one."),

@@ -393,6 +393,7 @@ TEXTS: dict[str, str] = {
     "autopay_prefix": "Si elige que los otros pagos se cobren a esta tarjeta: ",
     "pay_page_invalid": "Este enlace de pago no sirve. Escriba 'pagar ahora' en el chat para recibir uno nuevo.",
     "pay_page_done_receipt": "Este pago ya está hecho. Gracias. Su recibo está en el chat.",
+    "checkout_item": "Pago a {business}",
     "pay_page_done": "Este pago ya está hecho. Gracias.",
     "pay_page_replaced": ("Este enlace se cambió por uno más nuevo. Use el último enlace, o escriba 'pagar ahora' en "
                           "el chat para recibir uno nuevo."),
