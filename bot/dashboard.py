@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import campaigns, feedback, segments
-from bot.db.models import HANDED_OVER, Account, Campaign, LedgerEntry, ScheduledMessage
+from bot.db.models import HANDED_OVER, Account, Campaign, Conversation, LedgerEntry, ScheduledMessage
 from bot.money import format_cents
 from bot.records import kpi
 from bot.records.export import csv_cell
@@ -145,6 +145,16 @@ def _debtors(session: Session, account_ids: Collection[str]) -> set[str]:
     return set(session.scalars(select(Account.debtor_id).where(Account.id.in_(list(account_ids)))))
 
 
+# The debtor channels' rows come first, in this order, even when empty; any other channel conversations came on (the
+# REST integration API) follows, so the rows always add up to the whole.
+MAIN_CHANNELS = ("web", "sms", "email")
+
+
+def _channels(session: Session) -> list[str]:
+    present = set(session.scalars(select(Conversation.channel).distinct()))
+    return [*MAIN_CHANNELS, *sorted(present - set(MAIN_CHANNELS))]
+
+
 def compute(session: Session, start: date, end: date, book: segments.SegmentBook | None = None,
             now: datetime | None = None) -> Dashboard:
     """Every figure for start <= day < end: overall, then by segment, campaign and channel."""
@@ -164,7 +174,7 @@ def compute(session: Session, start: date, end: date, book: segments.SegmentBook
         board.groups.append(Group("campaign", campaign.name, kpi.compute(
             session, start, end, debtor_ids=_debtors(session, ids)),
             campaigns.messages_sent(session, campaign.id, lo, hi)))
-    for channel in ("web", "sms", "email"):
+    for channel in _channels(session):
         board.groups.append(Group("channel", channel, kpi.compute(session, start, end, channel=channel),
                                   _messages_sent(session, lo, hi, channel=channel)))
     return board

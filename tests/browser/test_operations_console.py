@@ -97,6 +97,10 @@ def test_an_operator_loads_a_portfolio_segments_it_runs_campaigns_and_watches_th
 
     page.get_by_role("link", name="Dashboard").click()
     expect(page.locator("#fig-sent")).to_have_text("0")
+    # Each headline figure says on the page what it counts (the exploratory pass read "Messages sent 1" as wrong
+    # after hundreds of chat replies: it counts messages the bot started).
+    expect(page.locator("#definition-messages_sent")).to_contain_text("Bot-initiated messages (reminders, notices")
+    expect(page.locator("#definition-recovered")).to_contain_text("Dollars applied to accounts in the range")
     expect(page.locator("#fig-feedback")).to_have_text("no feedback yet")
     page.get_by_role("link", name="Portfolio and segments").click()
 
