@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -141,7 +142,14 @@ class ImportResult:
 
 def _debtor_key(first_name: str, last_name: str, dob: date, ssn_last4: str) -> tuple[str, str, date, str]:
     # Compared in Python, not SQL: lower() differs between SQLite (ASCII only) and PostgreSQL.
-    return (first_name.strip().casefold(), last_name.strip().casefold(), dob, ssn_last4)
+    return (_name_key(first_name), _name_key(last_name), dob, ssn_last4)
+
+
+def _name_key(name: str) -> str:
+    """A name as a person is recognised by: letter case, accents and spacing aside ("Tomas" is "Tomás": a
+    creditor's file often drops accents, and a new debtor would take the account away from its conversations)."""
+    letters = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join("".join(c for c in letters if not unicodedata.combining(c)).split())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -243,6 +243,20 @@ def test_same_person_in_any_letter_case_is_one_debtor_with_the_latest_contact_de
         assert len(debtor.accounts) == 2
 
 
+def test_a_name_written_without_its_accents_or_with_extra_spaces_is_the_same_person(engine, tmp_path):
+    """The exploratory pass re-imported SET-100015 with "Tomas" for "Tomás": a new debtor got the account and the old
+    one kept its conversations. Mutation tried: the key folding case only -> a second debtor, the account moved."""
+    import_accounts(engine, DEMO)
+    before = account(engine, "SET-100015").debtor_id
+    again = "SET-100015,TOMAS,  Herrera ,1976-03-22,4455,87102,+15555550115,,America/Denver,Contoso Card Services,10.00"
+
+    result = import_accounts(engine, write(tmp_path, HEADER, again))
+
+    assert result.debtors_created == 0 and count(engine, Debtor) == 29
+    assert account(engine, "SET-100015").debtor_id == before
+    assert account(engine, "SET-100015").debtor.first_name == "Tomás"  # as first seen
+
+
 def test_contact_details_change_on_a_later_import(engine, tmp_path):
     import_accounts(engine, DEMO)
     moved = (

@@ -112,7 +112,8 @@ def test_an_operator_loads_a_portfolio_segments_it_runs_campaigns_and_watches_th
     assert "0 accounts in all" in page.locator("#segments-title + .hint").inner_text()
 
     upload(page, portfolio(zone, "80.00"), tmp_path, "fixed.csv")
-    expect(page.get_by_role("status")).to_have_text("Imported 4 rows: 4 new accounts, 0 updated, 0 unchanged.")
+    expect(page.get_by_role("status")).to_have_text(
+        "Imported 4 rows: 4 new accounts, 0 updated, 0 unchanged; 4 new debtors, 0 updated.")
     low = page.locator("#segment-counts tr", has_text="Low balance")
     expect(low.locator("td").nth(1)).to_have_text("40")  # its priority (segments.yml)
     expect(low.locator("td").nth(2)).to_have_text("3")
