@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Engine
 
+from bot.agents import queue
 from bot.db import session_scope
 from bot.records import demo_history, search, verification
 from tests.conftest import add_debtor
@@ -36,6 +37,9 @@ def test_demo_history_has_yesterdays_dispute_a_tone_1_block_and_is_idempotent(en
         assert len(blocked) == 1 and "blocked" in blocked[0].flags
         assert search.search(session, search.Filters()).total == 4
         assert verification.verify(session).intact
+        # Nothing of the history waits in the agents' queue (the exploratory pass found its day-old request there,
+        # counted in the wait quoted to real debtors). Mutation tried: the request left waiting -> fails.
+        assert queue.waiting(session) == [] and queue.claimed(session) == []
 
 
 def test_seed_demo_history_command_on_the_demo_portfolio(sqlite_engine, sqlite_url, monkeypatch, capsys) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences, conversations, disputes, handoff
+from bot.agents import queue
 from bot.compliance import outbound_gate
 from bot.db.models import Account, Conversation, Debtor, Message
 
@@ -78,12 +79,16 @@ def seed(session: Session, now: datetime | None = None) -> int:
 
     c = start(accounts[2], "handoff", 2)
     said(c, direction="in", sender_role="debtor", text="let me talk to a person")
-    handoff.request(session, c.id, "request_human", rule_id="HO-1", now=at(c))
+    asked = handoff.request(session, c.id, "request_human", rule_id="HO-1", now=at(c))
+    asked.status, asked.claimed_at = queue.CLAIMED, at(c)
     reply = "If you don't pay we will have you arrested."
     verdict = outbound_gate.check_reply(session, c, reply, sender_role="agent")
     message = said(c, direction="out", sender_role="agent", text=reply,
                    status="sent" if verdict.allowed else "blocked")
     message.rule_ids = list(verdict.rule_ids) or None
+    # Closed that day: a day-old waiting request would sit in every agent's queue and lengthen the wait the bot
+    # quotes to real debtors (no person claimed it: the history has no console users).
+    asked.status, asked.outcome, asked.resolved_at = queue.RESOLVED, "no_contact", at(c)
 
     c = start(accounts[3], "balance", 3)
     said(c, direction="in", sender_role="debtor", text="what do I owe?")
