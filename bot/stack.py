@@ -69,6 +69,13 @@ class StackConfig:
     # set), so that tests and bench starting stacks side by side never compete for its port.
     local_mail: bool = False
     mail_port: int = 2525
+    # The scheduled jobs (deploy/images/scheduler.py, process "scheduler"): autopay, reminders, retention and the
+    # campaign rounds that are due, each a fresh `python -m bot <job>`. `run` starts it, so that what an operator
+    # schedules happens; off by default, so that tests and bench stacks change nothing on their own.
+    scheduler: bool = False
+    # Its SCHEDULE (command=seconds): as deploy/compose.production.yml's, but due campaigns every minute, so a
+    # campaign made in the demo goes out about when it says.
+    schedule: str = "charge-installments=900 send-reminders=900 purge=86400 run-campaign:--due=60"
 
     def __post_init__(self) -> None:
         if self.rasa_instances < 1 or self.gateway_workers < 1:
@@ -157,6 +164,8 @@ class Stack:
             **({"STRIPE_API_BASE": c.stripe_url, "STRIPE_WEBHOOK_SECRET": c.stripe_webhook_secret}
                if c.with_standin else {}),
             **({"SMTP_URL": c.local_smtp_url} if c.local_mail else {}),
+            **({"SCHEDULE": c.schedule, "SCHEDULER_HEARTBEAT": str(c.log_dir / "scheduler.heartbeat")}
+               if c.scheduler else {}),
             **c.extra_env,
         }
 
@@ -200,6 +209,8 @@ class Stack:
         if c.local_mail:
             commands["mail"] = ([sys.executable, "-m", "bot.mail.server", "--host", c.host, "--port", str(c.mail_port)],
                                 c.local_smtp_url)
+        if c.scheduler:  # nothing to ask when it is ready: running is ready
+            commands["scheduler"] = ([sys.executable, str(PROJECT_ROOT / "deploy" / "images" / "scheduler.py")], "")
         workers = ["--workers", str(c.gateway_workers)] if c.gateway_workers > 1 else []
         # bot/gateway/serve.py: uvicorn with Settle's redacting logging configuration, JSON lines at INFO.
         commands["gateway"] = ([sys.executable, "-m", "bot.gateway.serve",
@@ -250,6 +261,8 @@ class Stack:
             process = self.processes[name]
             if process.poll() is not None:
                 raise StackError(f"{name} exited with {process.returncode}; see {self.config.log_dir / name}.log")
+            if not url:
+                return
             if url.startswith("smtp://"):  # the local mail server: ready when it takes connections
                 if _accepts(url):
                     return

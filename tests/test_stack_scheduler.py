@@ -1,0 +1,71 @@
+"""`make run` starts the scheduled jobs with the rest (bot/stack.py's "scheduler" process, deploy/images/
+scheduler.py): what an operator schedules in the demo happens without anyone typing `run-campaign --due`. The
+exploratory pass found a campaign "scheduled" for ever, because nothing ran the jobs."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import Engine
+
+from bot import jobs
+from bot.cli import run as run_command
+from bot.db import session_scope
+from bot.stack import Stack, StackConfig
+
+
+def test_the_stacks_scheduler_runs_its_schedule_against_the_stacks_database(tmp_path, sqlite_url: str,
+                                                                           sqlite_engine: Engine):
+    """Mutation tried: SCHEDULE left out of the scheduler's environment (it then ran its production default: every
+    job once, campaigns every 30 minutes) -> send-reminders ran and purge did not come round again: fails."""
+    config = StackConfig(database_url=sqlite_url, tracker_store_url="sqlite://", model=tmp_path / "none",
+                         log_dir=tmp_path / "log", scheduler=True, schedule="purge=1 run-campaign:--due=3600")
+    stack = Stack(config)
+    argv, ready = stack._commands()["scheduler"]
+    stack._spawn("scheduler", argv)
+    try:
+        deadline = time.monotonic() + 120
+        runs: dict[str, int] = {}
+        while time.monotonic() < deadline and not (runs.get("purge", 0) >= 2 and runs.get("run-campaign")):
+            time.sleep(0.5)
+            with session_scope(sqlite_engine) as session:
+                runs = {c.job: c.runs for c in jobs.run_counts(session) if c.outcome == jobs.OK}
+        assert runs.get("purge", 0) >= 2 and runs.get("run-campaign") == 1, (runs, _log(config))
+        assert "send-reminders" not in runs and "charge-installments" not in runs
+        stack._wait(ready, "scheduler", 5)  # running is ready: nothing to ask
+        assert (config.log_dir / "scheduler.heartbeat").exists()
+    finally:
+        stack.stop("scheduler")
+
+
+def _log(config: StackConfig) -> str:
+    path = config.log_dir / "scheduler.log"
+    return path.read_text() if path.exists() else ""
+
+
+def test_make_run_starts_the_scheduler_and_a_schedule_in_the_environment_replaces_the_demos(monkeypatch):
+    captured: dict[str, StackConfig] = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(config: StackConfig) -> Stack:
+        captured["config"] = config
+        raise Stop
+
+    monkeypatch.setattr(run_command, "Stack", capture)
+    monkeypatch.setattr(run_command, "upgrade", lambda url: None)
+    monkeypatch.setattr(run_command, "load", lambda engine: None)
+    monkeypatch.setattr(run_command, "ensure_model", lambda: None)
+    monkeypatch.setenv("SCHEDULE", "purge=86400")
+    try:
+        run_command.handle(_args())
+    except Stop:
+        pass
+    assert captured["config"].scheduler and captured["config"].schedule == "purge=86400"
+
+
+def _args():
+    import argparse
+
+    return argparse.Namespace(port=8000, no_demo=True, production=False, rasa_instances=None, gateway_workers=None)
