@@ -87,7 +87,7 @@ def problems(paths: PolicyPaths | None = None) -> list[str]:
         try:
             load(path)
         except error as exc:
-            found.append(str(exc))
+            found.extend(str(exc).splitlines())  # one problem a line, each its own item on the page
         except OSError as exc:
             found.append(f"{path}: cannot read the file: {exc.strerror or exc}")
     return found

@@ -187,7 +187,7 @@ def parse_segments(data: object, source: str = "<segments>", cap_per_7_days: int
     segments: list[Segment] = []
     seen: set[str] = set()
     for i, raw in enumerate(raw_segments):
-        where = f"segments[{i}]"
+        where = _where(i, raw)
         built = _segment(raw, where, problems, set(variants), cap_per_7_days)
         if built is None:
             continue
@@ -196,11 +196,18 @@ def parse_segments(data: object, source: str = "<segments>", cap_per_7_days: int
         seen.add(built.name)
         segments.append(built)
     if raw_segments and isinstance(raw_segments[-1], dict) and raw_segments[-1].get("when"):
-        problems.append(f"segments[{len(raw_segments) - 1}].when: the last segment must have an empty `when` "
-                        "(everyone else), so every account has a segment")
+        last = _where(len(raw_segments) - 1, raw_segments[-1])
+        problems.append(f"{last}.when: the last segment must have an empty `when` (everyone else), so every account "
+                        "has a segment")
     if problems:
         raise SegmentsError(source, problems)
     return SegmentBook(tuple(segments), {k: dict(v or {}) for k, v in variants.items()})
+
+
+def _where(index: int, raw: object) -> str:
+    """A segment as the person editing the file finds it: counted from 1, with its name when it has one."""
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return f"segment {index + 1}" + (f" ({name})" if isinstance(name, str) and name else "")
 
 
 def _segment(raw: object, where: str, problems: list[str], variants: set[str],
@@ -296,7 +303,8 @@ def _treatment(raw: object, where: str, problems: list[str], variants: set[str],
         problems.append(f"{where}.per_7_days: a whole number, 0 or more")
         per_week = 0
     elif cap is not None and per_week > cap:
-        problems.append(f"{where}.per_7_days: {per_week} is above the rule book's cap of {cap} messages per 7 days "
+        messages = "message" if cap == 1 else "messages"
+        problems.append(f"{where}.per_7_days: {per_week} is above the rule book's cap of {cap} {messages} per 7 days "
                         "(contact_rules.yml defaults.sms_per_7_days, FREQ-1)")
     variant = raw.get("plan_variant")
     if variant not in variants:

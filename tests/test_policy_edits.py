@@ -114,6 +114,21 @@ def test_check_policies_runs_the_same_checks(paths, capsys):
     assert "above the rule book's cap of 3" in capsys.readouterr().err
 
 
+def test_a_contact_rules_edit_that_breaks_two_segments_lists_each_by_its_name_as_its_own_problem(sqlite_engine,
+                                                                                                 paths):
+    """What the operator reads on the page (the exploratory pass saw two problems in one bullet, segments by
+    zero-based index, "a cap of 1 messages"). Mutation tried: each loader's message kept as one problem -> fails."""
+    text = policy_edits.read("contact_rules", paths)  # two shipped segments send 2 a week
+    lowered = text.replace("sms_per_7_days: 3", "sms_per_7_days: 1")
+    assert lowered != text
+    with session_scope(sqlite_engine) as session, pytest.raises(policy_edits.PolicyEditRefused) as refused:
+        policy_edits.save(session, "contact_rules", lowered, actor="operator:olga", paths=paths)
+    over = [p for p in refused.value.problems if "above the rule book's cap of 1 message per 7 days" in p]
+    assert len(over) >= 2 and all(p.startswith("segments.yml: segment ") and p.count("segments.yml") == 1
+                                  for p in over), refused.value.problems
+    assert not any("segments[" in p for p in refused.value.problems)
+
+
 def test_check_policies_in_force_checks_the_saved_versions_with_a_new_file(sqlite_engine, sqlite_url, paths,
                                                                             monkeypatch, capsys):
     """A release lowers the file's cap to 2 while a segments version saved at /ops sends 3 a week: the files alone
@@ -129,4 +144,4 @@ def test_check_policies_in_force_checks_the_saved_versions_with_a_new_file(sqlit
     capsys.readouterr()
     assert main(["check-policies", "--in-force", "--contact-rules", str(paths.contact_rules)]) == 2
     err = capsys.readouterr().err
-    assert "settle: segments.yml: segments[" in err and "above the rule book's cap of 2" in err
+    assert "settle: segments.yml: segment " in err and "above the rule book's cap of 2" in err

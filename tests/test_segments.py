@@ -75,16 +75,16 @@ def test_FREQ_1_a_segment_may_not_ask_for_more_messages_than_the_rule_book_allow
     """Mutation tried: the cap comparison removed -> 5 a week accepted against a cap of 3."""
     with pytest.raises(segments.SegmentsError) as refused:
         segments.parse_segments(_file(per_7_days=5), "segments.yml", cap_per_7_days=3)
-    assert "segments[0].treatment.per_7_days: 5 is above the rule book's cap of 3" in str(refused.value)
+    assert "segment 1 (all).treatment.per_7_days: 5 is above the rule book's cap of 3" in str(refused.value)
     assert segments.parse_segments(_file(per_7_days=3), "segments.yml", cap_per_7_days=3).segments
 
 
 @pytest.mark.parametrize(("data", "expected"), [
-    (_file(plan_variant="generous"), "segments[0].treatment.plan_variant: one of the plan_variants (standard)"),
-    (_file(channels=["fax"]), "segments[0].treatment.channels: a list of sms, email"),
+    (_file(plan_variant="generous"), "segment 1 (all).treatment.plan_variant: one of the plan_variants (standard)"),
+    (_file(channels=["fax"]), "segment 1 (all).treatment.channels: a list of sms, email"),
     ({**_file(), "segments": [{k: v for k, v in _file()["segments"][0].items() if k != "priority"}]},
-     "segments[0].priority: a whole number from 0 to 100"),
-    ({**_file(), "segments": [{**_file()["segments"][0], "priority": 101}]}, "segments[0].priority"),
+     "segment 1 (all).priority: a whole number from 0 to 100"),
+    ({**_file(), "segments": [{**_file()["segments"][0], "priority": 101}]}, "segment 1 (all).priority"),
     ({**_file(), "plan_variants": {"standard": {"max_term_months": 999}}}, "plan_variants.standard.max_term_months"),
     ({**_file(), "segments": [{"name": "big", "label": "Big", "when": {"balance": {"min": 10}},
                                "treatment": {"channels": [], "per_7_days": 0, "plan_variant": "standard"}}]},
