@@ -41,6 +41,14 @@ def line_chart(title: str, series: list[tuple[date, float | None]]) -> str:
 BAR_WIDTH, BAR_ROW, BAR_LABEL = 560, 22, 230
 
 
+def shortened(label: str, limit: int = 38) -> str:
+    """A label that fits beside its bar: cut at a word, with an ellipsis (the bar's tooltip has it whole)."""
+    if len(label) <= limit:
+        return label
+    cut = label[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:(") + "…"
+
+
 def bar_chart(title: str, rows: list[tuple[str, float | None]], *, percent: bool = True) -> str:
     """Horizontal bars, one per group, each labelled with its value (or "no data"); an x axis from 0 to the top
     value (100% for rates), with its ends marked. Accessible: role img, a title, and the values as text."""
@@ -53,7 +61,7 @@ def bar_chart(title: str, rows: list[tuple[str, float | None]], *, percent: bool
         shown = "no data" if value is None else (f"{value * 100:.1f}%" if percent else f"{value:,.0f}")
         width = 0 if value is None else max(1.0, value / top * plot)
         parts.append(f'<text x="{BAR_LABEL - 6}" y="{y + 13}" font-size="11" text-anchor="end">'
-                     f'{escape(label[:38])}</text>'
+                     f'{escape(shortened(label))}</text>'
                      f'<rect x="{BAR_LABEL}" y="{y + 2}" width="{width:.1f}" height="{BAR_ROW - 8}" fill="#1f5fa8">'
                      f'<title>{escape(label)}: {shown}</title></rect>'
                      f'<text x="{BAR_LABEL + width + 4:.1f}" y="{y + 13}" font-size="11">{shown}</text>')
