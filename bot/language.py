@@ -13,6 +13,8 @@
   conversation's own, on a weaker sign than a switch needs (`shows`: "pay now", "what do I owe?"), default English
   included. LANG-1: the language the person writes in, in this conversation, wins over the one stored on the
   debtor, which is only a default for outreach and for a conversation that has not shown its language yet.
+- An opt-out or help keyword is a sure sign of its language (ALTO and AYUDA are Spanish, STOP and HELP English):
+  the confirmation and every later answer follow it (OPT-3, LANG-1). START has no Spanish twin: no sign.
 - The language is kept on the conversation, on the contact address (ContactPreference) and, once the
   conversation knows its debtor, on the debtor: reminders, notices and receipts follow the debtor's language, a
   new conversation from the same address starts in it, and the agent's console shows it.
@@ -253,8 +255,13 @@ def set_language(session: Session, conversation: Conversation, language: str, *,
             debtor.language = language
 
 
-def observe(session: Session, conversation: Conversation, text: str, now: datetime | None = None) -> Observation:
-    """Read one inbound message for its language: switch, ask, keep, or leave the conversation as it is."""
+def observe(session: Session, conversation: Conversation, text: str, now: datetime | None = None, *,
+            keyword: str | None = None) -> Observation:
+    """Read one inbound message for its language: switch, ask, keep, or leave the conversation as it is.
+
+    `keyword`: the language of the opt-out or help keyword the whole message is (bot/compliance/keywords.py
+    `language_of`), a sure sign like a sentence (OPT-3: ALTO's confirmation and the one later answer in Spanish).
+    A language the person asked for by name is never undone by a sign, a keyword's included."""
     language = current(session, conversation)
     named = asked_for(text)
     if conversation.language_asked_at is not None and named is None:
@@ -265,7 +272,7 @@ def observe(session: Session, conversation: Conversation, text: str, now: dateti
         return Observation(named, named != language, (wording.say("language_now", named),) if alone else ())
     if conversation.language_confirmed_at is not None:
         return Observation(language)
-    reading = detect(text)
+    reading = Reading(keyword, 1.0) if keyword in wording.LANGUAGES else detect(text)
     if reading.language is None or reading.language == language:
         # LANG-1: a conversation spoken to in a borrowed language (the default, its address's, the debtor's) keeps
         # it as its own once the person writes in it, so the debtor's stored language never takes it over later.

@@ -4,6 +4,7 @@ detection does not undo, and the language kept on the contact and the debtor."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -249,3 +250,17 @@ def test_LANG_1_spanish_words_in_a_spanish_widget_chat_become_the_conversations_
         _verify(session, conversation, debtor)
         assert debtor.language == "es"
 
+
+@pytest.mark.parametrize("keyword, spoken", [("es", "es"), ("en", "en")])
+def test_OPT_3_LANG_1_a_keyword_is_a_sure_sign_of_its_language(sqlite_engine, keyword: str, spoken: str):
+    """ALTO in an English conversation makes it Spanish, STOP in a Spanish one English (the confirmation and every
+    later answer in the opt-out's language), but never over a language asked for by name.
+    Mutation tried: observe() ignoring `keyword` (reading the one word instead: nothing changed) -> fails."""
+    with session_scope(sqlite_engine) as session:
+        conversation = _conversation(session, address=f"kw-{keyword}")
+        other = "en" if keyword == "es" else "es"
+        language.set_language(session, conversation, other, confirmed=False)
+        observed = language.observe(session, conversation, "ALTO" if keyword == "es" else "STOP", keyword=keyword)
+        assert observed.language == spoken and observed.switched and conversation.language == spoken
+        language.set_language(session, conversation, other, confirmed=True)
+        assert language.observe(session, conversation, "X", keyword=keyword).language == other

@@ -3,8 +3,9 @@ without accents and with any punctuation, is acted on directly. Natural phrasing
 manden mensajes") goes through NLU to the same service.
 
 The Spanish keywords (ALTO, PARAR, BAJA, CANCELAR, AYUDA) work alongside the English ones, which always work
-whatever the conversation's language. A keyword is answered in its own language (ALTO in Spanish, STOP in English),
-so the confirmation is in words the sender just used; the wording is in bot/wording/."""
+whatever the conversation's language. A keyword is a sure sign of its language (ALTO Spanish, STOP English):
+bot/language.observe makes it the conversation's, so the confirmation and every later answer (OPT-3's one reply
+after an opt-out, HELP, START) are in words the sender just used; the wording is in bot/wording/."""
 
 from __future__ import annotations
 
@@ -46,15 +47,14 @@ def classify(text: str) -> str | None:
 
 
 def language_of(text: str) -> str | None:
-    """The language a keyword message is in: "es" for a Spanish keyword, "en" for an English one, else None."""
-    if len(text) > 40:
+    """The language an opt-out or help keyword message is in: "es" for a Spanish keyword, "en" for an English one,
+    else None. START is no sign (the Spanish wording says START too: "Responda START")."""
+    word = classify(text)
+    if word not in (STOP, HELP):
         return None
-    word = _word(text)
-    if word in SPANISH_STOP_KEYWORDS or word in SPANISH_HELP_KEYWORDS:
+    if _word(text) in SPANISH_STOP_KEYWORDS or _word(text) in SPANISH_HELP_KEYWORDS:
         return wording.SPANISH
-    if word in STOP_KEYWORDS or word in START_KEYWORDS or word in HELP_KEYWORDS:
-        return wording.ENGLISH
-    return None
+    return wording.ENGLISH
 
 
 def _per_channel(key: str, channel: str, language: str | None) -> str:
