@@ -219,7 +219,7 @@ class Pipeline:
             # A person answers, or the consumer opted out (OPT-3: one answer), but a legal request typed in still
             # takes effect (CEASE-*, OPT-3, ID-4, VUL-2).
             replies = [{"text": t} for t in (received.replies or [])]
-            if keywords.classify(received.text) is None:  # STOP/START/HELP were answered already
+            if keywords.classify(received.text, channel) is None:  # STOP/START/HELP were answered already
                 reading = await self._rules_while_owned(received)
                 replies += reading.replies
             if received.opted_out and not received.agent_owned:
@@ -403,7 +403,7 @@ class Pipeline:
 
             # The debtor's language, from their own words; a keyword is a sure sign of its own (LANG-1, OPT-3).
             observed = language.observe(session, conversation, found.text, now,
-                                        keyword=keywords.language_of(found.text))
+                                        keyword=keywords.language_of(found.text, channel))
             speaks = observed.language
             replies = self._keyword(session, conversation, found.text, speaks)
             owned = agent_queue.owner(session, conversation.id) is not None
@@ -451,10 +451,13 @@ class Pipeline:
 
     def _keyword(self, session: Session, conversation: Conversation, text: str, speaks: str) -> list[str] | None:
         """OPT-2: STOP/START/HELP and their Spanish twins, answered in `speaks`, the conversation's language after
-        the keyword (bot/language.observe: the keyword's own, START being no sign)."""
-        word = keywords.classify(text)
+        the keyword (bot/language.observe: the keyword's own, START being no sign). A live chat's lone CANCEL asks
+        what it means and opts nothing out (bot/compliance/keywords.py, ASK)."""
+        word = keywords.classify(text, conversation.channel)
         if word is None:
             return None
+        if word == keywords.ASK:
+            return [keywords.cancel_or_stop_reply(speaks)]
         if word == keywords.STOP:
             contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
                                         via=f"keyword:{text.strip()[:20]}", conversation_id=conversation.id)
