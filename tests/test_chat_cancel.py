@@ -74,3 +74,10 @@ def test_OPT_2_a_lone_cancel_by_text_still_opts_out_as_carriers_require(sqlite_e
 @pytest.mark.parametrize("word", ["cancel", "END", "quit", "stop", "Alto"])
 def test_OPT_2_an_email_reply_of_one_opt_out_word_still_stops_email(word):
     assert keywords.classify(word, "email") == keywords.STOP
+
+
+def test_OPT_3_a_lone_cancel_after_STOP_gets_the_one_opted_out_answer_not_the_question(sqlite_engine, sqlite_url):
+    """Mutation tried: the question asked whether or not the chat had opted out -> fails (it asked a chat that had
+    already stopped whether to stop)."""
+    replies = _say(sqlite_url, _Rasa(), "web", "chat-stopped", "STOP", "cancel")
+    assert replies[1] == [keywords.opted_out_reply("web", "en")]

@@ -456,8 +456,8 @@ class Pipeline:
         word = keywords.classify(text, conversation.channel)
         if word is None:
             return None
-        if word == keywords.ASK:
-            return [keywords.cancel_or_stop_reply(speaks)]
+        if word == keywords.ASK:  # already opted out: nothing to ask, OPT-3's one answer follows
+            return None if self._opted_out(session, conversation) else [keywords.cancel_or_stop_reply(speaks)]
         if word == keywords.STOP:
             contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
                                         via=f"keyword:{text.strip()[:20]}", conversation_id=conversation.id)
