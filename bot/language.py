@@ -9,6 +9,12 @@
 - Sure (the winning language's confidence at least SURE): the conversation switches. Unsure (at least LEANS but
   under SURE) and leaning away from the current language: the bilingual question is asked once
   ("¿Prefiere español? / Prefer English?") and its answer decides.
+- A message that agrees with the language the conversation is already spoken to in makes that language the
+  conversation's own, on a weaker sign than a switch needs (`shows`: "pay now", "what do I owe?"), default English
+  included. LANG-1: the language the person writes in, in this conversation, wins over the one stored on the
+  debtor, which is only a default for outreach and for a conversation that has not shown its language yet.
+- An opt-out or help keyword is a sure sign of its language (ALTO and AYUDA are Spanish, STOP and HELP English):
+  the confirmation and every later answer follow it (OPT-3, LANG-1). START has no Spanish twin: no sign.
 - The language is kept on the conversation, on the contact address (ContactPreference) and, once the
   conversation knows its debtor, on the debtor: reminders, notices and receipts follow the debtor's language, a
   new conversation from the same address starts in it, and the agent's console shows it.
@@ -108,11 +114,29 @@ class Reading:
 def detect(text: str) -> Reading:
     if not judgeable(text):
         return Reading(None)
+    return _read(text)
+
+
+def _read(text: str) -> Reading:
     values = _detector().compute_language_confidence_values(text)
     if not values or values[0].value <= 0:
         return Reading(None)
     top = values[0]
     return Reading(SPANISH if top.language.name == "SPANISH" else ENGLISH, float(top.value))
+
+
+def shows(text: str) -> Reading:
+    """The language a message shows for a conversation that has none of its own yet, when it agrees with the one
+    the conversation is already spoken to in (a weaker sign than a switch needs: nothing changes for the person,
+    the language only stops being borrowed from the debtor). A judgeable message that leans (LEANS: "what do I
+    owe?" reads 0.88 English), or two words the detector is sure of (SURE: "pay now"); one word, digits, dates and
+    amounts never ("si", "ok", "hola", "1", "$50" read the same in both languages)."""
+    words = [w for w in plain(text).split() if w.isalpha()]
+    if len(words) < MIN_WORDS:
+        return Reading(None)
+    reading = _read(text)
+    needed = LEANS if judgeable(text) else SURE
+    return reading if reading.language is not None and reading.confidence >= needed else Reading(None)
 
 
 @dataclass(frozen=True)
@@ -231,8 +255,13 @@ def set_language(session: Session, conversation: Conversation, language: str, *,
             debtor.language = language
 
 
-def observe(session: Session, conversation: Conversation, text: str, now: datetime | None = None) -> Observation:
-    """Read one inbound message for its language: switch, ask, or leave the conversation as it is."""
+def observe(session: Session, conversation: Conversation, text: str, now: datetime | None = None, *,
+            keyword: str | None = None) -> Observation:
+    """Read one inbound message for its language: switch, ask, keep, or leave the conversation as it is.
+
+    `keyword`: the language of the opt-out or help keyword the whole message is (bot/compliance/keywords.py
+    `language_of`), a sure sign like a sentence (OPT-3: ALTO's confirmation and the one later answer in Spanish).
+    A language the person asked for by name is never undone by a sign, a keyword's included."""
     language = current(session, conversation)
     named = asked_for(text)
     if conversation.language_asked_at is not None and named is None:
@@ -243,8 +272,13 @@ def observe(session: Session, conversation: Conversation, text: str, now: dateti
         return Observation(named, named != language, (wording.say("language_now", named),) if alone else ())
     if conversation.language_confirmed_at is not None:
         return Observation(language)
-    reading = detect(text)
+    reading = Reading(keyword, 1.0) if keyword in wording.LANGUAGES else detect(text)
     if reading.language is None or reading.language == language:
+        # LANG-1: a conversation spoken to in a borrowed language (the default, its address's, the debtor's) keeps
+        # it as its own once the person writes in it, so the debtor's stored language never takes it over later.
+        sign = reading if reading.language is not None else shows(text)
+        if conversation.language != language and sign.language == language and sign.confidence >= LEANS:
+            set_language(session, conversation, language, confirmed=False, now=now)
         return Observation(language)
     if reading.sure:
         set_language(session, conversation, reading.language, confirmed=False, now=now)
@@ -256,9 +290,25 @@ def observe(session: Session, conversation: Conversation, text: str, now: dateti
 
 
 def on_verified(session: Session, conversation: Conversation, debtor: Debtor) -> None:
-    """The conversation now knows its debtor: a language the debtor used here becomes theirs; a conversation with
-    no language of its own yet (only short replies so far) takes the one the debtor used before."""
+    """The conversation now knows its debtor: a language the debtor used here becomes theirs. A conversation with
+    no language of its own yet (only short replies so far) keeps the one its address declared (the widget's page or
+    browser: LANG-1, it is what the person has been reading), else takes the one the debtor used before, kept on
+    the conversation so that the debtor's other conversations never switch this one mid-way."""
     if conversation.language:
         debtor.language = conversation.language
+    elif _address_languages(session, {(conversation.channel, conversation.external_id)}).get(
+            (conversation.channel, conversation.external_id)) in wording.LANGUAGES:
+        return
     elif debtor.language:
         conversation.language = debtor.language
+
+
+def known_about(session: Session, conversation: Conversation | None, debtor_id: str | None) -> str | None:
+    """The language of a message about something the debtor did in a conversation (a receipt, the pages around a
+    pay link): the conversation's (`known`: its own, its address's, its debtor's), else the debtor's; None when none
+    is known. LANG-1: the one precedence, here."""
+    spoken = known(session, conversation) if conversation is not None else None
+    if spoken in wording.LANGUAGES:
+        return spoken
+    debtor = session.get(Debtor, debtor_id) if debtor_id else None
+    return debtor.language if debtor is not None and debtor.language in wording.LANGUAGES else None

@@ -9,7 +9,7 @@ from datetime import date
 import httpx
 from sqlalchemy import select
 
-from bot import wording
+from bot import language, wording
 from bot.db import session_scope
 from bot.db.models import Conversation, Debtor, EsignConsent
 from bot.payments import service
@@ -38,6 +38,18 @@ def _pay_in_full(env, conversation_id: str, language: str | None) -> str:
                                        language=language)
     env.pay(env.checkout(link.url))
     return link.message
+
+
+def _paid_in_full_on(env, conversation_id: str, language: str) -> str:
+    """Pay the whole balance through Stripe's page (the chat's options and link in `language`): the page's locale."""
+    with session_scope(env.engine) as session:
+        options = service.pay_options(session, conversation_id, language)
+        link = service.create_pay_link(session, conversation_id, options.choice("balance"), env.settings,
+                                       language=language)
+    session_id = env.checkout(link.url)
+    locale = env.client.v1.checkout.sessions.retrieve(session_id).locale
+    env.pay(session_id)
+    return locale
 
 
 def test_DISC_2_a_spanish_speaking_debtor_gets_the_link_and_the_receipt_in_spanish(pay_env):
@@ -157,3 +169,32 @@ def test_PLAN_2_the_authorisation_is_in_the_pages_language_when_only_the_convers
                                        language="es")
     shown = pay_env.client.v1.checkout.sessions.retrieve(pay_env.checkout(link.url)).custom_text.submit.message
     assert shown.startswith("Si elige que los otros pagos se cobren a esta tarjeta: Autorizo a ")
+
+
+def test_LANG_1_an_english_chat_keeps_its_checkout_and_receipt_in_english_after_a_spanish_chat_elsewhere(pay_env):
+    """L1, SET-100002: the conversation is all English; a separate Spanish session of the same debtor stored Spanish
+    on the debtor since. Stripe's page and the receipt follow this conversation, not the debtor's stored language.
+    Mutation tried: known_about() reading the debtor's language before the conversation's (Stripe's page was
+    es-419 and the receipt Spanish) -> fails."""
+    conversation_id, _ = verified_debtor(pay_env.engine, balance_cents=5000)
+    with session_scope(pay_env.engine) as session:
+        conversation = session.get(Conversation, conversation_id)
+        language.observe(session, conversation, "what do I owe?")
+        session.get(Debtor, conversation.debtor_id).language = "es"  # the other session, meanwhile
+    assert _paid_in_full_on(pay_env, conversation_id, "en") == "en"
+    [receipt] = [m for m in bot_messages(pay_env.engine, conversation_id) if "We received your payment" in m]
+    assert receipt.startswith("This message is from a debt collector.")
+
+
+def test_LANG_1_a_spanish_web_chat_gets_its_receipt_in_spanish_when_the_debtor_has_no_language_yet(pay_env):
+    """L2: the widget declared Spanish (?lang=es, an es-MX browser) and the chat went on in Spanish replies; the
+    debtor has no stored language. The receipt and its DISC-2 line are Spanish, and so is Stripe's page.
+    Mutation tried: language_for() in bot/payments/messages.py reading the debtor's language alone (the receipt
+    came in English) -> fails."""
+    conversation_id, _ = verified_debtor(pay_env.engine, balance_cents=1000, channel="web")
+    with session_scope(pay_env.engine) as session:
+        language.suggest(session, session.get(Conversation, conversation_id), "es")
+    assert _paid_in_full_on(pay_env, conversation_id, "es") == "es-419"
+    [receipt] = [m for m in bot_messages(pay_env.engine, conversation_id) if "Recibimos su pago" in m]
+    assert receipt.startswith(wording.say("from_debt_collector", "es"))
+    assert "debt collector" not in receipt and "Thank you" not in receipt

@@ -126,3 +126,45 @@ def test_en_espanol_alone_is_confirmed_in_spanish_without_a_dialogue_turn(client
     Phone(test_client).text("ok")
     assert [m["body"] for m in twilio.messages] == [wording.say("language_now", "es"), "[es] ok"]
     assert rasa.asked == [("ok", "es")]
+
+
+@pytest.mark.parametrize("keyword, later", [("ALTO", "hola"), ("PARAR", "gracias"), ("¡Baja!", "ok"),
+                                            ("cancelar", "que pasa")])
+def test_OPT_3_LANG_1_after_a_spanish_opt_out_word_the_one_later_reply_is_in_spanish(client, sqlite_url,
+                                                                                    keyword, later):
+    """L3 (/phone): a Spanish opt-out word, then a short text. The confirmation and the one answer after it are both
+    Spanish: the keyword is a sure sign of its language, kept on the conversation.
+    Mutation tried: the pipeline not passing the keyword's language to observe() (keyword=None): the later reply
+    came in English -> fails."""
+    test_client, rasa, twilio = client
+    phone = Phone(test_client)
+    phone.text(keyword)
+    phone.text(later)
+    assert [m["body"] for m in twilio.messages] == [keywords.stop_reply("sms", "es"),
+                                                    keywords.opted_out_reply("sms", "es")]
+    assert rasa.asked == []  # OPT-3: only the rules read a text after the opt-out
+    with session_scope(get_engine(sqlite_url)) as session:
+        assert session.scalars(select(Conversation.language)).one() == "es"
+
+
+def test_OPT_2_LANG_1_AYUDA_then_ALTO_then_START_all_answered_in_spanish(client, sqlite_url):
+    """HELP and START after a Spanish keyword follow it (START has no Spanish twin: the conversation's language)."""
+    test_client, rasa, twilio = client
+    phone = Phone(test_client)
+    for text in ("AYUDA", "ok", "ALTO", "START"):
+        phone.text(text)
+    settings = test_client.app.state.settings
+    assert [m["body"] for m in twilio.messages] == [
+        wording.say("help_reply", "es", business=settings.business_name, support=settings.support_contact),
+        "[es] ok", keywords.stop_reply("sms", "es"), keywords.start_reply("sms", "es")]
+
+
+def test_OPT_3_LANG_1_STOP_in_english_is_confirmed_and_followed_in_english(client, sqlite_url):
+    """The English keyword in a Spanish conversation: the opt-out's language is English, for the confirmation and
+    the one later reply alike."""
+    test_client, rasa, twilio = client
+    phone = Phone(test_client)
+    for text in ("necesito hacer un plan de pagos", "STOP", "hola"):
+        phone.text(text)
+    assert [m["body"] for m in twilio.messages][1:] == [keywords.stop_reply("sms", "en"),
+                                                        keywords.opted_out_reply("sms", "en")]

@@ -3,8 +3,16 @@ without accents and with any punctuation, is acted on directly. Natural phrasing
 manden mensajes") goes through NLU to the same service.
 
 The Spanish keywords (ALTO, PARAR, BAJA, CANCELAR, AYUDA) work alongside the English ones, which always work
-whatever the conversation's language. A keyword is answered in its own language (ALTO in Spanish, STOP in English),
-so the confirmation is in words the sender just used; the wording is in bot/wording/."""
+whatever the conversation's language. A keyword is a sure sign of its language (ALTO Spanish, STOP English):
+bot/language.observe makes it the conversation's, so the confirmation and every later answer (OPT-3's one reply
+after an opt-out, HELP, START) are in words the sender just used; the wording is in bot/wording/.
+
+Per channel. A text (and an email reply) keeps every keyword the carrier rules list (CTIA, Twilio: CANCEL, END and
+QUIT opt out). In a live chat the person opened (the web widget, the REST/terminal chat) a lone CANCEL, END, QUIT or
+CANCELAR mid-flow usually means "cancel this", and opting the whole chat out on it would leave them with one answer
+and no way forward. There it opts nothing out silently either: the answer asks which they mean, with STOP one tap
+away (CHAT_AMBIGUOUS, ASK). The unambiguous words (STOP, STOPALL, UNSUBSCRIBE, REVOKE, OPT OUT, ALTO, PARAR, BAJA)
+opt out in every channel, and natural language ("stop messaging me") still does through NLU (OPT-2)."""
 
 from __future__ import annotations
 
@@ -23,6 +31,10 @@ SPANISH_STOP_KEYWORDS = frozenset({"alto", "parar", "baja", "cancelar"})
 SPANISH_HELP_KEYWORDS = frozenset({"ayuda"})
 
 STOP, START, HELP = "stop", "start", "help"
+ASK = "ask"  # a live chat's lone CANCEL: "cancel this, or stop messages here?" asked, nothing opted out
+# OPT-2 per channel: live chats the person started, where these lone words mostly mean "cancel what we're doing".
+CHAT_CHANNELS = frozenset({"web", "rest"})
+CHAT_AMBIGUOUS = frozenset({"cancel", "end", "quit", "cancelar"})
 
 
 def _word(text: str) -> str:
@@ -31,11 +43,14 @@ def _word(text: str) -> str:
     return re.sub(r"[^a-z]", "", plain)
 
 
-def classify(text: str) -> str | None:
-    """STOP, START or HELP when the whole message is that keyword ("Stop.", "OPT OUT", "¡ALTO!"), else None."""
+def classify(text: str, channel: str) -> str | None:
+    """STOP, START or HELP when the whole message is that keyword ("Stop.", "OPT OUT", "¡ALTO!"), ASK for a live
+    chat's lone CANCEL, END, QUIT or CANCELAR, else None."""
     if len(text) > 40:
         return None  # a sentence, not a keyword: NLU decides
     word = _word(text)
+    if channel in CHAT_CHANNELS and word in CHAT_AMBIGUOUS:
+        return ASK
     if word in STOP_KEYWORDS or word in SPANISH_STOP_KEYWORDS:
         return STOP
     if word in START_KEYWORDS:
@@ -45,16 +60,16 @@ def classify(text: str) -> str | None:
     return None
 
 
-def language_of(text: str) -> str | None:
-    """The language a keyword message is in: "es" for a Spanish keyword, "en" for an English one, else None."""
-    if len(text) > 40:
+def language_of(text: str, channel: str) -> str | None:
+    """The language an opt-out or help keyword message is in: "es" for a Spanish keyword, "en" for an English one,
+    else None. START is no sign (the Spanish wording says START too: "Responda START"), nor is a live chat's lone
+    CANCEL (ASK: not acted on as a keyword)."""
+    word = classify(text, channel)
+    if word not in (STOP, HELP):
         return None
-    word = _word(text)
-    if word in SPANISH_STOP_KEYWORDS or word in SPANISH_HELP_KEYWORDS:
+    if _word(text) in SPANISH_STOP_KEYWORDS or _word(text) in SPANISH_HELP_KEYWORDS:
         return wording.SPANISH
-    if word in STOP_KEYWORDS or word in START_KEYWORDS or word in HELP_KEYWORDS:
-        return wording.ENGLISH
-    return None
+    return wording.ENGLISH
 
 
 def _per_channel(key: str, channel: str, language: str | None) -> str:
@@ -78,6 +93,11 @@ def start_reply(channel: str, language: str | None = wording.ENGLISH) -> str:
 def opted_out_reply(channel: str, language: str | None = wording.ENGLISH) -> str:
     # OPT-3: the one answer a consumer who writes in after STOP gets; nothing more until START.
     return _per_channel("opted_out_reply", channel, language)
+
+
+def cancel_or_stop_reply(language: str | None = wording.ENGLISH) -> str:
+    # OPT-2 in a live chat: a lone CANCEL asks; STOP (its button) opts out, anything else carries on.
+    return wording.say("cancel_or_stop_reply", language)
 
 
 def help_reply(settings: Settings, language: str | None = wording.ENGLISH) -> str:

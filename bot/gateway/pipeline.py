@@ -219,7 +219,7 @@ class Pipeline:
             # A person answers, or the consumer opted out (OPT-3: one answer), but a legal request typed in still
             # takes effect (CEASE-*, OPT-3, ID-4, VUL-2).
             replies = [{"text": t} for t in (received.replies or [])]
-            if keywords.classify(received.text) is None:  # STOP/START/HELP were answered already
+            if keywords.classify(received.text, channel) is None:  # STOP/START/HELP were answered already
                 reading = await self._rules_while_owned(received)
                 replies += reading.replies
             if received.opted_out and not received.agent_owned:
@@ -401,15 +401,16 @@ class Pipeline:
             if channel in ("sms", "email"):  # ID-5 for a phone; for an email, the debtor wrote from it (EMAIL-2)
                 contact_preferences.record_inbound(session, channel, external_id, now)
 
-            replies = self._keyword(session, conversation, found.text)
+            # The debtor's language, from their own words; a keyword is a sure sign of its own (LANG-1, OPT-3).
+            observed = language.observe(session, conversation, found.text, now,
+                                        keyword=keywords.language_of(found.text, channel))
+            speaks = observed.language
+            replies = self._keyword(session, conversation, found.text, speaks)
             owned = agent_queue.owner(session, conversation.id) is not None
-            # The debtor's language, from their own words (a keyword is answered in its own language above).
-            observed = language.observe(session, conversation, found.text, now) if replies is None else None
-            speaks = observed.language if observed is not None else language.current(session, conversation)
             if replies is None and not found.text.strip() and not owned:
                 replies = [wording.say("empty_message_reply", speaks)]
             nlu_text = self._choice(session, conversation, message.id, found.text) or found.text
-            if replies is None and not owned and observed is not None and observed.replies:
+            if replies is None and not owned and observed.replies:
                 replies = list(observed.replies)  # "en español" alone: confirmed, nothing for the dialogue
             if replies is None and not owned:  # HO-1: a callback time picked from the bot's offer
                 replies = escalation.callback_pick(session, conversation, nlu_text, self.settings.support_contact)
@@ -426,7 +427,7 @@ class Pipeline:
             prefix = sensitive_requests.military_cue(session, conversation.id, found.text,
                                                      self.settings.support_contact)
             prefix += [wording.say("card_warning", speaks)] if "card" in found.kinds else []
-            prefix += list(observed.prefix) if observed is not None and replies is None and not owned else []
+            prefix += list(observed.prefix) if replies is None and not owned else []
             comment = False
             if replies is None and not owned and not crisis:  # the answer to the feedback question, before NLU
                 replies = feedback.take_score(session, conversation, message, now)
@@ -441,21 +442,22 @@ class Pipeline:
                 replies, prefix = (replies or []) + prefix, []
             opted_out = self._opted_out(session, conversation)
             return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned, opted_out,
-                             redacted_previous, comment, speaks, observed is not None and observed.switched)
+                             redacted_previous, comment, speaks, observed.switched)
 
     @staticmethod
     def _opted_out(session: Session, conversation: Conversation) -> bool:
         preference = contact_preferences.find(session, conversation.channel, conversation.external_id)
         return preference is not None and preference.opted_out_at is not None
 
-    def _keyword(self, session: Session, conversation: Conversation, text: str) -> list[str] | None:
-        """OPT-2: STOP/START/HELP and their Spanish twins, answered in the keyword's language (START is English
-        only: the conversation's language then)."""
-        word = keywords.classify(text)
+    def _keyword(self, session: Session, conversation: Conversation, text: str, speaks: str) -> list[str] | None:
+        """OPT-2: STOP/START/HELP and their Spanish twins, answered in `speaks`, the conversation's language after
+        the keyword (bot/language.observe: the keyword's own, START being no sign). A live chat's lone CANCEL asks
+        what it means and opts nothing out (bot/compliance/keywords.py, ASK)."""
+        word = keywords.classify(text, conversation.channel)
         if word is None:
             return None
-        speaks = keywords.language_of(text) if word != keywords.START else None
-        speaks = speaks or language.current(session, conversation)
+        if word == keywords.ASK:  # already opted out: nothing to ask, OPT-3's one answer follows
+            return None if self._opted_out(session, conversation) else [keywords.cancel_or_stop_reply(speaks)]
         if word == keywords.STOP:
             contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
                                         via=f"keyword:{text.strip()[:20]}", conversation_id=conversation.id)

@@ -70,7 +70,7 @@ def new_text(message: EmailMessage) -> str:
 
 def asks_to_stop(message: EmailMessage) -> bool:
     subject = REPLY_PREFIX.sub("", str(message["Subject"] or ""))
-    return keywords.STOP in (keywords.classify(_first_line(message)), keywords.classify(subject))
+    return keywords.STOP in (keywords.classify(_first_line(message), "email"), keywords.classify(subject, "email"))
 
 
 def parse(raw: bytes) -> EmailMessage:

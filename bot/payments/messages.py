@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import audit, language
+from bot import audit, language, wording
 from bot.compliance import tone
 from bot.db.models import Account, Conversation, Debtor, Payment, Plan, ScheduledMessage
 from bot.messaging import copies, outbox
@@ -40,12 +40,12 @@ class Delivered:
 
 
 def language_for(session: Session, payment: Payment) -> str:
-    """The language a payment's messages are written in: its conversation's, else the debtor's (bot/language.py)."""
+    """The language a payment's messages are written in: its conversation's, else the debtor's, else English
+    (LANG-1, bot/language.known_about)."""
     conversation = session.get(Conversation, payment.conversation_id) if payment.conversation_id else None
-    if conversation is not None and conversation.language:
-        return language.current(session, conversation)
     account = session.get(Account, payment.account_id)
-    return language.for_debtor(session, account.debtor_id if account is not None else None)
+    return wording.language_or_default(
+        language.known_about(session, conversation, account.debtor_id if account is not None else None))
 
 
 def tell_debtor(session: Session, payment: Payment, text: str, kind: str, now: datetime) -> Delivered:

@@ -91,11 +91,8 @@ def known_link_language(session: Session, link: PayLink) -> str | None:
     """The language of the pages around a pay link: its conversation's, else its debtor's (bot/language.py); None
     when neither is known (a page then follows the browser, Stripe's page gets locale "auto")."""
     conversation = session.get(Conversation, link.conversation_id) if link.conversation_id else None
-    if conversation is not None and conversation.language:
-        return languages.current(session, conversation)
     account = session.get(Account, link.account_id)
-    debtor = session.get(Debtor, account.debtor_id) if account is not None else None
-    return debtor.language if debtor is not None and debtor.language in wording.LANGUAGES else None
+    return languages.known_about(session, conversation, account.debtor_id if account is not None else None)
 
 
 def token_language(engine: Engine, token: str) -> str | None:

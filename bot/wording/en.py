@@ -20,6 +20,9 @@ TEXTS: dict[str, str] = {
                             "again."),
     "opted_out_reply_other": ("You're unsubscribed, so this is our only reply. Type START if you want answers here "
                               "again."),
+    # OPT-2 in a live chat: a lone CANCEL, END or QUIT may mean "cancel this"; it asks, and STOP opts out.
+    "cancel_or_stop_reply": ("Do you want to stop all messages in this chat? If so, type STOP. If not, tell me "
+                             "what you'd like to do, or say 'talk to a person'."),
     # OPT-2: HELP gives the company name, a support contact and how to stop.
     "help_reply": "{business}: for help, contact {support}. Reply STOP to opt out.",
     # VUL-2: the crisis line, whatever the NLU makes of the message.

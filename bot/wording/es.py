@@ -21,6 +21,9 @@ TEXTS: dict[str, str] = {
                             "si quiere respuestas aquí otra vez."),
     "opted_out_reply_other": ("Usted pidió no recibir mensajes, así que esta es nuestra única respuesta. Escriba "
                               "START si quiere respuestas aquí otra vez."),
+    # OPT-2 in a live chat: a lone CANCELAR asks; ALTO opts out.
+    "cancel_or_stop_reply": ("¿Quiere que dejemos de escribirle en este chat? Escriba ALTO para no recibir más "
+                             "mensajes. Si no, dígame qué quiere hacer, o escriba 'hablar con una persona'."),
     # OPT-2: the company, a contact and how to stop.
     "help_reply": ("{business}: si necesita ayuda, use este contacto: {support}. Responda ALTO si ya no quiere "
                    "mensajes."),

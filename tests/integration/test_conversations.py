@@ -132,3 +132,29 @@ def test_rasa_collects_what_loading_the_model_left_before_it_serves(running_stac
     log = (running_stack.config.log_dir / "rasa.log").read_text(encoding="utf-8")
     said = [line for line in log.splitlines() if "objects left by loading the model in" in line]
     assert len(said) == 1 and " collected " in said[0]
+
+
+def test_LANG_1_pay_now_in_english_stays_english_for_a_debtor_who_wrote_spanish_before(running_stack):
+    """L1 with the real Rasa and action server: "pay now" typed in English, then the verification, by a debtor whose
+    stored language is Spanish (a Spanish session elsewhere). The disclosure, the pay menu and what follows are all
+    English: the conversation's language, not the debtor's.
+    Mutation tried: observe() keeping no language that equals the current one -> fails (the disclosure came in
+    Spanish, the pay menu in English, as the tester saw)."""
+    import secrets
+
+    from bot.db.models import Debtor
+    from tests.conftest import add_debtor
+
+    chat = Chat(running_stack)
+    reference = f"RT-{secrets.randbelow(10**8):08d}"
+    with chat.session() as session:
+        debtor, _ = add_debtor(session, account_ref=reference, first_name="Erik", last_name="Lang", dob="1965-12-24",
+                               ssn_last4="8642", phone=None, balance_cents=4200)
+        session.get(Debtor, debtor.id).language = "es"
+    chat.say("pay now")
+    chat.say("12/24/1965")
+    chat.say("8642")
+    answer = chat.say(reference)
+    assert answer[0] == DEBT_COLLECTOR_DISCLOSURE, answer
+    said = " ".join(answer)
+    assert "$42.00" in said and not re.search(r"Quiere|saldo|cobrador|pagar", said), said

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.compliance import neutral, tone
+from bot.compliance.keywords import cancel_or_stop_reply
 from bot.compliance.redaction import contains_card_number
 from bot.db import get_engine, session_scope
 from bot.db.models import Account, AccountStatus, ContactPreference, Dispute, Handoff, Message
@@ -179,8 +180,10 @@ def test_PCI_2_a_full_ssn_is_redacted(running_stack):
     assert "6789" not in stored
 
 
-STOP_VARIANTS = ["STOP", "stop.", "Stop!", "StopAll", "STOP ALL", "UNSUBSCRIBE", "cancel", "End", "QUIT", "revoke",
-                 "opt out", "Opt-Out!", "OPTOUT"]
+# In a chat (this is the REST channel) a lone CANCEL, END or QUIT asks first (bot/compliance/keywords.py, ASK); by
+# text they opt out at once (tests/test_chat_cancel.py).
+STOP_VARIANTS = ["STOP", "stop.", "Stop!", "StopAll", "STOP ALL", "UNSUBSCRIBE", "revoke", "opt out", "Opt-Out!",
+                 "OPTOUT"]
 
 
 @pytest.mark.parametrize("word", STOP_VARIANTS)
@@ -192,6 +195,13 @@ def test_OPT_2_every_stop_keyword_gives_exactly_one_bare_confirmation(running_st
         preference = session.scalars(select(ContactPreference).where(
             ContactPreference.address == chat.sender)).one()
     assert preference.opted_out_at is not None
+
+
+@pytest.mark.parametrize("word", ["cancel", "End", "QUIT"])
+def test_OPT_2_a_lone_cancel_in_a_chat_asks_and_STOP_then_opts_out(running_stack, word):
+    chat = Chat(running_stack, "redteam")
+    assert chat.say(word) == [cancel_or_stop_reply("en")]
+    assert chat.say("STOP") == [stop_reply("rest")]
 
 
 @pytest.mark.parametrize("text", ["stop texting me", "please stop sending me these messages",
