@@ -39,9 +39,8 @@ _cached: tuple[tuple[int, datetime | None, int, datetime | None], PortfolioWords
 
 
 def _stamp(session: Session) -> tuple[int, datetime | None, int, datetime | None]:
-    accounts = select(func.count(Account.id), func.max(Account.updated_at)).subquery()
-    debtors = select(func.count(Debtor.id), func.max(Debtor.updated_at)).subquery()
-    row = session.execute(select(accounts, debtors)).one()
+    columns = (func.count(Account.id), func.max(Account.updated_at), func.count(Debtor.id), func.max(Debtor.updated_at))
+    row = session.execute(select(*(select(column).scalar_subquery() for column in columns))).one()
     return int(row[0]), row[1], int(row[2]), row[3]
 
 
