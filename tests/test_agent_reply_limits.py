@@ -9,11 +9,15 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot import conversations, disputes, handoff
 from bot.agents import queue, replies, users
+from bot.compliance import amounts, holds
 from bot.config import Settings
 from bot.db import session_scope
+from bot.money import format_cents
 from tests.conftest import add_debtor
 
 PASSWORD = "correct horse battery"
@@ -220,3 +224,26 @@ def test_PCI_1_our_own_pay_link_still_goes_out(engine, template):
         queued, agent, _account, _conversation = _taken(session, balance_cents=123456)
         posted = replies.record_reply(session, queued.id, agent, template.format(link=_own_pay_link()))
     assert posted.sent, (posted.rule_ids, posted.reasons)
+
+
+def test_TONE_2_a_discount_offered_to_an_unverified_visitor_is_blocked(engine):
+    """No account is known yet, so there is no policy a discount could be within. Mutation tried: the
+    `offered and not accounts` check removed -> "We can take 10% off." went out to the anonymous visitor."""
+    with session_scope(engine) as session:
+        queued, agent, _account, _conversation = _taken(session, verified=False)
+        posted = replies.record_reply(session, queued.id, agent, "We can take 10% off.")
+    assert not posted.sent and "TONE-2" in posted.rule_ids
+
+
+@given(percent=st.decimals(min_value=1, max_value=99, places=1),
+       template=st.sampled_from(["We can take {p}% off.", "A {p} percent discount is possible.",
+                                 "Le hacemos un descuento del {p}%.", "Take {p}% off the balance."]))
+def test_TONE_2_every_written_discount_is_read_at_its_value(percent, template):
+    assert amounts.percents_off(template.format(p=percent)) == [percent]
+
+
+@given(cents=st.integers(min_value=1, max_value=10_000_000))
+def test_DSP_2_any_ledger_figure_on_a_held_account_counts_as_payment_talk(cents):
+    """A figure from the ledger is not a typed-in one (TONE-2 lets it through), so on a held account the hold must
+    find it itself, however large. Mutation tried: payment_talk without the amounts_in figures -> fails."""
+    assert holds.payment_talk(f"It's {format_cents(cents, 'USD')} and we're looking into it.")

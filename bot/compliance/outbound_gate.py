@@ -172,6 +172,9 @@ def _person_rules(session: Session, conversation: Conversation | None, text: str
     # TONE-2 and the plan policy: no discount above what the account's creditor allows (the policy the bot's own
     # settlement offer reads: bot/segments.settlement_offer_for).
     offered = amounts.percents_off(text)
+    if offered and not accounts:  # nobody known yet: there is no policy to hold a discount to (and ID-1)
+        rule_ids.append("TONE-2")
+        reasons.append("a discount offered before the account is known")
     for account in accounts if offered else ():
         offer = segments.settlement_offer_for(session, account)
         most = offer.max_discount_percent if offer is not None else 0
