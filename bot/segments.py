@@ -344,6 +344,15 @@ def plan_variant_for(session: Session, account: Account, now: datetime | None = 
     return dict(book.plan_variants.get(assign(book, facts).segment.treatment.plan_variant) or {})
 
 
+def settlement_offer_for(session: Session, account: Account) -> plan_policy.SettlementOffer | None:
+    """The lump-sum settlement the account's creditor allows now (its policy with the account's segment variant),
+    or None. The account's age is not known, so only offers without an age condition apply, as in the plan engine.
+    The one reading of it: what the bot offers (bot/payments) and the most a person may offer (the outbound gate,
+    TONE-2)."""
+    return plan_policy.active_policy(session).for_creditor(account.creditor, plan_variant_for(session, account)) \
+        .settlement_offer(account.balance_cents, None)
+
+
 # --- the accounts --------------------------------------------------------------------------------------------------
 
 def age_days(account: Account, now: datetime) -> int:

@@ -344,3 +344,87 @@ def test_TONE_1_lint_accepts_a_custom_policy():
     policy = parse_banned_phrases({"version": 1, "categories": [_category(id="test", patterns=[r"\bwidget\b"])]})
     assert [v.category for v in lint("A WIDGET!", phrases=policy)] == ["test"]
     assert tone.default_banned_phrases() is tone.default_banned_phrases()  # loaded once
+
+
+# --- G3: plain wordings of credit, employer and escalation threats, and words spelled out letter by letter --------
+
+# What the exploratory tester sent through the agent console, all of which went out (TONE-1).
+PLAIN_THREATS = [
+    ("Your credit will be ruined if this stays open.", "credit_consequences"),
+    ("Your credit is going to take a hit.", "credit_consequences"),
+    ("We will contact your employer about this debt.", "third_party_contact"),
+    ("I'll call your boss on Monday.", "third_party_contact"),
+    ("your boss will find out", "third_party_contact"),
+    ("Your family will hear about this.", "third_party_contact"),
+    ("pay by Friday or we escalate", "threatened_escalation"),
+    ("Pay by Friday or we escalate.", "threatened_escalation"),
+    ("Further action may follow.", "threatened_escalation"),
+    ("Su crédito quedará arruinado.", "credit_consequences"),
+    ("Llamaremos a su trabajo.", "third_party_contact"),
+    ("Vamos a avisarle a su jefe.", "third_party_contact"),
+    ("Su familia se va a enterar.", "third_party_contact"),
+    ("Pague antes del viernes o tomaremos medidas.", "threatened_escalation"),
+]
+
+# Agents' ordinary words near those families, in both languages: none may be blocked.
+PLAIN_AND_FINE = [
+    "Thanks for telling me about your job. Losing work is hard.",
+    "Would it help to talk to your family first? Take your time.",
+    "We can call your work number if you prefer. Which is best?",
+    "I can escalate this to a supervisor if you'd like.",
+    "Your next payment of $50.00 is due Friday, March 6.",
+    "We don't report to credit bureaus from this chat. Ask me anything.",
+    "Plan A, B or C: which suits you?",
+    "Gracias por contarnos sobre su trabajo. Perder el empleo es difícil.",
+    "Hable con su familia si le ayuda. Aquí estamos.",
+    "Su próximo pago de $50.00 vence el viernes, 6 de marzo.",
+]
+
+
+@pytest.mark.parametrize("text,category", PLAIN_THREATS)
+def test_TONE_1_plain_credit_employer_and_escalation_threats_are_flagged(text, category):
+    """FDCPA 1692c(b), 1692e(4),(5),(8); 1006.18. Mutation tried: the third_party_contact category deleted from
+    policy/banned_phrases.yml -> the seven employer, boss and family lines fail."""
+    assert category in [v.category for v in lint(text)], text
+    assert all(v.rule_id == "TONE-1" for v in lint(text))
+
+
+@pytest.mark.parametrize("text", PLAIN_AND_FINE)
+def test_TONE_1_ordinary_words_near_the_new_families_are_not_flagged(text):
+    assert lint(text) == [], text
+
+
+@pytest.mark.parametrize("text,category", [
+    ("You could be s u e d for this.", "legal_action"),
+    ("Your wages could be g-a-r-n-i-s-h-e-d", "legal_action"),
+    ("j a i l", "arrest_jail_crime"),
+    ("j.a.i.l", "arrest_jail_crime"),
+    ("s_u_e", "legal_action"),
+    ("s\u200b u e", "legal_action"),
+    ("j a 1 l", "arrest_jail_crime"),
+    ("You could be suuuued", "legal_action"),
+    ("We will have you arrrrested", "arrest_jail_crime"),
+    ("jaaaail", "arrest_jail_crime"),
+    ("Lo vamos a d e m a n d a r", "legal_action"),
+    ("c-á-r-c-e-l", "arrest_jail_crime"),
+])
+def test_TONE_1_words_spelled_out_or_drawn_out_are_read_as_the_word(text, category):
+    """The normaliser joins single letters separated by spaces, hyphens, dots, underscores or zero-width characters
+    and shortens letters drawn out three times or more. The violation quotes the text as written. Mutation tried:
+    _readings without _join_spelled -> the spelled-out lines fail; without the _drawn_out readings -> suuuued,
+    arrrrested and jaaaail fail."""
+    found = [v for v in lint(text) if v.category == category]
+    assert found, text
+    assert text[slice(*found[0].span)] == found[0].phrase
+
+
+@given(word=st.sampled_from(["sue", "sued", "jail", "arrest", "garnish", "garnished", "seize", "demandar"]),
+       separator=st.sampled_from([" ", "-", ".", "_", " - ", "\u200b", ". "]))
+def test_TONE_1_any_banned_word_spelled_out_with_any_separator_is_caught(word, separator):
+    text = f"You could be {separator.join(word)} over this."
+    assert lint(text), text
+
+
+@given(sentence=st.sampled_from(LEGITIMATE + PLAIN_AND_FINE))
+def test_TONE_1_the_new_readings_leave_legitimate_sentences_clean(sentence):
+    assert lint(sentence) == []

@@ -117,3 +117,26 @@ def amounts_in(text: str) -> list[int]:
         else:
             found.append(_cents(_value(m["d"])))
     return found
+
+
+# TONE-2 and the plan policy: a discount a person offers, in percent ("50% off", "take 30 percent off", "a 25%
+# discount", "half off", "un descuento del 40%", "la mitad"). A percentage with no word of discount near it in the
+# same sentence ("0% interest", "100% of the balance") is not one.
+_DISCOUNT_WORDS = (r"(?:off|discount\w*|less|reduc\w*|waiv\w*|forgiv\w*|cut|knock\w*|lower|savings?|save|"
+                   r"descuento\w*|menos|rebaj\w*|quita\w*|perdon\w*|condon\w*|ahorr\w*)")
+_PERCENT = r"(?P<n>[0-9]+(?:\.[0-9]+)?)\s*(?:%|percent\b|per\s*cent\b|por\s*ciento\b)"
+_PERCENT_OFF = re.compile(
+    rf"{_PERCENT}(?=[^.!?\n]{{0,40}}?\b{_DISCOUNT_WORDS}\b)"
+    rf"|\b{_DISCOUNT_WORDS}\b[^.!?\n]{{0,30}}?{_PERCENT.replace('?P<n>', '?P<m>')}"
+    r"|\b(?P<half>half\s+off|(?:take|knock|cut)\s+(?:off\s+)?half|(?:quit\w*|rebaj\w*|descuento\s+de)\s+(?:\w+\s+)?"
+    r"la\s+mitad|la\s+mitad\s+de\s+descuento)\b",
+    re.IGNORECASE,
+)
+
+
+def percents_off(text: str) -> list[Decimal]:
+    """The discounts `text` offers, in percent, in order of appearance ("half off" is 50)."""
+    found: list[Decimal] = []
+    for m in _PERCENT_OFF.finditer(text):
+        found.append(Decimal(50) if m["half"] else Decimal(m["n"] or m["m"]))
+    return found

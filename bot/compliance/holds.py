@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import wording
+from bot.compliance import amounts
 from bot.db.models import Account, AccountStatus, Dispute
 
 # The rule each non-collectible status stands for.
@@ -41,6 +42,45 @@ _PAYMENT_ASK = re.compile(
 
 def is_payment_ask(text: str) -> bool:
     return bool(_PAYMENT_ASK.search(text))
+
+
+# DSP-2 / DSP-3 / CEASE-* / VUL-2: a person's free text on a held account may not ask for or encourage a payment in
+# any words: to pay (not only the fixed asks above), to send money, to clear, close out or settle the debt, and it
+# names no payment figure. Saying there is nothing to pay is not an ask, and is taken out before the search.
+_PAY_TALK = re.compile(
+    r"\b(?:pay|pays|paying|payable|pay-?off|(?:send|sending|sends|wire|wiring|transfer|transferring)\s+"
+    r"(?:us\s+|it\s+|in\s+)?(?:the\s+|your\s+|some\s+|a\s+)?(?:money|funds|payment|amount|balance|cash|check|it)|"
+    r"(?:clear|clears|clearing|close|closing|wipe|wiping|resolve|resolving|settle|settling|knock)\s+"
+    r"(?:this|it|that|the\s+(?:balance|debt|account|amount))(?:\s+(?:out|off|up))?|settle\s+up|"
+    r"take\s+care\s+of\s+(?:this|it|the\s+(?:balance|debt|amount))|"
+    # A deadline for the money, whatever the verb: "get it to us by Friday", "have the rest in before Monday".
+    r"(?:get|have|send|bring)\s+(?:it|this|that|the\s+\w+)\s+(?:to\s+us\s+|in\s+)?(?:by|before)\s+"
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|tonight|the\s+end)|"
+    # Spanish: pagar in any form a request takes, abonar, liquidar, saldar, enviar el dinero.
+    r"pag(?:ar|arlo|arla|ue|uelo|uen|a|as|ando|ara|aria|aría|aremos|e)|abon(?:ar|e|arlo)|liquid(?:ar|e|arlo)|"
+    r"sald(?:ar|e|arlo)|(?:env[ií](?:e|ar|enos)|mand(?:e|ar|enos)|transfier[ae])\s+(?:el\s+|su\s+)?"
+    r"(?:dinero|pago|monto|saldo|cheque))\b",
+    re.IGNORECASE,
+)
+_NOTHING_TO_PAY = re.compile(
+    r"\b(?:nothing\s+(?:to|you\s+(?:need|have)\s+to)\s+pay|no\s+need\s+to\s+pay|"
+    r"(?:don'?t|do\s+not|doesn'?t|does\s+not|won'?t|will\s+not)\s+(?:have|need)\s+to\s+pay|"
+    r"(?:not|never)\s+(?:asking|ask|going\s+to\s+ask)\s+you\s+to\s+pay|(?:can'?t|cannot)\s+take\s+payments?|"
+    r"(?:nada|no\s+hay\s+nada)\s+(?:que|por)\s+pagar|no\s+(?:tiene|necesita)\s+que\s+pagar|"
+    r"no\s+(?:le\s+)?(?:pedimos|pediremos|vamos\s+a\s+pedir)\s+que\s+pague)\b",
+    re.IGNORECASE,
+)
+
+
+def payment_talk(text: str) -> list[str]:
+    """DSP-2, DSP-3, CEASE-*: what in a person's text asks for, encourages or prices a payment (empty when it does
+    not): the fixed asks above, any other request to pay ("You can pay it today", "Pay by Friday"), a request to
+    send money or clear the debt ("would close this out"), and any money figure. On a held account none may be
+    sent; "there's nothing to pay right now" may."""
+    text = _NOTHING_TO_PAY.sub(" ", text)
+    found = [m.group(0) for m in _PAYMENT_ASK.finditer(text)] + [m.group(0) for m in _PAY_TALK.finditer(text)]
+    found += [f"${cents / 100:,.2f}" for cents in amounts.amounts_in(text)]
+    return found
 
 
 def hold_rule(session: Session, account: Account) -> str | None:

@@ -17,8 +17,20 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bot import contact_preferences, language, wording
-from bot.compliance import amounts, contact_window, esign, frequency, holds, neutral, redaction, residence, tone
+from bot import contact_preferences, language, segments, wording
+from bot.compliance import (
+    amounts,
+    contact_window,
+    esign,
+    frequency,
+    holds,
+    neutral,
+    payment_channels,
+    portfolio_names,
+    redaction,
+    residence,
+    tone,
+)
 from bot.db.models import (
     HANDED_OVER,
     Account,
@@ -106,7 +118,7 @@ def check_reply(session: Session, conversation: Conversation | None, text: str, 
         accounts = accounts_of(session, conversation)
     rule_ids, reasons = _content_rules(session, _readable(text, buttons, sender_name), accounts)
     if sender_role == "agent":
-        _person_rules(session, conversation, text, accounts, rule_ids, reasons)
+        _person_rules(session, conversation, text, accounts, rule_ids, reasons, sender_name)
     # The address's preference, read once for OPT-3, ID-4 and TIME-2 (most addresses have none: one query).
     if isinstance(preference, _Unread):
         preference = reply_preference(session, conversation)
@@ -133,7 +145,7 @@ def _readable(text: str, buttons: Sequence[dict[str, Any]] = (), sender_name: st
 
 
 def _person_rules(session: Session, conversation: Conversation | None, text: str, accounts: Sequence[Account],
-                  rule_ids: list[str], reasons: list[str]) -> None:
+                  rule_ids: list[str], reasons: list[str], sender_name: str | None = None) -> None:
     """The rules a human collector's free text needs on top of the bot's (the bot's words come from reviewed
     templates and the ledger)."""
     # PCI-1 / PCI-2: card digits or an SSN typed into a reply are never sent (the outbox stores them redacted).
@@ -141,23 +153,62 @@ def _person_rules(session: Session, conversation: Conversation | None, text: str
     if found:
         rule_ids.append("PCI-2")
         reasons.append("card or SSN digits in the reply: " + ", ".join(found))
+    # PCI-1 / PCI-2: nobody is asked for card details or a full SSN in a conversation, and nobody is sent anywhere
+    # but our own pay link to pay.
+    asked = payment_channels.card_or_ssn_requests(text)
+    if asked:
+        rule_ids.append("PCI-1")
+        reasons.append("asks for card details or a full SSN in the conversation (only the pay link takes a card): "
+                       + ", ".join(dict.fromkeys(asked)))
+    elsewhere = payment_channels.elsewhere_to_pay(text)
+    if elsewhere:
+        rule_ids.append("PCI-1")
+        reasons.append("points somewhere other than our pay link to pay: " + ", ".join(dict.fromkeys(elsewhere)))
     # TONE-2: an agent's figures must be the ledger's; a typed-in amount is not sent.
     typed = [a for a in amounts.amounts_in(text) if a not in _ledger_figures(session, accounts)]
     if typed:
         rule_ids.append("TONE-2")
         reasons.append("amount not in the ledger: " + ", ".join(f"{c / 100:.2f}" for c in typed))
-    # ID-1 / DISC-3: before the debtor is verified a person says nothing about a debt either.
-    if conversation is not None and (conversation.verified_at is None or conversation.debtor_id is None) \
-            and mentions_debt(session, conversation, text):
-        rule_ids.append("ID-1")
-        reasons.append("mentions a debt, an amount or a creditor before the debtor is verified (DISC-3)")
-    # CEASE-1..4: on a ceased, represented, bankrupt or deceased account a person may close or hand over, not
-    # talk about the debt (any mention, not only a payment ask).
+    # TONE-2 and the plan policy: no discount above what the account's creditor allows (the policy the bot's own
+    # settlement offer reads: bot/segments.settlement_offer_for).
+    offered = amounts.percents_off(text)
+    if offered and not accounts:  # nobody known yet: there is no policy to hold a discount to (and ID-1)
+        rule_ids.append("TONE-2")
+        reasons.append("a discount offered before the account is known")
+    for account in accounts if offered else ():
+        offer = segments.settlement_offer_for(session, account)
+        most = offer.max_discount_percent if offer is not None else 0
+        if any(percent > most for percent in offered):
+            rule_ids.append("TONE-2")
+            reasons.append(f"a discount above the creditor's policy for {account.account_ref}: at most {most}% off")
+    # ID-1 / DISC-3: before the debtor is verified a person says nothing about a debt either, and names no creditor,
+    # account reference or debtor of the portfolio (ID-2: nor confirms one the visitor gave).
+    if conversation is not None and (conversation.verified_at is None or conversation.debtor_id is None):
+        if mentions_debt(session, conversation, text):
+            rule_ids.append("ID-1")
+            reasons.append("mentions a debt, an amount or a creditor before the debtor is verified (DISC-3)")
+        own = frozenset(w.lower() for w in (sender_name or "").split())
+        named = portfolio_names.identifying_words(session, text, own)
+        if named:
+            rule_ids += ["ID-1", "ID-2"]
+            reasons.append("names a creditor, an account reference or a debtor before the debtor is verified: "
+                           + ", ".join(named))
     for account in accounts:
         rule = holds.hold_rule(session, account)
-        if rule is not None and rule.startswith("CEASE") and neutral.debt_content(text):
+        if rule is None:
+            continue
+        # CEASE-1..4: on a ceased, represented, bankrupt or deceased account a person may close or hand over, not
+        # talk about the debt (any mention, not only a payment ask).
+        if rule.startswith("CEASE") and neutral.debt_content(text):
             rule_ids.append(rule)
             reasons.append(f"talks about the debt on an account on hold ({account.status})")
+        # DSP-2 / DSP-3 / VUL-2: on a held account a person asks for no payment in any words, names no payment
+        # figure and sets no deadline (a closed account has nothing to ask for; its receipts may name figures).
+        talk = holds.payment_talk(text) if rule != "ACCOUNT-CLOSED" else []
+        if talk:
+            rule_ids.append(rule)
+            reasons.append(f"asks for a payment or names a figure on an account on hold ({rule}): "
+                           + ", ".join(dict.fromkeys(talk)))
 
 
 def mentions_debt(session: Session, conversation: Conversation | None, text: str) -> bool:
@@ -317,7 +368,7 @@ def check_initiated(session: Session, message: ScheduledMessage, now: datetime |
     rule_ids += [r for r in content_rules if r not in rule_ids]
     reasons += content_reasons
     if sender_role == "agent":
-        _person_rules(session, conversation, message.text, accounts, rule_ids, reasons)
+        _person_rules(session, conversation, message.text, accounts, rule_ids, reasons, sender_name)
     if message.channel == "email":
         work = _work_address_refusal(session, message.address, debtor)
         if work:

@@ -146,6 +146,76 @@ def _deleet(text: str) -> str:
     return _TOKEN.sub(swap, text)
 
 
+# TONE-1: letters spelled out one at a time ("s u e d", "g-a-r-n-i-s-h-e-d", "j.a.i.l", "s_u_e"; zero-width
+# characters are already gone) are read as the word they spell: a run of at least three single characters, at least
+# two of them letters, separated by spaces, hyphens, dots, underscores or asterisks. A look-alike digit among them
+# counts ("j a 1 l"), so _deleet still undoes it. Ordinary text has no such runs ("Plan A or B" has two).
+_ONE = r"(?:[^\W_]|[@$])"  # one letter, digit or look-alike sign
+_SPELLED = re.compile(rf"(?<![^\W_]){_ONE}(?:[\s\-._*]{{1,3}}{_ONE}(?![^\W_])){{2,}}")
+# A spelled-out run may start with a one-letter word ("a d e m a n d a r", "I s u e"): it is read both ways.
+_ONE_LETTER_WORDS = frozenset("aAiIyYoOeEuU")
+# Letters drawn out ("suuued", "jaaaail"): a run of three or more of one letter is read as one, and as two
+# ("arrrrest" is "arrest"). A letter doubled only once is left as written (real words double letters).
+_DRAWN_OUT = re.compile(r"([A-Za-z])\1{2,}")
+
+
+def _join_spelled(text: str, origin: list[int], skip_word: bool = False) -> tuple[str, list[int]]:
+    """The text with spelled-out runs joined, and its map back to the message as given. `skip_word`: a run that
+    starts with a one-letter word keeps that word apart."""
+    chars: list[str] = []
+    kept: list[int] = []
+    last = 0
+    for match in _SPELLED.finditer(text):
+        start = match.start()
+        if skip_word and text[start] in _ONE_LETTER_WORDS and text[start + 1] == " ":
+            start += 2
+        if sum(c.isalpha() for c in text[start:match.end()]) < 2:
+            continue
+        chars.extend(text[last:start])
+        kept.extend(origin[last:start])
+        for index in range(start, match.end()):
+            if not (text[index].isspace() or text[index] in "-._*"):
+                chars.append(text[index])
+                kept.append(origin[index])
+        last = match.end()
+    chars.extend(text[last:])
+    kept.extend(origin[last:])
+    return "".join(chars), kept
+
+
+def _drawn_out(text: str, origin: list[int], keep: int) -> tuple[str, list[int]]:
+    """Runs of three or more of one letter shortened to `keep` letters."""
+    chars: list[str] = []
+    kept: list[int] = []
+    last = 0
+    for match in _DRAWN_OUT.finditer(text):
+        chars.extend(text[last:match.start() + keep])
+        kept.extend(origin[last:match.start() + keep])
+        last = match.end()
+    chars.extend(text[last:])
+    kept.extend(origin[last:])
+    return "".join(chars), kept
+
+
+def _readings(text: str) -> list[tuple[str, list[int]]]:
+    """Every way the lint reads a message, each with its map back to the message as given: as normalised, with
+    look-alikes swapped back, spelled-out letters joined and drawn-out letters shortened (TONE-1). Usually all of
+    them are the same text, and it is scanned once."""
+    plain, origin = _normalise(text)
+    readings = [(plain, origin), (_deleet(plain), origin)]
+    if _SPELLED.search(plain):
+        for skip_word in (False, True):
+            joined, kept = _join_spelled(plain, origin, skip_word)
+            readings += [(joined, kept), (_deleet(joined), kept)]
+    if _DRAWN_OUT.search(plain):
+        for keep in (1, 2):
+            readings.append(_drawn_out(readings[1][0], origin, keep))
+    unique: dict[str, list[int]] = {}
+    for reading, kept in readings:
+        unique.setdefault(reading, kept)
+    return list(unique.items())
+
+
 def _applies(category: Category, *, time_barred: bool, lawful_legal_action: bool) -> bool:
     if category.only_when == "time_barred" and not time_barred:
         return False
@@ -189,26 +259,19 @@ def _lint_with_default_phrases(text: str, time_barred: bool, lawful_legal_action
 
 
 def _lint(text: str, time_barred: bool, lawful_legal_action: bool, policy: BannedPhrases) -> list[Violation]:
-    plain, origin = _normalise(text)
-    deleeted = _deleet(plain)
-    # Same length, so one map serves both; usually nothing was swapped, and one scan finds what two would.
-    variants = (plain,) if deleeted == plain else (plain, deleeted)
+    readings = _readings(text)
 
-    def original(span: tuple[int, int]) -> tuple[int, int]:
-        return origin[span[0]], origin[span[1] - 1] + 1
+    def spans_of(pattern: re.Pattern[str]) -> list[tuple[int, int]]:
+        return [(origin[m.start()], origin[m.end() - 1] + 1) for reading, origin in readings
+                for m in pattern.finditer(reading) if m.end() > m.start()]
 
     found: list[Violation] = []
     for category in policy.categories:
         if not _applies(category, time_barred=time_barred, lawful_legal_action=lawful_legal_action):
             continue
-        spans = [m.span() for variant in variants for pattern in category.patterns
-                 for m in pattern.finditer(variant) if m.end() > m.start()]
-        for span in _merge(spans):
-            start, end = original(span)
+        for start, end in _merge([span for pattern in category.patterns for span in spans_of(pattern)]):
             found.append(Violation(category.rule_id, category.id, text[start:end], (start, end)))
-    cancels = [m.span() for variant in variants for m in _CANCEL_INSTRUCTION.finditer(variant)]
-    for span in _merge(cancels):
-        start, end = original(span)
+    for start, end in _merge(spans_of(_CANCEL_INSTRUCTION)):
         found.append(Violation("OPT-2", "cancel_instruction", text[start:end], (start, end)))
     return sorted(found, key=lambda v: (v.span, v.rule_id, v.category))
 

@@ -57,7 +57,6 @@ from bot.payments import payment_intents, texts
 from bot.payments.autopay_authorisation import active_autopay, authorisation_text, autopay_field
 from bot.payments.ledger import for_update, lock_row, payment_for_link
 from bot.payments.messages import Delivered
-from bot.plans.policy import active_policy
 from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, debtor_zone, open_plan
 from bot.wording import formats
 
@@ -167,10 +166,8 @@ def pay_options(session: Session, conversation_id: str, language: str | None = N
     choices.append(PayChoice("balance", balance, wording.say("pay_choice_balance", language,
                                                              amount=format_cents(balance, currency))))
     if plan is None:
-        # A settlement the creditor's policy allows (PLAN-1: no fee). The account's age is not known, so only
-        # offers without an age condition apply, as in the plan engine.
-        offer = active_policy(session).for_creditor(account.creditor, segments.plan_variant_for(session, account)) \
-            .settlement_offer(balance, None)
+        # A settlement the creditor's policy allows (PLAN-1: no fee).
+        offer = segments.settlement_offer_for(session, account)
         floor = offer.floor_cents(balance) if offer is not None else None
         if floor is not None and MIN_PAYMENT_CENTS <= floor < balance:
             choices.append(PayChoice("settlement", floor, wording.say("pay_choice_settlement", language,
