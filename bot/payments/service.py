@@ -52,13 +52,14 @@ from bot.db.models import (
     Plan,
     StripeCustomer,
 )
+from bot.local_dates import debtor_zone
 from bot.money import format_cents, parse_dollars
 from bot.payments import payment_intents, texts
 from bot.payments.autopay_authorisation import active_autopay, authorisation_text, autopay_field
 from bot.payments.ledger import for_update, lock_row, payment_for_link
 from bot.payments.messages import Delivered
 from bot.plans.policy import active_policy
-from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, debtor_zone, open_plan
+from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, open_plan
 from bot.wording import formats
 
 log = logging.getLogger("settle.payments")
