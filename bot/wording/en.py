@@ -185,6 +185,9 @@ TEXTS: dict[str, str] = {
                                "balance of {balance} is settled in full."),
     "pay_confirm_amount": "You'd like to pay {amount}. Your balance after it will be {left}.",
     "pay_confirm_ask": "Is that right? Reply YES for your secure payment link, or tell me a different amount.",
+    "pay_below_card_minimum": ("Your balance is {balance}. That's less than the {minimum} our secure payment page "
+                               "can take, so I can't make a payment link for it. A person on our team can sort it "
+                               "out with you: say 'talk to a person'."),
     "pay_refused_amount": ("Your balance is {balance}, so I can't make a link for that amount. Tell me another "
                            "amount, or say 'talk to a person'."),
     "pay_balance_changed": "Your balance has just changed. Say 'pay now' to see it again.",
@@ -202,7 +205,8 @@ TEXTS: dict[str, str] = {
                               "for the first payment."),
     "pay_yes_button": "Yes, send the link",
     "pay_no_button": "No, change it",
-    "pay_pick": "Reply {numbers}, or type an amount like $50. Say 'never mind' to stop.",
+    "pay_pick": "Reply {numbers}, or type an amount like {example}. Say 'never mind' to stop.",
+    "pay_pick_only": "Reply {numbers} to pay your balance. Say 'never mind' to stop.",
     "pay_how_much": "Your balance with {creditor} is {balance}. How much would you like to pay?",
     "pay_lost_track": "Sorry, I lost track of the amount. Say 'pay now' to start again.",
     "pay_confirm_again": ("To get your secure link for {amount}, reply YES. Or tell me a different amount, or say "

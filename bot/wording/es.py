@@ -174,6 +174,9 @@ TEXTS: dict[str, str] = {
                                "{balance} queda pagado por completo."),
     "pay_confirm_amount": "Quiere pagar {amount}. Después de este pago, su saldo va a ser {left}.",
     "pay_confirm_ask": "¿Es correcto? Responda SÍ para recibir su enlace seguro de pago, o dígame otra cantidad.",
+    "pay_below_card_minimum": ("Su saldo es {balance}. Es menos de los {minimum} que acepta nuestra página de pago "
+                               "segura, así que no puedo hacer un enlace de pago. Una persona de nuestro equipo puede "
+                               "resolverlo con usted: escriba 'hablar con una persona'."),
     "pay_refused_amount": ("Su saldo es {balance}, así que no puedo hacer un enlace por esa cantidad. Dígame otra "
                            "cantidad, o escriba 'hablar con una persona'."),
     "pay_balance_changed": "Su saldo acaba de cambiar. Escriba 'pagar ahora' para verlo otra vez.",
@@ -191,7 +194,8 @@ TEXTS: dict[str, str] = {
                               "el primer pago."),
     "pay_yes_button": "Sí, mándeme el enlace",
     "pay_no_button": "No, quiero cambiarlo",
-    "pay_pick": "Responda {numbers}, o escriba una cantidad como $50. Escriba 'olvídelo' para parar.",
+    "pay_pick": "Responda {numbers}, o escriba una cantidad como {example}. Escriba 'olvídelo' para parar.",
+    "pay_pick_only": "Responda {numbers} para pagar su saldo. Si no quiere, escriba 'olvídelo'.",
     "pay_how_much": "Su saldo con {creditor} es {balance}. ¿Cuánto quiere pagar?",
     "pay_lost_track": "Perdón, perdí la cantidad. Escriba 'pagar ahora' para empezar otra vez.",
     "pay_confirm_again": ("Para recibir su enlace seguro por {amount}, responda SÍ. O dígame otra cantidad, o "
