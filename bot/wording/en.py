@@ -63,13 +63,9 @@ TEXTS: dict[str, str] = {
     "ask_reference_again": ("With a ZIP code I also need the account number from our letter (like SET-100001). If "
                             "you don't have it, type the last 4 digits of your Social Security number instead."),
     # The balance (bot/accounts.py): read from the ledger, after the DISC-1/DISC-2 disclosure.
-    "balance_line": "Your balance with {creditor} (account ending {last4}) is {amount}{status}.",
-    "balance_status": " (status: {status})",
+    "balance_line": "Your balance with {creditor} (account ending {last4}) is {amount}.",
     "no_balance": "I couldn't find an open balance for you.",
     "balance_next": "What would you like to do next? You can say 'payment plan', 'pay now' or 'talk to a person'.",
-    "status_active": "active", "status_disputed": "disputed", "status_ceased": "ceased",
-    "status_attorney": "attorney", "status_bankrupt": "bankrupt", "status_deceased": "deceased",
-    "status_paid": "paid", "status_closed": "closed",
     # Disputes (bot/disputes.py, actions/disputes.py): DSP-1 to DSP-3.
     "dispute_kind_all": "All of it",
     "dispute_kind_amount": "The amount is wrong",
@@ -163,14 +159,16 @@ TEXTS: dict[str, str] = {
     "amount_range": "{low} to {high}",
     # Why nothing can be paid on a held account (bot/compliance/holds.py): never a payment ask (DSP-2, CEASE-*).
     "hold_DSP-2": ("This account is on hold while we look into your dispute, so there's nothing to pay right now. "
-                   "We'll send you what we find in writing."),
+                   "We'll send you what we find in writing. Say 'talk to a person' if you have questions."),
     "hold_CEASE-1": ("You've asked us to stop contacting you about this account, so I can't take payments on it here. "
                      "Say 'talk to a person' if you'd like help."),
-    "hold_CEASE-2": "Your attorney is handling this account, so please talk to them about it.",
-    "hold_CEASE-3": "This account is part of a bankruptcy, so we're not collecting on it.",
+    "hold_CEASE-2": ("Your attorney is handling this account, so please talk to them about it. If you no longer "
+                     "have an attorney, say 'talk to a person'."),
+    "hold_CEASE-3": ("This account is part of a bankruptcy, so we're not collecting on it. Say 'talk to a person' "
+                     "if you have questions."),
     "hold_CEASE-4": "A person on our team is handling this account. Say 'talk to a person' to reach them.",
     "hold_VUL-2": "We've paused collection on this account for now. Say 'talk to a person' to talk through options.",
-    "hold_ACCOUNT-CLOSED": "There's nothing to pay on this account.",
+    "hold_ACCOUNT-CLOSED": "There's nothing to pay on this account. Say 'talk to a person' if you have questions.",
     # Pay now (bot/payments/service.py, actions/payments.py).
     "pay_no_account": "I couldn't find an open account for you. Say 'talk to a person' if you need help.",
     "pay_choice_installment": "Next plan payment: {amount}",

@@ -57,14 +57,10 @@ TEXTS: dict[str, str] = {
                           "o su nombre y apellido."),
     "ask_reference_again": ("Con el código postal también necesito el número de cuenta de nuestra carta (como "
                             "SET-100001). Si no lo tiene, escriba los últimos 4 números de su Seguro Social."),
-    "balance_line": "Su saldo con {creditor} (cuenta que termina en {last4}) es {amount}{status}.",
-    "balance_status": " (estado: {status})",
+    "balance_line": "Su saldo con {creditor} (cuenta que termina en {last4}) es {amount}.",
     "no_balance": "No encontré un saldo abierto a su nombre.",
     "balance_next": ("¿Qué quiere hacer ahora? Puede escribir 'plan de pagos', 'pagar ahora' o 'hablar con una "
                      "persona'."),
-    "status_active": "activa", "status_disputed": "en disputa", "status_ceased": "sin contacto",
-    "status_attorney": "con abogado", "status_bankrupt": "en bancarrota", "status_deceased": "fallecido",
-    "status_paid": "pagada", "status_closed": "cerrada",
     "dispute_kind_all": "Toda la deuda",
     "dispute_kind_amount": "La cantidad está mal",
     "dispute_kind_not_mine": "No es mía",
@@ -152,15 +148,18 @@ TEXTS: dict[str, str] = {
     "authorisation_now": "Acepto pagar {amount} ahora.",
     "amount_range": "entre {low} y {high}",
     "hold_DSP-2": ("Esta cuenta está en pausa mientras revisamos su disputa, así que no hay nada que pagar por "
-                   "ahora. Le mandamos por escrito lo que encontremos."),
+                   "ahora. Le mandamos por escrito lo que encontremos. Escriba 'hablar con una persona' si tiene "
+                   "preguntas."),
     "hold_CEASE-1": ("Usted nos pidió no contactarle sobre esta cuenta, así que aquí no puedo recibir pagos de ella. "
                      "Escriba 'hablar con una persona' si quiere ayuda."),
-    "hold_CEASE-2": "Su abogado se encarga de esta cuenta, así que hable con su abogado sobre ella.",
-    "hold_CEASE-3": "Esta cuenta es parte de una bancarrota, así que no la estamos cobrando.",
+    "hold_CEASE-2": ("Su abogado se encarga de esta cuenta, así que hable con su abogado sobre ella. Si ya no tiene "
+                     "abogado, escriba 'hablar con una persona'."),
+    "hold_CEASE-3": ("Esta cuenta es parte de una bancarrota, así que no la estamos cobrando. Escriba 'hablar con "
+                     "una persona' si tiene preguntas."),
     "hold_CEASE-4": ("Una persona de nuestro equipo se encarga de esta cuenta. Escriba 'hablar con una persona' para "
                      "hablar con ella."),
     "hold_VUL-2": "Por ahora paramos el cobro de esta cuenta. Escriba 'hablar con una persona' para ver sus opciones.",
-    "hold_ACCOUNT-CLOSED": "No hay nada que pagar en esta cuenta.",
+    "hold_ACCOUNT-CLOSED": "No hay nada que pagar en esta cuenta. Escriba 'hablar con una persona' si tiene preguntas.",
     "pay_no_account": "No encontré una cuenta abierta a su nombre. Escriba 'hablar con una persona' si necesita ayuda.",
     "pay_choice_installment": "Próximo pago del plan: {amount}",
     "pay_choice_balance": "Saldo completo: {amount}",
