@@ -47,7 +47,11 @@ TEXTS: dict[str, str] = {
     # Verification (actions/verification.py). DISC-3: neutral wording, no "debt", creditor or amount before it.
     "verify_locked": ("Sorry, I couldn't confirm your details. For your security, I can't share account details in "
                       "chat for the next 24 hours. Say 'talk to a person' and someone on our team can help."),
-    "verify_retry": "Sorry, I couldn't confirm those details. Let's try once more.",
+    # ID-3: the same words for any details (a locked person's answer as made-up ones), true in either case.
+    "verify_retry": ("Sorry, I couldn't confirm those details. {tries} If you've tried 3 times in the last day, "
+                     "they're locked for 24 hours for your security: say 'talk to a person'."),
+    "verify_tries_one": "You have 1 more try.",
+    "verify_tries_many": "You have {count} more tries.",
     # ID-2: said for any details, existing or not, so it tells a stranger nothing.
     "verify_throttled": "I can't check those details again just yet. Please try again in {minutes}.",
     "minute_one": "a minute",

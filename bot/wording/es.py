@@ -44,7 +44,10 @@ TEXTS: dict[str, str] = {
     "verify_locked": ("Perdón, no pude confirmar sus datos. Por su seguridad, no puedo dar detalles de la cuenta "
                       "por chat en las próximas 24 horas. Escriba 'hablar con una persona' y alguien de nuestro "
                       "equipo le puede ayudar."),
-    "verify_retry": "Perdón, no pude confirmar esos datos. Intentemos una vez más.",
+    "verify_retry": ("Perdón, no pude confirmar esos datos. {tries} Si ya lo intentó 3 veces en el último día, por "
+                     "su seguridad quedan bloqueados 24 horas: escriba 'hablar con una persona'."),
+    "verify_tries_one": "Le queda 1 intento.",
+    "verify_tries_many": "Le quedan {count} intentos.",
     "verify_throttled": "Todavía no puedo revisar esos datos otra vez. Intente de nuevo en {minutes}.",
     "minute_one": "un minuto",
     "minutes_many": "{count} minutos",
