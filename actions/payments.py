@@ -264,7 +264,7 @@ class ActionAskPaymentAmount(Action):
             return [SlotSet("payment_prompt", None)]
         buttons = [{"title": f"{n}. {c.label}", "payload": f'/choose_option{{"payment_choice":"{c.kind}"}}'}
                    for n, c in enumerate(options.choices, 1)]
-        pick = say("pay_pick", tracker, numbers=numbers_text(len(buttons), language_of(tracker)))
+        pick = service.pick_prompt(options, numbers_text(len(buttons), language_of(tracker)))
         if tracker.get_slot("payment_prompt") == SHORT:
             dispatcher.utter_message(text=f"{say('sorry_again', tracker)} {pick}", buttons=buttons)
         else:

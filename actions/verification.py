@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.context import engine, identity_service, phone_of
 from actions.forms import DeclaredForm
-from actions.language import say
+from actions.language import language_of, say
 from bot import identity, wording
 from bot.db import session_scope
 
@@ -20,7 +20,7 @@ ID_SLOTS = ("id_dob", "id_secret", "id_locator")
 
 # The English texts, by their old names (the wording itself is in bot/wording/, one catalogue per language).
 LOCKED_MESSAGE = wording.say("verify_locked")
-RETRY_MESSAGE = wording.say("verify_retry")
+RETRY_MESSAGE = identity.retry_message(2)  # after a first failure
 THROTTLED_MESSAGE = wording.say("verify_throttled")
 VERIFY_FIRST = wording.say("verify_first")
 VERIFY_START = wording.say("verify_start")
@@ -155,7 +155,7 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
             wait = say("minute_one", tracker) if minutes == 1 else say("minutes_many", tracker, count=minutes)
             dispatcher.utter_message(text=say("verify_throttled", tracker, minutes=wait))
         else:
-            dispatcher.utter_message(text=say("verify_retry", tracker))
+            dispatcher.utter_message(text=identity.retry_message(result.tries_left, language_of(tracker)))
         first = "id_dob"
         return cleared + [SlotSet("requested_slot", first)]
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, language, wording
-from bot.compliance import validation_notice
+from bot.compliance import holds, validation_notice
 from bot.compliance.disclosures import debt_collector_disclosure, from_debt_collector
-from bot.db.models import Account, AccountStatus, Conversation
+from bot.db.models import Account, Conversation
 from bot.wording.formats import money
 
 
@@ -77,17 +77,20 @@ def balance_messages(session: Session, conversation_id: str, now: datetime | Non
     conversation = session.get(Conversation, conversation_id)
     messages = opening_disclosure(session, conversation_id, now)
     speaks = language.current(session, conversation)
-    lines = []
+    lines, collectible = [], False
     for account in accounts:
-        status_note = "" if account.status == AccountStatus.ACTIVE else wording.say(
-            "balance_status", speaks, status=wording.say(f"status_{account.status}", speaks))
-        lines.append(wording.say("balance_line", speaks, creditor=account.creditor,
-                                 last4=account.account_ref[-4:],
-                                 amount=money(account.balance_cents, account.currency, speaks), status=status_note))
+        line = wording.say("balance_line", speaks, creditor=account.creditor, last4=account.account_ref[-4:],
+                           amount=money(account.balance_cents, account.currency, speaks))
+        rule = holds.hold_rule(session, account)
+        # A held account says why in plain words and what happens next (its hold reason ends with a way to reach
+        # a person), never a status word; and it gets no "pay now" or "payment plan" (DSP-2, CEASE-*).
+        lines.append(line if rule is None else f"{line} {holds.hold_message(rule, speaks)}")
+        collectible = collectible or rule is None
     if not lines:
         lines.append(wording.say("no_balance", speaks))
     messages.append("\n".join(lines))
-    messages.append(wording.say("balance_next", speaks))
+    if collectible or not accounts:
+        messages.append(wording.say("balance_next", speaks))
     audit.record(session, "balance_disclosed", rule_id="ID-1", conversation_id=conversation_id,
                  account_id=conversation.account_id, detail={"accounts": len(accounts)})
     return messages

@@ -9,14 +9,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, language, wording
 from bot.accounts import mask_reference, verified_accounts
-from bot.db.models import Account, AccountStatus, Conversation, Dispute
+from bot.db.models import Account, AccountStatus, Conversation, Debtor, Dispute
+from bot.local_dates import debtor_date, last_day_covered
 from bot.money import format_cents
 from bot.wording import formats
 
@@ -64,6 +65,7 @@ class DisputeReceipt:
     account: str  # masked reference
     disputed: str  # formatted amount
     recorded_at: datetime
+    recorded_on: date  # the debtor's calendar date at recorded_at: the date the confirmation says
 
 
 def record_dispute(session: Session, conversation_id: str, kind: str, *, correct_cents: int | None = None,
@@ -90,13 +92,14 @@ def record_dispute(session: Session, conversation_id: str, kind: str, *, correct
                      detail={"dispute_id": dispute.id, "kind": kind, "disputed_cents": portion,
                              "at": now.isoformat()})
         receipts.append(DisputeReceipt(dispute.id, mask_reference(account.account_ref),
-                                       format_cents(portion, account.currency), now))
+                                       format_cents(portion, account.currency), now,
+                                       debtor_date(now, session.get(Debtor, account.debtor_id))))
     return receipts
 
 
 def confirmation(receipts: list[DisputeReceipt], speaks: str | None = wording.ENGLISH) -> str:
     """DSP-1: the written confirmation, with what is disputed and when it was recorded."""
-    when = formats.long_date(receipts[0].recorded_at.date(), speaks, weekday=False)
+    when = formats.long_date(receipts[0].recorded_on, speaks, weekday=False)
     disputed = "; ".join(wording.say("dispute_item", speaks, amount=r.disputed, last4=r.account[-4:])
                          for r in receipts)
     return wording.say("dispute_recorded", speaks, when=when, disputed=disputed)
@@ -110,10 +113,12 @@ def must_i_pay_answer(session: Session, conversation_id: str, now: datetime | No
     speaks = language.current(session, conversation) if conversation is not None else None
     if any(_open_dispute(session, a) for a in accounts):
         return wording.say("must_pay_disputed", speaks)
-    ends = [a.validation_period_ends_at for a in accounts if a.validation_period_ends_at and
-            a.validation_period_ends_at > now]
-    if ends:
-        return wording.say("must_pay_until", speaks, date=formats.long_date(min(ends).date(), speaks))
+    open_periods = [a for a in accounts if a.validation_period_ends_at and a.validation_period_ends_at > now]
+    if open_periods:
+        # The earliest end, shown as the last day it covers on the debtor's calendar: the notice's date.
+        first = min(open_periods, key=lambda a: a.validation_period_ends_at)
+        last_day = last_day_covered(first.validation_period_ends_at, session.get(Debtor, first.debtor_id))
+        return wording.say("must_pay_until", speaks, date=formats.long_date(last_day, speaks))
     return wording.say("must_pay_any_time", speaks)
 
 

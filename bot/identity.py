@@ -34,7 +34,7 @@ from limits.strategies import SlidingWindowCounterRateLimiter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import audit, language
+from bot import audit, language, wording
 from bot.db.models import Account, Conversation, Debtor, VerificationAttempt
 
 _MONTHS = {
@@ -235,10 +235,20 @@ class VerificationResult:
     debtor_id: str | None = None
     account_ids: tuple[str, ...] = ()
     failures: int = 0  # this conversation's failures towards its lock
+    tries_left: int = 0  # failed: the checks this conversation has before its own lock (never a person's)
     retry_after: int = 0  # throttled: seconds until these locators may be checked again
 
 
 VERIFIED, FAILED, LOCKED, THROTTLED = "verified", "failed", "locked", "throttled"
+
+
+def retry_message(tries_left: int, language: str | None = None) -> str:
+    """After a failed check (ID-3): how many tries this chat has left, and, for details that may already be
+    locked, what to do. The same words whatever the details were: a locked person's details answer as made-up
+    ones, so nothing here says whether a record exists (ID-1, DISC-3)."""
+    tries = wording.say("verify_tries_one", language) if tries_left == 1 else \
+        wording.say("verify_tries_many", language, count=tries_left)
+    return wording.say("verify_retry", language, tries=tries)
 
 
 class AttemptLimit:
@@ -385,7 +395,7 @@ class IdentityService:
             audit.record(session, "identity_locked", rule_id="ID-3", conversation_id=conversation_id,
                          detail={"until": ends.isoformat(), "failures": failures})
             return VerificationResult(LOCKED, failures=failures)
-        return VerificationResult(FAILED, failures=failures)
+        return VerificationResult(FAILED, failures=failures, tries_left=max(1, self.max_failures - failures))
 
     def _verified(
         self, session: Session, conversation_id: str, debtor: Debtor, factors: Factors, now: datetime

@@ -27,8 +27,7 @@ import base64
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
@@ -51,6 +50,7 @@ from bot.db.models import (
     Plan,
     ScheduledMessage,
 )
+from bot.local_dates import debtor_today, debtor_zone
 from bot.messaging import outbox
 from bot.messaging.queue import RunSummary, Transport, process_due
 from bot.plans.service import OPEN_STATUSES
@@ -106,19 +106,6 @@ def message_id_for(kind: str, *key: str) -> str:
     return f"out_{base64.b32encode(digest).decode().lower()[:20]}"
 
 
-def _zone(debtor: Debtor | str | None) -> ZoneInfo | timezone:
-    name = debtor if isinstance(debtor, str) or debtor is None else debtor.timezone
-    try:
-        return ZoneInfo(name) if name else timezone.utc
-    except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
-
-
-def local_today(debtor: Debtor, now: datetime) -> date:
-    """Due dates are the debtor's calendar days."""
-    return now.astimezone(_zone(debtor)).date()
-
-
 def _disclosed(session: Session, debtor_id: str) -> bool:
     """DISC-1 was given to this debtor in some conversation."""
     return session.scalar(select(Conversation.id).where(
@@ -144,7 +131,7 @@ def installment_candidates(session: Session, settings: Settings, now: datetime,
     autopay = _autopay_plans(session, list(by_plan))
     found: list[Candidate] = []
     for plan, account, debtor, installments in by_plan.values():
-        today = local_today(debtor, now)
+        today = debtor_today(debtor, now)
         if plan.id in autopay:
             # bot/payments/autopay.py texts these itself: the PLAN-3 debit notice, a decline, a missed payment.
             found.append(Candidate(debtor, account, INSTALLMENT_REMINDER, f"plan {plan.reference}",
@@ -264,7 +251,7 @@ def _existing(session: Session, candidate: Candidate) -> ScheduledMessage | None
 
 
 def _local(when: datetime, debtor: Debtor | str | None) -> str:
-    zone = _zone(debtor)
+    zone = debtor_zone(debtor)
     return f"{when.astimezone(zone):%a %b %d %H:%M} {getattr(zone, 'key', 'UTC')}"
 
 
@@ -377,7 +364,7 @@ def cancel_stale(session: Session, settings: Settings, now: datetime) -> list[Sc
         if plan.id in autopay:
             continue  # autopay took over: its own texts replace ours
         key = (installment.id, installment.due_date.isoformat())
-        today = local_today(debtor, now)
+        today = debtor_today(debtor, now)
         valid.add(message_id_for(MISSED_PAYMENT, *key))
         if installment.status == "scheduled" and installment.due_date >= today:
             valid.add(message_id_for(INSTALLMENT_REMINDER, *key))

@@ -124,3 +124,56 @@ def test_DISC_5_no_notice_is_queued_when_the_operator_already_sent_one(engine):
         conv = _verified_conversation(session, debtor, account)
         accounts.opening_disclosure(session, conv.id)
         assert session.scalars(select(ScheduledMessage)).all() == []
+
+
+# --- VOICE.md "always a next step": what an account's status means, in words, with what happens next ---------
+
+HELD_STATUSES = ("disputed", "ceased", "attorney", "bankrupt", "deceased", "paid", "closed")
+
+
+@pytest.mark.parametrize("speaks", ["en", "es"])
+@pytest.mark.parametrize("status", HELD_STATUSES)
+def test_a_held_accounts_balance_says_what_it_means_and_what_happens_next_not_a_status_word(engine, status,
+                                                                                              speaks):
+    """The balance of an account that is not collectible says why in plain words and ends with a way to reach a
+    person, never "(status: attorney)"; and it asks for no payment (DSP-2, CEASE-1 to CEASE-4: "pay now" and
+    "payment plan" are not offered on it). Mutation tried: balance_messages appending no hold reason to the
+    balance line -> fails."""
+    from bot import language, wording
+    from bot.compliance import holds
+
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session)
+        account.status = status
+        conv = _verified_conversation(session, debtor, account)
+        language.set_language(session, conv, speaks, confirmed=True)
+        messages = accounts.balance_messages(session, conv.id)
+        reason = holds.hold_message(holds.hold_rule(session, account), speaks)
+    said = " ".join(messages[1:])
+    assert "status:" not in said and "estado:" not in said
+    assert f"$1,234.56. {reason}" in said
+    assert said.rstrip().endswith(reason) and wording.say("talk_to_a_person", speaks) in reason
+    assert not holds.is_payment_ask(said)
+
+
+@pytest.mark.parametrize("speaks", ["en", "es"])
+@pytest.mark.parametrize("rule", ["DSP-2", "CEASE-1", "CEASE-2", "CEASE-3", "CEASE-4", "VUL-2", "ACCOUNT-CLOSED"])
+def test_every_hold_reason_offers_a_person_and_asks_for_no_payment(rule, speaks):
+    """"pay now" on a disputed account said "We'll send you what we find in writing." and stopped: every reason
+    a held account gives now ends with a way to reach a person (VOICE.md; HO-1), in both languages, and none is a
+    payment ask (DSP-2). Mutation tried: hold_DSP-2 without its last sentence -> fails."""
+    from bot import wording
+    from bot.compliance import holds
+
+    reason = holds.hold_message(rule, speaks)
+    assert wording.say("talk_to_a_person", speaks) in reason
+    assert not holds.is_payment_ask(reason)
+
+
+def test_an_active_accounts_balance_still_offers_what_to_do_next(engine):
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session)
+        conv = _verified_conversation(session, debtor, account)
+        messages = accounts.balance_messages(session, conv.id)
+    assert messages[-1].startswith("What would you like to do next?")
+    assert messages[-2] == "Your balance with Acme Bank (account ending 0001) is $1,234.56."

@@ -104,6 +104,30 @@ async def test_wrong_details_start_again_without_saying_which_was_wrong(conversa
     assert set_slots["requested_slot"] == "id_dob" and "verified" not in set_slots
 
 
+async def test_ID_3_each_failed_try_says_how_many_tries_are_left_and_how_to_reach_a_person(conversation_id):
+    """ID-3: after the first failure two tries are left and the bot says so ("Let's try once more" was not true),
+    after the second, one; and both say what to do if the details may already be locked, without saying whether
+    they are (the same words for any details: a locked person answers as a made-up account). Mutation tried:
+    VerificationResult.tries_left computed without this failure -> fails (3, then 2)."""
+    slots = {"id_dob": "1980-01-01", "id_secret": "1234"}
+    # A reference of its own: the per-locator rate limit is shared by this module's tests.
+    _, first = await _validate(conversation_id, slots, {"id_locator": "SET-100077"}, "SET-100077")
+    _, second = await _validate(conversation_id, slots, {"id_locator": "SET-100077"}, "SET-100077")
+    assert first == [RETRY_MESSAGE] and "You have 2 more tries." in first[0]
+    assert "You have 1 more try." in second[0] and "once more" not in first[0] + second[0]
+    assert all("talk to a person" in text and "24 hours" in text for text in first + second)
+    for word in ("account", "debt", "exist", "found"):
+        assert word not in (first[0] + second[0]).lower()  # DISC-3, ID-1: nothing about a record
+
+
+async def test_ID_3_the_tries_left_are_said_in_spanish_too():
+    from bot import identity
+
+    assert "Le quedan 2 intentos." in identity.retry_message(2, "es")
+    assert "Le queda 1 intento." in identity.retry_message(1, "es")
+    assert "hablar con una persona" in identity.retry_message(1, "es")
+
+
 async def test_third_failure_ends_the_form_locked_and_the_answer_says_so(conversation_id):
     """ID-3: three failures lock disclosure; the debtor is offered a person."""
     slots = {"id_dob": "1980-01-01", "id_secret": "1234"}

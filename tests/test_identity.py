@@ -238,7 +238,7 @@ def test_id2_any_wrong_factor_fails_without_saying_which(engine, wrong):
         add_debtor(session)
         conv = _conversation(session)
         result = IdentityService().verify(session, conv.id, _right(**wrong))
-        assert result == VerificationResult(FAILED, failures=1)  # no debtor, no account, nothing else
+        assert result == VerificationResult(FAILED, failures=1, tries_left=2)  # no debtor, no account, nothing else
         assert session.get(Conversation, conv.id).verified_at is None
         events = session.scalars(select(AuditEvent).where(AuditEvent.conversation_id == conv.id)).all()
         assert [e.kind for e in events] == ["identity_verification_failed"]
@@ -313,6 +313,18 @@ def test_id3_property_fewer_than_three_in_every_24h_never_locks(failures):
     ordered = sorted(failures)
     if all(ordered[i + 2] - ordered[i] >= timedelta(hours=24) for i in range(len(ordered) - 2)):
         assert lock_ends(ordered) is None
+
+
+def test_id3_a_failed_check_counts_down_the_tries_this_conversation_has_left(engine):
+    """ID-3: the tries left are this conversation's own (so saying them tells nothing about any person): 2 after
+    the first failure, 1 after the second, and a locked person's details count down exactly as made-up ones."""
+    service = IdentityService()
+    with session_scope(engine) as session:
+        add_debtor(session)
+        conv = _conversation(session)
+        assert [service.verify(session, conv.id, _wrong_dob(d)).tries_left for d in (1, 2)] == [2, 1]
+        fresh = _conversation(session, "fresh")
+        assert service.verify(session, fresh.id, _right(account_ref="SET-424242")).tries_left == 2
 
 
 def test_id3_three_wrong_dobs_then_the_right_one_is_still_refused(engine):

@@ -25,10 +25,10 @@ from bot.db.models import (
     ScheduledMessage,
     StripeCustomer,
 )
+from bot.local_dates import debtor_today, debtor_zone
 from bot.messaging import queue as outbound_queue
 from bot.payments import autopay, texts
 from bot.payments.autopay_authorisation import active_autopay
-from bot.plans.service import debtor_today, debtor_zone
 from tests.payments_helpers import (
     CARD_3DS,
     add_plan,

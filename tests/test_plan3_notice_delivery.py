@@ -28,11 +28,11 @@ from bot.db.models import (
     Plan,
     ScheduledMessage,
 )
+from bot.local_dates import debtor_today
 from bot.mail.transport import outbound_transport
 from bot.messaging import outbox
 from bot.messaging import queue as outbound_queue
 from bot.payments import autopay
-from bot.plans.service import debtor_today
 from tests.conftest import add_debtor
 from tests.payments_helpers import add_plan, link_for, pay_env_fixture, verified_debtor  # noqa: F401 - pay_env
 from tests.test_email import EMAIL, NOON_LA, audit_kinds, queue_notice, queued, settings_for

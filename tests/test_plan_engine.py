@@ -62,8 +62,7 @@ def assert_compliant(option: PlanOption, pol: PlanPolicy, balance: int, today: d
         if pol.down_payment:
             assert amounts[0] >= pol.down_payment.required_cents(option.total_cents)
         assert option.last_due <= add_months(option.first_due, pol.max_term_months)
-        if option.frequency == "monthly":
-            assert all(d.weekday() < 5 for d in dues[1:]), "monthly dates move off weekends"
+        assert all(d.weekday() < 5 for d in dues[1:]), "every frequency's dates move off weekends"
     elif option.kind == "pay_in_full":
         assert (option.count, option.total_cents, option.fee_cents) == (1, balance, 0)
     else:
@@ -71,6 +70,9 @@ def assert_compliant(option: PlanOption, pol: PlanPolicy, balance: int, today: d
         offer = pol.settlement_offer(balance, account_age_days)
         assert offer is not None
         assert offer.floor_cents(balance) <= option.total_cents < balance, "never below the settlement floor"
+    window = [today + timedelta(days=n) for n in range(pol.first_payment_within_days + 1)]
+    if any(d.weekday() < 5 for d in window):
+        assert option.first_due.weekday() < 5, "the first payment is on a business day when the window has one"
 
 
 def all_text(proposal: Proposal) -> str:
@@ -260,6 +262,28 @@ def test_weekly_is_anchored_on_the_requested_weekday():
     first = plan(100_000, "$50 every monday").options[0]
     assert first.first_due == date(2026, 3, 9)
     assert all(i.due.weekday() == 0 for i in first.installments)
+
+
+SUNDAY = date(2026, 12, 6)
+
+
+@pytest.mark.parametrize("said", ["every two weeks", "$50 every two weeks", "$40 a week", "every week"])
+def test_weekly_and_biweekly_dates_move_off_weekends_like_monthly_ones(said):
+    """The every-two-weeks option fell on Sundays throughout ("from Sunday, December 6, 2026", today) while the
+    monthly one started Monday, December 7: one business-day rule for every frequency now (PLAN-1: each date is
+    one the payment can be taken on). Mutation tried: _anchored yielding weekly dates unmoved -> fails."""
+    proposal = plan(240_000, said, today=SUNDAY)
+    for option in proposal.options:
+        assert all(i.due.weekday() < 5 for i in option.installments), [i.due for i in option.installments]
+        assert option.first_due == date(2026, 12, 7)  # the Monday, as monthly
+        assert sum(i.amount_cents for i in option.installments) == option.total_cents
+
+
+def test_a_requested_saturday_is_taken_on_the_monday_after_each_time():
+    first = plan(100_000, "$50 every saturday", today=TODAY).options[0]
+    assert first.first_due == date(2026, 3, 9)
+    assert all(i.due.weekday() == 0 for i in first.installments)
+    assert all((b.due - a.due).days == 7 for a, b in zip(first.installments, first.installments[1:], strict=False))
 
 
 def test_requested_day_beyond_the_first_payment_window_starts_on_the_last_allowed_weekday():

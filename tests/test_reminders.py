@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot import contact_preferences, reminders, sms, wording
+from bot import contact_preferences, local_dates, reminders, sms, wording
 from bot.__main__ import main
 from bot.cli.send_reminders import parse_now
 from bot.compliance import neutral, tone
@@ -358,7 +358,7 @@ def test_the_command_refuses_a_time_without_a_zone_and_a_stray_segment(sqlite_ur
 
 def test_debtor_today_is_their_own_calendar_day():
     debtor = Debtor(timezone="America/Los_Angeles")
-    assert reminders.local_today(debtor, AT_20_59) == date(2026, 3, 3)  # already the 4th in UTC
+    assert local_dates.debtor_today(debtor, AT_20_59) == date(2026, 3, 3)  # already the 4th in UTC
     assert Account  # imported for the models used above
 
 

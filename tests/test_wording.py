@@ -9,7 +9,9 @@ import ast
 import itertools
 import re
 import string
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import textstat
@@ -282,3 +284,29 @@ def test_TONE_1_no_catalogue_text_makes_a_banned_claim(language):
 def test_EMAIL_1_the_spanish_esign_question_carries_the_marker_that_finds_it():
     assert all(any(mark in wording.say("esign_question", language) for mark in esign.QUESTION_MARKS)
                for language in wording.LANGUAGES)
+
+
+@pytest.mark.parametrize("language", wording.LANGUAGES)
+def test_a_sentence_that_ends_with_an_abbreviation_has_one_full_stop_not_two(language):
+    """"vence el viernes, 6 de marzo de 2026 a las 6:33 p.m.." was sent: a value ending in "p.m." (or "Inc.")
+    at the end of a sentence gets no second full stop, in any text of either catalogue; an ellipsis is left
+    alone. Mutation tried: say() without the collapse -> fails (pay_link, expiry_time and others)."""
+    catalogue = wording.CATALOGUES[language]
+    doubled = {}
+    for key, text in catalogue.items():
+        names = _placeholders(text)
+        if names:
+            filled = wording.say(key, language, **{name: "6:33 p.m." for name in names})
+            if ".." in filled:
+                doubled[key] = filled
+    assert not doubled, doubled
+    assert wording.say("expiry_time", language, date="Acme Inc.", time="wait...").endswith("wait...")
+
+
+def test_the_spanish_pay_link_expiring_in_the_afternoon_ends_its_sentence_once():
+    from bot.payments import texts as pay_texts
+
+    expires = pay_texts.link_expiry(datetime(2026, 3, 7, 2, 33, tzinfo=timezone.utc), ZoneInfo("America/Los_Angeles"),
+                                    "es")
+    text = pay_texts.pay_link(5000, "USD", "https://example.com/pay/x", expires, autopay=False, language="es")
+    assert "a las 6:33 p.m. No mande" in text and "p.m.." not in text

@@ -54,6 +54,7 @@ from bot.db.models import (
     Plan,
     ScheduledMessage,
 )
+from bot.local_dates import debtor_today, debtor_zone
 from bot.payments import payment_intents, service, texts
 from bot.payments.autopay_authorisation import (
     active_autopay,
@@ -64,7 +65,6 @@ from bot.payments.autopay_authorisation import (
 )
 from bot.payments.ledger import lock_row, new_reference
 from bot.payments.messages import schedule_for_account as _schedule
-from bot.plans.service import debtor_today, debtor_zone
 
 log = logging.getLogger("settle.autopay")
 
@@ -219,7 +219,7 @@ def _claim(session: Session, engine: Engine, settings: Settings, installment_id:
         retryable = last.failure_code not in ("authentication_required", "payment_method_unusable") and \
             last.attempt < MAX_ATTEMPTS
         if not retryable:
-            deadline = _window_end(last.updated_at.astimezone(zone).date(), settings)
+            deadline = _window_end(debtor_today(debtor, last.updated_at), settings)
             if last.attempt < MAX_ATTEMPTS and today < deadline:
                 return "waiting_for_debtor"
             return mark_missed(session, installment, plan, account, settings, now)
@@ -273,7 +273,7 @@ def _notice_blocked(session: Session, notice: DebitNotice, installment: Installm
                            .values(blocked_told_at=now).execution_options(synchronize_session=False)).rowcount == 1
     session.refresh(notice)  # the time it was set, by this run or an earlier one
     zone = debtor_zone(debtor)
-    missed_on = _window_end(notice.blocked_told_at.astimezone(zone).date(), settings)
+    missed_on = _window_end(debtor_today(debtor, notice.blocked_told_at), settings)
     if told:
         link = _link(session, installment, settings, now, missed_on, debtor)
         message = None

@@ -38,10 +38,11 @@ from bot.db.models import (
     Plan,
     ScheduledMessage,
 )
+from bot.local_dates import debtor_today, debtor_zone
 from bot.money import format_cents
 from bot.payments import texts
 from bot.payments.messages import schedule_for_account
-from bot.plans.service import UNPAID_INSTALLMENT, debtor_today, debtor_zone
+from bot.plans.service import UNPAID_INSTALLMENT
 
 # The choice on a plan's first payment page (PLAN-2). Stripe limits a label to 50 characters, an option to 100.
 AUTOPAY_KEY, AUTOPAY_YES, AUTOPAY_NO = "autopay", "yes", "no"

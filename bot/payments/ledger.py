@@ -36,10 +36,11 @@ from bot.db.models import (
     Payment,
     Plan,
 )
+from bot.local_dates import debtor_today
 from bot.payments import texts
 from bot.payments.autopay_authorisation import active_autopay, authorise
 from bot.payments.messages import Delivered, language_for, tell_debtor
-from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, debtor_today, open_plan
+from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, open_plan
 
 
 @dataclass(frozen=True)

@@ -52,17 +52,24 @@ from bot.db.models import (
     Plan,
     StripeCustomer,
 )
+from bot.local_dates import debtor_zone
 from bot.money import format_cents, parse_dollars
 from bot.payments import payment_intents, texts
 from bot.payments.autopay_authorisation import active_autopay, authorisation_text, autopay_field
 from bot.payments.ledger import for_update, lock_row, payment_for_link
 from bot.payments.messages import Delivered
-from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, debtor_zone, open_plan
+from bot.plans.service import OPEN_STATUSES, UNPAID_INSTALLMENT, open_plan
 from bot.wording import formats
 
 log = logging.getLogger("settle.payments")
 
-MIN_PAYMENT_CENTS = 100  # $1.00: Stripe's floor is $0.50; a smaller payment is almost always a typing slip
+# $1.00: the smallest part-payment (a smaller typed amount is almost always a typing slip). The full balance and a
+# plan payment are never refused for it: a balance under $1.00 can still be paid off.
+MIN_PAYMENT_CENTS = 100
+# Stripe's minimum charge in USD (docs.stripe.com "Minimum and maximum charge amounts"; the stand-in's MIN_AMOUNT):
+# below it no Checkout Session can be made, so the debtor is told so and offered a person, never a dead link.
+STRIPE_MIN_CHARGE_CENTS = 50
+EXAMPLE_PAYMENT_CENTS = 5000  # the "type an amount like $50" example, when the balance allows it
 # Stripe needs a Checkout Session to live 30 minutes at least; a few more keep a retry inside the bound.
 SESSION_MIN_LIFETIME = timedelta(minutes=35)
 SESSION_MAX_LIFETIME = timedelta(hours=24)
@@ -154,11 +161,16 @@ def pay_options(session: Session, conversation_id: str, language: str | None = N
         return PayOptions(account.id, account.creditor, account.currency, 0,
                           refusal=holds.hold_message("ACCOUNT-CLOSED", language), language=language)
     currency, balance = account.currency, account.balance_cents
+    if balance < STRIPE_MIN_CHARGE_CENTS:
+        audit.record(session, "payment_refused", conversation_id=conversation_id, account_id=account.id,
+                     detail={"reason": "below_card_minimum", "balance_cents": balance})
+        return PayOptions(account.id, account.creditor, currency, balance,
+                          refusal=below_card_minimum(balance, currency, language), language=language)
     choices: list[PayChoice] = []
     plan = open_plan(session, account.id)
     if plan is not None:
         nxt = next((i for i in plan.installments if i.status in UNPAID_INSTALLMENT), None)
-        if nxt is not None:
+        if nxt is not None and min(nxt.amount_cents, balance) >= STRIPE_MIN_CHARGE_CENTS:
             amount = min(nxt.amount_cents, balance)
             choices.append(PayChoice("installment", amount, wording.say("pay_choice_installment", language,
                                                                         amount=format_cents(amount, currency)),
@@ -175,6 +187,37 @@ def pay_options(session: Session, conversation_id: str, language: str | None = N
                                      settles_cents=balance))
     return PayOptions(account.id, account.creditor, currency, balance, tuple(choices),
                       plan_reference=plan.reference if plan is not None else None, language=language)
+
+
+def below_card_minimum(balance_cents: int, currency: str, language: str | None = None) -> str:
+    """Why no link can be made for a balance under Stripe's minimum charge, and who can help instead."""
+    return wording.say("pay_below_card_minimum", language, balance=format_cents(balance_cents, currency),
+                       minimum=format_cents(STRIPE_MIN_CHARGE_CENTS, currency))
+
+
+def example_amount_cents(balance_cents: int) -> int | None:
+    """The part-payment the "type an amount like ..." hint suggests: $50, or whole dollars about half a smaller
+    balance, never under the minimum nor the whole balance. None when only the full balance can be paid."""
+    if balance_cents <= MIN_PAYMENT_CENTS:
+        return None
+    if balance_cents > EXAMPLE_PAYMENT_CENTS:
+        return EXAMPLE_PAYMENT_CENTS
+    return max(MIN_PAYMENT_CENTS, balance_cents // 2 // 100 * 100)
+
+
+def pick_prompt(options: PayOptions, numbers: str) -> str:
+    """"Reply 1 or 2, or type an amount like $50." with an example the debtor can really pay."""
+    example = example_amount_cents(options.balance_cents)
+    if example is None:
+        return wording.say("pay_pick_only", options.language, numbers=numbers)
+    return wording.say("pay_pick", options.language, numbers=numbers,
+                       example=format_cents(example, options.currency).removesuffix(".00"))
+
+
+def _too_small(choice: PayChoice, balance_cents: int) -> bool:
+    """The $1.00 minimum is for part-payments: the full balance or a plan payment is never too small for it."""
+    return choice.amount_cents < MIN_PAYMENT_CENTS and choice.kind not in ("balance", "installment") and \
+        choice.amount_cents != balance_cents
 
 
 _WORDS = {
@@ -220,14 +263,14 @@ def understand(options: PayOptions, text: str, picked: str | None = None) -> Und
 
 def _amount_choice(options: PayOptions, cents: int) -> Understood:
     money = lambda c: format_cents(c, options.currency)  # noqa: E731
-    if cents < MIN_PAYMENT_CENTS:
-        return Understood(problem=wording.say("pay_too_small", options.language, amount=money(MIN_PAYMENT_CENTS)))
-    if cents > options.balance_cents:
-        return Understood(problem=wording.say("pay_too_big", options.language, amount=money(options.balance_cents)))
     for kind in ("balance", "installment"):
         choice = options.choice(kind)
         if choice is not None and choice.amount_cents == cents:
             return Understood(choice)
+    if cents > options.balance_cents:
+        return Understood(problem=wording.say("pay_too_big", options.language, amount=money(options.balance_cents)))
+    if cents < MIN_PAYMENT_CENTS:
+        return Understood(problem=wording.say("pay_too_small", options.language, amount=money(MIN_PAYMENT_CENTS)))
     return Understood(PayChoice("amount", cents, wording.say("pay_choice_amount", options.language,
                                                              amount=money(cents))))
 
@@ -285,7 +328,12 @@ def _make_link(session: Session, account: Account, conversation_id: str | None, 
         audit.record(session, "pay_link_refused", rule_id=rule, conversation_id=conversation_id,
                      account_id=account.id, detail={"reason": "hold"})
         raise PaymentRefused(holds.hold_message(rule, language), rule)
-    if not MIN_PAYMENT_CENTS <= choice.amount_cents <= account.balance_cents:
+    if choice.amount_cents < STRIPE_MIN_CHARGE_CENTS:
+        raise PaymentRefused(below_card_minimum(account.balance_cents, account.currency, language)
+                             if choice.amount_cents == account.balance_cents else
+                             wording.say("pay_refused_amount", language,
+                                         balance=format_cents(account.balance_cents, account.currency)))
+    if choice.amount_cents > account.balance_cents or _too_small(choice, account.balance_cents):
         raise PaymentRefused(wording.say("pay_refused_amount", language,
                                          balance=format_cents(account.balance_cents, account.currency)))
     if choice.kind == "balance" and choice.amount_cents != account.balance_cents:

@@ -17,9 +17,10 @@ Date rules (all in the debtor's calendar; the caller passes `today` already conv
     Weekly / biweekly: on the requested weekday, else on today's weekday; the first payment is the first such day
       on or after today.
     Monthly: on the requested day of the month, else today's day. A day the month doesn't have becomes the month's
-      last day (31st -> Feb 28/29, back to the 31st in March). A monthly date on a Saturday or Sunday moves to the
-      next Monday (banks don't process payments at weekends); consecutive months stay strictly increasing because
-      a move is at most 2 days and months are at least 28 days apart.
+      last day (31st -> Feb 28/29, back to the 31st in March).
+    Every frequency: a date on a Saturday or Sunday moves to the next Monday (banks don't process payments at
+      weekends; _business_day); dates stay strictly increasing because a move is at most 2 days and dates are at
+      least 7 days apart.
     If the first such date is later than the policy's first-payment window, the first payment is due on the last
       weekday of the window (the closest allowed date to the one asked for), and the rest follow the requested
       day, starting at least half a period later (weekly 4 days, biweekly 7, monthly 15) so two payments don't
@@ -358,15 +359,19 @@ def _anchored(frequency: str, anchor: int, start: date) -> Iterator[date]:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     due = start + timedelta(days=(anchor - start.weekday()) % 7)
     while True:
-        yield due
+        yield _business_day(due)
         due += timedelta(days=_STEP_DAYS[frequency])
 
 
 def _monthly_date(year: int, month: int, day: int) -> date:
-    due = date(year, month, min(day, calendar.monthrange(year, month)[1]))
-    if due.weekday() >= 5:
-        due += timedelta(days=7 - due.weekday())  # Saturday/Sunday -> the next Monday
-    return due
+    return _business_day(date(year, month, min(day, calendar.monthrange(year, month)[1])))
+
+
+def _business_day(due: date) -> date:
+    """The one business-day rule for every frequency: a Saturday or Sunday moves to the next Monday (banks don't
+    process payments at weekends). A move is at most 2 days and due dates are at least 7 apart, so they stay in
+    order."""
+    return due + timedelta(days=7 - due.weekday()) if due.weekday() >= 5 else due
 
 
 def _last_weekday(start: date, end: date) -> date:

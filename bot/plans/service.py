@@ -17,9 +17,8 @@ import calendar
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,6 +28,7 @@ from bot.accounts import verified_accounts
 from bot.compliance import visible_codes
 from bot.compliance.holds import HOLD_MESSAGES, hold_rule
 from bot.db.models import Account, AccountStatus, Conversation, Debtor, Installment, Plan
+from bot.local_dates import debtor_today
 from bot.money import format_cents
 from bot.plans.affordability import Affordability, parse_affordability
 from bot.plans.engine import propose
@@ -114,20 +114,6 @@ def is_explicit_yes(text: str) -> bool:
     folded = "".join(c for c in unicodedata.normalize("NFKD", (text or "").casefold()) if not unicodedata.combining(c))
     plain = re.sub(r"[^a-z0-9 ]", " ", folded.replace("'", "").replace("’", ""))
     return bool(_YES.fullmatch(" ".join(plain.split())))
-
-
-def debtor_today(debtor: Debtor | None, now: datetime | None = None) -> date:
-    """Today in the debtor's own time zone: due dates are their calendar days, not the server's."""
-    now = now or datetime.now(timezone.utc)
-    return now.astimezone(debtor_zone(debtor)).date()
-
-
-def debtor_zone(debtor: Debtor | None) -> ZoneInfo:
-    """The debtor's own time zone; UTC if none is known or it is not a real zone."""
-    try:
-        return ZoneInfo(debtor.timezone) if debtor is not None and debtor.timezone else ZoneInfo("UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def terms_text(option: PlanOption, currency: str = "USD", language: str | None = None) -> str:

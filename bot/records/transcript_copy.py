@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot import audit, contact_preferences, wording
 from bot import language as languages
 from bot.db.models import Conversation, Debtor, TranscriptEntry
+from bot.local_dates import debtor_zone
 from bot.messaging import outbox
 from bot.records.transcript import messages_as_recorded
 from bot.records.verification import check_conversation
@@ -68,7 +68,7 @@ def render(session: Session, conversation: Conversation, upto_seq: int) -> str:
     head = entries[-1].hash if entries else ""
     messages = messages_as_recorded(entries)
     debtor = session.get(Debtor, conversation.debtor_id) if conversation.debtor_id else None
-    zone = ZoneInfo(debtor.timezone if debtor else "UTC")
+    zone = debtor_zone(debtor)
     lines = [BEGIN, f"Conversation: {conversation.id}", f"Entries: {len(entries)}", f"Chain head: {head}", ""]
     for message_id in sorted(messages):
         data = messages[message_id]

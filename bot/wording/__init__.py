@@ -4,10 +4,12 @@ version). The texts Rasa sends are its responses in domain/, with a Spanish vari
 `language` slot next to each English one (the same test checks those).
 
 `say(key, language, **values)` is the one way in: an unknown language is English, and a text is formatted with
-str.format only when values are given (so a text with braces of its own is left alone)."""
+str.format only when values are given (so a text with braces of its own is left alone). A value that ends with an
+abbreviation's dot ("6:33 p.m.", "Acme Inc.") where the text ends its sentence keeps one full stop, not two."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from bot.wording import en, es
@@ -17,6 +19,10 @@ LANGUAGES = (ENGLISH, SPANISH)
 CATALOGUES: Mapping[str, Mapping[str, str]] = {ENGLISH: en.TEXTS, SPANISH: es.TEXTS}
 
 
+# The second of two full stops after a word ("p.m.." -> "p.m."), never a dot of an ellipsis ("wait...").
+_DOUBLE_STOP = re.compile(r"(?<=\w\.)\.(?!\.)")
+
+
 def language_or_default(language: str | None) -> str:
     return language if language in CATALOGUES else ENGLISH
 
@@ -24,7 +30,7 @@ def language_or_default(language: str | None) -> str:
 def say(key: str, language: str | None = ENGLISH, **values: object) -> str:
     """The text for `key` in `language` (English when the language is not one we write in)."""
     text = CATALOGUES[language_or_default(language)][key]
-    return text.format(**values) if values else text
+    return _DOUBLE_STOP.sub("", text.format(**values)) if values else text
 
 
 def every_language(key: str, **values: object) -> frozenset[str]:

@@ -52,7 +52,11 @@ TEXTS: dict[str, str] = {
     # Verification (actions/verification.py). DISC-3: neutral wording, no "debt", creditor or amount before it.
     "verify_locked": ("Sorry, I couldn't confirm your details. For your security, I can't share account details in "
                       "chat for the next 24 hours. Say 'talk to a person' and someone on our team can help."),
-    "verify_retry": "Sorry, I couldn't confirm those details. Let's try once more.",
+    # ID-3: the same words for any details (a locked person's answer as made-up ones), true in either case.
+    "verify_retry": ("Sorry, I couldn't confirm those details. {tries} If you've tried 3 times in the last day, "
+                     "they're locked for 24 hours for your security: say 'talk to a person'."),
+    "verify_tries_one": "You have 1 more try.",
+    "verify_tries_many": "You have {count} more tries.",
     # ID-2: said for any details, existing or not, so it tells a stranger nothing.
     "verify_throttled": "I can't check those details again just yet. Please try again in {minutes}.",
     "minute_one": "a minute",
@@ -68,13 +72,9 @@ TEXTS: dict[str, str] = {
     "ask_reference_again": ("With a ZIP code I also need the account number from our letter (like SET-100001). If "
                             "you don't have it, type the last 4 digits of your Social Security number instead."),
     # The balance (bot/accounts.py): read from the ledger, after the DISC-1/DISC-2 disclosure.
-    "balance_line": "Your balance with {creditor} (account ending {last4}) is {amount}{status}.",
-    "balance_status": " (status: {status})",
+    "balance_line": "Your balance with {creditor} (account ending {last4}) is {amount}.",
     "no_balance": "I couldn't find an open balance for you.",
     "balance_next": "What would you like to do next? You can say 'payment plan', 'pay now' or 'talk to a person'.",
-    "status_active": "active", "status_disputed": "disputed", "status_ceased": "ceased",
-    "status_attorney": "attorney", "status_bankrupt": "bankrupt", "status_deceased": "deceased",
-    "status_paid": "paid", "status_closed": "closed",
     # Disputes (bot/disputes.py, actions/disputes.py): DSP-1 to DSP-3.
     "dispute_kind_all": "All of it",
     "dispute_kind_amount": "The amount is wrong",
@@ -168,14 +168,16 @@ TEXTS: dict[str, str] = {
     "amount_range": "{low} to {high}",
     # Why nothing can be paid on a held account (bot/compliance/holds.py): never a payment ask (DSP-2, CEASE-*).
     "hold_DSP-2": ("This account is on hold while we look into your dispute, so there's nothing to pay right now. "
-                   "We'll send you what we find in writing."),
+                   "We'll send you what we find in writing. Say 'talk to a person' if you have questions."),
     "hold_CEASE-1": ("You've asked us to stop contacting you about this account, so I can't take payments on it here. "
                      "Say 'talk to a person' if you'd like help."),
-    "hold_CEASE-2": "Your attorney is handling this account, so please talk to them about it.",
-    "hold_CEASE-3": "This account is part of a bankruptcy, so we're not collecting on it.",
+    "hold_CEASE-2": ("Your attorney is handling this account, so please talk to them about it. If you no longer "
+                     "have an attorney, say 'talk to a person'."),
+    "hold_CEASE-3": ("This account is part of a bankruptcy, so we're not collecting on it. Say 'talk to a person' "
+                     "if you have questions."),
     "hold_CEASE-4": "A person on our team is handling this account. Say 'talk to a person' to reach them.",
     "hold_VUL-2": "We've paused collection on this account for now. Say 'talk to a person' to talk through options.",
-    "hold_ACCOUNT-CLOSED": "There's nothing to pay on this account.",
+    "hold_ACCOUNT-CLOSED": "There's nothing to pay on this account. Say 'talk to a person' if you have questions.",
     # Pay now (bot/payments/service.py, actions/payments.py).
     "pay_no_account": "I couldn't find an open account for you. Say 'talk to a person' if you need help.",
     "pay_choice_installment": "Next plan payment: {amount}",
@@ -190,6 +192,9 @@ TEXTS: dict[str, str] = {
                                "balance of {balance} is settled in full."),
     "pay_confirm_amount": "You'd like to pay {amount}. Your balance after it will be {left}.",
     "pay_confirm_ask": "Is that right? Reply YES for your secure payment link, or tell me a different amount.",
+    "pay_below_card_minimum": ("Your balance is {balance}. That's less than the {minimum} our secure payment page "
+                               "can take, so I can't make a payment link for it. A person on our team can sort it "
+                               "out with you: say 'talk to a person'."),
     "pay_refused_amount": ("Your balance is {balance}, so I can't make a link for that amount. Tell me another "
                            "amount, or say 'talk to a person'."),
     "pay_balance_changed": "Your balance has just changed. Say 'pay now' to see it again.",
@@ -207,7 +212,8 @@ TEXTS: dict[str, str] = {
                               "for the first payment."),
     "pay_yes_button": "Yes, send the link",
     "pay_no_button": "No, change it",
-    "pay_pick": "Reply {numbers}, or type an amount like $50. Say 'never mind' to stop.",
+    "pay_pick": "Reply {numbers}, or type an amount like {example}. Say 'never mind' to stop.",
+    "pay_pick_only": "Reply {numbers} to pay your balance. Say 'never mind' to stop.",
     "pay_how_much": "Your balance with {creditor} is {balance}. How much would you like to pay?",
     "pay_lost_track": "Sorry, I lost track of the amount. Say 'pay now' to start again.",
     "pay_confirm_again": ("To get your secure link for {amount}, reply YES. Or tell me a different amount, or say "

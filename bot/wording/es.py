@@ -47,7 +47,10 @@ TEXTS: dict[str, str] = {
     "verify_locked": ("Perdón, no pude confirmar sus datos. Por su seguridad, no puedo dar detalles de la cuenta "
                       "por chat en las próximas 24 horas. Escriba 'hablar con una persona' y alguien de nuestro "
                       "equipo le puede ayudar."),
-    "verify_retry": "Perdón, no pude confirmar esos datos. Intentemos una vez más.",
+    "verify_retry": ("Perdón, no pude confirmar esos datos. {tries} Si ya lo intentó 3 veces en el último día, por "
+                     "su seguridad quedan bloqueados 24 horas: escriba 'hablar con una persona'."),
+    "verify_tries_one": "Le queda 1 intento.",
+    "verify_tries_many": "Le quedan {count} intentos.",
     "verify_throttled": "Todavía no puedo revisar esos datos otra vez. Intente de nuevo en {minutes}.",
     "minute_one": "un minuto",
     "minutes_many": "{count} minutos",
@@ -60,14 +63,10 @@ TEXTS: dict[str, str] = {
                           "o su nombre y apellido."),
     "ask_reference_again": ("Con el código postal también necesito el número de cuenta de nuestra carta (como "
                             "SET-100001). Si no lo tiene, escriba los últimos 4 números de su Seguro Social."),
-    "balance_line": "Su saldo con {creditor} (cuenta que termina en {last4}) es {amount}{status}.",
-    "balance_status": " (estado: {status})",
+    "balance_line": "Su saldo con {creditor} (cuenta que termina en {last4}) es {amount}.",
     "no_balance": "No encontré un saldo abierto a su nombre.",
     "balance_next": ("¿Qué quiere hacer ahora? Puede escribir 'plan de pagos', 'pagar ahora' o 'hablar con una "
                      "persona'."),
-    "status_active": "activa", "status_disputed": "en disputa", "status_ceased": "sin contacto",
-    "status_attorney": "con abogado", "status_bankrupt": "en bancarrota", "status_deceased": "fallecido",
-    "status_paid": "pagada", "status_closed": "cerrada",
     "dispute_kind_all": "Toda la deuda",
     "dispute_kind_amount": "La cantidad está mal",
     "dispute_kind_not_mine": "No es mía",
@@ -155,15 +154,18 @@ TEXTS: dict[str, str] = {
     "authorisation_now": "Acepto pagar {amount} ahora.",
     "amount_range": "entre {low} y {high}",
     "hold_DSP-2": ("Esta cuenta está en pausa mientras revisamos su disputa, así que no hay nada que pagar por "
-                   "ahora. Le mandamos por escrito lo que encontremos."),
+                   "ahora. Le mandamos por escrito lo que encontremos. Escriba 'hablar con una persona' si tiene "
+                   "preguntas."),
     "hold_CEASE-1": ("Usted nos pidió no contactarle sobre esta cuenta, así que aquí no puedo recibir pagos de ella. "
                      "Escriba 'hablar con una persona' si quiere ayuda."),
-    "hold_CEASE-2": "Su abogado se encarga de esta cuenta, así que hable con su abogado sobre ella.",
-    "hold_CEASE-3": "Esta cuenta es parte de una bancarrota, así que no la estamos cobrando.",
+    "hold_CEASE-2": ("Su abogado se encarga de esta cuenta, así que hable con su abogado sobre ella. Si ya no tiene "
+                     "abogado, escriba 'hablar con una persona'."),
+    "hold_CEASE-3": ("Esta cuenta es parte de una bancarrota, así que no la estamos cobrando. Escriba 'hablar con "
+                     "una persona' si tiene preguntas."),
     "hold_CEASE-4": ("Una persona de nuestro equipo se encarga de esta cuenta. Escriba 'hablar con una persona' para "
                      "hablar con ella."),
     "hold_VUL-2": "Por ahora paramos el cobro de esta cuenta. Escriba 'hablar con una persona' para ver sus opciones.",
-    "hold_ACCOUNT-CLOSED": "No hay nada que pagar en esta cuenta.",
+    "hold_ACCOUNT-CLOSED": "No hay nada que pagar en esta cuenta. Escriba 'hablar con una persona' si tiene preguntas.",
     "pay_no_account": "No encontré una cuenta abierta a su nombre. Escriba 'hablar con una persona' si necesita ayuda.",
     "pay_choice_installment": "Próximo pago del plan: {amount}",
     "pay_choice_balance": "Saldo completo: {amount}",
@@ -177,6 +179,9 @@ TEXTS: dict[str, str] = {
                                "{balance} queda pagado por completo."),
     "pay_confirm_amount": "Quiere pagar {amount}. Después de este pago, su saldo va a ser {left}.",
     "pay_confirm_ask": "¿Es correcto? Responda SÍ para recibir su enlace seguro de pago, o dígame otra cantidad.",
+    "pay_below_card_minimum": ("Su saldo es {balance}. Es menos de los {minimum} que acepta nuestra página de pago "
+                               "segura, así que no puedo hacer un enlace de pago. Una persona de nuestro equipo puede "
+                               "resolverlo con usted: escriba 'hablar con una persona'."),
     "pay_refused_amount": ("Su saldo es {balance}, así que no puedo hacer un enlace por esa cantidad. Dígame otra "
                            "cantidad, o escriba 'hablar con una persona'."),
     "pay_balance_changed": "Su saldo acaba de cambiar. Escriba 'pagar ahora' para verlo otra vez.",
@@ -194,7 +199,8 @@ TEXTS: dict[str, str] = {
                               "el primer pago."),
     "pay_yes_button": "Sí, mándeme el enlace",
     "pay_no_button": "No, quiero cambiarlo",
-    "pay_pick": "Responda {numbers}, o escriba una cantidad como $50. Escriba 'olvídelo' para parar.",
+    "pay_pick": "Responda {numbers}, o escriba una cantidad como {example}. Escriba 'olvídelo' para parar.",
+    "pay_pick_only": "Responda {numbers} para pagar su saldo. Si no quiere, escriba 'olvídelo'.",
     "pay_how_much": "Su saldo con {creditor} es {balance}. ¿Cuánto quiere pagar?",
     "pay_lost_track": "Perdón, perdí la cantidad. Escriba 'pagar ahora' para empezar otra vez.",
     "pay_confirm_again": ("Para recibir su enlace seguro por {amount}, responda SÍ. O dígame otra cantidad, o "
