@@ -10,10 +10,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import engine, identity_service, phone_of
+from actions.context import engine, identity_service, phone_of, settings
 from actions.forms import DeclaredForm
 from actions.language import say
 from bot import identity, wording
+from bot.compliance import sensitive_requests
 from bot.db import session_scope
 
 ID_SLOTS = ("id_dob", "id_secret", "id_locator")
@@ -39,7 +40,14 @@ class ActionRequestVerification(Action):
         intent = tracker.latest_message.get("intent", {}).get("name")
         request = intent if intent != "inform_identity" else None
         with session_scope(engine()) as session:
+            handed_over = sensitive_requests.handed_to_a_person(session, tracker.sender_id,
+                                                                settings().support_contact)
             locked = identity_service().is_locked(session, tracker.sender_id)
+        if handed_over:
+            # ID-4, CEASE-4: no identity check after a third party or a death was reported here; a person
+            # takes it. "locked" ends the turn like the lockout does (data/rules/verification.yml).
+            dispatcher.utter_message(text=handed_over)
+            return [SlotSet("verification_status", "locked"), SlotSet("pending_request", None)]
         if locked:
             dispatcher.utter_message(text=say("verify_locked", tracker))
             return [SlotSet("verification_status", "locked"), SlotSet("pending_request", None)]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, language, wording
-from bot.compliance import validation_notice
+from bot.compliance import holds, validation_notice
 from bot.compliance.disclosures import debt_collector_disclosure, from_debt_collector
 from bot.db.models import Account, AccountStatus, Conversation
 from bot.wording.formats import money
@@ -87,7 +87,10 @@ def balance_messages(session: Session, conversation_id: str, now: datetime | Non
     if not lines:
         lines.append(wording.say("no_balance", speaks))
     messages.append("\n".join(lines))
-    messages.append(wording.say("balance_next", speaks))
+    # DSP-2, CEASE-1..4, VUL-2: with an account on hold the next step is its reason and a person, never 'pay now'.
+    held = list(dict.fromkeys(r for r in holds.hold_rules(session, accounts).values() if r is not None))
+    messages.extend([holds.hold_message(rule, speaks) for rule in held] + [wording.say("balance_next_held", speaks)]
+                    if held else [wording.say("balance_next", speaks)])
     audit.record(session, "balance_disclosed", rule_id="ID-1", conversation_id=conversation_id,
                  account_id=conversation.account_id, detail={"accounts": len(accounts)})
     return messages

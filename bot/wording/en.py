@@ -66,6 +66,8 @@ TEXTS: dict[str, str] = {
     "balance_line": "Your balance with {creditor} (account ending {last4}) is {amount}{status}.",
     "balance_status": " (status: {status})",
     "no_balance": "I couldn't find an open balance for you.",
+    # After the balance when an account is on hold (bot/compliance/holds.py): never 'pay now' (DSP-2, CEASE-*).
+    "balance_next_held": "If you'd like help, say 'talk to a person'.",
     "balance_next": "What would you like to do next? You can say 'payment plan', 'pay now' or 'talk to a person'.",
     "status_active": "active", "status_disputed": "disputed", "status_ceased": "ceased",
     "status_attorney": "attorney", "status_bankrupt": "bankrupt", "status_deceased": "deceased",
@@ -323,6 +325,13 @@ TEXTS: dict[str, str] = {
                                   "review it."),
     "deceased_reply": ("I'm so sorry for your loss. You don't need to do anything now. A person on our team will "
                        "handle this with care and can help the family or executor. You can reach them at {support}."),
+    # ID-4 / CEASE-4 (ID-1: a spouse or executor goes to a person): any later request in a conversation where
+    # someone said they are not the debtor, or reported the debtor's death. DISC-3: neutral, never "you must pay".
+    "third_party_handed_over": ("I can only talk about this with the person it's about, so I can't share anything "
+                                "here. A person on our team can help. You can reach them at {support}."),
+    "deceased_handed_over": ("I'm so sorry for your loss. There's nothing you need to do, and I can't share details "
+                             "here. A person on our team will handle this with care and can help the family or "
+                             "executor. You can reach them at {support}."),
     "wrong_person_reply": ("Sorry for the mix-up. We won't contact this number about it again. You don't need to do "
                            "anything."),
     "hardship_reply": ("I'm sorry things are hard right now. A person on our team can help. Say 'talk to a person' to "

@@ -60,6 +60,7 @@ TEXTS: dict[str, str] = {
     "balance_line": "Su saldo con {creditor} (cuenta que termina en {last4}) es {amount}{status}.",
     "balance_status": " (estado: {status})",
     "no_balance": "No encontré un saldo abierto a su nombre.",
+    "balance_next_held": "Si necesita ayuda, escriba 'hablar con una persona'.",
     "balance_next": ("¿Qué quiere hacer ahora? Puede escribir 'plan de pagos', 'pagar ahora' o 'hablar con una "
                      "persona'."),
     "status_active": "activa", "status_disputed": "en disputa", "status_ceased": "sin contacto",
@@ -314,6 +315,12 @@ TEXTS: dict[str, str] = {
     "deceased_reply": ("Lo siento mucho por su pérdida. No tiene que hacer nada ahora. Una persona de nuestro equipo "
                        "se va a encargar de esto con cuidado y puede ayudar a la familia o al albacea. Puede hablar "
                        "con esa persona en {support}."),
+    "third_party_handed_over": ("Solo puedo hablar de esto con la persona indicada, así que no puedo compartir nada "
+                                "aquí. Una persona de nuestro equipo puede ayudarle. Puede comunicarse con ellos en "
+                                "{support}."),
+    "deceased_handed_over": ("Lamento mucho su pérdida. No necesita hacer nada, y no puedo compartir detalles aquí. "
+                             "Una persona de nuestro equipo se encargará de esto con cuidado y puede ayudar a la "
+                             "familia o al albacea. Puede comunicarse con ellos en {support}."),
     "wrong_person_reply": ("Perdón por la confusión. No vamos a volver a escribir a este número sobre esto. No tiene "
                            "que hacer nada."),
     "hardship_reply": ("Siento mucho que las cosas estén difíciles. Una persona de nuestro equipo le puede ayudar. "
