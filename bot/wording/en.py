@@ -79,6 +79,12 @@ TEXTS: dict[str, str] = {
     "dispute_kind_already_paid": "I already paid",
     "dispute_ask_kind": "I'm sorry about the trouble. What do you dispute?\n{choices}",
     "dispute_kind_again": "Sorry, I didn't catch that. Please pick 1, 2, 3 or 4.",
+    # DSP-1: with more than one open account, which one the dispute is about (actions/disputes.py).
+    "dispute_ask_account": "Which account is this about?\n{choices}",
+    "dispute_account_item": "The account ending {last4} ({creditor})",
+    "dispute_account_all": "All of them",
+    "dispute_account_again": ("Sorry, I didn't catch that. Please pick {numbers}, or type the last 4 digits of the "
+                              "account."),
     "dispute_amount_again": "Sorry, I didn't catch that. Please type an amount like $500, or say 'I don't know'.",
     "dispute_no_account": "I couldn't find an open account to dispute. Say 'talk to a person' and someone can help.",
     "dispute_item": "{amount} on the account ending {last4}",

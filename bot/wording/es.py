@@ -71,6 +71,10 @@ TEXTS: dict[str, str] = {
     "dispute_kind_not_mine": "No es mía",
     "dispute_kind_already_paid": "Ya la pagué",
     "dispute_ask_kind": "Siento mucho el problema. ¿Qué parte no reconoce?\n{choices}",
+    "dispute_ask_account": "¿De qué cuenta se trata?\n{choices}",
+    "dispute_account_item": "La cuenta que termina en {last4} ({creditor})",
+    "dispute_account_all": "Todas",
+    "dispute_account_again": ("Perdón, no le entendí. Escriba {numbers}, o los últimos 4 números de la cuenta."),
     "dispute_kind_again": "Perdón, no le entendí. Escriba 1, 2, 3 o 4.",
     "dispute_amount_again": "Perdón, no le entendí. Escriba una cantidad como $500, o escriba 'no sé'.",
     "dispute_no_account": ("No encontré una cuenta abierta para disputar. Escriba 'hablar con una persona' y alguien "
