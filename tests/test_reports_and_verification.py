@@ -18,7 +18,7 @@ from sqlalchemy import select
 from actions import context
 from actions.answers import ActionAnswerRequest
 from actions.sensitive import ActionHandleSensitive
-from actions.verification import ActionRequestVerification
+from actions.verification import ActionRequestVerification, ValidateVerifyForm
 from bot import accounts, conversations, wording
 from bot.compliance import holds, neutral
 from bot.db import session_scope
@@ -200,3 +200,36 @@ async def test_ID_4_a_third_party_after_verification_withdraws_it_and_hears_noth
         assert (handoff.reason, handoff.rule_id) == ("third_party", "ID-4")
         with pytest.raises(accounts.NotVerified):  # ID-1: the domain refuses too, whatever an adapter asks
             accounts.balance_messages(session, conversation_id)
+
+
+# --- a question while the identity check waits for an answer ----------------------------------------------------
+
+@pytest.mark.parametrize("language", ["en", "es"])
+async def test_ID_1_a_question_mid_verification_is_not_taken_for_a_badly_typed_date(
+        sqlite_engine, debtor_account, language):
+    """'do I have to pay his debt?' while the date of birth is asked: the bot says it will answer once it knows who
+    they are and asks for the date again, never 'Sorry, I didn't catch that date'; nothing about a debt (ID-1,
+    DISC-3), and that question is the one answered after the check. A badly typed date still gets the usual
+    reprompt. Mutation tried: _asked returning None -> fails (the date reprompt)."""
+    conversation_id = _conversation(sqlite_engine, language=language)
+    slots = {"language": language, "verification_status": "pending", "requested_slot": "id_dob", "id_dob": None,
+             "id_secret": None, "id_locator": None}
+    dispatcher = CollectingDispatcher()
+    question = _tracker(conversation_id, "ask_must_pay", "do I have to pay his debt?", slots)
+    assert await ValidateVerifyForm().validate_id_dob("do I have to pay his debt?", dispatcher, question,
+                                                      DOMAIN) == {"id_dob": None, "pending_request": "ask_must_pay"}
+    said = dispatcher.messages[0]["text"]
+    assert said == f"{wording.say('verify_question_first', language)} {wording.say('verify_ask_dob', language)}"
+    assert wording.say("ask_dob_again", language) not in said and neutral.debt_content(said) == []
+
+    dispatcher = CollectingDispatcher()
+    typo = _tracker(conversation_id, "inform_identity", "the fourteenth", slots)
+    await ValidateVerifyForm().validate_id_dob("the fourteenth", dispatcher, typo, DOMAIN)
+    assert dispatcher.messages[0]["text"] == wording.say("ask_dob_again", language)
+
+
+def test_ID_1_the_questions_asked_again_mid_verification_are_content_neutral():
+    """DISC-3: said before verification, in both languages."""
+    for language in wording.LANGUAGES:
+        for key in ("verify_question_first", "verify_ask_dob", "verify_ask_secret", "verify_ask_locator"):
+            assert neutral.debt_content(wording.say(key, language)) == [], (key, language)

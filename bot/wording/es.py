@@ -50,6 +50,10 @@ TEXTS: dict[str, str] = {
     "minutes_many": "{count} minutos",
     "verify_first": "Le puedo ayudar con eso. Primero necesito confirmar quién es usted.",
     "verify_start": "Gracias. Déjeme confirmar quién es usted.",
+    "verify_question_first": "Le respondo eso en cuanto confirme quién es usted.",
+    "verify_ask_dob": "¿Cuál es su fecha de nacimiento? Escriba mes, día y año. Por ejemplo: 03/14/1979.",
+    "verify_ask_secret": "¿Cuáles son los últimos 4 números de su Seguro Social, o su código postal de 5 números?",
+    "verify_ask_locator": "¿Cuál es el número de cuenta de nuestra carta (como SET-100001), o su nombre y apellido?",
     "ask_dob_again": "Perdón, no entendí la fecha. Escríbala así, con mes, día y año: 03/14/1979.",
     "ask_secret_again": ("Perdón, no le entendí. Escriba los últimos 4 números de su Seguro Social, o su código "
                          "postal de 5 números."),

@@ -91,3 +91,13 @@ def test_DSP_1_with_two_accounts_the_debtor_says_which_one_is_disputed(running_s
         disputed = session.scalars(select(Account.account_ref).join(Dispute, Dispute.account_id == Account.id)
                                    .where(Account.account_ref.in_([first, second]))).all()
     assert disputed == [second]
+
+
+def test_ID_1_a_question_while_the_date_of_birth_is_asked_is_not_a_badly_typed_date(running_stack):
+    chat = Chat(running_stack)
+    [reference] = _debtor(chat)
+    assert "date of birth" in " ".join(chat.say("what do I owe?"))
+    reply = " ".join(chat.say("do I have to pay this?"))
+    assert "didn't catch that date" not in reply and "date of birth" in reply and "$" not in reply, reply
+    answer = " ".join(_verify(chat, reference))
+    assert "right to dispute" in answer, answer  # the question asked last is the one answered (DSP-3)
