@@ -233,3 +233,32 @@ def test_ID_1_the_questions_asked_again_mid_verification_are_content_neutral():
     for language in wording.LANGUAGES:
         for key in ("verify_question_first", "verify_ask_dob", "verify_ask_secret", "verify_ask_locator"):
             assert neutral.debt_content(wording.say(key, language)) == [], (key, language)
+
+
+def test_CEASE_1_ID_4_the_report_and_the_withdrawal_hold_on_either_database(engine):
+    """The domain path alone, on SQLite and PostgreSQL: a cease before verification ceases the account when the
+    debtor verifies (email address matched case-insensitively, the report's event id kept on report_applied), and a
+    third party after it withdraws the verification and hands the conversation over."""
+    from bot.compliance import sensitive_requests
+
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session)
+        debtor.email = "jordan@example.com"
+        web = conversations.get_or_create(session, "rest", "web-db")
+        sensitive_requests.handle(session, web.id, "cease_contact", "stop contacting me", SUPPORT)
+        assert session.get(Account, account.id).status == AccountStatus.ACTIVE  # no account known yet
+        factors = answers_to_factors(dob=date(1979, 3, 14), secret="1234", locator="SET-100001", phone=None)
+        assert IdentityService().verify(session, web.id, factors).status == VERIFIED
+        assert session.get(Account, account.id).status == AccountStatus.CEASED
+        reported = session.scalars(select(AuditEvent.id).where(AuditEvent.kind == "cease_requested")).one()
+        applied = session.scalars(select(AuditEvent).where(AuditEvent.kind == "report_applied")).one()
+        assert applied.detail["reported_event"] == reported and applied.rule_id == "CEASE-1"
+        assert sensitive_requests.handed_to_a_person(session, web.id, SUPPORT) is None
+
+        sensitive_requests.handle(session, web.id, "wrong_person", "I'm not him", SUPPORT)
+        assert session.get(Conversation, web.id).verified_at is None
+        assert sensitive_requests.handed_to_a_person(session, web.id, SUPPORT) == wording.say(
+            "third_party_handed_over", "en", support=SUPPORT)
+
+        mail = conversations.get_or_create(session, "email", "JORDAN@example.com")
+        assert [a.id for a in sensitive_requests.accounts_in_scope(session, mail)] == [account.id]
