@@ -20,7 +20,7 @@ from actions.answers import ActionAnswerRequest
 from actions.sensitive import ActionHandleSensitive
 from actions.verification import ActionRequestVerification, ValidateVerifyForm
 from bot import accounts, conversations, wording
-from bot.compliance import holds, neutral
+from bot.compliance import holds, neutral, sensitive_requests
 from bot.db import session_scope
 from bot.db.models import Account, AccountStatus, AuditEvent, Conversation, Handoff, ScheduledMessage
 from bot.identity import VERIFIED, IdentityService, answers_to_factors
@@ -81,6 +81,7 @@ def _verify(engine, conversation_id: str) -> None:
     ("attorney_represented", "my lawyer handles this", "CEASE-2", AccountStatus.ATTORNEY, None),
     ("bankruptcy", "I filed chapter 7 bankruptcy", "CEASE-3", AccountStatus.BANKRUPT, None),
     ("hardship", "I lost my job", "VUL-2", AccountStatus.ACTIVE, "hardship"),
+    ("crisis", "I want to end my life", "VUL-2", AccountStatus.ACTIVE, "hardship"),
 ])
 async def test_CEASE_VUL_2_a_report_before_verification_holds_the_accounts_of_whoever_verifies(
         sqlite_engine, debtor_account, intent, text, rule, status, paused):
@@ -89,9 +90,14 @@ async def test_CEASE_VUL_2_a_report_before_verification_holds_the_accounts_of_wh
     offers no 'pay now', and pay now gets the hold's reason, never the amounts. Mutation tried: the call to
     sensitive_requests.apply_earlier_reports removed from IdentityService._verified -> fails (the account stays
     active and pay now offers the full balance); the balance reply's held branch removed from
-    accounts.balance_messages -> fails ('pay now' offered)."""
+    accounts.balance_messages -> fails ('pay now' offered); the crisis_cue entry removed from
+    apply_earlier_reports' events -> fails for the crisis cue."""
     conversation_id = _conversation(sqlite_engine)
-    await _run(ActionHandleSensitive(), conversation_id, intent, text)
+    if intent == "crisis":  # the inbound gate's cue, before any NLU
+        with session_scope(sqlite_engine) as session:
+            assert sensitive_requests.crisis_cue(session, conversation_id, text)
+    else:
+        await _run(ActionHandleSensitive(), conversation_id, intent, text)
     _verify(sqlite_engine, conversation_id)
     with session_scope(sqlite_engine) as session:
         account = session.get(Account, debtor_account)
@@ -239,8 +245,6 @@ def test_CEASE_1_ID_4_the_report_and_the_withdrawal_hold_on_either_database(engi
     """The domain path alone, on SQLite and PostgreSQL: a cease before verification ceases the account when the
     debtor verifies (email address matched case-insensitively, the report's event id kept on report_applied), and a
     third party after it withdraws the verification and hands the conversation over."""
-    from bot.compliance import sensitive_requests
-
     with session_scope(engine) as session:
         debtor, account = add_debtor(session)
         debtor.email = "jordan@example.com"

@@ -178,7 +178,7 @@ def apply_earlier_reports(session: Session, conversation: Conversation, now: dat
     accounts = accounts_in_scope(session, conversation)
     if not accounts:
         return
-    events = {RULES[intent].event: intent for intent in _HOLDING}
+    events = {RULES[intent].event: intent for intent in _HOLDING} | {"crisis_cue": "hardship"}  # VUL-2 both
     reported = session.scalars(select(AuditEvent).where(
         AuditEvent.conversation_id == conversation.id, AuditEvent.kind.in_(list(events))).order_by(AuditEvent.id))
     for event in reported:
