@@ -122,10 +122,17 @@ class ActionRecordDispute(Action):
         correct = tracker.get_slot("dispute_correct_amount")
         correct_cents = int(correct) if correct and correct.isdigit() else None
         statement = next((e.get("text") for e in reversed(tracker.events) if e.get("event") == "user"), None)
-        with session_scope(engine()) as session:
-            opening = accounts.opening_disclosure(session, tracker.sender_id)
-            receipts = disputes.record_dispute(session, tracker.sender_id, kind, correct_cents=correct_cents,
-                                               statement=statement, account_id=tracker.get_slot("dispute_account"))
+        try:
+            with session_scope(engine()) as session:
+                opening = accounts.opening_disclosure(session, tracker.sender_id)
+                receipts = disputes.record_dispute(session, tracker.sender_id, kind, correct_cents=correct_cents,
+                                                   statement=statement,
+                                                   account_id=tracker.get_slot("dispute_account"))
+        except accounts.NotVerified:
+            # ID-1, ID-4: the verification was withdrawn meanwhile (a third party said so while a person had the
+            # conversation): nothing about the debt, and Rasa forgets the verification too.
+            dispatcher.utter_message(response="utter_verification_stopped")
+            return clear + [SlotSet("verified", False)]
         for text in opening:
             dispatcher.utter_message(text=text)
         if receipts:

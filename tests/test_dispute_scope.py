@@ -18,7 +18,7 @@ from actions import context
 from actions.disputes import ActionAskDisputeAccount, ActionRecordDispute, ValidateDisputeForm
 from bot import conversations, disputes, wording
 from bot.db import session_scope
-from bot.db.models import Account, AccountStatus, Dispute
+from bot.db.models import Account, AccountStatus, Conversation, Dispute
 from tests.conftest import add_debtor
 from tests.test_actions import DOMAIN
 
@@ -167,3 +167,17 @@ def test_DSP_1_a_choice_by_last_four_or_number_names_exactly_that_account(tails,
     assert disputes.parse_account_choice(str(pick + 1), accounts) == chosen.id
     assert disputes.parse_account_choice(str(len(accounts) + 1), accounts) == disputes.ALL_ACCOUNTS
     assert disputes.parse_account_choice(str(len(accounts) + 2), accounts) is None
+
+
+async def test_ID_1_a_dispute_form_finishing_after_the_verification_was_withdrawn_says_nothing_about_a_debt(
+        sqlite_engine, priya):
+    """ID-4 said while a person had the conversation withdraws the verification without Rasa knowing: the form's
+    end records nothing and reveals nothing, and Rasa's verified slot is reset. Mutation tried: the NotVerified
+    handler removed from ActionRecordDispute -> fails (the action raises)."""
+    with session_scope(sqlite_engine) as session:
+        session.get(Conversation, priya).verified_at = None
+    dispatcher = CollectingDispatcher()
+    events = await ActionRecordDispute().run(dispatcher, _tracker(priya, {"dispute_kind": "not_mine"}), DOMAIN)
+    assert [m.get("response") for m in dispatcher.messages] == ["utter_verification_stopped"]
+    assert {"event": "slot", "name": "verified", "value": False, "timestamp": None} in events
+    assert _disputes(sqlite_engine) == {}
