@@ -10,9 +10,11 @@ import secrets
 import pytest
 from sqlalchemy import select
 
+from bot.compliance import holds
 from bot.db.models import Account, AccountStatus, AuditEvent, Dispute
 from tests.conftest import add_debtor
 from tests.integration.chat import Chat, letters
+from tests.integration.test_sms import Handset
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +103,41 @@ def test_ID_1_a_question_while_the_date_of_birth_is_asked_is_not_a_badly_typed_d
     assert "didn't catch that date" not in reply and "date of birth" in reply and "$" not in reply, reply
     answer = " ".join(_verify(chat, reference))
     assert "right to dispute" in answer, answer  # the question asked last is the one answered (DSP-3)
+
+
+def _sms_debtor(chat: Chat) -> tuple[str, str]:
+    phone = f"+1555777{secrets.randbelow(10**4):04d}"
+    reference = f"RT-{secrets.randbelow(10**8):08d}"
+    with chat.session() as session:
+        add_debtor(session, account_ref=reference, first_name="Robin", last_name=f"Test{letters()}",
+                   dob="1958-05-03", ssn_last4="9900", phone=phone, creditor="Fabrikam Auto Finance",
+                   balance_cents=642000)
+    return phone, reference
+
+
+def test_ID_4_over_sms_a_third_party_after_verifying_hears_nothing_more(sms_gateway, running_stack):
+    client, twilio = sms_gateway
+    number, reference = _sms_debtor(Chat(running_stack))
+    phone = Handset(client, twilio, number)
+    phone.text("what do I owe?")
+    phone.text("05/03/1958")
+    answer = phone.text("9900")
+    if "account number" in " ".join(answer):
+        answer = phone.text(reference)
+    assert "$6,420.00" in " ".join(answer)
+    phone.text("wrong person, I'm not him")
+    later = " ".join(phone.text("how much does he owe?") + phone.text("pay now"))
+    assert "$" not in later and "Fabrikam" not in later and "date of birth" not in later, later
+
+
+def test_CEASE_4_over_sms_a_death_reported_in_spanish_holds_the_numbers_account(sms_gateway, running_stack):
+    client, twilio = sms_gateway
+    chat = Chat(running_stack)
+    number, reference = _sms_debtor(chat)
+    phone = Handset(client, twilio, number)
+    phone.text("mi papá falleció el mes pasado")
+    later = " ".join(phone.text("¿cuánto debía?"))
+    assert "$" not in later and "Fabrikam" not in later, later
+    with chat.session() as session:
+        account = session.scalars(select(Account).where(Account.account_ref == reference)).one()
+        assert holds.hold_rule(session, account) == "CEASE-4"
