@@ -8,9 +8,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.context import engine
+from actions.context import engine, settings
 from actions.language import say
 from bot import accounts, disputes
+from bot.compliance import sensitive_requests
 from bot.db import session_scope
 
 
@@ -23,6 +24,13 @@ class ActionAnswerRequest(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         request = tracker.get_slot("pending_request") or tracker.latest_message.get("intent", {}).get("name")
         done = [SlotSet("pending_request", None)]
+        with session_scope(engine()) as session:
+            handed_over = sensitive_requests.handed_to_a_person(session, tracker.sender_id,
+                                                                settings().support_contact)
+        if handed_over:
+            # ID-4, CEASE-4: nothing about the debt in a conversation a third party or a death report handed over.
+            dispatcher.utter_message(text=handed_over)
+            return done + [SlotSet("verified", False)]
         if tracker.get_slot("verification_status") == "locked":
             dispatcher.utter_message(text=say("verify_locked", tracker))
             return done

@@ -64,9 +64,14 @@ class ActionHandleSensitive(Action):
                                                     settings().support_contact, hours=hours)
             # HO-1: outside agent hours the last reply offers callback times; over SMS they become numbered lines.
             buttons = escalation.offer_buttons(session, tracker.sender_id) if "request_human" in intents else []
+            conversation = session.get(Conversation, tracker.sender_id)
+            withdrawn = conversation is None or conversation.verified_at is None
         for number, text in enumerate(replies, start=1):
             dispatcher.utter_message(text=text, buttons=buttons if number == len(replies) and buttons else None)
-        return [SlotSet("pending_request", None)]
+        # ID-4: a verification the request withdrew (a third party, a death reported) is forgotten by Rasa too.
+        unverified = [SlotSet("verified", False), SlotSet("verification_status", None)] \
+            if withdrawn and tracker.get_slot("verified") else []
+        return [SlotSet("pending_request", None), *unverified]
 
 
 _DONT_HAVE = ("don't have", "dont have", "don't know", "dont know", "not sure", "no idea", "idk", "none",

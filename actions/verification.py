@@ -10,10 +10,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import engine, identity_service, phone_of
+from actions.context import engine, identity_service, phone_of, settings
 from actions.forms import DeclaredForm
 from actions.language import language_of, say
 from bot import identity, wording
+from bot.compliance import sensitive_requests
 from bot.db import session_scope
 
 ID_SLOTS = ("id_dob", "id_secret", "id_locator")
@@ -29,6 +30,19 @@ ASK_SECRET_AGAIN = wording.say("ask_secret_again")
 ASK_LOCATOR_AGAIN = wording.say("ask_locator_again")
 ASK_REFERENCE_AGAIN = wording.say("ask_reference_again")
 
+# Requests the NLU may read in a message sent while the check waits for an answer; each is answered afterwards.
+_QUESTIONS = frozenset({"check_balance", "pay_now", "request_payment_plan", "dispute_debt", "already_paid",
+                        "ask_must_pay", "ask_plan_status"})
+# The question to ask again after such a message: the wording of the reprompt without its "didn't catch that".
+_QUESTION_ASK = {"id_dob": "verify_ask_dob", "id_secret": "verify_ask_secret", "id_locator": "verify_ask_locator"}
+
+
+def _asked(tracker: Tracker) -> str | None:
+    """The request the NLU read in the latest message, if it is one of _QUESTIONS."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    return intent if intent in _QUESTIONS else None
+
+
 class ActionRequestVerification(Action):
     """Remembers what was asked and starts the check, unless this conversation is locked out (ID-3)."""
 
@@ -39,7 +53,14 @@ class ActionRequestVerification(Action):
         intent = tracker.latest_message.get("intent", {}).get("name")
         request = intent if intent != "inform_identity" else None
         with session_scope(engine()) as session:
+            handed_over = sensitive_requests.handed_to_a_person(session, tracker.sender_id,
+                                                                settings().support_contact)
             locked = identity_service().is_locked(session, tracker.sender_id)
+        if handed_over:
+            # ID-4, CEASE-4: no identity check after a third party or a death was reported here; a person
+            # takes it. "locked" ends the turn like the lockout does (data/rules/verification.yml).
+            dispatcher.utter_message(text=handed_over)
+            return [SlotSet("verification_status", "locked"), SlotSet("pending_request", None)]
         if locked:
             dispatcher.utter_message(text=say("verify_locked", tracker))
             return [SlotSet("verification_status", "locked"), SlotSet("pending_request", None)]
@@ -78,10 +99,17 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
         return extra
 
     def _validated(self, slot: str, value: Any, parsed: str | None, reprompt: str,
-                   dispatcher: CollectingDispatcher) -> dict[str, Any]:
+                   dispatcher: CollectingDispatcher, tracker: Tracker | None = None) -> dict[str, Any]:
         if value is None:  # a slot cleared before the form started, not an answer
             return {slot: None}
         if parsed is None:
+            question = _asked(tracker) if tracker is not None else None
+            if question:
+                # "do I have to pay his debt?" mid-check: a question, not a badly typed answer; it is the one
+                # answered when the check is done (action_answer_request reads pending_request).
+                dispatcher.utter_message(text=" ".join((say("verify_question_first", tracker),
+                                                        say(_QUESTION_ASK[slot], tracker))))
+                return {slot: None, "pending_request": question}
             dispatcher.utter_message(text=reprompt)
             return {slot: None}
         if slot == "id_locator":
@@ -93,14 +121,14 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
     ) -> dict[str, Any]:
         dob = identity.parse_dob(str(value or ""))
         return self._validated("id_dob", value, dob.isoformat() if dob else None, say("ask_dob_again", tracker),
-                              dispatcher)
+                              dispatcher, tracker)
 
     async def validate_id_secret(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         secret = identity.parse_secret(str(value or ""))
         return self._validated("id_secret", value, secret[1] if secret else None, say("ask_secret_again", tracker),
-                              dispatcher)
+                              dispatcher, tracker)
 
     async def validate_id_locator(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -117,7 +145,7 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
                 return {"id_locator": None, "id_secret": secret[1]}
             dispatcher.utter_message(text=say("ask_reference_again", tracker))
             return {"id_locator": None}
-        return self._validated("id_locator", value, locator, say("ask_locator_again", tracker), dispatcher)
+        return self._validated("id_locator", value, locator, say("ask_locator_again", tracker), dispatcher, tracker)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         events = await super().run(dispatcher, tracker, domain)

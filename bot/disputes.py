@@ -59,6 +59,42 @@ def parse_kind(text: str) -> str | None:
     return None
 
 
+ALL_ACCOUNTS = "all"  # the answer to "which account?" that disputes every open one
+_ALL_WORDS = re.compile(r"\b(all|every|everything|both|each|all of them|todas?|todos|ambas?|ambos|cada)\b")
+_LAST4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+
+
+def disputable_accounts(session: Session, conversation_id: str) -> list[Account]:
+    """The verified debtor's accounts a dispute can be recorded on (open: active or already disputed), the one they
+    named first. Raises bot.accounts.NotVerified before verification (ID-1)."""
+    return [a for a in verified_accounts(session, conversation_id)
+            if a.status in (AccountStatus.ACTIVE, AccountStatus.DISPUTED)]
+
+
+def account_choices(accounts: list[Account], speaks: str | None) -> list[str]:
+    """DSP-1: the choices of "which account?", numbered in this order: each account by its last four (and its
+    creditor, which the verified debtor has been told), then all of them."""
+    return [wording.say("dispute_account_item", speaks, last4=a.account_ref[-4:], creditor=a.creditor)
+            for a in accounts] + [wording.say("dispute_account_all", speaks)]
+
+
+def parse_account_choice(text: str, accounts: list[Account]) -> str | None:
+    """Which account a dispute is about: an account id, ALL_ACCOUNTS, or None when the answer names neither. The
+    last four of a reference (or a button title carrying them), the number of a choice as account_choices numbers
+    them, or "all of them" / "both" (in English or Spanish). Four digits that match no account are no answer."""
+    lowered = "".join(c for c in unicodedata.normalize("NFKD", text.lower().strip()) if not unicodedata.combining(c))
+    tails = _LAST4.findall(lowered)
+    if tails:
+        named = [a.id for a in accounts if a.account_ref[-4:] in tails]
+        return named[0] if len(named) == 1 else (ALL_ACCOUNTS if named and len(named) == len(accounts) else None)
+    if lowered.isdigit():
+        number = int(lowered)
+        if 1 <= number <= len(accounts):
+            return accounts[number - 1].id
+        return ALL_ACCOUNTS if number == len(accounts) + 1 else None
+    return ALL_ACCOUNTS if _ALL_WORDS.search(lowered) else None
+
+
 @dataclass(frozen=True)
 class DisputeReceipt:
     dispute_id: str
@@ -69,18 +105,23 @@ class DisputeReceipt:
 
 
 def record_dispute(session: Session, conversation_id: str, kind: str, *, correct_cents: int | None = None,
-                   statement: str | None = None, now: datetime | None = None) -> list[DisputeReceipt]:
-    """DSP-1: record a dispute on each of the verified debtor's collectible accounts. For an 'amount' dispute
-    the disputed portion is the balance less what the debtor says is right (all of it if they don't say)."""
+                   statement: str | None = None, account_id: str | None = None,
+                   now: datetime | None = None) -> list[DisputeReceipt]:
+    """DSP-1: record a dispute on the account the debtor chose (`account_id`, from parse_account_choice), or on
+    each of the verified debtor's open accounts when they chose ALL_ACCOUNTS or have only one. For an 'amount'
+    dispute of one account the disputed portion is its balance less what the debtor says is right (all of it if
+    they don't say); a corrected amount is about one account, so a dispute of several disputes each in full."""
     if kind not in DISPUTE_KINDS:
         raise ValueError(f"unknown dispute kind {kind!r}; expected one of {DISPUTE_KINDS}")
     now = now or datetime.now(timezone.utc)
+    chosen = disputable_accounts(session, conversation_id)
+    if account_id not in (None, ALL_ACCOUNTS):
+        chosen = [a for a in chosen if a.id == account_id]
     receipts = []
-    for account in verified_accounts(session, conversation_id):
-        if account.status not in (AccountStatus.ACTIVE, AccountStatus.DISPUTED):
-            continue
+    for account in chosen:
         portion = account.balance_cents
-        if kind == AMOUNT and correct_cents is not None and 0 <= correct_cents < account.balance_cents:
+        if kind == AMOUNT and len(chosen) == 1 and correct_cents is not None \
+                and 0 <= correct_cents < account.balance_cents:
             portion = account.balance_cents - correct_cents
         dispute = Dispute(account_id=account.id, conversation_id=conversation_id, kind=kind, disputed_cents=portion,
                           statement=statement, created_at=now)

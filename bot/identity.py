@@ -35,6 +35,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import audit, language, wording
+from bot.compliance import sensitive_requests
 from bot.db.models import Account, Conversation, Debtor, VerificationAttempt
 
 _MONTHS = {
@@ -410,6 +411,8 @@ class IdentityService:
             conversation.account_id = account_id
             conversation.verified_at = now
             language.on_verified(session, conversation, debtor)
+            # CEASE-1..4, VUL-2: a report made here before anyone was verified holds these accounts first.
+            sensitive_requests.apply_earlier_reports(session, conversation, now)
         audit.record(session, "identity_verified", rule_id="ID-2", conversation_id=conversation_id,
                      account_id=account_id)
         return VerificationResult(VERIFIED, debtor.id, tuple(a.id for a in accounts))

@@ -62,6 +62,7 @@ REASON_LABELS = {
     "crisis": "Crisis cue", "hardship": "Hardship", "military": "Military", "attorney": "Attorney",
     "bankruptcy": "Bankruptcy", "deceased": "Deceased", "cease": "Cease contact", "chargeback": "Card chargeback",
     "dispute": "Dispute needs a person", "verification_lockout": "Locked out of verification",
+    "third_party": "Not the account holder (after verifying)",
 }
 # The expected wait the bot quotes: recent handling times, or this when there are none yet.
 DEFAULT_HANDLE_MINUTES = 8.0

@@ -24,6 +24,9 @@ STATUS_RULES = {
     AccountStatus.DECEASED: "CEASE-4",
 }
 
+# The pause a reported death puts on an account (bot/compliance/sensitive_requests.py) until a person confirms it.
+DECEASED_REPORTED = "deceased_reported"
+
 # DSP-2 / DSP-3: payment asks, links, plan offers and urgency, whoever writes them (bot template or agent).
 _PAYMENT_ASK = re.compile(
     r"\b(pay\s*now|pay\s+(?:it|this|that|the\s+(?:balance|rest|full)|today|online|us)|make\s+a\s+payment|"
@@ -109,6 +112,8 @@ def _rule(account: Account, open_dispute: bool) -> str | None:
         return "DSP-2"
     if account.status in STATUS_RULES:
         return STATUS_RULES[account.status]
+    if account.collection_paused_reason == DECEASED_REPORTED:
+        return "CEASE-4"  # a death reported by whoever wrote in: a person takes it from here, nobody is asked
     if account.collection_paused_reason:
         return "VUL-2"
     if account.status != AccountStatus.ACTIVE:

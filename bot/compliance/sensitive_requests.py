@@ -3,23 +3,30 @@ asking for a person. Each is recorded with its rule ID and takes effect on the a
 conversation is verified the reply reveals nothing about a debt, collection, a plan or a payment (DISC-3, ID-1:
 whoever holds the phone may not be the debtor); a verified debtor may get a fuller `verified_reply`.
 
-Which accounts a request concerns: the verified debtor's; over SMS before verification, every account of that
-phone number (the stricter reading: a cease typed from a number stops contact on what that number is about);
-otherwise none yet, and the handoff carries the request to a person who matches it."""
+Which accounts a request concerns: the verified debtor's; over SMS or email before verification, every account of
+that phone number or email address (the stricter reading: a cease typed from a number stops contact on what that
+number is about); otherwise none yet, and the handoff carries the request to a person who matches it.
+
+A report that holds accounts (cease, attorney, bankruptcy, death, hardship) stays with the conversation: its audit
+event is the record, and when someone verifies later in that conversation it is applied to their accounts before
+anything about them is said (apply_earlier_reports, called by bot/identity.py). A death reported, or someone saying
+they are not the debtor, hands the conversation to a person for good (ID-1: a spouse or executor goes to a human;
+ID-4): a verification is withdrawn, none is started again, and nothing about the debt is said in it
+(handed_to_a_person)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences, handoff, wording
 from bot import language as languages
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
-from bot.compliance import cues, keywords
+from bot.compliance import cues, holds, keywords
 from bot.db.models import Account, AccountStatus, AuditEvent, Conversation, Debtor, ScheduledMessage
 
 
@@ -58,7 +65,11 @@ RULES: dict[str, SensitiveRule] = {
 # Statuses that end collection; an account already further along (paid, closed) keeps its status.
 _ENDING_STATUS = {"cease_contact": AccountStatus.CEASED, "attorney_represented": AccountStatus.ATTORNEY,
                   "bankruptcy": AccountStatus.BANKRUPT}
-_PAUSE_REASON = {"hardship": "hardship", "deceased": "deceased_reported"}
+_PAUSE_REASON = {"hardship": "hardship", "deceased": holds.DECEASED_REPORTED}
+# Reports that hold accounts, applied again when the conversation is verified later (apply_earlier_reports).
+_HOLDING = ("cease_contact", "attorney_represented", "bankruptcy", "deceased", "hardship")
+# Reports that say the person writing is not the debtor: the conversation goes to a person (handed_to_a_person).
+_HANDS_OVER = ("wrong_person", "deceased")
 
 CRISIS_LINE = wording.say("crisis_line")  # the English one; crisis_cue answers in the conversation's language
 # VUL-1: what a debtor who mentions military service is told. It says nothing about a debt (safe before
@@ -118,6 +129,9 @@ def accounts_in_scope(session: Session, conversation: Conversation | None) -> li
         return list(session.scalars(select(Account).where(Account.debtor_id == conversation.debtor_id)))
     if conversation.channel == "sms":
         return list(session.scalars(select(Account).join(Debtor).where(Debtor.phone == conversation.external_id)))
+    if conversation.channel == "email":
+        return list(session.scalars(select(Account).join(Debtor).where(
+            func.lower(Debtor.email) == conversation.external_id.lower())))
     return []
 
 
@@ -129,6 +143,75 @@ def _cancel_scheduled(session: Session, accounts: list[Account], rule_id: str) -
         ScheduledMessage.kind.not_in(["cease_confirmation", "validation_notice"]),
     )):
         message.status, message.rule_ids, message.reason = "cancelled", [rule_id], "collection stopped"
+
+
+def _hold(session: Session, intent: str, accounts: list[Account]) -> None:
+    """The hold a report puts on these accounts: a status that ends collection or a pause, and nothing left
+    scheduled on them (CEASE-1..4, VUL-2)."""
+    if intent in _ENDING_STATUS:
+        for account in accounts:
+            if account.status in (AccountStatus.ACTIVE, AccountStatus.DISPUTED):
+                account.status = _ENDING_STATUS[intent]
+        _cancel_scheduled(session, accounts, RULES[intent].rule_id)
+    if intent in _PAUSE_REASON:
+        for account in accounts:
+            account.collection_paused_reason = _PAUSE_REASON[intent]
+        _cancel_scheduled(session, accounts, RULES[intent].rule_id)
+
+
+def _withdraw_verification(session: Session, conversation: Conversation, intent: str, now: datetime) -> None:
+    """ID-4: the person verified in this conversation says they are not the debtor (or reports the debtor's death):
+    the conversation is no longer verified. The debtor stays linked, so the outbound gate still applies the
+    accounts' holds, and a person's words about the debt are refused (ID-1)."""
+    conversation.verified_at = None
+    audit.record(session, "verification_withdrawn", rule_id="ID-4", conversation_id=conversation.id,
+                 account_id=conversation.account_id, actor="debtor", at=now, detail={"intent": intent})
+    if intent == "wrong_person":  # a death report asks for its own person (reason "deceased")
+        handoff.request(session, conversation.id, "third_party", rule_id="ID-4", account_id=conversation.account_id)
+
+
+def apply_earlier_reports(session: Session, conversation: Conversation, now: datetime | None = None) -> None:
+    """CEASE-1..4, VUL-2: what was reported in this conversation before it was verified (when no account was known
+    yet) holds the accounts of whoever has just verified in it, each with its rule: status or pause, scheduled
+    messages cancelled, an audit event, the handoff told which account. Called on verification, before any
+    answer about the accounts."""
+    accounts = accounts_in_scope(session, conversation)
+    if not accounts:
+        return
+    events = {RULES[intent].event: intent for intent in _HOLDING} | {"crisis_cue": "hardship"}  # VUL-2 both
+    reported = session.scalars(select(AuditEvent).where(
+        AuditEvent.conversation_id == conversation.id, AuditEvent.kind.in_(list(events))).order_by(AuditEvent.id))
+    for event in reported:
+        intent = events[event.kind]
+        covered = set((event.detail or {}).get("accounts") or [])
+        newly = [a for a in accounts if a.id not in covered]
+        if not newly:
+            continue
+        rule = RULES[intent]
+        _hold(session, intent, newly)
+        audit.record(session, "report_applied", rule_id=rule.rule_id, conversation_id=conversation.id,
+                     account_id=newly[0].id, at=now,
+                     detail={"intent": intent, "reported_event": event.id, "accounts": [a.id for a in newly]})
+        if rule.handoff_reason:
+            handoff.request(session, conversation.id, rule.handoff_reason, rule_id=rule.rule_id,
+                            account_id=newly[0].id)
+
+
+def handed_to_a_person(session: Session, conversation_id: str, support_contact: str) -> str | None:
+    """ID-4, CEASE-4 (ID-1: a spouse, guardian or executor goes to a human): once someone in this conversation said
+    they are not the debtor, or reported the debtor's death, nothing about the debt is said in it and no identity
+    check is started again: the answer to any request for it is this reply (content-neutral, DISC-3), in the
+    conversation's language. None when neither was reported."""
+    kinds = set(session.scalars(select(AuditEvent.kind).where(
+        AuditEvent.conversation_id == conversation_id,
+        AuditEvent.kind.in_([RULES[intent].event for intent in _HANDS_OVER]))))
+    if not kinds:
+        return None
+    conversation = session.get(Conversation, conversation_id)
+    speaks = languages.current(session, conversation) if conversation is not None else None
+    # CEASE-4: a bereaved person is never told, or led to think, that they must pay (1006.18; FTC 2011 policy).
+    key = "deceased_handed_over" if RULES["deceased"].event in kinds else "third_party_handed_over"
+    return wording.say(key, speaks, support=support_contact)
 
 
 def handle(session: Session, conversation_id: str, intent: str, text: str, support_contact: str,
@@ -157,15 +240,9 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
     if intent == "wrong_person":
         contact_preferences.mark_wrong_party(session, conversation.channel, conversation.external_id,
                                              conversation_id=conversation_id, now=now)
-    if intent in _ENDING_STATUS:
-        for account in accounts:
-            if account.status in (AccountStatus.ACTIVE, AccountStatus.DISPUTED):
-                account.status = _ENDING_STATUS[intent]
-        _cancel_scheduled(session, accounts, rule.rule_id)
-    if intent in _PAUSE_REASON:
-        for account in accounts:
-            account.collection_paused_reason = _PAUSE_REASON[intent]
-        _cancel_scheduled(session, accounts, rule.rule_id)
+    _hold(session, intent, accounts)
+    if intent in _HANDS_OVER and conversation is not None and conversation.verified_at is not None:
+        _withdraw_verification(session, conversation, intent, now)
     if intent == "request_human":
         # HO-1: say what happens next and the expected wait from the live queue, or outside agent hours offer
         # callback times (bot/agents/escalation.py); the handoff says why (a lockout, ID-3; a dispute, DSP-1).

@@ -63,6 +63,13 @@ TEXTS: dict[str, str] = {
     "minutes_many": "{count} minutes",
     "verify_first": "I can help with that. First I need to confirm who you are.",
     "verify_start": "Thanks. Let me confirm who you are.",
+    # A question asked while verification waits for an answer (the NLU read a request, not an answer): it is
+    # answered after the check, never met with "I didn't catch that date".
+    "verify_question_first": "I'll answer that once I've confirmed who you are.",
+    "verify_ask_dob": "What is your date of birth? For example: 03/14/1979.",
+    "verify_ask_secret": "What are the last 4 digits of your Social Security number, or your 5-digit ZIP code?",
+    "verify_ask_locator": ("What is the account number from our letter (like SET-100001), or your first and last "
+                           "name?"),
     "ask_dob_again": "Sorry, I didn't catch that date. Please type it like this: 03/14/1979.",
     "ask_secret_again": ("Sorry, I didn't catch that. Please type the last 4 digits of your Social Security number, "
                          "or your 5-digit ZIP code."),
@@ -74,6 +81,7 @@ TEXTS: dict[str, str] = {
     # The balance (bot/accounts.py): read from the ledger, after the DISC-1/DISC-2 disclosure.
     "balance_line": "Your balance with {creditor} (account ending {last4}) is {amount}.",
     "no_balance": "I couldn't find an open balance for you.",
+    # After the balance when an account is on hold (bot/compliance/holds.py): never 'pay now' (DSP-2, CEASE-*).
     "balance_next": "What would you like to do next? You can say 'payment plan', 'pay now' or 'talk to a person'.",
     # Disputes (bot/disputes.py, actions/disputes.py): DSP-1 to DSP-3.
     "dispute_kind_all": "All of it",
@@ -82,6 +90,12 @@ TEXTS: dict[str, str] = {
     "dispute_kind_already_paid": "I already paid",
     "dispute_ask_kind": "I'm sorry about the trouble. What do you dispute?\n{choices}",
     "dispute_kind_again": "Sorry, I didn't catch that. Please pick 1, 2, 3 or 4.",
+    # DSP-1: with more than one open account, which one the dispute is about (actions/disputes.py).
+    "dispute_ask_account": "Which account is this about?\n{choices}",
+    "dispute_account_item": "The account ending {last4} ({creditor})",
+    "dispute_account_all": "All of them",
+    "dispute_account_again": ("Sorry, I didn't catch that. Please pick {numbers}, or type the last 4 digits of the "
+                              "account."),
     "dispute_amount_again": "Sorry, I didn't catch that. Please type an amount like $500, or say 'I don't know'.",
     "dispute_no_account": "I couldn't find an open account to dispute. Say 'talk to a person' and someone can help.",
     "dispute_item": "{amount} on the account ending {last4}",
@@ -334,6 +348,13 @@ TEXTS: dict[str, str] = {
                                   "review it."),
     "deceased_reply": ("I'm so sorry for your loss. You don't need to do anything now. A person on our team will "
                        "handle this with care and can help the family or executor. You can reach them at {support}."),
+    # ID-4 / CEASE-4 (ID-1: a spouse or executor goes to a person): any later request in a conversation where
+    # someone said they are not the debtor, or reported the debtor's death. DISC-3: neutral, never "you must pay".
+    "third_party_handed_over": ("I can only talk about this with the person it's about, so I can't share anything "
+                                "here. A person on our team can help. You can reach them at {support}."),
+    "deceased_handed_over": ("I'm so sorry for your loss. There's nothing you need to do, and I can't share details "
+                             "here. A person on our team will handle this with care and can help the family or "
+                             "executor. You can reach them at {support}."),
     "wrong_person_reply": ("Sorry for the mix-up. We won't contact this number about it again. You don't need to do "
                            "anything."),
     "hardship_reply": ("I'm sorry things are hard right now. A person on our team can help. Say 'talk to a person' to "

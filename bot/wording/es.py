@@ -56,6 +56,10 @@ TEXTS: dict[str, str] = {
     "minutes_many": "{count} minutos",
     "verify_first": "Le puedo ayudar con eso. Primero necesito confirmar quién es usted.",
     "verify_start": "Gracias. Déjeme confirmar quién es usted.",
+    "verify_question_first": "Le respondo eso en cuanto confirme quién es usted.",
+    "verify_ask_dob": "¿Cuál es su fecha de nacimiento? Escriba mes, día y año. Por ejemplo: 03/14/1979.",
+    "verify_ask_secret": "¿Cuáles son los últimos 4 números de su Seguro Social, o su código postal de 5 números?",
+    "verify_ask_locator": "¿Cuál es el número de cuenta de nuestra carta (como SET-100001), o su nombre y apellido?",
     "ask_dob_again": "Perdón, no entendí la fecha. Escríbala así, con mes, día y año: 03/14/1979.",
     "ask_secret_again": ("Perdón, no le entendí. Escriba los últimos 4 números de su Seguro Social, o su código "
                          "postal de 5 números."),
@@ -72,6 +76,10 @@ TEXTS: dict[str, str] = {
     "dispute_kind_not_mine": "No es mía",
     "dispute_kind_already_paid": "Ya la pagué",
     "dispute_ask_kind": "Siento mucho el problema. ¿Qué parte no reconoce?\n{choices}",
+    "dispute_ask_account": "¿De qué cuenta se trata?\n{choices}",
+    "dispute_account_item": "La cuenta que termina en {last4} ({creditor})",
+    "dispute_account_all": "Todas",
+    "dispute_account_again": ("Perdón, no le entendí. Escriba {numbers}, o los últimos 4 números de la cuenta."),
     "dispute_kind_again": "Perdón, no le entendí. Escriba 1, 2, 3 o 4.",
     "dispute_amount_again": "Perdón, no le entendí. Escriba una cantidad como $500, o escriba 'no sé'.",
     "dispute_no_account": ("No encontré una cuenta abierta para disputar. Escriba 'hablar con una persona' y alguien "
@@ -323,6 +331,12 @@ TEXTS: dict[str, str] = {
     "deceased_reply": ("Lo siento mucho por su pérdida. No tiene que hacer nada ahora. Una persona de nuestro equipo "
                        "se va a encargar de esto con cuidado y puede ayudar a la familia o al albacea. Puede hablar "
                        "con esa persona en {support}."),
+    "third_party_handed_over": ("Solo puedo hablar de esto con la persona indicada, así que no puedo compartir nada "
+                                "aquí. Una persona de nuestro equipo puede ayudarle. Puede comunicarse con ellos en "
+                                "{support}."),
+    "deceased_handed_over": ("Lamento mucho su pérdida. No necesita hacer nada, y no puedo compartir detalles aquí. "
+                             "Una persona de nuestro equipo se encargará de esto con cuidado y puede ayudar a la "
+                             "familia o al albacea. Puede comunicarse con ellos en {support}."),
     "wrong_person_reply": ("Perdón por la confusión. No vamos a volver a escribir a este número sobre esto. No tiene "
                            "que hacer nada."),
     "hardship_reply": ("Siento mucho que las cosas estén difíciles. Una persona de nuestro equipo le puede ayudar. "

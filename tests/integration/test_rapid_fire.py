@@ -18,17 +18,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.config import Settings
 from bot.db import get_engine, session_scope
 from bot.db.models import AuditEvent, Conversation, Message
-from bot.gateway.app import create_app
 from bot.gateway.pipeline import UNAVAILABLE_REPLY
 from bot.gateway.sms_channel import WEBHOOK_PATH
 from tests.integration.chat import letters
-from tests.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn, message_sid, sign
+from tests.integration.conftest import PUBLIC
+from tests.twilio_standin import ACCOUNT_SID, FROM_NUMBER, message_sid, sign
 
 pytestmark = pytest.mark.integration
 
@@ -100,32 +98,25 @@ def _folded_in_order(database_url: str, channel: str, external_id: str, texts: l
         return inbound
 
 
-def test_texts_sent_at_once_over_twilio_are_stored_and_folded(running_stack):
+def test_texts_sent_at_once_over_twilio_are_stored_and_folded(running_stack, sms_gateway):
     """Ten signed Twilio webhooks from one number at the same moment, into a gateway with Twilio keys (in-process,
     against the stack's Rasa and database: the stack's gateway has none): every text stored with its SID, folded
     into fewer turns, and the answers sent through Twilio."""
     burst = 10
     number = "+1555" + "".join(str(ord(c) % 10) for c in letters(7))
     texts = [f"hello number {letters(4)}" if i % 2 else "what can you do" for i in range(burst)]
-    public = "https://settle.example.com"
-    with TwilioStandIn() as twilio:
-        settings = Settings(
-            database_url=running_stack.config.database_url, rasa_url=running_stack.config.rasa_url,
-            rasa_token=running_stack.config.rasa_token,
-            twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, twilio_from_number=FROM_NUMBER,
-            twilio_api_url=twilio.url, public_base_url=public, sms_retry_backoff_seconds=0.0)
-        with TestClient(create_app(settings)) as client:
+    client, twilio = sms_gateway
 
-            def text(body: str) -> int:
-                fields = {"MessageSid": message_sid(), "AccountSid": ACCOUNT_SID, "From": number,
-                          "To": FROM_NUMBER, "Body": body, "NumMedia": "0"}
-                return client.post(WEBHOOK_PATH, data=fields, headers={
-                    "X-Twilio-Signature": sign(public + WEBHOOK_PATH, fields)}).status_code
+    def text(body: str) -> int:
+        fields = {"MessageSid": message_sid(), "AccountSid": ACCOUNT_SID, "From": number,
+                  "To": FROM_NUMBER, "Body": body, "NumMedia": "0"}
+        return client.post(WEBHOOK_PATH, data=fields, headers={
+            "X-Twilio-Signature": sign(PUBLIC + WEBHOOK_PATH, fields)}).status_code
 
-            with ThreadPoolExecutor(burst) as pool:
-                statuses = list(pool.map(text, texts))
-        assert statuses == [200] * burst
-        sent = [m["body"] for m in twilio.messages if m["to"] == number]
+    with ThreadPoolExecutor(burst) as pool:
+        statuses = list(pool.map(text, texts))
+    assert statuses == [200] * burst
+    sent = [m["body"] for m in twilio.messages if m["to"] == number]
     inbound = _folded_in_order(running_stack.config.database_url, "sms", number, texts)
     assert all(m.payload["twilio"]["message_sid"].startswith("SM") for m in inbound)
     assert len({m.payload["twilio"]["message_sid"] for m in inbound}) == burst

@@ -13,17 +13,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
-from bot.config import Settings
 from bot.db import get_engine, session_scope
 from bot.db.models import Account, AuditEvent, Dispute, Message
-from bot.gateway.app import create_app
 from bot.gateway.pipeline import stop_reply
 from bot.gateway.sms_channel import WEBHOOK_PATH
-from tests.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn, message_sid, sign
+from tests.integration.conftest import PUBLIC
+from tests.twilio_standin import ACCOUNT_SID, FROM_NUMBER, TwilioStandIn, message_sid, sign
 
 pytestmark = pytest.mark.integration
-
-PUBLIC = "https://settle.example.com"
 
 
 class Handset:
@@ -42,18 +39,6 @@ class Handset:
         new = self.twilio.messages[seen:]
         assert all(m["to"] == self.number for m in new)
         return [m["body"] for m in new]
-
-
-@pytest.fixture
-def sms_gateway(running_stack):
-    with TwilioStandIn() as twilio:
-        settings = Settings(
-            database_url=running_stack.config.database_url, rasa_url=running_stack.config.rasa_url,
-            rasa_token=running_stack.config.rasa_token,
-            twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, twilio_from_number=FROM_NUMBER,
-            twilio_api_url=twilio.url, public_base_url=PUBLIC, sms_retry_backoff_seconds=0.0)
-        with TestClient(create_app(settings)) as client:
-            yield client, twilio
 
 
 def test_the_running_gateway_refuses_an_unsigned_twilio_webhook(running_stack):
