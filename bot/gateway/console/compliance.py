@@ -19,6 +19,7 @@ from bot.db import session_scope
 from bot.gateway.console import routes
 from bot.records import export, review, search
 from bot.records.flags import FLAGS, LABELS
+from bot.records.reading import NotPermitted, reading_for
 
 router = APIRouter(prefix="/compliance", include_in_schema=False)
 ROLE = "compliance"
@@ -75,18 +76,19 @@ async def conversation_page(request: Request, conversation_id: str) -> Response:
     signed = await _reviewer(request)
     if isinstance(signed, Response):
         return signed
-    unredacted = request.query_params.get("unredacted") == "1"
-    if unredacted and not signed.user.can_view_unredacted:
-        return routes._refuse(request, 403, "Reading a transcript unredacted needs a separate permission.")
+    try:
+        reading = reading_for(signed.user, unredacted=request.query_params.get("unredacted") == "1")
+    except NotPermitted as exc:
+        return routes._refuse(request, 403, str(exc))
 
     def load() -> dict[str, Any] | None:
         with session_scope(routes._app(request).engine) as session:
             try:
-                record = export.conversation_record(session, conversation_id, unredacted=unredacted)
+                record = export.conversation_record(session, conversation_id, reading)
             except LookupError:
                 return None
-            audit.record(session, "transcript_viewed_unredacted" if unredacted else "transcript_viewed",
-                         conversation_id=conversation_id, actor=users.actor(signed.user), detail={"rule": "REC-2"})
+            audit.record(session, reading.audit_kind, conversation_id=conversation_id,
+                         actor=users.actor(signed.user), detail={"rule": "REC-2"})
             return record
 
     record = await run_in_threadpool(load)

@@ -44,6 +44,7 @@ from bot.durations import human_age, human_ago
 from bot.gateway.couriers import couriers_for
 from bot.gateway.live import LiveHub, SubscriberLagged
 from bot.messaging.outbox import Posted
+from bot.records.reading import reading_for
 
 router = APIRouter(prefix="/agent", include_in_schema=False)
 
@@ -296,7 +297,8 @@ def _queue_context(app: _App, signed: SignedIn) -> dict[str, Any]:
             sections.append(("Recently closed", "closed", queue.recently_closed(session)))
         else:
             sections.append(("You closed recently", "closed", queue.recently_closed(session, user.id, limit=10)))
-        shown = queue.summaries(session, [h for _, _, handoffs in sections for h in handoffs], now)
+        shown = queue.summaries(session, [h for _, _, handoffs in sections for h in handoffs], now,
+                                reading=reading_for(user))
         rows = {key: [(h, shown[h.id]) for h in handoffs] for _, key, handoffs in sections}
     return {"sections": [(title, key) for title, key, _ in sections], "rows": rows, "names": names,
             "waiting_ids": [h.id for h, _summary in rows["waiting"]],
@@ -439,14 +441,17 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
         names = {u.id: u.display_name for u in session.scalars(select(User))}
         waiting = queue.waiting(session)
         mine = queue.claimed(session, user.id)
-        mine_shown = queue.summaries(session, mine)
+        # REC-2, HO-1: what this person may read of the messages, one rule for the page and its live updates.
+        reading = reading_for(user)
+        mine_shown = queue.summaries(session, mine, reading=reading)
         context = {
             # Beside the conversation: the person's other open ones, and what waits (the new-arrival alert).
             "mine": [(h, mine_shown[h.id]) for h in mine],
             "waiting_ids": [h.id for h in waiting],
             "handoff": handoff, "conversation": conversation, "messages": messages,
             "notes": notes.for_conversation(session, conversation.id),
-            "summary": queue.summary(session, handoff), "panel": queue.account_panel(session, handoff),
+            "summary": queue.summaries(session, [handoff], reading=reading)[handoff.id],
+            "panel": queue.account_panel(session, handoff), "reading": reading, "read": reading.message,
             "names": names, "user": user, "csrf_token": signed.csrf_token,
             "can_work": users.can_work(user), "can_reply": users.can_reply(user, handoff),
             "can_reassign": users.can_reassign(user),
@@ -471,8 +476,8 @@ async def conversation_page(request: Request, handoff_id: str) -> Response:
     except queue.QueueError as exc:
         return _queue_error(request, exc)
     if context["user"].role == users.COMPLIANCE:
-        # REC-2: reviewers read redacted transcripts (everything stored is redacted); each read is logged.
-        await run_in_threadpool(_audit, app, "transcript_viewed", actor=users.actor(signed.user),
+        # REC-2: each read of a transcript by a reviewer is logged, named by what was shown (bot/records/reading.py).
+        await run_in_threadpool(_audit, app, context["reading"].audit_kind, actor=users.actor(signed.user),
                                 conversation_id=context["conversation"].id)
     return _render(request, "conversation.html", {**context, "notice": request.query_params.get("notice")})
 
