@@ -328,6 +328,9 @@ def resolve(session: Session, handoff_id: str, user: User, outcome: str, *, call
     if callback_at is not None and callback_at.tzinfo is None:
         raise QueueError("A callback time needs a time zone.")
     now = now or datetime.now(timezone.utc)
+    if outcome == "callback" and callback_at is not None and callback_at <= now:
+        # A callback promised for a time already gone is one nobody will make: say so rather than store it.
+        raise QueueError("That callback time has passed. Give a date and time from now on.")
     handoff = get(session, handoff_id)
     values: dict[str, Any] = {"status": RESOLVED, "resolved_at": now, "resolved_by": user.id, "outcome": outcome}
     if outcome == "callback":

@@ -601,8 +601,10 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 
 # --- actions ------------------------------------------------------------------------------------------------------
 
-async def _act(request: Request, handoff_id: str, work: Any, notice: str) -> Response:
-    """Run one queue action for the signed-in user in a transaction, wake the consoles, then redirect."""
+async def _act(request: Request, handoff_id: str, work: Any, notice: str, keep: tuple[str, ...] = ()) -> Response:
+    """Run one queue action for the signed-in user in a transaction, wake the consoles, then redirect. A form whose
+    fields are named in `keep` comes back, when what was typed is refused, on the conversation page with the reason
+    and those fields as typed (a 400), rather than on an error page that loses them."""
     guard = await _guard_post(request)
     if isinstance(guard, Response):
         return guard
@@ -619,11 +621,24 @@ async def _act(request: Request, handoff_id: str, work: Any, notice: str) -> Res
     try:
         conversation_id, result = await run_in_threadpool(run)
     except queue.QueueError as exc:
+        if keep and type(exc) is queue.QueueError and not _wants_json(request):
+            return await _typed_again(request, signed, handoff_id, str(exc), {k: str(form.get(k) or "") for k in keep})
         return _queue_error(request, exc)
     if isinstance(result, Posted):
         await couriers_for(request.app).deliver([result])
     await replies.notify(app.hub, conversation_id)
     return _done(request, handoff_id, notice)
+
+
+async def _typed_again(request: Request, signed: SignedIn, handoff_id: str, error: str,
+                       typed: dict[str, str]) -> Response:
+    """The conversation page again, with why the form was refused and what was typed in it (a 400)."""
+    try:
+        context = await run_in_threadpool(_conversation_context, _app(request), signed, handoff_id)
+    except queue.QueueError as exc:
+        return _queue_error(request, exc)
+    return _render(request, "conversation.html", {**context, "notice": None, "form_error": error, "typed": typed},
+                   status_code=400)
 
 
 @router.post("/h/{handoff_id}/claim")
@@ -672,7 +687,7 @@ async def resolve(request: Request, handoff_id: str) -> Response:
         # The agent's end of the conversation: the feedback question, if the debtor is still there and may be asked.
         return feedback.after_resolve(session, handoff, window=timedelta(minutes=app.settings.session_idle_minutes))
 
-    return await _act(request, handoff_id, work, "resolved")
+    return await _act(request, handoff_id, work, "resolved", keep=("outcome", "callback_at"))
 
 
 @router.post("/h/{handoff_id}/reply")
