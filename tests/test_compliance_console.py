@@ -176,3 +176,23 @@ def test_the_search_filters_by_the_agent_who_took_the_handoff(client, sqlite_eng
     _login(client, "cat")
     assert "1 conversation " in client.get("/compliance", params={"agent": "ana"}).text
     assert "0 conversations" in client.get("/compliance", params={"agent": "nobody"}).text
+
+
+def test_the_channel_filter_offers_every_channel_settle_has_and_keeps_the_one_chosen(client, sqlite_engine):
+    """C3: email was missing from the dropdown (and ?channel=email showed "Any"); the options are now made from
+    the one list of channels (bot/conversations.CHANNELS), which each channel's own code name is held to.
+    Mutation tried: dropping "email" from CHANNELS -> both checks fail."""
+    import re
+
+    from bot import conversations as conversation_channels
+    from bot import sms
+    from bot.gateway import rest_channel, web_channel
+    from bot.mail import transport
+
+    assert {sms.CHANNEL, web_channel.CHANNEL, transport.CHANNEL, rest_channel.CHANNEL} == set(
+        conversation_channels.CHANNELS)
+    _login(client, "cat")
+    page = client.get("/compliance", params={"channel": "email"}).text
+    dropdown = re.search(r'<select id="f-channel".*?</select>', page, re.S).group(0)
+    assert re.findall(r'<option value="(\w*)"', dropdown) == ["", "sms", "web", "email", "rest"]
+    assert '<option value="email" selected>Email</option>' in dropdown

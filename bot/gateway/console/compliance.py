@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot import audit
+from bot import audit, conversations
 from bot.agents import users
 from bot.db import session_scope
 from bot.gateway.console import routes
@@ -68,7 +68,8 @@ async def list_page(request: Request) -> Response:
     result = await run_in_threadpool(load)
     return routes._render(request, "compliance_list.html", {
         "user": signed.user, "csrf_token": signed.csrf_token, "result": result, "params": request.query_params,
-        "flags": FLAGS, "labels": LABELS, "query": str(request.query_params), "notice": None})
+        "flags": FLAGS, "labels": LABELS, "query": str(request.query_params), "notice": None,
+        "channels": conversations.CHANNELS})
 
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
