@@ -154,10 +154,36 @@ def _wants_json(request: Request) -> bool:
     return request.headers.get(FETCH_HEADER, "").lower() == "fetch"
 
 
-def _refuse(request: Request, status: int, text: str) -> Response:
+_COMPLIANCE_CONVERSATION = re.compile(r"^/compliance/c/([A-Za-z0-9_-]{1,60})(?:/|$)")
+
+
+def _way_back(request: Request) -> tuple[str, str, str]:
+    """(console, link, words): the console whose layout an error page wears, and the way back to where the person
+    was in it (the conversation a reviewer was reading, the dashboard, the queue)."""
+    path = request.url.path
+    if path.startswith("/compliance"):
+        found = _COMPLIANCE_CONVERSATION.match(path)
+        if found:
+            return "compliance", f"/compliance/c/{found.group(1)}", "Back to the conversation"
+        return "compliance", "/compliance", "Back to the search"
+    if path.startswith("/ops"):
+        if path.startswith("/ops/dashboard"):
+            return "ops", "/ops/dashboard", "Back to the dashboard"
+        return "ops", "/ops", "Back to operations"
+    return "agent", "/agent", "Back to the queue"
+
+
+# A refusal of the console itself (the wrong role): back to the person's own start page (/agent sends an operator
+# on to /ops), not to a page of the console that refused them.
+HOME = ("agent", "/agent", "Back to your console")
+
+
+def _refuse(request: Request, status: int, text: str, back: tuple[str, str, str] | None = None) -> Response:
     if _wants_json(request) or request.method == "GET" and "text/event-stream" in request.headers.get("accept", ""):
         return JSONResponse({"ok": False, "error": text}, status_code=status, headers=SECURITY_HEADERS)
-    return _render(request, "error.html", {"status": status, "text": text}, status_code=status)
+    console, link, words = back or _way_back(request)
+    return _render(request, "error.html", {"status": status, "text": text, "console": console, "back": link,
+                                           "back_words": words}, status_code=status)
 
 
 def _audit(app: _App, kind: str, **fields: Any) -> None:
