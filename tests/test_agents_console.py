@@ -354,3 +354,20 @@ def test_a_callback_time_in_the_past_gets_a_clear_400_that_keeps_what_was_typed(
     with session_scope(sqlite_engine) as session:
         assert (session.get(Handoff, handoff_id).status, session.get(Handoff, handoff_id).callback_at) == (
             "claimed", None)
+
+
+def test_an_operator_opening_a_waiting_conversation_is_told_what_is_true(client, sqlite_engine):
+    """C6: an operator following a link to a waiting handoff was told it "belongs to someone else"; it belongs to
+    nobody, and operators do not open conversations at all: the page says that, and the way back.
+    Mutation tried: why_not_view always giving "This conversation belongs to someone else." -> fails."""
+    handoff_id = _queued(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        users.create_user(session, "olga", PASSWORD, "operator")
+    client.cookies.clear()
+    page = client.get("/agent/login")
+    client.post("/agent/login", data={"username": "olga", "password": PASSWORD,
+                                      "csrf_token": CSRF.search(page.text).group(1)})
+    refused = client.get(f"/agent/h/{handoff_id}")
+    assert refused.status_code == 403
+    assert "belongs to someone else" not in refused.text
+    assert "Operators do not open debtors&#39; conversations" in refused.text

@@ -232,3 +232,21 @@ def test_a_search_date_that_is_not_a_date_is_refused_on_the_page_keeping_the_oth
     assert 'href="/compliance" id="back">Back to the search</a>' in export.text
     assert "Agent console</a>" not in export.text
     assert client.get("/compliance", params={"to": "9999-12-31"}).status_code == 200  # the last day there is
+
+
+def test_the_conversation_page_shows_words_and_readable_times_not_internal_names(client, sqlite_engine):
+    """C6: no "Conversation cnv_..." heading, no ISO timestamps with microseconds, no raw event names such as
+    dispute_recorded; the id stays, labelled as the reference to quote.
+    Mutation tried: the transcript showing item.at / item.status as stored -> fails."""
+    import re
+
+    conversation_id = _conversation_id(sqlite_engine)
+    _login(client, "cat")
+    for path in (f"/compliance/c/{conversation_id}", f"/compliance/c/{conversation_id}/print"):
+        page = client.get(path).text
+        shown = re.sub(r"<[^>]+>", " ", page)  # what a person reads, not the markup's attributes
+        assert f"Conversation {conversation_id}" not in shown and f"Reference  {conversation_id}" in shown, path
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+", shown), path
+        assert "dispute_recorded" not in shown and "Dispute recorded" in shown, path
+        assert "Conversation on SMS" in shown or "conversation on SMS" in shown, path
+        assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d:\d\d", shown), path

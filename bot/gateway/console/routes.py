@@ -32,7 +32,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from bot import agents, audit, feedback, wording
+from bot import agents, audit, conversations, feedback, wording
 from bot import language as languages
 from bot.agents import auth, canned, notes, queue, replies, users
 from bot.agents.auth import SignedIn
@@ -104,11 +104,23 @@ def _when(value: datetime | None, zone: ZoneInfo) -> str:
     return f"{local:%b} {local.day}, {local:%H:%M}"
 
 
+def _exactly(value: datetime | str | None, zone: ZoneInfo) -> str:
+    """A time to the second for a record ("Dec 7, 2026, 14:05:09"), from a datetime or an ISO string; never the
+    ISO form with its microseconds."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = moment.astimezone(zone)
+    return f"{local:%b} {local.day}, {local.year}, {local:%H:%M:%S}"
+
+
 def _base(app: _App) -> dict[str, Any]:
     """What every template needs, for whole pages and for the fragments a stream sends alike."""
     now = datetime.now(timezone.utc)
     return {"business_name": app.settings.business_name, "notices": NOTICES, "when": lambda v: _when(v, app.zone),
             "zone_label": AgentHours.parse(app.settings.agent_hours).zone_label,
+            "exactly": lambda v: _exactly(v, app.zone), "in_utc": lambda v: _exactly(v, ZoneInfo("UTC")),
+            "event_words": audit.describe, "channel_words": conversations.channel_label,
             # Waits and ages as people read them ("5 min", "2 h 10 min", "2 days"): bot/durations.py.
             "age": lambda v: human_age(v, now) if v else "", "ago": lambda v: human_ago(v, now) if v else ""}
 
@@ -460,7 +472,7 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
     with session_scope(app.engine) as session:
         handoff = queue.get(session, handoff_id)
         if not users.can_view(user, handoff):
-            raise queue.Forbidden("This conversation belongs to someone else.")
+            raise queue.Forbidden(users.why_not_view(user))
         conversation = session.get(Conversation, handoff.conversation_id)
         messages = list(session.scalars(select(Message).where(Message.conversation_id == conversation.id)
                                         .order_by(Message.id)))
