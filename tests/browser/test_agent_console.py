@@ -242,7 +242,8 @@ def test_the_agents_open_conversations_are_listed_beside_the_current_one(new_pag
 def test_HO_1_an_agent_sees_that_identity_answers_were_given_and_a_refused_callback_keeps_what_was_typed(
         new_page, console_url, sqlite_engine):
     """C2 and C4 on the screen. The debtor's date of birth and SSN last four show as "[date of birth]" and
-    "[SSN last four]" in the queue and the conversation, the outcome as "Verification failed". A callback in 2020
+    "[SSN last four]" in the queue and the conversation (also when a message arrives live), the outcome as
+    "Verification failed". A callback in 2020
     is refused on the conversation page, and the outcome and time stay as typed after the live stream redraws
     the actions (console.js resolveTyped).
     Mutation tried: the "actions" handler without resolveTyped -> the time is wiped by the first live update and
@@ -265,6 +266,11 @@ def test_HO_1_an_agent_sees_that_identity_answers_were_given_and_a_refused_callb
     expect(transcript).to_contain_text("[SSN last four]")
     expect(transcript).not_to_contain_text("1985")
     expect(transcript).not_to_contain_text("7788")
+    with session_scope(sqlite_engine) as session:  # a message that arrives live, pushed to the page
+        conversations.record_message(session, conversations.get_or_create(session, "web", "identity-answers-1"),
+                                     direction="in", sender_role="debtor", text="also my zip is 96720")
+    expect(transcript).to_contain_text("also my zip is [ZIP code]", timeout=15_000)
+    expect(transcript).not_to_contain_text("96720")
     page.locator('select[name="outcome"]').select_option("callback")
     page.locator('input[name="callback_at"]').fill("2020-01-01T10:00")
     page.get_by_role("button", name="Resolve").click()
