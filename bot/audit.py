@@ -14,6 +14,15 @@ from bot.db.models import AuditEvent
 OUTBOUND_BLOCKED = "outbound_blocked"
 
 
+_WORDS = {"sms": "SMS", "esign": "E-SIGN", "id": "ID", "cv": "CV", "auc": "AUC", "url": "URL"}
+
+
+def describe(kind: str) -> str:
+    """An event's name as a person reads it: "validation_notice_queued" -> "Validation notice queued"."""
+    text = " ".join(_WORDS.get(word, word) for word in kind.split("_") if word)
+    return text[:1].upper() + text[1:]
+
+
 def record(
     session: Session,
     kind: str,

@@ -18,6 +18,16 @@ from bot.db.models import AuditEvent, Conversation, Message
 # the agent console says the person has gone (bot/agents/queue.py).
 ENDED_EVENT = "web_session_ended"
 
+# Every channel a conversation may be on (Conversation.channel), with the word a person reads for it: the one list
+# the consoles' filters and labels are made from. Each channel's module names its own code (bot/sms.py,
+# bot/gateway/web_channel.py, bot/mail/transport.py, bot/gateway/rest_channel.py), and a test holds them to this.
+CHANNELS = {"sms": "SMS", "web": "Web chat", "email": "Email", "rest": "REST API"}
+
+
+def channel_label(channel: str | None) -> str:
+    """What a person reads for a channel code ("Web chat" for "web"); an unknown code as it is."""
+    return CHANNELS.get(channel or "", channel or "")
+
 
 def get_or_create(session: Session, channel: str, external_id: str) -> Conversation:
     """The conversation for this channel address, created on first contact."""

@@ -336,3 +336,38 @@ def test_HO_1_when_the_person_presses_end_chat_the_console_hears_it_and_says_so(
     _login(client, "sue")
     closed = client.get("/agent")
     assert f'data-handoff-id="{waiting}"' in closed.text and "Person left before anyone took it" in closed.text
+
+
+def test_a_callback_time_in_the_past_gets_a_clear_400_that_keeps_what_was_typed(client, sqlite_engine):
+    """C4: the plain resolve form, with a callback in 2020, comes back as the conversation page (400) saying why,
+    with the outcome and the time as typed; nothing is resolved.
+    Mutation tried: resolve without keep=("outcome", "callback_at") -> the bare error page, and this fails."""
+    handoff_id = _queued(sqlite_engine)
+    token = _login(client, "ana")
+    client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+    page = client.post(f"/agent/h/{handoff_id}/resolve", data={"csrf_token": token, "outcome": "callback",
+                                                                "callback_at": "2020-01-01T10:00"})
+    assert page.status_code == 400
+    assert "That callback time has passed. Give a date and time from now on." in page.text
+    assert '<option value="callback" selected>' in page.text and 'value="2020-01-01T10:00"' in page.text
+    assert 'id="transcript"' in page.text  # the conversation, not an error page
+    with session_scope(sqlite_engine) as session:
+        assert (session.get(Handoff, handoff_id).status, session.get(Handoff, handoff_id).callback_at) == (
+            "claimed", None)
+
+
+def test_an_operator_opening_a_waiting_conversation_is_told_what_is_true(client, sqlite_engine):
+    """C6: an operator following a link to a waiting handoff was told it "belongs to someone else"; it belongs to
+    nobody, and operators do not open conversations at all: the page says that, and the way back.
+    Mutation tried: why_not_view always giving "This conversation belongs to someone else." -> fails."""
+    handoff_id = _queued(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        users.create_user(session, "olga", PASSWORD, "operator")
+    client.cookies.clear()
+    page = client.get("/agent/login")
+    client.post("/agent/login", data={"username": "olga", "password": PASSWORD,
+                                      "csrf_token": CSRF.search(page.text).group(1)})
+    refused = client.get(f"/agent/h/{handoff_id}")
+    assert refused.status_code == 403
+    assert "belongs to someone else" not in refused.text
+    assert "Operators do not open debtors&#39; conversations" in refused.text

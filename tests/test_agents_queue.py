@@ -138,6 +138,20 @@ def test_resolve_needs_a_known_outcome_and_a_time_for_a_callback(engine):
         assert event.rule_id == "HO-1" and event.actor == "agent:ana" and event.detail["outcome"] == "callback"
 
 
+def test_a_callback_time_that_has_passed_is_refused_and_nothing_is_stored(engine):
+    """A callback promised for a time already gone is one nobody makes: refused, the conversation stays owned.
+    Mutation tried: dropping the `callback_at <= now` check in queue.resolve -> it resolves and this fails."""
+    with session_scope(engine) as session:
+        people = _people(session)
+        queued = _queued(session, "w1")
+        queue.claim(session, queued.id, people["ana"])
+        for past in (datetime(2020, 1, 1, 10, 0, tzinfo=timezone.utc), NOW):
+            with pytest.raises(queue.QueueError, match="passed"):
+                queue.resolve(session, queued.id, people["ana"], "callback", callback_at=past, now=NOW)
+        assert session.get(Handoff, queued.id).status == "claimed"
+        assert session.get(Handoff, queued.id).callback_at is None
+
+
 def test_ID_4_resolving_as_wrong_party_suppresses_the_address(engine):
     with session_scope(engine) as session:
         people = _people(session)

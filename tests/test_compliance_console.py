@@ -176,3 +176,77 @@ def test_the_search_filters_by_the_agent_who_took_the_handoff(client, sqlite_eng
     _login(client, "cat")
     assert "1 conversation " in client.get("/compliance", params={"agent": "ana"}).text
     assert "0 conversations" in client.get("/compliance", params={"agent": "nobody"}).text
+
+
+def test_the_channel_filter_offers_every_channel_settle_has_and_keeps_the_one_chosen(client, sqlite_engine):
+    """C3: email was missing from the dropdown (and ?channel=email showed "Any"); the options are now made from
+    the one list of channels (bot/conversations.CHANNELS), which each channel's own code name is held to.
+    Mutation tried: dropping "email" from CHANNELS -> both checks fail."""
+    import re
+
+    from bot import conversations as conversation_channels
+    from bot import sms
+    from bot.gateway import rest_channel, web_channel
+    from bot.mail import transport
+
+    assert {sms.CHANNEL, web_channel.CHANNEL, transport.CHANNEL, rest_channel.CHANNEL} == set(
+        conversation_channels.CHANNELS)
+    _login(client, "cat")
+    page = client.get("/compliance", params={"channel": "email"}).text
+    dropdown = re.search(r'<select id="f-channel".*?</select>', page, re.S).group(0)
+    assert re.findall(r'<option value="(\w*)"', dropdown) == ["", "sms", "web", "email", "rest"]
+    assert '<option value="email" selected>Email</option>' in dropdown
+
+
+def test_a_refused_escalation_keeps_the_reviewer_on_the_conversation_with_what_they_wrote(client, sqlite_engine):
+    """C5: an empty escalation reason, or a note over the limit, comes back as the compliance conversation page (a
+    400, the compliance header) saying why, with the text as written; not the agent console's bare error page
+    with "Back to the queue".
+    Mutation tried: act() returning routes._refuse(request, 400, error) again -> fails."""
+    conversation_id = _conversation_id(sqlite_engine)
+    token = _login(client, "cat")
+    empty = client.post(f"/compliance/c/{conversation_id}/escalate", data={"csrf_token": token, "text": "  "})
+    assert empty.status_code == 400 and "Write a note first." in empty.text
+    assert "Compliance review</a>" in empty.text and "Back to the queue" not in empty.text
+    assert 'id="reason"' in empty.text and "Hash-chain check" in empty.text
+    long_note = "Check the reply at 10:02. " * 200
+    refused = client.post(f"/compliance/c/{conversation_id}/annotate", data={"csrf_token": token, "text": long_note})
+    assert refused.status_code == 400 and "A note is at most 4000 characters" in refused.text
+    assert f'<textarea id="note" name="text" rows="2">{long_note}</textarea>' in refused.text
+
+
+def test_a_search_date_that_is_not_a_date_is_refused_on_the_page_keeping_the_other_filters(client, sqlite_engine):
+    """C5: from=notadate used to be dropped silently and every conversation shown. Now the search page says so (on
+    the page: the search form is where a reviewer's own terms are shown back), keeps every filter as typed, and
+    lists nothing; the export of such a search is refused the same way, in
+    the compliance layout with the way back to the search.
+    Mutation tried: list_page ignoring _date_problem -> the conversation is listed and this fails."""
+    _login(client, "cat")
+    page = client.get("/compliance", params={"from": "notadate", "channel": "sms", "account_ref": "SET-1"})
+    assert page.status_code == 200
+    assert "From is not a date. Write it as YYYY-MM-DD" in page.text
+    assert 'name="from" value="notadate"' in page.text and 'value="SET-1"' in page.text
+    assert '<option value="sms" selected>' in page.text and "No conversations match." in page.text
+    export = client.get("/compliance/export.csv", params={"to": "31/12/2026"})
+    assert export.status_code == 400 and "To is not a date" in export.text
+    assert 'href="/compliance" id="back">Back to the search</a>' in export.text
+    assert "Agent console</a>" not in export.text
+    assert client.get("/compliance", params={"to": "9999-12-31"}).status_code == 200  # the last day there is
+
+
+def test_the_conversation_page_shows_words_and_readable_times_not_internal_names(client, sqlite_engine):
+    """C6: no "Conversation cnv_..." heading, no ISO timestamps with microseconds, no raw event names such as
+    dispute_recorded; the id stays, labelled as the reference to quote.
+    Mutation tried: the transcript showing item.at / item.status as stored -> fails."""
+    import re
+
+    conversation_id = _conversation_id(sqlite_engine)
+    _login(client, "cat")
+    for path in (f"/compliance/c/{conversation_id}", f"/compliance/c/{conversation_id}/print"):
+        page = client.get(path).text
+        shown = re.sub(r"<[^>]+>", " ", page)  # what a person reads, not the markup's attributes
+        assert f"Conversation {conversation_id}" not in shown and f"Reference  {conversation_id}" in shown, path
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+", shown), path
+        assert "dispute_recorded" not in shown and "Dispute recorded" in shown, path
+        assert "Conversation on SMS" in shown or "conversation on SMS" in shown, path
+        assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d:\d\d", shown), path

@@ -156,3 +156,20 @@ def test_the_home_page_says_which_order_is_in_force(client):
     said = page.text.split('id="order-in-force">', 1)[1].split("</p>", 1)[0]
     assert "No propensity model trained" in said and "ordered by segment priority, highest first" in said
     assert re.search(r"High balance, recent[^<]*</a></td><td>90</td>", page.text)
+
+
+def test_a_bad_dashboard_range_is_said_on_the_dashboard_keeping_the_dates_typed(client):
+    """C5: a range with its end first used to give the agent console's error page ("Back to the queue") even to an
+    operator. Now the dashboard says why (a 400) with the dates as typed and the last 30 days' figures; the CSV
+    export's refusal wears the operations header and leads back to the dashboard.
+    Mutation tried: dashboard_page returning routes._refuse again -> fails; _way_back without its /ops branch ->
+    the CSV refusal says "Back to the queue" and fails."""
+    _login(client, "olga")
+    page = client.get("/ops/dashboard", params={"from": "2026-12-05", "to": "2026-12-01"})
+    assert page.status_code == 400 and "Pick a range of one day to a year, with the start first." in page.text
+    assert 'name="from" value="2026-12-05"' in page.text and 'name="to" value="2026-12-01"' in page.text
+    assert "Back to the queue" not in page.text and 'id="headline"' in page.text
+    csv_refused = client.get("/ops/dashboard.csv", params={"from": "2026-12-05", "to": "2026-12-01"})
+    assert csv_refused.status_code == 400 and "Operations</a>" in csv_refused.text
+    assert 'href="/ops/dashboard" id="back">Back to the dashboard</a>' in csv_refused.text
+    assert "Back to the queue" not in csv_refused.text

@@ -38,9 +38,12 @@ from bot.db.models import (
     Plan,
     ScheduledMessage,
     User,
+    VerificationAttempt,
 )
+from bot.identity import lock_ends
 from bot.messaging import queue as outbound_queue
 from bot.money import format_cents
+from bot.records.reading import REDACTED, Reading
 
 WAITING, CLAIMED, RETURNED, RESOLVED = "waiting", "claimed", "returned", "resolved"
 OPEN = (WAITING, CLAIMED)
@@ -326,6 +329,9 @@ def resolve(session: Session, handoff_id: str, user: User, outcome: str, *, call
     if callback_at is not None and callback_at.tzinfo is None:
         raise QueueError("A callback time needs a time zone.")
     now = now or datetime.now(timezone.utc)
+    if outcome == "callback" and callback_at is not None and callback_at <= now:
+        # A callback promised for a time already gone is one nobody will make: say so rather than store it.
+        raise QueueError("That callback time has passed. Give a date and time from now on.")
     handoff = get(session, handoff_id)
     values: dict[str, Any] = {"status": RESOLVED, "resolved_at": now, "resolved_by": user.id, "outcome": outcome}
     if outcome == "callback":
@@ -361,6 +367,12 @@ class Summary:
     waited_minutes: int = 0
     recent: list[str] = field(default_factory=list)
     ended_at: datetime | None = None  # the person ended the web chat: replies cannot reach them (person_left)
+    verification: str = "Not verified"  # the outcome shown instead of the answers (HO-1, ID-2): VERIFICATION_LABELS
+
+
+# HO-1: staff see how verification went, never what the debtor answered (bot/records/reading.py).
+VERIFICATION_LABELS = {"verified": "Verified", "locked": "Verification locked", "failed": "Verification failed",
+                       "none": "Not verified"}
 
 
 _INTERNAL_DETAILS = {"reasons", "callback_offer", "callback_offered_at", "callback", "callback_window"}
@@ -373,9 +385,11 @@ def summary(session: Session, handoff: Handoff, now: datetime | None = None) -> 
 RECENT_SHOWN = 3  # the debtor's latest messages a queue row quotes
 
 
-def summaries(session: Session, handoffs: Sequence[Handoff], now: datetime | None = None) -> dict[str, Summary]:
+def summaries(session: Session, handoffs: Sequence[Handoff], now: datetime | None = None, *,
+              reading: Reading = Reading(REDACTED)) -> dict[str, Summary]:
     """Each handoff's row (by handoff id), in a fixed number of queries however long the queue: the page is drawn
-    again for every agent whenever the queue changes."""
+    again for every agent whenever the queue changes. The debtor's words quoted are as `reading` (the reader's:
+    bot/records/reading.py) may see them; redacted unless the caller says who reads."""
     now = now or datetime.now(timezone.utc)
     ids = list({h.conversation_id for h in handoffs})
     if not ids:
@@ -386,13 +400,19 @@ def summaries(session: Session, handoffs: Sequence[Handoff], now: datetime | Non
         .where(Message.conversation_id.in_(ids)).group_by(Message.conversation_id, Message.sender_role))}
     blocked = dict(session.execute(select(Message.conversation_id, func.count(Message.id)).where(
         Message.conversation_id.in_(ids), Message.status == "blocked").group_by(Message.conversation_id)).all())
-    newest_first = select(Message.conversation_id, Message.text, func.row_number().over(
+    newest_first = select(Message.conversation_id, Message.text, Message.intent, func.row_number().over(
         partition_by=Message.conversation_id, order_by=Message.id.desc()).label("n")).where(
         Message.conversation_id.in_(ids), Message.direction == "in").subquery()
     recent: dict[str, list[str]] = {}
-    for cid, text in session.execute(select(newest_first.c.conversation_id, newest_first.c.text)
-                                     .where(newest_first.c.n <= RECENT_SHOWN).order_by(newest_first.c.n)):
-        recent.setdefault(cid, []).append(text)  # newest first
+    for cid, text, intent in session.execute(
+            select(newest_first.c.conversation_id, newest_first.c.text, newest_first.c.intent)
+            .where(newest_first.c.n <= RECENT_SHOWN).order_by(newest_first.c.n)):
+        recent.setdefault(cid, []).append(reading.text(text, intent=intent))  # newest first
+    failures: dict[str, list[datetime]] = {}
+    for cid, at in session.execute(select(VerificationAttempt.conversation_id, VerificationAttempt.at).where(
+            VerificationAttempt.conversation_id.in_(ids), VerificationAttempt.succeeded.is_(False),
+            VerificationAttempt.debtor_id.is_(None))):
+        failures.setdefault(cid, []).append(at)
     spoken = languages.current_for(session, list(found.values()))
     ended = conversations.ended_at_for(session, ids)
     rows = {}
@@ -415,8 +435,20 @@ def summaries(session: Session, handoffs: Sequence[Handoff], now: datetime | Non
             waited_minutes=int((now - handoff.created_at).total_seconds() // 60),
             recent=[t[:140] for t in reversed(latest)],
             ended_at=ended.get(cid),
+            verification=VERIFICATION_LABELS[_verification(conversation, reasons, failures.get(cid, []), now)],
         )
     return rows
+
+
+def _verification(conversation: Conversation | None, reasons: list[str], failures: list[datetime],
+                  now: datetime) -> str:
+    """verified, locked (ID-3: the lockout's defaults, or the handoff the lockout made), failed or none."""
+    if conversation is not None and conversation.verified_at:
+        return "verified"
+    ends = lock_ends(failures)
+    if "verification_lockout" in reasons or (ends is not None and now < ends):
+        return "locked"
+    return "failed" if failures else "none"
 
 
 @dataclass

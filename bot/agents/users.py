@@ -228,6 +228,17 @@ def can_view(user: User, handoff: Handoff) -> bool:
     return handoff.status == "waiting" or unowned or user.id in (handoff.claimed_by, handoff.resolved_by)
 
 
+def why_not_view(user: User) -> str:
+    """What is true when can_view says no: the account is off, the role sees no conversations, or (an agent) it is
+    a colleague's conversation."""
+    if not user.active:
+        return "Your account is switched off, so it cannot open conversations."
+    if user.role == OPERATOR:
+        return ("Operators do not open debtors' conversations: they are for agents, supervisors and compliance "
+                "reviewers. Your work is in the operations console.")
+    return "This conversation belongs to someone else."
+
+
 def can_reply(user: User, handoff: Handoff) -> bool:
     """Only the person who owns the conversation writes in it (one voice at a time)."""
     return can_work(user) and handoff.status == "claimed" and handoff.claimed_by == user.id

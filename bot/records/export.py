@@ -15,8 +15,8 @@ from bot import audit
 from bot.agents import users
 from bot.db.models import AuditEvent, Conversation, ConversationFlag, Message, ReviewAnnotation, User
 from bot.records import verification
+from bot.records.reading import Reading, reading_for
 from bot.records.review import status_of
-from bot.records.review_redaction import for_review
 from bot.records.transcript import RECORD_ACCESS_EVENTS
 
 CSV_COLUMNS = ("conversation_id", "at", "type", "sender_role", "status", "intent", "rule_ids", "text")
@@ -33,17 +33,17 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def conversation_record(session: Session, conversation_id: str, *, unredacted: bool = False) -> dict[str, Any]:
-    """Messages and conversation events in time order, the flags, the review status and the chain check."""
+def conversation_record(session: Session, conversation_id: str, reading: Reading) -> dict[str, Any]:
+    """Messages and conversation events in time order, the flags, the review status and the chain check; the text
+    as `reading` (the reader's, bot/records/reading.py) may see it."""
     conversation = session.get(Conversation, conversation_id)
     if conversation is None:
         raise LookupError(f"No conversation {conversation_id}.")
-    show = (lambda t: t or "") if unredacted else for_review
     items: list[dict[str, Any]] = []
     for m in session.scalars(select(Message).where(Message.conversation_id == conversation.id)):
         items.append({"at": m.created_at.isoformat(), "type": "message", "sender_role": m.sender_role,
                       "status": m.status, "intent": m.intent, "rule_ids": list(m.rule_ids or []),
-                      "text": show(m.text)})
+                      "text": reading.text(m.text, direction=m.direction, intent=m.intent)})
     for e in session.scalars(select(AuditEvent).where(AuditEvent.conversation_id == conversation.id,
                                                       AuditEvent.kind.not_in(RECORD_ACCESS_EVENTS))):
         items.append({"at": e.at.isoformat(), "type": "event", "sender_role": e.actor, "status": e.kind,
@@ -54,12 +54,12 @@ def conversation_record(session: Session, conversation_id: str, *, unredacted: b
         select(ConversationFlag).where(ConversationFlag.conversation_id == conversation.id))]
     # Reviewers' notes and escalations: staff work on the record, shown with it and exported with it (REC-2).
     notes = [{"at": n.created_at.isoformat(), "kind": n.kind, "author": users.actor(session.get(User, n.author_id)),
-              "message_id": n.message_id, "text": show(n.text)}
+              "message_id": n.message_id, "text": reading.text(n.text)}
              for n in session.scalars(
                  select(ReviewAnnotation).where(ReviewAnnotation.conversation_id == conversation.id)
                  .order_by(ReviewAnnotation.created_at, ReviewAnnotation.id))]
     return {"conversation_id": conversation.id, "channel": conversation.channel,
-            "started_at": conversation.started_at.isoformat(), "redacted": not unredacted,
+            "started_at": conversation.started_at.isoformat(), "redacted": reading.redacted,
             "review_status": status_of(session, conversation.id), "flags": flags, "items": items, "notes": notes,
             "chain": {"intact": check.intact, "entries": check.entries, "head": check.head,
                       "problems": [str(p) for p in check.problems]}}
@@ -71,25 +71,20 @@ def _audit_export(session: Session, user: User, conversation_ids: list[str], fmt
                      actor=users.actor(user), detail={"rule": "REC-2", "format": fmt, "unredacted": unredacted})
 
 
-def _allowed(user: User, unredacted: bool) -> None:
-    if unredacted and not user.can_view_unredacted:
-        raise PermissionError("Exporting unredacted transcripts needs the unredacted-view permission (REC-2).")
-
-
 def as_json(session: Session, user: User, conversation_ids: list[str], *, unredacted: bool = False) -> str:
-    _allowed(user, unredacted)
-    records = [conversation_record(session, c, unredacted=unredacted) for c in conversation_ids]
+    reading = reading_for(user, unredacted=unredacted)  # NotPermitted (a PermissionError) without the permission
+    records = [conversation_record(session, c, reading) for c in conversation_ids]
     _audit_export(session, user, conversation_ids, "json", unredacted)
     return json.dumps({"conversations": records}, indent=2)
 
 
 def as_csv(session: Session, user: User, conversation_ids: list[str], *, unredacted: bool = False) -> str:
-    _allowed(user, unredacted)
+    reading = reading_for(user, unredacted=unredacted)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for conversation_id in conversation_ids:
-        record = conversation_record(session, conversation_id, unredacted=unredacted)
+        record = conversation_record(session, conversation_id, reading)
         for item in record["items"]:
             row = {**item, "conversation_id": conversation_id, "rule_ids": " ".join(item["rule_ids"])}
             writer.writerow({column: csv_cell(row.get(column)) for column in CSV_COLUMNS})
@@ -99,7 +94,6 @@ def as_csv(session: Session, user: User, conversation_ids: list[str], *, unredac
 
 def printable_record(session: Session, user: User, conversation_id: str, *, unredacted: bool = False) -> dict[str, Any]:
     """The record for the printable transcript (HTML, print stylesheet), audited as an export."""
-    _allowed(user, unredacted)
-    record = conversation_record(session, conversation_id, unredacted=unredacted)
+    record = conversation_record(session, conversation_id, reading_for(user, unredacted=unredacted))
     _audit_export(session, user, [conversation_id], "html", unredacted)
     return record

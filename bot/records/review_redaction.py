@@ -1,9 +1,15 @@
-"""Redaction for review (REC-2): what a reviewer sees by default.
+"""Redaction for review (REC-2): what a reviewer sees by default, and what an agent may read of a debtor's words
+(HO-1, ID-2).
 
 Card numbers and SSNs never reach the database (bot/compliance/redaction.py, PCI-2, at intake). A reviewer does
 not need the rest of what identifies a debtor either: dates of birth, ZIP codes and account or SSN digits the
 debtor typed, phone numbers, email addresses and pay-link tokens are masked here. The unredacted text is a
-separate, logged permission (User.can_view_unredacted)."""
+separate, logged permission (User.can_view_unredacted).
+
+An agent talks to the debtor, so they read the conversation, but never the answers to the identity questions:
+with a date of birth, the SSN's last four and a ZIP or account number an agent could pass verification as the
+debtor ("passing flags but never secrets", HO-1; ID-2). `for_agent` shows that an answer was given ("[date of
+birth]"), never its value. Which of these a given console user reads is decided once, in bot/records/reading.py."""
 
 from __future__ import annotations
 
@@ -20,6 +26,27 @@ _PATTERNS = (
     re.compile(r"(?<![\w-])(?:[A-Z]{2,5}-)?\d{4,}(?![\w-])"),  # ZIPs, last-4s, account refs
 )
 
+# The intent the NLU gives an answer to an identity question (data/nlu: inform_identity).
+IDENTITY_INTENT = "inform_identity"
+IDENTITY_ANSWER = "[identity answer]"
+_MONTH_NAMES = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|"
+                r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto|"
+                r"septiembre|setiembre|octubre|noviembre|diciembre)")
+# What an agent must not read, each with the label shown in its place. Order matters: a date before the digit runs
+# it contains, an account reference before its digits.
+_AGENT_PATTERNS = (
+    (re.compile(r"(?<!\d)\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)"), "[date of birth]"),
+    (re.compile(r"\b" + _MONTH_NAMES + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+(?:of\s+)?\d{2,4}\b", re.I),
+     "[date of birth]"),
+    (re.compile(r"\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+|de\s+)?" + _MONTH_NAMES + r",?\s+(?:del?\s+)?\d{2,4}\b",
+                re.I), "[date of birth]"),
+    (re.compile(r"(?<!\d)(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:19|20)\d{2}(?!\d)"), "[date of birth]"),
+    (re.compile(r"\b[A-Za-z]{2,5}-?\d{4,10}\b"), "[account number]"),
+    (re.compile(r"(?<!\d)\d{3}[- ]?\d{2}[- ]?\d{4}(?!\d)"), "[SSN]"),
+    (re.compile(r"(?<![\d$])(?<!\d[.,])\d{5}(?:-\d{4})?(?![\d]|[.,]\d)"), "[ZIP code]"),
+    (re.compile(r"(?<![\d$])(?<!\d[.,])\d{4}(?![\d]|[.,]\d)"), "[SSN last four]"),
+)
+
 
 def for_review(text: str | None) -> str:
     """The text with identifying details masked; idempotent."""
@@ -27,3 +54,23 @@ def for_review(text: str | None) -> str:
     for pattern in _PATTERNS:
         masked = pattern.sub(MASK, masked)
     return masked
+
+
+def for_agent(text: str | None, *, identity_answer: bool = False) -> str:
+    """A debtor's message as an agent may read it (HO-1, ID-2): anything that looks like a date of birth, an SSN or
+    its last four, a ZIP or an account number is replaced by what it is ("[date of birth]"). An answer to an
+    identity question (`identity_answer`) shows only the kinds of answer it held, or "[identity answer]": its
+    words may give a factor away in a form no pattern knows ("fourteenth of March"). Idempotent."""
+    masked = redact_payment_data(text or "").text
+    found: list[str] = []
+    for pattern, label in _AGENT_PATTERNS:
+        if pattern.search(masked):
+            found.append(label)
+            masked = pattern.sub(label, masked)
+    if not identity_answer or _only_labels(masked):
+        return masked
+    return " ".join(dict.fromkeys(found)) if found else IDENTITY_ANSWER
+
+
+def _only_labels(text: str) -> bool:
+    return re.fullmatch(r"\s*(?:\[[a-zA-Z ]+\]\s*)+", text) is not None

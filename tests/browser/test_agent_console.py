@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from bot import conversations, handoff
 from bot.agents import auth, users
 from bot.db import session_scope
+from bot.db.models import VerificationAttempt
 from tests.browser.conftest import serve_gateway
 
 pytestmark = [pytest.mark.browser]
@@ -236,3 +237,46 @@ def test_the_agents_open_conversations_are_listed_beside_the_current_one(new_pag
     side.get_by_role("link", name="Asked for a person").click()
     expect(page).to_have_url(f"{console_url}/agent/h/{first}")
     expect(page.locator("#transcript")).to_contain_text("I lost my job")
+
+
+def test_HO_1_an_agent_sees_that_identity_answers_were_given_and_a_refused_callback_keeps_what_was_typed(
+        new_page, console_url, sqlite_engine):
+    """C2 and C4 on the screen. The debtor's date of birth and SSN last four show as "[date of birth]" and
+    "[SSN last four]" in the queue and the conversation (also when a message arrives live), the outcome as
+    "Verification failed". A callback in 2020
+    is refused on the conversation page, and the outcome and time stay as typed after the live stream redraws
+    the actions (console.js resolveTyped).
+    Mutation tried: the "actions" handler without resolveTyped -> the time is wiped by the first live update and
+    this fails."""
+    with session_scope(sqlite_engine) as session:
+        conversation = conversations.get_or_create(session, "web", "identity-answers-1")
+        for text in ("04/04/1985", "7788"):
+            conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                         text=text).intent = "inform_identity"
+        session.add(VerificationAttempt(conversation_id=conversation.id, succeeded=False))
+    handoff_id = _queue(sqlite_engine, "identity-answers-1", text="a person please, my dob is 04/04/1985")
+    page = new_page()
+    _log_in(page, console_url)
+    row = page.locator(f'tr[data-handoff-id="{handoff_id}"]')
+    expect(row).to_contain_text("[date of birth]")
+    expect(row).to_contain_text("Verification failed")
+    expect(row).not_to_contain_text("1985")
+    row.get_by_role("button", name="Take").click()
+    transcript = page.locator("#transcript")
+    expect(transcript).to_contain_text("[SSN last four]")
+    expect(transcript).not_to_contain_text("1985")
+    expect(transcript).not_to_contain_text("7788")
+    with session_scope(sqlite_engine) as session:  # a message that arrives live, pushed to the page
+        conversations.record_message(session, conversations.get_or_create(session, "web", "identity-answers-1"),
+                                     direction="in", sender_role="debtor", text="also my zip is 96720")
+    expect(transcript).to_contain_text("also my zip is [ZIP code]", timeout=15_000)
+    expect(transcript).not_to_contain_text("96720")
+    page.locator('select[name="outcome"]').select_option("callback")
+    page.locator('input[name="callback_at"]').fill("2020-01-01T10:00")
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.locator("#resolve-error")).to_have_text("That callback time has passed. Give a date and time from "
+                                                        "now on.")
+    page.wait_for_timeout(2500)  # the live stream's first render has replaced the actions by now
+    expect(page.locator("#resolve-error")).to_be_visible()
+    expect(page.locator('select[name="outcome"]')).to_have_value("callback")
+    expect(page.locator('input[name="callback_at"]')).to_have_value("2020-01-01T10:00")

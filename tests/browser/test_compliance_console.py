@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from bot import audit, conversations
+from bot import audit, conversations, handoff
 from bot.agents import users
 from bot.db import session_scope
 from tests.browser.conftest import serve_gateway
@@ -29,6 +29,11 @@ def console_url(sqlite_engine, sqlite_url) -> Iterator[str]:
         audit.record(session, "dispute_recorded", rule_id="DSP-1", conversation_id=disputed.id)
         calm = conversations.get_or_create(session, "web", "widget-1")
         conversations.record_message(session, calm, direction="in", sender_role="debtor", text="hello")
+        # C1: a debtor of its own, waiting for a person, who typed identity answers and more.
+        waiting = conversations.get_or_create(session, "web", "widget-identity")
+        conversations.record_message(session, waiting, direction="in", sender_role="debtor",
+                                     text="zip 96720, born 1991-09-30, mail leilani.akana@example.com")
+        handoff.request(session, waiting.id, "request_human", rule_id="HO-1")
     with serve_gateway(sqlite_url) as url:
         yield url
 
@@ -90,3 +95,24 @@ def test_REC_2_the_compliance_console_is_headed_as_such_and_its_search_form_is_a
     assert len(rows) <= 3, rows
     label_box = form.get_by_text("From", exact=True).bounding_box()
     assert label_box["y"] + label_box["height"] <= boxes["From"]["y"] + 1
+
+
+def test_REC_2_a_reviewer_reads_the_agent_queue_redacted(new_page, console_url):
+    """C1 on the screen: through "Agent queue (read only)" a reviewer without the unredacted permission sees the
+    waiting conversation masked, as in the compliance console.
+    Mutation tried: reading_for giving a reviewer UNREDACTED by default -> the date of birth shows and this fails."""
+    page = new_page()
+    page.goto(console_url + "/agent/login")
+    page.get_by_label("Username").fill("cat")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(console_url + "/compliance")
+    page.get_by_role("link", name="Agent queue (read only)").click()
+    row = page.locator("tr[data-handoff-id]").first
+    expect(row).to_contain_text("[hidden]")
+    expect(row).not_to_contain_text("96720")
+    row.get_by_role("link", name="Open").click()
+    transcript = page.locator("#transcript")
+    expect(transcript).to_contain_text("[hidden]")
+    for secret in ("96720", "1991-09-30", "leilani.akana@example.com"):
+        expect(transcript).not_to_contain_text(secret)

@@ -13,12 +13,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot import audit
+from bot import audit, conversations
 from bot.agents import users
 from bot.db import session_scope
 from bot.gateway.console import routes
 from bot.records import export, review, search
 from bot.records.flags import FLAGS, LABELS
+from bot.records.reading import NotPermitted, Reading, reading_for
 
 router = APIRouter(prefix="/compliance", include_in_schema=False)
 ROLE = "compliance"
@@ -30,7 +31,8 @@ async def _reviewer(request: Request) -> Any:
     if signed is None:
         return routes._login_redirect(request)
     if signed.user.role != ROLE:
-        return routes._refuse(request, 403, "The compliance console is for compliance reviewers only.")
+        return routes._refuse(request, 403, "The compliance console is for compliance reviewers only.",
+                              back=routes.HOME)
     return signed
 
 
@@ -41,6 +43,20 @@ def _day(value: str | None, plus: int = 0) -> datetime | None:
         return datetime.fromisoformat(value).replace(tzinfo=timezone.utc) + timedelta(days=plus) if value else None
     except (ValueError, OverflowError):
         return None
+
+
+def _date_problem(params: Any) -> str | None:
+    """Why a search's From or To is not a date, or None: a search that silently drops a bound shows the reviewer
+    conversations they did not ask for."""
+    for key, name in (("from", "From"), ("to", "To")):
+        value = (params.get(key) or "").strip()
+        if not value:
+            continue
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return f"{name} is not a date. Write it as YYYY-MM-DD, e.g. 2026-12-01, or leave it empty."
+    return None
 
 
 def _filters(session: Any, params: Any) -> search.Filters:
@@ -59,15 +75,20 @@ async def list_page(request: Request) -> Response:
     if isinstance(signed, Response):
         return signed
     page = int(request.query_params.get("page", "1") or 1) if request.query_params.get("page", "1").isdigit() else 1
+    problem = _date_problem(request.query_params)
 
     def load() -> search.Page:
         with session_scope(routes._app(request).engine) as session:
             return search.search(session, _filters(session, request.query_params), page=page)
 
-    result = await run_in_threadpool(load)
+    # A bad date: the search page says why, with every filter as typed, and lists nothing (none were asked for). A
+    # 200, as the search page it is: an error answer never shows what was sent (tests/test_fuzz_edges.py), but the
+    # search form is where a reviewer's own terms belong.
+    result = search.Page(rows=[], total=0, page=1, page_size=1) if problem else await run_in_threadpool(load)
     return routes._render(request, "compliance_list.html", {
         "user": signed.user, "csrf_token": signed.csrf_token, "result": result, "params": request.query_params,
-        "flags": FLAGS, "labels": LABELS, "query": str(request.query_params), "notice": None})
+        "flags": FLAGS, "labels": LABELS, "query": str(request.query_params), "notice": None,
+        "channels": conversations.CHANNELS, "form_error": problem})
 
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
@@ -75,18 +96,25 @@ async def conversation_page(request: Request, conversation_id: str) -> Response:
     signed = await _reviewer(request)
     if isinstance(signed, Response):
         return signed
-    unredacted = request.query_params.get("unredacted") == "1"
-    if unredacted and not signed.user.can_view_unredacted:
-        return routes._refuse(request, 403, "Reading a transcript unredacted needs a separate permission.")
+    try:
+        reading = reading_for(signed.user, unredacted=request.query_params.get("unredacted") == "1")
+    except NotPermitted as exc:
+        return routes._refuse(request, 403, str(exc))
+    return await _conversation(request, signed, conversation_id, reading, {"saved": request.query_params.get("saved")})
+
+
+async def _conversation(request: Request, signed: Any, conversation_id: str, reading: Reading, extra: dict[str, Any],
+                        status_code: int = 200) -> Response:
+    """The conversation page as this reviewer may read it (a read, audited by what was shown: REC-2)."""
 
     def load() -> dict[str, Any] | None:
         with session_scope(routes._app(request).engine) as session:
             try:
-                record = export.conversation_record(session, conversation_id, unredacted=unredacted)
+                record = export.conversation_record(session, conversation_id, reading)
             except LookupError:
                 return None
-            audit.record(session, "transcript_viewed_unredacted" if unredacted else "transcript_viewed",
-                         conversation_id=conversation_id, actor=users.actor(signed.user), detail={"rule": "REC-2"})
+            audit.record(session, reading.audit_kind, conversation_id=conversation_id,
+                         actor=users.actor(signed.user), detail={"rule": "REC-2"})
             return record
 
     record = await run_in_threadpool(load)
@@ -94,7 +122,7 @@ async def conversation_page(request: Request, conversation_id: str) -> Response:
         return routes._refuse(request, 404, "No such conversation.")
     return routes._render(request, "compliance_conversation.html", {
         "user": signed.user, "csrf_token": signed.csrf_token, "record": record, "labels": LABELS,
-        "notice": None, "saved": request.query_params.get("saved")})
+        "notice": None, "saved": None, **extra}, status_code=status_code)
 
 
 @router.post("/c/{conversation_id}/{action}")
@@ -128,7 +156,9 @@ async def act(request: Request, conversation_id: str, action: str) -> Response:
 
     error = await run_in_threadpool(work)
     if error:
-        return routes._refuse(request, 400, error)
+        # The reviewer stays on the conversation, with why and what they wrote (a 400), not on a bare error page.
+        return await _conversation(request, signed, conversation_id, reading_for(signed.user),
+                                   {"form_error": error, "failed_action": action, "typed": text}, status_code=400)
     return RedirectResponse(f"/compliance/c/{conversation_id}?saved={action}", status_code=303)
 
 
@@ -140,6 +170,9 @@ async def export_search(request: Request, fmt: str) -> Response:
     if fmt not in ("csv", "json"):
         return routes._refuse(request, 404, "Exports are CSV or JSON.")
     one = request.query_params.get("conversation")
+    problem = None if one else _date_problem(request.query_params)
+    if problem:
+        return routes._refuse(request, 400, problem)
 
     def build() -> str | None:
         with session_scope(routes._app(request).engine) as session:

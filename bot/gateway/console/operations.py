@@ -43,7 +43,7 @@ async def _operator(request: Request, *, dashboard_reader: bool = False) -> Sign
         return routes._login_redirect(request)
     allowed = users.reads_dashboard(signed.user) if dashboard_reader else users.can_operate(signed.user)
     if not allowed:
-        return routes._refuse(request, 403, "The operations console is for operators.")
+        return routes._refuse(request, 403, "The operations console is for operators.", back=routes.HOME)
     return signed
 
 
@@ -338,10 +338,16 @@ async def campaign_run(request: Request, campaign_id: str, action: str) -> Respo
 
 # --- dashboard ------------------------------------------------------------------------------------------------------
 
-def _range(request: Request) -> tuple[date, date] | str:
+def _default_range() -> tuple[date, date]:
+    """The last 30 days, today included."""
     today = datetime.now(timezone.utc).date()
+    return today - timedelta(days=29), today
+
+
+def _range(request: Request) -> tuple[date, date] | str:
+    first, today = _default_range()
     try:
-        start = date.fromisoformat(request.query_params.get("from") or (today - timedelta(days=29)).isoformat())
+        start = date.fromisoformat(request.query_params.get("from") or first.isoformat())
         last = date.fromisoformat(request.query_params.get("to") or today.isoformat())
     except ValueError:
         return "Dates are YYYY-MM-DD."
@@ -367,8 +373,10 @@ async def dashboard_page(request: Request) -> Response:
     if isinstance(signed, Response):
         return signed
     picked = _range(request)
-    if isinstance(picked, str):
-        return routes._refuse(request, 400, picked)
+    problem = picked if isinstance(picked, str) else None
+    if problem:
+        # The dashboard stays (its default range), with why the range was refused and the dates as typed (a 400).
+        picked = _default_range()
     start, last = picked
     board = await run_in_threadpool(_board, request, start, last)
     groups = [board.overall, *board.groups]
@@ -383,7 +391,9 @@ async def dashboard_page(request: Request) -> Response:
     return _page(request, signed, "ops_dashboard.html", {
         "board": board, "groups": groups, "charts": charts, "trends": trends, "sent_chart": sent_chart,
         "kpi_definitions": kpi.DEFINITIONS, "definitions": dashboard.DEFINITIONS, "dollars": dashboard.dollars,
-        "start": start, "last": last, "query": str(request.query_params)})
+        "start": start, "last": last, "query": str(request.query_params), "form_error": problem,
+        "typed_from": request.query_params.get("from") if problem else start,
+        "typed_to": request.query_params.get("to") if problem else last}, status_code=400 if problem else 200)
 
 
 @router.get("/dashboard.csv")

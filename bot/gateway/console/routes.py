@@ -32,7 +32,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from bot import agents, audit, feedback, wording
+from bot import agents, audit, conversations, feedback, wording
 from bot import language as languages
 from bot.agents import auth, canned, notes, queue, replies, users
 from bot.agents.auth import SignedIn
@@ -44,6 +44,7 @@ from bot.durations import human_age, human_ago
 from bot.gateway.couriers import couriers_for
 from bot.gateway.live import LiveHub, SubscriberLagged
 from bot.messaging.outbox import Posted
+from bot.records.reading import reading_for
 
 router = APIRouter(prefix="/agent", include_in_schema=False)
 
@@ -103,11 +104,23 @@ def _when(value: datetime | None, zone: ZoneInfo) -> str:
     return f"{local:%b} {local.day}, {local:%H:%M}"
 
 
+def _exactly(value: datetime | str | None, zone: ZoneInfo) -> str:
+    """A time to the second for a record ("Dec 7, 2026, 14:05:09"), from a datetime or an ISO string; never the
+    ISO form with its microseconds."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = moment.astimezone(zone)
+    return f"{local:%b} {local.day}, {local.year}, {local:%H:%M:%S}"
+
+
 def _base(app: _App) -> dict[str, Any]:
     """What every template needs, for whole pages and for the fragments a stream sends alike."""
     now = datetime.now(timezone.utc)
     return {"business_name": app.settings.business_name, "notices": NOTICES, "when": lambda v: _when(v, app.zone),
             "zone_label": AgentHours.parse(app.settings.agent_hours).zone_label,
+            "exactly": lambda v: _exactly(v, app.zone), "in_utc": lambda v: _exactly(v, ZoneInfo("UTC")),
+            "event_words": audit.describe, "channel_words": conversations.channel_label,
             # Waits and ages as people read them ("5 min", "2 h 10 min", "2 days"): bot/durations.py.
             "age": lambda v: human_age(v, now) if v else "", "ago": lambda v: human_ago(v, now) if v else ""}
 
@@ -153,10 +166,36 @@ def _wants_json(request: Request) -> bool:
     return request.headers.get(FETCH_HEADER, "").lower() == "fetch"
 
 
-def _refuse(request: Request, status: int, text: str) -> Response:
+_COMPLIANCE_CONVERSATION = re.compile(r"^/compliance/c/([A-Za-z0-9_-]{1,60})(?:/|$)")
+
+
+def _way_back(request: Request) -> tuple[str, str, str]:
+    """(console, link, words): the console whose layout an error page wears, and the way back to where the person
+    was in it (the conversation a reviewer was reading, the dashboard, the queue)."""
+    path = request.url.path
+    if path.startswith("/compliance"):
+        found = _COMPLIANCE_CONVERSATION.match(path)
+        if found:
+            return "compliance", f"/compliance/c/{found.group(1)}", "Back to the conversation"
+        return "compliance", "/compliance", "Back to the search"
+    if path.startswith("/ops"):
+        if path.startswith("/ops/dashboard"):
+            return "ops", "/ops/dashboard", "Back to the dashboard"
+        return "ops", "/ops", "Back to operations"
+    return "agent", "/agent", "Back to the queue"
+
+
+# A refusal of the console itself (the wrong role): back to the person's own start page (/agent sends an operator
+# on to /ops), not to a page of the console that refused them.
+HOME = ("agent", "/agent", "Back to your console")
+
+
+def _refuse(request: Request, status: int, text: str, back: tuple[str, str, str] | None = None) -> Response:
     if _wants_json(request) or request.method == "GET" and "text/event-stream" in request.headers.get("accept", ""):
         return JSONResponse({"ok": False, "error": text}, status_code=status, headers=SECURITY_HEADERS)
-    return _render(request, "error.html", {"status": status, "text": text}, status_code=status)
+    console, link, words = back or _way_back(request)
+    return _render(request, "error.html", {"status": status, "text": text, "console": console, "back": link,
+                                           "back_words": words}, status_code=status)
 
 
 def _audit(app: _App, kind: str, **fields: Any) -> None:
@@ -296,7 +335,8 @@ def _queue_context(app: _App, signed: SignedIn) -> dict[str, Any]:
             sections.append(("Recently closed", "closed", queue.recently_closed(session)))
         else:
             sections.append(("You closed recently", "closed", queue.recently_closed(session, user.id, limit=10)))
-        shown = queue.summaries(session, [h for _, _, handoffs in sections for h in handoffs], now)
+        shown = queue.summaries(session, [h for _, _, handoffs in sections for h in handoffs], now,
+                                reading=reading_for(user))
         rows = {key: [(h, shown[h.id]) for h in handoffs] for _, key, handoffs in sections}
     return {"sections": [(title, key) for title, key, _ in sections], "rows": rows, "names": names,
             "waiting_ids": [h.id for h, _summary in rows["waiting"]],
@@ -432,21 +472,24 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
     with session_scope(app.engine) as session:
         handoff = queue.get(session, handoff_id)
         if not users.can_view(user, handoff):
-            raise queue.Forbidden("This conversation belongs to someone else.")
+            raise queue.Forbidden(users.why_not_view(user))
         conversation = session.get(Conversation, handoff.conversation_id)
         messages = list(session.scalars(select(Message).where(Message.conversation_id == conversation.id)
                                         .order_by(Message.id)))
         names = {u.id: u.display_name for u in session.scalars(select(User))}
         waiting = queue.waiting(session)
         mine = queue.claimed(session, user.id)
-        mine_shown = queue.summaries(session, mine)
+        # REC-2, HO-1: what this person may read of the messages, one rule for the page and its live updates.
+        reading = reading_for(user)
+        mine_shown = queue.summaries(session, mine, reading=reading)
         context = {
             # Beside the conversation: the person's other open ones, and what waits (the new-arrival alert).
             "mine": [(h, mine_shown[h.id]) for h in mine],
             "waiting_ids": [h.id for h in waiting],
             "handoff": handoff, "conversation": conversation, "messages": messages,
             "notes": notes.for_conversation(session, conversation.id),
-            "summary": queue.summary(session, handoff), "panel": queue.account_panel(session, handoff),
+            "summary": queue.summaries(session, [handoff], reading=reading)[handoff.id],
+            "panel": queue.account_panel(session, handoff), "reading": reading, "read": reading.message,
             "names": names, "user": user, "csrf_token": signed.csrf_token,
             "can_work": users.can_work(user), "can_reply": users.can_reply(user, handoff),
             "can_reassign": users.can_reassign(user),
@@ -471,8 +514,8 @@ async def conversation_page(request: Request, handoff_id: str) -> Response:
     except queue.QueueError as exc:
         return _queue_error(request, exc)
     if context["user"].role == users.COMPLIANCE:
-        # REC-2: reviewers read redacted transcripts (everything stored is redacted); each read is logged.
-        await run_in_threadpool(_audit, app, "transcript_viewed", actor=users.actor(signed.user),
+        # REC-2: each read of a transcript by a reviewer is logged, named by what was shown (bot/records/reading.py).
+        await run_in_threadpool(_audit, app, context["reading"].audit_kind, actor=users.actor(signed.user),
                                 conversation_id=context["conversation"].id)
     return _render(request, "conversation.html", {**context, "notice": request.query_params.get("notice")})
 
@@ -596,8 +639,10 @@ def _sse(event: str, data: dict[str, Any]) -> str:
 
 # --- actions ------------------------------------------------------------------------------------------------------
 
-async def _act(request: Request, handoff_id: str, work: Any, notice: str) -> Response:
-    """Run one queue action for the signed-in user in a transaction, wake the consoles, then redirect."""
+async def _act(request: Request, handoff_id: str, work: Any, notice: str, keep: tuple[str, ...] = ()) -> Response:
+    """Run one queue action for the signed-in user in a transaction, wake the consoles, then redirect. A form whose
+    fields are named in `keep` comes back, when what was typed is refused, on the conversation page with the reason
+    and those fields as typed (a 400), rather than on an error page that loses them."""
     guard = await _guard_post(request)
     if isinstance(guard, Response):
         return guard
@@ -614,11 +659,24 @@ async def _act(request: Request, handoff_id: str, work: Any, notice: str) -> Res
     try:
         conversation_id, result = await run_in_threadpool(run)
     except queue.QueueError as exc:
+        if keep and type(exc) is queue.QueueError and not _wants_json(request):
+            return await _typed_again(request, signed, handoff_id, str(exc), {k: str(form.get(k) or "") for k in keep})
         return _queue_error(request, exc)
     if isinstance(result, Posted):
         await couriers_for(request.app).deliver([result])
     await replies.notify(app.hub, conversation_id)
     return _done(request, handoff_id, notice)
+
+
+async def _typed_again(request: Request, signed: SignedIn, handoff_id: str, error: str,
+                       typed: dict[str, str]) -> Response:
+    """The conversation page again, with why the form was refused and what was typed in it (a 400)."""
+    try:
+        context = await run_in_threadpool(_conversation_context, _app(request), signed, handoff_id)
+    except queue.QueueError as exc:
+        return _queue_error(request, exc)
+    return _render(request, "conversation.html", {**context, "notice": None, "form_error": error, "typed": typed},
+                   status_code=400)
 
 
 @router.post("/h/{handoff_id}/claim")
@@ -667,7 +725,7 @@ async def resolve(request: Request, handoff_id: str) -> Response:
         # The agent's end of the conversation: the feedback question, if the debtor is still there and may be asked.
         return feedback.after_resolve(session, handoff, window=timedelta(minutes=app.settings.session_idle_minutes))
 
-    return await _act(request, handoff_id, work, "resolved")
+    return await _act(request, handoff_id, work, "resolved", keep=("outcome", "callback_at"))
 
 
 @router.post("/h/{handoff_id}/reply")

@@ -41,6 +41,20 @@
     return actions ? actions.getAttribute("data-can-reply") === "1" : null;
   }
 
+  function resolveTyped(kept) {
+    // Without `kept`: read the resolve form; with it: put those values back into the (redrawn) form.
+    var form = document.getElementById("resolve-form");
+    if (!form) return null;
+    var outcome = form.querySelector('[name="outcome"]');
+    var when = form.querySelector('[name="callback_at"]');
+    var error = document.getElementById("resolve-error");
+    if (!kept) return { outcome: outcome.value, when: when.value, error: error ? error.outerHTML : "" };
+    if (kept.outcome) outcome.value = kept.outcome;
+    if (kept.when) when.value = kept.when;
+    if (kept.error && !document.getElementById("resolve-error")) form.insertAdjacentHTML("afterbegin", kept.error);
+    return null;
+  }
+
   function showEnded() {
     // The person ended the web chat: the reply box goes off (what is typed stays), and says why. The server
     // refuses such a reply anyway (bot/agents/replies.py); this keeps the agent from writing one.
@@ -71,7 +85,9 @@
     on("panel", function (data) { swap("panel", data.html); });
     on("actions", function (data) {
       var before = canReplyNow();
+      var kept = resolveTyped();
       swap("actions", data.html);
+      resolveTyped(kept); // what the person typed in the resolve form (and why it was refused) survives a redraw
       // Ownership changed (taken, reassigned, handed back): the reply box comes or goes with a fresh page.
       var composing = !!document.getElementById("compose");
       if (before !== null && canReplyNow() !== composing) location.reload();
