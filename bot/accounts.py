@@ -70,13 +70,8 @@ def opening_disclosure(session: Session, conversation_id: str, now: datetime | N
     return [from_debt_collector(language.current(session, conversation))]
 
 
-def balance_messages(session: Session, conversation_id: str, now: datetime | None = None) -> list[str]:
-    """The balance reply: the debt-collector disclosure first if this conversation has not had it (DISC-1),
-    then each account's creditor, masked reference and balance, read from the ledger."""
-    accounts = verified_accounts(session, conversation_id)
-    conversation = session.get(Conversation, conversation_id)
-    messages = opening_disclosure(session, conversation_id, now)
-    speaks = language.current(session, conversation)
+def balance_lines(accounts: list[Account], speaks: str) -> list[str]:
+    """Each account's creditor, masked reference and balance from the ledger, with its status when not active."""
     lines = []
     for account in accounts:
         status_note = "" if account.status == AccountStatus.ACTIVE else wording.say(
@@ -84,6 +79,17 @@ def balance_messages(session: Session, conversation_id: str, now: datetime | Non
         lines.append(wording.say("balance_line", speaks, creditor=account.creditor,
                                  last4=account.account_ref[-4:],
                                  amount=money(account.balance_cents, account.currency, speaks), status=status_note))
+    return lines
+
+
+def balance_messages(session: Session, conversation_id: str, now: datetime | None = None) -> list[str]:
+    """The balance reply: the debt-collector disclosure first if this conversation has not had it (DISC-1),
+    then each account's creditor, masked reference and balance, read from the ledger."""
+    accounts = verified_accounts(session, conversation_id)
+    conversation = session.get(Conversation, conversation_id)
+    messages = opening_disclosure(session, conversation_id, now)
+    speaks = language.current(session, conversation)
+    lines = balance_lines(accounts, speaks)
     if not lines:
         lines.append(wording.say("no_balance", speaks))
     messages.append("\n".join(lines))

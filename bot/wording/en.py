@@ -67,6 +67,14 @@ TEXTS: dict[str, str] = {
     "balance_status": " (status: {status})",
     "no_balance": "I couldn't find an open balance for you.",
     "balance_next": "What would you like to do next? You can say 'payment plan', 'pay now' or 'talk to a person'.",
+    # N4: whether a payment arrived, from our records (bot/payments/status.py). A question, never a dispute.
+    "payment_status_received": "We received your payment of {amount} on {date} (reference {reference}).",
+    "payment_status_held": ("We received your payment of {amount} on {date} (reference {reference}). It's on hold "
+                            "while we look into your account, so it isn't applied yet."),
+    "payment_status_none": ("I don't see a payment from you in our records yet. A card payment usually shows here "
+                            "within minutes."),
+    "payment_status_next": ("If a payment you made is missing, say 'talk to a person' and someone will check. Or tell "
+                            "me what else you need."),
     "status_active": "active", "status_disputed": "disputed", "status_ceased": "ceased",
     "status_attorney": "attorney", "status_bankrupt": "bankrupt", "status_deceased": "deceased",
     "status_paid": "paid", "status_closed": "closed",
