@@ -67,6 +67,10 @@ TEXTS: dict[str, str] = {
     "balance_status": " (status: {status})",
     "no_balance": "I couldn't find an open balance for you.",
     "balance_next": "What would you like to do next? You can say 'payment plan', 'pay now' or 'talk to a person'.",
+    # DISC-4 and DISC-3: "are you a bot?", "are you a person?", "who is this?", "what company is this?" all get the
+    # neutral business name and that this is an automated assistant, not a person (never the creditor or a debt).
+    "who_we_are": ("This is {business}. I'm an automated assistant, not a person. Say 'talk to a person' any time to "
+                   "reach someone on our team."),
     # N4: whether a payment arrived, from our records (bot/payments/status.py). A question, never a dispute.
     "payment_status_received": "We received your payment of {amount} on {date} (reference {reference}).",
     "payment_status_held": ("We received your payment of {amount} on {date} (reference {reference}). It's on hold "

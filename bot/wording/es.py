@@ -57,6 +57,8 @@ TEXTS: dict[str, str] = {
                           "o su nombre y apellido."),
     "ask_reference_again": ("Con el código postal también necesito el número de cuenta de nuestra carta (como "
                             "SET-100001). Si no lo tiene, escriba los últimos 4 números de su Seguro Social."),
+    "who_we_are": ("Le escribe {business}. Soy un asistente automático, no una persona. Escriba 'hablar con una "
+                   "persona' cuando quiera hablar con alguien de nuestro equipo."),
     "payment_status_received": "Recibimos su pago de {amount} el {date} (referencia {reference}).",
     "payment_status_held": ("Recibimos su pago de {amount} el {date} (referencia {reference}). Está en espera mientras "
                             "revisamos su cuenta, así que todavía no se aplicó."),
