@@ -1,4 +1,5 @@
-"""Answers to requests that need a verified debtor (ID-1): balance, pay now, plans, disputes, dispute rights."""
+"""Answers to requests that need a verified debtor (ID-1): balance, pay now, plans, disputes, dispute rights,
+whether a payment arrived; and who is writing (DISC-4), which anyone may ask."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from actions.language import say
 from bot import accounts, disputes
 from bot.compliance import sensitive_requests
 from bot.db import session_scope
+from bot.payments import status as payment_status
 
 
 class ActionAnswerRequest(Action):
@@ -60,8 +62,23 @@ class ActionAnswerRequest(Action):
 
     @staticmethod
     def _answer(session: Session, conversation_id: str, request: str | None) -> list[str]:
+        if request == "ask_payment_status":
+            # N4: a question about a payment is answered from our records; it records no dispute (DSP-1 is a claim).
+            return payment_status.payment_status_messages(session, conversation_id)
         if request == "ask_must_pay":
             # DSP-3: the right to dispute and, in the validation period, its end date; never urgency.
             return accounts.opening_disclosure(session, conversation_id) + [
                 disputes.must_i_pay_answer(session, conversation_id)]
         return accounts.balance_messages(session, conversation_id)
+
+
+class ActionSayWhoWeAre(Action):
+    """DISC-4: "are you a bot?", "are you a person?", "who is this?": the neutral business name (DISC-3: never the
+    creditor or a debt, so it may be said before verification) and that this is an automated assistant."""
+
+    def name(self) -> str:
+        return "action_say_who_we_are"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        dispatcher.utter_message(text=say("who_we_are", tracker, business=settings().business_name))
+        return []

@@ -70,22 +70,33 @@ def opening_disclosure(session: Session, conversation_id: str, now: datetime | N
     return [from_debt_collector(language.current(session, conversation))]
 
 
-def balance_messages(session: Session, conversation_id: str, now: datetime | None = None) -> list[str]:
-    """The balance reply: the debt-collector disclosure first if this conversation has not had it (DISC-1),
-    then each account's creditor, masked reference and balance, read from the ledger."""
-    accounts = verified_accounts(session, conversation_id)
-    conversation = session.get(Conversation, conversation_id)
-    messages = opening_disclosure(session, conversation_id, now)
-    speaks = language.current(session, conversation)
+def balance_lines(session: Session, accounts: list[Account], speaks: str) -> list[str]:
+    """Each account's creditor, masked reference and balance from the ledger. A held account says why in plain words
+    and what happens next (its hold reason ends with a way to reach a person), never a status word."""
+    return _balance_lines(session, accounts, speaks)[0]
+
+
+def _balance_lines(session: Session, accounts: list[Account], speaks: str) -> tuple[list[str], bool]:
+    """The lines, and whether any account can be collected on (is held by no rule)."""
     lines, collectible = [], False
     for account in accounts:
         line = wording.say("balance_line", speaks, creditor=account.creditor, last4=account.account_ref[-4:],
                            amount=money(account.balance_cents, account.currency, speaks))
         rule = holds.hold_rule(session, account)
-        # A held account says why in plain words and what happens next (its hold reason ends with a way to reach
-        # a person), never a status word; and it gets no "pay now" or "payment plan" (DSP-2, CEASE-*).
         lines.append(line if rule is None else f"{line} {holds.hold_message(rule, speaks)}")
         collectible = collectible or rule is None
+    return lines, collectible
+
+
+def balance_messages(session: Session, conversation_id: str, now: datetime | None = None) -> list[str]:
+    """The balance reply: the debt-collector disclosure first if this conversation has not had it (DISC-1),
+    then each account's creditor, masked reference and balance, read from the ledger; "pay now" or "payment plan"
+    only when an account can be collected on (DSP-2, CEASE-*)."""
+    accounts = verified_accounts(session, conversation_id)
+    conversation = session.get(Conversation, conversation_id)
+    messages = opening_disclosure(session, conversation_id, now)
+    speaks = language.current(session, conversation)
+    lines, collectible = _balance_lines(session, accounts, speaks)
     if not lines:
         lines.append(wording.say("no_balance", speaks))
     messages.append("\n".join(lines))

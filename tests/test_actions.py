@@ -249,6 +249,46 @@ async def test_after_verification_the_balance_follows_the_disclosure(conversatio
     assert texts[0] == DEBT_COLLECTOR_DISCLOSURE and "$1,234.56" in texts[1]
 
 
+async def test_N4_a_payment_question_after_verification_answers_and_opens_no_dispute_form(conversation_id):
+    """N4 / DSP-1: "did you get my payment?" (ask_payment_status) is answered from our records; it is not an
+    already_paid claim, so no dispute form opens and nothing is recorded. Mutation tried: ask_payment_status added to
+    the ("dispute_debt", "already_paid") branch of ActionAnswerRequest -> a FollowupAction(dispute_form) -> fails."""
+    with session_scope(context.engine()) as session:  # verified as verify_form leaves it (tested above)
+        conversation = session.get(Conversation, conversation_id)
+        account = session.scalars(select(Account).where(Account.account_ref == "SET-100001")).one()
+        conversation.debtor_id, conversation.account_id = account.debtor_id, account.id
+        conversation.verified_at = datetime.now(timezone.utc)
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswerRequest().run(
+        dispatcher, _tracker(conversation_id, {"verified": True, "pending_request": "ask_payment_status"}), DOMAIN)
+    texts = [m["text"] for m in dispatcher.messages]
+    assert [e for e in events if e["event"] == "followup"] == []
+    assert texts[0] == DEBT_COLLECTOR_DISCLOSURE
+    assert "I don't see a payment from you in our records yet." in texts[1] and "$1,234.56" in texts[1]
+
+
+@pytest.mark.parametrize("language, words", [("en", ("I'm an automated assistant, not a person",)),
+                                             ("es", ("Soy un asistente automático, no una persona",))])
+async def test_DISC_4_DISC_3_who_is_this_gets_the_business_name_and_that_it_is_automated(conversation_id, language,
+                                                                                        words):
+    """N1/N2: "are you a bot?", "are you a person?", "who is this?" and "what company is this?" (bot_challenge) get
+    the neutral business name and "automated assistant, not a person", never a leading "No," that contradicts "are
+    you a bot?", and nothing about a debt or creditor (DISC-3: said before verification). Mutation tried: the
+    business= value left out of the action (the text says "{business}") -> fails."""
+    tracker = _tracker(conversation_id, {"language": language}, intent="bot_challenge", text="who is this?")
+    tracker.events[0]["metadata"] = {"language": language}
+    dispatcher = CollectingDispatcher()
+    from actions.answers import ActionSayWhoWeAre
+
+    assert await ActionSayWhoWeAre().run(dispatcher, tracker, DOMAIN) == []
+    (text,) = [m["text"] for m in dispatcher.messages]
+    assert context.settings().business_name in text and all(w in text for w in words)
+    assert not text.startswith("No")
+    assert neutral.is_neutral(text, ["Acme Bank"])
+    assert not any(w in text.lower() for w in ("debt", "deuda", "acme", "$", "owe", "balance", "saldo"))
+    assert "action_say_who_we_are" in DOMAIN["actions"]
+
+
 async def test_before_verification_nothing_about_a_debt_is_said(conversation_id):
     """DISC-3 / ID-1: the prompt that starts verification is content-neutral."""
     dispatcher = CollectingDispatcher()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -347,3 +348,21 @@ def test_DISC_3_a_verified_debtor_gets_the_fuller_wording(engine):
         conv, _ = _verified(session)
         replies = sensitive_requests.handle(session, conv.id, "bankruptcy", "i filed chapter 7", "x", now=NOW)
     assert replies == [sensitive_requests.RULES["bankruptcy"].verified_reply]
+
+
+def test_TONE_1_TBD_1_the_answer_to_a_legal_or_credit_question_threatens_nothing_and_offers_a_person():
+    """N5: "will you sue me?", "are you going to take me to court?", "will this hurt my credit score?"
+    (ask_consequences) get utter_ask_consequences in both languages: no banned claim even on a time-barred account
+    (TBD-1: no suit, court or legal action), no invented credit consequence, nothing about a debt (it may be said
+    before verification, DISC-3), and a person as the next step. Mutation tried: "We may take legal action if you don't
+    pay." added to the English text -> tone.lint finds "legal action" -> fails."""
+    from bot.compliance import tone
+
+    variations = yaml.safe_load((ROOT / "domain" / "conversation.yml").read_text())["responses"][
+        "utter_ask_consequences"]
+    assert len(variations) == 2  # Spanish (conditioned on the language slot) and English
+    for variation in variations:
+        text = variation["text"]
+        assert tone.lint(text, time_barred=True) == [], text
+        assert not re.search(r"sue|court|credit|corte|demand|cr[eé]dito|legal", text, re.IGNORECASE), text
+        assert "talk to a person" in text or "hablar con una persona" in text

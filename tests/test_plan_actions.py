@@ -113,8 +113,8 @@ class FormTurns:
         self.user("are you a bot", "bot_challenge")
         rejected = await self.run(plans.ValidatePlanForm(), self.tracker([{"event": "action", "name": "plan_form"}]))
         assert rejected == []  # no events: Rasa rejects the form and the DISC-4 rule answers
-        self.events.append({"event": "action", "name": "utter_iamabot"})
-        await self.form({}, latest_action="utter_iamabot")
+        self.events.append({"event": "action", "name": "action_say_who_we_are"})
+        await self.form({}, latest_action="action_say_who_we_are")
         return self.texts
 
     async def form(self, candidates: dict[str, Any], latest_action: str = "action_listen") -> None:

@@ -81,8 +81,19 @@ TEXTS: dict[str, str] = {
     # The balance (bot/accounts.py): read from the ledger, after the DISC-1/DISC-2 disclosure.
     "balance_line": "Your balance with {creditor} (account ending {last4}) is {amount}.",
     "no_balance": "I couldn't find an open balance for you.",
-    # After the balance when an account is on hold (bot/compliance/holds.py): never 'pay now' (DSP-2, CEASE-*).
     "balance_next": "What would you like to do next? You can say 'payment plan', 'pay now' or 'talk to a person'.",
+    # DISC-4 and DISC-3: "are you a bot?", "are you a person?", "who is this?", "what company is this?" all get the
+    # neutral business name and that this is an automated assistant, not a person (never the creditor or a debt).
+    "who_we_are": ("This is {business}. I'm an automated assistant, not a person. Say 'talk to a person' any time to "
+                   "reach someone on our team."),
+    # N4: whether a payment arrived, from our records (bot/payments/status.py). A question, never a dispute.
+    "payment_status_received": "We received your payment of {amount} on {date} (reference {reference}).",
+    "payment_status_held": ("We received your payment of {amount} on {date} (reference {reference}). It's on hold "
+                            "while we look into your account, so it isn't applied yet."),
+    "payment_status_none": ("I don't see a payment from you in our records yet. A card payment usually shows here "
+                            "within minutes."),
+    "payment_status_next": ("If a payment you made is missing, say 'talk to a person' and someone will check. Or tell "
+                            "me what else you need."),
     # Disputes (bot/disputes.py, actions/disputes.py): DSP-1 to DSP-3.
     "dispute_kind_all": "All of it",
     "dispute_kind_amount": "The amount is wrong",

@@ -68,6 +68,15 @@ TEXTS: dict[str, str] = {
     "ask_reference_again": ("Con el código postal también necesito el número de cuenta de nuestra carta (como "
                             "SET-100001). Si no lo tiene, escriba los últimos 4 números de su Seguro Social."),
     "balance_line": "Su saldo con {creditor} (cuenta que termina en {last4}) es {amount}.",
+    "who_we_are": ("Le escribe {business}. Soy un asistente automático, no una persona. Escriba 'hablar con una "
+                   "persona' cuando quiera hablar con alguien de nuestro equipo."),
+    "payment_status_received": "Recibimos su pago de {amount} el {date} (referencia {reference}).",
+    "payment_status_held": ("Recibimos su pago de {amount} el {date} (referencia {reference}). Está en espera mientras "
+                            "revisamos su cuenta, así que todavía no se aplicó."),
+    "payment_status_none": ("Todavía no veo un pago suyo en nuestros registros. Un pago con tarjeta suele aparecer "
+                            "aquí en unos minutos."),
+    "payment_status_next": ("Si falta un pago que hizo, escriba 'hablar con una persona' y alguien lo va a revisar. O "
+                            "dígame qué más necesita."),
     "no_balance": "No encontré un saldo abierto a su nombre.",
     "balance_next": ("¿Qué quiere hacer ahora? Puede escribir 'plan de pagos', 'pagar ahora' o 'hablar con una "
                      "persona'."),

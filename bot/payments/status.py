@@ -1,0 +1,51 @@
+"""Did my payment arrive? Answered from Settle's own records, for a verified debtor only (ID-1, DISC-3).
+
+A question about a payment is not a claim that the debt is paid: it records nothing and holds nothing (a claim of
+payment is an already_paid dispute, DSP-1, recorded by bot/disputes.py). Every figure comes from the payment rows
+and the ledger (TONE-2); dates are the debtor's own calendar days."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot import audit, language, wording
+from bot.accounts import balance_lines, opening_disclosure, verified_accounts
+from bot.db.models import Conversation, Debtor, Payment
+from bot.local_dates import debtor_date
+from bot.wording.formats import long_date, money
+
+RECEIVED = ("succeeded", "held")  # held: received, not applied while a dispute or a hold is open (DSP-2)
+SHOWN = 3  # the latest payments received, newest first: enough to find the one asked about, SMS-sized
+
+
+def payment_status_messages(session: Session, conversation_id: str, now: datetime | None = None) -> list[str]:
+    """The latest payments received on the verified debtor's accounts (amount, the day in the debtor's time zone,
+    the PAY- reference; held ones say so) and each balance now, after the disclosure owed first (DISC-1/DISC-2).
+    Raises accounts.NotVerified before verification (ID-1)."""
+    now = now or datetime.now(timezone.utc)
+    accounts = verified_accounts(session, conversation_id)  # ID-1: raises before verification
+    conversation = session.get(Conversation, conversation_id)
+    messages = opening_disclosure(session, conversation_id, now)
+    speaks = language.current(session, conversation)
+    by_id = {account.id: account for account in accounts}
+    received = list(session.scalars(
+        select(Payment).where(Payment.account_id.in_(by_id), Payment.status.in_(RECEIVED))
+        .order_by(Payment.created_at.desc(), Payment.reference.desc()).limit(SHOWN))) if by_id else []
+    debtor = session.get(Debtor, conversation.debtor_id)
+    lines = []
+    for payment in received:
+        day = debtor_date(payment.applied_at or payment.updated_at or payment.created_at, debtor)
+        key = "payment_status_held" if payment.status == "held" else "payment_status_received"
+        lines.append(wording.say(key, speaks, amount=money(payment.amount_cents, payment.currency, speaks),
+                                 date=long_date(day, speaks), reference=payment.reference))
+    if not lines:
+        lines.append(wording.say("payment_status_none", speaks))
+    lines += balance_lines(session, accounts, speaks)
+    messages.append("\n".join(lines))
+    messages.append(wording.say("payment_status_next", speaks))
+    audit.record(session, "payment_status_disclosed", rule_id="ID-1", conversation_id=conversation_id,
+                 account_id=conversation.account_id, detail={"payments": len(received)})
+    return messages
