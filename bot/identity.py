@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from bot import audit, language, wording
 from bot.compliance import sensitive_requests
+from bot.compliance.lockout import lock_ends
 from bot.db.models import Account, Conversation, Debtor, VerificationAttempt
 
 _MONTHS = {
@@ -279,26 +280,6 @@ class AttemptLimit:
             return None
         resets = [self.strategy.get_window_stats(self.item, self.NAMESPACE, key).reset_time for key in keys]
         return max(1, math.ceil(max(resets) - time.time()))
-
-
-def lock_ends(
-    failures: Iterable[datetime], *, max_failures: int = 3, window: timedelta = timedelta(hours=24),
-    lockout: timedelta = timedelta(hours=24),
-) -> datetime | None:
-    """When the latest lock these failure times started ends, or None if they started none (ID-3).
-
-    A lock starts at the `max_failures`-th failure within `window` and lasts a fixed `lockout` from that failure:
-    failures during a lock neither extend it nor count towards the next one, so a stranger who keeps trying
-    cannot keep the real debtor locked out for ever."""
-    ends: datetime | None = None
-    recent: list[datetime] = []
-    for at in sorted(failures):
-        if ends is not None and at < ends:
-            continue
-        recent = [earlier for earlier in recent if earlier > at - window] + [at]
-        if len(recent) >= max_failures:
-            ends, recent = at + lockout, []
-    return ends
 
 
 class IdentityService:

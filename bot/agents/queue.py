@@ -27,6 +27,7 @@ from bot import audit, contact_preferences, conversations, outreach_order, prope
 from bot import language as languages
 from bot.agents import auth, users
 from bot.compliance import esign, holds
+from bot.compliance.lockout import lock_ends
 from bot.db.models import (
     Account,
     Conversation,
@@ -40,7 +41,6 @@ from bot.db.models import (
     User,
     VerificationAttempt,
 )
-from bot.identity import lock_ends
 from bot.messaging import queue as outbound_queue
 from bot.money import format_cents
 from bot.records.reading import REDACTED, Reading
