@@ -266,3 +266,22 @@ def test_CEASE_1_ID_4_the_report_and_the_withdrawal_hold_on_either_database(engi
 
         mail = conversations.get_or_create(session, "email", "JORDAN@example.com")
         assert [a.id for a in sensitive_requests.accounts_in_scope(session, mail)] == [account.id]
+
+
+def test_CEASE_4_a_message_the_nlu_cannot_read_after_a_death_report_gets_the_handover_not_a_rephrase(
+        sqlite_engine, debtor_account):
+    """"my husband died", then "what did he owe you?", which the model may not read (it fell back once the data grew):
+    the handover, not "Sorry, I didn't catch that". Elsewhere the fallback is left as it is. Mutation tried: the
+    pipeline without handed_over_not_misunderstood -> the integration test of the death conversation failed on "I
+    didn't catch that"; the function returning the replies unchanged -> this fails."""
+    from bot.agents.escalation import fallback_texts
+
+    fallback = {"text": sorted(fallback_texts())[0]}
+    bereaved, other = _conversation(sqlite_engine, address="web-bereaved"), _conversation(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        sensitive_requests.handle(session, bereaved, "deceased", "my husband died two weeks ago", SUPPORT)
+        handover = sensitive_requests.handed_to_a_person(session, bereaved, SUPPORT)
+        replies = sensitive_requests.handed_over_not_misunderstood(session, bereaved, [fallback], SUPPORT)
+        untouched = sensitive_requests.handed_over_not_misunderstood(session, other, [fallback], SUPPORT)
+    assert handover and replies == [{"text": handover}] and "didn't catch" not in handover
+    assert untouched == [fallback]

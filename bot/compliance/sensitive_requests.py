@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -195,6 +196,21 @@ def apply_earlier_reports(session: Session, conversation: Conversation, now: dat
         if rule.handoff_reason:
             handoff.request(session, conversation.id, rule.handoff_reason, rule_id=rule.rule_id,
                             account_id=newly[0].id)
+
+
+def handed_over_not_misunderstood(session: Session, conversation_id: str, replies: list[dict[str, Any]],
+                                  support_contact: str) -> list[dict[str, Any]]:
+    """ID-4, CEASE-4: in a conversation handed to a person for a third party or a reported death, a message the NLU
+    could not read ("what did he owe you?") gets the handover, not "Sorry, I didn't catch that": the person is
+    waiting for someone, not asked to rephrase. Other replies, and every reply elsewhere, are unchanged."""
+    fallbacks = escalation.fallback_texts()
+    if not any(reply.get("text") in fallbacks for reply in replies):
+        return replies  # the usual case: no query
+    handed_over = handed_to_a_person(session, conversation_id, support_contact)
+    if handed_over is None:
+        return replies
+    kept = [reply for reply in replies if reply.get("text") not in fallbacks]
+    return kept if any(reply.get("text") == handed_over for reply in kept) else [*kept, {"text": handed_over}]
 
 
 def handed_to_a_person(session: Session, conversation_id: str, support_contact: str) -> str | None:

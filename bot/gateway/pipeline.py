@@ -524,6 +524,8 @@ class Pipeline:
                     Draft(r.get("text", "")) for r in replies], window=timedelta(
                         minutes=self.settings.session_idle_minutes)) if replies else []
                 return posted, languages.current(session, conversation)
+            replies = sensitive_requests.handed_over_not_misunderstood(session, conversation.id, replies,
+                                                                       self.settings.support_contact)
             if not received.agent_owned:  # HO-1: a second fallback in a row goes to a person
                 replies = escalation.after_fallbacks(session, conversation, received.message_id, replies,
                                                      self.hours, self.settings.support_contact)
