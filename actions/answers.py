@@ -38,6 +38,10 @@ class ActionAnswerRequest(Action):
             return done
         if not tracker.get_slot("verified"):
             return done
+        latest = tracker.latest_message or {}
+        if request == "already_paid" and latest.get("intent", {}).get("name") == "already_paid" and \
+                payment_status.asks_whether_received(latest.get("text") or ""):
+            request = "ask_payment_status"  # "I paid $10, can you confirm you got it?" asks; it claims nothing
         if request in ("dispute_debt", "already_paid"):
             # The dispute form asks what is disputed; already_paid answers that itself.
             kind = [SlotSet("dispute_kind", "already_paid")] if request == "already_paid" else []

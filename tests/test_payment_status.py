@@ -125,3 +125,18 @@ def test_N4_the_latest_three_payments_newest_first_and_the_balance_to_the_cent(e
         found = [line.split("(")[1].rstrip(").") for line in text.splitlines() if "(reference" in line]
         assert found == expected
         assert f"is {money(999)}." in text  # the balance after every payment
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("I just paid $10, can you confirm you got it?", True), ("did you get my payment?", True),
+    ("did my payment go through", True), ("have you received my payment", True),
+    ("can you check if my payment posted", True), ("¿recibieron mi pago?", True), ("¿les llegó mi pago?", True),
+    ("I already paid this", False), ("i already paid", False), ("I paid it last month", False),
+    ("ya pagué", False), ("I paid in full, this is wrong", False), ("this was paid off years ago", False),
+])
+def test_DSP_1_a_question_whether_a_payment_arrived_is_told_from_a_claim_that_the_debt_is_paid(text, asks):
+    """The words that turn an already_paid reading into a payment-status answer (actions/answers.py); a claim stays a
+    dispute (DSP-1). Mutation tried: the "can you confirm" alternative removed -> the tester's sentence fails."""
+    from bot.payments.status import asks_whether_received
+
+    assert asks_whether_received(text) is asks

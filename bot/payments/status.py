@@ -6,6 +6,7 @@ and the ledger (TONE-2); dates are the debtor's own calendar days."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -16,6 +17,24 @@ from bot.accounts import balance_lines, opening_disclosure, verified_accounts
 from bot.db.models import Conversation, Debtor, Payment
 from bot.local_dates import debtor_date
 from bot.wording.formats import long_date, money
+
+# "Did you get it?", "can you confirm you received it?", "¿recibieron mi pago?": asking whether a payment arrived,
+# which the model may read as already_paid ("I just paid $10, can you confirm you got it?"). A claim ("I already paid
+# this") has none of these and stays a dispute.
+_RECEIPT_QUESTION = re.compile(
+    r"\b(?:did|have|has|do)\s+(?:you|u|y'?all|you\s+guys|it|that|the\s+payment|my\s+payment)\s+"
+    r"(?:\w+\s+){0,2}(?:get|got|gotten|receive|received|go\s+through|gone\s+through|come\s+through|arrive|arrived|"
+    r"post|posted|show\s+up|see)\b"
+    r"|\b(?:can|could)\s+(?:you|u)\s+(?:please\s+)?(?:confirm|check|see|tell\s+me)\b"
+    r"|\b(?:confirm|check)\s+(?:if|whether|that)?\s*(?:you|u)\s+(?:got|received)\b"
+    r"|\brecibi(?:eron|ó|o|ste)\b|\b(?:les|le)\s+lleg(?:ó|o)\b|\bconfirm(?:ar|en|e|a)\b",
+    re.IGNORECASE)
+
+
+def asks_whether_received(text: str) -> bool:
+    """Whether the message asks if a payment arrived (answered from the records), not claims the debt is paid."""
+    return bool(_RECEIPT_QUESTION.search(text or ""))
+
 
 RECEIVED = ("succeeded", "held")  # held: received, not applied while a dispute or a hold is open (DSP-2)
 SHOWN = 3  # the latest payments received, newest first: enough to find the one asked about, SMS-sized

@@ -88,11 +88,13 @@ def test_N3_DSP_3_LANG_1_tengo_que_pagar_ahora_states_the_right_to_dispute(runni
 def test_N4_DSP_1_did_you_get_my_payment_is_answered_and_records_no_dispute(running_stack):
     """The defect: "did you get my payment?" recorded a dispute of the whole balance and paused collection. It is a
     question: the answer comes from our records and the account stays active. Seen failing: the model before this
-    change read it as already_paid (0.55), which opened the dispute form. Not yet: "I just paid $10, can you
-    confirm you got it?" is still read as already_paid by this model (a claim and a question in one message)."""
+    change read it as already_paid (0.55), which opened the dispute form. "I just paid $10, can you confirm you got
+    it?" is still read as already_paid by the model; the words decide then (bot/payments/status.asks_whether_received).
+    Mutation tried: action_answer_request without that check -> a dispute of $2,500.00 was recorded (fails)."""
     chat = Chat(running_stack, "paid")
     reference = chat.verify_as_new_debtor("what do i owe", balance_cents=250000)
-    for text in ("did you get my payment?", "did my payment go through?"):
+    for text in ("did you get my payment?", "did my payment go through?",
+                 "I just paid $10, can you confirm you got it?"):
         reply = " ".join(chat.say(text))
         assert "I don't see a payment from you in our records yet." in reply, reply
         assert "$2,500.00" in reply and "What do you dispute" not in reply and "dispute" not in reply.lower()
@@ -100,6 +102,18 @@ def test_N4_DSP_1_did_you_get_my_payment_is_answered_and_records_no_dispute(runn
         account = session.scalars(select(Account).where(Account.account_ref == reference)).one()
         assert account.status == AccountStatus.ACTIVE
         assert session.scalar(select(func.count()).select_from(Dispute).where(Dispute.account_id == account.id)) == 0
+
+
+def test_DSP_1_a_claim_that_the_debt_is_paid_is_still_recorded_as_a_dispute(running_stack):
+    """The question check must not swallow the claim: "I already paid this" is an already_paid dispute (DSP-1)."""
+    chat = Chat(running_stack, "claim")
+    reference = chat.verify_as_new_debtor("what do i owe", balance_cents=250000)
+    reply = " ".join(chat.say("I already paid this"))
+    assert "dispute" in reply.lower(), reply
+    with chat.session() as session:
+        account = session.scalars(select(Account).where(Account.account_ref == reference)).one()
+        kinds = session.scalars(select(Dispute.kind).where(Dispute.account_id == account.id)).all()
+    assert kinds == ["already_paid"], kinds
 
 
 def test_N4_ID_1_a_payment_question_before_verification_asks_who_they_are_first(running_stack):
