@@ -100,8 +100,7 @@ class DisputeReceipt:
     dispute_id: str
     account: str  # masked reference
     disputed: str  # formatted amount
-    recorded_at: datetime
-    recorded_on: date  # the debtor's calendar date at recorded_at: the date the confirmation says
+    recorded_on: date  # the debtor's calendar date when it was recorded: the date the confirmation says
 
 
 def record_dispute(session: Session, conversation_id: str, kind: str, *, correct_cents: int | None = None,
@@ -133,7 +132,7 @@ def record_dispute(session: Session, conversation_id: str, kind: str, *, correct
                      detail={"dispute_id": dispute.id, "kind": kind, "disputed_cents": portion,
                              "at": now.isoformat()})
         receipts.append(DisputeReceipt(dispute.id, mask_reference(account.account_ref),
-                                       format_cents(portion, account.currency), now,
+                                       format_cents(portion, account.currency),
                                        debtor_date(now, session.get(Debtor, account.debtor_id))))
     return receipts
 

@@ -276,9 +276,10 @@ def observe(session: Session, conversation: Conversation, text: str, now: dateti
     if reading.language is None or reading.language == language:
         # LANG-1: a conversation spoken to in a borrowed language (the default, its address's, the debtor's) keeps
         # it as its own once the person writes in it, so the debtor's stored language never takes it over later.
-        sign = reading if reading.language is not None else shows(text)
-        if conversation.language != language and sign.language == language and sign.confidence >= LEANS:
-            set_language(session, conversation, language, confirmed=False, now=now)
+        if conversation.language != language:  # only a borrowed language is kept: no reading for the others
+            sign = reading if reading.language is not None else shows(text)
+            if sign.language == language and sign.confidence >= LEANS:
+                set_language(session, conversation, language, confirmed=False, now=now)
         return Observation(language)
     if reading.sure:
         set_language(session, conversation, reading.language, confirmed=False, now=now)
@@ -296,8 +297,7 @@ def on_verified(session: Session, conversation: Conversation, debtor: Debtor) ->
     the conversation so that the debtor's other conversations never switch this one mid-way."""
     if conversation.language:
         debtor.language = conversation.language
-    elif _address_languages(session, {(conversation.channel, conversation.external_id)}).get(
-            (conversation.channel, conversation.external_id)) in wording.LANGUAGES:
+    elif contact_language(session, conversation.channel, conversation.external_id) in wording.LANGUAGES:
         return
     elif debtor.language:
         conversation.language = debtor.language

@@ -107,6 +107,9 @@ BEFORE_VERIFICATION_FINE = [
     "Thanks. What is your ZIP code and the account number from our letter?",
     "Hola, soy Ana. ¿Cuál es su fecha de nacimiento?",
     "Gracias. ¿Me da su código postal?",
+    # A month and a year, or "in 2025", is no account reference (the shape needs a joined reference or 5+ digits).
+    "We have been helping people since March 2026. Who am I talking to?",
+    "Our office opened in 2025. What is your date of birth?",
 ]
 
 

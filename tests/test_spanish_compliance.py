@@ -95,12 +95,11 @@ def test_DSP_1_a_spanish_answer_to_what_is_disputed_is_understood(text, kind):
 
 
 def test_DSP_1_the_dispute_confirmation_in_spanish_names_the_amount_the_account_and_the_date():
-    from datetime import date, datetime, timezone
+    from datetime import date
 
     from bot import disputes
 
-    receipt = disputes.DisputeReceipt("dsp_x", "ending 0001", "$1,234.56",
-                                      datetime(2026, 12, 6, 18, tzinfo=timezone.utc), date(2026, 12, 6))
+    receipt = disputes.DisputeReceipt("dsp_x", "ending 0001", "$1,234.56", date(2026, 12, 6))
     said = disputes.confirmation([receipt], "es")
     assert "El 6 de diciembre de 2026 anoté su disputa de $1,234.56 en la cuenta que termina en 0001" in said
     assert "No tiene que pagar la cantidad en disputa" in said  # DSP-2 in Spanish

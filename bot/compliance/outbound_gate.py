@@ -193,6 +193,7 @@ def _person_rules(session: Session, conversation: Conversation | None, text: str
             rule_ids += ["ID-1", "ID-2"]
             reasons.append("names a creditor, an account reference or a debtor before the debtor is verified: "
                            + ", ".join(named))
+    talk: list[str] | None = None  # read once, for the first held account that needs it
     for account in accounts:
         rule = holds.hold_rule(session, account)
         if rule is None:
@@ -204,7 +205,9 @@ def _person_rules(session: Session, conversation: Conversation | None, text: str
             reasons.append(f"talks about the debt on an account on hold ({account.status})")
         # DSP-2 / DSP-3 / VUL-2: on a held account a person asks for no payment in any words, names no payment
         # figure and sets no deadline (a closed account has nothing to ask for; its receipts may name figures).
-        talk = holds.payment_talk(text) if rule != "ACCOUNT-CLOSED" else []
+        if rule == "ACCOUNT-CLOSED":
+            continue
+        talk = holds.payment_talk(text) if talk is None else talk
         if talk:
             rule_ids.append(rule)
             reasons.append(f"asks for a payment or names a figure on an account on hold ({rule}): "

@@ -18,11 +18,13 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Account, Debtor
 
-# Anything shaped like an account reference: letters, an optional separator, four or more digits ("SET-100014",
-# "set 100014", "AB123456"), or a number said to be an account's.
+# Anything shaped like an account reference: letters, then four or more digits joined or after "-" or "#"
+# ("SET-100014", "AB123456"), or five or more after a space ("set 100014": a month and a year, "March 2026", or
+# "in 2025" is no reference), or a number said to be an account's.
 _REFERENCE_SHAPE = re.compile(
-    r"\b[a-z]{2,6}[-\s#]?\d{4,}\b|\b(?:account|acct|reference|ref|cuenta|referencia)\s*(?:number|no\.?|#|n[uú]mero|"
-    r"ending\s+in|que\s+termina\s+en)?\s*:?\s*#?\d{3,}\b",
+    r"\b[a-z]{2,6}(?:[-#]?\d{4,}|\s\d{5,})\b"
+    r"|\b(?:account|acct|reference|ref|cuenta|referencia)\s*(?:number|no\.?|#|n[uú]mero|ending\s+in|que\s+termina\s+en)?"
+    r"\s*:?\s*#?\d{3,}\b",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*|[\w-]+")
