@@ -72,6 +72,9 @@ def test_REC_2_the_unredacted_view_is_refused_without_the_permission_and_logged_
     conversation_id = _conversation_id(sqlite_engine)
     _login(client, "cat")
     assert client.get(f"/compliance/c/{conversation_id}", params={"unredacted": "1"}).status_code == 403
+    # The refused attempt is on the record too (mutation tried: the route not auditing the refusal; this failed).
+    assert _kinds(sqlite_engine, "transcript_unredacted_refused") == [("transcript_unredacted_refused",
+                                                                       "compliance:cat")]
     with session_scope(sqlite_engine) as session:
         users.by_username(session, "cat").can_view_unredacted = True
     _login(client, "cat")

@@ -79,6 +79,10 @@ def test_a_bad_row_is_shown_with_its_line_and_nothing_is_imported(client, sqlite
     export = client.get("/ops/segments.csv")
     assert export.headers["content-disposition"] == 'attachment; filename="segments.csv"'
     assert "OPS-2,'=HYPERLINK(1),12.00" in export.text  # CSV injection guarded
+    # REC-2: balances leaving the system are on the record with who took them (mutation tried: no audit; failed).
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(AuditEvent.actor).where(AuditEvent.kind == "segments_exported")) == \
+            "operator:olga"
     assert client.post("/ops/portfolio", data={"csrf_token": "wrong"},
                        files={"portfolio": ("p.csv", b"x", "text/csv")}).status_code == 403
 

@@ -99,8 +99,16 @@ async def conversation_page(request: Request, conversation_id: str) -> Response:
     try:
         reading = reading_for(signed.user, unredacted=request.query_params.get("unredacted") == "1")
     except NotPermitted as exc:
+        await run_in_threadpool(_audit_refused_unredacted, request, signed.user, conversation_id)
         return routes._refuse(request, 403, str(exc))
     return await _conversation(request, signed, conversation_id, reading, {"saved": request.query_params.get("saved")})
+
+
+def _audit_refused_unredacted(request: Request, user: Any, conversation_id: str) -> None:
+    """REC-2: an attempt to read a transcript unredacted without the permission is itself on the record."""
+    with session_scope(routes._app(request).engine) as session:
+        audit.record(session, "transcript_unredacted_refused", rule_id="REC-2", actor=users.actor(user),
+                     detail={"conversation": conversation_id[:64]})
 
 
 async def _conversation(request: Request, signed: Any, conversation_id: str, reading: Reading, extra: dict[str, Any],

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from bot import campaigns, dashboard, outreach_order, policy_edits, portfolio_import, segments
+from bot import audit, campaigns, dashboard, outreach_order, policy_edits, portfolio_import, segments
 from bot.agents import users
 from bot.agents.auth import SignedIn
 from bot.db import session_scope
@@ -142,12 +142,22 @@ async def segments_csv(request: Request) -> Response:
                 book = segments.active_segments(session)
             except segments.SegmentsError:
                 return None
-            return segments.as_csv(segments.assign_all(session, book, segment=request.query_params.get("segment")))
+            rows = segments.assign_all(session, book, segment=request.query_params.get("segment"))
+            # Debtors' balances and segments leave the system: who took them is on the record (REC-2).
+            audit.record(session, "segments_exported", rule_id="REC-2", actor=users.actor(signed.user),
+                         detail={"rows": len(rows), "segment": request.query_params.get("segment")})
+            return segments.as_csv(rows)
 
     body = await run_in_threadpool(build)
     if body is None:
         return routes._refuse(request, 409, "segments.yml has problems; fix it under Policies first.")
     return _download(body, "segments.csv", "text/csv")
+
+
+def _audit_dashboard_export(request: Request, signed: SignedIn, picked: tuple[date, date]) -> None:
+    with session_scope(_engine(request)) as session:
+        audit.record(session, "dashboard_exported", rule_id="REC-2", actor=users.actor(signed.user),
+                     detail={"from": picked[0].isoformat(), "to": picked[1].isoformat()})
 
 
 def _download(body: str, name: str, media: str) -> Response:
@@ -405,4 +415,5 @@ async def dashboard_csv(request: Request) -> Response:
     if isinstance(picked, str):
         return routes._refuse(request, 400, picked)
     board = await run_in_threadpool(_board, request, *picked)
+    await run_in_threadpool(_audit_dashboard_export, request, signed, picked)
     return _download(dashboard.as_csv(board), f"dashboard-{picked[0]}-{picked[1]}.csv", "text/csv")
