@@ -253,3 +253,25 @@ def test_the_conversation_page_shows_words_and_readable_times_not_internal_names
         assert "dispute_recorded" not in shown and "Dispute recorded" in shown, path
         assert "Conversation on SMS" in shown or "conversation on SMS" in shown, path
         assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d:\d\d", shown), path
+
+
+def test_REC_2_an_agents_private_note_is_on_the_record_a_reviewer_reads_redacted(client, sqlite_engine):
+    """The tester saw "Note added" with no text anywhere in /compliance. A note never reaches the debtor, but it is
+    part of the record: the reviewer reads it on the conversation page and in the export, masked like any staff text
+    (REC-2; the card number was already redacted when stored, PCI-2). Mutation tried: the event item's text left
+    empty (the old code); this failed."""
+    from bot.agents import notes
+    from bot.db.models import User
+
+    with session_scope(sqlite_engine) as session:
+        agent = session.scalar(select(User).where(User.username == "ana"))
+        notes.add(session, session.scalar(select(Handoff)), agent,
+                  "Promised to call back Friday; she read me 4111 1111 1111 1111 and was born 03/14/1979")
+    conversation_id = _conversation_id(sqlite_engine)
+    _login(client, "cat")
+    page = client.get(f"/compliance/c/{conversation_id}")
+    assert "Promised to call back Friday" in page.text
+    assert "4111" not in page.text and "03/14/1979" not in page.text
+    exported = json.loads(client.get("/compliance/export.json", params={"conversation": conversation_id}).text)
+    note_items = [i for i in exported["conversations"][0]["items"] if i["status"] == "note_added"]
+    assert len(note_items) == 1 and note_items[0]["text"].startswith("Promised to call back Friday")

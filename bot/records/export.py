@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot import audit
 from bot.agents import users
-from bot.db.models import AuditEvent, Conversation, ConversationFlag, Message, ReviewAnnotation, User
+from bot.db.models import AgentNote, AuditEvent, Conversation, ConversationFlag, Message, ReviewAnnotation, User
 from bot.records import verification
 from bot.records.reading import Reading, reading_for
 from bot.records.review import status_of
@@ -44,10 +44,16 @@ def conversation_record(session: Session, conversation_id: str, reading: Reading
         items.append({"at": m.created_at.isoformat(), "type": "message", "sender_role": m.sender_role,
                       "status": m.status, "intent": m.intent, "rule_ids": list(m.rule_ids or []),
                       "text": reading.text(m.text, direction=m.direction, intent=m.intent)})
+    # An agent's private note is never sent to the debtor, but it is part of the record a reviewer reads (REC-2):
+    # its text goes with its "note_added" event, read like any staff text.
+    agent_notes = {n.id: n.text for n in session.scalars(
+        select(AgentNote).where(AgentNote.conversation_id == conversation.id))}
     for e in session.scalars(select(AuditEvent).where(AuditEvent.conversation_id == conversation.id,
                                                       AuditEvent.kind.not_in(RECORD_ACCESS_EVENTS))):
+        note_id = (e.detail or {}).get("note_id") if e.kind == "note_added" else None
+        text = reading.text(agent_notes[note_id]) if note_id in agent_notes else ""
         items.append({"at": e.at.isoformat(), "type": "event", "sender_role": e.actor, "status": e.kind,
-                      "intent": None, "rule_ids": [e.rule_id] if e.rule_id else [], "text": ""})
+                      "intent": None, "rule_ids": [e.rule_id] if e.rule_id else [], "text": text})
     items.sort(key=lambda i: i["at"])
     check = verification.check_conversation(session, conversation)
     flags = [{"flag": f.flag, "rule_id": f.rule_id, "at": f.at.isoformat()} for f in session.scalars(
