@@ -32,7 +32,8 @@ def test_demo_history_has_yesterdays_dispute_a_tone_1_block_and_is_idempotent(en
     with session_scope(engine) as session:
         yesterday = search.Filters(flag="dispute", started_from=today - timedelta(days=1), started_to=today)
         assert len(search.search(session, yesterday).rows) == 1
-        assert len(search.search(session, search.Filters(flag="cease")).rows) == 1
+        assert len(search.search(session, search.Filters(flag="opt_out")).rows) == 1  # its STOP (OPT-3)
+        assert len(search.search(session, search.Filters(flag="cease")).rows) == 0
         blocked = search.search(session, search.Filters(flag="banned_phrase")).rows
         assert len(blocked) == 1 and "blocked" in blocked[0].flags
         assert search.search(session, search.Filters()).total == 4

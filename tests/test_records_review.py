@@ -334,3 +334,18 @@ def test_a_conversations_intents_follow_its_messages_readings_and_its_start(engi
     with session_scope(engine) as session:
         assert search.all_ids(session, search.Filters(intent="hardship")) == [disputed]
         assert search.search(session, search.Filters(intent="dispute_debt")).total == 0
+
+
+def test_CEASE_1_OPT_3_a_stop_is_flagged_apart_from_a_cease_notice(engine: Engine) -> None:
+    """The staff tester searched flag=cease for cease notices and got every SMS STOP as well, both labelled
+    "Cease / opt-out". A STOP opts one channel out (OPT-3); a cease stops all contact (CEASE-1). Each has its own
+    flag. Mutation tried: opted_out mapped to the cease flag again; this failed."""
+    with session_scope(engine) as session:
+        stopped = conversations.get_or_create(session, "sms", "+15555550111")
+        audit.record(session, "opted_out", rule_id="OPT-3", conversation_id=stopped.id, actor="debtor")
+        ceased = conversations.get_or_create(session, "sms", "+15555550112")
+        audit.record(session, "cease_requested", rule_id="CEASE-1", conversation_id=ceased.id)
+    with session_scope(engine) as session:
+        assert [r.conversation_id for r in search.search(session, search.Filters(flag="cease")).rows] == [ceased.id]
+        assert [r.conversation_id for r in search.search(session, search.Filters(flag="opt_out")).rows] == [
+            stopped.id]

@@ -8,7 +8,9 @@ them; the console filters on them (bot/records/search.py).
   as opposed to a rule applied as a matter of course (a disclosure given, an identity verified);
 - blocked: a message was stopped by the outbound gate (any rule);
 - dispute: the debtor disputed the debt (DSP-1..3);
-- cease: cease contact, attorney, bankruptcy or deceased (CEASE-1..4) or an opt-out (OPT-3);
+- cease: cease contact, attorney, bankruptcy or deceased (CEASE-1..4): all contact about the debt stops;
+- opt_out: an opt-out of one channel (OPT-3, "STOP"), kept apart from a cease so a reviewer looking for cease
+  notices does not wade through every STOP (migration 0031 moved the opt-outs flagged "cease" before);
 - banned_phrase: an agent's reply hit a banned phrase or an unsupported figure (TONE-1, TONE-2, TBD-1);
 - lockout: identity verification locked after too many failures (ID-3)."""
 
@@ -22,10 +24,11 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import AuditEvent, ConversationFlag, Message, conversation_start
 
-RULE_FIRED, BLOCKED, DISPUTE, CEASE, BANNED_PHRASE, LOCKOUT = (
-    "rule_fired", "blocked", "dispute", "cease", "banned_phrase", "lockout")
-FLAGS = (RULE_FIRED, BLOCKED, DISPUTE, CEASE, BANNED_PHRASE, LOCKOUT)
-LABELS = {RULE_FIRED: "Rule fired", BLOCKED: "Message blocked", DISPUTE: "Dispute", CEASE: "Cease / opt-out",
+RULE_FIRED, BLOCKED, DISPUTE, CEASE, OPT_OUT, BANNED_PHRASE, LOCKOUT = (
+    "rule_fired", "blocked", "dispute", "cease", "opt_out", "banned_phrase", "lockout")
+FLAGS = (RULE_FIRED, BLOCKED, DISPUTE, CEASE, OPT_OUT, BANNED_PHRASE, LOCKOUT)
+LABELS = {RULE_FIRED: "Rule fired", BLOCKED: "Message blocked", DISPUTE: "Dispute",
+          CEASE: "Cease contact (attorney, bankruptcy, death)", OPT_OUT: "Opt-out of a channel (STOP)",
           BANNED_PHRASE: "Agent banned phrase", LOCKOUT: "Verification lockout"}
 
 # Rules applied as a matter of course: recorded and chained, but nothing for a reviewer to look at.
@@ -40,7 +43,7 @@ ROUTINE_EVENTS = frozenset({
 EVENT_FLAGS = {
     "dispute_recorded": DISPUTE,
     "cease_requested": CEASE, "attorney_reported": CEASE, "bankruptcy_reported": CEASE, "deceased_reported": CEASE,
-    "opted_out": CEASE, "opt_out_requested": CEASE,
+    "opted_out": OPT_OUT, "opt_out_requested": OPT_OUT,
     "identity_locked": LOCKOUT,
 }
 AGENT_CONTENT_RULES = frozenset({"TONE-1", "TONE-2", "TBD-1"})
