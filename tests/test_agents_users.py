@@ -146,9 +146,12 @@ def test_available_workers_counts_recent_available_agents_and_supervisors_only(s
             auth.start(session, users.create_user(session, name, PASSWORD, role), lifetime=lifetime, now=NOW)
         stale = users.create_user(session, "a2", PASSWORD, "agent")
         auth.start(session, stale, lifetime=lifetime, now=NOW - timedelta(hours=2))
-        assert auth.available_workers(session, now=NOW + timedelta(minutes=5)) == 2
+        assert auth.available_workers(session, now=NOW + timedelta(minutes=2)) == 2
         users.set_available(session, users.by_username(session, "s1"), False, now=NOW)
-        assert auth.available_workers(session, now=NOW + timedelta(minutes=5)) == 1
+        assert auth.available_workers(session, now=NOW + timedelta(minutes=2)) == 1
+        # HO-1: a console not seen for a few minutes is closed; its person no longer shortens the wait the bot
+        # quotes (README "Handoff"). Mutation tried: the 15-minute window again; this failed.
+        assert auth.available_workers(session, now=NOW + timedelta(minutes=4)) == 0
 
 
 def test_HO_1_the_available_away_switch_is_stored_audited_and_only_for_people_who_take_conversations(sqlite_engine):

@@ -25,9 +25,11 @@ COOKIE = "settle_agent"
 LOGIN_CSRF_COOKIE = "settle_agent_login"
 # last_seen_at is written at most this often: a console polling every few seconds must not write every time.
 TOUCH_EVERY = timedelta(seconds=60)
-# Someone who switched to "available" counts toward the wait the bot quotes only while their console is open: a
-# page polls every few seconds, so a session unseen this long is a closed tab or a forgotten switch.
-ONLINE_WINDOW = timedelta(minutes=15)
+# Someone who switched to "available" counts toward the wait the bot quotes only while their console is open. An
+# open console's live stream re-reads the session every few seconds (bot/gateway/console/routes.py POLL_SECONDS),
+# which writes last_seen_at every TOUCH_EVERY; a session unseen for three of those is a closed tab, a forgotten
+# switch or a script that only logged in (the staff tester was quoted 5 minutes with no console open at 15).
+ONLINE_WINDOW = 3 * TOUCH_EVERY
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ def csrf_ok(expected: str | None, given: str | None) -> bool:
 
 def available_workers(session: Session, now: datetime | None = None) -> int:
     """People who can pick up a handoff, said they are available (the console's switch) and have the console
-    open (a session seen in the last quarter hour)."""
+    open (a session seen in the last ONLINE_WINDOW: its live stream keeps it fresh)."""
     return len(available_worker_ids(session, now))
 
 
