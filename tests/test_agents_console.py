@@ -314,7 +314,7 @@ def test_HO_1_when_the_person_presses_end_chat_the_console_hears_it_and_says_so(
                      r"Replies will not reach them on the web chat\. Close the conversation when you are done: "
                      r"resolve it with an outcome, or hand it back\.", page.text)
     assert '<fieldset id="compose-fields" class="compose-fields" disabled>' in page.text
-    assert "Replies are off: the person ended the web chat" in page.text
+    assert "Replies are off: nothing you send here would reach them" in page.text
     assert 'id="release"' not in page.text and 'id="resolve"' in page.text and 'id="handback"' in page.text
     refused = client.post(f"/agent/h/{talking}/reply", data={"csrf_token": token, "text": "Still there?"},
                           headers={"X-Requested-With": "fetch"})
@@ -371,3 +371,22 @@ def test_an_operator_opening_a_waiting_conversation_is_told_what_is_true(client,
     assert refused.status_code == 403
     assert "belongs to someone else" not in refused.text
     assert "Operators do not open debtors&#39; conversations" in refused.text
+
+
+def test_OPT_3_after_the_debtor_texts_stop_the_agents_reply_box_is_off_and_says_why(client, sqlite_engine):
+    """The staff tester learnt of a STOP only when Send came back "Blocked, not sent: OPT-3". The conversation page
+    now says the person opted out of texts and turns the reply box off (the gate would block the reply anyway;
+    notes still work). Mutation tried: the summary without opted_out_at; this failed."""
+    from bot import contact_preferences
+
+    handoff_id = _queued(sqlite_engine, "+15555550142", "sms")
+    token = _login(client, "ana")
+    assert client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token}).status_code == 200
+    page = client.get(f"/agent/h/{handoff_id}")
+    assert '<fieldset id="compose-fields" class="compose-fields">' in page.text and "opted out of" not in page.text
+    with session_scope(sqlite_engine) as session:
+        contact_preferences.opt_out(session, "sms", "+15555550142", via="keyword:STOP")
+    page = client.get(f"/agent/h/{handoff_id}")
+    assert re.search(r"The person opted out of \w[\w ]* messages</strong> at .*\(OPT-3\)", page.text)
+    assert '<fieldset id="compose-fields" class="compose-fields" disabled>' in page.text
+    assert "Replies are off: nothing you send here would reach them" in page.text

@@ -30,6 +30,7 @@ from bot.compliance import esign, holds
 from bot.compliance.lockout import lock_ends
 from bot.db.models import (
     Account,
+    ContactPreference,
     Conversation,
     Debtor,
     Dispute,
@@ -367,6 +368,7 @@ class Summary:
     waited_minutes: int = 0
     recent: list[str] = field(default_factory=list)
     ended_at: datetime | None = None  # the person ended the web chat: replies cannot reach them (person_left)
+    opted_out_at: datetime | None = None  # OPT-3: the person opted this channel out; a reply would be blocked
     verification: str = "Not verified"  # the outcome shown instead of the answers (HO-1, ID-2): VERIFICATION_LABELS
 
 
@@ -383,6 +385,17 @@ def summary(session: Session, handoff: Handoff, now: datetime | None = None) -> 
 
 
 RECENT_SHOWN = 3  # the debtor's latest messages a queue row quotes
+
+
+def _opted_out_at(session: Session, found: Sequence[Conversation]) -> dict[str, datetime]:
+    """When each conversation's address opted its channel out (OPT-3), for those still opted out: one query."""
+    addresses = {(c.channel, c.external_id): c.id for c in found if c.external_id}
+    if not addresses:
+        return {}
+    rows = session.execute(select(ContactPreference.channel, ContactPreference.address, ContactPreference.opted_out_at)
+                           .where(ContactPreference.address.in_({a for _, a in addresses}),
+                                  ContactPreference.opted_out_at.is_not(None)))
+    return {addresses[(channel, address)]: at for channel, address, at in rows if (channel, address) in addresses}
 
 
 def summaries(session: Session, handoffs: Sequence[Handoff], now: datetime | None = None, *,
@@ -415,6 +428,7 @@ def summaries(session: Session, handoffs: Sequence[Handoff], now: datetime | Non
         failures.setdefault(cid, []).append(at)
     spoken = languages.current_for(session, list(found.values()))
     ended = conversations.ended_at_for(session, ids)
+    opted_out = _opted_out_at(session, list(found.values()))
     rows = {}
     for handoff in handoffs:
         cid = handoff.conversation_id
@@ -435,6 +449,7 @@ def summaries(session: Session, handoffs: Sequence[Handoff], now: datetime | Non
             waited_minutes=int((now - handoff.created_at).total_seconds() // 60),
             recent=[t[:140] for t in reversed(latest)],
             ended_at=ended.get(cid),
+            opted_out_at=opted_out.get(cid),
             verification=VERIFICATION_LABELS[_verification(conversation, reasons, failures.get(cid, []), now)],
         )
     return rows

@@ -206,8 +206,7 @@ def test_HO_1_the_agent_sees_the_person_end_the_chat_and_the_reply_box_turn_off_
     expect(box).to_be_disabled()
     expect(box).to_have_value("Hi Sofia, this is Ana.")
     expect(agent.locator("#compose-ended")).to_have_text(
-        "Replies are off: the person ended the web chat, so nothing you send here would reach them. "
-        "A private note still works.")
+        "Replies are off: nothing you send here would reach them (see above). A private note still works.")
     expect(agent.get_by_role("button", name="Send")).to_be_disabled()
     expect(agent.get_by_role("button", name="Put back in the queue")).to_have_count(0)
     expect(agent.locator("#mine")).to_contain_text("The person ended the chat")
