@@ -390,3 +390,31 @@ def test_OPT_3_after_the_debtor_texts_stop_the_agents_reply_box_is_off_and_says_
     assert re.search(r"The person opted out of \w[\w ]* messages</strong> at .*\(OPT-3\)", page.text)
     assert '<fieldset id="compose-fields" class="compose-fields" disabled>' in page.text
     assert "Replies are off: nothing you send here would reach them" in page.text
+
+
+def test_DSP_3_the_account_panel_shows_the_last_day_to_dispute_as_the_debtors_notice_does(client, sqlite_engine):
+    """The staff tester read "Validation period ends Jan 11, 05:00" (UTC, unlabelled) for a New York debtor whose
+    notice says January 10. The panel shows the debtor's last day. Mutation tried: the UTC date of the instant
+    (January 11); this failed."""
+    from datetime import datetime, timezone
+
+    from tests.conftest import add_debtor
+
+    with session_scope(sqlite_engine) as session:
+        debtor, account = add_debtor(session, phone="+15555550143")
+        debtor.timezone = "America/New_York"
+        account.validation_period_ends_at = datetime(2027, 1, 11, 5, 0, tzinfo=timezone.utc)
+    handoff_id = _queued(sqlite_engine, "+15555550143", "sms")
+    _login(client, "ana")
+    page = client.get(f"/agent/h/{handoff_id}")
+    assert "Last day to dispute" in page.text and "Sunday, January 10, 2027" in page.text
+    assert "January 11" not in page.text
+
+
+def test_the_conversation_page_says_which_zone_its_times_are_in(client, sqlite_engine):
+    """The staff tester found message times ("Dec 7, 04:09") with no zone on the agent's page. Mutation tried: the
+    heading without the zone; this failed."""
+    handoff_id = _queued(sqlite_engine)
+    _login(client, "ana")
+    page = client.get(f"/agent/h/{handoff_id}")
+    assert re.search(r"times in [A-Z][\w/+-]*\)</small></h2>", page.text)

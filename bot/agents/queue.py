@@ -42,9 +42,11 @@ from bot.db.models import (
     User,
     VerificationAttempt,
 )
+from bot.local_dates import last_day_covered
 from bot.messaging import queue as outbound_queue
 from bot.money import format_cents
 from bot.records.reading import REDACTED, Reading
+from bot.wording.formats import long_date
 
 WAITING, CLAIMED, RETURNED, RESOLVED = "waiting", "claimed", "returned", "resolved"
 OPEN = (WAITING, CLAIMED)
@@ -474,7 +476,9 @@ class AccountView:
     status: str
     hold: str | None
     flags: list[str]
-    validation_ends: datetime | None
+    # DSP-3: the last day to dispute, on the debtor's calendar, as their notice shows it (not the UTC instant the
+    # period is over at: the staff tester read "Jan 11, 05:00" for a notice that says January 10).
+    validation_ends: str | None
     plans: list[dict[str, Any]]
     payments: list[dict[str, Any]]
     disputes: list[dict[str, Any]]
@@ -541,7 +545,10 @@ def _account_view(session: Session, account: Account) -> AccountView:
     return AccountView(
         reference=account.account_ref, creditor=account.creditor,
         balance=format_cents(account.balance_cents, account.currency), status=account.status,
-        hold=holds.hold_rule(session, account), flags=flags, validation_ends=account.validation_period_ends_at,
+        hold=holds.hold_rule(session, account), flags=flags,
+        validation_ends=long_date(last_day_covered(account.validation_period_ends_at,
+                                                   session.get(Debtor, account.debtor_id)))
+        if account.validation_period_ends_at else None,
         plans=plans, payments=_payments(session, account), disputes=disputes, notices=_notices(session, account))
 
 
