@@ -34,8 +34,8 @@ def test_ID_2_an_answer_to_an_identity_question_is_stored_as_what_it_is(typed: s
     ("03/14/1979", None),  # nothing was asked: not an answer
 ])
 def test_ID_2_a_message_that_answers_nothing_is_stored_as_typed(typed: str, asked: str | None) -> None:
-    """Mutation tried: masking every message while a question waits (dropping the `if labels` test) -> STOP and the
-    wrong-number report would lose their words, and this fails."""
+    """Mutation tried: storing "[identity answer]" for every message while a question waits (stored_form returning
+    `" ".join(labels) or "[identity answer]"`) -> STOP and the wrong-number report lose their words: this fails."""
     assert identity_answers.stored_form(typed, asked) is None
 
 

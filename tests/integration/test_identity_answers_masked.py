@@ -83,10 +83,11 @@ def test_ID_2_REC_2_identity_answers_are_kept_as_what_they_are_never_their_value
     reviewer with the unredacted permission reads "[date of birth]", "[SSN last four]", "[ZIP code]",
     "[account number]" where the answers were.
 
-    Mutations tried: not calling identity_answers.stored_form in the pipeline's _receive -> the messages and the
-    transcript hold the values and this fails; not sending the identity slots to Rasa's rewrite
-    (Pipeline._mask_in_rasa) -> the tracker store keeps the form's slot values and this fails; not rewriting the
-    user event there -> the tracker keeps the typed answers and this fails."""
+    Mutations tried: `identity_answer = None` instead of identity_answers.stored_form in the pipeline's _receive
+    -> the messages (and the transcript) hold the values and this fails; skipping Pipeline._mask_in_rasa -> the
+    tracker store keeps the typed answers and the slot values and this fails; dropping the slot masking in
+    rasa_extensions/event_redaction.mask_identity_answer -> the tracker keeps the form's slot values and this
+    fails."""
     chat = Chat(running_stack, prefix="idmask")
     year, month, day = 1950 + secrets.randbelow(40), 1 + secrets.randbelow(12), 1 + secrets.randbelow(28)
     last4, wrong_last4, zip_code = _unused(running_stack, 4), _unused(running_stack, 4), _unused(running_stack, 5)
