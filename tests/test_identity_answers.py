@@ -21,10 +21,17 @@ LABELS = identity_answers.SLOT_LABELS
     ("zip 90210", "id_secret", "[ZIP code]"),
     ("SET-100001", "id_locator", "[account number]"),
     ("3/14/79 and 90210", "id_dob", "[date of birth] [ZIP code]"),  # an answer given early is masked as well
+    ("03141979", "id_dob", "[date of birth]"),  # eight digits, but a date: no card's start
 ])
 def test_ID_2_an_answer_to_an_identity_question_is_stored_as_what_it_is(typed: str, asked: str, stored: str) -> None:
     """Mutation tried: returning None from stored_form (the value kept as typed) -> these fail."""
     assert identity_answers.stored_form(typed, asked) == stored
+
+
+def test_ID_2_a_zip_plus_four_is_masked_though_it_is_as_long_as_a_cards_start() -> None:
+    """Mutation tried: dropping "[SSN]" from ANSWER_SHAPES -> "90210-1234" is stored as typed and this fails."""
+    stored = identity_answers.stored_form("90210-1234", "id_secret")
+    assert stored is not None and not any(ch.isdigit() for ch in stored)
 
 
 @pytest.mark.parametrize(("typed", "asked"), [
@@ -32,10 +39,13 @@ def test_ID_2_an_answer_to_an_identity_question_is_stored_as_what_it_is(typed: s
     ("wrong number, I'm not them", "id_secret"),  # ID-4's evidence too
     ("talk to a person", "id_locator"),
     ("03/14/1979", None),  # nothing was asked: not an answer
+    ("my card is 4111 1111", "id_dob"),  # PCI-2 joins its digits with the next message's: kept for the join
 ])
 def test_ID_2_a_message_that_answers_nothing_is_stored_as_typed(typed: str, asked: str | None) -> None:
-    """Mutation tried: storing "[identity answer]" for every message while a question waits (stored_form returning
-    `" ".join(labels) or "[identity answer]"`) -> STOP and the wrong-number report lose their words: this fails."""
+    """Mutations tried: storing "[identity answer]" for every message while a question waits (stored_form returning
+    `" ".join(labels) or "[identity answer]"`) -> STOP and the wrong-number report lose their words: this fails;
+    dropping the `_may_begin_a_card` test -> the card's start is masked, PCI-2 cannot join it with the next
+    message (tests/integration/test_red_team.py's date-of-birth case gets no card warning) and this fails."""
     assert identity_answers.stored_form(typed, asked) is None
 
 

@@ -13,7 +13,9 @@ hash-chained transcript, the consoles, the exports), not Rasa's tracker store, n
   text in an append-only chain: a value stored for a moment would be kept there for years.
   A message with nothing factor-like while a question waits (STOP, "talk to a person", "is this a scam?") is a
   message like any other and stored as typed: it may be the evidence a rule needs (OPT-2, ID-4, CEASE-*). A
-  four-digit figure typed then ("I paid 1200") is taken for an answer: compliance first.
+  four-digit figure typed then ("I paid 1200") is taken for an answer: compliance first. So is not a message
+  ending in six or more digits with no date or ZIP shape ("my card is 4111 1111"): PCI-2 joins those with the
+  next message's digits, from the stored text, to find a card split over two messages.
 - **Rasa's copies.** Rasa gets the typed text (its form fills the slots from it, the action checks them). After
   the turn the gateway has Rasa rewrite the user event as stored here (`SLOT_LABELS` names the form's slots):
   rasa_extensions/event_redaction.py `mask_identity_answer` replaces the text and parse data and every earlier
@@ -28,6 +30,7 @@ Agents never read them (review_redaction.for_agent masks what looks like a facto
 
 from __future__ import annotations
 
+from bot.compliance import redaction
 from bot.db.models import Conversation
 from bot.records.review_redaction import labelled
 
@@ -39,6 +42,9 @@ SLOT_LABELS = {
     "id_secret": "[SSN last four or ZIP code]",
     "id_locator": "[account number or name]",
 }
+# review_redaction's labels of the answers that hold six digits or more: a date, a ZIP+4 (read as "[SSN]" there)
+ANSWER_SHAPES = frozenset({"[date of birth]", "[ZIP code]", "[SSN]"})
+MIN_CARD_START_DIGITS = 6  # more digits than a last four or a ZIP: PCI-2 may need them to join a split card
 
 
 def awaited(active_loop: str | None, requested_slot: str | None) -> str | None:
@@ -57,4 +63,14 @@ def stored_form(text: str, asked: str | None) -> str | None:
     if asked not in SLOT_LABELS:
         return None
     _, labels = labelled(text)
-    return " ".join(labels) if labels else None
+    if not labels or _may_begin_a_card(text, labels):
+        return None
+    return " ".join(labels)
+
+
+def _may_begin_a_card(text: str, labels: tuple[str, ...]) -> bool:
+    """PCI-2 finds a card number split over two messages by joining the stored text's trailing digits with the next
+    message's (bot/gateway/pipeline.py, from the stored text so that any worker can). Trailing digits longer than a
+    last four or a ZIP (six or more) that are no date and no ZIP+4 are no identity answer's shape ("my card is 4111
+    1111"): such a message is stored as typed, so the card's warning and redaction still work."""
+    return len(redaction.carry_of(text)) >= MIN_CARD_START_DIGITS and not ANSWER_SHAPES & set(labels)
