@@ -21,6 +21,9 @@ hash-chained transcript, the consoles, the exports), not Rasa's tracker store, n
   rasa_extensions/event_redaction.py `mask_identity_answer` replaces the text and parse data and every earlier
   value of the form's slots, keeping only each slot's current value while the form still needs it; once the
   check has run the form clears them, and the next rewrite masks those too.
+- **Who sees the labels.** Every reader of the stored text: the agent and compliance consoles (the unredacted view
+  says why, bot/gateway/templates/console/compliance_conversation.html), the exports, and the debtor's own chat
+  history after a reload (the widget replays the stored messages).
 - **Logs** never carry a message's text (bot/gateway/pipeline.py logs what happened, not what was said), and the
   redacting log filter masks dates of birth in any line (bot/logging_setup.py).
 

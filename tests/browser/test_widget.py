@@ -94,6 +94,8 @@ def test_chat_to_the_balance_reload_and_survive_a_gateway_restart(running_stack,
     expect(page.get_by_role("dialog")).to_be_visible()  # it was open, so it opens again
     expect(chat).to_contain_text("$1,234.56")
     expect(mine).to_have_count(4)
+    # ID-2: the history shows an identity answer as what it was; its value was never stored, even for the debtor.
+    expect(mine.nth(1)).to_contain_text("[date of birth]")
     expect(page.locator(".msg-bot")).to_have_count(bot_count)
     expect(page.locator(".msg.pending")).to_have_count(0)
 
