@@ -93,3 +93,52 @@ def _scrub(value: Any, olds: set[str], text: str, replacements: list[str]) -> An
     if isinstance(value, list):
         return [_scrub(v, olds, text, replacements) for v in value]
     return value
+
+
+# ID-2: events that clear every slot; a slot's value from before one of them is no longer current.
+_RESETS = frozenset({"session_started", "restart", "reset_slots"})
+
+
+def mask_identity_answer(events: list[dict[str, Any]], message_id: str, text: str,
+                         slots: dict[str, str]) -> dict[int, dict[str, Any]]:
+    """ID-2: the user message ``message_id`` answered an identity question and the gateway stored ``text`` instead
+    (its labels, "[date of birth]"). Returns the events to replace, by index, rewritten:
+
+    * each user event with that id gets ``text`` as its text and its parse data's text, and any later string that is
+      the whole typed answer (a slot filled from the text) gets ``text`` too;
+    * every value the ``slots`` (name -> label) held, in any session, becomes the slot's label, except each slot's
+      current value: the form may still need it for the check it has not run yet. The check clears the slots
+      (actions/verification.py), so the rewrite after it masks every value.
+
+    Idempotent. A message id the tracker never saw rewrites only the slots' past values."""
+    changed: dict[int, dict[str, Any]] = {}
+    targets = [i for i, event in enumerate(events)
+               if event.get("event") == "user" and str(event.get("message_id")) == str(message_id)]
+    olds = {events[i].get("text") for i in targets} - {text, None}
+    for index in targets:
+        event = events[index]
+        new = dict(event, text=text)
+        if isinstance(new.get("parse_data"), dict):
+            new["parse_data"] = dict(new["parse_data"], text=text)
+        changed[index] = new
+    if targets:
+        for index in range(targets[0] + 1, len(events)):
+            if events[index].get("event") == "slot" and events[index].get("name") in slots:
+                continue  # below: by the slot's rule, not the text's
+            new = _scrub(events[index], olds, text, [])
+            if new != events[index]:
+                changed[index] = new
+    current: dict[str, int] = {}
+    for index, event in enumerate(events):
+        if event.get("event") in _RESETS:
+            current.clear()
+        elif event.get("event") == "slot" and event.get("name") in slots:
+            current[event["name"]] = index
+    for index, event in enumerate(events):
+        name = event.get("name")
+        if event.get("event") != "slot" or name not in slots or event.get("value") in (None, slots[name]):
+            continue
+        if current.get(name) == index:
+            continue
+        changed[index] = dict(event, value=slots[name])
+    return {index: event for index, event in changed.items() if event != events[index]}

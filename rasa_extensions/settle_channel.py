@@ -32,6 +32,12 @@ refuses everyone (403) when there is none. A message id Rasa never saw (the
 message was answered by the gateway, or a person owned the conversation) rewrites nothing. A tracker store that
 cannot rewrite stored events answers 409, so that the gateway records the failure instead of believing it done.
 
+ID-2, an answer to an identity question: the gateway stores it as what it is ("[date of birth]") and, after the turn
+whose check needed the typed values, calls the same route with `"slots": {"id_dob": "[date of birth]", ...}`: the user
+event gets the stored text and every value those slots held is masked but each one's current value, which the check
+may still need (event_redaction.mask_identity_answer). The webhook's answer names the slot the form asks for next
+(`"requested_slot"`), so the gateway knows when the next message answers an identity question.
+
 Only the gateway may use it: every call needs Rasa's API token (`Authorization: Bearer <token>`, or Rasa's
 `?token=`), else 401, and with no token configured nothing gets in (auth.py). credentials.yml enables no other
 channel, so no local process can drive a conversation around the gateway's gates.
@@ -52,7 +58,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from rasa_extensions import auth, loop_watch, speedups
-from rasa_extensions.event_redaction import redact_user_message
+from rasa_extensions.event_redaction import mask_identity_answer, redact_user_message
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +160,9 @@ class SettleInput(RestInput):
                         logger.info("replayed message %s of %s (%d replies)", message.message_id, sender_id,
                                     len(replies))
                         return response.json({"messages": collector.messages, "nlu": reading(done.parse_data),
-                                              "active_loop": tracker.active_loop_name, "replayed": True})
+                                              "active_loop": tracker.active_loop_name,
+                                              "requested_slot": tracker.get_slot("requested_slot"),
+                                              "replayed": True})
                 await processor._update_tracker_session(tracker, collector, message.metadata)
                 await processor._handle_message_with_tracker(message, tracker)
                 nlu = reading(tracker.latest_message.parse_data if tracker.latest_message else None)
@@ -164,8 +172,9 @@ class SettleInput(RestInput):
                 await processor.run_anonymization_pipeline(tracker)
                 await processor.save_tracker(tracker)
             # The form still asking its questions, if any: the gateway adds nothing of its own mid-form.
+            # ID-2: with the slot it asks for next, so the gateway knows an identity question waits.
             return response.json({"messages": collector.messages, "nlu": nlu, "active_loop": tracker.active_loop_name,
-                                  "replayed": False})
+                                  "requested_slot": tracker.get_slot("requested_slot"), "replayed": False})
 
         @webhook.route("/redact", methods=["POST"])
         async def redact(request: Request) -> HTTPResponse:
@@ -177,6 +186,10 @@ class SettleInput(RestInput):
             if not (isinstance(sender, str) and sender and isinstance(text, str)
                     and isinstance(message_id, (str, int)) and str(message_id)):
                 return response.json({"error": "sender, message_id and text are required"}, status=400)
+            slots = body.get("slots")
+            if slots is not None and not (isinstance(slots, dict) and all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in slots.items())):
+                return response.json({"error": "slots must map slot names to labels"}, status=400)
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return response.json({"error": "no model loaded"}, status=503)
@@ -185,9 +198,11 @@ class SettleInput(RestInput):
                 return response.json({"error": f"{type(store).__name__} cannot rewrite stored events"}, status=409)
             async with agent.lock_store.lock(sender):
                 rewritten = await store.rewrite_events(
-                    sender, lambda events: redact_user_message(events, str(message_id), text))
+                    sender, lambda events: mask_identity_answer(events, str(message_id), text, slots) if slots
+                    else redact_user_message(events, str(message_id), text))
             # Never the text: it is what was redacted from.
-            logger.info("PCI-2: rewrote %d events of %s after message %s", rewritten, sender, message_id)
+            logger.info("%s: rewrote %d events of %s after message %s", "ID-2" if slots else "PCI-2", rewritten,
+                        sender, message_id)
             return response.json({"rewritten": rewritten})
 
         return webhook

@@ -275,3 +275,24 @@ def test_REC_2_an_agents_private_note_is_on_the_record_a_reviewer_reads_redacted
     exported = json.loads(client.get("/compliance/export.json", params={"conversation": conversation_id}).text)
     note_items = [i for i in exported["conversations"][0]["items"] if i["status"] == "note_added"]
     assert len(note_items) == 1 and note_items[0]["text"].startswith("Promised to call back Friday")
+
+
+def test_ID_2_REC_2_the_unredacted_view_says_identity_answers_were_never_stored(client, sqlite_engine):
+    """An answer to an identity question is stored as what it is (bot/records/identity_answers.py); a reviewer
+    reading unredacted sees "[date of birth]" and is told why, not left to think the permission failed.
+    Mutation tried: dropping the notice from compliance_conversation.html (or the count from
+    export.conversation_record) -> this fails."""
+    conversation_id = _conversation_id(sqlite_engine)
+    with session_scope(sqlite_engine) as session:
+        users.by_username(session, "cat").can_view_unredacted = True
+        conversation = conversations.get_or_create(session, "sms", "+15555550101")
+        message = conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                               text="[date of birth]", flush=False)
+        message.rule_ids = ["ID-2"]
+    _login(client, "cat")
+    page = client.get(f"/compliance/c/{conversation_id}", params={"unredacted": "1"}).text
+    assert "[date of birth]" in page
+    assert ('1 answer to the identity questions is shown as what it was, such as "[date of birth]" (rule ID-2). '
+            "Settle never stores the values") in page.replace("&#34;", '"').replace("&quot;", '"')
+    other = client.get(f"/compliance/c/{conversation_id}").text  # redacted view: the same notice
+    assert 'id="identity-answers"' in other

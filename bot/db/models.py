@@ -194,6 +194,9 @@ class Conversation(Base):
     language_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The bilingual question was asked and not yet answered.
     language_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # ID-2: the identity question the verify form asked last and nobody answered yet ("id_dob"...), as Rasa said
+    # after the turn; the next message is stored as what it answers, never its value (bot/records/identity_answers).
+    awaiting_identity: Mapped[str | None] = mapped_column(String(20))
 
 
 class Message(Base):

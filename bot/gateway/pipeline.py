@@ -63,7 +63,7 @@ from bot.logging_setup import conversation_id_var
 from bot.messaging import outbox
 from bot.messaging.outbox import Draft, Posted
 from bot.metrics import TURN_SECONDS
-from bot.records import transcript_copy
+from bot.records import identity_answers, transcript_copy
 
 __all__ = ["Pending", "Pipeline", "TurnResult", "help_reply", "start_reply", "stop_reply"]  # wording lives in keywords
 
@@ -97,6 +97,10 @@ class _Received:
     feedback_comment: bool = False  # may be the comment after a feedback score (bot/feedback.py): NLU decides
     language: str = wording.ENGLISH  # the conversation's language after this message (bot/language.py)
     switched: bool = False  # this message's words changed the conversation's language
+    # ID-2: the identity question waiting when this message came (Rasa's copies are rewritten after its turn), and
+    # what was stored instead of the message when it answered one ("[date of birth]"); `text` is still as typed.
+    awaited: str | None = None
+    identity_answer: str | None = None
 
 
 @dataclass
@@ -276,6 +280,11 @@ class Pipeline:
                                            {"channel": channel, "language": received.language,
                                             **(last.metadata or {})}, message_id=message_id)
             replies = reading.replies
+            if any(q.received.awaited for q in group):
+                # ID-2: the check has had the typed answers; Rasa now keeps them as they are stored here.
+                await self._mask_in_rasa(received, "\n".join(
+                    q.received.identity_answer or redacted.get(q.received.message_id, q.received.text)
+                    for q in group))
         except RasaUnavailable:
             # The messages are already stored; marked so that nothing is silently lost.
             replies, status = [{"text": wording.say("unavailable_reply", received.language)}], "unprocessed"
@@ -286,12 +295,14 @@ class Pipeline:
                 queued.received, [{"text": t} for t in queued.received.prefix],
                 "folded" if status == "processed" else status, RasaTurn(), folded_into=received.message_id))
         replies = [{"text": t} for t in received.prefix] + replies
-        results.append(await self._deliver(received, replies, status, reading, folded=folded))
+        results.append(await self._deliver(received, replies, status, reading, folded=folded, dialogue=True))
         return results
 
     async def _deliver(self, received: _Received, replies: list[dict[str, Any]], status: str, reading: RasaTurn,
-                       folded: list[int] | None = None, folded_into: int | None = None) -> TurnResult:
-        posted, speaks = await run_in_threadpool(self._send, received, replies, status, reading, folded, folded_into)
+                       folded: list[int] | None = None, folded_into: int | None = None,
+                       dialogue: bool = False) -> TurnResult:
+        posted, speaks = await run_in_threadpool(self._send, received, replies, status, reading, folded, folded_into,
+                                                 dialogue)
         # What happened, never what was said (the JSON line adds the request and conversation ids).
         log.info("message %s %s: %d replies (%s), Rasa instance %s", received.message_id, status, len(posted),
                  ", ".join(p.status for p in posted) or "none", reading.instance)
@@ -319,6 +330,25 @@ class Pipeline:
         def record() -> None:
             with session_scope(self.engine) as session:
                 audit.record(session, "tracker_redaction_failed", rule_id="PCI-2",
+                             conversation_id=received.conversation_id, detail=detail)
+
+        await run_in_threadpool(record)
+
+    async def _mask_in_rasa(self, received: _Received, text: str) -> None:
+        """ID-2: Rasa's tracker store keeps the turn's user event as stored here (`text`, the answers masked) and no
+        earlier value of the verify form's slots, only the ones its check still needs (bot/records/identity_answers).
+        A failure is audited, like PCI-2's: the values then stay in the tracker store until the next rewrite."""
+        try:
+            await self.rasa.redact_message(received.conversation_id, str(received.message_id), text,
+                                           slots=identity_answers.SLOT_LABELS)
+        except RasaUnavailable as exc:
+            detail = {"message_id": received.message_id, "error": str(exc)[:200]}
+        else:
+            return
+
+        def record() -> None:
+            with session_scope(self.engine) as session:
+                audit.record(session, "tracker_redaction_failed", rule_id=identity_answers.RULE_ID,
                              conversation_id=received.conversation_id, detail=detail)
 
         await run_in_threadpool(record)
@@ -380,20 +410,29 @@ class Pipeline:
                 # A phone or a browser left alone may be in other hands now: verify again (ID-1).
                 conversation.verified_at = None
                 audit.record(session, "verification_expired", rule_id="ID-1", conversation_id=conversation.id)
+            owned = agent_queue.owner(session, conversation.id) is not None
+            # ID-2: the identity question waiting for this message, unless Rasa starts over (a new session) or a
+            # person answers now (the form is not running for them).
+            asked = None if new_session or owned else conversation.awaiting_identity
+            if new_session:
+                conversation.awaiting_identity = None
             # PCI-2: a card split over two messages. The previous message's trailing digits come from its stored
             # (redacted) text, not from memory: any gateway worker may take the next message, and a restart
             # forgets nothing.
             previous = self._previous_inbound(session, conversation)
             found = redaction.redact(raw_text, redaction.carry_of(previous.text) if previous is not None else "")
-            rule_ids = ["PCI-2"] if found.kinds else None
+            # ID-2: an answer to that question is stored as what it is, never its value; the text as typed is
+            # only in memory, for the checks below and for Rasa (bot/records/identity_answers.py).
+            identity_answer = identity_answers.stored_form(found.text, asked)
+            rule_ids = (["PCI-2"] if found.kinds else []) + ([identity_answers.RULE_ID] if identity_answer else [])
             redacted_previous = None
             if found.redact_previous_tail and previous is not None:
                 self._redact_previous(session, conversation, previous)
                 redacted_previous = (previous.id, previous.text)
             message = conversations.record_message(
-                session, conversation, direction="in", sender_role="debtor", text=found.text, status="received",
-                payload=dict(tag) if tag else None, flush=False)
-            message.rule_ids = rule_ids  # before the INSERT: stored with the message, not as a later change
+                session, conversation, direction="in", sender_role="debtor", text=identity_answer or found.text,
+                status="received", payload=dict(tag) if tag else None, flush=False)
+            message.rule_ids = rule_ids or None  # before the INSERT: stored with the message, not as a later change
             session.flush()
             if found.kinds:
                 audit.record(session, "inbound_redacted", rule_id="PCI-2", conversation_id=conversation.id,
@@ -406,7 +445,6 @@ class Pipeline:
                                         keyword=keywords.language_of(found.text, channel))
             speaks = observed.language
             replies = self._keyword(session, conversation, found.text, speaks)
-            owned = agent_queue.owner(session, conversation.id) is not None
             if replies is None and not found.text.strip() and not owned:
                 replies = [wording.say("empty_message_reply", speaks)]
             nlu_text = self._choice(session, conversation, message.id, found.text) or found.text
@@ -442,7 +480,7 @@ class Pipeline:
                 replies, prefix = (replies or []) + prefix, []
             opted_out = self._opted_out(session, conversation)
             return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned, opted_out,
-                             redacted_previous, comment, speaks, observed.switched)
+                             redacted_previous, comment, speaks, observed.switched, asked, identity_answer)
 
     @staticmethod
     def _opted_out(session: Session, conversation: Conversation) -> bool:
@@ -505,7 +543,7 @@ class Pipeline:
 
     def _send(self, received: _Received, replies: list[dict[str, Any]], status: str,
               reading: RasaTurn, folded: list[int] | None = None,
-              folded_into: int | None = None) -> tuple[list[Posted], str]:
+              folded_into: int | None = None, dialogue: bool = False) -> tuple[list[Posted], str]:
         """Every reply goes through the outbox (bot/messaging): what may not go out is stored as blocked, with its
         rules; what must wait is queued. `folded`: the earlier messages this one's turn answered too;
         `folded_into`: this message is one of those, answered with the message of that id. Returns the posted
@@ -516,6 +554,8 @@ class Pipeline:
             inbound.status = status
             if reading.intent is not None:
                 inbound.intent, inbound.intent_confidence = reading.intent, reading.confidence
+            if dialogue and status == "processed":  # ID-2: what the next message may be answering
+                identity_answers.after_turn(conversation, reading.active_loop, reading.requested_slot)
             if folded:
                 audit.record(session, "messages_folded", conversation_id=conversation.id,
                              detail={"into": received.message_id, "messages": folded})

@@ -62,6 +62,7 @@ class RasaTurn:
     confidence: float | None = None
     instance: int | None = None  # which of RASA_URLS answered: where the conversation is pinned
     active_loop: str | None = None  # the form still asking its questions after this turn, if any
+    requested_slot: str | None = None  # the slot that form asks for next (ID-2: an identity question waits)
 
 
 class _Refused(Exception):
@@ -114,7 +115,7 @@ class RasaClient:
                                 headers=self._auth)
         nlu = data.get("nlu") or {}
         return RasaTurn(list(data.get("messages") or []), nlu.get("intent"), nlu.get("confidence"),
-                        answered_by.get(), data.get("active_loop") or None)
+                        answered_by.get(), data.get("active_loop") or None, data.get("requested_slot") or None)
 
     async def parse(self, text: str, conversation_id: str | None = None) -> dict[str, Any]:
         """NLU only, no dialogue: what the message means, for conversations a person owns. Nothing is written,
@@ -122,15 +123,20 @@ class RasaClient:
         return await self._call(conversation_id or text, "POST", "/model/parse", {"text": text}, retry=True,
                                 params={"token": self._token} if self._token else None)
 
-    async def redact_message(self, conversation_id: str, message_id: str, text: str) -> int:
+    async def redact_message(self, conversation_id: str, message_id: str, text: str,
+                             slots: dict[str, str] | None = None) -> int:
         """PCI-2: the message stored as `message_id` turned out to hold the start of a card number (the next message
         finished it); Rasa replaces it with `text`, the redacted text, in its tracker store: the user event and what
         followed it (slots filled from it, replies). Returns how many events were rewritten (0 when Rasa never saw
         the message). Rewriting twice changes nothing, so every failure may be retried elsewhere; it goes to the
-        instance the conversation is pinned to, which forgets the tracker it kept in memory."""
-        data = await self._call(conversation_id, "POST", REDACT,
-                                {"sender": conversation_id, "message_id": message_id, "text": text}, retry=True,
-                                headers=self._auth)
+        instance the conversation is pinned to, which forgets the tracker it kept in memory.
+        ID-2, with `slots` (slot name -> what it holds, "[date of birth]"): the message answered an identity question
+        and `text` is what was stored instead; every value those slots held is masked too, but each one's current
+        value, which the identity check may still need (rasa_extensions/event_redaction.py)."""
+        body: dict[str, Any] = {"sender": conversation_id, "message_id": message_id, "text": text}
+        if slots:
+            body["slots"] = slots
+        data = await self._call(conversation_id, "POST", REDACT, body, retry=True, headers=self._auth)
         return int(data.get("rewritten") or 0)
 
     async def close(self) -> None:

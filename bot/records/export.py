@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot import audit
 from bot.agents import users
 from bot.db.models import AgentNote, AuditEvent, Conversation, ConversationFlag, Message, ReviewAnnotation, User
-from bot.records import verification
+from bot.records import identity_answers, verification
 from bot.records.reading import Reading, reading_for
 from bot.records.review import status_of
 from bot.records.transcript import RECORD_ACCESS_EVENTS
@@ -64,8 +64,11 @@ def conversation_record(session: Session, conversation_id: str, reading: Reading
              for n in session.scalars(
                  select(ReviewAnnotation).where(ReviewAnnotation.conversation_id == conversation.id)
                  .order_by(ReviewAnnotation.created_at, ReviewAnnotation.id))]
+    # ID-2: answers to identity questions were stored as what they are; every view, unredacted too, shows that.
+    masked = sum(1 for i in items if i["type"] == "message" and identity_answers.RULE_ID in i["rule_ids"])
     return {"conversation_id": conversation.id, "channel": conversation.channel,
             "started_at": conversation.started_at.isoformat(), "redacted": reading.redacted,
+            "identity_answers_masked": masked,
             "review_status": status_of(session, conversation.id), "flags": flags, "items": items, "notes": notes,
             "chain": {"intact": check.intact, "entries": check.entries, "head": check.head,
                       "problems": [str(p) for p in check.problems]}}

@@ -61,15 +61,22 @@ def for_agent(text: str | None, *, identity_answer: bool = False) -> str:
     its last four, a ZIP or an account number is replaced by what it is ("[date of birth]"). An answer to an
     identity question (`identity_answer`) shows only the kinds of answer it held, or "[identity answer]": its
     words may give a factor away in a form no pattern knows ("fourteenth of March"). Idempotent."""
+    masked, found = labelled(text)
+    if not identity_answer or _only_labels(masked):
+        return masked
+    return " ".join(found) if found else IDENTITY_ANSWER
+
+
+def labelled(text: str | None) -> tuple[str, tuple[str, ...]]:
+    """The text with every factor-looking value replaced by what it is, and those labels once each, in order
+    ("[date of birth]", "[SSN last four]"...): the one list of what looks like an identity factor."""
     masked = redact_payment_data(text or "").text
     found: list[str] = []
     for pattern, label in _AGENT_PATTERNS:
         if pattern.search(masked):
             found.append(label)
             masked = pattern.sub(label, masked)
-    if not identity_answer or _only_labels(masked):
-        return masked
-    return " ".join(dict.fromkeys(found)) if found else IDENTITY_ANSWER
+    return masked, tuple(dict.fromkeys(found))
 
 
 def _only_labels(text: str) -> bool:

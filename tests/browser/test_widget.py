@@ -94,6 +94,8 @@ def test_chat_to_the_balance_reload_and_survive_a_gateway_restart(running_stack,
     expect(page.get_by_role("dialog")).to_be_visible()  # it was open, so it opens again
     expect(chat).to_contain_text("$1,234.56")
     expect(mine).to_have_count(4)
+    # ID-2: the history shows an identity answer as what it was; its value was never stored, even for the debtor.
+    expect(mine.nth(1)).to_contain_text("[date of birth]")
     expect(page.locator(".msg-bot")).to_have_count(bot_count)
     expect(page.locator(".msg.pending")).to_have_count(0)
 
@@ -112,7 +114,8 @@ def test_chat_to_the_balance_reload_and_survive_a_gateway_restart(running_stack,
     with session_scope(get_engine(running_stack.config.database_url)) as session:
         inbound = [m for m in conversations.history(session, _conversation_id(page, running_stack))
                    if m.direction == "in"]
-    assert [m.text for m in inbound] == ["what do I owe?", "03/14/1979", "1234", "SET-100001",
+    # ID-2: the identity answers are stored as what they are, never their values.
+    assert [m.text for m in inbound] == ["what do I owe?", "[date of birth]", "[SSN last four]", "[account number]",
                                          "how much is my balance"]
     # PCI-3: the ids the widget stores with its messages are letters only; a UUID's digits look like a card number
     # 1 time in 200.

@@ -1,7 +1,7 @@
 """conversation_flags: an opt-out of one channel (OPT-3) is flagged opt_out, no longer cease
 
 Revision ID: 0031
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-07 04:35:00
 
 Compliance reviewers filter on "cease" to find cease notices (CEASE-1..4: all contact stops); every SMS STOP was
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0031'
-down_revision: Union[str, Sequence[str], None] = '0023'
+down_revision: Union[str, Sequence[str], None] = '0024'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,0 +1,79 @@
+"""ID-2, REC-2: an answer to an identity question is kept as what it is ("[date of birth]"), never its value.
+
+The check needs the values for one moment: the action server compares them with the ledger during the turn
+(bot/identity.py). Nothing else does, so no copy of them is kept: not the stored message (and so not the
+hash-chained transcript, the consoles, the exports), not Rasa's tracker store, not a log.
+
+- **Knowing a message is an answer, before it is stored.** After each Rasa turn the gateway keeps what the verify
+  form asks next (`after_turn`: `conversations.awaiting_identity`, from Rasa's `requested_slot`). A message that
+  arrives while a question waits and holds anything that looks like a factor (a date, four or five digits, an
+  account reference: review_redaction.labelled, the one list of what looks like a factor) is an answer, and
+  `stored_form` gives what is stored instead: its labels only ("[date of birth]"), since the words around a value
+  may be part of it. Masking before storing, not after the turn, because the transcript (REC-1) seals every stored
+  text in an append-only chain: a value stored for a moment would be kept there for years.
+  A message with nothing factor-like while a question waits (STOP, "talk to a person", "is this a scam?") is a
+  message like any other and stored as typed: it may be the evidence a rule needs (OPT-2, ID-4, CEASE-*). A
+  four-digit figure typed then ("I paid 1200") is taken for an answer: compliance first. So is not a message
+  ending in six or more digits with no date or ZIP shape ("my card is 4111 1111"): PCI-2 joins those with the
+  next message's digits, from the stored text, to find a card split over two messages.
+- **Rasa's copies.** Rasa gets the typed text (its form fills the slots from it, the action checks them). After
+  the turn the gateway has Rasa rewrite the user event as stored here (`SLOT_LABELS` names the form's slots):
+  rasa_extensions/event_redaction.py `mask_identity_answer` replaces the text and parse data and every earlier
+  value of the form's slots, keeping only each slot's current value while the form still needs it; once the
+  check has run the form clears them, and the next rewrite masks those too.
+- **Who sees the labels.** Every reader of the stored text: the agent and compliance consoles (the unredacted view
+  says why, bot/gateway/templates/console/compliance_conversation.html), the exports, and the debtor's own chat
+  history after a reload (the widget replays the stored messages).
+- **Logs** never carry a message's text (bot/gateway/pipeline.py logs what happened, not what was said), and the
+  redacting log filter masks dates of birth in any line (bot/logging_setup.py).
+
+Not covered: factors typed before the form asks for them ("my birthday is 3/14/79, what do I owe?") are stored as
+typed; nothing waits for an answer then, and a date or a figure in an ordinary message is often a payment's.
+Agents never read them (review_redaction.for_agent masks what looks like a factor)."""
+
+from __future__ import annotations
+
+from bot.compliance import redaction
+from bot.db.models import Conversation
+from bot.records.review_redaction import labelled
+
+RULE_ID = "ID-2"
+VERIFY_FORM = "verify_form"  # domain/verification.yml
+# The verify form's slots, and what each is shown as once masked in Rasa's tracker store.
+SLOT_LABELS = {
+    "id_dob": "[date of birth]",
+    "id_secret": "[SSN last four or ZIP code]",
+    "id_locator": "[account number or name]",
+}
+# review_redaction's labels of the answers that hold six digits or more: a date, a ZIP+4 (read as "[SSN]" there)
+ANSWER_SHAPES = frozenset({"[date of birth]", "[ZIP code]", "[SSN]"})
+MIN_CARD_START_DIGITS = 6  # more digits than a last four or a ZIP: PCI-2 may need them to join a split card
+
+
+def awaited(active_loop: str | None, requested_slot: str | None) -> str | None:
+    """The identity question waiting for an answer after a turn that ended so, else None."""
+    return requested_slot if active_loop == VERIFY_FORM and requested_slot in SLOT_LABELS else None
+
+
+def after_turn(conversation: Conversation, active_loop: str | None, requested_slot: str | None) -> None:
+    """Keep what the verify form asks next (None once it asks nothing) for the next message's intake."""
+    conversation.awaiting_identity = awaited(active_loop, requested_slot)
+
+
+def stored_form(text: str, asked: str | None) -> str | None:
+    """What to store for `text`, sent while the identity question `asked` waits: the labels of the factors it holds
+    ("[date of birth] [ZIP code]"), or None when it holds none or nothing was asked (stored as typed)."""
+    if asked not in SLOT_LABELS:
+        return None
+    _, labels = labelled(text)
+    if not labels or _may_begin_a_card(text, labels):
+        return None
+    return " ".join(labels)
+
+
+def _may_begin_a_card(text: str, labels: tuple[str, ...]) -> bool:
+    """PCI-2 finds a card number split over two messages by joining the stored text's trailing digits with the next
+    message's (bot/gateway/pipeline.py, from the stored text so that any worker can). Trailing digits longer than a
+    last four or a ZIP (six or more) that are no date and no ZIP+4 are no identity answer's shape ("my card is 4111
+    1111"): such a message is stored as typed, so the card's warning and redaction still work."""
+    return len(redaction.carry_of(text)) >= MIN_CARD_START_DIGITS and not ANSWER_SHAPES & set(labels)

@@ -1,0 +1,144 @@
+"""ID-2, REC-2: a debtor's answers to the identity questions are kept as what they are ("[date of birth]"), never
+their values: not in any column of the app database, not in Rasa's tracker store, not in a log, not in an export.
+
+The spec for bot/records/identity_answers.py, through the real stack (gateway, Rasa, action server)."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sqlite3
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.db.models import Debtor, Message, User
+from bot.records import data_requests, export
+from bot.records.reading import UNREDACTED, Reading
+from tests.conftest import add_debtor
+from tests.integration.chat import Chat, letters
+
+# The ledger's own record of the person (what answers are checked against) holds their details by design.
+LEDGER_TABLES = frozenset({"debtors", "accounts"})
+
+
+def _unused(stack, digits: int) -> str:
+    """A number of `digits` digits that appears nowhere in the stack's database or logs yet, so that finding it
+    after the conversation can only mean an answer was kept."""
+    while True:
+        value = f"{secrets.randbelow(10 ** digits):0{digits}d}"
+        if value[0] != "0" and not _found_anywhere(stack, [value]):
+            return value
+
+
+def _pattern(values: list[str]) -> re.Pattern[str]:
+    # Not inside a longer number, nor a float's fraction (a tracker event's timestamp).
+    return re.compile("|".join(rf"(?<![\d.]){re.escape(v)}(?!\d)" for v in values))
+
+
+def _sqlite_path(url: str) -> Path:
+    return Path(url.removeprefix("sqlite:///"))
+
+
+def _database_hits(path: Path, values: list[str], skip: frozenset[str] = frozenset(),
+                   sender: str | None = None) -> list[str]:
+    pattern = _pattern(values)
+    found = []
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
+            if table in skip:
+                continue
+            cursor = conn.execute(f'SELECT * FROM "{table}"')
+            columns = [d[0] for d in cursor.description]
+            for row in cursor:
+                record = dict(zip(columns, row, strict=True))
+                if sender is not None and record.get("sender_id") not in (None, sender):
+                    continue
+                for column, value in record.items():
+                    if isinstance(value, bytes):
+                        value = value.decode("utf-8", "replace")
+                    if isinstance(value, str) and pattern.search(value):
+                        found.append(f"{table}.{column}: {pattern.search(value).group()}")
+    return sorted(set(found))
+
+
+def _log_hits(log_dir: Path, values: list[str]) -> list[str]:
+    pattern = _pattern(values)
+    return [f"{path.name}:{n}" for path in sorted(log_dir.glob("*.log*"))
+            for n, line in enumerate(path.read_text(errors="replace").splitlines(), 1) if pattern.search(line)]
+
+
+def _found_anywhere(stack, values: list[str]) -> list[str]:
+    return (_database_hits(_sqlite_path(stack.config.database_url), values, skip=LEDGER_TABLES)
+            + _database_hits(_sqlite_path(stack.config.tracker_store_url), values)
+            + _log_hits(stack.config.log_dir, values))
+
+
+def test_ID_2_REC_2_identity_answers_are_kept_as_what_they_are_never_their_values(running_stack) -> None:
+    """A debtor answers the identity questions (a wrong SSN last four first, then the right answers with a ZIP)
+    and is verified; afterwards no answer's value is anywhere: the app database's every text column (messages,
+    the hash-chained transcript, audit details...), Rasa's tracker store (user events, parse data, the form's
+    slot values), the processes' logs, the compliance export read unredacted, or the data-request export. A
+    reviewer with the unredacted permission reads "[date of birth]", "[SSN last four]", "[ZIP code]",
+    "[account number]" where the answers were.
+
+    Mutations tried: `identity_answer = None` instead of identity_answers.stored_form in the pipeline's _receive
+    -> the messages (and the transcript) hold the values and this fails; skipping Pipeline._mask_in_rasa -> the
+    tracker store keeps the typed answers and the slot values and this fails; dropping the slot masking in
+    rasa_extensions/event_redaction.mask_identity_answer -> the tracker keeps the form's slot values and this
+    fails."""
+    chat = Chat(running_stack, prefix="idmask")
+    year, month, day = 1950 + secrets.randbelow(40), 1 + secrets.randbelow(12), 1 + secrets.randbelow(28)
+    last4, wrong_last4, zip_code = _unused(running_stack, 4), _unused(running_stack, 4), _unused(running_stack, 5)
+    reference = f"RT-{_unused(running_stack, 8)}"
+    typed_dob = f"{month:02d}/{day:02d}/{year}"
+    values = [typed_dob, f"{year}-{month:02d}-{day:02d}", f"{month:02d}{day:02d}{year}", last4, wrong_last4,
+              zip_code, reference, reference.split("-")[1]]
+    with chat.session() as session:
+        add_debtor(session, account_ref=reference, first_name="Robin", last_name=f"Test{letters()}",
+                   dob=f"{year}-{month:02d}-{day:02d}", ssn_last4=last4, zip_code=zip_code, phone=None,
+                   creditor="Northwind Credit Union", balance_cents=240000)
+
+    chat.say("what do i owe")
+    for answer in (typed_dob, wrong_last4, reference):  # a failed check: its answers are kept no more than these
+        chat.say(answer)
+    for answer in (typed_dob, zip_code):
+        chat.say(answer)
+    answered = " ".join(chat.say(reference))
+    assert "$2,400.00" in answered, chat.replies  # verification still works, and the balance follows (ID-1)
+
+    with chat.session() as session:
+        conversation = chat.conversation(session)
+        conversation_id = conversation.id
+        stored = [m.text for m in session.scalars(select(Message).where(
+            Message.conversation_id == conversation.id, Message.direction == "in").order_by(Message.id))]
+        reviewer = User(username=f"rev{letters()}", display_name="R", role="compliance", password_hash="x",
+                        active=True, can_view_unredacted=True)
+        session.add(reviewer)
+        session.flush()
+        exported = export.as_json(session, reviewer, [conversation.id], unredacted=True)
+        debtor_id = conversation.debtor_id
+        record = export.conversation_record(session, conversation.id, Reading(UNREDACTED))
+        session.rollback()
+    assert stored == ["what do i owe", "[date of birth]", "[SSN last four]", "[account number]",
+                      "[date of birth]", "[ZIP code]", "[account number]"]
+    shown = [i["text"] for i in record["items"] if i["type"] == "message" and i["sender_role"] == "debtor"]
+    assert shown[1:3] == ["[date of birth]", "[SSN last four]"]
+
+    with chat.session() as session:
+        document = data_requests.export(session, session.get(Debtor, debtor_id)).document
+        session.rollback()
+    conversations_exported = json.dumps(document["conversations"])
+
+    assert not _pattern(values).search(exported), "compliance export (unredacted)"
+    assert not _pattern(values).search(conversations_exported), "data-request export"
+    app_database = _sqlite_path(running_stack.config.database_url)
+    on_notices = [zip_code, reference, reference.split("-")[1]]
+    assert _database_hits(app_database, [v for v in values if v not in on_notices], skip=LEDGER_TABLES) == []
+    # The validation notice (DISC-5) is queued by post to the address on file and names the account: the ledger's
+    # copies of the ZIP and the reference, not the debtor's answers.
+    assert _database_hits(app_database, on_notices, skip=LEDGER_TABLES | {"scheduled_messages"}) == []
+    assert _database_hits(_sqlite_path(running_stack.config.tracker_store_url), values,
+                          sender=conversation_id) == []
+    assert _log_hits(running_stack.config.log_dir, values) == []

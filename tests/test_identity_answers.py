@@ -1,0 +1,110 @@
+"""ID-2, REC-2: what is stored for an answer to an identity question (bot/records/identity_answers.py), and how
+Rasa's tracker store is rewritten after the turn (rasa_extensions/event_redaction.py mask_identity_answer, stdlib
+only). The end-to-end spec is tests/integration/test_identity_answers_masked.py."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.records import identity_answers
+from rasa_extensions.event_redaction import mask_identity_answer
+
+LABELS = identity_answers.SLOT_LABELS
+
+
+@pytest.mark.parametrize(("typed", "asked", "stored"), [
+    ("03/14/1979", "id_dob", "[date of birth]"),
+    ("my birthday is March 14th, 1979", "id_dob", "[date of birth]"),
+    ("1234", "id_secret", "[SSN last four]"),
+    ("zip 90210", "id_secret", "[ZIP code]"),
+    ("SET-100001", "id_locator", "[account number]"),
+    ("3/14/79 and 90210", "id_dob", "[date of birth] [ZIP code]"),  # an answer given early is masked as well
+    ("03141979", "id_dob", "[date of birth]"),  # eight digits, but a date: no card's start
+])
+def test_ID_2_an_answer_to_an_identity_question_is_stored_as_what_it_is(typed: str, asked: str, stored: str) -> None:
+    """Mutation tried: returning None from stored_form (the value kept as typed) -> these fail."""
+    assert identity_answers.stored_form(typed, asked) == stored
+
+
+def test_ID_2_a_zip_plus_four_is_masked_though_it_is_as_long_as_a_cards_start() -> None:
+    """Mutation tried: dropping "[SSN]" from ANSWER_SHAPES -> "90210-1234" is stored as typed and this fails."""
+    stored = identity_answers.stored_form("90210-1234", "id_secret")
+    assert stored is not None and not any(ch.isdigit() for ch in stored)
+
+
+@pytest.mark.parametrize(("typed", "asked"), [
+    ("STOP", "id_dob"),  # OPT-2's keyword stays in the record as typed
+    ("wrong number, I'm not them", "id_secret"),  # ID-4's evidence too
+    ("talk to a person", "id_locator"),
+    ("03/14/1979", None),  # nothing was asked: not an answer
+    ("my card is 4111 1111", "id_dob"),  # PCI-2 joins its digits with the next message's: kept for the join
+])
+def test_ID_2_a_message_that_answers_nothing_is_stored_as_typed(typed: str, asked: str | None) -> None:
+    """Mutations tried: storing "[identity answer]" for every message while a question waits (stored_form returning
+    `" ".join(labels) or "[identity answer]"`) -> STOP and the wrong-number report lose their words: this fails;
+    dropping the `_may_begin_a_card` test -> the card's start is masked, PCI-2 cannot join it with the next
+    message (tests/integration/test_red_team.py's date-of-birth case gets no card warning) and this fails."""
+    assert identity_answers.stored_form(typed, asked) is None
+
+
+def test_ID_2_the_gateway_awaits_an_answer_only_while_the_verify_form_asks_an_identity_question() -> None:
+    assert identity_answers.awaited("verify_form", "id_secret") == "id_secret"
+    assert identity_answers.awaited("plan_form", "id_secret") is None
+    assert identity_answers.awaited("verify_form", None) is None
+    assert identity_answers.awaited(None, None) is None
+
+
+def user(text: str, message_id: str) -> dict:
+    return {"event": "user", "timestamp": 1.0, "text": text, "message_id": message_id, "input_channel": "settle",
+            "parse_data": {"intent": {"name": "inform_identity", "confidence": 0.9}, "entities": [], "text": text,
+                           "message_id": message_id}, "metadata": {"channel": "rest"}}
+
+
+def slot(name: str, value: object) -> dict:
+    return {"event": "slot", "timestamp": 1.1, "name": name, "value": value}
+
+
+def apply(events: list[dict], changed: dict[int, dict]) -> list[dict]:
+    return [changed.get(i, e) for i, e in enumerate(events)]
+
+
+def test_ID_2_rasa_keeps_the_answer_as_stored_and_only_the_values_its_pending_check_still_needs() -> None:
+    """After the DOB turn the user event reads "[date of birth]", the slot filled from the text is masked and the
+    parsed value (which the check at the end of the form still needs) stays; after the check cleared the slots
+    every value is masked, and a second rewrite changes nothing.
+
+    Mutations tried: skipping the current value's exemption (masking every value) -> the pending check would read
+    "[date of birth]" and the first assertion on "1979-03-14" fails; not masking slot values (dropping the
+    slot loop) -> the history keeps "1979-03-14" and the last assertions fail."""
+    events = [
+        {"event": "action", "timestamp": 0.5, "name": "action_listen"},
+        user("03/14/1979", "41"),
+        slot("id_dob", "03/14/1979"),  # from_text: the whole message
+        {"event": "action", "timestamp": 1.2, "name": "verify_form"},
+        slot("id_dob", "1979-03-14"),  # the validation's parsed value: current, the check needs it
+        slot("requested_slot", "id_secret"),
+        {"event": "bot", "timestamp": 1.5, "text": "Thanks. What are the last 4 digits?", "data": {}},
+    ]
+    events = apply(events, mask_identity_answer(events, "41", "[date of birth]", LABELS))
+    assert events[1]["text"] == events[1]["parse_data"]["text"] == "[date of birth]"
+    assert events[2]["value"] == "[date of birth]"
+    assert events[4]["value"] == "1979-03-14"
+    assert "03/14/1979" not in json.dumps(events)
+
+    events += [user("1234", "42"), slot("id_secret", "1234"), slot("id_secret", "1234"),
+               slot("id_dob", None), slot("id_secret", None), slot("verified", True)]  # the check ran and cleared
+    events = apply(events, mask_identity_answer(events, "42", "[SSN last four]", LABELS))
+    text = json.dumps(events)
+    assert "1979-03-14" not in text and "1234" not in text
+    assert events[7]["text"] == "[SSN last four]"
+    assert mask_identity_answer(events, "42", "[SSN last four]", LABELS) == {}
+
+
+def test_ID_2_a_value_from_before_a_new_session_is_no_longer_current_and_is_masked() -> None:
+    """A form abandoned mid-way: the slots were reset by the new session, so nothing needs the old value."""
+    events = [user("03/14/1979", "41"), slot("id_dob", "1979-03-14"),
+              {"event": "session_started", "timestamp": 2.0}, user("hi", "50")]
+    events = apply(events, mask_identity_answer(events, "50", "hi", LABELS))
+    assert events[1]["value"] == "[date of birth]"
