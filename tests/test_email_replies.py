@@ -161,7 +161,7 @@ def test_DISC_2_the_gateway_answers_one_email_with_one_email_whatever_the_turn_s
 def test_an_html_only_reply_is_read_as_its_text_without_scripts_styles_or_quoted_history(sqlite_engine, mail_server):
     """The tester's "3344" sent as a single text/html part got "Your message came through empty". Mutation tried:
     inbound.body_text reading the plain part only -> the stored text is empty and the empty-message answer goes,
-    fails."""
+    fails; _HtmlText skipping only <blockquote> -> the style and the script's words are read, fails."""
     html = ("<html><head><style>p { color: red }</style><script>alert('3344 hidden')</script></head><body>"
             "<div dir='ltr'>3344</div><div class='gmail_quote'>On Sun, Dec 6, 2026 Settle wrote:<br>"
             "<blockquote>What are the last 4 digits of your Social Security number?</blockquote></div></body></html>")
