@@ -37,6 +37,7 @@ from tests.conftest import add_debtor
 from tests.sensitive_scan import scan_sqlite
 from tests.test_email import EMAIL, NOON_LA, SETTLE, settings_for
 from tests.test_email_conversation import (
+    SECRET,
     THEIR_ID,
     app_for,
     body,
@@ -169,6 +170,19 @@ def test_an_html_only_reply_is_read_as_its_text_without_scripts_styles_or_quoted
         assert post_reply(client, reply(html=html)).status_code == 200
     assert inbound_texts(sqlite_engine) == ["3344"]
     assert all("came through empty" not in body(e) for e in emails_to_debtor(sqlite_engine))
+
+
+def test_an_html_only_reply_posted_as_mailguns_fields_is_read_as_its_text(sqlite_engine, mail_server):
+    """A Mailgun route without "mime" posts parsed fields: body-html alone when the reply had no text part.
+    Mutation tried: _reply_from_fields reading body-plain only -> the stored text is empty, fails."""
+    from bot.mail import server
+
+    with app_for(sqlite_engine, mail_server) as client:
+        form = {**server.signed_form(SECRET, EMAIL, b""), "from": EMAIL,
+                "subject": "Re: Question", "Message-Id": THEIR_ID, "body-html": "<p>3344</p><script>x()</script>"}
+        form.pop("body-mime")
+        assert client.post("/webhooks/email/mailgun/inbound", data=form).status_code == 200
+    assert inbound_texts(sqlite_engine) == ["3344"]
 
 
 def test_a_reply_written_below_the_quote_is_read_as_the_debtors_words(sqlite_engine, mail_server):
