@@ -72,8 +72,12 @@ def language_of(text: str, channel: str) -> str | None:
     return wording.ENGLISH
 
 
+# OPT-3: email has its own opt-out words, since START by email never opts back in (bot/mail/inbound.py).
+_OWN_WORDING = {"sms": ("stop_reply", "start_reply", "opted_out_reply"), "email": ("stop_reply", "opted_out_reply")}
+
+
 def _per_channel(key: str, channel: str, language: str | None) -> str:
-    return wording.say(f"{key}_{'sms' if channel == 'sms' else 'other'}", language)
+    return wording.say(f"{key}_{channel if key in _OWN_WORDING.get(channel, ()) else 'other'}", language)
 
 
 def stop_reply(channel: str, language: str | None = wording.ENGLISH) -> str:

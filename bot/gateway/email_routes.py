@@ -169,7 +169,11 @@ def _reply_from_fields(form: Any) -> EmailMessage:
         value = str(form.get(field) or "").replace("\r", " ").replace("\n", " ").strip()
         if value:
             message[header] = value
-    message.set_content(str(form.get("body-plain") or ""))
+    plain, html = str(form.get("body-plain") or ""), str(form.get("body-html") or "")
+    if plain or not html:
+        message.set_content(plain)
+    else:  # an HTML-only reply: inbound reads it as its text
+        message.set_content(html, subtype="html")
     return message
 
 

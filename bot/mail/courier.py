@@ -11,6 +11,7 @@ was not delivered, and the record says so."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -35,6 +36,12 @@ class EmailCourier:
     async def deliver(self, posted: Posted) -> None:
         await asyncio.to_thread(self.send, posted)
 
+    async def deliver_together(self, posted: Sequence[Posted]) -> None:
+        """One turn, one email: the bot's replies of a turn (a disclosure, the balance, the next step, a question)
+        are its paragraphs, in order, so the disclosure owed (DISC-1, DISC-2) is in the email that carries the debt
+        information it precedes, and the debtor's inbox gets one answer to one email."""
+        await asyncio.to_thread(self.send_together, posted)
+
     def thread(self, conversation_id: str | None) -> dict[str, str]:
         """The subject and threading headers of the conversation's latest email from the debtor."""
         if conversation_id is None:
@@ -53,39 +60,50 @@ class EmailCourier:
                 "in_reply_to": str(last["message_id"]), "references": str(last.get("references") or "")}
 
     def send(self, posted: Posted) -> None:
-        address = normal_address(posted.address)
-        words = f"{posted.sender_name}: {posted.text}" if posted.sender_name else posted.text
+        self.send_together([posted])
+
+    def send_together(self, turn: Sequence[Posted]) -> None:
+        """Send the messages (one conversation's, in order) as one email, and record it on each of them."""
+        first = turn[0]
+        address = normal_address(first.address)
+        words = "\n\n".join(render_reply(f"{p.sender_name}: {p.text}" if p.sender_name else p.text, p.buttons)
+                             for p in turn)
         with session_scope(self.engine) as session:  # a reply in the conversation: its language
-            conversation = session.get(Conversation, posted.conversation_id) if posted.conversation_id else None
+            conversation = session.get(Conversation, first.conversation_id) if first.conversation_id else None
             speaks = languages.current(session, conversation) if conversation is not None else None
         message = compose.build(
-            language=speaks, kind=posted.kind, text=render_reply(words, posted.buttons), to=address,
+            language=speaks, kind=first.kind, text=words, to=address,
             sender=self.settings.email_from,
             business_name=self.settings.business_name, support_contact=self.settings.support_contact,
             opt_out_url=links.opt_out_url(self.settings.pay_base_url, self.settings.email_link_secret, address),
-            **self.thread(posted.conversation_id))
+            **self.thread(first.conversation_id))
         record: dict[str, Any] = {"message_id": str(message["Message-ID"]), "subject": str(message["Subject"])}
+        detail = {"message_id": first.message_id, "message_ids": [p.message_id for p in turn], "kind": first.kind}
         try:
             record.update(status="sent", server_reply=smtp.send(self.config, message))
         except DeliveryRefused as exc:
             record.update(status="bounced", error=str(exc)[:300])
             with session_scope(self.engine) as session:
-                self._keep(session, posted, record)
+                self._keep_all(session, turn, record)
                 contact_preferences.mark_bounced(session, CHANNEL, address, reason=str(exc))
-                audit.record(session, "outbound_bounced", rule_id="EMAIL-1", conversation_id=posted.conversation_id,
-                             detail={"message_id": posted.message_id, "kind": posted.kind, "code": exc.code})
+                audit.record(session, "outbound_bounced", rule_id="EMAIL-1", conversation_id=first.conversation_id,
+                             detail={**detail, "code": exc.code})
             return
         except DeliveryDeferred as exc:
             record.update(status="failed", error=str(exc)[:300])
             with session_scope(self.engine) as session:
-                self._keep(session, posted, record)
-                audit.record(session, "email_send_failed", rule_id="EMAIL-3", conversation_id=posted.conversation_id,
-                             detail={"message_id": posted.message_id, "kind": posted.kind, "error": str(exc)[:300]})
+                self._keep_all(session, turn, record)
+                audit.record(session, "email_send_failed", rule_id="EMAIL-3", conversation_id=first.conversation_id,
+                             detail={**detail, "error": str(exc)[:300]})
             return
         with session_scope(self.engine) as session:
-            row = self._keep(session, posted, record)
-            if row is not None:
-                record_email(session, record["message_id"], address, row, posted.kind)
+            rows = self._keep_all(session, turn, record)
+            if rows:  # the provider's events name the email; its first message stands for the turn
+                record_email(session, record["message_id"], address, rows[0], first.kind)
+
+    @classmethod
+    def _keep_all(cls, session: Any, turn: Sequence[Posted], record: dict[str, Any]) -> list[Message]:
+        return [row for row in (cls._keep(session, p, record) for p in turn) if row is not None]
 
     @staticmethod
     def _keep(session: Any, posted: Posted, record: dict[str, Any]) -> Message | None:

@@ -28,7 +28,6 @@ import httpx
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine
 
-from bot.compliance import redaction
 from bot.config import Settings
 from bot.db import get_engine, session_scope
 from bot.db.models import MailboxMessage
@@ -81,16 +80,19 @@ class MailboxHandler:
         return "250 2.0.0 Message accepted"
 
     def keep(self, mail_from: str, rcpt_to: list[str], raw: bytes) -> None:
-        headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
         reply = self.inbound_address in {normal_address(r) for r in rcpt_to}
-        kept = raw.decode("utf-8", "replace")
-        if reply:  # PCI-2: a debtor may type a card number into a reply; it is never kept
-            kept = redaction.redact(kept).text
+        if reply:  # PCI-2: a debtor may type a card number into a reply, or its subject; only a redacted copy is kept
+            message = inbound.parse(raw)
+            kept, subject, message_id = inbound.kept_copy(message), inbound.redacted_header(message["Subject"]), \
+                inbound.redacted_header(message["Message-ID"])
+        else:
+            headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+            kept, subject, message_id = raw.decode("utf-8", "replace"), str(headers["Subject"] or ""), \
+                str(headers["Message-ID"] or "")
         with session_scope(self.engine) as session:
             session.add(MailboxMessage(received_at=datetime.now(timezone.utc), mail_from=mail_from[:254],
-                                       rcpt_to=rcpt_to, subject=str(headers["Subject"] or "")[:300] or None,
-                                       message_id=str(headers["Message-ID"] or "")[:250] or None,
-                                       raw=kept))
+                                       rcpt_to=rcpt_to, subject=subject[:300] or None,
+                                       message_id=message_id[:250] or None, raw=kept))
         if reply and not (self.forward is not None and self.forward(mail_from, raw)):
             inbound.handle_reply(self.engine, mail_from, raw)
 

@@ -7,7 +7,8 @@ and compares it with the copy line by line. One changed character makes it "alte
 
 The copy is rendered only from transcript entries, never from the working tables, so what `render` wrote when the
 copy was sent is what it writes at every check. Blocked replies (never shown to the debtor) are not in it; the
-texts are as stored (redacted: no card number or SSN digits, PCI-2).
+texts are as stored (redacted: no card number or SSN digits, PCI-2), and the debtor's own words are masked as an
+agent reads them (review_redaction.for_agent): no date of birth, SSN digits, ZIP or account number in a copy.
 
 The email itself goes through the outbox's queue like any email (bot/messaging: TIME-1, opt-out, caps); the copy
 travels as the queued message's document, so the gate's DISC-2 and OPT-1 lines go on the covering text and never
@@ -27,6 +28,7 @@ from bot import language as languages
 from bot.db.models import Conversation, Debtor, TranscriptEntry
 from bot.local_dates import debtor_zone
 from bot.messaging import outbox
+from bot.records.review_redaction import IDENTITY_INTENT, for_agent
 from bot.records.transcript import messages_as_recorded
 from bot.records.verification import check_conversation
 
@@ -76,7 +78,13 @@ def render(session: Session, conversation: Conversation, upto_seq: int) -> str:
             continue  # held by a rule: never shown to the debtor
         who = "You" if data["direction"] == "in" else "Settle" if data["sender_role"] == "bot" else "Settle (a person)"
         at = datetime.fromisoformat(data["created_at"]).astimezone(zone)
-        first, *rest = (data["text"] or "").splitlines() or [""]
+        text = data["text"] or ""
+        if data["direction"] == "in":
+            # ID-2, HO-1: an email can be forwarded or read over a shoulder; the answers to the identity questions
+            # would let its reader pass verification, so the copy shows what was answered, never the value, as an
+            # agent reads it. The record keeps what it keeps; `check` renders again the same way.
+            text = for_agent(text, identity_answer=data.get("intent") == IDENTITY_INTENT)
+        first, *rest = text.splitlines() or [""]
         lines.append(f"[{at:%Y-%m-%d %H:%M %Z}] {who}: {first}")
         lines += [f"    {line}" for line in rest]
     lines += ["", END]

@@ -13,6 +13,12 @@ TEXTS: dict[str, str] = {
     # OPT-3: one confirmation with nothing else in it: no balance, no link, no other ask.
     "stop_reply_sms": "You're unsubscribed and won't get more texts from us. Reply START to resubscribe.",
     "stop_reply_other": "You're unsubscribed from messages on this channel. Type START to resubscribe.",
+    # OPT-3 by email: a START by email never opts back in (a From line is easy to forge, README "Email"), so the
+    # confirmation says the way that works: the support address every email's footer gives (a person).
+    "stop_reply_email": ("You're unsubscribed and won't get more emails from us. Replying START can't turn them back "
+                         "on: to get emails again, write to the support address below."),
+    "opted_out_reply_email": ("You're unsubscribed from our emails, so this is our only reply. Replying START can't "
+                              "turn them back on: to get emails again, write to the support address below."),
     "start_reply_sms": "You're subscribed again. Reply STOP at any time to opt out.",
     "start_reply_other": "You're subscribed again. Type STOP at any time to opt out.",
     # OPT-3: the one answer a consumer who writes in after STOP gets; nothing more until START.

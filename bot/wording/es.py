@@ -15,6 +15,12 @@ TEXTS: dict[str, str] = {
     # OPT-3: one confirmation with nothing else in it.
     "stop_reply_sms": "Ya no le enviaremos más mensajes de texto. Responda START si quiere recibirlos otra vez.",
     "stop_reply_other": "Ya no le enviaremos más mensajes por este medio. Escriba START si quiere recibirlos otra vez.",
+    # OPT-3 por email: START por email no vuelve a activar los emails (bot/wording/en.py).
+    "stop_reply_email": ("Ya no le enviaremos más emails. Responder START no los vuelve a activar: si quiere "
+                         "recibirlos otra vez, escriba a la dirección de ayuda que está abajo."),
+    "opted_out_reply_email": ("Usted pidió no recibir emails, así que esta es nuestra única respuesta. Responder START "
+                              "no los vuelve a activar: si quiere recibirlos otra vez, escriba a la dirección de "
+                              "ayuda que está abajo."),
     "start_reply_sms": "Va a recibir nuestros mensajes otra vez. Responda ALTO si ya no quiere mensajes.",
     "start_reply_other": "Va a recibir nuestros mensajes otra vez. Escriba ALTO si ya no quiere mensajes.",
     "opted_out_reply_sms": ("Usted pidió no recibir mensajes, así que esta es nuestra única respuesta. Responda START "
