@@ -182,20 +182,28 @@ def _plan_form(chat: Chat) -> str:
     return "How much can you pay"
 
 
+def _payment_form(chat: Chat) -> str:
+    chat.verify_as_new_debtor()
+    reply = " ".join(chat.say("pay now"))
+    assert "How much would you like to pay?" in reply, reply
+    return "How much would you like to pay?"
+
+
 def _verify_form(chat: Chat) -> str:
     _debtor(chat)
     assert ASK_DOB in " ".join(chat.say("what do I owe?"))
     return ASK_DOB
 
 
-FORMS = {"verify_form": _verify_form, "dispute_form": _dispute_form, "plan_form": _plan_form}
+FORMS = {"verify_form": _verify_form, "dispute_form": _dispute_form, "plan_form": _plan_form,
+         "payment_form": _payment_form}
 
 
-@pytest.mark.parametrize("form", ["dispute_form", "plan_form"])
-def test_TONE_1_DISC_4_questions_during_a_dispute_or_a_plan_are_answered_and_the_form_carries_on(running_stack,
-                                                                                                 form):
-    """In the dispute and plan forms (a verified debtor) "will you sue me?", "did you get my payment?" and "who is
-    this?" get their answers, then the form's question again. Mutation tried: ask_payment_status out of
+@pytest.mark.parametrize("form", ["dispute_form", "plan_form", "payment_form"])
+def test_TONE_1_DISC_4_questions_during_a_dispute_a_plan_or_a_payment_are_answered_and_the_form_carries_on(
+        running_stack, form):
+    """In the dispute, plan and payment forms (a verified debtor) "will you sue me?", "did you get my payment?" and
+    "who is this?" get their answers, then the form's question again. Mutation tried: ask_payment_status out of
     dispute_kind's not_intent list -> "Sorry, I didn't catch that. Please pick 1, 2, 3 or 4." (fails); the rule "N4
     did you get my payment during a dispute" alone removed changes nothing (tried, still passes)."""
     chat = Chat(running_stack, "midform")
