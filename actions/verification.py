@@ -30,9 +30,11 @@ ASK_SECRET_AGAIN = wording.say("ask_secret_again")
 ASK_LOCATOR_AGAIN = wording.say("ask_locator_again")
 ASK_REFERENCE_AGAIN = wording.say("ask_reference_again")
 
-# Requests the NLU may read in a message sent while the check waits for an answer; each is answered afterwards.
+# Requests the NLU may read in a message sent while the check waits for an answer; each needs a verified debtor
+# (ID-1), so it is answered afterwards. Questions anyone may have answered (who is writing, "will you sue me?") and
+# compliance requests are the forms' rules instead (data/rules/), never read as an answer (domain/ not_intent).
 _QUESTIONS = frozenset({"check_balance", "pay_now", "request_payment_plan", "dispute_debt", "already_paid",
-                        "ask_must_pay", "ask_plan_status"})
+                        "ask_must_pay", "ask_plan_status", "ask_payment_status"})
 # The question to ask again after such a message: the wording of the reprompt without its "didn't catch that".
 _QUESTION_ASK = {"id_dob": "verify_ask_dob", "id_secret": "verify_ask_secret", "id_locator": "verify_ask_locator"}
 
@@ -65,8 +67,35 @@ class ActionRequestVerification(Action):
             dispatcher.utter_message(text=say("verify_locked", tracker))
             return [SlotSet("verification_status", "locked"), SlotSet("pending_request", None)]
         dispatcher.utter_message(text=say("verify_first" if request else "verify_start", tracker))
+        # ID-2: what the debtor already gave is kept, and the form asks only for the rest (it validates these
+        # when it starts, as it does an answer); nothing is said about them, so no single factor is confirmed.
+        given = _volunteered(tracker)
+        answers = {"id_dob": given.dob.isoformat() if given.dob else None,
+                   "id_secret": given.ssn_last4 or given.zip,
+                   "id_locator": given.account_ref or given.full_name}
         return [SlotSet("verification_status", "pending"), SlotSet("pending_request", request),
-                *[SlotSet(s, None) for s in ID_SLOTS]]
+                *[SlotSet(slot, answers[slot]) for slot in ID_SLOTS]]
+
+
+# Where the messages the identity check may still use begin: a session start, or the form's last run (its answers
+# were asked for, and a failed check must not be tried again with the same factors, ID-3).
+_BOUNDARIES = frozenset({"verify_form", "action_session_start"})
+
+
+def _volunteered(tracker: Tracker) -> identity.Factors:
+    """The factors the debtor gave in this conversation's messages since the identity form last ran, read from the
+    tracker of this turn (the parse Rasa made of each message) rather than from stored text, which is masked."""
+    messages: list[identity.Factors] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started" or (
+                event.get("event") == "action" and event.get("name") in _BOUNDARIES):
+            break
+        text = event.get("text") or ""
+        if event.get("event") != "user" or text.startswith("/"):  # the debtor's own words, not a button's payload
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        messages.append(identity.volunteered_factors(text, identity_details=intent == "inform_identity"))
+    return identity.combine(reversed(messages))
 
 
 class ValidateVerifyForm(DeclaredForm, FormValidationAction):
@@ -102,8 +131,14 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
                    dispatcher: CollectingDispatcher, tracker: Tracker | None = None) -> dict[str, Any]:
         if value is None:  # a slot cleared before the form started, not an answer
             return {slot: None}
+        # Only a reply to the form's question may be a question: a value given before the form started came from
+        # the debtor's words read as factors (action_request_verification), whatever the message asked.
+        question = _asked(tracker) if tracker is not None and tracker.get_slot("requested_slot") else None
+        if slot == "id_locator" and parsed is not None and not identity.is_account_ref(parsed) and question:
+            # Any few words read as a name, so a question here ("did you get my payment") would be checked as
+            # one and spend a try (ID-3); the NLU's reading decides. An account reference is an answer whatever.
+            parsed = None
         if parsed is None:
-            question = _asked(tracker) if tracker is not None else None
             if question:
                 # "do I have to pay his debt?" mid-check: a question, not a badly typed answer; it is the one
                 # answered when the check is done (action_answer_request reads pending_request).
@@ -143,8 +178,8 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
             if secret and secret[0] == "ssn_last4":
                 # The debtor took the offer of the SSN's last four instead; the locator is asked again.
                 return {"id_locator": None, "id_secret": secret[1]}
-            dispatcher.utter_message(text=say("ask_reference_again", tracker))
-            return {"id_locator": None}
+            return self._validated("id_locator", value, None, say("ask_reference_again", tracker), dispatcher,
+                                   tracker)
         return self._validated("id_locator", value, locator, say("ask_locator_again", tracker), dispatcher, tracker)
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:

@@ -203,12 +203,103 @@ def parse_locator(text: str) -> str | None:
     return None
 
 
+# Factors given before the check asks for them (ID-2). A message the NLU read as something else ("dob 03/14/1985,
+# what do I owe?") counts only the factors it labels: "I paid 1500 on 03/14/2026" names no birth date and no SSN,
+# and a factor guessed from it would spend one of the debtor's three tries (ID-3). A message read as identity details
+# ("03/14/1985", "I'm Jordan Rivera") also counts what the form would take as an answer, except a bare four or five
+# digits, which are as likely an amount.
+_CONNECTOR = r"\s*(?:is|was|are|es|son|:|-|=|#)?\s*$"
+_DOB_LABEL = re.compile(r"(?:\bd\.?o\.?b\.?|\bdate\s+of\s+birth|\bbirth\s*(?:date|day)|\bb-?day|\bborn(?:\s+on)?|"
+                        r"\bfecha\s+de\s+nacimiento|\bnac[ií](?:\s+el)?)" + _CONNECTOR, re.IGNORECASE)
+_SOCIAL = r"(?:ssn|social(?:\s+security)?(?:\s+(?:number|no\.?|#))?)"
+_SSN_LABEL = re.compile(r"(?:\b" + _SOCIAL + r"|\blast\s*(?:4|four)(?:\s+digits)?(?:\s+(?:of|on)\s+(?:my\s+)?"
+                        + _SOCIAL + r")?|\bseguro\s+social|\b[uú]ltimos\s+(?:4|cuatro)(?:\s+d[ií]gitos)?"
+                        r"(?:\s+de(?:l|\s+mi)\s+seguro\s+social)?)" + _CONNECTOR, re.IGNORECASE)
+_ZIP_LABEL = re.compile(r"(?:\bzip(?:\s*code)?|\bpostal\s+code|\bc[oó]digo\s+postal)" + _CONNECTOR, re.IGNORECASE)
+_REF_LABEL = re.compile(r"(?:\baccount(?:\s+(?:number|no\.?|#|ref(?:erence)?))?|\bacct\.?(?:\s*#)?|"
+                        r"\bref(?:erence)?(?:\s+(?:number|no\.?))?|\bcuenta)" + _CONNECTOR, re.IGNORECASE)
+_INTRODUCTION = re.compile(
+    r"\b(?P<intro>my\s+(?:full\s+)?name\s+is|mi\s+nombre\s+es|me\s+llamo|this\s+is|i\s+am|i'?m|it'?s|soy)\s+"
+    r"(?P<name>[A-Za-z][A-Za-z'\-]*(?:\s+[A-Za-z][A-Za-z'\-]*){1,2})(?=\s*(?:[,.;!?]|$)|\s+(?:and|y|here)\b)",
+    re.IGNORECASE)
+_ADULT_YEARS = 16  # a debtor is an adult; a date of birth taken unlabelled is at least this long ago
+# After "this is", "I'm" or "soy" only capitalised words are a name: "this is about my bill" is not one.
+_SAID_NAME = ("my", "mi", "me")
+
+
+def _labelled(text: str, pattern: re.Pattern[str], label: re.Pattern[str]) -> str | None:
+    """The last match of `pattern` in `text` that directly follows `label` ("zip 90210", "last 4 of ssn is 1234")."""
+    found = None
+    for match in pattern.finditer(text):
+        if label.search(text[: match.start()]):
+            found = match.group(1)
+    return found
+
+
+def _introduced_name(text: str) -> str | None:
+    match = _INTRODUCTION.search(text)
+    if match is None:
+        return None
+    name = match.group("name")
+    said = match.group("intro").lower().startswith(_SAID_NAME)
+    if not said and not all(word[0].isupper() for word in name.split()):
+        return None
+    return " ".join(word.capitalize() for word in name.split())
+
+
+def volunteered_factors(text: str, *, identity_details: bool = False, today: date | None = None) -> Factors:
+    """The factors a debtor's message gives before the check asks for them: labelled ones in any message, and with
+    `identity_details` (the NLU read the message as such) a date of birth, an account reference or a name as the
+    form's own questions would take them. Never a bare run of digits as an SSN tail or a ZIP."""
+    today = today or date.today()
+    dob = None
+    for match in (m for pattern in _DATE_PATTERNS for m in pattern.finditer(text)):
+        if _DOB_LABEL.search(text[: match.start()]):
+            dob = _find_date(match.group(0), today)
+            dob = dob[0] if dob else None
+            break
+    ref = _labelled(text, _ACCOUNT_REF, _REF_LABEL)
+    dashed = next((m.group(1) for m in _ACCOUNT_REF.finditer(text) if "-" in m.group(1)), None)
+    name = _introduced_name(text)
+    if identity_details and dob is None:
+        # An unlabelled date is a birth date only alone among the digits ("hi, 03/14/1985"), never beside an amount
+        # ("I paid 1500 on 03/14/2026"), and only an adult's.
+        found = _find_date(text, today)
+        if found and not re.search(r"\d", text[: found[1][0]] + text[found[1][1]:]) and \
+                found[0] <= today.replace(year=today.year - _ADULT_YEARS, day=min(today.day, 28)):
+            dob = found[0]
+    if identity_details:
+        located = parse_locator(text)
+        if located and not is_account_ref(located):
+            name = name or located
+    return Factors(
+        dob=dob,
+        ssn_last4=_labelled(text, re.compile(r"(?<![\d/.-])(\d{4})(?![\d/.-])"), _SSN_LABEL),
+        zip=_labelled(text, re.compile(r"(?<![\d/.-])(\d{5})(?:-\d{4})?(?![\d/.-])"), _ZIP_LABEL),
+        account_ref=(ref or dashed or "").upper() or None,
+        full_name=name,
+    )
+
+
+def combine(found: Iterable[Factors]) -> Factors:
+    """Factors from several messages, oldest first: a later message's factor replaces an earlier one of its kind."""
+    merged: dict[str, object] = {}
+    for factors in found:
+        merged.update({f.name: getattr(factors, f.name) for f in fields(factors) if getattr(factors, f.name)})
+    return Factors(**merged)  # type: ignore[arg-type]
+
+
+def is_account_ref(locator: str) -> bool:
+    """Whether a locator (as parse_locator gives it) is an account reference rather than a name."""
+    return bool(_ACCOUNT_REF.fullmatch(locator))
+
+
 def answers_to_factors(
     *, dob: date | None, secret: str | None, locator: str | None, phone: str | None
 ) -> Factors:
     """The form's answers as factors: a secret of four digits is the SSN's last four and of five a ZIP; a locator
     is an account reference (as parse_locator gives it) or else a full name."""
-    is_ref = bool(locator and _ACCOUNT_REF.fullmatch(locator))
+    is_ref = bool(locator and is_account_ref(locator))
     return Factors(
         dob=dob,
         ssn_last4=secret if secret and len(secret) == 4 else None,

@@ -24,12 +24,14 @@ from bot.identity import (
     InsufficientFactors,
     VerificationResult,
     answers_to_factors,
+    combine,
     completing_locators,
     extract_factors,
     lock_ends,
     parse_dob,
     parse_locator,
     parse_secret,
+    volunteered_factors,
 )
 from tests.conftest import add_debtor
 
@@ -60,6 +62,49 @@ def test_four_digits_are_an_ssn_tail_and_five_a_zip():
     assert parse_secret("last 4 are 1234") == ("ssn_last4", "1234")
     assert parse_secret("zip is 90210-1234") == ("zip", "90210")
     assert parse_secret("1234 90210") is None  # ambiguous: ask again rather than guess
+
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("hi this is Jordan Rivera, dob 03/14/1979, what do I owe?", Factors(dob=DOB, full_name="Jordan Rivera")),
+    ("my name is jordan rivera and my zip is 90210", Factors(zip="90210", full_name="Jordan Rivera")),
+    ("last 4 of my ssn is 1234, born March 14 1979", Factors(dob=DOB, ssn_last4="1234")),
+    ("what's my balance? acct SET-100001", Factors(account_ref="SET-100001")),
+    ("mi fecha de nacimiento es 03/14/1979 y los ultimos 4 del seguro social son 1234",
+     Factors(dob=DOB, ssn_last4="1234")),
+])
+def test_ID_2_factors_the_debtor_labels_are_taken_before_they_are_asked_for(text, expected):
+    assert volunteered_factors(text, today=TODAY) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "I paid 1500 on 03/14/2026, what do I owe?",  # a payment date and an amount, not a birth date and an SSN tail
+    "this is about my bill, what do i owe",  # "this is" before lower-case words is no name
+    "I am really worried about this",
+    "can I pay 90210 cents",
+])
+def test_ID_2_ID_3_unlabelled_dates_and_digits_are_not_guessed_to_be_factors(text):
+    """A guessed factor would fail the check and spend one of three tries (ID-3). Mutation tried: reading the date
+    without its label (`_DOB_LABEL.search` made always true) -> the payment date is taken (fails)."""
+    assert volunteered_factors(text, today=TODAY) == Factors()
+
+
+def test_ID_2_a_message_read_as_identity_details_gives_what_the_form_would_take_except_bare_digits():
+    """Mutation tried: the unlabelled date taken whatever digits surround it -> the payment date (fails)."""
+    assert volunteered_factors("03/14/1979", identity_details=True, today=TODAY) == Factors(dob=DOB)
+    assert volunteered_factors("hi it's jordan rivera", identity_details=True) == Factors(full_name="Jordan Rivera")
+    assert volunteered_factors("1234", identity_details=True) == Factors()
+    # the NLU reads a message with a date as identity details readily: a date beside other digits is not taken
+    assert volunteered_factors("I paid 1500 on 03/14/1999", identity_details=True, today=TODAY) == Factors()
+    assert volunteered_factors("it was 03/14/2020", identity_details=True, today=TODAY) == Factors()
+    assert volunteered_factors("03/14/1979") == Factors()
+
+
+def test_ID_2_a_later_message_replaces_an_earlier_factor_of_its_kind():
+    assert combine([Factors(dob=DOB, zip="90210"), Factors(dob=date(1980, 1, 2))]) == \
+        Factors(dob=date(1980, 1, 2), zip="90210")
 
 
 def test_a_locator_is_an_account_reference_or_a_full_name():
