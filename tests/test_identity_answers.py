@@ -108,3 +108,28 @@ def test_ID_2_a_value_from_before_a_new_session_is_no_longer_current_and_is_mask
               {"event": "session_started", "timestamp": 2.0}, user("hi", "50")]
     events = apply(events, mask_identity_answer(events, "50", "hi", LABELS))
     assert events[1]["value"] == "[date of birth]"
+
+
+def test_ID_2_the_records_count_identity_answers_by_the_rule_id_the_intake_gives_them() -> None:
+    """export.py keeps its own copy of the rule id (an import would close a cycle): the two must agree."""
+    from bot.records import export
+
+    assert export.IDENTITY_ANSWER_RULE == identity_answers.RULE_ID
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("hi this is Maria Lopez, dob 03/14/1985, what do I owe?",
+     "hi this is Maria Lopez, dob [date of birth], what do I owe?"),
+    ("last 4 of my ssn is 1234 and zip 90210", "last 4 of my ssn is [SSN last four] and zip [ZIP code]"),
+    ("im writing about SET-100015", "im writing about [account number]"),
+])
+def test_ID_2_factors_volunteered_before_the_form_asks_are_masked_in_place(typed: str, stored: str) -> None:
+    """The identity form takes labelled factors given before it asks (bot/identity.py volunteered_factors), so they
+    are answers too: stored masked, the request around them kept. Mutation tried: stored_form returning None when
+    nothing was asked (the old code); this failed."""
+    assert identity_answers.stored_form(typed, None) == stored
+
+
+@pytest.mark.parametrize("typed", ["I paid 1500 on 03/14/2026", "03/14/1979", "my card is 4111 1111"])
+def test_ID_2_an_unlabelled_date_or_figure_with_no_question_waiting_is_no_answer(typed: str) -> None:
+    assert identity_answers.stored_form(typed, None) is None

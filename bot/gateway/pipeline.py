@@ -280,7 +280,7 @@ class Pipeline:
                                            {"channel": channel, "language": received.language,
                                             **(last.metadata or {})}, message_id=message_id)
             replies = reading.replies
-            if any(q.received.awaited for q in group):
+            if any(q.received.awaited or q.received.identity_answer for q in group):
                 # ID-2: the check has had the typed answers; Rasa now keeps them as they are stored here.
                 await self._mask_in_rasa(received, "\n".join(
                     q.received.identity_answer or redacted.get(q.received.message_id, q.received.text)

@@ -14,11 +14,14 @@ from sqlalchemy.orm import Session
 from bot import audit
 from bot.agents import users
 from bot.db.models import AgentNote, AuditEvent, Conversation, ConversationFlag, Message, ReviewAnnotation, User
-from bot.records import identity_answers, verification
+from bot.records import verification
 from bot.records.reading import Reading, reading_for
 from bot.records.review import status_of
 from bot.records.transcript import RECORD_ACCESS_EVENTS
 
+# The rule id a message stored as what it answered carries (bot/records/identity_answers.py RULE_ID; not imported
+# from there: that module reads the identity form's factor parsing, which sits above the records).
+IDENTITY_ANSWER_RULE = "ID-2"
 CSV_COLUMNS = ("conversation_id", "at", "type", "sender_role", "status", "intent", "rule_ids", "text")
 # A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...) sends data away, =cmd|...
 # runs a program); fullwidth forms too, and after spaces, which some spreadsheets skip.
@@ -65,7 +68,7 @@ def conversation_record(session: Session, conversation_id: str, reading: Reading
                  select(ReviewAnnotation).where(ReviewAnnotation.conversation_id == conversation.id)
                  .order_by(ReviewAnnotation.created_at, ReviewAnnotation.id))]
     # ID-2: answers to identity questions were stored as what they are; every view, unredacted too, shows that.
-    masked = sum(1 for i in items if i["type"] == "message" and identity_answers.RULE_ID in i["rule_ids"])
+    masked = sum(1 for i in items if i["type"] == "message" and IDENTITY_ANSWER_RULE in i["rule_ids"])
     return {"conversation_id": conversation.id, "channel": conversation.channel,
             "started_at": conversation.started_at.isoformat(), "redacted": reading.redacted,
             "identity_answers_masked": masked,

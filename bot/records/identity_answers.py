@@ -27,15 +27,19 @@ hash-chained transcript, the consoles, the exports), not Rasa's tracker store, n
 - **Logs** never carry a message's text (bot/gateway/pipeline.py logs what happened, not what was said), and the
   redacting log filter masks dates of birth in any line (bot/logging_setup.py).
 
-Not covered: factors typed before the form asks for them ("my birthday is 3/14/79, what do I owe?") are stored as
-typed; nothing waits for an answer then, and a date or a figure in an ordinary message is often a payment's.
-Agents never read them (review_redaction.for_agent masks what looks like a factor)."""
+- **Factors given before the form asks.** The identity form takes factors a debtor volunteered ("dob 03/14/1985,
+  what do I owe?": bot/identity.py `volunteered_factors`, labelled ones only) as answers, so such a message is an
+  answer too: its factors are masked in place ("dob [date of birth], what do I owe?") so that the request around
+  them stays on the record, and Rasa's copy is rewritten the same way after the turn. An unlabelled date or figure
+  in an ordinary message ("I paid 1500 on 03/14/2026") is no answer and is stored as typed; agents never read it
+  (review_redaction.for_agent masks what looks like a factor)."""
 
 from __future__ import annotations
 
+from bot import identity
 from bot.compliance import redaction
 from bot.db.models import Conversation
-from bot.records.review_redaction import labelled
+from bot.records.review_redaction import for_agent, labelled
 
 RULE_ID = "ID-2"
 VERIFY_FORM = "verify_form"  # domain/verification.yml
@@ -64,7 +68,7 @@ def stored_form(text: str, asked: str | None) -> str | None:
     """What to store for `text`, sent while the identity question `asked` waits: the labels of the factors it holds
     ("[date of birth] [ZIP code]"), or None when it holds none or nothing was asked (stored as typed)."""
     if asked not in SLOT_LABELS:
-        return None
+        return _volunteered(text)
     _, labels = labelled(text)
     if not labels or _may_begin_a_card(text, labels):
         return None
@@ -77,3 +81,17 @@ def _may_begin_a_card(text: str, labels: tuple[str, ...]) -> bool:
     last four or a ZIP (six or more) that are no date and no ZIP+4 are no identity answer's shape ("my card is 4111
     1111"): such a message is stored as typed, so the card's warning and redaction still work."""
     return len(redaction.carry_of(text)) >= MIN_CARD_START_DIGITS and not ANSWER_SHAPES & set(labels)
+
+
+def _volunteered(text: str) -> str | None:
+    """`text` with the factors it volunteers masked in place, when it volunteers any the identity form would take
+    (bot/identity.py volunteered_factors: a labelled date of birth, SSN last four or ZIP, an account reference);
+    None otherwise. A name is not masked: it is no secret, and the record needs to say who wrote."""
+    found = identity.volunteered_factors(text)
+    if not (found.dob or found.ssn_last4 or found.zip or found.account_ref):
+        return None
+    _, labels = labelled(text)
+    if _may_begin_a_card(text, labels):
+        return None
+    masked = for_agent(text)
+    return masked if masked != text else None
