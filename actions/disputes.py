@@ -127,10 +127,6 @@ class ActionAskDisputeKind(Action):
         return "action_ask_dispute_kind"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        # The message that opened the form may not be a dispute at all ("who is the original creditor?").
-        reason = _reason(tracker, in_menu=False)
-        if reason is not None:
-            return _step_aside(reason, dispatcher, tracker)
         choices = disputes.kind_choices(language_of(tracker))
         lines = "\n".join(f"{i}. {title}" for i, (_, title) in enumerate(choices, start=1))
         dispatcher.utter_message(text=say("dispute_ask_kind", tracker, choices=lines),
@@ -153,8 +149,6 @@ class ActionAskDisputeAccount(Action):
         return "action_ask_dispute_account"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        if not _verified(tracker.sender_id):
-            return _step_aside(disputes.NOT_VERIFIED, dispatcher, tracker)
         choices = disputes.account_choices(_open_accounts(tracker.sender_id), language_of(tracker))
         lines = "\n".join(f"{i}. {title}" for i, title in enumerate(choices, start=1))
         dispatcher.utter_message(text=say("dispute_ask_account", tracker, choices=lines),
@@ -170,7 +164,8 @@ class ValidateDisputeForm(DeclaredForm, FormValidationAction):
         # Before any slot is read: an expired verification (ID-1), a message that is no dispute, or a way out of the
         # menu ("never mind", "pay now") ends the form with nothing recorded (DSP-1).
         asked = tracker.get_slot("requested_slot")
-        reason = _reason(tracker, in_menu=asked in (None, "dispute_kind", "dispute_account"))
+        # The opening message (nothing asked yet) is read only for what is no dispute: "dispute my plan" opens it.
+        reason = _reason(tracker, in_menu=asked in ("dispute_kind", "dispute_account"))
         if reason is None and asked == "dispute_correct_amount" and \
                 disputes.menu_exit(tracker.latest_message.get("text") or "") == disputes.LEAVE:
             reason = disputes.LEAVE

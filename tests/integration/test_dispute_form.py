@@ -118,7 +118,8 @@ def test_DSP_1_HO_1_a_reply_that_fits_no_choice_is_reasked_once_then_a_person_is
 def test_DSP_1_messages_that_are_no_dispute_never_open_the_dispute_menu(running_stack, text, expected):
     """F21, F26, F31, F16: each of these opened "What do you dispute? 1-4". Each gets its own answer and records no
     dispute (bot/disputes.not_a_dispute decides from the words, whatever the model guessed).
-    Mutation tried: ActionAskDisputeKind without its _reason check -> the dispute menu for each (fails)."""
+    Mutation tried: ValidateDisputeForm.run without its _reason check -> the dispute menu for each (fails). (The same
+    check in the menu's ask action instead changed nothing: the form validates its opening message, so it went.)"""
     chat = Chat(running_stack, "notdsp")
     reference = chat.verify_as_new_debtor("what do i owe", creditor="Northwind Credit Union")
     reply = " ".join(chat.say(text))
