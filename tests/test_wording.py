@@ -42,7 +42,7 @@ NEUTRAL_KEYS = ("stop_reply_sms", "stop_reply_other", "start_reply_sms", "start_
                 "first_contact", "cease_reply", "attorney_reply", "bankruptcy_reply", "deceased_reply",
                 "wrong_person_reply", "hardship_reply", "request_human_reply", "military_reply",
                 "hardship_with_person", "handoff_none_free", "handoff_queued", "handoff_away",
-                "verify_again_form_ended")
+                "verify_again_form_ended", "work_calls_noted", "mailing_address")
 
 
 class _Sample(dict):

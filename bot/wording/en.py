@@ -572,4 +572,8 @@ TEXTS: dict[str, str] = {
     # ID-1: the form was open when the verification expired; content-neutral, it is said unverified (DISC-3).
     "verify_again_form_ended": ("For your safety, I need to confirm who you are again before we go on. What can I "
                                 "help you with?"),
+    # 1006.6(b)(3): "don't call me at work" is a place, not a cease (bot/compliance/sensitive_requests.py).
+    "work_calls_noted": ("Thanks for telling me. I've noted that we must not call you at work, and a person on our "
+                         "team will make sure of it."),
+    "mailing_address": "Our mailing address is {address}.",
 }

@@ -542,4 +542,7 @@ TEXTS: dict[str, str] = {
     "creditor_next": "Si cree que está mal, escriba 'disputa'. O dígame qué más necesita.",
     "verify_again_form_ended": ("Por su seguridad, necesito confirmar otra vez quién es antes de seguir. ¿En qué le "
                                 "puedo ayudar?"),
+    "work_calls_noted": ("Gracias por decírmelo. Anoté que no le vamos a llamar al trabajo, y una persona del equipo "
+                         "se va a asegurar de eso."),
+    "mailing_address": "Nuestra dirección postal es {address}.",
 }

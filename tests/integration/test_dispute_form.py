@@ -4,14 +4,16 @@ recording one holds the account, DSP-2), the menu has ways out, and an expired v
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot import wording
-from bot.db.models import Account, AccountStatus, Dispute, Handoff
-from tests.integration.chat import Chat
+from bot.db.models import Account, AccountStatus, AuditEvent, Dispute, Handoff
+from tests.conftest import add_debtor
+from tests.integration.chat import Chat, letters
 
 pytestmark = pytest.mark.integration
 
@@ -201,3 +203,40 @@ def test_ID_1_a_dispute_form_open_when_verification_is_gone_asks_who_they_are(ru
     assert wording.say("verify_again_form_ended") in reply, reply
     assert "What amount" not in reply and "$" not in reply
     assert _disputes(chat, reference) == []
+
+
+LONG = ("Look, I've been getting letters about this and I honestly don't even know what this is for. " * 6
+        + "I think I already paid this off in 2019 and I have the bank statement. Also what is your mailing address so "
+          "I can send it? And please don't call me at work.")
+
+
+def test_CEASE_1_DSP_1_dont_call_me_at_work_is_no_cease_and_the_paid_claim_is_disputed(running_stack):
+    """F22: this message got "Understood. We'll stop contacting you." (cease_requested). "Don't call me at work" says
+    where not to call (1006.6(b)(3)); a cease needs a request to stop communicating (CEASE-1). It is noted for a
+    person, the mailing address is given, and after verification the already-paid claim is recorded (DSP-1).
+    Mutation tried: asks_to_cease always True -> "We'll stop contacting you" and no dispute (fails)."""
+    chat = Chat(running_stack, "atwork")
+    reference = f"RT-{secrets.randbelow(10**8):08d}"
+    with chat.session() as session:
+        add_debtor(session, account_ref=reference, first_name="Robin", last_name=f"Test{letters()}",
+                   dob="1985-11-02", ssn_last4="5678", phone=None, creditor="Northwind Credit Union",
+                   balance_cents=240000)
+    reply = " ".join(chat.say(LONG))
+    assert wording.say("work_calls_noted") in reply and "PO Box 1000, Springfield, IL 62701" in reply, reply
+    assert "stop contacting you" not in reply and "debt" not in reply.lower() and "$" not in reply  # DISC-3
+    for answer in ("11/02/1985", "5678", reference):
+        reply = " ".join(chat.say(answer))
+    assert "recorded your dispute of $2,400.00" in reply, reply
+    assert _disputes(chat, reference) == ["already_paid"]
+    with chat.session() as session:
+        conversation = chat.conversation(session)
+        kinds = set(session.scalars(select(AuditEvent.kind).where(AuditEvent.conversation_id == conversation.id)))
+    assert "cease_requested" not in kinds and "contact_restriction_noted" in kinds
+    assert _status(chat, reference) == AccountStatus.DISPUTED  # held for the dispute (DSP-2), not ceased
+
+
+def test_CEASE_1_stop_contacting_me_is_still_a_cease(running_stack):
+    """The words overrule the model only for a place: "stop contacting me, and don't call me at work" is a cease."""
+    chat = Chat(running_stack, "stillcease")
+    reply = " ".join(chat.say("stop contacting me, and don't call me at work"))
+    assert "stop contacting you" in reply, reply
