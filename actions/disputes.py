@@ -5,19 +5,119 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.context import engine
+from actions.context import engine, settings
 from actions.forms import DeclaredForm
 from actions.language import language_of, numbers_text, say
-from bot import accounts, disputes
+from bot import accounts, disputes, handoff
+from bot.agents import escalation
+from bot.agents.hours import AgentHours
 from bot.db import session_scope
 from bot.db.models import Account
+from bot.payments import status as payment_status
 from bot.plans.affordability import parse_affordability
 
 DONT_KNOW = "unknown"
+# The intents whose own rules take the message (domain/disputes.yml `not_intent`): never answered here instead.
+RULE_INTENTS = frozenset({"request_human", "opt_out", "cease_contact", "attorney_represented", "bankruptcy",
+                          "deceased", "wrong_person", "hardship", "bot_challenge", "goodbye"})
+# Ends the form with nothing to record: action_record_dispute follows (the rule) and does nothing without a kind.
+ENDED = [SlotSet("dispute_kind", None), SlotSet("dispute_account", None), SlotSet("dispute_correct_amount", None),
+         SlotSet("requested_slot", None)]
+_AFTER = {disputes.PAY: "pay_now", disputes.PLAN: "request_payment_plan"}
+GIVE_UP = "give_up"
+
+
+def _verified(sender_id: str) -> bool:
+    try:
+        _open_accounts(sender_id)
+    except accounts.NotVerified:
+        return False
+    return True
+
+
+def _reason(tracker: Tracker, *, in_menu: bool) -> str | None:
+    """Why the dispute form should stop for this message, if it should (bot/disputes.py decides from the words)."""
+    if not _verified(tracker.sender_id):
+        return disputes.NOT_VERIFIED  # ID-1: nothing about the debt, not even its dispute menu, once it expired
+    message = tracker.latest_message or {}
+    if (message.get("intent") or {}).get("name") in RULE_INTENTS:
+        return None  # CEASE-*, OPT-*, HO-1...: their rules answer, the form stays as it was
+    text = message.get("text") or ""
+    return disputes.not_a_dispute(text) or (disputes.menu_exit(text) if in_menu else None)
+
+
+def _step_aside(reason: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """DSP-1: answer what the message asked instead, record nothing, end the form, and give a next step."""
+    if reason == disputes.NOT_VERIFIED:
+        dispatcher.utter_message(text=say("verify_again_form_ended", tracker))
+        return ENDED + [SlotSet("verified", False), SlotSet("verification_status", None)]
+    if reason in _AFTER:
+        # The debtor wants to pay or plan: the payment and plan conversations answer (and refuse on a held account,
+        # DSP-2).
+        return ENDED + [SlotSet("pending_request", _AFTER[reason]), FollowupAction("action_answer_request")]
+    texts: list[str] = []
+    try:
+        with session_scope(engine()) as session:
+            if reason == disputes.PAYMENT_QUESTION:
+                texts = payment_status.payment_status_messages(session, tracker.sender_id)
+            elif reason == disputes.CREDITOR:
+                texts = accounts.opening_disclosure(session, tracker.sender_id) + [
+                    "\n".join(disputes.creditor_lines(session, tracker.sender_id)), say("creditor_next", tracker)]
+            elif reason in (disputes.WITHDRAW, disputes.NOTICE):
+                # A person reviews a dispute the debtor wants withdrawn; a person sends the notice again by post.
+                found = disputes.disputable_accounts(session, tracker.sender_id)
+                queued = handoff.request(session, tracker.sender_id, "dispute", rule_id="DSP-1",
+                                         account_id=found[0].id if found else None,
+                                         details={"asked": "withdraw_dispute" if reason == disputes.WITHDRAW
+                                                  else "notice_copy_by_post"})
+                said, _ = escalation.next_steps(session, queued, AgentHours.parse(settings().agent_hours),
+                                                settings().support_contact)
+                texts = [say("dispute_withdraw_person" if reason == disputes.WITHDRAW else "notice_copy_person",
+                             tracker), said]
+            elif reason == disputes.CARD:
+                texts = [say("card_use_pay_link", tracker)]  # PCI-1
+            elif reason == disputes.WHAT_IS_A_COLLECTOR:
+                texts = [say("what_is_a_collector", tracker)]
+            elif reason == GIVE_UP:
+                texts = [say("dispute_give_up", tracker)]
+            else:
+                texts = [say("dispute_left", tracker)]
+    except accounts.NotVerified:
+        dispatcher.utter_message(text=say("verify_again_form_ended", tracker))
+        return ENDED + [SlotSet("verified", False)]
+    for text in texts:
+        dispatcher.utter_message(text=text)
+    return ENDED
+
+
+def _no_choice_again(tracker: Tracker, asked: str | None) -> bool:
+    """Whether this reply fits none of the choices asked, after one "Sorry, I didn't catch that" already."""
+    message = tracker.latest_message or {}
+    intent = (message.get("intent") or {}).get("name")
+    if intent in RULE_INTENTS or intent == "already_paid" or not _missed_before(tracker):
+        return False  # a rule's own intent, or already_paid, which fills the kind whatever the words
+    text = message.get("text") or ""
+    if asked == "dispute_kind":
+        return disputes.parse_kind(text) is None
+    if asked == "dispute_account":
+        return disputes.parse_account_choice(text, _open_accounts(tracker.sender_id)) is None
+    return False
+
+
+def _missed_before(tracker: Tracker) -> bool:
+    """Whether this form already said "Sorry, I didn't catch that" since it opened (each re-ask starts so); a slot
+    would need a retrained model, the tracker already holds the answer."""
+    again = say("dispute_kind_again", tracker).split(".")[0]
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == "dispute_form":
+            return False
+        if event.get("event") == "bot" and (event.get("text") or "").startswith(again):
+            return True
+    return False
 
 
 class ActionAskDisputeKind(Action):
@@ -59,6 +159,21 @@ class ActionAskDisputeAccount(Action):
 class ValidateDisputeForm(DeclaredForm, FormValidationAction):
     def name(self) -> str:
         return "validate_dispute_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        # Before any slot is read: an expired verification (ID-1), a message that is no dispute, or a way out of the
+        # menu ("never mind", "pay now") ends the form with nothing recorded (DSP-1).
+        asked = tracker.get_slot("requested_slot")
+        # The opening message (nothing asked yet) is read only for what is no dispute: "dispute my plan" opens it.
+        reason = _reason(tracker, in_menu=asked in ("dispute_kind", "dispute_account"))
+        if reason is None and asked == "dispute_correct_amount" and \
+                disputes.menu_exit(tracker.latest_message.get("text") or "") == disputes.LEAVE:
+            reason = disputes.LEAVE
+        if reason is None and _no_choice_again(tracker, asked):
+            reason = GIVE_UP  # re-asked once already: a person, not the same menu again (VOICE: no dead end)
+        if reason is not None:
+            return _step_aside(reason, dispatcher, tracker)
+        return await super().run(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> list[str]:

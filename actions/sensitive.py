@@ -6,15 +6,16 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
-from actions.context import engine, settings
+from actions.context import engine, identity_service, settings
 from actions.forms import DeclaredForm
 from actions.language import say
-from bot import handoff, language, wording
+from actions.verification import ID_SLOTS
+from bot import disputes, handoff, language, wording
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
 from bot.compliance import person_request, sensitive_requests
@@ -43,6 +44,17 @@ def _hardship_and_person(session: Session, conversation_id: str, text: str, supp
                                                              hours=hours)
 
 
+def _already_paid_dispute(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    if tracker.get_slot("verified"):
+        return [SlotSet("pending_request", "already_paid"), FollowupAction("action_answer_request")]
+    with session_scope(engine()) as session:
+        if identity_service().is_locked(session, tracker.sender_id):
+            return [SlotSet("pending_request", None)]  # ID-3: the lockout reply comes when they ask again
+    dispatcher.utter_message(text=say("verify_first", tracker))
+    return [SlotSet("verification_status", "pending"), SlotSet("pending_request", "already_paid"),
+            *[SlotSet(slot, None) for slot in ID_SLOTS], FollowupAction("verify_form")]
+
+
 class ActionHandleSensitive(Action):
     def name(self) -> str:
         return "action_handle_sensitive"
@@ -61,7 +73,8 @@ class ActionHandleSensitive(Action):
                 replies = _hardship_and_person(session, tracker.sender_id, text, settings().support_contact, hours)
             else:
                 replies = sensitive_requests.handle(session, tracker.sender_id, intent, text,
-                                                    settings().support_contact, hours=hours)
+                                                    settings().support_contact, hours=hours,
+                                                    collector_address=settings().collector_address)
             # HO-1: outside agent hours the last reply offers callback times; over SMS they become numbered lines.
             buttons = escalation.offer_buttons(session, tracker.sender_id) if "request_human" in intents else []
             conversation = session.get(Conversation, tracker.sender_id)
@@ -71,6 +84,12 @@ class ActionHandleSensitive(Action):
         # ID-4: a verification the request withdrew (a third party, a death reported) is forgotten by Rasa too.
         unverified = [SlotSet("verified", False), SlotSet("verification_status", None)] \
             if withdrawn and tracker.get_slot("verified") else []
+        said = tracker.latest_message.get("text") or ""  # `text` is the last reply by now
+        if intent == "cease_contact" and not sensitive_requests.asks_to_cease(said) and \
+                disputes.parse_kind(said) == disputes.ALREADY_PAID:
+            # DSP-1: no cease, and the message also says it is paid: that claim is a dispute, recorded after
+            # verification like any other (ID-1).
+            return _already_paid_dispute(dispatcher, tracker)
         return [SlotSet("pending_request", None), *unverified]
 
 

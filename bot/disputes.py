@@ -19,6 +19,7 @@ from bot.accounts import mask_reference, verified_accounts
 from bot.db.models import Account, AccountStatus, Conversation, Debtor, Dispute
 from bot.local_dates import debtor_date, last_day_covered
 from bot.money import format_cents
+from bot.payments.status import asks_whether_received
 from bot.wording import formats
 
 ALL, AMOUNT, NOT_MINE, ALREADY_PAID = "all", "amount", "not_mine", "already_paid"
@@ -30,6 +31,8 @@ _KIND_WORDS = (
     (NOT_MINE, r"\b(3|three|not mine|not my|never had|don'?t know (?:this|it)|identity|fraud|someone else)\b"),
     (AMOUNT, r"\b(2|two|amount|too (?:much|high)|wrong (?:amount|number|figure)|fees?|interest|charged twice)\b"),
     (ALL, r"\b(1|one|all|everything|whole|entire|all of it)\b"),
+    # "Send me proof that I owe this": a request for verification of the whole debt (1006.38(d)).
+    (ALL, r"\b(proof|prove|verify|verification|validate|validation of the debt)\b"),
     # Spanish (issue 23), accents dropped before matching.
     (ALREADY_PAID, r"\b(ya (?:la |lo )?pague|pagada|pagado|liquide)\b"),
     (NOT_MINE, r"\b(no es mi[ao]|no la conozco|no lo conozco|nunca (?:la |lo )?(?:tuve|saque|abri)|fraude)\b"),
@@ -57,6 +60,90 @@ def parse_kind(text: str) -> str | None:
         if re.search(pattern, lowered):
             return kind
     return None
+
+
+# What a message said instead of a dispute, decided by its words whatever the model guessed (DSP-1 records a
+# claim, and recording one holds the account, DSP-2: a misread costs the debtor their plan and autopay).
+NOT_VERIFIED = "not_verified"  # ID-1: the verification expired while the form was open
+PAYMENT_QUESTION = "payment_question"  # did my payment arrive, send me its receipt
+WITHDRAW = "withdraw"  # undo a dispute already recorded: a person decides
+CREDITOR = "creditor"  # who is the (original) creditor: validation information, not a dispute
+NOTICE = "notice"  # send me the validation notice again
+CARD = "card"  # PCI-1: a card number was typed (and redacted before it got here)
+WHAT_IS_A_COLLECTOR = "what_is_a_collector"
+LEAVE = "leave"  # never mind, none of those
+PAY = "pay"
+PLAN = "plan"
+
+_WITHDRAW = re.compile(r"\b(?:undo|take (?:it|that) back|withdraw|cancel (?:the|my|that) dispute|"
+                       r"(?:did ?n[o']t|didnt|never) (?:mean|want|meant) to dispute|not (?:a )?dispute|"
+                       r"retirar (?:la|mi) disputa|no quise disputar|deshacer)\b")
+_CREDITOR = re.compile(r"\b(?:original creditor|who (?:is|was|'s) (?:the|my) (?:original )?creditor|who do i owe|"
+                       r"who is this debt (?:with|from|for)|acreedor(?: original)?|a quien le debo)\b")
+_NOTICE = re.compile(r"\b(?:validation (?:notice|letter)|the notice|paper copy|copy by (?:mail|post)|"
+                     r"mail me (?:the|a) (?:notice|letter|copy)|aviso de validacion|copia (?:en papel|por correo))\b")
+_CARD_WORDS = re.compile(r"\b(?:card|tarjeta|visa|mastercard|amex|exp|cvv|cvc|charge)\b")
+_COLLECTOR = re.compile(r"\b(?:what(?:'s| is| does)|que (?:es|significa)|no entiendo)\b.{0,40}"
+                        r"\b(?:debt collector|collector|cobrador(?:a)?(?: de deudas)?)\b")
+# Leaving: a whole reply, or words that cannot be a choice ("none of those"); "nothing" alone, never "I owe nothing".
+_LEAVE = re.compile(r"^(?:no|nope|nothing|neither|nada|ninguno|ninguna|cancel|stop|back|go back|no thanks|"
+                    r"no thank you|not now|nvm)[.!]*$|\b(?:never ?mind|none of (?:those|them|these|the above)|"
+                    r"forget (?:it|about it)|i don'?t want to dispute|no importa|olvidalo|olvidelo|dejelo|"
+                    r"ninguna de esas|ninguno de esos)\b")
+_PAY = re.compile(r"\b(?:pay (?:it |this |my |the )?(?:now|today|balance|bill|next payment|in full)|pay now|"
+                  r"make a payment|i (?:want|need|would like|'d like) to pay|pagar (?:ahora|hoy|todo)|quiero pagar)\b")
+_PLAN = re.compile(r"\b(?:payment plan|plan|a month|per month|monthly|a week|weekly|every (?:two|2) weeks|"
+                   r"plan de pagos|al mes|por mes|mensual(?:es)?)\b")
+
+
+def _plain(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", (text or "").lower().strip())
+                   if not unicodedata.combining(c)).replace("\u2019", "'")
+
+
+def not_a_dispute(text: str) -> str | None:
+    """DSP-1: what a message that opened (or was typed into) the dispute form asked instead of disputing: WITHDRAW,
+    PAYMENT_QUESTION, CREDITOR, NOTICE, CARD, WHAT_IS_A_COLLECTOR; None when it may be a dispute. A withdrawal comes
+    first: "I didn't mean to dispute, I wanted my receipt" asks to undo one."""
+    plain = _plain(text)
+    if _WITHDRAW.search(plain):
+        return WITHDRAW
+    if asks_whether_received(text):
+        return PAYMENT_QUESTION
+    if _CREDITOR.search(plain):
+        return CREDITOR
+    if _NOTICE.search(plain):
+        return NOTICE
+    if "[redacted]" in plain and _CARD_WORDS.search(plain):
+        return CARD
+    if _COLLECTOR.search(plain):
+        return WHAT_IS_A_COLLECTOR
+    return None
+
+
+def menu_exit(text: str) -> str | None:
+    """A reply to "what do you dispute?" (or "which account?") that leaves the menu: LEAVE, PAY or PLAN; None for
+    anything else (a choice, or a reply to read as one). Only called where a choice is asked, never for a dispute's
+    opening message."""
+    plain = _plain(text)
+    if _LEAVE.search(plain):
+        return LEAVE
+    if parse_kind(text) is not None and not re.search(r"\b(?:pay|pagar)\b", plain):
+        return None  # "4", "I already paid": a choice, even with "a month" in it
+    if _PAY.search(plain):
+        return PAY
+    if _PLAN.search(plain):
+        return PLAN
+    return None
+
+
+def creditor_lines(session: Session, conversation_id: str) -> list[str]:
+    """DISC (1006.34(c)): who the creditor is, from each verified open account, in the debtor's language. Raises
+    bot.accounts.NotVerified before verification (ID-1)."""
+    conversation = session.get(Conversation, conversation_id)
+    speaks = language.current(session, conversation) if conversation is not None else None
+    return [wording.say("creditor_is", speaks, last4=a.account_ref[-4:], creditor=a.creditor)
+            for a in verified_accounts(session, conversation_id)]
 
 
 ALL_ACCOUNTS = "all"  # the answer to "which account?" that disputes every open one

@@ -41,7 +41,8 @@ NEUTRAL_KEYS = ("stop_reply_sms", "stop_reply_other", "start_reply_sms", "start_
                 "ask_secret_again", "ask_locator_again", "ask_reference_again", "safe_reply", "copy_not_verified",
                 "first_contact", "cease_reply", "attorney_reply", "bankruptcy_reply", "deceased_reply",
                 "wrong_person_reply", "hardship_reply", "request_human_reply", "military_reply",
-                "hardship_with_person", "handoff_none_free", "handoff_queued", "handoff_away")
+                "hardship_with_person", "handoff_none_free", "handoff_queued", "handoff_away",
+                "verify_again_form_ended", "work_calls_noted", "mailing_address")
 
 
 class _Sample(dict):

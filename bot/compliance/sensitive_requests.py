@@ -16,6 +16,8 @@ ID-4): a verification is withdrawn, none is started again, and nothing about the
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -230,11 +232,60 @@ def handed_to_a_person(session: Session, conversation_id: str, support_contact: 
     return wording.say(key, speaks, support=support_contact)
 
 
+# CEASE-1 needs the consumer to ask that we stop communicating (1006.6(c)). "Don't call me at work" only says where not
+# to reach them (an inconvenient place, 1006.6(b)(3)): a cease_contact reading of a message whose only such words
+# name a place is overruled by the words; any cease words, or no place, keep the stricter reading.
+_PLACE_ONLY = re.compile(r"\b(?:do not|don'?t|dont|never|no|please stop)\s+(?:call|calling|text|texting|contact|email|"
+                         r"phone)(?:\s+me)?\s+(?:at|on)\s+(?:work|my (?:work|job|office|work phone))\b|"
+                         r"\bno me (?:llamen|llame|escriban)\s+(?:al|en el)\s+trabajo\b")
+_CEASE_WORDS = re.compile(r"\b(?:stop (?:contacting|calling|texting|emailing|messaging|writing|bothering)|"
+                          r"leave me alone|cease|refuse to pay|not (?:going to |gonna )?pay(?:ing)?|won'?t pay|"
+                          r"no more (?:calls|texts|"
+                          r"messages|letters|contact)|stop all|(?:do not|don'?t|dont|never) (?:contact|call|text|email|"
+                          r"write|message) (?:me|us)(?! (?:at|on) )|dejen de|no voy a pagar|no me (?:contacten|"
+                          r"llamen|escriban)(?! (?:al|en el) trabajo))\b")
+
+
+def _plain(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", (text or "").lower())
+                   if not unicodedata.combining(c)).replace("\u2019", "'")
+
+
+def asks_to_cease(text: str) -> bool:
+    """CEASE-1: whether a message the NLU read as cease_contact asks that we stop communicating; False only when its
+    one restriction is a place ("please don't call me at work") and no words ask us to stop."""
+    plain = _plain(text)
+    return bool(_CEASE_WORDS.search(plain)) or not _PLACE_ONLY.search(plain)
+
+
+def note_place_restriction(session: Session, conversation_id: str, text: str, collector_address: str,
+                           now: datetime | None = None) -> list[str]:
+    """1006.6(b)(3): "don't call me at work" is recorded for a person (the contact preferences hold times only, and
+    Settle places no calls itself), audited, and answered; the business's mailing address, which such messages ask
+    for, goes with it. Content-neutral (DISC-3): said before verification too."""
+    conversation = session.get(Conversation, conversation_id)
+    accounts = accounts_in_scope(session, conversation)
+    account_id = accounts[0].id if accounts else None
+    audit.record(session, "contact_restriction_noted", rule_id="TIME-1", conversation_id=conversation_id,
+                 account_id=account_id, actor="debtor", at=now, detail={"place": "work"})
+    handoff.request(session, conversation_id, "contact_restriction", rule_id="TIME-1", account_id=account_id,
+                    details={"place": "work"}, now=now)
+    speaks = languages.current(session, conversation) if conversation is not None else None
+    replies = [wording.say("work_calls_noted", speaks)]
+    if re.search(r"\b(?:address|direccion)\b", _plain(text)):
+        replies.append(wording.say("mailing_address", speaks, address=", ".join(
+            line.strip() for line in collector_address.split(";"))))
+    return replies
+
+
 def handle(session: Session, conversation_id: str, intent: str, text: str, support_contact: str,
-           now: datetime | None = None, hours: AgentHours | None = None) -> list[str]:
+           now: datetime | None = None, hours: AgentHours | None = None, collector_address: str = "") -> list[str]:
     """Apply the request's rule and return the replies to send (never anything about a debt). `hours`: when
-    people are there to pick up (AGENT_HOURS); None means always."""
+    people are there to pick up (AGENT_HOURS); None means always. `collector_address`: given to a place restriction
+    read as a cease, which is no cease (CEASE-1)."""
     now = now or datetime.now(timezone.utc)
+    if intent == "cease_contact" and not asks_to_cease(text):
+        return note_place_restriction(session, conversation_id, text, collector_address, now)
     rule = RULES[intent]
     conversation = session.get(Conversation, conversation_id)
     accounts = accounts_in_scope(session, conversation)

@@ -219,6 +219,10 @@ class Pipeline:
         """A message answered without a dialogue turn: by the gate (STOP/START/HELP, crisis, empty), or with the
         rules only, while a person owns the conversation or the consumer opted out."""
         reading = RasaTurn()  # what the NLU made of the message, kept with it (REC-1); none without NLU
+        if received.new_session:
+            # ID-1: this message found the session expired and is answered without a turn (START, HELP...): Rasa
+            # starts its new session now, or the next message would find the old one (a form mid-question, verified).
+            await self._start_rasa_session(channel, received)
         if received.agent_owned or (received.opted_out and received.replies is None):
             # A person answers, or the consumer opted out (OPT-3: one answer), but a legal request typed in still
             # takes effect (CEASE-*, OPT-3, ID-4, VUL-2).
@@ -231,6 +235,14 @@ class Pipeline:
         else:
             replies = [{"text": t} for t in received.replies or []]
         return await self._deliver(received, replies, "processed", reading)
+
+    async def _start_rasa_session(self, channel: str, received: _Received) -> None:
+        try:
+            await self.rasa.send(received.conversation_id, "/session_start", {"channel": channel},
+                                 message_id=f"{received.message_id}-session")
+        except RasaUnavailable:
+            # The dispute and other debt forms also check the stored verification themselves (actions/disputes.py).
+            log.warning("message %s: Rasa unavailable, its session was not restarted", received.message_id)
 
     async def _drain(self, conversation_id: str) -> None:
         """Run the conversation's waiting messages, a fold at a time, until none is left."""

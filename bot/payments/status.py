@@ -31,9 +31,25 @@ _RECEIPT_QUESTION = re.compile(
     re.IGNORECASE)
 
 
+# "Can you send me the receipt", "I need proof of my payment", "¿me manda el recibo?": a request for the record of a
+# payment made, which the model may read as already_paid. "Send me proof that I owe this" asks for verification of
+# the debt (a dispute, 1006.38) and is not matched: proof *of a payment* only.
+_RECEIPT_REQUEST = re.compile(
+    r"\b(?:receipts?|proof\s+of\s+(?:my\s+|the\s+|a\s+)?payments?|payment\s+confirmation|"
+    r"confirmation\s+(?:of|for)\s+(?:my\s+|the\s+)?payment|recibos?|comprobantes?(?:\s+de\s+pago)?)\b",
+    re.IGNORECASE)
+# "Here is my receipt", "I have the receipt": offering proof of a claim of payment, which stays a dispute (DSP-1).
+_OFFERS_RECEIPT = re.compile(r"\b(?:here(?:'s|\s+is)|i\s+(?:have|got|can\s+send|will\s+send|'ll\s+send)|"
+                             r"attached|tengo|aqu[ií]\s+est[aá])\b[^.?!]{0,20}\b(?:receipts?|recibos?|comprobantes?)\b",
+                             re.IGNORECASE)
+
+
 def asks_whether_received(text: str) -> bool:
-    """Whether the message asks if a payment arrived (answered from the records), not claims the debt is paid."""
-    return bool(_RECEIPT_QUESTION.search(text or ""))
+    """Whether the message asks about a payment made: did it arrive, or send me its receipt / proof of it (answered
+    from the records), rather than claims the debt is paid (DSP-1)."""
+    text = text or ""
+    return bool(_RECEIPT_QUESTION.search(text)) or (
+        bool(_RECEIPT_REQUEST.search(text)) and not _OFFERS_RECEIPT.search(text))
 
 
 RECEIVED = ("succeeded", "held")  # held: received, not applied while a dispute or a hold is open (DSP-2)

@@ -559,4 +559,27 @@ TEXTS: dict[str, str] = {
     "check_paste": "Paste the copy",
     "check_upload": "Or upload the saved email or a text file",
     "check_button": "Check the copy",
+    # DSP-1: what the dispute form says when a message was not a dispute, or the debtor leaves it (actions/disputes.py).
+    "dispute_left": ("OK, I haven't recorded a dispute. You can say 'balance', 'pay now', 'payment plan' or 'talk to "
+                     "a person'. Or say 'dispute' any time to start again."),
+    "dispute_give_up": ("Sorry, I'm still not sure what you'd like to dispute, so I haven't recorded anything. Say "
+                        "'talk to a person' and someone will help, or say 'dispute' to start again."),
+    "dispute_withdraw_person": ("I can't undo a dispute myself, so I've asked a person on our team to look at it "
+                                "with you. I haven't recorded anything new."),
+    "notice_copy_person": ("I've asked our team to send you a copy of your notice by post. It's free. I haven't "
+                           "recorded a dispute."),
+    "card_use_pay_link": ("Please never send card numbers here. To pay, say 'pay now' and I'll send you a secure "
+                          "link. I haven't recorded a dispute."),
+    "what_is_a_collector": ("A debt collector is a company that asks people to pay money they owe to someone else. "
+                            "We must tell you that's who we are. You can ask me anything about it, or say 'talk to "
+                            "a person'."),
+    "creditor_is": "The creditor for the account ending {last4} is {creditor}.",
+    "creditor_next": "If you think this is wrong, say 'dispute'. Or tell me what else you need.",
+    # ID-1: the form was open when the verification expired; content-neutral, it is said unverified (DISC-3).
+    "verify_again_form_ended": ("For your safety, I need to confirm who you are again before we go on. What can I "
+                                "help you with?"),
+    # 1006.6(b)(3): "don't call me at work" is a place, not a cease (bot/compliance/sensitive_requests.py).
+    "work_calls_noted": ("Thanks for telling me. I've noted that we must not call you at work, and a person on our "
+                         "team will make sure of it."),
+    "mailing_address": "Our mailing address is {address}.",
 }

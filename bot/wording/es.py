@@ -531,4 +531,24 @@ TEXTS: dict[str, str] = {
     "check_paste": "Pegue la copia",
     "check_upload": "O suba el email guardado o un archivo de texto",
     "check_button": "Revisar la copia",
+    "dispute_left": ("Bien, no anoté ninguna disputa. Puede escribir 'saldo', 'pagar ahora', 'plan de pagos' o "
+                     "'hablar con una persona'. O escriba 'disputa' cuando quiera empezar de nuevo."),
+    "dispute_give_up": ("Perdón, todavía no sé qué quiere disputar, así que no anoté nada. Escriba 'hablar con una "
+                        "persona' y alguien le ayuda, o escriba 'disputa' para empezar de nuevo."),
+    "dispute_withdraw_person": ("Yo no puedo quitar una disputa, así que le pedí a una persona del equipo que la "
+                                "revise con usted. No anoté nada nuevo."),
+    "notice_copy_person": ("Le pedí al equipo que le mande una copia de su aviso por correo postal. Es gratis. No "
+                           "anoté ninguna disputa."),
+    "card_use_pay_link": ("Por favor, nunca mande números de tarjeta aquí. Para pagar, escriba 'pagar ahora' y le "
+                          "mando un enlace seguro. No anoté ninguna disputa."),
+    "what_is_a_collector": ("Un cobrador de deudas es una empresa que pide a las personas pagar dinero que le deben "
+                            "a otra. Tenemos que decirle que eso somos. Puede preguntarme lo que quiera, o escribir "
+                            "'hablar con una persona'."),
+    "creditor_is": "El acreedor de la cuenta que termina en {last4} es {creditor}.",
+    "creditor_next": "Si cree que está mal, escriba 'disputa'. O dígame qué más necesita.",
+    "verify_again_form_ended": ("Por su seguridad, necesito confirmar otra vez quién es antes de seguir. ¿En qué le "
+                                "puedo ayudar?"),
+    "work_calls_noted": ("Gracias por decírmelo. Anoté que no le vamos a llamar al trabajo, y una persona del equipo "
+                         "se va a asegurar de eso."),
+    "mailing_address": "Nuestra dirección postal es {address}.",
 }
