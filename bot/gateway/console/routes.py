@@ -490,6 +490,8 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
             "notes": notes.for_conversation(session, conversation.id),
             "summary": queue.summaries(session, [handoff], reading=reading)[handoff.id],
             "panel": queue.account_panel(session, handoff), "reading": reading, "read": reading.message,
+            # TIME-1: the debtor's clock beside the callback field and the callback itself.
+            "debtor_clock": queue.debtor_clock(session, handoff), "now_utc": datetime.now(timezone.utc),
             "names": names, "user": user, "csrf_token": signed.csrf_token,
             "can_work": users.can_work(user), "can_reply": users.can_reply(user, handoff),
             "can_reassign": users.can_reassign(user),
