@@ -250,3 +250,26 @@ def test_the_conversation_page_shows_words_and_readable_times_not_internal_names
         assert "dispute_recorded" not in shown and "Dispute recorded" in shown, path
         assert "Conversation on SMS" in shown or "conversation on SMS" in shown, path
         assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d:\d\d", shown), path
+
+
+@pytest.mark.parametrize("typed", ["+15555550101", "5555550101", "(555) 555-0101", "1-555-555-0101"])
+def test_REC_2_a_phone_search_finds_the_number_however_it_is_typed(client, typed):
+    """Exploratory pass: only exact E.164 matched; `5555550102` and `(555) 555-0102` found 0. Mutation tried:
+    search.as_stored returning the text as typed -> 0 conversations for every form but the first."""
+    _login(client, "cat")
+    page = client.get("/compliance", params={"phone": typed})
+    assert page.status_code == 200 and "1 conversation ·" in page.text
+
+
+@pytest.mark.parametrize(("params", "said"), [
+    ({"from": "2026-12-08", "to": "2026-12-01"}, "To is before From"),
+    ({"channel": "nonsense"}, "Channel is not one Settle uses"),
+])
+def test_a_reversed_date_range_or_an_unknown_channel_is_refused_on_the_page_saying_why(client, params, said):
+    """Both silently listed 0 conversations. On the page, like a bad date (a 200: a 400 that shows the typed terms
+    back fails tests/test_fuzz_edges.py's no-echo rule). Mutation tried: the two checks removed from
+    _date_problem -> "0 conversations" and no reason."""
+    _login(client, "cat")
+    page = client.get("/compliance", params={**params, "account_ref": "SET-1"})
+    assert page.status_code == 200 and said in page.text and 'value="SET-1"' in page.text
+    assert "No conversations match." in page.text
