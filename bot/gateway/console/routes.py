@@ -198,6 +198,20 @@ def _refuse(request: Request, status: int, text: str, back: tuple[str, str, str]
                                            "back_words": words}, status_code=status)
 
 
+_CONSOLE_PATH = re.compile(r"^/(agent|ops|compliance)(/|$)")
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """A 404 under a console is a page in that console with the way back, not bare JSON; elsewhere (the API, the
+    webhooks) FastAPI's answer as before."""
+    from fastapi.exception_handlers import http_exception_handler
+    from starlette.exceptions import HTTPException
+
+    if isinstance(exc, HTTPException) and exc.status_code == 404 and _CONSOLE_PATH.match(request.url.path):
+        return _refuse(request, 404, "There is no such page.")
+    return await http_exception_handler(request, exc)  # type: ignore[arg-type]
+
+
 def _audit(app: _App, kind: str, **fields: Any) -> None:
     with session_scope(app.engine) as session:
         audit.record(session, kind, rule_id="REC-2", **fields)
