@@ -245,6 +245,13 @@ class Report:
     summary: RunSummary | None = None
     round: int = 1
 
+    @property
+    def outcomes(self) -> dict[str, int]:
+        """Sent, deferred and blocked as the table says them: this run's messages after the outbox ran (its own
+        summary counts only what fell due, so messages queued for a later start were "deferred 0")."""
+        return {outcome: sum(d.action == outcome for d in self.decisions)
+                for outcome in ("sent", "deferred", "blocked")}
+
     def lines(self) -> list[str]:
         head = f"{'Dry run: ' if self.dry_run else ''}campaign {self.campaign!r}" + (
             f", round {self.round}" if self.round > 1 else "")
@@ -252,8 +259,7 @@ class Report:
                 f"{d.action}{': ' + d.why if d.why else ''}" for d in self.decisions]
         tail = []
         if self.summary is not None:
-            s = self.summary
-            tail = [f"Sent {s.sent}, deferred {s.deferred}, blocked {s.blocked}."]
+            tail = ["Sent {sent}, deferred {deferred}, blocked {blocked}.".format(**self.outcomes)]
         return [head, *(body or ["  nobody in the segment"]), *tail]
 
 
@@ -267,10 +273,12 @@ def mask(channel: str, address: str | None) -> str:
 
 
 def _recent_campaign_messages(session: Session, account_id: str, now: datetime) -> int:
+    """Campaign messages sent or due in the 7 days up to `now`, by send time (`created_at` holds it, see `run`):
+    one queued for a later start uses no allowance until then."""
     return session.scalar(select(func.count()).select_from(ScheduledMessage).where(
         ScheduledMessage.account_id == account_id, ScheduledMessage.kind == KIND,
         ScheduledMessage.status.in_(("pending", "sending", *HANDED_OVER)),
-        ScheduledMessage.created_at > now - timedelta(days=7))) or 0
+        ScheduledMessage.created_at > now - timedelta(days=7), ScheduledMessage.created_at <= now)) or 0
 
 
 def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transport, *, now: datetime | None = None,
@@ -353,7 +361,8 @@ def run(engine: Engine, settings: Settings, campaign_key: str, transport: Transp
                                       text=spanish[variant] if speaks == wording.SPANISH else texts[variant],
                                       not_before=max(now, campaign.starts_at),
                                       message_id=message_id_for(KIND, *key_parts))
-            message.created_at = round_at
+            # Its send time, which the segment's weekly allowance counts by: the round's, or the start it waits for.
+            message.created_at = max(round_at, campaign.starts_at)
             if earlier is None:
                 session.add(CampaignRecipient(campaign_id=campaign.id, account_id=facts.account_id,
                                               variant=variant, scheduled_message_id=message.id, assigned_at=now))

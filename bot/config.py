@@ -212,8 +212,11 @@ class Settings:
     stripe_secret_key: str = setting("", env="STRIPE_SECRET_KEY", secret=True, form="a secret key (sk_...)")
     stripe_webhook_secret: str = setting("", env="STRIPE_WEBHOOK_SECRET", secret=True,
                                          form="a signing secret (whsec_...)")
-    # Empty: Stripe itself with a key, the stand-in's default address without one.
+    # Empty: Stripe itself with a key, the stand-in's address (127.0.0.1:STRIPE_STANDIN_PORT) without one.
     stripe_api_base: str = setting("", env="STRIPE_API_BASE", checks=URL, clean=_strip_slash, form="a URL")
+    # Where `run` starts the stand-in; a second stack side by side needs its own, like GATEWAY_PORT.
+    stripe_standin_port: int = setting(12111, env="STRIPE_STANDIN_PORT", form="a port number, e.g. 12111",
+                                       ge=1, le=65535)
     stripe_timeout_seconds: float = setting(10.0, env="STRIPE_TIMEOUT_SECONDS",
                                             form="a number of seconds above 0, e.g. 10", **SECONDS)
     # The SDK retries 5xx, 409 and timeouts with the same idempotency key.

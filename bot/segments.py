@@ -244,6 +244,11 @@ def _segment(raw: object, where: str, problems: list[str], variants: set[str],
     balance = _range(when.get("balance"), f"{where}.when.balance", problems, money=True)
     age = _range(when.get("age_days"), f"{where}.when.age_days", problems, money=False)
     treatment = _treatment(raw.get("treatment"), f"{where}.treatment", problems, variants, cap)
+    if hold is True and treatment is not None and treatment.channels:
+        # A held account (dispute, cease, hardship) gets no outreach at all; the gate blocks it anyway, but a policy
+        # that says otherwise misleads whoever reads it.
+        problems.append(f"{where}.treatment.channels: a segment of held accounts (open dispute DSP-2, cease CEASE-1, "
+                        "hardship or vulnerability pause VUL-2) gets no outreach: channels must be []")
     if len(problems) > before or treatment is None:
         return None
     return Segment(name, label.strip(), treatment, hold, reachable, history, balance, age, priority)

@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 
-from bot.config import PROJECT_ROOT
+from bot.config import PROJECT_ROOT, Settings
 from bot.logging_setup import PRIVATE_UMASK, LineRedactor, PrivateRotatingFileHandler
 from bot.training import rasa_server_command, rasa_server_environment
 
@@ -50,7 +50,8 @@ class StackConfig:
     extra_env: dict[str, str] = field(default_factory=dict)
     # The Stripe stand-in: started when this is True, or (None) when the environment has no STRIPE_SECRET_KEY.
     stripe_standin: bool | None = None
-    stripe_port: int = 12111  # stripe_standin.DEFAULT_PORT, where bot.payments looks for it by default
+    # STRIPE_STANDIN_PORT's default (bot/config.py), where bot.payments looks for the stand-in by default.
+    stripe_port: int = Settings.__dataclass_fields__["stripe_standin_port"].default
     # The SQLite file the stand-in keeps its objects in across restarts (`run`: var/stripe-standin.db). None: in
     # memory only, so a stack started without one (tests, bench) never touches var/.
     stripe_state: Path | None = None

@@ -131,7 +131,7 @@ def test_resolve_needs_a_known_outcome_and_a_time_for_a_callback(engine):
             queue.resolve(session, queued.id, people["ana"], "paid_in_full_promise")
         with pytest.raises(queue.QueueError, match="callback"):
             queue.resolve(session, queued.id, people["ana"], "callback")
-        when = NOW + timedelta(days=1)
+        when = NOW + timedelta(days=1, hours=7)  # 22:00 UTC: 12:00-17:00 in every US zone (TIME-1)
         done = queue.resolve(session, queued.id, people["ana"], "callback", callback_at=when, now=NOW)
         assert (done.status, done.outcome, done.callback_at, done.resolved_at) == ("resolved", "callback", when, NOW)
         event = session.scalars(select(AuditEvent).where(AuditEvent.kind == "handoff_resolved")).one()
@@ -428,3 +428,40 @@ def test_HO_1_a_request_made_after_the_person_ended_the_chat_is_never_offered(en
         assert (queue.get(session, late.id).status, queue.get(session, late.id).outcome) == ("resolved",
                                                                                            "person_left")
         assert queue.waiting(session) == []
+
+
+def _queued_for_debtor(session, external_id: str, zone: str | None) -> Handoff:
+    queued = _queued(session, external_id)
+    if zone is not None:  # None: an unverified web chat, no location signal at all
+        debtor, _ = add_debtor(session, account_ref=f"SET-{external_id}", phone=None, zip_code="")
+        debtor.timezone = zone
+        session.get(Conversation, queued.conversation_id).debtor_id = debtor.id
+    session.flush()
+    return queued
+
+
+@pytest.mark.parametrize(("zone", "refused_at", "said", "allowed_at"), [
+    # 07:00 UTC is 02:00 in New York: the tester's callback, saved without a word.
+    ("America/New_York", datetime(2026, 12, 8, 7, 0, tzinfo=timezone.utc), "Dec 8, 02:00 America/New_York",
+     datetime(2026, 12, 8, 14, 0, tzinfo=timezone.utc)),
+    # Zone unknown: 14:00 UTC is 09:00 in New York but 04:00 in Honolulu, so every US zone must suit.
+    (None, datetime(2026, 12, 8, 14, 0, tzinfo=timezone.utc), "Dec 8, 04:00 Pacific/Honolulu",
+     datetime(2026, 12, 8, 22, 0, tzinfo=timezone.utc)),
+])
+def test_TIME_1_a_callback_outside_the_debtors_08_to_21_is_refused_with_their_local_time(engine, zone, refused_at,
+                                                                                         said, allowed_at):
+    """TIME-1 on the agent's callback (exploratory pass: 07:00 UTC for a New York debtor was saved). Refused with
+    the debtor's local time and the earliest time that suits; nothing is stored; a time in the window is saved.
+    Mutation tried: the `clock.refusal` check removed from queue.resolve -> both refused times were saved."""
+    with session_scope(engine) as session:
+        people = _people(session)
+        queued = _queued_for_debtor(session, f"cb-{zone}", zone)
+        queue.claim(session, queued.id, people["ana"])
+        with pytest.raises(queue.QueueError) as refused:
+            queue.resolve(session, queued.id, people["ana"], "callback", callback_at=refused_at, now=NOW)
+        assert said in str(refused.value) and "08:00-20:59" in str(refused.value) and "TIME-1" in str(refused.value)
+        if zone is None:
+            assert "zone is unknown" in str(refused.value)
+        assert session.get(Handoff, queued.id).status == "claimed"
+        done = queue.resolve(session, queued.id, people["ana"], "callback", callback_at=allowed_at, now=NOW)
+        assert done.callback_at == allowed_at

@@ -426,3 +426,26 @@ def test_both_schedulers_run_the_due_campaign_rounds_with_a_command_the_cli_acce
         command.register(sub)
     for job in compose_jobs + cron_jobs:
         assert parser.parse_args(job).command == job[0]
+
+
+def test_messages_queued_for_a_later_start_do_not_use_this_weeks_allowance_and_the_figures_match_the_table(
+        sqlite_engine):
+    """Exploratory pass: a campaign queued for Jan 1 used up the week's allowance of one run today, and "Run now"
+    said "Sent 0, deferred 0, blocked 0." over 13 rows "deferred". Mutations tried: `created_at <= now` removed from
+    _recent_campaign_messages -> today's campaign skipped everyone ("1 already"); the figures from the outbox's
+    summary again -> "deferred 0"."""
+    later = NOON_LA + timedelta(days=30)
+    with session_scope(sqlite_engine) as session:
+        _people(session)
+        queued = campaigns.create(session, _book(), name="Later", segment="everyone", channel="email",
+                                  texts=[HELLO_A, HELLO_B], starts_at=later, result_days=14, actor="operator:olga").id
+        today = _campaign(session, "Today")
+    transport = local_transport(sqlite_engine)
+    first = campaigns.run(sqlite_engine, SETTINGS, queued, transport, now=NOON_LA, book=_book())
+    deferred = [d for d in first.decisions if d.action == "deferred"]
+    assert deferred and first.lines()[-1] == f"Sent 0, deferred {len(deferred)}, blocked 0."
+    report = campaigns.run(sqlite_engine, SETTINGS, today, transport, now=NOON_LA + timedelta(minutes=1), book=_book())
+    one = next(d for d in report.decisions if d.account_ref == "CMP-1")
+    assert one.action == "sent", one.why
+    assert report.lines()[-1] == "Sent {sent}, deferred {deferred}, blocked {blocked}.".format(**{
+        outcome: sum(d.action == outcome for d in report.decisions) for outcome in ("sent", "deferred", "blocked")})

@@ -296,3 +296,39 @@ def test_ID_2_REC_2_the_unredacted_view_says_identity_answers_were_never_stored(
             "Settle never stores the values") in page.replace("&#34;", '"').replace("&quot;", '"')
     other = client.get(f"/compliance/c/{conversation_id}").text  # redacted view: the same notice
     assert 'id="identity-answers"' in other
+
+
+@pytest.mark.parametrize("typed", ["+15555550101", "5555550101", "(555) 555-0101", "1-555-555-0101"])
+def test_REC_2_a_phone_search_finds_the_number_however_it_is_typed(client, typed):
+    """Exploratory pass: only exact E.164 matched; `5555550102` and `(555) 555-0102` found 0. Mutation tried:
+    search.as_stored returning the text as typed -> 0 conversations for every form but the first."""
+    _login(client, "cat")
+    page = client.get("/compliance", params={"phone": typed})
+    assert page.status_code == 200 and "1 conversation ·" in page.text
+
+
+@pytest.mark.parametrize(("params", "said"), [
+    ({"from": "2026-12-08", "to": "2026-12-01"}, "To is before From"),
+    ({"channel": "nonsense"}, "Channel is not one Settle uses"),
+])
+def test_a_reversed_date_range_or_an_unknown_channel_is_refused_on_the_page_saying_why(client, params, said):
+    """Both silently listed 0 conversations. On the page, like a bad date (a 200: a 400 that shows the typed terms
+    back fails tests/test_fuzz_edges.py's no-echo rule). Mutation tried: the two checks removed from
+    _date_problem -> "0 conversations" and no reason."""
+    _login(client, "cat")
+    page = client.get("/compliance", params={**params, "account_ref": "SET-1"})
+    assert page.status_code == 200 and said in page.text and 'value="SET-1"' in page.text
+    assert "No conversations match." in page.text
+
+
+@pytest.mark.parametrize(("path", "back"), [("/agent/nowhere", 'href="/agent"'), ("/ops/nowhere", 'href="/ops"'),
+                                            ("/compliance/nowhere", 'href="/compliance"')])
+def test_a_console_404_is_a_page_with_the_way_back_and_the_api_keeps_its_json(client, path, back):
+    """Exploratory pass: bare `{"detail":"Not Found"}` under the consoles. Mutation tried: the exception handler
+    not registered in app.create_app -> JSON, and this fails."""
+    _login(client, "cat")
+    page = client.get(path)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "There is no such page." in page.text and back in page.text
+    api = client.get("/webhooks/nowhere")
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}

@@ -109,7 +109,8 @@ def test_FREQ_1_unknown_state_uses_the_defaults():
 
 
 def test_FREQ_1_a_zero_cap_never_allows():
-    rules = parse_contact_rules({"version": 1, "defaults": _defaults(), "states": {"VT": {"sms_per_day": 0}}})
+    rules = parse_contact_rules({"version": 1, "defaults": _defaults(),
+                                 "states": {"VT": {"sms_per_day": 0}, "MA": MA_LAW}})
     decision = check_sms_cap([], NOW, ET, "VT", rules)
     assert not decision.allowed and decision.next_allowed is None
 
@@ -153,6 +154,9 @@ def test_FREQ_1_massachusetts_calls_count_texts_two_per_seven_days():
 
 
 # --- the policy file ---
+
+MA_LAW = {"sms_per_7_days": 2, "calls_per_7_days": 2, "texts_and_calls_share_cap": True}
+
 
 def _defaults() -> dict:
     return {"sms_per_day": 1, "sms_per_7_days": 3, "calls_per_7_days": 7,

@@ -4,6 +4,7 @@ nothing; a refused policy edit keeps the text as typed; exports are downloads th
 
 from __future__ import annotations
 
+import html
 import io
 import re
 
@@ -114,11 +115,11 @@ def test_an_operator_gives_a_variant_its_spanish_text_and_the_campaign_page_show
     """Issue 23: the form's Spanish fields are stored with their variant and shown; a variant without one says its
     Spanish speakers are skipped. Mutation tried: operations.campaign_create not passing spanish_texts (the page
     said "No Spanish text" for variant A, failed)."""
-    import html
 
     _, token = _login(client, "olga")
     made = client.post("/ops/campaigns", data={
         "csrf_token": token, "name": "Hola", "segment": "everyone_else", "channel": "email", "result_days": "14",
+        "start_now": "1",
         "variant_a": "Hello from {business}.", "variant_b": "Hi, it's {business}.",
         "variant_a_es": "Hola, le escribe {business}."})
     assert made.status_code == 200 and made.url.path.startswith("/ops/campaigns/cmp")
@@ -127,6 +128,7 @@ def test_an_operator_gives_a_variant_its_spanish_text_and_the_campaign_page_show
     assert shown.count("No Spanish text: Spanish speakers are skipped.") == 1
     refused = client.post("/ops/campaigns", data={
         "csrf_token": token, "name": "Deuda", "segment": "everyone_else", "channel": "email", "result_days": "14",
+        "start_now": "1",
         "variant_a": "Hello from {business}.", "variant_b": "Hi, it's {business}.",
         "variant_b_es": "Usted debe $50 en su cuenta."})
     assert refused.status_code == 400 and "variant B (Spanish)" in refused.text and "DISC-3" in refused.text
@@ -137,7 +139,6 @@ def test_a_saved_edit_is_in_force_and_a_stale_form_cannot_undo_it(client):
     """The page names the version in force; a form opened before someone else's save is refused (the text kept).
     Mutation tried: the hidden base_version not posted back (`base_version` ignored) -> the stale form's save
     became version 2 and undid the first edit."""
-    import html
 
     _, token = _login(client, "olga")
     page = client.get("/ops/policies/contact_rules")
@@ -177,3 +178,30 @@ def test_a_bad_dashboard_range_is_said_on_the_dashboard_keeping_the_dates_typed(
     assert csv_refused.status_code == 400 and "Operations</a>" in csv_refused.text
     assert 'href="/ops/dashboard" id="back">Back to the dashboard</a>' in csv_refused.text
     assert "Back to the queue" not in csv_refused.text
+
+
+def test_FREQ_1_twenty_calls_a_week_is_refused_on_the_page_and_the_text_kept(client):
+    """What the operator saw: `calls_per_7_days: 20` saved as version 1. Mutation tried: the CEILINGS loop in
+    frequency._above_the_law skipped -> 303 and saved."""
+    _, token = _login(client, "olga")
+    page = client.get("/ops/policies/contact_rules")
+    typed = page.text.split('class="code">', 1)[1].split("</textarea>", 1)[0]
+    text = html.unescape(typed).replace("calls_per_7_days: 7", "calls_per_7_days: 20")
+    response = client.post("/ops/policies/contact_rules", data={"csrf_token": token, "text": text})
+    assert response.status_code == 400 and "Not saved." in response.text
+    assert "calls_per_7_days: 20 is above 7" in response.text and "1006.14(b)(2)" in response.text
+    assert "calls_per_7_days: 20" in response.text.split('class="code">', 1)[1]
+
+
+def test_a_campaign_with_no_start_is_refused_unless_start_now_is_ticked(client):
+    """Exploratory pass: an empty start meant "now", and the scheduler ran the campaign within a minute, before any
+    dry run. Refused (400, what was typed kept) unless "Start now" is ticked. Mutation tried: `start_now` forced
+    True in operations.campaign_create -> created, and this fails."""
+    _, token = _login(client, "olga")
+    typed = {"csrf_token": token, "name": "Soon", "segment": "everyone_else", "channel": "email", "result_days": "14",
+             "variant_a": "Hello from {business}.", "variant_b": "Hi, it's {business}."}
+    refused = client.post("/ops/campaigns", data=typed)
+    assert refused.status_code == 400 and 'tick "Start now"' in html.unescape(refused.text)
+    assert "Hello from {business}." in html.unescape(refused.text) and 'value="Soon"' in refused.text
+    made = client.post("/ops/campaigns", data={**typed, "start_now": "1"})
+    assert made.status_code == 200 and made.url.path.startswith("/ops/campaigns/cmp")

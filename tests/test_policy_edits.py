@@ -145,3 +145,57 @@ def test_check_policies_in_force_checks_the_saved_versions_with_a_new_file(sqlit
     assert main(["check-policies", "--in-force", "--contact-rules", str(paths.contact_rules)]) == 2
     err = capsys.readouterr().err
     assert "settle: segments.yml: segment " in err and "above the rule book's cap of 2" in err
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("calls_per_7_days: 7", "calls_per_7_days: 20",
+     "defaults.calls_per_7_days: 20 is above 7: Reg F presumes more than 7 calls in 7 days is harassment"),
+    ("sms_per_day: 1\n", "sms_per_day: 12\n", "defaults.sms_per_day: 12 is above 1"),
+    ("sms_per_7_days: 3", "sms_per_7_days: 60", "defaults.sms_per_7_days: 60 is above 3"),
+    ("    calls_per_7_days: 2\n", "    calls_per_7_days: 9\n", "states.MA.calls_per_7_days: 9 is above 7"),
+])
+def test_FREQ_1_a_cap_above_the_rule_books_ceiling_is_refused_and_nothing_is_saved(sqlite_engine, paths, old, new,
+                                                                                  expected):
+    """The tester's edits (calls 20, texts 12 a day and 60 a week) were saved. Mutation tried: `> ceiling` in
+    frequency._above_the_law made `> ceiling * 100` -> every edit here was saved."""
+    before = policy_edits.read("contact_rules", paths)
+    assert old in before
+    with session_scope(sqlite_engine) as session, pytest.raises(policy_edits.PolicyEditRefused) as refused:
+        policy_edits.save(session, "contact_rules", before.replace(old, new), actor="operator:olga", paths=paths)
+    assert any(expected in p for p in refused.value.problems), refused.value.problems
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count(PolicyVersion.id))) == 0
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("sms_per_7_days: 2\n", "sms_per_7_days: 3\n"),  # loosened
+    ("texts_and_calls_share_cap: true", "texts_and_calls_share_cap: false"),  # texts and calls no longer together
+])
+def test_FREQ_1_removing_or_loosening_the_massachusetts_override_is_refused(sqlite_engine, paths, old, new):
+    """209 CMR 18.16(1)(d): `states: {}` deleted the MA override and was saved. Mutations tried: the STATE_LAWS
+    loop in frequency._above_the_law skipped -> `states: {}` saved; the bool comparison dropped -> share_cap false
+    saved."""
+    before = policy_edits.read("contact_rules", paths)
+    removed = before.split("\nstates:", 1)[0] + "\nstates: {}\n"
+    for edited in (removed, before.replace(old, new)):
+        assert edited != before
+        with session_scope(sqlite_engine) as session, pytest.raises(policy_edits.PolicyEditRefused) as refused:
+            policy_edits.save(session, "contact_rules", edited, actor="operator:olga", paths=paths)
+        assert any("states.MA: the legal override" in p and "209 CMR 18.16(1)(d)" in p
+                   for p in refused.value.problems), refused.value.problems
+    tighter = before.replace("    calls_per_7_days: 2\n", "    calls_per_7_days: 1\n")
+    with session_scope(sqlite_engine) as session:  # tightening the law's numbers is the operator's choice
+        assert policy_edits.save(session, "contact_rules", tighter, actor="operator:olga", paths=paths).changed
+
+
+def test_a_segment_of_held_accounts_may_not_name_outreach_channels(sqlite_engine, paths):
+    """DSP-2 / CEASE-1 / VUL-2: the tester gave On hold `channels: [sms]` and it was saved. Mutation tried: the
+    hold check in segments._segment removed -> saved."""
+    before = policy_edits.read("segments", paths)
+    edited = before.replace("when: {hold: true}\n    treatment: {channels: []",
+                            "when: {hold: true}\n    treatment: {channels: [sms]")
+    assert edited != before
+    with session_scope(sqlite_engine) as session, pytest.raises(policy_edits.PolicyEditRefused) as refused:
+        policy_edits.save(session, "segments", edited, actor="operator:olga", paths=paths)
+    assert any("segment 1 (on_hold).treatment.channels: a segment of held accounts" in p
+               for p in refused.value.problems), refused.value.problems

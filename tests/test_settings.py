@@ -101,3 +101,21 @@ def test_every_setting_is_documented_in_env_example_and_checked_by_its_declared_
             for value in wrong:
                 with pytest.raises(SettingsError, match=f"{variable.name} must be {re.escape(variable.form)}"):
                     read_environment({variable.name: value})
+
+
+def test_a_second_stack_can_put_the_stripe_stand_in_on_its_own_port(monkeypatch):
+    """A user running two stacks side by side: the second `make run` stopped with "stripe stopped unexpectedly"
+    because the stand-in's port was fixed at 12111. STRIPE_STANDIN_PORT moves it, and the payments code (without
+    a key) looks for it there. Mutation tried: stripe_client.api_base back to the fixed 12111 -> fails."""
+    from bot.payments.stripe_client import api_base
+    from bot.stack import StackConfig
+
+    monkeypatch.setenv("STRIPE_STANDIN_PORT", "12999")
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    monkeypatch.delenv("STRIPE_API_BASE", raising=False)
+    settings = Settings.from_env()
+    assert settings.stripe_standin_port == 12999
+    assert api_base(settings) == "http://127.0.0.1:12999"
+    assert StackConfig.__dataclass_fields__["stripe_port"].default == Settings().stripe_standin_port == 12111
+    with pytest.raises(SettingsError, match="STRIPE_STANDIN_PORT must be a port number"):
+        read_environment({"STRIPE_STANDIN_PORT": "70000"})

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -26,8 +27,9 @@ from sqlalchemy.orm import Session
 from bot import audit, contact_preferences, conversations, outreach_order, propensity, wording
 from bot import language as languages
 from bot.agents import auth, users
-from bot.compliance import esign, holds
+from bot.compliance import contact_window, esign, holds
 from bot.compliance.lockout import lock_ends
+from bot.compliance.outbound_gate import conversation_zones
 from bot.db.models import (
     Account,
     ContactPreference,
@@ -336,6 +338,11 @@ def resolve(session: Session, handoff_id: str, user: User, outcome: str, *, call
         # A callback promised for a time already gone is one nobody will make: say so rather than store it.
         raise QueueError("That callback time has passed. Give a date and time from now on.")
     handoff = get(session, handoff_id)
+    if outcome == "callback" and callback_at is not None:
+        clock = debtor_clock(session, handoff)
+        problem = clock.refusal(callback_at)
+        if problem:
+            raise QueueError(problem)
     values: dict[str, Any] = {"status": RESOLVED, "resolved_at": now, "resolved_by": user.id, "outcome": outcome}
     if outcome == "callback":
         values["callback_at"] = callback_at
@@ -349,6 +356,44 @@ def resolve(session: Session, handoff_id: str, user: User, outcome: str, *, call
                  detail={"handoff_id": handoff.id, "outcome": outcome,
                          "callback_at": callback_at.isoformat() if callback_at else None})
     return handoff
+
+
+@dataclass(frozen=True)
+class DebtorClock:
+    """The debtor's time as the agent needs it: every zone they may be in (TIME-1: the outbound gate's zones, all
+    US zones when none is known) and whether a moment falls in the contact window in each of them."""
+
+    zones: tuple[str, ...]
+    known: bool  # False: no location signal, so the moment must suit every US zone
+
+    def local(self, moment: datetime) -> list[str]:
+        """The moment on the debtor's clock, one entry a zone: "Dec 8, 02:00 America/New_York"."""
+        shown = []
+        for zone in self.zones:
+            local = moment.astimezone(ZoneInfo(zone))
+            shown.append(f"{local:%b} {local.day}, {local:%H:%M} {zone}")
+        return shown
+
+    def refusal(self, moment: datetime) -> str | None:
+        """Why a callback at `moment` breaks TIME-1 (outside 08:00-20:59 in one of the debtor's zones), or None.
+        The window rule itself is contact_window's; this only says it for the agent."""
+        if contact_window.allowed_now(moment, self.zones):
+            return None
+        where = ("the debtor's zone is unknown, so it must suit every US zone" if not self.known
+                 else "in the debtor's time")
+        earliest = contact_window.next_allowed(moment, self.zones)
+        suggestion = "" if earliest is None else (
+            f" The earliest time from then that suits: {earliest.astimezone(timezone.utc):%b} {earliest.day}, "
+            f"{earliest.astimezone(timezone.utc):%H:%M} UTC ({'; '.join(self.local(earliest))}).")
+        return (f"Not saved: that callback is {'; '.join(self.local(moment))}. Contact is allowed only "
+                f"08:00-20:59 {where} (TIME-1).{suggestion}")
+
+
+def debtor_clock(session: Session, handoff: Handoff) -> DebtorClock:
+    conversation = session.get(Conversation, handoff.conversation_id)
+    zones = conversation_zones(session, conversation) if conversation is not None else (
+        contact_window.UNKNOWN_LOCATION_ZONES)
+    return DebtorClock(zones, zones != contact_window.UNKNOWN_LOCATION_ZONES)
 
 
 # --- what the console shows -------------------------------------------------------------------------------------

@@ -91,6 +91,7 @@ def handle(args: argparse.Namespace) -> int:
         # No SMTP_URL in the embedded demo: a local mail server on loopback, read at /mailbox (README "Email").
         local_mail=mode == "embedded" and not settings.smtp_url,
         mail_port=int(os.environ.get("LOCAL_SMTP_PORT", "2525")),
+        stripe_port=settings.stripe_standin_port,  # two stacks side by side each need their own
         scheduler=True,  # reminders, autopay, retention and due campaigns happen on their own (README "Operations")
         **({"schedule": os.environ["SCHEDULE"]} if os.environ.get("SCHEDULE", "").strip() else {}),
     )

@@ -35,6 +35,19 @@ US_STATES = frozenset(
 )
 
 
+# The rule book's ceilings (COMPLIANCE.md FREQ-1): an operator may tighten a cap, never loosen it past these.
+CEILINGS: Mapping[str, tuple[int, str]] = {
+    "sms_per_day": (1, "the rule book's cap is 1 bot-initiated text a day (FREQ-1; comment 14(a)-1.i)"),
+    "sms_per_7_days": (3, "the rule book's cap is 3 bot-initiated texts per 7 days (FREQ-1; comment 14(a)-1.i)"),
+    "calls_per_7_days": (7, "Reg F presumes more than 7 calls in 7 days is harassment (12 CFR 1006.14(b)(2))"),
+}
+# State laws stricter than the defaults (FREQ-1): the override may be tightened, never removed or loosened.
+STATE_LAWS: Mapping[str, tuple[dict[str, int | bool], str]] = {
+    "MA": ({"sms_per_7_days": 2, "calls_per_7_days": 2, "texts_and_calls_share_cap": True},
+           "Massachusetts allows at most 2 texts and calls together per 7 days (209 CMR 18.16(1)(d))"),
+}
+
+
 class ContactRulesError(ValueError):
     """policy/contact_rules.yml is wrong; the message names the field."""
 
@@ -119,7 +132,30 @@ def parse_contact_rules(data: Any, source: str = "contact_rules") -> ContactRule
         if not isinstance(code, str) or code not in US_STATES:
             raise ContactRulesError(f"{source}: states.{code}: not a two-letter upper-case US state code")
         states[code] = _limits(override, f"{source}: states.{code}", defaults)
-    return ContactRules(defaults=defaults, states=states)
+    rules = ContactRules(defaults=defaults, states=states)
+    problems = _above_the_law(rules, source)
+    if problems:
+        raise ContactRulesError("\n".join(problems))
+    return rules
+
+
+def _above_the_law(rules: ContactRules, source: str) -> list[str]:
+    """Every cap above the rule book's ceiling and every state law the file removes or loosens, one line each."""
+    found = []
+    for where, limits in (("defaults", rules.defaults), *((f"states.{c}", v) for c, v in rules.states.items())):
+        for name, (ceiling, why) in CEILINGS.items():
+            if getattr(limits, name) > ceiling:
+                found.append(f"{source}: {where}.{name}: {getattr(limits, name)} is above {ceiling}: {why}")
+    for code, (law, why) in STATE_LAWS.items():
+        limits = rules.for_state(code)
+        looser = [f"{name} {getattr(limits, name)}" for name, bound in law.items()
+                  if (getattr(limits, name) is not bound if isinstance(bound, bool) else getattr(limits, name) > bound)]
+        if looser:
+            missing = "is missing" if code not in rules.states else "is looser than the law"
+            wanted = ", ".join(f"{n}: {str(b).lower() if isinstance(b, bool) else b}" for n, b in law.items())
+            found.append(f"{source}: states.{code}: the legal override {missing} ({', '.join(looser)}): {why}; "
+                         f"keep at least {wanted}")
+    return found
 
 
 def current_contact_rules(path: str | Path = DEFAULT_CONTACT_RULES_PATH) -> ContactRules:

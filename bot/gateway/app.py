@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.config import Settings
 from bot.db import get_engine
@@ -78,4 +79,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(email_routes.router)  # /email/opt-out/<token> (EMAIL-2); /mailbox: embedded mode only
     app.include_router(ops_routes.router)  # /healthz, /readyz, /metrics (README "Operations")
     app.include_router(document_routes.router)  # /notices/<token> (DISC-5), /transcripts/check (REC-1)
+    app.add_exception_handler(StarletteHTTPException, console.routes.not_found)  # a console's 404 is a page
     return app

@@ -77,6 +77,9 @@ UNAVAILABLE_REPLY = wording.say("unavailable_reply")
 OWNED_RULE_INTENTS = frozenset({"opt_out", "cease_contact", "attorney_represented", "bankruptcy", "deceased",
                                 "wrong_person", "hardship"})
 OWNED_RULE_CONFIDENCE = 0.8
+# Requests the debtor is told, once, took effect even while a person owns the chat: an opt-out (OPT-3) and a cease
+# (CEASE-1: one closing message), in the same words as in a bot-owned chat. The others are the agent's to answer.
+CONFIRMED_WHILE_OWNED = frozenset({"opt_out", "cease_contact"})
 
 # PCI-1: card data is never taken in chat; DISC-3: it may reach someone not yet verified, so it names no debt.
 CARD_WARNING = wording.say("card_warning")
@@ -386,7 +389,8 @@ class Pipeline:
 
     async def _rules_while_owned(self, received: _Received) -> RasaTurn:
         """Classify the message (NLU only, no dialogue) and apply a compliance-critical request's rule without a bot
-        reply of its own; only an opt-out is confirmed, once (OPT-3). The agent sees the audit trail in the console.
+        reply of its own; only an opt-out (OPT-3) and a cease (CEASE-1) are confirmed, once, and the confirmation is in
+        the transcript the agent reads, with the audit trail.
         The reading is returned with the replies, to be stored with the message (REC-1)."""
         try:
             parsed = await self.rasa.parse(received.text, received.conversation_id)
@@ -404,7 +408,7 @@ class Pipeline:
                 audit.record(session, "rule_applied_while_agent_owned", rule_id=sensitive_requests.RULES[
                     intent["name"]].rule_id, conversation_id=received.conversation_id,
                     detail={"intent": intent["name"], "confidence": intent.get("confidence")})
-                return replies if intent["name"] == "opt_out" else []
+                return replies if intent["name"] in CONFIRMED_WHILE_OWNED else []
 
         replies = await run_in_threadpool(apply)
         return RasaTurn([{"text": t} for t in replies], reading.intent, reading.confidence)

@@ -12,7 +12,6 @@ import stripe
 from bot.config import Settings
 
 STANDIN_KEY = "sk_test_settle_standin"
-STANDIN_DEFAULT_URL = "http://127.0.0.1:12111"  # stripe_standin.DEFAULT_PORT
 
 
 def uses_standin(settings: Settings) -> bool:
@@ -21,10 +20,10 @@ def uses_standin(settings: Settings) -> bool:
 
 
 def api_base(settings: Settings) -> str | None:
-    """Where the SDK sends requests: STRIPE_API_BASE, else Stripe with a key, else the stand-in's default."""
+    """Where the SDK sends requests: STRIPE_API_BASE, else Stripe with a key, else the stand-in on its port."""
     if settings.stripe_api_base:
         return settings.stripe_api_base
-    return None if settings.stripe_secret_key else STANDIN_DEFAULT_URL
+    return None if settings.stripe_secret_key else f"http://127.0.0.1:{settings.stripe_standin_port}"
 
 
 def build_client(settings: Settings) -> stripe.StripeClient:

@@ -8,6 +8,7 @@ a hundred thousand messages as on ten million (bench/scale.py)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
@@ -71,6 +72,20 @@ class Page:
         return max(1, -(-self.total // self.page_size))
 
 
+def as_stored(phone: str) -> str:
+    """A phone number as typed ("5555550102", "(555) 555-0102", "1-555-555-0102") in the E.164 form numbers are
+    stored in (+15555550102); anything else as typed, so a non-US or partial number still finds an exact match."""
+    raw = phone.strip()
+    digits = re.sub(r"\D", "", raw)
+    if raw.startswith("+") and digits:
+        return "+" + digits
+    if len(digits) == 10 and digits[0] not in "01":
+        return "+1" + digits
+    if len(digits) == 11 and digits.startswith("1"):
+        return "+" + digits
+    return raw
+
+
 def _filtered(f: Filters) -> Select:
     query = select(Conversation.id)
     if f.started_from:
@@ -85,7 +100,7 @@ def _filtered(f: Filters) -> Select:
             select(Account.id).where(Account.account_ref == f.account_ref.strip().upper())))
     if f.phone:
         # Two index lookups (the channel address, the debtor's phone) rather than an OR that reads every row.
-        phone = f.phone.strip()
+        phone = as_stored(f.phone)
         query = query.where(Conversation.id.in_(
             select(Conversation.id).where(Conversation.external_id == phone).union(
                 select(Conversation.id).join(Debtor, Debtor.id == Conversation.debtor_id)

@@ -280,3 +280,53 @@ def test_HO_1_an_agent_sees_that_identity_answers_were_given_and_a_refused_callb
     expect(page.locator("#resolve-error")).to_be_visible()
     expect(page.locator('select[name="outcome"]')).to_have_value("callback")
     expect(page.locator('input[name="callback_at"]')).to_have_value("2020-01-01T10:00")
+
+
+def test_TIME_1_the_agent_sees_the_debtors_time_and_a_callback_at_2am_theirs_is_refused_keeping_the_time(
+        new_page, console_url, sqlite_engine):
+    """Exploratory pass: "Callback arranged" at 07:00 UTC for a New York debtor (02:00 theirs) was saved without a
+    word. The page shows the debtor's zone and time beside the field; the 2 a.m. callback is refused with their
+    local time, and what was typed stays. Mutation tried: the `clock.refusal` check removed from queue.resolve ->
+    "Resolved." and no error."""
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import add_debtor
+
+    handoff_id = _queue(sqlite_engine, "callback-zone-1")
+    with session_scope(sqlite_engine) as session:
+        debtor, _ = add_debtor(session, account_ref="SET-CB1", phone=None, zip_code="")
+        debtor.timezone = "America/New_York"
+        conversations.get_or_create(session, "web", "callback-zone-1").debtor_id = debtor.id
+    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=7, minute=0, second=0, microsecond=0)
+    local = tomorrow.astimezone(ZoneInfo("America/New_York"))
+    page = new_page()
+    _log_in(page, console_url)
+    page.locator(f'tr[data-handoff-id="{handoff_id}"]').get_by_role("button", name="Take").click()
+    expect(page.locator(".debtor-clock")).to_contain_text("Debtor's time now:")
+    expect(page.locator(".debtor-clock")).to_contain_text("America/New_York")
+    page.locator('select[name="outcome"]').select_option("callback")
+    typed = f"{tomorrow:%Y-%m-%dT%H:%M}"
+    page.locator('input[name="callback_at"]').fill(typed)
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.locator("#resolve-error")).to_contain_text(f"{local:%H:%M} America/New_York")
+    expect(page.locator("#resolve-error")).to_contain_text("08:00-20:59 in the debtor's time (TIME-1)")
+    expect(page.locator('input[name="callback_at"]')).to_have_value(typed)
+    expect(page.locator('select[name="outcome"]')).to_have_value("callback")
+
+
+def test_a_wrong_password_keeps_the_username_typed(new_page, console_url):
+    """Exploratory pass: the login form cleared the username after a wrong password. It stays (kept by the page,
+    not echoed by the server's 401); the password does not. Mutation tried: the sessionStorage restore removed
+    from console.js -> the username field is empty."""
+    page = new_page()
+    page.goto(console_url + "/agent/login")
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+    expect(page.get_by_label("Username")).to_have_value("ana")
+    expect(page.get_by_label("Password")).to_have_value("")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Queue")).to_be_visible()

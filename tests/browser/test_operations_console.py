@@ -71,6 +71,7 @@ def new_campaign(page: Page, name: str, channel: str, repeat: str = "Once", ends
     page.get_by_label("Segment").select_option("low_balance")
     page.get_by_label("Channel").select_option(channel)
     page.get_by_label("Repeat").select_option(label=repeat)
+    page.get_by_label("Start now").check()  # an empty start is no longer "now" without saying so
     if ends:
         page.get_by_label("Ends (UTC").fill(ends)
     page.get_by_label("Variant A").fill("Hello from {business}. Please reply when you have a moment.")

@@ -56,6 +56,12 @@ def _date_problem(params: Any) -> str | None:
             datetime.fromisoformat(value)
         except ValueError:
             return f"{name} is not a date. Write it as YYYY-MM-DD, e.g. 2026-12-01, or leave it empty."
+    start, end = _day(params.get("from")), _day(params.get("to"))
+    if start is not None and end is not None and end < start:
+        return "To is before From: nothing can match. Swap them, or leave one empty."
+    channel = (params.get("channel") or "").strip()
+    if channel and channel not in conversations.CHANNELS:
+        return "Channel is not one Settle uses: pick one from the list, or any."
     return None
 
 
@@ -81,9 +87,9 @@ async def list_page(request: Request) -> Response:
         with session_scope(routes._app(request).engine) as session:
             return search.search(session, _filters(session, request.query_params), page=page)
 
-    # A bad date: the search page says why, with every filter as typed, and lists nothing (none were asked for). A
-    # 200, as the search page it is: an error answer never shows what was sent (tests/test_fuzz_edges.py), but the
-    # search form is where a reviewer's own terms belong.
+    # A bad date, a reversed range or an unknown channel: the search page says why, with every filter as typed, and
+    # lists nothing (none were asked for). A 200, as the search page it is: an error answer never shows what was
+    # sent (tests/test_fuzz_edges.py), but the search form is where a reviewer's own terms belong.
     result = search.Page(rows=[], total=0, page=1, page_size=1) if problem else await run_in_threadpool(load)
     return routes._render(request, "compliance_list.html", {
         "user": signed.user, "csrf_token": signed.csrf_token, "result": result, "params": request.query_params,

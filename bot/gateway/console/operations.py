@@ -244,9 +244,7 @@ async def campaigns_page(request: Request) -> Response:
 
 
 def _starts(value: str) -> datetime | None:
-    """The form's start (a local datetime-local value read as UTC, or empty for now)."""
-    if not value.strip():
-        return datetime.now(timezone.utc)
+    """The form's start (a local datetime-local value read as UTC); None when it is not one."""
     try:
         return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
     except ValueError:
@@ -261,14 +259,21 @@ async def campaign_create(request: Request) -> Response:
     signed, form = guarded
     fields = {k: str(form.get(k) or "") for k in ("name", "segment", "channel", "starts_at", "result_days",
                                                   "variant_a", "variant_b", "variant_c", "variant_a_es",
-                                                  "variant_b_es", "variant_c_es", "repeat_days", "ends_at")}
-    starts = _starts(fields["starts_at"])
+                                                  "variant_b_es", "variant_c_es", "repeat_days", "ends_at",
+                                                  "start_now")}
+    # An empty start is not "now" unless the operator says so: the scheduler runs a due campaign within a minute,
+    # before any dry run (exploratory pass).
+    start_now = fields["start_now"] == "1" and not fields["starts_at"].strip()
+    starts = datetime.now(timezone.utc) if start_now else _starts(fields["starts_at"])
     days = int(fields["result_days"]) if fields["result_days"].strip().isdigit() else -1
     repeat = fields["repeat_days"].strip()
     repeat_days = None if not repeat else int(repeat) if repeat.isdigit() else -1
     ends = _starts(fields["ends_at"]) if fields["ends_at"].strip() else None
 
     def work() -> tuple[str | None, list[str]]:
+        if starts is None and not fields["starts_at"].strip():
+            return None, ["starts: give a date and time (UTC), or tick \"Start now\" to start as soon as it is made "
+                          "(the scheduler then runs it within a minute, before any dry run)"]
         if starts is None:
             return None, ["starts: a date and time, YYYY-MM-DDTHH:MM (UTC)"]
         if fields["ends_at"].strip() and ends is None:

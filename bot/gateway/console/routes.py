@@ -198,6 +198,20 @@ def _refuse(request: Request, status: int, text: str, back: tuple[str, str, str]
                                            "back_words": words}, status_code=status)
 
 
+_CONSOLE_PATH = re.compile(r"^/(agent|ops|compliance)(/|$)")
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """A 404 under a console is a page in that console with the way back, not bare JSON; elsewhere (the API, the
+    webhooks) FastAPI's answer as before."""
+    from fastapi.exception_handlers import http_exception_handler
+    from starlette.exceptions import HTTPException
+
+    if isinstance(exc, HTTPException) and exc.status_code == 404 and _CONSOLE_PATH.match(request.url.path):
+        return _refuse(request, 404, "There is no such page.")
+    return await http_exception_handler(request, exc)  # type: ignore[arg-type]
+
+
 def _audit(app: _App, kind: str, **fields: Any) -> None:
     with session_scope(app.engine) as session:
         audit.record(session, kind, rule_id="REC-2", **fields)
@@ -490,6 +504,8 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
             "notes": notes.for_conversation(session, conversation.id),
             "summary": queue.summaries(session, [handoff], reading=reading)[handoff.id],
             "panel": queue.account_panel(session, handoff), "reading": reading, "read": reading.message,
+            # TIME-1: the debtor's clock beside the callback field and the callback itself.
+            "debtor_clock": queue.debtor_clock(session, handoff), "now_utc": datetime.now(timezone.utc),
             "names": names, "user": user, "csrf_token": signed.csrf_token,
             "can_work": users.can_work(user), "can_reply": users.can_reply(user, handoff),
             "can_reassign": users.can_reassign(user),

@@ -288,4 +288,22 @@
     var box = document.getElementById("reply-text");
     if (text && box) { box.value = text; box.focus(); }
   });
+
+  // --- login: the username stays after a wrong password ------------------------------------------------------
+  // Kept in this tab's sessionStorage, not echoed by the server: an error answer never shows what was sent
+  // (tests/test_fuzz_edges.py). Only the name; never the password.
+  var loginForm = document.getElementById("login-form");
+  if (loginForm) {
+    var name = document.getElementById("username");
+    try {
+      var kept = window.sessionStorage.getItem("settle-login-name");
+      if (kept && !name.value && document.querySelector(".login .error")) {
+        name.value = kept;
+        document.getElementById("password").focus();
+      }
+      loginForm.addEventListener("submit", function () {
+        window.sessionStorage.setItem("settle-login-name", name.value);
+      });
+    } catch (e) { /* storage off: the form works as before */ }
+  }
 })();
