@@ -50,8 +50,8 @@ class ActionHandleSensitive(Action):
             buttons = escalation.offer_buttons(session, tracker.sender_id) if "request_human" in intents else []
             conversation = session.get(Conversation, tracker.sender_id)
             withdrawn = conversation is None or conversation.verified_at is None
-        for number, text in enumerate(replies, start=1):
-            dispatcher.utter_message(text=text, buttons=buttons if number == len(replies) and buttons else None)
+        for number, reply in enumerate(replies, start=1):
+            dispatcher.utter_message(text=reply, buttons=buttons if number == len(replies) and buttons else None)
         # ID-4: a verification the request withdrew (a third party, a death reported) is forgotten by Rasa too.
         unverified = [SlotSet("verified", False), SlotSet("verification_status", None)] \
             if withdrawn and tracker.get_slot("verified") else []
