@@ -54,6 +54,8 @@ def test_VUL_2_hardship_words_are_a_cue_whatever_the_model_reads(text):
 
 @pytest.mark.parametrize("text", NOT_HARDSHIP)
 def test_VUL_2_a_hardship_that_is_over_or_a_payment_is_not_a_cue(text):
+    """Mutation tried: the _RECOVERED check removed from is_hardship -> "I lost my job last year but I'm working
+    now and want to pay" paused collection."""
     assert not cues.is_hardship(text)
 
 

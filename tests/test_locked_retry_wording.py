@@ -15,8 +15,8 @@ from tests.conftest import add_debtor
 
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_ID_3_the_retry_message_puts_the_lock_first_and_counts_only_this_chats_tries(language):
-    """Mutation tried: the English verify_retry back to "{tries} If you've tried 3 times..." -> the count came
-    first and read as a promise."""
+    """Mutation tried: the count ("If not, {tries}") dropped from the English verify_retry -> failed (the
+    wording's order and the chat's count are what this checks)."""
     said = identity.retry_message(2, language)
     lock = said.index("24")
     count = said.index("2 more tries" if language == "en" else "2 intentos más")
