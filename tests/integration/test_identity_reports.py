@@ -98,3 +98,23 @@ def test_CEASE_3_the_case_number_is_stored_as_written(running_stack):
         details = session.scalars(select(Handoff.details).where(
             Handoff.conversation_id == conversation.id, Handoff.details.is_not(None))).all()
     assert any(d.get("bankruptcy_case_number") == "1:26-bk-12345" for d in details), details
+
+
+def test_LANG_1_ID_2_a_spanish_debtor_verifies_with_a_day_first_date_and_early_answers(running_stack):
+    """F4: Tomás, in Spanish, typed "22/03/1976" (refused in a loop), then "4455" and his reference (refused as
+    dates). Now the last 4 typed where the date was asked is kept, the day-first date is read, and the reference
+    completes the check: his balance, never "no entendí la fecha".
+
+    Mutation tried: the `_kept_for_later` call removed from validate_id_dob -> "4455" got "no entendí la fecha"."""
+    chat = Chat(running_stack)
+    reference = f"RT-{secrets.randbelow(10**8):08d}"
+    with chat.session() as session:
+        add_debtor(session, account_ref=reference, first_name="Tomás", last_name=f"Test{letters()}",
+                   dob="1976-03-22", ssn_last4="4455", phone=None, creditor="Contoso Card", balance_cents=33300)
+    chat.say("en español por favor")
+    chat.say("¿cuánto debo?")
+    kept = " ".join(chat.say("4455"))
+    assert "no entendí" not in kept.lower() and "fecha de nacimiento" in kept, kept
+    chat.say("22/03/1976")
+    answer = " ".join(chat.say(reference))
+    assert "$333.00" in answer and "no entendí" not in " ".join(chat.replies).lower(), chat.replies
