@@ -96,3 +96,17 @@ def test_VUL_2_no_cue_no_pause(engine):
         conversation = conversations.get_or_create(session, "sms", "+15555550101")
         assert sensitive_requests.hardship_cue(session, conversation.id, NOT_HARDSHIP[0], "help@example.com") == []
         assert holds.hold_rule(session, account) is None
+
+
+@pytest.mark.parametrize(("language", "person"), [("en", "a person on our team"), ("es", "una persona")])
+def test_VUL_2_the_crisis_line_names_988_a_person_and_a_next_step_and_no_debt(engine, language, person):
+    """F17: a self-harm cue got only the 988 line. Now 988, the person crisis_cue asks for, and what the debtor can
+    do now (VOICE: always a next step); still nothing about a debt.
+
+    Mutation tried: the English crisis_line back to the 988 sentence alone -> the [en] case failed."""
+    with session_scope(engine) as session:
+        conversation = conversations.get_or_create(session, "sms", "+15555550122")
+        conversation.language = language
+        [said] = sensitive_requests.crisis_cue(session, conversation.id, "I want to end it all")
+    assert "988" in said and person in said and ("reply" in said or "responder" in said)
+    assert not any(word in said.lower() for word in ("debt", "deuda", "$", "balance", "saldo", "pay", "pag"))
