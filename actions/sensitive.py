@@ -9,16 +9,15 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy.orm import Session
 
 from actions.context import engine, identity_service, settings
 from actions.forms import DeclaredForm
 from actions.language import say
 from actions.verification import ID_SLOTS
-from bot import disputes, handoff, language, wording
+from bot import disputes, wording
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
-from bot.compliance import person_request, sensitive_requests
+from bot.compliance import person_request, report_details, sensitive_requests
 from bot.db import session_scope
 from bot.db.models import Conversation
 
@@ -26,22 +25,6 @@ from bot.db.models import Conversation
 # acknowledgement comes before the handoff's own reply instead. Content-neutral (DISC-3): said before verification too.
 HARDSHIP_WITH_PERSON = wording.say("hardship_with_person")  # the English ones (bot/wording/ has each language)
 DETAILS_THANKS = wording.say("details_thanks")
-
-
-def _hardship_and_person(session: Session, conversation_id: str, text: str, support: str,
-                         hours: AgentHours) -> list[str]:
-    """VUL-2: pause and record the hardship; HO-1: queue a real handoff, marked as hardship so the person knows
-    why, and say what happens next (the wait, or callback times outside agent hours)."""
-    sensitive_requests.handle(session, conversation_id, "hardship", text, support, hours=hours)
-    accounts = sensitive_requests.accounts_in_scope(session, session.get(Conversation, conversation_id))
-    handoff.request(session, conversation_id, "hardship", rule_id="VUL-2",
-                    account_id=accounts[0].id if accounts else None)
-    # The text has been read once (the VUL-1 military cue) by the hardship call; the request itself needs none.
-    conversation = session.get(Conversation, conversation_id)
-    said = wording.say("hardship_with_person",
-                       language.current(session, conversation) if conversation is not None else None)
-    return [said] + sensitive_requests.handle(session, conversation_id, "request_human", "", support,
-                                                             hours=hours)
 
 
 def _already_paid_dispute(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
@@ -70,7 +53,8 @@ class ActionHandleSensitive(Action):
         intents = person_request.rule_intents(intent, text)
         with session_scope(engine()) as session:
             if intents == ("hardship", "request_human"):
-                replies = _hardship_and_person(session, tracker.sender_id, text, settings().support_contact, hours)
+                replies = sensitive_requests.hardship_and_person(session, tracker.sender_id, text,
+                                                                 settings().support_contact, hours)
             else:
                 replies = sensitive_requests.handle(session, tracker.sender_id, intent, text,
                                                     settings().support_contact, hours=hours,
@@ -79,18 +63,20 @@ class ActionHandleSensitive(Action):
             buttons = escalation.offer_buttons(session, tracker.sender_id) if "request_human" in intents else []
             conversation = session.get(Conversation, tracker.sender_id)
             withdrawn = conversation is None or conversation.verified_at is None
-        for number, text in enumerate(replies, start=1):
-            dispatcher.utter_message(text=text, buttons=buttons if number == len(replies) and buttons else None)
+        for number, reply in enumerate(replies, start=1):
+            dispatcher.utter_message(text=reply, buttons=buttons if number == len(replies) and buttons else None)
         # ID-4: a verification the request withdrew (a third party, a death reported) is forgotten by Rasa too.
         unverified = [SlotSet("verified", False), SlotSet("verification_status", None)] \
             if withdrawn and tracker.get_slot("verified") else []
-        said = tracker.latest_message.get("text") or ""  # `text` is the last reply by now
+        said = tracker.latest_message.get("text") or ""
         if intent == "cease_contact" and not sensitive_requests.asks_to_cease(said) and \
                 disputes.parse_kind(said) == disputes.ALREADY_PAID:
             # DSP-1: no cease, and the message also says it is paid: that claim is a dispute, recorded after
             # verification like any other (ID-1).
             return _already_paid_dispute(dispatcher, tracker)
-        return [SlotSet("pending_request", None), *unverified]
+        # CEASE-2: a name and phone given with the report are taken, so the form asks only for what is missing.
+        given = report_details.attorney_details(said) if intent == "attorney_represented" else {}
+        return [SlotSet("pending_request", None), *unverified, *(SlotSet(k, v) for k, v in given.items())]
 
 
 _DONT_HAVE = ("don't have", "dont have", "don't know", "dont know", "not sure", "no idea", "idk", "none",
@@ -104,6 +90,15 @@ def _clean(value: object) -> str | None:
     return text[:120]
 
 
+def _answered_question(value: object, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """CEASE-2: "can I still pay you directly?" where the attorney's details were asked is a question, never a
+    detail: it is answered (once represented, we deal with the attorney) and the form asks again."""
+    if not report_details.is_question(str(value)):
+        return False
+    dispatcher.utter_message(text=say("attorney_question_reply", tracker))
+    return True
+
+
 class ValidateAttorneyForm(DeclaredForm, FormValidationAction):
     """CEASE-2: the attorney's name and phone, nothing else."""
 
@@ -112,11 +107,13 @@ class ValidateAttorneyForm(DeclaredForm, FormValidationAction):
 
     async def validate_attorney_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> dict[str, Any]:
+        if value is not None and _answered_question(value, dispatcher, tracker):
+            return {"attorney_name": None}
         return {"attorney_name": None if value is None else _clean(value)}
 
     async def validate_attorney_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> dict[str, Any]:
-        if value is None:
+        if value is None or _answered_question(value, dispatcher, tracker):
             return {"attorney_phone": None}
         digits = re.sub(r"\D", "", str(value))
         if len(digits) in (10, 11):
@@ -134,8 +131,8 @@ class ValidateBankruptcyForm(DeclaredForm, FormValidationAction):
                                               domain: DomainDict) -> dict[str, Any]:
         if value is None:
             return {"bankruptcy_case_number": None}
-        match = re.search(r"\b\d{1,2}[-:]?\d{3,6}\b", str(value))
-        return {"bankruptcy_case_number": match.group(0) if match else _clean(value)}
+        number = report_details.case_number(str(value))  # CEASE-3: whole, as written ("1:26-bk-12345")
+        return {"bankruptcy_case_number": number or _clean(value)}
 
 
 class ActionCaptureDetails(Action):

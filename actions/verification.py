@@ -154,7 +154,11 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
     async def validate_id_dob(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        dob = identity.parse_dob(str(value or ""))
+        dob = identity.parse_dob(str(value or ""), language=language_of(tracker))
+        if dob is None and value is not None:
+            kept = _kept_for_later(str(value), dispatcher, tracker)
+            if kept:
+                return kept
         return self._validated("id_dob", value, dob.isoformat() if dob else None, say("ask_dob_again", tracker),
                               dispatcher, tracker)
 
@@ -221,6 +225,20 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
             dispatcher.utter_message(text=identity.retry_message(result.tries_left, language_of(tracker)))
         first = "id_dob"
         return cleared + [SlotSet("requested_slot", first)]
+
+
+def _kept_for_later(text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:
+    """ID-2, LANG-1: the last 4 of the SSN, a ZIP or an account reference typed where the date was asked ("4455",
+    "SET-100015") is an answer to a later question, not a badly typed date: kept for its own slot (checked with the
+    rest, never confirmed alone) and the date asked for again, instead of "I didn't catch that date" in a loop."""
+    secret = identity.parse_secret(text)
+    reference = identity.extract_factors(text).account_ref
+    kept = {"id_secret": secret[1]} if secret else {}
+    kept |= {"id_locator": reference} if reference else {}
+    if not kept:
+        return {}
+    dispatcher.utter_message(text=say("verify_kept_ask_dob", tracker))
+    return {"id_dob": None, **kept}
 
 
 class ActionAskIdLocator(Action):

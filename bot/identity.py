@@ -63,7 +63,7 @@ _MONTHS = {
 }
 _MONTH = r"(?P<month_name>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
-_YEAR = r"(?P<year>\d{4}|\d{2})"
+_YEAR = r"['\u2019]?(?P<year>\d{4}|\d{2})"  # "March 14th '79"
 _DATE_PATTERNS = [
     # 1979-03-14 (ISO)
     re.compile(r"\b(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})\b"),
@@ -133,16 +133,63 @@ class Factors:
         return frozenset(Factor(f.name) for f in fields(self) if getattr(self, f.name))
 
 
-def parse_dob(text: str, today: date | None = None) -> date | None:
-    """A plausible date of birth in `text` (US month-first order for numeric dates), else None."""
-    found = _find_date(text, today or date.today())
+def parse_dob(text: str, today: date | None = None, language: str | None = None) -> date | None:
+    """A plausible date of birth in an answer to the date question, else None. Numeric dates are read month first,
+    or day first in a Spanish conversation (LANG-1: "14/03/1979" is how Spanish speakers write it, and the Spanish
+    question asks for it that way); an order the numbers rule out is never used ("22/03/1976" can only be day
+    first, "03/22/1976" only month first). "031479" alone is read as six digits of a date (MMDDYY, DDMMYY in
+    Spanish), only here, where a date was asked for: in free text six digits may be anything."""
+    today = today or date.today()
+    day_first = language == wording.SPANISH
+    six = _SIX_DIGITS.fullmatch(text)
+    if six:
+        first, second, year = (int(group) for group in six.groups())
+        return _plausible(year, first, second, today, day_first)
+    found = _find_date(_digits_for_words(text), today, day_first=day_first)
     return found[0] if found else None
 
 
-def _find_date(text: str, today: date) -> tuple[date, tuple[int, int]] | None:
-    for pattern in _DATE_PATTERNS:
+_SIX_DIGITS = re.compile(r"\s*(\d{2})(\d{2})(\d{2})\s*")
+# "march fourteenth 1979": day words as digits, so the month-name patterns read them.
+_UNITS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
+_DAY_WORDS = {word: n for n, word in enumerate(
+    _UNITS + ["tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+              "eighteenth", "nineteenth", "twentieth"], start=1)} | {
+    f"twenty{sep}{unit}": 20 + n for n, unit in enumerate(_UNITS, start=1) for sep in (" ", "-", "")} | {
+    "thirtieth": 30, "thirty first": 31, "thirty-first": 31, "thirtyfirst": 31}
+_DAY_WORD = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _DAY_WORDS), key=len, reverse=True)) + r")\b",
+                       re.IGNORECASE)
+
+
+def _digits_for_words(text: str) -> str:
+    return _DAY_WORD.sub(lambda m: str(_DAY_WORDS[m.group(1).lower()]), text)
+
+
+def _plausible(year: int, first: int, second: int, today: date, day_first: bool) -> date | None:
+    """The date of two numbers in the conversation's order, or the other order when only that one exists."""
+    if year < 100:
+        # Two-digit years: nobody chatting was born in the future.
+        year += 2000 if year <= today.year % 100 else 1900
+    orders = [(second, first), (first, second)] if day_first else [(first, second), (second, first)]
+    for month, day in orders:
+        try:
+            value = date(year, month, day)
+        except ValueError:
+            continue
+        if date(1900, 1, 1) <= value <= today:
+            return value
+    return None
+
+
+def _find_date(text: str, today: date, day_first: bool = False) -> tuple[date, tuple[int, int]] | None:
+    for index, pattern in enumerate(_DATE_PATTERNS):
         for match in pattern.finditer(text):
             parts = match.groupdict()
+            if parts.get("month") and index > 0:  # numeric, not ISO: either order the numbers allow (parse_dob)
+                value = _plausible(int(parts["year"]), int(parts["month"]), int(parts["day"]), today, day_first)
+                if value is not None:
+                    return value, match.span()
+                continue
             month = _MONTHS[parts["month_name"].lower()] if parts.get("month_name") else int(parts["month"])
             year = int(parts["year"])
             if year < 100:

@@ -113,8 +113,8 @@ async def test_ID_3_each_failed_try_says_how_many_tries_are_left_and_how_to_reac
     # A reference of its own: the per-locator rate limit is shared by this module's tests.
     _, first = await _validate(conversation_id, slots, {"id_locator": "SET-100077"}, "SET-100077")
     _, second = await _validate(conversation_id, slots, {"id_locator": "SET-100077"}, "SET-100077")
-    assert first == [RETRY_MESSAGE] and "You have 2 more tries." in first[0]
-    assert "You have 1 more try." in second[0] and "once more" not in first[0] + second[0]
+    assert first == [RETRY_MESSAGE] and "this chat has 2 more tries." in first[0]
+    assert "this chat has 1 more try." in second[0] and "once more" not in first[0] + second[0]
     assert all("talk to a person" in text and "24 hours" in text for text in first + second)
     for word in ("account", "debt", "exist", "found"):
         assert word not in (first[0] + second[0]).lower()  # DISC-3, ID-1: nothing about a record
@@ -123,8 +123,8 @@ async def test_ID_3_each_failed_try_says_how_many_tries_are_left_and_how_to_reac
 async def test_ID_3_the_tries_left_are_said_in_spanish_too():
     from bot import identity
 
-    assert "Le quedan 2 intentos." in identity.retry_message(2, "es")
-    assert "Le queda 1 intento." in identity.retry_message(1, "es")
+    assert "este chat tiene 2 intentos más." in identity.retry_message(2, "es")
+    assert "este chat tiene 1 intento más." in identity.retry_message(1, "es")
     assert "hablar con una persona" in identity.retry_message(1, "es")
 
 

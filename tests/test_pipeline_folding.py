@@ -40,16 +40,24 @@ async def test_messages_sent_during_a_turn_are_one_turn(sqlite_engine, sqlite_ur
     pipeline = Pipeline(sqlite_engine, rasa=rasa, settings=Settings(database_url=sqlite_url))
     first = asyncio.create_task(pipeline.handle("rest", "fold-1", "hello"))
     await rasa.started.wait()
+    # Not "i lost my job": a VUL-2 hardship cue, answered by the gate without Rasa.
     later = [asyncio.create_task(pipeline.handle("rest", "fold-1", text))
-             for text in ("i lost my job", "i cannot pay it all", "can we make a plan")]
-    await asyncio.sleep(0.3)  # all three stored and waiting
+             for text in ("i lost my card", "i cannot pay it all", "can we make a plan")]
+    # All three stored and waiting. Polled, not a fixed 0.3 s: the first language reading of a longer message
+    # (lingua) can take seconds on a loaded machine.
+    for _ in range(200):
+        with session_scope(sqlite_engine) as session:
+            if len(session.scalars(select(Message.id).where(Message.direction == "in")).all()) == 4:
+                break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
     rasa.release.set()
     results = sorted([await first] + [await task for task in later], key=lambda r: r.inbound_id)
 
     with session_scope(sqlite_engine) as session:
         inbound = session.scalars(select(Message).where(Message.direction == "in").order_by(Message.id)).all()
         joined = "\n".join(m.text for m in inbound[1:])  # in the order stored, whatever order the tasks ran
-        assert sorted(joined.split("\n")) == sorted(["i lost my job", "i cannot pay it all", "can we make a plan"])
+        assert sorted(joined.split("\n")) == sorted(["i lost my card", "i cannot pay it all", "can we make a plan"])
         assert [t for t, _ in rasa.turns] == ["hello", joined]
         assert rasa.turns[1][1] == str(inbound[-1].id)  # the fold goes with its last message's id
         assert [[p.text for p in r.sent] for r in results] == [["answer to hello"], [], [], [f"answer to {joined}"]]

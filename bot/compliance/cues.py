@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
 # Apostrophe look-alikes people's phones and keyboards produce: ’ ‘ ‛ ′ ʼ ` ´ ＇ and the ASCII one.
 _APOSTROPHES = "'\u2019\u2018\u201b\u2032\u02bc`\u00b4\uff07"
@@ -189,3 +190,104 @@ def military_cue(text: str) -> bool:
     hand off to a person."""
     plain = normalise(text)
     return _MILITARY.search(plain) is not None or _MILITARY_SPANISH.search(_without_accents(plain)) is not None
+
+
+# VUL-2: hardship (job loss, money, illness, a pause asked for), decided by the words whatever intent the NLU picks:
+# "I just lost my job, can I pause my payments for 2 months?" read as nothing at all once (F37). The answer is the
+# hardship rule's own (bot/compliance/sensitive_requests.py): a pause, no payment talk, a person offered.
+# Decisions: a hardship the same message says is over ("I lost my job last year but I'm working now and want to
+# pay") is not a cue: pausing would block a payment the debtor is asking to make, and the NLU still reads the
+# message (its hardship intent can still pause). "Can't afford to miss/be late" is about keeping up, not a cue.
+HARDSHIP_PATTERNS: list[str] = [
+    r"\b(?:lost|losing|lose) (?:my|our|his|her) (?:job|work|income|paycheck|business)\b",
+    r"\b(?:laid|layed) off\b|\blayoffs?\b|\bfurlough\w*|\bgot (?:fired|let go|sacked)\b|\blet me go\b",
+    r"\bunemploy\w*|\bout of (?:work|a job)\b|\bjobless\b|\bno (?:job|income|paycheck) (?:right )?now\b",
+    r"\b(?:cant|cannot|can not|couldnt|unable to) afford\b(?! to (?:miss|be late|lose|fall behind))",
+    r"\bmedical (?:bills?|debt|expenses|emergency)\b|\bhospital (?:bills?|stay)\b|\bin (?:the )?hospital\b",
+    # Asking for a pause is itself a hardship request; "stop" or "skip" a payment only beside a reason or a
+    # length of time ("stop the automatic payments" alone is about autopay, not hardship).
+    r"\b(?:pause|freeze|suspend|defer) (?:my |our |the |all )?(?:auto ?pay |automatic |monthly )?"
+    r"(?:payments?|plan|instal+ments?)\b",
+    r"\b(?:stop|hold|skip|delay) (?:my |our |the |all )?(?:auto ?pay |automatic |monthly )?(?:payments?|plan|"
+    r"instal+ments?)\b(?=.*\b(?:job|work|afford|money|sick|hospital|medical|months?|weeks?|until|struggl\w*)\b)",
+]
+_HARDSHIP = _compile(HARDSHIP_PATTERNS)
+SPANISH_HARDSHIP_PATTERNS: list[str] = [
+    r"\bperdi (?:mi|el) (?:trabajo|empleo|chamba)\b|\bme quede sin (?:trabajo|empleo|chamba)\b",
+    r"\bme (?:despidieron|corrieron|echaron)\b|\bdesemplead[oa]\b|\bsin (?:trabajo|empleo)\b",
+    r"\bno me alcanza\b|\bno (?:puedo|podemos) (?:costear|permitirme)\b",
+    r"\b(?:facturas|cuentas|gastos|deudas) (?:medic[oa]s|del hospital)\b|\ben el hospital\b",
+    r"\b(?:pausar|suspender|congelar|aplazar|posponer) (?:mis |los |el |mi )?(?:pagos?|plan)\b",
+]
+_HARDSHIP_SPANISH = _compile(SPANISH_HARDSHIP_PATTERNS)
+# The same message saying the hardship is over (decision above).
+_RECOVERED = re.compile(r"\b(?:im|i am|were|we are) (?:back )?(?:working|employed)\b|\b(?:found|got|have) a (?:new )?"
+                        r"job\b|\bback (?:at|to) work\b|\bya (?:estoy trabajando|tengo trabajo|encontre trabajo)\b")
+
+
+def is_hardship(text: str) -> bool:
+    """VUL-2: the message tells of a hardship now (English or Spanish), so collection pauses and a person is
+    offered, whatever the NLU reads."""
+    plain = normalise(text)
+    if _RECOVERED.search(_without_accents(plain)):
+        return False
+    return _HARDSHIP.search(plain) is not None or _HARDSHIP_SPANISH.search(_without_accents(plain)) is not None
+
+
+# ID-1, ID-4: someone other than the verified debtor is writing now, on a shared phone or a handed-over one
+# ("hi this is Maria now, Luis handed me the phone", "I'm his wife"). Decisions: a false reading costs the debtor
+# one more identity check, a missed one tells a debt to someone else (ID-1), so any of these withdraws the
+# verification. Saying who they are to the debtor (wife, son, executor) makes them a third party, who goes to a person
+# (ID-1: a spouse, guardian or executor goes to a human); a name alone may be another debtor on file, who may verify.
+_RELATION = (r"(?:wife|husband|spouse|partner|son|daughter|mom|mother|dad|father|brother|sister|girlfriend|boyfriend|"
+             r"fiance|fiancee|roommate|friend|caregiver|carer|guardian|executor|executrix|grandson|granddaughter|"
+             r"niece|nephew|aunt|uncle|cousin)")
+_RELACION = (r"(?:esposa|esposo|mujer|marido|pareja|hija|hijo|mama|madre|papa|padre|hermana|hermano|novia|novio|"
+             r"prometida|prometido|amiga|amigo|albacea|tutora?|cuidadora?|nieta|nieto|sobrina|sobrino|tia|tio|prima|primo)")
+THIRD_PARTY_PATTERNS: list[str] = [
+    rf"\b(?:im|i am|this is|its|it is|here is|heres)(?: \w+)?,? (?:his|her|their|the debtors|\w+s) {_RELATION}\b",
+    rf"\bsoy (?:su|la|el) {_RELACION}\b",
+]
+_THIRD_PARTY = _compile(THIRD_PARTY_PATTERNS)
+_PHONE = r"(?:phone|cell|cellphone|mobile|telefono|celular|cel)"
+HANDED_OVER_PATTERNS: list[str] = [
+    rf"\b(?:handed|gave|passed|lent|loaned|handing|giving|passing) (?:me )?(?:the|his|her|their|this|my) {_PHONE}\b",
+    rf"\b(?:handed|gave|passed) (?:the|his|her|their) {_PHONE} (?:to|over to) me\b",
+    rf"\b(?:im|i am) (?:on|using|texting from|writing from) (?:his|her|their|\w+s) {_PHONE}\b",
+    r"\bsome ?one else (?:is )?(?:writing|texting|typing|here|now)\b",
+    r"\b(?:this|it) (?:isnt|is not) \w+ any ?more\b",
+    rf"\bme (?:paso|dio|presto|entrego) (?:el|su|este) {_PHONE}\b",
+    rf"\b(?:estoy usando|uso|escribo desde) (?:el|su) {_PHONE} de\b",
+]
+_HANDED_OVER = _compile(HANDED_OVER_PATTERNS)
+# "this is Maria now", "ahora habla Maria": the name is kept so that the verified debtor saying their own name
+# ("this is Luis now") changes nothing.
+_NAMED = re.compile(r"\b(?:this is|its|it is|im|i am|now its|now this is) (?P<name>[a-z]+) (?:now|here now|instead|"
+                    r"speaking|writing|texting)\b|\b(?:soy|habla|le escribe|escribe) (?P<nombre>[a-z]+) ahora\b|"
+                    r"\bahora (?:soy|habla|le escribe|escribe) (?P<nombre2>[a-z]+)\b")
+# Words that fill the name's place without naming anyone ("it's me now", "this is ridiculous now").
+_NOT_NAMES = frozenset("""me him her them us you it that this what who someone somebody fine ok okay good better
+worse done ready here there home back late early over all just really so too very different confusing confused
+ridiculous crazy annoying urgent important serious sure free available busy working paying calling online yo el
+ella ellos nosotros usted alguien""".split())
+
+
+@dataclass(frozen=True)
+class SpeakerChange:
+    """Someone other than the verified debtor says they are writing: `third_party` when they said who they are to
+    the debtor (a spouse, a child, an executor), `name` when they gave one."""
+
+    third_party: bool
+    name: str | None = None
+
+
+def speaker_change(text: str) -> SpeakerChange | None:
+    """ID-1, ID-4: the message says another person is writing now, in English or Spanish; None otherwise."""
+    plain = _without_accents(normalise(text))
+    named = _NAMED.search(plain)
+    name = next((n for n in (named.groupdict().values() if named else ()) if n and n not in _NOT_NAMES), None)
+    if _THIRD_PARTY.search(plain):
+        return SpeakerChange(third_party=True, name=name)
+    if name is not None or _HANDED_OVER.search(plain):
+        return SpeakerChange(third_party=False, name=name)
+    return None

@@ -29,7 +29,7 @@ from bot import audit, contact_preferences, handoff, wording
 from bot import language as languages
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
-from bot.compliance import cues, holds, keywords
+from bot.compliance import cues, holds, keywords, person_request
 from bot.db.models import Account, AccountStatus, AuditEvent, Conversation, Debtor, ScheduledMessage
 
 
@@ -163,14 +163,44 @@ def _hold(session: Session, intent: str, accounts: list[Account]) -> None:
 
 
 def _withdraw_verification(session: Session, conversation: Conversation, intent: str, now: datetime) -> None:
-    """ID-4: the person verified in this conversation says they are not the debtor (or reports the debtor's death):
-    the conversation is no longer verified. The debtor stays linked, so the outbound gate still applies the
-    accounts' holds, and a person's words about the debt are refused (ID-1)."""
+    """ID-4: the person verified in this conversation says they are not the debtor (or reports the debtor's death,
+    or says someone else is writing now): the conversation is no longer verified. The debtor stays linked, so the
+    outbound gate still applies the accounts' holds, and a person's words about the debt are refused (ID-1)."""
     conversation.verified_at = None
     audit.record(session, "verification_withdrawn", rule_id="ID-4", conversation_id=conversation.id,
                  account_id=conversation.account_id, actor="debtor", at=now, detail={"intent": intent})
-    if intent == "wrong_person":  # a death report asks for its own person (reason "deceased")
+    if intent in ("wrong_person", THIRD_PARTY_WRITING):  # a death report asks for its own person ("deceased")
         handoff.request(session, conversation.id, "third_party", rule_id="ID-4", account_id=conversation.account_id)
+
+
+# ID-1: the audit event of someone saying who they are to the debtor (a spouse, a child) after a verification;
+# like a wrong_person report it hands the conversation to a person for good (handed_to_a_person).
+THIRD_PARTY_WRITING = "third_party_writing"
+
+
+def another_person_writing(session: Session, conversation: Conversation, text: str,
+                           now: datetime | None = None) -> bool:
+    """ID-1, ID-4: in a verified conversation, the message says someone else is writing now ("this is Maria now,
+    Luis handed me the phone", "I'm his wife"; cues.speaker_change): the verification is withdrawn before anything
+    else is read, so nothing more about the debt is said until the new writer verifies as themselves. A third party
+    (a spouse, an executor) goes to a person and is never verified here again (ID-1); someone who only gave a name
+    may be a debtor on file and may verify. The verified debtor giving their own name changes nothing. True when
+    the verification was withdrawn; the caller makes the dialogue forget it too."""
+    if conversation.verified_at is None:
+        return False
+    change = cues.speaker_change(text)
+    if change is None:
+        return False
+    debtor = session.get(Debtor, conversation.debtor_id) if conversation.debtor_id else None
+    if not change.third_party and change.name is not None and debtor is not None and \
+            change.name == cues.normalise(debtor.first_name or ""):
+        return False  # "this is Luis now" from Luis
+    now = now or datetime.now(timezone.utc)
+    if change.third_party:
+        audit.record(session, THIRD_PARTY_WRITING, rule_id="ID-1", conversation_id=conversation.id,
+                     account_id=conversation.account_id, actor="debtor", at=now)
+    _withdraw_verification(session, conversation, THIRD_PARTY_WRITING if change.third_party else "new_speaker", now)
+    return True
 
 
 def apply_earlier_reports(session: Session, conversation: Conversation, now: datetime | None = None) -> None:
@@ -222,7 +252,7 @@ def handed_to_a_person(session: Session, conversation_id: str, support_contact: 
     conversation's language. None when neither was reported."""
     kinds = set(session.scalars(select(AuditEvent.kind).where(
         AuditEvent.conversation_id == conversation_id,
-        AuditEvent.kind.in_([RULES[intent].event for intent in _HANDS_OVER]))))
+        AuditEvent.kind.in_([RULES[intent].event for intent in _HANDS_OVER] + [THIRD_PARTY_WRITING]))))
     if not kinds:
         return None
     conversation = session.get(Conversation, conversation_id)
@@ -324,6 +354,35 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
     language = languages.current(session, conversation) if conversation is not None else None
     replies.append(wording.say(key, language, support=support_contact))  # DISC-3: neutral in either language
     return replies
+
+
+def hardship_and_person(session: Session, conversation_id: str, text: str, support: str,
+                        hours: AgentHours) -> list[str]:
+    """VUL-2: pause and record the hardship; HO-1: queue a real handoff, marked as hardship so the person knows
+    why, and say what happens next (the wait, or callback times outside agent hours)."""
+    handle(session, conversation_id, "hardship", text, support, hours=hours)
+    conversation = session.get(Conversation, conversation_id)
+    accounts = accounts_in_scope(session, conversation)
+    handoff.request(session, conversation_id, "hardship", rule_id="VUL-2",
+                    account_id=accounts[0].id if accounts else None)
+    # The text has been read once (the VUL-1 military cue) by the hardship call; the request itself needs none.
+    said = wording.say("hardship_with_person",
+                       languages.current(session, conversation) if conversation is not None else None)
+    return [said] + handle(session, conversation_id, "request_human", "", support, hours=hours)
+
+
+def hardship_cue(session: Session, conversation_id: str, text: str, support: str,
+                 hours: AgentHours | None = None) -> list[str]:
+    """VUL-2: a hardship told in the message's words (cues.is_hardship: "I just lost my job, can I pause my
+    payments?") gets the hardship rule, whatever the NLU makes of it: collection and autopay paused (holds), the
+    hardship reply, and a person when asked for in the same message (HO-1). Called by the inbound gate before NLU;
+    [] when there is no cue."""
+    if not cues.is_hardship(text):
+        return []
+    hours = hours or AgentHours.parse("")
+    if person_request.asks_for_person(text):
+        return hardship_and_person(session, conversation_id, text, support, hours)
+    return handle(session, conversation_id, "hardship", text, support, hours=hours)
 
 
 def capture(session: Session, conversation_id: str, intent: str, details: dict[str, str]) -> None:

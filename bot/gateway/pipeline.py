@@ -426,6 +426,9 @@ class Pipeline:
                 # A phone or a browser left alone may be in other hands now: verify again (ID-1).
                 conversation.verified_at = None
                 audit.record(session, "verification_expired", rule_id="ID-1", conversation_id=conversation.id)
+            # ID-1, ID-4: "this is Maria now, Luis handed me the phone": withdrawn before the NLU reads the rest, and
+            # Rasa starts afresh (its verified slot with it) before this message, which then asks for verification.
+            new_session = sensitive_requests.another_person_writing(session, conversation, raw_text, now) or new_session
             owned = agent_queue.owner(session, conversation.id) is not None
             # ID-2: the identity question waiting for this message, unless Rasa starts over (a new session) or a
             # person answers now (the form is not running for them).
@@ -486,6 +489,12 @@ class Pipeline:
             if replies is None and not owned and not crisis:  # the answer to the feedback question, before NLU
                 replies = feedback.take_score(session, conversation, message, now)
                 comment = replies is None and feedback.comment_due(session, conversation, message, now)
+            if replies is None and not crisis:
+                # VUL-2: a hardship in the message's words pauses collection whatever the NLU reads; while a person
+                # owns the conversation the pause still holds, and the person answers.
+                hardship = sensitive_requests.hardship_cue(session, conversation.id, found.text,
+                                                           self.settings.support_contact, self.hours)
+                replies = (hardship or None) if not owned else None
             if crisis and not owned and replies is None:
                 # VUL-2: crisis first. The 988 line and a person, and nothing from the dialogue (no plan offer).
                 replies, prefix = crisis + prefix, []

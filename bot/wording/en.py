@@ -32,8 +32,10 @@ TEXTS: dict[str, str] = {
     # OPT-2: HELP gives the company name, a support contact and how to stop.
     "help_reply": "{business}: for help, contact {support}. Reply STOP to opt out.",
     # VUL-2: the crisis line, whatever the NLU makes of the message.
+    # VUL-2: 988 first, then the person crisis_cue has asked for and what the debtor can do now (VOICE: always a
+    # next step); nothing about a debt.
     "crisis_line": ("If you're thinking about harming yourself, please call or text 988 (Suicide & Crisis Lifeline) "
-                    "now."),
+                    "now. I've also asked a person on our team to check on you here. You can reply any time."),
     # The inbound gate's own answers (bot/gateway/pipeline.py). DISC-3: said to anyone, so they name no debt.
     # Not the NLU fallback's words: an empty message is not one the bot misunderstood, so two in a row queue no
     # person (HO-1's repeated fallback, bot/agents/escalation.after_fallbacks).
@@ -59,10 +61,12 @@ TEXTS: dict[str, str] = {
     "verify_locked": ("Sorry, I couldn't confirm your details. For your security, I can't share account details in "
                       "chat for the next 24 hours. Say 'talk to a person' and someone on our team can help."),
     # ID-3: the same words for any details (a locked person's answer as made-up ones), true in either case.
-    "verify_retry": ("Sorry, I couldn't confirm those details. {tries} If you've tried 3 times in the last day, "
-                     "they're locked for 24 hours for your security: say 'talk to a person'."),
-    "verify_tries_one": "You have 1 more try.",
-    "verify_tries_many": "You have {count} more tries.",
+    # The lock comes first and the count is said to be this chat's: a locked person's right details get these
+    # same words, and "You have 2 more tries" alone read as a promise that could not be kept (F33).
+    "verify_retry": ("Sorry, I couldn't confirm those details. If they were tried 3 times in the last day, in any "
+                     "chat, they're locked for 24 hours for your security: say 'talk to a person'. If not, {tries}"),
+    "verify_tries_one": "this chat has 1 more try.",
+    "verify_tries_many": "this chat has {count} more tries.",
     # ID-2: said for any details, existing or not, so it tells a stranger nothing.
     "verify_throttled": "I can't check those details again just yet. Please try again in {minutes}.",
     "minute_one": "a minute",
@@ -77,6 +81,8 @@ TEXTS: dict[str, str] = {
     "verify_ask_locator": ("What is the account number from our letter (like SET-100001), or your first and last "
                            "name?"),
     "ask_dob_again": "Sorry, I didn't catch that date. Please type it like this: 03/14/1979.",
+    # ID-2: another answer typed where the date was asked is kept, never confirmed (actions/verification.py).
+    "verify_kept_ask_dob": "Thanks, I've noted that. Now, what is your date of birth? For example: 03/14/1979.",
     "ask_secret_again": ("Sorry, I didn't catch that. Please type the last 4 digits of your Social Security number, "
                          "or your 5-digit ZIP code."),
     "ask_locator_again": ("Sorry, I didn't catch that. Please type the account number from our letter (like "
@@ -359,6 +365,10 @@ TEXTS: dict[str, str] = {
     # Replies to sensitive requests (bot/compliance/sensitive_requests.py, actions/sensitive.py). DISC-3: said to
     # anyone, so they name no debt; the _verified ones only after verification.
     "cease_reply": "Understood. We'll stop contacting you. A person on our team will confirm this in writing.",
+    # CEASE-2: a question asked where the attorney's details were asked for (actions/sensitive.py). DISC-3: names no
+    # debt, since it may be said before verification.
+    "attorney_question_reply": ("Since a lawyer is helping you, we'll talk with them about this, not with you. They "
+                                "can tell you your options, including how to pay."),
     "attorney_reply": "Thanks for telling me. We'll contact your attorney instead of you.",
     "bankruptcy_reply": "Thanks for telling me. A person on our team will review it.",
     "bankruptcy_reply_verified": ("Thanks for telling me. We've stopped collection, and a person on our team will "

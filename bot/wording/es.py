@@ -35,7 +35,8 @@ TEXTS: dict[str, str] = {
                    "mensajes."),
     # VUL-2: 988 in Spanish: call and press 2, or text AYUDA to 988 (988 Lifeline en español).
     "crisis_line": ("Si está pensando en hacerse daño, llame al 988 y oprima 2 para hablar en español, o mande la "
-                    "palabra AYUDA por texto al 988 (Lifeline en español). Es gratis y a toda hora."),
+                    "palabra AYUDA por texto al 988 (Lifeline en español). Es gratis y a toda hora. También le pedí "
+                    "a una persona de nuestro equipo que le escriba aquí. Puede responder cuando quiera."),
     "empty_message_reply": ("Su mensaje llegó vacío. Dígame en pocas palabras qué necesita, o escriba 'hablar con "
                             "una persona'."),
     "unavailable_reply": ("Perdón, tenemos un problema en este momento. Guardamos su mensaje. Intente otra vez en "
@@ -53,20 +54,23 @@ TEXTS: dict[str, str] = {
     "verify_locked": ("Perdón, no pude confirmar sus datos. Por su seguridad, no puedo dar detalles de la cuenta "
                       "por chat en las próximas 24 horas. Escriba 'hablar con una persona' y alguien de nuestro "
                       "equipo le puede ayudar."),
-    "verify_retry": ("Perdón, no pude confirmar esos datos. {tries} Si ya lo intentó 3 veces en el último día, por "
-                     "su seguridad quedan bloqueados 24 horas: escriba 'hablar con una persona'."),
-    "verify_tries_one": "Le queda 1 intento.",
-    "verify_tries_many": "Le quedan {count} intentos.",
+    "verify_retry": ("Perdón, no pude confirmar esos datos. Si se intentaron 3 veces en el último día, en cualquier "
+                     "chat, por su seguridad quedan bloqueados 24 horas: escriba 'hablar con una persona'. Si no, "
+                     "{tries}"),
+    "verify_tries_one": "este chat tiene 1 intento más.",
+    "verify_tries_many": "este chat tiene {count} intentos más.",
     "verify_throttled": "Todavía no puedo revisar esos datos otra vez. Intente de nuevo en {minutes}.",
     "minute_one": "un minuto",
     "minutes_many": "{count} minutos",
     "verify_first": "Le puedo ayudar con eso. Primero necesito confirmar quién es usted.",
     "verify_start": "Gracias. Déjeme confirmar quién es usted.",
     "verify_question_first": "Le respondo eso en cuanto confirme quién es usted.",
-    "verify_ask_dob": "¿Cuál es su fecha de nacimiento? Escriba mes, día y año. Por ejemplo: 03/14/1979.",
+    "verify_ask_dob": "¿Cuál es su fecha de nacimiento? Escriba día, mes y año. Por ejemplo: 14/03/1979.",
     "verify_ask_secret": "¿Cuáles son los últimos 4 números de su Seguro Social, o su código postal de 5 números?",
     "verify_ask_locator": "¿Cuál es el número de cuenta de nuestra carta (como SET-100001), o su nombre y apellido?",
-    "ask_dob_again": "Perdón, no entendí la fecha. Escríbala así, con mes, día y año: 03/14/1979.",
+    # LANG-1: day first, as bot/identity.parse_dob reads a Spanish conversation's dates.
+    "ask_dob_again": "Perdón, no entendí la fecha. Escríbala así, con día, mes y año: 14/03/1979.",
+    "verify_kept_ask_dob": "Gracias, lo anoté. Ahora, ¿cuál es su fecha de nacimiento? Por ejemplo: 14/03/1979.",
     "ask_secret_again": ("Perdón, no le entendí. Escriba los últimos 4 números de su Seguro Social, o su código "
                          "postal de 5 números."),
     "ask_locator_again": ("Perdón, no le entendí. Escriba el número de cuenta de nuestra carta (como SET-100001), "
@@ -339,6 +343,8 @@ TEXTS: dict[str, str] = {
     "plan_example_weekly": "$15 a la semana",
     "cease_reply": ("Entendido. Vamos a dejar de contactarle. Una persona de nuestro equipo se lo va a confirmar por "
                     "escrito."),
+    "attorney_question_reply": ("Como un abogado le ayuda, hablaremos de esto con su abogado y no con usted. Su "
+                                "abogado le puede decir sus opciones, y también cómo pagar."),
     "attorney_reply": "Gracias por decirme. Vamos a hablar con su abogado en lugar de hablar con usted.",
     "bankruptcy_reply": "Gracias por decirme. Una persona de nuestro equipo lo va a revisar.",
     "bankruptcy_reply_verified": ("Gracias por decirme. Paramos el cobro, y una persona de nuestro equipo lo va a "

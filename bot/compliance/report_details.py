@@ -1,0 +1,79 @@
+"""What a report of representation (CEASE-2) or bankruptcy (CEASE-3) says about itself, read from the debtor's own
+words: the attorney's name and phone given with the report ("my lawyer is handling this. her name is Dana Price,
+617-555-0142"), a bankruptcy case number as it is written ("1:26-bk-12345"), and whether an answer is a question
+rather than the detail asked for ("can I still pay you directly?" is never an attorney's name). Pure functions, no
+database and no Rasa: the form actions (actions/sensitive.py) take and check the details with them."""
+
+from __future__ import annotations
+
+import re
+
+# "her name is Dana Price", "my attorney is Dana Price", "lawyer: Dana Price", "su nombre es Dana Price": up to four
+# words of letters after the phrase, ending at punctuation, a digit or a word that starts the next clause.
+_NAME_LEAD = re.compile(
+    r"(?:(?:her|his|their|the|my)\s+(?:attorney'?s?\s+|lawyer'?s?\s+)?name\s+is|(?:attorney|lawyer|abogad[oa])\s*(?:is|:|es)"
+    r"|(?:se\s+llama|su\s+nombre\s+es))\s+",
+    re.IGNORECASE,
+)
+_NAME_WORDS = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'.\-]*(?:\s+[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'.\-]*){0,3}")
+# Words that end a name: what follows it in a sentence ("Dana Price and her number is ...").
+_STOP_WORDS = frozenset("and at her his their number phone is from of with in on y su el la numero telefono "
+                        "handling handles who she he esq".split())
+# Not names: "my lawyer is handling this", "my lawyer is out", "mi abogado es de ...".
+_NOT_A_NAME = frozenset("handling dealing taking working out away busy on in not the a an my her his this that going "
+                        "representing calling contacting de el la un una mi".split())
+_PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.\-]?)?\(?(\d{3})\)?[\s.\-]?(\d{3})[\s.\-]?(\d{4})(?!\d)")
+
+
+def attorney_name(text: str) -> str | None:
+    """CEASE-2: the attorney's name given in the report, or None."""
+    for lead in _NAME_LEAD.finditer(text):  # "my lawyer is handling this. her name is Dana Price": the second
+        words = _NAME_WORDS.match(text, lead.end())
+        kept: list[str] = []
+        for word in words.group(0).split() if words else []:
+            if word.lower().strip(".") in _STOP_WORDS:
+                break
+            kept.append(word.rstrip("."))
+        if kept and kept[0].lower() not in _NOT_A_NAME:
+            return " ".join(kept)[:120]
+    return None
+
+
+def attorney_phone(text: str) -> str | None:
+    """CEASE-2: a US phone number given in the report, as +1 and ten digits, or None."""
+    match = _PHONE.search(text)
+    return "+1" + "".join(match.groups()) if match else None
+
+
+def attorney_details(text: str) -> dict[str, str]:
+    """CEASE-2: the attorney's name and phone that the report itself gives (either, both or none)."""
+    found = {"attorney_name": attorney_name(text), "attorney_phone": attorney_phone(text)}
+    return {key: value for key, value in found.items() if value}
+
+
+_QUESTION_START = re.compile(
+    r"^\s*(?:can|could|may|do|does|did|should|would|will|is|are|am|what|why|how|when|where|who|which|puedo|puede|"
+    r"podemos|debo|tengo|que|qué|por\s*qu[eé]|c[oó]mo|cu[aá]ndo|d[oó]nde|qui[eé]n)\b",
+    re.IGNORECASE,
+)
+
+
+def is_question(text: str) -> bool:
+    """Whether an answer is a question ("can I still pay you directly?"), which is answered, never stored as a
+    detail (CEASE-2, CEASE-3)."""
+    stripped = text.strip()
+    return stripped.endswith("?") or stripped.startswith("¿") or bool(_QUESTION_START.match(stripped))
+
+
+# CEASE-3: a federal bankruptcy case number as courts write it: an optional office code ("1:"), the two-digit year,
+# "bk" (or "b"), the number, and optional judge's initials ("1:26-bk-12345-ABC"). Kept whole, as written.
+_CASE_NUMBER = re.compile(r"\b(?:\d{1,2}\s*:\s*)?\d{2}\s*-\s*(?:bk|b|br)\s*-\s*\d{3,6}(?:\s*-\s*[a-z]{2,4})?\b",
+                          re.IGNORECASE)
+# A bare number ("26-12345", "12345"), when that is all the debtor has.
+_BARE_NUMBER = re.compile(r"\b\d{1,2}[-:]?\d{3,6}\b")
+
+
+def case_number(text: str) -> str | None:
+    """CEASE-3: the case number in the answer, whole (district office, year, bk, number, judge), or None."""
+    match = _CASE_NUMBER.search(text) or _BARE_NUMBER.search(text)
+    return re.sub(r"\s+", "", match.group(0)) if match else None

@@ -1,0 +1,86 @@
+"""CEASE-2, CEASE-3: the details a report gives are taken as given (bot/compliance/report_details.py). F9: "her name
+is Dana Price, 617-555-0142" was asked for again and "can I still pay you directly?" stored as the attorney's name;
+F10: "case 1:26-bk-12345" stored as "12345"."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.sensitive import ValidateAttorneyForm, ValidateBankruptcyForm
+from bot.compliance import report_details
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("my lawyer is handling this. her name is Dana Price, 617-555-0142",
+     {"attorney_name": "Dana Price", "attorney_phone": "+16175550142"}),
+    ("my attorney is Dana Price and her number is (617) 555-0142",
+     {"attorney_name": "Dana Price", "attorney_phone": "+16175550142"}),
+    ("mi abogada se llama Dana Price, 617 555 0142", {"attorney_name": "Dana Price", "attorney_phone": "+16175550142"}),
+    ("my lawyer is handling this", {}),
+    ("I have a lawyer now, talk to him", {}),
+])
+def test_CEASE_2_the_name_and_phone_given_with_the_report_are_taken(text, expected):
+    assert report_details.attorney_details(text) == expected
+
+
+@pytest.mark.parametrize("text", ["can I still pay you directly?", "do I have to talk to you?", "what now",
+                                  "¿puedo pagarles a ustedes?", "should I call her"])
+def test_CEASE_2_a_question_is_never_a_detail(text):
+    assert report_details.is_question(text)
+
+
+@pytest.mark.parametrize("text", ["Dana Price", "dana price", "617-555-0142", "Price Law Group", "I don't know"])
+def test_CEASE_2_an_answer_is_not_a_question(text):
+    assert not report_details.is_question(text)
+
+
+def _tracker(text: str, slot: str) -> Tracker:
+    return Tracker("d-atty", {"requested_slot": slot}, {"text": text, "intent": {"name": "inform"}}, [], False,
+                   None, {"name": "attorney_form"}, text)
+
+
+def test_CEASE_2_a_question_where_the_name_was_asked_is_answered_not_stored():
+    """F9. Mutation tried: the `_answered_question` call removed from validate_attorney_name -> the question was
+    stored as attorney_name."""
+    dispatcher = CollectingDispatcher()
+    text = "can I still pay you directly?"
+    result = asyncio.run(ValidateAttorneyForm().validate_attorney_name(text, dispatcher, _tracker(text,
+                                                                                                  "attorney_name"), {}))
+    assert result == {"attorney_name": None}
+    assert any("lawyer" in m.get("text", "") for m in dispatcher.messages)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("case 1:26-bk-12345", "1:26-bk-12345"),
+    ("1:26-BK-12345-ABC", "1:26-BK-12345-ABC"),
+    ("it's 26-bk-00123", "26-bk-00123"),
+    ("case 1 : 26 - bk - 12345", "1:26-bk-12345"),
+    ("26-12345", "26-12345"),
+])
+def test_CEASE_3_the_case_number_is_kept_whole(text, expected):
+    assert report_details.case_number(text) == expected
+
+
+@given(office=st.integers(1, 9), year=st.integers(0, 99), number=st.integers(1, 99999),
+       bk=st.sampled_from(["bk", "BK", "Bk"]), lead=st.sampled_from(["", "case ", "case no. ", "it is "]),
+       judge=st.sampled_from(["", "-ABC", "-jt"]))
+def test_CEASE_3_any_federal_case_number_survives_whole(office, year, number, bk, lead, judge):
+    """Property: district office, year, bk, number and judge's initials all stay, as written."""
+    written = f"{office}:{year:02d}-{bk}-{number:05d}{judge}"
+    assert report_details.case_number(lead + written) == written
+
+
+def test_CEASE_3_the_bankruptcy_form_stores_the_whole_case_number():
+    """F10. Mutation tried: the old pattern (r"\\b\\d{1,2}[-:]?\\d{3,6}\\b") in validate_bankruptcy_case_number ->
+    "12345"."""
+    dispatcher = CollectingDispatcher()
+    text = "case 1:26-bk-12345"
+    result = asyncio.run(ValidateBankruptcyForm().validate_bankruptcy_case_number(
+        text, dispatcher, _tracker(text, "bankruptcy_case_number"), {}))
+    assert result == {"bankruptcy_case_number": "1:26-bk-12345"}
