@@ -271,6 +271,8 @@ TEXTS: dict[str, str] = {
     "terms_head_runs": "{count} {counted}: {runs}",
     "terms_plan": "{head}, from {first} to {last}. Total: {total}. {fees}",
     "schedule_run": "Then {amount} {every} until {date} (payments {first} to {last}).",
+    "schedule_run_monthly": ("Then {amount} on the {day} of each month{short} until {date} (payments {first} to "
+                             "{last}). If that day is a Saturday or Sunday, it's the Monday after."),
     "counted_weekly": "weekly payments", "counted_biweekly": "payments every 2 weeks",
     "counted_monthly": "monthly payments", "counted_other": "payments",
     "every_weekly": "every week", "every_biweekly": "every 2 weeks", "every_monthly": "every month",

@@ -248,6 +248,8 @@ TEXTS: dict[str, str] = {
     "terms_head_runs": "{count} {counted}: {runs}",
     "terms_plan": "{head}, del {first} al {last}. Total: {total}. {fees}",
     "schedule_run": "Luego {amount} {every} hasta el {date} (pagos {first} a {last}).",
+    "schedule_run_monthly": ("Luego {amount} el día {day} de cada mes{short} hasta el {date} (pagos {first} a "
+                             "{last}). Si ese día es sábado o domingo, es el lunes siguiente."),
     "counted_weekly": "pagos semanales", "counted_biweekly": "pagos cada 2 semanas",
     "counted_monthly": "pagos mensuales", "counted_other": "pagos",
     "every_weekly": "cada semana", "every_biweekly": "cada 2 semanas", "every_monthly": "cada mes",
