@@ -151,9 +151,13 @@ class _Turn(FormTurn):
         said = _plain(text)
         if self.intent in ("deny", "goodbye") or _DECLINE.search(said):
             return self.end(DECLINED)
+        understood = service.understand(options, text, self.picked(text, options))
+        if understood.asks_balance:  # answered from the ledger (TONE-2), then "how much?" again
+            self.dispatcher.utter_message(text=say("status_balance", self.tracker, creditor=options.creditor,
+                                                   amount=format_cents(options.balance_cents, options.currency)))
+            return self.ask_again("payment_amount")
         if "?" in text and not re.search(r"[0-9]", text):
             return self.ask_again("payment_amount")  # a question, not an amount: the options again
-        understood = service.understand(options, text, self.picked(text, options))
         # The words decide before the NLU's guess: a bare "$125.50" is an amount to pay now, whatever intent the
         # model gives a lone figure (it has read one as a plan request); "$150 a month" or "a plan" is a plan.
         names_an_amount = understood.choice is not None or understood.problem is not None
