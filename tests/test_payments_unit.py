@@ -36,6 +36,8 @@ OPTIONS = service.PayOptions(
     ("quiero pagar cincuenta dolares", "amount", 5000),
     ("a hundred and fifty dollars", "installment", 15000),
     ("pay my next payment", "installment", 15000),
+    ("quiero pagar todo", "balance", 240000),
+    ("mi próximo pago", "installment", 15000),
 ])
 def test_what_the_debtor_says_they_will_pay(said, kind, cents):
     """Mutation tried: `amounts.amounts_in` left out of `understand` -> "fifty bucks" and "cincuenta dolares"

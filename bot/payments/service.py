@@ -221,9 +221,13 @@ def _too_small(choice: PayChoice, balance_cents: int) -> bool:
 
 
 _WORDS = {
-    "balance": re.compile(r"\b(full|whole|entire|all|everything|everythin|total|balance|in full|off|payoff)\b"),
-    "settlement": re.compile(r"\b(settle|settlement|settling|discount|lump sum)\b"),
-    "installment": re.compile(r"\b(next|installment|instalment|plan payment|this month|monthly payment|due)\b"),
+    # LANG-1: the Spanish words too; without them "quiero pagar todo" was understood as nothing (and, sent twice,
+    # the second one, answering "¿Cuánto quiere pagar?", got "Perdón, no le entendí").
+    "balance": re.compile(r"\b(full|whole|entire|all|everything|everythin|total|balance|in full|off|payoff|todo|"
+                          r"toda|completo|saldo completo|liquidar todo)\b"),
+    "settlement": re.compile(r"\b(settle|settlement|settling|discount|lump sum|acuerdo|descuento|liquidaci[oó]n)\b"),
+    "installment": re.compile(r"\b(next|installment|instalment|plan payment|this month|monthly payment|due|"
+                              r"pr[oó]ximo|siguiente|cuota|pago del plan|pago de este mes)\b"),
 }
 _AMOUNT = re.compile(r"\$?\s*([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?\b")
 _BALANCE_QUESTION = re.compile(r"\b(what'?s|what is|whats|how much|tell me|remind me|cu[aá]nto|cu[aá]l es|que es)\b"
