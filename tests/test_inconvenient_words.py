@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import contact_preferences, conversations
+from bot import contact_preferences, conversations, wording
 from bot.compliance import contact_window, inconvenient_words, outbound_gate
 from bot.compliance.contact_window import InconvenientTime
 from bot.compliance.inconvenient_words import parse_hour, read
@@ -18,6 +18,7 @@ from bot.db.models import AuditEvent, Handoff
 from bot.messaging import outbox
 from bot.messaging.outbox import Draft
 from bot.payments.autopay import asks_to_stop
+from bot.sms import segment_count
 from tests.conftest import add_debtor
 
 MIDNIGHT = time(0, 0)
@@ -149,3 +150,24 @@ def test_PLAN_2_the_words_that_stop_automatic_payments(text: str, asked: str | N
     """PLAN-2: the words decide. Mutation tried: the negation guard `_NOT` removed -> "please don't stop my
     autopay" revoked it."""
     assert asks_to_stop(text) == asked
+
+
+SMS_BUDGET_SEGMENTS = 2  # VOICE.md: most replies fit in one or two SMS segments
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_VOICE_the_autopay_and_inconvenient_time_answers_fit_two_sms_segments(language: str) -> None:
+    """Counted as Twilio counts them (bot/sms.segment_count): an accent makes a Spanish text UCS-2, 67 characters a
+    segment. Filled with the longest realistic values. Mutation tried: the old Spanish autopay_none (155
+    characters) -> 3 segments."""
+    texts = [
+        wording.say("autopay_revoked", language, reference="PLN-K26HPB"),
+        wording.say("autopay_revoked_next", language, amount="$12,885.60",
+                    date=wording.say("day_2", language) + ", 30 de septiembre"),
+        wording.say("autopay_revoked_plan_person", language),
+        wording.say("autopay_none", language),
+        wording.say("inconvenient_marked", language, times=inconvenient_words.describe(
+            read("dont text me before 9:30am or after 6:30pm").blocks, language)),
+        wording.say("inconvenient_place", language),
+    ]
+    assert [t for t in texts if segment_count(t) > SMS_BUDGET_SEGMENTS] == []

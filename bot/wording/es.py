@@ -43,11 +43,11 @@ TEXTS: dict[str, str] = {
     # PLAN-2: the debtor stopped automatic payments in the chat (bot/payments/autopay.revoke_on_request).
     "autopay_revoked": ("Listo. Los pagos automáticos del plan {reference} ya están apagados. No vamos a cobrar nada "
                         "más a su tarjeta por nuestra cuenta."),
-    "autopay_revoked_next": ("Su plan sigue activo. Próximo pago: {amount} el {date}. Para pagarlo, escriba 'pagar "
-                             "ahora' y le mando un enlace seguro."),
+    "autopay_revoked_next": ("Su plan sigue. Próximo pago: {amount} el {date}. Para pagarlo, escriba 'pagar ahora' "
+                             "y le mando un enlace."),
     "autopay_revoked_plan_person": "Para terminar el plan, escriba 'hablar con una persona'.",
-    "autopay_none": ("Usted no tiene pagos automáticos, así que no cobramos nada a su tarjeta por nuestra cuenta. "
-                     "Escriba 'mi plan' para ver su plan, o 'hablar con una persona'."),
+    "autopay_none": ("No tiene pagos automáticos: no cobramos nada a su tarjeta por nuestra cuenta. Escriba 'mi "
+                     "plan' o 'hablar con una persona'."),
     # TIME-1: the debtor told us when not to text them (bot/contact_preferences.mark_inconvenient_times).
     "inconvenient_marked": "Entendido. No le vamos a escribir ni llamar {times}, en su hora.",
     "inconvenient_before": "antes de las {time}",
@@ -55,8 +55,7 @@ TEXTS: dict[str, str] = {
     "inconvenient_between": "entre las {start} y las {end}",
     "inconvenient_day": "los {day}",
     "inconvenient_and": " ni ",
-    "inconvenient_place": ("Gracias por decírmelo. Lo anoté para nuestro equipo y una persona lo va a ver. ¿En qué "
-                           "más le puedo ayudar?"),
+    "inconvenient_place": "Gracias. Lo anoté para nuestro equipo y una persona lo va a ver. ¿En qué más le ayudo?",
     "card_warning": ("Por su seguridad, no mande datos de su tarjeta por chat. Ya los borré. Aquí nunca pedimos "
                      "datos de tarjeta; solo le mandamos un enlace seguro nuestro."),
     "media_reply": ("Perdón, no puedo abrir fotos ni archivos que llegan por texto. Escriba su mensaje, o escriba "

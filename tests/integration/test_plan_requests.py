@@ -94,7 +94,7 @@ def test_PLAN_2_LANG_1_quiero_cancelar_mi_plan_stops_the_debits_now_and_leaves_t
     said = " ".join(chat.say("quiero cancelar mi plan"))
 
     assert f"Los pagos automáticos del plan {plan} ya están apagados" in said
-    assert "Próximo pago: $800.00 el" in said and "escriba 'hablar con una persona'" in said
+    assert "Su plan sigue. Próximo pago: $800.00 el" in said and "escriba 'hablar con una persona'" in said
     status, events = _authorisation(chat, auth_id)
     assert status == "revoked" and [e.rule_id for e in events] == ["PLAN-2"]
 
