@@ -44,7 +44,7 @@ def test_pay_my_next_payment_confirms_the_plans_next_payment(running_stack):
     a payment of the plan's next installment. Mutation tried: the new pay_now examples left out of the model (the
     model of main) -> the fallback."""
     chat = Chat(running_stack, prefix="itest-paynext")
-    reference = chat.verify_as_new_debtor(request="hi")
+    reference = chat.verify_as_new_debtor()
     with chat.session() as session:
         account = session.scalars(select(Account).where(Account.account_ref == reference)).one()
         plan = Plan(reference=f"PLN-{secrets.token_hex(3).upper()}", account_id=account.id, kind="plan",
