@@ -257,6 +257,7 @@ TEXTS: dict[str, str] = {
     "pay_pick": "Reply {numbers}, or type an amount like {example}. Say 'never mind' to stop.",
     "pay_pick_only": "Reply {numbers} to pay your balance. Say 'never mind' to stop.",
     "pay_how_much": "Your balance with {creditor} is {balance}. How much would you like to pay?",
+    "pay_other_accounts": "You also owe {others}. To pay that one instead, say its name.",
     "pay_lost_track": "Sorry, I lost track of the amount. Say 'pay now' to start again.",
     "pay_confirm_again": ("To get your secure link for {amount}, reply YES. Or tell me a different amount, or say "
                           "'never mind'."),

@@ -235,6 +235,7 @@ TEXTS: dict[str, str] = {
     "pay_pick": "Responda {numbers}, o escriba una cantidad como {example}. Escriba 'olvídelo' para parar.",
     "pay_pick_only": "Responda {numbers} para pagar su saldo. Si no quiere, escriba 'olvídelo'.",
     "pay_how_much": "Su saldo con {creditor} es {balance}. ¿Cuánto quiere pagar?",
+    "pay_other_accounts": "También debe {others}. Para pagar esa, escriba su nombre.",
     "pay_lost_track": "Perdón, perdí la cantidad. Escriba 'pagar ahora' para empezar otra vez.",
     "pay_confirm_again": ("Para recibir su enlace seguro por {amount}, responda SÍ. O dígame otra cantidad, o "
                           "escriba 'olvídelo'."),

@@ -56,3 +56,22 @@ def test_pay_my_next_payment_confirms_the_plans_next_payment(running_stack):
         session.add(plan)
     said = " ".join(chat.say("pay my next payment"))
     assert "You'd like to pay your next plan payment of $800.00." in said
+
+
+def test_LANG_1_two_accounts_quiero_pagar_todo_lets_the_debtor_choose_which(running_stack):
+    """Priya (demo: SET-100003 Acme Bank $845.10, SET-100004 Contoso Card Services $3,120.75): "quiero pagar todo"
+    offered only Acme, and the same text sent again got "Perdón, no le entendí" (the Spanish "todo" was no word for
+    the full balance, so the second, answering "¿Cuánto quiere pagar?", was understood as nothing). Now the question
+    names the other account, naming it switches to it, and "todo" is its full balance. Mutation tried: the
+    `pay_other_accounts` line left out of the amount question -> Contoso never mentioned."""
+    chat = Chat(running_stack, prefix="itest-two")
+    chat.say("quiero pagar todo")
+    for answer in ("07/21/1990", "4321", "SET-100003"):
+        chat.say(answer)
+    asked = " ".join(chat.replies[-3:])
+    assert "Su saldo con Acme Bank es $845.10." in asked
+    assert "También debe Contoso Card Services ($3,120.75). Para pagar esa, escriba su nombre." in asked
+    switched = " ".join(chat.say("Contoso"))
+    assert "Su saldo con Contoso Card Services es $3,120.75." in switched
+    confirm = " ".join(chat.say("quiero pagar todo"))
+    assert "$3,120.75" in confirm and "no le entendí" not in confirm
