@@ -49,8 +49,9 @@ def test_TIME_1_the_times_a_debtor_names_are_read_as_blocks(text: str, blocks: l
 
 def test_TIME_1_days_and_places_are_read_and_plain_refusals_are_left_to_opt_out() -> None:
     """TIME-1 covers days ("on Sundays") and places ("at work", noted for a person); "don't text me" with no time
-    is OPT-2's (None here, the dialogue takes it). Mutation tried: `read` returning an empty reading when nothing
-    is named -> "dont text me" answered as a time preference, never opted out."""
+    is OPT-2's (None here, the dialogue takes it), and "I got no calls" reports, it asks nothing. Mutations tried:
+    `_REPORT` not checked -> "i got no calls from you on monday" marked every Monday; `read` returning an empty
+    reading when nothing is named -> "dont text me" answered as a time preference, never opted out."""
     sunday = read("don't text me on sundays")
     assert sunday is not None and sunday.blocks == (InconvenientTime.all_day(6),)
     weekend = read("no me escriban los fines de semana")
@@ -59,6 +60,7 @@ def test_TIME_1_days_and_places_are_read_and_plain_refusals_are_left_to_opt_out(
     assert work is not None and work.place and work.blocks == ()
     assert read("dont text me") is None and read("stop texting me") is None
     assert read("what time do you close?") is None and read("after 6pm is fine") is None
+    assert read("i got no calls from you on monday") is None  # a report, not a request
 
 
 @given(st.integers(0, 23), st.integers(0, 59))

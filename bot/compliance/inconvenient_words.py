@@ -65,6 +65,12 @@ _PLACE = re.compile(r"\b(?:at|to)\s+(?:my\s+)?(?:work|job|office|workplace)\b|\b
 _REASON = re.compile(r"\b(?:i\s+work|trabajo|because|porque|since|ya\s+que)\b.*$", re.IGNORECASE)
 
 
+# "I got no texts after 6pm" reports, it asks nothing.
+_REPORT = re.compile(r"\b(?:got|get|gotten|received?|had|have|haven'?t|didn'?t|never\s+got|recib[ií]\w*)\s+"
+                     r"(?:any\s+)?(?:no|not)?\s*(?:texts?|calls?|messages?|emails?|mensajes?|llamadas?)\b",
+                     re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Reading:
     """What the debtor asked: the blocks (local time, every day unless a day is named) and whether a place was
@@ -105,7 +111,7 @@ def parse_hour(said: str) -> time | None:
 def read(text: str) -> Reading | None:
     """The times (and place) a request not to be contacted names; None when the words ask nothing of the kind."""
     ask = _ASK.search(text)
-    if ask is None:
+    if ask is None or _REPORT.search(text[:ask.end()]):
         return None
     said = _REASON.sub("", text[ask.start():])
     blocks: list[InconvenientTime] = []
