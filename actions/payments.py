@@ -71,6 +71,8 @@ async def start_pay_now(dispatcher: CollectingDispatcher, tracker: Tracker, doma
     try:
         with session_scope(engine()) as session:
             opening = accounts.opening_disclosure(session, tracker.sender_id)
+            named = accounts.focus(session, tracker.sender_id, request)  # "pay my Contoso one"
+            others = accounts.other_payable(session, tracker.sender_id)
             options = service.pay_options(session, tracker.sender_id, language_of(tracker))
     except accounts.NotVerified:
         dispatcher.utter_message(response="utter_verification_stopped")
@@ -82,7 +84,8 @@ async def start_pay_now(dispatcher: CollectingDispatcher, tracker: Tracker, doma
         return cleared
     events: list[EventType] = [*cleared, SlotSet("payment_offer", {})]
     understood = service.understand(options, request)
-    if understood.choice is not None or understood.problem:
+    # Two debts and words naming neither: the debtor chooses which (the amount question lists the other).
+    if (understood.choice is not None or understood.problem) and (named is not None or not others):
         events.append(SlotSet("payment_amount", request))  # validated by the form when it opens
     return [*events, FollowupAction(PAYMENT_FORM)]
 
@@ -151,9 +154,19 @@ class _Turn(FormTurn):
         said = _plain(text)
         if self.intent in ("deny", "goodbye") or _DECLINE.search(said):
             return self.end(DECLINED)
+        with session_scope(engine()) as session:
+            named = accounts.focus(session, self.tracker.sender_id, text)
+        if named is not None:  # another of their accounts: its options, in full
+            self.slots.update(payment_amount=None, payment_prompt=None)
+            self.next_slot = "payment_amount"
+            return None
+        understood = service.understand(options, text, self.picked(text, options))
+        if understood.asks_balance:  # answered from the ledger (TONE-2), then "how much?" again
+            self.dispatcher.utter_message(text=say("status_balance", self.tracker, creditor=options.creditor,
+                                                   amount=format_cents(options.balance_cents, options.currency)))
+            return self.ask_again("payment_amount")
         if "?" in text and not re.search(r"[0-9]", text):
             return self.ask_again("payment_amount")  # a question, not an amount: the options again
-        understood = service.understand(options, text, self.picked(text, options))
         # The words decide before the NLU's guess: a bare "$125.50" is an amount to pay now, whatever intent the
         # model gives a lone figure (it has read one as a plan request); "$150 a month" or "a plan" is a plan.
         names_an_amount = understood.choice is not None or understood.problem is not None
@@ -271,7 +284,11 @@ class ActionAskPaymentAmount(Action):
             balance = format_cents(options.balance_cents, options.currency)
             lines = "\n".join(b["title"] for b in buttons)
             ask = say("pay_how_much", tracker, creditor=options.creditor, balance=balance)
-            dispatcher.utter_message(text=f"{ask}\n{lines}\n{pick}", buttons=buttons)
+            with session_scope(engine()) as session:
+                others = [f"{a.creditor} ({format_cents(a.balance_cents, a.currency)})"
+                          for a in accounts.other_payable(session, tracker.sender_id)]
+            also = f"\n{say('pay_other_accounts', tracker, others=', '.join(others))}" if others else ""
+            dispatcher.utter_message(text=f"{ask}\n{lines}\n{pick}{also}", buttons=buttons)
         return [SlotSet("payment_prompt", None)]
 
 

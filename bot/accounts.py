@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -105,3 +106,37 @@ def balance_messages(session: Session, conversation_id: str, now: datetime | Non
     audit.record(session, "balance_disclosed", rule_id="ID-1", conversation_id=conversation_id,
                  account_id=conversation.account_id, detail={"accounts": len(accounts)})
     return messages
+
+
+def _name_words(creditor: str) -> list[str]:
+    """The words a debtor would call a creditor by: "Contoso Card Services" -> contoso, card, services (minus the
+    ones every creditor's name shares, which name none of them)."""
+    return [w for w in re.findall(r"[a-z0-9]+", creditor.casefold())
+            if len(w) > 3 and w not in ("bank", "card", "cards", "services", "credit", "union", "loans", "student")]
+
+
+def other_payable(session: Session, conversation_id: str) -> list[Account]:
+    """The debtor's other accounts with something to pay, besides the one this conversation is about (a debtor with
+    two debts chooses which one to pay, and may pay each in turn)."""
+    accounts = verified_accounts(session, conversation_id)
+    conversation = session.get(Conversation, conversation_id)
+    current = next((a for a in accounts if a.id == conversation.account_id), accounts[0] if accounts else None)
+    # DSP-2 and the other holds: a held account is never offered for payment.
+    return [a for a in accounts if current is not None and a.id != current.id and a.balance_cents > 0
+            and holds.hold_rule(session, a) is None]
+
+
+def focus(session: Session, conversation_id: str, text: str) -> Account | None:
+    """The words name another of the verified debtor's accounts (its creditor, or its last four digits): the
+    conversation is about that one from now on (audited); None when they name no other account."""
+    said = text.casefold()
+    for account in other_payable(session, conversation_id):
+        last4 = account.account_ref[-4:]
+        if any(re.search(rf"\b{re.escape(w)}\b", said) for w in _name_words(account.creditor)) or \
+                re.search(rf"\b{last4}\b", said):
+            conversation = session.get(Conversation, conversation_id)
+            conversation.account_id = account.id
+            audit.record(session, "account_focused", conversation_id=conversation_id, account_id=account.id,
+                         actor="debtor")
+            return account
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -119,3 +120,17 @@ def revoke_inconvenient_times(session: Session, channel: str, address: str, *, c
     revoked, preference.inconvenient_times = preference.inconvenient_times, None
     audit.record(session, "inconvenient_time_revoked", rule_id="TIME-2", conversation_id=conversation_id,
                  actor="debtor", at=now, detail={"channel": channel, "revoked": revoked})
+
+
+def mark_inconvenient_times(session: Session, channel: str, address: str, entries: list[dict[str, Any]], *,
+                            conversation_id: str | None = None, now: datetime | None = None) -> None:
+    """TIME-1: the consumer marked these times inconvenient (the outbound gate's form: weekday, start, end, zone);
+    added to those already marked, each once."""
+    preference = preference_for(session, channel, address)
+    kept = list(preference.inconvenient_times or [])
+    def same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+        return all(a.get(k) == b.get(k) for k in ("weekday", "start", "end", "zone"))
+    kept = [old for old in kept if not any(same(old, new) for new in entries)] + list(entries)
+    preference.inconvenient_times = kept  # a new list: the JSON column sees the change
+    audit.record(session, "inconvenient_time_marked", rule_id="TIME-1", conversation_id=conversation_id,
+                 actor="debtor", at=now, detail={"channel": channel, "times": entries})

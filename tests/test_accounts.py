@@ -177,3 +177,25 @@ def test_an_active_accounts_balance_still_offers_what_to_do_next(engine):
         messages = accounts.balance_messages(session, conv.id)
     assert messages[-1].startswith("What would you like to do next?")
     assert messages[-2] == "Your balance with Acme Bank (account ending 0001) is $1,234.56."
+
+
+def test_DSP_2_naming_another_account_switches_to_it_but_never_to_a_held_one(engine):
+    """A debtor with two debts picks which to pay by naming it (creditor or last four); a disputed one is never
+    offered or switched to (DSP-2). Mutation tried: the hold filter in `other_payable` removed -> "Contoso" switched
+    to the disputed account."""
+    from bot.db.models import Account, AccountStatus
+
+    with session_scope(engine) as session:
+        debtor, acme = add_debtor(session, account_ref="SET-900001", creditor="Acme Bank", balance_cents=84510)
+        contoso = Account(debtor_id=debtor.id, account_ref="SET-900002", creditor="Contoso Card Services",
+                          balance_cents=312075)
+        session.add(contoso)
+        session.flush()
+        conv = _verified_conversation(session, debtor, acme)
+        assert [a.creditor for a in accounts.other_payable(session, conv.id)] == ["Contoso Card Services"]
+        assert accounts.focus(session, conv.id, "pay the card one") is None  # a word every creditor may share
+        assert accounts.focus(session, conv.id, "the one ending 0002") is contoso and conv.account_id == contoso.id
+        conv.account_id = acme.id
+        contoso.status = AccountStatus.DISPUTED
+        assert accounts.other_payable(session, conv.id) == []
+        assert accounts.focus(session, conv.id, "Contoso") is None and conv.account_id == acme.id

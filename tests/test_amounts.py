@@ -129,3 +129,59 @@ def test_TONE_2_the_gate_blocks_an_agents_typed_in_figure_however_spelled(sqlite
         right = outbound_gate.check_reply(session, conv, "Your balance is 1,234.56 dollars.", sender_role="agent")
     assert not wrong.allowed and wrong.rule_ids == ("TONE-2",)
     assert right.allowed
+
+
+_EN_ONES = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+            "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_EN_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_ES_ONES = ["", "un", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez", "once", "doce",
+            "trece", "catorce", "quince", "dieciséis", "diecisiete", "dieciocho", "diecinueve", "veinte", "veintiún",
+            "veintidós", "veintitrés", "veinticuatro", "veinticinco", "veintiséis", "veintisiete", "veintiocho",
+            "veintinueve"]
+_ES_TENS = ["", "", "", "treinta", "cuarenta", "cincuenta", "sesenta", "setenta", "ochenta", "noventa"]
+_ES_HUNDREDS = ["", "ciento", "doscientos", "trescientos", "cuatrocientos", "quinientos", "seiscientos",
+                "setecientos", "ochocientos", "novecientos"]
+
+
+def _english(n: int) -> str:
+    """1..999,999 as people write it: "two hundred and fifty", "twelve thousand four hundred six"."""
+    def under_1000(k: int) -> str:
+        hundreds, rest = divmod(k, 100)
+        words = [f"{_EN_ONES[hundreds]} hundred"] if hundreds else []
+        if rest:
+            words.append(_EN_ONES[rest] if rest < 20 else
+                         _EN_TENS[rest // 10] + (f"-{_EN_ONES[rest % 10]}" if rest % 10 else ""))
+        return " and ".join(words) if hundreds and rest else " ".join(words)
+    thousands, rest = divmod(n, 1000)
+    return " ".join(p for p in (f"{under_1000(thousands)} thousand" if thousands else "",
+                                under_1000(rest) if rest else "") if p)
+
+
+def _spanish(n: int) -> str:
+    """1..999,999 in Spanish: "doscientos cincuenta", "mil quinientos", "treinta y cinco"."""
+    def under_1000(k: int) -> str:
+        if k == 100:
+            return "cien"
+        hundreds, rest = divmod(k, 100)
+        words = [_ES_HUNDREDS[hundreds]] if hundreds else []
+        if rest:
+            words.append(_ES_ONES[rest] if rest < 30 else
+                         _ES_TENS[rest // 10] + (f" y {_ES_ONES[rest % 10]}" if rest % 10 else ""))
+        return " ".join(words)
+    thousands, rest = divmod(n, 1000)
+    head = "" if not thousands else ("mil" if thousands == 1 else f"{under_1000(thousands)} mil")
+    return " ".join(p for p in (head, under_1000(rest) if rest else "") if p)
+
+
+@given(st.integers(1, 999_999), st.sampled_from(["dollars", "bucks"]))
+def test_TONE_2_any_whole_dollar_figure_in_english_words_parses_back(dollars: int, unit: str) -> None:
+    """The pay-now amount and TONE-2 read the same figures ("fifty bucks"). Mutation tried: "and" dropped from the
+    joiners -> "two hundred and fifty dollars" read as 50."""
+    assert amounts_in(f"can i pay {_english(dollars)} {unit} today") == [dollars * 100]
+
+
+@given(st.integers(1, 999_999), st.sampled_from(["dólares", "dolares"]))
+def test_TONE_2_LANG_1_any_whole_dollar_figure_in_spanish_words_parses_back(dollars: int, unit: str) -> None:
+    """LANG-1: "cincuenta dólares", "mil quinientos dolares". Mutation tried: "y" dropped from the joiners ->
+    "treinta y cinco dólares" read as 5 (Hypothesis found it)."""
+    assert amounts_in(f"quiero pagar {_spanish(dollars)} {unit} hoy") == [dollars * 100]

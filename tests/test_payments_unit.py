@@ -32,8 +32,16 @@ OPTIONS = service.PayOptions(
     ("$200", "amount", 20000),
     ("200.5", "amount", 20050),
     ("i can pay 75 today", "amount", 7500),
+    ("can i pay fifty bucks today", "amount", 5000),
+    ("quiero pagar cincuenta dolares", "amount", 5000),
+    ("a hundred and fifty dollars", "installment", 15000),
+    ("pay my next payment", "installment", 15000),
+    ("quiero pagar todo", "balance", 240000),
+    ("mi próximo pago", "installment", 15000),
 ])
 def test_what_the_debtor_says_they_will_pay(said, kind, cents):
+    """Mutation tried: `amounts.amounts_in` left out of `understand` -> "fifty bucks" and "cincuenta dolares"
+    understood as nothing (the tester's "can i pay fifty bucks today" lost its $50)."""
     understood = service.understand(OPTIONS, said)
     assert understood.choice is not None and (understood.choice.kind, understood.choice.amount_cents) == (kind, cents)
 
@@ -47,6 +55,17 @@ def test_TONE_2_an_amount_out_of_range_is_refused_with_the_ledgers_figure(said, 
 @pytest.mark.parametrize("said", ["$150 a month", "50 every week", "can i do 40 per month"])
 def test_a_monthly_amount_is_a_plan_not_a_payment(said):
     assert service.understand(OPTIONS, said).wants_plan
+
+
+@pytest.mark.parametrize("said", ["whats my balance now", "what's my balance?", "how much do I owe", "cuánto debo",
+                                  "cual es mi saldo"])
+def test_TONE_2_a_question_about_the_balance_is_a_question_not_an_answer(said):
+    """At "how much would you like to pay?", "whats my balance now" is answered (then the amount asked again), never
+    taken for "pay the full balance". Mutation tried: the `_BALANCE_QUESTION` check removed -> "You'd like to pay
+    your full balance of $1,184.56. Is that right?" (the tester's finding)."""
+    understood = service.understand(OPTIONS, said)
+    assert understood.asks_balance and understood.choice is None
+    assert service.understand(OPTIONS, "pay my whole balance").choice.kind == "balance"
 
 
 def test_a_button_picks_its_choice_and_nonsense_picks_nothing():

@@ -86,7 +86,9 @@ def test_PLAN_1_the_terms_show_total_count_every_amount_and_date_and_fees(engine
     assert terms.splitlines()[0] == describe_option(option)
     assert terms.splitlines()[1:-1] == describe_schedule(option)
     assert "Total: $2,400.00" in terms and "No fees." in terms and "16 monthly payments" in terms
-    assert "Then $150.00 every month until Monday, June 7, 2027 (payments 4 to 16)." in terms
+    # PLAN-1: the rule that made the dates (some are the 6th, some the Monday after), not "every month".
+    assert ("Then $150.00 on the 6th of each month until Monday, June 7, 2027 (payments 4 to 16). If that day is "
+            "a Saturday or Sunday, it's the Monday after.") in terms
     assert "link" in terms and "Nothing is taken from your account automatically unless you choose" in terms
 
 

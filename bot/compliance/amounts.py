@@ -6,7 +6,8 @@ Covered (case-insensitive; commas as thousands separators; up to 2 decimal place
 - a currency suffix: "500 dollars", "1,234.56 dollars", "500 bucks", "500 USD", "500$", "1 dollar";
 - thousands and millions: "$1.2k", "$2K", "2k dollars", "$1.5m", "$3 thousand", "2 grand", "a grand";
 - cents: "50 cents", "50¢", "fifty cents", and dollars with cents: "5 dollars and 50 cents" (one figure, 550);
-- number words up to the millions with a unit: "five hundred dollars", "two hundred fifty dollars", "two hundred
+- number words up to the millions with a unit, in English or Spanish (LANG-1): "cincuenta dólares", "mil
+  quinientos dolares", "five hundred dollars", "two hundred fifty dollars", "two hundred
   and fifty bucks", "twenty-five dollars", "twelve hundred dollars", "a hundred bucks", "a dollar";
 - a bare number with exactly two decimals ("412.50"), which is how money is written;
 - a bare number right after owe / owing / pay / balance (is|of) / total (is|of) / amount (is|of) / payment(s) of
@@ -33,14 +34,27 @@ _ONES = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six":
          "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
          "fourty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+# LANG-1: the same figures in Spanish words ("cincuenta dólares", "doscientos cincuenta", "mil quinientos").
+_ONES_ES = {"cero": 0, "uno": 1, "una": 1, "un": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
+            "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13, "catorce": 14,
+            "quince": 15, "dieciseis": 16, "dieciséis": 16, "diecisiete": 17, "dieciocho": 18, "diecinueve": 19,
+            "veinte": 20, "veintiuno": 21, "veintiun": 21, "veintiún": 21, "veintidos": 22, "veintidós": 22,
+            "veintitres": 23, "veintitrés": 23, "veinticuatro": 24, "veinticinco": 25, "veintiseis": 26,
+            "veintiséis": 26, "veintisiete": 27, "veintiocho": 28, "veintinueve": 29, "treinta": 30, "cuarenta": 40,
+            "cincuenta": 50, "sesenta": 60, "setenta": 70, "ochenta": 80, "noventa": 90, "cien": 100, "ciento": 100,
+            "doscientos": 200, "trescientos": 300, "cuatrocientos": 400, "quinientos": 500, "seiscientos": 600,
+            "setecientos": 700, "ochocientos": 800, "novecientos": 900}
+_SCALES_ES = {"mil": 1000, "millon": 1_000_000, "millón": 1_000_000, "millones": 1_000_000}
+_ONES.update(_ONES_ES)
+_SCALES.update(_SCALES_ES)
 _WORD = "(?:" + "|".join(sorted([*_ONES, *_SCALES], key=len, reverse=True)) + ")"
 # "two hundred and fifty", "twenty-five", "a hundred"; a lone "a" counts only before a unit ("a dollar", "a grand").
-_WORDS = (rf"(?:\ban?\s+)?\b{_WORD}(?:(?:\s+and\s+|[\s-]+){_WORD})*\b"
+_WORDS = (rf"(?:\ban?\s+)?\b{_WORD}(?:(?:\s+(?:and|y)\s+|[\s-]+){_WORD})*\b"
           r"|\ba(?=\s+(?:dollar|buck|grand)\b)")
 _DIGITS = r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?|\.[0-9]+"
 _NUM = rf"(?<![\w.,/$-])(?:{_DIGITS})(?![0-9])"
 _MULT = r"(?:(?<=[0-9])[km]\b|\s+(?:thousand|million)\b)"
-_UNIT = r"(?:dollars?|bucks?|usd\b|us\s+dollars?|\$|grand\b)"
+_UNIT = r"(?:dollars?|bucks?|d[oó]lar(?:es)?\b|usd\b|us\s+dollars?|\$|grand\b)"
 _CENTS = rf"(?P<cents>{_NUM}|{_WORDS})\s*(?:cents?\b|¢)"
 # What makes a bare number after "pay" or "owe" something other than money.
 _NOT_MONEY_AFTER = (r"(?!\s*(?:%|percent|per\s*cent|payments?|instal+ments?|times?|months?|weeks?|days?|years?|"

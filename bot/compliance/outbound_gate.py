@@ -276,6 +276,9 @@ def _inconvenient_time(session: Session, conversation: Conversation, preference:
     last_in = session.scalar(select(func.max(Message.id)).where(
         Message.conversation_id == conversation.id, Message.direction == "in"))
     since = conversation.session_started_at or now
+    marked = _marked_at(preference)
+    if marked is not None and marked > since:
+        since = marked  # marked in this session: the one answer is counted from then (it confirms the marking)
     answered = session.scalar(select(func.count(Message.id)).where(
         Message.conversation_id == conversation.id, Message.direction == "out", Message.status == "sent",
         Message.created_at >= since, Message.id < (last_in or 0)))
@@ -428,6 +431,13 @@ def _texts_to_person(session: Session, message: ScheduledMessage, debtor: Debtor
         ScheduledMessage.channel == message.channel, ScheduledMessage.status.in_(HANDED_OVER),
         ScheduledMessage.id != message.id, ScheduledMessage.kind.not_in(REQUESTED_KINDS),
         mine)).all() if t]
+
+
+def _marked_at(preference: ContactPreference | None) -> datetime | None:
+    """TIME-2: when the newest inconvenient time was marked (None for those stored without it, by an operator)."""
+    marked = [datetime.fromisoformat(entry["marked_at"]) for entry in (preference.inconvenient_times or [])
+              if entry.get("marked_at")] if preference is not None else []
+    return max(marked) if marked else None
 
 
 def _inconvenient(preference: ContactPreference | None) -> list[contact_window.InconvenientTime]:

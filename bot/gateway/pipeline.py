@@ -52,7 +52,7 @@ from bot import language as languages
 from bot.agents import escalation
 from bot.agents import queue as agent_queue
 from bot.agents.hours import AgentHours
-from bot.compliance import esign, keywords, outbound_gate, redaction, sensitive_requests
+from bot.compliance import esign, inconvenient_words, keywords, outbound_gate, redaction, sensitive_requests
 from bot.compliance.keywords import help_reply, opted_out_reply, start_reply, stop_reply
 from bot.config import Settings
 from bot.db import session_scope
@@ -63,6 +63,7 @@ from bot.logging_setup import conversation_id_var
 from bot.messaging import outbox
 from bot.messaging.outbox import Draft, Posted
 from bot.metrics import TURN_SECONDS
+from bot.payments import autopay
 from bot.records import identity_answers, transcript_copy
 
 __all__ = ["Pending", "Pipeline", "TurnResult", "help_reply", "start_reply", "stop_reply"]  # wording lives in keywords
@@ -475,6 +476,10 @@ class Pipeline:
                                                                                   found.text):
                 # TIME-2: the consumer says now is fine after all
                 replies = [wording.say("inconvenient_time_revoked", speaks)]
+            if replies is None:  # PLAN-2: "stop the automatic payments" is honoured at once, never left to a person
+                replies = autopay.revoke_on_request(session, conversation, found.text, now, speaks)
+            if replies is None:  # TIME-1: "don't text me before noon" is recorded, whoever owns the conversation
+                replies = inconvenient_words.answer(session, conversation, found.text, now, speaks)
             if replies is None and not owned:  # EMAIL-1: the answer to the E-SIGN question, word for word
                 replies = esign.answer(session, conversation, message, now)
             if replies is None and not owned and transcript_copy.asks_for_copy(nlu_text):

@@ -30,6 +30,7 @@ Rules and policy (COMPLIANCE.md PLAN-2, PLAN-3, DSP-2; README "Payments"):
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -39,13 +40,14 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot import audit, language
+from bot import audit, language, wording
 from bot.compliance import holds
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import (
     Account,
     AutopayAuthorisation,
+    Conversation,
     DebitNotice,
     Debtor,
     Installment,
@@ -65,6 +67,7 @@ from bot.payments.autopay_authorisation import (
 )
 from bot.payments.ledger import lock_row, new_reference
 from bot.payments.messages import schedule_for_account as _schedule
+from bot.wording import formats
 
 log = logging.getLogger("settle.autopay")
 
@@ -72,9 +75,10 @@ STALE_CLAIM = timedelta(minutes=5)
 MAX_ATTEMPTS = 2
 
 
-def stop(session: Session, plan_id: str, reason: str, actor: str = "system", now: datetime | None = None) -> bool:
-    """Stop autopay on a plan (the debtor revoked it through a person, or a chargeback). Pending notices for it
-    are cancelled. Returns whether anything was active."""
+def stop(session: Session, plan_id: str, reason: str, actor: str = "system", now: datetime | None = None,
+         conversation_id: str | None = None) -> bool:
+    """Stop autopay on a plan (the debtor revoked it, in the chat or through a person, or a chargeback). Pending
+    notices for it are cancelled. Returns whether anything was active."""
     now = now or datetime.now(timezone.utc)
     auth = active_autopay(session, plan_id)
     if auth is None:
@@ -87,8 +91,70 @@ def stop(session: Session, plan_id: str, reason: str, actor: str = "system", now
         if message is not None and message.status == "pending" and message.kind == "debit_notice":
             message.status, message.reason = "cancelled", f"autopay stopped: {reason}"
     audit.record(session, "autopay_stopped", rule_id="PLAN-2", account_id=auth.account_id, actor=actor,
-                 detail={"plan_id": plan_id, "reason": reason})
+                 conversation_id=conversation_id, at=now, detail={"plan_id": plan_id, "reason": reason})
     return True
+
+
+# --- the debtor revokes it (PLAN-2, Reg E 1005.10(c)) --------------------------------------------------------------
+# The words decide, whatever the NLU guesses: a request to stop automatic payments is honoured at once, never left
+# waiting for a person. Ending the plan itself is a person's job; its automatic debits stop at once all the same.
+_STOP_EN = (r"stop|cancel|end|turn\s*off|switch\s*off|shut\s*off|revoke|remove|disable|pause|quit|no\s+more|"
+            r"(?:do\s*n[o']?t|dont)\s+want|take\s+off|get\s+rid\s+of|opt\s+out\s+of|withdraw")
+_AUTOPAY_EN = (r"auto[\s-]?pay(?:ments?)?|automatic(?:ally)?\s+(?:card\s+)?(?:payments?|charges?|debits?|"
+               r"withdrawals?|billing|drafts?)|auto(?:matic)?[\s-]?(?:debits?|drafts?|withdrawals?|charges?)|"
+               r"recurring\s+(?:payments?|charges?|debits?)|(?:charging|debiting|billing)\s+my\s+(?:card|account)")
+_STOP_ES = (r"parar|pare|paren|detener|detenga|cancelar|cancele|cancela|cancelen|quitar|quite|quiten|suspender|"
+            r"suspenda|desactivar|desactive|anular|anule|(?:ya\s+)?no\s+quiero|dejar\s+de|dejen\s+de|deje\s+de|"
+            r"revocar|revoco|terminar")
+_AUTOPAY_ES = (r"(?:pagos?|cargos?|cobros?|d[eé]bitos?)\s+autom[aá]tic[oa]s?|domiciliaci[oó]n|autopago|"
+               r"cobrar(?:me)?\s+(?:de\s+|a\s+)?(?:mi\s+)?tarjeta|cargar(?:me)?\s+(?:a\s+|en\s+)?(?:mi\s+)?tarjeta")
+_NOT = r"(?<!don't )(?<!dont )(?<!do not )(?<!never )(?<!no )"
+STOP_AUTOPAY = re.compile(rf"\b{_NOT}(?:{_STOP_EN}|{_STOP_ES})\b.{{0,40}}?\b(?:{_AUTOPAY_EN}|{_AUTOPAY_ES})",
+                          re.IGNORECASE | re.DOTALL)
+END_PLAN = re.compile(r"\b(?<!don't )(?<!do not )(?:cancel|end|stop|quit|close|terminate|get\s+out\s+of|drop|"
+                      r"cancelar|cancele|terminar|anular|salirme\s+de|salir\s+de)\b.{0,20}?\bplan\b",
+                      re.IGNORECASE | re.DOTALL)
+
+
+def asks_to_stop(text: str) -> str | None:
+    """"autopay" (stop the automatic payments), "plan" (end the plan itself, which stops them too) or None."""
+    if STOP_AUTOPAY.search(text):
+        return "autopay"
+    if END_PLAN.search(text):
+        return "plan"
+    return None
+
+
+def revoke_on_request(session: Session, conversation: Conversation, text: str, now: datetime,
+                      speaks: str) -> list[str] | None:
+    """PLAN-2: the debtor asked, in their own words, to stop automatic payments (or to end their plan): every active
+    authorisation of theirs is revoked now (audited with PLAN-2, pending PLAN-3 notices cancelled) and they are told
+    what that means and how to pay instead. None (the dialogue answers) when the words ask nothing of the kind, or
+    the person is not verified (ID-1: nothing about the debt, autopay included, before that), or they asked to end a
+    plan that has no automatic payments (a person changes plans)."""
+    asked = asks_to_stop(text)
+    if asked is None or conversation.debtor_id is None or conversation.verified_at is None:
+        return None
+    plans = session.scalars(select(Plan).join(Account, Account.id == Plan.account_id).join(
+        AutopayAuthorisation, AutopayAuthorisation.plan_id == Plan.id).where(
+        Account.debtor_id == conversation.debtor_id, AutopayAuthorisation.status == "active")
+        .order_by(Plan.created_at)).unique().all()
+    if not plans:
+        return [wording.say("autopay_none", speaks)] if asked == "autopay" else None
+    replies = []
+    for plan in plans:
+        stop(session, plan.id, f"the debtor asked in the conversation ({asked})", actor="debtor", now=now,
+             conversation_id=conversation.id)
+        replies.append(wording.say("autopay_revoked", speaks, reference=plan.reference))
+        due = [i for i in plan.installments if i.status in ("scheduled", "missed")]
+        if due:
+            account = session.get(Account, plan.account_id)
+            replies.append(wording.say("autopay_revoked_next", speaks,
+                                       amount=formats.money(due[0].amount_cents, account.currency, speaks),
+                                       date=formats.long_date(due[0].due_date, speaks, year=False)))
+    if asked == "plan":
+        replies.append(wording.say("autopay_revoked_plan_person", speaks))
+    return replies
 
 
 # --- the scheduler -----------------------------------------------------------------------------------------------

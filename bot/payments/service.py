@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from bot import audit, segments, wording
 from bot import language as languages
 from bot.accounts import verified_accounts
-from bot.compliance import holds, visible_codes
+from bot.compliance import amounts, holds, visible_codes
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import (
@@ -221,11 +221,17 @@ def _too_small(choice: PayChoice, balance_cents: int) -> bool:
 
 
 _WORDS = {
-    "balance": re.compile(r"\b(full|whole|entire|all|everything|everythin|total|balance|in full|off|payoff)\b"),
-    "settlement": re.compile(r"\b(settle|settlement|settling|discount|lump sum)\b"),
-    "installment": re.compile(r"\b(next|installment|instalment|plan payment|this month|monthly payment|due)\b"),
+    # LANG-1: the Spanish words too; without them "quiero pagar todo" was understood as nothing (and, sent twice,
+    # the second one, answering "¿Cuánto quiere pagar?", got "Perdón, no le entendí").
+    "balance": re.compile(r"\b(full|whole|entire|all|everything|everythin|total|balance|in full|off|payoff|todo|"
+                          r"toda|completo|saldo completo|liquidar todo)\b"),
+    "settlement": re.compile(r"\b(settle|settlement|settling|discount|lump sum|acuerdo|descuento|liquidaci[oó]n)\b"),
+    "installment": re.compile(r"\b(next|installment|instalment|plan payment|this month|monthly payment|due|"
+                              r"pr[oó]ximo|siguiente|cuota|pago del plan|pago de este mes)\b"),
 }
 _AMOUNT = re.compile(r"\$?\s*([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?\b")
+_BALANCE_QUESTION = re.compile(r"\b(what'?s|what is|whats|how much|tell me|remind me|cu[aá]nto|cu[aá]l es|que es)\b"
+                               r".*\b(balance|owe|owing|left|saldo|debo|queda)\b|^(my\s+)?balance\s*\?$|\?.*\bsaldo")
 _PLAN_WORDS = re.compile(r"\b(a|per|each|every)\s+(month|week|wk|mo|two weeks|2 weeks|other week|fortnight)\b|"
                          r"\b(monthly|weekly|biweekly|bi-weekly)\b(?!\s*payment)")
 
@@ -238,6 +244,7 @@ class Understood:
     choice: PayChoice | None = None
     problem: str | None = None
     wants_plan: bool = False
+    asks_balance: bool = False  # "whats my balance now": answered, then the amount is asked again
 
 
 def understand(options: PayOptions, text: str, picked: str | None = None) -> Understood:
@@ -248,6 +255,13 @@ def understand(options: PayOptions, text: str, picked: str | None = None) -> Und
     said = " ".join((text or "").casefold().replace("’", "'").split())
     if _PLAN_WORDS.search(said):
         return Understood(wants_plan=True)
+    # TONE-2's money reader first: it knows words ("fifty bucks", "cincuenta dólares"); a bare "200" is the
+    # answer to "how much?" too, so the digits alone come next.
+    figures = amounts.amounts_in(said)
+    if figures:
+        return _amount_choice(options, figures[0])
+    if _BALANCE_QUESTION.search(said):
+        return Understood(asks_balance=True)  # a question about the balance, not "pay the balance"
     match = _AMOUNT.search(said)
     if match is not None:
         try:

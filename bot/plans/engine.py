@@ -19,8 +19,8 @@ Date rules (all in the debtor's calendar; the caller passes `today` already conv
     Monthly: on the requested day of the month, else today's day. A day the month doesn't have becomes the month's
       last day (31st -> Feb 28/29, back to the 31st in March).
     Every frequency: a date on a Saturday or Sunday moves to the next Monday (banks don't process payments at
-      weekends; _business_day); dates stay strictly increasing because a move is at most 2 days and dates are at
-      least 7 days apart.
+      weekends; bot/plans/due_dates.py, the one rule the summary also states); dates stay strictly increasing
+      because a move is at most 2 days and dates are at least 7 days apart.
     If the first such date is later than the policy's first-payment window, the first payment is due on the last
       weekday of the window (the closest allowed date to the one asked for), and the rest follow the requested
       day, starting at least half a period later (weekly 4 days, biweekly 7, monthly 15) so two payments don't
@@ -47,6 +47,7 @@ from fractions import Fraction
 from bot import wording
 from bot.money import format_cents
 from bot.plans.affordability import Affordability
+from bot.plans.due_dates import SHORT_MONTH_DAY, business_day, monthly_date, say_day
 from bot.plans.options import Installment, PlanOption, Proposal
 from bot.plans.policy import FREQUENCIES, PlanPolicy
 from bot.plans.terms import format_date
@@ -305,8 +306,8 @@ class _Planner:
         day = self._anchor(frequency)
         assert day is not None
         rest = self.say(f"weekdays_{day}") if frequency != "monthly" else \
-            self.say("day_of_month", day=_ordinal(day) if self.language != wording.SPANISH else day)
-        if frequency == "monthly" and day > 28:
+            self.say("day_of_month", day=say_day(day, self.language))
+        if frequency == "monthly" and day > SHORT_MONTH_DAY:
             rest += self.say("or_last_day")
         self.note("plan_note_anchor", date=format_date(option.first_due, self.language), rest=rest)
 
@@ -353,25 +354,14 @@ def _anchored(frequency: str, anchor: int, start: date) -> Iterator[date]:
     if frequency == "monthly":
         year, month = start.year, start.month
         while True:
-            due = _monthly_date(year, month, anchor)
+            due = monthly_date(year, month, anchor)
             if due >= start:
                 yield due
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     due = start + timedelta(days=(anchor - start.weekday()) % 7)
     while True:
-        yield _business_day(due)
+        yield business_day(due)
         due += timedelta(days=_STEP_DAYS[frequency])
-
-
-def _monthly_date(year: int, month: int, day: int) -> date:
-    return _business_day(date(year, month, min(day, calendar.monthrange(year, month)[1])))
-
-
-def _business_day(due: date) -> date:
-    """The one business-day rule for every frequency: a Saturday or Sunday moves to the next Monday (banks don't
-    process payments at weekends). A move is at most 2 days and due dates are at least 7 apart, so they stay in
-    order."""
-    return due + timedelta(days=7 - due.weekday()) if due.weekday() >= 5 else due
 
 
 def _last_weekday(start: date, end: date) -> date:
@@ -440,8 +430,3 @@ def _regular(amounts: tuple[int, ...] | list[int]) -> int:
 
 def _money(cents: int) -> str:
     return format_cents(cents)
-
-
-def _ordinal(day: int) -> str:
-    suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-    return f"{day}{suffix}"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from bot import wording
+from bot.plans import due_dates
 from bot.plans.options import Installment, PlanOption
 from bot.wording import formats
 
@@ -60,6 +61,8 @@ def describe_schedule(option: PlanOption, currency: str = "USD", language: str |
 
     Long schedules keep the first few lines, then one line per run of equal payments ("Then $25.00 every week
     until Friday, March 5, 2027 (payments 4 to 104)."), so every amount, the count and the last date stay exact.
+    A monthly run states the rule its dates follow ("on the 6th of each month ... a weekend moves to the Monday
+    after", PLAN-1: the dates drift between the 6th and the 8th), or lists each date when no one rule gives them.
     """
     installments = option.installments
     if len(installments) <= SHOW_ALL_UP_TO:
@@ -70,8 +73,16 @@ def describe_schedule(option: PlanOption, currency: str = "USD", language: str |
     position = SHOW_FIRST
     for count, amount in _runs(installments[SHOW_FIRST:]):
         run = installments[position:position + count]
-        if count == 1:
-            lines.append(_line(run[0], currency, language))
+        day = due_dates.monthly_day([i.due for i in run]) if option.frequency == "monthly" else None
+        if count == 1 or (option.frequency == "monthly" and day is None):
+            lines += [_line(i, currency, language) for i in run]  # no one rule gives these dates: each is listed
+        elif day is not None:
+            # PLAN-1: the rule that made the dates, stated (bot/plans/due_dates.py), not "every month".
+            lines.append(wording.say("schedule_run_monthly", language, amount=formats.money(amount, currency, language),
+                                     day=due_dates.say_day(day, language), date=format_date(run[-1].due, language),
+                                     first=run[0].number, last=run[-1].number,
+                                     short=wording.say("or_last_day", language)
+                                     if day > due_dates.SHORT_MONTH_DAY else ""))
         else:
             lines.append(wording.say("schedule_run", language, amount=formats.money(amount, currency, language),
                                      every=every, date=format_date(run[-1].due, language), first=run[0].number,

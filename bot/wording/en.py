@@ -51,6 +51,23 @@ TEXTS: dict[str, str] = {
     "inconvenient_time_question": ("You told us this is not a good time to reach you, so we'll answer the rest "
                                    "later. Reply YES if now is fine after all."),
     "inconvenient_time_revoked": "Thanks, we'll keep talking now. How can I help?",
+    # PLAN-2: the debtor stopped automatic payments in the chat (bot/payments/autopay.revoke_on_request).
+    "autopay_revoked": ("Done. Automatic payments for plan {reference} are off now. Nothing more will be charged to "
+                        "your card on its own."),
+    "autopay_revoked_next": ("Your plan is still on. Next payment: {amount} on {date}. To pay it, say 'pay now' and "
+                             "I'll send a secure link."),
+    "autopay_revoked_plan_person": "To end the plan itself, say 'talk to a person'.",
+    "autopay_none": ("Automatic payments are not on for you, so nothing is charged to your card on its own. Say 'my "
+                     "plan' to see your plan, or 'talk to a person'."),
+    # TIME-1: the debtor told us when not to text them (bot/contact_preferences.mark_inconvenient_times).
+    "inconvenient_marked": "Got it. We won't text or call you {times}, your time.",
+    "inconvenient_before": "before {time}",
+    "inconvenient_after": "after {time}",
+    "inconvenient_between": "between {start} and {end}",
+    "inconvenient_day": "on {day}",
+    "inconvenient_and": " or ",
+    "inconvenient_place": ("Thanks for telling me. I've noted it for our team, and a person will see it. How else "
+                           "can I help?"),
     # PCI-1; DISC-3.
     "card_warning": ("For your safety, please don't send card details in chat. I've removed them. "
                      "We never take card details here; we only ever send a secure link of ours."),
@@ -252,6 +269,7 @@ TEXTS: dict[str, str] = {
     "pay_pick": "Reply {numbers}, or type an amount like {example}. Say 'never mind' to stop.",
     "pay_pick_only": "Reply {numbers} to pay your balance. Say 'never mind' to stop.",
     "pay_how_much": "Your balance with {creditor} is {balance}. How much would you like to pay?",
+    "pay_other_accounts": "You also owe {others}. To pay that one instead, say its name.",
     "pay_lost_track": "Sorry, I lost track of the amount. Say 'pay now' to start again.",
     "pay_confirm_again": ("To get your secure link for {amount}, reply YES. Or tell me a different amount, or say "
                           "'never mind'."),
@@ -266,6 +284,8 @@ TEXTS: dict[str, str] = {
     "terms_head_runs": "{count} {counted}: {runs}",
     "terms_plan": "{head}, from {first} to {last}. Total: {total}. {fees}",
     "schedule_run": "Then {amount} {every} until {date} (payments {first} to {last}).",
+    "schedule_run_monthly": ("Then {amount} on the {day} of each month{short} until {date} (payments {first} to "
+                             "{last}). If that day is a Saturday or Sunday, it's the Monday after."),
     "counted_weekly": "weekly payments", "counted_biweekly": "payments every 2 weeks",
     "counted_monthly": "monthly payments", "counted_other": "payments",
     "every_weekly": "every week", "every_biweekly": "every 2 weeks", "every_monthly": "every month",

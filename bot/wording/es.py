@@ -47,6 +47,22 @@ TEXTS: dict[str, str] = {
     "inconvenient_time_question": ("Usted nos dijo que no es un buen momento para hablar, así que le contestamos lo "
                                    "demás más tarde. Responda SÍ si ahora está bien."),
     "inconvenient_time_revoked": "Gracias, seguimos hablando ahora. ¿En qué le puedo ayudar?",
+    # PLAN-2: the debtor stopped automatic payments in the chat (bot/payments/autopay.revoke_on_request).
+    "autopay_revoked": ("Listo. Los pagos automáticos del plan {reference} ya están apagados. No vamos a cobrar nada "
+                        "más a su tarjeta por nuestra cuenta."),
+    "autopay_revoked_next": ("Su plan sigue. Próximo pago: {amount} el {date}. Para pagarlo, escriba 'pagar ahora' "
+                             "y le mando un enlace."),
+    "autopay_revoked_plan_person": "Para terminar el plan, escriba 'hablar con una persona'.",
+    "autopay_none": ("No tiene pagos automáticos: no cobramos nada a su tarjeta por nuestra cuenta. Escriba 'mi "
+                     "plan' o 'hablar con una persona'."),
+    # TIME-1: the debtor told us when not to text them (bot/contact_preferences.mark_inconvenient_times).
+    "inconvenient_marked": "Entendido. No le vamos a escribir ni llamar {times}, en su hora.",
+    "inconvenient_before": "antes de las {time}",
+    "inconvenient_after": "después de las {time}",
+    "inconvenient_between": "entre las {start} y las {end}",
+    "inconvenient_day": "los {day}",
+    "inconvenient_and": " ni ",
+    "inconvenient_place": "Gracias. Lo anoté para nuestro equipo y una persona lo va a ver. ¿En qué más le ayudo?",
     "card_warning": ("Por su seguridad, no mande datos de su tarjeta por chat. Ya los borré. Aquí nunca pedimos "
                      "datos de tarjeta; solo le mandamos un enlace seguro nuestro."),
     "media_reply": ("Perdón, no puedo abrir fotos ni archivos que llegan por texto. Escriba su mensaje, o escriba "
@@ -229,6 +245,7 @@ TEXTS: dict[str, str] = {
     "pay_pick": "Responda {numbers}, o escriba una cantidad como {example}. Escriba 'olvídelo' para parar.",
     "pay_pick_only": "Responda {numbers} para pagar su saldo. Si no quiere, escriba 'olvídelo'.",
     "pay_how_much": "Su saldo con {creditor} es {balance}. ¿Cuánto quiere pagar?",
+    "pay_other_accounts": "También debe {others}. Para pagar esa, escriba su nombre.",
     "pay_lost_track": "Perdón, perdí la cantidad. Escriba 'pagar ahora' para empezar otra vez.",
     "pay_confirm_again": ("Para recibir su enlace seguro por {amount}, responda SÍ. O dígame otra cantidad, o "
                           "escriba 'olvídelo'."),
@@ -241,6 +258,8 @@ TEXTS: dict[str, str] = {
     "terms_head_runs": "{count} {counted}: {runs}",
     "terms_plan": "{head}, del {first} al {last}. Total: {total}. {fees}",
     "schedule_run": "Luego {amount} {every} hasta el {date} (pagos {first} a {last}).",
+    "schedule_run_monthly": ("Luego {amount} el día {day} de cada mes{short} hasta el {date} (pagos {first} a "
+                             "{last}). Si ese día es sábado o domingo, es el lunes siguiente."),
     "counted_weekly": "pagos semanales", "counted_biweekly": "pagos cada 2 semanas",
     "counted_monthly": "pagos mensuales", "counted_other": "pagos",
     "every_weekly": "cada semana", "every_biweekly": "cada 2 semanas", "every_monthly": "cada mes",
