@@ -10,7 +10,7 @@ them; the console filters on them (bot/records/search.py).
 - dispute: the debtor disputed the debt (DSP-1..3);
 - cease: cease contact, attorney, bankruptcy or deceased (CEASE-1..4): all contact about the debt stops;
 - opt_out: an opt-out of one channel (OPT-3, "STOP"), kept apart from a cease so a reviewer looking for cease
-  notices does not wade through every STOP (migration 0031 moved the opt-outs flagged "cease" before);
+  notices does not wade through every STOP (migration 0025 moved the opt-outs flagged "cease" before);
 - banned_phrase: an agent's reply hit a banned phrase or an unsupported figure (TONE-1, TONE-2, TBD-1);
 - lockout: identity verification locked after too many failures (ID-3)."""
 

@@ -1,6 +1,6 @@
 """conversation_flags: an opt-out of one channel (OPT-3) is flagged opt_out, no longer cease
 
-Revision ID: 0031
+Revision ID: 0025
 Revises: 0024
 Create Date: 2026-12-07 04:35:00
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0031'
+revision: str = '0025'
 down_revision: Union[str, Sequence[str], None] = '0024'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
