@@ -672,7 +672,7 @@ def test_messages_sent_quickly_from_the_widget_are_stored_at_once_and_folded(cli
         try:
             ws.send_json({"type": "message", "text": "hello", "client_id": "c-1"})
             assert rasa.started.wait(10)
-            for text, client_id in (("i lost my job", "c-2"), ("i lost my job", "c-2"), ("a plan?", "c-3")):
+            for text, client_id in (("i lost my card", "c-2"), ("i lost my card", "c-2"), ("a plan?", "c-3")):
                 ws.send_json({"type": "message", "text": text, "client_id": client_id})
             assert eventually(lambda: len(inbound()) == 3), "messages 2 and 3 waited for the first turn"
             assert rasa.asked == ["hello"]
@@ -684,10 +684,10 @@ def test_messages_sent_quickly_from_the_widget_are_stored_at_once_and_folded(cli
 
     said = _messages(frames)
     assert [m["client_id"] for m in said if m["role"] == "debtor"] == ["c-1", "c-2", "c-2", "c-3"]  # resend echoed
-    assert rasa.asked == ["hello", "i lost my job\na plan?"]
-    assert [m["text"] for m in said if m["role"] == "bot"] == ["You said: hello", "You said: i lost my job\na plan?"]
+    assert rasa.asked == ["hello", "i lost my card\na plan?"]
+    assert [m["text"] for m in said if m["role"] == "bot"] == ["You said: hello", "You said: i lost my card\na plan?"]
     assert [(m.text, m.status, m.payload) for m in inbound()] == [
-        ("hello", "processed", {"client_id": "c-1"}), ("i lost my job", "folded", {"client_id": "c-2"}),
+        ("hello", "processed", {"client_id": "c-1"}), ("i lost my card", "folded", {"client_id": "c-2"}),
         ("a plan?", "processed", {"client_id": "c-3"})]
     with session_scope(sqlite_engine) as session:
         assert session.scalars(select(AuditEvent.kind).where(AuditEvent.kind == "messages_folded")).all() == [
