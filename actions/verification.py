@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -231,7 +232,10 @@ def _kept_for_later(text: str, dispatcher: CollectingDispatcher, tracker: Tracke
     """ID-2, LANG-1: the last 4 of the SSN, a ZIP or an account reference typed where the date was asked ("4455",
     "SET-100015") is an answer to a later question, not a badly typed date: kept for its own slot (checked with the
     rest, never confirmed alone) and the date asked for again, instead of "I didn't catch that date" in a loop."""
-    secret = identity.parse_secret(text)
+    # Only digits that are the whole answer: "my card is 4111 1111" is no last four (PCI-2 may yet join it with the
+    # next message into a card number, and a slot would keep "4111" in Rasa's tracker store).
+    digits = len(re.sub(r"\D", "", text))
+    secret = identity.parse_secret(text) if digits in (4, 5, 9) else None
     reference = identity.extract_factors(text).account_ref
     kept = {"id_secret": secret[1]} if secret else {}
     kept |= {"id_locator": reference} if reference else {}

@@ -318,7 +318,8 @@ def test_the_queue_page_reads_the_same_number_of_queries_however_long_the_queue(
             return count[0]
 
     counted = [queries_for(3, 0), queries_for(30, 3)]
-    assert counted[0] == counted[1] and counted[0] <= 8, counted
+    # 9: the opt-out of each row's address (OPT-3: the reply box turns off) is one more query for the whole page.
+    assert counted[0] == counted[1] and counted[0] <= 9, counted
 
 
 def test_ID_1_the_panel_warns_when_the_debtor_is_not_verified(engine):

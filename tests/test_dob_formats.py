@@ -77,3 +77,14 @@ def test_ID_2_a_last_4_or_reference_typed_for_the_date_is_kept_for_its_own_quest
     assert result == {"id_dob": None, slot: value}
     [said] = [m["text"] for m in dispatcher.messages]
     assert "fecha de nacimiento" in said and "14/03/1979" in said
+
+
+def test_PCI_2_the_start_of_a_card_typed_for_the_date_keeps_no_digits_for_a_later_question():
+    """The merged suite found "4111" kept in the id_secret slot (Rasa's tracker store) after "my card is 4111 1111"
+    answered the date question: the first four digits were taken for a last four. Only digits that are the whole
+    answer are kept (PCI-2: the next message may finish a card number). Mutation tried: the digit-count guard in
+    _kept_for_later removed; this failed."""
+    dispatcher = CollectingDispatcher()
+    text = "my card is 4111 1111"
+    result = asyncio.run(ValidateVerifyForm().validate_id_dob(text, dispatcher, _tracker(text, "en"), {}))
+    assert "id_secret" not in result and "4111" not in str(result)

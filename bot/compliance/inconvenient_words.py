@@ -195,7 +195,10 @@ def answer(session: Session, conversation: Conversation, text: str, now: datetim
     on their phone and email too: the time is theirs, whatever the channel), audit it and say so. A place is noted
     for a person (audited and queued for one). None when the message marks nothing."""
     reading = read(text)
-    if reading is None:
+    if reading is None or not reading.blocks:
+        # A place alone ("don't call me at work", "stop contacting me, and don't call me at work") is read with the
+        # rest of the message after the NLU: a cease or not (CEASE-1), a paid claim beside it (DSP-1), the place
+        # noted for a person (sensitive_requests.note_place_restriction).
         return None
     replies: list[str] = []
     if reading.blocks:

@@ -48,7 +48,9 @@ class Chat:
             add_debtor(session, account_ref=reference, first_name="Robin", last_name=f"Test{letters()}",
                        dob="1985-11-02", ssn_last4="5678", phone=None, creditor=creditor,
                        balance_cents=balance_cents)
-        self.say(request)
-        for answer in ("11/02/1985", "5678", reference):
+        asked = " ".join(self.say(request))
+        # As a person follows the prompt: a Spanish one asks for day, month and year (LANG-1, ID-2).
+        dob = "02/11/1985" if "día, mes y año" in asked else "11/02/1985"
+        for answer in (dob, "5678", reference):
             self.say(answer)
         return reference
