@@ -63,7 +63,9 @@ def _step_aside(reason: str, dispatcher: CollectingDispatcher, tracker: Tracker)
     try:
         with session_scope(engine()) as session:
             if reason == disputes.PAYMENT_QUESTION:
-                texts = payment_status.payment_status_messages(session, tracker.sender_id)
+                # Answered from the records; the menu is left, and the debtor told nothing was recorded (DSP-1).
+                texts = payment_status.payment_status_messages(session, tracker.sender_id) + [
+                    say("dispute_left", tracker)]
             elif reason == disputes.CREDITOR:
                 texts = accounts.opening_disclosure(session, tracker.sender_id) + [
                     "\n".join(disputes.creditor_lines(session, tracker.sender_id)), say("creditor_next", tracker)]

@@ -16,6 +16,7 @@ from email import message_from_string, policy
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 
 from bot import conversations
@@ -273,3 +274,24 @@ def test_ID_2_REC_1_a_copy_of_the_chat_masks_the_identity_answers_and_still_chec
     with session_scope(sqlite_engine) as session:
         assert transcript_copy.check(session, text).status == "intact"
         assert session.scalar(select(Message.text).where(Message.text == "3/14/79")) == "3/14/79"  # record unchanged
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Please stop emailing me.", "en"), ("Please stop emailing me.\n\nGrace", "en"), ("no more emails please", "en"),
+    ("unsubscribe me", "en"), ("ya no me manden correos", "es"),
+])
+def test_OPT_2_OPT_3_a_short_email_asking_for_no_more_email_is_the_emails_stop(text, language):
+    """OPT-2 ("any reasonable means"): the merged model read the tester's signed "Please stop emailing me." as a
+    fallback, then a cease. By email such a reply is STOP, in its language, whatever the model reads. Mutation tried:
+    the email check removed from keywords.classify; this failed."""
+    from bot.compliance import keywords
+
+    assert keywords.classify(text, "email") == keywords.STOP
+    assert keywords.language_of(text, "email") == language
+
+
+@pytest.mark.parametrize("text", ["stop emailing me about the debt I paid", "Please stop emailing me until Friday"])
+def test_OPT_2_a_longer_email_about_emails_is_left_to_the_nlu(text):
+    from bot.compliance import keywords
+
+    assert keywords.classify(text, "email") is None

@@ -84,3 +84,18 @@ def test_CEASE_3_the_bankruptcy_form_stores_the_whole_case_number():
     result = asyncio.run(ValidateBankruptcyForm().validate_bankruptcy_case_number(
         text, dispatcher, _tracker(text, "bankruptcy_case_number"), {}))
     assert result == {"bankruptcy_case_number": "1:26-bk-12345"}
+
+
+@pytest.mark.parametrize(("text", "reported"), [
+    ("my lawyer is handling this. her name is Dana Price, 617-555-0142", True),
+    ("mi abogada se llama Rosa Diaz", True),
+    ("my attorney is Priya Shah", True),
+    ("my lawyer is handling this", False),  # no name or phone: left to the NLU and the attorney form
+    ("her name is Dana Price, 617-555-0142", False),  # no attorney in the words
+    ("do you need my lawyer's number?", False),
+])
+def test_CEASE_2_an_attorney_named_in_the_words_is_a_report_whatever_the_model_reads(text, reported):
+    """The merged model read the tester's sentence as inform_identity (0.54): the gate now reads such a report by its
+    words (sensitive_requests.attorney_cue). Mutation tried: reports_own_attorney without the own-attorney words:
+    "her name is Dana Price, 617-555-0142" (no attorney) read as a report, and this failed."""
+    assert report_details.reports_own_attorney(text) is reported

@@ -15,6 +15,7 @@ from datetime import datetime, time
 from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences, handoff, wording
+from bot.compliance import sensitive_requests
 from bot.compliance.contact_window import InconvenientTime
 from bot.db.models import Conversation, Debtor
 
@@ -190,15 +191,19 @@ def describe(blocks: tuple[InconvenientTime, ...], language: str) -> str:
     return wording.say("inconvenient_and", language).join(parts)
 
 
-def answer(session: Session, conversation: Conversation, text: str, now: datetime, speaks: str) -> list[str] | None:
+def answer(session: Session, conversation: Conversation, text: str, now: datetime, speaks: str,
+           collector_address: str = "") -> list[str] | None:
     """TIME-1: store the times this message marks inconvenient (on this address and, once the debtor is verified,
     on their phone and email too: the time is theirs, whatever the channel), audit it and say so. A place is noted
     for a person (audited and queued for one). None when the message marks nothing."""
     reading = read(text)
-    if reading is None or not reading.blocks:
-        # A place alone ("don't call me at work", "stop contacting me, and don't call me at work") is read with the
-        # rest of the message after the NLU: a cease or not (CEASE-1), a paid claim beside it (DSP-1), the place
-        # noted for a person (sensitive_requests.note_place_restriction).
+    if reading is None:
+        return None
+    if not reading.blocks:
+        # A place alone: "stop contacting me, and don't call me at work" is a cease (CEASE-1), left to its rule;
+        # "please don't call me at work" is noted for a person with the one place rule (1006.6(b)(3)).
+        if reading.place and not sensitive_requests.asks_to_cease(text):
+            return sensitive_requests.note_place_restriction(session, conversation.id, text, collector_address, now)
         return None
     replies: list[str] = []
     if reading.blocks:

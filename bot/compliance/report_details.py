@@ -25,6 +25,17 @@ _NOT_A_NAME = frozenset("handling dealing taking working out away busy on in not
 _PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.\-]?)?\(?(\d{3})\)?[\s.\-]?(\d{3})[\s.\-]?(\d{4})(?!\d)")
 
 
+# "my lawyer", "our attorney", "mi abogada": the debtor's own attorney named in the message.
+_OWN_ATTORNEY = re.compile(r"\b(?:my|our|mi|nuestr[oa])\s+(?:attorney|lawyer|abogad[oa])\b", re.IGNORECASE)
+
+
+def reports_own_attorney(text: str) -> bool:
+    """CEASE-2: whether the words say the debtor has an attorney and give the attorney's name or phone ("my lawyer
+    is handling this. her name is Dana Price, 617-555-0142"): an attorney report, whatever the model reads (it read
+    this one as an identity answer, the name and the phone number outweighing the lawyer)."""
+    return bool(_OWN_ATTORNEY.search(text)) and bool(attorney_details(text))
+
+
 def attorney_name(text: str) -> str | None:
     """CEASE-2: the attorney's name given in the report, or None."""
     for lead in _NAME_LEAD.finditer(text):  # "my lawyer is handling this. her name is Dana Price": the second

@@ -29,7 +29,7 @@ from bot import audit, contact_preferences, handoff, wording
 from bot import language as languages
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
-from bot.compliance import cues, holds, keywords, person_request
+from bot.compliance import cues, holds, keywords, person_request, report_details
 from bot.db.models import Account, AccountStatus, AuditEvent, Conversation, Debtor, ScheduledMessage
 
 
@@ -383,6 +383,18 @@ def hardship_cue(session: Session, conversation_id: str, text: str, support: str
     if person_request.asks_for_person(text):
         return hardship_and_person(session, conversation_id, text, support, hours)
     return handle(session, conversation_id, "hardship", text, support, hours=hours)
+
+
+def attorney_cue(session: Session, conversation_id: str, text: str, support: str,
+                 hours: AgentHours | None = None) -> list[str]:
+    """CEASE-2: an attorney report with the lawyer's name or phone in its words (report_details.reports_own_attorney)
+    gets the attorney rule whatever the NLU makes of it, and the details it gives are kept. Called by the inbound
+    gate before NLU; [] when there is no such report."""
+    if not report_details.reports_own_attorney(text):
+        return []
+    replies = handle(session, conversation_id, "attorney_represented", text, support, hours=hours)
+    capture(session, conversation_id, "attorney_represented", report_details.attorney_details(text))
+    return replies
 
 
 def capture(session: Session, conversation_id: str, intent: str, details: dict[str, str]) -> None:

@@ -479,7 +479,8 @@ class Pipeline:
             if replies is None:  # PLAN-2: "stop the automatic payments" is honoured at once, never left to a person
                 replies = autopay.revoke_on_request(session, conversation, found.text, now, speaks)
             if replies is None:  # TIME-1: "don't text me before noon" is recorded, whoever owns the conversation
-                replies = inconvenient_words.answer(session, conversation, found.text, now, speaks)
+                replies = inconvenient_words.answer(session, conversation, found.text, now, speaks,
+                                                    self.settings.collector_address)
             if replies is None and not owned:  # EMAIL-1: the answer to the E-SIGN question, word for word
                 replies = esign.answer(session, conversation, message, now)
             if replies is None and not owned and transcript_copy.asks_for_copy(nlu_text):
@@ -499,6 +500,11 @@ class Pipeline:
                 # owns the conversation the pause still holds, and the person answers.
                 hardship = sensitive_requests.hardship_cue(session, conversation.id, found.text,
                                                            self.settings.support_contact, self.hours)
+                # CEASE-2: an attorney named in the words, likewise (the model may read the name and phone as an
+                # identity answer).
+                if not hardship and not owned:
+                    hardship = sensitive_requests.attorney_cue(session, conversation.id, found.text,
+                                                               self.settings.support_contact, self.hours)
                 replies = (hardship or None) if not owned else None
             if crisis and not owned and replies is None:
                 # VUL-2: crisis first. The 988 line and a person, and nothing from the dialogue (no plan offer).

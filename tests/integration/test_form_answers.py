@@ -208,11 +208,15 @@ def test_TONE_1_DISC_4_questions_during_a_dispute_a_plan_or_a_payment_are_answer
     did you get my payment during a dispute" alone removed changes nothing (tried, still passes)."""
     chat = Chat(running_stack, "midform")
     question_again = FORMS[form](chat)
-    for question, answer in (("will you sue me?", CONSEQUENCES),
-                             ("did you get my payment?", "I don't see a payment from you in our records yet."),
-                             ("who is this?", WHO_WE_ARE)):
+    asked = [("will you sue me?", CONSEQUENCES), ("who is this?", WHO_WE_ARE),
+             ("did you get my payment?", "I don't see a payment from you in our records yet.")]
+    for question, answer in asked:
         reply = " ".join(chat.say(question))
-        assert answer in reply and question_again in reply, (question, reply)
+        # The dispute menu steps aside for a payment question (bot/disputes.not_a_dispute): answered from the
+        # records, nothing recorded, and the debtor told so (tests/integration/test_dispute_form.py).
+        again = wording.say("dispute_left") if form == "dispute_form" and question.startswith("did you") \
+            else question_again
+        assert answer in reply and again in reply, (question, reply)
         assert not any(p in reply for p in NOT_UNDERSTOOD), reply
 
 
