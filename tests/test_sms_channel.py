@@ -539,7 +539,11 @@ def test_a_burst_over_the_conversation_limit_is_stored_whole_and_its_stop_honour
         over = session.scalars(select(AuditEvent).where(AuditEvent.kind == "sms_rate_limited")).all()
         assert [e.detail["message_sid"] for e in over] == sids[2:]
     assert "STOP" not in rasa.asked + rasa.parsed  # OPT-2: answered without NLU, over the limit or not
-    assert rasa.parsed == bodies[4:]  # OPT-3: after the STOP, the rules alone read what follows
+    # OPT-3: after the STOP, the rules alone read what follows: the attorney report by its words in the inbound gate
+    # (sensitive_requests.attorney_cue, CEASE-2), the rest through the NLU.
+    assert rasa.parsed == bodies[5:]
+    with session_scope(get_engine(db_url)) as session:
+        assert session.scalars(select(AuditEvent).where(AuditEvent.kind == "attorney_reported")).all()
 
 
 def test_signed_texts_pass_the_per_ip_limit_and_unsigned_junk_meets_it(gateway, db_url):
