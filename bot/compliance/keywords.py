@@ -45,18 +45,20 @@ def _word(text: str) -> str:
 
 # OPT-2 by email: a short reply that asks, in so many words, for no more email ("Please stop emailing me.", "no more
 # emails", "unsubscribe me"), signed or not, is the email's STOP; the model may read it as a cease or not at all.
-_EMAIL_STOP = re.compile(
+_THANKS = r"(?:\s*,?\s*(?:please|thanks?|thank\s+you|por\s+favor|gracias))?[\s.!]*$"
+_EMAIL_STOP_EN = re.compile(
     r"^(?:please\s+)?(?:stop\s+(?:e-?mailing(?:\s+me)?|sending\s+(?:me\s+)?(?:e-?mails?|these(?:\s+e-?mails?)?))|"
-    r"unsubscribe\s+me|remove\s+me\s+from\s+(?:your|the|this)\s+(?:e-?mail(?:ing)?\s+)?list|no\s+more\s+e-?mails?|"
-    r"(?:ya\s+)?no\s+me\s+(?:manden|envien)\s+(?:mas\s+)?(?:correos|e-?mails?))(?:\s*,?\s*(?:please|thanks?|"
-    r"thank\s+you|por\s+favor|gracias))?[\s.!]*$", re.IGNORECASE)
+    r"unsubscribe\s+me|remove\s+me\s+from\s+(?:your|the|this)\s+(?:e-?mail(?:ing)?\s+)?list|no\s+more\s+e-?mails?)"
+    + _THANKS, re.IGNORECASE)
+_EMAIL_STOP_ES = re.compile(r"^(?:ya\s+)?no\s+me\s+(?:manden|envien)\s+(?:mas\s+)?(?:correos|e-?mails?)" + _THANKS,
+                            re.IGNORECASE)
 _SIGN_OFF = re.compile(r"\n\s*(?:[A-Za-zÀ-ÿ.'-]+\s*){1,3}$")  # "Grace", "Thanks, Grace" on a last line of its own
 
 
 def classify(text: str, channel: str) -> str | None:
     """STOP, START or HELP when the whole message is that keyword ("Stop.", "OPT OUT", "¡ALTO!"), ASK for a live
     chat's lone CANCEL, END, QUIT or CANCELAR, else None. By email, a short reply asking for no more email is STOP."""
-    if channel == "email" and _EMAIL_STOP.match(_SIGN_OFF.sub("", text.strip()).strip().replace("\u2019", "'")):
+    if channel == "email" and _email_stop_language(text):
         return STOP
     if len(text) > 40:
         return None  # a sentence, not a keyword: NLU decides
@@ -81,9 +83,15 @@ def language_of(text: str, channel: str) -> str | None:
         return None
     if _word(text) in SPANISH_STOP_KEYWORDS or _word(text) in SPANISH_HELP_KEYWORDS:
         return wording.SPANISH
-    if channel == "email" and re.search(r"\b(?:manden|envien|correos)\b", text, re.IGNORECASE):
-        return wording.SPANISH  # an email STOP in words: "ya no me manden correos"
-    return wording.ENGLISH
+    return (_email_stop_language(text) if channel == "email" else None) or wording.ENGLISH
+
+
+def _email_stop_language(text: str) -> str | None:
+    """The language of an email asking in words for no more email (without its sign-off line), else None."""
+    plain = _SIGN_OFF.sub("", text.strip()).strip().replace("\u2019", "'")
+    if _EMAIL_STOP_ES.match(plain):
+        return wording.SPANISH
+    return wording.ENGLISH if _EMAIL_STOP_EN.match(plain) else None
 
 
 # OPT-3: email has its own opt-out words, since START by email never opts back in (bot/mail/inbound.py).

@@ -385,6 +385,18 @@ def hardship_cue(session: Session, conversation_id: str, text: str, support: str
     return handle(session, conversation_id, "hardship", text, support, hours=hours)
 
 
+def by_words(session: Session, conversation_id: str, text: str, support: str, hours: AgentHours | None = None, *,
+             owned: bool = False) -> list[str]:
+    """The requests the inbound gate applies by their words before the NLU, whatever the model reads: a hardship
+    (VUL-2), then an attorney named with their details (CEASE-2). While a person owns the conversation the hardship
+    pause still takes effect (the person answers), and an attorney report is left to the rules read while owned
+    (pipeline._rules_while_owned), which would otherwise apply it twice. [] when the words hold neither."""
+    replies = hardship_cue(session, conversation_id, text, support, hours)
+    if not replies and not owned:
+        replies = attorney_cue(session, conversation_id, text, support, hours)
+    return replies
+
+
 def attorney_cue(session: Session, conversation_id: str, text: str, support: str,
                  hours: AgentHours | None = None) -> list[str]:
     """CEASE-2: an attorney report with the lawyer's name or phone in its words (report_details.reports_own_attorney)

@@ -495,17 +495,10 @@ class Pipeline:
             if replies is None and not owned and not crisis:  # the answer to the feedback question, before NLU
                 replies = feedback.take_score(session, conversation, message, now)
                 comment = replies is None and feedback.comment_due(session, conversation, message, now)
-            if replies is None and not crisis:
-                # VUL-2: a hardship in the message's words pauses collection whatever the NLU reads; while a person
-                # owns the conversation the pause still holds, and the person answers.
-                hardship = sensitive_requests.hardship_cue(session, conversation.id, found.text,
-                                                           self.settings.support_contact, self.hours)
-                # CEASE-2: an attorney named in the words, likewise (the model may read the name and phone as an
-                # identity answer).
-                if not hardship and not owned:
-                    hardship = sensitive_requests.attorney_cue(session, conversation.id, found.text,
-                                                               self.settings.support_contact, self.hours)
-                replies = (hardship or None) if not owned else None
+            if replies is None and not crisis:  # VUL-2, CEASE-2: requests the words decide, whatever the NLU reads
+                by_words = sensitive_requests.by_words(session, conversation.id, found.text,
+                                                       self.settings.support_contact, self.hours, owned=owned)
+                replies = (by_words or None) if not owned else None
             if crisis and not owned and replies is None:
                 # VUL-2: crisis first. The 988 line and a person, and nothing from the dialogue (no plan offer).
                 replies, prefix = crisis + prefix, []
