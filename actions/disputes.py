@@ -12,12 +12,10 @@ from rasa_sdk.types import DomainDict
 from actions.context import engine, settings
 from actions.forms import DeclaredForm
 from actions.language import language_of, numbers_text, say
-from bot import accounts, disputes, handoff
-from bot.agents import escalation
+from bot import accounts, disputes
 from bot.agents.hours import AgentHours
 from bot.db import session_scope
 from bot.db.models import Account
-from bot.payments import status as payment_status
 from bot.plans.affordability import parse_affordability
 
 DONT_KNOW = "unknown"
@@ -28,7 +26,6 @@ RULE_INTENTS = frozenset({"request_human", "opt_out", "cease_contact", "attorney
 ENDED = [SlotSet("dispute_kind", None), SlotSet("dispute_account", None), SlotSet("dispute_correct_amount", None),
          SlotSet("requested_slot", None)]
 _AFTER = {disputes.PAY: "pay_now", disputes.PLAN: "request_payment_plan"}
-GIVE_UP = "give_up"
 
 
 def _verified(sender_id: str) -> bool:
@@ -59,35 +56,10 @@ def _step_aside(reason: str, dispatcher: CollectingDispatcher, tracker: Tracker)
         # The debtor wants to pay or plan: the payment and plan conversations answer (and refuse on a held account,
         # DSP-2).
         return ENDED + [SlotSet("pending_request", _AFTER[reason]), FollowupAction("action_answer_request")]
-    texts: list[str] = []
     try:
         with session_scope(engine()) as session:
-            if reason == disputes.PAYMENT_QUESTION:
-                # Answered from the records; the menu is left, and the debtor told nothing was recorded (DSP-1).
-                texts = payment_status.payment_status_messages(session, tracker.sender_id) + [
-                    say("dispute_left", tracker)]
-            elif reason == disputes.CREDITOR:
-                texts = accounts.opening_disclosure(session, tracker.sender_id) + [
-                    "\n".join(disputes.creditor_lines(session, tracker.sender_id)), say("creditor_next", tracker)]
-            elif reason in (disputes.WITHDRAW, disputes.NOTICE):
-                # A person reviews a dispute the debtor wants withdrawn; a person sends the notice again by post.
-                found = disputes.disputable_accounts(session, tracker.sender_id)
-                queued = handoff.request(session, tracker.sender_id, "dispute", rule_id="DSP-1",
-                                         account_id=found[0].id if found else None,
-                                         details={"asked": "withdraw_dispute" if reason == disputes.WITHDRAW
-                                                  else "notice_copy_by_post"})
-                said, _ = escalation.next_steps(session, queued, AgentHours.parse(settings().agent_hours),
-                                                settings().support_contact)
-                texts = [say("dispute_withdraw_person" if reason == disputes.WITHDRAW else "notice_copy_person",
-                             tracker), said]
-            elif reason == disputes.CARD:
-                texts = [say("card_use_pay_link", tracker)]  # PCI-1
-            elif reason == disputes.WHAT_IS_A_COLLECTOR:
-                texts = [say("what_is_a_collector", tracker)]
-            elif reason == GIVE_UP:
-                texts = [say("dispute_give_up", tracker)]
-            else:
-                texts = [say("dispute_left", tracker)]
+            texts = disputes.answer_instead(session, tracker.sender_id, reason, language_of(tracker),
+                                            AgentHours.parse(settings().agent_hours), settings().support_contact)
     except accounts.NotVerified:
         dispatcher.utter_message(text=say("verify_again_form_ended", tracker))
         return ENDED + [SlotSet("verified", False)]
@@ -172,7 +144,7 @@ class ValidateDisputeForm(DeclaredForm, FormValidationAction):
                 disputes.menu_exit(tracker.latest_message.get("text") or "") == disputes.LEAVE:
             reason = disputes.LEAVE
         if reason is None and _no_choice_again(tracker, asked):
-            reason = GIVE_UP  # re-asked once already: a person, not the same menu again (VOICE: no dead end)
+            reason = disputes.GIVE_UP  # re-asked once already: a person, not the same menu again (VOICE: no dead end)
         if reason is not None:
             return _step_aside(reason, dispatcher, tracker)
         return await super().run(dispatcher, tracker, domain)

@@ -14,12 +14,14 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import audit, language, wording
-from bot.accounts import mask_reference, verified_accounts
+from bot import audit, handoff, language, wording
+from bot.accounts import mask_reference, opening_disclosure, verified_accounts
+from bot.agents import escalation
+from bot.agents.hours import AgentHours
 from bot.db.models import Account, AccountStatus, Conversation, Debtor, Dispute
 from bot.local_dates import debtor_date, last_day_covered
 from bot.money import format_cents
-from bot.payments.status import asks_whether_received
+from bot.payments.status import asks_whether_received, payment_status_messages
 from bot.wording import formats
 
 ALL, AMOUNT, NOT_MINE, ALREADY_PAID = "all", "amount", "not_mine", "already_paid"
@@ -72,6 +74,7 @@ NOTICE = "notice"  # send me the validation notice again
 CARD = "card"  # PCI-1: a card number was typed (and redacted before it got here)
 WHAT_IS_A_COLLECTOR = "what_is_a_collector"
 LEAVE = "leave"  # never mind, none of those
+GIVE_UP = "give_up"  # a reply that fit no choice, after one re-ask: a person, not the same menu again
 PAY = "pay"
 PLAN = "plan"
 
@@ -268,3 +271,27 @@ def record_verification_sent(session: Session, dispute_id: str, *, by: str, now:
     audit.record(session, "dispute_verification_sent", rule_id="DSP-2", account_id=account.id, actor=by,
                  detail={"dispute_id": dispute_id})
     return dispute
+
+
+def answer_instead(session: Session, conversation_id: str, reason: str, speaks: str, hours: AgentHours,
+                   support_contact: str) -> list[str]:
+    """DSP-1: what the debtor reads when the dispute form steps aside for `reason` (not_a_dispute, menu_exit,
+    GIVE_UP): the answer to what they asked instead, and that nothing was recorded. A withdrawal or a notice copy is
+    a person's to do, so one is queued. Raises accounts.NotVerified once the verification is gone (ID-1)."""
+    if reason == PAYMENT_QUESTION:
+        # Answered from the records; the menu is left, and the debtor told nothing was recorded.
+        return payment_status_messages(session, conversation_id) + [wording.say("dispute_left", speaks)]
+    if reason == CREDITOR:
+        return opening_disclosure(session, conversation_id) + [
+            "\n".join(creditor_lines(session, conversation_id)), wording.say("creditor_next", speaks)]
+    if reason in (WITHDRAW, NOTICE):
+        # A person reviews a dispute the debtor wants withdrawn; a person sends the notice again by post.
+        found = disputable_accounts(session, conversation_id)
+        queued = handoff.request(session, conversation_id, "dispute", rule_id="DSP-1",
+                                 account_id=found[0].id if found else None,
+                                 details={"asked": "withdraw_dispute" if reason == WITHDRAW else "notice_copy_by_post"})
+        said, _ = escalation.next_steps(session, queued, hours, support_contact)
+        return [wording.say("dispute_withdraw_person" if reason == WITHDRAW else "notice_copy_person", speaks), said]
+    key = {CARD: "card_use_pay_link",  # PCI-1
+           WHAT_IS_A_COLLECTOR: "what_is_a_collector", GIVE_UP: "dispute_give_up"}.get(reason, "dispute_left")
+    return [wording.say(key, speaks)]
