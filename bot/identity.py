@@ -272,6 +272,8 @@ _INTRODUCTION = re.compile(
 _ADULT_YEARS = 16  # a debtor is an adult; a date of birth taken unlabelled is at least this long ago
 # After "this is", "I'm" or "soy" only capitalised words are a name: "this is about my bill" is not one.
 _SAID_NAME = ("my", "mi", "me")
+_SSN_TAIL = re.compile(r"(?<![\d/.-])(\d{4})(?![\d/.-])")  # labelled four digits, no longer run
+_ZIP_CODE = re.compile(r"(?<![\d/.-])(\d{5})(?:-\d{4})?(?![\d/.-])")
 
 
 def _labelled(text: str, pattern: re.Pattern[str], label: re.Pattern[str]) -> str | None:
@@ -321,11 +323,40 @@ def volunteered_factors(text: str, *, identity_details: bool = False, today: dat
             name = name or located
     return Factors(
         dob=dob,
-        ssn_last4=_labelled(text, re.compile(r"(?<![\d/.-])(\d{4})(?![\d/.-])"), _SSN_LABEL),
-        zip=_labelled(text, re.compile(r"(?<![\d/.-])(\d{5})(?:-\d{4})?(?![\d/.-])"), _ZIP_LABEL),
+        ssn_last4=_labelled(text, _SSN_TAIL, _SSN_LABEL),
+        zip=_labelled(text, _ZIP_CODE, _ZIP_LABEL),
         account_ref=(ref or dashed or "").upper() or None,
         full_name=name,
     )
+
+
+def request_words(text: str) -> str | None:
+    """What a message asks for around the identity details it volunteers: the message without them, or None when it
+    volunteers none, "" when nothing but them. "hi, dob 11/02/1985, what do I owe?" -> "hi, dob, what do I owe?".
+
+    A date and a run of digits outweigh the few words of a request in the NLU's reading, so such a message used to
+    read as identity details only, and its request was lost (the debtor asked again after verifying). The details
+    are the identity form's business (it takes them from the message as typed, `volunteered_factors`); the request is
+    read from the rest. The same factors `volunteered_factors` takes are removed (labelled values and an introduced
+    name with its introduction), nothing else: an unlabelled amount or date stays part of the request."""
+    spans = [m.span() for pattern in _DATE_PATTERNS for m in pattern.finditer(text)
+             if _DOB_LABEL.search(text[: m.start()])]
+    for pattern, label in ((_SSN_TAIL, _SSN_LABEL), (_ZIP_CODE, _ZIP_LABEL), (_ACCOUNT_REF, _REF_LABEL)):
+        spans += [m.span() for m in pattern.finditer(text) if label.search(text[: m.start()])]
+    spans += [m.span() for m in _ACCOUNT_REF.finditer(text) if "-" in m.group(1)]
+    introduction = _INTRODUCTION.search(text)
+    if introduction is not None and _introduced_name(text):
+        spans.append(introduction.span())
+    if not spans:
+        return None
+    kept, end = [], 0
+    for start, stop in sorted(spans):
+        kept.append(text[end:max(start, end)])
+        end = max(end, stop)
+    kept.append(text[end:])
+    words = re.sub(r"\s+([,.;:!?])", r"\1", re.sub(r"\s+", " ", "".join(kept)))
+    words = re.sub(r"([,.;:])(?:\s*[,.;:])+", r"\1", words).strip(" ,;:")
+    return words if re.search(r"\w", words) else ""  # details alone ("I'm Jordan Rivera."): no request to read
 
 
 def combine(found: Iterable[Factors]) -> Factors:

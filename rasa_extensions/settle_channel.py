@@ -72,6 +72,33 @@ def reading(parse_data: dict[str, Any] | None) -> dict[str, Any]:
 SESSION_START = "/session_start"
 
 
+# Readings that name no request: the words around a debtor's identity details said nothing the dialogue acts on.
+NOT_A_REQUEST = frozenset({"nlu_fallback", "out_of_scope", "inform_identity", "greet", "goodbye", "affirm", "deny"})
+REQUEST_TEXT = "request_text"  # metadata key: the message without its identity details (bot/identity.request_words)
+
+
+async def read_request(processor: Any, message: UserMessage, tracker: DialogueStateTracker) -> dict[str, Any] | None:
+    """ID-2: the reading of a message that volunteers identity details ("hi, dob 11/02/1985, what do I owe?").
+
+    The details outweigh the request's few words, so the whole message reads as identity details or as nothing
+    (nlu_fallback), and the request was lost. The gateway sends the message without them as `request_text`; when the
+    whole message reads so and those words name a request, their reading is the message's (its text stays the
+    message as typed: the identity form takes the details from it). Otherwise the whole message's reading stands, so
+    a compliance request the model reads in the whole message is never replaced. None: no such words were sent, and
+    Rasa parses the message as usual."""
+    request_text = (message.metadata or {}).get(REQUEST_TEXT)
+    if not request_text:
+        return None
+    whole = await processor.parse_message(message, tracker)
+    if (whole.get("intent") or {}).get("name") not in ("inform_identity", "nlu_fallback"):
+        return whole
+    words = await processor.parse_message(
+        UserMessage(str(request_text), sender_id=message.sender_id, input_channel=message.input_channel), tracker)
+    if (words.get("intent") or {}).get("name") in NOT_A_REQUEST | {None}:
+        return whole
+    return {**words, "text": message.text}
+
+
 def find_turn(tracker: DialogueStateTracker, message_id: str, text: str
               ) -> tuple[UserUttered | None, list[BotUttered]]:
     """The user event a message id was already handled as, and the bot utterances that followed it (up to the
@@ -164,6 +191,7 @@ class SettleInput(RestInput):
                                               "requested_slot": tracker.get_slot("requested_slot"),
                                               "replayed": True})
                 await processor._update_tracker_session(tracker, collector, message.metadata)
+                message.parse_data = await read_request(processor, message, tracker)
                 await processor._handle_message_with_tracker(message, tracker)
                 nlu = reading(tracker.latest_message.parse_data if tracker.latest_message else None)
                 # The rest of Agent.handle_message -> MessageProcessor.handle_message, keeping the tracker.

@@ -31,6 +31,7 @@ from bot.identity import (
     parse_dob,
     parse_locator,
     parse_secret,
+    request_words,
     volunteered_factors,
 )
 from tests.conftest import add_debtor
@@ -100,6 +101,54 @@ def test_ID_2_a_message_read_as_identity_details_gives_what_the_form_would_take_
     assert volunteered_factors("I paid 1500 on 03/14/1999", identity_details=True, today=TODAY) == Factors()
     assert volunteered_factors("it was 03/14/2020", identity_details=True, today=TODAY) == Factors()
     assert volunteered_factors("03/14/1979") == Factors()
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("hi, dob 11/02/1985, what do I owe?", "hi, dob, what do I owe?"),
+    ("hi this is Jordan Rivera, dob 03/14/1979, what do I owe?", "hi, dob, what do I owe?"),
+    ("what do I owe? dob 11/02/1985, last 4 of ssn 5678, account SET-100001",
+     "what do I owe? dob, last 4 of ssn, account"),
+    ("hola, fecha de nacimiento 14/03/1985, cuanto debo?", "hola, fecha de nacimiento, cuanto debo?"),
+    ("zip 90210-1234, I want a payment plan", "zip, I want a payment plan"),
+    ("my dob is 3/14/79", "my dob is"),
+    ("I'm Jordan Rivera.", ""),  # nothing but the details: no request to read
+])
+def test_ID_2_the_request_around_volunteered_details_is_read_without_them(text, words):
+    """The NLU reads what a debtor asks for from these words (rasa_extensions/settle_channel.read_request): a date
+    and digits outweighed "what do I owe?" and the request was lost. Mutation tried: the date spans not removed ->
+    the first case keeps "11/02/1985" (fails)."""
+    assert request_words(text) == words
+
+
+@pytest.mark.parametrize("text", [
+    "I paid 1500 on 03/14/2026, what do I owe?",  # unlabelled: the amount and date are part of the request
+    "this is about my bill, what do i owe",
+    "can I pay 90210 cents",
+    "",
+])
+def test_ID_2_a_message_without_volunteered_details_is_read_as_it_is(text):
+    assert request_words(text) is None
+
+
+_REQUESTS = st.sampled_from(["what do I owe?", "I want a payment plan", "stop texting me", "cuanto debo?", ""])
+_FACTORS = st.one_of(
+    st.builds(lambda d: ("dob ", f"{d:%m/%d/%Y}"), st.dates(date(1930, 1, 1), date(2005, 12, 31))),
+    st.builds(lambda n: ("last 4 of my ssn is ", f"{n:04d}"), st.integers(0, 9999)),
+    st.builds(lambda n: ("zip ", f"{n:05d}"), st.integers(0, 99999)),
+    st.builds(lambda n: ("account SET-", f"{n:06d}"), st.integers(0, 999999)),
+)
+
+
+@given(_REQUESTS, st.lists(_FACTORS, min_size=1, max_size=3), st.booleans())
+def test_ID_2_request_words_keep_the_request_and_drop_every_volunteered_value(request, factors, request_first):
+    """Whatever the order and mix of labelled details, none of their values is left, and the request is kept whole.
+    Mutation tried: only the first matching span removed (`spans[:1]`) -> a second value is left (fails)."""
+    details = ", ".join(label + value for label, value in factors)
+    text = f"{request} {details}" if request_first else f"{details}, {request}"
+    words = request_words(text)
+    assert words is not None
+    assert not any(value in words for _, value in factors), (text, words)
+    assert request in words
 
 
 def test_ID_2_a_later_message_replaces_an_earlier_factor_of_its_kind():

@@ -47,7 +47,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot import agents, audit, contact_preferences, conversations, feedback, language, wording
+from bot import agents, audit, contact_preferences, conversations, feedback, identity, language, wording
 from bot import language as languages
 from bot.agents import escalation
 from bot.agents import queue as agent_queue
@@ -292,9 +292,13 @@ class Pipeline:
                 # ID-1: Rasa forgets the verification too (carry_over_slots_to_new_session is false).
                 await self.rasa.send(received.conversation_id, "/session_start", {"channel": channel},
                                      message_id=f"{group[0].received.message_id}-session")
-            reading = await self.rasa.send(received.conversation_id, text,
-                                           {"channel": channel, "language": received.language,
-                                            **(last.metadata or {})}, message_id=message_id)
+            metadata = {"channel": channel, "language": received.language, **(last.metadata or {})}
+            # ID-2: identity details given before the form asks for them are no request; the words around them are
+            # (rasa_extensions/settle_channel.read_request). An answer to a waiting question is the form's alone.
+            request = None if any(q.received.awaited for q in group) else identity.request_words(text)
+            if request and not text.startswith("/"):
+                metadata["request_text"] = request
+            reading = await self.rasa.send(received.conversation_id, text, metadata, message_id=message_id)
             replies = reading.replies
             if any(q.received.awaited or q.received.identity_answer for q in group):
                 # ID-2: the check has had the typed answers; Rasa now keeps them as they are stored here.

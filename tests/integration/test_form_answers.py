@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import wording
-from bot.db.models import AuditEvent, VerificationAttempt
+from bot.db.models import AuditEvent, Message, VerificationAttempt
 from tests.conftest import add_debtor
 from tests.integration.chat import Chat, letters
 
@@ -68,6 +68,25 @@ def test_ID_2_a_name_and_date_of_birth_given_up_front_leave_only_the_ssn_to_ask(
     first = " ".join(chat.say(f"hi this is {name}, dob 11/02/1985, what do I owe?"))
     assert ASK_SSN in first and ASK_DOB not in first, first
     assert BALANCE in " ".join(chat.say("5678"))
+
+
+def test_ID_2_the_request_beside_volunteered_details_is_what_the_record_says_was_asked(running_stack):
+    """"hi, dob 11/02/1985, what do I owe?": the date outweighed the request's words, and the model read the message
+    as identity details (or as nothing: "didn't catch that"). The request is read without the details
+    (bot/identity.request_words, settle_channel.read_request), so the record keeps what was asked (REC-1) and the
+    balance follows the check without asking again. Mutation tried: the pipeline not sending `request_text` -> the
+    stored reading is inform_identity (fails)."""
+    chat = Chat(running_stack, "request")
+    reference, _ = _debtor(chat)
+    first = " ".join(chat.say("hi, dob 11/02/1985, what do I owe?"))
+    assert ASK_SSN in first and not any(p in first for p in NOT_UNDERSTOOD), first
+    with chat.session() as session:
+        stored = session.scalars(select(Message).where(
+            Message.conversation_id == chat.conversation(session).id, Message.direction == "in")).all()
+        assert [m.intent for m in stored] == ["check_balance"], [(m.text, m.intent) for m in stored]
+        assert "11/02/1985" not in stored[0].text  # ID-2: the value itself is never stored
+    chat.say("5678")
+    assert BALANCE in " ".join(chat.say(reference))
 
 
 def test_ID_2_every_factor_given_up_front_verifies_without_a_question(running_stack):
