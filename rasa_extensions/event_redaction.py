@@ -100,7 +100,7 @@ _RESETS = frozenset({"session_started", "restart", "reset_slots"})
 
 
 def mask_identity_answer(events: list[dict[str, Any]], message_id: str, text: str,
-                         slots: dict[str, str]) -> dict[int, dict[str, Any]]:
+                         slots: dict[str, str], keep_current: bool = True) -> dict[int, dict[str, Any]]:
     """ID-2: the user message ``message_id`` answered an identity question and the gateway stored ``text`` instead
     (its labels, "[date of birth]"). Returns the events to replace, by index, rewritten:
 
@@ -108,7 +108,9 @@ def mask_identity_answer(events: list[dict[str, Any]], message_id: str, text: st
       the whole typed answer (a slot filled from the text) gets ``text`` too;
     * every value the ``slots`` (name -> label) held, in any session, becomes the slot's label, except each slot's
       current value: the form may still need it for the check it has not run yet. The check clears the slots
-      (actions/verification.py), so the rewrite after it masks every value.
+      (actions/verification.py), so the rewrite after it masks every value. With ``keep_current`` false no check
+      will run on them (the form ended without one, or was left unanswered; the gateway decides, from the turn:
+      bot/records/identity_answers.py), and every value is masked, the current ones too.
 
     Idempotent. A message id the tracker never saw rewrites only the slots' past values."""
     changed: dict[int, dict[str, Any]] = {}
@@ -138,7 +140,7 @@ def mask_identity_answer(events: list[dict[str, Any]], message_id: str, text: st
         name = event.get("name")
         if event.get("event") != "slot" or name not in slots or event.get("value") in (None, slots[name]):
             continue
-        if current.get(name) == index:
+        if keep_current and current.get(name) == index:
             continue
         changed[index] = dict(event, value=slots[name])
     return {index: event for index, event in changed.items() if event != events[index]}

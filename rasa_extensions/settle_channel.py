@@ -218,6 +218,9 @@ class SettleInput(RestInput):
             if slots is not None and not (isinstance(slots, dict) and all(
                     isinstance(k, str) and isinstance(v, str) for k, v in slots.items())):
                 return response.json({"error": "slots must map slot names to labels"}, status=400)
+            keep_current = body.get("keep_current", True)
+            if not isinstance(keep_current, bool):
+                return response.json({"error": "keep_current must be true or false"}, status=400)
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return response.json({"error": "no model loaded"}, status=503)
@@ -226,7 +229,8 @@ class SettleInput(RestInput):
                 return response.json({"error": f"{type(store).__name__} cannot rewrite stored events"}, status=409)
             async with agent.lock_store.lock(sender):
                 rewritten = await store.rewrite_events(
-                    sender, lambda events: mask_identity_answer(events, str(message_id), text, slots) if slots
+                    sender, lambda events: mask_identity_answer(events, str(message_id), text, slots, keep_current)
+                    if slots
                     else redact_user_message(events, str(message_id), text))
             # Never the text: it is what was redacted from.
             logger.info("%s: rewrote %d events of %s after message %s", "ID-2" if slots else "PCI-2", rewritten,

@@ -102,6 +102,28 @@ def test_ID_2_rasa_keeps_the_answer_as_stored_and_only_the_values_its_pending_ch
     assert mask_identity_answer(events, "42", "[SSN last four]", LABELS) == {}
 
 
+def test_ID_2_when_no_check_will_run_even_the_current_values_are_masked() -> None:
+    """A form ended before its check ("talk to a person" mid-form; the answer itself was masked after its own turn)
+    or left unanswered: the gateway says no check is pending (`identity_answers.check_pending`), and the values the
+    check would have needed are masked too.
+    Mutation tried: ignoring `keep_current` in mask_identity_answer -> "1979-03-14" stays (fails)."""
+    events = [user("[date of birth]", "41"), slot("id_dob", "1979-03-14"), slot("requested_slot", "id_secret"),
+              user("can I talk to a person?", "42"), {"event": "active_loop", "timestamp": 2.0, "name": None}]
+    events = apply(events, mask_identity_answer(events, "42", "can I talk to a person?", LABELS,
+                                                keep_current=False))
+    assert events[1]["value"] == "[date of birth]" and "1979" not in json.dumps(events)
+
+
+@pytest.mark.parametrize(("active_loop", "requested_slot", "pending"), [
+    ("verify_form", "id_secret", True),  # the form asks the next question: the check needs the date still
+    (None, None, False),  # the form ended: by its check (slots cleared) or without one
+    ("dispute_form", "dispute_reason", False),  # another form asks: the identity form is over
+    ("verify_form", None, False),
+])
+def test_ID_2_a_check_is_pending_only_while_the_identity_form_asks(active_loop, requested_slot, pending) -> None:
+    assert identity_answers.check_pending(active_loop, requested_slot) is pending
+
+
 def test_ID_2_a_value_from_before_a_new_session_is_no_longer_current_and_is_masked() -> None:
     """A form abandoned mid-way: the slots were reset by the new session, so nothing needs the old value."""
     events = [user("03/14/1979", "41"), slot("id_dob", "1979-03-14"),

@@ -304,7 +304,7 @@ class Pipeline:
                 # ID-2: the check has had the typed answers; Rasa now keeps them as they are stored here.
                 await self._mask_in_rasa(received, "\n".join(
                     q.received.identity_answer or redacted.get(q.received.message_id, q.received.text)
-                    for q in group))
+                    for q in group), identity_answers.check_pending(reading.active_loop, reading.requested_slot))
         except RasaUnavailable:
             # The messages are already stored; marked so that nothing is silently lost.
             replies, status = [{"text": wording.say("unavailable_reply", received.language)}], "unprocessed"
@@ -354,13 +354,13 @@ class Pipeline:
 
         await run_in_threadpool(record)
 
-    async def _mask_in_rasa(self, received: _Received, text: str) -> None:
+    async def _mask_in_rasa(self, received: _Received, text: str, check_pending: bool = True) -> None:
         """ID-2: Rasa's tracker store keeps the turn's user event as stored here (`text`, the answers masked) and no
         earlier value of the verify form's slots, only the ones its check still needs (bot/records/identity_answers).
         A failure is audited, like PCI-2's: the values then stay in the tracker store until the next rewrite."""
         try:
             await self.rasa.redact_message(received.conversation_id, str(received.message_id), text,
-                                           slots=identity_answers.SLOT_LABELS)
+                                           slots=identity_answers.SLOT_LABELS, keep_current=check_pending)
         except RasaUnavailable as exc:
             detail = {"message_id": received.message_id, "error": str(exc)[:200]}
         else:

@@ -124,7 +124,7 @@ class RasaClient:
                                 params={"token": self._token} if self._token else None)
 
     async def redact_message(self, conversation_id: str, message_id: str, text: str,
-                             slots: dict[str, str] | None = None) -> int:
+                             slots: dict[str, str] | None = None, keep_current: bool = True) -> int:
         """PCI-2: the message stored as `message_id` turned out to hold the start of a card number (the next message
         finished it); Rasa replaces it with `text`, the redacted text, in its tracker store: the user event and what
         followed it (slots filled from it, replies). Returns how many events were rewritten (0 when Rasa never saw
@@ -132,10 +132,12 @@ class RasaClient:
         instance the conversation is pinned to, which forgets the tracker it kept in memory.
         ID-2, with `slots` (slot name -> what it holds, "[date of birth]"): the message answered an identity question
         and `text` is what was stored instead; every value those slots held is masked too, but each one's current
-        value, which the identity check may still need (rasa_extensions/event_redaction.py)."""
+        value, which the identity check may still need (rasa_extensions/event_redaction.py); with `keep_current`
+        false no check will run on them, and those are masked too."""
         body: dict[str, Any] = {"sender": conversation_id, "message_id": message_id, "text": text}
         if slots:
             body["slots"] = slots
+            body["keep_current"] = keep_current
         data = await self._call(conversation_id, "POST", REDACT, body, retry=True, headers=self._auth)
         return int(data.get("rewritten") or 0)
 

@@ -59,6 +59,14 @@ def awaited(active_loop: str | None, requested_slot: str | None) -> str | None:
     return requested_slot if active_loop == VERIFY_FORM and requested_slot in SLOT_LABELS else None
 
 
+def check_pending(active_loop: str | None, requested_slot: str | None) -> bool:
+    """Whether the identity check may still need the answers Rasa holds after a turn that ended so: only while the
+    verify form still asks a question. A form ended without a check ("stop", "talk to a person" mid-form) will never
+    use them, so Rasa masks them all then, the current values too (rasa_extensions/event_redaction.py
+    `keep_current`)."""
+    return awaited(active_loop, requested_slot) is not None
+
+
 def after_turn(conversation: Conversation, active_loop: str | None, requested_slot: str | None) -> None:
     """Keep what the verify form asks next (None once it asks nothing) for the next message's intake."""
     conversation.awaiting_identity = awaited(active_loop, requested_slot)

@@ -142,3 +142,28 @@ def test_ID_2_REC_2_identity_answers_are_kept_as_what_they_are_never_their_value
     assert _database_hits(_sqlite_path(running_stack.config.tracker_store_url), values,
                           sender=conversation_id) == []
     assert _log_hits(running_stack.config.log_dir, values) == []
+
+
+def test_ID_2_a_form_ended_before_its_check_leaves_no_answer_in_rasa(running_stack) -> None:
+    """The date of birth answered, then "can I talk to a person?" ends the identity form before its check: no check
+    will ever read the answer, so Rasa's tracker store keeps no value of it, not even as the slot's current value
+    (bot/records/identity_answers.check_pending -> event_redaction `keep_current`). Before, the form's current slot
+    values stayed in the tracker store whenever a form ended without its check. Mutation tried: check_pending
+    always true -> the parsed date stays in the tracker store and this fails."""
+    chat = Chat(running_stack, prefix="idleft")
+    year, month, day = 1950 + secrets.randbelow(40), 1 + secrets.randbelow(12), 1 + secrets.randbelow(28)
+    with chat.session() as session:
+        add_debtor(session, account_ref=f"RT-{_unused(running_stack, 8)}", first_name="Robin",
+                   last_name=f"Test{letters()}", dob=f"{year}-{month:02d}-{day:02d}", ssn_last4="5678",
+                   phone=None, creditor="Northwind Credit Union", balance_cents=240000)
+    typed_dob = f"{month:02d}/{day:02d}/{year}"
+    values = [typed_dob, f"{year}-{month:02d}-{day:02d}", f"{month:02d}{day:02d}{year}"]
+    chat.say("what do i owe")
+    asked = " ".join(chat.say(typed_dob))
+    assert "Social Security" in asked, asked  # the form took the date and asks for the next factor
+    left = " ".join(chat.say("can I talk to a person?"))
+    assert "Social Security" not in left, left
+    with chat.session() as session:
+        conversation_id = chat.conversation(session).id
+    assert _database_hits(_sqlite_path(running_stack.config.tracker_store_url), values,
+                          sender=conversation_id) == []
