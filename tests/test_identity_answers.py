@@ -5,9 +5,14 @@ only). The end-to-end spec is tests/integration/test_identity_answers_masked.py.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
+from bot import conversations
+from bot.db import session_scope
+from bot.db.models import AuditEvent, Conversation
 from bot.records import identity_answers
 from rasa_extensions.event_redaction import mask_identity_answer
 
@@ -122,6 +127,38 @@ def test_ID_2_when_no_check_will_run_even_the_current_values_are_masked() -> Non
 ])
 def test_ID_2_a_check_is_pending_only_while_the_identity_form_asks(active_loop, requested_slot, pending) -> None:
     assert identity_answers.check_pending(active_loop, requested_slot) is pending
+
+
+def test_ID_2_a_question_left_waiting_past_the_idle_time_is_found_once_and_a_new_message_wins(engine) -> None:
+    """On SQLite and PostgreSQL: only a question that has waited past the idle time is found; marking it forgotten
+    clears it and audits it under ID-2 once; a conversation the debtor wrote in again since it was found is left
+    to that message's turn. Mutation tried: dropping the last-activity condition from `forgotten` -> the second
+    conversation is marked although the debtor wrote meanwhile (fails)."""
+    now = datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc)
+    idle = timedelta(minutes=60)
+    with session_scope(engine) as session:
+        ids = []
+        for n, (asked, waited) in enumerate([("id_secret", 61), ("id_dob", 90), ("id_secret", 30), (None, 500)]):
+            conversation = conversations.get_or_create(session, "web", f"wait-{n}")
+            conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                         text="[date of birth]", status="processed")
+            conversation.awaiting_identity, conversation.last_activity_at = asked, now - timedelta(minutes=waited)
+            ids.append(conversation.id)
+    with session_scope(engine) as session:
+        found = identity_answers.abandoned(session, now, idle)
+    assert [f.conversation_id for f in found] == [ids[1], ids[0]]  # oldest first; not the recent, not the answered
+    assert found[0].stored_text == "[date of birth]"
+    with session_scope(engine) as session:
+        session.get(Conversation, ids[1]).last_activity_at = now  # the debtor wrote again meanwhile
+    with session_scope(engine) as session:
+        assert [identity_answers.forgotten(session, f) for f in found] == [False, True]
+        assert identity_answers.forgotten(session, found[1]) is False  # once
+    with session_scope(engine) as session:
+        assert session.get(Conversation, ids[0]).awaiting_identity is None
+        assert session.get(Conversation, ids[1]).awaiting_identity == "id_dob"
+        audited = list(session.scalars(select(AuditEvent.conversation_id).where(
+            AuditEvent.kind == "identity_answers_forgotten", AuditEvent.rule_id == "ID-2")))
+    assert audited == [ids[0]]
 
 
 def test_ID_2_a_value_from_before_a_new_session_is_no_longer_current_and_is_masked() -> None:

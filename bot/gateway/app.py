@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -30,6 +33,20 @@ from bot.gateway.pipeline import Pipeline
 from bot.gateway.rasa_client import RasaClient
 from bot.records.listeners import register_flush_listeners
 
+log = logging.getLogger(__name__)
+# ID-2: how often each gateway process has Rasa mask identity answers left waiting past the idle time. Each sweep is
+# a query on conversations awaiting an answer; any process may do one, the database decides which does each.
+FORGET_SWEEP_SECONDS = 300
+
+
+async def _sweep_abandoned_answers(pipeline: Pipeline, every: float = FORGET_SWEEP_SECONDS) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await pipeline.forget_abandoned_answers()
+        except Exception:  # a failed sweep is retried by the next; it must not end the loop
+            log.exception("ID-2: the sweep of identity answers left waiting failed")
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
@@ -45,7 +62,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                           retry_seconds=settings.rasa_retry_seconds)
         # The hub lets the pipeline wake the agent console; an owned conversation skips Rasa (bot/agents/).
         app.state.pipeline = Pipeline(app.state.engine, rasa, settings, hub=app.state.live)
+        sweep = asyncio.create_task(_sweep_abandoned_answers(app.state.pipeline))
         yield
+        sweep.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweep
         await rasa.close()
         await app.state.live.close()
         await app.state.conversation_locks.close()

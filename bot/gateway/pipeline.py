@@ -373,6 +373,33 @@ class Pipeline:
 
         await run_in_threadpool(record)
 
+    async def forget_abandoned_answers(self, now: datetime | None = None) -> int:
+        """ID-2: identity answers left waiting past the idle time are masked in Rasa's tracker store, the current
+        slot values too (no check will run on them: bot/records/identity_answers.py "answers left waiting").
+        Returns how many conversations were done; one Rasa cannot reach is tried again on the next sweep."""
+        now = now or datetime.now(timezone.utc)
+        idle = timedelta(minutes=self.settings.session_idle_minutes)
+
+        def find() -> list[identity_answers.Abandoned]:
+            with session_scope(self.engine) as session:
+                return identity_answers.abandoned(session, now, idle)
+
+        done = 0
+        for left in await run_in_threadpool(find):
+            try:
+                await self.rasa.redact_message(left.conversation_id, str(left.message_id), left.stored_text,
+                                               slots=identity_answers.SLOT_LABELS, keep_current=False)
+            except RasaUnavailable:
+                log.warning("ID-2: Rasa unreachable; answers of %s are masked on the next sweep", left.conversation_id)
+                continue
+
+            def mark(left: identity_answers.Abandoned = left) -> bool:
+                with session_scope(self.engine) as session:
+                    return identity_answers.forgotten(session, left)
+
+            done += await run_in_threadpool(mark)
+        return done
+
     async def _comment_or_request(self, received: _Received) -> None:
         """The message after the invitation to comment on a feedback score: a comment (stored, thanked, answered here)
         unless the NLU reads it as a request of its own, which then goes to the dialogue as any message does."""

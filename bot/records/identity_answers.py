@@ -20,7 +20,9 @@ hash-chained transcript, the consoles, the exports), not Rasa's tracker store, n
   the turn the gateway has Rasa rewrite the user event as stored here (`SLOT_LABELS` names the form's slots):
   rasa_extensions/event_redaction.py `mask_identity_answer` replaces the text and parse data and every earlier
   value of the form's slots, keeping only each slot's current value while the form still needs it; once the
-  check has run the form clears them, and the next rewrite masks those too.
+  check has run the form clears them, and the next rewrite masks those too. A form that ends without its check
+  ("talk to a person" mid-form) will never read them: that turn's rewrite masks the current values too
+  (`check_pending`), and so does the sweep of questions left waiting past the idle time (below).
 - **Who sees the labels.** Every reader of the stored text: the agent and compliance consoles (the unredacted view
   says why, bot/gateway/templates/console/compliance_conversation.html), the exports, and the debtor's own chat
   history after a reload (the widget replays the stored messages).
@@ -36,9 +38,15 @@ hash-chained transcript, the consoles, the exports), not Rasa's tracker store, n
 
 from __future__ import annotations
 
-from bot import identity
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot import audit, identity
 from bot.compliance import redaction
-from bot.db.models import Conversation
+from bot.db.models import Conversation, Message
 from bot.records.review_redaction import for_agent, labelled
 
 RULE_ID = "ID-2"
@@ -103,3 +111,52 @@ def _volunteered(text: str) -> str | None:
         return None
     masked = for_agent(text)
     return masked if masked != text else None
+
+
+# --- answers left waiting ------------------------------------------------------------------------------------------
+# A debtor who answers the date of birth and never the next question leaves the date in Rasa's tracker store as the
+# form's current slot value, for a check that will never run: the next message after the idle time starts a new
+# session, unverified (ID-1), and asks again. So once a question has waited that long the gateway has Rasa mask
+# those values too (Pipeline.forget_abandoned_answers, every few minutes in each gateway process).
+
+
+@dataclass(frozen=True)
+class Abandoned:
+    """A conversation whose identity question waited past the idle time, and its last message from the debtor (the
+    rewrite is addressed by a message id, and keeps that message's text as stored)."""
+
+    conversation_id: str
+    message_id: int
+    stored_text: str
+    last_activity_at: datetime
+
+
+def abandoned(session: Session, now: datetime, idle: timedelta, limit: int = 100) -> list[Abandoned]:
+    """Conversations whose identity question has waited longer than `idle`, oldest first."""
+    rows = session.execute(
+        select(Conversation.id, Conversation.last_activity_at)
+        .where(Conversation.awaiting_identity.is_not(None), Conversation.last_activity_at < now - idle)
+        .order_by(Conversation.last_activity_at).limit(limit)).all()
+    found = []
+    for conversation_id, last_activity_at in rows:
+        last = session.execute(
+            select(Message.id, Message.text).where(Message.conversation_id == conversation_id,
+                                                   Message.direction == "in")
+            .order_by(Message.id.desc()).limit(1)).first()
+        if last is not None:
+            found.append(Abandoned(conversation_id, last.id, last.text, last_activity_at))
+    return found
+
+
+def forgotten(session: Session, left: Abandoned) -> bool:
+    """Rasa has masked `left`'s answers: the question no longer waits, and the record says why. False (nothing done)
+    when the debtor wrote again meanwhile: that message's own turn decides."""
+    done = session.execute(
+        update(Conversation).where(Conversation.id == left.conversation_id,
+                                   Conversation.awaiting_identity.is_not(None),
+                                   Conversation.last_activity_at == left.last_activity_at)
+        .values(awaiting_identity=None)).rowcount == 1
+    if done:
+        audit.record(session, "identity_answers_forgotten", rule_id=RULE_ID, conversation_id=left.conversation_id,
+                     detail={"message_id": left.message_id})
+    return done

@@ -144,6 +144,16 @@ def test_ID_2_REC_2_identity_answers_are_kept_as_what_they_are_never_their_value
     assert _log_hits(running_stack.config.log_dir, values) == []
 
 
+def _debtor_born_on_a_new_date(stack, chat: Chat) -> list[str]:
+    """A debtor of the test's own with a random date of birth: the date as typed and as Rasa may hold it."""
+    year, month, day = 1950 + secrets.randbelow(40), 1 + secrets.randbelow(12), 1 + secrets.randbelow(28)
+    with chat.session() as session:
+        add_debtor(session, account_ref=f"RT-{_unused(stack, 8)}", first_name="Robin",
+                   last_name=f"Test{letters()}", dob=f"{year}-{month:02d}-{day:02d}", ssn_last4="5678",
+                   phone=None, creditor="Northwind Credit Union", balance_cents=240000)
+    return [f"{month:02d}/{day:02d}/{year}", f"{year}-{month:02d}-{day:02d}", f"{month:02d}{day:02d}{year}"]
+
+
 def test_ID_2_a_form_ended_before_its_check_leaves_no_answer_in_rasa(running_stack) -> None:
     """The date of birth answered, then "can I talk to a person?" ends the identity form before its check: no check
     will ever read the answer, so Rasa's tracker store keeps no value of it, not even as the slot's current value
@@ -151,13 +161,8 @@ def test_ID_2_a_form_ended_before_its_check_leaves_no_answer_in_rasa(running_sta
     values stayed in the tracker store whenever a form ended without its check. Mutation tried: check_pending
     always true -> the parsed date stays in the tracker store and this fails."""
     chat = Chat(running_stack, prefix="idleft")
-    year, month, day = 1950 + secrets.randbelow(40), 1 + secrets.randbelow(12), 1 + secrets.randbelow(28)
-    with chat.session() as session:
-        add_debtor(session, account_ref=f"RT-{_unused(running_stack, 8)}", first_name="Robin",
-                   last_name=f"Test{letters()}", dob=f"{year}-{month:02d}-{day:02d}", ssn_last4="5678",
-                   phone=None, creditor="Northwind Credit Union", balance_cents=240000)
-    typed_dob = f"{month:02d}/{day:02d}/{year}"
-    values = [typed_dob, f"{year}-{month:02d}-{day:02d}", f"{month:02d}{day:02d}{year}"]
+    values = _debtor_born_on_a_new_date(running_stack, chat)
+    typed_dob = values[0]
     chat.say("what do i owe")
     asked = " ".join(chat.say(typed_dob))
     assert "Social Security" in asked, asked  # the form took the date and asks for the next factor
@@ -167,3 +172,50 @@ def test_ID_2_a_form_ended_before_its_check_leaves_no_answer_in_rasa(running_sta
         conversation_id = chat.conversation(session).id
     assert _database_hits(_sqlite_path(running_stack.config.tracker_store_url), values,
                           sender=conversation_id) == []
+
+
+def test_ID_2_an_answer_left_waiting_past_the_idle_time_is_masked_in_rasa(running_stack) -> None:
+    """The date of birth answered and the next question never: the form's current slot value waited in Rasa's
+    tracker store for a check that would never run (the next message after the idle time starts over, ID-1). The
+    gateway's sweep (Pipeline.forget_abandoned_answers, every FORGET_SWEEP_SECONDS) masks it once the question has
+    waited past the idle time, and says so in the audit trail; before that the value is kept, since the check may
+    still need it. Mutation tried: the sweep sending keep_current=True -> the parsed date stays (fails)."""
+    import asyncio
+    from datetime import datetime, timedelta, timezone
+
+    from bot.config import Settings
+    from bot.db import get_engine
+    from bot.db.models import AuditEvent, Conversation
+    from bot.gateway.live import InProcessHub
+    from bot.gateway.pipeline import Pipeline
+    from bot.gateway.rasa_client import RasaClient
+
+    chat = Chat(running_stack, prefix="idwait")
+    values = _debtor_born_on_a_new_date(running_stack, chat)
+    chat.say("what do i owe")
+    assert "Social Security" in " ".join(chat.say(values[0]))
+    with chat.session() as session:
+        conversation_id = chat.conversation(session).id
+    tracker_store = _sqlite_path(running_stack.config.tracker_store_url)
+    assert _database_hits(tracker_store, values, sender=conversation_id) != []  # kept while the check may need it
+
+    settings = Settings(database_url=running_stack.config.database_url)
+    engine = get_engine(running_stack.config.database_url)
+
+    async def sweep(now: datetime) -> int:
+        rasa = RasaClient(running_stack.config.rasa_url, token=running_stack.config.rasa_token)
+        try:
+            return await Pipeline(engine, rasa, settings, hub=InProcessHub()).forget_abandoned_answers(now)
+        finally:
+            await rasa.close()
+
+    now = datetime.now(timezone.utc)
+    asyncio.run(sweep(now))  # not idle yet: nothing is masked
+    assert _database_hits(tracker_store, values, sender=conversation_id) != []
+    asyncio.run(sweep(now + timedelta(minutes=settings.session_idle_minutes + 1)))
+    assert _database_hits(tracker_store, values, sender=conversation_id) == []
+    with chat.session() as session:
+        assert session.get(Conversation, conversation_id).awaiting_identity is None
+        kinds = list(session.scalars(select(AuditEvent.rule_id).where(
+            AuditEvent.conversation_id == conversation_id, AuditEvent.kind == "identity_answers_forgotten")))
+    assert kinds == ["ID-2"]
