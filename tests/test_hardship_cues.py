@@ -110,3 +110,23 @@ def test_VUL_2_the_crisis_line_names_988_a_person_and_a_next_step_and_no_debt(en
         [said] = sensitive_requests.crisis_cue(session, conversation.id, "I want to end it all")
     assert "988" in said and person in said and ("reply" in said or "responder" in said)
     assert not any(word in said.lower() for word in ("debt", "deuda", "$", "balance", "saldo", "pay", "pag"))
+
+
+@pytest.mark.parametrize("text", ["im struggling, can i talk to someone", "I'm sick and I can't pay, get me a person",
+                                  "going through a divorce, real person please", "no income, need an agent"])
+def test_VUL_2_looser_hardship_words_count_beside_a_request_for_a_person_only(text):
+    """One list of hardship words (bot/compliance/cues.py): the looser ones are read only in a message the NLU read
+    as a request for a person (person_request.rule_intents), never as a cue on their own. Mutation tried:
+    mentions_hardship returning is_hardship alone -> "im struggling" is missed (fails)."""
+    from bot.compliance import person_request
+
+    assert person_request.rule_intents("request_human", text) == ("hardship", "request_human")
+    assert not cues.is_hardship(text)  # alone, these words pause nothing
+
+
+def test_VUL_2_a_hardship_that_is_over_is_not_added_to_a_request_for_a_person():
+    """The same decision as the cue's: "lost my job last year but I'm working now" asks for no pause."""
+    from bot.compliance import person_request
+
+    assert person_request.rule_intents("request_human", "I lost my job last year but I'm working now, agent please") \
+        == ("request_human",)

@@ -234,6 +234,27 @@ def is_hardship(text: str) -> bool:
     return _HARDSHIP.search(plain) is not None or _HARDSHIP_SPANISH.search(_without_accents(plain)) is not None
 
 
+# VUL-2 beside HO-1: words that tell of a hardship only inside a message the NLU already read as a request for a person
+# ("I'm struggling, can I talk to someone?": bot/compliance/person_request.rule_intents adds the hardship half). Too
+# common to pause collection on alone ("I can't pay $500 but I can pay $200", "sick of these texts"), enough beside a
+# request for a person, where a false reading costs only a pause that person lifts.
+HARDSHIP_BESIDE_A_PERSON_PATTERNS: list[str] = [
+    r"\b(?:lost (?:my|our|his|her) job|laid off|got fired|unemploy\w*|out of (?:work|a job))\b",
+    r"\bno (?:job|income|money)\b|\b(?:cant|cannot|can not) (?:afford|pay)\b|\bdo(?:nt| not) have (?:any )?money\b",
+    r"\b(?:broke|struggl\w*|hard time|hardship|hospital\w*|sick|illness|cancer|chemo\w*|surgery|disab\w*)\b",
+    r"\b(?:medical bills?|evict\w*|divorce\w*|fixed income|barely getting by)\b",
+]
+_HARDSHIP_BESIDE_A_PERSON = _compile(HARDSHIP_BESIDE_A_PERSON_PATTERNS)
+
+
+def mentions_hardship(text: str) -> bool:
+    """VUL-2: the message tells of a hardship now, in the stronger words `is_hardship` acts on alone or in the
+    looser ones above (for a message already read as a request for a person)."""
+    if _RECOVERED.search(_without_accents(normalise(text))):
+        return False
+    return is_hardship(text) or _HARDSHIP_BESIDE_A_PERSON.search(normalise(text)) is not None
+
+
 # ID-1, ID-4: someone other than the verified debtor is writing now, on a shared phone or a handed-over one
 # ("hi this is Maria now, Luis handed me the phone", "I'm his wife"). Decisions: a false reading costs the debtor
 # one more identity check, a missed one tells a debt to someone else (ID-1), so any of these withdraws the

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from bot.compliance import cues
+
 # HO-1: asking for a person. The NLU's request_human examples ("agent", "human", "real person", "talk to someone",
 # "customer service", "can someone call me") in the shapes they take inside a longer message. Not "manager" or
 # "supervisor": "my manager let me go" is hardship, not a request.
@@ -21,25 +23,13 @@ _PERSON = re.compile(
     r"|\b(?:can|could|would|please)\s+(?:you\s+|some\s?one\s+|somebody\s+)?call\s+me\b",
     re.IGNORECASE,
 )
-# VUL-2: hardship, in the words of the NLU's hardship examples (job loss, no money, illness, disability, divorce,
-# eviction).
-_APOSTROPHE = r"[’']?"
-_HARDSHIP = re.compile(
-    rf"\b(?:lost\s+(?:my|our|his|her)\s+job|laid\s+off|got\s+fired|unemploy\w*|out\s+of\s+(?:work|a\s+job)"
-    rf"|no\s+(?:job|income|money)|(?:can{_APOSTROPHE}t|cannot|can\s+not)\s+(?:afford|pay)"
-    rf"|do(?:n{_APOSTROPHE}t|\s+not)\s+have\s+(?:any\s+)?money|broke|struggl\w*|hard\s+time|hardship"
-    rf"|hospital\w*|sick|illness|cancer|chemo\w*|surgery|disab\w*|medical\s+bills?|evict\w*|divorce\w*"
-    rf"|fixed\s+income|barely\s+getting\s+by)\b",
-    re.IGNORECASE,
-)
-
-
 def asks_for_person(text: str) -> bool:
     return bool(_PERSON.search(text or ""))
 
 
 def tells_of_hardship(text: str) -> bool:
-    return bool(_HARDSHIP.search(text or ""))
+    """VUL-2's words, from the one list of them (bot/compliance/cues.py)."""
+    return cues.mentions_hardship(text or "")
 
 
 def rule_intents(intent: str | None, text: str) -> tuple[str, ...]:
