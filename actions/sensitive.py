@@ -109,7 +109,10 @@ class ValidateAttorneyForm(DeclaredForm, FormValidationAction):
                                      domain: DomainDict) -> dict[str, Any]:
         if value is not None and _answered_question(value, dispatcher, tracker):
             return {"attorney_name": None}
-        return {"attorney_name": None if value is None else _clean(value)}
+        if value is None:
+            return {"attorney_name": None}
+        given = report_details.name_answer(str(value))  # "Sam Ortiz, 212-555-0100": the phone is not asked again
+        return {**given, "attorney_name": _clean(given["attorney_name"]) if "attorney_name" in given else None}
 
     async def validate_attorney_phone(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                       domain: DomainDict) -> dict[str, Any]:

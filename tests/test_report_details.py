@@ -57,6 +57,22 @@ def test_CEASE_2_a_question_where_the_name_was_asked_is_answered_not_stored():
 
 
 @pytest.mark.parametrize(("text", "expected"), [
+    ("Sam Ortiz, 212-555-0100", {"attorney_name": "Sam Ortiz", "attorney_phone": "+12125550100"}),
+    ("Sam Ortiz and his number is (212) 555-0100", {"attorney_name": "Sam Ortiz", "attorney_phone": "+12125550100"}),
+    ("Rosa Diaz y su numero es 305 555 0177", {"attorney_name": "Rosa Diaz", "attorney_phone": "+13055550177"}),
+    ("Price Law Group", {"attorney_name": "Price Law Group"}),
+    ("212-555-0100", {"attorney_phone": "+12125550100"}),  # the number alone: the name is asked again
+])
+def test_CEASE_2_a_phone_given_with_the_name_is_kept_and_not_asked_for_again(text, expected):
+    """Seen on the demo: "Sam Ortiz, 212-555-0100" at the name question, then "And their phone number?". Mutation
+    tried: validate_attorney_name keeping the whole answer as the name (no name_answer) -> the phone is not set and
+    the name is "Sam Ortiz, 212-555-0100" (fails)."""
+    result = asyncio.run(ValidateAttorneyForm().validate_attorney_name(
+        text, CollectingDispatcher(), _tracker(text, "attorney_name"), {}))
+    assert result == {"attorney_name": None, **expected}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
     ("case 1:26-bk-12345", "1:26-bk-12345"),
     ("1:26-BK-12345-ABC", "1:26-BK-12345-ABC"),
     ("it's 26-bk-00123", "26-bk-00123"),

@@ -62,6 +62,23 @@ def attorney_details(text: str) -> dict[str, str]:
     return {key: value for key, value in found.items() if value}
 
 
+# What joins a name to the phone number after it ("Sam Ortiz, and his number is 212-...", "Rosa Diaz y su numero es").
+_BEFORE_A_PHONE = re.compile(r"(?:[\s,;:\-]|\b(?:and|y|at|al|his|her|their|su|the|cell|mobile|celular|phone|number|"
+                             r"numero|n[uú]mero|tel|is|es)\b)+$", re.IGNORECASE)
+
+
+def name_answer(text: str) -> dict[str, str]:
+    """CEASE-2: the answer to "What is your attorney's name?", which often carries the phone too ("Sam Ortiz,
+    212-555-0100"): the name before the number, and the number, so the phone is not asked for again. Only the name
+    (the answer as typed) when it holds no phone number; nothing taken for a name when the number is all it holds."""
+    phone = _PHONE.search(text)
+    if phone is None:
+        return {"attorney_name": text.strip()}
+    name = _BEFORE_A_PHONE.sub("", text[: phone.start()]).strip()
+    details = {"attorney_phone": "+1" + "".join(phone.groups())}
+    return {"attorney_name": name, **details} if name else details
+
+
 _QUESTION_START = re.compile(
     r"^\s*(?:can|could|may|do|does|did|should|would|will|is|are|am|what|why|how|when|where|who|which|puedo|puede|"
     r"podemos|debo|tengo|que|qué|por\s*qu[eé]|c[oó]mo|cu[aá]ndo|d[oó]nde|qui[eé]n)\b",
