@@ -9,12 +9,19 @@
  *  - new-conversation alerts: the tab title counts arrivals in the queue the agent has not looked at yet
  *    ("(2) Queue · Settle agent console"); a sound and a desktop notification are opt-in (localStorage);
  *  - keyboard shortcuts (t take, c reply box, Ctrl/Cmd+Enter send or resolve, r resolve, q queue, ? help); single
- *    keys never fire while the agent types in a field.
+ *    keys never fire while the agent types in a field;
+ *  - a reply or note typed when the session ended is kept (this tab only) and is back after logging in again.
  */
 (function () {
   "use strict";
 
   var body = document.body;
+
+  // The session ended: log in again, then back to this conversation, where the draft is kept (below).
+  function toLogin(url) {
+    try { sessionStorage.setItem("settle-return", location.pathname); } catch (e) { /* not kept */ }
+    location.href = url;
+  }
 
   function fragment(html) {
     var template = document.createElement("template");
@@ -92,13 +99,56 @@
       var composing = !!document.getElementById("compose");
       if (before !== null && canReplyNow() !== composing) location.reload();
     });
-    on("logout", function (data) { source.close(); location.href = data.url || "/agent/login"; });
+    on("logout", function (data) { source.close(); toLogin(data.url || "/agent/login"); });
     on("gone", function (data) {
       source.close();
       var note = document.createElement("p");
       note.className = "notice";
       note.textContent = data.error || "This conversation is no longer yours to see.";
       document.querySelector("main").prepend(note);
+    });
+  }
+
+  // --- drafts: a reply or note typed when the session ended is not lost -----------------------------------------
+  // Kept in this tab's sessionStorage only (never sent anywhere, gone with the tab), under the form's action; put
+  // back when the form shows again empty (after logging in again, which returns here), forgotten once sent and on
+  // logging out.
+  var DRAFT_PREFIX = "settle-draft:";
+  var RETURN_KEY = "settle-return";  // toLogin's note
+
+  function draftKey(form) { return DRAFT_PREFIX + form.getAttribute("action"); }
+  function forgetDraft(form) { try { sessionStorage.removeItem(draftKey(form)); } catch (e) { /* not kept */ } }
+
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-fetch]"), function (form) {
+    var text = form.querySelector("textarea");
+    if (!text) return;
+    try {
+      var kept = sessionStorage.getItem(draftKey(form));
+      if (kept && !text.value) text.value = kept;
+    } catch (e) { /* private mode: drafts are not kept */ }
+    text.addEventListener("input", function () {
+      try { sessionStorage.setItem(draftKey(form), text.value); } catch (e) { /* not kept */ }
+    });
+  });
+
+  try {
+    // Back to the conversation whose send found the session ended (this tab's own note; only a console path).
+    var back = sessionStorage.getItem(RETURN_KEY);
+    if (back && location.pathname === "/agent") {
+      sessionStorage.removeItem(RETURN_KEY);
+      if (/^\/agent\/h\/[A-Za-z0-9_-]+$/.test(back)) location.replace(back);
+    }
+  } catch (e) { /* not kept */ }
+
+  var logoutForm = document.querySelector('form[action="/agent/logout"]');
+  if (logoutForm) {
+    logoutForm.addEventListener("submit", function () {
+      try {
+        for (var i = sessionStorage.length - 1; i >= 0; i--) {
+          var key = sessionStorage.key(i);
+          if (key && (key.indexOf(DRAFT_PREFIX) === 0 || key === RETURN_KEY)) sessionStorage.removeItem(key);
+        }
+      } catch (e) { /* not kept */ }
     });
   }
 
@@ -119,13 +169,14 @@
       if (result.data.ok) {
         var text = form.querySelector("textarea");
         if (text) text.value = "";
+        forgetDraft(form);
         if (error) { error.hidden = true; error.textContent = ""; }
         if (text) text.focus();
       } else if (error) {
         var why = result.data.reasons && result.data.reasons.length ? " (" + result.data.reasons.join("; ") + ")" : "";
         error.textContent = (result.data.error || "Not sent.") + why;
         error.hidden = false;
-        if (result.status === 401) location.href = "/agent/login";
+        if (result.status === 401) toLogin("/agent/login");
       }
     }).catch(function () {
       if (error) { error.textContent = "Could not reach the server. Try again."; error.hidden = false; }
