@@ -210,7 +210,7 @@ def test_a_long_reply_is_one_short_text_with_a_link_to_all_of_it(gateway, db_url
 
 
 def test_by_default_a_long_reply_fits_three_segments(gateway, twilio):
-    """Mutation: REPLY_SEGMENTS raised to 10 -> two texts of 10 and 4 segments, as before, fails."""
+    """Mutation: REPLY_SEGMENTS raised to 10 -> one text of 10 segments, fails."""
     reply = ". ".join(["abcdefghi"] * 200)  # 2,199 characters: more than Twilio's 1,600 per text
     client, _ = gateway(answer=lambda text: [{"text": reply}])
     Phone(client).text("hi")
