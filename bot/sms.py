@@ -405,10 +405,12 @@ def overall_status(parts: Sequence[dict[str, Any]]) -> str:
     return min(statuses, key=lambda s: STATUS_RANK.get(s, 0))
 
 
-def _sms_record(results: Sequence[SendResult], max_segments: int) -> dict[str, Any]:
+def _sms_record(results: Sequence[SendResult], max_segments: int, short_form: bool = False) -> dict[str, Any]:
     parts = [{"sid": r.sid, "status": r.status, "error_code": r.error_code, "attempts": r.attempts}
              for r in results]
-    return {"status": overall_status(parts), "parts": parts, "max_segments": max_segments}
+    record = {"status": overall_status(parts), "parts": parts, "max_segments": max_segments}
+    # A reviewer reading the whole stored text learns the phone got its short form and the link (as_sent).
+    return {**record, "short_form": True} if short_form else record
 
 
 def send_text(sender: TwilioSender, to: str, text: str, max_segments: int) -> list[SendResult]:
@@ -423,14 +425,14 @@ def send_text(sender: TwilioSender, to: str, text: str, max_segments: int) -> li
 
 
 def record_delivery(engine: Engine, conversation_id: str, message_id: int, to: str,
-                    results: Sequence[SendResult], max_segments: int) -> None:
+                    results: Sequence[SendResult], max_segments: int, short_form: bool = False) -> None:
     """Keep the Twilio SIDs and statuses on the stored reply; audit a failure. Twilio's own opt-out (21610) is
     our opt-out too (OPT-3)."""
     with session_scope(engine) as session:
         message = session.get(Message, message_id)
         if message is None:
             return
-        message.payload = {**(message.payload or {}), "sms": _sms_record(results, max_segments)}
+        message.payload = {**(message.payload or {}), "sms": _sms_record(results, max_segments, short_form)}
         _audit_failures(session, conversation_id, message_id, to, results)
 
 
@@ -559,8 +561,9 @@ class SmsCourier:
         body = await asyncio.to_thread(reply_body_of, self.engine, posted, self.text_links, self.max_segments)
         results = await asyncio.to_thread(send_text, self.sender, posted.address, body, self.max_segments)
         if posted.message_id is not None and posted.conversation_id is not None:
+            short_form = body != sms_text(_said(posted.text, posted.sender_name), posted.buttons)
             await asyncio.to_thread(record_delivery, self.engine, posted.conversation_id, posted.message_id,
-                                    posted.address, results, self.max_segments)
+                                    posted.address, results, self.max_segments, short_form)
         if not any(r.ok for r in results):
             log.warning("an SMS (message %s) was not accepted by Twilio", posted.message_id)
 

@@ -70,9 +70,13 @@ def _sent_over_sms(engine: Engine) -> tuple[str, Settings, int]:
 def test_PLAN_1_an_agreement_over_sms_is_one_short_text_whose_link_shows_the_whole_agreement(engine):
     """The terms (5 segments whole) reach the phone as one text of at most 3 segments: the first line with the
     total, the count, the amounts, the first and last dates and the fees (PLAN-1), then the link; the gateway's page
-    behind the link shows every line of the terms. Mutation: SmsCourier.deliver sending sms_text() instead of
-    reply_body_of() -> 5 segments and no link, fails."""
-    text, settings, _ = _sent_over_sms(engine)
+    behind the link shows every line of the terms; the stored reply keeps the whole terms and notes the short form.
+    Mutation: SmsCourier.deliver sending sms_text() instead of reply_body_of() -> 5 segments and no link, fails.
+    Mutation: SmsCourier.deliver passing short_form=False -> the record assertion fails."""
+    text, settings, message_id = _sent_over_sms(engine)
+    with session_scope(engine) as session:
+        stored = session.get(Message, message_id)
+        assert stored.text == TERMS and stored.payload["sms"]["short_form"] is True
     assert sms.segment_count(sms.sms_text(TERMS)) == 5
     assert sms.segment_count(text) <= sms.REPLY_SEGMENTS
     assert text.startswith(TERMS.splitlines()[0])  # "12 monthly payments: ... Total: $1,234.55. No fees."
