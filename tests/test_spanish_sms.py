@@ -62,7 +62,8 @@ def client(sqlite_url: str, sqlite_engine: Any) -> Iterator[tuple[TestClient, Re
 
 def test_OPT_2_OPT_3_a_spanish_sms_conversation_ending_in_ALTO(client, sqlite_url):
     """Mutation tried: "alto" removed from SPANISH_STOP_KEYWORDS (ALTO went to Rasa and nothing was opted out);
-    the detector's verdict not kept on the conversation (Rasa was told "en")."""
+    the detector's verdict not kept on the conversation (Rasa was told "en"). The phone gets the words as
+    bot/sms.sms_text sends them (accents GSM-7 lacks dropped when that saves a segment)."""
     test_client, rasa, twilio = client
     engine = get_engine(sqlite_url)
     with session_scope(engine) as session:
