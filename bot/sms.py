@@ -12,17 +12,18 @@
   the message itself: the DISC-1/DISC-2 notice it opens with and the OPT-1 line it ends with. The stored message,
   the web chat and email keep the full text; bot/wording decides the words, this module only their form.
 - segments: GSM-7 holds 160 characters in one segment (153 per segment once concatenated, extension characters
-  such as € count twice); anything outside GSM-7 forces UCS-2: 70 (67) UTF-16 units. A reply longer than
-  SMS_MAX_SEGMENTS segments (default 10, Twilio's 1600-character limit) is split on word boundaries into several
-  messages. Concatenated segments are reassembled in order by the handset, separate messages are not, so we send
-  as few separate messages as we can.
+  such as € count twice); anything outside GSM-7 forces UCS-2: 70 (67) UTF-16 units. A text still longer than
+  SMS_MAX_SEGMENTS segments (default 10, Twilio's 1600-character limit), one with no link to offer (a queued text:
+  no stored message before it goes), is split on word boundaries into several messages. Concatenated segments are
+  reassembled in order by the handset, separate messages are not, so we send as few separate messages as we can.
 - Twilio: the real SDK, synchronous (callers run it in a thread), 3 attempts with exponential backoff on
   5xx, 429, timeouts and connection errors; 4xx errors are final (a retry cannot fix a bad number). A timeout is
   ambiguous (Twilio may have accepted the message) and Twilio's Messages API has no idempotency key, so a retry
   after a timeout can duplicate a text: we accept that rather than leave a debtor without an answer.
 - delivery status: each stored outbound Message keeps payload["sms"] = {"status", "parts": [{"sid", "status",
-  "error_code"}]}; Twilio's status callbacks move it forward, never back. Message.status stays "sent" (passed the
-  outbound gate), because the pipeline finds the buttons a digit picks by that status.
+  "error_code"}], "short_form"?: the phone got as_sent()'s short form}; Twilio's status callbacks move it forward,
+  never back. Message.status stays "sent" (passed the outbound gate), because the pipeline finds the buttons a
+  digit picks by that status.
 - no keys: nothing leaves the machine. Replies are already stored by the pipeline and reminders are recorded in
   the number's conversation (bot.messaging.queue.local_transport): the local outbox the demo phone shows.
 """
