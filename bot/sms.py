@@ -2,19 +2,28 @@
 
 - render: buttons become numbered lines ("2. Not mine") unless the text already lists them; a typed digit picks
   that button again (bot.gateway.pipeline). Typographic punctuation becomes its GSM-7 twin, as Twilio's smart
-  encoding would, so a stray curly quote does not halve what fits in a segment.
+  encoding would, so a stray curly quote does not halve what fits in a segment. Spanish accents outside GSM-7
+  (a, i, o, u with an acute) force UCS-2, which halves a segment; Twilio's smart encoding leaves them, so we drop
+  them ourselves, but only when that saves a segment ("Responda SÍ" keeps its accent; the stored text, the web
+  chat and email always keep them).
+- the SMS form (as_sent, the one place that decides it): a reply that fits REPLY_SEGMENTS goes whole. A longer one
+  is a document (plan terms, a receipt with its autopay authorisation): the phone gets its opening lines, a link
+  to the whole text (/texts/<token>, bot/gateway/document_routes.py) and, kept whole, the lines the law wants in
+  the message itself: the DISC-1/DISC-2 notice it opens with and the OPT-1 line it ends with. The stored message,
+  the web chat and email keep the full text; bot/wording decides the words, this module only their form.
 - segments: GSM-7 holds 160 characters in one segment (153 per segment once concatenated, extension characters
-  such as € count twice); anything outside GSM-7 forces UCS-2: 70 (67) UTF-16 units. A reply longer than
-  SMS_MAX_SEGMENTS segments (default 10, Twilio's 1600-character limit) is split on word boundaries into several
-  messages. Concatenated segments are reassembled in order by the handset, separate messages are not, so we send
-  as few separate messages as we can.
+  such as € count twice); anything outside GSM-7 forces UCS-2: 70 (67) UTF-16 units. A text still longer than
+  SMS_MAX_SEGMENTS segments (default 10, Twilio's 1600-character limit), one with no link to offer (a queued text:
+  no stored message before it goes), is split on word boundaries into several messages. Concatenated segments are
+  reassembled in order by the handset, separate messages are not, so we send as few separate messages as we can.
 - Twilio: the real SDK, synchronous (callers run it in a thread), 3 attempts with exponential backoff on
   5xx, 429, timeouts and connection errors; 4xx errors are final (a retry cannot fix a bad number). A timeout is
   ambiguous (Twilio may have accepted the message) and Twilio's Messages API has no idempotency key, so a retry
   after a timeout can duplicate a text: we accept that rather than leave a debtor without an answer.
 - delivery status: each stored outbound Message keeps payload["sms"] = {"status", "parts": [{"sid", "status",
-  "error_code"}]}; Twilio's status callbacks move it forward, never back. Message.status stays "sent" (passed the
-  outbound gate), because the pipeline finds the buttons a digit picks by that status.
+  "error_code"}], "short_form"?: the phone got as_sent()'s short form}; Twilio's status callbacks move it forward,
+  never back. Message.status stays "sent" (passed the outbound gate), because the pipeline finds the buttons a
+  digit picks by that status.
 - no keys: nothing leaves the machine. Replies are already stored by the pipeline and reminders are recorded in
   the number's conversation (bot.messaging.queue.local_transport): the local outbox the demo phone shows.
 """
@@ -38,10 +47,12 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
-from bot import audit, contact_preferences
+from bot import audit, contact_preferences, language, wording
+from bot.compliance import tone
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import ContactPreference, Conversation, Message
+from bot.mail import links
 from bot.messaging import outbox
 from bot.messaging.queue import Transport, local_transport
 
@@ -51,6 +62,13 @@ CHANNEL = "sms"
 TWILIO_API = "https://api.twilio.com"
 STATUS_PATH = "/webhooks/twilio/status"
 MAX_SEGMENTS_LIMIT = 10  # Twilio refuses bodies over 1600 characters; 10 GSM-7 segments are 1530
+# The most one reply may take on a phone: 3 GSM-7 segments are 459 characters, one screen or two. Every wording key
+# fits it with realistic values (tests/test_sms_budget.py, bench/sms_segments.py); longer composed texts go as a
+# short form with a link (as_sent). Each segment is billed, and separate texts can arrive out of order.
+REPLY_SEGMENTS = 3
+# How long a link to a whole text works (bot/gateway/document_routes.py): long enough to come back to a plan's
+# terms before the first payment, short enough that an old phone does not keep account details open for ever.
+TEXT_LINK_DAYS = 30
 
 # --- encodings and segments -------------------------------------------------------------------------------------
 
@@ -71,6 +89,8 @@ _SMART = str.maketrans({
     "\u00a0": " ", "\u2007": " ", "\u2009": " ", "\u202f": " ", "\u200b": "",
     "\u2026": "...", "\u2022": "-",
 })
+# Spanish letters outside GSM-7 and their GSM-7 twins (é, ñ, ü, ¿ and ¡ are in GSM-7 already).
+_ACCENTS = str.maketrans("áíóúÁÍÓÚ", "aiouAIOU")
 
 
 def encoding(text: str) -> str:
@@ -171,8 +191,92 @@ def render_reply(text: str, buttons: Sequence[dict[str, Any]] | None = None) -> 
 
 
 def sms_text(text: str, buttons: Sequence[dict[str, Any]] | None = None) -> str:
-    """render_reply() with smart punctuation swapped for GSM-7 (cheaper segments, same words)."""
-    return render_reply(text, buttons).translate(_SMART)
+    """render_reply() with smart punctuation swapped for GSM-7 (cheaper segments, same words), and Spanish accents
+    dropped when that alone takes the text back to GSM-7 in fewer segments."""
+    text = render_reply(text, buttons).translate(_SMART)
+    if encoding(text) == "gsm7":
+        return text
+    plain = text.translate(_ACCENTS)
+    return plain if encoding(plain) == "gsm7" and segment_count(plain) < segment_count(text) else text
+
+
+def as_sent(text: str, buttons: Sequence[dict[str, Any]] | None = None, *, sender_name: str | None = None,
+            link: str | None = None, language: str | None = None, budget: int = REPLY_SEGMENTS) -> str:
+    """What the phone gets for a stored reply: the whole text when it fits `budget` segments (or when there is no
+    link to offer), else its opening lines, `link` to the whole text in `language`'s words, and the notice and
+    opt-out line it carries (DISC-1/DISC-2, OPT-1), whole. Buttons stay numbered choices."""
+    said = _said(text, sender_name)
+    whole = sms_text(said, buttons)
+    if link is None or segment_count(whole) <= budget:
+        return whole
+    notice, body, opt_out = _required_lines(said)
+    pointer = wording.say("sms_whole_text", language, url=link)
+
+    def assembled(opening: str, ask: str = "") -> str:
+        head = " ".join(p for p in (notice, opening.strip()) if p)
+        tail = " ".join(p for p in (ask.strip(), opt_out) if p)
+        return sms_text("\n".join(p for p in (head, pointer, tail) if p), buttons)
+
+    def fits_budget(candidate: str) -> bool:
+        return segment_count(candidate) <= budget
+
+    lines = body.splitlines()
+    if buttons and len(lines) > 2:
+        # A choice: its first line, the choices as their buttons' short titles, the ask that ends it (the next
+        # step), and the link to every detail. Never half of the choices written out.
+        choice = assembled(f"{lines[0]}\n{render_reply('', buttons)}", lines[-1])
+        if fits_budget(choice):
+            return choice
+    kept = ""
+    for unit in _units(body):  # whole lines and sentences, in order, while they fit
+        if not fits_budget(assembled(kept + unit)):
+            break
+        kept += unit
+    if not kept:  # not even the first sentence fits: as many of its words as do, marked as cut
+        for word in re.findall(r"\S+\s*", body):
+            if not fits_budget(assembled(f"{kept}{word.rstrip()}...")):
+                break
+            kept += word
+        kept = f"{kept.rstrip()}..." if kept else ""
+    return assembled(kept)
+
+
+def _units(text: str) -> list[str]:
+    """Lines and sentences with the spacing after each: "Total: $1,234.56. " and "1. Friday, March 6: $50.00\n";
+    a list number ("1. ") is not a sentence."""
+    units: list[str] = []
+    for line in text.splitlines(keepends=True):
+        start = 0
+        for end in _SENTENCE_END.finditer(line):
+            if line[start:end.start()].strip().isdigit():
+                continue
+            units.append(line[start:end.end()])
+            start = end.end()
+        if line[start:]:
+            units.append(line[start:])
+    return units
+
+
+def _said(text: str, sender_name: str | None) -> str:
+    return f"{sender_name}: {text}" if sender_name else (text or "")
+
+
+_SENTENCE_END = re.compile(r"[.!?][ \t]+")
+
+
+def _required_lines(text: str) -> tuple[str, str, str]:
+    """(opening notice, body, opt-out line): the DISC-1 disclosure or the DISC-2 notice the text opens with and
+    the OPT-1 line it ends with, in either language, split off so a short form keeps them whole."""
+    body, notice, opt_out = text.strip(), "", ""
+    for speaks in wording.LANGUAGES:
+        for key in ("debt_collector_disclosure", "from_debt_collector"):
+            line = wording.say(key, speaks)
+            if not notice and body.lower().startswith(line.lower()):
+                notice, body = body[:len(line)], body[len(line):].strip()
+        line = wording.say("opt_out_line", speaks)
+        if not opt_out and body.endswith(line):
+            opt_out, body = line, body[:-len(line)].strip()
+    return notice, body, opt_out
 
 
 # --- Twilio ------------------------------------------------------------------------------------------------------
@@ -302,10 +406,12 @@ def overall_status(parts: Sequence[dict[str, Any]]) -> str:
     return min(statuses, key=lambda s: STATUS_RANK.get(s, 0))
 
 
-def _sms_record(results: Sequence[SendResult], max_segments: int) -> dict[str, Any]:
+def _sms_record(results: Sequence[SendResult], max_segments: int, short_form: bool = False) -> dict[str, Any]:
     parts = [{"sid": r.sid, "status": r.status, "error_code": r.error_code, "attempts": r.attempts}
              for r in results]
-    return {"status": overall_status(parts), "parts": parts, "max_segments": max_segments}
+    record = {"status": overall_status(parts), "parts": parts, "max_segments": max_segments}
+    # A reviewer reading the whole stored text learns the phone got its short form and the link (as_sent).
+    return {**record, "short_form": True} if short_form else record
 
 
 def send_text(sender: TwilioSender, to: str, text: str, max_segments: int) -> list[SendResult]:
@@ -320,14 +426,14 @@ def send_text(sender: TwilioSender, to: str, text: str, max_segments: int) -> li
 
 
 def record_delivery(engine: Engine, conversation_id: str, message_id: int, to: str,
-                    results: Sequence[SendResult], max_segments: int) -> None:
+                    results: Sequence[SendResult], max_segments: int, short_form: bool = False) -> None:
     """Keep the Twilio SIDs and statuses on the stored reply; audit a failure. Twilio's own opt-out (21610) is
     our opt-out too (OPT-3)."""
     with session_scope(engine) as session:
         message = session.get(Message, message_id)
         if message is None:
             return
-        message.payload = {**(message.payload or {}), "sms": _sms_record(results, max_segments)}
+        message.payload = {**(message.payload or {}), "sms": _sms_record(results, max_segments, short_form)}
         _audit_failures(session, conversation_id, message_id, to, results)
 
 
@@ -395,20 +501,70 @@ def record_status(engine: Engine, to: str, sid: str, status: str, error_code: in
     return False
 
 
+@dataclass(frozen=True)
+class TextLinks:
+    """Where a long text's whole words are read: a signed link naming the stored message (bot/mail/links.py)."""
+
+    base_url: str
+    secret: str
+
+    def url(self, message_id: int) -> str:
+        """The link for one stored message. The debtor reads the token, so one that spells a banned word (TONE-1,
+        as bot/compliance/visible_codes.py redraws pay-link tokens) is signed again with the next counter."""
+        for counter in range(100):
+            url = links.text_url(self.base_url, self.secret, message_id, counter)
+            if not tone.lint(url.rsplit("/", 1)[1]):
+                return url
+        raise RuntimeError("no clean link token in 100 tries")  # 100 tokens each spelling a banned word: a bug
+
+
+def text_links(settings: Settings) -> TextLinks:
+    return TextLinks(settings.pay_base_url, settings.email_link_secret)
+
+
+def reply_body(session: Session, conversation: Conversation | None, message_id: int | None, text: str,
+               buttons: Sequence[dict[str, Any]] | None = None, sender_name: str | None = None,
+               text_links: TextLinks | None = None, max_segments: int = REPLY_SEGMENTS) -> str:
+    """The body a stored reply goes to the phone as (as_sent), with the link to its whole text when it is long;
+    the courier, the SMS channel and the demo phone all ask here, so the phone shows what Twilio was given. An
+    SMS_MAX_SEGMENTS below REPLY_SEGMENTS makes the short form that short too."""
+    budget = min(REPLY_SEGMENTS, max_segments)
+    if text_links is None or message_id is None or conversation is None or \
+            segment_count(sms_text(_said(text, sender_name), buttons)) <= budget:
+        return sms_text(_said(text, sender_name), buttons)
+    return as_sent(text, buttons, sender_name=sender_name, link=text_links.url(message_id),
+                   language=language.current(session, conversation), budget=budget)
+
+
+def reply_body_of(engine: Engine, posted: outbox.Posted, text_links: TextLinks | None,
+                  max_segments: int = REPLY_SEGMENTS) -> str:
+    """reply_body() for a just-posted reply (its own short transaction: the conversation's language)."""
+    body = sms_text(_said(posted.text, posted.sender_name), posted.buttons)
+    if text_links is None or posted.message_id is None or segment_count(body) <= min(REPLY_SEGMENTS, max_segments):
+        return body
+    with session_scope(engine) as session:
+        conversation = session.get(Conversation, posted.conversation_id) if posted.conversation_id else None
+        return reply_body(session, conversation, posted.message_id, posted.text, posted.buttons,
+                          posted.sender_name, text_links, max_segments)
+
+
 class SmsCourier:
     """The outbox's courier for SMS (bot/messaging/delivery.py): a sent message as a text (buttons as numbered
-    lines, an agent's name before their words), through Twilio in a worker thread, its SIDs kept on the message."""
+    lines, an agent's name before their words, a long one as a short form with a link: as_sent), through Twilio in
+    a worker thread, its SIDs kept on the message."""
 
-    def __init__(self, engine: Engine, sender: TwilioSender, max_segments: int) -> None:
+    def __init__(self, engine: Engine, sender: TwilioSender, max_segments: int,
+                 text_links: TextLinks | None = None) -> None:
         self.engine, self.sender, self.max_segments = engine, sender, _max_segments(max_segments)
+        self.text_links = text_links
 
     async def deliver(self, posted: outbox.Posted) -> None:
-        said = f"{posted.sender_name}: {posted.text}" if posted.sender_name else posted.text
-        body = sms_text(said, posted.buttons)
+        body = await asyncio.to_thread(reply_body_of, self.engine, posted, self.text_links, self.max_segments)
         results = await asyncio.to_thread(send_text, self.sender, posted.address, body, self.max_segments)
         if posted.message_id is not None and posted.conversation_id is not None:
+            short_form = body != sms_text(_said(posted.text, posted.sender_name), posted.buttons)
             await asyncio.to_thread(record_delivery, self.engine, posted.conversation_id, posted.message_id,
-                                    posted.address, results, self.max_segments)
+                                    posted.address, results, self.max_segments, short_form)
         if not any(r.ok for r in results):
             log.warning("an SMS (message %s) was not accepted by Twilio", posted.message_id)
 

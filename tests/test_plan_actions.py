@@ -471,7 +471,7 @@ async def test_PLAN_1_PLAN_2_a_spanish_speaking_debtor_gets_options_terms_and_co
     assert saved.terms_text == terms and saved.consent_text == "Sí"  # PLAN-2: stored exactly as shown
     assert texts[0] == f"Gracias. Su plan está listo. Su referencia es {saved.reference}."
     assert texts[1] == terms
-    assert texts[2].startswith("Lo que sigue: su primer pago de $150.00 vence el ") and "/pay/" in texts[2]
+    assert texts[2].startswith("Su primer pago de $150.00 vence el ") and "/pay/" in texts[2]
     assert "Este es su enlace seguro para pagar $150.00" in texts[2]
     assert texts[3] == wording.say("plan_human_review", "es")  # REC-3
 

@@ -190,25 +190,32 @@ def test_OPT_3_stop_over_sms_gets_one_confirmation_and_suppresses_the_number(gat
         assert session.scalars(select(ScheduledMessage.status)).all() == ["cancelled"]
 
 
-def test_a_long_reply_is_split_on_word_boundaries(gateway, db_url, twilio):
+def test_a_long_reply_is_one_short_text_with_a_link_to_all_of_it(gateway, db_url, twilio):
+    """A reply longer than REPLY_SEGMENTS (here SMS_MAX_SEGMENTS=1, so one segment) is not ten texts that may
+    arrive out of order: it is one text with its opening words, cut at a word and marked, and the link to all of it;
+    the transcript keeps the reply whole. Mutation: SmsCourier.deliver sending sms_text() (no short form) -> more
+    than one text, fails."""
     words = [f"word{n}" for n in range(300)]
-    long_reply = " ".join(words)  # about 2,400 characters
+    long_reply = " ".join(words)  # about 2,400 characters, no sentence to stop at
     client, _ = gateway(answer=lambda text: [{"text": long_reply}], sms_max_segments=1)
     Phone(client).text("tell me everything")
-    bodies = [m["body"] for m in twilio.messages]
-    assert len(bodies) > 10 and all(len(b) <= 160 for b in bodies)
-    assert " ".join(bodies).split() == words  # nothing lost, no word cut, in order
+    [body] = [m["body"] for m in twilio.messages]
+    assert len(body) <= 160 and body.startswith("word0 word1 ")
+    opening, link = body.split("\n")
+    assert opening.endswith("...") and opening[:-3].split() == words[:len(opening[:-3].split())]
+    assert re.fullmatch(rf"Read all of it here: {re.escape(PUBLIC)}/texts/\S+", link)
     stored = [m for m in _messages(db_url) if m.direction == "out"]
     assert len(stored) == 1 and stored[0].text == long_reply  # the transcript keeps the reply whole
-    assert len(stored[0].payload["sms"]["parts"]) == len(bodies)
+    assert len(stored[0].payload["sms"]["parts"]) == 1
 
 
-def test_by_default_a_long_reply_goes_as_concatenated_segments_in_as_few_texts_as_possible(gateway, twilio):
-    reply = " ".join(["abcdefghi"] * 200)  # 1,999 characters: more than Twilio's 1,600 per text
+def test_by_default_a_long_reply_fits_three_segments(gateway, twilio):
+    """Mutation: REPLY_SEGMENTS raised to 10 -> one text of 10 segments, fails."""
+    reply = ". ".join(["abcdefghi"] * 200)  # 2,199 characters: more than Twilio's 1,600 per text
     client, _ = gateway(answer=lambda text: [{"text": reply}])
     Phone(client).text("hi")
-    assert [len(m["body"]) for m in twilio.messages] == [1529, 469]
-    assert [m["num_segments"] for m in twilio.messages] == ["10", "4"]
+    assert [m["num_segments"] for m in twilio.messages] == ["3"]
+    assert twilio.messages[0]["body"].startswith("abcdefghi. abcdefghi. ")
 
 
 def test_buttons_are_numbered_and_a_digit_picks_the_second_one(gateway, db_url, twilio):

@@ -66,22 +66,27 @@ def demo_numbers(engine: Engine) -> list[str]:
     return sorted(n for n in numbers if n and _PHONE.match(n))
 
 
-def thread(engine: Engine, number: str) -> list[dict[str, Any]]:
-    """What the phone shows: the debtor's texts and the bot's texts as sent (numbered choices), oldest first.
-    Replies the outbound gate blocked never reached the phone, so they are not shown."""
+def thread(engine: Engine, number: str, text_links: sms.TextLinks | None = None,
+           max_segments: int = sms.REPLY_SEGMENTS) -> list[dict[str, Any]]:
+    """What the phone shows: the debtor's texts and the bot's texts as sent (numbered choices, a long one as its
+    short form with the link: sms.reply_body), oldest first. Replies the outbound gate blocked never reached the
+    phone, so they are not shown."""
     with session_scope(engine) as session:
-        conversation_id = session.scalar(select(Conversation.id).where(
+        conversation = session.scalar(select(Conversation).where(
             Conversation.channel == CHANNEL, Conversation.external_id == number))
-        if conversation_id is None:
+        if conversation is None:
             return []
-        rows = session.scalars(select(Message).where(Message.conversation_id == conversation_id)
+        rows = session.scalars(select(Message).where(Message.conversation_id == conversation.id)
                                .order_by(Message.id.desc()).limit(THREAD_LIMIT)).all()
+        bodies = {row.id: sms.reply_body(session, conversation, row.id, row.text, (row.payload or {}).get("buttons"),
+                                         None, text_links, max_segments)
+                  for row in rows if row.direction == "out" and row.status == "sent"}
     shown = []
     for row in reversed(rows):
         if row.direction == "out" and row.status != "sent":
             continue
         payload = row.payload or {}
-        text = row.text if row.direction == "in" else sms.sms_text(row.text, payload.get("buttons"))
+        text = row.text if row.direction == "in" else bodies[row.id]
         shown.append({
             "id": row.id, "direction": row.direction, "role": row.sender_role, "text": text,
             "at": row.created_at.isoformat(),
@@ -116,7 +121,9 @@ async def phone_thread(request: Request, number: str) -> JSONResponse:
     normalised = normalise_number(number)
     if normalised is None:
         return _bad_number(request)
-    messages = await run_in_threadpool(thread, request.app.state.engine, normalised)
+    channel = get_channel(request.app)
+    messages = await run_in_threadpool(thread, request.app.state.engine, normalised, channel.text_links,
+                                       channel.max_segments)
     return JSONResponse({"number": normalised, "messages": messages})
 
 

@@ -4,12 +4,18 @@
   (bot/mail/links.py: the token names one queued notice and this purpose). It shows the facts stored with the notice
   when it was sent (ScheduledMessage.document), rendered by the same fragment as the email. A bad token gets a 400
   page, an unknown notice a 404; neither says anything about anyone.
+- /texts/<token>: the whole of a long text, from the link its short form carried over SMS (bot/sms.as_sent). The
+  token (bot/mail/links.py, signed, unguessable) names one stored outbound message of an SMS conversation, and the
+  page shows exactly the words that message holds, to whoever holds the phone it went to: nothing the text itself
+  did not say. It works for bot/sms.TEXT_LINK_DAYS after the text was sent (410 after that), a bad token gets a
+  400 page, anything else (an inbound message, a blocked reply, another channel's) the 404 page.
 - /transcripts/check: paste or upload a copy of a conversation ("email me a copy", bot/records/transcript_copy.py)
   and see whether it matches the stored hash-chained record (REC-1) or was altered. It only ever answers
   intact / altered / not found: it shows nothing of the record itself."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Any
@@ -21,14 +27,15 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from bot import wording
+from bot import language, sms, wording
 from bot.compliance import notice_document
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import ScheduledMessage
+from bot.db.models import Conversation, Message, ScheduledMessage
 from bot.gateway import texts
 from bot.mail import compose, links
 from bot.mail.transport import CHECK_PATH, notice_view
+from bot.plans.terms import format_date
 from bot.records import transcript_copy
 
 router = APIRouter()
@@ -83,6 +90,37 @@ async def notice_page(request: Request, token: str) -> HTMLResponse:
     # A Spanish speaker's notice carries the Spanish one after the English (DISC-5): the page speaks Spanish.
     known = wording.SPANISH if wording.SPANISH in document.get("languages", []) else wording.ENGLISH
     return _worded(request, "notice.html", {"state": "ok", "n": view, "body": compose.notice_html(view)}, known)
+
+
+def _text(engine: Engine, message_id: int, now: datetime) -> dict[str, Any] | None:
+    """The stored text a link names, with its language and whether the link still works; None if the id is not
+    a sent reply in an SMS conversation."""
+    with session_scope(engine) as session:
+        message = session.get(Message, message_id)
+        if message is None or message.direction != "out" or message.status != "sent":
+            return None
+        conversation = session.get(Conversation, message.conversation_id)
+        if conversation is None or conversation.channel != sms.CHANNEL:
+            return None
+        sent_at = message.created_at if message.created_at.tzinfo else message.created_at.replace(tzinfo=timezone.utc)
+        speaks = language.current(session, conversation)
+        return {"lines": message.text.splitlines(), "language": speaks, "sent_on": format_date(sent_at.date(), speaks),
+                "expired": now - sent_at > timedelta(days=sms.TEXT_LINK_DAYS)}
+
+
+@router.get(links.TEXT_PATH + "{token}", response_class=HTMLResponse, include_in_schema=False)
+async def text_page(request: Request, token: str) -> HTMLResponse:
+    settings: Settings = request.app.state.settings
+    message_id = links.text_of(settings.email_link_secret, token) if len(token) <= 200 else None
+    if message_id is None:
+        return _worded(request, "text.html", {"state": "invalid"}, status_code=400)
+    found = await run_in_threadpool(_text, request.app.state.engine, message_id, datetime.now(timezone.utc))
+    if found is None:
+        return _worded(request, "text.html", {"state": "missing"}, status_code=404)
+    if found["expired"]:  # nothing of the message, not even its date
+        return _worded(request, "text.html", {"state": "expired", "days": sms.TEXT_LINK_DAYS}, found["language"],
+                       status_code=410)
+    return _worded(request, "text.html", {"state": "ok", "t": found}, found["language"])
 
 
 @router.get(CHECK_PATH, response_class=HTMLResponse, include_in_schema=False)

@@ -92,7 +92,9 @@ class SmsChannel:
         self.engine, self.pipeline, self.settings, self.sender = engine, pipeline, settings, sender
         self.max_segments = settings.sms_max_segments
         # The outbox's SMS courier; without keys there is none and the stored replies are the local outbox.
-        self.courier = sms.SmsCourier(engine, sender, self.max_segments) if sender is not None else None
+        self.text_links = sms.text_links(settings)  # a long reply's link to its whole text (sms.as_sent)
+        self.courier = sms.SmsCourier(engine, sender, self.max_segments, self.text_links) \
+            if sender is not None else None
         self.couriers = Couriers({CHANNEL: self.courier})
         # One number's texts taken one at a time, across gateway workers too: the SID check and the store of the
         # text with its SID are a check-then-tag, safe only under this lock (bot/gateway/conversation_lock.py). It
@@ -176,7 +178,9 @@ class SmsChannel:
             media = await run_in_threadpool(self._media_reply, inbound, result)
             sent = result.sent + [p for p in media if p.sent]
             await self.couriers.deliver(sent)
-        return [{"text": sms.sms_text(p.text, p.buttons), "message_id": p.message_id} for p in sent]
+        return [{"text": await run_in_threadpool(sms.reply_body_of, self.engine, p, self.text_links,
+                                                 self.max_segments),
+                 "message_id": p.message_id} for p in sent]
 
     @staticmethod
     def _twilio_tag(inbound: Inbound, truncated: bool) -> dict[str, Any]:

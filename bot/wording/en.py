@@ -169,8 +169,8 @@ TEXTS: dict[str, str] = {
     "expiry_midnight": "at the end of {date}",
     "pay_link": ("Here's your secure link to pay {amount}: {url} It works once and expires {expires}. Please don't "
                  "send card details in chat."),
-    "pay_link_autopay": ("On the payment page you can also choose to have your later plan payments taken from the "
-                         "same card on their due dates, or to pay each one with a link."),
+    "pay_link_autopay": ("On the payment page you can also choose to have later plan payments taken from the same "
+                         "card on their due dates."),
     "receipt": ("Thank you. We received your payment of {amount} on {date}{paid_with}. Your balance with {creditor} "
                 "is now {balance}. Receipt number: {reference}."),
     "receipt_paid_with": " with your {card}",
@@ -256,7 +256,7 @@ TEXTS: dict[str, str] = {
                                "to see your options again."),
     "pay_installment_changed": "That plan payment is already done or has changed. Say 'my plan' to check it.",
     "first_payment_next": ("What happens next: your first payment of {amount} is due {date}. {link} Say 'my plan' "
-                           "any time to check it, or 'talk to a person' with questions."),
+                           "to check it, or 'talk to a person'."),
     "or": "or",
     "sorry_again": "Sorry, I didn't catch that.",
     "pay_declined": ("No problem. Nothing has been charged. Say 'pay now' any time, or 'talk to a person' if you "
@@ -562,6 +562,18 @@ TEXTS: dict[str, str] = {
     "notice_page_missing_heading": "We can't find this notice",
     "notice_page_missing_body": ("Sorry, this notice is not in our records any more. The full notice is also in the "
                                  "email we sent you. You can write to us to ask for another copy."),
+    # A long text over SMS (bot/sms.as_sent): its opening lines, then this link to the whole of it.
+    "sms_whole_text": "Read all of it here: {url}",
+    # The page that link opens (/texts/<token>, bot/gateway/document_routes.py).
+    "text_page_title": "Our message to you",
+    "text_page_hint": ("This is the whole message we texted you on {date}. Keep this page, or print it or save it as a "
+                       "PDF with your browser's Print command."),
+    "text_page_expired_heading": "This link has expired",
+    "text_page_expired_body": ("For your privacy, the links in our texts work for {days} days. Text us if you need "
+                               "this again, or say 'talk to a person'."),
+    "text_page_missing_heading": "We can't find this message",
+    "text_page_missing_body": ("Sorry, this message is not in our records. If you need help, text us 'talk to a "
+                               "person'."),
     # The transcript check page (/transcripts/check, REC-1): anyone with a copy may check it; the browser's language.
     "check_title": "Check a copy of a chat",
     "check_intact": "Intact: this copy matches our record.",

@@ -148,8 +148,8 @@ TEXTS: dict[str, str] = {
     "expiry_midnight": "al final del {date}",
     "pay_link": ("Este es su enlace seguro para pagar {amount}: {url} Sirve una sola vez y vence {expires}. No mande "
                  "datos de su tarjeta por chat."),
-    "pay_link_autopay": ("En la página de pago también puede elegir que los otros pagos del plan se cobren a la "
-                         "misma tarjeta en su fecha, o pagar cada uno con un enlace."),
+    "pay_link_autopay": ("En la página de pago puede elegir que los demás pagos del plan se cobren a esa tarjeta en "
+                         "su fecha."),
     "receipt": ("Gracias. Recibimos su pago de {amount} el {date}{paid_with}. Su saldo con {creditor} ahora es "
                 "{balance}. Número de recibo: {reference}."),
     "receipt_paid_with": " con su {card}",
@@ -231,8 +231,9 @@ TEXTS: dict[str, str] = {
     "pay_settlement_changed": ("Su saldo acaba de cambiar, así que ese acuerdo ya no aplica. Escriba 'pagar ahora' "
                                "para ver sus opciones otra vez."),
     "pay_installment_changed": "Ese pago del plan ya está hecho o cambió. Escriba 'mi plan' para revisarlo.",
-    "first_payment_next": ("Lo que sigue: su primer pago de {amount} vence el {date}. {link} Escriba 'mi plan' "
-                           "cuando quiera para revisarlo, o 'hablar con una persona' si tiene preguntas."),
+    # Short: with a first payment's link it is the longest reply of the plan (REPLY_SEGMENTS, bot/sms.py).
+    "first_payment_next": ("Su primer pago de {amount} vence el {date}. {link} Escriba 'mi plan' para verlo o "
+                           "'hablar con una persona'."),
     "or": "o",
     "sorry_again": "Perdón, no le entendí.",
     "pay_declined": ("Está bien. No se cobró nada. Escriba 'pagar ahora' cuando quiera, o 'hablar con una persona' si "
@@ -530,6 +531,18 @@ TEXTS: dict[str, str] = {
     "notice_page_missing_heading": "No encontramos este aviso",
     "notice_page_missing_body": ("Lo sentimos, este aviso ya no está en nuestros registros. El aviso completo también "
                                  "está en el email que le mandamos. Puede escribirnos para pedir otra copia."),
+    # A long text over SMS (bot/sms.as_sent): its opening lines, then this link to the whole of it.
+    "sms_whole_text": "Léalo completo aquí: {url}",
+    # The page that link opens (/texts/<token>, bot/gateway/document_routes.py).
+    "text_page_title": "Nuestro mensaje para usted",
+    "text_page_hint": ("Este es el mensaje completo que le mandamos por texto el {date}. Guarde esta página. También "
+                       "puede imprimirla o guardarla como PDF con la opción Imprimir de su navegador."),
+    "text_page_expired_heading": "Este enlace ya venció",
+    "text_page_expired_body": ("Para proteger sus datos, los enlaces de nuestros textos sirven {days} días. "
+                               "Escríbanos si lo necesita otra vez, o escriba 'hablar con una persona'."),
+    "text_page_missing_heading": "No encontramos este mensaje",
+    "text_page_missing_body": ("Lo sentimos, este mensaje no está en nuestros registros. Si necesita ayuda, "
+                               "escríbanos 'hablar con una persona'."),
     "check_title": "Revise una copia de un chat",
     "check_intact": "Intacta: esta copia es igual a nuestro registro.",
     "check_intact_more": "No se cambió ni una palabra.",
