@@ -131,6 +131,10 @@ class ValidateBankruptcyForm(DeclaredForm, FormValidationAction):
                                               domain: DomainDict) -> dict[str, Any]:
         if value is None:
             return {"bankruptcy_case_number": None}
+        if report_details.asks_instead_of_case_number(str(value)):
+            # CEASE-3: a question is answered and the number asked for once more, never stored as the number.
+            dispatcher.utter_message(text=say("bankruptcy_question_reply", tracker))
+            return {"bankruptcy_case_number": None}
         number = report_details.case_number(str(value))  # CEASE-3: whole, as written ("1:26-bk-12345")
         return {"bankruptcy_case_number": number or _clean(value)}
 

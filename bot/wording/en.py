@@ -390,6 +390,9 @@ TEXTS: dict[str, str] = {
     "attorney_question_reply": ("Since a lawyer is helping you, we'll talk with them about this, not with you. They "
                                 "can tell you your options, including how to pay."),
     "attorney_reply": "Thanks for telling me. We'll contact your attorney instead of you.",
+    # CEASE-3: a question asked where the case number was asked for (actions/sensitive.py); DISC-3: names no debt.
+    "bankruptcy_question_reply": ("It's the number the court gave your bankruptcy case. It's on the court's papers, "
+                                  "like 1:26-bk-12345. You don't have to give it. A person will check either way."),
     "bankruptcy_reply": "Thanks for telling me. A person on our team will review it.",
     "bankruptcy_reply_verified": ("Thanks for telling me. We've stopped collection, and a person on our team will "
                                   "review it."),

@@ -365,6 +365,9 @@ TEXTS: dict[str, str] = {
     "attorney_question_reply": ("Como un abogado le ayuda, hablaremos de esto con su abogado y no con usted. Su "
                                 "abogado le puede decir sus opciones, y también cómo pagar."),
     "attorney_reply": "Gracias por decirme. Vamos a hablar con su abogado en lugar de hablar con usted.",
+    "bankruptcy_question_reply": ("Es el número que el tribunal le dio a su caso de bancarrota. Está en los papeles "
+                                  "del tribunal, como 1:26-bk-12345. No tiene que dármelo. Una persona lo va a "
+                                  "revisar de todas formas."),
     "bankruptcy_reply": "Gracias por decirme. Una persona de nuestro equipo lo va a revisar.",
     "bankruptcy_reply_verified": ("Gracias por decirme. Paramos el cobro, y una persona de nuestro equipo lo va a "
                                   "revisar."),
