@@ -70,7 +70,7 @@ class ActionHandleSensitive(Action):
             if withdrawn and tracker.get_slot("verified") else []
         said = tracker.latest_message.get("text") or ""
         if intent == "cease_contact" and not sensitive_requests.asks_to_cease(said) and \
-                disputes.parse_kind(said) == disputes.ALREADY_PAID:
+                disputes.claims_paid(said):
             # DSP-1: no cease, and the message also says it is paid: that claim is a dispute, recorded after
             # verification like any other (ID-1).
             return _already_paid_dispute(dispatcher, tracker)
