@@ -38,6 +38,7 @@ from bot import audit, language, wording
 from bot.compliance import sensitive_requests
 from bot.compliance.lockout import lock_ends
 from bot.db.models import Account, Conversation, Debtor, VerificationAttempt
+from bot.payments import autopay
 
 _MONTHS = {
     name: number
@@ -394,6 +395,7 @@ class VerificationResult:
     failures: int = 0  # this conversation's failures towards its lock
     tries_left: int = 0  # failed: the checks this conversation has before its own lock (never a person's)
     retry_after: int = 0  # throttled: seconds until these locators may be checked again
+    said: tuple[str, ...] = ()  # verified: what was done at once on a request made before it (PLAN-2), to tell them
 
 
 VERIFIED, FAILED, LOCKED, THROTTLED = "verified", "failed", "locked", "throttled"
@@ -551,7 +553,10 @@ class IdentityService:
             sensitive_requests.apply_earlier_reports(session, conversation, now)
         audit.record(session, "identity_verified", rule_id="ID-2", conversation_id=conversation_id,
                      account_id=account_id)
-        return VerificationResult(VERIFIED, debtor.id, tuple(a.id for a in accounts))
+        # PLAN-2: "stop the automatic payments", asked here before they were identified, is honoured now.
+        said = autopay.honour_earlier_request(session, conversation, now, language.current(session, conversation)) \
+            if conversation is not None else []
+        return VerificationResult(VERIFIED, debtor.id, tuple(a.id for a in accounts), said=tuple(said))
 
     @staticmethod
     def _candidates(session: Session, factors: Factors) -> list[Debtor]:
