@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.sensitive import ValidateAttorneyForm, ValidateBankruptcyForm
 from bot import wording
-from bot.compliance import report_details
+from bot.compliance import report_details, tone
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -121,3 +121,10 @@ def test_CEASE_3_a_question_where_the_case_number_was_asked_is_answered_not_stor
     assert result == {"bankruptcy_case_number": None}
     assert [m.get("text") for m in dispatcher.messages] == [wording.say("bankruptcy_question_reply")]
     assert "You don't have to give it" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_CEASE_3_TONE_1_the_answer_to_a_case_number_question_passes_the_tone_filter(language):
+    """The first wording said "the court gave your case": TONE-1 blocks "court" (legal action), and the debtor got
+    only the question again. Mutation tried: that wording back -> this fails."""
+    assert tone.lint(wording.say("bankruptcy_question_reply", language)) == []
