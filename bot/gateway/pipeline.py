@@ -485,13 +485,15 @@ class Pipeline:
                 # verification (bot/identity.py).
                 noted = autopay.keep_until_verified(session, conversation, found.text, now, speaks) or []
                 request = autopay.VERIFY_WITH_INTENT if noted else None
-            if replies is None and not noted:  # TIME-1: "don't text me before noon" is recorded, whoever owns it
-                replies = inconvenient_words.answer(session, conversation, found.text, now, speaks,
-                                                    self.settings.collector_address)
-                if replies and not owned and disputes.request_by_words(found.text, noted_first=True):
+            if replies is None:  # TIME-1: "don't text me before noon" is recorded, whoever owns the conversation
+                marked = inconvenient_words.answer(session, conversation, found.text, now, speaks,
+                                                   self.settings.collector_address)
+                if marked and (noted or not owned and disputes.request_by_words(found.text, noted_first=True)):
                     # DSP-1: "I already paid this, and don't call me at work": the note is said first, and the
                     # claim beside it still goes to the dialogue, which records it (after verification, ID-1).
-                    noted, replies = replies, None
+                    noted += marked
+                else:
+                    replies = marked
             if replies is None and not owned and not noted:  # EMAIL-1: the answer to the E-SIGN question, word for word
                 replies = esign.answer(session, conversation, message, now)
             if replies is None and not owned and not noted and transcript_copy.asks_for_copy(nlu_text):

@@ -159,3 +159,15 @@ def test_ID_2_i_paid_1200_while_a_question_waits_is_stored_as_typed_and_a_bare_a
                                                                  Message.direction == "in").order_by(Message.id)))
     assert stored[1] == "I paid 1200 yesterday"
     assert stored[2:4] == ["[date of birth]", "[SSN last four]"]
+
+
+def test_PLAN_2_TIME_1_an_autopay_stop_and_a_time_in_one_message_before_verification_keep_both(running_stack):
+    """Both requests in one message: the time is marked at once (TIME-1, whoever is writing) and the autopay stop
+    kept for verification (PLAN-2). Mutation tried: the TIME-1 step skipped when an autopay stop was kept (`if
+    replies is None and not noted`) -> no time marked: fails."""
+    chat = Chat(running_stack, "g2t")
+    _new_debtor(chat)
+    said = " ".join(chat.say("stop the automatic payments and don't text me before 9am"))
+    assert wording.say("autopay_stop_after_verify") in said and "We won't text or call you before 9 AM" in said, said
+    kinds = _kinds(chat)
+    assert "autopay_stop_asked" in kinds and "inconvenient_time_marked" in kinds, kinds
