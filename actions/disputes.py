@@ -211,6 +211,8 @@ class ActionRecordDispute(Action):
         correct = tracker.get_slot("dispute_correct_amount")
         correct_cents = int(correct) if correct and correct.isdigit() else None
         statement = next((e.get("text") for e in reversed(tracker.events) if e.get("event") == "user"), None)
+        if statement and statement.startswith("/"):
+            statement = None  # an intent the gate or a button gave ("/already_paid"): the typed words are stored
         try:
             with session_scope(engine()) as session:
                 opening = accounts.opening_disclosure(session, tracker.sender_id)

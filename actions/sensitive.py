@@ -70,7 +70,7 @@ class ActionHandleSensitive(Action):
             if withdrawn and tracker.get_slot("verified") else []
         said = tracker.latest_message.get("text") or ""
         if intent == "cease_contact" and not sensitive_requests.asks_to_cease(said) and \
-                disputes.parse_kind(said) == disputes.ALREADY_PAID:
+                disputes.claims_paid(said):
             # DSP-1: no cease, and the message also says it is paid: that claim is a dispute, recorded after
             # verification like any other (ID-1).
             return _already_paid_dispute(dispatcher, tracker)
@@ -133,6 +133,10 @@ class ValidateBankruptcyForm(DeclaredForm, FormValidationAction):
     async def validate_bankruptcy_case_number(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                               domain: DomainDict) -> dict[str, Any]:
         if value is None:
+            return {"bankruptcy_case_number": None}
+        if report_details.asks_instead_of_case_number(str(value)):
+            # CEASE-3: a question is answered and the number asked for once more, never stored as the number.
+            dispatcher.utter_message(text=say("bankruptcy_question_reply", tracker))
             return {"bankruptcy_case_number": None}
         number = report_details.case_number(str(value))  # CEASE-3: whole, as written ("1:26-bk-12345")
         return {"bankruptcy_case_number": number or _clean(value)}

@@ -211,6 +211,8 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
         # The factors are dropped from the tracker as soon as they have been checked.
         cleared = [SlotSet(slot, None) for slot in ID_SLOTS]
         if result.status == identity.VERIFIED:
+            for text in result.said:  # PLAN-2: a request made before verification, done now
+                dispatcher.utter_message(text=text)
             return cleared + [SlotSet("verified", True), SlotSet("verification_status", "verified"),
                               SlotSet("requested_slot", None)]
         if result.status == identity.LOCKED:

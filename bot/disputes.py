@@ -21,7 +21,7 @@ from bot.agents.hours import AgentHours
 from bot.db.models import Account, AccountStatus, Conversation, Debtor, Dispute
 from bot.local_dates import debtor_date, last_day_covered
 from bot.money import format_cents
-from bot.payments.status import asks_whether_received, payment_status_messages
+from bot.payments.status import asks_for_receipt, asks_whether_received, payment_status_messages
 from bot.wording import formats
 
 ALL, AMOUNT, NOT_MINE, ALREADY_PAID = "all", "amount", "not_mine", "already_paid"
@@ -121,6 +121,43 @@ def not_a_dispute(text: str) -> str | None:
         return CARD
     if _COLLECTOR.search(plain):
         return WHAT_IS_A_COLLECTOR
+    return None
+
+
+# DSP-1: a claim that the debt is paid, in words no other request shares ("I already paid this", "it's paid off",
+# "ya la pagué"); parse_kind's bare "paid" or "4" answers the dispute menu, but in a message of its own it is too
+# loose ("I get paid on Fridays"). Accents dropped before matching.
+_PAID_CLAIM = re.compile(
+    r"\b(?:(?<!not )(?<!n't )(?<!never )already\s+paid"
+    r"|(?:i|we)\s+(?:have\s+|'ve\s+)?paid\s+(?:it|this|that|the\s+(?:debt|balance|bill|account))\b"
+    r"|(?:it|this|that|the\s+(?:debt|balance|bill|account))\s*(?:'s|\s+is|\s+was|\s+has\s+been)\s+(?:already\s+)?"
+    r"paid|paid\s+(?:it\s+|this\s+)?(?:off|in\s+full)"
+    r"|ya\s+(?:la\s+|lo\s+)?pague|ya\s+(?:esta|estaba|fue)\s+pagad[ao]|ya\s+(?:la\s+|lo\s+)?liquide)\b")
+
+
+def claims_paid(text: str) -> bool:
+    """DSP-1: whether the message claims the debt is paid, a dispute to record (after verification, ID-1) wherever
+    else the message goes: beside a place restriction ("I already paid this, and don't call me at work") the gate
+    notes the place and the dialogue still takes the claim (request_by_words)."""
+    return bool(_PAID_CLAIM.search(_plain(text)))
+
+
+# The dialogue intents the words decide (domain/: already_paid and ask_payment_status start the identity check when
+# needed, ID-1, then record the claim, DSP-1, or answer from the records).
+ALREADY_PAID_INTENT = "already_paid"
+PAYMENT_STATUS_INTENT = "ask_payment_status"
+
+
+def request_by_words(text: str, *, noted_first: bool = False) -> str | None:
+    """The dialogue request a message's words make plain, whatever the model reads (the merged model let "I need
+    proof of my payment" fall back): a request for the record of a payment (PAYMENT_STATUS_INTENT), unless it asks
+    to withdraw a dispute (a person's, not_a_dispute); or, when the gate has already answered a part of the message
+    (`noted_first`: a place noted for a person, TIME-1), a claim that it is paid (ALREADY_PAID_INTENT), which that
+    answer must not swallow (DSP-1). None: the model reads the message as usual."""
+    if noted_first and claims_paid(text):
+        return ALREADY_PAID_INTENT
+    if asks_for_receipt(text) and not_a_dispute(text) == PAYMENT_QUESTION:
+        return PAYMENT_STATUS_INTENT
     return None
 
 

@@ -38,6 +38,7 @@ from bot import audit, language, wording
 from bot.compliance import sensitive_requests
 from bot.compliance.lockout import lock_ends
 from bot.db.models import Account, Conversation, Debtor, VerificationAttempt
+from bot.payments import autopay
 
 _MONTHS = {
     name: number
@@ -204,6 +205,22 @@ def _find_date(text: str, today: date, day_first: bool = False) -> tuple[date, t
     return None
 
 
+# ID-2: a figure its words mark as money ("$1200", "1200 dollars", "I paid 1200", "pagué 1200") is an amount, never
+# an SSN's last four or a ZIP: no check takes it as one, so the intake may store it as typed
+# (bot/records/identity_answers.py). Only these markers: a bare "1200" stays an answer (compliance first).
+_MONEY = r"\d[\d,]*(?:\.\d\d)?"
+_AMOUNT = re.compile(
+    rf"\$\s?{_MONEY}(?![\d/-])"
+    rf"|(?<![\d/.-]){_MONEY}\s?(?:dollars?|d[oó]lares|bucks|usd)\b"
+    rf"|\b(?:paid|pay|sent|owe|pagu[eé]|pago|mand[eé]|envi[eé]|debo)\s+(?:you\s+|u\s+|les?\s+)?{_MONEY}(?![\d/-])",
+    re.IGNORECASE)
+
+
+def without_amounts(text: str) -> str:
+    """`text` with every figure its words mark as money taken out (ID-2: never read as a factor)."""
+    return _AMOUNT.sub(" ", text)
+
+
 def extract_factors(text: str, today: date | None = None) -> Factors:
     """Every verification factor a free-text message contains ("dob 3/14/79 zip 90210" gives two)."""
     remaining = text
@@ -219,6 +236,7 @@ def extract_factors(text: str, today: date | None = None) -> Factors:
         remaining = remaining[: ref_match.start()] + " " + remaining[ref_match.end() :]
     zip_code = None
     ssn_last4 = None
+    remaining = without_amounts(remaining)  # "I paid 1200" gives no SSN's last four
     zip_match = re.search(r"(?<![\d/.-])(\d{5})(?:-\d{4})?(?![\d/.-])", remaining)
     if zip_match:
         zip_code = zip_match.group(1)
@@ -408,6 +426,7 @@ class VerificationResult:
     failures: int = 0  # this conversation's failures towards its lock
     tries_left: int = 0  # failed: the checks this conversation has before its own lock (never a person's)
     retry_after: int = 0  # throttled: seconds until these locators may be checked again
+    said: tuple[str, ...] = ()  # verified: what was done at once on a request made before it (PLAN-2), to tell them
 
 
 VERIFIED, FAILED, LOCKED, THROTTLED = "verified", "failed", "locked", "throttled"
@@ -565,7 +584,10 @@ class IdentityService:
             sensitive_requests.apply_earlier_reports(session, conversation, now)
         audit.record(session, "identity_verified", rule_id="ID-2", conversation_id=conversation_id,
                      account_id=account_id)
-        return VerificationResult(VERIFIED, debtor.id, tuple(a.id for a in accounts))
+        # PLAN-2: "stop the automatic payments", asked here before they were identified, is honoured now.
+        said = autopay.honour_earlier_request(session, conversation, now, language.current(session, conversation)) \
+            if conversation is not None else []
+        return VerificationResult(VERIFIED, debtor.id, tuple(a.id for a in accounts), said=tuple(said))
 
     @staticmethod
     def _candidates(session: Session, factors: Factors) -> list[Debtor]:

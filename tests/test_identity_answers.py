@@ -8,12 +8,16 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import conversations
+from bot import conversations, identity
+from bot.compliance import redaction
 from bot.db import session_scope
 from bot.db.models import AuditEvent, Conversation
 from bot.records import identity_answers
+from bot.records.review_redaction import labelled
 from rasa_extensions.event_redaction import mask_identity_answer
 
 LABELS = identity_answers.SLOT_LABELS
@@ -192,3 +196,55 @@ def test_ID_2_factors_volunteered_before_the_form_asks_are_masked_in_place(typed
 @pytest.mark.parametrize("typed", ["I paid 1500 on 03/14/2026", "03/14/1979", "my card is 4111 1111"])
 def test_ID_2_an_unlabelled_date_or_figure_with_no_question_waiting_is_no_answer(typed: str) -> None:
     assert identity_answers.stored_form(typed, None) is None
+
+
+# The words a debtor might type around a figure while an identity question waits: money words, factor words, filler.
+_WORDS = ["I", "paid", "pay", "you", "$", "dollars", "yesterday", "my", "ssn", "is", "zip", "last", "four", "and",
+          "it's", "pagué", "dólares", "ayer", "mi", "código", "postal", "es", ",", "."]
+_ANY_MESSAGE = st.lists(st.one_of(st.sampled_from(_WORDS), st.integers(0, 99999).map(str),
+                                  st.integers(1000, 9999).map(str)), min_size=1, max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(words=_ANY_MESSAGE, asked=st.sampled_from(sorted(LABELS)))
+def test_ID_2_a_value_the_check_would_take_as_an_ssn_tail_or_a_zip_is_never_stored(words: list[str],
+                                                                                    asked: str) -> None:
+    """Property, the safe side of the amount exception: whatever the words around them, while an identity question
+    waits, digits the check would take as an SSN's last four or a ZIP (identity.parse_secret, extract_factors: what
+    the verify form reads) never reach the stored text. The one documented exception is PCI-2's: trailing digits
+    that may begin a card stay, to be joined with the next message. Mutation tried: `_only_amounts` without its
+    no-digit-left test -> "I paid 1200 5678" stored as typed with 5678 taken as the SSN tail: this fails;
+    extract_factors without `without_amounts` -> "I paid 1200" read as an SSN tail and stored as typed: this fails."""
+    text = redaction.redact(" ".join(words)).text  # as the intake has it: SSNs and cards redacted first (PCI-2)
+    factors = identity.extract_factors(text)
+    taken = [value for value in (factors.ssn_last4, factors.zip) if value]
+    stored = identity_answers.stored_form(text, asked)
+    _, labels = labelled(text)
+    assume(taken and not identity_answers._may_begin_a_card(text, labels))
+    assert stored is not None, text
+    assert not any(value in stored for value in taken), (text, stored)
+
+
+@settings(max_examples=200, deadline=None)
+@given(amount=st.integers(1000, 9999), asked=st.sampled_from(sorted(LABELS)), shape=st.sampled_from([
+    "I paid {n} yesterday", "I paid ${n} on friday", "${n}", "{n} dollars", "I sent {n} dollars last week",
+    "pagué {n} ayer", "ya pagué {n} dólares", "I owe {n}?"]))
+def test_ID_2_a_figure_marked_as_money_is_stored_as_typed_and_never_taken_as_an_answer(amount: int, asked: str,
+                                                                                      shape: str) -> None:
+    """Property, the narrowed side: a four-digit figure whose words make it money ("I paid 1200 yesterday") while an
+    identity question waits is stored as typed (the exploratory tester found it stored as "[SSN last four]") and the
+    check never takes it as an SSN's last four or a ZIP. Mutation tried: `_only_amounts` returning False -> stored as
+    "[SSN last four]": this fails; the `$` alternative removed from identity._AMOUNT -> "$1200" read as an SSN tail:
+    this fails."""
+    text = shape.format(n=amount)
+    assert identity_answers.stored_form(text, asked) is None
+    assert identity.parse_secret(text) is None
+
+
+@pytest.mark.parametrize("typed", ["1200", "it's 1200", "my last four is $1200", "ssn 1200 dollars", "zip 12000",
+                                   "I paid 1200, my zip is 90210", "1200 and I paid 300 dollars"])
+def test_ID_2_a_bare_figure_or_a_named_factor_is_still_an_answer(typed: str) -> None:
+    """Compliance first where the words do not make a figure money, or name the factor beside it. Mutation tried:
+    the `_FACTOR_WORDS` test removed from _only_amounts -> "ssn 1200 dollars" stored as typed: this fails."""
+    stored = identity_answers.stored_form(typed, "id_secret")
+    assert stored is not None and not any(ch.isdigit() for ch in stored), stored

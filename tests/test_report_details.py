@@ -13,7 +13,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.sensitive import ValidateAttorneyForm, ValidateBankruptcyForm
-from bot.compliance import report_details
+from bot import wording
+from bot.compliance import report_details, tone
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -115,3 +116,31 @@ def test_CEASE_2_an_attorney_named_in_the_words_is_a_report_whatever_the_model_r
     words (sensitive_requests.attorney_cue). Mutation tried: reports_own_attorney without the own-attorney words:
     "her name is Dana Price, 617-555-0142" (no attorney) read as a report, and this failed."""
     assert report_details.reports_own_attorney(text) is reported
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("what is a case number?", True), ("do I have to tell you?", True), ("¿qué es el número de caso?", True),
+    ("why do you need it", True), ("is it 26-bk-00123?", False), ("1:26-bk-12345", False), ("I don't know", False),
+])
+def test_CEASE_3_a_question_at_the_case_number_is_told_from_an_answer(text, asks):
+    assert report_details.asks_instead_of_case_number(text) is asks
+
+
+@pytest.mark.parametrize("text", ["what is a case number?", "do I have to tell you?"])
+def test_CEASE_3_a_question_where_the_case_number_was_asked_is_answered_not_stored(text):
+    """The exploratory tester's "what is a case number?" was stored as the case number and thanked for. Now it is
+    answered (where to find it, that it need not be given) and the number is asked for again. Mutation tried: the
+    `asks_instead_of_case_number` test removed from validate_bankruptcy_case_number -> the question stored: fails."""
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(ValidateBankruptcyForm().validate_bankruptcy_case_number(
+        text, dispatcher, _tracker(text, "bankruptcy_case_number"), {}))
+    assert result == {"bankruptcy_case_number": None}
+    assert [m.get("text") for m in dispatcher.messages] == [wording.say("bankruptcy_question_reply")]
+    assert "You don't have to give it" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_CEASE_3_TONE_1_the_answer_to_a_case_number_question_passes_the_tone_filter(language):
+    """The first wording said "the court gave your case": TONE-1 blocks "court" (legal action), and the debtor got
+    only the question again. Mutation tried: that wording back -> this fails."""
+    assert tone.lint(wording.say("bankruptcy_question_reply", language)) == []

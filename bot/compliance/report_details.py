@@ -101,6 +101,13 @@ _CASE_NUMBER = re.compile(r"\b(?:\d{1,2}\s*:\s*)?\d{2}\s*-\s*(?:bk|b|br)\s*-\s*\
 _BARE_NUMBER = re.compile(r"\b\d{1,2}[-:]?\d{3,6}\b")
 
 
+def asks_instead_of_case_number(text: str) -> bool:
+    """CEASE-3: whether an answer to "what is the case number?" is a question instead ("what is a case number?", "do
+    I have to tell you?"): answered, never stored as the number. A question that carries a number ("is it
+    26-bk-12345?") gives the number."""
+    return is_question(text) and case_number(text) is None
+
+
 def case_number(text: str) -> str | None:
     """CEASE-3: the case number in the answer, whole (district office, year, bk, number, judge), or None."""
     match = _CASE_NUMBER.search(text) or _BARE_NUMBER.search(text)

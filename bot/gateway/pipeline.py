@@ -47,7 +47,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot import agents, audit, contact_preferences, conversations, feedback, identity, language, wording
+from bot import agents, audit, contact_preferences, conversations, disputes, feedback, identity, language, wording
 from bot import language as languages
 from bot.agents import escalation
 from bot.agents import queue as agent_queue
@@ -509,12 +509,25 @@ class Pipeline:
                 replies = [wording.say("inconvenient_time_revoked", speaks)]
             if replies is None:  # PLAN-2: "stop the automatic payments" is honoured at once, never left to a person
                 replies = autopay.revoke_on_request(session, conversation, found.text, now, speaks)
+            noted: list[str] = []
+            request: str | None = None
+            if replies is None and not owned:
+                # PLAN-2 before verification: kept and said so; the identity check starts, and it is done at
+                # verification (bot/identity.py).
+                noted = autopay.keep_until_verified(session, conversation, found.text, now, speaks) or []
+                request = autopay.VERIFY_WITH_INTENT if noted else None
             if replies is None:  # TIME-1: "don't text me before noon" is recorded, whoever owns the conversation
-                replies = inconvenient_words.answer(session, conversation, found.text, now, speaks,
-                                                    self.settings.collector_address)
-            if replies is None and not owned:  # EMAIL-1: the answer to the E-SIGN question, word for word
+                marked = inconvenient_words.answer(session, conversation, found.text, now, speaks,
+                                                   self.settings.collector_address)
+                if marked and (noted or not owned and disputes.request_by_words(found.text, noted_first=True)):
+                    # DSP-1: "I already paid this, and don't call me at work": the note is said first, and the
+                    # claim beside it still goes to the dialogue, which records it (after verification, ID-1).
+                    noted += marked
+                else:
+                    replies = marked
+            if replies is None and not owned and not noted:  # EMAIL-1: the answer to the E-SIGN question, word for word
                 replies = esign.answer(session, conversation, message, now)
-            if replies is None and not owned and transcript_copy.asks_for_copy(nlu_text):
+            if replies is None and not owned and not noted and transcript_copy.asks_for_copy(nlu_text):
                 replies = transcript_copy.request_copy(session, conversation, now)  # "email me a copy"
             crisis = sensitive_requests.crisis_cue(session, conversation.id, found.text)  # VUL-2, before NLU
             # VUL-1: a military cue in any message, whatever the NLU makes of it: flagged and handed to a person.
@@ -522,6 +535,7 @@ class Pipeline:
                                                      self.settings.support_contact)
             prefix += [wording.say("card_warning", speaks)] if "card" in found.kinds else []
             prefix += list(observed.prefix) if replies is None and not owned else []
+            prefix += noted
             comment = False
             if replies is None and not owned and not crisis:  # the answer to the feedback question, before NLU
                 replies = feedback.take_score(session, conversation, message, now)
@@ -538,6 +552,11 @@ class Pipeline:
             if owned:
                 # A person answers now: nothing goes to Rasa, and only the gate's own answers go back.
                 replies, prefix = (replies or []) + prefix, []
+            if replies is None and not owned and nlu_text == found.text:
+                # DSP-1, N4: a request the words make plain goes to the dialogue as its intent, whatever the model
+                # would read ("I need proof of my payment" fell back); the dialogue verifies first (ID-1).
+                request = request or disputes.request_by_words(found.text, noted_first=bool(noted))
+                nlu_text = f"/{request}" if request else nlu_text
             opted_out = self._opted_out(session, conversation)
             return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned, opted_out,
                              redacted_previous, comment, speaks, observed.switched, asked, identity_answer)

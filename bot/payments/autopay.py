@@ -46,6 +46,7 @@ from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import (
     Account,
+    AuditEvent,
     AutopayAuthorisation,
     Conversation,
     DebitNotice,
@@ -107,10 +108,14 @@ _STOP_ES = (r"parar|pare|paren|detener|detenga|cancelar|cancele|cancela|cancelen
             r"suspenda|desactivar|desactive|anular|anule|(?:ya\s+)?no\s+quiero|dejar\s+de|dejen\s+de|deje\s+de|"
             r"revocar|revoco|terminar")
 _AUTOPAY_ES = (r"(?:pagos?|cargos?|cobros?|d[eé]bitos?)\s+autom[aá]tic[oa]s?|domiciliaci[oó]n|autopago|"
-               r"cobrar(?:me)?\s+(?:de\s+|a\s+)?(?:mi\s+)?tarjeta|cargar(?:me)?\s+(?:a\s+|en\s+)?(?:mi\s+)?tarjeta")
+               r"cobrar(?:me)?\s+(?:de\s+|a\s+)?(?:mi\s+)?tarjeta|cargar(?:me)?\s+(?:a\s+|en\s+)?(?:mi\s+)?tarjeta|"
+               r"(?:cobr|carg|descont|descuent|debit)\w*\s+autom[aá]ticamente")
 _NOT = r"(?<!don't )(?<!dont )(?<!do not )(?<!never )(?<!no )"
 STOP_AUTOPAY = re.compile(rf"\b{_NOT}(?:{_STOP_EN}|{_STOP_ES})\b.{{0,40}}?\b(?:{_AUTOPAY_EN}|{_AUTOPAY_ES})",
                           re.IGNORECASE | re.DOTALL)
+# "ya no me cobren de mi tarjeta", "no me carguen más a la tarjeta": no stop word before the charge, the "no" says it.
+STOP_CHARGES_ES = re.compile(r"\bno\s+(?:me\s+)?(?:cobren|cobre|carguen|cargue|descuenten|descuente|saquen)\b"
+                             r".{0,20}?\b(?:tarjeta|cuenta)\b", re.IGNORECASE | re.DOTALL)
 END_PLAN = re.compile(r"\b(?<!don't )(?<!do not )(?:cancel|end|stop|quit|close|terminate|get\s+out\s+of|drop|"
                       r"cancelar|cancele|terminar|anular|salirme\s+de|salir\s+de)\b.{0,20}?\bplan\b",
                       re.IGNORECASE | re.DOTALL)
@@ -118,7 +123,7 @@ END_PLAN = re.compile(r"\b(?<!don't )(?<!do not )(?:cancel|end|stop|quit|close|t
 
 def asks_to_stop(text: str) -> str | None:
     """"autopay" (stop the automatic payments), "plan" (end the plan itself, which stops them too) or None."""
-    if STOP_AUTOPAY.search(text):
+    if STOP_AUTOPAY.search(text) or STOP_CHARGES_ES.search(text):
         return "autopay"
     if END_PLAN.search(text):
         return "plan"
@@ -135,6 +140,51 @@ def revoke_on_request(session: Session, conversation: Conversation, text: str, n
     asked = asks_to_stop(text)
     if asked is None or conversation.debtor_id is None or conversation.verified_at is None:
         return None
+    return _revoke(session, conversation, asked, now, speaks)
+
+
+# PLAN-2: a request to stop automatic payments made before the person is identified, kept on the conversation (its
+# audit event is the record) and honoured when they verify in it (honour_earlier_request, from bot/identity.py).
+STOP_ASKED, STOP_HONOURED = "autopay_stop_asked", "autopay_stop_honoured"
+# The dialogue intent that starts the identity check after such a request (and shows the plan once verified).
+VERIFY_WITH_INTENT = "ask_plan_status"
+
+
+def keep_until_verified(session: Session, conversation: Conversation, text: str, now: datetime,
+                        speaks: str) -> list[str] | None:
+    """PLAN-2 before verification: "stop the automatic payments" is kept (audited with PLAN-2) and the debtor told,
+    in words that name no debt (DISC-3, ID-1: whoever holds the phone may not be the debtor), that it will be done
+    once they are identified; the caller starts the identity check (VERIFY_WITH_INTENT). None when the words ask
+    nothing of the kind, or the conversation is verified (revoke_on_request does it at once)."""
+    asked = asks_to_stop(text)
+    if asked is None or conversation.verified_at is not None:
+        return None
+    audit.record(session, STOP_ASKED, rule_id="PLAN-2", conversation_id=conversation.id, actor="debtor", at=now,
+                 detail={"asked": asked})
+    return [wording.say("autopay_stop_after_verify", speaks)]
+
+
+def honour_earlier_request(session: Session, conversation: Conversation, now: datetime, speaks: str) -> list[str]:
+    """PLAN-2: a request to stop automatic payments made in this conversation before the person verified is carried
+    out now that they have (called on verification, before anything else is said): every active authorisation of
+    theirs revoked, as if asked now, and the replies saying so. [] when none is waiting."""
+    asked = session.scalars(select(AuditEvent).where(AuditEvent.conversation_id == conversation.id,
+                                                     AuditEvent.kind == STOP_ASKED).order_by(AuditEvent.id)).all()
+    honoured = {(event.detail or {}).get("asked_event") for event in session.scalars(select(AuditEvent).where(
+        AuditEvent.conversation_id == conversation.id, AuditEvent.kind == STOP_HONOURED))}
+    waiting = [event for event in asked if event.id not in honoured]
+    if not waiting or conversation.debtor_id is None:
+        return []
+    kinds = {(event.detail or {}).get("asked") for event in waiting}
+    replies = _revoke(session, conversation, "plan" if "plan" in kinds else "autopay", now, speaks) or []
+    for event in waiting:
+        audit.record(session, STOP_HONOURED, rule_id="PLAN-2", conversation_id=conversation.id, actor="debtor",
+                     at=now, detail={"asked_event": event.id})
+    return replies
+
+
+def _revoke(session: Session, conversation: Conversation, asked: str, now: datetime, speaks: str) -> list[str] | None:
+    """Revoke every active authorisation of the conversation's debtor and say what that means (PLAN-2)."""
     plans = session.scalars(select(Plan).join(Account, Account.id == Plan.account_id).join(
         AutopayAuthorisation, AutopayAuthorisation.plan_id == Plan.id).where(
         Account.debtor_id == conversation.debtor_id, AutopayAuthorisation.status == "active")

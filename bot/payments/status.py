@@ -48,8 +48,16 @@ def asks_whether_received(text: str) -> bool:
     """Whether the message asks about a payment made: did it arrive, or send me its receipt / proof of it (answered
     from the records), rather than claims the debt is paid (DSP-1)."""
     text = text or ""
-    return bool(_RECEIPT_QUESTION.search(text)) or (
-        bool(_RECEIPT_REQUEST.search(text)) and not _OFFERS_RECEIPT.search(text))
+    return bool(_RECEIPT_QUESTION.search(text)) or asks_for_receipt(text)
+
+
+def asks_for_receipt(text: str) -> bool:
+    """Whether the message asks for the record of a payment made ("I need proof of my payment", "necesito
+    comprobante de mi pago"), not offers one ("here is my receipt"). Narrower than asks_whether_received, whose
+    "can you check" also fits "can you check my balance": these words are enough on their own, whatever the
+    model reads (bot/disputes.request_by_words)."""
+    text = text or ""
+    return bool(_RECEIPT_REQUEST.search(text)) and not _OFFERS_RECEIPT.search(text)
 
 
 RECEIVED = ("succeeded", "held")  # held: received, not applied while a dispute or a hold is open (DSP-2)

@@ -13,7 +13,10 @@ hash-chained transcript, the consoles, the exports), not Rasa's tracker store, n
   text in an append-only chain: a value stored for a moment would be kept there for years.
   A message with nothing factor-like while a question waits (STOP, "talk to a person", "is this a scam?") is a
   message like any other and stored as typed: it may be the evidence a rule needs (OPT-2, ID-4, CEASE-*). A
-  four-digit figure typed then ("I paid 1200") is taken for an answer: compliance first. So is not a message
+  bare four-digit figure typed then ("1200", "it's 1200") is taken for an answer: compliance first. A figure its
+  words mark as money ("I paid 1200", "$1200", "1200 dollars": identity.without_amounts) is no answer, since no
+  check takes it as a factor either; a message holding only such figures, no other factor-like value and no
+  factor's name ("ssn", "zip", "last four") is stored as typed. Nor is a message
   ending in six or more digits with no date or ZIP shape ("my card is 4111 1111"): PCI-2 joins those with the
   next message's digits, from the stored text, to find a card split over two messages.
 - **Rasa's copies.** Rasa gets the typed text (its form fills the slots from it, the action checks them). After
@@ -38,6 +41,7 @@ hash-chained transcript, the consoles, the exports), not Rasa's tracker store, n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -86,9 +90,24 @@ def stored_form(text: str, asked: str | None) -> str | None:
     if asked not in SLOT_LABELS:
         return _volunteered(text)
     _, labels = labelled(text)
-    if not labels or _may_begin_a_card(text, labels):
+    if not labels and _FACTOR_WORDS.search(text):
+        _, labels = labelled(text.replace("$", " "))  # "my last four is $1200" names what it gives: an answer
+    if not labels or _may_begin_a_card(text, labels) or _only_amounts(text):
         return None
     return " ".join(labels)
+
+
+# The names of the factors: a message that names one ("my last four is $1200") is an answer, whatever its figures.
+_FACTOR_WORDS = re.compile(r"\b(?:ssn|social|last\s*(?:4|four)|zip|postal|birth|dob|born|seguro|c[oó]digo|"
+                           r"[uú]ltimos|nac\w*|cumple\w*)\b", re.IGNORECASE)
+
+
+def _only_amounts(text: str) -> bool:
+    """ID-2: whether every figure in `text` is one its words mark as money ("I paid 1200 yesterday"), and it names no
+    factor: an amount, which no check takes as an answer (identity.without_amounts). Any other digit left keeps the
+    whole message an answer."""
+    rest = identity.without_amounts(text)
+    return rest != text and not re.search(r"\d", rest) and not _FACTOR_WORDS.search(rest)
 
 
 def _may_begin_a_card(text: str, labels: tuple[str, ...]) -> bool:

@@ -56,6 +56,9 @@ TEXTS: dict[str, str] = {
                         "your card on its own."),
     "autopay_revoked_next": ("Your plan is still on. Next payment: {amount} on {date}. To pay it, say 'pay now' and "
                              "I'll send a secure link."),
+    # PLAN-2 before verification (bot/payments/autopay.keep_until_verified). DISC-3: said to anyone, names no debt.
+    "autopay_stop_after_verify": ("Got it. I've noted your request, and I'll do it as soon as I've confirmed who you "
+                                  "are."),
     "autopay_revoked_plan_person": "To end the plan itself, say 'talk to a person'.",
     "autopay_none": ("Automatic payments are not on for you, so nothing is charged to your card on its own. Say 'my "
                      "plan' to see your plan, or 'talk to a person'."),
@@ -390,6 +393,9 @@ TEXTS: dict[str, str] = {
     "attorney_question_reply": ("Since a lawyer is helping you, we'll talk with them about this, not with you. They "
                                 "can tell you your options, including how to pay."),
     "attorney_reply": "Thanks for telling me. We'll contact your attorney instead of you.",
+    # CEASE-3: a question asked where the case number was asked for (actions/sensitive.py); DISC-3: names no debt.
+    "bankruptcy_question_reply": ("It's the number on the papers you got when you filed for bankruptcy, like "
+                                  "1:26-bk-12345. You don't have to give it. A person will check either way."),
     "bankruptcy_reply": "Thanks for telling me. A person on our team will review it.",
     "bankruptcy_reply_verified": ("Thanks for telling me. We've stopped collection, and a person on our team will "
                                   "review it."),

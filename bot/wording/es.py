@@ -52,6 +52,7 @@ TEXTS: dict[str, str] = {
                         "más a su tarjeta por nuestra cuenta."),
     "autopay_revoked_next": ("Su plan sigue. Próximo pago: {amount} el {date}. Para pagarlo, escriba 'pagar ahora' "
                              "y le mando un enlace."),
+    "autopay_stop_after_verify": "Entendido. Anoté lo que me pide, y lo haré en cuanto confirme quién es usted.",
     "autopay_revoked_plan_person": "Para terminar el plan, escriba 'hablar con una persona'.",
     "autopay_none": ("No tiene pagos automáticos: no cobramos nada a su tarjeta por nuestra cuenta. Escriba 'mi "
                      "plan' o 'hablar con una persona'."),
@@ -366,6 +367,8 @@ TEXTS: dict[str, str] = {
     "attorney_question_reply": ("Como un abogado le ayuda, hablaremos de esto con su abogado y no con usted. Su "
                                 "abogado le puede decir sus opciones, y también cómo pagar."),
     "attorney_reply": "Gracias por decirme. Vamos a hablar con su abogado en lugar de hablar con usted.",
+    "bankruptcy_question_reply": ("Es el número en los papeles que recibió al pedir la bancarrota, como "
+                                  "1:26-bk-12345. No tiene que dármelo. Una persona lo va a revisar de todas formas."),
     "bankruptcy_reply": "Gracias por decirme. Una persona de nuestro equipo lo va a revisar.",
     "bankruptcy_reply_verified": ("Gracias por decirme. Paramos el cobro, y una persona de nuestro equipo lo va a "
                                   "revisar."),
