@@ -281,13 +281,16 @@ class Settings:
                 continue
             values[name] = variable.clean(raw) if variable.clean else raw
         # Secrets Settle keeps itself in var/ when none is given, so that what was signed with them survives a restart.
-        values.setdefault("widget_secret", persisted_secret(PROJECT_ROOT / "var" / "widget_secret"))
-        values.setdefault("email_link_secret", persisted_secret(PROJECT_ROOT / "var" / "email_link_secret"))
+        # Only when none is given: the images have no writable var/ and every secret comes from a file.
+        kept = {"widget_secret": "widget_secret", "email_link_secret": "email_link_secret"}  # setting: its file
         if "stripe_secret_key" not in values:  # the local stand-in's webhooks
-            values.setdefault("stripe_webhook_secret",
-                              "whsec_" + persisted_secret(PROJECT_ROOT / "var" / "stripe_standin_webhook_secret"))
+            kept["stripe_webhook_secret"] = "stripe_standin_webhook_secret"
         if values.get("mode") == EMBEDDED:  # the local mail server signs the replies it forwards with it
-            values.setdefault("email_webhook_secret", persisted_secret(PROJECT_ROOT / "var" / "email_webhook_secret"))
+            kept["email_webhook_secret"] = "email_webhook_secret"
+        for name, file in kept.items():
+            if name not in values:
+                secret = persisted_secret(PROJECT_ROOT / "var" / file)
+                values[name] = "whsec_" + secret if name == "stripe_webhook_secret" else secret
         return cls(**values)
 
 

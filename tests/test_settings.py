@@ -119,3 +119,27 @@ def test_a_second_stack_can_put_the_stripe_stand_in_on_its_own_port(monkeypatch)
     assert StackConfig.__dataclass_fields__["stripe_port"].default == Settings().stripe_standin_port == 12111
     with pytest.raises(SettingsError, match="STRIPE_STANDIN_PORT must be a port number"):
         read_environment({"STRIPE_STANDIN_PORT": "70000"})
+
+
+def test_given_secrets_leave_var_untouched(monkeypatch, tmp_path):
+    """The container images have no writable var/: with every secret given (from files, as compose and Kubernetes
+    do), reading the settings must not create var/ or a secret in it. The settle-init container died with
+    "Permission denied: '/app/var'" when from_env made each var/ secret before looking whether one was given.
+    Without them, they are still made and kept there."""
+    import bot.config
+
+    monkeypatch.setattr(bot.config, "PROJECT_ROOT", tmp_path)
+    given = {"WIDGET_SECRET": "w" * 32, "EMAIL_LINK_SECRET": "e" * 32, "STRIPE_WEBHOOK_SECRET": "whsec_given"}
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("STRIPE_SECRET_KEY", raising=False)
+    monkeypatch.setenv("SETTLE_MODE", "production")
+    settings = Settings.from_env()
+    assert (settings.widget_secret, settings.email_link_secret, settings.stripe_webhook_secret) == tuple(given.values())
+    assert not (tmp_path / "var").exists()
+
+    for name in given:
+        monkeypatch.delenv(name)
+    kept = Settings.from_env()
+    assert kept.widget_secret == (tmp_path / "var" / "widget_secret").read_text().strip()
+    assert kept.stripe_webhook_secret.startswith("whsec_")

@@ -53,6 +53,9 @@ SERVICES = ("postgres", "redis", "stripe", "actions", "rasa-0", "rasa-1", "gatew
             "proxy")
 HEALTHY_WITHIN = 600
 ACCOUNT, DOB, SSN, BALANCE = "SET-100026", "05/20/1983", "2468", "$2,400.00"  # README "A payment plan"
+# ID-2: the answers to the identity questions are stored as what they are, never their values (migration 0024,
+# bot/records/identity_answers.py); tests/integration/test_production_topology.py expects the same labels.
+STORED = {DOB: "[date of birth]", SSN: "[SSN last four]", ACCOUNT: "[account number]"}
 
 
 def _env() -> dict[str, str]:
@@ -124,7 +127,10 @@ def topology():
         yield topology
     finally:
         down = topology.compose("down", "-v", "-t", "5")
-        print(f"containers: torn down (podman-compose down -v: exit {down.returncode})")
+        # podman-compose 1.0.3's `down` leaves the project's network behind: without this, one more per run.
+        network = podman("network", "rm", "--force", f"{topology.project}_default", check=False)
+        print(f"containers: torn down (podman-compose down -v: exit {down.returncode}; "
+              f"network rm: exit {network.returncode})")
 
 
 class Debtor:
@@ -228,7 +234,7 @@ def _assert_every_message_once_and_answered(topology: Topology, debtor: Debtor, 
     messages = topology.sql("settle", f"SELECT id, direction, status, text FROM messages "
                                       f"WHERE conversation_id = '{conversation_id}' ORDER BY id")
     inbound = [m for m in messages if m["direction"] == "in"]
-    assert [m["text"] for m in inbound] == [text for text, _, _ in debtor.turns]
+    assert [m["text"] for m in inbound] == [STORED.get(text, text) for text, _, _ in debtor.turns]
     assert all(m["status"] == "processed" for m in inbound), inbound
     for index, message in enumerate(inbound):
         following = inbound[index + 1]["id"] if index + 1 < len(inbound) else None
