@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot import audit, conversations
+from bot import audit, contact_preferences, conversations
 from bot.agents import users
 from bot.agents.queue import OUTCOME_LABELS
 from bot.compliance import redaction
@@ -102,6 +102,10 @@ async def _conversation(request: Request, signed: Any, conversation_id: str, rea
                 return None
             audit.record(session, reading.audit_kind, conversation_id=conversation_id,
                          actor=users.actor(signed.user), detail={"rule": "REC-2"})
+            opted_out = contact_preferences.email_opt_out(session, conversation_id)
+            record["email_opt_out"] = None if opted_out is None else {
+                "at": opted_out.opted_out_at, "via": opted_out.opted_out_via,
+                "requests": [(m.id, m.created_at, reading.message(m)) for m in opted_out.requests]}
             return record
 
     record = await run_in_threadpool(load)
@@ -114,7 +118,7 @@ async def _conversation(request: Request, signed: Any, conversation_id: str, rea
 
 @router.post("/c/{conversation_id}/{action}")
 async def act(request: Request, conversation_id: str, action: str) -> Response:
-    if action not in ("reviewed", "reopen", "annotate", "escalate"):
+    if action not in ("reviewed", "reopen", "annotate", "escalate", "email-opt-in"):
         return routes._refuse(request, 404, "No such action.")
     signed = await _reviewer(request)
     if isinstance(signed, Response):
@@ -135,9 +139,14 @@ async def act(request: Request, conversation_id: str, action: str) -> Response:
                     review.reopen(session, user, conversation_id)
                 elif action == "annotate":
                     review.annotate(session, user, conversation_id, text)
+                elif action == "email-opt-in":  # OPT-3: the debtor's verified request, recorded by a reviewer
+                    chosen = str(form.get("message_id") or "")
+                    contact_preferences.reenable_email_on_request(
+                        session, conversation_id, int(chosen) if chosen.isdigit() and len(chosen) < 19 else -1,
+                        actor=users.actor(user), note=text)
                 else:
                     review.escalate(session, user, conversation_id, text)
-            except review.ReviewError as exc:
+            except (review.ReviewError, contact_preferences.OptInRefused) as exc:
                 return str(exc)
             return None
 
