@@ -178,7 +178,10 @@ def test_the_search_filters_by_the_agent_who_took_the_handoff(client, sqlite_eng
         queue.claim(session, session.scalar(select(Handoff.id)), users.by_username(session, "ana"))
     _login(client, "cat")
     assert "1 conversation " in client.get("/compliance", params={"agent": "ana"}).text
-    assert "0 conversations" in client.get("/compliance", params={"agent": "nobody"}).text
+    assert "0 conversations" in client.get("/compliance", params={"agent": "sue"}).text  # took none
+    # A username no one has is a typo to fix, not an empty result (search.read_filters).
+    unknown = client.get("/compliance", params={"agent": "nobody"})
+    assert unknown.status_code == 400 and "Agent: no console user has that username." in unknown.text
 
 
 def test_the_channel_filter_offers_every_channel_settle_has_and_keeps_the_one_chosen(client, sqlite_engine):
