@@ -3,7 +3,9 @@ report suppresses the address for every debt (ID-4); START re-enables only what 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,7 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit
-from bot.db.models import ContactPreference, ScheduledMessage
+from bot.compliance import redaction
+from bot.db.models import ContactPreference, Conversation, Debtor, Message, ScheduledMessage
 
 
 def find(session: Session, channel: str, address: str) -> ContactPreference | None:
@@ -57,6 +60,94 @@ def opt_in(session: Session, channel: str, address: str, *, conversation_id: str
     preference.opted_out_at, preference.opted_in_at = None, now or datetime.now(timezone.utc)
     audit.record(session, "opted_in", rule_id="OPT-3", conversation_id=conversation_id, actor="debtor",
                  detail={"channel": channel})
+
+
+class OptInRefused(ValueError):
+    """Why an email opt-out may not be lifted on this evidence (the console says it, a 400)."""
+
+
+@dataclass(frozen=True)
+class EmailOptOut:
+    """A verified conversation's debtor whose email is opted out, and the debtor's messages in it that can be the
+    evidence of their request to be emailed again (see `reenable_email_on_request`)."""
+
+    opted_out_at: datetime
+    opted_out_via: str | None
+    requests: list[Message]
+
+
+def _opted_out_email(session: Session, conversation: Conversation) -> tuple[str, ContactPreference] | None:
+    debtor = session.get(Debtor, conversation.debtor_id) if conversation.debtor_id else None
+    address = (debtor.email or "").strip().lower() if debtor is not None else ""
+    preference = find(session, "email", address) if address else None
+    if preference is None or preference.opted_out_at is None:
+        return None
+    return address, preference
+
+
+def email_opt_out(session: Session, conversation_id: str) -> EmailOptOut | None:
+    """The conversation's debtor's email opt-out, if there is one, with the messages that may evidence a request."""
+    conversation = session.get(Conversation, conversation_id)
+    found = _opted_out_email(session, conversation) if conversation is not None else None
+    if found is None:
+        return None
+    _, preference = found
+    return EmailOptOut(preference.opted_out_at, preference.opted_out_via,
+                       [m for m in session.scalars(select(Message).where(
+                           Message.conversation_id == conversation_id, Message.direction == "in",
+                           Message.sender_role == "debtor").order_by(Message.id))
+                        if _evidence_problem(conversation, m, preference) is None])
+
+
+def _evidence_problem(conversation: Conversation, message: Message, preference: ContactPreference) -> str | None:
+    """OPT-3 re-enables a channel only on the consumer's own request. By email it is refused (a From line is easy
+    to forge), so the request must be the debtor's message in a conversation where they proved who they are (two
+    factors, ID-2) on another channel, written after they verified and after the opt-out."""
+    if conversation.channel == "email":
+        return "A request by email cannot lift an email opt-out: anyone can forge a From line (OPT-3)."
+    if conversation.verified_at is None or conversation.debtor_id is None:
+        return "The debtor did not verify who they are in this conversation, so it cannot show their request."
+    if message.direction != "in" or message.sender_role != "debtor" or message.conversation_id != conversation.id:
+        return "Pick a message the debtor wrote in this conversation."
+    if message.created_at < conversation.verified_at or message.created_at < preference.opted_out_at:
+        return "Pick a message the debtor wrote after verifying and after opting out."
+    return None
+
+
+def reenable_email_on_request(session: Session, conversation_id: str, message_id: int, *, actor: str, note: str,
+                              now: datetime | None = None) -> None:
+    """OPT-3, EMAIL-2: lift an email opt-out because the debtor asked for email again, by a verified channel. The
+    staff member records who they are, the debtor's message that is the request and a note; the audit event is
+    chained into the conversation's transcript (REC-1). OptInRefused when the evidence does not hold."""
+    now = now or datetime.now(timezone.utc)
+    conversation = session.get(Conversation, conversation_id)
+    found = _opted_out_email(session, conversation) if conversation is not None else None
+    if found is None:
+        raise OptInRefused("This debtor's email is not opted out.")
+    address, preference = found
+    message = session.get(Message, message_id)
+    problem = "Pick the debtor's message that asks for email again." if message is None else \
+        _evidence_problem(conversation, message, preference)
+    if problem:
+        raise OptInRefused(problem)
+    said = note.strip()
+    if not said:
+        raise OptInRefused("Write what the debtor asked for, in a few words.")
+    if len(said) > 1000:
+        raise OptInRefused("The note is at most 1000 characters.")
+    opted_out = preference.opted_out_at
+    preference.opted_out_at, preference.opted_in_at = None, now
+    audit.record(session, "opted_in", rule_id="OPT-3", conversation_id=conversation_id, actor=actor, at=now,
+                 account_id=conversation.account_id,
+                 detail={"channel": "email", "via": "staff_on_verified_request", "evidence_message_id": message_id,
+                         "evidence_at": message.created_at.isoformat(), "verified_at":
+                             conversation.verified_at.isoformat(), "opted_out_at": opted_out.isoformat(),
+                         "note": redaction.redact(said).text, "address_hash": _address_hash(address)})
+
+
+def _address_hash(address: str) -> str:
+    """Which address, without the address itself in the audit detail (the preference row holds it)."""
+    return hashlib.sha256(address.encode()).hexdigest()[:16]
 
 
 def mark_wrong_party(session: Session, channel: str, address: str, *, conversation_id: str | None = None,

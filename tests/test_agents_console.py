@@ -418,3 +418,65 @@ def test_the_conversation_page_says_which_zone_its_times_are_in(client, sqlite_e
     _login(client, "ana")
     page = client.get(f"/agent/h/{handoff_id}")
     assert re.search(r"times in [A-Z][\w/+-]*\)</small></h2>", page.text)
+
+
+def _agent_in_los_angeles(sqlite_url: str) -> TestClient:
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}",
+                        widget_secret="test-secret", mode="embedded",
+                        agent_hours="mon-sun 00:00-23:59 America/Los_Angeles")
+    return TestClient(create_app(settings), client=("127.0.0.1", 50000))
+
+
+def _new_york_debtor(sqlite_engine, handoff_id: str) -> None:
+    with session_scope(sqlite_engine) as session:
+        debtor, _ = add_debtor(session, account_ref="SET-CB2", phone=None, zip_code="")
+        debtor.timezone = "America/New_York"
+        conversations.get_or_create(session, "rest", "rest-debtor").debtor_id = debtor.id
+
+
+def test_TIME_1_a_callback_is_read_on_the_debtors_clock_and_confirmed_in_both_times(client, sqlite_engine,
+                                                                                   sqlite_url):
+    """Staff finding: the page showed the debtor's time beside the field, but the time typed was read in the
+    console's zone, so "10:00" for a New York debtor from a Los Angeles console was 13:00 theirs. It is read in
+    the debtor's zone, and the conversation then says the callback in both clocks.
+    Mutation tried: routes.resolve reading the field with .replace(tzinfo=app.zone) as before -> stored at
+    10:00 Pacific (13:00 New York) and the confirmation says 13:00, this fails."""
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    handoff_id = _queued(sqlite_engine)
+    _new_york_debtor(sqlite_engine, handoff_id)
+    new_york, los_angeles = ZoneInfo("America/New_York"), ZoneInfo("America/Los_Angeles")
+    day = (datetime.now(new_york) + timedelta(days=2)).date()
+    with _agent_in_los_angeles(sqlite_url) as agent:
+        token = _login(agent, "ana")
+        agent.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+        form = agent.get(f"/agent/h/{handoff_id}").text
+        assert "Callback at, in the debtor's time" in form
+        assert '<option value="America/New_York">America/New_York</option>' in form
+        done = agent.post(f"/agent/h/{handoff_id}/resolve", data={
+            "csrf_token": token, "outcome": "callback", "callback_at": f"{day.isoformat()}T10:00",
+            "callback_zone": "America/New_York"})
+    assert done.status_code == 200 and "Resolved." in done.text
+    theirs = datetime(day.year, day.month, day.day, 10, 0, tzinfo=new_york)
+    with session_scope(sqlite_engine) as session:
+        assert session.get(Handoff, handoff_id).callback_at == theirs.astimezone(timezone.utc)
+    mine = theirs.astimezone(los_angeles)
+    shown = re.sub(r"<[^>]+>", "", done.text.split('id="callback-confirmed">', 1)[1].split("</p>", 1)[0])
+    assert shown.startswith(f"Callback: {theirs:%b} {theirs.day}, 10:00 America/New_York (the debtor's time) · "
+                            f"{mine:%b} {mine.day}, {mine:%H:%M} Pacific time (your time)")
+
+
+def test_a_callback_zone_that_is_not_the_debtors_is_a_400_keeping_what_was_typed(client, sqlite_engine):
+    """Only the debtor's own zones are offered; a forged one is refused on the page, nothing resolved.
+    Mutation tried: DebtorClock.read without the `chosen not in self.zones` check -> resolved, this fails."""
+    handoff_id = _queued(sqlite_engine)
+    _new_york_debtor(sqlite_engine, handoff_id)
+    token = _login(client, "ana")
+    client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+    page = client.post(f"/agent/h/{handoff_id}/resolve", data={
+        "csrf_token": token, "outcome": "callback", "callback_at": "2099-01-05T10:00", "callback_zone": "Asia/Tokyo"})
+    assert page.status_code == 400 and "Pick the debtor&#39;s time zone from the list." in page.text
+    assert 'value="2099-01-05T10:00"' in page.text
+    with session_scope(sqlite_engine) as session:
+        assert session.get(Handoff, handoff_id).status == "claimed"

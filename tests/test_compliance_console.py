@@ -178,7 +178,10 @@ def test_the_search_filters_by_the_agent_who_took_the_handoff(client, sqlite_eng
         queue.claim(session, session.scalar(select(Handoff.id)), users.by_username(session, "ana"))
     _login(client, "cat")
     assert "1 conversation " in client.get("/compliance", params={"agent": "ana"}).text
-    assert "0 conversations" in client.get("/compliance", params={"agent": "nobody"}).text
+    assert "0 conversations" in client.get("/compliance", params={"agent": "sue"}).text  # took none
+    # A username no one has is a typo to fix, not an empty result (search.read_filters).
+    unknown = client.get("/compliance", params={"agent": "nobody"})
+    assert unknown.status_code == 400 and "Agent: no console user has that username." in unknown.text
 
 
 def test_the_channel_filter_offers_every_channel_settle_has_and_keeps_the_one_chosen(client, sqlite_engine):
@@ -218,17 +221,18 @@ def test_a_refused_escalation_keeps_the_reviewer_on_the_conversation_with_what_t
     assert f'<textarea id="note" name="text" rows="2">{long_note}</textarea>' in refused.text
 
 
-def test_a_search_date_that_is_not_a_date_is_refused_on_the_page_keeping_the_other_filters(client, sqlite_engine):
-    """C5: from=notadate used to be dropped silently and every conversation shown. Now the search page says so (on
-    the page: the search form is where a reviewer's own terms are shown back), keeps every filter as typed, and
-    lists nothing; the export of such a search is refused the same way, in
-    the compliance layout with the way back to the search.
-    Mutation tried: list_page ignoring _date_problem -> the conversation is listed and this fails."""
+def test_a_search_date_that_is_not_a_date_is_a_400_on_the_page_keeping_every_filter_as_typed(client, sqlite_engine):
+    """C5: from=notadate used to be dropped silently and every conversation shown; then it was a 200 saying so.
+    Now it is a 400 that is still the search page: why, above the form, and every filter as typed (the bad date in
+    a text field, since a browser's date field would blank it); the export of such a search is refused the same
+    way, in the compliance layout with the way back to the search.
+    Mutations tried: list_page rendering with status_code=200 -> fails; search.read_filters ignoring an
+    unparseable From -> the conversation is listed and this fails."""
     _login(client, "cat")
     page = client.get("/compliance", params={"from": "notadate", "channel": "sms", "account_ref": "SET-1"})
-    assert page.status_code == 200
+    assert page.status_code == 400
     assert "From is not a date. Write it as YYYY-MM-DD" in page.text
-    assert 'name="from" value="notadate"' in page.text and 'value="SET-1"' in page.text
+    assert 'type="text" name="from" value="notadate"' in page.text and 'value="SET-1"' in page.text
     assert '<option value="sms" selected>' in page.text and "No conversations match." in page.text
     export = client.get("/compliance/export.csv", params={"to": "31/12/2026"})
     assert export.status_code == 400 and "To is not a date" in export.text
@@ -309,16 +313,41 @@ def test_REC_2_a_phone_search_finds_the_number_however_it_is_typed(client, typed
 
 @pytest.mark.parametrize(("params", "said"), [
     ({"from": "2026-12-08", "to": "2026-12-01"}, "To is before From"),
-    ({"channel": "nonsense"}, "Channel is not one Settle uses"),
+    ({"channel": "nonsense"}, "Channel is not one of the choices"),
+    ({"flag": "nonsense"}, "Flag is not one of the choices"),
+    ({"outcome": "paid_in_full"}, "Outcome is not one of the choices"),
+    ({"review_status": "done"}, "Review is not one of the choices"),
+    ({"agent": "nobody"}, "Agent: no console user has that username"),
+    ({"intent": "dispute\x00"}, "Intent holds a character that cannot be searched for"),
+    ({"phone": "5" * 201}, "Phone is longer than 200 characters"),
+    ({"page": "two"}, "Page is a whole number, 1 or more."),
 ])
-def test_a_reversed_date_range_or_an_unknown_channel_is_refused_on_the_page_saying_why(client, params, said):
-    """Both silently listed 0 conversations. On the page, like a bad date (a 200: a 400 that shows the typed terms
-    back fails tests/test_fuzz_edges.py's no-echo rule). Mutation tried: the two checks removed from
-    _date_problem -> "0 conversations" and no reason."""
+def test_a_search_no_filter_can_mean_is_a_400_on_the_page_saying_what_to_fix(client, params, said):
+    """Each of these silently listed 0 conversations (or all of them), or was a 200 saying why. Now a 400 that is
+    still the search page: why, above the form, every other filter as typed, nothing listed; the export of the same
+    search is a 400 saying the same.
+    Mutations tried: each check in search.read_filters / read_page removed in turn -> that case lists or counts
+    conversations with no reason, and fails; list_page rendering with status_code=200 -> every case fails."""
     _login(client, "cat")
     page = client.get("/compliance", params={**params, "account_ref": "SET-1"})
-    assert page.status_code == 200 and said in page.text and 'value="SET-1"' in page.text
+    assert page.status_code == 400 and said in page.text and 'value="SET-1"' in page.text
     assert "No conversations match." in page.text
+    if "page" not in params:  # an export has no pages
+        exported = client.get("/compliance/export.csv", params=params)
+        assert exported.status_code == 400 and said in exported.text
+
+
+def test_a_known_agent_outcome_and_flag_still_find_the_conversation(client, sqlite_engine):
+    """The lists the search checks against are the ones the form offers: a real value is never refused.
+    Mutation tried: PICKED's outcome list emptied -> "Outcome is not one of the choices", this fails."""
+    _login(client, "cat")
+    for params in ({"agent": "ana"}, {"outcome": "callback"}, {"flag": "dispute"}, {"review_status": "unreviewed"},
+                   {"channel": "sms"}, {"from": "2000-01-01", "to": "9999-12-31"}, {"page": "99999999999999999999"}):
+        page = client.get("/compliance", params=params)
+        assert page.status_code == 200, (params, page.text[:300])
+    assert "1 conversation ·" in client.get("/compliance", params={"flag": "dispute"}).text
+    dropdown = client.get("/compliance").text
+    assert '<option value="callback" >Callback arranged</option>' in dropdown
 
 
 @pytest.mark.parametrize(("path", "back"), [("/agent/nowhere", 'href="/agent"'), ("/ops/nowhere", 'href="/ops"'),

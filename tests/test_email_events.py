@@ -205,3 +205,50 @@ def test_a_bounce_reported_by_the_provider_is_no_pre_debit_notice(sqlite_engine,
     with session_scope(sqlite_engine) as session:
         assert session.get(ScheduledMessage, notice_id).status == "bounced"
         assert notice_state(session, notice, day, zone) == "blocked"
+
+
+@pytest.mark.parametrize(("kind", "extra", "status"), [("delivered", {}, "delivered"),
+                                                       ("failed", {"severity": "permanent"}, "bounced")])
+def test_EMAIL_1_EMAIL_3_every_message_one_email_carried_shows_the_providers_word(sqlite_engine, mail_server, kind,
+                                                                                  extra, status):
+    """A turn of three replies goes as one email (DISC-1); the provider's "delivered" or bounce used to reach only
+    the first stored message, so the console showed the balance and the question as merely sent after a bounce.
+    Mutation tried: webhooks._mark_messages marking only the first row (carried = [first]) -> the second and third
+    messages keep "sent", this fails."""
+    import asyncio
+    from datetime import datetime, timezone
+
+    from bot import conversations
+    from bot.mail.courier import EmailCourier
+    from bot.messaging.delivery import Couriers
+    from bot.messaging.outbox import Draft
+    from tests.conftest import add_debtor
+
+    now = datetime.now(timezone.utc)
+    with session_scope(sqlite_engine) as session:
+        debtor, account = add_debtor(session)
+        conversation = conversations.get_or_create(session, "email", EMAIL)
+        conversation.debtor_id, conversation.account_id, conversation.verified_at = debtor.id, account.id, now
+        conversation_id = conversation.id
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor", text="balance?",
+                                     status="received", payload={"kind": "email_reply", "email": {
+                                         "message_id": "<their-1@example.com>", "subject": "Question",
+                                         "references": ""}}, at=now)
+        posted = outbox.post_replies(session, conversation, [
+            Draft("This is a debt collector. This is an attempt to collect a debt."),
+            Draft("Your balance with Acme Bank (account ending 0001) is $1,234.56."),
+            Draft("What would you like to do next?")], now=now)
+    asyncio.run(Couriers({"email": EmailCourier(sqlite_engine, settings_for(sqlite_engine, mail_server))})
+                .deliver(posted))
+    with session_scope(sqlite_engine) as session:
+        [email] = session.scalars(select(EmailMessage)).all()
+        message_id = email.message_id
+    with client_for(sqlite_engine, mail_server) as client:
+        answer = client.post(URL, json=signed(event(kind, message_id, **extra)))
+    assert answer.json() == {"result": status}
+    with session_scope(sqlite_engine) as session:
+        shown = [(m.text[:20], m.payload["email"]["status"]) for m in session.scalars(
+            select(Message).where(Message.conversation_id == conversation_id, Message.direction == "out")
+            .order_by(Message.id))]
+    assert shown == [("This is a debt colle", status), ("Your balance with Ac", status),
+                     ("What would you like ", status)]

@@ -215,3 +215,59 @@ def test_the_intents_read_before_0022_are_recorded_once_per_conversation_with_it
     first, second = (datetime(2026, 11, 1, 9, tzinfo=timezone.utc), datetime(2026, 11, 2, 10, 30, tzinfo=timezone.utc))
     assert recorded == [("cnv_0", "dispute_debt", first), ("cnv_0", "hardship", first),
                         ("cnv_1", "dispute_debt", second)]
+
+
+OLD_SUBJECT = "my card 4242 4242 4242 4242 exp 12/34"
+
+
+def test_PCI_3_REC_1_0028_redacts_old_email_subjects_everywhere_and_the_chain_still_verifies(empty_url):
+    """Subjects were redacted at intake only from one session on: a reply stored before kept the debtor's card
+    number in its payload, in the "Re:" Settle answered with, in the sealed transcript and in the demo mailbox.
+    0028 redacts them all with the one redaction rule and re-seals the chain; verify-transcripts then says
+    intact, and the conversation's record says what was rewritten (a transcript_redacted event, PCI-2).
+    Mutations tried: _reseal skipped (only messages redacted) -> the card number is still in transcript_entries
+    and verification reports the messages "edited outside the record", fails; the hashes not recomputed
+    (data rewritten, hash kept) -> "edited: its hash does not match its content", fails."""
+    from bot import conversations
+    from bot.compliance.redaction import contains_card_number
+    from bot.db import session_scope
+    from bot.db.models import AuditEvent, MailboxMessage, Message, TranscriptEntry
+    from bot.records.verification import verify
+
+    upgrade(empty_url, "0025")
+    engine = get_engine(empty_url)
+    with session_scope(engine) as session:
+        conversation = conversations.get_or_create(session, "email", "grace@example.com")
+        conversation_id = conversation.id
+        received = conversations.record_message(
+            session, conversation, direction="in", sender_role="debtor", text="HELP", status="received",
+            payload={"kind": "email_reply", "email": {"message_id": "<4242424242424242@mail.example>",
+                                                      "subject": OLD_SUBJECT, "references": ""}})
+        answered = conversations.record_message(
+            session, conversation, direction="out", sender_role="bot", text="How can I help?", status="sent",
+            payload={"email": {"message_id": "<settle-1@settle.test>", "subject": f"Re: {OLD_SUBJECT}",
+                               "status": "sent"}})
+        session.flush()
+        answered.payload = {"email": {**answered.payload["email"], "status": "delivered"}}  # a change entry too
+        their_id = "<4242424242424242@mail.example>"
+        session.add(MailboxMessage(mail_from="grace@example.com", rcpt_to=["settle@settle.test"], subject=OLD_SUBJECT,
+                                   message_id=their_id,
+                                   raw=f"Subject: {OLD_SUBJECT}\nMessage-ID: {their_id}\n\nHELP\n"))
+        ids = (received.id, answered.id)
+    with session_scope(engine) as session:
+        assert verify(session).intact  # the old record was whole before
+    upgrade(empty_url)
+    with session_scope(engine) as session:
+        payloads = {m.id: m.payload["email"] for m in session.scalars(sa.select(Message))}
+        assert payloads[ids[0]]["subject"] == "my card [REDACTED] exp [REDACTED]"
+        assert payloads[ids[0]]["message_id"] == "<[REDACTED]@mail.example>"
+        assert payloads[ids[1]]["subject"] == "Re: my card [REDACTED] exp [REDACTED]"
+        assert payloads[ids[1]]["message_id"] == "<settle-1@settle.test>"  # Settle's own: the provider's events
+        sealed = [str(e.data) for e in session.scalars(sa.select(TranscriptEntry))]
+        kept = session.scalars(sa.select(MailboxMessage)).one()
+        assert not any(contains_card_number(text) for text in sealed + [kept.subject, kept.raw, kept.message_id])
+        report = verify(session)
+        assert report.intact, [str(p) for p in report.problems]
+        [event] = session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == "transcript_redacted")).all()
+        assert (event.conversation_id, event.rule_id, event.actor) == (conversation_id, "PCI-2", "migration:0028")
+        assert event.detail["messages"] == sorted(ids) and len(event.detail["entries"]) == 3

@@ -374,6 +374,22 @@ class DebtorClock:
             shown.append(f"{local:%b} {local.day}, {local:%H:%M} {zone}")
         return shown
 
+    def read(self, typed: str, zone: str | None = None) -> datetime:
+        """A callback time as the agent typed it ("2026-12-08T10:00", the console's field), read on the debtor's
+        clock: in `zone`, one of the debtor's zones (the first when none is picked). The page shows the debtor's
+        time beside the field, so that is the clock the agent types in; a time read in the agent's own zone was
+        hours off for a debtor elsewhere. QueueError when it is not a date and time or the zone is not theirs."""
+        chosen = zone or self.zones[0]
+        if chosen not in self.zones:
+            raise QueueError("Pick the debtor's time zone from the list.")
+        try:
+            local = datetime.fromisoformat(typed.strip())
+        except ValueError as exc:
+            raise QueueError("Give the callback as a date and time.") from exc
+        if local.tzinfo is not None:  # the field sends none; a typed offset is the agent's own choice of clock
+            return local
+        return local.replace(tzinfo=ZoneInfo(chosen))
+
     def refusal(self, moment: datetime) -> str | None:
         """Why a callback at `moment` breaks TIME-1 (outside 08:00-20:59 in one of the debtor's zones), or None.
         The window rule itself is contact_window's; this only says it for the agent."""

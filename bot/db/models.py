@@ -803,7 +803,7 @@ class EmailMessage(Base):
     message_id: Mapped[str] = mapped_column(String(250))  # as sent, with its angle brackets
     address: Mapped[str] = mapped_column(String(254))
     conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"), index=True)
-    message_row_id: Mapped[int | None] = mapped_column(Integer)  # the messages row it carried
+    message_row_id: Mapped[int | None] = mapped_column(Integer)  # the first messages row it carried (of a turn)
     kind: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))  # sent | delivered | bounced | complained
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

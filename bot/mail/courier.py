@@ -98,7 +98,7 @@ class EmailCourier:
             return
         with session_scope(self.engine) as session:
             rows = self._keep_all(session, turn, record)
-            if rows:  # the provider's events name the email; its first message stands for the turn
+            if rows:  # the provider's events name the email; its first row leads to the turn's others
                 record_email(session, record["message_id"], address, rows[0], first.kind)
 
     @classmethod

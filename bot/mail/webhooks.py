@@ -113,8 +113,9 @@ def apply(session: Session, event: ProviderEvent, now: datetime | None = None) -
     # A queued message (a notice, a reminder) keeps the Message-ID the queue stored when the server accepted it.
     queued = session.scalar(select(ScheduledMessage).where(ScheduledMessage.channel == "email",
                                                            ScheduledMessage.provider_id == email.message_id))
-    _mark_message(session, email, event)
-    detail = {"message_id": email.message_row_id, "queued_id": queued.id if queued is not None else None,
+    carried = _mark_messages(session, email, event)
+    detail = {"message_id": email.message_row_id, "message_ids": carried,
+              "queued_id": queued.id if queued is not None else None,
               "kind": email.kind, "provider": PROVIDER, "event": event.event}
     if event.kind == DELIVERED:
         if queued is not None and queued.status == "sent":
@@ -140,14 +141,30 @@ def apply(session: Session, event: ProviderEvent, now: datetime | None = None) -
     return COMPLAINED
 
 
-def _mark_message(session: Session, email: EmailMessage, event: ProviderEvent) -> None:
-    """The provider's word on the conversation's message too (its payload's "email" status, as a text's Twilio
-    status is kept on its payload); the change is sealed in the transcript (REC-1)."""
-    message = session.get(Message, email.message_row_id) if email.message_row_id else None
-    if message is None:
-        return
-    record = dict((message.payload or {}).get("email") or {})
-    record.update(status=event.kind, provider_event=event.event)
-    if event.reason:
-        record["provider_reason"] = event.reason
-    message.payload = {**(message.payload or {}), "email": record}
+# How far past its first message to look for the rest of one email's messages: a turn is a handful of replies.
+MAX_MESSAGES_PER_EMAIL = 50
+
+
+def _mark_messages(session: Session, email: EmailMessage, event: ProviderEvent) -> list[int]:
+    """The provider's word on every conversation message the email carried (its payload's "email" status, as a
+    text's Twilio status is kept on its payload); each change is sealed in the transcript (REC-1). One email can
+    carry a whole turn (bot/mail/courier.py send_together): the EmailMessage row names the turn's first message,
+    and every message of the turn holds the email's Message-ID, so those are the ones marked. Returns their ids."""
+    if not email.message_row_id:
+        return []
+    first = session.get(Message, email.message_row_id)
+    if first is None:
+        return []
+    # The turn's messages were stored in order after the first, in the same conversation.
+    following = session.scalars(select(Message).where(
+        Message.conversation_id == first.conversation_id, Message.id >= first.id, Message.direction == "out")
+        .order_by(Message.id).limit(MAX_MESSAGES_PER_EMAIL)).all()
+    carried = [m for m in following
+               if m.id == first.id or ((m.payload or {}).get("email") or {}).get("message_id") == email.message_id]
+    for message in carried:
+        record = dict((message.payload or {}).get("email") or {})
+        record.update(status=event.kind, provider_event=event.event)
+        if event.reason:
+            record["provider_reason"] = event.reason
+        message.payload = {**(message.payload or {}), "email": record}
+    return [m.id for m in carried]

@@ -9,13 +9,18 @@ a hundred thousand messages as on ten million (bench/scale.py)."""
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from bot.agents import users
+from bot.agents.queue import OUTCOME_LABELS
+from bot.conversations import CHANNELS
 from bot.db.models import (
     Account,
     Conversation,
@@ -25,6 +30,7 @@ from bot.db.models import (
     Debtor,
     Handoff,
 )
+from bot.records.flags import FLAGS
 
 PAGE_SIZE = 50
 # Matches are counted exactly up to here; past it the page says "more than 1000". Counting every match of a broad
@@ -47,6 +53,79 @@ class Filters:
     agent_id: str | None = None  # the user who claimed or resolved a handoff
     flag: str | None = None
     review_status: str | None = None  # unreviewed | reviewed | escalated
+
+
+REVIEW_STATUSES = ("unreviewed", "reviewed", "escalated")
+MAX_TERM = 200  # characters of a typed filter: longer than any reference, phone, intent or username
+# The filters a person types, by their label on the search form (the message names the field to fix).
+TYPED = {"account_ref": "Account", "phone": "Phone", "intent": "Intent", "agent": "Agent"}
+# The filters picked from a list: their allowed values (the form offers exactly these).
+PICKED = {"channel": ("Channel", tuple(CHANNELS)), "flag": ("Flag", FLAGS),
+          "outcome": ("Outcome", tuple(OUTCOME_LABELS)), "review_status": ("Review", REVIEW_STATUSES)}
+
+
+class SearchRefused(ValueError):
+    """A search that cannot mean what was typed. The message says what to fix, naming the field and never repeating
+    the value (the caller shows the value in the form it came from); `field` is the query parameter at fault."""
+
+    def __init__(self, message: str, field: str, *, not_a_date: bool = False) -> None:
+        super().__init__(message)
+        self.field = field
+        self.not_a_date = not_a_date  # a browser's date field cannot show what was typed: the form shows text
+
+
+def _as_day(params: Mapping[str, str], key: str, label: str) -> date | None:
+    value = (params.get(key) or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise SearchRefused(f"{label} is not a date. Write it as YYYY-MM-DD, e.g. 2026-12-01, or leave it empty.",
+                            key, not_a_date=True) from None
+
+
+def read_filters(session: Session, params: Mapping[str, str]) -> Filters:
+    """The search a reviewer asked for, from the form's fields as sent; SearchRefused for one that cannot mean what
+    was typed (a date that is not one, To before From, a value no list offers, an unknown agent, a control character
+    or an overlong term). Refusing beats dropping a filter: a search that silently ignores a bound or a value shows
+    the reviewer conversations they did not ask for, or none, and no reason (REC-2 review)."""
+    start, last = _as_day(params, "from", "From"), _as_day(params, "to", "To")
+    if start is not None and last is not None and last < start:
+        raise SearchRefused("To is before From: nothing can match. Swap them, or leave one empty.", "to")
+    for key, label in TYPED.items():
+        value = params.get(key) or ""
+        if len(value) > MAX_TERM:
+            raise SearchRefused(f"{label} is longer than {MAX_TERM} characters: shorten it.", key)
+        # A NUL is refused by PostgreSQL (a 500), and no stored value holds a control character.
+        if any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+            raise SearchRefused(f"{label} holds a character that cannot be searched for: retype it.", key)
+    for key, (label, allowed) in PICKED.items():
+        value = (params.get(key) or "").strip()
+        if value and value not in allowed:
+            raise SearchRefused(f"{label} is not one of the choices: pick one from the list, or Any.", key)
+    given = {k: (params.get(k) or "").strip() or None for k in ("account_ref", "phone", "intent", *PICKED)}
+    agent_id = None
+    agent_name = (params.get("agent") or "").strip()
+    if agent_name:
+        agent = users.by_username(session, agent_name)
+        if agent is None:
+            raise SearchRefused("Agent: no console user has that username. Check the spelling, or leave it empty.",
+                                "agent")
+        agent_id = agent.id
+    # The last day there is (9999-12-31) has no day after it: "to" it means no upper bound.
+    end = (datetime.combine(last, datetime.min.time(), timezone.utc) + timedelta(days=1)
+           if last is not None and last < date.max else None)
+    begin = datetime.combine(start, datetime.min.time(), timezone.utc) if start is not None else None
+    return Filters(started_from=begin, started_to=end, agent_id=agent_id, **given)
+
+
+def read_page(params: Mapping[str, str]) -> int:
+    """The page asked for: a whole number from 1 (a page past the last shows the last, `search`)."""
+    value = (params.get("page") or "1").strip()
+    if not (value.isascii() and value.isdigit()) or int(value[:30]) < 1:
+        raise SearchRefused("Page is a whole number, 1 or more.", "page")
+    return _MAX_PAGE if len(value) > 18 else min(int(value), _MAX_PAGE)  # int() refuses 4,300 digits and more
 
 
 @dataclass(frozen=True)

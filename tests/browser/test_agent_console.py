@@ -285,10 +285,11 @@ def test_HO_1_an_agent_sees_that_identity_answers_were_given_and_a_refused_callb
 def test_TIME_1_the_agent_sees_the_debtors_time_and_a_callback_at_2am_theirs_is_refused_keeping_the_time(
         new_page, console_url, sqlite_engine):
     """Exploratory pass: "Callback arranged" at 07:00 UTC for a New York debtor (02:00 theirs) was saved without a
-    word. The page shows the debtor's zone and time beside the field; the 2 a.m. callback is refused with their
-    local time, and what was typed stays. Mutation tried: the `clock.refusal` check removed from queue.resolve ->
-    "Resolved." and no error."""
-    from datetime import datetime, timedelta, timezone
+    word. The page shows the debtor's zone and time beside the field, and the time is typed on their clock: a
+    7 a.m. callback theirs is refused with their local time, and what was typed stays; 10:00 theirs is saved and
+    confirmed in both clocks. Mutations tried: the `clock.refusal` check removed from queue.resolve -> "Resolved."
+    and no error; the field read in the console's zone (UTC here) again -> 10:00 is 05:00 New York, refused, fails."""
+    from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
     from tests.conftest import add_debtor
@@ -298,21 +299,27 @@ def test_TIME_1_the_agent_sees_the_debtors_time_and_a_callback_at_2am_theirs_is_
         debtor, _ = add_debtor(session, account_ref="SET-CB1", phone=None, zip_code="")
         debtor.timezone = "America/New_York"
         conversations.get_or_create(session, "web", "callback-zone-1").debtor_id = debtor.id
-    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).replace(hour=7, minute=0, second=0, microsecond=0)
-    local = tomorrow.astimezone(ZoneInfo("America/New_York"))
+    new_york = ZoneInfo("America/New_York")
+    local = (datetime.now(new_york) + timedelta(days=2)).replace(hour=7, minute=0, second=0, microsecond=0)
     page = new_page()
     _log_in(page, console_url)
     page.locator(f'tr[data-handoff-id="{handoff_id}"]').get_by_role("button", name="Take").click()
     expect(page.locator(".debtor-clock")).to_contain_text("Debtor's time now:")
     expect(page.locator(".debtor-clock")).to_contain_text("America/New_York")
     page.locator('select[name="outcome"]').select_option("callback")
-    typed = f"{tomorrow:%Y-%m-%dT%H:%M}"
+    expect(page.get_by_label("Debtor's zone")).to_have_value("America/New_York")
+    typed = f"{local:%Y-%m-%dT%H:%M}"
     page.locator('input[name="callback_at"]').fill(typed)
     page.get_by_role("button", name="Resolve").click()
-    expect(page.locator("#resolve-error")).to_contain_text(f"{local:%H:%M} America/New_York")
+    expect(page.locator("#resolve-error")).to_contain_text(f"{local.day}, 07:00 America/New_York")
     expect(page.locator("#resolve-error")).to_contain_text("08:00-20:59 in the debtor's time (TIME-1)")
     expect(page.locator('input[name="callback_at"]')).to_have_value(typed)
     expect(page.locator('select[name="outcome"]')).to_have_value("callback")
+    page.locator('input[name="callback_at"]').fill(f"{local:%Y-%m-%d}T10:00")
+    page.get_by_role("button", name="Resolve").click()
+    expect(page.locator("#callback-confirmed")).to_contain_text(
+        f"{local:%b} {local.day}, 10:00 America/New_York (the debtor's time)")
+    expect(page.locator("#callback-confirmed")).to_contain_text("(your time)")
 
 
 def test_a_wrong_password_keeps_the_username_typed(new_page, console_url):

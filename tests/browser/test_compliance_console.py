@@ -116,3 +116,30 @@ def test_REC_2_a_reviewer_reads_the_agent_queue_redacted(new_page, console_url):
     expect(transcript).to_contain_text("[hidden]")
     for secret in ("96720", "1991-09-30", "leilani.akana@example.com"):
         expect(transcript).not_to_contain_text(secret)
+
+
+def test_a_reversed_date_range_comes_back_as_a_400_saying_why_with_every_field_as_typed(new_page, console_url):
+    """The staff tester's finding: bad search input answered 200. In the browser: To before From, an account typed,
+    a flag picked; the answer is a 400, the reason is announced above the form, and every field holds what was
+    entered, so nothing has to be typed again. Mutation tried: list_page passing params={} to the template ->
+    the account and flag fields come back empty, this fails."""
+    page = new_page()
+    page.goto(console_url + "/agent/login")
+    page.get_by_label("Username").fill("cat")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(console_url + "/compliance")
+    page.get_by_label("From").fill("2026-12-08")
+    page.get_by_label("To").fill("2026-12-01")
+    page.get_by_label("Account").fill("SET-100001")
+    page.get_by_label("Flag").select_option("dispute")
+    with page.expect_response(lambda r: r.url.startswith(console_url + "/compliance?")) as answered:
+        page.get_by_role("button", name="Search").click()
+    assert answered.value.status == 400
+    expect(page.get_by_role("alert")).to_have_text(
+        "To is before From: nothing can match. Swap them, or leave one empty.")
+    expect(page.get_by_label("From")).to_have_value("2026-12-08")
+    expect(page.get_by_label("To")).to_have_value("2026-12-01")
+    expect(page.get_by_label("To")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_label("Account")).to_have_value("SET-100001")
+    expect(page.get_by_label("Flag")).to_have_value("dispute")

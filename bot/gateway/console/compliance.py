@@ -6,15 +6,16 @@ by the services in bot/records/."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from bot import audit, conversations
+from bot import audit, contact_preferences, conversations
 from bot.agents import users
+from bot.agents.queue import OUTCOME_LABELS
+from bot.compliance import redaction
 from bot.db import session_scope
 from bot.gateway.console import routes
 from bot.records import export, review, search
@@ -23,7 +24,6 @@ from bot.records.reading import NotPermitted, Reading, reading_for
 
 router = APIRouter(prefix="/compliance", include_in_schema=False)
 ROLE = "compliance"
-FILTER_FIELDS = ("account_ref", "phone", "channel", "intent", "outcome", "flag", "review_status")
 
 
 async def _reviewer(request: Request) -> Any:
@@ -36,43 +36,10 @@ async def _reviewer(request: Request) -> Any:
     return signed
 
 
-def _day(value: str | None, plus: int = 0) -> datetime | None:
-    """A search bound; none for a value that is not a date, or for the day after 9999-12-31 ("to" the last day
-    there is: no upper bound), rather than an OverflowError's 500."""
-    try:
-        return datetime.fromisoformat(value).replace(tzinfo=timezone.utc) + timedelta(days=plus) if value else None
-    except (ValueError, OverflowError):
-        return None
-
-
-def _date_problem(params: Any) -> str | None:
-    """Why a search's From or To is not a date, or None: a search that silently drops a bound shows the reviewer
-    conversations they did not ask for."""
-    for key, name in (("from", "From"), ("to", "To")):
-        value = (params.get(key) or "").strip()
-        if not value:
-            continue
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            return f"{name} is not a date. Write it as YYYY-MM-DD, e.g. 2026-12-01, or leave it empty."
-    start, end = _day(params.get("from")), _day(params.get("to"))
-    if start is not None and end is not None and end < start:
-        return "To is before From: nothing can match. Swap them, or leave one empty."
-    channel = (params.get("channel") or "").strip()
-    if channel and channel not in conversations.CHANNELS:
-        return "Channel is not one Settle uses: pick one from the list, or any."
-    return None
-
-
-def _filters(session: Any, params: Any) -> search.Filters:
-    given = {k: (params.get(k) or "").strip() or None for k in FILTER_FIELDS}
-    agent_name = (params.get("agent") or "").strip()
-    agent = users.by_username(session, agent_name) if agent_name else None
-    # An unknown agent matches nothing rather than being dropped from the search.
-    agent_id = (agent.id if agent else "unknown") if agent_name else None
-    return search.Filters(started_from=_day(params.get("from")), started_to=_day(params.get("to"), plus=1),
-                          agent_id=agent_id, **given)
+def _typed(params: Any) -> dict[str, str]:
+    """The search form's fields as the reviewer typed them, to show back, with any card number or SSN masked by the
+    one redaction rule (PCI-2): a page, above all an error page, never repeats one."""
+    return {key: redaction.redact(str(value)).text for key, value in params.items()}
 
 
 @router.get("", response_class=HTMLResponse)
@@ -80,21 +47,27 @@ async def list_page(request: Request) -> Response:
     signed = await _reviewer(request)
     if isinstance(signed, Response):
         return signed
-    page = int(request.query_params.get("page", "1") or 1) if request.query_params.get("page", "1").isdigit() else 1
-    problem = _date_problem(request.query_params)
+    params = request.query_params
 
-    def load() -> search.Page:
+    def load() -> search.Page | search.SearchRefused:
         with session_scope(routes._app(request).engine) as session:
-            return search.search(session, _filters(session, request.query_params), page=page)
+            try:
+                return search.search(session, search.read_filters(session, params), page=search.read_page(params))
+            except search.SearchRefused as exc:
+                return exc
 
-    # A bad date, a reversed range or an unknown channel: the search page says why, with every filter as typed, and
-    # lists nothing (none were asked for). A 200, as the search page it is: an error answer never shows what was
-    # sent (tests/test_fuzz_edges.py), but the search form is where a reviewer's own terms belong.
-    result = search.Page(rows=[], total=0, page=1, page_size=1) if problem else await run_in_threadpool(load)
+    found = await run_in_threadpool(load)
+    # A bad date, a reversed range, a value no list offers: a 400 that is still the search page, saying why above
+    # the form, with every field as typed (nothing is lost) and nothing listed (none was asked for).
+    refused = found if isinstance(found, search.SearchRefused) else None
+    result = search.Page(rows=[], total=0, page=1, page_size=1) if refused else found
     return routes._render(request, "compliance_list.html", {
-        "user": signed.user, "csrf_token": signed.csrf_token, "result": result, "params": request.query_params,
-        "flags": FLAGS, "labels": LABELS, "query": str(request.query_params), "notice": None,
-        "channels": conversations.CHANNELS, "form_error": problem})
+        "user": signed.user, "csrf_token": signed.csrf_token, "result": result, "params": _typed(params),
+        "flags": FLAGS, "labels": LABELS, "query": str(params), "notice": None, "outcomes": OUTCOME_LABELS,
+        "review_statuses": search.REVIEW_STATUSES, "channels": conversations.CHANNELS,
+        "form_error": str(refused) if refused else None, "bad_field": refused.field if refused else None,
+        "as_text": refused.field if refused and refused.not_a_date else None},
+        status_code=400 if refused else 200)
 
 
 @router.get("/c/{conversation_id}", response_class=HTMLResponse)
@@ -129,6 +102,10 @@ async def _conversation(request: Request, signed: Any, conversation_id: str, rea
                 return None
             audit.record(session, reading.audit_kind, conversation_id=conversation_id,
                          actor=users.actor(signed.user), detail={"rule": "REC-2"})
+            opted_out = contact_preferences.email_opt_out(session, conversation_id)
+            record["email_opt_out"] = None if opted_out is None else {
+                "at": opted_out.opted_out_at, "via": opted_out.opted_out_via,
+                "requests": [(m.id, m.created_at, reading.message(m)) for m in opted_out.requests]}
             return record
 
     record = await run_in_threadpool(load)
@@ -141,7 +118,7 @@ async def _conversation(request: Request, signed: Any, conversation_id: str, rea
 
 @router.post("/c/{conversation_id}/{action}")
 async def act(request: Request, conversation_id: str, action: str) -> Response:
-    if action not in ("reviewed", "reopen", "annotate", "escalate"):
+    if action not in ("reviewed", "reopen", "annotate", "escalate", "email-opt-in"):
         return routes._refuse(request, 404, "No such action.")
     signed = await _reviewer(request)
     if isinstance(signed, Response):
@@ -162,9 +139,14 @@ async def act(request: Request, conversation_id: str, action: str) -> Response:
                     review.reopen(session, user, conversation_id)
                 elif action == "annotate":
                     review.annotate(session, user, conversation_id, text)
+                elif action == "email-opt-in":  # OPT-3: the debtor's verified request, recorded by a reviewer
+                    chosen = str(form.get("message_id") or "")
+                    contact_preferences.reenable_email_on_request(
+                        session, conversation_id, int(chosen) if chosen.isdigit() and len(chosen) < 19 else -1,
+                        actor=users.actor(user), note=text)
                 else:
                     review.escalate(session, user, conversation_id, text)
-            except review.ReviewError as exc:
+            except (review.ReviewError, contact_preferences.OptInRefused) as exc:
                 return str(exc)
             return None
 
@@ -184,13 +166,13 @@ async def export_search(request: Request, fmt: str) -> Response:
     if fmt not in ("csv", "json"):
         return routes._refuse(request, 404, "Exports are CSV or JSON.")
     one = request.query_params.get("conversation")
-    problem = None if one else _date_problem(request.query_params)
-    if problem:
-        return routes._refuse(request, 400, problem)
 
-    def build() -> str | None:
+    def build() -> str | search.SearchRefused | None:
         with session_scope(routes._app(request).engine) as session:
-            ids = [one] if one else search.all_ids(session, _filters(session, request.query_params))
+            try:
+                ids = [one] if one else search.all_ids(session, search.read_filters(session, request.query_params))
+            except search.SearchRefused as exc:
+                return exc
             writer = export.as_csv if fmt == "csv" else export.as_json
             try:
                 return writer(session, signed.user, ids)
@@ -198,6 +180,8 @@ async def export_search(request: Request, fmt: str) -> Response:
                 return None
 
     body = await run_in_threadpool(build)
+    if isinstance(body, search.SearchRefused):
+        return routes._refuse(request, 400, str(body))
     if body is None:
         return routes._refuse(request, 404, "No such conversation.")
     name = f"transcript-{one or 'search'}.{fmt}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,6 +20,7 @@ from starlette.datastructures import UploadFile
 from bot import audit, campaigns, dashboard, outreach_order, policy_edits, portfolio_import, segments
 from bot.agents import users
 from bot.agents.auth import SignedIn
+from bot.compliance import redaction
 from bot.db import session_scope
 from bot.db.models import AuditEvent, Campaign
 from bot.gateway.console import routes
@@ -33,6 +35,10 @@ MAX_LISTED = 500  # accounts listed on the segment page; the CSV export has them
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 REPEATS = (("", "Once"), ("1", "Every day"), ("7", "Every week"), ("14", "Every two weeks"),
            ("30", "Every 30 days"))
+# A segment asked for by name (a link, or a URL typed by hand) that segments.yml does not define. The name is not
+# repeated: an error page never echoes what was sent.
+NO_SEGMENT = "There is no segment by that name in segments.yml: pick one from the list below."
+NOT_DATES = "Dates are YYYY-MM-DD."
 NOTICES = {"created": "Campaign created. Try a dry run first: it shows who would get what, and why not.",
            "saved": "Saved. The change is in the audit trail below."}
 
@@ -79,7 +85,7 @@ def _segment_context(request: Request, segment: str | None) -> dict[str, Any]:
         order_basis = outreach_order.basis(session)
     chosen = book.by_name(segment) if segment else None
     if segment and chosen is None:
-        problem = f"No segment {segment!r}."
+        problem = NO_SEGMENT
     listed = [a for a in assignments if chosen is not None and a.segment.name == chosen.name]
     return {"segments_problem": problem, "counts": segments.counts(book, assignments), "segment": chosen,
             "listed": listed[:MAX_LISTED], "more": max(0, len(listed) - MAX_LISTED), "total": len(assignments),
@@ -92,7 +98,9 @@ async def home(request: Request) -> Response:
     if isinstance(signed, Response):
         return signed
     context = await run_in_threadpool(_segment_context, request, request.query_params.get("segment"))
-    return _page(request, signed, "ops_home.html", {**context, "upload": None})
+    # An unknown segment is a 400 that is still the page: the counts, the list to pick from, and why.
+    refused = context["segments_problem"] == NO_SEGMENT
+    return _page(request, signed, "ops_home.html", {**context, "upload": None}, status_code=400 if refused else 200)
 
 
 @router.post("/portfolio", response_class=HTMLResponse)
@@ -136,21 +144,25 @@ async def segments_csv(request: Request) -> Response:
     if isinstance(signed, Response):
         return signed
 
-    def build() -> str | None:
+    def build() -> tuple[int, str]:
+        """(200, the CSV) or (an error status, why)."""
         with session_scope(_engine(request)) as session:
             try:
                 book = segments.active_segments(session)
             except segments.SegmentsError:
-                return None
-            rows = segments.assign_all(session, book, segment=request.query_params.get("segment"))
+                return 409, "segments.yml has problems; fix it under Policies first."
+            named = request.query_params.get("segment")
+            if named and book.by_name(named) is None:
+                return 400, NO_SEGMENT
+            rows = segments.assign_all(session, book, segment=named)
             # Debtors' balances and segments leave the system: who took them is on the record (REC-2).
             audit.record(session, "segments_exported", rule_id="REC-2", actor=users.actor(signed.user),
-                         detail={"rows": len(rows), "segment": request.query_params.get("segment")})
-            return segments.as_csv(rows)
+                         detail={"rows": len(rows), "segment": named})
+            return 200, segments.as_csv(rows)
 
-    body = await run_in_threadpool(build)
-    if body is None:
-        return routes._refuse(request, 409, "segments.yml has problems; fix it under Policies first.")
+    status, body = await run_in_threadpool(build)
+    if status != 200:
+        return routes._refuse(request, status, body)
     return _download(body, "segments.csv", "text/csv")
 
 
@@ -365,7 +377,7 @@ def _range(request: Request) -> tuple[date, date] | str:
         start = date.fromisoformat(request.query_params.get("from") or first.isoformat())
         last = date.fromisoformat(request.query_params.get("to") or today.isoformat())
     except ValueError:
-        return "Dates are YYYY-MM-DD."
+        return NOT_DATES
     if not (FIRST_YEAR <= start.year and last.year <= LAST_YEAR):  # the day after must exist (no overflow)
         return f"Pick dates from {FIRST_YEAR} to {LAST_YEAR}."
     if last < start or (last - start).days > 366:
@@ -406,9 +418,18 @@ async def dashboard_page(request: Request) -> Response:
     return _page(request, signed, "ops_dashboard.html", {
         "board": board, "groups": groups, "charts": charts, "trends": trends, "sent_chart": sent_chart,
         "kpi_definitions": kpi.DEFINITIONS, "definitions": dashboard.DEFINITIONS, "dollars": dashboard.dollars,
-        "start": start, "last": last, "query": str(request.query_params), "form_error": problem,
-        "typed_from": request.query_params.get("from") if problem else start,
-        "typed_to": request.query_params.get("to") if problem else last}, status_code=400 if problem else 200)
+        "start": start, "last": last, "form_error": problem,
+        # The export is of the range shown: after a refused range, the last 30 days, not what was typed.
+        "query": urlencode({"from": start.isoformat(), "to": last.isoformat()}),
+        # As typed, card numbers masked (PCI-2: an error page never repeats one); a browser's date field would blank
+        # a value that is not a date, so then the two are shown as text.
+        "typed_from": _shown(request, "from") if problem else start,
+        "typed_to": _shown(request, "to") if problem else last,
+        "dates_as_text": problem == NOT_DATES}, status_code=400 if problem else 200)
+
+
+def _shown(request: Request, key: str) -> str:
+    return redaction.redact(request.query_params.get(key) or "").text
 
 
 @router.get("/dashboard.csv")

@@ -732,16 +732,14 @@ async def resolve(request: Request, handoff_id: str) -> Response:
     def work(session: Any, user: User, form: Any) -> Posted | None:
         callback_at = None
         raw = str(form.get("callback_at") or "").strip()
-        if raw:
-            try:
-                callback_at = datetime.fromisoformat(raw).replace(tzinfo=app.zone)  # entered in the console's zone
-            except ValueError as exc:
-                raise queue.QueueError("Give the callback as a date and time.") from exc
+        if raw:  # typed on the debtor's clock, the one the page shows beside the field (TIME-1)
+            clock = queue.debtor_clock(session, queue.get(session, handoff_id))
+            callback_at = clock.read(raw, str(form.get("callback_zone") or "") or None)
         handoff = queue.resolve(session, handoff_id, user, str(form.get("outcome") or ""), callback_at=callback_at)
         # The agent's end of the conversation: the feedback question, if the debtor is still there and may be asked.
         return feedback.after_resolve(session, handoff, window=timedelta(minutes=app.settings.session_idle_minutes))
 
-    return await _act(request, handoff_id, work, "resolved", keep=("outcome", "callback_at"))
+    return await _act(request, handoff_id, work, "resolved", keep=("outcome", "callback_at", "callback_zone"))
 
 
 @router.post("/h/{handoff_id}/reply")

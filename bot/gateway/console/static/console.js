@@ -54,10 +54,13 @@
     if (!form) return null;
     var outcome = form.querySelector('[name="outcome"]');
     var when = form.querySelector('[name="callback_at"]');
+    var zone = form.querySelector('[name="callback_zone"]');
     var error = document.getElementById("resolve-error");
-    if (!kept) return { outcome: outcome.value, when: when.value, error: error ? error.outerHTML : "" };
+    if (!kept) return { outcome: outcome.value, when: when.value, zone: zone ? zone.value : "",
+                        error: error ? error.outerHTML : "" };
     if (kept.outcome) outcome.value = kept.outcome;
     if (kept.when) when.value = kept.when;
+    if (kept.zone && zone) zone.value = kept.zone;
     if (kept.error && !document.getElementById("resolve-error")) form.insertAdjacentHTML("afterbegin", kept.error);
     return null;
   }
