@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import AuditEvent, Conversation, Message
+from bot.db.models import AuditEvent, Conversation, Message, SavedMessage
 from bot.gateway.app import create_app
 
 LOOPBACK_CLIENT = ("127.0.0.1", 50000)
@@ -26,19 +26,25 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_message_is_stored_even_when_rasa_is_down(sqlite_engine, sqlite_url):
+def test_a_message_is_stored_and_saved_for_an_answer_when_rasa_is_down(sqlite_engine, sqlite_url):
+    """The debtor is told the message is kept and will be answered (not asked to repeat it), and it is queued for the
+    answer-saved job (bot/messaging/saved.py).
+    Mutation: saved_messages.save(...) removed from Pipeline._send -> no SavedMessage row: this test fails."""
     settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}", mode="embedded")
     with _client(settings) as client:
         response = client.post("/webhooks/rest/webhook", json={"sender": "web-1", "message": "what do I owe?"})
     assert response.status_code == 200
     body = response.json()
-    assert body[0]["recipient_id"] == "web-1" and "try again" in body[0]["text"]
+    assert body[0]["recipient_id"] == "web-1"
+    assert "saved and I'll answer it as soon as I can" in body[0]["text"] and "try again" not in body[0]["text"]
     with session_scope(sqlite_engine) as session:
         conv = session.scalars(select(Conversation)).one()
         inbound, outbound = session.scalars(select(Message).order_by(Message.id)).all()
+        queued = session.scalars(select(SavedMessage)).all()
     assert conv.external_id == "web-1" and conv.id != "web-1"  # the conversation id is opaque, ours
     assert (inbound.text, inbound.status, inbound.direction) == ("what do I owe?", "unprocessed", "in")
     assert outbound.direction == "out" and outbound.sender_role == "bot"
+    assert [(q.message_id, q.conversation_id) for q in queued] == [(inbound.id, conv.id)]
 
 
 def test_an_empty_message_gets_a_helpful_prompt(sqlite_url):
