@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import socket
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -108,6 +110,7 @@ class _Received:
     identity_answer: str | None = None
     saved: bool = False  # a saved message answered now that Rasa is back (answer_saved): its queue row goes with it
     metadata: dict[str, Any] | None = None  # the channel's metadata for Rasa, kept with the message if it is saved
+    saved_waiting: bool = False  # the conversation has saved messages: they go to Rasa first, with this one
 
 
 @dataclass
@@ -182,6 +185,8 @@ class Pipeline:
         # Per conversation with a Rasa turn running: the messages for Rasa waiting for it (see the docstring).
         self._waiting: dict[str, list[_Queued]] = {}
         self._drainers: set[asyncio.Task[Any]] = set()  # strong references: the loop keeps weak ones
+        # Who this process is when it claims a conversation's saved messages (bot/messaging/saved.py).
+        self._worker = f"gw:{socket.gethostname()[:24]}:{os.getpid()}"[:40]
 
     async def handle(self, channel: str, external_id: str, raw_text: str,
                      metadata: dict[str, Any] | None = None) -> TurnResult:
@@ -260,23 +265,64 @@ class Pipeline:
                 # In the order they were stored (their receiving ran in threads, and may have finished out of it).
                 batch = sorted(waiting, key=lambda queued: queued.received.message_id)
                 waiting.clear()
-                for group in _folds(batch):
-                    try:
-                        results = await self._turn(group)
-                    except Exception as exc:  # noqa: BLE001 - handed to each waiting caller, who raises it
-                        for queued in group:
-                            if not queued.done.done():
-                                queued.done.set_exception(exc)
-                        continue
-                    for queued, result in zip(group, results, strict=True):
-                        if not queued.done.done():
-                            queued.done.set_result(result)
+                claimed = any(q.received.saved_waiting for q in batch) and await self._saved_first(conversation_id,
+                                                                                                   batch)
+                try:
+                    await self._run_folds(batch)
+                finally:
+                    if claimed:
+                        await run_in_threadpool(self._release_saved, conversation_id, self._worker)
         finally:
             # Nothing awaits between the last check and here: a message arriving now starts a new drainer.
             del self._waiting[conversation_id]
             for queued in waiting:  # only if this task was cancelled (shutdown)
                 if not queued.done.done():
                     queued.done.cancel()
+
+    async def _run_folds(self, batch: list[_Queued]) -> None:
+        for group in _folds(batch):
+            try:
+                results = await self._turn(group)
+            except Exception as exc:  # noqa: BLE001 - handed to each waiting caller, who raises it
+                for queued in group:
+                    if not queued.done.done():
+                        queued.done.set_exception(exc)
+                continue
+            for queued, result in zip(group, results, strict=True):
+                if not queued.done.done():
+                    queued.done.set_result(result)
+
+    async def _saved_first(self, conversation_id: str, batch: list[_Queued]) -> bool:
+        """The debtor writes again while messages they wrote when Rasa was down still wait: those go first, folded
+        with the new ones into one turn (in the order written), so the dialogue reads them in order and the answer
+        goes back with the new message's, on its channel. Only when this worker claims them and the dialogue may
+        answer every one (saved.why_not_answered; not an identity answer); otherwise the answer-saved job deals with
+        them. True when claimed (the caller releases the claim after the turn)."""
+        def load() -> list[_Received] | None:
+            now = datetime.now(timezone.utc)
+            with session_scope(self.engine) as session:
+                if not saved_messages.claim(session, conversation_id, self._worker, now):
+                    return None
+                conversation = session.get(Conversation, conversation_id)
+                speaks = languages.current(session, conversation)
+                idle = timedelta(minutes=self.settings.session_idle_minutes)
+                earlier = []
+                for message in saved_messages.in_order(session, conversation_id):
+                    if saved_messages.why_not_answered(session, conversation, message, now, idle) is not None \
+                            or identity_answers.RULE_ID in message.rule_ids:
+                        return []
+                    text = self._choice(session, conversation, message.message_id, message.text) or message.text
+                    earlier.append(_Received(conversation_id, message.message_id, text, None, [],
+                                             message.new_session, language=speaks, saved=True,
+                                             metadata=message.metadata))
+                return earlier
+
+        earlier = await run_in_threadpool(load)
+        if earlier is None:
+            return False
+        loop = asyncio.get_running_loop()
+        batch[:0] = [_Queued(r, batch[0].channel, r.metadata, loop.create_future()) for r in earlier]
+        return True
 
     async def _turn(self, group: list[_Queued], saved: bool = False) -> list[TurnResult]:
         """One Rasa turn for a fold of messages (one or more, in order); returns each message's result. `saved`: the
@@ -588,8 +634,13 @@ class Pipeline:
                 # A person answers now: nothing goes to Rasa, and only the gate's own answers go back.
                 replies, prefix = (replies or []) + prefix, []
             opted_out = self._opted_out(session, conversation)
+            # Messages saved while Rasa was down come before this one (answer_saved, _saved_first): one indexed
+            # look-up in the small saved_messages table, only for a message bound for Rasa.
+            earlier = replies is None and not owned and not opted_out and saved_messages.has_waiting(session,
+                                                                                                      conversation.id)
             return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned, opted_out,
-                             redacted_previous, comment, speaks, observed.switched, asked, identity_answer)
+                             redacted_previous, comment, speaks, observed.switched, asked, identity_answer,
+                             saved_waiting=earlier)
 
     @staticmethod
     def _opted_out(session: Session, conversation: Conversation) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.cli.answer_saved import answer_waiting
 from bot.config import Settings
 from bot.db import get_engine, session_scope
-from bot.db.models import Conversation, Handoff, Message
+from bot.db.models import AuditEvent, Conversation, Handoff, Message
 from bot.gateway.app import create_app
 from bot.messaging import saved
 from tests.integration.conftest import PUBLIC
@@ -100,3 +100,25 @@ def test_OPT_3_a_STOP_texted_meanwhile_stops_the_saved_message_s_answer(running_
         with session_scope(engine) as session:
             handoff = session.scalars(select(Handoff).where(Handoff.conversation_id == first.conversation_id)).one()
             assert handoff.reason == saved.HANDOFF_REASON
+
+
+def test_a_text_after_rasa_is_back_takes_the_saved_ones_with_it_in_order(running_stack, sms_gateway):
+    """The debtor texts again before the job ran: the saved text goes to Rasa first, folded with the new one into one
+    turn (the dialogue reads them in the order written), and the answer comes back with the new text's; nothing is
+    left for the job.
+    Mutation: saved_waiting never set in Pipeline._receive -> the saved text stays unprocessed and queued: fails."""
+    number = "+15555550173"
+    with TwilioStandIn() as down_twilio:
+        down = _settings(running_stack, down_twilio, f"http://127.0.0.1:{_closed_port()}")
+        with TestClient(create_app(down)) as client:
+            Handset(client, down_twilio, number).text("what do I owe?")
+    client, twilio = sms_gateway  # the same app database, the real Rasa
+    answer = Handset(client, twilio, number).text("hello")
+    assert answer and not any("saved and I'll answer" in a for a in answer)
+    first, second = _inbound(running_stack, number)
+    assert (first.status, second.status) == ("folded", "processed")
+    with session_scope(get_engine(running_stack.config.database_url)) as session:
+        assert not saved.has_waiting(session, first.conversation_id)
+        folded = session.scalars(select(AuditEvent).where(AuditEvent.kind == "messages_folded",
+                                                          AuditEvent.conversation_id == first.conversation_id)).one()
+        assert folded.detail == {"into": second.id, "messages": [first.id]}
