@@ -132,10 +132,13 @@ def _conversation(engine, sender: str) -> tuple[str, list[Message]]:
 
 
 def test_while_rasa_is_still_down_a_saved_message_stays_saved_and_nothing_more_is_said(sqlite_engine, sqlite_url):
-    """The debtor heard once that the message is kept; a retry that fails says nothing again.
-    Mutation: `if saved: raise` removed from Pipeline._turn -> a second "trouble" reply is stored: fails."""
+    """The debtor heard once that the message is kept; a retry that fails says nothing again. The operator sees it
+    wait on /metrics.
+    Mutation: `if saved: raise` removed from Pipeline._turn -> a second "trouble" reply is stored: fails.
+    Mutation: ops_routes' gauge given value=0 instead of saved.waiting_count -> fails."""
     with _gateway(sqlite_url) as client:
         client.post("/webhooks/rest/webhook", json={"sender": "rest-1", "message": "what do I owe?"})
+        assert "settle_saved_messages_waiting 1.0" in client.get("/metrics").text.splitlines()
     cid, before = _conversation(sqlite_engine, "rest-1")
     assert _answer_saved(sqlite_url, cid) == []
     _, after = _conversation(sqlite_engine, "rest-1")

@@ -78,10 +78,6 @@ def waiting_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(SavedMessage)) or 0
 
 
-def oldest_waiting(session: Session) -> datetime | None:
-    return session.scalar(select(func.min(SavedMessage.saved_at)))
-
-
 def waiting_conversations(session: Session, limit: int = 100) -> list[str]:
     """Conversations with saved messages, the longest waiting first."""
     return list(session.scalars(select(SavedMessage.conversation_id).group_by(SavedMessage.conversation_id)
