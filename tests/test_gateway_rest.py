@@ -3,6 +3,7 @@ in embedded mode from a loopback client, as the demo does; tests/test_access.py 
 
 from __future__ import annotations
 
+import re
 import socket
 
 from fastapi.testclient import TestClient
@@ -45,6 +46,20 @@ def test_a_message_is_stored_and_saved_for_an_answer_when_rasa_is_down(sqlite_en
     assert (inbound.text, inbound.status, inbound.direction) == ("what do I owe?", "unprocessed", "in")
     assert outbound.direction == "out" and outbound.sender_role == "bot"
     assert [(q.message_id, q.conversation_id) for q in queued] == [(inbound.id, conv.id)]
+
+
+def test_the_next_step_the_saved_reply_offers_works_while_rasa_is_down_in_english_and_spanish(sqlite_url):
+    """VOICE.md "always a next step": the word the "message saved" reply tells the debtor to send (HELP, AYUDA) is
+    answered by the gate without Rasa, with how to reach a person (HO-1, LANG-1).
+    Mutation: the reply's keyword changed to "reply PERSON" in bot/wording/en.py -> PERSON goes to Rasa (down) and is
+    saved too, with no contact: this test fails."""
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}", mode="embedded")
+    with _client(settings) as client:
+        for sender, message in (("web-en", "what do I owe?"), ("web-es", "¿cuánto debo? quiero pagar mi deuda")):
+            told = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": message}).json()[0]["text"]
+            keyword = re.search(r"(?:reply|responda) ([A-Z]+)", told).group(1)
+            answer = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": keyword}).json()
+            assert len(answer) == 1 and settings.support_contact in answer[0]["text"], (told, answer)
 
 
 def test_an_empty_message_gets_a_helpful_prompt(sqlite_url):

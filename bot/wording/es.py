@@ -40,7 +40,7 @@ TEXTS: dict[str, str] = {
     "empty_message_reply": ("Su mensaje llegó vacío. Dígame en pocas palabras qué necesita, o escriba 'hablar con "
                             "una persona'."),
     "unavailable_reply": ("Perdón, tenemos un problema en este momento. Guardamos su mensaje y le responderé lo "
-                          "antes posible. Para hablar con alguien, escriba 'hablar con una persona'."),
+                          "antes posible. Para hablar antes con una persona, responda AYUDA."),
     "saved_identity_answer_again": ("Perdón por la espera. Por su seguridad no guardo las respuestas a las preguntas "
                                     "de seguridad. Envíe esa respuesta otra vez, por favor."),
     "notice_summary": ("Aviso de validación. {creditor} dice que usted debe {amount} en la cuenta que termina en "
