@@ -189,3 +189,26 @@ def test_a_saved_message_older_than_the_session_idle_time_goes_to_a_person_not_a
         handoff = session.scalars(select(Handoff).where(Handoff.conversation_id == cid)).one()
         assert handoff.details["why"] == saved.TOO_OLD
         assert session.scalars(select(SavedMessage)).all() == []
+
+
+def test_the_answer_saved_job_with_no_rasa_ready_tries_nothing_and_its_run_is_recorded_failed(
+        sqlite_engine, sqlite_url, monkeypatch, capsys):
+    """What the scheduler runs every minute: with messages waiting and no Rasa ready it exits 1, says how many wait,
+    and the run shows on /metrics as failed (settle_job_runs_total); the messages stay saved. With nothing saved it
+    succeeds without asking Rasa.
+    Mutation: the readiness check removed from answer_waiting -> exit 0: this test fails."""
+    from bot.__main__ import main
+    from bot.db.models import JobRun
+
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("RASA_URL", f"http://127.0.0.1:{_closed_port()}")
+    monkeypatch.delenv("RASA_URLS", raising=False)
+    assert main(["answer-saved"]) == 0
+    with session_scope(sqlite_engine) as session:
+        _saved_conversation(session, ["what do I owe?"], at=datetime.now(timezone.utc))
+    assert main(["answer-saved"]) == 1
+    assert "1 saved message(s) wait" in capsys.readouterr().out
+    with session_scope(sqlite_engine) as session:
+        runs = session.scalars(select(JobRun).where(JobRun.job == "answer-saved").order_by(JobRun.id)).all()
+        assert [r.outcome for r in runs] == ["ok", "failed"]
+        assert saved.waiting_count(session) == 1

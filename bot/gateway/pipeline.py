@@ -7,6 +7,11 @@ outbound gate, with each message stored before it is processed and each reply as
   3. ask Rasa; 4. pass every reply through the outbound gate (TONE-1, TBD-1, DSP-2, CEASE-*); a blocked reply is
      stored as blocked with its rule IDs and the debtor gets a safe reply instead, never silence.
 
+When no Rasa answers step 3, the message is kept as "unprocessed" and queued (bot/messaging/saved.py), and the debtor
+is told it will be answered. `answer_saved` answers a conversation's saved messages once Rasa is back (the
+answer-saved job, bot/cli/answer_saved.py), and a message for Rasa that finds saved ones waiting takes them into its
+turn first (`_saved_first`), so the dialogue reads them in the order they were written.
+
 At the end of a conversation (a goodbye to the bot after a request, with no form or choice pending) the outbox
 posts one feedback question after the turn's replies, and a score typed next is answered before NLU
 (bot/feedback.py says when, and when never).
