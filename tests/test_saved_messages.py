@@ -212,3 +212,24 @@ def test_the_answer_saved_job_with_no_rasa_ready_tries_nothing_and_its_run_is_re
         runs = session.scalars(select(JobRun).where(JobRun.job == "answer-saved").order_by(JobRun.id)).all()
         assert [r.outcome for r in runs] == ["ok", "failed"]
         assert saved.waiting_count(session) == 1
+
+
+def test_ID_2_a_saved_answer_to_a_security_question_is_asked_again_not_sent_to_rasa_as_its_label(
+        sqlite_engine, sqlite_url):
+    """An answer to an identity question is stored as what it is ("[date of birth]"), never its value, so it cannot be
+    answered later: Rasa would read the label as a wrong answer (ID-3 counts it). The debtor is asked to send it again.
+    Mutation: the identity branch removed from Pipeline._next_saved -> it goes to Rasa (down here) and stays saved,
+    with no reply: this test fails."""
+    with session_scope(sqlite_engine) as session:
+        conversation = conversations.get_or_create(session, "web", "widget-9")
+        message = conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                               text="[date of birth]", status=saved.UNPROCESSED)
+        message.rule_ids = ["ID-2"]
+        saved.save(session, message.id, conversation.id)
+        cid = conversation.id
+    results = _answer_saved(sqlite_url, cid)
+    assert [p.text for r in results for p in r.sent] == [
+        "Sorry for the wait. For your safety I don't keep answers to security questions, so please send that answer "
+        "again."]
+    with session_scope(sqlite_engine) as session:
+        assert session.get(Message, message.id).status == "processed" and saved.waiting_count(session) == 0
