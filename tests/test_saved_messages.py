@@ -153,21 +153,24 @@ def test_OPT_3_a_STOP_received_meanwhile_stops_the_queued_answer_and_a_person_re
     """A message saved while Rasa was down, then STOP (answered at once by the gate): the saved message gets no
     answer from the dialogue; it goes to the agent queue, unanswered, with the rule.
     Mutation: the opt-out check removed from saved.why_not_answered -> it goes to Rasa (down here), stays saved and
-    no handoff is made: fails."""
+    no handoff is made: fails. Mutation: hand_to_person's `before +` dropped -> the handoff names only the second
+    message: fails."""
     with _gateway(sqlite_url) as client:
         client.post("/webhooks/rest/webhook", json={"sender": "rest-2", "message": "I can't pay this month"})
+        client.post("/webhooks/rest/webhook", json={"sender": "rest-2", "message": "I want to dispute it"})
         stop = client.post("/webhooks/rest/webhook", json={"sender": "rest-2", "message": "STOP"}).json()
     assert len(stop) == 1  # OPT-3: the one confirmation
     cid, before = _conversation(sqlite_engine, "rest-2")
     results = _answer_saved(sqlite_url, cid)
-    assert [r.replies for r in results] == [[]]  # nothing said
+    assert [r.replies for r in results] == [[], []]  # nothing said
     _, after = _conversation(sqlite_engine, "rest-2")
     assert [m.id for m in after] == [m.id for m in before]  # no new message in the conversation
-    assert (after[0].status, after[0].rule_ids) == (saved.UNANSWERED, ["OPT-3"])
+    first, second = (m for m in after if m.direction == "in" and m.text != "STOP")
+    assert (first.status, first.rule_ids, second.status) == (saved.UNANSWERED, ["OPT-3"], saved.UNANSWERED)
     with session_scope(sqlite_engine) as session:
         handoff = session.scalars(select(Handoff).where(Handoff.conversation_id == cid)).one()
         assert (handoff.reason, handoff.status, handoff.details["saved_messages"]) == (
-            saved.HANDOFF_REASON, "waiting", [after[0].id])
+            saved.HANDOFF_REASON, "waiting", [first.id, second.id])  # one handoff: the person sees both
         assert saved.waiting_count(session) == 0
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences, handoff
+from bot.agents import queue as agent_queue
 from bot.compliance import holds, outbound_gate
 from bot.db.models import Conversation, ConversationFlag, Message, SavedMessage
 from bot.records import flags
@@ -150,7 +151,11 @@ def hand_to_person(session: Session, conversation: Conversation, messages: Seque
         if rule_id is not None:
             message.rule_ids = sorted(set(message.rule_ids or []) | {rule_id})
     session.execute(delete(SavedMessage).where(SavedMessage.message_id.in_(ids)))
+    # One open handoff per conversation (bot/handoff.py merges a second request into it): the person sees every
+    # message handed over, not only the last.
+    current = agent_queue.open_handoff(session, conversation.id)
+    before = list(((current.details or {}) if current is not None else {}).get("saved_messages", []))
     handoff.request(session, conversation.id, HANDOFF_REASON, rule_id=rule_id, account_id=conversation.account_id,
-                    details={"saved_messages": ids, "why": why}, now=now)
+                    details={"saved_messages": before + ids, "why": why}, now=now)
     audit.record(session, "saved_messages_handed_over", rule_id=rule_id, conversation_id=conversation.id,
                  detail={"messages": ids, "why": why}, at=now)
