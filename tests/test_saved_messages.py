@@ -236,3 +236,26 @@ def test_ID_2_a_saved_answer_to_a_security_question_is_asked_again_not_sent_to_r
         "again."]
     with session_scope(sqlite_engine) as session:
         assert session.get(Message, message.id).status == "processed" and saved.waiting_count(session) == 0
+
+
+def test_a_saved_message_in_a_conversation_a_person_took_meanwhile_is_left_to_them_and_the_bot_says_nothing(
+        sqlite_engine, sqlite_url):
+    """HO-1: once an agent owns the conversation, the bot does not answer what was saved; the agent reads it in the
+    transcript, and it no longer waits.
+    Mutation: the owner check removed from Pipeline._next_saved -> it goes to Rasa (down here) and stays saved:
+    fails."""
+    from bot import handoff
+    from bot.agents import queue, users
+
+    with _gateway(sqlite_url) as client:
+        client.post("/webhooks/rest/webhook", json={"sender": "rest-4", "message": "can I pay in parts?"})
+    cid, before = _conversation(sqlite_engine, "rest-4")
+    with session_scope(sqlite_engine) as session:
+        ana = users.create_user(session, "ana", "a long enough password", "agent")
+        queue.claim(session, handoff.request(session, cid, "request_human").id, ana)
+    results = _answer_saved(sqlite_url, cid)
+    assert [r.replies for r in results] == [[]]
+    _, after = _conversation(sqlite_engine, "rest-4")
+    assert len(after) == len(before) and after[0].status == "processed"
+    with session_scope(sqlite_engine) as session:
+        assert saved.waiting_count(session) == 0
