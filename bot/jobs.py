@@ -1,6 +1,7 @@
-"""Runs of the scheduled jobs (`send-reminders`, `charge-installments`, `purge`: CronJobs in deploy/k8s, timers
-elsewhere). Each run is a row (JobRun) written by the command line around the job, so /metrics can report how
-often each ran and how it ended, whatever host or pod ran it (settle_job_runs_total, bot/metrics.py)."""
+"""Runs of the scheduled jobs (`send-reminders`, `charge-installments`, `purge`, `run-campaign`, `answer-saved`:
+CronJobs in deploy/k8s, timers elsewhere). Each run is a row (JobRun) written by the command line around the job, so
+/metrics can report how often each ran and how it ended, whatever host or pod ran it (settle_job_runs_total,
+bot/metrics.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.db import session_scope
 from bot.db.models import JobRun
 
-JOBS = frozenset({"send-reminders", "charge-installments", "purge", "run-campaign"})
+JOBS = frozenset({"send-reminders", "charge-installments", "purge", "run-campaign", "answer-saved"})
 RUNNING, OK, FAILED = "running", "ok", "failed"
 
 

@@ -13,7 +13,8 @@ Every metric is defined here, once, and the code that observes it imports it:
 - ``settle_webhook_failures_total{webhook,reason}``: inbound webhooks (Stripe, Twilio) refused or failed.
 - ``settle_action_seconds{action}`` and ``settle_action_failures_total{action}``: the action server's calls.
 - From the database at scrape time, so every worker and replica reports the same figure (bot/gateway/ops_routes.py):
-  ``settle_handoffs_waiting`` and ``settle_job_runs_total{job,outcome}`` with
+  ``settle_handoffs_waiting``, ``settle_saved_messages_waiting`` (messages stored while no Rasa answered, waiting for
+  the answer-saved job: bot/messaging/saved.py) and ``settle_job_runs_total{job,outcome}`` with
   ``settle_job_last_run_timestamp_seconds{job,outcome}`` (jobs are short-lived processes: their runs are rows).
 
 Several uvicorn workers: with PROMETHEUS_MULTIPROC_DIR set before prometheus_client is imported (bot/gateway/serve.py

@@ -76,7 +76,8 @@ class StackConfig:
     scheduler: bool = False
     # Its SCHEDULE (command=seconds): as deploy/compose.production.yml's, but due campaigns every minute, so a
     # campaign made in the demo goes out about when it says.
-    schedule: str = "charge-installments=900 send-reminders=900 purge=86400 run-campaign:--due=60"
+    # answer-saved: what was written while Rasa was down or still loading is answered within a minute of it being up.
+    schedule: str = "charge-installments=900 send-reminders=900 purge=86400 run-campaign:--due=60 answer-saved=60"
 
     def __post_init__(self) -> None:
         if self.rasa_instances < 1 or self.gateway_workers < 1:

@@ -3,6 +3,7 @@ in embedded mode from a loopback client, as the demo does; tests/test_access.py 
 
 from __future__ import annotations
 
+import re
 import socket
 
 from fastapi.testclient import TestClient
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import AuditEvent, Conversation, Message
+from bot.db.models import AuditEvent, Conversation, Message, SavedMessage
 from bot.gateway.app import create_app
 
 LOOPBACK_CLIENT = ("127.0.0.1", 50000)
@@ -26,19 +27,39 @@ def _closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_a_message_is_stored_even_when_rasa_is_down(sqlite_engine, sqlite_url):
+def test_a_message_is_stored_and_saved_for_an_answer_when_rasa_is_down(sqlite_engine, sqlite_url):
+    """The debtor is told the message is kept and will be answered (not asked to repeat it), and it is queued for the
+    answer-saved job (bot/messaging/saved.py).
+    Mutation: saved_messages.save(...) removed from Pipeline._send -> no SavedMessage row: this test fails."""
     settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}", mode="embedded")
     with _client(settings) as client:
         response = client.post("/webhooks/rest/webhook", json={"sender": "web-1", "message": "what do I owe?"})
     assert response.status_code == 200
     body = response.json()
-    assert body[0]["recipient_id"] == "web-1" and "try again" in body[0]["text"]
+    assert body[0]["recipient_id"] == "web-1"
+    assert "saved and I'll answer it as soon as I can" in body[0]["text"] and "try again" not in body[0]["text"]
     with session_scope(sqlite_engine) as session:
         conv = session.scalars(select(Conversation)).one()
         inbound, outbound = session.scalars(select(Message).order_by(Message.id)).all()
+        queued = session.scalars(select(SavedMessage)).all()
     assert conv.external_id == "web-1" and conv.id != "web-1"  # the conversation id is opaque, ours
     assert (inbound.text, inbound.status, inbound.direction) == ("what do I owe?", "unprocessed", "in")
     assert outbound.direction == "out" and outbound.sender_role == "bot"
+    assert [(q.message_id, q.conversation_id) for q in queued] == [(inbound.id, conv.id)]
+
+
+def test_the_next_step_the_saved_reply_offers_works_while_rasa_is_down_in_english_and_spanish(sqlite_url):
+    """VOICE.md "always a next step": the word the "message saved" reply tells the debtor to send (HELP, AYUDA) is
+    answered by the gate without Rasa, with how to reach a person (HO-1, LANG-1).
+    Mutation: the reply's keyword changed to "reply PERSON" in bot/wording/en.py -> PERSON goes to Rasa (down) and is
+    saved too, with no contact: this test fails."""
+    settings = Settings(database_url=sqlite_url, rasa_url=f"http://127.0.0.1:{_closed_port()}", mode="embedded")
+    with _client(settings) as client:
+        for sender, message in (("web-en", "what do I owe?"), ("web-es", "¿cuánto debo? quiero pagar mi deuda")):
+            told = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": message}).json()[0]["text"]
+            keyword = re.search(r"(?:reply|responda) ([A-Z]+)", told).group(1)
+            answer = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": keyword}).json()
+            assert len(answer) == 1 and settings.support_contact in answer[0]["text"], (told, answer)
 
 
 def test_an_empty_message_gets_a_helpful_prompt(sqlite_url):

@@ -35,7 +35,7 @@ SAMPLE = {"business": "Settle", "support": "support@example.com", "minutes": "5 
 # Said before verification (DISC-3): content-neutral in every language.
 NEUTRAL_KEYS = ("stop_reply_sms", "stop_reply_other", "start_reply_sms", "start_reply_other", "opted_out_reply_sms",
                 "opted_out_reply_other", "help_reply", "cancel_or_stop_reply", "crisis_line", "empty_message_reply",
-                "unavailable_reply",
+                "unavailable_reply", "saved_identity_answer_again",
                 "inconvenient_time_revoked", "card_warning", "media_reply", "language_question", "language_now",
                 "verify_locked", "verify_retry", "verify_throttled", "verify_first", "verify_start", "ask_dob_again",
                 "ask_secret_again", "ask_locator_again", "ask_reference_again", "safe_reply", "copy_not_verified",

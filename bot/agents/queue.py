@@ -71,6 +71,8 @@ REASON_LABELS = {
     "bankruptcy": "Bankruptcy", "deceased": "Deceased", "cease": "Cease contact", "chargeback": "Card chargeback",
     "dispute": "Dispute needs a person", "verification_lockout": "Locked out of verification",
     "third_party": "Not the account holder (after verifying)",
+    # bot/messaging/saved.py: written while the bot was down, too old to answer automatically or after a STOP/cease
+    "saved_message": "Message saved while the bot was down",
 }
 # The expected wait the bot quotes: recent handling times, or this when there are none yet.
 DEFAULT_HANDLE_MINUTES = 8.0

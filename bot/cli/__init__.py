@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.cli import (
+    answer_saved,
     charge_installments,
     chat,
     check_policies,
@@ -24,4 +25,4 @@ from bot.cli import (
 
 COMMANDS = [run, import_accounts, migrate, train, chat, check_policies, send_reminders, create_user,
             charge_installments, verify_transcripts, seed_demo_history, purge, data_request, run_campaign,
-            feedback_report, propensity, set_languages]
+            feedback_report, propensity, set_languages, answer_saved]

@@ -197,6 +197,10 @@ class Conversation(Base):
     # ID-2: the identity question the verify form asked last and nobody answered yet ("id_dob"...), as Rasa said
     # after the turn; the next message is stored as what it answers, never its value (bot/records/identity_answers).
     awaiting_identity: Mapped[str | None] = mapped_column(String(20))
+    # Its saved messages (bot/messaging/saved.py) are being answered by the worker named here until this time: one
+    # worker at a time, so they are answered in order; a worker that died lets go when the time passes.
+    saved_claimed_by: Mapped[str | None] = mapped_column(String(40))
+    saved_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Message(Base):
@@ -219,6 +223,22 @@ class Message(Base):
     intent: Mapped[str | None] = mapped_column(String(60), active_history=True)
     intent_confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SavedMessage(Base):
+    """An inbound message stored while no Rasa answered, waiting to be answered (bot/messaging/saved.py): the queue
+    is this small table, so counting and finding what waits never scans `messages`. The row goes in the transaction
+    that answers the message (or hands it to a person)."""
+
+    __tablename__ = "saved_messages"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the turn needed beyond the stored message: Rasa was to start a new session first (ID-1), and the
+    # channel's metadata for Rasa.
+    new_session: Mapped[bool] = mapped_column(Boolean, default=False)
+    turn_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class AuditEvent(Base):

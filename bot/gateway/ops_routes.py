@@ -6,7 +6,8 @@
   one Rasa instance answers /status with a model loaded; 503 otherwise. Either way the JSON body names each check.
 - ``WebhookFailures``: the middleware that counts refused or failed inbound webhooks (Stripe, Twilio).
 - ``GET /metrics``: Prometheus text (bot/metrics.py), plus what the database says at scrape time: handoffs
-  waiting, and job runs by job and outcome. With METRICS_TOKEN set, only with ``Authorization: Bearer <token>``.
+  waiting, saved messages waiting (bot/messaging/saved.py), and job runs by job and outcome. With METRICS_TOKEN set,
+  only with ``Authorization: Bearer <token>``.
 
 ``RequestContext`` is the ASGI middleware that gives every request an id (the caller's X-Request-ID when it is a
 plain token, else a new one), echoed in the response header and put on every JSON log line of the request
@@ -34,6 +35,7 @@ from bot.agents import queue as agent_queue
 from bot.db import session_scope
 from bot.gateway.rasa_client import RasaClient
 from bot.logging_setup import conversation_id_var, request_id_var
+from bot.messaging import saved
 
 log = logging.getLogger("settle.gateway")
 
@@ -109,11 +111,16 @@ class DatabaseCollector:
         try:
             with session_scope(self.engine) as session:
                 waiting = agent_queue.waiting_count(session)
+                saved_waiting = saved.waiting_count(session)
                 runs = jobs.run_counts(session)
         except SQLAlchemyError as exc:  # the database is down: /readyz says so; /metrics still answers
             log.warning("metrics: database unreachable (%s)", exc.__class__.__name__)
             return
         yield GaugeMetricFamily("settle_handoffs_waiting", "Handoffs waiting for a person", value=waiting)
+        # Messages stored while no Rasa answered, not yet answered (bot/messaging/saved.py): above 0 for more than a
+        # few minutes, Rasa is down or the answer-saved job is not running.
+        yield GaugeMetricFamily("settle_saved_messages_waiting", "Inbound messages saved while no Rasa answered, "
+                                "waiting for their answer", value=saved_waiting)
         total = CounterMetricFamily("settle_job_runs", "Runs of the scheduled jobs, by outcome",
                                     labels=["job", "outcome"])
         last = GaugeMetricFamily("settle_job_last_run_timestamp_seconds",

@@ -7,6 +7,11 @@ outbound gate, with each message stored before it is processed and each reply as
   3. ask Rasa; 4. pass every reply through the outbound gate (TONE-1, TBD-1, DSP-2, CEASE-*); a blocked reply is
      stored as blocked with its rule IDs and the debtor gets a safe reply instead, never silence.
 
+When no Rasa answers step 3, the message is kept as "unprocessed" and queued (bot/messaging/saved.py), and the debtor
+is told it will be answered. `answer_saved` answers a conversation's saved messages once Rasa is back (the
+answer-saved job, bot/cli/answer_saved.py), and a message for Rasa that finds saved ones waiting takes them into its
+turn first (`_saved_first`), so the dialogue reads them in the order they were written.
+
 At the end of a conversation (a goodbye to the bot after a request, with no form or choice pending) the outbox
 posts one feedback question after the turn's replies, and a score typed next is answered before NLU
 (bot/feedback.py says when, and when never).
@@ -36,7 +41,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
+import socket
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -61,6 +68,7 @@ from bot.gateway.live import LiveHub
 from bot.gateway.rasa_client import RasaClient, RasaTurn, RasaUnavailable
 from bot.logging_setup import conversation_id_var
 from bot.messaging import outbox
+from bot.messaging import saved as saved_messages
 from bot.messaging.outbox import Draft, Posted
 from bot.metrics import TURN_SECONDS
 from bot.payments import autopay
@@ -105,6 +113,9 @@ class _Received:
     # what was stored instead of the message when it answered one ("[date of birth]"); `text` is still as typed.
     awaited: str | None = None
     identity_answer: str | None = None
+    saved: bool = False  # a saved message answered now that Rasa is back (answer_saved): its queue row goes with it
+    metadata: dict[str, Any] | None = None  # the channel's metadata for Rasa, kept with the message if it is saved
+    saved_waiting: bool = False  # the conversation has saved messages: they go to Rasa first, with this one
 
 
 @dataclass
@@ -179,6 +190,8 @@ class Pipeline:
         # Per conversation with a Rasa turn running: the messages for Rasa waiting for it (see the docstring).
         self._waiting: dict[str, list[_Queued]] = {}
         self._drainers: set[asyncio.Task[Any]] = set()  # strong references: the loop keeps weak ones
+        # Who this process is when it claims a conversation's saved messages (bot/messaging/saved.py).
+        self._worker = f"gw:{socket.gethostname()[:24]}:{os.getpid()}"[:40]
 
     async def handle(self, channel: str, external_id: str, raw_text: str,
                      metadata: dict[str, Any] | None = None) -> TurnResult:
@@ -207,6 +220,7 @@ class Pipeline:
             _time_turn(answer, channel, started)
             return Pending(received.conversation_id, received.message_id, answer)
         # For Rasa: in turn with the conversation's other messages, folded with those that arrive meanwhile.
+        received.metadata = metadata
         queued = _Queued(received, channel, metadata, loop.create_future())
         _time_turn(queued.done, channel, started)
         waiting = self._waiting.get(received.conversation_id)
@@ -256,17 +270,13 @@ class Pipeline:
                 # In the order they were stored (their receiving ran in threads, and may have finished out of it).
                 batch = sorted(waiting, key=lambda queued: queued.received.message_id)
                 waiting.clear()
-                for group in _folds(batch):
-                    try:
-                        results = await self._turn(group)
-                    except Exception as exc:  # noqa: BLE001 - handed to each waiting caller, who raises it
-                        for queued in group:
-                            if not queued.done.done():
-                                queued.done.set_exception(exc)
-                        continue
-                    for queued, result in zip(group, results, strict=True):
-                        if not queued.done.done():
-                            queued.done.set_result(result)
+                claimed = any(q.received.saved_waiting for q in batch) and await self._saved_first(conversation_id,
+                                                                                                   batch)
+                try:
+                    await self._run_folds(batch)
+                finally:
+                    if claimed:
+                        await run_in_threadpool(self._release_saved, conversation_id, self._worker)
         finally:
             # Nothing awaits between the last check and here: a message arriving now starts a new drainer.
             del self._waiting[conversation_id]
@@ -274,8 +284,55 @@ class Pipeline:
                 if not queued.done.done():
                     queued.done.cancel()
 
-    async def _turn(self, group: list[_Queued]) -> list[TurnResult]:
-        """One Rasa turn for a fold of messages (one or more, in order); returns each message's result."""
+    async def _run_folds(self, batch: list[_Queued]) -> None:
+        for group in _folds(batch):
+            try:
+                results = await self._turn(group)
+            except Exception as exc:  # noqa: BLE001 - handed to each waiting caller, who raises it
+                for queued in group:
+                    if not queued.done.done():
+                        queued.done.set_exception(exc)
+                continue
+            for queued, result in zip(group, results, strict=True):
+                if not queued.done.done():
+                    queued.done.set_result(result)
+
+    async def _saved_first(self, conversation_id: str, batch: list[_Queued]) -> bool:
+        """The debtor writes again while messages they wrote when Rasa was down still wait: those go first, folded
+        with the new ones into one turn (in the order written), so the dialogue reads them in order and the answer
+        goes back with the new message's, on its channel. Only when this worker claims them and the dialogue may
+        answer every one (saved.why_not_answered; not an identity answer); otherwise the answer-saved job deals with
+        them. True when claimed (the caller releases the claim after the turn)."""
+        def load() -> list[_Received] | None:
+            now = datetime.now(timezone.utc)
+            with session_scope(self.engine) as session:
+                if not saved_messages.claim(session, conversation_id, self._worker, now):
+                    return None
+                conversation = session.get(Conversation, conversation_id)
+                speaks = languages.current(session, conversation)
+                idle = timedelta(minutes=self.settings.session_idle_minutes)
+                earlier = []
+                for message in saved_messages.in_order(session, conversation_id):
+                    if saved_messages.why_not_answered(session, conversation, message, now, idle) is not None \
+                            or identity_answers.RULE_ID in message.rule_ids:
+                        return []
+                    text = self._choice(session, conversation, message.message_id, message.text) or message.text
+                    earlier.append(_Received(conversation_id, message.message_id, text, None, [],
+                                             message.new_session, language=speaks, saved=True,
+                                             metadata=message.metadata))
+                return earlier
+
+        earlier = await run_in_threadpool(load)
+        if earlier is None:
+            return False
+        loop = asyncio.get_running_loop()
+        batch[:0] = [_Queued(r, batch[0].channel, r.metadata, loop.create_future()) for r in earlier]
+        return True
+
+    async def _turn(self, group: list[_Queued], saved: bool = False) -> list[TurnResult]:
+        """One Rasa turn for a fold of messages (one or more, in order); returns each message's result. `saved`: the
+        messages were saved while Rasa was down (answer_saved); if Rasa fails again they stay saved, and nothing is
+        said (the debtor heard once that their message is kept): RasaUnavailable goes up."""
         last = group[-1]
         received, channel = last.received, last.channel
         # PCI-2: a message of the fold may have finished a card number begun in the one before it, after that one was
@@ -306,8 +363,11 @@ class Pipeline:
                     q.received.identity_answer or redacted.get(q.received.message_id, q.received.text)
                     for q in group), identity_answers.check_pending(reading.active_loop, reading.requested_slot))
         except RasaUnavailable:
-            # The messages are already stored; marked so that nothing is silently lost.
-            replies, status = [{"text": wording.say("unavailable_reply", received.language)}], "unprocessed"
+            if saved:
+                raise
+            # The messages are already stored; marked and queued (bot/messaging/saved.py), answered once Rasa is back.
+            replies = [{"text": wording.say("unavailable_reply", received.language)}]
+            status = saved_messages.UNPROCESSED
         results = []
         folded = [q.received.message_id for q in group[:-1]]
         for queued in group[:-1]:  # their own gate prefixes (a card warning), then the answer to them all
@@ -317,6 +377,77 @@ class Pipeline:
         replies = [{"text": t} for t in received.prefix] + replies
         results.append(await self._deliver(received, replies, status, reading, folded=folded, dialogue=True))
         return results
+
+    async def answer_saved(self, conversation_id: str, worker: str) -> list[TurnResult] | None:
+        """Answer the conversation's saved messages (stored while no Rasa answered; bot/messaging/saved.py), each in
+        turn, in the order they were written, once. None when another worker holds them. Stops at the first turn Rasa
+        does not answer, leaving it and the rest saved, with nothing said (the debtor was told once that their message
+        is kept). Every reply goes through the outbox; the results' sent replies are the caller's to deliver."""
+        conversation_id_var.set(conversation_id)
+        if not await run_in_threadpool(self._claim_saved, conversation_id, worker):
+            return None
+        results: list[TurnResult] = []
+        tried: set[int] = set()
+        try:
+            while True:
+                step = await run_in_threadpool(self._next_saved, conversation_id, worker)
+                if step is None or step[1].message_id in tried:  # still saved after its turn: the next run tries
+                    break
+                action, received, channel = step
+                tried.add(received.message_id)
+                if action == "turn":
+                    queued = _Queued(received, channel, received.metadata, asyncio.get_running_loop().create_future())
+                    results += await self._turn([queued], saved=True)
+                elif action == "identity":  # ID-2: its value was never kept, so the debtor is asked again
+                    results.append(await self._deliver(received, [{"text": wording.say(
+                        "saved_identity_answer_again", received.language)}], "processed", RasaTurn()))
+                else:  # a person owns the conversation now, or it was handed to one: the agent reads the message
+                    results.append(await self._deliver(received, [], "processed" if action == "owned"
+                                                       else saved_messages.UNANSWERED, RasaTurn()))
+        except RasaUnavailable:
+            log.info("saved messages of this conversation still wait: Rasa unavailable")
+        finally:
+            await run_in_threadpool(self._release_saved, conversation_id, worker)
+        return results
+
+    def _claim_saved(self, conversation_id: str, worker: str) -> bool:
+        with session_scope(self.engine) as session:
+            return saved_messages.claim(session, conversation_id, worker, datetime.now(timezone.utc))
+
+    def _release_saved(self, conversation_id: str, worker: str) -> None:
+        with session_scope(self.engine) as session:
+            saved_messages.release(session, conversation_id, worker)
+
+    def _next_saved(self, conversation_id: str, worker: str) -> tuple[str, _Received, str] | None:
+        """The conversation's first saved message and what becomes of it: "turn" (a Rasa turn), "identity" (asked
+        again), "owned" (a person has the conversation) or "person" (handed to one here: saved.why_not_answered).
+        None when none is left, or the claim was lost (another worker took over after this one was too slow)."""
+        now = datetime.now(timezone.utc)
+        with session_scope(self.engine) as session:
+            if not saved_messages.claim(session, conversation_id, worker, now):  # renewed at each message
+                return None
+            waiting = saved_messages.in_order(session, conversation_id)
+            if not waiting:
+                return None
+            message = waiting[0]
+            conversation = session.get(Conversation, conversation_id)
+            speaks = languages.current(session, conversation)
+            received = _Received(conversation_id, message.message_id, message.text, None, [], message.new_session,
+                                 language=speaks, saved=True, metadata=message.metadata)
+            why = saved_messages.why_not_answered(session, conversation, message, now,
+                                                  timedelta(minutes=self.settings.session_idle_minutes))
+            if why is not None:
+                saved_messages.hand_to_person(session, conversation, [message], why, now)
+                received.saved, received.agent_owned = False, True  # its row is gone; no bot reply of its own
+                return "person", received, conversation.channel
+            if agent_queue.owner(session, conversation_id) is not None:
+                received.agent_owned = True
+                return "owned", received, conversation.channel
+            if identity_answers.RULE_ID in message.rule_ids:
+                return "identity", received, conversation.channel
+            # A digit picks the button of the bot's message before it, as when it arrived (_choice).
+            received.text = self._choice(session, conversation, message.message_id, message.text) or message.text
+            return "turn", received, conversation.channel
 
     async def _deliver(self, received: _Received, replies: list[dict[str, Any]], status: str, reading: RasaTurn,
                        folded: list[int] | None = None, folded_into: int | None = None,
@@ -558,8 +689,13 @@ class Pipeline:
                 request = request or disputes.request_by_words(found.text, noted_first=bool(noted))
                 nlu_text = f"/{request}" if request else nlu_text
             opted_out = self._opted_out(session, conversation)
+            # Messages saved while Rasa was down come before this one (answer_saved, _saved_first): one indexed
+            # look-up in the small saved_messages table, only for a message bound for Rasa.
+            earlier = replies is None and not owned and not opted_out and saved_messages.has_waiting(session,
+                                                                                                      conversation.id)
             return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned, opted_out,
-                             redacted_previous, comment, speaks, observed.switched, asked, identity_answer)
+                             redacted_previous, comment, speaks, observed.switched, asked, identity_answer,
+                             saved_waiting=earlier)
 
     @staticmethod
     def _opted_out(session: Session, conversation: Conversation) -> bool:
@@ -631,6 +767,11 @@ class Pipeline:
             conversation = session.get(Conversation, received.conversation_id)
             inbound = session.get(Message, received.message_id)
             inbound.status = status
+            if status == saved_messages.UNPROCESSED:  # nothing lost: answered when Rasa is back
+                saved_messages.save(session, received.message_id, conversation.id, new_session=received.new_session,
+                                    metadata=received.metadata)
+            elif received.saved:  # answered now, in this transaction: it waits no more
+                saved_messages.answered(session, received.message_id)
             if reading.intent is not None:
                 inbound.intent, inbound.intent_confidence = reading.intent, reading.confidence
             if dialogue and status == "processed":  # ID-2: what the next message may be answering

@@ -37,6 +37,7 @@ from bot.db.models import (
     Payment,
     Plan,
     ReviewAnnotation,
+    SavedMessage,
     ScheduledMessage,
     TranscriptEntry,
 )
@@ -210,7 +211,7 @@ def purge(session: Session, candidate: Candidate, now: datetime, actor: str = "s
     counts = _counts(session, account_ids, conversation_ids)
     if conversation_ids:
         for model in (TranscriptEntry, ConversationFlag, ConversationReview, ConversationIntent, ReviewAnnotation,
-                      AgentNote, Message):
+                      AgentNote, SavedMessage, Message):
             session.execute(delete(model).where(model.conversation_id.in_(conversation_ids)))
     session.execute(delete(AuditEvent).where(or_(AuditEvent.conversation_id.in_(conversation_ids),
                                                  AuditEvent.account_id.in_(account_ids))))

@@ -41,8 +41,16 @@ TEXTS: dict[str, str] = {
     # person (HO-1's repeated fallback, bot/agents/escalation.after_fallbacks).
     "empty_message_reply": ("Your message came through empty. Tell me in a few words what you need, or say 'talk "
                             "to a person'."),
-    "unavailable_reply": ("Sorry, I'm having trouble right now. Your message is saved. "
-                          "Please try again in a few minutes, or say 'talk to a person'."),
+    # Said when no Rasa answers: the message is queued and answered once Rasa is back (bot/messaging/saved.py), so
+    # this promises that, not "try again" (which asked the debtor to repeat what we kept). The next step is HELP, which
+    # the gate answers without Rasa (the support contact); "talk to a person" needs the NLU, down too. No "urgent":
+    # TONE-1's filter refuses it in any message.
+    "unavailable_reply": ("Sorry, I'm having trouble right now. Your message is saved and I'll answer it as soon "
+                          "as I can. To reach a person sooner, reply HELP."),
+    # ID-2: a saved message that answered a security question is stored as what it was, never its value, so it
+    # cannot be answered later: the debtor is asked again (bot/gateway/pipeline.py, answer_saved).
+    "saved_identity_answer_again": ("Sorry for the wait. For your safety I don't keep answers to security "
+                                    "questions, so please send that answer again."),
     # DISC-5: the validation notice in two sentences (the message's text; the document carries the whole notice).
     "notice_summary": ("Validation notice. {creditor} says you owe {amount} on the account ending {last4}. You have "
                        "the right to dispute all or part of this debt. If you dispute it by {ends}, we must stop "

@@ -39,8 +39,10 @@ TEXTS: dict[str, str] = {
                     "a una persona de nuestro equipo que le escriba aquí. Puede responder cuando quiera."),
     "empty_message_reply": ("Su mensaje llegó vacío. Dígame en pocas palabras qué necesita, o escriba 'hablar con "
                             "una persona'."),
-    "unavailable_reply": ("Perdón, tenemos un problema en este momento. Guardamos su mensaje. Intente otra vez en "
-                          "unos minutos, o escriba 'hablar con una persona'."),
+    "unavailable_reply": ("Perdón, tenemos un problema en este momento. Guardamos su mensaje y le responderé lo "
+                          "antes posible. Para hablar antes con una persona, responda AYUDA."),
+    "saved_identity_answer_again": ("Perdón por la espera. Por su seguridad no guardo las respuestas a las preguntas "
+                                    "de seguridad. Envíe esa respuesta otra vez, por favor."),
     "notice_summary": ("Aviso de validación. {creditor} dice que usted debe {amount} en la cuenta que termina en "
                        "{last4}. Usted tiene derecho a impugnar toda la deuda o parte de ella. Si la impugna a más "
                        "tardar el {ends}, debemos dejar de cobrar hasta que le enviemos una verificación."),

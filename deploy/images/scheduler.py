@@ -2,12 +2,12 @@
 image; deploy/compose.production.yml's `scheduler`): each job is `python -m bot <command>` run every so many
 seconds, one at a time, each in a fresh process (so a job that leaks or crashes takes nothing else with it).
 
-    SCHEDULE="charge-installments=900 send-reminders=900 purge=86400 run-campaign:--due=1800"
+    SCHEDULE="charge-installments=900 send-reminders=900 purge=86400 run-campaign:--due=1800 answer-saved=60"
                                         (the default; seconds between starts; `:` separates a command's arguments)
 
 Each job's output goes to this service's log with its exit status; a failed job is retried at its next time. A
-second scheduler at once is harmless (autopay, the outbound queue and purge each take their rows under locks,
-README "Payments" and bot/messaging/queue.py), but one is enough. Stops cleanly on SIGTERM between jobs.
+second scheduler at once is harmless (autopay, the outbound queue, purge and the saved messages each take their rows
+under locks or claims, README "Payments", bot/messaging/queue.py and bot/messaging/saved.py), but one is enough. Stops cleanly on SIGTERM between jobs.
 
 `settle-scheduler --check` is its HEALTHCHECK: healthy while the loop has beaten within the last
 SCHEDULER_STALE_SECONDS (default 3600): a job that hangs longer than that makes the service unhealthy."""
@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-DEFAULT_SCHEDULE = "charge-installments=900 send-reminders=900 purge=86400 run-campaign:--due=1800"
+DEFAULT_SCHEDULE = "charge-installments=900 send-reminders=900 purge=86400 run-campaign:--due=1800 answer-saved=60"
 HEARTBEAT = Path(os.environ.get("SCHEDULER_HEARTBEAT", "/tmp/settle-scheduler.heartbeat"))
 
 

@@ -1,7 +1,7 @@
 """Redact card numbers and SSNs in email subjects and headers stored before intake redacted them (PCI-2, PCI-3)
 
 Revision ID: 0028
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-07 07:40:00
 
 Since the exploratory tester's finding, a reply's Subject, Message-ID and References are redacted at intake
@@ -38,7 +38,7 @@ from bot.records.transcript import GENESIS, entry_hash, event_snapshot
 
 # revision identifiers, used by Alembic.
 revision: str = '0028'
-down_revision: str | Sequence[str] | None = '0025'
+down_revision: str | Sequence[str] | None = '0026'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

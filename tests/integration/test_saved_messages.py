@@ -1,0 +1,124 @@
+"""Messages texted while no Rasa answered are answered once Rasa is back, by the answer-saved job, on the same channel
+(signed Twilio webhooks in, the real twilio SDK out to the local stand-in), in order and once.
+
+"Rasa down" is a gateway pointed at a closed port; "Rasa back" is the job run against the shared stack's real Rasa and
+action server, on the same app database (the stack's own gateway has no Twilio keys)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from bot.cli.answer_saved import answer_waiting
+from bot.config import Settings
+from bot.db import get_engine, session_scope
+from bot.db.models import AuditEvent, Conversation, Handoff, Message
+from bot.gateway.app import create_app
+from bot.messaging import saved
+from tests.integration.conftest import PUBLIC
+from tests.integration.test_sms import Handset
+from tests.twilio_standin import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioStandIn
+
+pytestmark = pytest.mark.integration
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _settings(stack, twilio: TwilioStandIn, rasa_url: str) -> Settings:
+    return Settings(database_url=stack.config.database_url, rasa_url=rasa_url, rasa_token=stack.config.rasa_token,
+                    twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN, twilio_from_number=FROM_NUMBER,
+                    twilio_api_url=twilio.url, public_base_url=PUBLIC, sms_retry_backoff_seconds=0.0)
+
+
+def _inbound(stack, number: str) -> list[Message]:
+    with session_scope(get_engine(stack.config.database_url)) as session:
+        found = session.scalars(select(Message).join(Conversation).where(
+            Conversation.external_id == number, Message.direction == "in").order_by(Message.id)).all()
+        session.expunge_all()
+        return found
+
+
+def test_texts_saved_while_rasa_was_down_are_answered_once_and_in_order_when_it_is_back(running_stack):
+    """Mutation: answer_waiting's deliver loop removed (`await out.deliver(result.sent)`) -> the answers are stored
+    but never texted: this test fails. Mutation: _next_saved takes the newest saved message first -> the person reply
+    comes before the verification question: fails."""
+    number = "+15555550171"
+    with TwilioStandIn() as twilio:
+        down = _settings(running_stack, twilio, f"http://127.0.0.1:{_closed_port()}")
+        with TestClient(create_app(down)) as client:
+            phone = Handset(client, twilio, number)
+            for text in ("what do I owe?", "talk to a person"):
+                told = phone.text(text)
+                assert len(told) == 1 and "saved and I'll answer it as soon as I can" in told[0]
+        assert [m.status for m in _inbound(running_stack, number)] == ["unprocessed", "unprocessed"]
+
+        up = _settings(running_stack, twilio, running_stack.config.rasa_url)
+        engine = get_engine(running_stack.config.database_url)
+        seen = len(twilio.messages)
+        report = asyncio.run(answer_waiting(engine, up))
+        answers = [m["body"] for m in twilio.messages[seen:] if m["to"] == number]
+        assert report.rasa_ready and report.answered >= 2
+        verify = next(i for i, a in enumerate(answers) if "who you are" in a or "date of birth" in a)
+        person = next(i for i, a in enumerate(answers) if "person on our team" in a)
+        assert verify < person, answers  # the first message's answer first
+        assert [m.status for m in _inbound(running_stack, number)] == ["processed", "processed"]
+
+        seen = len(twilio.messages)
+        asyncio.run(answer_waiting(engine, up))  # a second run (or a second scheduler) answers nothing again
+        assert [m for m in twilio.messages[seen:] if m["to"] == number] == []
+        with session_scope(engine) as session:
+            conversation_id = session.scalars(select(Conversation.id).where(Conversation.external_id == number)).one()
+            assert not saved.has_waiting(session, conversation_id)
+
+
+def test_OPT_3_a_STOP_texted_meanwhile_stops_the_saved_message_s_answer(running_stack):
+    """Rasa is back, but the debtor texted STOP after the saved message: the dialogue does not answer it (nothing is
+    texted); a person gets it in the agent queue.
+    Mutation: the opt-out check removed from saved.why_not_answered -> Rasa answers it and the outbox blocks the
+    reply (OPT-3), but no person is told and the dialogue ran: this test fails."""
+    number = "+15555550172"
+    with TwilioStandIn() as twilio:
+        down = _settings(running_stack, twilio, f"http://127.0.0.1:{_closed_port()}")
+        with TestClient(create_app(down)) as client:
+            phone = Handset(client, twilio, number)
+            phone.text("what do I owe?")
+            assert len(phone.text("STOP")) == 1  # OPT-3: the one confirmation, at once (no Rasa needed)
+        seen = len(twilio.messages)
+        engine = get_engine(running_stack.config.database_url)
+        asyncio.run(answer_waiting(engine, _settings(running_stack, twilio, running_stack.config.rasa_url)))
+        assert [m for m in twilio.messages[seen:] if m["to"] == number] == []
+        first = _inbound(running_stack, number)[0]
+        assert (first.status, first.rule_ids, first.intent) == (saved.UNANSWERED, ["OPT-3"], None)  # never read
+        with session_scope(engine) as session:
+            handoff = session.scalars(select(Handoff).where(Handoff.conversation_id == first.conversation_id)).one()
+            assert handoff.reason == saved.HANDOFF_REASON
+
+
+def test_a_text_after_rasa_is_back_takes_the_saved_ones_with_it_in_order(running_stack, sms_gateway):
+    """The debtor texts again before the job ran: the saved text goes to Rasa first, folded with the new one into one
+    turn (the dialogue reads them in the order written), and the answer comes back with the new text's; nothing is
+    left for the job.
+    Mutation: saved_waiting never set in Pipeline._receive -> the saved text stays unprocessed and queued: fails."""
+    number = "+15555550173"
+    with TwilioStandIn() as down_twilio:
+        down = _settings(running_stack, down_twilio, f"http://127.0.0.1:{_closed_port()}")
+        with TestClient(create_app(down)) as client:
+            Handset(client, down_twilio, number).text("what do I owe?")
+    client, twilio = sms_gateway  # the same app database, the real Rasa
+    answer = Handset(client, twilio, number).text("hello")
+    assert answer and not any("saved and I'll answer" in a for a in answer)
+    first, second = _inbound(running_stack, number)
+    assert (first.status, second.status) == ("folded", "processed")
+    with session_scope(get_engine(running_stack.config.database_url)) as session:
+        assert not saved.has_waiting(session, first.conversation_id)
+        folded = session.scalars(select(AuditEvent).where(AuditEvent.kind == "messages_folded",
+                                                          AuditEvent.conversation_id == first.conversation_id)).one()
+        assert folded.detail == {"into": second.id, "messages": [first.id]}
