@@ -24,6 +24,7 @@ from bot.db.models import (
     Debtor,
     Message,
     Plan,
+    SavedMessage,
     ScheduledMessage,
     TranscriptEntry,
 )
@@ -236,3 +237,21 @@ def test_rec1_a_message_arriving_after_the_listing_stops_that_debtors_purge(engi
     assert _counts(engine, conversation_id)[0] == 3
     with session_scope(engine) as session:
         assert session.get(Debtor, debtor_id).purged_at is None
+
+
+def test_rec1_a_message_still_saved_for_an_answer_goes_with_its_purged_conversation(db_url: str) -> None:
+    """A message saved while Rasa was down (saved_messages) and never answered points at the message the purge
+    deletes: it goes too, and the purge neither stops on it (a foreign key on PostgreSQL) nor leaves it waiting.
+    Mutation tried: SavedMessage taken out of retention.purge's list -> PostgreSQL refuses the purge and SQLite keeps
+    the row (fails on both)."""
+    engine = get_engine(db_url)
+    old_debtor, old_conversation = _debtor_with_history(engine, "SET-3", "+15555550103", LONG_AGO)
+    with session_scope(engine) as session:
+        inbound = session.scalars(select(Message).where(Message.conversation_id == old_conversation,
+                                                        Message.direction == "in")).one()
+        session.add(SavedMessage(message_id=inbound.id, conversation_id=old_conversation, saved_at=LONG_AGO))
+    result = _run(db_url, "purge", "--now", "2030-06-01T12:00:00Z")
+    assert result.returncode == 0 and f"purged debtor {old_debtor}" in result.stdout, result.stdout + result.stderr
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(SavedMessage)
+                              .where(SavedMessage.conversation_id == old_conversation)) == 0
