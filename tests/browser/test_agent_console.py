@@ -371,3 +371,27 @@ def test_a_reply_typed_when_the_session_ended_is_back_after_logging_in_again(new
     expect(page.locator("#transcript .msg-agent")).to_contain_text("I checked your account and", timeout=15_000)
     page.reload()
     expect(page.get_by_role("textbox", name="Reply to the debtor")).to_have_value("")
+
+
+def test_HO_1_taking_a_conversation_says_so_even_when_the_live_update_arrives_first(new_page, console_url,
+                                                                                    sqlite_engine):
+    """Seen in CI: an agent pressed Take and landed on their conversation without "You own this conversation
+    now". The live stream told the page it was taken before the answer to Take arrived, and the page reloaded
+    itself, dropping the answer's notice. Here the answer is held back until that update has had time to arrive.
+    Mutation tried: the page's leaving check removed from console.js's "actions" handler -> no notice (fails)."""
+    handoff_id = _queue(sqlite_engine, "take-race")
+    page = new_page()
+    _log_in(page, console_url)
+    page.goto(f"{console_url}/agent/h/{handoff_id}")
+    expect(page.locator("#actions .actions")).to_have_attribute("data-can-reply", "0")
+    page.wait_for_timeout(1000)  # the live stream is connected
+
+    def answer_late(route) -> None:
+        response = route.fetch(max_redirects=0)  # the claim is made; the stream pushes the new actions
+        time.sleep(2)
+        route.fulfill(response=response)
+
+    page.route(re.compile(rf"/agent/h/{handoff_id}/claim$"), answer_late)
+    page.get_by_role("button", name="Take this conversation").click()
+    expect(page.get_by_role("status")).to_contain_text("You own this conversation now")
+    expect(page.get_by_role("textbox", name="Reply to the debtor")).to_be_visible()

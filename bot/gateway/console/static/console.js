@@ -77,6 +77,11 @@
 
   // --- live updates -------------------------------------------------------------------------------------------
   var streamUrl = body.getAttribute("data-stream");
+  // A form this page submitted (Take, Hand back) is on its way: its answer brings the fresh page and its notice,
+  // which a reload of our own would cancel.
+  var leaving = false;
+  window.addEventListener("beforeunload", function () { leaving = true; });
+  window.addEventListener("pageshow", function () { leaving = false; });  // back to this page from the cache
   if (streamUrl && window.EventSource) {
     var source = new EventSource(streamUrl);
     function on(name, handle) {
@@ -100,7 +105,7 @@
       resolveTyped(kept); // what the person typed in the resolve form (and why it was refused) survives a redraw
       // Ownership changed (taken, reassigned, handed back): the reply box comes or goes with a fresh page.
       var composing = !!document.getElementById("compose");
-      if (before !== null && canReplyNow() !== composing) location.reload();
+      if (before !== null && canReplyNow() !== composing && !leaving) location.reload();
     });
     on("logout", function (data) { source.close(); toLogin(data.url || "/agent/login"); });
     on("gone", function (data) {
