@@ -48,6 +48,12 @@ class ActionHandleSensitive(Action):
             dispatcher.utter_message(response="utter_default")
             return []
         text = tracker.latest_message.get("text") or ""
+        if intent == "request_human" and _asked_when_written(tracker) == ("bankruptcy_form", "bankruptcy_case_number") \
+                and report_details.asks_about_case_number(text):
+            # CEASE-3: "what is a case number?" read as a request for a person (no person's words in it) ended the
+            # form by its rule; it is answered as the form answers it, and the form asks for the number again.
+            dispatcher.utter_message(text=say("bankruptcy_question_reply", tracker))
+            return [FollowupAction("bankruptcy_form")]
         hours = AgentHours.parse(settings().agent_hours)
         # One intent per message from the NLU; the message's words may carry a second rule (VUL-2 with HO-1).
         intents = person_request.rule_intents(intent, text)
@@ -77,6 +83,25 @@ class ActionHandleSensitive(Action):
         # CEASE-2: a name and phone given with the report are taken, so the form asks only for what is missing.
         given = report_details.attorney_details(said) if intent == "attorney_represented" else {}
         return [SlotSet("pending_request", None), *unverified, *(SlotSet(k, v) for k, v in given.items())]
+
+
+def _asked_when_written(tracker: Tracker) -> tuple[str | None, str | None]:
+    """The form that was active, and the slot it was asking for, when the latest message came in (a rule may have
+    ended the form since)."""
+    loop: str | None = None
+    slot: str | None = None
+    asked: tuple[str | None, str | None] = (None, None)
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "user":
+            asked = (loop, slot)
+        elif kind == "active_loop":
+            loop = event.get("name")
+        elif kind == "slot" and event.get("name") == "requested_slot":
+            slot = event.get("value")
+        elif kind in ("restart", "session_started"):
+            loop = slot = None
+    return asked
 
 
 _DONT_HAVE = ("don't have", "dont have", "don't know", "dont know", "not sure", "no idea", "idk", "none",

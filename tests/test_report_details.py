@@ -126,6 +126,62 @@ def test_CEASE_3_a_question_at_the_case_number_is_told_from_an_answer(text, asks
     assert report_details.asks_instead_of_case_number(text) is asks
 
 
+@pytest.mark.parametrize(("text", "about_it"), [
+    ("what is a case number?", True), ("where do I find the case number?", True), ("do I have to tell you?", True),
+    ("what's my bankruptcy #?", True), ("¿qué es el número de caso?", True), ("¿tengo que darle eso?", True),
+    # A person asked for, in words, stays a request for a person (HO-1), whatever else the message asks.
+    ("what is a case number? I want to talk to someone", False), ("can I speak to a real person about my case?", False),
+    # About something else: "case" alone, or no question.
+    ("can someone else handle my case?", False), ("can I talk to your manager?", False), ("help", False),
+    ("the case number is on my papers", False), ("is it 26-bk-00123?", False),
+])
+def test_CEASE_3_HO_1_a_question_about_the_case_number_is_told_from_a_request_for_a_person(text, about_it):
+    """The model read "what is a case number?" as request_human (0.67), which ends the bankruptcy form by its rule;
+    action_handle_sensitive answers such a question instead of handing off, and only such a question. Mutations
+    tried: without the `asks_for_person` test -> the first False case is True (fails); without _ABOUT_CASE_NUMBER ->
+    "can someone else handle my case?" is True (fails)."""
+    assert report_details.asks_about_case_number(text) is about_it
+
+
+def _after_the_rule_ended(form: str, asked: str, text: str) -> Tracker:
+    """The tracker action_handle_sensitive sees once "request_human while the <form> asks" has ended the form."""
+    events = [{"event": "user", "text": "I filed for bankruptcy", "parse_data": {"intent": {"name": "bankruptcy"}}},
+              {"event": "active_loop", "name": form}, {"event": "slot", "name": "requested_slot", "value": asked},
+              {"event": "bot", "text": "What is the bankruptcy case number?"},
+              {"event": "user", "text": text, "parse_data": {"intent": {"name": "request_human"}}},
+              {"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None}]
+    return Tracker("d-bk", {"requested_slot": None}, {"text": text, "intent": {"name": "request_human"}}, events,
+                   False, None, {}, text)
+
+
+def test_CEASE_3_a_case_number_question_read_as_a_person_request_is_answered_and_the_form_asks_again():
+    """Mutation tried: `_asked_when_written` giving the state after the rule ended the form (not when the message
+    was written) -> (None, None), and the question went to a person: fails."""
+    from rasa_sdk.events import FollowupAction
+
+    from actions.sensitive import ActionHandleSensitive, _asked_when_written
+
+    dispatcher = CollectingDispatcher()
+    tracker = _after_the_rule_ended("bankruptcy_form", "bankruptcy_case_number", "what is a case number?")
+    events = asyncio.run(ActionHandleSensitive().run(dispatcher, tracker, {}))
+    assert [m.get("text") for m in dispatcher.messages] == [wording.say("bankruptcy_question_reply")]
+    assert events == [FollowupAction("bankruptcy_form")]
+    assert _asked_when_written(_after_the_rule_ended("attorney_form", "attorney_name", "x")) == (
+        "attorney_form", "attorney_name")  # not the case number: the request goes to a person as before
+    finished = Tracker("d-bk2", {}, {"text": "what is a case number?"}, [
+        {"event": "active_loop", "name": "bankruptcy_form"},
+        {"event": "slot", "name": "requested_slot", "value": "bankruptcy_case_number"},
+        {"event": "active_loop", "name": None}, {"event": "slot", "name": "requested_slot", "value": None},
+        {"event": "user", "text": "what is a case number?"}], False, None, {}, "what is a case number?")
+    assert _asked_when_written(finished) == (None, None)  # the form had ended before: nothing was being asked
+
+
+@given(st.text(max_size=80))
+def test_HO_1_no_message_with_a_persons_words_is_taken_for_a_case_number_question(text):
+    """Fuzz: whatever surrounds it, a message that asks for a person in words is never answered as a question."""
+    assert not report_details.asks_about_case_number(f"what is a case number? {text} can I talk to a person?")
+
+
 @pytest.mark.parametrize("text", ["what is a case number?", "do I have to tell you?"])
 def test_CEASE_3_a_question_where_the_case_number_was_asked_is_answered_not_stored(text):
     """The exploratory tester's "what is a case number?" was stored as the case number and thanked for. Now it is

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from bot.compliance import person_request
+
 # "her name is Dana Price", "my attorney is Dana Price", "lawyer: Dana Price", "su nombre es Dana Price": up to four
 # words of letters after the phrase, ending at punctuation, a digit or a word that starts the next clause.
 _NAME_LEAD = re.compile(
@@ -112,3 +114,21 @@ def case_number(text: str) -> str | None:
     """CEASE-3: the case number in the answer, whole (district office, year, bk, number, judge), or None."""
     match = _CASE_NUMBER.search(text) or _BARE_NUMBER.search(text)
     return re.sub(r"\s+", "", match.group(0)) if match else None
+
+
+# What the case-number question itself is about ("what is a case number?", "where do I find the case number?", "do
+# I have to tell you?", "¿qué es el número de caso?"), and nothing else: "can someone else handle my case?" is not.
+_ABOUT_CASE_NUMBER = re.compile(
+    r"\b(?:case|bankruptcy|docket)\s*(?:number|no\b\.?|#)|\bn[uú]mero\s+(?:de(?:l)?\s+)?(?:caso|bancarrota|quiebra)\b"
+    r"|\b(?:have|need)\s+to\s+(?:tell|give)\b|\btengo\s+que\s+(?:dar|decir)",
+    re.IGNORECASE,
+)
+
+
+def asks_about_case_number(text: str) -> bool:
+    """CEASE-3 and HO-1: whether a message that the model read as a request for a person, typed where the case number
+    was asked, is really a question about that number ("what is a case number?"): then it is answered and the number
+    asked for again, as validate_bankruptcy_case_number answers it. A message with a person's words in it ("what
+    is a case number? I want to talk to someone") stays a request for a person."""
+    return (asks_instead_of_case_number(text) and bool(_ABOUT_CASE_NUMBER.search(text))
+            and not person_request.asks_for_person(text))

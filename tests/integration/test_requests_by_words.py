@@ -123,14 +123,10 @@ def test_N4_ID_1_proof_of_a_payment_before_verification_asks_who_they_are_first(
     assert "I don't see a payment from you in our records yet." in _verify(chat, reference)
 
 
-# The model of 2026-12-07 (settle-589d4acc3379e304) reads "what is a case number?" as request_human (0.67): the rule
-# "request_human while the bankruptcy_form asks" ends the form before its validation can answer, and the debtor is
-# handed to a person instead (nothing is stored either way). Strict: the day it passes, this mark must go.
-_READ_AS_A_PERSON = pytest.mark.xfail(strict=True, reason="NLU reads it as request_human; a person answers instead")
-
-
-@pytest.mark.parametrize("question", [pytest.param("what is a case number?", marks=_READ_AS_A_PERSON),
-                                      "do I have to tell you?"])
+# The model of 2026-12-07 (settle-589d4acc3379e304) reads "what is a case number?" as request_human (0.67): its rule
+# ends the form before validation can answer, so action_handle_sensitive answers it (report_details.
+# asks_about_case_number) and the form asks again. "do I have to tell you?" reaches the form's validation.
+@pytest.mark.parametrize("question", ["what is a case number?", "do I have to tell you?"])
 def test_CEASE_3_a_question_at_the_case_number_is_answered_and_never_stored(running_stack, question):
     """G4: the question was stored as the case number and thanked for. Now it is answered (where the number is,
     that it need not be given), the number asked for once more, and nothing is stored for it.
