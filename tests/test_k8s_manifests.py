@@ -159,9 +159,10 @@ def test_the_cronjobs_run_every_job_command_one_at_a_time(docs):
     assert all(container(c)["image"].endswith("/gateway:0.1.0") for c in cronjobs)
 
 
-def test_only_the_gateway_and_the_jobs_reach_rasa_and_only_rasa_reaches_the_action_server(docs):
-    """The CronJobs' pods reach Rasa for answer-saved (bot/cli/answer_saved.py: saved messages answered once Rasa
-    is back); nothing else does."""
+def test_only_the_gateway_and_answer_saved_reach_rasa_and_only_rasa_reaches_the_action_server(docs):
+    """answer-saved's pods reach Rasa (bot/cli/answer_saved.py: saved messages answered once Rasa is back); no other
+    CronJob's pod does, and nothing else. Mutation tried: the calls-rasa label on every job's pod (job-pod.yaml) ->
+    send-reminders' pod is let in: fails."""
     policies = {d["metadata"]["name"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
     # Ingress rules only: the migrate Job, its waiting init containers and the CronJobs reach PostgreSQL outside.
     assert all(p["policyTypes"] == ["Ingress"] for p in policies.values())
@@ -171,7 +172,11 @@ def test_only_the_gateway_and_the_jobs_reach_rasa_and_only_rasa_reaches_the_acti
                if p["podSelector"].get("matchLabels") == {"app.kubernetes.io/name": "rasa"}]
     assert [[peer for rule in p["ingress"] for peer in rule["from"]] for p in to_rasa] == \
         [[{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}}},
-          {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "job"}}}]]
+          {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "job", "settle.io/calls-rasa": "true"}}}]]
+    let_in = [c["metadata"]["name"] for c in docs if c["kind"] == "CronJob"
+              if c["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"].items()
+              >= {"app.kubernetes.io/name": "job", "settle.io/calls-rasa": "true"}.items()]
+    assert let_in == ["answer-saved"]
     to_actions = [p for p in policies.values()
                   if p["podSelector"].get("matchLabels") == {"app.kubernetes.io/name": "actions"}]
     peers = [peer for p in to_actions for rule in p["ingress"] for peer in rule["from"]]
