@@ -92,6 +92,10 @@ CONFIRMED_WHILE_OWNED = frozenset({"opt_out", "cease_contact"})
 
 # PCI-1: card data is never taken in chat; DISC-3: it may reach someone not yet verified, so it names no debt.
 CARD_WARNING = wording.say("card_warning")
+# A new message finds the answer-saved job answering this conversation's saved messages: it waits this long for the
+# job to finish (a few Rasa turns) so that it is answered after them, in the order written; then it goes on alone.
+SAVED_CLAIM_WAIT_SECONDS = 10.0
+SAVED_CLAIM_POLL_SECONDS = 0.25
 
 
 @dataclass
@@ -302,7 +306,8 @@ class Pipeline:
         with the new ones into one turn (in the order written), so the dialogue reads them in order and the answer
         goes back with the new message's, on its channel. Only when this worker claims them and the dialogue may
         answer every one (saved.why_not_answered; not an identity answer); otherwise the answer-saved job deals with
-        them. True when claimed (the caller releases the claim after the turn)."""
+        them. While the job holds them, this message waits for it (SAVED_CLAIM_WAIT_SECONDS), so that it is not
+        answered before them. True when claimed (the caller releases the claim after the turn)."""
         def load() -> list[_Received] | None:
             now = datetime.now(timezone.utc)
             with session_scope(self.engine) as session:
@@ -322,10 +327,17 @@ class Pipeline:
                                              metadata=message.metadata))
                 return earlier
 
-        earlier = await run_in_threadpool(load)
-        if earlier is None:
-            return False
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + SAVED_CLAIM_WAIT_SECONDS
+        while (earlier := await run_in_threadpool(load)) is None:
+            # Another worker (the job) is answering them: this message waits its turn, unless that takes too long.
+            if loop.time() >= deadline:
+                log.warning("saved messages still claimed after %.0f s: the new message goes first",
+                            SAVED_CLAIM_WAIT_SECONDS)
+                return False
+            await asyncio.sleep(SAVED_CLAIM_POLL_SECONDS)
+            if not await run_in_threadpool(self._saved_waiting, conversation_id):
+                return False  # the job answered them all meanwhile: this one is next, on its own
         batch[:0] = [_Queued(r, batch[0].channel, r.metadata, loop.create_future()) for r in earlier]
         return True
 
@@ -409,6 +421,10 @@ class Pipeline:
         finally:
             await run_in_threadpool(self._release_saved, conversation_id, worker)
         return results
+
+    def _saved_waiting(self, conversation_id: str) -> bool:
+        with session_scope(self.engine) as session:
+            return saved_messages.has_waiting(session, conversation_id)
 
     def _claim_saved(self, conversation_id: str, worker: str) -> bool:
         with session_scope(self.engine) as session:

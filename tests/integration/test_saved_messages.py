@@ -122,3 +122,41 @@ def test_a_text_after_rasa_is_back_takes_the_saved_ones_with_it_in_order(running
         folded = session.scalars(select(AuditEvent).where(AuditEvent.kind == "messages_folded",
                                                           AuditEvent.conversation_id == first.conversation_id)).one()
         assert folded.detail == {"into": second.id, "messages": [first.id]}
+
+
+def test_a_text_that_arrives_while_the_job_answers_the_saved_ones_waits_and_is_answered_after_them(
+        running_stack, sms_gateway):
+    """A debtor texted while the answer-saved job held the conversation's saved messages: the new text was answered
+    first, before what they wrote earlier. It now waits for the job to let go (here the job holds them 2 s) and
+    takes the saved text with it, in order.
+    Mutation tried: the wait loop in Pipeline._saved_first returning False at once -> "hello" is answered alone
+    and the saved text is still unprocessed: fails."""
+    import threading
+    from datetime import datetime, timezone
+
+    number = "+15555550174"
+    with TwilioStandIn() as down_twilio:
+        down = _settings(running_stack, down_twilio, f"http://127.0.0.1:{_closed_port()}")
+        with TestClient(create_app(down)) as client:
+            Handset(client, down_twilio, number).text("what do I owe?")
+    engine = get_engine(running_stack.config.database_url)
+    [saved_text] = _inbound(running_stack, number)
+    with session_scope(engine) as session:
+        assert saved.claim(session, saved_text.conversation_id, "answer-saved-job", datetime.now(timezone.utc))
+
+    def job_lets_go() -> None:
+        with session_scope(engine) as session:
+            saved.release(session, saved_text.conversation_id, "answer-saved-job")
+
+    timer = threading.Timer(2.0, job_lets_go)
+    timer.start()
+    try:
+        client, twilio = sms_gateway
+        answer = Handset(client, twilio, number).text("hello")
+    finally:
+        timer.cancel()
+    assert answer and not any("saved and I'll answer" in a for a in answer)
+    first, second = _inbound(running_stack, number)
+    assert (first.status, second.status) == ("folded", "processed")
+    with session_scope(engine) as session:
+        assert not saved.has_waiting(session, first.conversation_id)
