@@ -22,7 +22,10 @@ from starlette.routing import Route
 from stripe_standin import create_app
 from stripe_standin.testing import ServerThread
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "stripe" / "fixtures3.json"
+# ../shared beside the checkout; a git worktree sits deeper (/work/wt/<name>), so the nearest ancestor that has it.
+FIXTURES = next((p / "shared" / "stripe" / "fixtures3.json" for p in Path(__file__).resolve().parents
+                 if (p / "shared" / "stripe" / "fixtures3.json").is_file()),
+                Path(__file__).resolve().parents[2] / "shared" / "stripe" / "fixtures3.json")
 SECRET = "whsec_standin_test"
 
 # Every field Settle reads (bot/payments/, tests), per object, with its type where Stripe's example is null.
