@@ -12,9 +12,10 @@
   the message itself: the DISC-1/DISC-2 notice it opens with and the OPT-1 line it ends with. The stored message,
   the web chat and email keep the full text; bot/wording decides the words, this module only their form.
 - segments: GSM-7 holds 160 characters in one segment (153 per segment once concatenated, extension characters
-  such as € count twice); anything outside GSM-7 forces UCS-2: 70 (67) UTF-16 units. A text still longer than
-  SMS_MAX_SEGMENTS segments (default 10, Twilio's 1600-character limit), one with no link to offer (a queued text:
-  no stored message before it goes), is split on word boundaries into several messages. Concatenated segments are
+  such as € count twice); anything outside GSM-7 forces UCS-2: 70 (67) UTF-16 units. A long text the queue sends
+  (a receipt held until 8 a.m.) is stored before it goes, so it too is a short form with a link. A text still
+  longer than SMS_MAX_SEGMENTS segments (default 10, Twilio's 1600-character limit) with no link to offer (no
+  TextLinks) is split on word boundaries into several messages. Concatenated segments are
   reassembled in order by the handset, separate messages are not, so we send as few separate messages as we can.
 - Twilio: the real SDK, synchronous (callers run it in a thread), 3 attempts with exponential backoff on
   5xx, 429, timeouts and connection errors; 4xx errors are final (a retry cannot fix a bad number). A timeout is
@@ -584,11 +585,14 @@ def sms_transport(engine: Engine, settings: Settings, sender: TwilioSender | Non
     sender = sender if sender is not None else sender_from_settings(settings)
     local = local_transport(engine)
     max_segments = _max_segments(settings.sms_max_segments)
+    links_to_whole = text_links(settings)
 
     def send(channel: str, address: str, text: str, kind: str = "reminder",
              document: dict[str, Any] | None = None) -> str:
         if channel != CHANNEL or sender is None:
             return local(channel, address, text, kind)
+        if segment_count(sms_text(text)) > min(REPLY_SEGMENTS, max_segments):
+            return send_long(address, text, kind)
         results = send_text(sender, address, text, max_segments)
         if results and not any(r.ok for r in results) and results[-1].transient:
             raise SmsUnavailable(results[-1].error or "Twilio unreachable")
@@ -598,6 +602,27 @@ def sms_transport(engine: Engine, settings: Settings, sender: TwilioSender | Non
             _audit_failures(session, message.conversation_id, message.id, address, results, inside_queue=True)
             first = next((r.sid for r in results if r.sid), None)
             return first or f"failed-{message.id}"
+
+    def send_long(address: str, text: str, kind: str) -> str:
+        """A long queued text (a receipt with its autopay authorisation held until 8 a.m.) goes as a reply does: its
+        short form and the link to the whole (as_sent), never cut into pieces that may arrive out of order. The link
+        names the stored message, so it is stored first; what Twilio made of it is kept on it after. One Twilio
+        could not take now stays on record as a failed delivery, and the queue sends it again (SmsUnavailable)."""
+        with session_scope(engine) as session:
+            message = outbox.record_sent(session, CHANNEL, address, text, kind=kind)
+            conversation = session.get(Conversation, message.conversation_id)
+            body = reply_body(session, conversation, message.id, text, text_links=links_to_whole,
+                              max_segments=max_segments)
+            message_id, conversation_id = message.id, message.conversation_id
+        results = send_text(sender, address, body, max_segments)
+        with session_scope(engine) as session:
+            stored = session.get(Message, message_id)
+            stored.payload = {**(stored.payload or {}),
+                              "sms": _sms_record(results, max_segments, short_form=body != sms_text(text))}
+            _audit_failures(session, conversation_id, message_id, address, results, inside_queue=True)
+        if results and not any(r.ok for r in results) and results[-1].transient:
+            raise SmsUnavailable(results[-1].error or "Twilio unreachable")
+        return next((r.sid for r in results if r.sid), None) or f"failed-{message_id}"
 
     return send
 

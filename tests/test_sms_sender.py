@@ -256,3 +256,58 @@ def test_status_callbacks_move_a_message_forward_never_back(engine):
     with session_scope(engine) as session:
         assert session.get(Message, message.id).payload["sms"]["status"] == "undelivered"
         assert session.scalars(select(AuditEvent.kind)).all() == ["sms_delivery_failed"]
+
+
+def _queue_long(engine) -> str:
+    lines = [f"Payment {n}: $50.00 on Friday, March {n + 5}, from the card ending 4242." for n in range(1, 13)]
+    with session_scope(engine) as session:
+        _, account = add_debtor(session, phone=PHONE)
+        session.add(ContactPreference(channel="sms", address=PHONE, last_inbound_at=NOON_PACIFIC - timedelta(days=2)))
+        return outbox.schedule(session, account_id=account.id, channel="sms", address=PHONE, kind="receipt",
+                               text="We received your payment of $50.00. Your plan's next payments:\n"
+                                    + "\n".join(lines), not_before=NOON_PACIFIC).id
+
+
+def test_a_long_queued_text_goes_as_its_short_form_with_a_link_to_the_whole_not_in_pieces(engine, db_url, twilio):
+    """The last note's gap: a long text sent later through the queue (a receipt held until 8 a.m.) was cut into
+    several texts, which may arrive out of order. It now goes as a reply does (sms.as_sent): one text within
+    REPLY_SEGMENTS, the notice and the STOP line whole (DISC-1, OPT-1), and a link that names the stored message,
+    which keeps the whole text. Mutation tried: the send_long branch removed -> 2 texts: fails."""
+    from bot.mail import links
+
+    _queue_long(engine)
+    settings = _settings(db_url, twilio)
+    assert outbound_queue.process_due(engine, sms.sms_transport(engine, settings), now=NOON_PACIFIC).sent == 1
+    [sent] = twilio.messages
+    body = sent["body"]
+    assert sms.segment_count(body) <= sms.REPLY_SEGMENTS
+    assert body.startswith("This message is from a debt collector.") and body.endswith("Reply STOP to opt out.")
+    token = re.search(r"https://settle\.example\.com/texts/(\S+)", body).group(1)
+    with session_scope(engine) as session:
+        stored = session.scalars(select(Message).where(Message.direction == "out")).one()
+        assert links.text_of(settings.email_link_secret, token) == stored.id
+        assert "Payment 12: $50.00" in stored.text and "Payment 12" not in body  # the whole is behind the link
+        assert stored.payload["sms"]["short_form"] is True
+        assert stored.payload["sms"]["parts"][0]["sid"] == sent["sid"]
+
+
+def test_a_long_queued_text_twilio_could_not_take_is_kept_as_failed_and_sent_again_with_its_own_link(
+        engine, db_url, twilio):
+    """Stored before it goes (its link names it): a try Twilio could not take stays on record as a failed delivery,
+    the queue keeps the message pending, and the next run's text links to the message that did go."""
+    from bot.mail import links
+
+    message_id = _queue_long(engine)
+    settings = _settings(db_url, twilio)
+    transport = sms.sms_transport(engine, settings)
+    twilio.fail_next(3)
+    with pytest.raises(sms.SmsUnavailable):
+        outbound_queue.process_due(engine, transport, now=NOON_PACIFIC)
+    with session_scope(engine) as session:
+        assert session.get(ScheduledMessage, message_id).status == "pending"
+    assert outbound_queue.process_due(engine, transport, now=NOON_PACIFIC).sent == 1
+    token = re.search(r"/texts/(\S+)", twilio.messages[-1]["body"]).group(1)
+    with session_scope(engine) as session:
+        failed, sent = session.scalars(select(Message).where(Message.direction == "out").order_by(Message.id)).all()
+        assert failed.payload["sms"]["status"] == "failed" and sent.payload["sms"]["status"] != "failed"
+        assert links.text_of(settings.email_link_secret, token) == sent.id
