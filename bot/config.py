@@ -158,6 +158,11 @@ class Settings:
     # How long one turn may keep failing over between instances before the debtor hears "having trouble".
     rasa_retry_seconds: float = setting(45.0, env="RASA_RETRY_SECONDS", form="a number of seconds above 0, e.g. 45",
                                         **SECONDS)
+    # How often the gateway itself answers messages saved while no Rasa answered (bot/gateway/saved_answers.py), in
+    # seconds; 0: only the answer-saved job does. `make run` sets 5: its one gateway's in-process hub reaches the
+    # open widgets, which a job in another process cannot without Redis.
+    answer_saved_seconds: float = setting(0.0, env="ANSWER_SAVED_SECONDS",
+                                          form="a number of seconds, 0 for off, e.g. 5", **WHOLE)
     # Redis (production): the live hub across gateway workers and the per-conversation lock of the channels.
     # Empty: both stay in the process (one gateway worker).
     redis_url: str = setting("", env="REDIS_URL", secret=True, checks=URL, form="a Redis URL, e.g. redis://127.0.0.1:6379/0")

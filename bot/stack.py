@@ -168,6 +168,9 @@ class Stack:
             **({"SMTP_URL": c.local_smtp_url} if c.local_mail else {}),
             **({"SCHEDULE": c.schedule, "SCHEDULER_HEARTBEAT": str(c.log_dir / "scheduler.heartbeat")}
                if c.scheduler else {}),
+            # With the scheduler and no Redis (`make run`), the gateway answers saved messages itself: its hub is the
+            # one that reaches the open widgets (bot/gateway/saved_answers.py). The job stays, as the backstop.
+            **({"ANSWER_SAVED_SECONDS": "5"} if c.scheduler and not c.redis_url else {}),
             **c.extra_env,
         }
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import Engine
 
 from bot import jobs
@@ -69,3 +70,30 @@ def _args():
     import argparse
 
     return argparse.Namespace(port=8000, no_demo=True, production=False, rasa_instances=None, gateway_workers=None)
+
+
+@pytest.mark.parametrize(("scheduler", "redis_url", "every"), [
+    (True, None, "5"), (False, None, None), (True, "redis://127.0.0.1:6379/9", None)])
+def test_make_runs_gateway_answers_saved_messages_itself_only_without_redis(tmp_path, scheduler, redis_url, every):
+    """`make run` (scheduler, no Redis): the gateway answers saved messages, so its hub pushes the answer to an open
+    chat (tests/integration/test_saved_messages.py); with Redis the job's answers reach the widget, and test stacks
+    (no scheduler) change nothing on their own. Mutation tried: the condition dropped (always 5) -> the test
+    stack's case fails."""
+    config = StackConfig(database_url="sqlite://", tracker_store_url="sqlite://", model=tmp_path / "none",
+                         log_dir=tmp_path / "log", scheduler=scheduler, redis_url=redis_url)
+    assert Stack(config)._env().get("ANSWER_SAVED_SECONDS") == every
+
+
+def test_the_answer_saved_jobs_texts_link_a_long_answer_like_the_gateways():
+    """The job's SMS courier had no TextLinks: a long answer to a saved text went in pieces."""
+    from bot import sms
+    from bot.config import Settings
+    from bot.db import get_engine
+    from bot.gateway import couriers
+
+    settings = Settings(database_url="sqlite://", twilio_account_sid="AC" + "0" * 32, twilio_auth_token="t",
+                        twilio_from_number="+15550000000", public_base_url="https://settle.example.com")
+    out = couriers.couriers_outside_gateway(get_engine(settings.database_url), settings, None)
+    courier = out.by_channel["sms"]
+    assert isinstance(courier, sms.SmsCourier)
+    assert courier.text_links == sms.text_links(settings)

@@ -11,29 +11,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
 import sys
-from dataclasses import dataclass
 
 from sqlalchemy import Engine, inspect
 
 from bot.config import Settings
-from bot.db import get_engine, session_scope
-from bot.gateway import couriers, live
+from bot.db import get_engine
+from bot.gateway import couriers, live, saved_answers
 from bot.gateway.pipeline import Pipeline
 from bot.gateway.rasa_client import RasaClient
-from bot.messaging import saved
 
 NAME = "answer-saved"
-
-
-@dataclass
-class Report:
-    answered: int = 0  # saved messages answered or handed to a person in this run
-    busy: int = 0  # conversations another worker was answering
-    waiting: int = 0  # saved messages still waiting after the run
-    rasa_ready: bool = True
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,42 +35,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def worker_name() -> str:
-    """Who holds a claim: this host and process (a claim left by a dead one runs out: saved.CLAIM_SECONDS)."""
-    return f"job:{socket.gethostname()[:24]}:{os.getpid()}"[:40]
+    return saved_answers.worker_name("job")
 
 
 async def answer_waiting(engine: Engine, settings: Settings, limit: int = 200,
-                         rasa: RasaClient | None = None) -> Report:
+                         rasa: RasaClient | None = None) -> saved_answers.Report:
     """One run: every conversation with saved messages (the longest waiting first, at most `limit`)."""
     rasa = rasa or RasaClient(settings.rasa_instances, token=settings.rasa_token,
                               timeout=settings.rasa_retry_seconds, retry_seconds=settings.rasa_retry_seconds)
     hub = live.RedisHub(settings.redis_url) if settings.redis_url else None
-    report = Report()
     try:
-        with session_scope(engine) as session:
-            waiting = saved.waiting_conversations(session, limit)
-        # Asked once, first: with no Rasa ready each conversation would wait out RASA_RETRY_SECONDS for nothing.
-        if waiting and not await rasa.ready_instances():
-            report.rasa_ready = False
-        else:
-            pipeline = Pipeline(engine, rasa, settings, hub=hub)
-            out = couriers.couriers_outside_gateway(engine, settings, hub)
-            worker = worker_name()
-            for conversation_id in waiting:
-                results = await pipeline.answer_saved(conversation_id, worker)
-                if results is None:
-                    report.busy += 1
-                    continue
-                report.answered += len(results)
-                for result in results:  # in order: one conversation's answers go out as they were given
-                    await out.deliver(result.sent)
-        with session_scope(engine) as session:
-            report.waiting = saved.waiting_count(session)
+        pipeline = Pipeline(engine, rasa, settings, hub=hub)
+        out = couriers.couriers_outside_gateway(engine, settings, hub)
+        return await saved_answers.answer_round(engine, pipeline, rasa, out, worker_name(), limit)
     finally:
         await rasa.close()
         if hub is not None:
             await hub.close()
-    return report
 
 
 def handle(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from bot.db import get_engine
 from bot.gateway import (
     console,
     conversation_lock,
+    couriers,
     demo_phone,
     document_routes,
     email_routes,
@@ -25,6 +26,7 @@ from bot.gateway import (
     pay_routes,
     rate_limit,
     rest_channel,
+    saved_answers,
     sms_channel,
     stripe_webhook,
     web_channel,
@@ -48,6 +50,19 @@ async def _sweep_abandoned_answers(pipeline: Pipeline, every: float = FORGET_SWE
             log.exception("ID-2: the sweep of identity answers left waiting failed")
 
 
+async def _answer_saved_here(app: FastAPI, every: float) -> None:
+    """ANSWER_SAVED_SECONDS: answer saved messages in this process, whose hub reaches the open widgets."""
+    worker = saved_answers.worker_name("gateway")
+    pipeline: Pipeline = app.state.pipeline
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await saved_answers.answer_round(app.state.engine, pipeline, pipeline.rasa, couriers.couriers_for(app),
+                                             worker)
+        except Exception:  # the next round tries again; it must not end the loop
+            log.exception("answering saved messages in the gateway failed")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     register_flush_listeners()  # REC-1: every message this process stores is sealed in the transcript chain
@@ -62,11 +77,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                           retry_seconds=settings.rasa_retry_seconds)
         # The hub lets the pipeline wake the agent console; an owned conversation skips Rasa (bot/agents/).
         app.state.pipeline = Pipeline(app.state.engine, rasa, settings, hub=app.state.live)
-        sweep = asyncio.create_task(_sweep_abandoned_answers(app.state.pipeline))
+        tasks = [asyncio.create_task(_sweep_abandoned_answers(app.state.pipeline))]
+        if settings.answer_saved_seconds > 0:
+            tasks.append(asyncio.create_task(_answer_saved_here(app, settings.answer_saved_seconds)))
         yield
-        sweep.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweep
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await rasa.close()
         await app.state.live.close()
         await app.state.conversation_locks.close()

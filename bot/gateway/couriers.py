@@ -38,7 +38,8 @@ def couriers_outside_gateway(engine: Engine, settings: Settings, hub: LiveHub | 
     """The same couriers for a job's process (`answer-saved`): Twilio from the settings' keys, the widget's push only
     through a shared hub (Redis); without one a widget reads the answer from its history when it next connects."""
     sender = sms.sender_from_settings(settings)
-    courier = sms.SmsCourier(engine, sender, settings.sms_max_segments) if sender is not None else None
+    courier = sms.SmsCourier(engine, sender, settings.sms_max_segments, sms.text_links(settings)) \
+        if sender is not None else None
     return _couriers(engine, settings, hub, courier)
 
 

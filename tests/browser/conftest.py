@@ -66,7 +66,7 @@ def start_gateway(stack, timeout: float = 120.0) -> None:
 @contextmanager
 def serve_gateway(database_url: str, **settings: object) -> Iterator[str]:
     """Only the gateway, in a thread, on this database: the consoles need no Rasa (nothing listens at its URL).
-    `settings`: more Settings fields (an SMTP_URL for the operations console's campaigns)."""
+    `settings`: more Settings fields (an SMTP_URL for the operations console's campaigns, a real rasa_url)."""
     import uvicorn
 
     from bot.config import Settings
@@ -74,8 +74,8 @@ def serve_gateway(database_url: str, **settings: object) -> Iterator[str]:
     from tests.conftest import free_port
 
     port = free_port()
-    config = Settings(database_url=database_url, rasa_url=f"http://127.0.0.1:{free_port()}", widget_secret="t",
-                      **settings)
+    config = Settings(**{"database_url": database_url, "rasa_url": f"http://127.0.0.1:{free_port()}",
+                         "widget_secret": "t", **settings})
     server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -160,3 +160,54 @@ def test_a_text_that_arrives_while_the_job_answers_the_saved_ones_waits_and_is_a
     assert (first.status, second.status) == ("folded", "processed")
     with session_scope(engine) as session:
         assert not saved.has_waiting(session, first.conversation_id)
+
+
+def test_a_web_chat_left_open_gets_the_saved_message_answered_live_once_rasa_is_back(running_stack):
+    """`make run`'s demo: a message typed while Rasa was still loading got "Your message is saved...", and the
+    answer-saved job's answer (another process, no Redis) reached the open chat only when it reconnected. The
+    gateway now answers saved messages itself (ANSWER_SAVED_SECONDS, set by `make run`), and its hub pushes the
+    answer to the open chat. Mutation tried: the lifespan not starting _answer_saved_here -> no answer arrives and
+    the message stays saved: fails."""
+    import json
+
+    import httpx
+    import websockets
+
+    from tests.browser.conftest import serve_gateway
+
+    database_url = running_stack.config.database_url
+
+    def socket_url(base: str, token: str) -> str:
+        return base.replace("http://", "ws://") + f"/widget/ws?token={token}"
+
+    async def frame(ws) -> dict:
+        return json.loads(await asyncio.wait_for(ws.recv(), 90))
+
+    async def write_while_down(base: str) -> tuple[str, str]:
+        token = httpx.post(f"{base}/widget/session", timeout=10).json()["token"]
+        async with websockets.connect(socket_url(base, token)) as ws:
+            token = (await frame(ws))["token"]  # the session frame: the token to come back with
+            await ws.send(json.dumps({"type": "message", "text": "what can you do", "client_id": "c-1"}))
+            while (f := await frame(ws))["type"] != "message" or f.get("role") == "debtor":
+                pass
+            return token, f["text"]
+
+    async def read_when_back(base: str, token: str) -> list[dict]:
+        async with websockets.connect(socket_url(base, token)) as ws:
+            while (await frame(ws))["type"] != "history":
+                pass
+            live = []
+            while not any(f["type"] == "message" and f.get("role") == "bot" for f in live):
+                live.append(await frame(ws))
+            return live
+
+    with serve_gateway(database_url, widget_secret="live-saved") as down:
+        token, saved_reply = asyncio.run(write_while_down(down))
+    assert "saved and I'll answer" in saved_reply
+    with serve_gateway(database_url, widget_secret="live-saved", rasa_url=running_stack.config.rasa_url,
+                       rasa_token=running_stack.config.rasa_token, answer_saved_seconds=2) as up:
+        live = asyncio.run(read_when_back(up, token))
+    answer = next(f for f in live if f["type"] == "message" and f.get("role") == "bot")
+    assert "saved and I'll answer" not in answer["text"] and answer["text"].strip()
+    [message] = _inbound(running_stack, token.split(".")[1])
+    assert message.status == "processed"
