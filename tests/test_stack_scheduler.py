@@ -66,6 +66,39 @@ def test_make_run_starts_the_scheduler_and_a_schedule_in_the_environment_replace
     assert captured["config"].scheduler and captured["config"].schedule == "purge=86400"
 
 
+def test_make_run_takes_the_gateway_port_from_env_loaded_after_the_command_line_is_read(monkeypatch):
+    """Exploratory pass: GATEWAY_PORT=8100 in .env was ignored (the gateway came up on 8000, the Stripe stand-in's
+    webhook with it) while the other ports were right: the --port default was read when the parser was built,
+    before .env is loaded. Mutation tried: that default back -> 8000: fails."""
+    import argparse
+
+    from bot.cli import chat
+
+    captured: dict[str, StackConfig] = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(config: StackConfig) -> Stack:
+        captured["config"] = config
+        raise Stop
+
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command")
+    run_command.register(sub)
+    chat.register(sub)
+    monkeypatch.delenv("GATEWAY_PORT", raising=False)
+    args = parser.parse_args(["run", "--no-demo"])
+    monkeypatch.setenv("GATEWAY_PORT", "8100")  # as check_environment's load of .env does, after parsing
+    for name, value in {"Stack": capture, "upgrade": lambda url: None, "load": lambda engine: None,
+                        "ensure_model": lambda: None}.items():
+        monkeypatch.setattr(run_command, name, value)
+    with pytest.raises(Stop):
+        run_command.handle(args)
+    assert captured["config"].gateway_port == 8100
+    assert run_command.handle is not None and parser.parse_args(["chat"]).url is None  # chat reads it late too
+
+
 def _args():
     import argparse
 

@@ -13,12 +13,14 @@ from bot.config import Settings
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("chat", help="chat with the running bot in this terminal")
-    parser.add_argument("--url", default=f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT', '8000')}")
+    # Read in handle, once .env is loaded (bot/__main__.py builds the parser first).
+    parser.add_argument("--url", default=None, help="the gateway (default: http://127.0.0.1:GATEWAY_PORT, 8000)")
     parser.add_argument("--sender", default=f"terminal-{secrets.token_hex(4)}")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    args.url = args.url or f"http://127.0.0.1:{os.environ.get('GATEWAY_PORT') or '8000'}"
     print("Type a message (Ctrl-D to quit). Try: what do I owe?")
     # The REST channel needs REST_API_TOKEN when one is set (always in production mode; README "Security").
     token = Settings.from_env().rest_api_token

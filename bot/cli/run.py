@@ -27,7 +27,8 @@ from bot.training import ensure_model
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("run", help="start Rasa, the action server and the gateway on embedded defaults")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GATEWAY_PORT", "8000")))
+    # No default read here: the parser is built before .env is loaded (bot/__main__.py); GATEWAY_PORT is read in handle.
+    parser.add_argument("--port", type=int, default=None, help="the gateway's port (default: GATEWAY_PORT or 8000)")
     parser.add_argument("--no-demo", action="store_true", help="do not load the demo portfolio")
     parser.add_argument("--production", action="store_true",
                         help="PostgreSQL (DATABASE_URL, TRACKER_STORE_URL) and Redis (REDIS_URL), several Rasa "
@@ -75,7 +76,7 @@ def handle(args: argparse.Namespace) -> int:
     mode = "production" if args.production else (settings.mode if os.environ.get("SETTLE_MODE") else "embedded")
     config = StackConfig(
         database_url=database_url, tracker_store_url=tracker, model=model,
-        log_dir=PROJECT_ROOT / "var" / "log", gateway_port=args.port,
+        log_dir=PROJECT_ROOT / "var" / "log", gateway_port=args.port or int(os.environ.get("GATEWAY_PORT") or "8000"),
         rasa_port=int(os.environ.get("RASA_PORT", "5005")),
         action_port=int(os.environ.get("ACTION_PORT", "5055")),
         rasa_token=settings.rasa_token or StackConfig.__dataclass_fields__["rasa_token"].default_factory(),
