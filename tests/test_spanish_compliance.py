@@ -54,6 +54,12 @@ RED_TEAM_ES = {
     "Este es su ultimo aviso.": "TONE-1",
     "Esto va a arruinar su credito.": "TONE-1",
     "Nuestro abogado ya tiene su caso.": "TONE-1",
+    # Exploratory pass: an agent's "Soy abogado" (and these) passed the gate and a campaign took "Somos abogados de".
+    "Soy abogado.": "TONE-1",
+    "Soy abogada de la empresa.": "TONE-1",
+    "Le habla su abogado.": "TONE-1",
+    "Somos abogados de Settle Services.": "TONE-1",
+    "Su caso está con nuestro departamento legal.": "TONE-1",
     "Vamos a hablar con su comandante.": "TONE-1",
     "Usted es un moroso.": "TONE-1",
 }
@@ -62,7 +68,7 @@ RED_TEAM_ES = {
 @pytest.mark.parametrize("text", sorted(RED_TEAM_ES))
 def test_TONE_1_banned_claims_are_caught_in_spanish(text):
     """Mutation tried: the Spanish arrest pattern deleted from policy/banned_phrases.yml (the arrest line
-    passed)."""
+    passed); the "soy/somos ... abogado" pattern deleted (the four speaker lines passed)."""
     assert [v.rule_id for v in tone.lint(text)][:1] == [RED_TEAM_ES[text]], text
 
 
