@@ -61,6 +61,34 @@ def test_OPT_3_natural_language_opt_out_gives_one_bare_confirmation(sqlite_engin
     assert "http" not in replies[0] and "$" not in replies[0] and "START" in replies[0]
 
 
+@pytest.mark.parametrize("text", ["Please start sending me emails again, I want my notices by email",
+                                  "please start sending me texts", "can you opt me back in", "text me again please",
+                                  "por favor vuelvan a mandarme correos", "envíenme los mensajes otra vez"])
+def test_OPT_3_a_request_for_messages_again_read_as_an_opt_out_opts_nothing_out(sqlite_engine, text):
+    """Exploratory pass: "Please start sending me emails again" was read as opt_out, and the chat was opted out.
+    It opts nothing out, is audited for the reviewer who lifts an email opt-out, and says what happens next.
+    Mutation tried: the asks_to_resume branch removed from sensitive_requests.handle -> opted out: fails."""
+    with session_scope(sqlite_engine) as session:
+        conv = conversations.get_or_create(session, "web", "resume-1")
+        replies = sensitive_requests.handle(session, conv.id, "opt_out", text, "x@example.com")
+        assert contact_preferences.suppression(session, "web", "resume-1") is None
+        [event] = session.scalars(select(AuditEvent).where(AuditEvent.conversation_id == conv.id)).all()
+        assert (event.kind, event.rule_id) == ("contact_resume_requested", "OPT-3")
+    assert replies == [wording.say("resume_request_noted")] and "START" in replies[0]
+
+
+@pytest.mark.parametrize("text", ["stop texting me and start emailing me", "don't text me again",
+                                  "never text me again", "stop sending me emails", "no more texts, email me again",
+                                  "ya no me manden mensajes otra vez"])
+def test_OPT_2_a_message_that_stops_anything_still_opts_out(sqlite_engine, text):
+    """The resume reading never takes a stop away (OPT-2: the safe side). Mutation tried: the _STOPS_TOO check
+    removed from keywords.asks_to_resume -> "stop texting me and start emailing me" opted nothing out: fails."""
+    with session_scope(sqlite_engine) as session:
+        conv = conversations.get_or_create(session, "sms", "+15555550102")
+        sensitive_requests.handle(session, conv.id, "opt_out", text, "x@example.com")
+        assert contact_preferences.suppression(session, "sms", "+15555550102") == "OPT-3"
+
+
 def test_CEASE_1_cease_ends_collection_empties_the_scheduler_and_hands_off(engine):
     """'leave me alone, not paying' -> one closing message, account ceased, nothing left scheduled."""
     with session_scope(engine) as session:

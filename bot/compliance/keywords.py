@@ -74,6 +74,26 @@ def classify(text: str, channel: str) -> str | None:
     return None
 
 
+# OPT-3's way back, asked for in words ("please start sending me emails again", "opt me back in", "vuelvan a mandarme
+# mensajes"): the model read such a request as opt_out, the opposite. It opts nothing out (asks_to_resume).
+_RESUME = re.compile(
+    r"\b(?:start|resume|restart|continue)\s+(?:sending|texting|emailing|e-mailing|messaging|contacting|writing)\b"
+    r"|\b(?:send|text|e-?mail|message|contact|write)\s+(?:to\s+)?me\s+(?:\w+\s+){0,4}?(?:again|once\s+more)\b"
+    r"|\b(?:opt|sign|subscribe|put)\s+(?:me\s+)?back\s+(?:in|on)\b|\bopt\s+me\s+in\b|\bre-?subscribe\b"
+    r"|\b(?:vuelvan|vuelva|empiecen|empiece|comiencen|comience)\s+a\s+(?:enviar|mandar|escribir)"
+    r"|\b(?:envien|manden|escriban)(?:me|le)?\s+(?:\w+\s+){0,4}?(?:otra\s+vez|de\s+nuevo|nuevamente)\b",
+    re.IGNORECASE)
+# Words that stop something in the same message ("stop texting me, email me again instead"): then the opt-out stands.
+_STOPS_TOO = re.compile(r"\b(?:stop|quit|no\s+more|don'?t|do\s+not|never|ya\s+no|no\s+me)\b", re.IGNORECASE)
+
+
+def asks_to_resume(text: str) -> bool:
+    """OPT-3: whether the words ask for our messages again, and stop nothing. Not an opt-out, whatever the model
+    reads; the way back itself is START by text, or a compliance reviewer for email (README "Email")."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return bool(_RESUME.search(plain)) and not _STOPS_TOO.search(plain)
+
+
 def language_of(text: str, channel: str) -> str | None:
     """The language an opt-out or help keyword message is in: "es" for a Spanish keyword, "en" for an English one,
     else None. START is no sign (the Spanish wording says START too: "Responda START"), nor is a live chat's lone

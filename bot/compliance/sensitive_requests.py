@@ -316,6 +316,8 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
     now = now or datetime.now(timezone.utc)
     if intent == "cease_contact" and not asks_to_cease(text):
         return note_place_restriction(session, conversation_id, text, collector_address, now)
+    if intent == "opt_out" and keywords.asks_to_resume(text):
+        return resume_requested(session, conversation_id, text)
     rule = RULES[intent]
     conversation = session.get(Conversation, conversation_id)
     accounts = accounts_in_scope(session, conversation)
@@ -354,6 +356,16 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
     language = languages.current(session, conversation) if conversation is not None else None
     replies.append(wording.say(key, language, support=support_contact))  # DISC-3: neutral in either language
     return replies
+
+
+def resume_requested(session: Session, conversation_id: str, text: str) -> list[str]:
+    """OPT-3: "please start sending me emails again" read as an opt-out. Nothing is opted out; the request is audited
+    (the evidence a compliance reviewer lifts an email opt-out with) and the person is told what happens next."""
+    conversation = session.get(Conversation, conversation_id)
+    audit.record(session, "contact_resume_requested", rule_id="OPT-3", conversation_id=conversation_id,
+                 actor="debtor", detail={"channel": conversation.channel if conversation is not None else None})
+    language = languages.current(session, conversation) if conversation is not None else None
+    return [wording.say("resume_request_noted", language)]
 
 
 def hardship_and_person(session: Session, conversation_id: str, text: str, support: str,

@@ -400,6 +400,8 @@ TEXTS: dict[str, str] = {
     # debt, since it may be said before verification.
     "attorney_question_reply": ("Since a lawyer is helping you, we'll talk with them about this, not with you. They "
                                 "can tell you your options, including how to pay."),
+    "resume_request_noted": ("I've noted that you'd like our messages again. By text, reply START. For email, a "
+                             "person on our team will check your request and turn them back on."),
     "attorney_reply": "Thanks for telling me. We'll contact your attorney instead of you.",
     # CEASE-3: a question asked where the case number was asked for (actions/sensitive.py); DISC-3: names no debt.
     "bankruptcy_question_reply": ("It's the number on the papers you got when you filed for bankruptcy, like "

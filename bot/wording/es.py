@@ -368,6 +368,8 @@ TEXTS: dict[str, str] = {
                     "escrito."),
     "attorney_question_reply": ("Como un abogado le ayuda, hablaremos de esto con su abogado y no con usted. Su "
                                 "abogado le puede decir sus opciones, y también cómo pagar."),
+    "resume_request_noted": ("Anoté que quiere recibir nuestros mensajes otra vez. Por texto, responda START. Para "
+                             "el correo, una persona de nuestro equipo revisará su pedido y los volverá a activar."),
     "attorney_reply": "Gracias por decirme. Vamos a hablar con su abogado en lugar de hablar con usted.",
     "bankruptcy_question_reply": ("Es el número en los papeles que recibió al pedir la bancarrota, como "
                                   "1:26-bk-12345. No tiene que dármelo. Una persona lo va a revisar de todas formas."),

@@ -174,3 +174,14 @@ def test_PLAN_2_TIME_1_an_autopay_stop_and_a_time_in_one_message_before_verifica
     assert wording.say("autopay_stop_after_verify") in said and "We won't text or call you before 9 AM" in said, said
     kinds = _kinds(chat)
     assert "autopay_stop_asked" in kinds and "inconvenient_time_marked" in kinds, kinds
+
+
+def test_OPT_3_please_start_sending_me_texts_again_opts_nothing_out(running_stack):
+    """Exploratory pass: "please start sending me texts" was read as opt_out: "You're unsubscribed from messages on
+    this channel", and the next message got the one answer after an opt-out. Mutation tried: the asks_to_resume
+    branch removed from sensitive_requests.handle -> "unsubscribed": fails."""
+    chat = Chat(running_stack, "resume")
+    said = " ".join(chat.say("please start sending me texts"))
+    assert "unsubscribed" not in said.lower(), said
+    assert wording.say("resume_request_noted") in said, said  # today's model reads it as opt_out
+    assert "unsubscribed" not in " ".join(chat.say("hello")).lower()
