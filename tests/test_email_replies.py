@@ -227,8 +227,30 @@ def test_OPT_3_EMAIL_2_the_email_opt_out_never_offers_a_START_that_email_does_no
     assert stop_reply("email") in confirmation and opted_out_reply("email") in only_reply
     for text in (confirmation, only_reply):
         assert "Replying START can't turn them back on" in text and "Type START" not in text
-        assert f"write to {settings.support_contact}" in text  # "the support address below" is really below
+        # "the support address below" is really below (the email is bare, OPT-3: the address on its own line)
+        assert text.index("support address below") < text.index(settings.support_contact)
     assert "no se" not in stop_reply("email", "es") and "START no los vuelve a activar" in stop_reply("email", "es")
+
+
+def test_OPT_3_the_email_opt_out_confirmation_and_the_one_later_answer_carry_nothing_else(sqlite_engine,
+                                                                                          mail_server):
+    """Exploratory pass: the confirmation of "Please stop emailing me." came with the footer: "Questions? Reply to
+    this email..." and "Don't want these emails? ... open this link: http://.../email/opt-out/...". OPT-3: one
+    confirmation containing nothing else (no balance, no link). Both emails are now the words and the support
+    address they point to. Mutation tried: `bare` not passed by EmailCourier -> the footer and its link are back:
+    fails."""
+    with app_for(sqlite_engine, mail_server) as client:
+        settings = client.app.state.settings
+        assert post_reply(client, reply("Please stop emailing me.")).status_code == 200
+        assert post_reply(client, reply("what do I owe?", message_id="<reply-two@example.com>")).status_code == 200
+    confirmation, only_reply = emails_to_debtor(sqlite_engine)
+    for email in (confirmation, only_reply):
+        plain, html = body(email), email.get_body(("html",)).get_content()
+        assert "http" not in plain and "href" not in html, plain
+        assert "Questions?" not in plain and "Don't want these emails?" not in plain
+        assert email["List-Unsubscribe"] is None
+        assert settings.support_contact in plain and settings.support_contact in html
+    assert stop_reply("email") in body(confirmation) and opted_out_reply("email") in body(only_reply)
 
 
 # --- 6. ID-2: a copy of the chat carries no identity answer --------------------------------------------------------

@@ -97,12 +97,14 @@ def build(*, kind: str, text: str, to: str, sender: str, business_name: str, sup
           opt_out_url: str, now: datetime | None = None, subject: str | None = None,
           in_reply_to: str | None = None, references: str | None = None, notice: dict[str, Any] | None = None,
           notice_url: str | None = None, transcript: str | None = None, check_url: str | None = None,
-          language: str | None = None) -> EmailMessage:
+          language: str | None = None, bare: bool = False) -> EmailMessage:
     """The email for one message; `text` is what the outbound gate approved (DISC-2 notice, OPT-1 line). A reply in
     an email conversation passes its thread: `subject` ("Re: ..."), `in_reply_to` and `references` (RFC 5322).
     `notice`: a validation notice's facts as `notice_view` shows them, with `notice_url` its printable copy.
     `transcript`: a copy of a conversation (bot/records/transcript_copy.py), word for word, with `check_url`.
-    `language`: the debtor's (bot/language.py): the subject, the footer and the opt-out keyword are in it."""
+    `language`: the debtor's (bot/language.py): the subject, the footer and the opt-out keyword are in it.
+    `bare`: OPT-3's confirmation of an opt-out (and its one later answer) carries nothing else: no footer, no
+    opt-out link or header; only the support address its words point to."""
     speaks = wording.language_or_default(language)
     keyword = "ALTO" if speaks == wording.SPANISH else "STOP"  # both work (bot/compliance/keywords.py)
     words = {key.removeprefix("email_"): wording.say(key, speaks, support=support_contact, keyword=keyword)
@@ -110,7 +112,7 @@ def build(*, kind: str, text: str, to: str, sender: str, business_name: str, sup
     values = {"subject": subject or subject_for(kind, speaks), "paragraphs": paragraphs(text),
               "business_name": business_name, "support_contact": support_contact, "opt_out_url": opt_out_url,
               "reply_keyword": keyword, "n": notice, "notice_url": notice_url, "transcript": transcript,
-              "check_url": check_url, "t": words, "lang": speaks}
+              "check_url": check_url, "t": words, "lang": speaks, "bare": bare}
     message = EmailMessage()
     message["Subject"] = values["subject"]
     name, address = parseaddr(sender)
@@ -122,8 +124,9 @@ def build(*, kind: str, text: str, to: str, sender: str, business_name: str, sup
         message["In-Reply-To"] = in_reply_to
         message["References"] = " ".join(dict.fromkeys(f"{references or ''} {in_reply_to}".split()))
     # EMAIL-2: mail clients show their own "Unsubscribe" from these; the link's POST opts out (RFC 8058).
-    message["List-Unsubscribe"] = f"<{opt_out_url}>, <mailto:{address}?subject=unsubscribe>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if not bare:
+        message["List-Unsubscribe"] = f"<{opt_out_url}>, <mailto:{address}?subject=unsubscribe>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(_env.get_template("email.txt").render(values))
     message.add_alternative(_env.get_template("email.html").render(values), subtype="html")

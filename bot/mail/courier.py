@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 
 from bot import audit, contact_preferences
 from bot import language as languages
+from bot.compliance import keywords
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, EmailMessage, Message
@@ -76,6 +77,7 @@ class EmailCourier:
             sender=self.settings.email_from,
             business_name=self.settings.business_name, support_contact=self.settings.support_contact,
             opt_out_url=links.opt_out_url(self.settings.pay_base_url, self.settings.email_link_secret, address),
+            bare=all(p.text in keywords.opt_out_confirmations(CHANNEL) for p in turn),  # OPT-3: nothing else
             **self.thread(first.conversation_id))
         record: dict[str, Any] = {"message_id": str(message["Message-ID"]), "subject": str(message["Subject"])}
         detail = {"message_id": first.message_id, "message_ids": [p.message_id for p in turn], "kind": first.kind}
