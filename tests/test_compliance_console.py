@@ -361,3 +361,27 @@ def test_a_console_404_is_a_page_with_the_way_back_and_the_api_keeps_its_json(cl
     assert "There is no such page." in page.text and back in page.text
     api = client.get("/webhooks/nowhere")
     assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+
+
+def test_REC_2_a_reviewer_reading_a_conversation_from_the_agent_queue_raises_no_flag(client, sqlite_engine):
+    """Exploratory pass: each time a reviewer opened a conversation from "Agent queue (read only)", the view's
+    REC-2 audit event flagged it "Rule fired" (three flags from three views). A view is audited, never a flag.
+    Mutation tried: the ACCESS_RULES test removed from flags.for_event -> 1 conversation under rule_fired: fails."""
+    from bot.db.models import ConversationFlag
+
+    def rule_fired_flags() -> list[str | None]:
+        with session_scope(sqlite_engine) as session:
+            return list(session.scalars(select(ConversationFlag.rule_id).where(ConversationFlag.flag == "rule_fired")))
+
+    with session_scope(sqlite_engine) as session:
+        handoff_id = session.scalar(select(Handoff.id))
+    before = rule_fired_flags()
+    assert before == ["DSP-1"]  # the dispute, from the fixture
+    _login(client, "cat")
+    for _ in range(3):
+        assert client.get(f"/agent/h/{handoff_id}").status_code == 200
+        assert client.get(f"/compliance/c/{_conversation_id(sqlite_engine)}").status_code == 200
+    assert rule_fired_flags() == before
+    with session_scope(sqlite_engine) as session:  # still audited
+        assert session.scalars(select(AuditEvent).where(AuditEvent.rule_id == "REC-2",
+                                                        AuditEvent.conversation_id.is_not(None))).first()

@@ -29,7 +29,7 @@ RULE_FIRED, BLOCKED, DISPUTE, CEASE, OPT_OUT, BANNED_PHRASE, LOCKOUT = (
 FLAGS = (RULE_FIRED, BLOCKED, DISPUTE, CEASE, OPT_OUT, BANNED_PHRASE, LOCKOUT)
 LABELS = {RULE_FIRED: "Rule fired", BLOCKED: "Message blocked", DISPUTE: "Dispute",
           CEASE: "Cease contact (attorney, bankruptcy, death)", OPT_OUT: "Opt-out of a channel (STOP)",
-          BANNED_PHRASE: "Agent banned phrase", LOCKOUT: "Verification lockout"}
+          BANNED_PHRASE: "Agent reply blocked (banned phrase or amount)", LOCKOUT: "Verification lockout"}
 
 # Rules applied as a matter of course: recorded and chained, but nothing for a reviewer to look at.
 ROUTINE_EVENTS = frozenset({
@@ -47,13 +47,16 @@ EVENT_FLAGS = {
     "identity_locked": LOCKOUT,
 }
 AGENT_CONTENT_RULES = frozenset({"TONE-1", "TONE-2", "TBD-1"})
+# REC-2 audits who read or changed the record (a view, an export, a login): it never changes what happened in the
+# conversation, so it raises no flag (a reviewer's own view of a conversation flagged it "Rule fired").
+ACCESS_RULES = frozenset({"REC-2"})
 
 
 def for_event(kind: str, rule_id: str | None, detail: dict[str, Any] | None) -> list[tuple[str, str | None]]:
     flags: list[tuple[str, str | None]] = []
     if kind in EVENT_FLAGS:
         flags.append((EVENT_FLAGS[kind], rule_id))
-    if rule_id and kind not in ROUTINE_EVENTS:
+    if rule_id and kind not in ROUTINE_EVENTS and rule_id not in ACCESS_RULES:
         flags.append((RULE_FIRED, rule_id))
     return flags
 
