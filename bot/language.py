@@ -117,7 +117,14 @@ def detect(text: str) -> Reading:
     return _read(text)
 
 
+# Spanish's opening marks: no one writing English starts a question with "¿" or an exclamation with "¡", while the
+# detector reads short Spanish questions weakly ("¿Me van a demandar si no pago?" 0.66, "¿eres un robot?" 0.52 English).
+_SPANISH_MARKS = re.compile(r"[¿¡]\s*[^\W\d_]")
+
+
 def _read(text: str) -> Reading:
+    if _SPANISH_MARKS.search(text):
+        return Reading(SPANISH, 1.0)
     values = _detector().compute_language_confidence_values(text)
     if not values or values[0].value <= 0:
         return Reading(None)

@@ -37,6 +37,18 @@ def test_spanglish_as_people_text_it_reads_as_spanish(sqlite_engine):
         assert language.observe(session, conversation, "ahorita no puedo pagar las mensualidades").language == "es"
 
 
+@pytest.mark.parametrize("text", ["¿Me van a demandar si no pago?", "¿eres un robot?", "¡no puedo pagar eso!",
+                                  "¿Y ahora qué?"])
+def test_LANG_1_a_question_or_exclamation_opened_the_spanish_way_is_spanish(sqlite_engine, text):
+    """Exploratory pass: "¿Me van a demandar si no pago?" as a first text was answered in English (the detector: 0.66
+    Spanish, under SURE) and "¿eres un robot?" read 0.52 English. The opening marks are Spanish's alone.
+    Mutation tried: _SPANISH_MARKS not consulted in _read -> the first two stay English: fails."""
+    with session_scope(sqlite_engine) as session:
+        conversation = _conversation(session, address=f"+1555556{len(text):04d}")
+        observed = language.observe(session, conversation, text)
+        assert observed.language == "es" and observed.prefix == (), text
+
+
 SHORT = ["si", "sí", "Si!", "ok", "no", "OK gracias", "1", "2", "12/05/1985", "$50", "500 dolares", "90210",
          "hola", "yes", "Jordan Rivera"]
 
