@@ -394,3 +394,18 @@ def test_TONE_1_TBD_1_the_answer_to_a_legal_or_credit_question_threatens_nothing
         assert tone.lint(text, time_barred=True) == [], text
         assert not re.search(r"sue|court|credit|corte|demand|cr[eé]dito|legal", text, re.IGNORECASE), text
         assert "talk to a person" in text or "hablar con una persona" in text
+
+
+def test_VUL_2_HO_1_hardship_told_while_a_person_is_already_asked_for_does_not_say_ask_for_one(sqlite_engine):
+    """Exploratory pass: "I need to talk to a real person" (queued), then "I lost my job and can't pay right now"
+    got "...Say 'talk to a person' to reach them". The person is on the way: the reply says so. Mutation tried:
+    the open_handoff test removed from sensitive_requests.handle -> "Say 'talk to a person'": fails."""
+    from bot import handoff
+
+    with session_scope(sqlite_engine) as session:
+        conv = conversations.get_or_create(session, "web", "queued-hardship")
+        handoff.request(session, conv.id, "request_human", rule_id="HO-1")
+        replies = sensitive_requests.handle(session, conv.id, "hardship", "I lost my job", "x@example.com")
+        assert session.scalars(select(AuditEvent.kind).where(AuditEvent.kind == "hardship_reported")).one()
+    assert replies == [wording.say("hardship_reply_queued")]
+    assert "talk to a person" not in replies[0] and "already on the way" in replies[0]

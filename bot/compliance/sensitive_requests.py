@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from bot import audit, contact_preferences, handoff, wording
 from bot import language as languages
 from bot.agents import escalation
+from bot.agents import queue as agent_queue
 from bot.agents.hours import AgentHours
 from bot.compliance import cues, holds, keywords, person_request, report_details
 from bot.db.models import Account, AccountStatus, AuditEvent, Conversation, Debtor, ScheduledMessage
@@ -353,6 +354,9 @@ def handle(session: Session, conversation_id: str, intent: str, text: str, suppo
         handoff.request(session, conversation_id, rule.handoff_reason, rule_id=rule.rule_id, account_id=account_id)
     verified = conversation is not None and conversation.verified_at is not None
     key = f"{rule.key}_verified" if verified and rule.verified_reply else rule.key
+    if intent == "hardship" and agent_queue.open_handoff(session, conversation_id) is not None:
+        # VUL-2 with HO-1 already asked for: a person is on the way, so not "say 'talk to a person'" again.
+        key = key.replace("hardship_reply", "hardship_reply_queued")
     language = languages.current(session, conversation) if conversation is not None else None
     replies.append(wording.say(key, language, support=support_contact))  # DISC-3: neutral in either language
     return replies

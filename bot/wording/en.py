@@ -431,6 +431,11 @@ TEXTS: dict[str, str] = {
     "military_reply": ("Thanks for telling me. If you or your family serve in the military, you may have extra "
                        "protections. A person on our team will look into it and get back to you. You can also reach "
                        "them at {support}."),
+    "hardship_reply_queued": ("I'm sorry things are hard right now. A person on our team is already on the way, and "
+                              "can talk through options with you."),
+    "hardship_reply_queued_verified": ("I'm sorry things are hard right now. We've paused reminders. A person on our "
+                                       "team is already on the way, and can talk through options with you, like a "
+                                       "smaller plan."),
     "hardship_with_person": "Thanks for telling me. I'm sorry things are hard right now.",
     "details_thanks": "Thank you. A person on our team will take it from here.",
     # EMAIL-1 (E-SIGN, 15 U.S.C. 7001(c)): the consent question and its answers (bot/compliance/esign.py).

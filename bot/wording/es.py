@@ -397,6 +397,11 @@ TEXTS: dict[str, str] = {
     "military_reply": ("Gracias por decirme. Si usted o su familia están en las fuerzas armadas, puede tener más "
                        "protecciones. Una persona de nuestro equipo lo va a revisar y le va a responder. También "
                        "puede escribir a {support}."),
+    "hardship_reply_queued": ("Siento mucho que las cosas estén difíciles. Una persona de nuestro equipo ya viene en "
+                              "camino y puede ver opciones con usted."),
+    "hardship_reply_queued_verified": ("Siento mucho que las cosas estén difíciles. Paramos los recordatorios. Una "
+                                       "persona de nuestro equipo ya viene en camino y puede ver opciones con usted, "
+                                       "como un plan más pequeño."),
     "hardship_with_person": "Gracias por decirme. Siento mucho que las cosas estén difíciles.",
     "details_thanks": "Gracias. Una persona de nuestro equipo se va a encargar de esto.",
     # The marker "avisos que la ley nos pide enviar" finds the question (esign.QUESTION_MARKS): keep it word for word.
