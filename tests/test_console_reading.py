@@ -185,3 +185,20 @@ def test_ID_2_no_factor_survives_the_agents_mask_wherever_it_sits_in_a_message(d
     for secret in (dob, last4, zip_code):
         assert secret not in shown
     assert for_agent(shown) == shown
+
+
+@pytest.mark.parametrize("text", ["my attorney is John Smith, 555-0100, talk to him",
+                                  "I have a lawyer now, call her at 312-555-0148", "call me at 312.555.0148",
+                                  "my cell is (312) 555-0148"])
+def test_CEASE_2_HO_1_an_agent_reads_a_phone_number_the_debtor_gives(text):
+    """Exploratory pass: an attorney's number showed as "555-[SSN last four]" and "312-555-[SSN last four]": the
+    agent could not call the attorney (CEASE-2). A phone number is no identity factor; its last four are not an
+    SSN's. Mutation tried: the phone lookbehinds removed from the [SSN last four] pattern -> masked: fails."""
+    assert for_agent(text) == text
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("my last four is 1234", "my last four is [SSN last four]"),
+    ("ssn last 4: 1234, zip 90210", "ssn last 4: [SSN last four], zip [ZIP code]"), ("1234", "[SSN last four]")])
+def test_ID_2_the_ssn_last_four_is_still_masked_beside_the_phone_rule(text, shown):
+    assert for_agent(text) == shown

@@ -44,7 +44,10 @@ _AGENT_PATTERNS = (
     (re.compile(r"\b[A-Za-z]{2,5}-?\d{4,10}\b"), "[account number]"),
     (re.compile(r"(?<!\d)\d{3}[- ]?\d{2}[- ]?\d{4}(?!\d)"), "[SSN]"),
     (re.compile(r"(?<![\d$])(?<!\d[.,])\d{5}(?:-\d{4})?(?![\d]|[.,]\d)"), "[ZIP code]"),
-    (re.compile(r"(?<![\d$])(?<!\d[.,])\d{4}(?![\d]|[.,]\d)"), "[SSN last four]"),
+    # Not the last four of a phone number ("555-0100", "312-555-0148"): an attorney's or a callback number is no
+    # identity factor, and the agent needs to read it (CEASE-2, HO-1).
+    (re.compile(r"(?<![\d$])(?<!\d[.,])(?<!\d\d\d-)(?<!\d\d\d\.)\d{4}(?![\d]|[.,]\d)"),
+     "[SSN last four]"),
 )
 
 
