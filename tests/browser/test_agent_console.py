@@ -341,9 +341,10 @@ def test_a_wrong_password_keeps_the_username_typed(new_page, console_url):
 
 def test_a_reply_typed_when_the_session_ended_is_back_after_logging_in_again(new_page, console_url, sqlite_engine):
     """Exploratory pass: the session ended while an agent typed a reply; Send took them to the login page and the
-    reply was gone. It is kept in the tab (sessionStorage), the login returns to the conversation with the reply in
-    the box, Send sends it, and then it is forgotten. Mutation tried: the draft restore removed from console.js ->
-    the reply box is empty after logging in again (fails)."""
+    reply was gone. It is kept in the tab (sessionStorage), the login page says the session ended (a second pass:
+    it said nothing), the login returns to the conversation with the reply in the box, Send sends it, and then it
+    is forgotten. Mutation tried: the draft restore removed from console.js -> the reply box is empty after logging
+    in again (fails); toLogin without "?ended=1" -> no notice (fails)."""
     from datetime import datetime, timezone
 
     from sqlalchemy import update
@@ -360,7 +361,9 @@ def test_a_reply_typed_when_the_session_ended_is_back_after_logging_in_again(new
     with session_scope(sqlite_engine) as session:  # the session ends (idle too long, or revoked)
         session.execute(update(AgentSession).values(revoked_at=datetime.now(timezone.utc)))
     page.get_by_role("button", name="Send").click()
-    expect(page).to_have_url(re.compile(r"/agent/login$"))
+    expect(page).to_have_url(re.compile(r"/agent/login\?ended=1$"))
+    expect(page.get_by_role("status")).to_have_text(
+        "Your session ended. Log in again to go on: what you were typing is kept in this tab.")
     page.get_by_label("Username").fill("ana")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()

@@ -282,7 +282,9 @@ async def login_page(request: Request) -> Response:
 
 def _login_form(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     token = secrets.token_urlsafe(32)
-    response = _render(request, "login.html", {"csrf_token": token, "error": error}, status_code=status_code)
+    ended = request.query_params.get("ended") == "1"  # sent here by the page when the session ended (console.js)
+    response = _render(request, "login.html", {"csrf_token": token, "error": error, "ended": ended},
+                       status_code=status_code)
     response.set_cookie(auth.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/agent",
                         secure=_secure(request), max_age=3600)
     return response

@@ -20,7 +20,7 @@
   // The session ended: log in again, then back to this conversation, where the draft is kept (below).
   function toLogin(url) {
     try { sessionStorage.setItem("settle-return", location.pathname); } catch (e) { /* not kept */ }
-    location.href = url;
+    location.href = url + (url.indexOf("?") < 0 ? "?ended=1" : "");  // the login page says why it is shown
   }
 
   function fragment(html) {
