@@ -397,7 +397,7 @@ class DebtorClock:
         The window rule itself is contact_window's; this only says it for the agent."""
         if contact_window.allowed_now(moment, self.zones):
             return None
-        where = ("the debtor's zone is unknown, so it must suit every US zone" if not self.known
+        where = ("in every US zone, since the debtor's zone is unknown" if not self.known
                  else "in the debtor's time")
         earliest = contact_window.next_allowed(moment, self.zones)
         suggestion = "" if earliest is None else (
