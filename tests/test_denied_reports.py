@@ -137,8 +137,7 @@ def test_CEASE_3_never_filed_never_triggers(text, case, end):
        st.sampled_from(["", "hi, ", "ok ", "sorry but "]), _CASE, _END)
 def test_CEASE_1_2_3_a_clear_report_always_triggers(text, before, case, end):
     """Hypothesis: a trained report, with a greeting before it, in any case, is never overruled.
-    Mutation tried: the `_STILL_CEASE` re-read removed from `_denied_with` (a denial alone decides) -> unchanged
-    here; `_NO_LAWYER` given a bare `\\blawyer\\b` -> fails."""
+    Mutation tried: `_NO_LAWYER` given a bare `\\blawyer\\b` -> fails."""
     for intent in ("attorney_represented", "bankruptcy", "cease_contact"):
         if text in set(_training_examples(intent)):
             assert not report_denials.denies(intent, case(before + text + end))

@@ -50,8 +50,8 @@ def test_CEASE_1_2_3_a_verified_debtor_denying_a_report_keeps_their_account(runn
     """A verified debtor says they have no lawyer, never filed, or want us to keep texting: no attorney, bankruptcy
     or cease reply, no report recorded, the account stays active, and the next "what's my balance?" gets the
     balance, not "since a lawyer is helping you".
-    Mutation tried: the call to sensitive_requests.denied_report in ActionHandleSensitive removed -> the attorney,
-    bankruptcy and cease replies come back and the account is held: fails."""
+    Mutation tried: without the `_denied_report` call in ActionHandleSensitive.run (main before this fix) -> the
+    attorney, bankruptcy and cease replies, and the account held: fails."""
     chat = Chat(running_stack, "deny")
     reference = chat.verify_as_new_debtor()
     said = " ".join(chat.say(denial)).lower()
@@ -64,8 +64,7 @@ def test_CEASE_1_2_3_a_verified_debtor_denying_a_report_keeps_their_account(runn
 
 def test_DISC_4_is_this_a_law_firm_gets_who_we_are_not_an_attorney_hold(running_stack):
     """Unverified, "is this a law firm?": who we are (an automated assistant), never "we'll contact your attorney".
-    Mutation tried: the asks_about_us branch removed from sensitive_requests.denied_report -> the attorney reply:
-    fails."""
+    Mutation tried: without the `_denied_report` call (main before this fix) -> the attorney reply: fails."""
     chat = Chat(running_stack, "lawfirm")
     said = " ".join(chat.say("is this a law firm?")).lower()
     assert "attorney" not in said and "automated assistant" in said
@@ -86,8 +85,8 @@ def test_ID_4_ID_2_i_dont_know_my_ssn_goes_on_with_the_zip_and_verifies(running_
     """At the SSN question, "I don't know my SSN" or "idk" is a debtor without that answer, not a wrong party: no
     "sorry for the mix-up", nothing marked wrong-party, and the check goes on: the ZIP and the account number verify
     and the balance is said.
-    Mutation tried: `speaks_of_own_details` made to return False -> the wrong-person reply, the address marked
-    wrong-party and every later message refused: fails."""
+    Mutation tried: without the `_denied_report` call (main before this fix) -> "sorry for the mix-up": fails.
+    The branch-by-branch mutations are in tests/test_denied_reports.py."""
     chat = Chat(running_stack, "nossn")
     reference = _new_debtor(chat)
     chat.say("whats my balance")
@@ -107,7 +106,7 @@ def test_ID_4_ID_2_i_dont_know_my_ssn_goes_on_with_the_zip_and_verifies(running_
 def test_ID_4_ID_2_which_detail_was_wrong_is_not_told_and_not_a_wrong_party(running_stack):
     """After a failed try, "is that the wrong ssn or the wrong birthday?" gets that we can't say which (ID-2) and the
     check goes on; nothing is marked wrong-party (ID-4).
-    Mutation tried: the question branch of denied_wrong_person removed -> the fallback: fails on "can't say"."""
+    Mutation tried: without the `_denied_report` call (main before this fix) -> "sorry for the mix-up": fails."""
     chat = Chat(running_stack, "which")
     reference = _new_debtor(chat)
     chat.say("whats my balance")
@@ -121,8 +120,7 @@ def test_ID_4_ID_2_which_detail_was_wrong_is_not_told_and_not_a_wrong_party(runn
 def test_ID_4_a_wrong_address_is_noted_for_a_person_not_a_wrong_party(running_stack):
     """Verified, "you have my address wrong, I moved": noted for a person, and the next "what's my balance?" is
     answered (no third-party refusal).
-    Mutation tried: the own-details branch removed from sensitive_requests.denied_report -> "sorry for the mix-up"
-    and the balance refused: fails."""
+    Mutation tried: without the `_denied_report` call (main before this fix) -> "sorry for the mix-up": fails."""
     chat = Chat(running_stack, "moved")
     chat.verify_as_new_debtor()
     said = " ".join(chat.say("you have my address wrong, I moved")).lower()
@@ -134,8 +132,7 @@ def test_ID_4_a_wrong_address_is_noted_for_a_person_not_a_wrong_party(running_st
 def test_CEASE_4_ID_4_a_mother_answering_for_her_son_is_a_third_party_not_a_death(running_stack):
     """"this is his mother, he's not home": no condolences (nobody died), no death recorded; she is a third party
     (ID-4): nothing about a debt. "I'm the executor of his estate" still gets the death reply (CEASE-4).
-    Mutation tried: the tells_of_death check removed from sensitive_requests.denied_report -> "sorry for your
-    loss": fails."""
+    Mutation tried: without the `_denied_report` call (main before this fix) -> "sorry for your loss": fails."""
     chat = Chat(running_stack, "mother")
     said = " ".join(chat.say("this is his mother, he's not home")).lower()
     assert "loss" not in said and "mix-up" in said
@@ -143,3 +140,19 @@ def test_CEASE_4_ID_4_a_mother_answering_for_her_son_is_a_third_party_not_a_deat
     assert "deceased_reported" not in kinds and "wrong_party_reported" in kinds
     executor = Chat(running_stack, "executor")
     assert "loss" in " ".join(executor.say("I'm the executor of his estate")).lower()
+
+
+def test_CEASE_1_3_a_denial_typed_to_an_agent_holds_nothing(running_stack):
+    """While a person owns the chat, the rules the NLU reads still act (pipeline._rules_while_owned); a denial
+    ("I never filed for bankruptcy", "keep texting me") is not one of them: the account stays active, no report.
+    Mutation tried: the `denied_by_words` check removed from Pipeline._rules_while_owned -> fails."""
+    from tests.integration.test_agent_owned import _owned
+
+    chat = _owned(running_stack)
+    for denial in ("I never filed for bankruptcy", "I don't want to stop contacting, keep texting me",
+                   "I don't have a lawyer"):
+        chat.say(denial)
+    with chat.session() as session:
+        conversation = chat.conversation(session)
+        assert session.get(Account, conversation.account_id).status == AccountStatus.ACTIVE
+    assert not set(_kinds(chat)) & set(REPORT_EVENTS)
