@@ -30,7 +30,7 @@ from tests.conftest import add_debtor
 
 NLU = Path(__file__).resolve().parents[1] / "data" / "nlu"
 SUPPORT = "help@example.com"
-REPORTS = ("cease_contact", "attorney_represented", "bankruptcy", "deceased", "wrong_person")
+REPORTS = ("cease_contact", "opt_out", "attorney_represented", "bankruptcy", "deceased", "wrong_person")
 
 
 @functools.cache
@@ -70,6 +70,7 @@ def test_CEASE_1_4_ID_4_every_trained_report_is_still_a_report(intent):
     ("cease_contact", "I don't want to stop contacting, keep texting me"),
     ("cease_contact", "please keep texting me"),
     ("cease_contact", "no quiero que dejen de escribirme"),
+    ("opt_out", "please keep texting me"),
     ("wrong_person", "I don't know my SSN"),
     ("wrong_person", "idk"),
     ("wrong_person", "is that the wrong ssn or the wrong birthday?"),
@@ -80,7 +81,8 @@ def test_CEASE_1_4_ID_4_every_trained_report_is_still_a_report(intent):
 ])
 def test_CEASE_1_4_ID_4_words_that_deny_the_report_overrule_it(intent, text):
     """The exploratory tester's messages (and their Spanish twins) deny what the NLU read in them.
-    Mutation tried: `denies` returning False for every intent -> fails."""
+    Mutation tried: `denies` returning False for every intent -> fails; opt_out left out of the cease denial ->
+    "please keep texting me" read as an opt-out (OPT-2): fails."""
     assert report_denials.denies(intent, text)
 
 
@@ -94,6 +96,7 @@ def test_CEASE_1_4_ID_4_words_that_deny_the_report_overrule_it(intent, text):
     ("cease_contact", "keep texting me, but stop calling me"),
     ("cease_contact", "dejen de escribirme"),
     ("cease_contact", "no quiero que me sigan escribiendo"),
+    ("opt_out", "stop texting me"),
     ("wrong_person", "wrong number, I don't know my ssn or his"),
     ("wrong_person", "I don't know him"),
     ("deceased", "I'm the executor of his estate"),

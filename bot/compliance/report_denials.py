@@ -170,7 +170,7 @@ def answers_for_someone(text: str) -> bool:
 
 def denies(intent: str | None, text: str) -> bool:
     """Whether the words overrule the NLU's reading of a report: no lawyer or a question whether we are lawyers
-    (CEASE-2), never filed (CEASE-3), contact wanted (CEASE-1), no death (CEASE-4), the writer's own details and
+    (CEASE-2), never filed (CEASE-3), contact wanted (CEASE-1, OPT-2), no death (CEASE-4), the writer's own details and
     no wrong party (ID-4). False for any other intent."""
     words = plain(text)
     if intent == "attorney_represented":
@@ -178,7 +178,7 @@ def denies(intent: str | None, text: str) -> bool:
             or _denied_with(_NO_LAWYER, _OWN_LAWYER, words)
     if intent == "bankruptcy":
         return _denied_with(_NO_BANKRUPTCY, _OWN_BANKRUPTCY, words)
-    if intent == "cease_contact":
+    if intent in ("cease_contact", "opt_out"):  # OPT-2's natural-language opt-out denied the same way
         return not _NO_MORE_CONTACT.search(words) and _denied_with(_KEEP_CONTACT, _STILL_CEASE, words)
     if intent == "deceased":
         return not _DEATH.search(words)

@@ -12,6 +12,7 @@ import secrets
 import pytest
 from sqlalchemy import select
 
+from bot.db import get_engine, session_scope
 from bot.db.models import Account, AccountStatus, AuditEvent, ContactPreference
 from tests.conftest import add_debtor
 from tests.integration.chat import Chat, letters
@@ -72,7 +73,8 @@ def test_DISC_4_is_this_a_law_firm_gets_who_we_are_not_an_attorney_hold(running_
 
 
 def test_CEASE_2_3_real_reports_still_take_effect(running_stack):
-    """The other side: "I have a lawyer" and "I filed for bankruptcy" still hold the account (CEASE-2, CEASE-3)."""
+    """The other side: "I filed for bankruptcy last month" still holds the account (CEASE-3).
+    Mutation tried: `denies` returning True for bankruptcy -> "Nothing has changed", the account active: fails."""
     chat = Chat(running_stack, "real")
     reference = chat.verify_as_new_debtor()
     said = " ".join(chat.say("I filed for bankruptcy last month")).lower()
@@ -156,3 +158,29 @@ def test_CEASE_1_3_a_denial_typed_to_an_agent_holds_nothing(running_stack):
         conversation = chat.conversation(session)
         assert session.get(Account, conversation.account_id).status == AccountStatus.ACTIVE
     assert not set(_kinds(chat)) & set(REPORT_EVENTS)
+
+
+def test_ID_4_ID_2_over_sms_the_demo_debtor_without_her_ssn_verifies_with_the_zip(sms_gateway, running_stack):
+    """The tester's demo phone (+15555550121, SET-100021, used by no other integration test): "I don't know my SSN"
+    at that question was "Sorry for the mix-up" and the phone was blocked for good. Now the ZIP route goes on and
+    the balance is said; the phone is not marked wrong-party. "this is his mother, he's not home" from another
+    phone gets no condolences.
+    Mutation tried: without the `_denied_report` call (main before this fix) -> "sorry for the mix-up": fails."""
+    from tests.integration.test_sms import Handset
+
+    client, twilio = sms_gateway
+    phone = Handset(client, twilio, "+15555550121")
+    phone.text("whats my balance")
+    phone.text("06/06/1984")
+    said = " ".join(phone.text("I don't know my SSN")).lower()
+    assert "mix-up" not in said and "zip" in said
+    answer = " ".join(phone.text("85281"))
+    if "account number" in answer:  # a ZIP verifies only beside the account reference (ID-2)
+        answer = " ".join(phone.text("SET-100021"))
+    assert "$199.99" in answer
+    with session_scope(get_engine(running_stack.config.database_url)) as session:
+        preference = session.scalars(select(ContactPreference).where(
+            ContactPreference.address == "+15555550121")).one_or_none()
+        assert preference is None or preference.wrong_party_at is None
+    mother = Handset(client, twilio, "+15555550987")
+    assert "loss" not in " ".join(mother.text("this is his mother, he's not home")).lower()
