@@ -17,7 +17,7 @@ from actions.verification import ID_SLOTS
 from bot import disputes, wording
 from bot.agents import escalation
 from bot.agents.hours import AgentHours
-from bot.compliance import person_request, report_details, sensitive_requests
+from bot.compliance import person_request, report_denials, report_details, sensitive_requests
 from bot.db import session_scope
 from bot.db.models import Conversation
 
@@ -48,6 +48,9 @@ class ActionHandleSensitive(Action):
             dispatcher.utter_message(response="utter_default")
             return []
         text = tracker.latest_message.get("text") or ""
+        denied = _denied_report(dispatcher, tracker, intent, text)
+        if denied is not None:
+            return denied
         if intent == "request_human" and _asked_when_written(tracker) == ("bankruptcy_form", "bankruptcy_case_number") \
                 and report_details.asks_about_case_number(text):
             # CEASE-3: "what is a case number?" read as a request for a person (no person's words in it) ended the
@@ -83,6 +86,36 @@ class ActionHandleSensitive(Action):
         # CEASE-2: a name and phone given with the report are taken, so the form asks only for what is missing.
         given = report_details.attorney_details(said) if intent == "attorney_represented" else {}
         return [SlotSet("pending_request", None), *unverified, *(SlotSet(k, v) for k, v in given.items())]
+
+
+def _denied_report(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str,
+                   text: str) -> list[EventType] | None:
+    """CEASE-1..4, ID-4: words that say the opposite of the report the NLU read take no effect
+    (sensitive_requests.denied_report). The helpful answer is said; then the identity check goes on where it was
+    asking, or the turn ends, so the report's own form (attorney_form, bankruptcy_form) never starts. None when the
+    words do not deny the report."""
+    if not report_denials.denies(intent, text):
+        return None  # the usual case, with no query
+    loop, slot = _asked_when_written(tracker)
+    asked = slot if loop == "verify_form" and slot else None
+    with session_scope(engine()) as session:
+        denial = sensitive_requests.denied_report(session, tracker.sender_id, intent, text,
+                                                  settings().support_contact, asked_slot=asked,
+                                                  business=settings().business_name)
+        if denial is None:
+            return None
+        conversation = session.get(Conversation, tracker.sender_id)
+        withdrawn = conversation is None or conversation.verified_at is None
+    for reply in denial.replies:
+        dispatcher.utter_message(text=reply)
+    if denial.fallback:
+        dispatcher.utter_message(response="utter_default")
+    if denial.resume_check:
+        return [FollowupAction("verify_form")]
+    # ID-4: a third party answering for the debtor (a "death" that was none) withdraws a verification here too.
+    unverified = [SlotSet("verified", False), SlotSet("verification_status", None)] \
+        if withdrawn and tracker.get_slot("verified") else []
+    return [*unverified, FollowupAction("action_listen")]
 
 
 def _asked_when_written(tracker: Tracker) -> tuple[str | None, str | None]:

@@ -364,7 +364,9 @@ async def test_CEASE_VUL_2_ID_4_a_spanish_conversation_gets_the_reply_to_its_req
     sensitive_requests.handle saying the reply with language None (the English reply: failed)."""
     with session_scope(sqlite_engine) as session:
         session.get(Conversation, conversation_id).language = "es"
-    replies = await _handle_sensitive(conversation_id, intent, "ya no me llamen")
+    # CEASE-4: a deceased reading stands only on words of a death (bot/compliance/report_denials.py).
+    text = "mi esposo falleció" if intent == "deceased" else "ya no me llamen"
+    replies = await _handle_sensitive(conversation_id, intent, text)
     assert replies == [wording.say(key, "es", support=context.settings().support_contact)]
     assert replies[0] != wording.say(key, "en", support=context.settings().support_contact)
     assert neutral.debt_content(replies[0]) == []  # DISC-3: still nothing about a debt before verification

@@ -71,6 +71,8 @@ REASON_LABELS = {
     "bankruptcy": "Bankruptcy", "deceased": "Deceased", "cease": "Cease contact", "chargeback": "Card chargeback",
     "dispute": "Dispute needs a person", "verification_lockout": "Locked out of verification",
     "third_party": "Not the account holder (after verifying)",
+    # ID-4 is not this: "you have my address wrong" (bot/compliance/sensitive_requests.denied_report)
+    "details_update": "Debtor's details to update",
     # bot/messaging/saved.py: written while the bot was down, too old to answer automatically or after a STOP/cease
     "saved_message": "Message saved while the bot was down",
 }

@@ -30,7 +30,7 @@ from bot import language as languages
 from bot.agents import escalation
 from bot.agents import queue as agent_queue
 from bot.agents.hours import AgentHours
-from bot.compliance import cues, holds, keywords, person_request, report_details
+from bot.compliance import cues, holds, keywords, person_request, report_denials, report_details
 from bot.db.models import Account, AccountStatus, AuditEvent, Conversation, Debtor, ScheduledMessage
 
 
@@ -370,6 +370,57 @@ def resume_requested(session: Session, conversation_id: str, text: str) -> list[
                  actor="debtor", detail={"channel": conversation.channel if conversation is not None else None})
     language = languages.current(session, conversation) if conversation is not None else None
     return [wording.say("resume_request_noted", language)]
+
+
+@dataclass(frozen=True)
+class Denial:
+    """What is said instead of a report the words deny (report_denials): `replies`, then the identity check goes on
+    (`resume_check`, when it was asking) or the dialogue's own fallback is said (`fallback`)."""
+
+    replies: list[str]
+    resume_check: bool = False
+    fallback: bool = False
+
+
+def denied_report(session: Session, conversation_id: str, intent: str, text: str, support_contact: str, *,
+                  asked_slot: str | None = None, business: str = "") -> Denial | None:
+    """CEASE-1..4, ID-4: a report the NLU read in words that say the opposite ("I don't have a lawyer", "I never
+    filed for bankruptcy", "keep texting me", "I don't know my SSN", "this is his mother, he's not home") takes no
+    effect: no hold, no flag on the account, no handoff for it. It is audited (`report_overruled_by_words`, with the
+    rule, for a reviewer) and answered helpfully. `asked_slot`: the identity question waiting when it was written
+    (the check goes on). None when the words do not deny the report: the rule applies as usual (handle)."""
+    if intent not in RULES or not report_denials.denies(intent, text):
+        return None
+    conversation = session.get(Conversation, conversation_id)
+    speaks = languages.current(session, conversation) if conversation is not None else None
+    audit.record(session, "report_overruled_by_words", rule_id=RULES[intent].rule_id, conversation_id=conversation_id,
+                 actor="debtor", detail={"intent": intent})
+    if intent == "deceased":
+        if report_denials.answers_for_someone(text):
+            # ID-1, ID-4: a relative answering for someone alive is a third party: no debt information, a person.
+            replies = handle(session, conversation_id, "wrong_person", text, support_contact)
+            handoff.request(session, conversation_id, "third_party", rule_id="ID-1",
+                            account_id=conversation.account_id if conversation is not None else None)
+            return Denial(replies)
+        return Denial([], resume_check=asked_slot is not None, fallback=asked_slot is None)
+    own_details = intent == "wrong_person"
+    if own_details and report_details.is_question(text):
+        replies = [wording.say("verify_cant_say_which", speaks)]  # ID-2: which factor failed is never said
+    elif own_details and asked_slot == "id_secret":
+        replies = [wording.say("verify_secret_unknown", speaks)]  # the ZIP route (bot/identity.py)
+    elif own_details and asked_slot is None and not report_denials.is_bare_unknown(text):
+        # "you have my address wrong, I moved": the debtor's own details, for a person to update.
+        handoff.request(session, conversation_id, "details_update", rule_id="ID-4",
+                        account_id=conversation.account_id if conversation is not None else None)
+        replies = [wording.say("details_noted", speaks)]
+    elif own_details:
+        replies = []
+    elif report_denials.asks_about_us(text):
+        replies = [wording.say("who_we_are", speaks, business=business)]  # DISC-4: not a lawyer, automated
+    else:
+        verified = conversation is not None and conversation.verified_at is not None and asked_slot is None
+        replies = [wording.say("report_denied_verified" if verified else "report_denied", speaks)]
+    return Denial(replies, resume_check=asked_slot is not None, fallback=not replies and asked_slot is None)
 
 
 def hardship_and_person(session: Session, conversation_id: str, text: str, support: str,

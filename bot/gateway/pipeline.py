@@ -61,6 +61,7 @@ from bot.agents import queue as agent_queue
 from bot.agents.hours import AgentHours
 from bot.compliance import esign, inconvenient_words, keywords, outbound_gate, redaction, sensitive_requests
 from bot.compliance.keywords import help_reply, opted_out_reply, start_reply, stop_reply
+from bot.compliance.report_denials import denies as denied_by_words
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, Message
@@ -579,6 +580,8 @@ class Pipeline:
         reading = RasaTurn([], intent.get("name"), intent.get("confidence"))
         if intent.get("name") not in OWNED_RULE_INTENTS or intent.get("confidence", 0) < OWNED_RULE_CONFIDENCE:
             return reading
+        if denied_by_words(intent["name"], received.text):
+            return reading  # CEASE-1..4, ID-4: the words say the opposite ("I never filed"); the agent reads them
 
         def apply() -> list[str]:
             with session_scope(self.engine) as session:

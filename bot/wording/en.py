@@ -420,6 +420,18 @@ TEXTS: dict[str, str] = {
                              "executor. You can reach them at {support}."),
     "wrong_person_reply": ("Sorry for the mix-up. We won't contact this number about it again. You don't need to do "
                            "anything."),
+    # CEASE-1..4, ID-4: words that say the opposite of the report the NLU read ("I don't have a lawyer"): nothing
+    # is held (sensitive_requests.denied_report). DISC-3: the first is said before verification too.
+    "report_denied": "Got it, thanks for telling me. Nothing has changed. How can I help?",
+    "report_denied_verified": ("Got it, thanks for telling me. Nothing has changed. You can say 'balance', 'payment "
+                               "plan', 'pay now' or 'talk to a person'."),
+    # ID-2: "I don't know my SSN" at that question is a missing answer; the ZIP route goes on (actions/sensitive.py).
+    "verify_secret_unknown": "That's OK. Your 5-digit ZIP code works instead.",
+    # ID-2: which detail did not match is never said.
+    "verify_cant_say_which": "For your security, I can't say which detail didn't match.",
+    # ID-4 is not this: "you have my address wrong" is the debtor's own details, noted for a person.
+    "details_noted": ("Thanks for telling me. A person on our team will update your details. What else can I help "
+                      "with?"),
     "hardship_reply": ("I'm sorry things are hard right now. A person on our team can help. Say 'talk to a person' to "
                        "reach them, or {support}."),
     "hardship_reply_verified": ("I'm sorry things are hard right now. We've paused reminders. A person on our team "

@@ -387,6 +387,13 @@ TEXTS: dict[str, str] = {
                              "familia o al albacea. Puede comunicarse con ellos en {support}."),
     "wrong_person_reply": ("Perdón por la confusión. No vamos a volver a escribir a este número sobre esto. No tiene "
                            "que hacer nada."),
+    "report_denied": "Entendido, gracias por decírmelo. No ha cambiado nada. ¿En qué le puedo ayudar?",
+    "report_denied_verified": ("Entendido, gracias por decírmelo. No ha cambiado nada. Puede escribir 'saldo', 'plan "
+                               "de pagos', 'pagar ahora' o 'hablar con una persona'."),
+    "verify_secret_unknown": "No se preocupe. Su código postal de 5 números también sirve.",
+    "verify_cant_say_which": "Por su seguridad, no puedo decirle cuál dato no coincidió.",
+    "details_noted": ("Gracias por decírmelo. Una persona de nuestro equipo actualizará sus datos. ¿En qué más le "
+                      "puedo ayudar?"),
     "hardship_reply": ("Siento mucho que las cosas estén difíciles. Una persona de nuestro equipo le puede ayudar. "
                        "Escriba 'hablar con una persona' para hablar con alguien, o escriba a {support}."),
     "hardship_reply_verified": ("Siento mucho que las cosas estén difíciles. Paramos los recordatorios. Una persona de "
