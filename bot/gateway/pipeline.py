@@ -249,7 +249,8 @@ class Pipeline:
             # A person answers, or the consumer opted out (OPT-3: one answer), but a legal request typed in still
             # takes effect (CEASE-*, OPT-3, ID-4, VUL-2).
             replies = [{"text": t} for t in (received.replies or [])]
-            if keywords.classify(received.text, channel) is None:  # STOP/START/HELP were answered already
+            if keywords.classify(received.text, channel) is None and not keywords.asks_to_stop_messages(
+                    received.text, channel):  # STOP/START/HELP, and a stop in words, were answered already
                 reading = await self._rules_while_owned(received)
                 replies += reading.replies
             if received.opted_out and not received.agent_owned:
@@ -723,6 +724,12 @@ class Pipeline:
         the keyword (bot/language.observe: the keyword's own, START being no sign). A live chat's lone CANCEL asks
         what it means and opts nothing out (bot/compliance/keywords.py, ASK)."""
         word = keywords.classify(text, conversation.channel)
+        if word is None and keywords.asks_to_stop_messages(text, conversation.channel):
+            # OPT-2: "what do I owe? also stop texting me" opts out as STOP does, whatever else the message asks;
+            # OPT-3: the confirmation is the only reply.
+            contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
+                                        via="natural language", conversation_id=conversation.id)
+            return [stop_reply(conversation.channel, speaks)]
         if word is None:
             return None
         if word == keywords.ASK:  # already opted out: nothing to ask, OPT-3's one answer follows

@@ -1,0 +1,61 @@
+"""The exploratory tester's legal reports and requests that the model read as something else, replayed through the
+running stack (gateway, real Rasa, action server, app database): an attorney stated plainly (CEASE-2, defect 3), a
+third party asking about a relative's debt (ID-1, ID-4, defect 4) and "stop texting me" inside a longer text
+(OPT-2, OPT-3, defect 5). The cue functions and the gate are in tests/test_requests_the_model_missed.py."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+from sqlalchemy import select
+
+from bot.compliance import keywords
+from bot.db.models import ContactPreference, Handoff
+from tests.conftest import add_debtor
+from tests.integration.chat import Chat, letters
+from tests.integration.test_sms import Handset
+
+pytestmark = pytest.mark.integration
+
+AMOUNT = re.compile(r"\$\d")
+NOT_UNDERSTOOD = "didn't catch that"
+
+
+def _debtor(chat: Chat) -> str:
+    reference = f"RT-{secrets.randbelow(10**8):08d}"
+    with chat.session() as session:
+        add_debtor(session, account_ref=reference, first_name="Robin", last_name=f"Test{letters()}",
+                   dob="1985-11-02", ssn_last4="5678", phone=None, creditor="Northwind Credit Union",
+                   balance_cents=240000)
+    return reference
+
+
+def _details(chat: Chat) -> dict[str, str]:
+    with chat.session() as session:
+        conversation = chat.conversation(session)
+        rows = session.scalars(select(Handoff.details).where(Handoff.conversation_id == conversation.id,
+                                                             Handoff.details.is_not(None))).all()
+    return {k: v for row in rows for k, v in row.items()}
+
+
+@pytest.mark.parametrize("text", ["what do I owe? also stop texting me",
+                                  "hi! quick q: what do I owe and can I set up a plan? also pls stop texting me"])
+def test_OPT_2_OPT_3_stop_texting_me_in_a_longer_text_opts_the_number_out(sms_gateway, running_stack, text):
+    """Defect 5: the verification prompt or "didn't catch that", and the number stayed subscribed. Now the one reply
+    is the opt-out confirmation, the number is opted out, and the next text gets OPT-3's one answer.
+
+    Mutation tried: the `asks_to_stop_messages` branch removed from pipeline._keyword -> "Sorry, I didn't catch
+    that" instead of the confirmation: fails."""
+    client, twilio = sms_gateway
+    number = f"+1555{secrets.randbelow(10**7):07d}"
+    phone = Handset(client, twilio, number)
+    assert phone.text(text) == [keywords.stop_reply("sms")]
+    after = phone.text("hi")
+    assert after in ([], [keywords.opted_out_reply("sms")]), after
+    chat = Chat(running_stack)
+    with chat.session() as session:
+        preference = session.scalars(select(ContactPreference).where(ContactPreference.channel == "sms",
+                                                                     ContactPreference.address == number)).one()
+        assert preference.opted_out_at is not None and preference.opted_out_via == "natural language"

@@ -1,0 +1,111 @@
+"""Legal reports and requests the exploratory tester saw the model miss, now read by their words in the inbound gate
+before the NLU's reading is acted on: an attorney stated plainly (CEASE-2, defect 3), a third party asking about
+someone else's debt before any verification (ID-1, ID-4, defect 4), and "stop texting me" inside a longer text
+(OPT-2, OPT-3, defect 5). The cue functions are tabled both ways (a denial never triggers); the pipeline is driven
+with a stand-in Rasa that records what it is sent. End to end: tests/integration/test_requests_the_model_missed.py."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from bot.compliance import keywords
+from bot.config import Settings
+from bot.db import session_scope
+from bot.db.models import ContactPreference, Message
+from bot.gateway.pipeline import Pipeline
+from bot.gateway.rasa_client import RasaTurn
+
+# ---- OPT-2: "stop texting me" inside a longer text ---------------------------------------------------------------
+
+STOPS = ["what do I owe? also stop texting me",
+         "hi! quick q: what do I owe and can I set up a plan? also pls stop texting me",
+         "please stop sending me these texts", "ok thanks. unsubscribe me", "can you stop texting me",
+         "no more texts please", "ya no me manden mensajes por favor", "dont text me again"]
+NO_STOP = ["don't stop texting me", "do not stop texting me reminders", "why did you stop texting me?",
+           "you stopped texting me", "if I say stop texting me will I miss my payment?", "stop texting me at work",
+           "stop texting me before noon", "I never said stop texting me", "what do I owe",
+           "stop the automatic payments",
+           # CEASE-1, the wider request, is left to the NLU and its rule:
+           "stop texting me, I am not paying", "leave me alone and stop texting me"]
+
+
+@pytest.mark.parametrize("text", STOPS)
+def test_OPT_2_a_stop_in_words_inside_a_longer_text_opts_out(text):
+    """Defect 5. Mutation tried: the `stop ... texting` alternative of keywords._ASKS_STOP broken -> fails."""
+    assert keywords.asks_to_stop_messages(text, "sms")
+
+
+@pytest.mark.parametrize("text", NO_STOP)
+def test_OPT_2_a_denial_a_limit_or_a_cease_is_no_opt_out_here(text):
+    """Mutation tried: `_QUALIFIED` emptied -> "stop texting me at work" (TIME-1's) fails; `_STOP_DENIED` check
+    dropped -> "don't stop texting me" fails; `_CEASES_TOO` check dropped -> the two cease messages fail."""
+    assert not keywords.asks_to_stop_messages(text, "sms")
+
+
+def test_OPT_3_a_stop_in_words_covers_the_channel_it_names():
+    """An opt-out covers one channel: "stop texting me" in an email opts nothing out; "stop emailing me" does."""
+    assert not keywords.asks_to_stop_messages("thanks. also please stop texting me", "email")
+    assert keywords.asks_to_stop_messages("thanks. also please stop emailing me", "email")
+
+
+@given(request=st.sampled_from(["what do I owe?", "can I set up a plan?", "hi!", "I'll pay Friday."]),
+       stop=st.sampled_from(["stop texting me", "pls stop texting me", "please stop sending me texts",
+                             "no more texts"]),
+       joiner=st.sampled_from([" also ", " and ", ". ", "\n", ", "]), upper=st.booleans())
+def test_OPT_2_a_stop_beside_any_request_always_opts_out(request, stop, joiner, upper):
+    text = f"{request}{joiner}{stop}"
+    assert keywords.asks_to_stop_messages(text.upper() if upper else text, "sms")
+
+
+@given(neg=st.sampled_from(["don't", "do not", "never", "please don't", "why did you"]),
+       stop=st.sampled_from(["stop texting me", "stop sending me texts", "stop messaging me"]),
+       before=st.sampled_from(["", "hi. ", "what do I owe? "]))
+def test_OPT_2_a_negated_stop_never_opts_out(neg, stop, before):
+    assert not keywords.asks_to_stop_messages(f"{before}{neg} {stop}", "sms")
+
+
+# ---- the gate, with a stand-in Rasa ------------------------------------------------------------------------------
+
+class RecordingRasa:
+    """Answers every turn with "answer"; records the text and metadata each turn was sent."""
+
+    def __init__(self) -> None:
+        self.turns: list[tuple[str, dict]] = []
+
+    async def send(self, conversation_id, text, metadata, message_id=None) -> RasaTurn:
+        self.turns.append((text, dict(metadata or {})))
+        return RasaTurn([{"text": "answer"}], "inform_identity", 0.9)
+
+    async def parse(self, text, conversation_id=None):
+        return {"intent": {"name": "nlu_fallback", "confidence": 0.3}}
+
+
+def _pipeline(engine, url: str) -> tuple[Pipeline, RecordingRasa]:
+    rasa = RecordingRasa()
+    return Pipeline(engine, rasa=rasa, settings=Settings(database_url=url)), rasa
+
+
+async def test_OPT_2_OPT_3_stop_texting_me_inside_a_question_opts_out_with_one_confirmation(sqlite_engine,
+                                                                                            sqlite_url):
+    """Defect 5: "what do I owe? also stop texting me" got the verification prompt and the number stayed
+    subscribed. Now the only reply is the opt-out confirmation, the number is opted out (via natural language) and
+    Rasa is not asked; "don't stop texting me" is not an opt-out.
+
+    Mutation tried: the `asks_to_stop_messages` branch removed from pipeline._keyword -> Rasa answered and the
+    number stayed subscribed."""
+    pipeline, rasa = _pipeline(sqlite_engine, sqlite_url)
+    result = await pipeline.handle("sms", "+15555550178", "what do I owe? also stop texting me")
+    assert [p.text for p in result.sent] == [keywords.stop_reply("sms")]
+    assert rasa.turns == []
+    kept = await pipeline.handle("sms", "+15555550179", "don't stop texting me, what do I owe?")
+    assert [p.text for p in kept.sent] == ["answer"]
+    with session_scope(sqlite_engine) as session:
+        preferences = {p.address: p for p in session.scalars(select(ContactPreference))}
+        assert preferences["+15555550178"].opted_out_at is not None
+        assert preferences["+15555550178"].opted_out_via == "natural language"
+        assert "+15555550179" not in preferences or preferences["+15555550179"].opted_out_at is None
+        stored = session.scalars(select(Message.text).where(Message.direction == "in").order_by(Message.id)).all()
+        assert stored[0] == "what do I owe? also stop texting me"
