@@ -11,12 +11,54 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.compliance import keywords
+from bot import wording
+from bot.compliance import cues, keywords, sensitive_requests
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import ContactPreference, Message
+from bot.db.models import AuditEvent, ContactPreference, Handoff, Message
 from bot.gateway.pipeline import Pipeline
 from bot.gateway.rasa_client import RasaTurn
+from tests.conftest import add_debtor
+
+# ---- ID-1, ID-4: a third party asking before any verification ----------------------------------------------------
+
+ASKS_FOR_ANOTHER = ["Hi, I'm Jordan Rivera's wife. How much does my husband owe?",
+                    "I'm calling on behalf of my son, what does he owe?", "what does my mom owe you",
+                    "my husband's balance please", "I am asking for my father", "cuanto debe mi esposo",
+                    "llamo en nombre de mi hijo"]
+OWN_DEBT = ["my husband and I owe money", "I owe my mother money", "can my wife pay for me?", "my wife said I owe",
+            "it's not my husband's debt", "my husband doesn't owe anything", "what do I owe", "on behalf of myself",
+            "my son is sick and I can't pay"]
+
+
+@pytest.mark.parametrize("text", ASKS_FOR_ANOTHER[1:])
+def test_ID_4_asking_about_someone_elses_debt_is_read_from_the_words(text):
+    """Defect 4. Mutation tried: the `on behalf of` line removed from cues.ASKING_FOR_ANOTHER_PATTERNS -> "calling
+    on behalf of my son" fails."""
+    assert cues.asks_about_someone_elses_debt(text)
+
+
+@pytest.mark.parametrize("text", OWN_DEBT)
+def test_ID_4_the_writers_own_debt_beside_a_relative_is_no_third_party(text):
+    """Mutation tried: the `_NOT_SO` check dropped -> "it's not my husband's debt" fails."""
+    assert not cues.asks_about_someone_elses_debt(text)
+
+
+@given(relation=st.sampled_from(["husband", "wife", "son", "daughter", "mother", "father", "mom", "dad"]),
+       ask=st.sampled_from(["how much does my {r} owe?", "what does my {r} owe", "I'm calling on behalf of my {r}",
+                            "my {r}'s balance?", "I'm asking for my {r}"]),
+       before=st.sampled_from(["", "Hi. ", "hello, "]), upper=st.booleans())
+def test_ID_4_a_relatives_debt_asked_about_always_triggers(relation, ask, before, upper):
+    text = before + ask.format(r=relation)
+    assert cues.asks_about_someone_elses_debt(text.upper() if upper else text)
+
+
+@given(relation=st.sampled_from(["husband", "wife", "son", "mother"]),
+       denial=st.sampled_from(["it's not my {r}'s debt", "my {r} doesn't owe anything", "I'm not calling on behalf of "
+                               "my {r}", "this isn't my {r}'s account"]))
+def test_ID_4_a_denied_third_party_never_triggers(relation, denial):
+    assert not cues.asks_about_someone_elses_debt(denial.format(r=relation))
+
 
 # ---- OPT-2: "stop texting me" inside a longer text ---------------------------------------------------------------
 
@@ -86,6 +128,28 @@ class RecordingRasa:
 def _pipeline(engine, url: str) -> tuple[Pipeline, RecordingRasa]:
     rasa = RecordingRasa()
     return Pipeline(engine, rasa=rasa, settings=Settings(database_url=url)), rasa
+
+
+async def test_ID_1_ID_4_a_wife_asking_what_her_husband_owes_is_handed_to_a_person(sqlite_engine, sqlite_url):
+    """Defect 4: "Hi, I'm Jordan Rivera's wife. How much does my husband owe?" before verification: the neutral
+    handover (no debt, no identity check), a `third_party_writing` audit (ID-1) and a third-party handoff (ID-4);
+    Rasa is not asked.
+
+    Mutation tried: the `third_party_asking` call removed from pipeline._receive -> Rasa was asked (and would start
+    the identity check)."""
+    with session_scope(sqlite_engine) as session:
+        add_debtor(session, phone="+15555550190")
+    pipeline, rasa = _pipeline(sqlite_engine, sqlite_url)
+    result = await pipeline.handle("sms", "+15555550190", "Hi, I'm Jordan Rivera's wife. How much does my husband owe?")
+    said = [p.text for p in result.sent]
+    support = Settings(database_url=sqlite_url).support_contact
+    assert said == [wording.say("third_party_handed_over", support=support)]
+    assert rasa.turns == []
+    with session_scope(sqlite_engine) as session:
+        kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.conversation_id == result.conversation_id))
+        assert sensitive_requests.THIRD_PARTY_WRITING in set(kinds)
+        reasons = session.scalars(select(Handoff.reason).where(Handoff.conversation_id == result.conversation_id))
+        assert "third_party" in set(reasons)
 
 
 async def test_OPT_2_OPT_3_stop_texting_me_inside_a_question_opts_out_with_one_confirmation(sqlite_engine,

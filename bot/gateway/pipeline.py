@@ -688,6 +688,11 @@ class Pipeline:
             if replies is None and not owned and not crisis:  # the answer to the feedback question, before NLU
                 replies = feedback.take_score(session, conversation, message, now)
                 comment = replies is None and feedback.comment_due(session, conversation, message, now)
+            if replies is None and not crisis and not owned:
+                # ID-1, ID-4: "I'm calling on behalf of my son, what does he owe?" before any verification: a third
+                # party, handed to a person; no identity check follows, so nothing about the debt is told to them.
+                replies = sensitive_requests.third_party_asking(session, conversation, found.text,
+                                                                self.settings.support_contact, now) or None
             if replies is None and not crisis:  # VUL-2, CEASE-2: requests the words decide, whatever the NLU reads
                 by_words = sensitive_requests.by_words(session, conversation.id, found.text,
                                                        self.settings.support_contact, self.hours, owned=owned)

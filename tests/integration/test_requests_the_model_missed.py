@@ -40,6 +40,27 @@ def _details(chat: Chat) -> dict[str, str]:
     return {k: v for row in rows for k, v in row.items()}
 
 
+@pytest.mark.parametrize("opening", ["Hi, I'm Robin Test's wife. How much does my husband owe?",
+                                     "I'm calling on behalf of my son, what does he owe?"])
+def test_ID_1_ID_4_a_relative_asking_gets_a_person_and_no_debt_even_with_the_debtors_answers(running_stack, opening):
+    """Defect 4: "didn't catch that", then the debtor's date of birth, last 4 and reference showed the balance to the
+    wife. Now the neutral handover (a person), a third-party handoff, and the answers verify no one: no amount.
+
+    Mutation tried: the `third_party_asking` call removed from pipeline._receive -> "Sorry, I didn't catch that":
+    fails."""
+    chat = Chat(running_stack, "tp")
+    reference = _debtor(chat)
+    said = " ".join(chat.say(opening))
+    assert NOT_UNDERSTOOD not in said and "person on our team" in said and not AMOUNT.search(said), said
+    after = " ".join(" ".join(chat.say(answer)) for answer in ("11/02/1985", "5678", reference, "what does he owe?"))
+    assert not AMOUNT.search(after) and "Northwind" not in after, after
+    with chat.session() as session:
+        conversation = chat.conversation(session)
+        assert conversation.verified_at is None
+        reasons = session.scalars(select(Handoff.reason).where(Handoff.conversation_id == conversation.id)).all()
+    assert "third_party" in reasons
+
+
 @pytest.mark.parametrize("text", ["what do I owe? also stop texting me",
                                   "hi! quick q: what do I owe and can I set up a plan? also pls stop texting me"])
 def test_OPT_2_OPT_3_stop_texting_me_in_a_longer_text_opts_the_number_out(sms_gateway, running_stack, text):
