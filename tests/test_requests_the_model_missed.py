@@ -9,16 +9,100 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from rasa_sdk import Tracker
 from sqlalchemy import select
 
+from actions.sensitive import _details_from_the_gateway
 from bot import wording
-from bot.compliance import cues, keywords, sensitive_requests
+from bot.compliance import cues, keywords, report_details, sensitive_requests
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import AuditEvent, ContactPreference, Handoff, Message
 from bot.gateway.pipeline import Pipeline
 from bot.gateway.rasa_client import RasaTurn
 from tests.conftest import add_debtor
+
+# ---- CEASE-2: an attorney stated in plain words ------------------------------------------------------------------
+
+STATES_AN_ATTORNEY = [
+    "I have a lawyer, her name is Susan Park, 555-201-3344",
+    "I have a lawyer, Susan Park, 555-201-3344",
+    "I have an attorney. Her name is Susan Park and her number is 555-201-3344",
+    "I'm so confused by all this and it's been a hard year. I have a lawyer now, please talk to him.",
+    "I got your letter and I don't understand any of it, it's been a long month. Anyway, I have a lawyer now, please "
+    "talk to him.",
+    "No, I have a lawyer",
+    "you can talk to my lawyer",
+    "I've hired an attorney",
+    "I am represented by counsel",
+    "tengo abogado",
+    "sí, tengo una abogada",
+]
+NO_ATTORNEY = [
+    "I don't have a lawyer", "I do not have an attorney", "I have no lawyer", "do I need a lawyer?",
+    "should I get a lawyer", "I can't afford a lawyer", "I don't think I have a lawyer",
+    "if I had a lawyer would you call them", "I have a lawyer friend who says this is wrong",
+    "I had a lawyer but not anymore", "Do I have a lawyer? no", "no tengo abogado", "I will talk to my lawyer",
+    "maybe I have a lawyer", "I have a lawyer appointment tomorrow", "what if I have a lawyer?", "what do I owe?",
+]
+
+
+@pytest.mark.parametrize("text", STATES_AN_ATTORNEY)
+def test_CEASE_2_an_attorney_stated_in_plain_words_is_a_report(text):
+    """Defect 3. Mutation tried: the `(i|we) have ... lawyer` alternative of report_details._REPRESENTED broken ->
+    fails (and the property below)."""
+    assert report_details.states_representation(text)
+
+
+@pytest.mark.parametrize("text", NO_ATTORNEY)
+def test_CEASE_2_a_denial_question_or_supposition_is_no_attorney_report(text):
+    """Mutation tried: the `_DENIED` check dropped from states_representation -> 4 of these fail ("I don't think I
+    have a lawyer", "maybe I have a lawyer"...)."""
+    assert not report_details.states_representation(text)
+
+
+@given(lead=st.sampled_from(["I don't have", "I do not have", "we don't have", "I dont have", "I never had"]),
+       who=st.sampled_from(["a lawyer", "an attorney", "a lawyer now", "any lawyer"]),
+       before=st.sampled_from(["", "no, ", "honestly ", "Hi. "]), after=st.sampled_from(["", ".", "!", " yet"]),
+       upper=st.booleans())
+def test_CEASE_2_a_denied_attorney_never_triggers_however_typed(lead, who, before, after, upper):
+    """Property: a denial of representation, in any case and punctuation, is never a report."""
+    text = f"{before}{lead} {who}{after}"
+    assert not report_details.states_representation(text.upper() if upper else text)
+
+
+@given(lead=st.sampled_from(["I have", "I now have", "we have", "I've got", "I hired", "I retained"]),
+       who=st.sampled_from(["a lawyer", "an attorney", "my own lawyer"]),
+       before=st.sampled_from(["", "Hi. ", "It's been a hard year and I'm confused. ", "ok, "]),
+       after=st.sampled_from(["", ".", " now", ", please talk to him.", ". Call her."]), upper=st.booleans())
+def test_CEASE_2_a_clear_attorney_statement_always_triggers(lead, who, before, after, upper):
+    """Property: a plain statement of representation is a report wherever it sits in the message."""
+    text = f"{before}{lead} {who}{after}"
+    assert report_details.states_representation(text.upper() if upper else text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I have a lawyer, her name is Susan Park, 555-201-3344",
+     {"attorney_name": "Susan Park", "attorney_phone": "+15552013344"}),
+    ("I have a lawyer, Susan Park, 555-201-3344", {"attorney_name": "Susan Park", "attorney_phone": "+15552013344"}),
+    ("I have an attorney. Her name is Susan Park and her number is 555-201-3344",
+     {"attorney_name": "Susan Park", "attorney_phone": "+15552013344"}),
+    ("I have a lawyer, please call 555-201-3344", {"attorney_phone": "+15552013344"}),  # no name taken
+    ("I have a lawyer now, please talk to him.", {}),
+])
+def test_CEASE_2_the_details_given_with_a_plain_report_are_taken(text, expected):
+    """Mutation tried: representation_details returning attorney_details alone -> "I have a lawyer, Susan Park,
+    555-..." lost the name: fails."""
+    assert report_details.representation_details(text) == expected
+
+
+def test_CEASE_2_the_action_takes_the_details_the_gateway_read():
+    """The dialogue gets "/attorney_represented" and the details as metadata; the attorney form is filled from them."""
+    events = [{"event": "user", "text": "/attorney_represented",
+               "metadata": {sensitive_requests.ATTORNEY_DETAILS: {"attorney_name": "Susan Park", "ssn": "1"}}}]
+    tracker = Tracker("d", {}, {"text": "/attorney_represented"}, events, False, None, {}, "")
+    assert _details_from_the_gateway(tracker) == {"attorney_name": "Susan Park"}
+
 
 # ---- ID-1, ID-4: a third party asking before any verification ----------------------------------------------------
 
@@ -128,6 +212,22 @@ class RecordingRasa:
 def _pipeline(engine, url: str) -> tuple[Pipeline, RecordingRasa]:
     rasa = RecordingRasa()
     return Pipeline(engine, rasa=rasa, settings=Settings(database_url=url)), rasa
+
+
+async def test_CEASE_2_a_plain_attorney_report_goes_to_the_dialogue_as_the_attorney_request(sqlite_engine, sqlite_url):
+    """Defect 3: "I have a lawyer, Susan Park, 555-201-3344" got "didn't catch that". Now Rasa is sent the attorney
+    request, with the details read from the words, so its form asks only for what is missing; a denial is sent as
+    typed.
+
+    Mutation tried: the `attorney_in_words` block removed from pipeline._receive -> Rasa got the text as typed."""
+    pipeline, rasa = _pipeline(sqlite_engine, sqlite_url)
+    await pipeline.handle("rest", "atty-1", "I have a lawyer, Susan Park, 555-201-3344")
+    await pipeline.handle("rest", "atty-2", "I'm so confused. I have a lawyer now, please talk to him.")
+    await pipeline.handle("rest", "atty-3", "I don't have a lawyer, what do I owe?")
+    assert [text for text, _ in rasa.turns] == ["/attorney_represented", "/attorney_represented",
+                                                "I don't have a lawyer, what do I owe?"]
+    sent = [metadata.get(sensitive_requests.ATTORNEY_DETAILS) for _, metadata in rasa.turns]
+    assert sent == [{"attorney_phone": "+15552013344", "attorney_name": "Susan Park"}, {}, None]
 
 
 async def test_ID_1_ID_4_a_wife_asking_what_her_husband_owes_is_handed_to_a_person(sqlite_engine, sqlite_url):

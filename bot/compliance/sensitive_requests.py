@@ -434,6 +434,21 @@ def attorney_cue(session: Session, conversation_id: str, text: str, support: str
     return replies
 
 
+# CEASE-2: the metadata key under which the gateway hands the dialogue the attorney's details read from the words of
+# a report it sends as the attorney request (attorney_in_words), so the attorney form asks only for what is missing.
+ATTORNEY_DETAILS = "attorney_details"
+
+
+def attorney_in_words(text: str) -> dict[str, str] | None:
+    """CEASE-2: the writer says they have an attorney (report_details.states_representation: "I have a lawyer now,
+    please talk to him", "I have a lawyer, Susan Park, 555-201-3344"), whatever the model would read: the attorney's
+    details the words give (name, phone; either, both or none), for the dialogue's attorney form, which records the
+    report, hands off and asks only for what is missing. None when the words state no representation."""
+    if not report_details.states_representation(text):
+        return None
+    return report_details.representation_details(text)
+
+
 def capture(session: Session, conversation_id: str, intent: str, details: dict[str, str]) -> None:
     """Store only what the rule allows: an attorney's name and phone (CEASE-2), a case number (CEASE-3)."""
     allowed = {"attorney_represented": {"attorney_name", "attorney_phone"},

@@ -40,6 +40,50 @@ def _details(chat: Chat) -> dict[str, str]:
     return {k: v for row in rows for k, v in row.items()}
 
 
+@pytest.mark.parametrize("report", [
+    "I have a lawyer, her name is Susan Park, 555-201-3344",
+    "I have a lawyer, Susan Park, 555-201-3344",
+    "I have an attorney. Her name is Susan Park and her number is 555-201-3344",
+])
+def test_CEASE_2_an_attorney_given_with_name_and_phone_is_taken_and_the_debt_never_told(running_stack, report):
+    """Defect 3: these started the identity check or got "didn't catch that", and after verifying the debtor was
+    shown the balance. Now: the attorney report (no identity question, nothing asked again), the name and phone on
+    the handoff, and after verifying, no amount.
+
+    Mutation tried (the three gate mutations of this file in one run): the attorney request not set from
+    `attorney_in_words` in pipeline._receive -> "Thanks. Let me confirm who you are. What is your date of birth?" /
+    "Sorry, I didn't catch that": fails."""
+    chat = Chat(running_stack, "atty")
+    reference = _debtor(chat)
+    said = " ".join(chat.say(report))
+    assert NOT_UNDERSTOOD not in said and "date of birth" not in said, said
+    assert "attorney's name" not in said.lower() and "phone number" not in said.lower(), said
+    assert _details(chat) == {"attorney_name": "Susan Park", "attorney_phone": "+15552013344"}
+    after = " ".join(" ".join(chat.say(answer)) for answer in ("11/02/1985", "5678", reference, "what do I owe?"))
+    assert not AMOUNT.search(after), after
+
+
+@pytest.mark.parametrize("report", [
+    "I'm so confused by all this and it's been a hard year. I have a lawyer now, please talk to him.",
+    "I got a letter last week and I don't understand it, my hours got cut and it's been a lot. Anyway, I have a "
+    "lawyer now, please talk to him.",
+])
+def test_CEASE_2_an_attorney_stated_without_details_is_asked_only_for_them(running_stack, report):
+    """Defect 3: "didn't catch that", or the identity check. Now the attorney form asks for the name, then the
+    phone; both reach the handoff, and nothing about the debt is told after it (accounts._balance_lines: CEASE-2).
+
+    Mutation tried: as above -> "Sorry, I didn't catch that": fails."""
+    chat = Chat(running_stack, "atty")
+    reference = _debtor(chat)
+    said = " ".join(chat.say(report))
+    assert NOT_UNDERSTOOD not in said and "attorney's name" in said.lower(), said
+    assert "phone" in " ".join(chat.say("Susan Park")).lower()
+    chat.say("555-201-3344")
+    assert _details(chat) == {"attorney_name": "Susan Park", "attorney_phone": "+15552013344"}
+    after = " ".join(" ".join(chat.say(answer)) for answer in ("11/02/1985", "5678", reference, "what do I owe?"))
+    assert not AMOUNT.search(after), after
+
+
 @pytest.mark.parametrize("opening", ["Hi, I'm Robin Test's wife. How much does my husband owe?",
                                      "I'm calling on behalf of my son, what does he owe?"])
 def test_ID_1_ID_4_a_relative_asking_gets_a_person_and_no_debt_even_with_the_debtors_answers(running_stack, opening):
