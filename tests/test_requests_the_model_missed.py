@@ -155,7 +155,9 @@ NO_STOP = ["don't stop texting me", "do not stop texting me reminders", "why did
            "stop texting me before noon", "I never said stop texting me", "what do I owe",
            "stop the automatic payments",
            # CEASE-1, the wider request, is left to the NLU and its rule:
-           "stop texting me, I am not paying", "leave me alone and stop texting me"]
+           "stop texting me, I am not paying", "leave me alone and stop texting me",
+           # VUL-2: the crisis line and a person come first, never silenced by the one confirmation:
+           "I want to die, stop texting me"]
 
 
 @pytest.mark.parametrize("text", STOPS)
@@ -167,7 +169,8 @@ def test_OPT_2_a_stop_in_words_inside_a_longer_text_opts_out(text):
 @pytest.mark.parametrize("text", NO_STOP)
 def test_OPT_2_a_denial_a_limit_or_a_cease_is_no_opt_out_here(text):
     """Mutation tried: `_QUALIFIED` emptied -> "stop texting me at work" (TIME-1's) fails; `_STOP_DENIED` check
-    dropped -> "don't stop texting me" fails; `_CEASES_TOO` check dropped -> the two cease messages fail."""
+    dropped -> "don't stop texting me" fails; `_CEASES_TOO` check dropped -> the two cease messages fail; the
+    `is_crisis` check dropped -> the crisis message fails."""
     assert not keywords.asks_to_stop_messages(text, "sms")
 
 

@@ -163,12 +163,13 @@ _CEASES_TOO = re.compile(r"\b(?:leave me alone|stop (?:contacting|calling|bother
 def asks_to_stop_messages(text: str, channel: str) -> bool:
     """OPT-2: the message asks, anywhere in it and in plain words, for no more messages on this channel ("what do I
     owe? also stop texting me"), so it opts out like STOP (OPT-3: the confirmation is the only reply). False for a
-    whole-message keyword (classify reads those), a denial or supposition, a limit of time or place, and a message
-    that also asks us to cease contact or refuses to pay (CEASE-1)."""
+    whole-message keyword (classify reads those), a denial or supposition, a limit of time or place, a message that
+    also asks us to cease contact or refuses to pay (CEASE-1), and one with a crisis cue (VUL-2: 988 and a person
+    come first; the person sees the request)."""
     pattern = _ASKS_STOP["email" if channel == "email" else "text"]
     whole = cues.normalise(text)
-    if _CEASES_TOO.search(whole):
-        return False
+    if _CEASES_TOO.search(whole) or cues.is_crisis(text):
+        return False  # the wider request, or VUL-2's crisis line and a person, which the confirmation would silence
     for clause in re.split(r"[.!?;,\n]|\bbut\b|\bpero\b", text):
         plain = cues.normalise(clause)
         if any(not _STOP_DENIED.search(plain[: m.start()]) for m in pattern.finditer(plain)):
