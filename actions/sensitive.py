@@ -84,7 +84,8 @@ class ActionHandleSensitive(Action):
             # verification like any other (ID-1).
             return _already_paid_dispute(dispatcher, tracker)
         # CEASE-2: a name and phone given with the report are taken, so the form asks only for what is missing.
-        given = report_details.attorney_details(said) if intent == "attorney_represented" else {}
+        given = (_details_from_the_gateway(tracker) or report_details.attorney_details(said)) \
+            if intent == "attorney_represented" else {}
         return [SlotSet("pending_request", None), *unverified, *(SlotSet(k, v) for k, v in given.items())]
 
 
@@ -116,6 +117,16 @@ def _denied_report(dispatcher: CollectingDispatcher, tracker: Tracker, intent: s
     unverified = [SlotSet("verified", False), SlotSet("verification_status", None)] \
         if withdrawn and tracker.get_slot("verified") else []
     return [*unverified, FollowupAction("action_listen")]
+
+
+def _details_from_the_gateway(tracker: Tracker) -> dict[str, str]:
+    """CEASE-2: the attorney's name and phone the gateway read in the words of a report it sent as the attorney
+    request (the text Rasa gets is then the request alone: sensitive_requests.attorney_in_words)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            sent = (event.get("metadata") or {}).get(sensitive_requests.ATTORNEY_DETAILS) or {}
+            return {k: str(v) for k, v in sent.items() if k in ("attorney_name", "attorney_phone") and v}
+    return {}
 
 
 def _asked_when_written(tracker: Tracker) -> tuple[str | None, str | None]:

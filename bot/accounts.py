@@ -77,6 +77,9 @@ def balance_lines(session: Session, accounts: list[Account], speaks: str) -> lis
     return _balance_lines(session, accounts, speaks)[0]
 
 
+REPRESENTED = "CEASE-2"  # the hold of an account an attorney handles: its balance is the attorney's to hear
+
+
 def _balance_lines(session: Session, accounts: list[Account], speaks: str) -> tuple[list[str], bool]:
     """The lines, and whether any account can be collected on (is held by no rule)."""
     lines, collectible = [], False
@@ -84,6 +87,11 @@ def _balance_lines(session: Session, accounts: list[Account], speaks: str) -> tu
         line = wording.say("balance_line", speaks, creditor=account.creditor, last4=account.account_ref[-4:],
                            amount=money(account.balance_cents, account.currency, speaks))
         rule = holds.hold_rule(session, account)
+        if rule == REPRESENTED:
+            # CEASE-2: once we know an attorney represents the debtor, the debt is discussed with the attorney, not
+            # with the debtor (1006.6(b)(2), the stricter reading): no amount, only where to turn.
+            lines.append(holds.hold_message(rule, speaks))
+            continue
         lines.append(line if rule is None else f"{line} {holds.hold_message(rule, speaks)}")
         collectible = collectible or rule is None
     return lines, collectible

@@ -312,3 +312,31 @@ def speaker_change(text: str) -> SpeakerChange | None:
     if name is not None or _HANDED_OVER.search(plain):
         return SpeakerChange(third_party=False, name=name)
     return None
+
+
+# ID-1, ID-4: before any verification, the writer asks about someone else's debt ("I'm calling on behalf of my son,
+# what does he owe?", "how much does my husband owe?"): a third party, whom no identity check may turn into the
+# debtor (they may well know the debtor's date of birth). Decisions: the stricter reading, since a missed one tells a
+# debt to someone else; a clause that denies it ("it's not my husband's debt") is no cue, nor is the writer's own
+# debt told beside a relative ("my husband and I owe", "I owe my mother money", "can my wife pay for me?").
+_DEBT_WORDS = r"(?:debt|debts|balance|account|accounts|bill|bills|loan|loans|card|payments?|collections?)"
+ASKING_FOR_ANOTHER_PATTERNS: list[str] = [
+    r"\bon behalf of\b(?! (?:me|myself)\b)",
+    rf"\b(?:does|did|do|will|would|is|much) my {_RELATION} (?:still |really |actually )?(?:owe|owes|owed)\b",
+    rf"\bmy {_RELATION} (?:still |really |actually )?(?:owes|owed)\b",
+    rf"\bmy {_RELATION}s {_DEBT_WORDS}\b",
+    rf"\b(?:asking|calling|writing|texting|checking|inquiring|here) (?:for|about) my {_RELATION}\b",
+    rf"\ben nombre de (?:mi|su) {_RELACION}\b|\b(?:cuanto|que) debe mi {_RELACION}\b|\bla deuda de mi {_RELACION}\b",
+]
+_ASKING_FOR_ANOTHER = _compile(ASKING_FOR_ANOTHER_PATTERNS)
+_NOT_SO = re.compile(r"\b(?:not|no|isnt|dont|doesnt|didnt|never|nunca)\b")
+
+
+def asks_about_someone_elses_debt(text: str) -> bool:
+    """ID-1, ID-4: the writer says they ask about another person's debt (English or Spanish), in a clause that does
+    not deny it."""
+    for clause in re.split(r"[.!?;,\n]|\bbut\b|\bpero\b", text):
+        plain = _without_accents(normalise(clause))
+        if any(not _NOT_SO.search(plain[: m.start()]) for m in _ASKING_FOR_ANOTHER.finditer(plain)):
+            return True
+    return False

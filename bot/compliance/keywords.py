@@ -20,6 +20,7 @@ import re
 import unicodedata
 
 from bot import wording
+from bot.compliance import cues
 from bot.config import Settings
 
 # OPT-2: 47 CFR 64.1200(a)(10)-(12), CTIA, Twilio Advanced Opt-Out.
@@ -155,3 +156,48 @@ def cancel_or_stop_reply(language: str | None = wording.ENGLISH) -> str:
 def help_reply(settings: Settings, language: str | None = wording.ENGLISH) -> str:
     # OPT-2: HELP gives the company name, a support contact and how to stop.
     return wording.say("help_reply", language, business=settings.business_name, support=settings.support_contact)
+
+
+# OPT-2: "stop texting me" inside a longer message ("what do I owe? also pls stop texting me"): "any reasonable means"
+# (FCC 24-24) revokes consent, and the model, reading the whole message, picked the other request. Matched on the
+# message with accents, apostrophes and punctuation folded (cues.normalise). Per channel: texts and messages on a
+# phone or a chat, email by email. Strict: a clause that denies or supposes it ("don't stop texting me", "if I say
+# stop texting me...") is no opt-out, nor one that only limits when or where ("stop texting me at work / before
+# noon": TIME-1 reads those), nor a message that also ceases contact or refuses to pay (CEASE-1, the wider request,
+# which the NLU and its rule take: a text opt-out would leave the other channels open).
+_MESSAGES = r"(?:texts?|text messages?|messages|msgs|sms)"
+_EMAILS = r"(?:e ?mails?)"
+_QUALIFIED = (r"(?!(?: me)? (?:at|before|after|during|on|in|until|till|so early|so late|late|early|every|so much"
+              r"|so often)\b)")
+_ASKS_STOP = {
+    "text": re.compile(
+        rf"\b(?:stop|quit|cease) (?:texting|messaging|sending (?:me )?(?:these |any |more )?{_MESSAGES}){_QUALIFIED}"
+        rf"(?: me)?\b|\bno more {_MESSAGES}\b{_QUALIFIED}|\bunsubscribe me\b|\b(?:take|remove) me off (?:your|the|this)"
+        rf" (?:text(?:ing)? |sms |messaging )?list\b|\b(?:dont|do not|never) (?:text|message) me (?:again|any ?more)\b"
+        r"|\b(?:dejen|deje) de (?:mandarme|enviarme) (?:mensajes|textos)\b|\bya no me (?:manden|envien|escriban) "
+        r"(?:mas )?(?:mensajes|textos)\b"),
+    "email": re.compile(
+        rf"\b(?:stop|quit|cease) (?:e ?mailing|sending (?:me )?(?:these |any |more )?{_EMAILS}){_QUALIFIED}(?: me)?\b"
+        rf"|\bno more {_EMAILS}\b|\bunsubscribe me\b|\bya no me (?:manden|envien) (?:mas )?(?:correos|e ?mails?)\b"),
+}
+_STOP_DENIED = re.compile(r"\b(?:dont|do not|didnt|did not|never|not|if|when|whether|why|would|should|said|say|says)\b")
+_CEASES_TOO = re.compile(r"\b(?:leave me alone|stop (?:contacting|calling|bothering|harass\w*)|cease (?:all )?contact"
+                         r"|refuse to pay|not (?:going to |gonna )?pay\w*|wont pay|never pay|dont (?:contact|call) "
+                         r"(?:me|us)|dejen de (?:llamarme|molestarme|contactarme)|no voy a pagar)\b")
+
+
+def asks_to_stop_messages(text: str, channel: str) -> bool:
+    """OPT-2: the message asks, anywhere in it and in plain words, for no more messages on this channel ("what do I
+    owe? also stop texting me"), so it opts out like STOP (OPT-3: the confirmation is the only reply). False for a
+    whole-message keyword (classify reads those), a denial or supposition, a limit of time or place, a message that
+    also asks us to cease contact or refuses to pay (CEASE-1), and one with a crisis cue (VUL-2: 988 and a person
+    come first; the person sees the request)."""
+    pattern = _ASKS_STOP["email" if channel == "email" else "text"]
+    whole = cues.normalise(text)
+    if _CEASES_TOO.search(whole) or cues.is_crisis(text):
+        return False  # the wider request, or VUL-2's crisis line and a person, which the confirmation would silence
+    for clause in re.split(r"[.!?;,\n]|\bbut\b|\bpero\b", text):
+        plain = cues.normalise(clause)
+        if any(not _STOP_DENIED.search(plain[: m.start()]) for m in pattern.finditer(plain)):
+            return True
+    return False

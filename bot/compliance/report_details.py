@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.compliance import person_request
+from bot.compliance import cues, person_request
 
 # "her name is Dana Price", "my attorney is Dana Price", "lawyer: Dana Price", "su nombre es Dana Price": up to four
 # words of letters after the phrase, ending at punctuation, a digit or a word that starts the next clause.
@@ -132,3 +132,68 @@ def asks_about_case_number(text: str) -> bool:
     is a case number? I want to talk to someone") stays a request for a person."""
     return (asks_instead_of_case_number(text) and bool(_ABOUT_CASE_NUMBER.search(text))
             and not person_request.asks_for_person(text))
+
+
+# CEASE-2 in the writer's own plain words, with or without the attorney's details: "I have a lawyer now, please talk
+# to him", "I have an attorney. Her name is Susan Park", "I've hired a lawyer", "talk to my attorney", "tengo
+# abogado". Matched on cues.normalise(text) (lower case, no apostrophes, single spaces). The model read such messages
+# as an identity answer or as nothing at all; the words decide instead. Strict: a clause that denies it, asks it
+# or supposes it ("I don't have a lawyer", "do I need a lawyer?", "if I have a lawyer...") is no report, nor is a
+# lawyer who is only a friend or an appointment.
+_LAWYER = r"(?:an? |my |our )?(?:own )?(?:lawyer|attorney|attorney at law|legal counsel|counsel)"
+_NOT_MINE = r"(?! (?:friend|buddy|pal|in the family|appointment|consultation|meeting|referral)\b)"
+_REPRESENTED = re.compile(
+    rf"\b(?:(?:i|we) (?:now |already |also |just )?(?:have|got|hired|retained|have hired|have retained)|"
+    rf"(?:ive|weve) (?:now |already |also |just )?(?:got|hired|retained)) (?:now )?{_LAWYER}\b{_NOT_MINE}"
+    rf"|\b(?:im|i am|were|we are) (?:now |already )?represented\b"
+    rf"|\b(?:talk|speak|speak with|talk with|deal|deal with|contact|call|go through) (?:to )?(?:my|our) "
+    rf"(?:lawyer|attorney)\b{_NOT_MINE}"
+    rf"|\b(?:my|our) (?:lawyer|attorney) (?:is|will be) (?:handling|dealing with|taking care of) (?:this|it|that)\b"
+    r"|\b(?:tengo|tenemos|contrate|contratamos) (?:a )?(?:un |una )?abogad[oa]\b"
+    r"|\b(?:hablen|hable|comuniquense|comuniquese) con mi abogad[oa]\b"
+)
+# Before the match in its clause: a denial, a question or a supposition ("I don't think I have a lawyer", "maybe I
+# will talk to my lawyer"); "you can talk to my lawyer" is a report, so "can" alone is not here.
+_DENIED = re.compile(r"\b(?:not|no|dont|do not|didnt|did not|never|nor|if|whether|when|once|should|would|could|do|does"
+                     r"|cant|cannot|need|needs|want|wish|might|maybe|may|will|gonna|going to|si|cuando|tampoco"
+                     r"|nunca|ni)\b")
+# A clause: up to a stop, a comma or a line break (with that mark, so a question keeps its "?"), or "but" ("pero").
+_CLAUSE = re.compile(r"[^.!?;,:\n]+[.!?;,:\n]?")
+_BUT = re.compile(r"\b(?:but|pero)\b", re.IGNORECASE)
+
+
+def states_representation(text: str) -> bool:
+    """CEASE-2: the writer says, in so many words, that they have an attorney ("I have a lawyer now, please talk to
+    him"), whatever else the message says and whatever the model reads; never a denial, a question or a supposition
+    ("I don't have a lawyer", "should I get an attorney?", "if I had a lawyer would you call them?")."""
+    for sentence in _CLAUSE.findall(text):
+        if sentence.rstrip().endswith("?"):
+            continue
+        for clause in _BUT.split(sentence):
+            plain = cues.normalise(clause)
+            if any(not _DENIED.search(plain[: m.start()]) for m in _REPRESENTED.finditer(plain)):
+                return True
+    return False
+
+
+# "I have a lawyer, Susan Park, 555-201-3344": a name set off by a comma after the attorney, before the phone.
+_AFTER_THE_ATTORNEY = re.compile(r"\b(?:attorney|lawyer|abogad[oa])\s*[,:\-]\s*", re.IGNORECASE)
+_COMMON_WORDS = _STOP_WORDS | _NOT_A_NAME | frozenset(
+    "please pls call text reach talk speak contact you them him me can could reach now thanks thank ok so".split())
+
+
+def representation_details(text: str) -> dict[str, str]:
+    """CEASE-2: the attorney's name and phone given with a plain report (states_representation): what
+    attorney_details reads, and a name set off by a comma between the attorney and the phone ("I have a lawyer, Susan
+    Park, 555-201-3344"), never common words ("I have a lawyer, please call 555-...")."""
+    details = attorney_details(text)
+    phone = _PHONE.search(text)
+    lead = _AFTER_THE_ATTORNEY.search(text)
+    if "attorney_name" in details or phone is None or lead is None or lead.end() > phone.start():
+        return details
+    name = _BEFORE_A_PHONE.sub("", text[lead.end(): phone.start()]).strip()
+    words = name.split()
+    if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'.\-]*", w) and
+                                    w.lower().strip(".") not in _COMMON_WORDS for w in words):
+        details["attorney_name"] = name[:120]
+    return details

@@ -204,6 +204,31 @@ def another_person_writing(session: Session, conversation: Conversation, text: s
     return True
 
 
+def third_party_asking(session: Session, conversation: Conversation, text: str, support_contact: str,
+                       now: datetime | None = None) -> list[str]:
+    """ID-1, ID-4: before any verification, a writer who says they ask about someone else's debt ("I'm calling on
+    behalf of my son, what does he owe?", cues.asks_about_someone_elses_debt) or who they are to the debtor ("I'm
+    Jordan's wife", cues.speaker_change) is a third party: audited (`third_party_writing`, ID-1), handed to a person
+    (ID-4) and answered with the neutral handover (DISC-3). From then on no identity check starts in the
+    conversation (handed_to_a_person), so answering the debtor's questions discloses nothing. Called by the inbound
+    gate before the NLU; [] when the conversation is verified (another_person_writing reads that case) or the words
+    hold no third party. The address is not marked wrong-party: a spouse or parent may write from the debtor's own
+    phone, and a person decides (as after a verification)."""
+    if conversation.verified_at is not None:
+        return []
+    change = cues.speaker_change(text)
+    if not cues.asks_about_someone_elses_debt(text) and not (change is not None and change.third_party):
+        return []
+    if handed_to_a_person(session, conversation.id, "") is None:  # recorded once per conversation
+        accounts = accounts_in_scope(session, conversation)
+        account_id = accounts[0].id if accounts else None
+        audit.record(session, THIRD_PARTY_WRITING, rule_id="ID-1", conversation_id=conversation.id,
+                     account_id=account_id, actor="debtor", at=now, detail={"before_verification": True})
+        handoff.request(session, conversation.id, "third_party", rule_id="ID-4", account_id=account_id)
+    handed_over = handed_to_a_person(session, conversation.id, support_contact)
+    return [handed_over] if handed_over else []
+
+
 def apply_earlier_reports(session: Session, conversation: Conversation, now: datetime | None = None) -> None:
     """CEASE-1..4, VUL-2: what was reported in this conversation before it was verified (when no account was known
     yet) holds the accounts of whoever has just verified in it, each with its rule: status or pause, scheduled
@@ -474,6 +499,21 @@ def attorney_cue(session: Session, conversation_id: str, text: str, support: str
     replies = handle(session, conversation_id, "attorney_represented", text, support, hours=hours)
     capture(session, conversation_id, "attorney_represented", report_details.attorney_details(text))
     return replies
+
+
+# CEASE-2: the metadata key under which the gateway hands the dialogue the attorney's details read from the words of
+# a report it sends as the attorney request (attorney_in_words), so the attorney form asks only for what is missing.
+ATTORNEY_DETAILS = "attorney_details"
+
+
+def attorney_in_words(text: str) -> dict[str, str] | None:
+    """CEASE-2: the writer says they have an attorney (report_details.states_representation: "I have a lawyer now,
+    please talk to him", "I have a lawyer, Susan Park, 555-201-3344"), whatever the model would read: the attorney's
+    details the words give (name, phone; either, both or none), for the dialogue's attorney form, which records the
+    report, hands off and asks only for what is missing. None when the words state no representation."""
+    if not report_details.states_representation(text):
+        return None
+    return report_details.representation_details(text)
 
 
 def capture(session: Session, conversation_id: str, intent: str, details: dict[str, str]) -> None:

@@ -90,6 +90,7 @@ OWNED_RULE_CONFIDENCE = 0.8
 # Requests the debtor is told, once, took effect even while a person owns the chat: an opt-out (OPT-3) and a cease
 # (CEASE-1: one closing message), in the same words as in a bot-owned chat. The others are the agent's to answer.
 CONFIRMED_WHILE_OWNED = frozenset({"opt_out", "cease_contact"})
+ATTORNEY_REQUEST = "attorney_represented"  # CEASE-2: the intent an attorney stated in words goes to the dialogue as
 
 # PCI-1: card data is never taken in chat; DISC-3: it may reach someone not yet verified, so it names no debt.
 CARD_WARNING = wording.say("card_warning")
@@ -121,6 +122,8 @@ class _Received:
     saved: bool = False  # a saved message answered now that Rasa is back (answer_saved): its queue row goes with it
     metadata: dict[str, Any] | None = None  # the channel's metadata for Rasa, kept with the message if it is saved
     saved_waiting: bool = False  # the conversation has saved messages: they go to Rasa first, with this one
+    # CEASE-2: the attorney's details the words gave, for the attorney form, when the words made it the request
+    attorney_details: dict[str, str] | None = None
 
 
 @dataclass
@@ -250,7 +253,8 @@ class Pipeline:
             # A person answers, or the consumer opted out (OPT-3: one answer), but a legal request typed in still
             # takes effect (CEASE-*, OPT-3, ID-4, VUL-2).
             replies = [{"text": t} for t in (received.replies or [])]
-            if keywords.classify(received.text, channel) is None:  # STOP/START/HELP were answered already
+            if keywords.classify(received.text, channel) is None and not keywords.asks_to_stop_messages(
+                    received.text, channel):  # STOP/START/HELP, and a stop in words, were answered already
                 reading = await self._rules_while_owned(received)
                 replies += reading.replies
             if received.opted_out and not received.agent_owned:
@@ -363,6 +367,8 @@ class Pipeline:
                 await self.rasa.send(received.conversation_id, "/session_start", {"channel": channel},
                                      message_id=f"{group[0].received.message_id}-session")
             metadata = {"channel": channel, "language": received.language, **(last.metadata or {})}
+            if received.attorney_details is not None:  # CEASE-2: the form asks only for what the words lacked
+                metadata[sensitive_requests.ATTORNEY_DETAILS] = received.attorney_details
             # ID-2: identity details given before the form asks for them are no request; the words around them are
             # (rasa_extensions/settle_channel.read_request). An answer to a waiting question is the form's alone.
             request = None if any(q.received.awaited for q in group) else identity.request_words(text)
@@ -690,6 +696,11 @@ class Pipeline:
             if replies is None and not owned and not crisis:  # the answer to the feedback question, before NLU
                 replies = feedback.take_score(session, conversation, message, now)
                 comment = replies is None and feedback.comment_due(session, conversation, message, now)
+            if replies is None and not crisis and not owned:
+                # ID-1, ID-4: "I'm calling on behalf of my son, what does he owe?" before any verification: a third
+                # party, handed to a person; no identity check follows, so nothing about the debt is told to them.
+                replies = sensitive_requests.third_party_asking(session, conversation, found.text,
+                                                                self.settings.support_contact, now) or None
             if replies is None and not crisis:  # VUL-2, CEASE-2: requests the words decide, whatever the NLU reads
                 by_words = sensitive_requests.by_words(session, conversation.id, found.text,
                                                        self.settings.support_contact, self.hours, owned=owned)
@@ -702,6 +713,13 @@ class Pipeline:
             if owned:
                 # A person answers now: nothing goes to Rasa, and only the gate's own answers go back.
                 replies, prefix = (replies or []) + prefix, []
+            attorney = None
+            if replies is None and not owned and nlu_text == found.text and not request:
+                # CEASE-2: "I have a lawyer now, please talk to him" is the attorney request whatever the model reads
+                # (it read such messages as an identity answer, or as nothing): the dialogue's attorney form records
+                # it, hands off and asks only for the details the words did not give.
+                attorney = sensitive_requests.attorney_in_words(found.text)
+                request = ATTORNEY_REQUEST if attorney is not None else None
             if replies is None and not owned and nlu_text == found.text:
                 # DSP-1, N4: a request the words make plain goes to the dialogue as its intent, whatever the model
                 # would read ("I need proof of my payment" fell back); the dialogue verifies first (ID-1).
@@ -714,7 +732,7 @@ class Pipeline:
                                                                                                       conversation.id)
             return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned, opted_out,
                              redacted_previous, comment, speaks, observed.switched, asked, identity_answer,
-                             saved_waiting=earlier)
+                             saved_waiting=earlier, attorney_details=attorney)
 
     @staticmethod
     def _opted_out(session: Session, conversation: Conversation) -> bool:
@@ -726,6 +744,12 @@ class Pipeline:
         the keyword (bot/language.observe: the keyword's own, START being no sign). A live chat's lone CANCEL asks
         what it means and opts nothing out (bot/compliance/keywords.py, ASK)."""
         word = keywords.classify(text, conversation.channel)
+        if word is None and keywords.asks_to_stop_messages(text, conversation.channel):
+            # OPT-2: "what do I owe? also stop texting me" opts out as STOP does, whatever else the message asks;
+            # OPT-3: the confirmation is the only reply.
+            contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
+                                        via="natural language", conversation_id=conversation.id)
+            return [stop_reply(conversation.channel, speaks)]
         if word is None:
             return None
         if word == keywords.ASK:  # already opted out: nothing to ask, OPT-3's one answer follows
