@@ -84,11 +84,13 @@ def after_turn(conversation: Conversation, active_loop: str | None, requested_sl
     conversation.awaiting_identity = awaited(active_loop, requested_slot)
 
 
-def stored_form(text: str, asked: str | None) -> str | None:
+def stored_form(text: str, asked: str | None, *, unverified: bool = False) -> str | None:
     """What to store for `text`, sent while the identity question `asked` waits: the labels of the factors it holds
-    ("[date of birth] [ZIP code]"), or None when it holds none or nothing was asked (stored as typed)."""
+    ("[date of birth] [ZIP code]"), or None when it holds none or nothing was asked (stored as typed).
+    `unverified`: the conversation has no verification, so identity details may be an answer the gateway cannot
+    see waiting (`_unasked`)."""
     if asked not in SLOT_LABELS:
-        return _volunteered(text)
+        return _volunteered(text) or (_unasked(text) if unverified else None)
     _, labels = labelled(text)
     if not labels and _FACTOR_WORDS.search(text):
         _, labels = labelled(text.replace("$", " "))  # "my last four is $1200" names what it gives: an answer
@@ -130,6 +132,27 @@ def _volunteered(text: str) -> str | None:
         return None
     masked = for_agent(text)
     return masked if masked != text else None
+
+
+def _unasked(text: str) -> str | None:
+    """ID-2: identity details typed in a conversation not verified while no question is known to wait. The gateway
+    cannot tell then: a question may be on its way (texts sent in quick succession, folded while the turn that asks
+    runs), lost (saved while Rasa starts), or the form may start with them (the NLU reads a bare date as identity
+    details, actions/verification.py). So a message of nothing but identity details is stored as their labels, and
+    an adult's date alone among the digits (what the form would take as a birth date, identity.volunteered_factors)
+    is masked in place. Wrongly masking costs little: the check asks for what it needs, and a saved one is asked
+    for again (saved_identity_answer_again)."""
+    masked, labels = labelled(text)
+    if not labels or _may_begin_a_card(text, labels):  # an amount has words or "$" beside it: never bare
+        return None
+    if not re.search(r"[^\W_]", _LABEL.sub(" ", masked)):
+        return " ".join(labels)
+    if identity.volunteered_factors(text, identity_details=True).dob is not None:
+        return masked
+    return None
+
+
+_LABEL = re.compile(r"\[[a-zA-Z ]+\]")
 
 
 # --- answers left waiting ------------------------------------------------------------------------------------------
