@@ -37,7 +37,18 @@ hash-chained transcript, the consoles, the exports), not Rasa's tracker store, n
   answer too: its factors are masked in place ("dob [date of birth], what do I owe?") so that the request around
   them stays on the record, and Rasa's copy is rewritten the same way after the turn. An unlabelled date or figure
   in an ordinary message ("I paid 1500 on 03/14/2026") is no answer and is stored as typed; agents never read it
-  (review_redaction.for_agent masks what looks like a factor)."""
+  (review_redaction.for_agent masks what looks like a factor).
+
+- **While not verified, no question known to wait.** The gateway knows a question waits only once the turn that
+  asks it has ended, and then only if Rasa answered. Texts sent in quick succession arrive while that turn runs
+  (and are folded into the next), texts sent while Rasa starts are saved before any question, a bare date typed
+  after the form ended starts the form again (the NLU reads it as identity details), and after a wrong-person mark
+  (ID-4) no check runs at all yet the details are someone's. So in a conversation not verified, a message of
+  nothing but identity details ("11/11/1987", "2233") is stored as its labels, and an adult's lone date in a
+  sentence is masked in place (`_unasked`). Decided at intake, whatever the timing, so no value is ever sealed in
+  the transcript. The safe side: a saved one is answered "please send that answer again" (its value was never
+  kept), and a wrongly masked one costs nothing, since the check asks for what it needs. Once verified the form no
+  longer runs, and a bare figure (a plan's amount) is stored as typed."""
 
 from __future__ import annotations
 
