@@ -13,11 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.db.models import Debtor, Message, User
+from bot.db.models import Conversation, Debtor, Message, User
 from bot.records import data_requests, export
 from bot.records.reading import UNREDACTED, Reading
 from tests.conftest import add_debtor
 from tests.integration.chat import Chat, letters
+from tests.integration.conftest import PUBLIC
+from tests.twilio_standin import ACCOUNT_SID, FROM_NUMBER, message_sid, sign
 
 # The ledger's own record of the person (what answers are checked against) holds their details by design.
 LEDGER_TABLES = frozenset({"debtors", "accounts"})
@@ -263,3 +265,42 @@ def test_ID_2_details_typed_after_a_wrong_person_mark_are_stored_as_labels(runni
                           skip=LEDGER_TABLES) == []
     assert _database_hits(_sqlite_path(running_stack.config.tracker_store_url), values + [last4],
                           sender=conversation_id) == []
+
+
+def test_ID_2_answers_texted_at_once_and_folded_are_stored_as_labels(running_stack, sms_gateway) -> None:
+    """The demo phone's path: "what do I owe", the date of birth and the last four texted at the same moment
+    (signed Twilio webhooks). The answers arrive while the first text's turn runs, before any question is known
+    to wait, and are folded into one turn; they are stored as their labels all the same, so no value reaches the
+    app database or the transcript, whatever order the three arrive in.
+    Mutation tried: the pipeline passing `unverified=False` to stored_form -> the date and the last four are
+    stored as typed: fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.gateway.sms_channel import WEBHOOK_PATH
+
+    client, _ = sms_gateway
+    number = "+1555" + "".join(str(ord(c) % 10) for c in letters(7))
+    year, month, day = 1950 + secrets.randbelow(40), 1 + secrets.randbelow(12), 1 + secrets.randbelow(28)
+    last4 = _unused(running_stack, 4)
+    typed_dob = f"{month:02d}/{day:02d}/{year}"
+    values = [typed_dob, f"{year}-{month:02d}-{day:02d}", f"{month:02d}{day:02d}{year}", last4]
+    chat = Chat(running_stack)
+    with chat.session() as session:
+        add_debtor(session, account_ref=f"RT-{_unused(running_stack, 8)}", first_name="Robin",
+                   last_name=f"Test{letters()}", dob=f"{year}-{month:02d}-{day:02d}", ssn_last4=last4,
+                   phone=number, creditor="Northwind Credit Union", balance_cents=240000)
+
+    def text(body: str) -> int:
+        fields = {"MessageSid": message_sid(), "AccountSid": ACCOUNT_SID, "From": number, "To": FROM_NUMBER,
+                  "Body": body, "NumMedia": "0"}
+        return client.post(WEBHOOK_PATH, data=fields, headers={
+            "X-Twilio-Signature": sign(PUBLIC + WEBHOOK_PATH, fields)}).status_code
+
+    with ThreadPoolExecutor(3) as pool:
+        assert list(pool.map(text, ["what do I owe", typed_dob, last4])) == [200] * 3
+    with chat.session() as session:
+        conversation = session.scalars(select(Conversation).where(Conversation.external_id == number)).one()
+        stored = sorted(m.text for m in session.scalars(select(Message).where(
+            Message.conversation_id == conversation.id, Message.direction == "in")))
+    assert stored == ["[SSN last four]", "[date of birth]", "what do I owe"], stored
+    assert _database_hits(_sqlite_path(running_stack.config.database_url), values, skip=LEDGER_TABLES) == []
