@@ -221,6 +221,19 @@ def test_ID_2_identity_details_typed_while_not_verified_are_stored_as_labels(typ
     assert identity_answers.stored_form(typed, None, unverified=True) == stored
 
 
+def test_ID_2_while_the_previous_message_waits_for_its_answer_a_question_may_wait_too() -> None:
+    """The turn of the debtor's previous message still runs (or was saved): it may be asking for verification, so
+    while unverified a message is stored as if a question waited; volunteered details keep their words.
+    Mutation tried: `earlier_unanswered` ignored -> "it's 2233" stored as typed: this fails."""
+    assert identity_answers.stored_form("it's 2233", None, unverified=True, earlier_unanswered=True) == \
+        "[SSN last four]"
+    assert identity_answers.stored_form("dob 03/14/1979, what do I owe?", None, unverified=True,
+                                        earlier_unanswered=True) == "dob [date of birth], what do I owe?"
+    assert identity_answers.stored_form("it's 2233", None, unverified=False, earlier_unanswered=True) is None
+    assert identity_answers.stored_form("I paid 1200 yesterday", None, unverified=True,
+                                        earlier_unanswered=True) is None
+
+
 # The words a debtor might type around a figure while an identity question waits: money words, factor words, filler.
 _WORDS = ["I", "paid", "pay", "you", "$", "dollars", "yesterday", "my", "ssn", "is", "zip", "last", "four", "and",
           "it's", "pagué", "dólares", "ayer", "mi", "código", "postal", "es", ",", "."]

@@ -45,10 +45,12 @@ hash-chained transcript, the consoles, the exports), not Rasa's tracker store, n
   after the form ended starts the form again (the NLU reads it as identity details), and after a wrong-person mark
   (ID-4) no check runs at all yet the details are someone's. So in a conversation not verified, a message of
   nothing but identity details ("11/11/1987", "2233") is stored as its labels, and an adult's lone date in a
-  sentence is masked in place (`_unasked`). Decided at intake, whatever the timing, so no value is ever sealed in
-  the transcript. The safe side: a saved one is answered "please send that answer again" (its value was never
-  kept), and a wrongly masked one costs nothing, since the check asks for what it needs. Once verified the form no
-  longer runs, and a bare figure (a plan's amount) is stored as typed."""
+  sentence is masked in place (`_unasked`); and while the debtor's previous message has no answer yet (its turn
+  runs, or it was saved), the question that turn asks is unknown, so the message is stored as if one waited
+  (`earlier_unanswered`: "it's 2233" folded after "what do I owe"). Decided at intake, whatever the timing, so no
+  value is ever sealed in the transcript. The safe side: a saved one is answered "please send that answer again"
+  (its value was never kept), and a wrongly masked one costs nothing, since the check asks for what it needs. Once
+  verified the form no longer runs, and a bare figure (a plan's amount) is stored as typed."""
 
 from __future__ import annotations
 
@@ -95,13 +97,20 @@ def after_turn(conversation: Conversation, active_loop: str | None, requested_sl
     conversation.awaiting_identity = awaited(active_loop, requested_slot)
 
 
-def stored_form(text: str, asked: str | None, *, unverified: bool = False) -> str | None:
+def stored_form(text: str, asked: str | None, *, unverified: bool = False,
+                earlier_unanswered: bool = False) -> str | None:
     """What to store for `text`, sent while the identity question `asked` waits: the labels of the factors it holds
     ("[date of birth] [ZIP code]"), or None when it holds none or nothing was asked (stored as typed).
     `unverified`: the conversation has no verification, so identity details may be an answer the gateway cannot
-    see waiting (`_unasked`)."""
+    see waiting (`_unasked`). `earlier_unanswered`: the debtor's message before this one has no answer yet (its
+    turn runs, or it was saved while Rasa was down), so the question that turn asks is unknown: while unverified,
+    this message is taken as if a question waited."""
     if asked not in SLOT_LABELS:
-        return _volunteered(text) or (_unasked(text) if unverified else None)
+        volunteered = _volunteered(text)
+        if volunteered is not None or not unverified:
+            return volunteered
+        if not earlier_unanswered:
+            return _unasked(text)
     _, labels = labelled(text)
     if not labels and _FACTOR_WORDS.search(text):
         _, labels = labelled(text.replace("$", " "))  # "my last four is $1200" names what it gives: an answer
