@@ -195,7 +195,43 @@ def test_ID_2_factors_volunteered_before_the_form_asks_are_masked_in_place(typed
 
 @pytest.mark.parametrize("typed", ["I paid 1500 on 03/14/2026", "03/14/1979", "my card is 4111 1111"])
 def test_ID_2_an_unlabelled_date_or_figure_with_no_question_waiting_is_no_answer(typed: str) -> None:
+    """In a verified conversation (the default): the form no longer runs, so nothing is taken as an answer."""
     assert identity_answers.stored_form(typed, None) is None
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("03/14/1979", "[date of birth]"),
+    ("1234", "[SSN last four]"),
+    ("03/14/1979 1234.", "[date of birth] [SSN last four]"),
+    ("90210", "[ZIP code]"),
+    ("hi, 03/14/1979 is me", "hi, [date of birth] is me"),  # the form takes an adult's lone date as a birth date
+    ("I paid 1500 on 03/14/2026", None),  # not an adult's date, beside an amount: no answer, kept as evidence
+    ("can I pay on 12/01/2026?", None),
+    ("I paid 1200 yesterday", None),
+    ("my card is 4111 1111", None),  # PCI-2 joins it with the next message's digits
+    ("4111 1111", None),
+    ("talk to a person", None),
+])
+def test_ID_2_identity_details_typed_while_not_verified_are_stored_as_labels(typed: str, stored: str | None) -> None:
+    """While a conversation is not verified a question may wait that the gateway cannot see (a fold, a saved
+    message, a form started by the NLU's reading of a bare date), so what the form would take is stored as labels.
+    Mutations tried: `_unasked` without the adult-date branch -> "hi, 03/14/1979 is me" stored as typed: this
+    fails; without its `_may_begin_a_card` test -> a bare "4111 1111" stored as labels, PCI-2 cannot join it with
+    the next message: this fails."""
+    assert identity_answers.stored_form(typed, None, unverified=True) == stored
+
+
+def test_ID_2_while_the_previous_message_waits_for_its_answer_a_question_may_wait_too() -> None:
+    """The turn of the debtor's previous message still runs (or was saved): it may be asking for verification, so
+    while unverified a message is stored as if a question waited; volunteered details keep their words.
+    Mutation tried: `earlier_unanswered` ignored -> "it's 2233" stored as typed: this fails."""
+    assert identity_answers.stored_form("it's 2233", None, unverified=True, earlier_unanswered=True) == \
+        "[SSN last four]"
+    assert identity_answers.stored_form("dob 03/14/1979, what do I owe?", None, unverified=True,
+                                        earlier_unanswered=True) == "dob [date of birth], what do I owe?"
+    assert identity_answers.stored_form("it's 2233", None, unverified=False, earlier_unanswered=True) is None
+    assert identity_answers.stored_form("I paid 1200 yesterday", None, unverified=True,
+                                        earlier_unanswered=True) is None
 
 
 # The words a debtor might type around a figure while an identity question waits: money words, factor words, filler.

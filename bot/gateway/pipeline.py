@@ -628,9 +628,12 @@ class Pipeline:
             # forgets nothing.
             previous = self._previous_inbound(session, conversation)
             found = redaction.redact(raw_text, redaction.carry_of(previous.text) if previous is not None else "")
-            # ID-2: an answer to that question is stored as what it is, never its value; the text as typed is
-            # only in memory, for the checks below and for Rasa (bot/records/identity_answers.py).
-            identity_answer = identity_answers.stored_form(found.text, asked)
+            # ID-2: an answer to that question is stored as what it is, never its value; so are identity details
+            # typed while not verified, when a question may wait unseen (folded, saved, out of turn). The text as
+            # typed is only in memory, for the checks below and for Rasa (bot/records/identity_answers.py).
+            identity_answer = identity_answers.stored_form(
+                found.text, asked, unverified=conversation.verified_at is None,
+                earlier_unanswered=previous is not None and previous.status in ("received", saved_messages.UNPROCESSED))
             rule_ids = (["PCI-2"] if found.kinds else []) + ([identity_answers.RULE_ID] if identity_answer else [])
             redacted_previous = None
             if found.redact_previous_tail and previous is not None:

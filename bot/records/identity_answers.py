@@ -37,7 +37,20 @@ hash-chained transcript, the consoles, the exports), not Rasa's tracker store, n
   answer too: its factors are masked in place ("dob [date of birth], what do I owe?") so that the request around
   them stays on the record, and Rasa's copy is rewritten the same way after the turn. An unlabelled date or figure
   in an ordinary message ("I paid 1500 on 03/14/2026") is no answer and is stored as typed; agents never read it
-  (review_redaction.for_agent masks what looks like a factor)."""
+  (review_redaction.for_agent masks what looks like a factor).
+
+- **While not verified, no question known to wait.** The gateway knows a question waits only once the turn that
+  asks it has ended, and then only if Rasa answered. Texts sent in quick succession arrive while that turn runs
+  (and are folded into the next), texts sent while Rasa starts are saved before any question, a bare date typed
+  after the form ended starts the form again (the NLU reads it as identity details), and after a wrong-person mark
+  (ID-4) no check runs at all yet the details are someone's. So in a conversation not verified, a message of
+  nothing but identity details ("11/11/1987", "2233") is stored as its labels, and an adult's lone date in a
+  sentence is masked in place (`_unasked`); and while the debtor's previous message has no answer yet (its turn
+  runs, or it was saved), the question that turn asks is unknown, so the message is stored as if one waited
+  (`earlier_unanswered`: "it's 2233" folded after "what do I owe"). Decided at intake, whatever the timing, so no
+  value is ever sealed in the transcript. The safe side: a saved one is answered "please send that answer again"
+  (its value was never kept), and a wrongly masked one costs nothing, since the check asks for what it needs. Once
+  verified the form no longer runs, and a bare figure (a plan's amount) is stored as typed."""
 
 from __future__ import annotations
 
@@ -84,11 +97,20 @@ def after_turn(conversation: Conversation, active_loop: str | None, requested_sl
     conversation.awaiting_identity = awaited(active_loop, requested_slot)
 
 
-def stored_form(text: str, asked: str | None) -> str | None:
+def stored_form(text: str, asked: str | None, *, unverified: bool = False,
+                earlier_unanswered: bool = False) -> str | None:
     """What to store for `text`, sent while the identity question `asked` waits: the labels of the factors it holds
-    ("[date of birth] [ZIP code]"), or None when it holds none or nothing was asked (stored as typed)."""
+    ("[date of birth] [ZIP code]"), or None when it holds none or nothing was asked (stored as typed).
+    `unverified`: the conversation has no verification, so identity details may be an answer the gateway cannot
+    see waiting (`_unasked`). `earlier_unanswered`: the debtor's message before this one has no answer yet (its
+    turn runs, or it was saved while Rasa was down), so the question that turn asks is unknown: while unverified,
+    this message is taken as if a question waited."""
     if asked not in SLOT_LABELS:
-        return _volunteered(text)
+        volunteered = _volunteered(text)
+        if volunteered is not None or not unverified:
+            return volunteered
+        if not earlier_unanswered:
+            return _unasked(text)
     _, labels = labelled(text)
     if not labels and _FACTOR_WORDS.search(text):
         _, labels = labelled(text.replace("$", " "))  # "my last four is $1200" names what it gives: an answer
@@ -130,6 +152,27 @@ def _volunteered(text: str) -> str | None:
         return None
     masked = for_agent(text)
     return masked if masked != text else None
+
+
+def _unasked(text: str) -> str | None:
+    """ID-2: identity details typed in a conversation not verified while no question is known to wait. The gateway
+    cannot tell then: a question may be on its way (texts sent in quick succession, folded while the turn that asks
+    runs), lost (saved while Rasa starts), or the form may start with them (the NLU reads a bare date as identity
+    details, actions/verification.py). So a message of nothing but identity details is stored as their labels, and
+    an adult's date alone among the digits (what the form would take as a birth date, identity.volunteered_factors)
+    is masked in place. Wrongly masking costs little: the check asks for what it needs, and a saved one is asked
+    for again (saved_identity_answer_again)."""
+    masked, labels = labelled(text)
+    if not labels or _may_begin_a_card(text, labels):  # an amount has words or "$" beside it: never bare
+        return None
+    if not re.search(r"[^\W_]", _LABEL.sub(" ", masked)):
+        return " ".join(labels)
+    if identity.volunteered_factors(text, identity_details=True).dob is not None:
+        return masked
+    return None
+
+
+_LABEL = re.compile(r"\[[a-zA-Z ]+\]")
 
 
 # --- answers left waiting ------------------------------------------------------------------------------------------

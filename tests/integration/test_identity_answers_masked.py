@@ -13,11 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.db.models import Debtor, Message, User
+from bot.db.models import Conversation, Debtor, Message, User
 from bot.records import data_requests, export
 from bot.records.reading import UNREDACTED, Reading
 from tests.conftest import add_debtor
 from tests.integration.chat import Chat, letters
+from tests.integration.conftest import PUBLIC
+from tests.twilio_standin import ACCOUNT_SID, FROM_NUMBER, message_sid, sign
 
 # The ledger's own record of the person (what answers are checked against) holds their details by design.
 LEDGER_TABLES = frozenset({"debtors", "accounts"})
@@ -219,3 +221,86 @@ def test_ID_2_an_answer_left_waiting_past_the_idle_time_is_masked_in_rasa(runnin
         kinds = list(session.scalars(select(AuditEvent.rule_id).where(
             AuditEvent.conversation_id == conversation_id, AuditEvent.kind == "identity_answers_forgotten")))
     assert kinds == ["ID-2"]
+
+
+def test_ID_2_a_bare_date_typed_out_of_turn_is_stored_as_its_label_and_still_checked(running_stack) -> None:
+    """The exploratory tester's out-of-turn path on the widget: details volunteered, "talk to a person" ends the
+    form, then a bare date. No question waited, yet the NLU read the date as identity details and the form started
+    with it ("Let me confirm who you are", then the SSN question): an answer, stored as "[date of birth]" from the
+    first (nothing in the app database), while the check still got the typed date (it asks the next factor).
+    Mutation tried: the pipeline passing `unverified=False` to stored_form -> the date is stored as typed: fails."""
+    chat = Chat(running_stack, prefix="idout")
+    values = _debtor_born_on_a_new_date(running_stack, chat)
+    typed_dob = values[0]
+    for text in ("hi", f"my birthday is {typed_dob} and my last four are 5678", "talk to a person"):
+        chat.say(text)
+    asked = " ".join(chat.say(typed_dob))
+    assert "Social Security" in asked, chat.replies  # the form took the typed date
+    with chat.session() as session:
+        conversation = chat.conversation(session)
+        stored = [m.text for m in session.scalars(select(Message).where(
+            Message.conversation_id == conversation.id, Message.direction == "in").order_by(Message.id))]
+    assert stored[-1] == "[date of birth]", stored
+    assert _database_hits(_sqlite_path(running_stack.config.database_url), values, skip=LEDGER_TABLES) == []
+
+
+def test_ID_2_details_typed_after_a_wrong_person_mark_are_stored_as_labels(running_stack) -> None:
+    """ID-4: "wrong number" marks the conversation; no check runs after it, but a date and a last four typed then
+    are still someone's details: stored as their labels, and Rasa's copy holds no value (no check will read it).
+    Mutation tried: the pipeline passing `unverified=False` to stored_form -> both stored as typed: fails."""
+    chat = Chat(running_stack, prefix="idwrong")
+    values = _debtor_born_on_a_new_date(running_stack, chat)
+    last4 = _unused(running_stack, 4)
+    chat.say("what do i owe")
+    chat.say("this is the wrong number, I am not that person")
+    for text in (values[0], last4):
+        chat.say(text)
+    with chat.session() as session:
+        conversation = chat.conversation(session)
+        conversation_id = conversation.id
+        stored = [m.text for m in session.scalars(select(Message).where(
+            Message.conversation_id == conversation.id, Message.direction == "in").order_by(Message.id))]
+    assert stored[-2:] == ["[date of birth]", "[SSN last four]"], stored
+    assert _database_hits(_sqlite_path(running_stack.config.database_url), values + [last4],
+                          skip=LEDGER_TABLES) == []
+    assert _database_hits(_sqlite_path(running_stack.config.tracker_store_url), values + [last4],
+                          sender=conversation_id) == []
+
+
+def test_ID_2_answers_texted_at_once_and_folded_are_stored_as_labels(running_stack, sms_gateway) -> None:
+    """The demo phone's path: "what do I owe", the date of birth and the last four texted at the same moment
+    (signed Twilio webhooks). The answers arrive while the first text's turn runs, before any question is known
+    to wait, and are folded into one turn; they are stored as their labels all the same, so no value reaches the
+    app database or the transcript, whatever order the three arrive in.
+    Mutation tried: the pipeline passing `unverified=False` to stored_form -> the date and the last four are
+    stored as typed: fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.gateway.sms_channel import WEBHOOK_PATH
+
+    client, _ = sms_gateway
+    number = "+1555" + "".join(str(ord(c) % 10) for c in letters(7))
+    year, month, day = 1950 + secrets.randbelow(40), 1 + secrets.randbelow(12), 1 + secrets.randbelow(28)
+    last4 = _unused(running_stack, 4)
+    typed_dob = f"{month:02d}/{day:02d}/{year}"
+    values = [typed_dob, f"{year}-{month:02d}-{day:02d}", f"{month:02d}{day:02d}{year}", last4]
+    chat = Chat(running_stack)
+    with chat.session() as session:
+        add_debtor(session, account_ref=f"RT-{_unused(running_stack, 8)}", first_name="Robin",
+                   last_name=f"Test{letters()}", dob=f"{year}-{month:02d}-{day:02d}", ssn_last4=last4,
+                   phone=number, creditor="Northwind Credit Union", balance_cents=240000)
+
+    def text(body: str) -> int:
+        fields = {"MessageSid": message_sid(), "AccountSid": ACCOUNT_SID, "From": number, "To": FROM_NUMBER,
+                  "Body": body, "NumMedia": "0"}
+        return client.post(WEBHOOK_PATH, data=fields, headers={
+            "X-Twilio-Signature": sign(PUBLIC + WEBHOOK_PATH, fields)}).status_code
+
+    with ThreadPoolExecutor(3) as pool:
+        assert list(pool.map(text, ["what do I owe", typed_dob, last4])) == [200] * 3
+    with chat.session() as session:
+        conversation = session.scalars(select(Conversation).where(Conversation.external_id == number)).one()
+        stored = sorted(m.text for m in session.scalars(select(Message).where(
+            Message.conversation_id == conversation.id, Message.direction == "in")))
+    assert stored == ["[SSN last four]", "[date of birth]", "what do I owe"], stored
+    assert _database_hits(_sqlite_path(running_stack.config.database_url), values, skip=LEDGER_TABLES) == []
