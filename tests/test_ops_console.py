@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.agents import users
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import Account, AuditEvent
+from bot.db.models import Account, AuditEvent, LedgerEntry
 from bot.gateway.app import create_app
 from tests.test_agents_console import PASSWORD, _closed_port
 
@@ -86,6 +86,28 @@ def test_a_bad_row_is_shown_with_its_line_and_nothing_is_imported(client, sqlite
             "operator:olga"
     assert client.post("/ops/portfolio", data={"csrf_token": "wrong"},
                        files={"portfolio": ("p.csv", b"x", "text/csv")}).status_code == 403
+
+
+def test_a_reupload_after_a_payment_keeps_settles_balance_and_says_so_on_the_page(client, sqlite_engine):
+    """H1, TONE-2: the operator sees which row's balance was not used and why.
+
+    Mutation tried: the template's kept block removed -> fails (no "balance kept" on the page)."""
+    _, token = _login(client, "olga")
+    assert _upload(client, token, HEADER + GOOD).status_code == 200
+    with session_scope(sqlite_engine) as session:
+        paid = session.scalars(select(Account).where(Account.account_ref == "OPS-1")).one()
+        session.add(LedgerEntry(account_id=paid.id, kind="payment", amount_cents=-2000,
+                                balance_after_cents=10000, reference="payment:test-ops-1"))
+        paid.balance_cents = 10000
+
+    again = _upload(client, token, HEADER + GOOD)
+
+    assert again.status_code == 200 and "Imported 1 row: 0 new accounts, 0 updated, 1 unchanged" in again.text
+    assert "1 balance not changed: Settle took payments on this account since it was imported" in again.text
+    assert ("line 2: OPS-1: balance kept at $100.00, not $120.00 as in the file: Settle&#39;s ledger changed it by "
+            "-$20.00 since it was imported") in again.text
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(Account.balance_cents).where(Account.account_ref == "OPS-1")) == 10000
 
 
 def test_a_refused_policy_edit_keeps_the_text_and_names_the_problem(client):
