@@ -683,11 +683,13 @@ def import_accounts(
     *,
     dry_run: bool = False,
     actor: str = "portfolio_import",
+    file_name: str | None = None,
 ) -> ImportResult:
     """Validate the file, then upsert its debtors and accounts in one transaction.
 
     Raises PortfolioImportError (and writes nothing) if any row is invalid. With dry_run the
-    counts say what an import would do, and nothing is written.
+    counts say what an import would do, and nothing is written. `file_name` names the file in the audit event when
+    path_or_file is a stream without one (an upload spooled to a temporary file).
 
     The file is read twice and never held whole: the first reading checks every row, the second writes them in
     batches of BATCH_ROWS, all in one transaction, so a file is imported completely or not at all. A dry run
@@ -714,7 +716,7 @@ def import_accounts(
                     session,
                     AUDIT_KIND,
                     actor=actor,
-                    detail={"file": _file_name(path_or_file), **asdict(result, dict_factory=_counts)},
+                    detail={"file": file_name or _file_name(path_or_file), **asdict(result, dict_factory=_counts)},
                 )
         return result
     finally:

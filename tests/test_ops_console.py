@@ -16,6 +16,7 @@ from bot.agents import users
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Account, AuditEvent, LedgerEntry
+from bot.gateway import hardening
 from bot.gateway.app import create_app
 from tests.test_agents_console import PASSWORD, _closed_port
 
@@ -108,6 +109,61 @@ def test_a_reupload_after_a_payment_keeps_settles_balance_and_says_so_on_the_pag
             "-$20.00 since it was imported") in again.text
     with session_scope(sqlite_engine) as session:
         assert session.scalar(select(Account.balance_cents).where(Account.account_ref == "OPS-1")) == 10000
+
+
+def _rows(count: int) -> str:
+    return "".join(f"BIG-{n},Ada,Lane,1980-01-02,{n % 10000:04d},90210,,ada{n}@example.com,America/Los_Angeles,"
+                   "Acme Bank,120.00\n" for n in range(count))
+
+
+def test_a_portfolio_over_the_gateways_1_mib_is_imported(client, sqlite_engine):
+    """H5: the upload has its own limit (50 MB), not the gateway's 1 MiB for everything else.
+
+    Mutation tried: UPLOAD_FILE_BYTES emptied (the route back under the global limit) -> fails (JSON 413)."""
+    _, token = _login(client, "olga")
+    body = HEADER + _rows(15000)
+    assert len(body) > 1024 * 1024
+
+    response = _upload(client, token, body)
+
+    assert response.status_code == 200 and "Imported 15000 rows: 15000 new accounts" in response.text
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Account)) == 15000
+        assert session.scalar(select(AuditEvent.detail).where(AuditEvent.kind == "portfolio_imported"))["file"] == \
+            "portfolio.csv"
+
+
+def test_a_file_over_the_upload_limit_is_refused_on_the_page_and_nothing_is_imported(client, sqlite_engine,
+                                                                                      monkeypatch):
+    """H5: over the limit, by its Content-Length or (sent in chunks) as it arrives: a 413 that is the console page,
+    naming the limit and the command line, never raw JSON.
+
+    Mutation tried: the route's `except hardening.BodyTooLarge` removed -> fails ({"detail": ...} JSON 413)."""
+    monkeypatch.setitem(hardening.UPLOAD_FILE_BYTES, "/ops/portfolio", 1024 * 1024)
+    _, token = _login(client, "olga")
+    body = HEADER + _rows(12000)  # about 1.2 MB
+
+    declared = _upload(client, token, body)
+
+    assert declared.status_code == 413 and declared.headers["content-type"].startswith("text/html")
+    assert "This file is over 1 MB, the most this page takes: nothing was imported. Import it with " \
+           "`bin/settle import-accounts`" in html.unescape(declared.text)
+    assert 'id="upload-title"' in declared.text  # still the upload page
+
+    boundary = "settleboundary"
+    parts = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
+             f"--{boundary}\r\nContent-Disposition: form-data; name=\"portfolio\"; filename=\"p.csv\"\r\n"
+             f"Content-Type: text/csv\r\n\r\n{body}\r\n--{boundary}--\r\n").encode()
+
+    def chunks():  # no Content-Length: the limit is found while reading
+        for start in range(0, len(parts), 64 * 1024):
+            yield parts[start : start + 64 * 1024]
+
+    streamed = client.post("/ops/portfolio", content=chunks(), headers={
+        "content-type": f"multipart/form-data; boundary={boundary}", "origin": str(client.base_url)})
+    assert streamed.status_code == 413 and "This file is over 1 MB" in streamed.text
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Account)) == 0
 
 
 def test_a_refused_policy_edit_keeps_the_text_and_names_the_problem(client):
