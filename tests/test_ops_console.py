@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.agents import users
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import Account, AuditEvent, LedgerEntry
+from bot.db.models import Account, AuditEvent, LedgerEntry, PolicyVersion
 from bot.gateway import hardening
 from bot.gateway.app import create_app
 from tests.test_agents_console import PASSWORD, _closed_port
@@ -178,6 +178,42 @@ def test_a_refused_policy_edit_keeps_the_text_and_names_the_problem(client):
     assert client.get("/ops/policies/contact_rules").text.count("sms_per_7_days: 3") == typed.count(
         "sms_per_7_days: 3")
     assert client.get("/ops/policies/passwords").status_code == 404
+
+
+def test_a_misspelt_creditor_in_the_plan_policy_asks_before_saving_and_names_the_known_creditors(client,
+                                                                                                  sqlite_engine):
+    """M4: the page says which creditor matches no account and whose terms would be dropped, keeps the text, and
+    saves only once the operator ticks each name. Mutation tried: the template's checkboxes removed -> fails (no
+    way to confirm on the page: "confirm_creditor" not in it)."""
+    from bot.portfolio_import import import_accounts
+    from tests.test_portfolio_import import DEMO
+
+    import_accounts(sqlite_engine, DEMO)
+    _, token = _login(client, "olga")
+    page = client.get("/ops/policies/plan_policy")
+    typed = html.unescape(page.text.split('class="code">', 1)[1].split("</textarea>", 1)[0])
+    misspelt = typed.replace("  Acme Bank:", "  Acme Bnk:")
+    base = re.search(r'name="base_version" value="(\d+)"', page.text).group(1)
+
+    held = client.post("/ops/policies/plan_policy", data={"csrf_token": token, "text": misspelt,
+                                                          "base_version": base})
+
+    shown = html.unescape(held.text)
+    assert held.status_code == 400 and "Not saved yet." in shown
+    assert "creditors.Acme Bnk: no account has this creditor, so these terms would apply to no one (the " \
+           "accounts' creditors are: Acme Bank, " in shown
+    assert "Acme Bank: its accounts had their own terms (creditors.Acme Bank) and would get the default" in shown
+    assert "  Acme Bnk:" in shown  # the text as typed is kept
+    assert shown.count('name="confirm_creditor"') == 2
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count(PolicyVersion.id))) == 0
+
+    saved = client.post("/ops/policies/plan_policy", data={
+        "csrf_token": token, "text": misspelt, "base_version": base, "confirm_creditor": ["Acme Bnk", "Acme Bank"]},
+        follow_redirects=False)
+    assert saved.status_code == 303
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count(PolicyVersion.id))) == 1
 
 
 def test_a_campaign_that_names_a_debt_is_refused_on_the_page(client):

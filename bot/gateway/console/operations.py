@@ -197,7 +197,8 @@ def _policy_context(request: Request, name: str) -> dict[str, Any]:
         text = policy_edits.read(name, session=session)
         session.expunge_all()
     return {"name": name, "title": policy_edits.EDITABLE[name], "editable": policy_edits.EDITABLE,
-            "trail": trail, "problems": [], "in_force": in_force, "base_version": version, "text": text}
+            "trail": trail, "problems": [], "warnings": [], "to_confirm": [], "in_force": in_force,
+            "base_version": version, "text": text}
 
 
 @router.get("/policies/{name}", response_class=HTMLResponse)
@@ -223,23 +224,29 @@ async def policy_save(request: Request, name: str) -> Response:
     base = str(form.get("base_version") or "")
     base_version = int(base) if base.isdigit() else None
 
-    def work() -> list[str]:
+    confirmed = frozenset(str(value) for value in form.getlist("confirm_creditor"))
+
+    def work() -> tuple[list[str], list[str]]:
+        """(problems, creditor names to confirm): both empty when saved."""
         try:
             with session_scope(_engine(request)) as session:
-                policy_edits.save(session, name, text, actor=users.actor(signed.user), base_version=base_version)
+                policy_edits.save(session, name, text, actor=users.actor(signed.user), base_version=base_version,
+                                  confirmed_creditors=confirmed)
+        except policy_edits.PolicyEditUnconfirmed as exc:
+            return exc.problems, exc.creditors
         except policy_edits.PolicyEditRefused as exc:
-            return exc.problems
-        return []
+            return exc.problems, []
+        return [], []
 
-    problems = await run_in_threadpool(work)
+    problems, to_confirm = await run_in_threadpool(work)
     if not problems:
         return RedirectResponse(f"/ops/policies/{name}?notice=saved", status_code=303)
     context = await run_in_threadpool(_policy_context, request, name)
     # The text as typed stays in the box, so nothing the operator wrote is lost; so does the version it was edited
     # from, so that after a clash a second save fails too until the operator has seen the newer version.
     keep = {"base_version": base_version} if base_version is not None else {}
-    return _page(request, signed, "ops_policy.html", {**context, "text": text, "problems": problems, **keep},
-                 status_code=400)
+    found = {"warnings": problems, "to_confirm": to_confirm} if to_confirm else {"problems": problems}
+    return _page(request, signed, "ops_policy.html", {**context, "text": text, **found, **keep}, status_code=400)
 
 
 # --- campaigns ------------------------------------------------------------------------------------------------------
