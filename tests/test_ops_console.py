@@ -319,3 +319,32 @@ def test_a_campaign_with_no_start_is_refused_unless_start_now_is_ticked(client):
     assert "Hello from {business}." in html.unescape(refused.text) and 'value="Soon"' in refused.text
     made = client.post("/ops/campaigns", data={**typed, "start_now": "1"})
     assert made.status_code == 200 and made.url.path.startswith("/ops/campaigns/cmp")
+
+
+def test_a_campaign_result_address_opened_again_shows_the_campaign_and_a_console_405_is_a_page(client):
+    """M7: after Dry run the address bar is the campaign's own (data-address, console.js); the POST-only address,
+    opened with a GET (history, bookmark), is the campaign page, not {"detail":"Method Not Allowed"}; any other
+    console 405 is a console page with the Allow header.
+
+    Mutations tried: the GET route for the action addresses removed -> fails (405); the 405 branch in
+    routes.not_found removed -> fails (JSON)."""
+    _, token = _login(client, "olga")
+    made = client.post("/ops/campaigns", data={
+        "csrf_token": token, "name": "Soon", "segment": "everyone_else", "channel": "email", "result_days": "14",
+        "variant_a": "Hello from {business}.", "variant_b": "Hi, it's {business}.", "start_now": "1"})
+    page = made.url.path
+
+    dry = client.post(f"{page}/dry-run", data={"csrf_token": token})
+    assert dry.status_code == 200 and f'data-address="{page}"' in dry.text
+
+    again = client.get(f"{page}/dry-run", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == page
+    shown = client.get(f"{page}/run")
+    assert shown.status_code == 200 and shown.url.path == page and "Soon" in shown.text
+    assert client.get(f"{page}/delete").status_code == 404
+
+    refused = client.get("/ops/portfolio")
+    assert refused.status_code == 405 and refused.headers["content-type"].startswith("text/html")
+    assert "This address only takes a form&#39;s button" in refused.text and refused.headers["allow"] == "POST"
+    assert client.get("/healthz").status_code == 200  # elsewhere, answers as before
+    assert client.get("/webhooks/stripe").headers["content-type"].startswith("application/json")

@@ -212,3 +212,29 @@ def test_a_realistic_5_mb_portfolio_uploads_and_one_over_the_limit_is_refused_on
                                   "Import it with `bin/settle import-accounts`")
     expect(page.get_by_role("heading", level=1)).to_have_text("Portfolio and segments")
     assert "47000 accounts in all" in page.locator("#segments-title + .hint").inner_text()
+
+
+def test_after_a_dry_run_the_address_is_the_campaigns_and_a_reload_or_the_old_address_shows_the_campaign(
+        new_page, ops_url):
+    """M7: the result of Dry run is shown at the campaign's own address, so a reload is a GET (no "resubmit the
+    form?", nothing run again); the POST-only address typed in shows the campaign page, not raw JSON 405.
+
+    Mutation tried: the replaceState in console.js removed -> fails (the address stays .../dry-run)."""
+    page = new_page()
+    login(page, ops_url)
+    new_campaign(page, "Reload hello", "email")
+    campaign = page.url.split("?")[0]
+
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.get_by_role("heading", name="Dry run: who would get what, and why not")).to_be_visible()
+    expect(page).to_have_url(campaign)
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Campaign: Reload hello")
+    expect(page.get_by_role("heading", name="Dry run: who would get what, and why not")).to_have_count(0)
+
+    page.goto(campaign + "/dry-run")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Campaign: Reload hello")
+    assert page.url == campaign
+    page.goto(ops_url + "/ops/portfolio")
+    expect(page.locator("body")).to_contain_text("This address only takes a form's button")
+    expect(page.locator("body")).not_to_contain_text("Method Not Allowed")

@@ -352,6 +352,18 @@ async def campaign_page(request: Request, campaign_id: str) -> Response:
     return _page(request, signed, "ops_campaign.html", context)
 
 
+@router.get("/campaigns/{campaign_id}/{action}", response_class=HTMLResponse)
+async def campaign_action_address(request: Request, campaign_id: str, action: str) -> Response:
+    """The address a Dry run or Run now result was shown at, opened again (a bookmark, the history, a typed URL):
+    the campaign's page, never a 405. Nothing runs on a GET."""
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    if action not in ("dry-run", "run"):
+        return routes._refuse(request, 404, "No such action.")
+    return RedirectResponse(f"/ops/campaigns/{campaign_id}", status_code=303)
+
+
 @router.post("/campaigns/{campaign_id}/{action}", response_class=HTMLResponse)
 async def campaign_run(request: Request, campaign_id: str, action: str) -> Response:
     """Dry run (decides, writes nothing) or run now (queues through the outbox and sends what the gate allows)."""
@@ -377,7 +389,10 @@ async def campaign_run(request: Request, campaign_id: str, action: str) -> Respo
     context = await run_in_threadpool(_campaign_context, request, campaign_id)
     if context is None:
         return routes._refuse(request, 404, "No such campaign.")
-    return _page(request, signed, "ops_campaign.html", {**context, "report": report})
+    # The result is shown here, but the address becomes the campaign's own (console.js, data-address), so that a
+    # reload is a GET of the campaign page and never runs the campaign again.
+    return _page(request, signed, "ops_campaign.html",
+                 {**context, "report": report, "address": f"/ops/campaigns/{campaign_id}"})
 
 
 # --- dashboard ------------------------------------------------------------------------------------------------------
