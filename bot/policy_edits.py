@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, policy_store
@@ -23,7 +24,8 @@ from bot.agents.canned import DEFAULT_CANNED_PATH, CannedError
 from bot.agents.canned import load as load_canned
 from bot.compliance.frequency import DEFAULT_CONTACT_RULES_PATH, ContactRulesError, load_contact_rules
 from bot.compliance.tone import DEFAULT_BANNED_PHRASES_PATH, BannedPhrasesError, load_banned_phrases
-from bot.plans.policy import DEFAULT_POLICY_PATH, PolicyError, load_policy
+from bot.db.models import Account
+from bot.plans.policy import DEFAULT_POLICY_PATH, PolicyBook, PolicyError, load_policy, policy_from_text
 from bot.policy_store import sha256 as sha
 from bot.records.retention import DEFAULT_RETENTION_PATH, RetentionPolicyError, load_retention_policy
 from bot.segments import DEFAULT_SEGMENTS_PATH, SegmentsError, load_segments
@@ -31,6 +33,7 @@ from bot.segments import DEFAULT_SEGMENTS_PATH, SegmentsError, load_segments
 AUDIT_KIND = "policy_edited"
 MAX_BYTES = 200_000  # a policy file is a page or two; anything near this is a mistake
 MAX_DIFF_CHARS = 20_000  # what the audit row keeps of the change (its hashes name the whole of both versions)
+MAX_CREDITORS_NAMED = 20  # known creditors a warning lists; the rest are counted
 # What the console may edit, and what it calls them.
 EDITABLE = {"plan_policy": "Plan policy", "contact_rules": "Contact rules", "segments": "Segments"}
 
@@ -58,6 +61,16 @@ class PolicyEditRefused(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+class PolicyEditUnconfirmed(PolicyEditRefused):
+    """The text is valid, but it changes which creditors' accounts get their own plan terms in a way that is most
+    likely a slip (a creditor name no account has, or a creditor's accounts left to the default). Not saved until
+    the operator confirms exactly these creditor names (`confirm`)."""
+
+    def __init__(self, problems: list[str], creditors: list[str]) -> None:
+        super().__init__(problems)
+        self.creditors = creditors
 
 
 @dataclass(frozen=True)
@@ -102,10 +115,12 @@ def read(name: str, paths: PolicyPaths | None = None, session: Session | None = 
 
 
 def save(session: Session, name: str, text: str, *, actor: str, paths: PolicyPaths | None = None,
-         base_version: int | None = None) -> Saved:
+         base_version: int | None = None, confirmed_creditors: frozenset[str] = frozenset()) -> Saved:
     """Check the new text as part of the whole set in force, then store it as the document's new version and record
     who changed what. Raises PolicyEditRefused (nothing stored, nothing recorded) when any check fails, or when
-    `base_version` (the version the operator's text was edited from) is no longer the one in force."""
+    `base_version` (the version the operator's text was edited from) is no longer the one in force; raises
+    PolicyEditUnconfirmed when a plan-policy edit changes creditor terms as `creditor_warnings` says, unless every
+    creditor it names is in `confirmed_creditors`."""
     if name not in EDITABLE:
         raise KeyError(name)
     paths = paths or PolicyPaths()
@@ -124,6 +139,10 @@ def save(session: Session, name: str, text: str, *, actor: str, paths: PolicyPat
     found = problems_in_force(session, paths, edited=(name, text))
     if found:
         raise PolicyEditRefused(found)
+    if name == "plan_policy":
+        warnings, creditors = creditor_warnings(session, before, text)
+        if warnings and not set(creditors) <= confirmed_creditors:
+            raise PolicyEditUnconfirmed(warnings, creditors)
     diff = "".join(difflib.unified_diff(before.splitlines(keepends=True), text.splitlines(keepends=True),
                                         f"{target.name} (before)", f"{target.name} (after)"))
     row = policy_store.store(session, name, text, actor=actor)
@@ -157,3 +176,36 @@ def in_force(session: Session, name: str) -> tuple[int, str]:
         return policy_store.SHIPPED, "In force: the shipped file (no edit saved yet)."
     return row.version, (f"In force: version {row.version}, saved by {row.created_by} on "
                          f"{row.created_at:%Y-%m-%d %H:%M} UTC, in every process.")
+
+
+def creditor_warnings(session: Session, before: str, after: str) -> tuple[list[str], list[str]]:
+    """What a plan-policy edit does to creditors' own terms that is most likely a slip: (one sentence each, the
+    creditor names concerned). A creditor key the edit adds that matches no account's creditor (its terms would apply
+    to no one, a misspelt "Acme Bnk"), and a creditor whose accounts had their own terms before and get the default
+    after (its terms silently dropped). Keys already in force are not repeated at every edit. `after` is valid."""
+    new_book = policy_from_text(after, "plan_policy.yml")
+    try:
+        old_book: PolicyBook | None = policy_from_text(before, "plan_policy.yml")
+    except PolicyError:
+        old_book = None
+    known = sorted(set(session.scalars(select(Account.creditor).distinct())))
+    matched = {new_book.for_creditor(c).name for c in known if new_book.for_creditor(c) is not new_book.default}
+    shown = ", ".join(known[:MAX_CREDITORS_NAMED]) + (
+        f" and {len(known) - MAX_CREDITORS_NAMED} more" if len(known) > MAX_CREDITORS_NAMED else "")
+    listed = f"the accounts' creditors are: {shown}" if known else "no accounts are loaded yet"
+    warnings, creditors = [], []
+    for key in new_book.creditors:
+        already = old_book is not None and old_book.for_creditor(key) is not old_book.default
+        if key not in matched and not already:
+            warnings.append(f"creditors.{key}: no account has this creditor, so these terms would apply to no one "
+                            f"({listed}); check the spelling")
+            creditors.append(key)
+    if old_book is not None:
+        for creditor in known:
+            had = old_book.for_creditor(creditor)
+            if had is not old_book.default and new_book.for_creditor(creditor) is new_book.default:
+                warnings.append(f"{creditor}: its accounts had their own terms (creditors.{had.name}) and would get "
+                                "the default terms instead")
+                creditors.append(creditor)
+    return warnings, creditors
+

@@ -18,19 +18,34 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, Text, insert, select, text, tuple_, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from bot import audit
 from bot.db import session_scope
-from bot.db.models import Account, AccountStatus, Debtor, new_id, utcnow
+from bot.db.models import Account, AccountStatus, Debtor, LedgerEntry, new_id, utcnow
 from bot.money import parse_dollars
 
 COLUMNS = (
@@ -129,6 +144,27 @@ class PortfolioRow:
 
 
 @dataclass(frozen=True)
+class KeptBalance:
+    """A row whose balance was not imported: Settle's ledger has changed the account (a payment, a refund, a
+    settlement), and the creditor's file cannot know of it (TONE-2; 12 CFR 1006.18: the debtor must never be told
+    an amount that undoes a payment Settle took)."""
+
+    line: int
+    account_ref: str
+    file_cents: int  # what the file says
+    kept_cents: int  # Settle's balance, kept
+    ledger_cents: int  # the ledger's net change since the account was imported (a payment is negative)
+
+    def __str__(self) -> str:
+        return (f"line {self.line}: {self.account_ref}: balance kept at {_dollars(self.kept_cents)}, not "
+                f"{_dollars(self.file_cents)} as in the file: Settle's ledger changed it by "
+                f"{'-' if self.ledger_cents < 0 else '+'}{_dollars(abs(self.ledger_cents))} since it was imported")
+
+
+MAX_KEPT_LISTED = 100  # kept balances listed in a result; `balances_kept` counts them all
+
+
+@dataclass(frozen=True)
 class ImportResult:
     rows: int
     debtors_created: int
@@ -138,6 +174,8 @@ class ImportResult:
     accounts_updated: int
     accounts_unchanged: int
     dry_run: bool = False
+    balances_kept: int = 0  # rows whose balance Settle kept (KeptBalance); counted as updated or unchanged too
+    kept: tuple[KeptBalance, ...] = ()  # the first MAX_KEPT_LISTED of them
 
 
 def _debtor_key(first_name: str, last_name: str, dob: date, ssn_last4: str) -> tuple[str, str, date, str]:
@@ -645,11 +683,13 @@ def import_accounts(
     *,
     dry_run: bool = False,
     actor: str = "portfolio_import",
+    file_name: str | None = None,
 ) -> ImportResult:
     """Validate the file, then upsert its debtors and accounts in one transaction.
 
     Raises PortfolioImportError (and writes nothing) if any row is invalid. With dry_run the
-    counts say what an import would do, and nothing is written.
+    counts say what an import would do, and nothing is written. `file_name` names the file in the audit event when
+    path_or_file is a stream without one (an upload spooled to a temporary file).
 
     The file is read twice and never held whole: the first reading checks every row, the second writes them in
     batches of BATCH_ROWS, all in one transaction, so a file is imported completely or not at all. A dry run
@@ -676,7 +716,7 @@ def import_accounts(
                     session,
                     AUDIT_KIND,
                     actor=actor,
-                    detail={"file": _file_name(path_or_file), **asdict(result, dict_factory=_counts)},
+                    detail={"file": file_name or _file_name(path_or_file), **asdict(result, dict_factory=_counts)},
                 )
         return result
     finally:
@@ -708,7 +748,14 @@ class _Tally:
     accounts_created: int = 0
     accounts_updated: int = 0
     accounts_unchanged: int = 0
+    balances_kept: int = 0
+    kept: list[KeptBalance] = dataclass_field(default_factory=list)
     seen_table: bool = False
+
+    def keep(self, kept: KeptBalance) -> None:
+        self.balances_kept += 1
+        if len(self.kept) < MAX_KEPT_LISTED:
+            self.kept.append(kept)
 
     def note_existing(self, session: Session, found: list[tuple[str, tuple[Any, ...]]]) -> None:
         if not found:
@@ -743,6 +790,8 @@ class _Tally:
             accounts_updated=self.accounts_updated,
             accounts_unchanged=self.accounts_unchanged,
             dry_run=dry_run,
+            balances_kept=self.balances_kept,
+            kept=tuple(self.kept),
         )
 
 
@@ -778,14 +827,24 @@ def _existing_debtors(session: Session, keys: set[DebtorKey]) -> dict[DebtorKey,
     return {key: (debtor_id, contact, created_at) for key, (debtor_id, contact, created_at) in found.items()}
 
 
-def _existing_accounts(session: Session, refs: set[str]) -> dict[str, tuple[str, tuple[Any, ...]]]:
-    """Accounts named in the batch: account_ref -> (id, (debtor_id, creditor, balance_cents, itemization...))."""
-    found = {}
+def _existing_accounts(session: Session, refs: set[str]) -> tuple[dict[str, tuple[str, tuple[Any, ...]]],
+                                                                    dict[str, int]]:
+    """Accounts named in the batch: account_ref -> (id, (debtor_id, creditor, balance_cents, itemization...)); and
+    those whose balance Settle's ledger has changed: account id -> the net change (a payment is negative). Ledger
+    entries are only written after import (payments, refunds, settlements), never by an import."""
+    # Correlated, in the same query: NULL when the account has no ledger entry (ledger_entries.account_id is indexed).
+    ledger = (select(func.sum(LedgerEntry.amount_cents)).where(LedgerEntry.account_id == Account.id)
+              .scalar_subquery())
+    found, changed = {}, {}
     for chunk in _chunks(refs):
-        query = select(Account.account_ref, Account.id, *(Account.__table__.c[name] for name in _ACCOUNT_FIELDS))
-        for ref, account_id, *values in session.connection().execute(query.where(Account.account_ref.in_(chunk))):
+        query = select(Account.account_ref, Account.id, ledger,
+                       *(Account.__table__.c[name] for name in _ACCOUNT_FIELDS))
+        for ref, account_id, net, *values in session.connection().execute(
+                query.where(Account.account_ref.in_(chunk))):
             found[ref] = (account_id, tuple(values))
-    return found
+            if net is not None:
+                changed[account_id] = int(net)
+    return found, changed
 
 
 def _chunks(values: set[str]) -> Iterator[list[str]]:
@@ -799,7 +858,7 @@ def _write_batch(session: Session, rows: list[PortfolioRow], now: datetime, tall
     Earlier batches' debtors are in the database by now, so a person named again later is found there."""
     keys = [row.debtor_key() for row in rows]
     existing_debtors = _existing_debtors(session, set(keys))
-    existing_accounts = _existing_accounts(session, {row.account_ref for row in rows})
+    existing_accounts, ledger = _existing_accounts(session, {row.account_ref for row in rows})
 
     # Debtors: the latest row for a person sets their contact details.
     debtor_ids: dict[DebtorKey, str] = {}
@@ -849,7 +908,12 @@ def _write_batch(session: Session, rows: list[PortfolioRow], now: datetime, tall
         known_account = existing_accounts.get(row.account_ref)
         # DISC-5: an itemization the file does not give keeps what is stored (none for a new account).
         itemization = row.itemization or (known_account[1][3:] if known_account is not None else (None, None, 0, 0))
-        values = (debtor_ids[key], row.creditor, row.balance_cents, *itemization)
+        balance = row.balance_cents
+        if known_account is not None and known_account[0] in ledger and balance != known_account[1][2]:
+            # TONE-2: once Settle's ledger has changed the balance, the file's (older) figure never replaces it.
+            balance = known_account[1][2]
+            tally.keep(KeptBalance(row.line, row.account_ref, row.balance_cents, balance, ledger[known_account[0]]))
+        values = (debtor_ids[key], row.creditor, balance, *itemization)
         if known_account is None:
             new_accounts.append(
                 {

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from bot.agents import users
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import Account, AuditEvent
+from bot.db.models import Account, AuditEvent, LedgerEntry, PolicyVersion
+from bot.gateway import hardening
 from bot.gateway.app import create_app
 from tests.test_agents_console import PASSWORD, _closed_port
 
@@ -88,6 +89,83 @@ def test_a_bad_row_is_shown_with_its_line_and_nothing_is_imported(client, sqlite
                        files={"portfolio": ("p.csv", b"x", "text/csv")}).status_code == 403
 
 
+def test_a_reupload_after_a_payment_keeps_settles_balance_and_says_so_on_the_page(client, sqlite_engine):
+    """H1, TONE-2: the operator sees which row's balance was not used and why.
+
+    Mutation tried: the template's kept block removed -> fails (no "balance kept" on the page)."""
+    _, token = _login(client, "olga")
+    assert _upload(client, token, HEADER + GOOD).status_code == 200
+    with session_scope(sqlite_engine) as session:
+        paid = session.scalars(select(Account).where(Account.account_ref == "OPS-1")).one()
+        session.add(LedgerEntry(account_id=paid.id, kind="payment", amount_cents=-2000,
+                                balance_after_cents=10000, reference="payment:test-ops-1"))
+        paid.balance_cents = 10000
+
+    again = _upload(client, token, HEADER + GOOD)
+
+    assert again.status_code == 200 and "Imported 1 row: 0 new accounts, 0 updated, 1 unchanged" in again.text
+    assert "1 balance not changed: Settle took payments on this account since it was imported" in again.text
+    assert ("line 2: OPS-1: balance kept at $100.00, not $120.00 as in the file: Settle&#39;s ledger changed it by "
+            "-$20.00 since it was imported") in again.text
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(Account.balance_cents).where(Account.account_ref == "OPS-1")) == 10000
+
+
+def _rows(count: int) -> str:
+    return "".join(f"BIG-{n},Ada,Lane,1980-01-02,{n % 10000:04d},90210,,ada{n}@example.com,America/Los_Angeles,"
+                   "Acme Bank,120.00\n" for n in range(count))
+
+
+def test_a_portfolio_over_the_gateways_1_mib_is_imported(client, sqlite_engine):
+    """H5: the upload has its own limit (50 MB), not the gateway's 1 MiB for everything else.
+
+    Mutation tried: UPLOAD_FILE_BYTES emptied (the route back under the global limit) -> fails (JSON 413)."""
+    _, token = _login(client, "olga")
+    body = HEADER + _rows(15000)
+    assert len(body) > 1024 * 1024
+
+    response = _upload(client, token, body)
+
+    assert response.status_code == 200 and "Imported 15000 rows: 15000 new accounts" in response.text
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Account)) == 15000
+        assert session.scalar(select(AuditEvent.detail).where(AuditEvent.kind == "portfolio_imported"))["file"] == \
+            "portfolio.csv"
+
+
+def test_a_file_over_the_upload_limit_is_refused_on_the_page_and_nothing_is_imported(client, sqlite_engine,
+                                                                                      monkeypatch):
+    """H5: over the limit, by its Content-Length or (sent in chunks) as it arrives: a 413 that is the console page,
+    naming the limit and the command line, never raw JSON.
+
+    Mutation tried: the route's `except hardening.BodyTooLarge` removed -> fails ({"detail": ...} JSON 413)."""
+    monkeypatch.setitem(hardening.UPLOAD_FILE_BYTES, "/ops/portfolio", 1024 * 1024)
+    _, token = _login(client, "olga")
+    body = HEADER + _rows(12000)  # about 1.2 MB
+
+    declared = _upload(client, token, body)
+
+    assert declared.status_code == 413 and declared.headers["content-type"].startswith("text/html")
+    assert "This file is over 1 MB, the most this page takes: nothing was imported. Import it with " \
+           "`bin/settle import-accounts`" in html.unescape(declared.text)
+    assert 'id="upload-title"' in declared.text  # still the upload page
+
+    boundary = "settleboundary"
+    parts = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n"
+             f"--{boundary}\r\nContent-Disposition: form-data; name=\"portfolio\"; filename=\"p.csv\"\r\n"
+             f"Content-Type: text/csv\r\n\r\n{body}\r\n--{boundary}--\r\n").encode()
+
+    def chunks():  # no Content-Length: the limit is found while reading
+        for start in range(0, len(parts), 64 * 1024):
+            yield parts[start : start + 64 * 1024]
+
+    streamed = client.post("/ops/portfolio", content=chunks(), headers={
+        "content-type": f"multipart/form-data; boundary={boundary}", "origin": str(client.base_url)})
+    assert streamed.status_code == 413 and "This file is over 1 MB" in streamed.text
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(Account)) == 0
+
+
 def test_a_refused_policy_edit_keeps_the_text_and_names_the_problem(client):
     _, token = _login(client, "olga")
     page = client.get("/ops/policies/contact_rules")
@@ -100,6 +178,42 @@ def test_a_refused_policy_edit_keeps_the_text_and_names_the_problem(client):
     assert client.get("/ops/policies/contact_rules").text.count("sms_per_7_days: 3") == typed.count(
         "sms_per_7_days: 3")
     assert client.get("/ops/policies/passwords").status_code == 404
+
+
+def test_a_misspelt_creditor_in_the_plan_policy_asks_before_saving_and_names_the_known_creditors(client,
+                                                                                                  sqlite_engine):
+    """M4: the page says which creditor matches no account and whose terms would be dropped, keeps the text, and
+    saves only once the operator ticks each name. Mutation tried: the template's checkboxes removed -> fails (no
+    way to confirm on the page: "confirm_creditor" not in it)."""
+    from bot.portfolio_import import import_accounts
+    from tests.test_portfolio_import import DEMO
+
+    import_accounts(sqlite_engine, DEMO)
+    _, token = _login(client, "olga")
+    page = client.get("/ops/policies/plan_policy")
+    typed = html.unescape(page.text.split('class="code">', 1)[1].split("</textarea>", 1)[0])
+    misspelt = typed.replace("  Acme Bank:", "  Acme Bnk:")
+    base = re.search(r'name="base_version" value="(\d+)"', page.text).group(1)
+
+    held = client.post("/ops/policies/plan_policy", data={"csrf_token": token, "text": misspelt,
+                                                          "base_version": base})
+
+    shown = html.unescape(held.text)
+    assert held.status_code == 400 and "Not saved yet." in shown
+    assert "creditors.Acme Bnk: no account has this creditor, so these terms would apply to no one (the " \
+           "accounts' creditors are: Acme Bank, " in shown
+    assert "Acme Bank: its accounts had their own terms (creditors.Acme Bank) and would get the default" in shown
+    assert "  Acme Bnk:" in shown  # the text as typed is kept
+    assert shown.count('name="confirm_creditor"') == 2
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count(PolicyVersion.id))) == 0
+
+    saved = client.post("/ops/policies/plan_policy", data={
+        "csrf_token": token, "text": misspelt, "base_version": base, "confirm_creditor": ["Acme Bnk", "Acme Bank"]},
+        follow_redirects=False)
+    assert saved.status_code == 303
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(func.count(PolicyVersion.id))) == 1
 
 
 def test_a_campaign_that_names_a_debt_is_refused_on_the_page(client):
@@ -205,3 +319,32 @@ def test_a_campaign_with_no_start_is_refused_unless_start_now_is_ticked(client):
     assert "Hello from {business}." in html.unescape(refused.text) and 'value="Soon"' in refused.text
     made = client.post("/ops/campaigns", data={**typed, "start_now": "1"})
     assert made.status_code == 200 and made.url.path.startswith("/ops/campaigns/cmp")
+
+
+def test_a_campaign_result_address_opened_again_shows_the_campaign_and_a_console_405_is_a_page(client):
+    """M7: after Dry run the address bar is the campaign's own (data-address, console.js); the POST-only address,
+    opened with a GET (history, bookmark), is the campaign page, not {"detail":"Method Not Allowed"}; any other
+    console 405 is a console page with the Allow header.
+
+    Mutations tried: the GET route for the action addresses removed -> fails (405); the 405 branch in
+    routes.not_found removed -> fails (JSON)."""
+    _, token = _login(client, "olga")
+    made = client.post("/ops/campaigns", data={
+        "csrf_token": token, "name": "Soon", "segment": "everyone_else", "channel": "email", "result_days": "14",
+        "variant_a": "Hello from {business}.", "variant_b": "Hi, it's {business}.", "start_now": "1"})
+    page = made.url.path
+
+    dry = client.post(f"{page}/dry-run", data={"csrf_token": token})
+    assert dry.status_code == 200 and f'data-address="{page}"' in dry.text
+
+    again = client.get(f"{page}/dry-run", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == page
+    shown = client.get(f"{page}/run")
+    assert shown.status_code == 200 and shown.url.path == page and "Soon" in shown.text
+    assert client.get(f"{page}/delete").status_code == 404
+
+    refused = client.get("/ops/portfolio")
+    assert refused.status_code == 405 and refused.headers["content-type"].startswith("text/html")
+    assert "This address only takes a form&#39;s button" in refused.text and refused.headers["allow"] == "POST"
+    assert client.get("/healthz").status_code == 200  # elsewhere, answers as before
+    assert client.get("/webhooks/stripe").headers["content-type"].startswith("application/json")

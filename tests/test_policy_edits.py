@@ -199,3 +199,47 @@ def test_a_segment_of_held_accounts_may_not_name_outreach_channels(sqlite_engine
         policy_edits.save(session, "segments", edited, actor="operator:olga", paths=paths)
     assert any("segment 1 (on_hold).treatment.channels: a segment of held accounts" in p
                for p in refused.value.problems), refused.value.problems
+
+
+def test_a_creditor_name_no_account_has_is_not_saved_until_confirmed_naming_it_and_the_known_creditors(
+        engine, paths):
+    """M4: "Acme Bank:" misspelt "Acme Bnk:" would leave Acme's accounts on the default terms (a 10% settlement,
+    no $30 minimum) without a word. Both consequences are named; a confirmation of exactly those names saves it.
+
+    Mutation tried: the `if warnings and not ...` check in save() skipped -> fails (saved as version 1)."""
+    from bot.portfolio_import import import_accounts
+    from tests.test_portfolio_import import DEMO
+
+    import_accounts(engine, DEMO)
+    misspelt = policy_edits.read("plan_policy", paths).replace("  Acme Bank:", "  Acme Bnk:")
+    with session_scope(engine) as session, pytest.raises(policy_edits.PolicyEditUnconfirmed) as held:
+        policy_edits.save(session, "plan_policy", misspelt, actor="operator:olga", paths=paths)
+    assert held.value.creditors == ["Acme Bnk", "Acme Bank"]
+    first, second = held.value.problems
+    assert first.startswith("creditors.Acme Bnk: no account has this creditor, so these terms would apply to no "
+                            "one (the accounts' creditors are: Acme Bank, ")
+    assert "Northwind Credit Union" in first and first.endswith("; check the spelling")
+    assert second == ("Acme Bank: its accounts had their own terms (creditors.Acme Bank) and would get the default "
+                      "terms instead")
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count(PolicyVersion.id))) == 0
+        # Confirming only one of the two names is not enough.
+        with pytest.raises(policy_edits.PolicyEditUnconfirmed):
+            policy_edits.save(session, "plan_policy", misspelt, actor="operator:olga", paths=paths,
+                              confirmed_creditors=frozenset({"Acme Bnk"}))
+    with session_scope(engine) as session:
+        saved = policy_edits.save(session, "plan_policy", misspelt, actor="operator:olga", paths=paths,
+                                  confirmed_creditors=frozenset({"Acme Bnk", "Acme Bank"}))
+    assert saved.version == 1
+
+
+def test_an_edit_that_keeps_every_creditors_terms_is_saved_without_a_question(engine, paths):
+    """Creditor keys already in force and matching accounts raise nothing; nor does a key written in another case."""
+    from bot.portfolio_import import import_accounts
+    from tests.test_portfolio_import import DEMO
+
+    import_accounts(engine, DEMO)
+    edited = (policy_edits.read("plan_policy", paths).replace("  Acme Bank:", "  ACME  bank:")
+              .replace("min_installment: 30.00", "min_installment: 35.00"))
+    with session_scope(engine) as session:
+        assert policy_edits.save(session, "plan_policy", edited, actor="operator:olga", paths=paths).version == 1

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from bot.cli import import_accounts as cli
 from bot.config import PROJECT_ROOT
 from bot.db import session_scope
-from bot.db.models import Account, AccountStatus, AuditEvent, Base, Debtor
+from bot.db.models import Account, AccountStatus, AuditEvent, Base, Debtor, LedgerEntry
 from bot.portfolio_import import (
     COLUMNS,
     PortfolioImportError,
@@ -109,6 +109,8 @@ def test_demo_portfolio_imports_every_account(engine):
             "accounts_created": 30,
             "accounts_updated": 0,
             "accounts_unchanged": 0,
+            "balances_kept": 0,
+            "kept": [],
         }
 
 
@@ -200,6 +202,77 @@ def test_an_updated_balance_is_applied_and_status_is_kept(engine, tmp_path):
     assert jordan.balance_cents == 100000
     assert jordan.status == AccountStatus.DISPUTED  # an import never reopens or closes accounts
     assert account(engine, "SET-100002").balance_cents == 240000
+
+
+def pay(engine: Engine, ref: str, cents: int) -> None:
+    """What the ledger does when Settle takes a payment (bot/payments/ledger.py apply_payment): an entry, and the
+    balance down by the amount."""
+    with session_scope(engine) as session:
+        paid = session.scalars(sa.select(Account).where(Account.account_ref == ref)).one()
+        session.add(LedgerEntry(account_id=paid.id, kind="payment", amount_cents=-cents,
+                                balance_after_cents=paid.balance_cents - cents, reference=f"payment:test-{ref}"))
+        paid.balance_cents -= cents
+
+
+def test_a_reimport_never_undoes_a_payment_settle_took_and_names_the_row(engine, database_url, capsys):
+    """H1, TONE-2: the creditor's file predates the payment; its balance must not replace the ledger's.
+
+    Mutation tried: the keep rule in _write_batch disabled (`if False and ...`: the file's balance always used)
+    -> fails: SET-100001 back at $1,234.56."""
+    import_accounts(engine, DEMO)
+    pay(engine, "SET-100001", 10000)
+
+    result = import_accounts(engine, DEMO)
+
+    assert account(engine, "SET-100001").balance_cents == 113456
+    assert (result.accounts_created, result.accounts_updated, result.accounts_unchanged) == (0, 0, 30)
+    assert result.balances_kept == 1
+    (kept,) = result.kept
+    assert (kept.line, kept.account_ref, kept.file_cents, kept.kept_cents, kept.ledger_cents) == (
+        2, "SET-100001", 123456, 113456, -10000)
+    assert str(kept) == ("line 2: SET-100001: balance kept at $1,134.56, not $1,234.56 as in the file: "
+                         "Settle's ledger changed it by -$100.00 since it was imported")
+    with session_scope(engine) as session:
+        detail = session.scalars(sa.select(AuditEvent.detail).where(AuditEvent.kind == "portfolio_imported")
+                                 .order_by(AuditEvent.id.desc())).first()
+    assert detail["balances_kept"] == 1 and detail["kept"][0]["account_ref"] == "SET-100001"
+    # The CLI shares the rule and says the same.
+    assert run_cli(str(DEMO)) == 0
+    out = capsys.readouterr().out
+    assert "1 balance kept (Settle took payments since the import):" in out
+    assert "line 2: SET-100001: balance kept at $1,134.56" in out
+    assert account(engine, "SET-100001").balance_cents == 113456
+
+
+def test_a_paid_account_still_takes_the_files_other_changes_and_unpaid_ones_their_new_balance(engine, tmp_path):
+    """Only the balance of an account the ledger changed is kept; its creditor and every other account's balance
+    still come from the file. Mutation tried: the keep rule disabled (`if False and ...`) -> fails (SET-100001 at
+    $1,300.00, nothing kept)."""
+    import_accounts(engine, DEMO)
+    pay(engine, "SET-100001", 10000)
+    changed = (DEMO.read_text(encoding="utf-8").replace("Acme Bank,1234.56", "Acme Bank Plc,1300.00")
+               .replace("Northwind Credit Union,2400.00", "Northwind Credit Union,2500.00"))
+    path = tmp_path / "march.csv"
+    path.write_text(changed, encoding="utf-8")
+
+    result = import_accounts(engine, path)
+
+    paid = account(engine, "SET-100001")
+    assert (paid.balance_cents, paid.creditor) == (113456, "Acme Bank Plc")
+    assert account(engine, "SET-100002").balance_cents == 250000
+    assert (result.accounts_updated, result.balances_kept) == (2, 1)
+
+
+def test_a_file_that_agrees_with_the_ledger_reports_nothing_kept(engine, tmp_path):
+    import_accounts(engine, DEMO)
+    pay(engine, "SET-100001", 10000)
+    path = tmp_path / "after.csv"
+    path.write_text(DEMO.read_text(encoding="utf-8").replace("Acme Bank,1234.56", "Acme Bank,1134.56"),
+                    encoding="utf-8")
+
+    result = import_accounts(engine, path)
+
+    assert (result.accounts_updated, result.accounts_unchanged, result.balances_kept) == (0, 30, 0)
 
 
 def test_a_partial_file_leaves_other_accounts_alone(engine, tmp_path):

@@ -65,9 +65,16 @@ def summary(file_name: str, result: ImportResult) -> str:
         f"{result.accounts_created} accounts created, {result.accounts_updated} updated, "
         f"{result.accounts_unchanged} unchanged"
     )
+    kept = ""
+    if result.balances_kept:
+        # TONE-2: a balance Settle's ledger changed is never replaced by the file's; each such row is named.
+        listed = "".join(f"\n  {row}" for row in result.kept)
+        more = result.balances_kept - len(result.kept)
+        kept = (f"\n{result.balances_kept} balance{'s' if result.balances_kept != 1 else ''} kept (Settle took "
+                f"payments since the import):{listed}" + (f"\n  ... and {more} more" if more else ""))
     if result.dry_run:
         return (
             f"Dry run: read {rows} from {file_name} and found no problems; nothing was written. "
-            f"Importing it would give: {debtors}; {accounts}."
+            f"Importing it would give: {debtors}; {accounts}.{kept}"
         )
-    return f"Imported {rows} from {file_name}: {debtors}; {accounts}."
+    return f"Imported {rows} from {file_name}: {debtors}; {accounts}.{kept}"

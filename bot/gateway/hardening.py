@@ -1,7 +1,7 @@
 """The gateway's edges (issue 18): bad input gets a short 4xx, a fault a short 500, and neither ever echoes what
 the request sent (a card number in a body must not come back in the error, nor 1 MB in become 1 MB out); every
-response carries nosniff and a Content-Security-Policy with frame-ancestors; bodies over MAX_BODY_BYTES are
-refused before anything reads them.
+response carries nosniff and a Content-Security-Policy with frame-ancestors; bodies over MAX_BODY_BYTES (or an
+upload route's own limit, UPLOAD_FILE_BYTES) are refused before anything reads them.
 
 `install(app)` wires all of it; bot/gateway/app.py calls it once."""
 
@@ -24,6 +24,17 @@ log = logging.getLogger("settle.gateway")
 
 # Nothing the gateway accepts is near this (a chat message is at most 5,000 characters, a Stripe event a few kB).
 MAX_BODY_BYTES = 1024 * 1024
+# The exceptions: routes that take a file, and the most their body may be. The route itself refuses a body over
+# this, as a page (it catches BodyTooLarge while reading its form); the parser spools the file to disk, so memory
+# stays bounded. README "Security".
+UPLOAD_FILE_BYTES = {"/ops/portfolio": 50 * 1024 * 1024}  # a portfolio of ~450,000 accounts
+MULTIPART_SLACK = 64 * 1024  # the form's other fields and the multipart boundaries around the file
+
+
+def body_limit(path: str, default: int = MAX_BODY_BYTES) -> int:
+    """The most a request to `path` may send."""
+    upload = UPLOAD_FILE_BYTES.get(path)
+    return default if upload is None else upload + MULTIPART_SLACK
 MAX_PROBLEMS = 10
 _FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}\Z")
 
@@ -110,11 +121,12 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
+        limit = body_limit(path, self.max_body_bytes)
         too_big = False
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_body_bytes
+                    too_big = int(value) > limit
                 except ValueError:
                     too_big = True
         started = False
@@ -138,28 +150,30 @@ class EdgeMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
-        if too_big:
+        if too_big and path not in UPLOAD_FILE_BYTES:
             await _too_large(send_with_headers)
             return
         received = 0
 
         async def counting_receive() -> Message:
             nonlocal received
+            if too_big:  # an upload route: its first read learns it, unread, and answers with a page
+                raise BodyTooLarge
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _BodyTooLarge
+                if received > limit:
+                    raise BodyTooLarge
             return message
 
         try:
             await self.app(scope, counting_receive, send_with_headers)
-        except _BodyTooLarge:
+        except BodyTooLarge:
             if not started:
                 await _too_large(send_with_headers)
 
 
-class _BodyTooLarge(HTTPException):
+class BodyTooLarge(HTTPException):
     """Raised from receive(): FastAPI's body parsing passes an HTTPException through as it is (413)."""
 
     def __init__(self) -> None:

@@ -175,3 +175,66 @@ def test_an_operator_loads_a_portfolio_segments_it_runs_campaigns_and_watches_th
     page.get_by_role("navigation", name="Operations").get_by_role("link", name="Campaigns").click()
     expect(page.locator("#campaign-list tr", has_text="Weekly hello")).to_contain_text("Every week at")
     expect(page.locator("#campaign-list tr", has_text="Winter hello")).to_contain_text("Once, from")
+
+
+def login(page: Page, ops_url: str) -> None:
+    page.goto(ops_url + "/agent/login")
+    page.get_by_label("Username").fill("olga")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Portfolio and segments")
+
+
+def test_a_realistic_5_mb_portfolio_uploads_and_one_over_the_limit_is_refused_on_the_page(new_page, ops_url,
+                                                                                          tmp_path, monkeypatch):
+    """H5: a 5 MB file (47,000 accounts) is imported from the page; a file over the upload's limit gets the
+    console page with the limit and the command to use (413), never raw JSON, and the operator stays on /ops.
+
+    Mutation tried: UPLOAD_FILE_BYTES emptied (the upload back under the gateway's 1 MiB) -> fails (the screen
+    showed {"error":"request body too large"})."""
+    from bot.gateway import hardening
+
+    rows = "".join(f"BIG-{n:06d},Ada,Lane,1980-01-02,{n % 10000:04d},09012,+1555555{n % 10000:04d},"
+                   f"ada.lane{n}@example.com,America/Chicago,Acme Bank,{100 + n % 900}.{n % 100:02d}\n"
+                   for n in range(47000))
+    body = "account_ref,first_name,last_name,dob,ssn_last4,zip,phone,email,timezone,creditor,balance\n" + rows
+    assert len(body) > 5_000_000
+    page = new_page()
+    login(page, ops_url)
+
+    upload(page, body, tmp_path, "big.csv")
+    expect(page.get_by_role("status")).to_contain_text("Imported 47000 rows: 47000 new accounts", timeout=120_000)
+
+    monkeypatch.setitem(hardening.UPLOAD_FILE_BYTES, "/ops/portfolio", 2 * 1024 * 1024)
+    upload(page, body.replace("BIG-", "HUGE-"), tmp_path, "huge.csv")
+    alert = page.locator("#upload-errors")
+    expect(alert).to_contain_text("This file is over 2 MB, the most this page takes: nothing was imported. "
+                                  "Import it with `bin/settle import-accounts`")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Portfolio and segments")
+    assert "47000 accounts in all" in page.locator("#segments-title + .hint").inner_text()
+
+
+def test_after_a_dry_run_the_address_is_the_campaigns_and_a_reload_or_the_old_address_shows_the_campaign(
+        new_page, ops_url):
+    """M7: the result of Dry run is shown at the campaign's own address, so a reload is a GET (no "resubmit the
+    form?", nothing run again); the POST-only address typed in shows the campaign page, not raw JSON 405.
+
+    Mutation tried: the replaceState in console.js removed -> fails (the address stays .../dry-run)."""
+    page = new_page()
+    login(page, ops_url)
+    new_campaign(page, "Reload hello", "email")
+    campaign = page.url.split("?")[0]
+
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.get_by_role("heading", name="Dry run: who would get what, and why not")).to_be_visible()
+    expect(page).to_have_url(campaign)
+    page.reload()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Campaign: Reload hello")
+    expect(page.get_by_role("heading", name="Dry run: who would get what, and why not")).to_have_count(0)
+
+    page.goto(campaign + "/dry-run")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Campaign: Reload hello")
+    assert page.url == campaign
+    page.goto(ops_url + "/ops/portfolio")
+    expect(page.locator("body")).to_contain_text("This address only takes a form's button")
+    expect(page.locator("body")).not_to_contain_text("Method Not Allowed")

@@ -6,7 +6,6 @@ bot/portfolio_import.py, bot/segments.py, bot/policy_edits.py, bot/campaigns.py 
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlencode
@@ -23,14 +22,14 @@ from bot.agents.auth import SignedIn
 from bot.compliance import redaction
 from bot.db import session_scope
 from bot.db.models import AuditEvent, Campaign
+from bot.gateway import hardening
 from bot.gateway.console import routes
 from bot.gateway.console.kpi_chart import bar_chart, line_chart
 from bot.mail import transport as mail_transport
 from bot.records import kpi
 
 router = APIRouter(prefix="/ops", include_in_schema=False)
-# A portfolio of ~100,000 accounts; a bigger one goes through `python -m bot import-accounts`.
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+UPLOAD_PATH = "/ops/portfolio"  # its body limit is hardening.UPLOAD_FILE_BYTES's, not the gateway's 1 MiB
 MAX_LISTED = 500  # accounts listed on the segment page; the CSV export has them all
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 REPEATS = (("", "Once"), ("1", "Every day"), ("7", "Every week"), ("14", "Every two weeks"),
@@ -103,34 +102,45 @@ async def home(request: Request) -> Response:
     return _page(request, signed, "ops_home.html", {**context, "upload": None}, status_code=400 if refused else 200)
 
 
-@router.post("/portfolio", response_class=HTMLResponse)
+@router.post(UPLOAD_PATH.removeprefix("/ops"), response_class=HTMLResponse)
 async def upload(request: Request) -> Response:
     """A portfolio CSV through the same import as `python -m bot import`: every row checked first, then all of it in
     one transaction, or nothing; each problem shown with its line."""
-    guarded = await _operator_post(request)
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    try:
+        guarded = await routes._guard_post(request, signed)
+    except hardening.BodyTooLarge:
+        # The body was refused unread (the middleware): nothing was imported, and the operator stays on the page.
+        return await _upload_page(request, signed, {"errors": [_too_big()]}, 413)
     if isinstance(guarded, Response):
         return guarded
     signed, form = guarded
     file = form.get("portfolio")
     if not isinstance(file, UploadFile) or not file.filename:
         return await _upload_page(request, signed, {"errors": ["Choose a CSV file to upload."]}, 400)
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
-        too_big = (f"The file is over {MAX_UPLOAD_BYTES // 1024 // 1024} MB; "
-                   "import it with `python -m bot import-accounts`.")
-        return await _upload_page(request, signed, {"errors": [too_big]}, 413)
-    named = io.BytesIO(data)
-    named.name = (file.filename or "upload.csv")[-100:]
+    if file.size is None or file.size > hardening.UPLOAD_FILE_BYTES[UPLOAD_PATH]:
+        return await _upload_page(request, signed, {"errors": [_too_big()]}, 413)
+    # The parser spooled the file to disk past 1 MB; the import streams it from there, never whole in memory.
+    spooled, name = file.file, (file.filename or "upload.csv")[-100:]
 
     def work() -> dict[str, Any]:
         try:
-            result = portfolio_import.import_accounts(_engine(request), named, actor=users.actor(signed.user))
+            result = portfolio_import.import_accounts(_engine(request), spooled, actor=users.actor(signed.user),
+                                                      file_name=name)
         except portfolio_import.PortfolioImportError as exc:
             return {"errors": [str(e) for e in exc.errors], "summary": str(exc)}
         return {"result": result}
 
     outcome = await run_in_threadpool(work)
     return await _upload_page(request, signed, outcome, 400 if "errors" in outcome else 200)
+
+
+def _too_big() -> str:
+    megabytes = hardening.UPLOAD_FILE_BYTES[UPLOAD_PATH] / 1024 / 1024
+    return (f"This file is over {megabytes:g} MB, the most this page takes: nothing was "
+            "imported. Import it with `bin/settle import-accounts` (README, \"The command line\").")
 
 
 async def _upload_page(request: Request, signed: SignedIn, upload_state: dict[str, Any], status: int) -> Response:
@@ -187,7 +197,8 @@ def _policy_context(request: Request, name: str) -> dict[str, Any]:
         text = policy_edits.read(name, session=session)
         session.expunge_all()
     return {"name": name, "title": policy_edits.EDITABLE[name], "editable": policy_edits.EDITABLE,
-            "trail": trail, "problems": [], "in_force": in_force, "base_version": version, "text": text}
+            "trail": trail, "problems": [], "warnings": [], "to_confirm": [], "in_force": in_force,
+            "base_version": version, "text": text}
 
 
 @router.get("/policies/{name}", response_class=HTMLResponse)
@@ -213,23 +224,29 @@ async def policy_save(request: Request, name: str) -> Response:
     base = str(form.get("base_version") or "")
     base_version = int(base) if base.isdigit() else None
 
-    def work() -> list[str]:
+    confirmed = frozenset(str(value) for value in form.getlist("confirm_creditor"))
+
+    def work() -> tuple[list[str], list[str]]:
+        """(problems, creditor names to confirm): both empty when saved."""
         try:
             with session_scope(_engine(request)) as session:
-                policy_edits.save(session, name, text, actor=users.actor(signed.user), base_version=base_version)
+                policy_edits.save(session, name, text, actor=users.actor(signed.user), base_version=base_version,
+                                  confirmed_creditors=confirmed)
+        except policy_edits.PolicyEditUnconfirmed as exc:
+            return exc.problems, exc.creditors
         except policy_edits.PolicyEditRefused as exc:
-            return exc.problems
-        return []
+            return exc.problems, []
+        return [], []
 
-    problems = await run_in_threadpool(work)
+    problems, to_confirm = await run_in_threadpool(work)
     if not problems:
         return RedirectResponse(f"/ops/policies/{name}?notice=saved", status_code=303)
     context = await run_in_threadpool(_policy_context, request, name)
     # The text as typed stays in the box, so nothing the operator wrote is lost; so does the version it was edited
     # from, so that after a clash a second save fails too until the operator has seen the newer version.
     keep = {"base_version": base_version} if base_version is not None else {}
-    return _page(request, signed, "ops_policy.html", {**context, "text": text, "problems": problems, **keep},
-                 status_code=400)
+    found = {"warnings": problems, "to_confirm": to_confirm} if to_confirm else {"problems": problems}
+    return _page(request, signed, "ops_policy.html", {**context, "text": text, **found, **keep}, status_code=400)
 
 
 # --- campaigns ------------------------------------------------------------------------------------------------------
@@ -335,6 +352,18 @@ async def campaign_page(request: Request, campaign_id: str) -> Response:
     return _page(request, signed, "ops_campaign.html", context)
 
 
+@router.get("/campaigns/{campaign_id}/{action}", response_class=HTMLResponse)
+async def campaign_action_address(request: Request, campaign_id: str, action: str) -> Response:
+    """The address a Dry run or Run now result was shown at, opened again (a bookmark, the history, a typed URL):
+    the campaign's page, never a 405. Nothing runs on a GET."""
+    signed = await _operator(request)
+    if isinstance(signed, Response):
+        return signed
+    if action not in ("dry-run", "run"):
+        return routes._refuse(request, 404, "No such action.")
+    return RedirectResponse(f"/ops/campaigns/{campaign_id}", status_code=303)
+
+
 @router.post("/campaigns/{campaign_id}/{action}", response_class=HTMLResponse)
 async def campaign_run(request: Request, campaign_id: str, action: str) -> Response:
     """Dry run (decides, writes nothing) or run now (queues through the outbox and sends what the gate allows)."""
@@ -360,7 +389,10 @@ async def campaign_run(request: Request, campaign_id: str, action: str) -> Respo
     context = await run_in_threadpool(_campaign_context, request, campaign_id)
     if context is None:
         return routes._refuse(request, 404, "No such campaign.")
-    return _page(request, signed, "ops_campaign.html", {**context, "report": report})
+    # The result is shown here, but the address becomes the campaign's own (console.js, data-address), so that a
+    # reload is a GET of the campaign page and never runs the campaign again.
+    return _page(request, signed, "ops_campaign.html",
+                 {**context, "report": report, "address": f"/ops/campaigns/{campaign_id}"})
 
 
 # --- dashboard ------------------------------------------------------------------------------------------------------

@@ -202,13 +202,19 @@ _CONSOLE_PATH = re.compile(r"^/(agent|ops|compliance)(/|$)")
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
-    """A 404 under a console is a page in that console with the way back, not bare JSON; elsewhere (the API, the
-    webhooks) FastAPI's answer as before."""
+    """A 404 or 405 under a console is a page in that console with the way back, not bare JSON; elsewhere (the API,
+    the webhooks) FastAPI's answer as before."""
     from fastapi.exception_handlers import http_exception_handler
     from starlette.exceptions import HTTPException
 
     if isinstance(exc, HTTPException) and exc.status_code == 404 and _CONSOLE_PATH.match(request.url.path):
         return _refuse(request, 404, "There is no such page.")
+    if isinstance(exc, HTTPException) and exc.status_code == 405 and _CONSOLE_PATH.match(request.url.path):
+        # An address a form posts to, opened in the browser: a page with the way back, not {"detail": ...}.
+        refused = _refuse(request, 405, "This address only takes a form's button, so there is nothing to show "
+                                        "here: use the way back below.")
+        refused.headers.update(exc.headers or {})  # Allow: what the address does take
+        return refused
     return await http_exception_handler(request, exc)  # type: ignore[arg-type]
 
 

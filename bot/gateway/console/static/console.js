@@ -10,12 +10,19 @@
  *    ("(2) Queue · Settle agent console"); a sound and a desktop notification are opt-in (localStorage);
  *  - keyboard shortcuts (t take, c reply box, Ctrl/Cmd+Enter send or resolve, r resolve, q queue, ? help); single
  *    keys never fire while the agent types in a field;
- *  - a reply or note typed when the session ended is kept (this tab only) and is back after logging in again.
+ *  - a reply or note typed when the session ended is kept (this tab only) and is back after logging in again;
+ *  - a page answering a form's POST says its own GET address (data-address), which replaces the POST's.
  */
 (function () {
   "use strict";
 
   var body = document.body;
+
+  // A result shown in answer to a form's POST (a campaign's dry run or run): the address bar shows the page's own
+  // GET address, so a reload or a bookmark opens that page rather than sending the form again.
+  if (body.dataset.address && window.history && window.history.replaceState) {
+    window.history.replaceState(null, "", body.dataset.address);
+  }
 
   // The session ended: log in again, then back to this conversation, where the draft is kept (below).
   function toLogin(url) {
