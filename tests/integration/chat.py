@@ -39,15 +39,20 @@ class Chat:
     def conversation(self, session) -> Conversation:
         return session.scalars(select(Conversation).where(Conversation.external_id == self.sender)).one()
 
-    def verify_as_new_debtor(self, request: str = "what do i owe", balance_cents: int = 240000,
-                             creditor: str = "Northwind Credit Union") -> str:
-        """Verify as a debtor of this test's own, so that what one test does to an account never leaks into
-        another. Returns the account reference."""
+    def new_debtor(self, balance_cents: int = 240000, creditor: str = "Northwind Credit Union") -> str:
+        """A debtor of this test's own (born 11/02/1985, SSN last four 5678), not yet verified, so that what one
+        test does to an account never leaks into another. Returns the account reference."""
         reference = f"RT-{secrets.randbelow(10**8):08d}"
         with self.session() as session:
             add_debtor(session, account_ref=reference, first_name="Robin", last_name=f"Test{letters()}",
                        dob="1985-11-02", ssn_last4="5678", phone=None, creditor=creditor,
                        balance_cents=balance_cents)
+        return reference
+
+    def verify_as_new_debtor(self, request: str = "what do i owe", balance_cents: int = 240000,
+                             creditor: str = "Northwind Credit Union") -> str:
+        """Verify as a new debtor of this test's own (new_debtor). Returns the account reference."""
+        reference = self.new_debtor(balance_cents, creditor)
         asked = " ".join(self.say(request))
         # As a person follows the prompt: a Spanish one asks for day, month and year (LANG-1, ID-2).
         dob = "02/11/1985" if "día, mes y año" in asked else "11/02/1985"

@@ -6,15 +6,12 @@ tests/test_requests_by_words.py, tests/test_report_details.py and tests/test_ide
 
 from __future__ import annotations
 
-import secrets
-
 import pytest
 from sqlalchemy import select
 
 from bot import wording
 from bot.db.models import Account, AuditEvent, AutopayAuthorisation, Dispute, Handoff, Message
-from tests.conftest import add_debtor
-from tests.integration.chat import Chat, letters
+from tests.integration.chat import Chat
 from tests.integration.test_plan_requests import _autopay_plan
 
 pytestmark = pytest.mark.integration
@@ -35,16 +32,6 @@ def _kinds(chat: Chat) -> list[str]:
                                     .order_by(AuditEvent.id)))
 
 
-def _new_debtor(chat: Chat) -> str:
-    """A debtor of this test's own (as Chat.verify_as_new_debtor makes one), not yet verified."""
-    reference = f"RT-{secrets.randbelow(10**8):08d}"
-    with chat.session() as session:
-        add_debtor(session, account_ref=reference, first_name="Robin", last_name=f"Test{letters()}",
-                   dob="1985-11-02", ssn_last4="5678", phone=None, creditor="Northwind Credit Union",
-                   balance_cents=240000)
-    return reference
-
-
 def _verify(chat: Chat, reference: str, dob: str = "11/02/1985") -> str:
     return " ".join(" ".join(chat.say(answer)) for answer in (dob, "5678", reference))
 
@@ -57,7 +44,7 @@ def test_DSP_1_TIME_1_i_already_paid_this_and_dont_call_me_at_work_keeps_both(ru
     Mutation tried: the pipeline's `noted, replies = replies, None` branch removed -> the place reply only, no
     dispute: fails."""
     chat = Chat(running_stack, "g1")
-    reference = chat.verify_as_new_debtor() if verified_first else _new_debtor(chat)
+    reference = chat.verify_as_new_debtor() if verified_first else chat.new_debtor()
     said = " ".join(chat.say("I already paid this, and don't call me at work"))
     assert wording.say("work_calls_noted") in said
     if not verified_first:
@@ -82,7 +69,7 @@ def test_PLAN_2_stop_the_automatic_payments_before_verification_is_done_once_ver
     Mutation tried: the pipeline's `autopay.keep_until_verified` line removed -> "stop the automatic payments" goes
     to the model, the authorisation stays active after verification: fails."""
     chat = Chat(running_stack, "g2")
-    reference = _new_debtor(chat)
+    reference = chat.new_debtor()
     plan, auth_id = _autopay_plan(chat, reference)
     chat.say(opening)
     said = " ".join(chat.say(asked))
@@ -117,7 +104,7 @@ def test_N4_ID_1_proof_of_a_payment_before_verification_asks_who_they_are_first(
     """ID-1 still applies: before verification the request starts the identity check, and the payments come after.
     Mutation tried: the pipeline's `disputes.request_by_words` line removed -> the fallback, no check: fails."""
     chat = Chat(running_stack, "g3u")
-    reference = _new_debtor(chat)
+    reference = chat.new_debtor()
     said = " ".join(chat.say("I need proof of my payment"))
     assert "confirm who you are" in said and "$" not in said, said
     assert "I don't see a payment from you in our records yet." in _verify(chat, reference)
@@ -151,7 +138,7 @@ def test_ID_2_i_paid_1200_while_a_question_waits_is_stored_as_typed_and_a_bare_a
     as the SSN's last four. Now it is stored as typed and not taken as an answer, and a bare "5678" answer is still
     stored masked. Mutation tried: `_only_amounts` returning False -> stored "[SSN last four]": fails."""
     chat = Chat(running_stack, "g5")
-    reference = _new_debtor(chat)
+    reference = chat.new_debtor()
     chat.say("what do i owe")
     chat.say("I paid 1200 yesterday")
     said = _verify(chat, reference)
@@ -169,7 +156,7 @@ def test_PLAN_2_TIME_1_an_autopay_stop_and_a_time_in_one_message_before_verifica
     kept for verification (PLAN-2). Mutation tried: the TIME-1 step skipped when an autopay stop was kept (`if
     replies is None and not noted`) -> no time marked: fails."""
     chat = Chat(running_stack, "g2t")
-    _new_debtor(chat)
+    chat.new_debtor()
     said = " ".join(chat.say("stop the automatic payments and don't text me before 9am"))
     assert wording.say("autopay_stop_after_verify") in said and "We won't text or call you before 9 AM" in said, said
     kinds = _kinds(chat)

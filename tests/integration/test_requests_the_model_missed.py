@@ -13,23 +13,13 @@ from sqlalchemy import select
 
 from bot.compliance import keywords
 from bot.db.models import ContactPreference, Handoff
-from tests.conftest import add_debtor
-from tests.integration.chat import Chat, letters
+from tests.integration.chat import Chat
 from tests.integration.test_sms import Handset
 
 pytestmark = pytest.mark.integration
 
 AMOUNT = re.compile(r"\$\d")
 NOT_UNDERSTOOD = "didn't catch that"
-
-
-def _debtor(chat: Chat) -> str:
-    reference = f"RT-{secrets.randbelow(10**8):08d}"
-    with chat.session() as session:
-        add_debtor(session, account_ref=reference, first_name="Robin", last_name=f"Test{letters()}",
-                   dob="1985-11-02", ssn_last4="5678", phone=None, creditor="Northwind Credit Union",
-                   balance_cents=240000)
-    return reference
 
 
 def _details(chat: Chat) -> dict[str, str]:
@@ -54,7 +44,7 @@ def test_CEASE_2_an_attorney_given_with_name_and_phone_is_taken_and_the_debt_nev
     `attorney_in_words` in pipeline._receive -> "Thanks. Let me confirm who you are. What is your date of birth?" /
     "Sorry, I didn't catch that": fails."""
     chat = Chat(running_stack, "atty")
-    reference = _debtor(chat)
+    reference = chat.new_debtor()
     said = " ".join(chat.say(report))
     assert NOT_UNDERSTOOD not in said and "date of birth" not in said, said
     assert "attorney's name" not in said.lower() and "phone number" not in said.lower(), said
@@ -74,7 +64,7 @@ def test_CEASE_2_an_attorney_stated_without_details_is_asked_only_for_them(runni
 
     Mutation tried: as above -> "Sorry, I didn't catch that": fails."""
     chat = Chat(running_stack, "atty")
-    reference = _debtor(chat)
+    reference = chat.new_debtor()
     said = " ".join(chat.say(report))
     assert NOT_UNDERSTOOD not in said and "attorney's name" in said.lower(), said
     assert "phone" in " ".join(chat.say("Susan Park")).lower()
@@ -93,7 +83,7 @@ def test_ID_1_ID_4_a_relative_asking_gets_a_person_and_no_debt_even_with_the_deb
     Mutation tried: the `third_party_asking` call removed from pipeline._receive -> "Sorry, I didn't catch that":
     fails."""
     chat = Chat(running_stack, "tp")
-    reference = _debtor(chat)
+    reference = chat.new_debtor()
     said = " ".join(chat.say(opening))
     assert NOT_UNDERSTOOD not in said and "person on our team" in said and not AMOUNT.search(said), said
     after = " ".join(" ".join(chat.say(answer)) for answer in ("11/02/1985", "5678", reference, "what does he owe?"))
