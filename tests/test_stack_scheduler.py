@@ -44,7 +44,8 @@ def _log(config: StackConfig) -> str:
     return path.read_text() if path.exists() else ""
 
 
-def test_make_run_starts_the_scheduler_and_a_schedule_in_the_environment_replaces_the_demos(monkeypatch):
+def _stack_config_of(monkeypatch, args) -> StackConfig:
+    """The StackConfig `run` would start the stack with (nothing is started, migrated or loaded)."""
     captured: dict[str, StackConfig] = {}
 
     class Stop(Exception):
@@ -54,16 +55,18 @@ def test_make_run_starts_the_scheduler_and_a_schedule_in_the_environment_replace
         captured["config"] = config
         raise Stop
 
-    monkeypatch.setattr(run_command, "Stack", capture)
-    monkeypatch.setattr(run_command, "upgrade", lambda url: None)
-    monkeypatch.setattr(run_command, "load", lambda engine: None)
-    monkeypatch.setattr(run_command, "ensure_model", lambda: None)
+    for name, value in {"Stack": capture, "upgrade": lambda url: None, "load": lambda engine: None,
+                        "ensure_model": lambda: None}.items():
+        monkeypatch.setattr(run_command, name, value)
+    with pytest.raises(Stop):
+        run_command.handle(args)
+    return captured["config"]
+
+
+def test_make_run_starts_the_scheduler_and_a_schedule_in_the_environment_replaces_the_demos(monkeypatch):
     monkeypatch.setenv("SCHEDULE", "purge=86400")
-    try:
-        run_command.handle(_args())
-    except Stop:
-        pass
-    assert captured["config"].scheduler and captured["config"].schedule == "purge=86400"
+    config = _stack_config_of(monkeypatch, _args())
+    assert config.scheduler and config.schedule == "purge=86400"
 
 
 def test_make_run_takes_the_gateway_port_from_env_loaded_after_the_command_line_is_read(monkeypatch):
@@ -74,15 +77,6 @@ def test_make_run_takes_the_gateway_port_from_env_loaded_after_the_command_line_
 
     from bot.cli import chat
 
-    captured: dict[str, StackConfig] = {}
-
-    class Stop(Exception):
-        pass
-
-    def capture(config: StackConfig) -> Stack:
-        captured["config"] = config
-        raise Stop
-
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command")
     run_command.register(sub)
@@ -90,13 +84,8 @@ def test_make_run_takes_the_gateway_port_from_env_loaded_after_the_command_line_
     monkeypatch.delenv("GATEWAY_PORT", raising=False)
     args = parser.parse_args(["run", "--no-demo"])
     monkeypatch.setenv("GATEWAY_PORT", "8100")  # as check_environment's load of .env does, after parsing
-    for name, value in {"Stack": capture, "upgrade": lambda url: None, "load": lambda engine: None,
-                        "ensure_model": lambda: None}.items():
-        monkeypatch.setattr(run_command, name, value)
-    with pytest.raises(Stop):
-        run_command.handle(args)
-    assert captured["config"].gateway_port == 8100
-    assert run_command.handle is not None and parser.parse_args(["chat"]).url is None  # chat reads it late too
+    assert _stack_config_of(monkeypatch, args).gateway_port == 8100
+    assert parser.parse_args(["chat"]).url is None  # chat reads it late too
 
 
 def _args():
