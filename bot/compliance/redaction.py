@@ -47,7 +47,7 @@ Not covered (known limits)
 * A card number split so that its second part, with what follows, reads as a calendar date ("4111 1111 1111"
   then "11.11.25") is not joined; it needs a debtor typing separators inside a four-digit group.
 * A bare case number with no case words, typed twice in a row ("24-12345", "24-12345"), can still read as a card
-  split over the two (about 1 time in 2): only the words tell it from a card's first half, typed in groups too.
+  split over the two (when a window across the join passes Luhn): only the words tell it from a card's first half.
 * A card number in 3 or more messages: only the join of two consecutive messages is checked; ``carry`` holds
   the previous message's own trailing digits, not earlier ones.
 * If the first fragment holds a Luhn-valid window by itself, it is redacted as a card on its own, carries
