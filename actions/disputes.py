@@ -16,6 +16,7 @@ from bot import accounts, disputes
 from bot.agents.hours import AgentHours
 from bot.db import session_scope
 from bot.db.models import Account
+from bot.money import format_cents
 from bot.plans.affordability import parse_affordability
 
 DONT_KNOW = "unknown"
@@ -45,6 +46,26 @@ def _reason(tracker: Tracker, *, in_menu: bool) -> str | None:
         return None  # CEASE-*, OPT-*, HO-1...: their rules answer, the form stays as it was
     text = message.get("text") or ""
     return disputes.not_a_dispute(text) or (disputes.menu_exit(text) if in_menu else None)
+
+
+def stated_reason(tracker: Tracker) -> list[EventType]:
+    """DSP-1: the reason (and the right amount) the message that asked for the dispute already gave in words ("the
+    amount is wrong", "it should be $400 not $640"), before or after verification, as the form's slots, so the menu
+    does not ask for it again; [] when it gave none (bot/disputes.py reads the words)."""
+    for event in reversed(tracker.events):
+        if event.get("event") in ("session_started", "restart"):
+            return []
+        if event.get("event") == "user" and \
+                ((event.get("parse_data") or {}).get("intent") or {}).get("name") == "dispute_debt":
+            text = event.get("text") or ""
+            break
+    else:
+        return []
+    kind = disputes.stated_kind(text)
+    cents = disputes.stated_correct_cents(text) if kind == disputes.AMOUNT else None
+    # The figure goes through the form's own check of the amount (validate_dispute_correct_amount), as typed.
+    return ([SlotSet("dispute_kind", kind)] if kind else []) + (
+        [SlotSet("dispute_correct_amount", format_cents(cents))] if cents is not None else [])
 
 
 def _step_aside(reason: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
@@ -147,7 +168,10 @@ class ValidateDisputeForm(DeclaredForm, FormValidationAction):
             reason = disputes.GIVE_UP  # re-asked once already: a person, not the same menu again (VOICE: no dead end)
         if reason is not None:
             return _step_aside(reason, dispatcher, tracker)
-        return await super().run(dispatcher, tracker, domain)
+        # DSP-1: a reason stated in the opening message ("the amount is wrong") is taken, not asked for again.
+        stated = stated_reason(tracker) if asked is None and not tracker.get_slot("dispute_kind") else []
+        tracker.add_slots(stated)
+        return stated + await super().run(dispatcher, tracker, domain)
 
     async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
                              domain: DomainDict) -> list[str]:
@@ -181,7 +205,9 @@ class ValidateDisputeForm(DeclaredForm, FormValidationAction):
         kind = value if value in disputes.DISPUTE_KINDS else disputes.parse_kind(str(value))
         if kind is None:
             dispatcher.utter_message(text=say("dispute_kind_again", tracker))
-        return {"dispute_kind": kind}
+        # DSP-1: "it should be $400 not $640" gives the right amount with the reason: it is not asked for again.
+        cents = disputes.stated_correct_cents(str(value)) if kind == disputes.AMOUNT else None
+        return {"dispute_kind": kind, **({"dispute_correct_amount": str(cents)} if cents is not None else {})}
 
     async def validate_dispute_correct_amount(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                               domain: DomainDict) -> dict[str, Any]:
@@ -191,7 +217,9 @@ class ValidateDisputeForm(DeclaredForm, FormValidationAction):
         if any(p in text for p in ("don't know", "dont know", "not sure", "no idea", "unsure", "idk", "no se",
                                    "no sé", "ni idea", "no estoy seguro", "no estoy segura")):
             return {"dispute_correct_amount": DONT_KNOW}
-        amount = parse_affordability(text).amount_cents
+        # DSP-1: "it should be $400 not $640" names the right one of its two figures.
+        amount = disputes.stated_correct_cents(text)
+        amount = parse_affordability(text).amount_cents if amount is None else amount
         if amount is None:
             dispatcher.utter_message(text=say("dispute_amount_again", tracker))
             return {"dispute_correct_amount": None}

@@ -83,9 +83,12 @@ class ActionHandleSensitive(Action):
             # DSP-1: no cease, and the message also says it is paid: that claim is a dispute, recorded after
             # verification like any other (ID-1).
             return _already_paid_dispute(dispatcher, tracker)
-        # CEASE-2: a name and phone given with the report are taken, so the form asks only for what is missing.
+        # CEASE-2, CEASE-3: the details given with the report (a name and phone, a case number) are taken, so the
+        # form asks only for what is missing.
         given = (_details_from_the_gateway(tracker) or report_details.attorney_details(said)) \
             if intent == "attorney_represented" else {}
+        number = report_details.case_number_in_report(said) if intent == "bankruptcy" else None
+        given |= {"bankruptcy_case_number": number} if number else {}
         return [SlotSet("pending_request", None), *unverified, *(SlotSet(k, v) for k, v in given.items())]
 
 

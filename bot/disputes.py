@@ -20,7 +20,7 @@ from bot.agents import escalation
 from bot.agents.hours import AgentHours
 from bot.db.models import Account, AccountStatus, Conversation, Debtor, Dispute
 from bot.local_dates import debtor_date, last_day_covered
-from bot.money import format_cents
+from bot.money import format_cents, parse_dollars
 from bot.payments.status import asks_for_receipt, asks_whether_received, payment_status_messages
 from bot.wording import formats
 
@@ -42,6 +42,24 @@ _KIND_WORDS = (
     (ALL, r"\b(toda|todo|todas)\b"),
 )
 
+# DSP-1: the amount the debtor says is right ("it should be $400 not $640", "I only owe $400", "debería ser 400"):
+# an amount dispute, and its figure is the right amount (accents dropped before matching).
+_CORRECT_AMOUNT = re.compile(
+    r"\b(?:should\s+(?:only\s+|just\s+)?(?:be|have\s+been)|should'?ve\s+been|(?:i\s+)?only\s+owe|i\s+owe\s+(?:only|just)"
+    r"|(?:right|correct|real)\s+(?:amount|balance|figure)\s+is"
+    r"|deberia\s+ser|solo\s+debo|debo\s+solo)\s*(?:about\s+|around\s+)?\$?\s*"
+    r"(?P<figure>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{2})?|[0-9]+(?:\.[0-9]{2})?)(?![0-9]|[.,][0-9])"
+    r"|\$?[0-9][0-9,.]*\s+(?:not|instead\s+of|no)\s+\$?[0-9]")
+# A dispute stated in the words that open it ("the amount is wrong", "this isn't mine"): its reason, so the menu is
+# not shown. Only words that name a reason: a digit, "one" or "all" picks from the menu, never opens one.
+_STATED_WORDS = (
+    (NOT_MINE, r"\b(not mine|not my (?:debt|account|loan|card)|isn'?t mine|never had|don'?t know (?:this|it)|"
+               r"identity theft|fraud|someone else'?s|no es mi[ao]|no la conozco|no lo conozco|"
+               r"nunca (?:la |lo )?(?:tuve|saque|abri)|fraude)\b"),
+    (AMOUNT, r"\b(amount|too (?:much|high)|wrong (?:amount|number|figure|balance)|balance is wrong|fees?|interest|"
+             r"charged twice|overcharged|cantidad|monto|de mas|cobraron doble|cargos?|intereses)\b"),
+)
+
 KIND_CHOICES = tuple((kind, wording.say(f"dispute_kind_{kind}")) for kind in DISPUTE_KINDS)
 
 
@@ -58,10 +76,37 @@ def parse_kind(text: str) -> str | None:
         for kind, title in kind_choices(speaks):
             if text.lower().strip() == title.lower() or lowered == title.lower():
                 return kind
+    if _CORRECT_AMOUNT.search(lowered):  # before the digits: the "4" of "it should be $4" picks no choice
+        return AMOUNT
     for kind, pattern in _KIND_WORDS:
         if re.search(pattern, lowered):
             return kind
     return None
+
+
+def stated_kind(text: str) -> str | None:
+    """DSP-1: the reason a message that opens a dispute states in words ("the amount is wrong", "it should be $400
+    not $640", "this isn't mine", "I already paid it"), so it is taken and the menu not shown; None when the words
+    name none ("I dispute this"): the menu asks."""
+    plain = _plain(text)
+    if claims_paid(text):
+        return ALREADY_PAID
+    for kind, pattern in _STATED_WORDS:
+        if re.search(pattern, plain):
+            return kind
+    return AMOUNT if _CORRECT_AMOUNT.search(plain) else None
+
+
+def stated_correct_cents(text: str) -> int | None:
+    """DSP-1: the amount the debtor says is right ("it should be $400 not $640" -> 40000 cents), or None when the
+    words give none. Integer cents, read exactly (bot/money.py); a figure that is no exact amount gives None."""
+    match = _CORRECT_AMOUNT.search(_plain(text))
+    if match is None or not match.group("figure"):
+        return None
+    try:
+        return parse_dollars(match.group("figure"))
+    except ValueError:
+        return None
 
 
 # What a message said instead of a dispute, decided by its words whatever the model guessed (DSP-1 records a

@@ -45,6 +45,40 @@ def parse_dollars(text: str) -> int:
     return int(_EXACT.multiply(Decimal(f"{digits}.{frac or '0'}"), 100))
 
 
+# How a person types an amount: US grouping and a dot for the cents ("1,234.56", "12.5"), or a comma for the cents as
+# Spanish and most of the world write it ("12,50"): a single comma followed by exactly two digits and nothing else.
+_TYPED_US = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?|[0-9]+(?:\.[0-9]{1,2})?|\.[0-9]{1,2}")
+_TYPED_DECIMAL_COMMA = re.compile(r"(?P<int>[0-9]+),(?P<frac>[0-9]{2})")
+NEGATIVE, INEXACT = "negative", "inexact"
+
+
+class UnreadableAmount(ValueError):
+    """A typed amount that cannot be read exactly; `reason` is NEGATIVE or INEXACT (more than 2 decimal places, or
+    separators no reading makes exact: "12.345", "12,5", "1.234,56")."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        super().__init__(f"amount {text!r} is {reason}")
+        self.reason = reason
+
+
+def parse_typed_dollars(text: str) -> int:
+    """An amount a person typed ("$12.50", "1,234.56", "12,50", "-50") -> integer cents, read exactly or refused.
+    "12,50" is $12.50 (a comma then exactly two digits is the cents, never $12.00 and never $1,250); "1,250" is
+    $1,250.00. Raises UnreadableAmount: NEGATIVE for a minus sign ("-50", "$-50", "-$50"), INEXACT for anything
+    else no reading makes exact ("12.345" is never $12.00 or $12.35: the person is asked again)."""
+    raw = " ".join(text.replace("\u2212", "-").split())
+    body = raw.replace(" ", "")
+    if body.startswith(("-", "$-")):
+        raise UnreadableAmount(text, NEGATIVE)
+    body = body.removeprefix("$")
+    if _TYPED_US.fullmatch(body):
+        return parse_dollars(body)
+    comma = _TYPED_DECIMAL_COMMA.fullmatch(body)
+    if comma:
+        return parse_dollars(f"{comma['int']}.{comma['frac']}")
+    raise UnreadableAmount(text, INEXACT)
+
+
 def format_cents(cents: int, currency: str = "USD") -> str:
     """Cents -> "$1,234.56" (USD) or "1,234.56 EUR" for currencies without a known symbol."""
     # bool is an int and a float would hide a unit mistake; both are programming errors here.

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.money import format_cents, parse_dollars
+from bot.money import INEXACT, NEGATIVE, UnreadableAmount, format_cents, parse_dollars, parse_typed_dollars
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,39 @@ def test_format_refuses_anything_but_integer_cents(value):
 @given(st.integers(min_value=0, max_value=10**11))
 def test_formatted_amounts_parse_back_to_the_same_cents(cents):
     assert parse_dollars(format_cents(cents)) == cents
+
+
+@pytest.mark.parametrize(("text", "cents"), [("12,50", 1250), ("$12,50", 1250), ("1,250", 125000),
+                                             ("1,234.56", 123456), ("12.5", 1250), ("$ 12", 1200), (".5", 50)])
+def test_a_typed_amount_is_read_exactly(text, cents):
+    """TONE-2: "12,50" is $12.50 (a comma then exactly two digits is the cents), never $12.00."""
+    assert parse_typed_dollars(text) == cents
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("-50", NEGATIVE), ("$-50", NEGATIVE), ("-$50", NEGATIVE), ("\u221250", NEGATIVE), ("12.345", INEXACT),
+    ("12,5", INEXACT), ("1.234,56", INEXACT), ("1,250,50", INEXACT), ("12..5", INEXACT), ("", INEXACT),
+])
+def test_a_typed_amount_that_is_negative_or_not_exact_is_refused_with_its_reason(text, reason):
+    """Mutation tried: the NEGATIVE check removed from parse_typed_dollars -> "-50" INEXACT, "$-50" INEXACT: fails."""
+    with pytest.raises(UnreadableAmount) as refused:
+        parse_typed_dollars(text)
+    assert refused.value.reason == reason
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.sampled_from([".", ","]), st.booleans(), st.booleans())
+def test_property_an_amount_typed_with_its_cents_reads_back_to_the_cent(cents, mark, dollar, grouped):
+    whole = f"{cents // 100:,}" if grouped and mark == "." else str(cents // 100)
+    assert parse_typed_dollars(f"{'$' if dollar else ''}{whole}{mark}{cents % 100:02d}") == cents
+
+
+@given(st.text(alphabet="0123456789.,$- ", max_size=16))
+def test_property_a_typed_amount_is_exact_or_refused_never_guessed(text):
+    """Whatever is typed: a non-negative count of cents whose digits all come from the text, or a refusal."""
+    try:
+        cents = parse_typed_dollars(text)
+    except UnreadableAmount:
+        return
+    assert cents >= 0 and "-" not in text
+    digits = "".join(c for c in text if c.isdigit()).lstrip("0")
+    assert str(cents).rstrip("0") == digits.rstrip("0") or cents == 0

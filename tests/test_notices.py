@@ -16,7 +16,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from bot import conversations
+from bot import conversations, wording
 from bot.agents import queue as agent_queue
 from bot.compliance import esign, validation_notice, validation_period
 from bot.compliance.validation_period import business_days_after, is_business_day, legal_public_holidays
@@ -573,3 +573,33 @@ def test_DISC_5_a_spanish_speaking_debtor_gets_the_spanish_notice_with_the_engli
                      "acreedor original", "www.cfpb.gov/debt-collection", "¿Cómo quiere responder?",
                      "Esta deuda no es mía", "La cantidad está mal"):
             assert seen in spanish, seen
+
+
+@pytest.mark.parametrize(("channel", "typed", "consented", "answer"), [
+    ("sms", "1", True, "1 (Yes, email them)"), ("web", "1", True, "1 (Yes, email them)"),
+    ("sms", "2", False, "2 (No, send them by post)"), ("sms", "yes", True, "yes"),
+])
+async def test_EMAIL_1_a_digit_picking_a_button_of_the_question_answers_it(sqlite_engine, sqlite_url, channel, typed,
+                                                                           consented, answer):
+    """Exploratory tester (demo phone, REST): "1" at "1. Yes, email them / 2. No, send them by post" got "OK. What
+    would you like to do?" and no consent was stored: the digit picked the button (pipeline._choice) but the answer
+    was read from the typed "1", which is no yes. The picked button now answers, stored with the digit and the
+    button's words. Mutation tried: esign.answer called without `picked` -> Rasa gets the turn, nothing stored:
+    fails."""
+    account_id = debtor_with_email(sqlite_engine, consent=False)
+    queue_notice(sqlite_engine, account_id)
+    with session_scope(sqlite_engine) as session:
+        conversation = conversations.get_or_create(session, channel, "+15555550125")
+        account = session.get(Account, account_id)
+        conversation.debtor_id, conversation.account_id, conversation.verified_at = (
+            account.debtor_id, account.id, datetime.now(timezone.utc))
+    rasa = FormRasa([({"text": "Your balance is $1,234.56."}, None)])  # one Rasa turn only: the answer takes none
+    pipeline = Pipeline(sqlite_engine, rasa=rasa, settings=Settings(database_url=sqlite_url))
+    first = [p.text for p in (await pipeline.handle(channel, "+15555550125", "what do I owe")).sent]
+    assert esign.QUESTION_MARK in first[-1]
+    said = [p.text for p in (await pipeline.handle(channel, "+15555550125", typed)).sent]
+    expected = "esign_consented" if consented else "esign_declined"
+    assert said[0] == wording.say(expected, address=esign.masked(EMAIL)) if consented else wording.say(expected)
+    with session_scope(sqlite_engine) as session:
+        consent = session.scalars(select(EsignConsent)).one()
+        assert (consent.consented, consent.answer) == (consented, answer)

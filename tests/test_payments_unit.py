@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot import wording
 from bot.compliance import tone
 from bot.compliance.redaction import contains_card_number
 from bot.payments import service, texts
@@ -201,3 +202,46 @@ def test_a_first_payment_link_refused_after_the_plan_is_agreed_is_logged_with_it
     assert message is None
     [record] = [r for r in caplog.records if "first payment's link" in r.getMessage()]
     assert f"plan {plan_id} was refused (VUL-2)" in record.getMessage()
+
+
+@pytest.mark.parametrize("said, cents", [("12,50", 1250), ("$12,50", 1250), ("pay 12,50 today", 1250),
+                                         ("1,250", 125000), ("12.5", 1250)])
+def test_TONE_2_a_typed_amount_is_read_exactly_and_a_comma_before_two_digits_is_the_cents(said, cents):
+    """Exploratory tester: "12,50" became "You'd like to pay $12.00". A comma then exactly two digits is the cents
+    (how Spanish and most of the world write them): $12.50, said back for the yes. Mutation tried: the `_FIGURE`
+    read removed from `understand` -> $12.00: fails."""
+    assert service.understand(OPTIONS, said).choice.amount_cents == cents
+
+
+@pytest.mark.parametrize("said, key", [
+    ("12.345", "pay_amount_inexact"), ("$12.345", "pay_amount_inexact"), ("12,5", "pay_amount_inexact"),
+    ("1.234,56", "pay_amount_inexact"),
+    ("-50", "pay_amount_negative"), ("$-50", "pay_amount_negative"), ("-$50", "pay_amount_negative"),
+    ("i want to pay -50", "pay_amount_negative"),
+])
+def test_TONE_2_an_amount_that_cannot_be_read_exactly_or_is_negative_is_refused_and_asked_again(said, key):
+    """Exploratory tester: "12.345" became $12.00 and "-50" became $50.00. Now the person is told why and asked
+    again (the action asks after a problem), nothing is chosen. Mutation tried: the UnreadableAmount branch
+    returning nothing (the old readers go on) -> $12.00 and $50.00 chosen: fails."""
+    understood = service.understand(OPTIONS, said)
+    assert understood.choice is None and understood.problem == wording.say(key)
+
+
+@given(cents=st.integers(min_value=service.MIN_PAYMENT_CENTS, max_value=240000), comma=st.booleans(),
+       dollar=st.booleans())
+def test_TONE_2_property_any_amount_typed_with_a_dot_or_a_comma_for_the_cents_is_taken_to_the_cent(cents, comma,
+                                                                                                   dollar):
+    said = f"{'$' if dollar else ''}{cents // 100}{',' if comma else '.'}{cents % 100:02d}"
+    assert service.understand(OPTIONS, said).choice.amount_cents == cents
+
+
+@given(dollars=st.integers(1, 10**6), extra=st.text(alphabet="0123456789", min_size=3, max_size=5))
+def test_TONE_2_property_more_than_two_decimals_is_never_rounded_or_cut(dollars, extra):
+    assert service.understand(OPTIONS, f"{dollars}.{extra}").problem == wording.say("pay_amount_inexact")
+
+
+@given(cents=st.integers(1, 10**8), form=st.sampled_from(["-{}", "-${}", "$-{}", "\u2212{}", "- {}"]))
+def test_TONE_2_property_a_negative_amount_is_always_refused(cents, form):
+    said = form.format(f"{cents // 100}.{cents % 100:02d}")
+    understood = service.understand(OPTIONS, said)
+    assert understood.choice is None and understood.problem == wording.say("pay_amount_negative")

@@ -386,3 +386,32 @@ def test_pci2_a_birth_date_after_a_number_is_not_taken_for_the_end_of_a_card():
 @pytest.mark.parametrize("text", ["03/14/1979 90210", "dob 12/25/1985 zip 90210", "1985-11-02 90210 5678"])
 def test_pci2_a_birth_date_beside_a_zip_is_not_a_card(text):
     assert redact(text).text == text
+
+
+@pytest.mark.parametrize("previous, message", [
+    ("I filed for bankruptcy, case number 24-12345", "24-12345"),
+    ("I filed for bankruptcy, case number 24-12345", "2412345"),
+    ("case no. 24-12345", "24-12345"),
+    ("me declaré en bancarrota, número de caso 24-12345", "24-12345"),
+    ("I filed for bankruptcy. Case 1:24-bk-10234", "1:24-bk-10234"),
+])
+def test_PCI_2_CEASE_3_a_case_number_repeated_at_the_question_is_never_taken_for_a_card(previous, message):
+    """Exploratory tester: the case number given with the report, typed again where the form asked for it, got the
+    card warning and "[REDACTED]" was stored as the case number: the two 7-digit halves joined into a Luhn-valid
+    14-digit window. Digits the words call a case number now carry nothing. Mutation tried: the `_CASE_LABEL` test
+    removed from `_carry_part` -> the repeat is redacted as a card: fails."""
+    first = redact(previous)
+    second = redact(message, carry=first.carry)
+    assert (first.text, second.text, second.kinds, second.redact_previous_tail) == (previous, message, (), False)
+
+
+@settings(deadline=None)
+@given(typed=typed_cards(separators=(" ", "-")), cut=st.integers(4, 12))
+def test_PCI_2_a_card_after_card_words_is_still_joined_across_two_messages(typed, cut):
+    """The case-number exemption is the case words only: "my card number is" before the first half still joins."""
+    card, _ = typed
+    first = redact(f"my card number is {card[:cut]}")
+    second = redact(card[cut:], carry=first.carry)
+    if first.kinds:  # the first half held a Luhn-valid window by itself (documented limit)
+        return
+    assert second.redact_previous_tail and "card" in second.kinds

@@ -200,3 +200,33 @@ def test_CEASE_3_TONE_1_the_answer_to_a_case_number_question_passes_the_tone_fil
     """The first wording said "the court gave your case": TONE-1 blocks "court" (legal action), and the debtor got
     only the question again. Mutation tried: that wording back -> this fails."""
     assert tone.lint(wording.say("bankruptcy_question_reply", language)) == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I filed for bankruptcy, case number 24-12345", "24-12345"),
+    ("I filed for bankruptcy. Case 1:24-bk-10234", "1:24-bk-10234"),
+    ("chapter 7, case no. 2412345", "2412345"),
+    ("me declaré en bancarrota, número de caso 24-12345", "24-12345"),
+    ("I filed in 2019", None),  # a bare year is not a case number
+    ("I filed for bankruptcy in 2019", None),
+    ("I filed chapter 13 bankruptcy last year", None),
+    ("I filed for bankruptcy on 03/04/2024", None),
+])
+def test_CEASE_3_the_case_number_given_with_the_report_is_read_and_a_bare_year_is_not(text, expected):
+    assert report_details.case_number_in_report(text) == expected
+
+
+@given(year=st.integers(1950, 2099), lead=st.sampled_from(["I filed in ", "I filed for bankruptcy in ",
+                                                            "bankruptcy since ", "chapter 7 back in "]))
+def test_CEASE_3_no_year_of_a_report_is_taken_for_its_case_number(year, lead):
+    """Property: a year the report gives, with no case words, is never read as the case number. Mutation tried:
+    case_number_in_report falling back to case_number (its bare-number pattern) -> "2019" taken: fails."""
+    assert report_details.case_number_in_report(f"{lead}{year}") is None
+
+
+@given(year=st.integers(0, 99), number=st.integers(100, 999999),
+       label=st.sampled_from(["case number ", "case no. ", "Case #", "case ", "número de caso "]),
+       lead=st.sampled_from(["", "I filed for bankruptcy, ", "chapter 7. "]))
+def test_CEASE_3_a_number_the_report_calls_its_case_number_is_read_as_written(year, number, label, lead):
+    written = f"{year:02d}-{number}"
+    assert report_details.case_number_in_report(f"{lead}{label}{written}") == written

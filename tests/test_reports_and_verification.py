@@ -285,3 +285,19 @@ def test_CEASE_4_a_message_the_nlu_cannot_read_after_a_death_report_gets_the_han
         untouched = sensitive_requests.handed_over_not_misunderstood(session, other, [fallback], SUPPORT)
     assert handover and replies == [{"text": handover}] and "didn't catch" not in handover
     assert untouched == [fallback]
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("I filed for bankruptcy, case number 24-12345", "24-12345"),
+    ("I filed for bankruptcy. Case 1:24-bk-10234", "1:24-bk-10234"),
+    ("I filed in 2019", None),  # a bare year: the form asks for the number
+])
+async def test_CEASE_3_the_case_number_given_with_the_report_is_taken_so_the_form_does_not_ask_again(
+        sqlite_engine, debtor_account, text, number):
+    """Exploratory tester: "I filed for bankruptcy, case number 24-12345" got "If you have it, what is the bankruptcy
+    case number?". The report's own number is now set on the form's slot by action_handle_sensitive, as the
+    attorney's name and phone are (CEASE-2), so the form finds it filled and does not ask. Mutation tried: the
+    `case_number_in_report` line removed from ActionHandleSensitive.run -> the slot is not set: fails."""
+    conversation_id = _conversation(sqlite_engine)
+    _, slots = await _run(ActionHandleSensitive(), conversation_id, "bankruptcy", text)
+    assert slots.get("bankruptcy_case_number") == number

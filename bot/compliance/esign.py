@@ -199,11 +199,14 @@ def question_due(session: Session, conversation: Conversation) -> dict[str, obje
     return {"text": wording.say("esign_question", speaks, address=masked(address)), "buttons": buttons(speaks)}
 
 
-def answer(session: Session, conversation: Conversation, inbound: Message, now: datetime) -> list[str] | None:
+def answer(session: Session, conversation: Conversation, inbound: Message, now: datetime,
+           picked: str | None = None) -> list[str] | None:
     """A yes or no right after the question: stored with the question's and the answer's exact words (EMAIL-1).
-    A yes lets the waiting notices go by email now; a no sends them to the print queue. None: not an answer."""
+    A yes lets the waiting notices go by email now; a no sends them to the print queue. None: not an answer.
+    `picked`: the payload of the question's button a typed digit picked ("1" over SMS is "yes", pipeline._choice)."""
     said = (inbound.payload or {}).get("title") or inbound.text  # a button's words, as the debtor saw them
-    consented = True if _YES.fullmatch(inbound.text) else False if _NO.fullmatch(inbound.text) else None
+    typed = picked or inbound.text
+    consented = True if _YES.fullmatch(typed) else False if _NO.fullmatch(typed) else None
     found = _debtor_email(session, conversation)
     if consented is None or found is None:
         return None
@@ -212,6 +215,9 @@ def answer(session: Session, conversation: Conversation, inbound: Message, now: 
         Message.status == "sent").order_by(Message.id.desc()).limit(1))
     if question is None or not _is_question(question.text):
         return None
+    if picked is not None:  # the digit as typed and the words of the button it picked: "1 (Yes, email them)"
+        titles = {b.get("payload"): b.get("title") for b in (question.payload or {}).get("buttons") or []}
+        said = f"{inbound.text.strip()} ({titles.get(picked, picked)})"
     debtor, address = found
     record(session, debtor.id, address, question.text, said, consented, now, via="chat",
            conversation_id=conversation.id, account_id=conversation.account_id, question_message_id=question.id,

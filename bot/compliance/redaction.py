@@ -35,7 +35,9 @@ What is redacted
 * SSNs: "123-45-6789", "123 45 6789", "123.45.6789" anywhere; a run of exactly 9 digits only within 30 characters
   of "SSN", "SS#", "social (security)", "soc sec" or "ITIN". A bare 9-digit number is left alone: it is as likely a
   ZIP+4, a routing number or a reference. A 4-digit "last four" is never redacted on its own.
-* Split messages: if the previous message ended in a digit run (``carry``) and this one begins with one and
+* Split messages: digits the previous message's words call a case number ("case number 24-12345") carry nothing:
+  a bankruptcy case number repeated at the question is not the end of a card (CEASE-3). Otherwise, if the previous
+  message ended in a digit run (``carry``) and this one begins with one and
   together they hold a Luhn-valid 13-19 digit window crossing the join, this message's leading run is redacted
   and ``redact_previous_tail`` is set. A leading run that is a calendar date ("02/02/1970", month 1-12, day 1-31)
   is an answer to a question (date of birth), not the end of a card number, and is not joined.
@@ -44,6 +46,8 @@ Not covered (known limits)
 --------------------------
 * A card number split so that its second part, with what follows, reads as a calendar date ("4111 1111 1111"
   then "11.11.25") is not joined; it needs a debtor typing separators inside a four-digit group.
+* A bare case number with no case words, typed twice in a row ("24-12345", "24-12345"), can still read as a card
+  split over the two (when a window across the join passes Luhn): only the words tell it from a card's first half.
 * A card number in 3 or more messages: only the join of two consecutive messages is checked; ``carry`` holds
   the previous message's own trailing digits, not earlier ones.
 * If the first fragment holds a Luhn-valid window by itself, it is redacted as a card on its own, carries
@@ -84,6 +88,10 @@ MAX_SEPARATOR_CHARS = 4
 # Requiring it halves the chance that an unrelated run of digits (a date and a ZIP typed together) passes Luhn.
 CARD_FIRST_DIGITS = frozenset({2, 3, 4, 5, 6})
 _GLUED_TO_LETTERS = re.compile(r"[^\W\d_][-_.]?\Z")
+# "case number 24-12345", "case no. 2412345", "número de caso 24-12345": digits the words call a case number (CEASE-3)
+# are a reference, never the start of a card, so they carry nothing (a repeat of them once joined as a card).
+_CASE_LABEL = re.compile(r"\b(?:case|caso|docket)\s*(?:(?:number|num|no)\b\.?|#|n[uú]mero\b)?\s*(?:is|es|:)?\s*#?\s*\Z",
+                         re.IGNORECASE)
 _DATE = re.compile(r"(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4})\Z")
 _RUN = re.compile(rf"\d(?:{_SEP}{{0,{MAX_SEPARATOR_CHARS}}}\d)*")
 _ONLY_SEPS = re.compile(rf"{_SEP}*")
@@ -250,7 +258,7 @@ def _carry_part(text: str) -> str:
     """The trailing digits that could begin a card number finished in the next message. Digits glued to letters
     ("SET-100002", "AB123456") end a reference, so that first group is left out."""
     tail = _trailing_run(text)
-    if tail is None:
+    if tail is None or _CASE_LABEL.search(text, 0, tail.start()):
         return ""
     if _GLUED_TO_LETTERS.search(text, 0, tail.start()):
         separator = re.search(_SEP, tail.group())

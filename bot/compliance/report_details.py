@@ -197,3 +197,23 @@ def representation_details(text: str) -> dict[str, str]:
                                     w.lower().strip(".") not in _COMMON_WORDS for w in words):
         details["attorney_name"] = name[:120]
     return details
+
+
+# A number the report itself names as its case number: "case number 24-12345", "case no. 2412345", "case #24-12345",
+# "número de caso 24-12345". A figure with no such words ("I filed in 2019") is a year or anything else, never taken.
+_CASE_LABELLED = re.compile(
+    r"\b(?:case|caso|docket)\s*(?:(?:number|num|no)\b\.?|#|n[uú]mero\b)?\s*(?:is|es|:)?\s*#?\s*"
+    r"(?P<number>\d{1,2}[-:]?\d{3,6})\b(?!\s*[-/.]?\s*\d)",
+    re.IGNORECASE,
+)
+
+
+def case_number_in_report(text: str) -> str | None:
+    """CEASE-3: the case number given with the bankruptcy report ("I filed for bankruptcy, case number 24-12345",
+    "... Case 1:24-bk-10234"), so the form does not ask for it again: a federal case number as courts write it, or a
+    number the words call the case number; None otherwise (a bare year or amount is never a case number here)."""
+    formal = _CASE_NUMBER.search(text)
+    if formal:
+        return re.sub(r"\s+", "", formal.group(0))
+    labelled = _CASE_LABELLED.search(text)
+    return labelled.group("number") if labelled else None

@@ -685,7 +685,8 @@ class Pipeline:
                 else:
                     replies = marked
             if replies is None and not owned and not noted:  # EMAIL-1: the answer to the E-SIGN question, word for word
-                replies = esign.answer(session, conversation, message, now)
+                replies = esign.answer(session, conversation, message, now,  # "1": the question's button it picked
+                                       picked=nlu_text if nlu_text != found.text else None)
             if replies is None and not owned and not noted and transcript_copy.asks_for_copy(nlu_text):
                 replies = transcript_copy.request_copy(session, conversation, now)  # "email me a copy"
             crisis = sensitive_requests.crisis_cue(session, conversation.id, found.text)  # VUL-2, before NLU

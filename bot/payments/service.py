@@ -53,7 +53,7 @@ from bot.db.models import (
     StripeCustomer,
 )
 from bot.local_dates import debtor_zone
-from bot.money import format_cents, parse_dollars
+from bot.money import NEGATIVE, UnreadableAmount, format_cents, parse_dollars, parse_typed_dollars
 from bot.payments import payment_intents, texts
 from bot.payments.autopay_authorisation import active_autopay, authorisation_text, autopay_field
 from bot.payments.ledger import for_update, lock_row, payment_for_link
@@ -230,6 +230,10 @@ _WORDS = {
                               r"pr[oó]ximo|siguiente|cuota|pago del plan|pago de este mes)\b"),
 }
 _AMOUNT = re.compile(r"\$?\s*([0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{1,2}))?\b")
+# The first figure typed, with a minus sign before it and every separator in it ("-50", "12,50", "12.345"), so it is
+# read exactly or refused (bot/money.parse_typed_dollars), never cut short to "12" or stripped of its sign. Digits
+# glued to a word or a dash ("SET-100022", "20-30") are left to the readers below.
+_FIGURE = re.compile(r"(?<![\w.,\-\u2212])(?:[-\u2212]\s?\$?|\$\s?[-\u2212]?)?\s?[0-9][0-9.,]*")
 _BALANCE_QUESTION = re.compile(r"\b(what'?s|what is|whats|how much|tell me|remind me|cu[aá]nto|cu[aá]l es|que es)\b"
                                r".*\b(balance|owe|owing|left|saldo|debo|queda)\b|^(my\s+)?balance\s*\?$|\?.*\bsaldo")
 _PLAN_WORDS = re.compile(r"\b(a|per|each|every)\s+(month|week|wk|mo|two weeks|2 weeks|other week|fortnight)\b|"
@@ -255,6 +259,16 @@ def understand(options: PayOptions, text: str, picked: str | None = None) -> Und
     said = " ".join((text or "").casefold().replace("’", "'").split())
     if _PLAN_WORDS.search(said):
         return Understood(wants_plan=True)
+    figure = _FIGURE.search(said)
+    if figure is not None:
+        typed = figure.group(0).rstrip(".,")  # "50." ends a sentence
+        try:
+            cents = parse_typed_dollars(typed)
+        except UnreadableAmount as unread:  # "-50", "12.345": refused with the reason, and asked again
+            key = "pay_amount_negative" if unread.reason == NEGATIVE else "pay_amount_inexact"
+            return Understood(problem=wording.say(key, options.language))
+        if re.search(r",[0-9]{2}$", typed):
+            return _amount_choice(options, cents)  # "12,50": $12.50, read as the cents (money.parse_typed_dollars)
     # TONE-2's money reader first: it knows words ("fifty bucks", "cincuenta dólares"); a bare "200" is the
     # answer to "how much?" too, so the digits alone come next.
     figures = amounts.amounts_in(said)

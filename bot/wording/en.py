@@ -249,6 +249,8 @@ TEXTS: dict[str, str] = {
     "pay_choice_balance": "Full balance: {amount}",
     "pay_choice_settlement": "Settle for {amount}",
     "pay_choice_amount": "{amount} toward your balance",
+    "pay_amount_negative": "I can only take an amount above zero, like $50.00.",
+    "pay_amount_inexact": "Sorry, I couldn't read that amount exactly. Please type it like $12.50.",
     "pay_too_small": "The smallest payment I can take is {amount}.",
     "pay_too_big": "That's more than your balance of {amount}.",
     "pay_confirm_balance": "You'd like to pay your full balance of {amount}.",

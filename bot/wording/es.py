@@ -217,6 +217,8 @@ TEXTS: dict[str, str] = {
     "pay_choice_balance": "Saldo completo: {amount}",
     "pay_choice_settlement": "Cerrar la cuenta con {amount}",
     "pay_choice_amount": "{amount} para su saldo",
+    "pay_amount_negative": "Solo puedo recibir una cantidad mayor que cero, como $50.00.",
+    "pay_amount_inexact": "Perdón, no pude leer bien esa cantidad. Escríbala así: $12.50.",
     "pay_too_small": "El pago más pequeño que puedo recibir es de {amount}.",
     "pay_too_big": "Eso es más que su saldo de {amount}.",
     "pay_confirm_balance": "Quiere pagar su saldo completo de {amount}.",

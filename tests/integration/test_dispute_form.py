@@ -241,3 +241,55 @@ def test_CEASE_1_stop_contacting_me_is_still_a_cease(running_stack):
     chat = Chat(running_stack, "stillcease")
     reply = " ".join(chat.say("stop contacting me, and don't call me at work"))
     assert "stop contacting you" in reply, reply
+
+
+def _disputed(chat: Chat, reference: str) -> list[tuple[str, int]]:
+    with chat.session() as session:
+        account = session.scalars(select(Account).where(Account.account_ref == reference)).one()
+        return list(session.execute(select(Dispute.kind, Dispute.disputed_cents)
+                                    .where(Dispute.account_id == account.id)).tuples())
+
+
+def test_DSP_1_the_reason_stated_before_verification_is_taken_and_the_dispute_recorded(running_stack):
+    """Exploratory tester (REST): "the amount is wrong", then the identity answers, showed the reason menu although
+    the reason was given; "it should be $400 not $640" got "Please pick 1, 2, 3 or 4", and "ok can i pay the $400
+    part now?" dropped the dispute. Now the stated reason is taken at verification, the form asks only for the right
+    amount, and the dispute is recorded (DSP-1) and holds the account (DSP-2).
+
+    Mutation tried: the `stated_reason` line removed from ValidateDisputeForm.run -> the menu is shown: fails."""
+    chat = Chat(running_stack, "stated")
+    reference = f"RT-{secrets.randbelow(10**8):08d}"
+    with chat.session() as session:
+        add_debtor(session, account_ref=reference, first_name="Robin", last_name=f"Test{letters()}",
+                   dob="1975-10-27", ssn_last4="5050", phone=None, balance_cents=64000)
+    chat.say("the amount is wrong")
+    for answer in ("10/27/1975", "5050"):
+        chat.say(answer)
+    reply = " ".join(chat.say(reference))
+    assert MENU not in reply and "What amount do you think is right?" in reply, reply
+    reply = " ".join(chat.say("it should be $400 not $640"))
+    assert NOT_UNDERSTOOD not in reply and "recorded your dispute" in reply, reply
+    assert _disputed(chat, reference) == [("amount", 24000)]
+    assert _status(chat, reference) == AccountStatus.DISPUTED
+
+
+def test_DSP_1_a_right_amount_typed_at_the_menu_is_an_amount_dispute(running_stack):
+    """"it should be $400 not $640" at the reason menu got "Sorry, I didn't catch that". It is an amount dispute
+    whose right amount is $400: recorded at once, the disputed portion $240.00.
+
+    Mutation tried: parse_kind without the `_CORRECT_AMOUNT` reading -> "Sorry, I didn't catch that": fails."""
+    chat = Chat(running_stack, "rightamount")
+    reference = chat.verify_as_new_debtor("what do i owe", balance_cents=64000)
+    assert MENU in " ".join(chat.say("I want to dispute this debt"))
+    reply = " ".join(chat.say("it should be $400 not $640"))
+    assert NOT_UNDERSTOOD not in reply and "recorded your dispute" in reply, reply
+    assert _disputed(chat, reference) == [("amount", 24000)]
+
+
+def test_DSP_1_a_verified_debtor_stating_the_reason_is_not_shown_the_menu(running_stack):
+    """"the amount is wrong, it should be $400" after verification: the reason and the right amount are taken."""
+    chat = Chat(running_stack, "statedverified")
+    reference = chat.verify_as_new_debtor("what do i owe", balance_cents=64000)
+    reply = " ".join(chat.say("the amount is wrong, it should be $400"))
+    assert MENU not in reply and "recorded your dispute" in reply, reply
+    assert _disputed(chat, reference) == [("amount", 24000)]

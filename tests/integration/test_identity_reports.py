@@ -118,3 +118,28 @@ def test_LANG_1_ID_2_a_spanish_debtor_verifies_with_a_day_first_date_and_early_a
     chat.say("22/03/1976")
     answer = " ".join(chat.say(reference))
     assert "$333.00" in answer and "no entendí" not in " ".join(chat.replies).lower(), chat.replies
+
+
+@pytest.mark.parametrize("report, number", [
+    ("I filed for bankruptcy, case number 24-12345", "24-12345"),
+    ("I filed for bankruptcy. Case 1:24-bk-10234", "1:24-bk-10234"),
+])
+def test_CEASE_3_the_case_number_given_with_the_report_is_kept_and_not_asked_again(running_stack, report, number):
+    """Exploratory tester: the number given with the report was asked for again, and typing it again got the card
+    warning (PCI-2 joined the two halves) and "[REDACTED]" kept as the case number. Now it is taken from the report
+    and a repeat of it is no card.
+
+    Mutation tried: the `case_number_in_report` line removed from ActionHandleSensitive.run -> the form asks again:
+    fails; the `_CASE_LABEL` test removed from redaction._carry_part -> the repeat gets the card warning: fails."""
+    chat = Chat(running_stack)
+    chat.verify_as_new_debtor()
+    said = " ".join(chat.say(report))
+    assert "case number?" not in said, said
+    again = " ".join(chat.say(number))
+    assert "card" not in again, again
+    with chat.session() as session:
+        conversation: Conversation = chat.conversation(session)
+        details = session.scalars(select(Handoff.details).where(
+            Handoff.conversation_id == conversation.id, Handoff.details.is_not(None))).all()
+    assert any(d.get("bankruptcy_case_number") == number for d in details), details
+    assert not any("[REDACTED]" in str(d) for d in details), details

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from bot import wording
 from bot.db.models import Account, Installment, Plan
 from tests.integration.chat import Chat
 
@@ -75,3 +76,17 @@ def test_LANG_1_two_accounts_quiero_pagar_todo_lets_the_debtor_choose_which(runn
     assert "Su saldo con Contoso Card Services es $3,120.75." in switched
     confirm = " ".join(chat.say("quiero pagar todo"))
     assert "$3,120.75" in confirm and "no le entendí" not in confirm
+
+
+def test_TONE_2_amounts_at_the_pay_now_question_are_read_exactly_or_asked_again(running_stack):
+    """Exploratory tester: "12,50" became "You'd like to pay $12.00", "12.345" $12.00 and "-50" $50.00. Now "12,50" is
+    $12.50 (a comma then two digits is the cents), and "12.345" and "-50" are refused with the reason and the
+    amount asked again; nothing is offered for a yes. Mutation tried: the `_FIGURE` read removed from
+    `service.understand` -> "You'd like to pay $12.00": fails."""
+    chat = Chat(running_stack, prefix="itest-payexact")
+    chat.verify_as_new_debtor(request="pay now")
+    for typed, refusal in (("12.345", "pay_amount_inexact"), ("-50", "pay_amount_negative")):
+        said = " ".join(chat.say(typed))
+        assert wording.say(refusal) in said and "You'd like to pay" not in said, said
+    said = " ".join(chat.say("12,50"))
+    assert "You'd like to pay $12.50." in said and "$12.00" not in said, said
