@@ -169,7 +169,7 @@ def test_an_html_only_reply_is_read_as_its_text_without_scripts_styles_or_quoted
             "<blockquote>What are the last 4 digits of your Social Security number?</blockquote></div></body></html>")
     with app_for(sqlite_engine, mail_server) as client:
         assert post_reply(client, reply(html=html)).status_code == 200
-    assert inbound_texts(sqlite_engine) == ["3344"]
+    assert inbound_texts(sqlite_engine) == ["[SSN last four]"]  # read as the answer; stored as its label (ID-2)
     assert all("came through empty" not in body(e) for e in emails_to_debtor(sqlite_engine))
 
 
@@ -183,7 +183,7 @@ def test_an_html_only_reply_posted_as_mailguns_fields_is_read_as_its_text(sqlite
                 "subject": "Re: Question", "Message-Id": THEIR_ID, "body-html": "<p>3344</p><script>x()</script>"}
         form.pop("body-mime")
         assert client.post("/webhooks/email/mailgun/inbound", data=form).status_code == 200
-    assert inbound_texts(sqlite_engine) == ["3344"]
+    assert inbound_texts(sqlite_engine) == ["[SSN last four]"]  # read as the answer; stored as its label (ID-2)
 
 
 def test_a_reply_written_below_the_quote_is_read_as_the_debtors_words(sqlite_engine, mail_server):
@@ -192,7 +192,7 @@ def test_a_reply_written_below_the_quote_is_read_as_the_debtors_words(sqlite_eng
     with app_for(sqlite_engine, mail_server) as client:
         assert post_reply(client, reply(f"{QUOTE}\n01/19/1999\n\n-- \nHana Kim | Analyst | 404-555-0110\n")
                           ).status_code == 200
-    assert inbound_texts(sqlite_engine) == ["01/19/1999"]
+    assert inbound_texts(sqlite_engine) == ["[date of birth]"]  # read as the answer; stored as its label (ID-2)
     assert all("came through empty" not in body(e) for e in emails_to_debtor(sqlite_engine))
 
 

@@ -137,9 +137,12 @@ def test_CEASE_4_ID_4_a_mother_answering_for_her_son_is_a_third_party_not_a_deat
     Mutation tried: without the `_denied_report` call (main before this fix) -> "sorry for your loss": fails."""
     chat = Chat(running_stack, "mother")
     said = " ".join(chat.say("this is his mother, he's not home")).lower()
-    assert "loss" not in said and "mix-up" in said
+    # Either third-party path: the gateway's words (third_party_asking, before the NLU) or the denied death read as
+    # a wrong party (report_denials); both say nothing about a debt and hand her to a person.
+    assert "loss" not in said and ("mix-up" in said or "only talk about this with the person" in said), said
     kinds = _kinds(chat)
-    assert "deceased_reported" not in kinds and "wrong_party_reported" in kinds
+    assert "deceased_reported" not in kinds
+    assert {"wrong_party_reported", "third_party_writing"} & set(kinds), kinds
     executor = Chat(running_stack, "executor")
     assert "loss" in " ".join(executor.say("I'm the executor of his estate")).lower()
 

@@ -241,7 +241,7 @@ def test_TONE_1_DISC_4_questions_during_a_dispute_a_plan_or_a_payment_are_answer
 
 # Compliance requests end any form, verified or not: (message, audit event, rule).
 COMPLIANCE = [
-    ("please stop texting me", "opt_out_requested", "OPT-2"),
+    ("please stop texting me", "opted_out", "OPT-2"),  # by the gateway, before the NLU (keywords.asks_to_stop_messages)
     ("stop contacting me, I refuse to pay", "cease_requested", "CEASE-1"),
     ("I have a lawyer, talk to my attorney", "attorney_reported", "CEASE-2"),
     ("I filed for bankruptcy", "bankruptcy_reported", "CEASE-3"),

@@ -220,7 +220,7 @@ def test_ID_2_answers_texted_during_start_up_are_saved_as_labels_and_asked_for_a
     starts) and each of the others is asked for again, which is then true: no value is in the app database.
     Mutation tried: the pipeline passing `unverified=False` to stored_form -> "09/30/1991" and "2020" saved as
     typed (and replayed to the form): this fails."""
-    number = "+15555550172"
+    number = "+15555550176"
     with TwilioStandIn() as twilio:
         down = _settings(running_stack, twilio, f"http://127.0.0.1:{_closed_port()}")
         with TestClient(create_app(down)) as client:
