@@ -145,7 +145,7 @@ SPANISH_CONVERSATION = [
     Step("1", ("Responda SÍ para aceptar estos términos",)),
     Step("si", ("Su plan está listo. Su referencia es PLN-", "Este es su enlace seguro para pagar $150.00")),
     # DSP-1: a dispute, in Spanish, confirmed with the amount
-    Step("esa deuda no es mia", ("¿Qué parte no reconoce?", "No es mía")),
+    Step("quiero disputar esta deuda", ("¿Qué parte no reconoce?", "No es mía")),
     Step("3", ("anoté su disputa de $2,210.45 en la cuenta que termina en 0015",)),
 ]
 
