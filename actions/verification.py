@@ -36,8 +36,6 @@ ASK_REFERENCE_AGAIN = wording.say("ask_reference_again")
 # compliance requests are the forms' rules instead (data/rules/), never read as an answer (domain/ not_intent).
 _QUESTIONS = frozenset({"check_balance", "pay_now", "request_payment_plan", "dispute_debt", "already_paid",
                         "ask_must_pay", "ask_plan_status", "ask_payment_status"})
-# The question to ask again after such a message: the wording of the reprompt without its "didn't catch that".
-_QUESTION_ASK = {"id_dob": "verify_ask_dob", "id_secret": "verify_ask_secret", "id_locator": "verify_ask_locator"}
 
 
 def _asked(tracker: Tracker) -> str | None:
@@ -143,8 +141,8 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
             if question:
                 # "do I have to pay his debt?" mid-check: a question, not a badly typed answer; it is the one
                 # answered when the check is done (action_answer_request reads pending_request).
-                dispatcher.utter_message(text=" ".join((say("verify_question_first", tracker),
-                                                        say(_QUESTION_ASK[slot], tracker))))
+                # The form asks its question again right after (its utter_ask_*): said once, not twice.
+                dispatcher.utter_message(text=say("verify_question_first", tracker))
                 return {slot: None, "pending_request": question}
             dispatcher.utter_message(text=reprompt)
             return {slot: None}
@@ -243,7 +241,7 @@ def _kept_for_later(text: str, dispatcher: CollectingDispatcher, tracker: Tracke
     kept |= {"id_locator": reference} if reference else {}
     if not kept:
         return {}
-    dispatcher.utter_message(text=say("verify_kept_ask_dob", tracker))
+    dispatcher.utter_message(text=say("verify_kept", tracker))  # the form asks for the date next
     return {"id_dob": None, **kept}
 
 

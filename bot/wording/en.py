@@ -104,13 +104,9 @@ TEXTS: dict[str, str] = {
     # A question asked while verification waits for an answer (the NLU read a request, not an answer): it is
     # answered after the check, never met with "I didn't catch that date".
     "verify_question_first": "I'll answer that once I've confirmed who you are.",
-    "verify_ask_dob": "What is your date of birth? For example: 03/14/1979.",
-    "verify_ask_secret": "What are the last 4 digits of your Social Security number, or your 5-digit ZIP code?",
-    "verify_ask_locator": ("What is the account number from our letter (like SET-100001), or your first and last "
-                           "name?"),
     "ask_dob_again": "Sorry, I didn't catch that date. Please type it like this: 03/14/1979.",
     # ID-2: another answer typed where the date was asked is kept, never confirmed (actions/verification.py).
-    "verify_kept_ask_dob": "Thanks, I've noted that. Now, what is your date of birth? For example: 03/14/1979.",
+    "verify_kept": "Thanks, I've noted that.",
     "ask_secret_again": ("Sorry, I didn't catch that. Please type the last 4 digits of your Social Security number, "
                          "or your 5-digit ZIP code."),
     "ask_locator_again": ("Sorry, I didn't catch that. Please type the account number from our letter (like "

@@ -84,12 +84,9 @@ TEXTS: dict[str, str] = {
     "verify_first": "Le puedo ayudar con eso. Primero necesito confirmar quién es usted.",
     "verify_start": "Gracias. Déjeme confirmar quién es usted.",
     "verify_question_first": "Le respondo eso en cuanto confirme quién es usted.",
-    "verify_ask_dob": "¿Cuál es su fecha de nacimiento? Escriba día, mes y año. Por ejemplo: 14/03/1979.",
-    "verify_ask_secret": "¿Cuáles son los últimos 4 números de su Seguro Social, o su código postal de 5 números?",
-    "verify_ask_locator": "¿Cuál es el número de cuenta de nuestra carta (como SET-100001), o su nombre y apellido?",
     # LANG-1: day first, as bot/identity.parse_dob reads a Spanish conversation's dates.
     "ask_dob_again": "Perdón, no entendí la fecha. Escríbala así, con día, mes y año: 14/03/1979.",
-    "verify_kept_ask_dob": "Gracias, lo anoté. Ahora, ¿cuál es su fecha de nacimiento? Por ejemplo: 14/03/1979.",
+    "verify_kept": "Gracias, lo anoté.",
     "ask_secret_again": ("Perdón, no le entendí. Escriba los últimos 4 números de su Seguro Social, o su código "
                          "postal de 5 números."),
     "ask_locator_again": ("Perdón, no le entendí. Escriba el número de cuenta de nuestra carta (como SET-100001), "

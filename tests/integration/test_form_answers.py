@@ -163,6 +163,8 @@ def test_ID_1_a_payment_question_during_verification_is_answered_once_verified(r
     reply = " ".join(chat.say("did you get my payment?"))
     assert wording.say("verify_question_first") in reply, reply
     assert "Social Security" in reply and not any(p in reply for p in NOT_UNDERSTOOD), reply
+    # Asked once (a third exploratory pass: the deferral carried the question and the form asked it again).
+    assert reply.count("Social Security") == 1, reply
     assert "payment from you" not in reply
     chat.say("5678")
     answer = " ".join(chat.say(reference))
@@ -267,3 +269,14 @@ def test_OPT_2_CEASE_ID_4_VUL_2_HO_1_compliance_requests_end_every_form(running_
         conversation = chat.conversation(session)
         kinds = set(session.scalars(select(AuditEvent.kind).where(AuditEvent.conversation_id == conversation.id)))
     assert event in kinds, (rule, kinds)
+
+
+def test_ID_2_a_last_four_typed_where_the_date_was_asked_is_kept_and_the_date_asked_once(running_stack):
+    """A third exploratory pass: "5678" typed first got "Thanks, I've noted that. Now, what is your date of birth?"
+    and then the form's own "What is your date of birth?". Mutation tried: verify_kept's words with the question
+    again -> the date asked twice: fails."""
+    chat = Chat(running_stack, "kept")
+    chat.new_debtor()
+    chat.say("what do I owe?")
+    reply = " ".join(chat.say("5678"))
+    assert wording.say("verify_kept") in reply and reply.count("date of birth") == 1, reply
