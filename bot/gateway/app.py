@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -41,26 +41,27 @@ log = logging.getLogger(__name__)
 FORGET_SWEEP_SECONDS = 300
 
 
-async def _sweep_abandoned_answers(pipeline: Pipeline, every: float = FORGET_SWEEP_SECONDS) -> None:
+async def _every(seconds: float, what: str, work: Callable[[], Awaitable[object]]) -> None:
+    """Run `work` every `seconds` for the life of the process; a failed round is logged and the next one tries again."""
     while True:
-        await asyncio.sleep(every)
+        await asyncio.sleep(seconds)
         try:
-            await pipeline.forget_abandoned_answers()
-        except Exception:  # a failed sweep is retried by the next; it must not end the loop
-            log.exception("ID-2: the sweep of identity answers left waiting failed")
+            await work()
+        except Exception:  # one failed round must not end the loop
+            log.exception("%s failed", what)
 
 
-async def _answer_saved_here(app: FastAPI, every: float) -> None:
-    """ANSWER_SAVED_SECONDS: answer saved messages in this process, whose hub reaches the open widgets."""
-    worker = saved_answers.worker_name("gateway")
+def _background_work(app: FastAPI, settings: Settings) -> list[Coroutine[object, object, None]]:
     pipeline: Pipeline = app.state.pipeline
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await saved_answers.answer_round(app.state.engine, pipeline, pipeline.rasa, couriers.couriers_for(app),
-                                             worker)
-        except Exception:  # the next round tries again; it must not end the loop
-            log.exception("answering saved messages in the gateway failed")
+    work = [_every(FORGET_SWEEP_SECONDS, "ID-2: the sweep of identity answers left waiting",
+                   pipeline.forget_abandoned_answers)]
+    if settings.answer_saved_seconds > 0:
+        # ANSWER_SAVED_SECONDS: saved messages are answered in this process, whose hub reaches the open widgets.
+        worker = saved_answers.worker_name("gateway")
+        work.append(_every(settings.answer_saved_seconds, "answering saved messages in the gateway",
+                           lambda: saved_answers.answer_round(app.state.engine, pipeline, pipeline.rasa,
+                                                              couriers.couriers_for(app), worker)))
+    return work
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -77,9 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                           retry_seconds=settings.rasa_retry_seconds)
         # The hub lets the pipeline wake the agent console; an owned conversation skips Rasa (bot/agents/).
         app.state.pipeline = Pipeline(app.state.engine, rasa, settings, hub=app.state.live)
-        tasks = [asyncio.create_task(_sweep_abandoned_answers(app.state.pipeline))]
-        if settings.answer_saved_seconds > 0:
-            tasks.append(asyncio.create_task(_answer_saved_here(app, settings.answer_saved_seconds)))
+        tasks = [asyncio.create_task(work) for work in _background_work(app, settings)]
         yield
         for task in tasks:
             task.cancel()

@@ -166,7 +166,7 @@ def test_a_web_chat_left_open_gets_the_saved_message_answered_live_once_rasa_is_
     """`make run`'s demo: a message typed while Rasa was still loading got "Your message is saved...", and the
     answer-saved job's answer (another process, no Redis) reached the open chat only when it reconnected. The
     gateway now answers saved messages itself (ANSWER_SAVED_SECONDS, set by `make run`), and its hub pushes the
-    answer to the open chat. Mutation tried: the lifespan not starting _answer_saved_here -> no answer arrives and
+    answer to the open chat. Mutation tried: the lifespan not starting the saved-answers round -> no answer arrives and
     the message stays saved: fails."""
     import json
 
