@@ -237,8 +237,9 @@ def test_OPT_3_the_email_opt_out_confirmation_and_the_one_later_answer_carry_not
     """Exploratory pass: the confirmation of "Please stop emailing me." came with the footer: "Questions? Reply to
     this email..." and "Don't want these emails? ... open this link: http://.../email/opt-out/...". OPT-3: one
     confirmation containing nothing else (no balance, no link). Both emails are now the words and the support
-    address they point to. Mutation tried: `bare` not passed by EmailCourier -> the footer and its link are back:
-    fails."""
+    address they point to. They are told by their kind (outbound_gate.OPT_OUT_ONLY), not their words. Mutations tried:
+    `bare` not passed by EmailCourier -> the footer and its link are back: fails; the pipeline not marking the later
+    answer OPT_OUT_ANSWER -> that email has the footer: fails."""
     with app_for(sqlite_engine, mail_server) as client:
         settings = client.app.state.settings
         assert post_reply(client, reply("Please stop emailing me.")).status_code == 200

@@ -133,12 +133,6 @@ def stop_replies(channel: str) -> frozenset[str]:
     return frozenset(stop_reply(channel, language) for language in wording.LANGUAGES)
 
 
-def opt_out_confirmations(channel: str) -> frozenset[str]:
-    """OPT-3's confirmation and its one later answer, in every language: messages that carry nothing else (no link,
-    no balance), which an email must not wrap in its usual footer either (bot/mail/compose.py `bare`)."""
-    return stop_replies(channel) | frozenset(opted_out_reply(channel, language) for language in wording.LANGUAGES)
-
-
 def start_reply(channel: str, language: str | None = wording.ENGLISH) -> str:
     return _per_channel("start_reply", channel, language)
 

@@ -258,6 +258,9 @@ def _reply_suppression(session: Session, conversation: Conversation, preference:
 
 
 OPT_OUT_CONFIRMATION = "opt_out_confirmation"  # the one message STOP gets (OPT-3); not the "reply once"
+OPT_OUT_ANSWER = "opted_out_answer"  # OPT-3's "reply once": the one answer to a consumer who writes in after STOP
+# OPT-3: messages that carry nothing else (no link, no balance, no email footer): the kind marks them, not their words.
+OPT_OUT_ONLY = frozenset({OPT_OUT_CONFIRMATION, OPT_OUT_ANSWER})
 # TIME-2: said with the one reply given at a time the consumer marked inconvenient, in the conversation's language
 # (bot/wording: inconvenient_time_question); this name holds the English.
 INCONVENIENT_TIME_QUESTION = wording.say("inconvenient_time_question")

@@ -98,6 +98,8 @@ CARD_WARNING = wording.say("card_warning")
 # job to finish (a few Rasa turns) so that it is answered after them, in the order written; then it goes on alone.
 SAVED_CLAIM_WAIT_SECONDS = 10.0
 SAVED_CLAIM_POLL_SECONDS = 0.25
+# A reply the gateway makes itself may name its kind for the record (outbox.Draft.kind); Rasa's replies never do.
+_KIND = "_settle_kind"
 
 
 @dataclass
@@ -258,7 +260,8 @@ class Pipeline:
                 reading = await self._rules_while_owned(received)
                 replies += reading.replies
             if received.opted_out and not received.agent_owned:
-                replies = replies or [{"text": opted_out_reply(channel, received.language)}]
+                replies = replies or [{"text": opted_out_reply(channel, received.language),
+                                       _KIND: outbox.OPT_OUT_ANSWER}]
         else:
             replies = [{"text": t} for t in received.replies or []]
         return await self._deliver(received, replies, "processed", reading)
@@ -843,8 +846,9 @@ class Pipeline:
                     replies = replies + [question] if question else replies
             window = timedelta(minutes=self.settings.session_idle_minutes)
             stops = keywords.stop_replies(conversation.channel)  # OPT-3's confirmation, in either language
-            drafts = [Draft(r.get("text", ""), outbox.OPT_OUT_CONFIRMATION if r.get("text") in stops else "reply",
-                            payload={k: v for k, v in r.items() if k not in ("recipient_id", "text")} or None)
+            drafts = [Draft(r.get("text", ""),
+                            r.get(_KIND) or (outbox.OPT_OUT_CONFIRMATION if r.get("text") in stops else "reply"),
+                            payload={k: v for k, v in r.items() if k not in ("recipient_id", "text", _KIND)} or None)
                       for r in replies]
             posted = outbox.post_replies(session, conversation, drafts, window=window)
             if not any(p.sent for p in posted) and not received.agent_owned and not received.opted_out:

@@ -18,13 +18,12 @@ from sqlalchemy import Engine, select
 
 from bot import audit, contact_preferences
 from bot import language as languages
-from bot.compliance import keywords
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import Conversation, EmailMessage, Message
 from bot.mail import compose, links, smtp
 from bot.mail.transport import CHANNEL, normal_address, record_email
-from bot.messaging.outbox import Posted
+from bot.messaging.outbox import OPT_OUT_ONLY, Posted
 from bot.messaging.queue import DeliveryDeferred, DeliveryRefused
 from bot.sms import render_reply
 
@@ -77,7 +76,7 @@ class EmailCourier:
             sender=self.settings.email_from,
             business_name=self.settings.business_name, support_contact=self.settings.support_contact,
             opt_out_url=links.opt_out_url(self.settings.pay_base_url, self.settings.email_link_secret, address),
-            bare=all(p.text in keywords.opt_out_confirmations(CHANNEL) for p in turn),  # OPT-3: nothing else
+            bare=all(p.kind in OPT_OUT_ONLY for p in turn),  # OPT-3: nothing else
             **self.thread(first.conversation_id))
         record: dict[str, Any] = {"message_id": str(message["Message-ID"]), "subject": str(message["Subject"])}
         detail = {"message_id": first.message_id, "message_ids": [p.message_id for p in turn], "kind": first.kind}

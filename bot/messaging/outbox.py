@@ -22,6 +22,8 @@ REPLY_WINDOW = timedelta(minutes=60)
 
 SENT, BLOCKED, DEFERRED = "sent", "blocked", "deferred"
 OPT_OUT_CONFIRMATION = outbound_gate.OPT_OUT_CONFIRMATION
+OPT_OUT_ANSWER = outbound_gate.OPT_OUT_ANSWER
+OPT_OUT_ONLY = outbound_gate.OPT_OUT_ONLY
 
 
 @dataclass(frozen=True)
