@@ -16,7 +16,7 @@ from bot.db.models import Handoff
 # Who waits least: a crisis or a legal stop before a general request.
 PRIORITY = {"crisis": 3, "bankruptcy": 2, "attorney": 2, "deceased": 2, "cease": 2, "military": 2,
             "third_party": 2,
-            "hardship": 1, "chargeback": 1, "dispute": 1, "verification_lockout": 1}
+            "hardship": 1, "chargeback": 1, "autopay_stop": 1, "dispute": 1, "verification_lockout": 1}
 # A conversation has at most one open handoff (queue.open_handoff: waiting or claimed): while a person owns it, a
 # new request (a crisis cue, a chargeback) is added to theirs rather than queued for someone else.
 

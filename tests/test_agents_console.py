@@ -15,7 +15,7 @@ from bot import conversations, handoff
 from bot.agents import auth, queue, users
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import AgentNote, AuditEvent, Handoff, Message
+from bot.db.models import AgentNote, AuditEvent, Handoff, Message, Plan
 from bot.gateway.app import create_app
 from bot.gateway.pipeline import UNAVAILABLE_REPLY
 from tests.conftest import add_debtor
@@ -480,3 +480,78 @@ def test_a_callback_zone_that_is_not_the_debtors_is_a_400_keeping_what_was_typed
     assert 'value="2099-01-05T10:00"' in page.text
     with session_scope(sqlite_engine) as session:
         assert session.get(Handoff, handoff_id).status == "claimed"
+
+
+def _plan_with_autopay(sqlite_engine, phone: str) -> tuple[str, str, str]:
+    """A texting debtor whose plan charges a saved Visa ending 4242 on its own: (handoff id, plan id, reference)."""
+    from datetime import date, datetime, timezone
+
+    from bot.db.models import AutopayAuthorisation, Payment
+    from tests.payments_helpers import add_plan
+
+    with session_scope(sqlite_engine) as session:
+        debtor, account = add_debtor(session, phone=phone, account_ref=f"PT-{phone[-4:]}")
+        account_id = account.id
+    handoff_id = _queued(sqlite_engine, phone, "sms")
+    with session_scope(sqlite_engine) as session:
+        conversation_id = session.get(Handoff, handoff_id).conversation_id
+    plan_id = add_plan(sqlite_engine, conversation_id, account_id, [5000, 5000], date(2027, 1, 5), status="active")
+    with session_scope(sqlite_engine) as session:
+        first = Payment(reference=f"PAY-{phone[-6:]}", account_id=account_id, plan_id=plan_id, method="checkout",
+                        amount_cents=5000, status="succeeded")
+        session.add(first)
+        session.flush()
+        session.add(AutopayAuthorisation(plan_id=plan_id, account_id=account_id, source_payment_id=first.id,
+                                         stripe_customer_id="cus_test", stripe_payment_method_id="pm_test",
+                                         card_brand="visa", card_last4="4242", authorisation_text="I authorise",
+                                         authorised_at=datetime.now(timezone.utc)))
+        return handoff_id, plan_id, session.get(Plan, plan_id).reference
+
+
+def test_PLAN_2_the_owner_stops_the_automatic_payments_the_debtor_asks_them_to_stop(client, sqlite_engine):
+    """Reg E lets a debtor revoke automatic payments by any reasonable means, a person included, but the console
+    had no way to do it (autopay.stop had no caller but the chat). The panel shows which plan charges a card on its
+    own, its owner stops it with one button, and the audit names them. Mutation tried: the route not calling
+    autopay.stop -> the authorisation stays active: fails; the button shown without `can_close` -> Ben (not the
+    owner) sees it: fails."""
+    from bot.db.models import AutopayAuthorisation
+
+    handoff_id, plan_id, reference = _plan_with_autopay(sqlite_engine, "+15555550177")
+    token = _login(client, "ben")
+    assert f"Stop automatic payments on {reference}" not in client.get(f"/agent/h/{handoff_id}").text  # not his
+    token = _login(client, "ana")
+    page = client.get(f"/agent/h/{handoff_id}").text
+    assert "automatic payments on (Visa card ending 4242)" in page
+    assert f"Stop automatic payments on {reference}" not in page  # take the conversation first
+    assert client.post(f"/agent/h/{handoff_id}/stop-autopay", data={"csrf_token": token, "plan_id": plan_id},
+                       follow_redirects=False).status_code == 403
+    client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+    assert f"Stop automatic payments on {reference}" in client.get(f"/agent/h/{handoff_id}").text
+    done = client.post(f"/agent/h/{handoff_id}/stop-autopay", data={"csrf_token": token, "plan_id": plan_id})
+    assert done.status_code == 200
+    assert "Automatic payments stopped on that plan (PLAN-2): nothing more is charged to the card." in done.text
+    assert "automatic payments on (Visa" not in done.text and f"Stop automatic payments on {reference}" not in done.text
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(AutopayAuthorisation.status).where(
+            AutopayAuthorisation.plan_id == plan_id)) == "revoked"
+        stopped = session.scalars(select(AuditEvent).where(AuditEvent.kind == "autopay_stopped")).one()
+        assert (stopped.rule_id, stopped.actor) == ("PLAN-2", "agent:ana")
+    again = client.post(f"/agent/h/{handoff_id}/stop-autopay", data={"csrf_token": token, "plan_id": plan_id},
+                        follow_redirects=False)
+    assert again.status_code == 409 and "already off" in again.text
+
+
+def test_PLAN_2_a_plan_of_another_debtor_cannot_be_stopped_from_this_conversation(client, sqlite_engine):
+    """Mutation tried: owned_plan without the accounts check -> another debtor's autopay is revoked: fails."""
+    from bot.db.models import AutopayAuthorisation
+
+    handoff_id, _, _ = _plan_with_autopay(sqlite_engine, "+15555550178")
+    _, other_plan, _ = _plan_with_autopay(sqlite_engine, "+15555550179")
+    token = _login(client, "ana")
+    client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+    refused = client.post(f"/agent/h/{handoff_id}/stop-autopay", data={"csrf_token": token, "plan_id": other_plan},
+                          follow_redirects=False)
+    assert refused.status_code == 404 and "That plan is not on this conversation" in refused.text
+    with session_scope(sqlite_engine) as session:
+        assert session.scalar(select(AutopayAuthorisation.status).where(
+            AutopayAuthorisation.plan_id == other_plan)) == "active"

@@ -5,12 +5,14 @@ brings a pay-now link, one retry, then "missed"."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from bot import contact_preferences, disputes
+from bot import contact_preferences, conversations, disputes
+from bot.agents import queue, users
 from bot.db import session_scope
 from bot.db.models import (
     Account,
@@ -18,6 +20,7 @@ from bot.db.models import (
     AutopayAuthorisation,
     DebitNotice,
     Debtor,
+    Handoff,
     Installment,
     LedgerEntry,
     Payment,
@@ -379,3 +382,63 @@ def test_the_charge_installments_command_charges_what_is_due(pay_env, monkeypatc
     assert balance(pay_env.engine, account_id) == AMOUNT
     with pytest.raises(SystemExit):
         main(["charge-installments", "--now", "2026-03-06T09:00"])  # a time without its zone is refused
+
+
+# --- PLAN-2: "stop the automatic payments" from someone not yet identified --------------------------------------
+
+
+def asked_to_stop_unverified(env, account_id: str, channel: str = "sms") -> str:
+    """Someone writes from the debtor's phone (or a web chat nobody is known in) "please stop the automatic
+    payments" and never verifies: the request is kept (autopay.keep_until_verified), as the pipeline does."""
+    phone = texted_us(env.engine, account_id)
+    with session_scope(env.engine) as session:
+        texting = conversations.get_or_create(session, channel, phone if channel == "sms" else "web-stranger")
+        assert texting.verified_at is None
+        assert autopay.keep_until_verified(session, texting, "please stop the automatic payments",
+                                           datetime.now(timezone.utc), "en")
+        return texting.id
+
+
+def run_days(env, first: date, last: date) -> dict[str, int]:
+    outcomes: dict[str, int] = {}
+    day = first
+    while day <= last:
+        for key, value in run_day(env, day).items():
+            outcomes[key] = outcomes.get(key, 0) + value
+        day += timedelta(days=1)
+    return outcomes
+
+
+def test_PLAN_2_a_stop_asked_from_the_debtors_phone_before_verifying_holds_the_charges_until_a_person_settles_it(
+        pay_env):
+    """The debtor texted "please stop the automatic payments", was told it would be done once they confirmed who
+    they are, and never did: the next installment was charged anyway (the request lived only in the audit). Now no
+    charge runs while such a request waits; a person is asked (handoff "autopay_stop", PLAN-2), and once they have
+    settled it (resolved the handoff), the scheduler goes on as they left it. Mutation tried: `_claim` without the
+    unsettled_stop_request check -> the installment is charged: fails."""
+    conversation_id, account_id, plan_id, dues = with_autopay(pay_env)
+    texting_id = asked_to_stop_unverified(pay_env, account_id)
+    outcomes = run_days(pay_env, dues[1] - timedelta(days=12), dues[1] + timedelta(days=2))
+    assert "charged" not in outcomes and outcomes.get("held"), outcomes
+    second = installment(pay_env, plan_id, 2)
+    assert intents_for(pay_env, second.id) == [] and second.status == "scheduled"
+    with session_scope(pay_env.engine) as session:
+        asked = session.scalars(select(Handoff).where(Handoff.conversation_id == texting_id)).all()
+        assert [(h.reason, h.rule_id, h.status) for h in asked] == [("autopay_stop", "PLAN-2", "waiting")]
+        assert queue.REASON_LABELS["autopay_stop"] == "Asked to stop automatic payments (not verified)"
+        agent = users.create_user(session, f"agent-{secrets.token_hex(3)}", "correct horse battery", "agent")
+        queue.claim(session, asked[0].id, agent)
+        queue.resolve(session, asked[0].id, agent, "no_contact")
+    # Settled by a person who left autopay on (they could not reach the debtor): the charge runs as authorised.
+    assert run_day(pay_env, dues[1] + timedelta(days=3)).get("charged") == 1
+
+
+def test_PLAN_2_a_stop_asked_in_a_web_chat_nobody_is_known_in_does_not_hold_anyones_charges(pay_env):
+    """A web chat is anyone's browser: its unverified "stop the automatic payments" is kept for when that person
+    verifies, but it names no debtor, so no one's charge waits on it. Mutation tried: unsettled_stop_request
+    taking every unverified conversation's request (`Conversation.verified_at.is_(None)` among `theirs`) -> held:
+    fails."""
+    conversation_id, account_id, plan_id, dues = with_autopay(pay_env)
+    asked_to_stop_unverified(pay_env, account_id, channel="web")
+    outcomes = run_days(pay_env, dues[1] - timedelta(days=12), dues[1])
+    assert outcomes.get("charged") == 1 and "held" not in outcomes, outcomes

@@ -32,6 +32,7 @@ from bot.compliance.lockout import lock_ends
 from bot.compliance.outbound_gate import conversation_zones
 from bot.db.models import (
     Account,
+    AutopayAuthorisation,
     ContactPreference,
     Conversation,
     Debtor,
@@ -75,6 +76,8 @@ REASON_LABELS = {
     "details_update": "Debtor's details to update",
     # bot/messaging/saved.py: written while the bot was down, too old to answer automatically or after a STOP/cease
     "saved_message": "Message saved while the bot was down",
+    # PLAN-2: asked to stop automatic payments before verifying, and a charge fell due (bot/payments/autopay.py)
+    "autopay_stop": "Asked to stop automatic payments (not verified)",
 }
 # The expected wait the bot quotes: recent handling times, or this when there are none yet.
 DEFAULT_HANDLE_MINUTES = 8.0
@@ -559,11 +562,22 @@ class Panel:
     note: str | None = None
 
 
-def account_panel(session: Session, handoff: Handoff) -> Panel:
-    """Balance, plans, payments, disputes and flags for the person handling the conversation. Staff may see
-    them; the debtor may hear them only once verified, so the panel says so when they are not (ID-1)."""
+def owned_plan(session: Session, handoff_id: str, user: User, plan_id: str) -> Plan:
+    """A plan on the accounts of the conversation the user owns (a supervisor: anyone's), for a person acting on the
+    debtor's request there (PLAN-2: stop the automatic payments); refused otherwise, saying why."""
+    handoff = get(session, handoff_id)
+    if handoff.status != CLAIMED:
+        raise Forbidden("Take the conversation first.")
+    _owned_by(user, handoff)
+    plan = session.get(Plan, plan_id)
+    if plan is None or plan.account_id not in {a.id for a in _panel_accounts(session, handoff)}:
+        raise NotFound("That plan is not on this conversation's accounts.")
+    return plan
+
+
+def _panel_accounts(session: Session, handoff: Handoff) -> list[Account]:
+    """The accounts the panel shows: the verified debtor's, the handoff's own, or the texting phone's."""
     conversation = session.get(Conversation, handoff.conversation_id)
-    verified = bool(conversation and conversation.verified_at and conversation.debtor_id)
     debtor_id = conversation.debtor_id if conversation else None
     accounts: list[Account] = []
     if debtor_id:
@@ -575,6 +589,15 @@ def account_panel(session: Session, handoff: Handoff) -> Panel:
     elif conversation is not None and conversation.channel == "sms":
         accounts = list(session.scalars(select(Account).join(Debtor).where(Debtor.phone == conversation.external_id)
                                         .order_by(Account.account_ref)))
+    return accounts
+
+
+def account_panel(session: Session, handoff: Handoff) -> Panel:
+    """Balance, plans, payments, disputes and flags for the person handling the conversation. Staff may see
+    them; the debtor may hear them only once verified, so the panel says so when they are not (ID-1)."""
+    conversation = session.get(Conversation, handoff.conversation_id)
+    verified = bool(conversation and conversation.verified_at and conversation.debtor_id)
+    accounts = _panel_accounts(session, handoff)
     debtor = session.get(Debtor, accounts[0].debtor_id) if accounts else None
     note = None
     if not verified:
@@ -599,9 +622,13 @@ def _account_view(session: Session, account: Account) -> AccountView:
         flags.append("Legal action permitted")
     if account.collection_paused_reason:
         flags.append(f"Collection paused: {account.collection_paused_reason.replace('_', ' ')} (VUL-2)")
-    plans = [{"reference": p.reference, "kind": p.kind, "status": p.status.replace("_", " "),
+    # PLAN-2: which plans charge a saved card on their own, so that a person can stop it when the debtor asks.
+    autopay = {a.plan_id: a for a in session.scalars(select(AutopayAuthorisation).where(
+        AutopayAuthorisation.account_id == account.id, AutopayAuthorisation.status == "active"))}
+    plans = [{"id": p.id, "reference": p.reference, "kind": p.kind, "status": p.status.replace("_", " "),
               "total": format_cents(p.total_cents, account.currency), "count": p.installment_count,
-              "next_due": next((i.due_date for i in p.installments if i.status == "scheduled"), None)}
+              "next_due": next((i.due_date for i in p.installments if i.status == "scheduled"), None),
+              "autopay": _autopay_label(autopay[p.id]) if p.id in autopay else None}
              for p in session.scalars(select(Plan).where(Plan.account_id == account.id).order_by(Plan.created_at))]
     disputes = [{"kind": d.kind.replace("_", " "), "amount": format_cents(d.disputed_cents, account.currency),
                  "status": d.status, "at": d.created_at}
@@ -615,6 +642,11 @@ def _account_view(session: Session, account: Account) -> AccountView:
                                                    session.get(Debtor, account.debtor_id)))
         if account.validation_period_ends_at else None,
         plans=plans, payments=_payments(session, account), disputes=disputes, notices=_notices(session, account))
+
+
+def _autopay_label(authorisation: AutopayAuthorisation) -> str:
+    card = " ".join(part for part in ((authorisation.card_brand or "").title(), "card") if part)
+    return f"{card} ending {authorisation.card_last4}" if authorisation.card_last4 else card
 
 
 def _notices(session: Session, account: Account) -> list[dict[str, Any]]:

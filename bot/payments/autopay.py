@@ -25,6 +25,10 @@ Rules and policy (COMPLIANCE.md PLAN-2, PLAN-3, DSP-2; README "Payments"):
   link is the way to pay. If the retry fails too, or the authentication case is still unpaid on that date, the
   installment is marked missed and the debtor gets a last link; the plan goes on with its next date.
 - Holds (DSP-2, CEASE-*, VUL-2): nothing is charged on a held account.
+- A stop asked before verification (PLAN-2): "stop the automatic payments" from someone who never confirmed who
+  they are is kept (keep_until_verified) and done if they verify. Until then, or until a person settles it (a
+  handoff "autopay_stop", resolved), none of that debtor's installments is charged: not on the word of whoever
+  asked, and not against it either.
 """
 
 from __future__ import annotations
@@ -36,11 +40,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 import stripe
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot import audit, language, wording
+from bot import audit, handoff, language, wording
 from bot.compliance import holds
 from bot.config import Settings
 from bot.db import session_scope
@@ -51,6 +55,7 @@ from bot.db.models import (
     Conversation,
     DebitNotice,
     Debtor,
+    Handoff,
     Installment,
     PayLink,
     Payment,
@@ -162,6 +167,40 @@ def keep_until_verified(session: Session, conversation: Conversation, text: str,
     audit.record(session, STOP_ASKED, rule_id="PLAN-2", conversation_id=conversation.id, actor="debtor", at=now,
                  detail={"asked": asked})
     return [wording.say("autopay_stop_after_verify", speaks)]
+
+
+# The handoff reason that asks a person to settle such a request when a charge falls due meanwhile.
+STOP_REVIEW = "autopay_stop"
+
+
+def unsettled_stop_request(session: Session, debtor: Debtor) -> AuditEvent | None:
+    """PLAN-2: the earliest request to stop automatic payments made before the person was identified, in one of the
+    debtor's conversations (verified once, or from the phone or email address their account has: a web chat from
+    nobody known is no one's), that verification has not honoured and no person has settled since (a handoff for
+    it resolved after it was asked), else None."""
+    theirs = [Conversation.debtor_id == debtor.id]
+    if debtor.phone:
+        theirs.append((Conversation.channel == "sms") & (Conversation.external_id == debtor.phone))
+    if debtor.email:
+        theirs.append((Conversation.channel == "email")
+                      & (func.lower(Conversation.external_id) == debtor.email.strip().lower()))
+    asked = session.scalars(select(AuditEvent).join(Conversation, Conversation.id == AuditEvent.conversation_id)
+                            .where(AuditEvent.kind == STOP_ASKED, or_(*theirs)).order_by(AuditEvent.id)).all()
+    if not asked:
+        return None  # the usual case: one indexed query
+    conversation_ids = {event.conversation_id for event in asked}
+    honoured = {(event.detail or {}).get("asked_event") for event in session.scalars(select(AuditEvent).where(
+        AuditEvent.conversation_id.in_(conversation_ids), AuditEvent.kind == STOP_HONOURED))}
+    settled = [h for h in session.scalars(select(Handoff).where(Handoff.conversation_id.in_(conversation_ids),
+                                                                Handoff.resolved_at.is_not(None)))
+               if h.reason == STOP_REVIEW or STOP_REVIEW in (h.details or {}).get("reasons", ())]
+    for event in asked:
+        if event.id in honoured:
+            continue
+        if any(h.conversation_id == event.conversation_id and h.resolved_at >= event.at for h in settled):
+            continue
+        return event
+    return None
 
 
 def honour_earlier_request(session: Session, conversation: Conversation, now: datetime, speaks: str) -> list[str]:
@@ -321,6 +360,11 @@ def _claim(session: Session, engine: Engine, settings: Settings, installment_id:
     rule = holds.hold_rule(session, account)
     if rule is not None:
         return f"held:{rule}"  # DSP-2, CEASE-*, VUL-2: nothing is charged on a held account
+    asked = unsettled_stop_request(session, debtor)
+    if asked is not None and asked.conversation_id is not None:
+        handoff.request(session, asked.conversation_id, STOP_REVIEW, rule_id="PLAN-2", account_id=account.id,
+                        details={"autopay_stop_asked_at": asked.at.isoformat()}, now=now)
+        return "held:PLAN-2"
     attempts = session.scalars(select(Payment).where(Payment.installment_id == installment.id,
                                                      Payment.method == "autopay").order_by(Payment.attempt)).all()
     last = attempts[-1] if attempts else None

@@ -44,6 +44,7 @@ from bot.durations import human_age, human_ago
 from bot.gateway.couriers import couriers_for
 from bot.gateway.live import LiveHub, SubscriberLagged
 from bot.messaging.outbox import Posted
+from bot.payments import autopay
 from bot.records.reading import reading_for
 
 router = APIRouter(prefix="/agent", include_in_schema=False)
@@ -74,6 +75,9 @@ NOTICES = {  # what a redirect may tell the page (codes only: nothing the reques
                 "It goes out when the rules allow.",
     "noted": "Note added.",
     "languages_saved": "Languages saved.",
+    "autopay_stopped": "Automatic payments stopped on that plan (PLAN-2): nothing more is charged to the card. The "
+                       "plan is still on: tell the debtor they pay each installment themselves ('pay now' in the "
+                       "chat).",
 }
 
 
@@ -748,6 +752,19 @@ async def resolve(request: Request, handoff_id: str) -> Response:
         return feedback.after_resolve(session, handoff, window=timedelta(minutes=app.settings.session_idle_minutes))
 
     return await _act(request, handoff_id, work, "resolved", keep=("outcome", "callback_at", "callback_zone"))
+
+
+@router.post("/h/{handoff_id}/stop-autopay")
+async def stop_autopay(request: Request, handoff_id: str) -> Response:
+    """PLAN-2: the debtor asked the person to stop the automatic payments on a plan (Reg E: a revocation by any
+    reasonable means); the owner stops them here, audited in their name."""
+    def work(session: Any, user: User, form: Any) -> None:
+        plan = queue.owned_plan(session, handoff_id, user, str(form.get("plan_id") or ""))
+        if not autopay.stop(session, plan.id, "the debtor asked a person", actor=users.actor(user),
+                            conversation_id=queue.get(session, handoff_id).conversation_id):
+            raise queue.Conflict("Automatic payments on that plan were already off.")
+
+    return await _act(request, handoff_id, work, "autopay_stopped")
 
 
 @router.post("/h/{handoff_id}/reply")
