@@ -476,6 +476,27 @@ def test_REC_1_the_copy_is_emailed_with_the_chain_head_and_checks_intact_then_al
             transcript_copy.check(session, "hello")
 
 
+def test_REC_1_a_copy_emailed_before_the_rendering_changed_still_checks_intact_and_one_changed_character_does_not(
+        sqlite_engine, mail_server):
+    """A chat copy emailed before the debtor's own lines were masked in copies checked as "altered": the check
+    rendered the record again with today's masking, and told the debtor their true copy had been changed. The copy
+    we queued is kept word for word with its email; a copy matching it, with the record's chain head, is intact.
+    Mutation tried: check without the _sent_copies fallback -> the older copy is "altered": fails."""
+    conversation_id = _chat(sqlite_engine)
+    _ask(sqlite_engine, conversation_id)
+    with session_scope(sqlite_engine) as session:
+        queued = session.scalars(select(ScheduledMessage).where(ScheduledMessage.kind == transcript_copy.KIND)).one()
+        current = queued.document["transcript"]
+        # How an older Settle rendered the same record: a line the masking now shows otherwise.
+        older = current.replace("You: what do I owe?", "You: What do I owe?")
+        assert older != current
+        queued.document = {**queued.document, "transcript": older}
+    with session_scope(sqlite_engine) as session:
+        assert transcript_copy.check(session, f"> {older}".replace("\n", "\n> ")).status == "intact"
+        assert transcript_copy.check(session, current).status == "intact"
+        assert transcript_copy.check(session, older.replace("Acme Bank", "Acme Bonk")).status == "altered"
+
+
 def test_REC_1_the_check_page_says_intact_altered_or_asks_for_the_whole_copy(sqlite_engine, mail_server):
     """The page anyone can use, paste or upload. Mutation tried: the POST handler answering intact for a copy whose
     check is altered (ignoring result.status in the template) -> "Altered" is missing, fails."""
