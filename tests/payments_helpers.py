@@ -17,7 +17,16 @@ from sqlalchemy import Engine, func, select
 
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import Account, Conversation, Installment, LedgerEntry, Message, Payment, Plan
+from bot.db.models import (
+    Account,
+    AutopayAuthorisation,
+    Conversation,
+    Installment,
+    LedgerEntry,
+    Message,
+    Payment,
+    Plan,
+)
 from bot.gateway.app import create_app as create_gateway
 from bot.payments import service
 from bot.payments.stripe_client import build_client
@@ -145,6 +154,22 @@ def add_plan(engine: Engine, conversation_id: str, account_id: str, amounts: lis
         session.add(plan)
         session.flush()
         return plan.id
+
+
+def autopay_plan(engine: Engine, conversation_id: str, account_id: str, card_last4: str = "4242") -> str:
+    """An active plan of two $50.00 payments whose first was paid with autopay authorised on a saved Visa (the rows
+    the ledger writes, without a checkout: for the consoles' tests). Returns the plan id."""
+    plan_id = add_plan(engine, conversation_id, account_id, [5000, 5000], date(2027, 1, 5), status="active")
+    with session_scope(engine) as session:
+        first = Payment(reference=f"PAY-{secrets.token_hex(3).upper()}", account_id=account_id, plan_id=plan_id,
+                        method="checkout", amount_cents=5000, status="succeeded")
+        session.add(first)
+        session.flush()
+        session.add(AutopayAuthorisation(plan_id=plan_id, account_id=account_id, source_payment_id=first.id,
+                                         stripe_customer_id="cus_test", stripe_payment_method_id="pm_test",
+                                         card_brand="visa", card_last4=card_last4, authorisation_text="I authorise",
+                                         authorised_at=datetime.now(timezone.utc)))
+    return plan_id
 
 
 def link_for(env: PayEnv, conversation_id: str, kind: str = "balance", amount: int | None = None) -> str:

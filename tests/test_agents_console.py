@@ -484,10 +484,7 @@ def test_a_callback_zone_that_is_not_the_debtors_is_a_400_keeping_what_was_typed
 
 def _plan_with_autopay(sqlite_engine, phone: str) -> tuple[str, str, str]:
     """A texting debtor whose plan charges a saved Visa ending 4242 on its own: (handoff id, plan id, reference)."""
-    from datetime import date, datetime, timezone
-
-    from bot.db.models import AutopayAuthorisation, Payment
-    from tests.payments_helpers import add_plan
+    from tests.payments_helpers import autopay_plan
 
     with session_scope(sqlite_engine) as session:
         debtor, account = add_debtor(session, phone=phone, account_ref=f"PT-{phone[-4:]}")
@@ -495,16 +492,8 @@ def _plan_with_autopay(sqlite_engine, phone: str) -> tuple[str, str, str]:
     handoff_id = _queued(sqlite_engine, phone, "sms")
     with session_scope(sqlite_engine) as session:
         conversation_id = session.get(Handoff, handoff_id).conversation_id
-    plan_id = add_plan(sqlite_engine, conversation_id, account_id, [5000, 5000], date(2027, 1, 5), status="active")
+    plan_id = autopay_plan(sqlite_engine, conversation_id, account_id)
     with session_scope(sqlite_engine) as session:
-        first = Payment(reference=f"PAY-{phone[-6:]}", account_id=account_id, plan_id=plan_id, method="checkout",
-                        amount_cents=5000, status="succeeded")
-        session.add(first)
-        session.flush()
-        session.add(AutopayAuthorisation(plan_id=plan_id, account_id=account_id, source_payment_id=first.id,
-                                         stripe_customer_id="cus_test", stripe_payment_method_id="pm_test",
-                                         card_brand="visa", card_last4="4242", authorisation_text="I authorise",
-                                         authorised_at=datetime.now(timezone.utc)))
         return handoff_id, plan_id, session.get(Plan, plan_id).reference
 
 

@@ -398,3 +398,38 @@ def test_HO_1_taking_a_conversation_says_so_even_when_the_live_update_arrives_fi
     page.get_by_role("button", name="Take this conversation").click()
     expect(page.get_by_role("status")).to_contain_text("You own this conversation now")
     expect(page.get_by_role("textbox", name="Reply to the debtor")).to_be_visible()
+
+
+def test_PLAN_2_the_agent_sees_which_plan_charges_a_card_and_stops_it_when_the_debtor_asks(new_page, console_url,
+                                                                                          sqlite_engine, tmp_path):
+    """What the agent sees: the plan says its automatic payments are on and on which card; once they take the
+    conversation, one button stops them, the page says what to tell the debtor, and the plan no longer says so.
+    Mutation tried: the panel without the autopay line (its label None) -> "automatic payments on" is not on
+    screen: fails."""
+    from bot.db.models import Plan
+    from tests.conftest import add_debtor
+    from tests.payments_helpers import autopay_plan
+
+    handoff_id = _queue(sqlite_engine, "web-autopay", text="please stop taking money from my card every month")
+    with session_scope(sqlite_engine) as session:
+        debtor, account = add_debtor(session, account_ref="PT-AUTO1")
+        conversation = conversations.get_or_create(session, "web", "web-autopay")
+        conversation.debtor_id, conversation.account_id = debtor.id, account.id
+        conversation_id, account_id = conversation.id, account.id
+    plan_id = autopay_plan(sqlite_engine, conversation_id, account_id, card_last4="4444")
+    with session_scope(sqlite_engine) as session:
+        reference = session.get(Plan, plan_id).reference
+    page = new_page()
+    _log_in(page, console_url)
+    page.goto(f"{console_url}/agent/h/{handoff_id}")
+    panel = page.locator("#panel")
+    expect(panel).to_contain_text(f"{reference}: plan, 2 payments, total $100.00, active")
+    expect(panel).to_contain_text("automatic payments on (Visa card ending 4444)")
+    stop = page.get_by_role("button", name=f"Stop automatic payments on {reference}")
+    expect(stop).to_have_count(0)  # not theirs until they take it
+    page.get_by_role("button", name="Take this conversation").click()
+    expect(page.get_by_text("You own this conversation now.")).to_be_visible()
+    page.get_by_role("button", name=f"Stop automatic payments on {reference}").click()
+    expect(page.get_by_text("Automatic payments stopped on that plan (PLAN-2)")).to_be_visible()
+    expect(panel).not_to_contain_text("automatic payments on")
+    page.screenshot(path=str(tmp_path / "autopay-stopped.png"), full_page=True)
