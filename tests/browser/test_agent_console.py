@@ -5,7 +5,8 @@ console does not need it; conversations are queued through the same service the 
 * the tab title counts conversations that arrive while the tab is open, "(1) Queue · ...";
 * keyboard shortcuts: t takes, Ctrl+Enter sends, r then Ctrl+Enter resolves, ? shows the list, and a single key
   typed into a text box stays text;
-* the agent's open conversations beside the current one, side by side at desktop width, stacked on a phone."""
+* the agent's open conversations beside the current one, side by side at desktop width, stacked on a phone;
+* a plan's automatic payments shown on the account panel, and stopped by the conversation's owner (PLAN-2)."""
 
 from __future__ import annotations
 
