@@ -73,6 +73,7 @@ from bot.messaging import saved as saved_messages
 from bot.messaging.outbox import Draft, Posted
 from bot.metrics import TURN_SECONDS
 from bot.payments import autopay
+from bot.plans.affordability import offers_terms
 from bot.records import identity_answers, transcript_copy
 
 __all__ = ["Pending", "Pipeline", "TurnResult", "help_reply", "start_reply", "stop_reply"]  # wording lives in keywords
@@ -90,6 +91,7 @@ OWNED_RULE_CONFIDENCE = 0.8
 # Requests the debtor is told, once, took effect even while a person owns the chat: an opt-out (OPT-3) and a cease
 # (CEASE-1: one closing message), in the same words as in a bot-owned chat. The others are the agent's to answer.
 CONFIRMED_WHILE_OWNED = frozenset({"opt_out", "cease_contact"})
+PLAN_TERMS = "plan_terms"  # metadata for Rasa: the words offer plan terms (bot/plans/affordability.offers_terms)
 ATTORNEY_REQUEST = "attorney_represented"  # CEASE-2: the intent an attorney stated in words goes to the dialogue as
 
 # PCI-1: card data is never taken in chat; DISC-3: it may reach someone not yet verified, so it names no debt.
@@ -374,6 +376,10 @@ class Pipeline:
             request = None if any(q.received.awaited for q in group) else identity.request_words(text)
             if request and not text.startswith("/"):
                 metadata["request_text"] = request
+            if not text.startswith("/") and offers_terms(text):
+                # PLAN-4: "I can pay 50" offers other terms; inside the plan form Rasa takes it as the form's answer
+                # instead of the model's pay_now (rasa_extensions/settle_channel.read_plan_terms).
+                metadata[PLAN_TERMS] = True
             reading = await self.rasa.send(received.conversation_id, text, metadata, message_id=message_id)
             replies = reading.replies
             if any(q.received.awaited or q.received.identity_answer for q in group):

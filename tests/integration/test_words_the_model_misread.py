@@ -1,0 +1,63 @@
+"""Debtor messages the model misread, replayed through the running stack (gateway, real Rasa, action server, app
+database) as the exploratory tester sent them: an offer of plan terms at the plan's options (PLAN-4), a question
+about the ways to pay, a plain request for help and a short Spanish request (LANG-1, PLAN-2), and a plan asked for
+after a hardship (VUL-2). The word readers are in tests/test_words_the_model_misread.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.chat import Chat
+
+pytestmark = pytest.mark.integration
+
+PAY_NOW_REPLY = "Let's finish setting up your plan first"
+NOT_UNDERSTOOD = "didn't catch that"
+
+
+def _to_the_options(chat: Chat) -> list[str]:
+    """A new debtor of the test's own ($2,400.00), verified, at the plan's options for "150 a month"."""
+    reference = chat.new_debtor()
+    for answer in ("I want a payment plan", "11/02/1985", "5678", reference):
+        chat.say(answer)
+    return chat.say("150 a month")
+
+
+@pytest.mark.parametrize("offer", ["I can pay 50", "I can only do $50 a month", "50 a month",
+                                   "can I do 75 every two weeks"])
+def test_PLAN_4_an_amount_offered_at_the_options_is_weighed_not_sent_to_pay_now(running_stack, offer):
+    """The tester: "I can pay 50" at the options was read as pay_now ("Let's finish setting up your plan first...
+    I'll send you a secure link"). Now the plan flow takes the amount (and the frequency): the lowest plan the policy
+    allows, said plainly, with a person offered when it is more than they can pay (PLAN-4), and the options again.
+
+    Mutation tried: the PLAN_TERMS metadata not set in pipeline._turn -> "I can pay 50" gets the pay-now reply
+    (fails, as before the fix)."""
+    chat = Chat(running_stack, "offer")
+    assert "Here are your options" in " ".join(_to_the_options(chat))
+    said = chat.say(offer)
+    joined = " ".join(said)
+    assert PAY_NOW_REPLY not in joined and "/pay/" not in joined, joined
+    assert "The closest plan I can offer is $180.00 a month" in joined, joined
+    assert "Here are your options:" in said[-1] and "Reply 1 or 2 to choose" in said[-1], said
+    if "every two weeks" not in offer:  # below what the policy allows: a person is offered (PLAN-4)
+        assert "A person on our team can look at other options with you" in joined, joined
+
+
+def test_PLAN_4_an_offer_at_the_consent_question_is_weighed_and_a_payment_today_stays_a_payment(running_stack):
+    """At the terms' YES question too; and "I can pay 50 today" is a payment, in the plan and outside it.
+
+    Mutation tried: "pay_now" left out of settle_channel.OFFER_OUTWEIGHS -> "I can pay 50" at the YES question gets
+    the pay-now reply (fails)."""
+    chat = Chat(running_stack, "offer")
+    _to_the_options(chat)
+    assert "Reply YES" in " ".join(chat.say("1"))
+    again = " ".join(chat.say("I can pay 50"))
+    assert PAY_NOW_REPLY not in again and "The closest plan I can offer" in again, again
+    assert PAY_NOW_REPLY in " ".join(chat.say("I can pay 50 today"))  # in the plan: its first payment's link
+
+    outside = Chat(running_stack, "offer")
+    outside.verify_as_new_debtor()
+    paid = " ".join(outside.say("I can pay 50 today"))
+    assert "You'd like to pay $50.00" in paid, paid
+
+
