@@ -11,7 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import conversations, wording
+from bot.compliance import neutral
+from bot.db import session_scope
+from bot.db.models import Account, Conversation
+from bot.payments import ways
 from bot.plans.affordability import offers_terms
+from tests.conftest import add_debtor
 
 NOW = datetime(2026, 3, 6, 18, 0, tzinfo=timezone.utc)
 _AMOUNTS = st.integers(min_value=1, max_value=5000)
@@ -62,5 +68,79 @@ def test_PLAN_4_denials_and_payments_today_are_never_offers(template, amount):
                         "how about {} a week", "puedo pagar {} al mes"]), _AMOUNTS)
 def test_PLAN_4_offers_of_any_amount_are_read(template, amount):
     assert offers_terms(template.format(amount))
+
+
+# --- 2. the ways to pay ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["can I pay by check or zelle?", "do you take money orders", "can I mail a check",
+                                  "¿puedo pagar con cheque?", "Can I pay with PayPal?", "aceptan zelle?",
+                                  "what payment methods do you take?"])
+def test_the_ways_to_pay_are_asked_about(text):
+    """The model gave the dispute rights (DSP-3's text) to "can I pay by check or zelle?". Mutation tried: `_ASKS`
+    searched in an empty text (never an ask) -> six of these fail."""
+    assert ways.asks_ways_to_pay(text)
+
+
+@pytest.mark.parametrize("text", ["I already mailed a check", "I paid by zelle last week", "ya mandé un cheque",
+                                  "I already mailed a check, do you take checks?",
+                                  "I paid with a money order, can I pay by money order again?",
+                                  "I can't pay by card", "can I pay by card?", "can I pay 50", *_UNRELATED])
+def test_DSP_1_a_payment_said_made_or_anything_else_is_no_question_about_ways_to_pay(text):
+    """A payment said made is DSP-1's claim, for the dialogue; the gate must not answer it with the ways to pay.
+    Mutation tried: the `_DONE` check removed -> "I already mailed a check" answered with the ways (fails)."""
+    assert not ways.asks_ways_to_pay(text)
+
+
+@pytest.mark.parametrize("text", ["stop calling me, can I just mail a check?", "I have a lawyer, can I pay by check?",
+                                  "I'm in bankruptcy, do you take money orders?",
+                                  "this isn't mine, can I pay by zelle?",
+                                  "I lost my job, can I pay by money order?", "can a person take a check from me?"])
+def test_CEASE_DSP_1_VUL_2_a_request_beside_the_question_is_left_to_the_dialogue(text):
+    """The question is answered before the dialogue only when it is all the message says: a cease, an attorney, a
+    bankruptcy, a dispute or a hardship beside it is the dialogue's and its rule's. Mutation tried: the
+    `_OTHER_REQUEST` check removed -> five of the six answered with the ways to pay (fails)."""
+    assert not ways.asks_ways_to_pay(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_asks_ways_to_pay_never_raises(text):
+    ways.asks_ways_to_pay(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["I already paid by {}", "I sent a {} last week", "I mailed you a {}", "I can't pay by {}",
+                        "I don't have {}", "ya pagué con {}"]),
+       st.sampled_from(["check", "zelle", "money order", "paypal", "venmo", "cheque", "wire transfer"]))
+def test_DSP_1_payments_said_made_and_denials_never_ask_about_ways_to_pay(template, method):
+    assert not ways.asks_ways_to_pay(template.format(method))
+
+
+def _verified(session, **debtor) -> str:
+    person, account = add_debtor(session, **debtor)
+    conversation = conversations.get_or_create(session, "rest", f"web-{account.account_ref}")
+    conversation.debtor_id, conversation.account_id, conversation.verified_at = person.id, account.id, NOW
+    session.flush()
+    return conversation.id
+
+
+@pytest.mark.parametrize("speaks", wording.LANGUAGES)
+def test_the_ways_to_pay_name_the_card_page_and_a_person_and_nothing_before_verification(engine, speaks):
+    """Verified: the card page and a person for anything else, in the conversation's language. Before
+    verification: nothing about a debt (ID-1, DISC-3). Held (DSP-2): the hold's reason, no payment ask."""
+    with session_scope(engine) as session:
+        conversation = session.get(Conversation, _verified(session, balance_cents=240000))
+        conversation.language = speaks
+        said = " ".join(ways.answer(session, conversation))
+        assert said == wording.say("ways_to_pay", speaks)
+        assert ("pagar ahora" if speaks == "es" else "pay now") in said
+        assert ("hablar con una persona" if speaks == "es" else "talk to a person") in said
+        conversation.verified_at = None
+        before = " ".join(ways.answer(session, conversation))
+        assert neutral.is_neutral(before), before
+        conversation.verified_at = NOW
+        session.get(Account, conversation.account_id).collection_paused_reason = "hardship"
+        held = " ".join(ways.answer(session, conversation))
+        assert held == wording.say("hold_VUL-2", speaks)
 
 

@@ -72,7 +72,7 @@ from bot.messaging import outbox
 from bot.messaging import saved as saved_messages
 from bot.messaging.outbox import Draft, Posted
 from bot.metrics import TURN_SECONDS
-from bot.payments import autopay
+from bot.payments import autopay, ways
 from bot.plans.affordability import offers_terms
 from bot.records import identity_answers, transcript_copy
 
@@ -715,6 +715,10 @@ class Pipeline:
                 by_words = sensitive_requests.by_words(session, conversation.id, found.text,
                                                        self.settings.support_contact, self.hours, owned=owned)
                 replies = (by_words or None) if not owned else None
+            if replies is None and not crisis and not owned and not noted and ways.asks_ways_to_pay(nlu_text):
+                # "can I pay by check or zelle?": answered here, so the flow the debtor was in waits for the next
+                # message (the model read it as "do I have to pay now?" and gave the dispute rights).
+                replies = ways.answer(session, conversation)
             if crisis and not owned and replies is None:
                 # VUL-2: crisis first. The 988 line and a person, and nothing from the dialogue (no plan offer).
                 replies, prefix = crisis + prefix, []

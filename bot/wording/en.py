@@ -545,6 +545,12 @@ TEXTS: dict[str, str] = {
                    "end (the chain head) lets anyone check that nobody changed a word of it."),
     "copy_sent": ("I'll email a copy of this chat to {address}. It comes with a code that shows nobody changed it. "
                   "What would you like to do next?"),
+    # The ways to pay, asked about (bot/payments/ways.py): a card on our page; any other way through a person.
+    "ways_to_pay": ("You can pay by debit or credit card on our secure payment page. Say 'pay now' for the link. "
+                    "For other ways, like a check, money order, Zelle or a bank transfer, a person on our team can "
+                    "help: say 'talk to a person'. Or we can carry on where we left off."),
+    # ID-1, DISC-3: before verification the answer names nothing; the identity check starts.
+    "ways_to_pay_verify_first": "I can answer that once we've confirmed who you are. What's your date of birth?",
     "copy_not_verified": "I can email you a copy once we've confirmed who you are. What's your date of birth?",
     "copy_no_email": ("We don't have an email address for you, so I can't email a copy. You can say 'talk to a "
                       "person' to ask for one another way."),

@@ -503,6 +503,13 @@ TEXTS: dict[str, str] = {
                    "quiere. El código al final sirve para que cualquiera vea que nadie cambió ni una palabra."),
     "copy_sent": ("Le voy a mandar por email una copia de este chat a {address}. Lleva un código que muestra que "
                   "nadie la cambió. ¿Qué quiere hacer ahora?"),
+    # Las formas de pago (bot/payments/ways.py): tarjeta en nuestra página; otras, con una persona.
+    "ways_to_pay": ("Puede pagar con tarjeta de débito o crédito en nuestra página de pago segura. Escriba 'pagar "
+                    "ahora' para recibir el enlace. Para otras formas, como cheque, giro postal, Zelle o "
+                    "transferencia, una persona de nuestro equipo le puede ayudar: escriba 'hablar con una persona'. "
+                    "O seguimos donde íbamos."),
+    "ways_to_pay_verify_first": ("Le puedo responder cuando confirmemos quién es usted. ¿Cuál es su fecha de "
+                                 "nacimiento?"),
     "copy_not_verified": ("Le puedo mandar una copia por email cuando confirmemos quién es usted. ¿Cuál es su fecha "
                           "de nacimiento?"),
     "copy_no_email": ("No tenemos un email suyo, así que no puedo mandarle una copia. Puede escribir 'hablar con una "

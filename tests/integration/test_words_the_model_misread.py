@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot import wording
 from tests.integration.chat import Chat
 
 pytestmark = pytest.mark.integration
@@ -59,5 +60,34 @@ def test_PLAN_4_an_offer_at_the_consent_question_is_weighed_and_a_payment_today_
     outside.verify_as_new_debtor()
     paid = " ".join(outside.say("I can pay 50 today"))
     assert "You'd like to pay $50.00" in paid, paid
+
+
+@pytest.mark.parametrize("question", ["can I pay by check or zelle?", "do you take money orders",
+                                      "can I mail a check"])
+def test_a_question_about_the_ways_to_pay_is_answered_and_the_plan_waits(running_stack, question):
+    """The tester got the dispute rights ("You have the right to dispute this debt...") for "can I pay by check or
+    zelle?", the pay-now reply or "didn't catch that" for the others. Now the ways to pay (a card on our page; a
+    person for a check, a money order, Zelle), and the plan's options are still there to pick from.
+
+    Mutation tried: the ways check removed from pipeline._receive -> the dispute-rights text (fails)."""
+    chat = Chat(running_stack, "ways")
+    _to_the_options(chat)
+    said = " ".join(chat.say(question))
+    assert said == wording.say("ways_to_pay"), said
+    assert "right to dispute" not in said
+    assert "Reply YES" in " ".join(chat.say("1"))  # the flow it was in: option 1's terms
+
+
+def test_a_question_about_the_ways_to_pay_in_spanish_is_answered_in_spanish_and_nothing_before_verification(
+        running_stack):
+    """"¿puedo pagar con cheque?" got "Perdón, no le entendí". Before verification the answer names nothing (ID-1,
+    DISC-3) and the identity check starts."""
+    chat = Chat(running_stack, "ways")
+    chat.new_debtor()
+    before = " ".join(chat.say("¿puedo pagar con cheque?"))
+    assert before == wording.say("ways_to_pay_verify_first", "es"), before
+    spanish = Chat(running_stack, "ways")
+    _to_the_options(spanish)
+    assert " ".join(spanish.say("¿puedo pagar con cheque?")) == wording.say("ways_to_pay", "es")
 
 
