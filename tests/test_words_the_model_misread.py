@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import conversations, wording
-from bot.compliance import neutral
+from bot import conversations, handoff, wording
+from bot.compliance import holds, neutral, sensitive_requests
 from bot.db import session_scope
 from bot.db.models import Account, Conversation
 from bot.payments import ways
+from bot.plans import service
 from bot.plans.affordability import offers_terms
 from tests.conftest import add_debtor
 
@@ -144,3 +145,35 @@ def test_the_ways_to_pay_name_the_card_page_and_a_person_and_nothing_before_veri
         assert held == wording.say("hold_VUL-2", speaks)
 
 
+# --- 4. a plan asked for after a hardship (VUL-2) ---------------------------------------------------------------
+
+@pytest.mark.parametrize("speaks", wording.LANGUAGES)
+def test_VUL_2_a_plan_after_a_hardship_says_why_and_that_a_person_goes_over_the_options(engine, speaks):
+    """VUL-2 keeps the hardship debtor with a person; the refusal said only "I can't set up a plan on this account".
+    Now: why (the pause for the hardship), and what a person will go over (a hardship plan, a pause); and once a
+    person is asked for, that they are on the way. Mutation tried: the VUL-2 branch of refusal_for_hold removed ->
+    "I can't set up a plan on this account. We've paused..." (fails)."""
+    with session_scope(engine) as session:
+        conversation_id = _verified(session, balance_cents=240000)
+        session.get(Conversation, conversation_id).language = speaks
+        sensitive_requests.handle(session, conversation_id, "hardship", "I lost my job", "support@example.com")
+        refused = service.offer(session, conversation_id, "show me a plan", language=speaks)
+        assert refused.rule_id == "VUL-2"
+        assert refused.refusal == wording.say("plan_refusal_VUL-2", speaks)
+        assert wording.say("plan_refusal_hold", speaks) not in refused.refusal
+        handoff.request(session, conversation_id, "request_human", rule_id="HO-1")
+        queued = service.offer(session, conversation_id, "show me a plan", language=speaks).refusal
+        assert queued == wording.say("plan_refusal_VUL-2_queued", speaks)
+        status = " ".join(service.plan_status(session, conversation_id, language=speaks))
+        assert wording.say("hold_VUL-2", speaks) in status
+
+
+def test_VUL_2_the_hardship_replies_name_the_person_and_the_options_in_both_languages():
+    for key in ("plan_refusal_VUL-2", "plan_refusal_VUL-2_queued", "hold_VUL-2"):
+        english, spanish = wording.say(key, "en"), wording.say(key, "es")
+        assert "hard right now" in english and "hardship plan" in english and "pause" in english
+        assert "difíciles" in spanish and "dificultad" in spanish and "pausa" in spanish
+        assert "can't" not in english
+        # A payment ask on a held account is blocked by the outbound gate (the debtor got "Sorry, I can't help with
+        # that here" for "there's nothing to pay today"). Mutation tried: that wording back -> fails.
+        assert not holds.is_payment_ask(english) and not holds.is_payment_ask(spanish)

@@ -237,7 +237,10 @@ TEXTS: dict[str, str] = {
     "hold_CEASE-3": ("This account is part of a bankruptcy, so we're not collecting on it. Say 'talk to a person' "
                      "if you have questions."),
     "hold_CEASE-4": "A person on our team is handling this account. Say 'talk to a person' to reach them.",
-    "hold_VUL-2": "We've paused collection on this account for now. Say 'talk to a person' to talk through options.",
+    # VUL-2: why (the hardship they told us), and what a person will go over; never a bare refusal.
+    "hold_VUL-2": ("Since things are hard right now, we've paused collection on this account, so we won't ask you for "
+                   "money for now. A person on our team will go over your options with you, like a hardship plan or a "
+                   "longer pause. Say 'talk to a person' to reach them."),
     "hold_ACCOUNT-CLOSED": "There's nothing to pay on this account. Say 'talk to a person' if you have questions.",
     # Pay now (bot/payments/service.py, actions/payments.py).
     "pay_no_account": "I couldn't find an open account for you. Say 'talk to a person' if you need help.",
@@ -341,6 +344,13 @@ TEXTS: dict[str, str] = {
     "plan_ask_a_person": "Say 'talk to a person' if you have questions.",
     "talk_to_a_person": "talk to a person",
     "plan_refusal_hold": "I can't set up a plan on this account.",
+    # VUL-2: after a hardship a person sets up the plan, so the debtor hears why and what happens next.
+    "plan_refusal_VUL-2": ("Since things are hard right now, we've paused collection, and a person on our team will "
+                           "set up any plan with you. They can go over your options, like a smaller hardship plan or "
+                           "a longer pause. Say 'talk to a person' to reach them."),
+    "plan_refusal_VUL-2_queued": ("Since things are hard right now, we've paused collection, and a person on our team "
+                                  "will set up any plan with you. They're on the way, and can go over your options, "
+                                  "like a smaller hardship plan or a longer pause."),
     "summary_settlement": "Settle for {amount}",
     "summary_single": "One payment of {amount}",
     "summary_head": "{count} {counted} of {amount}",

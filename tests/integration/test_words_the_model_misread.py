@@ -6,8 +6,10 @@ after a hardship (VUL-2). The word readers are in tests/test_words_the_model_mis
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from bot import wording
+from bot.db.models import Account
 from tests.integration.chat import Chat
 
 pytestmark = pytest.mark.integration
@@ -91,3 +93,25 @@ def test_a_question_about_the_ways_to_pay_in_spanish_is_answered_in_spanish_and_
     assert " ".join(spanish.say("¿puedo pagar con cheque?")) == wording.say("ways_to_pay", "es")
 
 
+def test_VUL_2_a_plan_after_a_hardship_says_why_and_that_a_person_goes_over_the_options(running_stack):
+    """The tester: after "I lost my job", "show me a plan" and the like got "I can't set up a plan on this
+    account" and similar. VUL-2 keeps a person on it; the replies now say why and what a person will go over,
+    never a bare refusal, and never the gate's "Sorry, I can't help with that here" either.
+
+    Mutation tried: the VUL-2 branch of service.refusal_for_hold removed -> "I can't set up a plan on this
+    account..." (fails); and hold_VUL-2 saying "nothing to pay today" -> blocked by the gate as a payment ask on
+    a held account, "Sorry, I can't help with that here" (fails)."""
+    chat = Chat(running_stack, "hardship")
+    reference = chat.verify_as_new_debtor()
+    chat.say("I lost my job")
+    with chat.session() as session:
+        account = session.scalars(select(Account).where(Account.account_ref == reference)).one()
+        assert account.collection_paused_reason == "hardship"
+    plan = " ".join(chat.say("I want a payment plan"))
+    assert plan == wording.say("plan_refusal_VUL-2"), plan
+    for request in ("show me a plan", "pay now"):
+        said = " ".join(chat.say(request))
+        assert wording.say("hold_VUL-2") in said, (request, said)
+        assert "can't help with that" not in said and "can't set up a plan" not in said
+    chat.say("talk to a person")
+    assert " ".join(chat.say("I want a payment plan")) == wording.say("plan_refusal_VUL-2_queued")
