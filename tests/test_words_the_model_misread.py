@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import conversations, handoff, wording
+from bot import conversations, handoff, help_request, language, wording
 from bot.compliance import holds, neutral, sensitive_requests
 from bot.db import session_scope
 from bot.db.models import Account, Conversation
@@ -143,6 +143,56 @@ def test_the_ways_to_pay_name_the_card_page_and_a_person_and_nothing_before_veri
         session.get(Account, conversation.account_id).collection_paused_reason = "hardship"
         held = " ".join(ways.answer(session, conversation))
         assert held == wording.say("hold_VUL-2", speaks)
+
+
+# --- 3. a plain request for help, and a short Spanish request (LANG-1) ----------------------------------------
+
+@pytest.mark.parametrize("text", ["I need help with my account", "necesito ayuda con mi cuenta", "Necesito ayuda",
+                                  "can you help me with my account?",
+                                  "hola, ¿me puede ayudar con mi cuenta, por favor?"])
+def test_a_plain_request_for_help_gets_the_menu(text):
+    """Both fell back ("didn't catch that"). Mutation tried: "necesito" dropped from `_HELP` ->
+    "necesito ayuda con mi cuenta" not read (fails)."""
+    assert help_request.asks_for_help(text)
+
+
+@pytest.mark.parametrize("text", ["I need help paying", "I don't need help", "help me stop the calls", "help",
+                                  "help me", "can you help me?", "ayúdeme",
+                                  "I need help with my account, I lost my job", *_UNRELATED])
+def test_a_request_of_its_own_is_not_taken_for_a_plain_request_for_help(text):
+    assert not help_request.asks_for_help(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_asks_for_help_never_raises(text):
+    help_request.asks_for_help(text)
+
+
+@pytest.mark.parametrize("text", ["cancelen el pago automatico", "necesito ayuda con mi cuenta",
+                                  "quiten el pago automatico"])
+def test_LANG_1_a_short_request_in_spanish_is_read_as_spanish_for_sure(text):
+    """"cancelen el pago automatico" read short of SURE: the language question, and English replies. Mutation
+    tried: SPANISH_WORDS_FOR_SURE = 5 -> the first reads 0.77, not sure (fails)."""
+    assert language.detect(text) == language.Reading("es", 1.0) or language.detect(text).sure
+    assert language.detect(text).language == "es"
+
+
+@pytest.mark.parametrize("text", ["cancel the autopay", "I need help with my account", "show me a plan",
+                                  "Jose Pago sent a check", "the cuenta is paid", "I lost my job"])
+def test_LANG_1_english_with_a_spanish_word_or_name_is_not_made_spanish(text):
+    reading = language.detect(text)
+    assert not (reading.language == "es" and reading.sure), reading
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["please cancel the {}", "I need help with the {}", "my name is {} and I want a plan",
+                        "can you stop the {} now"]),
+       st.sampled_from(["pago", "cuenta", "cheque", "saldo", "tarjeta", "persona"]))
+def test_LANG_1_one_spanish_word_in_english_never_switches(template, word):
+    """Mutation tried: SPANISH_WORDS_FOR_SURE = 1 -> an English sentence holding "pago" can switch (fails)."""
+    reading = language.detect(template.format(word))
+    assert not (reading.language == "es" and reading.sure), reading
 
 
 # --- 4. a plan asked for after a hardship (VUL-2) ---------------------------------------------------------------

@@ -54,7 +54,18 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot import agents, audit, contact_preferences, conversations, disputes, feedback, identity, language, wording
+from bot import (
+    agents,
+    audit,
+    contact_preferences,
+    conversations,
+    disputes,
+    feedback,
+    help_request,
+    identity,
+    language,
+    wording,
+)
 from bot import language as languages
 from bot.agents import escalation
 from bot.agents import queue as agent_queue
@@ -738,6 +749,9 @@ class Pipeline:
                 # DSP-1, N4: a request the words make plain goes to the dialogue as its intent, whatever the model
                 # would read ("I need proof of my payment" fell back); the dialogue verifies first (ID-1).
                 request = request or disputes.request_by_words(found.text, noted_first=bool(noted))
+                if request is None and asked is None and help_request.asks_for_help(found.text):
+                    # "necesito ayuda con mi cuenta" fell back: the menu, in the conversation's language (LANG-1).
+                    request = help_request.MENU_INTENT
                 nlu_text = f"/{request}" if request else nlu_text
             opted_out = self._opted_out(session, conversation)
             # Messages saved while Rasa was down come before this one (answer_saved, _saved_first): one indexed

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import wording
-from bot.db.models import Account
+from bot.db.models import Account, AuditEvent
 from tests.integration.chat import Chat
 
 pytestmark = pytest.mark.integration
@@ -91,6 +91,37 @@ def test_a_question_about_the_ways_to_pay_in_spanish_is_answered_in_spanish_and_
     spanish = Chat(running_stack, "ways")
     _to_the_options(spanish)
     assert " ".join(spanish.say("¿puedo pagar con cheque?")) == wording.say("ways_to_pay", "es")
+
+
+@pytest.mark.parametrize(("text", "speaks"), [("necesito ayuda con mi cuenta", "es"),
+                                              ("I need help with my account", "en")])
+def test_LANG_1_a_plain_request_for_help_gets_the_menu_in_its_language(running_stack, text, speaks):
+    """The tester: "necesito ayuda con mi cuenta" fell back ("Perdón, no le entendí"), and so did the English. Now
+    both get the menu (the greeting's answer), each in its own language.
+
+    Mutation tried: the help request not set in pipeline._receive -> "Perdón, no le entendí..." (fails)."""
+    chat = Chat(running_stack, "help")
+    chat.new_debtor()
+    said = " ".join(chat.say(text))
+    menu = {"es": "¿En qué le puedo ayudar hoy?", "en": "What can I help you with today?"}[speaks]
+    assert menu in said and NOT_UNDERSTOOD not in said and "no le entendí" not in said, said
+
+
+def test_LANG_1_PLAN_2_a_short_spanish_autopay_stop_is_kept_and_answered_in_spanish(running_stack):
+    """The tester: "cancelen el pago automatico" got the language question and English replies. Now it is answered
+    as "cancel the autopay" is (PLAN-2: kept, honoured at verification), in Spanish, with no question.
+
+    Mutation tried: SPANISH_WORDS_FOR_SURE = 5 -> "¿Prefiere español?" and English replies (fails)."""
+    chat = Chat(running_stack, "autopay")
+    chat.new_debtor()
+    said = chat.say("cancelen el pago automatico")
+    assert said[0] == wording.say("autopay_stop_after_verify", "es"), said
+    assert "Prefiere" not in " ".join(said) and "fecha de nacimiento" in " ".join(said), said
+    with chat.session() as session:
+        conversation = chat.conversation(session)
+        assert conversation.language == "es"
+        assert session.scalars(select(AuditEvent.kind).where(AuditEvent.conversation_id == conversation.id,
+                                                             AuditEvent.rule_id == "PLAN-2")).all()
 
 
 def test_VUL_2_a_plan_after_a_hardship_says_why_and_that_a_person_goes_over_the_options(running_stack):
