@@ -122,6 +122,17 @@ def detect(text: str) -> Reading:
 _SPANISH_MARKS = re.compile(r"[¿¡]\s*[^\W\d_]")
 
 
+# LANG-1: words no message in English holds. A short request the detector only leans Spanish on ("cancelen el pago
+# automatico" read short of SURE, and got the language question with English replies) is sure with two of them: a
+# clear request in Spanish is answered in Spanish. One is not enough ("pago" may be a name; "ayuda" a keyword).
+_SPANISH_ONLY = frozenset(
+    "necesito necesita necesitamos quiero quisiera queremos cancelen cancele cancelar cancela ayuda ayudeme ayudenme "
+    "ayudar cuenta cuentas pago pagos pagar automatico automaticos automatica deuda debo saldo cuanto puedo podria "
+    "tengo tiene mis usted ustedes dejen manden mandar mensajes cobro cobros cobrar quitar quiten paren detengan "
+    "tarjeta cheque gracias favor hablar persona".split())
+SPANISH_WORDS_FOR_SURE = 2
+
+
 def _read(text: str) -> Reading:
     if _SPANISH_MARKS.search(text):
         return Reading(SPANISH, 1.0)
@@ -129,7 +140,11 @@ def _read(text: str) -> Reading:
     if not values or values[0].value <= 0:
         return Reading(None)
     top = values[0]
-    return Reading(SPANISH if top.language.name == "SPANISH" else ENGLISH, float(top.value))
+    reading = Reading(SPANISH if top.language.name == "SPANISH" else ENGLISH, float(top.value))
+    if reading.language == SPANISH and not reading.sure and reading.confidence >= LEANS and \
+            len(_SPANISH_ONLY.intersection(plain(text).split())) >= SPANISH_WORDS_FOR_SURE:
+        return Reading(SPANISH, 1.0)
+    return reading
 
 
 def shows(text: str) -> Reading:

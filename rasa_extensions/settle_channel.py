@@ -99,6 +99,33 @@ async def read_request(processor: Any, message: UserMessage, tracker: DialogueSt
     return {**words, "text": message.text}
 
 
+PLAN_TERMS = "plan_terms"  # metadata key: the words offer plan terms ("I can pay 50"; bot/plans/affordability)
+PLAN_FORM = "plan_form"
+# PLAN-4: readings such words outweigh while the plan form asks its questions. Never a compliance request (those end
+# the form: data/rules/plans.yml), nor a dispute: only the readings that would send the debtor elsewhere for nothing.
+OFFER_OUTWEIGHS = frozenset({"pay_now", "check_balance", "ask_must_pay", "ask_plan_status", "nlu_fallback",
+                             "out_of_scope", "choose_option", "affirm", "deny", "greet"})
+OFFER_READING = "request_payment_plan"  # not an interruption of the form: its slot takes the words
+
+
+async def read_plan_terms(processor: Any, message: UserMessage, tracker: DialogueStateTracker,
+                          parsed: dict[str, Any] | None) -> dict[str, Any] | None:
+    """PLAN-4: in the plan form, words the gateway read as an offer of terms ("I can pay 50", "50 a month") are
+    the form's answer: the model read them as pay_now, and the debtor was sent to pay now. The reading becomes
+    request_payment_plan (the text stays as typed, for the form to weigh) unless the model read a request that
+    must stand (a compliance request, a dispute). Outside the form, and without the gateway's word, `parsed` stands
+    (None: Rasa parses as usual)."""
+    if not (message.metadata or {}).get(PLAN_TERMS) or tracker.active_loop_name != PLAN_FORM:
+        return parsed
+    parsed = parsed or await processor.parse_message(message, tracker)
+    if (parsed.get("intent") or {}).get("name") not in OFFER_OUTWEIGHS:
+        return parsed
+    intent = {"name": OFFER_READING, "confidence": 1.0}
+    logger.info("PLAN-4: an offer of plan terms in the plan form, read as %s (the model read %s)", OFFER_READING,
+                (parsed.get("intent") or {}).get("name"))
+    return {**parsed, "intent": intent, "intent_ranking": [intent]}
+
+
 def find_turn(tracker: DialogueStateTracker, message_id: str, text: str
               ) -> tuple[UserUttered | None, list[BotUttered]]:
     """The user event a message id was already handled as, and the bot utterances that followed it (up to the
@@ -191,7 +218,8 @@ class SettleInput(RestInput):
                                               "requested_slot": tracker.get_slot("requested_slot"),
                                               "replayed": True})
                 await processor._update_tracker_session(tracker, collector, message.metadata)
-                message.parse_data = await read_request(processor, message, tracker)
+                message.parse_data = await read_plan_terms(
+                    processor, message, tracker, await read_request(processor, message, tracker))
                 await processor._handle_message_with_tracker(message, tracker)
                 nlu = reading(tracker.latest_message.parse_data if tracker.latest_message else None)
                 # The rest of Agent.handle_message -> MessageProcessor.handle_message, keeping the tracker.

@@ -54,7 +54,18 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from bot import agents, audit, contact_preferences, conversations, disputes, feedback, identity, language, wording
+from bot import (
+    agents,
+    audit,
+    contact_preferences,
+    conversations,
+    disputes,
+    feedback,
+    help_request,
+    identity,
+    language,
+    wording,
+)
 from bot import language as languages
 from bot.agents import escalation
 from bot.agents import queue as agent_queue
@@ -72,7 +83,8 @@ from bot.messaging import outbox
 from bot.messaging import saved as saved_messages
 from bot.messaging.outbox import Draft, Posted
 from bot.metrics import TURN_SECONDS
-from bot.payments import autopay
+from bot.payments import autopay, ways
+from bot.plans.affordability import offers_terms
 from bot.records import identity_answers, transcript_copy
 
 __all__ = ["Pending", "Pipeline", "TurnResult", "help_reply", "start_reply", "stop_reply"]  # wording lives in keywords
@@ -90,6 +102,7 @@ OWNED_RULE_CONFIDENCE = 0.8
 # Requests the debtor is told, once, took effect even while a person owns the chat: an opt-out (OPT-3) and a cease
 # (CEASE-1: one closing message), in the same words as in a bot-owned chat. The others are the agent's to answer.
 CONFIRMED_WHILE_OWNED = frozenset({"opt_out", "cease_contact"})
+PLAN_TERMS = "plan_terms"  # metadata for Rasa: the words offer plan terms (bot/plans/affordability.offers_terms)
 ATTORNEY_REQUEST = "attorney_represented"  # CEASE-2: the intent an attorney stated in words goes to the dialogue as
 
 # PCI-1: card data is never taken in chat; DISC-3: it may reach someone not yet verified, so it names no debt.
@@ -377,6 +390,10 @@ class Pipeline:
             request = None if any(q.received.awaited for q in group) else identity.request_words(text)
             if request and not text.startswith("/"):
                 metadata["request_text"] = request
+            if not text.startswith("/") and offers_terms(text):
+                # PLAN-4: "I can pay 50" offers other terms; inside the plan form Rasa takes it as the form's answer
+                # instead of the model's pay_now (rasa_extensions/settle_channel.read_plan_terms).
+                metadata[PLAN_TERMS] = True
             reading = await self.rasa.send(received.conversation_id, text, metadata, message_id=message_id)
             replies = reading.replies
             if any(q.received.awaited or q.received.identity_answer for q in group):
@@ -712,6 +729,10 @@ class Pipeline:
                 by_words = sensitive_requests.by_words(session, conversation.id, found.text,
                                                        self.settings.support_contact, self.hours, owned=owned)
                 replies = (by_words or None) if not owned else None
+            if replies is None and not crisis and not owned and not noted and ways.asks_ways_to_pay(nlu_text):
+                # "can I pay by check or zelle?": answered here, so the flow the debtor was in waits for the next
+                # message (the model read it as "do I have to pay now?" and gave the dispute rights).
+                replies = ways.answer(session, conversation)
             if crisis and not owned and replies is None:
                 # VUL-2: crisis first. The 988 line and a person, and nothing from the dialogue (no plan offer).
                 replies, prefix = crisis + prefix, []
@@ -731,6 +752,9 @@ class Pipeline:
                 # DSP-1, N4: a request the words make plain goes to the dialogue as its intent, whatever the model
                 # would read ("I need proof of my payment" fell back); the dialogue verifies first (ID-1).
                 request = request or disputes.request_by_words(found.text, noted_first=bool(noted))
+                if request is None and asked is None and help_request.asks_for_help(found.text):
+                    # "necesito ayuda con mi cuenta" fell back: the menu, in the conversation's language (LANG-1).
+                    request = help_request.MENU_INTENT
                 nlu_text = f"/{request}" if request else nlu_text
             opted_out = self._opted_out(session, conversation)
             # Messages saved while Rasa was down come before this one (answer_saved, _saved_first): one indexed

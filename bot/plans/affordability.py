@@ -18,6 +18,7 @@ Choices worth knowing:
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -342,3 +343,30 @@ def _to_cents(number: str, thousands: bool, extra_cents: str | None) -> int | No
 def _word_before(s: str, index: int) -> str:
     match = re.search(r"([a-z#]+)\W*$", s[:index])
     return match[1] if match else ""
+
+
+# PLAN-4: at the plan's options, "I can pay 50", "I can only do $50 a month", "can I do 75 every two weeks" offer
+# other terms, which the plan flow must weigh; the model read them as pay_now and sent the debtor to pay now. A
+# payment today is still a payment ("I can pay 50 today"), and a denial ("I can't pay 50 a month") offers nothing.
+_PAYS_NOW = re.compile(r"\b(?:today|tonight|now|right away|this (?:morning|afternoon|evening)|in full|full (?:balance|"
+                       r"amount)|the whole (?:thing|balance|amount)|all of it|hoy|ahora|ya mismo|todo de una vez)\b")
+_DENIES_PAYING = re.compile(r"\b(?:cant|cannot|can not|couldnt|wont|will not|dont|do not|not able|unable|never|"
+                            r"no puedo|no podemos|no voy a|no tengo)\b")
+# Words that offer: "I can pay", "can I do", "how about", "only", "I could", "puedo pagar"...; a bare "50 a month"
+# (an amount with its schedule) offers too.
+_OFFERS = re.compile(r"\b(?:can|could|would|will|able|afford|how about|what about|only|max|maximum|at most|up to|"
+                     r"puedo|podria|podemos|que tal|solo|nada mas|maximo|hasta)\b")
+
+
+def offers_terms(text: str) -> bool:
+    """PLAN-4: the words offer an amount (and maybe how often) to pay by instalments: "I can pay 50", "50 a month",
+    "can I do 75 every two weeks", "puedo pagar 50 al mes". False for a payment today ("I can pay 50 today"), a
+    denial ("I can't pay 50"), and anything without an amount. Never raises on text."""
+    said = parse_affordability(text)
+    if said.amount_cents is None:
+        return False
+    plain = "".join(c for c in unicodedata.normalize("NFKD", _normalise(text).replace("'", ""))
+                    if not unicodedata.combining(c))
+    if _PAYS_NOW.search(plain) or _DENIES_PAYING.search(plain):
+        return False
+    return said.frequency is not None or bool(_OFFERS.search(plain))

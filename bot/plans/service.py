@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session
 
 from bot import audit, segments, wording
 from bot.accounts import verified_accounts
+from bot.agents.queue import OPEN as OPEN_HANDOFFS
 from bot.compliance import visible_codes
-from bot.compliance.holds import HOLD_MESSAGES, hold_rule
-from bot.db.models import Account, AccountStatus, Conversation, Debtor, Installment, Plan
+from bot.compliance.holds import HOLD_MESSAGES, hold_message, hold_rule
+from bot.db.models import Account, AccountStatus, Conversation, Debtor, Handoff, Installment, Plan
 from bot.local_dates import debtor_today
 from bot.money import format_cents
 from bot.plans.affordability import Affordability, parse_affordability
@@ -153,13 +154,23 @@ def option_summary(option: PlanOption, currency: str = "USD", language: str | No
     return head
 
 
-def refusal_for_hold(rule_id: str, language: str | None = None) -> str:
-    """A held account gets a plain reason and a way to reach a person, and never a payment ask (DSP-2, CEASE-*)."""
+def refusal_for_hold(rule_id: str, language: str | None = None, person_on_the_way: bool = False) -> str:
+    """A held account gets a plain reason and a way to reach a person, and never a payment ask (DSP-2, CEASE-*).
+    VUL-2: after a hardship a person sets up what comes next, so the debtor hears why and what a person will go over
+    with them (a hardship plan, a pause), not a bare "I can't"; `person_on_the_way`: one is already asked for."""
+    if rule_id == "VUL-2":
+        return wording.say("plan_refusal_VUL-2_queued" if person_on_the_way else "plan_refusal_VUL-2", language)
     reason = wording.say(f"hold_{rule_id}", language) if rule_id in HOLD_MESSAGES else \
         wording.say("plan_refusal_other", language)
     text = f"{wording.say('plan_refusal_hold', language)} {reason}"
     person = wording.say("talk_to_a_person", language)
     return text if person in text else f"{text} {wording.say('plan_ask_a_person', language)}"
+
+
+def _person_on_the_way(session: Session, conversation_id: str) -> bool:
+    """A handoff of this conversation still waits for a person or is with one (HO-1)."""
+    return session.scalar(select(Handoff.id).where(Handoff.conversation_id == conversation_id,
+                                                   Handoff.status.in_(OPEN_HANDOFFS)).limit(1)) is not None
 
 
 def offer(session: Session, conversation_id: str, text: str, today: date | None = None,
@@ -184,7 +195,8 @@ def offer(session: Session, conversation_id: str, text: str, today: date | None 
     if rule is not None:
         audit.record(session, "plan_refused", rule_id=rule, conversation_id=conversation_id, account_id=account.id,
                      detail={"reason": "hold"})
-        return Offer(**base, refusal=refusal_for_hold(rule, language), rule_id=rule)
+        return Offer(**base, refusal=refusal_for_hold(rule, language, _person_on_the_way(session, conversation_id)),
+                     rule_id=rule)
     existing = open_plan(session, account.id)
     if existing is not None:
         return Offer(**base, existing_reference=existing.reference,
@@ -218,7 +230,7 @@ def accept(session: Session, conversation_id: str, option: PlanOption, consent_t
         raise PlanRefused(wording.say("plan_no_account", language))
     rule = hold_rule(session, account)
     if rule is not None:
-        raise PlanRefused(refusal_for_hold(rule, language), rule)
+        raise PlanRefused(refusal_for_hold(rule, language, _person_on_the_way(session, conversation_id)), rule)
     if account.status != AccountStatus.ACTIVE:
         raise PlanRefused(f"{wording.say('plan_refusal_hold', language)} {wording.say('plan_ask_a_person', language)}")
     existing = open_plan(session, account.id)
@@ -291,6 +303,8 @@ def plan_status(session: Session, conversation_id: str, today: date | None = Non
         collectible = any(hold_rule(session, a) is None and a.balance_cents > 0 for a in accounts)
         # On a held account even the suggestion of a plan is a payment ask (DSP-2), so only a person is offered.
         follow = wording.say("status_suggest_plan" if collectible else "plan_ask_a_person", language)
+        if not collectible and any(hold_rule(session, a) == "VUL-2" for a in accounts):
+            follow = hold_message("VUL-2", language)  # VUL-2: why there is no plan, and what a person will do
         if accounts:
             audit.record(session, "balance_disclosed", rule_id="ID-1", conversation_id=conversation_id,
                          account_id=accounts[0].id, detail={"accounts": len(accounts), "via": "plan_status"})

@@ -237,7 +237,10 @@ TEXTS: dict[str, str] = {
     "hold_CEASE-3": ("This account is part of a bankruptcy, so we're not collecting on it. Say 'talk to a person' "
                      "if you have questions."),
     "hold_CEASE-4": "A person on our team is handling this account. Say 'talk to a person' to reach them.",
-    "hold_VUL-2": "We've paused collection on this account for now. Say 'talk to a person' to talk through options.",
+    # VUL-2: why (the hardship they told us), and what a person will go over; never a bare refusal.
+    "hold_VUL-2": ("Since things are hard right now, we've paused collection on this account, so we won't ask you for "
+                   "money for now. A person on our team will go over your options with you, like a hardship plan or a "
+                   "longer pause. Say 'talk to a person' to reach them."),
     "hold_ACCOUNT-CLOSED": "There's nothing to pay on this account. Say 'talk to a person' if you have questions.",
     # Pay now (bot/payments/service.py, actions/payments.py).
     "pay_no_account": "I couldn't find an open account for you. Say 'talk to a person' if you need help.",
@@ -341,6 +344,13 @@ TEXTS: dict[str, str] = {
     "plan_ask_a_person": "Say 'talk to a person' if you have questions.",
     "talk_to_a_person": "talk to a person",
     "plan_refusal_hold": "I can't set up a plan on this account.",
+    # VUL-2: after a hardship a person sets up the plan, so the debtor hears why and what happens next.
+    "plan_refusal_VUL-2": ("Since things are hard right now, we've paused collection, and a person on our team will "
+                           "set up any plan with you. They can go over your options, like a smaller hardship plan or "
+                           "a longer pause. Say 'talk to a person' to reach them."),
+    "plan_refusal_VUL-2_queued": ("Since things are hard right now, we've paused collection, and a person on our team "
+                                  "will set up any plan with you. They're on the way, and can go over your options, "
+                                  "like a smaller hardship plan or a longer pause."),
     "summary_settlement": "Settle for {amount}",
     "summary_single": "One payment of {amount}",
     "summary_head": "{count} {counted} of {amount}",
@@ -545,6 +555,12 @@ TEXTS: dict[str, str] = {
                    "end (the chain head) lets anyone check that nobody changed a word of it."),
     "copy_sent": ("I'll email a copy of this chat to {address}. It comes with a code that shows nobody changed it. "
                   "What would you like to do next?"),
+    # The ways to pay, asked about (bot/payments/ways.py): a card on our page; any other way through a person.
+    "ways_to_pay": ("You can pay by debit or credit card on our secure payment page. Say 'pay now' for the link. "
+                    "For other ways, like a check, money order, Zelle or a bank transfer, a person on our team can "
+                    "help: say 'talk to a person'. Or we can carry on where we left off."),
+    # ID-1, DISC-3: before verification the answer names nothing; the identity check starts.
+    "ways_to_pay_verify_first": "I can answer that once we've confirmed who you are. What's your date of birth?",
     "copy_not_verified": "I can email you a copy once we've confirmed who you are. What's your date of birth?",
     "copy_no_email": ("We don't have an email address for you, so I can't email a copy. You can say 'talk to a "
                       "person' to ask for one another way."),

@@ -207,7 +207,9 @@ TEXTS: dict[str, str] = {
                      "una persona' si tiene preguntas."),
     "hold_CEASE-4": ("Una persona de nuestro equipo se encarga de esta cuenta. Escriba 'hablar con una persona' para "
                      "hablar con ella."),
-    "hold_VUL-2": "Por ahora paramos el cobro de esta cuenta. Escriba 'hablar con una persona' para ver sus opciones.",
+    "hold_VUL-2": ("Como las cosas están difíciles, paramos el cobro de esta cuenta, así que por ahora no le pedimos "
+                   "dinero. Una persona de nuestro equipo verá sus opciones con usted, como un plan por dificultad o "
+                   "una pausa más larga. Escriba 'hablar con una persona' para hablar con alguien."),
     "hold_ACCOUNT-CLOSED": "No hay nada que pagar en esta cuenta. Escriba 'hablar con una persona' si tiene preguntas.",
     "pay_no_account": "No encontré una cuenta abierta a su nombre. Escriba 'hablar con una persona' si necesita ayuda.",
     "pay_choice_installment": "Próximo pago del plan: {amount}",
@@ -310,6 +312,12 @@ TEXTS: dict[str, str] = {
     "plan_ask_a_person": "Escriba 'hablar con una persona' si tiene preguntas.",
     "talk_to_a_person": "hablar con una persona",
     "plan_refusal_hold": "No puedo hacer un plan para esta cuenta.",
+    "plan_refusal_VUL-2": ("Como las cosas están difíciles, paramos el cobro, y una persona de nuestro equipo hará "
+                           "el plan con usted. Puede ver sus opciones, como un plan más pequeño por dificultad o una "
+                           "pausa más larga. Escriba 'hablar con una persona' para hablar con alguien."),
+    "plan_refusal_VUL-2_queued": ("Como las cosas están difíciles, paramos el cobro, y una persona de nuestro equipo "
+                                  "hará el plan con usted. Ya viene en camino, y puede ver sus opciones, como un plan "
+                                  "más pequeño por dificultad o una pausa más larga."),
     "summary_settlement": "Cerrar la cuenta con {amount}",
     "summary_single": "Un pago de {amount}",
     "summary_head": "{count} {counted} de {amount}",
@@ -503,6 +511,13 @@ TEXTS: dict[str, str] = {
                    "quiere. El código al final sirve para que cualquiera vea que nadie cambió ni una palabra."),
     "copy_sent": ("Le voy a mandar por email una copia de este chat a {address}. Lleva un código que muestra que "
                   "nadie la cambió. ¿Qué quiere hacer ahora?"),
+    # Las formas de pago (bot/payments/ways.py): tarjeta en nuestra página; otras, con una persona.
+    "ways_to_pay": ("Puede pagar con tarjeta de débito o crédito en nuestra página de pago segura. Escriba 'pagar "
+                    "ahora' para recibir el enlace. Para otras formas, como cheque, giro postal, Zelle o "
+                    "transferencia, una persona de nuestro equipo le puede ayudar: escriba 'hablar con una persona'. "
+                    "O seguimos donde íbamos."),
+    "ways_to_pay_verify_first": ("Le puedo responder cuando confirmemos quién es usted. ¿Cuál es su fecha de "
+                                 "nacimiento?"),
     "copy_not_verified": ("Le puedo mandar una copia por email cuando confirmemos quién es usted. ¿Cuál es su fecha "
                           "de nacimiento?"),
     "copy_no_email": ("No tenemos un email suyo, así que no puedo mandarle una copia. Puede escribir 'hablar con una "
