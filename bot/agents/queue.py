@@ -310,9 +310,10 @@ def reassign(session: Session, handoff_id: str, supervisor: User, to: User, now:
     """A supervisor gives a waiting or owned conversation to someone (who then owns it)."""
     if not users.can_reassign(supervisor):
         raise Forbidden("Only a supervisor can reassign conversations.")
-    if not users.can_work(to):
-        raise Forbidden(f"{to.display_name} cannot take conversations.")
     now = now or datetime.now(timezone.utc)
+    refusal = users.why_not_assignable(to, now)
+    if refusal is not None:
+        raise Forbidden(refusal)
     _check_language(session, handoff_id, to, now)
     before = get(session, handoff_id)
     previous = before.claimed_by
