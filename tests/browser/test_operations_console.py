@@ -273,3 +273,43 @@ def test_a_campaign_start_in_the_past_is_held_with_a_warning_until_the_operator_
     page.get_by_label("Create even so: the start in the past is meant").check()
     page.get_by_role("button", name="Create campaign").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Campaign: Back-dated")
+
+
+UNLABELLED_CELLS = """() => [...document.querySelectorAll("table.queue")].map(table => {
+  const heads = [...table.querySelectorAll("thead th")].map(th => th.textContent.trim());
+  const unlabelled = [];
+  for (const row of table.querySelectorAll("tbody tr")) {
+    [...row.children].forEach((cell, i) => {
+      if (cell.tagName !== "TD" || cell.colSpan > 1) return;  // a row's own header, or "Nothing here"
+      const shown = getComputedStyle(cell, "::before").content;
+      if (cell.dataset.label !== heads[i] || shown === "none" || shown === "normal") unlabelled.push(heads[i]);
+    });
+  }
+  return [table.id, getComputedStyle(table.querySelector("thead")).display, [...new Set(unlabelled)]];
+})"""
+
+
+def test_at_phone_width_every_ops_table_keeps_its_column_labels(new_page, ops_url, tmp_path):
+    """At 375 px a console table hides its header row and stacks each row's cells; a cell says what it is only
+    through its data-label (the agent queue's pattern, console.css). The two tables on /ops (segment counts and a
+    segment's accounts) had none, so a phone showed "40", "3", "$260.00" with no column names; so had the tables on
+    the campaign, campaigns, dashboard and policy pages. Every data cell of every ops table now carries its column's
+    label, shown before its value.
+    Mutation: the data-label attributes removed from ops_home.html: segment-counts and segment-accounts came back
+    unlabelled and this failed."""
+    page = new_page(width=375, height=800)
+    login(page, ops_url)
+    upload(page, portfolio(daytime_zone(), "80.00"), tmp_path, "phone.csv")
+    new_campaign(page, "Phone check", "email")
+    page.get_by_role("button", name="Dry run").click()
+    expect(page.locator("#campaign-report")).to_contain_text("OPS-1")
+    seen = {table_id: (header, unlabelled) for table_id, header, unlabelled in page.evaluate(UNLABELLED_CELLS)}
+    page.goto(ops_url + "/ops/policies/plan_policy")
+    page.get_by_role("button", name="Check and save").click()  # an unchanged save: one line in the trail
+    for path in ("/ops?segment=low_balance", "/ops/campaigns", "/ops/dashboard", "/ops/policies/plan_policy"):
+        page.goto(ops_url + path)
+        for table_id, header_display, unlabelled in page.evaluate(UNLABELLED_CELLS):
+            seen[table_id] = (header_display, unlabelled)
+    assert set(seen) >= {"segment-counts", "segment-accounts", "campaign-report", "variant-results",
+                         "campaign-list", "groups"}, seen
+    assert {table_id: found for table_id, found in seen.items() if found != ("none", [])} == {}
