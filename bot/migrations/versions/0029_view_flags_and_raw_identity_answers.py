@@ -20,7 +20,10 @@ the sealed copies are rewritten in place (ID-2 wants no copy of a value kept, so
 the chain is re-sealed from the first rewritten entry with the transcript key, and a chained audit event
 `transcript_redacted` (ID-2, actor `migration:0029`) names the entries and messages rewritten and the head before.
 Re-sealing needs the same TRANSCRIPT_HMAC_KEY as the running app (run migrations with it set, as the release job
-does). Rasa's tracker store is not this database: its copies are not touched here.
+does). Rasa's tracker store is not this database: its copies are not touched here. A transcript copy emailed before
+(bot/records/transcript_copy.py) that names an entry from the first rewritten one on no longer checks as intact at
+/transcripts/check (its chain head was re-sealed); the transcript_redacted event's `head_before` accounts for it,
+as after 0028.
 
 Downgrade changes nothing: a flag raised by a view was never a finding, and an answer's value must not come back.
 """
