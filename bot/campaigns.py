@@ -79,6 +79,13 @@ class CampaignError(ValueError):
         super().__init__("; ".join(self.problems))
 
 
+class CampaignUnconfirmed(CampaignError):
+    """The campaign is valid, but its start is in the past: most likely a slip (a wrong day or year), and its first
+    round would go out within a minute of being made. Not made until the operator confirms the start as meant
+    (`create(..., confirm_past_start=True)`), as a policy edit naming an unknown creditor waits for its confirmation
+    (bot/policy_edits.py PolicyEditUnconfirmed)."""
+
+
 # --- making one -----------------------------------------------------------------------------------------------------
 
 def _placeholder_problems(text: str, where: str) -> list[str]:
@@ -112,10 +119,13 @@ def check_variant(text: str, channel: str, creditors: Sequence[str], where: str)
 def create(session: Session, book: segments.SegmentBook, *, name: str, segment: str, channel: str,
            texts: Sequence[str], starts_at: datetime, result_days: int, actor: str,
            repeat_days: int | None = None, ends_at: datetime | None = None,
-           spanish_texts: Sequence[str] = ()) -> Campaign:
+           spanish_texts: Sequence[str] = (), confirm_past_start: bool = False,
+           now: datetime | None = None) -> Campaign:
     """A new campaign, checked whole: every problem is reported at once, nothing is stored when there is one.
     `repeat_days`: a round every so many days from `starts_at`, the last no later than `ends_at` (required then).
-    `spanish_texts`: each variant's optional Spanish text, in the same places as `texts` (empty: none)."""
+    `spanish_texts`: each variant's optional Spanish text, in the same places as `texts` (empty: none).
+    A start before the current minute raises CampaignUnconfirmed (after every other check passed) unless
+    `confirm_past_start`."""
     problems: list[str] = []
     name = (name or "").strip()
     if not 1 <= len(name) <= 100:
@@ -150,6 +160,9 @@ def create(session: Session, book: segments.SegmentBook, *, name: str, segment: 
     problems += _schedule_problems(starts_at, repeat_days, ends_at)
     if problems:
         raise CampaignError(problems)
+    warning = past_start_warning(starts_at, now)
+    if warning is not None and not confirm_past_start:
+        raise CampaignUnconfirmed([warning])
     campaign = Campaign(name=name, segment=segment, channel=channel, starts_at=starts_at.astimezone(timezone.utc),
                         variants=[{"name": _VARIANT_NAMES[i], "text": en, **({"text_es": es} if es else {})}
                                   for i, (en, es) in enumerate(pairs)],
@@ -164,6 +177,17 @@ def create(session: Session, book: segments.SegmentBook, *, name: str, segment: 
                          "repeat_days": repeat_days, "ends_at": campaign.ends_at.isoformat() if campaign.ends_at
                          else None})
     return campaign
+
+
+def past_start_warning(starts_at: datetime, now: datetime | None = None) -> str | None:
+    """What to say when a campaign's start is before the current minute (None when it is not): the form's time has
+    minutes only, so a start typed as this minute is "now", not the past."""
+    now = now or datetime.now(timezone.utc)
+    if starts_at >= now.replace(second=0, microsecond=0):
+        return None
+    return (f"starts: {starts_at.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC is in the past, so the first round "
+            f"goes out as soon as the campaign is made (the scheduler runs it within a minute). Check the date, "
+            f"or confirm the start as meant.")
 
 
 def _schedule_problems(starts_at: datetime, repeat_days: int | None, ends_at: datetime | None) -> list[str]:

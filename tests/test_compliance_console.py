@@ -3,6 +3,8 @@ audited, no reply/claim for a reviewer, exports as downloads."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -385,3 +387,21 @@ def test_REC_2_a_reviewer_reading_a_conversation_from_the_agent_queue_raises_no_
     with session_scope(sqlite_engine) as session:  # still audited
         assert session.scalars(select(AuditEvent).where(AuditEvent.rule_id == "REC-2",
                                                         AuditEvent.conversation_id.is_not(None))).first()
+
+
+def test_REC_2_the_page_and_the_csv_export_mask_an_amount_and_a_local_phone_the_same_way(client, sqlite_engine):
+    """What the reviewer reads on the conversation page and in its CSV: "$1,234.56" and "$1234.56" whole, "555-2013"
+    and "5552013" masked (the CSV once kept "555-2013" as typed).
+    Mutation: `_PHONE,` removed from _PATTERNS: the page and the CSV both showed "555-2013" and this failed."""
+    with session_scope(sqlite_engine) as session:
+        conversation = conversations.get_or_create(session, "sms", "+15555550177")
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                     text="I can pay $1234.56 of the $1,234.56, call 555-2013 or 5552013")
+        conversation_id = conversation.id
+    _login(client, "cat")
+    page = client.get(f"/compliance/c/{conversation_id}").text
+    rows = list(csv.DictReader(io.StringIO(
+        client.get("/compliance/export.csv", params={"conversation": conversation_id}).text)))
+    shown = "I can pay $1234.56 of the $1,234.56, call [hidden] or [hidden]"
+    assert shown in page
+    assert [r["text"] for r in rows if r["type"] == "message"] == [shown]

@@ -271,3 +271,68 @@ def test_PCI_3_REC_1_0028_redacts_old_email_subjects_everywhere_and_the_chain_st
         [event] = session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == "transcript_redacted")).all()
         assert (event.conversation_id, event.rule_id, event.actor) == (conversation_id, "PCI-2", "migration:0028")
         assert event.detail["messages"] == sorted(ids) and len(event.detail["entries"]) == 3
+
+
+def test_REC_2_ID_2_0029_drops_the_flags_views_raised_and_relabels_raw_identity_answers_in_a_chain_still_intact(
+        empty_url):
+    """(a) Earlier code flagged "Rule fired" (REC-2) each time a reviewer viewed a conversation: 0029 removes those
+    flags, told apart as the current code does (flags.ACCESS_RULES), and keeps every other flag. (b) Answers to the
+    identity questions stored as typed before intake stored labels (ID-2): 0029 relabels them with intake's own
+    labelling (identity_answers.stored_form), in the message and in its sealed copies, re-seals the chain and says
+    so (transcript_redacted, ID-2); an answer already labelled, one with nothing factor-like and any other message
+    keep their text. Run on SQLite and PostgreSQL.
+    Mutations tried: the flag DELETE removed -> the REC-2 flag is still listed, fails; _reseal skipped (messages
+    relabelled only) -> "03/14/1979" still in transcript_entries, fails; the sealed entries' data left as it was
+    (only re-hashed) -> the same, fails; the rule ids not given ID-2 (the consoles count masked answers by it) ->
+    fails."""
+    from bot import audit, conversations
+    from bot.db import session_scope
+    from bot.db.models import AuditEvent, ConversationFlag, Message, TranscriptEntry
+    from bot.records.verification import verify
+
+    upgrade(empty_url, "0028")
+    engine = get_engine(empty_url)
+    with session_scope(engine) as session:
+        conversation = conversations.get_or_create(session, "sms", "+15555550129")
+        conversation_id = conversation.id
+        said = {}
+        for key, text, intent, rule_ids in (
+                ("dob", "03/14/1979", "inform_identity", None),  # stored raw by the old intake
+                ("secret", "my last four is 1234", "inform_identity", None),
+                ("labelled", "[date of birth]", "inform_identity", ["ID-2"]),  # stored by today's intake
+                ("words", "the fourteenth of march", "inform_identity", None),
+                ("payment", "I paid $50 on 03/14/2026", "make_payment", None)):
+            message = conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                                   text=text, status="received")
+            message.rule_ids = rule_ids
+            session.flush()
+            message.intent, message.status = intent, "processed"  # the NLU's reading, a change entry
+            session.flush()
+            said[key] = message.id
+        audit.record(session, "dispute_recorded", rule_id="DSP-1", conversation_id=conversation_id)
+        audit.record(session, "transcript_viewed", rule_id="REC-2", conversation_id=conversation_id)
+        # What earlier code raised for that view, beside what it raised for the dispute.
+        session.add(ConversationFlag(conversation_id=conversation_id, flag="rule_fired", rule_id="REC-2",
+                                     conversation_started_at=conversation.started_at))
+    with session_scope(engine) as session:
+        assert verify(session).intact
+        before = sorted((f.flag, f.rule_id) for f in session.scalars(sa.select(ConversationFlag)))
+    assert before == [("dispute", "DSP-1"), ("rule_fired", "DSP-1"), ("rule_fired", "REC-2")]
+    upgrade(empty_url)
+    with session_scope(engine) as session:
+        flags = sorted((f.flag, f.rule_id) for f in session.scalars(sa.select(ConversationFlag)))
+        stored = {m.id: (m.text, m.rule_ids) for m in session.scalars(sa.select(Message))}
+        sealed = " ".join(str(e.data) for e in session.scalars(sa.select(TranscriptEntry)))
+        report = verify(session)
+        events = session.scalars(sa.select(AuditEvent).where(AuditEvent.kind == "transcript_redacted")).all()
+    assert flags == [("dispute", "DSP-1"), ("rule_fired", "DSP-1")]
+    assert stored[said["dob"]] == ("[date of birth]", ["ID-2"])
+    assert stored[said["secret"]] == ("[SSN last four]", ["ID-2"])
+    assert stored[said["labelled"]] == ("[date of birth]", ["ID-2"])
+    assert stored[said["words"]] == ("the fourteenth of march", None)
+    assert stored[said["payment"]] == ("I paid $50 on 03/14/2026", None)
+    assert "03/14/1979" not in sealed and "last four is" not in sealed and "03/14/2026" in sealed
+    assert report.intact, [str(p) for p in report.problems]
+    [event] = events
+    assert (event.conversation_id, event.rule_id, event.actor) == (conversation_id, "ID-2", "migration:0029")
+    assert event.detail["messages"] == [said["dob"], said["secret"]]

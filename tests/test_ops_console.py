@@ -274,7 +274,7 @@ def test_the_home_page_says_which_order_is_in_force(client):
     page = client.get("/ops")
     said = page.text.split('id="order-in-force">', 1)[1].split("</p>", 1)[0]
     assert "No propensity model trained" in said and "ordered by segment priority, highest first" in said
-    assert re.search(r"High balance, recent[^<]*</a></td><td>90</td>", page.text)
+    assert re.search(r"High balance, recent[^<]*</a></td><td data-label=\"Priority\">90</td>", page.text)
 
 
 def test_a_bad_dashboard_range_is_said_on_the_dashboard_keeping_the_dates_typed(client):

@@ -175,7 +175,8 @@ def average_handle_minutes(session: Session, now: datetime | None = None) -> flo
 
 def workers_for(session: Session, handoff: Handoff, now: datetime | None = None) -> int:
     """The people available now who would take this conversation: those who speak its language (claim leaves it to
-    them, _check_language), or everyone available when none of them does (anyone may take it then)."""
+    them, _check_language), or everyone available when none of them does (a supervisor may give it to anyone then,
+    take_refusals)."""
     available = auth.available_worker_ids(session, now)
     if not available:
         return 0
@@ -232,15 +233,50 @@ def conversation_language(session: Session, handoff: Handoff) -> str:
 def _check_language(session: Session, handoff_id: str, user: User, now: datetime) -> None:
     """HO-1 / LANG-1: a conversation in a language the person does not speak goes to a colleague who does, when one
     is available (signed in, switched to available): the debtor is answered in their language. With nobody
-    available who speaks it, anyone may take it (an answer in English beats no answer)."""
+    available who speaks it, a supervisor may still take it or assign it to anyone (an answer in English beats no
+    answer); an agent may not choose that for themselves (`take_refusals`)."""
     language = conversation_language(session, get(session, handoff_id))
     if users.speaks(user, language):
         return
+    if any(users.speaks(colleague, language) for colleague in _available_colleagues(session, user, now)):
+        raise Forbidden(_LEAVE_IT.format(language=LANGUAGE_NAMES.get(language, language)))
+
+
+_LEAVE_IT = "This conversation is in {language}, and a colleague who speaks it is available. Leave it for them."
+_NOT_YOURS_TO_TAKE = ("This conversation is in {language}, which you do not answer in. A supervisor can assign it "
+                      "to someone who speaks it, or to you.")
+
+
+def _available_colleagues(session: Session, user: User, now: datetime) -> Sequence[User]:
     available = auth.available_worker_ids(session, now) - {user.id}
-    colleagues = session.scalars(select(User).where(User.id.in_(available))).all() if available else []
-    if any(users.speaks(colleague, language) for colleague in colleagues):
-        raise Forbidden(f"This conversation is in {LANGUAGE_NAMES.get(language, language)}, and a colleague who "
-                        f"speaks it is available. Leave it for them.")
+    return session.scalars(select(User).where(User.id.in_(available))).all() if available else []
+
+
+def take_refusals(session: Session, handoffs: Sequence[Handoff], user: User,
+                  now: datetime | None = None) -> dict[str, str | None]:
+    """Why `user` may not take each waiting conversation (None: they may), the one rule `claim` enforces and the
+    console asks before it offers "Take" (HO-1, LANG-1): an agent takes only conversations in a language they
+    answer in; a supervisor, the rest too unless a colleague who speaks it is available."""
+    now = now or datetime.now(timezone.utc)
+    if not users.can_work(user):
+        return {h.id: "Your role cannot take conversations." for h in handoffs}
+    found = {c.id: c for c in session.scalars(select(Conversation).where(
+        Conversation.id.in_({h.conversation_id for h in handoffs})))} if handoffs else {}
+    spoken = languages.current_for(session, list(found.values()))
+    colleagues = _available_colleagues(session, user, now)
+    refusals: dict[str, str | None] = {}
+    for h in handoffs:
+        language = spoken.get(h.conversation_id, "en")
+        name = LANGUAGE_NAMES.get(language, language)
+        if users.speaks(user, language):
+            refusals[h.id] = None
+        elif any(users.speaks(colleague, language) for colleague in colleagues):
+            refusals[h.id] = _LEAVE_IT.format(language=name)
+        elif users.can_reassign(user):
+            refusals[h.id] = None
+        else:
+            refusals[h.id] = _NOT_YOURS_TO_TAKE.format(language=name)
+    return refusals
 
 
 def claim(session: Session, handoff_id: str, user: User, now: datetime | None = None) -> Handoff:
@@ -248,7 +284,9 @@ def claim(session: Session, handoff_id: str, user: User, now: datetime | None = 
     if not users.can_work(user):
         raise Forbidden("Your role cannot take conversations.")
     now = now or datetime.now(timezone.utc)
-    _check_language(session, handoff_id, user, now)
+    refusal = take_refusals(session, [get(session, handoff_id)], user, now)[handoff_id]
+    if refusal is not None:
+        raise Forbidden(refusal)
     handoff = _change(session, handoff_id, Handoff.status == WAITING, status=CLAIMED, claimed_by=user.id,
                       claimed_at=now)
     audit.record(session, "handoff_claimed", rule_id="HO-1", actor=users.actor(user),
@@ -275,9 +313,10 @@ def reassign(session: Session, handoff_id: str, supervisor: User, to: User, now:
     """A supervisor gives a waiting or owned conversation to someone (who then owns it)."""
     if not users.can_reassign(supervisor):
         raise Forbidden("Only a supervisor can reassign conversations.")
-    if not users.can_work(to):
-        raise Forbidden(f"{to.display_name} cannot take conversations.")
     now = now or datetime.now(timezone.utc)
+    refusal = users.why_not_assignable(to, now)
+    if refusal is not None:
+        raise Forbidden(refusal)
     _check_language(session, handoff_id, to, now)
     before = get(session, handoff_id)
     previous = before.claimed_by

@@ -180,10 +180,31 @@ def by_username(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == normalise_username(username)))
 
 
-def assignable(session: Session) -> list[User]:
-    """Who a supervisor can hand a conversation to: active agents and supervisors."""
-    return list(session.scalars(select(User).where(User.active.is_(True), User.role.in_(ANSWERING_ROLES))
-                                .order_by(func.lower(User.display_name))))
+def assignable(session: Session, now: datetime | None = None) -> list[User]:
+    """Who a supervisor can hand a conversation to: active agents and supervisors not locked out
+    (`why_not_assignable`)."""
+    people = session.scalars(select(User).where(User.active.is_(True), User.role.in_(ANSWERING_ROLES))
+                             .order_by(func.lower(User.display_name)))
+    return [person for person in people if why_not_assignable(person, now) is None]
+
+
+def locked_out(user: User, now: datetime | None = None) -> bool:
+    """Too many wrong passwords: the account cannot log in until `locked_until` (authenticate)."""
+    now = now or datetime.now(timezone.utc)
+    return user.locked_until is not None and user.locked_until > now
+
+
+def why_not_assignable(user: User, now: datetime | None = None) -> str | None:
+    """Why a conversation cannot be given to `user` (None: it can). A switched-off or locked-out account cannot
+    log in to answer it, so the debtor would wait on nobody (HO-1)."""
+    if not user.active:
+        return f"{user.display_name}'s account is switched off, so they cannot answer it. Pick someone else."
+    if not answers_debtors(user.role):
+        return f"{user.display_name} is a {user.role} and does not take conversations. Pick someone else."
+    if locked_out(user, now):
+        return (f"{user.display_name} is locked out after too many wrong passwords, so they cannot answer it "
+                f"now. Pick someone else.")
+    return None
 
 
 # --- what each role may do (the console checks these on every request, not only in the templates) ----------------

@@ -60,10 +60,15 @@ class Reading:
         return self.text(shown, direction=message.direction, intent=message.intent)
 
 
+def may_read_unredacted(user: User) -> bool:
+    """REC-2: the separate permission to read a transcript unredacted (a compliance reviewer who holds it)."""
+    return bool(user.active and user.role == users.COMPLIANCE and user.can_view_unredacted)
+
+
 def reading_for(user: User, *, unredacted: bool = False) -> Reading:
     """How this user reads transcripts; NotPermitted for an unredacted read without the permission (REC-2)."""
     if unredacted:
-        if user.active and user.role == users.COMPLIANCE and user.can_view_unredacted:
+        if may_read_unredacted(user):
             return Reading(UNREDACTED)
         raise NotPermitted(UNREDACTED_REFUSED)
     return Reading(AGENT if users.answers_debtors(user.role) else REDACTED)

@@ -18,10 +18,28 @@ import re
 from bot.compliance.redaction import redact as redact_payment_data
 
 MASK = "[hidden]"
+# A US phone number in any usual form, whole: "(312) 555-0148", "+1 312.555.0148", "1-312-555-0148", and the
+# 7-digit local forms "555-2013", "555 2013", "5552013". One mask for the whole number, page and export alike.
+_PHONE = re.compile(r"(?<![\w$])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s./-]?)?\d{3}[\s.-]?\d{4}(?![\w]|[.,]\d)")
+# A money amount a reviewer must read ("$1,234.56", "1234.56", "USD 1,234", "1.234,56 €"): kept whole, so the
+# digit patterns below never hide part of it ("$[hidden].56" said nothing; REC-2 hides identity, not amounts).
+_AMOUNT = re.compile(
+    r"(?<![\w.,/-])(?:"
+    r"(?:\$|US\$|USD\s?|€)\s?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+(?=,\d{2})|\d+)(?:[.,]\d{2})?"
+    r"|(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{2}"
+    r"|\d{1,3}(?:,\d{3})+"
+    r"|\d{1,3}(?:\.\d{3})*,\d{2}"
+    r")(?!\d|[.,/-]\d)")
+# An amount's place while the masks run: NUL (dropped from the text first) around letters, so no digit pattern
+# can reach it.
+_KEPT = re.compile("\x00([a-j]+)\x00")
+_DIGITS_AS_LETTERS = str.maketrans("0123456789", "abcdefghij")
+_LETTERS_AS_DIGITS = str.maketrans("abcdefghij", "0123456789")
 _PATTERNS = (
     re.compile(r"https?://\S*/(?:pay|p|checkout)/\S+", re.I),  # pay-link tokens
     re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # emails
-    re.compile(r"(?<!\w)\+?\d[\d\s().-]{8,}\d(?!\w)"),  # phone numbers and long digit runs
+    _PHONE,
+    re.compile(r"(?<!\w)\+?\d[\d\s().-]{8,}\d(?!\w)"),  # other long digit runs
     re.compile(r"(?<!\d)\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}(?!\d)"),  # dates (dates of birth)
     re.compile(r"(?<![\w-])(?:[A-Z]{2,5}-)?\d{4,}(?![\w-])"),  # ZIPs, last-4s, account refs
 )
@@ -53,10 +71,17 @@ _AGENT_PATTERNS = (
 
 def for_review(text: str | None) -> str:
     """The text with identifying details masked; idempotent."""
-    masked = redact_payment_data(text or "").text
+    masked = redact_payment_data(text or "").text.replace("\x00", "")
+    amounts: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        amounts.append(match.group())
+        return "\x00" + str(len(amounts) - 1).translate(_DIGITS_AS_LETTERS) + "\x00"
+
+    masked = _AMOUNT.sub(keep, masked)
     for pattern in _PATTERNS:
         masked = pattern.sub(MASK, masked)
-    return masked
+    return _KEPT.sub(lambda m: amounts[int(m.group(1).translate(_LETTERS_AS_DIGITS))], masked)
 
 
 def for_agent(text: str | None, *, identity_answer: bool = False) -> str:

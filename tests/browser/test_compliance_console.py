@@ -143,3 +143,48 @@ def test_a_reversed_date_range_comes_back_as_a_400_saying_why_with_every_field_a
     expect(page.get_by_label("To")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Account")).to_have_value("SET-100001")
     expect(page.get_by_label("Flag")).to_have_value("dispute")
+
+
+def test_REC_2_a_reviewer_with_the_unredacted_permission_has_a_link_to_it_from_the_redacted_view_and_no_one_else(
+        new_page, console_url, sqlite_engine):
+    """The unredacted view had no way in from the redacted one: a reviewer who holds the permission had to type
+    "?unredacted=1". Now Rex (who holds it) follows a link, reads the text as typed, and his reading is audited as
+    an unredacted view; Cat (who does not) is shown no link. Agents and supervisors never reach this page.
+    Mutations: the link shown to every reviewer (`may_read_unredacted` made True in the page's context): Cat saw it
+    and this failed; the context asking the wrong thing (`signed.user.role == "supervisor"`): Rex had no link,
+    failed."""
+    from sqlalchemy import select
+
+    from bot.db.models import AuditEvent, Conversation
+
+    with session_scope(sqlite_engine) as session:
+        rex = users.create_user(session, "rex", PASSWORD, "compliance", display_name="Rex")
+        rex.can_view_unredacted = True
+        conversation_id = session.scalar(select(Conversation.id).where(Conversation.external_id == "widget-identity"))
+
+    def log_in(name: str):
+        page = new_page()
+        page.goto(console_url + "/agent/login")
+        page.get_by_label("Username").fill(name)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.goto(f"{console_url}/compliance/c/{conversation_id}")
+        expect(page.get_by_role("table")).to_contain_text("[hidden]")
+        return page
+
+    cat = log_in("cat")
+    expect(cat.get_by_text("redacted view", exact=False)).to_be_visible()
+    expect(cat.get_by_role("link", name="Read it unredacted (your reading is logged)")).to_have_count(0)
+
+    rex_page = log_in("rex")
+    rex_page.get_by_role("link", name="Read it unredacted (your reading is logged)").click()
+    expect(rex_page.get_by_text("unredacted view (logged)")).to_be_visible()
+    expect(rex_page.get_by_role("table")).to_contain_text("zip 96720, born 1991-09-30, mail leilani.akana@example.com")
+    rex_page.get_by_role("link", name="Back to the redacted view").click()
+    expect(rex_page.get_by_role("table")).not_to_contain_text("96720")
+    with session_scope(sqlite_engine) as session:
+        reads = [(e.kind, e.actor) for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.kind.like("transcript_viewed%"), AuditEvent.actor == "compliance:rex")
+            .order_by(AuditEvent.id))]
+    assert reads == [("transcript_viewed", "compliance:rex"), ("transcript_viewed_unredacted", "compliance:rex"),
+                     ("transcript_viewed", "compliance:rex")]

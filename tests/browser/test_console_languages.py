@@ -19,12 +19,15 @@ from sqlalchemy import select
 from bot import conversations, handoff, language
 from bot.agents import users
 from bot.db import session_scope
-from bot.db.models import AuditEvent
+from bot.db.models import AuditEvent, Handoff
 from tests.browser.conftest import serve_gateway
 
 pytestmark = [pytest.mark.browser]
 
 PASSWORD = "correct horse battery staple"
+LEAVE_IT = "This conversation is in Spanish, and a colleague who speaks it is available. Leave it for them."
+NOT_HERS = ("This conversation is in Spanish, which you do not answer in. A supervisor can assign it to someone who "
+            "speaks it, or to you.")
 
 
 @pytest.fixture
@@ -61,7 +64,8 @@ def _row(page: Page, name: str):
 def test_HO_1_a_supervisor_sets_languages_on_the_team_page_and_the_spanish_conversation_waits_for_the_speaker(
         new_page, console_url, sqlite_engine):
     """Mutations tried: the Team page's POST not calling users.set_languages (Lupe's Spanish box came back unticked
-    and Ana could take the conversation); queue._check_language's refusal removed (Ana took it)."""
+    and Ana could take the conversation); queue._check_language's refusal removed (Ana took it); the colleague
+    test in queue.take_refusals removed (Ana was offered "Take")."""
     handoff_id = _spanish_waiting(sqlite_engine)
 
     sue = new_page()
@@ -97,11 +101,13 @@ def test_HO_1_a_supervisor_sets_languages_on_the_team_page_and_the_spanish_conve
     _log_in(ana, console_url, "ana")
     waiting = ana.locator(f'tr[data-handoff-id="{handoff_id}"]')
     expect(waiting.locator(".language")).to_have_text("Spanish")
+    # She is not offered "Take" (take_refusals): the reason is shown instead, in the queue and on the conversation.
+    expect(waiting.get_by_role("button", name="Take")).to_have_count(0)
+    expect(waiting.locator(".take-refused")).to_have_text(LEAVE_IT)
     ana.goto(f"{console_url}/agent/h/{handoff_id}")
     expect(ana.locator("strong.language")).to_have_text("speaks Spanish")
-    ana.get_by_role("button", name="Take this conversation").click()
-    expect(ana.get_by_text("This conversation is in Spanish, and a colleague who speaks it is available. "
-                           "Leave it for them.")).to_be_visible()
+    expect(ana.get_by_role("button", name="Take this conversation")).to_have_count(0)
+    expect(ana.locator("#take-refused")).to_have_text(LEAVE_IT)
 
     lupe.goto(f"{console_url}/agent/h/{handoff_id}")
     expect(lupe.locator("strong.language")).to_have_text("speaks Spanish")
@@ -125,3 +131,36 @@ def test_only_a_supervisor_reaches_the_team_page(new_page, console_url, sqlite_e
     assert status == 403
     with session_scope(sqlite_engine) as session:
         assert users.languages(users.by_username(session, "lupe")) == ("en",)
+
+
+def test_HO_1_LANG_1_an_english_only_agent_is_not_offered_take_on_a_spanish_conversation_and_a_supervisor_assigns_it(
+        new_page, console_url, sqlite_engine):
+    """Exploratory pass: with nobody who speaks Spanish on shift, Ana (English only) saw "Take" on a Spanish
+    conversation and took it. Now she is not offered "Take", in the queue or on the conversation, she reads why,
+    and a forged claim is refused with the same words (the server's rule, not only the page's); Sue, a supervisor,
+    can still give it to her.
+    Mutation: the agent's refusal in queue.take_refusals removed (`elif users.can_reassign(user)` made always
+    true): Ana saw "Take" and her claim went through; this failed."""
+    handoff_id = _spanish_waiting(sqlite_engine)
+    ana = new_page()
+    _log_in(ana, console_url, "ana")
+    row = ana.locator(f'tr[data-handoff-id="{handoff_id}"]')
+    expect(row.locator(".language")).to_have_text("Spanish")
+    expect(row.locator(".take-refused")).to_have_text(NOT_HERS)
+    expect(row.get_by_role("button", name="Take")).to_have_count(0)
+    url = f"{console_url}/agent/h/{handoff_id}"
+    ana.goto(url)
+    expect(ana.locator("#take-refused")).to_have_text(NOT_HERS)
+    expect(ana.get_by_role("button", name="Take this conversation")).to_have_count(0)
+    token = ana.locator('input[name="csrf_token"]').first.input_value()
+    forged = ana.request.post(f"{url}/claim", form={"csrf_token": token}, max_redirects=0)
+    assert forged.status == 403 and NOT_HERS in forged.text()
+
+    sue = new_page()
+    _log_in(sue, console_url, "sue")
+    sue.goto(url)
+    sue.get_by_label("Give to").select_option(label="Ana (agent)")
+    sue.get_by_role("button", name="Reassign").click()
+    expect(sue.get_by_role("status")).to_contain_text("Reassigned.")
+    with session_scope(sqlite_engine) as session:
+        assert session.get(Handoff, handoff_id).claimed_by == users.by_username(session, "ana").id

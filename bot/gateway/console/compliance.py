@@ -20,7 +20,7 @@ from bot.db import session_scope
 from bot.gateway.console import routes
 from bot.records import export, review, search
 from bot.records.flags import FLAGS, LABELS
-from bot.records.reading import NotPermitted, Reading, reading_for
+from bot.records.reading import NotPermitted, Reading, may_read_unredacted, reading_for
 
 router = APIRouter(prefix="/compliance", include_in_schema=False)
 ROLE = "compliance"
@@ -113,6 +113,8 @@ async def _conversation(request: Request, signed: Any, conversation_id: str, rea
         return routes._refuse(request, 404, "No such conversation.")
     return routes._render(request, "compliance_conversation.html", {
         "user": signed.user, "csrf_token": signed.csrf_token, "record": record, "labels": LABELS,
+        # REC-2: the way to the unredacted view is shown to those who may open it, and only to them.
+        "may_read_unredacted": may_read_unredacted(signed.user),
         "notice": None, "saved": None, **extra}, status_code=status_code)
 
 

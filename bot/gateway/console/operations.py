@@ -259,7 +259,7 @@ def _campaigns_context(request: Request) -> dict[str, Any]:
             names = [(s.name, s.label, s.treatment.channels) for s in segments.active_segments(session).segments]
         except segments.SegmentsError:
             names = []
-    return {"campaigns": found, "segment_names": names, "problems": [], "form": {},
+    return {"campaigns": found, "segment_names": names, "problems": [], "warnings": [], "form": {},
             "schedules": {c.id: campaigns.schedule_words(c) for c in found}, "repeats": REPEATS}
 
 
@@ -289,7 +289,7 @@ async def campaign_create(request: Request) -> Response:
     fields = {k: str(form.get(k) or "") for k in ("name", "segment", "channel", "starts_at", "result_days",
                                                   "variant_a", "variant_b", "variant_c", "variant_a_es",
                                                   "variant_b_es", "variant_c_es", "repeat_days", "ends_at",
-                                                  "start_now")}
+                                                  "start_now", "confirm_past_start")}
     # An empty start is not "now" unless the operator says so: the scheduler runs a due campaign within a minute,
     # before any dry run (exploratory pass).
     start_now = fields["start_now"] == "1" and not fields["starts_at"].strip()
@@ -299,14 +299,15 @@ async def campaign_create(request: Request) -> Response:
     repeat_days = None if not repeat else int(repeat) if repeat.isdigit() else -1
     ends = _starts(fields["ends_at"]) if fields["ends_at"].strip() else None
 
-    def work() -> tuple[str | None, list[str]]:
+    def work() -> tuple[str | None, list[str], bool]:
+        """(the campaign made, problems, whether they are warnings the operator may confirm)."""
         if starts is None and not fields["starts_at"].strip():
             return None, ["starts: give a date and time (UTC), or tick \"Start now\" to start as soon as it is made "
-                          "(the scheduler then runs it within a minute, before any dry run)"]
+                          "(the scheduler then runs it within a minute, before any dry run)"], False
         if starts is None:
-            return None, ["starts: a date and time, YYYY-MM-DDTHH:MM (UTC)"]
+            return None, ["starts: a date and time, YYYY-MM-DDTHH:MM (UTC)"], False
         if fields["ends_at"].strip() and ends is None:
-            return None, ["ends: a date and time, YYYY-MM-DDTHH:MM (UTC)"]
+            return None, ["ends: a date and time, YYYY-MM-DDTHH:MM (UTC)"], False
         try:
             with session_scope(_engine(request)) as session:
                 made = campaigns.create(session, segments.active_segments(session), name=fields["name"],
@@ -315,19 +316,23 @@ async def campaign_create(request: Request) -> Response:
                                         spanish_texts=[fields["variant_a_es"], fields["variant_b_es"],
                                                        fields["variant_c_es"]],
                                         starts_at=starts, result_days=days, actor=users.actor(signed.user),
-                                        repeat_days=repeat_days, ends_at=ends)
-                return made.id, []
+                                        repeat_days=repeat_days, ends_at=ends,
+                                        confirm_past_start=fields["confirm_past_start"] == "1")
+                return made.id, [], False
+        except campaigns.CampaignUnconfirmed as exc:
+            return None, exc.problems, True
         except campaigns.CampaignError as exc:
-            return None, exc.problems
+            return None, exc.problems, False
         except segments.SegmentsError as exc:
-            return None, [str(exc)]
+            return None, [str(exc)], False
 
-    made, problems = await run_in_threadpool(work)
+    made, problems, unconfirmed = await run_in_threadpool(work)
     if made is not None:
         return RedirectResponse(f"/ops/campaigns/{made}?notice=created", status_code=303)
     context = await run_in_threadpool(_campaigns_context, request)
-    return _page(request, signed, "ops_campaigns.html", {**context, "problems": problems, "form": fields},
-                 status_code=400)
+    # A start in the past is held, not refused: the form comes back as typed with the warning and a box to confirm.
+    found = {"warnings": problems} if unconfirmed else {"problems": problems}
+    return _page(request, signed, "ops_campaigns.html", {**context, **found, "form": fields}, status_code=400)
 
 
 def _campaign_context(request: Request, campaign_id: str) -> dict[str, Any] | None:

@@ -364,9 +364,12 @@ def _queue_context(app: _App, signed: SignedIn) -> dict[str, Any]:
         shown = queue.summaries(session, [h for _, _, handoffs in sections for h in handoffs], now,
                                 reading=reading_for(user))
         rows = {key: [(h, shown[h.id]) for h in handoffs] for _, key, handoffs in sections}
+        # HO-1, LANG-1: "Take" is offered only where claim would accept it; the reason is shown instead.
+        take_refusals = queue.take_refusals(session, [h for h, _ in rows["waiting"]], user, now)
     return {"sections": [(title, key) for title, key, _ in sections], "rows": rows, "names": names,
             "waiting_ids": [h.id for h, _summary in rows["waiting"]],
             "user": user, "csrf_token": signed.csrf_token, "can_work": users.can_work(user),
+            "take_refusals": take_refusals,
             "reason_labels": queue.REASON_LABELS, "outcomes": queue.OUTCOMES,
             "outcome_labels": queue.OUTCOME_LABELS}
 
@@ -521,6 +524,8 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
             "names": names, "user": user, "csrf_token": signed.csrf_token,
             "can_work": users.can_work(user), "can_reply": users.can_reply(user, handoff),
             "can_reassign": users.can_reassign(user),
+            "take_refusal": (queue.take_refusals(session, [handoff], user)[handoff.id]
+                             if handoff.status == queue.WAITING and users.can_work(user) else None),
             "can_close": users.can_work(user) and handoff.status == queue.CLAIMED and (
                 handoff.claimed_by == user.id or users.can_reassign(user)),
             "assignable": users.assignable(session) if users.can_reassign(user) else [],
