@@ -44,10 +44,9 @@ def test_HO_1_an_english_only_agent_cannot_take_a_spanish_conversation_while_a_s
         assert queue.claim(session, waiting.id, lupe, now=NOW + timedelta(minutes=1)).claimed_by == lupe.id
 
 
-def test_HO_1_LANG_1_with_no_spanish_speaker_available_an_agent_is_refused_and_a_supervisor_takes_or_assigns_it(
-        sqlite_engine):
-    """An answer in English beats no answer, but a supervisor decides it, not the English-only agent: Ana's claim
-    is refused with why, Sue may take it herself or give it to Ana.
+def test_HO_1_LANG_1_with_no_spanish_speaker_available_a_supervisor_on_shift_decides_who_takes_it(sqlite_engine):
+    """An answer in English beats no answer, but while a supervisor is on shift they decide it, not the English-only
+    agent: Ana's claim is refused with why, Sue may take it herself or give it to Ana.
     Mutations tried: the refusal without looking for a colleague (nobody could take it, Sue included: fails);
     the agent's refusal in take_refusals removed (Ana took it: fails)."""
     with session_scope(sqlite_engine) as session:
@@ -55,7 +54,8 @@ def test_HO_1_LANG_1_with_no_spanish_speaker_available_an_agent_is_refused_and_a
         sue = users.create_user(session, "sue", PASSWORD, "supervisor")
         lupe = users.create_user(session, "lupe", PASSWORD, "agent")
         lupe.languages = ["es"]
-        auth.start(session, ana, lifetime=timedelta(hours=8), now=NOW)
+        for person in (ana, sue):
+            auth.start(session, person, lifetime=timedelta(hours=8), now=NOW)
         users.set_available(session, lupe, False, now=NOW)  # signed out and away
         waiting = _spanish_handoff(session)
         later = NOW + timedelta(minutes=1)
@@ -71,6 +71,20 @@ def test_HO_1_LANG_1_with_no_spanish_speaker_available_an_agent_is_refused_and_a
         language.set_language(session, conversations.get_or_create(session, "web", "web-es-2"), "es",
                               confirmed=True)
         assert queue.claim(session, other.id, sue, now=later).claimed_by == sue.id
+
+
+def test_HO_1_LANG_1_with_no_spanish_speaker_and_no_supervisor_on_shift_anyone_may_take_it(sqlite_engine):
+    """Nobody who speaks Spanish and nobody who could assign it is there: the debtor is not left waiting for them.
+    The English-only agent may take it (the canned replies come in Spanish). Mutation tried: take_refusals without
+    the "no supervisor on shift" case -> Ana is refused and the debtor waits for no one: fails."""
+    with session_scope(sqlite_engine) as session:
+        ana = users.create_user(session, "ana", PASSWORD, "agent")
+        users.create_user(session, "sue", PASSWORD, "supervisor")  # not signed in
+        auth.start(session, ana, lifetime=timedelta(hours=8), now=NOW)
+        waiting = _spanish_handoff(session)
+        later = NOW + timedelta(minutes=1)
+        assert queue.take_refusals(session, [waiting], ana, later)[waiting.id] is None
+        assert queue.claim(session, waiting.id, ana, now=later).claimed_by == ana.id
 
 
 def test_every_canned_reply_exists_in_spanish_and_the_console_offers_the_conversations_language():
@@ -126,8 +140,8 @@ def test_HO_1_the_languages_set_with_the_cli_are_what_routing_uses(sqlite_engine
     with session_scope(sqlite_engine) as session, pytest.raises(queue.Forbidden, match="in Spanish"):
         queue.claim(session, waiting_id, users.by_username(session, "ana"), now=NOW + timedelta(minutes=1))
 
-    # Lupe's Spanish is taken away with the CLI: nobody available speaks it, so a supervisor may give it to Ana
-    # (an agent does not choose that for themselves: the refusal no longer names a colleague).
+    # Lupe's Spanish is taken away with the CLI: nobody available speaks it, so the supervisor on shift may give it
+    # to Ana (an agent does not choose that for themselves: the refusal no longer names a colleague).
     assert _cli(monkeypatch, sqlite_url, "set-languages", "lupe", "en") == 0
     assert "'lupe' answers in en" in capsys.readouterr().out
     with session_scope(sqlite_engine) as session:
@@ -135,9 +149,10 @@ def test_HO_1_the_languages_set_with_the_cli_are_what_routing_uses(sqlite_engine
         assert changed.rule_id == "REC-2" and changed.actor == "cli"
         assert (changed.detail["before"], changed.detail["after"]) == (["es", "en"], ["en"])
         ana = users.by_username(session, "ana")
+        sue = users.create_user(session, "sue", PASSWORD, "supervisor")
+        auth.start(session, sue, lifetime=timedelta(hours=8), now=NOW)
         with pytest.raises(queue.Forbidden, match="which you do not answer in"):
             queue.claim(session, waiting_id, ana, now=NOW + timedelta(minutes=2))
-        sue = users.create_user(session, "sue", PASSWORD, "supervisor")
         assert queue.reassign(session, waiting_id, sue, ana, now=NOW + timedelta(minutes=2)).claimed_by == ana.id
 
     # Setting the same again changes nothing and records nothing; bad input is refused with a reason.

@@ -256,7 +256,9 @@ def take_refusals(session: Session, handoffs: Sequence[Handoff], user: User,
                   now: datetime | None = None) -> dict[str, str | None]:
     """Why `user` may not take each waiting conversation (None: they may), the one rule `claim` enforces and the
     console asks before it offers "Take" (HO-1, LANG-1): an agent takes only conversations in a language they
-    answer in; a supervisor, the rest too unless a colleague who speaks it is available."""
+    answer in; a supervisor, the rest too unless a colleague who speaks it is available. With no supervisor on
+    shift either, anyone may take it: an answer in English (and the canned replies in the debtor's language) beats
+    a debtor left waiting for someone who is not there."""
     now = now or datetime.now(timezone.utc)
     if not users.can_work(user):
         return {h.id: "Your role cannot take conversations." for h in handoffs}
@@ -272,7 +274,7 @@ def take_refusals(session: Session, handoffs: Sequence[Handoff], user: User,
             refusals[h.id] = None
         elif any(users.speaks(colleague, language) for colleague in colleagues):
             refusals[h.id] = _LEAVE_IT.format(language=name)
-        elif users.can_reassign(user):
+        elif users.can_reassign(user) or not any(users.can_reassign(colleague) for colleague in colleagues):
             refusals[h.id] = None
         else:
             refusals[h.id] = _NOT_YOURS_TO_TAKE.format(language=name)

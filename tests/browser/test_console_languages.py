@@ -136,12 +136,15 @@ def test_only_a_supervisor_reaches_the_team_page(new_page, console_url, sqlite_e
 def test_HO_1_LANG_1_an_english_only_agent_is_not_offered_take_on_a_spanish_conversation_and_a_supervisor_assigns_it(
         new_page, console_url, sqlite_engine):
     """Exploratory pass: with nobody who speaks Spanish on shift, Ana (English only) saw "Take" on a Spanish
-    conversation and took it. Now she is not offered "Take", in the queue or on the conversation, she reads why,
-    and a forged claim is refused with the same words (the server's rule, not only the page's); Sue, a supervisor,
-    can still give it to her.
+    conversation and took it. Now, while Sue (a supervisor) is on shift, Ana is not offered "Take", in the queue or
+    on the conversation, she reads why, and a forged claim is refused with the same words (the server's rule, not
+    only the page's); Sue can give it to her. (With no supervisor on shift either, anyone may take it:
+    tests/test_agents_language.py.)
     Mutation: the agent's refusal in queue.take_refusals removed (`elif users.can_reassign(user)` made always
     true): Ana saw "Take" and her claim went through; this failed."""
     handoff_id = _spanish_waiting(sqlite_engine)
+    sue = new_page()
+    _log_in(sue, console_url, "sue")  # on shift
     ana = new_page()
     _log_in(ana, console_url, "ana")
     row = ana.locator(f'tr[data-handoff-id="{handoff_id}"]')
@@ -156,8 +159,6 @@ def test_HO_1_LANG_1_an_english_only_agent_is_not_offered_take_on_a_spanish_conv
     forged = ana.request.post(f"{url}/claim", form={"csrf_token": token}, max_redirects=0)
     assert forged.status == 403 and NOT_HERS in forged.text()
 
-    sue = new_page()
-    _log_in(sue, console_url, "sue")
     sue.goto(url)
     sue.get_by_label("Give to").select_option(label="Ana (agent)")
     sue.get_by_role("button", name="Reassign").click()
