@@ -154,6 +154,24 @@ def _folds(batch: list[_Queued]) -> list[list[_Queued]]:
     return groups
 
 
+def request_in_words(text: str, *, noted_first: bool = False,
+                     request: str | None = None) -> tuple[str, dict[str, str] | None]:
+    """What goes to the dialogue for a typed message (not a button), and the attorney's details for its form: the one
+    route for a live message and a saved one answered later (answer_saved), so both take the same way. `request`: one
+    the gate already made of the message (autopay.VERIFY_WITH_INTENT), which stands.
+
+    CEASE-2: "I have a lawyer now, please talk to him" is the attorney request whatever the model reads (it read such
+    messages as an identity answer, or as nothing): the dialogue's attorney form records it, hands off and asks only
+    for the details the words did not give. DSP-1, N4: a request the words make plain goes to the dialogue as its
+    intent, whatever the model would read ("I need proof of my payment" fell back); the dialogue verifies first."""
+    attorney = None
+    if not request:
+        attorney = sensitive_requests.attorney_in_words(text)
+        request = ATTORNEY_REQUEST if attorney is not None else None
+    request = request or disputes.request_by_words(text, noted_first=noted_first)
+    return (f"/{request}" if request else text), attorney
+
+
 def _time_turn(answer: asyncio.Future[Any], channel: str, started: float) -> None:
     """settle_turn_seconds{channel}: from the message's arrival to its answer (bot/metrics.py)."""
     def observe(done: asyncio.Future[Any]) -> None:
@@ -331,10 +349,11 @@ class Pipeline:
                     if saved_messages.why_not_answered(session, conversation, message, now, idle) is not None \
                             or identity_answers.RULE_ID in message.rule_ids:
                         return []
-                    text = self._choice(session, conversation, message.message_id, message.text) or message.text
+                    picked = self._choice(session, conversation, message.message_id, message.text)
+                    text, attorney = (picked, None) if picked else request_in_words(message.text)
                     earlier.append(_Received(conversation_id, message.message_id, text, None, [],
                                              message.new_session, language=speaks, saved=True,
-                                             metadata=message.metadata))
+                                             metadata=message.metadata, attorney_details=attorney))
                 return earlier
 
         loop = asyncio.get_running_loop()
@@ -473,8 +492,10 @@ class Pipeline:
                 return "owned", received, conversation.channel
             if identity_answers.RULE_ID in message.rule_ids:
                 return "identity", received, conversation.channel
-            # A digit picks the button of the bot's message before it, as when it arrived (_choice).
-            received.text = self._choice(session, conversation, message.message_id, message.text) or message.text
+            # A digit picks the button of the bot's message before it, as when it arrived (_choice); typed words take
+            # the route a live message's take (CEASE-2, DSP-1).
+            picked = self._choice(session, conversation, message.message_id, message.text)
+            received.text, received.attorney_details = (picked, None) if picked else request_in_words(message.text)
             return "turn", received, conversation.channel
 
     async def _deliver(self, received: _Received, replies: list[dict[str, Any]], status: str, reading: RasaTurn,
@@ -732,17 +753,8 @@ class Pipeline:
                 # A person answers now: nothing goes to Rasa, and only the gate's own answers go back.
                 replies, prefix = (replies or []) + prefix, []
             attorney = None
-            if replies is None and not owned and nlu_text == found.text and not request:
-                # CEASE-2: "I have a lawyer now, please talk to him" is the attorney request whatever the model reads
-                # (it read such messages as an identity answer, or as nothing): the dialogue's attorney form records
-                # it, hands off and asks only for the details the words did not give.
-                attorney = sensitive_requests.attorney_in_words(found.text)
-                request = ATTORNEY_REQUEST if attorney is not None else None
-            if replies is None and not owned and nlu_text == found.text:
-                # DSP-1, N4: a request the words make plain goes to the dialogue as its intent, whatever the model
-                # would read ("I need proof of my payment" fell back); the dialogue verifies first (ID-1).
-                request = request or disputes.request_by_words(found.text, noted_first=bool(noted))
-                nlu_text = f"/{request}" if request else nlu_text
+            if replies is None and not owned and nlu_text == found.text:  # not a button picked
+                nlu_text, attorney = request_in_words(found.text, noted_first=bool(noted), request=request)
             opted_out = self._opted_out(session, conversation)
             # Messages saved while Rasa was down come before this one (answer_saved, _saved_first): one indexed
             # look-up in the small saved_messages table, only for a message bound for Rasa.
