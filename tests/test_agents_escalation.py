@@ -113,13 +113,49 @@ def test_HO_1_in_agent_hours_with_no_one_available_the_bot_says_so_instead_of_qu
     assert "the wait is about" in again[0] and after == []
 
 
-def test_HO_1_with_agent_hours_unset_and_no_one_available_there_is_no_callback_to_offer(engine):
+def test_HO_1_with_agent_hours_unset_and_no_one_available_the_bot_says_so_and_offers_callback_times(engine):
+    """HO-1: a live handoff or a callback. With AGENT_HOURS unset ("always", the demo) and nobody available the debtor
+    was told no one is free and offered nothing. Now the same honest reply offers callback times in the debtor's
+    daytime (TIME-1: a number of unknown location may be anywhere in the US, so 1 PM to 9 PM Eastern), the handoff
+    stays in the queue (they may wait), and a pick is stored on it.
+    Mutation: AgentHours.callback_windows returning [] whenever `self.always` (as before) -> no buttons, and the
+    text ends at the support address: fails."""
     with session_scope(engine) as session:
+        conversation = _conversation(session, "+15555550101", "sms")
+        replies = sensitive_requests.handle(session, conversation.id, "request_human", "agent", SUPPORT,
+                                            hours=AgentHours.parse(""), now=MONDAY)  # 10 AM in New York
+        buttons = escalation.offer_buttons(session, conversation.id)
+        picked = escalation.callback_pick(session, conversation, "callback 1", SUPPORT, now=MONDAY)
+        queued = queue.open_handoff(session, conversation.id)
+    assert replies == ["I've asked a person on our team to join, but no one is available right now, so I can't say "
+                       "how long it will be. They'll reply by text as soon as someone is free. You can also reach "
+                       "them at help@example.com. Or choose a time for a person to get back to you:"]
+    assert [b["title"] for b in buttons] == ["Monday, November 23, 1 PM to 5 PM Eastern time",
+                                             "Monday, November 23, 5 PM to 9 PM Eastern time",
+                                             "Tuesday, November 24, 1 PM to 5 PM Eastern time"]
+    assert picked[0].startswith("Thanks. A person will get back to you Monday, November 23, 1 PM to 5 PM")
+    assert queued.status == "waiting" and queued.callback_at == datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
+
+
+def test_HO_1_LANG_1_callback_times_with_agent_hours_unset_are_on_the_debtors_clock_and_in_their_language(engine):
+    """The debtor's own zone once known (a Los Angeles debtor: 8 AM, Pacific time), in Spanish. Someone available
+    means no callback offer: the wait is quoted (the rule for "available": escalation's docstring).
+    Mutation: the labels in AgentHours' zone (UTC when "always") instead of the debtor's -> "... UTC": fails."""
+    with session_scope(engine) as session:
+        debtor, account = add_debtor(session)  # America/Los_Angeles
         conversation = _conversation(session)
-        queued = handoff.request(session, conversation.id, "request_human")
-        text, buttons = escalation.next_steps(session, queued, AgentHours.parse(""), SUPPORT, MONDAY)
-    assert text.startswith("I've asked a person on our team to join, but no one is available right now")
-    assert text.endswith("You can also reach them at help@example.com.") and buttons == []
+        conversation.debtor_id, conversation.language = debtor.id, "es"
+        sensitive_requests.handle(session, conversation.id, "request_human", "una persona", SUPPORT,
+                                  hours=AgentHours.parse(""), now=MONDAY)  # 7 AM in Los Angeles
+        buttons = escalation.offer_buttons(session, conversation.id)
+        _available_agent(session, MONDAY)
+        other = _conversation(session, "w-esc-2")
+        other.debtor_id = debtor.id
+        later = sensitive_requests.handle(session, other.id, "request_human", "agent", SUPPORT,
+                                          hours=AgentHours.parse(""), now=MONDAY)
+        offered = escalation.offer_buttons(session, other.id)
+    assert buttons[0]["title"] == "lunes, 23 de noviembre, de 8 a.m. a 12 p.m., hora del Pacífico"
+    assert "the wait is about" in later[0] and offered == []
 
 
 def test_HO_1_outside_agent_hours_the_bot_offers_callback_times_and_records_the_pick(engine):

@@ -1,10 +1,17 @@
 """What the bot says and records when a conversation goes to a person (HO-1).
 
 * The reply says what happens next and how long it should take, from the live queue: the people ahead, the
-  recent handling time and who is available now (`queue.expected_wait_minutes`). Within agent hours but with
-  nobody switched to "available" in the console, it says so plainly and offers callback times: no made-up wait.
+  recent handling time and who is available now (`queue.expected_wait_minutes`). Within agent hours (always, when
+  AGENT_HOURS is unset, as in the demo) but with nobody available, it says so plainly and offers callback times: no
+  made-up wait, and the debtor may still wait, since the handoff stays in the queue.
+* Available is what the console knows, not a guess (bot/agents/auth.available_worker_ids): a person who takes
+  conversations (agent or supervisor, active), whose switch says "available", with a console session that is not
+  logged out or expired and was seen in the last auth.ONLINE_WINDOW (an open console's live stream keeps it fresh,
+  so a closed tab or a script that only logged in stops counting within minutes); and who speaks the conversation's
+  language when any available person does (queue.workers_for).
 * Outside agent hours (AGENT_HOURS) it offers a few callback times instead; the debtor picks one by tapping it or
-  typing its number (over SMS the buttons are numbered lines), and the time is stored on the handoff.
+  typing its number (over SMS the buttons are numbered lines), and the time is stored on the handoff. With
+  AGENT_HOURS unset there are no hours to take the times from: they are in the debtor's daytime (TIME-1, hours.py).
 * Two fallbacks in a row ("Sorry, I didn't catch that" twice) queue a handoff: the debtor is not left going round
   in circles (VOICE.md: never a dead end).
 * Why they asked, for the person who picks it up: locked out of verification (ID-3) or in a dispute (DSP-1).
@@ -28,6 +35,8 @@ from bot import handoff as handoff_queue
 from bot import language as languages
 from bot.agents import queue
 from bot.agents.hours import AgentHours
+from bot.compliance import contact_window
+from bot.compliance.outbound_gate import conversation_zones
 from bot.db.models import Account, AuditEvent, Conversation, Dispute, Handoff, Message
 
 CALLBACK_PAYLOAD = "callback"
@@ -79,7 +88,7 @@ def next_steps(session: Session, handoff: Handoff, hours: AgentHours, support_co
         minutes = queue.expected_wait_minutes(session, handoff, now)
         if minutes is None:
             # Opening hours, but nobody has switched to "available": no wait we could quote would be true.
-            buttons = _offer_callbacks(handoff, hours, now, speaks)
+            buttons = _offer_callbacks(handoff, hours, now, speaks, _zones(session, conversation, hours))
             text = say("handoff_none_free", where=where, support=support_contact)
             return (f"{text} {say('handoff_choose_time')}" if buttons else text), buttons
         if (handoff.details or {}).get("callback_offer"):
@@ -94,11 +103,20 @@ def next_steps(session: Session, handoff: Handoff, hours: AgentHours, support_co
     return say("handoff_away", hours=hours.describe(speaks), support=support_contact), buttons
 
 
-def _offer_callbacks(handoff: Handoff, hours: AgentHours, now: datetime,
-                     language: str | None = None) -> list[dict[str, str]]:
+def _zones(session: Session, conversation: Conversation | None, hours: AgentHours) -> tuple[str, ...]:
+    """TIME-1: where the debtor may be, for callback times in their daytime when AGENT_HOURS gives none (the
+    look-up is skipped when it does)."""
+    if not hours.always:
+        return ()
+    return conversation_zones(session, conversation) if conversation is not None \
+        else contact_window.UNKNOWN_LOCATION_ZONES
+
+
+def _offer_callbacks(handoff: Handoff, hours: AgentHours, now: datetime, language: str | None = None,
+                     zones: tuple[str, ...] = ()) -> list[dict[str, str]]:
     """Store the next few callback windows on the handoff (the debtor's pick is checked against them) and return
-    them as buttons. None when someone is always there (AGENT_HOURS unset): there is no later to offer."""
-    windows = hours.callback_windows(now, language=language)
+    them as buttons: in agent hours, or in the debtor's daytime (`zones`) when AGENT_HOURS is unset."""
+    windows = hours.callback_windows(now, language=language, zones=zones)
     if not windows:
         return []
     handoff.details = {**(handoff.details or {}), "callback_offered_at": now.isoformat(), "callback_offer": [

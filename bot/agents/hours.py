@@ -2,16 +2,20 @@
 
 Format: `mon-fri 09:00-17:00 America/New_York`; several spans separated by commas share the zone at the end
 (`mon-fri 09:00-17:00, sat 10:00-14:00 America/Chicago`). Empty or `always`: someone is always there (the demo).
+With no hours to offer, a callback is offered in the debtor's own daytime instead: the times a person may contact
+them (TIME-1: 08:00-20:59 in every zone they may be in), on their clock.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot import wording
+from bot.compliance import contact_window
 from bot.wording import formats
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -149,10 +153,31 @@ class AgentHours:
                     found.append((max(start, local), end))
         return found
 
-    def callback_windows(self, now: datetime, count: int = 3, language: str | None = None) -> list[CallbackWindow]:
-        """The next few blocks of opening hours a person could get back to the debtor in (HO-1: a callback)."""
+    @staticmethod
+    def _contact_openings(now: datetime, zones: Sequence[str], days_ahead: int = 3) -> list[tuple[datetime, datetime]]:
+        """TIME-1: the periods from now on when a person may contact the debtor (08:00-20:59 in all of `zones`), on
+        the clock of the first zone."""
+        shown = ZoneInfo(zones[0])
+        found: list[tuple[datetime, datetime]] = []
+        moment, horizon = now, now + timedelta(days=days_ahead)
+        while moment < horizon and (start := contact_window.next_allowed(moment, zones)) is not None:
+            end = min(datetime.combine(start.astimezone(ZoneInfo(z)).date(), contact_window.WINDOW_END, ZoneInfo(z))
+                      for z in zones)
+            found.append((start.astimezone(shown), end.astimezone(shown)))
+            moment = end
+        return found
+
+    def callback_windows(self, now: datetime, count: int = 3, language: str | None = None,
+                         zones: Sequence[str] = ()) -> list[CallbackWindow]:
+        """The next few blocks of opening hours a person could get back to the debtor in (HO-1: a callback). With
+        AGENT_HOURS "always" there are no opening hours to offer: the blocks are then in the debtor's daytime (TIME-1,
+        `zones`: every zone they may be in; none given, none offered)."""
         windows: list[CallbackWindow] = []
-        for start, end in self._openings(now):
+        if self.always and not zones:
+            return windows
+        openings = self._contact_openings(now, zones) if self.always else self._openings(now)
+        label_zone = ZoneInfo(zones[0]) if self.always else self.zone
+        for start, end in openings:
             if start != start.replace(minute=0, second=0, microsecond=0):
                 # Mid-hour "now": start the block at the next whole hour, as a person would say it.
                 start = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
@@ -162,7 +187,7 @@ class AgentHours:
                     label = wording.say("callback_label", language, date=date_label(start.date(), language),
                                         start=clock_label(start.time(), language),
                                         end=clock_label(block_end.time(), language),
-                                        zone=_zone_label(self.zone, language))
+                                        zone=_zone_label(label_zone, language))
                     windows.append(CallbackWindow(start, block_end, label))
                 start = block_end
             if len(windows) >= count:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot import audit, contact_preferences, handoff, wording
 from bot import language as languages
-from bot.agents import escalation
+from bot.agents import escalation, notices
 from bot.agents import queue as agent_queue
 from bot.agents.hours import AgentHours
 from bot.compliance import cues, holds, keywords, person_request, report_denials, report_details
@@ -477,16 +477,46 @@ def hardship_cue(session: Session, conversation_id: str, text: str, support: str
     return handle(session, conversation_id, "hardship", text, support, hours=hours)
 
 
-def by_words(session: Session, conversation_id: str, text: str, support: str, hours: AgentHours | None = None, *,
-             owned: bool = False) -> list[str]:
+def by_words(session: Session, conversation_id: str, text: str, support: str,
+             hours: AgentHours | None = None) -> list[str]:
     """The requests the inbound gate applies by their words before the NLU, whatever the model reads: a hardship
-    (VUL-2), then an attorney named with their details (CEASE-2). While a person owns the conversation the hardship
-    pause still takes effect (the person answers), and an attorney report is left to the rules read while owned
-    (pipeline._rules_while_owned), which would otherwise apply it twice. [] when the words hold neither."""
+    (VUL-2), then an attorney named with their details (CEASE-2). [] when the words hold neither. While a person owns
+    the conversation the gate calls while_owned instead."""
     replies = hardship_cue(session, conversation_id, text, support, hours)
-    if not replies and not owned:
+    if not replies:
         replies = attorney_cue(session, conversation_id, text, support, hours)
     return replies
+
+
+def while_owned(session: Session, conversation: Conversation, text: str, support: str,
+                hours: AgentHours | None = None, *, withdrawn: bool = False,
+                now: datetime | None = None) -> tuple[str, ...]:
+    """The requests the words make while a person owns the conversation, applied with the same functions as when the
+    bot has it, and each shown to that person in the conversation (bot/agents/notices.py) so they stop talking about
+    the debt: a third party writing (ID-1, ID-4: third_party_asking), a hardship (VUL-2), an attorney (CEASE-2,
+    attorney_cue; and a representation stated in plain words, attorney_in_words, which in a bot-owned chat goes to
+    the dialogue's attorney form: there is no dialogue here, so the rule is applied and the details given are kept,
+    and the person asks for the rest). `withdrawn`: another_person_writing has just withdrawn the verification.
+    Nothing is said to the debtor (the person answers). Returns the requests applied, which the NLU reading of the
+    message then does not apply again."""
+    applied: list[str] = []
+    if third_party_asking(session, conversation, text, support, now):
+        applied.append("third_party")  # as in a bot-owned chat, nothing else in their words is applied
+    else:
+        applied += ["new_speaker"] if withdrawn else []
+        if hardship_cue(session, conversation.id, text, support, hours):
+            applied.append("hardship")
+        details = attorney_in_words(text)
+        if attorney_cue(session, conversation.id, text, support, hours):
+            applied.append("attorney_represented")
+        elif details is not None:
+            handle(session, conversation.id, "attorney_represented", text, support, now, hours)
+            capture(session, conversation.id, "attorney_represented", details)
+            applied.append("attorney_represented")
+    for intent in applied:
+        notices.record(session, conversation.id, intent, RULES[intent].rule_id if intent in RULES else None,
+                       {"by": "words"})
+    return tuple(applied)
 
 
 def attorney_cue(session: Session, conversation_id: str, text: str, support: str,

@@ -18,7 +18,9 @@ posts one feedback question after the turn's replies, and a score typed next is 
 
 While a person owns the conversation (a claimed handoff, bot/agents/queue.py) step 3 is skipped and the bot says
 nothing: the message is stored and shown to the agent's console, and only the gate's own answers go back (STOP,
-START, HELP, the crisis line, the card warning). Two fallbacks in a row hand the conversation to a person (HO-1).
+START, HELP, the crisis line, the card warning). The rules its words or its NLU reading call for still take effect
+(sensitive_requests.while_owned, _rules_while_owned), and each is shown to the agent in the conversation
+(bot/agents/notices.py). Two fallbacks in a row hand the conversation to a person (HO-1).
 
 Rapid messages are folded. One conversation has one Rasa turn running at a time in this process; a message for
 Rasa that arrives while one runs is stored at once (as every message) and waits, and when the running turn ends
@@ -67,7 +69,7 @@ from bot import (
     wording,
 )
 from bot import language as languages
-from bot.agents import escalation
+from bot.agents import escalation, notices
 from bot.agents import queue as agent_queue
 from bot.agents.hours import AgentHours
 from bot.compliance import esign, inconvenient_words, keywords, outbound_gate, redaction, sensitive_requests
@@ -139,6 +141,9 @@ class _Received:
     saved_waiting: bool = False  # the conversation has saved messages: they go to Rasa first, with this one
     # CEASE-2: the attorney's details the words gave, for the attorney form, when the words made it the request
     attorney_details: dict[str, str] | None = None
+    # While a person owns the conversation: the requests its words applied (sensitive_requests.while_owned), which
+    # the NLU reading then does not apply again
+    owned_applied: tuple[str, ...] = ()
 
 
 @dataclass
@@ -162,6 +167,28 @@ def _folds(batch: list[_Queued]) -> list[list[_Queued]]:
         else:
             groups[-1].append(queued)
     return groups
+
+
+def request_in_words(text: str, *, noted_first: bool = False, request: str | None = None,
+                     asked: str | None = None) -> tuple[str, dict[str, str] | None]:
+    """What goes to the dialogue for a typed message (not a button), and the attorney's details for its form: the one
+    route for a live message and a saved one answered later (answer_saved), so both take the same way. `request`: one
+    the gate already made of the message (autopay.VERIFY_WITH_INTENT), which stands.
+
+    CEASE-2: "I have a lawyer now, please talk to him" is the attorney request whatever the model reads (it read such
+    messages as an identity answer, or as nothing): the dialogue's attorney form records it, hands off and asks only
+    for the details the words did not give. DSP-1, N4: a request the words make plain goes to the dialogue as its
+    intent, whatever the model would read ("I need proof of my payment" fell back); the dialogue verifies first.
+    LANG-1: "necesito ayuda con mi cuenta" fell back: a plain request for help gets the menu, in the conversation's
+    language, unless an identity question (`asked`) waits for this message."""
+    attorney = None
+    if not request:
+        attorney = sensitive_requests.attorney_in_words(text)
+        request = ATTORNEY_REQUEST if attorney is not None else None
+    request = request or disputes.request_by_words(text, noted_first=noted_first)
+    if request is None and asked is None and help_request.asks_for_help(text):
+        request = help_request.MENU_INTENT
+    return (f"/{request}" if request else text), attorney
 
 
 def _time_turn(answer: asyncio.Future[Any], channel: str, started: float) -> None:
@@ -342,10 +369,11 @@ class Pipeline:
                     if saved_messages.why_not_answered(session, conversation, message, now, idle) is not None \
                             or identity_answers.RULE_ID in message.rule_ids:
                         return []
-                    text = self._choice(session, conversation, message.message_id, message.text) or message.text
+                    picked = self._choice(session, conversation, message.message_id, message.text)
+                    text, attorney = (picked, None) if picked else request_in_words(message.text)
                     earlier.append(_Received(conversation_id, message.message_id, text, None, [],
                                              message.new_session, language=speaks, saved=True,
-                                             metadata=message.metadata))
+                                             metadata=message.metadata, attorney_details=attorney))
                 return earlier
 
         loop = asyncio.get_running_loop()
@@ -488,8 +516,10 @@ class Pipeline:
                 return "owned", received, conversation.channel
             if identity_answers.RULE_ID in message.rule_ids:
                 return "identity", received, conversation.channel
-            # A digit picks the button of the bot's message before it, as when it arrived (_choice).
-            received.text = self._choice(session, conversation, message.message_id, message.text) or message.text
+            # A digit picks the button of the bot's message before it, as when it arrived (_choice); typed words take
+            # the route a live message's take (CEASE-2, DSP-1).
+            picked = self._choice(session, conversation, message.message_id, message.text)
+            received.text, received.attorney_details = (picked, None) if picked else request_in_words(message.text)
             return "turn", received, conversation.channel
 
     async def _deliver(self, received: _Received, replies: list[dict[str, Any]], status: str, reading: RasaTurn,
@@ -606,6 +636,8 @@ class Pipeline:
         reading = RasaTurn([], intent.get("name"), intent.get("confidence"))
         if intent.get("name") not in OWNED_RULE_INTENTS or intent.get("confidence", 0) < OWNED_RULE_CONFIDENCE:
             return reading
+        if "third_party" in received.owned_applied or intent["name"] in received.owned_applied:
+            return reading  # the words applied it already (while_owned); a third party's words hold nothing more
         if denied_by_words(intent["name"], received.text):
             return reading  # CEASE-1..4, ID-4: the words say the opposite ("I never filed"); the agent reads them
 
@@ -613,9 +645,9 @@ class Pipeline:
             with session_scope(self.engine) as session:
                 replies = sensitive_requests.handle(session, received.conversation_id, intent["name"], received.text,
                                                     self.settings.support_contact)
-                audit.record(session, "rule_applied_while_agent_owned", rule_id=sensitive_requests.RULES[
-                    intent["name"]].rule_id, conversation_id=received.conversation_id,
-                    detail={"intent": intent["name"], "confidence": intent.get("confidence")})
+                notices.record(session, received.conversation_id, intent["name"],
+                               sensitive_requests.RULES[intent["name"]].rule_id,
+                               {"confidence": intent.get("confidence")})
                 return replies if intent["name"] in CONFIRMED_WHILE_OWNED else []
 
         replies = await run_in_threadpool(apply)
@@ -636,7 +668,8 @@ class Pipeline:
                 audit.record(session, "verification_expired", rule_id="ID-1", conversation_id=conversation.id)
             # ID-1, ID-4: "this is Maria now, Luis handed me the phone": withdrawn before the NLU reads the rest, and
             # Rasa starts afresh (its verified slot with it) before this message, which then asks for verification.
-            new_session = sensitive_requests.another_person_writing(session, conversation, raw_text, now) or new_session
+            withdrawn = sensitive_requests.another_person_writing(session, conversation, raw_text, now)
+            new_session = withdrawn or new_session
             owned = agent_queue.owner(session, conversation.id) is not None
             # ID-2: the identity question waiting for this message, unless Rasa starts over (a new session) or a
             # person answers now (the form is not running for them).
@@ -674,7 +707,7 @@ class Pipeline:
             observed = language.observe(session, conversation, found.text, now,
                                         keyword=keywords.language_of(found.text, channel))
             speaks = observed.language
-            replies = self._keyword(session, conversation, found.text, speaks)
+            replies = self._keyword(session, conversation, found.text, speaks, owned)
             if replies is None and not found.text.strip() and not owned:
                 replies = [wording.say("empty_message_reply", speaks)]
             nlu_text = self._choice(session, conversation, message.id, found.text) or found.text
@@ -725,10 +758,16 @@ class Pipeline:
                 # party, handed to a person; no identity check follows, so nothing about the debt is told to them.
                 replies = sensitive_requests.third_party_asking(session, conversation, found.text,
                                                                 self.settings.support_contact, now) or None
-            if replies is None and not crisis:  # VUL-2, CEASE-2: requests the words decide, whatever the NLU reads
-                by_words = sensitive_requests.by_words(session, conversation.id, found.text,
-                                                       self.settings.support_contact, self.hours, owned=owned)
-                replies = (by_words or None) if not owned else None
+            owned_applied: tuple[str, ...] = ()
+            if replies is None and not crisis and not owned:  # VUL-2, CEASE-2: requests the words decide
+                replies = sensitive_requests.by_words(session, conversation.id, found.text,
+                                                      self.settings.support_contact, self.hours) or None
+            elif replies is None and not crisis:
+                # The same word checks while a person owns the chat (ID-1, ID-4, VUL-2, CEASE-2): applied, and shown
+                # to that person; the bot says nothing.
+                owned_applied = sensitive_requests.while_owned(session, conversation, found.text,
+                                                               self.settings.support_contact, self.hours,
+                                                               withdrawn=withdrawn, now=now)
             if replies is None and not crisis and not owned and not noted and ways.asks_ways_to_pay(nlu_text):
                 # "can I pay by check or zelle?": answered here, so the flow the debtor was in waits for the next
                 # message (the model read it as "do I have to pay now?" and gave the dispute rights).
@@ -742,20 +781,9 @@ class Pipeline:
                 # A person answers now: nothing goes to Rasa, and only the gate's own answers go back.
                 replies, prefix = (replies or []) + prefix, []
             attorney = None
-            if replies is None and not owned and nlu_text == found.text and not request:
-                # CEASE-2: "I have a lawyer now, please talk to him" is the attorney request whatever the model reads
-                # (it read such messages as an identity answer, or as nothing): the dialogue's attorney form records
-                # it, hands off and asks only for the details the words did not give.
-                attorney = sensitive_requests.attorney_in_words(found.text)
-                request = ATTORNEY_REQUEST if attorney is not None else None
-            if replies is None and not owned and nlu_text == found.text:
-                # DSP-1, N4: a request the words make plain goes to the dialogue as its intent, whatever the model
-                # would read ("I need proof of my payment" fell back); the dialogue verifies first (ID-1).
-                request = request or disputes.request_by_words(found.text, noted_first=bool(noted))
-                if request is None and asked is None and help_request.asks_for_help(found.text):
-                    # "necesito ayuda con mi cuenta" fell back: the menu, in the conversation's language (LANG-1).
-                    request = help_request.MENU_INTENT
-                nlu_text = f"/{request}" if request else nlu_text
+            if replies is None and not owned and nlu_text == found.text:  # not a button picked
+                nlu_text, attorney = request_in_words(found.text, noted_first=bool(noted), request=request,
+                                                      asked=asked)
             opted_out = self._opted_out(session, conversation)
             # Messages saved while Rasa was down come before this one (answer_saved, _saved_first): one indexed
             # look-up in the small saved_messages table, only for a message bound for Rasa.
@@ -763,23 +791,27 @@ class Pipeline:
                                                                                                       conversation.id)
             return _Received(conversation.id, message.id, nlu_text, replies, prefix, new_session, owned, opted_out,
                              redacted_previous, comment, speaks, observed.switched, asked, identity_answer,
-                             saved_waiting=earlier, attorney_details=attorney)
+                             saved_waiting=earlier, attorney_details=attorney, owned_applied=owned_applied)
 
     @staticmethod
     def _opted_out(session: Session, conversation: Conversation) -> bool:
         preference = contact_preferences.find(session, conversation.channel, conversation.external_id)
         return preference is not None and preference.opted_out_at is not None
 
-    def _keyword(self, session: Session, conversation: Conversation, text: str, speaks: str) -> list[str] | None:
+    def _keyword(self, session: Session, conversation: Conversation, text: str, speaks: str,
+                 owned: bool = False) -> list[str] | None:
         """OPT-2: STOP/START/HELP and their Spanish twins, answered in `speaks`, the conversation's language after
         the keyword (bot/language.observe: the keyword's own, START being no sign). A live chat's lone CANCEL asks
-        what it means and opts nothing out (bot/compliance/keywords.py, ASK)."""
+        what it means and opts nothing out (bot/compliance/keywords.py, ASK). `owned`: a person owns the
+        conversation, and is shown an opt-out (bot/agents/notices.py)."""
         word = keywords.classify(text, conversation.channel)
         if word is None and keywords.asks_to_stop_messages(text, conversation.channel):
             # OPT-2: "what do I owe? also stop texting me" opts out as STOP does, whatever else the message asks;
             # OPT-3: the confirmation is the only reply.
             contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
                                         via="natural language", conversation_id=conversation.id)
+            if owned:
+                notices.record(session, conversation.id, "opt_out", "OPT-2", {"by": "words"})
             return [stop_reply(conversation.channel, speaks)]
         if word is None:
             return None
@@ -788,6 +820,8 @@ class Pipeline:
         if word == keywords.STOP:
             contact_preferences.opt_out(session, conversation.channel, conversation.external_id,
                                         via=f"keyword:{text.strip()[:20]}", conversation_id=conversation.id)
+            if owned:
+                notices.record(session, conversation.id, "opt_out", "OPT-2", {"by": "keyword"})
             return [stop_reply(conversation.channel, speaks)]
         if word == keywords.START and conversation.channel != "email":  # a From line is easy to forge (OPT-3)
             contact_preferences.opt_in(session, conversation.channel, conversation.external_id,

@@ -298,3 +298,26 @@ def test_HO_1_with_every_agent_away_the_debtor_hears_no_one_is_available_until_o
     agent.get_by_role("switch", name="Away").click()
     expect(agent.get_by_role("switch", name="Available")).to_have_attribute("aria-checked", "true")
     _debtor_asks_for_a_person(new_page(), stack, someone_available=True)
+
+
+def test_CEASE_2_an_attorney_typed_to_an_agent_shows_them_a_notice_in_the_conversation_without_a_reload(
+        running_stack, new_page, people):
+    """CEASE-2 while a person owns the chat: the debtor's "I have a lawyer now, ..." takes effect (the bot says
+    nothing) and the agent's open conversation shows the compliance notice live, after the message, so they stop
+    talking about the debt (bot/agents/notices.py, console.js "notice").
+    Mutation: console.js without the `on("notice", ...)` line -> the notice shows only after a reload: fails."""
+    from bot.agents import notices
+
+    stack = running_stack
+    agent = new_page()
+    _log_in(agent, stack, people["agent"])
+    debtor = new_page()
+    _conversation_id, handoff_id = _debtor_asks_for_a_person(debtor, stack)
+    agent.locator(f'tr[data-handoff-id="{handoff_id}"]').get_by_role("button", name="Take").click()
+    transcript = agent.locator("#transcript")
+    expect(agent.get_by_role("textbox", name="Reply to the debtor")).to_be_visible()
+    _say(debtor, "I have a lawyer now, Susan Park 555-201-3344")
+    notice = transcript.locator(".msg-notice")
+    expect(notice).to_contain_text(notices.TEXTS["attorney_represented"], timeout=15_000)
+    expect(notice).to_contain_text("CEASE-2")
+    expect(transcript.locator("li").last).to_have_class(re.compile(r"msg-notice"))  # after the debtor's message

@@ -7,6 +7,7 @@ action server, on the same app database (the stack's own gateway has no Twilio k
 from __future__ import annotations
 
 import asyncio
+import secrets
 import socket
 
 import pytest
@@ -242,3 +243,49 @@ def test_ID_2_answers_texted_during_start_up_are_saved_as_labels_and_asked_for_a
             texts = [str(t) for t in session.scalars(select(Message.text).where(
                 Message.conversation_id == conversation_id))]
         assert not [t for t in texts if "09/30/1991" in t or "2020" in t], texts
+
+
+def test_CEASE_2_an_attorney_stated_in_a_saved_text_takes_the_live_route_when_it_is_answered(running_stack):
+    """CEASE-2: an attorney stated in plain words, texted while Rasa was down, is answered by the job as it would have
+    been live (pipeline.request_in_words, one route for both): the attorney request, recorded and handed to a person,
+    and the attorney form asks for the name. Before: "Sorry, I didn't catch that" (the model misreads these words,
+    and the replay sent them as they were), nothing recorded.
+    Mutation: Pipeline._next_saved with `received.text = picked or message.text` (no request_in_words, as before) ->
+    "didn't catch that" and no attorney_reported: fails."""
+    number = f"+1555{secrets.randbelow(10**7):07d}"
+    report = "I'm so confused by all this and it's been a hard year. I have a lawyer now, please talk to him."
+    with TwilioStandIn() as twilio:
+        down = _settings(running_stack, twilio, f"http://127.0.0.1:{_closed_port()}")
+        with TestClient(create_app(down)) as client:
+            assert "saved and I'll answer it" in Handset(client, twilio, number).text(report)[0]
+        seen = len(twilio.messages)
+        engine = get_engine(running_stack.config.database_url)
+        asyncio.run(answer_waiting(engine, _settings(running_stack, twilio, running_stack.config.rasa_url)))
+        said = " ".join(m["body"] for m in twilio.messages[seen:] if m["to"] == number)
+    assert "didn't catch that" not in said and "date of birth" not in said, said
+    assert "attorney's name" in said, said
+    with session_scope(engine) as session:
+        conversation_id = session.scalars(select(Conversation.id).where(Conversation.external_id == number)).one()
+        kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.conversation_id == conversation_id)).all()
+        reasons = session.scalars(select(Handoff.reason).where(Handoff.conversation_id == conversation_id)).all()
+    assert "attorney_reported" in kinds and reasons == ["attorney"], (kinds, reasons)
+
+
+def test_CEASE_2_a_saved_attorney_text_folded_into_the_next_one_takes_the_live_route_too(running_stack, sms_gateway):
+    """CEASE-2: the debtor texts again once Rasa is back, before the job ran: the saved attorney statement goes first
+    (Pipeline._saved_first) by the same route as live, so the attorney form takes their next text as the name and
+    asks for the phone.
+    Mutation: _saved_first's `request_in_words(message.text)` replaced by `(message.text, None)` -> the saved text is
+    not the attorney request, the form starts only at "Susan Park" and asks for the name again: fails."""
+    number = f"+1555{secrets.randbelow(10**7):07d}"
+    with TwilioStandIn() as down_twilio:
+        down = _settings(running_stack, down_twilio, f"http://127.0.0.1:{_closed_port()}")
+        with TestClient(create_app(down)) as client:
+            Handset(client, down_twilio, number).text("I have a lawyer now, please talk to him.")
+    client, twilio = sms_gateway  # the same app database, the real Rasa
+    said = " ".join(Handset(client, twilio, number).text("Susan Park"))
+    assert "didn't catch that" not in said and "phone number" in said, said  # the name was taken
+    with session_scope(get_engine(running_stack.config.database_url)) as session:
+        conversation_id = session.scalars(select(Conversation.id).where(Conversation.external_id == number)).one()
+        kinds = session.scalars(select(AuditEvent.kind).where(AuditEvent.conversation_id == conversation_id)).all()
+        assert "attorney_reported" in kinds and not saved.has_waiting(session, conversation_id), kinds

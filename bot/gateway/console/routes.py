@@ -34,7 +34,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot import agents, audit, conversations, feedback, wording
 from bot import language as languages
-from bot.agents import auth, canned, notes, queue, replies, users
+from bot.agents import auth, canned, notes, notices, queue, replies, users
 from bot.agents.auth import SignedIn
 from bot.agents.hours import AgentHours
 from bot.config import Settings
@@ -506,6 +506,8 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
         messages = list(session.scalars(select(Message).where(Message.conversation_id == conversation.id)
                                         .order_by(Message.id)))
         names = {u.id: u.display_name for u in session.scalars(select(User))}
+        # A rule the debtor's words put in force while a person owns the chat, shown where they read (notices.py).
+        shown_notices = notices.for_conversation(session, conversation.id)
         waiting = queue.waiting(session)
         mine = queue.claimed(session, user.id)
         # REC-2, HO-1: what this person may read of the messages, one rule for the page and its live updates.
@@ -515,7 +517,9 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
             # Beside the conversation: the person's other open ones, and what waits (the new-arrival alert).
             "mine": [(h, mine_shown[h.id]) for h in mine],
             "waiting_ids": [h.id for h in waiting],
-            "handoff": handoff, "conversation": conversation, "messages": messages,
+            "handoff": handoff, "conversation": conversation, "messages": messages, "compliance_notices": shown_notices,
+            "transcript": sorted([("message", m.created_at, m) for m in messages]
+                                 + [("notice", n.at, n) for n in shown_notices], key=lambda item: item[1]),
             "notes": notes.for_conversation(session, conversation.id),
             "summary": queue.summaries(session, [handoff], reading=reading)[handoff.id],
             "panel": queue.account_panel(session, handoff), "reading": reading, "read": reading.message,
@@ -562,21 +566,28 @@ async def conversation_events(request: Request, handoff_id: str) -> Response:
     try:
         after = int(request.query_params.get("after", "0"))
         notes_after = int(request.query_params.get("notes_after", "0"))
+        notices_after = int(request.query_params.get("notices_after", "0"))
     except ValueError:
         return _refuse(request, 400, "Bad position.")
-    seen = {"message": after, "note": notes_after}
+    seen = {"message": after, "note": notes_after, "notice": notices_after}
 
     def render(current: SignedIn) -> dict[str, Any]:
         context = _conversation_context(app, current, handoff_id)
         new_messages = [m for m in context["messages"] if m.id > seen["message"]]
         new_notes = [n for n in context["notes"] if n.id > seen["note"]]
+        new_notices = [n for n in context["compliance_notices"] if n.id > seen["notice"]]
         if new_messages:
             seen["message"] = new_messages[-1].id
         if new_notes:
             seen["note"] = new_notes[-1].id
+        if new_notices:
+            seen["notice"] = new_notices[-1].id
         return {
             "messages": [{"id": m.id, "html": _fragment(app, "_message.html", {**context, "m": m})}
                          for m in new_messages],
+            # In the transcript after the message that caused them (console.js); ids of their own (data-id).
+            "notices": [{"id": f"notice-{n.id}", "html": _fragment(app, "_notice.html", {**context, "n": n})}
+                        for n in new_notices],
             "notes": [{"id": n.id, "html": _fragment(app, "_note.html", {**context, "n": n})} for n in new_notes],
             "status": _fragment(app, "_status.html", context),
             "ended": _fragment(app, "_ended.html", context),

@@ -101,6 +101,7 @@
     on("queue", function (data) { swap("queue", data.html); checkArrivals(); });
     on("mine", function (data) { swap("mine", data.html); checkArrivals(); });
     on("message", function (data) { append("transcript", data); });
+    on("notice", function (data) { append("transcript", data); });  // a rule the debtor's words put in force
     on("note", function (data) { append("notes", data); });
     on("status", function (data) { swap("status", data.html); });
     on("ended", function (data) { swap("ended", data.html); showEnded(); });
