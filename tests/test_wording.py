@@ -195,6 +195,7 @@ NOT_IN_THE_CATALOGUE = {
     ("bot/campaigns.py", "Promise to pay"): "a column of the operator's campaign results",
     ("bot/campaigns.py", " No round left"): "the campaign's schedule on the operator's /ops pages",
     ("bot/campaigns.py", "variants: a Spanish text"): "a problem shown to the operator on the /ops campaign form",
+    ("bot/campaigns.py", "starts: {} UTC is in the past"): "the past-start warning on the operator's campaign form",
     ("bot/gateway/sms_channel.py", "From and MessageSid are required"): "a refusal to Twilio, not to a debtor",
     ("bot/gateway/sms_channel.py", "MessageSid, MessageStatus and To are"): "a refusal to Twilio, not to a debtor",
     ("bot/records/transcript_copy.py", "no Settle transcript found"): "CopyCheck.detail, for logs; the check page "

@@ -8,12 +8,12 @@ import secrets
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot import wording
 from bot.agents import auth
 from bot.db import get_engine, session_scope
-from bot.db.models import Conversation, Handoff
+from bot.db.models import AgentSession, Conversation, Handoff
 from tests.integration.test_sms import Handset
 
 pytestmark = pytest.mark.integration
@@ -29,7 +29,11 @@ def test_HO_1_nobody_available_says_so_and_offers_callback_times_the_debtor_can_
     support address, no times: fails."""
     engine = get_engine(running_stack.config.database_url)
     with session_scope(engine) as session:
-        assert auth.available_workers(session) == 0  # the demo's state: nobody has the console open
+        # The demo's state: nobody has the console open. Earlier tests on this stack may have signed people in.
+        session.execute(update(AgentSession).where(AgentSession.revoked_at.is_(None))
+                        .values(revoked_at=datetime.now(timezone.utc)))
+    with session_scope(engine) as session:
+        assert auth.available_workers(session) == 0
     client, twilio = sms_gateway
     phone = Handset(client, twilio, f"+1555{secrets.randbelow(10**7):07d}")
     said = "\n".join(phone.text("can I talk to a real person?"))
