@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot import audit, conversations, disputes, handoff
 from bot.agents import auth, canned, escalation, queue, users
 from bot.agents.hours import DAYS, AgentHours, AgentHoursError
-from bot.compliance import sensitive_requests
+from bot.compliance import inconvenient_words, sensitive_requests
 from bot.config import Settings
 from bot.db import session_scope
 from bot.db.models import AuditEvent, Conversation, Handoff, Message
@@ -51,7 +51,7 @@ def test_bad_agent_hours_are_refused_with_a_reason(spec):
 
 def test_callback_windows_are_the_next_blocks_of_opening_hours():
     friday_evening = datetime(2026, 11, 27, 23, 30, tzinfo=timezone.utc)  # 18:30 Friday in New York
-    windows = OFFICE.callback_windows(friday_evening)
+    windows = OFFICE.callback_windows(friday_evening, zones=("America/New_York",))
     assert [w.label for w in windows] == [
         "Monday, November 30, 9 AM to 1 PM Eastern time",
         "Monday, November 30, 1 PM to 5 PM Eastern time",
@@ -94,7 +94,7 @@ def test_HO_1_in_agent_hours_with_no_one_available_the_bot_says_so_instead_of_qu
     with session_scope(engine) as session:
         away = _available_agent(session, now)
         users.set_available(session, away, False, now=now)
-        conversation = _conversation(session, "+15555550101", "sms")
+        conversation = _conversation(session, "+12125550101", "sms")
         replies = sensitive_requests.handle(session, conversation.id, "request_human", "agent", SUPPORT,
                                             hours=OFFICE, now=now)
         buttons = escalation.offer_buttons(session, conversation.id)
@@ -161,7 +161,7 @@ def test_HO_1_LANG_1_callback_times_with_agent_hours_unset_are_on_the_debtors_cl
 def test_HO_1_outside_agent_hours_the_bot_offers_callback_times_and_records_the_pick(engine):
     evening = MONDAY + timedelta(hours=9)  # 19:00 in New York
     with session_scope(engine) as session:
-        conversation = _conversation(session, "+15555550101", "sms")
+        conversation = _conversation(session, "+12125550101", "sms")
         replies = sensitive_requests.handle(session, conversation.id, "request_human", "agent", SUPPORT,
                                             hours=OFFICE, now=evening)
         buttons = escalation.offer_buttons(session, conversation.id)
@@ -265,10 +265,10 @@ def test_REC_1_each_inbound_message_is_stored_with_what_the_nlu_read_it_as(sqlit
 def test_HO_1_after_two_fallbacks_outside_hours_a_typed_number_books_the_callback(sqlite_engine, sqlite_url):
     fallback = sorted(escalation.fallback_texts())[0]
     pipeline = _pipeline(sqlite_url, FakeRasa(fallback, fallback), agent_hours=_closed_now())
-    _say(pipeline, "blorp", channel="sms", sender="+15555550199")
-    offer = _say(pipeline, "zzzt", channel="sms", sender="+15555550199")
+    _say(pipeline, "blorp", channel="sms", sender="+12125550199")
+    offer = _say(pipeline, "zzzt", channel="sms", sender="+12125550199")
     assert "When should a person get back to you?" in offer[0]
-    picked = _say(pipeline, "1", channel="sms", sender="+15555550199")  # the first numbered choice
+    picked = _say(pipeline, "1", channel="sms", sender="+12125550199")  # the first numbered choice
     assert picked[0].startswith("Thanks. A person will get back to you")
     assert pipeline.rasa.asked == ["blorp", "zzzt"]  # the pick never reached Rasa
     with session_scope(sqlite_engine) as session:
@@ -352,7 +352,7 @@ def test_HO_1_a_spanish_conversation_gets_the_hours_callback_times_and_the_booki
     the Spanish sentence: failed)."""
     evening = MONDAY + timedelta(hours=9)  # 19:00 in New York
     with session_scope(engine) as session:
-        conversation = _conversation(session, "+15555550101", "sms")
+        conversation = _conversation(session, "+12125550101", "sms")
         conversation.language = "es"
         replies = sensitive_requests.handle(session, conversation.id, "request_human", "una persona por favor",
                                             SUPPORT, hours=OFFICE, now=evening)
@@ -364,3 +364,65 @@ def test_HO_1_a_spanish_conversation_gets_the_hours_callback_times_and_the_booki
     assert buttons[0]["title"] == "martes, 24 de noviembre, de 9 a.m. a 1 p.m., hora del Este"
     assert picked == ["Gracias. Una persona le va a responder el martes, 24 de noviembre, de 1 p.m. a 5 p.m., hora "
                       "del Este. Mientras tanto, aquí estoy si me necesita."]
+
+
+# --- TIME-1: every callback time offered is one a person may call at ------------------------------------------------
+
+def test_TIME_1_HO_1_callback_times_in_agent_hours_suit_every_zone_the_debtor_may_be_in(engine):
+    """With AGENT_HOURS set, the times offered were the agents' hours alone: "Tuesday, 9 AM to 1 PM Eastern time" to
+    a number whose zone is unknown is 4 AM in Hawaii. A number of unknown location may be anywhere in the US, so a
+    callback is offered only from 1 PM Eastern (08:00 in Hawaii in winter), and never after 5 PM, the agents' close.
+    Mutation: callback_windows taking each opening whole instead of contact_window.allowed_periods(...) -> the
+    first block is 9 AM to 1 PM: failed."""
+    evening = MONDAY + timedelta(hours=9)  # 19:00 in New York
+    with session_scope(engine) as session:
+        conversation = _conversation(session, "+15555550177", "sms")  # 555: no zone known
+        sensitive_requests.handle(session, conversation.id, "request_human", "agent", SUPPORT, hours=OFFICE,
+                                  now=evening)
+        buttons = escalation.offer_buttons(session, conversation.id)
+    assert [b["title"] for b in buttons] == ["Tuesday, November 24, 1 PM to 5 PM Eastern time",
+                                             "Wednesday, November 25, 1 PM to 5 PM Eastern time",
+                                             "Thursday, November 26, 1 PM to 5 PM Eastern time"]
+
+
+@pytest.mark.parametrize(("language", "said", "first", "second"), [
+    ("en", "please don't call me before noon", "Tuesday, November 24, 12 PM to 4 PM Eastern time",
+     "Tuesday, November 24, 4 PM to 5 PM Eastern time"),
+    ("es", "por favor no me llame antes del mediodía", "martes, 24 de noviembre, de 12 p.m. a 4 p.m., hora del Este",
+     "martes, 24 de noviembre, de 4 p.m. a 5 p.m., hora del Este"),
+])
+def test_TIME_1_HO_1_LANG_1_callback_times_skip_the_hours_the_debtor_marked_inconvenient(engine, language, said,
+                                                                                       first, second):
+    """"Don't call me before noon" (inconvenient_words) was kept by the outbound gate but not by the callback offer:
+    "Tuesday, 9 AM to 1 PM" was offered. The offer now starts at noon, in English and in Spanish.
+    Mutation: callback_windows passing () for `inconvenient` to contact_window.allowed_periods -> "9 AM to 1 PM"
+    first: failed."""
+    evening = MONDAY + timedelta(hours=9)  # 19:00 in New York
+    with session_scope(engine) as session:
+        conversation = _conversation(session, f"+1212555017{len(language)}", "sms")  # New York
+        conversation.language = language
+        assert inconvenient_words.answer(session, conversation, said, evening, language)
+        sensitive_requests.handle(session, conversation.id, "request_human", "agent", SUPPORT, hours=OFFICE,
+                                  now=evening)
+        buttons = escalation.offer_buttons(session, conversation.id)
+    assert [b["title"] for b in buttons][:2] == [first, second]
+
+
+def test_TIME_1_the_console_refuses_a_callback_at_a_time_the_debtor_marked_inconvenient(engine):
+    """The console's callback field (queue.DebtorClock, the same clock the bot's offers keep) checked only 08:00-20:59:
+    a callback at 10 AM was saved for a debtor who said "don't call me before noon". It is refused with the reason;
+    noon is accepted.
+    Mutation: DebtorClock.allows calling contact_window.allowed_now without self.inconvenient -> 10 AM saved: failed."""
+    evening = MONDAY + timedelta(hours=9)
+    with session_scope(engine) as session:
+        conversation = _conversation(session, "+12125550179", "sms")  # New York
+        inconvenient_words.answer(session, conversation, "please don't call me before noon", evening, "en")
+        queued = handoff.request(session, conversation.id, "request_human")
+        agent = _available_agent(session, evening)
+        queue.claim(session, queued.id, agent, now=evening)
+        with pytest.raises(queue.QueueError, match="marked inconvenient"):
+            queue.resolve(session, queued.id, agent, "callback", callback_at=datetime(2026, 11, 24, 15, 0,
+                                                                                      tzinfo=timezone.utc), now=evening)
+        done = queue.resolve(session, queued.id, agent, "callback",
+                             callback_at=datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc), now=evening)
+        assert done.callback_at == datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)

@@ -14,6 +14,7 @@ from bot.compliance.contact_window import (
     UNKNOWN_LOCATION_ZONES,
     InconvenientTime,
     allowed_now,
+    allowed_periods,
     candidate_zones,
     in_inconvenient_time,
     next_allowed,
@@ -307,3 +308,13 @@ def test_TIME_1_next_allowed_is_allowed_never_early_and_minimal(now, zones, inco
             while minute < result:
                 assert not allowed_now(minute, zones, inconvenient), minute
                 minute += timedelta(minutes=1)
+
+
+def test_TIME_1_allowed_periods_are_the_parts_of_a_span_a_person_may_contact_in():
+    """What callback offers are cut from (bot/agents/hours.py): a day's span split by the window in both zones and by
+    a lunch hour marked inconvenient. Mutation tried: the inner minute scan not checking `inconvenient` (stepping on
+    the window alone) -> one period 11:00-21:00 Eastern: failed."""
+    lunch = [InconvenientTime(None, time(12, 0), time(13, 0))]
+    periods = allowed_periods(et(2026, 11, 23, 6, 0), et(2026, 11, 24, 6, 0), (ET, PT), lunch)
+    assert [(a.astimezone(NY).strftime("%H:%M"), b.astimezone(NY).strftime("%H:%M")) for a, b in periods] == [
+        ("11:00", "12:00"), ("13:00", "15:00"), ("16:00", "21:00")]

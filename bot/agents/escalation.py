@@ -11,7 +11,9 @@
   language when any available person does (queue.workers_for).
 * Outside agent hours (AGENT_HOURS) it offers a few callback times instead; the debtor picks one by tapping it or
   typing its number (over SMS the buttons are numbered lines), and the time is stored on the handoff. With
-  AGENT_HOURS unset there are no hours to take the times from: they are in the debtor's daytime (TIME-1, hours.py).
+  AGENT_HOURS unset there are no hours to take the times from: they are in the debtor's daytime. Either way every
+  time offered is one a person may call at (TIME-1: 08:00-20:59 in every zone the debtor may be in, and not in a
+  time they marked inconvenient), judged by the same clock as the console's callback field (queue.DebtorClock).
 * Two fallbacks in a row ("Sorry, I didn't catch that" twice) queue a handoff: the debtor is not left going round
   in circles (VOICE.md: never a dead end).
 * Why they asked, for the person who picks it up: locked out of verification (ID-3) or in a dispute (DSP-1).
@@ -35,8 +37,6 @@ from bot import handoff as handoff_queue
 from bot import language as languages
 from bot.agents import queue
 from bot.agents.hours import AgentHours
-from bot.compliance import contact_window
-from bot.compliance.outbound_gate import conversation_zones
 from bot.db.models import Account, AuditEvent, Conversation, Dispute, Handoff, Message
 
 CALLBACK_PAYLOAD = "callback"
@@ -88,7 +88,7 @@ def next_steps(session: Session, handoff: Handoff, hours: AgentHours, support_co
         minutes = queue.expected_wait_minutes(session, handoff, now)
         if minutes is None:
             # Opening hours, but nobody has switched to "available": no wait we could quote would be true.
-            buttons = _offer_callbacks(handoff, hours, now, speaks, _zones(session, conversation, hours))
+            buttons = _offer_callbacks(handoff, hours, now, queue.debtor_clock(session, handoff), speaks)
             text = say("handoff_none_free", where=where, support=support_contact)
             return (f"{text} {say('handoff_choose_time')}" if buttons else text), buttons
         if (handoff.details or {}).get("callback_offer"):
@@ -99,24 +99,16 @@ def next_steps(session: Session, handoff: Handoff, hours: AgentHours, support_co
             say("handoff_many_ahead", count=ahead)
         return say("handoff_queued", line=line, wait=queue.wait_phrase(minutes, speaks), where=where,
                    support=support_contact), []
-    buttons = _offer_callbacks(handoff, hours, now, speaks)
+    buttons = _offer_callbacks(handoff, hours, now, queue.debtor_clock(session, handoff), speaks)
     return say("handoff_away", hours=hours.describe(speaks), support=support_contact), buttons
 
 
-def _zones(session: Session, conversation: Conversation | None, hours: AgentHours) -> tuple[str, ...]:
-    """TIME-1: where the debtor may be, for callback times in their daytime when AGENT_HOURS gives none (the
-    look-up is skipped when it does)."""
-    if not hours.always:
-        return ()
-    return conversation_zones(session, conversation) if conversation is not None \
-        else contact_window.UNKNOWN_LOCATION_ZONES
-
-
-def _offer_callbacks(handoff: Handoff, hours: AgentHours, now: datetime, language: str | None = None,
-                     zones: tuple[str, ...] = ()) -> list[dict[str, str]]:
+def _offer_callbacks(handoff: Handoff, hours: AgentHours, now: datetime, clock: queue.DebtorClock,
+                     language: str | None = None) -> list[dict[str, str]]:
     """Store the next few callback windows on the handoff (the debtor's pick is checked against them) and return
-    them as buttons: in agent hours, or in the debtor's daytime (`zones`) when AGENT_HOURS is unset."""
-    windows = hours.callback_windows(now, language=language, zones=zones)
+    them as buttons: in agent hours (or the next days when AGENT_HOURS is unset), and only when a person may call
+    the debtor (TIME-1, the same clock the console's callback field keeps: their zones and inconvenient times)."""
+    windows = hours.callback_windows(now, language=language, zones=clock.zones, inconvenient=clock.inconvenient)
     if not windows:
         return []
     handoff.details = {**(handoff.details or {}), "callback_offered_at": now.isoformat(), "callback_offer": [

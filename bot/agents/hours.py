@@ -2,8 +2,9 @@
 
 Format: `mon-fri 09:00-17:00 America/New_York`; several spans separated by commas share the zone at the end
 (`mon-fri 09:00-17:00, sat 10:00-14:00 America/Chicago`). Empty or `always`: someone is always there (the demo).
-With no hours to offer, a callback is offered in the debtor's own daytime instead: the times a person may contact
-them (TIME-1: 08:00-20:59 in every zone they may be in), on their clock.
+Every callback time offered is one a person may contact the debtor at (TIME-1: 08:00-20:59 in every zone they
+may be in, and not in a time they marked inconvenient), on the agents' clock, or on the debtor's own when there are
+no hours to offer.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ ZONE_NAMES = {
 }
 # A callback is offered as a block of at most this long, so "9 AM to 1 PM" rather than a whole day.
 MAX_BLOCK = timedelta(hours=4)
+# With AGENT_HOURS "always", callback times are looked for this far ahead (in the debtor's daytime).
+CONTACT_DAYS_AHEAD = timedelta(days=3)
 
 _SPAN = re.compile(r"^(?P<days>[a-z]{3}(?:\s*-\s*[a-z]{3})?(?:\s*/\s*[a-z]{3}(?:\s*-\s*[a-z]{3})?)*)\s+"
                    r"(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$")
@@ -153,45 +156,36 @@ class AgentHours:
                     found.append((max(start, local), end))
         return found
 
-    @staticmethod
-    def _contact_openings(now: datetime, zones: Sequence[str], days_ahead: int = 3) -> list[tuple[datetime, datetime]]:
-        """TIME-1: the periods from now on when a person may contact the debtor (08:00-20:59 in all of `zones`), on
-        the clock of the first zone."""
-        shown = ZoneInfo(zones[0])
-        found: list[tuple[datetime, datetime]] = []
-        moment, horizon = now, now + timedelta(days=days_ahead)
-        while moment < horizon and (start := contact_window.next_allowed(moment, zones)) is not None:
-            end = min(datetime.combine(start.astimezone(ZoneInfo(z)).date(), contact_window.WINDOW_END, ZoneInfo(z))
-                      for z in zones)
-            found.append((start.astimezone(shown), end.astimezone(shown)))
-            moment = end
-        return found
-
     def callback_windows(self, now: datetime, count: int = 3, language: str | None = None,
-                         zones: Sequence[str] = ()) -> list[CallbackWindow]:
-        """The next few blocks of opening hours a person could get back to the debtor in (HO-1: a callback). With
-        AGENT_HOURS "always" there are no opening hours to offer: the blocks are then in the debtor's daytime (TIME-1,
-        `zones`: every zone they may be in; none given, none offered)."""
+                         zones: Sequence[str] = (),
+                         inconvenient: Sequence[contact_window.InconvenientTime] = ()) -> list[CallbackWindow]:
+        """The next few blocks a person could get back to the debtor in (HO-1: a callback): within opening hours
+        (none with AGENT_HOURS "always": then the next few days), and always only when a person may contact the
+        debtor (TIME-1, contact_window.allowed_periods: 08:00-20:59 in every zone in `zones` and not in a time they
+        marked inconvenient, `inconvenient`). No zones given, none offered: nobody knows whose clock to keep."""
         windows: list[CallbackWindow] = []
-        if self.always and not zones:
+        if not zones:
             return windows
-        openings = self._contact_openings(now, zones) if self.always else self._openings(now)
+        openings = [(now, now + CONTACT_DAYS_AHEAD)] if self.always else self._openings(now)
         label_zone = ZoneInfo(zones[0]) if self.always else self.zone
-        for start, end in openings:
-            if start != start.replace(minute=0, second=0, microsecond=0):
-                # Mid-hour "now": start the block at the next whole hour, as a person would say it.
-                start = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-            while start < end and len(windows) < count:
-                block_end = min(end, start + MAX_BLOCK)
-                if block_end - start >= timedelta(minutes=30):
-                    label = wording.say("callback_label", language, date=date_label(start.date(), language),
-                                        start=clock_label(start.time(), language),
-                                        end=clock_label(block_end.time(), language),
-                                        zone=_zone_label(label_zone, language))
-                    windows.append(CallbackWindow(start, block_end, label))
-                start = block_end
-            if len(windows) >= count:
-                break
+        for opening_start, opening_end in openings:
+            for allowed_start, allowed_end in contact_window.allowed_periods(opening_start, opening_end, zones,
+                                                                             inconvenient):
+                start, end = allowed_start.astimezone(label_zone), allowed_end.astimezone(label_zone)
+                if start != start.replace(minute=0, second=0, microsecond=0):
+                    # Mid-hour start: the block starts at the next whole hour, as a person would say it.
+                    start = start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+                while start < end and len(windows) < count:
+                    block_end = min(end, start + MAX_BLOCK)
+                    if block_end - start >= timedelta(minutes=30):
+                        label = wording.say("callback_label", language, date=date_label(start.date(), language),
+                                            start=clock_label(start.time(), language),
+                                            end=clock_label(block_end.time(), language),
+                                            zone=_zone_label(label_zone, language))
+                        windows.append(CallbackWindow(start, block_end, label))
+                    start = block_end
+                if len(windows) >= count:
+                    return windows
         return windows
 
     def describe(self, language: str | None = None) -> str:

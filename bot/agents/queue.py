@@ -29,7 +29,7 @@ from bot import language as languages
 from bot.agents import auth, users
 from bot.compliance import contact_window, esign, holds
 from bot.compliance.lockout import lock_ends
-from bot.compliance.outbound_gate import conversation_zones
+from bot.compliance.outbound_gate import conversation_zones, inconvenient_times
 from bot.db.models import (
     Account,
     AutopayAuthorisation,
@@ -409,10 +409,13 @@ def resolve(session: Session, handoff_id: str, user: User, outcome: str, *, call
 @dataclass(frozen=True)
 class DebtorClock:
     """The debtor's time as the agent needs it: every zone they may be in (TIME-1: the outbound gate's zones, all
-    US zones when none is known) and whether a moment falls in the contact window in each of them."""
+    US zones when none is known), the times they marked inconvenient, and whether a person may contact them at a
+    moment. The rule itself is contact_window's (allowed_now, allowed_periods); the bot's callback offers
+    (escalation) and the console's callback field both read it through this clock."""
 
     zones: tuple[str, ...]
     known: bool  # False: no location signal, so the moment must suit every US zone
+    inconvenient: tuple[contact_window.InconvenientTime, ...] = ()
 
     def local(self, moment: datetime) -> list[str]:
         """The moment on the debtor's clock, one entry a zone: "Dec 8, 02:00 America/New_York"."""
@@ -438,26 +441,46 @@ class DebtorClock:
             return local
         return local.replace(tzinfo=ZoneInfo(chosen))
 
+    def allows(self, moment: datetime) -> bool:
+        """TIME-1: may a person contact the debtor at `moment`?"""
+        return contact_window.allowed_now(moment, self.zones, self.inconvenient)
+
     def refusal(self, moment: datetime) -> str | None:
-        """Why a callback at `moment` breaks TIME-1 (outside 08:00-20:59 in one of the debtor's zones), or None.
-        The window rule itself is contact_window's; this only says it for the agent."""
-        if contact_window.allowed_now(moment, self.zones):
+        """Why a callback at `moment` breaks TIME-1 (outside 08:00-20:59 in one of the debtor's zones, or in a time
+        they marked inconvenient), or None. The rule itself is contact_window's; this only says it for the agent."""
+        if self.allows(moment):
             return None
         where = ("in every US zone, since the debtor's zone is unknown" if not self.known
                  else "in the debtor's time")
-        earliest = contact_window.next_allowed(moment, self.zones)
+        earliest = contact_window.next_allowed(moment, self.zones, self.inconvenient)
         suggestion = "" if earliest is None else (
             f" The earliest time from then that suits: {earliest.astimezone(timezone.utc):%b} {earliest.day}, "
             f"{earliest.astimezone(timezone.utc):%H:%M} UTC ({'; '.join(self.local(earliest))}).")
+        marked = " and not in a time the debtor marked inconvenient" if self.inconvenient else ""
         return (f"Not saved: that callback is {'; '.join(self.local(moment))}. Contact is allowed only "
-                f"08:00-20:59 {where} (TIME-1).{suggestion}")
+                f"08:00-20:59 {where}{marked} (TIME-1).{suggestion}")
 
 
 def debtor_clock(session: Session, handoff: Handoff) -> DebtorClock:
     conversation = session.get(Conversation, handoff.conversation_id)
     zones = conversation_zones(session, conversation) if conversation is not None else (
         contact_window.UNKNOWN_LOCATION_ZONES)
-    return DebtorClock(zones, zones != contact_window.UNKNOWN_LOCATION_ZONES)
+    return DebtorClock(zones, zones != contact_window.UNKNOWN_LOCATION_ZONES, _inconvenient(session, conversation))
+
+
+def _inconvenient(session: Session, conversation: Conversation | None) -> tuple[contact_window.InconvenientTime, ...]:
+    """TIME-1: the times marked inconvenient on this conversation's address and, since a callback is a call, on the
+    debtor's phone (inconvenient_words stores them on both once the debtor is verified)."""
+    if conversation is None:
+        return ()
+    addresses = {(conversation.channel, conversation.external_id)}
+    debtor = session.get(Debtor, conversation.debtor_id) if conversation.debtor_id else None
+    if debtor is not None and debtor.phone:
+        addresses.add(("sms", debtor.phone))
+    found: list[contact_window.InconvenientTime] = []
+    for channel, address in sorted(addresses):
+        found += inconvenient_times(contact_preferences.find(session, channel, address))
+    return tuple(dict.fromkeys(found))
 
 
 # --- what the console shows -------------------------------------------------------------------------------------

@@ -168,6 +168,27 @@ def next_allowed(now_utc: datetime, zones: Sequence[str],
     return None
 
 
+def allowed_periods(start: datetime, end: datetime, zones: Sequence[str],
+                    inconvenient: Sequence[InconvenientTime] = ()) -> list[tuple[datetime, datetime]]:
+    """TIME-1: the parts of [start, end) in which contact is allowed at every moment (allowed_now), in order, in
+    UTC. A callback offered as "1 PM to 5 PM" promises a call at any time in it, so the whole block must pass."""
+    _require_aware(start, "start")
+    _require_aware(end, "end")
+    tzs = _zones(zones)
+    found: list[tuple[datetime, datetime]] = []
+    moment = next_allowed(start, zones, inconvenient)
+    limit = end.astimezone(UTC)
+    while moment is not None and moment < limit:
+        # Every boundary is a whole minute (next_allowed), so stepping minutes finds where the period stops.
+        stop = moment.replace(second=0, microsecond=0) + _MINUTE
+        while stop < limit and _allowed(stop, tzs, inconvenient, True):
+            stop += _MINUTE
+        stop = min(stop, limit)
+        found.append((moment, stop))
+        moment = next_allowed(stop, zones, inconvenient) if stop < limit else None
+    return found
+
+
 def _skip_outside_window(candidate: datetime, tzs: tuple[ZoneInfo, ...]) -> datetime:
     """The next minute worth checking. Outside 08:00-20:59 in some zone, nothing is allowed until 08:00 local
     there, so jump to two hours before it (a margin for DST shifts; the minute scan is exact from there);

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select, update
 
 from bot import wording
 from bot.agents import auth
+from bot.compliance import contact_window
 from bot.db import get_engine, session_scope
 from bot.db.models import AgentSession, Conversation, Handoff
 from tests.integration.test_sms import Handset
@@ -49,3 +50,36 @@ def test_HO_1_nobody_available_says_so_and_offers_callback_times_the_debtor_can_
     with session_scope(engine) as session:
         handoff = session.get(Handoff, handoff.id)
         assert handoff.callback_at is not None and handoff.callback_at > datetime.now(timezone.utc)
+
+
+def test_TIME_1_HO_1_callback_times_offered_skip_the_days_the_debtor_said_not_to_call(sms_gateway, running_stack):
+    """TIME-1: "please don't call me on <day>" is recorded (inconvenient_words) and the outbound gate keeps it, but
+    the callback times offered when nobody is available were only checked against 08:00-20:59: a block on that day
+    was offered. Every time offered must now be one a person may call at, at every moment of it. The day is
+    tomorrow in UTC, which is never today in a US zone, so this message is not itself at an inconvenient time (a
+    TIME-2 hold would keep back the next answer) and the next three days' offers would reach it.
+    Mutation: hours.callback_windows calling contact_window.allowed_periods with () for `inconvenient` -> a block
+    on that day is offered: failed."""
+    engine = get_engine(running_stack.config.database_url)
+    with session_scope(engine) as session:
+        session.execute(update(AgentSession).where(AgentSession.revoked_at.is_(None))
+                        .values(revoked_at=datetime.now(timezone.utc)))
+    client, twilio = sms_gateway
+    phone = Handset(client, twilio, f"+1555{secrets.randbelow(10**7):07d}")
+    day = (datetime.now(timezone.utc) + timedelta(days=1)).weekday()
+    day_name = ("mondays", "tuesdays", "wednesdays", "thursdays", "fridays", "saturdays", "sundays")[day]
+    marked = " ".join(phone.text(f"please don't call me on {day_name}"))
+    assert day_name[:-1].capitalize() in marked, marked
+    said = "\n".join(phone.text("can I talk to a real person?"))
+    assert wording.say("handoff_choose_time") in said, said
+    not_that_day = [contact_window.InconvenientTime.all_day(day)]
+    with session_scope(engine) as session:
+        handoff = session.scalars(select(Handoff).join(Conversation, Conversation.id == Handoff.conversation_id)
+                                  .where(Conversation.external_id == phone.number)).one()
+        offer = handoff.details["callback_offer"]
+    assert offer, said
+    for window in offer:
+        start, end = datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"])
+        for moment in (start, end - timedelta(minutes=1)):
+            assert contact_window.allowed_now(moment, contact_window.UNKNOWN_LOCATION_ZONES, not_that_day), window
+        assert window["label"] in said
