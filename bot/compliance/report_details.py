@@ -10,11 +10,12 @@ import re
 
 from bot.compliance import cues, person_request
 
-# "her name is Dana Price", "my attorney is Dana Price", "lawyer: Dana Price", "su nombre es Dana Price": up to four
-# words of letters after the phrase, ending at punctuation, a digit or a word that starts the next clause.
+# "her name is Dana Price", "the lawyer's name is dana price", "su nombre es Dana Price", "se llama Dana Price": the
+# words say a name follows, so it may be typed in lower case; up to four words of letters after the phrase, ending
+# at punctuation, a digit or a word that starts the next clause.
 _NAME_LEAD = re.compile(
-    r"(?:(?:her|his|their|the|my)\s+(?:attorney'?s?\s+|lawyer'?s?\s+)?name\s+is|(?:attorney|lawyer|abogad[oa])\s*(?:is|:|es)"
-    r"|(?:se\s+llama|su\s+nombre\s+es))\s+",
+    r"(?:\b(?:her|his|their|the|my)\s+(?:attorney'?s?\s+|lawyer'?s?\s+)?name(?:\s+is|'s|:)|\bname\s*:"
+    r"|\b(?:se\s+llama|su\s+nombre\s+es))\s+",
     re.IGNORECASE,
 )
 _NAME_WORDS = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'.\-]*(?:\s+[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'.\-]*){0,3}")
@@ -24,6 +25,30 @@ _STOP_WORDS = frozenset("and at her his their number phone is from of with in on
 # Not names: "my lawyer is handling this", "my lawyer is out", "mi abogado es de ...".
 _NOT_A_NAME = frozenset("handling dealing taking working out away busy on in not the a an my her his this that going "
                         "representing calling contacting de el la un una mi".split())
+# Everyday words that are never taken as (part of) a name, however they are capitalised ("Please call", "Thanks",
+# "I have a lawyer Monday"): the words a report is written in, in English and Spanish.
+_COMMON_WORDS = _STOP_WORDS | _NOT_A_NAME | frozenset(
+    "please pls call text reach talk speak contact you them him me can could now thanks thank ok okay so i im ive "
+    "we our your it its they them she he yes no hi hello hey sorry just also too already really very good great "
+    "fine sure well here there then when what why how who if but or for to by be been being am are was were will "
+    "would should shall do does did done dont have has had got get lawyer lawyers attorney attorneys counsel law "
+    "legal office firm group esq llc pc call calls texts number cell mobile phone email name named called is "
+    "monday tuesday wednesday thursday friday saturday sunday january february march april may june july august "
+    "september october november december today tomorrow tonight morning afternoon evening night week "
+    "hola gracias por favor llame llamen hable hablen tengo tiene abogado abogada abogados es con mi su ya ahora "
+    "lunes martes miercoles jueves viernes sabado domingo hoy manana".split())
+# A name written as a name: capitalised words ("Susan Park", "SUSAN PARK", "O'Neil", "Mary-Jo"), up to four.
+_CAPITALISED = r"[A-ZÀ-Þ][A-Za-zÀ-ÿ'.\-]*"
+_NAME_RUN = re.compile(rf"{_CAPITALISED}(?:\s+{_CAPITALISED}){{0,3}}")
+# Right after the attorney: "my lawyer is Susan Park", "attorney Susan Park, 555-...", "I have a lawyer now, Susan
+# Park 555-...", "mi abogada es Rosa Diaz"; the name must then be written as a name (_NAME_RUN).
+_AFTER_ATTORNEY = re.compile(
+    r"\b(?:attorney|lawyer|counsel|abogad[oa])(?:\s+(?:now|already|too|also|ahora|ya))?"
+    r"(?:\s*[,:\-]\s*|\s+(?:is|es|named|called|se\s+llama)\s+|\s+)",
+    re.IGNORECASE,
+)
+# Before words that are a place or a state, not a person: "a lawyer in Boston, 617-...", "he is Out Of Town".
+_PLACE_BEFORE = re.compile(r"\b(?:in|from|at|near|of|on|out|en|de|del|por)\s*$", re.IGNORECASE)
 _PHONE = re.compile(r"(?<!\d)(?:\+?1[\s.\-]?)?\(?(\d{3})\)?[\s.\-]?(\d{3})[\s.\-]?(\d{4})(?!\d)")
 
 
@@ -38,8 +63,25 @@ def reports_own_attorney(text: str) -> bool:
     return bool(_OWN_ATTORNEY.search(text)) and bool(attorney_details(text))
 
 
+def _everyday(word: str) -> bool:
+    return word.lower().strip(".").replace("'", "") in _COMMON_WORDS
+
+
+def _written_name(words: list[str]) -> str | None:
+    """The leading words that can be a name (none of them an everyday word), or None."""
+    kept: list[str] = []
+    for word in words:
+        if _everyday(word):
+            break
+        kept.append(word.rstrip("."))
+    return " ".join(kept)[:120] if kept else None
+
+
 def attorney_name(text: str) -> str | None:
-    """CEASE-2: the attorney's name given in the report, or None."""
+    """CEASE-2: the attorney's name given in the report, or None: after words that say a name follows ("her name is
+    Susan Park"), written as a name right after the attorney ("my lawyer is Susan Park", "attorney Susan Park,
+    555-..."), or written as a name right before the phone ("Susan Park at 555-..."). Everyday words are never a
+    name ("my lawyer is really busy", "I have a lawyer, please call 555-...")."""
     for lead in _NAME_LEAD.finditer(text):  # "my lawyer is handling this. her name is Dana Price": the second
         words = _NAME_WORDS.match(text, lead.end())
         kept: list[str] = []
@@ -47,8 +89,24 @@ def attorney_name(text: str) -> str | None:
             if word.lower().strip(".") in _STOP_WORDS:
                 break
             kept.append(word.rstrip("."))
-        if kept and kept[0].lower() not in _NOT_A_NAME:
+        if kept and not _everyday(kept[0]):
             return " ".join(kept)[:120]
+    for lead in _AFTER_ATTORNEY.finditer(text):
+        run = _NAME_RUN.match(text, lead.end())
+        name = _written_name(run.group(0).split()) if run else None
+        if name:
+            return name
+    phone = _PHONE.search(text)
+    if phone is not None:
+        before = _BEFORE_A_PHONE.sub("", text[: phone.start()])
+        run = re.search(rf"(?:{_CAPITALISED}\s+){{0,3}}{_CAPITALISED}$", before)
+        if run:
+            words = list(re.finditer(r"\S+", run.group(0)))
+            first = len(words)  # the end of the run: "Call Susan Park" is Susan Park
+            while first > 0 and not _everyday(words[first - 1].group(0)):
+                first -= 1
+            if first < len(words) and not _PLACE_BEFORE.search(before[: run.start() + words[first].start()]):
+                return " ".join(w.group(0).rstrip(".") for w in words[first:])[:120]  # not "in Boston, 617-..."
     return None
 
 
@@ -176,27 +234,11 @@ def states_representation(text: str) -> bool:
     return False
 
 
-# "I have a lawyer, Susan Park, 555-201-3344": a name set off by a comma after the attorney, before the phone.
-_AFTER_THE_ATTORNEY = re.compile(r"\b(?:attorney|lawyer|abogad[oa])\s*[,:\-]\s*", re.IGNORECASE)
-_COMMON_WORDS = _STOP_WORDS | _NOT_A_NAME | frozenset(
-    "please pls call text reach talk speak contact you them him me can could reach now thanks thank ok so".split())
-
-
 def representation_details(text: str) -> dict[str, str]:
-    """CEASE-2: the attorney's name and phone given with a plain report (states_representation): what
-    attorney_details reads, and a name set off by a comma between the attorney and the phone ("I have a lawyer, Susan
-    Park, 555-201-3344"), never common words ("I have a lawyer, please call 555-...")."""
-    details = attorney_details(text)
-    phone = _PHONE.search(text)
-    lead = _AFTER_THE_ATTORNEY.search(text)
-    if "attorney_name" in details or phone is None or lead is None or lead.end() > phone.start():
-        return details
-    name = _BEFORE_A_PHONE.sub("", text[lead.end(): phone.start()]).strip()
-    words = name.split()
-    if 1 <= len(words) <= 4 and all(re.fullmatch(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'.\-]*", w) and
-                                    w.lower().strip(".") not in _COMMON_WORDS for w in words):
-        details["attorney_name"] = name[:120]
-    return details
+    """CEASE-2: the attorney's name and phone given with a plain report (states_representation: "I have a lawyer
+    now, Susan Park 555-201-3344"), on the live path and while a person owns the chat: attorney_details, whose
+    name reader takes the usual ways of giving one and never everyday words."""
+    return attorney_details(text)
 
 
 # A number the report itself names as its case number: "case number 24-12345", "case no. 2412345", "case #24-12345",

@@ -91,16 +91,19 @@ def test_CEASE_2_an_attorney_stated_in_plain_words_to_an_agent_holds_the_account
         running_stack):
     """CEASE-2 whoever owns the chat: "I have a lawyer now, Susan Park 555-201-3344" (the model reads it as
     attorney_represented at about 0.64, under the owned path's 0.8, so nothing happened: the exploratory pass) puts
-    the account on the attorney hold, keeps the phone given, says nothing to the debtor (the person answers) and
-    shows the agent a notice in the conversation so they stop discussing the debt.
+    the account on the attorney hold, keeps the name and phone given (the name was lost: report_details read only
+    the phone), says nothing to the debtor (the person answers) and shows the agent a notice in the conversation so
+    they stop discussing the debt.
     Mutation: the `elif details is not None` branch of sensitive_requests.while_owned removed -> the account stays
-    active and no notice: fails."""
+    active and no notice: fails. Mutation: report_details.attorney_name without the reader of a name right after
+    the attorney ("lawyer now, Susan Park") and before the phone -> no attorney_name: failed."""
     chat = _owned(running_stack)
     assert chat.say("I have a lawyer now, Susan Park 555-201-3344") == []
     with chat.session() as session:
         conversation = chat.conversation(session)
         assert session.get(Account, conversation.account_id).status == AccountStatus.ATTORNEY
-        assert session.get(Handoff, chat.handoff_id).details["attorney_phone"] == "+15552013344"
+        details = session.get(Handoff, chat.handoff_id).details
+        assert (details["attorney_name"], details["attorney_phone"]) == ("Susan Park", "+15552013344")
     assert notices.TEXTS["attorney_represented"] in _agent_page(running_stack, chat)
 
 

@@ -34,6 +34,7 @@ def _details(chat: Chat) -> dict[str, str]:
     "I have a lawyer, her name is Susan Park, 555-201-3344",
     "I have a lawyer, Susan Park, 555-201-3344",
     "I have an attorney. Her name is Susan Park and her number is 555-201-3344",
+    "I have a lawyer now, Susan Park 555-201-3344",  # the name was lost (report_details.attorney_name)
 ])
 def test_CEASE_2_an_attorney_given_with_name_and_phone_is_taken_and_the_debt_never_told(running_stack, report):
     """Defect 3: these started the identity check or got "didn't catch that", and after verifying the debtor was
