@@ -426,3 +426,44 @@ def test_TIME_1_the_console_refuses_a_callback_at_a_time_the_debtor_marked_incon
         done = queue.resolve(session, queued.id, agent, "callback",
                              callback_at=datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc), now=evening)
         assert done.callback_at == datetime(2026, 11, 24, 17, 0, tzinfo=timezone.utc)
+
+
+# --- the rules the NLU reads while a person owns the conversation -------------------------------------------------
+
+class ReadingRasa(FakeRasa):
+    """Rasa's parse as the model gives it: the FallbackClassifier (config.yml) already applied."""
+
+    def __init__(self, intent: str, confidence: float) -> None:
+        super().__init__()
+        self.intent, self.confidence = intent, confidence
+
+    async def parse(self, text: str, conversation_id: str | None = None) -> dict[str, Any]:
+        self.parsed.append(text)
+        return {"text": text, "intent": {"name": self.intent, "confidence": self.confidence}}
+
+
+@pytest.mark.parametrize(("text", "intent", "confidence", "applied"), [
+    ("quit bugging me", "cease_contact", 0.52, ["CEASE-1"]),  # over config.yml's 0.5: the dialogue acts on it
+    ("quit bugging me", "nlu_fallback", 0.5, []),  # under it: the parse says so, and neither path acts
+    ("I don't have a lawyer", "attorney_represented", 0.92, []),  # the denial reader stays in front
+])
+def test_CEASE_1_CEASE_2_a_request_typed_to_an_agent_acts_from_the_dialogues_own_reading(
+        sqlite_engine, sqlite_url, text, intent, confidence, applied):
+    """While a person owns the chat, a rule intent applied only at 0.8 or more, though the dialogue acts on it from
+    config.yml's FallbackClassifier threshold (0.5). The owned path now acts on what the parse names, which is that
+    same reading (below the threshold Rasa names it nlu_fallback): no threshold of its own. A denial ("I don't have
+    a lawyer") still takes no effect.
+    Mutation: the owned path comparing the confidence with 0.8 again -> the 0.52 cease is not applied: failed.
+    Mutation: the `denied_by_words` check removed -> "I don't have a lawyer" is applied: failed."""
+    rasa = ReadingRasa(intent, confidence)
+    pipeline = _pipeline(sqlite_url, rasa)
+    _say(pipeline, "hello", channel="sms", sender="+15555550102")
+    with session_scope(sqlite_engine) as session:
+        conversation_id = session.scalars(select(Conversation.id)).one()
+        agent = users.create_user(session, "ana", PASSWORD, "agent")
+        queue.claim(session, handoff.request(session, conversation_id, "request_human", rule_id="HO-1").id, agent)
+    _say(pipeline, text, channel="sms", sender="+15555550102")
+    with session_scope(sqlite_engine) as session:
+        rules = session.scalars(select(AuditEvent.rule_id).where(
+            AuditEvent.conversation_id == conversation_id, AuditEvent.kind == "rule_applied_while_agent_owned")).all()
+    assert rasa.parsed == [text] and list(rules) == applied

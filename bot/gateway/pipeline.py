@@ -96,11 +96,12 @@ log = logging.getLogger(__name__)
 # The gate's own answers, in English; each is said in the conversation's language (bot/wording/).
 EMPTY_MESSAGE_REPLY = wording.say("empty_message_reply")  # DISC-3: said to anyone, so it names no debt
 UNAVAILABLE_REPLY = wording.say("unavailable_reply")
-# Requests whose rule must act even while a person owns the conversation; a confident reading is required
-# because no one confirms it in the dialogue.
+# Requests whose rule must act even while a person owns the conversation. They act on the same reading the dialogue
+# acts on: Rasa's parse applies config.yml's FallbackClassifier (threshold and ambiguity) and names anything below
+# it nlu_fallback, so the gateway keeps no threshold of its own. It had 0.8, and a cease the bot would have acted on
+# at 0.52 ("quit bugging me") did nothing when typed to an agent: a request must not be weaker there.
 OWNED_RULE_INTENTS = frozenset({"opt_out", "cease_contact", "attorney_represented", "bankruptcy", "deceased",
                                 "wrong_person", "hardship"})
-OWNED_RULE_CONFIDENCE = 0.8
 # Requests the debtor is told, once, took effect even while a person owns the chat: an opt-out (OPT-3) and a cease
 # (CEASE-1: one closing message), in the same words as in a bot-owned chat. The others are the agent's to answer.
 CONFIRMED_WHILE_OWNED = frozenset({"opt_out", "cease_contact"})
@@ -634,7 +635,7 @@ class Pipeline:
             return RasaTurn()
         intent = parsed.get("intent") or {}
         reading = RasaTurn([], intent.get("name"), intent.get("confidence"))
-        if intent.get("name") not in OWNED_RULE_INTENTS or intent.get("confidence", 0) < OWNED_RULE_CONFIDENCE:
+        if intent.get("name") not in OWNED_RULE_INTENTS:  # nlu_fallback: under the dialogue's threshold too
             return reading
         if "third_party" in received.owned_applied or intent["name"] in received.owned_applied:
             return reading  # the words applied it already (while_owned); a third party's words hold nothing more

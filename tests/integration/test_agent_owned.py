@@ -149,3 +149,21 @@ def test_OPT_2_a_STOP_typed_to_an_agent_is_shown_to_them_in_the_conversation(run
     chat = _owned(running_stack)
     assert chat.say("STOP") == [stop_reply("rest")]
     assert notices.TEXTS["opt_out"] in _agent_page(running_stack, chat)
+
+
+def test_CEASE_1_a_request_the_dialogue_acts_on_is_not_weaker_typed_to_an_agent(running_stack):
+    """"quit bugging me" is read as cease_contact at about 0.52: the dialogue acts on it (config.yml's
+    FallbackClassifier threshold, 0.5), but typed to an agent it needed 0.8, so nothing happened there. The owned
+    path now acts from the dialogue's own threshold, read from config.yml (bot/nlu_threshold.py): the same request
+    ends collection with the one closing message whoever owns the chat.
+    Mutation: pipeline._rules_while_owned comparing with 0.8 again -> the account stays active: failed."""
+    bot_owned = Chat(running_stack, "quitbot")
+    bot_owned.verify_as_new_debtor()
+    bot_owned.say("quit bugging me")
+    chat = _owned(running_stack)
+    said = chat.say("quit bugging me")
+    for each in (bot_owned, chat):
+        with each.session() as session:
+            conversation = each.conversation(session)
+            assert session.get(Account, conversation.account_id).status == AccountStatus.CEASED, each.sender
+    assert said == [wording.say("cease_reply")]
