@@ -23,14 +23,17 @@ MASK = "[hidden]"
 # letters after the number stopped the mask and the whole number showed). One mask, page and export alike.
 _PHONE = re.compile(r"(?<![\w$])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s./-]?)?\d{3}[\s.-]?\d{4}"
                     r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w]|[.,]\d)", re.I)
-# A money amount a reviewer must read ("$1,234.56", "1234.56", "USD 1,234", "1.234,56 €"): kept whole, so the
-# digit patterns below never hide part of it ("$[hidden].56" said nothing; REC-2 hides identity, not amounts).
+# A money amount a reviewer must read ("$1,234.56", "1234.56", "USD 1,234", "1.234,56 €", "2250 dollars"): kept
+# whole, so the digit patterns below never hide part of it ("$[hidden].56" said nothing; REC-2 hides identity, not
+# amounts).
 _AMOUNT = re.compile(
     r"(?<![\w.,/-])(?:"
     r"(?:\$|US\$|USD\s?|€)\s?(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+(?=,\d{2})|\d+)(?:[.,]\d{2})?"
     r"|(?:\d{1,3}(?:,\d{3})+|\d+)\.\d{2}"
     r"|\d{1,3}(?:,\d{3})+"
     r"|\d{1,3}(?:\.\d{3})*,\d{2}"
+    # "2250 dollars": the currency's name says it is an amount, not a ZIP, last four or account number.
+    r"|\d+(?=\s?(?i:dollars?|bucks|usd|d[oó]lares)\b)"
     r")(?!\d|[.,/-]\d)")
 # An amount's place while the masks run: NUL (dropped from the text first) around letters, so no digit pattern
 # can reach it.
