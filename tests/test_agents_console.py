@@ -530,6 +530,27 @@ def test_PLAN_2_the_owner_stops_the_automatic_payments_the_debtor_asks_them_to_s
     assert again.status_code == 409 and "already off" in again.text
 
 
+def test_PLAN_2_CEASE_2_stopping_autopay_on_a_held_account_never_tells_the_agent_to_ask_for_payments(
+        client, sqlite_engine):
+    """Found exploring as an agent: the debtor said a lawyer handles this now (CEASE-2), then asked to stop the
+    automatic payments; the agent stopped them and the console said "tell the debtor they pay each installment
+    themselves ('pay now' in the chat)", a payment ask to a represented debtor that the outbound gate then blocks.
+    On a held account the notice says the account is on hold and not to ask for any payment.
+    Mutation: the route always answering with the "autopay_stopped" notice -> the 'pay now' advice is shown: fails."""
+    from bot.db.models import Account
+
+    handoff_id, plan_id, reference = _plan_with_autopay(sqlite_engine, "+15555550178")
+    with session_scope(sqlite_engine) as session:
+        session.scalars(select(Account).where(Account.account_ref == "PT-0178")).one().status = "attorney"
+    token = _login(client, "ana")
+    client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+    done = client.post(f"/agent/h/{handoff_id}/stop-autopay", data={"csrf_token": token, "plan_id": plan_id})
+    assert done.status_code == 200
+    assert "Automatic payments stopped on that plan (PLAN-2): nothing more is charged to the card." in done.text
+    assert "pay now" not in done.text and "pay each installment themselves" not in done.text
+    assert "The account is on hold (CEASE-2): don&#39;t ask the debtor for any payment." in done.text
+
+
 def test_PLAN_2_a_plan_of_another_debtor_cannot_be_stopped_from_this_conversation(client, sqlite_engine):
     """Mutation tried: owned_plan without the accounts check -> another debtor's autopay is revoked: fails."""
     from bot.db.models import AutopayAuthorisation
