@@ -565,3 +565,21 @@ def test_PLAN_2_a_plan_of_another_debtor_cannot_be_stopped_from_this_conversatio
     with session_scope(sqlite_engine) as session:
         assert session.scalar(select(AutopayAuthorisation.status).where(
             AutopayAuthorisation.plan_id == other_plan)) == "active"
+
+
+def test_ID_4_a_third_party_who_never_verified_is_not_said_to_have_verified(client, sqlite_engine):
+    """Found exploring as a supervisor: a text from someone's phone said "this is his wife", nobody had verified,
+    and the queue read "Not the account holder (after verifying)" beside "Not verified". A third party is handed to
+    a person with or without a verification first (sensitive_requests.third_party_asking, ID-1, ID-4); the reason
+    says only who is writing, and the row already says whether anyone verified.
+    Mutation: the label back to "Not the account holder (after verifying)" -> that text is on the queue: fails."""
+    with session_scope(sqlite_engine) as session:
+        conversation = conversations.get_or_create(session, "sms", "+15555550179")
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                     text="this is his wife, he is not here right now")
+        handoff.request(session, conversation.id, "third_party", rule_id="ID-4")
+    _login(client, "ana")
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*this is his wife(?:(?!</tr>).)*</tr>", client.get("/agent").text,
+                    re.S).group()
+    assert "Not the account holder" in row and "Not verified" in row
+    assert "after verifying" not in row

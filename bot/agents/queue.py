@@ -71,7 +71,7 @@ REASON_LABELS = {
     "crisis": "Crisis cue", "hardship": "Hardship", "military": "Military", "attorney": "Attorney",
     "bankruptcy": "Bankruptcy", "deceased": "Deceased", "cease": "Cease contact", "chargeback": "Card chargeback",
     "dispute": "Dispute needs a person", "verification_lockout": "Locked out of verification",
-    "third_party": "Not the account holder (after verifying)",
+    "third_party": "Not the account holder",  # before or after a verification: the row says which
     # ID-4 is not this: "you have my address wrong" (bot/compliance/sensitive_requests.denied_report)
     "details_update": "Debtor's details to update",
     # bot/messaging/saved.py: written while the bot was down, too old to answer automatically or after a STOP/cease
