@@ -583,3 +583,39 @@ def test_ID_4_a_third_party_who_never_verified_is_not_said_to_have_verified(clie
                     re.S).group()
     assert "Not the account holder" in row and "Not verified" in row
     assert "after verifying" not in row
+
+
+def test_HO_1_the_agent_reads_the_callback_window_the_debtor_picked_and_then_their_own_time(client, sqlite_engine):
+    """Found exploring as an agent: the debtor picked "5 PM to 9 PM Eastern time" and was told a person would get
+    back to them then; the queue said so, but the conversation page said only "Callback: Dec 7, 17:00 ..." (the
+    window's start), as if 5 PM sharp had been promised. The page now gives the window as the debtor was told it,
+    beside the start on each clock; once the agent sets a callback of their own, only theirs is shown.
+    Mutations: the window left out of _status.html -> the label is not on the page: fails; Summary.callback kept
+    after the agent's own callback (no check that the pick still stands) -> the old window is shown: fails."""
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    handoff_id = _queued(sqlite_engine, "+15555550180", "sms")
+    eastern = ZoneInfo("America/New_York")
+    day = (datetime.now(eastern) + timedelta(days=2)).date()
+    start, end = (datetime(day.year, day.month, day.day, h, tzinfo=eastern) for h in (17, 21))
+    label = f"{start:%A}, {start:%B} {day.day}, 5 PM to 9 PM Eastern time"
+    with session_scope(sqlite_engine) as session:  # as escalation.callback_pick stores the debtor's pick
+        picked = session.get(Handoff, handoff_id)
+        picked.callback_at = start.astimezone(timezone.utc)
+        picked.details = {"callback": label, "callback_window": [start.isoformat(), end.isoformat()]}
+    token = _login(client, "ana")
+
+    def callback_line(page: str) -> str:
+        return re.sub(r"<[^>]+>", "", page.split('id="callback-confirmed">', 1)[1].split("</p>", 1)[0])
+
+    shown = callback_line(client.get(f"/agent/h/{handoff_id}").text)
+    assert shown.startswith(f"Callback: {label} (the window the debtor picked) · from {start:%b} {day.day}, 17:00 "
+                            "America/New_York")
+    client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+    done = client.post(f"/agent/h/{handoff_id}/resolve", data={
+        "csrf_token": token, "outcome": "callback", "callback_at": f"{day.isoformat()}T14:00",
+        "callback_zone": "America/New_York"})
+    assert done.status_code == 200 and "Resolved." in done.text
+    shown = callback_line(done.text)
+    assert shown.startswith(f"Callback: {start:%b} {day.day}, 14:00 America/New_York") and label not in shown

@@ -488,6 +488,14 @@ VERIFICATION_LABELS = {"verified": "Verified", "locked": "Verification locked", 
                        "none": "Not verified"}
 
 
+def _pick_stands(handoff: Handoff, details: dict[str, Any]) -> bool:
+    """The callback window the debtor picked (escalation.callback_pick) is still the handoff's callback: a time the
+    agent set since (resolve) replaces it, and the window's label no longer applies."""
+    window = details.get("callback_window") or []
+    return bool(window) and handoff.callback_at is not None and \
+        datetime.fromisoformat(window[0]) == handoff.callback_at
+
+
 _INTERNAL_DETAILS = {"reasons", "callback_offer", "callback_offered_at", "callback", "callback_window"}
 
 
@@ -556,7 +564,7 @@ def summaries(session: Session, handoffs: Sequence[Handoff], now: datetime | Non
             last_debtor_text=(latest[0] if latest else "")[:140],
             reasons=[REASON_LABELS.get(r, r.replace("_", " ")) for r in reasons],
             captured={k: v for k, v in details.items() if k not in _INTERNAL_DETAILS},
-            callback=details.get("callback"),
+            callback=details.get("callback") if _pick_stands(handoff, details) else None,
             waited_minutes=int((now - handoff.created_at).total_seconds() // 60),
             recent=[t[:140] for t in reversed(latest)],
             ended_at=ended.get(cid),
