@@ -619,3 +619,22 @@ def test_HO_1_the_agent_reads_the_callback_window_the_debtor_picked_and_then_the
     assert done.status_code == 200 and "Resolved." in done.text
     shown = callback_line(done.text)
     assert shown.startswith(f"Callback: {start:%b} {day.day}, 14:00 America/New_York") and label not in shown
+
+
+def test_HO_1_a_supervisor_reassigning_sees_who_is_away_and_which_languages_each_answers_in(client, sqlite_engine):
+    """Found exploring as a supervisor: "Give to" listed "Sofia (agent)", "Bo (agent)"... with nothing else, so a
+    Spanish conversation could be given to someone away (the debtor waits on nobody) or, with the refusal only
+    after pressing Reassign, to someone who does not answer in Spanish. Each choice now says the languages the
+    person answers in and whether they are available now (signed in and switched to Available) or away.
+    Mutation: the option showing `u.display_name (u.role)` as before -> no language and no "away": fails."""
+    with session_scope(sqlite_engine) as session:
+        users.set_languages(session, users.by_username(session, "ben"), ["en", "es"], changed_by="test")
+        users.set_available(session, users.by_username(session, "ben"), False)
+    handoff_id = _queued(sqlite_engine, "+15555550181", "sms")
+    _login(client, "ana")  # signed in and available
+    _login(client, "sue")
+    page = client.get(f"/agent/h/{handoff_id}").text
+    options = [re.sub(r"\s+", " ", o) for o in re.findall(r"<option value=\"usr_[^\"]+\"[^>]*>([^<]*)</option>", page)]
+    assert "Ana (agent) · English · available" in options
+    assert "Ben (agent) · English, Spanish · away" in options
+    assert "Sue (supervisor) · English · available" in options

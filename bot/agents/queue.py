@@ -247,6 +247,18 @@ _NOT_YOURS_TO_TAKE = ("This conversation is in {language}, which you do not answ
                       "to someone who speaks it, or to you.")
 
 
+def assign_choices(session: Session, now: datetime | None = None) -> list[tuple[User, str]]:
+    """Who a supervisor may give a conversation to (users.assignable), each with what decides it (HO-1, LANG-1):
+    "Sofia (agent) · English, Spanish · away". Away is someone not counted now (not signed in, or switched to
+    Away): a conversation given to them waits on nobody."""
+    now = now or datetime.now(timezone.utc)
+    here = auth.available_worker_ids(session, now)
+    return [(person, f"{person.display_name} ({person.role}) · "
+                     f"{', '.join(LANGUAGE_NAMES.get(code, code) for code in users.languages(person))} · "
+                     f"{'available' if person.id in here else 'away'}")
+            for person in users.assignable(session, now)]
+
+
 def _available_colleagues(session: Session, user: User, now: datetime) -> Sequence[User]:
     available = auth.available_worker_ids(session, now) - {user.id}
     return session.scalars(select(User).where(User.id.in_(available))).all() if available else []

@@ -543,7 +543,7 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
                              if handoff.status == queue.WAITING and users.can_work(user) else None),
             "can_close": users.can_work(user) and handoff.status == queue.CLAIMED and (
                 handoff.claimed_by == user.id or users.can_reassign(user)),
-            "assignable": users.assignable(session) if users.can_reassign(user) else [],
+            "assignable": queue.assign_choices(session) if users.can_reassign(user) else [],
             "outcomes": queue.OUTCOMES, "outcome_labels": queue.OUTCOME_LABELS, "reason_labels": queue.REASON_LABELS,
             "canned": [(c.id, c.title, c.render(user.display_name, languages.current(session, conversation)))
                        for c in canned.default()],
