@@ -638,3 +638,14 @@ def test_HO_1_a_supervisor_reassigning_sees_who_is_away_and_which_languages_each
     assert "Ana (agent) · English · available" in options
     assert "Ben (agent) · English, Spanish · away" in options
     assert "Sue (supervisor) · English · available" in options
+
+
+def test_HO_1_LANG_1_the_team_page_states_the_language_rule_the_queue_applies(client, sqlite_engine):
+    """Found exploring as a supervisor: the team page said "with nobody available who does, anyone may take it",
+    but with a supervisor on shift an agent is refused ("A supervisor can assign it ...", queue.take_refusals): the
+    page promised what the queue refuses. It now says what the queue does.
+    Mutation: the old sentence back in team.html -> "anyone may take it." without the supervisor part: fails."""
+    _login(client, "sue")
+    page = re.sub(r"\s+", " ", client.get("/agent/team").text)
+    assert ("with nobody available who does, a supervisor may take it or give it to anyone; with no supervisor on "
+            "shift either, anyone may take it.") in page
