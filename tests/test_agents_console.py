@@ -530,6 +530,27 @@ def test_PLAN_2_the_owner_stops_the_automatic_payments_the_debtor_asks_them_to_s
     assert again.status_code == 409 and "already off" in again.text
 
 
+def test_PLAN_2_CEASE_2_stopping_autopay_on_a_held_account_never_tells_the_agent_to_ask_for_payments(
+        client, sqlite_engine):
+    """Found exploring as an agent: the debtor said a lawyer handles this now (CEASE-2), then asked to stop the
+    automatic payments; the agent stopped them and the console said "tell the debtor they pay each installment
+    themselves ('pay now' in the chat)", a payment ask to a represented debtor that the outbound gate then blocks.
+    On a held account the notice says the account is on hold and not to ask for any payment.
+    Mutation: the route always answering with the "autopay_stopped" notice -> the 'pay now' advice is shown: fails."""
+    from bot.db.models import Account
+
+    handoff_id, plan_id, reference = _plan_with_autopay(sqlite_engine, "+15555550178")
+    with session_scope(sqlite_engine) as session:
+        session.scalars(select(Account).where(Account.account_ref == "PT-0178")).one().status = "attorney"
+    token = _login(client, "ana")
+    client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+    done = client.post(f"/agent/h/{handoff_id}/stop-autopay", data={"csrf_token": token, "plan_id": plan_id})
+    assert done.status_code == 200
+    assert "Automatic payments stopped on that plan (PLAN-2): nothing more is charged to the card." in done.text
+    assert "pay now" not in done.text and "pay each installment themselves" not in done.text
+    assert "The account is on hold (CEASE-2): don&#39;t ask the debtor for any payment." in done.text
+
+
 def test_PLAN_2_a_plan_of_another_debtor_cannot_be_stopped_from_this_conversation(client, sqlite_engine):
     """Mutation tried: owned_plan without the accounts check -> another debtor's autopay is revoked: fails."""
     from bot.db.models import AutopayAuthorisation
@@ -544,3 +565,87 @@ def test_PLAN_2_a_plan_of_another_debtor_cannot_be_stopped_from_this_conversatio
     with session_scope(sqlite_engine) as session:
         assert session.scalar(select(AutopayAuthorisation.status).where(
             AutopayAuthorisation.plan_id == other_plan)) == "active"
+
+
+def test_ID_4_a_third_party_who_never_verified_is_not_said_to_have_verified(client, sqlite_engine):
+    """Found exploring as a supervisor: a text from someone's phone said "this is his wife", nobody had verified,
+    and the queue read "Not the account holder (after verifying)" beside "Not verified". A third party is handed to
+    a person with or without a verification first (sensitive_requests.third_party_asking, ID-1, ID-4); the reason
+    says only who is writing, and the row already says whether anyone verified.
+    Mutation: the label back to "Not the account holder (after verifying)" -> that text is on the queue: fails."""
+    with session_scope(sqlite_engine) as session:
+        conversation = conversations.get_or_create(session, "sms", "+15555550179")
+        conversations.record_message(session, conversation, direction="in", sender_role="debtor",
+                                     text="this is his wife, he is not here right now")
+        handoff.request(session, conversation.id, "third_party", rule_id="ID-4")
+    _login(client, "ana")
+    row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*this is his wife(?:(?!</tr>).)*</tr>", client.get("/agent").text,
+                    re.S).group()
+    assert "Not the account holder" in row and "Not verified" in row
+    assert "after verifying" not in row
+
+
+def test_HO_1_the_agent_reads_the_callback_window_the_debtor_picked_and_then_their_own_time(client, sqlite_engine):
+    """Found exploring as an agent: the debtor picked "5 PM to 9 PM Eastern time" and was told a person would get
+    back to them then; the queue said so, but the conversation page said only "Callback: Dec 7, 17:00 ..." (the
+    window's start), as if 5 PM sharp had been promised. The page now gives the window as the debtor was told it,
+    beside the start on each clock; once the agent sets a callback of their own, only theirs is shown.
+    Mutations: the window left out of _status.html -> the label is not on the page: fails; Summary.callback kept
+    after the agent's own callback (no check that the pick still stands) -> the old window is shown: fails."""
+    from datetime import datetime, timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    handoff_id = _queued(sqlite_engine, "+15555550180", "sms")
+    eastern = ZoneInfo("America/New_York")
+    day = (datetime.now(eastern) + timedelta(days=2)).date()
+    start, end = (datetime(day.year, day.month, day.day, h, tzinfo=eastern) for h in (17, 21))
+    label = f"{start:%A}, {start:%B} {day.day}, 5 PM to 9 PM Eastern time"
+    with session_scope(sqlite_engine) as session:  # as escalation.callback_pick stores the debtor's pick
+        picked = session.get(Handoff, handoff_id)
+        picked.callback_at = start.astimezone(timezone.utc)
+        picked.details = {"callback": label, "callback_window": [start.isoformat(), end.isoformat()]}
+    token = _login(client, "ana")
+
+    def callback_line(page: str) -> str:
+        return re.sub(r"<[^>]+>", "", page.split('id="callback-confirmed">', 1)[1].split("</p>", 1)[0])
+
+    shown = callback_line(client.get(f"/agent/h/{handoff_id}").text)
+    assert shown.startswith(f"Callback: {label} (the window the debtor picked) · from {start:%b} {day.day}, 17:00 "
+                            "America/New_York")
+    client.post(f"/agent/h/{handoff_id}/claim", data={"csrf_token": token})
+    done = client.post(f"/agent/h/{handoff_id}/resolve", data={
+        "csrf_token": token, "outcome": "callback", "callback_at": f"{day.isoformat()}T14:00",
+        "callback_zone": "America/New_York"})
+    assert done.status_code == 200 and "Resolved." in done.text
+    shown = callback_line(done.text)
+    assert shown.startswith(f"Callback: {start:%b} {day.day}, 14:00 America/New_York") and label not in shown
+
+
+def test_HO_1_a_supervisor_reassigning_sees_who_is_away_and_which_languages_each_answers_in(client, sqlite_engine):
+    """Found exploring as a supervisor: "Give to" listed "Sofia (agent)", "Bo (agent)"... with nothing else, so a
+    Spanish conversation could be given to someone away (the debtor waits on nobody) or, with the refusal only
+    after pressing Reassign, to someone who does not answer in Spanish. Each choice now says the languages the
+    person answers in and whether they are available now (signed in and switched to Available) or away.
+    Mutation: the option showing `u.display_name (u.role)` as before -> no language and no "away": fails."""
+    with session_scope(sqlite_engine) as session:
+        users.set_languages(session, users.by_username(session, "ben"), ["en", "es"], changed_by="test")
+        users.set_available(session, users.by_username(session, "ben"), False)
+    handoff_id = _queued(sqlite_engine, "+15555550181", "sms")
+    _login(client, "ana")  # signed in and available
+    _login(client, "sue")
+    page = client.get(f"/agent/h/{handoff_id}").text
+    options = [re.sub(r"\s+", " ", o) for o in re.findall(r"<option value=\"usr_[^\"]+\"[^>]*>([^<]*)</option>", page)]
+    assert "Ana (agent) · English · available" in options
+    assert "Ben (agent) · English, Spanish · away" in options
+    assert "Sue (supervisor) · English · available" in options
+
+
+def test_HO_1_LANG_1_the_team_page_states_the_language_rule_the_queue_applies(client, sqlite_engine):
+    """Found exploring as a supervisor: the team page said "with nobody available who does, anyone may take it",
+    but with a supervisor on shift an agent is refused ("A supervisor can assign it ...", queue.take_refusals): the
+    page promised what the queue refuses. It now says what the queue does.
+    Mutation: the old sentence back in team.html -> "anyone may take it." without the supervisor part: fails."""
+    _login(client, "sue")
+    page = re.sub(r"\s+", " ", client.get("/agent/team").text)
+    assert ("with nobody available who does, a supervisor may take it or give it to anyone; with no supervisor on "
+            "shift either, anyone may take it.") in page

@@ -405,3 +405,27 @@ def test_REC_2_the_page_and_the_csv_export_mask_an_amount_and_a_local_phone_the_
     shown = "I can pay $1234.56 of the $1,234.56, call [hidden] or [hidden]"
     assert shown in page
     assert [r["text"] for r in rows if r["type"] == "message"] == [shown]
+
+
+def test_REC_2_a_phone_number_with_an_extension_and_a_birth_date_in_words_are_hidden_from_the_reviewer(
+        client, sqlite_engine):
+    """Found exploring as a reviewer: "call me at 555-123-4567x89" was shown whole on the redacted page and in the
+    CSV export (the extension stopped the phone mask), and "born March 14, 1979" as "born March 14, [hidden]" (the
+    year alone masked), where an agent reads "[date of birth]". The amount beside them stays readable.
+    Mutations: the extension left out of _PHONE -> "555-123-4567" on the page: fails; the month-name dates left
+    out of the reviewer's masks -> "March 14" on the page: fails."""
+    with session_scope(sqlite_engine) as session:
+        conversation = conversations.get_or_create(session, "sms", "+15555550101")
+        conversation_id = conversation.id
+        for said in ("call me at 555-123-4567x89 or 312-555-0148 ext. 7 about the $1,234.56",
+                     "I was born March 14, 1979; my wife on 2 June 1981"):
+            conversations.record_message(session, conversation, direction="in", sender_role="debtor", text=said)
+    _login(client, "cat")
+    page = client.get(f"/compliance/c/{conversation_id}").text
+    export = client.get("/compliance/export.csv", params={"conversation": conversation_id}).text
+    for shown in (page, export):
+        assert "$1,234.56" in shown
+        for secret in ("123-4567", "555-0148", "March 14", "2 June", "1979", "1981"):
+            assert secret not in shown, secret
+        assert "call me at [hidden] or [hidden] about" in shown
+        assert "I was born [hidden]; my wife on [hidden]" in shown

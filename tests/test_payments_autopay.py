@@ -442,3 +442,29 @@ def test_PLAN_2_a_stop_asked_in_a_web_chat_nobody_is_known_in_does_not_hold_anyo
     asked_to_stop_unverified(pay_env, account_id, channel="web")
     outcomes = run_days(pay_env, dues[1] - timedelta(days=12), dues[1])
     assert outcomes.get("charged") == 1 and "held" not in outcomes, outcomes
+
+
+def test_PLAN_2_handing_the_stop_request_back_to_the_bot_is_not_settling_it(pay_env):
+    """Found exploring as an agent: the queue showed "Asked to stop automatic payments (not verified)", the agent
+    took it and pressed "Hand back to the bot" (the debtor had not answered), and the next installment went ahead:
+    a hand-back closed the handoff, and any closed one counted as settled. Handing back decides nothing, and nor
+    does a web chat's person leaving: only a person's Resolve settles the request (PLAN-2). Until then the charge
+    stays held and the request is back in the agents' queue.
+    Mutation: unsettled_stop_request counting every closed handoff as settled again (without the status check)
+    -> the installment is charged after the hand-back: fails."""
+    conversation_id, account_id, plan_id, dues = with_autopay(pay_env)
+    texting_id = asked_to_stop_unverified(pay_env, account_id)
+    assert run_days(pay_env, dues[1] - timedelta(days=12), dues[1]).get("held")
+    with session_scope(pay_env.engine) as session:
+        asked = session.scalars(select(Handoff).where(Handoff.conversation_id == texting_id)).one()
+        agent = users.create_user(session, f"agent-{secrets.token_hex(3)}", "correct horse battery", "agent")
+        queue.claim(session, asked.id, agent)
+        queue.hand_back(session, asked.id, agent)
+    outcomes = run_day(pay_env, dues[1] + timedelta(days=1))
+    assert "charged" not in outcomes and outcomes.get("held"), outcomes
+    second = installment(pay_env, plan_id, 2)
+    assert intents_for(pay_env, second.id) == [] and second.status == "scheduled"
+    with session_scope(pay_env.engine) as session:
+        waiting = queue.open_handoff(session, texting_id)
+        assert waiting is not None and waiting.status == "waiting"
+        assert queue.REASON_LABELS[waiting.reason] == "Asked to stop automatic payments (not verified)"

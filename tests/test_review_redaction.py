@@ -98,3 +98,18 @@ def test_PCI_2_REC_2_an_ssn_never_reaches_the_reviewer(area: str, group: str, se
     shown = for_review(sentence.format(f"ssn {ssn}"))
     assert not any(ch.isdigit() for ch in shown)
 
+
+
+@settings(deadline=None, max_examples=200)
+@given(dollars=st.integers(min_value=1, max_value=99_999), word=st.sampled_from(
+    ("dollars", "Dollars", "bucks", "USD", "dólares", "dolares")), sentence=st.sampled_from(SENTENCES))
+@example(dollars=2250, word="dollars", sentence="I can pay {} on Friday")  # shown as "I can pay [hidden] dollars"
+def test_REC_2_an_amount_said_in_dollars_without_a_sign_stays_readable_for_the_reviewer(
+        dollars: int, word: str, sentence: str) -> None:
+    """Found exploring as a reviewer: "I can pay 2250 dollars" read "I can pay [hidden] dollars" (four digits or
+    more without "$" or cents were taken for a ZIP, last four or account number), so the offer could not be checked.
+    An amount followed by its currency's name is an amount.
+    Mutation: the "N dollars" form left out of _AMOUNT -> "[hidden] dollars": fails."""
+    said = f"{dollars} {word}"
+    assert said in for_review(sentence.format(said))
+    assert for_review(for_review(sentence.format(said))) == for_review(sentence.format(said))

@@ -71,7 +71,7 @@ REASON_LABELS = {
     "crisis": "Crisis cue", "hardship": "Hardship", "military": "Military", "attorney": "Attorney",
     "bankruptcy": "Bankruptcy", "deceased": "Deceased", "cease": "Cease contact", "chargeback": "Card chargeback",
     "dispute": "Dispute needs a person", "verification_lockout": "Locked out of verification",
-    "third_party": "Not the account holder (after verifying)",
+    "third_party": "Not the account holder",  # before or after a verification: the row says which
     # ID-4 is not this: "you have my address wrong" (bot/compliance/sensitive_requests.denied_report)
     "details_update": "Debtor's details to update",
     # bot/messaging/saved.py: written while the bot was down, too old to answer automatically or after a STOP/cease
@@ -245,6 +245,18 @@ def _check_language(session: Session, handoff_id: str, user: User, now: datetime
 _LEAVE_IT = "This conversation is in {language}, and a colleague who speaks it is available. Leave it for them."
 _NOT_YOURS_TO_TAKE = ("This conversation is in {language}, which you do not answer in. A supervisor can assign it "
                       "to someone who speaks it, or to you.")
+
+
+def assign_choices(session: Session, now: datetime | None = None) -> list[tuple[User, str]]:
+    """Who a supervisor may give a conversation to (users.assignable), each with what decides it (HO-1, LANG-1):
+    "Sofia (agent) · English, Spanish · away". Away is someone not counted now (not signed in, or switched to
+    Away): a conversation given to them waits on nobody."""
+    now = now or datetime.now(timezone.utc)
+    here = auth.available_worker_ids(session, now)
+    return [(person, f"{person.display_name} ({person.role}) · "
+                     f"{', '.join(LANGUAGE_NAMES.get(code, code) for code in users.languages(person))} · "
+                     f"{'available' if person.id in here else 'away'}")
+            for person in users.assignable(session, now)]
 
 
 def _available_colleagues(session: Session, user: User, now: datetime) -> Sequence[User]:
@@ -511,6 +523,14 @@ VERIFICATION_LABELS = {"verified": "Verified", "locked": "Verification locked", 
                        "none": "Not verified"}
 
 
+def _pick_stands(handoff: Handoff, details: dict[str, Any]) -> bool:
+    """The callback window the debtor picked (escalation.callback_pick) is still the handoff's callback: a time the
+    agent set since (resolve) replaces it, and the window's label no longer applies."""
+    window = details.get("callback_window") or []
+    return bool(window) and handoff.callback_at is not None and \
+        datetime.fromisoformat(window[0]) == handoff.callback_at
+
+
 _INTERNAL_DETAILS = {"reasons", "callback_offer", "callback_offered_at", "callback", "callback_window"}
 
 
@@ -579,7 +599,7 @@ def summaries(session: Session, handoffs: Sequence[Handoff], now: datetime | Non
             last_debtor_text=(latest[0] if latest else "")[:140],
             reasons=[REASON_LABELS.get(r, r.replace("_", " ")) for r in reasons],
             captured={k: v for k, v in details.items() if k not in _INTERNAL_DETAILS},
-            callback=details.get("callback"),
+            callback=details.get("callback") if _pick_stands(handoff, details) else None,
             waited_minutes=int((now - handoff.created_at).total_seconds() // 60),
             recent=[t[:140] for t in reversed(latest)],
             ended_at=ended.get(cid),

@@ -27,8 +27,8 @@ Rules and policy (COMPLIANCE.md PLAN-2, PLAN-3, DSP-2; README "Payments"):
 - Holds (DSP-2, CEASE-*, VUL-2): nothing is charged on a held account.
 - A stop asked before verification (PLAN-2): "stop the automatic payments" from someone who never confirmed who
   they are is kept (keep_until_verified) and done if they verify. Until then, or until a person settles it (a
-  handoff "autopay_stop", resolved), none of that debtor's installments is charged: not on the word of whoever
-  asked, and not against it either.
+  handoff "autopay_stop" resolved with an outcome; a hand-back decides nothing), none of that debtor's installments
+  is charged: not on the word of whoever asked, and not against it either.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bot import audit, handoff, language, wording
+from bot.agents import queue as handoff_queue
 from bot.compliance import holds
 from bot.config import Settings
 from bot.db import session_scope
@@ -173,6 +174,11 @@ def keep_until_verified(session: Session, conversation: Conversation, text: str,
 STOP_REVIEW = "autopay_stop"
 
 
+def settles_stop(closed: Handoff) -> bool:
+    """PLAN-2: whether a closed handoff settled a stop request: resolved by a person with an outcome they chose."""
+    return closed.status == handoff_queue.RESOLVED and closed.outcome != handoff_queue.PERSON_LEFT
+
+
 def unsettled_stop_request(session: Session, debtor: Debtor) -> AuditEvent | None:
     """PLAN-2: the earliest request to stop automatic payments made before the person was identified, in one of the
     debtor's conversations (verified once, or from the phone or email address their account has: a web chat from
@@ -191,9 +197,10 @@ def unsettled_stop_request(session: Session, debtor: Debtor) -> AuditEvent | Non
     conversation_ids = {event.conversation_id for event in asked}
     honoured = {(event.detail or {}).get("asked_event") for event in session.scalars(select(AuditEvent).where(
         AuditEvent.conversation_id.in_(conversation_ids), AuditEvent.kind == STOP_HONOURED))}
+    # Settled only by a person's Resolve: a hand-back to the bot or a web chat's person leaving decides nothing.
     settled = [h for h in session.scalars(select(Handoff).where(Handoff.conversation_id.in_(conversation_ids),
                                                                 Handoff.resolved_at.is_not(None)))
-               if h.reason == STOP_REVIEW or STOP_REVIEW in (h.details or {}).get("reasons", ())]
+               if settles_stop(h) and (h.reason == STOP_REVIEW or STOP_REVIEW in (h.details or {}).get("reasons", ()))]
     for event in asked:
         if event.id in honoured:
             continue

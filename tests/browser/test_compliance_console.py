@@ -188,3 +188,20 @@ def test_REC_2_a_reviewer_with_the_unredacted_permission_has_a_link_to_it_from_t
             .order_by(AuditEvent.id))]
     assert reads == [("transcript_viewed", "compliance:rex"), ("transcript_viewed_unredacted", "compliance:rex"),
                      ("transcript_viewed", "compliance:rex")]
+
+
+def test_REC_1_at_phone_width_a_transcript_page_fits_the_screen_head_hash_included(new_page, console_url):
+    """Found exploring the reviewer's pages at 375 px: the transcript page was 588 px wide, the chain's head hash
+    (64 characters in one unbroken <code>) pushing the whole page sideways, so every line had to be scrolled to read.
+    The hash now wraps; the transcript table scrolls inside its own box as before.
+    Mutation: `overflow-wrap: anywhere` removed from code in console.css -> the page is 588 px wide: fails."""
+    page = new_page(375, 800)
+    page.goto(console_url + "/agent/login")
+    page.get_by_label("Username").fill("cat")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(console_url + "/compliance?flag=dispute")
+    page.get_by_role("table").get_by_role("link").first.click()
+    expect(page.locator("#chain")).to_contain_text("chain intact")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.evaluate("document.querySelector('#chain code').getBoundingClientRect().right") <= 375

@@ -68,7 +68,8 @@ def test_HO_1_a_supervisor_cannot_give_a_conversation_to_a_locked_out_or_switche
     url = f"{console_url}/agent/h/{handoff_id}"
     sue.goto(url)
     choices = sue.get_by_label("Give to").locator("option").all_inner_texts()
-    assert choices == ["Ana (agent)", "Sue (supervisor)"]
+    # Each with the languages they answer in and whether they are here now (Ana has not signed in).
+    assert choices == ["Ana (agent) · English · away", "Sue (supervisor) · English · available"]
     token = sue.locator('input[name="csrf_token"]').first.input_value()
     for name, why in (("lou", "Lou is locked out after too many wrong passwords, so they cannot answer it now. "
                                "Pick someone else."),
@@ -79,7 +80,7 @@ def test_HO_1_a_supervisor_cannot_give_a_conversation_to_a_locked_out_or_switche
     with session_scope(sqlite_engine) as session:
         assert session.get(Handoff, handoff_id).status == "waiting"
 
-    sue.get_by_label("Give to").select_option(label="Ana (agent)")
+    sue.get_by_label("Give to").select_option(label="Ana (agent) · English · away")
     sue.get_by_role("button", name="Reassign").click()
     expect(sue.get_by_role("status")).to_contain_text("Reassigned.")
     with session_scope(sqlite_engine) as session:

@@ -160,7 +160,7 @@ def test_HO_1_LANG_1_an_english_only_agent_is_not_offered_take_on_a_spanish_conv
     assert forged.status == 403 and NOT_HERS in forged.text()
 
     sue.goto(url)
-    sue.get_by_label("Give to").select_option(label="Ana (agent)")
+    sue.get_by_label("Give to").select_option(label="Ana (agent) · English · available")
     sue.get_by_role("button", name="Reassign").click()
     expect(sue.get_by_role("status")).to_contain_text("Reassigned.")
     with session_scope(sqlite_engine) as session:

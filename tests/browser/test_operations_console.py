@@ -313,3 +313,23 @@ def test_at_phone_width_every_ops_table_keeps_its_column_labels(new_page, ops_ur
     assert set(seen) >= {"segment-counts", "segment-accounts", "campaign-report", "variant-results",
                          "campaign-list", "groups"}, seen
     assert {table_id: found for table_id, found in seen.items() if found != ("none", [])} == {}
+
+
+WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll("main *")]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .map(e => e.tagName.toLowerCase() + (e.getAttribute("class") ? "." + e.getAttribute("class") : ""))"""
+
+
+def test_at_phone_width_the_dashboard_charts_fit_the_screen(new_page, ops_url, tmp_path):
+    """Found exploring /ops/dashboard at 375 px: the bar charts kept their drawn width (560 px), so the page scrolled
+    sideways to 570 px and each chart's bars and figures were cut off at the screen's edge. A chart now shrinks to
+    the width it has, bars, labels and figures scaled with it.
+    Mutation: `max-width: 100%` removed from svg.chart in console.css -> the page is 570 px wide: fails."""
+    page = new_page(width=375, height=800)
+    login(page, ops_url)
+    upload(page, portfolio(daytime_zone(), "80.00"), tmp_path, "charts.csv")
+    page.goto(ops_url + "/ops/dashboard")
+    expect(page.locator("svg.chart.bars").first).to_be_visible()
+    assert page.evaluate(WIDER_THAN_THE_SCREEN) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.screenshot(path=str(tmp_path / "dashboard-375.png"), full_page=True)

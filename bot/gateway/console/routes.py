@@ -37,9 +37,10 @@ from bot import language as languages
 from bot.agents import auth, canned, notes, notices, queue, replies, users
 from bot.agents.auth import SignedIn
 from bot.agents.hours import AgentHours
+from bot.compliance import holds
 from bot.config import Settings
 from bot.db import session_scope
-from bot.db.models import AgentNote, Conversation, Handoff, Message, User
+from bot.db.models import Account, AgentNote, Conversation, Handoff, Message, User
 from bot.durations import human_age, human_ago
 from bot.gateway.couriers import couriers_for
 from bot.gateway.live import LiveHub, SubscriberLagged
@@ -79,6 +80,16 @@ NOTICES = {  # what a redirect may tell the page (codes only: nothing the reques
                        "plan is still on: tell the debtor they pay each installment themselves ('pay now' in the "
                        "chat).",
 }
+# On a held account the advice above would be a payment ask (DSP-2, CEASE-*, VUL-2): say why not, per rule.
+NOTICES.update({f"autopay_stopped_{rule}": "Automatic payments stopped on that plan (PLAN-2): nothing more is "
+                f"charged to the card. The account is on hold ({rule}): don't ask the debtor for any payment."
+                for rule in holds.HOLD_MESSAGES})
+
+
+@dataclass(frozen=True)
+class _Notice:
+    """What a queue action's work returns when the notice depends on what it found (a NOTICES key)."""
+    key: str
 
 
 # --- plumbing -----------------------------------------------------------------------------------------------------
@@ -532,7 +543,7 @@ def _conversation_context(app: _App, signed: SignedIn, handoff_id: str) -> dict[
                              if handoff.status == queue.WAITING and users.can_work(user) else None),
             "can_close": users.can_work(user) and handoff.status == queue.CLAIMED and (
                 handoff.claimed_by == user.id or users.can_reassign(user)),
-            "assignable": users.assignable(session) if users.can_reassign(user) else [],
+            "assignable": queue.assign_choices(session) if users.can_reassign(user) else [],
             "outcomes": queue.OUTCOMES, "outcome_labels": queue.OUTCOME_LABELS, "reason_labels": queue.REASON_LABELS,
             "canned": [(c.id, c.title, c.render(user.display_name, languages.current(session, conversation)))
                        for c in canned.default()],
@@ -708,6 +719,8 @@ async def _act(request: Request, handoff_id: str, work: Any, notice: str, keep: 
         return _queue_error(request, exc)
     if isinstance(result, Posted):
         await couriers_for(request.app).deliver([result])
+    if isinstance(result, _Notice):
+        notice = result.key
     await replies.notify(app.hub, conversation_id)
     return _done(request, handoff_id, notice)
 
@@ -774,11 +787,13 @@ async def resolve(request: Request, handoff_id: str) -> Response:
 async def stop_autopay(request: Request, handoff_id: str) -> Response:
     """PLAN-2: the debtor asked the person to stop the automatic payments on a plan (Reg E: a revocation by any
     reasonable means); the owner stops them here, audited in their name."""
-    def work(session: Any, user: User, form: Any) -> None:
+    def work(session: Any, user: User, form: Any) -> _Notice:
         plan = queue.owned_plan(session, handoff_id, user, str(form.get("plan_id") or ""))
         if not autopay.stop(session, plan.id, "the debtor asked a person", actor=users.actor(user),
                             conversation_id=queue.get(session, handoff_id).conversation_id):
             raise queue.Conflict("Automatic payments on that plan were already off.")
+        rule = holds.hold_rule(session, session.get(Account, plan.account_id))
+        return _Notice(f"autopay_stopped_{rule}" if rule in holds.HOLD_MESSAGES else "autopay_stopped")
 
     return await _act(request, handoff_id, work, "autopay_stopped")
 
