@@ -73,6 +73,19 @@ def _step_aside(reason: str, dispatcher: CollectingDispatcher, tracker: Tracker)
     if reason == disputes.NOT_VERIFIED:
         dispatcher.utter_message(text=say("verify_again_form_ended", tracker))
         return ENDED + [SlotSet("verified", False), SlotSet("verification_status", None)]
+    if reason == disputes.MUST_PAY:
+        # DSP-3: "do I have to pay now?" at the menu is a question, no wish to pay: the right to dispute (after the
+        # DISC-1 disclosure, as it names the debt), and the form asks its question again.
+        try:
+            with session_scope(engine()) as session:
+                texts = accounts.opening_disclosure(session, tracker.sender_id) + [
+                    disputes.must_i_pay_answer(session, tracker.sender_id, at_menu=True)]
+        except accounts.NotVerified:
+            dispatcher.utter_message(text=say("verify_again_form_ended", tracker))
+            return ENDED + [SlotSet("verified", False)]
+        for text in texts:
+            dispatcher.utter_message(text=text)
+        return [SlotSet(tracker.get_slot("requested_slot") or "dispute_kind", None)]
     if reason in _AFTER:
         # The debtor wants to pay or plan: the payment and plan conversations answer (and refuse on a held account,
         # DSP-2).

@@ -7,18 +7,94 @@ payments asked before verification that named the plan and its next payment befo
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
+from bot.db.models import Account, AccountStatus, Dispute
 from tests.integration.chat import Chat
 from tests.integration.test_plan_requests import _autopay_plan
 
 pytestmark = pytest.mark.integration
+
+MENU = "What do you dispute?"
+SPANISH_MENU = "¿Qué parte no reconoce?"
+PAYMENT_ASK = "How much would you like to pay?"
+
+
+def _disputes(chat: Chat, reference: str) -> list[str]:
+    with chat.session() as session:
+        return list(session.scalars(select(Dispute.kind).join(Account, Account.id == Dispute.account_id)
+                                    .where(Account.account_ref == reference)))
+
+
+def _status(chat: Chat, reference: str) -> AccountStatus:
+    with chat.session() as session:
+        return session.scalars(select(Account.status).where(Account.account_ref == reference)).one()
+
 
 def _verify(chat: Chat, reference: str) -> list[str]:
     said: list[str] = []
     for answer in ("11/02/1985", "5678", reference):
         said += chat.say(answer)
     return said
+
+
+def test_DSP_3_do_i_have_to_pay_now_at_the_dispute_menu_gets_the_right_to_dispute_not_a_payment_ask(running_stack):
+    """The debtor: "I want to dispute this debt", verified, was asked "What do you dispute?", typed "do I have to
+    pay now?" and read "Your balance ... is $2,400.00. How much would you like to pay?": the menu took the question
+    for a wish to pay, left the form and recorded no dispute (DSP-1), and asked for money instead of the dispute
+    right (DSP-3). Now the question is answered (after the DISC-1 disclosure) with the right to dispute and no
+    payment ask, the menu stays, and the reason picked next is recorded and holds the account (DSP-2).
+
+    Mutation tried: menu_exit's `asks_must_pay` check removed (bot/disputes.py) -> "How much would you like to
+    pay?" and no menu (fails)."""
+    chat = Chat(running_stack, "mustpaymenu")
+    reference = chat.new_debtor()
+    chat.say("I want to dispute this debt")
+    assert MENU in " ".join(_verify(chat, reference))
+    said = chat.say("do I have to pay now?")
+    text = " ".join(said)
+    assert PAYMENT_ASK not in text and "/pay/" not in text, text
+    assert said[0] == DEBT_COLLECTOR_DISCLOSURE, said  # DISC-1 before "this debt" is named
+    assert "You have the right to dispute this debt" in text, text
+    assert MENU in said[-1], said
+    reply = " ".join(chat.say("3"))
+    assert "recorded your dispute" in reply, reply
+    assert _disputes(chat, reference) == ["not_mine"]
+    assert _status(chat, reference) == AccountStatus.DISPUTED
+
+
+def test_DSP_3_tengo_que_pagar_ahora_at_the_dispute_menu_is_answered_in_spanish(running_stack):
+    """LANG-1: the same question in Spanish at the menu gets the Spanish answer and the menu again, never a payment
+    ask. Mutation tried: as above (menu_exit's `asks_must_pay` check removed) -> "¿Cuánto quiere pagar?" (fails)."""
+    chat = Chat(running_stack, "mustpayes")
+    reference = chat.new_debtor()
+    chat.say("hola, quiero disputar esta deuda")
+    said = []
+    for answer in ("02/11/1985", "5678", reference):
+        said += chat.say(answer)
+    assert SPANISH_MENU in " ".join(said), said
+    text = " ".join(chat.say("¿tengo que pagar ahora?"))
+    assert "Usted tiene derecho a disputar esta deuda" in text and SPANISH_MENU in text, text
+    assert "¿Cuánto quiere pagar?" not in text and "/pay/" not in text, text
+    assert _disputes(chat, reference) == []
+
+
+@pytest.mark.parametrize("opening", ["this isn't my debt", "that is not my bill"])
+def test_DSP_1_this_isnt_my_debt_is_recorded_as_not_mine_without_the_menu(running_stack, opening):
+    """The debtor typed "this isn't my debt", verified, and was shown the reason menu, as if no reason was given
+    (the README: a reason said in words is taken as it is). Now it is a not-mine dispute, recorded at verification
+    with its written confirmation (DSP-1) and holding the account (DSP-2).
+
+    Mutation tried: the `isn't my (debt|...)` words removed from _STATED_WORDS (bot/disputes.py) -> the menu
+    (fails)."""
+    chat = Chat(running_stack, "notmydebt")
+    reference = chat.new_debtor()
+    chat.say(opening)
+    said = " ".join(_verify(chat, reference))
+    assert MENU not in said and "recorded your dispute" in said, said
+    assert _disputes(chat, reference) == ["not_mine"]
+    assert _status(chat, reference) == AccountStatus.DISPUTED
 
 
 @pytest.mark.parametrize("asked", ["cancel my autopay please", "stop the automatic payments"])
