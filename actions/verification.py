@@ -93,7 +93,9 @@ def _volunteered(tracker: Tracker) -> identity.Factors:
         if event.get("event") != "user" or text.startswith("/"):  # the debtor's own words, not a button's payload
             continue
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        messages.append(identity.volunteered_factors(text, identity_details=intent == "inform_identity"))
+        # LANG-1: "02/11/1985" from a Spanish speaker is the 2nd of November, as the form reads its own answer.
+        messages.append(identity.volunteered_factors(text, identity_details=intent == "inform_identity",
+                                                     language=language_of(tracker)))
     return identity.combine(reversed(messages))
 
 

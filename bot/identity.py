@@ -314,15 +314,18 @@ def _introduced_name(text: str) -> str | None:
     return " ".join(word.capitalize() for word in name.split())
 
 
-def volunteered_factors(text: str, *, identity_details: bool = False, today: date | None = None) -> Factors:
+def volunteered_factors(text: str, *, identity_details: bool = False, today: date | None = None,
+                        language: str | None = None) -> Factors:
     """The factors a debtor's message gives before the check asks for them: labelled ones in any message, and with
     `identity_details` (the NLU read the message as such) a date of birth, an account reference or a name as the
-    form's own questions would take them. Never a bare run of digits as an SSN tail or a ZIP."""
+    form's own questions would take them. Never a bare run of digits as an SSN tail or a ZIP. A date is read day
+    first in a Spanish conversation, as parse_dob reads the form's answer (LANG-1, ID-2)."""
     today = today or date.today()
+    day_first = language == wording.SPANISH
     dob = None
     for match in (m for pattern in _DATE_PATTERNS for m in pattern.finditer(text)):
         if _DOB_LABEL.search(text[: match.start()]):
-            dob = _find_date(match.group(0), today)
+            dob = _find_date(match.group(0), today, day_first=day_first)
             dob = dob[0] if dob else None
             break
     ref = _labelled(text, _ACCOUNT_REF, _REF_LABEL)
@@ -331,7 +334,7 @@ def volunteered_factors(text: str, *, identity_details: bool = False, today: dat
     if identity_details and dob is None:
         # An unlabelled date is a birth date only alone among the digits ("hi, 03/14/1985"), never beside an amount
         # ("I paid 1500 on 03/14/2026"), and only an adult's.
-        found = _find_date(text, today)
+        found = _find_date(text, today, day_first=day_first)
         if found and not re.search(r"\d", text[: found[1][0]] + text[found[1][1]:]) and \
                 found[0] <= today.replace(year=today.year - _ADULT_YEARS, day=min(today.day, 28)):
             dob = found[0]
