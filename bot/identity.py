@@ -35,10 +35,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import audit, language, wording
+from bot.accounts import opening_disclosure
 from bot.compliance import sensitive_requests
 from bot.compliance.lockout import lock_ends
 from bot.db.models import Account, Conversation, Debtor, VerificationAttempt
-from bot.payments import autopay
+from bot.payments import autopay, ways
 
 _MONTHS = {
     name: number
@@ -587,9 +588,12 @@ class IdentityService:
             sensitive_requests.apply_earlier_reports(session, conversation, now)
         audit.record(session, "identity_verified", rule_id="ID-2", conversation_id=conversation_id,
                      account_id=account_id)
-        # PLAN-2: "stop the automatic payments", asked here before they were identified, is honoured now.
-        said = autopay.honour_earlier_request(session, conversation, now, language.current(session, conversation)) \
-            if conversation is not None else []
+        # What was asked here before they were identified and promised for then: "stop the automatic payments" is
+        # honoured (PLAN-2), "can I pay by check?" answered. DISC-1: these are the first words about the debt (a
+        # plan, its next payment, a hold), so the debt-collector disclosure comes before them, and not again.
+        kept = autopay.honour_earlier_request(session, conversation, now, language.current(session, conversation)) + \
+            ways.answer_kept_question(session, conversation) if conversation is not None else []
+        said = opening_disclosure(session, conversation_id, now) + kept if kept else []
         return VerificationResult(VERIFIED, debtor.id, tuple(a.id for a in accounts), said=tuple(said))
 
     @staticmethod

@@ -44,7 +44,7 @@ from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from bot import accounts, audit, handoff, language, wording
+from bot import audit, handoff, language, wording
 from bot.compliance import holds
 from bot.config import Settings
 from bot.db import session_scope
@@ -219,9 +219,7 @@ def honour_earlier_request(session: Session, conversation: Conversation, now: da
     for event in waiting:
         audit.record(session, STOP_HONOURED, rule_id="PLAN-2", conversation_id=conversation.id, actor="debtor",
                      at=now, detail={"asked_event": event.id})
-    # DISC-1: these are the first words about the debt since verification (a plan, its next payment): the
-    # debt-collector disclosure comes before them, and is then not said again.
-    return accounts.opening_disclosure(session, conversation.id, now) + replies if replies else []
+    return replies
 
 
 def _revoke(session: Session, conversation: Conversation, asked: str, now: datetime, speaks: str) -> list[str] | None:

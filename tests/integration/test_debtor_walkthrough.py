@@ -1,15 +1,16 @@
 """What the exploratory debtors of 2026-12-07 (h-debtor) met on the demo, end to end through the gateway (real Rasa,
 action server and app database): a "do I have to pay now?" at the dispute menu answered with a payment ask and the
-dispute dropped (DSP-1, DSP-2, DSP-3), "this isn't my debt" shown the reason menu (DSP-1), and a stop of automatic
+dispute dropped (DSP-1, DSP-2, DSP-3), "this isn't my debt" shown the reason menu (DSP-1), a stop of automatic
 payments asked before verification that named the plan and its next payment before the debt-collector disclosure
-(DISC-1)."""
+(DISC-1), and "can I pay by check or zelle?" asked before verification, promised an answer, and never answered."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
+from bot import wording
+from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE, debt_collector_disclosure
 from bot.db.models import Account, AccountStatus, Dispute
 from tests.integration.chat import Chat
 from tests.integration.test_plan_requests import _autopay_plan
@@ -104,7 +105,7 @@ def test_DISC_1_an_autopay_stop_asked_before_verifying_is_confirmed_after_the_di
     is a debt collector...". The first message with debt information must carry the disclosure (DISC-1): it now
     comes first, once.
 
-    Mutation tried: the `accounts.opening_disclosure` call removed from autopay.honour_earlier_request -> the
+    Mutation tried: the `opening_disclosure` call removed from IdentityService._verified (`said = kept`) -> the
     plan's confirmation before the disclosure (fails)."""
     chat = Chat(running_stack, "autopaydisc")
     reference = chat.new_debtor()
@@ -125,3 +126,27 @@ def test_DISC_1_no_autopay_to_stop_is_said_after_the_disclosure(running_stack):
     said = _verify(chat, reference)
     none = next(i for i, text in enumerate(said) if "Automatic payments are not on" in text)
     assert said.count(DEBT_COLLECTOR_DISCLOSURE) == 1 and said.index(DEBT_COLLECTOR_DISCLOSURE) < none, said
+
+
+@pytest.mark.parametrize(("asked", "dob", "speaks"), [("can I pay by check or zelle?", "11/02/1985", "en"),
+                                                     ("¿puedo pagar con cheque?", "02/11/1985", "es")])
+def test_a_question_about_the_ways_to_pay_before_verifying_is_answered_once_verified(running_stack, asked, dob,
+                                                                                     speaks):
+    """The debtor asked "can I pay by check or zelle?" first and read "I can answer that once we've confirmed who
+    you are. What's your date of birth?"; after verifying they got their balance, and the question was never
+    answered. It is answered at verification now (after the DISC-1 disclosure, in the debtor's language), once.
+
+    Mutation tried: the `ways.answer_kept_question` call removed from IdentityService._verified -> the balance
+    only (fails)."""
+    chat = Chat(running_stack, "waysfirst")
+    reference = chat.new_debtor()
+    first = " ".join(chat.say(asked))
+    assert wording.say("ways_to_pay_verify_first", speaks) in first and "$" not in first, first
+    said = []
+    for answer in (dob, "5678", reference):
+        said += chat.say(answer)
+    answer = wording.say("ways_to_pay", speaks)
+    assert said.count(answer) == 1, said
+    assert said.count(debt_collector_disclosure(speaks)) == 1, said
+    assert said.index(debt_collector_disclosure(speaks)) < said.index(answer), said
+    assert answer not in chat.say("what's my balance?" if speaks == "en" else "¿cuál es mi saldo?")
