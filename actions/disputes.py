@@ -128,6 +128,18 @@ def _missed_before(tracker: Tracker) -> bool:
     return False
 
 
+def _disclosure_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """DISC-1: the menu is the first word about the debt since verification ("the amount is wrong", an account's
+    creditor), so the debt-collector disclosure comes before it (once: opening_disclosure says it is given)."""
+    try:
+        with session_scope(engine()) as session:
+            opening = accounts.opening_disclosure(session, tracker.sender_id)
+    except accounts.NotVerified:
+        return  # the form's validation ends it and says why (ID-1)
+    for text in opening:
+        dispatcher.utter_message(text=text)
+
+
 class ActionAskDisputeKind(Action):
     """Buttons on the web; the same choices numbered in the text so a digit works over SMS."""
 
@@ -135,6 +147,7 @@ class ActionAskDisputeKind(Action):
         return "action_ask_dispute_kind"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        _disclosure_first(dispatcher, tracker)
         choices = disputes.kind_choices(language_of(tracker))
         lines = "\n".join(f"{i}. {title}" for i, (_, title) in enumerate(choices, start=1))
         dispatcher.utter_message(text=say("dispute_ask_kind", tracker, choices=lines),
@@ -157,6 +170,7 @@ class ActionAskDisputeAccount(Action):
         return "action_ask_dispute_account"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        _disclosure_first(dispatcher, tracker)
         choices = disputes.account_choices(_open_accounts(tracker.sender_id), language_of(tracker))
         lines = "\n".join(f"{i}. {title}" for i, title in enumerate(choices, start=1))
         dispatcher.utter_message(text=say("dispute_ask_account", tracker, choices=lines),

@@ -56,7 +56,7 @@ def test_DSP_3_do_i_have_to_pay_now_at_the_dispute_menu_gets_the_right_to_disput
     said = chat.say("do I have to pay now?")
     text = " ".join(said)
     assert PAYMENT_ASK not in text and "/pay/" not in text, text
-    assert said[0] == DEBT_COLLECTOR_DISCLOSURE, said  # DISC-1 before "this debt" is named
+    assert chat.replies.count(DEBT_COLLECTOR_DISCLOSURE) == 1, chat.replies  # DISC-1, once, before "this debt"
     assert "You have the right to dispute this debt" in text, text
     assert MENU in said[-1], said
     reply = " ".join(chat.say("3"))
@@ -150,3 +150,20 @@ def test_a_question_about_the_ways_to_pay_before_verifying_is_answered_once_veri
     assert said.count(debt_collector_disclosure(speaks)) == 1, said
     assert said.index(debt_collector_disclosure(speaks)) < said.index(answer), said
     assert answer not in chat.say("what's my balance?" if speaks == "en" else "¿cuál es mi saldo?")
+
+
+def test_DISC_1_the_dispute_menu_after_verifying_comes_after_the_disclosure(running_stack):
+    """"I want to dispute this debt", then the identity answers: the first words after verification were "I'm
+    sorry about the trouble. What do you dispute? ... The amount is wrong ... I already paid", about the debt, with
+    no debt-collector disclosure before them (DISC-1, built to the stricter reading). It now comes first, once.
+
+    Mutation tried: the `_disclosure_first` call removed from ActionAskDisputeKind.run -> the menu with no
+    disclosure before it (fails)."""
+    chat = Chat(running_stack, "menudisc")
+    reference = chat.new_debtor()
+    chat.say("I want to dispute this debt")
+    said = _verify(chat, reference)
+    menu = next(i for i, text in enumerate(said) if MENU in text)
+    assert said.count(DEBT_COLLECTOR_DISCLOSURE) == 1 and said.index(DEBT_COLLECTOR_DISCLOSURE) < menu, said
+    chat.say("3")
+    assert chat.replies.count(DEBT_COLLECTOR_DISCLOSURE) == 1, chat.replies
