@@ -167,3 +167,26 @@ def test_DISC_1_the_dispute_menu_after_verifying_comes_after_the_disclosure(runn
     assert said.count(DEBT_COLLECTOR_DISCLOSURE) == 1 and said.index(DEBT_COLLECTOR_DISCLOSURE) < menu, said
     chat.say("3")
     assert chat.replies.count(DEBT_COLLECTOR_DISCLOSURE) == 1, chat.replies
+
+
+@pytest.mark.parametrize("corrected_at", ["secret", "locator"])
+def test_ID_2_a_corrected_date_of_birth_replaces_the_wrong_one_before_the_check(running_stack, corrected_at):
+    """The debtor typed "03/15/1979", saw it was wrong and typed "03/14/1979" at the next question: they read
+    "Sorry, I didn't catch that" and the question twice, and the check then ran with the wrong date (a failure
+    counted toward the lockout, ID-3). A date typed where a later question is asked now replaces the one given,
+    and the check passes with the right one.
+
+    Mutation tried: the `_corrected_dob` branch removed from validate_id_secret and validate_id_locator -> "Sorry,
+    I couldn't confirm those details" (fails)."""
+    chat = Chat(running_stack, "dobfix")
+    reference = chat.new_debtor()
+    chat.say("what do i owe")
+    chat.say("11/03/1985")
+    if corrected_at == "locator":
+        chat.say("5678")
+    said = " ".join(chat.say("11/02/1985"))
+    assert "didn't catch" not in said, said
+    if corrected_at == "secret":
+        chat.say("5678")
+    said = " ".join(chat.say(reference))
+    assert "$2,400.00" in said and "couldn't confirm" not in said, said
