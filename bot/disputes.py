@@ -265,6 +265,27 @@ def account_choices(accounts: list[Account], speaks: str | None) -> list[str]:
             for a in accounts] + [wording.say("dispute_account_all", speaks)]
 
 
+def _folded(text: str) -> str:
+    plain = "".join(c for c in unicodedata.normalize("NFKD", (text or "").casefold()) if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w ]", " ", plain).split())
+
+
+_MENU_TITLES = frozenset(_folded(title) for speaks in wording.LANGUAGES for title in
+                         [t for _, t in kind_choices(speaks)] + [wording.say("dispute_account_all", speaks)])
+# "The account ending 0003 (Acme Bank)": the words before the last four, then the creditor (folded, so no brackets).
+_ACCOUNT_TITLE = re.compile("(?:" + "|".join(
+    re.escape(_folded(wording.say("dispute_account_item", speaks, last4="9999", creditor="x")).split("9999")[0])
+    for speaks in wording.LANGUAGES) + r")\d{4}(?: .+)?")
+
+
+def is_menu_choice(text: str) -> bool:
+    """DSP-1: the words are one of the dispute menus' own choices, as its buttons send them (a tap, or a digit the
+    gateway turned into the button's title) or typed: "Toda la deuda", "All of them", "The account ending 0003
+    (Acme Bank)". The model read some as other requests (hardship, goodbye), and the choice was lost."""
+    folded = _folded(text)
+    return folded in _MENU_TITLES or bool(_ACCOUNT_TITLE.fullmatch(folded))
+
+
 def parse_account_choice(text: str, accounts: list[Account]) -> str | None:
     """Which account a dispute is about: an account id, ALL_ACCOUNTS, or None when the answer names neither. The
     last four of a reference (or a button title carrying them), the number of a choice as account_choices numbers

@@ -162,3 +162,16 @@ def test_DSP_1_a_right_amount_given_with_the_reason_at_the_menu_is_not_asked_for
     result = asyncio.run(ValidateDisputeForm().validate_dispute_kind(
         text, CollectingDispatcher(), _tracker(one_account, [_user(text, "inform")]), DOMAIN))
     assert result == {"dispute_kind": "amount", "dispute_correct_amount": "40000"}
+
+
+@pytest.mark.parametrize(("text", "choice"), [
+    ("Toda la deuda", True), ("All of them", True), ("all of them", True), ("Todas", True),
+    ("The account ending 0003 (Acme Bank)", True), ("La cuenta que termina en 0004 (Contoso Card)", True),
+    ("It's not mine", True), ("I lost my job", False), ("goodbye", False), ("3", False),
+    ("all of them are wrong and I lost my job", False),
+])
+def test_DSP_1_a_dispute_menus_own_choices_are_known_by_their_words(text, choice):
+    """h-debtor: the model read "Toda la deuda" as hardship and "All of them" as goodbye; the gateway marks a menu's
+    own choice so that Rasa takes it as the answer while that menu asks (rasa_extensions/settle_channel).
+    Mutation tried: is_menu_choice without the account titles (_ACCOUNT_TITLE) -> False for them (fails)."""
+    assert disputes.is_menu_choice(text) is choice

@@ -6,6 +6,8 @@ payments asked before verification that named the plan and its next payment befo
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from sqlalchemy import select
 
@@ -190,3 +192,53 @@ def test_ID_2_a_corrected_date_of_birth_replaces_the_wrong_one_before_the_check(
         chat.say("5678")
     said = " ".join(chat.say(reference))
     assert "$2,400.00" in said and "couldn't confirm" not in said, said
+
+
+def _two_accounts(chat: Chat) -> list[str]:
+    """A debtor of the test's own with two accounts (born 11/02/1985, SSN last four 5678)."""
+    first = chat.new_debtor()
+    second = f"RT-{secrets.randbelow(10**8):08d}"
+    with chat.session() as session:
+        account = session.scalars(select(Account).where(Account.account_ref == first)).one()
+        session.add(Account(debtor_id=account.debtor_id, account_ref=second, creditor="Contoso Card",
+                            balance_cents=312075))
+    return [first, second]
+
+
+@pytest.mark.parametrize("pick", ["3", "All of them", "all of them"])
+def test_DSP_1_all_of_them_at_the_account_menu_disputes_every_account(running_stack, pick):
+    """A debtor with two accounts disputed ("it's not mine") and was asked which account: "3", the "All of them"
+    button and the words all got "Thanks for getting in touch. You can message again any time." and the same
+    question again, forever (the model read the button's title as goodbye). A menu's own choice is now its answer
+    (bot/disputes.is_menu_choice, rasa_extensions/settle_channel.read_menu_choice): both accounts disputed.
+
+    Mutation tried: the pipeline's `metadata[MENU_CHOICE] = True` line removed -> "Thanks for getting in touch"
+    and the menu again (fails)."""
+    chat = Chat(running_stack, "allofthem")
+    first, second = _two_accounts(chat)
+    chat.say("I want to dispute this debt")
+    _verify(chat, first)
+    assert "Which account is this about?" in " ".join(chat.say("it's not mine"))
+    said = " ".join(chat.say(pick))
+    assert "Thanks for getting in touch" not in said and "recorded your dispute" in said, said
+    assert sorted(_disputes(chat, first) + _disputes(chat, second)) == ["not_mine", "not_mine"]
+
+
+def test_DSP_1_toda_la_deuda_picked_at_the_menu_is_a_dispute_not_a_hardship(running_stack):
+    """A Spanish debtor at "¿Qué parte no reconoce? 1. Toda la deuda ..." typed "1": the model read the button's
+    title as hardship, so the account was held for hardship ("Siento mucho que las cosas estén difíciles"), the
+    dispute form ended and no dispute was recorded (DSP-1). The choice is now the form's answer: a dispute of all
+    of it, confirmed in Spanish.
+
+    Mutation tried: read_menu_choice returning `parsed` unchanged (rasa_extensions/settle_channel.py) -> the
+    hardship reply and no dispute (fails)."""
+    chat = Chat(running_stack, "todaladeuda")
+    reference = chat.new_debtor()
+    chat.say("quiero disputar esta deuda")
+    said = []
+    for answer in ("02/11/1985", "5678", reference):
+        said += chat.say(answer)
+    assert SPANISH_MENU in " ".join(said), said
+    said = " ".join(chat.say("1"))
+    assert "anoté su disputa" in said and "difíciles" not in said, said
+    assert _disputes(chat, reference) == ["all"]
