@@ -73,6 +73,19 @@ def _step_aside(reason: str, dispatcher: CollectingDispatcher, tracker: Tracker)
     if reason == disputes.NOT_VERIFIED:
         dispatcher.utter_message(text=say("verify_again_form_ended", tracker))
         return ENDED + [SlotSet("verified", False), SlotSet("verification_status", None)]
+    if reason == disputes.MUST_PAY:
+        # DSP-3: "do I have to pay now?" at the menu is a question, no wish to pay: the right to dispute (after the
+        # DISC-1 disclosure, as it names the debt), and the form asks its question again.
+        try:
+            with session_scope(engine()) as session:
+                texts = accounts.opening_disclosure(session, tracker.sender_id) + [
+                    disputes.must_i_pay_answer(session, tracker.sender_id, at_menu=True)]
+        except accounts.NotVerified:
+            dispatcher.utter_message(text=say("verify_again_form_ended", tracker))
+            return ENDED + [SlotSet("verified", False)]
+        for text in texts:
+            dispatcher.utter_message(text=text)
+        return [SlotSet(tracker.get_slot("requested_slot") or "dispute_kind", None)]
     if reason in _AFTER:
         # The debtor wants to pay or plan: the payment and plan conversations answer (and refuse on a held account,
         # DSP-2).
@@ -115,6 +128,18 @@ def _missed_before(tracker: Tracker) -> bool:
     return False
 
 
+def _disclosure_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """DISC-1: the menu is the first word about the debt since verification ("the amount is wrong", an account's
+    creditor), so the debt-collector disclosure comes before it (once: opening_disclosure says it is given)."""
+    try:
+        with session_scope(engine()) as session:
+            opening = accounts.opening_disclosure(session, tracker.sender_id)
+    except accounts.NotVerified:
+        return  # the form's validation ends it and says why (ID-1)
+    for text in opening:
+        dispatcher.utter_message(text=text)
+
+
 class ActionAskDisputeKind(Action):
     """Buttons on the web; the same choices numbered in the text so a digit works over SMS."""
 
@@ -122,6 +147,7 @@ class ActionAskDisputeKind(Action):
         return "action_ask_dispute_kind"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        _disclosure_first(dispatcher, tracker)
         choices = disputes.kind_choices(language_of(tracker))
         lines = "\n".join(f"{i}. {title}" for i, (_, title) in enumerate(choices, start=1))
         dispatcher.utter_message(text=say("dispute_ask_kind", tracker, choices=lines),
@@ -144,6 +170,7 @@ class ActionAskDisputeAccount(Action):
         return "action_ask_dispute_account"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        _disclosure_first(dispatcher, tracker)
         choices = disputes.account_choices(_open_accounts(tracker.sender_id), language_of(tracker))
         lines = "\n".join(f"{i}. {title}" for i, title in enumerate(choices, start=1))
         dispatcher.utter_message(text=say("dispute_ask_account", tracker, choices=lines),

@@ -93,7 +93,9 @@ def _volunteered(tracker: Tracker) -> identity.Factors:
         if event.get("event") != "user" or text.startswith("/"):  # the debtor's own words, not a button's payload
             continue
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        messages.append(identity.volunteered_factors(text, identity_details=intent == "inform_identity"))
+        # LANG-1: "02/11/1985" from a Spanish speaker is the 2nd of November, as the form reads its own answer.
+        messages.append(identity.volunteered_factors(text, identity_details=intent == "inform_identity",
+                                                     language=language_of(tracker)))
     return identity.combine(reversed(messages))
 
 
@@ -165,6 +167,9 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         secret = identity.parse_secret(str(value or ""))
+        corrected = None if secret else _corrected_dob(value, tracker)
+        if corrected:
+            return {"id_secret": None, "id_dob": corrected}
         return self._validated("id_secret", value, secret[1] if secret else None, say("ask_secret_again", tracker),
                               dispatcher, tracker)
 
@@ -173,6 +178,9 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
     ) -> dict[str, Any]:
         text = str(value or "")
         locator = identity.parse_locator(text)
+        corrected = None if locator or identity.parse_secret(text) else _corrected_dob(value, tracker)
+        if corrected:
+            return {"id_locator": None, "id_dob": corrected}
         if value is not None and _completing_locators(tracker) == {identity.Factor.ACCOUNT_REF}:
             # A ZIP was given, so only the account reference completes the check (ID-2).
             if locator and identity.answers_to_factors(dob=None, secret=None, locator=locator, phone=None).account_ref:
@@ -226,6 +234,16 @@ class ValidateVerifyForm(DeclaredForm, FormValidationAction):
             dispatcher.utter_message(text=identity.retry_message(result.tries_left, language_of(tracker)))
         first = "id_dob"
         return cleared + [SlotSet("requested_slot", first)]
+
+
+def _corrected_dob(value: Any, tracker: Tracker) -> str | None:
+    """ID-2: a date of birth typed where a later question was asked ("03/14/1979" after "03/15/1979") corrects the
+    one given: it replaces it before anything is checked (no try spent, no factor confirmed), instead of "I didn't
+    catch that" and a check of the wrong date. The date as the form reads it (day first in Spanish)."""
+    if value is None:
+        return None
+    dob = identity.parse_dob(str(value), language=language_of(tracker))
+    return dob.isoformat() if dob else None
 
 
 def _kept_for_later(text: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> dict[str, Any]:

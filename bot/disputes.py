@@ -30,7 +30,8 @@ DISPUTE_KINDS = (ALL, AMOUNT, NOT_MINE, ALREADY_PAID)
 
 _KIND_WORDS = (
     (ALREADY_PAID, r"\b(4|four|already paid|paid|paid it|paid off|settled)\b"),
-    (NOT_MINE, r"\b(3|three|not mine|not my|never had|don'?t know (?:this|it)|identity|fraud|someone else)\b"),
+    (NOT_MINE, r"\b(3|three|not mine|not my|isn'?t my|never had|don'?t know (?:this|it)|identity|fraud|"
+               r"someone else)\b"),
     (AMOUNT, r"\b(2|two|amount|too (?:much|high)|wrong (?:amount|number|figure)|fees?|interest|charged twice)\b"),
     (ALL, r"\b(1|one|all|everything|whole|entire|all of it)\b"),
     # "Send me proof that I owe this": a request for verification of the whole debt (1006.38(d)).
@@ -53,7 +54,8 @@ _CORRECT_AMOUNT = re.compile(
 # A dispute stated in the words that open it ("the amount is wrong", "this isn't mine"): its reason, so the menu is
 # not shown. Only words that name a reason: a digit, "one" or "all" picks from the menu, never opens one.
 _STATED_WORDS = (
-    (NOT_MINE, r"\b(not mine|not my (?:debt|account|loan|card)|isn'?t mine|never had|don'?t know (?:this|it)|"
+    (NOT_MINE, r"\b(not mine|(?:not|isn'?t) my (?:debt|account|loan|card|bill)|isn'?t mine|never had|"
+               r"don'?t know (?:this|it)|"
                r"identity theft|fraud|someone else'?s|no es mi[ao]|no la conozco|no lo conozco|"
                r"nunca (?:la |lo )?(?:tuve|saque|abri)|fraude)\b"),
     (AMOUNT, r"\b(amount|too (?:much|high)|wrong (?:amount|number|figure|balance)|balance is wrong|fees?|interest|"
@@ -122,6 +124,7 @@ LEAVE = "leave"  # never mind, none of those
 GIVE_UP = "give_up"  # a reply that fit no choice, after one re-ask: a person, not the same menu again
 PAY = "pay"
 PLAN = "plan"
+MUST_PAY = "must_pay"  # DSP-3: "do I have to pay now?" asks about the right to dispute; it is no wish to pay
 
 _WITHDRAW = re.compile(r"\b(?:undo|take (?:it|that) back|withdraw|cancel (?:the|my|that) dispute|"
                        r"(?:did ?n[o']t|didnt|never) (?:mean|want|meant) to dispute|not (?:a )?dispute|"
@@ -140,6 +143,11 @@ _LEAVE = re.compile(r"^(?:no|nope|nothing|neither|nada|ninguno|ninguna|cancel|st
                     r"ninguna de esas|ninguno de esos)\b")
 _PAY = re.compile(r"\b(?:pay (?:it |this |my |the )?(?:now|today|balance|bill|next payment|in full)|pay now|"
                   r"make a payment|i (?:want|need|would like|'d like) to pay|pagar (?:ahora|hoy|todo)|quiero pagar)\b")
+# DSP-3: asked whether one must pay ("do I have to pay now?", "¿tengo que pagar ahora?"): a question, never a wish
+# to pay, so it never leaves the dispute menu for a payment ask.
+_MUST_PAY = re.compile(r"\b(?:(?:do|does|must|should|will|would) (?:i|we) (?:still |really |even )?"
+                       r"(?:have to |need to |got to |gotta )?pay|have i (?:got )?to pay|"
+                       r"(?:tengo|tenemos|hay) que pagar|(?:debo|debemos) pagar)\b")
 _PLAN = re.compile(r"\b(?:payment plan|plan|a month|per month|monthly|a week|weekly|every (?:two|2) weeks|"
                    r"plan de pagos|al mes|por mes|mensual(?:es)?)\b")
 
@@ -207,12 +215,14 @@ def request_by_words(text: str, *, noted_first: bool = False) -> str | None:
 
 
 def menu_exit(text: str) -> str | None:
-    """A reply to "what do you dispute?" (or "which account?") that leaves the menu: LEAVE, PAY or PLAN; None for
-    anything else (a choice, or a reply to read as one). Only called where a choice is asked, never for a dispute's
-    opening message."""
+    """A reply to "what do you dispute?" (or "which account?") that leaves the menu: LEAVE, PAY or PLAN; MUST_PAY for
+    "do I have to pay now?", answered while the menu stays (DSP-3); None for anything else (a choice, or a reply to
+    read as one). Only called where a choice is asked, never for a dispute's opening message."""
     plain = _plain(text)
     if _LEAVE.search(plain):
         return LEAVE
+    if asks_must_pay(text) and stated_kind(text) is None:  # "it's not mine, do I have to pay?" picks its reason
+        return MUST_PAY
     if parse_kind(text) is not None and not re.search(r"\b(?:pay|pagar)\b", plain):
         return None  # "4", "I already paid": a choice, even with "a month" in it
     if _PAY.search(plain):
@@ -220,6 +230,11 @@ def menu_exit(text: str) -> str | None:
     if _PLAN.search(plain):
         return PLAN
     return None
+
+
+def asks_must_pay(text: str) -> bool:
+    """DSP-3: the words ask whether the debtor has to pay ("do I have to pay now?", "¿tengo que pagar ahora?")."""
+    return bool(_MUST_PAY.search(_plain(text)))
 
 
 def creditor_lines(session: Session, conversation_id: str) -> list[str]:
@@ -248,6 +263,27 @@ def account_choices(accounts: list[Account], speaks: str | None) -> list[str]:
     creditor, which the verified debtor has been told), then all of them."""
     return [wording.say("dispute_account_item", speaks, last4=a.account_ref[-4:], creditor=a.creditor)
             for a in accounts] + [wording.say("dispute_account_all", speaks)]
+
+
+def _folded(text: str) -> str:
+    plain = "".join(c for c in unicodedata.normalize("NFKD", (text or "").casefold()) if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w ]", " ", plain).split())
+
+
+_MENU_TITLES = frozenset(_folded(title) for speaks in wording.LANGUAGES for title in
+                         [t for _, t in kind_choices(speaks)] + [wording.say("dispute_account_all", speaks)])
+# "The account ending 0003 (Acme Bank)": the words before the last four, then the creditor (folded, so no brackets).
+_ACCOUNT_TITLE = re.compile("(?:" + "|".join(
+    re.escape(_folded(wording.say("dispute_account_item", speaks, last4="9999", creditor="x")).split("9999")[0])
+    for speaks in wording.LANGUAGES) + r")\d{4}(?: .+)?")
+
+
+def is_menu_choice(text: str) -> bool:
+    """DSP-1: the words are one of the dispute menus' own choices, as its buttons send them (a tap, or a digit the
+    gateway turned into the button's title) or typed: "Toda la deuda", "All of them", "The account ending 0003
+    (Acme Bank)". The model read some as other requests (hardship, goodbye), and the choice was lost."""
+    folded = _folded(text)
+    return folded in _MENU_TITLES or bool(_ACCOUNT_TITLE.fullmatch(folded))
 
 
 def parse_account_choice(text: str, accounts: list[Account]) -> str | None:
@@ -317,8 +353,10 @@ def confirmation(receipts: list[DisputeReceipt], speaks: str | None = wording.EN
     return wording.say("dispute_recorded", speaks, when=when, disputed=disputed)
 
 
-def must_i_pay_answer(session: Session, conversation_id: str, now: datetime | None = None) -> str:
-    """DSP-3: 'do I have to pay now?' gets the right to dispute and, in the validation period, its end date."""
+def must_i_pay_answer(session: Session, conversation_id: str, now: datetime | None = None, *,
+                      at_menu: bool = False) -> str:
+    """DSP-3: 'do I have to pay now?' gets the right to dispute and, in the validation period, its end date.
+    `at_menu`: asked at the dispute menu, which is shown again right after (MUST_PAY), so the answer points to it."""
     now = now or datetime.now(timezone.utc)
     accounts = verified_accounts(session, conversation_id)
     conversation = session.get(Conversation, conversation_id)
@@ -330,8 +368,9 @@ def must_i_pay_answer(session: Session, conversation_id: str, now: datetime | No
         # The earliest end, shown as the last day it covers on the debtor's calendar: the notice's date.
         first = min(open_periods, key=lambda a: a.validation_period_ends_at)
         last_day = last_day_covered(first.validation_period_ends_at, session.get(Debtor, first.debtor_id))
-        return wording.say("must_pay_until", speaks, date=formats.long_date(last_day, speaks))
-    return wording.say("must_pay_any_time", speaks)
+        return wording.say("must_pay_until_menu" if at_menu else "must_pay_until", speaks,
+                           date=formats.long_date(last_day, speaks))
+    return wording.say("must_pay_any_time_menu" if at_menu else "must_pay_any_time", speaks)
 
 
 def _open_dispute(session: Session, account: Account) -> bool:

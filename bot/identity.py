@@ -35,10 +35,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot import audit, language, wording
+from bot.accounts import opening_disclosure
 from bot.compliance import sensitive_requests
 from bot.compliance.lockout import lock_ends
 from bot.db.models import Account, Conversation, Debtor, VerificationAttempt
-from bot.payments import autopay
+from bot.payments import autopay, ways
 
 _MONTHS = {
     name: number
@@ -314,15 +315,18 @@ def _introduced_name(text: str) -> str | None:
     return " ".join(word.capitalize() for word in name.split())
 
 
-def volunteered_factors(text: str, *, identity_details: bool = False, today: date | None = None) -> Factors:
+def volunteered_factors(text: str, *, identity_details: bool = False, today: date | None = None,
+                        language: str | None = None) -> Factors:
     """The factors a debtor's message gives before the check asks for them: labelled ones in any message, and with
     `identity_details` (the NLU read the message as such) a date of birth, an account reference or a name as the
-    form's own questions would take them. Never a bare run of digits as an SSN tail or a ZIP."""
+    form's own questions would take them. Never a bare run of digits as an SSN tail or a ZIP. A date is read day
+    first in a Spanish conversation, as parse_dob reads the form's answer (LANG-1, ID-2)."""
     today = today or date.today()
+    day_first = language == wording.SPANISH
     dob = None
     for match in (m for pattern in _DATE_PATTERNS for m in pattern.finditer(text)):
         if _DOB_LABEL.search(text[: match.start()]):
-            dob = _find_date(match.group(0), today)
+            dob = _find_date(match.group(0), today, day_first=day_first)
             dob = dob[0] if dob else None
             break
     ref = _labelled(text, _ACCOUNT_REF, _REF_LABEL)
@@ -331,7 +335,7 @@ def volunteered_factors(text: str, *, identity_details: bool = False, today: dat
     if identity_details and dob is None:
         # An unlabelled date is a birth date only alone among the digits ("hi, 03/14/1985"), never beside an amount
         # ("I paid 1500 on 03/14/2026"), and only an adult's.
-        found = _find_date(text, today)
+        found = _find_date(text, today, day_first=day_first)
         if found and not re.search(r"\d", text[: found[1][0]] + text[found[1][1]:]) and \
                 found[0] <= today.replace(year=today.year - _ADULT_YEARS, day=min(today.day, 28)):
             dob = found[0]
@@ -584,9 +588,12 @@ class IdentityService:
             sensitive_requests.apply_earlier_reports(session, conversation, now)
         audit.record(session, "identity_verified", rule_id="ID-2", conversation_id=conversation_id,
                      account_id=account_id)
-        # PLAN-2: "stop the automatic payments", asked here before they were identified, is honoured now.
-        said = autopay.honour_earlier_request(session, conversation, now, language.current(session, conversation)) \
-            if conversation is not None else []
+        # What was asked here before they were identified and promised for then: "stop the automatic payments" is
+        # honoured (PLAN-2), "can I pay by check?" answered. DISC-1: these are the first words about the debt (a
+        # plan, its next payment, a hold), so the debt-collector disclosure comes before them, and not again.
+        kept = autopay.honour_earlier_request(session, conversation, now, language.current(session, conversation)) + \
+            ways.answer_kept_question(session, conversation) if conversation is not None else []
+        said = opening_disclosure(session, conversation_id, now) + kept if kept else []
         return VerificationResult(VERIFIED, debtor.id, tuple(a.id for a in accounts), said=tuple(said))
 
     @staticmethod

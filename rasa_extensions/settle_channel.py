@@ -126,6 +126,28 @@ async def read_plan_terms(processor: Any, message: UserMessage, tracker: Dialogu
     return {**parsed, "intent": intent, "intent_ranking": [intent]}
 
 
+MENU_CHOICE = "menu_choice"  # metadata key: the words are one of the dispute menus' own choices (bot/disputes.py)
+DISPUTE_FORM = "dispute_form"
+MENU_SLOTS = frozenset({"dispute_kind", "dispute_account"})
+CHOICE_READING = "dispute_debt"  # not an interruption of the dispute form: its slot takes the words as typed
+
+
+async def read_menu_choice(processor: Any, message: UserMessage, tracker: DialogueStateTracker,
+                           parsed: dict[str, Any] | None) -> dict[str, Any] | None:
+    """DSP-1: while the dispute form asks "what do you dispute?" or "which account?", one of its own choices (the
+    button's title, tapped or picked by its digit) is the form's answer, whatever the model reads: it read "Toda la
+    deuda" as hardship (a hold set, the dispute lost) and "All of them" as goodbye (the menu again, forever).
+    Elsewhere, and without the gateway's word, `parsed` stands (None: Rasa parses as usual)."""
+    if not (message.metadata or {}).get(MENU_CHOICE) or tracker.active_loop_name != DISPUTE_FORM or \
+            tracker.get_slot("requested_slot") not in MENU_SLOTS:
+        return parsed
+    parsed = parsed or await processor.parse_message(message, tracker)
+    intent = {"name": CHOICE_READING, "confidence": 1.0}
+    logger.info("DSP-1: a dispute menu choice, read as %s (the model read %s)", CHOICE_READING,
+                (parsed.get("intent") or {}).get("name"))
+    return {**parsed, "intent": intent, "intent_ranking": [intent]}
+
+
 def find_turn(tracker: DialogueStateTracker, message_id: str, text: str
               ) -> tuple[UserUttered | None, list[BotUttered]]:
     """The user event a message id was already handled as, and the bot utterances that followed it (up to the
@@ -218,8 +240,8 @@ class SettleInput(RestInput):
                                               "requested_slot": tracker.get_slot("requested_slot"),
                                               "replayed": True})
                 await processor._update_tracker_session(tracker, collector, message.metadata)
-                message.parse_data = await read_plan_terms(
-                    processor, message, tracker, await read_request(processor, message, tracker))
+                message.parse_data = await read_menu_choice(processor, message, tracker, await read_plan_terms(
+                    processor, message, tracker, await read_request(processor, message, tracker)))
                 await processor._handle_message_with_tracker(message, tracker)
                 nlu = reading(tracker.latest_message.parse_data if tracker.latest_message else None)
                 # The rest of Agent.handle_message -> MessageProcessor.handle_message, keeping the tracker.

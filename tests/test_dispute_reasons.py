@@ -27,6 +27,8 @@ from tests.test_actions import DOMAIN
     ("it should be $400 not $640", disputes.AMOUNT),
     ("I only owe 400", disputes.AMOUNT),
     ("this isn't mine", disputes.NOT_MINE),
+    ("this isn't my debt", disputes.NOT_MINE),  # h-debtor: it got the menu
+    ("that is not my bill", disputes.NOT_MINE),
     ("I already paid it", disputes.ALREADY_PAID),
     ("el monto está mal", disputes.AMOUNT),
     ("I dispute this", None),  # no reason named: the menu asks
@@ -34,6 +36,22 @@ from tests.test_actions import DOMAIN
 ])
 def test_DSP_1_the_reason_a_dispute_states_in_words_is_read(text, kind):
     assert disputes.stated_kind(text) == kind
+
+
+@pytest.mark.parametrize(("text", "exit"), [
+    ("do I have to pay now?", disputes.MUST_PAY),
+    ("¿tengo que pagar ahora?", disputes.MUST_PAY),
+    ("do i have to pay all of it now", disputes.MUST_PAY),  # "all" picks no choice in a question
+    ("it's not mine, do I have to pay?", None),  # the reason is a choice: recorded
+    ("I already paid, do I have to pay again?", None),
+    ("pay now", disputes.PAY),
+    ("never mind", disputes.LEAVE),
+])
+def test_DSP_3_do_i_have_to_pay_at_the_dispute_menu_is_a_question_not_a_wish_to_pay(text, exit):
+    """h-debtor: "do I have to pay now?" at the menu left it for a payment ask (PAY) and dropped the dispute. It is
+    DSP-3's question (MUST_PAY: answered, the menu stays); a reason beside it is still the choice.
+    Mutation tried: menu_exit's `asks_must_pay` check removed -> PAY for the first (fails)."""
+    assert disputes.menu_exit(text) == exit
 
 
 @pytest.mark.parametrize(("text", "cents"), [
@@ -144,3 +162,16 @@ def test_DSP_1_a_right_amount_given_with_the_reason_at_the_menu_is_not_asked_for
     result = asyncio.run(ValidateDisputeForm().validate_dispute_kind(
         text, CollectingDispatcher(), _tracker(one_account, [_user(text, "inform")]), DOMAIN))
     assert result == {"dispute_kind": "amount", "dispute_correct_amount": "40000"}
+
+
+@pytest.mark.parametrize(("text", "choice"), [
+    ("Toda la deuda", True), ("All of them", True), ("all of them", True), ("Todas", True),
+    ("The account ending 0003 (Acme Bank)", True), ("La cuenta que termina en 0004 (Contoso Card)", True),
+    ("It's not mine", True), ("I lost my job", False), ("goodbye", False), ("3", False),
+    ("all of them are wrong and I lost my job", False),
+])
+def test_DSP_1_a_dispute_menus_own_choices_are_known_by_their_words(text, choice):
+    """h-debtor: the model read "Toda la deuda" as hardship and "All of them" as goodbye; the gateway marks a menu's
+    own choice so that Rasa takes it as the answer while that menu asks (rasa_extensions/settle_channel).
+    Mutation tried: is_menu_choice without the account titles (_ACCOUNT_TITLE) -> False for them (fails)."""
+    assert disputes.is_menu_choice(text) is choice

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from actions import context
 from actions.disputes import ActionAskDisputeAccount, ActionRecordDispute, ValidateDisputeForm
 from bot import conversations, disputes, wording
+from bot.compliance.disclosures import DEBT_COLLECTOR_DISCLOSURE
 from bot.db import session_scope
 from bot.db.models import Account, AccountStatus, Conversation, Dispute
 from tests.conftest import add_debtor
@@ -78,10 +79,12 @@ async def test_DSP_1_with_two_accounts_the_debtor_is_asked_which_one_before_anyt
     assert await _required(priya, {"dispute_kind": "not_mine"}) == ["dispute_kind", "dispute_account"]
     dispatcher = CollectingDispatcher()
     await ActionAskDisputeAccount().run(dispatcher, _tracker(priya, {"dispute_kind": "not_mine"}), DOMAIN)
-    text = dispatcher.messages[0]["text"]
+    # DISC-1: the disclosure first when not given yet this session (h-debtor), then the question.
+    assert [m["text"] for m in dispatcher.messages[:-1]] == [DEBT_COLLECTOR_DISCLOSURE]
+    text = dispatcher.messages[-1]["text"]
     assert "1. The account ending 0003" in text and "2. The account ending 0004" in text
     assert "3. All of them" in text and "$" not in text
-    assert [b["title"] for b in dispatcher.messages[0]["buttons"]][-1] == "All of them"
+    assert [b["title"] for b in dispatcher.messages[-1]["buttons"]][-1] == "All of them"
 
 
 @pytest.mark.parametrize(("answer", "disputed"), [

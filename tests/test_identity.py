@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot import conversations
+from bot import conversations, identity
 from bot.db import session_scope
 from bot.db.models import Account, AuditEvent, Conversation, VerificationAttempt
 from bot.identity import (
@@ -556,3 +556,19 @@ def test_ID_2_a_spanish_date_of_birth_is_read(text):
     from datetime import date as _date
 
     assert parse_dob(text, today=_date(2026, 12, 6)) == _date(1979, 3, 14)
+
+
+@pytest.mark.parametrize(("text", "details", "language", "dob"), [
+    ("02/11/1985", True, "es", date(1985, 11, 2)),
+    ("nací el 02/11/1985", False, "es", date(1985, 11, 2)),
+    ("02/11/1985", True, "en", date(1985, 2, 11)),
+    ("born 02/11/1985", False, None, date(1985, 2, 11)),
+])
+def test_LANG_1_ID_2_a_date_of_birth_given_before_the_form_asks_is_read_day_first_in_spanish(text, details, language,
+                                                                                              dob):
+    """h-debtor: a Spanish speaker answered the gate's "¿Cuál es su fecha de nacimiento?" (asked with the ways to
+    pay, before the form) with "02/11/1985" and failed verification: the volunteered date was read month first,
+    though the form reads its own answer day first in Spanish. Now both read it the same way.
+    Mutation tried: volunteered_factors' `day_first` forced False -> 1985-02-11 for the Spanish ones (fails)."""
+    assert identity.volunteered_factors(text, identity_details=details, language=language,
+                                        today=date(2026, 12, 7)).dob == dob

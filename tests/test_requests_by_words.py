@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot import conversations, disputes, wording
 from bot.compliance import neutral
+from bot.compliance.disclosures import debt_collector_disclosure
 from bot.db import session_scope
 from bot.db.models import AuditEvent, AutopayAuthorisation, Installment, Payment, Plan
 from bot.identity import VERIFIED, Factors, IdentityService
@@ -119,7 +120,9 @@ def test_PLAN_2_a_revocation_asked_before_verification_is_kept_and_honoured_when
             dob=date(1979, 3, 14), ssn_last4="1234", account_ref=account.account_ref), now=now)
         assert result.status == VERIFIED
         assert auth.status == "revoked"
-        assert result.said[0] == wording.say("autopay_revoked", language, reference=plan.reference)
+        # DISC-1: the plan named only after the debt-collector disclosure (h-debtor: it came before it).
+        assert result.said[:2] == (debt_collector_disclosure(language),
+                                   wording.say("autopay_revoked", language, reference=plan.reference))
         events = session.scalars(select(AuditEvent.kind).where(AuditEvent.rule_id == "PLAN-2",
                                                                AuditEvent.conversation_id == conversation.id)).all()
         assert events == [autopay.STOP_ASKED, "autopay_stopped", autopay.STOP_HONOURED]

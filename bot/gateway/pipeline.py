@@ -105,6 +105,7 @@ OWNED_RULE_INTENTS = frozenset({"opt_out", "cease_contact", "attorney_represente
 # Requests the debtor is told, once, took effect even while a person owns the chat: an opt-out (OPT-3) and a cease
 # (CEASE-1: one closing message), in the same words as in a bot-owned chat. The others are the agent's to answer.
 CONFIRMED_WHILE_OWNED = frozenset({"opt_out", "cease_contact"})
+MENU_CHOICE = "menu_choice"  # metadata for Rasa: one of the dispute menus' choices (bot/disputes.is_menu_choice)
 PLAN_TERMS = "plan_terms"  # metadata for Rasa: the words offer plan terms (bot/plans/affordability.offers_terms)
 ATTORNEY_REQUEST = "attorney_represented"  # CEASE-2: the intent an attorney stated in words goes to the dialogue as
 
@@ -423,6 +424,10 @@ class Pipeline:
                 # PLAN-4: "I can pay 50" offers other terms; inside the plan form Rasa takes it as the form's answer
                 # instead of the model's pay_now (rasa_extensions/settle_channel.read_plan_terms).
                 metadata[PLAN_TERMS] = True
+            if not text.startswith("/") and disputes.is_menu_choice(text):
+                # DSP-1: a dispute menu's own choice ("Toda la deuda" read as hardship); while that menu asks, Rasa
+                # takes it as the answer (rasa_extensions/settle_channel.read_menu_choice).
+                metadata[MENU_CHOICE] = True
             reading = await self.rasa.send(received.conversation_id, text, metadata, message_id=message_id)
             replies = reading.replies
             if any(q.received.awaited or q.received.identity_answer for q in group):

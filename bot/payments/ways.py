@@ -7,18 +7,20 @@ consent question) is where the next message lands. What Settle takes is what bot
 page behind our pay link (PCI-1; bot/payments/service.py asks Checkout for "card" only). Anything else (a check, a
 money order, Zelle, a bank transfer) a person on the team can arrange; the portfolio holds no creditor address to
 mail a check to, so none is given. A payment claimed done ("I already mailed a check") is no question: it is a
-DSP-1 claim for the dialogue. Before verification the answer names nothing (ID-1, DISC-3)."""
+DSP-1 claim for the dialogue. Before verification the answer names nothing (ID-1, DISC-3): it says the question will
+be answered once they are identified, and it is, at verification (answer_kept_question)."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import language, wording
+from bot import audit, language, wording
 from bot.compliance import holds
-from bot.db.models import Account, Conversation
+from bot.db.models import Account, AuditEvent, Conversation
 
 _METHODS = (r"checks?|cheques?|personal checks?|cashiers? checks?|money ?orders?|zelle|venmo|cash ?app|paypal|"
             r"western union|moneygram|wire(?: transfer)?|bank transfer|ach|bank account|e-?check|cash|debit cards?|"
@@ -75,12 +77,33 @@ def asks_ways_to_pay(text: str) -> bool:
     return bool(_ASKS.search(plain)) and any(not _CARD.fullmatch(name) for name in named)
 
 
+ASKED, ANSWERED = "ways_to_pay_asked", "ways_to_pay_answered"
+
+
+def answer_kept_question(session: Session, conversation: Conversation) -> list[str]:
+    """The ways to pay, asked in this conversation before the debtor was identified and not answered since: answered
+    now that they are (called at verification), once. [] when no such question waits."""
+    asked = session.scalar(select(AuditEvent.id).where(AuditEvent.conversation_id == conversation.id,
+                                                       AuditEvent.kind == ASKED)
+                           .order_by(AuditEvent.id.desc()).limit(1))
+    if asked is None or conversation.verified_at is None:
+        return []
+    answered = session.scalars(select(AuditEvent.detail).where(AuditEvent.conversation_id == conversation.id,
+                                                               AuditEvent.kind == ANSWERED)).all()
+    if any((detail or {}).get("asked_event") == asked for detail in answered):
+        return []
+    audit.record(session, ANSWERED, conversation_id=conversation.id, detail={"asked_event": asked})
+    return answer(session, conversation)
+
+
 def answer(session: Session, conversation: Conversation) -> list[str]:
     """The ways to pay, in the conversation's language: verified, what Settle takes (a card, through the pay link)
     and that a person arranges any other way; on a held account, the hold's reason instead (DSP-2, CEASE-*, VUL-2:
     no payment ask); before verification, nothing about a debt (ID-1, DISC-3) and the identity question."""
     speaks = language.current(session, conversation)
     if conversation.verified_at is None or conversation.account_id is None:
+        # Kept: that reply promises the answer once they are identified (answer_kept_question keeps the promise).
+        audit.record(session, ASKED, conversation_id=conversation.id)
         return [wording.say("ways_to_pay_verify_first", speaks)]
     account = session.get(Account, conversation.account_id)
     rule = holds.hold_rule(session, account) if account is not None else None

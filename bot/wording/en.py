@@ -156,6 +156,11 @@ TEXTS: dict[str, str] = {
                        "until we send you proof of it. Say 'dispute' to dispute it, or ask me anything else."),
     "must_pay_any_time": ("You have the right to dispute this debt at any time. Say 'dispute' to dispute it, or "
                           "'talk to a person' if you have questions."),
+    # DSP-3 asked at the dispute menu, which follows: the choice is right below, so no "say 'dispute'".
+    "must_pay_until_menu": ("You have the right to dispute this debt. If you dispute it by {date}, we'll stop "
+                            "collecting until we send you proof of it. Pick what you dispute, or say 'never mind'."),
+    "must_pay_any_time_menu": ("You have the right to dispute this debt at any time. While we check a dispute, we "
+                               "pause collection. Pick what you dispute, or say 'never mind'."),
     # The language of the conversation (bot/language.py).
     "language_question": "¿Prefiere español? Responda ESPAÑOL. / Prefer English? Reply ENGLISH.",
     "language_now": "OK, we'll continue in English. Say 'en español' any time to switch.",

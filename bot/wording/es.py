@@ -131,6 +131,11 @@ TEXTS: dict[str, str] = {
                        "cosa."),
     "must_pay_any_time": ("Usted tiene derecho a disputar esta deuda cuando quiera. Escriba 'disputa' para "
                           "disputarla, o 'hablar con una persona' si tiene preguntas."),
+    "must_pay_until_menu": ("Usted tiene derecho a disputar esta deuda. Si la disputa a más tardar el {date}, "
+                            "dejamos de cobrar hasta que le mandemos la prueba. Elija qué disputa, o escriba "
+                            "'olvídelo'."),
+    "must_pay_any_time_menu": ("Usted tiene derecho a disputar esta deuda cuando quiera. Mientras revisamos una "
+                               "disputa, pausamos el cobro. Elija qué disputa, o escriba 'olvídelo'."),
     "language_question": "¿Prefiere español? Responda ESPAÑOL. / Prefer English? Reply ENGLISH.",
     "language_now": "Claro, seguimos en español. Escriba 'English' cuando quiera cambiar.",
     "reminder_installment": ("Hola, le escribe {business}. El pago {number} de {count} de su plan {reference}, de "
