@@ -81,8 +81,7 @@ def _step_aside(reason: str, dispatcher: CollectingDispatcher, tracker: Tracker)
                 texts = accounts.opening_disclosure(session, tracker.sender_id) + [
                     disputes.must_i_pay_answer(session, tracker.sender_id, at_menu=True)]
         except accounts.NotVerified:
-            dispatcher.utter_message(text=say("verify_again_form_ended", tracker))
-            return ENDED + [SlotSet("verified", False)]
+            return _step_aside(disputes.NOT_VERIFIED, dispatcher, tracker)
         for text in texts:
             dispatcher.utter_message(text=text)
         return [SlotSet(tracker.get_slot("requested_slot") or "dispute_kind", None)]

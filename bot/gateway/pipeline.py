@@ -371,8 +371,7 @@ class Pipeline:
                     if saved_messages.why_not_answered(session, conversation, message, now, idle) is not None \
                             or identity_answers.RULE_ID in message.rule_ids:
                         return []
-                    picked = self._choice(session, conversation, message.message_id, message.text)
-                    text, attorney = (picked, None) if picked else request_in_words(message.text)
+                    text, attorney = self._saved_route(session, conversation, message)
                     earlier.append(_Received(conversation_id, message.message_id, text, None, [],
                                              message.new_session, language=speaks, saved=True,
                                              metadata=message.metadata, attorney_details=attorney))
@@ -522,10 +521,7 @@ class Pipeline:
                 return "owned", received, conversation.channel
             if identity_answers.RULE_ID in message.rule_ids:
                 return "identity", received, conversation.channel
-            # A digit picks the button of the bot's message before it, as when it arrived (_choice); typed words take
-            # the route a live message's take (CEASE-2, DSP-1).
-            picked = self._choice(session, conversation, message.message_id, message.text)
-            received.text, received.attorney_details = (picked, None) if picked else request_in_words(message.text)
+            received.text, received.attorney_details = self._saved_route(session, conversation, message)
             return "turn", received, conversation.channel
 
     async def _deliver(self, received: _Received, replies: list[dict[str, Any]], status: str, reading: RasaTurn,
@@ -836,6 +832,15 @@ class Pipeline:
         if word == keywords.HELP:
             return [help_reply(self.settings, speaks)]
         return None
+
+    @classmethod
+    def _saved_route(cls, session: Session, conversation: Conversation,
+                     message: saved_messages.Saved) -> tuple[str, dict[str, str] | None]:
+        """What a saved message goes to the dialogue as, answered later: a digit picks the button of the bot's
+        message before it, as when it arrived (_choice); typed words take a live message's route (request_in_words:
+        CEASE-2, DSP-1)."""
+        picked = cls._choice(session, conversation, message.message_id, message.text)
+        return (picked, None) if picked else request_in_words(message.text)
 
     @staticmethod
     def _choice(session: Session, conversation: Conversation, inbound_id: int, text: str) -> str | None:
