@@ -9,7 +9,8 @@ help paying" or "help me stop the calls" name a request of their own, which the 
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from bot.compliance import cues
 
 MENU_INTENT = "greet"  # the dialogue's answer to a greeting is the menu (domain/conversation.yml, utter_greet)
 
@@ -27,11 +28,8 @@ _HELP = re.compile(
     rf"){_THANKS}$")
 
 
-def _plain(text: str) -> str:
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^a-z ]", " ", folded.replace("'", "").replace("\u2019", "")).split())
 
 
 def asks_for_help(text: str) -> bool:
     """The whole message asks for help in general, in English or Spanish, and for nothing more. Never raises."""
-    return bool(_HELP.fullmatch(_plain(text)))
+    return bool(_HELP.fullmatch(cues.folded(text)))

@@ -44,6 +44,12 @@ def normalise(text: str) -> str:
     return _NOT_WORD.sub(" ", folded).strip()
 
 
+def folded(text: str) -> str:
+    """normalise(text) with accents dropped ("falleció" is "fallecio", "cuánto" is "cuanto"), as people type Spanish
+    without them: what the word readers outside this module match on (report_denials, help_request, payments.ways)."""
+    return "".join(c for c in unicodedata.normalize("NFKD", normalise(text or "")) if not unicodedata.combining(c))
+
+
 def _compile(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 

@@ -17,15 +17,10 @@ spaces, so the patterns are written that way."""
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from bot.compliance import cues
 
-
-def plain(text: str) -> str:
-    """The text as these patterns see it: cues.normalise, accents dropped ("falleció" is "fallecio")."""
-    return "".join(c for c in unicodedata.normalize("NFKD", cues.normalise(text or ""))
-                   if not unicodedata.combining(c))
+plain = cues.folded  # the text as these patterns see it
 
 
 _NOT = r"(?:dont|do not|didnt|did not|never|havent|have not|hasnt|has not|aint|not|no)"

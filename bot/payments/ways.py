@@ -13,13 +13,12 @@ be answered once they are identified, and it is, at verification (answer_kept_qu
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import audit, language, wording
-from bot.compliance import holds
+from bot.compliance import cues, holds
 from bot.db.models import Account, AuditEvent, Conversation
 
 _METHODS = (r"checks?|cheques?|personal checks?|cashiers? checks?|money ?orders?|zelle|venmo|cash ?app|paypal|"
@@ -56,16 +55,13 @@ _OTHER_REQUEST = re.compile(
     r"llam\w*|persona|agente|enferm\w*|perdi mi trabajo)\b")
 
 
-def _plain(text: str) -> str:
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^a-z0-9' ]", " ", folded.replace("\u2019", "'")).replace("'", "").split())
 
 
 def asks_ways_to_pay(text: str) -> bool:
     """The words ask how one may pay, naming a way ("can I pay by check or zelle?", "do you take money orders",
     "¿puedo pagar con cheque?") or asking for the ways ("what payment methods do you take?"). False for a payment
     said to be made ("I already mailed a check": DSP-1's), a denial, and anything else. Never raises on text."""
-    plain = _plain(text)
+    plain = cues.folded(text)
     if not plain or _DONE.search(plain) or _DENIED.search(plain):
         return False
     if len(plain.split()) > MAX_WORDS or _OTHER_REQUEST.search(plain):
